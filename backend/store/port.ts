@@ -1,0 +1,199 @@
+/**
+ * The store port: the only way any part of the backend reads or writes persistent state.
+ * Two adapters implement it: MongoDB (mongoose, production) and embedded SQLite (node:sqlite, zero-setup).
+ * Both must pass the same contract suite (test/backend/store/store.behavior.ts).
+ *
+ * Crash-safety rule for the mirror: every write is idempotent, and a projection carries `lastEvent`,
+ * so replaying a range that was partly written converges on the same data. SQLite makes each call atomic
+ * with a transaction; MongoDB orders its writes so that the checkpoint moves last.
+ */
+import type {
+  Batch,
+  BatchStatus,
+  ChainEvent,
+  Checkpoint,
+  Hex,
+  IndexedBlock,
+  Order,
+  OrderState,
+  Page,
+  Participant,
+} from "./types.ts";
+
+export type StoreKind = "sqlite" | "mongodb";
+
+/** Everything one indexed block range produces, written as one unit; the checkpoint moves last. */
+export interface RangeCommit {
+  chainId: number;
+  events: ChainEvent[];
+  blocks: IndexedBlock[]; // headers of blocks in the range that the reorg check needs (at least every block with events, and the range's last block)
+  batches: Batch[]; // projections after the range's events, full documents (upsert by batchId)
+  participants: Participant[];
+  orders: Order[];
+  checkpoint: Checkpoint;
+}
+
+/** Undoes everything above `forkBlock` (exclusive: blocks <= forkBlock stay). */
+export interface RollbackCommit {
+  chainId: number;
+  forkBlock: number;
+  /** Projections recomputed from the events that remain at or below forkBlock. */
+  batches: Batch[];
+  participants: Participant[];
+  orders: Order[];
+  /** Projections whose creating event is gone: delete them. */
+  deleteBatchIds: Hex[];
+  deleteParticipantAddresses: Hex[];
+  deleteOrderIds: Hex[];
+  checkpoint: Checkpoint;
+}
+
+export interface EventFilter {
+  chainId?: number;
+  batchId?: Hex;
+  orderId?: Hex;
+  account?: Hex;
+  transactionHash?: Hex;
+  contract?: ChainEvent["contract"];
+  name?: string;
+  fromBlock?: number; // inclusive
+  toBlock?: number; // inclusive
+}
+
+export interface BatchFilter {
+  gtin?: string;
+  lot?: string;
+  manufacturer?: Hex;
+  custodian?: Hex;
+  status?: BatchStatus;
+  parentId?: Hex;
+}
+
+export interface OrderFilter {
+  buyer?: Hex;
+  seller?: Hex;
+  carrier?: Hex;
+  batchId?: Hex;
+  state?: OrderState;
+}
+
+export interface ParticipantFilter {
+  role?: string;
+  suspended?: boolean;
+}
+
+/** Cursor pagination: `cursor` is opaque (the adapter's own encoding), `limit` 1..500. */
+export interface PageRequest {
+  limit: number;
+  cursor?: string | null;
+}
+
+/** Unit serials of a batch, stored at registration so proofs can be built later. Keyed by serialRoot. */
+export interface SerialSet {
+  serialRoot: Hex;
+  serials: string[]; // in tree-leaf insertion order
+  createdAt: number; // unix ms
+}
+
+/** One consumer scan of a passport. No IP is stored, only a coarse region (e.g. a country code or "unknown"). */
+export interface ScanRecord {
+  batchId: Hex;
+  serial: string | null; // null for a batch-level link
+  at: number; // unix ms
+  region: string;
+}
+
+export interface ScanStats {
+  total: number;
+  regions: string[]; // distinct regions, most frequent first
+  firstAt: number | null;
+  lastAt: number | null;
+  recent: number; // scans in the window asked for
+}
+
+export interface UnitClaim {
+  batchId: Hex;
+  serial: string;
+  owner: string; // an owner handle: an address or an opaque hash the claimant chose; never personal data
+  claimedAt: number;
+}
+
+export type RelayStatus = "queued" | "submitted" | "mined" | "failed";
+
+/** A partner's signed ERC2771 forward request, accepted by the API and submitted by the relayer. */
+export interface RelayRequest {
+  id: string; // hash of the signed request: resubmitting the same request maps to the same id
+  chainId: number;
+  from: Hex;
+  to: Hex;
+  value: string;
+  gas: string;
+  nonce: string;
+  deadline: number;
+  data: Hex;
+  signature: Hex;
+  kind: string; // "partner" | "keeper"; keeper jobs carry no signature (relayer sends them directly)
+  status: RelayStatus;
+  attempts: number;
+  transactionHash: Hex | null;
+  relayerNonce: number | null;
+  gasPrice: string | null; // last fee used, for gas bumps
+  error: string | null;
+  blockNumber: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface MirrorStore {
+  readonly kind: StoreKind;
+  /** One line for start-up logs, e.g. "SQLite at data/provena.db" or "MongoDB at mongodb://host/provena". */
+  describe(): string;
+  /** Creates tables / indexes; safe to call on every start. */
+  init(): Promise<void>;
+  close(): Promise<void>;
+
+  // --- mirror: chain log, blocks, checkpoint ---
+  commitRange(commit: RangeCommit): Promise<void>;
+  rollback(commit: RollbackCommit): Promise<void>;
+  getCheckpoint(chainId: number): Promise<Checkpoint | null>;
+  /** Stored block headers with number in [from, to], ascending. */
+  getBlocks(chainId: number, from: number, to: number): Promise<IndexedBlock[]>;
+  /** Events in chain order. */
+  listEvents(filter: EventFilter, page: PageRequest): Promise<Page<ChainEvent>>;
+  countEvents(chainId?: number): Promise<number>;
+
+  // --- projections ---
+  getBatch(batchId: Hex): Promise<Batch | null>;
+  getBatches(batchIds: Hex[]): Promise<Batch[]>;
+  listBatches(filter: BatchFilter, page: PageRequest): Promise<Page<Batch>>;
+  findBatchByGtinLot(gtin: string, lot: string): Promise<Batch | null>;
+  getParticipant(address: Hex): Promise<Participant | null>;
+  getParticipants(addresses: Hex[]): Promise<Participant[]>;
+  listParticipants(filter: ParticipantFilter, page: PageRequest): Promise<Page<Participant>>;
+  getOrder(orderId: Hex): Promise<Order | null>;
+  getOrders(orderIds: Hex[]): Promise<Order[]>;
+  listOrders(filter: OrderFilter, page: PageRequest): Promise<Page<Order>>;
+
+  // --- single-writer lease: exactly one indexer (and relayer) at a time across instances ---
+  /** Takes or renews `name` for `holder` until now+ttlMs; true when `holder` holds it afterwards. */
+  acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean>;
+  releaseLease(name: string, holder: string): Promise<void>;
+
+  // --- passports ---
+  putSerialSet(set: SerialSet): Promise<void>; // idempotent per serialRoot
+  getSerialSet(serialRoot: Hex): Promise<SerialSet | null>;
+  recordScan(scan: ScanRecord): Promise<void>;
+  scanStats(batchId: Hex, serial: string | null, recentSinceMs: number): Promise<ScanStats>;
+  /** First claim wins; returns the claim in force afterwards. */
+  claimUnit(claim: UnitClaim): Promise<UnitClaim>;
+  getUnitClaim(batchId: Hex, serial: string): Promise<UnitClaim | null>;
+
+  // --- relayer queue ---
+  /** Inserts unless the id exists; returns the stored request (existing one on a resubmit). */
+  enqueueRelay(request: RelayRequest): Promise<{ request: RelayRequest; created: boolean }>;
+  getRelay(id: string): Promise<RelayRequest | null>;
+  /** Requests in `statuses`, oldest first. */
+  listRelays(statuses: RelayStatus[], limit: number): Promise<RelayRequest[]>;
+  /** Compare-and-set on status: applies `patch` only if the stored status is `expected`; true when applied. */
+  updateRelay(id: string, expected: RelayStatus, patch: Partial<RelayRequest>): Promise<boolean>;
+}

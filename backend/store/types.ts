@@ -1,0 +1,146 @@
+/**
+ * The mirror's data model, shared by every stage (indexer, projections, stores, API, passports, relayer).
+ * Chain values are JSON-safe: addresses are lower-case 0x strings, bytes32 are lower-case 0x hex,
+ * uint256/uint64 are decimal strings, small numbers (block numbers, timestamps, bps) are numbers.
+ */
+
+export type Hex = `0x${string}`;
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** Natural key of a log: replays of the same log map to the same id. */
+export function chainEventId(chainId: number, blockNumber: number, logIndex: number): string {
+  return `${chainId}:${String(blockNumber).padStart(12, "0")}:${String(logIndex).padStart(6, "0")}`;
+}
+
+/** One decoded contract event, exactly as the chain logged it. The mirror's source of truth. */
+export interface ChainEvent {
+  id: string; // chainEventId(chainId, blockNumber, logIndex): sorts in chain order
+  chainId: number;
+  blockNumber: number;
+  blockHash: Hex;
+  blockTimestamp: number; // unix seconds
+  transactionHash: Hex;
+  transactionIndex: number;
+  logIndex: number;
+  contract: "ProvenanceRegistry" | "TradeEscrow" | "ProvenaForwarder";
+  address: Hex;
+  name: string; // event name, e.g. "HandoffAccepted"
+  args: Record<string, JsonValue>; // decoded by name; structs as objects
+  /** Entity keys this event touches, for lookups and rollback: batch ids, order ids, participant addresses. */
+  batchIds: Hex[];
+  orderIds: Hex[];
+  accounts: Hex[];
+}
+
+export type BatchStatus = "registered" | "in_transit" | "delivered" | "split" | "recalled";
+export type InspectionResult = "none" | "passed" | "failed";
+
+/** Where in the chain a projection was last changed. */
+export interface EventRef {
+  eventId: string;
+  blockNumber: number;
+  blockTimestamp: number;
+  transactionHash: Hex;
+}
+
+export interface Participant {
+  address: Hex;
+  participantId: number;
+  gln: string; // 13 digits
+  name: string;
+  roles: string[]; // "MANUFACTURER" | "CARRIER" | "INSPECTOR" | "RETAILER" | "REGULATOR" | "ARBITER" | "ADMIN" | other role hash
+  suspended: boolean;
+  onboarded: EventRef;
+  lastEvent: EventRef; // last event applied: re-applying any event at or before it is a no-op
+}
+
+export interface CustodyStep {
+  kind: "proposed" | "accepted" | "rejected" | "cancelled";
+  from: Hex;
+  to: Hex;
+  locationGln: string | null;
+  businessStep: string | null; // CBV name: "shipping", "receiving", ...
+  reasonHash: Hex | null;
+  at: EventRef;
+}
+
+export interface Inspection {
+  inspector: Hex;
+  passed: boolean;
+  reportHash: Hex;
+  at: EventRef;
+}
+
+export interface Batch {
+  batchId: Hex;
+  gtin: string; // 14 digits, zero-padded
+  lot: string;
+  quantity: string;
+  productionDate: number; // unix seconds
+  originGln: string;
+  documentHash: Hex;
+  serialRoot: Hex;
+  manufacturer: Hex;
+  custodian: Hex;
+  pendingCustodian: Hex | null;
+  status: BatchStatus;
+  inspection: InspectionResult; // latest attestation
+  inspections: Inspection[];
+  custody: CustodyStep[]; // the timeline, in chain order
+  parentId: Hex | null;
+  childIds: Hex[];
+  recall: { by: Hex; reasonHash: Hex; at: EventRef } | null;
+  registered: EventRef;
+  lastEvent: EventRef;
+}
+
+export type OrderState = "funded" | "delivered" | "disputed" | "released" | "refunded" | "resolved" | "cancelled";
+
+export interface Order {
+  orderId: Hex;
+  buyer: Hex;
+  seller: Hex;
+  carrier: Hex;
+  token: Hex; // 0x000…0 for ETH
+  amount: string;
+  batchId: Hex;
+  sellerBps: number;
+  carrierBps: number;
+  platformBps: number;
+  deliveryDeadline: number;
+  disputeWindow: number;
+  requiresPassingInspection: boolean;
+  fallbackBuyerBps: number;
+  salt: Hex;
+  state: OrderState;
+  deliveredAt: number | null;
+  disputedAt: number | null;
+  cancellationApprovedBy: Hex[];
+  payouts: { buyer: string; seller: string; carrier: string; platform: string } | null;
+  refundReason: string | null;
+  opened: EventRef;
+  lastEvent: EventRef;
+}
+
+/** Block the indexer has processed, kept for reorg detection. */
+export interface IndexedBlock {
+  chainId: number;
+  number: number;
+  hash: Hex;
+  parentHash: Hex;
+  timestamp: number;
+}
+
+export interface Checkpoint {
+  chainId: number;
+  /** Highest block whose events and projections are fully stored. */
+  blockNumber: number;
+  blockHash: Hex | null;
+  updatedAt: number; // unix ms
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}

@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.30;
+
+import {IParticipantRegistry} from "./IParticipantRegistry.sol";
+
+/// @title Provenance of batches: registration, custody handoffs, quality, splits, recalls
+/// @notice GS1 mapping: `gtin` is the GTIN-14 as an integer, `lot` the AI(10) batch/lot (1-20 chars of
+/// the GS1 AI encodable character set 82), unit serials are AI(21); `locationGln` is a 13-digit GLN and
+/// `BusinessStep` follows the EPCIS Core Business Vocabulary.
+/// The batch id is derivable off-chain: `keccak256(abi.encode(uint64 gtin, string lot))`.
+/// Storage holds only what the contract checks; events carry everything an indexer needs.
+interface IProvenanceRegistry is IParticipantRegistry {
+    enum BatchStatus {
+        None,       // never registered
+        Registered, // with its manufacturer, never handed off
+        InTransit,  // a handoff is proposed and awaits the receiver
+        Delivered,  // custody accepted by the current custodian
+        Split,      // consumed into child batches (terminal)
+        Recalled    // recalled (terminal: never moves again)
+    }
+
+    enum InspectionResult {
+        None,
+        Passed,
+        Failed
+    }
+
+    /// @dev EPCIS CBV business steps (urn:epcglobal:cbv:bizstep:*), in this order.
+    enum BusinessStep {
+        Shipping,
+        Receiving,
+        Departing,
+        Arriving,
+        Storing,
+        Loading,
+        Unloading,
+        Transporting,
+        Inspecting,
+        Accepting,
+        EnteringExiting, // customs entry/exit
+        Retail
+    }
+
+    struct ChildBatch {
+        string lot;
+        uint64 quantity;
+        bytes32 serialRoot;
+    }
+
+    /// @notice Reverts when a batch with this GTIN and lot already exists.
+    error BatchAlreadyRegistered(bytes32 batchId);
+    /// @notice Reverts when no batch has this id.
+    error BatchUnknown(bytes32 batchId);
+    /// @notice Reverts when the GTIN is zero, longer than 14 digits or has a wrong check digit.
+    error BatchInvalidGtin(uint64 gtin);
+    /// @notice Reverts when the lot is empty, longer than 20 bytes or outside GS1 character set 82.
+    error BatchInvalidLot(string lot);
+    /// @notice Reverts when a quantity is zero.
+    error BatchInvalidQuantity(uint64 quantity);
+    /// @notice Reverts when the unit serial Merkle root is zero.
+    error BatchInvalidSerialRoot();
+    /// @notice Reverts when the caller is not the batch's current custodian.
+    error BatchNotCustodian(bytes32 batchId, address account);
+    /// @notice Reverts when the batch's status does not allow the action.
+    error BatchInvalidStatus(bytes32 batchId, BatchStatus status);
+    /// @notice Reverts when the caller is not the receiver of the pending handoff.
+    error HandoffNotReceiver(bytes32 batchId, address account);
+    /// @notice Reverts when a handoff targets the current custodian.
+    error HandoffToSelf(bytes32 batchId);
+    /// @notice Reverts when the caller may not recall (neither the batch's manufacturer nor a regulator).
+    error RecallUnauthorized(bytes32 batchId, address account);
+    /// @notice Reverts when someone other than the custody observer tries to watch a batch.
+    error CustodyObserverUnauthorized(address account);
+    /// @notice Reverts when split quantities do not add up to the parent's quantity, or fewer than 2 children.
+    error SplitInvalid(bytes32 batchId, uint64 parentQuantity, uint64 childrenQuantity, uint256 childCount);
+
+    /// @notice Emitted when a manufacturer registers a batch; the manufacturer is its first custodian.
+    event BatchRegistered(
+        bytes32 indexed batchId,
+        address indexed manufacturer,
+        uint64 indexed gtin,
+        string lot,
+        uint64 quantity,
+        uint40 productionDate,
+        uint64 originGln,
+        bytes32 documentHash,
+        bytes32 serialRoot
+    );
+    /// @notice Emitted when the custodian proposes to hand the batch to `to` at `locationGln`.
+    event HandoffProposed(bytes32 indexed batchId, address indexed from, address indexed to, uint64 locationGln, BusinessStep businessStep);
+    /// @notice Emitted when `to` accepts custody at `locationGln`; `to` is now the custodian.
+    event HandoffAccepted(bytes32 indexed batchId, address indexed from, address indexed to, uint64 locationGln, BusinessStep businessStep);
+    /// @notice Emitted when `to` refuses the pending handoff; custody stays with `from`.
+    event HandoffRejected(bytes32 indexed batchId, address indexed from, address indexed to, bytes32 reasonHash);
+    /// @notice Emitted when `from` withdraws a pending handoff before `to` answered.
+    event HandoffCancelled(bytes32 indexed batchId, address indexed from, address indexed to);
+    /// @notice Emitted when an inspector attests the batch's quality.
+    event QualityAttested(bytes32 indexed batchId, address indexed inspector, bool passed, bytes32 reportHash);
+    /// @notice Emitted once per child when a custodian splits `parentId`; the child starts with the splitter
+    /// as custodian and the parent's manufacturer, GTIN, production date and origin.
+    event BatchSplit(bytes32 indexed parentId, bytes32 indexed childId, address indexed custodian, string lot, uint64 quantity, bytes32 serialRoot);
+    /// @notice Emitted when the admin changes the custody observer.
+    event CustodyObserverChanged(address indexed previousObserver, address indexed newObserver);
+    /// @notice Emitted when the manufacturer or a regulator recalls a batch (a pending handoff is dropped).
+    event BatchRecalled(bytes32 indexed batchId, address indexed recalledBy, bytes32 reasonHash);
+
+    /// @notice Registers a batch of `quantity` units; the caller (an active MANUFACTURER) becomes manufacturer and custodian.
+    /// Gas does not depend on the unit count: units are committed to by `serialRoot`, the root of an
+    /// OpenZeppelin StandardMerkleTree over `[string serial]` leaves.
+    function registerBatch(
+        uint64 gtin,
+        string calldata lot,
+        uint64 quantity,
+        uint40 productionDate,
+        uint64 originGln,
+        bytes32 documentHash,
+        bytes32 serialRoot
+    ) external returns (bytes32 batchId);
+
+    /// @notice The current custodian proposes handing the batch to an active participant `to`.
+    function proposeHandoff(bytes32 batchId, address to, uint64 locationGln, BusinessStep businessStep) external;
+
+    /// @notice The receiver of the pending handoff takes custody at `locationGln`.
+    function acceptHandoff(bytes32 batchId, uint64 locationGln, BusinessStep businessStep) external;
+
+    /// @notice The receiver of the pending handoff refuses it; the batch returns to its previous status.
+    function rejectHandoff(bytes32 batchId, bytes32 reasonHash) external;
+
+    /// @notice The custodian withdraws its pending handoff; the batch returns to its previous status.
+    function cancelHandoff(bytes32 batchId) external;
+
+    /// @notice An active INSPECTOR attests pass/fail for a batch, with the hash of the report.
+    function attestQuality(bytes32 batchId, bool passed, bytes32 reportHash) external;
+
+    /// @notice The custodian splits a batch (not in transit, not recalled) into at least two children whose quantities sum to the parent's.
+    function splitBatch(bytes32 parentId, ChildBatch[] calldata children) external returns (bytes32[] memory childIds);
+
+    /// @notice The batch's manufacturer or an active REGULATOR recalls it.
+    function recallBatch(bytes32 batchId, bytes32 reasonHash) external;
+
+    /// @notice The admin sets the contract notified when custody of a watched batch is accepted (the escrow).
+    function setCustodyObserver(address observer) external;
+
+    /// @notice The custody observer starts or stops watching a batch; only the observer may call.
+    function setBatchWatched(bytes32 batchId, bool watched) external;
+
+    /// @notice What the contract stores about a batch.
+    function batch(bytes32 batchId)
+        external
+        view
+        returns (
+            address manufacturer,
+            address custodian,
+            address pendingCustodian,
+            BatchStatus status,
+            InspectionResult inspection,
+            uint64 quantity,
+            uint40 custodySince,
+            bytes32 serialRoot
+        );
+
+    /// @notice True when `serial` is one of the batch's units, given a StandardMerkleTree proof.
+    function verifyUnit(bytes32 batchId, string calldata serial, bytes32[] calldata proof) external view returns (bool);
+
+    /// @notice The id a batch with this GTIN and lot has (or would have).
+    function batchIdOf(uint64 gtin, string calldata lot) external pure returns (bytes32);
+}

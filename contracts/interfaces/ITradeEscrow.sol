@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.30;
+
+import {ICustodyObserver} from "./ICustodyObserver.sol";
+
+/// @title Escrow settlement of trade against Provena provenance
+/// @notice A buyer opens and funds an order for a registered batch in one transaction (ETH or an ERC-20).
+/// Money moves only by rule: released to seller/carrier/platform once the registry shows the batch
+/// delivered to the buyer (and, if required, a passing inspection) and the dispute window passed;
+/// refunded when undelivered by the deadline, on recall, or on mutual cancellation before shipment;
+/// split by an arbiter on dispute, or by the order's fallback rule when the arbiter stays silent.
+/// No admin key can move escrowed funds.
+/// Orders are committed by hash: `orderId = keccak256(abi.encode(order))`; every call after opening passes
+/// the full `Order` (the indexer has it from `OrderOpened`). At most one open order per batch.
+interface ITradeEscrow is ICustodyObserver {
+    enum OrderState {
+        None,
+        Funded,    // money held, not yet delivered to the buyer
+        Delivered, // custody accepted by the buyer; dispute window running
+        Disputed,  // buyer disputed; awaiting the arbiter or the fallback rule
+        Released,  // paid out to seller, carrier and platform (terminal)
+        Refunded,  // returned to the buyer (terminal)
+        Resolved,  // split by the arbiter or the fallback rule (terminal)
+        Cancelled  // mutually cancelled before shipment, buyer refunded (terminal)
+    }
+
+    enum RefundReason {
+        DeadlinePassed,
+        BatchRecalled,
+        InspectionFailed
+    }
+
+    struct Order {
+        address buyer;
+        address seller;
+        address carrier;
+        address token; // address(0) for ETH
+        uint256 amount;
+        bytes32 batchId;
+        uint16 sellerBps;
+        uint16 carrierBps;
+        uint16 platformBps; // must equal the platform fee in force when the order opens
+        uint40 deliveryDeadline;
+        uint32 disputeWindow; // seconds after delivery during which the buyer may dispute
+        bool requiresPassingInspection;
+        uint16 fallbackBuyerBps; // buyer's share if a dispute is not resolved within the arbitration period
+        bytes32 salt; // makes otherwise equal orders distinct
+    }
+
+    // Errors and events are declared here; implementations add what they need with the same naming.
+    error EscrowOrderExists(bytes32 orderId);
+    error EscrowUnknownOrder(bytes32 orderId);
+    error EscrowInvalidState(bytes32 orderId, OrderState state);
+    error EscrowUnauthorized(bytes32 orderId, address account);
+    error EscrowInvalidSplit(uint256 totalBps);
+    error EscrowInvalidPlatformFee(uint16 platformBps, uint16 required);
+    error EscrowInvalidAmount(uint256 expected, uint256 received);
+    error EscrowInvalidDeadline(uint40 deadline);
+    error EscrowBatchBusy(bytes32 batchId, bytes32 openOrderId);
+    error EscrowBatchNotAvailable(bytes32 batchId);
+    error EscrowNotDeliverable(bytes32 orderId);
+    error EscrowTooEarly(bytes32 orderId, uint256 availableAt);
+    error EscrowTooLate(bytes32 orderId, uint256 closedAt);
+    error EscrowNothingToWithdraw(address account, address token);
+
+    /// @notice Emitted when a buyer opens and funds an order; carries the whole order.
+    event OrderOpened(bytes32 indexed orderId, address indexed buyer, bytes32 indexed batchId, Order order);
+    /// @notice Emitted when the registry reports custody accepted by the buyer.
+    event OrderDelivered(bytes32 indexed orderId, uint40 deliveredAt);
+    /// @notice Emitted when the order pays out; amounts are what each party was paid or credited.
+    event OrderReleased(bytes32 indexed orderId, uint256 sellerAmount, uint256 carrierAmount, uint256 platformAmount);
+    /// @notice Emitted when the buyer gets the deposit back.
+    event OrderRefunded(bytes32 indexed orderId, RefundReason reason, uint256 amount);
+    /// @notice Emitted when the buyer disputes a delivered order.
+    event OrderDisputed(bytes32 indexed orderId, bytes32 reasonHash);
+    /// @notice Emitted when a dispute is settled; `byArbiter` is false when the fallback rule decided.
+    event DisputeResolved(bytes32 indexed orderId, address indexed arbiter, bool byArbiter, uint16 buyerBps, uint256 buyerAmount, uint256 sellerAmount, uint256 carrierAmount, uint256 platformAmount);
+    /// @notice Emitted when the buyer or the seller agrees to cancel.
+    event CancellationApproved(bytes32 indexed orderId, address indexed party);
+    /// @notice Emitted when both agreed and the order is cancelled (buyer refunded).
+    event OrderCancelled(bytes32 indexed orderId, uint256 amount);
+    /// @notice Emitted when a push payment failed and the amount was credited for withdrawal instead.
+    event PaymentCredited(address indexed account, address indexed token, uint256 amount);
+    /// @notice Emitted when credited funds are withdrawn.
+    event Withdrawn(address indexed account, address indexed token, uint256 amount);
+    /// @notice Emitted when the admin changes the platform fee or its recipient (affects new orders only).
+    event PlatformFeeChanged(address indexed recipient, uint16 feeBps);
+
+    /// @notice The buyer opens and funds an order (msg.value for ETH, an allowance for ERC-20).
+    function openOrder(Order calldata order) external payable returns (bytes32 orderId);
+
+    /// @notice Anyone: pays out once delivered, inspected if required, and the dispute window passed (immediately when the buyer calls).
+    function release(Order calldata order) external;
+
+    /// @notice Anyone: refunds the buyer when undelivered past the deadline or the batch was recalled.
+    function refund(Order calldata order) external;
+
+    /// @notice The buyer disputes a delivered order within the dispute window.
+    function dispute(Order calldata order, bytes32 reasonHash) external;
+
+    /// @notice An arbiter settles a dispute, giving `buyerBps` to the buyer and the rest by the order's split.
+    function resolveDispute(Order calldata order, uint16 buyerBps) external;
+
+    /// @notice Anyone: settles a dispute by the order's fallback rule once the arbitration period passed.
+    function resolveExpiredDispute(Order calldata order) external;
+
+    /// @notice The buyer or the seller agrees to cancel before shipment; when both agreed the buyer is refunded.
+    function approveCancellation(Order calldata order) external;
+
+    /// @notice Withdraws credited funds of the caller in `token` (address(0) for ETH).
+    function withdraw(address token) external;
+
+    /// @notice The state of an order and its timestamps.
+    function orderState(bytes32 orderId) external view returns (OrderState state, uint40 deliveredAt, uint40 disputedAt);
+
+    /// @notice The id of `order`.
+    function orderIdOf(Order calldata order) external pure returns (bytes32);
+}
