@@ -12,7 +12,7 @@ interface IParticipantRegistry {
     /// @notice Reverts when `account` was never onboarded.
     error ParticipantUnknown(address account);
     /// @notice Reverts when `account` is suspended.
-    error ParticipantSuspended(address account);
+    error ParticipantIsSuspended(address account);
     /// @notice Reverts when `account` is not suspended (on reinstate).
     error ParticipantNotSuspended(address account);
     /// @notice Reverts when `account` lacks `role` (or is suspended) for the attempted action.
