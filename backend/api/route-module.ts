@@ -1,0 +1,19 @@
+/**
+ * How a feature plugs into the HTTP app: an Express router plus the OpenAPI 3.1 path items it serves.
+ * createApp (backend/api/app.ts) mounts every module and merges their `paths` into one OpenAPI document;
+ * a test checks that every mounted route is documented and every documented path is routed.
+ */
+import type { Router } from "express";
+
+/** An OpenAPI 3.1 Path Item object keyed by lower-case method ("get", "post", ...). */
+export type OpenApiPathItem = Record<string, unknown>;
+
+export interface RouteModule {
+  /** Mount point, e.g. "/api/v1" or "" for root-level paths such as GS1 Digital Links. */
+  basePath: string;
+  router: Router;
+  /** OpenAPI paths relative to the server root (basePath included), in OpenAPI template syntax: "/api/v1/batches/{batchId}". */
+  paths: Record<string, OpenApiPathItem>;
+  /** Named schemas to merge into components.schemas. */
+  schemas?: Record<string, unknown>;
+}
