@@ -6,6 +6,25 @@
  * Crash-safety rule for the mirror: every write is idempotent, and a projection carries `lastEvent`,
  * so replaying a range that was partly written converges on the same data. SQLite makes each call atomic
  * with a transaction; MongoDB orders its writes so that the checkpoint moves last.
+ *
+ * Precise semantics both adapters follow (the contract suite checks each of them):
+ * - Hex values (addresses, ids, hashes) are lower-case, as types.ts says; adapters compare them exactly and
+ *   callers (the API) normalise input first. Timestamps are passed in by callers (Date.now()), never read from
+ *   a database clock, so tests and several instances agree on time.
+ * - Every filter field is optional and all given fields must match (AND). A filter on `batchId`, `orderId` or
+ *   `account` of events matches when the value is one of the event's `batchIds`, `orderIds` or `accounts`.
+ * - Lists are keyset-paginated in one stable order:
+ *     listEvents:       `id` ascending (chain order; ids of one chain sort by block, then log index);
+ *     listBatches:      `registered.eventId` ascending, then `batchId` (registration order);
+ *     listOrders:       `opened.eventId` ascending, then `orderId`;
+ *     listParticipants: `onboarded.eventId` ascending, then `address`.
+ *   A page holds at most `limit` items; `nextCursor` is null exactly when no further item matches (adapters read
+ *   limit + 1), so a caller never gets an empty last page. A cursor is an opaque string meaningful only to the
+ *   adapter that produced it; a malformed cursor, or a `limit` that is not an integer in 1..500, throws a
+ *   ProblemError with status 400 (backend/api/problem.ts `badRequest`).
+ * - getBatches / getParticipants / getOrders return the documents found, once each, in the order of the first
+ *   occurrence of their key in the argument; unknown keys are left out.
+ * - Documents come back exactly as written (deep-equal to the object stored), with no adapter fields (_id etc.).
  */
 import type {
   Batch,
@@ -22,7 +41,14 @@ import type {
 
 export type StoreKind = "sqlite" | "mongodb";
 
-/** Everything one indexed block range produces, written as one unit; the checkpoint moves last. */
+/**
+ * Everything one indexed block range produces, written as one unit; the checkpoint moves last.
+ * - events: inserted unless an event with the same `id` exists; an existing event is kept unchanged, so
+ *   committing the same range twice leaves the same data and the same counts.
+ * - blocks: upserted by (chainId, number); a later commit replaces the header stored for that number.
+ * - batches / participants / orders: the full document replaces the stored one (by batchId / address / orderId).
+ * - checkpoint: replaces the checkpoint of `chainId`, whatever it was (rollback moves it back the same way).
+ */
 export interface RangeCommit {
   chainId: number;
   events: ChainEvent[];
@@ -33,7 +59,11 @@ export interface RangeCommit {
   checkpoint: Checkpoint;
 }
 
-/** Undoes everything above `forkBlock` (exclusive: blocks <= forkBlock stay). */
+/**
+ * Undoes everything above `forkBlock` (exclusive: blocks <= forkBlock stay): deletes the events and block headers
+ * of `chainId` with a number > forkBlock, replaces the listed projections with their recomputed documents,
+ * deletes the projections named in delete*, and sets the checkpoint. Events and blocks of other chains stay.
+ */
 export interface RollbackCommit {
   chainId: number;
   forkBlock: number;
@@ -88,7 +118,11 @@ export interface PageRequest {
   cursor?: string | null;
 }
 
-/** Unit serials of a batch, stored at registration so proofs can be built later. Keyed by serialRoot. */
+/**
+ * Unit serials of a batch, stored at registration so proofs can be built later. Keyed by serialRoot.
+ * The root commits to the serials, so the first put of a root wins and a later put of the same root is a no-op
+ * (the stored `createdAt` and serials stay). Serials come back in the order given, byte for byte.
+ */
 export interface SerialSet {
   serialRoot: Hex;
   serials: string[]; // in tree-leaf insertion order
@@ -105,10 +139,10 @@ export interface ScanRecord {
 
 export interface ScanStats {
   total: number;
-  regions: string[]; // distinct regions, most frequent first
+  regions: string[]; // distinct regions, most frequent first; ties in region order (ascending)
   firstAt: number | null;
   lastAt: number | null;
-  recent: number; // scans in the window asked for
+  recent: number; // scans with `at` >= the `recentSinceMs` asked for
 }
 
 export interface UnitClaim {
@@ -150,16 +184,19 @@ export interface MirrorStore {
   describe(): string;
   /** Creates tables / indexes; safe to call on every start. */
   init(): Promise<void>;
+  /** Releases the connection; calling it again is a no-op. */
   close(): Promise<void>;
 
   // --- mirror: chain log, blocks, checkpoint ---
   commitRange(commit: RangeCommit): Promise<void>;
   rollback(commit: RollbackCommit): Promise<void>;
+  /** Null before the first commit of `chainId`. */
   getCheckpoint(chainId: number): Promise<Checkpoint | null>;
   /** Stored block headers with number in [from, to], ascending. */
   getBlocks(chainId: number, from: number, to: number): Promise<IndexedBlock[]>;
   /** Events in chain order. */
   listEvents(filter: EventFilter, page: PageRequest): Promise<Page<ChainEvent>>;
+  /** All stored events, or those of `chainId`. */
   countEvents(chainId?: number): Promise<number>;
 
   // --- projections ---
@@ -175,16 +212,26 @@ export interface MirrorStore {
   listOrders(filter: OrderFilter, page: PageRequest): Promise<Page<Order>>;
 
   // --- single-writer lease: exactly one indexer (and relayer) at a time across instances ---
-  /** Takes or renews `name` for `holder` until now+ttlMs; true when `holder` holds it afterwards. */
+  /**
+   * Takes or renews `name` for `holder` until now+ttlMs (now = Date.now() in the caller's process), as one
+   * compare-and-set: it succeeds when nobody holds the lease, when `holder` already holds it (renewal), or when
+   * the other holder's lease has expired (expiresAt <= now). True when `holder` holds it afterwards.
+   */
   acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean>;
+  /** Gives the lease up at once so another instance can take it; a no-op unless `holder` holds it. */
   releaseLease(name: string, holder: string): Promise<void>;
 
   // --- passports ---
   putSerialSet(set: SerialSet): Promise<void>; // idempotent per serialRoot
   getSerialSet(serialRoot: Hex): Promise<SerialSet | null>;
   recordScan(scan: ScanRecord): Promise<void>;
+  /**
+   * Stats of the scans recorded with exactly this batchId and serial (serial null = the batch-level link only,
+   * not the batch's units). `recentSinceMs` is a unix ms instant: `recent` counts scans with at >= it.
+   * With no scans: total 0, regions [], firstAt and lastAt null, recent 0.
+   */
   scanStats(batchId: Hex, serial: string | null, recentSinceMs: number): Promise<ScanStats>;
-  /** First claim wins; returns the claim in force afterwards. */
+  /** First claim wins; returns the claim in force afterwards (the earlier claim, unchanged, when one exists). */
   claimUnit(claim: UnitClaim): Promise<UnitClaim>;
   getUnitClaim(batchId: Hex, serial: string): Promise<UnitClaim | null>;
 
@@ -192,8 +239,12 @@ export interface MirrorStore {
   /** Inserts unless the id exists; returns the stored request (existing one on a resubmit). */
   enqueueRelay(request: RelayRequest): Promise<{ request: RelayRequest; created: boolean }>;
   getRelay(id: string): Promise<RelayRequest | null>;
-  /** Requests in `statuses`, oldest first. */
+  /** Requests in `statuses`, oldest first (createdAt ascending, then id); at most `limit` (a positive integer). */
   listRelays(statuses: RelayStatus[], limit: number): Promise<RelayRequest[]>;
-  /** Compare-and-set on status: applies `patch` only if the stored status is `expected`; true when applied. */
+  /**
+   * Compare-and-set on status: applies `patch` only if the stored status is `expected`; true when applied,
+   * false when the status differs or the id is unknown. The patch is merged field by field as given (the caller
+   * sets `updatedAt`); `id` is never changed.
+   */
   updateRelay(id: string, expected: RelayStatus, patch: Partial<RelayRequest>): Promise<boolean>;
 }
