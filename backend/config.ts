@@ -1,0 +1,236 @@
+/**
+ * Runtime configuration, read once from the environment at start-up and validated with zod.
+ * Every bad value gets its own line naming the variable, what it must be and what it was, so an operator
+ * fixes all of them in one go. Secrets (keys, passwords, credentials in URLs) are never echoed back.
+ *
+ * Teams add their fields here: a `fields` entry (schema + message), a `Config` member and its default.
+ */
+import { hostname } from "node:os";
+import { randomBytes } from "node:crypto";
+import { z } from "zod";
+
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** How the relayer signs: a raw key from the environment, or an encrypted JSON keystore (ethers/geth format). */
+export type RelayerKeyConfig =
+  | { kind: "privateKey"; privateKey: string }
+  | { kind: "keystore"; path: string; password: string };
+
+export interface Config {
+  logLevel: LogLevel;
+  host: string;
+  port: number;
+  /** Base of every public link (GS1 Digital Link host in QR codes); no trailing slash. */
+  publicBaseUrl: string;
+  /** JSON-RPC endpoint of the chain; null = Hardhat's in-process chain. */
+  rpcUrl: string | null;
+  /** Read-only JSON-RPC URL handed to browsers for passport verification. */
+  publicRpcUrl: string;
+  /** Milliseconds to wait for the RPC endpoint before failing (start-up reachability and each call). */
+  rpcTimeoutMs: number;
+  /** null = embedded SQLite at `sqlitePath`. */
+  mongodbUri: string | null;
+  sqlitePath: string;
+  /** null = the default file for the chain id (see backend/chain/deployment.ts). */
+  deploymentFile: string | null;
+  /** Blocks behind the head the indexer stays, so shallow reorgs never reach the mirror. */
+  confirmations: number;
+  /** Largest block range per eth_getLogs; the indexer halves it when the node refuses and grows it back. */
+  indexerBlockRange: number;
+  indexerPollMs: number;
+  /** /readyz answers 503 while the indexer is more than this many blocks behind. */
+  readyMaxLagBlocks: number;
+  /** Lifetime of the single-writer lease (indexer, relayer); the holder renews it at a third of this. */
+  leaseTtlMs: number;
+  /** Identifies this process as lease holder; unique per process by default. */
+  instanceId: string;
+  relayerKey: RelayerKeyConfig | null;
+  keeperIntervalMs: number;
+  writeRateLimitPerMinute: number;
+  /** Maximum request body size, in the `bytes` notation Express understands ("1mb", "500kb", "1048576"). */
+  bodyLimit: string;
+}
+
+export type Env = Record<string, string | undefined>;
+
+/** Thrown by loadConfig when one or more variables are invalid; `issues` holds one line per variable. */
+export class ConfigError extends Error {
+  readonly issues: ConfigIssue[];
+
+  constructor(issues: ConfigIssue[]) {
+    super(`Invalid configuration:\n${issues.map((issue) => `  ${issue.variable}: ${issue.message}`).join("\n")}`);
+    this.name = "ConfigError";
+    this.issues = issues;
+  }
+}
+
+export interface ConfigIssue {
+  variable: string;
+  message: string;
+}
+
+/** Variables whose values must never appear in error messages or logs. */
+const SECRET_VARIABLES = new Set(["RELAYER_PRIVATE_KEY", "RELAYER_KEYSTORE_PASSWORD", "MONGODB_URI", "RPC_URL"]);
+
+const isHttpUrl = (value: string): boolean => {
+  try {
+    const url = new URL(value);
+    return (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "";
+  } catch {
+    return false;
+  }
+};
+
+const isRpcUrl = (value: string): boolean => {
+  try {
+    const url = new URL(value);
+    return ["http:", "https:", "ws:", "wss:"].includes(url.protocol) && url.hostname !== "";
+  } catch {
+    return false;
+  }
+};
+
+const integer = (min: number, max: number, message: string) =>
+  z
+    .string()
+    .refine((raw) => /^[+]?\d+$/.test(raw) && Number(raw) >= min && Number(raw) <= max, { error: message })
+    .transform(Number);
+
+const text = (test: (value: string) => boolean, message: string) => z.string().refine(test, { error: message });
+
+/** Raw-string schema per variable; absent and empty values are `undefined` and take the default. */
+const fields = {
+  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }),
+  HOST: text((v) => /^[A-Za-z0-9.\-:[\]]+$/.test(v), "must be a host name or IP address to listen on (e.g. 127.0.0.1, 0.0.0.0, ::)"),
+  PORT: integer(1, 65_535, "must be an integer 1-65535"),
+  PUBLIC_BASE_URL: text(isHttpUrl, "must be an absolute http(s) URL (e.g. https://provena.example.com)"),
+  RPC_URL: text(isRpcUrl, "must be an http(s) or ws(s) JSON-RPC URL (e.g. http://127.0.0.1:8545)"),
+  PUBLIC_RPC_URL: text(isHttpUrl, "must be an absolute http(s) URL reachable from browsers"),
+  RPC_TIMEOUT_MS: integer(100, 600_000, "must be an integer 100-600000 (milliseconds)"),
+  MONGODB_URI: text((v) => /^mongodb(\+srv)?:\/\/[^/\s]+/.test(v), "must be a MongoDB connection string (mongodb://host[:port]/db or mongodb+srv://...)"),
+  SQLITE_PATH: text((v) => v.trim() !== "" && !v.includes("\0"), "must be a file path (or :memory:)"),
+  DEPLOYMENT_FILE: text((v) => /\.json$/i.test(v), "must be the path of a .json deployment file"),
+  CONFIRMATIONS: integer(0, 10_000, "must be an integer 0-10000 (blocks)"),
+  INDEXER_BLOCK_RANGE: integer(1, 1_000_000, "must be an integer 1-1000000 (blocks per eth_getLogs)"),
+  INDEXER_POLL_MS: integer(10, 3_600_000, "must be an integer 10-3600000 (milliseconds)"),
+  READY_MAX_LAG_BLOCKS: integer(0, 1_000_000, "must be an integer 0-1000000 (blocks)"),
+  LEASE_TTL_MS: integer(1_000, 3_600_000, "must be an integer 1000-3600000 (milliseconds)"),
+  INSTANCE_ID: text((v) => /^[\w.:@-]{1,128}$/.test(v), "must be 1-128 characters of letters, digits and . : @ _ -"),
+  RELAYER_PRIVATE_KEY: text((v) => /^(0x)?[0-9a-fA-F]{64}$/.test(v), "must be a 32-byte hex private key (64 hex digits, optional 0x)"),
+  RELAYER_KEYSTORE: text((v) => v.trim() !== "", "must be the path of an encrypted JSON keystore"),
+  RELAYER_KEYSTORE_PASSWORD: z.string(),
+  KEEPER_INTERVAL_MS: integer(100, 86_400_000, "must be an integer 100-86400000 (milliseconds)"),
+  WRITE_RATE_LIMIT_PER_MINUTE: integer(1, 1_000_000, "must be an integer 1-1000000 (requests per minute per client)"),
+  BODY_LIMIT: text((v) => /^\d+(\.\d+)?\s*(b|kb|mb|gb)?$/i.test(v.trim()), 'must be a size such as "1mb", "500kb" or a byte count'),
+} satisfies Record<string, z.ZodType<unknown, string>>;
+
+type FieldName = keyof typeof fields;
+type Parsed = { [K in FieldName]?: z.output<(typeof fields)[K]> };
+
+const describeGot = (variable: string, raw: string): string =>
+  SECRET_VARIABLES.has(variable) ? "(value hidden)" : `(got ${JSON.stringify(raw)})`;
+
+/**
+ * Reads and validates the configuration. Throws a ConfigError listing every bad variable.
+ * Empty values count as unset, so `PORT=` in an env file falls back to the default.
+ */
+export function loadConfig(env: Env = process.env): Config {
+  const issues: ConfigIssue[] = [];
+  const parsed: Parsed = {};
+
+  for (const name of Object.keys(fields) as FieldName[]) {
+    const raw = env[name];
+    if (raw === undefined || raw === "") continue;
+    const result = fields[name].safeParse(raw);
+    if (result.success) {
+      (parsed as Record<string, unknown>)[name] = result.data;
+    } else {
+      const message = result.error.issues[0]?.message ?? "is invalid";
+      issues.push({ variable: name, message: `${message} ${describeGot(name, raw)}` });
+    }
+  }
+
+  // Rules that involve more than one variable.
+  if (parsed.RELAYER_PRIVATE_KEY !== undefined && parsed.RELAYER_KEYSTORE !== undefined) {
+    issues.push({ variable: "RELAYER_PRIVATE_KEY", message: "set either RELAYER_PRIVATE_KEY or RELAYER_KEYSTORE, not both" });
+  }
+  if (parsed.RELAYER_KEYSTORE !== undefined && parsed.RELAYER_KEYSTORE_PASSWORD === undefined) {
+    issues.push({ variable: "RELAYER_KEYSTORE_PASSWORD", message: "is required when RELAYER_KEYSTORE is set" });
+  }
+  if (parsed.RELAYER_KEYSTORE_PASSWORD !== undefined && parsed.RELAYER_KEYSTORE === undefined) {
+    issues.push({ variable: "RELAYER_KEYSTORE", message: "is required when RELAYER_KEYSTORE_PASSWORD is set" });
+  }
+
+  if (issues.length > 0) throw new ConfigError(issues);
+
+  const host = parsed.HOST ?? "127.0.0.1";
+  const port = parsed.PORT ?? 3000;
+  const publicBaseUrl = trimSlash(parsed.PUBLIC_BASE_URL ?? `http://${formatHost(host)}:${port}`);
+  const rpcUrl = parsed.RPC_URL ?? null;
+
+  let relayerKey: RelayerKeyConfig | null = null;
+  if (parsed.RELAYER_PRIVATE_KEY !== undefined) {
+    const key = parsed.RELAYER_PRIVATE_KEY;
+    relayerKey = { kind: "privateKey", privateKey: key.startsWith("0x") ? key : `0x${key}` };
+  } else if (parsed.RELAYER_KEYSTORE !== undefined) {
+    relayerKey = { kind: "keystore", path: parsed.RELAYER_KEYSTORE, password: parsed.RELAYER_KEYSTORE_PASSWORD ?? "" };
+  }
+
+  return {
+    logLevel: parsed.LOG_LEVEL ?? "info",
+    host,
+    port,
+    publicBaseUrl,
+    rpcUrl,
+    publicRpcUrl: trimSlash(parsed.PUBLIC_RPC_URL ?? `${publicBaseUrl}/rpc`),
+    rpcTimeoutMs: parsed.RPC_TIMEOUT_MS ?? 5_000,
+    mongodbUri: parsed.MONGODB_URI ?? null,
+    sqlitePath: parsed.SQLITE_PATH ?? "data/provena.db",
+    deploymentFile: parsed.DEPLOYMENT_FILE ?? null,
+    // The in-process chain never reorganises; a real network needs a margin against shallow reorgs.
+    confirmations: parsed.CONFIRMATIONS ?? (rpcUrl === null ? 0 : 5),
+    indexerBlockRange: parsed.INDEXER_BLOCK_RANGE ?? 2_000,
+    indexerPollMs: parsed.INDEXER_POLL_MS ?? 1_000,
+    readyMaxLagBlocks: parsed.READY_MAX_LAG_BLOCKS ?? 10,
+    leaseTtlMs: parsed.LEASE_TTL_MS ?? 15_000,
+    instanceId: parsed.INSTANCE_ID ?? `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`,
+    relayerKey,
+    keeperIntervalMs: parsed.KEEPER_INTERVAL_MS ?? 5_000,
+    writeRateLimitPerMinute: parsed.WRITE_RATE_LIMIT_PER_MINUTE ?? 60,
+    bodyLimit: (parsed.BODY_LIMIT ?? "10mb").trim(),
+  };
+}
+
+/** The configuration as safe to log: secrets replaced, credentials stripped from URLs. */
+export function redactConfig(config: Config): Record<string, unknown> {
+  return {
+    ...config,
+    rpcUrl: config.rpcUrl === null ? null : redactUrl(config.rpcUrl),
+    mongodbUri: config.mongodbUri === null ? null : redactUrl(config.mongodbUri),
+    relayerKey:
+      config.relayerKey === null
+        ? null
+        : config.relayerKey.kind === "privateKey"
+          ? { kind: "privateKey", privateKey: "[redacted]" }
+          : { kind: "keystore", path: config.relayerKey.path, password: "[redacted]" },
+  };
+}
+
+/** Removes user:password and query strings (API keys often travel there) from a URL for logging. */
+export function redactUrl(value: string): string {
+  // MongoDB URIs may list several hosts, which URL cannot parse; strip credentials by pattern instead.
+  const withoutCredentials = value.replace(/^([a-z+]+:\/\/)[^@/]*@/i, "$1***@");
+  const queryAt = withoutCredentials.indexOf("?");
+  const base = queryAt === -1 ? withoutCredentials : `${withoutCredentials.slice(0, queryAt)}?***`;
+  // Hosted RPC providers put the API key in the last path segment (…/v2/<key>).
+  return base.replace(/\/([A-Za-z0-9_-]{20,})(\/?)(\?\*\*\*)?$/, "/***$2$3");
+}
+
+const trimSlash = (url: string): string => url.replace(/\/+$/, "");
+
+/** A wildcard listen address is no place to send a browser; links then point at localhost. */
+const formatHost = (host: string): string => {
+  if (host === "0.0.0.0" || host === "::" || host === "[::]") return "localhost";
+  return host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+};

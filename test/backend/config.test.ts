@@ -1,0 +1,191 @@
+import { expect } from "chai";
+import { ConfigError, loadConfig, redactConfig, redactUrl } from "../../backend/config.ts";
+
+const KEY = "0x" + "ab".repeat(32);
+
+function configErrorOf(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).to.be.instanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error("loadConfig accepted an invalid environment");
+}
+
+describe("loadConfig", function () {
+  describe("when the environment is empty", function () {
+    it("test_loadConfig_defaults", function () {
+      const config = loadConfig({});
+      expect(config).to.deep.include({
+        logLevel: "info",
+        host: "127.0.0.1",
+        port: 3000,
+        publicBaseUrl: "http://127.0.0.1:3000",
+        publicRpcUrl: "http://127.0.0.1:3000/rpc",
+        rpcUrl: null,
+        mongodbUri: null,
+        sqlitePath: "data/provena.db",
+        deploymentFile: null,
+        confirmations: 0,
+        indexerBlockRange: 2000,
+        indexerPollMs: 1000,
+        readyMaxLagBlocks: 10,
+        leaseTtlMs: 15000,
+        relayerKey: null,
+        keeperIntervalMs: 5000,
+        writeRateLimitPerMinute: 60,
+        bodyLimit: "10mb",
+        rpcTimeoutMs: 5000,
+      });
+      expect(config.instanceId).to.match(/^.+:\d+:[0-9a-f]{6}$/);
+    });
+
+    it("test_loadConfig_instanceIdsDifferPerLoad", function () {
+      expect(loadConfig({}).instanceId).to.not.equal(loadConfig({}).instanceId);
+    });
+  });
+
+  describe("when values are set", function () {
+    it("test_loadConfig_parsesEveryField", function () {
+      const config = loadConfig({
+        LOG_LEVEL: "debug",
+        HOST: "0.0.0.0",
+        PORT: "8080",
+        RPC_URL: "https://rpc.example.org",
+        MONGODB_URI: "mongodb://db1:27017,db2:27017/provena?replicaSet=rs0",
+        SQLITE_PATH: ":memory:",
+        DEPLOYMENT_FILE: "/etc/provena/deployment.json",
+        CONFIRMATIONS: "12",
+        INDEXER_BLOCK_RANGE: "500",
+        INDEXER_POLL_MS: "250",
+        READY_MAX_LAG_BLOCKS: "3",
+        LEASE_TTL_MS: "30000",
+        INSTANCE_ID: "api-1",
+        RELAYER_PRIVATE_KEY: KEY.slice(2),
+        KEEPER_INTERVAL_MS: "1000",
+        WRITE_RATE_LIMIT_PER_MINUTE: "120",
+        BODY_LIMIT: "2mb",
+        RPC_TIMEOUT_MS: "3000",
+      });
+      expect(config).to.deep.include({
+        logLevel: "debug",
+        host: "0.0.0.0",
+        port: 8080,
+        publicBaseUrl: "http://localhost:8080",
+        publicRpcUrl: "http://localhost:8080/rpc",
+        rpcUrl: "https://rpc.example.org",
+        mongodbUri: "mongodb://db1:27017,db2:27017/provena?replicaSet=rs0",
+        sqlitePath: ":memory:",
+        deploymentFile: "/etc/provena/deployment.json",
+        confirmations: 12,
+        indexerBlockRange: 500,
+        indexerPollMs: 250,
+        readyMaxLagBlocks: 3,
+        leaseTtlMs: 30000,
+        instanceId: "api-1",
+        keeperIntervalMs: 1000,
+        writeRateLimitPerMinute: 120,
+        bodyLimit: "2mb",
+        rpcTimeoutMs: 3000,
+      });
+      expect(config.relayerKey).to.deep.equal({ kind: "privateKey", privateKey: KEY });
+    });
+
+    it("test_loadConfig_confirmationsDefaultToFiveOnARealNetwork", function () {
+      expect(loadConfig({ RPC_URL: "http://127.0.0.1:8545" }).confirmations).to.equal(5);
+    });
+
+    it("test_loadConfig_publicUrlsDerivedAndTrimmed", function () {
+      const config = loadConfig({ PUBLIC_BASE_URL: "https://provena.example.com/" });
+      expect(config.publicBaseUrl).to.equal("https://provena.example.com");
+      expect(config.publicRpcUrl).to.equal("https://provena.example.com/rpc");
+      expect(loadConfig({ PUBLIC_RPC_URL: "https://rpc.example.com/" }).publicRpcUrl).to.equal("https://rpc.example.com");
+    });
+
+    it("test_loadConfig_emptyValuesMeanUnset", function () {
+      expect(loadConfig({ PORT: "", LOG_LEVEL: "" })).to.deep.include({ port: 3000, logLevel: "info" });
+    });
+
+    it("test_loadConfig_keystore", function () {
+      const config = loadConfig({ RELAYER_KEYSTORE: "keys/relayer.json", RELAYER_KEYSTORE_PASSWORD: "s3cret" });
+      expect(config.relayerKey).to.deep.equal({ kind: "keystore", path: "keys/relayer.json", password: "s3cret" });
+    });
+  });
+
+  describe("when values are invalid", function () {
+    it("test_loadConfig_portNotANumber_oneClearLine", function () {
+      const error = configErrorOf({ PORT: "abc" });
+      expect(error.name).to.equal("ConfigError");
+      expect(error.message).to.equal('Invalid configuration:\n  PORT: must be an integer 1-65535 (got "abc")');
+    });
+
+    it("test_loadConfig_listsEveryBadVariable", function () {
+      const error = configErrorOf({
+        PORT: "70000",
+        LOG_LEVEL: "loud",
+        CONFIRMATIONS: "-1",
+        INDEXER_BLOCK_RANGE: "1.5",
+        PUBLIC_BASE_URL: "provena.example.com",
+        RPC_URL: "ftp://x",
+        MONGODB_URI: "postgres://x",
+        BODY_LIMIT: "lots",
+        LEASE_TTL_MS: "10",
+      });
+      expect(error.issues.map((issue) => issue.variable)).to.have.members([
+        "PORT",
+        "LOG_LEVEL",
+        "CONFIRMATIONS",
+        "INDEXER_BLOCK_RANGE",
+        "PUBLIC_BASE_URL",
+        "RPC_URL",
+        "MONGODB_URI",
+        "BODY_LIMIT",
+        "LEASE_TTL_MS",
+      ]);
+      expect(error.message.split("\n")).to.have.length(10);
+      expect(error.message).to.include('LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent (got "loud")');
+      expect(error.message).to.include('CONFIRMATIONS: must be an integer 0-10000 (blocks) (got "-1")');
+    });
+
+    it("test_loadConfig_neverEchoesSecrets", function () {
+      const error = configErrorOf({
+        RELAYER_PRIVATE_KEY: "0xnot-a-key-but-secret",
+        MONGODB_URI: "mongo://user:hunter2@db",
+      });
+      expect(error.message).to.not.include("hunter2");
+      expect(error.message).to.not.include("not-a-key-but-secret");
+      expect(error.message).to.include("RELAYER_PRIVATE_KEY: must be a 32-byte hex private key");
+      expect(error.message).to.include("(value hidden)");
+    });
+
+    it("test_loadConfig_keyAndKeystoreAreExclusive", function () {
+      const error = configErrorOf({ RELAYER_PRIVATE_KEY: KEY, RELAYER_KEYSTORE: "k.json", RELAYER_KEYSTORE_PASSWORD: "p" });
+      expect(error.message).to.include("set either RELAYER_PRIVATE_KEY or RELAYER_KEYSTORE, not both");
+    });
+
+    it("test_loadConfig_keystoreNeedsPassword", function () {
+      expect(configErrorOf({ RELAYER_KEYSTORE: "k.json" }).message).to.include(
+        "RELAYER_KEYSTORE_PASSWORD: is required when RELAYER_KEYSTORE is set",
+      );
+      expect(configErrorOf({ RELAYER_KEYSTORE_PASSWORD: "p" }).message).to.include(
+        "RELAYER_KEYSTORE: is required when RELAYER_KEYSTORE_PASSWORD is set",
+      );
+    });
+  });
+
+  describe("redaction", function () {
+    it("test_redactUrl_stripsCredentialsQueryAndKeys", function () {
+      expect(redactUrl("mongodb://user:pw@db1,db2/provena?replicaSet=rs0")).to.equal("mongodb://***@db1,db2/provena?***");
+      expect(redactUrl("https://eth-mainnet.g.alchemy.com/v2/abcdefghijklmnopqrstuvwxyz123456")).to.equal(
+        "https://eth-mainnet.g.alchemy.com/v2/***",
+      );
+      expect(redactUrl("http://127.0.0.1:8545")).to.equal("http://127.0.0.1:8545");
+    });
+
+    it("test_redactConfig_hidesRelayerKey", function () {
+      const logged = JSON.stringify(redactConfig(loadConfig({ RELAYER_PRIVATE_KEY: KEY })));
+      expect(logged).to.not.include(KEY.slice(2));
+    });
+  });
+});
