@@ -1,0 +1,74 @@
+/**
+ * ABIs come from Hardhat's compiled artifacts, never from pasted copies, so the backend always decodes with
+ * exactly what `npx hardhat build` produced from contracts/.
+ */
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import path from "node:path";
+import type { JsonFragment } from "ethers";
+
+export type ProvenaContractName = "ProvenanceRegistry" | "TradeEscrow" | "ProvenaForwarder";
+
+export const PROVENA_CONTRACTS: readonly ProvenaContractName[] = ["ProvenanceRegistry", "TradeEscrow", "ProvenaForwarder"];
+
+/** The project root (the directory holding package.json and artifacts/). */
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+export const DEFAULT_ARTIFACTS_DIR = path.join(PROJECT_ROOT, "artifacts");
+
+export interface ContractArtifact {
+  contractName: string;
+  sourceName: string;
+  abi: JsonFragment[];
+  bytecode: string;
+}
+
+export type ProvenaAbis = Record<ProvenaContractName, JsonFragment[]>;
+
+/** The artifact file is missing or unreadable: the contracts were not compiled (or compiled elsewhere). */
+export class ArtifactNotFoundError extends Error {
+  readonly artifactPath: string;
+
+  constructor(artifactPath: string, options?: { cause?: unknown }) {
+    super(`Contract artifact not found at ${artifactPath}: run \`npx hardhat build\` first`, options);
+    this.name = "ArtifactNotFoundError";
+    this.artifactPath = artifactPath;
+  }
+}
+
+export interface LoadArtifactOptions {
+  artifactsDir?: string;
+}
+
+/**
+ * Reads `artifacts/<sourceName>/<ContractName>.json`. `sourceName` defaults to `contracts/<ContractName>.sol`
+ * (pass e.g. "contracts/interfaces/ITradeEscrow.sol" for anything else).
+ */
+export function loadArtifact(contractName: string, sourceName = `contracts/${contractName}.sol`, options: LoadArtifactOptions = {}): ContractArtifact {
+  const artifactPath = path.join(options.artifactsDir ?? DEFAULT_ARTIFACTS_DIR, sourceName, `${contractName}.json`);
+  let text: string;
+  try {
+    text = readFileSync(artifactPath, "utf8");
+  } catch (error) {
+    throw new ArtifactNotFoundError(artifactPath, { cause: error });
+  }
+  const artifact = JSON.parse(text) as Partial<ContractArtifact>;
+  if (!Array.isArray(artifact.abi)) {
+    throw new ArtifactNotFoundError(artifactPath, { cause: new Error("the file has no `abi` array") });
+  }
+  return {
+    contractName: artifact.contractName ?? contractName,
+    sourceName: artifact.sourceName ?? sourceName,
+    abi: artifact.abi,
+    bytecode: artifact.bytecode ?? "0x",
+  };
+}
+
+/** The ABIs of the three deployed Provena contracts. */
+export function loadProvenaAbis(options: LoadArtifactOptions = {}): ProvenaAbis {
+  return {
+    ProvenanceRegistry: loadArtifact("ProvenanceRegistry", undefined, options).abi,
+    TradeEscrow: loadArtifact("TradeEscrow", undefined, options).abi,
+    ProvenaForwarder: loadArtifact("ProvenaForwarder", undefined, options).abi,
+  };
+}

@@ -1,0 +1,215 @@
+/**
+ * Decodes the logs of the Provena contracts into ChainEvents (backend/store/types.ts): JSON-safe args
+ * (addresses and hex lower-case, wide integers as decimal strings, narrow ones as numbers, enums by name,
+ * GS1 identifiers zero-padded, structs as objects) and the entity keys each event touches.
+ */
+import { Interface, getAddress, isAddress, type JsonFragment, type JsonFragmentType } from "ethers";
+import { chainEventId, type ChainEvent, type Hex, type JsonValue } from "../store/types.ts";
+import type { ProvenaAbis, ProvenaContractName } from "./artifacts.ts";
+import type { Deployment } from "./deployment.ts";
+import { ENUM_VALUE_NAMES, enumNameOf } from "./enums.ts";
+
+/** The fields of an eth_getLogs entry the decoder reads (ethers' Log has them all). */
+export interface RawLog {
+  address: string;
+  topics: readonly string[];
+  data: string;
+  blockNumber: number;
+  blockHash: string;
+  transactionHash: string;
+  transactionIndex: number;
+  index: number; // log index in the block
+}
+
+/** A log from a Provena address that the compiled ABI cannot decode: the artifacts do not match the deployment. */
+export class EventDecodeError extends Error {
+  readonly log: RawLog;
+
+  constructor(message: string, log: RawLog, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "EventDecodeError";
+    this.log = log;
+  }
+}
+
+export interface EventDecoder {
+  readonly chainId: number;
+  /** Lower-case addresses of the contracts to fetch logs from. */
+  readonly addresses: Hex[];
+  /** Decodes one log of a Provena contract; `blockTimestamp` in unix seconds. */
+  decode(log: RawLog, blockTimestamp: number): ChainEvent;
+}
+
+export interface CreateEventDecoderParameters {
+  deployment: Pick<Deployment, "chainId" | "registry" | "escrow" | "forwarder">;
+  abis: ProvenaAbis;
+}
+
+interface EventShape {
+  name: string;
+  inputs: readonly JsonFragmentType[];
+}
+
+interface ContractDecoder {
+  contract: ProvenaContractName;
+  iface: Interface;
+  eventsByTopic: Map<string, EventShape>;
+}
+
+/** Argument names whose uint value is a GS1 identifier, kept as a zero-padded digit string. */
+const GS1_WIDTH: Readonly<Record<string, number>> = { gtin: 14, gln: 13, originGln: 13, locationGln: 13 };
+
+const BATCH_ID_ARGS = new Set(["batchId", "parentId", "childId"]);
+/** Address arguments that name an asset, not an actor. */
+const NON_ACCOUNT_ADDRESS_ARGS = new Set(["token"]);
+const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000";
+
+export function createEventDecoder({ deployment, abis }: CreateEventDecoderParameters): EventDecoder {
+  const byAddress = new Map<string, ContractDecoder>();
+  const entries: [ProvenaContractName, string][] = [
+    ["ProvenanceRegistry", deployment.registry],
+    ["TradeEscrow", deployment.escrow],
+    ["ProvenaForwarder", deployment.forwarder],
+  ];
+  for (const [contract, address] of entries) {
+    const abi = abis[contract];
+    const iface = new Interface(abi);
+    const eventsByTopic = new Map<string, EventShape>();
+    for (const fragment of abi as JsonFragment[]) {
+      if (fragment.type !== "event" || fragment.name === undefined || fragment.anonymous) continue;
+      const event = iface.getEvent(fragment.name, (fragment.inputs ?? []).map((input) => formatParamType(input)));
+      if (event !== null) eventsByTopic.set(event.topicHash, { name: fragment.name, inputs: fragment.inputs ?? [] });
+    }
+    byAddress.set(address.toLowerCase(), { contract, iface, eventsByTopic });
+  }
+
+  return {
+    chainId: deployment.chainId,
+    addresses: [...byAddress.keys()] as Hex[],
+    decode(log, blockTimestamp) {
+      const decoder = byAddress.get(log.address.toLowerCase());
+      if (decoder === undefined) throw new EventDecodeError(`Log from ${log.address} is not from a Provena contract`, log);
+      const topic = log.topics[0]?.toLowerCase();
+      const shape = topic === undefined ? undefined : decoder.eventsByTopic.get(topic);
+      if (shape === undefined) {
+        throw new EventDecodeError(
+          `${decoder.contract} at ${log.address} logged an event the compiled ABI does not know (topic ${topic ?? "none"}, block ${log.blockNumber}, tx ${log.transactionHash}); the artifacts do not match the deployed contract: rebuild or redeploy`,
+          log,
+        );
+      }
+      let decoded;
+      try {
+        decoded = decoder.iface.parseLog({ topics: [...log.topics], data: log.data });
+      } catch (error) {
+        throw new EventDecodeError(`Cannot decode ${decoder.contract}.${shape.name} in tx ${log.transactionHash}: ${(error as Error).message}`, log, { cause: error });
+      }
+      if (decoded === null) throw new EventDecodeError(`Cannot decode ${decoder.contract}.${shape.name} in tx ${log.transactionHash}`, log);
+
+      const args: Record<string, JsonValue> = {};
+      shape.inputs.forEach((input, position) => {
+        args[input.name ?? String(position)] = toJsonValue(decoded.args[position], input);
+      });
+      const keys = entityKeysOfArgs(shape.inputs, args);
+      return {
+        id: chainEventId(deployment.chainId, log.blockNumber, log.index),
+        chainId: deployment.chainId,
+        blockNumber: log.blockNumber,
+        blockHash: log.blockHash.toLowerCase() as Hex,
+        blockTimestamp,
+        transactionHash: log.transactionHash.toLowerCase() as Hex,
+        transactionIndex: log.transactionIndex,
+        logIndex: log.index,
+        contract: decoder.contract,
+        address: log.address.toLowerCase() as Hex,
+        name: shape.name,
+        args,
+        batchIds: keys.batchIds,
+        orderIds: keys.orderIds,
+        accounts: keys.accounts,
+      };
+    },
+  };
+}
+
+/** Canonical type string of an ABI parameter (tuples expanded), as event signatures need it. */
+function formatParamType(input: JsonFragmentType): string {
+  const type = input.type ?? "";
+  if (type.startsWith("tuple")) {
+    return `(${(input.components ?? []).map((component) => formatParamType(component)).join(",")})${type.slice("tuple".length)}`;
+  }
+  return type;
+}
+
+/** Converts one decoded ABI value into the mirror's JSON form, guided by its ABI type, internal type and name. */
+export function toJsonValue(value: unknown, input: JsonFragmentType): JsonValue {
+  const type = input.type ?? "";
+  const arrayMatch = /^(.*)\[(\d*)\]$/.exec(type);
+  if (arrayMatch) {
+    const elementType: JsonFragmentType = {
+      ...input,
+      type: arrayMatch[1],
+      internalType: input.internalType?.replace(/\[\d*\]$/, ""),
+    };
+    return Array.from(value as ArrayLike<unknown>, (element) => toJsonValue(element, elementType));
+  }
+  if (type === "tuple") {
+    const components = input.components ?? [];
+    const object: Record<string, JsonValue> = {};
+    components.forEach((component, position) => {
+      object[component.name ?? String(position)] = toJsonValue((value as ArrayLike<unknown>)[position], component);
+    });
+    return object;
+  }
+  // An indexed dynamic value (string, bytes, array, struct) is logged only as its hash.
+  if (typeof value === "object" && value !== null && "_isIndexed" in value) {
+    return String((value as unknown as { hash: string }).hash).toLowerCase();
+  }
+  if (type === "address") return String(value).toLowerCase();
+  if (type === "bool") return Boolean(value);
+  if (type === "string") return String(value);
+  if (type.startsWith("bytes")) return String(value).toLowerCase();
+  const intMatch = /^u?int(\d*)$/.exec(type);
+  if (intMatch) {
+    const number = BigInt(value as bigint);
+    const enumName = enumNameOf(input.internalType);
+    if (enumName !== null) {
+      const names = ENUM_VALUE_NAMES[enumName];
+      return names?.[Number(number)] ?? Number(number);
+    }
+    const width = GS1_WIDTH[input.name ?? ""];
+    if (width !== undefined) return number.toString().padStart(width, "0");
+    const bits = intMatch[1] === "" ? 256 : Number(intMatch[1]);
+    // Up to 48 bits is exact in a JS number: block numbers, timestamps, bps, counters.
+    return bits <= 48 ? Number(number) : number.toString();
+  }
+  throw new TypeError(`Unsupported ABI type ${type}`);
+}
+
+/** Batch ids, order ids and actor addresses in an event's args (nested structs included), for lookups. */
+export function entityKeysOfArgs(
+  inputs: readonly JsonFragmentType[],
+  args: Record<string, JsonValue>,
+): { batchIds: Hex[]; orderIds: Hex[]; accounts: Hex[] } {
+  const batchIds = new Set<Hex>();
+  const orderIds = new Set<Hex>();
+  const accounts = new Set<Hex>();
+  const visit = (input: JsonFragmentType, value: JsonValue) => {
+    const type = input.type ?? "";
+    const name = input.name ?? "";
+    if (type.endsWith("]") && Array.isArray(value)) {
+      const elementType = { ...input, type: type.replace(/\[\d*\]$/, "") };
+      for (const element of value) visit(elementType, element);
+    } else if (type === "tuple" && value !== null && typeof value === "object" && !Array.isArray(value)) {
+      for (const component of input.components ?? []) visit(component, value[component.name ?? ""] ?? null);
+    } else if (type === "address" && typeof value === "string") {
+      if (value !== ZERO_ADDRESS && !NON_ACCOUNT_ADDRESS_ARGS.has(name) && isAddress(value)) {
+        accounts.add(getAddress(value).toLowerCase() as Hex);
+      }
+    } else if (type === "bytes32" && typeof value === "string") {
+      if (BATCH_ID_ARGS.has(name)) batchIds.add(value as Hex);
+      else if (name === "orderId") orderIds.add(value as Hex);
+    }
+  };
+  for (const input of inputs) visit(input, args[input.name ?? ""] ?? null);
+  return { batchIds: [...batchIds], orderIds: [...orderIds], accounts: [...accounts] };
+}
