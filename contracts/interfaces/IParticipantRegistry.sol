@@ -15,7 +15,8 @@ interface IParticipantRegistry {
     error ParticipantIsSuspended(address account);
     /// @notice Reverts when `account` is not suspended (on reinstate).
     error ParticipantNotSuspended(address account);
-    /// @notice Reverts when `account` lacks `role` (or is suspended) for the attempted action.
+    /// @notice Reverts when `account` lacks `role` (or is not onboarded) for the attempted action; a suspended
+    /// participant that holds the role gets ParticipantIsSuspended instead.
     error ParticipantUnauthorized(address account, bytes32 role);
     /// @notice Reverts when a GLN is zero or longer than 13 digits.
     error ParticipantInvalidGln(uint64 gln);

@@ -57,6 +57,8 @@ interface IProvenanceRegistry is IParticipantRegistry {
     error BatchInvalidLot(string lot);
     /// @notice Reverts when a quantity is zero.
     error BatchInvalidQuantity(uint64 quantity);
+    /// @notice Reverts when the production date is zero or later than the current block's timestamp.
+    error BatchInvalidProductionDate(uint40 productionDate);
     /// @notice Reverts when the unit serial Merkle root is zero.
     error BatchInvalidSerialRoot();
     /// @notice Reverts when the caller is not the batch's current custodian.
