@@ -1,0 +1,218 @@
+/**
+ * The keeper: settles escrow orders as soon as the contracts allow it, so nobody has to push the button.
+ *
+ * It reads open orders from the mirror (funded, delivered, disputed), re-checks each on the chain (the mirror
+ * may lag), and for each settlement the escrow could take now - release, refund, or the fallback resolution of
+ * an expired dispute - proves it with a simulation from the relayer's account before queueing it as a relayer
+ * job (kind "keeper"). Job ids are deterministic per chain, order and action, so however many keepers run and
+ * however often they look, one order gets one job per action; the relayer sends it.
+ */
+import type { Logger } from "pino";
+import type { MirrorStore, RelayRequest } from "../store/port.ts";
+import type { Hex, Order, OrderState } from "../store/types.ts";
+import { relayContracts, type RelayChain } from "../relayer/relay-chain.ts";
+import { shortMessage } from "../relayer/revert-reason.ts";
+
+export type KeeperAction = "release" | "refund" | "resolveExpiredDispute";
+
+/** Chain OrderState enum (ITradeEscrow.OrderState). */
+const CHAIN_ORDER_STATE = ["none", "funded", "delivered", "disputed", "released", "refunded", "resolved", "cancelled"] as const;
+
+/** Which settlements can apply in which on-chain state; the simulation decides whether one applies now. */
+const CANDIDATE_ACTIONS: Partial<Record<(typeof CHAIN_ORDER_STATE)[number], KeeperAction[]>> = {
+  funded: ["refund"],
+  delivered: ["release", "refund"],
+  disputed: ["resolveExpiredDispute", "refund"],
+};
+
+const OPEN_STATES: OrderState[] = ["funded", "delivered", "disputed"];
+
+export interface KeeperOptions {
+  store: MirrorStore;
+  chain: RelayChain;
+  /** The relayer's account: simulations run from it, as its transactions will. */
+  relayerAddress: Hex;
+  logger: Logger;
+  intervalMs?: number;
+  /** How often a failed job for an order that still needs the action is re-queued (default 3). */
+  maxAttempts?: number;
+  /** Called after a job was queued (main wires it to the relayer worker's poke). */
+  onJobQueued?: (job: RelayRequest) => void;
+  now?: () => number;
+}
+
+export interface KeeperRoundResult {
+  /** Open orders looked at. */
+  checked: number;
+  /** Jobs queued (or re-queued) in this round. */
+  queued: { orderId: Hex; action: KeeperAction; jobId: string }[];
+}
+
+export interface Keeper {
+  start(): void;
+  stop(): Promise<void>;
+  /** One pass over the open orders. */
+  tick(): Promise<KeeperRoundResult>;
+}
+
+/** The relayer job id of a keeper action: the same order and action always map to the same job. */
+export function keeperJobId(chainId: number, orderId: Hex, action: KeeperAction): string {
+  return `keeper:${chainId}:${orderId.toLowerCase()}:${action}`;
+}
+
+/** The ITradeEscrow.Order struct of a mirrored order, in field order. */
+export function orderStruct(order: Order) {
+  return {
+    buyer: order.buyer,
+    seller: order.seller,
+    carrier: order.carrier,
+    token: order.token,
+    amount: BigInt(order.amount),
+    batchId: order.batchId,
+    sellerBps: order.sellerBps,
+    carrierBps: order.carrierBps,
+    platformBps: order.platformBps,
+    deliveryDeadline: order.deliveryDeadline,
+    disputeWindow: order.disputeWindow,
+    requiresPassingInspection: order.requiresPassingInspection,
+    fallbackBuyerBps: order.fallbackBuyerBps,
+    salt: order.salt,
+  };
+}
+
+export function createKeeper(options: KeeperOptions): Keeper {
+  const { store, chain } = options;
+  const contracts = relayContracts(chain);
+  const relayerAddress = options.relayerAddress.toLowerCase() as Hex;
+  const intervalMs = options.intervalMs ?? 5_000;
+  const maxAttempts = options.maxAttempts ?? 3;
+  const now = options.now ?? Date.now;
+  const log = options.logger.child({ component: "keeper" });
+  const escrowAddress = chain.addresses.escrow.toLowerCase() as Hex;
+
+  let timer: NodeJS.Timeout | null = null;
+  let stopped = true;
+  let current: Promise<unknown> | null = null;
+
+  async function openOrders(): Promise<Order[]> {
+    const orders: Order[] = [];
+    for (const state of OPEN_STATES) {
+      let cursor: string | null = null;
+      do {
+        const page = await store.listOrders({ state }, { limit: 200, cursor });
+        orders.push(...page.items);
+        cursor = page.nextCursor;
+      } while (cursor !== null);
+    }
+    return orders;
+  }
+
+  /** Queues `action` for `order` unless a job for it is already pending or done; true when queued. */
+  async function queueJob(order: Order, action: KeeperAction, data: Hex): Promise<string | null> {
+    const id = keeperJobId(chain.chainId, order.orderId, action);
+    const existing = await store.getRelay(id);
+    if (existing) {
+      if (existing.status !== "failed") return null; // queued, submitted or mined: already taken care of
+      if (existing.attempts >= maxAttempts) return null;
+      // The last try failed (e.g. a race with the buyer) but the chain still allows the action: try again.
+      const requeued = await store.updateRelay(id, "failed", { status: "queued", error: null, transactionHash: null, relayerNonce: null, gasPrice: null, blockNumber: null, updatedAt: now() });
+      return requeued ? id : null;
+    }
+    const timestamp = now();
+    const job: RelayRequest = {
+      id,
+      chainId: chain.chainId,
+      from: relayerAddress,
+      to: escrowAddress,
+      value: "0",
+      gas: "0",
+      nonce: "0",
+      deadline: 0,
+      data,
+      signature: "0x",
+      kind: "keeper",
+      status: "queued",
+      attempts: 0,
+      transactionHash: null,
+      relayerNonce: null,
+      gasPrice: null,
+      error: null,
+      blockNumber: null,
+      createdAt: timestamp,
+      updatedAt: timestamp,
+    };
+    const { created } = await store.enqueueRelay(job);
+    return created ? id : null;
+  }
+
+  async function settleable(order: Order): Promise<{ action: KeeperAction; data: Hex } | null> {
+    const struct = orderStruct(order);
+    const [chainState] = await contracts.escrow.orderState(order.orderId);
+    const state = CHAIN_ORDER_STATE[Number(chainState)];
+    for (const action of CANDIDATE_ACTIONS[state] ?? []) {
+      const data = contracts.interfaces.escrow.encodeFunctionData(action, [struct]) as Hex;
+      try {
+        await chain.provider.call({ from: relayerAddress, to: escrowAddress, data });
+        return { action, data };
+      } catch {
+        // Not allowed yet (too early, inspection pending, ...): look again next round.
+      }
+    }
+    return null;
+  }
+
+  async function tick(): Promise<KeeperRoundResult> {
+    const orders = await openOrders();
+    const queued: KeeperRoundResult["queued"] = [];
+    for (const order of orders) {
+      if (stopped && current !== null) break; // stop() was called during a scheduled round
+      try {
+        const computedId = (await contracts.escrow.orderIdOf(orderStruct(order))).toLowerCase();
+        if (computedId !== order.orderId) {
+          log.error({ orderId: order.orderId, computedId }, "mirrored order does not hash to its id; skipping it");
+          continue;
+        }
+        const settlement = await settleable(order);
+        if (!settlement) continue;
+        const jobId = await queueJob(order, settlement.action, settlement.data);
+        if (jobId) {
+          queued.push({ orderId: order.orderId, action: settlement.action, jobId });
+          log.info({ orderId: order.orderId, action: settlement.action, jobId }, "keeper queued a settlement");
+          const job = await store.getRelay(jobId);
+          if (job) options.onJobQueued?.(job);
+        }
+      } catch (error) {
+        log.warn({ orderId: order.orderId, error: shortMessage(error) }, "keeper could not check an order");
+      }
+    }
+    return { checked: orders.length, queued };
+  }
+
+  function schedule(delay: number): void {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      timer = null;
+      current = tick()
+        .catch((error) => log.error({ error: shortMessage(error) }, "keeper round failed"))
+        .finally(() => {
+          current = null;
+          schedule(intervalMs);
+        });
+    }, delay);
+  }
+
+  return {
+    start() {
+      if (!stopped) return;
+      stopped = false;
+      schedule(0);
+    },
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      timer = null;
+      await current;
+    },
+    tick,
+  };
+}

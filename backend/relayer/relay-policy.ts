@@ -1,0 +1,61 @@
+/**
+ * Who the relayer pays gas for. The chain decides what is allowed (the simulation proves it); this policy adds
+ * early, readable refusals and keeps the relayer from sponsoring strangers: a relayed call must come from an
+ * onboarded, non-suspended participant holding the role the function needs, or from an admin for admin functions.
+ */
+import { id as keccakText } from "ethers";
+
+export type RoleName = "MANUFACTURER" | "CARRIER" | "INSPECTOR" | "RETAILER" | "REGULATOR";
+
+export type RelayRequirement =
+  /** Any onboarded, non-suspended participant (custody moves: the contract checks the custodian/receiver). */
+  | { kind: "participant" }
+  /** An active participant holding one of these roles. */
+  | { kind: "role"; anyOf: RoleName[] }
+  /** The contract's DEFAULT_ADMIN_ROLE (admin functions; admins need not be participants). */
+  | { kind: "admin" }
+  /** A role checked with the target contract's own AccessControl (e.g. the escrow's ARBITER_ROLE). */
+  | { kind: "contractRole"; role: string; roleHash: string };
+
+export const ROLE_HASHES: Record<RoleName, string> = {
+  MANUFACTURER: keccakText("MANUFACTURER_ROLE"),
+  CARRIER: keccakText("CARRIER_ROLE"),
+  INSPECTOR: keccakText("INSPECTOR_ROLE"),
+  RETAILER: keccakText("RETAILER_ROLE"),
+  REGULATOR: keccakText("REGULATOR_ROLE"),
+};
+
+const ADMIN_FUNCTIONS = new Set([
+  "onboardParticipant",
+  "updateParticipant",
+  "suspendParticipant",
+  "reinstateParticipant",
+  "setCustodyObserver",
+  "grantRole",
+  "revokeRole",
+  "setPlatformFee",
+  "setPlatformFeeRecipient",
+  "setArbitrationPeriod",
+  "pause",
+  "unpause",
+]);
+
+const REGISTRY_ROLE_FUNCTIONS: Record<string, RoleName[]> = {
+  registerBatch: ["MANUFACTURER"],
+  attestQuality: ["INSPECTOR"],
+  recallBatch: ["MANUFACTURER", "REGULATOR"],
+};
+
+/** Functions nobody should relay: reads, and hooks only other contracts call. */
+const NOT_RELAYABLE = new Set(["setBatchWatched", "onCustodyAccepted", "renounceRole"]);
+
+export function relayRequirement(target: "registry" | "escrow", functionName: string): RelayRequirement | { kind: "refused"; reason: string } {
+  if (NOT_RELAYABLE.has(functionName)) return { kind: "refused", reason: `${functionName} cannot be relayed` };
+  if (ADMIN_FUNCTIONS.has(functionName)) return { kind: "admin" };
+  if (target === "registry") {
+    const roles = REGISTRY_ROLE_FUNCTIONS[functionName];
+    return roles ? { kind: "role", anyOf: roles } : { kind: "participant" };
+  }
+  if (functionName === "resolveDispute") return { kind: "contractRole", role: "ARBITER", roleHash: keccakText("ARBITER_ROLE") };
+  return { kind: "participant" };
+}

@@ -1,0 +1,184 @@
+/**
+ * Turns revert data from any Provena contract into a sentence a partner can act on:
+ * `BatchNotCustodian(0xab…, 0xcd…)` becomes "0xcd… is not the custodian of batch 0xab…".
+ * The custom errors come from the compiled ABIs (never pasted copies); the sentences below only add wording.
+ */
+import { ErrorDescription, Interface, id as keccakText, type InterfaceAbi } from "ethers";
+
+export interface DecodedRevert {
+  /** The custom error's name ("BatchNotCustodian"), "Error" for require strings, "Panic", or null when unknown. */
+  name: string | null;
+  /** Decoded arguments by name (bigints as decimal strings, role hashes as role names). */
+  args: Record<string, string | boolean>;
+  /** One readable sentence. */
+  message: string;
+  /** The raw revert data. */
+  data: string;
+}
+
+const ROLE_NAMES = ["MANUFACTURER", "CARRIER", "INSPECTOR", "RETAILER", "REGULATOR", "ARBITER"];
+const ROLE_BY_HASH = new Map<string, string>([
+  ...ROLE_NAMES.map((name) => [keccakText(`${name}_ROLE`), name] as [string, string]),
+  ["0x" + "00".repeat(32), "ADMIN"],
+]);
+const BATCH_STATUS = ["None", "Registered", "InTransit", "Delivered", "Split", "Recalled"];
+const ORDER_STATE = ["None", "Funded", "Delivered", "Disputed", "Released", "Refunded", "Resolved", "Cancelled"];
+
+const PANIC_REASONS: Record<number, string> = {
+  0x01: "an assertion failed",
+  0x11: "an arithmetic operation overflowed",
+  0x12: "division by zero",
+  0x21: "an invalid enum value",
+  0x32: "an array index out of bounds",
+  0x41: "out of memory",
+  0x51: "a call to an uninitialised function",
+};
+
+type Args = Record<string, string | boolean>;
+
+/** Sentences for the errors partners meet most; any other custom error is shown as `Name(arg=value, …)`. */
+const SENTENCES: Record<string, (a: Args) => string> = {
+  ParticipantAlreadyOnboarded: (a) => `${a.account} is already an onboarded participant`,
+  ParticipantUnknown: (a) => `${a.account} is not an onboarded participant`,
+  ParticipantIsSuspended: (a) => `participant ${a.account} is suspended and can do nothing until reinstated`,
+  ParticipantNotSuspended: (a) => `participant ${a.account} is not suspended`,
+  ParticipantUnauthorized: (a) => `${a.account} is not an active participant with the ${a.role} role`,
+  ParticipantInvalidGln: (a) => `GLN ${a.gln} is not a valid 13-digit Global Location Number`,
+  ParticipantInvalidRole: (a) => `${a.role} is not a participant role`,
+  ParticipantZeroAddress: () => "the zero address cannot be a participant",
+  BatchAlreadyRegistered: (a) => `a batch with this GTIN and lot is already registered (batch ${a.batchId})`,
+  BatchUnknown: (a) => `no batch ${a.batchId} is registered`,
+  BatchInvalidGtin: (a) => `GTIN ${a.gtin} is not valid (at most 14 digits with a correct check digit)`,
+  BatchInvalidLot: (a) => `lot "${a.lot}" is not valid (1-20 characters of GS1 character set 82)`,
+  BatchInvalidQuantity: (a) => `quantity ${a.quantity} is not valid (must be at least 1)`,
+  BatchInvalidSerialRoot: () => "the unit serial Merkle root must not be zero",
+  BatchNotCustodian: (a) => `${a.account} is not the custodian of batch ${a.batchId}`,
+  BatchInvalidStatus: (a) => `batch ${a.batchId} is ${a.status}, which does not allow this action`,
+  HandoffNotReceiver: (a) => `${a.account} is not the receiver of the pending handoff of batch ${a.batchId}`,
+  HandoffToSelf: (a) => `batch ${a.batchId} cannot be handed off to its current custodian`,
+  RecallUnauthorized: (a) => `${a.account} may not recall batch ${a.batchId} (only its manufacturer or a regulator may)`,
+  SplitInvalid: (a) =>
+    `split of batch ${a.batchId} is invalid: ${a.childCount} children with ${a.childrenQuantity} units for a parent of ${a.parentQuantity} (need at least 2 children adding up to the parent)`,
+  EscrowOrderExists: (a) => `order ${a.orderId} already exists`,
+  EscrowUnknownOrder: (a) => `no order ${a.orderId} exists`,
+  EscrowInvalidState: (a) => `order ${a.orderId} is ${a.state}, which does not allow this action`,
+  EscrowUnauthorized: (a) => `${a.account} may not do this on order ${a.orderId}`,
+  EscrowInvalidSplit: (a) => `the payment split adds up to ${a.totalBps} basis points instead of 10000`,
+  EscrowInvalidPlatformFee: (a) => `platform fee ${a.platformBps} bps does not match the fee in force (${a.required} bps)`,
+  EscrowInvalidAmount: (a) => `expected a payment of ${a.expected} but received ${a.received}`,
+  EscrowInvalidDeadline: (a) => `delivery deadline ${a.deadline} is not in the future`,
+  EscrowBatchBusy: (a) => `batch ${a.batchId} already has an open order (${a.openOrderId})`,
+  EscrowBatchNotAvailable: (a) => `batch ${a.batchId} cannot be sold now (unknown, in transit, split or recalled)`,
+  EscrowNotDeliverable: (a) => `order ${a.orderId} is not deliverable`,
+  EscrowTooEarly: (a) => `too early for order ${a.orderId}: possible from ${isoTime(a.availableAt)}`,
+  EscrowTooLate: (a) => `too late for order ${a.orderId}: closed at ${isoTime(a.closedAt)}`,
+  EscrowNothingToWithdraw: (a) => `${a.account} has nothing to withdraw in ${a.token === ZERO_ADDRESS ? "ETH" : a.token}`,
+  ERC2771ForwarderInvalidSigner: (a) => `the request was signed by ${a.signer}, not by ${a.from} (or for another nonce)`,
+  ERC2771ForwarderExpiredRequest: (a) => `the request expired at ${isoTime(a.deadline)}`,
+  ERC2771ForwarderMismatchedValue: (a) => `the request asks for ${a.requestedValue} wei but ${a.msgValue} was sent`,
+  ERC2771UntrustfulTarget: (a) => `${a.target} does not trust the forwarder ${a.forwarder}`,
+  AccessControlUnauthorizedAccount: (a) => `${a.account} lacks the ${a.neededRole} role`,
+  FailedCall: () => "the forwarded call reverted",
+  ReentrancyGuardReentrantCall: () => "re-entrant call refused",
+  SafeERC20FailedOperation: (a) => `the token ${a.token} refused the transfer`,
+};
+
+const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000";
+
+function isoTime(seconds: string | boolean): string {
+  const n = Number(seconds);
+  return Number.isFinite(n) && n > 0 && n < 1e11 ? new Date(n * 1000).toISOString() : String(seconds);
+}
+
+export interface RevertDecoder {
+  /** Decodes revert data; null when `data` is empty (a revert without reason, e.g. out of gas). */
+  decode(data: string | null | undefined): DecodedRevert | null;
+  /** The best readable sentence for any error thrown by an ethers call or transaction. */
+  describe(error: unknown): string;
+}
+
+export function createRevertDecoder(abis: (InterfaceAbi | Interface)[]): RevertDecoder {
+  const interfaces = abis.map((abi) => (abi instanceof Interface ? abi : new Interface(abi)));
+
+  function decode(data: string | null | undefined): DecodedRevert | null {
+    if (!data || data === "0x") return null;
+    for (const iface of interfaces) {
+      let description: ErrorDescription | null = null;
+      try {
+        description = iface.parseError(data);
+      } catch {
+        description = null;
+      }
+      if (description) return describeError(description, data);
+    }
+    // Error(string) and Panic(uint256) are built into every Interface; parseError above handles them too,
+    // so reaching here means an error no Provena ABI declares.
+    return { name: null, args: {}, message: `reverted with unknown error data ${data.slice(0, 10)}`, data };
+  }
+
+  function describe(error: unknown): string {
+    const data = extractRevertData(error);
+    const decoded = decode(data);
+    if (decoded) return decoded.message;
+    return shortMessage(error);
+  }
+
+  return { decode, describe };
+}
+
+function describeError(description: ErrorDescription, data: string): DecodedRevert {
+  const args: Args = {};
+  description.fragment.inputs.forEach((input, index) => {
+    args[input.name || `arg${index}`] = formatArg(input.name, input.type, description.args[index]);
+  });
+  if (description.name === "Error") {
+    const reason = String(description.args[0]);
+    return { name: "Error", args: { reason }, message: reason, data };
+  }
+  if (description.name === "Panic") {
+    const code = Number(description.args[0]);
+    return { name: "Panic", args: { code: String(code) }, message: `panic: ${PANIC_REASONS[code] ?? `code 0x${code.toString(16)}`}`, data };
+  }
+  const sentence = SENTENCES[description.name];
+  const message = sentence
+    ? `${description.name}: ${sentence(args)}`
+    : `${description.name}(${Object.entries(args).map(([k, v]) => `${k}=${v}`).join(", ")})`;
+  return { name: description.name, args, message, data };
+}
+
+function formatArg(name: string, type: string, value: unknown): string | boolean {
+  if (typeof value === "boolean") return value;
+  if (type === "bytes32" && /role/i.test(name)) return ROLE_BY_HASH.get(String(value).toLowerCase()) ?? String(value);
+  if (type === "uint8" && name === "status") return BATCH_STATUS[Number(value)] ?? String(value);
+  if (type === "uint8" && name === "state") return ORDER_STATE[Number(value)] ?? String(value);
+  if (typeof value === "string") return /^0x[0-9a-fA-F]{40}$/.test(value) ? value.toLowerCase() : value;
+  return String(value);
+}
+
+/** Finds the revert data in the many shapes ethers and JSON-RPC providers give it. */
+export function extractRevertData(error: unknown): string | null {
+  const seen = new Set<unknown>();
+  const queue: unknown[] = [error];
+  while (queue.length > 0) {
+    const current = queue.shift();
+    if (!current || typeof current !== "object" || seen.has(current)) continue;
+    seen.add(current);
+    const record = current as Record<string, unknown>;
+    const data = record.data;
+    if (typeof data === "string" && /^0x[0-9a-fA-F]*$/.test(data) && data.length >= 10) return data;
+    for (const key of ["data", "error", "info", "cause", "revert", "payload"]) {
+      if (record[key] && typeof record[key] === "object") queue.push(record[key]);
+    }
+  }
+  return null;
+}
+
+/** ethers' shortMessage when there is one, else the message's first line. */
+export function shortMessage(error: unknown): string {
+  if (error && typeof error === "object") {
+    const record = error as Record<string, unknown>;
+    if (typeof record.shortMessage === "string") return record.shortMessage;
+    if (typeof record.message === "string") return record.message.split("\n")[0];
+  }
+  return String(error);
+}
