@@ -1,0 +1,85 @@
+/**
+ * Participant projection: consortium membership from ParticipantOnboarded / Updated / Suspended / Reinstated,
+ * and roles from OpenZeppelin AccessControl's RoleGranted / RoleRevoked on the registry and the escrow.
+ *
+ * An account that holds a role without being onboarded (the consortium admin, an escrow arbiter) gets a record
+ * with participantId 0, exactly as the registry reports it (`participant(account)` returns id 0).
+ */
+import { roleName } from "../chain/enums.ts";
+import type { ChainEvent, Hex, Participant } from "../store/types.ts";
+import { ProjectionError, eventRef, hexArg, isAlreadyApplied, numberArg, stringArg } from "./event-ref.ts";
+
+export const PARTICIPANT_EVENTS = new Set([
+  "ParticipantOnboarded",
+  "ParticipantUpdated",
+  "ParticipantSuspended",
+  "ParticipantReinstated",
+  "RoleGranted",
+  "RoleRevoked",
+]);
+
+/** The participant an event changes, or null when it changes none. */
+export function participantKeyOf(event: ChainEvent): Hex | null {
+  if (!PARTICIPANT_EVENTS.has(event.name)) return null;
+  if (event.contract === "ProvenaForwarder") return null;
+  return hexArg(event, "account");
+}
+
+/**
+ * Next state of participant `address` after `event`. Events of other participants, events already applied
+ * (id <= lastEvent) and events that change no participant return `participant` itself.
+ */
+export function reduceParticipant(participant: Participant | null, event: ChainEvent, address: Hex): Participant | null {
+  if (participantKeyOf(event) !== address) return participant;
+  if (isAlreadyApplied(participant, event)) return participant;
+  const ref = eventRef(event);
+
+  switch (event.name) {
+    case "ParticipantOnboarded": {
+      const role = roleName(hexArg(event, "role"), event.contract);
+      const base = participant ?? emptyParticipant(address, event);
+      return {
+        ...base,
+        participantId: numberArg(event, "participantId"),
+        gln: stringArg(event, "gln"),
+        name: stringArg(event, "name"),
+        roles: withRole(base.roles, role),
+        suspended: false,
+        onboarded: ref,
+        lastEvent: ref,
+      };
+    }
+    case "RoleGranted": {
+      const base = participant ?? emptyParticipant(address, event);
+      return { ...base, roles: withRole(base.roles, roleName(hexArg(event, "role"), event.contract)), lastEvent: ref };
+    }
+    case "RoleRevoked": {
+      if (participant === null) throw new ProjectionError(event, `role revoked from ${address}, which never held one`);
+      const role = roleName(hexArg(event, "role"), event.contract);
+      return { ...participant, roles: participant.roles.filter((held) => held !== role), lastEvent: ref };
+    }
+    case "ParticipantUpdated":
+      return { ...requireParticipant(participant, event, address), gln: stringArg(event, "gln"), name: stringArg(event, "name"), lastEvent: ref };
+    case "ParticipantSuspended":
+      return { ...requireParticipant(participant, event, address), suspended: true, lastEvent: ref };
+    case "ParticipantReinstated":
+      return { ...requireParticipant(participant, event, address), suspended: false, lastEvent: ref };
+    default:
+      return participant;
+  }
+}
+
+function emptyParticipant(address: Hex, event: ChainEvent): Participant {
+  const ref = eventRef(event);
+  return { address, participantId: 0, gln: "", name: "", roles: [], suspended: false, onboarded: ref, lastEvent: ref };
+}
+
+function requireParticipant(participant: Participant | null, event: ChainEvent, address: Hex): Participant {
+  if (participant === null) throw new ProjectionError(event, `participant ${address} was never onboarded`);
+  return participant;
+}
+
+/** Roles in grant order, each once. */
+function withRole(roles: string[], role: string): string[] {
+  return roles.includes(role) ? roles : [...roles, role];
+}
