@@ -1,0 +1,293 @@
+/**
+ * Gas per operation on Hardhat's in-process network (`npm run bench:gas`).
+ *
+ * Prints one table: each provenance operation called directly by the participant and relayed through
+ * the ProvenaForwarder (the relayer pays), with the target beside it and PASS/FAIL. Figures are the
+ * transaction's gasUsed, including the 21,000 base cost and calldata.
+ *
+ * The table is built from sections; each section deploys nothing itself but measures on the shared
+ * deployment from test/helpers/deploy.ts. To add rows (e.g. escrow), add a section to SECTIONS.
+ */
+import { network } from "hardhat";
+import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import type { ContractTransactionResponse } from "ethers";
+import { deployProvena, type ProvenaDeployment } from "../test/helpers/deploy.ts";
+import { signForwardRequest } from "../test/helpers/forwarder.ts";
+import { batchIdOf, glnFrom, gtinFrom } from "../test/helpers/gs1.ts";
+import { buildSerialTree, makeSerials } from "../test/helpers/serials.ts";
+
+export interface GasRow {
+  operation: string;
+  /** "direct" or "relayed" (through the forwarder). */
+  path: "direct" | "relayed";
+  gasUsed: bigint;
+  /** Upper bound the operation must stay within, when it has one. */
+  target?: bigint;
+  note?: string;
+}
+
+export interface BenchContext {
+  ethers: HardhatEthers;
+  deployment: ProvenaDeployment;
+}
+
+export interface BenchSection {
+  title: string;
+  measure(context: BenchContext): Promise<GasRow[]>;
+}
+
+/** Mines `tx` and returns its gasUsed. */
+export async function gasOf(tx: Promise<ContractTransactionResponse>): Promise<bigint> {
+  const receipt = await (await tx).wait();
+  if (receipt === null) throw new Error("transaction was not mined");
+  return receipt.gasUsed;
+}
+
+/** Relays `data` to `target` for `signer` through the forwarder; returns the relayer's gasUsed. */
+export async function relayedGasOf(
+  deployment: ProvenaDeployment,
+  signer: HardhatEthersSigner,
+  target: { getAddress(): Promise<string> },
+  data: string,
+): Promise<bigint> {
+  const { forwarder, relayer } = deployment;
+  const request = await signForwardRequest({ forwarder, signer, target: await target.getAddress(), data });
+  const receipt = await (await forwarder.connect(relayer).execute(request)).wait();
+  if (receipt === null) throw new Error("forwarded transaction was not mined");
+  // execute() does not revert when the target call fails; ERC2771Forwarder then reverts with
+  // FailedCall, so a mined receipt here means the relayed call succeeded.
+  return receipt.gasUsed;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Provenance
+// ------------------------------------------------------------------------------------------------
+
+const PRODUCT_GTIN = gtinFrom("0841234500010"); // GTIN-14 with its check digit
+const ORIGIN_GLN = glnFrom("841234500001");
+const PORT_GLN = glnFrom("871234500003");
+const DOCUMENT_HASH = `0x${"d0".repeat(32)}`;
+
+const provenanceSection: BenchSection = {
+  title: "Provenance",
+  async measure({ ethers, deployment }) {
+    const { registry, manufacturer, carrier, warehouse, inspector, customs } = deployment;
+    const rows: GasRow[] = [];
+    const latest = await ethers.provider.getBlock("latest");
+    const productionDate = BigInt(latest!.timestamp) - 86_400n;
+    let lotCounter = 0;
+    const nextLot = (prefix: string) => `${prefix}-${String(++lotCounter).padStart(4, "0")}`;
+
+    const oneUnitRoot = buildSerialTree(["SN-000001"]).root;
+    const started = Date.now();
+    const bigTree = buildSerialTree(makeSerials(100_000));
+    const treeSeconds = ((Date.now() - started) / 1000).toFixed(1);
+
+    const registerArgs = (lot: string, quantity: bigint, root: string) =>
+      [PRODUCT_GTIN, lot, quantity, productionDate, ORIGIN_GLN, DOCUMENT_HASH, root] as const;
+    const register = async (lot: string, quantity = 100n, root = oneUnitRoot) => {
+      await gasOf(registry.connect(manufacturer).registerBatch(...registerArgs(lot, quantity, root)));
+      return batchIdOf(PRODUCT_GTIN, lot);
+    };
+    const encode = registry.interface.encodeFunctionData.bind(registry.interface);
+
+    // Every signer's first forwarded request also initialises its forwarder nonce (+17,100 gas once);
+    // warm the nonces up so the relayed rows show the steady-state cost of each operation.
+    for (const signer of [manufacturer, carrier, warehouse, inspector, customs]) {
+      await relayedGasOf(deployment, signer, registry, encode("batchIdOf", [PRODUCT_GTIN, "WARMUP"]));
+    }
+
+    // Register
+    rows.push({
+      operation: "registerBatch, 1 unit serial",
+      path: "direct",
+      gasUsed: await gasOf(registry.connect(manufacturer).registerBatch(...registerArgs(nextLot("L1"), 1n, oneUnitRoot))),
+      target: 100_000n,
+    });
+    rows.push({
+      operation: "registerBatch, 100,000 unit serials",
+      path: "direct",
+      gasUsed: await gasOf(
+        registry.connect(manufacturer).registerBatch(...registerArgs(nextLot("L100K"), 100_000n, bigTree.root)),
+      ),
+      target: 100_000n,
+      note: `tree of 100,000 serials built off-chain in ${treeSeconds}s`,
+    });
+    rows.push({
+      operation: "registerBatch, 1 unit serial",
+      path: "relayed",
+      gasUsed: await relayedGasOf(deployment, manufacturer, registry,
+        encode("registerBatch", registerArgs(nextLot("L1R"), 1n, oneUnitRoot))),
+    });
+    rows.push({
+      operation: "registerBatch, 100,000 unit serials",
+      path: "relayed",
+      gasUsed: await relayedGasOf(deployment, manufacturer, registry,
+        encode("registerBatch", registerArgs(nextLot("L100KR"), 100_000n, bigTree.root))),
+    });
+
+    // Handoff: manufacturer -> carrier, then carrier -> warehouse (a Delivered batch)
+    const direct = await register(nextLot("H"));
+    rows.push({
+      operation: "proposeHandoff",
+      path: "direct",
+      gasUsed: await gasOf(registry.connect(manufacturer).proposeHandoff(direct, carrier.address, ORIGIN_GLN, 0)),
+      target: 50_000n,
+    });
+    rows.push({
+      operation: "acceptHandoff",
+      path: "direct",
+      gasUsed: await gasOf(registry.connect(carrier).acceptHandoff(direct, ORIGIN_GLN, 1)),
+      target: 45_000n,
+    });
+    await gasOf(registry.connect(carrier).proposeHandoff(direct, warehouse.address, PORT_GLN, 0));
+    rows.push({
+      operation: "rejectHandoff",
+      path: "direct",
+      gasUsed: await gasOf(registry.connect(warehouse).rejectHandoff(direct, DOCUMENT_HASH)),
+    });
+    await gasOf(registry.connect(carrier).proposeHandoff(direct, warehouse.address, PORT_GLN, 0));
+    rows.push({
+      operation: "cancelHandoff",
+      path: "direct",
+      gasUsed: await gasOf(registry.connect(carrier).cancelHandoff(direct)),
+    });
+
+    const relayed = await register(nextLot("HR"));
+    rows.push({
+      operation: "proposeHandoff",
+      path: "relayed",
+      gasUsed: await relayedGasOf(deployment, manufacturer, registry,
+        encode("proposeHandoff", [relayed, carrier.address, ORIGIN_GLN, 0])),
+    });
+    rows.push({
+      operation: "acceptHandoff",
+      path: "relayed",
+      gasUsed: await relayedGasOf(deployment, carrier, registry, encode("acceptHandoff", [relayed, ORIGIN_GLN, 1])),
+    });
+    await gasOf(registry.connect(carrier).proposeHandoff(relayed, warehouse.address, PORT_GLN, 0));
+    rows.push({
+      operation: "rejectHandoff",
+      path: "relayed",
+      gasUsed: await relayedGasOf(deployment, warehouse, registry, encode("rejectHandoff", [relayed, DOCUMENT_HASH])),
+    });
+    await gasOf(registry.connect(carrier).proposeHandoff(relayed, warehouse.address, PORT_GLN, 0));
+    rows.push({
+      operation: "cancelHandoff",
+      path: "relayed",
+      gasUsed: await relayedGasOf(deployment, carrier, registry, encode("cancelHandoff", [relayed])),
+    });
+
+    // Quality
+    rows.push({
+      operation: "attestQuality",
+      path: "direct",
+      gasUsed: await gasOf(registry.connect(inspector).attestQuality(direct, true, DOCUMENT_HASH)),
+      target: 50_000n,
+    });
+    rows.push({
+      operation: "attestQuality",
+      path: "relayed",
+      gasUsed: await relayedGasOf(deployment, inspector, registry, encode("attestQuality", [relayed, true, DOCUMENT_HASH])),
+    });
+
+    // Split
+    const children = (parentLot: string, count: number, quantityEach: bigint) =>
+      Array.from({ length: count }, (_, i) => ({
+        lot: `${parentLot}-${i + 1}`,
+        quantity: quantityEach,
+        serialRoot: buildSerialTree([`${parentLot}-SN-${i + 1}`]).root,
+      }));
+    for (const count of [2, 10]) {
+      const lot = nextLot(`S${count}`);
+      const parent = await register(lot, 1_000n);
+      rows.push({
+        operation: `splitBatch into ${count}`,
+        path: "direct",
+        gasUsed: await gasOf(registry.connect(manufacturer).splitBatch(parent, children(lot, count, 1_000n / BigInt(count)))),
+      });
+      const lotRelayed = nextLot(`S${count}R`);
+      const parentRelayed = await register(lotRelayed, 1_000n);
+      rows.push({
+        operation: `splitBatch into ${count}`,
+        path: "relayed",
+        gasUsed: await relayedGasOf(deployment, manufacturer, registry,
+          encode("splitBatch", [parentRelayed, children(lotRelayed, count, 1_000n / BigInt(count))])),
+      });
+    }
+
+    // Recall (by a regulator: customs)
+    rows.push({
+      operation: "recallBatch",
+      path: "direct",
+      gasUsed: await gasOf(registry.connect(customs).recallBatch(await register(nextLot("R")), DOCUMENT_HASH)),
+    });
+    rows.push({
+      operation: "recallBatch",
+      path: "relayed",
+      gasUsed: await relayedGasOf(deployment, customs, registry,
+        encode("recallBatch", [await register(nextLot("RR")), DOCUMENT_HASH])),
+    });
+
+    return rows;
+  },
+};
+
+// ------------------------------------------------------------------------------------------------
+// Sections to run, in order. Further sections (e.g. escrow) go here.
+// ------------------------------------------------------------------------------------------------
+
+const SECTIONS: BenchSection[] = [provenanceSection];
+
+function formatGas(value: bigint): string {
+  return value.toLocaleString("en-US");
+}
+
+/** Notes each relayed row with its overhead over the direct row of the same operation. */
+function withRelayOverhead(rows: GasRow[]): GasRow[] {
+  return rows.map((row) => {
+    if (row.path !== "relayed" || row.note !== undefined) return row;
+    const direct = rows.find((other) => other.path === "direct" && other.operation === row.operation);
+    if (direct === undefined) return row;
+    return { ...row, note: `relay overhead +${formatGas(row.gasUsed - direct.gasUsed)}` };
+  });
+}
+
+function printTable(title: string, rows: GasRow[]): boolean {
+  const header = ["operation", "path", "gas used", "target", "result", "note"];
+  const lines = rows.map((row) => [
+    row.operation,
+    row.path,
+    formatGas(row.gasUsed),
+    row.target === undefined ? "-" : `<= ${formatGas(row.target)}`,
+    row.target === undefined ? "-" : row.gasUsed <= row.target ? "PASS" : "FAIL",
+    row.note ?? "",
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((line) => line[i].length)));
+  const render = (cells: string[]) =>
+    `| ${cells.map((cell, i) => (i === 2 ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join(" | ")} |`;
+  console.log(`\n### ${title}\n`);
+  console.log(render(header));
+  console.log(`|${widths.map((w, i) => (i === 2 ? `${"-".repeat(w + 1)}:` : "-".repeat(w + 2))).join("|")}|`);
+  for (const line of lines) console.log(render(line));
+  return rows.every((row) => row.target === undefined || row.gasUsed <= row.target);
+}
+
+async function main(): Promise<void> {
+  const { ethers } = await network.create();
+  const deployment = await deployProvena(ethers);
+  let allPass = true;
+  for (const section of SECTIONS) {
+    const rows = await section.measure({ ethers, deployment });
+    allPass = printTable(section.title, withRelayOverhead(rows)) && allPass;
+  }
+  console.log(
+    "\nGas is the transaction's gasUsed on Hardhat's in-process network (21,000 base + calldata included)." +
+      "\nRelayed rows: the relayer's ERC2771Forwarder.execute transaction (signature check, nonce, call);" +
+      "\na signer's very first relayed request costs 17,100 more (its forwarder nonce slot is initialised).",
+  );
+  console.log(allPass ? "\nAll targets met." : "\nSome targets FAILED.");
+  if (!allPass) process.exitCode = 1;
+}
+
+await main();
