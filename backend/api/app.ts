@@ -1,0 +1,109 @@
+/**
+ * The HTTP app: builds and returns the Express application without listening, so the main job decides
+ * where it listens and tests drive it with supertest.
+ *
+ * Request pipeline: request id + JSON request log -> latency histogram -> security headers -> JSON body
+ * (size-limited) -> operational routes, read API, plugged-in RouteModules -> 405/404 -> the one error
+ * middleware (problem+json). Express 5 forwards rejected promises to it, so handlers need no wrappers.
+ */
+import { createRequire } from "node:module";
+import express, { type Request, type Response } from "express";
+import helmet from "helmet";
+import type { Logger } from "pino";
+import type { MirrorStore } from "../store/port.ts";
+import type { IndexerStatusSource } from "./indexer-status.ts";
+import type { ApiMetrics } from "./metrics.ts";
+import { buildOpenApiDocument, type OpenApiDocument } from "./openapi.ts";
+import { createOperationsRoutes } from "./operations-routes.ts";
+import { problemErrorHandler, unmatchedRouteHandler } from "./problem-middleware.ts";
+import { createReadRoutes } from "./read-routes.ts";
+import { createRequestLogger } from "./request-logging.ts";
+import type { RouteModule } from "./route-module.ts";
+import { createHealthService } from "./services/health.ts";
+
+export interface AppDeps {
+  store: MirrorStore;
+  logger: Logger;
+  metrics: ApiMetrics;
+  /** The indexer's current status, read on every readiness probe and metrics scrape. */
+  indexerStatus: IndexerStatusSource;
+  /** /readyz answers 503 while the mirror trails the chain head by more blocks than this. */
+  readyMaxLagBlocks: number;
+  /** Further features to mount (passports, relayer, uploads), after the read API. */
+  modules?: RouteModule[];
+  /** Largest JSON request body, in bytes or as "100kb"; default 100kb. Modules parse other media types themselves. */
+  bodyLimit?: number | string;
+  /** Express "trust proxy" setting: which proxies' X-Forwarded-* headers to believe (for client IPs in logs and rate limits). */
+  trustProxy?: boolean | number | string | string[];
+}
+
+export interface ProvenaApp extends express.Express {
+  /** The merged OpenAPI 3.1 document served at /openapi.json. */
+  readonly openApiDocument: OpenApiDocument;
+}
+
+const packageVersion = (createRequire(import.meta.url)("../../package.json") as { version: string }).version;
+
+export function createApp(deps: AppDeps): ProvenaApp {
+  const { store, logger, metrics, indexerStatus, readyMaxLagBlocks, bodyLimit = "100kb", trustProxy = false } = deps;
+  const app = express();
+  app.set("trust proxy", trustProxy);
+  app.set("query parser", "simple"); // repeated keys become arrays, which the strict query schemas reject
+  app.disable("x-powered-by");
+
+  metrics.trackIndexer(indexerStatus);
+  const health = createHealthService({ store, indexerStatus, maxLagBlocks: readyMaxLagBlocks, logger });
+  let openApiDocument: OpenApiDocument | undefined;
+  const modules: RouteModule[] = [
+    createOperationsRoutes({ health, metrics, openApiDocument: () => openApiDocument! }),
+    createReadRoutes({ store }),
+    ...(deps.modules ?? []),
+  ];
+  // Built now, so two modules claiming one operation fail at start-up rather than in production.
+  openApiDocument = buildOpenApiDocument({
+    title: "Provena API",
+    version: packageVersion,
+    description:
+      "Supply-chain provenance mirrored from the chain: batches with custody timelines and lineage, participants, " +
+      "escrow orders and raw contract events. Errors are RFC 9457 problem details.",
+    modules,
+  });
+
+  app.use(createRequestLogger(logger));
+  app.use((req, res, next) => {
+    const endTimer = metrics.httpRequestDuration.startTimer();
+    res.once("finish", () => endTimer({ method: req.method, route: routeLabel(req, res), status_code: String(res.statusCode) }));
+    next();
+  });
+  app.use(helmet());
+  app.use(express.json({ limit: bodyLimit, type: ["application/json", "application/*+json"] }));
+
+  for (const module of modules) {
+    const basePath = module.basePath === "" ? "/" : module.basePath;
+    app.use(
+      basePath,
+      (_req, res, next) => {
+        // The route label of the latency histogram is this base path + the matched route's own path.
+        res.locals.routeBasePath = module.basePath;
+        next();
+      },
+      module.router,
+    );
+  }
+
+  app.use(unmatchedRouteHandler(openApiDocument.paths));
+  app.use(problemErrorHandler());
+
+  return Object.assign(app, { openApiDocument });
+}
+
+/**
+ * The route template that served the request ("/api/v1/batches/:batchId"), never the raw URL, so the
+ * histogram's label set stays bounded; "unmatched" when no route did (404, 405, body errors).
+ */
+function routeLabel(req: Request, res: Response): string {
+  const route = (req as Request & { route?: { path?: unknown } }).route;
+  if (!route || typeof route.path !== "string") return "unmatched";
+  const base = typeof res.locals.routeBasePath === "string" ? res.locals.routeBasePath : "";
+  return `${base}${route.path}` || "/";
+}

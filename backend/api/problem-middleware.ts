@@ -1,0 +1,96 @@
+/**
+ * The app's terminal handlers: 405/404 for requests no route answered, and the one error middleware that
+ * turns every failure into an RFC 9457 problem. Operational errors (ProblemError, bad request bodies) are
+ * answered as they are; anything else is a programmer error: logged with its stack, answered with a bare
+ * 500 that says nothing about the cause.
+ */
+import { STATUS_CODES } from "node:http";
+import type { ErrorRequestHandler, Request, RequestHandler } from "express";
+import { notFound, ProblemError } from "./problem.ts";
+import type { OpenApiPathItem } from "./route-module.ts";
+
+const HTTP_METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"] as const;
+
+/**
+ * 405 with an `Allow` header when the path is served with other methods, else 404. Paths come from the
+ * merged OpenAPI document, which a test proves equal to the mounted routes.
+ */
+export function unmatchedRouteHandler(paths: Record<string, OpenApiPathItem>): RequestHandler {
+  const templates = Object.entries(paths).map(([template, item]) => {
+    const pattern = template
+      .split(/(\{[^}]+\})/)
+      .map((part) => (part.startsWith("{") ? "[^/]+" : part.replace(/[.*+?^$()|[\]\\]/g, "\\$&")))
+      .join("");
+    const methods = HTTP_METHODS.filter((method) => method in item).map((method) => method.toUpperCase());
+    if (methods.includes("GET") && !methods.includes("HEAD")) methods.push("HEAD");
+    return { matcher: new RegExp(`^${pattern}/?$`), methods };
+  });
+  return (req, _res, next) => {
+    const path = requestPath(req);
+    const allowed = templates.filter(({ matcher }) => matcher.test(path)).flatMap(({ methods }) => methods);
+    if (allowed.length > 0 && !allowed.includes(req.method)) {
+      const allow = [...new Set(allowed)].join(", ");
+      next(new ProblemError(405, "Method Not Allowed", `${req.method} is not supported on ${path}; use ${allow}`, { allow }));
+      return;
+    }
+    next(notFound(`No route for ${req.method} ${path}`));
+  };
+}
+
+/** body-parser failures (http-errors with a `type`) and what clients are told about them. */
+function bodyParserProblem(error: { type?: unknown; status?: unknown; limit?: unknown; charset?: unknown; encoding?: unknown }): ProblemError | null {
+  switch (error.type) {
+    case "entity.parse.failed":
+      return new ProblemError(400, "Bad Request", "The request body is not valid JSON");
+    case "entity.too.large":
+      return new ProblemError(413, "Content Too Large", `The request body exceeds the limit of ${String(error.limit)} bytes`, {
+        limit: error.limit,
+      });
+    case "charset.unsupported":
+      return new ProblemError(415, "Unsupported Media Type", `Unsupported charset "${String(error.charset).toUpperCase()}"`);
+    case "encoding.unsupported":
+      return new ProblemError(415, "Unsupported Media Type", `Unsupported content encoding "${String(error.encoding)}"`);
+    case "request.aborted":
+      return new ProblemError(400, "Bad Request", "The request body was aborted before it was complete");
+    case "request.size.invalid":
+      return new ProblemError(400, "Bad Request", "The request body's size does not match its Content-Length");
+    default:
+      return null;
+  }
+}
+
+/** A client error that its author marked as safe to show (http-errors sets `expose` for 4xx). */
+function exposedClientError(error: unknown): ProblemError | null {
+  if (typeof error !== "object" || error === null) return null;
+  const { status, statusCode, expose, message } = error as { status?: unknown; statusCode?: unknown; expose?: unknown; message?: unknown };
+  const code = typeof status === "number" ? status : statusCode;
+  if (expose !== true || typeof code !== "number" || code < 400 || code > 499) return null;
+  return new ProblemError(code, STATUS_CODES[code] ?? "Client Error", typeof message === "string" ? message : undefined);
+}
+
+export function problemErrorHandler(): ErrorRequestHandler {
+  return (error, req, res, next) => {
+    // Once the status line is out, all Express can do is close the connection.
+    if (res.headersSent) {
+      next(error);
+      return;
+    }
+    let problem: ProblemError | null =
+      error instanceof ProblemError ? error : (bodyParserProblem(error ?? {}) ?? exposedClientError(error));
+    if (!problem) {
+      // pino-http logs `res.err` with the request's completion line: one record with stack and request id.
+      res.err = error instanceof Error ? error : new Error(`non-error thrown: ${String(error)}`);
+    }
+    problem ??= new ProblemError(500, "Internal Server Error", `An unexpected error occurred; quote request id ${String(req.id)} when reporting it`);
+
+    if (problem.status === 405 && typeof problem.extensions.allow === "string") res.setHeader("Allow", problem.extensions.allow);
+    res.setHeader("Cache-Control", "no-store");
+    res.status(problem.status).type("application/problem+json").json(problem.toJSON(requestPath(req)));
+  };
+}
+
+function requestPath(req: Request): string {
+  const url = req.originalUrl || req.url;
+  const query = url.indexOf("?");
+  return query === -1 ? url : url.slice(0, query);
+}

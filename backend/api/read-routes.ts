@@ -1,0 +1,189 @@
+/**
+ * The read API (/api/v1): batches, participants, orders and raw events from the mirror.
+ * Each route is a thin controller: validate the request with its zod schema, call a service, send JSON.
+ * Errors are thrown (ProblemError) and answered by the app's error middleware; Express 5 forwards
+ * rejected promises there, so handlers are plain async functions.
+ */
+import type { MirrorStore } from "../store/port.ts";
+import { readApiSchemaRegistry } from "./models.ts";
+import { componentsFromRegistry, jsonResponse, parametersFromZod, problemResponse, schemaRef } from "./openapi.ts";
+import type { RouteModule } from "./route-module.ts";
+import { routeModuleFromTable, type RouteDefinition } from "./route-table.ts";
+import {
+  batchIdParams,
+  listBatchesQuery,
+  listEventsQuery,
+  listOrdersQuery,
+  listParticipantsQuery,
+  orderIdParams,
+  pageQuery,
+  participantAddressParams,
+  transactionHashParams,
+} from "./schemas.ts";
+import { createBatchService } from "./services/batches.ts";
+import { createEventService } from "./services/events.ts";
+import { createOrderService } from "./services/orders.ts";
+import { createParticipantService } from "./services/participants.ts";
+import { parseParams, parseQuery } from "./validate.ts";
+
+export const READ_API_BASE_PATH = "/api/v1";
+
+export interface ReadRoutesDeps {
+  store: MirrorStore;
+}
+
+export function createReadRoutes({ store }: ReadRoutesDeps): RouteModule {
+  const batches = createBatchService({ store });
+  const participants = createParticipantService({ store });
+  const orders = createOrderService({ store });
+  const events = createEventService({ store });
+
+  const routes: RouteDefinition[] = [
+    {
+      method: "get",
+      path: "/batches",
+      operation: {
+        operationId: "listBatches",
+        tags: ["Batches"],
+        summary: "List batches",
+        description: "Batches matching every given filter, in the store's stable pagination order. `gtin` + `lot` identify one batch.",
+        parameters: parametersFromZod({ query: listBatchesQuery }),
+        responses: { 200: jsonResponse("A page of batches.", schemaRef("BatchPage")), 400: problemResponse(400) },
+      },
+      handler: async (req, res) => {
+        res.json(await batches.list(parseQuery(listBatchesQuery, req)));
+      },
+    },
+    {
+      method: "get",
+      path: "/batches/:batchId",
+      operation: {
+        operationId: "getBatch",
+        tags: ["Batches"],
+        summary: "One batch with its timeline and lineage",
+        description:
+          "The batch with custody steps, inspections, split and recall merged into one chain-ordered timeline, its " +
+          "parent chain up to the root, its children, and the participants its history mentions.",
+        parameters: parametersFromZod({ path: batchIdParams }),
+        responses: { 200: jsonResponse("The batch.", schemaRef("BatchDetail")), 400: problemResponse(400), 404: problemResponse(404) },
+      },
+      handler: async (req, res) => {
+        const { batchId } = parseParams(batchIdParams, req);
+        res.json(await batches.get(batchId));
+      },
+    },
+    {
+      method: "get",
+      path: "/batches/:batchId/events",
+      operation: {
+        operationId: "listBatchEvents",
+        tags: ["Batches", "Events"],
+        summary: "Contract events of one batch",
+        parameters: parametersFromZod({ path: batchIdParams, query: pageQuery }),
+        responses: {
+          200: jsonResponse("A page of the batch's events in chain order.", schemaRef("ChainEventPage")),
+          400: problemResponse(400),
+          404: problemResponse(404),
+        },
+      },
+      handler: async (req, res) => {
+        const { batchId } = parseParams(batchIdParams, req);
+        res.json(await batches.listEvents(batchId, parseQuery(pageQuery, req)));
+      },
+    },
+    {
+      method: "get",
+      path: "/participants",
+      operation: {
+        operationId: "listParticipants",
+        tags: ["Participants"],
+        summary: "List participants",
+        parameters: parametersFromZod({ query: listParticipantsQuery }),
+        responses: { 200: jsonResponse("A page of participants.", schemaRef("ParticipantPage")), 400: problemResponse(400) },
+      },
+      handler: async (req, res) => {
+        res.json(await participants.list(parseQuery(listParticipantsQuery, req)));
+      },
+    },
+    {
+      method: "get",
+      path: "/participants/:address",
+      operation: {
+        operationId: "getParticipant",
+        tags: ["Participants"],
+        summary: "One participant",
+        parameters: parametersFromZod({ path: participantAddressParams }),
+        responses: { 200: jsonResponse("The participant.", schemaRef("Participant")), 400: problemResponse(400), 404: problemResponse(404) },
+      },
+      handler: async (req, res) => {
+        const { address } = parseParams(participantAddressParams, req);
+        res.json(await participants.get(address));
+      },
+    },
+    {
+      method: "get",
+      path: "/orders",
+      operation: {
+        operationId: "listOrders",
+        tags: ["Orders"],
+        summary: "List escrow orders",
+        parameters: parametersFromZod({ query: listOrdersQuery }),
+        responses: { 200: jsonResponse("A page of orders.", schemaRef("OrderPage")), 400: problemResponse(400) },
+      },
+      handler: async (req, res) => {
+        res.json(await orders.list(parseQuery(listOrdersQuery, req)));
+      },
+    },
+    {
+      method: "get",
+      path: "/orders/:orderId",
+      operation: {
+        operationId: "getOrder",
+        tags: ["Orders"],
+        summary: "One escrow order",
+        parameters: parametersFromZod({ path: orderIdParams }),
+        responses: { 200: jsonResponse("The order.", schemaRef("Order")), 400: problemResponse(400), 404: problemResponse(404) },
+      },
+      handler: async (req, res) => {
+        const { orderId } = parseParams(orderIdParams, req);
+        res.json(await orders.get(orderId));
+      },
+    },
+    {
+      method: "get",
+      path: "/transactions/:hash/events",
+      operation: {
+        operationId: "listTransactionEvents",
+        tags: ["Events"],
+        summary: "Contract events of one transaction",
+        parameters: parametersFromZod({ path: transactionHashParams, query: pageQuery }),
+        responses: {
+          200: jsonResponse("A page of the transaction's Provena events in log order.", schemaRef("ChainEventPage")),
+          400: problemResponse(400),
+          404: problemResponse(404),
+        },
+      },
+      handler: async (req, res) => {
+        const { hash } = parseParams(transactionHashParams, req);
+        res.json(await events.listByTransaction(hash, parseQuery(pageQuery, req)));
+      },
+    },
+    {
+      method: "get",
+      path: "/events",
+      operation: {
+        operationId: "listEvents",
+        tags: ["Events"],
+        summary: "Chain-order event feed",
+        description: "Every mirrored contract event in chain order, optionally within a block range; follow `nextCursor` to stream.",
+        parameters: parametersFromZod({ query: listEventsQuery }),
+        responses: { 200: jsonResponse("A page of events in chain order.", schemaRef("ChainEventPage")), 400: problemResponse(400) },
+      },
+      handler: async (req, res) => {
+        res.json(await events.list(parseQuery(listEventsQuery, req)));
+      },
+    },
+  ];
+
+  return routeModuleFromTable(READ_API_BASE_PATH, routes, componentsFromRegistry(readApiSchemaRegistry));
+}

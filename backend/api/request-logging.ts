@@ -1,0 +1,57 @@
+/**
+ * Request ids and structured JSON request logs (pino-http): one line per request with method, path,
+ * status, duration and request id; unexpected errors carry their stack. A caller's `X-Request-Id` is kept
+ * when it is a sane token, so one id follows a request through proxies; otherwise a UUID is generated.
+ * The id is echoed in the `X-Request-Id` response header.
+ */
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Logger } from "pino";
+import { pinoHttp, type HttpLogger } from "pino-http";
+
+const REQUEST_ID_HEADER = "x-request-id";
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
+/** Probes and scrapes run every few seconds: logged at debug unless they fail unexpectedly. */
+const PROBE_PATHS = new Set(["/healthz", "/readyz", "/metrics"]);
+
+export function requestIdFor(req: IncomingMessage): string {
+  const incoming = req.headers[REQUEST_ID_HEADER];
+  return typeof incoming === "string" && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+}
+
+export function createRequestLogger(logger: Logger): HttpLogger {
+  return pinoHttp({
+    logger,
+    genReqId(req: IncomingMessage, res: ServerResponse) {
+      const id = requestIdFor(req);
+      res.setHeader("X-Request-Id", id);
+      return id;
+    },
+    customLogLevel(req, res, error) {
+      const probe = PROBE_PATHS.has(pathOf(req));
+      // A 503 from /readyz is an expected answer (its cause is logged where it is found); a 500 never is.
+      if (error || res.statusCode === 500 || (res.statusCode > 500 && !probe)) return "error";
+      if (probe) return "debug";
+      return res.statusCode >= 400 ? "warn" : "info";
+    },
+    customSuccessMessage: (req, res) => `${req.method} ${pathOf(req)} ${res.statusCode}`,
+    customErrorMessage: (req, res) => `${req.method} ${pathOf(req)} ${res.statusCode}`,
+    // Only what an operator needs: no headers, so no cookies or authorization values end up in the log.
+    serializers: {
+      req: (req: { id: unknown; method: string; url: string; remoteAddress?: string; headers?: Record<string, unknown> }) => ({
+        id: req.id,
+        method: req.method,
+        url: req.url,
+        remoteAddress: req.remoteAddress,
+        userAgent: req.headers?.["user-agent"],
+      }),
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+    },
+  });
+}
+
+function pathOf(req: IncomingMessage): string {
+  const url = (req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? "";
+  const query = url.indexOf("?");
+  return query === -1 ? url : url.slice(0, query);
+}
