@@ -11,6 +11,7 @@ import {
   WebSocketProvider,
   type AbstractProvider,
   type Eip1193Provider,
+  type JsonRpcApiProviderOptions,
 } from "ethers";
 import { redactUrl } from "../config.ts";
 
@@ -61,7 +62,7 @@ export async function connectProvider({
     const chainId = await probeHttpChainId(rpcUrl, timeoutMs);
     const request = new FetchRequest(rpcUrl);
     request.timeout = timeoutMs;
-    const provider = new JsonRpcProvider(request, Network.from(chainId), { staticNetwork: true, pollingInterval: pollingIntervalMs });
+    const provider = new JsonRpcProvider(request, Network.from(chainId), rpcProviderOptions(pollingIntervalMs));
     connected = { provider, chainId };
   } else if (protocol === "ws:" || protocol === "wss:") {
     connected = await connectWebSocket(rpcUrl, timeoutMs, pollingIntervalMs);
@@ -81,8 +82,17 @@ export async function connectProvider({
  */
 export async function providerFromEip1193(eip1193: Eip1193Provider, pollingIntervalMs = 1_000): Promise<{ provider: AbstractProvider; chainId: number }> {
   const chainId = Number(BigInt((await eip1193.request({ method: "eth_chainId", params: [] })) as string));
-  const provider = new BrowserProvider(eip1193, Network.from(chainId), { staticNetwork: true, pollingInterval: pollingIntervalMs });
+  const provider = new BrowserProvider(eip1193, Network.from(chainId), rpcProviderOptions(pollingIntervalMs));
   return { provider, chainId };
+}
+
+/**
+ * Options for every provider the indexer reads through: a fixed network (no chain-id round trip per call),
+ * no response cache (ethers reuses identical answers for 250 ms by default, which would hide a reorg from the
+ * hash checks) and no batching delay (it adds to the live lag).
+ */
+export function rpcProviderOptions(pollingIntervalMs = 1_000): JsonRpcApiProviderOptions {
+  return { staticNetwork: true, cacheTimeout: -1, batchStallTime: 0, pollingInterval: pollingIntervalMs };
 }
 
 async function probeHttpChainId(rpcUrl: string, timeoutMs: number): Promise<number> {
@@ -118,7 +128,7 @@ function parseChainId(rpcUrl: string, body: { result?: unknown; error?: { messag
 }
 
 async function connectWebSocket(rpcUrl: string, timeoutMs: number, pollingIntervalMs: number): Promise<ConnectedProvider> {
-  const provider = new WebSocketProvider(rpcUrl, undefined, { staticNetwork: false, pollingInterval: pollingIntervalMs });
+  const provider = new WebSocketProvider(rpcUrl, undefined, { ...rpcProviderOptions(pollingIntervalMs), staticNetwork: false });
   let timer: NodeJS.Timeout | undefined;
   try {
     const chainIdHex = await Promise.race([
