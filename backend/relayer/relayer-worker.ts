@@ -105,6 +105,8 @@ export function createRelayerWorker(options: RelayerWorkerOptions): RelayerWorke
   let timer: NodeJS.Timeout | null = null;
   let running = false;
   let stopped = true;
+  /** Set by stop(): a round in progress finishes its current request and submits nothing more. */
+  let stopRequested = false;
   let current: Promise<void> | null = null;
   let wakeRequested = false;
 
@@ -330,7 +332,7 @@ export function createRelayerWorker(options: RelayerWorkerOptions): RelayerWorke
     const queued = submissionOrder(await store.listRelays(["queued"], 500));
     const waitingSigners = new Set<string>();
     for (const request of queued) {
-      if (stopped || !holdsLease || inFlight >= maxInFlight) return;
+      if (stopRequested || !holdsLease || inFlight >= maxInFlight) return;
       if (request.kind === "partner" && waitingSigners.has(request.from)) continue;
       const outcome = await submitOne(request);
       if (outcome === "submitted") inFlight++;
@@ -443,10 +445,12 @@ export function createRelayerWorker(options: RelayerWorkerOptions): RelayerWorke
     start() {
       if (!stopped) return;
       stopped = false;
+      stopRequested = false;
       schedule(0);
     },
     async stop() {
       stopped = true;
+      stopRequested = true;
       if (timer) clearTimeout(timer);
       timer = null;
       await current;
