@@ -1,0 +1,164 @@
+/**
+ * The SQLite schema, versioned with `PRAGMA user_version` so later releases can migrate a file in place.
+ * Each document is stored whole as JSON (`doc`) next to the columns that queries filter and sort on; the
+ * indexes end with the list's sort key so every filtered page is one index range scan.
+ */
+import type { DatabaseSync } from "node:sqlite";
+
+const MIGRATIONS: readonly string[] = [
+  /* 1: the mirror, passports and the relay queue */ `
+  CREATE TABLE events (
+    id TEXT PRIMARY KEY,
+    chain_id INTEGER NOT NULL,
+    block_number INTEGER NOT NULL,
+    transaction_hash TEXT NOT NULL,
+    contract TEXT NOT NULL,
+    name TEXT NOT NULL,
+    doc TEXT NOT NULL
+  );
+  CREATE INDEX events_by_block ON events (chain_id, block_number);
+  CREATE INDEX events_by_transaction ON events (transaction_hash, id);
+  CREATE INDEX events_by_name ON events (name, id);
+
+  -- The entity keys an event touches (kind: 'b' batch id, 'o' order id, 'a' account), one row each.
+  CREATE TABLE event_refs (
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    PRIMARY KEY (kind, key, event_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX event_refs_by_event ON event_refs (event_id);
+
+  CREATE TABLE blocks (
+    chain_id INTEGER NOT NULL,
+    number INTEGER NOT NULL,
+    hash TEXT NOT NULL,
+    parent_hash TEXT NOT NULL,
+    timestamp INTEGER NOT NULL,
+    PRIMARY KEY (chain_id, number)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE checkpoints (
+    chain_id INTEGER PRIMARY KEY,
+    block_number INTEGER NOT NULL,
+    block_hash TEXT,
+    updated_at INTEGER NOT NULL
+  );
+
+  CREATE TABLE batches (
+    batch_id TEXT PRIMARY KEY,
+    gtin TEXT NOT NULL,
+    lot TEXT NOT NULL,
+    manufacturer TEXT NOT NULL,
+    custodian TEXT NOT NULL,
+    status TEXT NOT NULL,
+    parent_id TEXT,
+    registered_event_id TEXT NOT NULL,
+    doc TEXT NOT NULL
+  );
+  CREATE UNIQUE INDEX batches_by_gtin_lot ON batches (gtin, lot);
+  CREATE INDEX batches_in_order ON batches (registered_event_id, batch_id);
+  CREATE INDEX batches_by_gtin ON batches (gtin, registered_event_id, batch_id);
+  CREATE INDEX batches_by_manufacturer ON batches (manufacturer, registered_event_id, batch_id);
+  CREATE INDEX batches_by_custodian ON batches (custodian, registered_event_id, batch_id);
+  CREATE INDEX batches_by_status ON batches (status, registered_event_id, batch_id);
+  CREATE INDEX batches_by_parent ON batches (parent_id, registered_event_id, batch_id);
+
+  CREATE TABLE participants (
+    address TEXT PRIMARY KEY,
+    suspended INTEGER NOT NULL,
+    onboarded_event_id TEXT NOT NULL,
+    doc TEXT NOT NULL
+  );
+  CREATE INDEX participants_in_order ON participants (onboarded_event_id, address);
+  CREATE TABLE participant_roles (
+    role TEXT NOT NULL,
+    address TEXT NOT NULL,
+    PRIMARY KEY (role, address)
+  ) WITHOUT ROWID;
+  CREATE INDEX participant_roles_by_address ON participant_roles (address);
+
+  CREATE TABLE orders (
+    order_id TEXT PRIMARY KEY,
+    buyer TEXT NOT NULL,
+    seller TEXT NOT NULL,
+    carrier TEXT NOT NULL,
+    batch_id TEXT NOT NULL,
+    state TEXT NOT NULL,
+    opened_event_id TEXT NOT NULL,
+    doc TEXT NOT NULL
+  );
+  CREATE INDEX orders_in_order ON orders (opened_event_id, order_id);
+  CREATE INDEX orders_by_buyer ON orders (buyer, opened_event_id, order_id);
+  CREATE INDEX orders_by_seller ON orders (seller, opened_event_id, order_id);
+  CREATE INDEX orders_by_carrier ON orders (carrier, opened_event_id, order_id);
+  CREATE INDEX orders_by_batch ON orders (batch_id, opened_event_id, order_id);
+  CREATE INDEX orders_by_state ON orders (state, opened_event_id, order_id);
+
+  CREATE TABLE leases (
+    name TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+
+  -- Serials as gzip-compressed JSON, one row per set: 100,000 serials are one small blob, read in one go.
+  CREATE TABLE serial_sets (
+    serial_root TEXT PRIMARY KEY,
+    serial_count INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    serials BLOB NOT NULL
+  );
+
+  CREATE TABLE scans (
+    id INTEGER PRIMARY KEY,
+    batch_id TEXT NOT NULL,
+    serial TEXT,
+    at INTEGER NOT NULL,
+    region TEXT NOT NULL
+  );
+  CREATE INDEX scans_by_unit ON scans (batch_id, serial, at);
+
+  CREATE TABLE unit_claims (
+    batch_id TEXT NOT NULL,
+    serial TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    claimed_at INTEGER NOT NULL,
+    PRIMARY KEY (batch_id, serial)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE relays (
+    id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    doc TEXT NOT NULL
+  );
+  CREATE INDEX relays_by_status ON relays (status, created_at, id);
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Brings the file up to SCHEMA_VERSION, one migration per transaction; a no-op when it is current. */
+export function migrate(db: DatabaseSync): void {
+  const current = Number((db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version);
+  if (current > SCHEMA_VERSION) {
+    throw new Error(
+      `The SQLite store has schema version ${current}, newer than this release understands (${SCHEMA_VERSION}); upgrade Provena or use another SQLITE_PATH.`,
+    );
+  }
+  for (let version = current; version < SCHEMA_VERSION; version++) {
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      // Another process may have migrated while we waited for the write lock.
+      const now = Number((db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version);
+      if (now === version) {
+        db.exec(MIGRATIONS[version]!);
+        db.exec(`PRAGMA user_version = ${version + 1}`);
+      }
+      db.exec("COMMIT");
+    } catch (error) {
+      db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+}

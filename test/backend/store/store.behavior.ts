@@ -1,0 +1,878 @@
+/**
+ * THE store contract suite: every behaviour of the MirrorStore port (backend/store/port.ts), run against each
+ * adapter (sqlite.test.ts, mongodb.test.ts). `makeStore` returns a new, empty, initialised store each call.
+ */
+import { expect } from "chai";
+
+import { ProblemError } from "../../../backend/api/problem.ts";
+import type { MirrorStore, PageRequest, RelayStatus } from "../../../backend/store/port.ts";
+import type { Batch, ChainEvent, Hex, Order, Page, Participant } from "../../../backend/store/types.ts";
+import {
+  CHAIN_ID,
+  OTHER_CHAIN_ID,
+  address,
+  batch,
+  bytes32,
+  chainEvent,
+  eventsThrough,
+  indexedBlock,
+  rangeCommit,
+  relayRequest,
+  rollbackCommit,
+  serials,
+  stateAt,
+  supplyChainScenario,
+  transactionHash,
+  type Scenario,
+} from "./fixtures.ts";
+
+/** Follows nextCursor to the end, checking every page on the way; returns all items and the page count. */
+async function readAllPages<T>(
+  list: (page: PageRequest) => Promise<Page<T>>,
+  limit: number,
+): Promise<{ items: T[]; pages: number }> {
+  const items: T[] = [];
+  let cursor: string | null = null;
+  let pages = 0;
+  do {
+    const page: Page<T> = await list({ limit, cursor });
+    pages++;
+    expect(page.items.length, "page size").to.be.at.most(limit);
+    expect(page.items.length, "no empty page").to.be.greaterThan(0);
+    if (page.nextCursor !== null) expect(page.items.length, "a full page before the end").to.equal(limit);
+    items.push(...page.items);
+    cursor = page.nextCursor;
+    if (pages > 1_000) throw new Error("pagination does not terminate");
+  } while (cursor !== null);
+  return { items, pages };
+}
+
+async function expectBadRequest(action: () => Promise<unknown>): Promise<ProblemError> {
+  let failure: unknown;
+  try {
+    await action();
+  } catch (error) {
+    failure = error;
+  }
+  expect(failure, "expected a 400 ProblemError").to.be.instanceOf(ProblemError);
+  expect((failure as ProblemError).status).to.equal(400);
+  return failure as ProblemError;
+}
+
+const ids = (events: ChainEvent[]) => events.map((event) => event.id);
+const batchIds = (batches: Batch[]) => batches.map((doc) => doc.batchId);
+const orderIds = (orders: Order[]) => orders.map((doc) => doc.orderId);
+const addresses = (participants: Participant[]) => participants.map((doc) => doc.address);
+const all = { limit: 500 };
+
+export function shouldBehaveLikeMirrorStore(makeStore: () => Promise<MirrorStore>): void {
+  const opened: MirrorStore[] = [];
+  const openStore = async () => {
+    const store = await makeStore();
+    opened.push(store);
+    return store;
+  };
+  let store: MirrorStore;
+  let scenario: Scenario;
+
+  beforeEach(async function () {
+    store = await openStore();
+    scenario = supplyChainScenario();
+  });
+
+  afterEach(async function () {
+    for (const each of opened.splice(0)) await each.close();
+  });
+
+  /** Mirrors the whole scenario the way the indexer would: three block ranges. */
+  const commitScenario = async (target = store, through = 12) => {
+    for (const [from, to] of [[1, 4], [5, 8], [9, 12]] as const) {
+      if (from > through) break;
+      await target.commitRange(rangeCommit(scenario, from, Math.min(to, through)));
+    }
+  };
+
+  /** Everything the store holds for the scenario's chain, for whole-store comparisons. */
+  const dump = async (target: MirrorStore) => ({
+    events: (await target.listEvents({}, all)).items,
+    blocks: await target.getBlocks(CHAIN_ID, 0, 1_000),
+    batches: (await target.listBatches({}, all)).items,
+    participants: (await target.listParticipants({}, all)).items,
+    orders: (await target.listOrders({}, all)).items,
+    checkpointBlock: (await target.getCheckpoint(CHAIN_ID))?.blockNumber ?? null,
+  });
+
+  describe("lifecycle", function () {
+    it("test_init_isSafeToRepeat_andKeepsData", async function () {
+      await commitScenario(store, 4);
+      await store.init();
+      expect(await store.countEvents()).to.equal(9);
+    });
+
+    it("test_describe_namesTheStore", async function () {
+      expect(store.kind).to.be.oneOf(["sqlite", "mongodb"]);
+      expect(store.describe()).to.be.a("string").that.matches(store.kind === "sqlite" ? /sqlite/i : /mongodb/i);
+    });
+
+    it("test_emptyStore_answersEmpty", async function () {
+      expect(await store.getCheckpoint(CHAIN_ID)).to.equal(null);
+      expect(await store.countEvents()).to.equal(0);
+      expect(await store.listEvents({}, { limit: 10 })).to.deep.equal({ items: [], nextCursor: null });
+      expect(await store.listBatches({}, { limit: 10 })).to.deep.equal({ items: [], nextCursor: null });
+      expect(await store.listOrders({}, { limit: 10 })).to.deep.equal({ items: [], nextCursor: null });
+      expect(await store.listParticipants({}, { limit: 10 })).to.deep.equal({ items: [], nextCursor: null });
+      expect(await store.getBlocks(CHAIN_ID, 0, 100)).to.deep.equal([]);
+      expect(await store.getBatch(scenario.batchIds.tomatoes)).to.equal(null);
+    });
+  });
+
+  describe("commitRange", function () {
+    it("test_commitRange_storesEventsBlocksProjectionsAndCheckpoint", async function () {
+      const commit = rangeCommit(scenario, 1, 4);
+      await store.commitRange(commit);
+      expect(await store.countEvents()).to.equal(9);
+      expect((await store.listEvents({}, all)).items).to.deep.equal(commit.events);
+      expect(await store.getBlocks(CHAIN_ID, 1, 4)).to.deep.equal(commit.blocks);
+      expect(await store.getCheckpoint(CHAIN_ID)).to.deep.equal(commit.checkpoint);
+      expect(await store.getBatch(scenario.batchIds.tomatoes)).to.deep.equal(
+        stateAt(scenario, 4).batches.find((doc) => doc.batchId === scenario.batchIds.tomatoes),
+      );
+      expect(await store.getOrder(scenario.orderIds.tomatoOrder)).to.deep.equal(stateAt(scenario, 4).orders[0]);
+      expect(await store.getParticipant(scenario.accounts.carrier)).to.deep.equal(
+        stateAt(scenario, 4).participants.find((doc) => doc.address === scenario.accounts.carrier),
+      );
+    });
+
+    it("test_commitRange_sameRangeTwice_leavesSameData", async function () {
+      await store.commitRange(rangeCommit(scenario, 1, 4));
+      const once = await dump(store);
+      await store.commitRange(rangeCommit(scenario, 1, 4));
+      expect(await store.countEvents()).to.equal(9);
+      expect(await dump(store)).to.deep.equal(once);
+    });
+
+    it("test_commitRange_replayAfterPartialWrite_convergesOnUninterruptedRun", async function () {
+      const uninterrupted = await openStore();
+      await commitScenario(uninterrupted);
+
+      // A crash after blocks 1-2 were written, then a restart that re-indexes 1-4 and goes on.
+      await store.commitRange(rangeCommit(scenario, 1, 2));
+      await store.commitRange(rangeCommit(scenario, 1, 4));
+      await store.commitRange(rangeCommit(scenario, 3, 8)); // overlapping replay
+      await store.commitRange(rangeCommit(scenario, 9, 12));
+      expect(await dump(store)).to.deep.equal(await dump(uninterrupted));
+      expect(await store.countEvents(CHAIN_ID)).to.equal(19);
+    });
+
+    it("test_commitRange_existingEventId_keepsStoredEvent", async function () {
+      const original = chainEvent({ blockNumber: 3, logIndex: 0, name: "BatchRegistered", batchIds: [bytes32("b")] });
+      const impostor = { ...original, name: "BatchRecalled", args: { forged: true } };
+      const commit = { ...rangeCommit(scenario, 3, 3), events: [original], batches: [], orders: [] };
+      await store.commitRange(commit);
+      await store.commitRange({ ...commit, events: [impostor] });
+      expect((await store.listEvents({}, all)).items).to.deep.equal([original]);
+    });
+
+    it("test_commitRange_checkpointMovesWithEachRange", async function () {
+      await store.commitRange(rangeCommit(scenario, 1, 4));
+      expect((await store.getCheckpoint(CHAIN_ID))?.blockNumber).to.equal(4);
+      const second = rangeCommit(scenario, 5, 8);
+      await store.commitRange(second);
+      expect(await store.getCheckpoint(CHAIN_ID)).to.deep.equal(second.checkpoint);
+      expect(await store.getCheckpoint(OTHER_CHAIN_ID)).to.equal(null);
+    });
+
+    it("test_commitRange_emptyRange_movesCheckpointOnly", async function () {
+      await commitScenario(store, 10);
+      const empty = rangeCommit(scenario, 11, 12);
+      expect(empty.events).to.have.length(0);
+      await store.commitRange(empty);
+      expect(await store.countEvents()).to.equal(19);
+      expect(await store.getCheckpoint(CHAIN_ID)).to.deep.equal(empty.checkpoint);
+      expect(await store.getBlocks(CHAIN_ID, 11, 12)).to.deep.equal(empty.blocks);
+    });
+
+    it("test_commitRange_projectionReplacesStoredDocument_andItsIndexedFields", async function () {
+      await store.commitRange(rangeCommit(scenario, 1, 4));
+      expect(batchIds((await store.listBatches({ custodian: scenario.accounts.manufacturer }, all)).items)).to.include(
+        scenario.batchIds.tomatoes,
+      );
+      await store.commitRange(rangeCommit(scenario, 5, 5)); // the carrier accepts the tomatoes
+      const tomatoes = await store.getBatch(scenario.batchIds.tomatoes);
+      expect(tomatoes?.custodian).to.equal(scenario.accounts.carrier);
+      expect(tomatoes?.custody).to.have.length(2);
+      expect(batchIds((await store.listBatches({ custodian: scenario.accounts.manufacturer }, all)).items)).to.not.include(
+        scenario.batchIds.tomatoes,
+      );
+      expect(batchIds((await store.listBatches({ custodian: scenario.accounts.carrier }, all)).items)).to.deep.equal([
+        scenario.batchIds.tomatoes,
+      ]);
+      expect(batchIds((await store.listBatches({ status: "in_transit" }, all)).items)).to.deep.equal([scenario.batchIds.tomatoes]);
+    });
+
+    it("test_commitRange_participantRolesReplaced", async function () {
+      await store.commitRange(rangeCommit(scenario, 1, 1));
+      const warehouse = (await store.getParticipant(scenario.accounts.warehouse))!;
+      expect(addresses((await store.listParticipants({ role: "CARRIER" }, all)).items)).to.include(warehouse.address);
+      const regraded: Participant = { ...warehouse, roles: ["RETAILER", "REGULATOR"] };
+      await store.commitRange({ ...rangeCommit(scenario, 2, 2), batches: [], participants: [regraded] });
+      expect(await store.getParticipant(warehouse.address)).to.deep.equal(regraded);
+      expect(addresses((await store.listParticipants({ role: "CARRIER" }, all)).items)).to.not.include(warehouse.address);
+      expect(addresses((await store.listParticipants({ role: "REGULATOR" }, all)).items)).to.deep.equal([warehouse.address]);
+    });
+
+    it("test_commitRange_laterHeaderForSameNumber_replacesBlock", async function () {
+      await store.commitRange(rangeCommit(scenario, 1, 4));
+      const forked = indexedBlock(CHAIN_ID, 4, "fork-b");
+      await store.commitRange({ ...rangeCommit(scenario, 4, 4), events: [], batches: [], blocks: [forked] });
+      expect(await store.getBlocks(CHAIN_ID, 4, 4)).to.deep.equal([forked]);
+    });
+
+    it("test_commitRange_batchWithTakenGtinLot_failsAndCheckpointStays", async function () {
+      await store.commitRange(rangeCommit(scenario, 1, 4));
+      const tomatoes = (await store.getBatch(scenario.batchIds.tomatoes))!;
+      const clash: Batch = { ...tomatoes, batchId: bytes32("not-the-tomatoes") }; // same GTIN and lot, other id
+      const commit = { ...rangeCommit(scenario, 5, 8), batches: [clash] };
+      let failed = false;
+      try {
+        await store.commitRange(commit);
+      } catch {
+        failed = true;
+      }
+      expect(failed, "a second batch with the same GTIN and lot must be refused").to.equal(true);
+      expect((await store.getCheckpoint(CHAIN_ID))?.blockNumber).to.equal(4);
+      expect(await store.getBatch(clash.batchId)).to.equal(null);
+    });
+
+    it("test_countEvents_perChain", async function () {
+      await commitScenario();
+      const other = supplyChainScenario(OTHER_CHAIN_ID);
+      await store.commitRange({ ...rangeCommit(other, 1, 4), batches: [], participants: [], orders: [] });
+      expect(await store.countEvents(CHAIN_ID)).to.equal(19);
+      expect(await store.countEvents(OTHER_CHAIN_ID)).to.equal(9);
+      expect(await store.countEvents()).to.equal(28);
+      expect(await store.countEvents(1)).to.equal(0);
+    });
+  });
+
+  describe("getBlocks", function () {
+    it("test_getBlocks_inclusiveRangeAscending", async function () {
+      await commitScenario();
+      const blocks = await store.getBlocks(CHAIN_ID, 5, 7);
+      expect(blocks.map((block) => block.number)).to.deep.equal([5, 6, 7]);
+      expect(blocks).to.deep.equal(scenario.steps.slice(4, 7).map((step) => step.block));
+      expect((await store.getBlocks(CHAIN_ID, 0, 100)).map((block) => block.number)).to.deep.equal(
+        Array.from({ length: 12 }, (_, index) => index + 1),
+      );
+      expect(await store.getBlocks(CHAIN_ID, 13, 20)).to.deep.equal([]);
+      expect(await store.getBlocks(OTHER_CHAIN_ID, 0, 100)).to.deep.equal([]);
+    });
+  });
+
+  describe("listEvents", function () {
+    beforeEach(async function () {
+      await commitScenario();
+    });
+
+    it("test_listEvents_allInChainOrder", async function () {
+      const { items } = await store.listEvents({}, all);
+      expect(items).to.deep.equal(eventsThrough(scenario));
+      expect(items).to.have.length(19);
+      const sorted = [...items].sort((a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex);
+      expect(ids(items)).to.deep.equal(ids(sorted));
+    });
+
+    const filters: [string, (s: Scenario) => Parameters<MirrorStore["listEvents"]>[0], (s: Scenario, e: ChainEvent) => boolean, number][] = [
+      ["chainId", () => ({ chainId: CHAIN_ID }), (_, e) => e.chainId === CHAIN_ID, 19],
+      ["batchId", (s) => ({ batchId: s.batchIds.tomatoes }), (s, e) => e.batchIds.includes(s.batchIds.tomatoes), 5],
+      ["batchId of a split parent", (s) => ({ batchId: s.batchIds.olives }), (s, e) => e.batchIds.includes(s.batchIds.olives), 4],
+      ["orderId", (s) => ({ orderId: s.orderIds.tomatoOrder }), (s, e) => e.orderIds.includes(s.orderIds.tomatoOrder), 2],
+      ["account", (s) => ({ account: s.accounts.carrier }), (s, e) => e.accounts.includes(s.accounts.carrier), 6],
+      [
+        "account and batchId",
+        (s) => ({ account: s.accounts.carrier, batchId: s.batchIds.tomatoes }),
+        (s, e) => e.accounts.includes(s.accounts.carrier) && e.batchIds.includes(s.batchIds.tomatoes),
+        4,
+      ],
+      [
+        "batchId and orderId",
+        (s) => ({ batchId: s.batchIds.tomatoes, orderId: s.orderIds.tomatoOrder }),
+        (s, e) => e.batchIds.includes(s.batchIds.tomatoes) && e.orderIds.includes(s.orderIds.tomatoOrder),
+        1,
+      ],
+      [
+        "transactionHash",
+        () => ({ transactionHash: transactionHash(CHAIN_ID, 7, 0) }),
+        (_, e) => e.transactionHash === transactionHash(CHAIN_ID, 7, 0),
+        2,
+      ],
+      ["contract", () => ({ contract: "TradeEscrow" }), (_, e) => e.contract === "TradeEscrow", 3],
+      ["name", () => ({ name: "HandoffAccepted" }), (_, e) => e.name === "HandoffAccepted", 2],
+      ["fromBlock and toBlock (inclusive)", () => ({ fromBlock: 3, toBlock: 6 }), (_, e) => e.blockNumber >= 3 && e.blockNumber <= 6, 6],
+      ["fromBlock only", () => ({ fromBlock: 8 }), (_, e) => e.blockNumber >= 8, 5],
+      ["toBlock only", () => ({ toBlock: 1 }), (_, e) => e.blockNumber <= 1, 5],
+      [
+        "contract, name and block range",
+        () => ({ contract: "ProvenanceRegistry", name: "BatchRegistered", fromBlock: 3 }),
+        (_, e) => e.contract === "ProvenanceRegistry" && e.name === "BatchRegistered" && e.blockNumber >= 3,
+        2,
+      ],
+      ["another chain", () => ({ chainId: OTHER_CHAIN_ID }), () => false, 0],
+      ["an unknown batch", () => ({ batchId: bytes32("unknown") }), () => false, 0],
+    ];
+    for (const [label, filterOf, matches, count] of filters) {
+      it(`test_listEvents_filter_${label.replaceAll(" ", "_")}`, async function () {
+        const expected = eventsThrough(scenario).filter((event) => matches(scenario, event));
+        expect(expected, "fixture sanity").to.have.length(count);
+        const { items, nextCursor } = await store.listEvents(filterOf(scenario), all);
+        expect(items).to.deep.equal(expected);
+        expect(nextCursor).to.equal(null);
+      });
+    }
+
+    it("test_listEvents_paginatesEveryLimitToTheSameSequence", async function () {
+      const expected = ids(eventsThrough(scenario));
+      for (const limit of [1, 2, 3, 5, 18, 19, 20]) {
+        const { items, pages } = await readAllPages((page) => store.listEvents({}, page), limit);
+        expect(ids(items), `limit ${limit}`).to.deep.equal(expected);
+        expect(pages, `limit ${limit}`).to.equal(Math.ceil(19 / limit));
+      }
+    });
+
+    it("test_listEvents_paginatesFilteredLists", async function () {
+      const expected = ids(eventsThrough(scenario).filter((event) => event.accounts.includes(scenario.accounts.carrier)));
+      for (const limit of [1, 4, 6]) {
+        const { items } = await readAllPages((page) => store.listEvents({ account: scenario.accounts.carrier }, page), limit);
+        expect(ids(items)).to.deep.equal(expected);
+      }
+      const escrow = await readAllPages((page) => store.listEvents({ contract: "TradeEscrow", fromBlock: 2 }, page), 2);
+      expect(escrow.items.map((event) => event.name)).to.deep.equal(["OrderOpened", "OrderOpened", "OrderReleased"]);
+    });
+
+    it("test_listEvents_lastFullPage_hasNullCursor", async function () {
+      const first = await store.listEvents({}, { limit: 10 });
+      expect(first.nextCursor).to.be.a("string");
+      const second = await store.listEvents({}, { limit: 9, cursor: first.nextCursor });
+      expect(second.items).to.have.length(9);
+      expect(second.nextCursor).to.equal(null);
+    });
+
+    it("test_listEvents_cursorStaysValidWhenEventsArriveLater", async function () {
+      const fresh = await openStore();
+      await commitScenario(fresh, 8);
+      const first = await fresh.listEvents({}, { limit: 10 });
+      await fresh.commitRange(rangeCommit(scenario, 9, 12));
+      const rest = await readAllPages((page) => fresh.listEvents({}, { ...page, cursor: page.cursor ?? first.nextCursor }), 4);
+      expect(ids([...first.items, ...rest.items])).to.deep.equal(ids(eventsThrough(scenario)));
+    });
+  });
+
+  describe("projection queries", function () {
+    beforeEach(async function () {
+      await commitScenario();
+    });
+
+    it("test_getBatch_returnsDocumentAsWritten", async function () {
+      const final = stateAt(scenario, 12);
+      for (const expected of final.batches) expect(await store.getBatch(expected.batchId)).to.deep.equal(expected);
+      expect(await store.getBatch(bytes32("unknown"))).to.equal(null);
+    });
+
+    it("test_getMany_inArgumentOrder_onceEach_unknownLeftOut", async function () {
+      const { basil, tomatoes } = scenario.batchIds;
+      expect(batchIds(await store.getBatches([basil, bytes32("unknown"), tomatoes, basil]))).to.deep.equal([basil, tomatoes]);
+      expect(await store.getBatches([])).to.deep.equal([]);
+      const { retailer, manufacturer } = scenario.accounts;
+      expect(addresses(await store.getParticipants([retailer, address("nobody"), manufacturer, retailer]))).to.deep.equal([
+        retailer,
+        manufacturer,
+      ]);
+      const { basilOrder, tomatoOrder } = scenario.orderIds;
+      expect(orderIds(await store.getOrders([basilOrder, tomatoOrder, bytes32("unknown")]))).to.deep.equal([basilOrder, tomatoOrder]);
+      expect(await store.getOrder(tomatoOrder)).to.deep.equal(stateAt(scenario, 12).orders.find((doc) => doc.orderId === tomatoOrder));
+    });
+
+    it("test_findBatchByGtinLot", async function () {
+      expect((await store.findBatchByGtinLot(scenario.gtins.oil, "OLV-2026-01-W"))?.batchId).to.equal(scenario.batchIds.olivesWest);
+      expect((await store.findBatchByGtinLot(scenario.gtins.sauce, "TOM-2026-01"))?.batchId).to.equal(scenario.batchIds.tomatoes);
+      expect(await store.findBatchByGtinLot(scenario.gtins.oil, "TOM-2026-01")).to.equal(null);
+      expect(await store.findBatchByGtinLot(scenario.gtins.sauce, "tom-2026-01")).to.equal(null); // lots are case-sensitive
+    });
+
+    const batchFilters: [string, (s: Scenario) => Parameters<MirrorStore["listBatches"]>[0], (s: Scenario) => Hex[]][] = [
+      ["none", () => ({}), (s) => [s.batchIds.tomatoes, s.batchIds.olives, s.batchIds.basil, s.batchIds.olivesEast, s.batchIds.olivesWest]],
+      ["gtin", (s) => ({ gtin: s.gtins.sauce }), (s) => [s.batchIds.tomatoes, s.batchIds.basil]],
+      ["lot", () => ({ lot: "OLV-2026-01-E" }), (s) => [s.batchIds.olivesEast]],
+      ["gtin and lot", (s) => ({ gtin: s.gtins.oil, lot: "OLV-2026-01" }), (s) => [s.batchIds.olives]],
+      ["manufacturer", (s) => ({ manufacturer: s.accounts.manufacturer }), (s) => [s.batchIds.tomatoes, s.batchIds.olives, s.batchIds.basil, s.batchIds.olivesEast, s.batchIds.olivesWest]],
+      ["custodian", (s) => ({ custodian: s.accounts.retailer }), (s) => [s.batchIds.tomatoes]],
+      ["status split", () => ({ status: "split" }), (s) => [s.batchIds.olives]],
+      ["status recalled", () => ({ status: "recalled" }), (s) => [s.batchIds.olivesWest]],
+      ["status registered", () => ({ status: "registered" }), (s) => [s.batchIds.basil, s.batchIds.olivesEast]],
+      ["status in_transit", () => ({ status: "in_transit" }), () => []],
+      ["parentId", (s) => ({ parentId: s.batchIds.olives }), (s) => [s.batchIds.olivesEast, s.batchIds.olivesWest]],
+      ["gtin and status", (s) => ({ gtin: s.gtins.oil, status: "registered" }), (s) => [s.batchIds.olivesEast]],
+      ["unknown manufacturer", () => ({ manufacturer: address("nobody") }), () => []],
+    ];
+    for (const [label, filterOf, expectedOf] of batchFilters) {
+      it(`test_listBatches_filter_${label.replaceAll(" ", "_")}`, async function () {
+        const { items, nextCursor } = await store.listBatches(filterOf(scenario), all);
+        expect(batchIds(items)).to.deep.equal(expectedOf(scenario));
+        expect(nextCursor).to.equal(null);
+      });
+    }
+
+    it("test_listBatches_paginatesInRegistrationOrder", async function () {
+      const expected = batchIds(stateAt(scenario, 12).batches.sort((a, b) => (a.registered.eventId < b.registered.eventId ? -1 : 1)));
+      for (const limit of [1, 2, 4, 5]) {
+        const { items } = await readAllPages((page) => store.listBatches({}, page), limit);
+        expect(batchIds(items), `limit ${limit}`).to.deep.equal(expected);
+      }
+      const oil = await readAllPages((page) => store.listBatches({ gtin: scenario.gtins.oil }, page), 2);
+      expect(batchIds(oil.items)).to.deep.equal([scenario.batchIds.olives, scenario.batchIds.olivesEast, scenario.batchIds.olivesWest]);
+    });
+
+    it("test_listBatches_sameRegistrationEvent_breaksTiesByBatchId", async function () {
+      const registered = chainEvent({ blockNumber: 20, logIndex: 0, name: "BatchRegistered" });
+      const twins = ["TWIN-B", "TWIN-A", "TWIN-C"].map((lot) => batch({ gtin: "09506000134352", lot, manufacturer: address("m"), registered }));
+      const fresh = await openStore();
+      await fresh.commitRange({ ...rangeCommit(scenario, 1, 1), participants: [], events: [], batches: twins });
+      const expected = batchIds(twins).sort();
+      const { items } = await readAllPages((page) => fresh.listBatches({}, page), 1);
+      expect(batchIds(items)).to.deep.equal(expected);
+    });
+
+    const orderFilters: [string, (s: Scenario) => Parameters<MirrorStore["listOrders"]>[0], (s: Scenario) => Hex[]][] = [
+      ["none", () => ({}), (s) => [s.orderIds.tomatoOrder, s.orderIds.basilOrder]],
+      ["buyer", (s) => ({ buyer: s.accounts.retailer }), (s) => [s.orderIds.tomatoOrder, s.orderIds.basilOrder]],
+      ["seller", (s) => ({ seller: s.accounts.manufacturer }), (s) => [s.orderIds.tomatoOrder, s.orderIds.basilOrder]],
+      ["carrier", (s) => ({ carrier: s.accounts.warehouse }), (s) => [s.orderIds.basilOrder]],
+      ["batchId", (s) => ({ batchId: s.batchIds.tomatoes }), (s) => [s.orderIds.tomatoOrder]],
+      ["state released", () => ({ state: "released" }), (s) => [s.orderIds.tomatoOrder]],
+      ["state funded", () => ({ state: "funded" }), (s) => [s.orderIds.basilOrder]],
+      ["buyer and carrier", (s) => ({ buyer: s.accounts.retailer, carrier: s.accounts.carrier }), (s) => [s.orderIds.tomatoOrder]],
+      ["buyer who bought nothing", (s) => ({ buyer: s.accounts.manufacturer }), () => []],
+    ];
+    for (const [label, filterOf, expectedOf] of orderFilters) {
+      it(`test_listOrders_filter_${label.replaceAll(" ", "_")}`, async function () {
+        const { items, nextCursor } = await store.listOrders(filterOf(scenario), all);
+        expect(orderIds(items)).to.deep.equal(expectedOf(scenario));
+        expect(nextCursor).to.equal(null);
+      });
+    }
+
+    it("test_listOrders_paginates", async function () {
+      const { items, pages } = await readAllPages((page) => store.listOrders({ seller: scenario.accounts.manufacturer }, page), 1);
+      expect(orderIds(items)).to.deep.equal([scenario.orderIds.tomatoOrder, scenario.orderIds.basilOrder]);
+      expect(pages).to.equal(2);
+    });
+
+    const participantFilters: [string, Parameters<MirrorStore["listParticipants"]>[0], string[]][] = [
+      ["none", {}, ["manufacturer", "carrier", "warehouse", "inspector", "retailer"]],
+      ["role", { role: "CARRIER" }, ["carrier", "warehouse"]],
+      ["role of several", { role: "RETAILER" }, ["warehouse", "retailer"]],
+      ["suspended", { suspended: true }, ["carrier"]],
+      ["not suspended", { suspended: false }, ["manufacturer", "warehouse", "inspector", "retailer"]],
+      ["role and not suspended", { role: "CARRIER", suspended: false }, ["warehouse"]],
+      ["role nobody has", { role: "ARBITER" }, []],
+    ];
+    for (const [label, filter, expectedLabels] of participantFilters) {
+      it(`test_listParticipants_filter_${label.replaceAll(" ", "_")}`, async function () {
+        const { items, nextCursor } = await store.listParticipants(filter, all);
+        expect(addresses(items)).to.deep.equal(expectedLabels.map(address));
+        expect(nextCursor).to.equal(null);
+      });
+    }
+
+    it("test_listParticipants_paginatesInOnboardingOrder", async function () {
+      const expected = ["manufacturer", "carrier", "warehouse", "inspector", "retailer"].map(address);
+      for (const limit of [1, 2, 3]) {
+        const { items } = await readAllPages((page) => store.listParticipants({}, page), limit);
+        expect(addresses(items)).to.deep.equal(expected);
+      }
+      expect((await store.getParticipant(scenario.accounts.carrier))?.suspended).to.equal(true);
+    });
+  });
+
+  describe("pagination input", function () {
+    beforeEach(async function () {
+      await commitScenario(store, 8);
+    });
+
+    const lists: [string, (store: MirrorStore, page: PageRequest) => Promise<unknown>][] = [
+      ["listEvents", (target, page) => target.listEvents({}, page)],
+      ["listBatches", (target, page) => target.listBatches({}, page)],
+      ["listOrders", (target, page) => target.listOrders({}, page)],
+      ["listParticipants", (target, page) => target.listParticipants({}, page)],
+    ];
+    const malformed = [
+      "",
+      "not a cursor!",
+      "%%%",
+      Buffer.from("plain text, not JSON").toString("base64url"),
+      Buffer.from(JSON.stringify({ after: "x" })).toString("base64url"),
+      Buffer.from(JSON.stringify([1, 2, 3])).toString("base64url"),
+      Buffer.from(JSON.stringify(["elsewhere", "31337:000000000001:000000"])).toString("base64url"),
+    ];
+    for (const [label, list] of lists) {
+      it(`test_${label}_malformedCursor_is400`, async function () {
+        for (const cursor of malformed) await expectBadRequest(() => list(store, { limit: 5, cursor }));
+      });
+
+      it(`test_${label}_limitOutside1to500_is400`, async function () {
+        for (const limit of [0, -1, 501, 2.5, Number.NaN]) await expectBadRequest(() => list(store, { limit }));
+        await list(store, { limit: 500 });
+        await list(store, { limit: 1, cursor: null });
+      });
+    }
+
+    it("test_cursorOfOneList_refusedByAnother", async function () {
+      const batches = await store.listBatches({}, { limit: 1 });
+      const events = await store.listEvents({}, { limit: 1 });
+      expect(batches.nextCursor).to.be.a("string");
+      expect(events.nextCursor).to.be.a("string");
+      await expectBadRequest(() => store.listEvents({}, { limit: 1, cursor: batches.nextCursor }));
+      await expectBadRequest(() => store.listBatches({}, { limit: 1, cursor: events.nextCursor }));
+    });
+  });
+
+  describe("rollback", function () {
+    it("test_rollback_leavesExactlyWhatAnUninterruptedRunToTheForkHas", async function () {
+      await commitScenario();
+      await store.rollback(rollbackCommit(scenario, 6, 12));
+
+      const reference = await openStore();
+      await commitScenario(reference, 6);
+      expect(await dump(store)).to.deep.equal(await dump(reference));
+      expect(await store.countEvents(CHAIN_ID)).to.equal(12);
+    });
+
+    it("test_rollback_removesAboveFork_keepsAtAndBelow", async function () {
+      await commitScenario();
+      const rollback = rollbackCommit(scenario, 6, 12);
+      expect(rollback.deleteBatchIds).to.have.members([scenario.batchIds.olivesEast, scenario.batchIds.olivesWest]);
+      expect(rollback.deleteOrderIds).to.deep.equal([scenario.orderIds.basilOrder]);
+      await store.rollback(rollback);
+
+      const remaining = (await store.listEvents({}, all)).items;
+      expect(remaining.every((event) => event.blockNumber <= 6)).to.equal(true);
+      expect(remaining.filter((event) => event.blockNumber === 6)).to.have.length(2); // the fork block itself stays
+      expect((await store.getBlocks(CHAIN_ID, 0, 100)).map((block) => block.number)).to.deep.equal([1, 2, 3, 4, 5, 6]);
+      expect(await store.getCheckpoint(CHAIN_ID)).to.deep.equal(rollback.checkpoint);
+
+      expect(await store.getBatch(scenario.batchIds.olivesWest)).to.equal(null);
+      expect(await store.findBatchByGtinLot(scenario.gtins.oil, "OLV-2026-01-W")).to.equal(null);
+      expect(await store.getOrder(scenario.orderIds.basilOrder)).to.equal(null);
+      expect((await store.getBatch(scenario.batchIds.olives))?.status).to.equal("registered");
+      expect((await store.getBatch(scenario.batchIds.olives))?.childIds).to.deep.equal([]);
+      expect((await store.getBatch(scenario.batchIds.tomatoes))?.custodian).to.equal(scenario.accounts.carrier);
+      expect((await store.getOrder(scenario.orderIds.tomatoOrder))?.state).to.equal("funded");
+      expect((await store.getParticipant(scenario.accounts.carrier))?.suspended).to.equal(false);
+
+      // The entity indexes forget removed events too.
+      expect(await store.listEvents({ batchId: scenario.batchIds.olivesWest }, all)).to.deep.equal({ items: [], nextCursor: null });
+      expect((await store.listEvents({ account: scenario.accounts.carrier }, all)).items.map((event) => event.blockNumber)).to.deep.equal([1, 3, 4, 5]);
+      expect((await store.listEvents({ orderId: scenario.orderIds.tomatoOrder }, all)).items).to.have.length(1);
+      expect((await store.listBatches({ parentId: scenario.batchIds.olives }, all)).items).to.deep.equal([]);
+      expect(addresses((await store.listParticipants({ suspended: true }, all)).items)).to.deep.equal([]);
+    });
+
+    it("test_rollback_thenOtherFork_storesTheNewChain", async function () {
+      await commitScenario();
+      await store.rollback(rollbackCommit(scenario, 6, 12));
+      const forkB = supplyChainScenario(CHAIN_ID, "fork-b");
+      // Fork B shares blocks 1-6 in this test's story; re-index 7-12 from it.
+      await store.commitRange(rangeCommit(forkB, 7, 12));
+      const newer = (await store.listEvents({ fromBlock: 7 }, all)).items;
+      expect(newer).to.have.length(7);
+      expect(newer.every((event) => event.blockHash === forkB.steps[event.blockNumber - 1]!.block.hash)).to.equal(true);
+      expect((await store.getBlocks(CHAIN_ID, 7, 7))[0]?.hash).to.equal(forkB.steps[6]!.block.hash);
+      expect((await store.getCheckpoint(CHAIN_ID))?.blockHash).to.equal(forkB.steps[11]!.block.hash);
+      expect(await store.countEvents(CHAIN_ID)).to.equal(19);
+    });
+
+    it("test_rollback_thenSameLogPositionOtherEntities_filtersSeeOnlyTheNewEvent", async function () {
+      await commitScenario();
+      await store.rollback(rollbackCommit(scenario, 6, 12));
+      // On the new fork, log 0 of block 8 is a different event touching different entities.
+      const replacement = chainEvent({
+        blockNumber: 8,
+        logIndex: 0,
+        fork: "fork-c",
+        name: "QualityAttested",
+        batchIds: [scenario.batchIds.basil],
+        accounts: [scenario.accounts.inspector],
+      });
+      await store.commitRange({ ...rangeCommit(scenario, 7, 8), events: [replacement], blocks: [], batches: [], participants: [], orders: [] });
+      expect((await store.listEvents({ batchId: scenario.batchIds.olivesWest }, all)).items).to.deep.equal([]);
+      expect(ids((await store.listEvents({ account: scenario.accounts.manufacturer, fromBlock: 7 }, all)).items)).to.deep.equal([]);
+      expect((await store.listEvents({ batchId: scenario.batchIds.basil, fromBlock: 7 }, all)).items).to.deep.equal([replacement]);
+      expect((await store.listEvents({ account: scenario.accounts.inspector, fromBlock: 7 }, all)).items).to.deep.equal([replacement]);
+    });
+
+    it("test_rollback_leavesOtherChainsAlone", async function () {
+      await commitScenario();
+      const other = supplyChainScenario(OTHER_CHAIN_ID);
+      await store.commitRange({ ...rangeCommit(other, 1, 12), batches: [], participants: [], orders: [] });
+      await store.rollback(rollbackCommit(scenario, 2, 12));
+      expect(await store.countEvents(OTHER_CHAIN_ID)).to.equal(19);
+      expect(await store.getBlocks(OTHER_CHAIN_ID, 0, 100)).to.have.length(12);
+      expect((await store.getCheckpoint(OTHER_CHAIN_ID))?.blockNumber).to.equal(12);
+      expect(await store.countEvents(CHAIN_ID)).to.equal(6);
+      expect((await store.listEvents({ chainId: OTHER_CHAIN_ID, account: other.accounts.carrier }, all)).items).to.have.length(6);
+    });
+
+    it("test_rollback_toZero_emptiesTheChain", async function () {
+      await commitScenario();
+      const rollback = {
+        ...rollbackCommit(scenario, 1, 12),
+        forkBlock: 0,
+        batches: [],
+        participants: [],
+        orders: [],
+        deleteBatchIds: Object.values(scenario.batchIds),
+        deleteParticipantAddresses: Object.values(scenario.accounts),
+        deleteOrderIds: Object.values(scenario.orderIds),
+        checkpoint: { chainId: CHAIN_ID, blockNumber: 0, blockHash: null, updatedAt: 1 },
+      };
+      await store.rollback(rollback);
+      expect(await store.countEvents()).to.equal(0);
+      expect(await store.getBlocks(CHAIN_ID, 0, 100)).to.deep.equal([]);
+      expect((await store.listBatches({}, all)).items).to.deep.equal([]);
+      expect((await store.listParticipants({ role: "CARRIER" }, all)).items).to.deep.equal([]);
+      expect((await store.listOrders({}, all)).items).to.deep.equal([]);
+      expect(await store.getCheckpoint(CHAIN_ID)).to.deep.equal(rollback.checkpoint);
+    });
+
+    it("test_rollback_repeated_isHarmless", async function () {
+      await commitScenario();
+      await store.rollback(rollbackCommit(scenario, 6, 12));
+      const once = await dump(store);
+      await store.rollback(rollbackCommit(scenario, 6, 12));
+      expect(await dump(store)).to.deep.equal(once);
+    });
+  });
+
+  describe("leases", function () {
+    it("test_acquireLease_secondHolderRefusedWhileUnexpired", async function () {
+      expect(await store.acquireLease("indexer", "instance-a", 60_000)).to.equal(true);
+      expect(await store.acquireLease("indexer", "instance-b", 60_000)).to.equal(false);
+      expect(await store.acquireLease("indexer", "instance-b", 60_000)).to.equal(false);
+    });
+
+    it("test_acquireLease_holderRenews", async function () {
+      expect(await store.acquireLease("indexer", "instance-a", 60_000)).to.equal(true);
+      expect(await store.acquireLease("indexer", "instance-a", 60_000)).to.equal(true);
+      expect(await store.acquireLease("indexer", "instance-b", 60_000)).to.equal(false);
+    });
+
+    it("test_acquireLease_renewalExtendsExpiry", async function () {
+      expect(await store.acquireLease("indexer", "instance-a", 300)).to.equal(true);
+      await sleep(200);
+      expect(await store.acquireLease("indexer", "instance-a", 600)).to.equal(true); // renewed before expiry
+      await sleep(200); // past the first expiry, inside the renewed one
+      expect(await store.acquireLease("indexer", "instance-b", 60_000)).to.equal(false);
+    });
+
+    it("test_acquireLease_afterExpiry_anotherTakesOver", async function () {
+      expect(await store.acquireLease("indexer", "instance-a", 100)).to.equal(true);
+      await sleep(150);
+      expect(await store.acquireLease("indexer", "instance-b", 60_000)).to.equal(true);
+      expect(await store.acquireLease("indexer", "instance-a", 60_000)).to.equal(false); // the old holder lost it
+    });
+
+    it("test_releaseLease_freesItAtOnce_onlyForTheHolder", async function () {
+      expect(await store.acquireLease("indexer", "instance-a", 60_000)).to.equal(true);
+      await store.releaseLease("indexer", "instance-b"); // not the holder: no effect
+      expect(await store.acquireLease("indexer", "instance-b", 60_000)).to.equal(false);
+      await store.releaseLease("indexer", "instance-a");
+      expect(await store.acquireLease("indexer", "instance-b", 60_000)).to.equal(true);
+      await store.releaseLease("never-taken", "instance-a"); // harmless
+    });
+
+    it("test_leases_areIndependentByName", async function () {
+      expect(await store.acquireLease("indexer", "instance-a", 60_000)).to.equal(true);
+      expect(await store.acquireLease("relayer", "instance-b", 60_000)).to.equal(true);
+      expect(await store.acquireLease("relayer", "instance-a", 60_000)).to.equal(false);
+    });
+
+    it("test_acquireLease_race_exactlyOneWins", async function () {
+      const holders = ["a", "b", "c", "d", "e"];
+      const results = await Promise.all(holders.map((holder) => store.acquireLease("race", holder, 60_000)));
+      expect(results.filter(Boolean)).to.have.length(1);
+    });
+  });
+
+  describe("relay queue", function () {
+    it("test_enqueueRelay_createsOnce_resubmitReturnsStored", async function () {
+      const request = relayRequest("handoff");
+      expect(await store.enqueueRelay(request)).to.deep.equal({ request, created: true });
+      const resubmitted = { ...request, createdAt: request.createdAt + 5_000, updatedAt: request.updatedAt + 5_000, status: "failed" as const };
+      expect(await store.enqueueRelay(resubmitted)).to.deep.equal({ request, created: false });
+      expect(await store.getRelay(request.id)).to.deep.equal(request);
+      expect(await store.getRelay("0xunknown")).to.equal(null);
+    });
+
+    it("test_enqueueRelay_race_createsExactlyOnce", async function () {
+      const request = relayRequest("race");
+      const results = await Promise.all([store.enqueueRelay(request), store.enqueueRelay(request), store.enqueueRelay(request)]);
+      expect(results.filter((result) => result.created)).to.have.length(1);
+      for (const result of results) expect(result.request).to.deep.equal(request);
+    });
+
+    it("test_listRelays_byStatus_oldestFirst_limited", async function () {
+      const at = 1_767_225_600_000;
+      const requests = [
+        relayRequest("r3", { createdAt: at + 3 }),
+        relayRequest("r1", { createdAt: at + 1 }),
+        relayRequest("r2", { createdAt: at + 2, status: "submitted" }),
+        relayRequest("r4", { createdAt: at + 4, status: "mined" }),
+        relayRequest("r0", { createdAt: at, status: "failed" }),
+        relayRequest("r1-twin", { createdAt: at + 1 }), // same instant: ordered by id
+      ];
+      for (const request of requests) await store.enqueueRelay(request);
+      const byId = (label: string) => relayRequest(label).id;
+      const twins = [byId("r1"), byId("r1-twin")].sort();
+      expect((await store.listRelays(["queued"], 10)).map((r) => r.id)).to.deep.equal([...twins, byId("r3")]);
+      expect((await store.listRelays(["queued", "submitted"], 10)).map((r) => r.id)).to.deep.equal([...twins, byId("r2"), byId("r3")]);
+      expect((await store.listRelays(["queued", "submitted"], 2)).map((r) => r.id)).to.deep.equal(twins);
+      expect((await store.listRelays(["mined", "failed"], 10)).map((r) => r.id)).to.deep.equal([byId("r0"), byId("r4")]);
+      expect(await store.listRelays([], 10)).to.deep.equal([]);
+    });
+
+    it("test_updateRelay_compareAndSetOnStatus", async function () {
+      const request = relayRequest("cas");
+      await store.enqueueRelay(request);
+      const submitted = { status: "submitted" as RelayStatus, attempts: 1, transactionHash: bytes32("tx"), relayerNonce: 7, gasPrice: "1000000000", updatedAt: request.updatedAt + 1 };
+      expect(await store.updateRelay(request.id, "queued", submitted)).to.equal(true);
+      expect(await store.getRelay(request.id)).to.deep.equal({ ...request, ...submitted });
+
+      expect(await store.updateRelay(request.id, "queued", { status: "failed", error: "late" })).to.equal(false);
+      expect((await store.getRelay(request.id))?.status).to.equal("submitted");
+
+      // A gas bump keeps the status: same expected and new status.
+      expect(await store.updateRelay(request.id, "submitted", { attempts: 2, gasPrice: "1250000000" })).to.equal(true);
+      const mined = { status: "mined" as RelayStatus, blockNumber: 42, updatedAt: request.updatedAt + 2 };
+      expect(await store.updateRelay(request.id, "submitted", mined)).to.equal(true);
+      expect(await store.getRelay(request.id)).to.deep.equal({ ...request, ...submitted, attempts: 2, gasPrice: "1250000000", ...mined });
+      expect((await store.listRelays(["queued", "submitted"], 10))).to.deep.equal([]);
+      expect(await store.updateRelay("0xunknown", "queued", { status: "failed" })).to.equal(false);
+    });
+
+    it("test_updateRelay_neverChangesId_andClearsFieldsSetToNull", async function () {
+      const request = relayRequest("id", { status: "failed", error: "nonce too low" });
+      await store.enqueueRelay(request);
+      expect(await store.updateRelay(request.id, "failed", { id: "0xother", status: "queued", error: null })).to.equal(true);
+      expect(await store.getRelay(request.id)).to.deep.equal({ ...request, status: "queued", error: null });
+      expect(await store.getRelay("0xother")).to.equal(null);
+    });
+
+    it("test_updateRelay_race_exactlyOneWins", async function () {
+      const request = relayRequest("race-update");
+      await store.enqueueRelay(request);
+      const results = await Promise.all([
+        store.updateRelay(request.id, "queued", { status: "submitted", error: "first" }),
+        store.updateRelay(request.id, "queued", { status: "failed", error: "second" }),
+        store.updateRelay(request.id, "queued", { status: "submitted", error: "third" }),
+      ]);
+      expect(results.filter(Boolean)).to.have.length(1);
+    });
+  });
+
+  describe("serial sets", function () {
+    it("test_serialSet_roundTripsExactly_inOrder", async function () {
+      // GS1 AI(21) allows these punctuation characters; order is the tree's leaf order.
+      const set = { serialRoot: bytes32("root:small"), serials: ["B-2", "A-1", "x/y%z", "\"quoted\"", "a+b=c;d<e>f?_!'&(*),:."], createdAt: 1_000 };
+      await store.putSerialSet(set);
+      expect(await store.getSerialSet(set.serialRoot)).to.deep.equal(set);
+      expect(await store.getSerialSet(bytes32("root:unknown"))).to.equal(null);
+    });
+
+    it("test_putSerialSet_firstPutWins", async function () {
+      const set = { serialRoot: bytes32("root:idempotent"), serials: serials(3), createdAt: 1_000 };
+      await store.putSerialSet(set);
+      await store.putSerialSet({ ...set, createdAt: 2_000 });
+      await store.putSerialSet({ ...set, serials: ["other"], createdAt: 3_000 });
+      expect(await store.getSerialSet(set.serialRoot)).to.deep.equal(set);
+    });
+
+    it("test_serialSet_100000Serials_roundTrip", async function () {
+      this.timeout(120_000);
+      const set = { serialRoot: bytes32("root:100k"), serials: serials(100_000, "SN-TOM-2026"), createdAt: 1_767_225_600_000 };
+      const putStarted = performance.now();
+      await store.putSerialSet(set);
+      const getStarted = performance.now();
+      const stored = await store.getSerialSet(set.serialRoot);
+      const done = performance.now();
+      expect(stored?.serials.length).to.equal(100_000);
+      expect(stored?.serials[0]).to.equal("SN-TOM-2026-000000");
+      expect(stored?.serials[99_999]).to.equal("SN-TOM-2026-099999");
+      expect(stored).to.deep.equal(set);
+      console.log(`      (100,000 serials on ${store.kind}: put ${(getStarted - putStarted).toFixed(0)} ms, get ${(done - getStarted).toFixed(0)} ms)`);
+    });
+  });
+
+  describe("scans", function () {
+    const batchId = bytes32("batch:scanned");
+
+    it("test_scanStats_countsRegionsAndWindow", async function () {
+      const scans: [number, string][] = [[1_000, "DE"], [2_000, "DE"], [3_000, "FR"], [4_000, "US"], [5_000, "FR"], [6_000, "DE"]];
+      for (const [at, region] of scans) await store.recordScan({ batchId, serial: "SN-1", at, region });
+      expect(await store.scanStats(batchId, "SN-1", 4_000)).to.deep.equal({
+        total: 6,
+        regions: ["DE", "FR", "US"],
+        firstAt: 1_000,
+        lastAt: 6_000,
+        recent: 3,
+      });
+      expect((await store.scanStats(batchId, "SN-1", 6_001)).recent).to.equal(0);
+      expect((await store.scanStats(batchId, "SN-1", 0)).recent).to.equal(6);
+    });
+
+    it("test_scanStats_regionTiesInRegionOrder", async function () {
+      for (const region of ["NL", "AT", "unknown", "AT", "NL", "BE"]) await store.recordScan({ batchId, serial: "SN-2", at: 10, region });
+      expect((await store.scanStats(batchId, "SN-2", 0)).regions).to.deep.equal(["AT", "NL", "BE", "unknown"]);
+    });
+
+    it("test_scanStats_keyedByBatchAndExactSerial", async function () {
+      await store.recordScan({ batchId, serial: "SN-1", at: 100, region: "DE" });
+      await store.recordScan({ batchId, serial: null, at: 200, region: "FR" });
+      await store.recordScan({ batchId, serial: null, at: 300, region: "FR" });
+      await store.recordScan({ batchId: bytes32("batch:other"), serial: "SN-1", at: 400, region: "US" });
+      expect(await store.scanStats(batchId, null, 250)).to.deep.equal({ total: 2, regions: ["FR"], firstAt: 200, lastAt: 300, recent: 1 });
+      expect(await store.scanStats(batchId, "SN-1", 0)).to.deep.equal({ total: 1, regions: ["DE"], firstAt: 100, lastAt: 100, recent: 1 });
+      expect(await store.scanStats(batchId, "SN-404", 0)).to.deep.equal({ total: 0, regions: [], firstAt: null, lastAt: null, recent: 0 });
+    });
+  });
+
+  describe("unit claims", function () {
+    const batchId = bytes32("batch:claimed");
+
+    it("test_claimUnit_firstClaimWins", async function () {
+      expect(await store.getUnitClaim(batchId, "SN-1")).to.equal(null);
+      const first = { batchId, serial: "SN-1", owner: "0xowner-one", claimedAt: 1_000 };
+      expect(await store.claimUnit(first)).to.deep.equal(first);
+      expect(await store.claimUnit({ batchId, serial: "SN-1", owner: "0xowner-two", claimedAt: 2_000 })).to.deep.equal(first);
+      expect(await store.getUnitClaim(batchId, "SN-1")).to.deep.equal(first);
+    });
+
+    it("test_claimUnit_perBatchAndSerial", async function () {
+      const a = { batchId, serial: "SN-1", owner: "alice-hash", claimedAt: 1 };
+      const b = { batchId, serial: "SN-2", owner: "bob-hash", claimedAt: 2 };
+      const c = { batchId: bytes32("batch:other"), serial: "SN-1", owner: "carol-hash", claimedAt: 3 };
+      for (const claim of [a, b, c]) expect(await store.claimUnit(claim)).to.deep.equal(claim);
+      expect(await store.getUnitClaim(batchId, "SN-2")).to.deep.equal(b);
+      expect(await store.getUnitClaim(c.batchId, "SN-1")).to.deep.equal(c);
+    });
+
+    it("test_claimUnit_race_allSeeOneWinner", async function () {
+      const claims = ["one", "two", "three"].map((owner, index) => ({ batchId, serial: "SN-9", owner, claimedAt: index }));
+      const results = await Promise.all(claims.map((claim) => store.claimUnit(claim)));
+      const winner = await store.getUnitClaim(batchId, "SN-9");
+      expect(winner).to.not.equal(null);
+      for (const result of results) expect(result).to.deep.equal(winner);
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
