@@ -18,7 +18,17 @@ export default defineConfig({
   networks: {
     hardhatMainnet: { type: "edr-simulated", chainType: "l1" },
   },
+  paths: {
+    // Ignition modules live under scripts/ (the top level holds only contracts/ backend/ scripts/ test/).
+    ignition: "scripts/ignition",
+  },
   test: {
     mocha: { timeout: 120_000 },
+    // Solidity tests: every .sol under test/ (and *.t.sol under contracts/). Modest fuzz/invariant
+    // budgets keep the suite fast on a shared 2-core machine; raise them locally for deeper runs.
+    solidity: {
+      fuzz: { runs: 256 },
+      invariant: { runs: 48, depth: 40 },
+    },
   },
 });
