@@ -54,7 +54,8 @@ export const orderStates = [
   "resolved",
   "cancelled",
 ] as const satisfies readonly OrderState[];
-export const participantRoleNames = ["MANUFACTURER", "CARRIER", "INSPECTOR", "RETAILER", "REGULATOR", "ARBITER", "ADMIN"] as const;
+/** Role names the mirror uses (backend/chain/enums.ts); other roles keep their hash. */
+export const participantRoleNames = ["MANUFACTURER", "CARRIER", "INSPECTOR", "RETAILER", "REGULATOR", "ARBITER", "ADMIN", "ESCROW_ADMIN"] as const;
 export const eventContracts = ["ProvenanceRegistry", "TradeEscrow", "ProvenaForwarder"] as const;
 
 const blockNumberParam = z.coerce
@@ -105,9 +106,11 @@ export const listBatchesQuery = z.strictObject({
 
 export const listParticipantsQuery = z.strictObject({
   role: z
-    .union([z.enum(participantRoleNames), bytes32Param])
+    .string()
+    .regex(/^([A-Za-z][A-Za-z0-9_]{0,63}|0x[0-9a-fA-F]{64})$/, "must be a role name such as MANUFACTURER, or a bytes32 role hash")
+    .transform((role) => (role.startsWith("0x") ? role.toLowerCase() : role.toUpperCase()))
     .optional()
-    .describe("Role name, or the role's bytes32 hash for a role without a name."),
+    .describe(`Role name (${participantRoleNames.join(", ")}; any case), or the bytes32 hash of a role without a name.`),
   suspended: booleanParam.optional().describe("Only suspended (`true`) or only active (`false`) participants."),
   ...pageQueryShape,
 });
