@@ -46,7 +46,10 @@ export type StoreKind = "sqlite" | "mongodb";
  * - events: inserted unless an event with the same `id` exists; an existing event is kept unchanged, so
  *   committing the same range twice leaves the same data and the same counts.
  * - blocks: upserted by (chainId, number); a later commit replaces the header stored for that number.
- * - batches / participants / orders: the full document replaces the stored one (by batchId / address / orderId).
+ * - batches / participants / orders: the full document replaces the stored one (by batchId / address / orderId),
+ *   unless the stored one has seen a later event (stored lastEvent.eventId > the new one's): then that document
+ *   is skipped, so a stale writer (an indexer whose lease ran out mid-range) cannot undo newer state. An equal
+ *   lastEvent replaces. A rollback, by contrast, writes its recomputed documents unconditionally.
  * - checkpoint: replaces the checkpoint of `chainId`, whatever it was (rollback moves it back the same way).
  */
 export interface RangeCommit {
