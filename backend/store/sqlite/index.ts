@@ -85,14 +85,20 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): MirrorStore
   };
 
   // --- projections: upserts keep the indexed columns in step with the JSON document ---
+  // A range commit never lets an older document replace one that has seen a later event (`fresherOnly`), so a
+  // stale writer (an indexer whose lease ran out mid-range) cannot undo newer state; a rollback writes as told.
 
-  const putBatch = (batch: Batch) => {
+  const staleGuard = (table: string, fresherOnly: boolean) =>
+    fresherOnly ? ` WHERE ${table}.last_event_id <= excluded.last_event_id` : "";
+
+  const putBatch = (batch: Batch, fresherOnly: boolean) => {
     sql(
-      `INSERT INTO batches (batch_id, gtin, lot, manufacturer, custodian, status, parent_id, registered_event_id, doc)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO batches (batch_id, gtin, lot, manufacturer, custodian, status, parent_id, registered_event_id, last_event_id, doc)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (batch_id) DO UPDATE SET gtin = excluded.gtin, lot = excluded.lot,
          manufacturer = excluded.manufacturer, custodian = excluded.custodian, status = excluded.status,
-         parent_id = excluded.parent_id, registered_event_id = excluded.registered_event_id, doc = excluded.doc`,
+         parent_id = excluded.parent_id, registered_event_id = excluded.registered_event_id,
+         last_event_id = excluded.last_event_id, doc = excluded.doc${staleGuard("batches", fresherOnly)}`,
     ).run(
       batch.batchId,
       batch.gtin,
@@ -102,29 +108,39 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): MirrorStore
       batch.status,
       batch.parentId,
       batch.registered.eventId,
+      batch.lastEvent.eventId,
       JSON.stringify(batch),
     );
   };
 
-  const putParticipant = (participant: Participant) => {
-    sql(
-      `INSERT INTO participants (address, suspended, onboarded_event_id, doc) VALUES (?, ?, ?, ?)
+  const putParticipant = (participant: Participant, fresherOnly: boolean) => {
+    const { changes } = sql(
+      `INSERT INTO participants (address, suspended, onboarded_event_id, last_event_id, doc) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (address) DO UPDATE SET suspended = excluded.suspended,
-         onboarded_event_id = excluded.onboarded_event_id, doc = excluded.doc`,
-    ).run(participant.address, participant.suspended ? 1 : 0, participant.onboarded.eventId, JSON.stringify(participant));
+         onboarded_event_id = excluded.onboarded_event_id, last_event_id = excluded.last_event_id,
+         doc = excluded.doc${staleGuard("participants", fresherOnly)}`,
+    ).run(
+      participant.address,
+      participant.suspended ? 1 : 0,
+      participant.onboarded.eventId,
+      participant.lastEvent.eventId,
+      JSON.stringify(participant),
+    );
+    if (Number(changes) === 0) return; // a fresher document is stored: keep its roles too
     sql("DELETE FROM participant_roles WHERE address = ?").run(participant.address);
     for (const role of new Set(participant.roles)) {
       sql("INSERT INTO participant_roles (role, address) VALUES (?, ?)").run(role, participant.address);
     }
   };
 
-  const putOrder = (order: Order) => {
+  const putOrder = (order: Order, fresherOnly: boolean) => {
     sql(
-      `INSERT INTO orders (order_id, buyer, seller, carrier, batch_id, state, opened_event_id, doc)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO orders (order_id, buyer, seller, carrier, batch_id, state, opened_event_id, last_event_id, doc)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (order_id) DO UPDATE SET buyer = excluded.buyer, seller = excluded.seller,
          carrier = excluded.carrier, batch_id = excluded.batch_id, state = excluded.state,
-         opened_event_id = excluded.opened_event_id, doc = excluded.doc`,
+         opened_event_id = excluded.opened_event_id, last_event_id = excluded.last_event_id,
+         doc = excluded.doc${staleGuard("orders", fresherOnly)}`,
     ).run(
       order.orderId,
       order.buyer,
@@ -133,6 +149,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): MirrorStore
       order.batchId,
       order.state,
       order.opened.eventId,
+      order.lastEvent.eventId,
       JSON.stringify(order),
     );
   };
@@ -245,9 +262,9 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): MirrorStore
       write(() => {
         for (const event of commit.events) insertEvent(event);
         for (const block of commit.blocks) putBlock(block);
-        for (const batch of commit.batches) putBatch(batch);
-        for (const participant of commit.participants) putParticipant(participant);
-        for (const order of commit.orders) putOrder(order);
+        for (const batch of commit.batches) putBatch(batch, true);
+        for (const participant of commit.participants) putParticipant(participant, true);
+        for (const order of commit.orders) putOrder(order, true);
         putCheckpoint(commit.chainId, commit.checkpoint);
       });
     },
@@ -266,9 +283,9 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): MirrorStore
           sql("DELETE FROM participants WHERE address = ?").run(address);
         }
         for (const orderId of commit.deleteOrderIds) sql("DELETE FROM orders WHERE order_id = ?").run(orderId);
-        for (const batch of commit.batches) putBatch(batch);
-        for (const participant of commit.participants) putParticipant(participant);
-        for (const order of commit.orders) putOrder(order);
+        for (const batch of commit.batches) putBatch(batch, false);
+        for (const participant of commit.participants) putParticipant(participant, false);
+        for (const order of commit.orders) putOrder(order, false);
         putCheckpoint(commit.chainId, commit.checkpoint);
       });
     },

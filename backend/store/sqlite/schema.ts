@@ -54,6 +54,7 @@ const MIGRATIONS: readonly string[] = [
     status TEXT NOT NULL,
     parent_id TEXT,
     registered_event_id TEXT NOT NULL,
+    last_event_id TEXT NOT NULL,
     doc TEXT NOT NULL
   );
   CREATE UNIQUE INDEX batches_by_gtin_lot ON batches (gtin, lot);
@@ -68,6 +69,7 @@ const MIGRATIONS: readonly string[] = [
     address TEXT PRIMARY KEY,
     suspended INTEGER NOT NULL,
     onboarded_event_id TEXT NOT NULL,
+    last_event_id TEXT NOT NULL,
     doc TEXT NOT NULL
   );
   CREATE INDEX participants_in_order ON participants (onboarded_event_id, address);
@@ -86,6 +88,7 @@ const MIGRATIONS: readonly string[] = [
     batch_id TEXT NOT NULL,
     state TEXT NOT NULL,
     opened_event_id TEXT NOT NULL,
+    last_event_id TEXT NOT NULL,
     doc TEXT NOT NULL
   );
   CREATE INDEX orders_in_order ON orders (opened_event_id, order_id);

@@ -164,6 +164,25 @@ export function shouldBehaveLikeMirrorStore(makeStore: () => Promise<MirrorStore
       expect(await store.countEvents(CHAIN_ID)).to.equal(19);
     });
 
+    it("test_commitRange_staleProjection_neverReplacesFresherOne", async function () {
+      await commitScenario(store, 8);
+      const fresh = await dump(store);
+      // A stale writer (its lease ran out mid-range) commits the documents as they stood after block 4.
+      await store.commitRange(rangeCommit(scenario, 1, 4));
+      const after = await dump(store);
+      expect(after.batches).to.deep.equal(fresh.batches);
+      expect(after.participants).to.deep.equal(fresh.participants);
+      expect(after.orders).to.deep.equal(fresh.orders);
+      expect(addresses((await store.listParticipants({ suspended: true }, all)).items)).to.deep.equal([scenario.accounts.carrier]);
+      expect(batchIds((await store.listBatches({ custodian: scenario.accounts.carrier }, all)).items)).to.deep.equal([
+        scenario.batchIds.tomatoes,
+      ]);
+      // The checkpoint follows the commit (re-indexing from there converges again).
+      expect((await store.getCheckpoint(CHAIN_ID))?.blockNumber).to.equal(4);
+      await store.commitRange(rangeCommit(scenario, 5, 8));
+      expect(await dump(store)).to.deep.equal(fresh);
+    });
+
     it("test_commitRange_existingEventId_keepsStoredEvent", async function () {
       const original = chainEvent({ blockNumber: 3, logIndex: 0, name: "BatchRegistered", batchIds: [bytes32("b")] });
       const impostor = { ...original, name: "BatchRecalled", args: { forged: true } };
