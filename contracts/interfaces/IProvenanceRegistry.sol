@@ -161,6 +161,10 @@ interface IProvenanceRegistry is IParticipantRegistry {
             bytes32 serialRoot
         );
 
+    /// @notice The status and latest inspection result of a batch (BatchStatus.None for an unknown batch),
+    /// in one storage read: the cheap check the escrow makes on every settlement.
+    function batchStatus(bytes32 batchId) external view returns (BatchStatus status, InspectionResult inspection);
+
     /// @notice True when `serial` is one of the batch's units, given a StandardMerkleTree proof.
     function verifyUnit(bytes32 batchId, string calldata serial, bytes32[] calldata proof) external view returns (bool);
 
