@@ -21,7 +21,7 @@ export const bytes32Param = z
 /** An account address: 0x + 40 hex digits; a mixed-case address must carry a valid EIP-55 checksum. */
 export const addressParam = z
   .string()
-  .regex(/^0x[0-9a-fA-F]{40}$/, "must be 0x followed by 40 hexadecimal digits")
+  .regex(/^0x[0-9a-fA-F]{40}$/, { error: "must be 0x followed by 40 hexadecimal digits", abort: true })
   .refine((value) => isAddress(value), "has an invalid EIP-55 checksum (use all lower-case to skip the check)")
   .transform((value) => value.toLowerCase() as Hex);
 
@@ -35,7 +35,7 @@ export function hasValidGtinCheckDigit(digits: string): boolean {
 /** A GTIN-8, -12, -13 or -14 with a valid check digit, answered as the 14-digit form the mirror stores. */
 export const gtinParam = z
   .string()
-  .regex(/^(\d{8}|\d{12,14})$/, "must be a GTIN of 8, 12, 13 or 14 digits")
+  .regex(/^(\d{8}|\d{12,14})$/, { error: "must be a GTIN of 8, 12, 13 or 14 digits", abort: true })
   .refine(hasValidGtinCheckDigit, "has a wrong GS1 check digit")
   .transform((value) => value.padStart(14, "0"));
 
