@@ -10,7 +10,7 @@
 import type { Logger } from "pino";
 import type { MirrorStore, RelayRequest } from "../store/port.ts";
 import type { Hex, Order, OrderState } from "../store/types.ts";
-import { relayContracts, type RelayChain } from "../relayer/relay-chain.ts";
+import { NEXT_BLOCK, relayContracts, type RelayChain } from "../relayer/relay-chain.ts";
 import { shortMessage } from "../relayer/revert-reason.ts";
 
 export type KeeperAction = "release" | "refund" | "resolveExpiredDispute";
@@ -152,7 +152,7 @@ export function createKeeper(options: KeeperOptions): Keeper {
     for (const action of CANDIDATE_ACTIONS[state] ?? []) {
       const data = contracts.interfaces.escrow.encodeFunctionData(action, [struct]) as Hex;
       try {
-        await chain.provider.call({ from: relayerAddress, to: escrowAddress, data });
+        await chain.provider.call({ from: relayerAddress, to: escrowAddress, data, blockTag: NEXT_BLOCK });
         return { action, data };
       } catch {
         // Not allowed yet (too early, inspection pending, ...): look again next round.

@@ -16,7 +16,7 @@ import {
   recoverForwardRequestSigner,
   type ForwardRequestMessage,
 } from "./forward-request.ts";
-import { forwardedCalldata, relayContracts, type RelayChain, type RelayContracts } from "./relay-chain.ts";
+import { NEXT_BLOCK, forwardedCalldata, relayContracts, type RelayChain, type RelayContracts } from "./relay-chain.ts";
 import { ROLE_HASHES, relayRequirement } from "./relay-policy.ts";
 import { extractRevertData } from "./revert-reason.ts";
 
@@ -166,7 +166,7 @@ export function createRelayService(options: RelayServiceOptions): RelayService {
     const requestData = { from: message.from, to: message.to, value: message.value, gas: message.gas, deadline: message.deadline, data: message.data, signature };
     const executeData = contracts.interfaces.forwarder.encodeFunctionData("execute", [requestData]);
     try {
-      await chain.provider.call({ from: relayerAddress, to: forwarderAddress, data: executeData, value: message.value });
+      await chain.provider.call({ from: relayerAddress, to: forwarderAddress, data: executeData, value: message.value, blockTag: NEXT_BLOCK });
       return;
     } catch (error) {
       const decoded = contracts.decoder.decode(extractRevertData(error));
@@ -175,7 +175,7 @@ export function createRelayService(options: RelayServiceOptions): RelayService {
       }
     }
     // The forwarder hides the inner revert (FailedCall); call the target exactly as the forwarder would.
-    const inner = { from: forwarderAddress, to: message.to, data: forwardedCalldata(message.data, message.from), value: message.value };
+    const inner = { from: forwarderAddress, to: message.to, data: forwardedCalldata(message.data, message.from), value: message.value, blockTag: NEXT_BLOCK };
     try {
       await chain.provider.call(inner);
     } catch (error) {

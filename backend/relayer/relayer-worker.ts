@@ -14,7 +14,7 @@ import { AbiCoder, Transaction, keccak256, type Provider, type TransactionLike }
 import type { Logger } from "pino";
 import type { MirrorStore, RelayRequest } from "../store/port.ts";
 import type { Hex } from "../store/types.ts";
-import { forwardedCalldata, relayContracts, type RelayChain } from "./relay-chain.ts";
+import { NEXT_BLOCK, forwardedCalldata, relayContracts, type RelayChain } from "./relay-chain.ts";
 import { extractRevertData, shortMessage } from "./revert-reason.ts";
 
 /** Anything that can sign a raw transaction for the relayer's account (an ethers Wallet). */
@@ -146,13 +146,13 @@ export function createRelayerWorker(options: RelayerWorkerOptions): RelayerWorke
   async function simulationFailure(request: RelayRequest): Promise<string | null> {
     const call = callOf(request);
     try {
-      await provider.call({ from: address, ...call });
+      await provider.call({ from: address, ...call, blockTag: NEXT_BLOCK });
       return null;
     } catch (error) {
       const decoded = contracts.decoder.decode(extractRevertData(error));
       if (request.kind === "partner" && (decoded === null || decoded.name === "FailedCall")) {
         try {
-          await provider.call({ from: chain.addresses.forwarder, to: request.to, data: forwardedCalldata(request.data, request.from), value: BigInt(request.value) });
+          await provider.call({ from: chain.addresses.forwarder, to: request.to, data: forwardedCalldata(request.data, request.from), value: BigInt(request.value), blockTag: NEXT_BLOCK });
           return "the forwarded call ran out of gas (the request's gas is too low)";
         } catch (inner) {
           return contracts.decoder.describe(inner);
@@ -165,7 +165,7 @@ export function createRelayerWorker(options: RelayerWorkerOptions): RelayerWorke
   async function gasLimitOf(request: RelayRequest): Promise<bigint> {
     const call = callOf(request);
     try {
-      const estimate = await provider.estimateGas({ from: address, ...call });
+      const estimate = await provider.estimateGas({ from: address, ...call, blockTag: NEXT_BLOCK });
       return (estimate * 125n) / 100n + 10_000n;
     } catch {
       // The forwarder needs the forwarded gas plus its own overhead; 63/64 of it must reach the target (EIP-150).
