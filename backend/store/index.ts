@@ -57,11 +57,15 @@ async function openMongoStore(uri: string): Promise<MirrorStore> {
     return store;
   } catch (error) {
     await store?.close().catch(() => undefined);
-    throw new StoreUnavailableError("mongodb", `Cannot reach MongoDB at ${redactUrl(uri)}: ${reason(error)}`, {
-      cause: error,
-    });
+    // The adapter's own connection and URI errors are already one line naming the host without credentials.
+    const message = ADAPTER_CLEAR_ERRORS.has((error as Error)?.name)
+      ? (error as Error).message
+      : `Cannot ${store === undefined ? "reach" : "use"} MongoDB at ${redactUrl(uri)}: ${reason(error)}`;
+    throw new StoreUnavailableError("mongodb", message, { cause: error });
   }
 }
+
+const ADAPTER_CLEAR_ERRORS = new Set(["MongoStoreConnectionError", "MongoUriError"]);
 
 function reason(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
