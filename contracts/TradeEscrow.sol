@@ -1,0 +1,560 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.30;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
+import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Address} from "@openzeppelin/contracts/utils/Address.sol";
+import {Context} from "@openzeppelin/contracts/utils/Context.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+
+import {ICustodyObserver} from "./interfaces/ICustodyObserver.sol";
+import {IProvenanceRegistry} from "./interfaces/IProvenanceRegistry.sol";
+import {ITradeEscrow} from "./interfaces/ITradeEscrow.sol";
+
+/// @title TradeEscrow: rule-based settlement of trade in Provena batches
+/// @notice Holds a buyer's deposit (ETH or an ERC-20) for one batch and pays it out by rule, with the
+/// provenance registry as the source of truth. The escrow is the registry's custody observer: opening an
+/// order makes the registry watch the batch, and the registry reports every accepted handoff of it, so
+/// delivery to the buyer is recorded in the very transaction in which the buyer takes custody.
+///
+/// Rules beyond the interface:
+/// - The seller must be the batch's custodian when the order opens (it sells what it holds); "before
+///   shipment" means the seller still holds the batch with no handoff pending.
+/// - A required inspection that failed before delivery lets the buyer take the deposit back
+///   (`RefundReason.InspectionFailed`). After delivery the goods are with the buyer, so a missing or failed
+///   inspection goes to arbitration instead: the buyer may dispute within the window as usual, and once the
+///   window closed either the buyer or the seller may dispute while the inspection has not passed, so an
+///   order never stays stuck on an inspection nobody performs.
+/// - A recalled batch refunds the buyer in any non-terminal state (Funded, Delivered, Disputed) and blocks
+///   release.
+/// - The seller may decline a funded order before shipment (buyer refunded in full, `OrderCancelled`), so a
+///   stranger cannot block a batch with an unwanted order until its deadline.
+/// - The platform fee rate is fixed per order (`platformBps`); the platform share is paid to the fee
+///   recipient in force at settlement.
+/// - Payments are pushed (ETH with a bounded gas stipend, ERC-20 through a non-reverting transfer); a
+///   failed push is credited to the payee for `withdraw`, so no payee can block a settlement.
+/// No admin function moves escrowed funds: the admin only sets the platform fee for new orders and
+/// manages roles (ARBITER_ROLE); arbiters only decide disputes between the parties.
+contract TradeEscrow is ITradeEscrow, AccessControlDefaultAdminRules, ERC2771Context, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+
+    /// @dev What the contract keeps per order: exactly one storage slot (160 + 8 + 40 + 40 + 8 bits).
+    /// The buyer is kept so the custody hook, which only learns the batch id, can tell a delivery.
+    struct OrderRecord {
+        address buyer;
+        OrderState state;
+        uint40 deliveredAt;
+        uint40 disputedAt;
+        uint8 cancellationApprovals; // bit 0: buyer, bit 1: seller
+    }
+
+    /// @notice Role allowed to resolve disputes.
+    bytes32 public constant ARBITER_ROLE = keccak256("ARBITER_ROLE");
+    /// @notice Basis points in a whole.
+    uint16 public constant BPS = 10_000;
+    /// @notice Highest platform fee the admin can set (10 %).
+    uint16 public constant MAX_PLATFORM_FEE_BPS = 1_000;
+    /// @notice Gas forwarded with an ETH push; enough for a smart-contract wallet's receive hook, bounded so
+    /// a payee cannot burn the settler's gas. A payee that needs more withdraws instead.
+    uint256 public constant ETH_PUSH_GAS = 30_000;
+
+    uint8 private constant _BUYER_APPROVED = 1;
+    uint8 private constant _SELLER_APPROVED = 2;
+
+    IProvenanceRegistry private immutable _registry;
+    uint32 private immutable _arbitrationPeriod;
+
+    address private _platformRecipient;
+    uint16 private _platformFeeBps;
+
+    mapping(bytes32 orderId => OrderRecord) private _orders;
+    mapping(bytes32 batchId => bytes32 orderId) private _openOrderOf;
+    mapping(address account => mapping(address token => uint256 amount)) private _credits;
+
+    /// @notice Reverts when an address that must be a real, distinct party is zero, the escrow itself,
+    /// or the buyer acting as seller.
+    error EscrowInvalidParty(address party);
+    /// @notice Reverts when an order's amount is zero.
+    error EscrowZeroAmount();
+    /// @notice Reverts when anyone but the provenance registry calls the custody hook.
+    error EscrowNotRegistry(address caller);
+    /// @notice Reverts when the seller named in an order is not the batch's custodian.
+    error EscrowSellerNotCustodian(bytes32 batchId, address seller, address custodian);
+    /// @notice Reverts on release when the order requires a passing inspection and the batch has none.
+    error EscrowInspectionNotPassed(bytes32 orderId, IProvenanceRegistry.InspectionResult inspection);
+    /// @notice Reverts on cancellation when the batch already left the seller (or a handoff is pending).
+    error EscrowAlreadyShipped(bytes32 orderId);
+    /// @notice Reverts when a party approves the cancellation of the same order twice.
+    error EscrowCancellationAlreadyApproved(bytes32 orderId, address party);
+    /// @notice Reverts when the admin sets a platform fee above `MAX_PLATFORM_FEE_BPS`.
+    error EscrowPlatformFeeTooHigh(uint16 feeBps, uint16 maxFeeBps);
+    /// @notice Reverts at deployment when the arbitration period is zero.
+    error EscrowInvalidArbitrationPeriod(uint32 period);
+
+    /// @param registry_ The provenance registry (the admin of the registry must make this escrow its
+    /// custody observer with `setCustodyObserver`).
+    /// @param trustedForwarder_ The ERC-2771 forwarder relayed calls come through.
+    /// @param admin The default admin (transfers are two-step with `adminDelay`).
+    /// @param adminDelay Delay of a default admin transfer, in seconds.
+    /// @param platformRecipient Receives the platform share of each settlement.
+    /// @param platformFeeBps Platform fee for new orders, in basis points.
+    /// @param arbitrationPeriod_ Seconds an arbiter has to resolve a dispute before the order's fallback rule applies.
+    constructor(
+        IProvenanceRegistry registry_,
+        address trustedForwarder_,
+        address admin,
+        uint48 adminDelay,
+        address platformRecipient,
+        uint16 platformFeeBps,
+        uint32 arbitrationPeriod_
+    ) AccessControlDefaultAdminRules(adminDelay, admin) ERC2771Context(trustedForwarder_) {
+        if (address(registry_) == address(0)) revert EscrowInvalidParty(address(0));
+        if (arbitrationPeriod_ == 0) revert EscrowInvalidArbitrationPeriod(arbitrationPeriod_);
+        _registry = registry_;
+        _arbitrationPeriod = arbitrationPeriod_;
+        _setPlatformFee(platformRecipient, platformFeeBps);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Orders
+    // ---------------------------------------------------------------------------------------------
+
+    /// @inheritdoc ITradeEscrow
+    /// @dev The caller (or the signer of a forwarded request) must be `order.buyer`. For ETH `msg.value`
+    /// must equal `order.amount`; for an ERC-20 the escrow pulls `order.amount` with `transferFrom` and
+    /// rejects the order if it received a different amount (fee-on-transfer tokens).
+    function openOrder(Order calldata order) external payable nonReentrant returns (bytes32 orderId) {
+        orderId = keccak256(abi.encode(order));
+        address buyer = _msgSender();
+        if (order.buyer != buyer) revert EscrowUnauthorized(orderId, buyer);
+        if (_orders[orderId].state != OrderState.None) revert EscrowOrderExists(orderId);
+        _validateTerms(order);
+
+        bytes32 batchId = order.batchId;
+        bytes32 openOrderId = _openOrderOf[batchId];
+        if (openOrderId != bytes32(0)) revert EscrowBatchBusy(batchId, openOrderId);
+        _requireAvailableBatch(batchId, order.seller);
+
+        _orders[orderId] = OrderRecord({
+            buyer: buyer,
+            state: OrderState.Funded,
+            deliveredAt: 0,
+            disputedAt: 0,
+            cancellationApprovals: 0
+        });
+        _openOrderOf[batchId] = orderId;
+        emit OrderOpened(orderId, buyer, batchId, order);
+
+        _registry.setBatchWatched(batchId, true);
+        _collectDeposit(order, buyer);
+    }
+
+    /// @inheritdoc ICustodyObserver
+    /// @dev Records delivery when custody of the batch of an open, funded order passes to its buyer; any
+    /// other handoff is ignored. Never reverts for the registry's own calls, so it cannot block custody.
+    function onCustodyAccepted(bytes32 batchId, address, /* from */ address to) external nonReentrant {
+        if (msg.sender != address(_registry)) revert EscrowNotRegistry(msg.sender);
+        bytes32 orderId = _openOrderOf[batchId];
+        if (orderId == bytes32(0)) return;
+        OrderRecord storage record = _orders[orderId];
+        if (record.state != OrderState.Funded || record.buyer != to) return;
+        uint40 deliveredAt = uint40(block.timestamp);
+        record.state = OrderState.Delivered;
+        record.deliveredAt = deliveredAt;
+        emit OrderDelivered(orderId, deliveredAt);
+        // Delivery is the only custody event the escrow needs: stop the hook for later handoffs (cheap
+        // here, where the registry's storage is already warm, rather than in the settlement).
+        _registry.setBatchWatched(batchId, false);
+    }
+
+    /// @inheritdoc ITradeEscrow
+    /// @dev Reverts while the batch is recalled (refund instead) or a required inspection has not passed.
+    function release(Order calldata order) external nonReentrant {
+        (bytes32 orderId, OrderRecord storage record) = _load(order);
+        if (record.state != OrderState.Delivered) revert EscrowInvalidState(orderId, record.state);
+        if (_msgSender() != order.buyer) {
+            uint256 availableAt = uint256(record.deliveredAt) + order.disputeWindow;
+            if (block.timestamp < availableAt) revert EscrowTooEarly(orderId, availableAt);
+        }
+        (IProvenanceRegistry.BatchStatus status, IProvenanceRegistry.InspectionResult inspection) =
+            _registry.batchStatus(order.batchId);
+        if (status == IProvenanceRegistry.BatchStatus.Recalled) revert EscrowNotDeliverable(orderId);
+        if (order.requiresPassingInspection && inspection != IProvenanceRegistry.InspectionResult.Passed) {
+            revert EscrowInspectionNotPassed(orderId, inspection);
+        }
+
+        record.state = OrderState.Released;
+        _closeBatch(order.batchId, OrderState.Delivered);
+        (uint256 sellerAmount, uint256 carrierAmount, uint256 platformAmount) = _split(order, order.amount);
+        emit OrderReleased(orderId, sellerAmount, carrierAmount, platformAmount);
+        _payOut(order, sellerAmount, carrierAmount, platformAmount);
+    }
+
+    /// @inheritdoc ITradeEscrow
+    /// @dev Anyone may refund a recalled batch's order (Funded, Delivered or Disputed) or a funded order
+    /// past its delivery deadline; only the buyer may refund a funded order whose required inspection
+    /// failed (a later passing inspection could still save the trade).
+    function refund(Order calldata order) external nonReentrant {
+        (bytes32 orderId, OrderRecord storage record) = _load(order);
+        OrderState state = record.state;
+        if (state != OrderState.Funded && state != OrderState.Delivered && state != OrderState.Disputed) {
+            revert EscrowInvalidState(orderId, state);
+        }
+        (IProvenanceRegistry.BatchStatus status, IProvenanceRegistry.InspectionResult inspection) =
+            _registry.batchStatus(order.batchId);
+        RefundReason reason;
+        if (status == IProvenanceRegistry.BatchStatus.Recalled) {
+            reason = RefundReason.BatchRecalled;
+        } else if (state != OrderState.Funded) {
+            revert EscrowInvalidState(orderId, state);
+        } else if (
+            order.requiresPassingInspection && inspection == IProvenanceRegistry.InspectionResult.Failed
+                && _msgSender() == order.buyer
+        ) {
+            reason = RefundReason.InspectionFailed;
+        } else if (block.timestamp > order.deliveryDeadline) {
+            reason = RefundReason.DeadlinePassed;
+        } else {
+            revert EscrowTooEarly(orderId, uint256(order.deliveryDeadline) + 1);
+        }
+
+        record.state = OrderState.Refunded;
+        _closeBatch(order.batchId, state);
+        emit OrderRefunded(orderId, reason, order.amount);
+        _pay(order.token, order.buyer, order.amount);
+    }
+
+    /// @inheritdoc ITradeEscrow
+    /// @dev The buyer may dispute while `block.timestamp < deliveredAt + disputeWindow`. When the order
+    /// requires a passing inspection that is still missing or failed, the buyer may also dispute after the
+    /// window, and so may the seller, so that arbitration (or the fallback rule) settles the order.
+    function dispute(Order calldata order, bytes32 reasonHash) external nonReentrant {
+        (bytes32 orderId, OrderRecord storage record) = _load(order);
+        if (record.state != OrderState.Delivered) revert EscrowInvalidState(orderId, record.state);
+        address caller = _msgSender();
+        if (caller != order.buyer && caller != order.seller) revert EscrowUnauthorized(orderId, caller);
+        uint256 closesAt = uint256(record.deliveredAt) + order.disputeWindow;
+        if (caller == order.seller || block.timestamp >= closesAt) {
+            // Only a stuck inspection opens a dispute outside the buyer's window.
+            bool inspectionPending;
+            if (order.requiresPassingInspection) {
+                (, IProvenanceRegistry.InspectionResult inspection) = _registry.batchStatus(order.batchId);
+                inspectionPending = inspection != IProvenanceRegistry.InspectionResult.Passed;
+            }
+            if (!inspectionPending) {
+                if (caller == order.seller) revert EscrowUnauthorized(orderId, caller);
+                revert EscrowTooLate(orderId, closesAt);
+            }
+            if (block.timestamp < closesAt) revert EscrowTooEarly(orderId, closesAt);
+        }
+
+        record.state = OrderState.Disputed;
+        record.disputedAt = uint40(block.timestamp);
+        emit OrderDisputed(orderId, reasonHash);
+    }
+
+    /// @inheritdoc ITradeEscrow
+    /// @dev Only within the arbitration period (afterwards the fallback rule applies), and never by an
+    /// arbiter who is the buyer or the seller of the order.
+    function resolveDispute(Order calldata order, uint16 buyerBps) external onlyRole(ARBITER_ROLE) nonReentrant {
+        (bytes32 orderId, OrderRecord storage record) = _load(order);
+        if (record.state != OrderState.Disputed) revert EscrowInvalidState(orderId, record.state);
+        address arbiter = _msgSender();
+        if (arbiter == order.buyer || arbiter == order.seller) revert EscrowUnauthorized(orderId, arbiter);
+        if (buyerBps > BPS) revert EscrowInvalidSplit(buyerBps);
+        uint256 closesAt = uint256(record.disputedAt) + _arbitrationPeriod;
+        if (block.timestamp >= closesAt) revert EscrowTooLate(orderId, closesAt);
+        _settleDispute(order, orderId, record, arbiter, buyerBps);
+    }
+
+    /// @inheritdoc ITradeEscrow
+    function resolveExpiredDispute(Order calldata order) external nonReentrant {
+        (bytes32 orderId, OrderRecord storage record) = _load(order);
+        if (record.state != OrderState.Disputed) revert EscrowInvalidState(orderId, record.state);
+        uint256 availableAt = uint256(record.disputedAt) + _arbitrationPeriod;
+        if (block.timestamp < availableAt) revert EscrowTooEarly(orderId, availableAt);
+        _settleDispute(order, orderId, record, address(0), order.fallbackBuyerBps);
+    }
+
+    /// @inheritdoc ITradeEscrow
+    /// @dev "Before shipment": the seller is still the custodian and no handoff is pending.
+    function approveCancellation(Order calldata order) external nonReentrant {
+        (bytes32 orderId, OrderRecord storage record) = _load(order);
+        if (record.state != OrderState.Funded) revert EscrowInvalidState(orderId, record.state);
+        address party = _msgSender();
+        uint8 approval;
+        if (party == order.buyer) approval = _BUYER_APPROVED;
+        else if (party == order.seller) approval = _SELLER_APPROVED;
+        else revert EscrowUnauthorized(orderId, party);
+        _requireNotShipped(order, orderId);
+        uint8 approvals = record.cancellationApprovals;
+        if (approvals & approval != 0) revert EscrowCancellationAlreadyApproved(orderId, party);
+        approvals |= approval;
+        record.cancellationApprovals = approvals;
+        emit CancellationApproved(orderId, party);
+        if (approvals == _BUYER_APPROVED | _SELLER_APPROVED) _cancel(order, orderId, record);
+    }
+
+    /// @notice The seller declines a funded order before shipment: the buyer gets the whole deposit back.
+    /// @dev Emits `OrderCancelled`, like a mutual cancellation: the buyer loses nothing by it, and it stops a
+    /// stranger from blocking the seller's batch with an unwanted order until its deadline.
+    function declineOrder(Order calldata order) external nonReentrant {
+        (bytes32 orderId, OrderRecord storage record) = _load(order);
+        if (record.state != OrderState.Funded) revert EscrowInvalidState(orderId, record.state);
+        address caller = _msgSender();
+        if (caller != order.seller) revert EscrowUnauthorized(orderId, caller);
+        _requireNotShipped(order, orderId);
+        _cancel(order, orderId, record);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Credits (pull payments)
+    // ---------------------------------------------------------------------------------------------
+
+    /// @inheritdoc ITradeEscrow
+    function withdraw(address token) external nonReentrant {
+        address account = _msgSender();
+        _withdraw(account, token, account);
+    }
+
+    /// @notice Withdraws the caller's credit in `token` (address(0) for ETH) to `recipient`, for payees
+    /// that cannot receive the asset themselves.
+    function withdrawTo(address token, address recipient) external nonReentrant {
+        if (recipient == address(0)) revert EscrowInvalidParty(recipient);
+        _withdraw(_msgSender(), token, recipient);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Admin
+    // ---------------------------------------------------------------------------------------------
+
+    /// @notice The admin sets the platform fee for orders opened from now on, and the account the platform
+    /// share of every later settlement is paid to.
+    function setPlatformFee(address recipient, uint16 feeBps) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setPlatformFee(recipient, feeBps);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Views
+    // ---------------------------------------------------------------------------------------------
+
+    /// @inheritdoc ITradeEscrow
+    function orderState(bytes32 orderId) external view returns (OrderState state, uint40 deliveredAt, uint40 disputedAt) {
+        OrderRecord storage record = _orders[orderId];
+        return (record.state, record.deliveredAt, record.disputedAt);
+    }
+
+    /// @notice Whether the buyer and the seller approved cancelling the order.
+    function cancellationApprovals(bytes32 orderId) external view returns (bool buyer, bool seller) {
+        uint8 approvals = _orders[orderId].cancellationApprovals;
+        return (approvals & _BUYER_APPROVED != 0, approvals & _SELLER_APPROVED != 0);
+    }
+
+    /// @inheritdoc ITradeEscrow
+    function orderIdOf(Order calldata order) external pure returns (bytes32) {
+        return keccak256(abi.encode(order));
+    }
+
+    /// @notice The id of the batch's open order, zero when none.
+    function openOrderOf(bytes32 batchId) external view returns (bytes32) {
+        return _openOrderOf[batchId];
+    }
+
+    /// @notice What `account` may withdraw in `token` (address(0) for ETH).
+    function creditOf(address account, address token) external view returns (uint256) {
+        return _credits[account][token];
+    }
+
+    /// @notice The platform fee required of new orders and the account the platform share is paid to.
+    function platformFee() external view returns (address recipient, uint16 feeBps) {
+        return (_platformRecipient, _platformFeeBps);
+    }
+
+    /// @notice The provenance registry this escrow settles against.
+    function registry() external view returns (IProvenanceRegistry) {
+        return _registry;
+    }
+
+    /// @notice Seconds an arbiter has to resolve a dispute before the order's fallback rule applies.
+    function arbitrationPeriod() external view returns (uint32) {
+        return _arbitrationPeriod;
+    }
+
+    /// @inheritdoc AccessControlDefaultAdminRules
+    function supportsInterface(bytes4 interfaceId) public view override returns (bool) {
+        return interfaceId == type(ITradeEscrow).interfaceId || interfaceId == type(ICustodyObserver).interfaceId
+            || super.supportsInterface(interfaceId);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Internal
+    // ---------------------------------------------------------------------------------------------
+
+    function _validateTerms(Order calldata order) private view {
+        if (order.amount == 0) revert EscrowZeroAmount();
+        address seller = order.seller;
+        if (seller == address(0) || seller == order.buyer || seller == address(this)) revert EscrowInvalidParty(seller);
+        if ((order.carrierBps != 0 && order.carrier == address(0)) || order.carrier == address(this)) {
+            revert EscrowInvalidParty(order.carrier);
+        }
+        uint256 totalBps = uint256(order.sellerBps) + order.carrierBps + order.platformBps;
+        if (totalBps != BPS) revert EscrowInvalidSplit(totalBps);
+        if (order.platformBps != _platformFeeBps) revert EscrowInvalidPlatformFee(order.platformBps, _platformFeeBps);
+        if (order.fallbackBuyerBps > BPS) revert EscrowInvalidSplit(order.fallbackBuyerBps);
+        if (order.deliveryDeadline <= block.timestamp) revert EscrowInvalidDeadline(order.deliveryDeadline);
+    }
+
+    /// @dev The batch must exist, be neither split nor recalled, and be held by the seller.
+    function _requireAvailableBatch(bytes32 batchId, address seller) private view {
+        address custodian;
+        IProvenanceRegistry.BatchStatus status;
+        try _registry.batch(batchId) returns (
+            address, address custodian_, address, IProvenanceRegistry.BatchStatus status_,
+            IProvenanceRegistry.InspectionResult, uint64, uint40, bytes32
+        ) {
+            (custodian, status) = (custodian_, status_);
+        } catch {
+            // The registry reverts for an unknown batch.
+            revert EscrowBatchNotAvailable(batchId);
+        }
+        if (
+            status == IProvenanceRegistry.BatchStatus.None || status == IProvenanceRegistry.BatchStatus.Split
+                || status == IProvenanceRegistry.BatchStatus.Recalled
+        ) revert EscrowBatchNotAvailable(batchId);
+        if (custodian != seller) revert EscrowSellerNotCustodian(batchId, seller, custodian);
+    }
+
+    function _collectDeposit(Order calldata order, address buyer) private {
+        if (order.token == address(0)) {
+            if (msg.value != order.amount) revert EscrowInvalidAmount(order.amount, msg.value);
+            return;
+        }
+        if (msg.value != 0) revert EscrowInvalidAmount(0, msg.value);
+        IERC20 token = IERC20(order.token);
+        uint256 balanceBefore = token.balanceOf(address(this));
+        token.safeTransferFrom(buyer, address(this), order.amount);
+        uint256 received = token.balanceOf(address(this)) - balanceBefore;
+        if (received != order.amount) revert EscrowInvalidAmount(order.amount, received);
+    }
+
+    function _load(Order calldata order) private view returns (bytes32 orderId, OrderRecord storage record) {
+        orderId = keccak256(abi.encode(order));
+        record = _orders[orderId];
+        if (record.state == OrderState.None) revert EscrowUnknownOrder(orderId);
+    }
+
+    function _requireNotShipped(Order calldata order, bytes32 orderId) private view {
+        (, address custodian, address pendingCustodian,,,,,) = _registry.batch(order.batchId);
+        if (custodian != order.seller || pendingCustodian != address(0)) revert EscrowAlreadyShipped(orderId);
+    }
+
+    function _cancel(Order calldata order, bytes32 orderId, OrderRecord storage record) private {
+        record.state = OrderState.Cancelled;
+        _closeBatch(order.batchId, OrderState.Funded);
+        emit OrderCancelled(orderId, order.amount);
+        _pay(order.token, order.buyer, order.amount);
+    }
+
+    function _settleDispute(
+        Order calldata order,
+        bytes32 orderId,
+        OrderRecord storage record,
+        address arbiter,
+        uint16 buyerBps
+    ) private {
+        record.state = OrderState.Resolved;
+        _closeBatch(order.batchId, OrderState.Disputed);
+        uint256 buyerAmount = Math.mulDiv(order.amount, buyerBps, BPS);
+        (uint256 sellerAmount, uint256 carrierAmount, uint256 platformAmount) = _split(order, order.amount - buyerAmount);
+        emit DisputeResolved(
+            orderId, arbiter, arbiter != address(0), buyerBps, buyerAmount, sellerAmount, carrierAmount, platformAmount
+        );
+        _pay(order.token, order.buyer, buyerAmount);
+        _payOut(order, sellerAmount, carrierAmount, platformAmount);
+    }
+
+    /// @dev Ends the batch's open order: frees the batch for a new order and, when the order ends before
+    /// delivery (the hook already stopped watching at delivery), stops the registry's hook. A registry
+    /// that refuses (its admin moved the observer role elsewhere) must not lock the deposit, so its
+    /// failure is ignored.
+    function _closeBatch(bytes32 batchId, OrderState previousState) private {
+        delete _openOrderOf[batchId];
+        if (previousState == OrderState.Funded) {
+            try _registry.setBatchWatched(batchId, false) {} catch {}
+        }
+    }
+
+    /// @dev Splits `amount` by the order's ratios; rounding dust goes to the seller so the parts add up.
+    function _split(Order calldata order, uint256 amount)
+        private
+        pure
+        returns (uint256 sellerAmount, uint256 carrierAmount, uint256 platformAmount)
+    {
+        carrierAmount = Math.mulDiv(amount, order.carrierBps, BPS);
+        platformAmount = Math.mulDiv(amount, order.platformBps, BPS);
+        sellerAmount = amount - carrierAmount - platformAmount;
+    }
+
+    function _payOut(Order calldata order, uint256 sellerAmount, uint256 carrierAmount, uint256 platformAmount)
+        private
+    {
+        address token = order.token;
+        _pay(token, order.seller, sellerAmount);
+        _pay(token, order.carrier, carrierAmount);
+        _pay(token, _platformRecipient, platformAmount);
+    }
+
+    /// @dev Pushes `amount` to `payee`, crediting it for `withdraw` when the push fails. ETH goes with at
+    /// most `ETH_PUSH_GAS` and without copying return data, so a payee can neither block nor grief.
+    function _pay(address token, address payee, uint256 amount) private {
+        if (amount == 0) return;
+        bool paid;
+        if (token == address(0)) {
+            assembly ("memory-safe") {
+                paid := call(ETH_PUSH_GAS, payee, amount, 0, 0, 0, 0)
+            }
+        } else {
+            paid = IERC20(token).trySafeTransfer(payee, amount);
+        }
+        if (!paid) {
+            _credits[payee][token] += amount;
+            emit PaymentCredited(payee, token, amount);
+        }
+    }
+
+    function _withdraw(address account, address token, address recipient) private {
+        uint256 amount = _credits[account][token];
+        if (amount == 0) revert EscrowNothingToWithdraw(account, token);
+        delete _credits[account][token];
+        emit Withdrawn(account, token, amount);
+        if (token == address(0)) Address.sendValue(payable(recipient), amount);
+        else IERC20(token).safeTransfer(recipient, amount);
+    }
+
+    function _setPlatformFee(address recipient, uint16 feeBps) private {
+        if (feeBps > MAX_PLATFORM_FEE_BPS) revert EscrowPlatformFeeTooHigh(feeBps, MAX_PLATFORM_FEE_BPS);
+        // Never zero, even at a zero fee: orders opened under an earlier fee still pay their platform share.
+        if (recipient == address(0) || recipient == address(this)) revert EscrowInvalidParty(recipient);
+        _platformRecipient = recipient;
+        _platformFeeBps = feeBps;
+        emit PlatformFeeChanged(recipient, feeBps);
+    }
+
+    // ERC-2771: the forwarder's appended sender is the caller for every role check and party check.
+
+    function _msgSender() internal view override(Context, ERC2771Context) returns (address) {
+        return ERC2771Context._msgSender();
+    }
+
+    function _msgData() internal view override(Context, ERC2771Context) returns (bytes calldata) {
+        return ERC2771Context._msgData();
+    }
+
+    function _contextSuffixLength() internal view override(Context, ERC2771Context) returns (uint256) {
+        return ERC2771Context._contextSuffixLength();
+    }
+}
