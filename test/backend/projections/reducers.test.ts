@@ -1,0 +1,325 @@
+import { expect } from "chai";
+import { ZeroAddress, ZeroHash } from "ethers";
+import { roleHash } from "../../../backend/chain/enums.ts";
+import { reduceBatch, type BatchLookup } from "../../../backend/projections/batches.ts";
+import { ProjectionError } from "../../../backend/projections/event-ref.ts";
+import { reduceOrder } from "../../../backend/projections/orders.ts";
+import { reduceParticipant } from "../../../backend/projections/participants.ts";
+import type { Batch, ChainEvent, Hex, Order, Participant } from "../../../backend/store/types.ts";
+import { ACCOUNTS, bytes32, createEventFactory, type EventFactory } from "./event-factory.ts";
+
+const BATCH = bytes32("batch");
+const ORDER = bytes32("order");
+const GTIN = 4_012_345_000_009n;
+const noLookup: BatchLookup = () => null;
+
+const foldParticipant = (events: ChainEvent[], address: Hex) => events.reduce<Participant | null>((state, event) => reduceParticipant(state, event, address), null);
+const foldBatch = (events: ChainEvent[], batchId: Hex, lookup: BatchLookup = noLookup) =>
+  events.reduce<Batch | null>((state, event) => reduceBatch(state, event, batchId, lookup), null);
+const foldOrder = (events: ChainEvent[], orderId: Hex) => events.reduce<Order | null>((state, event) => reduceOrder(state, event, orderId), null);
+
+function registered(factory: EventFactory, batchId = BATCH, lot = "LOT-1"): ChainEvent {
+  return factory.event("ProvenanceRegistry", "BatchRegistered", [batchId, ACCOUNTS.manufacturer, GTIN, lot, 1000n, 1_717_200_000n, 841_234_500_001n, bytes32("doc"), bytes32("root")]);
+}
+
+const handoff = (factory: EventFactory, name: string, from: string, to: string, step = 0, gln = 871_234_500_003n) =>
+  factory.event("ProvenanceRegistry", name, [BATCH, from, to, gln, step]);
+
+describe("participant reducer", function () {
+  it("test_reduceParticipant_onboardUpdateSuspendReinstate", function () {
+    const f = createEventFactory();
+    const onboarded = f.event("ProvenanceRegistry", "ParticipantOnboarded", [ACCOUNTS.carrier, 2, roleHash("CARRIER_ROLE"), 841_234_500_002n, "Mare Nostrum"]);
+    const granted = f.event("ProvenanceRegistry", "RoleGranted", [roleHash("CARRIER_ROLE"), ACCOUNTS.carrier, ACCOUNTS.admin]);
+    f.nextBlock();
+    const updated = f.event("ProvenanceRegistry", "ParticipantUpdated", [ACCOUNTS.carrier, 841_234_500_019n, "Mare Nostrum Freight"]);
+    const suspended = f.event("ProvenanceRegistry", "ParticipantSuspended", [ACCOUNTS.carrier, bytes32("late")]);
+
+    const afterOnboarding = foldParticipant([onboarded, granted], ACCOUNTS.carrier)!;
+    expect(afterOnboarding).to.deep.include({
+      address: ACCOUNTS.carrier,
+      participantId: 2,
+      gln: "0841234500002",
+      name: "Mare Nostrum",
+      roles: ["CARRIER"],
+      suspended: false,
+    });
+    expect(afterOnboarding.onboarded.eventId).to.equal(onboarded.id);
+    expect(afterOnboarding.lastEvent.eventId).to.equal(granted.id);
+
+    const afterSuspension = foldParticipant([onboarded, granted, updated, suspended], ACCOUNTS.carrier)!;
+    expect(afterSuspension).to.deep.include({ gln: "0841234500019", name: "Mare Nostrum Freight", suspended: true });
+    const reinstated = f.event("ProvenanceRegistry", "ParticipantReinstated", [ACCOUNTS.carrier]);
+    expect(reduceParticipant(afterSuspension, reinstated, ACCOUNTS.carrier)!.suspended).to.equal(false);
+  });
+
+  it("test_reduceParticipant_roleHolderNotOnboarded_hasIdZero", function () {
+    const f = createEventFactory();
+    const adminGrant = f.event("ProvenanceRegistry", "RoleGranted", [ZeroHash, ACCOUNTS.admin, ACCOUNTS.admin]);
+    const escrowAdmin = f.event("TradeEscrow", "RoleGranted", [ZeroHash, ACCOUNTS.admin, ACCOUNTS.admin]);
+    const arbiter = f.event("TradeEscrow", "RoleGranted", [roleHash("ARBITER_ROLE"), ACCOUNTS.admin, ACCOUNTS.admin]);
+    const admin = foldParticipant([adminGrant, escrowAdmin, arbiter], ACCOUNTS.admin)!;
+    expect(admin).to.deep.include({ participantId: 0, gln: "", name: "", roles: ["ADMIN", "ESCROW_ADMIN", "ARBITER"], suspended: false });
+    const revoked = f.event("TradeEscrow", "RoleRevoked", [ZeroHash, ACCOUNTS.admin, ACCOUNTS.admin]);
+    expect(reduceParticipant(admin, revoked, ACCOUNTS.admin)!.roles).to.deep.equal(["ADMIN", "ARBITER"]);
+  });
+
+  it("test_reduceParticipant_grantBeforeOnboard_keepsRoleAndSetsOnboarded", function () {
+    const f = createEventFactory();
+    const grant = f.event("ProvenanceRegistry", "RoleGranted", [roleHash("REGULATOR_ROLE"), ACCOUNTS.customs, ACCOUNTS.admin]);
+    f.nextBlock();
+    const onboard = f.event("ProvenanceRegistry", "ParticipantOnboarded", [ACCOUNTS.customs, 3, roleHash("INSPECTOR_ROLE"), 871_234_500_003n, "Customs"]);
+    const customs = foldParticipant([grant, onboard], ACCOUNTS.customs)!;
+    expect(customs.roles).to.deep.equal(["REGULATOR", "INSPECTOR"]);
+    expect(customs.participantId).to.equal(3);
+    expect(customs.onboarded.eventId).to.equal(onboard.id);
+  });
+
+  it("test_reduceParticipant_replayedEventIsNoOp", function () {
+    const f = createEventFactory();
+    const onboard = f.event("ProvenanceRegistry", "ParticipantOnboarded", [ACCOUNTS.carrier, 2, roleHash("CARRIER_ROLE"), 841_234_500_002n, "C"]);
+    const suspend = f.event("ProvenanceRegistry", "ParticipantSuspended", [ACCOUNTS.carrier, bytes32("x")]);
+    const state = foldParticipant([onboard, suspend], ACCOUNTS.carrier)!;
+    expect(reduceParticipant(state, onboard, ACCOUNTS.carrier)).to.equal(state);
+    expect(reduceParticipant(state, suspend, ACCOUNTS.carrier)).to.equal(state);
+  });
+
+  it("test_reduceParticipant_ignoresOtherAccountsAndEvents", function () {
+    const f = createEventFactory();
+    const onboard = f.event("ProvenanceRegistry", "ParticipantOnboarded", [ACCOUNTS.carrier, 2, roleHash("CARRIER_ROLE"), 841_234_500_002n, "C"]);
+    expect(reduceParticipant(null, onboard, ACCOUNTS.customs)).to.equal(null);
+    expect(reduceParticipant(null, registered(f), ACCOUNTS.manufacturer)).to.equal(null);
+  });
+
+  it("test_reduceParticipant_updateOfUnknown_throws", function () {
+    const f = createEventFactory();
+    const update = f.event("ProvenanceRegistry", "ParticipantUpdated", [ACCOUNTS.carrier, 1n, "x"]);
+    expect(() => reduceParticipant(null, update, ACCOUNTS.carrier)).to.throw(ProjectionError, /never onboarded/);
+  });
+});
+
+describe("batch reducer", function () {
+  it("test_reduceBatch_registered", function () {
+    const f = createEventFactory();
+    const event = registered(f);
+    expect(foldBatch([event], BATCH)).to.deep.equal({
+      batchId: BATCH,
+      gtin: "04012345000009",
+      lot: "LOT-1",
+      quantity: "1000",
+      productionDate: 1_717_200_000,
+      originGln: "0841234500001",
+      documentHash: bytes32("doc"),
+      serialRoot: bytes32("root"),
+      manufacturer: ACCOUNTS.manufacturer,
+      custodian: ACCOUNTS.manufacturer,
+      pendingCustodian: null,
+      status: "registered",
+      inspection: "none",
+      inspections: [],
+      custody: [],
+      parentId: null,
+      childIds: [],
+      recall: null,
+      registered: { eventId: event.id, blockNumber: event.blockNumber, blockTimestamp: event.blockTimestamp, transactionHash: event.transactionHash },
+      lastEvent: { eventId: event.id, blockNumber: event.blockNumber, blockTimestamp: event.blockTimestamp, transactionHash: event.transactionHash },
+    });
+  });
+
+  it("test_reduceBatch_custodyTimeline", function () {
+    const f = createEventFactory();
+    const events = [registered(f)];
+    f.nextBlock();
+    events.push(handoff(f, "HandoffProposed", ACCOUNTS.manufacturer, ACCOUNTS.carrier, 0));
+    const inTransit = foldBatch(events, BATCH)!;
+    expect(inTransit).to.deep.include({ status: "in_transit", pendingCustodian: ACCOUNTS.carrier, custodian: ACCOUNTS.manufacturer });
+
+    f.nextBlock();
+    events.push(f.event("ProvenanceRegistry", "HandoffRejected", [BATCH, ACCOUNTS.manufacturer, ACCOUNTS.carrier, bytes32("damaged")]));
+    expect(foldBatch(events, BATCH)).to.deep.include({ status: "registered", pendingCustodian: null, custodian: ACCOUNTS.manufacturer });
+
+    f.nextBlock();
+    events.push(handoff(f, "HandoffProposed", ACCOUNTS.manufacturer, ACCOUNTS.carrier, 0));
+    f.nextBlock();
+    events.push(handoff(f, "HandoffAccepted", ACCOUNTS.manufacturer, ACCOUNTS.carrier, 1));
+    expect(foldBatch(events, BATCH)).to.deep.include({ status: "delivered", pendingCustodian: null, custodian: ACCOUNTS.carrier });
+
+    f.nextBlock();
+    events.push(handoff(f, "HandoffProposed", ACCOUNTS.carrier, ACCOUNTS.customs, 10));
+    f.nextBlock();
+    events.push(f.event("ProvenanceRegistry", "HandoffCancelled", [BATCH, ACCOUNTS.carrier, ACCOUNTS.customs]));
+    const batch = foldBatch(events, BATCH)!;
+    // A withdrawn handoff returns a delivered batch to delivered, with its custodian unchanged.
+    expect(batch).to.deep.include({ status: "delivered", pendingCustodian: null, custodian: ACCOUNTS.carrier });
+    expect(batch.custody.map((step) => [step.kind, step.from, step.to, step.businessStep, step.locationGln])).to.deep.equal([
+      ["proposed", ACCOUNTS.manufacturer, ACCOUNTS.carrier, "shipping", "0871234500003"],
+      ["rejected", ACCOUNTS.manufacturer, ACCOUNTS.carrier, null, null],
+      ["proposed", ACCOUNTS.manufacturer, ACCOUNTS.carrier, "shipping", "0871234500003"],
+      ["accepted", ACCOUNTS.manufacturer, ACCOUNTS.carrier, "receiving", "0871234500003"],
+      ["proposed", ACCOUNTS.carrier, ACCOUNTS.customs, "entering_exiting", "0871234500003"],
+      ["cancelled", ACCOUNTS.carrier, ACCOUNTS.customs, null, null],
+    ]);
+    expect(batch.custody[1]!.reasonHash).to.equal(bytes32("damaged"));
+    expect(batch.custody.map((step) => step.at.eventId)).to.deep.equal(events.slice(1).map((event) => event.id));
+    expect(batch.lastEvent.eventId).to.equal(events.at(-1)!.id);
+  });
+
+  it("test_reduceBatch_inspectionsKeepHistoryAndLatestResult", function () {
+    const f = createEventFactory();
+    const events = [registered(f)];
+    events.push(f.event("ProvenanceRegistry", "QualityAttested", [BATCH, ACCOUNTS.inspector, false, bytes32("r1")]));
+    events.push(f.event("ProvenanceRegistry", "QualityAttested", [BATCH, ACCOUNTS.inspector, true, bytes32("r2")]));
+    const batch = foldBatch(events, BATCH)!;
+    expect(batch.inspection).to.equal("passed");
+    expect(batch.inspections.map((inspection) => [inspection.passed, inspection.reportHash])).to.deep.equal([
+      [false, bytes32("r1")],
+      [true, bytes32("r2")],
+    ]);
+  });
+
+  it("test_reduceBatch_splitKeepsLineageAndChildInheritsParent", function () {
+    const f = createEventFactory();
+    const childA = bytes32("child-a");
+    const childB = bytes32("child-b");
+    const register = registered(f);
+    f.nextBlock();
+    const splitA = f.event("ProvenanceRegistry", "BatchSplit", [BATCH, childA, ACCOUNTS.carrier, "LOT-1A", 600n, bytes32("ra")]);
+    const splitB = f.event("ProvenanceRegistry", "BatchSplit", [BATCH, childB, ACCOUNTS.carrier, "LOT-1B", 400n, bytes32("rb")]);
+    const parent = foldBatch([register, splitA, splitB], BATCH)!;
+    expect(parent).to.deep.include({ status: "split", childIds: [childA, childB] });
+
+    const parentBefore = foldBatch([register], BATCH)!;
+    const child = foldBatch([register, splitA, splitB], childA, (id) => (id === BATCH ? parentBefore : null))!;
+    expect(child).to.deep.include({
+      batchId: childA,
+      parentId: BATCH,
+      gtin: parentBefore.gtin,
+      lot: "LOT-1A",
+      quantity: "600",
+      serialRoot: bytes32("ra"),
+      manufacturer: ACCOUNTS.manufacturer,
+      custodian: ACCOUNTS.carrier,
+      productionDate: parentBefore.productionDate,
+      originGln: parentBefore.originGln,
+      documentHash: parentBefore.documentHash,
+      status: "registered",
+    });
+    expect(child.registered.eventId).to.equal(splitA.id);
+    expect(() => foldBatch([splitA], childA)).to.throw(ProjectionError, /split of unknown parent/);
+  });
+
+  it("test_reduceBatch_recallDropsPendingHandoff", function () {
+    const f = createEventFactory();
+    const events = [registered(f), handoff(f, "HandoffProposed", ACCOUNTS.manufacturer, ACCOUNTS.carrier)];
+    const recall = f.event("ProvenanceRegistry", "BatchRecalled", [BATCH, ACCOUNTS.customs, bytes32("salmonella")]);
+    const batch = foldBatch([...events, recall], BATCH)!;
+    expect(batch).to.deep.include({ status: "recalled", pendingCustodian: null, custodian: ACCOUNTS.manufacturer });
+    expect(batch.recall).to.deep.equal({
+      by: ACCOUNTS.customs,
+      reasonHash: bytes32("salmonella"),
+      at: { eventId: recall.id, blockNumber: recall.blockNumber, blockTimestamp: recall.blockTimestamp, transactionHash: recall.transactionHash },
+    });
+  });
+
+  it("test_reduceBatch_replayIsNoOp_andUnknownBatchThrows", function () {
+    const f = createEventFactory();
+    const register = registered(f);
+    const propose = handoff(f, "HandoffProposed", ACCOUNTS.manufacturer, ACCOUNTS.carrier);
+    const batch = foldBatch([register, propose], BATCH)!;
+    expect(reduceBatch(batch, register, BATCH, noLookup)).to.equal(batch);
+    expect(reduceBatch(batch, propose, BATCH, noLookup)).to.equal(batch);
+    expect(reduceBatch(batch, registered(f, bytes32("other")), BATCH, noLookup)).to.equal(batch);
+    expect(() => reduceBatch(null, propose, BATCH, noLookup)).to.throw(ProjectionError, /never registered/);
+  });
+});
+
+describe("order reducer", function () {
+  const terms = (f: EventFactory) => [ACCOUNTS.retailer, ACCOUNTS.manufacturer, ACCOUNTS.carrier, ZeroAddress, 10n ** 18n, BATCH, 9000, 900, 100, 1_800_000_000, 86_400, true, 5000, bytes32("salt")];
+  const opened = (f: EventFactory) => f.event("TradeEscrow", "OrderOpened", [ORDER, ACCOUNTS.retailer, BATCH, terms(f)]);
+
+  it("test_reduceOrder_openedCarriesTheWholeOrder", function () {
+    const f = createEventFactory();
+    const open = opened(f);
+    const order = foldOrder([open], ORDER)!;
+    expect(order).to.deep.include({
+      orderId: ORDER,
+      buyer: ACCOUNTS.retailer,
+      seller: ACCOUNTS.manufacturer,
+      carrier: ACCOUNTS.carrier,
+      token: ZeroAddress,
+      amount: "1000000000000000000",
+      batchId: BATCH,
+      sellerBps: 9000,
+      carrierBps: 900,
+      platformBps: 100,
+      deliveryDeadline: 1_800_000_000,
+      disputeWindow: 86_400,
+      requiresPassingInspection: true,
+      fallbackBuyerBps: 5000,
+      salt: bytes32("salt"),
+      state: "funded",
+      deliveredAt: null,
+      disputedAt: null,
+      cancellationApprovedBy: [],
+      payouts: null,
+      refundReason: null,
+    });
+    expect(order.opened.eventId).to.equal(open.id);
+  });
+
+  it("test_reduceOrder_deliveredThenReleased", function () {
+    const f = createEventFactory();
+    const events = [opened(f)];
+    f.nextBlock();
+    events.push(f.event("TradeEscrow", "OrderDelivered", [ORDER, 1_750_000_000]));
+    expect(foldOrder(events, ORDER)).to.deep.include({ state: "delivered", deliveredAt: 1_750_000_000 });
+    f.nextBlock();
+    events.push(f.event("TradeEscrow", "OrderReleased", [ORDER, 9n, 2n, 1n]));
+    expect(foldOrder(events, ORDER)).to.deep.include({ state: "released", payouts: { buyer: "0", seller: "9", carrier: "2", platform: "1" } });
+  });
+
+  it("test_reduceOrder_refunded", function () {
+    const f = createEventFactory();
+    const events = [opened(f), f.event("TradeEscrow", "OrderRefunded", [ORDER, 0, 10n ** 18n])];
+    expect(foldOrder(events, ORDER)).to.deep.include({
+      state: "refunded",
+      refundReason: "deadline_passed",
+      payouts: { buyer: "1000000000000000000", seller: "0", carrier: "0", platform: "0" },
+    });
+  });
+
+  it("test_reduceOrder_disputeResolved", function () {
+    const f = createEventFactory();
+    const events = [opened(f), f.event("TradeEscrow", "OrderDelivered", [ORDER, 1_750_000_000])];
+    f.nextBlock();
+    const dispute = f.event("TradeEscrow", "OrderDisputed", [ORDER, bytes32("broken seal")]);
+    events.push(dispute);
+    expect(foldOrder(events, ORDER)).to.deep.include({ state: "disputed", disputedAt: dispute.blockTimestamp });
+    events.push(f.event("TradeEscrow", "DisputeResolved", [ORDER, ACCOUNTS.admin, true, 3000, 30n, 60n, 7n, 3n]));
+    expect(foldOrder(events, ORDER)).to.deep.include({ state: "resolved", payouts: { buyer: "30", seller: "60", carrier: "7", platform: "3" } });
+  });
+
+  it("test_reduceOrder_mutualCancellation", function () {
+    const f = createEventFactory();
+    const events = [
+      opened(f),
+      f.event("TradeEscrow", "CancellationApproved", [ORDER, ACCOUNTS.retailer]),
+      f.event("TradeEscrow", "CancellationApproved", [ORDER, ACCOUNTS.manufacturer]),
+      f.event("TradeEscrow", "OrderCancelled", [ORDER, 10n ** 18n]),
+    ];
+    expect(foldOrder(events.slice(0, 2), ORDER)).to.deep.include({ state: "funded", cancellationApprovedBy: [ACCOUNTS.retailer] });
+    expect(foldOrder(events, ORDER)).to.deep.include({
+      state: "cancelled",
+      cancellationApprovedBy: [ACCOUNTS.retailer, ACCOUNTS.manufacturer],
+      payouts: { buyer: "1000000000000000000", seller: "0", carrier: "0", platform: "0" },
+    });
+  });
+
+  it("test_reduceOrder_replayNoOp_unknownThrows_otherEventsIgnored", function () {
+    const f = createEventFactory();
+    const open = opened(f);
+    const order = foldOrder([open], ORDER)!;
+    expect(reduceOrder(order, open, ORDER)).to.equal(order);
+    expect(reduceOrder(order, f.event("TradeEscrow", "PaymentCredited", [ACCOUNTS.carrier, ZeroAddress, 5n]), ORDER)).to.equal(order);
+    expect(() => reduceOrder(null, f.event("TradeEscrow", "OrderDelivered", [ORDER, 1]), ORDER)).to.throw(ProjectionError, /never opened/);
+  });
+});
