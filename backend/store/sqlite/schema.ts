@@ -17,6 +17,7 @@ const MIGRATIONS: readonly string[] = [
     doc TEXT NOT NULL
   );
   CREATE INDEX events_by_block ON events (chain_id, block_number);
+  CREATE INDEX events_by_chain ON events (chain_id, id);
   CREATE INDEX events_by_transaction ON events (transaction_hash, id);
   CREATE INDEX events_by_name ON events (name, id);
 
