@@ -1,8 +1,10 @@
 import { expect } from "chai";
+import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
+import { pathToFileURL } from "node:url";
 
 import { createStore, StoreUnavailableError } from "../../../backend/store/index.ts";
 import { createSqliteStore } from "../../../backend/store/sqlite/index.ts";
@@ -122,6 +124,55 @@ describe("SQLite store", function () {
       expect(await store.countEvents()).to.equal(16);
     });
 
+    it("test_killedMidCommit_reopensWithEveryCheckpointedRangeWhole", async function () {
+      this.timeout(60_000);
+      // A child process commits 10-event blocks as fast as it can and is SIGKILLed mid-stream; whatever
+      // instant the kill lands, the checkpoint and the events must agree after reopening.
+      const path = join(directory, "killed.db");
+      const storeModule = pathToFileURL(join(import.meta.dirname, "../../../backend/store/sqlite/index.ts")).href;
+      const writer = `
+        import { createSqliteStore } from ${JSON.stringify(storeModule)};
+        const store = createSqliteStore({ path: ${JSON.stringify(path)} });
+        await store.init();
+        const hex = (n) => "0x" + n.toString(16).padStart(64, "0");
+        for (let block = 1; ; block++) {
+          const events = Array.from({ length: 10 }, (_, logIndex) => ({
+            id: "31337:" + String(block).padStart(12, "0") + ":" + String(logIndex).padStart(6, "0"),
+            chainId: 31337, blockNumber: block, blockHash: hex(block), blockTimestamp: block, transactionHash: hex(block * 100 + logIndex),
+            transactionIndex: logIndex, logIndex, contract: "ProvenanceRegistry", address: hex(1).slice(0, 42), name: "HandoffAccepted",
+            args: {}, batchIds: [hex(block % 7)], orderIds: [], accounts: [hex(logIndex).slice(0, 42)],
+          }));
+          await store.commitRange({ chainId: 31337, events, blocks: [{ chainId: 31337, number: block, hash: hex(block), parentHash: hex(block - 1), timestamp: block }],
+            batches: [], participants: [], orders: [], checkpoint: { chainId: 31337, blockNumber: block, blockHash: hex(block), updatedAt: block } });
+          if (block === 20) process.stdout.write("ready\\n");
+        }`;
+      const child = spawn(process.execPath, ["--input-type=module", "--no-warnings", "-e", writer], { stdio: ["ignore", "pipe", "pipe"] });
+      let stderr = "";
+      child.stderr.on("data", (chunk) => (stderr += chunk));
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.once("data", () => resolve());
+        child.once("exit", (code) => reject(new Error(`writer exited early (${code}): ${stderr}`)));
+      });
+      await sleep(150 + Math.floor(Math.random() * 150));
+      child.kill("SIGKILL");
+      await new Promise((resolve) => child.once("exit", resolve));
+
+      const store = await open(path);
+      const checkpoint = (await store.getCheckpoint(CHAIN_ID))!;
+      expect(checkpoint.blockNumber).to.be.at.least(20);
+      expect(await store.countEvents(CHAIN_ID)).to.equal(checkpoint.blockNumber * 10);
+      expect(await store.getBlocks(CHAIN_ID, 0, Number.MAX_SAFE_INTEGER)).to.have.length(checkpoint.blockNumber);
+      const raw = new DatabaseSync(path, { readOnly: true });
+      try {
+        expect(raw.prepare("PRAGMA integrity_check").get()).to.deep.equal({ integrity_check: "ok" });
+        const refs = raw.prepare("SELECT count(*) AS n FROM event_refs").get() as { n: number };
+        expect(refs.n).to.equal(checkpoint.blockNumber * 20); // one batch and one account per event
+      } finally {
+        raw.close();
+      }
+      console.log(`      (writer killed after block ${checkpoint.blockNumber}; reopened consistent)`);
+    });
+
     it("test_newerSchemaVersion_isRefusedWithAClearMessage", async function () {
       const path = join(directory, "future.db");
       const raw = new DatabaseSync(path);
@@ -167,3 +218,5 @@ describe("SQLite store", function () {
     });
   });
 });
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
