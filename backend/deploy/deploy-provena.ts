@@ -1,0 +1,132 @@
+/**
+ * Deploys Provena with its Hardhat Ignition module (scripts/ignition/ProvenaModule.ts) through any EIP-1193
+ * provider whose node signs for the deploying account (Hardhat's in-process chain, a dev node), and returns the
+ * Deployment the backend reads. Public networks deploy with `scripts/deploy.ts` under `hardhat run --network`,
+ * where Hardhat signs with the configured key; both use the same module.
+ *
+ * Without `deploymentDir` the deployment is ephemeral (nothing journaled: right for the in-process chain, which
+ * vanishes with the process); with it, Ignition journals each step there and resumes an interrupted deployment.
+ */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { DeploymentResultType, deploy, type ArtifactResolver, type DeploymentParameters, type EIP1193Provider } from "@nomicfoundation/ignition-core";
+import type { Provider } from "ethers";
+import { DEFAULT_ARTIFACTS_DIR } from "../chain/artifacts.ts";
+import type { Deployment } from "../chain/deployment.ts";
+import type { Hex } from "../store/types.ts";
+
+export interface DeployProvenaParameters {
+  /** Signs and sends the deployment transactions (eth_sendTransaction from `deployer`). */
+  eip1193: EIP1193Provider;
+  /** Reads the chain (creation blocks). */
+  provider: Provider;
+  chainId: number;
+  /** The account that deploys and becomes the consortium admin unless the parameters name another. */
+  deployer?: string;
+  /** Ignition parameters, e.g. { ProvenaModule: { adminTransferDelay: 0 } }. */
+  parameters?: DeploymentParameters;
+  /** Ignition journal directory; undefined = ephemeral. */
+  deploymentDir?: string;
+  artifactsDir?: string;
+}
+
+/** The deployment could not be completed; `message` says which step failed and why. */
+export class DeploymentFailedError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "DeploymentFailedError";
+  }
+}
+
+/** Reads compiled artifacts for Ignition (build infos are only needed for source verification). */
+export function artifactResolver(artifactsDir = DEFAULT_ARTIFACTS_DIR): ArtifactResolver {
+  return {
+    async loadArtifact(contractName: string) {
+      // "ProvenaForwarder" or a fully qualified "contracts/ProvenaForwarder.sol:ProvenaForwarder".
+      const [sourceName, name] = contractName.includes(":") ? contractName.split(":") : [`contracts/${contractName}.sol`, contractName];
+      const file = path.join(artifactsDir, sourceName, `${name}.json`);
+      try {
+        return JSON.parse(await readFile(file, "utf8"));
+      } catch (error) {
+        throw new DeploymentFailedError(`Cannot read the artifact of ${contractName} at ${file}: run \`npx hardhat build\` first`, { cause: error });
+      }
+    },
+    async getBuildInfo() {
+      return undefined;
+    },
+  };
+}
+
+/** An EIP-1193 view of an ethers JSON-RPC provider (for Ignition). */
+export function eip1193Of(provider: { send(method: string, params: unknown[]): Promise<unknown> }): EIP1193Provider {
+  return { request: async ({ method, params }) => provider.send(method, (params as unknown[] | undefined) ?? []) as never };
+}
+
+export async function deployProvenaWithIgnition(parameters: DeployProvenaParameters): Promise<Deployment> {
+  const { default: ProvenaModule } = await import("../../scripts/ignition/ProvenaModule.ts");
+  const accounts = (await parameters.eip1193.request({ method: "eth_accounts" })) as string[];
+  const deployer = parameters.deployer ?? accounts[0];
+  if (!deployer) {
+    throw new DeploymentFailedError(
+      `The node at chain ${parameters.chainId} manages no account to deploy from; deploy with \`npm run deploy -- --network <name>\` (scripts/deploy.ts) and start again`,
+    );
+  }
+  const blockBefore = await parameters.provider.getBlockNumber();
+  const result = await deploy({
+    artifactResolver: artifactResolver(parameters.artifactsDir),
+    provider: parameters.eip1193,
+    deploymentDir: parameters.deploymentDir,
+    ignitionModule: ProvenaModule,
+    deploymentParameters: parameters.parameters ?? {},
+    accounts,
+    defaultSender: deployer,
+  });
+  if (result.type !== DeploymentResultType.SUCCESSFUL_DEPLOYMENT) {
+    throw new DeploymentFailedError(`Ignition could not deploy ProvenaModule: ${describeFailure(result as unknown as { type: DeploymentResultType } & Record<string, unknown>)}`);
+  }
+  const contracts = result.contracts as Record<string, { contractName: string; address: string }>;
+  const byName = (key: string, contractName: string): Hex | null => {
+    const entry = contracts[key] ?? Object.values(contracts).find((contract) => contract.contractName === contractName);
+    return entry ? (entry.address.toLowerCase() as Hex) : null;
+  };
+  const forwarder = byName("forwarder", "ProvenaForwarder");
+  const registry = byName("registry", "ProvenanceRegistry");
+  const escrow = byName("escrow", "TradeEscrow");
+  if (!forwarder || !registry || !escrow) {
+    const missing = [!forwarder && "forwarder", !registry && "registry", !escrow && "escrow"].filter(Boolean).join(", ");
+    throw new DeploymentFailedError(`ProvenaModule returned no ${missing}: the Ignition module must return { forwarder, registry, escrow }`);
+  }
+  // Nodes without history (no archive state) cannot answer eth_getCode at old blocks: start at the block the
+  // deployment started from instead.
+  const blocks = await Promise.all(
+    [forwarder, registry, escrow].map((address) => creationBlock(parameters.provider, address).catch(() => blockBefore)),
+  );
+  return { chainId: parameters.chainId, forwarder, registry, escrow, deployBlock: Math.min(...blocks) };
+}
+
+/**
+ * The block in which `address` got its code, by binary search over eth_getCode (about log2(head) calls), so
+ * the indexer's backfill starts exactly where the deployment did, even for a deployment resumed from a journal.
+ */
+export async function creationBlock(provider: Provider, address: string): Promise<number> {
+  let high = await provider.getBlockNumber();
+  if ((await provider.getCode(address, high)) === "0x") throw new DeploymentFailedError(`No contract code at ${address}`);
+  let low = 0;
+  while (low < high) {
+    const middle = Math.floor((low + high) / 2);
+    if ((await provider.getCode(address, middle)) === "0x") low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+function describeFailure(result: { type: DeploymentResultType } & Record<string, unknown>): string {
+  const parts: string[] = [String(result.type)];
+  for (const key of ["errors", "started", "timedOut", "failed", "held"] as const) {
+    const value = result[key];
+    if (value && (Array.isArray(value) ? value.length > 0 : Object.keys(value as object).length > 0)) {
+      parts.push(`${key}: ${JSON.stringify(value)}`);
+    }
+  }
+  return parts.join("; ");
+}

@@ -1,0 +1,315 @@
+/**
+ * The main job: composes the whole backend and listens.
+ *
+ *   chain     RPC_URL, or Hardhat's in-process chain served as a real JSON-RPC endpoint on 127.0.0.1
+ *   contracts the deployment file for the chain, or a fresh deployment with the Ignition module
+ *   store     MongoDB when MONGODB_URI is set, else the embedded SQLite file
+ *   indexer   mirrors every contract event into the store
+ *   relayer   submits partners' signed requests and keeper jobs (when it has a key)
+ *   keeper    settles escrow orders as soon as the contracts allow
+ *   API       read API, passports, relay endpoints on HOST:PORT
+ *
+ * `startProvena` resolves once everything listens and rejects with one clear line when a configured endpoint
+ * cannot be reached. `stop()` shuts down in reverse order: workers, HTTP server, store, chain.
+ */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
+import { Wallet, type JsonRpcProvider, type WebSocketProvider } from "ethers";
+import { pino, type Logger } from "pino";
+import { createApp } from "./api/app.ts";
+import { createMetrics } from "./api/metrics.ts";
+import type { RouteModule } from "./api/route-module.ts";
+import { PROJECT_ROOT, loadProvenaAbis } from "./chain/artifacts.ts";
+import { assertDeploymentOnChain, readDeployment, resolveDeploymentFile, writeDeployment, type Deployment } from "./chain/deployment.ts";
+import { connectProvider } from "./chain/provider.ts";
+import { redactUrl, type Config } from "./config.ts";
+import { deployProvenaWithIgnition, eip1193Of } from "./deploy/deploy-provena.ts";
+import { createIndexer, type Indexer } from "./indexer/index.ts";
+import { createKeeper, type Keeper } from "./keeper/keeper.ts";
+import { createRelayModule, createRelayService, createRelayerWorker, type RelayChain, type RelayerWorker } from "./relayer/index.ts";
+import { createStore } from "./store/index.ts";
+import type { MirrorStore } from "./store/port.ts";
+import type { Hex } from "./store/types.ts";
+
+export interface StartProvenaOptions {
+  logger?: Logger;
+  /** Port of the in-process chain's JSON-RPC server; 0 picks a free one (default). */
+  inProcessRpcPort?: number;
+}
+
+export interface ProvenaChain {
+  kind: "in-process" | "rpc";
+  chainId: number;
+  /** Where the chain answers JSON-RPC (the in-process chain's local server, or RPC_URL). */
+  rpcUrl: string;
+  /** One line for logs: which chain this is. */
+  description: string;
+  provider: JsonRpcProvider | WebSocketProvider;
+  deployment: Deployment;
+  /** True when this start deployed the contracts. */
+  deployedNow: boolean;
+}
+
+export interface RunningProvena {
+  /** Base URL of the HTTP API. */
+  url: string;
+  chain: ProvenaChain;
+  store: MirrorStore;
+  indexer: Indexer;
+  /** Null when no relayer key is configured (on an external chain). */
+  relayer: { address: Hex; worker: RelayerWorker } | null;
+  keeper: Keeper | null;
+  stop(): Promise<void>;
+}
+
+/** The configured chain, store or deployment is unusable; `message` is the one line to show the operator. */
+export class StartupError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "StartupError";
+  }
+}
+
+export async function startProvena(config: Config, options: StartProvenaOptions = {}): Promise<RunningProvena> {
+  const logger = options.logger ?? pino({ level: config.logLevel });
+  const log = logger.child({ component: "main" });
+  const cleanup: (() => Promise<void>)[] = [];
+  const closeAll = async () => {
+    for (const step of cleanup.splice(0).reverse()) await step().catch((error) => log.warn({ error: String(error) }, "shutdown step failed"));
+  };
+
+  try {
+    // Chain and store first, in parallel: each fails fast with its own clear line.
+    const [chainResult, storeResult] = await Promise.allSettled([
+      openChain(config, options, cleanup),
+      createStore({ mongodbUri: config.mongodbUri, sqlitePath: config.sqlitePath }).then((opened) => {
+        cleanup.push(() => opened.close());
+        return opened;
+      }),
+    ]);
+    if (chainResult.status === "rejected") throw chainResult.reason;
+    if (storeResult.status === "rejected") throw storeResult.reason;
+    const chainAccess = chainResult.value;
+    const store = storeResult.value;
+    log.info({ chain: chainAccess.description }, `chain: ${chainAccess.description}`);
+    log.info({ store: store.describe() }, `store: ${store.describe()}`);
+
+    const { deployment, deployedNow } = await resolveDeployment(config, chainAccess, log);
+    const chain: ProvenaChain = { ...chainAccess, deployment, deployedNow };
+    log.info({ deployment }, deployedNow ? "contracts deployed with the Ignition module" : "contracts found from the deployment file");
+
+    if (chain.kind === "in-process") await retireRequestsOfEarlierChains(store, chain.chainId);
+
+    const abis = loadProvenaAbis();
+    const indexer = createIndexer({
+      provider: chain.provider,
+      deployment,
+      store,
+      config: {
+        confirmations: config.confirmations,
+        indexerBlockRange: config.indexerBlockRange,
+        indexerPollMs: config.indexerPollMs,
+        leaseTtlMs: config.leaseTtlMs,
+        instanceId: config.instanceId,
+      },
+      logger,
+      abis,
+      onFatal: (error) => log.fatal({ error: error.message }, "indexer stopped"),
+    });
+    indexer.start();
+    cleanup.push(() => indexer.stop());
+
+    const relayChain: RelayChain = {
+      provider: chain.provider,
+      chainId: chain.chainId,
+      addresses: { forwarder: deployment.forwarder, registry: deployment.registry, escrow: deployment.escrow },
+      abis: { forwarder: abis.ProvenaForwarder, registry: abis.ProvenanceRegistry, escrow: abis.TradeEscrow },
+    };
+    const relayerWallet = await relayerSigner(config, chain);
+    let relayer: RunningProvena["relayer"] = null;
+    let keeper: Keeper | null = null;
+    const modules: RouteModule[] = [];
+    if (relayerWallet) {
+      const address = relayerWallet.address.toLowerCase() as Hex;
+      const worker = createRelayerWorker({
+        store,
+        chain: relayChain,
+        signer: relayerWallet,
+        logger,
+        holder: config.instanceId,
+        leaseTtlMs: config.leaseTtlMs,
+        confirmations: Math.max(1, config.confirmations),
+        pollMs: chain.kind === "in-process" ? 250 : 1_000,
+      });
+      worker.start();
+      cleanup.push(() => worker.stop());
+      keeper = createKeeper({ store, chain: relayChain, relayerAddress: address, logger, intervalMs: config.keeperIntervalMs, onJobQueued: () => worker.poke() });
+      keeper.start();
+      cleanup.push(() => keeper!.stop());
+      const service = createRelayService({ store, chain: relayChain, relayerAddress: address });
+      modules.push(createRelayModule({ service, writeRateLimitPerMinute: config.writeRateLimitPerMinute, bodyLimit: config.bodyLimit, onAccepted: () => worker.poke() }));
+      relayer = { address, worker };
+      log.info({ relayer: address }, `relayer: ${address}`);
+    } else {
+      log.warn("relayer: off (set RELAYER_PRIVATE_KEY or RELAYER_KEYSTORE to relay partners' signed requests and run the keeper)");
+    }
+
+    const passportModule = await loadPassportModule({ store, config, chain, logger });
+    if (passportModule) modules.unshift(...passportModule);
+
+    const app = createApp({
+      store,
+      logger,
+      metrics: createMetrics(),
+      indexerStatus: () => indexer.status(),
+      readyMaxLagBlocks: config.readyMaxLagBlocks,
+      modules,
+      bodyLimit: config.bodyLimit,
+    });
+    const server = await listen(app, config.host, config.port);
+    cleanup.push(() => closeServer(server));
+    const address = server.address() as AddressInfo;
+    const url = `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;
+    log.info({ url }, `API listening on ${url}`);
+
+    return { url, chain, store, indexer, relayer, keeper, stop: closeAll };
+  } catch (error) {
+    await closeAll();
+    throw error instanceof StartupError ? error : new StartupError(oneLine(error), { cause: error });
+  }
+}
+
+// --- chain -----------------------------------------------------------------------------------------------
+
+async function openChain(config: Config, options: StartProvenaOptions, cleanup: (() => Promise<void>)[]): Promise<Omit<ProvenaChain, "deployment" | "deployedNow">> {
+  if (config.rpcUrl !== null) {
+    const { provider, chainId } = await connectProvider({ rpcUrl: config.rpcUrl, timeoutMs: config.rpcTimeoutMs, pollingIntervalMs: 1_000 });
+    cleanup.push(async () => provider.destroy());
+    return { kind: "rpc", chainId, rpcUrl: config.rpcUrl, provider, description: `JSON-RPC at ${redactUrl(config.rpcUrl)} (chain ${chainId})` };
+  }
+  // Imported only here: with RPC_URL the backend runs without a Hardhat runtime.
+  const { network } = await import("hardhat");
+  const server = await network.createServer(undefined, "127.0.0.1", options.inProcessRpcPort ?? 0);
+  const { port } = await server.listen();
+  cleanup.push(() => server.close());
+  const rpcUrl = `http://127.0.0.1:${port}`;
+  const { provider, chainId } = await connectProvider({ rpcUrl, timeoutMs: config.rpcTimeoutMs, pollingIntervalMs: 250 });
+  cleanup.push(async () => provider.destroy());
+  return { kind: "in-process", chainId, rpcUrl, provider, description: `Hardhat in-process chain ${chainId}, JSON-RPC at ${rpcUrl} (it starts empty and vanishes on exit)` };
+}
+
+async function resolveDeployment(config: Config, chain: Omit<ProvenaChain, "deployment" | "deployedNow">, log: Logger): Promise<{ deployment: Deployment; deployedNow: boolean }> {
+  // The in-process chain is new on every start: deploy, and keep the deployment in memory only.
+  if (chain.kind === "in-process") {
+    const deployment = await deployProvenaWithIgnition({ eip1193: eip1193Of(chain.provider), provider: chain.provider, chainId: chain.chainId });
+    return { deployment, deployedNow: true };
+  }
+  const file = resolveDeploymentFile(config.deploymentFile, chain.chainId);
+  const existing = await readDeployment(file, chain.chainId);
+  if (existing) {
+    await assertDeploymentOnChain(chain.provider, existing);
+    return { deployment: existing, deployedNow: false };
+  }
+  log.info({ file }, `no deployment for chain ${chain.chainId} at ${file}: deploying with the Ignition module`);
+  const deployment = await deployProvenaWithIgnition({
+    eip1193: eip1193Of(chain.provider),
+    provider: chain.provider,
+    chainId: chain.chainId,
+    // The same journal `hardhat ignition deploy` keeps, so an interrupted deployment resumes either way.
+    deploymentDir: path.join(PROJECT_ROOT, "scripts", "ignition", "deployments", `chain-${chain.chainId}`),
+  });
+  await writeDeployment(file, deployment);
+  return { deployment, deployedNow: true };
+}
+
+/** The relayer's key: configured, or on the in-process chain a fresh key funded by the chain itself. */
+async function relayerSigner(config: Config, chain: ProvenaChain): Promise<Wallet | null> {
+  const key = config.relayerKey;
+  if (key?.kind === "privateKey") return new Wallet(key.privateKey, chain.provider);
+  if (key?.kind === "keystore") {
+    let json: string;
+    try {
+      json = await readFile(key.path, "utf8");
+    } catch (error) {
+      throw new StartupError(`Cannot read the relayer keystore at ${key.path}: ${(error as Error).message}`, { cause: error });
+    }
+    try {
+      return (await Wallet.fromEncryptedJson(json, key.password)).connect(chain.provider) as Wallet;
+    } catch (error) {
+      throw new StartupError(`Cannot decrypt the relayer keystore at ${key.path}: ${(error as Error).message} (check RELAYER_KEYSTORE_PASSWORD)`, { cause: error });
+    }
+  }
+  if (chain.kind !== "in-process") return null;
+  const wallet = Wallet.createRandom().connect(chain.provider);
+  await chain.provider.send("hardhat_setBalance", [wallet.address, "0x3635c9adc5dea00000"]); // 1,000 ETH
+  return wallet as unknown as Wallet;
+}
+
+/**
+ * The in-process chain starts over on every run while the store persists: requests still pending from an
+ * earlier run can never be sent on this chain, so they are closed with a reason instead of hanging forever.
+ */
+async function retireRequestsOfEarlierChains(store: MirrorStore, chainId: number): Promise<void> {
+  const stale = await store.listRelays(["queued", "submitted"], 10_000);
+  for (const request of stale.filter((r) => r.chainId === chainId)) {
+    await store.updateRelay(request.id, request.status, {
+      status: "failed",
+      error: "the in-process chain was restarted before this request was mined; sign it again",
+      updatedAt: Date.now(),
+    });
+  }
+}
+
+// --- passports (team 7's module, wired when present) ------------------------------------------------------
+
+async function loadPassportModule(deps: { store: MirrorStore; config: Config; chain: ProvenaChain; logger: Logger }): Promise<RouteModule[] | null> {
+  const specifier = "./passport/index.ts";
+  let passport: { createPassportModule?: (deps: unknown) => RouteModule | RouteModule[] | Promise<RouteModule | RouteModule[]> };
+  try {
+    passport = await import(specifier);
+  } catch {
+    deps.logger.warn("passports: module not available");
+    return null;
+  }
+  if (!passport.createPassportModule) return null;
+  const result = await passport.createPassportModule({
+    store: deps.store,
+    config: deps.config,
+    publicBaseUrl: deps.config.publicBaseUrl,
+    publicRpcUrl: deps.config.publicRpcUrl,
+    chain: deps.chain.provider,
+    deployment: deps.chain.deployment,
+    logger: deps.logger,
+  });
+  return Array.isArray(result) ? result : [result];
+}
+
+// --- HTTP --------------------------------------------------------------------------------------------------
+
+function listen(app: { listen: (port: number, host: string, callback: (error?: Error) => void) => Server }, host: string, port: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port, host, (error?: Error) => {
+      if (error) reject(new StartupError(`Cannot listen on ${host}:${port}: ${error.message}`, { cause: error }));
+      else resolve(server);
+    });
+    server.once("error", (error: NodeJS.ErrnoException) => {
+      reject(new StartupError(`Cannot listen on ${host}:${port}: ${error.code === "EADDRINUSE" ? "the port is in use (set PORT)" : error.message}`, { cause: error }));
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+    // Keep-alive clients must not hold shutdown hostage.
+    setTimeout(() => server.closeAllConnections(), 2_000).unref();
+  });
+}
+
+function oneLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split("\n")[0]!.trim() || "unknown error";
+}
