@@ -19,8 +19,8 @@ export { buildSerialTree, type SerialTree } from "./serial-tree.ts";
 export type SerialListFormat = "csv" | "json";
 
 export interface SerialListIssue {
-  /** 1-based line of the upload where the bad row starts. */
-  line: number;
+  /** 1-based line of the upload where the bad row starts (absent only for a JSON body parsed upstream). */
+  line?: number;
   /** 1-based position in a JSON array, for JSON uploads. */
   entry?: number;
   message: string;
@@ -48,21 +48,22 @@ class IssueList {
 /** Checks one serial and records it; duplicates point at the line that first had the serial. */
 class SerialCollector {
   readonly serials: string[] = [];
-  private readonly firstLine = new Map<string, number>();
+  private readonly firstLine = new Map<string, { line?: number; entry?: number }>();
   constructor(readonly issues: IssueList) {}
 
-  add(serial: string, line: number, entry?: number) {
-    const at = entry === undefined ? { line } : { line, entry };
+  add(serial: string, line: number | undefined, entry?: number) {
+    const at = { ...(line === undefined ? {} : { line }), ...(entry === undefined ? {} : { entry }) };
     if (!isValidLotOrSerial(serial)) {
       this.issues.add({ ...at, message: describeBadSerial(serial) });
       return;
     }
     const seen = this.firstLine.get(serial);
     if (seen !== undefined) {
-      this.issues.add({ ...at, message: `Duplicate serial "${serial}" (first on line ${seen})` });
+      const first = seen.line === undefined ? `entry ${seen.entry}` : `line ${seen.line}`;
+      this.issues.add({ ...at, message: `Duplicate serial "${serial}" (first on ${first})` });
       return;
     }
-    this.firstLine.set(serial, line);
+    this.firstLine.set(serial, at);
     this.serials.push(serial);
   }
 
@@ -227,14 +228,34 @@ function parseJson(text: string): SerialListParseResult {
     return { ok: false, errors: issues.shown, errorCount: issues.count };
   }
 
+  return collectJsonEntries((array.children ?? []).map((element) => ({ value: element.type === "string" ? element.value : jsonTypeOf(element.type), line: lineOf(element.offset) })), issues);
+}
+
+/** A JSON value's type in words, for messages (`jsonc-parser` node types and `typeof` agree except for arrays). */
+function jsonTypeOf(type: string): { nonString: string } {
+  return { nonString: type };
+}
+
+/**
+ * Serials from an already-parsed JSON array (when a generic JSON body parser ran before the upload route), so
+ * no line numbers are known: issues then name the 1-based entry only.
+ */
+export function parseSerialValues(values: unknown[]): SerialListParseResult {
+  return collectJsonEntries(
+    values.map((value) => ({ value: typeof value === "string" ? value : { nonString: value === null ? "null" : Array.isArray(value) ? "array" : typeof value } })),
+    new IssueList(),
+  );
+}
+
+function collectJsonEntries(entries: { value: unknown; line?: number }[], issues: IssueList): SerialListParseResult {
   const collector = new SerialCollector(issues);
-  (array.children ?? []).forEach((element, i) => {
-    const line = lineOf(element.offset);
-    if (element.type === "string") {
-      collector.add(element.value as string, line, i + 1);
+  entries.forEach(({ value, line }, i) => {
+    if (typeof value === "string") {
+      collector.add(value, line, i + 1);
     } else {
-      const hint = element.type === "number" ? " (write serials as strings: numbers lose leading zeros)" : "";
-      issues.add({ line, entry: i + 1, message: `Expected a string, found ${element.type === "array" || element.type === "object" ? `an ${element.type}` : element.type}${hint}` });
+      const type = (value as { nonString: string }).nonString;
+      const hint = type === "number" ? " (write serials as strings: numbers lose leading zeros)" : "";
+      issues.add({ ...(line === undefined ? {} : { line }), entry: i + 1, message: `Expected a string, found ${type === "array" || type === "object" ? `an ${type}` : type}${hint}` });
     }
   });
   return collector.result();
@@ -283,6 +304,8 @@ export interface SerialServiceOptions {
 export interface SerialService {
   /** Parses, builds the tree and stores the set; throws a 422 ProblemError listing bad rows, storing nothing. */
   uploadSerialList(text: string, format: SerialListFormat): Promise<SerialSetSummary>;
+  /** Like uploadSerialList, for a JSON array a body parser already decoded (issues name entries, not lines). */
+  uploadSerialValues(values: unknown[]): Promise<SerialSetSummary>;
   /** Stores an already-validated list (CLI, demo); returns its root. */
   storeSerials(serials: readonly string[]): Promise<SerialSetSummary>;
   /** The proof for `serial` under `serialRoot`; null when no set with that root is stored or the serial is not in it. */
@@ -349,6 +372,11 @@ export function createSerialService({ store, cacheSize = 8 }: SerialServiceOptio
   return {
     async uploadSerialList(text, format) {
       const result = parseSerialList(text, format);
+      if (!result.ok) throw serialListProblem(result);
+      return storeSerials(result.serials);
+    },
+    async uploadSerialValues(values) {
+      const result = parseSerialValues(values);
       if (!result.ok) throw serialListProblem(result);
       return storeSerials(result.serials);
     },

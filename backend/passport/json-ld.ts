@@ -1,0 +1,130 @@
+/**
+ * The passport as JSON-LD: a schema.org Product (IndividualProduct for a unit) with GS1 Web Vocabulary batch and
+ * serial numbers, the manufacturer as an Organization with its GLN, and the batch's event history as an ordered
+ * schema.org ItemList. Provena-specific facts (chain coordinates of each event, lineage, registry state, the
+ * unit's Merkle proof) live under the provena: namespace, which verifiers (the page's script, scripts/verify.ts)
+ * read; see verify-core.js claimsFromJsonLd.
+ */
+import type { Batch, Participant } from "../store/types.ts";
+import { buildDigitalLink } from "./digital-link.ts";
+import { recallEntry, registrationEntry, type HistoryEntry, type PassportView } from "./passport-service.ts";
+
+export const PROVENA_NAMESPACE = "https://provena.dev/ns#";
+
+export const JSON_LD_CONTEXT = {
+  "@vocab": "https://schema.org/",
+  gs1: "https://gs1.org/voc/",
+  provena: PROVENA_NAMESPACE,
+} as const;
+
+const isoDate = (seconds: number) => new Date(seconds * 1000).toISOString().slice(0, 10);
+const isoTime = (seconds: number) => new Date(seconds * 1000).toISOString();
+
+function organization(address: string, participant: Participant | undefined | null) {
+  return {
+    "@type": "Organization",
+    identifier: address,
+    ...(participant ? { name: participant.name, globalLocationNumber: participant.gln } : {}),
+  };
+}
+
+function historyItem(entry: HistoryEntry) {
+  return {
+    "@type": "provena:ChainEvent",
+    name: entry.label,
+    "provena:kind": entry.kind,
+    "provena:event": entry.event,
+    startTime: isoTime(entry.timestamp),
+    "provena:timestamp": entry.timestamp,
+    "provena:blockNumber": entry.blockNumber,
+    "provena:logIndex": entry.logIndex,
+    "provena:transactionHash": entry.transactionHash,
+    "provena:args": entry.args,
+  };
+}
+
+export function passportJsonLd(view: PassportView, publicBaseUrl: string) {
+  const { batch, unit, manufacturer } = view;
+  const lineageParent = (b: Batch, index: number) => view.ancestors[index + 1] ?? null;
+  return {
+    "@context": JSON_LD_CONTEXT,
+    "@type": unit ? "IndividualProduct" : "Product",
+    "@id": view.uri,
+    url: view.uri,
+    name: unit ? `GTIN ${batch.gtin}, lot ${batch.lot}, serial ${unit.serial}` : `GTIN ${batch.gtin}, lot ${batch.lot}`,
+    gtin: batch.gtin,
+    gtin14: batch.gtin,
+    "gs1:hasBatchLotNumber": batch.lot,
+    ...(unit ? { serialNumber: unit.serial, "gs1:hasSerialNumber": unit.serial } : {}),
+    productionDate: isoDate(batch.productionDate),
+    "provena:productionTimestamp": batch.productionDate,
+    manufacturer: {
+      ...organization(manufacturer.address, manufacturer.participant),
+      "provena:verified": manufacturer.verified,
+    },
+    "provena:origin": { "@type": "Place", globalLocationNumber: batch.originGln },
+    ...(unit ? { isVariantOf: { "@type": "Product", "@id": view.batchUri, url: view.batchUri } } : {}),
+    "provena:state": {
+      batchId: batch.batchId,
+      status: batch.status,
+      custodian: batch.custodian,
+      pendingCustodian: batch.pendingCustodian,
+      inspection: batch.inspection,
+      quantity: batch.quantity,
+      documentHash: batch.documentHash,
+    },
+    "provena:recalled": view.recall !== null,
+    ...(view.recall
+      ? {
+          "provena:recall": {
+            "provena:batchId": view.recall.batch.batchId,
+            "provena:inherited": view.recall.inherited,
+            ...historyItem(view.recall.entry),
+          },
+        }
+      : {}),
+    "provena:lineage": view.ancestors.map((ancestor, index) => ({
+      "@id": buildDigitalLink(publicBaseUrl, ancestor.gtin, ancestor.lot),
+      "provena:batchId": ancestor.batchId,
+      "gs1:hasBatchLotNumber": ancestor.lot,
+      "provena:registration": historyItem(registrationEntry(ancestor, lineageParent(ancestor, index))),
+      "provena:recall": ancestor.recall ? historyItem(recallEntry(ancestor)) : null,
+    })),
+    "provena:children": view.children.map((child) => ({
+      "@id": buildDigitalLink(publicBaseUrl, child.gtin, child.lot),
+      "provena:batchId": child.batchId,
+      "gs1:hasBatchLotNumber": child.lot,
+      "provena:quantity": child.quantity,
+    })),
+    "provena:history": {
+      "@type": "ItemList",
+      itemListOrder: "https://schema.org/ItemListOrderAscending",
+      numberOfItems: view.history.length,
+      itemListElement: view.history.map((entry, index) => ({ "@type": "ListItem", position: index + 1, item: historyItem(entry) })),
+    },
+    "provena:participants": [...view.participants.values()].map((participant) => ({
+      ...organization(participant.address, participant),
+      "provena:roles": participant.roles,
+      "provena:suspended": participant.suspended,
+    })),
+    ...(unit
+      ? {
+          "provena:claimed": unit.claim !== null,
+          ...(unit.claim ? { "provena:claimedAt": new Date(unit.claim.claimedAt).toISOString() } : {}),
+          "provena:scans": { total: unit.scans.total, regions: unit.scans.regions.length },
+          "provena:cloneWarnings": unit.cloneWarnings,
+        }
+      : {}),
+    "provena:verification": {
+      chainId: view.verification.chainId,
+      registry: view.verification.registry,
+      rpcUrl: view.verification.rpcUrl,
+      deployBlock: view.verification.deployBlock,
+      asOfBlock: view.verification.asOfBlock,
+      batchId: batch.batchId,
+      serialRoot: batch.serialRoot,
+      serial: unit?.serial ?? null,
+      proof: unit?.proof ?? null,
+    },
+  };
+}
