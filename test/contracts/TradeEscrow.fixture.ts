@@ -1,0 +1,295 @@
+/**
+ * Shared fixture and helpers of the TradeEscrow suites: a real ProvenaForwarder + ProvenanceRegistry +
+ * TradeEscrow (the escrow installed as the registry's custody observer), onboarded participants, one
+ * registered batch held by the manufacturer, and a 6-decimal stablecoin the buyer holds and approved.
+ */
+import { network } from "hardhat";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import type { BaseContract, BigNumberish, ContractTransactionResponse } from "ethers";
+
+export const connection = await network.create();
+export const { ethers, networkHelpers } = connection;
+
+export const BPS = 10_000n;
+export const PLATFORM_FEE_BPS = 250n;
+export const ARBITRATION_PERIOD = 7n * 24n * 3600n;
+export const DISPUTE_WINDOW = 3n * 24n * 3600n;
+export const DELIVERY_PERIOD = 30n * 24n * 3600n;
+export const GLN = 9_506_000_000_001n;
+export const ETH = ethers.ZeroAddress;
+
+export enum OrderState {
+  None,
+  Funded,
+  Delivered,
+  Disputed,
+  Released,
+  Refunded,
+  Resolved,
+  Cancelled,
+}
+
+export enum RefundReason {
+  DeadlinePassed,
+  BatchRecalled,
+  InspectionFailed,
+}
+
+export enum InspectionResult {
+  None,
+  Passed,
+  Failed,
+}
+
+export enum BusinessStep {
+  Shipping,
+  Receiving,
+}
+
+export interface Order {
+  buyer: string;
+  seller: string;
+  carrier: string;
+  token: string;
+  amount: bigint;
+  batchId: string;
+  sellerBps: bigint;
+  carrierBps: bigint;
+  platformBps: bigint;
+  deliveryDeadline: bigint;
+  disputeWindow: bigint;
+  requiresPassingInspection: boolean;
+  fallbackBuyerBps: bigint;
+  salt: string;
+}
+
+const ORDER_TUPLE =
+  "tuple(address buyer,address seller,address carrier,address token,uint256 amount,bytes32 batchId," +
+  "uint16 sellerBps,uint16 carrierBps,uint16 platformBps,uint40 deliveryDeadline,uint32 disputeWindow," +
+  "bool requiresPassingInspection,uint16 fallbackBuyerBps,bytes32 salt)";
+
+/** The order id as the contract derives it: keccak256(abi.encode(order)). */
+export function orderIdOf(order: Order): string {
+  return ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode([ORDER_TUPLE], [order]));
+}
+
+/** Appends the GS1 mod-10 check digit to a GTIN's data digits. */
+export function gtinWithCheckDigit(data: bigint): bigint {
+  let sum = 0n;
+  let rest = data;
+  let weight = 3n;
+  while (rest > 0n) {
+    sum += (rest % 10n) * weight;
+    rest /= 10n;
+    weight = weight === 3n ? 1n : 3n;
+  }
+  return data * 10n + ((10n - (sum % 10n)) % 10n);
+}
+
+let batchCounter = 0;
+
+export async function deployEscrowFixture() {
+  const [admin, manufacturer, carrier, buyer, inspector, regulator, arbiter, platform, stranger, relayer, otherBuyer] =
+    await ethers.getSigners();
+
+  const forwarder = await ethers.deployContract("ProvenaForwarder");
+  const registry = await ethers.deployContract("ProvenanceRegistry", [await forwarder.getAddress(), admin.address, 0]);
+  const escrow = await ethers.deployContract("TradeEscrow", [
+    await registry.getAddress(),
+    await forwarder.getAddress(),
+    admin.address,
+    0,
+    platform.address,
+    PLATFORM_FEE_BPS,
+    ARBITRATION_PERIOD,
+  ]);
+  await registry.connect(admin).setCustodyObserver(await escrow.getAddress());
+  await escrow.connect(admin).grantRole(await escrow.ARBITER_ROLE(), arbiter.address);
+
+  const onboard = async (account: string, role: string, name: string) =>
+    registry.connect(admin).onboardParticipant(account, role, GLN, name);
+  await onboard(manufacturer.address, await registry.MANUFACTURER_ROLE(), "Acme Coffee Roasters");
+  await onboard(carrier.address, await registry.CARRIER_ROLE(), "Oceanic Freight");
+  await onboard(buyer.address, await registry.RETAILER_ROLE(), "Corner Grocer");
+  await onboard(otherBuyer.address, await registry.RETAILER_ROLE(), "Second Grocer");
+  await onboard(inspector.address, await registry.INSPECTOR_ROLE(), "SGS Inspection");
+  await onboard(regulator.address, await registry.REGULATOR_ROLE(), "Food Safety Agency");
+
+  const stablecoin = await ethers.deployContract("MockStablecoin");
+  await stablecoin.mint(buyer.address, 1_000_000n * 10n ** 6n);
+  await stablecoin.connect(buyer).approve(await escrow.getAddress(), ethers.MaxUint256);
+
+  const fixture = {
+    admin,
+    manufacturer,
+    carrier,
+    buyer,
+    inspector,
+    regulator,
+    arbiter,
+    platform,
+    stranger,
+    relayer,
+    otherBuyer,
+    forwarder,
+    registry,
+    escrow,
+    stablecoin,
+  };
+  const batchId = await registerBatch(fixture);
+  return { ...fixture, batchId };
+}
+
+export type EscrowFixture = Awaited<ReturnType<typeof deployEscrowFixture>>;
+type FixtureBase = Omit<EscrowFixture, "batchId">;
+
+/** Registers a new batch held by `holder` (default: the manufacturer) and returns its id. */
+export async function registerBatch(fx: FixtureBase): Promise<string> {
+  batchCounter += 1;
+  const gtin = gtinWithCheckDigit(950_600_013_435n);
+  const lot = `LOT-${batchCounter}`;
+  const now = BigInt(await networkHelpers.time.latest());
+  await fx.registry
+    .connect(fx.manufacturer)
+    .registerBatch(gtin, lot, 1_000n, now - 86_400n, GLN, ethers.id(`doc ${lot}`), ethers.id(`serials ${lot}`));
+  return fx.registry.batchIdOf(gtin, lot);
+}
+
+/** An order of `amount` (default 1 ETH or 1,000 stablecoin units) by the buyer to the manufacturer, 3-way split. */
+export async function makeOrder(fx: EscrowFixture, overrides: Partial<Order> = {}): Promise<Order> {
+  const now = BigInt(await networkHelpers.time.latest());
+  const token = overrides.token ?? ETH;
+  return {
+    buyer: fx.buyer.address,
+    seller: fx.manufacturer.address,
+    carrier: fx.carrier.address,
+    token,
+    amount: token === ETH ? ethers.parseEther("1") : 1_000n * 10n ** 6n,
+    batchId: fx.batchId,
+    sellerBps: 8_750n,
+    carrierBps: 1_000n,
+    platformBps: PLATFORM_FEE_BPS,
+    deliveryDeadline: now + DELIVERY_PERIOD,
+    disputeWindow: DISPUTE_WINDOW,
+    requiresPassingInspection: false,
+    fallbackBuyerBps: 5_000n,
+    salt: ethers.id(`salt ${now} ${Math.random()}`),
+    ...overrides,
+  };
+}
+
+/** Opens and funds `order` from `from` (default: the buyer), sending ETH when it is an ETH order. */
+export async function openOrder(fx: EscrowFixture, order: Order, from: HardhatEthersSigner = fx.buyer) {
+  return fx.escrow.connect(from).openOrder(order, { value: order.token === ETH ? order.amount : 0n });
+}
+
+/** Moves the batch from the manufacturer to the carrier (shipment), leaving it with the carrier. */
+export async function ship(fx: EscrowFixture, batchId: string = fx.batchId) {
+  await fx.registry.connect(fx.manufacturer).proposeHandoff(batchId, fx.carrier.address, GLN, BusinessStep.Shipping);
+  await fx.registry.connect(fx.carrier).acceptHandoff(batchId, GLN, BusinessStep.Receiving);
+}
+
+/** Carrier hands the batch to `to` (default: the buyer); returns the accepting transaction. */
+export async function handToBuyer(
+  fx: EscrowFixture,
+  batchId: string = fx.batchId,
+  to: HardhatEthersSigner = fx.buyer,
+): Promise<ContractTransactionResponse> {
+  await fx.registry.connect(fx.carrier).proposeHandoff(batchId, to.address, GLN, BusinessStep.Shipping);
+  return fx.registry.connect(to).acceptHandoff(batchId, GLN, BusinessStep.Receiving);
+}
+
+/** Ships and delivers the batch to the buyer; returns the buyer's accepting transaction. */
+export async function deliver(fx: EscrowFixture, batchId: string = fx.batchId) {
+  await ship(fx, batchId);
+  return handToBuyer(fx, batchId);
+}
+
+/** The split the contract pays for `amount`: carrier and platform rounded down, dust to the seller. */
+export function splitOf(order: Order, amount: bigint = order.amount) {
+  const carrier = (amount * order.carrierBps) / BPS;
+  const platform = (amount * order.platformBps) / BPS;
+  return { seller: amount - carrier - platform, carrier, platform };
+}
+
+/** Balance of `account` in `token` (address(0) for ETH). */
+export async function balanceOf(fx: EscrowFixture, token: string, account: string): Promise<bigint> {
+  if (token === ETH) return ethers.provider.getBalance(account);
+  const erc20 = await ethers.getContractAt("MockStablecoin", token);
+  return erc20.balanceOf(account);
+}
+
+/** Signs an ERC-2771 ForwardRequest for `to.data` as `signer` and returns what `forwarder.execute` takes. */
+export async function signForwardRequest(
+  fx: EscrowFixture,
+  signer: HardhatEthersSigner,
+  to: BaseContract,
+  data: string,
+  value: BigNumberish = 0n,
+  gas: BigNumberish = 1_000_000n,
+) {
+  const { chainId } = await ethers.provider.getNetwork();
+  const forwarderAddress = await fx.forwarder.getAddress();
+  const deadline = BigInt(await networkHelpers.time.latest()) + 3_600n;
+  const request = {
+    from: signer.address,
+    to: await to.getAddress(),
+    value: BigInt(value),
+    gas: BigInt(gas),
+    nonce: await fx.forwarder.nonces(signer.address),
+    deadline,
+    data,
+  };
+  const signature = await signer.signTypedData(
+    { name: "ProvenaForwarder", version: "1", chainId, verifyingContract: forwarderAddress },
+    {
+      ForwardRequest: [
+        { name: "from", type: "address" },
+        { name: "to", type: "address" },
+        { name: "value", type: "uint256" },
+        { name: "gas", type: "uint256" },
+        { name: "nonce", type: "uint256" },
+        { name: "deadline", type: "uint48" },
+        { name: "data", type: "bytes" },
+      ],
+    },
+    request,
+  );
+  return { from: request.from, to: request.to, value: request.value, gas: request.gas, deadline, data, signature };
+}
+
+/** `order` as the positional tuple events and `withArgs` compare against. */
+export function orderTuple(order: Order) {
+  return [
+    order.buyer,
+    order.seller,
+    order.carrier,
+    order.token,
+    order.amount,
+    order.batchId,
+    order.sellerBps,
+    order.carrierBps,
+    order.platformBps,
+    order.deliveryDeadline,
+    order.disputeWindow,
+    order.requiresPassingInspection,
+    order.fallbackBuyerBps,
+    order.salt,
+  ];
+}
+
+/** Timestamp of the block that mined `tx`. */
+export async function timestampOf(tx: ContractTransactionResponse): Promise<bigint> {
+  const receipt = await tx.wait();
+  const block = await ethers.provider.getBlock(receipt!.blockNumber);
+  return BigInt(block!.timestamp);
+}
+
+/** The two assets every settlement path is exercised in. */
+export const ASSETS = ["ETH", "ERC-20"] as const;
+export type Asset = (typeof ASSETS)[number];
+
+/** Token address of `asset` in the fixture. */
+export async function tokenOf(fx: EscrowFixture, asset: Asset): Promise<string> {
+  return asset === "ETH" ? ETH : fx.stablecoin.getAddress();
+}
