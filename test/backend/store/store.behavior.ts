@@ -688,8 +688,8 @@ export function shouldBehaveLikeMirrorStore(makeStore: () => Promise<MirrorStore
     it("test_acquireLease_renewalExtendsExpiry", async function () {
       expect(await store.acquireLease("indexer", "instance-a", 300)).to.equal(true);
       await sleep(200);
-      expect(await store.acquireLease("indexer", "instance-a", 600)).to.equal(true); // renewed before expiry
-      await sleep(200); // past the first expiry, inside the renewed one
+      expect(await store.acquireLease("indexer", "instance-a", 5_000)).to.equal(true); // renewed before expiry
+      await sleep(200); // past the first expiry, well inside the renewed one
       expect(await store.acquireLease("indexer", "instance-b", 60_000)).to.equal(false);
     });
 
