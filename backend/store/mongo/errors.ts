@@ -10,6 +10,7 @@ export const DUPLICATE_KEY_CODES: ReadonlySet<unknown> = new Set([11000, 11001])
 interface WriteErrorLike {
   code?: unknown;
   index?: unknown;
+  errmsg?: unknown;
 }
 
 /** A single-document write (insertOne, findOneAndUpdate with upsert, ...) failed on a unique index. */
@@ -21,17 +22,24 @@ export function isDuplicateKeyError(error: unknown): boolean {
   return DUPLICATE_KEY_CODES.has(code);
 }
 
+/** One operation of a bulkWrite refused with a duplicate key. */
+export interface DuplicateKeyFailure {
+  /** Position of the operation in the list sent. */
+  index: number;
+  /** The unique index that refused it ("_id_", "gtin_1_lot_1"), when the server's message names it. */
+  keyIndex: string | null;
+}
+
 /**
- * The outcome of an unordered bulkWrite that threw: the indexes (into the ops sent) of the operations that hit
- * a duplicate key, when duplicate keys are ALL that went wrong; null when anything else failed, in which case
- * the caller must rethrow the error.
+ * The outcome of an unordered bulkWrite that threw: the operations that hit a duplicate key, when duplicate
+ * keys are ALL that went wrong; null when anything else failed, in which case the caller must rethrow.
  */
-export function duplicateKeyIndexes(error: unknown): number[] | null {
+export function duplicateKeyFailures(error: unknown): DuplicateKeyFailure[] | null {
   if (error === null || typeof error !== "object") return null;
   const bulk = error as {
     name?: unknown;
     writeErrors?: unknown;
-    result?: { getWriteConcernError?: () => unknown; hasWriteErrors?: () => boolean } | null;
+    result?: { getWriteConcernError?: () => unknown } | null;
     mongoose?: { validationErrors?: unknown[] };
     errorResponse?: { writeConcernError?: unknown };
   };
@@ -43,12 +51,19 @@ export function duplicateKeyIndexes(error: unknown): number[] | null {
   const writeErrors = bulk.writeErrors;
   // A network or server error wrapped as a bulk error has no write errors: not ours to swallow.
   if (!Array.isArray(writeErrors) || writeErrors.length === 0) return null;
-  const indexes: number[] = [];
+  const failures: DuplicateKeyFailure[] = [];
   for (const writeError of writeErrors as WriteErrorLike[]) {
     if (!DUPLICATE_KEY_CODES.has(writeError?.code) || typeof writeError.index !== "number") return null;
-    indexes.push(writeError.index);
+    failures.push({ index: writeError.index, keyIndex: duplicateKeyIndexName(writeError.errmsg) });
   }
-  return indexes;
+  return failures;
+}
+
+/** "E11000 duplicate key error collection: provena.batches index: gtin_1_lot_1 dup key: {...}" -> "gtin_1_lot_1". */
+export function duplicateKeyIndexName(message: unknown): string | null {
+  if (typeof message !== "string") return null;
+  const match = /\bindex: (\S+) dup key/.exec(message);
+  return match === null ? null : match[1];
 }
 
 /** How many operations of an unordered bulkWrite that threw were applied (inserted, matched or upserted). */

@@ -141,6 +141,10 @@ export function connectFailure(error: unknown, where: string, timeoutMs: number,
   if (name === "MongooseServerSelectionError" || name === "MongoServerSelectionError") {
     return `Cannot reach MongoDB at ${where}: no server answered within ${timeoutMs} ms (${reason})`;
   }
+  // DNS and socket failures outside server selection (e.g. the SRV lookup of mongodb+srv://).
+  if (typeof code === "string" && /^E[A-Z]+$/.test(code)) {
+    return `Cannot reach MongoDB at ${where}: ${reason}`;
+  }
   if (name === "MongoParseError" || name === "MongoInvalidArgumentError" || name === "MongoAPIError") {
     return `Invalid MONGODB_URI for ${where}: ${reason}`;
   }

@@ -22,7 +22,7 @@ import { randomUUID } from "node:crypto";
 import type { Model } from "mongoose";
 import type { RangeCommit, RollbackCommit } from "../port.ts";
 import type { Checkpoint, Hex, IndexedBlock } from "../types.ts";
-import { appliedCount, duplicateKeyIndexes, isDuplicateKeyError, RollbackCompletedError } from "./errors.ts";
+import { appliedCount, duplicateKeyFailures, RollbackCompletedError } from "./errors.ts";
 import {
   batchToDoc,
   blockFromDoc,
@@ -84,7 +84,7 @@ export async function insertKeepingExisting(model: AnyDocModel, docs: object[]):
         );
         break;
       } catch (error) {
-        const duplicates = duplicateKeyIndexes(error);
+        const duplicates = duplicateKeyFailures(error);
         if (duplicates === null) throw error;
         const applied = appliedCount(error);
         if (applied !== null && applied + duplicates.length >= chunk.length) break;
@@ -129,11 +129,22 @@ export async function upsertAll<D extends { _id: unknown; lastEvent?: EventRefDo
         await model.bulkWrite(ops, { ordered: false, throwOnValidationError: true });
         pending = [];
       } catch (error) {
-        const duplicates = duplicateKeyIndexes(error);
+        const duplicates = duplicateKeyFailures(error);
         if (duplicates === null || attempt >= MAX_ATTEMPTS) throw error;
+        // Only the natural key (_id) can be hit by a stale write or an insert race; any other unique index
+        // (a second batch with a stored batch's GTIN and lot) is a real conflict.
+        const conflict = duplicates.find((failure) => failure.keyIndex !== null && failure.keyIndex !== "_id_");
+        if (conflict !== undefined) {
+          throw new Error(
+            `MongoDB store: ${model.collection.collectionName} document ${String(pending[conflict.index]._id)} ` +
+              `conflicts with a stored document on the unique index ${conflict.keyIndex}`,
+            { cause: error },
+          );
+        }
         const applied = appliedCount(error);
         // If the driver stopped early, the ops it never sent must go again too (all writes here are idempotent).
-        const retry = applied !== null && applied + duplicates.length >= ops.length ? duplicates.map((i) => pending[i]) : pending;
+        const retry =
+          applied !== null && applied + duplicates.length >= ops.length ? duplicates.map((failure) => pending[failure.index]) : pending;
         pending = plan.guardByLastEvent ? await withoutStale(model, retry) : retry;
       }
     }

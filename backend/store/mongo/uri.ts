@@ -55,6 +55,11 @@ export function parseMongoUri(uri: string): MongoUriParts {
       throw new MongoUriError("the credentials have a malformed percent-encoding");
     }
   }
+  // A database name cannot hold '/' or '@': seeing one means the split went wrong, most likely because of an
+  // unencoded '/' in the password ("user:12/34@host"), which would otherwise show up as host and database.
+  if (path !== undefined && /[/@]/.test(path)) {
+    throw new MongoUriError("the part after the hosts is not a database name; percent-encode '/' and '@' in the password");
+  }
   let database: string | null = null;
   if (path !== undefined && path !== "") {
     try {
@@ -72,16 +77,18 @@ export function redactedMongoUri(parts: MongoUriParts, database: string): string
 }
 
 /**
- * Removes every trace of the credentials from a message (driver errors can quote them), in decoded and in
- * percent-encoded form. A password is scrubbed whatever its length: a leaked short password is still a leak.
+ * Removes the credentials from a message (driver errors can quote them), in decoded and percent-encoded form.
+ * "user:password" is always scrubbed; the password alone when it has 4 characters or more, and the user name
+ * alone from 4 characters (it is not a secret, but need not be repeated): shorter strings occur inside
+ * ordinary words ("p" in "_tcp"), and scrubbing them would garble the message without protecting anything.
  */
 export function scrubCredentials(message: string, parts: Pick<MongoUriParts, "username" | "password">): string {
+  const secrets: string[] = [];
+  if (parts.username !== null && parts.password !== null) secrets.push(`${parts.username}:${parts.password}`);
+  if (parts.password !== null && parts.password.length >= 4) secrets.push(parts.password);
+  if (parts.username !== null && parts.username.length >= 4) secrets.push(parts.username);
   let scrubbed = message;
-  // A user name of one or two characters is left alone: scrubbing it would garble every word of the message,
-  // and unlike the password it is not a secret.
-  const secrets = [parts.password, parts.username !== null && parts.username.length >= 3 ? parts.username : null];
   for (const secret of secrets) {
-    if (secret === null || secret === "") continue;
     for (const form of new Set([secret, encodeURIComponent(secret)])) {
       scrubbed = scrubbed.split(form).join("***");
     }
