@@ -246,8 +246,8 @@ export interface MirrorStore {
   listRelays(statuses: RelayStatus[], limit: number): Promise<RelayRequest[]>;
   /**
    * Compare-and-set on status: applies `patch` only if the stored status is `expected`; true when applied,
-   * false when the status differs or the id is unknown. The patch is merged field by field as given (the caller
-   * sets `updatedAt`); `id` is never changed.
+   * false when the status differs or the id is unknown. The patch is merged field by field as given: a field set
+   * to undefined is ignored, null is stored as null; the caller sets `updatedAt`; `id` is never changed.
    */
   updateRelay(id: string, expected: RelayStatus, patch: Partial<RelayRequest>): Promise<boolean>;
 }
