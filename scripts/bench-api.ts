@@ -1,0 +1,263 @@
+/**
+ * API benchmark: `npm run bench:api`.
+ *
+ * Seeds a store with a realistic supply chain (thousands of batches carried through custody, inspected,
+ * split and some recalled, mirrored through the real projection reducers), serves the app from a child
+ * process on 127.0.0.1 (so the load generator and the server do not share one event loop), runs autocannon
+ * against batch-by-id and list endpoints, and prints requests/s, p50 and p99 with one column per store:
+ * SQLite always, MongoDB when MONGODB_URI is set (seeded into a fresh database of its own).
+ *
+ * Environment: BENCH_BATCHES (default 5000), BENCH_DURATION_SECONDS per endpoint (default 5),
+ * BENCH_CONNECTIONS (default 10), MONGODB_URI.
+ */
+import { fork, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import autocannon from "autocannon";
+import { pino } from "pino";
+import { createApp } from "../backend/api/app.ts";
+import { createMetrics } from "../backend/api/metrics.ts";
+import { createStore, type MirrorStore } from "../backend/store/index.ts";
+import type { Hex } from "../backend/store/types.ts";
+import { ChainHistory, gtin14 } from "../test/backend/api/fixtures/supply-chain.ts";
+
+interface StoreTarget {
+  label: string;
+  config: { mongodbUri: string | null; sqlitePath: string };
+  /** Where the seeded data stays afterwards, if anywhere. */
+  leftover?: string;
+}
+
+interface Endpoint {
+  name: string;
+  path: (pick: () => Hex) => string;
+}
+
+interface Measurement {
+  requestsPerSecond: number;
+  p50: number;
+  p99: number;
+  failures: number;
+}
+
+interface SeedSummary {
+  batchIds: Hex[];
+  manufacturer: Hex;
+  events: number;
+  seconds: number;
+}
+
+const positiveInt = (name: string, fallback: number): number => {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`);
+  return value;
+};
+
+// --- the data set -------------------------------------------------------------------------------------
+
+/**
+ * A chain with `batchCount` batches from 20 manufacturers (50 GTINs): every batch is picked up by a carrier and
+ * delivered to a warehouse; 60% are inspected, 10% split into two children, 2% recalled.
+ */
+function buildHistory(batchCount: number): { history: ChainHistory; batchIds: Hex[]; manufacturer: Hex } {
+  const history = new ChainHistory();
+  const manufacturers = Array.from({ length: 20 }, (_, i) => history.onboard(`manufacturer-${i}`, "MANUFACTURER"));
+  const carriers = Array.from({ length: 10 }, (_, i) => history.onboard(`carrier-${i}`, "CARRIER"));
+  const warehouses = Array.from({ length: 10 }, (_, i) => history.onboard(`warehouse-${i}`, "RETAILER"));
+  const inspectors = Array.from({ length: 5 }, (_, i) => history.onboard(`inspector-${i}`, "INSPECTOR"));
+  const regulator = history.onboard("regulator", "REGULATOR");
+  const gtins = Array.from({ length: 50 }, (_, i) => gtin14(String(401234500000 + i)));
+
+  const batchIds: Hex[] = [];
+  for (let i = 0; i < batchCount; i++) {
+    const manufacturer = manufacturers[i % manufacturers.length]!;
+    const carrier = carriers[i % carriers.length]!;
+    const warehouse = warehouses[(i * 7) % warehouses.length]!;
+    const gtin = gtins[i % gtins.length]!;
+    const lot = `L${String(i).padStart(7, "0")}`;
+    // Several batches share each block, as on a busy chain.
+    let batchId!: Hex;
+    history.inOneBlock(() => {
+      batchId = history.registerBatch({ manufacturer, gtin, lot, quantity: 100 + (i % 900) });
+    });
+    batchIds.push(batchId);
+    history.handOver(batchId, manufacturer, carrier);
+    history.handOver(batchId, carrier, warehouse);
+    if (i % 5 < 3) history.attest(batchId, inspectors[i % inspectors.length]!, i % 17 !== 0);
+    if (i % 10 === 0) {
+      batchIds.push(...history.split(batchId, gtin, warehouse, [
+        { lot: `${lot}-A`, quantity: 50 },
+        { lot: `${lot}-B`, quantity: 50 + (i % 850) },
+      ]));
+    } else if (i % 50 === 7) {
+      history.recall(batchId, regulator);
+    }
+  }
+  return { history, batchIds, manufacturer: manufacturers[0]! };
+}
+
+async function seed(store: MirrorStore, batchCount: number): Promise<SeedSummary> {
+  const started = performance.now();
+  const { history, batchIds, manufacturer } = buildHistory(batchCount);
+  await history.mirrorInto(store, { rangeSize: 500 });
+  return { batchIds, manufacturer, events: history.events.length, seconds: (performance.now() - started) / 1000 };
+}
+
+// --- the server, in a child process ---------------------------------------------------------------------
+
+/** Child: opens the store, serves the app on 127.0.0.1, reports the port, stops when told. */
+async function serve(config: StoreTarget["config"]): Promise<void> {
+  const store = await createStore(config);
+  const app = createApp({
+    store,
+    logger: pino({ level: "warn" }),
+    metrics: createMetrics(),
+    indexerStatus: () => ({ chainId: 31337, headBlock: 0, indexedBlock: 0, lagBlocks: 0, eventsIndexed: 0, isLeader: false }),
+    readyMaxLagBlocks: 10,
+  });
+  const server = app.listen(0, "127.0.0.1", () => {
+    const address = server.address();
+    process.send?.({ port: typeof address === "object" && address ? address.port : 0 });
+  });
+  process.on("message", (message) => {
+    if (message === "stop") server.close(() => void store.close().then(() => process.exit(0)));
+  });
+}
+
+async function startServer(config: StoreTarget["config"]): Promise<{ child: ChildProcess; port: number }> {
+  // fork inherits process.execArgv, so the child runs under the same TypeScript loader (tsx) as this script.
+  const child = fork(fileURLToPath(import.meta.url), ["--serve", JSON.stringify(config)], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once("message", (message) => resolve((message as { port: number }).port));
+    child.once("exit", (code) => reject(new Error(`the API server exited (code ${code}) before listening`)));
+  });
+  return { child, port };
+}
+
+async function stopServer(child: ChildProcess): Promise<void> {
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.send("stop");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+// --- load ------------------------------------------------------------------------------------------------
+
+async function measure(port: number, endpoint: Endpoint, batchIds: Hex[], duration: number, connections: number): Promise<Measurement> {
+  const pick = () => batchIds[Math.floor(Math.random() * batchIds.length)]!;
+  const result = await autocannon({
+    url: `http://127.0.0.1:${port}`,
+    connections,
+    duration,
+    requests: [
+      {
+        method: "GET",
+        setupRequest: (request) => ({ ...request, path: endpoint.path(pick) }),
+      },
+    ],
+  });
+  return {
+    requestsPerSecond: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    failures: result.errors + result.timeouts + result.non2xx,
+  };
+}
+
+function printTable(endpoints: Endpoint[], labels: string[], results: Map<string, Map<string, Measurement>>): void {
+  const rows: string[][] = [["endpoint", "metric", ...labels]];
+  for (const endpoint of endpoints) {
+    const cells = (format: (m: Measurement) => string) =>
+      labels.map((label) => {
+        const m = results.get(label)?.get(endpoint.name);
+        if (!m) return "n/a";
+        return m.failures > 0 ? `${format(m)} (${m.failures} failed)` : format(m);
+      });
+    rows.push([endpoint.name, "requests/s", ...cells((m) => Math.round(m.requestsPerSecond).toLocaleString("en-US"))]);
+    rows.push(["", "p50 (ms)", ...cells((m) => m.p50.toFixed(1))]);
+    rows.push(["", "p99 (ms)", ...cells((m) => m.p99.toFixed(1))]);
+  }
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  const line = (row: string[]) => row.map((cell, column) => (column < 2 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join("  ");
+  console.log(line(rows[0]!));
+  console.log(widths.map((width) => "-".repeat(width)).join("  "));
+  for (const row of rows.slice(1)) console.log(line(row));
+}
+
+/** The configured MongoDB URI pointed at a database of its own, so the benchmark never mixes with real data. */
+function benchmarkMongoUri(uri: string): { uri: string; database: string } {
+  const database = `provena_bench_${Date.now()}`;
+  const match = /^(mongodb(?:\+srv)?:\/\/[^/?]+)(?:\/[^?]*)?(\?.*)?$/.exec(uri);
+  if (!match) throw new Error("MONGODB_URI is not a mongodb:// or mongodb+srv:// URI");
+  return { uri: `${match[1]}/${database}${match[2] ?? ""}`, database };
+}
+
+async function main(): Promise<void> {
+  const batchCount = positiveInt("BENCH_BATCHES", 5_000);
+  const duration = positiveInt("BENCH_DURATION_SECONDS", 5);
+  const connections = positiveInt("BENCH_CONNECTIONS", 10);
+
+  const workDir = mkdtempSync(join(tmpdir(), "provena-bench-api-"));
+  const targets: StoreTarget[] = [{ label: "sqlite", config: { mongodbUri: null, sqlitePath: join(workDir, "provena.db") } }];
+  if (process.env.MONGODB_URI) {
+    const { uri, database } = benchmarkMongoUri(process.env.MONGODB_URI);
+    targets.push({ label: "mongodb", config: { mongodbUri: uri, sqlitePath: "" }, leftover: `MongoDB database ${database} (drop it when done)` });
+  } else {
+    console.log("MONGODB_URI not set: benchmarking the embedded SQLite store only.");
+  }
+
+  let manufacturer: Hex | null = null;
+  const endpoints: Endpoint[] = [
+    { name: "GET /api/v1/batches/{batchId}", path: (pick) => `/api/v1/batches/${pick()}` },
+    { name: "GET /api/v1/batches?limit=50", path: () => "/api/v1/batches?limit=50" },
+    { name: "GET /api/v1/batches?manufacturer&status", path: () => `/api/v1/batches?manufacturer=${manufacturer}&status=delivered&limit=50` },
+    { name: "GET /api/v1/batches/{batchId}/events", path: (pick) => `/api/v1/batches/${pick()}/events` },
+  ];
+
+  const results = new Map<string, Map<string, Measurement>>();
+  try {
+    for (const target of targets) {
+      const store = await createStore(target.config);
+      console.log(`Seeding ${store.describe()} with ${batchCount} batches...`);
+      const seeded = await seed(store, batchCount).finally(() => store.close());
+      manufacturer = seeded.manufacturer;
+      console.log(`  ${seeded.batchIds.length} batches, ${seeded.events} events mirrored in ${seeded.seconds.toFixed(1)} s`);
+
+      const { child, port } = await startServer(target.config);
+      try {
+        const byEndpoint = new Map<string, Measurement>();
+        for (const endpoint of endpoints) {
+          // A short warm-up fills caches and JIT paths so the measurement is of steady state.
+          await measure(port, endpoint, seeded.batchIds, 1, connections);
+          const measurement = await measure(port, endpoint, seeded.batchIds, duration, connections);
+          byEndpoint.set(endpoint.name, measurement);
+          console.log(`  ${target.label} ${endpoint.name}: ${Math.round(measurement.requestsPerSecond)} req/s`);
+        }
+        results.set(target.label, byEndpoint);
+      } finally {
+        await stopServer(child);
+      }
+      if (target.leftover) console.log(`  benchmark data left in ${target.leftover}`);
+    }
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
+
+  console.log(`\nAPI benchmark: ${batchCount} registered batches, ${connections} connections, ${duration} s per endpoint, server on 127.0.0.1\n`);
+  printTable(
+    endpoints,
+    targets.map((target) => target.label),
+    results,
+  );
+}
+
+if (process.argv[2] === "--serve") {
+  await serve(JSON.parse(process.argv[3]!) as StoreTarget["config"]);
+} else {
+  await main();
+}
