@@ -41,6 +41,8 @@ export interface SignForwardRequestParameters {
   nonce?: BigNumberish;
   /** Sign as if for another chain id (to build invalid requests in tests). */
   chainId?: bigint;
+  /** Claim another sender than the signer (to build forged requests in tests). */
+  from?: string;
 }
 
 /** Signs an ERC-2771 forward request with EIP-712 ("ProvenaForwarder", version "1"). */
@@ -48,7 +50,7 @@ export async function signForwardRequest(parameters: SignForwardRequestParameter
   const { forwarder, signer } = parameters;
   const provider = signer.provider;
   if (provider === null) throw new Error("the signer needs a provider");
-  const from = await signer.getAddress();
+  const from = parameters.from ?? (await signer.getAddress());
   const to = typeof parameters.target === "string" ? parameters.target : await parameters.target.getAddress();
   const latest = await provider.getBlock("latest");
   if (latest === null) throw new Error("no latest block");
