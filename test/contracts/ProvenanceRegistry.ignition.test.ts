@@ -1,0 +1,32 @@
+import { expect } from "chai";
+import { network } from "hardhat";
+import ProvenaModule, { DEFAULT_ADMIN_TRANSFER_DELAY } from "../../scripts/ignition/ProvenaModule.ts";
+
+const { ethers, ignition, networkHelpers } = await network.create();
+
+describe("ProvenanceRegistry: Ignition ProvenaModule", function () {
+  async function deployedByIgnition() {
+    return ignition.deploy(ProvenaModule);
+  }
+
+  it("deploys the forwarder and a registry that trusts it, with the deployer as admin by default", async function () {
+    const { forwarder, registry } = await networkHelpers.loadFixture(deployedByIgnition);
+    const [deployer] = await ethers.getSigners();
+    expect(await registry.trustedForwarder()).to.equal(await forwarder.getAddress());
+    expect(await registry.defaultAdmin()).to.equal(deployer.address);
+    expect(await registry.defaultAdminDelay()).to.equal(DEFAULT_ADMIN_TRANSFER_DELAY);
+    const { name, version } = await forwarder.eip712Domain();
+    expect([name, version]).to.deep.equal(["ProvenaForwarder", "1"]);
+  });
+
+  it("takes the admin and the admin transfer delay as parameters", async function () {
+    const [, , , , , , , , , , consortium] = await ethers.getSigners();
+    const { registry } = await ignition.deploy(ProvenaModule, {
+      parameters: { ProvenaModule: { admin: consortium.address, adminTransferDelay: 3_600n } },
+    });
+    expect(await registry.defaultAdmin()).to.equal(consortium.address);
+    expect(await registry.defaultAdminDelay()).to.equal(3_600n);
+    await expect(registry.connect(consortium).onboardParticipant(consortium.address, await registry.CARRIER_ROLE(), 1n, "Consortium fleet"))
+      .to.emit(registry, "ParticipantOnboarded");
+  });
+});
