@@ -275,6 +275,7 @@ eventSchema.index({ orderIds: 1, _id: 1 });
 eventSchema.index({ accounts: 1, _id: 1 });
 eventSchema.index({ transactionHash: 1, _id: 1 });
 eventSchema.index({ chainId: 1, blockNumber: 1 }); // rollback deletes, per-chain counts, block ranges
+// contract / name alone walk the _id index in order and stop after the page (no dedicated index needed).
 
 const participantSchema = new Schema<ParticipantDoc>(
   {
@@ -352,6 +353,8 @@ const batchSchema = new Schema<BatchDoc>(
 );
 batchSchema.index({ gtin: 1, lot: 1 }, { unique: true });
 batchSchema.index({ "registered.eventId": 1, _id: 1 });
+batchSchema.index({ gtin: 1, "registered.eventId": 1, _id: 1 }); // a product's lots, in registration order
+batchSchema.index({ lot: 1, "registered.eventId": 1, _id: 1 });
 batchSchema.index({ manufacturer: 1, "registered.eventId": 1, _id: 1 });
 batchSchema.index({ custodian: 1, "registered.eventId": 1, _id: 1 });
 batchSchema.index({ status: 1, "registered.eventId": 1, _id: 1 });
