@@ -123,7 +123,8 @@ function negotiate(req: Request): Negotiated | false {
   return false;
 }
 
-const prefersHtml = (req: Request) => req.accepts(["text/html", "application/json", "application/problem+json"]) === "text/html";
+/** An explicit preference for HTML (a browser), as opposed to "*\/*" or no Accept header (API clients). */
+const prefersHtml = (req: Request) => req.accepts(["application/json", "application/problem+json", "text/html"]) === "text/html";
 
 /**
  * A coarse region for scan statistics: the country a CDN or proxy put in a header, else the region of the
@@ -188,15 +189,20 @@ export function createPassportModule(deps: PassportModuleDeps): PassportModule {
     (paths[openApiPath] ??= {})[method] = operation;
   };
 
-  /** Runs `handler`; on a ProblemError, browsers get an HTML page, everyone else the app's problem+json. */
+  /**
+   * Runs `handler`; on a ProblemError, browsers get an HTML page, everyone else the app's problem+json. For
+   * pages ("page") whoever would get the page as HTML gets the error as HTML; for API endpoints ("api") only
+   * clients that explicitly prefer HTML do.
+   */
   const htmlErrors =
-    (handler: (req: Request, res: Response) => Promise<void>): RequestHandler =>
+    (handler: (req: Request, res: Response) => Promise<void>, mode: "page" | "api" = "page"): RequestHandler =>
     async (req, res, next) => {
       try {
         await handler(req, res);
       } catch (caught) {
         const error = caught instanceof DigitalLinkError ? linkProblem(caught) : caught;
-        if (error instanceof ProblemError && prefersHtml(req) && !res.headersSent) {
+        const wantsHtml = mode === "page" ? negotiate(req) === "html" : prefersHtml(req);
+        if (error instanceof ProblemError && wantsHtml && !res.headersSent) {
           sendErrorPage(res, error);
           return;
         }
@@ -486,14 +492,14 @@ export function createPassportModule(deps: PassportModuleDeps): PassportModule {
       const { batchId, serial } = parseParams(unitParams, req);
       const { owner } = parseBody(claimBody, req);
       const { claim, created } = await passports.claimUnit(batchId, serial, owner);
-      if (prefersHtml(req)) {
+      if (req.is("application/x-www-form-urlencoded")) {
         // A form post from the passport page: back to the page, which confirms the claim (post/redirect/get).
         const batch = await batchOr404(batchId);
         res.redirect(303, `${digitalLinkPath(batch.gtin, batch.lot, serial)}?claimed=1`);
         return;
       }
       res.status(created ? 201 : 200).json({ batchId: claim.batchId, serial: claim.serial, owner: claim.owner, claimedAt: new Date(claim.claimedAt).toISOString(), created });
-    }),
+    }, "api"),
   );
   document("/api/v1/batches/{batchId}/units/{serial}/claim", "post", {
     operationId: "claimUnit",

@@ -1,0 +1,150 @@
+/**
+ * A passport world on Hardhat's network: the Provena contracts with the demo consortium, a traded batch with a
+ * full custody story and uploaded serials, a split batch with a recalled child, all mirrored into an in-memory
+ * SQLite store by team 5's indexer, and the passport module mounted on a small Express app.
+ */
+import express, { type ErrorRequestHandler } from "express";
+import { network } from "hardhat";
+import { keccak256, toUtf8Bytes, type Eip1193Provider } from "ethers";
+import { pino } from "pino";
+import type { Deployment } from "../../../backend/chain/deployment.ts";
+import { providerFromEip1193 } from "../../../backend/chain/provider.ts";
+import { ProblemError } from "../../../backend/api/problem.ts";
+import { createIndexer } from "../../../backend/indexer/index.ts";
+import { createPassportModule, type PassportModule, type PassportModuleConfig } from "../../../backend/passport/routes.ts";
+import { createSerialService } from "../../../backend/passport/serials.ts";
+import type { MirrorStore } from "../../../backend/store/port.ts";
+import type { Hex } from "../../../backend/store/types.ts";
+import { createSqliteStore } from "../../../backend/store/sqlite/index.ts";
+import { BusinessStep, DEMO_DC_GLN, DEMO_PORT_GLN, registerBatch } from "../../helpers/batches.ts";
+import { deployProvena, type ProvenaDeployment } from "../../helpers/deploy.ts";
+
+export const silentLogger = () => pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
+
+export interface PassportWorld {
+  deployed: ProvenaDeployment;
+  deployment: Deployment;
+  store: MirrorStore;
+  /** EIP-1193 provider of the in-process chain. */
+  eip1193: Eip1193Provider;
+  /** The traded batch: 5 serials, full custody story, inspected. */
+  traded: { batchId: Hex; gtin: string; lot: string; serials: string[] };
+  /** The split parent and its two children; the second child is recalled. */
+  parent: { batchId: Hex; lot: string };
+  children: { batchId: Hex; lot: string; serials: string[] }[];
+  /** Mines pending work into the mirror: runs the indexer until it holds the chain head. */
+  sync(): Promise<void>;
+  connection: Awaited<ReturnType<typeof network.create>>;
+}
+
+export async function createPassportWorld(): Promise<PassportWorld> {
+  const connection = await network.create();
+  const { ethers } = connection;
+  const deployed = await deployProvena(ethers);
+  const { registry, manufacturer, carrier, inspector, retailer, customs } = deployed;
+  const wait = async (sent: Promise<{ wait(): Promise<unknown> }>) => {
+    await (await sent).wait();
+  };
+
+  const store = createSqliteStore({ path: ":memory:" });
+  await store.init();
+  const eip1193 = connection.provider as unknown as Eip1193Provider;
+  const { provider, chainId } = await providerFromEip1193(eip1193, 20);
+  const deployment: Deployment = {
+    chainId,
+    forwarder: (await deployed.forwarder.getAddress()).toLowerCase() as Hex,
+    registry: (await registry.getAddress()).toLowerCase() as Hex,
+    escrow: ((await deployed.escrow?.getAddress()) ?? (await deployed.forwarder.getAddress())).toLowerCase() as Hex,
+    deployBlock: 0,
+  };
+
+  // The traded batch: the manufacturer's serial list goes through the passport service, as in production.
+  const tradedSerials = ["A-0001", "A-0002", "A/0003", "A%0004", "A-0005"];
+  const traded = await registerBatch(registry, manufacturer, { lot: "PP-2025/A", quantity: 5n, serials: tradedSerials });
+  await wait(registry.connect(manufacturer).proposeHandoff(traded.batchId, carrier.address, DEMO_PORT_GLN, BusinessStep.Shipping));
+  await wait(registry.connect(carrier).acceptHandoff(traded.batchId, DEMO_PORT_GLN, BusinessStep.Receiving));
+  await wait(registry.connect(inspector).attestQuality(traded.batchId, true, keccak256(toUtf8Bytes("lab report 17"))));
+  await wait(registry.connect(carrier).proposeHandoff(traded.batchId, retailer.address, DEMO_DC_GLN, BusinessStep.Retail));
+  await wait(registry.connect(retailer).acceptHandoff(traded.batchId, DEMO_DC_GLN, BusinessStep.Receiving));
+
+  // A split: the parent becomes two children with their own serial roots; the second child is recalled.
+  const parent = await registerBatch(registry, manufacturer, { lot: "PP-SPLIT", quantity: 6n });
+  const childSerials = [
+    ["C1-1", "C1-2", "C1-3", "C1-4"],
+    ["C2-1", "C2-2"],
+  ];
+  const { StandardMerkleTree } = await import("@openzeppelin/merkle-tree");
+  const children = [
+    { lot: "PP-SPLIT-1", quantity: 4n, serialRoot: StandardMerkleTree.of(childSerials[0]!.map((s) => [s]), ["string"]).root },
+    { lot: "PP-SPLIT-2", quantity: 2n, serialRoot: StandardMerkleTree.of(childSerials[1]!.map((s) => [s]), ["string"]).root },
+  ];
+  await wait(registry.connect(manufacturer).splitBatch(parent.batchId, children));
+  const childIds = await Promise.all(children.map((child) => registry.batchIdOf(parent.input.gtin, child.lot)));
+  await wait(registry.connect(customs).recallBatch(childIds[1]!, keccak256(toUtf8Bytes("contamination notice"))));
+
+  // The manufacturer's serial lists, stored as the upload endpoint (or the CLI) stores them.
+  const serialService = createSerialService({ store });
+  for (const list of [tradedSerials, ...childSerials]) await serialService.storeSerials(list);
+
+  const indexer = createIndexer({
+    provider,
+    deployment,
+    store,
+    config: { confirmations: 0, indexerBlockRange: 1_000, indexerPollMs: 20, leaseTtlMs: 5_000, instanceId: "passport-test" },
+    logger: silentLogger(),
+  });
+  const sync = async () => {
+    const head = await provider.getBlockNumber();
+    indexer.start();
+    await indexer.waitForBlock(head, { timeoutMs: 30_000 });
+    await indexer.stop();
+  };
+  await sync();
+
+  return {
+    deployed,
+    deployment,
+    store,
+    eip1193,
+    traded: { batchId: traded.batchId.toLowerCase() as Hex, gtin: traded.input.gtin.toString().padStart(14, "0"), lot: traded.input.lot, serials: tradedSerials },
+    parent: { batchId: parent.batchId.toLowerCase() as Hex, lot: parent.input.lot },
+    children: children.map((child, i) => ({ batchId: childIds[i]!.toLowerCase() as Hex, lot: child.lot, serials: childSerials[i]! })),
+    sync,
+    connection,
+  };
+}
+
+export function passportConfig(world: PassportWorld, overrides: Partial<PassportModuleConfig> = {}): PassportModuleConfig {
+  return {
+    publicBaseUrl: "https://id.provena.test",
+    publicRpcUrl: "https://id.provena.test/rpc",
+    chainId: world.deployment.chainId,
+    registryAddress: world.deployment.registry,
+    otherContracts: [world.deployment.escrow, world.deployment.forwarder],
+    deployBlock: 0,
+    ...overrides,
+  };
+}
+
+/** The app the passport module is mounted on in tests: JSON bodies as createApp parses them, problem+json errors. */
+export function passportTestApp(module: PassportModule, options: { jsonBodies?: boolean } = {}) {
+  const app = express();
+  app.set("query parser", "simple");
+  if (options.jsonBodies) app.use(express.json({ limit: "10mb" }));
+  app.use(module.router);
+  const problems: ErrorRequestHandler = (error, req, res, _next) => {
+    const problem =
+      error instanceof ProblemError
+        ? error
+        : typeof error?.status === "number" && error.status < 500
+          ? new ProblemError(error.status, "Client Error", String(error.message))
+          : new ProblemError(500, "Internal Server Error", String(error?.stack ?? error));
+    res.status(problem.status).type("application/problem+json").json(problem.toJSON(req.path));
+  };
+  app.use(problems);
+  return app;
+}
+
+export function createModule(world: PassportWorld, overrides: Partial<PassportModuleConfig> = {}): PassportModule {
+  return createPassportModule({ store: world.store, config: passportConfig(world, overrides), chain: world.eip1193 as never, logger: silentLogger() });
+}

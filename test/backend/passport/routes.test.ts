@@ -1,0 +1,330 @@
+import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import { expect } from "chai";
+import jsQR from "jsqr";
+import { PNG } from "pngjs";
+import request from "supertest";
+import { buildDigitalLink, digitalLinkPath } from "../../../backend/passport/digital-link.ts";
+import { ownerHandleKey } from "../../../backend/passport/passport-service.ts";
+import { DEMO_PORT_GLN } from "../../helpers/batches.ts";
+import { createModule, createPassportWorld, passportTestApp, type PassportWorld } from "./fixture.ts";
+
+const HTML = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+
+/** Supertest parser that keeps binary bodies (PNG) as a Buffer. */
+function binary(res: NodeJS.ReadableStream & { setEncoding(e: string): void }, callback: (error: Error | null, body: Buffer) => void) {
+  const chunks: Buffer[] = [];
+  res.on("data", (chunk: Buffer) => chunks.push(chunk));
+  res.on("end", () => callback(null, Buffer.concat(chunks)));
+}
+
+function decodeQr(png: Buffer): string | null {
+  const image = PNG.sync.read(png);
+  return jsQR(new Uint8ClampedArray(image.data), image.width, image.height)?.data ?? null;
+}
+
+describe("passport routes", function () {
+  let world: PassportWorld;
+
+  before(async function () {
+    world = await createPassportWorld();
+  });
+
+  const unitPath = (serial: string) => digitalLinkPath(world.traded.gtin, world.traded.lot, serial);
+
+  describe("GS1 Digital Link passports", function () {
+    it("serves the unit page to browsers: product, manufacturer, timeline, inspection, verification hooks", async function () {
+      const app = passportTestApp(createModule(world));
+      const res = await request(app).get(unitPath("A/0003")).set("Accept", HTML).expect(200).expect("Content-Type", /text\/html/);
+      expect(res.headers["cache-control"]).to.equal("no-store");
+      expect(res.headers["content-security-policy"]).to.match(/script-src 'self'/);
+      const html = res.text;
+      expect(html).to.match(/<html lang="en">/);
+      expect(html).to.include("Acme Olive Oil S.L.");
+      expect(html).to.include("Verified manufacturer");
+      expect(html).to.include("Serial</dt><dd>A/0003");
+      expect(html).to.include("Mare Nostrum Freight");
+      expect(html).to.include("FreshMart Retail B.V.");
+      expect(html).to.include("Inspection passed");
+      expect(html).to.include("Business step: Retail");
+      expect(html.match(/<li class="[^"]*" data-event="/g)).to.have.length(6); // registered, 4 custody steps, inspection
+      expect(html).to.include('<script type="module" src="/passport/assets/passport.js"></script>');
+      expect(html).to.include('id="verify-status"');
+      expect(html).not.to.include("Recalled: do not use");
+      expect(html).to.include('<link rel="canonical" href="https://id.provena.test/01/');
+    });
+
+    it("answers JSON-LD (schema.org Product + ordered history) to JSON clients without counting a scan", async function () {
+      const app = passportTestApp(createModule(world));
+      const serial = "A%0004";
+      const res = await request(app).get(unitPath(serial)).set("Accept", "application/ld+json").expect(200).expect("Content-Type", /application\/ld\+json/);
+      const doc = JSON.parse(res.text);
+      expect(doc["@context"]).to.include({ "@vocab": "https://schema.org/" });
+      expect(doc["@type"]).to.equal("IndividualProduct");
+      expect(doc["@id"]).to.equal(buildDigitalLink("https://id.provena.test", world.traded.gtin, world.traded.lot, serial));
+      expect(doc.gtin).to.equal(world.traded.gtin);
+      expect(doc["gs1:hasBatchLotNumber"]).to.equal("PP-2025/A");
+      expect(doc.serialNumber).to.equal(serial);
+      expect(doc.productionDate).to.match(/^\d{4}-\d{2}-\d{2}$/);
+      expect(doc.manufacturer).to.deep.include({ "@type": "Organization", name: "Acme Olive Oil S.L.", "provena:verified": true });
+      expect(doc.manufacturer.globalLocationNumber).to.match(/^\d{13}$/);
+      const history = doc["provena:history"];
+      expect(history["@type"]).to.equal("ItemList");
+      expect(history.itemListElement.map((i: { position: number }) => i.position)).to.deep.equal([1, 2, 3, 4, 5, 6]);
+      expect(history.itemListElement.map((i: { item: Record<string, unknown> }) => i.item["provena:event"])).to.deep.equal([
+        "BatchRegistered",
+        "HandoffProposed",
+        "HandoffAccepted",
+        "QualityAttested",
+        "HandoffProposed",
+        "HandoffAccepted",
+      ]);
+      const blocks = history.itemListElement.map((i: { item: Record<string, number> }) => i.item["provena:blockNumber"]);
+      expect([...blocks].sort((a, b) => a - b)).to.deep.equal(blocks);
+      expect(history.itemListElement[2].item["provena:args"]).to.include({ businessStep: "receiving", locationGln: DEMO_PORT_GLN.toString().padStart(13, "0") });
+      const verification = doc["provena:verification"];
+      expect(verification).to.include({ chainId: world.deployment.chainId, registry: world.deployment.registry, serial });
+      expect(StandardMerkleTree.verify(verification.serialRoot, ["string"], [serial], verification.proof)).to.equal(true);
+
+      const plain = await request(app).get(unitPath(serial)).set("Accept", "application/json").expect(200).expect("Content-Type", /application\/json/);
+      expect(JSON.parse(plain.text)["@type"]).to.equal("IndividualProduct");
+      expect((await world.store.scanStats(world.traded.batchId, serial, 0)).total).to.equal(0);
+    });
+
+    it("accepts GTIN-13 links and percent-encoded serials", async function () {
+      const app = passportTestApp(createModule(world));
+      const gtin13 = world.traded.gtin.slice(1);
+      const res = await request(app).get(`/01/${gtin13}/10/PP-2025%2FA/21/A%250004`).set("Accept", "application/json").expect(200);
+      expect(res.body.serialNumber).to.equal("A%0004");
+    });
+
+    it("serves the batch page, and a child page with its lineage and recall banner", async function () {
+      const app = passportTestApp(createModule(world));
+      const batch = await request(app).get(digitalLinkPath(world.traded.gtin, world.traded.lot)).set("Accept", HTML).expect(200);
+      expect(batch.text).to.include("Lot PP-2025/A");
+      expect(batch.text).not.to.include("Ownership");
+
+      const recalled = world.children[1]!;
+      const child = await request(app).get(digitalLinkPath(world.traded.gtin, recalled.lot, "C2-1")).set("Accept", HTML).expect(200);
+      expect(child.text).to.match(/<section class="banner recall" role="alert"/);
+      expect(child.text).to.include("Recalled: do not use this product");
+      expect(child.text).to.include("Port of Rotterdam Customs");
+      expect(child.text).to.include(`<a href="${digitalLinkPath(world.traded.gtin, world.parent.lot)}">Lot PP-SPLIT</a>`);
+
+      const parent = await request(app).get(digitalLinkPath(world.traded.gtin, world.parent.lot)).set("Accept", "application/ld+json").expect(200);
+      const doc = JSON.parse(parent.text);
+      expect(doc["provena:children"].map((c: { "gs1:hasBatchLotNumber": string }) => c["gs1:hasBatchLotNumber"])).to.deep.equal(["PP-SPLIT-1", "PP-SPLIT-2"]);
+      expect(doc["provena:state"].status).to.equal("split");
+
+      const childDoc = (await request(app).get(digitalLinkPath(world.traded.gtin, recalled.lot)).set("Accept", "application/json")).body;
+      expect(childDoc["provena:recalled"]).to.equal(true);
+      expect(childDoc["provena:lineage"]).to.have.length(1);
+      expect(childDoc["provena:lineage"][0]["provena:batchId"]).to.equal(world.parent.batchId);
+    });
+
+    it("answers a bad link with a 400 page for browsers and problem+json for JSON clients", async function () {
+      const app = passportTestApp(createModule(world));
+      const html = await request(app).get("/01/4006381333932/10/LOT").set("Accept", HTML).expect(400).expect("Content-Type", /text\/html/);
+      expect(html.text).to.include("This is not a valid product link");
+      expect(html.text).to.include("check digit 2, but its digits require 1");
+      const json = await request(app).get("/01/04006381333931/10/LOT%20A").set("Accept", "application/json").expect(400).expect("Content-Type", /problem\+json/);
+      expect(json.body).to.include({ status: 400, ai: "10", reason: "invalid-digital-link" });
+      expect(json.body.detail).to.match(/a space/);
+      const structure = await request(app).get("/01/04006381333931/21/X").set("Accept", "application/json").expect(400);
+      expect(structure.body.detail).to.match(/serial without a batch/);
+      await request(app).get("/01/04006381333931/10/L/21/S/extra").set("Accept", HTML).expect(400);
+    });
+
+    it("answers unknown products and serials with 404 pages, warning about a counterfeit serial", async function () {
+      const app = passportTestApp(createModule(world));
+      const unknownBatch = await request(app).get("/01/04006381333931/10/NOPE").set("Accept", HTML).expect(404).expect("Content-Type", /text\/html/);
+      expect(unknownBatch.text).to.include("Product not found");
+      const unknownSerial = await request(app).get(unitPath("FAKE-1")).set("Accept", "application/json").expect(404);
+      expect(unknownSerial.body.detail).to.match(/not one of the units .* may be counterfeit/);
+      expect(unknownSerial.body.reason).to.equal("unknown-serial");
+    });
+
+    it("escapes everything it echoes", async function () {
+      const app = passportTestApp(createModule(world));
+      const res = await request(app).get(`/01/04006381333931/10/%3Cb%3E'%26%22x`).set("Accept", HTML).expect(404);
+      expect(res.text).not.to.include(`<b>'&"x`);
+      expect(res.text).to.include("&lt;b&gt;&#39;&amp;&quot;x");
+    });
+  });
+
+  describe("scans, clone warnings and claims", function () {
+    it("records HTML scans with a coarse region, never for prefetches, and warns when a code looks cloned", async function () {
+      const app = passportTestApp(createModule(world, { thresholds: { maxRegions: 2, maxScans: 100, maxRecentScans: 100 } }));
+      const path = unitPath("A-0005");
+      await request(app).get(path).set("Accept", HTML).set("CF-IPCountry", "DE").expect(200);
+      await request(app).get(path).set("Accept", HTML).set("Accept-Language", "fr-CH,fr;q=0.9").expect(200);
+      await request(app).get(path).set("Accept", HTML).set("Sec-Purpose", "prefetch").expect(200);
+      const quiet = await request(app).get(path).set("Accept", HTML).set("X-Country-Code", "de").expect(200);
+      expect(quiet.text).not.to.include("This code may have been copied");
+      const stats = await world.store.scanStats(world.traded.batchId, "A-0005", 0);
+      expect(stats.total).to.equal(3);
+      expect(stats.regions).to.deep.equal(["DE", "CH"]);
+
+      const cloned = await request(app).get(path).set("Accept", HTML).set("CF-IPCountry", "BR").expect(200);
+      expect(cloned.text).to.include("This code may have been copied");
+      expect(cloned.text).to.include("3 different countries (DE, BR, CH)");
+    });
+
+    it("lets the first owner claim a unit; later scans show it as claimed", async function () {
+      const app = passportTestApp(createModule(world), { jsonBodies: true });
+      const claim = `/api/v1/batches/${world.traded.batchId}/units/A-0001/claim`;
+      const first = await request(app).post(claim).send({ owner: "my secret phrase" }).expect(201);
+      expect(first.body).to.include({ serial: "A-0001", owner: ownerHandleKey("my secret phrase"), created: true });
+      expect(first.body.owner).to.match(/^sha256:[0-9a-f]{64}$/);
+      expect((await request(app).post(claim).send({ owner: "my secret phrase" }).expect(200)).body.created).to.equal(false);
+      const other = await request(app).post(claim).send({ owner: "0x000000000000000000000000000000000000dEaD" }).expect(409);
+      expect(other.body.detail).to.match(/already claimed/);
+      await request(app).post(claim).send({ owner: "x" }).expect(400);
+      await request(app).post(`/api/v1/batches/${world.traded.batchId}/units/NOPE/claim`).send({ owner: "someone" }).expect(404);
+
+      const page = await request(app).get(unitPath("A-0001")).set("Accept", HTML).expect(200);
+      expect(page.text).to.include("<strong>Claimed</strong>");
+      expect(page.text).not.to.include('name="owner"');
+    });
+
+    it("handles the page's claim form with a redirect back to the passport", async function () {
+      const app = passportTestApp(createModule(world));
+      const unclaimed = await request(app).get(unitPath("A-0002")).set("Accept", HTML).expect(200);
+      const action = /<form method="post" action="([^"]+)">/.exec(unclaimed.text)?.[1];
+      expect(action).to.equal(`/api/v1/batches/${world.traded.batchId}/units/A-0002/claim`);
+      const res = await request(app).post(action!).set("Accept", HTML).type("form").send({ owner: "0x000000000000000000000000000000000000bEEF" }).expect(303);
+      expect(res.headers.location).to.equal(`${unitPath("A-0002")}?claimed=1`);
+      const before = (await world.store.scanStats(world.traded.batchId, "A-0002", 0)).total;
+      const confirmed = await request(app).get(res.headers.location!).set("Accept", HTML).expect(200);
+      expect(confirmed.text).to.include("this item is now registered as claimed");
+      expect((await world.store.scanStats(world.traded.batchId, "A-0002", 0)).total).to.equal(before);
+      expect((await world.store.getUnitClaim(world.traded.batchId, "A-0002"))!.owner).to.equal("0x000000000000000000000000000000000000beef");
+    });
+  });
+
+  describe("serial-list uploads", function () {
+    it("stores a CSV list and answers its root; the same list again is 200", async function () {
+      const app = passportTestApp(createModule(world));
+      const csv = "serial,made\nU-1,2025-01-01\nU-2,2025-01-01\n";
+      const res = await request(app).post("/api/v1/serial-sets").set("Content-Type", "text/csv").send(csv).expect(201);
+      const root = StandardMerkleTree.of([["U-1"], ["U-2"]], ["string"]).root;
+      expect(res.body).to.deep.equal({ serialRoot: root, count: 2 });
+      expect(res.headers.location).to.equal(`/api/v1/serial-sets/${root}`);
+      await request(app).post("/api/v1/serial-sets").set("Content-Type", "text/csv").send("U-1\nU-2").expect(200);
+      const summary = await request(app).get(`/api/v1/serial-sets/${root}`).expect(200);
+      expect(summary.body).to.include({ serialRoot: root, count: 2 });
+    });
+
+    it("answers 422 with every bad line and stores nothing", async function () {
+      const app = passportTestApp(createModule(world));
+      const res = await request(app).post("/api/v1/serial-sets").set("Content-Type", "application/json").send('[\n"V-1",\n"V 2",\n"V-1"\n]').expect(422);
+      expect(res.body.errorCount).to.equal(2);
+      expect(res.body.errors).to.deep.equal([
+        { line: 3, entry: 2, message: res.body.errors[0].message },
+        { line: 4, entry: 3, message: 'Duplicate serial "V-1" (first on line 2)' },
+      ]);
+      const root = StandardMerkleTree.of([["V-1"]], ["string"]).root;
+      await request(app).get(`/api/v1/serial-sets/${root}`).expect(404);
+    });
+
+    it("reports entries when the app parsed the JSON body first, and refuses other media types", async function () {
+      const app = passportTestApp(createModule(world), { jsonBodies: true });
+      const res = await request(app).post("/api/v1/serial-sets").send({ serials: ["W-1", 7] }).expect(422);
+      expect(res.body.errors).to.deep.equal([{ entry: 2, message: "Expected a string, found number (write serials as strings: numbers lose leading zeros)" }]);
+      await request(app).post("/api/v1/serial-sets").set("Content-Type", "application/xml").send("<serials/>").expect(415);
+    });
+
+    it("takes 100,000 serials in one CSV upload", async function () {
+      this.timeout(60_000);
+      const app = passportTestApp(createModule(world));
+      const serials = Array.from({ length: 100_000 }, (_, i) => `BULK-${String(i).padStart(15, "0")}`);
+      const res = await request(app).post("/api/v1/serial-sets").set("Content-Type", "text/csv").send(serials.join("\n")).expect(201);
+      expect(res.body.count).to.equal(100_000);
+      const proof = await request(app).get(`/api/v1/batches/${world.traded.batchId}/units/A-0001/proof`).expect(200);
+      expect(StandardMerkleTree.verify(proof.body.serialRoot, ["string"], ["A-0001"], proof.body.proof)).to.equal(true);
+    });
+  });
+
+  describe("QR codes", function () {
+    it("encodes the exact unit URI in a PNG an independent decoder reads back", async function () {
+      const app = passportTestApp(createModule(world));
+      const res = await request(app).get(`/api/v1/batches/${world.traded.batchId}/units/A%2F0003/qr`).buffer(true).parse(binary).expect(200).expect("Content-Type", "image/png");
+      expect(decodeQr(res.body as Buffer)).to.equal(buildDigitalLink("https://id.provena.test", world.traded.gtin, world.traded.lot, "A/0003"));
+      expect(buildDigitalLink("https://id.provena.test", world.traded.gtin, world.traded.lot, "A/0003")).to.match(/\/10\/PP-2025%2FA\/21\/A%2F0003$/);
+    });
+
+    it("serves the batch link as PNG and SVG, and 404s for unknown batches and serials", async function () {
+      const app = passportTestApp(createModule(world));
+      const png = await request(app).get(`/api/v1/batches/${world.traded.batchId}/qr?width=200`).buffer(true).parse(binary).expect(200);
+      expect(PNG.sync.read(png.body as Buffer).width).to.equal(200);
+      expect(decodeQr(png.body as Buffer)).to.equal(buildDigitalLink("https://id.provena.test", world.traded.gtin, world.traded.lot));
+      const svg = await request(app).get(`/api/v1/batches/${world.traded.batchId}/qr?format=svg`).buffer(true).parse(binary).expect(200).expect("Content-Type", /image\/svg\+xml/);
+      expect((svg.body as Buffer).toString("utf8")).to.match(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+      await request(app).get(`/api/v1/batches/0x${"12".repeat(32)}/qr`).expect(404);
+      await request(app).get(`/api/v1/batches/${world.traded.batchId}/units/NOPE/qr`).expect(404);
+      await request(app).get(`/api/v1/batches/nope/qr`).expect(400);
+      await request(app).get(`/api/v1/batches/${world.traded.batchId}/qr?format=gif`).expect(400);
+    });
+
+    it("prints a paginated sheet with one labelled SVG per unit", async function () {
+      const app = passportTestApp(createModule(world));
+      const res = await request(app).get(`/api/v1/batches/${world.traded.batchId}/qr-sheet?perPage=2&page=2`).set("Accept", HTML).expect(200);
+      expect(res.text.match(/<figure class="label"/g)).to.have.length(2);
+      expect(res.text).to.include("A/0003");
+      expect(res.text).to.include("A%0004");
+      expect(res.text).to.include("Page 2 of 3");
+      expect(res.text).to.include(`data-uri="${buildDigitalLink("https://id.provena.test", world.traded.gtin, world.traded.lot, "A/0003")}"`);
+      await request(app).get(`/api/v1/batches/${world.traded.batchId}/qr-sheet?perPage=2&page=4`).set("Accept", HTML).expect(404);
+      await request(app).get(`/api/v1/batches/${world.parent.batchId}/qr-sheet`).set("Accept", "application/json").expect(404);
+    });
+  });
+
+  describe("read-only RPC proxy", function () {
+    it("forwards reads, single and batched", async function () {
+      const app = passportTestApp(createModule(world), { jsonBodies: true });
+      const single = await request(app).post("/rpc").send({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }).expect(200);
+      expect(single.body).to.deep.equal({ jsonrpc: "2.0", id: 1, result: `0x${world.deployment.chainId.toString(16)}` });
+      const batch = await request(app)
+        .post("/rpc")
+        .send([
+          { jsonrpc: "2.0", id: "a", method: "eth_blockNumber", params: [] },
+          { jsonrpc: "2.0", id: "b", method: "eth_getLogs", params: [{ address: world.deployment.registry, fromBlock: "0x0", toBlock: "latest" }] },
+        ])
+        .expect(200);
+      expect(batch.body[0].result).to.match(/^0x[0-9a-f]+$/);
+      expect(batch.body[1].result.length).to.be.greaterThan(10);
+    });
+
+    it("refuses writes, foreign contracts and malformed requests with JSON-RPC errors", async function () {
+      const app = passportTestApp(createModule(world));
+      const send = (body: unknown) => request(app).post("/rpc").send(body as object).expect(200);
+      const write = await send({ jsonrpc: "2.0", id: 2, method: "eth_sendRawTransaction", params: ["0x00"] });
+      expect(write.body.error.code).to.equal(-32601);
+      expect(write.body.error.message).to.match(/read-only/);
+      expect((await send({ jsonrpc: "2.0", id: 3, method: "eth_accounts", params: [] })).body.error.code).to.equal(-32601);
+      const foreign = await send({ jsonrpc: "2.0", id: 4, method: "eth_call", params: [{ to: `0x${"11".repeat(20)}`, data: "0x" }, "latest"] });
+      expect(foreign.body.error.code).to.equal(-32602);
+      const unfiltered = await send({ jsonrpc: "2.0", id: 5, method: "eth_getLogs", params: [{ fromBlock: "0x0" }] });
+      expect(unfiltered.body.error.code).to.equal(-32602);
+      expect((await send({ id: 6, method: "eth_chainId" })).body.error.code).to.equal(-32600);
+      expect((await send([])).body.error.code).to.equal(-32600);
+      const reverted = await send({ jsonrpc: "2.0", id: 7, method: "eth_call", params: [{ to: world.deployment.registry, data: "0xdeadbeef" }, "latest"] });
+      expect(reverted.body.error).to.be.an("object");
+    });
+  });
+
+  describe("assets", function () {
+    it("serves the verification module, ethers' ESM build and the registry ABI, gzipped and cacheable", async function () {
+      const app = passportTestApp(createModule(world));
+      const core = await request(app).get("/passport/assets/verify-core.js").set("Accept-Encoding", "gzip").expect(200).expect("Content-Type", /javascript/);
+      expect(core.headers["content-encoding"]).to.equal("gzip");
+      expect(core.text).to.include("export async function verifyPassport");
+      await request(app).get("/passport/assets/verify-core.js").set("If-None-Match", core.headers.etag!).expect(304);
+      const ethers = await request(app).get("/passport/assets/ethers.min.js").expect(200);
+      expect(ethers.text).to.match(/Interface/);
+      const abi = await request(app).get("/passport/assets/registry-abi.json").expect(200);
+      expect(abi.body.abi.map((f: { name: string }) => f.name)).to.include.members(["verifyUnit", "batch", "participant", "HandoffAccepted", "BatchRegistered"]);
+      expect(abi.body.enums.BusinessStep[11]).to.equal("retail");
+      await request(app).get("/passport/assets/secret.txt").expect(404);
+    });
+  });
+});
