@@ -49,7 +49,7 @@ const NAMED_ROLES: ReadonlyMap<Hex, string> = new Map(
  * DEFAULT_ADMIN_ROLE is "ADMIN" on the registry (the consortium admin) and "ESCROW_ADMIN" on the escrow, so
  * revoking one never hides the other. Unknown roles keep their hash.
  */
-export function roleName(role: Hex, contract: string): string {
+export function roleName(role: string, contract: string): string {
   if (role.toLowerCase() === ZeroHash) return contract === "TradeEscrow" ? "ESCROW_ADMIN" : "ADMIN";
   return NAMED_ROLES.get(role.toLowerCase() as Hex) ?? role.toLowerCase();
 }

@@ -98,6 +98,8 @@ export interface Indexer {
 /** Ranges at most this long are read header by header and checked to link up (the live tail). */
 const LIVE_RANGE_BLOCKS = 64;
 const MAX_BACKOFF_MS = 30_000;
+/** Successful ranges after which a refused range size is tried again. */
+const RANGE_CEILING_RESET = 50;
 
 export function createIndexer({ provider, deployment, store, config, logger, metrics, abis, onFatal }: CreateIndexerParameters): Indexer {
   const chainId = deployment.chainId;
@@ -123,6 +125,9 @@ export function createIndexer({ provider, deployment, store, config, logger, met
   };
 
   let range = maxRange;
+  /** Largest range the node has not refused lately; ranges grow back up to it, and it resets after a while. */
+  let rangeCeiling = maxRange;
+  let rangesSinceRefusal = 0;
   let checkpoint: Checkpoint | null = null;
   let leaseExpiresAt = 0;
   let renewTimer: NodeJS.Timeout | undefined;
@@ -246,8 +251,10 @@ export function createIndexer({ provider, deployment, store, config, logger, met
     const durationMs = Date.now() - startedAt;
     metrics?.rangeIndexed?.({ fromBlock, toBlock, events: fetched.events.length, durationMs });
     log.debug({ fromBlock, toBlock, events: fetched.events.length, durationMs, range }, "range indexed");
-    if (range < maxRange) {
-      range = Math.min(maxRange, range * 2);
+    // Node limits often count results, not blocks, so a refused size may pass later: forget refusals after a while.
+    if (++rangesSinceRefusal >= RANGE_CEILING_RESET) rangeCeiling = maxRange;
+    if (range < rangeCeiling) {
+      range = Math.min(rangeCeiling, range * 2);
       status.blockRange = range;
     }
     return toBlock >= target ? "idle" : "progress";
@@ -340,8 +347,11 @@ export function createIndexer({ provider, deployment, store, config, logger, met
           onFatal?.(error as NonRetryableIndexerError);
           break;
         }
-        if (error instanceof BlockRangeTooLargeError && range > 1) {
-          range = Math.max(1, Math.floor(range / 2));
+        if (error instanceof BlockRangeTooLargeError && error.toBlock > error.fromBlock) {
+          const refused = error.toBlock - error.fromBlock + 1;
+          rangeCeiling = refused - 1;
+          rangesSinceRefusal = 0;
+          range = Math.max(1, Math.floor(refused / 2));
           status.blockRange = range;
           log.info({ fromBlock: error.fromBlock, toBlock: error.toBlock, range }, "node refused the block range; halving it");
           continue;
