@@ -25,7 +25,7 @@ import { PROJECT_ROOT, loadProvenaAbis } from "./chain/artifacts.ts";
 import { assertDeploymentOnChain, readDeployment, resolveDeploymentFile, writeDeployment, type Deployment } from "./chain/deployment.ts";
 import { connectProvider } from "./chain/provider.ts";
 import { redactUrl, type Config } from "./config.ts";
-import { deployProvenaWithIgnition, eip1193Of } from "./deploy/deploy-provena.ts";
+import { deployProvenaWithIgnition, eip1193Of, type DeployProvenaParameters } from "./deploy/deploy-provena.ts";
 import { createIndexer, type Indexer } from "./indexer/index.ts";
 import { createKeeper, type Keeper } from "./keeper/keeper.ts";
 import { createRelayModule, createRelayService, createRelayerWorker, type RelayChain, type RelayerWorker } from "./relayer/index.ts";
@@ -37,6 +37,8 @@ export interface StartProvenaOptions {
   logger?: Logger;
   /** Port of the in-process chain's JSON-RPC server; 0 picks a free one (default). */
   inProcessRpcPort?: number;
+  /** Deploy this Ignition module instead of scripts/ignition/ProvenaModule.ts (it must return forwarder, registry, escrow). */
+  ignitionModule?: DeployProvenaParameters["ignitionModule"];
 }
 
 export interface ProvenaChain {
@@ -96,7 +98,7 @@ export async function startProvena(config: Config, options: StartProvenaOptions 
     log.info({ chain: chainAccess.description }, `chain: ${chainAccess.description}`);
     log.info({ store: store.describe() }, `store: ${store.describe()}`);
 
-    const { deployment, deployedNow } = await resolveDeployment(config, chainAccess, log);
+    const { deployment, deployedNow } = await resolveDeployment(config, chainAccess, log, options.ignitionModule);
     const chain: ProvenaChain = { ...chainAccess, deployment, deployedNow };
     log.info({ deployment }, deployedNow ? "contracts deployed with the Ignition module" : "contracts found from the deployment file");
 
@@ -200,10 +202,15 @@ async function openChain(config: Config, options: StartProvenaOptions, cleanup: 
   return { kind: "in-process", chainId, rpcUrl, provider, description: `Hardhat in-process chain ${chainId}, JSON-RPC at ${rpcUrl} (it starts empty and vanishes on exit)` };
 }
 
-async function resolveDeployment(config: Config, chain: Omit<ProvenaChain, "deployment" | "deployedNow">, log: Logger): Promise<{ deployment: Deployment; deployedNow: boolean }> {
+async function resolveDeployment(
+  config: Config,
+  chain: Omit<ProvenaChain, "deployment" | "deployedNow">,
+  log: Logger,
+  ignitionModule: DeployProvenaParameters["ignitionModule"],
+): Promise<{ deployment: Deployment; deployedNow: boolean }> {
   // The in-process chain is new on every start: deploy, and keep the deployment in memory only.
   if (chain.kind === "in-process") {
-    const deployment = await deployProvenaWithIgnition({ eip1193: eip1193Of(chain.provider), provider: chain.provider, chainId: chain.chainId });
+    const deployment = await deployProvenaWithIgnition({ eip1193: eip1193Of(chain.provider), provider: chain.provider, chainId: chain.chainId, ignitionModule });
     return { deployment, deployedNow: true };
   }
   const file = resolveDeploymentFile(config.deploymentFile, chain.chainId);
@@ -217,6 +224,7 @@ async function resolveDeployment(config: Config, chain: Omit<ProvenaChain, "depl
     eip1193: eip1193Of(chain.provider),
     provider: chain.provider,
     chainId: chain.chainId,
+    ignitionModule,
     // The same journal `hardhat ignition deploy` keeps, so an interrupted deployment resumes either way.
     deploymentDir: path.join(PROJECT_ROOT, "scripts", "ignition", "deployments", `chain-${chain.chainId}`),
   });

@@ -28,6 +28,8 @@ export interface DeployProvenaParameters {
   /** Ignition journal directory; undefined = ephemeral. */
   deploymentDir?: string;
   artifactsDir?: string;
+  /** Another Ignition module returning { forwarder, registry, escrow } (default: scripts/ignition/ProvenaModule.ts). */
+  ignitionModule?: Parameters<typeof deploy>[0]["ignitionModule"];
 }
 
 /** The deployment could not be completed; `message` says which step failed and why. */
@@ -63,7 +65,7 @@ export function eip1193Of(provider: { send(method: string, params: unknown[]): P
 }
 
 export async function deployProvenaWithIgnition(parameters: DeployProvenaParameters): Promise<Deployment> {
-  const { default: ProvenaModule } = await import("../../scripts/ignition/ProvenaModule.ts");
+  const ProvenaModule = parameters.ignitionModule ?? (await import("../../scripts/ignition/ProvenaModule.ts")).default;
   const accounts = (await parameters.eip1193.request({ method: "eth_accounts" })) as string[];
   const deployer = parameters.deployer ?? accounts[0];
   if (!deployer) {

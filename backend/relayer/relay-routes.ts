@@ -126,7 +126,7 @@ export function createRelayModule(options: RelayModuleOptions): RouteModule {
     next(error);
   });
 
-  return { basePath: RELAY_BASE_PATH, router, paths: relayOpenApiPaths(), schemas: relayOpenApiSchemas() };
+  return { basePath: RELAY_BASE_PATH, router, paths: relayOpenApiPaths(), schemas: relayOpenApiSchemas(), parsesOwnBody: true };
 }
 
 const problemResponse = (description: string) => ({

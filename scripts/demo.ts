@@ -1,0 +1,256 @@
+/**
+ * The seeded demo trade, run against a started Provena (scripts/start.ts, test/e2e/demo.test.ts):
+ *
+ *   admin onboards six participants -> the manufacturer uploads the serial list and registers the batch ->
+ *   the retailer (buyer) opens and funds an escrow order -> the carrier picks the batch up -> customs and a
+ *   warehouse take custody -> the inspector attests a pass -> the retailer receives it -> the keeper releases
+ *   the escrow by itself.
+ *
+ * The carrier, customs, warehouse and inspector hold keys but no ETH: every action of theirs is signed locally
+ * and posted to the relayer's HTTP API. The admin, the manufacturer and the retailer (who pays the escrow) send
+ * their own transactions from the in-process chain's funded accounts.
+ */
+import { Contract, Wallet, id as keccakText, parseEther, type JsonRpcSigner } from "ethers";
+import { loadProvenaAbis } from "../backend/chain/artifacts.ts";
+import { createRelayClient, type RelayClientSigner } from "../backend/relayer/relay-client.ts";
+import type { RunningProvena } from "../backend/main.ts";
+import { buildDigitalLink, gs1CheckDigit } from "../backend/passport/digital-link.ts";
+import { createSerialService } from "../backend/passport/serials.ts";
+import type { Hex, Order } from "../backend/store/types.ts";
+
+/** IProvenanceRegistry.BusinessStep (EPCIS CBV). */
+export const BusinessStep = {
+  Shipping: 0,
+  Receiving: 1,
+  Departing: 2,
+  Arriving: 3,
+  Storing: 4,
+  Loading: 5,
+  Unloading: 6,
+  Transporting: 7,
+  Inspecting: 8,
+  Accepting: 9,
+  EnteringExiting: 10,
+  Retail: 11,
+} as const;
+
+const ROLE = (name: string) => keccakText(`${name}_ROLE`);
+const gln = (twelveDigits: string) => BigInt(twelveDigits + gs1CheckDigit(twelveDigits));
+
+export interface DemoOptions {
+  /** Where progress lines go (default: console.log). */
+  log?: (line: string) => void;
+  /** Units in the batch (default 1,000). */
+  units?: number;
+  /** Seconds after delivery the buyer may dispute; the keeper releases once it passed (default 10). */
+  disputeWindowSeconds?: number;
+  /** Longest wait for the keeper's release (default 120 s). */
+  releaseTimeoutMs?: number;
+  /** Base of the passport links (default: the config's PUBLIC_BASE_URL as given by the caller, else provena.url). */
+  publicBaseUrl?: string;
+}
+
+export interface DemoParticipantInfo {
+  role: string;
+  name: string;
+  address: Hex;
+  gln: string;
+  gasless: boolean;
+}
+
+export interface DemoResult {
+  gtin: string;
+  lot: string;
+  batchId: Hex;
+  orderId: Hex;
+  serials: string[];
+  serialRoot: Hex;
+  participants: Record<"admin" | "manufacturer" | "carrier" | "customs" | "warehouse" | "inspector" | "retailer", DemoParticipantInfo>;
+  batchUrl: string;
+  unitUrls: string[];
+  order: Order;
+  /** Escrow payouts observed on chain (wei). */
+  payouts: { seller: bigint; carrier: bigint; platform: bigint };
+  platformRecipient: Hex;
+  relayedRequestIds: string[];
+}
+
+export async function runDemo(provena: RunningProvena, options: DemoOptions = {}): Promise<DemoResult> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const { provider, deployment } = provena.chain;
+  if (provena.chain.kind !== "in-process") throw new Error("the demo seeds the in-process chain only (it uses its funded accounts)");
+  if (!provena.relayer) throw new Error("the demo needs the relayer");
+  const abis = loadProvenaAbis();
+  const units = options.units ?? 1_000;
+  const disputeWindow = options.disputeWindowSeconds ?? 10;
+  const publicBaseUrl = (options.publicBaseUrl ?? provena.url).replace(/\/+$/, "");
+
+  const admin = await provider.getSigner(0);
+  const manufacturer = await provider.getSigner(1);
+  const retailer = await provider.getSigner(2);
+  // Gasless partners: fresh keys that never hold ETH.
+  const carrier = Wallet.createRandom();
+  const customs = Wallet.createRandom();
+  const warehouse = Wallet.createRandom();
+  const inspector = Wallet.createRandom();
+
+  const registryAs = (signer: JsonRpcSigner) => new Contract(deployment.registry, abis.ProvenanceRegistry, signer);
+  const escrowAs = (signer: JsonRpcSigner) => new Contract(deployment.escrow, abis.TradeEscrow, signer);
+  const registryInterface = registryAs(admin).interface;
+  const relay = createRelayClient({ apiUrl: provena.url, provider });
+  const relayedRequestIds: string[] = [];
+
+  async function relayed(label: string, signer: RelayClientSigner, data: string): Promise<void> {
+    const accepted = await relay.submit(signer, deployment.registry, data);
+    relayedRequestIds.push(accepted.id);
+    const mined = await relay.waitForMined(accepted.id);
+    log(`  ✓ ${label} (gasless: relayed request ${short(accepted.id)}, tx ${short(mined.transactionHash!)} in block ${mined.blockNumber})`);
+  }
+  async function sent(label: string, transaction: Promise<{ wait(): Promise<{ blockNumber: number; hash: string } | null> }>): Promise<void> {
+    const receipt = await (await transaction).wait();
+    log(`  ✓ ${label} (tx ${short(receipt!.hash)} in block ${receipt!.blockNumber})`);
+  }
+
+  // 1. The consortium.
+  log("1/8 Admin onboards the consortium");
+  const roster = [
+    { key: "manufacturer", account: manufacturer, role: "MANUFACTURER", name: "Acme Olive Oil S.L.", gln: gln("841234500001"), gasless: false },
+    { key: "carrier", account: carrier, role: "CARRIER", name: "Mare Nostrum Freight", gln: gln("841234500002"), gasless: true },
+    { key: "customs", account: customs, role: "REGULATOR", name: "Port of Rotterdam Customs", gln: gln("871234500003"), gasless: true },
+    { key: "warehouse", account: warehouse, role: "CARRIER", name: "Maasvlakte Cold Store", gln: gln("871234500004"), gasless: true },
+    { key: "inspector", account: inspector, role: "INSPECTOR", name: "Eurofins Food Lab", gln: gln("871234500005"), gasless: true },
+    { key: "retailer", account: retailer, role: "RETAILER", name: "FreshMart Retail B.V.", gln: gln("871234500006"), gasless: false },
+  ] as const;
+  const participants = {} as DemoResult["participants"];
+  participants.admin = { role: "ADMIN", name: "Consortium admin", address: lower(await admin.getAddress()), gln: "", gasless: false };
+  for (const member of roster) {
+    const address = lower(await member.account.getAddress());
+    await sent(`${member.name} (${member.role}) ${address}`, registryAs(admin).onboardParticipant(address, ROLE(member.role), member.gln, member.name));
+    participants[member.key] = { role: member.role, name: member.name, address, gln: member.gln.toString(), gasless: member.gasless };
+  }
+
+  // 2. Serial list and batch registration.
+  const gtinData = "0950600013435";
+  const gtin = gtinData + gs1CheckDigit(gtinData);
+  const lot = `OLV-${stamp()}`;
+  const serials = Array.from({ length: units }, (_, i) => `SN${String(i + 1).padStart(7, "0")}`);
+  log(`2/8 Manufacturer uploads the serial list (${units.toLocaleString("en")} units, CSV) and registers batch ${gtin}/${lot}`);
+  const serialService = createSerialService({ store: provena.store });
+  const upload = await serialService.uploadSerialList(["serial", ...serials].join("\n") + "\n", "csv");
+  log(`  ✓ serial list stored, Merkle root ${short(upload.serialRoot)}`);
+  const latest = await provider.getBlock("latest");
+  await sent(
+    "batch registered",
+    registryAs(manufacturer).registerBatch(BigInt(gtin), lot, BigInt(units), latest!.timestamp - 86_400, BigInt(participants.manufacturer.gln), keccakText(`batch document ${lot}`), upload.serialRoot),
+  );
+  const batchId = lower(await registryAs(admin).batchIdOf(BigInt(gtin), lot));
+
+  // 3. The buyer pays into escrow.
+  log("3/8 Retailer opens and funds an escrow order (1 ETH)");
+  const [platformRecipient, platformBps] = (await escrowAs(admin).platformFee()) as [string, bigint];
+  const carrierBps = 800;
+  const order = {
+    buyer: participants.retailer.address,
+    seller: participants.manufacturer.address,
+    carrier: participants.carrier.address,
+    token: "0x0000000000000000000000000000000000000000",
+    amount: parseEther("1"),
+    batchId,
+    sellerBps: 10_000 - carrierBps - Number(platformBps),
+    carrierBps,
+    platformBps: Number(platformBps),
+    deliveryDeadline: latest!.timestamp + 7 * 24 * 3600,
+    disputeWindow,
+    requiresPassingInspection: true,
+    fallbackBuyerBps: 5_000,
+    salt: keccakText(`order ${lot}`),
+  };
+  await sent(`order funded: seller ${order.sellerBps / 100}%, carrier ${carrierBps / 100}%, platform ${Number(platformBps) / 100}%, dispute window ${disputeWindow}s`, escrowAs(retailer).openOrder(order, { value: order.amount }));
+  const orderId = lower(await escrowAs(admin).orderIdOf(order));
+
+  // 4-6. Custody chain.
+  log("4/8 Carrier picks the batch up");
+  await sent("manufacturer proposes the handoff to the carrier", registryAs(manufacturer).proposeHandoff(batchId, participants.carrier.address, BigInt(participants.manufacturer.gln), BusinessStep.Shipping));
+  await relayed("carrier accepts at the manufacturer's dock", carrier, registryInterface.encodeFunctionData("acceptHandoff", [batchId, BigInt(participants.manufacturer.gln), BusinessStep.Departing]));
+  log("5/8 Customs and a warehouse take custody");
+  await relayed("carrier hands over to customs", carrier, registryInterface.encodeFunctionData("proposeHandoff", [batchId, participants.customs.address, BigInt(participants.customs.gln), BusinessStep.Arriving]));
+  await relayed("customs accepts (entering the EU)", customs, registryInterface.encodeFunctionData("acceptHandoff", [batchId, BigInt(participants.customs.gln), BusinessStep.EnteringExiting]));
+  await relayed("customs releases to the warehouse", customs, registryInterface.encodeFunctionData("proposeHandoff", [batchId, participants.warehouse.address, BigInt(participants.warehouse.gln), BusinessStep.Departing]));
+  await relayed("warehouse accepts into cold storage", warehouse, registryInterface.encodeFunctionData("acceptHandoff", [batchId, BigInt(participants.warehouse.gln), BusinessStep.Storing]));
+  log("6/8 Inspector attests the batch");
+  await relayed("quality attested: pass", inspector, registryInterface.encodeFunctionData("attestQuality", [batchId, true, keccakText(`lab report ${lot}`)]));
+
+  // 7. Delivery to the buyer.
+  log("7/8 Retailer receives the batch");
+  await relayed("warehouse ships to the retailer", warehouse, registryInterface.encodeFunctionData("proposeHandoff", [batchId, participants.retailer.address, BigInt(participants.warehouse.gln), BusinessStep.Shipping]));
+  const balancesBefore = await Promise.all([order.seller, order.carrier, platformRecipient].map((a) => provider.getBalance(a)));
+  const creditsBefore = await creditsOf(escrowAs(admin), [order.seller, order.carrier, platformRecipient]);
+  await sent("retailer accepts delivery", registryAs(retailer).acceptHandoff(batchId, BigInt(participants.retailer.gln), BusinessStep.Receiving));
+
+  // 8. Nobody pushes a button: the keeper settles once the dispute window passed.
+  log(`8/8 Waiting for the keeper to release the escrow (after the ${disputeWindow}s dispute window)…`);
+  const releasedBlock = await waitForRelease(provena, orderId, options.releaseTimeoutMs ?? 120_000);
+  const balancesAfter = await Promise.all([order.seller, order.carrier, platformRecipient].map((a) => provider.getBalance(a)));
+  const creditsAfter = await creditsOf(escrowAs(admin), [order.seller, order.carrier, platformRecipient]);
+  const paid = balancesAfter.map((balance, i) => balance - balancesBefore[i] + (creditsAfter[i] - creditsBefore[i]));
+  const payouts = { seller: paid[0], carrier: paid[1], platform: paid[2] };
+  log(`  ✓ released by the keeper in block ${releasedBlock}: seller ${fmt(payouts.seller)}, carrier ${fmt(payouts.carrier)}, platform ${fmt(payouts.platform)} ETH`);
+
+  const batchUrl = buildDigitalLink(publicBaseUrl, gtin, lot);
+  const unitUrls = serials.slice(0, 3).map((serial) => buildDigitalLink(publicBaseUrl, gtin, lot, serial));
+  return {
+    gtin,
+    lot,
+    batchId,
+    orderId,
+    serials,
+    serialRoot: upload.serialRoot,
+    participants,
+    batchUrl,
+    unitUrls,
+    order: order as unknown as Order,
+    payouts,
+    platformRecipient: lower(platformRecipient),
+    relayedRequestIds,
+  };
+}
+
+/** Waits until the order is released on chain and the mirror shows it; returns the release block. */
+async function waitForRelease(provena: RunningProvena, orderId: Hex, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const mirrored = await provena.store.getOrder(orderId);
+    if (mirrored?.state === "released") return mirrored.lastEvent.blockNumber;
+    if (mirrored && mirrored.state !== "delivered" && mirrored.state !== "funded") {
+      throw new Error(`order ${orderId} ended ${mirrored.state} instead of released`);
+    }
+    if (Date.now() > deadline) throw new Error(`the keeper did not release order ${orderId} within ${timeoutMs} ms (mirror state: ${mirrored?.state ?? "not mirrored"})`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** Escrow credits (pull payments) of each account in ETH: a failed push is credited instead of paid. */
+async function creditsOf(escrow: Contract, accounts: string[]): Promise<bigint[]> {
+  return Promise.all(accounts.map(async (account) => BigInt(await escrow.creditOf(account, "0x0000000000000000000000000000000000000000"))));
+}
+
+function lower(address: string): Hex {
+  return address.toLowerCase() as Hex;
+}
+
+function short(hex: string): string {
+  return `${hex.slice(0, 10)}…`;
+}
+
+function fmt(wei: bigint): string {
+  const whole = wei / 10n ** 18n;
+  const fraction = (wei % 10n ** 18n).toString().padStart(18, "0").replace(/0+$/, "").slice(0, 6);
+  return fraction ? `${whole}.${fraction}` : `${whole}`;
+}
+
+/** A lot suffix unique per run: yymmdd-hhmmss (GS1 set 82, within the 20-character lot limit). */
+function stamp(): string {
+  const d = new Date();
+  const two = (n: number) => String(n).padStart(2, "0");
+  return `${two(d.getUTCFullYear() % 100)}${two(d.getUTCMonth() + 1)}${two(d.getUTCDate())}-${two(d.getUTCHours())}${two(d.getUTCMinutes())}${two(d.getUTCSeconds())}`;
+}
