@@ -89,7 +89,7 @@ export function errorText(error: unknown): string {
 
 /** Messages nodes and hosted RPC services use to refuse a large eth_getLogs (geth, Erigon, Alchemy, Infura, QuickNode, Besu, Nethermind...). */
 const RANGE_TOO_LARGE =
-  /query returned more than|more than \d+ results|block range|range (is )?too (large|wide|big)|too many (results|logs|blocks)|exceed(s|ed)? (the )?(max|maximum|limit)|max(imum)? (block )?range|response size|response is too big|log response size|results? (is|are)? ?(too large|limited)|-32005|-32602.*range/i;
+  /query returned more than|more than \d+ results|block range|range (is )?too (large|wide|big)|too many (results|logs|blocks)|exceed(s|ed)? (the )?(max|maximum|limit)|max(imum)? (block )?range|response size|response is too big|log response size|results? (is|are)? ?(too large|limited)|limited to .{0,20}(block )?range|-32005|-32602.*range/i;
 
 export function isRangeTooLarge(error: unknown): boolean {
   return RANGE_TOO_LARGE.test(errorText(error));
