@@ -13,7 +13,7 @@ import type { Logger } from "pino";
 import type { MirrorStore } from "../store/port.ts";
 import type { IndexerStatusSource } from "./indexer-status.ts";
 import type { ApiMetrics } from "./metrics.ts";
-import { buildOpenApiDocument, type OpenApiDocument } from "./openapi.ts";
+import { buildOpenApiDocument, openApiPathMatcher, type OpenApiDocument } from "./openapi.ts";
 import { createOperationsRoutes } from "./operations-routes.ts";
 import { problemErrorHandler, unmatchedRouteHandler } from "./problem-middleware.ts";
 import { createReadRoutes } from "./read-routes.ts";
@@ -76,7 +76,16 @@ export function createApp(deps: AppDeps): ProvenaApp {
     next();
   });
   app.use(helmet());
-  app.use(express.json({ limit: bodyLimit, type: ["application/json", "application/*+json"] }));
+  // JSON bodies for every module, except on the paths of modules that parse (and size-limit) their own.
+  const ownBodyPaths = modules
+    .filter((module) => module.parsesOwnBody)
+    .flatMap((module) => Object.keys(module.paths).map(openApiPathMatcher));
+  app.use(
+    express.json({
+      limit: bodyLimit,
+      type: (req) => isJsonMediaType(req.headers["content-type"]) && !ownBodyPaths.some((matcher) => matcher.test(pathOf(req.url ?? ""))),
+    }),
+  );
 
   for (const module of modules) {
     const basePath = module.basePath === "" ? "/" : module.basePath;
@@ -106,4 +115,15 @@ function routeLabel(req: Request, res: Response): string {
   if (!route || typeof route.path !== "string") return "unmatched";
   const base = typeof res.locals.routeBasePath === "string" ? res.locals.routeBasePath : "";
   return `${base}${route.path}` || "/";
+}
+
+/** application/json or any application/*+json (problem+json, ld+json), as the JSON parser accepts. */
+function isJsonMediaType(contentType: string | undefined): boolean {
+  const mediaType = (contentType ?? "").split(";")[0]!.trim().toLowerCase();
+  return mediaType === "application/json" || /^application\/[a-z0-9.!#$%&'*^_`{|}~-]+\+json$/.test(mediaType);
+}
+
+function pathOf(url: string): string {
+  const query = url.indexOf("?");
+  return query === -1 ? url : url.slice(0, query);
 }

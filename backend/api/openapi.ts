@@ -118,6 +118,15 @@ export function parametersFromZod(parts: { path?: z.ZodType; query?: z.ZodType }
   return parameters;
 }
 
+/** A regular expression matching the request paths of an OpenAPI path template ("/batches/{batchId}"). */
+export function openApiPathMatcher(template: string): RegExp {
+  const pattern = template
+    .split(/(\{[^}]+\})/)
+    .map((part) => (part.startsWith("{") ? "[^/]+" : part.replace(/[.*+?^$()|[\]\\]/g, "\\$&")))
+    .join("");
+  return new RegExp(`^${pattern}/?$`);
+}
+
 export interface BuildOpenApiOptions {
   title: string;
   version: string;

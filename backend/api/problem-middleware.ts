@@ -6,6 +6,7 @@
  */
 import { STATUS_CODES } from "node:http";
 import type { ErrorRequestHandler, Request, RequestHandler } from "express";
+import { openApiPathMatcher } from "./openapi.ts";
 import { notFound, ProblemError } from "./problem.ts";
 import type { OpenApiPathItem } from "./route-module.ts";
 
@@ -17,13 +18,9 @@ const HTTP_METHODS = ["get", "put", "post", "delete", "options", "head", "patch"
  */
 export function unmatchedRouteHandler(paths: Record<string, OpenApiPathItem>): RequestHandler {
   const templates = Object.entries(paths).map(([template, item]) => {
-    const pattern = template
-      .split(/(\{[^}]+\})/)
-      .map((part) => (part.startsWith("{") ? "[^/]+" : part.replace(/[.*+?^$()|[\]\\]/g, "\\$&")))
-      .join("");
     const methods = HTTP_METHODS.filter((method) => method in item).map((method) => method.toUpperCase());
     if (methods.includes("GET") && !methods.includes("HEAD")) methods.push("HEAD");
-    return { matcher: new RegExp(`^${pattern}/?$`), methods };
+    return { matcher: openApiPathMatcher(template), methods };
   });
   return (req, _res, next) => {
     const path = requestPath(req);

@@ -4,6 +4,7 @@
  * (404), wrong methods (405), bad bodies (400/413/415) and programmer errors (500, logged with their stack).
  */
 import { expect } from "chai";
+import express, { Router } from "express";
 import request from "supertest";
 import { z } from "zod";
 import { jsonResponse, problemResponse } from "../../../backend/api/openapi.ts";
@@ -52,6 +53,20 @@ function probeModule(): RouteModule {
   ]);
 }
 
+/** A module that parses its own bodies with a tighter limit than the app's, as the relayer does. */
+function ownBodyModule(): RouteModule {
+  const router = Router();
+  router.post("/echo", express.json({ limit: 64 }), (req, res) => {
+    res.json(req.body);
+  });
+  const operation = {
+    operationId: "ownEcho",
+    requestBody: { content: { "application/json": { schema: { type: "object" } } } },
+    responses: { 200: jsonResponse("The body back.", { type: "object" }), 413: problemResponse(413) },
+  };
+  return { basePath: "/own", router, paths: { "/own/echo": { post: operation } }, parsesOwnBody: true };
+}
+
 /** The exact problem+json contract: media type, no caching, the RFC 9457 members, nothing that leaks internals. */
 function expectProblem(response: request.Response, status: number, title: string, instance: string): Record<string, unknown> {
   expect(response.status, JSON.stringify(response.body)).to.equal(status);
@@ -70,7 +85,7 @@ describe("API errors", function () {
   let s: Scenario;
 
   before(async function () {
-    t = await createTestApp({ modules: [probeModule()], bodyLimit: "1kb" });
+    t = await createTestApp({ modules: [probeModule(), ownBodyModule()], bodyLimit: "1kb" });
     s = await seedScenario(t.store);
   });
 
@@ -226,6 +241,14 @@ describe("API errors", function () {
       const response = await request(t.app).post("/test/echo").send({ lot: "x".repeat(2_000), quantity: 1 });
       const body = expectProblem(response, 413, "Content Too Large", "/test/echo");
       expect(body).to.include({ detail: "The request body exceeds the limit of 1024 bytes", limit: 1024 });
+    });
+
+    it("test_moduleParsingItsOwnBody_getsItsOwnLimit", async function () {
+      await request(t.app).post("/own/echo").send({ a: "small" }).expect(200, { a: "small" });
+      // 200 bytes: under the app's 1 kB, over the module's 64 bytes.
+      const response = await request(t.app).post("/own/echo").send({ a: "x".repeat(200) });
+      const body = expectProblem(response, 413, "Content Too Large", "/own/echo");
+      expect(body.limit).to.equal(64);
     });
 
     it("test_unsupportedCharset_is415", async function () {
