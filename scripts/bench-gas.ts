@@ -83,18 +83,18 @@ const provenanceSection: BenchSection = {
     const bigTree = buildSerialTree(makeSerials(100_000));
     const treeSeconds = ((Date.now() - started) / 1000).toFixed(1);
 
-    const registerArgs = (lot: string, quantity: bigint, root: string) =>
-      [PRODUCT_GTIN, lot, quantity, productionDate, ORIGIN_GLN, DOCUMENT_HASH, root] as const;
+    const registerArgs = (lot: string, quantity: bigint, root: string): [bigint, string, bigint, bigint, bigint, string, string] =>
+      [PRODUCT_GTIN, lot, quantity, productionDate, ORIGIN_GLN, DOCUMENT_HASH, root];
     const register = async (lot: string, quantity = 100n, root = oneUnitRoot) => {
       await gasOf(registry.connect(manufacturer).registerBatch(...registerArgs(lot, quantity, root)));
       return batchIdOf(PRODUCT_GTIN, lot);
     };
-    const encode = registry.interface.encodeFunctionData.bind(registry.interface);
+    const calls = registry.interface;
 
     // Every signer's first forwarded request also initialises its forwarder nonce (+17,100 gas once);
     // warm the nonces up so the relayed rows show the steady-state cost of each operation.
     for (const signer of [manufacturer, carrier, warehouse, inspector, customs]) {
-      await relayedGasOf(deployment, signer, registry, encode("batchIdOf", [PRODUCT_GTIN, "WARMUP"]));
+      await relayedGasOf(deployment, signer, registry, calls.encodeFunctionData("batchIdOf", [PRODUCT_GTIN, "WARMUP"]));
     }
 
     // Register
@@ -117,13 +117,13 @@ const provenanceSection: BenchSection = {
       operation: "registerBatch, 1 unit serial",
       path: "relayed",
       gasUsed: await relayedGasOf(deployment, manufacturer, registry,
-        encode("registerBatch", registerArgs(nextLot("L1R"), 1n, oneUnitRoot))),
+        calls.encodeFunctionData("registerBatch", registerArgs(nextLot("L1R"), 1n, oneUnitRoot))),
     });
     rows.push({
       operation: "registerBatch, 100,000 unit serials",
       path: "relayed",
       gasUsed: await relayedGasOf(deployment, manufacturer, registry,
-        encode("registerBatch", registerArgs(nextLot("L100KR"), 100_000n, bigTree.root))),
+        calls.encodeFunctionData("registerBatch", registerArgs(nextLot("L100KR"), 100_000n, bigTree.root))),
     });
 
     // Handoff: manufacturer -> carrier, then carrier -> warehouse (a Delivered batch)
@@ -158,24 +158,24 @@ const provenanceSection: BenchSection = {
       operation: "proposeHandoff",
       path: "relayed",
       gasUsed: await relayedGasOf(deployment, manufacturer, registry,
-        encode("proposeHandoff", [relayed, carrier.address, ORIGIN_GLN, 0])),
+        calls.encodeFunctionData("proposeHandoff", [relayed, carrier.address, ORIGIN_GLN, 0])),
     });
     rows.push({
       operation: "acceptHandoff",
       path: "relayed",
-      gasUsed: await relayedGasOf(deployment, carrier, registry, encode("acceptHandoff", [relayed, ORIGIN_GLN, 1])),
+      gasUsed: await relayedGasOf(deployment, carrier, registry, calls.encodeFunctionData("acceptHandoff", [relayed, ORIGIN_GLN, 1])),
     });
     await gasOf(registry.connect(carrier).proposeHandoff(relayed, warehouse.address, PORT_GLN, 0));
     rows.push({
       operation: "rejectHandoff",
       path: "relayed",
-      gasUsed: await relayedGasOf(deployment, warehouse, registry, encode("rejectHandoff", [relayed, DOCUMENT_HASH])),
+      gasUsed: await relayedGasOf(deployment, warehouse, registry, calls.encodeFunctionData("rejectHandoff", [relayed, DOCUMENT_HASH])),
     });
     await gasOf(registry.connect(carrier).proposeHandoff(relayed, warehouse.address, PORT_GLN, 0));
     rows.push({
       operation: "cancelHandoff",
       path: "relayed",
-      gasUsed: await relayedGasOf(deployment, carrier, registry, encode("cancelHandoff", [relayed])),
+      gasUsed: await relayedGasOf(deployment, carrier, registry, calls.encodeFunctionData("cancelHandoff", [relayed])),
     });
 
     // Quality
@@ -188,7 +188,7 @@ const provenanceSection: BenchSection = {
     rows.push({
       operation: "attestQuality",
       path: "relayed",
-      gasUsed: await relayedGasOf(deployment, inspector, registry, encode("attestQuality", [relayed, true, DOCUMENT_HASH])),
+      gasUsed: await relayedGasOf(deployment, inspector, registry, calls.encodeFunctionData("attestQuality", [relayed, true, DOCUMENT_HASH])),
     });
 
     // Split
@@ -212,7 +212,7 @@ const provenanceSection: BenchSection = {
         operation: `splitBatch into ${count}`,
         path: "relayed",
         gasUsed: await relayedGasOf(deployment, manufacturer, registry,
-          encode("splitBatch", [parentRelayed, children(lotRelayed, count, 1_000n / BigInt(count))])),
+          calls.encodeFunctionData("splitBatch", [parentRelayed, children(lotRelayed, count, 1_000n / BigInt(count))])),
       });
     }
 
@@ -226,7 +226,7 @@ const provenanceSection: BenchSection = {
       operation: "recallBatch",
       path: "relayed",
       gasUsed: await relayedGasOf(deployment, customs, registry,
-        encode("recallBatch", [await register(nextLot("RR")), DOCUMENT_HASH])),
+        calls.encodeFunctionData("recallBatch", [await register(nextLot("RR")), DOCUMENT_HASH])),
     });
 
     return rows;

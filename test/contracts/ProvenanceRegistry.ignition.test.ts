@@ -21,9 +21,10 @@ describe("ProvenanceRegistry: Ignition ProvenaModule", function () {
 
   it("takes the admin and the admin transfer delay as parameters", async function () {
     const [, , , , , , , , , , consortium] = await ethers.getSigners();
-    const { registry } = await ignition.deploy(ProvenaModule, {
+    const deployed = await ignition.deploy(ProvenaModule, {
       parameters: { ProvenaModule: { admin: consortium.address, adminTransferDelay: 3_600n } },
     });
+    const registry = await ethers.getContractAt("ProvenanceRegistry", await deployed.registry.getAddress());
     expect(await registry.defaultAdmin()).to.equal(consortium.address);
     expect(await registry.defaultAdminDelay()).to.equal(3_600n);
     await expect(registry.connect(consortium).onboardParticipant(consortium.address, await registry.CARRIER_ROLE(), 1n, "Consortium fleet"))

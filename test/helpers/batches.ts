@@ -64,7 +64,7 @@ export interface RegisterBatchOptions extends Partial<Omit<BatchInput, "serialRo
 }
 
 /** The arguments of `registerBatch`, in order. */
-export function registerBatchArgs(input: BatchInput) {
+export function registerBatchArgs(input: BatchInput): [bigint, string, bigint, bigint, bigint, string, string] {
   return [
     input.gtin,
     input.lot,
@@ -73,7 +73,7 @@ export function registerBatchArgs(input: BatchInput) {
     input.originGln,
     input.documentHash,
     input.serialRoot,
-  ] as const;
+  ];
 }
 
 /** Registers a batch as `manufacturer` with sensible demo defaults and returns its id, inputs and serial tree. */
@@ -86,8 +86,8 @@ export async function registerBatch(
   const quantity = options.quantity ?? 100n;
   const serials = options.serials ?? makeSerials(Number(quantity < 1_000n ? quantity : 1_000n), `${lot}-SN-`);
   const tree = buildSerialTree(serials);
-  const latest = await manufacturer.provider.getBlock("latest");
-  if (latest === null) throw new Error("no latest block");
+  const latest = await manufacturer.provider?.getBlock("latest");
+  if (latest === null || latest === undefined) throw new Error("the manufacturer's signer has no provider or block");
   const input: BatchInput = {
     gtin: options.gtin ?? DEMO_GTIN,
     lot,
