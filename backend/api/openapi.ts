@@ -118,13 +118,16 @@ export function parametersFromZod(parts: { path?: z.ZodType; query?: z.ZodType }
   return parameters;
 }
 
-/** A regular expression matching the request paths of an OpenAPI path template ("/batches/{batchId}"). */
+/**
+ * A regular expression matching the request paths of an OpenAPI path template ("/batches/{batchId}"), with
+ * Express's defaults: case-insensitive, optional trailing slash.
+ */
 export function openApiPathMatcher(template: string): RegExp {
   const pattern = template
     .split(/(\{[^}]+\})/)
     .map((part) => (part.startsWith("{") ? "[^/]+" : part.replace(/[.*+?^$()|[\]\\]/g, "\\$&")))
     .join("");
-  return new RegExp(`^${pattern}/?$`);
+  return new RegExp(`^${pattern}/?$`, "i");
 }
 
 export interface BuildOpenApiOptions {
