@@ -29,6 +29,7 @@ import { deployProvenaWithIgnition, eip1193Of, type DeployProvenaParameters } fr
 import { createIndexer, type Indexer } from "./indexer/index.ts";
 import { createKeeper, type Keeper } from "./keeper/keeper.ts";
 import { createRelayModule, createRelayService, createRelayerWorker, type RelayChain, type RelayerWorker } from "./relayer/index.ts";
+import { createPassportModule } from "./passport/routes.ts";
 import { createStore } from "./store/index.ts";
 import type { MirrorStore } from "./store/port.ts";
 import type { Hex } from "./store/types.ts";
@@ -158,8 +159,20 @@ export async function startProvena(config: Config, options: StartProvenaOptions 
       log.warn("relayer: off (set RELAYER_PRIVATE_KEY or RELAYER_KEYSTORE to relay partners' signed requests and run the keeper)");
     }
 
-    const passportModule = await loadPassportModule({ store, config, chain, logger });
-    if (passportModule) modules.unshift(...passportModule);
+    const passports = createPassportModule({
+      store,
+      chain: chain.provider,
+      logger,
+      config: {
+        publicBaseUrl: config.publicBaseUrl,
+        publicRpcUrl: config.publicRpcUrl,
+        chainId: chain.chainId,
+        registryAddress: deployment.registry,
+        otherContracts: [deployment.escrow, deployment.forwarder],
+        deployBlock: deployment.deployBlock,
+      },
+    });
+    modules.unshift(passports);
 
     const app = createApp({
       store,
@@ -268,30 +281,6 @@ async function retireRequestsOfEarlierChains(store: MirrorStore, chainId: number
       updatedAt: Date.now(),
     });
   }
-}
-
-// --- passports (team 7's module, wired when present) ------------------------------------------------------
-
-async function loadPassportModule(deps: { store: MirrorStore; config: Config; chain: ProvenaChain; logger: Logger }): Promise<RouteModule[] | null> {
-  const specifier = "./passport/index.ts";
-  let passport: { createPassportModule?: (deps: unknown) => RouteModule | RouteModule[] | Promise<RouteModule | RouteModule[]> };
-  try {
-    passport = await import(specifier);
-  } catch {
-    deps.logger.warn("passports: module not available");
-    return null;
-  }
-  if (!passport.createPassportModule) return null;
-  const result = await passport.createPassportModule({
-    store: deps.store,
-    config: deps.config,
-    publicBaseUrl: deps.config.publicBaseUrl,
-    publicRpcUrl: deps.config.publicRpcUrl,
-    chain: deps.chain.provider,
-    deployment: deps.chain.deployment,
-    logger: deps.logger,
-  });
-  return Array.isArray(result) ? result : [result];
 }
 
 // --- HTTP --------------------------------------------------------------------------------------------------

@@ -1,0 +1,165 @@
+/**
+ * The seeded demo, end to end, exactly as `npm start` runs it: the in-process chain served over JSON-RPC, the
+ * Ignition deployment, the mirror store, the indexer, the relayer, the keeper and the HTTP API, then the demo
+ * trade. Asserts what a consumer and the trading parties see: the unit's passport (JSON-LD over the GS1 Digital
+ * Link) with its full custody history and inspection, and the escrow released by the keeper with the right payouts.
+ *
+ * Runs on the embedded SQLite store always, and on MongoDB when MONGODB_URI is set (a fresh database, dropped
+ * afterwards); without it the MongoDB run is skipped with one loud line.
+ */
+import { expect } from "chai";
+import { randomBytes } from "node:crypto";
+import mongoose from "mongoose";
+import { pino } from "pino";
+import { loadConfig, type Config } from "../../backend/config.ts";
+import { startProvena, type RunningProvena } from "../../backend/main.ts";
+import { runDemo, type DemoResult } from "../../scripts/demo.ts";
+
+const DISPUTE_WINDOW_SECONDS = 2;
+
+function e2eConfig(overrides: Partial<Config>): Config {
+  return {
+    ...loadConfig({ LOG_LEVEL: "silent", SQLITE_PATH: ":memory:" }),
+    port: 0,
+    keeperIntervalMs: 250,
+    indexerPollMs: 100,
+    ...overrides,
+  };
+}
+
+/** `uri` with its database replaced by `database`. */
+function withDatabase(uri: string, database: string): string {
+  const queryAt = uri.indexOf("?");
+  const main = queryAt === -1 ? uri : uri.slice(0, queryAt);
+  const query = queryAt === -1 ? "" : uri.slice(queryAt);
+  const hostsStart = main.indexOf("://") + 3;
+  const pathAt = main.indexOf("/", hostsStart);
+  return `${pathAt === -1 ? main : main.slice(0, pathAt)}/${database}${query}`;
+}
+
+function describeDemoOn(storeName: string, configFor: () => Promise<{ config: Partial<Config>; cleanup: () => Promise<void> } | null>) {
+  describe(`the seeded demo on ${storeName}`, function () {
+    this.timeout(180_000);
+    let provena: RunningProvena;
+    let demo: DemoResult;
+    let cleanup: () => Promise<void> = async () => undefined;
+    const progress: string[] = [];
+
+    before(async function () {
+      const target = await configFor();
+      if (target === null) return this.skip();
+      cleanup = target.cleanup;
+      provena = await startProvena(e2eConfig(target.config), { logger: pino({ level: "silent" }) });
+      demo = await runDemo(provena, { log: (line) => progress.push(line), units: 250, disputeWindowSeconds: DISPUTE_WINDOW_SECONDS });
+    });
+
+    after(async function () {
+      await provena?.stop();
+      await cleanup();
+    });
+
+    it("test_demo_printsProgressForEveryStep", function () {
+      for (const step of ["1/8", "2/8", "3/8", "4/8", "5/8", "6/8", "7/8", "8/8"]) {
+        expect(progress.some((line) => line.startsWith(step)), `progress line ${step}`).to.equal(true);
+      }
+      expect(progress.filter((line) => line.includes("gasless")).length).to.equal(7);
+    });
+
+    it("test_demo_unitPassportShowsTheFullCustodyHistoryAndInspection", async function () {
+      const serial = demo.serials[0];
+      const unitUrl = `${provena.url}/01/${demo.gtin}/10/${encodeURIComponent(demo.lot)}/21/${serial}`;
+      const response = await fetch(unitUrl, { headers: { accept: "application/ld+json" } });
+      expect(response.status).to.equal(200);
+      expect(response.headers.get("content-type")).to.contain("application/ld+json");
+      const passport = (await response.json()) as Record<string, any>;
+      expect(passport["@type"]).to.equal("IndividualProduct");
+      expect(passport.serialNumber).to.equal(serial);
+      expect(passport.gtin).to.equal(demo.gtin);
+      expect(passport["gs1:hasBatchLotNumber"]).to.equal(demo.lot);
+      expect(passport.manufacturer.identifier).to.equal(demo.participants.manufacturer.address);
+      expect(passport.manufacturer.name).to.equal(demo.participants.manufacturer.name);
+      expect(passport["provena:state"]).to.include({ status: "delivered", custodian: demo.participants.retailer.address, inspection: "passed" });
+      expect(passport["provena:recalled"]).to.equal(false);
+
+      const history = (passport["provena:history"].itemListElement as { item: Record<string, any> }[]).map((element) => element.item);
+      expect(history[0]["provena:event"]).to.equal("BatchRegistered");
+      // Every custody step, in order: manufacturer -> carrier -> customs -> warehouse -> retailer.
+      const accepted = history.filter((item) => item["provena:event"] === "HandoffAccepted").map((item) => item["provena:args"]);
+      const p = demo.participants;
+      expect(accepted.map((args) => [args.from, args.to])).to.deep.equal([
+        [p.manufacturer.address, p.carrier.address],
+        [p.carrier.address, p.customs.address],
+        [p.customs.address, p.warehouse.address],
+        [p.warehouse.address, p.retailer.address],
+      ]);
+      expect(history.filter((item) => item["provena:event"] === "HandoffProposed")).to.have.length(4);
+      const inspections = history.filter((item) => item["provena:event"] === "QualityAttested");
+      expect(inspections).to.have.length(1);
+      expect(inspections[0]["provena:args"]).to.include({ inspector: p.inspector.address, passed: true });
+      // History entries are in chain order.
+      const blocks = history.map((item) => item["provena:blockNumber"] as number);
+      expect(blocks).to.deep.equal([...blocks].sort((a, b) => a - b));
+      // The unit's Merkle proof is there for verifiers.
+      expect(passport["provena:verification"]).to.include({ serial, serialRoot: demo.serialRoot, batchId: demo.batchId });
+      expect(passport["provena:verification"].proof).to.be.an("array").that.is.not.empty;
+    });
+
+    it("test_demo_escrowIsReleasedByTheKeeperWithTheAgreedSplit", async function () {
+      const order = demo.order as unknown as { amount: bigint; sellerBps: number; carrierBps: number; platformBps: number };
+      const amount = BigInt(order.amount);
+      expect(demo.payouts).to.deep.equal({
+        seller: (amount * BigInt(order.sellerBps)) / 10_000n,
+        carrier: (amount * BigInt(order.carrierBps)) / 10_000n,
+        platform: amount - (amount * BigInt(order.sellerBps)) / 10_000n - (amount * BigInt(order.carrierBps)) / 10_000n,
+      });
+
+      const response = await fetch(`${provena.url}/api/v1/orders/${demo.orderId}`, { headers: { accept: "application/json" } });
+      expect(response.status).to.equal(200);
+      const mirrored = (await response.json()) as Record<string, any>;
+      const view = mirrored;
+      expect(view.state).to.equal("released");
+      expect(view.payouts).to.deep.include({ seller: demo.payouts.seller.toString(), carrier: demo.payouts.carrier.toString(), platform: demo.payouts.platform.toString() });
+
+      // Nobody but the keeper released it: the release came from the relayer's own keeper job.
+      const job = await provena.store.getRelay(`keeper:${provena.chain.chainId}:${demo.orderId}:release`);
+      expect(job).to.include({ status: "mined", kind: "keeper", from: provena.relayer!.address });
+      const releaseEvents = await provena.store.listEvents({ orderId: demo.orderId, name: "OrderReleased" }, { limit: 10 });
+      expect(releaseEvents.items).to.have.length(1);
+      expect(releaseEvents.items[0].transactionHash).to.equal(job!.transactionHash);
+    });
+
+    it("test_demo_everyGaslessActionWasMinedOnceThroughTheRelayer", async function () {
+      for (const id of demo.relayedRequestIds) {
+        const response = await fetch(`${provena.url}/api/v1/relay/requests/${id}`);
+        const body = (await response.json()) as Record<string, unknown>;
+        expect(body, id).to.include({ status: "mined", error: null, attempts: 1 });
+      }
+      for (const key of ["carrier", "customs", "warehouse", "inspector"] as const) {
+        // They never held ETH to pay gas with; the carrier's only ETH is its freight share from the escrow.
+        const expected = key === "carrier" ? demo.payouts.carrier : 0n;
+        expect(await provena.chain.provider.getBalance(demo.participants[key].address), `${key}'s balance`).to.equal(expected);
+        expect(await provena.chain.provider.getTransactionCount(demo.participants[key].address), `${key} sent nothing itself`).to.equal(0);
+      }
+    });
+  });
+}
+
+describeDemoOn("the embedded SQLite store", async () => ({ config: {}, cleanup: async () => undefined }));
+
+describeDemoOn("MongoDB", async () => {
+  const uri = process.env.MONGODB_URI;
+  if (!uri) {
+    console.log("\n  !!! SKIPPED: the demo on MongoDB (MONGODB_URI is not set; set it to run the seeded demo against a MongoDB server) !!!\n");
+    return null;
+  }
+  const database = `provena_e2e_${randomBytes(4).toString("hex")}`;
+  const databaseUri = withDatabase(uri, database);
+  return {
+    config: { mongodbUri: databaseUri },
+    cleanup: async () => {
+      const connection = await mongoose.createConnection(databaseUri).asPromise();
+      await connection.dropDatabase();
+      await connection.close();
+    },
+  };
+});
