@@ -19,6 +19,7 @@
  * the next commitRange or rollback finishes it before anything else.
  */
 import { randomUUID } from "node:crypto";
+import { conflict } from "../../api/problem.ts";
 import type { Model } from "mongoose";
 import type { RangeCommit, RollbackCommit } from "../port.ts";
 import type { Checkpoint, Hex, IndexedBlock } from "../types.ts";
@@ -130,15 +131,16 @@ export async function upsertAll<D extends { _id: unknown; lastEvent?: EventRefDo
         pending = [];
       } catch (error) {
         const duplicates = duplicateKeyFailures(error);
-        if (duplicates === null || attempt >= MAX_ATTEMPTS) throw error;
+        if (duplicates === null) throw error;
         // Only the natural key (_id) can be hit by a stale write or an insert race; any other unique index
         // (a second batch with a stored batch's GTIN and lot) is a real conflict.
-        const conflict = duplicates.find((failure) => failure.keyIndex !== null && failure.keyIndex !== "_id_");
-        if (conflict !== undefined) {
-          throw new Error(
-            `MongoDB store: ${model.collection.collectionName} document ${String(pending[conflict.index]._id)} ` +
-              `conflicts with a stored document on the unique index ${conflict.keyIndex}`,
-            { cause: error },
+        const clash = duplicates.find((failure) => failure.keyIndex !== null && failure.keyIndex !== "_id_");
+        if (clash !== undefined) {
+          // A 4xx problem: the data contradicts the mirror, so retrying the same write cannot succeed.
+          throw conflict(
+            `MongoDB store: ${model.collection.collectionName} document ${String(pending[clash.index]._id)} ` +
+              `conflicts with a stored document on the unique index ${clash.keyIndex}`,
+            { collection: model.collection.collectionName, index: clash.keyIndex },
           );
         }
         const applied = appliedCount(error);
@@ -146,6 +148,7 @@ export async function upsertAll<D extends { _id: unknown; lastEvent?: EventRefDo
         const retry =
           applied !== null && applied + duplicates.length >= ops.length ? duplicates.map((failure) => pending[failure.index]) : pending;
         pending = plan.guardByLastEvent ? await withoutStale(model, retry) : retry;
+        if (pending.length > 0 && attempt >= MAX_ATTEMPTS) throw error;
       }
     }
   }

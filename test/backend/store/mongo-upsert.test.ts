@@ -1,0 +1,189 @@
+/**
+ * The MongoDB adapter's write loops (mirror.ts insertKeepingExisting / upsertAll): how they react to what an
+ * unordered bulkWrite reports. The "model" here is a script, not a database: each bulkWrite call answers with
+ * the next scripted outcome, built with the driver's own error classes, and the test checks which operations
+ * the loop sends next. What a real server answers is the contract suite's job (mongodb.test.ts).
+ */
+import { expect } from "chai";
+import { createRequire } from "node:module";
+
+import { ProblemError } from "../../../backend/api/problem.ts";
+import { insertKeepingExisting, upsertAll } from "../../../backend/store/mongo/mirror.ts";
+
+const requireFromMongoose = createRequire(createRequire(import.meta.url).resolve("mongoose"));
+const bulk = requireFromMongoose("mongodb/lib/bulk/common.js") as {
+  Batch: new (type: number, originalZeroIndex: number) => { operations: unknown[]; originalIndexes: number[] };
+  BatchType: { INSERT: number; UPDATE: number };
+  BulkWriteResult: new (bulkResult: unknown, ordered: boolean) => unknown;
+  MongoBulkWriteError: new (error: unknown, result: unknown) => Error;
+  mergeBatchResults: (batch: unknown, bulkResult: unknown, err: unknown, result: unknown) => void;
+};
+
+type Reply = { n: number; nModified?: number; upserted?: Array<{ index: number; _id: unknown }>; writeErrors?: Array<{ index: number; code: number; errmsg: string }> };
+
+/** The MongoBulkWriteError the driver throws for this server reply to `count` operations. */
+function driverError(type: "insert" | "update", count: number, reply: Reply): Error {
+  const batch = new bulk.Batch(type === "insert" ? bulk.BatchType.INSERT : bulk.BatchType.UPDATE, 0);
+  batch.operations = Array.from({ length: count }, () => ({}));
+  batch.originalIndexes = Array.from({ length: count }, (_, i) => i);
+  const bulkResult = { ok: 1, writeErrors: [] as Array<{ errmsg: string; code: number }>, writeConcernErrors: [], insertedIds: [], nInserted: 0, nUpserted: 0, nMatched: 0, nModified: 0, nRemoved: 0, upserted: [] };
+  bulk.mergeBatchResults(batch, bulkResult, undefined, { ok: 1, ...reply });
+  const first = bulkResult.writeErrors[0]!;
+  return new bulk.MongoBulkWriteError({ message: first.errmsg, code: first.code, writeErrors: bulkResult.writeErrors }, new bulk.BulkWriteResult(bulkResult, false));
+}
+
+const dup = (index: number, keyIndex = "_id_") => ({ index, code: 11000, errmsg: `E11000 duplicate key error collection: provena.batches index: ${keyIndex} dup key: { _id: "x" }` });
+
+interface Doc {
+  _id: string;
+  lastEvent: { eventId: string; blockNumber: number; blockTimestamp: number; transactionHash: `0x${string}` };
+}
+const doc = (id: string, eventId: string): Doc => ({ _id: id, lastEvent: { eventId, blockNumber: 1, blockTimestamp: 1, transactionHash: "0x01" } });
+
+/** A scripted model: bulkWrite answers from `outcomes` in turn (undefined = success); find answers `stored`. */
+function scriptedModel(outcomes: Array<Error | undefined>, stored: Array<{ _id: string; lastEvent: { eventId: string } }> = []) {
+  const sent: Array<Array<Record<string, any>>> = []; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const model = {
+    collection: { collectionName: "batches" },
+    async bulkWrite(ops: Array<Record<string, any>>, options: Record<string, unknown>) { // eslint-disable-line @typescript-eslint/no-explicit-any
+      expect(options).to.include({ ordered: false, throwOnValidationError: true });
+      sent.push(ops);
+      const outcome = outcomes.shift();
+      if (outcome !== undefined) throw outcome;
+      return {};
+    },
+    find(filter: { _id: { $in: string[] } }) {
+      return { lean: async () => stored.filter((entry) => filter._id.$in.includes(entry._id)) };
+    },
+  };
+  return { model: model as never, sent };
+}
+
+const guarded = { key: (d: Doc) => ({ _id: d._id }), guardByLastEvent: true };
+const sentIds = (ops: Array<Record<string, any>>) => ops.map((op) => (op.replaceOne ?? op.insertOne).replacement?._id ?? op.insertOne.document._id); // eslint-disable-line @typescript-eslint/no-explicit-any
+
+describe("MongoDB store: write loops", function () {
+  describe("upsertAll with the lastEvent guard", function () {
+    it("test_upsertAll_filterRequiresNoNewerStoredDocument_andUpserts", async function () {
+      const { model, sent } = scriptedModel([undefined]);
+      await upsertAll(model, [doc("a", "1:000000000005:000000")], guarded);
+      expect(sent[0]).to.deep.equal([
+        {
+          replaceOne: {
+            filter: { _id: "a", "lastEvent.eventId": { $lte: "1:000000000005:000000" } },
+            replacement: doc("a", "1:000000000005:000000"),
+            upsert: true,
+          },
+        },
+      ]);
+    });
+
+    it("test_upsertAll_staleWrite_isSkipped_notRetried", async function () {
+      const stale = doc("a", "1:000000000004:000000");
+      const { model, sent } = scriptedModel([driverError("update", 2, { n: 1, nModified: 1, writeErrors: [dup(0)] })], [
+        { _id: "a", lastEvent: { eventId: "1:000000000008:000000" } },
+      ]);
+      await upsertAll(model, [stale, doc("b", "1:000000000004:000001")], guarded);
+      expect(sent).to.have.length(1);
+    });
+
+    it("test_upsertAll_insertRace_isRetriedOnlyForTheRacingDocument", async function () {
+      const { model, sent } = scriptedModel([driverError("update", 2, { n: 1, nModified: 1, writeErrors: [dup(1)] }), undefined], [
+        { _id: "b", lastEvent: { eventId: "1:000000000001:000000" } }, // inserted by another writer meanwhile, older
+      ]);
+      await upsertAll(model, [doc("a", "1:000000000004:000000"), doc("b", "1:000000000004:000001")], guarded);
+      expect(sent.map(sentIds)).to.deep.equal([["a", "b"], ["b"]]);
+    });
+
+    it("test_upsertAll_otherUniqueIndex_isAConflictProblem_atOnce", async function () {
+      const { model, sent } = scriptedModel([driverError("update", 1, { n: 0, writeErrors: [dup(0, "gtin_1_lot_1")] })]);
+      let failure: unknown;
+      try {
+        await upsertAll(model, [doc("clash", "1:000000000004:000000")], guarded);
+      } catch (error) {
+        failure = error;
+      }
+      expect(failure).to.be.instanceOf(ProblemError);
+      expect((failure as ProblemError).status).to.equal(409);
+      expect((failure as ProblemError).message).to.match(/clash.*gtin_1_lot_1/);
+      expect(sent).to.have.length(1);
+    });
+
+    it("test_upsertAll_driverStoppedBeforeSomeOps_resendsAllButStale", async function () {
+      // 3 ops: 1 duplicate reported, 1 applied, 1 never sent (the driver stopped after a wire batch).
+      const { model, sent } = scriptedModel([driverError("update", 3, { n: 1, nModified: 1, writeErrors: [dup(0)] }), undefined], [
+        { _id: "a", lastEvent: { eventId: "1:000000000009:000000" } },
+        { _id: "b", lastEvent: { eventId: "1:000000000004:000001" } },
+      ]);
+      await upsertAll(model, [doc("a", "1:000000000004:000000"), doc("b", "1:000000000004:000001"), doc("c", "1:000000000004:000002")], guarded);
+      expect(sent.map(sentIds)).to.deep.equal([["a", "b", "c"], ["b", "c"]]);
+    });
+
+    it("test_upsertAll_persistentRace_givesUpWithTheDriverError", async function () {
+      const race = () => driverError("update", 1, { n: 0, writeErrors: [dup(0)] });
+      const { model, sent } = scriptedModel([race(), race(), race(), race(), race()], []);
+      let failure: unknown;
+      try {
+        await upsertAll(model, [doc("a", "1:000000000004:000000")], guarded);
+      } catch (error) {
+        failure = error;
+      }
+      expect((failure as Error).name).to.equal("MongoBulkWriteError");
+      expect(sent).to.have.length(5);
+    });
+
+    it("test_upsertAll_nonDuplicateError_isRethrownUntouched", async function () {
+      const network = new Error("connection reset");
+      const { model } = scriptedModel([network]);
+      let failure: unknown;
+      try {
+        await upsertAll(model, [doc("a", "1:000000000004:000000")], guarded);
+      } catch (error) {
+        failure = error;
+      }
+      expect(failure).to.equal(network);
+    });
+
+    it("test_upsertAll_withoutGuard_replacesByKeyOnly", async function () {
+      const { model, sent } = scriptedModel([undefined]);
+      await upsertAll(model, [doc("a", "1:000000000004:000000")], { key: (d: Doc) => ({ _id: d._id, shard: 1 }), guardByLastEvent: false });
+      expect(sent[0]![0]!.replaceOne.filter).to.deep.equal({ _id: "a", shard: 1 });
+    });
+
+    it("test_upsertAll_chunksLargeLists", async function () {
+      const docs = Array.from({ length: 1_201 }, (_, i) => doc(`d${i}`, "1:000000000001:000000"));
+      const { model, sent } = scriptedModel([]);
+      await upsertAll(model, docs, guarded);
+      expect(sent.map((ops) => ops.length)).to.deep.equal([500, 500, 201]);
+    });
+  });
+
+  describe("insertKeepingExisting", function () {
+    const events = (n: number) => Array.from({ length: n }, (_, i) => ({ _id: `1:000000000001:${String(i).padStart(6, "0")}` }));
+
+    it("test_insertKeepingExisting_replayedEvents_areKept_notResent", async function () {
+      const { model, sent } = scriptedModel([driverError("insert", 3, { n: 1, writeErrors: [dup(0), dup(2)] })]);
+      await insertKeepingExisting(model, events(3));
+      expect(sent).to.have.length(1);
+      expect(sent[0]![0]).to.deep.equal({ insertOne: { document: events(1)[0] } });
+    });
+
+    it("test_insertKeepingExisting_driverStoppedEarly_resendsTheChunk", async function () {
+      const { model, sent } = scriptedModel([driverError("insert", 3, { n: 0, writeErrors: [dup(0)] }), undefined]);
+      await insertKeepingExisting(model, events(3));
+      expect(sent).to.have.length(2);
+    });
+
+    it("test_insertKeepingExisting_otherWriteError_isRethrown", async function () {
+      const invalid = driverError("insert", 2, { n: 0, writeErrors: [dup(0), { index: 1, code: 121, errmsg: "Document failed validation" }] });
+      const { model } = scriptedModel([invalid]);
+      let failure: unknown;
+      try {
+        await insertKeepingExisting(model, events(2));
+      } catch (error) {
+        failure = error;
+      }
+      expect(failure).to.equal(invalid);
+    });
+  });
+});
