@@ -17,6 +17,7 @@ import {
 } from "../../../backend/api/models.ts";
 import type { Batch, ChainEvent, Hex, Order, Participant } from "../../../backend/store/types.ts";
 import { FILLER_BATCHES, GTIN_A, GTIN_B, seedScenario, type Scenario } from "./fixtures/scenario.ts";
+import { ChainHistory } from "./fixtures/supply-chain.ts";
 import { createTestApp, type TestApp } from "./fixtures/test-app.ts";
 
 /** GETs `path`, expects 200 JSON and parses the body with `schema` (strict: unknown fields fail). */
@@ -85,9 +86,18 @@ describe("read API", function () {
     });
 
     it("test_listBatches_defaultLimit_is50", async function () {
-      const page = await getJson(t.app, "/api/v1/batches", batchPageSchema);
-      expect(page.items).to.have.length(7 + FILLER_BATCHES);
-      expect(page.nextCursor).to.equal(null);
+      const big = await createTestApp();
+      const history = new ChainHistory();
+      const maker = history.onboard("maker", "MANUFACTURER");
+      for (let i = 0; i < 60; i++) history.registerBatch({ manufacturer: maker, gtin: GTIN_A, lot: `D-${i}` });
+      await history.mirrorInto(big.store);
+      const first = await getJson(big.app, "/api/v1/batches", batchPageSchema);
+      expect(first.items).to.have.length(50);
+      expect(first.nextCursor).to.be.a("string");
+      const second = await getJson(big.app, `/api/v1/batches?cursor=${encodeURIComponent(first.nextCursor!)}`, batchPageSchema);
+      expect(second.items).to.have.length(10);
+      expect(second.nextCursor).to.equal(null);
+      await big.store.close();
     });
 
     it("test_listBatches_gtinAndLot_findsExactlyOneBatch", async function () {
