@@ -2,7 +2,6 @@
  * Cross-instance coordination on MongoDB: the single-writer lease and the relayer's queue. Each operation is
  * one atomic single-document command (compare-and-set in the filter), so no locks or transactions are needed.
  */
-import { badRequest } from "../../api/problem.ts";
 import type { RelayRequest, RelayStatus } from "../port.ts";
 import { isDuplicateKeyError } from "./errors.ts";
 import { relayFromDoc, relayPatchToSet, relayToDoc } from "./mapping.ts";
@@ -19,7 +18,7 @@ export async function acquireLease(models: MirrorModels, name: string, holder: s
     throw new TypeError("MongoDB store: a lease needs a name and a holder");
   }
   if (typeof ttlMs !== "number" || !Number.isFinite(ttlMs) || ttlMs <= 0) {
-    throw new TypeError("MongoDB store: a lease needs a positive ttlMs");
+    throw new RangeError(`Lease ttlMs must be a positive number, got ${ttlMs}`);
   }
   const now = Date.now();
   try {
@@ -61,8 +60,9 @@ export async function getRelay(models: MirrorModels, id: string): Promise<RelayR
 }
 
 export async function listRelays(models: MirrorModels, statuses: RelayStatus[], limit: number): Promise<RelayRequest[]> {
+  // A programmer error (the relayer asks for its own batch size), as in the SQLite adapter.
   if (typeof limit !== "number" || !Number.isInteger(limit) || limit < 1) {
-    throw badRequest("Invalid page size", { errors: [{ in: "query", path: "limit", message: "must be a positive integer" }] });
+    throw new RangeError(`listRelays limit must be a positive integer, got ${limit}`);
   }
   if (!Array.isArray(statuses) || !statuses.every((status) => typeof status === "string")) {
     throw new TypeError("MongoDB store: listRelays takes an array of statuses");

@@ -50,7 +50,9 @@ export async function createMongoStore(options: MongoStoreOptions): Promise<Mirr
 
   const connectOptions: ConnectOptions = {
     dbName,
-    connectTimeoutMS: timeoutMs,
+    // Opening a socket may take longer than selecting a server may (TLS to a distant cluster); start-up is
+    // still bounded by serverSelectionTimeoutMS.
+    connectTimeoutMS: Math.max(timeoutMs, 10_000),
     // Models are compiled on this connection only; indexes are built by init(), not on model compilation.
     autoIndex: false,
     autoCreate: false,
