@@ -16,7 +16,7 @@ import {
   participantSchema,
 } from "../../../backend/api/models.ts";
 import type { Batch, ChainEvent, Hex, Order, Participant } from "../../../backend/store/types.ts";
-import { FILLER_BATCHES, GTIN_A, GTIN_B, seedScenario, type Scenario } from "./fixtures/scenario.ts";
+import { GTIN_A, GTIN_B, seedScenario, type Scenario } from "./fixtures/scenario.ts";
 import { ChainHistory } from "./fixtures/supply-chain.ts";
 import { createTestApp, type TestApp } from "./fixtures/test-app.ts";
 
