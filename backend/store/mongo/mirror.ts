@@ -95,7 +95,7 @@ export async function insertKeepingExisting(model: AnyDocModel, docs: object[]):
   }
 }
 
-interface UpsertPlan<D extends { _id: unknown }> {
+export interface UpsertPlan<D extends { _id: unknown }> {
   /** The filter that identifies the stored document (natural key, plus the shard key where it differs). */
   key: (doc: D) => Record<string, unknown>;
   /** When set, a stored document with a later lastEvent wins and the write is skipped. */
@@ -117,15 +117,7 @@ export async function upsertAll<D extends { _id: unknown; lastEvent?: EventRefDo
   for (const chunk of chunks(docs, PROJECTION_CHUNK)) {
     let pending = chunk;
     for (let attempt = 1; pending.length > 0; attempt++) {
-      const ops = pending.map((doc) => ({
-        replaceOne: {
-          filter: plan.guardByLastEvent
-            ? { ...plan.key(doc), "lastEvent.eventId": { $lte: doc.lastEvent!.eventId } }
-            : plan.key(doc),
-          replacement: doc,
-          upsert: true,
-        },
-      }));
+      const ops = pending.map((doc) => ({ replaceOne: { filter: upsertFilter(plan, doc), replacement: doc, upsert: true } }));
       try {
         await model.bulkWrite(ops, { ordered: false, throwOnValidationError: true });
         pending = [];
@@ -154,6 +146,11 @@ export async function upsertAll<D extends { _id: unknown; lastEvent?: EventRefDo
   }
 }
 
+/** The replaceOne filter of a document: its key, and with the guard "stored lastEvent no later than mine". */
+export function upsertFilter<D extends { _id: unknown; lastEvent?: EventRefDoc }>(plan: UpsertPlan<D>, doc: D): Record<string, unknown> {
+  return plan.guardByLastEvent ? { ...plan.key(doc), "lastEvent.eventId": { $lte: doc.lastEvent!.eventId } } : plan.key(doc);
+}
+
 /** Drops the documents whose stored version has already seen a later event. */
 async function withoutStale<D extends { _id: unknown; lastEvent?: EventRefDoc }>(model: AnyDocModel, docs: D[]): Promise<D[]> {
   const stored = (await model
@@ -166,7 +163,7 @@ async function withoutStale<D extends { _id: unknown; lastEvent?: EventRefDoc }>
   });
 }
 
-const projectionKeys = {
+export const projectionKeys = {
   // gtin and lot are immutable parts of a batch (its id is their hash) and the batches shard key.
   batch: (doc: BatchDoc) => ({ _id: doc._id, gtin: doc.gtin, lot: doc.lot }),
   participant: (doc: ParticipantDoc) => ({ _id: doc._id }),

@@ -171,3 +171,32 @@ describe("MongoDB store: list filters", function () {
     });
   });
 });
+
+describe("MongoDB store: write filters", function () {
+  let connection: mongoose.Connection;
+  let models: MirrorModels;
+
+  before(function () {
+    connection = mongoose.createConnection();
+    models = createModels(connection);
+  });
+
+  after(async function () {
+    await connection.close();
+  });
+
+  it("test_projectionUpsertFilters_castUnderStrictQuery_andCarryTheBatchShardKey", async function () {
+    const { projectionKeys, upsertFilter } = await import("../../../backend/store/mongo/mirror.ts");
+    const { batchToDoc, orderToDoc, participantToDoc } = await import("../../../backend/store/mongo/mapping.ts");
+    const { stateAt, supplyChainScenario } = await import("./fixtures.ts");
+    const final = stateAt(supplyChainScenario(), 12);
+    const batch = batchToDoc(final.batches[0]!);
+    const filter = upsertFilter({ key: projectionKeys.batch, guardByLastEvent: true }, batch);
+    expect(filter).to.deep.equal({ _id: batch._id, gtin: batch.gtin, lot: batch.lot, "lastEvent.eventId": { $lte: batch.lastEvent.eventId } });
+    expect(() => models.batches.find(filter).cast()).to.not.throw();
+    const participant = participantToDoc(final.participants[0]!);
+    expect(() => models.participants.find(upsertFilter({ key: projectionKeys.participant, guardByLastEvent: true }, participant)).cast()).to.not.throw();
+    const order = orderToDoc(final.orders[0]!);
+    expect(upsertFilter({ key: projectionKeys.order, guardByLastEvent: false }, order)).to.deep.equal({ _id: order._id });
+  });
+});
