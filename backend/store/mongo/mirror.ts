@@ -245,7 +245,7 @@ async function applyRollback(models: MirrorModels, marker: RollbackMarkerDoc, it
   await models.rollbackItems.deleteMany({ chainId, token: marker.token });
 }
 
-/** Finishes a rollback a crash interrupted; true when there was one. */
+/** Finishes a rollback a crash interrupted; returns its marker, or null when none was pending. */
 async function completePendingRollback(models: MirrorModels, chainId: number): Promise<RollbackMarkerDoc | null> {
   const marker = await pendingRollback(models, chainId);
   if (marker === null) return null;
@@ -285,8 +285,10 @@ export async function commitRange(models: MirrorModels, commit: RangeCommit): Pr
 
 export async function rollback(models: MirrorModels, commit: RollbackCommit): Promise<void> {
   const chainId = checkChainId("rollback", commit.chainId);
-  if (typeof commit.forkBlock !== "number" || !Number.isSafeInteger(commit.forkBlock) || commit.forkBlock < 0) {
-    throw new TypeError("MongoDB store: rollback needs a non-negative integer forkBlock");
+  // Any integer: the indexer rolls back to deployBlock - 1 (which is -1 for a chain deployed at genesis) when
+  // no stored block survived.
+  if (typeof commit.forkBlock !== "number" || !Number.isSafeInteger(commit.forkBlock)) {
+    throw new TypeError("MongoDB store: rollback needs an integer forkBlock");
   }
   if (commit.checkpoint?.chainId !== chainId) throw new TypeError(`MongoDB store: the checkpoint is not of chain ${chainId}`);
   const token = randomUUID();
