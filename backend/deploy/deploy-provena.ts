@@ -132,3 +132,40 @@ function describeFailure(result: { type: DeploymentResultType } & Record<string,
   }
   return parts.join("; ");
 }
+
+/**
+ * An EIP-1193 provider that signs with a local key (from PROVENA_PRIVATE_KEY or a keystore) and forwards every
+ * other call to the node, the way Hardhat's configured accounts do: Ignition deploys from `wallet` on any network.
+ */
+export function localSignerEip1193(
+  provider: { send(method: string, params: unknown[]): Promise<unknown> },
+  wallet: { address: string; sendTransaction(tx: Record<string, unknown>): Promise<{ hash: string }> },
+): EIP1193Provider {
+  const quantity = (value: unknown) => (value === undefined || value === null ? undefined : BigInt(value as string));
+  return {
+    request: async ({ method, params }) => {
+      const args = (params as unknown[] | undefined) ?? [];
+      if (method === "eth_accounts" || method === "eth_requestAccounts") return [wallet.address.toLowerCase()] as never;
+      if (method === "eth_sendTransaction") {
+        const tx = args[0] as Record<string, unknown>;
+        if (String(tx.from).toLowerCase() !== wallet.address.toLowerCase()) {
+          throw new DeploymentFailedError(`Ignition asked to send from ${tx.from}, but the key given is for ${wallet.address}`);
+        }
+        const sent = await wallet.sendTransaction({
+          to: tx.to ?? null,
+          data: tx.data,
+          value: quantity(tx.value),
+          gasLimit: quantity(tx.gas),
+          nonce: tx.nonce === undefined ? undefined : Number(BigInt(tx.nonce as string)),
+          ...(tx.maxFeePerGas !== undefined
+            ? { maxFeePerGas: quantity(tx.maxFeePerGas), maxPriorityFeePerGas: quantity(tx.maxPriorityFeePerGas) }
+            : tx.gasPrice !== undefined
+              ? { gasPrice: quantity(tx.gasPrice) }
+              : {}),
+        });
+        return sent.hash as never;
+      }
+      return provider.send(method, args) as never;
+    },
+  };
+}

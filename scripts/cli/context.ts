@@ -1,0 +1,181 @@
+/**
+ * What every CLI command needs: the chain (RPC_URL / --rpc), the deployment (the deployment file, else the
+ * addresses a running backend serves), the caller's key (PROVENA_PRIVATE_KEY, or an encrypted keystore; never a
+ * flag, so keys stay out of shell history and process lists), and one way to send a call: directly, paying gas,
+ * or gasless through the backend's relayer (--relay).
+ */
+import { readFile } from "node:fs/promises";
+import { Contract, Wallet, type JsonRpcProvider, type WebSocketProvider } from "ethers";
+import { loadProvenaAbis, type ProvenaAbis } from "../../backend/chain/artifacts.ts";
+import { readDeployment, resolveDeploymentFile, type Deployment } from "../../backend/chain/deployment.ts";
+import { connectProvider } from "../../backend/chain/provider.ts";
+import { createRelayClient, RelayFailedError, RelayRefusedError } from "../../backend/relayer/relay-client.ts";
+import { createRevertDecoder, type RevertDecoder } from "../../backend/relayer/revert-reason.ts";
+import type { Hex } from "../../backend/store/types.ts";
+
+export interface GlobalOptions {
+  rpc?: string;
+  deployment?: string;
+  api?: string;
+  relay?: boolean;
+}
+
+/** A failure the CLI reports as one line and exit status 1. */
+export class CliError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "CliError";
+  }
+}
+
+export const DEFAULT_RPC_URL = "http://127.0.0.1:8545";
+export const DEFAULT_API_URL = "http://127.0.0.1:3000";
+
+export interface CliContext {
+  provider: JsonRpcProvider | WebSocketProvider;
+  chainId: number;
+  abis: ProvenaAbis;
+  decoder: RevertDecoder;
+  apiUrl: string;
+  deployment(): Promise<Pick<Deployment, "forwarder" | "registry" | "escrow">>;
+  signer(): Promise<Wallet>;
+  registry(): Promise<Contract>;
+  escrow(): Promise<Contract>;
+  /** Sends `method(args)` on `contract` as the caller (or through the relayer with --relay) and prints the outcome. */
+  send(label: string, contract: "registry" | "escrow", method: string, args: unknown[], overrides?: { value?: bigint }): Promise<{ transactionHash: string; blockNumber: number; logs: readonly unknown[] }>;
+  close(): Promise<void>;
+}
+
+export async function createCliContext(options: GlobalOptions): Promise<CliContext> {
+  const rpcUrl = options.rpc ?? process.env.RPC_URL ?? DEFAULT_RPC_URL;
+  const apiUrl = (options.api ?? process.env.PROVENA_API_URL ?? DEFAULT_API_URL).replace(/\/+$/, "");
+  const { provider, chainId } = await connectProvider({ rpcUrl, timeoutMs: Number(process.env.RPC_TIMEOUT_MS ?? 5_000) });
+  const abis = loadProvenaAbis();
+  const decoder = createRevertDecoder([abis.ProvenanceRegistry, abis.TradeEscrow, abis.ProvenaForwarder]);
+  let deploymentPromise: Promise<Pick<Deployment, "forwarder" | "registry" | "escrow">> | null = null;
+  let signerPromise: Promise<Wallet> | null = null;
+
+  async function loadDeployment() {
+    const file = resolveDeploymentFile(options.deployment ?? process.env.DEPLOYMENT_FILE ?? null, chainId);
+    const fromFile = await readDeployment(file, chainId);
+    if (fromFile) return fromFile;
+    // No file (e.g. `npm start` on the in-process chain keeps its deployment in memory): ask the running backend.
+    try {
+      const response = await fetch(`${apiUrl}/api/v1/relay/forwarder`, { signal: AbortSignal.timeout(5_000) });
+      if (response.ok) {
+        const info = (await response.json()) as { domain: { chainId: number; verifyingContract: Hex }; targets: { registry: Hex; escrow: Hex } };
+        if (info.domain.chainId !== chainId) throw new CliError(`the backend at ${apiUrl} serves chain ${info.domain.chainId}, but ${rpcUrl} is chain ${chainId}`);
+        return { forwarder: info.domain.verifyingContract, registry: info.targets.registry, escrow: info.targets.escrow };
+      }
+    } catch (error) {
+      if (error instanceof CliError) throw error;
+    }
+    throw new CliError(`no deployment for chain ${chainId}: no file at ${file} and no Provena backend at ${apiUrl} (run \`provena deploy\`, set DEPLOYMENT_FILE, or --api)`);
+  }
+
+  const context: CliContext = {
+    provider,
+    chainId,
+    abis,
+    decoder,
+    apiUrl,
+    deployment: () => (deploymentPromise ??= loadDeployment()),
+    signer: () => (signerPromise ??= loadSigner().then((wallet) => wallet.connect(provider) as Wallet)),
+    async registry() {
+      return new Contract((await context.deployment()).registry, abis.ProvenanceRegistry, provider);
+    },
+    async escrow() {
+      return new Contract((await context.deployment()).escrow, abis.TradeEscrow, provider);
+    },
+    async send(label, target, method, args, overrides = {}) {
+      const signer = await context.signer();
+      const contract = target === "registry" ? await context.registry() : await context.escrow();
+      try {
+        if (options.relay) {
+          if (overrides.value) throw new CliError("the relayer pays gas, not payments: send value-carrying calls without --relay");
+          const relay = createRelayClient({ apiUrl, provider });
+          const accepted = await relay.submit(signer, await contract.getAddress(), contract.interface.encodeFunctionData(method, args));
+          console.error(`… relay request ${accepted.id} accepted (${accepted.status}); waiting for it to be mined`);
+          const mined = await relay.waitForMined(accepted.id, { timeoutMs: 300_000, pollMs: 1_000 });
+          const receipt = await provider.getTransactionReceipt(mined.transactionHash!);
+          console.log(`✓ ${label} (gasless, relayed as ${accepted.id}): tx ${mined.transactionHash} in block ${mined.blockNumber}`);
+          return { transactionHash: mined.transactionHash!, blockNumber: mined.blockNumber!, logs: receipt?.logs ?? [] };
+        }
+        const tx = await (contract.connect(signer) as Contract)[method](...args, overrides);
+        console.error(`… sent ${tx.hash}; waiting for it to be mined`);
+        const receipt = await tx.wait();
+        console.log(`✓ ${label}: tx ${receipt.hash} in block ${receipt.blockNumber}`);
+        return { transactionHash: receipt.hash, blockNumber: receipt.blockNumber, logs: receipt.logs };
+      } catch (error) {
+        if (error instanceof CliError) throw error;
+        if (error instanceof RelayRefusedError || error instanceof RelayFailedError) throw new CliError(error.message, { cause: error });
+        throw new CliError(`${label} failed: ${decoder.describe(error)}`, { cause: error });
+      }
+    },
+    async close() {
+      await provider.destroy();
+    },
+  };
+  return context;
+}
+
+/** The caller's key: PROVENA_PRIVATE_KEY, or PROVENA_KEYSTORE decrypted with PROVENA_KEYSTORE_PASSWORD or a prompt. */
+export async function loadSigner(env: NodeJS.ProcessEnv = process.env): Promise<Wallet> {
+  const privateKey = env.PROVENA_PRIVATE_KEY;
+  const keystore = env.PROVENA_KEYSTORE;
+  if (privateKey && keystore) throw new CliError("set either PROVENA_PRIVATE_KEY or PROVENA_KEYSTORE, not both");
+  if (privateKey) {
+    if (!/^(0x)?[0-9a-fA-F]{64}$/.test(privateKey)) throw new CliError("PROVENA_PRIVATE_KEY must be a 32-byte hex private key (64 hex digits, optional 0x)");
+    return new Wallet(privateKey.startsWith("0x") ? privateKey : `0x${privateKey}`);
+  }
+  if (keystore) {
+    let json: string;
+    try {
+      json = await readFile(keystore, "utf8");
+    } catch (error) {
+      throw new CliError(`cannot read the keystore ${keystore}: ${(error as Error).message}`, { cause: error });
+    }
+    const password = env.PROVENA_KEYSTORE_PASSWORD ?? (await promptPassword(`Password for ${keystore}: `));
+    try {
+      return (await Wallet.fromEncryptedJson(json, password)) as Wallet;
+    } catch (error) {
+      throw new CliError(`cannot decrypt the keystore ${keystore}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+  throw new CliError("this command signs: set PROVENA_PRIVATE_KEY, or PROVENA_KEYSTORE (an encrypted JSON keystore) with PROVENA_KEYSTORE_PASSWORD or a terminal to type it in");
+}
+
+/** Reads a password from the terminal without echoing it. */
+async function promptPassword(question: string): Promise<string> {
+  const { stdin, stderr } = process;
+  if (!stdin.isTTY) throw new CliError("PROVENA_KEYSTORE_PASSWORD is not set and there is no terminal to ask for the password");
+  stderr.write(question);
+  stdin.setRawMode(true);
+  stdin.resume();
+  stdin.setEncoding("utf8");
+  return new Promise((resolve, reject) => {
+    let password = "";
+    const onData = (chunk: string) => {
+      for (const char of chunk) {
+        if (char === "\r" || char === "\n" || char === "\u0004") {
+          finish();
+          stderr.write("\n");
+          return resolve(password);
+        }
+        if (char === "\u0003") {
+          finish();
+          stderr.write("\n");
+          return reject(new CliError("cancelled"));
+        }
+        if (char === "\u007f" || char === "\b") password = password.slice(0, -1);
+        else password += char;
+      }
+    };
+    const finish = () => {
+      stdin.off("data", onData);
+      stdin.setRawMode(false);
+      stdin.pause();
+    };
+    stdin.on("data", onData);
+  });
+}
