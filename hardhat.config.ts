@@ -1,5 +1,5 @@
 import { createRequire } from "node:module";
-import { defineConfig } from "hardhat/config";
+import { configVariable, defineConfig } from "hardhat/config";
 import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
 
 const require = createRequire(import.meta.url);
@@ -17,6 +17,35 @@ export default defineConfig({
   },
   networks: {
     hardhatMainnet: { type: "edr-simulated", chainType: "l1" },
+    // Deployment targets for `npm run deploy -- --network <name>` (scripts/deploy.ts). Every value is a
+    // configuration variable, read only when that network is used: from the environment, or from Hardhat's
+    // encrypted keystore (`npx hardhat keystore set DEPLOYER_PRIVATE_KEY`). See the README, "Deploying".
+    sepolia: {
+      type: "http",
+      chainType: "l1",
+      url: configVariable("SEPOLIA_RPC_URL"),
+      accounts: [configVariable("DEPLOYER_PRIVATE_KEY")],
+    },
+    baseSepolia: {
+      type: "http",
+      chainType: "op",
+      url: configVariable("BASE_SEPOLIA_RPC_URL"),
+      accounts: [configVariable("DEPLOYER_PRIVATE_KEY")],
+    },
+    // A permissioned consortium chain (Hyperledger Besu, QBFT/IBFT); free-gas networks run with min-gas-price 0.
+    besu: {
+      type: "http",
+      chainType: "generic",
+      url: configVariable("BESU_RPC_URL"),
+      accounts: [configVariable("DEPLOYER_PRIVATE_KEY")],
+    },
+    // Any other EVM network: DEPLOY_RPC_URL names it.
+    custom: {
+      type: "http",
+      chainType: "generic",
+      url: configVariable("DEPLOY_RPC_URL"),
+      accounts: [configVariable("DEPLOYER_PRIVATE_KEY")],
+    },
   },
   paths: {
     // Ignition modules live under scripts/ (the top level holds only contracts/ backend/ scripts/ test/).
