@@ -1,0 +1,473 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.30;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {ProvenaForwarder} from "../../contracts/ProvenaForwarder.sol";
+import {ProvenanceRegistry} from "../../contracts/ProvenanceRegistry.sol";
+import {TradeEscrow} from "../../contracts/TradeEscrow.sol";
+import {IProvenanceRegistry} from "../../contracts/interfaces/IProvenanceRegistry.sol";
+import {ITradeEscrow} from "../../contracts/interfaces/ITradeEscrow.sol";
+import {EthRejectingReceiver} from "../../contracts/mocks/EthRejectingReceiver.sol";
+import {MockStablecoin} from "../../contracts/mocks/MockStablecoin.sol";
+import {CheatsBase} from "../helpers/Vm.sol";
+
+uint64 constant GTIN = 8412345000102; // GTIN-13 with its check digit
+uint64 constant GLN = 8412345000012;
+
+/// @dev The cheatcodes this suite needs beyond test/helpers/Vm.sol (same cheatcode address).
+interface VmDeal {
+    function deal(address account, uint256 newBalance) external;
+}
+
+/// @dev Deploys forwarder, registry and escrow (this contract administers both), onboards the trade's
+/// participants and a stablecoin. Shared by the fuzz and invariant suites.
+abstract contract TradeEscrowSetup is CheatsBase {
+    uint16 internal constant PLATFORM_FEE_BPS = 250;
+    uint32 internal constant ARBITRATION_PERIOD = 7 days;
+
+    ProvenanceRegistry internal registry;
+    TradeEscrow internal escrow;
+    MockStablecoin internal stablecoin;
+    EthRejectingReceiver internal rejectingCarrier;
+
+    address internal manufacturer = address(0x1001);
+    address internal carrier = address(0x1002);
+    address internal inspector = address(0x1004);
+    address internal regulator = address(0x1005);
+    address internal buyerA = address(0x2001);
+    address internal buyerB = address(0x2002);
+    address internal platform = address(0x3001);
+    address internal arbiter = address(0x3002);
+
+    function _deploy() internal {
+        vm.warp(1_750_000_000);
+        ProvenaForwarder forwarder = new ProvenaForwarder();
+        registry = new ProvenanceRegistry(address(forwarder), address(this), 0);
+        escrow = new TradeEscrow(
+            IProvenanceRegistry(address(registry)),
+            address(forwarder),
+            address(this),
+            0,
+            platform,
+            PLATFORM_FEE_BPS,
+            ARBITRATION_PERIOD
+        );
+        registry.setCustodyObserver(address(escrow));
+        escrow.grantRole(escrow.ARBITER_ROLE(), arbiter);
+        registry.onboardParticipant(manufacturer, registry.MANUFACTURER_ROLE(), GLN, "manufacturer");
+        registry.onboardParticipant(carrier, registry.CARRIER_ROLE(), GLN, "carrier");
+        registry.onboardParticipant(inspector, registry.INSPECTOR_ROLE(), GLN, "inspector");
+        registry.onboardParticipant(regulator, registry.REGULATOR_ROLE(), GLN, "regulator");
+        registry.onboardParticipant(buyerA, registry.RETAILER_ROLE(), GLN, "buyer A");
+        registry.onboardParticipant(buyerB, registry.RETAILER_ROLE(), GLN, "buyer B");
+        stablecoin = new MockStablecoin();
+        rejectingCarrier = new EthRejectingReceiver();
+    }
+}
+
+/// @dev The invariant fuzzer calls these actions in random order. Every action tries what a real party
+/// could try (often out of order, so many calls revert); each successful settlement is checked on the
+/// spot: the escrow's holdings drop by exactly the deposit, counting what it credited instead of paying.
+contract TradeEscrowHandler is CheatsBase {
+    ProvenanceRegistry internal immutable registry;
+    TradeEscrow internal immutable escrow;
+    MockStablecoin internal immutable stablecoin;
+    address internal immutable manufacturer;
+    address internal immutable carrier;
+    address internal immutable altCarrier;
+    address internal immutable inspector;
+    address internal immutable regulator;
+    address internal immutable arbiter;
+    address[2] internal buyers;
+
+    ITradeEscrow.Order[] internal _orders;
+    /// @notice Every address that may hold a credit, for the solvency check.
+    address[] public payees;
+    mapping(bytes32 orderId => uint256) public settlements;
+    mapping(bytes32 orderId => ITradeEscrow.OrderState) public settledAs;
+
+    /// @notice Broken rules seen by the actions; must stay 0.
+    uint256 public violations;
+    string public lastViolation;
+    /// @notice Successful calls per action, to see that runs reach interesting states.
+    mapping(bytes4 selector => uint256) public successes;
+    uint256 internal lotNonce;
+
+    constructor(
+        ProvenanceRegistry registry_,
+        TradeEscrow escrow_,
+        MockStablecoin stablecoin_,
+        address[9] memory actors // manufacturer, carrier, altCarrier, inspector, regulator, arbiter, buyerA, buyerB, platform
+    ) {
+        registry = registry_;
+        escrow = escrow_;
+        stablecoin = stablecoin_;
+        manufacturer = actors[0];
+        carrier = actors[1];
+        altCarrier = actors[2];
+        inspector = actors[3];
+        regulator = actors[4];
+        arbiter = actors[5];
+        buyers = [actors[6], actors[7]];
+        for (uint256 i; i < actors.length; ++i) {
+            payees.push(actors[i]);
+        }
+    }
+
+    function orderCount() external view returns (uint256) {
+        return _orders.length;
+    }
+
+    function order(uint256 index) external view returns (ITradeEscrow.Order memory) {
+        return _orders[index];
+    }
+
+    function payeeCount() external view returns (uint256) {
+        return payees.length;
+    }
+
+    // ------------------------------------------------------------------ actions
+
+    /// @dev A new batch by the manufacturer and an order for it, in ETH or the stablecoin.
+    function open(uint256 assetSeed, uint256 amountSeed, uint256 carrierBpsSeed, uint256 flagsSeed) external {
+        string memory lot = string.concat("ESC-", _decimal(++lotNonce));
+        vm.prank(manufacturer);
+        bytes32 batchId = registry.registerBatch(GTIN, lot, 10, 1_700_000_000, GLN, bytes32(0), keccak256("serials"));
+
+        bool inEth = assetSeed % 2 == 0;
+        uint16 carrierBps = uint16(bound(carrierBpsSeed, 0, 3_000));
+        ITradeEscrow.Order memory newOrder = ITradeEscrow.Order({
+            buyer: buyers[flagsSeed % 2],
+            seller: manufacturer,
+            carrier: (flagsSeed >> 1) % 3 == 0 ? altCarrier : carrier,
+            token: inEth ? address(0) : address(stablecoin),
+            amount: bound(amountSeed, 1, 1_000 ether),
+            batchId: batchId,
+            sellerBps: 10_000 - 250 - carrierBps,
+            carrierBps: carrierBps,
+            platformBps: 250,
+            deliveryDeadline: uint40(block.timestamp + 1 + (flagsSeed >> 3) % 20 days),
+            disputeWindow: uint32((flagsSeed >> 8) % 5 days),
+            requiresPassingInspection: (flagsSeed >> 16) % 3 == 0,
+            fallbackBuyerBps: uint16((flagsSeed >> 20) % 10_001),
+            salt: keccak256(abi.encode(lotNonce))
+        });
+
+        if (inEth) {
+            // A pranked call's value comes out of the pranked account.
+            VmDeal(address(vm)).deal(newOrder.buyer, newOrder.buyer.balance + newOrder.amount);
+            vm.prank(newOrder.buyer);
+            escrow.openOrder{value: newOrder.amount}(newOrder);
+        } else {
+            stablecoin.mint(newOrder.buyer, newOrder.amount);
+            vm.prank(newOrder.buyer);
+            stablecoin.approve(address(escrow), newOrder.amount);
+            vm.prank(newOrder.buyer);
+            escrow.openOrder(newOrder);
+        }
+        _orders.push(newOrder);
+        ++successes[msg.sig];
+    }
+
+    /// @dev Moves the order's batch one to four steps along manufacturer -> carrier -> buyer.
+    function advanceCustody(uint256 orderSeed, uint256 stepsSeed) external {
+        if (_orders.length == 0) return;
+        ITradeEscrow.Order memory o = _orders[_pick(orderSeed)];
+        uint256 steps = 1 + stepsSeed % 4;
+        for (uint256 i; i < steps; ++i) {
+            if (!_advance(o)) return;
+        }
+    }
+
+    function _advance(ITradeEscrow.Order memory o) internal returns (bool moved) {
+        (, address custodian, address pending, IProvenanceRegistry.BatchStatus status,,,,) = registry.batch(o.batchId);
+        if (status == IProvenanceRegistry.BatchStatus.Recalled || status == IProvenanceRegistry.BatchStatus.Split) {
+            return false;
+        }
+        if (pending != address(0)) {
+            vm.prank(pending);
+            registry.acceptHandoff(o.batchId, GLN, IProvenanceRegistry.BusinessStep.Receiving);
+        } else if (custodian == manufacturer) {
+            vm.prank(manufacturer);
+            registry.proposeHandoff(o.batchId, carrier, GLN, IProvenanceRegistry.BusinessStep.Shipping);
+        } else if (custodian == carrier) {
+            vm.prank(carrier);
+            registry.proposeHandoff(o.batchId, o.buyer, GLN, IProvenanceRegistry.BusinessStep.Shipping);
+        } else {
+            return false;
+        }
+        ++successes[TradeEscrowHandler.advanceCustody.selector];
+        return true;
+    }
+
+    function attest(uint256 orderSeed, bool passed) external {
+        if (_orders.length == 0) return;
+        vm.prank(inspector);
+        try registry.attestQuality(_orders[_pick(orderSeed)].batchId, passed, bytes32(0)) {} catch {}
+    }
+
+    function recall(uint256 orderSeed) external {
+        if (_orders.length == 0) return;
+        vm.prank(regulator);
+        try registry.recallBatch(_orders[_pick(orderSeed)].batchId, bytes32(0)) {} catch {}
+    }
+
+    function passTime(uint256 secondsSeed) external {
+        vm.warp(block.timestamp + bound(secondsSeed, 1, 10 days));
+    }
+
+    function release(uint256 orderSeed, bool asBuyer) external {
+        if (_orders.length == 0) return;
+        uint256 index = _pick(orderSeed);
+        (uint256 before, uint256 creditsBefore) = _holdings(_orders[index].token);
+        vm.prank(asBuyer ? _orders[index].buyer : address(0xBEEF));
+        try escrow.release(_orders[index]) {
+            _settled(index, before, creditsBefore, ITradeEscrow.OrderState.Released);
+        } catch {}
+    }
+
+    function refund(uint256 orderSeed, bool asBuyer) external {
+        if (_orders.length == 0) return;
+        uint256 index = _pick(orderSeed);
+        (uint256 before, uint256 creditsBefore) = _holdings(_orders[index].token);
+        vm.prank(asBuyer ? _orders[index].buyer : address(0xBEEF));
+        try escrow.refund(_orders[index]) {
+            _settled(index, before, creditsBefore, ITradeEscrow.OrderState.Refunded);
+        } catch {}
+    }
+
+    function dispute(uint256 orderSeed, bool asSeller) external {
+        if (_orders.length == 0) return;
+        ITradeEscrow.Order memory o = _orders[_pick(orderSeed)];
+        vm.prank(asSeller ? o.seller : o.buyer);
+        try escrow.dispute(o, keccak256("reason")) {
+            ++successes[msg.sig];
+        } catch {}
+    }
+
+    function resolve(uint256 orderSeed, uint256 buyerBpsSeed) external {
+        if (_orders.length == 0) return;
+        uint256 index = _pick(orderSeed);
+        (uint256 before, uint256 creditsBefore) = _holdings(_orders[index].token);
+        vm.prank(arbiter);
+        try escrow.resolveDispute(_orders[index], uint16(bound(buyerBpsSeed, 0, 10_000))) {
+            _settled(index, before, creditsBefore, ITradeEscrow.OrderState.Resolved);
+        } catch {}
+    }
+
+    function resolveExpired(uint256 orderSeed) external {
+        if (_orders.length == 0) return;
+        uint256 index = _pick(orderSeed);
+        (uint256 before, uint256 creditsBefore) = _holdings(_orders[index].token);
+        try escrow.resolveExpiredDispute(_orders[index]) {
+            _settled(index, before, creditsBefore, ITradeEscrow.OrderState.Resolved);
+        } catch {}
+    }
+
+    function approveCancellation(uint256 orderSeed, bool asSeller) external {
+        if (_orders.length == 0) return;
+        uint256 index = _pick(orderSeed);
+        (uint256 before, uint256 creditsBefore) = _holdings(_orders[index].token);
+        vm.prank(asSeller ? _orders[index].seller : _orders[index].buyer);
+        try escrow.approveCancellation(_orders[index]) {
+            (ITradeEscrow.OrderState state,,) = escrow.orderState(escrow.orderIdOf(_orders[index]));
+            if (state == ITradeEscrow.OrderState.Cancelled) {
+                _settled(index, before, creditsBefore, ITradeEscrow.OrderState.Cancelled);
+            }
+        } catch {}
+    }
+
+    function decline(uint256 orderSeed) external {
+        if (_orders.length == 0) return;
+        uint256 index = _pick(orderSeed);
+        (uint256 before, uint256 creditsBefore) = _holdings(_orders[index].token);
+        vm.prank(_orders[index].seller);
+        try escrow.declineOrder(_orders[index]) {
+            _settled(index, before, creditsBefore, ITradeEscrow.OrderState.Cancelled);
+        } catch {}
+    }
+
+    function withdraw(uint256 payeeSeed, bool inEth) external {
+        address payee = payees[payeeSeed % payees.length];
+        address token = inEth ? address(0) : address(stablecoin);
+        uint256 credit = escrow.creditOf(payee, token);
+        (uint256 before,) = _holdings(token);
+        vm.prank(payee);
+        try escrow.withdrawTo(token, address(0xCAFE)) {
+            (uint256 afterwards,) = _holdings(token);
+            if (before - afterwards != credit) _violation("withdrawal paid other than the credit");
+            if (escrow.creditOf(payee, token) != 0) _violation("credit left after withdrawal");
+            ++successes[msg.sig];
+        } catch {}
+    }
+
+    // ------------------------------------------------------------------ checks
+
+    /// @dev Mostly the newest order (so one order gets far along its life), sometimes any order.
+    function _pick(uint256 seed) internal view returns (uint256) {
+        return seed % 4 != 0 ? _orders.length - 1 : (seed >> 2) % _orders.length;
+    }
+
+    /// @dev What the escrow holds of `token` and what it owes as credits of `token`.
+    function _holdings(address token) internal view returns (uint256 balance, uint256 credits) {
+        balance = token == address(0) ? address(escrow).balance : IERC20(token).balanceOf(address(escrow));
+        for (uint256 i; i < payees.length; ++i) {
+            credits += escrow.creditOf(payees[i], token);
+        }
+    }
+
+    /// @dev After a settlement: it happened once, left the expected terminal state, and the parts paid out
+    /// plus the parts credited add up to exactly the deposit.
+    function _settled(uint256 index, uint256 before, uint256 creditsBefore, ITradeEscrow.OrderState expected)
+        internal
+    {
+        ITradeEscrow.Order memory o = _orders[index];
+        bytes32 orderId = escrow.orderIdOf(o);
+        if (++settlements[orderId] > 1) _violation("order settled twice");
+        (ITradeEscrow.OrderState state,,) = escrow.orderState(orderId);
+        if (state != expected) _violation("unexpected terminal state");
+        settledAs[orderId] = state;
+        (uint256 afterwards, uint256 creditsAfter) = _holdings(o.token);
+        if ((before - afterwards) + (creditsAfter - creditsBefore) != o.amount) {
+            _violation("payouts and credits do not add up to the deposit");
+        }
+        if (escrow.openOrderOf(o.batchId) == orderId) _violation("settled order still open on its batch");
+        ++successes[msg.sig];
+    }
+
+    function _violation(string memory what) internal {
+        ++violations;
+        lastViolation = what;
+    }
+
+    function _decimal(uint256 value) internal pure returns (string memory) {
+        if (value == 0) return "0";
+        uint256 length;
+        for (uint256 rest = value; rest != 0; rest /= 10) ++length;
+        bytes memory digits = new bytes(length);
+        for (; value != 0; value /= 10) digits[--length] = bytes1(uint8(48 + value % 10));
+        return string(digits);
+    }
+}
+
+/// @notice Invariants over random sequences of trade actions: the escrow always holds exactly what it
+/// owes in each asset, an order settles at most once (and stays settled), and every settlement's parts
+/// add up to the deposit.
+contract TradeEscrowInvariantTest is TradeEscrowSetup {
+    TradeEscrowHandler internal handler;
+
+    function setUp() public {
+        _deploy();
+        handler = new TradeEscrowHandler(
+            registry,
+            escrow,
+            stablecoin,
+            [manufacturer, carrier, address(rejectingCarrier), inspector, regulator, arbiter, buyerA, buyerB, platform]
+        );
+        handler.open(0, 1 ether, 1_000, 1 << 16);
+        handler.open(1, 5_000_000, 500, 7 | (1 << 16));
+    }
+
+    /// @notice Only the handler's actions are fuzzed.
+    function targetContracts() public view returns (address[] memory targets) {
+        targets = new address[](1);
+        targets[0] = address(handler);
+    }
+
+    function invariant_balanceOfEachAssetEqualsWhatTheEscrowOwes() public view {
+        assertEq(address(escrow).balance, _owed(address(0)), "ETH held == open deposits + credits");
+        assertEq(stablecoin.balanceOf(address(escrow)), _owed(address(stablecoin)), "stablecoin held == owed");
+    }
+
+    function invariant_anOrderSettlesAtMostOnceAndStaysSettled() public view {
+        assertEq(handler.violations(), 0, handler.lastViolation());
+        uint256 count = handler.orderCount();
+        for (uint256 i; i < count; ++i) {
+            bytes32 orderId = escrow.orderIdOf(handler.order(i));
+            uint256 settlements = handler.settlements(orderId);
+            assertTrue(settlements <= 1, "settled at most once");
+            (ITradeEscrow.OrderState state,,) = escrow.orderState(orderId);
+            if (settlements == 1) assertTrue(state == handler.settledAs(orderId), "terminal state never changes");
+            else assertTrue(!_isTerminal(state), "unsettled order is not terminal");
+        }
+    }
+
+    function invariant_settlementsAddUpToTheDeposit() public view {
+        // Checked on every settlement by the handler; any mismatch is a violation.
+        assertEq(handler.violations(), 0, handler.lastViolation());
+    }
+
+    function _owed(address token) internal view returns (uint256 owed) {
+        uint256 count = handler.orderCount();
+        for (uint256 i; i < count; ++i) {
+            ITradeEscrow.Order memory o = handler.order(i);
+            if (o.token != token) continue;
+            (ITradeEscrow.OrderState state,,) = escrow.orderState(escrow.orderIdOf(o));
+            if (!_isTerminal(state)) owed += o.amount;
+        }
+        uint256 payeeCount = handler.payeeCount();
+        for (uint256 i; i < payeeCount; ++i) {
+            owed += escrow.creditOf(handler.payees(i), token);
+        }
+    }
+
+    function _isTerminal(ITradeEscrow.OrderState state) internal pure returns (bool) {
+        return state == ITradeEscrow.OrderState.Released || state == ITradeEscrow.OrderState.Refunded
+            || state == ITradeEscrow.OrderState.Resolved || state == ITradeEscrow.OrderState.Cancelled;
+    }
+}
+
+/// @notice Fuzzed dispute resolutions: whatever the deposit, ratios and buyer share, the buyer gets
+/// exactly its share and seller + carrier + platform + buyer add up to the deposit.
+contract TradeEscrowSplitFuzzTest is TradeEscrowSetup {
+    function setUp() public {
+        _deploy();
+    }
+
+    function testFuzz_resolveDispute_partsAddUpToTheDeposit(uint256 amount, uint16 carrierBps, uint16 buyerBps)
+        public
+    {
+        amount = bound(amount, 1, 1e30);
+        carrierBps = uint16(bound(carrierBps, 0, 9_750));
+        buyerBps = uint16(bound(buyerBps, 0, 10_000));
+        vm.prank(manufacturer);
+        bytes32 batchId = registry.registerBatch(GTIN, "FUZZ-1", 10, 1_700_000_000, GLN, bytes32(0), keccak256("s"));
+        ITradeEscrow.Order memory o = ITradeEscrow.Order({
+            buyer: buyerA,
+            seller: manufacturer,
+            carrier: carrier,
+            token: address(stablecoin),
+            amount: amount,
+            batchId: batchId,
+            sellerBps: 9_750 - carrierBps,
+            carrierBps: carrierBps,
+            platformBps: PLATFORM_FEE_BPS,
+            deliveryDeadline: uint40(block.timestamp + 1 days),
+            disputeWindow: 1 days,
+            requiresPassingInspection: false,
+            fallbackBuyerBps: 0,
+            salt: bytes32(0)
+        });
+        stablecoin.mint(buyerA, amount);
+        vm.startPrank(buyerA);
+        stablecoin.approve(address(escrow), amount);
+        escrow.openOrder(o);
+        vm.stopPrank();
+        vm.prank(manufacturer);
+        registry.proposeHandoff(batchId, buyerA, GLN, IProvenanceRegistry.BusinessStep.Shipping);
+        vm.prank(buyerA);
+        registry.acceptHandoff(batchId, GLN, IProvenanceRegistry.BusinessStep.Receiving);
+        vm.prank(buyerA);
+        escrow.dispute(o, bytes32(0));
+        vm.prank(arbiter);
+        escrow.resolveDispute(o, buyerBps);
+
+        uint256 buyerAmount = stablecoin.balanceOf(buyerA);
+        uint256 total = buyerAmount + stablecoin.balanceOf(manufacturer) + stablecoin.balanceOf(carrier)
+            + stablecoin.balanceOf(platform);
+        assertEq(total, amount, "parts add up to the deposit");
+        assertEq(buyerAmount, amount * buyerBps / 10_000, "buyer gets exactly its share");
+        assertEq(stablecoin.balanceOf(address(escrow)), 0, "nothing left behind");
+    }
+}
+
