@@ -39,9 +39,10 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 
 /** Connects (failing within about connectTimeoutMs when no server answers) and returns the store. */
 export async function createMongoStore(options: MongoStoreOptions): Promise<MirrorStore> {
-  const parts = parseMongoUri(options.uri);
+  const uri = typeof options.uri === "string" ? options.uri.trim() : options.uri;
+  const parts = parseMongoUri(uri);
   const dbName = options.dbName ?? parts.database ?? DEFAULT_DATABASE;
-  if (dbName === "" || /[/\\. "$\0]/.test(dbName)) {
+  if (dbName === "" || Buffer.byteLength(dbName) > 63 || /[/\\. "$\0]/.test(dbName)) {
     throw new MongoStoreConnectionError(`Invalid MongoDB database name ${JSON.stringify(dbName)}`);
   }
   const timeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
@@ -61,9 +62,9 @@ export async function createMongoStore(options: MongoStoreOptions): Promise<Mirr
     bufferCommands: false,
   };
   // An explicit serverSelectionTimeoutMS in the URI (e.g. a longer one for slow elections) is respected.
-  if (!/[?&]serverSelectionTimeoutMS=/i.test(options.uri)) connectOptions.serverSelectionTimeoutMS = timeoutMs;
+  if (!/[?&]serverSelectionTimeoutMS=/i.test(uri)) connectOptions.serverSelectionTimeoutMS = timeoutMs;
 
-  const connection = mongoose.createConnection(options.uri, connectOptions);
+  const connection = mongoose.createConnection(uri, connectOptions);
   // Errors after start-up reach the operation that hits them; without a listener, an 'error' event would
   // crash the process instead.
   connection.on("error", () => {});
