@@ -1,0 +1,52 @@
+import { expect } from "chai";
+import { network } from "hardhat";
+import ProvenaModule, {
+  DEFAULT_ADMIN_TRANSFER_DELAY,
+  DEFAULT_ARBITRATION_PERIOD,
+  DEFAULT_PLATFORM_FEE_BPS,
+} from "../../scripts/ignition/ProvenaModule.ts";
+
+const { ethers, ignition, networkHelpers } = await network.create();
+
+describe("TradeEscrow: Ignition ProvenaModule", function () {
+  async function deployedByIgnition() {
+    return ignition.deploy(ProvenaModule);
+  }
+
+  it("test_module_deploysTheEscrowWiredToRegistryAndForwarder", async function () {
+    const { forwarder, registry, escrow } = await networkHelpers.loadFixture(deployedByIgnition);
+    const [deployer] = await ethers.getSigners();
+    const escrowAddress = await escrow.getAddress();
+    const tradeEscrow = await ethers.getContractAt("TradeEscrow", escrowAddress);
+    expect(await registry.custodyObserver()).to.equal(escrowAddress);
+    expect(await tradeEscrow.registry()).to.equal(await registry.getAddress());
+    expect(await tradeEscrow.trustedForwarder()).to.equal(await forwarder.getAddress());
+    expect(await tradeEscrow.defaultAdmin()).to.equal(deployer.address);
+    expect(await tradeEscrow.defaultAdminDelay()).to.equal(DEFAULT_ADMIN_TRANSFER_DELAY);
+    expect(await tradeEscrow.platformFee()).to.deep.equal([deployer.address, BigInt(DEFAULT_PLATFORM_FEE_BPS)]);
+    expect(await tradeEscrow.arbitrationPeriod()).to.equal(DEFAULT_ARBITRATION_PERIOD);
+  });
+
+  it("test_module_takesTheEscrowParametersAndWiresFromTheAdminAccount", async function () {
+    const signers = await ethers.getSigners();
+    const consortium = signers[11];
+    const treasury = signers[12];
+    const deployed = await ignition.deploy(ProvenaModule, {
+      defaultSender: consortium.address,
+      parameters: {
+        ProvenaModule: {
+          admin: consortium.address,
+          adminTransferDelay: 60n,
+          platformRecipient: treasury.address,
+          platformFeeBps: 250,
+          arbitrationPeriod: 3_600n,
+        },
+      },
+    });
+    const escrow = await ethers.getContractAt("TradeEscrow", await deployed.escrow.getAddress());
+    expect(await deployed.registry.custodyObserver()).to.equal(await escrow.getAddress());
+    expect(await escrow.defaultAdmin()).to.equal(consortium.address);
+    expect(await escrow.platformFee()).to.deep.equal([treasury.address, 250n]);
+    expect(await escrow.arbitrationPeriod()).to.equal(3_600n);
+  });
+});
