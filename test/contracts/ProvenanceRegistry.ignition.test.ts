@@ -21,7 +21,10 @@ describe("ProvenanceRegistry: Ignition ProvenaModule", function () {
 
   it("takes the admin and the admin transfer delay as parameters", async function () {
     const [, , , , , , , , , , consortium] = await ethers.getSigners();
+    // Deployed from the consortium's account: the module's last step (registry.setCustodyObserver(escrow))
+    // is an admin call sent by the deploying account.
     const deployed = await ignition.deploy(ProvenaModule, {
+      defaultSender: consortium.address,
       parameters: { ProvenaModule: { admin: consortium.address, adminTransferDelay: 3_600n } },
     });
     const registry = await ethers.getContractAt("ProvenanceRegistry", await deployed.registry.getAddress());
