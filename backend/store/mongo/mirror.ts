@@ -104,10 +104,16 @@ export interface UpsertPlan<D extends { _id: unknown }> {
 
 /**
  * Replaces (or inserts) each document by its key. With the lastEvent guard the filter also requires the stored
- * document to be no newer, so the upsert of a stale projection hits the unique _id index (E11000) instead of
- * overwriting. E11000 therefore means one of two things, told apart by reading the stored document: it is
- * newer (skip: nothing to do), or another writer inserted it between our filter and our insert (retry: the
- * guarded replace now finds it).
+ * document to be no newer, so the upsert of a stale projection turns into an insert that a unique index refuses
+ * (E11000) instead of an overwrite. E11000 can therefore mean three things, told apart by reading the stored
+ * document with the same _id:
+ * - it exists and has seen a later event: the write is stale, skip it;
+ * - it exists and is not newer: another writer inserted it between our filter and our insert, retry (the
+ *   replace now finds it);
+ * - it does not exist: the document clashes with ANOTHER document on a unique index (a second batch with a
+ *   stored batch's GTIN and lot), a contradiction no retry can fix: after one more try, a 409 problem.
+ * The index the server names is not trusted to tell a stale write from a clash: an insert that collides on two
+ * unique indexes (_id and gtin_1_lot_1, for a stale batch) may name either.
  */
 export async function upsertAll<D extends { _id: unknown; lastEvent?: EventRefDoc }>(
   model: AnyDocModel,
@@ -124,22 +130,29 @@ export async function upsertAll<D extends { _id: unknown; lastEvent?: EventRefDo
       } catch (error) {
         const duplicates = duplicateKeyFailures(error);
         if (duplicates === null) throw error;
-        // Only the natural key (_id) can be hit by a stale write or an insert race; any other unique index
-        // (a second batch with a stored batch's GTIN and lot) is a real conflict.
-        const clash = duplicates.find((failure) => failure.keyIndex !== null && failure.keyIndex !== "_id_");
-        if (clash !== undefined) {
+        const refused = duplicates.map((failure) => pending[failure.index]);
+        const applied = appliedCount(error);
+        // If the driver stopped early, the ops it never sent must go again too (all writes here are idempotent).
+        const unsent = applied !== null && applied + duplicates.length >= ops.length ? [] : pending.filter((doc) => !refused.includes(doc));
+        const stored = await storedLastEvents(model, refused);
+        // No document with this _id, yet a duplicate key on another index: another document holds that key.
+        // (On "_id_" itself it can only mean the document was deleted meanwhile: simply retried.)
+        const clash = duplicates.find((failure) => !stored.has(pending[failure.index]._id) && failure.keyIndex !== "_id_");
+        if (clash !== undefined && attempt > 1) {
+          const keyIndex = clash.keyIndex ?? "a unique index";
           // A 4xx problem: the data contradicts the mirror, so retrying the same write cannot succeed.
           throw conflict(
             `MongoDB store: ${model.collection.collectionName} document ${String(pending[clash.index]._id)} ` +
-              `conflicts with a stored document on the unique index ${clash.keyIndex}`,
-            { collection: model.collection.collectionName, index: clash.keyIndex },
+              `conflicts with a stored document on ${keyIndex}`,
+            { collection: model.collection.collectionName, index: keyIndex },
           );
         }
-        const applied = appliedCount(error);
-        // If the driver stopped early, the ops it never sent must go again too (all writes here are idempotent).
-        const retry =
-          applied !== null && applied + duplicates.length >= ops.length ? duplicates.map((failure) => pending[failure.index]) : pending;
-        pending = plan.guardByLastEvent ? await withoutStale(model, retry) : retry;
+        const retry = refused.filter((doc) => {
+          if (!stored.has(doc._id)) return true; // a clash (decided by one more try) or a document deleted meanwhile
+          const eventId = stored.get(doc._id);
+          return !plan.guardByLastEvent || eventId === undefined || eventId <= doc.lastEvent!.eventId;
+        });
+        pending = [...retry, ...unsent];
         if (pending.length > 0 && attempt >= MAX_ATTEMPTS) throw error;
       }
     }
@@ -151,16 +164,13 @@ export function upsertFilter<D extends { _id: unknown; lastEvent?: EventRefDoc }
   return plan.guardByLastEvent ? { ...plan.key(doc), "lastEvent.eventId": { $lte: doc.lastEvent!.eventId } } : plan.key(doc);
 }
 
-/** Drops the documents whose stored version has already seen a later event. */
-async function withoutStale<D extends { _id: unknown; lastEvent?: EventRefDoc }>(model: AnyDocModel, docs: D[]): Promise<D[]> {
+/** _id -> lastEvent.eventId (undefined for documents without one) of the stored documents with these ids. */
+async function storedLastEvents(model: AnyDocModel, docs: Array<{ _id: unknown }>): Promise<Map<unknown, string | undefined>> {
+  if (docs.length === 0) return new Map();
   const stored = (await model
-    .find({ _id: { $in: docs.map((doc) => doc._id) } }, { "lastEvent.eventId": 1 })
+    .find({ _id: { $in: docs.map((doc) => doc._id) } }, { _id: 1, ...(model.schema.path("lastEvent") ? { "lastEvent.eventId": 1 } : {}) })
     .lean()) as Array<{ _id: unknown; lastEvent?: { eventId?: string } }>;
-  const storedEventId = new Map(stored.map((doc) => [doc._id, doc.lastEvent?.eventId]));
-  return docs.filter((doc) => {
-    const eventId = storedEventId.get(doc._id);
-    return eventId === undefined || eventId <= doc.lastEvent!.eventId;
-  });
+  return new Map(stored.map((doc) => [doc._id, doc.lastEvent?.eventId]));
 }
 
 export const projectionKeys = {

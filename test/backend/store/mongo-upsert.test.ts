@@ -45,6 +45,7 @@ function scriptedModel(outcomes: Array<Error | undefined>, stored: Array<{ _id: 
   const sent: Array<Array<Record<string, any>>> = []; // eslint-disable-line @typescript-eslint/no-explicit-any
   const model = {
     collection: { collectionName: "batches" },
+    schema: { path: (path: string) => (path === "lastEvent" ? {} : undefined) },
     async bulkWrite(ops: Array<Record<string, any>>, options: Record<string, unknown>) { // eslint-disable-line @typescript-eslint/no-explicit-any
       expect(options).to.include({ ordered: false, throwOnValidationError: true });
       sent.push(ops);
@@ -95,8 +96,9 @@ describe("MongoDB store: write loops", function () {
       expect(sent.map(sentIds)).to.deep.equal([["a", "b"], ["b"]]);
     });
 
-    it("test_upsertAll_otherUniqueIndex_isAConflictProblem_atOnce", async function () {
-      const { model, sent } = scriptedModel([driverError("update", 1, { n: 0, writeErrors: [dup(0, "gtin_1_lot_1")] })]);
+    it("test_upsertAll_clashOnAnotherUniqueIndex_isAConflictProblem_afterOneMoreTry", async function () {
+      const clash = () => driverError("update", 1, { n: 0, writeErrors: [dup(0, "gtin_1_lot_1")] });
+      const { model, sent } = scriptedModel([clash(), clash()]); // no stored document has the clashing _id
       let failure: unknown;
       try {
         await upsertAll(model, [doc("clash", "1:000000000004:000000")], guarded);
@@ -106,7 +108,24 @@ describe("MongoDB store: write loops", function () {
       expect(failure).to.be.instanceOf(ProblemError);
       expect((failure as ProblemError).status).to.equal(409);
       expect((failure as ProblemError).message).to.match(/clash.*gtin_1_lot_1/);
+      expect(sent).to.have.length(2);
+    });
+
+    it("test_upsertAll_staleBatchReportedOnTheGtinLotIndex_isStillJustStale", async function () {
+      // A stale batch's insert collides on _id AND (gtin, lot); the server may name either index.
+      const { model, sent } = scriptedModel([driverError("update", 1, { n: 0, writeErrors: [dup(0, "gtin_1_lot_1")] })], [
+        { _id: "tomatoes", lastEvent: { eventId: "1:000000000008:000000" } },
+      ]);
+      await upsertAll(model, [doc("tomatoes", "1:000000000004:000000")], guarded);
       expect(sent).to.have.length(1);
+    });
+
+    it("test_upsertAll_raceReportedOnTheGtinLotIndex_isRetried", async function () {
+      const { model, sent } = scriptedModel([driverError("update", 1, { n: 0, writeErrors: [dup(0, "gtin_1_lot_1")] }), undefined], [
+        { _id: "tomatoes", lastEvent: { eventId: "1:000000000002:000000" } },
+      ]);
+      await upsertAll(model, [doc("tomatoes", "1:000000000004:000000")], guarded);
+      expect(sent.map(sentIds)).to.deep.equal([["tomatoes"], ["tomatoes"]]);
     });
 
     it("test_upsertAll_driverStoppedBeforeSomeOps_resendsAllButStale", async function () {
