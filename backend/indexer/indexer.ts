@@ -130,6 +130,7 @@ export function createIndexer({ provider, deployment, store, config, logger, met
   let rangesSinceRefusal = 0;
   let checkpoint: Checkpoint | null = null;
   let leaseExpiresAt = 0;
+  let followedCheckpointAt: number | null = null;
   let renewTimer: NodeJS.Timeout | undefined;
   let loop: Promise<void> | null = null;
   let stopping = false;
@@ -301,9 +302,13 @@ export function createIndexer({ provider, deployment, store, config, logger, met
 
   async function followStoreProgress() {
     try {
-      const [stored, head, events] = await Promise.all([store.getCheckpoint(chainId), provider.getBlockNumber(), store.countEvents(chainId)]);
+      const [stored, head] = await Promise.all([store.getCheckpoint(chainId), provider.getBlockNumber()]);
       setHead(head);
-      status.eventsIndexed = events;
+      // Counting can be costly on a large collection: only when the leader moved the checkpoint.
+      if (status.eventsIndexed === 0 || (stored?.updatedAt ?? null) !== followedCheckpointAt) {
+        status.eventsIndexed = await store.countEvents(chainId);
+        followedCheckpointAt = stored?.updatedAt ?? null;
+      }
       setIndexed(stored?.blockNumber ?? null);
     } catch (error) {
       log.debug({ err: error }, "follower could not refresh the indexer status");
