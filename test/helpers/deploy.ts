@@ -197,5 +197,7 @@ async function deployEscrow(ethers: HardhatEthers, context: EscrowDeployContext)
   );
   await escrow.waitForDeployment();
   await (await registry.connect(admin).setCustodyObserver(await escrow.getAddress())).wait();
+  // The admin is also the demo arbiter (see the signer layout above).
+  await (await escrow.connect(admin).grantRole(await escrow.ARBITER_ROLE(), admin.address)).wait();
   return escrow;
 }
