@@ -234,10 +234,131 @@ const provenanceSection: BenchSection = {
 };
 
 // ------------------------------------------------------------------------------------------------
+// Escrow (owned by the escrow team)
+// ------------------------------------------------------------------------------------------------
+
+/** Target of the whole ETH happy path: open+fund, then release with a 3-way split. */
+const ESCROW_HAPPY_PATH_TARGET = 150_000n;
+
+const escrowSection: BenchSection = {
+  title: "Escrow",
+  async measure({ ethers, deployment }) {
+    const { registry, escrow, manufacturer, carrier, retailer: buyer, outsider, admin } = deployment;
+    if (escrow === undefined) throw new Error("TradeEscrow is not deployed: compile the contracts first");
+    const rows: GasRow[] = [];
+    const escrowAddress = await escrow.getAddress();
+    const stablecoin = await ethers.deployContract("MockStablecoin");
+    await (await stablecoin.mint(buyer.address, 10n ** 15n)).wait();
+    await (await stablecoin.connect(buyer).approve(escrowAddress, ethers.MaxUint256)).wait();
+    const [, platformFeeBps] = await escrow.platformFee();
+
+    const latest = await ethers.provider.getBlock("latest");
+    const productionDate = BigInt(latest!.timestamp) - 86_400n;
+    let lotCounter = 0;
+    const newBatch = async () => {
+      const lot = `ESC-${String(++lotCounter).padStart(4, "0")}`;
+      await gasOf(registry.connect(manufacturer).registerBatch(
+        PRODUCT_GTIN, lot, 100n, productionDate, ORIGIN_GLN, DOCUMENT_HASH, `0x${"e5".repeat(32)}`));
+      return batchIdOf(PRODUCT_GTIN, lot);
+    };
+    const now = async () => BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
+    const makeOrder = async (batchId: string, token: string, amount: bigint) => ({
+      buyer: buyer.address,
+      seller: manufacturer.address,
+      carrier: carrier.address,
+      token,
+      amount,
+      batchId,
+      sellerBps: 10_000n - 1_000n - platformFeeBps,
+      carrierBps: 1_000n,
+      platformBps: platformFeeBps,
+      deliveryDeadline: (await now()) + 30n * 86_400n,
+      disputeWindow: 3n * 86_400n,
+      requiresPassingInspection: false,
+      fallbackBuyerBps: 5_000n,
+      salt: ethers.id(`bench ${batchId}`),
+    });
+    type Order = Awaited<ReturnType<typeof makeOrder>>;
+    const open = (order: Order) =>
+      gasOf(escrow.connect(buyer).openOrder(order, { value: order.token === ethers.ZeroAddress ? order.amount : 0n }));
+    /** Manufacturer -> carrier -> buyer; returns the gas of the buyer's acceptance (it records the delivery). */
+    const deliver = async (batchId: string) => {
+      await gasOf(registry.connect(manufacturer).proposeHandoff(batchId, carrier.address, PORT_GLN, 0));
+      await gasOf(registry.connect(carrier).acceptHandoff(batchId, PORT_GLN, 1));
+      await gasOf(registry.connect(carrier).proposeHandoff(batchId, buyer.address, PORT_GLN, 0));
+      return gasOf(registry.connect(buyer).acceptHandoff(batchId, PORT_GLN, 1));
+    };
+    const ETH = ethers.ZeroAddress;
+    const token = await stablecoin.getAddress();
+
+    // Happy path in ETH: open+fund, delivery (recorded by the registry's hook), release by the buyer.
+    const happy = await makeOrder(await newBatch(), ETH, ethers.parseEther("1"));
+    const openEth = await open(happy);
+    rows.push({ operation: "openOrder + fund (ETH)", path: "direct", gasUsed: openEth });
+    rows.push({
+      operation: "acceptHandoff by the buyer (delivery hook)",
+      path: "direct",
+      gasUsed: await deliver(happy.batchId),
+      note: "registry tx; records delivery in the escrow",
+    });
+    const releaseEth = await gasOf(escrow.connect(buyer).release(happy));
+    rows.push({ operation: "release, 3-way split (ETH)", path: "direct", gasUsed: releaseEth });
+    rows.push({
+      operation: "happy path: open+fund + release (ETH)",
+      path: "direct",
+      gasUsed: openEth + releaseEth,
+      target: ESCROW_HAPPY_PATH_TARGET,
+    });
+
+    // The same in the stablecoin.
+    const happyToken = await makeOrder(await newBatch(), token, 1_000_000_000n);
+    const openToken = await open(happyToken);
+    rows.push({ operation: "openOrder + fund (ERC-20)", path: "direct", gasUsed: openToken });
+    await deliver(happyToken.batchId);
+    const releaseToken = await gasOf(escrow.connect(buyer).release(happyToken));
+    rows.push({ operation: "release, 3-way split (ERC-20)", path: "direct", gasUsed: releaseToken });
+    rows.push({ operation: "happy path: open+fund + release (ERC-20)", path: "direct", gasUsed: openToken + releaseToken });
+
+    // Relayed opening: the relayer fronts the ETH with the forwarded call (its nonce warmed up first).
+    await relayedGasOf(deployment, buyer, escrow, escrow.interface.encodeFunctionData("orderIdOf", [happy]));
+    const relayedOrder = await makeOrder(await newBatch(), token, 1_000_000_000n);
+    rows.push({
+      operation: "openOrder + fund (ERC-20)",
+      path: "relayed",
+      gasUsed: await relayedGasOf(deployment, buyer, escrow, escrow.interface.encodeFunctionData("openOrder", [relayedOrder])),
+    });
+
+    // Refund after the delivery deadline (anyone may trigger it).
+    const late = await makeOrder(await newBatch(), ETH, ethers.parseEther("1"));
+    await open(late);
+    await ethers.provider.send("evm_setNextBlockTimestamp", [Number(late.deliveryDeadline + 1n)]);
+    rows.push({ operation: "refund after the deadline (ETH)", path: "direct", gasUsed: await gasOf(escrow.connect(outsider).refund(late)) });
+
+    // Dispute and arbitration.
+    const disputed = await makeOrder(await newBatch(), ETH, ethers.parseEther("1"));
+    await open(disputed);
+    await deliver(disputed.batchId);
+    const disputeGas = await gasOf(escrow.connect(buyer).dispute(disputed, ethers.id("damaged")));
+    const resolveGas = await gasOf(escrow.connect(admin).resolveDispute(disputed, 3_000));
+    rows.push({ operation: "dispute (ETH)", path: "direct", gasUsed: disputeGas });
+    rows.push({ operation: "resolveDispute, buyer + 3-way split (ETH)", path: "direct", gasUsed: resolveGas });
+    rows.push({ operation: "dispute + resolveDispute (ETH)", path: "direct", gasUsed: disputeGas + resolveGas });
+
+    // Mutual cancellation before shipment.
+    const cancelled = await makeOrder(await newBatch(), ETH, ethers.parseEther("1"));
+    await open(cancelled);
+    const approveGas = await gasOf(escrow.connect(buyer).approveCancellation(cancelled));
+    const cancelGas = await gasOf(escrow.connect(manufacturer).approveCancellation(cancelled));
+    rows.push({ operation: "approveCancellation x2 (ETH)", path: "direct", gasUsed: approveGas + cancelGas });
+    return rows;
+  },
+};
+
+// ------------------------------------------------------------------------------------------------
 // Sections to run, in order. Further sections (e.g. escrow) go here.
 // ------------------------------------------------------------------------------------------------
 
-const SECTIONS: BenchSection[] = [provenanceSection];
+const SECTIONS: BenchSection[] = [provenanceSection, escrowSection];
 
 function formatGas(value: bigint): string {
   return value.toLocaleString("en-US");
