@@ -121,7 +121,13 @@ function describeDemoOn(storeName: string, configFor: () => Promise<{ config: Pa
       expect(view.payouts).to.deep.include({ seller: demo.payouts.seller.toString(), carrier: demo.payouts.carrier.toString(), platform: demo.payouts.platform.toString() });
 
       // Nobody but the keeper released it: the release came from the relayer's own keeper job.
-      const job = await provena.store.getRelay(`keeper:${provena.chain.chainId}:${demo.orderId}:release`);
+      // The mirror may show the release a moment before the relayer's next round records its job as mined.
+      const jobId = `keeper:${provena.chain.chainId}:${demo.orderId}:release`;
+      let job = await provena.store.getRelay(jobId);
+      for (let i = 0; i < 50 && job?.status === "submitted"; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        job = await provena.store.getRelay(jobId);
+      }
       expect(job).to.include({ status: "mined", kind: "keeper", from: provena.relayer!.address });
       const releaseEvents = await provena.store.listEvents({ orderId: demo.orderId, name: "OrderReleased" }, { limit: 10 });
       expect(releaseEvents.items).to.have.length(1);

@@ -1,0 +1,136 @@
+/**
+ * The CLI as its users run it: a separate process per command against a running Provena (in-process chain,
+ * embedded store, relayer), keys only from the environment or a keystore.
+ */
+import { expect } from "chai";
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { Contract, Wallet, encryptKeystoreJson } from "ethers";
+import jsQRImport from "jsqr";
+import { PNG } from "pngjs";
+import { pino } from "pino";
+import { loadProvenaAbis } from "../../backend/chain/artifacts.ts";
+import { loadConfig } from "../../backend/config.ts";
+import { startProvena, type RunningProvena } from "../../backend/main.ts";
+import { batchIdOf, gs1CheckDigit } from "../../backend/passport/digital-link.ts";
+
+// jsqr is CommonJS whose types declare an ES default export: at runtime the default import is the function itself.
+const jsQR = jsQRImport as unknown as typeof jsQRImport.default;
+const run = promisify(execFile);
+const CLI = path.resolve("scripts/cli.ts");
+// Hardhat's well-known development accounts 0 (admin, deployer) and 1.
+const ADMIN_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+const MANUFACTURER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+
+const gln = (twelve: string) => twelve + gs1CheckDigit(twelve);
+const GTIN = "0950600013437" + gs1CheckDigit("0950600013437");
+
+describe("provena CLI", function () {
+  this.timeout(180_000);
+  let provena: RunningProvena;
+  let workdir: string;
+  const carrier = Wallet.createRandom();
+  const manufacturer = new Wallet(MANUFACTURER_KEY);
+
+  async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+    try {
+      const { stdout, stderr } = await run(process.execPath, ["--import", "tsx", CLI, ...args], {
+        env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", RPC_URL: provena.chain.rpcUrl, PROVENA_API_URL: provena.url, ...env },
+        timeout: 60_000,
+      });
+      return { code: 0, stdout, stderr };
+    } catch (error) {
+      const failed = error as { code?: number; stdout?: string; stderr?: string };
+      return { code: typeof failed.code === "number" ? failed.code : -1, stdout: failed.stdout ?? "", stderr: failed.stderr ?? "" };
+    }
+  }
+
+  before(async function () {
+    const config = { ...loadConfig({ LOG_LEVEL: "silent", SQLITE_PATH: ":memory:" }), port: 0 };
+    provena = await startProvena(config, { logger: pino({ level: "silent" }) });
+    workdir = await mkdtemp(path.join(tmpdir(), "provena-cli-"));
+  });
+
+  after(async function () {
+    await provena?.stop();
+    if (workdir) await rm(workdir, { recursive: true, force: true });
+  });
+
+  it("test_cli_fullPartnerFlow_onboardRegisterHandoffGaslessAccept", async function () {
+    const admin = { PROVENA_PRIVATE_KEY: ADMIN_KEY };
+    let result = await cli(["participant", "add", manufacturer.address, "--role", "manufacturer", "--gln", gln("841234500001"), "--name", "Acme"], admin);
+    expect(result.code, result.stderr).to.equal(0);
+    expect(result.stdout).to.contain("✓ onboarded Acme as MANUFACTURER");
+    result = await cli(["participant", "add", carrier.address, "--role", "CARRIER", "--gln", gln("841234500002"), "--name", "Freight"], admin);
+    expect(result.code, result.stderr).to.equal(0);
+
+    const serialFile = path.join(workdir, "serials.csv");
+    await writeFile(serialFile, "serial\nSN-1\nSN-2\nSN-3\n");
+    result = await cli(["batch", "register", "--gtin", GTIN, "--lot", "CLI-1", "--serials", serialFile, "--origin-gln", gln("841234500001")], { PROVENA_PRIVATE_KEY: MANUFACTURER_KEY });
+    expect(result.code, result.stderr).to.equal(0);
+    const batchId = batchIdOf(GTIN, "CLI-1");
+    expect(result.stdout).to.contain(batchId);
+    const registry = new Contract(provena.chain.deployment.registry, loadProvenaAbis().ProvenanceRegistry, provena.chain.provider);
+    const [batchManufacturer, , , status, , quantity, , serialRoot] = await registry.batch(batchId);
+    expect(batchManufacturer).to.equal(manufacturer.address);
+    expect(status).to.equal(1n);
+    expect(quantity).to.equal(3n);
+    // The serial list went to the backend too, under the root that is on chain.
+    expect((await provena.store.getSerialSet(serialRoot.toLowerCase()))?.serials).to.deep.equal(["SN-1", "SN-2", "SN-3"]);
+
+    // The manufacturer signs with an encrypted keystore this time.
+    const keystore = path.join(workdir, "manufacturer.json");
+    await writeFile(keystore, await encryptKeystoreJson({ address: manufacturer.address, privateKey: MANUFACTURER_KEY }, "correct horse", { scrypt: { N: 1 << 10 } }));
+    result = await cli(["handoff", "propose", `${GTIN}/CLI-1`, "--to", carrier.address, "--location", gln("841234500001")], {
+      PROVENA_KEYSTORE: keystore,
+      PROVENA_KEYSTORE_PASSWORD: "correct horse",
+    });
+    expect(result.code, result.stderr).to.equal(0);
+    expect(result.stdout).to.contain("✓ handoff proposed");
+
+    // The carrier holds no ETH: it accepts through the relayer.
+    result = await cli(["--relay", "handoff", "accept", batchId, "--location", gln("841234500002"), "--step", "departing"], { PROVENA_PRIVATE_KEY: carrier.privateKey });
+    expect(result.code, result.stderr).to.equal(0);
+    expect(result.stdout).to.contain("✓ handoff accepted (gasless, relayed as 0x");
+    const [, custodian] = await registry.batch(batchId);
+    expect(custodian).to.equal(carrier.address);
+    expect(await provena.chain.provider.getBalance(carrier.address)).to.equal(0n);
+  });
+
+  it("test_cli_revertsAndRefusalsAreReadableErrors", async function () {
+    // A manufacturer is no inspector: the contract's custom error, decoded.
+    let result = await cli(["attest", `${GTIN}/CLI-1`, "--result", "pass", "--report", "lab report"], { PROVENA_PRIVATE_KEY: MANUFACTURER_KEY });
+    expect(result.code).to.equal(1);
+    expect(result.stderr).to.match(/^provena: quality attested: pass failed: ParticipantUnauthorized: 0x[0-9a-f]{40} is not an active participant with the INSPECTOR role/m);
+    // Through the relayer, the backend refuses it before anything is queued.
+    result = await cli(["--relay", "attest", `${GTIN}/CLI-1`, "--result", "pass"], { PROVENA_PRIVATE_KEY: carrier.privateKey });
+    expect(result.code).to.equal(1);
+    expect(result.stderr).to.contain("relayer refused the request (403 MISSING_ROLE)");
+    // No key: says how to give one.
+    result = await cli(["handoff", "cancel", `${GTIN}/CLI-1`]);
+    expect(result.code).to.equal(1);
+    expect(result.stderr).to.contain("set PROVENA_PRIVATE_KEY, or PROVENA_KEYSTORE");
+    // A bad serial row is reported by line number and nothing is registered.
+    const badFile = path.join(workdir, "bad.csv");
+    await writeFile(badFile, "SN-9\nSN-10\nSN 11 with spaces\n");
+    result = await cli(["batch", "register", "--gtin", GTIN, "--lot", "CLI-2", "--serials", badFile, "--origin-gln", gln("841234500001")], { PROVENA_PRIVATE_KEY: MANUFACTURER_KEY });
+    expect(result.code).to.equal(1);
+    expect(result.stderr).to.contain("line 3");
+    // Bad arguments name the option.
+    result = await cli(["handoff", "propose", `${GTIN}/CLI-1`, "--to", carrier.address, "--location", "1234567890123"], { PROVENA_PRIVATE_KEY: MANUFACTURER_KEY });
+    expect(result.code).to.equal(1);
+    expect(result.stderr).to.contain("--location").and.contain("check digit");
+  });
+
+  it("test_cli_qr_writesAPngThatDecodesToTheDigitalLink", async function () {
+    const png = path.join(workdir, "unit.png");
+    const result = await cli(["qr", GTIN, "CLI-1", "SN-2", "--base", "https://provena.example", "--png", png]);
+    expect(result.code, result.stderr).to.equal(0);
+    const image = PNG.sync.read(await readFile(png));
+    const decoded = jsQR(new Uint8ClampedArray(image.data), image.width, image.height);
+    expect(decoded?.data).to.equal(`https://provena.example/01/${GTIN}/10/CLI-1/21/SN-2`);
+  });
+});
