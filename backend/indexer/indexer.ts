@@ -131,6 +131,7 @@ export function createIndexer({ provider, deployment, store, config, logger, met
   let checkpoint: Checkpoint | null = null;
   let leaseExpiresAt = 0;
   let followedCheckpointAt: number | null = null;
+  let reloadCheckpoint = false;
   let renewTimer: NodeJS.Timeout | undefined;
   let loop: Promise<void> | null = null;
   let stopping = false;
@@ -206,6 +207,13 @@ export function createIndexer({ provider, deployment, store, config, logger, met
   // --- one step of the leader ---
 
   async function step(): Promise<"progress" | "idle"> {
+    // After a failed write the store may or may not hold it (a lost acknowledgement, a half-applied rollback that
+    // the store finishes itself): trust the store's checkpoint, not the one in memory.
+    if (reloadCheckpoint) {
+      checkpoint = await store.getCheckpoint(chainId);
+      reloadCheckpoint = false;
+      setIndexed(checkpoint?.blockNumber ?? null);
+    }
     const head = await provider.getBlockNumber();
     setHead(head);
     const target = head - config.confirmations;
@@ -339,6 +347,7 @@ export function createIndexer({ provider, deployment, store, config, logger, met
       } catch (raw) {
         if (stopping) break;
         const error = classifyError(raw);
+        reloadCheckpoint = true;
         status.lastError = error.message;
         status.lastErrorRetryable = error.retryable;
         metrics?.errorOccurred?.(error);
@@ -397,7 +406,8 @@ export function createIndexer({ provider, deployment, store, config, logger, met
     },
 
     status() {
-      return { ...status };
+      // A leader that could not renew in time (the store unreachable) may have been replaced already.
+      return { ...status, isLeader: status.isLeader && Date.now() < leaseExpiresAt };
     },
 
     waitForBlock(blockNumber, { timeoutMs = 30_000 } = {}) {
