@@ -254,6 +254,8 @@ export function createIndexer({ provider, deployment, store, config, logger, met
     await store.commitRange({ chainId, events: fetched.events, blocks: fetched.blocks, ...documents, checkpoint: next });
     checkpoint = next;
     status.lastCommitAt = Date.now();
+    status.lastError = null;
+    status.lastErrorRetryable = null;
     if (fetched.events.length > 0) status.eventsIndexed = await store.countEvents(chainId);
     setIndexed(toBlock);
 

@@ -281,6 +281,38 @@ export function shouldIndexProvena(factory: StoreFactory): void {
     expect(await dumpMirror(store, deployment.chainId)).to.deep.equal(await freshIndex(deployment, target));
   });
 
+  it("test_indexer_nodeUnreachableForAWhile_retriesAndCatchesUp", async function () {
+    const { deployed, deployment } = await connection.networkHelpers.loadFixture(deployFixture);
+    await registerMany(deployed, "flaky", 3);
+    const target = await head();
+    let outages = 3;
+    const errorsSeen: string[] = [];
+    const flaky = new Proxy(provider, {
+      get(targetProvider, property) {
+        const value = Reflect.get(targetProvider, property);
+        if (property === "getBlockNumber") {
+          return async () => {
+            if (outages > 0) {
+              outages -= 1;
+              throw Object.assign(new Error("request failed"), { code: "SERVER_ERROR", cause: { code: "ECONNREFUSED" } });
+            }
+            return targetProvider.getBlockNumber();
+          };
+        }
+        return typeof value === "function" ? value.bind(targetProvider) : value;
+      },
+    });
+    const { store } = await newStore();
+    const indexer = start({ provider: flaky, deployment, store, metrics: { errorOccurred: (error) => errorsSeen.push(error.name) } });
+    await waitUntil(() => indexer.status().lastError !== null, "the first failure to show in the status");
+    expect(indexer.status().lastErrorRetryable).to.equal(true);
+    await indexer.waitForBlock(target);
+    expect(errorsSeen).to.deep.equal(["RetryableIndexerError", "RetryableIndexerError", "RetryableIndexerError"]);
+    expect(indexer.status()).to.deep.include({ lastError: null, phase: "live" });
+    await indexer.stop();
+    expect(await dumpMirror(store, deployment.chainId)).to.deep.equal(await freshIndex(deployment, target));
+  });
+
   it("test_indexer_abiNotMatchingDeployment_stopsWithNonRetryableError", async function () {
     const { deployed, deployment } = await connection.networkHelpers.loadFixture(deployFixture);
     await registerMany(deployed, "bad", 1);
