@@ -1,0 +1,46 @@
+import { expect } from "chai";
+import { AbiCoder, Interface, id as keccakText } from "ethers";
+import { loadProvenaAbis } from "../../../backend/chain/artifacts.ts";
+import { createRevertDecoder, extractRevertData } from "../../../backend/relayer/revert-reason.ts";
+
+describe("revert reasons", function () {
+  const abis = loadProvenaAbis();
+  const registry = new Interface(abis.ProvenanceRegistry);
+  const escrow = new Interface(abis.TradeEscrow);
+  const decoder = createRevertDecoder([abis.ProvenanceRegistry, abis.TradeEscrow, abis.ProvenaForwarder]);
+  const account = "0x" + "ab".repeat(20);
+  const batchId = "0x" + "12".repeat(32);
+
+  it("test_decode_customErrorOfAnyProvenaContract_becomesASentence", function () {
+    const data = registry.encodeErrorResult("BatchNotCustodian", [batchId, account]);
+    const decoded = decoder.decode(data)!;
+    expect(decoded.name).to.equal("BatchNotCustodian");
+    expect(decoded.message).to.equal(`BatchNotCustodian: ${account} is not the custodian of batch ${batchId}`);
+    const escrowError = escrow.encodeErrorResult("EscrowTooEarly", [batchId, 1_800_000_000n]);
+    expect(decoder.decode(escrowError)!.message).to.equal(`EscrowTooEarly: too early for order ${batchId}: possible from 2027-01-15T08:00:00.000Z`);
+  });
+
+  it("test_decode_roleHashesAndEnumsAreNamed", function () {
+    const unauthorized = registry.encodeErrorResult("ParticipantUnauthorized", [account, keccakText("INSPECTOR_ROLE")]);
+    expect(decoder.decode(unauthorized)!.message).to.contain("with the INSPECTOR role");
+    const status = registry.encodeErrorResult("BatchInvalidStatus", [batchId, 5]);
+    expect(decoder.decode(status)!.args.status).to.equal("Recalled");
+  });
+
+  it("test_decode_requireStringsPanicsAndUnknownData", function () {
+    const errorString = "0x08c379a0" + AbiCoder.defaultAbiCoder().encode(["string"], ["not allowed"]).slice(2);
+    expect(decoder.decode(errorString)!.message).to.equal("not allowed");
+    const panic = "0x4e487b71" + AbiCoder.defaultAbiCoder().encode(["uint256"], [0x11]).slice(2);
+    expect(decoder.decode(panic)!.message).to.equal("panic: an arithmetic operation overflowed");
+    expect(decoder.decode("0xdeadbeef")!.message).to.equal("reverted with unknown error data 0xdeadbeef");
+    expect(decoder.decode("0x")).to.equal(null);
+  });
+
+  it("test_extractRevertData_findsDataNestedInProviderErrors", function () {
+    const data = registry.encodeErrorResult("BatchUnknown", [batchId]);
+    expect(extractRevertData({ info: { error: { data } } })).to.equal(data);
+    expect(extractRevertData({ error: { error: { data: { data } } } })).to.equal(data);
+    expect(decoder.describe({ shortMessage: "execution reverted", info: { error: { data } } })).to.equal(`BatchUnknown: no batch ${batchId} is registered`);
+    expect(decoder.describe(new Error("connection refused\nat …"))).to.equal("connection refused");
+  });
+});
