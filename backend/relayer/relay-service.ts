@@ -192,7 +192,21 @@ export function createRelayService(options: RelayServiceOptions): RelayService {
     throw refused(422, "Unprocessable Content", "GAS_TOO_LOW", `the call needs about ${needed ?? "more than"} gas but the request forwards only ${message.gas}`, { neededGas: needed?.toString() ?? null });
   }
 
-  async function accept(input: ForwardRequestInput): Promise<{ request: RelayRequest; created: boolean }> {
+  /** One acceptance at a time per signer in this process, so two requests racing for one nonce cannot both pass. */
+  const acceptingBySigner = new Map<string, Promise<unknown>>();
+
+  function accept(input: ForwardRequestInput): Promise<{ request: RelayRequest; created: boolean }> {
+    const from = input.from.toLowerCase();
+    const previous = acceptingBySigner.get(from) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(() => acceptNow(input));
+    acceptingBySigner.set(from, next);
+    void next.catch(() => undefined).finally(() => {
+      if (acceptingBySigner.get(from) === next) acceptingBySigner.delete(from);
+    });
+    return next;
+  }
+
+  async function acceptNow(input: ForwardRequestInput): Promise<{ request: RelayRequest; created: boolean }> {
     const message = parseInput(input);
     const { signature } = message;
     const eip712 = await domain();

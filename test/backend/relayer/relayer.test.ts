@@ -140,6 +140,16 @@ describe("relayer", function () {
       expect(response.body).to.include({ code: "NONCE_USED", expectedNonce: "1" });
     });
 
+    it("test_accept_twoRequestsRacingForOneNonce_onlyOneIsAccepted", async function () {
+      const { manufacturer, registry } = fx.deployment;
+      const propose = await fx.signedRequest(manufacturer, "registry", proposeToCarrierData(), { nonce: 0n });
+      const other = await fx.signedRequest(manufacturer, "registry", registry.interface.encodeFunctionData("recallBatch", [batchId, keccakText("x")]), { nonce: 0n });
+      const responses = await Promise.all([propose, other].map((body) => request(fx.app).post("/api/v1/relay/requests").send(body)));
+      expect(responses.map((r) => r.status).sort()).to.deep.equal([202, 409]);
+      expect(responses.find((r) => r.status === 409)!.body.code).to.equal("NONCE_PENDING");
+      expect(await fx.store.listRelays(["queued"], 10)).to.have.length(1);
+    });
+
     it("test_accept_wrongSigner_isRefused", async function () {
       const { manufacturer, outsider } = fx.deployment;
       // The outsider signs a request claiming to come from the manufacturer.
