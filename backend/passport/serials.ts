@@ -49,7 +49,10 @@ class IssueList {
 class SerialCollector {
   readonly serials: string[] = [];
   private readonly firstLine = new Map<string, { line?: number; entry?: number }>();
-  constructor(readonly issues: IssueList) {}
+  readonly issues: IssueList;
+  constructor(issues: IssueList) {
+    this.issues = issues;
+  }
 
   add(serial: string, line: number | undefined, entry?: number) {
     const at = { ...(line === undefined ? {} : { line }), ...(entry === undefined ? {} : { entry }) };

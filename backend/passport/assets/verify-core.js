@@ -123,6 +123,10 @@ export async function verifyPassport({ claims, rpc, ethers, abi, enums, expected
   /** @type {string[]} */ const checked = [];
   const registryInterface = new ethers.Interface(abi);
   const registry = claims.registry;
+  // ethers' ParamType drops `internalType`, which says which uint8 is an enum: keep the JSON inputs by event.
+  /** @type {Map<string, any[]>} */
+  const jsonInputs = new Map(abi.filter((f) => f.type === "event").map((f) => [f.name, f.inputs ?? []]));
+  const inputOf = (/** @type {string} */ eventName, /** @type {string} */ argName) => (jsonInputs.get(eventName) ?? []).find((i) => i.name === argName);
 
   // Trust anchors: a verifier may pin the chain and registry instead of taking the passport's word.
   if (expected.chainId !== undefined && expected.chainId !== claims.chainId) {
@@ -228,7 +232,7 @@ export async function verifyPassport({ claims, rpc, ethers, abi, enums, expected
       mismatches.push(`${where}: "${entry.label}" at block ${entry.blockNumber} is in transaction ${log.transactionHash} on chain, not ${entry.transactionHash}`);
     }
     for (const [name, shown] of Object.entries(entry.args)) {
-      const input = log.fragment.inputs.find((/** @type {any} */ i) => i.name === name);
+      const input = inputOf(log.name, name);
       if (!input) {
         mismatches.push(`${where}: "${entry.label}" shows a field "${name}" that the chain's ${log.name} event does not have`);
         continue;
@@ -251,7 +255,7 @@ export async function verifyPassport({ claims, rpc, ethers, abi, enums, expected
   claims.history.forEach((entry, index) => checkEntry(entry, `History entry ${index + 1}`));
   for (const log of ownLogs) {
     if (shownKeys.has(key(log))) continue;
-    const text = `${describeLog(log, enums)} at block ${log.blockNumber} (transaction ${log.transactionHash})`;
+    const text = `${describeLog(log, jsonInputs.get(log.name) ?? [], enums)} at block ${log.blockNumber} (transaction ${log.transactionHash})`;
     if (log.blockNumber > atBlock) {
       if (log.name === "BatchRecalled") mismatches.push(`The chain shows a recall of this batch that the page does not show yet: ${text}`);
       else warnings.push(`Newer than this page: ${text}`);
@@ -454,9 +458,9 @@ function fieldLabel(name) {
   return labels[name] ?? name;
 }
 
-/** @param {any} log @param {Record<string, readonly string[]>} enums */
-function describeLog(log, enums) {
-  const parts = log.fragment.inputs
+/** @param {any} log @param {any[]} inputs @param {Record<string, readonly string[]>} enums */
+function describeLog(log, inputs, enums) {
+  const parts = inputs
     .filter((/** @type {any} */ input) => !["batchId", "parentId"].includes(input.name))
     .map((/** @type {any} */ input) => `${input.name}=${displayValue(log.args[input.name], input, enums)}`);
   return `${log.name}(${parts.join(", ")})`;

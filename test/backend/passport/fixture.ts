@@ -86,14 +86,15 @@ export async function createPassportWorld(): Promise<PassportWorld> {
   const serialService = createSerialService({ store });
   for (const list of [tradedSerials, ...childSerials]) await serialService.storeSerials(list);
 
-  const indexer = createIndexer({
-    provider,
-    deployment,
-    store,
-    config: { confirmations: 0, indexerBlockRange: 1_000, indexerPollMs: 20, leaseTtlMs: 5_000, instanceId: "passport-test" },
-    logger: silentLogger(),
-  });
+  // A stopped indexer stays stopped: each sync runs a fresh one, as a restarted backend would.
   const sync = async () => {
+    const indexer = createIndexer({
+      provider,
+      deployment,
+      store,
+      config: { confirmations: 0, indexerBlockRange: 1_000, indexerPollMs: 20, leaseTtlMs: 5_000, instanceId: "passport-test" },
+      logger: silentLogger(),
+    });
     const head = await provider.getBlockNumber();
     indexer.start();
     await indexer.waitForBlock(head, { timeoutMs: 30_000 });

@@ -1,6 +1,6 @@
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { expect } from "chai";
-import jsQR from "jsqr";
+import jsQRImport from "jsqr";
 import { PNG } from "pngjs";
 import request from "supertest";
 import { buildDigitalLink, digitalLinkPath } from "../../../backend/passport/digital-link.ts";
@@ -8,10 +8,14 @@ import { ownerHandleKey } from "../../../backend/passport/passport-service.ts";
 import { DEMO_PORT_GLN } from "../../helpers/batches.ts";
 import { createModule, createPassportWorld, passportTestApp, type PassportWorld } from "./fixture.ts";
 
+// jsqr is CommonJS whose types declare an ES default export: at runtime the default import is the function itself.
+const jsQR = jsQRImport as unknown as typeof jsQRImport.default;
+
 const HTML = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
 
 /** Supertest parser that keeps binary bodies (PNG) as a Buffer. */
-function binary(res: NodeJS.ReadableStream & { setEncoding(e: string): void }, callback: (error: Error | null, body: Buffer) => void) {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- superagent's parser signature takes its own Response type
+function binary(res: any, callback: (error: Error | null, body: Buffer) => void) {
   const chunks: Buffer[] = [];
   res.on("data", (chunk: Buffer) => chunks.push(chunk));
   res.on("end", () => callback(null, Buffer.concat(chunks)));

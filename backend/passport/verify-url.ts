@@ -1,0 +1,88 @@
+/**
+ * Verifies a passport URL from a terminal (scripts/verify.ts, the CLI): fetches its JSON-LD, then runs the same
+ * verifier the passport page runs in the browser (assets/verify-core.js) against a JSON-RPC endpoint: the one
+ * the caller names (RPC_URL / --rpc), else the one the passport advertises.
+ */
+import * as ethers from "ethers";
+import { loadArtifact, type LoadArtifactOptions } from "../chain/artifacts.ts";
+import { ENUM_VALUE_NAMES } from "../chain/enums.ts";
+import { claimsFromJsonLd, createJsonRpc, verifyPassport, type PassportClaims, type VerificationResult } from "./assets/verify-core.js";
+import { parseDigitalLinkUri } from "./digital-link.ts";
+
+export interface VerifyPassportUrlOptions {
+  url: string;
+  /** JSON-RPC endpoint to trust; default: the passport's advertised provena:verification.rpcUrl. */
+  rpcUrl?: string | null;
+  /** Trust anchors: fail unless the passport names this chain / registry. */
+  expected?: { chainId?: number; registry?: string };
+  artifacts?: LoadArtifactOptions;
+  timeoutMs?: number;
+  onProgress?: (message: string) => void;
+}
+
+export interface VerifyPassportUrlResult extends VerificationResult {
+  claims: PassportClaims;
+  rpcUrl: string;
+}
+
+/** The passport could not be fetched or read: nothing was verified (as opposed to a mismatch). */
+export class PassportFetchError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "PassportFetchError";
+  }
+}
+
+export async function verifyPassportUrl(options: VerifyPassportUrlOptions): Promise<VerifyPassportUrlResult> {
+  const { url, onProgress = () => undefined } = options;
+  const link = parseDigitalLinkUri(url);
+  const timeoutMs = options.timeoutMs ?? 15_000;
+
+  onProgress(`Fetching the passport ${url}`);
+  let response: Response;
+  try {
+    response = await fetch(url, { headers: { accept: "application/ld+json, application/json;q=0.9" }, signal: AbortSignal.timeout(timeoutMs) });
+  } catch (error) {
+    throw new PassportFetchError(`Cannot fetch ${url}: ${(error as Error).message}`, { cause: error });
+  }
+  if (!response.ok) {
+    let detail = "";
+    try {
+      detail = ((await response.json()) as { detail?: string }).detail ?? "";
+    } catch {
+      // Not a problem document.
+    }
+    throw new PassportFetchError(`${url} answered HTTP ${response.status}${detail ? `: ${detail}` : ""}`);
+  }
+  let claims: PassportClaims;
+  try {
+    claims = claimsFromJsonLd(await response.json());
+  } catch (error) {
+    throw new PassportFetchError(`${url} did not return a Provena passport: ${(error as Error).message}`, { cause: error });
+  }
+
+  const rpcUrl = options.rpcUrl || claims.rpcUrl;
+  if (!rpcUrl) throw new PassportFetchError("No JSON-RPC URL: pass --rpc or set RPC_URL; the passport advertises none");
+  const { abi } = loadArtifact("ProvenanceRegistry", undefined, options.artifacts ?? {});
+  const result = await verifyPassport({
+    claims,
+    rpc: createJsonRpc(rpcUrl, { timeoutMs }),
+    ethers,
+    abi,
+    enums: ENUM_VALUE_NAMES,
+    ...(options.expected ? { expected: options.expected } : {}),
+    onProgress,
+  });
+
+  // The passport must be the one the URL names: a server answering with another product's passport fails here.
+  const named: [string, unknown, unknown][] = [
+    ["batch id", link.batchId, claims.batchId],
+    ["serial", link.serial, claims.serial],
+    ["GTIN", link.gtin, claims.product.gtin],
+    ["lot", link.lot, claims.product.lot],
+  ];
+  for (const [what, inUrl, inPassport] of named) {
+    if (inUrl !== inPassport) result.mismatches.unshift(`The URL names ${what} ${JSON.stringify(inUrl)}, but the passport is for ${JSON.stringify(inPassport)}`);
+  }
+  return { ...result, ok: result.mismatches.length === 0, claims, rpcUrl };
+}

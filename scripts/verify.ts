@@ -1,0 +1,88 @@
+/**
+ * Verifies a Provena passport against the chain, trusting neither the passport server nor its mirror:
+ *
+ *   node scripts/verify.ts <passport-url> [--rpc <url>] [--chain-id <id>] [--registry <address>] [--json]
+ *
+ * The JSON-RPC endpoint is --rpc, else RPC_URL, else the one the passport advertises. --chain-id and
+ * --registry pin the deployment you trust instead of taking the passport's word for it.
+ * Exit status: 0 verified, 1 the passport does not match the chain, 2 nothing could be verified.
+ */
+import { parseArgs } from "node:util";
+import { DigitalLinkError } from "../backend/passport/digital-link.ts";
+import { PassportFetchError, verifyPassportUrl } from "../backend/passport/verify-url.ts";
+
+const USAGE = "Usage: node scripts/verify.ts <passport-url> [--rpc <url>] [--chain-id <id>] [--registry <address>] [--json]";
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        rpc: { type: "string" },
+        "chain-id": { type: "string" },
+        registry: { type: "string" },
+        json: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    console.error(USAGE);
+    return 2;
+  }
+  const chainId = values["chain-id"] === undefined ? undefined : Number(values["chain-id"]);
+  if (chainId !== undefined && !Number.isSafeInteger(chainId)) {
+    console.error(`--chain-id must be an integer (got ${values["chain-id"]})`);
+    return 2;
+  }
+  if (values.registry !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(values.registry)) {
+    console.error(`--registry must be a 0x-prefixed address (got ${values.registry})`);
+    return 2;
+  }
+
+  const url = positionals[0]!;
+  const rpcUrl = values.rpc || process.env.RPC_URL || null;
+  try {
+    const result = await verifyPassportUrl({
+      url,
+      rpcUrl,
+      expected: { ...(chainId === undefined ? {} : { chainId }), ...(values.registry === undefined ? {} : { registry: values.registry }) },
+      onProgress: values.json ? undefined : (message) => console.error(`… ${message}`),
+    });
+    if (values.json) {
+      const { claims, ...report } = result;
+      console.log(JSON.stringify({ url, batchId: claims.batchId, serial: claims.serial, ...report }, null, 2));
+    } else {
+      console.log(`Passport ${url}`);
+      console.log(`  chain ${result.claims.chainId}, registry ${result.claims.registry}, RPC ${result.rpcUrl}`);
+      if (result.ok) {
+        console.log(`✓ Verified at block ${result.blockNumber}: the passport matches the chain.`);
+        for (const item of result.checked) console.log(`  checked ${item}`);
+      } else {
+        console.log(`✗ MISMATCH${result.blockNumber === null ? "" : ` (checked at block ${result.blockNumber})`}: the passport does not match the chain.`);
+        for (const mismatch of result.mismatches) console.log(`  - ${mismatch}`);
+      }
+      for (const warning of result.warnings) console.log(`  ! ${warning}`);
+    }
+    return result.ok ? 0 : 1;
+  } catch (error) {
+    if (error instanceof DigitalLinkError || error instanceof PassportFetchError) {
+      console.error(`Cannot verify: ${error.message}`);
+    } else {
+      console.error(`Cannot verify: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    return 2;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

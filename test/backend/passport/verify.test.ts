@@ -1,0 +1,162 @@
+import { execFile } from "node:child_process";
+import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
+import path from "node:path";
+import { promisify } from "node:util";
+import { expect } from "chai";
+import { keccak256, toUtf8Bytes } from "ethers";
+import { digitalLinkPath } from "../../../backend/passport/digital-link.ts";
+import { verifyPassportUrl } from "../../../backend/passport/verify-url.ts";
+import type { Batch, Participant } from "../../../backend/store/types.ts";
+import { PROJECT_ROOT } from "../../../backend/chain/artifacts.ts";
+import { createModule, createPassportWorld, passportTestApp, type PassportWorld } from "./fixture.ts";
+
+const run = promisify(execFile);
+
+describe("passport verification against the chain", function () {
+  let world: PassportWorld;
+  let server: Server;
+  let base: string;
+
+  before(async function () {
+    world = await createPassportWorld();
+    // The module needs its public URLs before the server exists; a late-bound app answers with the real port.
+    let app: ReturnType<typeof passportTestApp> | null = null;
+    const { createServer } = await import("node:http");
+    server = createServer((req, res) => app!(req, res));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    app = passportTestApp(createModule(world, { publicBaseUrl: base, publicRpcUrl: `${base}/rpc` }), { jsonBodies: true });
+  });
+
+  after(async function () {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  const unitUrl = (serial: string) => `${base}${digitalLinkPath(world.traded.gtin, world.traded.lot, serial)}`;
+
+  async function tamperBatch(batchId: `0x${string}`, change: (batch: Batch) => Batch, body: () => Promise<void>) {
+    const original = (await world.store.getBatch(batchId))!;
+    const checkpoint = (await world.store.getCheckpoint(world.deployment.chainId))!;
+    const commit = (batch: Batch) =>
+      world.store.commitRange({ chainId: world.deployment.chainId, events: [], blocks: [], batches: [batch], participants: [], orders: [], checkpoint });
+    await commit(change(structuredClone(original)));
+    try {
+      await body();
+    } finally {
+      await commit(original);
+    }
+  }
+
+  it("verifies a unit passport: history, state, serial membership and participants", async function () {
+    const result = await verifyPassportUrl({ url: unitUrl("A/0003") });
+    expect(result.mismatches).to.deep.equal([]);
+    expect(result.ok).to.equal(true);
+    expect(result.blockNumber).to.equal((await world.store.getCheckpoint(world.deployment.chainId))!.blockNumber);
+    expect(result.checked.join("\n")).to.include('serial "A/0003" is in the batch\'s on-chain serial root');
+    expect(result.checked.join("\n")).to.include("6 history entries");
+    expect(result.rpcUrl).to.equal(`${base}/rpc`);
+  });
+
+  it("verifies a recalled child batch through its lineage, and the split parent", async function () {
+    const child = await verifyPassportUrl({ url: `${base}${digitalLinkPath(world.traded.gtin, world.children[1]!.lot, "C2-2")}` });
+    expect(child.mismatches).to.deep.equal([]);
+    expect(child.checked.join("\n")).to.include("lineage through 1 parent batch");
+    const parent = await verifyPassportUrl({ url: `${base}${digitalLinkPath(world.traded.gtin, world.parent.lot)}` });
+    expect(parent.mismatches).to.deep.equal([]);
+  });
+
+  it("reports exactly which custody detail the mirror got wrong", async function () {
+    await tamperBatch(
+      world.traded.batchId,
+      (batch) => {
+        batch.custody[1]!.locationGln = "4000000000003";
+        return batch;
+      },
+      async () => {
+        const result = await verifyPassportUrl({ url: unitUrl("A-0001") });
+        expect(result.ok).to.equal(false);
+        expect(result.mismatches).to.have.length(1);
+        expect(result.mismatches[0]).to.match(/History entry 3: "Custody accepted" at block \d+: location GLN is shown as "4000000000003", but the chain says "\d{13}"/);
+      },
+    );
+  });
+
+  it("notices a hidden inspection, a forged serial root and a renamed participant", async function () {
+    await tamperBatch(
+      world.traded.batchId,
+      (batch) => ({ ...batch, inspections: [], inspection: "none" }),
+      async () => {
+        const result = await verifyPassportUrl({ url: unitUrl("A-0001") });
+        expect(result.mismatches.join("\n")).to.match(/the chain has an event of this batch that the page does not show: QualityAttested/i);
+        expect(result.mismatches.join("\n")).to.match(/inspection is shown as "none", but the registry stores "passed"/);
+      },
+    );
+    await tamperBatch(
+      world.traded.batchId,
+      (batch) => ({ ...batch, serialRoot: keccak256(toUtf8Bytes("forged")) as `0x${string}` }),
+      async () => {
+        // The forged root has no stored serial list: the page cannot prove the unit, and the root differs on chain.
+        const result = await verifyPassportUrl({ url: unitUrl("A-0001") });
+        expect(result.ok).to.equal(false);
+        expect(result.mismatches.join("\n")).to.match(/serial root is shown as .*, but the registry stores/);
+      },
+    );
+    const manufacturer = (await world.store.getParticipant(world.deployed.manufacturer.address.toLowerCase() as `0x${string}`))!;
+    const checkpoint = (await world.store.getCheckpoint(world.deployment.chainId))!;
+    const putParticipant = (participant: Participant) =>
+      world.store.commitRange({ chainId: world.deployment.chainId, events: [], blocks: [], batches: [], participants: [participant], orders: [], checkpoint });
+    await putParticipant({ ...manufacturer, name: "Totally Legit Oils" });
+    try {
+      const result = await verifyPassportUrl({ url: unitUrl("A-0001") });
+      expect(result.mismatches.join("\n")).to.include('is named "Acme Olive Oil S.L." on chain');
+    } finally {
+      await putParticipant(manufacturer);
+    }
+  });
+
+  it("refuses a passport from another deployment than the one pinned", async function () {
+    const result = await verifyPassportUrl({ url: unitUrl("A-0001"), expected: { registry: `0x${"42".repeat(20)}` } });
+    expect(result.ok).to.equal(false);
+    expect(result.mismatches[0]).to.match(/names registry .* but you expected 0x4242/);
+  });
+
+  it("scripts/verify.ts exits 0 when verified and 1 on a mismatch", async function () {
+    const script = path.join(PROJECT_ROOT, "scripts", "verify.ts");
+    const ok = await run(process.execPath, [script, unitUrl("A-0002")], { env: { ...process.env, RPC_URL: "" } });
+    expect(ok.stdout).to.match(/✓ Verified at block \d+/);
+
+    await tamperBatch(
+      world.traded.batchId,
+      (batch) => ({ ...batch, quantity: "500" }),
+      async () => {
+        const failed = await run(process.execPath, [script, unitUrl("A-0002"), "--json"], { env: { ...process.env, RPC_URL: "" } }).then(
+          () => expect.fail("expected exit status 1"),
+          (error: { code: number; stdout: string }) => error,
+        );
+        expect(failed.code).to.equal(1);
+        const report = JSON.parse(failed.stdout);
+        expect(report.ok).to.equal(false);
+        expect(report.mismatches.join("\n")).to.match(/quantity is shown as "500"/);
+      },
+    );
+  });
+
+  it("reports chain events newer than the page, and fails on a recall the page does not show yet", async function () {
+    const { registry, inspector, manufacturer } = world.deployed;
+    await (await registry.connect(inspector).attestQuality(world.children[0]!.batchId, true, keccak256(toUtf8Bytes("late report")))).wait();
+    const url = `${base}${digitalLinkPath(world.traded.gtin, world.children[0]!.lot, "C1-1")}`;
+    const newer = await verifyPassportUrl({ url });
+    expect(newer.ok).to.equal(true);
+    expect(newer.warnings.join("\n")).to.match(/Newer than this page: QualityAttested/);
+
+    await (await registry.connect(manufacturer).recallBatch(world.children[0]!.batchId, keccak256(toUtf8Bytes("late recall")))).wait();
+    const recalled = await verifyPassportUrl({ url });
+    expect(recalled.ok).to.equal(false);
+    expect(recalled.mismatches.join("\n")).to.match(/recall of this batch that the page does not show yet/);
+
+    await world.sync();
+    expect((await verifyPassportUrl({ url })).mismatches).to.deep.equal([]);
+  });
+});
