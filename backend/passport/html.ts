@@ -105,6 +105,7 @@ function layout(options: { title: string; canonical?: string; head?: string; bod
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
+<link rel="icon" href="data:,">
 <title>${escapeHtml(options.title)}</title>
 ${options.canonical ? `<link rel="canonical" href="${escapeHtml(options.canonical)}">\n` : ""}<style>${STYLE}</style>
 ${options.head ?? ""}</head>

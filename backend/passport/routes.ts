@@ -487,6 +487,7 @@ export function createPassportModule(deps: PassportModuleDeps): PassportModule {
 
   router.post(
     "/api/v1/batches/:batchId/units/:serial/claim",
+    express.json({ limit: "4kb" }),
     express.urlencoded({ extended: false, limit: "4kb" }),
     htmlErrors(async (req, res) => {
       const { batchId, serial } = parseParams(unitParams, req);
@@ -592,7 +593,9 @@ export function createPassportModule(deps: PassportModuleDeps): PassportModule {
     responses: { 200: { description: "The file." }, 304: { description: "Not modified." }, 404: problemResponse(404) },
   });
 
-  return { basePath: "", router, paths, serials, passports };
+  // Every route with a body parses it itself: serial lists as text (line numbers, an 8 MB limit), the RPC proxy
+  // and claims as small JSON.
+  return { basePath: "", router, paths, parsesOwnBody: true, serials, passports };
 }
 
 function serialSetSummarySchema() {

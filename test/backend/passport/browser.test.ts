@@ -1,0 +1,137 @@
+/**
+ * The passport as a shopper sees it: Debian's Chromium (through playwright-core) opens the URI decoded from the
+ * unit's QR image, on the real app (createApp with the passport module) backed by contracts on Hardhat's network
+ * and a mirror filled by the indexer. The page's own script verifies against the chain through /rpc; then the
+ * mirror is tampered with and the page must say what does not match.
+ */
+import { existsSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { expect } from "chai";
+import jsQRImport from "jsqr";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { PNG } from "pngjs";
+import { createApp } from "../../../backend/api/app.ts";
+import { createMetrics } from "../../../backend/api/metrics.ts";
+import { digitalLinkPath } from "../../../backend/passport/digital-link.ts";
+import type { Batch } from "../../../backend/store/types.ts";
+import { createModule, createPassportWorld, silentLogger, type PassportWorld } from "./fixture.ts";
+
+const jsQR = jsQRImport as unknown as typeof jsQRImport.default;
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+describe("passport in a browser", function () {
+  this.timeout(120_000);
+  let world: PassportWorld;
+  let server: Server;
+  let base: string;
+  let browser: Browser;
+  let page: Page;
+  const consoleErrors: string[] = [];
+
+  before(async function () {
+    if (!existsSync(CHROMIUM)) {
+      console.log(`\n  !!! SKIPPING the passport browser test: no Chromium at ${CHROMIUM} (apt-get update && apt-get install -y chromium, or set CHROMIUM_PATH) !!!\n`);
+      this.skip();
+    }
+    world = await createPassportWorld();
+    let app: ReturnType<typeof createApp> | null = null;
+    server = createServer((req, res) => app!(req, res));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const chainId = world.deployment.chainId;
+    app = createApp({
+      store: world.store,
+      logger: silentLogger(),
+      metrics: createMetrics(),
+      indexerStatus: () => ({ chainId, headBlock: null, indexedBlock: null, lagBlocks: null, eventsIndexed: 0, isLeader: false }),
+      readyMaxLagBlocks: 10,
+      modules: [createModule(world, { publicBaseUrl: base, publicRpcUrl: `${base}/rpc` })],
+    });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    });
+    page = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true });
+    page.on("console", (message) => {
+      if (message.type() === "error") consoleErrors.push(message.text());
+    });
+    page.on("pageerror", (error) => consoleErrors.push(error.message));
+  });
+
+  after(async function () {
+    await browser?.close();
+    server?.closeAllConnections();
+    if (server) await new Promise((resolve) => server.close(resolve));
+  });
+
+  async function uriFromQr(batchId: string, serial: string): Promise<string> {
+    const response = await fetch(`${base}/api/v1/batches/${batchId}/units/${encodeURIComponent(serial)}/qr`);
+    expect(response.status).to.equal(200);
+    const image = PNG.sync.read(Buffer.from(await response.arrayBuffer()));
+    const decoded = jsQR(new Uint8ClampedArray(image.data), image.width, image.height);
+    expect(decoded, "the QR code decodes").to.not.equal(null);
+    return decoded!.data;
+  }
+
+  async function verificationOutcome() {
+    await page.waitForSelector("#verification:not([data-state=pending])", { timeout: 60_000 });
+    return {
+      state: await page.getAttribute("#verification", "data-state"),
+      status: (await page.textContent("#verify-status")) ?? "",
+      details: await page.locator("#verify-details li").allTextContents(),
+    };
+  }
+
+  it("opens the URI from the QR image, shows the timeline and verifies it against the chain", async function () {
+    const uri = await uriFromQr(world.traded.batchId, "A/0003");
+    expect(uri).to.equal(`${base}${digitalLinkPath(world.traded.gtin, world.traded.lot, "A/0003")}`);
+    const response = await page.goto(uri);
+    expect(response!.status()).to.equal(200);
+    expect(await page.getAttribute("html", "lang")).to.equal("en");
+    expect(await page.locator("main h1").count()).to.equal(1);
+    const steps = await page.locator("#timeline > li h3").allTextContents();
+    expect(steps).to.deep.equal(["Registered by the manufacturer", "Handoff proposed", "Custody accepted", "Inspection passed", "Handoff proposed", "Custody accepted"]);
+    expect(await page.textContent("#timeline")).to.include("Mare Nostrum Freight");
+
+    const outcome = await verificationOutcome();
+    expect(outcome.state, outcome.details.join("\n")).to.equal("verified");
+    const checkpoint = await world.store.getCheckpoint(world.deployment.chainId);
+    expect(outcome.status).to.include(`Verified at block ${checkpoint!.blockNumber}`);
+    expect(outcome.details.join("\n")).to.include('serial "A/0003" is in the batch\'s on-chain serial root');
+    expect(consoleErrors, consoleErrors.join("\n")).to.deep.equal([]);
+    // Only the page view counts as a scan: the script's ABI, ethers and RPC fetches do not.
+    expect((await world.store.scanStats(world.traded.batchId, "A/0003", 0)).total).to.equal(1);
+  });
+
+  it("reports exactly what does not match after the mirror is tampered with", async function () {
+    const original = (await world.store.getBatch(world.traded.batchId))!;
+    const checkpoint = (await world.store.getCheckpoint(world.deployment.chainId))!;
+    const commit = (batch: Batch) =>
+      world.store.commitRange({ chainId: world.deployment.chainId, events: [], blocks: [], batches: [batch], participants: [], orders: [], checkpoint });
+    const forged = structuredClone(original);
+    forged.custody[3]!.locationGln = "4000000000003";
+    await commit(forged);
+    try {
+      await page.reload();
+      expect(await page.textContent("#timeline")).to.include("4000000000003");
+      const outcome = await verificationOutcome();
+      expect(outcome.state).to.equal("mismatch");
+      expect(outcome.status).to.include("does not match the blockchain");
+      expect(outcome.details).to.have.length(1);
+      expect(outcome.details[0]).to.match(/History entry 6: "Custody accepted" at block \d+: location GLN is shown as "4000000000003", but the chain says "\d{13}"/);
+    } finally {
+      await commit(original);
+    }
+  });
+
+  it("shows a prominent recall banner on a recalled unit, and still verifies it", async function () {
+    const recalled = world.children[1]!;
+    await page.goto(await uriFromQr(recalled.batchId, "C2-1"));
+    const banner = page.locator("section.recall[role=alert]");
+    expect(await banner.isVisible()).to.equal(true);
+    expect(await banner.textContent()).to.include("Recalled: do not use this product");
+    const outcome = await verificationOutcome();
+    expect(outcome.state, outcome.details.join("\n")).to.equal("verified");
+  });
+});
