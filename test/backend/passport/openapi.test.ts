@@ -1,0 +1,69 @@
+import { Validator } from "@seriousme/openapi-schema-validator";
+import { expect } from "chai";
+import { createApp } from "../../../backend/api/app.ts";
+import { createMetrics } from "../../../backend/api/metrics.ts";
+import { createPassportModule } from "../../../backend/passport/routes.ts";
+import type { MirrorStore } from "../../../backend/store/port.ts";
+import { createSqliteStore } from "../../../backend/store/sqlite/index.ts";
+import { documentedOperations, mountedOperations } from "../api/fixtures/route-coverage.ts";
+import { silentLogger } from "./fixture.ts";
+
+describe("passport module in the app's OpenAPI document", function () {
+  let store: MirrorStore;
+
+  before(async function () {
+    store = createSqliteStore({ path: ":memory:" });
+    await store.init();
+  });
+  after(async function () {
+    await store.close();
+  });
+
+  function appWithPassports() {
+    const passports = createPassportModule({
+      store,
+      config: {
+        publicBaseUrl: "https://id.example.com",
+        publicRpcUrl: "https://id.example.com/rpc",
+        chainId: 31337,
+        registryAddress: `0x${"11".repeat(20)}`,
+      },
+      chain: {
+        send: () => Promise.reject(new Error("no chain in this test")),
+      },
+      logger: silentLogger(),
+    });
+    return createApp({
+      store,
+      logger: silentLogger(),
+      metrics: createMetrics(),
+      indexerStatus: () => ({ chainId: 31337, headBlock: null, indexedBlock: null, lagBlocks: null, eventsIndexed: 0, isLeader: false }),
+      readyMaxLagBlocks: 10,
+      modules: [passports],
+    });
+  }
+
+  it("documents every passport route and nothing else, in a valid OpenAPI 3.1 document", async function () {
+    const app = appWithPassports();
+    const mounted = mountedOperations(app);
+    for (const operation of [
+      "GET /01/{gtin}/10/{lot}",
+      "GET /01/{gtin}/10/{lot}/21/{serial}",
+      "POST /api/v1/serial-sets",
+      "GET /api/v1/serial-sets/{serialRoot}",
+      "GET /api/v1/batches/{batchId}/qr",
+      "GET /api/v1/batches/{batchId}/qr-sheet",
+      "GET /api/v1/batches/{batchId}/units/{serial}/qr",
+      "GET /api/v1/batches/{batchId}/units/{serial}/proof",
+      "POST /api/v1/batches/{batchId}/units/{serial}/claim",
+      "POST /rpc",
+      "GET /passport/assets/{file}",
+    ]) {
+      expect(mounted).to.include(operation);
+    }
+    expect(documentedOperations(app.openApiDocument)).to.deep.equal(mounted);
+    const result = await new Validator().validate(structuredClone(app.openApiDocument) as unknown as Record<string, unknown>);
+    expect(result.errors, JSON.stringify(result.errors, null, 2)).to.equal(undefined);
+    expect(result.valid).to.equal(true);
+  });
+});
