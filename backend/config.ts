@@ -50,6 +50,11 @@ export interface Config {
   writeRateLimitPerMinute: number;
   /** Maximum request body size, in the `bytes` notation Express understands ("1mb", "500kb", "1048576"). */
   bodyLimit: string;
+  /**
+   * When a passport warns that a unit's code may be cloned: more scans in total, more within the window, or
+   * scans from more distinct countries than a genuine item gets (backend/passport CloneThresholds).
+   */
+  passportCloneThresholds: { maxScans: number; maxRecentScans: number; recentWindowMs: number; maxRegions: number };
 }
 
 export type Env = Record<string, string | undefined>;
@@ -122,6 +127,10 @@ const fields = {
   RELAYER_KEYSTORE_PASSWORD: z.string(),
   KEEPER_INTERVAL_MS: integer(100, 86_400_000, "must be an integer 100-86400000 (milliseconds)"),
   WRITE_RATE_LIMIT_PER_MINUTE: integer(1, 1_000_000, "must be an integer 1-1000000 (requests per minute per client)"),
+  PASSPORT_CLONE_MAX_SCANS: integer(1, 100_000_000, "must be an integer 1-100000000 (scans of one unit in total)"),
+  PASSPORT_CLONE_MAX_RECENT_SCANS: integer(1, 100_000_000, "must be an integer 1-100000000 (scans of one unit within PASSPORT_CLONE_WINDOW_MS)"),
+  PASSPORT_CLONE_WINDOW_MS: integer(60_000, 31_536_000_000, "must be an integer 60000-31536000000 (milliseconds)"),
+  PASSPORT_CLONE_MAX_REGIONS: integer(1, 300, "must be an integer 1-300 (distinct countries one unit is scanned in)"),
   BODY_LIMIT: text((v) => /^\d+(\.\d+)?\s*(b|kb|mb|gb)?$/i.test(v.trim()), 'must be a size such as "1mb", "500kb" or a byte count'),
 } satisfies Record<string, z.ZodType<unknown, string>>;
 
@@ -199,6 +208,12 @@ export function loadConfig(env: Env = process.env): Config {
     keeperIntervalMs: parsed.KEEPER_INTERVAL_MS ?? 5_000,
     writeRateLimitPerMinute: parsed.WRITE_RATE_LIMIT_PER_MINUTE ?? 60,
     bodyLimit: (parsed.BODY_LIMIT ?? "10mb").trim(),
+    passportCloneThresholds: {
+      maxScans: parsed.PASSPORT_CLONE_MAX_SCANS ?? 100,
+      maxRecentScans: parsed.PASSPORT_CLONE_MAX_RECENT_SCANS ?? 25,
+      recentWindowMs: parsed.PASSPORT_CLONE_WINDOW_MS ?? 86_400_000,
+      maxRegions: parsed.PASSPORT_CLONE_MAX_REGIONS ?? 3,
+    },
   };
 }
 
