@@ -45,7 +45,8 @@ function historyItem(entry: HistoryEntry) {
 
 export function passportJsonLd(view: PassportView, publicBaseUrl: string) {
   const { batch, unit, manufacturer } = view;
-  const lineageParent = (b: Batch, index: number) => view.ancestors[index + 1] ?? null;
+  // ancestors are nearest first, so an ancestor's parent is the next one in the list.
+  const parentOfAncestor = (index: number): Batch | null => view.ancestors[index + 1] ?? null;
   return {
     "@context": JSON_LD_CONTEXT,
     "@type": unit ? "IndividualProduct" : "Product",
@@ -87,7 +88,7 @@ export function passportJsonLd(view: PassportView, publicBaseUrl: string) {
       "@id": buildDigitalLink(publicBaseUrl, ancestor.gtin, ancestor.lot),
       "provena:batchId": ancestor.batchId,
       "gs1:hasBatchLotNumber": ancestor.lot,
-      "provena:registration": historyItem(registrationEntry(ancestor, lineageParent(ancestor, index))),
+      "provena:registration": historyItem(registrationEntry(ancestor, parentOfAncestor(index))),
       "provena:recall": ancestor.recall ? historyItem(recallEntry(ancestor)) : null,
     })),
     "provena:children": view.children.map((child) => ({
