@@ -170,6 +170,7 @@ export async function startProvena(config: Config, options: StartProvenaOptions 
         registryAddress: deployment.registry,
         otherContracts: [deployment.escrow, deployment.forwarder],
         deployBlock: deployment.deployBlock,
+        thresholds: config.passportCloneThresholds,
       },
     });
     modules.unshift(passports);
