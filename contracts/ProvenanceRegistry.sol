@@ -256,6 +256,23 @@ contract ProvenanceRegistry is IProvenanceRegistry, ParticipantRegistry {
         _batches[batchId] = state;
     }
 
+    /// @inheritdoc IProvenanceRegistry
+    function watchBatch(bytes32 batchId)
+        external
+        returns (address custodian, address pendingCustodian, BatchStatus status)
+    {
+        address caller = _msgSender();
+        if (caller != _custodyObserver) revert CustodyObserverUnauthorized(caller);
+        BatchState memory state = _existingBatch(batchId);
+        if (state.flags & FLAG_WATCHED == 0) {
+            state.flags |= FLAG_WATCHED;
+            _batches[batchId] = state;
+        }
+        custodian = _account(state.custodianId);
+        if (state.pendingCustodianId != 0) pendingCustodian = _account(state.pendingCustodianId);
+        status = state.status;
+    }
+
     /// @notice The contract notified when custody of a watched batch is accepted (address(0) if none).
     function custodyObserver() external view returns (address) {
         return _custodyObserver;

@@ -33,23 +33,35 @@ import {ITradeEscrow} from "./interfaces/ITradeEscrow.sol";
 ///   release.
 /// - The seller may decline a funded order before shipment (buyer refunded in full, `OrderCancelled`), so a
 ///   stranger cannot block a batch with an unwanted order until its deadline.
-/// - The platform fee rate is fixed per order (`platformBps`); the platform share is paid to the fee
-///   recipient in force at settlement.
-/// - Payments are pushed (ETH with a bounded gas stipend, ERC-20 through a non-reverting transfer); a
-///   failed push is credited to the payee for `withdraw`, so no payee can block a settlement.
+/// - The platform fee rate is fixed per order (`platformBps`); the platform share is credited to the fee
+///   recipient in force at settlement, who withdraws it (ETH accrues in the slot that holds the fee, so a
+///   settlement pays no extra storage write for it).
+/// - Seller, carrier and buyer payments are pushed (ETH with a bounded gas stipend, ERC-20 through a
+///   non-reverting transfer); a failed push is credited to the payee for `withdraw`, so no payee can block
+///   a settlement.
+///
+/// Storage: one slot per batch (`OrderSlot`) for the batch's latest order. It holds the order's tag, the
+/// top 160 bits of `orderId`, instead of the id: every call passes the full order, whose hash must start
+/// with the tag. Forging an order for a stored tag is a second preimage on 160 bits (2^160 work); a
+/// collision (2^80) only helps whoever authors both colliding orders, and the buyer who would sign such a
+/// pair is also the one whose deposit is at stake, while the seller can check the opened order's full id.
+/// An identical order (same salt) cannot be reopened while its tag is still in its batch's slot.
 /// No admin function moves escrowed funds: the admin only sets the platform fee for new orders and
 /// manages roles (ARBITER_ROLE); arbiters only decide disputes between the parties.
 contract TradeEscrow is ITradeEscrow, AccessControlDefaultAdminRules, ERC2771Context, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
-    /// @dev What the contract keeps per order: exactly one storage slot (160 + 8 + 40 + 40 + 8 bits).
-    /// The buyer is kept so the custody hook, which only learns the batch id, can tell a delivery.
-    struct OrderRecord {
-        address buyer;
+    /// @dev What the contract keeps per batch about its latest order: exactly one storage slot
+    /// (160 + 8 + 8 + 32 + 32 = 240 bits). Timestamps are uint32 seconds (good until 2106).
+    /// `buyerIdOrDisputedAt` holds the buyer's registry participant id while the order is Funded (so the
+    /// custody hook, which only learns the batch and the new custodian, can tell a delivery) and the
+    /// dispute time once Disputed; the buyer id is not needed after delivery, the dispute time not before.
+    struct OrderSlot {
+        uint160 tag;
         OrderState state;
-        uint40 deliveredAt;
-        uint40 disputedAt;
         uint8 cancellationApprovals; // bit 0: buyer, bit 1: seller
+        uint32 deliveredAt;
+        uint32 buyerIdOrDisputedAt;
     }
 
     /// @notice Role allowed to resolve disputes.
@@ -68,11 +80,12 @@ contract TradeEscrow is ITradeEscrow, AccessControlDefaultAdminRules, ERC2771Con
     IProvenanceRegistry private immutable _registry;
     uint32 private immutable _arbitrationPeriod;
 
+    // One slot: the recipient, the fee and the ETH the recipient accrued (withdrawn with `withdraw`).
     address private _platformRecipient;
     uint16 private _platformFeeBps;
+    uint80 private _platformEthAccrued;
 
-    mapping(bytes32 orderId => OrderRecord) private _orders;
-    mapping(bytes32 batchId => bytes32 orderId) private _openOrderOf;
+    mapping(bytes32 batchId => OrderSlot) private _orders;
     mapping(address account => mapping(address token => uint256 amount)) private _credits;
 
     /// @notice Reverts when an address that must be a real, distinct party is zero, the escrow itself,
@@ -94,6 +107,8 @@ contract TradeEscrow is ITradeEscrow, AccessControlDefaultAdminRules, ERC2771Con
     error EscrowPlatformFeeTooHigh(uint16 feeBps, uint16 maxFeeBps);
     /// @notice Reverts at deployment when the arbitration period is zero.
     error EscrowInvalidArbitrationPeriod(uint32 period);
+    /// @notice Reverts when the buyer is not an onboarded participant of the registry (it could never take custody).
+    error EscrowBuyerNotParticipant(address buyer);
 
     /// @param registry_ The provenance registry (the admin of the registry must make this escrow its
     /// custody observer with `setCustodyObserver`).
@@ -131,25 +146,24 @@ contract TradeEscrow is ITradeEscrow, AccessControlDefaultAdminRules, ERC2771Con
         orderId = keccak256(abi.encode(order));
         address buyer = _msgSender();
         if (order.buyer != buyer) revert EscrowUnauthorized(orderId, buyer);
-        if (_orders[orderId].state != OrderState.None) revert EscrowOrderExists(orderId);
         _validateTerms(order);
 
         bytes32 batchId = order.batchId;
-        bytes32 openOrderId = _openOrderOf[batchId];
-        if (openOrderId != bytes32(0)) revert EscrowBatchBusy(batchId, openOrderId);
-        _requireAvailableBatch(batchId, order.seller);
+        OrderSlot storage slot = _orders[batchId];
+        (uint160 previousTag, OrderState previousState) = (slot.tag, slot.state);
+        uint160 tag = _tagOf(orderId);
+        if (previousTag == tag) revert EscrowOrderExists(orderId);
+        if (_isOpen(previousState)) revert EscrowBatchBusy(batchId, bytes20(previousTag));
+        uint32 buyerId = _watchAvailableBatch(batchId, order.seller, buyer);
 
-        _orders[orderId] = OrderRecord({
-            buyer: buyer,
+        _orders[batchId] = OrderSlot({
+            tag: tag,
             state: OrderState.Funded,
+            cancellationApprovals: 0,
             deliveredAt: 0,
-            disputedAt: 0,
-            cancellationApprovals: 0
+            buyerIdOrDisputedAt: buyerId
         });
-        _openOrderOf[batchId] = orderId;
         emit OrderOpened(orderId, buyer, batchId, order);
-
-        _registry.setBatchWatched(batchId, true);
         _collectDeposit(order, buyer);
     }
 
@@ -158,14 +172,16 @@ contract TradeEscrow is ITradeEscrow, AccessControlDefaultAdminRules, ERC2771Con
     /// other handoff is ignored. Never reverts for the registry's own calls, so it cannot block custody.
     function onCustodyAccepted(bytes32 batchId, address, /* from */ address to) external nonReentrant {
         if (msg.sender != address(_registry)) revert EscrowNotRegistry(msg.sender);
-        bytes32 orderId = _openOrderOf[batchId];
-        if (orderId == bytes32(0)) return;
-        OrderRecord storage record = _orders[orderId];
-        if (record.state != OrderState.Funded || record.buyer != to) return;
-        uint40 deliveredAt = uint40(block.timestamp);
-        record.state = OrderState.Delivered;
-        record.deliveredAt = deliveredAt;
-        emit OrderDelivered(orderId, deliveredAt);
+        OrderSlot storage slot = _orders[batchId];
+        if (slot.state != OrderState.Funded) return;
+        // Participant ids are never reassigned, so equal ids mean the buyer itself took custody.
+        (uint32 custodianId,,) = _registry.participant(to);
+        if (custodianId != slot.buyerIdOrDisputedAt) return;
+        uint32 deliveredAt = uint32(block.timestamp);
+        slot.state = OrderState.Delivered;
+        slot.deliveredAt = deliveredAt;
+        slot.buyerIdOrDisputedAt = 0;
+        emit OrderDelivered(batchId, bytes20(slot.tag), deliveredAt);
         // Delivery is the only custody event the escrow needs: stop the hook for later handoffs (cheap
         // here, where the registry's storage is already warm, rather than in the settlement).
         _registry.setBatchWatched(batchId, false);
@@ -174,7 +190,7 @@ contract TradeEscrow is ITradeEscrow, AccessControlDefaultAdminRules, ERC2771Con
     /// @inheritdoc ITradeEscrow
     /// @dev Reverts while the batch is recalled (refund instead) or a required inspection has not passed.
     function release(Order calldata order) external nonReentrant {
-        (bytes32 orderId, OrderRecord storage record) = _load(order);
+        (bytes32 orderId, OrderSlot storage record) = _load(order);
         if (record.state != OrderState.Delivered) revert EscrowInvalidState(orderId, record.state);
         if (_msgSender() != order.buyer) {
             uint256 availableAt = uint256(record.deliveredAt) + order.disputeWindow;
@@ -188,7 +204,6 @@ contract TradeEscrow is ITradeEscrow, AccessControlDefaultAdminRules, ERC2771Con
         }
 
         record.state = OrderState.Released;
-        _closeBatch(order.batchId, OrderState.Delivered);
         (uint256 sellerAmount, uint256 carrierAmount, uint256 platformAmount) = _split(order, order.amount);
         emit OrderReleased(orderId, sellerAmount, carrierAmount, platformAmount);
         _payOut(order, sellerAmount, carrierAmount, platformAmount);
@@ -199,7 +214,7 @@ contract TradeEscrow is ITradeEscrow, AccessControlDefaultAdminRules, ERC2771Con
     /// past its delivery deadline; only the buyer may refund a funded order whose required inspection
     /// failed (a later passing inspection could still save the trade).
     function refund(Order calldata order) external nonReentrant {
-        (bytes32 orderId, OrderRecord storage record) = _load(order);
+        (bytes32 orderId, OrderSlot storage record) = _load(order);
         OrderState state = record.state;
         if (state != OrderState.Funded && state != OrderState.Delivered && state != OrderState.Disputed) {
             revert EscrowInvalidState(orderId, state);
@@ -223,7 +238,7 @@ contract TradeEscrow is ITradeEscrow, AccessControlDefaultAdminRules, ERC2771Con
         }
 
         record.state = OrderState.Refunded;
-        _closeBatch(order.batchId, state);
+        if (state == OrderState.Funded) _stopWatching(order.batchId);
         emit OrderRefunded(orderId, reason, order.amount);
         _pay(order.token, order.buyer, order.amount);
     }
@@ -233,7 +248,7 @@ contract TradeEscrow is ITradeEscrow, AccessControlDefaultAdminRules, ERC2771Con
     /// requires a passing inspection that is still missing or failed, the buyer may also dispute after the
     /// window, and so may the seller, so that arbitration (or the fallback rule) settles the order.
     function dispute(Order calldata order, bytes32 reasonHash) external nonReentrant {
-        (bytes32 orderId, OrderRecord storage record) = _load(order);
+        (bytes32 orderId, OrderSlot storage record) = _load(order);
         if (record.state != OrderState.Delivered) revert EscrowInvalidState(orderId, record.state);
         address caller = _msgSender();
         if (caller != order.buyer && caller != order.seller) revert EscrowUnauthorized(orderId, caller);
@@ -253,7 +268,7 @@ contract TradeEscrow is ITradeEscrow, AccessControlDefaultAdminRules, ERC2771Con
         }
 
         record.state = OrderState.Disputed;
-        record.disputedAt = uint40(block.timestamp);
+        record.buyerIdOrDisputedAt = uint32(block.timestamp);
         emit OrderDisputed(orderId, reasonHash);
     }
 
@@ -261,21 +276,21 @@ contract TradeEscrow is ITradeEscrow, AccessControlDefaultAdminRules, ERC2771Con
     /// @dev Only within the arbitration period (afterwards the fallback rule applies), and never by an
     /// arbiter who is the buyer or the seller of the order.
     function resolveDispute(Order calldata order, uint16 buyerBps) external onlyRole(ARBITER_ROLE) nonReentrant {
-        (bytes32 orderId, OrderRecord storage record) = _load(order);
+        (bytes32 orderId, OrderSlot storage record) = _load(order);
         if (record.state != OrderState.Disputed) revert EscrowInvalidState(orderId, record.state);
         address arbiter = _msgSender();
         if (arbiter == order.buyer || arbiter == order.seller) revert EscrowUnauthorized(orderId, arbiter);
         if (buyerBps > BPS) revert EscrowInvalidSplit(buyerBps);
-        uint256 closesAt = uint256(record.disputedAt) + _arbitrationPeriod;
+        uint256 closesAt = uint256(record.buyerIdOrDisputedAt) + _arbitrationPeriod;
         if (block.timestamp >= closesAt) revert EscrowTooLate(orderId, closesAt);
         _settleDispute(order, orderId, record, arbiter, buyerBps);
     }
 
     /// @inheritdoc ITradeEscrow
     function resolveExpiredDispute(Order calldata order) external nonReentrant {
-        (bytes32 orderId, OrderRecord storage record) = _load(order);
+        (bytes32 orderId, OrderSlot storage record) = _load(order);
         if (record.state != OrderState.Disputed) revert EscrowInvalidState(orderId, record.state);
-        uint256 availableAt = uint256(record.disputedAt) + _arbitrationPeriod;
+        uint256 availableAt = uint256(record.buyerIdOrDisputedAt) + _arbitrationPeriod;
         if (block.timestamp < availableAt) revert EscrowTooEarly(orderId, availableAt);
         _settleDispute(order, orderId, record, address(0), order.fallbackBuyerBps);
     }
@@ -283,7 +298,7 @@ contract TradeEscrow is ITradeEscrow, AccessControlDefaultAdminRules, ERC2771Con
     /// @inheritdoc ITradeEscrow
     /// @dev "Before shipment": the seller is still the custodian and no handoff is pending.
     function approveCancellation(Order calldata order) external nonReentrant {
-        (bytes32 orderId, OrderRecord storage record) = _load(order);
+        (bytes32 orderId, OrderSlot storage record) = _load(order);
         if (record.state != OrderState.Funded) revert EscrowInvalidState(orderId, record.state);
         address party = _msgSender();
         uint8 approval;
@@ -303,7 +318,7 @@ contract TradeEscrow is ITradeEscrow, AccessControlDefaultAdminRules, ERC2771Con
     /// @dev Emits `OrderCancelled`, like a mutual cancellation: the buyer loses nothing by it, and it stops a
     /// stranger from blocking the seller's batch with an unwanted order until its deadline.
     function declineOrder(Order calldata order) external nonReentrant {
-        (bytes32 orderId, OrderRecord storage record) = _load(order);
+        (bytes32 orderId, OrderSlot storage record) = _load(order);
         if (record.state != OrderState.Funded) revert EscrowInvalidState(orderId, record.state);
         address caller = _msgSender();
         if (caller != order.seller) revert EscrowUnauthorized(orderId, caller);
@@ -343,14 +358,20 @@ contract TradeEscrow is ITradeEscrow, AccessControlDefaultAdminRules, ERC2771Con
     // ---------------------------------------------------------------------------------------------
 
     /// @inheritdoc ITradeEscrow
-    function orderState(bytes32 orderId) external view returns (OrderState state, uint40 deliveredAt, uint40 disputedAt) {
-        OrderRecord storage record = _orders[orderId];
-        return (record.state, record.deliveredAt, record.disputedAt);
+    function orderState(Order calldata order) external view returns (OrderState state, uint40 deliveredAt, uint40 disputedAt) {
+        OrderSlot memory slot = _orders[order.batchId];
+        if (slot.tag != _tagOf(keccak256(abi.encode(order)))) return (OrderState.None, 0, 0);
+        state = slot.state;
+        deliveredAt = slot.deliveredAt;
+        // Before delivery the field holds the buyer's participant id, after it the dispute time (or zero).
+        if (deliveredAt != 0) disputedAt = slot.buyerIdOrDisputedAt;
     }
 
-    /// @notice Whether the buyer and the seller approved cancelling the order.
-    function cancellationApprovals(bytes32 orderId) external view returns (bool buyer, bool seller) {
-        uint8 approvals = _orders[orderId].cancellationApprovals;
+    /// @notice Whether the buyer and the seller approved cancelling `order` (both false once it is not Funded).
+    function cancellationApprovals(Order calldata order) external view returns (bool buyer, bool seller) {
+        OrderSlot memory slot = _orders[order.batchId];
+        if (slot.tag != _tagOf(keccak256(abi.encode(order))) || slot.state != OrderState.Funded) return (false, false);
+        uint8 approvals = slot.cancellationApprovals;
         return (approvals & _BUYER_APPROVED != 0, approvals & _SELLER_APPROVED != 0);
     }
 
@@ -359,14 +380,18 @@ contract TradeEscrow is ITradeEscrow, AccessControlDefaultAdminRules, ERC2771Con
         return keccak256(abi.encode(order));
     }
 
-    /// @notice The id of the batch's open order, zero when none.
-    function openOrderOf(bytes32 batchId) external view returns (bytes32) {
-        return _openOrderOf[batchId];
+    /// @notice The tag (top 160 bits of the id) of the batch's open order (Funded, Delivered or Disputed),
+    /// zero when the batch has none.
+    function openOrderOf(bytes32 batchId) external view returns (bytes20 orderTag) {
+        OrderSlot memory slot = _orders[batchId];
+        if (_isOpen(slot.state)) orderTag = bytes20(slot.tag);
     }
 
-    /// @notice What `account` may withdraw in `token` (address(0) for ETH).
+    /// @notice What `account` may withdraw in `token` (address(0) for ETH), platform fees included.
     function creditOf(address account, address token) external view returns (uint256) {
-        return _credits[account][token];
+        uint256 credit = _credits[account][token];
+        if (token == address(0) && account == _platformRecipient) credit += _platformEthAccrued;
+        return credit;
     }
 
     /// @notice The platform fee required of new orders and the account the platform share is paid to.
@@ -408,24 +433,24 @@ contract TradeEscrow is ITradeEscrow, AccessControlDefaultAdminRules, ERC2771Con
         if (order.deliveryDeadline <= block.timestamp) revert EscrowInvalidDeadline(order.deliveryDeadline);
     }
 
-    /// @dev The batch must exist, be neither split nor recalled, and be held by the seller.
-    function _requireAvailableBatch(bytes32 batchId, address seller) private view {
+    /// @dev The batch must exist, be neither split nor recalled, and be held by the seller; the buyer must be
+    /// an onboarded participant. Makes the registry watch the batch (one call both checks and watches).
+    /// Returns the buyer's participant id.
+    function _watchAvailableBatch(bytes32 batchId, address seller, address buyer) private returns (uint32 buyerId) {
         address custodian;
         IProvenanceRegistry.BatchStatus status;
-        try _registry.batch(batchId) returns (
-            address, address custodian_, address, IProvenanceRegistry.BatchStatus status_,
-            IProvenanceRegistry.InspectionResult, uint64, uint40, bytes32
-        ) {
+        try _registry.watchBatch(batchId) returns (address custodian_, address, IProvenanceRegistry.BatchStatus status_) {
             (custodian, status) = (custodian_, status_);
         } catch {
             // The registry reverts for an unknown batch.
             revert EscrowBatchNotAvailable(batchId);
         }
-        if (
-            status == IProvenanceRegistry.BatchStatus.None || status == IProvenanceRegistry.BatchStatus.Split
-                || status == IProvenanceRegistry.BatchStatus.Recalled
-        ) revert EscrowBatchNotAvailable(batchId);
+        if (status == IProvenanceRegistry.BatchStatus.Split || status == IProvenanceRegistry.BatchStatus.Recalled) {
+            revert EscrowBatchNotAvailable(batchId);
+        }
         if (custodian != seller) revert EscrowSellerNotCustodian(batchId, seller, custodian);
+        (buyerId,,) = _registry.participant(buyer);
+        if (buyerId == 0) revert EscrowBuyerNotParticipant(buyer);
     }
 
     function _collectDeposit(Order calldata order, address buyer) private {
@@ -441,10 +466,21 @@ contract TradeEscrow is ITradeEscrow, AccessControlDefaultAdminRules, ERC2771Con
         if (received != order.amount) revert EscrowInvalidAmount(order.amount, received);
     }
 
-    function _load(Order calldata order) private view returns (bytes32 orderId, OrderRecord storage record) {
+    /// @dev The slot of `order`'s batch, which must hold `order` (its tag and a state other than None).
+    function _load(Order calldata order) private view returns (bytes32 orderId, OrderSlot storage record) {
         orderId = keccak256(abi.encode(order));
-        record = _orders[orderId];
-        if (record.state == OrderState.None) revert EscrowUnknownOrder(orderId);
+        record = _orders[order.batchId];
+        if (record.tag != _tagOf(orderId) || record.state == OrderState.None) revert EscrowUnknownOrder(orderId);
+    }
+
+    /// @dev The top 160 bits of an order id, the part the contract stores.
+    function _tagOf(bytes32 orderId) private pure returns (uint160) {
+        return uint160(uint256(orderId) >> 96);
+    }
+
+    /// @dev Funded, Delivered or Disputed: money held, the batch taken.
+    function _isOpen(OrderState state) private pure returns (bool) {
+        return state == OrderState.Funded || state == OrderState.Delivered || state == OrderState.Disputed;
     }
 
     function _requireNotShipped(Order calldata order, bytes32 orderId) private view {
@@ -452,9 +488,9 @@ contract TradeEscrow is ITradeEscrow, AccessControlDefaultAdminRules, ERC2771Con
         if (custodian != order.seller || pendingCustodian != address(0)) revert EscrowAlreadyShipped(orderId);
     }
 
-    function _cancel(Order calldata order, bytes32 orderId, OrderRecord storage record) private {
+    function _cancel(Order calldata order, bytes32 orderId, OrderSlot storage record) private {
         record.state = OrderState.Cancelled;
-        _closeBatch(order.batchId, OrderState.Funded);
+        _stopWatching(order.batchId);
         emit OrderCancelled(orderId, order.amount);
         _pay(order.token, order.buyer, order.amount);
     }
@@ -462,12 +498,11 @@ contract TradeEscrow is ITradeEscrow, AccessControlDefaultAdminRules, ERC2771Con
     function _settleDispute(
         Order calldata order,
         bytes32 orderId,
-        OrderRecord storage record,
+        OrderSlot storage record,
         address arbiter,
         uint16 buyerBps
     ) private {
         record.state = OrderState.Resolved;
-        _closeBatch(order.batchId, OrderState.Disputed);
         uint256 buyerAmount = Math.mulDiv(order.amount, buyerBps, BPS);
         (uint256 sellerAmount, uint256 carrierAmount, uint256 platformAmount) = _split(order, order.amount - buyerAmount);
         emit DisputeResolved(
@@ -477,15 +512,11 @@ contract TradeEscrow is ITradeEscrow, AccessControlDefaultAdminRules, ERC2771Con
         _payOut(order, sellerAmount, carrierAmount, platformAmount);
     }
 
-    /// @dev Ends the batch's open order: frees the batch for a new order and, when the order ends before
-    /// delivery (the hook already stopped watching at delivery), stops the registry's hook. A registry
-    /// that refuses (its admin moved the observer role elsewhere) must not lock the deposit, so its
-    /// failure is ignored.
-    function _closeBatch(bytes32 batchId, OrderState previousState) private {
-        delete _openOrderOf[batchId];
-        if (previousState == OrderState.Funded) {
-            try _registry.setBatchWatched(batchId, false) {} catch {}
-        }
+    /// @dev Stops the registry's hook for a batch whose order ends before delivery (the hook itself stops
+    /// it at delivery). A registry that refuses (its admin moved the observer role elsewhere) must not lock
+    /// the deposit, so its failure is ignored.
+    function _stopWatching(bytes32 batchId) private {
+        try _registry.setBatchWatched(batchId, false) {} catch {}
     }
 
     /// @dev Splits `amount` by the order's ratios; rounding dust goes to the seller so the parts add up.
@@ -503,9 +534,23 @@ contract TradeEscrow is ITradeEscrow, AccessControlDefaultAdminRules, ERC2771Con
         private
     {
         address token = order.token;
+        _creditPlatform(token, platformAmount);
         _pay(token, order.seller, sellerAmount);
         _pay(token, order.carrier, carrierAmount);
-        _pay(token, _platformRecipient, platformAmount);
+    }
+
+    /// @dev Credits the platform share to the fee recipient in force: ETH accrues beside the fee (the slot
+    /// is read anyway and never empty, so this costs one warm write), tokens in the recipient's credit.
+    function _creditPlatform(address token, uint256 amount) private {
+        if (amount == 0) return;
+        if (token == address(0)) {
+            uint256 accrued = _platformEthAccrued + amount;
+            if (accrued <= type(uint80).max) {
+                _platformEthAccrued = uint80(accrued);
+                return;
+            }
+        }
+        _credits[_platformRecipient][token] += amount;
     }
 
     /// @dev Pushes `amount` to `payee`, crediting it for `withdraw` when the push fails. ETH goes with at
@@ -528,6 +573,10 @@ contract TradeEscrow is ITradeEscrow, AccessControlDefaultAdminRules, ERC2771Con
 
     function _withdraw(address account, address token, address recipient) private {
         uint256 amount = _credits[account][token];
+        if (token == address(0) && account == _platformRecipient) {
+            amount += _platformEthAccrued;
+            _platformEthAccrued = 0;
+        }
         if (amount == 0) revert EscrowNothingToWithdraw(account, token);
         delete _credits[account][token];
         emit Withdrawn(account, token, amount);
@@ -539,6 +588,13 @@ contract TradeEscrow is ITradeEscrow, AccessControlDefaultAdminRules, ERC2771Con
         if (feeBps > MAX_PLATFORM_FEE_BPS) revert EscrowPlatformFeeTooHigh(feeBps, MAX_PLATFORM_FEE_BPS);
         // Never zero, even at a zero fee: orders opened under an earlier fee still pay their platform share.
         if (recipient == address(0) || recipient == address(this)) revert EscrowInvalidParty(recipient);
+        address previous = _platformRecipient;
+        uint256 accrued = _platformEthAccrued;
+        if (recipient != previous && accrued != 0) {
+            // What the previous recipient accrued stays its own, as an ordinary credit.
+            _credits[previous][address(0)] += accrued;
+            _platformEthAccrued = 0;
+        }
         _platformRecipient = recipient;
         _platformFeeBps = feeBps;
         emit PlatformFeeChanged(recipient, feeBps);

@@ -146,6 +146,10 @@ interface IProvenanceRegistry is IParticipantRegistry {
     /// @notice The custody observer starts or stops watching a batch; only the observer may call.
     function setBatchWatched(bytes32 batchId, bool watched) external;
 
+    /// @notice The custody observer starts watching a batch and, in the same call, learns who holds it, who
+    /// is about to (zero when no handoff is pending) and its status; only the observer may call.
+    function watchBatch(bytes32 batchId) external returns (address custodian, address pendingCustodian, BatchStatus status);
+
     /// @notice What the contract stores about a batch.
     function batch(bytes32 batchId)
         external

@@ -12,6 +12,9 @@ import {ICustodyObserver} from "./ICustodyObserver.sol";
 /// No admin key can move escrowed funds.
 /// Orders are committed by hash: `orderId = keccak256(abi.encode(order))`; every call after opening passes
 /// the full `Order` (the indexer has it from `OrderOpened`). At most one open order per batch.
+/// Storage keeps one slot per batch holding the latest order's tag (the top 160 bits of its id), so the
+/// custody hook, which only learns the batch, finds the order: the delivery event names the batch and the
+/// tag, and the indexer matches them with the order's `OrderOpened`.
 interface ITradeEscrow is ICustodyObserver {
     enum OrderState {
         None,
@@ -56,7 +59,7 @@ interface ITradeEscrow is ICustodyObserver {
     error EscrowInvalidPlatformFee(uint16 platformBps, uint16 required);
     error EscrowInvalidAmount(uint256 expected, uint256 received);
     error EscrowInvalidDeadline(uint40 deadline);
-    error EscrowBatchBusy(bytes32 batchId, bytes32 openOrderId);
+    error EscrowBatchBusy(bytes32 batchId, bytes20 openOrderTag);
     error EscrowBatchNotAvailable(bytes32 batchId);
     error EscrowNotDeliverable(bytes32 orderId);
     error EscrowTooEarly(bytes32 orderId, uint256 availableAt);
@@ -65,9 +68,11 @@ interface ITradeEscrow is ICustodyObserver {
 
     /// @notice Emitted when a buyer opens and funds an order; carries the whole order.
     event OrderOpened(bytes32 indexed orderId, address indexed buyer, bytes32 indexed batchId, Order order);
-    /// @notice Emitted when the registry reports custody accepted by the buyer.
-    event OrderDelivered(bytes32 indexed orderId, uint40 deliveredAt);
-    /// @notice Emitted when the order pays out; amounts are what each party was paid or credited.
+    /// @notice Emitted when the registry reports custody of `batchId` accepted by the buyer of its open order,
+    /// the order whose id starts with `orderTag` (its top 160 bits; the hook learns only the batch).
+    event OrderDelivered(bytes32 indexed batchId, bytes20 indexed orderTag, uint40 deliveredAt);
+    /// @notice Emitted when the order pays out; amounts are what each party was paid or credited (the platform
+    /// share is always credited to the fee recipient, for `withdraw`).
     event OrderReleased(bytes32 indexed orderId, uint256 sellerAmount, uint256 carrierAmount, uint256 platformAmount);
     /// @notice Emitted when the buyer gets the deposit back.
     event OrderRefunded(bytes32 indexed orderId, RefundReason reason, uint256 amount);
@@ -110,8 +115,9 @@ interface ITradeEscrow is ICustodyObserver {
     /// @notice Withdraws credited funds of the caller in `token` (address(0) for ETH).
     function withdraw(address token) external;
 
-    /// @notice The state of an order and its timestamps.
-    function orderState(bytes32 orderId) external view returns (OrderState state, uint40 deliveredAt, uint40 disputedAt);
+    /// @notice The state of `order` and its timestamps; `None` when it was never opened or its batch has
+    /// since been taken by a later order.
+    function orderState(Order calldata order) external view returns (OrderState state, uint40 deliveredAt, uint40 disputedAt);
 
     /// @notice The id of `order`.
     function orderIdOf(Order calldata order) external pure returns (bytes32);
