@@ -73,6 +73,14 @@ export function orderIdOf(order: Order): string {
   return ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode([ORDER_TUPLE], [order]));
 }
 
+/** The order's tag as the escrow stores it: the top 160 bits of its id (bytes20). */
+export function orderTagOf(orderId: string): string {
+  return orderId.slice(0, 42);
+}
+
+/** `openOrderOf` of a batch without an open order. */
+export const NO_ORDER_TAG = `0x${"0".repeat(40)}`;
+
 /** Appends the GS1 mod-10 check digit to a GTIN's data digits. */
 export function gtinWithCheckDigit(data: bigint): bigint {
   let sum = 0n;

@@ -49,11 +49,12 @@ describe("TradeEscrow payments", function () {
       await expect(tx).to.changeEtherBalances(
         ethers,
         [fx.manufacturer, fx.platform, fx.receiver, fx.escrow],
-        [split.seller, split.platform, 0n, -(split.seller + split.platform)],
+        [split.seller, 0n, 0n, -split.seller],
       );
       expect(await fx.escrow.creditOf(fx.receiver, ETH)).to.equal(split.carrier);
-      // What the escrow still holds is exactly what it owes.
-      expect(await ethers.provider.getBalance(fx.escrow)).to.equal(split.carrier);
+      expect(await fx.escrow.creditOf(fx.platform, ETH)).to.equal(split.platform);
+      // What the escrow still holds is exactly what it owes (the carrier's credit and the platform fee).
+      expect(await ethers.provider.getBalance(fx.escrow)).to.equal(split.carrier + split.platform);
     });
 
     it("test_release_boundsTheGasAGasBurningPayeeCanTake", async function () {
@@ -117,14 +118,16 @@ describe("TradeEscrow payments", function () {
       const tx = await fx.escrow.connect(fx.buyer).release(order);
       await expect(tx).to.emit(attacker, "ReentryAttempted").withArgs(fx.escrow, false, REENTRANT_CALL);
       await expect(tx).not.to.emit(fx.escrow, "PaymentCredited");
-      await expect(tx).to.changeEtherBalances(ethers, [attacker, fx.escrow], [split.carrier, -order.amount]);
-      expect((await fx.escrow.orderState(orderIdOf(order)))[0]).to.equal(OrderState.Released);
+      await expect(tx).to.changeEtherBalances(ethers, [attacker, fx.escrow], [split.carrier, split.platform - order.amount]);
+      expect((await fx.escrow.orderState(order))[0]).to.equal(OrderState.Released);
     });
 
     it("test_refund_reentryFromTheBuyerIsBlocked", async function () {
       const fx = await loadFixture(deployEscrowFixture);
       const attacker = await ethers.deployContract("ReentrantReceiver");
       const order = await makeOrder(fx, { buyer: await attacker.getAddress() });
+      // A buyer must be an onboarded participant (it takes custody on delivery).
+      await fx.registry.connect(fx.admin).onboardParticipant(attacker, await fx.registry.RETAILER_ROLE(), GLN, "Contract buyer");
       const open = fx.escrow.interface.encodeFunctionData("openOrder", [order]);
       await attacker.execute(fx.escrow, open, { value: order.amount });
       await time.increaseTo(order.deliveryDeadline + 1n);
@@ -187,7 +190,7 @@ describe("TradeEscrow payments", function () {
         ethers,
         fx.token,
         [fx.manufacturer, fx.carrier, fx.platform, fx.escrow],
-        [split.seller, split.carrier, split.platform, -fx.order.amount],
+        [split.seller, split.carrier, 0n, split.platform - fx.order.amount],
       );
     });
 
@@ -205,7 +208,7 @@ describe("TradeEscrow payments", function () {
         ethers,
         fx.token,
         [fx.manufacturer, fx.carrier, fx.escrow],
-        [split.seller, 0n, -(split.seller + split.platform)],
+        [split.seller, 0n, -split.seller],
       );
 
       // Still blocked: the withdrawal reverts and the credit stays.
@@ -218,7 +221,9 @@ describe("TradeEscrow payments", function () {
       await expect(fx.escrow.connect(fx.carrier).withdraw(tokenAddress))
         .to.emit(fx.escrow, "Withdrawn")
         .withArgs(fx.carrier.address, tokenAddress, split.carrier);
-      expect(await fx.token.balanceOf(fx.escrow)).to.equal(0n);
+      // Left: the platform's credited share.
+      expect(await fx.token.balanceOf(fx.escrow)).to.equal(split.platform);
+      expect(await fx.escrow.creditOf(fx.platform, tokenAddress)).to.equal(split.platform);
     });
 
     it("test_refund_creditsTheBuyerWhenTheTokenReturnsFalse", async function () {
@@ -313,7 +318,7 @@ describe("TradeEscrow payments", function () {
       await expect(
         fx.forwarder.connect(fx.relayer).execute(request, { value: order.amount }),
       ).to.be.revertedWithCustomError(fx.forwarder, "FailedCall");
-      expect((await fx.escrow.orderState(orderIdOf(order)))[0]).to.equal(OrderState.None);
+      expect((await fx.escrow.orderState(order))[0]).to.equal(OrderState.None);
     });
   });
 

@@ -19,7 +19,9 @@ import {
   makeOrder,
   networkHelpers,
   openOrder,
+  NO_ORDER_TAG,
   orderIdOf,
+  orderTagOf,
   orderTuple,
   registerBatch,
   ship,
@@ -119,7 +121,10 @@ describe("TradeEscrow", function () {
       await deliver(fx);
       const tx = await fx.escrow.connect(fx.buyer).release(order);
       const split = splitOf(order);
-      await expectPaid(fx, ETH, tx, [fx.stranger, fx.platform], [split.platform, 0n]);
+      // Credited to the recipient in force at settlement, not pushed.
+      await expectPaid(fx, ETH, tx, [fx.stranger, fx.platform], [0n, 0n]);
+      expect(await fx.escrow.creditOf(fx.stranger.address, ETH)).to.equal(split.platform);
+      expect(await fx.escrow.creditOf(fx.platform.address, ETH)).to.equal(0n);
     });
 
     describe("when the caller or the values are invalid", function () {
@@ -164,8 +169,8 @@ describe("TradeEscrow", function () {
             .to.emit(fx.escrow, "OrderOpened")
             .withArgs(orderId, fx.buyer.address, fx.batchId, orderTuple(order));
           await expectPaid(fx, token, tx, [fx.buyer, fx.escrow], [-order.amount, order.amount]);
-          expect(await fx.escrow.orderState(orderId)).to.deep.equal([OrderState.Funded, 0n, 0n]);
-          expect(await fx.escrow.openOrderOf(fx.batchId)).to.equal(orderId);
+          expect(await fx.escrow.orderState(order)).to.deep.equal([OrderState.Funded, 0n, 0n]);
+          expect(await fx.escrow.openOrderOf(fx.batchId)).to.equal(orderTagOf(orderId));
           expect(await fx.registry.isBatchWatched(fx.batchId)).to.equal(true);
         });
       });
@@ -301,7 +306,7 @@ describe("TradeEscrow", function () {
         await openOrder(fx, first);
         await expect(openOrder(fx, await makeOrder(fx, { buyer: fx.otherBuyer.address }), fx.otherBuyer))
           .to.be.revertedWithCustomError(fx.escrow, "EscrowBatchBusy")
-          .withArgs(fx.batchId, orderIdOf(first));
+          .withArgs(fx.batchId, orderTagOf(orderIdOf(first)));
       });
 
       it("test_openOrder_allowsANewOrderOnceThePreviousEnded", async function () {
@@ -311,7 +316,7 @@ describe("TradeEscrow", function () {
         await fx.escrow.connect(fx.manufacturer).declineOrder(first);
         const second = await makeOrder(fx, { buyer: fx.otherBuyer.address });
         await expect(openOrder(fx, second, fx.otherBuyer)).to.emit(fx.escrow, "OrderOpened");
-        expect(await fx.escrow.openOrderOf(fx.batchId)).to.equal(orderIdOf(second));
+        expect(await fx.escrow.openOrderOf(fx.batchId)).to.equal(orderTagOf(orderIdOf(second)));
       });
 
       it("test_openOrder_revertsForUnknownBatch", async function () {
@@ -357,12 +362,12 @@ describe("TradeEscrow", function () {
       const order = await makeOrder(fx);
       await openOrder(fx, order);
       await ship(fx);
-      expect((await fx.escrow.orderState(orderIdOf(order)))[0]).to.equal(OrderState.Funded);
+      expect((await fx.escrow.orderState(order))[0]).to.equal(OrderState.Funded);
 
       const tx = await handToBuyer(fx);
       const deliveredAt = await timestampOf(tx);
-      await expect(tx).to.emit(fx.escrow, "OrderDelivered").withArgs(orderIdOf(order), deliveredAt);
-      expect(await fx.escrow.orderState(orderIdOf(order))).to.deep.equal([OrderState.Delivered, deliveredAt, 0n]);
+      await expect(tx).to.emit(fx.escrow, "OrderDelivered").withArgs(order.batchId, orderTagOf(orderIdOf(order)), deliveredAt);
+      expect(await fx.escrow.orderState(order)).to.deep.equal([OrderState.Delivered, deliveredAt, 0n]);
       // Delivery is all the escrow needs to see; later handoffs no longer call it.
       expect(await fx.registry.isBatchWatched(fx.batchId)).to.equal(false);
     });
@@ -376,7 +381,7 @@ describe("TradeEscrow", function () {
         .proposeHandoff(fx.batchId, fx.carrier.address, GLN, BusinessStep.Shipping)
         .then(() => fx.registry.connect(fx.carrier).acceptHandoff(fx.batchId, GLN, BusinessStep.Receiving));
       await expect(tx).not.to.emit(fx.escrow, "OrderDelivered");
-      expect((await fx.escrow.orderState(orderIdOf(order)))[0]).to.equal(OrderState.Funded);
+      expect((await fx.escrow.orderState(order))[0]).to.equal(OrderState.Funded);
       expect(await fx.registry.isBatchWatched(fx.batchId)).to.equal(true);
     });
 
@@ -448,10 +453,11 @@ describe("TradeEscrow", function () {
             fx.token,
             tx,
             [fx.manufacturer, fx.carrier, fx.platform, fx.escrow],
-            [split.seller, split.carrier, split.platform, -fx.order.amount],
+            [split.seller, split.carrier, 0n, split.platform - fx.order.amount],
           );
-          expect(await fx.escrow.orderState(fx.orderId)).to.deep.equal([OrderState.Released, fx.deliveredAt, 0n]);
-          expect(await fx.escrow.openOrderOf(fx.batchId)).to.equal(ethers.ZeroHash);
+          expect(await fx.escrow.creditOf(fx.platform.address, fx.token)).to.equal(split.platform);
+          expect(await fx.escrow.orderState(fx.order)).to.deep.equal([OrderState.Released, fx.deliveredAt, 0n]);
+          expect(await fx.escrow.openOrderOf(fx.batchId)).to.equal(NO_ORDER_TAG);
         });
 
         it("test_release_anyoneReleasesOnceTheDisputeWindowPassed", async function () {
@@ -544,9 +550,9 @@ describe("TradeEscrow", function () {
             .to.emit(fx.escrow, "OrderRefunded")
             .withArgs(fx.orderId, RefundReason.DeadlinePassed, fx.order.amount);
           await expectPaid(fx, fx.token, tx, [fx.buyer, fx.escrow], [fx.order.amount, -fx.order.amount]);
-          expect((await fx.escrow.orderState(fx.orderId))[0]).to.equal(OrderState.Refunded);
+          expect((await fx.escrow.orderState(fx.order))[0]).to.equal(OrderState.Refunded);
           expect(await fx.registry.isBatchWatched(fx.batchId)).to.equal(false);
-          expect(await fx.escrow.openOrderOf(fx.batchId)).to.equal(ethers.ZeroHash);
+          expect(await fx.escrow.openOrderOf(fx.batchId)).to.equal(NO_ORDER_TAG);
         });
 
         it("test_refund_revertsUntilTheDeadlinePassed", async function () {
@@ -575,7 +581,7 @@ describe("TradeEscrow", function () {
               .to.emit(fx.escrow, "OrderRefunded")
               .withArgs(fx.orderId, RefundReason.BatchRecalled, fx.order.amount);
             await expectPaid(fx, fx.token, tx, [fx.buyer], [fx.order.amount]);
-            expect((await fx.escrow.orderState(fx.orderId))[0]).to.equal(OrderState.Refunded);
+            expect((await fx.escrow.orderState(fx.order))[0]).to.equal(OrderState.Refunded);
           });
         }
 
@@ -600,7 +606,7 @@ describe("TradeEscrow", function () {
           const reason = ethers.id("short shipment");
           const tx = await fx.escrow.connect(fx.buyer).dispute(fx.order, reason);
           await expect(tx).to.emit(fx.escrow, "OrderDisputed").withArgs(fx.orderId, reason);
-          expect(await fx.escrow.orderState(fx.orderId)).to.deep.equal([
+          expect(await fx.escrow.orderState(fx.order)).to.deep.equal([
             OrderState.Disputed,
             fx.deliveredAt,
             await timestampOf(tx),
@@ -704,9 +710,10 @@ describe("TradeEscrow", function () {
             fx.token,
             tx,
             [fx.buyer, fx.manufacturer, fx.carrier, fx.platform, fx.escrow],
-            [buyerAmount, split.seller, split.carrier, split.platform, -fx.order.amount],
+            [buyerAmount, split.seller, split.carrier, 0n, split.platform - fx.order.amount],
           );
-          expect((await fx.escrow.orderState(fx.orderId))[0]).to.equal(OrderState.Resolved);
+          expect(await fx.escrow.creditOf(fx.platform.address, fx.token)).to.equal(split.platform);
+          expect((await fx.escrow.orderState(fx.order))[0]).to.equal(OrderState.Resolved);
         });
 
         it("test_resolveDispute_wholeDepositToTheBuyer", async function () {
@@ -795,13 +802,13 @@ describe("TradeEscrow", function () {
             .to.emit(fx.escrow, "CancellationApproved")
             .withArgs(fx.orderId, fx.buyer.address)
             .and.not.to.emit(fx.escrow, "OrderCancelled");
-          expect(await fx.escrow.cancellationApprovals(fx.orderId)).to.deep.equal([true, false]);
+          expect(await fx.escrow.cancellationApprovals(fx.order)).to.deep.equal([true, false]);
 
           const tx = await fx.escrow.connect(fx.manufacturer).approveCancellation(fx.order);
           await expect(tx).to.emit(fx.escrow, "CancellationApproved").withArgs(fx.orderId, fx.manufacturer.address);
           await expect(tx).to.emit(fx.escrow, "OrderCancelled").withArgs(fx.orderId, fx.order.amount);
           await expectPaid(fx, fx.token, tx, [fx.buyer, fx.escrow], [fx.order.amount, -fx.order.amount]);
-          expect((await fx.escrow.orderState(fx.orderId))[0]).to.equal(OrderState.Cancelled);
+          expect((await fx.escrow.orderState(fx.order))[0]).to.equal(OrderState.Cancelled);
           expect(await fx.registry.isBatchWatched(fx.batchId)).to.equal(false);
         });
 
@@ -851,7 +858,7 @@ describe("TradeEscrow", function () {
           const tx = await fx.escrow.connect(fx.manufacturer).declineOrder(fx.order);
           await expect(tx).to.emit(fx.escrow, "OrderCancelled").withArgs(fx.orderId, fx.order.amount);
           await expectPaid(fx, fx.token, tx, [fx.buyer], [fx.order.amount]);
-          expect((await fx.escrow.orderState(fx.orderId))[0]).to.equal(OrderState.Cancelled);
+          expect((await fx.escrow.orderState(fx.order))[0]).to.equal(OrderState.Cancelled);
         });
 
         it("test_declineOrder_revertsForAnyoneButTheSellerAndAfterShipment", async function () {
@@ -879,6 +886,96 @@ describe("TradeEscrow", function () {
     });
   });
 
+  describe("platform fees", function () {
+    it("test_withdraw_platformWithdrawsTheEthFeesOfSeveralSettlements", async function () {
+      const fx = await loadFixture(deployEscrowFixture);
+      const first = await makeOrder(fx);
+      await openOrder(fx, first);
+      await deliver(fx);
+      await fx.escrow.connect(fx.buyer).release(first);
+      const secondBatch = await registerBatch(fx);
+      const second = await makeOrder(fx, { batchId: secondBatch });
+      await openOrder(fx, second);
+      await deliver(fx, secondBatch);
+      await fx.escrow.connect(fx.buyer).release(second);
+      const owed = splitOf(first).platform + splitOf(second).platform;
+      expect(await fx.escrow.creditOf(fx.platform.address, ETH)).to.equal(owed);
+      expect(await ethers.provider.getBalance(fx.escrow)).to.equal(owed);
+
+      const tx = await fx.escrow.connect(fx.platform).withdraw(ETH);
+      await expect(tx).to.emit(fx.escrow, "Withdrawn").withArgs(fx.platform.address, ETH, owed);
+      await expect(tx).to.changeEtherBalances(ethers, [fx.platform, fx.escrow], [owed, -owed], { includeFee: false });
+      expect(await fx.escrow.creditOf(fx.platform.address, ETH)).to.equal(0n);
+      await expect(fx.escrow.connect(fx.platform).withdraw(ETH))
+        .to.be.revertedWithCustomError(fx.escrow, "EscrowNothingToWithdraw")
+        .withArgs(fx.platform.address, ETH);
+    });
+
+    it("test_setPlatformFee_feesAccruedBeforeARecipientChangeStayWithThePreviousRecipient", async function () {
+      const fx = await loadFixture(deployEscrowFixture);
+      const order = await makeOrder(fx);
+      await openOrder(fx, order);
+      await deliver(fx);
+      await fx.escrow.connect(fx.buyer).release(order);
+      const fee = splitOf(order).platform;
+      await fx.escrow.connect(fx.admin).setPlatformFee(fx.stranger.address, Number(PLATFORM_FEE_BPS));
+      expect(await fx.escrow.creditOf(fx.platform.address, ETH)).to.equal(fee);
+      expect(await fx.escrow.creditOf(fx.stranger.address, ETH)).to.equal(0n);
+      await expect(fx.escrow.connect(fx.platform).withdraw(ETH)).to.changeEtherBalance(ethers, fx.escrow, -fee);
+      await expect(fx.escrow.connect(fx.stranger).withdraw(ETH)).to.be.revertedWithCustomError(
+        fx.escrow,
+        "EscrowNothingToWithdraw",
+      );
+    });
+  });
+
+  describe("one storage slot per batch", function () {
+    it("test_openOrder_refusesTheIdenticalOrderAgainAfterItSettled", async function () {
+      const fx = await loadFixture(deployEscrowFixture);
+      const order = await makeOrder(fx);
+      await openOrder(fx, order);
+      await fx.escrow.connect(fx.manufacturer).declineOrder(order);
+      await expect(openOrder(fx, order))
+        .to.be.revertedWithCustomError(fx.escrow, "EscrowOrderExists")
+        .withArgs(orderIdOf(order));
+    });
+
+    it("test_orderState_isNoneOnceALaterOrderTookTheBatch", async function () {
+      const fx = await loadFixture(deployEscrowFixture);
+      const first = await makeOrder(fx);
+      await openOrder(fx, first);
+      await fx.escrow.connect(fx.manufacturer).declineOrder(first);
+      expect((await fx.escrow.orderState(first))[0]).to.equal(OrderState.Cancelled);
+      const second = await makeOrder(fx, { buyer: fx.otherBuyer.address });
+      await openOrder(fx, second, fx.otherBuyer);
+      expect((await fx.escrow.orderState(first))[0]).to.equal(OrderState.None);
+      expect((await fx.escrow.orderState(second))[0]).to.equal(OrderState.Funded);
+      await expect(fx.escrow.refund(first))
+        .to.be.revertedWithCustomError(fx.escrow, "EscrowUnknownOrder")
+        .withArgs(orderIdOf(first));
+    });
+
+    it("test_release_refusesAnOrderWithOtherTermsOnTheSameBatch", async function () {
+      const fx = await loadFixture(deployEscrowFixture);
+      const order = await makeOrder(fx);
+      await openOrder(fx, order);
+      await deliver(fx);
+      const forged = { ...order, amount: order.amount * 2n };
+      await expect(fx.escrow.connect(fx.buyer).release(forged))
+        .to.be.revertedWithCustomError(fx.escrow, "EscrowUnknownOrder")
+        .withArgs(orderIdOf(forged));
+      expect(await fx.escrow.cancellationApprovals(forged)).to.deep.equal([false, false]);
+    });
+
+    it("test_openOrder_revertsWhenTheBuyerIsNotAParticipant", async function () {
+      const fx = await loadFixture(deployEscrowFixture);
+      const order = await makeOrder(fx, { buyer: fx.stranger.address });
+      await expect(openOrder(fx, order, fx.stranger))
+        .to.be.revertedWithCustomError(fx.escrow, "EscrowBuyerNotParticipant")
+        .withArgs(fx.stranger.address);
+    });
+  });
+
   describe("with several batches", function () {
     it("test_openOrder_ordersOnDifferentBatchesSettleIndependently", async function () {
       const fx = await loadFixture(deployEscrowFixture);
@@ -888,13 +985,15 @@ describe("TradeEscrow", function () {
       await openOrder(fx, first);
       await openOrder(fx, second);
       await deliver(fx, secondBatch);
-      expect((await fx.escrow.orderState(orderIdOf(first)))[0]).to.equal(OrderState.Funded);
-      expect((await fx.escrow.orderState(orderIdOf(second)))[0]).to.equal(OrderState.Delivered);
+      expect((await fx.escrow.orderState(first))[0]).to.equal(OrderState.Funded);
+      expect((await fx.escrow.orderState(second))[0]).to.equal(OrderState.Delivered);
       await fx.escrow.connect(fx.buyer).release(second);
       await time.increaseTo(first.deliveryDeadline + 1n);
       await fx.escrow.refund(first);
+      // All the escrow still holds is the platform's credited share of the released order.
       expect(await ethers.provider.getBalance(fx.escrow)).to.equal(0n);
-      expect(await fx.stablecoin.balanceOf(fx.escrow)).to.equal(0n);
+      expect(await fx.stablecoin.balanceOf(fx.escrow)).to.equal(splitOf(second).platform);
+      expect(await fx.escrow.creditOf(fx.platform.address, await fx.stablecoin.getAddress())).to.equal(splitOf(second).platform);
     });
   });
 });
