@@ -895,6 +895,35 @@ describe("ProvenanceRegistry: batches", function () {
         }
       });
 
+      it("watchBatch watches and returns the custodian, the pending receiver and the status", async function () {
+        const { registry, observer, manufacturer, carrier, batchId } = await networkHelpers.loadFixture(watchedFixture);
+        await registry.connect(observer).setBatchWatched(batchId, false);
+        expect(await registry.connect(observer).watchBatch.staticCall(batchId)).to.deep.equal([
+          manufacturer.address,
+          ZeroAddress,
+          BatchStatus.Registered,
+        ]);
+        await registry.connect(observer).watchBatch(batchId);
+        expect(await registry.isBatchWatched(batchId)).to.equal(true);
+        await registry.connect(manufacturer).proposeHandoff(batchId, carrier.address, DEMO_PORT_GLN, BusinessStep.Shipping);
+        expect(await registry.connect(observer).watchBatch.staticCall(batchId)).to.deep.equal([
+          manufacturer.address,
+          carrier.address,
+          BatchStatus.InTransit,
+        ]);
+        expect(await batchOf(registry, batchId)).to.include({ status: BatchStatus.InTransit, custodian: manufacturer.address });
+      });
+
+      it("reverts watchBatch for anyone but the observer and for an unknown batch", async function () {
+        const { registry, observer, manufacturer, batchId } = await networkHelpers.loadFixture(watchedFixture);
+        await expect(registry.connect(manufacturer).watchBatch(batchId))
+          .to.be.revertedWithCustomError(registry, "CustodyObserverUnauthorized")
+          .withArgs(manufacturer.address);
+        await expect(registry.connect(observer).watchBatch(unknownBatchId))
+          .to.be.revertedWithCustomError(registry, "BatchUnknown")
+          .withArgs(unknownBatchId);
+      });
+
       it("reverts setBatchWatched for an unknown batch", async function () {
         const { registry, observer } = await networkHelpers.loadFixture(watchedFixture);
         await expect(registry.connect(observer).setBatchWatched(unknownBatchId, true))
