@@ -27,6 +27,7 @@ import {
   type IndexerError,
 } from "./errors.ts";
 import { fetchHeader, fetchRange, type ChainReader } from "./fetch-range.ts";
+import { resolveOrderTags } from "./resolve-order-tags.ts";
 
 export type IndexerPhase = "starting" | "backfill" | "live" | "following" | "stopped" | "failed";
 
@@ -248,10 +249,11 @@ export function createIndexer({ provider, deployment, store, config, logger, met
       return "progress";
     }
 
-    const documents = await project(fetched.events, loadCurrentFromStore(store));
+    const events = await resolveOrderTags(fetched.events, store);
+    const documents = await project(events, loadCurrentFromStore(store));
     const next: Checkpoint = { chainId, blockNumber: toBlock, blockHash: fetched.last.hash, updatedAt: Date.now() };
     await assertLeader();
-    await store.commitRange({ chainId, events: fetched.events, blocks: fetched.blocks, ...documents, checkpoint: next });
+    await store.commitRange({ chainId, events, blocks: fetched.blocks, ...documents, checkpoint: next });
     checkpoint = next;
     status.lastCommitAt = Date.now();
     status.lastError = null;

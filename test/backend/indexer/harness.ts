@@ -11,6 +11,7 @@ import type { MirrorStore, RangeCommit } from "../../../backend/store/port.ts";
 import type { Batch, ChainEvent, Hex, Order, Page, Participant } from "../../../backend/store/types.ts";
 import { BusinessStep, DEMO_DC_GLN, DEMO_PORT_GLN, registerBatch } from "../../helpers/batches.ts";
 import type { ProvenaDeployment } from "../../helpers/deploy.ts";
+import type { ITradeEscrow } from "../../../types/ethers-contracts/TradeEscrow.js";
 
 export const silentLogger = () => pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
 
@@ -42,6 +43,8 @@ export function startIndexer(parameters: Omit<CreateIndexerParameters, "logger" 
 export interface StoryResult {
   batchIds: string[];
   orderIds: string[];
+  /** The opened orders, in the order of `orderIds` (the escrow's views take the whole order). */
+  orders: ITradeEscrow.OrderStruct[];
 }
 
 /**
@@ -95,7 +98,7 @@ export async function tellStory(deployed: ProvenaDeployment, tag: string): Promi
   await wait(registry.connect(manufacturer).splitBatch(split.batchId, children));
   const childIds = await Promise.all(children.map((child) => registry.batchIdOf(split.input.gtin, child.lot)));
   await wait(registry.connect(customs).recallBatch(childIds[1]!, keccak256(toUtf8Bytes(`${tag} recall`))));
-  return { batchIds: [traded.batchId, split.batchId, ...childIds], orderIds: [orderId] };
+  return { batchIds: [traded.batchId, split.batchId, ...childIds], orderIds: [orderId], orders: [order] };
 }
 
 /** Registers `count` batches (one event-bearing block each) for backfill tests. */

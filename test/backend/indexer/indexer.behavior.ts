@@ -131,7 +131,7 @@ export function shouldIndexProvena(factory: StoreFactory): void {
     expect((await store.getBatch(childB!))!.recall!.by).to.equal(deployed.customs.address.toLowerCase());
 
     const [orderId] = story.orderIds;
-    const [state] = await deployed.escrow!.orderState(orderId!);
+    const [state] = await deployed.escrow!.orderState(story.orders[0]!);
     const order = (await store.getOrder(orderId!.toLowerCase() as Hex))!;
     expect(order.state).to.equal(ENUM_VALUE_NAMES.OrderState![Number(state)]);
     expect(order).to.deep.include({ state: "released", buyer: deployed.retailer.address.toLowerCase(), amount: (10n ** 15n).toString() });

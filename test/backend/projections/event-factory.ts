@@ -90,3 +90,12 @@ export const ACCOUNTS = {
 } as const satisfies Record<string, Hex>;
 
 export const bytes32 = (label: string): Hex => keccak256(new TextEncoder().encode(label)) as Hex;
+
+/**
+ * An `OrderDelivered` as the mirror stores it: the escrow logs the batch and the order's tag (the top 160 bits
+ * of its id), and the indexer adds the order id (backend/indexer/resolve-order-tags.ts) before projection.
+ */
+export function deliveredEvent(f: EventFactory, batchId: Hex, orderId: Hex, deliveredAt: number): ChainEvent {
+  const event = f.event("TradeEscrow", "OrderDelivered", [batchId, orderId.slice(0, 42), deliveredAt]);
+  return { ...event, args: { ...event.args, orderId }, orderIds: [orderId] };
+}

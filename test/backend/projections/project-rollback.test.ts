@@ -11,7 +11,7 @@ import {
 import { planRollback, recomputeProjections, type RollbackSource } from "../../../backend/projections/rollback.ts";
 import type { EventFilter, PageRequest, RollbackCommit } from "../../../backend/store/port.ts";
 import type { Batch, ChainEvent, Hex, Order, Page, Participant } from "../../../backend/store/types.ts";
-import { ACCOUNTS, bytes32, createEventFactory } from "./event-factory.ts";
+import { ACCOUNTS, bytes32, createEventFactory, deliveredEvent } from "./event-factory.ts";
 
 /** A mirror in memory: enough of the store port for projecting and rollback planning, no database. */
 class MemoryMirror implements RollbackSource {
@@ -112,7 +112,7 @@ function storyEvents(): ChainEvent[] {
   push(f.event("ProvenanceRegistry", "HandoffProposed", [OTHER, ACCOUNTS.manufacturer, ACCOUNTS.retailer, 841_234_500_004n, 0]));
   f.nextBlock();
   push(f.event("ProvenanceRegistry", "HandoffAccepted", [OTHER, ACCOUNTS.manufacturer, ACCOUNTS.retailer, 841_234_500_004n, 1]));
-  push(f.event("TradeEscrow", "OrderDelivered", [ORDER, 1_700_001_000]));
+  push(deliveredEvent(f, OTHER, ORDER, 1_700_001_000));
   f.nextBlock();
   push(f.event("ProvenanceRegistry", "BatchSplit", [BATCH, CHILD_A, ACCOUNTS.carrier, "L1A", 60n, bytes32("ra")]));
   push(f.event("ProvenanceRegistry", "BatchSplit", [BATCH, CHILD_B, ACCOUNTS.carrier, "L1B", 40n, bytes32("rb")]));

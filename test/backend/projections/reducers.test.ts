@@ -6,7 +6,7 @@ import { ProjectionError } from "../../../backend/projections/event-ref.ts";
 import { reduceOrder } from "../../../backend/projections/orders.ts";
 import { reduceParticipant } from "../../../backend/projections/participants.ts";
 import type { Batch, ChainEvent, Hex, Order, Participant } from "../../../backend/store/types.ts";
-import { ACCOUNTS, bytes32, createEventFactory, type EventFactory } from "./event-factory.ts";
+import { ACCOUNTS, bytes32, createEventFactory, deliveredEvent, type EventFactory } from "./event-factory.ts";
 
 const BATCH = bytes32("batch");
 const ORDER = bytes32("order");
@@ -270,7 +270,7 @@ describe("order reducer", function () {
     const f = createEventFactory();
     const events = [opened(f)];
     f.nextBlock();
-    events.push(f.event("TradeEscrow", "OrderDelivered", [ORDER, 1_750_000_000]));
+    events.push(deliveredEvent(f, BATCH, ORDER, 1_750_000_000));
     expect(foldOrder(events, ORDER)).to.deep.include({ state: "delivered", deliveredAt: 1_750_000_000 });
     f.nextBlock();
     events.push(f.event("TradeEscrow", "OrderReleased", [ORDER, 9n, 2n, 1n]));
@@ -289,7 +289,7 @@ describe("order reducer", function () {
 
   it("test_reduceOrder_disputeResolved", function () {
     const f = createEventFactory();
-    const events = [opened(f), f.event("TradeEscrow", "OrderDelivered", [ORDER, 1_750_000_000])];
+    const events = [opened(f), deliveredEvent(f, BATCH, ORDER, 1_750_000_000)];
     f.nextBlock();
     const dispute = f.event("TradeEscrow", "OrderDisputed", [ORDER, bytes32("broken seal")]);
     events.push(dispute);
@@ -320,6 +320,6 @@ describe("order reducer", function () {
     const order = foldOrder([open], ORDER)!;
     expect(reduceOrder(order, open, ORDER)).to.equal(order);
     expect(reduceOrder(order, f.event("TradeEscrow", "PaymentCredited", [ACCOUNTS.carrier, ZeroAddress, 5n]), ORDER)).to.equal(order);
-    expect(() => reduceOrder(null, f.event("TradeEscrow", "OrderDelivered", [ORDER, 1]), ORDER)).to.throw(ProjectionError, /never opened/);
+    expect(() => reduceOrder(null, deliveredEvent(f, BATCH, ORDER, 1), ORDER)).to.throw(ProjectionError, /never opened/);
   });
 });
