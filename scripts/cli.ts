@@ -451,8 +451,10 @@ order
   .action(
     withContext(async (context, reference: string) => {
       const escrow: Contract = await context.escrow();
-      const orderId = /^0x[0-9a-fA-F]{64}$/.test(reference) ? reference.toLowerCase() : ((await escrow.orderIdOf(await readOrder(context, reference))) as string);
-      const [state, deliveredAt, disputedAt] = await escrow.orderState(orderId);
+      // The escrow stores a tag per batch, not the id, so its state is asked with the whole order.
+      const struct = await readOrder(context, reference);
+      const orderId = ((await escrow.orderIdOf(struct)) as string).toLowerCase();
+      const [state, deliveredAt, disputedAt] = await escrow.orderState(struct);
       const states = ["none", "funded", "delivered", "disputed", "released", "refunded", "resolved", "cancelled"];
       console.log(JSON.stringify({ orderId, state: states[Number(state)], deliveredAt: Number(deliveredAt) || null, disputedAt: Number(disputedAt) || null }, null, 2));
     }),

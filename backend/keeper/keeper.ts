@@ -147,7 +147,7 @@ export function createKeeper(options: KeeperOptions): Keeper {
 
   async function settleable(order: Order): Promise<{ action: KeeperAction; data: Hex } | null> {
     const struct = orderStruct(order);
-    const [chainState] = await contracts.escrow.orderState(order.orderId);
+    const [chainState] = await contracts.escrow.orderState(struct);
     const state = CHAIN_ORDER_STATE[Number(chainState)];
     for (const action of CANDIDATE_ACTIONS[state] ?? []) {
       const data = contracts.interfaces.escrow.encodeFunctionData(action, [struct]) as Hex;

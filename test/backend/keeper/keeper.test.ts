@@ -83,7 +83,7 @@ describe("keeper", function () {
 
   it("test_keeper_releasesADeliveredOrderOnceTheWindowPassed_exactlyOnce", async function () {
     const { escrow, manufacturer, carrier, retailer, inspector, platform, registry } = fx.deployment;
-    const { batchId, orderId } = await openOrder();
+    const { batchId, order, orderId } = await openOrder();
     await handoff(batchId, manufacturer, carrier);
     await handoff(batchId, carrier, retailer);
     await (await registry.connect(inspector).attestQuality(batchId, true, keccakText("report"))).wait();
@@ -107,10 +107,12 @@ describe("keeper", function () {
     for (let i = 0; i < 5 && (await fx.store.getRelay(jobId))?.status !== "mined"; i++) await worker.tick();
     const job = (await fx.store.getRelay(jobId))!;
     expect(job).to.include({ status: "mined", kind: "keeper", error: null });
-    const [state] = await escrow!.orderState(orderId);
+    const [state] = await escrow!.orderState(order);
     expect(state).to.equal(4n); // Released
     const after = await Promise.all([manufacturer, carrier, platform].map((s) => fx.provider.getBalance(s.address)));
-    expect(after.map((balance, i) => balance - before[i])).to.deep.equal([8_900_000n, 1_000_000n, 100_000n]);
+    // Seller and carrier are paid; the platform's share is credited to it for withdrawal.
+    expect(after.map((balance, i) => balance - before[i])).to.deep.equal([8_900_000n, 1_000_000n, 0n]);
+    expect(await escrow!.creditOf(platform.address, ZeroAddress)).to.equal(100_000n);
 
     await mirrorCaughtUp();
     expect((await fx.store.getOrder(orderId))?.state).to.equal("released");
@@ -121,7 +123,7 @@ describe("keeper", function () {
 
   it("test_keeper_refundsAnUndeliveredOrderAfterTheDeadline", async function () {
     const { escrow, retailer } = fx.deployment;
-    const { orderId } = await openOrder({ deliveryInSeconds: 2 * HOUR });
+    const { order, orderId } = await openOrder({ deliveryInSeconds: 2 * HOUR });
     await mirrorCaughtUp();
     const k = keeper();
     expect((await k.tick()).queued).to.deep.equal([]);
@@ -133,7 +135,7 @@ describe("keeper", function () {
     await worker.tick();
     await worker.tick();
     expect((await fx.store.getRelay(round.queued[0].jobId))?.status).to.equal("mined");
-    const [state] = await escrow!.orderState(orderId);
+    const [state] = await escrow!.orderState(order);
     expect(state).to.equal(5n); // Refunded
     expect((await fx.provider.getBalance(retailer.address)) - balanceBefore).to.equal(10_000_000n);
   });
@@ -153,7 +155,7 @@ describe("keeper", function () {
     const worker = fx.worker();
     await worker.tick();
     await worker.tick();
-    const [state] = await escrow!.orderState(orderId);
+    const [state] = await escrow!.orderState(order);
     expect(state).to.equal(6n); // Resolved
   });
 
