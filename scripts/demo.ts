@@ -229,7 +229,7 @@ async function waitForRelease(provena: RunningProvena, orderId: Hex, timeoutMs: 
   }
 }
 
-/** Escrow credits (pull payments) of each account in ETH: a failed push is credited instead of paid. */
+/** Escrow credits (pull payments) of each account in ETH: the platform share, and any push that failed. */
 async function creditsOf(escrow: Contract, accounts: string[]): Promise<bigint[]> {
   return Promise.all(accounts.map(async (account) => BigInt(await escrow.creditOf(account, "0x0000000000000000000000000000000000000000"))));
 }

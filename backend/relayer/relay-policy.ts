@@ -47,7 +47,7 @@ const REGISTRY_ROLE_FUNCTIONS: Record<string, RoleName[]> = {
 };
 
 /** Functions nobody should relay: reads, and hooks only other contracts call. */
-const NOT_RELAYABLE = new Set(["setBatchWatched", "onCustodyAccepted", "renounceRole"]);
+const NOT_RELAYABLE = new Set(["setBatchWatched", "watchBatch", "onCustodyAccepted", "renounceRole"]);
 
 export function relayRequirement(target: "registry" | "escrow", functionName: string): RelayRequirement | { kind: "refused"; reason: string } {
   if (NOT_RELAYABLE.has(functionName)) return { kind: "refused", reason: `${functionName} cannot be relayed` };
