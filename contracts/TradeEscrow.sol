@@ -42,10 +42,13 @@ import {ITradeEscrow} from "./interfaces/ITradeEscrow.sol";
 ///
 /// Storage: one slot per batch (`OrderSlot`) for the batch's latest order. It holds the order's tag, the
 /// top 160 bits of `orderId`, instead of the id: every call passes the full order, whose hash must start
-/// with the tag. Forging an order for a stored tag is a second preimage on 160 bits (2^160 work); a
-/// collision (2^80) only helps whoever authors both colliding orders, and the buyer who would sign such a
-/// pair is also the one whose deposit is at stake, while the seller can check the opened order's full id.
-/// An identical order (same salt) cannot be reopened while its tag is still in its batch's slot.
+/// with the tag. Passing other terms for an open order needs a second preimage on 160 bits (2^160 work),
+/// which no third party can find. The weaker bound is a collision (2^80 work, the same level as Ethereum's
+/// 160-bit addresses): whoever authors two orders with equal tags could open one and settle with the
+/// other's terms. That is out of practical reach today, and the price of one slot per order instead of
+/// two (about 22,000 gas per order); storing the full id would remove it.
+/// An identical order (same salt) cannot be reopened while its tag is still in its batch's slot; once a
+/// later order took the slot, the earlier order reads as `None` and can no longer be acted on.
 /// No admin function moves escrowed funds: the admin only sets the platform fee for new orders and
 /// manages roles (ARBITER_ROLE); arbiters only decide disputes between the parties.
 contract TradeEscrow is ITradeEscrow, AccessControlDefaultAdminRules, ERC2771Context, ReentrancyGuardTransient {
