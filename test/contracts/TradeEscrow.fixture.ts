@@ -4,6 +4,7 @@
  * registered batch held by the manufacturer, and a 6-decimal stablecoin the buyer holds and approved.
  */
 import { network } from "hardhat";
+import { signForwardRequest as signRequest } from "../helpers/forwarder.ts";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type { BaseContract, BigNumberish, ContractTransactionResponse } from "ethers";
 
@@ -236,34 +237,7 @@ export async function signForwardRequest(
   value: BigNumberish = 0n,
   gas: BigNumberish = 1_000_000n,
 ) {
-  const { chainId } = await ethers.provider.getNetwork();
-  const forwarderAddress = await fx.forwarder.getAddress();
-  const deadline = BigInt(await networkHelpers.time.latest()) + 3_600n;
-  const request = {
-    from: signer.address,
-    to: await to.getAddress(),
-    value: BigInt(value),
-    gas: BigInt(gas),
-    nonce: await fx.forwarder.nonces(signer.address),
-    deadline,
-    data,
-  };
-  const signature = await signer.signTypedData(
-    { name: "ProvenaForwarder", version: "1", chainId, verifyingContract: forwarderAddress },
-    {
-      ForwardRequest: [
-        { name: "from", type: "address" },
-        { name: "to", type: "address" },
-        { name: "value", type: "uint256" },
-        { name: "gas", type: "uint256" },
-        { name: "nonce", type: "uint256" },
-        { name: "deadline", type: "uint48" },
-        { name: "data", type: "bytes" },
-      ],
-    },
-    request,
-  );
-  return { from: request.from, to: request.to, value: request.value, gas: request.gas, deadline, data, signature };
+  return signRequest({ forwarder: fx.forwarder, signer, target: to, data, value: BigInt(value), gas: BigInt(gas) });
 }
 
 /** `order` as the positional tuple events and `withArgs` compare against. */

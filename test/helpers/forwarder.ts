@@ -1,18 +1,10 @@
-import { hexlify, type BaseContract, type BigNumberish, type BytesLike, type Signer, type TypedDataField } from "ethers";
+import { hexlify, type BaseContract, type BigNumberish, type BytesLike, type Signer } from "ethers";
+import {
+  FORWARDER_DOMAIN_NAME,
+  FORWARDER_DOMAIN_VERSION,
+  FORWARD_REQUEST_TYPES,
+} from "../../backend/relayer/forward-request.ts";
 import type { ProvenaForwarder } from "../../types/ethers-contracts/index.js";
-
-/** The EIP-712 type of OpenZeppelin's ERC2771Forwarder request (nonce comes from the forwarder). */
-export const FORWARD_REQUEST_TYPES: Record<string, TypedDataField[]> = {
-  ForwardRequest: [
-    { name: "from", type: "address" },
-    { name: "to", type: "address" },
-    { name: "value", type: "uint256" },
-    { name: "gas", type: "uint256" },
-    { name: "nonce", type: "uint256" },
-    { name: "deadline", type: "uint48" },
-    { name: "data", type: "bytes" },
-  ],
-};
 
 /** What `ProvenaForwarder.execute` takes: the request fields plus the signature, without the nonce. */
 export interface ForwardRequestData {
@@ -64,8 +56,8 @@ export async function signForwardRequest(parameters: SignForwardRequestParameter
     data: hexlify(parameters.data),
   };
   const domain = {
-    name: "ProvenaForwarder",
-    version: "1",
+    name: FORWARDER_DOMAIN_NAME,
+    version: FORWARDER_DOMAIN_VERSION,
     chainId: parameters.chainId ?? (await provider.getNetwork()).chainId,
     verifyingContract: await forwarder.getAddress(),
   };
