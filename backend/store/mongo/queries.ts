@@ -4,7 +4,7 @@
  */
 import type { BatchFilter, EventFilter, OrderFilter, PageRequest, ParticipantFilter } from "../port.ts";
 import type { Batch, ChainEvent, Hex, Order, Page, Participant } from "../types.ts";
-import { checkPageLimit, pageCursor, toPage } from "./cursor.ts";
+import { checkPageLimit, pageCursor, toPage } from "../cursor.ts";
 import {
   BATCH_SORT,
   batchFilter,

@@ -28,7 +28,7 @@ import type {
   UnitClaim,
 } from "../port.ts";
 import type { Batch, ChainEvent, Checkpoint, Hex, IndexedBlock, Order, Page, Participant } from "../types.ts";
-import { decodeCursor, encodeCursor, pageLimit } from "./cursor.ts";
+import { checkPageLimit, encodeCursor, pageCursor, type CursorKind } from "../cursor.ts";
 import { migrate } from "./schema.ts";
 
 export const DEFAULT_SQLITE_PATH = "data/provena.db";
@@ -208,7 +208,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): MirrorStore
    * joined with AND, with their parameters in `params`.
    */
   const pageOf = <T>(
-    tag: string,
+    kind: Exclude<CursorKind, "events">,
     table: string,
     orderColumn: string,
     keyColumn: string,
@@ -217,8 +217,8 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): MirrorStore
     page: PageRequest,
     sortKeyOf: (document: T) => [string, string],
   ): Page<T> => {
-    const limit = pageLimit(page);
-    const after = decodeCursor(tag, 2, page.cursor);
+    const limit = checkPageLimit(page);
+    const after = pageCursor(kind, page);
     const where = [...conditions];
     const values = [...params];
     if (after !== null) {
@@ -233,7 +233,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): MirrorStore
     const last = items[items.length - 1];
     return {
       items,
-      nextCursor: rows.length > limit && last !== undefined ? encodeCursor(tag, sortKeyOf(last)) : null,
+      nextCursor: rows.length > limit && last !== undefined ? encodeCursor(kind, sortKeyOf(last)) : null,
     };
   };
 
@@ -318,8 +318,8 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): MirrorStore
     },
 
     async listEvents(filter: EventFilter, page: PageRequest) {
-      const limit = pageLimit(page);
-      const after = decodeCursor("events", 1, page.cursor);
+      const limit = checkPageLimit(page);
+      const after = pageCursor("events", page);
       // Entity filters go through event_refs, whose primary key ends with the event id: the first one drives
       // the scan in id order, so a batch's page costs as much as the page, however many events there are.
       const refs: [kind: string, key: string][] = [];

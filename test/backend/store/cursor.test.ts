@@ -4,7 +4,7 @@
 import { expect } from "chai";
 
 import { ProblemError } from "../../../backend/api/problem.ts";
-import { checkPageLimit, decodeCursor, encodeCursor, pageCursor, toPage } from "../../../backend/store/mongo/cursor.ts";
+import { checkPageLimit, decodeCursor, encodeCursor, pageCursor, toPage } from "../../../backend/store/cursor.ts";
 
 function expect400(action: () => unknown): ProblemError {
   try {
@@ -17,7 +17,7 @@ function expect400(action: () => unknown): ProblemError {
   throw new Error("expected a 400 ProblemError");
 }
 
-describe("MongoDB store: cursors", function () {
+describe("store cursors", function () {
   it("test_cursor_roundTripsTheSortKey_andIsUrlSafe", function () {
     const keys = ["31337:000000000012:000003", "0xabc/+=?&"];
     const cursor = encodeCursor("batches", keys);

@@ -1,10 +1,11 @@
 /**
- * Keyset pagination for the MongoDB adapter. A cursor is the sort key of the last item of a page, tagged with
+ * Keyset pagination, shared by both store adapters so a client sees the same cursors and the same 400s whichever
+ * store serves it. A cursor is the sort key of the last item of a page, tagged with
  * the list it belongs to, as base64url JSON: opaque to callers, and checked strictly when it comes back, so a
  * tampered, truncated or foreign cursor is a 400 problem rather than a wrong page.
  */
-import { badRequest } from "../../api/problem.ts";
-import type { PageRequest } from "../port.ts";
+import { badRequest } from "../api/problem.ts";
+import type { PageRequest } from "./port.ts";
 
 export const MAX_PAGE_LIMIT = 500;
 
