@@ -41,6 +41,9 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
 }
 
+/** How many mirrored events between refreshes of the query planner's statistics. */
+const OPTIMIZE_EVERY_EVENTS = 5_000;
+
 export function createSqliteStore(options: SqliteStoreOptions = {}): MirrorStore {
   const path = options.path ?? DEFAULT_SQLITE_PATH;
   const inMemory = path === MEMORY;
@@ -237,6 +240,15 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): MirrorStore
     };
   };
 
+  // The planner chooses among the per-column indexes (e.g. manufacturer vs status) by table statistics, which
+  // SQLite gathers only when asked: refresh them at open and as the mirror grows, as SQLite recommends for
+  // long-lived connections. PRAGMA optimize re-analyses only tables whose size changed a lot, so it is cheap.
+  let eventsSinceOptimize = 0;
+  const optimize = () => {
+    db.exec("PRAGMA optimize=0x10002");
+    eventsSinceOptimize = 0;
+  };
+
   const relayFromRow = (row: { doc: string } | undefined): RelayRequest | null =>
     row === undefined ? null : (JSON.parse(row.doc) as RelayRequest);
 
@@ -247,6 +259,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): MirrorStore
 
     async init() {
       migrate(db);
+      optimize();
     },
 
     async close() {
@@ -267,6 +280,8 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): MirrorStore
         for (const order of commit.orders) putOrder(order, true);
         putCheckpoint(commit.chainId, commit.checkpoint);
       });
+      eventsSinceOptimize += commit.events.length;
+      if (eventsSinceOptimize >= OPTIMIZE_EVERY_EVENTS) optimize();
     },
 
     async rollback(commit: RollbackCommit) {
