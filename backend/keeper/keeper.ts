@@ -11,6 +11,7 @@ import type { Logger } from "pino";
 import type { MirrorStore, RelayRequest } from "../store/port.ts";
 import type { Hex, Order, OrderState } from "../store/types.ts";
 import { NEXT_BLOCK, relayContracts, type RelayChain } from "../relayer/relay-chain.ts";
+import { queuedRelayRequest } from "../relayer/queued-request.ts";
 import { shortMessage } from "../relayer/revert-reason.ts";
 
 export type KeeperAction = "release" | "refund" | "resolveExpiredDispute";
@@ -118,29 +119,22 @@ export function createKeeper(options: KeeperOptions): Keeper {
       const requeued = await store.updateRelay(id, "failed", { status: "queued", error: null, transactionHash: null, relayerNonce: null, gasPrice: null, blockNumber: null, updatedAt: now() });
       return requeued ? id : null;
     }
-    const timestamp = now();
-    const job: RelayRequest = {
-      id,
-      chainId: chain.chainId,
-      from: relayerAddress,
-      to: escrowAddress,
-      value: "0",
-      gas: "0",
-      nonce: "0",
-      deadline: 0,
-      data,
-      signature: "0x",
-      kind: "keeper",
-      status: "queued",
-      attempts: 0,
-      transactionHash: null,
-      relayerNonce: null,
-      gasPrice: null,
-      error: null,
-      blockNumber: null,
-      createdAt: timestamp,
-      updatedAt: timestamp,
-    };
+    const job = queuedRelayRequest(
+      {
+        id,
+        chainId: chain.chainId,
+        from: relayerAddress,
+        to: escrowAddress,
+        value: "0",
+        gas: "0",
+        nonce: "0",
+        deadline: 0,
+        data,
+        signature: "0x",
+        kind: "keeper",
+      },
+      now(),
+    );
     const { created } = await store.enqueueRelay(job);
     return created ? id : null;
   }

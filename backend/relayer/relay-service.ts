@@ -17,6 +17,7 @@ import {
   type ForwardRequestMessage,
 } from "./forward-request.ts";
 import { NEXT_BLOCK, forwardedCalldata, relayContracts, type RelayChain, type RelayContracts } from "./relay-chain.ts";
+import { queuedRelayRequest } from "./queued-request.ts";
 import { ROLE_HASHES, relayRequirement } from "./relay-policy.ts";
 import { extractRevertData } from "./revert-reason.ts";
 
@@ -248,29 +249,22 @@ export function createRelayService(options: RelayServiceOptions): RelayService {
     // A request that follows queued ones depends on their effects: the worker simulates it again just before sending.
     if (message.nonce === current) await simulate(message, signature);
 
-    const timestamp = now();
-    const request: RelayRequest = {
-      id,
-      chainId: chain.chainId,
-      from: message.from,
-      to: message.to,
-      value: message.value.toString(),
-      gas: message.gas.toString(),
-      nonce: message.nonce.toString(),
-      deadline: message.deadline,
-      data: message.data,
-      signature,
-      kind: "partner",
-      status: "queued",
-      attempts: 0,
-      transactionHash: null,
-      relayerNonce: null,
-      gasPrice: null,
-      error: null,
-      blockNumber: null,
-      createdAt: timestamp,
-      updatedAt: timestamp,
-    };
+    const request = queuedRelayRequest(
+      {
+        id,
+        chainId: chain.chainId,
+        from: message.from,
+        to: message.to,
+        value: message.value.toString(),
+        gas: message.gas.toString(),
+        nonce: message.nonce.toString(),
+        deadline: message.deadline,
+        data: message.data,
+        signature,
+        kind: "partner",
+      },
+      now(),
+    );
     return store.enqueueRelay(request);
   }
 

@@ -1,0 +1,23 @@
+import type { RelayRequest } from "../store/port.ts";
+
+/** What the submitter decides about a relay job; everything else starts the same for every job. */
+export type RelayJob = Pick<
+  RelayRequest,
+  "id" | "chainId" | "from" | "to" | "value" | "gas" | "nonce" | "deadline" | "data" | "signature" | "kind"
+>;
+
+/** A relay job as it is first stored: queued, never attempted, no outcome yet. */
+export function queuedRelayRequest(job: RelayJob, timestamp: number): RelayRequest {
+  return {
+    ...job,
+    status: "queued",
+    attempts: 0,
+    transactionHash: null,
+    relayerNonce: null,
+    gasPrice: null,
+    error: null,
+    blockNumber: null,
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  };
+}
