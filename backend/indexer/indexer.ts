@@ -181,6 +181,8 @@ export function createIndexer({ provider, deployment, store, config, logger, met
 
   async function becomeLeader() {
     status.isLeader = true;
+    // The previous writer may have died mid-commit: step() checks for its leftovers before indexing on.
+    reloadCheckpoint = true;
     checkpoint = await store.getCheckpoint(chainId);
     status.eventsIndexed = await store.countEvents(chainId);
     setIndexed(checkpoint?.blockNumber ?? null);
@@ -212,6 +214,7 @@ export function createIndexer({ provider, deployment, store, config, logger, met
     // the store finishes itself): trust the store's checkpoint, not the one in memory.
     if (reloadCheckpoint) {
       checkpoint = await store.getCheckpoint(chainId);
+      await discardUncommittedWrites();
       reloadCheckpoint = false;
       setIndexed(checkpoint?.blockNumber ?? null);
     }
@@ -271,6 +274,32 @@ export function createIndexer({ provider, deployment, store, config, logger, met
       status.blockRange = range;
     }
     return toBlock >= target ? "idle" : "progress";
+  }
+
+  /**
+   * A commit cut short (a crash, or a connection lost mid-commit on MongoDB, whose commitRange is not atomic) can
+   * leave events and projections above the checkpoint. Replaying the range converges on them only if the chain
+   * did not change meanwhile; if those blocks were reorganised away, the replay would keep the stale events (same
+   * ids) and skip events their projections seem to reflect. So roll back to the checkpoint before indexing on.
+   */
+  async function discardUncommittedWrites() {
+    const from = checkpoint === null ? deployment.deployBlock : checkpoint.blockNumber + 1;
+    const leftover = await store.listEvents({ chainId, fromBlock: from }, { limit: 1 });
+    if (leftover.items.length === 0) return;
+    const below = from - 1;
+    const keep: Checkpoint = checkpoint ?? {
+      chainId,
+      blockNumber: below,
+      blockHash: below >= 0 ? (await fetchHeader(provider, chainId, below)).hash : null,
+      updatedAt: Date.now(),
+    };
+    const plan = await planRollback({ store, chainId, forkBlock: below, checkpoint: { ...keep, updatedAt: Date.now() } });
+    await assertLeader();
+    await store.rollback(plan.commit);
+    checkpoint = plan.commit.checkpoint;
+    status.lastCommitAt = Date.now();
+    status.eventsIndexed = await store.countEvents(chainId);
+    log.warn({ checkpoint: below, removedEvents: plan.removedEvents }, "removed the writes of an interrupted commit above the checkpoint");
   }
 
   /** Finds the highest stored block still on the canonical chain, rolls the mirror back to it. */

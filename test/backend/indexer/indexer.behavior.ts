@@ -212,6 +212,41 @@ export function shouldIndexProvena(factory: StoreFactory): void {
     expect(mirrored).to.deep.equal(await freshIndex(deployment, target));
   });
 
+  it("test_indexer_killedMidCommitThenReorg_restartDropsTheUncommittedWrites", async function () {
+    const { deployed, deployment } = await connection.networkHelpers.loadFixture(deployFixture);
+    const { store, reopen } = await newStore();
+    const before = start({ provider, deployment, store, config: { instanceId: "before" } });
+    await tellStory(deployed, "base");
+    await catchUpAndStop(before);
+
+    // The process dies in the middle of committing blocks that a reorg then replaces, before it restarts: the
+    // half-written range (events, some projections, no checkpoint) belongs to a chain that no longer exists.
+    const snapshot = await connection.networkHelpers.takeSnapshot();
+    await tellStory(deployed, "lost");
+    const doomed = crashingStore(store, 0);
+    const dying = start({ provider, deployment, store: doomed.store, config: { instanceId: "dying", leaseTtlMs: 600 } });
+    await waitUntil(() => doomed.crashed, "the simulated crash");
+    await dying.stop();
+    await snapshot.restore();
+    await tellStory(deployed, "kept");
+    await connection.networkHelpers.mine(3);
+    const newHead = await head();
+
+    const restarted = start({ provider, deployment, store: await reopen(), config: { instanceId: "restarted", leaseTtlMs: 600 } });
+    await restarted.waitForBlock(newHead);
+    await restarted.stop();
+
+    const mirrored = await dumpMirror(store, deployment.chainId);
+    expect(mirrored.batches.map((batch) => batch.lot)).to.not.include.members(["lost-T"]);
+    expect(mirrored.events).to.have.length(await chainLogCount(deployment, newHead));
+    expect(mirrored).to.deep.equal(await freshIndex(deployment, newHead));
+  });
+
+  async function catchUpAndStop(indexer: Indexer): Promise<void> {
+    await indexer.waitForBlock(await head());
+    await indexer.stop();
+  }
+
   it("test_indexer_twoInstances_exactlyOneWrites_theOtherTakesOver", async function () {
     const { deployed, deployment } = await connection.networkHelpers.loadFixture(deployFixture);
     const { store, reopen } = await newStore();
