@@ -335,7 +335,11 @@ export async function verifyPassport({ claims, rpc, ethers, abi, enums, expected
   // --- the unit --------------------------------------------------------------------------------------
   if (claims.serial !== null) {
     if (!claims.proof) {
-      warnings.push(`The serial list of this batch is not published, so serial "${claims.serial}" cannot be checked against the on-chain root`);
+      // Every batch has a serial root on chain, so a unit page without a proof shows a serial nobody can vouch for:
+      // a copied code on a counterfeit would look just like this, so it must not pass as verified.
+      mismatches.push(
+        `Serial "${claims.serial}" cannot be proven to be one of this batch's registered units: the page carries no Merkle proof for it (the batch's serial list is not published)`,
+      );
     } else if (Number(state.status) !== 0) {
       const [member] = await call("verifyUnit", [claims.batchId, claims.serial, claims.proof]);
       if (member) checked.push(`serial "${claims.serial}" is in the batch's on-chain serial root`);

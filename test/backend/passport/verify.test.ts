@@ -116,6 +116,15 @@ describe("passport verification against the chain", function () {
     }
   });
 
+  it("does not call a unit verified when its serial cannot be proven against the on-chain root", async function () {
+    // The split parent's serial list was never uploaded: any serial on its lot gets a page, but no proof.
+    const result = await verifyPassportUrl({ url: `${base}${digitalLinkPath(world.traded.gtin, world.parent.lot, "FAKE-0001")}` });
+    expect(result.claims.proof).to.equal(null);
+    expect(result.ok).to.equal(false);
+    expect(result.mismatches).to.have.length(1);
+    expect(result.mismatches[0]).to.match(/Serial "FAKE-0001" cannot be proven to be one of this batch's registered units/);
+  });
+
   it("refuses a passport from another deployment than the one pinned", async function () {
     const result = await verifyPassportUrl({ url: unitUrl("A-0001"), expected: { registry: `0x${"42".repeat(20)}` } });
     expect(result.ok).to.equal(false);
