@@ -47,6 +47,9 @@ export async function fetchRange({ provider, decoder, fromBlock, toBlock, parent
   const eventBlocks = new Set<number>(logs.map((log) => log.blockNumber));
   const numbers = new Set<number>(eventBlocks);
   numbers.add(toBlock);
+  // Always read the first block when there is a parent to link to: the checkpoint's own check ran before this
+  // read, and a reorg below the range in between would otherwise go unseen (the range builds on a dead block).
+  if (parent !== null) numbers.add(fromBlock);
   if (allHeaders) for (let number = fromBlock; number <= toBlock; number++) numbers.add(number);
   const headers = new Map<number, IndexedBlock>();
   const sorted = [...numbers].sort((a, b) => a - b);

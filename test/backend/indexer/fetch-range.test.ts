@@ -72,6 +72,15 @@ describe("fetchRange", function () {
     expect(result).to.deep.equal({ kind: "reorg", parentNumber: 9, expected: stale, actual: blockHashOf(9) });
   });
 
+  it("test_fetchRange_backfillRange_firstBlockWithoutEvents_stillDetectsParentMismatchAsReorg", async function () {
+    // The checkpoint was checked just before, but the chain may reorganise below the range between that check
+    // and this read: the range must still be refused unless its first block builds on the stored parent.
+    const chain = chainWithLogs();
+    const stale = blockHashOf(9, 7) as Hex;
+    const result = await fetchRange({ provider: chain, decoder, fromBlock: 10, toBlock: 18, parent: { number: 9, hash: stale }, allHeaders: false });
+    expect(result).to.deep.equal({ kind: "reorg", parentNumber: 9, expected: stale, actual: blockHashOf(9) });
+  });
+
   it("test_fetchRange_chainChangesWhileReading_refusesTheRange", async function () {
     const chain = chainWithLogs();
     chain.onGetLogs = () => {
