@@ -219,7 +219,10 @@ export interface PassportPageOptions {
 export function renderPassportPage(view: PassportView, options: PassportPageOptions): string {
   const { batch, unit } = view;
   const title = unit ? `Serial ${unit.serial}` : `Lot ${batch.lot}`;
-  const body: string[] = [];
+  // The banners follow the h1 inside <main>: a skip link or a landmark jump must not pass over a recall, and the
+  // page's first heading is its title.
+  const body: string[] = [`<main id="main">
+<h1>${escapeHtml(title)} <span class="mono">· GTIN ${escapeHtml(batch.gtin)}</span></h1>`];
 
   if (view.recall) {
     const recalled = view.recall.batch;
@@ -255,9 +258,7 @@ ${unit.cloneWarnings.map((w) => `<p>${escapeHtml(w)}</p>`).join("\n")}
     ["Custodian", participantHtml(batch.custodian, view.participants)],
   );
 
-  body.push(`<main id="main">
-<h1>${escapeHtml(title)} <span class="mono">· GTIN ${escapeHtml(batch.gtin)}</span></h1>
-<section class="banner verify" id="verification" data-state="pending" aria-labelledby="verify-title">
+  body.push(`<section class="banner verify" id="verification" data-state="pending" aria-labelledby="verify-title">
 <h2 id="verify-title">Blockchain verification</h2>
 <p id="verify-status" role="status" aria-live="polite">Checking this page against the blockchain…</p>
 <ul id="verify-details" hidden></ul>

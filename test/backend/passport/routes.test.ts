@@ -111,6 +111,9 @@ describe("passport routes", function () {
       const child = await request(app).get(digitalLinkPath(world.traded.gtin, recalled.lot, "C2-1")).set("Accept", HTML).expect(200);
       expect(child.text).to.match(/<section class="banner recall" role="alert"/);
       expect(child.text).to.include("Recalled: do not use this product");
+      // Inside <main>, after the title: "Skip to main content" and landmark navigation must not pass over it.
+      expect(child.text.match(/<h[1-6][\s>]/)![0]).to.equal("<h1>");
+      expect(child.text.indexOf('<main id="main">')).to.be.lessThan(child.text.indexOf('class="banner recall"'));
       expect(child.text).to.include("Port of Rotterdam Customs");
       expect(child.text).to.include(`<a href="${digitalLinkPath(world.traded.gtin, world.parent.lot)}">Lot PP-SPLIT</a>`);
 
@@ -171,6 +174,7 @@ describe("passport routes", function () {
       const cloned = await request(app).get(path).set("Accept", HTML).set("CF-IPCountry", "BR").expect(200);
       expect(cloned.text).to.include("This code may have been copied");
       expect(cloned.text).to.include("3 different countries (DE, BR, CH)");
+      expect(cloned.text.indexOf('<main id="main">')).to.be.lessThan(cloned.text.indexOf('class="banner clone"'));
     });
 
     it("lets the first owner claim a unit; later scans show it as claimed", async function () {
