@@ -56,6 +56,15 @@ function bodyParserProblem(error: { type?: unknown; status?: unknown; limit?: un
   }
 }
 
+/**
+ * A path segment that is not valid percent-encoding ("%E0%A4%A"): Express's router fails to decode the route
+ * parameter and throws a URIError marked status 400 but not `expose`, which is the client's mistake, not ours.
+ */
+function undecodablePathProblem(error: unknown): ProblemError | null {
+  if (!(error instanceof URIError) || (error as { status?: unknown }).status !== 400) return null;
+  return new ProblemError(400, "Bad Request", "The request path is not valid percent-encoding");
+}
+
 /** A client error that its author marked as safe to show (http-errors sets `expose` for 4xx). */
 function exposedClientError(error: unknown): ProblemError | null {
   if (typeof error !== "object" || error === null) return null;
@@ -73,7 +82,9 @@ export function problemErrorHandler(): ErrorRequestHandler {
       return;
     }
     let problem: ProblemError | null =
-      error instanceof ProblemError ? error : (bodyParserProblem(error ?? {}) ?? exposedClientError(error));
+      error instanceof ProblemError
+        ? error
+        : (bodyParserProblem(error ?? {}) ?? undecodablePathProblem(error) ?? exposedClientError(error));
     if (!problem) {
       // pino-http logs `res.err` with the request's completion line: one record with stack and request id.
       res.err = error instanceof Error ? error : new Error(`non-error thrown: ${String(error)}`);

@@ -123,6 +123,13 @@ describe("API errors", function () {
         expect((body.errors as { in: string }[])[0]!.in).to.equal("params");
       });
     }
+    it("test_getBatch_pathNotValidPercentEncoding_is400NotLogged500", async function () {
+      const path = "/api/v1/batches/%E0%A4%A";
+      const before = t.logs.length;
+      const body = expectProblem(await request(t.app).get(path), 400, "Bad Request", path);
+      expect(body.detail).to.equal("The request path is not valid percent-encoding");
+      expect(t.logs.slice(before).filter((line) => (line.level as number) >= 50)).to.deep.equal([]);
+    });
   });
 
   describe("when a query string is malformed", function () {
