@@ -58,11 +58,16 @@ export const orderStates = [
 export const participantRoleNames = ["MANUFACTURER", "CARRIER", "INSPECTOR", "RETAILER", "REGULATOR", "ARBITER", "ADMIN", "ESCROW_ADMIN"] as const;
 export const eventContracts = ["ProvenanceRegistry", "TradeEscrow", "ProvenaForwarder"] as const;
 
-const blockNumberParam = z.coerce
-  .number()
-  .int("must be a whole block number")
-  .nonnegative("must not be negative")
-  .max(Number.MAX_SAFE_INTEGER);
+/**
+ * A block number in decimal digits. Not z.coerce.number() alone: it reads "" (`?toBlock=`) as 0 and accepts
+ * "0x10" and "1e3", silently answering a different query than the one asked. Documented as the integer it is.
+ */
+const blockNumberParam = z
+  .string()
+  .refine((value) => /^\d{1,16}$/.test(value), "must be a whole block number in decimal digits")
+  .transform(Number)
+  .pipe(z.number().max(Number.MAX_SAFE_INTEGER, "is too large"))
+  .meta({ type: "integer", minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 
 const booleanParam = z
   .enum(["true", "false"], { error: 'must be "true" or "false"' })

@@ -169,6 +169,14 @@ describe("API errors", function () {
       expect((body.errors as { path: string }[]).map((error) => error.path)).to.have.members(["fromBlock", "toBlock"]);
     });
 
+    it("test_listEvents_emptyOrNonDecimalBlocks_are400NotReadAsNumbers", async function () {
+      // `?toBlock=` must not turn into block 0, nor "0x10" into 16.
+      for (const query of ["toBlock=", "fromBlock=%20", "fromBlock=0x10", "toBlock=1e3"]) {
+        const body = expectProblem(await request(t.app).get(`/api/v1/events?${query}`), 400, "Bad Request", "/api/v1/events");
+        expect((body.errors as { path: string }[]).map((error) => error.path), query).to.deep.equal([query.split("=")[0]]);
+      }
+    });
+
     it("test_listParticipants_suspendedNotBoolean_is400", async function () {
       const body = expectProblem(await request(t.app).get("/api/v1/participants?suspended=maybe"), 400, "Bad Request", "/api/v1/participants");
       expect((body.errors as { path: string }[])[0]!.path).to.equal("suspended");

@@ -104,6 +104,9 @@ describe("OpenAPI document", function () {
     expect(byName.status).to.deep.include({ schema: { type: "string", enum: ["registered", "in_transit", "delivered", "split", "recalled"] } });
     expect((byName.gtin as { schema: { pattern: string } }).schema.pattern).to.equal("^(\\d{8}|\\d{12,14})$");
     expect(byName.gtin!.description).to.be.a("string");
+    const events = (t.app.openApiDocument.paths["/api/v1/events"] as { get: { parameters: Record<string, unknown>[] } }).get;
+    const fromBlock = events.parameters.find((parameter) => parameter.name === "fromBlock");
+    expect(fromBlock).to.deep.include({ in: "query", required: false, schema: { type: "integer", minimum: 0, maximum: Number.MAX_SAFE_INTEGER } });
   });
 
   it("test_openApi_responseSchemas_areComponentsGeneratedFromTheModels", function () {
