@@ -5,7 +5,7 @@
  * Loaded as a module after the page has rendered, so the page is usable before ethers has arrived.
  */
 import * as ethers from "./ethers.min.js";
-import { claimsFromJsonLd, createJsonRpc, verifyPassport } from "./verify-core.js";
+import { claimsFromJsonLd, createJsonRpc, digitalLinkOfPath, verifyPassport } from "./verify-core.js";
 
 const panel = /** @type {HTMLElement} */ (document.getElementById("verification"));
 const status = /** @type {HTMLElement} */ (document.getElementById("verify-status"));
@@ -43,6 +43,8 @@ async function main() {
     ethers,
     abi,
     enums,
+    // What the shopper scanned is the address bar, not what the page says about itself.
+    expected: { link: digitalLinkOfPath(window.location.pathname) ?? undefined },
     onProgress: (message) => {
       status.textContent = `${message}…`;
     },

@@ -33,6 +33,9 @@ export interface PassportClaims {
 
 export function claimsFromJsonLd(doc: unknown): PassportClaims;
 
+/** The GTIN (14 digits), lot and serial a Digital Link path (raw, percent-encoded) names; null when it is not one. */
+export function digitalLinkOfPath(pathname: string): { gtin: string; lot: string; serial: string | null } | null;
+
 export interface VerificationResult {
   ok: boolean;
   /** The block everything was checked at; null when the chain itself did not match. */
@@ -49,6 +52,7 @@ export function verifyPassport(input: {
   ethers: unknown;
   abi: readonly unknown[];
   enums: Readonly<Record<string, readonly string[]>>;
-  expected?: { chainId?: number; registry?: string };
+  /** Trust anchors: the chain and registry you trust, and the Digital Link you scanned (from digitalLinkOfPath). */
+  expected?: { chainId?: number; registry?: string; link?: { gtin: string; lot: string; serial: string | null } };
   onProgress?: (message: string) => void;
 }): Promise<VerificationResult>;

@@ -102,6 +102,28 @@ function fromJsonLdEntry(item) {
   };
 }
 
+/**
+ * The GTIN (14 digits), lot and serial a GS1 Digital Link path names, decoded; null when the path is not one.
+ * The path may sit under a prefix; the Digital Link is its tail "/01/g/10/l" or "/01/g/10/l/21/s".
+ * @param {string} pathname the raw (percent-encoded) path, as in `location.pathname`
+ * @returns {{ gtin: string, lot: string, serial: string | null } | null}
+ */
+export function digitalLinkOfPath(pathname) {
+  const segments = pathname.replace(/\/+$/, "").split("/");
+  for (const length of [6, 4]) {
+    const tail = segments.slice(-length);
+    if (tail.length !== length || tail[0] !== "01" || tail[2] !== "10" || (length === 6 && tail[4] !== "21")) continue;
+    try {
+      const [gtin, lot, serial] = [tail[1], tail[3], length === 6 ? tail[5] : null].map((s) => (s === null ? null : decodeURIComponent(s)));
+      if (!gtin || !/^\d{8,14}$/.test(gtin) || !lot) return null;
+      return { gtin: gtin.padStart(14, "0"), lot, serial: serial ?? null };
+    } catch {
+      return null;
+    }
+  }
+  return null;
+}
+
 const toHexQuantity = (/** @type {number} */ n) => `0x${n.toString(16)}`;
 const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000";
 
@@ -113,7 +135,7 @@ const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000";
  *   ethers: any,
  *   abi: any[],
  *   enums: Record<string, readonly string[]>,
- *   expected?: { chainId?: number, registry?: string },
+ *   expected?: { chainId?: number, registry?: string, link?: { gtin: string, lot: string, serial: string | null } },
  *   onProgress?: (message: string) => void,
  * }} input
  */
@@ -134,6 +156,21 @@ export async function verifyPassport({ claims, rpc, ethers, abi, enums, expected
   }
   if (expected.registry !== undefined && expected.registry.toLowerCase() !== registry) {
     mismatches.push(`The passport names registry ${registry}, but you expected ${expected.registry.toLowerCase()}`);
+  }
+
+  // The passport must be the one the scanned link names: a mirror answering one product's link with another,
+  // genuine, product's record would otherwise verify.
+  if (expected.link !== undefined) {
+    const link = expected.link;
+    const linkedBatchId = String(ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(["uint64", "string"], [BigInt(link.gtin), link.lot]))).toLowerCase();
+    if (linkedBatchId !== claims.batchId) {
+      mismatches.push(
+        `The link you opened names GTIN ${link.gtin} lot ${show(link.lot)} (batch ${short(linkedBatchId)}), but the page shows batch ${short(claims.batchId)} (GTIN ${claims.product.gtin ?? "?"} lot ${show(claims.product.lot ?? "?")})`,
+      );
+    }
+    if ((link.serial ?? null) !== claims.serial) {
+      mismatches.push(`The link you opened names serial ${show(link.serial ?? "none")}, but the page shows serial ${show(claims.serial ?? "none")}`);
+    }
   }
 
   onProgress("Connecting to the chain");

@@ -9,6 +9,7 @@ import {
   parseDigitalLinkPath,
   parseDigitalLinkUri,
 } from "../../../backend/passport/digital-link.ts";
+import { digitalLinkOfPath } from "../../../backend/passport/assets/verify-core.js";
 
 function expectLinkError(fn: () => unknown, ai: string | null, message: RegExp) {
   try {
@@ -123,6 +124,15 @@ describe("GS1 Digital Link", function () {
       const uri = buildDigitalLink("https://example.com/provena", "96385074", "L1");
       expect(uri).to.equal("https://example.com/provena/01/00000096385074/10/L1");
       expect(parseDigitalLinkUri(uri)).to.include({ gtin: "00000096385074", lot: "L1", serial: null, origin: "https://example.com" });
+    });
+
+    it("reads the scanned link in the browser as the server does (digitalLinkOfPath)", function () {
+      for (const path of ["/01/4006381333931/10/A%2FB/21/x%25y", "/provena/01/04006381333931/10/01/21/10/", "/01/96385074/10/L1"]) {
+        const { gtin, lot, serial } = parseDigitalLinkPath(path, { prefixAllowed: true });
+        expect(digitalLinkOfPath(path), path).to.deep.equal({ gtin, lot, serial });
+      }
+      expect(digitalLinkOfPath("/api/v1/batches")).to.equal(null);
+      expect(digitalLinkOfPath("/01/4006381333931/10/%E0%A4%A/21/S")).to.equal(null);
     });
 
     it("refuses to build a link for an invalid lot or serial", function () {

@@ -4,9 +4,13 @@ import type { Server } from "node:http";
 import path from "node:path";
 import { promisify } from "node:util";
 import { expect } from "chai";
+import * as ethers from "ethers";
 import { keccak256, toUtf8Bytes } from "ethers";
 import { digitalLinkPath } from "../../../backend/passport/digital-link.ts";
 import { verifyPassportUrl } from "../../../backend/passport/verify-url.ts";
+import { claimsFromJsonLd, createJsonRpc, digitalLinkOfPath, verifyPassport } from "../../../backend/passport/assets/verify-core.js";
+import { loadArtifact } from "../../../backend/chain/artifacts.ts";
+import { ENUM_VALUE_NAMES } from "../../../backend/chain/enums.ts";
 import type { Batch, Participant } from "../../../backend/store/types.ts";
 import { PROJECT_ROOT } from "../../../backend/chain/artifacts.ts";
 import { createModule, createPassportWorld, passportTestApp, type PassportWorld } from "./fixture.ts";
@@ -123,6 +127,23 @@ describe("passport verification against the chain", function () {
     expect(result.ok).to.equal(false);
     expect(result.mismatches).to.have.length(1);
     expect(result.mismatches[0]).to.match(/Serial "FAKE-0001" cannot be proven to be one of this batch's registered units/);
+  });
+
+  it("fails a page that shows another product than the scanned link names (the page's address-bar check)", async function () {
+    // A mirror answering one link with another genuine unit's record: everything on the page matches the chain.
+    const shown = unitUrl("A-0001");
+    const claims = claimsFromJsonLd(await (await fetch(shown, { headers: { accept: "application/ld+json" } })).json());
+    const { abi } = loadArtifact("ProvenanceRegistry");
+    const verifyAgainst = (scannedPath: string) =>
+      verifyPassport({ claims, rpc: createJsonRpc(`${base}/rpc`), ethers, abi, enums: ENUM_VALUE_NAMES, expected: { link: digitalLinkOfPath(scannedPath)! } });
+
+    expect((await verifyAgainst(new URL(shown).pathname)).mismatches).to.deep.equal([]);
+    const otherLot = await verifyAgainst(digitalLinkPath(world.traded.gtin, world.children[0]!.lot, "A-0001"));
+    expect(otherLot.ok).to.equal(false);
+    expect(otherLot.mismatches).to.have.length(1);
+    expect(otherLot.mismatches[0]).to.match(/^The link you opened names GTIN \d{14} lot "PP-SPLIT-1" \(batch 0x.*\), but the page shows batch 0x.* lot "PP-2025\/A"\)$/);
+    const otherSerial = await verifyAgainst(digitalLinkPath(world.traded.gtin, world.traded.lot, "A-0002"));
+    expect(otherSerial.mismatches).to.deep.equal(['The link you opened names serial "A-0002", but the page shows serial "A-0001"']);
   });
 
   it("refuses a passport from another deployment than the one pinned", async function () {
