@@ -171,6 +171,16 @@ export function loadConfig(env: Env = process.env): Config {
     issues.push({ variable: "RELAYER_KEYSTORE", message: "is required when RELAYER_KEYSTORE_PASSWORD is set" });
   }
 
+  // The indexer stays CONFIRMATIONS blocks behind the head by design, and that distance counts as lag: a
+  // smaller readiness threshold would keep /readyz at 503 for ever.
+  const confirmations = parsed.CONFIRMATIONS ?? (parsed.RPC_URL === undefined ? 0 : 5);
+  if (parsed.READY_MAX_LAG_BLOCKS !== undefined && parsed.READY_MAX_LAG_BLOCKS < confirmations) {
+    issues.push({
+      variable: "READY_MAX_LAG_BLOCKS",
+      message: `must be at least CONFIRMATIONS (${confirmations}): the mirror always trails the head by that many blocks, so /readyz would never be ready`,
+    });
+  }
+
   if (issues.length > 0) throw new ConfigError(issues);
 
   const host = parsed.HOST ?? "127.0.0.1";
@@ -198,10 +208,10 @@ export function loadConfig(env: Env = process.env): Config {
     sqlitePath: parsed.SQLITE_PATH ?? "data/provena.db",
     deploymentFile: parsed.DEPLOYMENT_FILE ?? null,
     // The in-process chain never reorganises; a real network needs a margin against shallow reorgs.
-    confirmations: parsed.CONFIRMATIONS ?? (rpcUrl === null ? 0 : 5),
+    confirmations,
     indexerBlockRange: parsed.INDEXER_BLOCK_RANGE ?? 2_000,
     indexerPollMs: parsed.INDEXER_POLL_MS ?? 1_000,
-    readyMaxLagBlocks: parsed.READY_MAX_LAG_BLOCKS ?? 10,
+    readyMaxLagBlocks: parsed.READY_MAX_LAG_BLOCKS ?? confirmations + 10,
     leaseTtlMs: parsed.LEASE_TTL_MS ?? 15_000,
     instanceId: parsed.INSTANCE_ID ?? `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`,
     relayerKey,

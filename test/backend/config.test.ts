@@ -59,7 +59,7 @@ describe("loadConfig", function () {
         CONFIRMATIONS: "12",
         INDEXER_BLOCK_RANGE: "500",
         INDEXER_POLL_MS: "250",
-        READY_MAX_LAG_BLOCKS: "3",
+        READY_MAX_LAG_BLOCKS: "15",
         LEASE_TTL_MS: "30000",
         INSTANCE_ID: "api-1",
         RELAYER_PRIVATE_KEY: KEY.slice(2),
@@ -81,7 +81,7 @@ describe("loadConfig", function () {
         confirmations: 12,
         indexerBlockRange: 500,
         indexerPollMs: 250,
-        readyMaxLagBlocks: 3,
+        readyMaxLagBlocks: 15,
         leaseTtlMs: 30000,
         instanceId: "api-1",
         keeperIntervalMs: 1000,
@@ -94,6 +94,20 @@ describe("loadConfig", function () {
 
     it("test_loadConfig_confirmationsDefaultToFiveOnARealNetwork", function () {
       expect(loadConfig({ RPC_URL: "http://127.0.0.1:8545" }).confirmations).to.equal(5);
+    });
+
+    it("test_loadConfig_readyLagDefaultsToConfirmationsPlusTen", function () {
+      // The mirror trails the head by CONFIRMATIONS when caught up: the threshold must leave room for that.
+      expect(loadConfig({ RPC_URL: "http://127.0.0.1:8545" }).readyMaxLagBlocks).to.equal(15);
+      expect(loadConfig({ CONFIRMATIONS: "64" }).readyMaxLagBlocks).to.equal(74);
+    });
+
+    it("test_loadConfig_readyLagBelowConfirmations_isRejected", function () {
+      const error = configErrorOf({ CONFIRMATIONS: "12", READY_MAX_LAG_BLOCKS: "3" });
+      expect(error.issues.map((issue) => issue.variable)).to.deep.equal(["READY_MAX_LAG_BLOCKS"]);
+      expect(error.issues[0]!.message).to.match(/must be at least CONFIRMATIONS \(12\)/);
+      expect(() => loadConfig({ RPC_URL: "http://127.0.0.1:8545", READY_MAX_LAG_BLOCKS: "4" })).to.throw(ConfigError, /CONFIRMATIONS \(5\)/);
+      expect(loadConfig({ CONFIRMATIONS: "12", READY_MAX_LAG_BLOCKS: "12" }).readyMaxLagBlocks).to.equal(12);
     });
 
     it("test_loadConfig_publicUrlsDerivedAndTrimmed", function () {
