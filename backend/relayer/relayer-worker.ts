@@ -73,14 +73,19 @@ export function decodeFees(encoded: string | null): Fees | null {
   return second === undefined ? { type: 0, gasPrice: BigInt(first) } : { type: 2, maxFeePerGas: BigInt(first), maxPriorityFeePerGas: BigInt(second) };
 }
 
-/** Broadcast failures that prove the node did not take the transaction and will not. */
-function classifyBroadcastError(error: unknown): "known" | "nonce-too-low" | "underpriced" | "funds" | "rejected" | "unknown" {
+/**
+ * Broadcast failures that prove the node did not take the transaction and will not. "rejected" is about this
+ * request's transaction (its gas limit), so retrying it cannot help; "invalid-sender" is about the relayer's
+ * own account or chain id, so every request would meet it.
+ */
+function classifyBroadcastError(error: unknown): "known" | "nonce-too-low" | "underpriced" | "funds" | "rejected" | "invalid-sender" | "unknown" {
   const text = `${shortMessage(error)} ${(error as { code?: string })?.code ?? ""} ${JSON.stringify((error as { info?: unknown })?.info ?? "")}`.toLowerCase();
   if (text.includes("already known") || text.includes("known transaction") || text.includes("already imported")) return "known";
   if (text.includes("nonce too low") || text.includes("nonce_expired") || text.includes("nonce has already been used")) return "nonce-too-low";
   if (text.includes("underpriced") || text.includes("replacement_underpriced") || text.includes("fee too low")) return "underpriced";
   if (text.includes("insufficient funds") || text.includes("insufficient_funds")) return "funds";
-  if (text.includes("intrinsic gas") || text.includes("exceeds block gas limit") || text.includes("invalid sender")) return "rejected";
+  if (text.includes("intrinsic gas") || text.includes("exceeds block gas limit")) return "rejected";
+  if (text.includes("invalid sender")) return "invalid-sender";
   return "unknown";
 }
 
@@ -189,18 +194,18 @@ export function createRelayerWorker(options: RelayerWorkerOptions): RelayerWorke
     return { raw, hash: Transaction.from(raw).hash!.toLowerCase() as Hex };
   }
 
-  async function broadcast(request: RelayRequest, raw: string, hash: Hex): Promise<ReturnType<typeof classifyBroadcastError> | "ok"> {
+  async function broadcast(request: RelayRequest, raw: string, hash: Hex): Promise<{ kind: ReturnType<typeof classifyBroadcastError> | "ok"; message: string | null }> {
     let hashes = broadcastHashes.get(request.id);
     if (!hashes) broadcastHashes.set(request.id, (hashes = new Set()));
     hashes.add(hash);
     try {
       await provider.broadcastTransaction(raw);
-      return "ok";
+      return { kind: "ok", message: null };
     } catch (error) {
       const kind = classifyBroadcastError(error);
-      if (kind === "known") return "ok";
+      if (kind === "known") return { kind: "ok", message: null };
       log.warn({ requestId: request.id, transactionHash: hash, kind, error: shortMessage(error) }, "broadcast refused");
-      return kind;
+      return { kind, message: shortMessage(error) };
     }
   }
 
@@ -384,9 +389,16 @@ export function createRelayerWorker(options: RelayerWorkerOptions): RelayerWorke
     if (!claimed) return "failed"; // someone else moved it; nothing was broadcast and the nonce stays free
     nextNonce = nonce + 1;
     log.info({ requestId: request.id, kind: request.kind, nonce, transactionHash: hash }, "relay request submitted");
-    const result = await broadcast(request, raw, hash);
+    const { kind: result, message } = await broadcast(request, raw, hash);
     if (result === "ok" || result === "unknown") return "submitted"; // unknown: settleSubmitted re-checks it by hash
-    // The node refused it for good: nothing is on the network with this hash, so take it back to the queue.
+    // The node refused it for good: nothing is on the network with this hash, and the nonce stays free.
+    nextNonce = nonce;
+    if (result === "rejected") {
+      // This request's own transaction can never be taken; back in the queue it would block everyone behind it.
+      await finish({ ...request, status: "submitted" }, { status: "failed", transactionHash: null, relayerNonce: null, gasPrice: null, error: `the node refused the relayer's transaction: ${message}` });
+      return "failed";
+    }
+    // A refusal about the relayer itself: take the request back to the queue and try again next round.
     await store.updateRelay(request.id, "submitted", { status: "queued", relayerNonce: null, transactionHash: null, gasPrice: null, updatedAt: now() });
     broadcastHashes.delete(request.id);
     if (result === "nonce-too-low" || result === "underpriced") {
@@ -394,8 +406,8 @@ export function createRelayerWorker(options: RelayerWorkerOptions): RelayerWorke
       await initNonce();
       return "halt";
     }
-    nextNonce = nonce;
     if (result === "funds") log.error({ address }, "the relayer account cannot pay for gas: fund it; requests stay queued");
+    if (result === "invalid-sender") log.error({ address, chainId: chain.chainId }, "the node refuses the relayer's signature (check the relayer key and the chain id); requests stay queued");
     return "halt";
   }
 

@@ -316,6 +316,34 @@ describe("relayer", function () {
     });
   });
 
+  describe("when the node refuses a transaction", function () {
+    it("test_worker_transactionTheNodeNeverTakes_isFailedWithTheReasonAndDoesNotBlockTheQueue", async function () {
+      const { manufacturer, carrier, registry } = fx.deployment;
+      const poisoned = await fx.signedRequest(manufacturer, "registry", proposeToCarrierData());
+      const { body: first } = await request(fx.app).post("/api/v1/relay/requests").send(poisoned).expect(202);
+      // Another signer's request, queued behind the first.
+      const otherBatch = await registerBatch(fx, `LOT-OTHER-${lotCounter}`);
+      await (await registry.connect(manufacturer).proposeHandoff(otherBatch, carrier.address, LOCATION, SHIPPING)).wait();
+      const acceptData = registry.interface.encodeFunctionData("acceptHandoff", [otherBatch, LOCATION, 1]);
+      const { body: second } = await request(fx.app).post("/api/v1/relay/requests").send(await fx.signedRequest(carrier, "registry", acceptData)).expect(202);
+
+      // The node refuses the first request's transaction for good (e.g. its gas limit is above the block's).
+      const carriesPoisoned = (raw: string) => raw.toLowerCase().includes(poisoned.signature.slice(2).toLowerCase());
+      const refusingChain = { ...fx.chain, provider: withRefusedBroadcast(fx.provider, carriesPoisoned, "exceeds block gas limit") };
+      const worker = fx.worker({ chain: refusingChain });
+      await runUntil(worker, async () => (await fx.store.getRelay(second.id))?.status === "mined", 5);
+
+      const failed = (await fx.store.getRelay(first.id))!;
+      expect(failed.status).to.equal("failed");
+      expect(failed.error).to.contain("exceeds block gas limit");
+      expect(failed.transactionHash).to.equal(null);
+      const [, custodian] = await registry.batch(otherBatch);
+      expect(custodian).to.equal(carrier.address);
+      // The refused transaction's nonce was reused, not skipped: the relayer's account has no gap.
+      expect((await fx.store.getRelay(second.id))!.relayerNonce).to.equal(0);
+    });
+  });
+
   it("test_signingInfo_describesTheDomainPartnersSign", async function () {
     const { body } = await request(fx.app).get("/api/v1/relay/forwarder").expect(200);
     expect(body.domain).to.deep.equal({ name: "ProvenaForwarder", version: "1", chainId: fx.chain.chainId, verifyingContract: fx.chain.addresses.forwarder });
@@ -333,6 +361,22 @@ function withFailingBroadcast(provider: Provider): Provider {
       if (property === "broadcastTransaction") {
         return async () => {
           throw new Error("process killed before the transaction left");
+        };
+      }
+      const value = Reflect.get(target, property, receiver);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+/** A provider whose node refuses, with `reason`, every transaction `refuses` picks, and takes the rest. */
+function withRefusedBroadcast(provider: Provider, refuses: (raw: string) => boolean, reason: string): Provider {
+  return new Proxy(provider, {
+    get(target, property, receiver) {
+      if (property === "broadcastTransaction") {
+        return async (raw: string) => {
+          if (refuses(raw)) throw Object.assign(new Error("could not coalesce error"), { shortMessage: reason, code: "UNKNOWN_ERROR" });
+          return target.broadcastTransaction(raw);
         };
       }
       const value = Reflect.get(target, property, receiver);
