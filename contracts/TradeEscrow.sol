@@ -31,6 +31,8 @@ import {ITradeEscrow} from "./interfaces/ITradeEscrow.sol";
 ///   order never stays stuck on an inspection nobody performs.
 /// - A recalled batch refunds the buyer in any non-terminal state (Funded, Delivered, Disputed) and blocks
 ///   release.
+/// - A funded order is not refunded for its deadline or a failed inspection while the batch is on offer to
+///   the buyer (a handoff to it pending): the buyer first accepts (delivery) or rejects the goods.
 /// - The seller may decline a funded order before shipment (buyer refunded in full, `OrderCancelled`), so a
 ///   stranger cannot block a batch with an unwanted order until its deadline.
 /// - The platform fee rate is fixed per order (`platformBps`); the platform share is credited to the fee
@@ -102,7 +104,8 @@ contract TradeEscrow is ITradeEscrow, AccessControlDefaultAdminRules, ERC2771Con
     error EscrowSellerNotCustodian(bytes32 batchId, address seller, address custodian);
     /// @notice Reverts on release when the order requires a passing inspection and the batch has none.
     error EscrowInspectionNotPassed(bytes32 orderId, IProvenanceRegistry.InspectionResult inspection);
-    /// @notice Reverts on cancellation when the batch already left the seller (or a handoff is pending).
+    /// @notice Reverts on cancellation when the batch already left the seller (or a handoff is pending), and on
+    /// a refund (other than for a recall) while a handoff of the batch to the buyer awaits the buyer's answer.
     error EscrowAlreadyShipped(bytes32 orderId);
     /// @notice Reverts when a party approves the cancellation of the same order twice.
     error EscrowCancellationAlreadyApproved(bytes32 orderId, address party);
@@ -215,7 +218,9 @@ contract TradeEscrow is ITradeEscrow, AccessControlDefaultAdminRules, ERC2771Con
     /// @inheritdoc ITradeEscrow
     /// @dev Anyone may refund a recalled batch's order (Funded, Delivered or Disputed) or a funded order
     /// past its delivery deadline; only the buyer may refund a funded order whose required inspection
-    /// failed (a later passing inspection could still save the trade).
+    /// failed (a later passing inspection could still save the trade). Except on recall, a funded order is
+    /// not refunded while a handoff of its batch to the buyer is pending (`EscrowAlreadyShipped`): the buyer
+    /// accepts it (delivery) or rejects it, and only then is refunded, so it can never keep both.
     function refund(Order calldata order) external nonReentrant {
         (bytes32 orderId, OrderSlot storage record) = _load(order);
         OrderState state = record.state;
@@ -238,6 +243,12 @@ contract TradeEscrow is ITradeEscrow, AccessControlDefaultAdminRules, ERC2771Con
             reason = RefundReason.DeadlinePassed;
         } else {
             revert EscrowTooEarly(orderId, uint256(order.deliveryDeadline) + 1);
+        }
+        if (reason != RefundReason.BatchRecalled) {
+            // The hook stops watching at the refund: a buyer refunded with the goods on offer to it could then
+            // accept them unpaid. It answers the offer first: accepting is delivery, rejecting allows the refund.
+            (,, address pendingCustodian,,,,,) = _registry.batch(order.batchId);
+            if (pendingCustodian == order.buyer) revert EscrowAlreadyShipped(orderId);
         }
 
         record.state = OrderState.Refunded;

@@ -563,6 +563,72 @@ describe("TradeEscrow", function () {
             .withArgs(fx.orderId, fx.order.deliveryDeadline + 1n);
         });
 
+        describe("when a handoff to the buyer awaits the buyer's answer", function () {
+          async function offeredToBuyerFixture() {
+            const fx = await fundedFixture();
+            await ship(fx);
+            await fx.registry
+              .connect(fx.carrier)
+              .proposeHandoff(fx.batchId, fx.buyer.address, GLN, BusinessStep.Shipping);
+            return fx;
+          }
+
+          it("test_refund_revertsPastTheDeadlineUntilTheBuyerRejectsTheGoods", async function () {
+            const fx = await loadFixture(offeredToBuyerFixture);
+            await time.increaseTo(fx.order.deliveryDeadline + 1n);
+            // Otherwise the buyer could take the deposit back and then accept the goods (or both at once,
+            // in one forwarder batch): the hook stops watching at the refund, so the delivery would go unpaid.
+            for (const caller of [fx.stranger, fx.buyer]) {
+              await expect(fx.escrow.connect(caller).refund(fx.order))
+                .to.be.revertedWithCustomError(fx.escrow, "EscrowAlreadyShipped")
+                .withArgs(fx.orderId);
+            }
+            await fx.registry.connect(fx.buyer).rejectHandoff(fx.batchId, ethers.id("too late"));
+            const tx = await fx.escrow.connect(fx.stranger).refund(fx.order);
+            await expect(tx)
+              .to.emit(fx.escrow, "OrderRefunded")
+              .withArgs(fx.orderId, RefundReason.DeadlinePassed, fx.order.amount);
+            await expectPaid(fx, fx.token, tx, [fx.buyer], [fx.order.amount]);
+          });
+
+          it("test_refund_revertsForFailedInspectionUntilTheBuyerRejectsTheGoods", async function () {
+            const fx = await loadFixture(deployEscrowFixture);
+            const token = await tokenOf(fx, asset);
+            const order = await makeOrder(fx, { token, requiresPassingInspection: true });
+            await openOrder(fx, order);
+            await ship(fx);
+            await fx.registry.connect(fx.carrier).proposeHandoff(fx.batchId, fx.buyer.address, GLN, BusinessStep.Shipping);
+            await fx.registry.connect(fx.inspector).attestQuality(fx.batchId, false, ethers.id("failed"));
+            await expect(fx.escrow.connect(fx.buyer).refund(order))
+              .to.be.revertedWithCustomError(fx.escrow, "EscrowAlreadyShipped")
+              .withArgs(orderIdOf(order));
+            await fx.registry.connect(fx.buyer).rejectHandoff(fx.batchId, ethers.id("failed inspection"));
+            await expect(fx.escrow.connect(fx.buyer).refund(order))
+              .to.emit(fx.escrow, "OrderRefunded")
+              .withArgs(orderIdOf(order), RefundReason.InspectionFailed, order.amount);
+          });
+
+          it("test_refund_recalledBatchRefundsAlthoughAHandoffWasPending", async function () {
+            const fx = await loadFixture(offeredToBuyerFixture);
+            // The recall drops the pending handoff, so the buyer can no longer take the goods.
+            await fx.registry.connect(fx.manufacturer).recallBatch(fx.batchId, ethers.id("recall"));
+            await expect(fx.escrow.connect(fx.stranger).refund(fx.order))
+              .to.emit(fx.escrow, "OrderRefunded")
+              .withArgs(fx.orderId, RefundReason.BatchRecalled, fx.order.amount);
+          });
+
+          it("test_refund_pendingHandoffToSomeoneElseDoesNotBlockIt", async function () {
+            const fx = await loadFixture(fundedFixture);
+            await fx.registry
+              .connect(fx.manufacturer)
+              .proposeHandoff(fx.batchId, fx.carrier.address, GLN, BusinessStep.Shipping);
+            await time.increaseTo(fx.order.deliveryDeadline + 1n);
+            await expect(fx.escrow.connect(fx.stranger).refund(fx.order))
+              .to.emit(fx.escrow, "OrderRefunded")
+              .withArgs(fx.orderId, RefundReason.DeadlinePassed, fx.order.amount);
+          });
+        });
+
         it("test_refund_revertsAfterDeliveryUnlessRecalled", async function () {
           const fx = await loadFixture(deliveredFixture);
           await time.increaseTo(fx.order.deliveryDeadline + 1n);
