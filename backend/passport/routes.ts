@@ -557,7 +557,7 @@ export function createPassportModule(deps: PassportModuleDeps): PassportModule {
     "registry-abi.json": () => {
       // Only what verification reads: the events, and the views it calls.
       const abi = loadArtifact("ProvenanceRegistry", undefined, deps.artifactsDir ? { artifactsDir: deps.artifactsDir } : {}).abi.filter(
-        (f) => f.type === "event" || (f.type === "function" && ["batch", "verifyUnit", "participant"].includes(f.name ?? "")),
+        (f) => f.type === "event" || (f.type === "function" && ["batch", "batchStatus", "verifyUnit", "participant"].includes(f.name ?? "")),
       );
       return makeAsset(Buffer.from(JSON.stringify({ abi, enums: ENUM_VALUE_NAMES })), "application/json; charset=utf-8");
     },

@@ -349,14 +349,17 @@ export async function verifyPassport({ claims, rpc, ethers, abi, enums, expected
 
   // --- stored state --------------------------------------------------------------------------------
   onProgress("Reading the registry's state");
-  const state = await call("batch", [claims.batchId]);
+  // batch() reverts for an unknown id; batchStatus() answers None instead, so a batch the mirror invented is a
+  // mismatch to report rather than a failed call that hides every other finding.
+  const [knownStatus] = await call("batchStatus", [claims.batchId]);
+  const state = Number(knownStatus) === 0 ? { status: 0 } : await call("batch", [claims.batchId]);
   const shownState = claims.state;
   const stateChecks = /** @type {const} */ ([
     ["status", shownState.status, (enums.BatchStatus ?? [])[Number(state.status)] ?? String(state.status)],
     ["custodian", shownState.custodian, lower(state.custodian)],
     ["pendingCustodian", shownState.pendingCustodian ?? ZERO_ADDRESS, lower(state.pendingCustodian)],
     ["inspection", shownState.inspection, (enums.InspectionResult ?? [])[Number(state.inspection)] ?? String(state.inspection)],
-    ["quantity", shownState.quantity, state.quantity.toString()],
+    ["quantity", shownState.quantity, String(state.quantity)],
     ["serialRoot", claims.serialRoot, lower(state.serialRoot)],
   ]);
   if (Number(state.status) === 0) {

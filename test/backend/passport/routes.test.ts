@@ -330,7 +330,7 @@ describe("passport routes", function () {
       const ethers = await request(app).get("/passport/assets/ethers.min.js").expect(200);
       expect(ethers.text).to.match(/Interface/);
       const abi = await request(app).get("/passport/assets/registry-abi.json").expect(200);
-      expect(abi.body.abi.map((f: { name: string }) => f.name)).to.include.members(["verifyUnit", "batch", "participant", "HandoffAccepted", "BatchRegistered"]);
+      expect(abi.body.abi.map((f: { name: string }) => f.name)).to.include.members(["verifyUnit", "batch", "batchStatus", "participant", "HandoffAccepted", "BatchRegistered"]);
       expect(abi.body.enums.BusinessStep[11]).to.equal("retail");
       await request(app).get("/passport/assets/secret.txt").expect(404);
     });

@@ -146,6 +146,18 @@ describe("passport verification against the chain", function () {
     expect(otherSerial.mismatches).to.deep.equal(['The link you opened names serial "A-0002", but the page shows serial "A-0001"']);
   });
 
+  it("reports a batch that exists only in the mirror as a mismatch, not a failure to verify", async function () {
+    const genuine = (await world.store.getBatch(world.traded.batchId))!;
+    const lot = "GHOST-1";
+    const ghostId = keccak256(ethers.AbiCoder.defaultAbiCoder().encode(["uint64", "string"], [BigInt(world.traded.gtin), lot])) as `0x${string}`;
+    const checkpoint = (await world.store.getCheckpoint(world.deployment.chainId))!;
+    const ghost: Batch = { ...structuredClone(genuine), batchId: ghostId, lot };
+    await world.store.commitRange({ chainId: world.deployment.chainId, events: [], blocks: [], batches: [ghost], participants: [], orders: [], checkpoint });
+    const result = await verifyPassportUrl({ url: `${base}${digitalLinkPath(world.traded.gtin, lot)}` });
+    expect(result.ok).to.equal(false);
+    expect(result.mismatches).to.include(`The registry has no batch ${ghostId}`);
+  });
+
   it("refuses a passport from another deployment than the one pinned", async function () {
     const result = await verifyPassportUrl({ url: unitUrl("A-0001"), expected: { registry: `0x${"42".repeat(20)}` } });
     expect(result.ok).to.equal(false);
