@@ -288,12 +288,15 @@ contract TradeEscrow is ITradeEscrow, AccessControlDefaultAdminRules, ERC2771Con
 
     /// @inheritdoc ITradeEscrow
     /// @dev Only within the arbitration period (afterwards the fallback rule applies), and never by an
-    /// arbiter who is the buyer or the seller of the order.
+    /// arbiter who is the buyer, the seller or the carrier of the order (the carrier's freight is a share of
+    /// what the buyer does not get back).
     function resolveDispute(Order calldata order, uint16 buyerBps) external onlyRole(ARBITER_ROLE) nonReentrant {
         (bytes32 orderId, OrderSlot storage record) = _load(order);
         if (record.state != OrderState.Disputed) revert EscrowInvalidState(orderId, record.state);
         address arbiter = _msgSender();
-        if (arbiter == order.buyer || arbiter == order.seller) revert EscrowUnauthorized(orderId, arbiter);
+        if (arbiter == order.buyer || arbiter == order.seller || arbiter == order.carrier) {
+            revert EscrowUnauthorized(orderId, arbiter);
+        }
         if (buyerBps > BPS) revert EscrowInvalidSplit(buyerBps);
         uint256 closesAt = uint256(record.buyerIdOrDisputedAt) + _arbitrationPeriod;
         if (block.timestamp >= closesAt) revert EscrowTooLate(orderId, closesAt);

@@ -801,10 +801,13 @@ describe("TradeEscrow", function () {
 
           it("test_resolveDispute_revertsForArbiterWhoIsAParty", async function () {
             const fx = await loadFixture(disputedFixture);
-            await fx.escrow.connect(fx.admin).grantRole(await fx.escrow.ARBITER_ROLE(), fx.manufacturer.address);
-            await expect(fx.escrow.connect(fx.manufacturer).resolveDispute(fx.order, 0))
-              .to.be.revertedWithCustomError(fx.escrow, "EscrowUnauthorized")
-              .withArgs(fx.orderId, fx.manufacturer.address);
+            // The carrier too: its freight is a share of what the buyer does not get back.
+            for (const party of [fx.buyer, fx.manufacturer, fx.carrier]) {
+              await fx.escrow.connect(fx.admin).grantRole(await fx.escrow.ARBITER_ROLE(), party.address);
+              await expect(fx.escrow.connect(party).resolveDispute(fx.order, 0))
+                .to.be.revertedWithCustomError(fx.escrow, "EscrowUnauthorized")
+                .withArgs(fx.orderId, party.address);
+            }
           });
 
           it("test_resolveDispute_revertsForShareAboveWhole", async function () {
