@@ -210,41 +210,46 @@ program
 // participants
 const participant = program.command("participant").description("consortium membership (admin)");
 participant
-  .command("add <address>")
+  .command("add")
+  .argument("<address>", "the participant's account", address)
   .description("onboard a participant with a role")
   .requiredOption("--role <role>", `one of ${ROLES.join(", ")}`, role)
   .requiredOption("--gln <gln>", "13-digit party GLN", gln)
   .requiredOption("--name <name>", "display name")
   .action(
     withContext(async (context, account: string, options: { role: string; gln: bigint; name: string }) => {
-      await context.send(`onboarded ${options.name} as ${options.role}`, "registry", "onboardParticipant", [address(account), keccakText(`${options.role}_ROLE`), options.gln, options.name]);
+      await context.send(`onboarded ${options.name} as ${options.role}`, "registry", "onboardParticipant", [account, keccakText(`${options.role}_ROLE`), options.gln, options.name]);
     }),
   );
 participant
-  .command("update <address>")
+  .command("update")
+  .argument("<address>", "the participant's account", address)
   .description("change a participant's GLN and name")
   .requiredOption("--gln <gln>", "13-digit party GLN", gln)
   .requiredOption("--name <name>", "display name")
-  .action(withContext(async (context, account: string, options: { gln: bigint; name: string }) => void (await context.send("participant updated", "registry", "updateParticipant", [address(account), options.gln, options.name]))));
+  .action(withContext(async (context, account: string, options: { gln: bigint; name: string }) => void (await context.send("participant updated", "registry", "updateParticipant", [account, options.gln, options.name]))));
 participant
-  .command("suspend <address>")
+  .command("suspend")
+  .argument("<address>", "the participant's account", address)
   .description("suspend a participant (it can do nothing until reinstated)")
   .option("--reason <text|file|hash>", "reason (hashed on chain)")
-  .action(withContext(async (context, account: string, options: { reason?: string }) => void (await context.send("participant suspended", "registry", "suspendParticipant", [address(account), await contentHash(options.reason)]))));
+  .action(withContext(async (context, account: string, options: { reason?: string }) => void (await context.send("participant suspended", "registry", "suspendParticipant", [account, await contentHash(options.reason)]))));
 participant
-  .command("reinstate <address>")
+  .command("reinstate")
+  .argument("<address>", "the participant's account", address)
   .description("lift a suspension")
-  .action(withContext(async (context, account: string) => void (await context.send("participant reinstated", "registry", "reinstateParticipant", [address(account)]))));
+  .action(withContext(async (context, account: string) => void (await context.send("participant reinstated", "registry", "reinstateParticipant", [account]))));
 participant
-  .command("show <address>")
+  .command("show")
+  .argument("<address>", "the participant's account", address)
   .description("a participant's on-chain record and roles")
   .action(
     withContext(async (context, account: string) => {
       const registry = await context.registry();
-      const [participantId, participantGln, suspended] = await registry.participant(address(account));
+      const [participantId, participantGln, suspended] = await registry.participant(account);
       const roles = [];
-      for (const name of ROLES) if (await registry.hasRole(keccakText(`${name}_ROLE`), address(account))) roles.push(name);
-      console.log(JSON.stringify({ address: address(account).toLowerCase(), participantId: Number(participantId), gln: participantGln.toString(), suspended, roles }, null, 2));
+      for (const name of ROLES) if (await registry.hasRole(keccakText(`${name}_ROLE`), account)) roles.push(name);
+      console.log(JSON.stringify({ address: account.toLowerCase(), participantId: Number(participantId), gln: participantGln.toString(), suspended, roles }, null, 2));
     }),
   );
 
@@ -290,11 +295,11 @@ batch
     }),
   );
 batch
-  .command("show <batch>")
+  .command("show")
+  .argument("<batch>", "batch id (0x + 64 hex digits) or GTIN/LOT", batchRef)
   .description("what the registry stores about a batch (id or GTIN/LOT)")
   .action(
-    withContext(async (context, reference: string) => {
-      const batchId = batchRef(reference);
+    withContext(async (context, batchId: Hex) => {
       const [manufacturer, custodian, pendingCustodian, status, inspection, quantity, custodySince, serialRoot] = await (await context.registry()).batch(batchId);
       const statuses = ["none", "registered", "in_transit", "delivered", "split", "recalled"];
       const inspections = ["none", "passed", "failed"];
@@ -305,41 +310,47 @@ batch
 // custody
 const handoff = program.command("handoff").description("two-party custody handoffs (custodian and receiver)");
 handoff
-  .command("propose <batch>")
+  .command("propose")
+  .argument("<batch>", "batch id (0x + 64 hex digits) or GTIN/LOT", batchRef)
   .description("the custodian proposes handing the batch to a participant")
   .requiredOption("--to <address>", "the receiver", address)
   .requiredOption("--location <gln>", "13-digit GLN where it happens", gln)
   .addOption(new Option("--step <step>", "CBV business step").default(0, "shipping").argParser(step))
-  .action(withContext(async (context, reference: string, options: { to: string; location: bigint; step: number }) => void (await context.send("handoff proposed", "registry", "proposeHandoff", [batchRef(reference), options.to, options.location, options.step]))));
+  .action(withContext(async (context, batchId: Hex, options: { to: string; location: bigint; step: number }) => void (await context.send("handoff proposed", "registry", "proposeHandoff", [batchId, options.to, options.location, options.step]))));
 handoff
-  .command("accept <batch>")
+  .command("accept")
+  .argument("<batch>", "batch id (0x + 64 hex digits) or GTIN/LOT", batchRef)
   .description("the receiver takes custody")
   .requiredOption("--location <gln>", "13-digit GLN where it happens", gln)
   .addOption(new Option("--step <step>", "CBV business step").default(1, "receiving").argParser(step))
-  .action(withContext(async (context, reference: string, options: { location: bigint; step: number }) => void (await context.send("handoff accepted", "registry", "acceptHandoff", [batchRef(reference), options.location, options.step]))));
+  .action(withContext(async (context, batchId: Hex, options: { location: bigint; step: number }) => void (await context.send("handoff accepted", "registry", "acceptHandoff", [batchId, options.location, options.step]))));
 handoff
-  .command("reject <batch>")
+  .command("reject")
+  .argument("<batch>", "batch id (0x + 64 hex digits) or GTIN/LOT", batchRef)
   .description("the receiver refuses the pending handoff")
   .option("--reason <text|file|hash>", "reason (hashed on chain)")
-  .action(withContext(async (context, reference: string, options: { reason?: string }) => void (await context.send("handoff rejected", "registry", "rejectHandoff", [batchRef(reference), await contentHash(options.reason)]))));
+  .action(withContext(async (context, batchId: Hex, options: { reason?: string }) => void (await context.send("handoff rejected", "registry", "rejectHandoff", [batchId, await contentHash(options.reason)]))));
 handoff
-  .command("cancel <batch>")
+  .command("cancel")
+  .argument("<batch>", "batch id (0x + 64 hex digits) or GTIN/LOT", batchRef)
   .description("the custodian withdraws its pending handoff")
-  .action(withContext(async (context, reference: string) => void (await context.send("handoff cancelled", "registry", "cancelHandoff", [batchRef(reference)]))));
+  .action(withContext(async (context, batchId: Hex) => void (await context.send("handoff cancelled", "registry", "cancelHandoff", [batchId]))));
 
 program
-  .command("attest <batch>")
+  .command("attest")
+  .argument("<batch>", "batch id (0x + 64 hex digits) or GTIN/LOT", batchRef)
   .description("an inspector attests a batch's quality")
   .addOption(new Option("--result <result>", "pass or fail").choices(["pass", "fail"]).makeOptionMandatory())
   .option("--report <file|text|hash>", "the inspection report (its hash goes on chain)")
-  .action(withContext(async (context, reference: string, options: { result: "pass" | "fail"; report?: string }) => void (await context.send(`quality attested: ${options.result}`, "registry", "attestQuality", [batchRef(reference), options.result === "pass", await contentHash(options.report)]))));
+  .action(withContext(async (context, batchId: Hex, options: { result: "pass" | "fail"; report?: string }) => void (await context.send(`quality attested: ${options.result}`, "registry", "attestQuality", [batchId, options.result === "pass", await contentHash(options.report)]))));
 
 program
-  .command("split <batch>")
+  .command("split")
+  .argument("<batch>", "batch id (0x + 64 hex digits) or GTIN/LOT", batchRef)
   .description("the custodian splits a batch into child batches (quantities from each child's serial file)")
   .requiredOption("--child <lot:serialfile>", "a child batch: its lot and its serial file (repeat, at least 2)", (value: string, previous: string[] = []) => [...previous, value])
   .action(
-    withContext(async (context, reference: string, options: { child: string[] }) => {
+    withContext(async (context, batchId: Hex, options: { child: string[] }) => {
       if (options.child.length < 2) throw new CliError("--child: a split needs at least two children");
       const children = [];
       for (const spec of options.child) {
@@ -351,15 +362,16 @@ program
         if (!program.opts<GlobalOptions>().relay) await uploadSerials(context.apiUrl, list.text, list.format, list.root).catch((error) => console.error(`! ${(error as Error).message}`));
         children.push({ lot, quantity: BigInt(list.serials.length), serialRoot: list.root });
       }
-      await context.send(`split into ${children.map((c) => `${c.lot} (${c.quantity})`).join(", ")}`, "registry", "splitBatch", [batchRef(reference), children]);
+      await context.send(`split into ${children.map((c) => `${c.lot} (${c.quantity})`).join(", ")}`, "registry", "splitBatch", [batchId, children]);
     }),
   );
 
 program
-  .command("recall <batch>")
+  .command("recall")
+  .argument("<batch>", "batch id (0x + 64 hex digits) or GTIN/LOT", batchRef)
   .description("the manufacturer or a regulator recalls a batch")
   .requiredOption("--reason <text|file|hash>", "reason (hashed on chain)")
-  .action(withContext(async (context, reference: string, options: { reason: string }) => void (await context.send("batch recalled", "registry", "recallBatch", [batchRef(reference), await contentHash(options.reason)]))));
+  .action(withContext(async (context, batchId: Hex, options: { reason: string }) => void (await context.send("batch recalled", "registry", "recallBatch", [batchId, await contentHash(options.reason)]))));
 
 // escrow orders
 const order = program.command("order").description("escrow orders (buyer, seller, arbiter, anyone for settlement)");

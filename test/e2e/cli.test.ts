@@ -125,6 +125,22 @@ describe("provena CLI", function () {
     expect(result.stderr).to.contain("--location").and.contain("check digit");
   });
 
+  it("test_cli_badPositionalArguments_areNamedAndRefusedBeforeConnecting", async function () {
+    // An unreachable chain: a bad argument must be reported as such, not hidden behind the connection error.
+    const offline = { RPC_URL: "http://127.0.0.1:1", PROVENA_PRIVATE_KEY: ADMIN_KEY };
+    let result = await cli(["participant", "suspend", "0x123"], offline);
+    expect(result.code).to.equal(1);
+    expect(result.stderr).to.contain("'0x123'").and.contain("argument 'address'").and.contain("0x-prefixed 20-byte address");
+    expect(result.stderr).to.not.contain("Cannot reach");
+    result = await cli(["attest", "0x12", "--result", "pass"], offline);
+    expect(result.code).to.equal(1);
+    expect(result.stderr).to.contain("'0x12'").and.contain("argument 'batch'");
+    result = await cli(["recall", "123/LOT-1", "--reason", "x"], offline);
+    expect(result.code).to.equal(1);
+    expect(result.stderr).to.contain("argument 'batch'").and.contain("GTIN 123");
+    expect(result.stderr).to.not.match(/\n\s+at /); // no stack trace
+  });
+
   it("test_cli_qr_writesAPngThatDecodesToTheDigitalLink", async function () {
     const png = path.join(workdir, "unit.png");
     const result = await cli(["qr", GTIN, "CLI-1", "SN-2", "--base", "https://provena.example", "--png", png]);
