@@ -5,7 +5,8 @@
  */
 import type { IndexerStatus } from "../indexer/indexer.ts";
 
-export type IndexerStatusView = Pick<IndexerStatus, "chainId" | "headBlock" | "indexedBlock" | "lagBlocks" | "eventsIndexed" | "isLeader">;
+export type IndexerStatusView = Pick<IndexerStatus, "chainId" | "headBlock" | "indexedBlock" | "lagBlocks" | "eventsIndexed" | "isLeader"> &
+  Partial<Pick<IndexerStatus, "phase">>;
 
 /** Called on every readiness probe and metrics scrape: must be cheap and never block. */
 export type IndexerStatusSource = () => IndexerStatusView;

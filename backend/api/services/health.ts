@@ -51,7 +51,10 @@ export function createHealthService({ store, indexerStatus, maxLagBlocks, logger
         reasons.push(`the mirror store (${store.kind}) did not answer within ${storeTimeoutMs} ms`);
       }
 
-      if (status) {
+      if (status?.phase === "failed") {
+        // Its head and lag freeze where it stopped, so the lag alone would go on reporting ready.
+        reasons.push("the indexer stopped on an error that needs an operator (see the logs)");
+      } else if (status) {
         if (status.lagBlocks === null) reasons.push("the indexer has not read the chain head yet");
         else if (status.lagBlocks > maxLagBlocks) {
           reasons.push(`the mirror is ${status.lagBlocks} blocks behind the chain head (at most ${maxLagBlocks} allowed)`);

@@ -78,6 +78,12 @@ describe("operations endpoints", function () {
       expect(response.body.indexer).to.include({ lagBlocks: 100, maxLagBlocks: 5 });
     });
 
+    it("test_readyz_indexerFailed_is503_evenWithItsLastLagSmall", async function () {
+      Object.assign(t.indexer, { headBlock: 105, indexedBlock: 104, lagBlocks: 1, phase: "failed" });
+      const response = await request(t.app).get("/readyz").expect(503);
+      expect(response.body.reasons).to.deep.equal(["the indexer stopped on an error that needs an operator (see the logs)"]);
+    });
+
     it("test_readyz_headUnknown_is503", async function () {
       Object.assign(t.indexer, { headBlock: null, indexedBlock: null, lagBlocks: null });
       const response = await request(t.app).get("/readyz").expect(503);
