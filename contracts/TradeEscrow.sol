@@ -113,7 +113,8 @@ contract TradeEscrow is ITradeEscrow, AccessControlDefaultAdminRules, ERC2771Con
     error EscrowPlatformFeeTooHigh(uint16 feeBps, uint16 maxFeeBps);
     /// @notice Reverts at deployment when the arbitration period is zero.
     error EscrowInvalidArbitrationPeriod(uint32 period);
-    /// @notice Reverts when the buyer is not an onboarded participant of the registry (it could never take custody).
+    /// @notice Reverts when the buyer is not an onboarded participant of the registry (it could never take custody),
+    /// or is suspended (a suspended participant can do nothing, so it opens no order either).
     error EscrowBuyerNotParticipant(address buyer);
 
     /// @param registry_ The provenance registry (the admin of the registry must make this escrow its
@@ -451,7 +452,7 @@ contract TradeEscrow is ITradeEscrow, AccessControlDefaultAdminRules, ERC2771Con
     }
 
     /// @dev The batch must exist, be neither split nor recalled, and be held by the seller; the buyer must be
-    /// an onboarded participant. Makes the registry watch the batch (one call both checks and watches).
+    /// an onboarded participant, not suspended. Makes the registry watch the batch (one call both checks and watches).
     /// Returns the buyer's participant id.
     function _watchAvailableBatch(bytes32 batchId, address seller, address buyer) private returns (uint32 buyerId) {
         address custodian;
@@ -466,8 +467,9 @@ contract TradeEscrow is ITradeEscrow, AccessControlDefaultAdminRules, ERC2771Con
             revert EscrowBatchNotAvailable(batchId);
         }
         if (custodian != seller) revert EscrowSellerNotCustodian(batchId, seller, custodian);
-        (buyerId,,) = _registry.participant(buyer);
-        if (buyerId == 0) revert EscrowBuyerNotParticipant(buyer);
+        bool buyerSuspended;
+        (buyerId,, buyerSuspended) = _registry.participant(buyer);
+        if (buyerId == 0 || buyerSuspended) revert EscrowBuyerNotParticipant(buyer);
     }
 
     function _collectDeposit(Order calldata order, address buyer) private {

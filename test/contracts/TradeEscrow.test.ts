@@ -1043,6 +1043,17 @@ describe("TradeEscrow", function () {
         .to.be.revertedWithCustomError(fx.escrow, "EscrowBuyerNotParticipant")
         .withArgs(fx.stranger.address);
     });
+
+    it("test_openOrder_revertsWhileTheBuyerIsSuspended", async function () {
+      const fx = await loadFixture(deployEscrowFixture);
+      const order = await makeOrder(fx);
+      await fx.registry.connect(fx.admin).suspendParticipant(fx.buyer.address, ethers.id("sanctions"));
+      await expect(openOrder(fx, order))
+        .to.be.revertedWithCustomError(fx.escrow, "EscrowBuyerNotParticipant")
+        .withArgs(fx.buyer.address);
+      await fx.registry.connect(fx.admin).reinstateParticipant(fx.buyer.address);
+      await expect(openOrder(fx, order)).to.emit(fx.escrow, "OrderOpened");
+    });
   });
 
   describe("with several batches", function () {
