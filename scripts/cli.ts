@@ -127,6 +127,21 @@ async function uploadSerials(apiUrl: string, text: string, format: SerialListFor
   if (body.serialRoot?.toLowerCase() !== expectedRoot) throw new CliError(`the backend computed root ${body.serialRoot}, but the file gives ${expectedRoot}`);
 }
 
+/** Ignition parameters for `deploy --parameters`: a JSON object of modules, each an object of parameters. */
+async function readIgnitionParameters(file: string): Promise<Record<string, Record<string, unknown>>> {
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(file, "utf8"));
+  } catch (error) {
+    throw new CliError(`cannot read the Ignition parameters file ${file}: ${(error as Error).message}`);
+  }
+  const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+  if (!isObject(json) || !Object.values(json).every(isObject)) {
+    throw new CliError(`the Ignition parameters file ${file} must be a JSON object of modules, e.g. { "ProvenaModule": { "adminTransferDelay": 0 } }`);
+  }
+  return json as Record<string, Record<string, unknown>>;
+}
+
 /** An order from a JSON file written by `order open --out`, or by id from the backend's mirror. */
 async function readOrder(context: CliContext, reference: string) {
   if (/^0x[0-9a-fA-F]{64}$/.test(reference)) {
@@ -186,7 +201,7 @@ program
       const existing = await readDeployment(file, chainId);
       if (existing && !options.force) throw new CliError(`chain ${chainId} already has a deployment in ${file} (registry ${existing.registry}); pass --force to deploy again`);
       const wallet = (await loadSigner()).connect(provider);
-      const parameters: Record<string, Record<string, unknown>> = options.parameters ? JSON.parse(await readFile(options.parameters, "utf8")) : {};
+      const parameters: Record<string, Record<string, unknown>> = options.parameters ? await readIgnitionParameters(options.parameters) : {};
       parameters.ProvenaModule ??= {};
       if (options.admin) parameters.ProvenaModule.admin = options.admin;
       if (options.adminTransferDelay !== undefined) parameters.ProvenaModule.adminTransferDelay = options.adminTransferDelay;

@@ -141,6 +141,26 @@ describe("provena CLI", function () {
     expect(result.stderr).to.not.match(/\n\s+at /); // no stack trace
   });
 
+  it("test_cli_deploy_unreadableParametersFile_namesTheFileAndDeploysNothing", async function () {
+    const deploymentFile = path.join(workdir, "deployment.json");
+    const parameters = path.join(workdir, "parameters.json");
+    await writeFile(parameters, "{ ProvenaModule: {} }");
+    let result = await cli(["deploy", "--deployment", deploymentFile, "--parameters", parameters], { PROVENA_PRIVATE_KEY: ADMIN_KEY });
+    expect(result.code).to.equal(1);
+    expect(result.stderr).to.match(/^provena: cannot read the Ignition parameters file .*parameters\.json: /m);
+    await writeFile(parameters, JSON.stringify({ ProvenaModule: 5 }));
+    result = await cli(["deploy", "--deployment", deploymentFile, "--parameters", parameters], { PROVENA_PRIVATE_KEY: ADMIN_KEY });
+    expect(result.code).to.equal(1);
+    expect(result.stderr).to.contain("must be a JSON object of modules");
+    result = await cli(["deploy", "--deployment", deploymentFile, "--parameters", path.join(workdir, "missing.json")], { PROVENA_PRIVATE_KEY: ADMIN_KEY });
+    expect(result.code).to.equal(1);
+    expect(result.stderr).to.contain("missing.json");
+    await readFile(deploymentFile).then(
+      () => expect.fail("no deployment file may be written"),
+      () => undefined,
+    );
+  });
+
   it("test_cli_qr_writesAPngThatDecodesToTheDigitalLink", async function () {
     const png = path.join(workdir, "unit.png");
     const result = await cli(["qr", GTIN, "CLI-1", "SN-2", "--base", "https://provena.example", "--png", png]);
