@@ -316,6 +316,37 @@ describe("relayer", function () {
     });
   });
 
+  describe("when a submitted request reverts on chain", function () {
+    it("test_worker_requestRevertedInItsBlock_isFailedWithTheDecodedReason", async function () {
+      const { manufacturer, registry, admin } = fx.deployment;
+      const body = await fx.signedRequest(manufacturer, "registry", proposeToCarrierData());
+      const { body: accepted } = await request(fx.app).post("/api/v1/relay/requests").send(body).expect(202);
+      await fx.connection.provider.request({ method: "evm_setAutomine", params: [false] });
+      try {
+        const worker = fx.worker();
+        await worker.tick(); // simulated fine, sent, waiting in the mempool
+        expect((await fx.store.getRelay(accepted.id))?.status).to.equal("submitted");
+        // The admin's suspension outbids it into the same block, so the relayed call reverts there.
+        const fee = await fx.provider.getFeeData();
+        await registry.connect(admin).suspendParticipant(manufacturer.address, keccakText("audit"), {
+          maxFeePerGas: fee.maxFeePerGas! * 3n,
+          maxPriorityFeePerGas: fee.maxPriorityFeePerGas! * 3n + 1_000_000_000n,
+        });
+        await fx.connection.provider.request({ method: "evm_mine", params: [] });
+        await runUntil(worker, async () => (await fx.store.getRelay(accepted.id))?.status === "failed");
+      } finally {
+        await fx.connection.provider.request({ method: "evm_setAutomine", params: [true] });
+      }
+      const failed = (await fx.store.getRelay(accepted.id))!;
+      const receipt = await fx.provider.getTransactionReceipt(failed.transactionHash!);
+      expect(receipt?.status).to.equal(0);
+      expect(failed.blockNumber).to.equal(receipt!.blockNumber);
+      expect(failed.error).to.match(/^reverted on chain: ParticipantIsSuspended: participant 0x[0-9a-f]{40} is suspended/);
+      const view = await request(fx.app).get(`/api/v1/relay/requests/${accepted.id}`).expect(200);
+      expect(view.body).to.include({ status: "failed", transactionHash: failed.transactionHash });
+    });
+  });
+
   describe("when the node refuses a transaction", function () {
     it("test_worker_transactionTheNodeNeverTakes_isFailedWithTheReasonAndDoesNotBlockTheQueue", async function () {
       const { manufacturer, carrier, registry } = fx.deployment;
