@@ -940,6 +940,14 @@ describe("TradeEscrow", function () {
             .to.be.revertedWithCustomError(fx.escrow, "EscrowAlreadyShipped")
             .withArgs(fx.orderId);
         });
+
+        it("test_declineOrder_revertsOnceTheOrderIsNoLongerFunded", async function () {
+          const fx = await loadFixture(fundedFixture);
+          await fx.escrow.connect(fx.manufacturer).declineOrder(fx.order);
+          await expect(fx.escrow.connect(fx.manufacturer).declineOrder(fx.order))
+            .to.be.revertedWithCustomError(fx.escrow, "EscrowInvalidState")
+            .withArgs(fx.orderId, OrderState.Cancelled);
+        });
       });
     });
   }
@@ -952,6 +960,24 @@ describe("TradeEscrow", function () {
       await fx.registry.connect(fx.admin).setCustodyObserver(fx.stranger.address);
       await time.increaseTo(order.deliveryDeadline + 1n);
       await expect(fx.escrow.refund(order)).to.changeEtherBalance(ethers, fx.buyer, order.amount);
+    });
+
+    it("test_onCustodyAccepted_ignoresABatchStillWatchedForAnOrderThatEnded", async function () {
+      const fx = await loadFixture(deployEscrowFixture);
+      const order = await makeOrder(fx);
+      await openOrder(fx, order);
+      // Unwatching fails while the observer is elsewhere, so the batch stays watched after the order ends.
+      await fx.registry.connect(fx.admin).setCustodyObserver(fx.stranger.address);
+      await fx.escrow.connect(fx.manufacturer).declineOrder(order);
+      await fx.registry.connect(fx.admin).setCustodyObserver(await fx.escrow.getAddress());
+      expect(await fx.registry.isBatchWatched(fx.batchId)).to.equal(true);
+
+      // The cancelled order must not turn Delivered (a release would then pay out money it no longer holds).
+      await expect(deliver(fx)).not.to.emit(fx.escrow, "OrderDelivered");
+      expect((await fx.escrow.orderState(order))[0]).to.equal(OrderState.Cancelled);
+      await expect(fx.escrow.connect(fx.buyer).release(order))
+        .to.be.revertedWithCustomError(fx.escrow, "EscrowInvalidState")
+        .withArgs(orderIdOf(order), OrderState.Cancelled);
     });
   });
 
