@@ -245,9 +245,10 @@ contract TradeEscrow is ITradeEscrow, AccessControlDefaultAdminRules, ERC2771Con
         } else {
             revert EscrowTooEarly(orderId, uint256(order.deliveryDeadline) + 1);
         }
-        if (reason != RefundReason.BatchRecalled) {
+        if (status == IProvenanceRegistry.BatchStatus.InTransit) {
             // The hook stops watching at the refund: a buyer refunded with the goods on offer to it could then
             // accept them unpaid. It answers the offer first: accepting is delivery, rejecting allows the refund.
+            // (Only an in-transit batch has a pending handoff; a recalled one never does.)
             (,, address pendingCustodian,,,,,) = _registry.batch(order.batchId);
             if (pendingCustodian == order.buyer) revert EscrowAlreadyShipped(orderId);
         }
