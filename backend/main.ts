@@ -28,7 +28,7 @@ import { redactUrl, type Config } from "./config.ts";
 import { deployProvenaWithIgnition, eip1193Of, type DeployProvenaParameters } from "./deploy/deploy-provena.ts";
 import { createIndexer, type Indexer } from "./indexer/index.ts";
 import { createKeeper, type Keeper } from "./keeper/keeper.ts";
-import { createRelayModule, createRelayService, createRelayerWorker, type RelayChain, type RelayerWorker } from "./relayer/index.ts";
+import { RELAY_BODY_LIMIT, createRelayModule, createRelayService, createRelayerWorker, type RelayChain, type RelayerWorker } from "./relayer/index.ts";
 import { createPassportModule } from "./passport/routes.ts";
 import { createStore } from "./store/index.ts";
 import type { MirrorStore } from "./store/port.ts";
@@ -152,7 +152,9 @@ export async function startProvena(config: Config, options: StartProvenaOptions 
       keeper.start();
       cleanup.push(() => keeper!.stop());
       const service = createRelayService({ store, chain: relayChain, relayerAddress: address });
-      modules.push(createRelayModule({ service, writeRateLimitPerMinute: config.writeRateLimitPerMinute, bodyLimit: config.bodyLimit, onAccepted: () => worker.poke() }));
+      // BODY_LIMIT is sized for serial-list uploads; a forward request never needs more than the relay's own limit.
+      const relayBodyLimit = sizeInBytes(config.bodyLimit) < sizeInBytes(RELAY_BODY_LIMIT) ? config.bodyLimit : RELAY_BODY_LIMIT;
+      modules.push(createRelayModule({ service, writeRateLimitPerMinute: config.writeRateLimitPerMinute, bodyLimit: relayBodyLimit, onAccepted: () => worker.poke() }));
       relayer = { address, worker };
       log.info({ relayer: address }, `relayer: ${address}`);
     } else {
@@ -305,6 +307,14 @@ function closeServer(server: Server): Promise<void> {
     // Keep-alive clients must not hold shutdown hostage.
     setTimeout(() => server.closeAllConnections(), 2_000).unref();
   });
+}
+
+/** Bytes in a body-parser size such as "64kb" or "10mb" (1 kb = 1,024 bytes, as body-parser counts). */
+function sizeInBytes(limit: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?$/i.exec(limit.trim());
+  if (!match) throw new Error(`"${limit}" is not a size such as "64kb" or "10mb"`);
+  const unit = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }[(match[2] ?? "b").toLowerCase() as "b" | "kb" | "mb" | "gb"];
+  return Math.floor(Number(match[1]) * unit);
 }
 
 function oneLine(error: unknown): string {

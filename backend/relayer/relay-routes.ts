@@ -16,12 +16,14 @@ import type { RelayRequest } from "../store/port.ts";
 import type { RelayService } from "./relay-service.ts";
 
 export const RELAY_BASE_PATH = "/api/v1/relay";
+/** A forward request is a few hundred bytes of calldata; the app-wide limit is sized for serial-list uploads. */
+export const RELAY_BODY_LIMIT = "64kb";
 
 export interface RelayModuleOptions {
   service: RelayService;
   /** POSTs per client per minute (default 60). */
   writeRateLimitPerMinute?: number;
-  /** Largest JSON body (default "64kb": a forward request is small). */
+  /** Largest JSON body (default RELAY_BODY_LIMIT: a forward request is small). */
   bodyLimit?: string;
   /** Called after a request was newly accepted (main wires it to the relayer worker's poke). */
   onAccepted?: (request: RelayRequest) => void;
@@ -85,7 +87,7 @@ export function createRelayModule(options: RelayModuleOptions): RouteModule {
       next(new ProblemError(429, "Too Many Requests", `at most ${limiterOptions.limit} relay requests per minute per client; retry later`));
     },
   });
-  const jsonBody = express.json({ limit: options.bodyLimit ?? "64kb", type: ["application/json", "application/*+json"] });
+  const jsonBody = express.json({ limit: options.bodyLimit ?? RELAY_BODY_LIMIT, type: ["application/json", "application/*+json"] });
 
   router.post("/requests", writeLimiter, jsonBody, async (req: Request, res: Response) => {
     if (!req.is("application/json") && !req.is("application/*+json")) {
