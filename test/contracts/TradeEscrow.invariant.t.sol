@@ -230,8 +230,14 @@ contract TradeEscrowHandler is CheatsBase {
         if (_orders.length == 0) return;
         uint256 index = _pick(orderSeed);
         (uint256 before, uint256 creditsBefore) = _holdings(_orders[index].token);
+        (,, address pendingBefore, IProvenanceRegistry.BatchStatus statusBefore,,,,) =
+            registry.batch(_orders[index].batchId);
         vm.prank(asBuyer ? _orders[index].buyer : address(0xBEEF));
         try escrow.refund(_orders[index]) {
+            // Refunded with the goods on offer to it, the buyer could accept them too and keep both.
+            if (pendingBefore == _orders[index].buyer && statusBefore != IProvenanceRegistry.BatchStatus.Recalled) {
+                _violation("refunded while the batch was on offer to the buyer");
+            }
             _settled(index, before, creditsBefore, ITradeEscrow.OrderState.Refunded);
         } catch {}
     }
