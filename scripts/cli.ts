@@ -65,6 +65,18 @@ function hex32(value: string): string {
   return value.toLowerCase();
 }
 
+/** The host a QR code points at: it must be an absolute http(s) URL, or the code scans to nothing. */
+function baseUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidArgumentError("must be an absolute http(s) URL, e.g. https://passports.example.com");
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new InvalidArgumentError("must be an absolute http(s) URL, e.g. https://passports.example.com");
+  return value;
+}
+
 /** A batch given as its id (0x…) or as GTIN/LOT. */
 function batchRef(value: string): Hex {
   if (/^0x[0-9a-fA-F]{64}$/.test(value)) return value.toLowerCase() as Hex;
@@ -491,7 +503,7 @@ order
 program
   .command("qr <gtin> <lot> [serial]")
   .description("the GS1 Digital Link QR code of a batch or unit: printed, or written as PNG/SVG")
-  .option("--base <url>", "passport host (default: PUBLIC_BASE_URL, else http://127.0.0.1:3000)")
+  .option("--base <url>", "passport host (default: PUBLIC_BASE_URL, else http://127.0.0.1:3000)", baseUrl)
   .option("--png <file>", "write a PNG")
   .option("--svg <file>", "write an SVG")
   .option("--width <pixels>", "PNG width", positiveInteger, 320)
@@ -501,7 +513,15 @@ program
       const gtin14 = normalizeGtin(gtin);
       if (!isValidLotOrSerial(lot)) throw new DigitalLinkError(`lot "${lot}" must be 1-20 characters of GS1 character set 82`);
       if (serial !== undefined && !isValidLotOrSerial(serial)) throw new DigitalLinkError(`serial "${serial}" must be 1-20 characters of GS1 character set 82`);
-      uri = buildDigitalLink(options.base ?? process.env.PUBLIC_BASE_URL ?? "http://127.0.0.1:3000", gtin14, lot, serial ?? null);
+      let base = options.base ?? "http://127.0.0.1:3000";
+      if (options.base === undefined && process.env.PUBLIC_BASE_URL) {
+        try {
+          base = baseUrl(process.env.PUBLIC_BASE_URL);
+        } catch (error) {
+          throw new DigitalLinkError(`PUBLIC_BASE_URL ${(error as Error).message}`);
+        }
+      }
+      uri = buildDigitalLink(base, gtin14, lot, serial ?? null);
     } catch (error) {
       throw new CliError((error as Error).message);
     }

@@ -161,6 +161,16 @@ describe("provena CLI", function () {
     );
   });
 
+  it("test_cli_qr_baseThatIsNoUrl_isRefusedInsteadOfDrawingADeadCode", async function () {
+    let result = await cli(["qr", GTIN, "CLI-1", "--base", "passports.example"]);
+    expect(result.code).to.equal(1);
+    expect(result.stderr).to.contain("--base").and.contain("absolute http(s) URL");
+    expect(result.stdout).to.equal("");
+    result = await cli(["qr", GTIN, "CLI-1"], { PUBLIC_BASE_URL: "ftp://passports.example" });
+    expect(result.code).to.equal(1);
+    expect(result.stderr).to.contain("PUBLIC_BASE_URL").and.contain("absolute http(s) URL");
+  });
+
   it("test_cli_qr_writesAPngThatDecodesToTheDigitalLink", async function () {
     const png = path.join(workdir, "unit.png");
     const result = await cli(["qr", GTIN, "CLI-1", "SN-2", "--base", "https://provena.example", "--png", png]);
