@@ -97,13 +97,15 @@ interface ITradeEscrow is ICustodyObserver {
     /// @notice Anyone: pays out once delivered, inspected if required, and the dispute window passed (immediately when the buyer calls).
     function release(Order calldata order) external;
 
-    /// @notice Anyone: refunds the buyer when undelivered past the deadline or the batch was recalled.
+    /// @notice Anyone: refunds the buyer when undelivered past the deadline or the batch was recalled. Except
+    /// on recall, not while a handoff of the batch to the buyer is pending: the buyer accepts or rejects it first.
     function refund(Order calldata order) external;
 
     /// @notice The buyer disputes a delivered order within the dispute window.
     function dispute(Order calldata order, bytes32 reasonHash) external;
 
-    /// @notice An arbiter settles a dispute, giving `buyerBps` to the buyer and the rest by the order's split.
+    /// @notice An arbiter settles a dispute, giving `buyerBps` to the buyer and the rest by the order's split;
+    /// never an arbiter who is the order's buyer, seller or carrier.
     function resolveDispute(Order calldata order, uint16 buyerBps) external;
 
     /// @notice Anyone: settles a dispute by the order's fallback rule once the arbitration period passed.
