@@ -46,6 +46,14 @@ export class RelayFailedError extends Error {
   }
 }
 
+/** The backend could not be reached at all (nothing listening, DNS, TLS); nothing was accepted. */
+export class RelayUnreachableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "RelayUnreachableError";
+  }
+}
+
 export interface RelayClientOptions {
   /** Base URL of the Provena API, e.g. http://127.0.0.1:3000 */
   apiUrl: string;
@@ -68,8 +76,18 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
   const base = options.apiUrl.replace(/\/+$/, "");
   let signingInfo: Promise<{ domain: TypedDataDomain; types: Record<string, TypedDataField[]>; targets: { registry: string; escrow: string } }> | null = null;
 
+  /** fetch, with a network failure (nothing listening, DNS, TLS) said as such instead of "fetch failed". */
+  async function call(path: string, init: RequestInit = {}): Promise<Response> {
+    try {
+      return await fetch(`${base}${path}`, init);
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      throw new RelayUnreachableError(`cannot reach the Provena relayer at ${base}: ${cause?.code ?? cause?.message ?? (error as Error).message}`, { cause: error });
+    }
+  }
+
   async function getJson<T>(path: string): Promise<T> {
-    const response = await fetch(`${base}${path}`, { headers: { accept: "application/json" } });
+    const response = await call(path, { headers: { accept: "application/json" } });
     const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
     if (!response.ok) throw new RelayRefusedError(response.status, body);
     return body as T;
@@ -101,7 +119,7 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
       data,
     };
     const signature = await signer.signTypedData(info.domain, info.types, message);
-    const response = await fetch(`${base}/api/v1/relay/requests`, {
+    const response = await call("/api/v1/relay/requests", {
       method: "POST",
       headers: { "content-type": "application/json", accept: "application/json" },
       body: JSON.stringify({ ...message, value: "0", gas: message.gas.toString(), nonce: message.nonce.toString(), signature }),

@@ -9,7 +9,7 @@ import { Contract, Wallet, type JsonRpcProvider, type WebSocketProvider } from "
 import { loadProvenaAbis, type ProvenaAbis } from "../../backend/chain/artifacts.ts";
 import { readDeployment, resolveDeploymentFile, type Deployment } from "../../backend/chain/deployment.ts";
 import { connectProvider } from "../../backend/chain/provider.ts";
-import { createRelayClient, RelayFailedError, RelayRefusedError } from "../../backend/relayer/relay-client.ts";
+import { createRelayClient, RelayFailedError, RelayRefusedError, RelayUnreachableError } from "../../backend/relayer/relay-client.ts";
 import { createRevertDecoder, type RevertDecoder } from "../../backend/relayer/revert-reason.ts";
 import type { Hex } from "../../backend/store/types.ts";
 
@@ -108,7 +108,7 @@ export async function createCliContext(options: GlobalOptions): Promise<CliConte
         return { transactionHash: receipt.hash, blockNumber: receipt.blockNumber, logs: receipt.logs };
       } catch (error) {
         if (error instanceof CliError) throw error;
-        if (error instanceof RelayRefusedError || error instanceof RelayFailedError) throw new CliError(error.message, { cause: error });
+        if (error instanceof RelayRefusedError || error instanceof RelayFailedError || error instanceof RelayUnreachableError) throw new CliError(error.message, { cause: error });
         throw new CliError(`${label} failed: ${decoder.describe(error)}`, { cause: error });
       }
     },

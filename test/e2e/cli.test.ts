@@ -161,6 +161,15 @@ describe("provena CLI", function () {
     );
   });
 
+  it("test_cli_relay_unreachableBackend_isNamedInOneLine", async function () {
+    // The contracts come from the deployment file; only the relayer's backend is down.
+    const deploymentFile = path.join(workdir, "relay-deployment.json");
+    await writeFile(deploymentFile, JSON.stringify(provena.chain.deployment));
+    const result = await cli(["--relay", "--deployment", deploymentFile, "--api", "http://127.0.0.1:1", "handoff", "cancel", `${GTIN}/CLI-1`], { PROVENA_PRIVATE_KEY: carrier.privateKey });
+    expect(result.code).to.equal(1);
+    expect(result.stderr.trim()).to.match(/^provena: cannot reach the Provena relayer at http:\/\/127\.0\.0\.1:1: [^\n]+$/);
+  });
+
   it("test_cli_qr_baseThatIsNoUrl_isRefusedInsteadOfDrawingADeadCode", async function () {
     let result = await cli(["qr", GTIN, "CLI-1", "--base", "passports.example"]);
     expect(result.code).to.equal(1);
