@@ -98,6 +98,15 @@ export async function deployProvenaWithIgnition(parameters: DeployProvenaParamet
     const missing = [!forwarder && "forwarder", !registry && "registry", !escrow && "escrow"].filter(Boolean).join(", ");
     throw new DeploymentFailedError(`ProvenaModule returned no ${missing}: the Ignition module must return { forwarder, registry, escrow }`);
   }
+  // A journal kept from an earlier chain with the same id (a restarted dev node, a reset testnet) makes Ignition
+  // report every step done without sending anything: the addresses it returns then hold no code here.
+  for (const [key, address] of Object.entries({ forwarder, registry, escrow })) {
+    if ((await parameters.provider.getCode(address)) === "0x") {
+      throw new DeploymentFailedError(
+        `Ignition's journal${parameters.deploymentDir ? ` at ${parameters.deploymentDir}` : ""} records ProvenaModule as deployed, but its ${key} ${address} has no code on chain ${parameters.chainId}: the chain was reset since; delete that journal and deploy again`,
+      );
+    }
+  }
   // Nodes without history (no archive state) cannot answer eth_getCode at old blocks: start at the block the
   // deployment started from instead.
   const blocks = await Promise.all(
