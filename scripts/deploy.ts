@@ -14,7 +14,7 @@
  */
 import { network } from "hardhat";
 import { resolveDeploymentFile, writeDeployment, type Deployment } from "../backend/chain/deployment.ts";
-import { creationBlock } from "../backend/deploy/deploy-provena.ts";
+import { assertDeployedCode, creationBlock } from "../backend/deploy/deploy-provena.ts";
 import type { Hex } from "../backend/store/types.ts";
 import ProvenaModule from "./ignition/ProvenaModule.ts";
 
@@ -37,6 +37,7 @@ const addressOf = async (key: string): Promise<Hex> => {
   return (await contract.getAddress()).toLowerCase() as Hex;
 };
 const addresses = { forwarder: await addressOf("forwarder"), registry: await addressOf("registry"), escrow: await addressOf("escrow") };
+await assertDeployedCode(ethers.provider, chainId, addresses, `scripts/ignition/deployments/chain-${chainId}`);
 // Where the indexer starts: the block the first contract got its code (a resumed deployment started earlier).
 const blocks = await Promise.all(Object.values(addresses).map((address) => creationBlock(ethers.provider, address).catch(() => startBlock)));
 const deployment: Deployment = { chainId, ...addresses, deployBlock: Math.min(...blocks) };

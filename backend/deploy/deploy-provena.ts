@@ -98,21 +98,27 @@ export async function deployProvenaWithIgnition(parameters: DeployProvenaParamet
     const missing = [!forwarder && "forwarder", !registry && "registry", !escrow && "escrow"].filter(Boolean).join(", ");
     throw new DeploymentFailedError(`ProvenaModule returned no ${missing}: the Ignition module must return { forwarder, registry, escrow }`);
   }
-  // A journal kept from an earlier chain with the same id (a restarted dev node, a reset testnet) makes Ignition
-  // report every step done without sending anything: the addresses it returns then hold no code here.
-  for (const [key, address] of Object.entries({ forwarder, registry, escrow })) {
-    if ((await parameters.provider.getCode(address)) === "0x") {
-      throw new DeploymentFailedError(
-        `Ignition's journal${parameters.deploymentDir ? ` at ${parameters.deploymentDir}` : ""} records ProvenaModule as deployed, but its ${key} ${address} has no code on chain ${parameters.chainId}: the chain was reset since; delete that journal and deploy again`,
-      );
-    }
-  }
+  await assertDeployedCode(parameters.provider, parameters.chainId, { forwarder, registry, escrow }, parameters.deploymentDir);
   // Nodes without history (no archive state) cannot answer eth_getCode at old blocks: start at the block the
   // deployment started from instead.
   const blocks = await Promise.all(
     [forwarder, registry, escrow].map((address) => creationBlock(parameters.provider, address).catch(() => blockBefore)),
   );
   return { chainId: parameters.chainId, forwarder, registry, escrow, deployBlock: Math.min(...blocks) };
+}
+
+/**
+ * Fails when a contract Ignition reports deployed has no code. A journal kept from an earlier chain with the same
+ * id (a restarted dev node, a reset testnet) makes Ignition report every step done without sending anything.
+ */
+export async function assertDeployedCode(provider: Provider, chainId: number, contracts: Record<string, string>, journalDir?: string): Promise<void> {
+  for (const [key, address] of Object.entries(contracts)) {
+    if ((await provider.getCode(address)) === "0x") {
+      throw new DeploymentFailedError(
+        `Ignition's journal${journalDir ? ` at ${journalDir}` : ""} records ProvenaModule as deployed, but its ${key} ${address} has no code on chain ${chainId}: the chain was reset since; delete that journal and deploy again`,
+      );
+    }
+  }
 }
 
 /**
