@@ -274,8 +274,9 @@ eventSchema.index({ batchIds: 1, _id: 1 });
 eventSchema.index({ orderIds: 1, _id: 1 });
 eventSchema.index({ accounts: 1, _id: 1 });
 eventSchema.index({ transactionHash: 1, _id: 1 });
+eventSchema.index({ name: 1, _id: 1 }); // a rare event name would otherwise walk the whole _id index for a page
 eventSchema.index({ chainId: 1, blockNumber: 1 }); // rollback deletes, per-chain counts, block ranges
-// contract / name alone walk the _id index in order and stop after the page (no dedicated index needed).
+// contract alone walks the _id index in order and stops after the page: Provena has three contracts.
 
 const participantSchema = new Schema<ParticipantDoc>(
   {

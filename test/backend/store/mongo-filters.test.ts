@@ -102,7 +102,7 @@ describe("MongoDB store: list filters", function () {
     });
 
     it("test_eventLists_areServedByIndexesInIdOrder", function () {
-      for (const field of ["batchIds", "orderIds", "accounts", "transactionHash"]) {
+      for (const field of ["batchIds", "orderIds", "accounts", "transactionHash", "name"]) {
         expect(servedByIndex(models.events, [field], EVENT_SORT), field).to.equal(true);
       }
       expect(servedByIndex(models.events, [], EVENT_SORT)).to.equal(true);
