@@ -22,6 +22,7 @@ const ROLE_BY_HASH = new Map<string, string>([
   ["0x" + "00".repeat(32), "ADMIN"],
 ]);
 const BATCH_STATUS = ["None", "Registered", "InTransit", "Delivered", "Split", "Recalled"];
+const INSPECTION_RESULT = ["None", "Passed", "Failed"];
 const ORDER_STATE = ["None", "Funded", "Delivered", "Disputed", "Released", "Refunded", "Resolved", "Cancelled"];
 
 const PANIC_REASONS: Record<number, string> = {
@@ -50,6 +51,7 @@ const SENTENCES: Record<string, (a: Args) => string> = {
   BatchUnknown: (a) => `no batch ${a.batchId} is registered`,
   BatchInvalidGtin: (a) => `GTIN ${a.gtin} is not valid (at most 14 digits with a correct check digit)`,
   BatchInvalidLot: (a) => `lot "${a.lot}" is not valid (1-20 characters of GS1 character set 82)`,
+  BatchInvalidProductionDate: (a) => `production date ${isoTime(a.productionDate)} is not valid (must be set and not in the future)`,
   BatchInvalidQuantity: (a) => `quantity ${a.quantity} is not valid (must be at least 1)`,
   BatchInvalidSerialRoot: () => "the unit serial Merkle root must not be zero",
   BatchNotCustodian: (a) => `${a.account} is not the custodian of batch ${a.batchId}`,
@@ -72,12 +74,22 @@ const SENTENCES: Record<string, (a: Args) => string> = {
   EscrowNotDeliverable: (a) => `order ${a.orderId} is not deliverable`,
   EscrowTooEarly: (a) => `too early for order ${a.orderId}: possible from ${isoTime(a.availableAt)}`,
   EscrowTooLate: (a) => `too late for order ${a.orderId}: closed at ${isoTime(a.closedAt)}`,
+  EscrowInvalidParty: (a) => `${a.party} cannot be a party here (the zero address, the escrow itself, or the buyer as seller)`,
+  EscrowZeroAmount: () => "the order amount must be more than zero",
+  EscrowSellerNotCustodian: (a) => `the seller ${a.seller} is not the custodian of batch ${a.batchId} (${a.custodian} is)`,
+  EscrowBuyerNotParticipant: (a) => `the buyer ${a.buyer} is not an active participant (not onboarded, or suspended)`,
+  EscrowInspectionNotPassed: (a) => `order ${a.orderId} requires a passing inspection; the batch's is ${a.inspection}`,
+  EscrowAlreadyShipped: (a) =>
+    `order ${a.orderId}: the batch has left the seller or a handoff of it is pending (a refund waits until the buyer accepts or rejects a handoff offered to it)`,
+  EscrowCancellationAlreadyApproved: (a) => `${a.party} has already approved cancelling order ${a.orderId}`,
+  EscrowPlatformFeeTooHigh: (a) => `a platform fee of ${a.feeBps} bps is above the maximum of ${a.maxFeeBps} bps`,
   EscrowNothingToWithdraw: (a) => `${a.account} has nothing to withdraw in ${a.token === ZERO_ADDRESS ? "ETH" : a.token}`,
   ERC2771ForwarderInvalidSigner: (a) => `the request was signed by ${a.signer}, not by ${a.from} (or for another nonce)`,
   ERC2771ForwarderExpiredRequest: (a) => `the request expired at ${isoTime(a.deadline)}`,
   ERC2771ForwarderMismatchedValue: (a) => `the request asks for ${a.requestedValue} wei but ${a.msgValue} was sent`,
   ERC2771UntrustfulTarget: (a) => `${a.target} does not trust the forwarder ${a.forwarder}`,
   AccessControlUnauthorizedAccount: (a) => `${a.account} lacks the ${a.neededRole} role`,
+  InsufficientBalance: (a) => `the contract holds ${a.balance} wei, less than the ${a.needed} wei this needs`,
   FailedCall: () => "the forwarded call reverted",
   ReentrancyGuardReentrantCall: () => "re-entrant call refused",
   SafeERC20FailedOperation: (a) => `the token ${a.token} refused the transfer`,
@@ -151,6 +163,7 @@ function formatArg(name: string, type: string, value: unknown): string | boolean
   if (type === "bytes32" && /role/i.test(name)) return ROLE_BY_HASH.get(String(value).toLowerCase()) ?? String(value);
   if (type === "uint8" && name === "status") return BATCH_STATUS[Number(value)] ?? String(value);
   if (type === "uint8" && name === "state") return ORDER_STATE[Number(value)] ?? String(value);
+  if (type === "uint8" && name === "inspection") return INSPECTION_RESULT[Number(value)] ?? String(value);
   if (typeof value === "string") return /^0x[0-9a-fA-F]{40}$/.test(value) ? value.toLowerCase() : value;
   return String(value);
 }

@@ -20,6 +20,25 @@ describe("revert reasons", function () {
     expect(decoder.decode(escrowError)!.message).to.equal(`EscrowTooEarly: too early for order ${batchId}: possible from 2027-01-15T08:00:00.000Z`);
   });
 
+  it("test_decode_everyErrorAPartnerCanMeet_hasASentence", function () {
+    // Only the admin, the registry itself or a deployer meet these; they keep the generic Name(arg=value) form.
+    const internal = new Set(["CustodyObserverUnauthorized", "EscrowNotRegistry", "EscrowInvalidArbitrationPeriod"]);
+    const withoutSentence: string[] = [];
+    for (const iface of [registry, escrow]) {
+      iface.forEachError((fragment) => {
+        if (internal.has(fragment.name) || fragment.name.startsWith("AccessControl") || fragment.name.startsWith("SafeCast")) return;
+        const data = iface.encodeErrorResult(fragment, fragment.inputs.map((input) => sampleArg(input.type)));
+        const message = decoder.decode(data)!.message;
+        if (!message.startsWith(`${fragment.name}: `)) withoutSentence.push(message);
+      });
+    }
+    expect(withoutSentence).to.deep.equal([]);
+    const shipped = decoder.decode(escrow.encodeErrorResult("EscrowAlreadyShipped", [batchId]))!.message;
+    expect(shipped).to.contain("waits until the buyer accepts or rejects");
+    const inspection = decoder.decode(escrow.encodeErrorResult("EscrowInspectionNotPassed", [batchId, 2]))!.message;
+    expect(inspection).to.equal(`EscrowInspectionNotPassed: order ${batchId} requires a passing inspection; the batch's is Failed`);
+  });
+
   it("test_decode_roleHashesAndEnumsAreNamed", function () {
     const unauthorized = registry.encodeErrorResult("ParticipantUnauthorized", [account, keccakText("INSPECTOR_ROLE")]);
     expect(decoder.decode(unauthorized)!.message).to.contain("with the INSPECTOR role");
@@ -44,3 +63,13 @@ describe("revert reasons", function () {
     expect(decoder.describe(new Error("connection refused\nat …"))).to.equal("connection refused");
   });
 });
+
+function sampleArg(type: string): unknown {
+  if (type === "address") return "0x" + "ab".repeat(20);
+  const fixedBytes = /^bytes(\d+)$/.exec(type);
+  if (fixedBytes) return "0x" + "12".repeat(Number(fixedBytes[1]));
+  if (type === "bool") return true;
+  if (type === "string") return "x";
+  if (type === "bytes") return "0x";
+  return 1n;
+}
