@@ -43,7 +43,10 @@ export async function verifyPassportUrl(options: VerifyPassportUrlOptions): Prom
   try {
     response = await fetch(url, { headers: { accept: "application/ld+json, application/json;q=0.9" }, signal: AbortSignal.timeout(timeoutMs) });
   } catch (error) {
-    throw new PassportFetchError(`Cannot fetch ${url}: ${(error as Error).message}`, { cause: error });
+    // Node's fetch says only "fetch failed"; the reason (refused, unknown host, timeout) is in its cause.
+    const cause = (error as Error).cause;
+    const reason = cause instanceof Error ? `${(error as Error).message} (${cause.message})` : (error as Error).message;
+    throw new PassportFetchError(`Cannot fetch ${url}: ${reason}`, { cause: error });
   }
   if (!response.ok) {
     let detail = "";

@@ -158,6 +158,20 @@ describe("passport verification against the chain", function () {
     expect(result.mismatches).to.include(`The registry has no batch ${ghostId}`);
   });
 
+  it("scripts/verify.ts exits 2 and says why when the passport cannot be fetched", async function () {
+    const closed = (await import("node:http")).createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const script = path.join(PROJECT_ROOT, "scripts", "verify.ts");
+    const failed = await run(process.execPath, [script, `http://127.0.0.1:${port}${digitalLinkPath(world.traded.gtin, world.traded.lot)}`]).then(
+      () => expect.fail("expected exit status 2"),
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failed.code).to.equal(2);
+    expect(failed.stderr).to.match(/Cannot verify: Cannot fetch http:\/\/127\.0\.0\.1:\d+\/01\/.*: fetch failed \(connect ECONNREFUSED 127\.0\.0\.1:\d+\)/);
+  });
+
   it("refuses a passport from another deployment than the one pinned", async function () {
     const result = await verifyPassportUrl({ url: unitUrl("A-0001"), expected: { registry: `0x${"42".repeat(20)}` } });
     expect(result.ok).to.equal(false);
