@@ -27,7 +27,7 @@ import { z } from "zod";
 import { loadArtifact } from "../chain/artifacts.ts";
 import { ENUM_VALUE_NAMES } from "../chain/enums.ts";
 import { jsonResponse, parametersFromZod, problemResponse } from "../api/openapi.ts";
-import { badRequest, notFound, ProblemError } from "../api/problem.ts";
+import { notFound, ProblemError } from "../api/problem.ts";
 import type { RouteModule } from "../api/route-module.ts";
 import { parseBody, parseParams, parseQuery } from "../api/validate.ts";
 import type { MirrorStore } from "../store/port.ts";
@@ -266,10 +266,12 @@ export function createPassportModule(deps: PassportModuleDeps): PassportModule {
   // Anything else under /01 is a malformed Digital Link: explain what is wrong instead of a bare 404.
   router.use(
     "/01",
-    htmlErrors(async (req) => {
+    htmlErrors(async (req, res) => {
       if (req.method !== "GET" && req.method !== "HEAD") throw new ProblemError(405, "Method Not Allowed", `${req.method} is not supported on passport links; use GET`, { allow: "GET, HEAD" });
-      parseDigitalLinkPath(`/01${req.path === "/" ? "" : req.path}`);
-      throw badRequest("Malformed GS1 Digital Link");
+      const link = parseDigitalLinkPath(`/01${req.path === "/" ? "" : req.path}`);
+      // A valid link the routes did not match (extra trailing slashes): send the scanner to its canonical form.
+      const query = req.originalUrl.indexOf("?");
+      res.redirect(301, `${digitalLinkPath(link.gtin, link.lot, link.serial)}${query < 0 ? "" : req.originalUrl.slice(query)}`);
     }),
   );
   const passportOperation = (withSerial: boolean) => ({

@@ -139,6 +139,9 @@ describe("passport routes", function () {
       const structure = await request(app).get("/01/04006381333931/21/X").set("Accept", "application/json").expect(400);
       expect(structure.body.detail).to.match(/serial without a batch/);
       await request(app).get("/01/04006381333931/10/L/21/S/extra").set("Accept", HTML).expect(400);
+      // Extra trailing slashes are still the same valid link: redirected to its canonical form, query kept.
+      const slashes = await request(app).get(`${unitPath("A-0001")}//?utm=x`).set("Accept", HTML).expect(301);
+      expect(slashes.headers.location).to.equal(`${unitPath("A-0001")}?utm=x`);
     });
 
     it("answers unknown products and serials with 404 pages, warning about a counterfeit serial", async function () {
