@@ -285,7 +285,7 @@ contract TradeEscrow is ITradeEscrow, AccessControlDefaultAdminRules, ERC2771Con
 
         record.state = OrderState.Disputed;
         record.buyerIdOrDisputedAt = uint32(block.timestamp);
-        emit OrderDisputed(orderId, reasonHash);
+        emit OrderDisputed(orderId, caller, reasonHash);
     }
 
     /// @inheritdoc ITradeEscrow

@@ -185,6 +185,7 @@ export const orderSchema = component(
     state: z.enum(orderStates),
     deliveredAt: nonNegativeInt.nullable(),
     disputedAt: nonNegativeInt.nullable(),
+    disputedBy: addressSchema.nullable().describe("The buyer or the seller who opened the dispute."),
     cancellationApprovedBy: z.array(addressSchema),
     payouts: payoutsSchema.nullable(),
     refundReason: z.string().nullable(),

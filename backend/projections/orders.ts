@@ -58,6 +58,7 @@ export function reduceOrder(order: Order | null, event: ChainEvent, orderId: Hex
         state: "funded",
         deliveredAt: null,
         disputedAt: null,
+        disputedBy: null,
         cancellationApprovedBy: [],
         payouts: null,
         refundReason: null,
@@ -68,7 +69,13 @@ export function reduceOrder(order: Order | null, event: ChainEvent, orderId: Hex
     case "OrderDelivered":
       return { ...requireOrder(order, event, orderId), state: "delivered", deliveredAt: numberArg(event, "deliveredAt"), lastEvent: ref };
     case "OrderDisputed":
-      return { ...requireOrder(order, event, orderId), state: "disputed", disputedAt: event.blockTimestamp, lastEvent: ref };
+      return {
+        ...requireOrder(order, event, orderId),
+        state: "disputed",
+        disputedAt: event.blockTimestamp,
+        disputedBy: hexArg(event, "disputedBy"),
+        lastEvent: ref,
+      };
     case "OrderReleased":
       return {
         ...requireOrder(order, event, orderId),

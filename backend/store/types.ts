@@ -116,6 +116,8 @@ export interface Order {
   state: OrderState;
   deliveredAt: number | null;
   disputedAt: number | null;
+  /** The buyer or the seller who opened the dispute. */
+  disputedBy: Hex | null;
   cancellationApprovedBy: Hex[];
   payouts: { buyer: string; seller: string; carrier: string; platform: string } | null;
   refundReason: string | null;

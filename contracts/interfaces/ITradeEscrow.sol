@@ -76,8 +76,9 @@ interface ITradeEscrow is ICustodyObserver {
     event OrderReleased(bytes32 indexed orderId, uint256 sellerAmount, uint256 carrierAmount, uint256 platformAmount);
     /// @notice Emitted when the buyer gets the deposit back.
     event OrderRefunded(bytes32 indexed orderId, RefundReason reason, uint256 amount);
-    /// @notice Emitted when the buyer disputes a delivered order.
-    event OrderDisputed(bytes32 indexed orderId, bytes32 reasonHash);
+    /// @notice Emitted when a delivered order is disputed: by the buyer within its window, or by either party
+    /// when a required inspection is still pending after it (`disputedBy` is the party, also when relayed).
+    event OrderDisputed(bytes32 indexed orderId, address indexed disputedBy, bytes32 reasonHash);
     /// @notice Emitted when a dispute is settled; `byArbiter` is false when the fallback rule decided.
     event DisputeResolved(bytes32 indexed orderId, address indexed arbiter, bool byArbiter, uint16 buyerBps, uint256 buyerAmount, uint256 sellerAmount, uint256 carrierAmount, uint256 platformAmount);
     /// @notice Emitted when the buyer or the seller agrees to cancel.

@@ -299,7 +299,7 @@ describe("TradeEscrow payments", function () {
         fx.forwarder.connect(fx.relayer).execute(await signForwardRequest(fx, fx.buyer, fx.escrow, disputeData)),
       )
         .to.emit(fx.escrow, "OrderDisputed")
-        .withArgs(orderIdOf(order), reason);
+        .withArgs(orderIdOf(order), fx.buyer.address, reason); // the signer, not the relayer
 
       const resolveData = fx.escrow.interface.encodeFunctionData("resolveDispute", [order, 10_000]);
       await expect(

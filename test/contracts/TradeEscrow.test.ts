@@ -671,7 +671,7 @@ describe("TradeEscrow", function () {
           const fx = await loadFixture(deliveredFixture);
           const reason = ethers.id("short shipment");
           const tx = await fx.escrow.connect(fx.buyer).dispute(fx.order, reason);
-          await expect(tx).to.emit(fx.escrow, "OrderDisputed").withArgs(fx.orderId, reason);
+          await expect(tx).to.emit(fx.escrow, "OrderDisputed").withArgs(fx.orderId, fx.buyer.address, reason);
           expect(await fx.escrow.orderState(fx.order)).to.deep.equal([
             OrderState.Disputed,
             fx.deliveredAt,
@@ -728,7 +728,7 @@ describe("TradeEscrow", function () {
             await time.increaseTo(fx.deliveredAt + DISPUTE_WINDOW);
             await expect(fx.escrow.connect(fx.manufacturer).dispute(fx.order, ethers.id("no inspector came")))
               .to.emit(fx.escrow, "OrderDisputed")
-              .withArgs(fx.orderId, ethers.id("no inspector came"));
+              .withArgs(fx.orderId, fx.manufacturer.address, ethers.id("no inspector came"));
           });
 
           it("test_dispute_buyerMayDisputeAFailedInspectionAfterTheWindow", async function () {

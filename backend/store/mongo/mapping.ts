@@ -259,6 +259,7 @@ export function orderToDoc(order: Order): OrderDoc {
     state: order.state,
     deliveredAt: order.deliveredAt,
     disputedAt: order.disputedAt,
+    disputedBy: order.disputedBy,
     cancellationApprovedBy: order.cancellationApprovedBy,
     payouts:
       order.payouts === null
@@ -295,6 +296,7 @@ export function orderFromDoc(doc: OrderDoc): Order {
     state: doc.state,
     deliveredAt: doc.deliveredAt,
     disputedAt: doc.disputedAt,
+    disputedBy: doc.disputedBy ?? null,
     cancellationApprovedBy: doc.cancellationApprovedBy,
     payouts:
       doc.payouts === null || doc.payouts === undefined

@@ -130,6 +130,7 @@ export interface OrderDoc {
   state: "funded" | "delivered" | "disputed" | "released" | "refunded" | "resolved" | "cancelled";
   deliveredAt: number | null;
   disputedAt: number | null;
+  disputedBy: Hex | null;
   cancellationApprovedBy: Hex[];
   payouts: { buyer: string; seller: string; carrier: string; platform: string } | null;
   refundReason: string | null;
@@ -394,6 +395,7 @@ const orderSchema = new Schema<OrderDoc>(
     },
     deliveredAt: nullableNumber,
     disputedAt: nullableNumber,
+    disputedBy: nullableString,
     cancellationApprovedBy: { type: [String], default: undefined, required: true },
     payouts: { type: payoutsSchema, default: null },
     refundReason: nullableString,

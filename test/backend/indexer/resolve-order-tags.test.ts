@@ -66,7 +66,7 @@ describe("resolveOrderTags", function () {
 
   it("test_resolveOrderTags_leavesOtherEventsAlone", async function () {
     const f = createEventFactory();
-    const events = [opened(f, bytes32("order"), BATCH), f.event("TradeEscrow", "OrderDisputed", [bytes32("order"), bytes32("why")])];
+    const events = [opened(f, bytes32("order"), BATCH), f.event("TradeEscrow", "OrderDisputed", [bytes32("order"), "0x1000000000000000000000000000000000000006", bytes32("why")])];
     const resolved = await resolveOrderTags(events, storeWith([]));
     expect(resolved).to.deep.equal(events);
     expect(resolved[0]).to.equal(events[0]);

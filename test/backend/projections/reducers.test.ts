@@ -291,9 +291,9 @@ describe("order reducer", function () {
     const f = createEventFactory();
     const events = [opened(f), deliveredEvent(f, BATCH, ORDER, 1_750_000_000)];
     f.nextBlock();
-    const dispute = f.event("TradeEscrow", "OrderDisputed", [ORDER, bytes32("broken seal")]);
+    const dispute = f.event("TradeEscrow", "OrderDisputed", [ORDER, ACCOUNTS.retailer, bytes32("broken seal")]);
     events.push(dispute);
-    expect(foldOrder(events, ORDER)).to.deep.include({ state: "disputed", disputedAt: dispute.blockTimestamp });
+    expect(foldOrder(events, ORDER)).to.deep.include({ state: "disputed", disputedAt: dispute.blockTimestamp, disputedBy: ACCOUNTS.retailer });
     events.push(f.event("TradeEscrow", "DisputeResolved", [ORDER, ACCOUNTS.admin, true, 3000, 30n, 60n, 7n, 3n]));
     expect(foldOrder(events, ORDER)).to.deep.include({ state: "resolved", payouts: { buyer: "30", seller: "60", carrier: "7", platform: "3" } });
   });

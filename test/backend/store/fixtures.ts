@@ -183,6 +183,7 @@ export function order(params: { label: string; buyer: Hex; seller: Hex; carrier:
     state: "funded",
     deliveredAt: null,
     disputedAt: null,
+    disputedBy: null,
     cancellationApprovedBy: [],
     payouts: null,
     refundReason: null,
