@@ -8,7 +8,7 @@
 import { createHash } from "node:crypto";
 import type { Batch, Hex, Participant } from "../store/types.ts";
 import { digitalLinkPath } from "./digital-link.ts";
-import type { HistoryEntry, PassportView } from "./passport-service.ts";
+import { registrationEntry, type HistoryEntry, type PassportView } from "./passport-service.ts";
 
 export const ASSET_BASE_PATH = "/passport/assets";
 
@@ -60,6 +60,8 @@ ol.timeline{list-style:none;margin:0;padding:0;border-left:3px solid var(--line)
 ol.timeline li{position:relative;margin:0 0 1rem;padding-left:1rem}
 ol.timeline li::before{content:"";position:absolute;left:-.55rem;top:.45rem;width:.8rem;height:.8rem;border-radius:50%;background:var(--ink)}
 ol.timeline li.recalled::before{background:var(--bad)}
+ol.timeline li.earlier::before{background:var(--muted)}
+ol.timeline span.earlier{font-style:italic}
 ol.timeline h3{font-size:1rem;margin:0}
 ol.timeline p{margin:.1rem 0;color:var(--muted)}
 .mono{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85em}
@@ -166,7 +168,21 @@ function participantHtml(address: Hex, participants: Map<Hex, Participant>): str
   return `${escapeHtml(participant.name)} <span class="mono">(GLN ${escapeHtml(participant.gln)})</span>${suspended}`;
 }
 
-function timelineItem(entry: HistoryEntry, view: PassportView): string {
+function lotLinkHtml(lot: Batch): string {
+  return `<a href="${escapeHtml(digitalLinkPath(lot.gtin, lot.lot))}">lot ${escapeHtml(lot.lot)}</a>`;
+}
+
+/** The shown journey: each ancestor's registration, custody steps and inspections (oldest first), then the batch's own. */
+function timelineOf(view: PassportView): { entry: HistoryEntry; earlierLot: Batch | null }[] {
+  const earlier = view.ancestors
+    .map((ancestor, index) => [registrationEntry(ancestor, view.ancestors[index + 1] ?? null), ...(view.ancestorHistory[index] ?? [])].map((entry) => ({ entry, earlierLot: ancestor })))
+    .reverse()
+    .flat();
+  return [...earlier, ...view.history.map((entry) => ({ entry, earlierLot: null }))];
+}
+
+/** `earlierLot`: the ancestor the entry belongs to, when it is not the shown batch's own. */
+function timelineItem(entry: HistoryEntry, view: PassportView, earlierLot: Batch | null = null): string {
   const { args } = entry;
   const lines: string[] = [];
   switch (entry.kind) {
@@ -174,7 +190,7 @@ function timelineItem(entry: HistoryEntry, view: PassportView): string {
       lines.push(`By ${participantHtml(args.manufacturer as Hex, view.participants)}`, `Origin GLN <span class="mono">${escapeHtml(args.originGln)}</span>`);
       break;
     case "split_from": {
-      const parent = view.ancestors[0];
+      const parent = view.ancestors.find((a) => a.batchId === args.parentId);
       lines.push(parent ? `From <a href="${escapeHtml(digitalLinkPath(parent.gtin, parent.lot))}">lot ${escapeHtml(parent.lot)}</a>` : "");
       if (args.custodian) lines.push(`By ${participantHtml(args.custodian as Hex, view.participants)}`);
       lines.push(`Quantity ${escapeHtml(args.quantity)}`);
@@ -200,7 +216,9 @@ function timelineItem(entry: HistoryEntry, view: PassportView): string {
       lines.push(`By ${participantHtml(args.recalledBy as Hex, view.participants)}`, `Reason document <span class="mono">${escapeHtml(shortHex(String(args.reasonHash)))}</span>`);
       break;
   }
-  return `<li class="${entry.kind === "recalled" ? "recalled" : ""}" data-event="${escapeHtml(entry.event)}" data-block="${entry.blockNumber}">
+  if (earlierLot) lines.unshift(`<span class="earlier">On ${lotLinkHtml(earlierLot)}, before the split</span>`);
+  const classes = [entry.kind === "recalled" ? "recalled" : "", earlierLot ? "earlier" : ""].filter(Boolean).join(" ");
+  return `<li class="${classes}" data-event="${escapeHtml(entry.event)}" data-block="${entry.blockNumber}"${earlierLot ? ` data-lot="${escapeHtml(earlierLot.lot)}"` : ""}>
 <h3>${escapeHtml(entry.label)}</h3>
 <p>${timeHtml(entry.timestamp)} · block ${entry.blockNumber}</p>
 ${lines.filter(Boolean).map((line) => `<p>${line}</p>`).join("\n")}
@@ -317,17 +335,24 @@ ${children ? `<p>Split into:</p><ul>${children}</ul>` : ""}
   body.push(`<section aria-labelledby="timeline-title">
 <h2 id="timeline-title">Custody timeline</h2>
 <ol class="timeline" id="timeline">
-${view.history.map((entry) => timelineItem(entry, view)).join("\n")}
+${timelineOf(view)
+  .map(({ entry, earlierLot }) => timelineItem(entry, view, earlierLot))
+  .join("\n")}
 </ol>
 </section>`);
 
-  const inspections = view.history.filter((e) => e.kind === "inspection");
+  const inspections = timelineOf(view).filter(({ entry }) => entry.kind === "inspection");
   body.push(`<section aria-labelledby="inspections-title">
 <h2 id="inspections-title">Inspections</h2>
 ${
   inspections.length === 0
     ? "<p>No inspection has been recorded for this lot.</p>"
-    : `<ul>${inspections.map((e) => `<li>${escapeHtml(e.args.passed ? "Passed" : "Failed")} on ${timeHtml(e.timestamp)}, inspector ${participantHtml(e.args.inspector as Hex, view.participants)}</li>`).join("\n")}</ul>`
+    : `<ul>${inspections
+        .map(
+          ({ entry: e, earlierLot }) =>
+            `<li>${escapeHtml(e.args.passed ? "Passed" : "Failed")} on ${timeHtml(e.timestamp)}, inspector ${participantHtml(e.args.inspector as Hex, view.participants)}${earlierLot ? ` (on ${lotLinkHtml(earlierLot)}, before the split)` : ""}</li>`,
+        )
+        .join("\n")}</ul>`
 }
 </section>`);
 

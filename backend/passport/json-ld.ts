@@ -1,9 +1,9 @@
 /**
  * The passport as JSON-LD: a schema.org Product (IndividualProduct for a unit) with GS1 Web Vocabulary batch and
  * serial numbers, the manufacturer as an Organization with its GLN, and the batch's event history as an ordered
- * schema.org ItemList. Provena-specific facts (chain coordinates of each event, lineage, registry state, the
- * unit's Merkle proof) live under the provena: namespace, which verifiers (the page's script, scripts/verify.ts)
- * read; see verify-core.js claimsFromJsonLd.
+ * schema.org ItemList. Provena-specific facts (chain coordinates of each event, lineage with each ancestor's custody
+ * steps and inspections before the split, registry state, the unit's Merkle proof) live under the provena:
+ * namespace, which verifiers (the page's script, scripts/verify.ts) read; see verify-core.js claimsFromJsonLd.
  */
 import type { Batch, Participant } from "../store/types.ts";
 import { buildDigitalLink } from "./digital-link.ts";
@@ -90,6 +90,8 @@ export function passportJsonLd(view: PassportView, publicBaseUrl: string) {
       "gs1:hasBatchLotNumber": ancestor.lot,
       "provena:registration": historyItem(registrationEntry(ancestor, parentOfAncestor(index))),
       "provena:recall": ancestor.recall ? historyItem(recallEntry(ancestor)) : null,
+      // The earlier lot's custody steps and inspections, before the split (never its splits into other lots).
+      "provena:historyBeforeSplit": (view.ancestorHistory[index] ?? []).map(historyItem),
     })),
     "provena:children": view.children.map((child) => ({
       "@id": buildDigitalLink(publicBaseUrl, child.gtin, child.lot),

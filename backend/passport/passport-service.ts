@@ -78,6 +78,11 @@ export interface PassportView {
   batch: Batch;
   /** Parent, grandparent, ... (nearest first). */
   ancestors: Batch[];
+  /**
+   * The custody steps and inspections of each ancestor (same order as `ancestors`), in chain order: the journey
+   * before the split. Never the ancestor's splits into other lots, which are not this product's history.
+   */
+  ancestorHistory: HistoryEntry[][];
   children: Batch[];
   history: HistoryEntry[];
   /** The recall that applies: the batch's own, else the nearest recalled ancestor's. */
@@ -186,6 +191,7 @@ export function createPassportService({ store, serials, config, now = Date.now }
       ]);
       const parent = ancestors[0] ?? null;
       const history = historyOf(batch, parent, children);
+      const ancestorHistory = ancestors.map(journeyBeforeSplit);
 
       let recall: PassportView["recall"] = null;
       for (const candidate of [batch, ...ancestors]) {
@@ -200,6 +206,11 @@ export function createPassportService({ store, serials, config, now = Date.now }
       for (const step of batch.custody) addresses.add(step.from).add(step.to);
       for (const inspection of batch.inspections) addresses.add(inspection.inspector);
       for (const b of [batch, ...ancestors]) if (b.recall) addresses.add(b.recall.by);
+      for (const ancestor of ancestors) {
+        addresses.add(ancestor.manufacturer).add(ancestor.custodian);
+        for (const step of ancestor.custody) addresses.add(step.from).add(step.to);
+        for (const inspection of ancestor.inspections) addresses.add(inspection.inspector);
+      }
       const participants = new Map((await store.getParticipants([...addresses])).map((p) => [p.address, p]));
       const manufacturer = participants.get(batch.manufacturer) ?? null;
 
@@ -218,6 +229,7 @@ export function createPassportService({ store, serials, config, now = Date.now }
         batchUri: buildDigitalLink(config.publicBaseUrl, batch.gtin, batch.lot),
         batch,
         ancestors,
+        ancestorHistory,
         children,
         history,
         recall,
@@ -327,7 +339,33 @@ const CUSTODY_EVENTS = {
 
 /** The batch's own events, in chain order. */
 export function historyOf(batch: Batch, parent: Batch | null, children: Batch[]): HistoryEntry[] {
-  const entries: HistoryEntry[] = [registrationEntry(batch, parent)];
+  const entries: HistoryEntry[] = [registrationEntry(batch, parent), ...custodyAndInspections(batch)];
+  for (const child of children) {
+    entries.push(
+      entry("split_into", `Split into lot ${child.lot}`, "BatchSplit", child.registered, {
+        parentId: batch.batchId,
+        childId: child.batchId,
+        custodian: batch.custodian,
+        lot: child.lot,
+        quantity: child.quantity,
+        serialRoot: child.serialRoot,
+      }),
+    );
+  }
+  if (batch.recall) entries.push(recallEntry(batch));
+  return entries.sort(byChainOrder);
+}
+
+/**
+ * An ancestor's custody steps and inspections, in chain order: all of them happened before its split, because the
+ * registry neither moves nor inspects a split batch (its recall is shown apart, as the recall that applies).
+ */
+export function journeyBeforeSplit(ancestor: Batch): HistoryEntry[] {
+  return custodyAndInspections(ancestor).sort(byChainOrder);
+}
+
+function custodyAndInspections(batch: Batch): HistoryEntry[] {
+  const entries: HistoryEntry[] = [];
   for (const step of batch.custody) {
     const [event, label] = CUSTODY_EVENTS[step.kind];
     const args: HistoryEntry["args"] = { batchId: batch.batchId, from: step.from, to: step.to };
@@ -348,20 +386,12 @@ export function historyOf(batch: Batch, parent: Batch | null, children: Batch[])
       }),
     );
   }
-  for (const child of children) {
-    entries.push(
-      entry("split_into", `Split into lot ${child.lot}`, "BatchSplit", child.registered, {
-        parentId: batch.batchId,
-        childId: child.batchId,
-        custodian: batch.custodian,
-        lot: child.lot,
-        quantity: child.quantity,
-        serialRoot: child.serialRoot,
-      }),
-    );
-  }
-  if (batch.recall) entries.push(recallEntry(batch));
-  return entries.sort((a, b) => (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
+  return entries;
+}
+
+/** Event ids sort in chain order (block, then log index). */
+function byChainOrder(a: HistoryEntry, b: HistoryEntry): number {
+  return a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0;
 }
 
 export { digitalLinkPath };

@@ -1,6 +1,6 @@
 /**
  * A passport world on Hardhat's network: the Provena contracts with the demo consortium, a traded batch with a
- * full custody story and uploaded serials, a split batch with a recalled child, all mirrored into an in-memory
+ * full custody story and uploaded serials, a split batch (moved and inspected before the split) with a recalled child, all mirrored into an in-memory
  * SQLite store by team 5's indexer, and the passport module mounted on a small Express app.
  */
 import express, { type ErrorRequestHandler } from "express";
@@ -29,7 +29,7 @@ export interface PassportWorld {
   eip1193: Eip1193Provider;
   /** The traded batch: 5 serials, full custody story, inspected. */
   traded: { batchId: Hex; gtin: string; lot: string; serials: string[] };
-  /** The split parent and its two children; the second child is recalled. */
+  /** The split parent (handed to the carrier and inspected before the carrier split it) and its two children; the second child is recalled. */
   parent: { batchId: Hex; lot: string };
   children: { batchId: Hex; lot: string; serials: string[] }[];
   /** Mines pending work into the mirror: runs the indexer until it holds the chain head. */
@@ -67,8 +67,12 @@ export async function createPassportWorld(): Promise<PassportWorld> {
   await wait(registry.connect(carrier).proposeHandoff(traded.batchId, retailer.address, DEMO_DC_GLN, BusinessStep.Retail));
   await wait(registry.connect(retailer).acceptHandoff(traded.batchId, DEMO_DC_GLN, BusinessStep.Receiving));
 
-  // A split: the parent becomes two children with their own serial roots; the second child is recalled.
+  // A split: the parent travels to the carrier and is inspected, then the carrier splits it into two children with
+  // their own serial roots; the second child is recalled.
   const parent = await registerBatch(registry, manufacturer, { lot: "PP-SPLIT", quantity: 6n });
+  await wait(registry.connect(manufacturer).proposeHandoff(parent.batchId, carrier.address, DEMO_PORT_GLN, BusinessStep.Shipping));
+  await wait(registry.connect(carrier).acceptHandoff(parent.batchId, DEMO_PORT_GLN, BusinessStep.Receiving));
+  await wait(registry.connect(inspector).attestQuality(parent.batchId, true, keccak256(toUtf8Bytes("pallet lab report"))));
   const childSerials = [
     ["C1-1", "C1-2", "C1-3", "C1-4"],
     ["C2-1", "C2-2"],
@@ -78,7 +82,7 @@ export async function createPassportWorld(): Promise<PassportWorld> {
     { lot: "PP-SPLIT-1", quantity: 4n, serialRoot: StandardMerkleTree.of(childSerials[0]!.map((s) => [s]), ["string"]).root },
     { lot: "PP-SPLIT-2", quantity: 2n, serialRoot: StandardMerkleTree.of(childSerials[1]!.map((s) => [s]), ["string"]).root },
   ];
-  await wait(registry.connect(manufacturer).splitBatch(parent.batchId, children));
+  await wait(registry.connect(carrier).splitBatch(parent.batchId, children));
   const childIds = await Promise.all(children.map((child) => registry.batchIdOf(parent.input.gtin, child.lot)));
   await wait(registry.connect(customs).recallBatch(childIds[1]!, keccak256(toUtf8Bytes("contamination notice"))));
 

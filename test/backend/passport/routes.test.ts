@@ -128,6 +128,39 @@ describe("passport routes", function () {
       expect(childDoc["provena:lineage"][0]["provena:batchId"]).to.equal(world.parent.batchId);
     });
 
+    it("shows a child unit the parent's custody steps and inspection before the split, marked with the parent's lot, and no sibling split", async function () {
+      const app = passportTestApp(createModule(world));
+      const child = world.children[0]!;
+      const sibling = world.children[1]!;
+      const doc = (await request(app).get(digitalLinkPath(world.traded.gtin, child.lot, "C1-1")).set("Accept", "application/ld+json").expect(200)).body;
+      const [parent] = doc["provena:lineage"];
+      expect(parent["gs1:hasBatchLotNumber"]).to.equal(world.parent.lot);
+      const before = parent["provena:historyBeforeSplit"] as { name: string; "provena:event": string; "provena:args": Record<string, unknown>; "provena:blockNumber": number }[];
+      expect(before.map((e) => e.name)).to.deep.equal(["Handoff proposed", "Custody accepted", "Inspection passed"]);
+      expect(before.every((e) => e["provena:args"].batchId === world.parent.batchId)).to.equal(true);
+      expect(before[1]!["provena:args"]).to.deep.include({ to: world.deployed.carrier.address.toLowerCase(), locationGln: DEMO_PORT_GLN.toString() });
+      // In chain order, all before the child's own history starts (its creation by the split).
+      const splitBlock = doc["provena:history"].itemListElement[0].item["provena:blockNumber"];
+      expect(before.map((e) => e["provena:blockNumber"])).to.deep.equal([...before.map((e) => e["provena:blockNumber"])].sort((a, b) => a - b));
+      expect(before.at(-1)!["provena:blockNumber"]).to.be.lessThan(splitBlock);
+      expect(JSON.stringify(doc)).not.to.include(sibling.lot);
+
+      const html = (await request(app).get(digitalLinkPath(world.traded.gtin, child.lot, "C1-1")).set("Accept", HTML).expect(200)).text;
+      const timeline = html.slice(html.indexOf('<ol class="timeline"'), html.indexOf("</ol>", html.indexOf('<ol class="timeline"')));
+      const steps = [...timeline.matchAll(/<li class="([^"]*)"[^>]*>\n<h3>([^<]*)<\/h3>/g)].map(([, classes, label]) => `${label}${classes.includes("earlier") ? " (earlier lot)" : ""}`);
+      expect(steps).to.deep.equal([
+        "Registered by the manufacturer (earlier lot)",
+        "Handoff proposed (earlier lot)",
+        "Custody accepted (earlier lot)",
+        "Inspection passed (earlier lot)",
+        "Split from lot PP-SPLIT",
+      ]);
+      expect(timeline.match(/On <a href="[^"]+">lot PP-SPLIT<\/a>, before the split/g)).to.have.length(4);
+      expect(timeline).to.include("Mare Nostrum Freight");
+      expect(timeline).not.to.include(sibling.lot);
+      expect(html).to.match(/Passed on .*, inspector .* \(on <a href="[^"]+">lot PP-SPLIT<\/a>, before the split\)/);
+    });
+
     it("answers a bad link with a 400 page for browsers and problem+json for JSON clients", async function () {
       const app = passportTestApp(createModule(world));
       const html = await request(app).get("/01/4006381333932/10/LOT").set("Accept", HTML).expect(400).expect("Content-Type", /text\/html/);
