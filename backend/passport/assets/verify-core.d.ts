@@ -27,7 +27,8 @@ export interface PassportClaims {
   state: Record<string, unknown>;
   product: { gtin?: string; lot?: string; productionDate?: number; originGln?: string; manufacturer?: string };
   history: ClaimedEntry[];
-  lineage: { batchId: string; registration: ClaimedEntry | null; recall: ClaimedEntry | null }[];
+  /** Nearest ancestor first; `history` is its custody steps and inspections before the split, in chain order. */
+  lineage: { batchId: string; lot: string | null; registration: ClaimedEntry | null; recall: ClaimedEntry | null; history: ClaimedEntry[] }[];
   participants: { address: string; name?: string; gln?: string; suspended: boolean }[];
 }
 

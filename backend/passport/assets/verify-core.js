@@ -11,7 +11,9 @@
  *  - every shown history entry (registration, custody steps, inspections, splits, recall) is a registry log at
  *    the shown block, log index and transaction with the shown arguments and time, and no log of the batch is
  *    missing from the page;
- *  - lineage: each shown ancestor is the parent the chain's split logs name, with its registration and recall;
+ *  - lineage: each shown ancestor is the parent the chain's split logs name, with its registration and recall, and
+ *    its custody steps and inspections before the split, checked like the batch's own (its splits into other lots
+ *    are not this product's history and are neither shown nor required);
  *  - participants: the shown names and GLNs are the latest the registry logged, suspension matches the chain.
  * Events newer than the verified block are reported separately (the mirror may not have indexed them yet);
  * a newer recall is a failure, because a consumer must never miss it.
@@ -77,8 +79,10 @@ export function claimsFromJsonLd(doc) {
     history: [...items].sort((a, b) => a.position - b.position).map((item) => fromJsonLdEntry(item.item)),
     lineage: (doc[`${NS}lineage`] ?? []).map((/** @type {any} */ a) => ({
       batchId: String(a[`${NS}batchId`]).toLowerCase(),
+      lot: a["gs1:hasBatchLotNumber"] == null ? null : String(a["gs1:hasBatchLotNumber"]),
       registration: entry(a[`${NS}registration`]),
       recall: entry(a[`${NS}recall`]),
+      history: (Array.isArray(a[`${NS}historyBeforeSplit`]) ? a[`${NS}historyBeforeSplit`] : []).map(fromJsonLdEntry),
     })),
     participants: (doc[`${NS}participants`] ?? []).map((/** @type {any} */ p) => ({
       address: String(p.identifier).toLowerCase(),
@@ -198,7 +202,7 @@ export async function verifyPassport({ claims, rpc, ethers, abi, enums, expected
   const lineageIds = [claims.batchId, ...claims.lineage.map((a) => a.batchId)];
   const shownBlocks = [
     ...claims.history.map((e) => e.blockNumber),
-    ...claims.lineage.flatMap((a) => (a.registration ? [a.registration.blockNumber] : [])),
+    ...claims.lineage.flatMap((a) => [...(a.registration ? [a.registration.blockNumber] : []), ...a.history.map((e) => e.blockNumber)]),
   ].filter((n) => Number.isFinite(n));
   // No log of a batch precedes its registration, so the earliest shown registration bounds the query; if that
   // is a lie, the registration itself is not found and reported.
@@ -240,7 +244,7 @@ export async function verifyPassport({ claims, rpc, ethers, abi, enums, expected
 
   // --- block times -----------------------------------------------------------------------------------
   const blockTimes = new Map();
-  const wantedBlocks = [...new Set([...claims.history, ...claims.lineage.flatMap((a) => [a.registration, a.recall])].filter((e) => e).map((e) => /** @type {any} */ (e).blockNumber))].filter(
+  const wantedBlocks = [...new Set([...claims.history, ...claims.lineage.flatMap((a) => [a.registration, a.recall, ...a.history])].filter((e) => e).map((e) => /** @type {any} */ (e).blockNumber))].filter(
     (n) => Number.isFinite(n) && n <= head,
   );
   await Promise.all(
@@ -324,8 +328,9 @@ export async function verifyPassport({ claims, rpc, ethers, abi, enums, expected
 
   // --- lineage ---------------------------------------------------------------------------------------
   let childId = claims.batchId;
+  let earlierEntries = 0;
   for (const [index, ancestor] of claims.lineage.entries()) {
-    const where = `Ancestor batch ${index + 1} (${short(ancestor.batchId)})`;
+    const where = `Ancestor batch ${index + 1} (${ancestor.lot === null ? "" : `lot ${show(ancestor.lot)}, `}${short(ancestor.batchId)})`;
     const creation = logs.find((log) => log.name === "BatchSplit" && lower(log.args.childId) === childId && log.blockNumber <= atBlock);
     if (!creation) mismatches.push(`${where}: the chain has no split creating ${short(childId)}`);
     else if (lower(creation.args.parentId) !== ancestor.batchId) {
@@ -339,13 +344,37 @@ export async function verifyPassport({ claims, rpc, ethers, abi, enums, expected
         mismatches.push(`${where} was recalled on chain at block ${recall.blockNumber}, but the page does not show that recall`);
       }
     }
+
+    // Its journey before the split: every custody step and inspection, as for the batch's own history. Its
+    // registration, its splits (into this product's line or into other lots) and its recall are checked above.
+    const journeyLogs = historyLogsOf(ancestor.batchId).filter((log) => !["BatchRegistered", "BatchSplit", "BatchRecalled"].includes(log.name));
+    const journeyKeys = new Set(journeyLogs.map(key));
+    ancestor.history.forEach((entry, entryIndex) => {
+      const at = `${where}, history entry ${entryIndex + 1}`;
+      const log = checkEntry(entry, at);
+      if (log && !journeyKeys.has(key(log))) {
+        mismatches.push(`${at}: the page shows "${entry.label}" at block ${entry.blockNumber} as this lot's, but the chain's ${log.name} there is not a custody step or inspection of it`);
+      }
+    });
+    const shownJourney = new Set(ancestor.history.map(key));
+    for (const log of journeyLogs) {
+      if (shownJourney.has(key(log))) continue;
+      const text = `${describeLog(log, jsonInputs.get(log.name) ?? [], enums)} at block ${log.blockNumber} (transaction ${log.transactionHash})`;
+      // A split batch never moves again, so this can only be a mirror that dropped (or has not indexed) an event.
+      if (log.blockNumber > atBlock) warnings.push(`Newer than this page, on ${where}: ${text}`);
+      else mismatches.push(`${where}: the chain has an event of this earlier lot that the page does not show: ${text}`);
+    }
+    earlierEntries += ancestor.history.length;
     childId = ancestor.batchId;
   }
   const ownCreation = ownLogs.find((log) => log.name === "BatchSplit" && lower(log.args.childId) === claims.batchId);
   if (ownCreation && claims.lineage.length === 0) {
     mismatches.push(`The chain says this batch was split from ${short(lower(ownCreation.args.parentId))}, but the page shows no parent batch`);
   }
-  if (claims.lineage.length > 0) checked.push(`lineage through ${claims.lineage.length} parent batch${claims.lineage.length === 1 ? "" : "es"}`);
+  if (claims.lineage.length > 0) {
+    checked.push(`lineage through ${claims.lineage.length} parent batch${claims.lineage.length === 1 ? "" : "es"}`);
+    checked.push(`${earlierEntries} history entr${earlierEntries === 1 ? "y" : "ies"} of earlier lots before their splits`);
+  }
 
   // --- stored state --------------------------------------------------------------------------------
   onProgress("Reading the registry's state");

@@ -125,6 +125,25 @@ describe("passport in a browser", function () {
     }
   });
 
+  it("shows a child unit the journey of its parent lot before the split, and verifies it", async function () {
+    const child = world.children[0]!;
+    await page.goto(await uriFromQr(child.batchId, "C1-2"));
+    const steps = await page.locator("#timeline > li h3").allTextContents();
+    expect(steps).to.deep.equal(["Registered by the manufacturer", "Handoff proposed", "Custody accepted", "Inspection passed", "Split from lot PP-SPLIT"]);
+    const earlier = page.locator("#timeline > li.earlier");
+    expect(await earlier.count()).to.equal(4);
+    for (const text of await earlier.allTextContents()) expect(text).to.include("On lot PP-SPLIT, before the split");
+    expect(await page.locator("#timeline > li:not(.earlier)").allTextContents()).to.have.length(1);
+    expect(await page.textContent("#timeline")).to.include("Mare Nostrum Freight");
+    expect(await page.textContent("#timeline")).not.to.include(world.children[1]!.lot);
+
+    const outcome = await verificationOutcome();
+    expect(outcome.state, outcome.details.join("\n")).to.equal("verified");
+    expect(outcome.status).to.include("Verified at block");
+    expect(outcome.details.join("\n")).to.include("3 history entries of earlier lots before their splits");
+    expect(consoleErrors, consoleErrors.join("\n")).to.deep.equal([]);
+  });
+
   it("shows a prominent recall banner on a recalled unit, and still verifies it", async function () {
     const recalled = world.children[1]!;
     await page.goto(await uriFromQr(recalled.batchId, "C2-1"));

@@ -67,6 +67,7 @@ describe("passport verification against the chain", function () {
     const child = await verifyPassportUrl({ url: `${base}${digitalLinkPath(world.traded.gtin, world.children[1]!.lot, "C2-2")}` });
     expect(child.mismatches).to.deep.equal([]);
     expect(child.checked.join("\n")).to.include("lineage through 1 parent batch");
+    expect(child.checked.join("\n")).to.include("3 history entries of earlier lots before their splits");
     const parent = await verifyPassportUrl({ url: `${base}${digitalLinkPath(world.traded.gtin, world.parent.lot)}` });
     expect(parent.mismatches).to.deep.equal([]);
   });
@@ -83,6 +84,36 @@ describe("passport verification against the chain", function () {
         expect(result.ok).to.equal(false);
         expect(result.mismatches).to.have.length(1);
         expect(result.mismatches[0]).to.match(/History entry 3: "Custody accepted" at block \d+: location GLN is shown as "4000000000003", but the chain says "\d{13}"/);
+      },
+    );
+  });
+
+  it("checks a child unit's ancestor history: a forged custody step of the parent, and a parent event the page hides", async function () {
+    const childUnit = `${base}${digitalLinkPath(world.traded.gtin, world.children[0]!.lot, "C1-1")}`;
+    const ancestor = new RegExp(`^Ancestor batch 1 \\(lot "PP-SPLIT", ${world.parent.batchId.slice(0, 8)}…${world.parent.batchId.slice(-4)}\\)`);
+    await tamperBatch(
+      world.parent.batchId,
+      (batch) => {
+        batch.custody[1]!.locationGln = "4000000000003";
+        return batch;
+      },
+      async () => {
+        const result = await verifyPassportUrl({ url: childUnit });
+        expect(result.ok).to.equal(false);
+        expect(result.mismatches).to.have.length(1);
+        expect(result.mismatches[0]).to.match(ancestor);
+        expect(result.mismatches[0]).to.match(/, history entry 2: "Custody accepted" at block \d+: location GLN is shown as "4000000000003", but the chain says "\d{13}"$/);
+      },
+    );
+    await tamperBatch(
+      world.parent.batchId,
+      (batch) => ({ ...batch, inspections: [], inspection: "none" }),
+      async () => {
+        const result = await verifyPassportUrl({ url: childUnit });
+        expect(result.ok).to.equal(false);
+        expect(result.mismatches).to.have.length(1);
+        expect(result.mismatches[0]).to.match(ancestor);
+        expect(result.mismatches[0]).to.match(/: the chain has an event of this earlier lot that the page does not show: QualityAttested\(inspector=0x[0-9a-f]{40}, passed=true, reportHash=0x[0-9a-f]{64}\) at block \d+/);
       },
     );
   });
