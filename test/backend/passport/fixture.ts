@@ -153,3 +153,80 @@ export function passportTestApp(module: PassportModule, options: { jsonBodies?: 
 export function createModule(world: PassportWorld, overrides: Partial<PassportModuleConfig> = {}): PassportModule {
   return createPassportModule({ store: world.store, config: passportConfig(world, overrides), chain: world.eip1193 as never, logger: silentLogger() });
 }
+
+export interface LineageFamily {
+  /** The original lot: handed to the carrier and inspected, then split by the carrier into `parent` and a sibling. */
+  grandparent: { batchId: Hex; lot: string };
+  /** Handed from the carrier to the retailer and inspected, then split by the retailer into `child` and a sibling. */
+  parent: { batchId: Hex; lot: string };
+  child: { batchId: Hex; lot: string; serials: string[] };
+  /** The grandparent's other child (moved and inspected after the split) and the parent's other child. */
+  siblings: { batchId: Hex; lot: string }[];
+}
+
+const lineageFamilies = new WeakMap<PassportWorld, Promise<LineageFamily>>();
+
+/**
+ * A two-level lineage (grandparent lot -> parent lot -> child lot), added to the world's chain and mirror on first use
+ * only, so tests that never ask for it see the world as createPassportWorld made it.
+ */
+export function lineageFamily(world: PassportWorld): Promise<LineageFamily> {
+  let family = lineageFamilies.get(world);
+  if (!family) {
+    family = addLineageFamily(world);
+    lineageFamilies.set(world, family);
+  }
+  return family;
+}
+
+async function addLineageFamily(world: PassportWorld): Promise<LineageFamily> {
+  const { registry, manufacturer, carrier, inspector, retailer } = world.deployed;
+  const wait = async (sent: Promise<{ wait(): Promise<unknown> }>) => {
+    await (await sent).wait();
+  };
+  const { StandardMerkleTree } = await import("@openzeppelin/merkle-tree");
+  const rootOf = (serials: string[]) => StandardMerkleTree.of(serials.map((s) => [s]), ["string"]).root;
+  const idOf = async (gtin: bigint, lot: string) => (await registry.batchIdOf(gtin, lot)).toLowerCase() as Hex;
+
+  const grandparent = await registerBatch(registry, manufacturer, { lot: "PP-GEN-0", quantity: 8n });
+  const gtin = grandparent.input.gtin;
+  await wait(registry.connect(manufacturer).proposeHandoff(grandparent.batchId, carrier.address, DEMO_PORT_GLN, BusinessStep.Shipping));
+  await wait(registry.connect(carrier).acceptHandoff(grandparent.batchId, DEMO_PORT_GLN, BusinessStep.Receiving));
+  await wait(registry.connect(inspector).attestQuality(grandparent.batchId, true, keccak256(toUtf8Bytes("grandparent lab report"))));
+  await wait(
+    registry.connect(carrier).splitBatch(grandparent.batchId, [
+      { lot: "PP-GEN-1", quantity: 6n, serialRoot: rootOf(["G1-1", "G1-2", "G1-3", "G1-4", "G1-5", "G1-6"]) },
+      { lot: "PP-GEN-1B", quantity: 2n, serialRoot: rootOf(["G1B-1", "G1B-2"]) },
+    ]),
+  );
+  const parentId = await idOf(gtin, "PP-GEN-1");
+  const uncleId = await idOf(gtin, "PP-GEN-1B");
+  // The grandparent's other child travels and is inspected too: none of that is the child's history.
+  await wait(registry.connect(inspector).attestQuality(uncleId, false, keccak256(toUtf8Bytes("sibling lab report"))));
+
+  await wait(registry.connect(carrier).proposeHandoff(parentId, retailer.address, DEMO_DC_GLN, BusinessStep.Retail));
+  await wait(registry.connect(retailer).acceptHandoff(parentId, DEMO_DC_GLN, BusinessStep.Receiving));
+  await wait(registry.connect(inspector).attestQuality(parentId, true, keccak256(toUtf8Bytes("parent lab report"))));
+  const childSerials = ["G2-1", "G2-2", "G2-3", "G2-4"];
+  await wait(
+    registry.connect(retailer).splitBatch(parentId, [
+      { lot: "PP-GEN-2", quantity: 4n, serialRoot: rootOf(childSerials) },
+      { lot: "PP-GEN-2B", quantity: 2n, serialRoot: rootOf(["G2B-1", "G2B-2"]) },
+    ]),
+  );
+  const childId = await idOf(gtin, "PP-GEN-2");
+  const cousinId = await idOf(gtin, "PP-GEN-2B");
+  await wait(registry.connect(retailer).proposeHandoff(cousinId, carrier.address, DEMO_PORT_GLN, BusinessStep.Shipping));
+
+  await createSerialService({ store: world.store }).storeSerials(childSerials);
+  await world.sync();
+  return {
+    grandparent: { batchId: grandparent.batchId.toLowerCase() as Hex, lot: grandparent.input.lot },
+    parent: { batchId: parentId, lot: "PP-GEN-1" },
+    child: { batchId: childId, lot: "PP-GEN-2", serials: childSerials },
+    siblings: [
+      { batchId: uncleId, lot: "PP-GEN-1B" },
+      { batchId: cousinId, lot: "PP-GEN-2B" },
+    ],
+  };
+}

@@ -5,8 +5,9 @@ import { PNG } from "pngjs";
 import request from "supertest";
 import { buildDigitalLink, digitalLinkPath } from "../../../backend/passport/digital-link.ts";
 import { ownerHandleKey } from "../../../backend/passport/passport-service.ts";
-import { DEMO_PORT_GLN } from "../../helpers/batches.ts";
-import { createModule, createPassportWorld, passportTestApp, type PassportWorld } from "./fixture.ts";
+import { keccak256, toUtf8Bytes } from "ethers";
+import { DEMO_DC_GLN, DEMO_PORT_GLN } from "../../helpers/batches.ts";
+import { createModule, createPassportWorld, lineageFamily, passportTestApp, type PassportWorld } from "./fixture.ts";
 
 // jsqr is CommonJS whose types declare an ES default export: at runtime the default import is the function itself.
 const jsQR = jsQRImport as unknown as typeof jsQRImport.default;
@@ -369,6 +370,84 @@ describe("passport routes", function () {
       expect(abi.body.abi.map((f: { name: string }) => f.name)).to.include.members(["verifyUnit", "batch", "batchStatus", "participant", "HandoffAccepted", "BatchRegistered"]);
       expect(abi.body.enums.BusinessStep[11]).to.equal("retail");
       await request(app).get("/passport/assets/secret.txt").expect(404);
+    });
+  });
+
+  describe("two-level lineage (grandparent lot -> parent lot -> child lot)", function () {
+    type ChainEventItem = { name: string; "provena:event": string; "provena:args": Record<string, unknown>; "provena:blockNumber": number; "provena:logIndex": number };
+
+    it("lists both ancestors nearest first, each with exactly its own custody steps and inspection before its split", async function () {
+      const family = await lineageFamily(world);
+      const app = passportTestApp(createModule(world));
+      const { carrier, retailer, inspector, manufacturer } = world.deployed;
+      const doc = (await request(app).get(digitalLinkPath(world.traded.gtin, family.child.lot, "G2-3")).set("Accept", "application/ld+json").expect(200)).body;
+      expect(doc["gs1:hasSerialNumber"]).to.equal("G2-3");
+      const lineage = doc["provena:lineage"] as Record<string, unknown>[];
+      expect(lineage.map((a) => [a["gs1:hasBatchLotNumber"], a["provena:batchId"]])).to.deep.equal([
+        ["PP-GEN-1", family.parent.batchId],
+        ["PP-GEN-0", family.grandparent.batchId],
+      ]);
+      expect((lineage[0]!["provena:registration"] as ChainEventItem)["provena:event"]).to.equal("BatchSplit");
+      expect((lineage[0]!["provena:registration"] as ChainEventItem)["provena:args"]).to.deep.include({
+        parentId: family.grandparent.batchId,
+        childId: family.parent.batchId,
+        custodian: carrier.address.toLowerCase(),
+        lot: "PP-GEN-1",
+      });
+      expect((lineage[1]!["provena:registration"] as ChainEventItem)["provena:event"]).to.equal("BatchRegistered");
+
+      const summary = (e: ChainEventItem) => [e.name, e["provena:event"], e["provena:args"].batchId];
+      const parentBefore = lineage[0]!["provena:historyBeforeSplit"] as ChainEventItem[];
+      const grandparentBefore = lineage[1]!["provena:historyBeforeSplit"] as ChainEventItem[];
+      expect(parentBefore.map(summary)).to.deep.equal([
+        ["Handoff proposed", "HandoffProposed", family.parent.batchId],
+        ["Custody accepted", "HandoffAccepted", family.parent.batchId],
+        ["Inspection passed", "QualityAttested", family.parent.batchId],
+      ]);
+      expect(grandparentBefore.map(summary)).to.deep.equal([
+        ["Handoff proposed", "HandoffProposed", family.grandparent.batchId],
+        ["Custody accepted", "HandoffAccepted", family.grandparent.batchId],
+        ["Inspection passed", "QualityAttested", family.grandparent.batchId],
+      ]);
+      expect(parentBefore[1]!["provena:args"]).to.deep.include({ from: carrier.address.toLowerCase(), to: retailer.address.toLowerCase(), locationGln: DEMO_DC_GLN.toString() });
+      expect(grandparentBefore[1]!["provena:args"]).to.deep.include({ from: manufacturer.address.toLowerCase(), to: carrier.address.toLowerCase(), locationGln: DEMO_PORT_GLN.toString() });
+      expect(parentBefore[2]!["provena:args"]).to.deep.include({ inspector: inspector.address.toLowerCase(), passed: true, reportHash: keccak256(toUtf8Bytes("parent lab report")) });
+      expect(grandparentBefore[2]!["provena:args"]).to.deep.include({ passed: true, reportHash: keccak256(toUtf8Bytes("grandparent lab report")) });
+
+      // Chain order: the grandparent's journey, its split creating the parent, the parent's journey, the split creating the child.
+      const at = (e: ChainEventItem) => e["provena:blockNumber"];
+      const parentCreated = at(lineage[0]!["provena:registration"] as ChainEventItem);
+      const childCreated = doc["provena:history"].itemListElement[0].item as ChainEventItem;
+      expect(childCreated["provena:event"]).to.equal("BatchSplit");
+      expect(childCreated["provena:args"]).to.deep.include({ parentId: family.parent.batchId, childId: family.child.batchId, custodian: retailer.address.toLowerCase() });
+      expect(Math.max(...grandparentBefore.map(at))).to.be.lessThan(parentCreated);
+      expect(Math.min(...parentBefore.map(at))).to.be.greaterThan(parentCreated);
+      expect(Math.max(...parentBefore.map(at))).to.be.lessThan(at(childCreated));
+      // No sibling split, and nothing of either sibling lot (the uncle's failed inspection, the cousin's handoff).
+      const text = JSON.stringify(doc);
+      for (const sibling of family.siblings) {
+        expect(text).not.to.include(sibling.lot);
+        expect(text).not.to.include(sibling.batchId);
+      }
+      expect(text).not.to.include(keccak256(toUtf8Bytes("sibling lab report")));
+      expect(doc["provena:history"].itemListElement.map((i: { item: ChainEventItem }) => i.item["provena:event"])).to.deep.equal(["BatchSplit"]);
+
+      const html = (await request(app).get(digitalLinkPath(world.traded.gtin, family.child.lot, "G2-3")).set("Accept", HTML).expect(200)).text;
+      const timeline = html.slice(html.indexOf('<ol class="timeline"'), html.indexOf("</ol>", html.indexOf('<ol class="timeline"')));
+      const steps = [...timeline.matchAll(/<li class="([^"]*)"[^>]*>\n<h3>([^<]*)<\/h3>/g)].map(([, classes, label]) => `${label}${classes.includes("earlier") ? " (earlier lot)" : ""}`);
+      expect(steps).to.deep.equal([
+        "Registered by the manufacturer (earlier lot)",
+        "Handoff proposed (earlier lot)",
+        "Custody accepted (earlier lot)",
+        "Inspection passed (earlier lot)",
+        "Split from lot PP-GEN-0 (earlier lot)",
+        "Handoff proposed (earlier lot)",
+        "Custody accepted (earlier lot)",
+        "Inspection passed (earlier lot)",
+        "Split from lot PP-GEN-1",
+      ]);
+      expect(timeline.match(/On <a href="[^"]+">lot PP-GEN-0<\/a>, before the split/g)).to.have.length(4);
+      expect(timeline.match(/On <a href="[^"]+">lot PP-GEN-1<\/a>, before the split/g)).to.have.length(4);
     });
   });
 });

@@ -13,7 +13,8 @@ import { loadArtifact } from "../../../backend/chain/artifacts.ts";
 import { ENUM_VALUE_NAMES } from "../../../backend/chain/enums.ts";
 import type { Batch, Participant } from "../../../backend/store/types.ts";
 import { PROJECT_ROOT } from "../../../backend/chain/artifacts.ts";
-import { createModule, createPassportWorld, passportTestApp, type PassportWorld } from "./fixture.ts";
+import { createModule, createPassportWorld, lineageFamily, passportTestApp, type PassportWorld } from "./fixture.ts";
+import { DEMO_PORT_GLN } from "../../helpers/batches.ts";
 
 const run = promisify(execFile);
 
@@ -116,6 +117,54 @@ describe("passport verification against the chain", function () {
         expect(result.mismatches[0]).to.match(/: the chain has an event of this earlier lot that the page does not show: QualityAttested\(inspector=0x[0-9a-f]{40}, passed=true, reportHash=0x[0-9a-f]{64}\) at block \d+/);
       },
     );
+  });
+
+  it("verifies a child unit through two levels of lineage, and names the grandparent when its custody is forged", async function () {
+    const family = await lineageFamily(world);
+    const childUnit = `${base}${digitalLinkPath(world.traded.gtin, family.child.lot, "G2-2")}`;
+    const result = await verifyPassportUrl({ url: childUnit });
+    expect(result.mismatches).to.deep.equal([]);
+    expect(result.ok).to.equal(true);
+    expect(result.claims.lineage.map((a) => [a.lot, a.batchId, a.history.length])).to.deep.equal([
+      ["PP-GEN-1", family.parent.batchId, 3],
+      ["PP-GEN-0", family.grandparent.batchId, 3],
+    ]);
+    expect(result.checked).to.include.members(["lineage through 2 parent batches", "6 history entries of earlier lots before their splits"]);
+    expect(result.checked.join("\n")).to.include('serial "G2-2" is in the batch\'s on-chain serial root');
+
+    const short = (id: string) => `${id.slice(0, 8)}…${id.slice(-4)}`;
+    await tamperBatch(
+      family.grandparent.batchId,
+      (batch) => {
+        const accepted = batch.custody.find((step) => step.kind === "accepted")!;
+        accepted.locationGln = "4000000000003";
+        return batch;
+      },
+      async () => {
+        const forged = await verifyPassportUrl({ url: childUnit });
+        expect(forged.ok).to.equal(false);
+        expect(forged.mismatches).to.have.length(1);
+        expect(forged.mismatches[0]).to.match(
+          new RegExp(
+            `^Ancestor batch 2 \\(lot "PP-GEN-0", ${short(family.grandparent.batchId)}\\), history entry 2: "Custody accepted" at block \\d+: location GLN is shown as "4000000000003", but the chain says "${DEMO_PORT_GLN}"$`,
+          ),
+        );
+      },
+    );
+    await tamperBatch(
+      family.grandparent.batchId,
+      (batch) => ({ ...batch, custody: batch.custody.filter((step) => step.kind !== "proposed") }),
+      async () => {
+        const hidden = await verifyPassportUrl({ url: childUnit });
+        expect(hidden.ok).to.equal(false);
+        expect(hidden.mismatches).to.have.length(1);
+        expect(hidden.mismatches[0]).to.match(
+          new RegExp(`^Ancestor batch 2 \\(lot "PP-GEN-0", ${short(family.grandparent.batchId)}\\): the chain has an event of this earlier lot that the page does not show: HandoffProposed\\(`),
+        );
+      },
+    );
+    // The mirror is whole again.
+    expect((await verifyPassportUrl({ url: childUnit })).mismatches).to.deep.equal([]);
   });
 
   it("notices a hidden inspection, a forged serial root and a renamed participant", async function () {
