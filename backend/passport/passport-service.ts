@@ -201,15 +201,13 @@ export function createPassportService({ store, serials, config, now = Date.now }
         }
       }
 
-      const addresses = new Set<Hex>([batch.manufacturer, batch.custodian]);
+      const addresses = new Set<Hex>();
       if (batch.pendingCustodian) addresses.add(batch.pendingCustodian);
-      for (const step of batch.custody) addresses.add(step.from).add(step.to);
-      for (const inspection of batch.inspections) addresses.add(inspection.inspector);
-      for (const b of [batch, ...ancestors]) if (b.recall) addresses.add(b.recall.by);
-      for (const ancestor of ancestors) {
-        addresses.add(ancestor.manufacturer).add(ancestor.custodian);
-        for (const step of ancestor.custody) addresses.add(step.from).add(step.to);
-        for (const inspection of ancestor.inspections) addresses.add(inspection.inspector);
+      for (const b of [batch, ...ancestors]) {
+        addresses.add(b.manufacturer).add(b.custodian);
+        for (const step of b.custody) addresses.add(step.from).add(step.to);
+        for (const inspection of b.inspections) addresses.add(inspection.inspector);
+        if (b.recall) addresses.add(b.recall.by);
       }
       const participants = new Map((await store.getParticipants([...addresses])).map((p) => [p.address, p]));
       const manufacturer = participants.get(batch.manufacturer) ?? null;
