@@ -147,8 +147,8 @@ describe("passport routes", function () {
       expect(JSON.stringify(doc)).not.to.include(sibling.lot);
 
       const html = (await request(app).get(digitalLinkPath(world.traded.gtin, child.lot, "C1-1")).set("Accept", HTML).expect(200)).text;
-      const timeline = html.slice(html.indexOf('<ol class="timeline"'), html.indexOf("</ol>", html.indexOf('<ol class="timeline"')));
-      const steps = [...timeline.matchAll(/<li class="([^"]*)"[^>]*>\n<h3>([^<]*)<\/h3>/g)].map(([, classes, label]) => `${label}${classes.includes("earlier") ? " (earlier lot)" : ""}`);
+      const timeline = timelineOf(html);
+      const steps = timelineSteps(timeline);
       expect(steps).to.deep.equal([
         "Registered by the manufacturer (earlier lot)",
         "Handoff proposed (earlier lot)",
@@ -433,8 +433,8 @@ describe("passport routes", function () {
       expect(doc["provena:history"].itemListElement.map((i: { item: ChainEventItem }) => i.item["provena:event"])).to.deep.equal(["BatchSplit"]);
 
       const html = (await request(app).get(digitalLinkPath(world.traded.gtin, family.child.lot, "G2-3")).set("Accept", HTML).expect(200)).text;
-      const timeline = html.slice(html.indexOf('<ol class="timeline"'), html.indexOf("</ol>", html.indexOf('<ol class="timeline"')));
-      const steps = [...timeline.matchAll(/<li class="([^"]*)"[^>]*>\n<h3>([^<]*)<\/h3>/g)].map(([, classes, label]) => `${label}${classes.includes("earlier") ? " (earlier lot)" : ""}`);
+      const timeline = timelineOf(html);
+      const steps = timelineSteps(timeline);
       expect(steps).to.deep.equal([
         "Registered by the manufacturer (earlier lot)",
         "Handoff proposed (earlier lot)",
@@ -451,3 +451,16 @@ describe("passport routes", function () {
     });
   });
 });
+
+/** The passport page's timeline list. */
+function timelineOf(html: string): string {
+  const start = html.indexOf('<ol class="timeline"');
+  return html.slice(start, html.indexOf("</ol>", start));
+}
+
+/** The timeline's step labels, each marked " (earlier lot)" when it belongs to an ancestor lot. */
+function timelineSteps(timeline: string): string[] {
+  return [...timeline.matchAll(/<li class="([^"]*)"[^>]*>\n<h3>([^<]*)<\/h3>/g)].map(
+    ([, classes, label]) => `${label}${classes!.includes("earlier") ? " (earlier lot)" : ""}`,
+  );
+}
