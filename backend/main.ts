@@ -32,7 +32,7 @@ import { RELAY_BODY_LIMIT, createRelayModule, createRelayService, createRelayerW
 import { createPassportModule } from "./passport/routes.ts";
 import { createStore } from "./store/index.ts";
 import type { MirrorStore } from "./store/port.ts";
-import type { Hex } from "./store/types.ts";
+import type { Hex } from "./domain/model.ts";
 
 export interface StartProvenaOptions {
   logger?: Logger;

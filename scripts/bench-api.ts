@@ -20,7 +20,7 @@ import { pino } from "pino";
 import { createApp } from "../backend/api/app.ts";
 import { createMetrics } from "../backend/api/metrics.ts";
 import { createStore, type MirrorStore } from "../backend/store/index.ts";
-import type { Hex } from "../backend/store/types.ts";
+import type { Hex } from "../backend/domain/model.ts";
 import { ChainHistory, gtin14 } from "../test/backend/api/fixtures/supply-chain.ts";
 
 interface StoreTarget {

@@ -28,7 +28,7 @@ import type { Deployment } from "../backend/chain/deployment.ts";
 import { createIndexer } from "../backend/indexer/index.ts";
 import type { MirrorStore } from "../backend/store/port.ts";
 import { createSqliteStore } from "../backend/store/sqlite/index.ts";
-import type { Hex } from "../backend/store/types.ts";
+import type { Hex } from "../backend/domain/model.ts";
 import { BusinessStep, DEMO_ORIGIN_GLN, DEMO_PORT_GLN } from "../test/helpers/batches.ts";
 import { deployProvena } from "../test/helpers/deploy.ts";
 import { batchIdOf, gtinFrom } from "../test/helpers/gs1.ts";

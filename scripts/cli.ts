@@ -21,7 +21,7 @@ import { DigitalLinkError, batchIdOf, buildDigitalLink, gs1CheckDigit, isValidLo
 import { qrPng, qrSvg, qrTerminal } from "../backend/passport/qr.ts";
 import { buildSerialTree, parseSerialList, type SerialListFormat } from "../backend/passport/serials.ts";
 import { PassportFetchError, verifyPassportUrl } from "../backend/passport/verify-url.ts";
-import type { Hex, Order } from "../backend/store/types.ts";
+import type { Hex, Order } from "../backend/domain/model.ts";
 import { CliError, createCliContext, loadSigner, type CliContext, type GlobalOptions } from "./cli/context.ts";
 
 // --- argument parsers (each throws a message commander prints with the option's name) --------------------

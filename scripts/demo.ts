@@ -16,7 +16,7 @@ import { createRelayClient, type RelayClientSigner } from "../backend/relayer/re
 import type { RunningProvena } from "../backend/main.ts";
 import { buildDigitalLink, gs1CheckDigit } from "../backend/passport/digital-link.ts";
 import { createSerialService } from "../backend/passport/serials.ts";
-import type { Hex, Order } from "../backend/store/types.ts";
+import type { Hex, Order } from "../backend/domain/model.ts";
 
 /** IProvenanceRegistry.BusinessStep (EPCIS CBV). */
 export const BusinessStep = {

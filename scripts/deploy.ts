@@ -15,7 +15,7 @@
 import { network } from "hardhat";
 import { resolveDeploymentFile, writeDeployment, type Deployment } from "../backend/chain/deployment.ts";
 import { assertDeployedCode, creationBlock } from "../backend/deploy/deploy-provena.ts";
-import type { Hex } from "../backend/store/types.ts";
+import type { Hex } from "../backend/domain/model.ts";
 import ProvenaModule from "./ignition/ProvenaModule.ts";
 
 const connection = await network.connect();

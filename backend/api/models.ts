@@ -5,7 +5,7 @@
  * drops or renames fails a test instead of silently changing the public contract.
  */
 import { z } from "zod";
-import type { Batch, ChainEvent, Hex, JsonValue, Order, Participant } from "../store/types.ts";
+import type { Batch, ChainEvent, Hex, JsonValue, Order, Participant } from "../domain/model.ts";
 import { batchStatuses, eventContracts, orderStates } from "./schemas.ts";
 
 /** Component schemas of the read API, keyed by `id` (their name under components.schemas). */

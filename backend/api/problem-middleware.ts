@@ -1,13 +1,14 @@
 /**
  * The app's terminal handlers: 405/404 for requests no route answered, and the one error middleware that
- * turns every failure into an RFC 9457 problem. Operational errors (ProblemError, bad request bodies) are
+ * turns every failure into an RFC 9457 problem. Operational errors (DomainError, ProblemError, bad request bodies) are
  * answered as they are; anything else is a programmer error: logged with its stack, answered with a bare
  * 500 that says nothing about the cause.
  */
 import { STATUS_CODES } from "node:http";
 import type { ErrorRequestHandler, Request, RequestHandler } from "express";
 import { openApiPathMatcher } from "./openapi.ts";
-import { notFound, ProblemError } from "./problem.ts";
+import { notFound } from "../domain/errors.ts";
+import { operationalProblem, ProblemError } from "./problem.ts";
 import type { OpenApiPathItem } from "./route-module.ts";
 
 const HTTP_METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"] as const;
@@ -82,9 +83,7 @@ export function problemErrorHandler(): ErrorRequestHandler {
       return;
     }
     let problem: ProblemError | null =
-      error instanceof ProblemError
-        ? error
-        : (bodyParserProblem(error ?? {}) ?? undecodablePathProblem(error) ?? exposedClientError(error));
+      operationalProblem(error) ?? bodyParserProblem(error ?? {}) ?? undecodablePathProblem(error) ?? exposedClientError(error);
     if (!problem) {
       // pino-http logs `res.err` with the request's completion line: one record with stack and request id.
       res.err = error instanceof Error ? error : new Error(`non-error thrown: ${String(error)}`);

@@ -1,8 +1,11 @@
 /**
- * RFC 9457 problem details. Services throw a ProblemError for operational failures (bad input, not found,
- * conflicts); the app's error middleware turns it into `application/problem+json`. Anything else is a
+ * RFC 9457 problem details, the HTTP face of a failure. Services and stores throw DomainErrors
+ * (backend/domain/errors.ts); the error middleware is where a domain kind becomes a status (`problemFor`).
+ * ProblemError itself is for conditions only HTTP has (405, 406, 413, 415, 429). Anything else is a
  * programmer error: logged, and answered with a bare 500 that leaks nothing.
  */
+import { DomainError, type DomainErrorKind } from "../domain/errors.ts";
+
 
 export interface ProblemDetails {
   type: string;
@@ -42,14 +45,27 @@ export class ProblemError extends Error {
   }
 }
 
-export const badRequest = (detail: string, extensions?: Record<string, unknown>) =>
-  new ProblemError(400, "Bad Request", detail, extensions);
-export const notFound = (detail: string) => new ProblemError(404, "Not Found", detail);
-export const conflict = (detail: string, extensions?: Record<string, unknown>) =>
-  new ProblemError(409, "Conflict", detail, extensions);
-export const unprocessable = (detail: string, extensions?: Record<string, unknown>) =>
-  new ProblemError(422, "Unprocessable Content", detail, extensions);
-export const serviceUnavailable = (detail: string) => new ProblemError(503, "Service Unavailable", detail);
+const STATUS_OF_KIND: Record<DomainErrorKind, { status: number; title: string }> = {
+  "invalid-input": { status: 400, title: "Bad Request" },
+  forbidden: { status: 403, title: "Forbidden" },
+  "not-found": { status: 404, title: "Not Found" },
+  conflict: { status: 409, title: "Conflict" },
+  rejected: { status: 422, title: "Unprocessable Content" },
+  unavailable: { status: 503, title: "Service Unavailable" },
+};
+
+/** The problem a domain error is answered with. */
+export function problemFromDomainError(error: DomainError): ProblemError {
+  const { status, title } = STATUS_OF_KIND[error.kind];
+  return new ProblemError(status, title, error.message, error.details, { cause: error });
+}
+
+/** The problem for an operational error (ProblemError or DomainError); null for anything else. */
+export function operationalProblem(error: unknown): ProblemError | null {
+  if (error instanceof ProblemError) return error;
+  if (error instanceof DomainError) return problemFromDomainError(error);
+  return null;
+}
 
 function slug(title: string): string {
   return title.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/(^-|-$)/g, "");

@@ -8,7 +8,7 @@
  */
 import { isAddress } from "ethers";
 import { z } from "zod";
-import type { BatchStatus, Hex, OrderState } from "../store/types.ts";
+import type { BatchStatus, Hex, OrderState } from "../domain/model.ts";
 
 // --- primitives ---------------------------------------------------------------------------------------
 

@@ -4,12 +4,12 @@
  */
 import type { Request } from "express";
 import { z } from "zod";
-import { badRequest } from "./problem.ts";
+import { invalidInput } from "../domain/errors.ts";
 
 export function parseRequestPart<S extends z.ZodType>(schema: S, value: unknown, part: "params" | "query" | "body"): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  throw badRequest(`Invalid request ${part}`, {
+  throw invalidInput(`Invalid request ${part}`, {
     errors: result.error.issues.map((issue) => ({
       in: part,
       path: issue.path.map(String).join("."),

@@ -8,7 +8,7 @@ import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { getAddress, isAddress, type Provider } from "ethers";
 import { z } from "zod";
-import type { Hex } from "../store/types.ts";
+import type { Hex } from "../domain/model.ts";
 import { PROJECT_ROOT } from "./artifacts.ts";
 
 export interface Deployment {

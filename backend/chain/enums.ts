@@ -3,7 +3,7 @@
  * Names are the mirror's vocabulary (types.ts): snake_case, and EPCIS CBV names for business steps.
  */
 import { keccak256, toUtf8Bytes, ZeroHash } from "ethers";
-import type { Hex } from "../store/types.ts";
+import type { Hex } from "../domain/model.ts";
 
 export const ENUM_VALUE_NAMES: Readonly<Record<string, readonly string[]>> = {
   // IProvenanceRegistry.BatchStatus

@@ -4,7 +4,7 @@
  * GS1 identifiers zero-padded, structs as objects) and the entity keys each event touches.
  */
 import { Interface, getAddress, isAddress, type JsonFragment, type JsonFragmentType } from "ethers";
-import { chainEventId, type ChainEvent, type Hex, type JsonValue } from "../store/types.ts";
+import { chainEventId, type ChainEvent, type Hex, type JsonValue } from "../domain/model.ts";
 import type { ProvenaAbis, ProvenaContractName } from "./artifacts.ts";
 import type { Deployment } from "./deployment.ts";
 import { ENUM_VALUE_NAMES, enumNameOf } from "./enums.ts";

@@ -13,7 +13,7 @@ import { DeploymentResultType, deploy, type ArtifactResolver, type DeploymentPar
 import type { Provider } from "ethers";
 import { DEFAULT_ARTIFACTS_DIR } from "../chain/artifacts.ts";
 import type { Deployment } from "../chain/deployment.ts";
-import type { Hex } from "../store/types.ts";
+import type { Hex } from "../domain/model.ts";
 
 export interface DeployProvenaParameters {
   /** Signs and sends the deployment transactions (eth_sendTransaction from `deployer`). */

@@ -8,6 +8,7 @@ import { EventDecodeError } from "../chain/events.ts";
 import { DeploymentMismatchError } from "../chain/deployment.ts";
 import { ChainMismatchError } from "../chain/provider.ts";
 import { ProjectionError } from "../projections/event-ref.ts";
+import { DomainError } from "../domain/errors.ts";
 
 export class IndexerError extends Error {
   readonly retryable: boolean;
@@ -112,10 +113,10 @@ export function classifyError(error: unknown): IndexerError {
   if (error instanceof TypeError || error instanceof RangeError || error instanceof ReferenceError || error instanceof SyntaxError) {
     return new NonRetryableIndexerError(`Internal error: ${error.message}`, { cause: error });
   }
-  // The store's ProblemError with a 4xx status means it rejected what the indexer wrote.
-  const status = (error as { status?: unknown } | null)?.status;
-  if ((error as Error | null)?.name === "ProblemError" && typeof status === "number" && status >= 400 && status < 500) {
-    return new NonRetryableIndexerError(`The store rejected the data: ${(error as Error).message}`, { cause: error });
+  // A store that refuses the data (a conflicting key, invalid input) will refuse it again; only "unavailable" may pass.
+  if (error instanceof DomainError) {
+    if (error.kind === "unavailable") return new RetryableIndexerError(error.message, { cause: error });
+    return new NonRetryableIndexerError(`The store rejected the data: ${error.message}`, { cause: error });
   }
   const message = error instanceof Error ? error.message : String(error);
   return new RetryableIndexerError(message, { cause: error });

@@ -4,7 +4,7 @@
  */
 import type { Block, Filter, Log } from "ethers";
 import type { EventDecoder } from "../chain/events.ts";
-import type { ChainEvent, Hex, IndexedBlock } from "../store/types.ts";
+import type { ChainEvent, Hex, IndexedBlock } from "../domain/model.ts";
 import { BlockRangeTooLargeError, ChainMovedError, isRangeTooLarge } from "./errors.ts";
 
 /** The part of an ethers Provider the indexer uses. */

@@ -18,7 +18,7 @@ import { createEventDecoder } from "../chain/events.ts";
 import { loadCurrentFromStore, project } from "../projections/project.ts";
 import { planRollback } from "../projections/rollback.ts";
 import type { MirrorStore } from "../store/port.ts";
-import type { Checkpoint, Hex } from "../store/types.ts";
+import type { Checkpoint, Hex } from "../domain/model.ts";
 import {
   BlockRangeTooLargeError,
   LeaseLostError,

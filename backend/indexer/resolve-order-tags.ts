@@ -6,7 +6,7 @@
  * mirror, so the order projection stays keyed by order id.
  */
 import type { OrderFilter, PageRequest } from "../store/port.ts";
-import type { ChainEvent, Hex, Order, Page } from "../store/types.ts";
+import type { ChainEvent, Hex, Order, Page } from "../domain/model.ts";
 import { NonRetryableIndexerError } from "./errors.ts";
 
 /** The part of the store this step reads. */

@@ -8,8 +8,9 @@
  * however often they look, one order gets one job per action; the relayer sends it.
  */
 import type { Logger } from "pino";
-import type { MirrorStore, RelayRequest } from "../store/port.ts";
-import type { Hex, Order, OrderState } from "../store/types.ts";
+import type { MirrorStore } from "../store/port.ts";
+import type { RelayRequest } from "../domain/model.ts";
+import type { Hex, Order, OrderState } from "../domain/model.ts";
 import { NEXT_BLOCK, relayContracts, type RelayChain } from "../relayer/relay-chain.ts";
 import { queuedRelayRequest } from "../relayer/queued-request.ts";
 import { shortMessage } from "../relayer/revert-reason.ts";

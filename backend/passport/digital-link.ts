@@ -7,7 +7,7 @@
  * in a URI every character outside RFC 3986 "unreserved" is percent-encoded, as the standard requires.
  */
 import { AbiCoder, keccak256 } from "ethers";
-import type { Hex } from "../store/types.ts";
+import type { Hex } from "../domain/model.ts";
 
 export interface DigitalLink {
   /** GTIN-14, zero-padded. */

@@ -6,7 +6,7 @@
  * live regions for the recall banner and the verification result.
  */
 import { createHash } from "node:crypto";
-import type { Batch, Hex, Participant } from "../store/types.ts";
+import type { Batch, Hex, Participant } from "../domain/model.ts";
 import { digitalLinkPath } from "./digital-link.ts";
 import { registrationEntry, type HistoryEntry, type PassportView } from "./passport-service.ts";
 

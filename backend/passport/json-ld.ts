@@ -5,7 +5,7 @@
  * steps and inspections before the split, registry state, the unit's Merkle proof) live under the provena:
  * namespace, which verifiers (the page's script, scripts/verify.ts) read; see verify-core.js claimsFromJsonLd.
  */
-import type { Batch, Participant } from "../store/types.ts";
+import type { Batch, Participant } from "../domain/model.ts";
 import { buildDigitalLink } from "./digital-link.ts";
 import { recallEntry, registrationEntry, type HistoryEntry, type PassportView } from "./passport-service.ts";
 

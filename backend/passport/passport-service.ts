@@ -8,9 +8,10 @@
  */
 import { createHash } from "node:crypto";
 import { isAddress } from "ethers";
-import { conflict, notFound, ProblemError } from "../api/problem.ts";
-import type { MirrorStore, ScanStats, UnitClaim } from "../store/port.ts";
-import type { Batch, EventRef, Hex, Participant } from "../store/types.ts";
+import { conflict, notFound } from "../domain/errors.ts";
+import type { MirrorStore } from "../store/port.ts";
+import type { ScanStats, UnitClaim } from "../domain/model.ts";
+import type { Batch, EventRef, Hex, Participant } from "../domain/model.ts";
 import { buildDigitalLink, digitalLinkPath, type DigitalLink } from "./digital-link.ts";
 import type { SerialService } from "./serials.ts";
 
@@ -125,7 +126,7 @@ export function createPassportService({ store, serials, config, now = Date.now }
   async function loadBatch(link: DigitalLink): Promise<Batch> {
     const batch = (await store.getBatch(link.batchId)) ?? (await store.findBatchByGtinLot(link.gtin, link.lot));
     if (!batch) {
-      throw new ProblemError(404, "Not Found", `No batch with GTIN ${link.gtin} and lot "${link.lot}" is registered (or it is not indexed yet)`, {
+      throw notFound(`No batch with GTIN ${link.gtin} and lot "${link.lot}" is registered (or it is not indexed yet)`, {
         reason: "unknown-batch",
       });
     }
@@ -172,9 +173,7 @@ export function createPassportService({ store, serials, config, now = Date.now }
         const membership = await serials.proveSerial(batch.serialRoot, link.serial);
         if (membership) proof = membership.proof;
         else if ((await serials.hasSerial(batch.serialRoot, link.serial)) === false) {
-          throw new ProblemError(
-            404,
-            "Not Found",
+          throw notFound(
             `Serial "${link.serial}" is not one of the units registered for GTIN ${link.gtin} lot "${link.lot}". The code may be counterfeit.`,
             { reason: "unknown-serial" },
           );

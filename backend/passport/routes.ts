@@ -27,11 +27,12 @@ import { z } from "zod";
 import { loadArtifact } from "../chain/artifacts.ts";
 import { ENUM_VALUE_NAMES } from "../chain/enums.ts";
 import { jsonResponse, parametersFromZod, problemResponse } from "../api/openapi.ts";
-import { notFound, ProblemError } from "../api/problem.ts";
+import { notFound } from "../domain/errors.ts";
+import { operationalProblem, ProblemError } from "../api/problem.ts";
 import type { RouteModule } from "../api/route-module.ts";
 import { parseBody, parseParams, parseQuery } from "../api/validate.ts";
 import type { MirrorStore } from "../store/port.ts";
-import type { Batch, Hex } from "../store/types.ts";
+import type { Batch, Hex } from "../domain/model.ts";
 import { DigitalLinkError, digitalLinkPath, isValidLotOrSerial, parseDigitalLinkPath, type DigitalLink } from "./digital-link.ts";
 import { ASSET_BASE_PATH, contentSecurityPolicy, renderErrorPage, renderPassportPage, renderQrSheet } from "./html.ts";
 import { passportJsonLd } from "./json-ld.ts";
@@ -202,8 +203,9 @@ export function createPassportModule(deps: PassportModuleDeps): PassportModule {
       } catch (caught) {
         const error = caught instanceof DigitalLinkError ? linkProblem(caught) : caught;
         const wantsHtml = mode === "page" ? negotiate(req) === "html" : prefersHtml(req);
-        if (error instanceof ProblemError && wantsHtml && !res.headersSent) {
-          sendErrorPage(res, error);
+        const problem = operationalProblem(error);
+        if (problem && wantsHtml && !res.headersSent) {
+          sendErrorPage(res, problem);
           return;
         }
         next(error);

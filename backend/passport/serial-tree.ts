@@ -11,7 +11,7 @@
  */
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { createKeccak, type IHasher } from "hash-wasm";
-import type { Hex } from "../store/types.ts";
+import type { Hex } from "../domain/model.ts";
 
 export interface SerialTree {
   readonly root: Hex;

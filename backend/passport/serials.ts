@@ -8,9 +8,9 @@
  * Used by the HTTP upload route, the CLI and the demo seed.
  */
 import { parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from "jsonc-parser";
-import { ProblemError, unprocessable } from "../api/problem.ts";
+import { DomainError, rejected } from "../domain/errors.ts";
 import type { MirrorStore } from "../store/port.ts";
-import type { Hex } from "../store/types.ts";
+import type { Hex } from "../domain/model.ts";
 import { isValidLotOrSerial } from "./digital-link.ts";
 import { buildSerialTree, type SerialTree } from "./serial-tree.ts";
 
@@ -305,7 +305,7 @@ export interface SerialServiceOptions {
 }
 
 export interface SerialService {
-  /** Parses, builds the tree and stores the set; throws a 422 ProblemError listing bad rows, storing nothing. */
+  /** Parses, builds the tree and stores the set; throws a "rejected" DomainError listing bad rows, storing nothing. */
   uploadSerialList(text: string, format: SerialListFormat): Promise<SerialSetSummary>;
   /** Like uploadSerialList, for a JSON array a body parser already decoded (issues name entries, not lines). */
   uploadSerialValues(values: unknown[]): Promise<SerialSetSummary>;
@@ -320,8 +320,8 @@ export interface SerialService {
 }
 
 /** Throws the 422 problem an upload with bad rows gets. */
-export function serialListProblem(result: Extract<SerialListParseResult, { ok: false }>): ProblemError {
-  return unprocessable(`${result.errorCount} row${result.errorCount === 1 ? " is" : "s are"} invalid; nothing was stored. Fix every listed line and upload again.`, {
+export function serialListProblem(result: Extract<SerialListParseResult, { ok: false }>): DomainError {
+  return rejected(`${result.errorCount} row${result.errorCount === 1 ? " is" : "s are"} invalid; nothing was stored. Fix every listed line and upload again.`, {
     errorCount: result.errorCount,
     errors: result.errors,
     ...(result.errorCount > result.errors.length ? { errorsTruncated: true } : {}),

@@ -3,7 +3,7 @@
  * status, pending custodian, inspections, split lineage (parent and children) and recall, all from the
  * registry's events alone.
  */
-import type { Batch, BatchStatus, ChainEvent, CustodyStep, Hex } from "../store/types.ts";
+import type { Batch, BatchStatus, ChainEvent, CustodyStep, Hex } from "../domain/model.ts";
 import { ProjectionError, booleanArg, eventRef, hexArg, isAlreadyApplied, numberArg, stringArg } from "./event-ref.ts";
 
 export const BATCH_EVENTS = new Set([

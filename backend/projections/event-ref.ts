@@ -1,4 +1,4 @@
-import type { ChainEvent, EventRef, Hex, JsonValue } from "../store/types.ts";
+import type { ChainEvent, EventRef, Hex, JsonValue } from "../domain/model.ts";
 
 /** The thrown when an event cannot be applied to the projections it names (the log contradicts the mirror). */
 export class ProjectionError extends Error {

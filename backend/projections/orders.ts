@@ -2,7 +2,7 @@
  * Order projection: the escrow's order lifecycle (funded, delivered, disputed, released, refunded, resolved,
  * cancelled) with the full order struct from OrderOpened and what each party was paid.
  */
-import type { ChainEvent, Hex, Order } from "../store/types.ts";
+import type { ChainEvent, Hex, Order } from "../domain/model.ts";
 import { ProjectionError, eventRef, hexArg, isAlreadyApplied, numberArg, objectArg, stringArg } from "./event-ref.ts";
 
 export const ORDER_EVENTS = new Set([

@@ -6,7 +6,7 @@
  * with participantId 0, exactly as the registry reports it (`participant(account)` returns id 0).
  */
 import { roleName } from "../chain/enums.ts";
-import type { ChainEvent, Hex, Participant } from "../store/types.ts";
+import type { ChainEvent, Hex, Participant } from "../domain/model.ts";
 import { ProjectionError, eventRef, hexArg, isAlreadyApplied, numberArg, stringArg } from "./event-ref.ts";
 
 export const PARTICIPANT_EVENTS = new Set([

@@ -3,7 +3,7 @@
  * this module routes each event to the entities it changes and turns a range of events into the full
  * documents to write, given the documents as they are stored now.
  */
-import type { Batch, ChainEvent, Hex, Order, Participant } from "../store/types.ts";
+import type { Batch, ChainEvent, Hex, Order, Participant } from "../domain/model.ts";
 import { batchKeysOf, reduceBatch } from "./batches.ts";
 import { orderKeyOf, reduceOrder } from "./orders.ts";
 import { participantKeyOf, reduceParticipant } from "./participants.ts";

@@ -4,7 +4,7 @@
  * that no remaining event creates are deleted.
  */
 import type { EventFilter, PageRequest, RollbackCommit } from "../store/port.ts";
-import type { Batch, ChainEvent, Checkpoint, Hex, Order, Page, Participant } from "../store/types.ts";
+import type { Batch, ChainEvent, Checkpoint, Hex, Order, Page, Participant } from "../domain/model.ts";
 import {
   foldEvents,
   loadCurrentFromStore,

@@ -3,7 +3,7 @@
  * the request id (the EIP-712 digest of what was signed, so a resubmit maps to the same id) and signer recovery.
  */
 import { Signature, TypedDataEncoder, getAddress, verifyTypedData, type TypedDataDomain, type TypedDataField } from "ethers";
-import type { Hex } from "../store/types.ts";
+import type { Hex } from "../domain/model.ts";
 
 /** The EIP-712 domain name and version of ProvenaForwarder (contracts/ProvenaForwarder.sol). */
 export const FORWARDER_DOMAIN_NAME = "ProvenaForwarder";

@@ -1,4 +1,4 @@
-import type { RelayRequest } from "../store/port.ts";
+import type { RelayRequest } from "../domain/model.ts";
 
 /** What the submitter decides about a relay job; everything else starts the same for every job. */
 export type RelayJob = Pick<

@@ -4,7 +4,7 @@
  * Hardhat connection.
  */
 import { Contract, Interface, type InterfaceAbi, type Provider } from "ethers";
-import type { Hex } from "../store/types.ts";
+import type { Hex } from "../domain/model.ts";
 import { createRevertDecoder, type RevertDecoder } from "./revert-reason.ts";
 
 export interface RelayChain {

@@ -4,7 +4,7 @@
  * Used by the CLI (`provena ... --relay <api>`), the demo, and anyone integrating in TypeScript.
  */
 import type { Provider, TypedDataDomain, TypedDataField } from "ethers";
-import type { Hex } from "../store/types.ts";
+import type { Hex } from "../domain/model.ts";
 import { forwardedCalldata } from "./relay-chain.ts";
 
 export interface RelayClientSigner {

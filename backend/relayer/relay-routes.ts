@@ -12,7 +12,7 @@ import { z } from "zod";
 import { ProblemError } from "../api/problem.ts";
 import type { RouteModule } from "../api/route-module.ts";
 import { parseBody, parseParams } from "../api/validate.ts";
-import type { RelayRequest } from "../store/port.ts";
+import type { RelayRequest } from "../domain/model.ts";
 import type { RelayService } from "./relay-service.ts";
 
 export const RELAY_BASE_PATH = "/api/v1/relay";

@@ -6,9 +6,10 @@
  * Then the request is stored durably (id = its EIP-712 digest) and only then answered.
  */
 import { ZeroAddress, getAddress, type TypedDataDomain } from "ethers";
-import { ProblemError, badRequest, notFound } from "../api/problem.ts";
-import type { MirrorStore, RelayRequest } from "../store/port.ts";
-import type { Hex } from "../store/types.ts";
+import { DomainError, invalidInput, notFound, type DomainErrorKind } from "../domain/errors.ts";
+import type { MirrorStore } from "../store/port.ts";
+import type { RelayRequest } from "../domain/model.ts";
+import type { Hex } from "../domain/model.ts";
 import {
   FORWARD_REQUEST_TYPES,
   forwardRequestDigest,
@@ -63,8 +64,8 @@ export interface RelayService {
 
 const PENDING_STATUSES = ["queued", "submitted"] as const;
 
-function refused(status: number, title: string, code: string, detail: string, extra: Record<string, unknown> = {}) {
-  return new ProblemError(status, title, detail, { code, ...extra });
+function refused(kind: DomainErrorKind, code: string, detail: string, extra: Record<string, unknown> = {}) {
+  return new DomainError(kind, detail, { code, ...extra });
 }
 
 export function createRelayService(options: RelayServiceOptions): RelayService {
@@ -118,16 +119,16 @@ export function createRelayService(options: RelayServiceOptions): RelayService {
   async function checkNonce(message: ForwardRequestMessage): Promise<{ current: bigint }> {
     const current = BigInt(await contracts.forwarder.nonces(message.from));
     if (message.nonce < current) {
-      throw refused(409, "Conflict", "NONCE_USED", `nonce ${message.nonce} of ${message.from} was already used on the forwarder; its next nonce is ${current}`, { expectedNonce: current.toString() });
+      throw refused("conflict", "NONCE_USED", `nonce ${message.nonce} of ${message.from} was already used on the forwarder; its next nonce is ${current}`, { expectedNonce: current.toString() });
     }
     const pending = await pendingNoncesOf(message.from);
     const holder = pending.get(message.nonce);
     if (holder) {
-      throw refused(409, "Conflict", "NONCE_PENDING", `nonce ${message.nonce} of ${message.from} is already taken by relay request ${holder.id}, which is ${holder.status}`, { requestId: holder.id });
+      throw refused("conflict", "NONCE_PENDING", `nonce ${message.nonce} of ${message.from} is already taken by relay request ${holder.id}, which is ${holder.status}`, { requestId: holder.id });
     }
     for (let n = current; n < message.nonce; n++) {
       if (!pending.has(n)) {
-        throw refused(409, "Conflict", "NONCE_GAP", `nonce ${message.nonce} of ${message.from} cannot run yet: nothing is queued for nonce ${n}; sign with nonce ${firstFree(current, pending)}`, { expectedNonce: firstFree(current, pending).toString() });
+        throw refused("conflict", "NONCE_GAP", `nonce ${message.nonce} of ${message.from} cannot run yet: nothing is queued for nonce ${n}; sign with nonce ${firstFree(current, pending)}`, { expectedNonce: firstFree(current, pending).toString() });
       }
     }
     return { current };
@@ -135,29 +136,29 @@ export function createRelayService(options: RelayServiceOptions): RelayService {
 
   async function checkSigner(message: ForwardRequestMessage, target: "registry" | "escrow", functionName: string): Promise<void> {
     const requirement = relayRequirement(target, functionName);
-    if (requirement.kind === "refused") throw refused(422, "Unprocessable Content", "FUNCTION_NOT_RELAYABLE", requirement.reason);
+    if (requirement.kind === "refused") throw refused("rejected", "FUNCTION_NOT_RELAYABLE", requirement.reason);
     const targetContract = target === "registry" ? contracts.registry : contracts.escrow;
     if (requirement.kind === "admin") {
       const isAdmin: boolean = await targetContract.hasRole("0x" + "00".repeat(32), message.from);
-      if (!isAdmin) throw refused(403, "Forbidden", "NOT_ADMIN", `${functionName} is an admin function and ${message.from} is not an admin of the ${target}`);
+      if (!isAdmin) throw refused("forbidden", "NOT_ADMIN", `${functionName} is an admin function and ${message.from} is not an admin of the ${target}`);
       return;
     }
     const [participantId, , suspended] = await contracts.registry.participant(message.from);
     if (BigInt(participantId) === 0n) {
-      throw refused(403, "Forbidden", "NOT_A_PARTICIPANT", `${message.from} is not an onboarded participant; the relayer only submits participants' requests`);
+      throw refused("forbidden", "NOT_A_PARTICIPANT", `${message.from} is not an onboarded participant; the relayer only submits participants' requests`);
     }
     if (suspended) {
-      throw refused(403, "Forbidden", "PARTICIPANT_SUSPENDED", `participant ${message.from} is suspended and can do nothing until reinstated`);
+      throw refused("forbidden", "PARTICIPANT_SUSPENDED", `participant ${message.from} is suspended and can do nothing until reinstated`);
     }
     if (requirement.kind === "role") {
       for (const role of requirement.anyOf) {
         if (await contracts.registry.isActiveParticipant(message.from, ROLE_HASHES[role])) return;
       }
-      throw refused(403, "Forbidden", "MISSING_ROLE", `${functionName} needs the ${requirement.anyOf.join(" or ")} role, which ${message.from} does not hold`);
+      throw refused("forbidden", "MISSING_ROLE", `${functionName} needs the ${requirement.anyOf.join(" or ")} role, which ${message.from} does not hold`);
     }
     if (requirement.kind === "contractRole") {
       if (!(await targetContract.hasRole(requirement.roleHash, message.from))) {
-        throw refused(403, "Forbidden", "MISSING_ROLE", `${functionName} needs the ${requirement.role} role, which ${message.from} does not hold`);
+        throw refused("forbidden", "MISSING_ROLE", `${functionName} needs the ${requirement.role} role, which ${message.from} does not hold`);
       }
     }
   }
@@ -172,7 +173,7 @@ export function createRelayService(options: RelayServiceOptions): RelayService {
     } catch (error) {
       const decoded = contracts.decoder.decode(extractRevertData(error));
       if (decoded && decoded.name !== "FailedCall") {
-        throw refused(422, "Unprocessable Content", "SIMULATION_REVERTED", `the forwarder would refuse this request: ${decoded.message}`, { error: decoded.name });
+        throw refused("rejected", "SIMULATION_REVERTED", `the forwarder would refuse this request: ${decoded.message}`, { error: decoded.name });
       }
     }
     // The forwarder hides the inner revert (FailedCall); call the target exactly as the forwarder would.
@@ -181,7 +182,7 @@ export function createRelayService(options: RelayServiceOptions): RelayService {
       await chain.provider.call(inner);
     } catch (error) {
       const decoded = contracts.decoder.decode(extractRevertData(error));
-      throw refused(422, "Unprocessable Content", "SIMULATION_REVERTED", `the call would revert: ${decoded ? decoded.message : "without a reason"}`, { error: decoded?.name ?? null });
+      throw refused("rejected", "SIMULATION_REVERTED", `the call would revert: ${decoded ? decoded.message : "without a reason"}`, { error: decoded?.name ?? null });
     }
     // The inner call succeeds on its own, so the forwarded gas is what is missing.
     let needed: bigint | null = null;
@@ -190,7 +191,7 @@ export function createRelayService(options: RelayServiceOptions): RelayService {
     } catch {
       needed = null;
     }
-    throw refused(422, "Unprocessable Content", "GAS_TOO_LOW", `the call needs about ${needed ?? "more than"} gas but the request forwards only ${message.gas}`, { neededGas: needed?.toString() ?? null });
+    throw refused("rejected", "GAS_TOO_LOW", `the call needs about ${needed ?? "more than"} gas but the request forwards only ${message.gas}`, { neededGas: needed?.toString() ?? null });
   }
 
   /** One acceptance at a time per signer in this process, so two requests racing for one nonce cannot both pass. */
@@ -217,32 +218,32 @@ export function createRelayService(options: RelayServiceOptions): RelayService {
 
     const target = targets.get(message.to);
     if (!target) {
-      throw refused(422, "Unprocessable Content", "UNTRUSTED_TARGET", `target ${message.to} is not a Provena contract (registry ${chain.addresses.registry.toLowerCase()}, escrow ${chain.addresses.escrow.toLowerCase()})`);
+      throw refused("rejected", "UNTRUSTED_TARGET", `target ${message.to} is not a Provena contract (registry ${chain.addresses.registry.toLowerCase()}, escrow ${chain.addresses.escrow.toLowerCase()})`);
     }
     if (message.value !== 0n) {
-      throw refused(422, "Unprocessable Content", "VALUE_NOT_RELAYED", "the relayer pays gas, not payments: relayed requests must have value 0 (fund ETH orders from your own account, or pay in a token)");
+      throw refused("rejected", "VALUE_NOT_RELAYED", "the relayer pays gas, not payments: relayed requests must have value 0 (fund ETH orders from your own account, or pay in a token)");
     }
     if (message.gas > maxForwardedGas) {
-      throw refused(422, "Unprocessable Content", "GAS_TOO_HIGH", `the request forwards ${message.gas} gas; the relayer forwards at most ${maxForwardedGas}`);
+      throw refused("rejected", "GAS_TOO_HIGH", `the request forwards ${message.gas} gas; the relayer forwards at most ${maxForwardedGas}`);
     }
     const latest = await chain.provider.getBlock("latest");
     const nextTimestamp = Math.max((latest?.timestamp ?? 0) + 1, Math.floor(now() / 1000));
     if (message.deadline < nextTimestamp) {
-      throw refused(422, "Unprocessable Content", "REQUEST_EXPIRED", `the request expired at ${new Date(message.deadline * 1000).toISOString()}; sign a new one with a later deadline`);
+      throw refused("rejected", "REQUEST_EXPIRED", `the request expired at ${new Date(message.deadline * 1000).toISOString()}; sign a new one with a later deadline`);
     }
     const signer = recoverForwardRequestSigner(eip712, message, signature);
     if (signer === null) {
-      throw refused(422, "Unprocessable Content", "INVALID_SIGNATURE", "the signature is not a valid (low-s) ECDSA signature of this request");
+      throw refused("rejected", "INVALID_SIGNATURE", "the signature is not a valid (low-s) ECDSA signature of this request");
     }
     if (signer !== message.from) {
-      throw refused(422, "Unprocessable Content", "WRONG_SIGNER", `the request was signed by ${signer}, not by its from address ${message.from} (check the domain: ${eip712.name} v${eip712.version}, chain ${chain.chainId}, forwarder ${forwarderAddress}, and the nonce)`, { signer });
+      throw refused("rejected", "WRONG_SIGNER", `the request was signed by ${signer}, not by its from address ${message.from} (check the domain: ${eip712.name} v${eip712.version}, chain ${chain.chainId}, forwarder ${forwarderAddress}, and the nonce)`, { signer });
     }
     const call = describeCallData(message.to, message.data);
     if (!call) {
-      throw refused(422, "Unprocessable Content", "UNKNOWN_FUNCTION", `data does not call a function of the ${target} (selector ${message.data.slice(0, 10)})`);
+      throw refused("rejected", "UNKNOWN_FUNCTION", `data does not call a function of the ${target} (selector ${message.data.slice(0, 10)})`);
     }
     if (call.readOnly) {
-      throw refused(422, "Unprocessable Content", "FUNCTION_NOT_RELAYABLE", `${call.name} only reads; call it directly instead of relaying it`);
+      throw refused("rejected", "FUNCTION_NOT_RELAYABLE", `${call.name} only reads; call it directly instead of relaying it`);
     }
     await checkSigner(message, target, call.name);
     const { current } = await checkNonce(message);
@@ -306,7 +307,7 @@ export function createRelayService(options: RelayServiceOptions): RelayService {
   }
 
   async function nonces(address: string) {
-    if (!/^0x[0-9a-fA-F]{40}$/.test(address) || address.toLowerCase() === ZeroAddress) throw badRequest(`${address} is not an account address`);
+    if (!/^0x[0-9a-fA-F]{40}$/.test(address) || address.toLowerCase() === ZeroAddress) throw invalidInput(`${address} is not an account address`);
     const from = address.toLowerCase() as Hex;
     const current = BigInt(await contracts.forwarder.nonces(from));
     const pending = await pendingNoncesOf(from);

@@ -12,8 +12,9 @@
  */
 import { AbiCoder, Transaction, keccak256, type Provider, type TransactionLike } from "ethers";
 import type { Logger } from "pino";
-import type { MirrorStore, RelayRequest } from "../store/port.ts";
-import type { Hex } from "../store/types.ts";
+import type { MirrorStore } from "../store/port.ts";
+import type { RelayRequest } from "../domain/model.ts";
+import type { Hex } from "../domain/model.ts";
 import { NEXT_BLOCK, forwardedCalldata, relayContracts, type RelayChain } from "./relay-chain.ts";
 import { extractRevertData, shortMessage } from "./revert-reason.ts";
 

@@ -4,7 +4,7 @@
  * the list it belongs to, as base64url JSON: opaque to callers, and checked strictly when it comes back, so a
  * tampered, truncated or foreign cursor is a 400 problem rather than a wrong page.
  */
-import { badRequest } from "../api/problem.ts";
+import { invalidInput } from "../domain/errors.ts";
 import type { PageRequest } from "./port.ts";
 
 export const MAX_PAGE_LIMIT = 500;
@@ -27,10 +27,10 @@ export function encodeCursor(kind: CursorKind, keys: string[]): string {
   return Buffer.from(JSON.stringify([kind, ...keys]), "utf8").toString("base64url");
 }
 
-/** The sort key a cursor carries; throws a 400 ProblemError for anything this adapter did not produce. */
+/** The sort key a cursor carries; throws a "invalid-input" DomainError for anything this adapter did not produce. */
 export function decodeCursor(kind: CursorKind, cursor: string): string[] {
   const invalid = () =>
-    badRequest("Invalid cursor", {
+    invalidInput("Invalid cursor", {
       errors: [{ in: "query", path: "cursor", message: "not a cursor of this list; pass the nextCursor of the previous page" }],
     });
   if (typeof cursor !== "string" || cursor.length === 0 || cursor.length > MAX_CURSOR_LENGTH || !BASE64URL.test(cursor)) {
@@ -56,11 +56,11 @@ export function decodeCursor(kind: CursorKind, cursor: string): string[] {
   return keys;
 }
 
-/** The page size asked for, or a 400 ProblemError when it is not an integer in 1..500. */
+/** The page size asked for, or a "invalid-input" DomainError when it is not an integer in 1..500. */
 export function checkPageLimit(page: PageRequest): number {
   const limit = page?.limit;
   if (typeof limit !== "number" || !Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_LIMIT) {
-    throw badRequest("Invalid page size", {
+    throw invalidInput("Invalid page size", {
       errors: [{ in: "query", path: "limit", message: `must be an integer from 1 to ${MAX_PAGE_LIMIT}` }],
     });
   }

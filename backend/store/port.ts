@@ -21,7 +21,7 @@
  *   A page holds at most `limit` items; `nextCursor` is null exactly when no further item matches (adapters read
  *   limit + 1), so a caller never gets an empty last page. A cursor is an opaque string meaningful only to the
  *   adapter that produced it; a malformed cursor, or a `limit` that is not an integer in 1..500, throws a
- *   ProblemError with status 400 (backend/api/problem.ts `badRequest`).
+ *   DomainError of kind "invalid-input" (backend/domain/errors.ts).
  * - getBatches / getParticipants / getOrders return the documents found, once each, in the order of the first
  *   occurrence of their key in the argument; unknown keys are left out.
  * - Documents come back exactly as written (deep-equal to the object stored), with no adapter fields (_id etc.).
@@ -37,7 +37,13 @@ import type {
   OrderState,
   Page,
   Participant,
-} from "./types.ts";
+  RelayRequest,
+  RelayStatus,
+  ScanRecord,
+  ScanStats,
+  SerialSet,
+  UnitClaim,
+} from "../domain/model.ts";
 
 export type StoreKind = "sqlite" | "mongodb";
 
@@ -119,66 +125,6 @@ export interface ParticipantFilter {
 export interface PageRequest {
   limit: number;
   cursor?: string | null;
-}
-
-/**
- * Unit serials of a batch, stored at registration so proofs can be built later. Keyed by serialRoot.
- * The root commits to the serials, so the first put of a root wins and a later put of the same root is a no-op
- * (the stored `createdAt` and serials stay). Serials come back in the order given, byte for byte.
- */
-export interface SerialSet {
-  serialRoot: Hex;
-  serials: string[]; // in tree-leaf insertion order
-  createdAt: number; // unix ms
-}
-
-/** One consumer scan of a passport. No IP is stored, only a coarse region (e.g. a country code or "unknown"). */
-export interface ScanRecord {
-  batchId: Hex;
-  serial: string | null; // null for a batch-level link
-  at: number; // unix ms
-  region: string;
-}
-
-export interface ScanStats {
-  total: number;
-  regions: string[]; // distinct regions, most frequent first; ties in region order (ascending)
-  firstAt: number | null;
-  lastAt: number | null;
-  recent: number; // scans with `at` >= the `recentSinceMs` asked for
-}
-
-export interface UnitClaim {
-  batchId: Hex;
-  serial: string;
-  owner: string; // an owner handle: an address or an opaque hash the claimant chose; never personal data
-  claimedAt: number;
-}
-
-export type RelayStatus = "queued" | "submitted" | "mined" | "failed";
-
-/** A partner's signed ERC2771 forward request, accepted by the API and submitted by the relayer. */
-export interface RelayRequest {
-  id: string; // hash of the signed request: resubmitting the same request maps to the same id
-  chainId: number;
-  from: Hex;
-  to: Hex;
-  value: string;
-  gas: string;
-  nonce: string;
-  deadline: number;
-  data: Hex;
-  signature: Hex;
-  kind: string; // "partner" | "keeper"; keeper jobs carry no signature (relayer sends them directly)
-  status: RelayStatus;
-  attempts: number;
-  transactionHash: Hex | null;
-  relayerNonce: number | null;
-  gasPrice: string | null; // last fee used, for gas bumps
-  error: string | null;
-  blockNumber: number | null;
-  createdAt: number;
-  updatedAt: number;
 }
 
 export interface MirrorStore {

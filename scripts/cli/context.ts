@@ -11,7 +11,7 @@ import { readDeployment, resolveDeploymentFile, type Deployment } from "../../ba
 import { connectProvider } from "../../backend/chain/provider.ts";
 import { createRelayClient, RelayFailedError, RelayRefusedError, RelayUnreachableError } from "../../backend/relayer/relay-client.ts";
 import { createRevertDecoder, type RevertDecoder } from "../../backend/relayer/revert-reason.ts";
-import type { Hex } from "../../backend/store/types.ts";
+import type { Hex } from "../../backend/domain/model.ts";
 
 export interface GlobalOptions {
   rpc?: string;

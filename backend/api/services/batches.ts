@@ -2,9 +2,9 @@
  * Batches: lists with filters, one batch with its timeline, lineage and the participants it mentions,
  * and a batch's raw events. Reads only through the MirrorStore port.
  */
-import { notFound } from "../problem.ts";
+import { notFound } from "../../domain/errors.ts";
 import type { MirrorStore } from "../../store/port.ts";
-import type { Batch, ChainEvent, Hex, Page, Participant } from "../../store/types.ts";
+import type { Batch, ChainEvent, Hex, Page, Participant } from "../../domain/model.ts";
 import type { BatchDetail, BatchSummary, ParticipantSummary, TimelineEntry } from "../models.ts";
 import type { ListBatchesQuery, PageQuery } from "../schemas.ts";
 

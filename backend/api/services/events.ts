@@ -1,7 +1,7 @@
 /** Raw contract events: the chain-order feed and the events of one transaction. */
-import { notFound } from "../problem.ts";
+import { notFound } from "../../domain/errors.ts";
 import type { MirrorStore } from "../../store/port.ts";
-import type { ChainEvent, Hex, Page } from "../../store/types.ts";
+import type { ChainEvent, Hex, Page } from "../../domain/model.ts";
 import type { ListEventsQuery, PageQuery } from "../schemas.ts";
 
 export interface EventService {

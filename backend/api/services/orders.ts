@@ -1,7 +1,7 @@
 /** Escrow orders: lists by party, batch or state, and one order. */
-import { notFound } from "../problem.ts";
+import { notFound } from "../../domain/errors.ts";
 import type { MirrorStore } from "../../store/port.ts";
-import type { Hex, Order, Page } from "../../store/types.ts";
+import type { Hex, Order, Page } from "../../domain/model.ts";
 import type { ListOrdersQuery } from "../schemas.ts";
 
 export interface OrderService {

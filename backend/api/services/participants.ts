@@ -1,7 +1,7 @@
 /** Participants: the registry's onboarded accounts, with their roles and suspension. */
-import { notFound } from "../problem.ts";
+import { notFound } from "../../domain/errors.ts";
 import type { MirrorStore } from "../../store/port.ts";
-import type { Hex, Page, Participant } from "../../store/types.ts";
+import type { Hex, Page, Participant } from "../../domain/model.ts";
 import type { ListParticipantsQuery } from "../schemas.ts";
 
 export interface ParticipantService {

@@ -2,7 +2,7 @@
  * Cross-instance coordination on MongoDB: the single-writer lease and the relayer's queue. Each operation is
  * one atomic single-document command (compare-and-set in the filter), so no locks or transactions are needed.
  */
-import type { RelayRequest, RelayStatus } from "../port.ts";
+import type { RelayRequest, RelayStatus } from "../../domain/model.ts";
 import { isDuplicateKeyError } from "./errors.ts";
 import { relayFromDoc, relayPatchToSet, relayToDoc } from "./mapping.ts";
 import type { LeaseDoc, MirrorModels, RelayDoc } from "./models.ts";

@@ -6,8 +6,8 @@
  * becomes part of a query: an object where a string belongs ({ $ne: null }) would turn a lookup into an
  * operator, so it is refused with a 400 problem instead.
  */
-import { badRequest } from "../../api/problem.ts";
-import { chainEventId } from "../types.ts";
+import { invalidInput } from "../../domain/errors.ts";
+import { chainEventId } from "../../domain/model.ts";
 import type { BatchFilter, EventFilter, OrderFilter, ParticipantFilter } from "../port.ts";
 
 export type MongoFilter = Record<string, unknown>;
@@ -17,7 +17,7 @@ export type MongoSort = Record<string, 1>;
 const MAX_PADDED_BLOCK = 999_999_999_999;
 
 function invalidFilter(field: string, expected: string): never {
-  throw badRequest("Invalid filter", { errors: [{ in: "query", path: field, message: `must be ${expected}` }] });
+  throw invalidInput("Invalid filter", { errors: [{ in: "query", path: field, message: `must be ${expected}` }] });
 }
 
 function text(field: string, value: unknown): string {

@@ -18,8 +18,8 @@ import type {
   JsonValue,
   Order,
   Participant,
-} from "../types.ts";
-import type { RelayRequest, SerialSet, ScanRecord, UnitClaim } from "../port.ts";
+} from "../../domain/model.ts";
+import type { RelayRequest, SerialSet, ScanRecord, UnitClaim } from "../../domain/model.ts";
 import type {
   BatchDoc,
   BlockDoc,

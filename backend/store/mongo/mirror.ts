@@ -19,10 +19,10 @@
  * the next commitRange or rollback finishes it before anything else.
  */
 import { randomUUID } from "node:crypto";
-import { conflict } from "../../api/problem.ts";
+import { conflict } from "../../domain/errors.ts";
 import type { Model } from "mongoose";
 import type { RangeCommit, RollbackCommit } from "../port.ts";
-import type { Checkpoint, Hex, IndexedBlock } from "../types.ts";
+import type { Checkpoint, Hex, IndexedBlock } from "../../domain/model.ts";
 import { appliedCount, duplicateKeyFailures, RollbackCompletedError } from "./errors.ts";
 import {
   batchToDoc,
@@ -140,7 +140,7 @@ export async function upsertAll<D extends { _id: unknown; lastEvent?: EventRefDo
         const clash = duplicates.find((failure) => !stored.has(pending[failure.index]._id) && failure.keyIndex !== "_id_");
         if (clash !== undefined && attempt > 1) {
           const keyIndex = clash.keyIndex ?? "a unique index";
-          // A 4xx problem: the data contradicts the mirror, so retrying the same write cannot succeed.
+          // A conflict: the data contradicts the mirror, so retrying the same write cannot succeed.
           throw conflict(
             `MongoDB store: ${model.collection.collectionName} document ${String(pending[clash.index]._id)} ` +
               `conflicts with a stored document on ${keyIndex}`,

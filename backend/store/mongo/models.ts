@@ -29,8 +29,8 @@
  */
 import mongoose from "mongoose";
 import type { Connection, Model, SchemaOptions } from "mongoose";
-import type { Checkpoint, ChainEvent, EventRef, Hex } from "../types.ts";
-import type { RelayStatus } from "../port.ts";
+import type { Checkpoint, ChainEvent, EventRef, Hex } from "../../domain/model.ts";
+import type { RelayStatus } from "../../domain/model.ts";
 
 const { Schema } = mongoose;
 

@@ -1,8 +1,8 @@
 /**
  * Passport data on MongoDB: serial sets (chunked below the 16 MiB document limit), scans and unit claims.
  */
-import type { ScanRecord, ScanStats, SerialSet, UnitClaim } from "../port.ts";
-import type { Hex } from "../types.ts";
+import type { ScanRecord, ScanStats, SerialSet, UnitClaim } from "../../domain/model.ts";
+import type { Hex } from "../../domain/model.ts";
 import { isDuplicateKeyError } from "./errors.ts";
 import { chunkSerials, claimFromDoc, claimToDoc, scanToDoc, serialSetFromDocs } from "./mapping.ts";
 import { upsertAll } from "./mirror.ts";

@@ -3,7 +3,7 @@
  * Every list reads limit + 1 documents in index order, so `nextCursor` is null exactly when nothing follows.
  */
 import type { BatchFilter, EventFilter, OrderFilter, PageRequest, ParticipantFilter } from "../port.ts";
-import type { Batch, ChainEvent, Hex, Order, Page, Participant } from "../types.ts";
+import type { Batch, ChainEvent, Hex, Order, Page, Participant } from "../../domain/model.ts";
 import { checkPageLimit, pageCursor, toPage } from "../cursor.ts";
 import {
   BATCH_SORT,

@@ -11,23 +11,9 @@ import { dirname, resolve } from "node:path";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import { gunzipSync, gzipSync } from "node:zlib";
 
-import type {
-  BatchFilter,
-  EventFilter,
-  MirrorStore,
-  OrderFilter,
-  PageRequest,
-  ParticipantFilter,
-  RangeCommit,
-  RelayRequest,
-  RelayStatus,
-  RollbackCommit,
-  ScanRecord,
-  ScanStats,
-  SerialSet,
-  UnitClaim,
-} from "../port.ts";
-import type { Batch, ChainEvent, Checkpoint, Hex, IndexedBlock, Order, Page, Participant } from "../types.ts";
+import type { BatchFilter, EventFilter, MirrorStore, OrderFilter, PageRequest, ParticipantFilter, RangeCommit, RollbackCommit } from "../port.ts";
+import type { RelayRequest, RelayStatus, ScanRecord, ScanStats, SerialSet, UnitClaim } from "../../domain/model.ts";
+import type { Batch, ChainEvent, Checkpoint, Hex, IndexedBlock, Order, Page, Participant } from "../../domain/model.ts";
 import { checkPageLimit, encodeCursor, pageCursor, type CursorKind } from "../cursor.ts";
 import { migrate } from "./schema.ts";
 

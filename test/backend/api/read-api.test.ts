@@ -15,7 +15,7 @@ import {
   participantPageSchema,
   participantSchema,
 } from "../../../backend/api/models.ts";
-import type { Batch, ChainEvent, Hex, Order, Participant } from "../../../backend/store/types.ts";
+import type { Batch, ChainEvent, Hex, Order, Participant } from "../../../backend/domain/model.ts";
 import { GTIN_A, GTIN_B, seedScenario, type Scenario } from "./fixtures/scenario.ts";
 import { ChainHistory } from "./fixtures/supply-chain.ts";
 import { createTestApp, type TestApp } from "./fixtures/test-app.ts";

@@ -6,7 +6,7 @@
 import { expect } from "chai";
 import { createBatchService, MAX_LINEAGE_DEPTH } from "../../../backend/api/services/batches.ts";
 import type { MirrorStore } from "../../../backend/store/port.ts";
-import type { Batch, Hex } from "../../../backend/store/types.ts";
+import type { Batch, Hex } from "../../../backend/domain/model.ts";
 import { buildScenario } from "./fixtures/scenario.ts";
 import { CHAIN_ID, labelBytes32 } from "./fixtures/supply-chain.ts";
 import { createMemoryStore } from "./fixtures/test-app.ts";

@@ -9,7 +9,7 @@ import {
   isRangeTooLarge,
 } from "../../../backend/indexer/errors.ts";
 import { ProjectionError } from "../../../backend/projections/event-ref.ts";
-import { ProblemError } from "../../../backend/api/problem.ts";
+import { conflict, invalidInput, unavailable } from "../../../backend/domain/errors.ts";
 
 /** An error shaped the way ethers v6 reports a JSON-RPC error answer. */
 const rpcError = (code: number, message: string) =>
@@ -38,13 +38,15 @@ describe("indexer errors", function () {
     for (const error of [
       new EventDecodeError("abi mismatch", log),
       new TypeError("Cannot read properties of undefined"),
-      new ProblemError(400, "Bad Request", "limit must be 1..500"),
+      invalidInput("limit must be 1..500"),
+      conflict("batches document 0x01 conflicts with a stored document on gtin_1_lot_1"),
     ]) {
       const classified = classifyError(error);
       expect(classified, error.message).to.be.instanceOf(NonRetryableIndexerError);
       expect(classified.retryable).to.equal(false);
       expect(classified.cause).to.equal(error);
     }
+    expect(classifyError(unavailable("the store is not ready")).retryable, "an unavailable store may come back").to.equal(true);
     const projection = Object.create(ProjectionError.prototype) as ProjectionError;
     expect(classifyError(projection).retryable).to.equal(false);
   });

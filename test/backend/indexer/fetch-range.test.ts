@@ -5,7 +5,7 @@ import { loadProvenaAbis } from "../../../backend/chain/artifacts.ts";
 import { createEventDecoder, type RawLog } from "../../../backend/chain/events.ts";
 import { BlockRangeTooLargeError, ChainMovedError } from "../../../backend/indexer/errors.ts";
 import { fetchRange, type ChainReader } from "../../../backend/indexer/fetch-range.ts";
-import type { Hex } from "../../../backend/store/types.ts";
+import type { Hex } from "../../../backend/domain/model.ts";
 import { ACCOUNTS, TEST_DEPLOYMENT, blockHashOf, createEventFactory, timestampOf } from "../projections/event-factory.ts";
 
 /** A chain of blocks 0..head on fork `fork`, with the given logs; `onGetLogs` may change it mid-read. */

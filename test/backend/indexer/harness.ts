@@ -8,7 +8,7 @@ import type { Deployment } from "../../../backend/chain/deployment.ts";
 import { providerFromEip1193 } from "../../../backend/chain/provider.ts";
 import { createIndexer, type CreateIndexerParameters, type Indexer, type IndexerConfig } from "../../../backend/indexer/index.ts";
 import type { MirrorStore, RangeCommit } from "../../../backend/store/port.ts";
-import type { Batch, ChainEvent, Hex, Order, Page, Participant } from "../../../backend/store/types.ts";
+import type { Batch, ChainEvent, Hex, Order, Page, Participant } from "../../../backend/domain/model.ts";
 import { BusinessStep, DEMO_DC_GLN, DEMO_PORT_GLN, registerBatch } from "../../helpers/batches.ts";
 import type { ProvenaDeployment } from "../../helpers/deploy.ts";
 import type { ITradeEscrow } from "../../../types/ethers-contracts/TradeEscrow.js";

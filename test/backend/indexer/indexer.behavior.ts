@@ -11,7 +11,7 @@ import type { Deployment } from "../../../backend/chain/deployment.ts";
 import { ENUM_VALUE_NAMES } from "../../../backend/chain/enums.ts";
 import { NonRetryableIndexerError, type Indexer } from "../../../backend/indexer/index.ts";
 import type { MirrorStore } from "../../../backend/store/port.ts";
-import type { Hex } from "../../../backend/store/types.ts";
+import type { Hex } from "../../../backend/domain/model.ts";
 import { deployProvena, type ProvenaDeployment } from "../../helpers/deploy.ts";
 import {
   countingStore,

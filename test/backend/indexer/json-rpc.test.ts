@@ -20,7 +20,7 @@ import {
 import { connectProvider, type ConnectedProvider } from "../../../backend/chain/provider.ts";
 import { createIndexer } from "../../../backend/indexer/index.ts";
 import { createSqliteStore } from "../../../backend/store/sqlite/index.ts";
-import type { Hex } from "../../../backend/store/types.ts";
+import type { Hex } from "../../../backend/domain/model.ts";
 import { indexerConfig, silentLogger } from "./harness.ts";
 
 async function deployContract(name: string, signer: JsonRpcSigner, args: unknown[]): Promise<Contract> {

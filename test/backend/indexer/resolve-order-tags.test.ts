@@ -3,7 +3,7 @@ import { ZeroAddress } from "ethers";
 import { NonRetryableIndexerError } from "../../../backend/indexer/errors.ts";
 import { resolveOrderTags, type OrderLookup } from "../../../backend/indexer/resolve-order-tags.ts";
 import type { OrderFilter, PageRequest } from "../../../backend/store/port.ts";
-import type { ChainEvent, Hex, Order } from "../../../backend/store/types.ts";
+import type { ChainEvent, Hex, Order } from "../../../backend/domain/model.ts";
 import { ACCOUNTS, bytes32, createEventFactory, type EventFactory } from "../projections/event-factory.ts";
 
 const BATCH = bytes32("batch");

@@ -3,7 +3,7 @@ import { ZeroAddress, id as keccakText } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { createIndexer, type Indexer } from "../../../backend/indexer/index.ts";
 import { createKeeper, keeperJobId } from "../../../backend/keeper/keeper.ts";
-import type { Hex } from "../../../backend/store/types.ts";
+import type { Hex } from "../../../backend/domain/model.ts";
 import { glnFrom, gtinFrom } from "../../helpers/gs1.ts";
 import { buildSerialTree, makeSerials } from "../../helpers/serials.ts";
 import { createRelayerFixture, silentLogger, type RelayerFixture } from "../relayer/relayer-fixture.ts";

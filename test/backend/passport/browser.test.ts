@@ -14,7 +14,7 @@ import { PNG } from "pngjs";
 import { createApp } from "../../../backend/api/app.ts";
 import { createMetrics } from "../../../backend/api/metrics.ts";
 import { digitalLinkPath } from "../../../backend/passport/digital-link.ts";
-import type { Batch } from "../../../backend/store/types.ts";
+import type { Batch } from "../../../backend/domain/model.ts";
 import { createModule, createPassportWorld, silentLogger, type PassportWorld } from "./fixture.ts";
 
 const jsQR = jsQRImport as unknown as typeof jsQRImport.default;

@@ -9,12 +9,12 @@ import { keccak256, toUtf8Bytes, type Eip1193Provider } from "ethers";
 import { pino } from "pino";
 import type { Deployment } from "../../../backend/chain/deployment.ts";
 import { providerFromEip1193 } from "../../../backend/chain/provider.ts";
-import { ProblemError } from "../../../backend/api/problem.ts";
+import { operationalProblem, ProblemError } from "../../../backend/api/problem.ts";
 import { createIndexer } from "../../../backend/indexer/index.ts";
 import { createPassportModule, type PassportModule, type PassportModuleConfig } from "../../../backend/passport/routes.ts";
 import { createSerialService } from "../../../backend/passport/serials.ts";
 import type { MirrorStore } from "../../../backend/store/port.ts";
-import type { Hex } from "../../../backend/store/types.ts";
+import type { Hex } from "../../../backend/domain/model.ts";
 import { createSqliteStore } from "../../../backend/store/sqlite/index.ts";
 import { BusinessStep, DEMO_DC_GLN, DEMO_PORT_GLN, registerBatch } from "../../helpers/batches.ts";
 import { deployProvena, type ProvenaDeployment } from "../../helpers/deploy.ts";
@@ -139,11 +139,10 @@ export function passportTestApp(module: PassportModule, options: { jsonBodies?: 
   app.use(module.router);
   const problems: ErrorRequestHandler = (error, req, res, _next) => {
     const problem =
-      error instanceof ProblemError
-        ? error
-        : typeof error?.status === "number" && error.status < 500
+      operationalProblem(error) ??
+      (typeof error?.status === "number" && error.status < 500
           ? new ProblemError(error.status, "Client Error", String(error.message))
-          : new ProblemError(500, "Internal Server Error", String(error?.stack ?? error));
+          : new ProblemError(500, "Internal Server Error", String(error?.stack ?? error)));
     res.status(problem.status).type("application/problem+json").json(problem.toJSON(req.path));
   };
   app.use(problems);

@@ -1,6 +1,6 @@
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { expect } from "chai";
-import { ProblemError } from "../../../backend/api/problem.ts";
+import { DomainError } from "../../../backend/domain/errors.ts";
 import { buildSerialTree, createSerialService, MAX_REPORTED_ERRORS, parseSerialList } from "../../../backend/passport/serials.ts";
 import type { MirrorStore } from "../../../backend/store/port.ts";
 import { createSqliteStore } from "../../../backend/store/sqlite/index.ts";
@@ -159,16 +159,16 @@ describe("serial service", function () {
 
   it("stores nothing when any row is bad and answers a 422 problem listing the lines", async function () {
     const service = createSerialService({ store });
-    let problem: ProblemError | undefined;
+    let problem: DomainError | undefined;
     try {
       await service.uploadSerialList("SN1\nSN 2\nSN1", "csv");
     } catch (error) {
-      problem = error as ProblemError;
+      problem = error as DomainError;
     }
-    expect(problem).to.be.instanceOf(ProblemError);
-    expect(problem!.status).to.equal(422);
-    expect(problem!.extensions.errorCount).to.equal(2);
-    expect((problem!.extensions.errors as { line: number }[]).map((e) => e.line)).to.deep.equal([2, 3]);
+    expect(problem).to.be.instanceOf(DomainError);
+    expect(problem!.kind).to.equal("rejected");
+    expect(problem!.details.errorCount).to.equal(2);
+    expect((problem!.details.errors as { line: number }[]).map((e) => e.line)).to.deep.equal([2, 3]);
     const root = StandardMerkleTree.of([["SN1"]], ["string"]).root as `0x${string}`;
     expect(await store.getSerialSet(root)).to.equal(null);
   });

@@ -11,7 +11,7 @@ import { verifyPassportUrl } from "../../../backend/passport/verify-url.ts";
 import { claimsFromJsonLd, createJsonRpc, digitalLinkOfPath, verifyPassport } from "../../../backend/passport/assets/verify-core.js";
 import { loadArtifact } from "../../../backend/chain/artifacts.ts";
 import { ENUM_VALUE_NAMES } from "../../../backend/chain/enums.ts";
-import type { Batch, Participant } from "../../../backend/store/types.ts";
+import type { Batch, Participant } from "../../../backend/domain/model.ts";
 import { PROJECT_ROOT } from "../../../backend/chain/artifacts.ts";
 import { createModule, createPassportWorld, lineageFamily, passportTestApp, type PassportWorld } from "./fixture.ts";
 import { DEMO_PORT_GLN } from "../../helpers/batches.ts";

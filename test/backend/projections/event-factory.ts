@@ -6,7 +6,7 @@ import { Interface, keccak256, toBeHex, type InterfaceAbi } from "ethers";
 import { loadProvenaAbis, type ProvenaContractName } from "../../../backend/chain/artifacts.ts";
 import type { Deployment } from "../../../backend/chain/deployment.ts";
 import { createEventDecoder, type RawLog } from "../../../backend/chain/events.ts";
-import type { ChainEvent, Hex } from "../../../backend/store/types.ts";
+import type { ChainEvent, Hex } from "../../../backend/domain/model.ts";
 
 export const TEST_DEPLOYMENT: Deployment = {
   chainId: 31337,

@@ -10,7 +10,7 @@ import {
 } from "../../../backend/projections/project.ts";
 import { planRollback, recomputeProjections, type RollbackSource } from "../../../backend/projections/rollback.ts";
 import type { EventFilter, PageRequest, RollbackCommit } from "../../../backend/store/port.ts";
-import type { Batch, ChainEvent, Hex, Order, Page, Participant } from "../../../backend/store/types.ts";
+import type { Batch, ChainEvent, Hex, Order, Page, Participant } from "../../../backend/domain/model.ts";
 import { ACCOUNTS, bytes32, createEventFactory, deliveredEvent } from "./event-factory.ts";
 
 /** A mirror in memory: enough of the store port for projecting and rollback planning, no database. */

@@ -5,7 +5,7 @@ import { reduceBatch, type BatchLookup } from "../../../backend/projections/batc
 import { ProjectionError } from "../../../backend/projections/event-ref.ts";
 import { reduceOrder } from "../../../backend/projections/orders.ts";
 import { reduceParticipant } from "../../../backend/projections/participants.ts";
-import type { Batch, ChainEvent, Hex, Order, Participant } from "../../../backend/store/types.ts";
+import type { Batch, ChainEvent, Hex, Order, Participant } from "../../../backend/domain/model.ts";
 import { ACCOUNTS, bytes32, createEventFactory, deliveredEvent, type EventFactory } from "./event-factory.ts";
 
 const BATCH = bytes32("batch");

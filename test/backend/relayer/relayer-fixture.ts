@@ -22,7 +22,7 @@ import {
 } from "../../../backend/relayer/index.ts";
 import { createStore } from "../../../backend/store/index.ts";
 import type { MirrorStore } from "../../../backend/store/port.ts";
-import type { Hex } from "../../../backend/store/types.ts";
+import type { Hex } from "../../../backend/domain/model.ts";
 import { deployProvena } from "../../helpers/deploy.ts";
 
 export const silentLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });

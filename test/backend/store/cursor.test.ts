@@ -3,18 +3,18 @@
  */
 import { expect } from "chai";
 
-import { ProblemError } from "../../../backend/api/problem.ts";
+import { DomainError } from "../../../backend/domain/errors.ts";
 import { checkPageLimit, decodeCursor, encodeCursor, pageCursor, toPage } from "../../../backend/store/cursor.ts";
 
-function expect400(action: () => unknown): ProblemError {
+function expectInvalidInput(action: () => unknown): DomainError {
   try {
     action();
   } catch (error) {
-    expect(error).to.be.instanceOf(ProblemError);
-    expect((error as ProblemError).status).to.equal(400);
-    return error as ProblemError;
+    expect(error).to.be.instanceOf(DomainError);
+    expect((error as DomainError).kind).to.equal("invalid-input");
+    return error as DomainError;
   }
-  throw new Error("expected a 400 ProblemError");
+  throw new Error("expected an invalid-input DomainError");
 }
 
 describe("store cursors", function () {
@@ -28,9 +28,9 @@ describe("store cursors", function () {
 
   it("test_cursor_ofAnotherList_is400", function () {
     const cursor = encodeCursor("orders", ["e", "0x1"]);
-    expect400(() => decodeCursor("participants", cursor));
-    expect400(() => decodeCursor("batches", cursor));
-    expect400(() => decodeCursor("events", cursor));
+    expectInvalidInput(() => decodeCursor("participants", cursor));
+    expectInvalidInput(() => decodeCursor("batches", cursor));
+    expectInvalidInput(() => decodeCursor("events", cursor));
   });
 
   it("test_cursor_malformed_is400_withTheFieldNamed", function () {
@@ -49,8 +49,8 @@ describe("store cursors", function () {
       `${encodeCursor("events", ["1:000000000001:000000"])}=`,
     ];
     for (const cursor of malformed) {
-      const problem = expect400(() => decodeCursor("events", cursor));
-      expect(problem.extensions.errors).to.deep.equal([
+      const problem = expectInvalidInput(() => decodeCursor("events", cursor));
+      expect(problem.details.errors).to.deep.equal([
         { in: "query", path: "cursor", message: "not a cursor of this list; pass the nextCursor of the previous page" },
       ]);
     }
@@ -59,13 +59,13 @@ describe("store cursors", function () {
   it("test_pageCursor_nullOrAbsent_isFirstPage", function () {
     expect(pageCursor("events", { limit: 5 })).to.equal(null);
     expect(pageCursor("events", { limit: 5, cursor: null })).to.equal(null);
-    expect400(() => pageCursor("events", { limit: 5, cursor: "" }));
+    expectInvalidInput(() => pageCursor("events", { limit: 5, cursor: "" }));
   });
 
   it("test_checkPageLimit_acceptsOnlyIntegers1to500", function () {
     for (const limit of [1, 250, 500]) expect(checkPageLimit({ limit })).to.equal(limit);
     for (const limit of [0, -1, 501, 2.5, Number.NaN, Number.POSITIVE_INFINITY, "10" as unknown as number]) {
-      expect400(() => checkPageLimit({ limit }));
+      expectInvalidInput(() => checkPageLimit({ limit }));
     }
   });
 

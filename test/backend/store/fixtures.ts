@@ -5,7 +5,8 @@
  */
 import { createHash } from "node:crypto";
 
-import type { RangeCommit, RelayRequest, RollbackCommit } from "../../../backend/store/port.ts";
+import type { RangeCommit, RollbackCommit } from "../../../backend/store/port.ts";
+import type { RelayRequest } from "../../../backend/domain/model.ts";
 import {
   chainEventId,
   type Batch,
@@ -16,7 +17,7 @@ import {
   type JsonValue,
   type Order,
   type Participant,
-} from "../../../backend/store/types.ts";
+} from "../../../backend/domain/model.ts";
 
 const digest = (label: string): string => createHash("sha256").update(label).digest("hex");
 

@@ -6,7 +6,7 @@
 import { expect } from "chai";
 import mongoose from "mongoose";
 
-import { ProblemError } from "../../../backend/api/problem.ts";
+import { DomainError } from "../../../backend/domain/errors.ts";
 import {
   BATCH_SORT,
   batchFilter,
@@ -21,7 +21,7 @@ import {
   type MongoSort,
 } from "../../../backend/store/mongo/filters.ts";
 import { createModels, type MirrorModels } from "../../../backend/store/mongo/models.ts";
-import { chainEventId } from "../../../backend/store/types.ts";
+import { chainEventId } from "../../../backend/domain/model.ts";
 
 const hex = (n: number) => `0x${n.toString(16).padStart(40, "0")}` as const;
 
@@ -97,7 +97,7 @@ describe("MongoDB store: list filters", function () {
         { name: { $regex: ".*" } },
       ];
       for (const filter of bad) {
-        expect(() => eventFilter(filter as never, null), JSON.stringify(filter)).to.throw(ProblemError);
+        expect(() => eventFilter(filter as never, null), JSON.stringify(filter)).to.throw(DomainError);
       }
     });
 
@@ -130,8 +130,8 @@ describe("MongoDB store: list filters", function () {
       expect(() => cast(models.participants, participants)).to.not.throw();
       const orders = orderFilter({ buyer: hex(1), seller: hex(2), carrier: hex(3), batchId: hex(4), state: "funded" }, ["e", hex(5)]);
       expect(() => cast(models.orders, orders)).to.not.throw();
-      expect(() => participantFilter({ suspended: "yes" as never }, null)).to.throw(ProblemError);
-      expect(() => orderFilter({ buyer: { $gt: "" } as never }, null)).to.throw(ProblemError);
+      expect(() => participantFilter({ suspended: "yes" as never }, null)).to.throw(DomainError);
+      expect(() => orderFilter({ buyer: { $gt: "" } as never }, null)).to.throw(DomainError);
     });
 
     it("test_aFieldTheSchemaLacks_isRefusedByMongoose_notDroppedFromTheFilter", function () {

@@ -30,7 +30,7 @@ import {
 } from "../../../backend/store/mongo/mapping.ts";
 import { createModels, type MirrorModels } from "../../../backend/store/mongo/models.ts";
 import { mergeRegionStats } from "../../../backend/store/mongo/passports.ts";
-import type { Batch } from "../../../backend/store/types.ts";
+import type { Batch } from "../../../backend/domain/model.ts";
 import { bytes32, eventsThrough, relayRequest, serials, stateAt, supplyChainScenario } from "./fixtures.ts";
 
 const { BSON } = mongoose.mongo;

@@ -7,7 +7,7 @@
 import { expect } from "chai";
 import { createRequire } from "node:module";
 
-import { ProblemError } from "../../../backend/api/problem.ts";
+import { DomainError } from "../../../backend/domain/errors.ts";
 import { insertKeepingExisting, upsertAll } from "../../../backend/store/mongo/mirror.ts";
 
 const requireFromMongoose = createRequire(createRequire(import.meta.url).resolve("mongoose"));
@@ -105,9 +105,9 @@ describe("MongoDB store: write loops", function () {
       } catch (error) {
         failure = error;
       }
-      expect(failure).to.be.instanceOf(ProblemError);
-      expect((failure as ProblemError).status).to.equal(409);
-      expect((failure as ProblemError).message).to.match(/clash.*gtin_1_lot_1/);
+      expect(failure).to.be.instanceOf(DomainError);
+      expect((failure as DomainError).kind).to.equal("conflict");
+      expect((failure as DomainError).message).to.match(/clash.*gtin_1_lot_1/);
       expect(sent).to.have.length(2);
     });
 

@@ -4,9 +4,10 @@
  */
 import { expect } from "chai";
 
-import { ProblemError } from "../../../backend/api/problem.ts";
-import type { MirrorStore, PageRequest, RelayStatus } from "../../../backend/store/port.ts";
-import type { Batch, ChainEvent, Hex, Order, Page, Participant } from "../../../backend/store/types.ts";
+import { DomainError } from "../../../backend/domain/errors.ts";
+import type { MirrorStore, PageRequest } from "../../../backend/store/port.ts";
+import type { RelayStatus } from "../../../backend/domain/model.ts";
+import type { Batch, ChainEvent, Hex, Order, Page, Participant } from "../../../backend/domain/model.ts";
 import {
   CHAIN_ID,
   OTHER_CHAIN_ID,
@@ -47,16 +48,16 @@ async function readAllPages<T>(
   return { items, pages };
 }
 
-async function expectBadRequest(action: () => Promise<unknown>): Promise<ProblemError> {
+async function expectBadRequest(action: () => Promise<unknown>): Promise<DomainError> {
   let failure: unknown;
   try {
     await action();
   } catch (error) {
     failure = error;
   }
-  expect(failure, "expected a 400 ProblemError").to.be.instanceOf(ProblemError);
-  expect((failure as ProblemError).status).to.equal(400);
-  return failure as ProblemError;
+  expect(failure, "expected an invalid-input DomainError").to.be.instanceOf(DomainError);
+  expect((failure as DomainError).kind).to.equal("invalid-input");
+  return failure as DomainError;
 }
 
 const ids = (events: ChainEvent[]) => events.map((event) => event.id);

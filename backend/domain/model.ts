@@ -1,5 +1,5 @@
 /**
- * The mirror's data model, shared by every stage (indexer, projections, stores, API, passports, relayer).
+ * The domain model, imported by every layer (chain, projections, stores, services, routes, passports, relayer).
  * Chain values are JSON-safe: addresses are lower-case 0x strings, bytes32 are lower-case 0x hex,
  * uint256/uint64 are decimal strings, small numbers (block numbers, timestamps, bps) are numbers.
  */
@@ -145,4 +145,64 @@ export interface Checkpoint {
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;
+}
+
+/**
+ * Unit serials of a batch, stored at registration so proofs can be built later. Keyed by serialRoot.
+ * The root commits to the serials, so the first put of a root wins and a later put of the same root is a no-op
+ * (the stored `createdAt` and serials stay). Serials come back in the order given, byte for byte.
+ */
+export interface SerialSet {
+  serialRoot: Hex;
+  serials: string[]; // in tree-leaf insertion order
+  createdAt: number; // unix ms
+}
+
+/** One consumer scan of a passport. No IP is stored, only a coarse region (e.g. a country code or "unknown"). */
+export interface ScanRecord {
+  batchId: Hex;
+  serial: string | null; // null for a batch-level link
+  at: number; // unix ms
+  region: string;
+}
+
+export interface ScanStats {
+  total: number;
+  regions: string[]; // distinct regions, most frequent first; ties in region order (ascending)
+  firstAt: number | null;
+  lastAt: number | null;
+  recent: number; // scans with `at` >= the `recentSinceMs` asked for
+}
+
+export interface UnitClaim {
+  batchId: Hex;
+  serial: string;
+  owner: string; // an owner handle: an address or an opaque hash the claimant chose; never personal data
+  claimedAt: number;
+}
+
+export type RelayStatus = "queued" | "submitted" | "mined" | "failed";
+
+/** A partner's signed ERC2771 forward request, accepted by the API and submitted by the relayer. */
+export interface RelayRequest {
+  id: string; // hash of the signed request: resubmitting the same request maps to the same id
+  chainId: number;
+  from: Hex;
+  to: Hex;
+  value: string;
+  gas: string;
+  nonce: string;
+  deadline: number;
+  data: Hex;
+  signature: Hex;
+  kind: string; // "partner" | "keeper"; keeper jobs carry no signature (relayer sends them directly)
+  status: RelayStatus;
+  attempts: number;
+  transactionHash: Hex | null;
+  relayerNonce: number | null;
+  gasPrice: string | null; // last fee used, for gas bumps
+  error: string | null;
+  blockNumber: number | null;
+  createdAt: number;
+  updatedAt: number;
 }
