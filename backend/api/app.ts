@@ -94,6 +94,7 @@ export function createApp(deps: AppDeps): ProvenaApp {
       (_req, res, next) => {
         // The route label of the latency histogram is this base path + the matched route's own path.
         res.locals.routeBasePath = module.basePath;
+        res.locals.renderErrorPage = module.renderErrorPage;
         next();
       },
       module.router,

@@ -9,7 +9,7 @@ import type { ErrorRequestHandler, Request, RequestHandler } from "express";
 import { openApiPathMatcher } from "./openapi.ts";
 import { notFound } from "../domain/errors.ts";
 import { operationalProblem, ProblemError } from "./problem.ts";
-import type { OpenApiPathItem } from "./route-module.ts";
+import type { OpenApiPathItem, RouteModule } from "./route-module.ts";
 
 const HTTP_METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"] as const;
 
@@ -92,6 +92,14 @@ export function problemErrorHandler(): ErrorRequestHandler {
 
     if (problem.status === 405 && typeof problem.extensions.allow === "string") res.setHeader("Allow", problem.extensions.allow);
     res.setHeader("Cache-Control", "no-store");
+    // A module that serves pages (passports) answers browsers with an HTML error page instead.
+    const renderErrorPage = res.locals.renderErrorPage as RouteModule["renderErrorPage"];
+    const page = renderErrorPage?.(problem, req) ?? null;
+    if (page) {
+      for (const [name, value] of Object.entries(page.headers ?? {})) res.setHeader(name, value);
+      res.status(problem.status).type("html").send(page.html);
+      return;
+    }
     res.status(problem.status).type("application/problem+json").json(problem.toJSON(requestPath(req)));
   };
 }

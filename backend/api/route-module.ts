@@ -3,7 +3,8 @@
  * createApp (backend/api/app.ts) mounts every module and merges their `paths` into one OpenAPI document;
  * a test checks that every mounted route is documented and every documented path is routed.
  */
-import type { Router } from "express";
+import type { Request, Router } from "express";
+import type { ProblemError } from "./problem.ts";
 
 /** An OpenAPI 3.1 Path Item object keyed by lower-case method ("get", "post", ...). */
 export type OpenApiPathItem = Record<string, unknown>;
@@ -22,4 +23,16 @@ export interface RouteModule {
    * module's documented paths alone. Optional; absent means the app parses JSON bodies for the module.
    */
   parsesOwnBody?: boolean;
+  /**
+   * How this module's failures look to a browser: an HTML page for `problem` when the request should get one
+   * (e.g. a passport page opened in a browser), or null for the app's problem+json. The app's one error
+   * middleware asks the module that was serving the request; absent means always problem+json.
+   */
+  renderErrorPage?: (problem: ProblemError, req: Request) => ErrorPage | null;
+}
+
+/** An error answered as a page: the HTML, and any headers it needs (e.g. a Content-Security-Policy). */
+export interface ErrorPage {
+  html: string;
+  headers?: Record<string, string>;
 }

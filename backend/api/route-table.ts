@@ -13,6 +13,8 @@ export interface RouteDefinition {
   path: string;
   /** OpenAPI 3.1 Operation object (operationId, summary, parameters, responses, ...). */
   operation: Record<string, unknown>;
+  /** Runs before the handler on this route only: a body parser with its own limit, a rate limiter. */
+  middleware?: RequestHandler[];
   handler: RequestHandler;
 }
 
@@ -32,16 +34,21 @@ export function toOpenApiPaths(expressPath: string): string[] {
   return [expressPath.replace(/:([A-Za-z_$][A-Za-z0-9_$]*)/g, "{$1}")];
 }
 
-export function routeModuleFromTable(basePath: string, routes: RouteDefinition[], schemas?: Record<string, unknown>): RouteModule {
+export function routeModuleFromTable(
+  basePath: string,
+  routes: RouteDefinition[],
+  schemas?: Record<string, unknown>,
+  options: Pick<RouteModule, "parsesOwnBody" | "renderErrorPage"> = {},
+): RouteModule {
   const router = Router();
   const paths: RouteModule["paths"] = {};
   for (const route of routes) {
     const documented = toOpenApiPaths(`${basePath}${route.path}`);
     // One operation object per path: operationIds and path parameters differ between the two forms of a group.
     if (documented.length !== 1) throw new Error(`${route.path}: declare one route per path instead of an optional group`);
-    router[route.method](route.path, route.handler);
+    router[route.method](route.path, ...(route.middleware ?? []), route.handler);
     const item = (paths[documented[0]!] ??= {});
     item[route.method] = route.operation;
   }
-  return { basePath, router, paths, ...(schemas === undefined ? {} : { schemas }) };
+  return { basePath, router, paths, ...(schemas === undefined ? {} : { schemas }), ...options };
 }
