@@ -46,6 +46,7 @@ export const problemSchema = z
 /** Shared responses for the error statuses, referenced from operations as `problemResponse(status)`. */
 const PROBLEM_RESPONSES: Record<number, { name: string; description: string }> = {
   400: { name: "BadRequest", description: "The request is malformed: `errors` lists every bad field." },
+  403: { name: "Forbidden", description: "The caller may not do this." },
   404: { name: "NotFound", description: "No such resource." },
   405: { name: "MethodNotAllowed", description: "The path exists but not with this method; `Allow` lists the methods." },
   409: { name: "Conflict", description: "The request conflicts with the current state." },
@@ -57,11 +58,14 @@ const PROBLEM_RESPONSES: Record<number, { name: string; description: string }> =
   503: { name: "ServiceUnavailable", description: "The service cannot answer right now." },
 };
 
-/** `{ $ref }` to a shared problem response, for an operation's `responses` map. */
-export function problemResponse(status: keyof typeof PROBLEM_RESPONSES & number): { $ref: string } {
+/**
+ * `{ $ref }` to a shared problem response, for an operation's `responses` map; `description` says what the
+ * status means on this operation (an OpenAPI 3.1 reference may override the shared one).
+ */
+export function problemResponse(status: keyof typeof PROBLEM_RESPONSES & number, description?: string): { $ref: string; description?: string } {
   const known = PROBLEM_RESPONSES[status];
   if (!known) throw new Error(`no shared problem response for status ${status}`);
-  return { $ref: `#/components/responses/${known.name}` };
+  return { $ref: `#/components/responses/${known.name}`, ...(description === undefined ? {} : { description }) };
 }
 
 /** A JSON response whose body is `schema` (usually a schemaRef). */

@@ -10,6 +10,7 @@ import { openApiPathMatcher } from "./openapi.ts";
 import { notFound } from "../domain/errors.ts";
 import { operationalProblem, ProblemError } from "./problem.ts";
 import type { OpenApiPathItem, RouteModule } from "./route-module.ts";
+import type { BodyLimitError } from "./write-limits.ts";
 
 const HTTP_METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"] as const;
 
@@ -35,15 +36,21 @@ export function unmatchedRouteHandler(paths: Record<string, OpenApiPathItem>): R
   };
 }
 
-/** body-parser failures (http-errors with a `type`) and what clients are told about them. */
-function bodyParserProblem(error: { type?: unknown; status?: unknown; limit?: unknown; charset?: unknown; encoding?: unknown }): ProblemError | null {
+/**
+ * body-parser failures (http-errors with a `type`) and what clients are told about them. A parser behind
+ * writeLimits (backend/api/write-limits.ts) names its endpoint's limit, e.g. "for relay requests".
+ */
+function bodyParserProblem(error: BodyLimitError & { charset?: unknown; encoding?: unknown }): ProblemError | null {
   switch (error.type) {
     case "entity.parse.failed":
       return new ProblemError(400, "Bad Request", "The request body is not valid JSON");
     case "entity.too.large":
-      return new ProblemError(413, "Content Too Large", `The request body exceeds the limit of ${String(error.limit)} bytes`, {
-        limit: error.limit,
-      });
+      return new ProblemError(
+        413,
+        "Content Too Large",
+        `The request body exceeds the limit of ${String(error.limit)} bytes${error.bodyLimitOf === undefined ? "" : ` for ${error.bodyLimitOf}`}`,
+        { limit: error.limit },
+      );
     case "charset.unsupported":
       return new ProblemError(415, "Unsupported Media Type", `Unsupported charset "${String(error.charset).toUpperCase()}"`);
     case "encoding.unsupported":
