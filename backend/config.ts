@@ -47,9 +47,16 @@ export interface Config {
   instanceId: string;
   relayerKey: RelayerKeyConfig | null;
   keeperIntervalMs: number;
+  /** Requests per minute per client on each write endpoint (relay requests, serial-list uploads, claims). */
   writeRateLimitPerMinute: number;
-  /** Maximum request body size, in the `bytes` notation Express understands ("1mb", "500kb", "1048576"). */
-  bodyLimit: string;
+  /**
+   * Body-size limits, in the `bytes` notation Express understands ("1mb", "500kb", "1048576"). jsonBodyLimit caps
+   * every JSON body the app reads; relayBodyLimit is the relay's own, smaller one (a forward request is a few
+   * hundred bytes); uploadBodyLimit is for serial-list uploads (CSV or JSON text).
+   */
+  jsonBodyLimit: string;
+  relayBodyLimit: string;
+  uploadBodyLimit: string;
   /**
    * When a passport warns that a unit's code may be cloned: more scans in total, more within the window, or
    * scans from more distinct countries than a genuine item gets (backend/passport CloneThresholds).
@@ -58,6 +65,15 @@ export interface Config {
 }
 
 export type Env = Record<string, string | undefined>;
+
+/** Defaults of the write endpoints' limits; modules built without a Config (tests) fall back to the same values. */
+export const WRITE_LIMIT_DEFAULTS = {
+  writeRateLimitPerMinute: 60,
+  jsonBodyLimit: "100kb",
+  relayBodyLimit: "64kb",
+  // 100,000 serials of 20 characters are about 2.5 MB as JSON.
+  uploadBodyLimit: "8mb",
+} as const;
 
 /** Thrown by loadConfig when one or more variables are invalid; `issues` holds one line per variable. */
 export class ConfigError extends Error {
@@ -104,6 +120,28 @@ const integer = (min: number, max: number, message: string) =>
 
 const text = (test: (value: string) => boolean, message: string) => z.string().refine(test, { error: message });
 
+const MAX_BODY_LIMIT_BYTES = 1024 ** 3;
+
+/** Bytes in a size such as "64kb" or "10mb" (1 kb = 1,024 bytes, as body-parser counts); null when it is no size. */
+export function sizeInBytes(size: string): number | null {
+  const match = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?$/i.exec(size.trim());
+  if (!match) return null;
+  const unit = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }[(match[2] ?? "b").toLowerCase() as "b" | "kb" | "mb" | "gb"];
+  return Math.floor(Number(match[1]) * unit);
+}
+
+const bodySize = () =>
+  z
+    .string()
+    .refine(
+      (raw) => {
+        const bytes = sizeInBytes(raw);
+        return bytes !== null && bytes >= 1 && bytes <= MAX_BODY_LIMIT_BYTES;
+      },
+      { error: 'must be a size from 1 byte to 1gb such as "1mb", "500kb" or a byte count' },
+    )
+    .transform((raw) => raw.trim());
+
 /** Raw-string schema per variable; absent and empty values are `undefined` and take the default. */
 const fields = {
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }),
@@ -131,7 +169,9 @@ const fields = {
   PASSPORT_CLONE_MAX_RECENT_SCANS: integer(1, 100_000_000, "must be an integer 1-100000000 (scans of one unit within PASSPORT_CLONE_WINDOW_MS)"),
   PASSPORT_CLONE_WINDOW_MS: integer(60_000, 31_536_000_000, "must be an integer 60000-31536000000 (milliseconds)"),
   PASSPORT_CLONE_MAX_REGIONS: integer(1, 300, "must be an integer 1-300 (distinct countries one unit is scanned in)"),
-  BODY_LIMIT: text((v) => /^\d+(\.\d+)?\s*(b|kb|mb|gb)?$/i.test(v.trim()), 'must be a size such as "1mb", "500kb" or a byte count'),
+  BODY_LIMIT: bodySize(),
+  RELAY_BODY_LIMIT: bodySize(),
+  UPLOAD_BODY_LIMIT: bodySize(),
 } satisfies Record<string, z.ZodType<unknown, string>>;
 
 type FieldName = keyof typeof fields;
@@ -181,6 +221,16 @@ export function loadConfig(env: Env = process.env): Config {
     });
   }
 
+  // BODY_LIMIT caps every JSON body the app reads, the relay's included.
+  const jsonBodyLimit = parsed.BODY_LIMIT ?? WRITE_LIMIT_DEFAULTS.jsonBodyLimit;
+  const jsonBodyLimitValid = !issues.some((issue) => issue.variable === "BODY_LIMIT");
+  if (jsonBodyLimitValid && parsed.RELAY_BODY_LIMIT !== undefined && sizeInBytes(parsed.RELAY_BODY_LIMIT)! > sizeInBytes(jsonBodyLimit)!) {
+    issues.push({
+      variable: "RELAY_BODY_LIMIT",
+      message: `must be at most BODY_LIMIT (${jsonBodyLimit}), the largest JSON body the app reads (got ${JSON.stringify(parsed.RELAY_BODY_LIMIT)})`,
+    });
+  }
+
   if (issues.length > 0) throw new ConfigError(issues);
 
   const host = parsed.HOST ?? "127.0.0.1";
@@ -216,8 +266,10 @@ export function loadConfig(env: Env = process.env): Config {
     instanceId: parsed.INSTANCE_ID ?? `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`,
     relayerKey,
     keeperIntervalMs: parsed.KEEPER_INTERVAL_MS ?? 5_000,
-    writeRateLimitPerMinute: parsed.WRITE_RATE_LIMIT_PER_MINUTE ?? 60,
-    bodyLimit: (parsed.BODY_LIMIT ?? "10mb").trim(),
+    writeRateLimitPerMinute: parsed.WRITE_RATE_LIMIT_PER_MINUTE ?? WRITE_LIMIT_DEFAULTS.writeRateLimitPerMinute,
+    jsonBodyLimit,
+    relayBodyLimit: parsed.RELAY_BODY_LIMIT ?? smallerSize(WRITE_LIMIT_DEFAULTS.relayBodyLimit, jsonBodyLimit),
+    uploadBodyLimit: parsed.UPLOAD_BODY_LIMIT ?? WRITE_LIMIT_DEFAULTS.uploadBodyLimit,
     passportCloneThresholds: {
       maxScans: parsed.PASSPORT_CLONE_MAX_SCANS ?? 100,
       maxRecentScans: parsed.PASSPORT_CLONE_MAX_RECENT_SCANS ?? 25,
@@ -253,6 +305,8 @@ export function redactUrl(value: string): string {
 }
 
 const trimSlash = (url: string): string => url.replace(/\/+$/, "");
+
+const smallerSize = (a: string, b: string): string => (sizeInBytes(b)! < sizeInBytes(a)! ? b : a);
 
 /** A wildcard listen address is no place to send a browser; links then point at localhost. */
 const formatHost = (host: string): string => {

@@ -18,7 +18,8 @@ import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { Wallet, type JsonRpcProvider, type WebSocketProvider } from "ethers";
 import { pino, type Logger } from "pino";
-import { createApp } from "./api/app.ts";
+import { createApp, type ProvenaApp } from "./api/app.ts";
+import type { IndexerStatusSource } from "./api/indexer-status.ts";
 import { createMetrics } from "./api/metrics.ts";
 import type { RouteModule } from "./api/route-module.ts";
 import { PROJECT_ROOT, loadProvenaAbis } from "./chain/artifacts.ts";
@@ -28,7 +29,14 @@ import { redactUrl, type Config } from "./config.ts";
 import { deployProvenaWithIgnition, eip1193Of, type DeployProvenaParameters } from "./deploy/deploy-provena.ts";
 import { createIndexer, type Indexer } from "./indexer/index.ts";
 import { createKeeper, type Keeper } from "./keeper/keeper.ts";
-import { RELAY_BODY_LIMIT, createRelayModule, createRelayService, createRelayerWorker, type RelayChain, type RelayerWorker } from "./relayer/index.ts";
+import {
+  createRelayModule,
+  createRelayService,
+  createRelayerWorker,
+  type RelayChain,
+  type RelayerWorker,
+  type RelayService,
+} from "./relayer/index.ts";
 import { createPassportModule } from "./passport/routes.ts";
 import { createStore } from "./store/index.ts";
 import type { MirrorStore } from "./store/port.ts";
@@ -73,6 +81,61 @@ export class StartupError extends Error {
     super(message, options);
     this.name = "StartupError";
   }
+}
+
+export interface ProvenaHttpDeps {
+  config: Config;
+  store: MirrorStore;
+  logger: Logger;
+  chain: Pick<ProvenaChain, "chainId" | "provider" | "deployment">;
+  indexerStatus: IndexerStatusSource;
+  /** The relay's service and what to do when it accepts a request; null while no relayer runs. */
+  relay: { service: RelayService; onAccepted: () => void } | null;
+}
+
+/**
+ * The HTTP app `npm start` serves: operational endpoints and read API (always), passports and serial-list
+ * uploads, and the relay when a relayer runs, each with its limits from the configuration.
+ */
+export function createProvenaHttpApp(deps: ProvenaHttpDeps): ProvenaApp {
+  const { config, store, logger, chain, relay } = deps;
+  const { deployment } = chain;
+  const modules: RouteModule[] = [
+    createPassportModule({
+      store,
+      chain: chain.provider,
+      logger,
+      config: {
+        publicBaseUrl: config.publicBaseUrl,
+        publicRpcUrl: config.publicRpcUrl,
+        chainId: chain.chainId,
+        registryAddress: deployment.registry,
+        otherContracts: [deployment.escrow, deployment.forwarder],
+        deployBlock: deployment.deployBlock,
+        thresholds: config.passportCloneThresholds,
+        serialUploadLimit: config.uploadBodyLimit,
+      },
+    }),
+  ];
+  if (relay) {
+    modules.push(
+      createRelayModule({
+        service: relay.service,
+        writeRateLimitPerMinute: config.writeRateLimitPerMinute,
+        bodyLimit: config.relayBodyLimit,
+        onAccepted: relay.onAccepted,
+      }),
+    );
+  }
+  return createApp({
+    store,
+    logger,
+    metrics: createMetrics(),
+    indexerStatus: deps.indexerStatus,
+    readyMaxLagBlocks: config.readyMaxLagBlocks,
+    modules,
+    bodyLimit: config.jsonBodyLimit,
+  });
 }
 
 export async function startProvena(config: Config, options: StartProvenaOptions = {}): Promise<RunningProvena> {
@@ -133,7 +196,7 @@ export async function startProvena(config: Config, options: StartProvenaOptions 
     const relayerWallet = await relayerSigner(config, chain);
     let relayer: RunningProvena["relayer"] = null;
     let keeper: Keeper | null = null;
-    const modules: RouteModule[] = [];
+    let relay: ProvenaHttpDeps["relay"] = null;
     if (relayerWallet) {
       const address = relayerWallet.address.toLowerCase() as Hex;
       const worker = createRelayerWorker({
@@ -151,41 +214,14 @@ export async function startProvena(config: Config, options: StartProvenaOptions 
       keeper = createKeeper({ store, chain: relayChain, relayerAddress: address, logger, intervalMs: config.keeperIntervalMs, onJobQueued: () => worker.poke() });
       keeper.start();
       cleanup.push(() => keeper!.stop());
-      const service = createRelayService({ store, chain: relayChain, relayerAddress: address });
-      // BODY_LIMIT is sized for serial-list uploads; a forward request never needs more than the relay's own limit.
-      const relayBodyLimit = sizeInBytes(config.bodyLimit) < sizeInBytes(RELAY_BODY_LIMIT) ? config.bodyLimit : RELAY_BODY_LIMIT;
-      modules.push(createRelayModule({ service, writeRateLimitPerMinute: config.writeRateLimitPerMinute, bodyLimit: relayBodyLimit, onAccepted: () => worker.poke() }));
+      relay = { service: createRelayService({ store, chain: relayChain, relayerAddress: address }), onAccepted: () => worker.poke() };
       relayer = { address, worker };
       log.info({ relayer: address }, `relayer: ${address}`);
     } else {
       log.warn("relayer: off (set RELAYER_PRIVATE_KEY or RELAYER_KEYSTORE to relay partners' signed requests and run the keeper)");
     }
 
-    const passports = createPassportModule({
-      store,
-      chain: chain.provider,
-      logger,
-      config: {
-        publicBaseUrl: config.publicBaseUrl,
-        publicRpcUrl: config.publicRpcUrl,
-        chainId: chain.chainId,
-        registryAddress: deployment.registry,
-        otherContracts: [deployment.escrow, deployment.forwarder],
-        deployBlock: deployment.deployBlock,
-        thresholds: config.passportCloneThresholds,
-      },
-    });
-    modules.unshift(passports);
-
-    const app = createApp({
-      store,
-      logger,
-      metrics: createMetrics(),
-      indexerStatus: () => indexer.status(),
-      readyMaxLagBlocks: config.readyMaxLagBlocks,
-      modules,
-      bodyLimit: config.bodyLimit,
-    });
+    const app = createProvenaHttpApp({ config, store, logger, chain, indexerStatus: () => indexer.status(), relay });
     const server = await listen(app, config.host, config.port);
     cleanup.push(() => closeServer(server));
     const address = server.address() as AddressInfo;
@@ -307,14 +343,6 @@ function closeServer(server: Server): Promise<void> {
     // Keep-alive clients must not hold shutdown hostage.
     setTimeout(() => server.closeAllConnections(), 2_000).unref();
   });
-}
-
-/** Bytes in a body-parser size such as "64kb" or "10mb" (1 kb = 1,024 bytes, as body-parser counts). */
-function sizeInBytes(limit: string): number {
-  const match = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?$/i.exec(limit.trim());
-  if (!match) throw new Error(`"${limit}" is not a size such as "64kb" or "10mb"`);
-  const unit = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }[(match[2] ?? "b").toLowerCase() as "b" | "kb" | "mb" | "gb"];
-  return Math.floor(Number(match[1]) * unit);
 }
 
 function oneLine(error: unknown): string {

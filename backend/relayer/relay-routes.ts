@@ -4,56 +4,110 @@
  *   GET  /api/v1/relay/requests/{id}     -> queued | submitted | mined | failed, with the reason
  *   GET  /api/v1/relay/forwarder         -> the EIP-712 domain and types to sign, the relayer and the targets
  *   GET  /api/v1/relay/nonces/{address}  -> the nonce to sign next
- * Writes are rate limited per client and body-size limited; security headers come from the app.
+ * A route table: each route carries its OpenAPI operation, whose schemas come from the zod schemas below.
+ * Writes run behind writeLimits (rate and body size); their refusals are answered by the app's error middleware.
  */
-import express, { Router, type NextFunction, type Request, type Response } from "express";
-import { rateLimit } from "express-rate-limit";
 import { z } from "zod";
+import { componentsFromRegistry, jsonResponse, parametersFromZod, problemResponse, schemaRef, toOpenApiSchema } from "../api/openapi.ts";
 import { ProblemError } from "../api/problem.ts";
 import type { RouteModule } from "../api/route-module.ts";
+import { routeModuleFromTable, type RouteDefinition } from "../api/route-table.ts";
+import { addressParam } from "../api/schemas.ts";
 import { parseBody, parseParams } from "../api/validate.ts";
+import { describeWriteLimits, writeLimits, type WriteLimitsOptions } from "../api/write-limits.ts";
+import { WRITE_LIMIT_DEFAULTS } from "../config.ts";
 import type { RelayRequest } from "../domain/model.ts";
 import type { RelayService } from "./relay-service.ts";
 
 export const RELAY_BASE_PATH = "/api/v1/relay";
-/** A forward request is a few hundred bytes of calldata; the app-wide limit is sized for serial-list uploads. */
-export const RELAY_BODY_LIMIT = "64kb";
 
 export interface RelayModuleOptions {
   service: RelayService;
-  /** POSTs per client per minute (default 60). */
+  /** POSTs per client per minute (config WRITE_RATE_LIMIT_PER_MINUTE; default 60). */
   writeRateLimitPerMinute?: number;
-  /** Largest JSON body (default RELAY_BODY_LIMIT: a forward request is small). */
+  /** Largest JSON body (config RELAY_BODY_LIMIT; default 64kb: a forward request is a few hundred bytes). */
   bodyLimit?: string;
   /** Called after a request was newly accepted (main wires it to the relayer worker's poke). */
   onAccepted?: (request: RelayRequest) => void;
 }
 
-const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte address");
+// --- request schemas ----------------------------------------------------------------------------------------
+
 const hexBytes = z.string().regex(/^0x([0-9a-fA-F]{2})*$/, "must be 0x-prefixed hex bytes");
 const uint = (max: bigint, what: string) =>
   z
-    .union([z.string().regex(/^\d{1,78}$/, `must be a non-negative integer (decimal string) ${what}`), z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)])
+    .union([
+      z.string().regex(/^\d{1,78}$/, `must be a non-negative integer (decimal string) ${what}`),
+      z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+    ])
     .refine((value) => BigInt(value) <= max, { message: `must be at most ${max} ${what}` });
 
 const UINT256_MAX = (1n << 256n) - 1n;
 const UINT48_MAX = (1n << 48n) - 1n;
 
-export const forwardRequestBodySchema = z.strictObject({
-  from: address,
-  to: address,
-  value: uint(UINT256_MAX, "(wei)"),
-  gas: uint(UINT256_MAX, "(gas forwarded to the target)"),
-  nonce: uint(UINT256_MAX, "(the forwarder's nonce for from)"),
-  deadline: uint(UINT48_MAX, "(unix seconds)"),
-  data: hexBytes.refine((value) => value.length >= 10, "must hold at least a 4-byte function selector"),
-  signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, "must be a 65-byte 0x-prefixed ECDSA signature"),
+export const forwardRequestBodySchema = z
+  .strictObject({
+    from: addressParam.describe("The signer, who the target sees as the caller."),
+    to: addressParam.describe("A Provena contract: the registry or the escrow."),
+    value: uint(UINT256_MAX, "(wei)").describe("Must be 0: the relayer pays gas, not payments."),
+    gas: uint(UINT256_MAX, "(gas forwarded to the target)").describe("Gas forwarded to the target."),
+    nonce: uint(UINT256_MAX, "(the forwarder's nonce for from)").describe(
+      "The forwarder's nonces(from), or the next one after queued requests (GET /api/v1/relay/nonces/{address}).",
+    ),
+    deadline: uint(UINT48_MAX, "(unix seconds)").describe("Unix seconds after which the request is void."),
+    data: hexBytes.refine((value) => value.length >= 10, "must hold at least a 4-byte function selector").describe("ABI-encoded call of the target."),
+    signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, "must be a 65-byte 0x-prefixed ECDSA signature").describe("65-byte EIP-712 signature by from."),
+  })
+  .describe("An OpenZeppelin ERC2771Forwarder request signed with EIP-712 (domain ProvenaForwarder v1; see GET /api/v1/relay/forwarder).");
+
+const idParams = z.object({
+  id: z
+    .string()
+    .regex(/^(0x[0-9a-fA-F]{64}|keeper:\d+:0x[0-9a-fA-F]{64}:[A-Za-z]+)$/, "must be a relay request id (0x + 64 hex digits)")
+    .describe("The request's id, as POST answered it."),
 });
+const addressParams = z.object({ address: addressParam });
 
-const idParams = z.object({ id: z.string().regex(/^(0x[0-9a-fA-F]{64}|keeper:\d+:0x[0-9a-fA-F]{64}:[A-Za-z]+)$/, "must be a relay request id (0x + 64 hex digits)") });
-const addressParams = z.object({ address });
+// --- response schemas ---------------------------------------------------------------------------------------
 
-export function relayRequestView(request: RelayRequest, service: RelayService) {
+const relaySchemaRegistry = z.registry<{ id: string }>();
+
+const relayRequestStatusSchema = z.strictObject({
+  id: z.string().describe("The EIP-712 digest of the request (keeper jobs: keeper:<chainId>:<orderId>:<action>)."),
+  status: z.enum(["queued", "submitted", "mined", "failed"]),
+  statusUrl: z.string(),
+  kind: z.string().meta({ enum: ["partner", "keeper"] }),
+  chainId: z.int(),
+  from: z.string(),
+  to: z.string(),
+  function: z.string().nullable().describe("The called function's signature."),
+  nonce: z.string().nullable(),
+  deadline: z.int().nullable(),
+  transactionHash: z.string().nullable(),
+  blockNumber: z.int().nullable(),
+  error: z.string().nullable().describe("Why the request failed, decoded from the contracts' custom errors."),
+  attempts: z.int().describe("Transactions sent for it (replacements included)."),
+  createdAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+});
+relaySchemaRegistry.add(relayRequestStatusSchema, { id: "RelayRequestStatus" });
+
+const relaySigningInfoSchema = z.strictObject({
+  domain: z.looseObject({}),
+  types: z.looseObject({}),
+  primaryType: z.literal("ForwardRequest"),
+  relayer: z.string(),
+  targets: z.looseObject({}),
+  maxForwardedGas: z.string(),
+});
+relaySchemaRegistry.add(relaySigningInfoSchema, { id: "RelaySigningInfo" });
+
+const relayNonceSchema = z.strictObject({ address: z.string(), nonce: z.string(), next: z.string(), pending: z.int() });
+relaySchemaRegistry.add(relayNonceSchema, { id: "RelayNonce" });
+
+export type RelayRequestStatusView = z.output<typeof relayRequestStatusSchema>;
+
+export function relayRequestView(request: RelayRequest, service: RelayService): RelayRequestStatusView {
   return {
     id: request.id,
     status: request.status,
@@ -74,199 +128,114 @@ export function relayRequestView(request: RelayRequest, service: RelayService) {
   };
 }
 
+// --- routes ---------------------------------------------------------------------------------------------------
+
 export function createRelayModule(options: RelayModuleOptions): RouteModule {
-  const { service } = options;
-  const router = Router();
-
-  const writeLimiter = rateLimit({
-    windowMs: 60_000,
-    limit: options.writeRateLimitPerMinute ?? 60,
-    standardHeaders: "draft-8",
-    legacyHeaders: false,
-    handler: (_req, _res, next, limiterOptions) => {
-      next(new ProblemError(429, "Too Many Requests", `at most ${limiterOptions.limit} relay requests per minute per client; retry later`));
-    },
-  });
-  const jsonBody = express.json({ limit: options.bodyLimit ?? RELAY_BODY_LIMIT, type: ["application/json", "application/*+json"] });
-
-  router.post("/requests", writeLimiter, jsonBody, async (req: Request, res: Response) => {
-    if (!req.is("application/json") && !req.is("application/*+json")) {
-      throw new ProblemError(415, "Unsupported Media Type", "send the forward request as application/json");
-    }
-    const body = parseBody(forwardRequestBodySchema, req);
-    const { request, created } = await service.accept(body);
-    if (created) options.onAccepted?.(request);
-    const view = relayRequestView(request, service);
-    res.status(created ? 202 : 200).location(view.statusUrl).json(view);
-  });
-
-  router.get("/requests/:id", async (req: Request, res: Response) => {
-    const { id } = parseParams(idParams, req);
-    const request = await service.get(id);
-    res.json(relayRequestView(request, service));
-  });
-
-  router.get("/forwarder", async (_req: Request, res: Response) => {
-    res.json(await service.signingInfo());
-  });
-
-  router.get("/nonces/:address", async (req: Request, res: Response) => {
-    const { address: account } = parseParams(addressParams, req);
-    res.json(await service.nonces(account));
-  });
-
-  // Body-parser failures become problems here, so they read the same as every other refusal.
-  router.use((error: unknown, _req: Request, _res: Response, next: NextFunction) => {
-    const parserError = error as { type?: string; status?: number; limit?: number };
-    if (parserError?.type === "entity.too.large") {
-      return next(new ProblemError(413, "Content Too Large", `the body is larger than the ${parserError.limit}-byte limit for relay requests`));
-    }
-    if (parserError?.type === "entity.parse.failed") return next(new ProblemError(400, "Bad Request", "the body is not valid JSON"));
-    if (parserError?.type === "encoding.unsupported" || parserError?.type === "charset.unsupported") {
-      return next(new ProblemError(415, "Unsupported Media Type", "send the body as UTF-8 JSON"));
-    }
-    next(error);
-  });
-
-  return { basePath: RELAY_BASE_PATH, router, paths: relayOpenApiPaths(), schemas: relayOpenApiSchemas(), parsesOwnBody: true };
+  const limits: WriteLimitsOptions = {
+    label: "relay requests",
+    bodyLimit: options.bodyLimit ?? WRITE_LIMIT_DEFAULTS.relayBodyLimit,
+    ratePerMinute: options.writeRateLimitPerMinute ?? WRITE_LIMIT_DEFAULTS.writeRateLimitPerMinute,
+  };
+  const schemas = { ...componentsFromRegistry(relaySchemaRegistry), ForwardRequest: toOpenApiSchema(forwardRequestBodySchema, "input") };
+  return routeModuleFromTable(RELAY_BASE_PATH, [submitRoute(options, limits), ...statusRoutes(options.service)], schemas, { parsesOwnBody: true });
 }
 
-const problemResponse = (description: string) => ({
-  description,
-  content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
-});
-
-function relayOpenApiSchemas(): Record<string, unknown> {
-  const uintString = { oneOf: [{ type: "string", pattern: "^\\d{1,78}$" }, { type: "integer", minimum: 0 }] };
+function submitRoute({ service, onAccepted }: RelayModuleOptions, limits: WriteLimitsOptions): RouteDefinition {
+  const statusContent = { "application/json": { schema: schemaRef("RelayRequestStatus") } };
   return {
-    ForwardRequest: {
-      type: "object",
-      description: "An OpenZeppelin ERC2771Forwarder request signed with EIP-712 (domain ProvenaForwarder v1; see GET /api/v1/relay/forwarder).",
-      additionalProperties: false,
-      required: ["from", "to", "value", "gas", "nonce", "deadline", "data", "signature"],
-      properties: {
-        from: { type: "string", pattern: "^0x[0-9a-fA-F]{40}$", description: "The signer, who the target sees as the caller." },
-        to: { type: "string", pattern: "^0x[0-9a-fA-F]{40}$", description: "A Provena contract: the registry or the escrow." },
-        value: { ...uintString, description: "Must be 0: the relayer pays gas, not payments." },
-        gas: { ...uintString, description: "Gas forwarded to the target." },
-        nonce: { ...uintString, description: "The forwarder's nonces(from), or the next one after queued requests (GET /api/v1/relay/nonces/{address})." },
-        deadline: { ...uintString, description: "Unix seconds after which the request is void." },
-        data: { type: "string", pattern: "^0x([0-9a-fA-F]{2})*$", description: "ABI-encoded call of the target." },
-        signature: { type: "string", pattern: "^0x[0-9a-fA-F]{130}$", description: "65-byte EIP-712 signature by from." },
+    method: "post",
+    path: "/requests",
+    operation: {
+      tags: ["relay"],
+      operationId: "submitRelayRequest",
+      summary: "Submit a signed forward request for gasless execution",
+      description:
+        "Checks the signature, the target, the deadline, the nonce, the signer's role and suspension, and simulates the call; " +
+        "stores the request durably and answers 202. Resubmitting the same signed request is harmless and answers 200 with the same id. " +
+        describeWriteLimits(limits),
+      requestBody: { required: true, content: { "application/json": { schema: schemaRef("ForwardRequest") } } },
+      responses: {
+        202: { description: "Accepted and queued", headers: { Location: { schema: { type: "string" } } }, content: statusContent },
+        200: { description: "Already accepted earlier: the stored request", content: statusContent },
+        400: problemResponse(400, "Malformed request (each bad field listed)"),
+        403: problemResponse(403, "The signer is not an active participant with the needed role, or is suspended"),
+        409: problemResponse(409, "Nonce already used, taken by another queued request, or not next"),
+        413: problemResponse(413, `Body larger than ${String(limits.bodyLimit)}`),
+        415: problemResponse(415, "Not JSON"),
+        422: problemResponse(422, "Wrong signer, expired, untrusted target, or the call would revert (decoded reason)"),
+        429: problemResponse(429, `More than ${limits.ratePerMinute} relay requests in a minute from this client`),
       },
     },
-    RelayRequestStatus: {
-      type: "object",
-      required: ["id", "status", "statusUrl", "kind", "chainId", "from", "to", "transactionHash", "blockNumber", "error", "attempts", "createdAt", "updatedAt"],
-      properties: {
-        id: { type: "string", description: "The EIP-712 digest of the request (keeper jobs: keeper:<chainId>:<orderId>:<action>)." },
-        status: { type: "string", enum: ["queued", "submitted", "mined", "failed"] },
-        statusUrl: { type: "string" },
-        kind: { type: "string", enum: ["partner", "keeper"] },
-        chainId: { type: "integer" },
-        from: { type: "string" },
-        to: { type: "string" },
-        function: { type: ["string", "null"], description: "The called function's signature." },
-        nonce: { type: ["string", "null"] },
-        deadline: { type: ["integer", "null"] },
-        transactionHash: { type: ["string", "null"] },
-        blockNumber: { type: ["integer", "null"] },
-        error: { type: ["string", "null"], description: "Why the request failed, decoded from the contracts' custom errors." },
-        attempts: { type: "integer", description: "Transactions sent for it (replacements included)." },
-        createdAt: { type: "string", format: "date-time" },
-        updatedAt: { type: "string", format: "date-time" },
-      },
+    middleware: writeLimits(limits),
+    handler: async (req, res) => {
+      if (!req.is("application/json") && !req.is("application/*+json")) {
+        throw new ProblemError(415, "Unsupported Media Type", "send the forward request as application/json");
+      }
+      const body = parseBody(forwardRequestBodySchema, req);
+      const { request, created } = await service.accept(body);
+      if (created) onAccepted?.(request);
+      const view = relayRequestView(request, service);
+      res.status(created ? 202 : 200).location(view.statusUrl).json(view);
     },
   };
 }
 
-function relayOpenApiPaths(): RouteModule["paths"] {
-  const statusContent = { "application/json": { schema: { $ref: "#/components/schemas/RelayRequestStatus" } } };
-  return {
-    [`${RELAY_BASE_PATH}/requests`]: {
-      post: {
-        tags: ["relay"],
-        operationId: "submitRelayRequest",
-        summary: "Submit a signed forward request for gasless execution",
-        description:
-          "Checks the signature, the target, the deadline, the nonce, the signer's role and suspension, and simulates the call; stores the request durably and answers 202. Resubmitting the same signed request is harmless and answers 200 with the same id.",
-        requestBody: { required: true, content: { "application/json": { schema: { $ref: "#/components/schemas/ForwardRequest" } } } },
-        responses: {
-          "202": { description: "Accepted and queued", headers: { Location: { schema: { type: "string" } } }, content: statusContent },
-          "200": { description: "Already accepted earlier: the stored request", content: statusContent },
-          "400": problemResponse("Malformed request (each bad field listed)"),
-          "403": problemResponse("The signer is not an active participant with the needed role, or is suspended"),
-          "409": problemResponse("Nonce already used, taken by another queued request, or not next"),
-          "413": problemResponse("Body too large"),
-          "415": problemResponse("Not JSON"),
-          "422": problemResponse("Wrong signer, expired, untrusted target, or the call would revert (decoded reason)"),
-          "429": problemResponse("Rate limit exceeded"),
-        },
-      },
-    },
-    [`${RELAY_BASE_PATH}/requests/{id}`]: {
-      get: {
+function statusRoutes(service: RelayService): RouteDefinition[] {
+  return [
+    {
+      method: "get",
+      path: "/requests/:id",
+      operation: {
         tags: ["relay"],
         operationId: "getRelayRequest",
         summary: "Status of a relay request",
-        parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" } }],
+        parameters: parametersFromZod({ path: idParams }),
         responses: {
-          "200": { description: "The request and its outcome", content: statusContent },
-          "400": problemResponse("Malformed id"),
-          "404": problemResponse("Unknown id"),
+          200: jsonResponse("The request and its outcome", schemaRef("RelayRequestStatus")),
+          400: problemResponse(400, "Malformed id"),
+          404: problemResponse(404, "Unknown id"),
         },
       },
+      handler: async (req, res) => {
+        const { id } = parseParams(idParams, req);
+        res.json(relayRequestView(await service.get(id), service));
+      },
     },
-    [`${RELAY_BASE_PATH}/forwarder`]: {
-      get: {
+    {
+      method: "get",
+      path: "/forwarder",
+      operation: {
         tags: ["relay"],
         operationId: "getRelaySigningInfo",
         summary: "The EIP-712 domain and types to sign forward requests with",
         responses: {
-          "200": {
-            description: "Domain, types, relayer account and the contracts requests may target",
-            content: {
-              "application/json": {
-                schema: {
-                  type: "object",
-                  required: ["domain", "types", "primaryType", "relayer", "targets", "maxForwardedGas"],
-                  properties: {
-                    domain: { type: "object" },
-                    types: { type: "object" },
-                    primaryType: { type: "string", const: "ForwardRequest" },
-                    relayer: { type: "string" },
-                    targets: { type: "object" },
-                    maxForwardedGas: { type: "string" },
-                  },
-                },
-              },
-            },
-          },
+          200: jsonResponse("Domain, types, relayer account and the contracts requests may target", schemaRef("RelaySigningInfo")),
         },
       },
+      handler: async (_req, res) => {
+        res.json(await service.signingInfo());
+      },
     },
-    [`${RELAY_BASE_PATH}/nonces/{address}`]: {
-      get: {
+    {
+      method: "get",
+      path: "/nonces/:address",
+      operation: {
         tags: ["relay"],
         operationId: "getRelayNonce",
         summary: "The forwarder nonce of an account and the next one to sign",
-        parameters: [{ name: "address", in: "path", required: true, schema: { type: "string", pattern: "^0x[0-9a-fA-F]{40}$" } }],
+        parameters: parametersFromZod({ path: addressParams }),
         responses: {
-          "200": {
-            description: "nonce: the forwarder's current nonce; next: the nonce to sign after the requests already queued",
-            content: {
-              "application/json": {
-                schema: {
-                  type: "object",
-                  required: ["address", "nonce", "next", "pending"],
-                  properties: { address: { type: "string" }, nonce: { type: "string" }, next: { type: "string" }, pending: { type: "integer" } },
-                },
-              },
-            },
-          },
-          "400": problemResponse("Malformed address"),
+          200: jsonResponse(
+            "nonce: the forwarder's current nonce; next: the nonce to sign after the requests already queued",
+            schemaRef("RelayNonce"),
+          ),
+          400: problemResponse(400, "Malformed address"),
         },
       },
+      handler: async (req, res) => {
+        const { address } = parseParams(addressParams, req);
+        res.json(await service.nonces(address));
+      },
     },
-  };
+  ];
 }

@@ -35,7 +35,9 @@ describe("loadConfig", function () {
         relayerKey: null,
         keeperIntervalMs: 5000,
         writeRateLimitPerMinute: 60,
-        bodyLimit: "10mb",
+        jsonBodyLimit: "100kb",
+        relayBodyLimit: "64kb",
+        uploadBodyLimit: "8mb",
         rpcTimeoutMs: 5000,
       });
       expect(config.instanceId).to.match(/^.+:\d+:[0-9a-f]{6}$/);
@@ -66,6 +68,8 @@ describe("loadConfig", function () {
         KEEPER_INTERVAL_MS: "1000",
         WRITE_RATE_LIMIT_PER_MINUTE: "120",
         BODY_LIMIT: "2mb",
+        RELAY_BODY_LIMIT: "32kb",
+        UPLOAD_BODY_LIMIT: "16mb",
         RPC_TIMEOUT_MS: "3000",
       });
       expect(config).to.deep.include({
@@ -86,7 +90,9 @@ describe("loadConfig", function () {
         instanceId: "api-1",
         keeperIntervalMs: 1000,
         writeRateLimitPerMinute: 120,
-        bodyLimit: "2mb",
+        jsonBodyLimit: "2mb",
+        relayBodyLimit: "32kb",
+        uploadBodyLimit: "16mb",
         rpcTimeoutMs: 3000,
       });
       expect(config.relayerKey).to.deep.equal({ kind: "privateKey", privateKey: KEY });
@@ -119,6 +125,16 @@ describe("loadConfig", function () {
 
     it("test_loadConfig_emptyValuesMeanUnset", function () {
       expect(loadConfig({ PORT: "", LOG_LEVEL: "" })).to.deep.include({ port: 3000, logLevel: "info" });
+    });
+
+    it("test_loadConfig_relayBodyLimitDefaultsToTheSmallerOf64kbAndBodyLimit", function () {
+      expect(loadConfig({ BODY_LIMIT: "2kb" }).relayBodyLimit).to.equal("2kb");
+      expect(loadConfig({ BODY_LIMIT: "1mb" }).relayBodyLimit).to.equal("64kb");
+      expect(loadConfig({ BODY_LIMIT: "1mb", RELAY_BODY_LIMIT: "512kb" }).relayBodyLimit).to.equal("512kb");
+    });
+
+    it("test_loadConfig_bodyLimitsAreTrimmed", function () {
+      expect(loadConfig({ BODY_LIMIT: " 1mb ", UPLOAD_BODY_LIMIT: "4 mb" })).to.deep.include({ jsonBodyLimit: "1mb", uploadBodyLimit: "4 mb" });
     });
 
     it("test_loadConfig_keystore", function () {
@@ -160,6 +176,23 @@ describe("loadConfig", function () {
       expect(error.message.split("\n")).to.have.length(10);
       expect(error.message).to.include('LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent (got "loud")');
       expect(error.message).to.include('CONFIRMATIONS: must be an integer 0-10000 (blocks) (got "-1")');
+    });
+
+    it("test_loadConfig_bodyLimitsOutOfRange_oneClearLineEach", function () {
+      const error = configErrorOf({ BODY_LIMIT: "0", RELAY_BODY_LIMIT: "64 kilobytes", UPLOAD_BODY_LIMIT: "2gb" });
+      expect(error.issues.map((issue) => issue.variable)).to.deep.equal(["BODY_LIMIT", "RELAY_BODY_LIMIT", "UPLOAD_BODY_LIMIT"]);
+      expect(error.message).to.include('BODY_LIMIT: must be a size from 1 byte to 1gb such as "1mb", "500kb" or a byte count (got "0")');
+      expect(error.message).to.include('UPLOAD_BODY_LIMIT: must be a size from 1 byte to 1gb such as "1mb", "500kb" or a byte count (got "2gb")');
+    });
+
+    it("test_loadConfig_relayBodyLimitAboveBodyLimit_isRejected", function () {
+      const error = configErrorOf({ BODY_LIMIT: "32kb", RELAY_BODY_LIMIT: "64kb" });
+      expect(error.issues).to.deep.equal([
+        { variable: "RELAY_BODY_LIMIT", message: 'must be at most BODY_LIMIT (32kb), the largest JSON body the app reads (got "64kb")' },
+      ]);
+      expect(configErrorOf({ RELAY_BODY_LIMIT: "200kb" }).message).to.include("must be at most BODY_LIMIT (100kb)");
+      // A bad BODY_LIMIT is reported once, not again through the relay's limit.
+      expect(configErrorOf({ BODY_LIMIT: "lots", RELAY_BODY_LIMIT: "1mb" }).issues.map((issue) => issue.variable)).to.deep.equal(["BODY_LIMIT"]);
     });
 
     it("test_loadConfig_neverEchoesSecrets", function () {

@@ -9,6 +9,8 @@ import request from "supertest";
 import { buildOpenApiDocument, problemResponse, type OpenApiDocument } from "../../../backend/api/openapi.ts";
 import type { RouteModule } from "../../../backend/api/route-module.ts";
 import { routeModuleFromTable, toOpenApiPaths } from "../../../backend/api/route-table.ts";
+import { loadConfig } from "../../../backend/config.ts";
+import { createProvenaHttpApp, type ProvenaHttpDeps } from "../../../backend/main.ts";
 import { createRelayModule } from "../../../backend/relayer/relay-routes.ts";
 import type { RelayService } from "../../../backend/relayer/relay-service.ts";
 import { documentedOperations, mountedOperations } from "./fixtures/route-coverage.ts";
@@ -128,6 +130,29 @@ describe("OpenAPI document", function () {
     const mounted = mountedOperations(withRelay.app);
     expect(mounted).to.include("POST /api/v1/relay/requests");
     expect(documentedOperations(withRelay.app.openApiDocument)).to.deep.equal(mounted);
+  });
+
+  it("test_openApi_appAsMainAssemblesIt_documentsEveryMountedRouteAndNothingElse", async function () {
+    // Every module npm start mounts (operations, read API, passports and uploads, relay); handlers are never called.
+    const chain = {
+      chainId: 31337,
+      provider: {} as ProvenaHttpDeps["chain"]["provider"],
+      deployment: { chainId: 31337, registry: `0x${"1".repeat(40)}`, escrow: `0x${"2".repeat(40)}`, forwarder: `0x${"3".repeat(40)}`, deployBlock: 0 },
+    } as ProvenaHttpDeps["chain"];
+    const app = createProvenaHttpApp({
+      config: loadConfig({ LOG_LEVEL: "silent" }),
+      store: t.store,
+      logger: t.logger,
+      chain,
+      indexerStatus: () => t.indexer,
+      relay: { service: {} as RelayService, onAccepted: () => {} },
+    });
+    await expectValidOpenApi31(app.openApiDocument);
+    const mounted = mountedOperations(app);
+    for (const operation of ["GET /readyz", "GET /api/v1/batches/{batchId}", "POST /api/v1/relay/requests", "POST /api/v1/serial-sets", "GET /01/{gtin}/10/{lot}"]) {
+      expect(mounted).to.include(operation);
+    }
+    expect(documentedOperations(app.openApiDocument)).to.deep.equal(mounted);
   });
 
   it("test_routeCoverage_detectsAnUndocumentedRoute", async function () {
