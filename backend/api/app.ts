@@ -31,7 +31,10 @@ export interface AppDeps {
   readyMaxLagBlocks: number;
   /** Further features to mount (passports, relayer, uploads), after the read API. */
   modules?: RouteModule[];
-  /** Largest JSON request body, in bytes or as "100kb"; default 100kb. Modules parse other media types themselves. */
+  /**
+   * Largest JSON request body the app parses for modules that do not parse their own (config BODY_LIMIT), in bytes
+   * or as "100kb"; default 100kb. Write endpoints parse their bodies behind writeLimits with their own limits.
+   */
   bodyLimit?: number | string;
   /** Express "trust proxy" setting: which proxies' X-Forwarded-* headers to believe (for client IPs in logs and rate limits). */
   trustProxy?: boolean | number | string | string[];

@@ -1,8 +1,8 @@
 /**
  * The read API (/api/v1): batches, participants, orders and raw events from the mirror.
  * Each route is a thin controller: validate the request with its zod schema, call a service, send JSON.
- * Errors are thrown (ProblemError) and answered by the app's error middleware; Express 5 forwards
- * rejected promises there, so handlers are plain async functions.
+ * Services throw DomainErrors, answered by the app's error middleware; Express 5 forwards rejected promises
+ * there, so handlers are plain async functions.
  */
 import type { MirrorStore } from "../store/port.ts";
 import { readApiSchemaRegistry } from "./models.ts";
@@ -20,10 +20,10 @@ import {
   participantAddressParams,
   transactionHashParams,
 } from "./schemas.ts";
-import { createBatchService } from "./services/batches.ts";
-import { createEventService } from "./services/events.ts";
-import { createOrderService } from "./services/orders.ts";
-import { createParticipantService } from "./services/participants.ts";
+import { createBatchService, type BatchService } from "./services/batches.ts";
+import { createEventService, type EventService } from "./services/events.ts";
+import { createOrderService, type OrderService } from "./services/orders.ts";
+import { createParticipantService, type ParticipantService } from "./services/participants.ts";
 import { parseParams, parseQuery } from "./validate.ts";
 
 export const READ_API_BASE_PATH = "/api/v1";
@@ -33,12 +33,17 @@ export interface ReadRoutesDeps {
 }
 
 export function createReadRoutes({ store }: ReadRoutesDeps): RouteModule {
-  const batches = createBatchService({ store });
-  const participants = createParticipantService({ store });
-  const orders = createOrderService({ store });
-  const events = createEventService({ store });
+  const routes = [
+    ...batchRoutes(createBatchService({ store })),
+    ...participantRoutes(createParticipantService({ store })),
+    ...orderRoutes(createOrderService({ store })),
+    ...eventRoutes(createEventService({ store })),
+  ];
+  return routeModuleFromTable(READ_API_BASE_PATH, routes, componentsFromRegistry(readApiSchemaRegistry));
+}
 
-  const routes: RouteDefinition[] = [
+function batchRoutes(batches: BatchService): RouteDefinition[] {
+  return [
     {
       method: "get",
       path: "/batches",
@@ -91,6 +96,11 @@ export function createReadRoutes({ store }: ReadRoutesDeps): RouteModule {
         res.json(await batches.listEvents(batchId, parseQuery(pageQuery, req)));
       },
     },
+  ];
+}
+
+function participantRoutes(participants: ParticipantService): RouteDefinition[] {
+  return [
     {
       method: "get",
       path: "/participants",
@@ -120,6 +130,11 @@ export function createReadRoutes({ store }: ReadRoutesDeps): RouteModule {
         res.json(await participants.get(address));
       },
     },
+  ];
+}
+
+function orderRoutes(orders: OrderService): RouteDefinition[] {
+  return [
     {
       method: "get",
       path: "/orders",
@@ -149,6 +164,12 @@ export function createReadRoutes({ store }: ReadRoutesDeps): RouteModule {
         res.json(await orders.get(orderId));
       },
     },
+  ];
+}
+
+/** Event routes: per transaction, and the chain-order feed (a batch's events are under batchRoutes). */
+function eventRoutes(events: EventService): RouteDefinition[] {
+  return [
     {
       method: "get",
       path: "/transactions/:hash/events",
@@ -184,6 +205,4 @@ export function createReadRoutes({ store }: ReadRoutesDeps): RouteModule {
       },
     },
   ];
-
-  return routeModuleFromTable(READ_API_BASE_PATH, routes, componentsFromRegistry(readApiSchemaRegistry));
 }

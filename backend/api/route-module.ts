@@ -18,9 +18,9 @@ export interface RouteModule {
   /** Named schemas to merge into components.schemas. */
   schemas?: Record<string, unknown>;
   /**
-   * True when the module's routes parse request bodies themselves (their own size limit, or media types such as
-   * CSV): the app's JSON parser, which otherwise runs first with the app-wide BODY_LIMIT, leaves requests to the
-   * module's documented paths alone. Optional; absent means the app parses JSON bodies for the module.
+   * True when the module's routes parse request bodies themselves (behind writeLimits, with their own size limit
+   * or media types such as CSV): the app's JSON parser, which otherwise runs first capped at BODY_LIMIT, leaves
+   * requests to the module's documented paths alone. Optional; absent means the app parses JSON bodies for the module.
    */
   parsesOwnBody?: boolean;
   /**
