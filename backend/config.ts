@@ -227,7 +227,9 @@ export function loadConfig(env: Env = process.env): Config {
   if (jsonBodyLimitValid && parsed.RELAY_BODY_LIMIT !== undefined && sizeInBytes(parsed.RELAY_BODY_LIMIT)! > sizeInBytes(jsonBodyLimit)!) {
     issues.push({
       variable: "RELAY_BODY_LIMIT",
-      message: `must be at most BODY_LIMIT (${jsonBodyLimit}), the largest JSON body the app reads (got ${JSON.stringify(parsed.RELAY_BODY_LIMIT)})`,
+      message:
+        `must be at most BODY_LIMIT (${jsonBodyLimit}), the largest JSON body the app reads ` +
+        `(got ${JSON.stringify(parsed.RELAY_BODY_LIMIT)})`,
     });
   }
 

@@ -10,6 +10,7 @@ import { createRequire } from "node:module";
 import express, { type Request, type Response } from "express";
 import helmet from "helmet";
 import type { Logger } from "pino";
+import { WRITE_LIMIT_DEFAULTS } from "../config.ts";
 import type { MirrorStore } from "../store/port.ts";
 import type { IndexerStatusSource } from "./indexer-status.ts";
 import type { ApiMetrics } from "./metrics.ts";
@@ -48,7 +49,8 @@ export interface ProvenaApp extends express.Express {
 const packageVersion = (createRequire(import.meta.url)("../../package.json") as { version: string }).version;
 
 export function createApp(deps: AppDeps): ProvenaApp {
-  const { store, logger, metrics, indexerStatus, readyMaxLagBlocks, bodyLimit = "100kb", trustProxy = false } = deps;
+  const { store, logger, metrics, indexerStatus, readyMaxLagBlocks, trustProxy = false } = deps;
+  const bodyLimit = deps.bodyLimit ?? WRITE_LIMIT_DEFAULTS.jsonBodyLimit;
   const app = express();
   app.set("trust proxy", trustProxy);
   app.set("query parser", "simple"); // repeated keys become arrays, which the strict query schemas reject

@@ -44,13 +44,12 @@ function bodyParserProblem(error: BodyLimitError & { charset?: unknown; encoding
   switch (error.type) {
     case "entity.parse.failed":
       return new ProblemError(400, "Bad Request", "The request body is not valid JSON");
-    case "entity.too.large":
-      return new ProblemError(
-        413,
-        "Content Too Large",
-        `The request body exceeds the limit of ${String(error.limit)} bytes${error.bodyLimitOf === undefined ? "" : ` for ${error.bodyLimitOf}`}`,
-        { limit: error.limit },
-      );
+    case "entity.too.large": {
+      const limitOf = error.bodyLimitOf === undefined ? "" : ` for ${error.bodyLimitOf}`;
+      return new ProblemError(413, "Content Too Large", `The request body exceeds the limit of ${String(error.limit)} bytes${limitOf}`, {
+        limit: error.limit,
+      });
+    }
     case "charset.unsupported":
       return new ProblemError(415, "Unsupported Media Type", `Unsupported charset "${String(error.charset).toUpperCase()}"`);
     case "encoding.unsupported":

@@ -55,8 +55,13 @@ export const forwardRequestBodySchema = z
       "The forwarder's nonces(from), or the next one after queued requests (GET /api/v1/relay/nonces/{address}).",
     ),
     deadline: uint(UINT48_MAX, "(unix seconds)").describe("Unix seconds after which the request is void."),
-    data: hexBytes.refine((value) => value.length >= 10, "must hold at least a 4-byte function selector").describe("ABI-encoded call of the target."),
-    signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, "must be a 65-byte 0x-prefixed ECDSA signature").describe("65-byte EIP-712 signature by from."),
+    data: hexBytes
+      .refine((value) => value.length >= 10, "must hold at least a 4-byte function selector")
+      .describe("ABI-encoded call of the target."),
+    signature: z
+      .string()
+      .regex(/^0x[0-9a-fA-F]{130}$/, "must be a 65-byte 0x-prefixed ECDSA signature")
+      .describe("65-byte EIP-712 signature by from."),
   })
   .describe("An OpenZeppelin ERC2771Forwarder request signed with EIP-712 (domain ProvenaForwarder v1; see GET /api/v1/relay/forwarder).");
 
@@ -137,7 +142,8 @@ export function createRelayModule(options: RelayModuleOptions): RouteModule {
     ratePerMinute: options.writeRateLimitPerMinute ?? WRITE_LIMIT_DEFAULTS.writeRateLimitPerMinute,
   };
   const schemas = { ...componentsFromRegistry(relaySchemaRegistry), ForwardRequest: toOpenApiSchema(forwardRequestBodySchema, "input") };
-  return routeModuleFromTable(RELAY_BASE_PATH, [submitRoute(options, limits), ...statusRoutes(options.service)], schemas, { parsesOwnBody: true });
+  const routes = [submitRoute(options, limits), ...statusRoutes(options.service)];
+  return routeModuleFromTable(RELAY_BASE_PATH, routes, schemas, { parsesOwnBody: true });
 }
 
 function submitRoute({ service, onAccepted }: RelayModuleOptions, limits: WriteLimitsOptions): RouteDefinition {

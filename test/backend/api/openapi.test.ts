@@ -137,7 +137,13 @@ describe("OpenAPI document", function () {
     const chain = {
       chainId: 31337,
       provider: {} as ProvenaHttpDeps["chain"]["provider"],
-      deployment: { chainId: 31337, registry: `0x${"1".repeat(40)}`, escrow: `0x${"2".repeat(40)}`, forwarder: `0x${"3".repeat(40)}`, deployBlock: 0 },
+      deployment: {
+        chainId: 31337,
+        registry: `0x${"1".repeat(40)}`,
+        escrow: `0x${"2".repeat(40)}`,
+        forwarder: `0x${"3".repeat(40)}`,
+        deployBlock: 0,
+      },
     } as ProvenaHttpDeps["chain"];
     const app = createProvenaHttpApp({
       config: loadConfig({ LOG_LEVEL: "silent" }),
@@ -149,9 +155,14 @@ describe("OpenAPI document", function () {
     });
     await expectValidOpenApi31(app.openApiDocument);
     const mounted = mountedOperations(app);
-    for (const operation of ["GET /readyz", "GET /api/v1/batches/{batchId}", "POST /api/v1/relay/requests", "POST /api/v1/serial-sets", "GET /01/{gtin}/10/{lot}"]) {
-      expect(mounted).to.include(operation);
-    }
+    const oneOfEachModule = [
+      "GET /readyz",
+      "GET /api/v1/batches/{batchId}",
+      "POST /api/v1/relay/requests",
+      "POST /api/v1/serial-sets",
+      "GET /01/{gtin}/10/{lot}",
+    ];
+    expect(mounted).to.include.members(oneOfEachModule);
     expect(documentedOperations(app.openApiDocument)).to.deep.equal(mounted);
   });
 

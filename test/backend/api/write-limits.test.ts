@@ -36,8 +36,10 @@ describe("writeLimits", function () {
       parsers: [{ kind: "text", type: ["text/csv"] }, { kind: "urlencoded" }],
     };
     const { app, store } = await createTestApp({ modules: [echoModule(options)] });
-    expect((await request(app).post("/w/echo").set("content-type", "text/csv").send("serial\nA1").expect(200)).body).to.deep.equal({ body: "serial\nA1" });
-    expect((await request(app).post("/w/echo").type("form").send("owner=alice").expect(200)).body).to.deep.equal({ body: { owner: "alice" } });
+    const csv = await request(app).post("/w/echo").set("content-type", "text/csv").send("serial\nA1").expect(200);
+    expect(csv.body).to.deep.equal({ body: "serial\nA1" });
+    const form = await request(app).post("/w/echo").type("form").send("owner=alice").expect(200);
+    expect(form.body).to.deep.equal({ body: { owner: "alice" } });
     const tooLarge = await request(app).post("/w/echo").set("content-type", "text/csv").send("x".repeat(65));
     expect(tooLarge.status).to.equal(413);
     expect(tooLarge.headers["content-type"]).to.equal("application/problem+json; charset=utf-8");
