@@ -134,7 +134,8 @@ describe("loadConfig", function () {
     });
 
     it("test_loadConfig_bodyLimitsAreTrimmed", function () {
-      expect(loadConfig({ BODY_LIMIT: " 1mb ", UPLOAD_BODY_LIMIT: "4 mb" })).to.deep.include({ jsonBodyLimit: "1mb", uploadBodyLimit: "4 mb" });
+      const config = loadConfig({ BODY_LIMIT: " 1mb ", UPLOAD_BODY_LIMIT: "4 mb" });
+      expect(config).to.deep.include({ jsonBodyLimit: "1mb", uploadBodyLimit: "4 mb" });
     });
 
     it("test_loadConfig_keystore", function () {
@@ -182,7 +183,9 @@ describe("loadConfig", function () {
       const error = configErrorOf({ BODY_LIMIT: "0", RELAY_BODY_LIMIT: "64 kilobytes", UPLOAD_BODY_LIMIT: "2gb" });
       expect(error.issues.map((issue) => issue.variable)).to.deep.equal(["BODY_LIMIT", "RELAY_BODY_LIMIT", "UPLOAD_BODY_LIMIT"]);
       expect(error.message).to.include('BODY_LIMIT: must be a size from 1 byte to 1gb such as "1mb", "500kb" or a byte count (got "0")');
-      expect(error.message).to.include('UPLOAD_BODY_LIMIT: must be a size from 1 byte to 1gb such as "1mb", "500kb" or a byte count (got "2gb")');
+      expect(error.message).to.include(
+        'UPLOAD_BODY_LIMIT: must be a size from 1 byte to 1gb such as "1mb", "500kb" or a byte count (got "2gb")',
+      );
     });
 
     it("test_loadConfig_relayBodyLimitAboveBodyLimit_isRejected", function () {
@@ -192,7 +195,8 @@ describe("loadConfig", function () {
       ]);
       expect(configErrorOf({ RELAY_BODY_LIMIT: "200kb" }).message).to.include("must be at most BODY_LIMIT (100kb)");
       // A bad BODY_LIMIT is reported once, not again through the relay's limit.
-      expect(configErrorOf({ BODY_LIMIT: "lots", RELAY_BODY_LIMIT: "1mb" }).issues.map((issue) => issue.variable)).to.deep.equal(["BODY_LIMIT"]);
+      const badBoth = configErrorOf({ BODY_LIMIT: "lots", RELAY_BODY_LIMIT: "1mb" });
+      expect(badBoth.issues.map((issue) => issue.variable)).to.deep.equal(["BODY_LIMIT"]);
     });
 
     it("test_loadConfig_neverEchoesSecrets", function () {

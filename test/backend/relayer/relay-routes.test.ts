@@ -150,10 +150,12 @@ describe("relay routes", function () {
   describe("the OpenAPI operation", function () {
     it("test_submit_operationDocumentsTheEnforcedLimits", async function () {
       const { app, store } = await relayApp({ bodyLimit: "2kb", writeRateLimitPerMinute: 7 });
-      const operation = (app.openApiDocument.paths[PATH] as { post: { description: string; responses: Record<string, { description: string }> } }).post;
+      type Operation = { description: string; responses: Record<string, { description: string }> };
+      const operation = (app.openApiDocument.paths[PATH] as { post: Operation }).post;
       expect(operation.description).to.include("bodies up to 2kb; at most 7 relay requests per minute per client");
       expect(operation.responses["413"]!.description).to.equal("Body larger than 2kb");
-      const forwardRequest = app.openApiDocument.components.schemas.ForwardRequest as { required: string[]; additionalProperties: boolean };
+      const schemas = app.openApiDocument.components.schemas;
+      const forwardRequest = schemas.ForwardRequest as { required: string[]; additionalProperties: boolean };
       expect(forwardRequest.required).to.have.members(["from", "to", "value", "gas", "nonce", "deadline", "data", "signature"]);
       expect(forwardRequest.additionalProperties).to.equal(false);
       await store.close();
