@@ -82,7 +82,8 @@ export async function upsertAll<D extends { _id: DocumentId; lastEvent?: { event
         const refused = duplicates.map((failure) => pending[failure.index]);
         const applied = appliedCount(error);
         // If the driver stopped early, the ops it never sent must go again too (all writes here are idempotent).
-        const unsent = applied !== null && applied + duplicates.length >= ops.length ? [] : pending.filter((doc) => !refused.includes(doc));
+        const unsent =
+          applied !== null && applied + duplicates.length >= ops.length ? [] : pending.filter((doc) => !refused.includes(doc));
         const stored = await storedLastEvents(collection, refused);
         // No document with this _id, yet a duplicate key on another index: another document holds that key.
         // (On "_id_" itself it can only mean the document was deleted meanwhile: simply retried.)
@@ -109,16 +110,21 @@ export async function upsertAll<D extends { _id: DocumentId; lastEvent?: { event
 }
 
 /** The replaceOne filter of a document: its key, and with the guard "stored lastEvent no later than mine". */
-export function upsertFilter<D extends { _id: DocumentId; lastEvent?: { eventId: string } }>(plan: UpsertPlan<D>, doc: D): Record<string, unknown> {
+export function upsertFilter<D extends { _id: DocumentId; lastEvent?: { eventId: string } }>(
+  plan: UpsertPlan<D>,
+  doc: D,
+): Record<string, unknown> {
   return plan.guardByLastEvent ? { ...plan.key(doc), "lastEvent.eventId": { $lte: doc.lastEvent!.eventId } } : plan.key(doc);
 }
 
 /** _id -> lastEvent.eventId (undefined for documents without one) of the stored documents with these ids. */
-async function storedLastEvents(collection: MongoCollection, docs: Array<{ _id: DocumentId }>): Promise<Map<unknown, string | undefined>> {
+async function storedLastEvents(
+  collection: MongoCollection,
+  docs: Array<{ _id: DocumentId }>,
+): Promise<Map<unknown, string | undefined>> {
   if (docs.length === 0) return new Map();
   const stored = (await collection
     .find({ _id: { $in: docs.map((doc) => doc._id) } }, { projection: { _id: 1, "lastEvent.eventId": 1 } })
     .toArray()) as Array<{ _id: DocumentId; lastEvent?: { eventId?: string } }>;
   return new Map(stored.map((doc) => [doc._id, doc.lastEvent?.eventId]));
 }
-

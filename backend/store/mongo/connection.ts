@@ -68,7 +68,12 @@ export async function connectMongo(options: MongoStoreOptions): Promise<MongoCon
 }
 
 /** One line saying why the connection failed, naming the host and never the credentials. */
-export function connectFailure(error: unknown, where: string, timeoutMs: number, parts: Pick<MongoUriParts, "username" | "password">): string {
+export function connectFailure(
+  error: unknown,
+  where: string,
+  timeoutMs: number,
+  parts: Pick<MongoUriParts, "username" | "password">,
+): string {
   const name = (error as { name?: unknown })?.name;
   const code = (error as { code?: unknown })?.code;
   const reason = scrubCredentials(error instanceof Error ? error.message : String(error), parts);

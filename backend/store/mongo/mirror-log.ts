@@ -44,7 +44,10 @@ function checkChainId(what: string, chainId: unknown): number {
 }
 
 async function writeCheckpoint(collections: MongoCollections, checkpoint: Checkpoint): Promise<void> {
-  await upsertAll(collections.checkpoints, [documents.checkpoint.toDocument(checkpoint)], { key: (d) => ({ _id: d._id }), guardByLastEvent: false });
+  await upsertAll(collections.checkpoints, [documents.checkpoint.toDocument(checkpoint)], {
+    key: (d) => ({ _id: d._id }),
+    guardByLastEvent: false,
+  });
 }
 
 // --- rollback marker -----------------------------------------------------------------------------------------
@@ -103,13 +106,23 @@ async function completePendingRollback(collections: MongoCollections, chainId: n
 export function rollbackItemsOf(commit: RollbackCommit, token: string): RollbackItem[] {
   const entries: Array<Pick<RollbackItem, "kind" | "key" | "doc">> = [
     ...commit.batches.map((batch) => ({ kind: "batch" as const, key: batch.batchId, doc: documents.batch.toDocument(batch) })),
-    ...commit.participants.map((p) => ({ kind: "participant" as const, key: p.address, doc: documents.participant.toDocument(p) })),
+    ...commit.participants.map((p) => ({
+      kind: "participant" as const,
+      key: p.address,
+      doc: documents.participant.toDocument(p),
+    })),
     ...commit.orders.map((order) => ({ kind: "order" as const, key: order.orderId, doc: documents.order.toDocument(order) })),
     ...commit.deleteBatchIds.map((key) => ({ kind: "batch" as const, key, doc: null })),
     ...commit.deleteParticipantAddresses.map((key) => ({ kind: "participant" as const, key, doc: null })),
     ...commit.deleteOrderIds.map((key) => ({ kind: "order" as const, key, doc: null })),
   ];
-  return entries.map((entry, seq) => ({ _id: `${commit.chainId}:${token}:${seq}`, chainId: commit.chainId, token, seq, ...entry }));
+  return entries.map((entry, seq) => ({
+    _id: `${commit.chainId}:${token}:${seq}`,
+    chainId: commit.chainId,
+    token,
+    seq,
+    ...entry,
+  }));
 }
 
 // --- the port's mirror-log methods ---------------------------------------------------------------------------
@@ -194,8 +207,18 @@ export function createMirrorLog(collections: MongoCollections): MirrorLog {
     async listEvents(filter, page) {
       const limit = checkPageLimit(page);
       const query = eventFilter(filter, pageCursor("events", page));
-      const stored = await collections.events.find(query).sort(EVENT_SORT).limit(limit + 1).toArray();
-      return toPage(stored, limit, "events", (doc) => [doc._id as string], (doc) => documents.event.fromDocument(doc));
+      const stored = await collections.events
+        .find(query)
+        .sort(EVENT_SORT)
+        .limit(limit + 1)
+        .toArray();
+      return toPage(
+        stored,
+        limit,
+        "events",
+        (doc) => [doc._id as string],
+        (doc) => documents.event.fromDocument(doc),
+      );
     },
 
     async countEvents(chainId) {

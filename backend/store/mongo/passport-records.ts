@@ -54,9 +54,17 @@ async function putSerialSet(collections: MongoCollections, set: SerialSet): Prom
   }));
   // One chunk per bulkWrite: each is up to 4 MiB, and a wire message holds at most 48 MB.
   for (const doc of chunkDocs) {
-    await upsertAll(collections.serialChunks, [doc], { key: (d) => ({ _id: d._id, serialRoot: d.serialRoot }), guardByLastEvent: false });
+    await upsertAll(collections.serialChunks, [doc], {
+      key: (d) => ({ _id: d._id, serialRoot: d.serialRoot }),
+      guardByLastEvent: false,
+    });
   }
-  const header: SerialSetHeader = { _id: set.serialRoot, count: set.serials.length, chunkCount: chunkDocs.length, createdAt: set.createdAt };
+  const header: SerialSetHeader = {
+    _id: set.serialRoot,
+    count: set.serials.length,
+    chunkCount: chunkDocs.length,
+    createdAt: set.createdAt,
+  };
   try {
     // $setOnInsert: if another instance finished the same set meanwhile, its header (and createdAt) stays.
     await collections.serialSets.updateOne(
@@ -80,7 +88,9 @@ async function getSerialSet(collections: MongoCollections, serialRoot: Hex): Pro
   const complete = chunks.length === header.chunkCount && chunks.every((chunk, i) => chunk.index === i);
   const serials = chunks.flatMap((chunk) => chunk.serials);
   if (!complete || serials.length !== header.count) {
-    throw new Error(`MongoDB store: the serial set ${serialRoot} is damaged (expected ${header.count} serials in ${header.chunkCount} chunks)`);
+    throw new Error(
+      `MongoDB store: the serial set ${serialRoot} is damaged (expected ${header.count} serials in ${header.chunkCount} chunks)`,
+    );
   }
   return { serialRoot, serials, createdAt: header.createdAt };
 }
@@ -93,7 +103,12 @@ export interface RegionStats {
   recent: number;
 }
 
-async function scanStats(collections: MongoCollections, batchId: Hex, serial: string | null, recentSinceMs: number): Promise<ScanStats> {
+async function scanStats(
+  collections: MongoCollections,
+  batchId: Hex,
+  serial: string | null,
+  recentSinceMs: number,
+): Promise<ScanStats> {
   if (typeof batchId !== "string" || (serial !== null && typeof serial !== "string") || typeof recentSinceMs !== "number") {
     throw new TypeError("MongoDB store: scanStats takes a batch id, a serial or null, and a unix ms instant");
   }
@@ -140,7 +155,8 @@ async function claimUnit(collections: MongoCollections, claim: UnitClaim): Promi
     if (!isDuplicateKeyError(error)) throw error;
   }
   const existing = await collections.claims.findOne({ batchId: claim.batchId, serial: claim.serial });
-  if (existing === null) throw new Error(`MongoDB store: the claim of ${claim.batchId}/${claim.serial} collided but cannot be read`);
+  if (existing === null)
+    throw new Error(`MongoDB store: the claim of ${claim.batchId}/${claim.serial} collided but cannot be read`);
   return documents.claim.fromDocument(existing);
 }
 
@@ -154,7 +170,8 @@ export function createPassportRecords(collections: MongoCollections): PassportRe
     scanStats: (batchId, serial, recentSinceMs) => scanStats(collections, batchId, serial, recentSinceMs),
     claimUnit: (claim) => claimUnit(collections, claim),
     async getUnitClaim(batchId, serial) {
-      if (typeof batchId !== "string" || typeof serial !== "string") throw new TypeError("MongoDB store: getUnitClaim takes two strings");
+      if (typeof batchId !== "string" || typeof serial !== "string")
+        throw new TypeError("MongoDB store: getUnitClaim takes two strings");
       const doc = await collections.claims.findOne({ batchId, serial });
       return doc === null ? null : documents.claim.fromDocument(doc);
     },

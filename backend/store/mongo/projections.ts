@@ -99,7 +99,11 @@ export function createProjectionReads(collections: MongoCollections): Projection
     async listBatches(filter, page) {
       const limit = checkPageLimit(page);
       const query = batchFilter(filter, pageCursor("batches", page));
-      const found = await batches.find(query).sort(BATCH_SORT).limit(limit + 1).toArray();
+      const found = await batches
+        .find(query)
+        .sort(BATCH_SORT)
+        .limit(limit + 1)
+        .toArray();
       return toPage(found, limit, "batches", (doc) => [doc.registered.eventId, doc._id], batchOf);
     },
 
@@ -122,7 +126,11 @@ export function createProjectionReads(collections: MongoCollections): Projection
     async listParticipants(filter, page) {
       const limit = checkPageLimit(page);
       const query = participantFilter(filter, pageCursor("participants", page));
-      const found = await participants.find(query).sort(PARTICIPANT_SORT).limit(limit + 1).toArray();
+      const found = await participants
+        .find(query)
+        .sort(PARTICIPANT_SORT)
+        .limit(limit + 1)
+        .toArray();
       return toPage(found, limit, "participants", (doc) => [doc.onboarded.eventId, doc._id], participantOf);
     },
 
@@ -139,7 +147,11 @@ export function createProjectionReads(collections: MongoCollections): Projection
     async listOrders(filter, page) {
       const limit = checkPageLimit(page);
       const query = orderFilter(filter, pageCursor("orders", page));
-      const found = await orders.find(query).sort(ORDER_SORT).limit(limit + 1).toArray();
+      const found = await orders
+        .find(query)
+        .sort(ORDER_SORT)
+        .limit(limit + 1)
+        .toArray();
       return toPage(found, limit, "orders", (doc) => [doc.opened.eventId, doc._id], orderOf);
     },
   };

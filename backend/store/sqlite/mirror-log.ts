@@ -78,7 +78,7 @@ function eventPageQuery(filter: EventFilter, after: string[] | null): { text: st
   });
   const idColumn = refs.length > 0 ? "r0.event_id" : "e.id";
   const condition = (clause: string, value: SQLInputValue | undefined) => {
-    if (value !== undefined) where.push(clause), whereValues.push(value);
+    if (value !== undefined) (where.push(clause), whereValues.push(value));
   };
   condition("e.chain_id = ?", filter.chainId);
   condition("e.transaction_hash = ?", filter.transactionHash);
@@ -126,8 +126,7 @@ export function createMirrorLog(connection: SqliteConnection): MirrorLog {
 
     async getCheckpoint(chainId) {
       const row = sql("SELECT block_number, block_hash, updated_at FROM checkpoints WHERE chain_id = ?").get(chainId) as
-        | { block_number: number; block_hash: string | null; updated_at: number }
-        | undefined;
+        { block_number: number; block_hash: string | null; updated_at: number } | undefined;
       if (row === undefined) return null;
       return { chainId, blockNumber: row.block_number, blockHash: row.block_hash as Hex | null, updatedAt: row.updated_at };
     },

@@ -26,15 +26,19 @@ export function createPassportRecords(connection: SqliteConnection): PassportRec
 
     async getSerialSet(serialRoot) {
       const row = sql("SELECT created_at, serials FROM serial_sets WHERE serial_root = ?").get(serialRoot) as
-        | { created_at: number; serials: Uint8Array }
-        | undefined;
+        { created_at: number; serials: Uint8Array } | undefined;
       if (row === undefined) return null;
       const serials = JSON.parse(gunzipSync(row.serials).toString("utf8")) as string[];
       return { serialRoot, serials, createdAt: row.created_at };
     },
 
     async recordScan(scan) {
-      sql("INSERT INTO scans (batch_id, serial, at, region) VALUES (?, ?, ?, ?)").run(scan.batchId, scan.serial, scan.at, scan.region);
+      sql("INSERT INTO scans (batch_id, serial, at, region) VALUES (?, ?, ?, ?)").run(
+        scan.batchId,
+        scan.serial,
+        scan.at,
+        scan.region,
+      );
     },
 
     async scanStats(batchId, serial, recentSinceMs): Promise<ScanStats> {
@@ -43,7 +47,12 @@ export function createPassportRecords(connection: SqliteConnection): PassportRec
           `SELECT count(*) AS total, min(at) AS first_at, max(at) AS last_at,
                   coalesce(sum(at >= ?), 0) AS recent
            FROM scans WHERE batch_id = ? AND serial IS ?`,
-        ).get(recentSinceMs, batchId, serial) as { total: number; first_at: number | null; last_at: number | null; recent: number };
+        ).get(recentSinceMs, batchId, serial) as {
+          total: number;
+          first_at: number | null;
+          last_at: number | null;
+          recent: number;
+        };
         const regions = sql(
           `SELECT region, count(*) AS n FROM scans WHERE batch_id = ? AND serial IS ?
            GROUP BY region ORDER BY n DESC, region ASC`,

@@ -14,7 +14,8 @@ import { documentOf, type SqliteConnection } from "./connection.ts";
  * A range commit never lets an older document replace one that has seen a later event (`fresherOnly`), so a
  * stale writer (an indexer whose lease ran out mid-range) cannot undo newer state; a rollback writes as told.
  */
-const staleGuard = (table: string, fresherOnly: boolean) => (fresherOnly ? ` WHERE ${table}.last_event_id <= excluded.last_event_id` : "");
+const staleGuard = (table: string, fresherOnly: boolean) =>
+  fresherOnly ? ` WHERE ${table}.last_event_id <= excluded.last_event_id` : "";
 
 export function writeBatch(connection: SqliteConnection, batch: Batch, fresherOnly: boolean): void {
   connection
@@ -105,7 +106,7 @@ class Conditions {
 
   /** Adds `clause` when `value` is given (every filter field is optional). */
   add(clause: string, value: SQLInputValue | undefined): this {
-    if (value !== undefined) this.clauses.push(clause), this.params.push(value);
+    if (value !== undefined) (this.clauses.push(clause), this.params.push(value));
     return this;
   }
 }

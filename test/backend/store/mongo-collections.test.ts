@@ -62,11 +62,15 @@ describe("MongoDB store: documents", function () {
 
     it("test_projections_roundTripExactly_throughBson", function () {
       expect(final.batches.length).to.equal(5);
-      for (const batch of final.batches) expect(documents.batch.fromDocument(throughBson(documents.batch.toDocument(batch)))).to.deep.equal(batch);
+      for (const batch of final.batches)
+        expect(documents.batch.fromDocument(throughBson(documents.batch.toDocument(batch)))).to.deep.equal(batch);
       for (const participant of final.participants) {
-        expect(documents.participant.fromDocument(throughBson(documents.participant.toDocument(participant)))).to.deep.equal(participant);
+        expect(documents.participant.fromDocument(throughBson(documents.participant.toDocument(participant)))).to.deep.equal(
+          participant,
+        );
       }
-      for (const order of final.orders) expect(documents.order.fromDocument(throughBson(documents.order.toDocument(order)))).to.deep.equal(order);
+      for (const order of final.orders)
+        expect(documents.order.fromDocument(throughBson(documents.order.toDocument(order)))).to.deep.equal(order);
     });
 
     it("test_batch_nullableFields_andRecall_roundTrip", function () {
@@ -86,7 +90,12 @@ describe("MongoDB store: documents", function () {
       const { orderId, ...fields } = order;
       expect(documents.order.toDocument(order)).to.deep.equal({ _id: orderId, ...fields });
       const checkpoint = { chainId: 31337, blockNumber: 12, blockHash: bytes32("h"), updatedAt: 5 };
-      expect(documents.checkpoint.toDocument(checkpoint)).to.deep.equal({ _id: 31337, blockNumber: 12, blockHash: bytes32("h"), updatedAt: 5 });
+      expect(documents.checkpoint.toDocument(checkpoint)).to.deep.equal({
+        _id: 31337,
+        blockNumber: 12,
+        blockHash: bytes32("h"),
+        updatedAt: 5,
+      });
       const block = scenario.steps[0]!.block;
       expect(documents.block.toDocument(block)).to.deep.equal({ _id: `${block.chainId}:${block.number}`, ...block });
     });
@@ -94,19 +103,30 @@ describe("MongoDB store: documents", function () {
     it("test_fromDocument_stripsTheId_andKeepsAFieldTheAdapterDoesNotKnow", function () {
       // A field added to the domain model later is stored and read back with no change to the adapter.
       const participant = { ...final.participants[0]!, telemetry: { sensors: 3 } } as Participant;
-      expect(documents.participant.fromDocument(throughBson(documents.participant.toDocument(participant)))).to.deep.equal(participant);
+      expect(documents.participant.fromDocument(throughBson(documents.participant.toDocument(participant)))).to.deep.equal(
+        participant,
+      );
       const claim = { batchId: bytes32("b"), serial: "SN-1", owner: "0xowner", claimedAt: 5 };
       const withServerId = { ...documents.claim.toDocument(claim), _id: new BSON.ObjectId() };
       expect(documents.claim.fromDocument(throughBson(withServerId))).to.deep.equal(claim);
     });
 
     it("test_toDocument_undefinedFields_areDropped_likeJson", function () {
-      const order = { ...final.orders[0]!, refundReason: undefined, payouts: { buyer: "1", seller: undefined } } as unknown as Order;
+      const order = {
+        ...final.orders[0]!,
+        refundReason: undefined,
+        payouts: { buyer: "1", seller: undefined },
+      } as unknown as Order;
       const stored = throughBson(documents.order.toDocument(order));
       expect(stored).to.not.have.property("refundReason");
       expect(stored.payouts).to.deep.equal({ buyer: "1" });
       expect(documents.order.fromDocument(stored)).to.deep.equal(JSON.parse(JSON.stringify(order)));
-      expect(withoutUndefined({ a: null, b: 0, c: "", d: [undefined, 1], e: undefined })).to.deep.equal({ a: null, b: 0, c: "", d: [null, 1] });
+      expect(withoutUndefined({ a: null, b: 0, c: "", d: [undefined, 1], e: undefined })).to.deep.equal({
+        a: null,
+        b: 0,
+        c: "",
+        d: [null, 1],
+      });
     });
 
     it("test_toDocument_doesNotChangeTheObjectGiven", function () {
@@ -118,19 +138,29 @@ describe("MongoDB store: documents", function () {
     });
 
     it("test_blocksCheckpointsClaimsScansRelays_roundTrip", function () {
-      for (const step of scenario.steps) expect(documents.block.fromDocument(throughBson(documents.block.toDocument(step.block)))).to.deep.equal(step.block);
+      for (const step of scenario.steps)
+        expect(documents.block.fromDocument(throughBson(documents.block.toDocument(step.block)))).to.deep.equal(step.block);
       const checkpoints = [
         { chainId: 31337, blockNumber: 12, blockHash: bytes32("h"), updatedAt: 1_767_225_600_123 },
         { chainId: 1, blockNumber: 0, blockHash: null, updatedAt: 1 },
       ];
       for (const checkpoint of checkpoints) {
-        expect(documents.checkpoint.fromDocument(throughBson(documents.checkpoint.toDocument(checkpoint)))).to.deep.equal(checkpoint);
+        expect(documents.checkpoint.fromDocument(throughBson(documents.checkpoint.toDocument(checkpoint)))).to.deep.equal(
+          checkpoint,
+        );
       }
       const claim = { batchId: bytes32("b"), serial: "SN-1", owner: "0xowner", claimedAt: 5 };
       expect(documents.claim.fromDocument(throughBson(documents.claim.toDocument(claim)))).to.deep.equal(claim);
       const scan = { batchId: bytes32("b"), serial: null, at: 9, region: "NL" };
       expect(documents.scan.fromDocument(throughBson(documents.scan.toDocument(scan)))).to.deep.equal(scan);
-      const mined = relayRequest("mined", { status: "mined", transactionHash: bytes32("tx"), relayerNonce: 3, gasPrice: "7", blockNumber: 9, attempts: 2 });
+      const mined = relayRequest("mined", {
+        status: "mined",
+        transactionHash: bytes32("tx"),
+        relayerNonce: 3,
+        gasPrice: "7",
+        blockNumber: 9,
+        attempts: 2,
+      });
       for (const request of [relayRequest("queued"), mined, relayRequest("keeper", { kind: "keeper", signature: "0x" })]) {
         expect(documents.relay.fromDocument(throughBson(documents.relay.toDocument(request)))).to.deep.equal(request);
       }
@@ -140,7 +170,17 @@ describe("MongoDB store: documents", function () {
       const batch = final.batches[0]!;
       const checkpoint = { chainId: 31337, blockNumber: 3, blockHash: bytes32("h3"), updatedAt: 1 };
       const items = rollbackItemsOf(
-        { chainId: 31337, forkBlock: 3, batches: [batch], participants: [], orders: [], deleteBatchIds: [bytes32("gone")], deleteParticipantAddresses: [], deleteOrderIds: [], checkpoint },
+        {
+          chainId: 31337,
+          forkBlock: 3,
+          batches: [batch],
+          participants: [],
+          orders: [],
+          deleteBatchIds: [bytes32("gone")],
+          deleteParticipantAddresses: [],
+          deleteOrderIds: [],
+          checkpoint,
+        },
         "t",
       );
       expect(items.map((item) => [item._id, item.seq, item.kind, item.key])).to.deep.equal([
@@ -164,13 +204,21 @@ describe("MongoDB store: documents", function () {
         relays: [documents.relay.toDocument(relayRequest("queued"))],
       };
       const valueAt = (doc: MongoDocument, path: string) =>
-        path.split(".").reduce<unknown>((value, key) => (value === null || value === undefined ? undefined : (value as MongoDocument)[key]), doc);
+        path
+          .split(".")
+          .reduce<unknown>(
+            (value, key) => (value === null || value === undefined ? undefined : (value as MongoDocument)[key]),
+            doc,
+          );
       for (const [collection, docs] of Object.entries(stored)) {
         const spec = COLLECTIONS[collection as keyof typeof COLLECTIONS];
         expect(spec.indexes.length, collection).to.be.greaterThan(0);
         for (const index of spec.indexes) {
           for (const path of Object.keys(index.key)) {
-            expect(docs.some((doc) => valueAt(doc, path) !== undefined), `${collection}.${path}`).to.equal(true);
+            expect(
+              docs.some((doc) => valueAt(doc, path) !== undefined),
+              `${collection}.${path}`,
+            ).to.equal(true);
           }
         }
       }
@@ -179,13 +227,34 @@ describe("MongoDB store: documents", function () {
     it("test_indexes_keepTheirNames_andCollectionsTheirNames", function () {
       const names = Object.values(COLLECTIONS).map((spec) => spec.name);
       expect(names).to.have.members([
-        "events", "participants", "batches", "orders", "blocks", "checkpoints", "leases",
-        "serialsets", "serialchunks", "scans", "claims", "relays", "rollbacks", "rollbackitems",
+        "events",
+        "participants",
+        "batches",
+        "orders",
+        "blocks",
+        "checkpoints",
+        "leases",
+        "serialsets",
+        "serialchunks",
+        "scans",
+        "claims",
+        "relays",
+        "rollbacks",
+        "rollbackitems",
       ]);
-      const indexNames = COLLECTIONS.batches.indexes.map((index) => Object.entries(index.key).map(([field, order]) => `${field}_${order}`).join("_"));
+      const indexNames = COLLECTIONS.batches.indexes.map((index) =>
+        Object.entries(index.key)
+          .map(([field, order]) => `${field}_${order}`)
+          .join("_"),
+      );
       expect(indexNames).to.include("gtin_1_lot_1");
       expect(COLLECTIONS.events.indexes.map((index) => Object.keys(index.key).join(","))).to.have.members([
-        "batchIds,_id", "orderIds,_id", "accounts,_id", "transactionHash,_id", "name,_id", "chainId,blockNumber",
+        "batchIds,_id",
+        "orderIds,_id",
+        "accounts,_id",
+        "transactionHash,_id",
+        "name,_id",
+        "chainId,blockNumber",
       ]);
     });
 
@@ -199,7 +268,10 @@ describe("MongoDB store: documents", function () {
 
   describe("relay patches", function () {
     it("test_relayPatchToSet_dropsIdAndUndefined_keepsNull", function () {
-      expect(relayPatchToSet({ id: "0xother", status: "queued", error: null, gasPrice: undefined })).to.deep.equal({ status: "queued", error: null });
+      expect(relayPatchToSet({ id: "0xother", status: "queued", error: null, gasPrice: undefined })).to.deep.equal({
+        status: "queued",
+        error: null,
+      });
     });
 
     it("test_relayPatchToSet_operatorOrPathField_isRefused", function () {
@@ -216,7 +288,12 @@ describe("MongoDB store: documents", function () {
       expect(chunks.flat()).to.deep.equal(list);
       expect(chunks.length).to.equal(5);
       for (const [index, chunk] of chunks.entries()) {
-        const size = BSON.calculateObjectSize({ _id: `${bytes32("root")}:${index}`, serialRoot: bytes32("root"), index, serials: chunk });
+        const size = BSON.calculateObjectSize({
+          _id: `${bytes32("root")}:${index}`,
+          serialRoot: bytes32("root"),
+          index,
+          serials: chunk,
+        });
         expect(size).to.be.below(16 * 1024 * 1024);
       }
     });
@@ -230,7 +307,7 @@ describe("MongoDB store: documents", function () {
     });
 
     it("test_serialChunk_roundTripsExactly_throughBson", function () {
-      const list = ["B-2", "A-1", "x/y%z", "\"quoted\"", "a+b=c;d<e>f?_!'&(*),:.", "", "ünïcødé", "nul\u0000inside"];
+      const list = ["B-2", "A-1", "x/y%z", '"quoted"', "a+b=c;d<e>f?_!'&(*),:.", "", "ünïcødé", "nul\u0000inside"];
       const stored = throughBson({ _id: "r:0", serialRoot: bytes32("r"), index: 0, serials: list });
       expect(stored.serials).to.deep.equal(list);
     });
@@ -244,7 +321,13 @@ describe("MongoDB store: documents", function () {
         { _id: "AT", total: 2, firstAt: 20, lastAt: 30, recent: 2 },
         { _id: "BE", total: 1, firstAt: 5, lastAt: 5, recent: 0 },
       ];
-      expect(mergeRegionStats(rows)).to.deep.equal({ total: 6, regions: ["AT", "NL", "BE", "unknown"], firstAt: 5, lastAt: 90, recent: 3 });
+      expect(mergeRegionStats(rows)).to.deep.equal({
+        total: 6,
+        regions: ["AT", "NL", "BE", "unknown"],
+        firstAt: 5,
+        lastAt: 90,
+        recent: 3,
+      });
       expect(mergeRegionStats([])).to.deep.equal({ total: 0, regions: [], firstAt: null, lastAt: null, recent: 0 });
     });
   });

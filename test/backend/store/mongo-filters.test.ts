@@ -27,7 +27,9 @@ const hex = (n: number) => `0x${n.toString(16).padStart(40, "0")}` as const;
 
 /** The value at a dotted path of a document ("registered.eventId"). */
 function valueAt(document: MongoDocument, path: string): unknown {
-  return path.split(".").reduce<unknown>((value, key) => (value === null || value === undefined ? undefined : (value as Record<string, unknown>)[key]), document);
+  return path
+    .split(".")
+    .reduce<unknown>((value, key) => (value === null || value === undefined ? undefined : (value as Record<string, unknown>)[key]), document);
 }
 
 /** Every field path a filter queries (inside $or too), operators left out. */
@@ -168,7 +170,8 @@ describe("MongoDB store: list filters", function () {
     });
 
     it("test_uniqueIndexes_guardNaturalKeys", function () {
-      const unique = (spec: CollectionSpec) => spec.indexes.filter((index) => index.unique === true).map((index) => Object.keys(index.key).join(","));
+      const unique = (spec: CollectionSpec) =>
+        spec.indexes.filter((index) => index.unique === true).map((index) => Object.keys(index.key).join(","));
       expect(unique(COLLECTIONS.batches)).to.deep.equal(["gtin,lot"]);
       expect(unique(COLLECTIONS.blocks)).to.deep.equal(["chainId,number"]);
       expect(unique(COLLECTIONS.claims)).to.deep.equal(["batchId,serial"]);
