@@ -129,7 +129,7 @@ export function rollbackItemsOf(commit: RollbackCommit, token: string): Rollback
 
 async function commitRange(collections: MongoCollections, commit: RangeCommit): Promise<void> {
   const chainId = checkChainId("commitRange", commit.chainId);
-  // Convert (and check) everything before the first write, so a malformed commit writes nothing.
+  // Check everything before the first write, so a malformed commit writes nothing.
   for (const event of commit.events) {
     if (event.chainId !== chainId) throw new TypeError(`MongoDB store: event ${event.id} is not of chain ${chainId}`);
   }
