@@ -3,15 +3,9 @@
  */
 import { gunzipSync, gzipSync } from "node:zlib";
 
-import type { Hex, ScanStats, UnitClaim } from "../../domain/model.ts";
+import type { ScanStats, UnitClaim } from "../../domain/model.ts";
 import type { PassportRecords } from "../port.ts";
-import type { SqliteConnection } from "./connection.ts";
-
-function claimFromRow(row: unknown): UnitClaim | null {
-  if (row === undefined) return null;
-  const { batch_id, serial, owner, claimed_at } = row as { batch_id: string; serial: string; owner: string; claimed_at: number };
-  return { batchId: batch_id as Hex, serial, owner, claimedAt: claimed_at };
-}
+import { documentOf, type SqliteConnection } from "./connection.ts";
 
 export function createPassportRecords(connection: SqliteConnection): PassportRecords {
   const { sql } = connection;
@@ -69,16 +63,19 @@ export function createPassportRecords(connection: SqliteConnection): PassportRec
 
     async claimUnit(claim) {
       return connection.write(() => {
-        sql(
-          `INSERT INTO unit_claims (batch_id, serial, owner, claimed_at) VALUES (?, ?, ?, ?)
-           ON CONFLICT (batch_id, serial) DO NOTHING`,
-        ).run(claim.batchId, claim.serial, claim.owner, claim.claimedAt);
-        return claimFromRow(sql("SELECT * FROM unit_claims WHERE batch_id = ? AND serial = ?").get(claim.batchId, claim.serial))!;
+        sql("INSERT INTO unit_claims (batch_id, serial, doc) VALUES (?, ?, ?) ON CONFLICT (batch_id, serial) DO NOTHING").run(
+          claim.batchId,
+          claim.serial,
+          JSON.stringify(claim),
+        );
+        return documentOf<UnitClaim>(
+          sql("SELECT doc FROM unit_claims WHERE batch_id = ? AND serial = ?").get(claim.batchId, claim.serial),
+        )!;
       });
     },
 
     async getUnitClaim(batchId, serial) {
-      return claimFromRow(sql("SELECT * FROM unit_claims WHERE batch_id = ? AND serial = ?").get(batchId, serial));
+      return documentOf<UnitClaim>(sql("SELECT doc FROM unit_claims WHERE batch_id = ? AND serial = ?").get(batchId, serial));
     },
   };
 }
