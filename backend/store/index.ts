@@ -6,7 +6,16 @@ import { redactUrl } from "../config.ts";
 import type { MirrorStore } from "./port.ts";
 import { createSqliteStore } from "./sqlite/index.ts";
 
-export type { MirrorStore, StoreKind } from "./port.ts";
+export type {
+  Leases,
+  MirrorLog,
+  MirrorStore,
+  PassportRecords,
+  ProjectionReads,
+  RelayQueue,
+  StoreKind,
+  StoreLifecycle,
+} from "./port.ts";
 
 export interface StoreConfig {
   /** null or absent = the embedded SQLite store at `sqlitePath`. */

@@ -1,14 +1,27 @@
 /**
  * The store port: the only way any part of the backend reads or writes persistent state.
  * Two adapters implement it: MongoDB (mongoose, production) and embedded SQLite (node:sqlite, zero-setup).
- * Both must pass the same contract suite (test/backend/store/store.behavior.ts).
+ * Both must pass the same contract suite (test/backend/store/store.behavior.ts), and both are laid out the same
+ * way, one file per concern below: sqlite/{mirror-log,projections,leases,passport-records,relay-queue}.ts and
+ * mongo/{mirror-log,projections,leases,passport-records,relay-queue}.ts, composed by each adapter's index.ts.
+ *
+ * The port is split by concern so a service can take only what it needs (`MirrorLog`, `ProjectionReads`,
+ * `Leases`, `PassportRecords`, `RelayQueue`); `MirrorStore` is all of them plus the lifecycle.
+ *
+ * Adding a field to a domain document (backend/domain/model.ts) is one edit there, plus its migration:
+ * - both adapters store each document whole (SQLite: JSON in the `doc` column; MongoDB: the object itself with
+ *   its natural key as `_id`), so a new field is written and read back without any change here;
+ * - only a field that lists FILTER on needs more: a column and index in a new SQLite migration
+ *   (sqlite/schema.ts) and an index in mongo/collections.ts, plus the filter field below;
+ * - documents written before the field existed come back without it: the migration backfills them (an
+ *   UPDATE of `doc` for SQLite, an updateMany for MongoDB) or the reader treats the field as optional.
  *
  * Crash-safety rule for the mirror: every write is idempotent, and a projection carries `lastEvent`,
  * so replaying a range that was partly written converges on the same data. SQLite makes each call atomic
  * with a transaction; MongoDB orders its writes so that the checkpoint moves last.
  *
  * Precise semantics both adapters follow (the contract suite checks each of them):
- * - Hex values (addresses, ids, hashes) are lower-case, as types.ts says; adapters compare them exactly and
+ * - Hex values (addresses, ids, hashes) are lower-case, as domain/model.ts says; adapters compare them exactly and
  *   callers (the API) normalise input first. Timestamps are passed in by callers (Date.now()), never read from
  *   a database clock, so tests and several instances agree on time.
  * - Every filter field is optional and all given fields must match (AND). A filter on `batchId`, `orderId` or
@@ -24,7 +37,8 @@
  *   DomainError of kind "invalid-input" (backend/domain/errors.ts).
  * - getBatches / getParticipants / getOrders return the documents found, once each, in the order of the first
  *   occurrence of their key in the argument; unknown keys are left out.
- * - Documents come back exactly as written (deep-equal to the object stored), with no adapter fields (_id etc.).
+ * - Documents come back exactly as written (deep-equal to the object stored), with no adapter fields (_id etc.);
+ *   a field set to undefined is not stored (as in JSON), so it comes back absent.
  */
 import type {
   Batch,
@@ -127,7 +141,8 @@ export interface PageRequest {
   cursor?: string | null;
 }
 
-export interface MirrorStore {
+/** Start-up and shutdown of a store; every adapter has them. */
+export interface StoreLifecycle {
   readonly kind: StoreKind;
   /** One line for start-up logs, e.g. "SQLite at data/provena.db" or "MongoDB at mongodb://host/provena". */
   describe(): string;
@@ -135,8 +150,10 @@ export interface MirrorStore {
   init(): Promise<void>;
   /** Releases the connection; calling it again is a no-op. */
   close(): Promise<void>;
+}
 
-  // --- mirror: chain log, blocks, checkpoint ---
+/** The mirror of the chain: its event log, the block headers the reorg check needs, and the checkpoint. */
+export interface MirrorLog {
   commitRange(commit: RangeCommit): Promise<void>;
   rollback(commit: RollbackCommit): Promise<void>;
   /** Null before the first commit of `chainId`. */
@@ -147,8 +164,10 @@ export interface MirrorStore {
   listEvents(filter: EventFilter, page: PageRequest): Promise<Page<ChainEvent>>;
   /** All stored events, or those of `chainId`. */
   countEvents(chainId?: number): Promise<number>;
+}
 
-  // --- projections ---
+/** The projections the mirror keeps (written by MirrorLog's commits), by key and as filtered lists. */
+export interface ProjectionReads {
   getBatch(batchId: Hex): Promise<Batch | null>;
   getBatches(batchIds: Hex[]): Promise<Batch[]>;
   listBatches(filter: BatchFilter, page: PageRequest): Promise<Page<Batch>>;
@@ -159,8 +178,10 @@ export interface MirrorStore {
   getOrder(orderId: Hex): Promise<Order | null>;
   getOrders(orderIds: Hex[]): Promise<Order[]>;
   listOrders(filter: OrderFilter, page: PageRequest): Promise<Page<Order>>;
+}
 
-  // --- single-writer lease: exactly one indexer (and relayer) at a time across instances ---
+/** Single-writer leases: exactly one indexer (and relayer) at a time across instances. */
+export interface Leases {
   /**
    * Takes or renews `name` for `holder` until now+ttlMs (now = Date.now() in the caller's process), as one
    * compare-and-set: it succeeds when nobody holds the lease, when `holder` already holds it (renewal), or when
@@ -169,8 +190,10 @@ export interface MirrorStore {
   acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean>;
   /** Gives the lease up at once so another instance can take it; a no-op unless `holder` holds it. */
   releaseLease(name: string, holder: string): Promise<void>;
+}
 
-  // --- passports ---
+/** What the digital product passport keeps off-chain: unit serial sets, consumer scans and unit claims. */
+export interface PassportRecords {
   putSerialSet(set: SerialSet): Promise<void>; // idempotent per serialRoot
   getSerialSet(serialRoot: Hex): Promise<SerialSet | null>;
   recordScan(scan: ScanRecord): Promise<void>;
@@ -183,8 +206,10 @@ export interface MirrorStore {
   /** First claim wins; returns the claim in force afterwards (the earlier claim, unchanged, when one exists). */
   claimUnit(claim: UnitClaim): Promise<UnitClaim>;
   getUnitClaim(batchId: Hex, serial: string): Promise<UnitClaim | null>;
+}
 
-  // --- relayer queue ---
+/** The relayer's durable queue of signed forward requests. */
+export interface RelayQueue {
   /** Inserts unless the id exists; returns the stored request (existing one on a resubmit). */
   enqueueRelay(request: RelayRequest): Promise<{ request: RelayRequest; created: boolean }>;
   getRelay(id: string): Promise<RelayRequest | null>;
@@ -197,3 +222,6 @@ export interface MirrorStore {
    */
   updateRelay(id: string, expected: RelayStatus, patch: Partial<RelayRequest>): Promise<boolean>;
 }
+
+/** The whole store, as the composition roots (main.ts, tests) open it. */
+export interface MirrorStore extends StoreLifecycle, MirrorLog, ProjectionReads, Leases, PassportRecords, RelayQueue {}

@@ -4,7 +4,7 @@
  *
  * Values are checked for their type here because a filter object is the one place where a caller's value
  * becomes part of a query: an object where a string belongs ({ $ne: null }) would turn a lookup into an
- * operator, so it is refused with a 400 problem instead.
+ * operator, so it is refused with an "invalid-input" DomainError (a 400 at the API) instead.
  */
 import { invalidInput } from "../../domain/errors.ts";
 import { chainEventId } from "../../domain/model.ts";

@@ -4,173 +4,40 @@
  *   const store = await createMongoStore({ uri: process.env.MONGODB_URI });
  *   await store.init(); // indexes
  *
- * It opens its own connection (never mongoose's global one) with a short server-selection timeout, so an
- * unreachable or misconfigured server fails start-up within seconds with one line that names the host and
- * never the credentials. How writes stay crash-safe without transactions is explained in mirror.ts; which
- * collections and indexes exist, and how they would be sharded, in models.ts.
+ * Each concern of the port lives in its own file, as in the SQLite adapter (../sqlite/index.ts). How documents
+ * are stored and indexed is in collections.ts; how writes stay crash-safe without transactions in mirror-log.ts.
  */
-import mongoose from "mongoose";
-import type { ConnectOptions } from "mongoose";
 import type { MirrorStore } from "../port.ts";
-import { MongoStoreConnectionError } from "./errors.ts";
-import { createModels } from "./models.ts";
-import type { MirrorModels } from "./models.ts";
-import { parseMongoUri, redactedMongoUri, scrubCredentials } from "./uri.ts";
-import type { MongoUriParts } from "./uri.ts";
-import * as mirror from "./mirror.ts";
-import * as queries from "./queries.ts";
-import * as passports from "./passports.ts";
-import * as coordination from "./coordination.ts";
+import { createIndexes, openCollections } from "./collections.ts";
+import { connectMongo, type MongoStoreOptions } from "./connection.ts";
+import { createLeases } from "./leases.ts";
+import { createMirrorLog } from "./mirror-log.ts";
+import { createPassportRecords } from "./passport-records.ts";
+import { createProjectionReads } from "./projections.ts";
+import { createRelayQueue } from "./relay-queue.ts";
 
+export { connectFailure, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_DATABASE, type MongoStoreOptions } from "./connection.ts";
 export { MongoStoreConnectionError, RollbackCompletedError } from "./errors.ts";
 export { MongoUriError } from "./uri.ts";
 
-export interface MongoStoreOptions {
-  /** mongodb:// or mongodb+srv:// connection string (MONGODB_URI). */
-  uri: string;
-  /** Database name; default: the URI's path, else "provena". */
-  dbName?: string;
-  /** How long to wait for a server before giving up, at start-up and per operation (default 5000 ms). */
-  connectTimeoutMs?: number;
-}
-
-export const DEFAULT_DATABASE = "provena";
-export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
-
 /** Connects (failing within about connectTimeoutMs when no server answers) and returns the store. */
 export async function createMongoStore(options: MongoStoreOptions): Promise<MirrorStore> {
-  const uri = typeof options.uri === "string" ? options.uri.trim() : options.uri;
-  const parts = parseMongoUri(uri);
-  const dbName = options.dbName ?? parts.database ?? DEFAULT_DATABASE;
-  if (dbName === "" || Buffer.byteLength(dbName) > 63 || /[/\\. "$\0]/.test(dbName)) {
-    throw new MongoStoreConnectionError(`Invalid MongoDB database name ${JSON.stringify(dbName)}`);
-  }
-  const timeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new TypeError("connectTimeoutMs must be a positive integer");
-  const where = redactedMongoUri(parts, dbName);
-
-  const connectOptions: ConnectOptions = {
-    dbName,
-    // Opening a socket may take longer than selecting a server may (TLS to a distant cluster); start-up is
-    // still bounded by serverSelectionTimeoutMS.
-    connectTimeoutMS: Math.max(timeoutMs, 10_000),
-    // Models are compiled on this connection only; indexes are built by init(), not on model compilation.
-    autoIndex: false,
-    autoCreate: false,
-    // Fail fast instead of queueing operations while disconnected: the driver already waits up to the
-    // server-selection timeout for a primary (which covers a replica-set election) before an operation fails.
-    bufferCommands: false,
-  };
-  // An explicit serverSelectionTimeoutMS in the URI (e.g. a longer one for slow elections) is respected.
-  if (!/[?&]serverSelectionTimeoutMS=/i.test(uri)) connectOptions.serverSelectionTimeoutMS = timeoutMs;
-
-  const connection = mongoose.createConnection(uri, connectOptions);
-  // Errors after start-up reach the operation that hits them; without a listener, an 'error' event would
-  // crash the process instead.
-  connection.on("error", () => {});
-  try {
-    await withDeadline(connection.asPromise(), timeoutMs + 5000);
-  } catch (error) {
-    await connection.close(true).catch(() => {});
-    throw new MongoStoreConnectionError(connectFailure(error, where, timeoutMs, parts), { cause: error });
-  }
-
-  const models = createModels(connection);
+  const { connection, db, where } = await connectMongo(options);
+  const collections = openCollections(db);
   let closed = false;
-
-  const store: MirrorStore = {
+  return {
     kind: "mongodb",
     describe: () => `MongoDB at ${where}`,
-    async init() {
-      // createIndexes, not syncIndexes: it never drops an index (an operator's own, or one another instance
-      // of a newer version needs), and running it on every start of every instance is harmless.
-      for (const model of Object.values(models) as Array<MirrorModels[keyof MirrorModels]>) {
-        await model.createIndexes();
-      }
-    },
+    init: () => createIndexes(collections),
     async close() {
       if (closed) return;
       closed = true;
       await connection.close();
     },
-
-    commitRange: (commit) => mirror.commitRange(models, commit),
-    rollback: (commit) => mirror.rollback(models, commit),
-    getCheckpoint: (chainId) => mirror.getCheckpoint(models, chainId),
-    getBlocks: (chainId, from, to) => mirror.getBlocks(models, chainId, from, to),
-    listEvents: (filter, page) => queries.listEvents(models, filter, page),
-    countEvents: (chainId) => queries.countEvents(models, chainId),
-
-    getBatch: (batchId) => queries.getBatch(models, batchId),
-    getBatches: (batchIds) => queries.getBatches(models, batchIds),
-    listBatches: (filter, page) => queries.listBatches(models, filter, page),
-    findBatchByGtinLot: (gtin, lot) => queries.findBatchByGtinLot(models, gtin, lot),
-    getParticipant: (address) => queries.getParticipant(models, address),
-    getParticipants: (addresses) => queries.getParticipants(models, addresses),
-    listParticipants: (filter, page) => queries.listParticipants(models, filter, page),
-    getOrder: (orderId) => queries.getOrder(models, orderId),
-    getOrders: (orderIds) => queries.getOrders(models, orderIds),
-    listOrders: (filter, page) => queries.listOrders(models, filter, page),
-
-    acquireLease: (name, holder, ttlMs) => coordination.acquireLease(models, name, holder, ttlMs),
-    releaseLease: (name, holder) => coordination.releaseLease(models, name, holder),
-
-    putSerialSet: (set) => passports.putSerialSet(models, set),
-    getSerialSet: (serialRoot) => passports.getSerialSet(models, serialRoot),
-    recordScan: (scan) => passports.recordScan(models, scan),
-    scanStats: (batchId, serial, recentSinceMs) => passports.scanStats(models, batchId, serial, recentSinceMs),
-    claimUnit: (claim) => passports.claimUnit(models, claim),
-    getUnitClaim: (batchId, serial) => passports.getUnitClaim(models, batchId, serial),
-
-    enqueueRelay: (request) => coordination.enqueueRelay(models, request),
-    getRelay: (id) => coordination.getRelay(models, id),
-    listRelays: (statuses, limit) => coordination.listRelays(models, statuses, limit),
-    updateRelay: (id, expected, patch) => coordination.updateRelay(models, id, expected, patch),
+    ...createMirrorLog(collections),
+    ...createProjectionReads(collections),
+    ...createLeases(collections),
+    ...createPassportRecords(collections),
+    ...createRelayQueue(collections),
   };
-  return store;
-}
-
-/** One line saying why the connection failed, naming the host and never the credentials. */
-export function connectFailure(error: unknown, where: string, timeoutMs: number, parts: Pick<MongoUriParts, "username" | "password">): string {
-  const name = (error as { name?: unknown })?.name;
-  const code = (error as { code?: unknown })?.code;
-  const reason = scrubCredentials(error instanceof Error ? error.message : String(error), parts);
-  if (error instanceof DeadlineError) {
-    return `Cannot reach MongoDB at ${where}: no answer within ${error.ms} ms`;
-  }
-  if (code === 18 || /authentication failed/i.test(reason)) {
-    return `MongoDB at ${where} refused the credentials in MONGODB_URI (authentication failed)`;
-  }
-  if (name === "MongooseServerSelectionError" || name === "MongoServerSelectionError") {
-    return `Cannot reach MongoDB at ${where}: no server answered within ${timeoutMs} ms (${reason})`;
-  }
-  // DNS and socket failures outside server selection (e.g. the SRV lookup of mongodb+srv://).
-  if (typeof code === "string" && /^E[A-Z]+$/.test(code)) {
-    return `Cannot reach MongoDB at ${where}: ${reason}`;
-  }
-  if (name === "MongoParseError" || name === "MongoInvalidArgumentError" || name === "MongoAPIError") {
-    return `Invalid MONGODB_URI for ${where}: ${reason}`;
-  }
-  return `Cannot use MongoDB at ${where}: ${reason}`;
-}
-
-class DeadlineError extends Error {
-  readonly ms: number;
-  constructor(ms: number) {
-    super(`no answer within ${ms} ms`);
-    this.ms = ms;
-  }
-}
-
-/** Guards against a connect that never settles (e.g. a DNS lookup hanging longer than the driver's timeouts). */
-async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DeadlineError(ms)), ms);
-  });
-  try {
-    return await Promise.race([promise, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -5,7 +5,7 @@
  */
 import type { DatabaseSync } from "node:sqlite";
 
-const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly string[] = [
   /* 1: the mirror, passports and the relay queue */ `
   CREATE TABLE events (
     id TEXT PRIMARY KEY,
@@ -137,6 +137,12 @@ const MIGRATIONS: readonly string[] = [
     doc TEXT NOT NULL
   );
   CREATE INDEX relays_by_status ON relays (status, created_at, id);
+  `,
+  /* 2: unit claims stored whole like every other document, so a new claim field needs no column */ `
+  ALTER TABLE unit_claims ADD COLUMN doc TEXT NOT NULL DEFAULT '{}';
+  UPDATE unit_claims SET doc = json_object('batchId', batch_id, 'serial', serial, 'owner', owner, 'claimedAt', claimed_at);
+  ALTER TABLE unit_claims DROP COLUMN owner;
+  ALTER TABLE unit_claims DROP COLUMN claimed_at;
   `,
 ];
 

@@ -8,6 +8,7 @@ import { pathToFileURL } from "node:url";
 
 import { createStore, StoreUnavailableError } from "../../../backend/store/index.ts";
 import { createSqliteStore } from "../../../backend/store/sqlite/index.ts";
+import { MIGRATIONS, SCHEMA_VERSION } from "../../../backend/store/sqlite/schema.ts";
 import type { MirrorStore } from "../../../backend/store/port.ts";
 import { CHAIN_ID, rangeCommit, relayRequest, serials, bytes32, supplyChainScenario } from "./fixtures.ts";
 import { shouldBehaveLikeMirrorStore } from "./store.behavior.ts";
@@ -171,6 +172,29 @@ describe("SQLite store", function () {
         raw.close();
       }
       console.log(`      (writer killed after block ${checkpoint.blockNumber}; reopened consistent)`);
+    });
+
+    it("test_migrate_version1File_keepsItsUnitClaims_asWholeDocuments", async function () {
+      const path = join(directory, "version1.db");
+      const raw = new DatabaseSync(path);
+      raw.exec(MIGRATIONS[0]!);
+      raw.exec("PRAGMA user_version = 1");
+      raw
+        .prepare("INSERT INTO unit_claims (batch_id, serial, owner, claimed_at) VALUES (?, ?, ?, ?)")
+        .run(bytes32("b"), "SN-1", "0xowner", 1_767_225_600_123);
+      raw.close();
+      const store = await open(path);
+      const claim = { batchId: bytes32("b"), serial: "SN-1", owner: "0xowner", claimedAt: 1_767_225_600_123 };
+      expect(await store.getUnitClaim(bytes32("b"), "SN-1")).to.deep.equal(claim);
+      expect(await store.claimUnit({ ...claim, owner: "0xlater", claimedAt: 9 })).to.deep.equal(claim);
+      const migrated = new DatabaseSync(path);
+      try {
+        expect((migrated.prepare("PRAGMA user_version").get() as { user_version: number }).user_version).to.equal(SCHEMA_VERSION);
+        const columns = (migrated.prepare("PRAGMA table_info(unit_claims)").all() as { name: string }[]).map((column) => column.name);
+        expect(columns).to.deep.equal(["batch_id", "serial", "doc"]);
+      } finally {
+        migrated.close();
+      }
     });
 
     it("test_newerSchemaVersion_isRefusedWithAClearMessage", async function () {

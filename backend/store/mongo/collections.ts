@@ -1,0 +1,256 @@
+/**
+ * The MongoDB store's collections: how a domain object becomes a document, and the indexes, created by init().
+ *
+ * Documents are the domain objects of backend/domain/model.ts stored whole: the natural key becomes `_id` (event
+ * id, batch id, address, order id, relay id, chain id of a checkpoint, "chainId:number" of a block), every other
+ * field is stored as the object has it, and reading removes `_id` again. There is no per-field schema and no
+ * field mapping, so a new domain field is stored and read back with no change here; the queried and indexed fields
+ * are paths of the domain documents themselves (`FieldPath` checks them against the model at compile time).
+ * The driver is used through mongoose's connection: mongoose's casting and minimising would change documents.
+ *
+ * Indexes put the equality field first and the list's sort key after it (equality, sort, range), so every
+ * filtered, paginated list is an index walk that stops after limit + 1 documents. createIndexes never drops an
+ * index, and gives each the driver's default name ("gtin_1_lot_1"), the names mongoose gave them before.
+ *
+ * Sharding (when one replica set is outgrown; every query and upsert includes the shard key where it has to):
+ * - events:        { _id: "hashed" }          lookups by id are targeted, lists by entity are scatter-gather.
+ * - batches:       { gtin: 1, lot: 1 }        the unique (gtin, lot) index must be prefixed by the shard key;
+ *                                               batchId = keccak256(gtin, lot), so _id stays unique too. The
+ *                                               projection upsert filters on _id AND gtin, lot for this reason.
+ * - orders:        { _id: "hashed" }
+ * - scans:         { batchId: "hashed" }      every scan query is per batch, so it targets one shard.
+ * - claims:        { batchId: 1, serial: 1 }  prefix of the unique index.
+ * - serialchunks:  { serialRoot: 1 }          a set is read and written by its root.
+ * - participants, blocks, checkpoints, leases, relays, serialsets, rollbacks, rollbackitems: small, unsharded.
+ */
+import type { mongo } from "mongoose";
+
+import type {
+  Batch,
+  ChainEvent,
+  Checkpoint,
+  Hex,
+  IndexedBlock,
+  Order,
+  Participant,
+  RelayRequest,
+  ScanRecord,
+  UnitClaim,
+} from "../../domain/model.ts";
+
+/** A natural key (string or number), or the ObjectId the server gives scans and claims. */
+export type DocumentId = string | number | mongo.ObjectId;
+
+/** A stored document; its `_id` is a natural key, not an ObjectId, unless the server made it. */
+export interface MongoDocument extends mongo.Document {
+  _id: DocumentId;
+}
+export type MongoCollection = mongo.Collection<MongoDocument>;
+
+/**
+ * A copy of `value` without the fields set to undefined, at every depth, and with null for an undefined array
+ * item: what JSON.stringify (so the SQLite store) makes of them. BSON would store such fields as null, and the
+ * document would not come back as the SQLite store gives it back.
+ */
+export function withoutUndefined<T>(value: T): T {
+  if (Array.isArray(value)) return value.map((item) => (item === undefined ? null : withoutUndefined(item))) as T;
+  if (value === null || typeof value !== "object" || Object.getPrototypeOf(value) !== Object.prototype) return value;
+  const copy: Record<string, unknown> = {};
+  for (const [field, fieldValue] of Object.entries(value)) {
+    if (fieldValue !== undefined) copy[field] = withoutUndefined(fieldValue);
+  }
+  return copy as T;
+}
+
+/** How one kind of domain object is stored: a pure, two-way conversion that keeps every field. */
+export interface DocumentCodec<T> {
+  toDocument(value: T): MongoDocument;
+  fromDocument(document: MongoDocument): T;
+}
+
+/** The natural key `keyField` is the `_id`; the other fields are the document. */
+export function keyedBy<T extends object>(keyField: keyof T & string): DocumentCodec<T> {
+  return {
+    toDocument(value) {
+      const { [keyField]: key, ...fields } = value as Record<string, unknown>;
+      return { _id: key as DocumentId, ...withoutUndefined(fields) };
+    },
+    fromDocument({ _id, ...fields }) {
+      return { [keyField]: _id, ...fields } as T;
+    },
+  };
+}
+
+/**
+ * A computed `_id` (a composite key) next to every field of the object; with `idOf` null, the server's ObjectId,
+ * which insertOne adds to the document it is given.
+ */
+export function withId<T extends object>(idOf: ((value: T) => string | number) | null): DocumentCodec<T> {
+  return {
+    toDocument(value) {
+      const fields = withoutUndefined(value) as Record<string, unknown>;
+      return (idOf === null ? { ...fields } : { _id: idOf(value), ...fields }) as MongoDocument;
+    },
+    fromDocument({ _id, ...fields }) {
+      return fields as T;
+    },
+  };
+}
+
+export function blockDocId(chainId: number, number: number): string {
+  return `${chainId}:${number}`;
+}
+
+export function serialChunkId(serialRoot: Hex, index: number): string {
+  return `${serialRoot}:${index}`;
+}
+
+/** The one place that says how each domain object is stored. */
+export const documents = {
+  event: keyedBy<ChainEvent>("id"),
+  batch: keyedBy<Batch>("batchId"),
+  participant: keyedBy<Participant>("address"),
+  order: keyedBy<Order>("orderId"),
+  checkpoint: keyedBy<Checkpoint>("chainId"),
+  relay: keyedBy<RelayRequest>("id"),
+  block: withId<IndexedBlock>((block) => blockDocId(block.chainId, block.number)),
+  scan: withId<ScanRecord>(null),
+  claim: withId<UnitClaim>(null),
+};
+
+// --- the adapter's own records (not domain objects) -----------------------------------------------------------
+
+export interface LeaseRecord {
+  _id: string; // lease name
+  holder: string;
+  expiresAt: number; // unix ms, set from the caller's clock
+}
+
+export interface SerialSetHeader {
+  _id: Hex; // serialRoot; written after all chunks, so its presence means the set is complete
+  count: number;
+  chunkCount: number;
+  createdAt: number;
+}
+
+export interface SerialChunk {
+  _id: string; // serialChunkId(serialRoot, index)
+  serialRoot: Hex;
+  index: number;
+  serials: string[];
+}
+
+/**
+ * A rollback in progress (write-ahead record). Written after its items and before any destructive step, removed
+ * when the rollback is complete: while it exists, the rollback counts as committed (see mirror-log.ts).
+ */
+export interface RollbackMarker {
+  _id: number; // chainId: at most one rollback per chain at a time
+  token: string; // ties the marker to its items
+  forkBlock: number;
+  checkpoint: Checkpoint;
+  itemCount: number;
+  startedAt: number;
+}
+
+export type ProjectionKind = "batch" | "participant" | "order";
+
+/** One projection a rollback replaces (`doc`, the projection's document) or deletes (`doc` null). */
+export interface RollbackItem {
+  _id: string; // `${chainId}:${token}:${seq}`
+  chainId: number;
+  token: string;
+  seq: number;
+  kind: ProjectionKind;
+  key: Hex;
+  doc: MongoDocument | null;
+}
+
+// --- collections and indexes ----------------------------------------------------------------------------------
+
+/** "field" or "field.subfield" of a domain type: an index or filter path that exists in the model. */
+export type FieldPath<T> = {
+  [K in keyof T & string]: NonNullable<T[K]> extends readonly unknown[]
+    ? K
+    : NonNullable<T[K]> extends object
+      ? K | `${K}.${keyof NonNullable<T[K]> & string}`
+      : K;
+}[keyof T & string];
+
+/** An ascending index on paths of the stored document (`_id` being the natural key). */
+function index<T>(fields: Array<FieldPath<T> | "_id">, options: { unique?: true } = {}): mongo.IndexDescription {
+  return { key: Object.fromEntries(fields.map((field) => [field, 1])), ...options };
+}
+
+type Stored<T, Key extends keyof T> = Omit<T, Key>;
+
+export interface CollectionSpec {
+  name: string;
+  indexes: mongo.IndexDescription[];
+}
+
+export const COLLECTIONS = {
+  events: {
+    name: "events",
+    indexes: [
+      ...(["batchIds", "orderIds", "accounts", "transactionHash"] as const).map((field) =>
+        index<Stored<ChainEvent, "id">>([field, "_id"]),
+      ),
+      index<Stored<ChainEvent, "id">>(["name", "_id"]), // a rare event name would otherwise walk the whole _id index for a page
+      index<Stored<ChainEvent, "id">>(["chainId", "blockNumber"]), // rollback deletes, per-chain counts, block ranges
+      // contract alone walks the _id index in order and stops after the page: Provena has three contracts.
+    ],
+  },
+  participants: {
+    name: "participants",
+    indexes: [
+      index<Stored<Participant, "address">>(["onboarded.eventId", "_id"]),
+      ...(["roles", "suspended"] as const).map((field) =>
+        index<Stored<Participant, "address">>([field, "onboarded.eventId", "_id"]),
+      ),
+    ],
+  },
+  batches: {
+    name: "batches",
+    indexes: [
+      index<Stored<Batch, "batchId">>(["gtin", "lot"], { unique: true }),
+      index<Stored<Batch, "batchId">>(["registered.eventId", "_id"]),
+      ...(["gtin", "lot", "manufacturer", "custodian", "status", "parentId"] as const).map((field) =>
+        index<Stored<Batch, "batchId">>([field, "registered.eventId", "_id"]),
+      ),
+    ],
+  },
+  orders: {
+    name: "orders",
+    indexes: [
+      index<Stored<Order, "orderId">>(["opened.eventId", "_id"]),
+      ...(["buyer", "seller", "carrier", "batchId", "state"] as const).map((field) =>
+        index<Stored<Order, "orderId">>([field, "opened.eventId", "_id"]),
+      ),
+    ],
+  },
+  blocks: { name: "blocks", indexes: [index<IndexedBlock>(["chainId", "number"], { unique: true })] },
+  checkpoints: { name: "checkpoints", indexes: [] },
+  leases: { name: "leases", indexes: [] },
+  serialSets: { name: "serialsets", indexes: [] },
+  serialChunks: { name: "serialchunks", indexes: [index<SerialChunk>(["serialRoot", "index"], { unique: true })] },
+  scans: { name: "scans", indexes: [index<ScanRecord>(["batchId", "serial", "at"])] },
+  claims: { name: "claims", indexes: [index<UnitClaim>(["batchId", "serial"], { unique: true })] },
+  relays: { name: "relays", indexes: [index<Stored<RelayRequest, "id">>(["status", "createdAt", "_id"])] },
+  rollbacks: { name: "rollbacks", indexes: [] },
+  rollbackItems: { name: "rollbackitems", indexes: [index<RollbackItem>(["chainId", "token", "seq"])] },
+} satisfies Record<string, CollectionSpec>;
+
+export type MongoCollections = { [Name in keyof typeof COLLECTIONS]: MongoCollection };
+
+export function openCollections(db: mongo.Db): MongoCollections {
+  const entries = Object.entries(COLLECTIONS).map(([key, spec]) => [key, db.collection(spec.name)]);
+  return Object.fromEntries(entries) as MongoCollections;
+}
+
+/** Creates the indexes that are missing; never drops one (an operator's own, or one a newer instance needs). */
+export async function createIndexes(collections: MongoCollections): Promise<void> {
+  for (const [key, spec] of Object.entries(COLLECTIONS) as Array<[keyof MongoCollections, CollectionSpec]>) {
+    if (spec.indexes.length > 0) await collections[key].createIndexes(spec.indexes);
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * One open SQLite file and the three things every concern of the adapter needs from it: cached prepared
+ * statements, a write transaction and a read transaction.
+ *
+ * node:sqlite is synchronous: each method runs to completion before the next starts, so within a process no two
+ * calls interleave; across processes the write lock taken by BEGIN IMMEDIATE serialises them.
+ */
+import { mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+
+export const DEFAULT_SQLITE_PATH = "data/provena.db";
+export const IN_MEMORY = ":memory:";
+
+export interface SqliteStoreOptions {
+  /** Database file (directories are created), or ":memory:" for a private in-memory store. */
+  path?: string;
+  /** How long a write waits for another process's write lock before failing, in ms. */
+  busyTimeoutMs?: number;
+}
+
+export interface SqliteConnection {
+  readonly db: DatabaseSync;
+  /** The file, or ":memory:". */
+  readonly path: string;
+  /** The prepared statement of `text`, prepared once per connection. */
+  sql(text: string): StatementSync;
+  /** Runs `work` as one write transaction; nothing of it stays if it throws. */
+  write<T>(work: () => T): T;
+  /** Runs `work` in one read transaction, so a multi-statement read sees one snapshot. */
+  read<T>(work: () => T): T;
+  /** Counts mirrored events and refreshes the planner's statistics when enough have been written. */
+  eventsWritten(count: number): void;
+  /** Refreshes the planner's statistics now. */
+  optimize(): void;
+  close(): void;
+}
+
+/** How many mirrored events between refreshes of the query planner's statistics. */
+const OPTIMIZE_EVERY_EVENTS = 5_000;
+
+/** Opens (creating directories) in WAL mode with a busy timeout, so several processes can share the file. */
+export function openSqlite(options: SqliteStoreOptions = {}): SqliteConnection {
+  const path = options.path ?? DEFAULT_SQLITE_PATH;
+  const inMemory = path === IN_MEMORY;
+  if (!inMemory) mkdirSync(dirname(resolve(path)), { recursive: true });
+
+  const db = new DatabaseSync(path, { timeout: options.busyTimeoutMs ?? 5_000 });
+  if (!inMemory) db.exec("PRAGMA journal_mode = WAL");
+  // FULL: a commit survives power loss too; the relay queue promises durability before it answers 202.
+  db.exec("PRAGMA synchronous = FULL");
+
+  const statements = new Map<string, StatementSync>();
+  // The planner chooses among the per-column indexes (e.g. manufacturer vs status) by table statistics, which
+  // SQLite gathers only when asked: refresh them at open and as the mirror grows, as SQLite recommends for
+  // long-lived connections. PRAGMA optimize re-analyses only tables whose size changed a lot, so it is cheap.
+  let eventsSinceOptimize = 0;
+
+  const connection: SqliteConnection = {
+    db,
+    path,
+    sql(text) {
+      let statement = statements.get(text);
+      if (statement === undefined) {
+        statement = db.prepare(text);
+        statements.set(text, statement);
+      }
+      return statement;
+    },
+    write(work) {
+      db.exec("BEGIN IMMEDIATE");
+      try {
+        const result = work();
+        db.exec("COMMIT");
+        return result;
+      } catch (error) {
+        if (db.isTransaction) db.exec("ROLLBACK");
+        throw error;
+      }
+    },
+    read(work) {
+      db.exec("BEGIN");
+      try {
+        return work();
+      } finally {
+        if (db.isTransaction) db.exec("COMMIT");
+      }
+    },
+    eventsWritten(count) {
+      eventsSinceOptimize += count;
+      if (eventsSinceOptimize >= OPTIMIZE_EVERY_EVENTS) connection.optimize();
+    },
+    optimize() {
+      db.exec("PRAGMA optimize=0x10002");
+      eventsSinceOptimize = 0;
+    },
+    close() {
+      if (db.isOpen) {
+        statements.clear();
+        db.close();
+      }
+    },
+  };
+  return connection;
+}
+
+/** The document stored whole in a row's `doc` column. */
+export function documentOf<T>(row: unknown): T | null {
+  return row === undefined ? null : (JSON.parse((row as { doc: string }).doc) as T);
+}
