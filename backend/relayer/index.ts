@@ -1,4 +1,5 @@
 /** The relayer: accepting partners' signed forward requests (service + routes) and submitting them (worker). */
+export * from "./acceptance-checks.ts";
 export * from "./broadcast.ts";
 export * from "./fees.ts";
 export * from "./forward-request.ts";
