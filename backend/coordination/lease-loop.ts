@@ -105,7 +105,9 @@ export function createLeaseLoop({ store, name, holder, ttlMs, logger, onLost, no
       await renewal;
       if (!held) return;
       held = false;
-      await store.releaseLease(name, holder).catch((error: unknown) => logger.warn({ err: error, lease: name }, "could not release the lease"));
+      await store
+        .releaseLease(name, holder)
+        .catch((error: unknown) => logger.warn({ err: error, lease: name }, "could not release the lease"));
     },
   };
 }

@@ -201,7 +201,10 @@ export function createIndexer({ provider, deployment, store, config, logger, met
       if (loop !== null) return;
       stopping = false;
       pauses.reset();
-      log.info({ deployBlock: deployment.deployBlock, confirmations: config.confirmations, blockRange: config.indexerBlockRange }, "indexer starting");
+      log.info(
+        { deployBlock: deployment.deployBlock, confirmations: config.confirmations, blockRange: config.indexerBlockRange },
+        "indexer starting",
+      );
       lease.start();
       loop = run().catch((error: unknown) => {
         status.phase = "failed";

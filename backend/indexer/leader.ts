@@ -31,7 +31,14 @@ export interface IndexingLeader {
   distrustCheckpoint(): void;
 }
 
-export function createIndexingLeader({ dependencies, progress, rangeSize, confirmations, log, metrics }: CreateIndexingLeaderParameters): IndexingLeader {
+export function createIndexingLeader({
+  dependencies,
+  progress,
+  rangeSize,
+  confirmations,
+  log,
+  metrics,
+}: CreateIndexingLeaderParameters): IndexingLeader {
   const { provider, store, chainId, deployBlock } = dependencies;
   const { status } = progress;
   let checkpoint: Checkpoint | null = null;
@@ -46,7 +53,10 @@ export function createIndexingLeader({ dependencies, progress, rangeSize, confir
       checkpoint = discarded.checkpoint;
       status.lastCommitAt = Date.now();
       status.eventsIndexed = await store.countEvents(chainId);
-      log.warn({ checkpoint: below, removedEvents: discarded.removedEvents }, "removed the writes of an interrupted commit above the checkpoint");
+      log.warn(
+        { checkpoint: below, removedEvents: discarded.removedEvents },
+        "removed the writes of an interrupted commit above the checkpoint",
+      );
     }
     reloadCheckpoint = false;
     progress.setIndexed(checkpoint?.blockNumber ?? null);

@@ -58,9 +58,7 @@ export async function rollBackToForkPoint(deps: RollbackDependencies, stale: Che
   return { checkpoint, depth: stale.blockNumber - fork.number, removedEvents: plan.removedEvents };
 }
 
-export type DiscardUncommittedWritesResult =
-  | { kind: "clean" }
-  | { kind: "discarded"; checkpoint: Checkpoint; removedEvents: number };
+export type DiscardUncommittedWritesResult = { kind: "clean" } | { kind: "discarded"; checkpoint: Checkpoint; removedEvents: number };
 
 /**
  * A commit cut short (a crash, or a connection lost mid-commit on MongoDB, whose commitRange is not atomic) can
@@ -68,7 +66,10 @@ export type DiscardUncommittedWritesResult =
  * did not change meanwhile; if those blocks were reorganised away, the replay would keep the stale events (same
  * ids) and skip events their projections seem to reflect. So roll back to the checkpoint before indexing on.
  */
-export async function discardUncommittedWrites(deps: RollbackDependencies, checkpoint: Checkpoint | null): Promise<DiscardUncommittedWritesResult> {
+export async function discardUncommittedWrites(
+  deps: RollbackDependencies,
+  checkpoint: Checkpoint | null,
+): Promise<DiscardUncommittedWritesResult> {
   const { provider, store, chainId } = deps;
   const from = checkpoint === null ? deps.deployBlock : checkpoint.blockNumber + 1;
   const leftover = await store.listEvents({ chainId, fromBlock: from }, { limit: 1 });

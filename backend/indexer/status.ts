@@ -82,7 +82,8 @@ export function createIndexerProgress(initial: Pick<IndexerStatus, "chainId" | "
           }
         };
         const timer = setTimeout(
-          () => finish(new Error(`indexer did not reach block ${blockNumber} within ${timeoutMs} ms (at ${status.indexedBlock ?? "none"})`)),
+          () =>
+            finish(new Error(`indexer did not reach block ${blockNumber} within ${timeoutMs} ms (at ${status.indexedBlock ?? "none"})`)),
           timeoutMs,
         );
         function finish(error?: Error) {

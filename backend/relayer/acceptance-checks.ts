@@ -77,14 +77,19 @@ export async function checkTerms(context: AcceptanceContext, message: ForwardReq
 }
 
 /** The signature is a valid ECDSA signature of this request by its `from` account. */
-export function checkSignature({ chain, forwarderAddress }: AcceptanceContext, eip712: TypedDataDomain, request: SignedForwardRequest): void {
+export function checkSignature(
+  { chain, forwarderAddress }: AcceptanceContext,
+  eip712: TypedDataDomain,
+  request: SignedForwardRequest,
+): void {
   const signer = recoverForwardRequestSigner(eip712, request, request.signature);
   if (signer === null) {
     throw refused("rejected", "INVALID_SIGNATURE", "the signature is not a valid (low-s) ECDSA signature of this request");
   }
   if (signer !== request.from) {
     const domain = `${eip712.name} v${eip712.version}, chain ${chain.chainId}, forwarder ${forwarderAddress}`;
-    const detail = `the request was signed by ${signer}, not by its from address ${request.from} (check the domain: ${domain}, and the nonce)`;
+    const detail =
+      `the request was signed by ${signer}, not by its from address ${request.from} ` + `(check the domain: ${domain}, and the nonce)`;
     throw refused("rejected", "WRONG_SIGNER", detail, { signer });
   }
 }
@@ -96,7 +101,11 @@ export interface DescribedCall {
 }
 
 /** The function `data` calls on the trusted target at `to`; null for another address or data that is no such call. */
-export function describeCallData({ targets, contracts }: Pick<AcceptanceContext, "targets" | "contracts">, to: string, data: string): DescribedCall | null {
+export function describeCallData(
+  { targets, contracts }: Pick<AcceptanceContext, "targets" | "contracts">,
+  to: string,
+  data: string,
+): DescribedCall | null {
   const target = targets.get(to.toLowerCase());
   if (!target) return null;
   const iface = target === "registry" ? contracts.interfaces.registry : contracts.interfaces.escrow;
@@ -123,18 +132,28 @@ export function checkCall(context: AcceptanceContext, message: ForwardRequestMes
 }
 
 /** The signer may call `functionName`: an admin, or an active, unsuspended participant holding the role it needs. */
-export async function checkSigner({ contracts }: AcceptanceContext, message: ForwardRequestMessage, target: RelayTarget, functionName: string): Promise<void> {
+export async function checkSigner(
+  { contracts }: AcceptanceContext,
+  message: ForwardRequestMessage,
+  target: RelayTarget,
+  functionName: string,
+): Promise<void> {
   const requirement = relayRequirement(target, functionName);
   if (requirement.kind === "refused") throw refused("rejected", "FUNCTION_NOT_RELAYABLE", requirement.reason);
   const targetContract = target === "registry" ? contracts.registry : contracts.escrow;
   if (requirement.kind === "admin") {
     const isAdmin: boolean = await targetContract.hasRole("0x" + "00".repeat(32), message.from);
-    if (!isAdmin) throw refused("forbidden", "NOT_ADMIN", `${functionName} is an admin function and ${message.from} is not an admin of the ${target}`);
+    if (!isAdmin)
+      throw refused("forbidden", "NOT_ADMIN", `${functionName} is an admin function and ${message.from} is not an admin of the ${target}`);
     return;
   }
   const [participantId, , suspended] = await contracts.registry.participant(message.from);
   if (BigInt(participantId) === 0n) {
-    throw refused("forbidden", "NOT_A_PARTICIPANT", `${message.from} is not an onboarded participant; the relayer only submits participants' requests`);
+    throw refused(
+      "forbidden",
+      "NOT_A_PARTICIPANT",
+      `${message.from} is not an onboarded participant; the relayer only submits participants' requests`,
+    );
   }
   if (suspended) {
     throw refused("forbidden", "PARTICIPANT_SUSPENDED", `participant ${message.from} is suspended and can do nothing until reinstated`);
@@ -143,7 +162,11 @@ export async function checkSigner({ contracts }: AcceptanceContext, message: For
     for (const role of requirement.anyOf) {
       if (await contracts.registry.isActiveParticipant(message.from, ROLE_HASHES[role])) return;
     }
-    throw refused("forbidden", "MISSING_ROLE", `${functionName} needs the ${requirement.anyOf.join(" or ")} role, which ${message.from} does not hold`);
+    throw refused(
+      "forbidden",
+      "MISSING_ROLE",
+      `${functionName} needs the ${requirement.anyOf.join(" or ")} role, which ${message.from} does not hold`,
+    );
   }
   if (requirement.kind === "contractRole") {
     if (!(await targetContract.hasRole(requirement.roleHash, message.from))) {
@@ -202,7 +225,9 @@ export async function simulateForwardRequest(context: AcceptanceContext, request
   } catch (error) {
     const decoded = contracts.decoder.decode(extractRevertData(error));
     if (decoded && decoded.name !== "FailedCall") {
-      throw refused("rejected", "SIMULATION_REVERTED", `the forwarder would refuse this request: ${decoded.message}`, { error: decoded.name });
+      throw refused("rejected", "SIMULATION_REVERTED", `the forwarder would refuse this request: ${decoded.message}`, {
+        error: decoded.name,
+      });
     }
   }
   // The forwarder hides the inner revert (FailedCall); call the target exactly as the forwarder would.

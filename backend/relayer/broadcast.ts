@@ -15,7 +15,8 @@ export function classifyBroadcastError(error: unknown): BroadcastRefusal {
   const info = JSON.stringify((error as { info?: unknown })?.info ?? "");
   const text = `${shortMessage(error)} ${(error as { code?: string })?.code ?? ""} ${info}`.toLowerCase();
   if (text.includes("already known") || text.includes("known transaction") || text.includes("already imported")) return "known";
-  if (text.includes("nonce too low") || text.includes("nonce_expired") || text.includes("nonce has already been used")) return "nonce-too-low";
+  if (text.includes("nonce too low") || text.includes("nonce_expired") || text.includes("nonce has already been used"))
+    return "nonce-too-low";
   if (text.includes("underpriced") || text.includes("replacement_underpriced") || text.includes("fee too low")) return "underpriced";
   if (text.includes("insufficient funds") || text.includes("insufficient_funds")) return "funds";
   if (text.includes("intrinsic gas") || text.includes("exceeds block gas limit")) return "rejected";

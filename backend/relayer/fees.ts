@@ -16,7 +16,9 @@ export function encodeFees(fees: Fees): string {
 export function decodeFees(encoded: string | null): Fees | null {
   if (!encoded) return null;
   const [first, second] = encoded.split("/");
-  return second === undefined ? { type: 0, gasPrice: BigInt(first) } : { type: 2, maxFeePerGas: BigInt(first), maxPriorityFeePerGas: BigInt(second) };
+  return second === undefined
+    ? { type: 0, gasPrice: BigInt(first) }
+    : { type: 2, maxFeePerGas: BigInt(first), maxPriorityFeePerGas: BigInt(second) };
 }
 
 /**

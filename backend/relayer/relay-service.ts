@@ -160,7 +160,12 @@ export function createRelayService(options: RelayServiceOptions): RelayService {
     async signingInfo() {
       const eip712 = await domain();
       return {
-        domain: { name: String(eip712.name), version: String(eip712.version), chainId: chain.chainId, verifyingContract: context.forwarderAddress },
+        domain: {
+          name: String(eip712.name),
+          version: String(eip712.version),
+          chainId: chain.chainId,
+          verifyingContract: context.forwarderAddress,
+        },
         types: FORWARD_REQUEST_TYPES,
         primaryType: "ForwardRequest" as const,
         relayer: context.relayerAddress,
@@ -170,7 +175,8 @@ export function createRelayService(options: RelayServiceOptions): RelayService {
     },
 
     async nonces(address) {
-      if (!/^0x[0-9a-fA-F]{40}$/.test(address) || address.toLowerCase() === ZeroAddress) throw invalidInput(`${address} is not an account address`);
+      if (!/^0x[0-9a-fA-F]{40}$/.test(address) || address.toLowerCase() === ZeroAddress)
+        throw invalidInput(`${address} is not an account address`);
       const from = address.toLowerCase() as Hex;
       const current = BigInt(await context.contracts.forwarder.nonces(from));
       const pending = await pendingNoncesOf(context, from);

@@ -61,7 +61,12 @@ export async function finishRelay(context: RelayerContext, request: RelayRequest
   const applied = await store.updateRelay(request.id, request.status, { ...patch, updatedAt: now() });
   if (!applied) return;
   sentHashes.delete(request.id);
-  const fields = { requestId: request.id, kind: request.kind, transactionHash: patch.transactionHash ?? request.transactionHash, blockNumber: patch.blockNumber ?? null };
+  const fields = {
+    requestId: request.id,
+    kind: request.kind,
+    transactionHash: patch.transactionHash ?? request.transactionHash,
+    blockNumber: patch.blockNumber ?? null,
+  };
   if (patch.status === "mined") log.info(fields, "relay request mined");
   else log.warn({ ...fields, error: patch.error }, "relay request failed");
 }

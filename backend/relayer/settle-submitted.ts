@@ -44,7 +44,12 @@ export async function settleRelay(
       await finishRelay(context, request, { status: "mined", transactionHash: hash as Hex, blockNumber: receipt.blockNumber, error: null });
     } else {
       const reason = (await simulationFailure(context, request)) ?? "no reason given";
-      await finishRelay(context, request, { status: "failed", transactionHash: hash as Hex, blockNumber: receipt.blockNumber, error: `reverted on chain: ${reason}` });
+      await finishRelay(context, request, {
+        status: "failed",
+        transactionHash: hash as Hex,
+        blockNumber: receipt.blockNumber,
+        error: `reverted on chain: ${reason}`,
+      });
     }
     return "settled";
   }
@@ -93,7 +98,9 @@ export async function settleFromChain(context: RelayerContext, request: RelayReq
   const reason = await simulationFailure(context, request);
   await finishRelay(context, request, {
     status: "failed",
-    error: `the relayer's transaction with nonce ${request.relayerNonce} was mined without carrying this request${reason ? `: ${reason}` : ""}`,
+    error:
+      `the relayer's transaction with nonce ${request.relayerNonce} was mined without carrying this request` +
+      (reason ? `: ${reason}` : ""),
   });
 }
 
@@ -117,6 +124,9 @@ export async function resendRelay(context: RelayerContext, request: RelayRequest
   const signed = await signRelayTransaction(context, request, { nonce: request.relayerNonce!, gasLimit, fee });
   const patch = { transactionHash: signed.hash, gasPrice: encodeFees(fee), attempts: request.attempts + 1, updatedAt: now() };
   if (!(await store.updateRelay(request.id, "submitted", patch))) return;
-  log.info({ requestId: request.id, nonce: request.relayerNonce, transactionHash: signed.hash, fee: patch.gasPrice, reason }, "resubmitting with the same nonce");
+  log.info(
+    { requestId: request.id, nonce: request.relayerNonce, transactionHash: signed.hash, fee: patch.gasPrice, reason },
+    "resubmitting with the same nonce",
+  );
   await broadcastRelayTransaction(context, request, signed);
 }

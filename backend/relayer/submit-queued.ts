@@ -68,10 +68,13 @@ async function partnerRequestRefusal(context: RelayerContext, request: RelayRequ
   }
   if (nonce > forwarderNonce) {
     const earlier = (await store.listRelays(["queued", "submitted"], 10_000)).some(
-      (other) => other.kind === "partner" && other.from === request.from && BigInt(other.nonce) >= forwarderNonce && BigInt(other.nonce) < nonce,
+      (other) =>
+        other.kind === "partner" && other.from === request.from && BigInt(other.nonce) >= forwarderNonce && BigInt(other.nonce) < nonce,
     );
     if (earlier) return "wait";
-    const error = `the request with nonce ${forwarderNonce} of ${request.from}, which this one (nonce ${nonce}) follows, failed; sign it again with nonce ${forwarderNonce}`;
+    const error =
+      `the request with nonce ${forwarderNonce} of ${request.from}, which this one (nonce ${nonce}) follows, failed; ` +
+      `sign it again with nonce ${forwarderNonce}`;
     await finishRelay(context, request, { status: "failed", error });
     return "failed";
   }
@@ -107,7 +110,13 @@ async function signAndBroadcast(context: RelayerContext, request: RelayRequest):
     return "failed";
   }
   // A refusal about the relayer itself: take the request back to the queue and try again next round.
-  await store.updateRelay(request.id, "submitted", { status: "queued", relayerNonce: null, transactionHash: null, gasPrice: null, updatedAt: now() });
+  await store.updateRelay(request.id, "submitted", {
+    status: "queued",
+    relayerNonce: null,
+    transactionHash: null,
+    gasPrice: null,
+    updatedAt: now(),
+  });
   sentHashes.delete(request.id);
   if (result.kind === "nonce-too-low" || result.kind === "underpriced") {
     context.nonce.next = null;
@@ -116,7 +125,10 @@ async function signAndBroadcast(context: RelayerContext, request: RelayRequest):
   }
   if (result.kind === "funds") log.error({ address }, "the relayer account cannot pay for gas: fund it; requests stay queued");
   if (result.kind === "invalid-sender") {
-    log.error({ address, chainId: chain.chainId }, "the node refuses the relayer's signature (check the relayer key and the chain id); requests stay queued");
+    log.error(
+      { address, chainId: chain.chainId },
+      "the node refuses the relayer's signature (check the relayer key and the chain id); requests stay queued",
+    );
   }
   return "halt";
 }

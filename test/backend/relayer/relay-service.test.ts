@@ -4,12 +4,39 @@ import { createKeyedQueue, parseForwardRequestInput } from "../../../backend/rel
 
 describe("relay service steps", function () {
   it("test_parseForwardRequestInput_lowerCasesAndTurnsNumbersIntoBigints", function () {
-    const parsed = parseForwardRequestInput({ from: "0xAB", to: "0xCD", value: 0, gas: "500000", nonce: 3, deadline: "1700000000", data: "0xEF", signature: "0xAA" });
-    expect(parsed).to.deep.equal({ from: "0xab", to: "0xcd", value: 0n, gas: 500_000n, nonce: 3n, deadline: 1_700_000_000, data: "0xef", signature: "0xaa" });
+    const parsed = parseForwardRequestInput({
+      from: "0xAB",
+      to: "0xCD",
+      value: 0,
+      gas: "500000",
+      nonce: 3,
+      deadline: "1700000000",
+      data: "0xEF",
+      signature: "0xAA",
+    });
+    expect(parsed).to.deep.equal({
+      from: "0xab",
+      to: "0xcd",
+      value: 0n,
+      gas: 500_000n,
+      nonce: 3n,
+      deadline: 1_700_000_000,
+      data: "0xef",
+      signature: "0xaa",
+    });
   });
 
   it("test_firstFreeNonce_skipsTheNoncesPendingRequestsHold", function () {
-    expect(firstFreeNonce(2n, new Map([[2n, {}], [3n, {}], [5n, {}]]))).to.equal(4n);
+    expect(
+      firstFreeNonce(
+        2n,
+        new Map([
+          [2n, {}],
+          [3n, {}],
+          [5n, {}],
+        ]),
+      ),
+    ).to.equal(4n);
     expect(firstFreeNonce(2n, new Map())).to.equal(2n);
   });
 

@@ -5,7 +5,19 @@ import { queuedRelayRequest } from "../../../backend/relayer/queued-request.ts";
 import { submissionOrder } from "../../../backend/relayer/submit-queued.ts";
 
 function queued(id: string, from: string, nonce: number, createdAt: number, kind: RelayRequest["kind"] = "partner"): RelayRequest {
-  const job = { id, chainId: 31337, from, to: "0x01", value: "0", gas: "1", nonce: String(nonce), deadline: 0, data: "0x", signature: "0x", kind };
+  const job = {
+    id,
+    chainId: 31337,
+    from,
+    to: "0x01",
+    value: "0",
+    gas: "1",
+    nonce: String(nonce),
+    deadline: 0,
+    data: "0x",
+    signature: "0x",
+    kind,
+  };
   return queuedRelayRequest(job as Parameters<typeof queuedRelayRequest>[0], createdAt);
 }
 
