@@ -21,22 +21,15 @@ import { createEventDecoder } from "../chain/events.ts";
 import { createLeaseLoop } from "../coordination/lease-loop.ts";
 import type { MirrorStore } from "../store/port.ts";
 import type { IndexerDependencies } from "./dependencies.ts";
-import { LeaseLostError, recoveryFor, type IndexerError, type NonRetryableIndexerError } from "./errors.ts";
+import { LeaseLostError, recoveryFor, type NonRetryableIndexerError } from "./errors.ts";
 import type { ChainReader } from "./fetch-range.ts";
 import { readStoredProgress } from "./follow-store.ts";
 import { createInterruptibleSleep } from "./interruptible-sleep.ts";
 import { createIndexingLeader } from "./leader.ts";
 import { createRangeSize } from "./range-size.ts";
-import { createIndexerProgress, type IndexerStatus } from "./status.ts";
+import { createIndexerProgress, type IndexerMetrics, type IndexerStatus } from "./status.ts";
 
-export type { IndexerPhase, IndexerStatus } from "./status.ts";
-
-/** Optional hooks for metrics; the indexer calls them after the fact and never awaits them. */
-export interface IndexerMetrics {
-  rangeIndexed?(range: { fromBlock: number; toBlock: number; events: number; durationMs: number }): void;
-  reorgHandled?(reorg: { forkBlock: number; depth: number; removedEvents: number }): void;
-  errorOccurred?(error: IndexerError): void;
-}
+export type { IndexerMetrics, IndexerPhase, IndexerStatus } from "./status.ts";
 
 export interface IndexerConfig {
   confirmations: number;

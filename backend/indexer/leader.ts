@@ -7,10 +7,9 @@ import type { Logger } from "pino";
 import type { Checkpoint } from "../domain/model.ts";
 import type { IndexerDependencies } from "./dependencies.ts";
 import { indexRange, planRange } from "./index-range.ts";
-import type { IndexerMetrics } from "./indexer.ts";
 import type { RangeSize } from "./range-size.ts";
 import { discardUncommittedWrites, rollBackToForkPoint } from "./roll-back.ts";
-import type { IndexerProgress } from "./status.ts";
+import type { IndexerMetrics, IndexerProgress } from "./status.ts";
 
 export interface CreateIndexingLeaderParameters {
   dependencies: IndexerDependencies;

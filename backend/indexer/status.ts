@@ -1,4 +1,5 @@
 /** The indexer's status as probes and metrics read it, and the progress it reports to those waiting on a block. */
+import type { IndexerError } from "./errors.ts";
 
 export type IndexerPhase = "starting" | "backfill" | "live" | "following" | "stopped" | "failed";
 
@@ -25,6 +26,13 @@ export interface IndexerStatus {
   lastErrorRetryable: boolean | null;
   /** Unix ms of the last committed range or rollback. */
   lastCommitAt: number | null;
+}
+
+/** Optional hooks for metrics; the indexer calls them after the fact and never awaits them. */
+export interface IndexerMetrics {
+  rangeIndexed?(range: { fromBlock: number; toBlock: number; events: number; durationMs: number }): void;
+  reorgHandled?(reorg: { forkBlock: number; depth: number; removedEvents: number }): void;
+  errorOccurred?(error: IndexerError): void;
 }
 
 export interface IndexerProgress {
