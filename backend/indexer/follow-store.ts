@@ -1,21 +1,24 @@
 /** What an instance without the lease reports: the progress the leader stored, against the head it sees itself. */
-import type { Checkpoint } from "../domain/model.ts";
 import type { IndexerDependencies } from "./dependencies.ts";
+import type { IndexerProgress } from "./status.ts";
 
-export interface StoredProgress {
-  head: number;
-  checkpoint: Checkpoint | null;
-  /** Events stored for the chain; null when the checkpoint did not move since `countedAt` (counting can be costly). */
-  eventsIndexed: number | null;
-}
-
-/** Reads the leader's checkpoint and the head; counts the events only when the checkpoint moved since `countedAt`. */
-export async function readStoredProgress(
+/**
+ * Refreshes `progress` from the leader's checkpoint and the head. Counting events can be costly on a large
+ * collection, so they are counted only when the checkpoint moved since `countedAt` (or none were counted yet).
+ * Returns the checkpoint time the count now reflects.
+ */
+export async function followStoredProgress(
   { store, provider, chainId }: Pick<IndexerDependencies, "store" | "provider" | "chainId">,
-  { countedAt, forceCount }: { countedAt: number | null; forceCount: boolean },
-): Promise<StoredProgress> {
+  progress: IndexerProgress,
+  countedAt: number | null,
+): Promise<number | null> {
   const [checkpoint, head] = await Promise.all([store.getCheckpoint(chainId), provider.getBlockNumber()]);
-  const moved = (checkpoint?.updatedAt ?? null) !== countedAt;
-  const eventsIndexed = forceCount || moved ? await store.countEvents(chainId) : null;
-  return { head, checkpoint, eventsIndexed };
+  progress.setHead(head);
+  const checkpointAt = checkpoint?.updatedAt ?? null;
+  if (progress.status.eventsIndexed === 0 || checkpointAt !== countedAt) {
+    progress.status.eventsIndexed = await store.countEvents(chainId);
+    countedAt = checkpointAt;
+  }
+  progress.setIndexed(checkpoint?.blockNumber ?? null);
+  return countedAt;
 }

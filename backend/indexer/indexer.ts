@@ -23,7 +23,7 @@ import type { MirrorStore } from "../store/port.ts";
 import type { IndexerDependencies } from "./dependencies.ts";
 import { LeaseLostError, recoveryFor, type NonRetryableIndexerError } from "./errors.ts";
 import type { ChainReader } from "./fetch-range.ts";
-import { readStoredProgress } from "./follow-store.ts";
+import { followStoredProgress } from "./follow-store.ts";
 import { createInterruptibleSleep } from "./interruptible-sleep.ts";
 import { createIndexingLeader } from "./leader.ts";
 import { createRangeSize } from "./range-size.ts";
@@ -114,13 +114,7 @@ export function createIndexer({ provider, deployment, store, config, logger, met
 
   async function followStoreProgress() {
     try {
-      const stored = await readStoredProgress(dependencies, { countedAt: followedCheckpointAt, forceCount: status.eventsIndexed === 0 });
-      progress.setHead(stored.head);
-      if (stored.eventsIndexed !== null) {
-        status.eventsIndexed = stored.eventsIndexed;
-        followedCheckpointAt = stored.checkpoint?.updatedAt ?? null;
-      }
-      progress.setIndexed(stored.checkpoint?.blockNumber ?? null);
+      followedCheckpointAt = await followStoredProgress(dependencies, progress, followedCheckpointAt);
     } catch (error) {
       log.debug({ err: error }, "follower could not refresh the indexer status");
     }
