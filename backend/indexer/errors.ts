@@ -121,3 +121,22 @@ export function classifyError(error: unknown): IndexerError {
   const message = error instanceof Error ? error.message : String(error);
   return new RetryableIndexerError(message, { cause: error });
 }
+
+/** What the indexer does after a failed step, read off the classified error. */
+export type IndexerRecovery =
+  /** Another instance writes now: follow it. */
+  | { kind: "follow"; error: LeaseLostError }
+  /** Retrying cannot help: stop and report. */
+  | { kind: "stop"; error: NonRetryableIndexerError }
+  /** The node refused a range of several blocks: retry at once with a smaller one. */
+  | { kind: "shrink-range"; error: BlockRangeTooLargeError }
+  /** Retry after a pause. */
+  | { kind: "back-off"; error: IndexerError };
+
+export function recoveryFor(raw: unknown): IndexerRecovery {
+  const error = classifyError(raw);
+  if (error instanceof LeaseLostError) return { kind: "follow", error };
+  if (!error.retryable) return { kind: "stop", error: error as NonRetryableIndexerError };
+  if (error instanceof BlockRangeTooLargeError && error.toBlock > error.fromBlock) return { kind: "shrink-range", error };
+  return { kind: "back-off", error };
+}

@@ -1,4 +1,9 @@
 export { createIndexer } from "./indexer.ts";
+export { createRangeSize, type RangeSize } from "./range-size.ts";
+export { indexRange, planRange, type IndexRangeResult, type RangePlan } from "./index-range.ts";
+export { discardUncommittedWrites, findForkPoint, rollBackToForkPoint } from "./roll-back.ts";
+export type { IndexerDependencies } from "./dependencies.ts";
+export type { IndexerRecovery } from "./errors.ts";
 export type { CreateIndexerParameters, Indexer, IndexerConfig, IndexerMetrics, IndexerPhase, IndexerStatus } from "./indexer.ts";
 export {
   BlockRangeTooLargeError,
@@ -9,6 +14,7 @@ export {
   RetryableIndexerError,
   classifyError,
   isRangeTooLarge,
+  recoveryFor,
 } from "./errors.ts";
 export { fetchRange, fetchHeader } from "./fetch-range.ts";
 export type { ChainReader, FetchRangeResult } from "./fetch-range.ts";

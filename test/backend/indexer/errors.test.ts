@@ -3,10 +3,12 @@ import { EventDecodeError } from "../../../backend/chain/events.ts";
 import {
   BlockRangeTooLargeError,
   ChainMovedError,
+  LeaseLostError,
   NonRetryableIndexerError,
   RetryableIndexerError,
   classifyError,
   isRangeTooLarge,
+  recoveryFor,
 } from "../../../backend/indexer/errors.ts";
 import { ProjectionError } from "../../../backend/projections/event-ref.ts";
 import { conflict, invalidInput, unavailable } from "../../../backend/domain/errors.ts";
@@ -64,5 +66,14 @@ describe("indexer errors", function () {
     expect(classifyError(own)).to.equal(own);
     expect(own.message).to.equal("The node refused eth_getLogs for blocks 1-100 (100 blocks)");
     expect(classifyError(new ChainMovedError("moved")).retryable).to.equal(true);
+  });
+
+  it("test_recoveryFor_eachKindOfFailure_hasItsOwnRecovery", function () {
+    expect(recoveryFor(new LeaseLostError("lost")).kind).to.equal("follow");
+    expect(recoveryFor(conflict("the store refuses it")).kind).to.equal("stop");
+    expect(recoveryFor(new BlockRangeTooLargeError(10, 19)).kind).to.equal("shrink-range");
+    expect(recoveryFor(new BlockRangeTooLargeError(10, 10)).kind, "one block cannot shrink").to.equal("back-off");
+    expect(recoveryFor(unavailable("the store is not ready")).kind).to.equal("back-off");
+    expect(recoveryFor(new Error("connect ECONNREFUSED 127.0.0.1:8545")).kind).to.equal("back-off");
   });
 });

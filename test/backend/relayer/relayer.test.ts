@@ -316,6 +316,24 @@ describe("relayer", function () {
     });
   });
 
+  describe("when another instance took the lease over", function () {
+    it("test_worker_leaseTakenOverByAnotherInstance_submitsNothing", async function () {
+      const first = fx.worker({ holder: "process-1", leaseTtlMs: 100 });
+      await first.tick(); // holds the lease, nothing queued yet
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      const second = fx.worker({ holder: "process-2", leaseTtlMs: 60_000 });
+      await second.tick(); // the first stalled past its lease: the second takes over
+
+      const body = await fx.signedRequest(fx.deployment.manufacturer, "registry", proposeToCarrierData());
+      const { body: accepted } = await request(fx.app).post("/api/v1/relay/requests").send(body).expect(202);
+      await first.tick();
+      expect((await fx.store.getRelay(accepted.id))?.status).to.equal("queued");
+      await runUntil(second, async () => (await fx.store.getRelay(accepted.id))?.status === "mined");
+      await first.stop();
+      await second.stop();
+    });
+  });
+
   describe("when a submitted request reverts on chain", function () {
     it("test_worker_requestRevertedInItsBlock_isFailedWithTheDecodedReason", async function () {
       const { manufacturer, registry, admin } = fx.deployment;

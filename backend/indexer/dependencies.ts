@@ -1,0 +1,16 @@
+import type { EventDecoder } from "../chain/events.ts";
+import type { MirrorStore } from "../store/port.ts";
+import type { ChainReader } from "./fetch-range.ts";
+
+/** What every stage of the indexer reads and writes through, passed in as one object. */
+export interface IndexerDependencies {
+  /** An ethers provider without response caching (backend/chain/provider.ts rpcProviderOptions). */
+  provider: ChainReader;
+  store: MirrorStore;
+  decoder: EventDecoder;
+  chainId: number;
+  /** First block of the deployment: indexing starts there, and rollbacks never go below it. */
+  deployBlock: number;
+  /** Called right before each write; throws when this instance may no longer write (it lost the lease). */
+  confirmWriter(): Promise<void>;
+}

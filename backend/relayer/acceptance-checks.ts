@@ -1,0 +1,251 @@
+/**
+ * The checks a partner's forward request passes before the relayer stores it, one function each, every refusal a
+ * DomainError with a code the partner can act on. They run in the order relay-service.ts gives them: the cheap,
+ * local ones first, the chain calls last.
+ */
+import { getAddress, type TypedDataDomain } from "ethers";
+import { DomainError, type DomainErrorKind } from "../domain/errors.ts";
+import type { Hex, RelayRequest } from "../domain/model.ts";
+import type { MirrorStore } from "../store/port.ts";
+import { forwarderDomain, recoverForwardRequestSigner, type ForwardRequestMessage } from "./forward-request.ts";
+import { NEXT_BLOCK, forwardedCalldata, type RelayChain, type RelayContracts } from "./relay-chain.ts";
+import { ROLE_HASHES, relayRequirement } from "./relay-policy.ts";
+import { extractRevertData } from "./revert-reason.ts";
+
+/** The Provena contracts a partner may call through the relayer. */
+export type RelayTarget = "registry" | "escrow";
+
+/** What the checks read, passed in as one object. */
+export interface AcceptanceContext {
+  store: MirrorStore;
+  chain: RelayChain;
+  contracts: RelayContracts;
+  /** The relayer's account: simulations run from it, as the real transaction will. */
+  relayerAddress: Hex;
+  forwarderAddress: Hex;
+  /** The contract each trusted target address (lower case) is. */
+  targets: Map<string, RelayTarget>;
+  /** Most gas a partner may ask the relayer to forward to the target. */
+  maxForwardedGas: bigint;
+  now: () => number;
+}
+
+export type SignedForwardRequest = ForwardRequestMessage & { signature: Hex };
+
+export function refused(kind: DomainErrorKind, code: string, detail: string, extra: Record<string, unknown> = {}): DomainError {
+  return new DomainError(kind, detail, { code, ...extra });
+}
+
+/** The forwarder's own EIP-712 domain (ERC-5267), checked against the name and version partners are told to sign. */
+export async function readForwarderDomain({ chain, contracts, forwarderAddress }: AcceptanceContext): Promise<TypedDataDomain> {
+  const [, name, version, chainId, verifyingContract] = await contracts.forwarder.eip712Domain();
+  const expected = forwarderDomain(chain.chainId, forwarderAddress);
+  if (name !== expected.name || version !== expected.version || BigInt(chainId) !== BigInt(chain.chainId)) {
+    throw new Error(
+      `forwarder at ${forwarderAddress} has EIP-712 domain ${name} v${version} on chain ${chainId}, ` +
+        `expected ${expected.name} v${expected.version} on chain ${chain.chainId}`,
+    );
+  }
+  return { ...expected, verifyingContract: getAddress(verifyingContract) };
+}
+
+/** The request calls a Provena contract, pays nothing, asks for at most the gas the relayer forwards, and has not expired. */
+export async function checkTerms(context: AcceptanceContext, message: ForwardRequestMessage): Promise<RelayTarget> {
+  const { chain, targets, maxForwardedGas, now } = context;
+  const target = targets.get(message.to);
+  if (!target) {
+    const provena = `registry ${chain.addresses.registry.toLowerCase()}, escrow ${chain.addresses.escrow.toLowerCase()}`;
+    throw refused("rejected", "UNTRUSTED_TARGET", `target ${message.to} is not a Provena contract (${provena})`);
+  }
+  if (message.value !== 0n) {
+    throw refused(
+      "rejected",
+      "VALUE_NOT_RELAYED",
+      "the relayer pays gas, not payments: relayed requests must have value 0 (fund ETH orders from your own account, or pay in a token)",
+    );
+  }
+  if (message.gas > maxForwardedGas) {
+    throw refused("rejected", "GAS_TOO_HIGH", `the request forwards ${message.gas} gas; the relayer forwards at most ${maxForwardedGas}`);
+  }
+  const latest = await chain.provider.getBlock("latest");
+  const nextTimestamp = Math.max((latest?.timestamp ?? 0) + 1, Math.floor(now() / 1000));
+  if (message.deadline < nextTimestamp) {
+    const expiredAt = new Date(message.deadline * 1000).toISOString();
+    throw refused("rejected", "REQUEST_EXPIRED", `the request expired at ${expiredAt}; sign a new one with a later deadline`);
+  }
+  return target;
+}
+
+/** The signature is a valid ECDSA signature of this request by its `from` account. */
+export function checkSignature(
+  { chain, forwarderAddress }: AcceptanceContext,
+  eip712: TypedDataDomain,
+  request: SignedForwardRequest,
+): void {
+  const signer = recoverForwardRequestSigner(eip712, request, request.signature);
+  if (signer === null) {
+    throw refused("rejected", "INVALID_SIGNATURE", "the signature is not a valid (low-s) ECDSA signature of this request");
+  }
+  if (signer !== request.from) {
+    const domain = `${eip712.name} v${eip712.version}, chain ${chain.chainId}, forwarder ${forwarderAddress}`;
+    const detail =
+      `the request was signed by ${signer}, not by its from address ${request.from} ` + `(check the domain: ${domain}, and the nonce)`;
+    throw refused("rejected", "WRONG_SIGNER", detail, { signer });
+  }
+}
+
+export interface DescribedCall {
+  name: string;
+  readOnly: boolean;
+  signature: string;
+}
+
+/** The function `data` calls on the trusted target at `to`; null for another address or data that is no such call. */
+export function describeCallData(
+  { targets, contracts }: Pick<AcceptanceContext, "targets" | "contracts">,
+  to: string,
+  data: string,
+): DescribedCall | null {
+  const target = targets.get(to.toLowerCase());
+  if (!target) return null;
+  const iface = target === "registry" ? contracts.interfaces.registry : contracts.interfaces.escrow;
+  try {
+    const parsed = iface.parseTransaction({ data });
+    if (!parsed) return null;
+    const mutability = parsed.fragment.stateMutability;
+    return { name: parsed.name, signature: parsed.signature, readOnly: mutability === "view" || mutability === "pure" };
+  } catch {
+    return null;
+  }
+}
+
+/** The request calls a function of its target that writes; returns the function's name. */
+export function checkCall(context: AcceptanceContext, message: ForwardRequestMessage, target: RelayTarget): string {
+  const call = describeCallData(context, message.to, message.data);
+  if (!call) {
+    throw refused("rejected", "UNKNOWN_FUNCTION", `data does not call a function of the ${target} (selector ${message.data.slice(0, 10)})`);
+  }
+  if (call.readOnly) {
+    throw refused("rejected", "FUNCTION_NOT_RELAYABLE", `${call.name} only reads; call it directly instead of relaying it`);
+  }
+  return call.name;
+}
+
+/** The signer may call `functionName`: an admin, or an active, unsuspended participant holding the role it needs. */
+export async function checkSigner(
+  { contracts }: AcceptanceContext,
+  message: ForwardRequestMessage,
+  target: RelayTarget,
+  functionName: string,
+): Promise<void> {
+  const requirement = relayRequirement(target, functionName);
+  if (requirement.kind === "refused") throw refused("rejected", "FUNCTION_NOT_RELAYABLE", requirement.reason);
+  const targetContract = target === "registry" ? contracts.registry : contracts.escrow;
+  if (requirement.kind === "admin") {
+    const isAdmin: boolean = await targetContract.hasRole("0x" + "00".repeat(32), message.from);
+    if (!isAdmin)
+      throw refused("forbidden", "NOT_ADMIN", `${functionName} is an admin function and ${message.from} is not an admin of the ${target}`);
+    return;
+  }
+  const [participantId, , suspended] = await contracts.registry.participant(message.from);
+  if (BigInt(participantId) === 0n) {
+    throw refused(
+      "forbidden",
+      "NOT_A_PARTICIPANT",
+      `${message.from} is not an onboarded participant; the relayer only submits participants' requests`,
+    );
+  }
+  if (suspended) {
+    throw refused("forbidden", "PARTICIPANT_SUSPENDED", `participant ${message.from} is suspended and can do nothing until reinstated`);
+  }
+  if (requirement.kind === "role") {
+    for (const role of requirement.anyOf) {
+      if (await contracts.registry.isActiveParticipant(message.from, ROLE_HASHES[role])) return;
+    }
+    throw refused(
+      "forbidden",
+      "MISSING_ROLE",
+      `${functionName} needs the ${requirement.anyOf.join(" or ")} role, which ${message.from} does not hold`,
+    );
+  }
+  if (requirement.kind === "contractRole") {
+    if (!(await targetContract.hasRole(requirement.roleHash, message.from))) {
+      throw refused("forbidden", "MISSING_ROLE", `${functionName} needs the ${requirement.role} role, which ${message.from} does not hold`);
+    }
+  }
+}
+
+const PENDING_STATUSES = ["queued", "submitted"] as const;
+
+/** The partner requests of `from` still queued or in flight, by forwarder nonce. */
+export async function pendingNoncesOf({ store }: Pick<AcceptanceContext, "store">, from: Hex): Promise<Map<bigint, RelayRequest>> {
+  const pending = await store.listRelays([...PENDING_STATUSES], 10_000);
+  return new Map(pending.filter((r) => r.kind === "partner" && r.from === from).map((r) => [BigInt(r.nonce), r]));
+}
+
+/** The first nonce from `current` on that no pending request holds. */
+export function firstFreeNonce(current: bigint, pending: Map<bigint, unknown>): bigint {
+  let n = current;
+  while (pending.has(n)) n++;
+  return n;
+}
+
+/** The nonce is the forwarder's next one for `from`, or follows requests already queued without a gap. */
+export async function checkNonce(context: AcceptanceContext, message: ForwardRequestMessage): Promise<{ current: bigint }> {
+  const current = BigInt(await context.contracts.forwarder.nonces(message.from));
+  const { nonce, from } = message;
+  if (nonce < current) {
+    const detail = `nonce ${nonce} of ${from} was already used on the forwarder; its next nonce is ${current}`;
+    throw refused("conflict", "NONCE_USED", detail, { expectedNonce: current.toString() });
+  }
+  const pending = await pendingNoncesOf(context, from);
+  const holder = pending.get(nonce);
+  if (holder) {
+    const detail = `nonce ${nonce} of ${from} is already taken by relay request ${holder.id}, which is ${holder.status}`;
+    throw refused("conflict", "NONCE_PENDING", detail, { requestId: holder.id });
+  }
+  for (let n = current; n < nonce; n++) {
+    if (!pending.has(n)) {
+      const free = firstFreeNonce(current, pending);
+      const detail = `nonce ${nonce} of ${from} cannot run yet: nothing is queued for nonce ${n}; sign with nonce ${free}`;
+      throw refused("conflict", "NONCE_GAP", detail, { expectedNonce: free.toString() });
+    }
+  }
+  return { current };
+}
+
+/** Runs forwarder.execute as the relayer would; on failure, replays the inner call to say why it reverts. */
+export async function simulateForwardRequest(context: AcceptanceContext, request: SignedForwardRequest): Promise<void> {
+  const { chain, contracts, relayerAddress, forwarderAddress } = context;
+  const { from, to, value, gas, deadline, data, signature } = request;
+  const executeData = contracts.interfaces.forwarder.encodeFunctionData("execute", [{ from, to, value, gas, deadline, data, signature }]);
+  try {
+    await chain.provider.call({ from: relayerAddress, to: forwarderAddress, data: executeData, value, blockTag: NEXT_BLOCK });
+    return;
+  } catch (error) {
+    const decoded = contracts.decoder.decode(extractRevertData(error));
+    if (decoded && decoded.name !== "FailedCall") {
+      throw refused("rejected", "SIMULATION_REVERTED", `the forwarder would refuse this request: ${decoded.message}`, {
+        error: decoded.name,
+      });
+    }
+  }
+  // The forwarder hides the inner revert (FailedCall); call the target exactly as the forwarder would.
+  const inner = { from: forwarderAddress, to, data: forwardedCalldata(data, from), value, blockTag: NEXT_BLOCK };
+  try {
+    await chain.provider.call(inner);
+  } catch (error) {
+    const decoded = contracts.decoder.decode(extractRevertData(error));
+    const reason = decoded ? decoded.message : "without a reason";
+    throw refused("rejected", "SIMULATION_REVERTED", `the call would revert: ${reason}`, { error: decoded?.name ?? null });
+  }
+  // The inner call succeeds on its own, so the forwarded gas is what is missing.
+  let needed: bigint | null = null;
+  try {
+    needed = await chain.provider.estimateGas(inner);
+  } catch {
+    needed = null;
+  }
+  const detail = `the call needs about ${needed ?? "more than"} gas but the request forwards only ${gas}`;
+  throw refused("rejected", "GAS_TOO_LOW", detail, { neededGas: needed?.toString() ?? null });
+}
