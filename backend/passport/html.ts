@@ -8,7 +8,7 @@
 import { createHash } from "node:crypto";
 import type { Batch, Hex, Participant } from "../domain/model.ts";
 import { digitalLinkPath } from "./digital-link.ts";
-import { registrationEntry, type HistoryEntry, type PassportView } from "./passport-service.ts";
+import type { HistoryEntry, PassportView } from "./passport-view.ts";
 
 export const ASSET_BASE_PATH = "/passport/assets";
 
@@ -174,8 +174,8 @@ function lotLinkHtml(lot: Batch): string {
 
 /** The shown journey: each ancestor's registration, custody steps and inspections (oldest first), then the batch's own. */
 function timelineOf(view: PassportView): { entry: HistoryEntry; earlierLot: Batch | null }[] {
-  const earlier = view.ancestors
-    .map((ancestor, index) => [registrationEntry(ancestor, view.ancestors[index + 1] ?? null), ...(view.ancestorHistory[index] ?? [])].map((entry) => ({ entry, earlierLot: ancestor })))
+  const earlier = view.lineage
+    .map((ancestor) => [ancestor.registration, ...ancestor.historyBeforeSplit].map((entry) => ({ entry, earlierLot: ancestor.batch })))
     .reverse()
     .flat();
   return [...earlier, ...view.history.map((entry) => ({ entry, earlierLot: null }))];
