@@ -29,7 +29,7 @@ import { deployProvenaWithIgnition, eip1193Of, type DeployProvenaParameters } fr
 import { createIndexer, type Indexer } from "./indexer/index.ts";
 import { createKeeper, type Keeper } from "./keeper/keeper.ts";
 import { RELAY_BODY_LIMIT, createRelayModule, createRelayService, createRelayerWorker, type RelayChain, type RelayerWorker } from "./relayer/index.ts";
-import { createPassportModule } from "./passport/routes.ts";
+import { createPassportModule } from "./passport/passport-module.ts";
 import { createStore } from "./store/index.ts";
 import type { MirrorStore } from "./store/port.ts";
 import type { Hex } from "./domain/model.ts";
@@ -174,6 +174,8 @@ export async function startProvena(config: Config, options: StartProvenaOptions 
         deployBlock: deployment.deployBlock,
         thresholds: config.passportCloneThresholds,
       },
+      uploadBodyLimit: "8mb",
+      writeRateLimitPerMinute: config.writeRateLimitPerMinute,
     });
     modules.unshift(passports);
 

@@ -12,7 +12,7 @@ import { loadBatchHistory } from "../read-model/batch-history.ts";
 import { buildDigitalLink, type DigitalLink } from "./digital-link.ts";
 import { historyEntryOf, recallEntry } from "./history-entries.ts";
 import type { PassportView, UnitView } from "./passport-view.ts";
-import type { SerialService } from "./serials.ts";
+import type { SerialService, UnitProof } from "./serials.ts";
 
 /** When a unit's scan pattern suggests its code was copied onto other packages. */
 export interface CloneThresholds {
@@ -58,6 +58,23 @@ export interface PassportService {
   claimUnit(batchId: Hex, serial: string, owner: string): Promise<{ claim: UnitClaim; created: boolean }>;
   /** The canonical Digital Link of a batch (and unit), for QR codes. */
   linkFor(batch: Batch, serial?: string | null): string;
+  /** A registered batch by id; throws "not-found" when it is unknown (or not indexed yet). */
+  getBatch(batchId: Hex): Promise<Batch>;
+  /** The Digital Link of a unit; "not-found" when the batch is unknown or its stored serial list lacks the serial. */
+  unitLink(batchId: Hex, serial: string): Promise<string>;
+  /** The Merkle proof of a unit serial; "not-found" when the batch, its serial list or the serial is unknown. */
+  unitProof(batchId: Hex, serial: string): Promise<{ batch: Batch; proof: UnitProof }>;
+  /** One page of a batch's serials for a label sheet; "not-found" when the list is not stored or the page does not exist. */
+  serialsPage(batchId: Hex, page: number, perPage: number): Promise<SerialsPage>;
+}
+
+export interface SerialsPage {
+  batch: Batch;
+  serials: string[];
+  page: number;
+  pages: number;
+  perPage: number;
+  total: number;
 }
 
 export interface PassportServiceDeps {
@@ -80,6 +97,12 @@ export function createPassportService({ store, serials, config, now = Date.now }
     return batch;
   }
 
+  async function getBatch(batchId: Hex): Promise<Batch> {
+    const batch = await store.getBatch(batchId);
+    if (!batch) throw notFound(`No batch ${batchId} is registered (or it is not indexed yet)`);
+    return batch;
+  }
+
   function cloneWarnings(stats: ScanStats): string[] {
     const warnings: string[] = [];
     if (stats.total > thresholds.maxScans) {
@@ -98,6 +121,32 @@ export function createPassportService({ store, serials, config, now = Date.now }
 
   return {
     linkFor: (batch, serial = null) => buildDigitalLink(config.publicBaseUrl, batch.gtin, batch.lot, serial),
+    getBatch,
+
+    async unitLink(batchId, serial) {
+      const batch = await getBatch(batchId);
+      if ((await serials.hasSerial(batch.serialRoot, serial)) === false) throw notFound(`Serial "${serial}" is not one of the units of batch ${batchId}`);
+      return buildDigitalLink(config.publicBaseUrl, batch.gtin, batch.lot, serial);
+    },
+
+    async unitProof(batchId, serial) {
+      const batch = await getBatch(batchId);
+      const proof = await serials.proveSerial(batch.serialRoot, serial);
+      if (!proof) {
+        const member = await serials.hasSerial(batch.serialRoot, serial);
+        throw notFound(member === null ? `The serial list of batch ${batchId} is not stored` : `Serial "${serial}" is not one of the units of batch ${batchId}`);
+      }
+      return { batch, proof };
+    },
+
+    async serialsPage(batchId, page, perPage) {
+      const batch = await getBatch(batchId);
+      const list = await serials.getSerials(batch.serialRoot);
+      if (!list) throw notFound(`The serial list of batch ${batchId} is not stored; upload it to print unit labels`);
+      const pages = Math.max(1, Math.ceil(list.length / perPage));
+      if (page > pages) throw notFound(`Page ${page} does not exist; the sheet has ${pages} page${pages === 1 ? "" : "s"} of ${perPage} labels`);
+      return { batch, serials: list.slice((page - 1) * perPage, page * perPage), page, pages, perPage, total: list.length };
+    },
 
     async resolve(link, scan) {
       const batch = await loadBatch(link);
