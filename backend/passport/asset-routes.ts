@@ -32,7 +32,12 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const JAVASCRIPT = "text/javascript; charset=utf-8";
 
 function makeAsset(body: Buffer, type: string): Asset {
-  return { body, gzip: gzipSync(body, { level: 9 }), etag: `"${createHash("sha256").update(body).digest("base64url").slice(0, 27)}"`, type };
+  return {
+    body,
+    gzip: gzipSync(body, { level: 9 }),
+    etag: `"${createHash("sha256").update(body).digest("base64url").slice(0, 27)}"`,
+    type,
+  };
 }
 
 export function assetRoutes({ artifactsDir }: AssetRoutesDeps): RouteDefinition[] {
@@ -45,7 +50,8 @@ export function assetRoutes({ artifactsDir }: AssetRoutesDeps): RouteDefinition[
     "registry-abi.json": () => {
       // Only what verification reads: the events, and the views it calls.
       const abi = loadArtifact("ProvenanceRegistry", undefined, artifactsDir ? { artifactsDir } : {}).abi.filter(
-        (f) => f.type === "event" || (f.type === "function" && ["batch", "batchStatus", "verifyUnit", "participant"].includes(f.name ?? "")),
+        (f) =>
+          f.type === "event" || (f.type === "function" && ["batch", "batchStatus", "verifyUnit", "participant"].includes(f.name ?? "")),
       );
       return makeAsset(Buffer.from(JSON.stringify({ abi, enums: ENUM_VALUE_NAMES })), "application/json; charset=utf-8");
     },

@@ -40,7 +40,13 @@ export function claimRoutes({ passports, writeRateLimiter }: ClaimRoutesDeps): R
     }
     res
       .status(created ? 201 : 200)
-      .json({ batchId: claim.batchId, serial: claim.serial, owner: claim.owner, claimedAt: new Date(claim.claimedAt).toISOString(), created });
+      .json({
+        batchId: claim.batchId,
+        serial: claim.serial,
+        owner: claim.owner,
+        claimedAt: new Date(claim.claimedAt).toISOString(),
+        created,
+      });
   };
   return [
     {
@@ -77,13 +83,16 @@ function claimOperation() {
     summary: "Claim a unit after purchase",
     description:
       "The first claim wins; claiming again with the same handle is harmless (200), another handle gets 409. " +
-      "A handle that is not an Ethereum address is stored only as its SHA-256. Browsers posting the page's form are redirected back (303). " +
+      "A handle that is not an Ethereum address is stored only as its SHA-256. " +
+      "Browsers posting the page's form are redirected back (303). " +
       `Body limit: ${CLAIM_BODY_LIMIT}; writes (uploads and claims) are rate limited per client.`,
     parameters: parametersFromZod({ path: unitParams }),
     requestBody: {
       required: true,
       content: {
-        "application/json": { schema: { type: "object", required: ["owner"], properties: { owner: { type: "string", minLength: 3, maxLength: 100 } } } },
+        "application/json": {
+          schema: { type: "object", required: ["owner"], properties: { owner: { type: "string", minLength: 3, maxLength: 100 } } },
+        },
         "application/x-www-form-urlencoded": { schema: { type: "object", required: ["owner"], properties: { owner: { type: "string" } } } },
       },
     },

@@ -116,5 +116,9 @@ function registrationEntry(batch: Batch, parent: Batch | null): HistoryEntry {
 
 export function recallEntry(batch: Batch): HistoryEntry {
   const recall = batch.recall!;
-  return entry("recalled", "Recalled", "BatchRecalled", recall.at, { batchId: batch.batchId, recalledBy: recall.by, reasonHash: recall.reasonHash });
+  return entry("recalled", "Recalled", "BatchRecalled", recall.at, {
+    batchId: batch.batchId,
+    recalledBy: recall.by,
+    reasonHash: recall.reasonHash,
+  });
 }

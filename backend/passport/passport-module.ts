@@ -80,7 +80,7 @@ export function createPassportModule(deps: PassportModuleDeps): PassportModule {
   const csp = contentSecurityPolicy(config.publicRpcUrl);
   const writeRateLimiter = passportWriteRateLimiter(deps.writeRateLimitPerMinute ?? DEFAULT_WRITE_RATE_LIMIT_PER_MINUTE);
 
-  const module = routeModuleFromTable(
+  const routeModule = routeModuleFromTable(
     "",
     [
       ...resolverRoutes({ passports, publicBaseUrl, contentSecurityPolicy: csp }),
@@ -96,6 +96,6 @@ export function createPassportModule(deps: PassportModuleDeps): PassportModule {
     { parsesOwnBody: true, renderErrorPage: createPassportErrorPages(csp) },
   );
   // After the resolver's routes: whatever else is under /01 is a malformed or non-canonical Digital Link.
-  module.router.use("/01", ...malformedLinkHandlers);
-  return { ...module, serials, passports };
+  routeModule.router.use("/01", ...malformedLinkHandlers);
+  return { ...routeModule, serials, passports };
 }

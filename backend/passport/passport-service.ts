@@ -52,7 +52,7 @@ export interface ScanContext {
 }
 
 export interface PassportService {
-  /** The passport behind a Digital Link; records the scan first when `scan.countAsScan`. Throws 404 problems. */
+  /** The passport behind a Digital Link; records the scan first when `scan.countAsScan`. Throws "not-found" DomainErrors. */
   resolve(link: DigitalLink, scan: ScanContext): Promise<PassportView>;
   /** First claim wins; `owner` is an address or a handle (stored only as its SHA-256). */
   claimUnit(batchId: Hex, serial: string, owner: string): Promise<{ claim: UnitClaim; created: boolean }>;
@@ -125,7 +125,9 @@ export function createPassportService({ store, serials, config, now = Date.now }
 
     async unitLink(batchId, serial) {
       const batch = await getBatch(batchId);
-      if ((await serials.hasSerial(batch.serialRoot, serial)) === false) throw notFound(`Serial "${serial}" is not one of the units of batch ${batchId}`);
+      if ((await serials.hasSerial(batch.serialRoot, serial)) === false) {
+        throw notFound(`Serial "${serial}" is not one of the units of batch ${batchId}`);
+      }
       return buildDigitalLink(config.publicBaseUrl, batch.gtin, batch.lot, serial);
     },
 
@@ -134,7 +136,11 @@ export function createPassportService({ store, serials, config, now = Date.now }
       const proof = await serials.proveSerial(batch.serialRoot, serial);
       if (!proof) {
         const member = await serials.hasSerial(batch.serialRoot, serial);
-        throw notFound(member === null ? `The serial list of batch ${batchId} is not stored` : `Serial "${serial}" is not one of the units of batch ${batchId}`);
+        throw notFound(
+          member === null
+            ? `The serial list of batch ${batchId} is not stored`
+            : `Serial "${serial}" is not one of the units of batch ${batchId}`,
+        );
       }
       return { batch, proof };
     },
@@ -144,7 +150,9 @@ export function createPassportService({ store, serials, config, now = Date.now }
       const list = await serials.getSerials(batch.serialRoot);
       if (!list) throw notFound(`The serial list of batch ${batchId} is not stored; upload it to print unit labels`);
       const pages = Math.max(1, Math.ceil(list.length / perPage));
-      if (page > pages) throw notFound(`Page ${page} does not exist; the sheet has ${pages} page${pages === 1 ? "" : "s"} of ${perPage} labels`);
+      if (page > pages) {
+        throw notFound(`Page ${page} does not exist; the sheet has ${pages} page${pages === 1 ? "" : "s"} of ${perPage} labels`);
+      }
       return { batch, serials: list.slice((page - 1) * perPage, page * perPage), page, pages, perPage, total: list.length };
     },
 
@@ -192,7 +200,11 @@ export function createPassportService({ store, serials, config, now = Date.now }
         })),
         children: history.children,
         history: history.events.map(historyEntryOf),
-        recall: history.recall && { batch: history.recall.batch, entry: recallEntry(history.recall.batch), inherited: history.recall.inherited },
+        recall: history.recall && {
+          batch: history.recall.batch,
+          entry: recallEntry(history.recall.batch),
+          inherited: history.recall.inherited,
+        },
         participants,
         manufacturer: {
           address: batch.manufacturer,

@@ -108,7 +108,17 @@ export function qrRoutes({ passports, contentSecurityPolicy }: QrRoutesDeps): Ro
           .set("Cache-Control", "no-cache")
           .set("Content-Security-Policy", contentSecurityPolicy)
           .type("html")
-          .send(renderQrSheet({ batch, labels, page, pages: sheet.pages, perPage, total: sheet.total, basePath: `/api/v1/batches/${batch.batchId}/qr-sheet` }));
+          .send(
+            renderQrSheet({
+              batch,
+              labels,
+              page,
+              pages: sheet.pages,
+              perPage,
+              total: sheet.total,
+              basePath: `/api/v1/batches/${batch.batchId}/qr-sheet`,
+            }),
+          );
       },
     },
   ];

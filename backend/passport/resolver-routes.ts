@@ -49,7 +49,8 @@ export function resolverRoutes({ passports, publicBaseUrl, contentSecurityPolicy
     const query = parseQuery(passportQuery, req);
     const wants = negotiatePassport(req);
     res.vary("Accept");
-    if (!wants) throw new ProblemError(406, "Not Acceptable", "This resource is available as text/html, application/ld+json or application/json");
+    if (!wants)
+      throw new ProblemError(406, "Not Acceptable", "This resource is available as text/html, application/ld+json or application/json");
     const countAsScan = wants === "html" && req.method === "GET" && !isPrefetch(req) && query.claimed === undefined;
     const view = await passports.resolve(link, { region: scanRegion(req), countAsScan });
     const jsonLd = passportJsonLd(view, publicBaseUrl);
@@ -60,7 +61,9 @@ export function resolverRoutes({ passports, publicBaseUrl, contentSecurityPolicy
       return;
     }
     const claimAction =
-      view.unit && !view.unit.claim && view.unit.proof ? `/api/v1/batches/${view.batch.batchId}/units/${encodeURIComponent(view.unit.serial)}/claim` : null;
+      view.unit && !view.unit.claim && view.unit.proof
+        ? `/api/v1/batches/${view.batch.batchId}/units/${encodeURIComponent(view.unit.serial)}/claim`
+        : null;
     res
       .set("Content-Security-Policy", contentSecurityPolicy)
       .set("Referrer-Policy", "no-referrer")
@@ -75,8 +78,20 @@ export function resolverRoutes({ passports, publicBaseUrl, contentSecurityPolicy
       );
   };
   return [
-    { method: "get", path: "/01/:gtin/10/:lot", operation: passportOperation(false), middleware: [errorPagesFor("page")], handler: servePassport },
-    { method: "get", path: "/01/:gtin/10/:lot/21/:serial", operation: passportOperation(true), middleware: [errorPagesFor("page")], handler: servePassport },
+    {
+      method: "get",
+      path: "/01/:gtin/10/:lot",
+      operation: passportOperation(false),
+      middleware: [errorPagesFor("page")],
+      handler: servePassport,
+    },
+    {
+      method: "get",
+      path: "/01/:gtin/10/:lot/21/:serial",
+      operation: passportOperation(true),
+      middleware: [errorPagesFor("page")],
+      handler: servePassport,
+    },
   ];
 }
 
@@ -88,7 +103,9 @@ export const malformedLinkHandlers: RequestHandler[] = [
   errorPagesFor("page"),
   (req, res) => {
     if (req.method !== "GET" && req.method !== "HEAD") {
-      throw new ProblemError(405, "Method Not Allowed", `${req.method} is not supported on passport links; use GET`, { allow: "GET, HEAD" });
+      throw new ProblemError(405, "Method Not Allowed", `${req.method} is not supported on passport links; use GET`, {
+        allow: "GET, HEAD",
+      });
     }
     const link = parseDigitalLinkPath(`/01${req.path === "/" ? "" : req.path}`);
     // A valid link the routes did not match (extra trailing slashes): send the scanner to its canonical form.
@@ -116,7 +133,15 @@ function passportOperation(withSerial: boolean) {
       },
       { name: "lot", in: "path", required: true, description: "Batch/lot (AI 10), 1-20 characters of set 82.", schema: { type: "string" } },
       ...(withSerial
-        ? [{ name: "serial", in: "path", required: true, description: "Serial (AI 21), 1-20 characters of set 82.", schema: { type: "string" } }]
+        ? [
+            {
+              name: "serial",
+              in: "path",
+              required: true,
+              description: "Serial (AI 21), 1-20 characters of set 82.",
+              schema: { type: "string" },
+            },
+          ]
         : []),
     ],
     responses: {

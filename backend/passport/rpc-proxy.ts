@@ -143,9 +143,14 @@ export function rpcProxyRoute(options: RpcProxyOptions): RouteDefinition {
         "Forwards eth_chainId, net_version, eth_blockNumber, eth_call, eth_getLogs, eth_getBlockByNumber, eth_getBlockByHash, " +
         "eth_getTransactionByHash, eth_getTransactionReceipt and eth_getCode to the backend's node (single or batched, up to 50). " +
         "eth_call and eth_getLogs must address the deployment's contracts. Every other method gets JSON-RPC error -32601.",
-      requestBody: { required: true, content: { "application/json": { schema: { oneOf: [{ type: "object" }, { type: "array", items: { type: "object" } }] } } } },
+      requestBody: {
+        required: true,
+        content: { "application/json": { schema: { oneOf: [{ type: "object" }, { type: "array", items: { type: "object" } }] } } },
+      },
       responses: {
-        200: jsonResponse("JSON-RPC response (or array of responses); errors are JSON-RPC error objects.", { oneOf: [{ type: "object" }, { type: "array" }] }),
+        200: jsonResponse("JSON-RPC response (or array of responses); errors are JSON-RPC error objects.", {
+          oneOf: [{ type: "object" }, { type: "array" }],
+        }),
       },
     },
     middleware: [express.json({ limit: "64kb" })],

@@ -40,7 +40,8 @@ export function serialRoutes({ serials, passports, uploadBodyLimit, writeRateLim
       // The app's JSON parser got there first: entries are reported by position instead of line.
       const body = req.body as unknown;
       const values = Array.isArray(body) ? body : (body as { serials?: unknown })?.serials;
-      if (!Array.isArray(values)) throw new ProblemError(422, "Unprocessable Content", 'Expected a JSON array of serial strings or an object {"serials": [...]}');
+      if (!Array.isArray(values))
+        throw new ProblemError(422, "Unprocessable Content", 'Expected a JSON array of serial strings or an object {"serials": [...]}');
       summary = await serials.uploadSerialValues(values);
     } else {
       throw new ProblemError(
@@ -49,7 +50,10 @@ export function serialRoutes({ serials, passports, uploadBodyLimit, writeRateLim
         "Upload the serial list as text/csv (one serial per line, or a header row with a `serial` column) or application/json",
       );
     }
-    res.status(summary.created ? 201 : 200).location(`/api/v1/serial-sets/${summary.serialRoot}`).json({ serialRoot: summary.serialRoot, count: summary.count });
+    res
+      .status(summary.created ? 201 : 200)
+      .location(`/api/v1/serial-sets/${summary.serialRoot}`)
+      .json({ serialRoot: summary.serialRoot, count: summary.count });
   };
 
   return [
@@ -58,7 +62,10 @@ export function serialRoutes({ serials, passports, uploadBodyLimit, writeRateLim
       path: "/api/v1/serial-sets",
       operation: uploadOperation(uploadBodyLimit),
       // Parsed as text, so every bad row is reported by its line number.
-      middleware: [writeRateLimiter, express.text({ type: ["text/csv", "text/plain", "application/csv", ...JSON_TYPES], limit: uploadBodyLimit })],
+      middleware: [
+        writeRateLimiter,
+        express.text({ type: ["text/csv", "text/plain", "application/csv", ...JSON_TYPES], limit: uploadBodyLimit }),
+      ],
       handler: uploadSerialSet,
     },
     {
@@ -112,7 +119,9 @@ export function serialRoutes({ serials, passports, uploadBodyLimit, writeRateLim
       handler: async (req, res) => {
         const { batchId, serial } = parseParams(unitParams, req);
         const { batch, proof } = await passports.unitProof(batchId, serial);
-        res.set("Cache-Control", "public, max-age=3600").json({ batchId: batch.batchId, serial, serialRoot: proof.serialRoot, proof: proof.proof });
+        res
+          .set("Cache-Control", "public, max-age=3600")
+          .json({ batchId: batch.batchId, serial, serialRoot: proof.serialRoot, proof: proof.proof });
       },
     },
   ];

@@ -19,7 +19,13 @@ export function passportWriteRateLimiter(limitPerMinute: number): RequestHandler
     standardHeaders: "draft-8",
     legacyHeaders: false,
     handler: (_req, _res, next, options) => {
-      next(new ProblemError(429, "Too Many Requests", `at most ${options.limit} passport writes (serial-list uploads, claims) per minute per client; retry later`));
+      next(
+        new ProblemError(
+          429,
+          "Too Many Requests",
+          `at most ${options.limit} passport writes (serial-list uploads, claims) per minute per client; retry later`,
+        ),
+      );
     },
   });
 }

@@ -97,7 +97,8 @@ export function timelineOf(events: BatchEvent[]): TimelineEntry[] {
       }
       case "inspected": {
         const { inspection } = event;
-        entries.push({ type: "inspected", at: inspection.at, inspector: inspection.inspector, passed: inspection.passed, reportHash: inspection.reportHash });
+        const { inspector, passed, reportHash } = inspection;
+        entries.push({ type: "inspected", at: inspection.at, inspector, passed, reportHash });
         break;
       }
       case "split":

@@ -11,7 +11,12 @@ import type { Deployment } from "../../../backend/chain/deployment.ts";
 import { providerFromEip1193 } from "../../../backend/chain/provider.ts";
 import { problemErrorHandler, unmatchedRouteHandler } from "../../../backend/api/problem-middleware.ts";
 import { createIndexer } from "../../../backend/indexer/index.ts";
-import { createPassportModule, type PassportModule, type PassportModuleConfig, type PassportModuleDeps } from "../../../backend/passport/passport-module.ts";
+import {
+  createPassportModule,
+  type PassportModule,
+  type PassportModuleConfig,
+  type PassportModuleDeps,
+} from "../../../backend/passport/passport-module.ts";
 import { createSerialService } from "../../../backend/passport/serials.ts";
 import type { MirrorStore } from "../../../backend/store/port.ts";
 import type { Hex } from "../../../backend/domain/model.ts";
@@ -151,8 +156,13 @@ export function passportTestApp(module: PassportModule, options: { jsonBodies?: 
 /** Limits of the module's write endpoints, for the tests that exercise them. */
 export type PassportWriteLimits = Pick<PassportModuleDeps, "uploadBodyLimit" | "writeRateLimitPerMinute">;
 
-export function createModule(world: PassportWorld, overrides: Partial<PassportModuleConfig> = {}, limits: PassportWriteLimits = {}): PassportModule {
-  return createPassportModule({ store: world.store, config: passportConfig(world, overrides), chain: world.eip1193 as never, logger: silentLogger(), ...limits });
+export function createModule(
+  world: PassportWorld,
+  overrides: Partial<PassportModuleConfig> = {},
+  limits: PassportWriteLimits = {},
+): PassportModule {
+  const config = passportConfig(world, overrides);
+  return createPassportModule({ store: world.store, config, chain: world.eip1193 as never, logger: silentLogger(), ...limits });
 }
 
 export interface LineageFamily {

@@ -63,7 +63,10 @@ describe("passport module in the app", function () {
     it("test_uploadSerialSet_defaultLimit_takesMoreThanTheAppJsonLimit", async function () {
       // 200 kB of JSON: over the app's 100kb JSON limit, well under the uploads' default 8 MB.
       const serials = Array.from({ length: 10_000 }, (_, i) => `JSON-${String(i).padStart(12, "0")}`);
-      const res = await request(appWithPassports()).post("/api/v1/serial-sets").set("Content-Type", "application/json").send(JSON.stringify(serials));
+      const res = await request(appWithPassports())
+        .post("/api/v1/serial-sets")
+        .set("Content-Type", "application/json")
+        .send(JSON.stringify(serials));
       expect(res.status).to.equal(201);
       expect(res.body.count).to.equal(10_000);
     });
@@ -83,7 +86,10 @@ describe("passport module in the app", function () {
     });
 
     it("test_claimUnit_bodyOverClaimLimit_answers413Problem", async function () {
-      const res = await request(appWithPassports()).post(claimPath("C-1")).send({ owner: "x".repeat(5_000) }).expect(413);
+      const res = await request(appWithPassports())
+        .post(claimPath("C-1"))
+        .send({ owner: "x".repeat(5_000) })
+        .expect(413);
       expect(res.headers["content-type"]).to.match(/application\/problem\+json/);
     });
   });
@@ -97,7 +103,11 @@ describe("passport module in the app", function () {
       expect(page.headers["cache-control"]).to.equal("no-store");
       expect(page.text).to.include("Product not found");
       // "*/*" gets the page as HTML, so it gets the error as HTML too.
-      await request(app).get("/01/04006381333931/10/NOPE").set("Accept", "*/*").expect(404).expect("Content-Type", /text\/html/);
+      await request(app)
+        .get("/01/04006381333931/10/NOPE")
+        .set("Accept", "*/*")
+        .expect(404)
+        .expect("Content-Type", /text\/html/);
       const json = await request(app).get("/01/04006381333931/10/NOPE").set("Accept", "application/ld+json").expect(404);
       expect(json.headers["content-type"]).to.match(/application\/problem\+json/);
       expect(json.body).to.include({ reason: "unknown-batch" });
@@ -107,7 +117,11 @@ describe("passport module in the app", function () {
       const app = appWithPassports();
       const json = await request(app).get("/01/04006381333932/10/LOT").set("Accept", "application/json").expect(400);
       expect(json.body).to.include({ title: "Bad Request", reason: "invalid-digital-link", ai: "01" });
-      const html = await request(app).get("/01/4006381333932").set("Accept", HTML).expect(400).expect("Content-Type", /text\/html/);
+      const html = await request(app)
+        .get("/01/4006381333932")
+        .set("Accept", HTML)
+        .expect(400)
+        .expect("Content-Type", /text\/html/);
       expect(html.text).to.include("This is not a valid product link");
     });
 
@@ -115,17 +129,44 @@ describe("passport module in the app", function () {
       const app = appWithPassports();
       const browser = await request(app).post(claimPath("C-1")).set("Accept", HTML).type("form").send({ owner: "someone" }).expect(404);
       expect(browser.headers["content-type"]).to.match(/text\/html/);
-      await request(app).post(claimPath("C-1")).set("Accept", "*/*").send({ owner: "someone" }).expect(404).expect("Content-Type", /problem\+json/);
+      await request(app)
+        .post(claimPath("C-1"))
+        .set("Accept", "*/*")
+        .send({ owner: "someone" })
+        .expect(404)
+        .expect("Content-Type", /problem\+json/);
       // A body the parser refuses never reached the route's handler: problem+json, as before.
-      await request(app).post(claimPath("C-1")).set("Accept", HTML).set("Content-Type", "application/json").send("{").expect(400).expect("Content-Type", /problem\+json/);
+      await request(app)
+        .post(claimPath("C-1"))
+        .set("Accept", HTML)
+        .set("Content-Type", "application/json")
+        .send("{")
+        .expect(400)
+        .expect("Content-Type", /problem\+json/);
     });
 
     it("test_renderErrorPage_otherRoutes_answerProblemJson", async function () {
       const app = appWithPassports();
-      await request(app).get(`/api/v1/batches/${UNKNOWN_BATCH}/qr`).set("Accept", HTML).expect(404).expect("Content-Type", /problem\+json/);
-      await request(app).get("/passport/assets/nope.js").set("Accept", HTML).expect(404).expect("Content-Type", /problem\+json/);
-      await request(app).get(`/api/v1/batches/${UNKNOWN_BATCH}`).set("Accept", HTML).expect(404).expect("Content-Type", /problem\+json/);
-      await request(app).get("/no/such/route").set("Accept", HTML).expect(404).expect("Content-Type", /problem\+json/);
+      await request(app)
+        .get(`/api/v1/batches/${UNKNOWN_BATCH}/qr`)
+        .set("Accept", HTML)
+        .expect(404)
+        .expect("Content-Type", /problem\+json/);
+      await request(app)
+        .get("/passport/assets/nope.js")
+        .set("Accept", HTML)
+        .expect(404)
+        .expect("Content-Type", /problem\+json/);
+      await request(app)
+        .get(`/api/v1/batches/${UNKNOWN_BATCH}`)
+        .set("Accept", HTML)
+        .expect(404)
+        .expect("Content-Type", /problem\+json/);
+      await request(app)
+        .get("/no/such/route")
+        .set("Accept", HTML)
+        .expect(404)
+        .expect("Content-Type", /problem\+json/);
     });
 
     it("test_renderErrorPage_methodOnPassportLink_is405WithAllow", async function () {

@@ -460,10 +460,12 @@ describe("passport routes", function () {
       for (const { batchId, lot } of lots) {
         const detail = await batches.get(batchId);
         const doc = (await request(app).get(digitalLinkPath(world.traded.gtin, lot)).set("Accept", "application/ld+json").expect(200)).body;
-        expect(doc["provena:lineage"].map((a: Record<string, unknown>) => a["provena:batchId"]), lot).to.deep.equal(detail.lineage.ancestors.map((a) => a.batchId));
-        expect(doc["provena:children"].map((c: Record<string, unknown>) => c["provena:batchId"]), lot).to.deep.equal(detail.lineage.children.map((c) => c.batchId));
+        const idsOf = (lots: Record<string, unknown>[]) => lots.map((entry) => entry["provena:batchId"]);
+        expect(idsOf(doc["provena:lineage"]), lot).to.deep.equal(detail.lineage.ancestors.map((a) => a.batchId));
+        expect(idsOf(doc["provena:children"]), lot).to.deep.equal(detail.lineage.children.map((c) => c.batchId));
         // The API shows a batch's splits as one entry, at the first child's registration; the passport one per child.
-        const items = doc["provena:history"].itemListElement.map((i: { item: Record<string, unknown> }) => i.item) as Record<string, unknown>[];
+        const listed = doc["provena:history"].itemListElement as { item: Record<string, unknown> }[];
+        const items = listed.map((element) => element.item);
         const firstSplit = items.findIndex((item) => item["provena:kind"] === "split_into");
         const passportEvents = items
           .filter((item, index) => item["provena:kind"] !== "split_into" || index === firstSplit)
