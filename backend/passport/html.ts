@@ -190,7 +190,7 @@ function timelineItem(entry: HistoryEntry, view: PassportView, earlierLot: Batch
       lines.push(`By ${participantHtml(args.manufacturer as Hex, view.participants)}`, `Origin GLN <span class="mono">${escapeHtml(args.originGln)}</span>`);
       break;
     case "split_from": {
-      const parent = view.ancestors.find((a) => a.batchId === args.parentId);
+      const parent = view.lineage.find((a) => a.batch.batchId === args.parentId)?.batch;
       lines.push(parent ? `From <a href="${escapeHtml(digitalLinkPath(parent.gtin, parent.lot))}">lot ${escapeHtml(parent.lot)}</a>` : "");
       if (args.custodian) lines.push(`By ${participantHtml(args.custodian as Hex, view.participants)}`);
       lines.push(`Quantity ${escapeHtml(args.quantity)}`);
@@ -318,8 +318,9 @@ ${options.claimNotice ? `<p role="status"><strong>${escapeHtml(options.claimNoti
 </section>`);
   }
 
-  if (view.ancestors.length > 0 || view.children.length > 0) {
-    const parents = view.ancestors
+  if (view.lineage.length > 0 || view.children.length > 0) {
+    const parents = view.lineage
+      .map((ancestor) => ancestor.batch)
       .map((a) => `<li><a href="${escapeHtml(digitalLinkPath(a.gtin, a.lot))}">Lot ${escapeHtml(a.lot)}</a>${a.recall ? ' <span class="badge no">recalled</span>' : ""}</li>`)
       .join("\n");
     const children = view.children

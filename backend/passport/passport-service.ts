@@ -191,7 +191,6 @@ export function createPassportService({ store, serials, config, now = Date.now }
         uri: buildDigitalLink(config.publicBaseUrl, batch.gtin, batch.lot, link.serial),
         batchUri: buildDigitalLink(config.publicBaseUrl, batch.gtin, batch.lot),
         batch,
-        ancestors: history.ancestors.map((ancestor) => ancestor.batch),
         lineage: history.ancestors.map((ancestor) => ({
           batch: ancestor.batch,
           registration: historyEntryOf(ancestor.registration),

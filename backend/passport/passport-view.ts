@@ -33,9 +33,7 @@ export interface PassportView {
   uri: string;
   batchUri: string;
   batch: Batch;
-  /** Parent, grandparent, ... (nearest first). */
-  ancestors: Batch[];
-  /** The same ancestors (same order) with their events. */
+  /** Parent, grandparent, ... (nearest first), each with its events. */
   lineage: AncestorView[];
   children: Batch[];
   /** The batch's own events, in chain order. */
