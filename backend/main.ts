@@ -37,7 +37,7 @@ import {
   type RelayerWorker,
   type RelayService,
 } from "./relayer/index.ts";
-import { createPassportModule } from "./passport/routes.ts";
+import { createPassportModule } from "./passport/passport-module.ts";
 import { createStore } from "./store/index.ts";
 import type { MirrorStore } from "./store/port.ts";
 import type { Hex } from "./domain/model.ts";
@@ -113,8 +113,9 @@ export function createProvenaHttpApp(deps: ProvenaHttpDeps): ProvenaApp {
         otherContracts: [deployment.escrow, deployment.forwarder],
         deployBlock: deployment.deployBlock,
         thresholds: config.passportCloneThresholds,
-        serialUploadLimit: config.uploadBodyLimit,
       },
+      uploadBodyLimit: config.uploadBodyLimit,
+      writeRateLimitPerMinute: config.writeRateLimitPerMinute,
     }),
   ];
   if (relay) {

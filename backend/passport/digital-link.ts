@@ -7,6 +7,7 @@
  * in a URI every character outside RFC 3986 "unreserved" is percent-encoded, as the standard requires.
  */
 import { AbiCoder, keccak256 } from "ethers";
+import { DomainError } from "../domain/errors.ts";
 import type { Hex } from "../domain/model.ts";
 
 export interface DigitalLink {
@@ -20,10 +21,10 @@ export interface DigitalLink {
 }
 
 /** Why a link is not a valid Provena Digital Link; `ai` names the offending application identifier. */
-export class DigitalLinkError extends Error {
+export class DigitalLinkError extends DomainError {
   readonly ai: "01" | "10" | "21" | null;
   constructor(message: string, ai: "01" | "10" | "21" | null = null) {
-    super(message);
+    super("invalid-input", message, { reason: "invalid-digital-link", ...(ai ? { ai } : {}) });
     this.name = "DigitalLinkError";
     this.ai = ai;
   }

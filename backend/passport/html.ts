@@ -8,7 +8,7 @@
 import { createHash } from "node:crypto";
 import type { Batch, Hex, Participant } from "../domain/model.ts";
 import { digitalLinkPath } from "./digital-link.ts";
-import { registrationEntry, type HistoryEntry, type PassportView } from "./passport-service.ts";
+import type { HistoryEntry, PassportView } from "./passport-view.ts";
 
 export const ASSET_BASE_PATH = "/passport/assets";
 
@@ -174,8 +174,8 @@ function lotLinkHtml(lot: Batch): string {
 
 /** The shown journey: each ancestor's registration, custody steps and inspections (oldest first), then the batch's own. */
 function timelineOf(view: PassportView): { entry: HistoryEntry; earlierLot: Batch | null }[] {
-  const earlier = view.ancestors
-    .map((ancestor, index) => [registrationEntry(ancestor, view.ancestors[index + 1] ?? null), ...(view.ancestorHistory[index] ?? [])].map((entry) => ({ entry, earlierLot: ancestor })))
+  const earlier = view.lineage
+    .map((ancestor) => [ancestor.registration, ...ancestor.historyBeforeSplit].map((entry) => ({ entry, earlierLot: ancestor.batch })))
     .reverse()
     .flat();
   return [...earlier, ...view.history.map((entry) => ({ entry, earlierLot: null }))];
@@ -190,7 +190,7 @@ function timelineItem(entry: HistoryEntry, view: PassportView, earlierLot: Batch
       lines.push(`By ${participantHtml(args.manufacturer as Hex, view.participants)}`, `Origin GLN <span class="mono">${escapeHtml(args.originGln)}</span>`);
       break;
     case "split_from": {
-      const parent = view.ancestors.find((a) => a.batchId === args.parentId);
+      const parent = view.lineage.find((a) => a.batch.batchId === args.parentId)?.batch;
       lines.push(parent ? `From <a href="${escapeHtml(digitalLinkPath(parent.gtin, parent.lot))}">lot ${escapeHtml(parent.lot)}</a>` : "");
       if (args.custodian) lines.push(`By ${participantHtml(args.custodian as Hex, view.participants)}`);
       lines.push(`Quantity ${escapeHtml(args.quantity)}`);
@@ -318,8 +318,9 @@ ${options.claimNotice ? `<p role="status"><strong>${escapeHtml(options.claimNoti
 </section>`);
   }
 
-  if (view.ancestors.length > 0 || view.children.length > 0) {
-    const parents = view.ancestors
+  if (view.lineage.length > 0 || view.children.length > 0) {
+    const parents = view.lineage
+      .map((ancestor) => ancestor.batch)
       .map((a) => `<li><a href="${escapeHtml(digitalLinkPath(a.gtin, a.lot))}">Lot ${escapeHtml(a.lot)}</a>${a.recall ? ' <span class="badge no">recalled</span>' : ""}</li>`)
       .join("\n");
     const children = view.children

@@ -5,9 +5,9 @@
  * steps and inspections before the split, registry state, the unit's Merkle proof) live under the provena:
  * namespace, which verifiers (the page's script, scripts/verify.ts) read; see verify-core.js claimsFromJsonLd.
  */
-import type { Batch, Participant } from "../domain/model.ts";
+import type { Participant } from "../domain/model.ts";
 import { buildDigitalLink } from "./digital-link.ts";
-import { recallEntry, registrationEntry, type HistoryEntry, type PassportView } from "./passport-service.ts";
+import type { HistoryEntry, PassportView } from "./passport-view.ts";
 
 export const PROVENA_NAMESPACE = "https://provena.dev/ns#";
 
@@ -45,8 +45,6 @@ function historyItem(entry: HistoryEntry) {
 
 export function passportJsonLd(view: PassportView, publicBaseUrl: string) {
   const { batch, unit, manufacturer } = view;
-  // ancestors are nearest first, so an ancestor's parent is the next one in the list.
-  const parentOfAncestor = (index: number): Batch | null => view.ancestors[index + 1] ?? null;
   return {
     "@context": JSON_LD_CONTEXT,
     "@type": unit ? "IndividualProduct" : "Product",
@@ -84,14 +82,14 @@ export function passportJsonLd(view: PassportView, publicBaseUrl: string) {
           },
         }
       : {}),
-    "provena:lineage": view.ancestors.map((ancestor, index) => ({
+    "provena:lineage": view.lineage.map(({ batch: ancestor, registration, historyBeforeSplit, recall }) => ({
       "@id": buildDigitalLink(publicBaseUrl, ancestor.gtin, ancestor.lot),
       "provena:batchId": ancestor.batchId,
       "gs1:hasBatchLotNumber": ancestor.lot,
-      "provena:registration": historyItem(registrationEntry(ancestor, parentOfAncestor(index))),
-      "provena:recall": ancestor.recall ? historyItem(recallEntry(ancestor)) : null,
+      "provena:registration": historyItem(registration),
+      "provena:recall": recall ? historyItem(recall) : null,
       // The earlier lot's custody steps and inspections, before the split (never its splits into other lots).
-      "provena:historyBeforeSplit": (view.ancestorHistory[index] ?? []).map(historyItem),
+      "provena:historyBeforeSplit": historyBeforeSplit.map(historyItem),
     })),
     "provena:children": view.children.map((child) => ({
       "@id": buildDigitalLink(publicBaseUrl, child.gtin, child.lot),

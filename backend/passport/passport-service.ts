@@ -1,19 +1,18 @@
 /**
- * The passport of a batch or unit: everything a consumer sees after scanning, assembled from the mirror store
- * only (batch projection, lineage, participants, serial set, scans, claims). Routes render it as HTML or JSON-LD;
+ * The passport of a batch or unit (passport-view.ts): everything a consumer sees after scanning, assembled from the
+ * mirror store only (the batch's history read model, serial set, scans, claims). Routes render it as HTML or JSON-LD;
  * the page's script and scripts/verify.ts check it against the chain.
- *
- * History entries carry the registry event they come from (name, block, log index, transaction) with the event's
- * arguments under the contract's own names, so a verifier can compare them with the chain's logs field by field.
  */
 import { createHash } from "node:crypto";
 import { isAddress } from "ethers";
 import { conflict, notFound } from "../domain/errors.ts";
 import type { MirrorStore } from "../store/port.ts";
-import type { ScanStats, UnitClaim } from "../domain/model.ts";
-import type { Batch, EventRef, Hex, Participant } from "../domain/model.ts";
-import { buildDigitalLink, digitalLinkPath, type DigitalLink } from "./digital-link.ts";
-import type { SerialService } from "./serials.ts";
+import type { Batch, Hex, ScanStats, UnitClaim } from "../domain/model.ts";
+import { loadBatchHistory } from "../read-model/batch-history.ts";
+import { buildDigitalLink, type DigitalLink } from "./digital-link.ts";
+import { historyEntryOf, recallEntry } from "./history-entries.ts";
+import type { PassportView, UnitView } from "./passport-view.ts";
+import type { SerialService, UnitProof } from "./serials.ts";
 
 /** When a unit's scan pattern suggests its code was copied onto other packages. */
 export interface CloneThresholds {
@@ -45,56 +44,6 @@ export interface PassportConfig {
   thresholds?: Partial<CloneThresholds>;
 }
 
-export type HistoryKind = "registered" | "split_from" | "custody" | "inspection" | "split_into" | "recalled";
-
-export interface HistoryEntry {
-  kind: HistoryKind;
-  /** Human label, e.g. "Custody accepted". */
-  label: string;
-  /** The registry event this entry is, with its arguments by the contract's names. */
-  event: string;
-  args: Record<string, string | number | boolean | null>;
-  eventId: string;
-  blockNumber: number;
-  logIndex: number;
-  transactionHash: Hex;
-  timestamp: number;
-}
-
-export interface UnitView {
-  serial: string;
-  /** null when the batch's serial list was never uploaded (membership cannot be proven). */
-  proof: Hex[] | null;
-  claim: UnitClaim | null;
-  scans: ScanStats;
-  /** Reasons the code may be cloned; empty when the scan pattern looks genuine. */
-  cloneWarnings: string[];
-}
-
-export interface PassportView {
-  link: DigitalLink;
-  /** Canonical Digital Link of what was scanned (unit or batch) and of its batch. */
-  uri: string;
-  batchUri: string;
-  batch: Batch;
-  /** Parent, grandparent, ... (nearest first). */
-  ancestors: Batch[];
-  /**
-   * The custody steps and inspections of each ancestor (same order as `ancestors`), in chain order: the journey
-   * before the split. Never the ancestor's splits into other lots, which are not this product's history.
-   */
-  ancestorHistory: HistoryEntry[][];
-  children: Batch[];
-  history: HistoryEntry[];
-  /** The recall that applies: the batch's own, else the nearest recalled ancestor's. */
-  recall: { batch: Batch; entry: HistoryEntry; inherited: boolean } | null;
-  participants: Map<Hex, Participant>;
-  manufacturer: { address: Hex; participant: Participant | null; verified: boolean };
-  unit: UnitView | null;
-  verification: { chainId: number; registry: Hex; rpcUrl: string; deployBlock: number; asOfBlock: number | null };
-  generatedAt: number;
-}
-
 export interface ScanContext {
   /** Coarse region (ISO country code or "unknown"); never an IP address. */
   region: string;
@@ -103,15 +52,30 @@ export interface ScanContext {
 }
 
 export interface PassportService {
-  /** The passport behind a Digital Link; records the scan first when `scan.countAsScan`. Throws 404 problems. */
+  /** The passport behind a Digital Link; records the scan first when `scan.countAsScan`. Throws "not-found" DomainErrors. */
   resolve(link: DigitalLink, scan: ScanContext): Promise<PassportView>;
   /** First claim wins; `owner` is an address or a handle (stored only as its SHA-256). */
   claimUnit(batchId: Hex, serial: string, owner: string): Promise<{ claim: UnitClaim; created: boolean }>;
   /** The canonical Digital Link of a batch (and unit), for QR codes. */
   linkFor(batch: Batch, serial?: string | null): string;
+  /** A registered batch by id; throws "not-found" when it is unknown (or not indexed yet). */
+  getBatch(batchId: Hex): Promise<Batch>;
+  /** The Digital Link of a unit; "not-found" when the batch is unknown or its stored serial list lacks the serial. */
+  unitLink(batchId: Hex, serial: string): Promise<string>;
+  /** The Merkle proof of a unit serial; "not-found" when the batch, its serial list or the serial is unknown. */
+  unitProof(batchId: Hex, serial: string): Promise<{ batch: Batch; proof: UnitProof }>;
+  /** One page of a batch's serials for a label sheet; "not-found" when the list is not stored or the page does not exist. */
+  serialsPage(batchId: Hex, page: number, perPage: number): Promise<SerialsPage>;
 }
 
-const MAX_LINEAGE_DEPTH = 64;
+export interface SerialsPage {
+  batch: Batch;
+  serials: string[];
+  page: number;
+  pages: number;
+  perPage: number;
+  total: number;
+}
 
 export interface PassportServiceDeps {
   store: MirrorStore;
@@ -133,18 +97,10 @@ export function createPassportService({ store, serials, config, now = Date.now }
     return batch;
   }
 
-  async function ancestorsOf(batch: Batch): Promise<Batch[]> {
-    const ancestors: Batch[] = [];
-    const seen = new Set<Hex>([batch.batchId]);
-    for (let parentId = batch.parentId; parentId !== null && ancestors.length < MAX_LINEAGE_DEPTH; ) {
-      if (seen.has(parentId)) break;
-      seen.add(parentId);
-      const parent = await store.getBatch(parentId);
-      if (!parent) break;
-      ancestors.push(parent);
-      parentId = parent.parentId;
-    }
-    return ancestors;
+  async function getBatch(batchId: Hex): Promise<Batch> {
+    const batch = await store.getBatch(batchId);
+    if (!batch) throw notFound(`No batch ${batchId} is registered (or it is not indexed yet)`);
+    return batch;
   }
 
   function cloneWarnings(stats: ScanStats): string[] {
@@ -165,6 +121,40 @@ export function createPassportService({ store, serials, config, now = Date.now }
 
   return {
     linkFor: (batch, serial = null) => buildDigitalLink(config.publicBaseUrl, batch.gtin, batch.lot, serial),
+    getBatch,
+
+    async unitLink(batchId, serial) {
+      const batch = await getBatch(batchId);
+      if ((await serials.hasSerial(batch.serialRoot, serial)) === false) {
+        throw notFound(`Serial "${serial}" is not one of the units of batch ${batchId}`);
+      }
+      return buildDigitalLink(config.publicBaseUrl, batch.gtin, batch.lot, serial);
+    },
+
+    async unitProof(batchId, serial) {
+      const batch = await getBatch(batchId);
+      const proof = await serials.proveSerial(batch.serialRoot, serial);
+      if (!proof) {
+        const member = await serials.hasSerial(batch.serialRoot, serial);
+        throw notFound(
+          member === null
+            ? `The serial list of batch ${batchId} is not stored`
+            : `Serial "${serial}" is not one of the units of batch ${batchId}`,
+        );
+      }
+      return { batch, proof };
+    },
+
+    async serialsPage(batchId, page, perPage) {
+      const batch = await getBatch(batchId);
+      const list = await serials.getSerials(batch.serialRoot);
+      if (!list) throw notFound(`The serial list of batch ${batchId} is not stored; upload it to print unit labels`);
+      const pages = Math.max(1, Math.ceil(list.length / perPage));
+      if (page > pages) {
+        throw notFound(`Page ${page} does not exist; the sheet has ${pages} page${pages === 1 ? "" : "s"} of ${perPage} labels`);
+      }
+      return { batch, serials: list.slice((page - 1) * perPage, page * perPage), page, pages, perPage, total: list.length };
+    },
 
     async resolve(link, scan) {
       const batch = await loadBatch(link);
@@ -183,32 +173,8 @@ export function createPassportService({ store, serials, config, now = Date.now }
         await store.recordScan({ batchId: batch.batchId, serial: link.serial, at: now(), region: scan.region });
       }
 
-      const [ancestors, children, checkpoint] = await Promise.all([
-        ancestorsOf(batch),
-        batch.childIds.length > 0 ? store.getBatches(batch.childIds) : Promise.resolve([]),
-        store.getCheckpoint(config.chainId),
-      ]);
-      const parent = ancestors[0] ?? null;
-      const history = historyOf(batch, parent, children);
-      const ancestorHistory = ancestors.map(journeyBeforeSplit);
-
-      let recall: PassportView["recall"] = null;
-      for (const candidate of [batch, ...ancestors]) {
-        if (candidate.recall) {
-          recall = { batch: candidate, entry: recallEntry(candidate), inherited: candidate !== batch };
-          break;
-        }
-      }
-
-      const addresses = new Set<Hex>();
-      if (batch.pendingCustodian) addresses.add(batch.pendingCustodian);
-      for (const b of [batch, ...ancestors]) {
-        addresses.add(b.manufacturer).add(b.custodian);
-        for (const step of b.custody) addresses.add(step.from).add(step.to);
-        for (const inspection of b.inspections) addresses.add(inspection.inspector);
-        if (b.recall) addresses.add(b.recall.by);
-      }
-      const participants = new Map((await store.getParticipants([...addresses])).map((p) => [p.address, p]));
+      const [history, checkpoint] = await Promise.all([loadBatchHistory(store, batch), store.getCheckpoint(config.chainId)]);
+      const { participants } = history;
       const manufacturer = participants.get(batch.manufacturer) ?? null;
 
       let unit: UnitView | null = null;
@@ -225,11 +191,19 @@ export function createPassportService({ store, serials, config, now = Date.now }
         uri: buildDigitalLink(config.publicBaseUrl, batch.gtin, batch.lot, link.serial),
         batchUri: buildDigitalLink(config.publicBaseUrl, batch.gtin, batch.lot),
         batch,
-        ancestors,
-        ancestorHistory,
-        children,
-        history,
-        recall,
+        lineage: history.ancestors.map((ancestor) => ({
+          batch: ancestor.batch,
+          registration: historyEntryOf(ancestor.registration),
+          historyBeforeSplit: ancestor.journeyBeforeSplit.map(historyEntryOf),
+          recall: ancestor.batch.recall ? recallEntry(ancestor.batch) : null,
+        })),
+        children: history.children,
+        history: history.events.map(historyEntryOf),
+        recall: history.recall && {
+          batch: history.recall.batch,
+          entry: recallEntry(history.recall.batch),
+          inherited: history.recall.inherited,
+        },
         participants,
         manufacturer: {
           address: batch.manufacturer,
@@ -277,118 +251,3 @@ export function ownerHandleKey(owner: string): string {
   if (isAddress(trimmed)) return trimmed.toLowerCase();
   return `sha256:${createHash("sha256").update(trimmed, "utf8").digest("hex")}`;
 }
-
-export function logIndexOf(ref: EventRef): number {
-  return Number(ref.eventId.split(":").at(-1));
-}
-
-function entry(kind: HistoryKind, label: string, event: string, ref: EventRef, args: HistoryEntry["args"]): HistoryEntry {
-  return {
-    kind,
-    label,
-    event,
-    args,
-    eventId: ref.eventId,
-    blockNumber: ref.blockNumber,
-    logIndex: logIndexOf(ref),
-    transactionHash: ref.transactionHash,
-    timestamp: ref.blockTimestamp,
-  };
-}
-
-/** How a batch came to exist: its BatchRegistered event, or the BatchSplit that created it from `parent`. */
-export function registrationEntry(batch: Batch, parent: Batch | null): HistoryEntry {
-  if (batch.parentId !== null) {
-    return entry("split_from", `Split from lot ${parent?.lot ?? batch.parentId}`, "BatchSplit", batch.registered, {
-      parentId: batch.parentId,
-      childId: batch.batchId,
-      // The splitter was the parent's custodian, and a split parent never moves again.
-      ...(parent ? { custodian: parent.custodian } : {}),
-      lot: batch.lot,
-      quantity: batch.quantity,
-      serialRoot: batch.serialRoot,
-    });
-  }
-  return entry("registered", "Registered by the manufacturer", "BatchRegistered", batch.registered, {
-    batchId: batch.batchId,
-    manufacturer: batch.manufacturer,
-    gtin: batch.gtin,
-    lot: batch.lot,
-    quantity: batch.quantity,
-    productionDate: batch.productionDate,
-    originGln: batch.originGln,
-    documentHash: batch.documentHash,
-    serialRoot: batch.serialRoot,
-  });
-}
-
-export function recallEntry(batch: Batch): HistoryEntry {
-  const recall = batch.recall!;
-  return entry("recalled", "Recalled", "BatchRecalled", recall.at, { batchId: batch.batchId, recalledBy: recall.by, reasonHash: recall.reasonHash });
-}
-
-const CUSTODY_EVENTS = {
-  proposed: ["HandoffProposed", "Handoff proposed"],
-  accepted: ["HandoffAccepted", "Custody accepted"],
-  rejected: ["HandoffRejected", "Handoff rejected"],
-  cancelled: ["HandoffCancelled", "Handoff cancelled"],
-} as const;
-
-/** The batch's own events, in chain order. */
-export function historyOf(batch: Batch, parent: Batch | null, children: Batch[]): HistoryEntry[] {
-  const entries: HistoryEntry[] = [registrationEntry(batch, parent), ...custodyAndInspections(batch)];
-  for (const child of children) {
-    entries.push(
-      entry("split_into", `Split into lot ${child.lot}`, "BatchSplit", child.registered, {
-        parentId: batch.batchId,
-        childId: child.batchId,
-        custodian: batch.custodian,
-        lot: child.lot,
-        quantity: child.quantity,
-        serialRoot: child.serialRoot,
-      }),
-    );
-  }
-  if (batch.recall) entries.push(recallEntry(batch));
-  return entries.sort(byChainOrder);
-}
-
-/**
- * An ancestor's custody steps and inspections, in chain order: all of them happened before its split, because the
- * registry neither moves nor inspects a split batch (its recall is shown apart, as the recall that applies).
- */
-export function journeyBeforeSplit(ancestor: Batch): HistoryEntry[] {
-  return custodyAndInspections(ancestor).sort(byChainOrder);
-}
-
-function custodyAndInspections(batch: Batch): HistoryEntry[] {
-  const entries: HistoryEntry[] = [];
-  for (const step of batch.custody) {
-    const [event, label] = CUSTODY_EVENTS[step.kind];
-    const args: HistoryEntry["args"] = { batchId: batch.batchId, from: step.from, to: step.to };
-    if (step.kind === "proposed" || step.kind === "accepted") {
-      args.locationGln = step.locationGln;
-      args.businessStep = step.businessStep;
-    }
-    if (step.kind === "rejected") args.reasonHash = step.reasonHash;
-    entries.push(entry("custody", label, event, step.at, args));
-  }
-  for (const inspection of batch.inspections) {
-    entries.push(
-      entry("inspection", inspection.passed ? "Inspection passed" : "Inspection failed", "QualityAttested", inspection.at, {
-        batchId: batch.batchId,
-        inspector: inspection.inspector,
-        passed: inspection.passed,
-        reportHash: inspection.reportHash,
-      }),
-    );
-  }
-  return entries;
-}
-
-/** Event ids sort in chain order (block, then log index). */
-function byChainOrder(a: HistoryEntry, b: HistoryEntry): number {
-  return a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0;
-}
-
-export { digitalLinkPath };

@@ -4,8 +4,10 @@
  * writes, signs or manages the node is refused with a JSON-RPC error. Calls and log queries are limited to the
  * deployment's contracts, so the proxy cannot be used as a free general-purpose node.
  */
-import type { Request, Response } from "express";
+import express, { type Request, type Response } from "express";
 import type { Logger } from "pino";
+import { jsonResponse } from "../api/openapi.ts";
+import type { RouteDefinition } from "../api/route-table.ts";
 
 /** The backend's chain access: an ethers JsonRpcApiProvider (`send`) or an EIP-1193 provider (`request`). */
 export type ChainRpc =
@@ -125,5 +127,33 @@ export function createRpcProxyHandler({ chain, allowedContracts, logger }: RpcPr
       return;
     }
     res.json(await answer(body));
+  };
+}
+
+/** POST /rpc with its OpenAPI operation; a JSON-RPC request (or batch of 50) fits in 64 kB. */
+export function rpcProxyRoute(options: RpcProxyOptions): RouteDefinition {
+  return {
+    method: "post",
+    path: "/rpc",
+    operation: {
+      operationId: "readOnlyJsonRpc",
+      tags: ["Passports"],
+      summary: "Read-only JSON-RPC proxy",
+      description:
+        "Forwards eth_chainId, net_version, eth_blockNumber, eth_call, eth_getLogs, eth_getBlockByNumber, eth_getBlockByHash, " +
+        "eth_getTransactionByHash, eth_getTransactionReceipt and eth_getCode to the backend's node (single or batched, up to 50). " +
+        "eth_call and eth_getLogs must address the deployment's contracts. Every other method gets JSON-RPC error -32601.",
+      requestBody: {
+        required: true,
+        content: { "application/json": { schema: { oneOf: [{ type: "object" }, { type: "array", items: { type: "object" } }] } } },
+      },
+      responses: {
+        200: jsonResponse("JSON-RPC response (or array of responses); errors are JSON-RPC error objects.", {
+          oneOf: [{ type: "object" }, { type: "array" }],
+        }),
+      },
+    },
+    middleware: [express.json({ limit: "64kb" })],
+    handler: createRpcProxyHandler(options),
   };
 }

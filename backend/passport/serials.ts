@@ -8,7 +8,7 @@
  * Used by the HTTP upload route, the CLI and the demo seed.
  */
 import { parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from "jsonc-parser";
-import { DomainError, rejected } from "../domain/errors.ts";
+import { DomainError, notFound, rejected } from "../domain/errors.ts";
 import type { MirrorStore } from "../store/port.ts";
 import type { Hex } from "../domain/model.ts";
 import { isValidLotOrSerial } from "./digital-link.ts";
@@ -317,6 +317,8 @@ export interface SerialService {
   hasSerial(serialRoot: Hex, serial: string): Promise<boolean | null>;
   /** The stored set's serials (for QR sheets), or null. */
   getSerials(serialRoot: Hex): Promise<string[] | null>;
+  /** What is stored under a root; throws a "not-found" DomainError when nothing is. */
+  describeSerialSet(serialRoot: Hex): Promise<{ serialRoot: Hex; count: number; createdAt: number }>;
 }
 
 /** Throws the 422 problem an upload with bad rows gets. */
@@ -395,6 +397,11 @@ export function createSerialService({ store, cacheSize = 8 }: SerialServiceOptio
     },
     async getSerials(serialRoot) {
       return (await store.getSerialSet(serialRoot.toLowerCase() as Hex))?.serials ?? null;
+    },
+    async describeSerialSet(serialRoot) {
+      const set = await store.getSerialSet(serialRoot);
+      if (!set) throw notFound(`No serial list with root ${serialRoot} is stored`);
+      return { serialRoot: set.serialRoot, count: set.serials.length, createdAt: set.createdAt };
     },
   };
 }

@@ -5,11 +5,11 @@
 import { notFound } from "../../domain/errors.ts";
 import type { MirrorStore } from "../../store/port.ts";
 import type { Batch, ChainEvent, Hex, Page, Participant } from "../../domain/model.ts";
+import { loadBatchHistory, mentionedAddresses, type BatchEvent } from "../../read-model/batch-history.ts";
 import type { BatchDetail, BatchSummary, ParticipantSummary, TimelineEntry } from "../models.ts";
 import type { ListBatchesQuery, PageQuery } from "../schemas.ts";
 
-/** Longest parent chain followed; real lineages are a few splits deep, this only bounds corrupt data. */
-export const MAX_LINEAGE_DEPTH = 64;
+export { MAX_LINEAGE_DEPTH } from "../../read-model/batch-history.ts";
 
 export interface BatchService {
   list(query: ListBatchesQuery): Promise<Page<Batch>>;
@@ -38,14 +38,18 @@ export function createBatchService({ store }: { store: MirrorStore }): BatchServ
     async get(batchId) {
       const batch = await store.getBatch(batchId);
       if (!batch) throw notFound(`No batch with id ${batchId}`);
-      const [ancestors, children] = await Promise.all([loadAncestors(store, batch), store.getBatches(batch.childIds)]);
-      const participants = await store.getParticipants(addressesMentioned(batch));
+      const history = await loadBatchHistory(store, batch);
+      // Only the batch's own participants, in the order it mentions them (the history holds its ancestors' too).
+      const participants = mentionedAddresses(batch).flatMap((address) => {
+        const participant = history.participants.get(address);
+        return participant ? [participant] : [];
+      });
       return {
         ...batch,
-        timeline: buildBatchTimeline(batch, children),
+        timeline: timelineOf(history.events),
         lineage: {
-          ancestors: ancestors.map(summarizeBatch),
-          children: orderLike(batch.childIds, children, (child) => child.batchId).map(summarizeBatch),
+          ancestors: history.ancestors.map((ancestor) => summarizeBatch(ancestor.batch)),
+          children: history.children.map(summarizeBatch),
         },
         participants: Object.fromEntries(participants.map((participant) => [participant.address, summarizeParticipant(participant)])),
       };
@@ -58,66 +62,54 @@ export function createBatchService({ store }: { store: MirrorStore }): BatchServ
   };
 }
 
-/** Parent first, up to the root; stops at a missing parent or a cycle (which only corrupt data could hold). */
-async function loadAncestors(store: MirrorStore, batch: Batch): Promise<Batch[]> {
-  const ancestors: Batch[] = [];
-  const seen = new Set<Hex>([batch.batchId]);
-  let parentId = batch.parentId;
-  while (parentId !== null && !seen.has(parentId) && ancestors.length < MAX_LINEAGE_DEPTH) {
-    seen.add(parentId);
-    const parent = await store.getBatch(parentId);
-    if (!parent) break;
-    ancestors.push(parent);
-    parentId = parent.parentId;
-  }
-  return ancestors;
-}
-
 /**
- * Registration, custody steps, inspections, the split and the recall of a batch as one list in chain order.
- * The split has no event of its own on the parent: its time is the registration of the first child.
+ * A batch's events (chain order) as the API's timeline: one entry per event, except that the splits into each
+ * child are one "split" entry, at the time of the first child's registration.
  */
-export function buildBatchTimeline(batch: Batch, children: Batch[]): TimelineEntry[] {
-  const entries: TimelineEntry[] = [
-    {
-      type: "registered",
-      at: batch.registered,
-      manufacturer: batch.manufacturer,
-      quantity: batch.quantity,
-      originGln: batch.originGln,
-      parentId: batch.parentId,
-    },
-  ];
-  for (const step of batch.custody) {
-    entries.push({
-      type: `handoff_${step.kind}`,
-      at: step.at,
-      from: step.from,
-      to: step.to,
-      locationGln: step.locationGln,
-      businessStep: step.businessStep,
-      reasonHash: step.reasonHash,
-    });
+export function timelineOf(events: BatchEvent[]): TimelineEntry[] {
+  const entries: TimelineEntry[] = [];
+  for (const event of events) {
+    switch (event.kind) {
+      case "registered": {
+        const { batch } = event;
+        entries.push({
+          type: "registered",
+          at: event.at,
+          manufacturer: batch.manufacturer,
+          quantity: batch.quantity,
+          originGln: batch.originGln,
+          parentId: batch.parentId,
+        });
+        break;
+      }
+      case "custody": {
+        const { step } = event;
+        entries.push({
+          type: `handoff_${step.kind}`,
+          at: step.at,
+          from: step.from,
+          to: step.to,
+          locationGln: step.locationGln,
+          businessStep: step.businessStep,
+          reasonHash: step.reasonHash,
+        });
+        break;
+      }
+      case "inspected": {
+        const { inspection } = event;
+        const { inspector, passed, reportHash } = inspection;
+        entries.push({ type: "inspected", at: inspection.at, inspector, passed, reportHash });
+        break;
+      }
+      case "split":
+        if (!entries.some((entry) => entry.type === "split")) entries.push({ type: "split", at: event.at, childIds: event.batch.childIds });
+        break;
+      case "recalled":
+        entries.push({ type: "recalled", at: event.at, by: event.recall.by, reasonHash: event.recall.reasonHash });
+        break;
+    }
   }
-  for (const inspection of batch.inspections) {
-    entries.push({ type: "inspected", at: inspection.at, inspector: inspection.inspector, passed: inspection.passed, reportHash: inspection.reportHash });
-  }
-  if (batch.childIds.length > 0 && children.length > 0) {
-    const firstChild = children.reduce((first, child) => (child.registered.eventId < first.registered.eventId ? child : first));
-    entries.push({ type: "split", at: firstChild.registered, childIds: batch.childIds });
-  }
-  if (batch.recall) entries.push({ type: "recalled", at: batch.recall.at, by: batch.recall.by, reasonHash: batch.recall.reasonHash });
-  // Event ids sort in chain order; the sort is stable, so entries of one event keep the order above.
-  return entries.sort((a, b) => (a.at.eventId < b.at.eventId ? -1 : a.at.eventId > b.at.eventId ? 1 : 0));
-}
-
-function addressesMentioned(batch: Batch): Hex[] {
-  const addresses = new Set<Hex>([batch.manufacturer, batch.custodian]);
-  if (batch.pendingCustodian) addresses.add(batch.pendingCustodian);
-  for (const step of batch.custody) addresses.add(step.from).add(step.to);
-  for (const inspection of batch.inspections) addresses.add(inspection.inspector);
-  if (batch.recall) addresses.add(batch.recall.by);
-  return [...addresses];
+  return entries;
 }
 
 export function summarizeBatch(batch: Batch): BatchSummary {
@@ -128,13 +120,4 @@ export function summarizeBatch(batch: Batch): BatchSummary {
 function summarizeParticipant(participant: Participant): ParticipantSummary {
   const { address, name, gln, roles, suspended } = participant;
   return { address, name, gln, roles, suspended };
-}
-
-/** `items` in the order of `ids` (stores may answer a multi-get in any order). */
-function orderLike<T>(ids: Hex[], items: T[], idOf: (item: T) => Hex): T[] {
-  const byId = new Map(items.map((item) => [idOf(item), item]));
-  return ids.flatMap((id) => {
-    const item = byId.get(id);
-    return item ? [item] : [];
-  });
 }

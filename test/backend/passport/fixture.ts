@@ -3,15 +3,20 @@
  * full custody story and uploaded serials, a split batch (moved and inspected before the split) with a recalled child, all mirrored into an in-memory
  * SQLite store by team 5's indexer, and the passport module mounted on a small Express app.
  */
-import express, { type ErrorRequestHandler } from "express";
+import express from "express";
 import { network } from "hardhat";
 import { keccak256, toUtf8Bytes, type Eip1193Provider } from "ethers";
 import { pino } from "pino";
 import type { Deployment } from "../../../backend/chain/deployment.ts";
 import { providerFromEip1193 } from "../../../backend/chain/provider.ts";
-import { operationalProblem, ProblemError } from "../../../backend/api/problem.ts";
+import { problemErrorHandler, unmatchedRouteHandler } from "../../../backend/api/problem-middleware.ts";
 import { createIndexer } from "../../../backend/indexer/index.ts";
-import { createPassportModule, type PassportModule, type PassportModuleConfig } from "../../../backend/passport/routes.ts";
+import {
+  createPassportModule,
+  type PassportModule,
+  type PassportModuleConfig,
+  type PassportModuleDeps,
+} from "../../../backend/passport/passport-module.ts";
 import { createSerialService } from "../../../backend/passport/serials.ts";
 import type { MirrorStore } from "../../../backend/store/port.ts";
 import type { Hex } from "../../../backend/domain/model.ts";
@@ -131,26 +136,33 @@ export function passportConfig(world: PassportWorld, overrides: Partial<Passport
   };
 }
 
-/** The app the passport module is mounted on in tests: JSON bodies as createApp parses them, problem+json errors. */
+/**
+ * The app the passport module is mounted on in tests, as createApp mounts it: JSON bodies parsed first when asked,
+ * the module's error pages offered to the app's one error middleware, which answers everything else as problem+json.
+ */
 export function passportTestApp(module: PassportModule, options: { jsonBodies?: boolean } = {}) {
   const app = express();
   app.set("query parser", "simple");
   if (options.jsonBodies) app.use(express.json({ limit: "10mb" }));
-  app.use(module.router);
-  const problems: ErrorRequestHandler = (error, req, res, _next) => {
-    const problem =
-      operationalProblem(error) ??
-      (typeof error?.status === "number" && error.status < 500
-          ? new ProblemError(error.status, "Client Error", String(error.message))
-          : new ProblemError(500, "Internal Server Error", String(error?.stack ?? error)));
-    res.status(problem.status).type("application/problem+json").json(problem.toJSON(req.path));
-  };
-  app.use(problems);
+  app.use((_req, res, next) => {
+    res.locals.renderErrorPage = module.renderErrorPage;
+    next();
+  }, module.router);
+  app.use(unmatchedRouteHandler(module.paths));
+  app.use(problemErrorHandler());
   return app;
 }
 
-export function createModule(world: PassportWorld, overrides: Partial<PassportModuleConfig> = {}): PassportModule {
-  return createPassportModule({ store: world.store, config: passportConfig(world, overrides), chain: world.eip1193 as never, logger: silentLogger() });
+/** Limits of the module's write endpoints, for the tests that exercise them. */
+export type PassportWriteLimits = Pick<PassportModuleDeps, "uploadBodyLimit" | "writeRateLimitPerMinute">;
+
+export function createModule(
+  world: PassportWorld,
+  overrides: Partial<PassportModuleConfig> = {},
+  limits: PassportWriteLimits = {},
+): PassportModule {
+  const config = passportConfig(world, overrides);
+  return createPassportModule({ store: world.store, config, chain: world.eip1193 as never, logger: silentLogger(), ...limits });
 }
 
 export interface LineageFamily {

@@ -2,7 +2,7 @@ import { Validator } from "@seriousme/openapi-schema-validator";
 import { expect } from "chai";
 import { createApp } from "../../../backend/api/app.ts";
 import { createMetrics } from "../../../backend/api/metrics.ts";
-import { createPassportModule } from "../../../backend/passport/routes.ts";
+import { createPassportModule } from "../../../backend/passport/passport-module.ts";
 import type { MirrorStore } from "../../../backend/store/port.ts";
 import { createSqliteStore } from "../../../backend/store/sqlite/index.ts";
 import { documentedOperations, mountedOperations } from "../api/fixtures/route-coverage.ts";

@@ -3,6 +3,7 @@ import { expect } from "chai";
 import jsQRImport from "jsqr";
 import { PNG } from "pngjs";
 import request from "supertest";
+import { createBatchService } from "../../../backend/api/services/batches.ts";
 import { buildDigitalLink, digitalLinkPath } from "../../../backend/passport/digital-link.ts";
 import { ownerHandleKey } from "../../../backend/passport/passport-service.ts";
 import { keccak256, toUtf8Bytes } from "ethers";
@@ -448,6 +449,31 @@ describe("passport routes", function () {
       ]);
       expect(timeline.match(/On <a href="[^"]+">lot PP-GEN-0<\/a>, before the split/g)).to.have.length(4);
       expect(timeline.match(/On <a href="[^"]+">lot PP-GEN-1<\/a>, before the split/g)).to.have.length(4);
+    });
+
+    it("test_batchHistory_readApiAndPassport_agreeOnLineageEventsAndRecall", async function () {
+      const family = await lineageFamily(world);
+      const app = passportTestApp(createModule(world));
+      const batches = createBatchService({ store: world.store });
+      const position = (blockNumber: number, logIndex: number) => `${blockNumber}:${logIndex}`;
+      const lots = [world.traded, world.parent, ...world.children, family.grandparent, family.parent, family.child];
+      for (const { batchId, lot } of lots) {
+        const detail = await batches.get(batchId);
+        const doc = (await request(app).get(digitalLinkPath(world.traded.gtin, lot)).set("Accept", "application/ld+json").expect(200)).body;
+        const idsOf = (lots: Record<string, unknown>[]) => lots.map((entry) => entry["provena:batchId"]);
+        expect(idsOf(doc["provena:lineage"]), lot).to.deep.equal(detail.lineage.ancestors.map((a) => a.batchId));
+        expect(idsOf(doc["provena:children"]), lot).to.deep.equal(detail.lineage.children.map((c) => c.batchId));
+        // The API shows a batch's splits as one entry, at the first child's registration; the passport one per child.
+        const listed = doc["provena:history"].itemListElement as { item: Record<string, unknown> }[];
+        const items = listed.map((element) => element.item);
+        const firstSplit = items.findIndex((item) => item["provena:kind"] === "split_into");
+        const passportEvents = items
+          .filter((item, index) => item["provena:kind"] !== "split_into" || index === firstSplit)
+          .map((item) => position(item["provena:blockNumber"] as number, item["provena:logIndex"] as number));
+        const apiEvents = detail.timeline.map((entry) => position(entry.at.blockNumber, Number(entry.at.eventId.split(":").at(-1))));
+        expect(passportEvents, lot).to.deep.equal(apiEvents);
+        expect(doc["provena:recalled"], lot).to.equal(detail.recall !== null);
+      }
     });
   });
 });

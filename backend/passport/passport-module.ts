@@ -1,0 +1,101 @@
+/**
+ * The passport RouteModule (mounted at the server root by createApp), built from the route tables of its parts:
+ *
+ *   GET  /01/{gtin}/10/{lot}[/21/{serial}]               resolver-routes: the passport, HTML or JSON-LD by Accept
+ *   POST /api/v1/serial-sets, GET .../{serialRoot}       serial-routes: serial-list uploads and what is stored
+ *   GET  /api/v1/batches/{batchId}/units/{serial}/proof  serial-routes: Merkle proof of a unit serial
+ *   GET  /api/v1/batches/{batchId}/qr, .../qr-sheet, .../units/{serial}/qr   qr-routes
+ *   POST /api/v1/batches/{batchId}/units/{serial}/claim  claim-routes: claim a unit after purchase
+ *   POST /rpc                                            rpc-proxy: read-only JSON-RPC proxy for verifiers
+ *   GET  /passport/assets/{file}                         asset-routes: the page's verification module, ethers, the ABI
+ *
+ * Routes translate HTTP only; the services (passport-service, serials) hold the logic and throw DomainErrors. The
+ * app's error middleware answers them, as HTML pages (error-pages.ts) to browsers on passport pages.
+ */
+import type { Logger } from "pino";
+import type { RouteModule } from "../api/route-module.ts";
+import { routeModuleFromTable } from "../api/route-table.ts";
+import type { Hex } from "../domain/model.ts";
+import type { MirrorStore } from "../store/port.ts";
+import { assetRoutes } from "./asset-routes.ts";
+import { claimRoutes } from "./claim-routes.ts";
+import { createPassportErrorPages } from "./error-pages.ts";
+import { contentSecurityPolicy } from "./html.ts";
+import { createPassportService, type CloneThresholds, type PassportService } from "./passport-service.ts";
+import { qrRoutes } from "./qr-routes.ts";
+import { malformedLinkHandlers, resolverRoutes } from "./resolver-routes.ts";
+import { rpcProxyRoute, type ChainRpc } from "./rpc-proxy.ts";
+import { serialRoutes } from "./serial-routes.ts";
+import { createSerialService, type SerialService } from "./serials.ts";
+import { DEFAULT_UPLOAD_BODY_LIMIT, DEFAULT_WRITE_RATE_LIMIT_PER_MINUTE, passportWriteRateLimiter } from "./write-limits.ts";
+
+export interface PassportModuleConfig {
+  publicBaseUrl: string;
+  publicRpcUrl: string;
+  chainId: number;
+  registryAddress: Hex;
+  /** Other deployment contracts the RPC proxy may serve (escrow, forwarder). */
+  otherContracts?: Hex[];
+  deployBlock?: number;
+  thresholds?: Partial<CloneThresholds>;
+  /** Built Merkle trees kept in memory for proofs. */
+  proofCacheSize?: number;
+}
+
+export interface PassportModuleDeps {
+  store: MirrorStore;
+  config: PassportModuleConfig;
+  /** The backend's chain provider, for the /rpc proxy. */
+  chain: ChainRpc;
+  logger: Pick<Logger, "warn" | "error" | "info">;
+  /** Directory of Hardhat artifacts (tests); defaults to the project's. */
+  artifactsDir?: string;
+  /** Largest serial-list upload, e.g. "8mb" (default DEFAULT_UPLOAD_BODY_LIMIT). */
+  uploadBodyLimit?: string;
+  /** Writes (serial-list uploads and claims together) per client per minute (default 60). */
+  writeRateLimitPerMinute?: number;
+}
+
+export interface PassportModule extends RouteModule {
+  serials: SerialService;
+  passports: PassportService;
+}
+
+export function createPassportModule(deps: PassportModuleDeps): PassportModule {
+  const { store, config, chain, logger } = deps;
+  const publicBaseUrl = config.publicBaseUrl.replace(/\/+$/, "");
+  const serials = createSerialService({ store, cacheSize: config.proofCacheSize ?? 8 });
+  const passports = createPassportService({
+    store,
+    serials,
+    config: {
+      publicBaseUrl,
+      publicRpcUrl: config.publicRpcUrl,
+      chainId: config.chainId,
+      registryAddress: config.registryAddress,
+      deployBlock: config.deployBlock ?? 0,
+      thresholds: config.thresholds ?? {},
+    },
+  });
+  const csp = contentSecurityPolicy(config.publicRpcUrl);
+  const writeRateLimiter = passportWriteRateLimiter(deps.writeRateLimitPerMinute ?? DEFAULT_WRITE_RATE_LIMIT_PER_MINUTE);
+
+  const routeModule = routeModuleFromTable(
+    "",
+    [
+      ...resolverRoutes({ passports, publicBaseUrl, contentSecurityPolicy: csp }),
+      ...serialRoutes({ serials, passports, uploadBodyLimit: deps.uploadBodyLimit ?? DEFAULT_UPLOAD_BODY_LIMIT, writeRateLimiter }),
+      ...qrRoutes({ passports, contentSecurityPolicy: csp }),
+      ...claimRoutes({ passports, writeRateLimiter }),
+      rpcProxyRoute({ chain, allowedContracts: [config.registryAddress, ...(config.otherContracts ?? [])], logger }),
+      ...assetRoutes(deps.artifactsDir ? { artifactsDir: deps.artifactsDir } : {}),
+    ],
+    undefined,
+    // Every route with a body parses it itself: serial lists as text (line numbers, their own limit), claims and
+    // the RPC proxy as small JSON.
+    { parsesOwnBody: true, renderErrorPage: createPassportErrorPages(csp) },
+  );
+  // After the resolver's routes: whatever else is under /01 is a malformed or non-canonical Digital Link.
+  routeModule.router.use("/01", ...malformedLinkHandlers);
+  return { ...routeModule, serials, passports };
+}

@@ -1,0 +1,160 @@
+/**
+ * GS1 Digital Link resolver: GET /01/{gtin}/10/{lot}[/21/{serial}] answers the passport, an HTML page for browsers
+ * (recorded as a scan) or JSON-LD for machines; anything else under /01 is explained or redirected to its canonical form.
+ */
+import type { Request, RequestHandler } from "express";
+import { z } from "zod";
+import { problemResponse } from "../api/openapi.ts";
+import { ProblemError } from "../api/problem.ts";
+import type { RouteDefinition } from "../api/route-table.ts";
+import { parseQuery } from "../api/validate.ts";
+import { digitalLinkPath, parseDigitalLinkPath } from "./digital-link.ts";
+import { errorPagesFor } from "./error-pages.ts";
+import { renderPassportPage } from "./html.ts";
+import { passportJsonLd } from "./json-ld.ts";
+import { negotiatePassport } from "./negotiation.ts";
+import type { PassportService } from "./passport-service.ts";
+
+export interface ResolverRoutesDeps {
+  passports: PassportService;
+  publicBaseUrl: string;
+  contentSecurityPolicy: string;
+}
+
+const passportQuery = z.looseObject({ claimed: z.string().optional() });
+
+/**
+ * A coarse region for scan statistics: the country a CDN or proxy put in a header, else the region of the
+ * first Accept-Language tag; never the IP address. Operators must let only their edge set these headers.
+ */
+export function scanRegion(req: Request): string {
+  for (const header of ["cf-ipcountry", "x-country-code", "cloudfront-viewer-country", "x-vercel-ip-country", "x-appengine-country"]) {
+    const value = req.get(header)?.trim().toUpperCase();
+    if (value && /^[A-Z]{2}$/.test(value) && value !== "XX") return value;
+  }
+  const language = req.get("accept-language")?.split(",")[0]?.trim() ?? "";
+  const region = /^[a-zA-Z]{2,3}[-_]([a-zA-Z]{2})\b/.exec(language)?.[1];
+  return region ? region.toUpperCase() : "unknown";
+}
+
+/** Browsers' speculative loads are not a person scanning. */
+function isPrefetch(req: Request): boolean {
+  const purpose = `${req.get("sec-purpose") ?? ""} ${req.get("purpose") ?? ""} ${req.get("x-moz") ?? ""}`.toLowerCase();
+  return purpose.includes("prefetch") || purpose.includes("prerender");
+}
+
+export function resolverRoutes({ passports, publicBaseUrl, contentSecurityPolicy }: ResolverRoutesDeps): RouteDefinition[] {
+  const servePassport: RequestHandler = async (req, res) => {
+    const link = parseDigitalLinkPath(req.path);
+    const query = parseQuery(passportQuery, req);
+    const wants = negotiatePassport(req);
+    res.vary("Accept");
+    if (!wants)
+      throw new ProblemError(406, "Not Acceptable", "This resource is available as text/html, application/ld+json or application/json");
+    const countAsScan = wants === "html" && req.method === "GET" && !isPrefetch(req) && query.claimed === undefined;
+    const view = await passports.resolve(link, { region: scanRegion(req), countAsScan });
+    const jsonLd = passportJsonLd(view, publicBaseUrl);
+    // Scans change what the page says (clone warnings, claims): never serve it from a cache.
+    res.set("Cache-Control", "no-store");
+    if (wants !== "html") {
+      res.type(wants === "jsonld" ? "application/ld+json" : "application/json").send(JSON.stringify(jsonLd));
+      return;
+    }
+    const claimAction =
+      view.unit && !view.unit.claim && view.unit.proof
+        ? `/api/v1/batches/${view.batch.batchId}/units/${encodeURIComponent(view.unit.serial)}/claim`
+        : null;
+    res
+      .set("Content-Security-Policy", contentSecurityPolicy)
+      .set("Referrer-Policy", "no-referrer")
+      .type("html")
+      .send(
+        renderPassportPage(view, {
+          jsonLd,
+          claimAction,
+          claimNotice: query.claimed !== undefined && view.unit?.claim ? "Thank you: this item is now registered as claimed." : null,
+          qrSheetPath: `/api/v1/batches/${view.batch.batchId}/qr-sheet`,
+        }),
+      );
+  };
+  return [
+    {
+      method: "get",
+      path: "/01/:gtin/10/:lot",
+      operation: passportOperation(false),
+      middleware: [errorPagesFor("page")],
+      handler: servePassport,
+    },
+    {
+      method: "get",
+      path: "/01/:gtin/10/:lot/21/:serial",
+      operation: passportOperation(true),
+      middleware: [errorPagesFor("page")],
+      handler: servePassport,
+    },
+  ];
+}
+
+/**
+ * Mounted under /01 after the resolver's routes: anything they did not match is a malformed Digital Link (explained
+ * instead of a bare 404), another method (405), or a valid link in a non-canonical form (redirected).
+ */
+export const malformedLinkHandlers: RequestHandler[] = [
+  errorPagesFor("page"),
+  (req, res) => {
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      throw new ProblemError(405, "Method Not Allowed", `${req.method} is not supported on passport links; use GET`, {
+        allow: "GET, HEAD",
+      });
+    }
+    const link = parseDigitalLinkPath(`/01${req.path === "/" ? "" : req.path}`);
+    // A valid link the routes did not match (extra trailing slashes): send the scanner to its canonical form.
+    const query = req.originalUrl.indexOf("?");
+    res.redirect(301, `${digitalLinkPath(link.gtin, link.lot, link.serial)}${query < 0 ? "" : req.originalUrl.slice(query)}`);
+  },
+];
+
+function passportOperation(withSerial: boolean) {
+  return {
+    operationId: withSerial ? "getUnitPassport" : "getBatchPassport",
+    tags: ["Passports"],
+    summary: withSerial ? "Unit passport (GS1 Digital Link)" : "Batch passport (GS1 Digital Link)",
+    description:
+      "Resolves a GS1 Digital Link by content negotiation: an HTML page for browsers (recorded as a scan), JSON-LD " +
+      "(schema.org Product with the event history) for `Accept: application/ld+json` or `application/json`. GTIN-8/12/13 " +
+      "are accepted and normalised to 14 digits; lot and serial are percent-encoded GS1 character set 82.",
+    parameters: [
+      {
+        name: "gtin",
+        in: "path",
+        required: true,
+        description: "GTIN-8, -12, -13 or -14 with a valid check digit.",
+        schema: { type: "string", pattern: "^\\d{8}$|^\\d{12,14}$" },
+      },
+      { name: "lot", in: "path", required: true, description: "Batch/lot (AI 10), 1-20 characters of set 82.", schema: { type: "string" } },
+      ...(withSerial
+        ? [
+            {
+              name: "serial",
+              in: "path",
+              required: true,
+              description: "Serial (AI 21), 1-20 characters of set 82.",
+              schema: { type: "string" },
+            },
+          ]
+        : []),
+    ],
+    responses: {
+      200: {
+        description: "The passport.",
+        content: {
+          "text/html": { schema: { type: "string" } },
+          "application/ld+json": { schema: { type: "object" } },
+          "application/json": { schema: { type: "object" } },
+        },
+      },
+      400: problemResponse(400),
+      404: problemResponse(404),
+    },
+  };
+}

@@ -1,0 +1,128 @@
+/**
+ * The one read model of a batch's history and lineage, shared by the read API (api/services/batches.ts) and the
+ * passport (passport/passport-service.ts): the batch, its ancestors nearest first with each one's journey before its
+ * split, its children, its own events in chain order, the recall that applies (its own or an ancestor's), and the
+ * participants all of them mention. Each consumer only formats these events: the API as timeline entries, the
+ * passport as the registry events a verifier compares with the chain's logs.
+ */
+import type { Batch, CustodyStep, EventRef, Hex, Inspection, Participant } from "../domain/model.ts";
+import type { MirrorStore } from "../store/port.ts";
+
+/** Longest parent chain followed; real lineages are a few splits deep, this only bounds corrupt data. */
+export const MAX_LINEAGE_DEPTH = 64;
+
+export type BatchRecall = NonNullable<Batch["recall"]>;
+
+/** One thing that happened to `batch`, at the chain event `at`. */
+export type BatchEvent =
+  /** The batch came to exist: registered by its manufacturer, or split from `parent` (null when it is not stored). */
+  | { kind: "registered"; at: EventRef; batch: Batch; parent: Batch | null }
+  | { kind: "custody"; at: EventRef; batch: Batch; step: CustodyStep }
+  | { kind: "inspected"; at: EventRef; batch: Batch; inspection: Inspection }
+  /** The batch was split and `child` is one of the lots it became (one event per stored child). */
+  | { kind: "split"; at: EventRef; batch: Batch; child: Batch }
+  | { kind: "recalled"; at: EventRef; batch: Batch; recall: BatchRecall };
+
+export interface AncestorHistory {
+  batch: Batch;
+  /** How the ancestor came to exist; its parent is the next ancestor. */
+  registration: Extract<BatchEvent, { kind: "registered" }>;
+  /**
+   * Its custody steps and inspections in chain order: all of them happened before its split, because the registry
+   * neither moves nor inspects a split batch. Never its splits into other lots, which are not this batch's history.
+   */
+  journeyBeforeSplit: BatchEvent[];
+}
+
+export interface BatchHistory {
+  batch: Batch;
+  /** Parent, grandparent, ... (nearest first); stops at a missing parent, a cycle or MAX_LINEAGE_DEPTH. */
+  ancestors: AncestorHistory[];
+  /** The stored children, in the order of `batch.childIds`. */
+  children: Batch[];
+  /** The batch's own events in chain order: registration, custody steps, inspections, splits, recall. */
+  events: BatchEvent[];
+  /** The recall that applies: the batch's own, else the nearest recalled ancestor's. */
+  recall: { batch: Batch; recall: BatchRecall; inherited: boolean } | null;
+  /** Every stored participant the batch and its ancestors mention (see `mentionedAddresses`). */
+  participants: Map<Hex, Participant>;
+}
+
+export type BatchHistoryStore = Pick<MirrorStore, "getBatch" | "getBatches" | "getParticipants">;
+
+export async function loadBatchHistory(store: BatchHistoryStore, batch: Batch): Promise<BatchHistory> {
+  const [ancestors, children] = await Promise.all([
+    loadAncestors(store, batch),
+    batch.childIds.length > 0 ? store.getBatches(batch.childIds) : Promise.resolve([]),
+  ]);
+  // The pending custodian first (a split ancestor never has one), then each lot's own, the batch's first.
+  const addresses = new Set<Hex>();
+  if (batch.pendingCustodian) addresses.add(batch.pendingCustodian);
+  for (const lot of [batch, ...ancestors]) for (const address of mentionedAddresses(lot)) addresses.add(address);
+  const participants = new Map((await store.getParticipants([...addresses])).map((participant) => [participant.address, participant]));
+
+  const recalled = [batch, ...ancestors].find((candidate) => candidate.recall);
+  const recall = recalled ? { batch: recalled, recall: recalled.recall!, inherited: recalled !== batch } : null;
+
+  return {
+    batch,
+    ancestors: ancestors.map((ancestor, index) => ({
+      batch: ancestor,
+      registration: registrationEvent(ancestor, ancestors[index + 1] ?? null),
+      journeyBeforeSplit: custodyAndInspections(ancestor).sort(byChainOrder),
+    })),
+    children,
+    events: eventsOf(batch, ancestors[0] ?? null, children),
+    recall,
+    participants,
+  };
+}
+
+/** Parent first, up to the root; stops at a missing parent or a cycle (which only corrupt data could hold). */
+async function loadAncestors(store: BatchHistoryStore, batch: Batch): Promise<Batch[]> {
+  const ancestors: Batch[] = [];
+  const seen = new Set<Hex>([batch.batchId]);
+  let parentId = batch.parentId;
+  while (parentId !== null && !seen.has(parentId) && ancestors.length < MAX_LINEAGE_DEPTH) {
+    seen.add(parentId);
+    const parent = await store.getBatch(parentId);
+    if (!parent) break;
+    ancestors.push(parent);
+    parentId = parent.parentId;
+  }
+  return ancestors;
+}
+
+/** The batch's own participants: manufacturer, custodian, pending custodian, custody parties, inspectors, recaller. */
+export function mentionedAddresses(batch: Batch): Hex[] {
+  const addresses = new Set<Hex>([batch.manufacturer, batch.custodian]);
+  if (batch.pendingCustodian) addresses.add(batch.pendingCustodian);
+  for (const step of batch.custody) addresses.add(step.from).add(step.to);
+  for (const inspection of batch.inspections) addresses.add(inspection.inspector);
+  if (batch.recall) addresses.add(batch.recall.by);
+  return [...addresses];
+}
+
+function registrationEvent(batch: Batch, parent: Batch | null): AncestorHistory["registration"] {
+  return { kind: "registered", at: batch.registered, batch, parent };
+}
+
+function eventsOf(batch: Batch, parent: Batch | null, children: Batch[]): BatchEvent[] {
+  const events: BatchEvent[] = [registrationEvent(batch, parent), ...custodyAndInspections(batch)];
+  // A split has no event of its own on the parent: each child's registration is the split into it.
+  for (const child of children) events.push({ kind: "split", at: child.registered, batch, child });
+  if (batch.recall) events.push({ kind: "recalled", at: batch.recall.at, batch, recall: batch.recall });
+  return events.sort(byChainOrder);
+}
+
+function custodyAndInspections(batch: Batch): BatchEvent[] {
+  return [
+    ...batch.custody.map((step): BatchEvent => ({ kind: "custody", at: step.at, batch, step })),
+    ...batch.inspections.map((inspection): BatchEvent => ({ kind: "inspected", at: inspection.at, batch, inspection })),
+  ];
+}
+
+/** Event ids sort in chain order (block, then log index); the sort is stable, so one event's entries keep their order. */
+function byChainOrder(a: BatchEvent, b: BatchEvent): number {
+  return a.at.eventId < b.at.eventId ? -1 : a.at.eventId > b.at.eventId ? 1 : 0;
+}
