@@ -22,6 +22,9 @@ const browserGlobals = Object.fromEntries(
   ].map((name) => [name, "readonly"]),
 );
 
+/** A mocha test title: test_<function>_<condition>[_<more>], e.g. test_acceptHandoff_suspendedReceiver_reverts. */
+const TEST_TITLE = "/^test_[a-z][A-Za-z0-9]*(_[A-Za-z0-9]+)+$/";
+
 /** Globals of scripts/provena.js, which runs in Node. */
 const nodeGlobals = Object.fromEntries(["process", "console", "URL"].map((name) => [name, "readonly"]));
 
@@ -64,7 +67,21 @@ export default defineConfig(
   },
   {
     files: ["test/**/*.ts"],
-    rules: { "@typescript-eslint/no-unused-expressions": "off" },
+    rules: {
+      "@typescript-eslint/no-unused-expressions": "off",
+      // One naming convention for mocha tests (Uniswap's): test_<function>_<condition>, under describe blocks.
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector: `CallExpression[callee.name="it"] > Literal.arguments:first-child[value!=${TEST_TITLE}]`,
+          message: "Name a test test_<function>_<condition>, e.g. test_acceptHandoff_suspendedReceiver_reverts.",
+        },
+        {
+          selector: `CallExpression[callee.name="it"] > TemplateLiteral.arguments:first-child > TemplateElement.quasis:first-child[value.raw!=/^test_/]`,
+          message: "Name a test test_<function>_<condition>, e.g. test_acceptHandoff_suspendedReceiver_reverts.",
+        },
+      ],
+    },
   },
   {
     files: ["**/*.js"],
