@@ -21,7 +21,7 @@ import { createApp } from "../backend/api/app.ts";
 import { createMetrics } from "../backend/api/metrics.ts";
 import { createStore, type MirrorStore } from "../backend/store/index.ts";
 import type { Hex } from "../backend/domain/model.ts";
-import { ChainHistory, gtin14 } from "../test/backend/api/fixtures/supply-chain.ts";
+import { ChainHistory, gtin14 } from "./fixtures/chain-history.ts";
 
 interface StoreTarget {
   label: string;
@@ -89,10 +89,12 @@ function buildHistory(batchCount: number): { history: ChainHistory; batchIds: He
     history.handOver(batchId, carrier, warehouse);
     if (i % 5 < 3) history.attest(batchId, inspectors[i % inspectors.length]!, i % 17 !== 0);
     if (i % 10 === 0) {
-      batchIds.push(...history.split(batchId, gtin, warehouse, [
-        { lot: `${lot}-A`, quantity: 50 },
-        { lot: `${lot}-B`, quantity: 50 + (i % 850) },
-      ]));
+      batchIds.push(
+        ...history.split(batchId, gtin, warehouse, [
+          { lot: `${lot}-A`, quantity: 50 },
+          { lot: `${lot}-B`, quantity: 50 + (i % 850) },
+        ]),
+      );
     } else if (i % 50 === 7) {
       history.recall(batchId, regulator);
     }
@@ -130,7 +132,9 @@ async function serve(config: StoreTarget["config"]): Promise<void> {
 
 async function startServer(config: StoreTarget["config"]): Promise<{ child: ChildProcess; port: number }> {
   // fork inherits process.execArgv, so the child runs under the same TypeScript loader (tsx) as this script.
-  const child = fork(fileURLToPath(import.meta.url), ["--serve", JSON.stringify(config)], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const child = fork(fileURLToPath(import.meta.url), ["--serve", JSON.stringify(config)], {
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
   const port = await new Promise<number>((resolve, reject) => {
     child.once("message", (message) => resolve((message as { port: number }).port));
     child.once("exit", (code) => reject(new Error(`the API server exited (code ${code}) before listening`)));
@@ -183,7 +187,8 @@ function printTable(endpoints: Endpoint[], labels: string[], results: Map<string
     rows.push(["", "p99 (ms)", ...cells((m) => m.p99.toFixed(1))]);
   }
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  const line = (row: string[]) => row.map((cell, column) => (column < 2 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join("  ");
+  const line = (row: string[]) =>
+    row.map((cell, column) => (column < 2 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join("  ");
   console.log(line(rows[0]!));
   console.log(widths.map((width) => "-".repeat(width)).join("  "));
   for (const row of rows.slice(1)) console.log(line(row));
@@ -206,7 +211,11 @@ async function main(): Promise<void> {
   const targets: StoreTarget[] = [{ label: "sqlite", config: { mongodbUri: null, sqlitePath: join(workDir, "provena.db") } }];
   if (process.env.MONGODB_URI) {
     const { uri, database } = benchmarkMongoUri(process.env.MONGODB_URI);
-    targets.push({ label: "mongodb", config: { mongodbUri: uri, sqlitePath: "" }, leftover: `MongoDB database ${database} (drop it when done)` });
+    targets.push({
+      label: "mongodb",
+      config: { mongodbUri: uri, sqlitePath: "" },
+      leftover: `MongoDB database ${database} (drop it when done)`,
+    });
   } else {
     console.log("MONGODB_URI not set: benchmarking the embedded SQLite store only.");
   }
@@ -215,7 +224,10 @@ async function main(): Promise<void> {
   const endpoints: Endpoint[] = [
     { name: "GET /api/v1/batches/{batchId}", path: (pick) => `/api/v1/batches/${pick()}` },
     { name: "GET /api/v1/batches?limit=50", path: () => "/api/v1/batches?limit=50" },
-    { name: "GET /api/v1/batches?manufacturer&status", path: () => `/api/v1/batches?manufacturer=${manufacturer}&status=delivered&limit=50` },
+    {
+      name: "GET /api/v1/batches?manufacturer&status",
+      path: () => `/api/v1/batches?manufacturer=${manufacturer}&status=delivered&limit=50`,
+    },
     { name: "GET /api/v1/batches/{batchId}/events", path: (pick) => `/api/v1/batches/${pick()}/events` },
   ];
 
@@ -248,7 +260,9 @@ async function main(): Promise<void> {
     rmSync(workDir, { recursive: true, force: true });
   }
 
-  console.log(`\nAPI benchmark: ${batchCount} registered batches, ${connections} connections, ${duration} s per endpoint, server on 127.0.0.1\n`);
+  console.log(
+    `\nAPI benchmark: ${batchCount} registered batches, ${connections} connections, ${duration} s per endpoint, server on 127.0.0.1\n`,
+  );
   printTable(
     endpoints,
     targets.map((target) => target.label),

@@ -6,12 +6,12 @@
  * transaction's gasUsed, including the 21,000 base cost and calldata.
  *
  * The table is built from sections; each section deploys nothing itself but measures on the shared
- * deployment from test/helpers/deploy.ts. To add rows (e.g. escrow), add a section to SECTIONS.
+ * deployment from scripts/fixtures/provena-deployment.ts. To add rows (e.g. escrow), add a section to SECTIONS.
  */
 import { network } from "hardhat";
 import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type { ContractTransactionResponse } from "ethers";
-import { deployProvena, type ProvenaDeployment } from "../test/helpers/deploy.ts";
+import { deployProvena, type ProvenaDeployment } from "./fixtures/provena-deployment.ts";
 import { signForwardRequest } from "../test/helpers/forwarder.ts";
 import { batchIdOf, glnFrom, gtinFrom } from "../test/helpers/gs1.ts";
 import { buildSerialTree, makeSerials } from "../test/helpers/serials.ts";

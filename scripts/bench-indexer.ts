@@ -29,9 +29,9 @@ import { createIndexer } from "../backend/indexer/index.ts";
 import type { MirrorStore } from "../backend/store/port.ts";
 import { createSqliteStore } from "../backend/store/sqlite/index.ts";
 import type { Hex } from "../backend/domain/model.ts";
-import { BusinessStep, DEMO_ORIGIN_GLN, DEMO_PORT_GLN } from "../test/helpers/batches.ts";
-import { deployProvena } from "../test/helpers/deploy.ts";
-import { batchIdOf, gtinFrom } from "../test/helpers/gs1.ts";
+import { batchIdOf } from "./fixtures/chain-history.ts";
+import { DEMO_GTIN, DEMO_ORIGIN_GLN, DEMO_PORT_GLN, deployProvena } from "./fixtures/provena-deployment.ts";
+import { BusinessStep } from "./fixtures/registry-enums.ts";
 
 const positiveInt = (name: string, fallback: number): number => {
   const raw = process.env[name];
@@ -46,7 +46,6 @@ const TXS_PER_BLOCK = positiveInt("BENCH_TXS_PER_BLOCK", 20);
 const BLOCK_RANGE = positiveInt("BENCH_BLOCK_RANGE", 2_000);
 const POLL_MS = positiveInt("BENCH_POLL_MS", 50);
 const LIVE_SAMPLES = positiveInt("BENCH_LIVE_SAMPLES", 30);
-const GTIN = gtinFrom("0841234500010");
 const GAS_LIMIT = 300_000n;
 
 const logger = pino({ level: process.env.LOG_LEVEL ?? "warn" });
@@ -85,11 +84,18 @@ async function inBlocks(count: number, build: (index: number) => RawCall): Promi
     const hashes: string[] = [];
     for (let index = start; index < Math.min(count, start + TXS_PER_BLOCK); index++) {
       const call = build(index);
-      hashes.push((await connection.provider.request({ method: "eth_sendTransaction", params: [{ ...call, to, gas: toQuantity(GAS_LIMIT) }] })) as string);
+      hashes.push(
+        (await connection.provider.request({
+          method: "eth_sendTransaction",
+          params: [{ ...call, to, gas: toQuantity(GAS_LIMIT) }],
+        })) as string,
+      );
     }
     await connection.provider.request({ method: "evm_mine", params: [] });
     for (const hash of hashes) {
-      const receipt = (await connection.provider.request({ method: "eth_getTransactionReceipt", params: [hash] })) as { status: string } | null;
+      const receipt = (await connection.provider.request({ method: "eth_getTransactionReceipt", params: [hash] })) as {
+        status: string;
+      } | null;
       if (receipt?.status !== "0x1") throw new Error(`benchmark transaction ${hash} did not succeed`);
     }
   }
@@ -105,7 +111,7 @@ try {
   await inBlocks(batchCount, (index) => ({
     from: manufacturer.address,
     data: calls.encodeFunctionData("registerBatch", [
-      GTIN,
+      DEMO_GTIN,
       lotOf(index),
       10n,
       productionDate,
@@ -116,11 +122,16 @@ try {
   }));
   await inBlocks(batchCount, (index) => ({
     from: manufacturer.address,
-    data: calls.encodeFunctionData("proposeHandoff", [batchIdOf(GTIN, lotOf(index)), carrier.address, DEMO_PORT_GLN, BusinessStep.Shipping]),
+    data: calls.encodeFunctionData("proposeHandoff", [
+      batchIdOf(String(DEMO_GTIN), lotOf(index)),
+      carrier.address,
+      DEMO_PORT_GLN,
+      BusinessStep.Shipping,
+    ]),
   }));
   await inBlocks(batchCount, (index) => ({
     from: carrier.address,
-    data: calls.encodeFunctionData("acceptHandoff", [batchIdOf(GTIN, lotOf(index)), DEMO_PORT_GLN, BusinessStep.Receiving]),
+    data: calls.encodeFunctionData("acceptHandoff", [batchIdOf(String(DEMO_GTIN), lotOf(index)), DEMO_PORT_GLN, BusinessStep.Receiving]),
   }));
 } finally {
   await connection.provider.request({ method: "evm_setAutomine", params: [true] });
@@ -153,7 +164,13 @@ async function measure(target: StoreTarget): Promise<StoreResult> {
     provider,
     deployment,
     store,
-    config: { confirmations: 0, indexerBlockRange: BLOCK_RANGE, indexerPollMs: POLL_MS, leaseTtlMs: 15_000, instanceId: `bench-${target.label}` },
+    config: {
+      confirmations: 0,
+      indexerBlockRange: BLOCK_RANGE,
+      indexerPollMs: POLL_MS,
+      leaseTtlMs: 15_000,
+      instanceId: `bench-${target.label}`,
+    },
     logger,
   });
   const server = createApp({
@@ -180,10 +197,19 @@ async function measure(target: StoreTarget): Promise<StoreResult> {
       // Land at a random point of the poll cycle, as real blocks do.
       await new Promise((resolve) => setTimeout(resolve, Math.random() * POLL_MS));
       const lot = `LIVE-${++liveSampleCount}`;
-      const batchId = batchIdOf(GTIN, lot).toLowerCase() as Hex;
+      const batchId = batchIdOf(String(DEMO_GTIN), lot);
       const tx = await registry
         .connect(manufacturer)
-        .registerBatch(GTIN, lot, 1n, productionDate, DEMO_ORIGIN_GLN, keccak256(toUtf8Bytes(lot)), keccak256(toUtf8Bytes(`root ${lot}`)), { gasLimit: GAS_LIMIT });
+        .registerBatch(
+          DEMO_GTIN,
+          lot,
+          1n,
+          productionDate,
+          DEMO_ORIGIN_GLN,
+          keccak256(toUtf8Bytes(lot)),
+          keccak256(toUtf8Bytes(`root ${lot}`)),
+          { gasLimit: GAS_LIMIT },
+        );
       // With automine the block exists once the transaction is accepted.
       const minedAt = performance.now();
       const [storeLag, apiLag] = await Promise.all([
@@ -275,7 +301,11 @@ const rows: [string, (result: StoreResult) => string][] = [
 const labels = targets.map((target) => target.label);
 const firstWidth = Math.max(...rows.map(([name]) => name.length), "metric".length);
 const widths = labels.map((label) => Math.max(label.length, ...rows.map(([, cell]) => cell(results.get(label)!).length)));
-const line = (cells: string[]) => `| ${cells[0]!.padEnd(firstWidth)} | ${cells.slice(1).map((cell, index) => cell.padStart(widths[index]!)).join(" | ")} |`;
+const line = (cells: string[]) =>
+  `| ${cells[0]!.padEnd(firstWidth)} | ${cells
+    .slice(1)
+    .map((cell, index) => cell.padStart(widths[index]!))
+    .join(" | ")} |`;
 
 console.log("");
 console.log(

@@ -1,19 +1,9 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import { ZeroAddress, ZeroHash } from "ethers";
-import { deployProvena } from "../helpers/deploy.ts";
-import {
-  BatchStatus,
-  BusinessStep,
-  DEMO_DC_GLN,
-  DEMO_GTIN,
-  DEMO_PORT_GLN,
-  InspectionResult,
-  documentHash,
-  registerBatch,
-  registerBatchArgs,
-  type BatchInput,
-} from "../helpers/batches.ts";
+import { DEMO_DC_GLN, DEMO_GTIN, DEMO_PORT_GLN, deployProvena } from "../../scripts/fixtures/provena-deployment.ts";
+import { BatchStatus, BusinessStep, InspectionResult } from "../../scripts/fixtures/registry-enums.ts";
+import { documentHash, registerBatch, registerBatchArgs, type BatchInput } from "../helpers/batches.ts";
 import { batchIdOf, gtinFrom } from "../helpers/gs1.ts";
 import { buildSerialTree, makeSerials, serialProof } from "../helpers/serials.ts";
 

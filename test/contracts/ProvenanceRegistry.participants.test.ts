@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import { id as keccakId, Interface, ZeroAddress } from "ethers";
-import { deployProvena } from "../helpers/deploy.ts";
+import { deployProvena } from "../../scripts/fixtures/provena-deployment.ts";
 import { documentHash } from "../helpers/batches.ts";
 import { glnFrom } from "../helpers/gs1.ts";
 import { IParticipantRegistry__factory, IProvenanceRegistry__factory } from "../../types/ethers-contracts/index.js";

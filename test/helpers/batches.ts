@@ -1,39 +1,9 @@
 import { keccak256, toUtf8Bytes } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type { ProvenanceRegistry } from "../../types/ethers-contracts/index.js";
-import { batchIdOf, glnFrom, gtinFrom } from "./gs1.ts";
+import { DEMO_GTIN, DEMO_ORIGIN_GLN } from "../../scripts/fixtures/provena-deployment.ts";
+import { batchIdOf } from "./gs1.ts";
 import { buildSerialTree, makeSerials, type SerialTree } from "./serials.ts";
-
-/** Mirrors IProvenanceRegistry.BatchStatus. */
-export const BatchStatus = { None: 0n, Registered: 1n, InTransit: 2n, Delivered: 3n, Split: 4n, Recalled: 5n } as const;
-
-/** Mirrors IProvenanceRegistry.InspectionResult. */
-export const InspectionResult = { None: 0n, Passed: 1n, Failed: 2n } as const;
-
-/** Mirrors IProvenanceRegistry.BusinessStep (EPCIS CBV order). */
-export const BusinessStep = {
-  Shipping: 0n,
-  Receiving: 1n,
-  Departing: 2n,
-  Arriving: 3n,
-  Storing: 4n,
-  Loading: 5n,
-  Unloading: 6n,
-  Transporting: 7n,
-  Inspecting: 8n,
-  Accepting: 9n,
-  EnteringExiting: 10n,
-  Retail: 11n,
-} as const;
-
-/** Demo product (extra-virgin olive oil, 6 x 1 l): GTIN-14 08412345000102, i.e. the integer 8412345000102. */
-export const DEMO_GTIN = gtinFrom("0841234500010");
-/** The manufacturer's plant. */
-export const DEMO_ORIGIN_GLN = glnFrom("841234500001");
-/** Rotterdam port terminal. */
-export const DEMO_PORT_GLN = glnFrom("871234500010");
-/** A retail distribution centre. */
-export const DEMO_DC_GLN = glnFrom("871234500020");
 
 /** A bytes32 content hash of an off-chain document (e.g. a PDF or JSON). */
 export function documentHash(content: string): string {

@@ -13,7 +13,7 @@ import { routeModuleFromTable } from "../../../backend/api/route-table.ts";
 import { parseBody } from "../../../backend/api/validate.ts";
 import { seedScenario, type Scenario } from "./fixtures/scenario.ts";
 import { createTestApp, type TestApp } from "./fixtures/test-app.ts";
-import { labelBytes32 } from "./fixtures/supply-chain.ts";
+import { labelBytes32 } from "../../../scripts/fixtures/chain-history.ts";
 
 const SECRET = "mongodb://provena:hunter2@db.internal:27017";
 

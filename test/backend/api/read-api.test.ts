@@ -17,7 +17,7 @@ import {
 } from "../../../backend/api/models.ts";
 import type { Batch, ChainEvent, Hex, Order, Participant } from "../../../backend/domain/model.ts";
 import { GTIN_A, GTIN_B, seedScenario, type Scenario } from "./fixtures/scenario.ts";
-import { ChainHistory } from "./fixtures/supply-chain.ts";
+import { ChainHistory } from "../../../scripts/fixtures/chain-history.ts";
 import { createTestApp, type TestApp } from "./fixtures/test-app.ts";
 
 /** GETs `path`, expects 200 JSON and parses the body with `schema` (strict: unknown fields fail). */

@@ -8,7 +8,7 @@ import { createBatchService, MAX_LINEAGE_DEPTH } from "../../../backend/api/serv
 import type { MirrorStore } from "../../../backend/store/port.ts";
 import type { Batch, Hex } from "../../../backend/domain/model.ts";
 import { buildScenario } from "./fixtures/scenario.ts";
-import { CHAIN_ID, labelBytes32 } from "./fixtures/supply-chain.ts";
+import { CHAIN_ID, labelBytes32 } from "../../../scripts/fixtures/chain-history.ts";
 import { createMemoryStore } from "./fixtures/test-app.ts";
 
 describe("batch service on damaged lineage", function () {

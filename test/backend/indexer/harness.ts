@@ -9,8 +9,9 @@ import { providerFromEip1193 } from "../../../backend/chain/provider.ts";
 import { createIndexer, type CreateIndexerParameters, type Indexer, type IndexerConfig } from "../../../backend/indexer/index.ts";
 import type { MirrorStore, RangeCommit } from "../../../backend/store/port.ts";
 import type { Batch, ChainEvent, Hex, Order, Page, Participant } from "../../../backend/domain/model.ts";
-import { BusinessStep, DEMO_DC_GLN, DEMO_PORT_GLN, registerBatch } from "../../helpers/batches.ts";
-import type { ProvenaDeployment } from "../../helpers/deploy.ts";
+import { registerBatch } from "../../helpers/batches.ts";
+import { DEMO_DC_GLN, DEMO_PORT_GLN, type ProvenaDeployment } from "../../../scripts/fixtures/provena-deployment.ts";
+import { BusinessStep } from "../../../scripts/fixtures/registry-enums.ts";
 import type { ITradeEscrow } from "../../../types/ethers-contracts/TradeEscrow.js";
 
 export const silentLogger = () => pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });

@@ -12,7 +12,7 @@ import { ENUM_VALUE_NAMES } from "../../../backend/chain/enums.ts";
 import { NonRetryableIndexerError, type Indexer } from "../../../backend/indexer/index.ts";
 import type { MirrorStore } from "../../../backend/store/port.ts";
 import type { Hex } from "../../../backend/domain/model.ts";
-import { deployProvena, type ProvenaDeployment } from "../../helpers/deploy.ts";
+import { deployProvena, type ProvenaDeployment } from "../../../scripts/fixtures/provena-deployment.ts";
 import {
   countingStore,
   crashingStore,

@@ -21,8 +21,9 @@ import { createSerialService } from "../../../backend/passport/serials.ts";
 import type { MirrorStore } from "../../../backend/store/port.ts";
 import type { Hex } from "../../../backend/domain/model.ts";
 import { createSqliteStore } from "../../../backend/store/sqlite/index.ts";
-import { BusinessStep, DEMO_DC_GLN, DEMO_PORT_GLN, registerBatch } from "../../helpers/batches.ts";
-import { deployProvena, type ProvenaDeployment } from "../../helpers/deploy.ts";
+import { registerBatch } from "../../helpers/batches.ts";
+import { DEMO_DC_GLN, DEMO_PORT_GLN, deployProvena, type ProvenaDeployment } from "../../../scripts/fixtures/provena-deployment.ts";
+import { BusinessStep } from "../../../scripts/fixtures/registry-enums.ts";
 
 export const silentLogger = () => pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
 

@@ -7,7 +7,7 @@ import { createBatchService } from "../../../backend/api/services/batches.ts";
 import { buildDigitalLink, digitalLinkPath } from "../../../backend/passport/digital-link.ts";
 import { ownerHandleKey } from "../../../backend/passport/passport-service.ts";
 import { keccak256, toUtf8Bytes } from "ethers";
-import { DEMO_DC_GLN, DEMO_PORT_GLN } from "../../helpers/batches.ts";
+import { DEMO_DC_GLN, DEMO_PORT_GLN } from "../../../scripts/fixtures/provena-deployment.ts";
 import { createModule, createPassportWorld, lineageFamily, passportTestApp, type PassportWorld } from "./fixture.ts";
 
 // jsqr is CommonJS whose types declare an ES default export: at runtime the default import is the function itself.

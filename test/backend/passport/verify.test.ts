@@ -14,7 +14,7 @@ import { ENUM_VALUE_NAMES } from "../../../backend/chain/enums.ts";
 import type { Batch, Participant } from "../../../backend/domain/model.ts";
 import { PROJECT_ROOT } from "../../../backend/chain/artifacts.ts";
 import { createModule, createPassportWorld, lineageFamily, passportTestApp, type PassportWorld } from "./fixture.ts";
-import { DEMO_PORT_GLN } from "../../helpers/batches.ts";
+import { DEMO_PORT_GLN } from "../../../scripts/fixtures/provena-deployment.ts";
 
 const run = promisify(execFile);
 

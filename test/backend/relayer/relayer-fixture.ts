@@ -23,7 +23,7 @@ import {
 import { createStore } from "../../../backend/store/index.ts";
 import type { MirrorStore } from "../../../backend/store/port.ts";
 import type { Hex } from "../../../backend/domain/model.ts";
-import { deployProvena } from "../../helpers/deploy.ts";
+import { deployProvena } from "../../../scripts/fixtures/provena-deployment.ts";
 
 export const silentLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
 
