@@ -11,17 +11,15 @@ import type { Logger } from "pino";
 import type { MirrorStore } from "../store/port.ts";
 import type { RelayRequest } from "../domain/model.ts";
 import type { Hex, Order, OrderState } from "../domain/model.ts";
+import { ORDER_STATES, type ChainOrderState } from "../chain/vocabulary.ts";
 import { NEXT_BLOCK, relayContracts, type RelayChain } from "../relayer/relay-chain.ts";
 import { queuedRelayRequest } from "../relayer/queued-request.ts";
-import { shortMessage } from "../relayer/revert-reason.ts";
+import { shortMessage } from "../chain/revert-reason.ts";
 
 export type KeeperAction = "release" | "refund" | "resolveExpiredDispute";
 
-/** Chain OrderState enum (ITradeEscrow.OrderState). */
-const CHAIN_ORDER_STATE = ["none", "funded", "delivered", "disputed", "released", "refunded", "resolved", "cancelled"] as const;
-
 /** Which settlements can apply in which on-chain state; the simulation decides whether one applies now. */
-const CANDIDATE_ACTIONS: Partial<Record<(typeof CHAIN_ORDER_STATE)[number], KeeperAction[]>> = {
+const CANDIDATE_ACTIONS: Partial<Record<ChainOrderState, KeeperAction[]>> = {
   funded: ["refund"],
   delivered: ["release", "refund"],
   disputed: ["resolveExpiredDispute", "refund"],
@@ -143,8 +141,8 @@ export function createKeeper(options: KeeperOptions): Keeper {
   async function settleable(order: Order): Promise<{ action: KeeperAction; data: Hex } | null> {
     const struct = orderStruct(order);
     const [chainState] = await contracts.escrow.orderState(struct);
-    const state = CHAIN_ORDER_STATE[Number(chainState)];
-    for (const action of CANDIDATE_ACTIONS[state] ?? []) {
+    const state = ORDER_STATES[Number(chainState)];
+    for (const action of (state && CANDIDATE_ACTIONS[state]) ?? []) {
       const data = contracts.interfaces.escrow.encodeFunctionData(action, [struct]) as Hex;
       try {
         await chain.provider.call({ from: relayerAddress, to: escrowAddress, data, blockTag: NEXT_BLOCK });

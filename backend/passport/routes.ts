@@ -25,7 +25,7 @@ import express, { Router, type NextFunction, type Request, type RequestHandler, 
 import type { Logger } from "pino";
 import { z } from "zod";
 import { loadArtifact } from "../chain/artifacts.ts";
-import { ENUM_VALUE_NAMES } from "../chain/enums.ts";
+import { ENUM_VALUE_NAMES } from "../chain/vocabulary.ts";
 import { jsonResponse, parametersFromZod, problemResponse } from "../api/openapi.ts";
 import { notFound } from "../domain/errors.ts";
 import { operationalProblem, ProblemError } from "../api/problem.ts";

@@ -5,4 +5,3 @@ export * from "./relay-policy.ts";
 export * from "./relay-routes.ts";
 export * from "./relay-service.ts";
 export * from "./relayer-worker.ts";
-export * from "./revert-reason.ts";

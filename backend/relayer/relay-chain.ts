@@ -5,7 +5,7 @@
  */
 import { Contract, Interface, type InterfaceAbi, type Provider } from "ethers";
 import type { Hex } from "../domain/model.ts";
-import { createRevertDecoder, type RevertDecoder } from "./revert-reason.ts";
+import { createRevertDecoder, type RevertDecoder } from "../chain/revert-reason.ts";
 
 export interface RelayChain {
   provider: Provider;

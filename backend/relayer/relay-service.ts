@@ -19,8 +19,9 @@ import {
 } from "./forward-request.ts";
 import { NEXT_BLOCK, forwardedCalldata, relayContracts, type RelayChain, type RelayContracts } from "./relay-chain.ts";
 import { queuedRelayRequest } from "./queued-request.ts";
-import { ROLE_HASHES, relayRequirement } from "./relay-policy.ts";
-import { extractRevertData } from "./revert-reason.ts";
+import { ROLE_HASHES } from "../chain/vocabulary.ts";
+import { relayRequirement } from "./relay-policy.ts";
+import { extractRevertData } from "../chain/revert-reason.ts";
 
 /** A forward request as partners post it (numbers as decimal strings or safe integers). */
 export interface ForwardRequestInput {

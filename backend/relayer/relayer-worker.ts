@@ -16,7 +16,7 @@ import type { MirrorStore } from "../store/port.ts";
 import type { RelayRequest } from "../domain/model.ts";
 import type { Hex } from "../domain/model.ts";
 import { NEXT_BLOCK, forwardedCalldata, relayContracts, type RelayChain } from "./relay-chain.ts";
-import { extractRevertData, shortMessage } from "./revert-reason.ts";
+import { extractRevertData, shortMessage } from "../chain/revert-reason.ts";
 
 /** Anything that can sign a raw transaction for the relayer's account (an ethers Wallet). */
 export interface RelayerSigner {

@@ -10,7 +10,7 @@ import { loadProvenaAbis, type ProvenaAbis } from "../../backend/chain/artifacts
 import { readDeployment, resolveDeploymentFile, type Deployment } from "../../backend/chain/deployment.ts";
 import { connectProvider } from "../../backend/chain/provider.ts";
 import { createRelayClient, RelayFailedError, RelayRefusedError, RelayUnreachableError } from "../../backend/relayer/relay-client.ts";
-import { createRevertDecoder, type RevertDecoder } from "../../backend/relayer/revert-reason.ts";
+import { createRevertDecoder, type RevertDecoder } from "../../backend/chain/revert-reason.ts";
 import type { Hex } from "../../backend/domain/model.ts";
 
 export interface GlobalOptions {
