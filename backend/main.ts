@@ -13,7 +13,6 @@
  * cannot be reached. `stop()` shuts down in reverse order: workers, HTTP server, store, chain.
  */
 import { readFile } from "node:fs/promises";
-import path from "node:path";
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { Wallet, type JsonRpcProvider, type WebSocketProvider } from "ethers";
@@ -21,11 +20,11 @@ import { pino, type Logger } from "pino";
 import { createApp } from "./api/app.ts";
 import { createMetrics } from "./api/metrics.ts";
 import type { RouteModule } from "./api/route-module.ts";
-import { PROJECT_ROOT, loadProvenaAbis } from "./chain/artifacts.ts";
+import { loadProvenaAbis } from "./chain/artifacts.ts";
 import { assertDeploymentOnChain, readDeployment, resolveDeploymentFile, writeDeployment, type Deployment } from "./chain/deployment.ts";
 import { connectProvider } from "./chain/provider.ts";
 import { redactUrl, type Config } from "./config.ts";
-import { deployProvenaWithIgnition, eip1193Of, type DeployProvenaParameters } from "./deploy/deploy-provena.ts";
+import { deployProvenaWithIgnition, eip1193Of, ignitionJournalDir, type DeployProvenaParameters } from "./deploy/deploy-provena.ts";
 import { createIndexer, type Indexer } from "./indexer/index.ts";
 import { createKeeper, type Keeper } from "./keeper/keeper.ts";
 import { RELAY_BODY_LIMIT, createRelayModule, createRelayService, createRelayerWorker, type RelayChain, type RelayerWorker } from "./relayer/index.ts";
@@ -38,7 +37,7 @@ export interface StartProvenaOptions {
   logger?: Logger;
   /** Port of the in-process chain's JSON-RPC server; 0 picks a free one (default). */
   inProcessRpcPort?: number;
-  /** Deploy this Ignition module instead of scripts/ignition/ProvenaModule.ts (it must return forwarder, registry, escrow). */
+  /** Deploy this Ignition module instead of backend/deploy/ignition/ProvenaModule.ts (it must return forwarder, registry, escrow). */
   ignitionModule?: DeployProvenaParameters["ignitionModule"];
 }
 
@@ -242,7 +241,7 @@ async function resolveDeployment(
     chainId: chain.chainId,
     ignitionModule,
     // The same journal `hardhat ignition deploy` keeps, so an interrupted deployment resumes either way.
-    deploymentDir: path.join(PROJECT_ROOT, "scripts", "ignition", "deployments", `chain-${chain.chainId}`),
+    deploymentDir: ignitionJournalDir(chain.chainId),
   });
   await writeDeployment(file, deployment);
   return { deployment, deployedNow: true };

@@ -15,7 +15,7 @@ import { ZeroAddress, getAddress, hexlify, id as keccakText, isAddress, keccak25
 import { readDeployment, resolveDeploymentFile, writeDeployment } from "../backend/chain/deployment.ts";
 import { PROJECT_ROOT } from "../backend/chain/artifacts.ts";
 import { connectProvider } from "../backend/chain/provider.ts";
-import { deployProvenaWithIgnition, localSignerEip1193 } from "../backend/deploy/deploy-provena.ts";
+import { deployProvenaWithIgnition, ignitionJournalDir, localSignerEip1193 } from "../backend/deploy/deploy-provena.ts";
 import { orderStruct } from "../backend/keeper/keeper.ts";
 import { DigitalLinkError, batchIdOf, buildDigitalLink, gs1CheckDigit, isValidLotOrSerial, normalizeGtin } from "../backend/passport/digital-link.ts";
 import { qrPng, qrSvg, qrTerminal } from "../backend/passport/qr.ts";
@@ -217,14 +217,15 @@ program
       parameters.ProvenaModule ??= {};
       if (options.admin) parameters.ProvenaModule.admin = options.admin;
       if (options.adminTransferDelay !== undefined) parameters.ProvenaModule.adminTransferDelay = options.adminTransferDelay;
-      console.error(`… deploying to chain ${chainId} from ${wallet.address} (Ignition journal: scripts/ignition/deployments/chain-${chainId})`);
+      const journal = ignitionJournalDir(chainId);
+      console.error(`… deploying to chain ${chainId} from ${wallet.address} (Ignition journal: ${path.relative(PROJECT_ROOT, journal)})`);
       const deployment = await deployProvenaWithIgnition({
         eip1193: localSignerEip1193(provider, wallet),
         provider,
         chainId,
         deployer: wallet.address.toLowerCase(),
         parameters: parameters as never,
-        deploymentDir: path.join(PROJECT_ROOT, "scripts", "ignition", "deployments", `chain-${chainId}`),
+        deploymentDir: journal,
       });
       await writeDeployment(file, deployment);
       console.log(`✓ deployed to chain ${chainId}: forwarder ${deployment.forwarder}, registry ${deployment.registry}, escrow ${deployment.escrow} (from block ${deployment.deployBlock})`);
