@@ -27,7 +27,8 @@ import { redactUrl, type Config } from "./config.ts";
 import { deployProvenaWithIgnition, eip1193Of, ignitionJournalDir, type DeployProvenaParameters } from "./deploy/deploy-provena.ts";
 import { createIndexer, type Indexer } from "./indexer/index.ts";
 import { createKeeper, type Keeper } from "./keeper/keeper.ts";
-import { RELAY_BODY_LIMIT, createRelayModule, createRelayService, createRelayerWorker, type RelayChain, type RelayerWorker } from "./relayer/index.ts";
+import type { ChainAccess } from "./chain/chain-access.ts";
+import { RELAY_BODY_LIMIT, createRelayModule, createRelayService, createRelayerWorker, type RelayerWorker } from "./relayer/index.ts";
 import { createPassportModule } from "./passport/routes.ts";
 import { createStore } from "./store/index.ts";
 import type { MirrorStore } from "./store/port.ts";
@@ -123,7 +124,7 @@ export async function startProvena(config: Config, options: StartProvenaOptions 
     indexer.start();
     cleanup.push(() => indexer.stop());
 
-    const relayChain: RelayChain = {
+    const relayChain: ChainAccess = {
       provider: chain.provider,
       chainId: chain.chainId,
       addresses: { forwarder: deployment.forwarder, registry: deployment.registry, escrow: deployment.escrow },

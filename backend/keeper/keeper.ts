@@ -12,9 +12,11 @@ import type { MirrorStore } from "../store/port.ts";
 import type { RelayRequest } from "../domain/model.ts";
 import type { Hex, Order, OrderState } from "../domain/model.ts";
 import { ORDER_STATES, type ChainOrderState } from "../chain/vocabulary.ts";
-import { NEXT_BLOCK, relayContracts, type RelayChain } from "../relayer/relay-chain.ts";
-import { queuedRelayRequest } from "../relayer/queued-request.ts";
+import type { ChainAccess } from "../chain/chain-access.ts";
+import { orderStruct, provenaContracts } from "../chain/contracts.ts";
 import { shortMessage } from "../chain/revert-reason.ts";
+import { NEXT_BLOCK } from "../relayer/relay-chain.ts";
+import { queuedRelayRequest } from "../relayer/queued-request.ts";
 
 export type KeeperAction = "release" | "refund" | "resolveExpiredDispute";
 
@@ -29,7 +31,7 @@ const OPEN_STATES: OrderState[] = ["funded", "delivered", "disputed"];
 
 export interface KeeperOptions {
   store: MirrorStore;
-  chain: RelayChain;
+  chain: ChainAccess;
   /** The relayer's account: simulations run from it, as its transactions will. */
   relayerAddress: Hex;
   logger: Logger;
@@ -60,29 +62,9 @@ export function keeperJobId(chainId: number, orderId: Hex, action: KeeperAction)
   return `keeper:${chainId}:${orderId.toLowerCase()}:${action}`;
 }
 
-/** The ITradeEscrow.Order struct of a mirrored order, in field order. */
-export function orderStruct(order: Order) {
-  return {
-    buyer: order.buyer,
-    seller: order.seller,
-    carrier: order.carrier,
-    token: order.token,
-    amount: BigInt(order.amount),
-    batchId: order.batchId,
-    sellerBps: order.sellerBps,
-    carrierBps: order.carrierBps,
-    platformBps: order.platformBps,
-    deliveryDeadline: order.deliveryDeadline,
-    disputeWindow: order.disputeWindow,
-    requiresPassingInspection: order.requiresPassingInspection,
-    fallbackBuyerBps: order.fallbackBuyerBps,
-    salt: order.salt,
-  };
-}
-
 export function createKeeper(options: KeeperOptions): Keeper {
   const { store, chain } = options;
-  const contracts = relayContracts(chain);
+  const contracts = provenaContracts(chain);
   const relayerAddress = options.relayerAddress.toLowerCase() as Hex;
   const intervalMs = options.intervalMs ?? 5_000;
   const maxAttempts = options.maxAttempts ?? 3;

@@ -17,7 +17,9 @@ import {
   recoverForwardRequestSigner,
   type ForwardRequestMessage,
 } from "./forward-request.ts";
-import { NEXT_BLOCK, forwardedCalldata, relayContracts, type RelayChain, type RelayContracts } from "./relay-chain.ts";
+import type { ChainAccess } from "../chain/chain-access.ts";
+import { provenaContracts, type ProvenaContracts } from "../chain/contracts.ts";
+import { NEXT_BLOCK, forwardedCalldata } from "./relay-chain.ts";
 import { queuedRelayRequest } from "./queued-request.ts";
 import { ROLE_HASHES } from "../chain/vocabulary.ts";
 import { relayRequirement } from "./relay-policy.ts";
@@ -37,7 +39,7 @@ export interface ForwardRequestInput {
 
 export interface RelayServiceOptions {
   store: MirrorStore;
-  chain: RelayChain;
+  chain: ChainAccess;
   /** The relayer's account: simulations run from it, as the real transaction will. */
   relayerAddress: Hex;
   /** Most gas a partner may ask the relayer to forward to the target (default 3,000,000). */
@@ -71,7 +73,7 @@ function refused(kind: DomainErrorKind, code: string, detail: string, extra: Rec
 
 export function createRelayService(options: RelayServiceOptions): RelayService {
   const { store, chain } = options;
-  const contracts: RelayContracts = relayContracts(chain);
+  const contracts: ProvenaContracts = provenaContracts(chain);
   const relayerAddress = options.relayerAddress.toLowerCase() as Hex;
   const maxForwardedGas = options.maxForwardedGas ?? 3_000_000n;
   const now = options.now ?? Date.now;

@@ -15,7 +15,9 @@ import type { Logger } from "pino";
 import type { MirrorStore } from "../store/port.ts";
 import type { RelayRequest } from "../domain/model.ts";
 import type { Hex } from "../domain/model.ts";
-import { NEXT_BLOCK, forwardedCalldata, relayContracts, type RelayChain } from "./relay-chain.ts";
+import type { ChainAccess } from "../chain/chain-access.ts";
+import { provenaContracts } from "../chain/contracts.ts";
+import { NEXT_BLOCK, forwardedCalldata } from "./relay-chain.ts";
 import { extractRevertData, shortMessage } from "../chain/revert-reason.ts";
 
 /** Anything that can sign a raw transaction for the relayer's account (an ethers Wallet). */
@@ -26,7 +28,7 @@ export interface RelayerSigner {
 
 export interface RelayerWorkerOptions {
   store: MirrorStore;
-  chain: RelayChain;
+  chain: ChainAccess;
   signer: RelayerSigner;
   logger: Logger;
   /** Lease holder id of this process. */
@@ -93,7 +95,7 @@ function classifyBroadcastError(error: unknown): "known" | "nonce-too-low" | "un
 export function createRelayerWorker(options: RelayerWorkerOptions): RelayerWorker {
   const { store, chain, signer, logger } = options;
   const provider: Provider = chain.provider;
-  const contracts = relayContracts(chain);
+  const contracts = provenaContracts(chain);
   const address = signer.address.toLowerCase() as Hex;
   const leaseTtlMs = options.leaseTtlMs ?? 15_000;
   const pollMs = options.pollMs ?? 1_000;

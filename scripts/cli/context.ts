@@ -5,8 +5,10 @@
  * or gasless through the backend's relayer (--relay).
  */
 import { readFile } from "node:fs/promises";
-import { Contract, Wallet, type JsonRpcProvider, type WebSocketProvider } from "ethers";
+import type { Command } from "commander";
+import { Wallet, type BaseContract, type JsonRpcProvider, type WebSocketProvider } from "ethers";
 import { loadProvenaAbis, type ProvenaAbis } from "../../backend/chain/artifacts.ts";
+import { escrowAt, registryAt, type ProvenanceRegistry, type TradeEscrow } from "../../backend/chain/contracts.ts";
 import { readDeployment, resolveDeploymentFile, type Deployment } from "../../backend/chain/deployment.ts";
 import { connectProvider } from "../../backend/chain/provider.ts";
 import { createRelayClient, RelayFailedError, RelayRefusedError, RelayUnreachableError } from "../../backend/relayer/relay-client.ts";
@@ -39,8 +41,8 @@ export interface CliContext {
   apiUrl: string;
   deployment(): Promise<Pick<Deployment, "forwarder" | "registry" | "escrow">>;
   signer(): Promise<Wallet>;
-  registry(): Promise<Contract>;
-  escrow(): Promise<Contract>;
+  registry(): Promise<ProvenanceRegistry>;
+  escrow(): Promise<TradeEscrow>;
   /** Sends `method(args)` on `contract` as the caller (or through the relayer with --relay) and prints the outcome. */
   send(label: string, contract: "registry" | "escrow", method: string, args: unknown[], overrides?: { value?: bigint }): Promise<{ transactionHash: string; blockNumber: number; logs: readonly unknown[] }>;
   close(): Promise<void>;
@@ -82,14 +84,15 @@ export async function createCliContext(options: GlobalOptions): Promise<CliConte
     deployment: () => (deploymentPromise ??= loadDeployment()),
     signer: () => (signerPromise ??= loadSigner().then((wallet) => wallet.connect(provider) as Wallet)),
     async registry() {
-      return new Contract((await context.deployment()).registry, abis.ProvenanceRegistry, provider);
+      return registryAt((await context.deployment()).registry, provider, abis.ProvenanceRegistry);
     },
     async escrow() {
-      return new Contract((await context.deployment()).escrow, abis.TradeEscrow, provider);
+      return escrowAt((await context.deployment()).escrow, provider, abis.TradeEscrow);
     },
     async send(label, target, method, args, overrides = {}) {
       const signer = await context.signer();
-      const contract = target === "registry" ? await context.registry() : await context.escrow();
+      // The method is named at run time (a command table), so the call goes through the untyped base contract.
+      const contract: BaseContract = target === "registry" ? await context.registry() : await context.escrow();
       try {
         if (options.relay) {
           if (overrides.value) throw new CliError("the relayer pays gas, not payments: send value-carrying calls without --relay");
@@ -101,7 +104,7 @@ export async function createCliContext(options: GlobalOptions): Promise<CliConte
           console.log(`✓ ${label} (gasless, relayed as ${accepted.id}): tx ${mined.transactionHash} in block ${mined.blockNumber}`);
           return { transactionHash: mined.transactionHash!, blockNumber: mined.blockNumber!, logs: receipt?.logs ?? [] };
         }
-        const tx = await (contract.connect(signer) as Contract)[method](...args, overrides);
+        const tx = await contract.connect(signer).getFunction(method)(...args, overrides);
         console.error(`… sent ${tx.hash}; waiting for it to be mined`);
         const receipt = await tx.wait();
         console.log(`✓ ${label}: tx ${receipt.hash} in block ${receipt.blockNumber}`);
@@ -118,6 +121,22 @@ export async function createCliContext(options: GlobalOptions): Promise<CliConte
   };
   return context;
 }
+
+/** Wraps a command's action: runs it with a context connected by the program's global options, then closes it. */
+export function contextRunner(program: Command) {
+  return function withContext<A extends unknown[]>(action: (context: CliContext, ...args: A) => Promise<void>) {
+    return async (...args: A) => {
+      const context = await createCliContext(program.opts<GlobalOptions>());
+      try {
+        await action(context, ...args);
+      } finally {
+        await context.close();
+      }
+    };
+  };
+}
+
+export type WithContext = ReturnType<typeof contextRunner>;
 
 /** The caller's key: PROVENA_PRIVATE_KEY, or PROVENA_KEYSTORE decrypted with PROVENA_KEYSTORE_PASSWORD or a prompt. */
 export async function loadSigner(env: NodeJS.ProcessEnv = process.env): Promise<Wallet> {
