@@ -78,6 +78,11 @@ export const BUSINESS_STEPS = [
 ] as const;
 export type BusinessStep = (typeof BUSINESS_STEPS)[number];
 
+/** The uint8 the contracts take for a business step. */
+export function businessStepValue(step: BusinessStep): number {
+  return BUSINESS_STEPS.indexOf(step);
+}
+
 /** ITradeEscrow.OrderState */
 export const ORDER_STATES = [
   "none",

@@ -3,6 +3,7 @@ import { ZeroHash, id as keccakText } from "ethers";
 import { loadProvenaAbis } from "../../../backend/chain/artifacts.ts";
 import {
   ENUM_VALUE_NAMES,
+  businessStepValue,
   ROLE_HASHES,
   enumNameOf,
   namedRoleOf,
@@ -45,6 +46,12 @@ describe("chain vocabulary", function () {
     }
     expect([...enums].filter((name) => ENUM_VALUE_NAMES[name] === undefined)).to.deep.equal([]);
     expect(enums.has("BusinessStep")).to.equal(true);
+  });
+
+  it("test_businessStepValue_isTheSolidityEnumValue", function () {
+    expect(businessStepValue("shipping")).to.equal(0);
+    expect(businessStepValue("entering_exiting")).to.equal(10);
+    expect(businessStepValue("retail")).to.equal(11);
   });
 
   it("test_solidityMemberName_snakeToPascal", function () {
