@@ -3,7 +3,7 @@
  * `BatchNotCustodian(0xab…, 0xcd…)` becomes "0xcd… is not the custodian of batch 0xab…".
  * The custom errors come from the compiled ABIs (never pasted copies); the sentences below only add wording.
  */
-import { ErrorDescription, Interface, type InterfaceAbi } from "ethers";
+import { ErrorDescription, Interface, isHexString, type InterfaceAbi } from "ethers";
 import { BATCH_STATUSES, INSPECTION_RESULTS, ORDER_STATES, isDefaultAdminRole, namedRoleOf, solidityMemberName } from "./vocabulary.ts";
 
 export interface DecodedRevert {
@@ -161,7 +161,7 @@ function formatArg(name: string, type: string, value: unknown): string | boolean
   if (typeof value === "boolean") return value;
   if (type === "bytes32" && /role/i.test(name)) return roleLabel(String(value));
   if (type === "uint8" && ENUM_ARGS[name] !== undefined) return ENUM_ARGS[name][Number(value)] ?? String(value);
-  if (typeof value === "string") return /^0x[0-9a-fA-F]{40}$/.test(value) ? value.toLowerCase() : value;
+  if (typeof value === "string") return isHexString(value, 20) ? value.toLowerCase() : value;
   return String(value);
 }
 

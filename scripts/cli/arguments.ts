@@ -14,8 +14,9 @@ import type { Hex } from "../../backend/domain/model.ts";
 export function address(value: string): string {
   const parsed = addressSchema.safeParse(value);
   if (!parsed.success) {
-    const wellFormed = /^0x[0-9a-fA-F]{40}$/.test(value);
-    throw new InvalidArgumentError(wellFormed ? parsed.error.issues[0]!.message : "must be a 0x-prefixed 20-byte address");
+    // A well-formed address can only fail its EIP-55 checksum (the schema's refinement): say that; else what it must be.
+    const issue = parsed.error.issues[0]!;
+    throw new InvalidArgumentError(issue.code === "custom" ? issue.message : "must be a 0x-prefixed 20-byte address");
   }
   return getAddress(parsed.data);
 }
@@ -77,7 +78,8 @@ export function baseUrl(value: string): string {
 
 /** A batch given as its id (0x…) or as GTIN/LOT. */
 export function batchRef(value: string): Hex {
-  if (/^0x[0-9a-fA-F]{64}$/.test(value)) return value.toLowerCase() as Hex;
+  const batchId = bytes32Schema.safeParse(value);
+  if (batchId.success) return batchId.data;
   const slash = value.indexOf("/");
   if (slash === -1) throw new InvalidArgumentError("must be a batch id (0x + 64 hex digits) or GTIN/LOT");
   try {

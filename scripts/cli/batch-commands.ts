@@ -5,7 +5,7 @@
 import { Option, type Command } from "commander";
 import { ZeroAddress } from "ethers";
 import { batchIdOf, isValidLotOrSerial } from "../../backend/chain/gs1.ts";
-import { BATCH_STATUSES, INSPECTION_RESULTS } from "../../backend/chain/vocabulary.ts";
+import { BATCH_STATUSES, INSPECTION_RESULTS, businessStepValue } from "../../backend/chain/vocabulary.ts";
 import { normalizeGtin } from "../../backend/passport/digital-link.ts";
 import type { SerialListFormat } from "../../backend/passport/serials.ts";
 import type { Hex } from "../../backend/domain/model.ts";
@@ -73,14 +73,14 @@ export function registerBatchCommands(program: Command, withContext: WithContext
     .description("the custodian proposes handing the batch to a participant")
     .requiredOption("--to <address>", "the receiver", address)
     .requiredOption("--location <gln>", "13-digit GLN where it happens", gln)
-    .addOption(new Option("--step <step>", "CBV business step").default(0, "shipping").argParser(step))
+    .addOption(new Option("--step <step>", "CBV business step").default(businessStepValue("shipping"), "shipping").argParser(step))
     .action(withContext(async (context, batchId: Hex, options: { to: string; location: bigint; step: number }) => void (await context.send("handoff proposed", "registry", "proposeHandoff", [batchId, options.to, options.location, options.step]))));
   handoff
     .command("accept")
     .argument("<batch>", "batch id (0x + 64 hex digits) or GTIN/LOT", batchRef)
     .description("the receiver takes custody")
     .requiredOption("--location <gln>", "13-digit GLN where it happens", gln)
-    .addOption(new Option("--step <step>", "CBV business step").default(1, "receiving").argParser(step))
+    .addOption(new Option("--step <step>", "CBV business step").default(businessStepValue("receiving"), "receiving").argParser(step))
     .action(withContext(async (context, batchId: Hex, options: { location: bigint; step: number }) => void (await context.send("handoff accepted", "registry", "acceptHandoff", [batchId, options.location, options.step]))));
   handoff
     .command("reject")

@@ -6,6 +6,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { id as keccakText, keccak256 } from "ethers";
 import { orderStruct, type OrderStruct } from "../../backend/chain/contracts.ts";
+import { bytes32Schema } from "../../backend/chain/schemas.ts";
 import { buildSerialTree, parseSerialList, type SerialListFormat } from "../../backend/passport/serials.ts";
 import type { Hex, Order } from "../../backend/domain/model.ts";
 import { CliError, type CliContext } from "./context.ts";
@@ -13,7 +14,8 @@ import { CliError, type CliContext } from "./context.ts";
 /** Hash of a reason or report: a 0x…32-byte hash as is, a readable file's bytes, else the text itself. */
 export async function contentHash(value: string | undefined): Promise<string> {
   if (value === undefined || value === "") return `0x${"00".repeat(32)}`;
-  if (/^0x[0-9a-fA-F]{64}$/.test(value)) return value.toLowerCase();
+  const hash = bytes32Schema.safeParse(value);
+  if (hash.success) return hash.data;
   try {
     return keccak256(await readFile(value));
   } catch {
@@ -75,7 +77,7 @@ export async function readIgnitionParameters(file: string): Promise<Record<strin
 
 /** An order from a JSON file written by `order open --out`, or by id from the backend's mirror. */
 export async function readOrder(context: Pick<CliContext, "apiUrl">, reference: string): Promise<OrderStruct> {
-  if (/^0x[0-9a-fA-F]{64}$/.test(reference)) {
+  if (bytes32Schema.safeParse(reference).success) {
     const response = await fetch(`${context.apiUrl}/api/v1/orders/${reference.toLowerCase()}`, { headers: { accept: "application/json" } }).catch((error) => {
       throw new CliError(`cannot reach the backend at ${context.apiUrl} to look up order ${reference}: ${(error as Error).message} (or pass the order JSON file)`);
     });
