@@ -23,6 +23,13 @@ export interface ChainAccess {
   abis: DeploymentAbis;
 }
 
+/**
+ * Simulations run against the block the transaction will land in ("pending": the latest state with the next
+ * block's timestamp), not the latest block: on a quiet chain the latest block can be minutes old, and escrow
+ * deadlines and dispute windows are about time.
+ */
+export const NEXT_BLOCK = "pending";
+
 /** The indexer's view: reads heads, blocks and logs. */
 export type ChainReader = Pick<Provider, "getBlockNumber" | "getBlock" | "getLogs">;
 

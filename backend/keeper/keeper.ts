@@ -12,10 +12,9 @@ import type { MirrorStore } from "../store/port.ts";
 import type { RelayRequest } from "../domain/model.ts";
 import type { Hex, Order, OrderState } from "../domain/model.ts";
 import { ORDER_STATES, type ChainOrderState } from "../chain/vocabulary.ts";
-import type { ChainAccess } from "../chain/chain-access.ts";
+import { NEXT_BLOCK, type ChainAccess } from "../chain/chain-access.ts";
 import { orderStruct, provenaContracts, type ProvenaContracts } from "../chain/contracts.ts";
 import { shortMessage } from "../chain/revert-reason.ts";
-import { NEXT_BLOCK } from "../relayer/relay-chain.ts";
 import { queuedRelayRequest } from "../relayer/queued-request.ts";
 
 export type KeeperAction = "release" | "refund" | "resolveExpiredDispute";

@@ -12,14 +12,14 @@ import type { RelayRequest } from "../domain/model.ts";
 import type { Hex } from "../domain/model.ts";
 import {
   FORWARD_REQUEST_TYPES,
+  forwardedCalldata,
   forwardRequestDigest,
   forwarderDomain,
   recoverForwardRequestSigner,
   type ForwardRequestMessage,
 } from "./forward-request.ts";
-import type { ChainAccess } from "../chain/chain-access.ts";
+import { NEXT_BLOCK, type ChainAccess } from "../chain/chain-access.ts";
 import { provenaContracts, type ProvenaContracts } from "../chain/contracts.ts";
-import { NEXT_BLOCK, forwardedCalldata } from "./relay-chain.ts";
 import { queuedRelayRequest } from "./queued-request.ts";
 import { ROLE_HASHES } from "../chain/vocabulary.ts";
 import { relayRequirement } from "./relay-policy.ts";

@@ -15,10 +15,10 @@ import type { Logger } from "pino";
 import type { MirrorStore } from "../store/port.ts";
 import type { RelayRequest } from "../domain/model.ts";
 import type { Hex } from "../domain/model.ts";
-import type { ChainAccess } from "../chain/chain-access.ts";
+import { NEXT_BLOCK, type ChainAccess } from "../chain/chain-access.ts";
 import { provenaContracts } from "../chain/contracts.ts";
-import { NEXT_BLOCK, forwardedCalldata } from "./relay-chain.ts";
 import { extractRevertData, shortMessage } from "../chain/revert-reason.ts";
+import { forwardedCalldata } from "./forward-request.ts";
 
 /** Anything that can sign a raw transaction for the relayer's account (an ethers Wallet). */
 export interface RelayerSigner {
