@@ -11,6 +11,7 @@
 import { Command } from "commander";
 import { registerBatchCommands } from "./cli/batch-commands.ts";
 import { contextRunner } from "./cli/context.ts";
+import { registerCustodyCommands } from "./cli/custody-commands.ts";
 import { registerDeployCommand } from "./cli/deploy-command.ts";
 import { registerOrderCommands } from "./cli/order-commands.ts";
 import { registerParticipantCommands } from "./cli/participant-commands.ts";
@@ -18,7 +19,9 @@ import { registerPassportCommands } from "./cli/passport-commands.ts";
 
 const program = new Command()
   .name("provena")
-  .description("Provena supply-chain provenance and escrow, from the command line. Keys: PROVENA_PRIVATE_KEY or PROVENA_KEYSTORE (+ PROVENA_KEYSTORE_PASSWORD).")
+  .description(
+    "Provena supply-chain provenance and escrow, from the command line. Keys: PROVENA_PRIVATE_KEY or PROVENA_KEYSTORE (+ PROVENA_KEYSTORE_PASSWORD).",
+  )
   .option("--rpc <url>", "JSON-RPC endpoint (default: RPC_URL, else http://127.0.0.1:8545)")
   .option("--deployment <file>", "deployment file (default: DEPLOYMENT_FILE, else backend/chain/deployments/<chainId>.json)")
   .option("--api <url>", "Provena backend, for --relay, uploads and lookups (default: PROVENA_API_URL, else http://127.0.0.1:3000)")
@@ -29,6 +32,7 @@ const withContext = contextRunner(program);
 registerDeployCommand(program);
 registerParticipantCommands(program, withContext);
 registerBatchCommands(program, withContext);
+registerCustodyCommands(program, withContext);
 registerOrderCommands(program, withContext);
 registerPassportCommands(program);
 

@@ -29,17 +29,29 @@ export function provenaAbi(name: ProvenaContractName): InterfaceAbi {
 }
 
 /** ProvenanceRegistry at `address`, reading through (or signing with) `runner`. */
-export function registryAt(address: string, runner: ContractRunner | null, abi: InterfaceAbi | Interface = provenaAbi("ProvenanceRegistry")): ProvenanceRegistry {
+export function registryAt(
+  address: string,
+  runner: ContractRunner | null,
+  abi: InterfaceAbi | Interface = provenaAbi("ProvenanceRegistry"),
+): ProvenanceRegistry {
   return new Contract(address, abi, runner) as unknown as ProvenanceRegistry;
 }
 
 /** TradeEscrow at `address`. */
-export function escrowAt(address: string, runner: ContractRunner | null, abi: InterfaceAbi | Interface = provenaAbi("TradeEscrow")): TradeEscrow {
+export function escrowAt(
+  address: string,
+  runner: ContractRunner | null,
+  abi: InterfaceAbi | Interface = provenaAbi("TradeEscrow"),
+): TradeEscrow {
   return new Contract(address, abi, runner) as unknown as TradeEscrow;
 }
 
 /** ProvenaForwarder at `address`. */
-export function forwarderAt(address: string, runner: ContractRunner | null, abi: InterfaceAbi | Interface = provenaAbi("ProvenaForwarder")): ProvenaForwarder {
+export function forwarderAt(
+  address: string,
+  runner: ContractRunner | null,
+  abi: InterfaceAbi | Interface = provenaAbi("ProvenaForwarder"),
+): ProvenaForwarder {
   return new Contract(address, abi, runner) as unknown as ProvenaForwarder;
 }
 

@@ -54,8 +54,7 @@ export function roleName(role: string, contract: ProvenaContractName | string): 
 
 /** IProvenanceRegistry.BatchStatus */
 export const BATCH_STATUSES = ["none", "registered", "in_transit", "delivered", "split", "recalled"] as const satisfies readonly (
-  | "none"
-  | BatchStatus
+  "none" | BatchStatus
 )[];
 
 /** IProvenanceRegistry.InspectionResult */

@@ -72,7 +72,8 @@ export function baseUrl(value: string): string {
   } catch {
     throw new InvalidArgumentError("must be an absolute http(s) URL, e.g. https://passports.example.com");
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw new InvalidArgumentError("must be an absolute http(s) URL, e.g. https://passports.example.com");
+  if (url.protocol !== "http:" && url.protocol !== "https:")
+    throw new InvalidArgumentError("must be an absolute http(s) URL, e.g. https://passports.example.com");
   return value;
 }
 

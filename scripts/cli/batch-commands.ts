@@ -1,16 +1,16 @@
 /**
- * `provena batch …`, `handoff …`, `attest`, `split`, `recall`: a batch's life in the registry, for manufacturers,
- * custodians, inspectors and regulators.
+ * `provena batch …`: registering a batch from its serial list (manufacturer) and reading it back. What happens to
+ * it afterwards (handoffs, attestation, split, recall) is custody-commands.ts.
  */
 import { Option, type Command } from "commander";
 import { ZeroAddress } from "ethers";
 import { batchIdOf, isValidLotOrSerial } from "../../backend/chain/gs1.ts";
-import { BATCH_STATUSES, INSPECTION_RESULTS, businessStepValue } from "../../backend/chain/vocabulary.ts";
+import { BATCH_STATUSES, INSPECTION_RESULTS } from "../../backend/chain/vocabulary.ts";
 import { normalizeGtin } from "../../backend/passport/digital-link.ts";
 import type { SerialListFormat } from "../../backend/passport/serials.ts";
 import type { Hex } from "../../backend/domain/model.ts";
-import { address, batchRef, gln, step } from "./arguments.ts";
-import { CliError, type GlobalOptions, type WithContext } from "./context.ts";
+import { batchRef, gln } from "./arguments.ts";
+import { CliError, type WithContext } from "./context.ts";
 import { contentHash, readSerialFile, uploadSerials } from "./inputs.ts";
 
 export function registerBatchCommands(program: Command, withContext: WithContext): void {
@@ -27,32 +27,49 @@ export function registerBatchCommands(program: Command, withContext: WithContext
     .option("--document <file|text|hash>", "the batch document (its hash goes on chain)")
     .option("--no-upload", "do not upload the serial list to the backend")
     .action(
-      withContext(async (context, options: { gtin: string; lot: string; serials: string; format?: SerialListFormat; productionDate?: string; originGln: bigint; document?: string; upload: boolean }) => {
-        let gtin14: string;
-        try {
-          gtin14 = normalizeGtin(options.gtin);
-        } catch (error) {
-          throw new CliError(`--gtin: ${(error as Error).message}`);
-        }
-        if (!isValidLotOrSerial(options.lot)) throw new CliError(`--lot "${options.lot}" must be 1-20 characters of GS1 character set 82`);
-        const productionDate = options.productionDate ? Date.parse(`${options.productionDate}T00:00:00Z`) / 1000 : Math.floor(Date.now() / 1000) - 60;
-        if (!Number.isFinite(productionDate)) throw new CliError(`--production-date must be YYYY-MM-DD (got ${options.productionDate})`);
-        const list = await readSerialFile(options.serials, options.format);
-        console.error(`… ${list.serials.length.toLocaleString("en")} serials, Merkle root ${list.root}`);
-        if (options.upload) {
-          await uploadSerials(context.apiUrl, list.text, list.format, list.root);
-          console.error(`… serial list uploaded to ${context.apiUrl}`);
-        }
-        await context.send(`registered batch ${gtin14}/${options.lot} (${batchIdOf(gtin14, options.lot)})`, "registry", "registerBatch", [
-          BigInt(gtin14),
-          options.lot,
-          BigInt(list.serials.length),
-          productionDate,
-          options.originGln,
-          await contentHash(options.document),
-          list.root,
-        ]);
-      }),
+      withContext(
+        async (
+          context,
+          options: {
+            gtin: string;
+            lot: string;
+            serials: string;
+            format?: SerialListFormat;
+            productionDate?: string;
+            originGln: bigint;
+            document?: string;
+            upload: boolean;
+          },
+        ) => {
+          let gtin14: string;
+          try {
+            gtin14 = normalizeGtin(options.gtin);
+          } catch (error) {
+            throw new CliError(`--gtin: ${(error as Error).message}`);
+          }
+          if (!isValidLotOrSerial(options.lot))
+            throw new CliError(`--lot "${options.lot}" must be 1-20 characters of GS1 character set 82`);
+          const productionDate = options.productionDate
+            ? Date.parse(`${options.productionDate}T00:00:00Z`) / 1000
+            : Math.floor(Date.now() / 1000) - 60;
+          if (!Number.isFinite(productionDate)) throw new CliError(`--production-date must be YYYY-MM-DD (got ${options.productionDate})`);
+          const list = await readSerialFile(options.serials, options.format);
+          console.error(`… ${list.serials.length.toLocaleString("en")} serials, Merkle root ${list.root}`);
+          if (options.upload) {
+            await uploadSerials(context.apiUrl, list.text, list.format, list.root);
+            console.error(`… serial list uploaded to ${context.apiUrl}`);
+          }
+          await context.send(`registered batch ${gtin14}/${options.lot} (${batchIdOf(gtin14, options.lot)})`, "registry", "registerBatch", [
+            BigInt(gtin14),
+            options.lot,
+            BigInt(list.serials.length),
+            productionDate,
+            options.originGln,
+            await contentHash(options.document),
+            list.root,
+          ]);
+        },
+      ),
     );
   batch
     .command("show")
@@ -60,74 +77,26 @@ export function registerBatchCommands(program: Command, withContext: WithContext
     .description("what the registry stores about a batch (id or GTIN/LOT)")
     .action(
       withContext(async (context, batchId: Hex) => {
-        const [manufacturer, custodian, pendingCustodian, status, inspection, quantity, custodySince, serialRoot] = await (await context.registry()).batch(batchId);
-        console.log(JSON.stringify({ batchId, manufacturer, custodian, pendingCustodian: pendingCustodian === ZeroAddress ? null : pendingCustodian, status: BATCH_STATUSES[Number(status)], inspection: INSPECTION_RESULTS[Number(inspection)], quantity: quantity.toString(), custodySince: Number(custodySince), serialRoot }, null, 2));
+        const [manufacturer, custodian, pendingCustodian, status, inspection, quantity, custodySince, serialRoot] = await (
+          await context.registry()
+        ).batch(batchId);
+        console.log(
+          JSON.stringify(
+            {
+              batchId,
+              manufacturer,
+              custodian,
+              pendingCustodian: pendingCustodian === ZeroAddress ? null : pendingCustodian,
+              status: BATCH_STATUSES[Number(status)],
+              inspection: INSPECTION_RESULTS[Number(inspection)],
+              quantity: quantity.toString(),
+              custodySince: Number(custodySince),
+              serialRoot,
+            },
+            null,
+            2,
+          ),
+        );
       }),
     );
-
-  // custody
-  const handoff = program.command("handoff").description("two-party custody handoffs (custodian and receiver)");
-  handoff
-    .command("propose")
-    .argument("<batch>", "batch id (0x + 64 hex digits) or GTIN/LOT", batchRef)
-    .description("the custodian proposes handing the batch to a participant")
-    .requiredOption("--to <address>", "the receiver", address)
-    .requiredOption("--location <gln>", "13-digit GLN where it happens", gln)
-    .addOption(new Option("--step <step>", "CBV business step").default(businessStepValue("shipping"), "shipping").argParser(step))
-    .action(withContext(async (context, batchId: Hex, options: { to: string; location: bigint; step: number }) => void (await context.send("handoff proposed", "registry", "proposeHandoff", [batchId, options.to, options.location, options.step]))));
-  handoff
-    .command("accept")
-    .argument("<batch>", "batch id (0x + 64 hex digits) or GTIN/LOT", batchRef)
-    .description("the receiver takes custody")
-    .requiredOption("--location <gln>", "13-digit GLN where it happens", gln)
-    .addOption(new Option("--step <step>", "CBV business step").default(businessStepValue("receiving"), "receiving").argParser(step))
-    .action(withContext(async (context, batchId: Hex, options: { location: bigint; step: number }) => void (await context.send("handoff accepted", "registry", "acceptHandoff", [batchId, options.location, options.step]))));
-  handoff
-    .command("reject")
-    .argument("<batch>", "batch id (0x + 64 hex digits) or GTIN/LOT", batchRef)
-    .description("the receiver refuses the pending handoff")
-    .option("--reason <text|file|hash>", "reason (hashed on chain)")
-    .action(withContext(async (context, batchId: Hex, options: { reason?: string }) => void (await context.send("handoff rejected", "registry", "rejectHandoff", [batchId, await contentHash(options.reason)]))));
-  handoff
-    .command("cancel")
-    .argument("<batch>", "batch id (0x + 64 hex digits) or GTIN/LOT", batchRef)
-    .description("the custodian withdraws its pending handoff")
-    .action(withContext(async (context, batchId: Hex) => void (await context.send("handoff cancelled", "registry", "cancelHandoff", [batchId]))));
-
-  program
-    .command("attest")
-    .argument("<batch>", "batch id (0x + 64 hex digits) or GTIN/LOT", batchRef)
-    .description("an inspector attests a batch's quality")
-    .addOption(new Option("--result <result>", "pass or fail").choices(["pass", "fail"]).makeOptionMandatory())
-    .option("--report <file|text|hash>", "the inspection report (its hash goes on chain)")
-    .action(withContext(async (context, batchId: Hex, options: { result: "pass" | "fail"; report?: string }) => void (await context.send(`quality attested: ${options.result}`, "registry", "attestQuality", [batchId, options.result === "pass", await contentHash(options.report)]))));
-
-  program
-    .command("split")
-    .argument("<batch>", "batch id (0x + 64 hex digits) or GTIN/LOT", batchRef)
-    .description("the custodian splits a batch into child batches (quantities from each child's serial file)")
-    .requiredOption("--child <lot:serialfile>", "a child batch: its lot and its serial file (repeat, at least 2)", (value: string, previous: string[] = []) => [...previous, value])
-    .action(
-      withContext(async (context, batchId: Hex, options: { child: string[] }) => {
-        if (options.child.length < 2) throw new CliError("--child: a split needs at least two children");
-        const children = [];
-        for (const spec of options.child) {
-          const colon = spec.indexOf(":");
-          if (colon <= 0) throw new CliError(`--child "${spec}" must be <lot>:<serial file>`);
-          const lot = spec.slice(0, colon);
-          if (!isValidLotOrSerial(lot)) throw new CliError(`--child lot "${lot}" must be 1-20 characters of GS1 character set 82`);
-          const list = await readSerialFile(spec.slice(colon + 1));
-          if (!program.opts<GlobalOptions>().relay) await uploadSerials(context.apiUrl, list.text, list.format, list.root).catch((error) => console.error(`! ${(error as Error).message}`));
-          children.push({ lot, quantity: BigInt(list.serials.length), serialRoot: list.root });
-        }
-        await context.send(`split into ${children.map((c) => `${c.lot} (${c.quantity})`).join(", ")}`, "registry", "splitBatch", [batchId, children]);
-      }),
-    );
-
-  program
-    .command("recall")
-    .argument("<batch>", "batch id (0x + 64 hex digits) or GTIN/LOT", batchRef)
-    .description("the manufacturer or a regulator recalls a batch")
-    .requiredOption("--reason <text|file|hash>", "reason (hashed on chain)")
-    .action(withContext(async (context, batchId: Hex, options: { reason: string }) => void (await context.send("batch recalled", "registry", "recallBatch", [batchId, await contentHash(options.reason)]))));
 }

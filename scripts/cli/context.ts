@@ -44,7 +44,13 @@ export interface CliContext {
   registry(): Promise<ProvenanceRegistry>;
   escrow(): Promise<TradeEscrow>;
   /** Sends `method(args)` on `contract` as the caller (or through the relayer with --relay) and prints the outcome. */
-  send(label: string, contract: "registry" | "escrow", method: string, args: unknown[], overrides?: { value?: bigint }): Promise<{ transactionHash: string; blockNumber: number; logs: readonly unknown[] }>;
+  send(
+    label: string,
+    contract: "registry" | "escrow",
+    method: string,
+    args: unknown[],
+    overrides?: { value?: bigint },
+  ): Promise<{ transactionHash: string; blockNumber: number; logs: readonly unknown[] }>;
   close(): Promise<void>;
 }
 
@@ -65,14 +71,20 @@ export async function createCliContext(options: GlobalOptions): Promise<CliConte
     try {
       const response = await fetch(`${apiUrl}/api/v1/relay/forwarder`, { signal: AbortSignal.timeout(5_000) });
       if (response.ok) {
-        const info = (await response.json()) as { domain: { chainId: number; verifyingContract: Hex }; targets: { registry: Hex; escrow: Hex } };
-        if (info.domain.chainId !== chainId) throw new CliError(`the backend at ${apiUrl} serves chain ${info.domain.chainId}, but ${rpcUrl} is chain ${chainId}`);
+        const info = (await response.json()) as {
+          domain: { chainId: number; verifyingContract: Hex };
+          targets: { registry: Hex; escrow: Hex };
+        };
+        if (info.domain.chainId !== chainId)
+          throw new CliError(`the backend at ${apiUrl} serves chain ${info.domain.chainId}, but ${rpcUrl} is chain ${chainId}`);
         return { forwarder: info.domain.verifyingContract, registry: info.targets.registry, escrow: info.targets.escrow };
       }
     } catch (error) {
       if (error instanceof CliError) throw error;
     }
-    throw new CliError(`no deployment for chain ${chainId}: no file at ${file} and no Provena backend at ${apiUrl} (run \`provena deploy\`, set DEPLOYMENT_FILE, or --api)`);
+    throw new CliError(
+      `no deployment for chain ${chainId}: no file at ${file} and no Provena backend at ${apiUrl} (run \`provena deploy\`, set DEPLOYMENT_FILE, or --api)`,
+    );
   }
 
   const context: CliContext = {
@@ -111,7 +123,8 @@ export async function createCliContext(options: GlobalOptions): Promise<CliConte
         return { transactionHash: receipt.hash, blockNumber: receipt.blockNumber, logs: receipt.logs };
       } catch (error) {
         if (error instanceof CliError) throw error;
-        if (error instanceof RelayRefusedError || error instanceof RelayFailedError || error instanceof RelayUnreachableError) throw new CliError(error.message, { cause: error });
+        if (error instanceof RelayRefusedError || error instanceof RelayFailedError || error instanceof RelayUnreachableError)
+          throw new CliError(error.message, { cause: error });
         throw new CliError(`${label} failed: ${decoder.describe(error)}`, { cause: error });
       }
     },
@@ -144,7 +157,8 @@ export async function loadSigner(env: NodeJS.ProcessEnv = process.env): Promise<
   const keystore = env.PROVENA_KEYSTORE;
   if (privateKey && keystore) throw new CliError("set either PROVENA_PRIVATE_KEY or PROVENA_KEYSTORE, not both");
   if (privateKey) {
-    if (!/^(0x)?[0-9a-fA-F]{64}$/.test(privateKey)) throw new CliError("PROVENA_PRIVATE_KEY must be a 32-byte hex private key (64 hex digits, optional 0x)");
+    if (!/^(0x)?[0-9a-fA-F]{64}$/.test(privateKey))
+      throw new CliError("PROVENA_PRIVATE_KEY must be a 32-byte hex private key (64 hex digits, optional 0x)");
     return new Wallet(privateKey.startsWith("0x") ? privateKey : `0x${privateKey}`);
   }
   if (keystore) {
@@ -161,7 +175,9 @@ export async function loadSigner(env: NodeJS.ProcessEnv = process.env): Promise<
       throw new CliError(`cannot decrypt the keystore ${keystore}: ${(error as Error).message}`, { cause: error });
     }
   }
-  throw new CliError("this command signs: set PROVENA_PRIVATE_KEY, or PROVENA_KEYSTORE (an encrypted JSON keystore) with PROVENA_KEYSTORE_PASSWORD or a terminal to type it in");
+  throw new CliError(
+    "this command signs: set PROVENA_PRIVATE_KEY, or PROVENA_KEYSTORE (an encrypted JSON keystore) with PROVENA_KEYSTORE_PASSWORD or a terminal to type it in",
+  );
 }
 
 /** Reads a password from the terminal without echoing it. */

@@ -17,7 +17,7 @@ export function registerDeployCommand(program: Command): void {
     .description("deploy Provena with its Ignition module from your key, and write the deployment file")
     .option("--admin <address>", "consortium admin (default: the deploying account)", address)
     .option("--admin-transfer-delay <seconds>", "seconds an admin transfer must wait (default: the module's, 2 days)", nonNegativeInteger)
-    .option("--parameters <file>", "Ignition parameters JSON file ({ \"ProvenaModule\": { … } })")
+    .option("--parameters <file>", 'Ignition parameters JSON file ({ "ProvenaModule": { … } })')
     .option("--force", "deploy even when a deployment file for this chain exists", false)
     .action(async (options: { admin?: string; adminTransferDelay?: number; parameters?: string; force: boolean }) => {
       const globals = program.opts<GlobalOptions>();
@@ -26,14 +26,19 @@ export function registerDeployCommand(program: Command): void {
       try {
         const file = resolveDeploymentFile(globals.deployment ?? process.env.DEPLOYMENT_FILE ?? null, chainId);
         const existing = await readDeployment(file, chainId);
-        if (existing && !options.force) throw new CliError(`chain ${chainId} already has a deployment in ${file} (registry ${existing.registry}); pass --force to deploy again`);
+        if (existing && !options.force)
+          throw new CliError(
+            `chain ${chainId} already has a deployment in ${file} (registry ${existing.registry}); pass --force to deploy again`,
+          );
         const wallet = (await loadSigner()).connect(provider);
-        const parameters: Record<string, Record<string, unknown>> = options.parameters ? await readIgnitionParameters(options.parameters) : {};
+        const parameters: Record<string, Record<string, unknown>> = options.parameters
+          ? await readIgnitionParameters(options.parameters)
+          : {};
         parameters.ProvenaModule ??= {};
         if (options.admin) parameters.ProvenaModule.admin = options.admin;
         if (options.adminTransferDelay !== undefined) parameters.ProvenaModule.adminTransferDelay = options.adminTransferDelay;
         const journal = ignitionJournalDir(chainId);
-      console.error(`… deploying to chain ${chainId} from ${wallet.address} (Ignition journal: ${path.relative(PROJECT_ROOT, journal)})`);
+        console.error(`… deploying to chain ${chainId} from ${wallet.address} (Ignition journal: ${path.relative(PROJECT_ROOT, journal)})`);
         const deployment = await deployProvenaWithIgnition({
           eip1193: localSignerEip1193(provider, wallet),
           provider,
@@ -43,7 +48,9 @@ export function registerDeployCommand(program: Command): void {
           deploymentDir: journal,
         });
         await writeDeployment(file, deployment);
-        console.log(`✓ deployed to chain ${chainId}: forwarder ${deployment.forwarder}, registry ${deployment.registry}, escrow ${deployment.escrow} (from block ${deployment.deployBlock})`);
+        console.log(
+          `✓ deployed to chain ${chainId}: forwarder ${deployment.forwarder}, registry ${deployment.registry}, escrow ${deployment.escrow} (from block ${deployment.deployBlock})`,
+        );
         console.log(`  deployment file: ${file}`);
       } finally {
         await provider.destroy();

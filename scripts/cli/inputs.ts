@@ -23,7 +23,10 @@ export async function contentHash(value: string | undefined): Promise<string> {
   }
 }
 
-export async function readSerialFile(file: string, format?: SerialListFormat): Promise<{ serials: string[]; root: Hex; text: string; format: SerialListFormat }> {
+export async function readSerialFile(
+  file: string,
+  format?: SerialListFormat,
+): Promise<{ serials: string[]; root: Hex; text: string; format: SerialListFormat }> {
   let text: string;
   try {
     text = await readFile(file, "utf8");
@@ -33,8 +36,12 @@ export async function readSerialFile(file: string, format?: SerialListFormat): P
   const resolvedFormat: SerialListFormat = format ?? (path.extname(file).toLowerCase() === ".json" ? "json" : "csv");
   const parsed = parseSerialList(text, resolvedFormat);
   if (!parsed.ok) {
-    const lines = parsed.errors.map((issue) => `  ${issue.line !== undefined ? `line ${issue.line}` : `entry ${issue.entry}`}: ${issue.message}`);
-    throw new CliError(`${file}: ${parsed.errorCount} invalid row${parsed.errorCount === 1 ? "" : "s"}, nothing registered:\n${lines.join("\n")}${parsed.errorCount > parsed.errors.length ? "\n  …" : ""}`);
+    const lines = parsed.errors.map(
+      (issue) => `  ${issue.line !== undefined ? `line ${issue.line}` : `entry ${issue.entry}`}: ${issue.message}`,
+    );
+    throw new CliError(
+      `${file}: ${parsed.errorCount} invalid row${parsed.errorCount === 1 ? "" : "s"}, nothing registered:\n${lines.join("\n")}${parsed.errorCount > parsed.errors.length ? "\n  …" : ""}`,
+    );
   }
   const tree = await buildSerialTree(parsed.serials);
   return { serials: parsed.serials, root: tree.root, text, format: resolvedFormat };
@@ -50,14 +57,24 @@ export async function uploadSerials(apiUrl: string, text: string, format: Serial
       body: text,
     });
   } catch (error) {
-    throw new CliError(`cannot upload the serial list to ${apiUrl}: ${(error as Error).message} (start the backend, set --api, or pass --no-upload)`);
+    throw new CliError(
+      `cannot upload the serial list to ${apiUrl}: ${(error as Error).message} (start the backend, set --api, or pass --no-upload)`,
+    );
   }
-  const body = (await response.json().catch(() => ({}))) as { serialRoot?: string; detail?: string; errors?: { line?: number; message: string }[] };
+  const body = (await response.json().catch(() => ({}))) as {
+    serialRoot?: string;
+    detail?: string;
+    errors?: { line?: number; message: string }[];
+  };
   if (!response.ok) {
-    const rows = (body.errors ?? []).slice(0, 20).map((e) => `\n  line ${e.line ?? "?"}: ${e.message}`).join("");
+    const rows = (body.errors ?? [])
+      .slice(0, 20)
+      .map((e) => `\n  line ${e.line ?? "?"}: ${e.message}`)
+      .join("");
     throw new CliError(`the backend refused the serial list (HTTP ${response.status}): ${body.detail ?? "no detail"}${rows}`);
   }
-  if (body.serialRoot?.toLowerCase() !== expectedRoot) throw new CliError(`the backend computed root ${body.serialRoot}, but the file gives ${expectedRoot}`);
+  if (body.serialRoot?.toLowerCase() !== expectedRoot)
+    throw new CliError(`the backend computed root ${body.serialRoot}, but the file gives ${expectedRoot}`);
 }
 
 /** Ignition parameters for `deploy --parameters`: a JSON object of modules, each an object of parameters. */
@@ -68,9 +85,12 @@ export async function readIgnitionParameters(file: string): Promise<Record<strin
   } catch (error) {
     throw new CliError(`cannot read the Ignition parameters file ${file}: ${(error as Error).message}`);
   }
-  const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+  const isObject = (value: unknown): value is Record<string, unknown> =>
+    typeof value === "object" && value !== null && !Array.isArray(value);
   if (!isObject(json) || !Object.values(json).every(isObject)) {
-    throw new CliError(`the Ignition parameters file ${file} must be a JSON object of modules, e.g. { "ProvenaModule": { "adminTransferDelay": 0 } }`);
+    throw new CliError(
+      `the Ignition parameters file ${file} must be a JSON object of modules, e.g. { "ProvenaModule": { "adminTransferDelay": 0 } }`,
+    );
   }
   return json as Record<string, Record<string, unknown>>;
 }
@@ -78,10 +98,17 @@ export async function readIgnitionParameters(file: string): Promise<Record<strin
 /** An order from a JSON file written by `order open --out`, or by id from the backend's mirror. */
 export async function readOrder(context: Pick<CliContext, "apiUrl">, reference: string): Promise<OrderStruct> {
   if (bytes32Schema.safeParse(reference).success) {
-    const response = await fetch(`${context.apiUrl}/api/v1/orders/${reference.toLowerCase()}`, { headers: { accept: "application/json" } }).catch((error) => {
-      throw new CliError(`cannot reach the backend at ${context.apiUrl} to look up order ${reference}: ${(error as Error).message} (or pass the order JSON file)`);
+    const response = await fetch(`${context.apiUrl}/api/v1/orders/${reference.toLowerCase()}`, {
+      headers: { accept: "application/json" },
+    }).catch((error) => {
+      throw new CliError(
+        `cannot reach the backend at ${context.apiUrl} to look up order ${reference}: ${(error as Error).message} (or pass the order JSON file)`,
+      );
     });
-    if (!response.ok) throw new CliError(`the backend has no order ${reference} (HTTP ${response.status}); pass the order JSON file written by \`order open --out\``);
+    if (!response.ok)
+      throw new CliError(
+        `the backend has no order ${reference} (HTTP ${response.status}); pass the order JSON file written by \`order open --out\``,
+      );
     return orderStruct((await response.json()) as Order);
   }
   let json: Record<string, unknown>;

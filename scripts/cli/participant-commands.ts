@@ -18,7 +18,12 @@ export function registerParticipantCommands(program: Command, withContext: WithC
     .requiredOption("--name <name>", "display name")
     .action(
       withContext(async (context, account: string, options: { role: ParticipantRole; gln: bigint; name: string }) => {
-        await context.send(`onboarded ${options.name} as ${options.role}`, "registry", "onboardParticipant", [account, ROLE_HASHES[options.role], options.gln, options.name]);
+        await context.send(`onboarded ${options.name} as ${options.role}`, "registry", "onboardParticipant", [
+          account,
+          ROLE_HASHES[options.role],
+          options.gln,
+          options.name,
+        ]);
       }),
     );
   participant
@@ -27,18 +32,36 @@ export function registerParticipantCommands(program: Command, withContext: WithC
     .description("change a participant's GLN and name")
     .requiredOption("--gln <gln>", "13-digit party GLN", gln)
     .requiredOption("--name <name>", "display name")
-    .action(withContext(async (context, account: string, options: { gln: bigint; name: string }) => void (await context.send("participant updated", "registry", "updateParticipant", [account, options.gln, options.name]))));
+    .action(
+      withContext(
+        async (context, account: string, options: { gln: bigint; name: string }) =>
+          void (await context.send("participant updated", "registry", "updateParticipant", [account, options.gln, options.name])),
+      ),
+    );
   participant
     .command("suspend")
     .argument("<address>", "the participant's account", address)
     .description("suspend a participant (it can do nothing until reinstated)")
     .option("--reason <text|file|hash>", "reason (hashed on chain)")
-    .action(withContext(async (context, account: string, options: { reason?: string }) => void (await context.send("participant suspended", "registry", "suspendParticipant", [account, await contentHash(options.reason)]))));
+    .action(
+      withContext(
+        async (context, account: string, options: { reason?: string }) =>
+          void (await context.send("participant suspended", "registry", "suspendParticipant", [
+            account,
+            await contentHash(options.reason),
+          ])),
+      ),
+    );
   participant
     .command("reinstate")
     .argument("<address>", "the participant's account", address)
     .description("lift a suspension")
-    .action(withContext(async (context, account: string) => void (await context.send("participant reinstated", "registry", "reinstateParticipant", [account]))));
+    .action(
+      withContext(
+        async (context, account: string) =>
+          void (await context.send("participant reinstated", "registry", "reinstateParticipant", [account])),
+      ),
+    );
   participant
     .command("show")
     .argument("<address>", "the participant's account", address)
@@ -49,7 +72,13 @@ export function registerParticipantCommands(program: Command, withContext: WithC
         const [participantId, participantGln, suspended] = await registry.participant(account);
         const roles = [];
         for (const name of PARTICIPANT_ROLES) if (await registry.hasRole(ROLE_HASHES[name], account)) roles.push(name);
-        console.log(JSON.stringify({ address: account.toLowerCase(), participantId: Number(participantId), gln: participantGln.toString(), suspended, roles }, null, 2));
+        console.log(
+          JSON.stringify(
+            { address: account.toLowerCase(), participantId: Number(participantId), gln: participantGln.toString(), suspended, roles },
+            null,
+            2,
+          ),
+        );
       }),
     );
 }

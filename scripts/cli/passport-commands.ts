@@ -18,29 +18,37 @@ export function registerPassportCommands(program: Command): void {
     .option("--png <file>", "write a PNG")
     .option("--svg <file>", "write an SVG")
     .option("--width <pixels>", "PNG width", positiveInteger, 320)
-    .action(async (gtin: string, lot: string, serial: string | undefined, options: { base?: string; png?: string; svg?: string; width: number }) => {
-      let uri: string;
-      try {
-        const gtin14 = normalizeGtin(gtin);
-        if (!isValidLotOrSerial(lot)) throw new DigitalLinkError(`lot "${lot}" must be 1-20 characters of GS1 character set 82`);
-        if (serial !== undefined && !isValidLotOrSerial(serial)) throw new DigitalLinkError(`serial "${serial}" must be 1-20 characters of GS1 character set 82`);
-        let base = options.base ?? "http://127.0.0.1:3000";
-        if (options.base === undefined && process.env.PUBLIC_BASE_URL) {
-          try {
-            base = baseUrl(process.env.PUBLIC_BASE_URL);
-          } catch (error) {
-            throw new DigitalLinkError(`PUBLIC_BASE_URL ${(error as Error).message}`);
+    .action(
+      async (
+        gtin: string,
+        lot: string,
+        serial: string | undefined,
+        options: { base?: string; png?: string; svg?: string; width: number },
+      ) => {
+        let uri: string;
+        try {
+          const gtin14 = normalizeGtin(gtin);
+          if (!isValidLotOrSerial(lot)) throw new DigitalLinkError(`lot "${lot}" must be 1-20 characters of GS1 character set 82`);
+          if (serial !== undefined && !isValidLotOrSerial(serial))
+            throw new DigitalLinkError(`serial "${serial}" must be 1-20 characters of GS1 character set 82`);
+          let base = options.base ?? "http://127.0.0.1:3000";
+          if (options.base === undefined && process.env.PUBLIC_BASE_URL) {
+            try {
+              base = baseUrl(process.env.PUBLIC_BASE_URL);
+            } catch (error) {
+              throw new DigitalLinkError(`PUBLIC_BASE_URL ${(error as Error).message}`);
+            }
           }
+          uri = buildDigitalLink(base, gtin14, lot, serial ?? null);
+        } catch (error) {
+          throw new CliError((error as Error).message);
         }
-        uri = buildDigitalLink(base, gtin14, lot, serial ?? null);
-      } catch (error) {
-        throw new CliError((error as Error).message);
-      }
-      if (options.png) await writeFile(options.png, await qrPng(uri, { width: options.width }));
-      if (options.svg) await writeFile(options.svg, await qrSvg(uri));
-      if (options.png || options.svg) console.log(`✓ ${[options.png, options.svg].filter(Boolean).join(" and ")} for ${uri}`);
-      else console.log(`${await qrTerminal(uri)}\n${uri}`);
-    });
+        if (options.png) await writeFile(options.png, await qrPng(uri, { width: options.width }));
+        if (options.svg) await writeFile(options.svg, await qrSvg(uri));
+        if (options.png || options.svg) console.log(`✓ ${[options.png, options.svg].filter(Boolean).join(" and ")} for ${uri}`);
+        else console.log(`${await qrTerminal(uri)}\n${uri}`);
+      },
+    );
 
   program
     .command("verify <url>")
@@ -55,11 +63,15 @@ export function registerPassportCommands(program: Command): void {
         result = await verifyPassportUrl({
           url,
           rpcUrl,
-          expected: { ...(options.chainId === undefined ? {} : { chainId: options.chainId }), ...(options.registry === undefined ? {} : { registry: options.registry }) },
+          expected: {
+            ...(options.chainId === undefined ? {} : { chainId: options.chainId }),
+            ...(options.registry === undefined ? {} : { registry: options.registry }),
+          },
           onProgress: options.json ? undefined : (message) => console.error(`… ${message}`),
         });
       } catch (error) {
-        if (error instanceof DigitalLinkError || error instanceof PassportFetchError) console.error(`provena: cannot verify: ${error.message}`);
+        if (error instanceof DigitalLinkError || error instanceof PassportFetchError)
+          console.error(`provena: cannot verify: ${error.message}`);
         else console.error(`provena: cannot verify: ${(error as Error).message}`);
         process.exitCode = 2;
         return;
@@ -68,7 +80,9 @@ export function registerPassportCommands(program: Command): void {
         const { claims, ...report } = result;
         console.log(JSON.stringify({ url, batchId: claims.batchId, serial: claims.serial, ...report }, null, 2));
       } else if (result.ok) {
-        console.log(`✓ Verified at block ${result.blockNumber}: the passport matches the chain (chain ${result.claims.chainId}, registry ${result.claims.registry}).`);
+        console.log(
+          `✓ Verified at block ${result.blockNumber}: the passport matches the chain (chain ${result.claims.chainId}, registry ${result.claims.registry}).`,
+        );
         for (const item of result.checked) console.log(`  checked ${item}`);
       } else {
         console.log(`✗ MISMATCH: the passport does not match the chain.`);

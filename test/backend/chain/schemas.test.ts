@@ -2,7 +2,8 @@ import { expect } from "chai";
 import { getAddress } from "ethers";
 import { addressSchema, bytes32Schema, glnSchema, gtinSchema, lotSchema } from "../../../backend/chain/schemas.ts";
 
-const messages = (result: { success: boolean; error?: { issues: { message: string }[] } }) => result.error?.issues.map((issue) => issue.message) ?? [];
+const messages = (result: { success: boolean; error?: { issues: { message: string }[] } }) =>
+  result.error?.issues.map((issue) => issue.message) ?? [];
 
 describe("chain schemas", function () {
   const lower = "0x8ba1f109551bd432803012645ac136ddd64dba72";
@@ -17,7 +18,9 @@ describe("chain schemas", function () {
     const checksummed = getAddress(lower);
     const wrong = checksummed.replace(/[a-f]/, (c) => c.toUpperCase());
     expect(wrong).to.not.equal(checksummed);
-    expect(messages(addressSchema.safeParse(wrong))).to.deep.equal(["has an invalid EIP-55 checksum (use all lower-case to skip the check)"]);
+    expect(messages(addressSchema.safeParse(wrong))).to.deep.equal([
+      "has an invalid EIP-55 checksum (use all lower-case to skip the check)",
+    ]);
   });
 
   it("test_addressSchema_notFortyHexDigits_saysSoOnce", function () {
