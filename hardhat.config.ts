@@ -70,8 +70,8 @@ export default defineConfig({
     },
   },
   paths: {
-    // Ignition modules live under scripts/ (the top level holds only contracts/ backend/ scripts/ test/).
-    ignition: "scripts/ignition",
+    // The Ignition module lives with the deployment code that runs it (backend/deploy); journals go under it too.
+    ignition: "backend/deploy/ignition",
   },
   test: {
     mocha: { timeout: 120_000 },

@@ -13,7 +13,6 @@
  * cannot be reached. `stop()` shuts down in reverse order: workers, HTTP server, store, chain.
  */
 import { readFile } from "node:fs/promises";
-import path from "node:path";
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { Wallet, type JsonRpcProvider, type WebSocketProvider } from "ethers";
@@ -22,21 +21,15 @@ import { createApp, type ProvenaApp } from "./api/app.ts";
 import type { IndexerStatusSource } from "./api/indexer-status.ts";
 import { createMetrics } from "./api/metrics.ts";
 import type { RouteModule } from "./api/route-module.ts";
-import { PROJECT_ROOT, loadProvenaAbis } from "./chain/artifacts.ts";
+import { loadProvenaAbis } from "./chain/artifacts.ts";
 import { assertDeploymentOnChain, readDeployment, resolveDeploymentFile, writeDeployment, type Deployment } from "./chain/deployment.ts";
 import { connectProvider } from "./chain/provider.ts";
 import { redactUrl, type Config } from "./config.ts";
-import { deployProvenaWithIgnition, eip1193Of, type DeployProvenaParameters } from "./deploy/deploy-provena.ts";
+import { deployProvenaWithIgnition, eip1193Of, ignitionJournalDir, type DeployProvenaParameters } from "./deploy/deploy-provena.ts";
 import { createIndexer, type Indexer } from "./indexer/index.ts";
 import { createKeeper, type Keeper } from "./keeper/keeper.ts";
-import {
-  createRelayModule,
-  createRelayService,
-  createRelayerWorker,
-  type RelayChain,
-  type RelayerWorker,
-  type RelayService,
-} from "./relayer/index.ts";
+import type { ChainAccess } from "./chain/chain-access.ts";
+import { createRelayModule, createRelayService, createRelayerWorker, type RelayerWorker, type RelayService } from "./relayer/index.ts";
 import { createPassportModule } from "./passport/passport-module.ts";
 import { createStore } from "./store/index.ts";
 import type { MirrorStore } from "./store/port.ts";
@@ -46,7 +39,7 @@ export interface StartProvenaOptions {
   logger?: Logger;
   /** Port of the in-process chain's JSON-RPC server; 0 picks a free one (default). */
   inProcessRpcPort?: number;
-  /** Deploy this Ignition module instead of scripts/ignition/ProvenaModule.ts (it must return forwarder, registry, escrow). */
+  /** Deploy this Ignition module instead of backend/deploy/ignition/ProvenaModule.ts (it must return forwarder, registry, escrow). */
   ignitionModule?: DeployProvenaParameters["ignitionModule"];
 }
 
@@ -188,7 +181,7 @@ export async function startProvena(config: Config, options: StartProvenaOptions 
     indexer.start();
     cleanup.push(() => indexer.stop());
 
-    const relayChain: RelayChain = {
+    const relayChain: ChainAccess = {
       provider: chain.provider,
       chainId: chain.chainId,
       addresses: { forwarder: deployment.forwarder, registry: deployment.registry, escrow: deployment.escrow },
@@ -279,7 +272,7 @@ async function resolveDeployment(
     chainId: chain.chainId,
     ignitionModule,
     // The same journal `hardhat ignition deploy` keeps, so an interrupted deployment resumes either way.
-    deploymentDir: path.join(PROJECT_ROOT, "scripts", "ignition", "deployments", `chain-${chain.chainId}`),
+    deploymentDir: ignitionJournalDir(chain.chainId),
   });
   await writeDeployment(file, deployment);
   return { deployment, deployedNow: true };

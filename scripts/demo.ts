@@ -10,31 +10,18 @@
  * and posted to the relayer's HTTP API. The admin, the manufacturer and the retailer (who pays the escrow) send
  * their own transactions from the in-process chain's funded accounts.
  */
-import { Contract, Wallet, id as keccakText, parseEther, type JsonRpcSigner } from "ethers";
+import { Wallet, id as keccakText, parseEther, type JsonRpcSigner } from "ethers";
 import { loadProvenaAbis } from "../backend/chain/artifacts.ts";
+import { escrowAt, registryAt, type TradeEscrow } from "../backend/chain/contracts.ts";
+import { gs1CheckDigit } from "../backend/chain/gs1.ts";
+import { ROLE_HASHES, businessStepValue, type BusinessStep } from "../backend/chain/vocabulary.ts";
 import { createRelayClient, type RelayClientSigner } from "../backend/relayer/relay-client.ts";
 import type { RunningProvena } from "../backend/main.ts";
-import { buildDigitalLink, gs1CheckDigit } from "../backend/passport/digital-link.ts";
+import { buildDigitalLink } from "../backend/passport/digital-link.ts";
 import { createSerialService } from "../backend/passport/serials.ts";
 import type { Hex, Order } from "../backend/domain/model.ts";
 
-/** IProvenanceRegistry.BusinessStep (EPCIS CBV). */
-export const BusinessStep = {
-  Shipping: 0,
-  Receiving: 1,
-  Departing: 2,
-  Arriving: 3,
-  Storing: 4,
-  Loading: 5,
-  Unloading: 6,
-  Transporting: 7,
-  Inspecting: 8,
-  Accepting: 9,
-  EnteringExiting: 10,
-  Retail: 11,
-} as const;
-
-const ROLE = (name: string) => keccakText(`${name}_ROLE`);
+const step = (name: BusinessStep) => businessStepValue(name);
 const gln = (twelveDigits: string) => BigInt(twelveDigits + gs1CheckDigit(twelveDigits));
 
 export interface DemoOptions {
@@ -94,8 +81,8 @@ export async function runDemo(provena: RunningProvena, options: DemoOptions = {}
   const warehouse = Wallet.createRandom();
   const inspector = Wallet.createRandom();
 
-  const registryAs = (signer: JsonRpcSigner) => new Contract(deployment.registry, abis.ProvenanceRegistry, signer);
-  const escrowAs = (signer: JsonRpcSigner) => new Contract(deployment.escrow, abis.TradeEscrow, signer);
+  const registryAs = (signer: JsonRpcSigner) => registryAt(deployment.registry, signer, abis.ProvenanceRegistry);
+  const escrowAs = (signer: JsonRpcSigner) => escrowAt(deployment.escrow, signer, abis.TradeEscrow);
   const registryInterface = registryAs(admin).interface;
   const relay = createRelayClient({ apiUrl: provena.url, provider });
   const relayedRequestIds: string[] = [];
@@ -125,7 +112,7 @@ export async function runDemo(provena: RunningProvena, options: DemoOptions = {}
   participants.admin = { role: "ADMIN", name: "Consortium admin", address: lower(await admin.getAddress()), gln: "", gasless: false };
   for (const member of roster) {
     const address = lower(await member.account.getAddress());
-    await sent(`${member.name} (${member.role}) ${address}`, registryAs(admin).onboardParticipant(address, ROLE(member.role), member.gln, member.name));
+    await sent(`${member.name} (${member.role}) ${address}`, registryAs(admin).onboardParticipant(address, ROLE_HASHES[member.role], member.gln, member.name));
     participants[member.key] = { role: member.role, name: member.name, address, gln: member.gln.toString(), gasless: member.gasless };
   }
 
@@ -170,22 +157,22 @@ export async function runDemo(provena: RunningProvena, options: DemoOptions = {}
 
   // 4-6. Custody chain.
   log("4/8 Carrier picks the batch up");
-  await sent("manufacturer proposes the handoff to the carrier", registryAs(manufacturer).proposeHandoff(batchId, participants.carrier.address, BigInt(participants.manufacturer.gln), BusinessStep.Shipping));
-  await relayed("carrier accepts at the manufacturer's dock", carrier, registryInterface.encodeFunctionData("acceptHandoff", [batchId, BigInt(participants.manufacturer.gln), BusinessStep.Departing]));
+  await sent("manufacturer proposes the handoff to the carrier", registryAs(manufacturer).proposeHandoff(batchId, participants.carrier.address, BigInt(participants.manufacturer.gln), step("shipping")));
+  await relayed("carrier accepts at the manufacturer's dock", carrier, registryInterface.encodeFunctionData("acceptHandoff", [batchId, BigInt(participants.manufacturer.gln), step("departing")]));
   log("5/8 Customs and a warehouse take custody");
-  await relayed("carrier hands over to customs", carrier, registryInterface.encodeFunctionData("proposeHandoff", [batchId, participants.customs.address, BigInt(participants.customs.gln), BusinessStep.Arriving]));
-  await relayed("customs accepts (entering the EU)", customs, registryInterface.encodeFunctionData("acceptHandoff", [batchId, BigInt(participants.customs.gln), BusinessStep.EnteringExiting]));
-  await relayed("customs releases to the warehouse", customs, registryInterface.encodeFunctionData("proposeHandoff", [batchId, participants.warehouse.address, BigInt(participants.warehouse.gln), BusinessStep.Departing]));
-  await relayed("warehouse accepts into cold storage", warehouse, registryInterface.encodeFunctionData("acceptHandoff", [batchId, BigInt(participants.warehouse.gln), BusinessStep.Storing]));
+  await relayed("carrier hands over to customs", carrier, registryInterface.encodeFunctionData("proposeHandoff", [batchId, participants.customs.address, BigInt(participants.customs.gln), step("arriving")]));
+  await relayed("customs accepts (entering the EU)", customs, registryInterface.encodeFunctionData("acceptHandoff", [batchId, BigInt(participants.customs.gln), step("entering_exiting")]));
+  await relayed("customs releases to the warehouse", customs, registryInterface.encodeFunctionData("proposeHandoff", [batchId, participants.warehouse.address, BigInt(participants.warehouse.gln), step("departing")]));
+  await relayed("warehouse accepts into cold storage", warehouse, registryInterface.encodeFunctionData("acceptHandoff", [batchId, BigInt(participants.warehouse.gln), step("storing")]));
   log("6/8 Inspector attests the batch");
   await relayed("quality attested: pass", inspector, registryInterface.encodeFunctionData("attestQuality", [batchId, true, keccakText(`lab report ${lot}`)]));
 
   // 7. Delivery to the buyer.
   log("7/8 Retailer receives the batch");
-  await relayed("warehouse ships to the retailer", warehouse, registryInterface.encodeFunctionData("proposeHandoff", [batchId, participants.retailer.address, BigInt(participants.warehouse.gln), BusinessStep.Shipping]));
+  await relayed("warehouse ships to the retailer", warehouse, registryInterface.encodeFunctionData("proposeHandoff", [batchId, participants.retailer.address, BigInt(participants.warehouse.gln), step("shipping")]));
   const balancesBefore = await Promise.all([order.seller, order.carrier, platformRecipient].map((a) => provider.getBalance(a)));
   const creditsBefore = await creditsOf(escrowAs(admin), [order.seller, order.carrier, platformRecipient]);
-  await sent("retailer accepts delivery", registryAs(retailer).acceptHandoff(batchId, BigInt(participants.retailer.gln), BusinessStep.Receiving));
+  await sent("retailer accepts delivery", registryAs(retailer).acceptHandoff(batchId, BigInt(participants.retailer.gln), step("receiving")));
 
   // 8. Nobody pushes a button: the keeper settles once the dispute window passed.
   log(`8/8 Waiting for the keeper to release the escrow (after the ${disputeWindow}s dispute window)…`);
@@ -230,7 +217,7 @@ async function waitForRelease(provena: RunningProvena, orderId: Hex, timeoutMs: 
 }
 
 /** Escrow credits (pull payments) of each account in ETH: the platform share, and any push that failed. */
-async function creditsOf(escrow: Contract, accounts: string[]): Promise<bigint[]> {
+async function creditsOf(escrow: TradeEscrow, accounts: string[]): Promise<bigint[]> {
   return Promise.all(accounts.map(async (account) => BigInt(await escrow.creditOf(account, "0x0000000000000000000000000000000000000000"))));
 }
 

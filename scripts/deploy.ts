@@ -5,18 +5,19 @@
  *   npm run deploy -- --network sepolia        (hardhat run scripts/deploy.ts --network sepolia)
  *
  * Networks and keys are configured in hardhat.config.ts from configuration variables (environment or
- * `npx hardhat keystore set …`). Ignition journals every step under scripts/ignition/deployments/chain-<id>,
+ * `npx hardhat keystore set …`). Ignition journals every step under backend/deploy/ignition/deployments/chain-<id>,
  * so an interrupted deployment resumes where it stopped when run again.
  *
  * Environment:
  *   DEPLOY_PARAMETERS  Ignition parameters JSON file ({ "ProvenaModule": { "admin": "0x…", … } })
  *   DEPLOYMENT_FILE    where to write the deployment (default backend/chain/deployments/<chainId>.json)
  */
+import path from "node:path";
 import { network } from "hardhat";
 import { resolveDeploymentFile, writeDeployment, type Deployment } from "../backend/chain/deployment.ts";
-import { assertDeployedCode, creationBlock } from "../backend/deploy/deploy-provena.ts";
+import { assertDeployedCode, creationBlock, ignitionJournalDir } from "../backend/deploy/deploy-provena.ts";
+import ProvenaModule from "../backend/deploy/ignition/ProvenaModule.ts";
 import type { Hex } from "../backend/domain/model.ts";
-import ProvenaModule from "./ignition/ProvenaModule.ts";
 
 const connection = await network.connect();
 const { ethers, ignition, networkName } = connection;
@@ -37,7 +38,7 @@ const addressOf = async (key: string): Promise<Hex> => {
   return (await contract.getAddress()).toLowerCase() as Hex;
 };
 const addresses = { forwarder: await addressOf("forwarder"), registry: await addressOf("registry"), escrow: await addressOf("escrow") };
-await assertDeployedCode(ethers.provider, chainId, addresses, `scripts/ignition/deployments/chain-${chainId}`);
+await assertDeployedCode(ethers.provider, chainId, addresses, path.relative(process.cwd(), ignitionJournalDir(chainId)));
 // Where the indexer starts: the block the first contract got its code (a resumed deployment started earlier).
 const blocks = await Promise.all(Object.values(addresses).map((address) => creationBlock(ethers.provider, address).catch(() => startBlock)));
 const deployment: Deployment = { chainId, ...addresses, deployBlock: Math.min(...blocks) };

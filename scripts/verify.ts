@@ -8,6 +8,7 @@
  * Exit status: 0 verified, 1 the passport does not match the chain, 2 nothing could be verified.
  */
 import { parseArgs } from "node:util";
+import { addressSchema } from "../backend/chain/schemas.ts";
 import { DigitalLinkError } from "../backend/passport/digital-link.ts";
 import { PassportFetchError, verifyPassportUrl } from "../backend/passport/verify-url.ts";
 
@@ -45,8 +46,9 @@ async function main(argv: string[]): Promise<number> {
     console.error(`--chain-id must be an integer (got ${values["chain-id"]})`);
     return 2;
   }
-  if (values.registry !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(values.registry)) {
-    console.error(`--registry must be a 0x-prefixed address (got ${values.registry})`);
+  const registry = values.registry === undefined ? undefined : addressSchema.safeParse(values.registry);
+  if (registry !== undefined && !registry.success) {
+    console.error(`--registry ${registry.error.issues[0]!.message} (got ${values.registry})`);
     return 2;
   }
 

@@ -6,57 +6,25 @@
  * Normalisation happens here, once: ids and addresses come out lower-case, GTINs zero-padded to 14 digits,
  * booleans and numbers typed, exactly as the store keeps them.
  */
-import { isAddress } from "ethers";
 import { z } from "zod";
-import type { BatchStatus, Hex, OrderState } from "../domain/model.ts";
+import { PROVENA_CONTRACTS } from "../chain/artifacts.ts";
+import { addressSchema, bytes32Schema, gtinSchema, lotSchema } from "../chain/schemas.ts";
+import { BATCH_STATUSES, MIRROR_ROLE_NAMES, ORDER_STATES } from "../chain/vocabulary.ts";
+import type { BatchStatus, OrderState } from "../domain/model.ts";
 
-// --- primitives ---------------------------------------------------------------------------------------
+// --- primitives (the chain's canonical schemas, backend/chain/schemas.ts) --------------------------------------
 
-/** A bytes32 value (batch id, order id, transaction hash): 0x + 64 hex digits, any case, answered lower-case. */
-export const bytes32Param = z
-  .string()
-  .regex(/^0x[0-9a-fA-F]{64}$/, "must be 0x followed by 64 hexadecimal digits")
-  .transform((value) => value.toLowerCase() as Hex);
+export const bytes32Param = bytes32Schema;
+export const addressParam = addressSchema;
+export const gtinParam = gtinSchema;
+export const lotParam = lotSchema;
 
-/** An account address: 0x + 40 hex digits; a mixed-case address must carry a valid EIP-55 checksum. */
-export const addressParam = z
-  .string()
-  .regex(/^0x[0-9a-fA-F]{40}$/, { error: "must be 0x followed by 40 hexadecimal digits", abort: true })
-  .refine((value) => isAddress(value), "has an invalid EIP-55 checksum (use all lower-case to skip the check)")
-  .transform((value) => value.toLowerCase() as Hex);
-
-/** True when the last digit of a GTIN-8/12/13/14 is its GS1 mod-10 check digit. */
-export function hasValidGtinCheckDigit(digits: string): boolean {
-  let sum = 0;
-  for (let i = digits.length - 2, weight = 3; i >= 0; i--, weight = weight === 3 ? 1 : 3) sum += Number(digits[i]) * weight;
-  return (10 - (sum % 10)) % 10 === Number(digits[digits.length - 1]);
-}
-
-/** A GTIN-8, -12, -13 or -14 with a valid check digit, answered as the 14-digit form the mirror stores. */
-export const gtinParam = z
-  .string()
-  .regex(/^(\d{8}|\d{12,14})$/, { error: "must be a GTIN of 8, 12, 13 or 14 digits", abort: true })
-  .refine(hasValidGtinCheckDigit, "has a wrong GS1 check digit")
-  .transform((value) => value.padStart(14, "0"));
-
-/** A GS1 AI(10) batch/lot number: 1 to 20 characters of GS1 character set 82, as the registry enforces. */
-export const lotParam = z
-  .string()
-  .regex(/^[!"%-?A-Z_a-z]{1,20}$/, "must be 1 to 20 characters of the GS1 AI character set 82");
-
-export const batchStatuses = ["registered", "in_transit", "delivered", "split", "recalled"] as const satisfies readonly BatchStatus[];
-export const orderStates = [
-  "funded",
-  "delivered",
-  "disputed",
-  "released",
-  "refunded",
-  "resolved",
-  "cancelled",
-] as const satisfies readonly OrderState[];
-/** Role names the mirror uses (backend/chain/enums.ts); other roles keep their hash. */
-export const participantRoleNames = ["MANUFACTURER", "CARRIER", "INSPECTOR", "RETAILER", "REGULATOR", "ARBITER", "ADMIN", "ESCROW_ADMIN"] as const;
-export const eventContracts = ["ProvenanceRegistry", "TradeEscrow", "ProvenaForwarder"] as const;
+/** The values a mirrored batch or order can have: the chain's enums without "none". */
+export const batchStatuses = BATCH_STATUSES.filter((status): status is BatchStatus => status !== "none") as [BatchStatus, ...BatchStatus[]];
+export const orderStates = ORDER_STATES.filter((state): state is OrderState => state !== "none") as [OrderState, ...OrderState[]];
+/** Role names the mirror uses (backend/chain/vocabulary.ts); other roles keep their hash. */
+export const participantRoleNames = MIRROR_ROLE_NAMES;
+export const eventContracts = PROVENA_CONTRACTS;
 
 /**
  * A block number in decimal digits. Not z.coerce.number() alone: it reads "" (`?toBlock=`) as 0 and accepts

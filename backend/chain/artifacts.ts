@@ -7,9 +7,9 @@ import { fileURLToPath } from "node:url";
 import path from "node:path";
 import type { JsonFragment } from "ethers";
 
-export type ProvenaContractName = "ProvenanceRegistry" | "TradeEscrow" | "ProvenaForwarder";
+export const PROVENA_CONTRACTS = ["ProvenanceRegistry", "TradeEscrow", "ProvenaForwarder"] as const;
 
-export const PROVENA_CONTRACTS: readonly ProvenaContractName[] = ["ProvenanceRegistry", "TradeEscrow", "ProvenaForwarder"];
+export type ProvenaContractName = (typeof PROVENA_CONTRACTS)[number];
 
 /** The project root (the directory holding package.json and artifacts/). */
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");

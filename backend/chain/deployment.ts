@@ -6,10 +6,11 @@
  */
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { getAddress, isAddress, type Provider } from "ethers";
+import type { Provider } from "ethers";
 import { z } from "zod";
 import type { Hex } from "../domain/model.ts";
 import { PROJECT_ROOT } from "./artifacts.ts";
+import { addressSchema } from "./schemas.ts";
 
 export interface Deployment {
   chainId: number;
@@ -51,16 +52,11 @@ export class DeploymentMismatchError extends Error {
   }
 }
 
-const address = z
-  .string()
-  .refine((value) => isAddress(value), { error: "must be a 0x-prefixed 20-byte address" })
-  .transform((value) => getAddress(value).toLowerCase() as Hex);
-
 const deploymentSchema = z.object({
   chainId: z.number({ error: "must be a positive integer" }).int().positive(),
-  forwarder: address,
-  registry: address,
-  escrow: address,
+  forwarder: addressSchema,
+  registry: addressSchema,
+  escrow: addressSchema,
   deployBlock: z.number({ error: "must be a non-negative integer" }).int().nonnegative(),
 });
 

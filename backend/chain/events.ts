@@ -1,5 +1,5 @@
 /**
- * Decodes the logs of the Provena contracts into ChainEvents (backend/store/types.ts): JSON-safe args
+ * Decodes the logs of the Provena contracts into ChainEvents (backend/domain/model.ts): JSON-safe args
  * (addresses and hex lower-case, wide integers as decimal strings, narrow ones as numbers, enums by name,
  * GS1 identifiers zero-padded, structs as objects) and the entity keys each event touches.
  */
@@ -7,7 +7,7 @@ import { Interface, getAddress, isAddress, type JsonFragment, type JsonFragmentT
 import { chainEventId, type ChainEvent, type Hex, type JsonValue } from "../domain/model.ts";
 import type { ProvenaAbis, ProvenaContractName } from "./artifacts.ts";
 import type { Deployment } from "./deployment.ts";
-import { ENUM_VALUE_NAMES, enumNameOf } from "./enums.ts";
+import { ENUM_VALUE_NAMES, enumNameOf } from "./vocabulary.ts";
 
 /** The fields of an eth_getLogs entry the decoder reads (ethers' Log has them all). */
 export interface RawLog {

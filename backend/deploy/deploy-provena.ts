@@ -1,5 +1,5 @@
 /**
- * Deploys Provena with its Hardhat Ignition module (scripts/ignition/ProvenaModule.ts) through any EIP-1193
+ * Deploys Provena with its Hardhat Ignition module (backend/deploy/ignition/ProvenaModule.ts) through any EIP-1193
  * provider whose node signs for the deploying account (Hardhat's in-process chain, a dev node), and returns the
  * Deployment the backend reads. Public networks deploy with `scripts/deploy.ts` under `hardhat run --network`,
  * where Hardhat signs with the configured key; both use the same module.
@@ -11,9 +11,21 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { DeploymentResultType, deploy, type ArtifactResolver, type DeploymentParameters, type EIP1193Provider } from "@nomicfoundation/ignition-core";
 import type { Provider } from "ethers";
-import { DEFAULT_ARTIFACTS_DIR } from "../chain/artifacts.ts";
+import { DEFAULT_ARTIFACTS_DIR, PROJECT_ROOT } from "../chain/artifacts.ts";
 import type { Deployment } from "../chain/deployment.ts";
 import type { Hex } from "../domain/model.ts";
+import ProvenaModule from "./ignition/ProvenaModule.ts";
+
+/** Hardhat's `paths.ignition` (hardhat.config.ts): the module, and the journals of deployments under deployments/. */
+export const IGNITION_DIR = path.join(PROJECT_ROOT, "backend", "deploy", "ignition");
+
+/**
+ * The journal Ignition keeps for a chain, the same one `hardhat ignition deploy` and scripts/deploy.ts use, so an
+ * interrupted deployment resumes whichever way it is run again.
+ */
+export function ignitionJournalDir(chainId: number): string {
+  return path.join(IGNITION_DIR, "deployments", `chain-${chainId}`);
+}
 
 export interface DeployProvenaParameters {
   /** Signs and sends the deployment transactions (eth_sendTransaction from `deployer`). */
@@ -28,7 +40,7 @@ export interface DeployProvenaParameters {
   /** Ignition journal directory; undefined = ephemeral. */
   deploymentDir?: string;
   artifactsDir?: string;
-  /** Another Ignition module returning { forwarder, registry, escrow } (default: scripts/ignition/ProvenaModule.ts). */
+  /** Another Ignition module returning { forwarder, registry, escrow } (default: ./ignition/ProvenaModule.ts). */
   ignitionModule?: Parameters<typeof deploy>[0]["ignitionModule"];
 }
 
@@ -65,7 +77,6 @@ export function eip1193Of(provider: { send(method: string, params: unknown[]): P
 }
 
 export async function deployProvenaWithIgnition(parameters: DeployProvenaParameters): Promise<Deployment> {
-  const ProvenaModule = parameters.ignitionModule ?? (await import("../../scripts/ignition/ProvenaModule.ts")).default;
   const accounts = (await parameters.eip1193.request({ method: "eth_accounts" })) as string[];
   const deployer = parameters.deployer ?? accounts[0];
   if (!deployer) {
@@ -78,7 +89,7 @@ export async function deployProvenaWithIgnition(parameters: DeployProvenaParamet
     artifactResolver: artifactResolver(parameters.artifactsDir),
     provider: parameters.eip1193,
     deploymentDir: parameters.deploymentDir,
-    ignitionModule: ProvenaModule,
+    ignitionModule: parameters.ignitionModule ?? ProvenaModule,
     deploymentParameters: parameters.parameters ?? {},
     accounts,
     defaultSender: deployer,

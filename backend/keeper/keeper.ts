@@ -11,17 +11,16 @@ import type { Logger } from "pino";
 import type { MirrorStore } from "../store/port.ts";
 import type { RelayRequest } from "../domain/model.ts";
 import type { Hex, Order, OrderState } from "../domain/model.ts";
-import { NEXT_BLOCK, relayContracts, type RelayChain } from "../relayer/relay-chain.ts";
+import { ORDER_STATES, type ChainOrderState } from "../chain/vocabulary.ts";
+import { NEXT_BLOCK, type ChainAccess } from "../chain/chain-access.ts";
+import { orderStruct, provenaContracts, type ProvenaContracts } from "../chain/contracts.ts";
+import { shortMessage } from "../chain/revert-reason.ts";
 import { queuedRelayRequest } from "../relayer/queued-request.ts";
-import { shortMessage } from "../relayer/revert-reason.ts";
 
 export type KeeperAction = "release" | "refund" | "resolveExpiredDispute";
 
-/** Chain OrderState enum (ITradeEscrow.OrderState). */
-const CHAIN_ORDER_STATE = ["none", "funded", "delivered", "disputed", "released", "refunded", "resolved", "cancelled"] as const;
-
 /** Which settlements can apply in which on-chain state; the simulation decides whether one applies now. */
-const CANDIDATE_ACTIONS: Partial<Record<(typeof CHAIN_ORDER_STATE)[number], KeeperAction[]>> = {
+const CANDIDATE_ACTIONS: Partial<Record<ChainOrderState, KeeperAction[]>> = {
   funded: ["refund"],
   delivered: ["release", "refund"],
   disputed: ["resolveExpiredDispute", "refund"],
@@ -31,7 +30,7 @@ const OPEN_STATES: OrderState[] = ["funded", "delivered", "disputed"];
 
 export interface KeeperOptions {
   store: MirrorStore;
-  chain: RelayChain;
+  chain: ChainAccess;
   /** The relayer's account: simulations run from it, as its transactions will. */
   relayerAddress: Hex;
   logger: Logger;
@@ -62,102 +61,116 @@ export function keeperJobId(chainId: number, orderId: Hex, action: KeeperAction)
   return `keeper:${chainId}:${orderId.toLowerCase()}:${action}`;
 }
 
-/** The ITradeEscrow.Order struct of a mirrored order, in field order. */
-export function orderStruct(order: Order) {
-  return {
-    buyer: order.buyer,
-    seller: order.seller,
-    carrier: order.carrier,
-    token: order.token,
-    amount: BigInt(order.amount),
-    batchId: order.batchId,
-    sellerBps: order.sellerBps,
-    carrierBps: order.carrierBps,
-    platformBps: order.platformBps,
-    deliveryDeadline: order.deliveryDeadline,
-    disputeWindow: order.disputeWindow,
-    requiresPassingInspection: order.requiresPassingInspection,
-    fallbackBuyerBps: order.fallbackBuyerBps,
-    salt: order.salt,
-  };
+/** Every mirrored order in a state a settlement can apply to (funded, delivered, disputed). */
+export async function openOrders(store: Pick<MirrorStore, "listOrders">): Promise<Order[]> {
+  const orders: Order[] = [];
+  for (const state of OPEN_STATES) {
+    let cursor: string | null = null;
+    do {
+      const page = await store.listOrders({ state }, { limit: 200, cursor });
+      orders.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor !== null);
+  }
+  return orders;
+}
+
+/** A settlement the escrow would take now from `relayerAddress`, proved by a simulation; null when none applies yet. */
+export async function settlementOf(
+  chain: Pick<ChainAccess, "provider">,
+  contracts: Pick<ProvenaContracts, "escrow" | "interfaces">,
+  relayerAddress: Hex,
+  order: Order,
+): Promise<{ action: KeeperAction; data: Hex } | null> {
+  const struct = orderStruct(order);
+  const [chainState] = await contracts.escrow.orderState(struct);
+  const state = ORDER_STATES[Number(chainState)];
+  for (const action of (state && CANDIDATE_ACTIONS[state]) ?? []) {
+    const data = contracts.interfaces.escrow.encodeFunctionData(action, [struct]) as Hex;
+    try {
+      await chain.provider.call({ from: relayerAddress, to: await contracts.escrow.getAddress(), data, blockTag: NEXT_BLOCK });
+      return { action, data };
+    } catch {
+      // Not allowed yet (too early, inspection pending, ...): look again next round.
+    }
+  }
+  return null;
+}
+
+export interface QueueKeeperJobParameters {
+  store: Pick<MirrorStore, "getRelay" | "updateRelay" | "enqueueRelay">;
+  chainId: number;
+  relayerAddress: Hex;
+  escrowAddress: Hex;
+  maxAttempts: number;
+  now: () => number;
+}
+
+/** Queues `action` for `order` unless a job for it is already pending or done; the job id when queued. */
+export async function queueKeeperJob(
+  { store, chainId, relayerAddress, escrowAddress, maxAttempts, now }: QueueKeeperJobParameters,
+  order: Order,
+  action: KeeperAction,
+  data: Hex,
+): Promise<string | null> {
+  const id = keeperJobId(chainId, order.orderId, action);
+  const existing = await store.getRelay(id);
+  if (existing) {
+    if (existing.status !== "failed") return null; // queued, submitted or mined: already taken care of
+    if (existing.attempts >= maxAttempts) return null;
+    // The last try failed (e.g. a race with the buyer) but the chain still allows the action: try again.
+    const requeued = await store.updateRelay(id, "failed", {
+      status: "queued",
+      error: null,
+      transactionHash: null,
+      relayerNonce: null,
+      gasPrice: null,
+      blockNumber: null,
+      updatedAt: now(),
+    });
+    return requeued ? id : null;
+  }
+  const job = queuedRelayRequest(
+    {
+      id,
+      chainId,
+      from: relayerAddress,
+      to: escrowAddress,
+      value: "0",
+      gas: "0",
+      nonce: "0",
+      deadline: 0,
+      data,
+      signature: "0x",
+      kind: "keeper",
+    },
+    now(),
+  );
+  const { created } = await store.enqueueRelay(job);
+  return created ? id : null;
 }
 
 export function createKeeper(options: KeeperOptions): Keeper {
   const { store, chain } = options;
-  const contracts = relayContracts(chain);
+  const contracts = provenaContracts(chain);
   const relayerAddress = options.relayerAddress.toLowerCase() as Hex;
   const intervalMs = options.intervalMs ?? 5_000;
-  const maxAttempts = options.maxAttempts ?? 3;
-  const now = options.now ?? Date.now;
   const log = options.logger.child({ component: "keeper" });
-  const escrowAddress = chain.addresses.escrow.toLowerCase() as Hex;
+  const jobs: QueueKeeperJobParameters = {
+    store,
+    chainId: chain.chainId,
+    relayerAddress,
+    escrowAddress: chain.addresses.escrow.toLowerCase() as Hex,
+    maxAttempts: options.maxAttempts ?? 3,
+    now: options.now ?? Date.now,
+  };
 
   let timer: NodeJS.Timeout | null = null;
   let stopped = true;
   let current: Promise<unknown> | null = null;
 
-  async function openOrders(): Promise<Order[]> {
-    const orders: Order[] = [];
-    for (const state of OPEN_STATES) {
-      let cursor: string | null = null;
-      do {
-        const page = await store.listOrders({ state }, { limit: 200, cursor });
-        orders.push(...page.items);
-        cursor = page.nextCursor;
-      } while (cursor !== null);
-    }
-    return orders;
-  }
-
-  /** Queues `action` for `order` unless a job for it is already pending or done; true when queued. */
-  async function queueJob(order: Order, action: KeeperAction, data: Hex): Promise<string | null> {
-    const id = keeperJobId(chain.chainId, order.orderId, action);
-    const existing = await store.getRelay(id);
-    if (existing) {
-      if (existing.status !== "failed") return null; // queued, submitted or mined: already taken care of
-      if (existing.attempts >= maxAttempts) return null;
-      // The last try failed (e.g. a race with the buyer) but the chain still allows the action: try again.
-      const requeued = await store.updateRelay(id, "failed", { status: "queued", error: null, transactionHash: null, relayerNonce: null, gasPrice: null, blockNumber: null, updatedAt: now() });
-      return requeued ? id : null;
-    }
-    const job = queuedRelayRequest(
-      {
-        id,
-        chainId: chain.chainId,
-        from: relayerAddress,
-        to: escrowAddress,
-        value: "0",
-        gas: "0",
-        nonce: "0",
-        deadline: 0,
-        data,
-        signature: "0x",
-        kind: "keeper",
-      },
-      now(),
-    );
-    const { created } = await store.enqueueRelay(job);
-    return created ? id : null;
-  }
-
-  async function settleable(order: Order): Promise<{ action: KeeperAction; data: Hex } | null> {
-    const struct = orderStruct(order);
-    const [chainState] = await contracts.escrow.orderState(struct);
-    const state = CHAIN_ORDER_STATE[Number(chainState)];
-    for (const action of CANDIDATE_ACTIONS[state] ?? []) {
-      const data = contracts.interfaces.escrow.encodeFunctionData(action, [struct]) as Hex;
-      try {
-        await chain.provider.call({ from: relayerAddress, to: escrowAddress, data, blockTag: NEXT_BLOCK });
-        return { action, data };
-      } catch {
-        // Not allowed yet (too early, inspection pending, ...): look again next round.
-      }
-    }
-    return null;
-  }
-
   async function tick(): Promise<KeeperRoundResult> {
-    const orders = await openOrders();
+    const orders = await openOrders(store);
     const queued: KeeperRoundResult["queued"] = [];
     for (const order of orders) {
       if (stopped && current !== null) break; // stop() was called during a scheduled round
@@ -167,9 +180,9 @@ export function createKeeper(options: KeeperOptions): Keeper {
           log.error({ orderId: order.orderId, computedId }, "mirrored order does not hash to its id; skipping it");
           continue;
         }
-        const settlement = await settleable(order);
+        const settlement = await settlementOf(chain, contracts, relayerAddress, order);
         if (!settlement) continue;
-        const jobId = await queueJob(order, settlement.action, settlement.data);
+        const jobId = await queueKeeperJob(jobs, order, settlement.action, settlement.data);
         if (jobId) {
           queued.push({ orderId: order.orderId, action: settlement.action, jobId });
           log.info({ orderId: order.orderId, action: settlement.action, jobId }, "keeper queued a settlement");

@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { z } from "zod";
 import { loadArtifact } from "../chain/artifacts.ts";
-import { ENUM_VALUE_NAMES } from "../chain/enums.ts";
+import { ENUM_VALUE_NAMES } from "../chain/vocabulary.ts";
 import { parametersFromZod, problemResponse } from "../api/openapi.ts";
 import type { RouteDefinition } from "../api/route-table.ts";
 import { notFound } from "../domain/errors.ts";

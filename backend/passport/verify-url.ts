@@ -5,7 +5,7 @@
  */
 import * as ethers from "ethers";
 import { loadArtifact, type LoadArtifactOptions } from "../chain/artifacts.ts";
-import { ENUM_VALUE_NAMES } from "../chain/enums.ts";
+import { ENUM_VALUE_NAMES } from "../chain/vocabulary.ts";
 import { claimsFromJsonLd, createJsonRpc, verifyPassport, type PassportClaims, type VerificationResult } from "./assets/verify-core.js";
 import { parseDigitalLinkUri } from "./digital-link.ts";
 

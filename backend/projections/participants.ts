@@ -5,7 +5,7 @@
  * An account that holds a role without being onboarded (the consortium admin, an escrow arbiter) gets a record
  * with participantId 0, exactly as the registry reports it (`participant(account)` returns id 0).
  */
-import { roleName } from "../chain/enums.ts";
+import { roleName } from "../chain/vocabulary.ts";
 import type { ChainEvent, Hex, Participant } from "../domain/model.ts";
 import { ProjectionError, eventRef, hexArg, isAlreadyApplied, numberArg, stringArg } from "./event-ref.ts";
 

@@ -7,10 +7,13 @@ import { getAddress, type TypedDataDomain } from "ethers";
 import { DomainError, type DomainErrorKind } from "../domain/errors.ts";
 import type { Hex, RelayRequest } from "../domain/model.ts";
 import type { MirrorStore } from "../store/port.ts";
-import { forwarderDomain, recoverForwardRequestSigner, type ForwardRequestMessage } from "./forward-request.ts";
-import { NEXT_BLOCK, forwardedCalldata, type RelayChain, type RelayContracts } from "./relay-chain.ts";
-import { ROLE_HASHES, relayRequirement } from "./relay-policy.ts";
-import { extractRevertData } from "./revert-reason.ts";
+import { forwardedCalldata, forwarderDomain, recoverForwardRequestSigner, type ForwardRequestMessage } from "./forward-request.ts";
+import { NEXT_BLOCK, type ChainAccess } from "../chain/chain-access.ts";
+import type { ProvenaContracts } from "../chain/contracts.ts";
+
+import { ROLE_HASHES } from "../chain/vocabulary.ts";
+import { relayRequirement } from "./relay-policy.ts";
+import { extractRevertData } from "../chain/revert-reason.ts";
 
 /** The Provena contracts a partner may call through the relayer. */
 export type RelayTarget = "registry" | "escrow";
@@ -18,8 +21,8 @@ export type RelayTarget = "registry" | "escrow";
 /** What the checks read, passed in as one object. */
 export interface AcceptanceContext {
   store: MirrorStore;
-  chain: RelayChain;
-  contracts: RelayContracts;
+  chain: ChainAccess;
+  contracts: ProvenaContracts;
   /** The relayer's account: simulations run from it, as the real transaction will. */
   relayerAddress: Hex;
   forwarderAddress: Hex;

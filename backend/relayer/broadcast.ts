@@ -2,7 +2,7 @@
 import type { RelayRequest } from "../domain/model.ts";
 import type { RelayerContext } from "./relayer-context.ts";
 import type { SignedRelayTransaction } from "./relay-transaction.ts";
-import { shortMessage } from "./revert-reason.ts";
+import { shortMessage } from "../chain/revert-reason.ts";
 
 /**
  * Broadcast failures that prove the node did not take the transaction and will not. "rejected" is about this

@@ -81,3 +81,8 @@ export async function signForwardRequest(
 ): Promise<Hex> {
   return (await signer.signTypedData(domain, FORWARD_REQUEST_TYPES, { ...message })) as Hex;
 }
+
+/** The data the target sees when the forwarder calls it: ERC-2771 appends the signer's address. */
+export function forwardedCalldata(data: Hex, from: Hex): Hex {
+  return (data + from.slice(2).toLowerCase()) as Hex;
+}

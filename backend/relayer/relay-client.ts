@@ -5,7 +5,7 @@
  */
 import type { Provider, TypedDataDomain, TypedDataField } from "ethers";
 import type { Hex } from "../domain/model.ts";
-import { forwardedCalldata } from "./relay-chain.ts";
+import { forwardedCalldata } from "./forward-request.ts";
 
 export interface RelayClientSigner {
   getAddress(): Promise<string>;

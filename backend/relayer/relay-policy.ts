@@ -3,27 +3,17 @@
  * early, readable refusals and keeps the relayer from sponsoring strangers: a relayed call must come from an
  * onboarded, non-suspended participant holding the role the function needs, or from an admin for admin functions.
  */
-import { id as keccakText } from "ethers";
-
-export type RoleName = "MANUFACTURER" | "CARRIER" | "INSPECTOR" | "RETAILER" | "REGULATOR";
+import { ROLE_HASHES, type ParticipantRole } from "../chain/vocabulary.ts";
 
 export type RelayRequirement =
   /** Any onboarded, non-suspended participant (custody moves: the contract checks the custodian/receiver). */
   | { kind: "participant" }
   /** An active participant holding one of these roles. */
-  | { kind: "role"; anyOf: RoleName[] }
+  | { kind: "role"; anyOf: ParticipantRole[] }
   /** The contract's DEFAULT_ADMIN_ROLE (admin functions; admins need not be participants). */
   | { kind: "admin" }
   /** A role checked with the target contract's own AccessControl (e.g. the escrow's ARBITER_ROLE). */
   | { kind: "contractRole"; role: string; roleHash: string };
-
-export const ROLE_HASHES: Record<RoleName, string> = {
-  MANUFACTURER: keccakText("MANUFACTURER_ROLE"),
-  CARRIER: keccakText("CARRIER_ROLE"),
-  INSPECTOR: keccakText("INSPECTOR_ROLE"),
-  RETAILER: keccakText("RETAILER_ROLE"),
-  REGULATOR: keccakText("REGULATOR_ROLE"),
-};
 
 const ADMIN_FUNCTIONS = new Set([
   "onboardParticipant",
@@ -40,7 +30,7 @@ const ADMIN_FUNCTIONS = new Set([
   "unpause",
 ]);
 
-const REGISTRY_ROLE_FUNCTIONS: Record<string, RoleName[]> = {
+const REGISTRY_ROLE_FUNCTIONS: Record<string, ParticipantRole[]> = {
   registerBatch: ["MANUFACTURER"],
   attestQuality: ["INSPECTOR"],
   recallBatch: ["MANUFACTURER", "REGULATOR"],
@@ -56,6 +46,6 @@ export function relayRequirement(target: "registry" | "escrow", functionName: st
     const roles = REGISTRY_ROLE_FUNCTIONS[functionName];
     return roles ? { kind: "role", anyOf: roles } : { kind: "participant" };
   }
-  if (functionName === "resolveDispute") return { kind: "contractRole", role: "ARBITER", roleHash: keccakText("ARBITER_ROLE") };
+  if (functionName === "resolveDispute") return { kind: "contractRole", role: "ARBITER", roleHash: ROLE_HASHES.ARBITER };
   return { kind: "participant" };
 }

@@ -26,7 +26,8 @@ import {
 } from "./acceptance-checks.ts";
 import { FORWARD_REQUEST_TYPES, forwardRequestDigest } from "./forward-request.ts";
 import { queuedRelayRequest } from "./queued-request.ts";
-import { relayContracts, type RelayChain } from "./relay-chain.ts";
+import type { ChainAccess } from "../chain/chain-access.ts";
+import { provenaContracts } from "../chain/contracts.ts";
 
 /** A forward request as partners post it (numbers as decimal strings or safe integers). */
 export interface ForwardRequestInput {
@@ -42,7 +43,7 @@ export interface ForwardRequestInput {
 
 export interface RelayServiceOptions {
   store: MirrorStore;
-  chain: RelayChain;
+  chain: ChainAccess;
   /** The relayer's account: simulations run from it, as the real transaction will. */
   relayerAddress: Hex;
   /** Most gas a partner may ask the relayer to forward to the target (default 3,000,000). */
@@ -106,7 +107,7 @@ export function createRelayService(options: RelayServiceOptions): RelayService {
   const context: AcceptanceContext = {
     store,
     chain,
-    contracts: relayContracts(chain),
+    contracts: provenaContracts(chain),
     relayerAddress: options.relayerAddress.toLowerCase() as Hex,
     forwarderAddress: chain.addresses.forwarder.toLowerCase() as Hex,
     targets: new Map([

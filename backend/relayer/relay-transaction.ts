@@ -1,10 +1,11 @@
 /** The transaction a relay request becomes: its call, why it would revert, its gas limit, and the signed bytes. */
 import { Transaction, type TransactionLike } from "ethers";
 import type { Hex, RelayRequest } from "../domain/model.ts";
-import { NEXT_BLOCK, forwardedCalldata } from "./relay-chain.ts";
+import { NEXT_BLOCK } from "../chain/chain-access.ts";
+import { forwardedCalldata } from "./forward-request.ts";
 import type { Fees } from "./fees.ts";
 import type { RelayerContext } from "./relayer-context.ts";
-import { extractRevertData } from "./revert-reason.ts";
+import { extractRevertData } from "../chain/revert-reason.ts";
 
 type TransactionContext = Pick<RelayerContext, "chain" | "contracts" | "provider" | "address" | "signer">;
 

@@ -7,7 +7,8 @@ import type { Provider, TransactionLike } from "ethers";
 import type { Logger } from "pino";
 import type { Hex, RelayRequest } from "../domain/model.ts";
 import type { MirrorStore } from "../store/port.ts";
-import type { RelayChain, RelayContracts } from "./relay-chain.ts";
+import type { ChainAccess } from "../chain/chain-access.ts";
+import type { ProvenaContracts } from "../chain/contracts.ts";
 
 /** Anything that can sign a raw transaction for the relayer's account (an ethers Wallet). */
 export interface RelayerSigner {
@@ -28,9 +29,9 @@ export interface RelayerSettings {
 
 export interface RelayerContext {
   store: MirrorStore;
-  chain: RelayChain;
+  chain: ChainAccess;
   provider: Provider;
-  contracts: RelayContracts;
+  contracts: ProvenaContracts;
   signer: RelayerSigner;
   /** The relayer's account, lower case. */
   address: Hex;

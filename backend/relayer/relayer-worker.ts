@@ -16,15 +16,16 @@ import type { Logger } from "pino";
 import { createLeaseLoop } from "../coordination/lease-loop.ts";
 import type { Hex } from "../domain/model.ts";
 import type { MirrorStore } from "../store/port.ts";
-import { relayContracts, type RelayChain } from "./relay-chain.ts";
+import type { ChainAccess } from "../chain/chain-access.ts";
+import { provenaContracts } from "../chain/contracts.ts";
 import { loadNextNonce, type RelayerContext, type RelayerSigner } from "./relayer-context.ts";
-import { shortMessage } from "./revert-reason.ts";
+import { shortMessage } from "../chain/revert-reason.ts";
 import { settleSubmitted } from "./settle-submitted.ts";
 import { submitQueued } from "./submit-queued.ts";
 
 export interface RelayerWorkerOptions {
   store: MirrorStore;
-  chain: RelayChain;
+  chain: ChainAccess;
   signer: RelayerSigner;
   logger: Logger;
   /** Lease holder id of this process. */
@@ -83,7 +84,7 @@ export function createRelayerWorker(options: RelayerWorkerOptions): RelayerWorke
     store,
     chain,
     provider: chain.provider,
-    contracts: relayContracts(chain),
+    contracts: provenaContracts(chain),
     signer,
     address: signer.address.toLowerCase() as Hex,
     log,

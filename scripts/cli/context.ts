@@ -5,12 +5,14 @@
  * or gasless through the backend's relayer (--relay).
  */
 import { readFile } from "node:fs/promises";
-import { Contract, Wallet, type JsonRpcProvider, type WebSocketProvider } from "ethers";
+import type { Command } from "commander";
+import { Wallet, type BaseContract, type JsonRpcProvider, type WebSocketProvider } from "ethers";
 import { loadProvenaAbis, type ProvenaAbis } from "../../backend/chain/artifacts.ts";
+import { escrowAt, registryAt, type ProvenanceRegistry, type TradeEscrow } from "../../backend/chain/contracts.ts";
 import { readDeployment, resolveDeploymentFile, type Deployment } from "../../backend/chain/deployment.ts";
 import { connectProvider } from "../../backend/chain/provider.ts";
 import { createRelayClient, RelayFailedError, RelayRefusedError, RelayUnreachableError } from "../../backend/relayer/relay-client.ts";
-import { createRevertDecoder, type RevertDecoder } from "../../backend/relayer/revert-reason.ts";
+import { createRevertDecoder, type RevertDecoder } from "../../backend/chain/revert-reason.ts";
 import type { Hex } from "../../backend/domain/model.ts";
 
 export interface GlobalOptions {
@@ -39,10 +41,16 @@ export interface CliContext {
   apiUrl: string;
   deployment(): Promise<Pick<Deployment, "forwarder" | "registry" | "escrow">>;
   signer(): Promise<Wallet>;
-  registry(): Promise<Contract>;
-  escrow(): Promise<Contract>;
+  registry(): Promise<ProvenanceRegistry>;
+  escrow(): Promise<TradeEscrow>;
   /** Sends `method(args)` on `contract` as the caller (or through the relayer with --relay) and prints the outcome. */
-  send(label: string, contract: "registry" | "escrow", method: string, args: unknown[], overrides?: { value?: bigint }): Promise<{ transactionHash: string; blockNumber: number; logs: readonly unknown[] }>;
+  send(
+    label: string,
+    contract: "registry" | "escrow",
+    method: string,
+    args: unknown[],
+    overrides?: { value?: bigint },
+  ): Promise<{ transactionHash: string; blockNumber: number; logs: readonly unknown[] }>;
   close(): Promise<void>;
 }
 
@@ -63,14 +71,20 @@ export async function createCliContext(options: GlobalOptions): Promise<CliConte
     try {
       const response = await fetch(`${apiUrl}/api/v1/relay/forwarder`, { signal: AbortSignal.timeout(5_000) });
       if (response.ok) {
-        const info = (await response.json()) as { domain: { chainId: number; verifyingContract: Hex }; targets: { registry: Hex; escrow: Hex } };
-        if (info.domain.chainId !== chainId) throw new CliError(`the backend at ${apiUrl} serves chain ${info.domain.chainId}, but ${rpcUrl} is chain ${chainId}`);
+        const info = (await response.json()) as {
+          domain: { chainId: number; verifyingContract: Hex };
+          targets: { registry: Hex; escrow: Hex };
+        };
+        if (info.domain.chainId !== chainId)
+          throw new CliError(`the backend at ${apiUrl} serves chain ${info.domain.chainId}, but ${rpcUrl} is chain ${chainId}`);
         return { forwarder: info.domain.verifyingContract, registry: info.targets.registry, escrow: info.targets.escrow };
       }
     } catch (error) {
       if (error instanceof CliError) throw error;
     }
-    throw new CliError(`no deployment for chain ${chainId}: no file at ${file} and no Provena backend at ${apiUrl} (run \`provena deploy\`, set DEPLOYMENT_FILE, or --api)`);
+    throw new CliError(
+      `no deployment for chain ${chainId}: no file at ${file} and no Provena backend at ${apiUrl} (run \`provena deploy\`, set DEPLOYMENT_FILE, or --api)`,
+    );
   }
 
   const context: CliContext = {
@@ -82,14 +96,15 @@ export async function createCliContext(options: GlobalOptions): Promise<CliConte
     deployment: () => (deploymentPromise ??= loadDeployment()),
     signer: () => (signerPromise ??= loadSigner().then((wallet) => wallet.connect(provider) as Wallet)),
     async registry() {
-      return new Contract((await context.deployment()).registry, abis.ProvenanceRegistry, provider);
+      return registryAt((await context.deployment()).registry, provider, abis.ProvenanceRegistry);
     },
     async escrow() {
-      return new Contract((await context.deployment()).escrow, abis.TradeEscrow, provider);
+      return escrowAt((await context.deployment()).escrow, provider, abis.TradeEscrow);
     },
     async send(label, target, method, args, overrides = {}) {
       const signer = await context.signer();
-      const contract = target === "registry" ? await context.registry() : await context.escrow();
+      // The method is named at run time (a command table), so the call goes through the untyped base contract.
+      const contract: BaseContract = target === "registry" ? await context.registry() : await context.escrow();
       try {
         if (options.relay) {
           if (overrides.value) throw new CliError("the relayer pays gas, not payments: send value-carrying calls without --relay");
@@ -101,14 +116,15 @@ export async function createCliContext(options: GlobalOptions): Promise<CliConte
           console.log(`✓ ${label} (gasless, relayed as ${accepted.id}): tx ${mined.transactionHash} in block ${mined.blockNumber}`);
           return { transactionHash: mined.transactionHash!, blockNumber: mined.blockNumber!, logs: receipt?.logs ?? [] };
         }
-        const tx = await (contract.connect(signer) as Contract)[method](...args, overrides);
+        const tx = await contract.connect(signer).getFunction(method)(...args, overrides);
         console.error(`… sent ${tx.hash}; waiting for it to be mined`);
         const receipt = await tx.wait();
         console.log(`✓ ${label}: tx ${receipt.hash} in block ${receipt.blockNumber}`);
         return { transactionHash: receipt.hash, blockNumber: receipt.blockNumber, logs: receipt.logs };
       } catch (error) {
         if (error instanceof CliError) throw error;
-        if (error instanceof RelayRefusedError || error instanceof RelayFailedError || error instanceof RelayUnreachableError) throw new CliError(error.message, { cause: error });
+        if (error instanceof RelayRefusedError || error instanceof RelayFailedError || error instanceof RelayUnreachableError)
+          throw new CliError(error.message, { cause: error });
         throw new CliError(`${label} failed: ${decoder.describe(error)}`, { cause: error });
       }
     },
@@ -119,13 +135,30 @@ export async function createCliContext(options: GlobalOptions): Promise<CliConte
   return context;
 }
 
+/** Wraps a command's action: runs it with a context connected by the program's global options, then closes it. */
+export function contextRunner(program: Command) {
+  return function withContext<A extends unknown[]>(action: (context: CliContext, ...args: A) => Promise<void>) {
+    return async (...args: A) => {
+      const context = await createCliContext(program.opts<GlobalOptions>());
+      try {
+        await action(context, ...args);
+      } finally {
+        await context.close();
+      }
+    };
+  };
+}
+
+export type WithContext = ReturnType<typeof contextRunner>;
+
 /** The caller's key: PROVENA_PRIVATE_KEY, or PROVENA_KEYSTORE decrypted with PROVENA_KEYSTORE_PASSWORD or a prompt. */
 export async function loadSigner(env: NodeJS.ProcessEnv = process.env): Promise<Wallet> {
   const privateKey = env.PROVENA_PRIVATE_KEY;
   const keystore = env.PROVENA_KEYSTORE;
   if (privateKey && keystore) throw new CliError("set either PROVENA_PRIVATE_KEY or PROVENA_KEYSTORE, not both");
   if (privateKey) {
-    if (!/^(0x)?[0-9a-fA-F]{64}$/.test(privateKey)) throw new CliError("PROVENA_PRIVATE_KEY must be a 32-byte hex private key (64 hex digits, optional 0x)");
+    if (!/^(0x)?[0-9a-fA-F]{64}$/.test(privateKey))
+      throw new CliError("PROVENA_PRIVATE_KEY must be a 32-byte hex private key (64 hex digits, optional 0x)");
     return new Wallet(privateKey.startsWith("0x") ? privateKey : `0x${privateKey}`);
   }
   if (keystore) {
@@ -142,7 +175,9 @@ export async function loadSigner(env: NodeJS.ProcessEnv = process.env): Promise<
       throw new CliError(`cannot decrypt the keystore ${keystore}: ${(error as Error).message}`, { cause: error });
     }
   }
-  throw new CliError("this command signs: set PROVENA_PRIVATE_KEY, or PROVENA_KEYSTORE (an encrypted JSON keystore) with PROVENA_KEYSTORE_PASSWORD or a terminal to type it in");
+  throw new CliError(
+    "this command signs: set PROVENA_PRIVATE_KEY, or PROVENA_KEYSTORE (an encrypted JSON keystore) with PROVENA_KEYSTORE_PASSWORD or a terminal to type it in",
+  );
 }
 
 /** Reads a password from the terminal without echoing it. */

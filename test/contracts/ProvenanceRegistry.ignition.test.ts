@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { network } from "hardhat";
-import ProvenaModule, { DEFAULT_ADMIN_TRANSFER_DELAY } from "../../scripts/ignition/ProvenaModule.ts";
+import ProvenaModule, { DEFAULT_ADMIN_TRANSFER_DELAY } from "../../backend/deploy/ignition/ProvenaModule.ts";
 
 const { ethers, ignition, networkHelpers } = await network.create();
 

@@ -4,7 +4,7 @@ import ProvenaModule, {
   DEFAULT_ADMIN_TRANSFER_DELAY,
   DEFAULT_ARBITRATION_PERIOD,
   DEFAULT_PLATFORM_FEE_BPS,
-} from "../../scripts/ignition/ProvenaModule.ts";
+} from "../../backend/deploy/ignition/ProvenaModule.ts";
 
 const { ethers, ignition, networkHelpers } = await network.create();
 

@@ -1,28 +1,21 @@
-import { AbiCoder, keccak256 } from "ethers";
+/**
+ * GS1 identifiers for tests, built from data digits with the check digit appended by the one implementation
+ * (backend/chain/gs1.ts).
+ */
+import { gs1CheckDigit } from "../../backend/chain/gs1.ts";
 
-/** The GS1 mod-10 check digit for the data digits of a GTIN or GLN (everything but the check digit). */
-export function gs1CheckDigit(dataDigits: string): number {
-  if (!/^\d+$/.test(dataDigits)) throw new Error(`not a digit string: ${dataDigits}`);
-  let sum = 0;
-  for (let i = 0; i < dataDigits.length; i++) {
-    const digit = Number(dataDigits[dataDigits.length - 1 - i]);
-    sum += digit * (i % 2 === 0 ? 3 : 1);
-  }
-  return (10 - (sum % 10)) % 10;
-}
+/** Provena's batch id, `keccak256(abi.encode(uint64 gtin, string lot))`, as the registry derives it. */
+export { batchIdOf } from "../../backend/chain/gs1.ts";
 
 /** A GTIN (as the bigint the contracts take) from its data digits, with the check digit appended. */
 export function gtinFrom(dataDigits: string): bigint {
+  if (!/^\d+$/.test(dataDigits)) throw new Error(`not a digit string: ${dataDigits}`);
   return BigInt(dataDigits + gs1CheckDigit(dataDigits));
 }
 
 /** A 13-digit GLN (bigint) from its 12 data digits, with the check digit appended. */
 export function glnFrom(dataDigits: string): bigint {
-  if (dataDigits.length !== 12) throw new Error("a GLN has 12 data digits and a check digit");
+  if (!/^\d{12}$/.test(dataDigits)) throw new Error("a GLN has 12 data digits and a check digit");
   return BigInt(dataDigits + gs1CheckDigit(dataDigits));
 }
 
-/** Provena's batch id, `keccak256(abi.encode(uint64 gtin, string lot))`, as the registry derives it. */
-export function batchIdOf(gtin: bigint, lot: string): string {
-  return keccak256(AbiCoder.defaultAbiCoder().encode(["uint64", "string"], [gtin, lot]));
-}

@@ -58,7 +58,7 @@ describe("deployment file", function () {
     expect(error).to.be.instanceOf(DeploymentFileError);
     expect(error!.message).to.include(file);
     expect(error!.message).to.match(/chainId must be a positive integer/);
-    expect(error!.message).to.match(/forwarder must be a 0x-prefixed 20-byte address/);
+    expect(error!.message).to.match(/forwarder must be 0x followed by 40 hexadecimal digits/);
     expect(error!.message).to.match(/escrow/);
     expect(error!.message).to.match(/deployBlock/);
   });

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { AbiCoder, ZeroAddress, getAddress, ZeroHash, keccak256, toUtf8Bytes } from "ethers";
 import { ArtifactNotFoundError, loadArtifact, loadProvenaAbis } from "../../../backend/chain/artifacts.ts";
-import { roleHash, roleName } from "../../../backend/chain/enums.ts";
+import { roleHash, roleName } from "../../../backend/chain/vocabulary.ts";
 import { EventDecodeError, toJsonValue } from "../../../backend/chain/events.ts";
 import { ACCOUNTS, TEST_DEPLOYMENT, bytes32, createEventFactory, timestampOf } from "../projections/event-factory.ts";
 

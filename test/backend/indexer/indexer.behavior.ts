@@ -8,7 +8,7 @@ import { network } from "hardhat";
 import type { AbstractProvider, Filter } from "ethers";
 import { loadProvenaAbis } from "../../../backend/chain/artifacts.ts";
 import type { Deployment } from "../../../backend/chain/deployment.ts";
-import { ENUM_VALUE_NAMES } from "../../../backend/chain/enums.ts";
+import { ENUM_VALUE_NAMES } from "../../../backend/chain/vocabulary.ts";
 import { NonRetryableIndexerError, type Indexer } from "../../../backend/indexer/index.ts";
 import type { MirrorStore } from "../../../backend/store/port.ts";
 import type { Hex } from "../../../backend/domain/model.ts";

@@ -10,7 +10,7 @@ import { digitalLinkPath } from "../../../backend/passport/digital-link.ts";
 import { verifyPassportUrl } from "../../../backend/passport/verify-url.ts";
 import { claimsFromJsonLd, createJsonRpc, digitalLinkOfPath, verifyPassport } from "../../../backend/passport/assets/verify-core.js";
 import { loadArtifact } from "../../../backend/chain/artifacts.ts";
-import { ENUM_VALUE_NAMES } from "../../../backend/chain/enums.ts";
+import { ENUM_VALUE_NAMES } from "../../../backend/chain/vocabulary.ts";
 import type { Batch, Participant } from "../../../backend/domain/model.ts";
 import { PROJECT_ROOT } from "../../../backend/chain/artifacts.ts";
 import { createModule, createPassportWorld, lineageFamily, passportTestApp, type PassportWorld } from "./fixture.ts";

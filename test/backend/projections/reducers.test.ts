@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { ZeroAddress, ZeroHash } from "ethers";
-import { roleHash } from "../../../backend/chain/enums.ts";
+import { roleHash } from "../../../backend/chain/vocabulary.ts";
 import { reduceBatch, type BatchLookup } from "../../../backend/projections/batches.ts";
 import { ProjectionError } from "../../../backend/projections/event-ref.ts";
 import { reduceOrder } from "../../../backend/projections/orders.ts";

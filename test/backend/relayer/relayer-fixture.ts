@@ -9,6 +9,7 @@ import { pino } from "pino";
 import { createApp } from "../../../backend/api/app.ts";
 import { createMetrics } from "../../../backend/api/metrics.ts";
 import { loadProvenaAbis } from "../../../backend/chain/artifacts.ts";
+import type { ChainAccess } from "../../../backend/chain/chain-access.ts";
 import { providerFromEip1193 } from "../../../backend/chain/provider.ts";
 import {
   createRelayModule,
@@ -17,7 +18,6 @@ import {
   forwarderDomain,
   signForwardRequest,
   type ForwardRequestInput,
-  type RelayChain,
   type RelayerWorkerOptions,
 } from "../../../backend/relayer/index.ts";
 import { createStore } from "../../../backend/store/index.ts";
@@ -36,7 +36,7 @@ export async function createRelayerFixture() {
 
   const { provider, chainId } = await providerFromEip1193(connection.provider, 50);
   const abis = loadProvenaAbis();
-  const chain: RelayChain = {
+  const chain: ChainAccess = {
     provider,
     chainId,
     addresses: {

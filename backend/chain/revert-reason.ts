@@ -3,7 +3,8 @@
  * `BatchNotCustodian(0xab…, 0xcd…)` becomes "0xcd… is not the custodian of batch 0xab…".
  * The custom errors come from the compiled ABIs (never pasted copies); the sentences below only add wording.
  */
-import { ErrorDescription, Interface, id as keccakText, type InterfaceAbi } from "ethers";
+import { ErrorDescription, Interface, isHexString, type InterfaceAbi } from "ethers";
+import { BATCH_STATUSES, INSPECTION_RESULTS, ORDER_STATES, isDefaultAdminRole, namedRoleOf, solidityMemberName } from "./vocabulary.ts";
 
 export interface DecodedRevert {
   /** The custom error's name ("BatchNotCustodian"), "Error" for require strings, "Panic", or null when unknown. */
@@ -16,14 +17,12 @@ export interface DecodedRevert {
   data: string;
 }
 
-const ROLE_NAMES = ["MANUFACTURER", "CARRIER", "INSPECTOR", "RETAILER", "REGULATOR", "ARBITER"];
-const ROLE_BY_HASH = new Map<string, string>([
-  ...ROLE_NAMES.map((name) => [keccakText(`${name}_ROLE`), name] as [string, string]),
-  ["0x" + "00".repeat(32), "ADMIN"],
-]);
-const BATCH_STATUS = ["None", "Registered", "InTransit", "Delivered", "Split", "Recalled"];
-const INSPECTION_RESULT = ["None", "Passed", "Failed"];
-const ORDER_STATE = ["None", "Funded", "Delivered", "Disputed", "Released", "Refunded", "Resolved", "Cancelled"];
+/** Enum arguments read as Solidity spells the member ("InTransit"), the way a partner reads the contracts. */
+const ENUM_ARGS: Record<string, readonly string[]> = {
+  status: BATCH_STATUSES.map(solidityMemberName),
+  state: ORDER_STATES.map(solidityMemberName),
+  inspection: INSPECTION_RESULTS.map(solidityMemberName),
+};
 
 const PANIC_REASONS: Record<number, string> = {
   0x01: "an assertion failed",
@@ -160,12 +159,14 @@ function describeError(description: ErrorDescription, data: string): DecodedReve
 
 function formatArg(name: string, type: string, value: unknown): string | boolean {
   if (typeof value === "boolean") return value;
-  if (type === "bytes32" && /role/i.test(name)) return ROLE_BY_HASH.get(String(value).toLowerCase()) ?? String(value);
-  if (type === "uint8" && name === "status") return BATCH_STATUS[Number(value)] ?? String(value);
-  if (type === "uint8" && name === "state") return ORDER_STATE[Number(value)] ?? String(value);
-  if (type === "uint8" && name === "inspection") return INSPECTION_RESULT[Number(value)] ?? String(value);
-  if (typeof value === "string") return /^0x[0-9a-fA-F]{40}$/.test(value) ? value.toLowerCase() : value;
+  if (type === "bytes32" && /role/i.test(name)) return roleLabel(String(value));
+  if (type === "uint8" && ENUM_ARGS[name] !== undefined) return ENUM_ARGS[name][Number(value)] ?? String(value);
+  if (typeof value === "string") return isHexString(value, 20) ? value.toLowerCase() : value;
   return String(value);
+}
+
+function roleLabel(hash: string): string {
+  return isDefaultAdminRole(hash) ? "ADMIN" : (namedRoleOf(hash) ?? hash);
 }
 
 /** Finds the revert data in the many shapes ethers and JSON-RPC providers give it. */

@@ -1,7 +1,7 @@
 /**
  * Hardhat Ignition module: deploys Provena's ERC-2771 forwarder and provenance registry.
  *
- *   npx hardhat ignition deploy scripts/ignition/ProvenaModule.ts --network <name> \
+ *   npx hardhat ignition deploy backend/deploy/ignition/ProvenaModule.ts --network <name> \
  *     --parameters '{"ProvenaModule":{"admin":"0x…","adminTransferDelay":172800}}'
  *
  * Parameters:

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { AbiCoder, Interface, id as keccakText } from "ethers";
 import { loadProvenaAbis } from "../../../backend/chain/artifacts.ts";
-import { createRevertDecoder, extractRevertData } from "../../../backend/relayer/revert-reason.ts";
+import { createRevertDecoder, extractRevertData } from "../../../backend/chain/revert-reason.ts";
 
 describe("revert reasons", function () {
   const abis = loadProvenaAbis();

@@ -1,0 +1,101 @@
+/**
+ * Typed access to the Provena contracts: ethers Contracts typed with the TypeChain declarations Hardhat generates
+ * into types/ethers-contracts (`npx hardhat build`). Only the types come from there (erased at run time); the
+ * ABIs come from the compiled artifacts, so running the backend never needs types/ to exist.
+ */
+import { Contract, Interface, type ContractRunner, type InterfaceAbi } from "ethers";
+import type { ProvenaForwarder, ProvenanceRegistry, TradeEscrow } from "../../types/ethers-contracts/index.ts";
+import type { ITradeEscrow } from "../../types/ethers-contracts/TradeEscrow.ts";
+import type { Order } from "../domain/model.ts";
+import { loadArtifact, type ProvenaContractName } from "./artifacts.ts";
+import type { ChainAccess } from "./chain-access.ts";
+import { createRevertDecoder, type RevertDecoder } from "./revert-reason.ts";
+
+export type { ProvenaForwarder, ProvenanceRegistry, TradeEscrow };
+
+/** The ITradeEscrow.Order struct the escrow takes (it stores only a hash of it). */
+export type OrderStruct = ITradeEscrow.OrderStruct;
+
+const abiCache = new Map<ProvenaContractName, InterfaceAbi>();
+
+/** The ABI of a Provena contract from artifacts/, read once per process. */
+export function provenaAbi(name: ProvenaContractName): InterfaceAbi {
+  let abi = abiCache.get(name);
+  if (abi === undefined) {
+    abi = loadArtifact(name).abi;
+    abiCache.set(name, abi);
+  }
+  return abi;
+}
+
+/** ProvenanceRegistry at `address`, reading through (or signing with) `runner`. */
+export function registryAt(
+  address: string,
+  runner: ContractRunner | null,
+  abi: InterfaceAbi | Interface = provenaAbi("ProvenanceRegistry"),
+): ProvenanceRegistry {
+  return new Contract(address, abi, runner) as unknown as ProvenanceRegistry;
+}
+
+/** TradeEscrow at `address`. */
+export function escrowAt(
+  address: string,
+  runner: ContractRunner | null,
+  abi: InterfaceAbi | Interface = provenaAbi("TradeEscrow"),
+): TradeEscrow {
+  return new Contract(address, abi, runner) as unknown as TradeEscrow;
+}
+
+/** ProvenaForwarder at `address`. */
+export function forwarderAt(
+  address: string,
+  runner: ContractRunner | null,
+  abi: InterfaceAbi | Interface = provenaAbi("ProvenaForwarder"),
+): ProvenaForwarder {
+  return new Contract(address, abi, runner) as unknown as ProvenaForwarder;
+}
+
+/** A deployment's contracts, read-only through the chain's provider, with their interfaces and a revert decoder. */
+export interface ProvenaContracts {
+  forwarder: ProvenaForwarder;
+  registry: ProvenanceRegistry;
+  escrow: TradeEscrow;
+  /** Untyped interfaces, for encoding and parsing by a function name known only at run time. */
+  interfaces: { forwarder: Interface; registry: Interface; escrow: Interface };
+  decoder: RevertDecoder;
+}
+
+export function provenaContracts(chain: ChainAccess): ProvenaContracts {
+  const interfaces = {
+    forwarder: new Interface(chain.abis.forwarder),
+    registry: new Interface(chain.abis.registry),
+    escrow: new Interface(chain.abis.escrow),
+  };
+  return {
+    forwarder: forwarderAt(chain.addresses.forwarder, chain.provider, interfaces.forwarder),
+    registry: registryAt(chain.addresses.registry, chain.provider, interfaces.registry),
+    escrow: escrowAt(chain.addresses.escrow, chain.provider, interfaces.escrow),
+    interfaces,
+    decoder: createRevertDecoder([interfaces.registry, interfaces.escrow, interfaces.forwarder]),
+  };
+}
+
+/** The ITradeEscrow.Order struct of a mirrored order, in field order. */
+export function orderStruct(order: Order) {
+  return {
+    buyer: order.buyer,
+    seller: order.seller,
+    carrier: order.carrier,
+    token: order.token,
+    amount: BigInt(order.amount),
+    batchId: order.batchId,
+    sellerBps: order.sellerBps,
+    carrierBps: order.carrierBps,
+    platformBps: order.platformBps,
+    deliveryDeadline: order.deliveryDeadline,
+    disputeWindow: order.disputeWindow,
+    requiresPassingInspection: order.requiresPassingInspection,
+    fallbackBuyerBps: order.fallbackBuyerBps,
+    salt: order.salt,
+  } satisfies OrderStruct;
+}

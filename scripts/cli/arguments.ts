@@ -1,0 +1,93 @@
+/**
+ * Parsers of the CLI's arguments and options: each returns the value the contracts take, or throws a message
+ * commander prints with the option's name. The rules themselves are the chain's (backend/chain).
+ */
+import { InvalidArgumentError } from "commander";
+import { getAddress } from "ethers";
+import { GLN_PATTERN, batchIdOf, gs1CheckDigit, isValidLotOrSerial } from "../../backend/chain/gs1.ts";
+import { addressSchema, bytes32Schema } from "../../backend/chain/schemas.ts";
+import { BUSINESS_STEPS, PARTICIPANT_ROLES, type ParticipantRole } from "../../backend/chain/vocabulary.ts";
+import { DigitalLinkError, normalizeGtin } from "../../backend/passport/digital-link.ts";
+import type { Hex } from "../../backend/domain/model.ts";
+
+/** An address, answered EIP-55 checksummed; a mixed-case one must carry a valid checksum. */
+export function address(value: string): string {
+  const parsed = addressSchema.safeParse(value);
+  if (!parsed.success) {
+    // A well-formed address can only fail its EIP-55 checksum (the schema's refinement): say that; else what it must be.
+    const issue = parsed.error.issues[0]!;
+    throw new InvalidArgumentError(issue.code === "custom" ? issue.message : "must be a 0x-prefixed 20-byte address");
+  }
+  return getAddress(parsed.data);
+}
+
+export function gln(value: string): bigint {
+  if (!GLN_PATTERN.test(value)) throw new InvalidArgumentError("must be a 13-digit GLN");
+  const expected = gs1CheckDigit(value.slice(0, 12));
+  if (expected !== Number(value[12])) throw new InvalidArgumentError(`has a wrong check digit (expected ${expected})`);
+  return BigInt(value);
+}
+
+export function bps(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) > 10_000) throw new InvalidArgumentError("must be basis points 0-10000");
+  return Number(value);
+}
+
+export function positiveInteger(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) <= 0) throw new InvalidArgumentError("must be a positive integer");
+  return Number(value);
+}
+
+export function nonNegativeInteger(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError("must be a non-negative integer");
+  return Number(value);
+}
+
+/** A participant role, by name in any case, with or without the _ROLE suffix. */
+export function role(value: string): ParticipantRole {
+  const name = value.toUpperCase().replace(/_ROLE$/, "");
+  const known = PARTICIPANT_ROLES.find((candidate) => candidate === name);
+  if (known === undefined) throw new InvalidArgumentError(`must be one of ${PARTICIPANT_ROLES.join(", ")}`);
+  return known;
+}
+
+/** A CBV business step by name ("entering-exiting" or "entering_exiting"), answered as its enum value. */
+export function step(value: string): number {
+  const index = (BUSINESS_STEPS as readonly string[]).indexOf(value.toLowerCase().replace(/-/g, "_"));
+  if (index === -1) throw new InvalidArgumentError(`must be one of ${BUSINESS_STEPS.join(", ")}`);
+  return index;
+}
+
+export function hex32(value: string): Hex {
+  const parsed = bytes32Schema.safeParse(value);
+  if (!parsed.success) throw new InvalidArgumentError("must be 0x + 64 hex digits");
+  return parsed.data;
+}
+
+/** The host a QR code points at: it must be an absolute http(s) URL, or the code scans to nothing. */
+export function baseUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidArgumentError("must be an absolute http(s) URL, e.g. https://passports.example.com");
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:")
+    throw new InvalidArgumentError("must be an absolute http(s) URL, e.g. https://passports.example.com");
+  return value;
+}
+
+/** A batch given as its id (0x…) or as GTIN/LOT. */
+export function batchRef(value: string): Hex {
+  const batchId = bytes32Schema.safeParse(value);
+  if (batchId.success) return batchId.data;
+  const slash = value.indexOf("/");
+  if (slash === -1) throw new InvalidArgumentError("must be a batch id (0x + 64 hex digits) or GTIN/LOT");
+  try {
+    const lot = value.slice(slash + 1);
+    if (!isValidLotOrSerial(lot)) throw new DigitalLinkError(`lot "${lot}" must be 1-20 characters of GS1 character set 82`);
+    return batchIdOf(normalizeGtin(value.slice(0, slash)), lot);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
