@@ -2,7 +2,7 @@
  * How the backend reaches a Provena deployment: one chain access (a provider, the chain id, the deployment's
  * addresses and the compiled ABIs), and narrow views of it for the parts that need less.
  */
-import type { InterfaceAbi, Provider } from "ethers";
+import type { Block, Filter, InterfaceAbi, Log, Provider } from "ethers";
 import type { Deployment } from "./deployment.ts";
 
 /** Where the three contracts of a deployment live (lower-case). */
@@ -30,8 +30,12 @@ export interface ChainAccess {
  */
 export const NEXT_BLOCK = "pending";
 
-/** The indexer's view: reads heads, blocks and logs. */
-export type ChainReader = Pick<Provider, "getBlockNumber" | "getBlock" | "getLogs">;
+/** The indexer's view: reads heads, blocks and logs (an ethers Provider is one). */
+export interface ChainReader {
+  getBlockNumber(): Promise<number>;
+  getLogs(filter: Filter): Promise<Log[]>;
+  getBlock(blockNumber: number): Promise<Block | null>;
+}
 
 /**
  * The read-only JSON-RPC proxy's view: raw JSON-RPC, either through an ethers JsonRpcApiProvider (`send`) or an

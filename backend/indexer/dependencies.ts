@@ -1,6 +1,6 @@
 import type { EventDecoder } from "../chain/events.ts";
 import type { MirrorStore } from "../store/port.ts";
-import type { ChainReader } from "./fetch-range.ts";
+import type { ChainReader } from "../chain/chain-access.ts";
 
 /** What every stage of the indexer reads and writes through, passed in as one object. */
 export interface IndexerDependencies {

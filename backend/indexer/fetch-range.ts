@@ -2,17 +2,12 @@
  * Reads one block range from the chain: the Provena logs, decoded, and the headers the mirror keeps for
  * reorg detection. It refuses to return a range the chain changed while it was being read.
  */
-import type { Block, Filter, Log } from "ethers";
+import type { Log } from "ethers";
+import type { ChainReader } from "../chain/chain-access.ts";
 import type { EventDecoder } from "../chain/events.ts";
 import type { ChainEvent, Hex, IndexedBlock } from "../domain/model.ts";
 import { BlockRangeTooLargeError, ChainMovedError, isRangeTooLarge } from "./errors.ts";
 
-/** The part of an ethers Provider the indexer uses. */
-export interface ChainReader {
-  getBlockNumber(): Promise<number>;
-  getLogs(filter: Filter): Promise<Log[]>;
-  getBlock(blockNumber: number): Promise<Block | null>;
-}
 
 export interface FetchRangeParameters {
   provider: ChainReader;

@@ -17,4 +17,5 @@ export {
   recoveryFor,
 } from "./errors.ts";
 export { fetchRange, fetchHeader } from "./fetch-range.ts";
-export type { ChainReader, FetchRangeResult } from "./fetch-range.ts";
+export type { FetchRangeResult } from "./fetch-range.ts";
+export type { ChainReader } from "../chain/chain-access.ts";

@@ -22,7 +22,7 @@ import { createLeaseLoop } from "../coordination/lease-loop.ts";
 import type { MirrorStore } from "../store/port.ts";
 import type { IndexerDependencies } from "./dependencies.ts";
 import { LeaseLostError, recoveryFor, type NonRetryableIndexerError } from "./errors.ts";
-import type { ChainReader } from "./fetch-range.ts";
+import type { ChainReader } from "../chain/chain-access.ts";
 import { followStoredProgress } from "./follow-store.ts";
 import { createInterruptibleSleep } from "./interruptible-sleep.ts";
 import { createIndexingLeader } from "./leader.ts";

@@ -6,7 +6,7 @@
  * is verified. Lot (AI 10) and serial (AI 21) are 1-20 characters of the GS1 AI encodable character set 82;
  * in a URI every character outside RFC 3986 "unreserved" is percent-encoded, as the standard requires.
  */
-import { AbiCoder, keccak256 } from "ethers";
+import { batchIdOf, CHARSET_82, gs1CheckDigit, GTIN_LENGTHS, isValidLotOrSerial, MAX_LOT_OR_SERIAL_LENGTH } from "../chain/gs1.ts";
 import { DomainError } from "../domain/errors.ts";
 import type { Hex } from "../domain/model.ts";
 
@@ -30,22 +30,9 @@ export class DigitalLinkError extends DomainError {
   }
 }
 
-/** GS1 General Specifications, figure 7.11-1: AI encodable character set 82. */
-const CHARSET_82 = /^[!"%&'()*+,\-./0-9:;<=>?A-Z_a-z]*$/;
-const MAX_LOT_OR_SERIAL_LENGTH = 20;
-const GTIN_LENGTHS = new Set([8, 12, 13, 14]);
 
 const AI_NAMES = { "01": "GTIN", "10": "batch/lot", "21": "serial number" } as const;
 
-/** The GS1 mod-10 check digit of `digits` (every digit except the check digit itself). */
-export function gs1CheckDigit(digits: string): number {
-  let sum = 0;
-  // Weights alternate 3,1,3,... starting from the digit next to the check digit (the rightmost here).
-  for (let i = digits.length - 1, weight = 3; i >= 0; i--, weight = 4 - weight) {
-    sum += (digits.charCodeAt(i) - 48) * weight;
-  }
-  return (10 - (sum % 10)) % 10;
-}
 
 /** Validates a GTIN-8/12/13/14 and returns it as a 14-digit GTIN; throws DigitalLinkError when invalid. */
 export function normalizeGtin(gtin: string): string {
@@ -79,15 +66,6 @@ export function validateLotOrSerial(value: string, ai: "10" | "21"): void {
   }
 }
 
-/** True when `value` is a valid lot or serial (1-20 characters of GS1 character set 82). */
-export function isValidLotOrSerial(value: string): boolean {
-  return value.length >= 1 && value.length <= MAX_LOT_OR_SERIAL_LENGTH && CHARSET_82.test(value);
-}
-
-/** The registry's batchIdOf(gtin, lot): keccak256(abi.encode(uint64 gtin, string lot)). */
-export function batchIdOf(gtin14: string, lot: string): Hex {
-  return keccak256(AbiCoder.defaultAbiCoder().encode(["uint64", "string"], [BigInt(gtin14), lot])) as Hex;
-}
 
 /**
  * Percent-encodes a lot or serial for a URI path segment: everything but RFC 3986 unreserved characters

@@ -1,7 +1,7 @@
 /** Path parameters shared by the passport's route modules. */
 import { z } from "zod";
 import type { Hex } from "../domain/model.ts";
-import { isValidLotOrSerial } from "./digital-link.ts";
+import { isValidLotOrSerial } from "../chain/gs1.ts";
 
 const batchIdSchema = z
   .string()

@@ -9,10 +9,7 @@ import type { Logger } from "pino";
 import { jsonResponse } from "../api/openapi.ts";
 import type { RouteDefinition } from "../api/route-table.ts";
 
-/** The backend's chain access: an ethers JsonRpcApiProvider (`send`) or an EIP-1193 provider (`request`). */
-export type ChainRpc =
-  | { send(method: string, params: unknown[]): Promise<unknown> }
-  | { request(args: { method: string; params?: unknown[] }): Promise<unknown> };
+import type { ChainRpc } from "../chain/chain-access.ts";
 
 export const READ_METHODS = new Set([
   "eth_chainId",

@@ -11,7 +11,7 @@ import { parseTree, printParseErrorCode, type Node as JsonNode, type ParseError 
 import { DomainError, notFound, rejected } from "../domain/errors.ts";
 import type { MirrorStore } from "../store/port.ts";
 import type { Hex } from "../domain/model.ts";
-import { isValidLotOrSerial } from "./digital-link.ts";
+import { isValidLotOrSerial } from "../chain/gs1.ts";
 import { buildSerialTree, type SerialTree } from "./serial-tree.ts";
 
 export { buildSerialTree, type SerialTree } from "./serial-tree.ts";

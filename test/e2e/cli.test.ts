@@ -15,7 +15,7 @@ import { pino } from "pino";
 import { loadProvenaAbis } from "../../backend/chain/artifacts.ts";
 import { loadConfig } from "../../backend/config.ts";
 import { startProvena, type RunningProvena } from "../../backend/main.ts";
-import { batchIdOf, gs1CheckDigit } from "../../backend/passport/digital-link.ts";
+import { batchIdOf, gs1CheckDigit } from "../../backend/chain/gs1.ts";
 
 // jsqr is CommonJS whose types declare an ES default export: at runtime the default import is the function itself.
 const jsQR = jsQRImport as unknown as typeof jsQRImport.default;

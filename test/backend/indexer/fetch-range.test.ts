@@ -4,7 +4,8 @@ import type { Block, Filter, Log } from "ethers";
 import { loadProvenaAbis } from "../../../backend/chain/artifacts.ts";
 import { createEventDecoder, type RawLog } from "../../../backend/chain/events.ts";
 import { BlockRangeTooLargeError, ChainMovedError } from "../../../backend/indexer/errors.ts";
-import { fetchRange, type ChainReader } from "../../../backend/indexer/fetch-range.ts";
+import type { ChainReader } from "../../../backend/chain/chain-access.ts";
+import { fetchRange } from "../../../backend/indexer/fetch-range.ts";
 import type { Hex } from "../../../backend/domain/model.ts";
 import { ACCOUNTS, TEST_DEPLOYMENT, blockHashOf, createEventFactory, timestampOf } from "../projections/event-factory.ts";
 

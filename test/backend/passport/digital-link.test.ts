@@ -4,11 +4,11 @@ import {
   buildDigitalLink,
   DigitalLinkError,
   encodeAiValue,
-  gs1CheckDigit,
   normalizeGtin,
   parseDigitalLinkPath,
   parseDigitalLinkUri,
 } from "../../../backend/passport/digital-link.ts";
+import { gs1CheckDigit } from "../../../backend/chain/gs1.ts";
 import { digitalLinkOfPath } from "../../../backend/passport/assets/verify-core.js";
 
 function expectLinkError(fn: () => unknown, ai: string | null, message: RegExp) {
