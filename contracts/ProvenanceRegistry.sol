@@ -39,10 +39,20 @@ contract ProvenanceRegistry is IProvenanceRegistry, ParticipantRegistry {
     /// @dev `flags` bits 2-3: the latest InspectionResult.
     uint8 private constant INSPECTION_SHIFT = 2;
     uint8 private constant INSPECTION_MASK = uint8(3) << INSPECTION_SHIFT;
+    /// @dev `flags` bit: the batch itself was recalled (a split batch keeps its Split status and gets this bit).
+    uint8 private constant FLAG_RECALLED = 1 << 4;
+    /// @dev `flags` bits 5-7: the batch's generation below its registered ancestor (0 for a registered batch).
+    uint8 private constant DEPTH_SHIFT = 5;
+
+    /// @notice The most generations of splits below a registered batch; status checks walk at most this many.
+    uint256 public constant MAX_LINEAGE_DEPTH = 7;
 
     mapping(bytes32 batchId => BatchState) private _batches;
     mapping(bytes32 batchId => bytes32 serialRoot) private _serialRoots;
+    mapping(bytes32 childId => bytes32 parentId) private _parents;
+    // One slot: the observer and how many batches it watches (read together on every watch change).
     address private _custodyObserver;
+    uint96 private _watchedBatchCount;
 
     /// @param trustedForwarder The ProvenaForwarder that may relay signed calls.
     /// @param initialAdmin The consortium admin.
@@ -97,8 +107,9 @@ contract ProvenanceRegistry is IProvenanceRegistry, ParticipantRegistry {
         address from = _msgSender();
         BatchState memory state = _existingBatch(batchId);
         _requireActiveCustodian(batchId, state, from);
-        if (state.status != BatchStatus.Registered && state.status != BatchStatus.Delivered) {
-            revert BatchInvalidStatus(batchId, state.status);
+        BatchStatus status = _lineageStatus(batchId, state);
+        if (status != BatchStatus.Registered && status != BatchStatus.Delivered) {
+            revert BatchInvalidStatus(batchId, status);
         }
         Participant memory receiver = _participant(to);
         if (receiver.id == 0) revert ParticipantUnknown(to);
@@ -121,6 +132,8 @@ contract ProvenanceRegistry is IProvenanceRegistry, ParticipantRegistry {
         BatchState memory state = _existingBatch(batchId);
         _requirePendingReceiver(batchId, state, to);
         if (!GS1.isValidGln(locationGln)) revert ParticipantInvalidGln(locationGln);
+        // An ancestor's recall reaches this batch too: its goods must not change hands any more.
+        if (_ancestorRecalled(batchId, state)) revert BatchInvalidStatus(batchId, BatchStatus.Recalled);
 
         address from = _account(state.custodianId);
         state.custodianId = state.pendingCustodianId;
@@ -179,9 +192,14 @@ contract ProvenanceRegistry is IProvenanceRegistry, ParticipantRegistry {
         address custodian = _msgSender();
         BatchState memory parent = _existingBatch(parentId);
         _requireActiveCustodian(parentId, parent, custodian);
-        if (parent.status != BatchStatus.Registered && parent.status != BatchStatus.Delivered) {
-            revert BatchInvalidStatus(parentId, parent.status);
+        BatchStatus parentStatus = _lineageStatus(parentId, parent);
+        if (parentStatus != BatchStatus.Registered && parentStatus != BatchStatus.Delivered) {
+            revert BatchInvalidStatus(parentId, parentStatus);
         }
+        if (parent.flags & FLAG_WATCHED != 0) revert SplitBatchWatched(parentId);
+        uint256 childDepth = uint256(parent.flags >> DEPTH_SHIFT) + 1;
+        if (childDepth > MAX_LINEAGE_DEPTH) revert SplitLineageTooDeep(parentId, MAX_LINEAGE_DEPTH);
+        uint8 childFlags = uint8(childDepth << DEPTH_SHIFT);
 
         parent.status = BatchStatus.Split;
         _batches[parentId] = parent;
@@ -205,9 +223,10 @@ contract ProvenanceRegistry is IProvenanceRegistry, ParticipantRegistry {
                 custodySince: uint32(block.timestamp),
                 gtin: parent.gtin,
                 status: BatchStatus.Registered,
-                flags: 0
+                flags: childFlags
             });
             _serialRoots[childId] = child.serialRoot;
+            _parents[childId] = parentId;
             emit BatchSplit(parentId, childId, custodian, child.lot, child.quantity, child.serialRoot);
             childIds[i] = childId;
             childrenQuantity += child.quantity;
@@ -228,12 +247,17 @@ contract ProvenanceRegistry is IProvenanceRegistry, ParticipantRegistry {
             revert RecallUnauthorized(batchId, caller);
         }
         if (record.suspended) revert ParticipantIsSuspended(caller);
-        if (state.status == BatchStatus.Split || state.status == BatchStatus.Recalled) {
-            revert BatchInvalidStatus(batchId, state.status);
+        if (state.flags & FLAG_RECALLED != 0 || _ancestorRecalled(batchId, state)) {
+            revert BatchInvalidStatus(batchId, BatchStatus.Recalled);
         }
 
-        state.status = BatchStatus.Recalled;
-        state.pendingCustodianId = 0;
+        // A split batch keeps its status (its goods live on in the children, whose status checks find the
+        // flag); any other becomes Recalled.
+        state.flags |= FLAG_RECALLED;
+        if (state.status != BatchStatus.Split) {
+            state.status = BatchStatus.Recalled;
+            state.pendingCustodianId = 0;
+        }
         _batches[batchId] = state;
         emit BatchRecalled(batchId, caller, reasonHash);
     }
@@ -241,8 +265,12 @@ contract ProvenanceRegistry is IProvenanceRegistry, ParticipantRegistry {
     // ------------------------------------------------------------------ custody observer
 
     /// @inheritdoc IProvenanceRegistry
+    /// @dev Refused while the observer watches a batch: the escrow's funded orders rely on it to record their
+    /// delivery, so swapping it would let a buyer take the goods unrecorded and be refunded at the deadline.
     function setCustodyObserver(address observer) external onlyRole(DEFAULT_ADMIN_ROLE) {
         address previous = _custodyObserver;
+        uint256 watched = _watchedBatchCount;
+        if (watched != 0) revert CustodyObserverBusy(previous, watched);
         _custodyObserver = observer;
         emit CustodyObserverChanged(previous, observer);
     }
@@ -252,14 +280,24 @@ contract ProvenanceRegistry is IProvenanceRegistry, ParticipantRegistry {
         address caller = _msgSender();
         if (caller != _custodyObserver) revert CustodyObserverUnauthorized(caller);
         BatchState memory state = _existingBatch(batchId);
-        state.flags = watched ? state.flags | FLAG_WATCHED : state.flags & ~FLAG_WATCHED;
+        if ((state.flags & FLAG_WATCHED != 0) == watched) return;
+        state.flags ^= FLAG_WATCHED;
         _batches[batchId] = state;
+        if (watched) ++_watchedBatchCount;
+        else --_watchedBatchCount;
+        emit BatchWatchChanged(batchId, watched);
     }
 
     /// @inheritdoc IProvenanceRegistry
-    function watchBatch(bytes32 batchId)
+    function watchBatch(bytes32 batchId, address receiver)
         external
-        returns (address custodian, address pendingCustodian, BatchStatus status)
+        returns (
+            address custodian,
+            address pendingCustodian,
+            BatchStatus status,
+            uint32 receiverId,
+            bool receiverSuspended
+        )
     {
         address caller = _msgSender();
         if (caller != _custodyObserver) revert CustodyObserverUnauthorized(caller);
@@ -267,10 +305,24 @@ contract ProvenanceRegistry is IProvenanceRegistry, ParticipantRegistry {
         if (state.flags & FLAG_WATCHED == 0) {
             state.flags |= FLAG_WATCHED;
             _batches[batchId] = state;
+            ++_watchedBatchCount;
+            emit BatchWatchChanged(batchId, true);
         }
         custodian = _account(state.custodianId);
         if (state.pendingCustodianId != 0) pendingCustodian = _account(state.pendingCustodianId);
-        status = state.status;
+        status = _lineageStatus(batchId, state);
+        Participant memory record = _participant(receiver);
+        (receiverId, receiverSuspended) = (record.id, record.suspended);
+    }
+
+    /// @inheritdoc IProvenanceRegistry
+    function watchedBatchCount() external view returns (uint256) {
+        return _watchedBatchCount;
+    }
+
+    /// @inheritdoc IProvenanceRegistry
+    function parentOf(bytes32 batchId) external view returns (bytes32) {
+        return _parents[batchId];
     }
 
     /// @notice The contract notified when custody of a watched batch is accepted (address(0) if none).
@@ -304,18 +356,17 @@ contract ProvenanceRegistry is IProvenanceRegistry, ParticipantRegistry {
         manufacturer = _account(state.manufacturerId);
         custodian = _account(state.custodianId);
         if (state.pendingCustodianId != 0) pendingCustodian = _account(state.pendingCustodianId);
-        status = state.status;
+        status = _lineageStatus(batchId, state);
         inspection = _inspection(state);
         quantity = state.quantity;
         custodySince = state.custodySince;
         serialRoot = _serialRoots[batchId];
     }
 
-    /// @notice The status and latest inspection result of a batch in one storage read
-    /// (BatchStatus.None for an unknown batch); a cheap check for contracts such as the escrow.
+    /// @inheritdoc IProvenanceRegistry
     function batchStatus(bytes32 batchId) external view returns (BatchStatus status, InspectionResult inspection) {
         BatchState memory state = _batches[batchId];
-        return (state.status, _inspection(state));
+        return (_lineageStatus(batchId, state), _inspection(state));
     }
 
     /// @inheritdoc IProvenanceRegistry
@@ -369,6 +420,23 @@ contract ProvenanceRegistry is IProvenanceRegistry, ParticipantRegistry {
         state.status = state.flags & FLAG_RESUME_DELIVERED != 0 ? BatchStatus.Delivered : BatchStatus.Registered;
         state.pendingCustodianId = 0;
         _batches[batchId] = state;
+    }
+
+    /// @dev The batch's status as the lineage makes it: Recalled when the batch or an ancestor was recalled.
+    function _lineageStatus(bytes32 batchId, BatchState memory state) private view returns (BatchStatus) {
+        if (state.flags & FLAG_RECALLED != 0 || _ancestorRecalled(batchId, state)) return BatchStatus.Recalled;
+        return state.status;
+    }
+
+    /// @dev True when an ancestor of the batch was recalled; reads two slots per generation, at most
+    /// MAX_LINEAGE_DEPTH generations, and none for a registered batch.
+    function _ancestorRecalled(bytes32 batchId, BatchState memory state) private view returns (bool) {
+        bytes32 ancestorId = batchId;
+        for (uint256 depth = state.flags >> DEPTH_SHIFT; depth != 0; --depth) {
+            ancestorId = _parents[ancestorId];
+            if (_batches[ancestorId].flags & FLAG_RECALLED != 0) return true;
+        }
+        return false;
     }
 
     function _inspection(BatchState memory state) private pure returns (InspectionResult) {

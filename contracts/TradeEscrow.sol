@@ -29,8 +29,9 @@ import {ITradeEscrow} from "./interfaces/ITradeEscrow.sol";
 ///   inspection goes to arbitration instead: the buyer may dispute within the window as usual, and once the
 ///   window closed either the buyer or the seller may dispute while the inspection has not passed, so an
 ///   order never stays stuck on an inspection nobody performs.
-/// - A recalled batch refunds the buyer in any non-terminal state (Funded, Delivered, Disputed) and blocks
-///   release.
+/// - A recall (of the batch or of an ancestor lot) before delivery refunds the buyer and blocks release. After
+///   delivery the buyer holds the goods, so a recall goes to arbitration instead: either party may dispute at
+///   once, and the arbiter or the fallback rule decides; a recall never refunds a buyer who keeps the goods.
 /// - A funded order is not refunded for its deadline or a failed inspection while the batch is on offer to
 ///   the buyer (a handoff to it pending): the buyer first accepts (delivery) or rejects the goods.
 /// - The seller may decline a funded order before shipment (buyer refunded in full, `OrderCancelled`), so a
@@ -217,24 +218,21 @@ contract TradeEscrow is ITradeEscrow, AccessControlDefaultAdminRules, ERC2771Con
     }
 
     /// @inheritdoc ITradeEscrow
-    /// @dev Anyone may refund a recalled batch's order (Funded, Delivered or Disputed) or a funded order
-    /// past its delivery deadline; only the buyer may refund a funded order whose required inspection
+    /// @dev Only a funded (undelivered) order is refunded: anyone may refund it when its batch (or an
+    /// ancestor lot) was recalled or its delivery deadline passed; only the buyer when its required inspection
     /// failed (a later passing inspection could still save the trade). Except on recall, a funded order is
     /// not refunded while a handoff of its batch to the buyer is pending (`EscrowAlreadyShipped`): the buyer
     /// accepts it (delivery) or rejects it, and only then is refunded, so it can never keep both.
     function refund(Order calldata order) external nonReentrant {
         (bytes32 orderId, OrderSlot storage record) = _load(order);
         OrderState state = record.state;
-        if (state != OrderState.Funded && state != OrderState.Delivered && state != OrderState.Disputed) {
-            revert EscrowInvalidState(orderId, state);
-        }
+        // After delivery the buyer holds the goods: a recall then goes to dispute, never to a refund.
+        if (state != OrderState.Funded) revert EscrowInvalidState(orderId, state);
         (IProvenanceRegistry.BatchStatus status, IProvenanceRegistry.InspectionResult inspection) =
             _registry.batchStatus(order.batchId);
         RefundReason reason;
         if (status == IProvenanceRegistry.BatchStatus.Recalled) {
             reason = RefundReason.BatchRecalled;
-        } else if (state != OrderState.Funded) {
-            revert EscrowInvalidState(orderId, state);
         } else if (
             order.requiresPassingInspection && inspection == IProvenanceRegistry.InspectionResult.Failed
                 && _msgSender() == order.buyer
@@ -254,7 +252,7 @@ contract TradeEscrow is ITradeEscrow, AccessControlDefaultAdminRules, ERC2771Con
         }
 
         record.state = OrderState.Refunded;
-        if (state == OrderState.Funded) _stopWatching(order.batchId);
+        _stopWatching(order.batchId);
         emit OrderRefunded(orderId, reason, order.amount);
         _pay(order.token, order.buyer, order.amount);
     }
@@ -262,7 +260,8 @@ contract TradeEscrow is ITradeEscrow, AccessControlDefaultAdminRules, ERC2771Con
     /// @inheritdoc ITradeEscrow
     /// @dev The buyer may dispute while `block.timestamp < deliveredAt + disputeWindow`. When the order
     /// requires a passing inspection that is still missing or failed, the buyer may also dispute after the
-    /// window, and so may the seller, so that arbitration (or the fallback rule) settles the order.
+    /// window, and so may the seller, so that arbitration (or the fallback rule) settles the order. When the
+    /// batch (or an ancestor lot) was recalled after delivery, either party may dispute at any time.
     function dispute(Order calldata order, bytes32 reasonHash) external nonReentrant {
         (bytes32 orderId, OrderSlot storage record) = _load(order);
         if (record.state != OrderState.Delivered) revert EscrowInvalidState(orderId, record.state);
@@ -270,17 +269,18 @@ contract TradeEscrow is ITradeEscrow, AccessControlDefaultAdminRules, ERC2771Con
         if (caller != order.buyer && caller != order.seller) revert EscrowUnauthorized(orderId, caller);
         uint256 closesAt = uint256(record.deliveredAt) + order.disputeWindow;
         if (caller == order.seller || block.timestamp >= closesAt) {
-            // Only a stuck inspection opens a dispute outside the buyer's window.
-            bool inspectionPending;
-            if (order.requiresPassingInspection) {
-                (, IProvenanceRegistry.InspectionResult inspection) = _registry.batchStatus(order.batchId);
-                inspectionPending = inspection != IProvenanceRegistry.InspectionResult.Passed;
+            // Only a recall or a stuck inspection opens a dispute outside the buyer's window.
+            (IProvenanceRegistry.BatchStatus status, IProvenanceRegistry.InspectionResult inspection) =
+                _registry.batchStatus(order.batchId);
+            if (status != IProvenanceRegistry.BatchStatus.Recalled) {
+                bool inspectionPending =
+                    order.requiresPassingInspection && inspection != IProvenanceRegistry.InspectionResult.Passed;
+                if (!inspectionPending) {
+                    if (caller == order.seller) revert EscrowUnauthorized(orderId, caller);
+                    revert EscrowTooLate(orderId, closesAt);
+                }
+                if (block.timestamp < closesAt) revert EscrowTooEarly(orderId, closesAt);
             }
-            if (!inspectionPending) {
-                if (caller == order.seller) revert EscrowUnauthorized(orderId, caller);
-                revert EscrowTooLate(orderId, closesAt);
-            }
-            if (block.timestamp < closesAt) revert EscrowTooEarly(orderId, closesAt);
         }
 
         record.state = OrderState.Disputed;
@@ -458,8 +458,11 @@ contract TradeEscrow is ITradeEscrow, AccessControlDefaultAdminRules, ERC2771Con
     function _watchAvailableBatch(bytes32 batchId, address seller, address buyer) private returns (uint32 buyerId) {
         address custodian;
         IProvenanceRegistry.BatchStatus status;
-        try _registry.watchBatch(batchId) returns (address custodian_, address, IProvenanceRegistry.BatchStatus status_) {
-            (custodian, status) = (custodian_, status_);
+        bool buyerSuspended;
+        try _registry.watchBatch(batchId, buyer) returns (
+            address custodian_, address, IProvenanceRegistry.BatchStatus status_, uint32 buyerId_, bool buyerSuspended_
+        ) {
+            (custodian, status, buyerId, buyerSuspended) = (custodian_, status_, buyerId_, buyerSuspended_);
         } catch {
             // The registry reverts for an unknown batch.
             revert EscrowBatchNotAvailable(batchId);
@@ -468,8 +471,6 @@ contract TradeEscrow is ITradeEscrow, AccessControlDefaultAdminRules, ERC2771Con
             revert EscrowBatchNotAvailable(batchId);
         }
         if (custodian != seller) revert EscrowSellerNotCustodian(batchId, seller, custodian);
-        bool buyerSuspended;
-        (buyerId,, buyerSuspended) = _registry.participant(buyer);
         if (buyerId == 0 || buyerSuspended) revert EscrowBuyerNotParticipant(buyer);
     }
 

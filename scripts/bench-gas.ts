@@ -7,7 +7,12 @@
  *
  * The table is built from sections; each section deploys nothing itself but measures on the shared
  * deployment from scripts/fixtures/provena-deployment.ts. To add rows (e.g. escrow), add a section to SECTIONS.
+ *
+ * Every row is also compared with the committed snapshot `test/gas-snapshot.json`: a row costing more than
+ * the snapshot (beyond GAS_SNAPSHOT_TOLERANCE) or missing from it fails the run. `GAS_SNAPSHOT=update npm run
+ * bench:gas` rewrites the snapshot; commit it with the change that moved the figures, so the diff shows before/after.
  */
+import { readFileSync, writeFileSync } from "node:fs";
 import { network } from "hardhat";
 import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type { ContractTransactionResponse } from "ethers";
@@ -394,13 +399,58 @@ function printTable(title: string, rows: GasRow[]): boolean {
   return rows.every((row) => row.target === undefined || row.gasUsed <= row.target);
 }
 
+const SNAPSHOT_PATH = new URL("../test/gas-snapshot.json", import.meta.url);
+/** Gas a row may gain over its snapshot before the run fails (timestamps and salts vary calldata slightly). */
+const GAS_SNAPSHOT_TOLERANCE = 200n;
+
+type GasSnapshot = Record<string, number>;
+
+function snapshotKey(section: string, row: GasRow): string {
+  return `${section} / ${row.operation} / ${row.path}`;
+}
+
+function readSnapshot(): GasSnapshot {
+  try {
+    return JSON.parse(readFileSync(SNAPSHOT_PATH, "utf8")) as GasSnapshot;
+  } catch {
+    return {};
+  }
+}
+
+/** Lists every row that costs more than the snapshot allows, or is missing from it. */
+function snapshotRegressions(measured: GasSnapshot, snapshot: GasSnapshot): string[] {
+  const problems: string[] = [];
+  for (const [key, gasUsed] of Object.entries(measured)) {
+    const recorded = snapshot[key];
+    if (recorded === undefined) problems.push(`${key}: ${formatGas(BigInt(gasUsed))} (not in the snapshot)`);
+    else if (BigInt(gasUsed) > BigInt(recorded) + GAS_SNAPSHOT_TOLERANCE) {
+      problems.push(`${key}: ${formatGas(BigInt(gasUsed))} > snapshot ${formatGas(BigInt(recorded))}`);
+    }
+  }
+  return problems;
+}
+
 async function main(): Promise<void> {
   const { ethers } = await network.create();
   const deployment = await deployProvena(ethers);
   let allPass = true;
+  const measured: GasSnapshot = {};
   for (const section of SECTIONS) {
     const rows = await section.measure({ ethers, deployment });
+    for (const row of rows) measured[snapshotKey(section.title, row)] = Number(row.gasUsed);
     allPass = printTable(section.title, withRelayOverhead(rows)) && allPass;
+  }
+  if (process.env.GAS_SNAPSHOT === "update") {
+    writeFileSync(SNAPSHOT_PATH, `${JSON.stringify(measured, null, 2)}\n`);
+    console.log("\nGas snapshot written to test/gas-snapshot.json.");
+  } else {
+    const regressions = snapshotRegressions(measured, readSnapshot());
+    if (regressions.length > 0) {
+      console.log(`\nGas snapshot regressions (GAS_SNAPSHOT=update to accept):\n  ${regressions.join("\n  ")}`);
+      allPass = false;
+    } else {
+      console.log("\nNo gas regression against test/gas-snapshot.json.");
+    }
   }
   console.log(
     "\nGas is the transaction's gasUsed on Hardhat's in-process network (21,000 base + calldata included)." +

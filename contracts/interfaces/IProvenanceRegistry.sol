@@ -16,7 +16,7 @@ interface IProvenanceRegistry is IParticipantRegistry {
         InTransit,  // a handoff is proposed and awaits the receiver
         Delivered,  // custody accepted by the current custodian
         Split,      // consumed into child batches (terminal)
-        Recalled    // recalled (terminal: never moves again)
+        Recalled    // recalled, itself or through an ancestor lot (terminal: never moves again)
     }
 
     enum InspectionResult {
@@ -75,6 +75,15 @@ interface IProvenanceRegistry is IParticipantRegistry {
     error CustodyObserverUnauthorized(address account);
     /// @notice Reverts when split quantities do not add up to the parent's quantity, or fewer than 2 children.
     error SplitInvalid(bytes32 batchId, uint64 parentQuantity, uint64 childrenQuantity, uint256 childCount);
+    /// @notice Reverts when the custody observer watches the batch (an escrow order is open on it): its buyer
+    /// must receive the batch itself, so it cannot be split until the order ends.
+    error SplitBatchWatched(bytes32 batchId);
+    /// @notice Reverts when splitting would make a lineage deeper than `maxDepth` generations below the
+    /// registered batch (status checks walk the lineage, so its depth bounds their gas).
+    error SplitLineageTooDeep(bytes32 batchId, uint256 maxDepth);
+    /// @notice Reverts when the admin changes the custody observer while it still watches batches (its open
+    /// orders would lose their delivery records).
+    error CustodyObserverBusy(address observer, uint256 watchedBatches);
 
     /// @notice Emitted when a manufacturer registers a batch; the manufacturer is its first custodian.
     event BatchRegistered(
@@ -104,7 +113,12 @@ interface IProvenanceRegistry is IParticipantRegistry {
     /// @notice Emitted when the admin changes the custody observer.
     event CustodyObserverChanged(address indexed previousObserver, address indexed newObserver);
     /// @notice Emitted when the manufacturer or a regulator recalls a batch (a pending handoff is dropped).
+    /// The recall reaches every descendant of the batch: their status reads Recalled from then on, although
+    /// no event is emitted per descendant.
     event BatchRecalled(bytes32 indexed batchId, address indexed recalledBy, bytes32 reasonHash);
+    /// @notice Emitted when the custody observer starts or stops watching a batch (only on a change; the
+    /// observer is the one named by the latest `CustodyObserverChanged`).
+    event BatchWatchChanged(bytes32 indexed batchId, bool watched);
 
     /// @notice Registers a batch of `quantity` units; the caller (an active MANUFACTURER) becomes manufacturer and custodian.
     /// Gas does not depend on the unit count: units are committed to by `serialRoot`, the root of an
@@ -134,23 +148,41 @@ interface IProvenanceRegistry is IParticipantRegistry {
     /// @notice An active INSPECTOR attests pass/fail for a batch, with the hash of the report.
     function attestQuality(bytes32 batchId, bool passed, bytes32 reportHash) external;
 
-    /// @notice The custodian splits a batch (not in transit, not recalled) into at least two children whose quantities sum to the parent's.
+    /// @notice The custodian splits a batch (not in transit, not recalled, not watched by the custody observer)
+    /// into at least two children whose quantities sum to the parent's; at most `MAX_LINEAGE_DEPTH` generations.
     function splitBatch(bytes32 parentId, ChildBatch[] calldata children) external returns (bytes32[] memory childIds);
 
-    /// @notice The batch's manufacturer or an active REGULATOR recalls it.
+    /// @notice The batch's manufacturer or an active REGULATOR recalls it, and with it every descendant
+    /// (a split batch can be recalled too); reverts when the batch or an ancestor is already recalled.
     function recallBatch(bytes32 batchId, bytes32 reasonHash) external;
 
-    /// @notice The admin sets the contract notified when custody of a watched batch is accepted (the escrow).
+    /// @notice The admin sets the contract notified when custody of a watched batch is accepted (the escrow);
+    /// refused while the current observer watches any batch.
     function setCustodyObserver(address observer) external;
 
     /// @notice The custody observer starts or stops watching a batch; only the observer may call.
     function setBatchWatched(bytes32 batchId, bool watched) external;
 
-    /// @notice The custody observer starts watching a batch and, in the same call, learns who holds it, who
-    /// is about to (zero when no handoff is pending) and its status; only the observer may call.
-    function watchBatch(bytes32 batchId) external returns (address custodian, address pendingCustodian, BatchStatus status);
+    /// @notice How many batches the custody observer watches.
+    function watchedBatchCount() external view returns (uint256);
 
-    /// @notice What the contract stores about a batch.
+    /// @notice The batch `batchId` was split from (zero for a registered batch).
+    function parentOf(bytes32 batchId) external view returns (bytes32 parentId);
+
+    /// @notice The custody observer starts watching a batch and, in the same call, learns who holds it, who
+    /// is about to (zero when no handoff is pending), its status (following the lineage) and the participant
+    /// record of `receiver` (the party it waits for: id 0 when not onboarded); only the observer may call.
+    function watchBatch(bytes32 batchId, address receiver)
+        external
+        returns (
+            address custodian,
+            address pendingCustodian,
+            BatchStatus status,
+            uint32 receiverId,
+            bool receiverSuspended
+        );
+
+    /// @notice What the contract stores about a batch; `status` reads Recalled when an ancestor was recalled.
     function batch(bytes32 batchId)
         external
         view
@@ -165,8 +197,9 @@ interface IProvenanceRegistry is IParticipantRegistry {
             bytes32 serialRoot
         );
 
-    /// @notice The status and latest inspection result of a batch (BatchStatus.None for an unknown batch),
-    /// in one storage read: the cheap check the escrow makes on every settlement.
+    /// @notice The status and latest inspection result of a batch (BatchStatus.None for an unknown batch):
+    /// the cheap check the escrow makes on every settlement. One storage read for a registered batch, two more
+    /// per generation for a split-off batch (Recalled when the batch or any ancestor was recalled).
     function batchStatus(bytes32 batchId) external view returns (BatchStatus status, InspectionResult inspection);
 
     /// @notice True when `serial` is one of the batch's units, given a StandardMerkleTree proof.

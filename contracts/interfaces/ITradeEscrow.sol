@@ -7,8 +7,9 @@ import {ICustodyObserver} from "./ICustodyObserver.sol";
 /// @notice A buyer opens and funds an order for a registered batch in one transaction (ETH or an ERC-20).
 /// Money moves only by rule: released to seller/carrier/platform once the registry shows the batch
 /// delivered to the buyer (and, if required, a passing inspection) and the dispute window passed;
-/// refunded when undelivered by the deadline, on recall, or on mutual cancellation before shipment;
-/// split by an arbiter on dispute, or by the order's fallback rule when the arbiter stays silent.
+/// refunded when undelivered by the deadline, on a recall before delivery, or on mutual cancellation before
+/// shipment; split by an arbiter on dispute (a recall after delivery is one), or by the order's fallback rule
+/// when the arbiter stays silent.
 /// No admin key can move escrowed funds.
 /// Orders are committed by hash: `orderId = keccak256(abi.encode(order))`; every call after opening passes
 /// the full `Order` (the indexer has it from `OrderOpened`). At most one open order per batch.
@@ -98,11 +99,13 @@ interface ITradeEscrow is ICustodyObserver {
     /// @notice Anyone: pays out once delivered, inspected if required, and the dispute window passed (immediately when the buyer calls).
     function release(Order calldata order) external;
 
-    /// @notice Anyone: refunds the buyer when undelivered past the deadline or the batch was recalled. Except
-    /// on recall, not while a handoff of the batch to the buyer is pending: the buyer accepts or rejects it first.
+    /// @notice Anyone: refunds the buyer of an undelivered order past its deadline or whose batch (or an ancestor
+    /// lot) was recalled; never after delivery. Except on recall, not while a handoff of the batch to the buyer is
+    /// pending: the buyer accepts or rejects it first.
     function refund(Order calldata order) external;
 
-    /// @notice The buyer disputes a delivered order within the dispute window.
+    /// @notice The buyer disputes a delivered order within the dispute window; either party at any time once the
+    /// batch was recalled, or after the window while a required inspection has not passed.
     function dispute(Order calldata order, bytes32 reasonHash) external;
 
     /// @notice An arbiter settles a dispute, giving `buyerBps` to the buyer and the rest by the order's split;

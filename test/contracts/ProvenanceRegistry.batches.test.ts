@@ -803,7 +803,7 @@ describe("ProvenanceRegistry: batches", function () {
         }
       });
 
-      it("reverts for a batch already recalled or split", async function () {
+      it("reverts for a batch already recalled, itself or through an ancestor", async function () {
         const { registry, manufacturer, customs, batchId } = await networkHelpers.loadFixture(registeredFixture);
         const other = await registerBatch(registry, manufacturer, { lot: "LOT-OTHER" });
         await registry.connect(customs).recallBatch(batchId, reason);
@@ -814,9 +814,11 @@ describe("ProvenanceRegistry: batches", function () {
           { lot: "LOT-OTHER-1", quantity: 50n, serialRoot: documentHash("1") },
           { lot: "LOT-OTHER-2", quantity: 50n, serialRoot: documentHash("2") },
         ]);
-        await expect(registry.connect(manufacturer).recallBatch(other.batchId, reason))
+        await registry.connect(manufacturer).recallBatch(other.batchId, reason);
+        const child = batchIdOf(DEMO_GTIN, "LOT-OTHER-1");
+        await expect(registry.connect(customs).recallBatch(child, reason))
           .to.be.revertedWithCustomError(registry, "BatchInvalidStatus")
-          .withArgs(other.batchId, BatchStatus.Split);
+          .withArgs(child, BatchStatus.Recalled);
       });
     });
   });
@@ -869,9 +871,14 @@ describe("ProvenanceRegistry: batches", function () {
       it("makes acceptHandoff call the observer, so an observer that cannot take the call blocks acceptance", async function () {
         // The observer here is an account without code: the call fails and the acceptance reverts
         // with it (a delivery must never go unrecorded). With no observer set, acceptance goes ahead.
-        const { registry, admin, manufacturer, carrier, batchId } = await networkHelpers.loadFixture(watchedFixture);
+        const { registry, admin, observer, manufacturer, carrier, batchId } = await networkHelpers.loadFixture(watchedFixture);
         await registry.connect(manufacturer).proposeHandoff(batchId, carrier.address, DEMO_PORT_GLN, BusinessStep.Shipping);
         await expect(registry.connect(carrier).acceptHandoff(batchId, DEMO_PORT_GLN, BusinessStep.Receiving)).to.be.revertedWithoutReason(ethers);
+        // The admin cannot take the observer away while it watches the batch; only the observer lets go.
+        await expect(registry.connect(admin).setCustodyObserver(ZeroAddress))
+          .to.be.revertedWithCustomError(registry, "CustodyObserverBusy")
+          .withArgs(observer.address, 1n);
+        await registry.connect(observer).setBatchWatched(batchId, false);
         await registry.connect(admin).setCustodyObserver(ZeroAddress);
         await expect(registry.connect(carrier).acceptHandoff(batchId, DEMO_PORT_GLN, BusinessStep.Receiving)).to.emit(registry, "HandoffAccepted");
       });
@@ -885,31 +892,35 @@ describe("ProvenanceRegistry: batches", function () {
         }
       });
 
-      it("watchBatch watches and returns the custodian, the pending receiver and the status", async function () {
+      it("watchBatch watches and returns the custodian, the pending receiver, the status and the receiver's record", async function () {
         const { registry, observer, manufacturer, carrier, batchId } = await networkHelpers.loadFixture(watchedFixture);
         await registry.connect(observer).setBatchWatched(batchId, false);
-        expect(await registry.connect(observer).watchBatch.staticCall(batchId)).to.deep.equal([
+        expect(await registry.connect(observer).watchBatch.staticCall(batchId, carrier.address)).to.deep.equal([
           manufacturer.address,
           ZeroAddress,
           BatchStatus.Registered,
+          2n,
+          false,
         ]);
-        await registry.connect(observer).watchBatch(batchId);
+        await registry.connect(observer).watchBatch(batchId, carrier.address);
         expect(await registry.isBatchWatched(batchId)).to.equal(true);
         await registry.connect(manufacturer).proposeHandoff(batchId, carrier.address, DEMO_PORT_GLN, BusinessStep.Shipping);
-        expect(await registry.connect(observer).watchBatch.staticCall(batchId)).to.deep.equal([
+        expect(await registry.connect(observer).watchBatch.staticCall(batchId, observer.address)).to.deep.equal([
           manufacturer.address,
           carrier.address,
           BatchStatus.InTransit,
+          0n,
+          false,
         ]);
         expect(await batchOf(registry, batchId)).to.include({ status: BatchStatus.InTransit, custodian: manufacturer.address });
       });
 
       it("reverts watchBatch for anyone but the observer and for an unknown batch", async function () {
         const { registry, observer, manufacturer, batchId } = await networkHelpers.loadFixture(watchedFixture);
-        await expect(registry.connect(manufacturer).watchBatch(batchId))
+        await expect(registry.connect(manufacturer).watchBatch(batchId, manufacturer.address))
           .to.be.revertedWithCustomError(registry, "CustodyObserverUnauthorized")
           .withArgs(manufacturer.address);
-        await expect(registry.connect(observer).watchBatch(unknownBatchId))
+        await expect(registry.connect(observer).watchBatch(unknownBatchId, manufacturer.address))
           .to.be.revertedWithCustomError(registry, "BatchUnknown")
           .withArgs(unknownBatchId);
       });

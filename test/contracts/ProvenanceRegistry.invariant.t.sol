@@ -27,6 +27,8 @@ contract ProvenanceRegistryHandler is CheatsBase {
     mapping(bytes32 batchId => address) public custodianAtRecall;
     bytes32[] public splitParents;
     mapping(bytes32 parentId => bytes32[]) internal _childrenOf;
+    mapping(bytes32 childId => bytes32) public parentOf;
+    mapping(bytes32 batchId => uint256) public depthOf;
     mapping(address account => bool) public suspended;
 
     /// @notice Successful calls the rules forbid; must stay 0.
@@ -79,7 +81,7 @@ contract ProvenanceRegistryHandler is CheatsBase {
         vm.prank(actor);
         try registry.proposeHandoff(id, receiver, GLN, IProvenanceRegistry.BusinessStep.Shipping) {
             if (actor != expectedCustodian[id]) _violation("a non-custodian proposed a handoff");
-            if (recalled[id]) _violation("a recalled batch was proposed");
+            if (lineageRecalled(id)) _violation("a recalled batch (or a descendant of one) was proposed");
             if (suspended[actor]) _violation("a suspended custodian proposed");
             ++successes[msg.sig];
             expectedPending[id] = receiver;
@@ -96,7 +98,7 @@ contract ProvenanceRegistryHandler is CheatsBase {
             if (expectedPending[id] == address(0) || actor != expectedPending[id]) {
                 _violation("custody accepted by someone the custodian did not propose");
             }
-            if (recalled[id]) _violation("a recalled batch changed hands");
+            if (lineageRecalled(id)) _violation("a recalled batch (or a descendant of one) changed hands");
             if (suspended[actor]) _violation("a suspended receiver accepted");
             ++successes[msg.sig];
             expectedCustodian[id] = actor;
@@ -159,7 +161,8 @@ contract ProvenanceRegistryHandler is CheatsBase {
         vm.prank(actor);
         try registry.splitBatch(id, children) returns (bytes32[] memory childIds) {
             if (actor != expectedCustodian[id]) _violation("a non-custodian split a batch");
-            if (recalled[id]) _violation("a recalled batch was split");
+            if (lineageRecalled(id)) _violation("a recalled batch (or a descendant of one) was split");
+            if (depthOf[id] + 1 > registry.MAX_LINEAGE_DEPTH()) _violation("a lineage grew beyond its maximum depth");
             if (suspended[actor]) _violation("a suspended custodian split");
             ++successes[msg.sig];
             splitParents.push(id);
@@ -167,6 +170,8 @@ contract ProvenanceRegistryHandler is CheatsBase {
                 batches.push(childIds[i]);
                 _childrenOf[id].push(childIds[i]);
                 expectedCustodian[childIds[i]] = actor;
+                parentOf[childIds[i]] = id;
+                depthOf[childIds[i]] = depthOf[id] + 1;
             }
         } catch {}
     }
@@ -179,11 +184,29 @@ contract ProvenanceRegistryHandler is CheatsBase {
         try registry.recallBatch(id, bytes32(0)) {
             if (actor != manufacturer && actor != regulator) _violation("recalled by neither manufacturer nor regulator");
             if (suspended[actor]) _violation("a suspended participant recalled");
+            if (lineageRecalled(id)) _violation("a batch was recalled twice");
             ++successes[msg.sig];
             recalled[id] = true;
-            custodianAtRecall[id] = expectedCustodian[id];
             expectedPending[id] = address(0);
+            _freezeCustody(id);
         } catch {}
+    }
+
+    /// @notice True when the batch or one of its ancestors was recalled.
+    function lineageRecalled(bytes32 id) public view returns (bool) {
+        for (bytes32 ancestor = id; ancestor != bytes32(0); ancestor = parentOf[ancestor]) {
+            if (recalled[ancestor]) return true;
+        }
+        return false;
+    }
+
+    /// @dev Records the custodian of the batch and every descendant: a recall freezes them all.
+    function _freezeCustody(bytes32 id) private {
+        custodianAtRecall[id] = expectedCustodian[id];
+        bytes32[] storage children = _childrenOf[id];
+        for (uint256 i; i < children.length; ++i) {
+            _freezeCustody(children[i]);
+        }
     }
 
     function toggleSuspension(uint256 actorSeed) external {
@@ -277,18 +300,34 @@ contract ProvenanceRegistryInvariantTest is ProvenanceRegistrySetup {
                 total += _quantity(children[j]);
             }
             assertEq(total, _quantity(parentId), "children add up to the parent");
-            assertTrue(_status(parentId) == IProvenanceRegistry.BatchStatus.Split, "parent is split");
+            IProvenanceRegistry.BatchStatus expected = handler.lineageRecalled(parentId)
+                ? IProvenanceRegistry.BatchStatus.Recalled
+                : IProvenanceRegistry.BatchStatus.Split;
+            assertTrue(_status(parentId) == expected, "parent is split (or recalled)");
         }
     }
 
-    function invariant_recalledBatchesNeverMove() public view {
+    /// @notice A recall reaches every descendant: all read Recalled and none changes hands again.
+    function invariant_recalledBatchesAndTheirDescendantsNeverMove() public view {
         uint256 count = handler.batchCount();
         for (uint256 i; i < count; ++i) {
             bytes32 id = handler.batches(i);
-            if (!handler.recalled(id)) continue;
+            if (!handler.lineageRecalled(id)) {
+                assertTrue(_status(id) != IProvenanceRegistry.BatchStatus.Recalled, "not recalled");
+                continue;
+            }
             assertTrue(_status(id) == IProvenanceRegistry.BatchStatus.Recalled, "still recalled");
             assertEq(_custodian(id), handler.custodianAtRecall(id), "custodian as at the recall");
-            assertEq(_pending(id), address(0), "no pending handoff");
+            if (handler.recalled(id)) assertEq(_pending(id), address(0), "no pending handoff");
+        }
+    }
+
+    /// @notice The registry's lineage is the one the splits made.
+    function invariant_parentOfMatchesTheSplits() public view {
+        uint256 count = handler.batchCount();
+        for (uint256 i; i < count; ++i) {
+            bytes32 id = handler.batches(i);
+            assertTrue(registry.parentOf(id) == handler.parentOf(id), "parent as split");
         }
     }
 }

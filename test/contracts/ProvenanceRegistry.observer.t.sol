@@ -102,6 +102,7 @@ contract ProvenanceRegistryObserverTest is ProvenanceRegistrySetup {
 
     function test_acceptHandoff_revertsWithTheObserversError() public {
         RefusingCustodyObserver refusing = new RefusingCustodyObserver();
+        observer.watch(watchedBatch, false);
         registry.setCustodyObserver(address(refusing));
         refusing.watch(registry, unwatchedBatch);
         vm.prank(manufacturer);
@@ -114,10 +115,20 @@ contract ProvenanceRegistryObserverTest is ProvenanceRegistrySetup {
     }
 
     function test_setBatchWatched_revertsForTheFormerObserver() public {
+        observer.watch(watchedBatch, false);
         registry.setCustodyObserver(address(0xCAFE));
         vm.expectRevert(
             abi.encodeWithSelector(IProvenanceRegistry.CustodyObserverUnauthorized.selector, address(observer))
         );
-        observer.watch(watchedBatch, false);
+        observer.watch(watchedBatch, true);
+    }
+
+    /// @dev Issue 11 item 6: swapping the observer would let deliveries of watched batches go unrecorded.
+    function test_setCustodyObserver_revertsWhileTheObserverWatchesABatch() public {
+        vm.expectRevert(
+            abi.encodeWithSelector(IProvenanceRegistry.CustodyObserverBusy.selector, address(observer), uint256(1))
+        );
+        registry.setCustodyObserver(address(0xCAFE));
+        assertEq(registry.custodyObserver(), address(observer), "observer unchanged");
     }
 }

@@ -79,12 +79,15 @@ contract TradeEscrowHandler is CheatsBase {
     address internal immutable regulator;
     address internal immutable arbiter;
     address[2] internal buyers;
+    address internal immutable registryAdmin;
 
     ITradeEscrow.Order[] internal _orders;
     /// @notice Every address that may hold a credit, for the solvency check.
     address[] public payees;
     mapping(bytes32 orderId => uint256) public settlements;
     mapping(bytes32 orderId => ITradeEscrow.OrderState) public settledAs;
+    /// @notice The buyer of an order took custody of its batch at some point.
+    mapping(bytes32 batchId => address) public receivedBy;
 
     /// @notice Broken rules seen by the actions; must stay 0.
     uint256 public violations;
@@ -97,8 +100,10 @@ contract TradeEscrowHandler is CheatsBase {
         ProvenanceRegistry registry_,
         TradeEscrow escrow_,
         MockStablecoin stablecoin_,
-        address[9] memory actors // manufacturer, carrier, altCarrier, inspector, regulator, arbiter, buyerA, buyerB, platform
+        address[9] memory actors, // manufacturer, carrier, altCarrier, inspector, regulator, arbiter, buyerA, buyerB, platform
+        address registryAdmin_
     ) {
+        registryAdmin = registryAdmin_;
         registry = registry_;
         escrow = escrow_;
         stablecoin = stablecoin_;
@@ -187,6 +192,7 @@ contract TradeEscrowHandler is CheatsBase {
         if (pending != address(0)) {
             vm.prank(pending);
             registry.acceptHandoff(o.batchId, GLN, IProvenanceRegistry.BusinessStep.Receiving);
+            if (pending == o.buyer) receivedBy[o.batchId] = o.buyer;
         } else if (custodian == manufacturer) {
             vm.prank(manufacturer);
             registry.proposeHandoff(o.batchId, carrier, GLN, IProvenanceRegistry.BusinessStep.Shipping);
@@ -210,6 +216,35 @@ contract TradeEscrowHandler is CheatsBase {
         if (_orders.length == 0) return;
         vm.prank(regulator);
         try registry.recallBatch(_orders[_pick(orderSeed)].batchId, bytes32(0)) {} catch {}
+    }
+
+    /// @dev Whoever holds the order's batch tries to split it: refused while an order awaits its delivery, and
+    /// allowed to a buyer after delivery (the children then carry the goods it holds).
+    function split(uint256 orderSeed) external {
+        if (_orders.length == 0) return;
+        ITradeEscrow.Order memory o = _orders[_pick(orderSeed)];
+        (, address custodian,,,,,,) = registry.batch(o.batchId);
+        IProvenanceRegistry.ChildBatch[] memory children = new IProvenanceRegistry.ChildBatch[](2);
+        children[0] = IProvenanceRegistry.ChildBatch(string.concat("SPL-", _decimal(++lotNonce)), 5, keccak256("a"));
+        children[1] = IProvenanceRegistry.ChildBatch(string.concat("SPL-", _decimal(++lotNonce)), 5, keccak256("b"));
+        bool watched = registry.isBatchWatched(o.batchId);
+        vm.prank(custodian);
+        try registry.splitBatch(o.batchId, children) {
+            if (watched) _violation("a batch under escrow was split");
+            ++successes[msg.sig];
+        } catch {}
+    }
+
+    /// @dev The registry admin tries to swap the custody observer (and puts the escrow back at once).
+    function moveObserver() external {
+        uint256 watched = registry.watchedBatchCount();
+        vm.prank(registryAdmin);
+        try registry.setCustodyObserver(address(0xDEAD)) {
+            if (watched != 0) _violation("the observer moved while batches awaited delivery");
+            vm.prank(registryAdmin);
+            registry.setCustodyObserver(address(escrow));
+            ++successes[msg.sig];
+        } catch {}
     }
 
     function passTime(uint256 secondsSeed) external {
@@ -237,6 +272,9 @@ contract TradeEscrowHandler is CheatsBase {
             // Refunded with the goods on offer to it, the buyer could accept them too and keep both.
             if (pendingBefore == _orders[index].buyer && statusBefore != IProvenanceRegistry.BatchStatus.Recalled) {
                 _violation("refunded while the batch was on offer to the buyer");
+            }
+            if (receivedBy[_orders[index].batchId] == _orders[index].buyer) {
+                _violation("a buyer who took the goods (or split them) was refunded");
             }
             _settled(index, before, creditsBefore, ITradeEscrow.OrderState.Refunded);
         } catch {}
@@ -368,7 +406,8 @@ contract TradeEscrowInvariantTest is TradeEscrowSetup {
             registry,
             escrow,
             stablecoin,
-            [manufacturer, carrier, address(rejectingCarrier), inspector, regulator, arbiter, buyerA, buyerB, platform]
+            [manufacturer, carrier, address(rejectingCarrier), inspector, regulator, arbiter, buyerA, buyerB, platform],
+            address(this)
         );
         handler.open(0, 1 ether, 1_000, 1 << 16);
         handler.open(1, 5_000_000, 500, 7 | (1 << 16));
@@ -403,6 +442,23 @@ contract TradeEscrowInvariantTest is TradeEscrowSetup {
             }
             else assertTrue(!_isTerminal(state), "unsettled order is not terminal");
         }
+    }
+
+    /// @notice The registry's count of watched batches is exactly the escrow's orders awaiting delivery, so the
+    /// observer can move only when no order relies on it.
+    function invariant_watchedBatchesAreTheOrdersAwaitingDelivery() public view {
+        uint256 funded;
+        uint256 count = handler.orderCount();
+        for (uint256 i; i < count; ++i) {
+            ITradeEscrow.Order memory o = handler.order(i);
+            (ITradeEscrow.OrderState state,,) = escrow.orderState(o);
+            if (state == ITradeEscrow.OrderState.Funded) {
+                ++funded;
+                assertTrue(registry.isBatchWatched(o.batchId), "a funded order's batch is watched");
+            }
+        }
+        assertEq(registry.watchedBatchCount(), funded, "watched batches == funded orders");
+        assertEq(registry.custodyObserver(), address(escrow), "the escrow stays the observer");
     }
 
     function invariant_settlementsAddUpToTheDeposit() public view {
