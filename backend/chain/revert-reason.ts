@@ -60,6 +60,10 @@ const SENTENCES: Record<string, (a: Args) => string> = {
   RecallUnauthorized: (a) => `${a.account} may not recall batch ${a.batchId} (only its manufacturer or a regulator may)`,
   SplitInvalid: (a) =>
     `split of batch ${a.batchId} is invalid: ${a.childCount} children with ${a.childrenQuantity} units for a parent of ${a.parentQuantity} (need at least 2 children adding up to the parent)`,
+  SplitBatchWatched: (a) => `batch ${a.batchId} has an open escrow order and cannot be split until the order settles`,
+  SplitLineageTooDeep: (a) => `batch ${a.batchId} is already ${a.maxDepth} splits from its registration; it cannot be split further`,
+  CustodyObserverBusy: (a) =>
+    `the custody observer ${a.observer} still watches ${a.watchedBatches} batches under open orders; it can be changed once none is watched`,
   EscrowOrderExists: (a) => `order ${a.orderId} already exists`,
   EscrowUnknownOrder: (a) => `no order ${a.orderId} exists`,
   EscrowInvalidState: (a) => `order ${a.orderId} is ${a.state}, which does not allow this action`,

@@ -22,8 +22,9 @@ export type KeeperAction = "release" | "refund" | "resolveExpiredDispute";
 /** Which settlements can apply in which on-chain state; the simulation decides whether one applies now. */
 const CANDIDATE_ACTIONS: Partial<Record<ChainOrderState, KeeperAction[]>> = {
   funded: ["refund"],
-  delivered: ["release", "refund"],
-  disputed: ["resolveExpiredDispute", "refund"],
+  // A delivered or disputed order is never refunded (a recall after delivery goes to dispute, not to a refund).
+  delivered: ["release"],
+  disputed: ["resolveExpiredDispute"],
 };
 
 const OPEN_STATES: OrderState[] = ["funded", "delivered", "disputed"];
