@@ -57,7 +57,7 @@ describe("ProvenanceRegistry: batches", function () {
     }
 
     describe("when an active manufacturer registers a new GTIN + lot", function () {
-      it("emits BatchRegistered with every field and stores manufacturer, custodian, quantity and root", async function () {
+      it("test_registerBatch_newGtinLot_emitsBatchRegisteredAndStoresState", async function () {
         const { registry, manufacturer } = await networkHelpers.loadFixture(deployFixture);
         const input = await inputFor("LOT-A");
         const batchId = batchIdOf(input.gtin, input.lot);
@@ -79,7 +79,7 @@ describe("ProvenanceRegistry: batches", function () {
         expect(await registry.batchStatus(batchId)).to.deep.equal([BatchStatus.Registered, InspectionResult.None]);
       });
 
-      it("returns the id that batchIdOf and keccak256(abi.encode(gtin, lot)) derive off-chain", async function () {
+      it("test_registerBatch_newGtinLot_returnsIdDerivedOffChain", async function () {
         const { registry, manufacturer } = await networkHelpers.loadFixture(deployFixture);
         const input = await inputFor("LOT-B");
         const expected = batchIdOf(input.gtin, input.lot);
@@ -87,7 +87,7 @@ describe("ProvenanceRegistry: batches", function () {
         expect(await registry.batchIdOf(input.gtin, input.lot)).to.equal(expected);
       });
 
-      it("accepts GTIN-8, GTIN-12, GTIN-13 and GTIN-14 as integers", async function () {
+      it("test_registerBatch_gtin8To14_accepted", async function () {
         const { registry, manufacturer } = await networkHelpers.loadFixture(deployFixture);
         const gtins = [gtinFrom("9638507"), gtinFrom("03600029145"), gtinFrom("400638133393"), gtinFrom("1084123450001")];
         expect(gtins).to.deep.equal([96385074n, 36000291452n, 4006381333931n, 10841234500013n]);
@@ -97,14 +97,14 @@ describe("ProvenanceRegistry: batches", function () {
         }
       });
 
-      it("accepts a 20-character lot using the whole GS1 character set 82", async function () {
+      it("test_registerBatch_20CharacterSet82Lot_accepted", async function () {
         const { registry, manufacturer } = await networkHelpers.loadFixture(deployFixture);
         for (const lot of ["AZaz09!\"%&'()*+,-./_", ":;<=>?", "x"]) {
           await expect(registry.connect(manufacturer).registerBatch(...registerBatchArgs(await inputFor(lot)))).to.emit(registry, "BatchRegistered");
         }
       });
 
-      it("lets the same lot exist under another GTIN", async function () {
+      it("test_registerBatch_sameLotOtherGtin_accepted", async function () {
         const { registry, manufacturer } = await networkHelpers.loadFixture(registeredFixture);
         const input = { ...(await inputFor("LOT-2025-001")), gtin: gtinFrom("0841234500020") };
         await expect(registry.connect(manufacturer).registerBatch(...registerBatchArgs(input))).to.emit(registry, "BatchRegistered");
@@ -112,14 +112,14 @@ describe("ProvenanceRegistry: batches", function () {
     });
 
     describe("when the caller may not register", function () {
-      it("reverts for a participant without MANUFACTURER_ROLE", async function () {
+      it("test_registerBatch_withoutManufacturerRole_reverts", async function () {
         const { registry, carrier, roles } = await networkHelpers.loadFixture(deployFixture);
         await expect(registry.connect(carrier).registerBatch(...registerBatchArgs(await inputFor("LOT-X"))))
           .to.be.revertedWithCustomError(registry, "ParticipantUnauthorized")
           .withArgs(carrier.address, roles.MANUFACTURER_ROLE);
       });
 
-      it("reverts for an account holding the role but never onboarded", async function () {
+      it("test_registerBatch_roleButNeverOnboarded_reverts", async function () {
         const { registry, admin, outsider, roles } = await networkHelpers.loadFixture(deployFixture);
         await registry.connect(admin).grantRole(roles.MANUFACTURER_ROLE, outsider.address);
         await expect(registry.connect(outsider).registerBatch(...registerBatchArgs(await inputFor("LOT-X"))))
@@ -127,7 +127,7 @@ describe("ProvenanceRegistry: batches", function () {
           .withArgs(outsider.address, roles.MANUFACTURER_ROLE);
       });
 
-      it("reverts for a suspended manufacturer", async function () {
+      it("test_registerBatch_suspendedManufacturer_reverts", async function () {
         const { registry, admin, manufacturer } = await networkHelpers.loadFixture(deployFixture);
         await registry.connect(admin).suspendParticipant(manufacturer.address, ZeroHash);
         await expect(registry.connect(manufacturer).registerBatch(...registerBatchArgs(await inputFor("LOT-X"))))
@@ -135,7 +135,7 @@ describe("ProvenanceRegistry: batches", function () {
           .withArgs(manufacturer.address);
       });
 
-      it("reverts for a manufacturer whose role was revoked", async function () {
+      it("test_registerBatch_revokedRole_reverts", async function () {
         const { registry, admin, manufacturer, roles } = await networkHelpers.loadFixture(deployFixture);
         await registry.connect(admin).revokeRole(roles.MANUFACTURER_ROLE, manufacturer.address);
         await expect(registry.connect(manufacturer).registerBatch(...registerBatchArgs(await inputFor("LOT-X"))))
@@ -145,7 +145,7 @@ describe("ProvenanceRegistry: batches", function () {
     });
 
     describe("when the input is invalid", function () {
-      it("reverts for a zero GTIN, a wrong check digit or more than 14 digits", async function () {
+      it("test_registerBatch_invalidGtin_reverts", async function () {
         const { registry, manufacturer } = await networkHelpers.loadFixture(deployFixture);
         const valid = gtinFrom("0841234500010");
         for (const gtin of [0n, valid + 1n, valid - 1n, 100_000_000_000_000n, 18_446_744_073_709_551_615n]) {
@@ -156,7 +156,7 @@ describe("ProvenanceRegistry: batches", function () {
         }
       });
 
-      it("reverts for an empty lot, one over 20 bytes, or characters outside set 82", async function () {
+      it("test_registerBatch_invalidLot_reverts", async function () {
         const { registry, manufacturer } = await networkHelpers.loadFixture(deployFixture);
         for (const lot of ["", "A".repeat(21), "LOT 1", "LOT#1", "LOT@1", "LOT$", "LOT~", "lot\n", "LÖT", "[1]", "a{b}"]) {
           await expect(registry.connect(manufacturer).registerBatch(...registerBatchArgs(await inputFor(lot))))
@@ -165,7 +165,7 @@ describe("ProvenanceRegistry: batches", function () {
         }
       });
 
-      it("reverts for a zero quantity", async function () {
+      it("test_registerBatch_zeroQuantity_reverts", async function () {
         const { registry, manufacturer } = await networkHelpers.loadFixture(deployFixture);
         const input = { ...(await inputFor("LOT-X")), quantity: 0n };
         await expect(registry.connect(manufacturer).registerBatch(...registerBatchArgs(input)))
@@ -173,7 +173,7 @@ describe("ProvenanceRegistry: batches", function () {
           .withArgs(0n);
       });
 
-      it("reverts for a zero or future production date", async function () {
+      it("test_registerBatch_zeroOrFutureProductionDate_reverts", async function () {
         const { registry, manufacturer } = await networkHelpers.loadFixture(deployFixture);
         const future = BigInt(await networkHelpers.time.latest()) + 3_600n;
         for (const productionDate of [0n, future]) {
@@ -184,7 +184,7 @@ describe("ProvenanceRegistry: batches", function () {
         }
       });
 
-      it("reverts for an invalid origin GLN", async function () {
+      it("test_registerBatch_invalidOriginGln_reverts", async function () {
         const { registry, manufacturer } = await networkHelpers.loadFixture(deployFixture);
         for (const originGln of [0n, 10_000_000_000_000n]) {
           const input = { ...(await inputFor("LOT-X")), originGln };
@@ -194,14 +194,14 @@ describe("ProvenanceRegistry: batches", function () {
         }
       });
 
-      it("reverts for a zero serial root", async function () {
+      it("test_registerBatch_zeroSerialRoot_reverts", async function () {
         const { registry, manufacturer } = await networkHelpers.loadFixture(deployFixture);
         const input = { ...(await inputFor("LOT-X")), serialRoot: ZeroHash };
         await expect(registry.connect(manufacturer).registerBatch(...registerBatchArgs(input)))
           .to.be.revertedWithCustomError(registry, "BatchInvalidSerialRoot");
       });
 
-      it("reverts when the GTIN + lot is already registered, by anyone", async function () {
+      it("test_registerBatch_alreadyRegistered_reverts", async function () {
         const { registry, admin, manufacturer, roles, signers, batchId } = await networkHelpers.loadFixture(registeredFixture);
         const input = await inputFor("LOT-2025-001");
         await expect(registry.connect(manufacturer).registerBatch(...registerBatchArgs(input)))
@@ -219,7 +219,7 @@ describe("ProvenanceRegistry: batches", function () {
   // ---------------------------------------------------------------------------------------------
   describe("proposeHandoff", function () {
     describe("when the custodian proposes to an active participant", function () {
-      it("emits HandoffProposed and marks the batch in transit to the receiver", async function () {
+      it("test_proposeHandoff_activeReceiver_emitsHandoffProposedAndMarksInTransit", async function () {
         const { registry, manufacturer, carrier, batchId } = await networkHelpers.loadFixture(registeredFixture);
         await expect(registry.connect(manufacturer).proposeHandoff(batchId, carrier.address, DEMO_PORT_GLN, BusinessStep.Shipping))
           .to.emit(registry, "HandoffProposed")
@@ -230,7 +230,7 @@ describe("ProvenanceRegistry: batches", function () {
         expect(state.custodian).to.equal(manufacturer.address);
       });
 
-      it("accepts every EPCIS business step", async function () {
+      it("test_proposeHandoff_everyEpcisStep_accepted", async function () {
         const { registry, manufacturer, carrier, batchId } = await networkHelpers.loadFixture(registeredFixture);
         for (const step of Object.values(BusinessStep)) {
           await expect(registry.connect(manufacturer).proposeHandoff(batchId, carrier.address, DEMO_PORT_GLN, step))
@@ -242,14 +242,14 @@ describe("ProvenanceRegistry: batches", function () {
     });
 
     describe("when the handoff is not allowed", function () {
-      it("reverts for an unknown batch", async function () {
+      it("test_proposeHandoff_unknownBatch_reverts", async function () {
         const { registry, manufacturer, carrier } = await networkHelpers.loadFixture(registeredFixture);
         await expect(registry.connect(manufacturer).proposeHandoff(unknownBatchId, carrier.address, DEMO_PORT_GLN, BusinessStep.Shipping))
           .to.be.revertedWithCustomError(registry, "BatchUnknown")
           .withArgs(unknownBatchId);
       });
 
-      it("reverts for anyone but the custodian, including the manufacturer after handing off", async function () {
+      it("test_proposeHandoff_notCustodian_reverts", async function () {
         const { registry, manufacturer, carrier, warehouse, outsider, batchId } = await networkHelpers.loadFixture(deliveredFixture);
         for (const caller of [manufacturer, warehouse, outsider]) {
           await expect(registry.connect(caller).proposeHandoff(batchId, warehouse.address === caller.address ? carrier.address : warehouse.address, DEMO_PORT_GLN, BusinessStep.Shipping))
@@ -258,7 +258,7 @@ describe("ProvenanceRegistry: batches", function () {
         }
       });
 
-      it("reverts for a suspended custodian", async function () {
+      it("test_proposeHandoff_suspendedCustodian_reverts", async function () {
         const { registry, admin, manufacturer, carrier, batchId } = await networkHelpers.loadFixture(registeredFixture);
         await registry.connect(admin).suspendParticipant(manufacturer.address, ZeroHash);
         await expect(registry.connect(manufacturer).proposeHandoff(batchId, carrier.address, DEMO_PORT_GLN, BusinessStep.Shipping))
@@ -266,14 +266,14 @@ describe("ProvenanceRegistry: batches", function () {
           .withArgs(manufacturer.address);
       });
 
-      it("reverts while another handoff is pending", async function () {
+      it("test_proposeHandoff_handoffPending_reverts", async function () {
         const { registry, manufacturer, warehouse, batchId } = await networkHelpers.loadFixture(inTransitFixture);
         await expect(registry.connect(manufacturer).proposeHandoff(batchId, warehouse.address, DEMO_PORT_GLN, BusinessStep.Shipping))
           .to.be.revertedWithCustomError(registry, "BatchInvalidStatus")
           .withArgs(batchId, BatchStatus.InTransit);
       });
 
-      it("reverts for a receiver that was never onboarded", async function () {
+      it("test_proposeHandoff_receiverNeverOnboarded_reverts", async function () {
         const { registry, manufacturer, outsider, batchId } = await networkHelpers.loadFixture(registeredFixture);
         for (const receiver of [outsider.address, ZeroAddress]) {
           await expect(registry.connect(manufacturer).proposeHandoff(batchId, receiver, DEMO_PORT_GLN, BusinessStep.Shipping))
@@ -282,14 +282,14 @@ describe("ProvenanceRegistry: batches", function () {
         }
       });
 
-      it("reverts for a handoff to the custodian itself", async function () {
+      it("test_proposeHandoff_toCustodianItself_reverts", async function () {
         const { registry, manufacturer, batchId } = await networkHelpers.loadFixture(registeredFixture);
         await expect(registry.connect(manufacturer).proposeHandoff(batchId, manufacturer.address, DEMO_PORT_GLN, BusinessStep.Shipping))
           .to.be.revertedWithCustomError(registry, "HandoffToSelf")
           .withArgs(batchId);
       });
 
-      it("reverts for a suspended receiver", async function () {
+      it("test_proposeHandoff_suspendedReceiver_reverts", async function () {
         const { registry, admin, manufacturer, carrier, batchId } = await networkHelpers.loadFixture(registeredFixture);
         await registry.connect(admin).suspendParticipant(carrier.address, ZeroHash);
         await expect(registry.connect(manufacturer).proposeHandoff(batchId, carrier.address, DEMO_PORT_GLN, BusinessStep.Shipping))
@@ -297,14 +297,14 @@ describe("ProvenanceRegistry: batches", function () {
           .withArgs(carrier.address);
       });
 
-      it("reverts for an invalid location GLN", async function () {
+      it("test_proposeHandoff_invalidLocationGln_reverts", async function () {
         const { registry, manufacturer, carrier, batchId } = await networkHelpers.loadFixture(registeredFixture);
         await expect(registry.connect(manufacturer).proposeHandoff(batchId, carrier.address, 0n, BusinessStep.Shipping))
           .to.be.revertedWithCustomError(registry, "ParticipantInvalidGln")
           .withArgs(0n);
       });
 
-      it("reverts without reason for a business step outside the EPCIS list", async function () {
+      it("test_proposeHandoff_stepOutsideEpcisList_revertsWithoutReason", async function () {
         const { registry, manufacturer, carrier, batchId } = await networkHelpers.loadFixture(registeredFixture);
         await expect(registry.connect(manufacturer).proposeHandoff(batchId, carrier.address, DEMO_PORT_GLN, 12n))
           .to.be.revertedWithoutReason(ethers);
@@ -315,7 +315,7 @@ describe("ProvenanceRegistry: batches", function () {
   // ---------------------------------------------------------------------------------------------
   describe("acceptHandoff", function () {
     describe("when the receiver accepts", function () {
-      it("emits HandoffAccepted, makes the receiver custodian and the batch Delivered", async function () {
+      it("test_acceptHandoff_byReceiver_emitsHandoffAcceptedAndDelivers", async function () {
         const { registry, manufacturer, carrier, batchId } = await networkHelpers.loadFixture(inTransitFixture);
         await expect(registry.connect(carrier).acceptHandoff(batchId, DEMO_PORT_GLN, BusinessStep.Receiving))
           .to.emit(registry, "HandoffAccepted")
@@ -328,7 +328,7 @@ describe("ProvenanceRegistry: batches", function () {
         expect(state.manufacturer).to.equal(manufacturer.address);
       });
 
-      it("follows a whole chain: manufacturer, carrier, customs, warehouse, retailer", async function () {
+      it("test_acceptHandoff_wholeChain_followsEveryCustodian", async function () {
         const { registry, manufacturer, carrier, customs, warehouse, retailer, batchId } = await networkHelpers.loadFixture(registeredFixture);
         const chain = [manufacturer, carrier, customs, warehouse, retailer];
         for (let i = 1; i < chain.length; i++) {
@@ -342,21 +342,21 @@ describe("ProvenanceRegistry: batches", function () {
     });
 
     describe("when the acceptance is not allowed", function () {
-      it("reverts for an unknown batch", async function () {
+      it("test_acceptHandoff_unknownBatch_reverts", async function () {
         const { registry, carrier } = await networkHelpers.loadFixture(inTransitFixture);
         await expect(registry.connect(carrier).acceptHandoff(unknownBatchId, DEMO_PORT_GLN, BusinessStep.Receiving))
           .to.be.revertedWithCustomError(registry, "BatchUnknown")
           .withArgs(unknownBatchId);
       });
 
-      it("reverts when no handoff is pending", async function () {
+      it("test_acceptHandoff_noPendingHandoff_reverts", async function () {
         const { registry, carrier, batchId } = await networkHelpers.loadFixture(registeredFixture);
         await expect(registry.connect(carrier).acceptHandoff(batchId, DEMO_PORT_GLN, BusinessStep.Receiving))
           .to.be.revertedWithCustomError(registry, "BatchInvalidStatus")
           .withArgs(batchId, BatchStatus.Registered);
       });
 
-      it("reverts for anyone but the receiver, including the custodian", async function () {
+      it("test_acceptHandoff_notReceiver_reverts", async function () {
         const { registry, manufacturer, warehouse, outsider, batchId } = await networkHelpers.loadFixture(inTransitFixture);
         for (const caller of [manufacturer, warehouse, outsider]) {
           await expect(registry.connect(caller).acceptHandoff(batchId, DEMO_PORT_GLN, BusinessStep.Receiving))
@@ -365,7 +365,7 @@ describe("ProvenanceRegistry: batches", function () {
         }
       });
 
-      it("reverts for a receiver suspended after the proposal", async function () {
+      it("test_acceptHandoff_receiverSuspendedAfterProposal_reverts", async function () {
         const { registry, admin, carrier, batchId } = await networkHelpers.loadFixture(inTransitFixture);
         await registry.connect(admin).suspendParticipant(carrier.address, ZeroHash);
         await expect(registry.connect(carrier).acceptHandoff(batchId, DEMO_PORT_GLN, BusinessStep.Receiving))
@@ -373,7 +373,7 @@ describe("ProvenanceRegistry: batches", function () {
           .withArgs(carrier.address);
       });
 
-      it("reverts for an invalid location GLN", async function () {
+      it("test_acceptHandoff_invalidLocationGln_reverts", async function () {
         const { registry, carrier, batchId } = await networkHelpers.loadFixture(inTransitFixture);
         await expect(registry.connect(carrier).acceptHandoff(batchId, 10_000_000_000_000n, BusinessStep.Receiving))
           .to.be.revertedWithCustomError(registry, "ParticipantInvalidGln")
@@ -386,7 +386,7 @@ describe("ProvenanceRegistry: batches", function () {
   describe("rejectHandoff", function () {
     const reason = documentHash("seal broken on arrival");
 
-    it("emits HandoffRejected and returns a never-moved batch to Registered with its custodian", async function () {
+    it("test_rejectHandoff_neverMovedBatch_emitsHandoffRejectedAndReturnsToRegistered", async function () {
       const { registry, manufacturer, carrier, batchId } = await networkHelpers.loadFixture(inTransitFixture);
       await expect(registry.connect(carrier).rejectHandoff(batchId, reason))
         .to.emit(registry, "HandoffRejected")
@@ -397,7 +397,7 @@ describe("ProvenanceRegistry: batches", function () {
       expect(state.pendingCustodian).to.equal(ZeroAddress);
     });
 
-    it("returns a delivered batch to Delivered", async function () {
+    it("test_rejectHandoff_deliveredBatch_returnsToDelivered", async function () {
       const { registry, carrier, warehouse, batchId } = await networkHelpers.loadFixture(deliveredFixture);
       await registry.connect(carrier).proposeHandoff(batchId, warehouse.address, DEMO_DC_GLN, BusinessStep.Shipping);
       await expect(registry.connect(warehouse).rejectHandoff(batchId, reason))
@@ -408,21 +408,21 @@ describe("ProvenanceRegistry: batches", function () {
       expect(state.custodian).to.equal(carrier.address);
     });
 
-    it("reverts for an unknown batch", async function () {
+    it("test_rejectHandoff_unknownBatch_reverts", async function () {
       const { registry, carrier } = await networkHelpers.loadFixture(inTransitFixture);
       await expect(registry.connect(carrier).rejectHandoff(unknownBatchId, reason))
         .to.be.revertedWithCustomError(registry, "BatchUnknown")
         .withArgs(unknownBatchId);
     });
 
-    it("reverts when no handoff is pending", async function () {
+    it("test_rejectHandoff_noPendingHandoff_reverts", async function () {
       const { registry, carrier, batchId } = await networkHelpers.loadFixture(deliveredFixture);
       await expect(registry.connect(carrier).rejectHandoff(batchId, reason))
         .to.be.revertedWithCustomError(registry, "BatchInvalidStatus")
         .withArgs(batchId, BatchStatus.Delivered);
     });
 
-    it("reverts for anyone but the receiver", async function () {
+    it("test_rejectHandoff_notReceiver_reverts", async function () {
       const { registry, manufacturer, outsider, batchId } = await networkHelpers.loadFixture(inTransitFixture);
       for (const caller of [manufacturer, outsider]) {
         await expect(registry.connect(caller).rejectHandoff(batchId, reason))
@@ -431,7 +431,7 @@ describe("ProvenanceRegistry: batches", function () {
       }
     });
 
-    it("reverts for a suspended receiver", async function () {
+    it("test_rejectHandoff_suspendedReceiver_reverts", async function () {
       const { registry, admin, carrier, batchId } = await networkHelpers.loadFixture(inTransitFixture);
       await registry.connect(admin).suspendParticipant(carrier.address, ZeroHash);
       await expect(registry.connect(carrier).rejectHandoff(batchId, reason))
@@ -442,7 +442,7 @@ describe("ProvenanceRegistry: batches", function () {
 
   // ---------------------------------------------------------------------------------------------
   describe("cancelHandoff", function () {
-    it("emits HandoffCancelled and returns the batch to its previous status", async function () {
+    it("test_cancelHandoff_pendingHandoff_emitsHandoffCancelledAndRestoresStatus", async function () {
       const { registry, manufacturer, carrier, batchId } = await networkHelpers.loadFixture(inTransitFixture);
       await expect(registry.connect(manufacturer).cancelHandoff(batchId))
         .to.emit(registry, "HandoffCancelled")
@@ -456,7 +456,7 @@ describe("ProvenanceRegistry: batches", function () {
         .withArgs(batchId, BatchStatus.Registered);
     });
 
-    it("returns a delivered batch to Delivered", async function () {
+    it("test_cancelHandoff_deliveredBatch_returnsToDelivered", async function () {
       const { registry, carrier, warehouse, batchId } = await networkHelpers.loadFixture(deliveredFixture);
       await registry.connect(carrier).proposeHandoff(batchId, warehouse.address, DEMO_DC_GLN, BusinessStep.Shipping);
       await expect(registry.connect(carrier).cancelHandoff(batchId))
@@ -465,14 +465,14 @@ describe("ProvenanceRegistry: batches", function () {
       expect((await batchOf(registry, batchId)).status).to.equal(BatchStatus.Delivered);
     });
 
-    it("reverts for an unknown batch", async function () {
+    it("test_cancelHandoff_unknownBatch_reverts", async function () {
       const { registry, manufacturer } = await networkHelpers.loadFixture(inTransitFixture);
       await expect(registry.connect(manufacturer).cancelHandoff(unknownBatchId))
         .to.be.revertedWithCustomError(registry, "BatchUnknown")
         .withArgs(unknownBatchId);
     });
 
-    it("reverts for anyone but the custodian, including the receiver", async function () {
+    it("test_cancelHandoff_notCustodian_reverts", async function () {
       const { registry, carrier, outsider, batchId } = await networkHelpers.loadFixture(inTransitFixture);
       for (const caller of [carrier, outsider]) {
         await expect(registry.connect(caller).cancelHandoff(batchId))
@@ -481,14 +481,14 @@ describe("ProvenanceRegistry: batches", function () {
       }
     });
 
-    it("reverts when no handoff is pending", async function () {
+    it("test_cancelHandoff_noPendingHandoff_reverts", async function () {
       const { registry, manufacturer, batchId } = await networkHelpers.loadFixture(registeredFixture);
       await expect(registry.connect(manufacturer).cancelHandoff(batchId))
         .to.be.revertedWithCustomError(registry, "BatchInvalidStatus")
         .withArgs(batchId, BatchStatus.Registered);
     });
 
-    it("reverts for a suspended custodian", async function () {
+    it("test_cancelHandoff_suspendedCustodian_reverts", async function () {
       const { registry, admin, manufacturer, batchId } = await networkHelpers.loadFixture(inTransitFixture);
       await registry.connect(admin).suspendParticipant(manufacturer.address, ZeroHash);
       await expect(registry.connect(manufacturer).cancelHandoff(batchId))
@@ -502,7 +502,7 @@ describe("ProvenanceRegistry: batches", function () {
     const report = documentHash("lab report 2025-117: acidity 0.2%");
 
     describe("when an active inspector attests", function () {
-      it("emits QualityAttested and records Passed or Failed, the latest attestation winning", async function () {
+      it("test_attestQuality_activeInspector_emitsQualityAttestedLatestWins", async function () {
         const { registry, inspector, batchId } = await networkHelpers.loadFixture(registeredFixture);
         await expect(registry.connect(inspector).attestQuality(batchId, true, report))
           .to.emit(registry, "QualityAttested")
@@ -515,7 +515,7 @@ describe("ProvenanceRegistry: batches", function () {
         expect(await registry.batchStatus(batchId)).to.deep.equal([BatchStatus.Registered, InspectionResult.Failed]);
       });
 
-      it("works while the batch is in transit, delivered or recalled, without touching custody", async function () {
+      it("test_attestQuality_inTransitDeliveredOrRecalled_leavesCustodyAlone", async function () {
         const { registry, inspector, customs, carrier, batchId } = await networkHelpers.loadFixture(inTransitFixture);
         await registry.connect(inspector).attestQuality(batchId, true, report);
         expect(await batchOf(registry, batchId)).to.include({ status: BatchStatus.InTransit, pendingCustodian: carrier.address, inspection: InspectionResult.Passed });
@@ -526,7 +526,7 @@ describe("ProvenanceRegistry: batches", function () {
         await expect(registry.connect(inspector).attestQuality(batchId, false, report)).to.emit(registry, "QualityAttested");
       });
 
-      it("works for a participant granted INSPECTOR_ROLE on top of another role", async function () {
+      it("test_attestQuality_inspectorRoleOnTopOfAnother_accepted", async function () {
         const { registry, admin, roles, customs, batchId } = await networkHelpers.loadFixture(registeredFixture);
         await registry.connect(admin).grantRole(roles.INSPECTOR_ROLE, customs.address);
         await expect(registry.connect(customs).attestQuality(batchId, true, report))
@@ -534,7 +534,7 @@ describe("ProvenanceRegistry: batches", function () {
           .withArgs(batchId, customs.address, true, report);
       });
 
-      it("keeps the inspection through later handoffs", async function () {
+      it("test_attestQuality_laterHandoffs_keepInspection", async function () {
         const { registry, inspector, carrier, batchId } = await networkHelpers.loadFixture(inTransitFixture);
         await registry.connect(inspector).attestQuality(batchId, true, report);
         await registry.connect(carrier).acceptHandoff(batchId, DEMO_PORT_GLN, BusinessStep.Receiving);
@@ -543,7 +543,7 @@ describe("ProvenanceRegistry: batches", function () {
     });
 
     describe("when the attestation is not allowed", function () {
-      it("reverts for a participant without INSPECTOR_ROLE", async function () {
+      it("test_attestQuality_withoutInspectorRole_reverts", async function () {
         const { registry, manufacturer, outsider, roles, batchId } = await networkHelpers.loadFixture(registeredFixture);
         for (const caller of [manufacturer, outsider]) {
           await expect(registry.connect(caller).attestQuality(batchId, true, report))
@@ -552,7 +552,7 @@ describe("ProvenanceRegistry: batches", function () {
         }
       });
 
-      it("reverts for a suspended inspector", async function () {
+      it("test_attestQuality_suspendedInspector_reverts", async function () {
         const { registry, admin, inspector, batchId } = await networkHelpers.loadFixture(registeredFixture);
         await registry.connect(admin).suspendParticipant(inspector.address, ZeroHash);
         await expect(registry.connect(inspector).attestQuality(batchId, true, report))
@@ -560,14 +560,14 @@ describe("ProvenanceRegistry: batches", function () {
           .withArgs(inspector.address);
       });
 
-      it("reverts for an unknown batch", async function () {
+      it("test_attestQuality_unknownBatch_reverts", async function () {
         const { registry, inspector } = await networkHelpers.loadFixture(registeredFixture);
         await expect(registry.connect(inspector).attestQuality(unknownBatchId, true, report))
           .to.be.revertedWithCustomError(registry, "BatchUnknown")
           .withArgs(unknownBatchId);
       });
 
-      it("reverts for a split parent (its children are attested instead)", async function () {
+      it("test_attestQuality_splitParent_reverts", async function () {
         const { registry, manufacturer, inspector, batchId } = await networkHelpers.loadFixture(registeredFixture);
         await registry.connect(manufacturer).splitBatch(batchId, [
           { lot: "LOT-2025-001-A", quantity: 60n, serialRoot: buildSerialTree(["A"]).root },
@@ -587,7 +587,7 @@ describe("ProvenanceRegistry: batches", function () {
     }
 
     describe("when the custodian splits into children adding up to the parent", function () {
-      it("emits BatchSplit per child, registers each child and marks the parent Split", async function () {
+      it("test_splitBatch_childrenAddUp_emitsBatchSplitAndMarksParentSplit", async function () {
         const { registry, manufacturer, batchId } = await networkHelpers.loadFixture(registeredFixture);
         const children = childrenOf([["LOT-2025-001-A", 70n], ["LOT-2025-001-B", 20n], ["LOT-2025-001-C", 10n]]);
         const childIds = children.map((child) => batchIdOf(DEMO_GTIN, child.lot));
@@ -615,7 +615,7 @@ describe("ProvenanceRegistry: batches", function () {
         expect(parent.quantity).to.equal(100n);
       });
 
-      it("gives the children to the splitting custodian and keeps the original manufacturer", async function () {
+      it("test_splitBatch_childrenAddUp_custodianHoldsChildrenManufacturerKept", async function () {
         const { registry, manufacturer, carrier, warehouse, batchId } = await networkHelpers.loadFixture(deliveredFixture);
         const children = childrenOf([["LOT-2025-001-1", 50n], ["LOT-2025-001-2", 50n]]);
         await registry.connect(carrier).splitBatch(batchId, children);
@@ -633,14 +633,14 @@ describe("ProvenanceRegistry: batches", function () {
     });
 
     describe("when the split is not allowed", function () {
-      it("reverts for an unknown batch", async function () {
+      it("test_splitBatch_unknownBatch_reverts", async function () {
         const { registry, manufacturer } = await networkHelpers.loadFixture(registeredFixture);
         await expect(registry.connect(manufacturer).splitBatch(unknownBatchId, childrenOf([["A", 1n], ["B", 1n]])))
           .to.be.revertedWithCustomError(registry, "BatchUnknown")
           .withArgs(unknownBatchId);
       });
 
-      it("reverts for anyone but the custodian", async function () {
+      it("test_splitBatch_notCustodian_reverts", async function () {
         const { registry, manufacturer, outsider, batchId } = await networkHelpers.loadFixture(deliveredFixture);
         for (const caller of [manufacturer, outsider]) {
           await expect(registry.connect(caller).splitBatch(batchId, childrenOf([["A", 50n], ["B", 50n]])))
@@ -649,7 +649,7 @@ describe("ProvenanceRegistry: batches", function () {
         }
       });
 
-      it("reverts for a suspended custodian", async function () {
+      it("test_splitBatch_suspendedCustodian_reverts", async function () {
         const { registry, admin, manufacturer, batchId } = await networkHelpers.loadFixture(registeredFixture);
         await registry.connect(admin).suspendParticipant(manufacturer.address, ZeroHash);
         await expect(registry.connect(manufacturer).splitBatch(batchId, childrenOf([["A", 50n], ["B", 50n]])))
@@ -657,7 +657,7 @@ describe("ProvenanceRegistry: batches", function () {
           .withArgs(manufacturer.address);
       });
 
-      it("reverts while a handoff is pending, after a recall and after a split", async function () {
+      it("test_splitBatch_pendingHandoffRecalledOrSplit_reverts", async function () {
         const { registry, manufacturer, customs, batchId } = await networkHelpers.loadFixture(inTransitFixture);
         const children = childrenOf([["A", 50n], ["B", 50n]]);
         await expect(registry.connect(manufacturer).splitBatch(batchId, children))
@@ -675,7 +675,7 @@ describe("ProvenanceRegistry: batches", function () {
           .withArgs(childId, BatchStatus.Recalled);
       });
 
-      it("reverts when the quantities do not add up or there are fewer than two children", async function () {
+      it("test_splitBatch_quantitiesMismatchOrOneChild_reverts", async function () {
         const { registry, manufacturer, batchId } = await networkHelpers.loadFixture(registeredFixture);
         const cases: [[string, bigint][], bigint][] = [
           [[["A", 60n], ["B", 30n]], 90n],
@@ -691,7 +691,7 @@ describe("ProvenanceRegistry: batches", function () {
         }
       });
 
-      it("reverts for a child with zero quantity, a zero serial root or an invalid lot", async function () {
+      it("test_splitBatch_invalidChild_reverts", async function () {
         const { registry, manufacturer, batchId } = await networkHelpers.loadFixture(registeredFixture);
         await expect(registry.connect(manufacturer).splitBatch(batchId, childrenOf([["A", 100n], ["B", 0n]])))
           .to.be.revertedWithCustomError(registry, "BatchInvalidQuantity")
@@ -705,7 +705,7 @@ describe("ProvenanceRegistry: batches", function () {
         }
       });
 
-      it("reverts when a child lot repeats, equals the parent's or names an existing batch", async function () {
+      it("test_splitBatch_duplicateOrExistingChildLot_reverts", async function () {
         const { registry, manufacturer, batchId } = await networkHelpers.loadFixture(registeredFixture);
         await registerBatch(registry, manufacturer, { lot: "EXISTING" });
         const cases: [[string, bigint][], string][] = [
@@ -727,7 +727,7 @@ describe("ProvenanceRegistry: batches", function () {
     const reason = documentHash("recall notice 2025-04: undeclared allergen");
 
     describe("when the manufacturer or a regulator recalls", function () {
-      it("lets the manufacturer recall its batch: BatchRecalled, status Recalled", async function () {
+      it("test_recallBatch_byManufacturer_emitsBatchRecalled", async function () {
         const { registry, manufacturer, batchId } = await networkHelpers.loadFixture(registeredFixture);
         await expect(registry.connect(manufacturer).recallBatch(batchId, reason))
           .to.emit(registry, "BatchRecalled")
@@ -735,7 +735,7 @@ describe("ProvenanceRegistry: batches", function () {
         expect((await batchOf(registry, batchId)).status).to.equal(BatchStatus.Recalled);
       });
 
-      it("lets a regulator recall a batch anywhere in the chain, dropping a pending handoff", async function () {
+      it("test_recallBatch_byRegulatorAnywhere_dropsPendingHandoff", async function () {
         const { registry, customs, manufacturer, carrier, batchId } = await networkHelpers.loadFixture(inTransitFixture);
         await expect(registry.connect(customs).recallBatch(batchId, reason))
           .to.emit(registry, "BatchRecalled")
@@ -747,7 +747,7 @@ describe("ProvenanceRegistry: batches", function () {
           .withArgs(batchId, BatchStatus.Recalled);
       });
 
-      it("freezes the batch: no handoff, cancel or split afterwards", async function () {
+      it("test_recallBatch_recalled_freezesBatch", async function () {
         const { registry, customs, carrier, warehouse, batchId } = await networkHelpers.loadFixture(deliveredFixture);
         await registry.connect(customs).recallBatch(batchId, reason);
         await expect(registry.connect(carrier).proposeHandoff(batchId, warehouse.address, DEMO_DC_GLN, BusinessStep.Shipping))
@@ -767,14 +767,14 @@ describe("ProvenanceRegistry: batches", function () {
     });
 
     describe("when the recall is not allowed", function () {
-      it("reverts for an unknown batch", async function () {
+      it("test_recallBatch_unknownBatch_reverts", async function () {
         const { registry, customs } = await networkHelpers.loadFixture(registeredFixture);
         await expect(registry.connect(customs).recallBatch(unknownBatchId, reason))
           .to.be.revertedWithCustomError(registry, "BatchUnknown")
           .withArgs(unknownBatchId);
       });
 
-      it("reverts for the custodian, an inspector, an outsider or another manufacturer", async function () {
+      it("test_recallBatch_unauthorizedCaller_reverts", async function () {
         const { registry, admin, roles, carrier, inspector, outsider, signers, batchId } = await networkHelpers.loadFixture(deliveredFixture);
         const otherManufacturer = signers[10];
         await registry.connect(admin).onboardParticipant(otherManufacturer.address, roles.MANUFACTURER_ROLE, 1n, "Other");
@@ -785,7 +785,7 @@ describe("ProvenanceRegistry: batches", function () {
         }
       });
 
-      it("reverts for an account holding REGULATOR_ROLE but never onboarded", async function () {
+      it("test_recallBatch_regulatorRoleNeverOnboarded_reverts", async function () {
         const { registry, admin, roles, outsider, batchId } = await networkHelpers.loadFixture(registeredFixture);
         await registry.connect(admin).grantRole(roles.REGULATOR_ROLE, outsider.address);
         await expect(registry.connect(outsider).recallBatch(batchId, reason))
@@ -793,7 +793,7 @@ describe("ProvenanceRegistry: batches", function () {
           .withArgs(batchId, outsider.address);
       });
 
-      it("reverts for a suspended regulator or manufacturer", async function () {
+      it("test_recallBatch_suspendedRegulatorOrManufacturer_reverts", async function () {
         const { registry, admin, customs, manufacturer, batchId } = await networkHelpers.loadFixture(registeredFixture);
         for (const caller of [customs, manufacturer]) {
           await registry.connect(admin).suspendParticipant(caller.address, ZeroHash);
@@ -803,7 +803,7 @@ describe("ProvenanceRegistry: batches", function () {
         }
       });
 
-      it("reverts for a batch already recalled, itself or through an ancestor", async function () {
+      it("test_recallBatch_revertsForABatchAlreadyRecalledItselfOrThroughAnAncestor", async function () {
         const { registry, manufacturer, customs, batchId } = await networkHelpers.loadFixture(registeredFixture);
         const other = await registerBatch(registry, manufacturer, { lot: "LOT-OTHER" });
         await registry.connect(customs).recallBatch(batchId, reason);
@@ -825,7 +825,7 @@ describe("ProvenanceRegistry: batches", function () {
 
   // ---------------------------------------------------------------------------------------------
   describe("custody observer", function () {
-    it("lets the admin set and clear the observer, emitting CustodyObserverChanged", async function () {
+    it("test_setCustodyObserver_byAdmin_setsClearsAndEmits", async function () {
       const { registry, admin, signers } = await networkHelpers.loadFixture(deployFixture);
       const observer = signers[15];
       await expect(registry.connect(admin).setCustodyObserver(observer.address))
@@ -837,7 +837,7 @@ describe("ProvenanceRegistry: batches", function () {
         .withArgs(observer.address, ZeroAddress);
     });
 
-    it("reverts setCustodyObserver for a caller without the admin role", async function () {
+    it("test_setCustodyObserver_notAdmin_reverts", async function () {
       const { registry, manufacturer, roles } = await networkHelpers.loadFixture(deployFixture);
       await expect(registry.connect(manufacturer).setCustodyObserver(manufacturer.address))
         .to.be.revertedWithCustomError(registry, "AccessControlUnauthorizedAccount")
@@ -853,14 +853,14 @@ describe("ProvenanceRegistry: batches", function () {
         return { ...context, observer };
       }
 
-      it("marks it watched and unwatched", async function () {
+      it("test_setBatchWatched_byObserver_togglesWatched", async function () {
         const { registry, observer, batchId } = await networkHelpers.loadFixture(watchedFixture);
         expect(await registry.isBatchWatched(batchId)).to.equal(true);
         await registry.connect(observer).setBatchWatched(batchId, false);
         expect(await registry.isBatchWatched(batchId)).to.equal(false);
       });
 
-      it("keeps the flag through proposals and leaves the batch's other state alone", async function () {
+      it("test_setBatchWatched_throughProposals_keepsFlagAndOtherState", async function () {
         const { registry, manufacturer, carrier, batchId } = await networkHelpers.loadFixture(watchedFixture);
         await registry.connect(manufacturer).proposeHandoff(batchId, carrier.address, DEMO_PORT_GLN, BusinessStep.Shipping);
         await registry.connect(manufacturer).cancelHandoff(batchId);
@@ -868,7 +868,7 @@ describe("ProvenanceRegistry: batches", function () {
         expect(await batchOf(registry, batchId)).to.include({ status: BatchStatus.Registered, custodian: manufacturer.address });
       });
 
-      it("makes acceptHandoff call the observer, so an observer that cannot take the call blocks acceptance", async function () {
+      it("test_acceptHandoff_watchedBatch_callsObserverWhoseFailureBlocks", async function () {
         // The observer here is an account without code: the call fails and the acceptance reverts
         // with it (a delivery must never go unrecorded). With no observer set, acceptance goes ahead.
         const { registry, admin, observer, manufacturer, carrier, batchId } = await networkHelpers.loadFixture(watchedFixture);
@@ -883,7 +883,7 @@ describe("ProvenanceRegistry: batches", function () {
         await expect(registry.connect(carrier).acceptHandoff(batchId, DEMO_PORT_GLN, BusinessStep.Receiving)).to.emit(registry, "HandoffAccepted");
       });
 
-      it("reverts setBatchWatched for anyone but the observer", async function () {
+      it("test_setBatchWatched_notObserver_reverts", async function () {
         const { registry, admin, manufacturer, batchId } = await networkHelpers.loadFixture(watchedFixture);
         for (const caller of [admin, manufacturer]) {
           await expect(registry.connect(caller).setBatchWatched(batchId, false))
@@ -892,7 +892,7 @@ describe("ProvenanceRegistry: batches", function () {
         }
       });
 
-      it("watchBatch watches and returns the custodian, the pending receiver, the status and the receiver's record", async function () {
+      it("test_watchBatch_watchesAndReturnsTheCustodianPendingReceiverStatusAndReceiverRecord", async function () {
         const { registry, observer, manufacturer, carrier, batchId } = await networkHelpers.loadFixture(watchedFixture);
         await registry.connect(observer).setBatchWatched(batchId, false);
         expect(await registry.connect(observer).watchBatch.staticCall(batchId, carrier.address)).to.deep.equal([
@@ -915,7 +915,7 @@ describe("ProvenanceRegistry: batches", function () {
         expect(await batchOf(registry, batchId)).to.include({ status: BatchStatus.InTransit, custodian: manufacturer.address });
       });
 
-      it("reverts watchBatch for anyone but the observer and for an unknown batch", async function () {
+      it("test_watchBatch_notObserverOrUnknownBatch_reverts", async function () {
         const { registry, observer, manufacturer, batchId } = await networkHelpers.loadFixture(watchedFixture);
         await expect(registry.connect(manufacturer).watchBatch(batchId, manufacturer.address))
           .to.be.revertedWithCustomError(registry, "CustodyObserverUnauthorized")
@@ -925,7 +925,7 @@ describe("ProvenanceRegistry: batches", function () {
           .withArgs(unknownBatchId);
       });
 
-      it("reverts setBatchWatched for an unknown batch", async function () {
+      it("test_setBatchWatched_unknownBatch_reverts", async function () {
         const { registry, observer } = await networkHelpers.loadFixture(watchedFixture);
         await expect(registry.connect(observer).setBatchWatched(unknownBatchId, true))
           .to.be.revertedWithCustomError(registry, "BatchUnknown")
@@ -936,14 +936,14 @@ describe("ProvenanceRegistry: batches", function () {
 
   // ---------------------------------------------------------------------------------------------
   describe("views", function () {
-    it("batch reverts BatchUnknown and batchStatus reports None for an unknown batch", async function () {
+    it("test_batch_unknownBatch_revertsAndStatusIsNone", async function () {
       const { registry } = await networkHelpers.loadFixture(registeredFixture);
       await expect(registry.batch(unknownBatchId)).to.be.revertedWithCustomError(registry, "BatchUnknown").withArgs(unknownBatchId);
       expect(await registry.batchStatus(unknownBatchId)).to.deep.equal([BatchStatus.None, InspectionResult.None]);
       expect(await registry.isBatchWatched(unknownBatchId)).to.equal(false);
     });
 
-    it("batchIdOf matches keccak256(abi.encode(uint64 gtin, string lot))", async function () {
+    it("test_batchIdOf_anyGtinLot_matchesOffChainHash", async function () {
       const { registry } = await networkHelpers.loadFixture(deployFixture);
       for (const [gtin, lot] of [[DEMO_GTIN, "LOT-1"], [96385074n, "A"], [gtinFrom("1084123450001"), "x".repeat(20)]] as const) {
         expect(await registry.batchIdOf(gtin, lot)).to.equal(batchIdOf(gtin, lot));
@@ -961,20 +961,20 @@ describe("ProvenanceRegistry: batches", function () {
       return { ...deployment, batch, single };
     }
 
-    it("accepts every unit of the batch with its StandardMerkleTree proof", async function () {
+    it("test_verifyUnit_everyUnitWithProof_true", async function () {
       const { registry, batch } = await networkHelpers.loadFixture(serialsFixture);
       for (const serial of [batch.serials[0], batch.serials[1], batch.serials[499], batch.serials[998], batch.serials[999]]) {
         expect(await registry.verifyUnit(batch.batchId, serial, serialProof(batch.tree, serial))).to.equal(true);
       }
     });
 
-    it("accepts the only unit of a one-unit batch with an empty proof", async function () {
+    it("test_verifyUnit_oneUnitBatchEmptyProof_true", async function () {
       const { registry, single } = await networkHelpers.loadFixture(serialsFixture);
       expect(await registry.verifyUnit(single.batchId, "ONLY-ONE", [])).to.equal(true);
       expect(await registry.verifyUnit(single.batchId, "ONLY-TWO", [])).to.equal(false);
     });
 
-    it("rejects a serial not in the batch, a proof for another serial and a unit of another batch", async function () {
+    it("test_verifyUnit_wrongSerialProofOrBatch_false", async function () {
       const { registry, batch, single } = await networkHelpers.loadFixture(serialsFixture);
       const proof = serialProof(batch.tree, batch.serials[7]);
       expect(await registry.verifyUnit(batch.batchId, "08412345000102-999999", proof)).to.equal(false);
@@ -983,7 +983,7 @@ describe("ProvenanceRegistry: batches", function () {
       expect(await registry.verifyUnit(batch.batchId, batch.serials[7], [])).to.equal(false);
     });
 
-    it("keeps verifying a split parent's units and verifies children against their own roots", async function () {
+    it("test_verifyUnit_splitParentAndChildren_verifyAgainstOwnRoots", async function () {
       const { registry, manufacturer, batch } = await networkHelpers.loadFixture(serialsFixture);
       const left = buildSerialTree(batch.serials.slice(0, 600));
       const right = buildSerialTree(batch.serials.slice(600));
@@ -997,7 +997,7 @@ describe("ProvenanceRegistry: batches", function () {
       expect(await registry.verifyUnit(batchIdOf(DEMO_GTIN, "LOT-SER-L"), serial, serialProof(right, serial))).to.equal(false);
     });
 
-    it("reverts BatchUnknown for an unknown batch", async function () {
+    it("test_verifyUnit_unknownBatch_reverts", async function () {
       const { registry } = await networkHelpers.loadFixture(serialsFixture);
       await expect(registry.verifyUnit(unknownBatchId, "X", []))
         .to.be.revertedWithCustomError(registry, "BatchUnknown")

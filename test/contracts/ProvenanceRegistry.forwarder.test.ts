@@ -23,7 +23,7 @@ describe("ProvenanceRegistry: gasless actions through the ProvenaForwarder", fun
   }
 
   describe("when a relayer submits a participant's signed request", function () {
-    it("registers a batch as the signer; the signer pays nothing, the relayer pays the gas", async function () {
+    it("test_execute_registerBatch_signerPaysNothingRelayerPaysGas", async function () {
       const { registry, forwarder, manufacturer, relayer } = await networkHelpers.loadFixture(relayFixture);
       const latest = BigInt(await networkHelpers.time.latest());
       const input = {
@@ -47,7 +47,7 @@ describe("ProvenanceRegistry: gasless actions through the ProvenaForwarder", fun
       expect(await forwarder.nonces(manufacturer.address)).to.equal(1n);
     });
 
-    it("carries a whole handoff for a carrier whose key holds no ETH", async function () {
+    it("test_execute_handoffForCarrierWithoutEth_succeeds", async function () {
       const { registry, forwarder, manufacturer, relayer, keyOnlyCarrier, batchId } = await networkHelpers.loadFixture(relayFixture);
       expect(await ethers.provider.getBalance(keyOnlyCarrier.address)).to.equal(0n);
       const propose = await signForwardRequest({
@@ -71,7 +71,7 @@ describe("ProvenanceRegistry: gasless actions through the ProvenaForwarder", fun
       expect(await ethers.provider.getBalance(keyOnlyCarrier.address)).to.equal(0n);
     });
 
-    it("relays reject, cancel, attest, split and recall with the signer as the actor", async function () {
+    it("test_execute_otherBatchActions_signerIsActor", async function () {
       const { registry, forwarder, manufacturer, carrier, inspector, customs, relayer, batchId } = await networkHelpers.loadFixture(relayFixture);
       const relay = async (signer: typeof manufacturer, method: string, args: unknown[]) =>
         forwarder.connect(relayer).execute(await signForwardRequest({
@@ -103,7 +103,7 @@ describe("ProvenanceRegistry: gasless actions through the ProvenaForwarder", fun
         .to.emit(registry, "BatchRecalled").withArgs(childId, customs.address, reason);
     });
 
-    it("relays the consortium admin's actions too", async function () {
+    it("test_execute_adminActions_relayed", async function () {
       const { registry, forwarder, admin, relayer, roles, signers } = await networkHelpers.loadFixture(relayFixture);
       const newcomer = signers[12];
       const request = await signForwardRequest({
@@ -115,7 +115,7 @@ describe("ProvenanceRegistry: gasless actions through the ProvenaForwarder", fun
         .withArgs(newcomer.address, 8n, roles.RETAILER_ROLE, 1n, "Relayed shop");
     });
 
-    it("keeps the registry's checks: a relayed request from a non-custodian fails as a whole", async function () {
+    it("test_execute_nonCustodianRequest_failsAsAWhole", async function () {
       const { registry, forwarder, carrier, relayer, batchId, warehouse } = await networkHelpers.loadFixture(relayFixture);
       const request = await signForwardRequest({
         forwarder, signer: carrier, target: registry,
@@ -141,7 +141,7 @@ describe("ProvenanceRegistry: gasless actions through the ProvenaForwarder", fun
       });
     }
 
-    it("rejects an expired request", async function () {
+    it("test_execute_expiredRequest_reverts", async function () {
       const context = await networkHelpers.loadFixture(relayFixture);
       const deadline = BigInt(await networkHelpers.time.latest()) + 60n;
       const request = await proposeRequest(context, { deadline });
@@ -152,7 +152,7 @@ describe("ProvenanceRegistry: gasless actions through the ProvenaForwarder", fun
         .withArgs(deadline);
     });
 
-    it("rejects a replayed request", async function () {
+    it("test_execute_replayedRequest_reverts", async function () {
       const context = await networkHelpers.loadFixture(relayFixture);
       const request = await proposeRequest(context);
       expect(await context.forwarder.verify(request)).to.equal(true);
@@ -163,7 +163,7 @@ describe("ProvenanceRegistry: gasless actions through the ProvenaForwarder", fun
         .withArgs(anyValue, context.manufacturer.address);
     });
 
-    it("rejects a request signed by someone other than its `from`", async function () {
+    it("test_execute_signerOtherThanFrom_reverts", async function () {
       const context = await networkHelpers.loadFixture(relayFixture);
       const { forwarder, registry, manufacturer, outsider, carrier, batchId, relayer } = context;
       const forged = await signForwardRequest({
@@ -175,7 +175,7 @@ describe("ProvenanceRegistry: gasless actions through the ProvenaForwarder", fun
         .withArgs(outsider.address, manufacturer.address);
     });
 
-    it("rejects a request whose fields were changed after signing", async function () {
+    it("test_execute_fieldsChangedAfterSigning_reverts", async function () {
       const context = await networkHelpers.loadFixture(relayFixture);
       const request = await proposeRequest(context);
       const tampered = {
@@ -187,7 +187,7 @@ describe("ProvenanceRegistry: gasless actions through the ProvenaForwarder", fun
         .withArgs(anyValue, context.manufacturer.address);
     });
 
-    it("rejects a request signed for another chain", async function () {
+    it("test_execute_signedForOtherChain_reverts", async function () {
       const context = await networkHelpers.loadFixture(relayFixture);
       const request = await proposeRequest(context, { chainId: 1n });
       await expect(context.forwarder.connect(context.relayer).execute(request))
@@ -195,7 +195,7 @@ describe("ProvenanceRegistry: gasless actions through the ProvenaForwarder", fun
         .withArgs(anyValue, context.manufacturer.address);
     });
 
-    it("rejects a target that does not trust the forwarder", async function () {
+    it("test_execute_targetNotTrustingForwarder_reverts", async function () {
       const context = await networkHelpers.loadFixture(relayFixture);
       const target = await context.forwarder.getAddress();
       const request = await proposeRequest(context, { target });
@@ -206,7 +206,7 @@ describe("ProvenanceRegistry: gasless actions through the ProvenaForwarder", fun
   });
 
   describe("when someone calls the registry directly with an address appended", function () {
-    it("ignores the suffix: only the trusted forwarder can speak for a signer", async function () {
+    it("test_msgSender_addressAppendedByUntrustedCaller_ignored", async function () {
       const { registry, outsider, carrier, batchId } = await networkHelpers.loadFixture(relayFixture);
       const data = registry.interface.encodeFunctionData("proposeHandoff", [batchId, carrier.address, DEMO_PORT_GLN, BusinessStep.Shipping]);
       const [manufacturerAddress] = await registry.batch(batchId);

@@ -9,7 +9,7 @@ describe("ProvenanceRegistry: Ignition ProvenaModule", function () {
     return ignition.deploy(ProvenaModule);
   }
 
-  it("deploys the forwarder and a registry that trusts it, with the deployer as admin by default", async function () {
+  it("test_provenaModule_defaults_deploysForwarderAndRegistryWithDeployerAdmin", async function () {
     const { forwarder, registry } = await networkHelpers.loadFixture(deployedByIgnition);
     const [deployer] = await ethers.getSigners();
     expect(await registry.trustedForwarder()).to.equal(await forwarder.getAddress());
@@ -19,7 +19,7 @@ describe("ProvenanceRegistry: Ignition ProvenaModule", function () {
     expect([name, version]).to.deep.equal(["ProvenaForwarder", "1"]);
   });
 
-  it("takes the admin and the admin transfer delay as parameters", async function () {
+  it("test_provenaModule_adminAndDelayParameters_applied", async function () {
     const [, , , , , , , , , , consortium] = await ethers.getSigners();
     // Deployed from the consortium's account: the module's last step (registry.setCustodyObserver(escrow))
     // is an admin call sent by the deploying account.

@@ -29,7 +29,7 @@ describe("ProvenanceRegistry: participants", function () {
   }
 
   describe("when deployed", function () {
-    it("defines the five participant roles as keccak256 of their names", async function () {
+    it("test_constructor_deployed_definesFiveParticipantRoles", async function () {
       const { registry } = await networkHelpers.loadFixture(deployFixture);
       expect(await registry.MANUFACTURER_ROLE()).to.equal(keccakId("MANUFACTURER_ROLE"));
       expect(await registry.CARRIER_ROLE()).to.equal(keccakId("CARRIER_ROLE"));
@@ -38,7 +38,7 @@ describe("ProvenanceRegistry: participants", function () {
       expect(await registry.REGULATOR_ROLE()).to.equal(keccakId("REGULATOR_ROLE"));
     });
 
-    it("makes the deployer-chosen admin the default admin and trusts the forwarder", async function () {
+    it("test_constructor_deployed_setsAdminAndTrustsForwarder", async function () {
       const { registry, forwarder, admin, roles } = await networkHelpers.loadFixture(notOnboardedFixture);
       expect(await registry.hasRole(roles.DEFAULT_ADMIN_ROLE, admin.address)).to.equal(true);
       expect(await registry.defaultAdmin()).to.equal(admin.address);
@@ -49,7 +49,7 @@ describe("ProvenanceRegistry: participants", function () {
       expect(await registry.custodyObserver()).to.equal(ZeroAddress);
     });
 
-    it("supports ERC-165 for its interfaces and AccessControl", async function () {
+    it("test_supportsInterface_registryAndAccessControl_true", async function () {
       const { registry } = await networkHelpers.loadFixture(notOnboardedFixture);
       const participantInterface = IParticipantRegistry__factory.createInterface();
       const provenanceInterface = IProvenanceRegistry__factory.createInterface();
@@ -63,7 +63,7 @@ describe("ProvenanceRegistry: participants", function () {
 
   describe("onboardParticipant", function () {
     describe("when the admin onboards a new account", function () {
-      it("assigns the next id, stores the GLN, grants the role and emits ParticipantOnboarded", async function () {
+      it("test_onboardParticipant_newAccount_assignsIdStoresGlnGrantsRoleAndEmits", async function () {
         const { registry, admin, roles, signers } = await networkHelpers.loadFixture(notOnboardedFixture);
         const [account, second] = [signers[10], signers[11]];
         const gln = glnFrom("871234599990");
@@ -83,19 +83,19 @@ describe("ProvenanceRegistry: participants", function () {
         expect(await registry.participantCount()).to.equal(2n);
       });
 
-      it("returns the new participant id", async function () {
+      it("test_onboardParticipant_newAccount_returnsId", async function () {
         const { registry, admin, roles, signers } = await networkHelpers.loadFixture(deployFixture);
         const returned = await registry.connect(admin).onboardParticipant.staticCall(signers[10].address, roles.CARRIER_ROLE, 1n, "x");
         expect(returned).to.equal(7n); // six demo participants before
       });
 
-      it("accepts the largest 13-digit GLN", async function () {
+      it("test_onboardParticipant_largest13DigitGln_accepted", async function () {
         const { registry, admin, roles, signers } = await networkHelpers.loadFixture(notOnboardedFixture);
         await expect(registry.connect(admin).onboardParticipant(signers[10].address, roles.INSPECTOR_ROLE, 9_999_999_999_999n, "Lab"))
           .to.emit(registry, "ParticipantOnboarded");
       });
 
-      it("onboarded the demo consortium with ids 1..6", async function () {
+      it("test_onboardParticipant_demoConsortium_hasIds1To6", async function () {
         const { registry, participants } = await networkHelpers.loadFixture(deployFixture);
         for (const p of Object.values(participants)) {
           expect(await registry.participant(p.address)).to.deep.equal([p.id, p.gln, false]);
@@ -105,20 +105,20 @@ describe("ProvenanceRegistry: participants", function () {
     });
 
     describe("when the input is invalid", function () {
-      it("reverts for a caller without the admin role", async function () {
+      it("test_onboardParticipant_notAdmin_reverts", async function () {
         const { registry, manufacturer, roles, signers } = await networkHelpers.loadFixture(deployFixture);
         await expect(registry.connect(manufacturer).onboardParticipant(signers[10].address, roles.CARRIER_ROLE, 1n, "x"))
           .to.be.revertedWithCustomError(registry, "AccessControlUnauthorizedAccount")
           .withArgs(manufacturer.address, roles.DEFAULT_ADMIN_ROLE);
       });
 
-      it("reverts for the zero address", async function () {
+      it("test_onboardParticipant_zeroAddress_reverts", async function () {
         const { registry, admin, roles } = await networkHelpers.loadFixture(deployFixture);
         await expect(registry.connect(admin).onboardParticipant(ZeroAddress, roles.CARRIER_ROLE, 1n, "x"))
           .to.be.revertedWithCustomError(registry, "ParticipantZeroAddress");
       });
 
-      it("reverts for a role that is not a participant role", async function () {
+      it("test_onboardParticipant_nonParticipantRole_reverts", async function () {
         const { registry, admin, roles, signers } = await networkHelpers.loadFixture(deployFixture);
         for (const role of [roles.DEFAULT_ADMIN_ROLE, keccakId("ARBITER_ROLE")]) {
           await expect(registry.connect(admin).onboardParticipant(signers[10].address, role, 1n, "x"))
@@ -127,7 +127,7 @@ describe("ProvenanceRegistry: participants", function () {
         }
       });
 
-      it("reverts for a zero GLN or one longer than 13 digits", async function () {
+      it("test_onboardParticipant_invalidGln_reverts", async function () {
         const { registry, admin, roles, signers } = await networkHelpers.loadFixture(deployFixture);
         for (const gln of [0n, 10_000_000_000_000n]) {
           await expect(registry.connect(admin).onboardParticipant(signers[10].address, roles.CARRIER_ROLE, gln, "x"))
@@ -136,7 +136,7 @@ describe("ProvenanceRegistry: participants", function () {
         }
       });
 
-      it("reverts when the account is already onboarded", async function () {
+      it("test_onboardParticipant_alreadyOnboarded_reverts", async function () {
         const { registry, admin, roles, carrier } = await networkHelpers.loadFixture(deployFixture);
         await expect(registry.connect(admin).onboardParticipant(carrier.address, roles.INSPECTOR_ROLE, 1n, "again"))
           .to.be.revertedWithCustomError(registry, "ParticipantAlreadyOnboarded")
@@ -146,7 +146,7 @@ describe("ProvenanceRegistry: participants", function () {
   });
 
   describe("updateParticipant", function () {
-    it("changes the GLN and emits ParticipantUpdated with the new name", async function () {
+    it("test_updateParticipant_byAdmin_changesGlnAndEmitsParticipantUpdated", async function () {
       const { registry, admin, carrier, participants } = await networkHelpers.loadFixture(deployFixture);
       const gln = glnFrom("841234577777");
       await expect(registry.connect(admin).updateParticipant(carrier.address, gln, "Mare Nostrum Freight S.A."))
@@ -155,21 +155,21 @@ describe("ProvenanceRegistry: participants", function () {
       expect(await registry.participant(carrier.address)).to.deep.equal([participants.carrier.id, gln, false]);
     });
 
-    it("reverts for a caller without the admin role", async function () {
+    it("test_updateParticipant_notAdmin_reverts", async function () {
       const { registry, carrier, roles } = await networkHelpers.loadFixture(deployFixture);
       await expect(registry.connect(carrier).updateParticipant(carrier.address, 1n, "me"))
         .to.be.revertedWithCustomError(registry, "AccessControlUnauthorizedAccount")
         .withArgs(carrier.address, roles.DEFAULT_ADMIN_ROLE);
     });
 
-    it("reverts for an account that was never onboarded", async function () {
+    it("test_updateParticipant_neverOnboarded_reverts", async function () {
       const { registry, admin, outsider } = await networkHelpers.loadFixture(deployFixture);
       await expect(registry.connect(admin).updateParticipant(outsider.address, 1n, "x"))
         .to.be.revertedWithCustomError(registry, "ParticipantUnknown")
         .withArgs(outsider.address);
     });
 
-    it("reverts for an invalid GLN", async function () {
+    it("test_updateParticipant_invalidGln_reverts", async function () {
       const { registry, admin, carrier } = await networkHelpers.loadFixture(deployFixture);
       await expect(registry.connect(admin).updateParticipant(carrier.address, 0n, "x"))
         .to.be.revertedWithCustomError(registry, "ParticipantInvalidGln")
@@ -180,7 +180,7 @@ describe("ProvenanceRegistry: participants", function () {
   describe("suspendParticipant and reinstateParticipant", function () {
     const reason = documentHash("licence withdrawn");
 
-    it("suspends: the participant is no longer active and ParticipantSuspended is emitted", async function () {
+    it("test_suspendParticipant_active_deactivatesAndEmitsParticipantSuspended", async function () {
       const { registry, admin, carrier, participants, roles } = await networkHelpers.loadFixture(deployFixture);
       await expect(registry.connect(admin).suspendParticipant(carrier.address, reason))
         .to.emit(registry, "ParticipantSuspended")
@@ -191,7 +191,7 @@ describe("ProvenanceRegistry: participants", function () {
       expect(await registry.hasRole(roles.CARRIER_ROLE, carrier.address)).to.equal(true);
     });
 
-    it("reinstates: the participant is active again and ParticipantReinstated is emitted", async function () {
+    it("test_reinstateParticipant_suspended_reactivatesAndEmitsParticipantReinstated", async function () {
       const { registry, admin, carrier, roles } = await networkHelpers.loadFixture(deployFixture);
       await registry.connect(admin).suspendParticipant(carrier.address, reason);
       await expect(registry.connect(admin).reinstateParticipant(carrier.address))
@@ -200,7 +200,7 @@ describe("ProvenanceRegistry: participants", function () {
       expect(await registry.isActiveParticipant(carrier.address, roles.CARRIER_ROLE)).to.equal(true);
     });
 
-    it("reverts when suspending twice", async function () {
+    it("test_suspendParticipant_alreadySuspended_reverts", async function () {
       const { registry, admin, carrier } = await networkHelpers.loadFixture(deployFixture);
       await registry.connect(admin).suspendParticipant(carrier.address, reason);
       await expect(registry.connect(admin).suspendParticipant(carrier.address, reason))
@@ -208,14 +208,14 @@ describe("ProvenanceRegistry: participants", function () {
         .withArgs(carrier.address);
     });
 
-    it("reverts when reinstating a participant that is not suspended", async function () {
+    it("test_reinstateParticipant_notSuspended_reverts", async function () {
       const { registry, admin, carrier } = await networkHelpers.loadFixture(deployFixture);
       await expect(registry.connect(admin).reinstateParticipant(carrier.address))
         .to.be.revertedWithCustomError(registry, "ParticipantNotSuspended")
         .withArgs(carrier.address);
     });
 
-    it("reverts for unknown accounts", async function () {
+    it("test_suspendOrReinstateParticipant_unknownAccount_reverts", async function () {
       const { registry, admin, outsider } = await networkHelpers.loadFixture(deployFixture);
       await expect(registry.connect(admin).suspendParticipant(outsider.address, reason))
         .to.be.revertedWithCustomError(registry, "ParticipantUnknown")
@@ -225,7 +225,7 @@ describe("ProvenanceRegistry: participants", function () {
         .withArgs(outsider.address);
     });
 
-    it("reverts for a caller without the admin role", async function () {
+    it("test_suspendOrReinstateParticipant_notAdmin_reverts", async function () {
       const { registry, customs, carrier, roles } = await networkHelpers.loadFixture(deployFixture);
       await expect(registry.connect(customs).suspendParticipant(carrier.address, reason))
         .to.be.revertedWithCustomError(registry, "AccessControlUnauthorizedAccount")
@@ -237,19 +237,19 @@ describe("ProvenanceRegistry: participants", function () {
   });
 
   describe("isActiveParticipant", function () {
-    it("is false for a role the participant does not hold", async function () {
+    it("test_isActiveParticipant_roleNotHeld_false", async function () {
       const { registry, carrier, roles } = await networkHelpers.loadFixture(deployFixture);
       expect(await registry.isActiveParticipant(carrier.address, roles.MANUFACTURER_ROLE)).to.equal(false);
     });
 
-    it("is false for an account holding a role but never onboarded", async function () {
+    it("test_isActiveParticipant_neverOnboarded_false", async function () {
       const { registry, admin, roles, outsider } = await networkHelpers.loadFixture(deployFixture);
       await registry.connect(admin).grantRole(roles.CARRIER_ROLE, outsider.address);
       expect(await registry.isActiveParticipant(outsider.address, roles.CARRIER_ROLE)).to.equal(false);
       expect(await registry.participant(outsider.address)).to.deep.equal([0n, 0n, false]);
     });
 
-    it("is true for a further role granted through AccessControl", async function () {
+    it("test_isActiveParticipant_furtherRoleGranted_true", async function () {
       const { registry, admin, roles, warehouse } = await networkHelpers.loadFixture(deployFixture);
       await expect(registry.connect(admin).grantRole(roles.INSPECTOR_ROLE, warehouse.address))
         .to.emit(registry, "RoleGranted")
@@ -259,7 +259,7 @@ describe("ProvenanceRegistry: participants", function () {
   });
 
   describe("when the consortium admin is handed over", function () {
-    it("takes the AccessControlDefaultAdminRules two-step transfer and its delay", async function () {
+    it("test_defaultAdminTransfer_twoStepWithDelay_handsOver", async function () {
       const { registry, admin, signers, roles } = await networkHelpers.loadFixture(deployFixture);
       const newAdmin = signers[12];
       await registry.connect(admin).beginDefaultAdminTransfer(newAdmin.address);

@@ -83,7 +83,7 @@ describe("passport in a browser", function () {
     };
   }
 
-  it("opens the URI from the QR image, shows the timeline and verifies it against the chain", async function () {
+  it("test_passportPage_scannedFromQr_showsTimelineAndVerifies", async function () {
     const uri = await uriFromQr(world.traded.batchId, "A/0003");
     expect(uri).to.equal(`${base}${digitalLinkPath(world.traded.gtin, world.traded.lot, "A/0003")}`);
     const response = await page.goto(uri);
@@ -104,7 +104,7 @@ describe("passport in a browser", function () {
     expect((await world.store.scanStats(world.traded.batchId, "A/0003", 0)).total).to.equal(1);
   });
 
-  it("reports exactly what does not match after the mirror is tampered with", async function () {
+  it("test_passportPage_tamperedMirror_reportsEachMismatch", async function () {
     const original = (await world.store.getBatch(world.traded.batchId))!;
     const checkpoint = (await world.store.getCheckpoint(world.deployment.chainId))!;
     const commit = (batch: Batch) =>
@@ -125,7 +125,7 @@ describe("passport in a browser", function () {
     }
   });
 
-  it("shows a child unit the journey of its parent lot before the split, and verifies it", async function () {
+  it("test_passportPage_childUnit_showsParentJourneyAndVerifies", async function () {
     const child = world.children[0]!;
     await page.goto(await uriFromQr(child.batchId, "C1-2"));
     const steps = await page.locator("#timeline > li h3").allTextContents();
@@ -144,7 +144,7 @@ describe("passport in a browser", function () {
     expect(consoleErrors, consoleErrors.join("\n")).to.deep.equal([]);
   });
 
-  it("shows a prominent recall banner on a recalled unit, and still verifies it", async function () {
+  it("test_passportPage_recalledUnit_showsRecallBannerAndVerifies", async function () {
     const recalled = world.children[1]!;
     await page.goto(await uriFromQr(recalled.batchId, "C2-1"));
     const banner = page.locator("section.recall[role=alert]");

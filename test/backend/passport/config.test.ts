@@ -3,11 +3,11 @@ import { ConfigError, loadConfig } from "../../../backend/config.ts";
 import { DEFAULT_CLONE_THRESHOLDS } from "../../../backend/passport/passport-service.ts";
 
 describe("passport configuration", function () {
-  it("defaults the clone thresholds to the passport service's defaults", function () {
+  it("test_loadConfig_noCloneThresholds_usesServiceDefaults", function () {
     expect(loadConfig({}).passportCloneThresholds).to.deep.equal(DEFAULT_CLONE_THRESHOLDS);
   });
 
-  it("reads the clone thresholds from the environment and names each bad value", function () {
+  it("test_loadConfig_cloneThresholdsFromEnvironment_namesEachBadValue", function () {
     const config = loadConfig({ PASSPORT_CLONE_MAX_SCANS: "500", PASSPORT_CLONE_MAX_RECENT_SCANS: "40", PASSPORT_CLONE_WINDOW_MS: "3600000", PASSPORT_CLONE_MAX_REGIONS: "5" });
     expect(config.passportCloneThresholds).to.deep.equal({ maxScans: 500, maxRecentScans: 40, recentWindowMs: 3_600_000, maxRegions: 5 });
     try {

@@ -25,25 +25,25 @@ function expectLinkError(fn: () => unknown, ai: string | null, message: RegExp) 
 
 describe("GS1 Digital Link", function () {
   describe("GTIN check digits", function () {
-    it("computes the GS1 mod-10 check digit", function () {
+    it("test_gs1CheckDigit_knownCodes_matchesMod10", function () {
       expect(gs1CheckDigit("400638133393")).to.equal(1); // EAN-13 4006381333931
       expect(gs1CheckDigit("9638507")).to.equal(4); // GTIN-8 96385074
       expect(gs1CheckDigit("03600029145")).to.equal(2); // UPC-A 036000291452
       expect(gs1CheckDigit("1001234567890")).to.equal(2); // GTIN-14 10012345678902 (GS1 General Specifications example)
     });
 
-    it("normalises GTIN-8, -12 and -13 to 14 digits", function () {
+    it("test_normalizeGtin_gtin8To13_padsTo14Digits", function () {
       expect(normalizeGtin("96385074")).to.equal("00000096385074");
       expect(normalizeGtin("036000291452")).to.equal("00036000291452");
       expect(normalizeGtin("4006381333931")).to.equal("04006381333931");
       expect(normalizeGtin("04006381333931")).to.equal("04006381333931");
     });
 
-    it("rejects a wrong check digit and says which digit is expected", function () {
+    it("test_normalizeGtin_wrongCheckDigit_namesExpectedDigit", function () {
       expectLinkError(() => normalizeGtin("4006381333932"), "01", /check digit 2, but its digits require 1/);
     });
 
-    it("rejects lengths other than 8, 12, 13, 14, non-digits and the zero GTIN", function () {
+    it("test_normalizeGtin_badLengthNonDigitsOrZero_throws", function () {
       expectLinkError(() => normalizeGtin("1234567"), "01", /7 digits/);
       expectLinkError(() => normalizeGtin("400638133393100"), "01", /15 digits/);
       expectLinkError(() => normalizeGtin("40063813339A1"), "01", /digits only/);
@@ -52,7 +52,7 @@ describe("GS1 Digital Link", function () {
   });
 
   describe("parsing paths", function () {
-    it("parses a unit link and derives the registry's batch id", function () {
+    it("test_parseDigitalLinkPath_unitLink_derivesBatchId", function () {
       const link = parseDigitalLinkPath("/01/04006381333931/10/LOT-7/21/SN0001");
       expect(link).to.deep.equal({
         gtin: "04006381333931",
@@ -62,39 +62,39 @@ describe("GS1 Digital Link", function () {
       });
     });
 
-    it("parses a batch link with a GTIN-13 and a trailing slash", function () {
+    it("test_parseDigitalLinkPath_batchLinkGtin13TrailingSlash_parses", function () {
       const link = parseDigitalLinkPath("/01/4006381333931/10/LOT-7/");
       expect(link.gtin).to.equal("04006381333931");
       expect(link.serial).to.equal(null);
     });
 
-    it("percent-decodes lot and serial, including reserved characters of set 82", function () {
+    it("test_parseDigitalLinkPath_percentEncodedSet82_decodes", function () {
       const link = parseDigitalLinkPath("/01/04006381333931/10/A%2FB%25C/21/x%3F%26%22%3C%3E!'()*+,;=:y");
       expect(link.lot).to.equal("A/B%C");
       expect(link.serial).to.equal(`x?&"<>!'()*+,;=:y`);
     });
 
-    it("rejects characters outside set 82, even when percent-encoded", function () {
+    it("test_parseDigitalLinkPath_charactersOutsideSet82_throws", function () {
       expectLinkError(() => parseDigitalLinkPath("/01/04006381333931/10/LOT%20A"), "10", /a space.*character set 82/);
       expectLinkError(() => parseDigitalLinkPath("/01/04006381333931/10/LOT/21/%C3%A9"), "21", /"é"/);
       expectLinkError(() => parseDigitalLinkPath("/01/04006381333931/10/LOT/21/a~b"), "21", /"~"/);
       expectLinkError(() => parseDigitalLinkPath("/01/04006381333931/10/LOT/21/a%00b"), "21", /control character U\+0000/);
     });
 
-    it("rejects malformed percent-escapes and invalid UTF-8", function () {
+    it("test_parseDigitalLinkPath_malformedEscapeOrInvalidUtf8_throws", function () {
       expectLinkError(() => parseDigitalLinkPath("/01/04006381333931/10/50%"), "10", /%25/);
       expectLinkError(() => parseDigitalLinkPath("/01/04006381333931/10/5%G1"), "10", /%XX/);
       expectLinkError(() => parseDigitalLinkPath("/01/04006381333931/10/A%FF"), "10", /UTF-8/);
     });
 
-    it("enforces 1-20 characters for lot and serial", function () {
+    it("test_parseDigitalLinkPath_lotOrSerialOutside1To20Characters_throws", function () {
       expect(parseDigitalLinkPath(`/01/04006381333931/10/${"L".repeat(20)}/21/${"S".repeat(20)}`).serial).to.equal("S".repeat(20));
       expectLinkError(() => parseDigitalLinkPath(`/01/04006381333931/10/${"L".repeat(21)}`), "10", /21 characters/);
       expectLinkError(() => parseDigitalLinkPath(`/01/04006381333931/10/L/21/${"S".repeat(21)}`), "21", /21 characters/);
       expectLinkError(() => parseDigitalLinkPath("/01/04006381333931/10//21/S"), "10", /no batch\/lot/);
     });
 
-    it("rejects structures other than /01/{GTIN}/10/{lot}[/21/{serial}]", function () {
+    it("test_parseDigitalLinkPath_otherStructure_throws", function () {
       expectLinkError(() => parseDigitalLinkPath("/01/04006381333931"), "10", /no batch/);
       expectLinkError(() => parseDigitalLinkPath("/01/04006381333931/21/S1"), "10", /serial without a batch/);
       expectLinkError(() => parseDigitalLinkPath("/01/04006381333931/10/L/22/X"), "21", /Expected \/21/);
@@ -105,11 +105,11 @@ describe("GS1 Digital Link", function () {
   });
 
   describe("building URIs", function () {
-    it("percent-encodes everything but unreserved characters, with upper-case hex", function () {
+    it("test_encodeAiValue_reservedCharacters_percentEncodedUpperHex", function () {
       expect(encodeAiValue(`A/B%C?&"<>!'()*+,;=:_-.z`)).to.equal("A%2FB%25C%3F%26%22%3C%3E%21%27%28%29%2A%2B%2C%3B%3D%3A_-.z");
     });
 
-    it("builds canonical links on the public base URL and round-trips every set-82 character", function () {
+    it("test_buildDigitalLink_everySet82Character_roundTrips", function () {
       const set82 = `!"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz`;
       for (let i = 0; i < set82.length; i += 20) {
         const value = set82.slice(i, i + 20);
@@ -120,13 +120,13 @@ describe("GS1 Digital Link", function () {
       }
     });
 
-    it("builds batch links and keeps a path prefix of the base URL", function () {
+    it("test_buildDigitalLink_batchLinkOnBaseUrlWithPath_keepsPrefix", function () {
       const uri = buildDigitalLink("https://example.com/provena", "96385074", "L1");
       expect(uri).to.equal("https://example.com/provena/01/00000096385074/10/L1");
       expect(parseDigitalLinkUri(uri)).to.include({ gtin: "00000096385074", lot: "L1", serial: null, origin: "https://example.com" });
     });
 
-    it("reads the scanned link in the browser as the server does (digitalLinkOfPath)", function () {
+    it("test_digitalLinkOfPath_scannedLink_matchesServerParse", function () {
       for (const path of ["/01/4006381333931/10/A%2FB/21/x%25y", "/provena/01/04006381333931/10/01/21/10/", "/01/96385074/10/L1"]) {
         const { gtin, lot, serial } = parseDigitalLinkPath(path, { prefixAllowed: true });
         expect(digitalLinkOfPath(path), path).to.deep.equal({ gtin, lot, serial });
@@ -135,7 +135,7 @@ describe("GS1 Digital Link", function () {
       expect(digitalLinkOfPath("/01/4006381333931/10/%E0%A4%A/21/S")).to.equal(null);
     });
 
-    it("refuses to build a link for an invalid lot or serial", function () {
+    it("test_buildDigitalLink_invalidLotOrSerial_throws", function () {
       expectLinkError(() => buildDigitalLink("https://x.test", "4006381333931", "bad lot"), "10", /a space/);
       expectLinkError(() => buildDigitalLink("https://x.test", "4006381333931", "L", ""), "21", /empty/);
     });

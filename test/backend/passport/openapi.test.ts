@@ -43,7 +43,7 @@ describe("passport module in the app's OpenAPI document", function () {
     });
   }
 
-  it("documents every passport route and nothing else, in a valid OpenAPI 3.1 document", async function () {
+  it("test_openApiDocument_passportRoutes_documentedExactlyAndValid", async function () {
     const app = appWithPassports();
     const mounted = mountedOperations(app);
     for (const operation of [

@@ -38,7 +38,7 @@ describe("passport routes", function () {
   const unitPath = (serial: string) => digitalLinkPath(world.traded.gtin, world.traded.lot, serial);
 
   describe("GS1 Digital Link passports", function () {
-    it("serves the unit page to browsers: product, manufacturer, timeline, inspection, verification hooks", async function () {
+    it("test_unitPage_browser_servesProductTimelineAndVerificationHooks", async function () {
       const app = passportTestApp(createModule(world));
       const res = await request(app).get(unitPath("A/0003")).set("Accept", HTML).expect(200).expect("Content-Type", /text\/html/);
       expect(res.headers["cache-control"]).to.equal("no-store");
@@ -59,7 +59,7 @@ describe("passport routes", function () {
       expect(html).to.include('<link rel="canonical" href="https://id.provena.test/01/');
     });
 
-    it("answers JSON-LD (schema.org Product + ordered history) to JSON clients without counting a scan", async function () {
+    it("test_unitPage_jsonClient_answersJsonLdWithoutCountingScan", async function () {
       const app = passportTestApp(createModule(world));
       const serial = "A%0004";
       const res = await request(app).get(unitPath(serial)).set("Accept", "application/ld+json").expect(200).expect("Content-Type", /application\/ld\+json/);
@@ -96,14 +96,14 @@ describe("passport routes", function () {
       expect((await world.store.scanStats(world.traded.batchId, serial, 0)).total).to.equal(0);
     });
 
-    it("accepts GTIN-13 links and percent-encoded serials", async function () {
+    it("test_unitPage_gtin13LinkAndEncodedSerial_served", async function () {
       const app = passportTestApp(createModule(world));
       const gtin13 = world.traded.gtin.slice(1);
       const res = await request(app).get(`/01/${gtin13}/10/PP-2025%2FA/21/A%250004`).set("Accept", "application/json").expect(200);
       expect(res.body.serialNumber).to.equal("A%0004");
     });
 
-    it("serves the batch page, and a child page with its lineage and recall banner", async function () {
+    it("test_batchPage_childBatch_showsLineageAndRecallBanner", async function () {
       const app = passportTestApp(createModule(world));
       const batch = await request(app).get(digitalLinkPath(world.traded.gtin, world.traded.lot)).set("Accept", HTML).expect(200);
       expect(batch.text).to.include("Lot PP-2025/A");
@@ -130,7 +130,7 @@ describe("passport routes", function () {
       expect(childDoc["provena:lineage"][0]["provena:batchId"]).to.equal(world.parent.batchId);
     });
 
-    it("shows a child unit the parent's custody steps and inspection before the split, marked with the parent's lot, and no sibling split", async function () {
+    it("test_unitPage_childUnit_showsParentStepsBeforeSplitOnly", async function () {
       const app = passportTestApp(createModule(world));
       const child = world.children[0]!;
       const sibling = world.children[1]!;
@@ -163,7 +163,7 @@ describe("passport routes", function () {
       expect(html).to.match(/Passed on .*, inspector .* \(on <a href="[^"]+">lot PP-SPLIT<\/a>, before the split\)/);
     });
 
-    it("answers a bad link with a 400 page for browsers and problem+json for JSON clients", async function () {
+    it("test_passportPage_badLink_is400HtmlOrProblemJson", async function () {
       const app = passportTestApp(createModule(world));
       const html = await request(app).get("/01/4006381333932/10/LOT").set("Accept", HTML).expect(400).expect("Content-Type", /text\/html/);
       expect(html.text).to.include("This is not a valid product link");
@@ -179,7 +179,7 @@ describe("passport routes", function () {
       expect(slashes.headers.location).to.equal(`${unitPath("A-0001")}?utm=x`);
     });
 
-    it("answers unknown products and serials with 404 pages, warning about a counterfeit serial", async function () {
+    it("test_passportPage_unknownProductOrSerial_is404WithCounterfeitWarning", async function () {
       const app = passportTestApp(createModule(world));
       const unknownBatch = await request(app).get("/01/04006381333931/10/NOPE").set("Accept", HTML).expect(404).expect("Content-Type", /text\/html/);
       expect(unknownBatch.text).to.include("Product not found");
@@ -188,7 +188,7 @@ describe("passport routes", function () {
       expect(unknownSerial.body.reason).to.equal("unknown-serial");
     });
 
-    it("escapes everything it echoes", async function () {
+    it("test_passportPage_echoedInput_isEscaped", async function () {
       const app = passportTestApp(createModule(world));
       const res = await request(app).get(`/01/04006381333931/10/%3Cb%3E'%26%22x`).set("Accept", HTML).expect(404);
       expect(res.text).not.to.include(`<b>'&"x`);
@@ -197,7 +197,7 @@ describe("passport routes", function () {
   });
 
   describe("scans, clone warnings and claims", function () {
-    it("records HTML scans with a coarse region, never for prefetches, and warns when a code looks cloned", async function () {
+    it("test_scan_htmlView_recordedWithRegionExceptPrefetchAndWarnsOnClone", async function () {
       const app = passportTestApp(createModule(world, { thresholds: { maxRegions: 2, maxScans: 100, maxRecentScans: 100 } }));
       const path = unitPath("A-0005");
       await request(app).get(path).set("Accept", HTML).set("CF-IPCountry", "DE").expect(200);
@@ -215,7 +215,7 @@ describe("passport routes", function () {
       expect(cloned.text.indexOf('<main id="main">')).to.be.lessThan(cloned.text.indexOf('class="banner clone"'));
     });
 
-    it("lets the first owner claim a unit; later scans show it as claimed", async function () {
+    it("test_claim_firstOwner_claimsAndLaterScansShowClaimed", async function () {
       const app = passportTestApp(createModule(world), { jsonBodies: true });
       const claim = `/api/v1/batches/${world.traded.batchId}/units/A-0001/claim`;
       const first = await request(app).post(claim).send({ owner: "my secret phrase" }).expect(201);
@@ -232,7 +232,7 @@ describe("passport routes", function () {
       expect(page.text).not.to.include('name="owner"');
     });
 
-    it("handles the page's claim form with a redirect back to the passport", async function () {
+    it("test_claimForm_submitted_redirectsToPassport", async function () {
       const app = passportTestApp(createModule(world));
       const unclaimed = await request(app).get(unitPath("A-0002")).set("Accept", HTML).expect(200);
       const action = /<form method="post" action="([^"]+)">/.exec(unclaimed.text)?.[1];
@@ -248,7 +248,7 @@ describe("passport routes", function () {
   });
 
   describe("serial-list uploads", function () {
-    it("stores a CSV list and answers its root; the same list again is 200", async function () {
+    it("test_serialUpload_csvList_storesRootAndRepeatIs200", async function () {
       const app = passportTestApp(createModule(world));
       const csv = "serial,made\nU-1,2025-01-01\nU-2,2025-01-01\n";
       const res = await request(app).post("/api/v1/serial-sets").set("Content-Type", "text/csv").send(csv).expect(201);
@@ -260,7 +260,7 @@ describe("passport routes", function () {
       expect(summary.body).to.include({ serialRoot: root, count: 2 });
     });
 
-    it("answers 422 with every bad line and stores nothing", async function () {
+    it("test_serialUpload_badLines_is422WithEveryLineAndStoresNothing", async function () {
       const app = passportTestApp(createModule(world));
       const res = await request(app).post("/api/v1/serial-sets").set("Content-Type", "application/json").send('[\n"V-1",\n"V 2",\n"V-1"\n]').expect(422);
       expect(res.body.errorCount).to.equal(2);
@@ -272,14 +272,14 @@ describe("passport routes", function () {
       await request(app).get(`/api/v1/serial-sets/${root}`).expect(404);
     });
 
-    it("reports entries when the app parsed the JSON body first, and refuses other media types", async function () {
+    it("test_serialUpload_preParsedJsonOrOtherMediaType_handled", async function () {
       const app = passportTestApp(createModule(world), { jsonBodies: true });
       const res = await request(app).post("/api/v1/serial-sets").send({ serials: ["W-1", 7] }).expect(422);
       expect(res.body.errors).to.deep.equal([{ entry: 2, message: "Expected a string, found number (write serials as strings: numbers lose leading zeros)" }]);
       await request(app).post("/api/v1/serial-sets").set("Content-Type", "application/xml").send("<serials/>").expect(415);
     });
 
-    it("takes 100,000 serials in one CSV upload", async function () {
+    it("test_serialUpload_100kSerialsCsv_accepted", async function () {
       this.timeout(60_000);
       const app = passportTestApp(createModule(world));
       const serials = Array.from({ length: 100_000 }, (_, i) => `BULK-${String(i).padStart(15, "0")}`);
@@ -291,14 +291,14 @@ describe("passport routes", function () {
   });
 
   describe("QR codes", function () {
-    it("encodes the exact unit URI in a PNG an independent decoder reads back", async function () {
+    it("test_qrCode_unitUriPng_decodesBackExactly", async function () {
       const app = passportTestApp(createModule(world));
       const res = await request(app).get(`/api/v1/batches/${world.traded.batchId}/units/A%2F0003/qr`).buffer(true).parse(binary).expect(200).expect("Content-Type", "image/png");
       expect(decodeQr(res.body as Buffer)).to.equal(buildDigitalLink("https://id.provena.test", world.traded.gtin, world.traded.lot, "A/0003"));
       expect(buildDigitalLink("https://id.provena.test", world.traded.gtin, world.traded.lot, "A/0003")).to.match(/\/10\/PP-2025%2FA\/21\/A%2F0003$/);
     });
 
-    it("serves the batch link as PNG and SVG, and 404s for unknown batches and serials", async function () {
+    it("test_qrCode_batchLink_servedAsPngAndSvgUnknownIs404", async function () {
       const app = passportTestApp(createModule(world));
       const png = await request(app).get(`/api/v1/batches/${world.traded.batchId}/qr?width=200`).buffer(true).parse(binary).expect(200);
       expect(PNG.sync.read(png.body as Buffer).width).to.equal(200);
@@ -311,7 +311,7 @@ describe("passport routes", function () {
       await request(app).get(`/api/v1/batches/${world.traded.batchId}/qr?format=gif`).expect(400);
     });
 
-    it("prints a paginated sheet with one labelled SVG per unit", async function () {
+    it("test_qrSheet_batch_printsPaginatedLabelledSvgs", async function () {
       const app = passportTestApp(createModule(world));
       const res = await request(app).get(`/api/v1/batches/${world.traded.batchId}/qr-sheet?perPage=2&page=2`).set("Accept", HTML).expect(200);
       expect(res.text.match(/<figure class="label"/g)).to.have.length(2);
@@ -325,7 +325,7 @@ describe("passport routes", function () {
   });
 
   describe("read-only RPC proxy", function () {
-    it("forwards reads, single and batched", async function () {
+    it("test_rpcProxy_reads_forwardedSingleAndBatched", async function () {
       const app = passportTestApp(createModule(world), { jsonBodies: true });
       const single = await request(app).post("/rpc").send({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }).expect(200);
       expect(single.body).to.deep.equal({ jsonrpc: "2.0", id: 1, result: `0x${world.deployment.chainId.toString(16)}` });
@@ -340,7 +340,7 @@ describe("passport routes", function () {
       expect(batch.body[1].result.length).to.be.greaterThan(10);
     });
 
-    it("refuses writes, foreign contracts and malformed requests with JSON-RPC errors", async function () {
+    it("test_rpcProxy_writesForeignContractsOrMalformed_refusedWithJsonRpcErrors", async function () {
       const app = passportTestApp(createModule(world));
       const send = (body: unknown) => request(app).post("/rpc").send(body as object).expect(200);
       const write = await send({ jsonrpc: "2.0", id: 2, method: "eth_sendRawTransaction", params: ["0x00"] });
@@ -359,7 +359,7 @@ describe("passport routes", function () {
   });
 
   describe("assets", function () {
-    it("serves the verification module, ethers' ESM build and the registry ABI, gzipped and cacheable", async function () {
+    it("test_assets_verificationModuleEthersAndAbi_servedGzippedAndCacheable", async function () {
       const app = passportTestApp(createModule(world));
       const core = await request(app).get("/passport/assets/verify-core.js").set("Accept-Encoding", "gzip").expect(200).expect("Content-Type", /javascript/);
       expect(core.headers["content-encoding"]).to.equal("gzip");
@@ -377,7 +377,7 @@ describe("passport routes", function () {
   describe("two-level lineage (grandparent lot -> parent lot -> child lot)", function () {
     type ChainEventItem = { name: string; "provena:event": string; "provena:args": Record<string, unknown>; "provena:blockNumber": number; "provena:logIndex": number };
 
-    it("lists both ancestors nearest first, each with exactly its own custody steps and inspection before its split", async function () {
+    it("test_unitPage_twoLevelLineage_listsAncestorsNearestFirstWithOwnSteps", async function () {
       const family = await lineageFamily(world);
       const app = passportTestApp(createModule(world));
       const { carrier, retailer, inspector, manufacturer } = world.deployed;

@@ -19,20 +19,20 @@ function failed(text: string, format: "csv" | "json") {
 
 describe("serial lists", function () {
   describe("CSV", function () {
-    it("reads one serial per line, skipping blank lines, trimming spaces, with CRLF and a BOM", function () {
+    it("test_parseSerialList_csvOneSerialPerLine_skipsBlanksTrimsCrlfAndBom", function () {
       expect(parsed("\uFEFFSN1\r\n  SN2  \r\n\r\nSN3\r\n", "csv")).to.deep.equal(["SN1", "SN2", "SN3"]);
     });
 
-    it("reads the serial column of a file with a header row, in any column, with quoted fields", function () {
+    it("test_parseSerialList_csvHeaderRow_readsSerialColumnWithQuotedFields", function () {
       const csv = 'sku,Serial,note\nA,SN1,"first, best"\nB,"S""2",x\n';
       expect(parsed(csv, "csv")).to.deep.equal(["SN1", 'S"2']);
     });
 
-    it("reads semicolon-separated files when the header uses semicolons", function () {
+    it("test_parseSerialList_csvSemicolonHeader_readsSemicolonSeparated", function () {
       expect(parsed("serial;date\nSN1;2025-01-01\nSN2;2025-01-02", "csv")).to.deep.equal(["SN1", "SN2"]);
     });
 
-    it("accepts a quoted serial containing a comma, but reports unquoted extra fields without a header", function () {
+    it("test_parseSerialList_csvQuotedComma_acceptedUnquotedExtraFieldsReported", function () {
       expect(parsed('"A,1"\nB', "csv")).to.deep.equal(["A,1", "B"]);
       const result = failed("SN1\nSN2,2025-01-01\nSN3", "csv");
       expect(result.errors).to.have.length(1);
@@ -40,7 +40,7 @@ describe("serial lists", function () {
       expect(result.errors[0]!.message).to.match(/2 comma-separated fields.*header row/);
     });
 
-    it("reports every bad row by line number: charset, length, quoting, field count, duplicates", function () {
+    it("test_parseSerialList_csvBadRows_reportedByLineNumber", function () {
       const csv = ["serial,batch", "SN1,a", "SN 2,a", `${"X".repeat(21)},a`, '"SN3,a', "SN4", "SN1,b", "é,a", ",a"].join("\n");
       const result = failed(csv, "csv");
       expect(result.errorCount).to.equal(7);
@@ -55,7 +55,7 @@ describe("serial lists", function () {
       expect(messages[6]).to.match(/Empty serial/);
     });
 
-    it("caps the reported list but counts every error", function () {
+    it("test_parseSerialList_csvManyErrors_capsListCountsAll", function () {
       const lines = Array.from({ length: 250 }, (_, i) => `bad serial ${i}`);
       const result = failed(lines.join("\n"), "csv");
       expect(result.errorCount).to.equal(250);
@@ -63,19 +63,19 @@ describe("serial lists", function () {
       expect(result.errors.at(-1)!.line).to.equal(MAX_REPORTED_ERRORS);
     });
 
-    it("rejects an empty list", function () {
+    it("test_parseSerialList_csvEmptyList_rejected", function () {
       expect(failed("\n \n", "csv").errors[0]!.message).to.match(/no serials/);
       expect(failed("serial\n", "csv").errors[0]!.message).to.match(/no serials/);
     });
   });
 
   describe("JSON", function () {
-    it("reads an array of strings or {serials: [...]}", function () {
+    it("test_parseSerialList_jsonArrayOrSerialsObject_read", function () {
       expect(parsed('["SN1","SN2"]', "json")).to.deep.equal(["SN1", "SN2"]);
       expect(parsed('{"batch":"L1","serials":["SN1"]}', "json")).to.deep.equal(["SN1"]);
     });
 
-    it("reports bad entries with their line and position", function () {
+    it("test_parseSerialList_jsonBadEntries_reportedWithLineAndPosition", function () {
       const json = '{\n  "serials": [\n    "SN1",\n    42,\n    "SN1",\n    "bad serial",\n    null\n  ]\n}';
       const result = failed(json, "json");
       expect(result.errors).to.deep.equal([
@@ -86,19 +86,19 @@ describe("serial lists", function () {
       ]);
     });
 
-    it("reports syntax errors at their line", function () {
+    it("test_parseSerialList_jsonSyntaxError_reportedAtItsLine", function () {
       const result = failed('[\n  "SN1",\n  "SN2"\n  "SN3"\n]', "json");
       expect(result.errors[0]).to.deep.equal({ line: 4, message: 'Invalid JSON: Expected ","' });
       expect(failed('["SN1",]', "json").errors[0]!.message).to.match(/Expected a value/);
     });
 
-    it("rejects other shapes", function () {
+    it("test_parseSerialList_jsonOtherShapes_rejected", function () {
       expect(failed('{"units":["a"]}', "json").errors[0]!.message).to.match(/array of serial strings/);
       expect(failed('"SN1"', "json").errors[0]!.message).to.match(/array of serial strings/);
     });
   });
 
-  it("parses 100,000 serials with one bad row and reports exactly that row", function () {
+  it("test_parseSerialList_100kSerialsOneBadRow_reportsExactlyThatRow", function () {
     const serials = Array.from({ length: 100_000 }, (_, i) => `SN-${String(i).padStart(12, "0")}`);
     serials[73_210] = "SN 73210";
     const result = failed(serials.join("\n"), "csv");
@@ -110,7 +110,7 @@ describe("serial lists", function () {
 describe("serial Merkle tree", function () {
   const reference = (serials: string[]) => StandardMerkleTree.of(serials.map((s) => [s]), ["string"]);
 
-  it("has the same root and proofs as OpenZeppelin's StandardMerkleTree", async function () {
+  it("test_buildSerialTree_anyList_matchesStandardMerkleTree", async function () {
     for (const size of [1, 2, 3, 7, 64, 257]) {
       const serials = Array.from({ length: size }, (_, i) => `S${i}${"!%&/".charAt(i % 4)}${(i * 7919) % 1000}`);
       const tree = await buildSerialTree(serials);
@@ -120,7 +120,7 @@ describe("serial Merkle tree", function () {
     }
   });
 
-  it("hashes serials longer than one ABI word and returns null for non-members", async function () {
+  it("test_buildSerialTree_longSerialOrNonMember_hashesAndReturnsNull", async function () {
     const serials = ["A".repeat(20), "B".repeat(32), "C".repeat(33)];
     const tree = await buildSerialTree(serials);
     expect(tree.root).to.equal(reference(serials).root);
@@ -140,7 +140,7 @@ describe("serial service", function () {
     await store.close();
   });
 
-  it("stores a valid upload under its root and proves membership", async function () {
+  it("test_serialService_validUpload_storedUnderRootAndProvesMembership", async function () {
     const service = createSerialService({ store });
     const summary = await service.uploadSerialList("serial\nSN1\nSN2\nSN3\n", "csv");
     const expected = StandardMerkleTree.of([["SN1"], ["SN2"], ["SN3"]], ["string"]);
@@ -157,7 +157,7 @@ describe("serial service", function () {
     expect(await fresh.hasSerial(`0x${"ab".repeat(32)}`, "SN1")).to.equal(null);
   });
 
-  it("stores nothing when any row is bad and answers a 422 problem listing the lines", async function () {
+  it("test_serialService_badRow_storesNothingAndIs422", async function () {
     const service = createSerialService({ store });
     let problem: DomainError | undefined;
     try {
@@ -173,7 +173,7 @@ describe("serial service", function () {
     expect(await store.getSerialSet(root)).to.equal(null);
   });
 
-  it("builds a tree once for concurrent proofs and serves repeats from the cache", async function () {
+  it("test_serialService_concurrentProofs_buildTreeOnceAndCache", async function () {
     const serials = Array.from({ length: 2_000 }, (_, i) => `U${i}`);
     const { serialRoot } = await createSerialService({ store }).storeSerials(serials);
     let reads = 0;
@@ -187,7 +187,7 @@ describe("serial service", function () {
     expect(reads).to.equal(1);
   });
 
-  it("handles 100,000 serials", async function () {
+  it("test_serialService_100kSerials_handled", async function () {
     this.timeout(60_000);
     const serials = Array.from({ length: 100_000 }, (_, i) => `SN${String(i).padStart(18, "0")}`);
     const service = createSerialService({ store });

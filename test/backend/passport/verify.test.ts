@@ -54,7 +54,7 @@ describe("passport verification against the chain", function () {
     }
   }
 
-  it("verifies a unit passport: history, state, serial membership and participants", async function () {
+  it("test_verifyPassport_unitPassport_verifiesHistoryStateSerialAndParticipants", async function () {
     const result = await verifyPassportUrl({ url: unitUrl("A/0003") });
     expect(result.mismatches).to.deep.equal([]);
     expect(result.ok).to.equal(true);
@@ -64,7 +64,7 @@ describe("passport verification against the chain", function () {
     expect(result.rpcUrl).to.equal(`${base}/rpc`);
   });
 
-  it("verifies a recalled child batch through its lineage, and the split parent", async function () {
+  it("test_verifyPassport_recalledChildBatch_verifiesThroughLineage", async function () {
     const child = await verifyPassportUrl({ url: `${base}${digitalLinkPath(world.traded.gtin, world.children[1]!.lot, "C2-2")}` });
     expect(child.mismatches).to.deep.equal([]);
     expect(child.checked.join("\n")).to.include("lineage through 1 parent batch");
@@ -73,7 +73,7 @@ describe("passport verification against the chain", function () {
     expect(parent.mismatches).to.deep.equal([]);
   });
 
-  it("reports exactly which custody detail the mirror got wrong", async function () {
+  it("test_verifyPassport_wrongCustodyDetail_reportsExactlyIt", async function () {
     await tamperBatch(
       world.traded.batchId,
       (batch) => {
@@ -89,7 +89,7 @@ describe("passport verification against the chain", function () {
     );
   });
 
-  it("checks a child unit's ancestor history: a forged custody step of the parent, and a parent event the page hides", async function () {
+  it("test_verifyPassport_forgedOrHiddenParentEvent_reported", async function () {
     const childUnit = `${base}${digitalLinkPath(world.traded.gtin, world.children[0]!.lot, "C1-1")}`;
     const ancestor = new RegExp(`^Ancestor batch 1 \\(lot "PP-SPLIT", ${world.parent.batchId.slice(0, 8)}…${world.parent.batchId.slice(-4)}\\)`);
     await tamperBatch(
@@ -119,7 +119,7 @@ describe("passport verification against the chain", function () {
     );
   });
 
-  it("verifies a child unit through two levels of lineage, and names the grandparent when its custody is forged", async function () {
+  it("test_verifyPassport_twoLevelLineage_verifiesAndNamesForgedGrandparent", async function () {
     const family = await lineageFamily(world);
     const childUnit = `${base}${digitalLinkPath(world.traded.gtin, family.child.lot, "G2-2")}`;
     const result = await verifyPassportUrl({ url: childUnit });
@@ -167,7 +167,7 @@ describe("passport verification against the chain", function () {
     expect((await verifyPassportUrl({ url: childUnit })).mismatches).to.deep.equal([]);
   });
 
-  it("notices a hidden inspection, a forged serial root and a renamed participant", async function () {
+  it("test_verifyPassport_hiddenInspectionForgedRootRenamedParticipant_reported", async function () {
     await tamperBatch(
       world.traded.batchId,
       (batch) => ({ ...batch, inspections: [], inspection: "none" }),
@@ -200,7 +200,7 @@ describe("passport verification against the chain", function () {
     }
   });
 
-  it("does not call a unit verified when its serial cannot be proven against the on-chain root", async function () {
+  it("test_verifyPassport_unprovableSerial_notVerified", async function () {
     // The split parent's serial list was never uploaded: any serial on its lot gets a page, but no proof.
     const result = await verifyPassportUrl({ url: `${base}${digitalLinkPath(world.traded.gtin, world.parent.lot, "FAKE-0001")}` });
     expect(result.claims.proof).to.equal(null);
@@ -209,7 +209,7 @@ describe("passport verification against the chain", function () {
     expect(result.mismatches[0]).to.match(/Serial "FAKE-0001" cannot be proven to be one of this batch's registered units/);
   });
 
-  it("fails a page that shows another product than the scanned link names (the page's address-bar check)", async function () {
+  it("test_verifyPassport_pageForAnotherProduct_fails", async function () {
     // A mirror answering one link with another genuine unit's record: everything on the page matches the chain.
     const shown = unitUrl("A-0001");
     const claims = claimsFromJsonLd(await (await fetch(shown, { headers: { accept: "application/ld+json" } })).json());
@@ -226,7 +226,7 @@ describe("passport verification against the chain", function () {
     expect(otherSerial.mismatches).to.deep.equal(['The link you opened names serial "A-0002", but the page shows serial "A-0001"']);
   });
 
-  it("reports a batch that exists only in the mirror as a mismatch, not a failure to verify", async function () {
+  it("test_verifyPassport_batchOnlyInMirror_isMismatch", async function () {
     const genuine = (await world.store.getBatch(world.traded.batchId))!;
     const lot = "GHOST-1";
     const ghostId = keccak256(ethers.AbiCoder.defaultAbiCoder().encode(["uint64", "string"], [BigInt(world.traded.gtin), lot])) as `0x${string}`;
@@ -238,7 +238,7 @@ describe("passport verification against the chain", function () {
     expect(result.mismatches).to.include(`The registry has no batch ${ghostId}`);
   });
 
-  it("scripts/verify.ts exits 2 and says why when the passport cannot be fetched", async function () {
+  it("test_verifyCli_unfetchablePassport_exits2WithReason", async function () {
     const closed = (await import("node:http")).createServer();
     await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
     const port = (closed.address() as AddressInfo).port;
@@ -252,13 +252,13 @@ describe("passport verification against the chain", function () {
     expect(failed.stderr).to.match(/Cannot verify: Cannot fetch http:\/\/127\.0\.0\.1:\d+\/01\/.*: fetch failed \(connect ECONNREFUSED 127\.0\.0\.1:\d+\)/);
   });
 
-  it("refuses a passport from another deployment than the one pinned", async function () {
+  it("test_verifyPassport_otherDeployment_refused", async function () {
     const result = await verifyPassportUrl({ url: unitUrl("A-0001"), expected: { registry: `0x${"42".repeat(20)}` } });
     expect(result.ok).to.equal(false);
     expect(result.mismatches[0]).to.match(/names registry .* but you expected 0x4242/);
   });
 
-  it("scripts/verify.ts exits 0 when verified and 1 on a mismatch", async function () {
+  it("test_verifyCli_verifiedOrMismatch_exits0Or1", async function () {
     const script = path.join(PROJECT_ROOT, "scripts", "verify.ts");
     const ok = await run(process.execPath, [script, unitUrl("A-0002")], { env: { ...process.env, RPC_URL: "" } });
     expect(ok.stdout).to.match(/✓ Verified at block \d+/);
@@ -279,7 +279,7 @@ describe("passport verification against the chain", function () {
     );
   });
 
-  it("reports chain events newer than the page, and fails on a recall the page does not show yet", async function () {
+  it("test_verifyPassport_newerChainEvents_reportedAndUnshownRecallFails", async function () {
     const { registry, inspector, manufacturer } = world.deployed;
     await (await registry.connect(inspector).attestQuality(world.children[0]!.batchId, true, keccak256(toUtf8Bytes("late report")))).wait();
     const url = `${base}${digitalLinkPath(world.traded.gtin, world.children[0]!.lot, "C1-1")}`;

@@ -412,7 +412,7 @@ export function shouldBehaveLikeMirrorStore(makeStore: () => Promise<MirrorStore
       expect(await store.getOrder(tomatoOrder)).to.deep.equal(stateAt(scenario, 12).orders.find((doc) => doc.orderId === tomatoOrder));
     });
 
-    it("test_findBatchByGtinLot", async function () {
+    it("test_findBatchByGtinLot_exactGtinAndLot_findsBatchElseNull", async function () {
       expect((await store.findBatchByGtinLot(scenario.gtins.oil, "OLV-2026-01-W"))?.batchId).to.equal(scenario.batchIds.olivesWest);
       expect((await store.findBatchByGtinLot(scenario.gtins.sauce, "TOM-2026-01"))?.batchId).to.equal(scenario.batchIds.tomatoes);
       expect(await store.findBatchByGtinLot(scenario.gtins.oil, "TOM-2026-01")).to.equal(null);
