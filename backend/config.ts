@@ -13,9 +13,7 @@ export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** How the relayer signs: a raw key from the environment, or an encrypted JSON keystore (ethers/geth format). */
-export type RelayerKeyConfig =
-  | { kind: "privateKey"; privateKey: string }
-  | { kind: "keystore"; path: string; password: string };
+export type RelayerKeyConfig = { kind: "privateKey"; privateKey: string } | { kind: "keystore"; path: string; password: string };
 
 export interface Config {
   logLevel: LogLevel;
@@ -151,7 +149,10 @@ const fields = {
   RPC_URL: text(isRpcUrl, "must be an http(s) or ws(s) JSON-RPC URL (e.g. http://127.0.0.1:8545)"),
   PUBLIC_RPC_URL: text(isHttpUrl, "must be an absolute http(s) URL reachable from browsers"),
   RPC_TIMEOUT_MS: integer(100, 600_000, "must be an integer 100-600000 (milliseconds)"),
-  MONGODB_URI: text((v) => /^mongodb(\+srv)?:\/\/[^/\s]+/.test(v), "must be a MongoDB connection string (mongodb://host[:port]/db or mongodb+srv://...)"),
+  MONGODB_URI: text(
+    (v) => /^mongodb(\+srv)?:\/\/[^/\s]+/.test(v),
+    "must be a MongoDB connection string (mongodb://host[:port]/db or mongodb+srv://...)",
+  ),
   SQLITE_PATH: text((v) => v.trim() !== "" && !v.includes("\0"), "must be a file path (or :memory:)"),
   DEPLOYMENT_FILE: text((v) => /\.json$/i.test(v), "must be the path of a .json deployment file"),
   CONFIRMATIONS: integer(0, 10_000, "must be an integer 0-10000 (blocks)"),
@@ -166,7 +167,11 @@ const fields = {
   KEEPER_INTERVAL_MS: integer(100, 86_400_000, "must be an integer 100-86400000 (milliseconds)"),
   WRITE_RATE_LIMIT_PER_MINUTE: integer(1, 1_000_000, "must be an integer 1-1000000 (requests per minute per client)"),
   PASSPORT_CLONE_MAX_SCANS: integer(1, 100_000_000, "must be an integer 1-100000000 (scans of one unit in total)"),
-  PASSPORT_CLONE_MAX_RECENT_SCANS: integer(1, 100_000_000, "must be an integer 1-100000000 (scans of one unit within PASSPORT_CLONE_WINDOW_MS)"),
+  PASSPORT_CLONE_MAX_RECENT_SCANS: integer(
+    1,
+    100_000_000,
+    "must be an integer 1-100000000 (scans of one unit within PASSPORT_CLONE_WINDOW_MS)",
+  ),
   PASSPORT_CLONE_WINDOW_MS: integer(60_000, 31_536_000_000, "must be an integer 60000-31536000000 (milliseconds)"),
   PASSPORT_CLONE_MAX_REGIONS: integer(1, 300, "must be an integer 1-300 (distinct countries one unit is scanned in)"),
   BODY_LIMIT: bodySize(),

@@ -137,7 +137,8 @@ export async function startProvena(config: Config, options: StartProvenaOptions 
   const log = logger.child({ component: "main" });
   const cleanup: (() => Promise<void>)[] = [];
   const closeAll = async () => {
-    for (const step of cleanup.splice(0).reverse()) await step().catch((error) => log.warn({ error: String(error) }, "shutdown step failed"));
+    for (const step of cleanup.splice(0).reverse())
+      await step().catch((error) => log.warn({ error: String(error) }, "shutdown step failed"));
   };
 
   try {
@@ -205,7 +206,14 @@ export async function startProvena(config: Config, options: StartProvenaOptions 
       });
       worker.start();
       cleanup.push(() => worker.stop());
-      keeper = createKeeper({ store, chain: relayChain, relayerAddress: address, logger, intervalMs: config.keeperIntervalMs, onJobQueued: () => worker.poke() });
+      keeper = createKeeper({
+        store,
+        chain: relayChain,
+        relayerAddress: address,
+        logger,
+        intervalMs: config.keeperIntervalMs,
+        onJobQueued: () => worker.poke(),
+      });
       keeper.start();
       cleanup.push(() => keeper!.stop());
       relay = { service: createRelayService({ store, chain: relayChain, relayerAddress: address }), onAccepted: () => worker.poke() };
@@ -231,11 +239,25 @@ export async function startProvena(config: Config, options: StartProvenaOptions 
 
 // --- chain -----------------------------------------------------------------------------------------------
 
-async function openChain(config: Config, options: StartProvenaOptions, cleanup: (() => Promise<void>)[]): Promise<Omit<ProvenaChain, "deployment" | "deployedNow">> {
+async function openChain(
+  config: Config,
+  options: StartProvenaOptions,
+  cleanup: (() => Promise<void>)[],
+): Promise<Omit<ProvenaChain, "deployment" | "deployedNow">> {
   if (config.rpcUrl !== null) {
-    const { provider, chainId } = await connectProvider({ rpcUrl: config.rpcUrl, timeoutMs: config.rpcTimeoutMs, pollingIntervalMs: 1_000 });
+    const { provider, chainId } = await connectProvider({
+      rpcUrl: config.rpcUrl,
+      timeoutMs: config.rpcTimeoutMs,
+      pollingIntervalMs: 1_000,
+    });
     cleanup.push(async () => provider.destroy());
-    return { kind: "rpc", chainId, rpcUrl: config.rpcUrl, provider, description: `JSON-RPC at ${redactUrl(config.rpcUrl)} (chain ${chainId})` };
+    return {
+      kind: "rpc",
+      chainId,
+      rpcUrl: config.rpcUrl,
+      provider,
+      description: `JSON-RPC at ${redactUrl(config.rpcUrl)} (chain ${chainId})`,
+    };
   }
   // Imported only here: with RPC_URL the backend runs without a Hardhat runtime.
   const { network } = await import("hardhat");
@@ -245,7 +267,13 @@ async function openChain(config: Config, options: StartProvenaOptions, cleanup: 
   const rpcUrl = `http://127.0.0.1:${port}`;
   const { provider, chainId } = await connectProvider({ rpcUrl, timeoutMs: config.rpcTimeoutMs, pollingIntervalMs: 250 });
   cleanup.push(async () => provider.destroy());
-  return { kind: "in-process", chainId, rpcUrl, provider, description: `Hardhat in-process chain ${chainId}, JSON-RPC at ${rpcUrl} (it starts empty and vanishes on exit)` };
+  return {
+    kind: "in-process",
+    chainId,
+    rpcUrl,
+    provider,
+    description: `Hardhat in-process chain ${chainId}, JSON-RPC at ${rpcUrl} (it starts empty and vanishes on exit)`,
+  };
 }
 
 async function resolveDeployment(
@@ -256,7 +284,12 @@ async function resolveDeployment(
 ): Promise<{ deployment: Deployment; deployedNow: boolean }> {
   // The in-process chain is new on every start: deploy, and keep the deployment in memory only.
   if (chain.kind === "in-process") {
-    const deployment = await deployProvenaWithIgnition({ eip1193: eip1193Of(chain.provider), provider: chain.provider, chainId: chain.chainId, ignitionModule });
+    const deployment = await deployProvenaWithIgnition({
+      eip1193: eip1193Of(chain.provider),
+      provider: chain.provider,
+      chainId: chain.chainId,
+      ignitionModule,
+    });
     return { deployment, deployedNow: true };
   }
   const file = resolveDeploymentFile(config.deploymentFile, chain.chainId);
@@ -292,7 +325,10 @@ async function relayerSigner(config: Config, chain: ProvenaChain): Promise<Walle
     try {
       return (await Wallet.fromEncryptedJson(json, key.password)).connect(chain.provider) as Wallet;
     } catch (error) {
-      throw new StartupError(`Cannot decrypt the relayer keystore at ${key.path}: ${(error as Error).message} (check RELAYER_KEYSTORE_PASSWORD)`, { cause: error });
+      throw new StartupError(
+        `Cannot decrypt the relayer keystore at ${key.path}: ${(error as Error).message} (check RELAYER_KEYSTORE_PASSWORD)`,
+        { cause: error },
+      );
     }
   }
   if (chain.kind !== "in-process") return null;
@@ -318,14 +354,23 @@ async function retireRequestsOfEarlierChains(store: MirrorStore, chainId: number
 
 // --- HTTP --------------------------------------------------------------------------------------------------
 
-function listen(app: { listen: (port: number, host: string, callback: (error?: Error) => void) => Server }, host: string, port: number): Promise<Server> {
+function listen(
+  app: { listen: (port: number, host: string, callback: (error?: Error) => void) => Server },
+  host: string,
+  port: number,
+): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = app.listen(port, host, (error?: Error) => {
       if (error) reject(new StartupError(`Cannot listen on ${host}:${port}: ${error.message}`, { cause: error }));
       else resolve(server);
     });
     server.once("error", (error: NodeJS.ErrnoException) => {
-      reject(new StartupError(`Cannot listen on ${host}:${port}: ${error.code === "EADDRINUSE" ? "the port is in use (set PORT)" : error.message}`, { cause: error }));
+      reject(
+        new StartupError(
+          `Cannot listen on ${host}:${port}: ${error.code === "EADDRINUSE" ? "the port is in use (set PORT)" : error.message}`,
+          { cause: error },
+        ),
+      );
     });
   });
 }

@@ -88,8 +88,15 @@ const provenanceSection: BenchSection = {
     const bigTree = buildSerialTree(makeSerials(100_000));
     const treeSeconds = ((Date.now() - started) / 1000).toFixed(1);
 
-    const registerArgs = (lot: string, quantity: bigint, root: string): [bigint, string, bigint, bigint, bigint, string, string] =>
-      [PRODUCT_GTIN, lot, quantity, productionDate, ORIGIN_GLN, DOCUMENT_HASH, root];
+    const registerArgs = (lot: string, quantity: bigint, root: string): [bigint, string, bigint, bigint, bigint, string, string] => [
+      PRODUCT_GTIN,
+      lot,
+      quantity,
+      productionDate,
+      ORIGIN_GLN,
+      DOCUMENT_HASH,
+      root,
+    ];
     const register = async (lot: string, quantity = 100n, root = oneUnitRoot) => {
       await gasOf(registry.connect(manufacturer).registerBatch(...registerArgs(lot, quantity, root)));
       return batchIdOf(PRODUCT_GTIN, lot);
@@ -112,23 +119,29 @@ const provenanceSection: BenchSection = {
     rows.push({
       operation: "registerBatch, 100,000 unit serials",
       path: "direct",
-      gasUsed: await gasOf(
-        registry.connect(manufacturer).registerBatch(...registerArgs(nextLot("L100K"), 100_000n, bigTree.root)),
-      ),
+      gasUsed: await gasOf(registry.connect(manufacturer).registerBatch(...registerArgs(nextLot("L100K"), 100_000n, bigTree.root))),
       target: 100_000n,
       note: `tree of 100,000 serials built off-chain in ${treeSeconds}s`,
     });
     rows.push({
       operation: "registerBatch, 1 unit serial",
       path: "relayed",
-      gasUsed: await relayedGasOf(deployment, manufacturer, registry,
-        calls.encodeFunctionData("registerBatch", registerArgs(nextLot("L1R"), 1n, oneUnitRoot))),
+      gasUsed: await relayedGasOf(
+        deployment,
+        manufacturer,
+        registry,
+        calls.encodeFunctionData("registerBatch", registerArgs(nextLot("L1R"), 1n, oneUnitRoot)),
+      ),
     });
     rows.push({
       operation: "registerBatch, 100,000 unit serials",
       path: "relayed",
-      gasUsed: await relayedGasOf(deployment, manufacturer, registry,
-        calls.encodeFunctionData("registerBatch", registerArgs(nextLot("L100KR"), 100_000n, bigTree.root))),
+      gasUsed: await relayedGasOf(
+        deployment,
+        manufacturer,
+        registry,
+        calls.encodeFunctionData("registerBatch", registerArgs(nextLot("L100KR"), 100_000n, bigTree.root)),
+      ),
     });
 
     // Handoff: manufacturer -> carrier, then carrier -> warehouse (a Delivered batch)
@@ -162,8 +175,12 @@ const provenanceSection: BenchSection = {
     rows.push({
       operation: "proposeHandoff",
       path: "relayed",
-      gasUsed: await relayedGasOf(deployment, manufacturer, registry,
-        calls.encodeFunctionData("proposeHandoff", [relayed, carrier.address, ORIGIN_GLN, 0])),
+      gasUsed: await relayedGasOf(
+        deployment,
+        manufacturer,
+        registry,
+        calls.encodeFunctionData("proposeHandoff", [relayed, carrier.address, ORIGIN_GLN, 0]),
+      ),
     });
     rows.push({
       operation: "acceptHandoff",
@@ -193,7 +210,12 @@ const provenanceSection: BenchSection = {
     rows.push({
       operation: "attestQuality",
       path: "relayed",
-      gasUsed: await relayedGasOf(deployment, inspector, registry, calls.encodeFunctionData("attestQuality", [relayed, true, DOCUMENT_HASH])),
+      gasUsed: await relayedGasOf(
+        deployment,
+        inspector,
+        registry,
+        calls.encodeFunctionData("attestQuality", [relayed, true, DOCUMENT_HASH]),
+      ),
     });
 
     // Split
@@ -216,8 +238,12 @@ const provenanceSection: BenchSection = {
       rows.push({
         operation: `splitBatch into ${count}`,
         path: "relayed",
-        gasUsed: await relayedGasOf(deployment, manufacturer, registry,
-          calls.encodeFunctionData("splitBatch", [parentRelayed, children(lotRelayed, count, 1_000n / BigInt(count))])),
+        gasUsed: await relayedGasOf(
+          deployment,
+          manufacturer,
+          registry,
+          calls.encodeFunctionData("splitBatch", [parentRelayed, children(lotRelayed, count, 1_000n / BigInt(count))]),
+        ),
       });
     }
 
@@ -230,8 +256,12 @@ const provenanceSection: BenchSection = {
     rows.push({
       operation: "recallBatch",
       path: "relayed",
-      gasUsed: await relayedGasOf(deployment, customs, registry,
-        calls.encodeFunctionData("recallBatch", [await register(nextLot("RR")), DOCUMENT_HASH])),
+      gasUsed: await relayedGasOf(
+        deployment,
+        customs,
+        registry,
+        calls.encodeFunctionData("recallBatch", [await register(nextLot("RR")), DOCUMENT_HASH]),
+      ),
     });
 
     return rows;
@@ -262,8 +292,11 @@ const escrowSection: BenchSection = {
     let lotCounter = 0;
     const newBatch = async () => {
       const lot = `ESC-${String(++lotCounter).padStart(4, "0")}`;
-      await gasOf(registry.connect(manufacturer).registerBatch(
-        PRODUCT_GTIN, lot, 100n, productionDate, ORIGIN_GLN, DOCUMENT_HASH, `0x${"e5".repeat(32)}`));
+      await gasOf(
+        registry
+          .connect(manufacturer)
+          .registerBatch(PRODUCT_GTIN, lot, 100n, productionDate, ORIGIN_GLN, DOCUMENT_HASH, `0x${"e5".repeat(32)}`),
+      );
       return batchIdOf(PRODUCT_GTIN, lot);
     };
     const now = async () => BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
@@ -337,7 +370,11 @@ const escrowSection: BenchSection = {
     const late = await makeOrder(await newBatch(), ETH, ethers.parseEther("1"));
     await open(late);
     await ethers.provider.send("evm_setNextBlockTimestamp", [Number(late.deliveryDeadline + 1n)]);
-    rows.push({ operation: "refund after the deadline (ETH)", path: "direct", gasUsed: await gasOf(escrow.connect(outsider).refund(late)) });
+    rows.push({
+      operation: "refund after the deadline (ETH)",
+      path: "direct",
+      gasUsed: await gasOf(escrow.connect(outsider).refund(late)),
+    });
 
     // Dispute and arbitration.
     const disputed = await makeOrder(await newBatch(), ETH, ethers.parseEther("1"));

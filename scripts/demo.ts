@@ -93,7 +93,10 @@ export async function runDemo(provena: RunningProvena, options: DemoOptions = {}
     const mined = await relay.waitForMined(accepted.id);
     log(`  ✓ ${label} (gasless: relayed request ${short(accepted.id)}, tx ${short(mined.transactionHash!)} in block ${mined.blockNumber})`);
   }
-  async function sent(label: string, transaction: Promise<{ wait(): Promise<{ blockNumber: number; hash: string } | null> }>): Promise<void> {
+  async function sent(
+    label: string,
+    transaction: Promise<{ wait(): Promise<{ blockNumber: number; hash: string } | null> }>,
+  ): Promise<void> {
     const receipt = await (await transaction).wait();
     log(`  ✓ ${label} (tx ${short(receipt!.hash)} in block ${receipt!.blockNumber})`);
   }
@@ -101,7 +104,14 @@ export async function runDemo(provena: RunningProvena, options: DemoOptions = {}
   // 1. The consortium.
   log("1/8 Admin onboards the consortium");
   const roster = [
-    { key: "manufacturer", account: manufacturer, role: "MANUFACTURER", name: "Acme Olive Oil S.L.", gln: gln("841234500001"), gasless: false },
+    {
+      key: "manufacturer",
+      account: manufacturer,
+      role: "MANUFACTURER",
+      name: "Acme Olive Oil S.L.",
+      gln: gln("841234500001"),
+      gasless: false,
+    },
     { key: "carrier", account: carrier, role: "CARRIER", name: "Mare Nostrum Freight", gln: gln("841234500002"), gasless: true },
     { key: "customs", account: customs, role: "REGULATOR", name: "Port of Rotterdam Customs", gln: gln("871234500003"), gasless: true },
     { key: "warehouse", account: warehouse, role: "CARRIER", name: "Maasvlakte Cold Store", gln: gln("871234500004"), gasless: true },
@@ -112,7 +122,10 @@ export async function runDemo(provena: RunningProvena, options: DemoOptions = {}
   participants.admin = { role: "ADMIN", name: "Consortium admin", address: lower(await admin.getAddress()), gln: "", gasless: false };
   for (const member of roster) {
     const address = lower(await member.account.getAddress());
-    await sent(`${member.name} (${member.role}) ${address}`, registryAs(admin).onboardParticipant(address, ROLE_HASHES[member.role], member.gln, member.name));
+    await sent(
+      `${member.name} (${member.role}) ${address}`,
+      registryAs(admin).onboardParticipant(address, ROLE_HASHES[member.role], member.gln, member.name),
+    );
     participants[member.key] = { role: member.role, name: member.name, address, gln: member.gln.toString(), gasless: member.gasless };
   }
 
@@ -128,7 +141,15 @@ export async function runDemo(provena: RunningProvena, options: DemoOptions = {}
   const latest = await provider.getBlock("latest");
   await sent(
     "batch registered",
-    registryAs(manufacturer).registerBatch(BigInt(gtin), lot, BigInt(units), latest!.timestamp - 86_400, BigInt(participants.manufacturer.gln), keccakText(`batch document ${lot}`), upload.serialRoot),
+    registryAs(manufacturer).registerBatch(
+      BigInt(gtin),
+      lot,
+      BigInt(units),
+      latest!.timestamp - 86_400,
+      BigInt(participants.manufacturer.gln),
+      keccakText(`batch document ${lot}`),
+      upload.serialRoot,
+    ),
   );
   const batchId = lower(await registryAs(admin).batchIdOf(BigInt(gtin), lot));
 
@@ -152,27 +173,79 @@ export async function runDemo(provena: RunningProvena, options: DemoOptions = {}
     fallbackBuyerBps: 5_000,
     salt: keccakText(`order ${lot}`),
   };
-  await sent(`order funded: seller ${order.sellerBps / 100}%, carrier ${carrierBps / 100}%, platform ${Number(platformBps) / 100}%, dispute window ${disputeWindow}s`, escrowAs(retailer).openOrder(order, { value: order.amount }));
+  await sent(
+    `order funded: seller ${order.sellerBps / 100}%, carrier ${carrierBps / 100}%, platform ${Number(platformBps) / 100}%, dispute window ${disputeWindow}s`,
+    escrowAs(retailer).openOrder(order, { value: order.amount }),
+  );
   const orderId = lower(await escrowAs(admin).orderIdOf(order));
 
   // 4-6. Custody chain.
   log("4/8 Carrier picks the batch up");
-  await sent("manufacturer proposes the handoff to the carrier", registryAs(manufacturer).proposeHandoff(batchId, participants.carrier.address, BigInt(participants.manufacturer.gln), step("shipping")));
-  await relayed("carrier accepts at the manufacturer's dock", carrier, registryInterface.encodeFunctionData("acceptHandoff", [batchId, BigInt(participants.manufacturer.gln), step("departing")]));
+  await sent(
+    "manufacturer proposes the handoff to the carrier",
+    registryAs(manufacturer).proposeHandoff(batchId, participants.carrier.address, BigInt(participants.manufacturer.gln), step("shipping")),
+  );
+  await relayed(
+    "carrier accepts at the manufacturer's dock",
+    carrier,
+    registryInterface.encodeFunctionData("acceptHandoff", [batchId, BigInt(participants.manufacturer.gln), step("departing")]),
+  );
   log("5/8 Customs and a warehouse take custody");
-  await relayed("carrier hands over to customs", carrier, registryInterface.encodeFunctionData("proposeHandoff", [batchId, participants.customs.address, BigInt(participants.customs.gln), step("arriving")]));
-  await relayed("customs accepts (entering the EU)", customs, registryInterface.encodeFunctionData("acceptHandoff", [batchId, BigInt(participants.customs.gln), step("entering_exiting")]));
-  await relayed("customs releases to the warehouse", customs, registryInterface.encodeFunctionData("proposeHandoff", [batchId, participants.warehouse.address, BigInt(participants.warehouse.gln), step("departing")]));
-  await relayed("warehouse accepts into cold storage", warehouse, registryInterface.encodeFunctionData("acceptHandoff", [batchId, BigInt(participants.warehouse.gln), step("storing")]));
+  await relayed(
+    "carrier hands over to customs",
+    carrier,
+    registryInterface.encodeFunctionData("proposeHandoff", [
+      batchId,
+      participants.customs.address,
+      BigInt(participants.customs.gln),
+      step("arriving"),
+    ]),
+  );
+  await relayed(
+    "customs accepts (entering the EU)",
+    customs,
+    registryInterface.encodeFunctionData("acceptHandoff", [batchId, BigInt(participants.customs.gln), step("entering_exiting")]),
+  );
+  await relayed(
+    "customs releases to the warehouse",
+    customs,
+    registryInterface.encodeFunctionData("proposeHandoff", [
+      batchId,
+      participants.warehouse.address,
+      BigInt(participants.warehouse.gln),
+      step("departing"),
+    ]),
+  );
+  await relayed(
+    "warehouse accepts into cold storage",
+    warehouse,
+    registryInterface.encodeFunctionData("acceptHandoff", [batchId, BigInt(participants.warehouse.gln), step("storing")]),
+  );
   log("6/8 Inspector attests the batch");
-  await relayed("quality attested: pass", inspector, registryInterface.encodeFunctionData("attestQuality", [batchId, true, keccakText(`lab report ${lot}`)]));
+  await relayed(
+    "quality attested: pass",
+    inspector,
+    registryInterface.encodeFunctionData("attestQuality", [batchId, true, keccakText(`lab report ${lot}`)]),
+  );
 
   // 7. Delivery to the buyer.
   log("7/8 Retailer receives the batch");
-  await relayed("warehouse ships to the retailer", warehouse, registryInterface.encodeFunctionData("proposeHandoff", [batchId, participants.retailer.address, BigInt(participants.warehouse.gln), step("shipping")]));
+  await relayed(
+    "warehouse ships to the retailer",
+    warehouse,
+    registryInterface.encodeFunctionData("proposeHandoff", [
+      batchId,
+      participants.retailer.address,
+      BigInt(participants.warehouse.gln),
+      step("shipping"),
+    ]),
+  );
   const balancesBefore = await Promise.all([order.seller, order.carrier, platformRecipient].map((a) => provider.getBalance(a)));
   const creditsBefore = await creditsOf(escrowAs(admin), [order.seller, order.carrier, platformRecipient]);
-  await sent("retailer accepts delivery", registryAs(retailer).acceptHandoff(batchId, BigInt(participants.retailer.gln), step("receiving")));
+  await sent(
+    "retailer accepts delivery",
+    registryAs(retailer).acceptHandoff(batchId, BigInt(participants.retailer.gln), step("receiving")),
+  );
 
   // 8. Nobody pushes a button: the keeper settles once the dispute window passed.
   log(`8/8 Waiting for the keeper to release the escrow (after the ${disputeWindow}s dispute window)…`);
@@ -181,7 +254,9 @@ export async function runDemo(provena: RunningProvena, options: DemoOptions = {}
   const creditsAfter = await creditsOf(escrowAs(admin), [order.seller, order.carrier, platformRecipient]);
   const paid = balancesAfter.map((balance, i) => balance - balancesBefore[i] + (creditsAfter[i] - creditsBefore[i]));
   const payouts = { seller: paid[0], carrier: paid[1], platform: paid[2] };
-  log(`  ✓ released by the keeper in block ${releasedBlock}: seller ${fmt(payouts.seller)}, carrier ${fmt(payouts.carrier)}, platform ${fmt(payouts.platform)} ETH`);
+  log(
+    `  ✓ released by the keeper in block ${releasedBlock}: seller ${fmt(payouts.seller)}, carrier ${fmt(payouts.carrier)}, platform ${fmt(payouts.platform)} ETH`,
+  );
 
   const batchUrl = buildDigitalLink(publicBaseUrl, gtin, lot);
   const unitUrls = serials.slice(0, 3).map((serial) => buildDigitalLink(publicBaseUrl, gtin, lot, serial));
@@ -211,7 +286,10 @@ async function waitForRelease(provena: RunningProvena, orderId: Hex, timeoutMs: 
     if (mirrored && mirrored.state !== "delivered" && mirrored.state !== "funded") {
       throw new Error(`order ${orderId} ended ${mirrored.state} instead of released`);
     }
-    if (Date.now() > deadline) throw new Error(`the keeper did not release order ${orderId} within ${timeoutMs} ms (mirror state: ${mirrored?.state ?? "not mirrored"})`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `the keeper did not release order ${orderId} within ${timeoutMs} ms (mirror state: ${mirrored?.state ?? "not mirrored"})`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }

@@ -24,7 +24,9 @@ const { ethers, ignition, networkName } = connection;
 const chainId = Number((await ethers.provider.getNetwork()).chainId);
 const [deployer] = await ethers.getSigners();
 if (!deployer) throw new Error(`network ${networkName} has no account to deploy from: set DEPLOYER_PRIVATE_KEY`);
-console.log(`Deploying Provena to ${networkName} (chain ${chainId}) from ${deployer.address}, balance ${ethers.formatEther(await ethers.provider.getBalance(deployer.address))} ETH`);
+console.log(
+  `Deploying Provena to ${networkName} (chain ${chainId}) from ${deployer.address}, balance ${ethers.formatEther(await ethers.provider.getBalance(deployer.address))} ETH`,
+);
 
 const startBlock = await ethers.provider.getBlockNumber();
 const deployed = await ignition.deploy(ProvenaModule, {
@@ -40,11 +42,15 @@ const addressOf = async (key: string): Promise<Hex> => {
 const addresses = { forwarder: await addressOf("forwarder"), registry: await addressOf("registry"), escrow: await addressOf("escrow") };
 await assertDeployedCode(ethers.provider, chainId, addresses, path.relative(process.cwd(), ignitionJournalDir(chainId)));
 // Where the indexer starts: the block the first contract got its code (a resumed deployment started earlier).
-const blocks = await Promise.all(Object.values(addresses).map((address) => creationBlock(ethers.provider, address).catch(() => startBlock)));
+const blocks = await Promise.all(
+  Object.values(addresses).map((address) => creationBlock(ethers.provider, address).catch(() => startBlock)),
+);
 const deployment: Deployment = { chainId, ...addresses, deployBlock: Math.min(...blocks) };
 
 if (connection.networkConfig.type === "edr-simulated") {
-  console.log(`\n${networkName} is an in-process simulated network: it vanishes when this process exits, so no deployment file was written.`);
+  console.log(
+    `\n${networkName} is an in-process simulated network: it vanishes when this process exits, so no deployment file was written.`,
+  );
   console.log("Pass --network <name> to deploy to a real chain (see hardhat.config.ts).");
 } else {
   const file = resolveDeploymentFile(process.env.DEPLOYMENT_FILE ?? null, chainId);

@@ -62,7 +62,9 @@ async function main(): Promise<void> {
 
   const { chain } = provena;
   console.log(`  chain:     ${chain.description}`);
-  console.log(`  contracts: forwarder ${chain.deployment.forwarder}, registry ${chain.deployment.registry}, escrow ${chain.deployment.escrow}${chain.deployedNow ? " (deployed now with the Ignition module)" : ""}`);
+  console.log(
+    `  contracts: forwarder ${chain.deployment.forwarder}, registry ${chain.deployment.registry}, escrow ${chain.deployment.escrow}${chain.deployedNow ? " (deployed now with the Ignition module)" : ""}`,
+  );
   console.log(`  store:     ${provena.store.describe()}`);
   console.log(`  relayer:   ${provena.relayer ? provena.relayer.address : "off (no RELAYER_PRIVATE_KEY / RELAYER_KEYSTORE)"}`);
   console.log(`  API:       ${provena.url}  (OpenAPI: ${provena.url}/openapi.json)`);
@@ -76,7 +78,9 @@ async function main(): Promise<void> {
       for (const url of demo.unitUrls) console.log(`  unit:  ${url}`);
       console.log(`\nScan unit ${demo.serials[0]}:`);
       console.log(await QRCode.toString(demo.unitUrls[0], { type: "terminal", small: true }));
-      console.log(`Order ${demo.orderId} was released by the keeper; the relay status of every gasless action is at ${provena.url}/api/v1/relay/requests/<id>.`);
+      console.log(
+        `Order ${demo.orderId} was released by the keeper; the relay status of every gasless action is at ${provena.url}/api/v1/relay/requests/<id>.`,
+      );
     } catch (error) {
       console.error(`provena: the demo failed: ${(error as Error).message}`);
       await provena.stop();

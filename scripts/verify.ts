@@ -71,7 +71,9 @@ async function main(argv: string[]): Promise<number> {
         console.log(`✓ Verified at block ${result.blockNumber}: the passport matches the chain.`);
         for (const item of result.checked) console.log(`  checked ${item}`);
       } else {
-        console.log(`✗ MISMATCH${result.blockNumber === null ? "" : ` (checked at block ${result.blockNumber})`}: the passport does not match the chain.`);
+        console.log(
+          `✗ MISMATCH${result.blockNumber === null ? "" : ` (checked at block ${result.blockNumber})`}: the passport does not match the chain.`,
+        );
         for (const mismatch of result.mismatches) console.log(`  - ${mismatch}`);
       }
       for (const warning of result.warnings) console.log(`  ! ${warning}`);

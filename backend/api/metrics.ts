@@ -61,7 +61,11 @@ export function createMetrics(options: CreateMetricsOptions = {}): ApiMetrics {
     });
 
   indexerGauge("provena_indexer_head_block", "Latest block number reported by the chain's RPC node.", (s) => s.headBlock);
-  indexerGauge("provena_indexer_indexed_block", "Highest block whose events and projections are stored in the mirror.", (s) => s.indexedBlock);
+  indexerGauge(
+    "provena_indexer_indexed_block",
+    "Highest block whose events and projections are stored in the mirror.",
+    (s) => s.indexedBlock,
+  );
   indexerGauge("provena_indexer_lag_blocks", "Blocks between the chain head and the mirror's checkpoint.", (s) => s.lagBlocks);
   // A gauge, not a counter: a chain reorganisation rolls events back and the number can go down.
   indexerGauge("provena_indexer_events_indexed", "Contract events stored in the mirror.", (s) => s.eventsIndexed);

@@ -22,7 +22,10 @@ const hexString = (pattern: RegExp, description: string) => z.string().regex(pat
 export const addressSchema = component("Address", hexString(/^0x[0-9a-f]{40}$/, "Account address, lower-case hex."));
 export const bytes32Schema = component("Bytes32", hexString(/^0x[0-9a-f]{64}$/, "32-byte value (id, hash), lower-case hex."));
 const uintString = z.string().regex(/^\d+$/).describe("Unsigned integer as a decimal string (uint256-safe).");
-const glnString = z.string().regex(/^\d{13}$/).describe("13-digit GS1 Global Location Number.");
+const glnString = z
+  .string()
+  .regex(/^\d{13}$/)
+  .describe("13-digit GS1 Global Location Number.");
 const nonNegativeInt = z.int().nonnegative();
 
 export const eventRefSchema = component(
@@ -69,16 +72,16 @@ export const inspectionSchema = component(
   z.strictObject({ inspector: addressSchema, passed: z.boolean(), reportHash: bytes32Schema, at: eventRefSchema }),
 );
 
-export const recallSchema = component(
-  "Recall",
-  z.strictObject({ by: addressSchema, reasonHash: bytes32Schema, at: eventRefSchema }),
-);
+export const recallSchema = component("Recall", z.strictObject({ by: addressSchema, reasonHash: bytes32Schema, at: eventRefSchema }));
 
 export const batchSchema = component(
   "Batch",
   z.strictObject({
     batchId: bytes32Schema,
-    gtin: z.string().regex(/^\d{14}$/).describe("GTIN-14, zero-padded."),
+    gtin: z
+      .string()
+      .regex(/^\d{14}$/)
+      .describe("GTIN-14, zero-padded."),
     lot: z.string(),
     quantity: uintString,
     productionDate: nonNegativeInt.describe("Unix seconds."),
@@ -140,7 +143,13 @@ export const timelineEntrySchema = component(
       businessStep: z.string().nullable(),
       reasonHash: bytes32Schema.nullable(),
     }),
-    z.strictObject({ type: z.literal("inspected"), at: eventRefSchema, inspector: addressSchema, passed: z.boolean(), reportHash: bytes32Schema }),
+    z.strictObject({
+      type: z.literal("inspected"),
+      at: eventRefSchema,
+      inspector: addressSchema,
+      passed: z.boolean(),
+      reportHash: bytes32Schema,
+    }),
     z.strictObject({ type: z.literal("split"), at: eventRefSchema, childIds: z.array(bytes32Schema) }),
     z.strictObject({ type: z.literal("recalled"), at: eventRefSchema, by: addressSchema, reasonHash: bytes32Schema }),
   ]),

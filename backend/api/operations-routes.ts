@@ -99,7 +99,9 @@ export function createOperationsRoutes({ health, metrics, openApiDocument }: Ope
           tags: ["Operations"],
           summary: "Prometheus metrics",
           description: "Indexer head, indexed block, lag and events indexed; HTTP latency histogram by route and status; process metrics.",
-          responses: { 200: { description: "Prometheus text exposition format.", content: { "text/plain": { schema: { type: "string" } } } } },
+          responses: {
+            200: { description: "Prometheus text exposition format.", content: { "text/plain": { schema: { type: "string" } } } },
+          },
         },
         handler: async (_req, res) => {
           noStore(res);

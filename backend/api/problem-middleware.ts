@@ -94,7 +94,11 @@ export function problemErrorHandler(): ErrorRequestHandler {
       // pino-http logs `res.err` with the request's completion line: one record with stack and request id.
       res.err = error instanceof Error ? error : new Error(`non-error thrown: ${String(error)}`);
     }
-    problem ??= new ProblemError(500, "Internal Server Error", `An unexpected error occurred; quote request id ${String(req.id)} when reporting it`);
+    problem ??= new ProblemError(
+      500,
+      "Internal Server Error",
+      `An unexpected error occurred; quote request id ${String(req.id)} when reporting it`,
+    );
 
     if (problem.status === 405 && typeof problem.extensions.allow === "string") res.setHeader("Allow", problem.extensions.allow);
     res.setHeader("Cache-Control", "no-store");
@@ -106,7 +110,10 @@ export function problemErrorHandler(): ErrorRequestHandler {
       res.status(problem.status).type("html").send(page.html);
       return;
     }
-    res.status(problem.status).type("application/problem+json").json(problem.toJSON(requestPath(req)));
+    res
+      .status(problem.status)
+      .type("application/problem+json")
+      .json(problem.toJSON(requestPath(req)));
   };
 }
 

@@ -6,7 +6,6 @@
  */
 import { DomainError, type DomainErrorKind } from "../domain/errors.ts";
 
-
 export interface ProblemDetails {
   type: string;
   title: string;
@@ -68,5 +67,8 @@ export function operationalProblem(error: unknown): ProblemError | null {
 }
 
 function slug(title: string): string {
-  return title.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/(^-|-$)/g, "");
+  return title
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/(^-|-$)/g, "");
 }

@@ -123,7 +123,11 @@ function participantRoutes(participants: ParticipantService): RouteDefinition[] 
         tags: ["Participants"],
         summary: "One participant",
         parameters: parametersFromZod({ path: participantAddressParams }),
-        responses: { 200: jsonResponse("The participant.", schemaRef("Participant")), 400: problemResponse(400), 404: problemResponse(404) },
+        responses: {
+          200: jsonResponse("The participant.", schemaRef("Participant")),
+          400: problemResponse(400),
+          404: problemResponse(404),
+        },
       },
       handler: async (req, res) => {
         const { address } = parseParams(participantAddressParams, req);

@@ -37,9 +37,7 @@ const blockNumberParam = z
   .pipe(z.number().max(Number.MAX_SAFE_INTEGER, "is too large"))
   .meta({ type: "integer", minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 
-const booleanParam = z
-  .enum(["true", "false"], { error: 'must be "true" or "false"' })
-  .transform((value) => value === "true");
+const booleanParam = z.enum(["true", "false"], { error: 'must be "true" or "false"' }).transform((value) => value === "true");
 
 /** Cursor pagination shared by every list: `cursor` is the opaque `nextCursor` of the previous page. */
 export const pageQueryShape = {
@@ -60,7 +58,9 @@ export const pageQueryShape = {
 
 // --- path parameters ------------------------------------------------------------------------------------
 
-export const batchIdParams = z.strictObject({ batchId: bytes32Param.describe("Batch id: keccak256(abi.encode(uint64 gtin, string lot)).") });
+export const batchIdParams = z.strictObject({
+  batchId: bytes32Param.describe("Batch id: keccak256(abi.encode(uint64 gtin, string lot))."),
+});
 export const participantAddressParams = z.strictObject({ address: addressParam.describe("Participant account address.") });
 export const orderIdParams = z.strictObject({ orderId: bytes32Param.describe("Escrow order id.") });
 export const transactionHashParams = z.strictObject({ hash: bytes32Param.describe("Transaction hash.") });

@@ -10,9 +10,7 @@ import { ProblemError } from "./problem.ts";
 
 /** A body parser for one kind of media type the endpoint accepts; every one is capped at the endpoint's bodyLimit. */
 export type WriteBodyParser =
-  | { kind: "json"; type?: string | string[] }
-  | { kind: "text"; type: string | string[] }
-  | { kind: "urlencoded" };
+  { kind: "json"; type?: string | string[] } | { kind: "text"; type: string | string[] } | { kind: "urlencoded" };
 
 export interface WriteLimitsOptions {
   /** What the endpoint receives, plural, as clients read it in a 413 or 429 detail: "relay requests". */

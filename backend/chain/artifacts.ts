@@ -44,7 +44,11 @@ export interface LoadArtifactOptions {
  * Reads `artifacts/<sourceName>/<ContractName>.json`. `sourceName` defaults to `contracts/<ContractName>.sol`
  * (pass e.g. "contracts/interfaces/ITradeEscrow.sol" for anything else).
  */
-export function loadArtifact(contractName: string, sourceName = `contracts/${contractName}.sol`, options: LoadArtifactOptions = {}): ContractArtifact {
+export function loadArtifact(
+  contractName: string,
+  sourceName = `contracts/${contractName}.sol`,
+  options: LoadArtifactOptions = {},
+): ContractArtifact {
   const artifactPath = path.join(options.artifactsDir ?? DEFAULT_ARTIFACTS_DIR, sourceName, `${contractName}.json`);
   let text: string;
   try {

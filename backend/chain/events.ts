@@ -77,7 +77,10 @@ export function createEventDecoder({ deployment, abis }: CreateEventDecoderParam
     const eventsByTopic = new Map<string, EventShape>();
     for (const fragment of abi as JsonFragment[]) {
       if (fragment.type !== "event" || fragment.name === undefined || fragment.anonymous) continue;
-      const event = iface.getEvent(fragment.name, (fragment.inputs ?? []).map((input) => formatParamType(input)));
+      const event = iface.getEvent(
+        fragment.name,
+        (fragment.inputs ?? []).map((input) => formatParamType(input)),
+      );
       if (event !== null) eventsByTopic.set(event.topicHash, { name: fragment.name, inputs: fragment.inputs ?? [] });
     }
     byAddress.set(address.toLowerCase(), { contract, iface, eventsByTopic });
@@ -101,7 +104,11 @@ export function createEventDecoder({ deployment, abis }: CreateEventDecoderParam
       try {
         decoded = decoder.iface.parseLog({ topics: [...log.topics], data: log.data });
       } catch (error) {
-        throw new EventDecodeError(`Cannot decode ${decoder.contract}.${shape.name} in tx ${log.transactionHash}: ${(error as Error).message}`, log, { cause: error });
+        throw new EventDecodeError(
+          `Cannot decode ${decoder.contract}.${shape.name} in tx ${log.transactionHash}: ${(error as Error).message}`,
+          log,
+          { cause: error },
+        );
       }
       if (decoded === null) throw new EventDecodeError(`Cannot decode ${decoder.contract}.${shape.name} in tx ${log.transactionHash}`, log);
 

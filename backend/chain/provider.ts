@@ -80,7 +80,10 @@ export async function connectProvider({
  * Wraps an EIP-1193 provider (Hardhat's in-process network connection) as an ethers provider with a fixed
  * network, for the zero-setup mode where no RPC_URL is configured.
  */
-export async function providerFromEip1193(eip1193: Eip1193Provider, pollingIntervalMs = 1_000): Promise<{ provider: AbstractProvider; chainId: number }> {
+export async function providerFromEip1193(
+  eip1193: Eip1193Provider,
+  pollingIntervalMs = 1_000,
+): Promise<{ provider: AbstractProvider; chainId: number }> {
   const chainId = Number(BigInt((await eip1193.request({ method: "eth_chainId", params: [] })) as string));
   const provider = new BrowserProvider(eip1193, Network.from(chainId), rpcProviderOptions(pollingIntervalMs));
   return { provider, chainId };

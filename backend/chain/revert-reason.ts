@@ -157,7 +157,9 @@ function describeError(description: ErrorDescription, data: string): DecodedReve
   const sentence = SENTENCES[description.name];
   const message = sentence
     ? `${description.name}: ${sentence(args)}`
-    : `${description.name}(${Object.entries(args).map(([k, v]) => `${k}=${v}`).join(", ")})`;
+    : `${description.name}(${Object.entries(args)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(", ")})`;
   return { name: description.name, args, message, data };
 }
 

@@ -9,7 +9,13 @@
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { DeploymentResultType, deploy, type ArtifactResolver, type DeploymentParameters, type EIP1193Provider } from "@nomicfoundation/ignition-core";
+import {
+  DeploymentResultType,
+  deploy,
+  type ArtifactResolver,
+  type DeploymentParameters,
+  type EIP1193Provider,
+} from "@nomicfoundation/ignition-core";
 import type { Provider } from "ethers";
 import { DEFAULT_ARTIFACTS_DIR, PROJECT_ROOT } from "../chain/artifacts.ts";
 import type { Deployment } from "../chain/deployment.ts";
@@ -62,7 +68,9 @@ export function artifactResolver(artifactsDir = DEFAULT_ARTIFACTS_DIR): Artifact
       try {
         return JSON.parse(await readFile(file, "utf8"));
       } catch (error) {
-        throw new DeploymentFailedError(`Cannot read the artifact of ${contractName} at ${file}: run \`npx hardhat build\` first`, { cause: error });
+        throw new DeploymentFailedError(`Cannot read the artifact of ${contractName} at ${file}: run \`npx hardhat build\` first`, {
+          cause: error,
+        });
       }
     },
     async getBuildInfo() {
@@ -95,7 +103,9 @@ export async function deployProvenaWithIgnition(parameters: DeployProvenaParamet
     defaultSender: deployer,
   });
   if (result.type !== DeploymentResultType.SUCCESSFUL_DEPLOYMENT) {
-    throw new DeploymentFailedError(`Ignition could not deploy ProvenaModule: ${describeFailure(result as unknown as { type: DeploymentResultType } & Record<string, unknown>)}`);
+    throw new DeploymentFailedError(
+      `Ignition could not deploy ProvenaModule: ${describeFailure(result as unknown as { type: DeploymentResultType } & Record<string, unknown>)}`,
+    );
   }
   const contracts = result.contracts as Record<string, { contractName: string; address: string }>;
   const byName = (key: string, contractName: string): Hex | null => {
@@ -107,7 +117,9 @@ export async function deployProvenaWithIgnition(parameters: DeployProvenaParamet
   const escrow = byName("escrow", "TradeEscrow");
   if (!forwarder || !registry || !escrow) {
     const missing = [!forwarder && "forwarder", !registry && "registry", !escrow && "escrow"].filter(Boolean).join(", ");
-    throw new DeploymentFailedError(`ProvenaModule returned no ${missing}: the Ignition module must return { forwarder, registry, escrow }`);
+    throw new DeploymentFailedError(
+      `ProvenaModule returned no ${missing}: the Ignition module must return { forwarder, registry, escrow }`,
+    );
   }
   await assertDeployedCode(parameters.provider, parameters.chainId, { forwarder, registry, escrow }, parameters.deploymentDir);
   // Nodes without history (no archive state) cannot answer eth_getCode at old blocks: start at the block the
@@ -122,7 +134,12 @@ export async function deployProvenaWithIgnition(parameters: DeployProvenaParamet
  * Fails when a contract Ignition reports deployed has no code. A journal kept from an earlier chain with the same
  * id (a restarted dev node, a reset testnet) makes Ignition report every step done without sending anything.
  */
-export async function assertDeployedCode(provider: Provider, chainId: number, contracts: Record<string, string>, journalDir?: string): Promise<void> {
+export async function assertDeployedCode(
+  provider: Provider,
+  chainId: number,
+  contracts: Record<string, string>,
+  journalDir?: string,
+): Promise<void> {
   for (const [key, address] of Object.entries(contracts)) {
     if ((await provider.getCode(address)) === "0x") {
       throw new DeploymentFailedError(

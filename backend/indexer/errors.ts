@@ -97,7 +97,8 @@ export function isRangeTooLarge(error: unknown): boolean {
 }
 
 /** Transport failures, whatever class the library threw them as (undici throws TypeError("fetch failed")). */
-const NETWORK_FAILURE = /fetch failed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EAI_AGAIN|ENOTFOUND|EPIPE|socket hang up|network error|NETWORK_ERROR|TIMEOUT/i;
+const NETWORK_FAILURE =
+  /fetch failed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EAI_AGAIN|ENOTFOUND|EPIPE|socket hang up|network error|NETWORK_ERROR|TIMEOUT/i;
 
 /**
  * Wraps any error as an IndexerError. Known-permanent failures (decoding, projection, deployment or chain
@@ -106,7 +107,12 @@ const NETWORK_FAILURE = /fetch failed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EAI_AGAI
  */
 export function classifyError(error: unknown): IndexerError {
   if (error instanceof IndexerError) return error;
-  if (error instanceof EventDecodeError || error instanceof ProjectionError || error instanceof DeploymentMismatchError || error instanceof ChainMismatchError) {
+  if (
+    error instanceof EventDecodeError ||
+    error instanceof ProjectionError ||
+    error instanceof DeploymentMismatchError ||
+    error instanceof ChainMismatchError
+  ) {
     return new NonRetryableIndexerError(error.message, { cause: error });
   }
   if (NETWORK_FAILURE.test(errorText(error))) return new RetryableIndexerError(errorText(error), { cause: error });

@@ -8,7 +8,6 @@ import type { EventDecoder } from "../chain/events.ts";
 import type { ChainEvent, Hex, IndexedBlock } from "../domain/model.ts";
 import { BlockRangeTooLargeError, ChainMovedError, isRangeTooLarge } from "./errors.ts";
 
-
 export interface FetchRangeParameters {
   provider: ChainReader;
   decoder: EventDecoder;
@@ -27,7 +26,14 @@ export type FetchRangeResult =
 
 const HEADER_CONCURRENCY = 50;
 
-export async function fetchRange({ provider, decoder, fromBlock, toBlock, parent, allHeaders }: FetchRangeParameters): Promise<FetchRangeResult> {
+export async function fetchRange({
+  provider,
+  decoder,
+  fromBlock,
+  toBlock,
+  parent,
+  allHeaders,
+}: FetchRangeParameters): Promise<FetchRangeResult> {
   const chainId = decoder.chainId;
   const lastBefore = await fetchHeader(provider, chainId, toBlock);
 
@@ -76,7 +82,9 @@ export async function fetchRange({ provider, decoder, fromBlock, toBlock, parent
   for (const log of orderedLogs) {
     const header = headers.get(log.blockNumber)!;
     if (log.removed || log.blockHash.toLowerCase() !== header.hash) {
-      throw new ChainMovedError(`Log ${log.index} of block ${log.blockNumber} belongs to ${log.blockHash}, but the block is now ${header.hash}`);
+      throw new ChainMovedError(
+        `Log ${log.index} of block ${log.blockNumber} belongs to ${log.blockHash}, but the block is now ${header.hash}`,
+      );
     }
     events.push(decoder.decode(log, header.timestamp));
   }

@@ -38,15 +38,13 @@ export function claimRoutes({ passports, writeRateLimiter }: ClaimRoutesDeps): R
       res.redirect(303, `${digitalLinkPath(batch.gtin, batch.lot, serial)}?claimed=1`);
       return;
     }
-    res
-      .status(created ? 201 : 200)
-      .json({
-        batchId: claim.batchId,
-        serial: claim.serial,
-        owner: claim.owner,
-        claimedAt: new Date(claim.claimedAt).toISOString(),
-        created,
-      });
+    res.status(created ? 201 : 200).json({
+      batchId: claim.batchId,
+      serial: claim.serial,
+      owner: claim.owner,
+      claimedAt: new Date(claim.claimedAt).toISOString(),
+      created,
+    });
   };
   return [
     {

@@ -30,9 +30,7 @@ export class DigitalLinkError extends DomainError {
   }
 }
 
-
 const AI_NAMES = { "01": "GTIN", "10": "batch/lot", "21": "serial number" } as const;
-
 
 /** Validates a GTIN-8/12/13/14 and returns it as a 14-digit GTIN; throws DigitalLinkError when invalid. */
 export function normalizeGtin(gtin: string): string {
@@ -55,7 +53,10 @@ export function validateLotOrSerial(value: string, ai: "10" | "21"): void {
   const name = AI_NAMES[ai];
   if (value.length === 0) throw new DigitalLinkError(`The ${name} (AI ${ai}) is empty`, ai);
   if (value.length > MAX_LOT_OR_SERIAL_LENGTH) {
-    throw new DigitalLinkError(`The ${name} (AI ${ai}) has ${value.length} characters; at most ${MAX_LOT_OR_SERIAL_LENGTH} are allowed`, ai);
+    throw new DigitalLinkError(
+      `The ${name} (AI ${ai}) has ${value.length} characters; at most ${MAX_LOT_OR_SERIAL_LENGTH} are allowed`,
+      ai,
+    );
   }
   if (!CHARSET_82.test(value)) {
     const bad = [...value].find((c) => !CHARSET_82.test(c)) ?? "";
@@ -66,7 +67,6 @@ export function validateLotOrSerial(value: string, ai: "10" | "21"): void {
   }
 }
 
-
 /**
  * Percent-encodes a lot or serial for a URI path segment: everything but RFC 3986 unreserved characters
  * (A-Z a-z 0-9 - . _ ~) becomes %XX with upper-case hex, as GS1 Digital Link section 6 prescribes.
@@ -74,7 +74,9 @@ export function validateLotOrSerial(value: string, ai: "10" | "21"): void {
 export function encodeAiValue(value: string): string {
   let out = "";
   for (const char of value) {
-    out += /[A-Za-z0-9\-._~]/.test(char) ? char : [...new TextEncoder().encode(char)].map((b) => `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("");
+    out += /[A-Za-z0-9\-._~]/.test(char)
+      ? char
+      : [...new TextEncoder().encode(char)].map((b) => `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("");
   }
   return out;
 }
@@ -82,7 +84,10 @@ export function encodeAiValue(value: string): string {
 /** Decodes one percent-encoded path segment; throws DigitalLinkError on a malformed escape or invalid UTF-8. */
 export function decodeAiValue(segment: string, ai: "01" | "10" | "21"): string {
   if (/%(?![0-9A-Fa-f]{2})/.test(segment)) {
-    throw new DigitalLinkError(`The ${AI_NAMES[ai]} (AI ${ai}) contains a "%" that does not start a %XX escape; write a literal percent sign as %25`, ai);
+    throw new DigitalLinkError(
+      `The ${AI_NAMES[ai]} (AI ${ai}) contains a "%" that does not start a %XX escape; write a literal percent sign as %25`,
+      ai,
+    );
   }
   try {
     return decodeURIComponent(segment);
@@ -129,11 +134,17 @@ export function parseDigitalLinkPath(rawPath: string, options: { prefixAllowed?:
   const gtin = normalizeGtin(decodeAiValue(gtinSegment, "01"));
 
   if (rest.length === 0) {
-    throw new DigitalLinkError("The link names a product but no batch: Provena links carry the batch/lot as /10/{lot} after the GTIN", "10");
+    throw new DigitalLinkError(
+      "The link names a product but no batch: Provena links carry the batch/lot as /10/{lot} after the GTIN",
+      "10",
+    );
   }
   if (rest[0] !== "10") {
     const what = rest[0] === "21" ? "a serial without a batch/lot" : `application identifier "${printable(rest[0] ?? "")}"`;
-    throw new DigitalLinkError(`Expected /10/{lot} after the GTIN but found ${what}; Provena links are /01/{GTIN}/10/{lot}[/21/{serial}]`, "10");
+    throw new DigitalLinkError(
+      `Expected /10/{lot} after the GTIN but found ${what}; Provena links are /01/{GTIN}/10/{lot}[/21/{serial}]`,
+      "10",
+    );
   }
   if (rest.length < 2 || rest[1] === "") throw new DigitalLinkError("The link has no batch/lot after /10/", "10");
   const lot = decodeAiValue(rest[1]!, "10");
@@ -142,7 +153,10 @@ export function parseDigitalLinkPath(rawPath: string, options: { prefixAllowed?:
   let serial: string | null = null;
   if (rest.length > 2) {
     if (rest[2] !== "21") {
-      throw new DigitalLinkError(`Expected /21/{serial} after the lot but found "${printable(rest[2] ?? "")}"; Provena links are /01/{GTIN}/10/{lot}[/21/{serial}]`, "21");
+      throw new DigitalLinkError(
+        `Expected /21/{serial} after the lot but found "${printable(rest[2] ?? "")}"; Provena links are /01/{GTIN}/10/{lot}[/21/{serial}]`,
+        "21",
+      );
     }
     if (rest.length < 4 || rest[3] === "") throw new DigitalLinkError("The link has no serial number after /21/", "21");
     if (rest.length > 4) throw new DigitalLinkError("The link has extra path segments after the serial number", "21");
@@ -160,7 +174,8 @@ export function parseDigitalLinkUri(uri: string): DigitalLink & { origin: string
   } catch {
     throw new DigitalLinkError(`"${printable(uri)}" is not an absolute URL`);
   }
-  if (url.protocol !== "https:" && url.protocol !== "http:") throw new DigitalLinkError(`"${url.protocol}" links are not GS1 Digital Links; use http(s)`);
+  if (url.protocol !== "https:" && url.protocol !== "http:")
+    throw new DigitalLinkError(`"${url.protocol}" links are not GS1 Digital Links; use http(s)`);
   return { ...parseDigitalLinkPath(url.pathname, { prefixAllowed: true }), origin: url.origin };
 }
 

@@ -23,7 +23,12 @@ export function escapeHtml(value: unknown): string {
 
 /** JSON safe inside a <script> element: "</script>", "<!--" and line separators cannot end or confuse it. */
 export function jsonForScript(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, "\\u003c").replace(/>/g, "\\u003e").replace(/&/g, "\\u0026").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+  return JSON.stringify(value)
+    .replace(/</g, "\\u003c")
+    .replace(/>/g, "\\u003e")
+    .replace(/&/g, "\\u0026")
+    .replace(/\u2028/g, "\\u2028")
+    .replace(/\u2029/g, "\\u2029");
 }
 
 const STYLE = `
@@ -187,7 +192,10 @@ function timelineItem(entry: HistoryEntry, view: PassportView, earlierLot: Batch
   const lines: string[] = [];
   switch (entry.kind) {
     case "registered":
-      lines.push(`By ${participantHtml(args.manufacturer as Hex, view.participants)}`, `Origin GLN <span class="mono">${escapeHtml(args.originGln)}</span>`);
+      lines.push(
+        `By ${participantHtml(args.manufacturer as Hex, view.participants)}`,
+        `Origin GLN <span class="mono">${escapeHtml(args.originGln)}</span>`,
+      );
       break;
     case "split_from": {
       const parent = view.lineage.find((a) => a.batch.batchId === args.parentId)?.batch;
@@ -199,21 +207,34 @@ function timelineItem(entry: HistoryEntry, view: PassportView, earlierLot: Batch
     case "custody": {
       const step = typeof args.businessStep === "string" ? (BUSINESS_STEP_LABELS[args.businessStep] ?? args.businessStep) : null;
       if (step) lines.push(`Business step: ${escapeHtml(step)}`);
-      lines.push(`From ${participantHtml(args.from as Hex, view.participants)}`, `To ${participantHtml(args.to as Hex, view.participants)}`);
+      lines.push(
+        `From ${participantHtml(args.from as Hex, view.participants)}`,
+        `To ${participantHtml(args.to as Hex, view.participants)}`,
+      );
       if (args.locationGln) lines.push(`Where: GLN <span class="mono">${escapeHtml(args.locationGln)}</span>`);
       if (args.reasonHash) lines.push(`Reason document <span class="mono">${escapeHtml(shortHex(String(args.reasonHash)))}</span>`);
       break;
     }
     case "inspection":
-      lines.push(`Inspector ${participantHtml(args.inspector as Hex, view.participants)}`, `Report <span class="mono">${escapeHtml(shortHex(String(args.reportHash)))}</span>`);
+      lines.push(
+        `Inspector ${participantHtml(args.inspector as Hex, view.participants)}`,
+        `Report <span class="mono">${escapeHtml(shortHex(String(args.reportHash)))}</span>`,
+      );
       break;
     case "split_into": {
       const child = view.children.find((c) => c.batchId === args.childId);
-      lines.push(child ? `<a href="${escapeHtml(digitalLinkPath(child.gtin, child.lot))}">Lot ${escapeHtml(child.lot)}</a>, quantity ${escapeHtml(child.quantity)}` : "");
+      lines.push(
+        child
+          ? `<a href="${escapeHtml(digitalLinkPath(child.gtin, child.lot))}">Lot ${escapeHtml(child.lot)}</a>, quantity ${escapeHtml(child.quantity)}`
+          : "",
+      );
       break;
     }
     case "recalled":
-      lines.push(`By ${participantHtml(args.recalledBy as Hex, view.participants)}`, `Reason document <span class="mono">${escapeHtml(shortHex(String(args.reasonHash)))}</span>`);
+      lines.push(
+        `By ${participantHtml(args.recalledBy as Hex, view.participants)}`,
+        `Reason document <span class="mono">${escapeHtml(shortHex(String(args.reasonHash)))}</span>`,
+      );
       break;
   }
   if (earlierLot) lines.unshift(`<span class="earlier">On ${lotLinkHtml(earlierLot)}, before the split</span>`);
@@ -221,7 +242,10 @@ function timelineItem(entry: HistoryEntry, view: PassportView, earlierLot: Batch
   return `<li class="${classes}" data-event="${escapeHtml(entry.event)}" data-block="${entry.blockNumber}"${earlierLot ? ` data-lot="${escapeHtml(earlierLot.lot)}"` : ""}>
 <h3>${escapeHtml(entry.label)}</h3>
 <p>${timeHtml(entry.timestamp)} · block ${entry.blockNumber}</p>
-${lines.filter(Boolean).map((line) => `<p>${line}</p>`).join("\n")}
+${lines
+  .filter(Boolean)
+  .map((line) => `<p>${line}</p>`)
+  .join("\n")}
 </li>`;
 }
 
@@ -239,8 +263,10 @@ export function renderPassportPage(view: PassportView, options: PassportPageOpti
   const title = unit ? `Serial ${unit.serial}` : `Lot ${batch.lot}`;
   // The banners follow the h1 inside <main>: a skip link or a landmark jump must not pass over a recall, and the
   // page's first heading is its title.
-  const body: string[] = [`<main id="main">
-<h1>${escapeHtml(title)} <span class="mono">· GTIN ${escapeHtml(batch.gtin)}</span></h1>`];
+  const body: string[] = [
+    `<main id="main">
+<h1>${escapeHtml(title)} <span class="mono">· GTIN ${escapeHtml(batch.gtin)}</span></h1>`,
+  ];
 
   if (view.recall) {
     const recalled = view.recall.batch;
@@ -321,10 +347,16 @@ ${options.claimNotice ? `<p role="status"><strong>${escapeHtml(options.claimNoti
   if (view.lineage.length > 0 || view.children.length > 0) {
     const parents = view.lineage
       .map((ancestor) => ancestor.batch)
-      .map((a) => `<li><a href="${escapeHtml(digitalLinkPath(a.gtin, a.lot))}">Lot ${escapeHtml(a.lot)}</a>${a.recall ? ' <span class="badge no">recalled</span>' : ""}</li>`)
+      .map(
+        (a) =>
+          `<li><a href="${escapeHtml(digitalLinkPath(a.gtin, a.lot))}">Lot ${escapeHtml(a.lot)}</a>${a.recall ? ' <span class="badge no">recalled</span>' : ""}</li>`,
+      )
       .join("\n");
     const children = view.children
-      .map((c) => `<li><a href="${escapeHtml(digitalLinkPath(c.gtin, c.lot))}">Lot ${escapeHtml(c.lot)}</a> (quantity ${escapeHtml(c.quantity)})</li>`)
+      .map(
+        (c) =>
+          `<li><a href="${escapeHtml(digitalLinkPath(c.gtin, c.lot))}">Lot ${escapeHtml(c.lot)}</a> (quantity ${escapeHtml(c.quantity)})</li>`,
+      )
       .join("\n");
     body.push(`<section aria-labelledby="lineage-title">
 <h2 id="lineage-title">Lineage</h2>
@@ -399,9 +431,18 @@ export interface QrSheetLabel {
   svg: string;
 }
 
-export function renderQrSheet(options: { batch: Batch; labels: QrSheetLabel[]; page: number; pages: number; perPage: number; total: number; basePath: string }): string {
+export function renderQrSheet(options: {
+  batch: Batch;
+  labels: QrSheetLabel[];
+  page: number;
+  pages: number;
+  perPage: number;
+  total: number;
+  basePath: string;
+}): string {
   const { batch, labels, page, pages, perPage, total, basePath } = options;
-  const pageLink = (n: number, text: string) => `<a href="${escapeHtml(`${basePath}?page=${n}&perPage=${perPage}`)}">${escapeHtml(text)}</a>`;
+  const pageLink = (n: number, text: string) =>
+    `<a href="${escapeHtml(`${basePath}?page=${n}&perPage=${perPage}`)}">${escapeHtml(text)}</a>`;
   const first = (page - 1) * perPage + 1;
   const nav = `<nav class="pages" aria-label="Sheet pages"><p>Page ${page} of ${pages} (labels ${first}–${first + labels.length - 1} of ${total}) ${page > 1 ? pageLink(page - 1, "← Previous") : ""} ${page < pages ? pageLink(page + 1, "Next →") : ""}</p></nav>`;
   return layout({

@@ -106,7 +106,9 @@ export function createPassportService({ store, serials, config, now = Date.now }
   function cloneWarnings(stats: ScanStats): string[] {
     const warnings: string[] = [];
     if (stats.total > thresholds.maxScans) {
-      warnings.push(`This code has been scanned ${stats.total} times; a genuine item is rarely scanned more than ${thresholds.maxScans} times.`);
+      warnings.push(
+        `This code has been scanned ${stats.total} times; a genuine item is rarely scanned more than ${thresholds.maxScans} times.`,
+      );
     }
     if (stats.recent > thresholds.maxRecentScans) {
       const hours = Math.round(thresholds.recentWindowMs / 3_600_000);
@@ -114,7 +116,9 @@ export function createPassportService({ store, serials, config, now = Date.now }
     }
     const regions = stats.regions.filter((region) => region !== "unknown");
     if (regions.length > thresholds.maxRegions) {
-      warnings.push(`It was scanned in ${regions.length} different countries (${regions.slice(0, 6).join(", ")}${regions.length > 6 ? ", …" : ""}).`);
+      warnings.push(
+        `It was scanned in ${regions.length} different countries (${regions.slice(0, 6).join(", ")}${regions.length > 6 ? ", …" : ""}).`,
+      );
     }
     return warnings;
   }

@@ -47,11 +47,7 @@ function invokeChain(chain: ChainRpc, method: string, params: unknown[]): Promis
 
 /** The node's own JSON-RPC error, whether ethers wrapped it (`info.error`, `error`) or an EIP-1193 provider threw it. */
 function upstreamError(error: unknown): JsonRpcError {
-  const candidates = [
-    (error as { info?: { error?: unknown } })?.info?.error,
-    (error as { error?: unknown })?.error,
-    error,
-  ];
+  const candidates = [(error as { info?: { error?: unknown } })?.info?.error, (error as { error?: unknown })?.error, error];
   for (const candidate of candidates) {
     const { code, message, data } = (candidate ?? {}) as { code?: unknown; message?: unknown; data?: unknown };
     if (typeof code === "number" && typeof message === "string") return { code, message, ...(data === undefined ? {} : { data }) };
@@ -84,14 +80,21 @@ export function createRpcProxyHandler({ chain, allowedContracts, logger }: RpcPr
     const body = request as { jsonrpc?: unknown; id?: unknown; method?: unknown; params?: unknown };
     const id: JsonRpcId = typeof body?.id === "string" || typeof body?.id === "number" ? body.id : null;
     if (typeof body !== "object" || body === null || Array.isArray(body) || body.jsonrpc !== "2.0" || typeof body.method !== "string") {
-      return { jsonrpc: "2.0", id, error: { code: -32600, message: 'Invalid request: expected {"jsonrpc": "2.0", "method": string, "params": array, "id"}' } };
+      return {
+        jsonrpc: "2.0",
+        id,
+        error: { code: -32600, message: 'Invalid request: expected {"jsonrpc": "2.0", "method": string, "params": array, "id"}' },
+      };
     }
     const method = body.method;
     if (!READ_METHODS.has(method)) {
       return {
         jsonrpc: "2.0",
         id,
-        error: { code: -32601, message: `${method} is not available: this endpoint is read-only (allowed: ${[...READ_METHODS].join(", ")})` },
+        error: {
+          code: -32601,
+          message: `${method} is not available: this endpoint is read-only (allowed: ${[...READ_METHODS].join(", ")})`,
+        },
       };
     }
     const params = body.params === undefined ? [] : body.params;

@@ -26,9 +26,7 @@ export interface SerialListIssue {
   message: string;
 }
 
-export type SerialListParseResult =
-  | { ok: true; serials: string[] }
-  | { ok: false; errors: SerialListIssue[]; errorCount: number };
+export type SerialListParseResult = { ok: true; serials: string[] } | { ok: false; errors: SerialListIssue[]; errorCount: number };
 
 export const MAX_REPORTED_ERRORS = 100;
 
@@ -231,7 +229,13 @@ function parseJson(text: string): SerialListParseResult {
     return { ok: false, errors: issues.shown, errorCount: issues.count };
   }
 
-  return collectJsonEntries((array.children ?? []).map((element) => ({ value: element.type === "string" ? element.value : jsonTypeOf(element.type), line: lineOf(element.offset) })), issues);
+  return collectJsonEntries(
+    (array.children ?? []).map((element) => ({
+      value: element.type === "string" ? element.value : jsonTypeOf(element.type),
+      line: lineOf(element.offset),
+    })),
+    issues,
+  );
 }
 
 /** A JSON value's type in words, for messages (`jsonc-parser` node types and `typeof` agree except for arrays). */
@@ -245,7 +249,9 @@ function jsonTypeOf(type: string): { nonString: string } {
  */
 export function parseSerialValues(values: unknown[]): SerialListParseResult {
   return collectJsonEntries(
-    values.map((value) => ({ value: typeof value === "string" ? value : { nonString: value === null ? "null" : Array.isArray(value) ? "array" : typeof value } })),
+    values.map((value) => ({
+      value: typeof value === "string" ? value : { nonString: value === null ? "null" : Array.isArray(value) ? "array" : typeof value },
+    })),
     new IssueList(),
   );
 }
@@ -258,7 +264,11 @@ function collectJsonEntries(entries: { value: unknown; line?: number }[], issues
     } else {
       const type = (value as { nonString: string }).nonString;
       const hint = type === "number" ? " (write serials as strings: numbers lose leading zeros)" : "";
-      issues.add({ ...(line === undefined ? {} : { line }), entry: i + 1, message: `Expected a string, found ${type === "array" || type === "object" ? `an ${type}` : type}${hint}` });
+      issues.add({
+        ...(line === undefined ? {} : { line }),
+        entry: i + 1,
+        message: `Expected a string, found ${type === "array" || type === "object" ? `an ${type}` : type}${hint}`,
+      });
     }
   });
   return collector.result();
@@ -323,11 +333,14 @@ export interface SerialService {
 
 /** Throws the 422 problem an upload with bad rows gets. */
 export function serialListProblem(result: Extract<SerialListParseResult, { ok: false }>): DomainError {
-  return rejected(`${result.errorCount} row${result.errorCount === 1 ? " is" : "s are"} invalid; nothing was stored. Fix every listed line and upload again.`, {
-    errorCount: result.errorCount,
-    errors: result.errors,
-    ...(result.errorCount > result.errors.length ? { errorsTruncated: true } : {}),
-  });
+  return rejected(
+    `${result.errorCount} row${result.errorCount === 1 ? " is" : "s are"} invalid; nothing was stored. Fix every listed line and upload again.`,
+    {
+      errorCount: result.errorCount,
+      errors: result.errors,
+      ...(result.errorCount > result.errors.length ? { errorsTruncated: true } : {}),
+    },
+  );
 }
 
 export function createSerialService({ store, cacheSize = 8 }: SerialServiceOptions): SerialService {

@@ -41,7 +41,10 @@ export async function verifyPassportUrl(options: VerifyPassportUrlOptions): Prom
   onProgress(`Fetching the passport ${url}`);
   let response: Response;
   try {
-    response = await fetch(url, { headers: { accept: "application/ld+json, application/json;q=0.9" }, signal: AbortSignal.timeout(timeoutMs) });
+    response = await fetch(url, {
+      headers: { accept: "application/ld+json, application/json;q=0.9" },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
   } catch (error) {
     // Node's fetch says only "fetch failed"; the reason (refused, unknown host, timeout) is in its cause.
     const cause = (error as Error).cause;
@@ -85,7 +88,8 @@ export async function verifyPassportUrl(options: VerifyPassportUrlOptions): Prom
     ["lot", link.lot, claims.product.lot],
   ];
   for (const [what, inUrl, inPassport] of named) {
-    if (inUrl !== inPassport) result.mismatches.unshift(`The URL names ${what} ${JSON.stringify(inUrl)}, but the passport is for ${JSON.stringify(inPassport)}`);
+    if (inUrl !== inPassport)
+      result.mismatches.unshift(`The URL names ${what} ${JSON.stringify(inUrl)}, but the passport is for ${JSON.stringify(inPassport)}`);
   }
   return { ...result, ok: result.mismatches.length === 0, claims, rpcUrl };
 }

@@ -96,7 +96,10 @@ export function reduceBatch(batch: Batch | null, event: ChainEvent, batchId: Hex
       return {
         ...current,
         inspection: passed ? "passed" : "failed",
-        inspections: [...current.inspections, { inspector: hexArg(event, "inspector"), passed, reportHash: hexArg(event, "reportHash"), at: ref }],
+        inspections: [
+          ...current.inspections,
+          { inspector: hexArg(event, "inspector"), passed, reportHash: hexArg(event, "reportHash"), at: ref },
+        ],
         lastEvent: ref,
       };
     }

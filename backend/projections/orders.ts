@@ -113,7 +113,9 @@ export function reduceOrder(order: Order | null, event: ChainEvent, orderId: Hex
       const party = hexArg(event, "party");
       return {
         ...current,
-        cancellationApprovedBy: current.cancellationApprovedBy.includes(party) ? current.cancellationApprovedBy : [...current.cancellationApprovedBy, party],
+        cancellationApprovedBy: current.cancellationApprovedBy.includes(party)
+          ? current.cancellationApprovedBy
+          : [...current.cancellationApprovedBy, party],
         lastEvent: ref,
       };
     }

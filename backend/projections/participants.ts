@@ -59,7 +59,12 @@ export function reduceParticipant(participant: Participant | null, event: ChainE
       return { ...participant, roles: participant.roles.filter((held) => held !== role), lastEvent: ref };
     }
     case "ParticipantUpdated":
-      return { ...requireParticipant(participant, event, address), gln: stringArg(event, "gln"), name: stringArg(event, "name"), lastEvent: ref };
+      return {
+        ...requireParticipant(participant, event, address),
+        gln: stringArg(event, "gln"),
+        name: stringArg(event, "name"),
+        lastEvent: ref,
+      };
     case "ParticipantSuspended":
       return { ...requireParticipant(participant, event, address), suspended: true, lastEvent: ref };
     case "ParticipantReinstated":

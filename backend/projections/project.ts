@@ -18,7 +18,11 @@ export interface ProjectionKeys {
 export function projectionKeysOf(event: ChainEvent): ProjectionKeys {
   const participant = participantKeyOf(event);
   const orderId = orderKeyOf(event);
-  return { batchIds: batchKeysOf(event), orderIds: orderId === null ? [] : [orderId], participants: participant === null ? [] : [participant] };
+  return {
+    batchIds: batchKeysOf(event),
+    orderIds: orderId === null ? [] : [orderId],
+    participants: participant === null ? [] : [participant],
+  };
 }
 
 /** Union of the keys of `events`, each once, in first-seen order. */
@@ -67,7 +71,9 @@ function applyEventInPlace(state: MutableProjectionSet, event: ChainEvent): void
   // Reduce every touched batch against the state before this event, so a split's child sees its parent as it
   // was when the split happened.
   const lookup = (batchId: Hex) => loaded(state.batches, batchId, event);
-  const nextBatches = keys.batchIds.map((batchId) => [batchId, reduceBatch(loaded(state.batches, batchId, event), event, batchId, lookup)] as const);
+  const nextBatches = keys.batchIds.map(
+    (batchId) => [batchId, reduceBatch(loaded(state.batches, batchId, event), event, batchId, lookup)] as const,
+  );
   for (const [batchId, batch] of nextBatches) state.batches.set(batchId, batch);
   for (const orderId of keys.orderIds) state.orders.set(orderId, reduceOrder(loaded(state.orders, orderId, event), event, orderId));
   for (const address of keys.participants) {
@@ -82,7 +88,11 @@ function loaded<T>(map: ReadonlyMap<Hex, T | null>, key: Hex, event: ChainEvent)
 
 /** Folds events (in chain order) over a projection set; pure. */
 export function foldEvents(state: ProjectionSet, events: Iterable<ChainEvent>): ProjectionSet {
-  const next: MutableProjectionSet = { batches: new Map(state.batches), participants: new Map(state.participants), orders: new Map(state.orders) };
+  const next: MutableProjectionSet = {
+    batches: new Map(state.batches),
+    participants: new Map(state.participants),
+    orders: new Map(state.orders),
+  };
   for (const event of sortedByChainOrder(events)) applyEventInPlace(next, event);
   return next;
 }
@@ -112,7 +122,10 @@ export async function project(events: readonly ChainEvent[], loadCurrent: LoadCu
 }
 
 /** A projection set holding every key: the loaded document, or null for keys not stored yet. */
-export function projectionSetOf(keys: ProjectionKeys, documents: { batches: Batch[]; participants: Participant[]; orders: Order[] }): ProjectionSet {
+export function projectionSetOf(
+  keys: ProjectionKeys,
+  documents: { batches: Batch[]; participants: Participant[]; orders: Order[] },
+): ProjectionSet {
   const batches = new Map<Hex, Batch | null>(keys.batchIds.map((id) => [id, null]));
   const participants = new Map<Hex, Participant | null>(keys.participants.map((address) => [address, null]));
   const orders = new Map<Hex, Order | null>(keys.orderIds.map((id) => [id, null]));

@@ -59,7 +59,14 @@ export function recomputeProjections(
   });
   const final = foldEvents(initial, remaining);
 
-  const result: RecomputedProjections = { batches: [], participants: [], orders: [], deleteBatchIds: [], deleteParticipantAddresses: [], deleteOrderIds: [] };
+  const result: RecomputedProjections = {
+    batches: [],
+    participants: [],
+    orders: [],
+    deleteBatchIds: [],
+    deleteParticipantAddresses: [],
+    deleteOrderIds: [],
+  };
   for (const batchId of affected.batchIds) {
     const batch = final.batches.get(batchId) ?? null;
     if (batch === null) result.deleteBatchIds.push(batchId);
@@ -96,13 +103,20 @@ export interface RollbackPlan {
 }
 
 /** Reads the events above the fork and the remaining history of what they touched; returns the RollbackCommit. */
-export async function planRollback({ store, chainId, forkBlock, checkpoint, pageSize = 500 }: PlanRollbackParameters): Promise<RollbackPlan> {
+export async function planRollback({
+  store,
+  chainId,
+  forkBlock,
+  checkpoint,
+  pageSize = 500,
+}: PlanRollbackParameters): Promise<RollbackPlan> {
   const removed = await listAllEvents(store, { chainId, fromBlock: forkBlock + 1 }, pageSize);
   const affected = projectionKeysOfAll(removed);
 
   const remainingById = new Map<string, ChainEvent>();
   const collect = async (filter: EventFilter) => {
-    for (const event of await listAllEvents(store, { ...filter, chainId, toBlock: forkBlock }, pageSize)) remainingById.set(event.id, event);
+    for (const event of await listAllEvents(store, { ...filter, chainId, toBlock: forkBlock }, pageSize))
+      remainingById.set(event.id, event);
   };
   for (const batchId of affected.batchIds) await collect({ batchId });
   for (const orderId of affected.orderIds) await collect({ orderId });

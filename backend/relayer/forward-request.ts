@@ -75,7 +75,9 @@ export function recoverForwardRequestSigner(domain: TypedDataDomain, message: Fo
 
 /** Signs a forward request with any ethers signer that supports EIP-712 (used by the CLI, the demo and tests). */
 export async function signForwardRequest(
-  signer: { signTypedData(domain: TypedDataDomain, types: Record<string, TypedDataField[]>, value: Record<string, unknown>): Promise<string> },
+  signer: {
+    signTypedData(domain: TypedDataDomain, types: Record<string, TypedDataField[]>, value: Record<string, unknown>): Promise<string>;
+  },
   domain: TypedDataDomain,
   message: ForwardRequestMessage,
 ): Promise<Hex> {

@@ -28,7 +28,9 @@ export class RelayRefusedError extends Error {
   readonly problem: Record<string, unknown>;
 
   constructor(status: number, problem: Record<string, unknown>) {
-    super(`relayer refused the request (${status}${problem.code ? ` ${problem.code}` : ""}): ${problem.detail ?? problem.title ?? "no reason given"}`);
+    super(
+      `relayer refused the request (${status}${problem.code ? ` ${problem.code}` : ""}): ${problem.detail ?? problem.title ?? "no reason given"}`,
+    );
     this.name = "RelayRefusedError";
     this.status = status;
     this.problem = problem;
@@ -74,7 +76,11 @@ export interface RelayClient {
 
 export function createRelayClient(options: RelayClientOptions): RelayClient {
   const base = options.apiUrl.replace(/\/+$/, "");
-  let signingInfo: Promise<{ domain: TypedDataDomain; types: Record<string, TypedDataField[]>; targets: { registry: string; escrow: string } }> | null = null;
+  let signingInfo: Promise<{
+    domain: TypedDataDomain;
+    types: Record<string, TypedDataField[]>;
+    targets: { registry: string; escrow: string };
+  }> | null = null;
 
   /** fetch, with a network failure (nothing listening, DNS, TLS) said as such instead of "fetch failed". */
   async function call(path: string, init: RequestInit = {}): Promise<Response> {
@@ -82,7 +88,10 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
       return await fetch(`${base}${path}`, init);
     } catch (error) {
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      throw new RelayUnreachableError(`cannot reach the Provena relayer at ${base}: ${cause?.code ?? cause?.message ?? (error as Error).message}`, { cause: error });
+      throw new RelayUnreachableError(
+        `cannot reach the Provena relayer at ${base}: ${cause?.code ?? cause?.message ?? (error as Error).message}`,
+        { cause: error },
+      );
     }
   }
 
@@ -97,7 +106,12 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
     if (!options.provider) return options.defaultGas ?? 500_000n;
     const info = await (signingInfo ??= getJson("/api/v1/relay/forwarder"));
     try {
-      const estimate = await options.provider.estimateGas({ from: String(info.domain.verifyingContract), to, data: forwardedCalldata(data as Hex, from.toLowerCase() as Hex), blockTag: "pending" });
+      const estimate = await options.provider.estimateGas({
+        from: String(info.domain.verifyingContract),
+        to,
+        data: forwardedCalldata(data as Hex, from.toLowerCase() as Hex),
+        blockTag: "pending",
+      });
       return (estimate * 13n) / 10n + 20_000n;
     } catch {
       // It would revert: let the backend's simulation say why, in words.

@@ -39,7 +39,10 @@ const REGISTRY_ROLE_FUNCTIONS: Record<string, ParticipantRole[]> = {
 /** Functions nobody should relay: reads, and hooks only other contracts call. */
 const NOT_RELAYABLE = new Set(["setBatchWatched", "watchBatch", "onCustodyAccepted", "renounceRole"]);
 
-export function relayRequirement(target: "registry" | "escrow", functionName: string): RelayRequirement | { kind: "refused"; reason: string } {
+export function relayRequirement(
+  target: "registry" | "escrow",
+  functionName: string,
+): RelayRequirement | { kind: "refused"; reason: string } {
   if (NOT_RELAYABLE.has(functionName)) return { kind: "refused", reason: `${functionName} cannot be relayed` };
   if (ADMIN_FUNCTIONS.has(functionName)) return { kind: "admin" };
   if (target === "registry") {

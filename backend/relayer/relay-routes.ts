@@ -181,7 +181,10 @@ function submitRoute({ service, onAccepted }: RelayModuleOptions, limits: WriteL
       const { request, created } = await service.accept(body);
       if (created) onAccepted?.(request);
       const view = relayRequestView(request, service);
-      res.status(created ? 202 : 200).location(view.statusUrl).json(view);
+      res
+        .status(created ? 202 : 200)
+        .location(view.statusUrl)
+        .json(view);
     },
   };
 }

@@ -6,16 +6,7 @@ import { redactUrl } from "../config.ts";
 import type { MirrorStore } from "./port.ts";
 import { createSqliteStore } from "./sqlite/index.ts";
 
-export type {
-  Leases,
-  MirrorLog,
-  MirrorStore,
-  PassportRecords,
-  ProjectionReads,
-  RelayQueue,
-  StoreKind,
-  StoreLifecycle,
-} from "./port.ts";
+export type { Leases, MirrorLog, MirrorStore, PassportRecords, ProjectionReads, RelayQueue, StoreKind, StoreLifecycle } from "./port.ts";
 
 export interface StoreConfig {
   /** null or absent = the embedded SQLite store at `sqlitePath`. */

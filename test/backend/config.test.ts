@@ -112,7 +112,10 @@ describe("loadConfig", function () {
       const error = configErrorOf({ CONFIRMATIONS: "12", READY_MAX_LAG_BLOCKS: "3" });
       expect(error.issues.map((issue) => issue.variable)).to.deep.equal(["READY_MAX_LAG_BLOCKS"]);
       expect(error.issues[0]!.message).to.match(/must be at least CONFIRMATIONS \(12\)/);
-      expect(() => loadConfig({ RPC_URL: "http://127.0.0.1:8545", READY_MAX_LAG_BLOCKS: "4" })).to.throw(ConfigError, /CONFIRMATIONS \(5\)/);
+      expect(() => loadConfig({ RPC_URL: "http://127.0.0.1:8545", READY_MAX_LAG_BLOCKS: "4" })).to.throw(
+        ConfigError,
+        /CONFIRMATIONS \(5\)/,
+      );
       expect(loadConfig({ CONFIRMATIONS: "12", READY_MAX_LAG_BLOCKS: "12" }).readyMaxLagBlocks).to.equal(12);
     });
 

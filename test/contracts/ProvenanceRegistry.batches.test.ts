@@ -24,7 +24,9 @@ describe("ProvenanceRegistry: batches", function () {
   /** The batch proposed by the manufacturer to the carrier. */
   async function inTransitFixture() {
     const context = await registeredFixture();
-    await context.registry.connect(context.manufacturer).proposeHandoff(context.batchId, context.carrier.address, DEMO_PORT_GLN, BusinessStep.Shipping);
+    await context.registry
+      .connect(context.manufacturer)
+      .proposeHandoff(context.batchId, context.carrier.address, DEMO_PORT_GLN, BusinessStep.Shipping);
     return context;
   }
 
@@ -36,7 +38,8 @@ describe("ProvenanceRegistry: batches", function () {
   }
 
   async function batchOf(registry: Awaited<ReturnType<typeof deployFixture>>["registry"], batchId: string) {
-    const [manufacturer, custodian, pendingCustodian, status, inspection, quantity, custodySince, serialRoot] = await registry.batch(batchId);
+    const [manufacturer, custodian, pendingCustodian, status, inspection, quantity, custodySince, serialRoot] =
+      await registry.batch(batchId);
     return { manufacturer, custodian, pendingCustodian, status, inspection, quantity, custodySince, serialRoot };
   }
 
@@ -64,7 +67,17 @@ describe("ProvenanceRegistry: batches", function () {
 
         await expect(registry.connect(manufacturer).registerBatch(...registerBatchArgs(input)))
           .to.emit(registry, "BatchRegistered")
-          .withArgs(batchId, manufacturer.address, input.gtin, input.lot, input.quantity, input.productionDate, input.originGln, input.documentHash, input.serialRoot);
+          .withArgs(
+            batchId,
+            manufacturer.address,
+            input.gtin,
+            input.lot,
+            input.quantity,
+            input.productionDate,
+            input.originGln,
+            input.documentHash,
+            input.serialRoot,
+          );
 
         expect(await batchOf(registry, batchId)).to.deep.equal({
           manufacturer: manufacturer.address,
@@ -100,7 +113,10 @@ describe("ProvenanceRegistry: batches", function () {
       it("test_registerBatch_20CharacterSet82Lot_accepted", async function () {
         const { registry, manufacturer } = await networkHelpers.loadFixture(deployFixture);
         for (const lot of ["AZaz09!\"%&'()*+,-./_", ":;<=>?", "x"]) {
-          await expect(registry.connect(manufacturer).registerBatch(...registerBatchArgs(await inputFor(lot)))).to.emit(registry, "BatchRegistered");
+          await expect(registry.connect(manufacturer).registerBatch(...registerBatchArgs(await inputFor(lot)))).to.emit(
+            registry,
+            "BatchRegistered",
+          );
         }
       });
 
@@ -197,8 +213,10 @@ describe("ProvenanceRegistry: batches", function () {
       it("test_registerBatch_zeroSerialRoot_reverts", async function () {
         const { registry, manufacturer } = await networkHelpers.loadFixture(deployFixture);
         const input = { ...(await inputFor("LOT-X")), serialRoot: ZeroHash };
-        await expect(registry.connect(manufacturer).registerBatch(...registerBatchArgs(input)))
-          .to.be.revertedWithCustomError(registry, "BatchInvalidSerialRoot");
+        await expect(registry.connect(manufacturer).registerBatch(...registerBatchArgs(input))).to.be.revertedWithCustomError(
+          registry,
+          "BatchInvalidSerialRoot",
+        );
       });
 
       it("test_registerBatch_alreadyRegistered_reverts", async function () {
@@ -252,7 +270,16 @@ describe("ProvenanceRegistry: batches", function () {
       it("test_proposeHandoff_notCustodian_reverts", async function () {
         const { registry, manufacturer, carrier, warehouse, outsider, batchId } = await networkHelpers.loadFixture(deliveredFixture);
         for (const caller of [manufacturer, warehouse, outsider]) {
-          await expect(registry.connect(caller).proposeHandoff(batchId, warehouse.address === caller.address ? carrier.address : warehouse.address, DEMO_PORT_GLN, BusinessStep.Shipping))
+          await expect(
+            registry
+              .connect(caller)
+              .proposeHandoff(
+                batchId,
+                warehouse.address === caller.address ? carrier.address : warehouse.address,
+                DEMO_PORT_GLN,
+                BusinessStep.Shipping,
+              ),
+          )
             .to.be.revertedWithCustomError(registry, "BatchNotCustodian")
             .withArgs(batchId, caller.address);
         }
@@ -306,8 +333,9 @@ describe("ProvenanceRegistry: batches", function () {
 
       it("test_proposeHandoff_stepOutsideEpcisList_revertsWithoutReason", async function () {
         const { registry, manufacturer, carrier, batchId } = await networkHelpers.loadFixture(registeredFixture);
-        await expect(registry.connect(manufacturer).proposeHandoff(batchId, carrier.address, DEMO_PORT_GLN, 12n))
-          .to.be.revertedWithoutReason(ethers);
+        await expect(
+          registry.connect(manufacturer).proposeHandoff(batchId, carrier.address, DEMO_PORT_GLN, 12n),
+        ).to.be.revertedWithoutReason(ethers);
       });
     });
   });
@@ -329,7 +357,8 @@ describe("ProvenanceRegistry: batches", function () {
       });
 
       it("test_acceptHandoff_wholeChain_followsEveryCustodian", async function () {
-        const { registry, manufacturer, carrier, customs, warehouse, retailer, batchId } = await networkHelpers.loadFixture(registeredFixture);
+        const { registry, manufacturer, carrier, customs, warehouse, retailer, batchId } =
+          await networkHelpers.loadFixture(registeredFixture);
         const chain = [manufacturer, carrier, customs, warehouse, retailer];
         for (let i = 1; i < chain.length; i++) {
           await registry.connect(chain[i - 1]).proposeHandoff(batchId, chain[i].address, DEMO_PORT_GLN, BusinessStep.Shipping);
@@ -518,10 +547,18 @@ describe("ProvenanceRegistry: batches", function () {
       it("test_attestQuality_inTransitDeliveredOrRecalled_leavesCustodyAlone", async function () {
         const { registry, inspector, customs, carrier, batchId } = await networkHelpers.loadFixture(inTransitFixture);
         await registry.connect(inspector).attestQuality(batchId, true, report);
-        expect(await batchOf(registry, batchId)).to.include({ status: BatchStatus.InTransit, pendingCustodian: carrier.address, inspection: InspectionResult.Passed });
+        expect(await batchOf(registry, batchId)).to.include({
+          status: BatchStatus.InTransit,
+          pendingCustodian: carrier.address,
+          inspection: InspectionResult.Passed,
+        });
         await registry.connect(carrier).acceptHandoff(batchId, DEMO_PORT_GLN, BusinessStep.Receiving);
         await registry.connect(inspector).attestQuality(batchId, false, report);
-        expect(await batchOf(registry, batchId)).to.include({ status: BatchStatus.Delivered, custodian: carrier.address, inspection: InspectionResult.Failed });
+        expect(await batchOf(registry, batchId)).to.include({
+          status: BatchStatus.Delivered,
+          custodian: carrier.address,
+          inspection: InspectionResult.Failed,
+        });
         await registry.connect(customs).recallBatch(batchId, report);
         await expect(registry.connect(inspector).attestQuality(batchId, false, report)).to.emit(registry, "QualityAttested");
       });
@@ -589,13 +626,19 @@ describe("ProvenanceRegistry: batches", function () {
     describe("when the custodian splits into children adding up to the parent", function () {
       it("test_splitBatch_childrenAddUp_emitsBatchSplitAndMarksParentSplit", async function () {
         const { registry, manufacturer, batchId } = await networkHelpers.loadFixture(registeredFixture);
-        const children = childrenOf([["LOT-2025-001-A", 70n], ["LOT-2025-001-B", 20n], ["LOT-2025-001-C", 10n]]);
+        const children = childrenOf([
+          ["LOT-2025-001-A", 70n],
+          ["LOT-2025-001-B", 20n],
+          ["LOT-2025-001-C", 10n],
+        ]);
         const childIds = children.map((child) => batchIdOf(DEMO_GTIN, child.lot));
 
         expect(await registry.connect(manufacturer).splitBatch.staticCall(batchId, children)).to.deep.equal(childIds);
         const tx = registry.connect(manufacturer).splitBatch(batchId, children);
         for (const [i, child] of children.entries()) {
-          await expect(tx).to.emit(registry, "BatchSplit").withArgs(batchId, childIds[i], manufacturer.address, child.lot, child.quantity, child.serialRoot);
+          await expect(tx)
+            .to.emit(registry, "BatchSplit")
+            .withArgs(batchId, childIds[i], manufacturer.address, child.lot, child.quantity, child.serialRoot);
         }
         const splitAt = BigInt(await networkHelpers.time.latest());
         for (const [i, child] of children.entries()) {
@@ -617,13 +660,22 @@ describe("ProvenanceRegistry: batches", function () {
 
       it("test_splitBatch_childrenAddUp_custodianHoldsChildrenManufacturerKept", async function () {
         const { registry, manufacturer, carrier, warehouse, batchId } = await networkHelpers.loadFixture(deliveredFixture);
-        const children = childrenOf([["LOT-2025-001-1", 50n], ["LOT-2025-001-2", 50n]]);
+        const children = childrenOf([
+          ["LOT-2025-001-1", 50n],
+          ["LOT-2025-001-2", 50n],
+        ]);
         await registry.connect(carrier).splitBatch(batchId, children);
         const childId = batchIdOf(DEMO_GTIN, children[0].lot);
-        expect(await batchOf(registry, childId)).to.include({ manufacturer: manufacturer.address, custodian: carrier.address, status: BatchStatus.Registered });
+        expect(await batchOf(registry, childId)).to.include({
+          manufacturer: manufacturer.address,
+          custodian: carrier.address,
+          status: BatchStatus.Registered,
+        });
         // Children move on independently; the parent never moves again.
-        await expect(registry.connect(carrier).proposeHandoff(childId, warehouse.address, DEMO_DC_GLN, BusinessStep.Shipping))
-          .to.emit(registry, "HandoffProposed");
+        await expect(registry.connect(carrier).proposeHandoff(childId, warehouse.address, DEMO_DC_GLN, BusinessStep.Shipping)).to.emit(
+          registry,
+          "HandoffProposed",
+        );
         await expect(registry.connect(carrier).proposeHandoff(batchId, warehouse.address, DEMO_DC_GLN, BusinessStep.Shipping))
           .to.be.revertedWithCustomError(registry, "BatchInvalidStatus")
           .withArgs(batchId, BatchStatus.Split);
@@ -635,7 +687,15 @@ describe("ProvenanceRegistry: batches", function () {
     describe("when the split is not allowed", function () {
       it("test_splitBatch_unknownBatch_reverts", async function () {
         const { registry, manufacturer } = await networkHelpers.loadFixture(registeredFixture);
-        await expect(registry.connect(manufacturer).splitBatch(unknownBatchId, childrenOf([["A", 1n], ["B", 1n]])))
+        await expect(
+          registry.connect(manufacturer).splitBatch(
+            unknownBatchId,
+            childrenOf([
+              ["A", 1n],
+              ["B", 1n],
+            ]),
+          ),
+        )
           .to.be.revertedWithCustomError(registry, "BatchUnknown")
           .withArgs(unknownBatchId);
       });
@@ -643,7 +703,15 @@ describe("ProvenanceRegistry: batches", function () {
       it("test_splitBatch_notCustodian_reverts", async function () {
         const { registry, manufacturer, outsider, batchId } = await networkHelpers.loadFixture(deliveredFixture);
         for (const caller of [manufacturer, outsider]) {
-          await expect(registry.connect(caller).splitBatch(batchId, childrenOf([["A", 50n], ["B", 50n]])))
+          await expect(
+            registry.connect(caller).splitBatch(
+              batchId,
+              childrenOf([
+                ["A", 50n],
+                ["B", 50n],
+              ]),
+            ),
+          )
             .to.be.revertedWithCustomError(registry, "BatchNotCustodian")
             .withArgs(batchId, caller.address);
         }
@@ -652,25 +720,52 @@ describe("ProvenanceRegistry: batches", function () {
       it("test_splitBatch_suspendedCustodian_reverts", async function () {
         const { registry, admin, manufacturer, batchId } = await networkHelpers.loadFixture(registeredFixture);
         await registry.connect(admin).suspendParticipant(manufacturer.address, ZeroHash);
-        await expect(registry.connect(manufacturer).splitBatch(batchId, childrenOf([["A", 50n], ["B", 50n]])))
+        await expect(
+          registry.connect(manufacturer).splitBatch(
+            batchId,
+            childrenOf([
+              ["A", 50n],
+              ["B", 50n],
+            ]),
+          ),
+        )
           .to.be.revertedWithCustomError(registry, "ParticipantIsSuspended")
           .withArgs(manufacturer.address);
       });
 
       it("test_splitBatch_pendingHandoffRecalledOrSplit_reverts", async function () {
         const { registry, manufacturer, customs, batchId } = await networkHelpers.loadFixture(inTransitFixture);
-        const children = childrenOf([["A", 50n], ["B", 50n]]);
+        const children = childrenOf([
+          ["A", 50n],
+          ["B", 50n],
+        ]);
         await expect(registry.connect(manufacturer).splitBatch(batchId, children))
           .to.be.revertedWithCustomError(registry, "BatchInvalidStatus")
           .withArgs(batchId, BatchStatus.InTransit);
         await registry.connect(manufacturer).cancelHandoff(batchId);
         await registry.connect(manufacturer).splitBatch(batchId, children);
-        await expect(registry.connect(manufacturer).splitBatch(batchId, childrenOf([["C", 50n], ["D", 50n]])))
+        await expect(
+          registry.connect(manufacturer).splitBatch(
+            batchId,
+            childrenOf([
+              ["C", 50n],
+              ["D", 50n],
+            ]),
+          ),
+        )
           .to.be.revertedWithCustomError(registry, "BatchInvalidStatus")
           .withArgs(batchId, BatchStatus.Split);
         const childId = batchIdOf(DEMO_GTIN, "A");
         await registry.connect(customs).recallBatch(childId, ZeroHash);
-        await expect(registry.connect(manufacturer).splitBatch(childId, childrenOf([["A1", 25n], ["A2", 25n]])))
+        await expect(
+          registry.connect(manufacturer).splitBatch(
+            childId,
+            childrenOf([
+              ["A1", 25n],
+              ["A2", 25n],
+            ]),
+          ),
+        )
           .to.be.revertedWithCustomError(registry, "BatchInvalidStatus")
           .withArgs(childId, BatchStatus.Recalled);
       });
@@ -678,11 +773,29 @@ describe("ProvenanceRegistry: batches", function () {
       it("test_splitBatch_quantitiesMismatchOrOneChild_reverts", async function () {
         const { registry, manufacturer, batchId } = await networkHelpers.loadFixture(registeredFixture);
         const cases: [[string, bigint][], bigint][] = [
-          [[["A", 60n], ["B", 30n]], 90n],
-          [[["A", 60n], ["B", 50n]], 110n],
+          [
+            [
+              ["A", 60n],
+              ["B", 30n],
+            ],
+            90n,
+          ],
+          [
+            [
+              ["A", 60n],
+              ["B", 50n],
+            ],
+            110n,
+          ],
           [[["A", 100n]], 100n],
           [[], 0n],
-          [[["A", 18_446_744_073_709_551_615n], ["B", 18_446_744_073_709_551_615n]], 18_446_744_073_709_551_615n],
+          [
+            [
+              ["A", 18_446_744_073_709_551_615n],
+              ["B", 18_446_744_073_709_551_615n],
+            ],
+            18_446_744_073_709_551_615n,
+          ],
         ];
         for (const [lots, reported] of cases) {
           await expect(registry.connect(manufacturer).splitBatch(batchId, childrenOf(lots)))
@@ -693,13 +806,32 @@ describe("ProvenanceRegistry: batches", function () {
 
       it("test_splitBatch_invalidChild_reverts", async function () {
         const { registry, manufacturer, batchId } = await networkHelpers.loadFixture(registeredFixture);
-        await expect(registry.connect(manufacturer).splitBatch(batchId, childrenOf([["A", 100n], ["B", 0n]])))
+        await expect(
+          registry.connect(manufacturer).splitBatch(
+            batchId,
+            childrenOf([
+              ["A", 100n],
+              ["B", 0n],
+            ]),
+          ),
+        )
           .to.be.revertedWithCustomError(registry, "BatchInvalidQuantity")
           .withArgs(0n);
-        await expect(registry.connect(manufacturer).splitBatch(batchId, [...childrenOf([["A", 50n]]), { lot: "B", quantity: 50n, serialRoot: ZeroHash }]))
-          .to.be.revertedWithCustomError(registry, "BatchInvalidSerialRoot");
+        await expect(
+          registry
+            .connect(manufacturer)
+            .splitBatch(batchId, [...childrenOf([["A", 50n]]), { lot: "B", quantity: 50n, serialRoot: ZeroHash }]),
+        ).to.be.revertedWithCustomError(registry, "BatchInvalidSerialRoot");
         for (const lot of ["", "B B", "X".repeat(21)]) {
-          await expect(registry.connect(manufacturer).splitBatch(batchId, childrenOf([["A", 50n], [lot, 50n]])))
+          await expect(
+            registry.connect(manufacturer).splitBatch(
+              batchId,
+              childrenOf([
+                ["A", 50n],
+                [lot, 50n],
+              ]),
+            ),
+          )
             .to.be.revertedWithCustomError(registry, "BatchInvalidLot")
             .withArgs(lot);
         }
@@ -709,9 +841,27 @@ describe("ProvenanceRegistry: batches", function () {
         const { registry, manufacturer, batchId } = await networkHelpers.loadFixture(registeredFixture);
         await registerBatch(registry, manufacturer, { lot: "EXISTING" });
         const cases: [[string, bigint][], string][] = [
-          [[["A", 50n], ["A", 50n]], batchIdOf(DEMO_GTIN, "A")],
-          [[["A", 50n], ["LOT-2025-001", 50n]], batchId],
-          [[["EXISTING", 50n], ["A", 50n]], batchIdOf(DEMO_GTIN, "EXISTING")],
+          [
+            [
+              ["A", 50n],
+              ["A", 50n],
+            ],
+            batchIdOf(DEMO_GTIN, "A"),
+          ],
+          [
+            [
+              ["A", 50n],
+              ["LOT-2025-001", 50n],
+            ],
+            batchId,
+          ],
+          [
+            [
+              ["EXISTING", 50n],
+              ["A", 50n],
+            ],
+            batchIdOf(DEMO_GTIN, "EXISTING"),
+          ],
         ];
         for (const [lots, duplicate] of cases) {
           await expect(registry.connect(manufacturer).splitBatch(batchId, childrenOf(lots)))
@@ -756,10 +906,12 @@ describe("ProvenanceRegistry: batches", function () {
         await expect(registry.connect(carrier).cancelHandoff(batchId))
           .to.be.revertedWithCustomError(registry, "BatchInvalidStatus")
           .withArgs(batchId, BatchStatus.Recalled);
-        await expect(registry.connect(carrier).splitBatch(batchId, [
-          { lot: "X1", quantity: 50n, serialRoot: documentHash("x1") },
-          { lot: "X2", quantity: 50n, serialRoot: documentHash("x2") },
-        ]))
+        await expect(
+          registry.connect(carrier).splitBatch(batchId, [
+            { lot: "X1", quantity: 50n, serialRoot: documentHash("x1") },
+            { lot: "X2", quantity: 50n, serialRoot: documentHash("x2") },
+          ]),
+        )
           .to.be.revertedWithCustomError(registry, "BatchInvalidStatus")
           .withArgs(batchId, BatchStatus.Recalled);
         expect((await batchOf(registry, batchId)).custodian).to.equal(carrier.address);
@@ -775,7 +927,8 @@ describe("ProvenanceRegistry: batches", function () {
       });
 
       it("test_recallBatch_unauthorizedCaller_reverts", async function () {
-        const { registry, admin, roles, carrier, inspector, outsider, signers, batchId } = await networkHelpers.loadFixture(deliveredFixture);
+        const { registry, admin, roles, carrier, inspector, outsider, signers, batchId } =
+          await networkHelpers.loadFixture(deliveredFixture);
         const otherManufacturer = signers[10];
         await registry.connect(admin).onboardParticipant(otherManufacturer.address, roles.MANUFACTURER_ROLE, 1n, "Other");
         for (const caller of [carrier, inspector, outsider, otherManufacturer]) {
@@ -873,14 +1026,19 @@ describe("ProvenanceRegistry: batches", function () {
         // with it (a delivery must never go unrecorded). With no observer set, acceptance goes ahead.
         const { registry, admin, observer, manufacturer, carrier, batchId } = await networkHelpers.loadFixture(watchedFixture);
         await registry.connect(manufacturer).proposeHandoff(batchId, carrier.address, DEMO_PORT_GLN, BusinessStep.Shipping);
-        await expect(registry.connect(carrier).acceptHandoff(batchId, DEMO_PORT_GLN, BusinessStep.Receiving)).to.be.revertedWithoutReason(ethers);
+        await expect(registry.connect(carrier).acceptHandoff(batchId, DEMO_PORT_GLN, BusinessStep.Receiving)).to.be.revertedWithoutReason(
+          ethers,
+        );
         // The admin cannot take the observer away while it watches the batch; only the observer lets go.
         await expect(registry.connect(admin).setCustodyObserver(ZeroAddress))
           .to.be.revertedWithCustomError(registry, "CustodyObserverBusy")
           .withArgs(observer.address, 1n);
         await registry.connect(observer).setBatchWatched(batchId, false);
         await registry.connect(admin).setCustodyObserver(ZeroAddress);
-        await expect(registry.connect(carrier).acceptHandoff(batchId, DEMO_PORT_GLN, BusinessStep.Receiving)).to.emit(registry, "HandoffAccepted");
+        await expect(registry.connect(carrier).acceptHandoff(batchId, DEMO_PORT_GLN, BusinessStep.Receiving)).to.emit(
+          registry,
+          "HandoffAccepted",
+        );
       });
 
       it("test_setBatchWatched_notObserver_reverts", async function () {
@@ -945,7 +1103,11 @@ describe("ProvenanceRegistry: batches", function () {
 
     it("test_batchIdOf_anyGtinLot_matchesOffChainHash", async function () {
       const { registry } = await networkHelpers.loadFixture(deployFixture);
-      for (const [gtin, lot] of [[DEMO_GTIN, "LOT-1"], [96385074n, "A"], [gtinFrom("1084123450001"), "x".repeat(20)]] as const) {
+      for (const [gtin, lot] of [
+        [DEMO_GTIN, "LOT-1"],
+        [96385074n, "A"],
+        [gtinFrom("1084123450001"), "x".repeat(20)],
+      ] as const) {
         expect(await registry.batchIdOf(gtin, lot)).to.equal(batchIdOf(gtin, lot));
       }
     });
@@ -957,7 +1119,11 @@ describe("ProvenanceRegistry: batches", function () {
       const deployment = await deployProvena(ethers, { escrow: false });
       const serials = makeSerials(1_000, "08412345000102-");
       const batch = await registerBatch(deployment.registry, deployment.manufacturer, { lot: "LOT-SER", quantity: 1_000n, serials });
-      const single = await registerBatch(deployment.registry, deployment.manufacturer, { lot: "LOT-ONE", quantity: 1n, serials: ["ONLY-ONE"] });
+      const single = await registerBatch(deployment.registry, deployment.manufacturer, {
+        lot: "LOT-ONE",
+        quantity: 1n,
+        serials: ["ONLY-ONE"],
+      });
       return { ...deployment, batch, single };
     }
 

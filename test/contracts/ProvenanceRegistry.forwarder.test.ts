@@ -17,7 +17,9 @@ describe("ProvenanceRegistry: gasless actions through the ProvenaForwarder", fun
     const deployment = await deployProvena(ethers, { escrow: false });
     const { registry, admin, roles } = deployment;
     const keyOnlyCarrier = Wallet.createRandom().connect(ethers.provider);
-    await registry.connect(admin).onboardParticipant(keyOnlyCarrier.address, roles.CARRIER_ROLE, glnFrom("841234500099"), "Owner-driver, no ETH");
+    await registry
+      .connect(admin)
+      .onboardParticipant(keyOnlyCarrier.address, roles.CARRIER_ROLE, glnFrom("841234500099"), "Owner-driver, no ETH");
     const batch = await registerBatch(registry, deployment.manufacturer, { lot: "LOT-RELAY" });
     return { ...deployment, keyOnlyCarrier, batch, batchId: batch.batchId };
   }
@@ -27,11 +29,18 @@ describe("ProvenanceRegistry: gasless actions through the ProvenaForwarder", fun
       const { registry, forwarder, manufacturer, relayer } = await networkHelpers.loadFixture(relayFixture);
       const latest = BigInt(await networkHelpers.time.latest());
       const input = {
-        gtin: DEMO_GTIN, lot: "LOT-GASLESS", quantity: 10n, productionDate: latest - 60n, originGln: DEMO_PORT_GLN,
-        documentHash: documentHash("doc"), serialRoot: buildSerialTree(["U1"]).root,
+        gtin: DEMO_GTIN,
+        lot: "LOT-GASLESS",
+        quantity: 10n,
+        productionDate: latest - 60n,
+        originGln: DEMO_PORT_GLN,
+        documentHash: documentHash("doc"),
+        serialRoot: buildSerialTree(["U1"]).root,
       };
       const request = await signForwardRequest({
-        forwarder, signer: manufacturer, target: registry,
+        forwarder,
+        signer: manufacturer,
+        target: registry,
         data: registry.interface.encodeFunctionData("registerBatch", registerBatchArgs(input)),
       });
       const manufacturerBalance = await ethers.provider.getBalance(manufacturer.address);
@@ -40,7 +49,17 @@ describe("ProvenanceRegistry: gasless actions through the ProvenaForwarder", fun
       const tx = forwarder.connect(relayer).execute(request);
       await expect(tx)
         .to.emit(registry, "BatchRegistered")
-        .withArgs(batchIdOf(input.gtin, input.lot), manufacturer.address, input.gtin, input.lot, input.quantity, input.productionDate, input.originGln, input.documentHash, input.serialRoot);
+        .withArgs(
+          batchIdOf(input.gtin, input.lot),
+          manufacturer.address,
+          input.gtin,
+          input.lot,
+          input.quantity,
+          input.productionDate,
+          input.originGln,
+          input.documentHash,
+          input.serialRoot,
+        );
       await expect(tx).to.emit(forwarder, "ExecutedForwardRequest").withArgs(manufacturer.address, 0n, true);
       expect(await ethers.provider.getBalance(manufacturer.address)).to.equal(manufacturerBalance);
       expect(await ethers.provider.getBalance(relayer.address)).to.be.lessThan(relayerBalance);
@@ -51,15 +70,24 @@ describe("ProvenanceRegistry: gasless actions through the ProvenaForwarder", fun
       const { registry, forwarder, manufacturer, relayer, keyOnlyCarrier, batchId } = await networkHelpers.loadFixture(relayFixture);
       expect(await ethers.provider.getBalance(keyOnlyCarrier.address)).to.equal(0n);
       const propose = await signForwardRequest({
-        forwarder, signer: manufacturer, target: registry,
-        data: registry.interface.encodeFunctionData("proposeHandoff", [batchId, keyOnlyCarrier.address, DEMO_PORT_GLN, BusinessStep.Shipping]),
+        forwarder,
+        signer: manufacturer,
+        target: registry,
+        data: registry.interface.encodeFunctionData("proposeHandoff", [
+          batchId,
+          keyOnlyCarrier.address,
+          DEMO_PORT_GLN,
+          BusinessStep.Shipping,
+        ]),
       });
       await expect(forwarder.connect(relayer).execute(propose))
         .to.emit(registry, "HandoffProposed")
         .withArgs(batchId, manufacturer.address, keyOnlyCarrier.address, DEMO_PORT_GLN, BusinessStep.Shipping);
 
       const accept = await signForwardRequest({
-        forwarder, signer: keyOnlyCarrier, target: registry,
+        forwarder,
+        signer: keyOnlyCarrier,
+        target: registry,
         data: registry.interface.encodeFunctionData("acceptHandoff", [batchId, DEMO_PORT_GLN, BusinessStep.Receiving]),
       });
       await expect(forwarder.connect(relayer).execute(accept))
@@ -72,23 +100,32 @@ describe("ProvenanceRegistry: gasless actions through the ProvenaForwarder", fun
     });
 
     it("test_execute_otherBatchActions_signerIsActor", async function () {
-      const { registry, forwarder, manufacturer, carrier, inspector, customs, relayer, batchId } = await networkHelpers.loadFixture(relayFixture);
+      const { registry, forwarder, manufacturer, carrier, inspector, customs, relayer, batchId } =
+        await networkHelpers.loadFixture(relayFixture);
       const relay = async (signer: typeof manufacturer, method: string, args: unknown[]) =>
-        forwarder.connect(relayer).execute(await signForwardRequest({
-          forwarder, signer, target: registry, data: registry.interface.encodeFunctionData(method as any, args as any),
-        }));
+        forwarder.connect(relayer).execute(
+          await signForwardRequest({
+            forwarder,
+            signer,
+            target: registry,
+            data: registry.interface.encodeFunctionData(method as any, args as any),
+          }),
+        );
       const reason = documentHash("reason");
 
       await registry.connect(manufacturer).proposeHandoff(batchId, carrier.address, DEMO_PORT_GLN, BusinessStep.Shipping);
       await expect(relay(carrier, "rejectHandoff", [batchId, reason]))
-        .to.emit(registry, "HandoffRejected").withArgs(batchId, manufacturer.address, carrier.address, reason);
+        .to.emit(registry, "HandoffRejected")
+        .withArgs(batchId, manufacturer.address, carrier.address, reason);
 
       await registry.connect(manufacturer).proposeHandoff(batchId, carrier.address, DEMO_PORT_GLN, BusinessStep.Shipping);
       await expect(relay(manufacturer, "cancelHandoff", [batchId]))
-        .to.emit(registry, "HandoffCancelled").withArgs(batchId, manufacturer.address, carrier.address);
+        .to.emit(registry, "HandoffCancelled")
+        .withArgs(batchId, manufacturer.address, carrier.address);
 
       await expect(relay(inspector, "attestQuality", [batchId, true, reason]))
-        .to.emit(registry, "QualityAttested").withArgs(batchId, inspector.address, true, reason);
+        .to.emit(registry, "QualityAttested")
+        .withArgs(batchId, inspector.address, true, reason);
 
       const children = [
         { lot: "LOT-RELAY-1", quantity: 60n, serialRoot: documentHash("1") },
@@ -100,14 +137,17 @@ describe("ProvenanceRegistry: gasless actions through the ProvenaForwarder", fun
 
       const childId = batchIdOf(DEMO_GTIN, "LOT-RELAY-2");
       await expect(relay(customs, "recallBatch", [childId, reason]))
-        .to.emit(registry, "BatchRecalled").withArgs(childId, customs.address, reason);
+        .to.emit(registry, "BatchRecalled")
+        .withArgs(childId, customs.address, reason);
     });
 
     it("test_execute_adminActions_relayed", async function () {
       const { registry, forwarder, admin, relayer, roles, signers } = await networkHelpers.loadFixture(relayFixture);
       const newcomer = signers[12];
       const request = await signForwardRequest({
-        forwarder, signer: admin, target: registry,
+        forwarder,
+        signer: admin,
+        target: registry,
         data: registry.interface.encodeFunctionData("onboardParticipant", [newcomer.address, roles.RETAILER_ROLE, 1n, "Relayed shop"]),
       });
       await expect(forwarder.connect(relayer).execute(request))
@@ -118,24 +158,37 @@ describe("ProvenanceRegistry: gasless actions through the ProvenaForwarder", fun
     it("test_execute_nonCustodianRequest_failsAsAWhole", async function () {
       const { registry, forwarder, carrier, relayer, batchId, warehouse } = await networkHelpers.loadFixture(relayFixture);
       const request = await signForwardRequest({
-        forwarder, signer: carrier, target: registry,
+        forwarder,
+        signer: carrier,
+        target: registry,
         data: registry.interface.encodeFunctionData("proposeHandoff", [batchId, warehouse.address, DEMO_PORT_GLN, BusinessStep.Shipping]),
       });
       // The forwarder reports a failed inner call as FailedCall; the registry's own error is seen by
       // simulating the call as the forwarder would make it (calldata + signer address).
       await expect(forwarder.connect(relayer).execute(request)).to.be.revertedWithCustomError(forwarder, "FailedCall");
       await expect(
-        ethers.provider.call({ from: await forwarder.getAddress(), to: await registry.getAddress(), data: concat([request.data, carrier.address]) }),
-      ).to.be.revertedWithCustomError(registry, "BatchNotCustodian").withArgs(batchId, carrier.address);
+        ethers.provider.call({
+          from: await forwarder.getAddress(),
+          to: await registry.getAddress(),
+          data: concat([request.data, carrier.address]),
+        }),
+      )
+        .to.be.revertedWithCustomError(registry, "BatchNotCustodian")
+        .withArgs(batchId, carrier.address);
       expect(await forwarder.nonces(carrier.address)).to.equal(0n);
     });
   });
 
   describe("when the request is not valid", function () {
-    async function proposeRequest(context: Awaited<ReturnType<typeof relayFixture>>, overrides: Partial<Parameters<typeof signForwardRequest>[0]> = {}) {
+    async function proposeRequest(
+      context: Awaited<ReturnType<typeof relayFixture>>,
+      overrides: Partial<Parameters<typeof signForwardRequest>[0]> = {},
+    ) {
       const { registry, forwarder, manufacturer, carrier, batchId } = context;
       return signForwardRequest({
-        forwarder, signer: manufacturer, target: registry,
+        forwarder,
+        signer: manufacturer,
+        target: registry,
         data: registry.interface.encodeFunctionData("proposeHandoff", [batchId, carrier.address, DEMO_PORT_GLN, BusinessStep.Shipping]),
         ...overrides,
       });
@@ -167,7 +220,10 @@ describe("ProvenanceRegistry: gasless actions through the ProvenaForwarder", fun
       const context = await networkHelpers.loadFixture(relayFixture);
       const { forwarder, registry, manufacturer, outsider, carrier, batchId, relayer } = context;
       const forged = await signForwardRequest({
-        forwarder, signer: outsider, from: manufacturer.address, target: registry,
+        forwarder,
+        signer: outsider,
+        from: manufacturer.address,
+        target: registry,
         data: registry.interface.encodeFunctionData("proposeHandoff", [batchId, carrier.address, DEMO_PORT_GLN, BusinessStep.Shipping]),
       });
       await expect(forwarder.connect(relayer).execute(forged))
@@ -180,7 +236,12 @@ describe("ProvenanceRegistry: gasless actions through the ProvenaForwarder", fun
       const request = await proposeRequest(context);
       const tampered = {
         ...request,
-        data: context.registry.interface.encodeFunctionData("proposeHandoff", [context.batchId, context.outsider.address, DEMO_PORT_GLN, BusinessStep.Shipping]),
+        data: context.registry.interface.encodeFunctionData("proposeHandoff", [
+          context.batchId,
+          context.outsider.address,
+          DEMO_PORT_GLN,
+          BusinessStep.Shipping,
+        ]),
       };
       await expect(context.forwarder.connect(context.relayer).execute(tampered))
         .to.be.revertedWithCustomError(context.forwarder, "ERC2771ForwarderInvalidSigner")
@@ -208,7 +269,12 @@ describe("ProvenanceRegistry: gasless actions through the ProvenaForwarder", fun
   describe("when someone calls the registry directly with an address appended", function () {
     it("test_msgSender_addressAppendedByUntrustedCaller_ignored", async function () {
       const { registry, outsider, carrier, batchId } = await networkHelpers.loadFixture(relayFixture);
-      const data = registry.interface.encodeFunctionData("proposeHandoff", [batchId, carrier.address, DEMO_PORT_GLN, BusinessStep.Shipping]);
+      const data = registry.interface.encodeFunctionData("proposeHandoff", [
+        batchId,
+        carrier.address,
+        DEMO_PORT_GLN,
+        BusinessStep.Shipping,
+      ]);
       const [manufacturerAddress] = await registry.batch(batchId);
       await expect(outsider.sendTransaction({ to: await registry.getAddress(), data: concat([data, manufacturerAddress]) }))
         .to.be.revertedWithCustomError(registry, "BatchNotCustodian")

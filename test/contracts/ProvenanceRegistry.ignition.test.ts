@@ -30,7 +30,8 @@ describe("ProvenanceRegistry: Ignition ProvenaModule", function () {
     const registry = await ethers.getContractAt("ProvenanceRegistry", await deployed.registry.getAddress());
     expect(await registry.defaultAdmin()).to.equal(consortium.address);
     expect(await registry.defaultAdminDelay()).to.equal(3_600n);
-    await expect(registry.connect(consortium).onboardParticipant(consortium.address, await registry.CARRIER_ROLE(), 1n, "Consortium fleet"))
-      .to.emit(registry, "ParticipantOnboarded");
+    await expect(
+      registry.connect(consortium).onboardParticipant(consortium.address, await registry.CARRIER_ROLE(), 1n, "Consortium fleet"),
+    ).to.emit(registry, "ParticipantOnboarded");
   });
 });

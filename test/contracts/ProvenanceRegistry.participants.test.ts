@@ -91,8 +91,9 @@ describe("ProvenanceRegistry: participants", function () {
 
       it("test_onboardParticipant_largest13DigitGln_accepted", async function () {
         const { registry, admin, roles, signers } = await networkHelpers.loadFixture(notOnboardedFixture);
-        await expect(registry.connect(admin).onboardParticipant(signers[10].address, roles.INSPECTOR_ROLE, 9_999_999_999_999n, "Lab"))
-          .to.emit(registry, "ParticipantOnboarded");
+        await expect(
+          registry.connect(admin).onboardParticipant(signers[10].address, roles.INSPECTOR_ROLE, 9_999_999_999_999n, "Lab"),
+        ).to.emit(registry, "ParticipantOnboarded");
       });
 
       it("test_onboardParticipant_demoConsortium_hasIds1To6", async function () {
@@ -114,8 +115,10 @@ describe("ProvenanceRegistry: participants", function () {
 
       it("test_onboardParticipant_zeroAddress_reverts", async function () {
         const { registry, admin, roles } = await networkHelpers.loadFixture(deployFixture);
-        await expect(registry.connect(admin).onboardParticipant(ZeroAddress, roles.CARRIER_ROLE, 1n, "x"))
-          .to.be.revertedWithCustomError(registry, "ParticipantZeroAddress");
+        await expect(registry.connect(admin).onboardParticipant(ZeroAddress, roles.CARRIER_ROLE, 1n, "x")).to.be.revertedWithCustomError(
+          registry,
+          "ParticipantZeroAddress",
+        );
       });
 
       it("test_onboardParticipant_nonParticipantRole_reverts", async function () {
@@ -266,8 +269,10 @@ describe("ProvenanceRegistry: participants", function () {
       await networkHelpers.time.increase(1);
       await registry.connect(newAdmin).acceptDefaultAdminTransfer();
       expect(await registry.defaultAdmin()).to.equal(newAdmin.address);
-      await expect(registry.connect(newAdmin).onboardParticipant(signers[13].address, roles.RETAILER_ROLE, 1n, "Corner shop"))
-        .to.emit(registry, "ParticipantOnboarded");
+      await expect(registry.connect(newAdmin).onboardParticipant(signers[13].address, roles.RETAILER_ROLE, 1n, "Corner shop")).to.emit(
+        registry,
+        "ParticipantOnboarded",
+      );
       await expect(registry.connect(admin).onboardParticipant(signers[14].address, roles.RETAILER_ROLE, 1n, "x"))
         .to.be.revertedWithCustomError(registry, "AccessControlUnauthorizedAccount")
         .withArgs(admin.address, roles.DEFAULT_ADMIN_ROLE);

@@ -232,9 +232,7 @@ describe("TradeEscrow payments", function () {
       await fx.token.setTransferMode(fx.buyer.address, TransferMode.ReturnFalse);
       await time.increaseTo(fx.order.deliveryDeadline + 1n);
       const tx = await fx.escrow.refund(fx.order);
-      await expect(tx)
-        .to.emit(fx.escrow, "OrderRefunded")
-        .withArgs(fx.orderId, RefundReason.DeadlinePassed, fx.order.amount);
+      await expect(tx).to.emit(fx.escrow, "OrderRefunded").withArgs(fx.orderId, RefundReason.DeadlinePassed, fx.order.amount);
       await expect(tx)
         .to.emit(fx.escrow, "PaymentCredited")
         .withArgs(fx.buyer.address, await fx.token.getAddress(), fx.order.amount);
@@ -258,22 +256,12 @@ describe("TradeEscrow payments", function () {
       const request = await signForwardRequest(fx, fx.buyer, fx.escrow, data, order.amount);
 
       const tx = await fx.forwarder.connect(fx.relayer).execute(request, { value: order.amount });
-      await expect(tx)
-        .to.emit(fx.escrow, "OrderOpened")
-        .withArgs(orderIdOf(order), fx.buyer.address, fx.batchId, orderTuple(order));
-      await expect(tx).to.changeEtherBalances(
-        ethers,
-        [fx.relayer, fx.buyer, fx.escrow],
-        [-order.amount, 0n, order.amount],
-      );
+      await expect(tx).to.emit(fx.escrow, "OrderOpened").withArgs(orderIdOf(order), fx.buyer.address, fx.batchId, orderTuple(order));
+      await expect(tx).to.changeEtherBalances(ethers, [fx.relayer, fx.buyer, fx.escrow], [-order.amount, 0n, order.amount]);
 
       // The deposit belongs to the buyer, not to the relayer that fronted it.
       await time.increaseTo(order.deliveryDeadline + 1n);
-      await expect(fx.escrow.refund(order)).to.changeEtherBalances(
-        ethers,
-        [fx.buyer, fx.relayer],
-        [order.amount, 0n],
-      );
+      await expect(fx.escrow.refund(order)).to.changeEtherBalances(ethers, [fx.buyer, fx.relayer], [order.amount, 0n]);
     });
 
     it("test_openOrder_relayedTokenOrderIsGaslessForTheBuyer", async function () {
@@ -295,16 +283,12 @@ describe("TradeEscrow payments", function () {
 
       const reason = ethers.id("relayed dispute");
       const disputeData = fx.escrow.interface.encodeFunctionData("dispute", [order, reason]);
-      await expect(
-        fx.forwarder.connect(fx.relayer).execute(await signForwardRequest(fx, fx.buyer, fx.escrow, disputeData)),
-      )
+      await expect(fx.forwarder.connect(fx.relayer).execute(await signForwardRequest(fx, fx.buyer, fx.escrow, disputeData)))
         .to.emit(fx.escrow, "OrderDisputed")
         .withArgs(orderIdOf(order), fx.buyer.address, reason); // the signer, not the relayer
 
       const resolveData = fx.escrow.interface.encodeFunctionData("resolveDispute", [order, 10_000]);
-      await expect(
-        fx.forwarder.connect(fx.relayer).execute(await signForwardRequest(fx, fx.arbiter, fx.escrow, resolveData)),
-      )
+      await expect(fx.forwarder.connect(fx.relayer).execute(await signForwardRequest(fx, fx.arbiter, fx.escrow, resolveData)))
         .to.emit(fx.escrow, "DisputeResolved")
         .withArgs(orderIdOf(order), fx.arbiter.address, true, 10_000, order.amount, 0n, 0n, 0n);
     });
@@ -315,9 +299,10 @@ describe("TradeEscrow payments", function () {
       const data = fx.escrow.interface.encodeFunctionData("openOrder", [order]);
       const request = await signForwardRequest(fx, fx.stranger, fx.escrow, data, order.amount);
       // The escrow sees the stranger as caller and refuses (EscrowUnauthorized); the forwarder reports FailedCall.
-      await expect(
-        fx.forwarder.connect(fx.relayer).execute(request, { value: order.amount }),
-      ).to.be.revertedWithCustomError(fx.forwarder, "FailedCall");
+      await expect(fx.forwarder.connect(fx.relayer).execute(request, { value: order.amount })).to.be.revertedWithCustomError(
+        fx.forwarder,
+        "FailedCall",
+      );
       expect((await fx.escrow.orderState(order))[0]).to.equal(OrderState.None);
     });
   });
@@ -331,11 +316,7 @@ describe("TradeEscrow payments", function () {
       await fx.registry.connect(fx.buyer).proposeHandoff(fx.batchId, fx.carrier.address, GLN, BusinessStep.Shipping);
       await fx.registry.connect(fx.carrier).acceptHandoff(fx.batchId, GLN, BusinessStep.Receiving);
       await time.increaseTo(deliveredAt + DISPUTE_WINDOW);
-      await expect(fx.escrow.connect(fx.stranger).release(order)).to.changeEtherBalance(
-        ethers,
-        fx.manufacturer,
-        splitOf(order).seller,
-      );
+      await expect(fx.escrow.connect(fx.stranger).release(order)).to.changeEtherBalance(ethers, fx.manufacturer, splitOf(order).seller);
     });
   });
 });

@@ -70,9 +70,7 @@ describe("TradeEscrow", function () {
       it("test_constructor_revertsOnZeroRegistry", async function () {
         const fx = await loadFixture(deployEscrowFixture);
         const factory = await ethers.getContractFactory("TradeEscrow");
-        await expect(
-          factory.deploy(ethers.ZeroAddress, fx.forwarder, fx.admin, 0, fx.platform, 0, ARBITRATION_PERIOD),
-        )
+        await expect(factory.deploy(ethers.ZeroAddress, fx.forwarder, fx.admin, 0, fx.platform, 0, ARBITRATION_PERIOD))
           .to.be.revertedWithCustomError(fx.escrow, "EscrowInvalidParty")
           .withArgs(ethers.ZeroAddress);
       });
@@ -107,10 +105,7 @@ describe("TradeEscrow", function () {
       await expect(openOrder(fx, stale))
         .to.be.revertedWithCustomError(fx.escrow, "EscrowInvalidPlatformFee")
         .withArgs(PLATFORM_FEE_BPS, 100);
-      await expect(openOrder(fx, await makeOrder(fx, { sellerBps: 8_900n, platformBps: 100n }))).to.emit(
-        fx.escrow,
-        "OrderOpened",
-      );
+      await expect(openOrder(fx, await makeOrder(fx, { sellerBps: 8_900n, platformBps: 100n }))).to.emit(fx.escrow, "OrderOpened");
     });
 
     it("test_setPlatformFee_openOrdersKeepTheirRateAndPayTheCurrentRecipient", async function () {
@@ -165,9 +160,7 @@ describe("TradeEscrow", function () {
           expect(await fx.escrow.orderIdOf(order)).to.equal(orderId);
 
           const tx = await openOrder(fx, order);
-          await expect(tx)
-            .to.emit(fx.escrow, "OrderOpened")
-            .withArgs(orderId, fx.buyer.address, fx.batchId, orderTuple(order));
+          await expect(tx).to.emit(fx.escrow, "OrderOpened").withArgs(orderId, fx.buyer.address, fx.batchId, orderTuple(order));
           await expectPaid(fx, token, tx, [fx.buyer, fx.escrow], [-order.amount, order.amount]);
           expect(await fx.escrow.orderState(order)).to.deep.equal([OrderState.Funded, 0n, 0n]);
           expect(await fx.escrow.openOrderOf(fx.batchId)).to.equal(orderTagOf(orderId));
@@ -199,9 +192,7 @@ describe("TradeEscrow", function () {
         await feeToken.mint(fx.buyer.address, 10_000n);
         await feeToken.connect(fx.buyer).approve(fx.escrow, 10_000n);
         const order = await makeOrder(fx, { token: await feeToken.getAddress(), amount: 10_000n });
-        await expect(openOrder(fx, order))
-          .to.be.revertedWithCustomError(fx.escrow, "EscrowInvalidAmount")
-          .withArgs(10_000n, 9_900n);
+        await expect(openOrder(fx, order)).to.be.revertedWithCustomError(fx.escrow, "EscrowInvalidAmount").withArgs(10_000n, 9_900n);
       });
 
       it("test_openOrder_revertsWithoutAllowance", async function () {
@@ -231,10 +222,7 @@ describe("TradeEscrow", function () {
 
       it("test_openOrder_revertsOnZeroAmount", async function () {
         const fx = await loadFixture(deployEscrowFixture);
-        await expect(openOrder(fx, await makeOrder(fx, { amount: 0n }))).to.be.revertedWithCustomError(
-          fx.escrow,
-          "EscrowZeroAmount",
-        );
+        await expect(openOrder(fx, await makeOrder(fx, { amount: 0n }))).to.be.revertedWithCustomError(fx.escrow, "EscrowZeroAmount");
       });
 
       it("test_openOrder_revertsOnInvalidParties", async function () {
@@ -295,9 +283,7 @@ describe("TradeEscrow", function () {
         const fx = await loadFixture(deployEscrowFixture);
         const order = await makeOrder(fx);
         await openOrder(fx, order);
-        await expect(openOrder(fx, order))
-          .to.be.revertedWithCustomError(fx.escrow, "EscrowOrderExists")
-          .withArgs(orderIdOf(order));
+        await expect(openOrder(fx, order)).to.be.revertedWithCustomError(fx.escrow, "EscrowOrderExists").withArgs(orderIdOf(order));
       });
 
       it("test_openOrder_revertsWhenBatchHasAnOpenOrder", async function () {
@@ -366,7 +352,9 @@ describe("TradeEscrow", function () {
 
       const tx = await handToBuyer(fx);
       const deliveredAt = await timestampOf(tx);
-      await expect(tx).to.emit(fx.escrow, "OrderDelivered").withArgs(order.batchId, orderTagOf(orderIdOf(order)), deliveredAt);
+      await expect(tx)
+        .to.emit(fx.escrow, "OrderDelivered")
+        .withArgs(order.batchId, orderTagOf(orderIdOf(order)), deliveredAt);
       expect(await fx.escrow.orderState(order)).to.deep.equal([OrderState.Delivered, deliveredAt, 0n]);
       // Delivery is all the escrow needs to see; later handoffs no longer call it.
       expect(await fx.registry.isBatchWatched(fx.batchId)).to.equal(false);
@@ -434,9 +422,7 @@ describe("TradeEscrow", function () {
 
       async function disputedFixture() {
         const fx = await deliveredFixture();
-        const disputedAt = await timestampOf(
-          await fx.escrow.connect(fx.buyer).dispute(fx.order, ethers.id("damaged on arrival")),
-        );
+        const disputedAt = await timestampOf(await fx.escrow.connect(fx.buyer).dispute(fx.order, ethers.id("damaged on arrival")));
         return { ...fx, disputedAt };
       }
 
@@ -445,9 +431,7 @@ describe("TradeEscrow", function () {
           const fx = await loadFixture(deliveredFixture);
           const split = splitOf(fx.order);
           const tx = await fx.escrow.connect(fx.buyer).release(fx.order);
-          await expect(tx)
-            .to.emit(fx.escrow, "OrderReleased")
-            .withArgs(fx.orderId, split.seller, split.carrier, split.platform);
+          await expect(tx).to.emit(fx.escrow, "OrderReleased").withArgs(fx.orderId, split.seller, split.carrier, split.platform);
           await expectPaid(
             fx,
             fx.token,
@@ -546,9 +530,7 @@ describe("TradeEscrow", function () {
           const fx = await loadFixture(fundedFixture);
           await time.increaseTo(fx.order.deliveryDeadline + 1n);
           const tx = await fx.escrow.connect(fx.stranger).refund(fx.order);
-          await expect(tx)
-            .to.emit(fx.escrow, "OrderRefunded")
-            .withArgs(fx.orderId, RefundReason.DeadlinePassed, fx.order.amount);
+          await expect(tx).to.emit(fx.escrow, "OrderRefunded").withArgs(fx.orderId, RefundReason.DeadlinePassed, fx.order.amount);
           await expectPaid(fx, fx.token, tx, [fx.buyer, fx.escrow], [fx.order.amount, -fx.order.amount]);
           expect((await fx.escrow.orderState(fx.order))[0]).to.equal(OrderState.Refunded);
           expect(await fx.registry.isBatchWatched(fx.batchId)).to.equal(false);
@@ -567,9 +549,7 @@ describe("TradeEscrow", function () {
           async function offeredToBuyerFixture() {
             const fx = await fundedFixture();
             await ship(fx);
-            await fx.registry
-              .connect(fx.carrier)
-              .proposeHandoff(fx.batchId, fx.buyer.address, GLN, BusinessStep.Shipping);
+            await fx.registry.connect(fx.carrier).proposeHandoff(fx.batchId, fx.buyer.address, GLN, BusinessStep.Shipping);
             return fx;
           }
 
@@ -585,9 +565,7 @@ describe("TradeEscrow", function () {
             }
             await fx.registry.connect(fx.buyer).rejectHandoff(fx.batchId, ethers.id("too late"));
             const tx = await fx.escrow.connect(fx.stranger).refund(fx.order);
-            await expect(tx)
-              .to.emit(fx.escrow, "OrderRefunded")
-              .withArgs(fx.orderId, RefundReason.DeadlinePassed, fx.order.amount);
+            await expect(tx).to.emit(fx.escrow, "OrderRefunded").withArgs(fx.orderId, RefundReason.DeadlinePassed, fx.order.amount);
             await expectPaid(fx, fx.token, tx, [fx.buyer], [fx.order.amount]);
           });
 
@@ -619,9 +597,7 @@ describe("TradeEscrow", function () {
 
           it("test_refund_pendingHandoffToSomeoneElseDoesNotBlockIt", async function () {
             const fx = await loadFixture(fundedFixture);
-            await fx.registry
-              .connect(fx.manufacturer)
-              .proposeHandoff(fx.batchId, fx.carrier.address, GLN, BusinessStep.Shipping);
+            await fx.registry.connect(fx.manufacturer).proposeHandoff(fx.batchId, fx.carrier.address, GLN, BusinessStep.Shipping);
             await time.increaseTo(fx.order.deliveryDeadline + 1n);
             await expect(fx.escrow.connect(fx.stranger).refund(fx.order))
               .to.emit(fx.escrow, "OrderRefunded")
@@ -641,9 +617,7 @@ describe("TradeEscrow", function () {
           const fx = await loadFixture(fundedFixture);
           await fx.registry.connect(fx.manufacturer).recallBatch(fx.batchId, ethers.id("recall"));
           const tx = await fx.escrow.connect(fx.stranger).refund(fx.order);
-          await expect(tx)
-            .to.emit(fx.escrow, "OrderRefunded")
-            .withArgs(fx.orderId, RefundReason.BatchRecalled, fx.order.amount);
+          await expect(tx).to.emit(fx.escrow, "OrderRefunded").withArgs(fx.orderId, RefundReason.BatchRecalled, fx.order.amount);
           await expectPaid(fx, fx.token, tx, [fx.buyer], [fx.order.amount]);
           expect((await fx.escrow.orderState(fx.order))[0]).to.equal(OrderState.Refunded);
         });
@@ -693,11 +667,7 @@ describe("TradeEscrow", function () {
           const reason = ethers.id("short shipment");
           const tx = await fx.escrow.connect(fx.buyer).dispute(fx.order, reason);
           await expect(tx).to.emit(fx.escrow, "OrderDisputed").withArgs(fx.orderId, fx.buyer.address, reason);
-          expect(await fx.escrow.orderState(fx.order)).to.deep.equal([
-            OrderState.Disputed,
-            fx.deliveredAt,
-            await timestampOf(tx),
-          ]);
+          expect(await fx.escrow.orderState(fx.order)).to.deep.equal([OrderState.Disputed, fx.deliveredAt, await timestampOf(tx)]);
           await expect(fx.escrow.connect(fx.buyer).release(fx.order))
             .to.be.revertedWithCustomError(fx.escrow, "EscrowInvalidState")
             .withArgs(fx.orderId, OrderState.Disputed);
@@ -756,10 +726,7 @@ describe("TradeEscrow", function () {
             const fx = await loadFixture(uninspectedFixture);
             await fx.registry.connect(fx.inspector).attestQuality(fx.batchId, false, ethers.id("mould"));
             await time.increaseTo(fx.deliveredAt + DISPUTE_WINDOW + 100n);
-            await expect(fx.escrow.connect(fx.buyer).dispute(fx.order, ethers.id("mould"))).to.emit(
-              fx.escrow,
-              "OrderDisputed",
-            );
+            await expect(fx.escrow.connect(fx.buyer).dispute(fx.order, ethers.id("mould"))).to.emit(fx.escrow, "OrderDisputed");
           });
 
           it("test_dispute_windowStaysClosedOnceInspectionPassed", async function () {
@@ -782,16 +749,7 @@ describe("TradeEscrow", function () {
           const tx = await fx.escrow.connect(fx.arbiter).resolveDispute(fx.order, buyerBps);
           await expect(tx)
             .to.emit(fx.escrow, "DisputeResolved")
-            .withArgs(
-              fx.orderId,
-              fx.arbiter.address,
-              true,
-              buyerBps,
-              buyerAmount,
-              split.seller,
-              split.carrier,
-              split.platform,
-            );
+            .withArgs(fx.orderId, fx.arbiter.address, true, buyerBps, buyerAmount, split.seller, split.carrier, split.platform);
           await expectPaid(
             fx,
             fx.token,
@@ -921,9 +879,7 @@ describe("TradeEscrow", function () {
           it("test_approveCancellation_revertsOnceAHandoffIsPendingOrDone", async function () {
             const fx = await loadFixture(fundedFixture);
             await fx.escrow.connect(fx.buyer).approveCancellation(fx.order);
-            await fx.registry
-              .connect(fx.manufacturer)
-              .proposeHandoff(fx.batchId, fx.carrier.address, GLN, BusinessStep.Shipping);
+            await fx.registry.connect(fx.manufacturer).proposeHandoff(fx.batchId, fx.carrier.address, GLN, BusinessStep.Shipping);
             await expect(fx.escrow.connect(fx.manufacturer).approveCancellation(fx.order))
               .to.be.revertedWithCustomError(fx.escrow, "EscrowAlreadyShipped")
               .withArgs(fx.orderId);
@@ -993,10 +949,7 @@ describe("TradeEscrow", function () {
       await fx.escrow.connect(fx.manufacturer).declineOrder(order);
       expect(await fx.registry.isBatchWatched(fx.batchId)).to.equal(false);
       expect(await fx.registry.watchedBatchCount()).to.equal(0n);
-      await expect(fx.registry.connect(fx.admin).setCustodyObserver(fx.stranger.address)).to.emit(
-        fx.registry,
-        "CustodyObserverChanged",
-      );
+      await expect(fx.registry.connect(fx.admin).setCustodyObserver(fx.stranger.address)).to.emit(fx.registry, "CustodyObserverChanged");
     });
   });
 
@@ -1036,10 +989,7 @@ describe("TradeEscrow", function () {
       expect(await fx.escrow.creditOf(fx.platform.address, ETH)).to.equal(fee);
       expect(await fx.escrow.creditOf(fx.stranger.address, ETH)).to.equal(0n);
       await expect(fx.escrow.connect(fx.platform).withdraw(ETH)).to.changeEtherBalance(ethers, fx.escrow, -fee);
-      await expect(fx.escrow.connect(fx.stranger).withdraw(ETH)).to.be.revertedWithCustomError(
-        fx.escrow,
-        "EscrowNothingToWithdraw",
-      );
+      await expect(fx.escrow.connect(fx.stranger).withdraw(ETH)).to.be.revertedWithCustomError(fx.escrow, "EscrowNothingToWithdraw");
     });
   });
 
@@ -1049,9 +999,7 @@ describe("TradeEscrow", function () {
       const order = await makeOrder(fx);
       await openOrder(fx, order);
       await fx.escrow.connect(fx.manufacturer).declineOrder(order);
-      await expect(openOrder(fx, order))
-        .to.be.revertedWithCustomError(fx.escrow, "EscrowOrderExists")
-        .withArgs(orderIdOf(order));
+      await expect(openOrder(fx, order)).to.be.revertedWithCustomError(fx.escrow, "EscrowOrderExists").withArgs(orderIdOf(order));
     });
 
     it("test_orderState_isNoneOnceALaterOrderTookTheBatch", async function () {
@@ -1064,9 +1012,7 @@ describe("TradeEscrow", function () {
       await openOrder(fx, second, fx.otherBuyer);
       expect((await fx.escrow.orderState(first))[0]).to.equal(OrderState.None);
       expect((await fx.escrow.orderState(second))[0]).to.equal(OrderState.Funded);
-      await expect(fx.escrow.refund(first))
-        .to.be.revertedWithCustomError(fx.escrow, "EscrowUnknownOrder")
-        .withArgs(orderIdOf(first));
+      await expect(fx.escrow.refund(first)).to.be.revertedWithCustomError(fx.escrow, "EscrowUnknownOrder").withArgs(orderIdOf(first));
     });
 
     it("test_release_refusesAnOrderWithOtherTermsOnTheSameBatch", async function () {
@@ -1093,9 +1039,7 @@ describe("TradeEscrow", function () {
       const fx = await loadFixture(deployEscrowFixture);
       const order = await makeOrder(fx);
       await fx.registry.connect(fx.admin).suspendParticipant(fx.buyer.address, ethers.id("sanctions"));
-      await expect(openOrder(fx, order))
-        .to.be.revertedWithCustomError(fx.escrow, "EscrowBuyerNotParticipant")
-        .withArgs(fx.buyer.address);
+      await expect(openOrder(fx, order)).to.be.revertedWithCustomError(fx.escrow, "EscrowBuyerNotParticipant").withArgs(fx.buyer.address);
       await fx.registry.connect(fx.admin).reinstateParticipant(fx.buyer.address);
       await expect(openOrder(fx, order)).to.emit(fx.escrow, "OrderOpened");
     });

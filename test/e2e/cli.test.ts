@@ -38,7 +38,13 @@ describe("provena CLI", function () {
   async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
     try {
       const { stdout, stderr } = await run(process.execPath, ["--import", "tsx", CLI, ...args], {
-        env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", RPC_URL: provena.chain.rpcUrl, PROVENA_API_URL: provena.url, ...env },
+        env: {
+          PATH: process.env.PATH ?? "",
+          HOME: process.env.HOME ?? "",
+          RPC_URL: provena.chain.rpcUrl,
+          PROVENA_API_URL: provena.url,
+          ...env,
+        },
         timeout: 60_000,
       });
       return { code: 0, stdout, stderr };
@@ -61,15 +67,24 @@ describe("provena CLI", function () {
 
   it("test_cli_fullPartnerFlow_onboardRegisterHandoffGaslessAccept", async function () {
     const admin = { PROVENA_PRIVATE_KEY: ADMIN_KEY };
-    let result = await cli(["participant", "add", manufacturer.address, "--role", "manufacturer", "--gln", gln("841234500001"), "--name", "Acme"], admin);
+    let result = await cli(
+      ["participant", "add", manufacturer.address, "--role", "manufacturer", "--gln", gln("841234500001"), "--name", "Acme"],
+      admin,
+    );
     expect(result.code, result.stderr).to.equal(0);
     expect(result.stdout).to.contain("✓ onboarded Acme as MANUFACTURER");
-    result = await cli(["participant", "add", carrier.address, "--role", "CARRIER", "--gln", gln("841234500002"), "--name", "Freight"], admin);
+    result = await cli(
+      ["participant", "add", carrier.address, "--role", "CARRIER", "--gln", gln("841234500002"), "--name", "Freight"],
+      admin,
+    );
     expect(result.code, result.stderr).to.equal(0);
 
     const serialFile = path.join(workdir, "serials.csv");
     await writeFile(serialFile, "serial\nSN-1\nSN-2\nSN-3\n");
-    result = await cli(["batch", "register", "--gtin", GTIN, "--lot", "CLI-1", "--serials", serialFile, "--origin-gln", gln("841234500001")], { PROVENA_PRIVATE_KEY: MANUFACTURER_KEY });
+    result = await cli(
+      ["batch", "register", "--gtin", GTIN, "--lot", "CLI-1", "--serials", serialFile, "--origin-gln", gln("841234500001")],
+      { PROVENA_PRIVATE_KEY: MANUFACTURER_KEY },
+    );
     expect(result.code, result.stderr).to.equal(0);
     const batchId = batchIdOf(GTIN, "CLI-1");
     expect(result.stdout).to.contain(batchId);
@@ -83,7 +98,12 @@ describe("provena CLI", function () {
 
     // The manufacturer signs with an encrypted keystore this time.
     const keystore = path.join(workdir, "manufacturer.json");
-    await writeFile(keystore, await encryptKeystoreJson({ address: manufacturer.address, privateKey: MANUFACTURER_KEY }, "correct horse", { scrypt: { N: 1 << 10 } }));
+    await writeFile(
+      keystore,
+      await encryptKeystoreJson({ address: manufacturer.address, privateKey: MANUFACTURER_KEY }, "correct horse", {
+        scrypt: { N: 1 << 10 },
+      }),
+    );
     result = await cli(["handoff", "propose", `${GTIN}/CLI-1`, "--to", carrier.address, "--location", gln("841234500001")], {
       PROVENA_KEYSTORE: keystore,
       PROVENA_KEYSTORE_PASSWORD: "correct horse",
@@ -92,7 +112,9 @@ describe("provena CLI", function () {
     expect(result.stdout).to.contain("✓ handoff proposed");
 
     // The carrier holds no ETH: it accepts through the relayer.
-    result = await cli(["--relay", "handoff", "accept", batchId, "--location", gln("841234500002"), "--step", "departing"], { PROVENA_PRIVATE_KEY: carrier.privateKey });
+    result = await cli(["--relay", "handoff", "accept", batchId, "--location", gln("841234500002"), "--step", "departing"], {
+      PROVENA_PRIVATE_KEY: carrier.privateKey,
+    });
     expect(result.code, result.stderr).to.equal(0);
     expect(result.stdout).to.contain("✓ handoff accepted (gasless, relayed as 0x");
     const [, custodian] = await registry.batch(batchId);
@@ -102,9 +124,13 @@ describe("provena CLI", function () {
 
   it("test_cli_revertsAndRefusalsAreReadableErrors", async function () {
     // A manufacturer is no inspector: the contract's custom error, decoded.
-    let result = await cli(["attest", `${GTIN}/CLI-1`, "--result", "pass", "--report", "lab report"], { PROVENA_PRIVATE_KEY: MANUFACTURER_KEY });
+    let result = await cli(["attest", `${GTIN}/CLI-1`, "--result", "pass", "--report", "lab report"], {
+      PROVENA_PRIVATE_KEY: MANUFACTURER_KEY,
+    });
     expect(result.code).to.equal(1);
-    expect(result.stderr).to.match(/^provena: quality attested: pass failed: ParticipantUnauthorized: 0x[0-9a-f]{40} is not an active participant with the INSPECTOR role/m);
+    expect(result.stderr).to.match(
+      /^provena: quality attested: pass failed: ParticipantUnauthorized: 0x[0-9a-f]{40} is not an active participant with the INSPECTOR role/m,
+    );
     // Through the relayer, the backend refuses it before anything is queued.
     result = await cli(["--relay", "attest", `${GTIN}/CLI-1`, "--result", "pass"], { PROVENA_PRIVATE_KEY: carrier.privateKey });
     expect(result.code).to.equal(1);
@@ -116,11 +142,15 @@ describe("provena CLI", function () {
     // A bad serial row is reported by line number and nothing is registered.
     const badFile = path.join(workdir, "bad.csv");
     await writeFile(badFile, "SN-9\nSN-10\nSN 11 with spaces\n");
-    result = await cli(["batch", "register", "--gtin", GTIN, "--lot", "CLI-2", "--serials", badFile, "--origin-gln", gln("841234500001")], { PROVENA_PRIVATE_KEY: MANUFACTURER_KEY });
+    result = await cli(["batch", "register", "--gtin", GTIN, "--lot", "CLI-2", "--serials", badFile, "--origin-gln", gln("841234500001")], {
+      PROVENA_PRIVATE_KEY: MANUFACTURER_KEY,
+    });
     expect(result.code).to.equal(1);
     expect(result.stderr).to.contain("line 3");
     // Bad arguments name the option.
-    result = await cli(["handoff", "propose", `${GTIN}/CLI-1`, "--to", carrier.address, "--location", "1234567890123"], { PROVENA_PRIVATE_KEY: MANUFACTURER_KEY });
+    result = await cli(["handoff", "propose", `${GTIN}/CLI-1`, "--to", carrier.address, "--location", "1234567890123"], {
+      PROVENA_PRIVATE_KEY: MANUFACTURER_KEY,
+    });
     expect(result.code).to.equal(1);
     expect(result.stderr).to.contain("--location").and.contain("check digit");
   });
@@ -152,7 +182,9 @@ describe("provena CLI", function () {
     result = await cli(["deploy", "--deployment", deploymentFile, "--parameters", parameters], { PROVENA_PRIVATE_KEY: ADMIN_KEY });
     expect(result.code).to.equal(1);
     expect(result.stderr).to.contain("must be a JSON object of modules");
-    result = await cli(["deploy", "--deployment", deploymentFile, "--parameters", path.join(workdir, "missing.json")], { PROVENA_PRIVATE_KEY: ADMIN_KEY });
+    result = await cli(["deploy", "--deployment", deploymentFile, "--parameters", path.join(workdir, "missing.json")], {
+      PROVENA_PRIVATE_KEY: ADMIN_KEY,
+    });
     expect(result.code).to.equal(1);
     expect(result.stderr).to.contain("missing.json");
     await readFile(deploymentFile).then(
@@ -165,7 +197,10 @@ describe("provena CLI", function () {
     // The contracts come from the deployment file; only the relayer's backend is down.
     const deploymentFile = path.join(workdir, "relay-deployment.json");
     await writeFile(deploymentFile, JSON.stringify(provena.chain.deployment));
-    const result = await cli(["--relay", "--deployment", deploymentFile, "--api", "http://127.0.0.1:1", "handoff", "cancel", `${GTIN}/CLI-1`], { PROVENA_PRIVATE_KEY: carrier.privateKey });
+    const result = await cli(
+      ["--relay", "--deployment", deploymentFile, "--api", "http://127.0.0.1:1", "handoff", "cancel", `${GTIN}/CLI-1`],
+      { PROVENA_PRIVATE_KEY: carrier.privateKey },
+    );
     expect(result.code).to.equal(1);
     expect(result.stderr.trim()).to.match(/^provena: cannot reach the Provena relayer at http:\/\/127\.0\.0\.1:1: [^\n]+$/);
   });

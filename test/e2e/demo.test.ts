@@ -60,7 +60,10 @@ function describeDemoOn(storeName: string, configFor: () => Promise<{ config: Pa
 
     it("test_demo_printsProgressForEveryStep", function () {
       for (const step of ["1/8", "2/8", "3/8", "4/8", "5/8", "6/8", "7/8", "8/8"]) {
-        expect(progress.some((line) => line.startsWith(step)), `progress line ${step}`).to.equal(true);
+        expect(
+          progress.some((line) => line.startsWith(step)),
+          `progress line ${step}`,
+        ).to.equal(true);
       }
       expect(progress.filter((line) => line.includes("gasless")).length).to.equal(7);
     });
@@ -78,7 +81,11 @@ function describeDemoOn(storeName: string, configFor: () => Promise<{ config: Pa
       expect(passport["gs1:hasBatchLotNumber"]).to.equal(demo.lot);
       expect(passport.manufacturer.identifier).to.equal(demo.participants.manufacturer.address);
       expect(passport.manufacturer.name).to.equal(demo.participants.manufacturer.name);
-      expect(passport["provena:state"]).to.include({ status: "delivered", custodian: demo.participants.retailer.address, inspection: "passed" });
+      expect(passport["provena:state"]).to.include({
+        status: "delivered",
+        custodian: demo.participants.retailer.address,
+        inspection: "passed",
+      });
       expect(passport["provena:recalled"]).to.equal(false);
 
       const history = (passport["provena:history"].itemListElement as { item: Record<string, any> }[]).map((element) => element.item);
@@ -118,7 +125,11 @@ function describeDemoOn(storeName: string, configFor: () => Promise<{ config: Pa
       const mirrored = (await response.json()) as Record<string, any>;
       const view = mirrored;
       expect(view.state).to.equal("released");
-      expect(view.payouts).to.deep.include({ seller: demo.payouts.seller.toString(), carrier: demo.payouts.carrier.toString(), platform: demo.payouts.platform.toString() });
+      expect(view.payouts).to.deep.include({
+        seller: demo.payouts.seller.toString(),
+        carrier: demo.payouts.carrier.toString(),
+        platform: demo.payouts.platform.toString(),
+      });
 
       // Nobody but the keeper released it: the release came from the relayer's own keeper job.
       // The mirror may show the release a moment before the relayer's next round records its job as mined.
@@ -155,7 +166,9 @@ describeDemoOn("the embedded SQLite store", async () => ({ config: {}, cleanup: 
 describeDemoOn("MongoDB", async () => {
   const uri = process.env.MONGODB_URI;
   if (!uri) {
-    console.log("\n  !!! SKIPPED: the demo on MongoDB (MONGODB_URI is not set; set it to run the seeded demo against a MongoDB server) !!!\n");
+    console.log(
+      "\n  !!! SKIPPED: the demo on MongoDB (MONGODB_URI is not set; set it to run the seeded demo against a MongoDB server) !!!\n",
+    );
     return null;
   }
   const database = `provena_e2e_${randomBytes(4).toString("hex")}`;

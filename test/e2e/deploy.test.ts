@@ -27,7 +27,12 @@ describe("deploying Provena with Ignition", function () {
     const connection = await network.create();
     const { provider, chainId } = await providerFromEip1193(connection.provider, 50);
     try {
-      const deployment = await deployProvenaWithIgnition({ eip1193: connection.provider as unknown as EIP1193Provider, provider, chainId, deploymentDir: journal });
+      const deployment = await deployProvenaWithIgnition({
+        eip1193: connection.provider as unknown as EIP1193Provider,
+        provider,
+        chainId,
+        deploymentDir: journal,
+      });
       return { deployment, registryCode: await provider.getCode(deployment.registry) };
     } finally {
       await connection.close();
@@ -42,6 +47,9 @@ describe("deploying Provena with Ignition", function () {
     let failure: unknown = null;
     await deployOnAFreshChain().catch((error) => (failure = error));
     expect(failure).to.be.instanceOf(DeploymentFailedError);
-    expect((failure as Error).message).to.contain(journal).and.contain("has no code on chain 31337").and.contain("delete that journal");
+    expect((failure as Error).message)
+      .to.contain(journal)
+      .and.contain("has no code on chain 31337")
+      .and.contain("delete that journal");
   });
 });

@@ -9,7 +9,11 @@ import { startProvena, type RunningProvena } from "../../backend/main.ts";
 
 async function postRelay(provena: RunningProvena, bytes: number): Promise<number> {
   const body = JSON.stringify({ data: `0x${"ab".repeat(Math.max(0, Math.floor((bytes - 20) / 2)))}` });
-  const response = await fetch(`${provena.url}/api/v1/relay/requests`, { method: "POST", headers: { "content-type": "application/json" }, body });
+  const response = await fetch(`${provena.url}/api/v1/relay/requests`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body,
+  });
   await response.arrayBuffer();
   return response.status;
 }

@@ -35,15 +35,7 @@ export interface RegisterBatchOptions extends Partial<Omit<BatchInput, "serialRo
 
 /** The arguments of `registerBatch`, in order. */
 export function registerBatchArgs(input: BatchInput): [bigint, string, bigint, bigint, bigint, string, string] {
-  return [
-    input.gtin,
-    input.lot,
-    input.quantity,
-    input.productionDate,
-    input.originGln,
-    input.documentHash,
-    input.serialRoot,
-  ];
+  return [input.gtin, input.lot, input.quantity, input.productionDate, input.originGln, input.documentHash, input.serialRoot];
 }
 
 /** Registers a batch as `manufacturer` with sensible demo defaults and returns its id, inputs and serial tree. */

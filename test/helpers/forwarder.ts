@@ -1,9 +1,5 @@
 import { hexlify, type BaseContract, type BigNumberish, type BytesLike, type Signer } from "ethers";
-import {
-  FORWARDER_DOMAIN_NAME,
-  FORWARDER_DOMAIN_VERSION,
-  FORWARD_REQUEST_TYPES,
-} from "../../backend/relayer/forward-request.ts";
+import { FORWARDER_DOMAIN_NAME, FORWARDER_DOMAIN_VERSION, FORWARD_REQUEST_TYPES } from "../../backend/relayer/forward-request.ts";
 import type { ProvenaForwarder } from "../../types/ethers-contracts/index.js";
 
 /** What `ProvenaForwarder.execute` takes: the request fields plus the signature, without the nonce. */

@@ -18,4 +18,3 @@ export function glnFrom(dataDigits: string): bigint {
   if (!/^\d{12}$/.test(dataDigits)) throw new Error("a GLN has 12 data digits and a check digit");
   return BigInt(dataDigits + gs1CheckDigit(dataDigits));
 }
-

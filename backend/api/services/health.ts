@@ -28,7 +28,13 @@ export interface HealthServiceDeps {
   storeTimeoutMs?: number;
 }
 
-export function createHealthService({ store, indexerStatus, maxLagBlocks, logger, storeTimeoutMs = 2_000 }: HealthServiceDeps): HealthService {
+export function createHealthService({
+  store,
+  indexerStatus,
+  maxLagBlocks,
+  logger,
+  storeTimeoutMs = 2_000,
+}: HealthServiceDeps): HealthService {
   return {
     async readiness() {
       const reasons: string[] = [];

@@ -56,7 +56,10 @@ async function main() {
     ]);
   } else {
     const where = result.blockNumber === null ? "" : ` (checked at block ${result.blockNumber})`;
-    show("mismatch", `✗ This page does not match the blockchain${where}. Do not trust the details below.`, [...result.mismatches, ...result.warnings]);
+    show("mismatch", `✗ This page does not match the blockchain${where}. Do not trust the details below.`, [
+      ...result.mismatches,
+      ...result.warnings,
+    ]);
   }
 }
 

@@ -28,7 +28,13 @@ export interface PassportClaims {
   product: { gtin?: string; lot?: string; productionDate?: number; originGln?: string; manufacturer?: string };
   history: ClaimedEntry[];
   /** Nearest ancestor first; `history` is its custody steps and inspections before the split, in chain order. */
-  lineage: { batchId: string; lot: string | null; registration: ClaimedEntry | null; recall: ClaimedEntry | null; history: ClaimedEntry[] }[];
+  lineage: {
+    batchId: string;
+    lot: string | null;
+    registration: ClaimedEntry | null;
+    recall: ClaimedEntry | null;
+    history: ClaimedEntry[];
+  }[];
   participants: { address: string; name?: string; gln?: string; suspended: boolean }[];
 }
 

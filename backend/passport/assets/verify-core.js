@@ -152,7 +152,8 @@ export async function verifyPassport({ claims, rpc, ethers, abi, enums, expected
   // ethers' ParamType drops `internalType`, which says which uint8 is an enum: keep the JSON inputs by event.
   /** @type {Map<string, any[]>} */
   const jsonInputs = new Map(abi.filter((f) => f.type === "event").map((f) => [f.name, f.inputs ?? []]));
-  const inputOf = (/** @type {string} */ eventName, /** @type {string} */ argName) => (jsonInputs.get(eventName) ?? []).find((i) => i.name === argName);
+  const inputOf = (/** @type {string} */ eventName, /** @type {string} */ argName) =>
+    (jsonInputs.get(eventName) ?? []).find((i) => i.name === argName);
 
   // Trust anchors: a verifier may pin the chain and registry instead of taking the passport's word.
   if (expected.chainId !== undefined && expected.chainId !== claims.chainId) {
@@ -166,14 +167,18 @@ export async function verifyPassport({ claims, rpc, ethers, abi, enums, expected
   // genuine, product's record would otherwise verify.
   if (expected.link !== undefined) {
     const link = expected.link;
-    const linkedBatchId = String(ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(["uint64", "string"], [BigInt(link.gtin), link.lot]))).toLowerCase();
+    const linkedBatchId = String(
+      ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(["uint64", "string"], [BigInt(link.gtin), link.lot])),
+    ).toLowerCase();
     if (linkedBatchId !== claims.batchId) {
       mismatches.push(
         `The link you opened names GTIN ${link.gtin} lot ${show(link.lot)} (batch ${short(linkedBatchId)}), but the page shows batch ${short(claims.batchId)} (GTIN ${claims.product.gtin ?? "?"} lot ${show(claims.product.lot ?? "?")})`,
       );
     }
     if ((link.serial ?? null) !== claims.serial) {
-      mismatches.push(`The link you opened names serial ${show(link.serial ?? "none")}, but the page shows serial ${show(claims.serial ?? "none")}`);
+      mismatches.push(
+        `The link you opened names serial ${show(link.serial ?? "none")}, but the page shows serial ${show(claims.serial ?? "none")}`,
+      );
     }
   }
 
@@ -215,7 +220,7 @@ export async function verifyPassport({ claims, rpc, ethers, abi, enums, expected
       topics: [null, lineageIds.map((id) => ethers.zeroPadValue(id, 32))],
     },
   ]);
-  const logs = (/** @type {any[]} */ (rawLogs))
+  const logs = /** @type {any[]} */ (rawLogs)
     .filter((log) => !log.removed && String(log.address).toLowerCase() === registry)
     .map((log) => {
       const parsed = registryInterface.parseLog({ topics: log.topics, data: log.data });
@@ -244,9 +249,13 @@ export async function verifyPassport({ claims, rpc, ethers, abi, enums, expected
 
   // --- block times -----------------------------------------------------------------------------------
   const blockTimes = new Map();
-  const wantedBlocks = [...new Set([...claims.history, ...claims.lineage.flatMap((a) => [a.registration, a.recall, ...a.history])].filter((e) => e).map((e) => /** @type {any} */ (e).blockNumber))].filter(
-    (n) => Number.isFinite(n) && n <= head,
-  );
+  const wantedBlocks = [
+    ...new Set(
+      [...claims.history, ...claims.lineage.flatMap((a) => [a.registration, a.recall, ...a.history])]
+        .filter((e) => e)
+        .map((e) => /** @type {any} */ (e).blockNumber),
+    ),
+  ].filter((n) => Number.isFinite(n) && n <= head);
   await Promise.all(
     wantedBlocks.map(async (n) => {
       const block = await rpc("eth_getBlockByNumber", [toHexQuantity(n), false]);
@@ -262,15 +271,21 @@ export async function verifyPassport({ claims, rpc, ethers, abi, enums, expected
   const checkEntry = (entry, where) => {
     const log = logByKey.get(key(entry));
     if (!log) {
-      mismatches.push(`${where}: the page shows "${entry.label}" at block ${entry.blockNumber} (log ${entry.logIndex}), but the chain has no such event of this batch there`);
+      mismatches.push(
+        `${where}: the page shows "${entry.label}" at block ${entry.blockNumber} (log ${entry.logIndex}), but the chain has no such event of this batch there`,
+      );
       return null;
     }
     if (log.name !== entry.event) {
-      mismatches.push(`${where}: the page shows "${entry.label}" (${entry.event}) at block ${entry.blockNumber}, but the chain logged ${log.name} there`);
+      mismatches.push(
+        `${where}: the page shows "${entry.label}" (${entry.event}) at block ${entry.blockNumber}, but the chain logged ${log.name} there`,
+      );
       return log;
     }
     if (log.transactionHash !== entry.transactionHash) {
-      mismatches.push(`${where}: "${entry.label}" at block ${entry.blockNumber} is in transaction ${log.transactionHash} on chain, not ${entry.transactionHash}`);
+      mismatches.push(
+        `${where}: "${entry.label}" at block ${entry.blockNumber} is in transaction ${log.transactionHash} on chain, not ${entry.transactionHash}`,
+      );
     }
     for (const [name, shown] of Object.entries(entry.args)) {
       const input = inputOf(log.name, name);
@@ -280,12 +295,16 @@ export async function verifyPassport({ claims, rpc, ethers, abi, enums, expected
       }
       const chainValue = log.args[name];
       if (!sameValue(shown, chainValue, input, enums)) {
-        mismatches.push(`${where}: "${entry.label}" at block ${entry.blockNumber}: ${fieldLabel(name)} is shown as ${show(shown)}, but the chain says ${show(displayValue(chainValue, input, enums))}`);
+        mismatches.push(
+          `${where}: "${entry.label}" at block ${entry.blockNumber}: ${fieldLabel(name)} is shown as ${show(shown)}, but the chain says ${show(displayValue(chainValue, input, enums))}`,
+        );
       }
     }
     const time = blockTimes.get(entry.blockNumber);
     if (time !== undefined && Number.isFinite(entry.timestamp) && time !== entry.timestamp) {
-      mismatches.push(`${where}: "${entry.label}" is dated ${isoTime(entry.timestamp)}, but block ${entry.blockNumber} was made at ${isoTime(time)}`);
+      mismatches.push(
+        `${where}: "${entry.label}" is dated ${isoTime(entry.timestamp)}, but block ${entry.blockNumber} was made at ${isoTime(time)}`,
+      );
     }
     return log;
   };
@@ -308,7 +327,9 @@ export async function verifyPassport({ claims, rpc, ethers, abi, enums, expected
 
   // The registration the shown product facts (GTIN, production date, origin, manufacturer) come from.
   const rootRegistration =
-    claims.lineage.length > 0 ? claims.lineage[claims.lineage.length - 1].registration : claims.history.find((e) => e.event === "BatchRegistered") ?? null;
+    claims.lineage.length > 0
+      ? claims.lineage[claims.lineage.length - 1].registration
+      : (claims.history.find((e) => e.event === "BatchRegistered") ?? null);
   if (!rootRegistration || rootRegistration.event !== "BatchRegistered") {
     mismatches.push("The page shows no BatchRegistered event for the batch or its original ancestor");
   } else {
@@ -321,7 +342,9 @@ export async function verifyPassport({ claims, rpc, ethers, abi, enums, expected
     for (const [name, shown] of facts) {
       if (shown === undefined || shown === null) continue;
       if (!sameLoose(shown, rootRegistration.args[name])) {
-        mismatches.push(`The product's ${fieldLabel(name)} is shown as ${show(shown)}, but its registration says ${show(rootRegistration.args[name])}`);
+        mismatches.push(
+          `The product's ${fieldLabel(name)} is shown as ${show(shown)}, but its registration says ${show(rootRegistration.args[name])}`,
+        );
       }
     }
   }
@@ -334,7 +357,9 @@ export async function verifyPassport({ claims, rpc, ethers, abi, enums, expected
     const creation = logs.find((log) => log.name === "BatchSplit" && lower(log.args.childId) === childId && log.blockNumber <= atBlock);
     if (!creation) mismatches.push(`${where}: the chain has no split creating ${short(childId)}`);
     else if (lower(creation.args.parentId) !== ancestor.batchId) {
-      mismatches.push(`${where}: the chain says ${short(childId)} was split from ${short(lower(creation.args.parentId))}, not from ${short(ancestor.batchId)}`);
+      mismatches.push(
+        `${where}: the chain says ${short(childId)} was split from ${short(lower(creation.args.parentId))}, not from ${short(ancestor.batchId)}`,
+      );
     }
     if (ancestor.registration) checkEntry(ancestor.registration, where);
     const recalls = logs.filter((log) => log.name === "BatchRecalled" && lower(log.args.batchId) === ancestor.batchId);
@@ -347,13 +372,17 @@ export async function verifyPassport({ claims, rpc, ethers, abi, enums, expected
 
     // Its journey before the split: every custody step and inspection, as for the batch's own history. Its
     // registration, its splits (into this product's line or into other lots) and its recall are checked above.
-    const journeyLogs = historyLogsOf(ancestor.batchId).filter((log) => !["BatchRegistered", "BatchSplit", "BatchRecalled"].includes(log.name));
+    const journeyLogs = historyLogsOf(ancestor.batchId).filter(
+      (log) => !["BatchRegistered", "BatchSplit", "BatchRecalled"].includes(log.name),
+    );
     const journeyKeys = new Set(journeyLogs.map(key));
     ancestor.history.forEach((entry, entryIndex) => {
       const at = `${where}, history entry ${entryIndex + 1}`;
       const log = checkEntry(entry, at);
       if (log && !journeyKeys.has(key(log))) {
-        mismatches.push(`${at}: the page shows "${entry.label}" at block ${entry.blockNumber} as this lot's, but the chain's ${log.name} there is not a custody step or inspection of it`);
+        mismatches.push(
+          `${at}: the page shows "${entry.label}" at block ${entry.blockNumber} as this lot's, but the chain's ${log.name} there is not a custody step or inspection of it`,
+        );
       }
     });
     const shownJourney = new Set(ancestor.history.map(key));
@@ -369,7 +398,9 @@ export async function verifyPassport({ claims, rpc, ethers, abi, enums, expected
   }
   const ownCreation = ownLogs.find((log) => log.name === "BatchSplit" && lower(log.args.childId) === claims.batchId);
   if (ownCreation && claims.lineage.length === 0) {
-    mismatches.push(`The chain says this batch was split from ${short(lower(ownCreation.args.parentId))}, but the page shows no parent batch`);
+    mismatches.push(
+      `The chain says this batch was split from ${short(lower(ownCreation.args.parentId))}, but the page shows no parent batch`,
+    );
   }
   if (claims.lineage.length > 0) {
     checked.push(`lineage through ${claims.lineage.length} parent batch${claims.lineage.length === 1 ? "" : "es"}`);
@@ -396,7 +427,8 @@ export async function verifyPassport({ claims, rpc, ethers, abi, enums, expected
   } else {
     for (const [name, shown, onChain] of stateChecks) {
       if (shown === undefined) continue;
-      if (!sameLoose(shown, onChain)) mismatches.push(`The batch's ${fieldLabel(name)} is shown as ${show(shown)}, but the registry stores ${show(onChain)}`);
+      if (!sameLoose(shown, onChain))
+        mismatches.push(`The batch's ${fieldLabel(name)} is shown as ${show(shown)}, but the registry stores ${show(onChain)}`);
     }
     checked.push("the registry's stored batch state");
   }
@@ -412,7 +444,10 @@ export async function verifyPassport({ claims, rpc, ethers, abi, enums, expected
     } else if (Number(state.status) !== 0) {
       const [member] = await call("verifyUnit", [claims.batchId, claims.serial, claims.proof]);
       if (member) checked.push(`serial "${claims.serial}" is in the batch's on-chain serial root`);
-      else mismatches.push(`Serial "${claims.serial}" is NOT one of this batch's registered units: its proof does not match the on-chain serial root`);
+      else
+        mismatches.push(
+          `Serial "${claims.serial}" is NOT one of this batch's registered units: its proof does not match the on-chain serial root`,
+        );
     }
   }
 
@@ -452,13 +487,16 @@ export async function verifyPassport({ claims, rpc, ethers, abi, enums, expected
         mismatches.push(`${who} was never onboarded on the registry`);
         continue;
       }
-      if (participant.name !== undefined && participant.name !== onChain.name) mismatches.push(`${who} is named "${onChain.name}" on chain`);
+      if (participant.name !== undefined && participant.name !== onChain.name)
+        mismatches.push(`${who} is named "${onChain.name}" on chain`);
       if (participant.gln !== undefined && !sameLoose(participant.gln, onChain.gln)) {
         mismatches.push(`${who} has GLN ${onChain.gln.padStart(13, "0")} on chain, not ${participant.gln}`);
       }
       const [, , suspended] = await call("participant", [participant.address]);
       if (Boolean(suspended) !== participant.suspended) {
-        mismatches.push(`${who} is ${suspended ? "suspended" : "active"} on chain, but the page shows it ${participant.suspended ? "suspended" : "active"}`);
+        mismatches.push(
+          `${who} is ${suspended ? "suspended" : "active"} on chain, but the page shows it ${participant.suspended ? "suspended" : "active"}`,
+        );
       }
     }
     checked.push(`${claims.participants.length} participant names, GLNs and suspensions`);
@@ -490,7 +528,7 @@ function show(value) {
 /** @param {any} input @param {Record<string, readonly string[]>} enums */
 function enumNames(input, enums) {
   const match = /^enum\s+(?:[\w$]+\.)*([\w$]+)$/.exec(input.internalType ?? "");
-  return match ? enums[match[1]] ?? null : null;
+  return match ? (enums[match[1]] ?? null) : null;
 }
 
 /** The chain's value in the mirror's vocabulary (enum names, decimal strings, lower-case hex). */
@@ -503,7 +541,12 @@ function displayValue(/** @type {any} */ value, /** @type {any} */ input, /** @t
 }
 
 /** Shown (JSON) and chain (ethers) values are the same datum: numbers by value, hex case-insensitively. */
-function sameValue(/** @type {unknown} */ shown, /** @type {any} */ chainValue, /** @type {any} */ input, /** @type {Record<string, readonly string[]>} */ enums) {
+function sameValue(
+  /** @type {unknown} */ shown,
+  /** @type {any} */ chainValue,
+  /** @type {any} */ input,
+  /** @type {Record<string, readonly string[]>} */ enums,
+) {
   const names = enumNames(input, enums);
   if (names) return shown === names[Number(chainValue)] || (typeof shown === "number" && shown === Number(chainValue));
   if (input.type === "bool") return shown === chainValue;
@@ -514,7 +557,10 @@ function sameValue(/** @type {unknown} */ shown, /** @type {any} */ chainValue, 
 function sameLoose(/** @type {unknown} */ a, /** @type {unknown} */ b) {
   if (a === b) return true;
   const digits = /^\d+$/;
-  if ((typeof a === "number" || (typeof a === "string" && digits.test(a))) && (typeof b === "number" || (typeof b === "string" && digits.test(b)))) {
+  if (
+    (typeof a === "number" || (typeof a === "string" && digits.test(a))) &&
+    (typeof b === "number" || (typeof b === "string" && digits.test(b)))
+  ) {
     return BigInt(a) === BigInt(b);
   }
   return typeof a === "string" && typeof b === "string" && /^0x/i.test(a) && a.toLowerCase() === b.toLowerCase();

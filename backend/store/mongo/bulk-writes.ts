@@ -82,8 +82,7 @@ export async function upsertAll<D extends { _id: DocumentId; lastEvent?: { event
         const refused = duplicates.map((failure) => pending[failure.index]);
         const applied = appliedCount(error);
         // If the driver stopped early, the ops it never sent must go again too (all writes here are idempotent).
-        const unsent =
-          applied !== null && applied + duplicates.length >= ops.length ? [] : pending.filter((doc) => !refused.includes(doc));
+        const unsent = applied !== null && applied + duplicates.length >= ops.length ? [] : pending.filter((doc) => !refused.includes(doc));
         const stored = await storedLastEvents(collection, refused);
         // No document with this _id, yet a duplicate key on another index: another document holds that key.
         // (On "_id_" itself it can only mean the document was deleted meanwhile: simply retried.)
@@ -118,10 +117,7 @@ export function upsertFilter<D extends { _id: DocumentId; lastEvent?: { eventId:
 }
 
 /** _id -> lastEvent.eventId (undefined for documents without one) of the stored documents with these ids. */
-async function storedLastEvents(
-  collection: MongoCollection,
-  docs: Array<{ _id: DocumentId }>,
-): Promise<Map<unknown, string | undefined>> {
+async function storedLastEvents(collection: MongoCollection, docs: Array<{ _id: DocumentId }>): Promise<Map<unknown, string | undefined>> {
   if (docs.length === 0) return new Map();
   const stored = (await collection
     .find({ _id: { $in: docs.map((doc) => doc._id) } }, { projection: { _id: 1, "lastEvent.eventId": 1 } })

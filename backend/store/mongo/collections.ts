@@ -193,9 +193,7 @@ export const COLLECTIONS = {
   events: {
     name: "events",
     indexes: [
-      ...(["batchIds", "orderIds", "accounts", "transactionHash"] as const).map((field) =>
-        index<Stored<ChainEvent, "id">>([field, "_id"]),
-      ),
+      ...(["batchIds", "orderIds", "accounts", "transactionHash"] as const).map((field) => index<Stored<ChainEvent, "id">>([field, "_id"])),
       index<Stored<ChainEvent, "id">>(["name", "_id"]), // a rare event name would otherwise walk the whole _id index for a page
       index<Stored<ChainEvent, "id">>(["chainId", "blockNumber"]), // rollback deletes, per-chain counts, block ranges
       // contract alone walks the _id index in order and stops after the page: Provena has three contracts.
@@ -205,9 +203,7 @@ export const COLLECTIONS = {
     name: "participants",
     indexes: [
       index<Stored<Participant, "address">>(["onboarded.eventId", "_id"]),
-      ...(["roles", "suspended"] as const).map((field) =>
-        index<Stored<Participant, "address">>([field, "onboarded.eventId", "_id"]),
-      ),
+      ...(["roles", "suspended"] as const).map((field) => index<Stored<Participant, "address">>([field, "onboarded.eventId", "_id"])),
     ],
   },
   batches: {

@@ -37,8 +37,7 @@ export function createLeases(collections: MongoCollections): Leases {
   return {
     acquireLease: (name, holder, ttlMs) => acquireLease(collections, name, holder, ttlMs),
     async releaseLease(name, holder) {
-      if (typeof name !== "string" || typeof holder !== "string")
-        throw new TypeError("MongoDB store: a lease needs a name and a holder");
+      if (typeof name !== "string" || typeof holder !== "string") throw new TypeError("MongoDB store: a lease needs a name and a holder");
       await collections.leases.deleteOne({ _id: name, holder });
     },
   };

@@ -103,12 +103,7 @@ export interface RegionStats {
   recent: number;
 }
 
-async function scanStats(
-  collections: MongoCollections,
-  batchId: Hex,
-  serial: string | null,
-  recentSinceMs: number,
-): Promise<ScanStats> {
+async function scanStats(collections: MongoCollections, batchId: Hex, serial: string | null, recentSinceMs: number): Promise<ScanStats> {
   if (typeof batchId !== "string" || (serial !== null && typeof serial !== "string") || typeof recentSinceMs !== "number") {
     throw new TypeError("MongoDB store: scanStats takes a batch id, a serial or null, and a unix ms instant");
   }
@@ -155,8 +150,7 @@ async function claimUnit(collections: MongoCollections, claim: UnitClaim): Promi
     if (!isDuplicateKeyError(error)) throw error;
   }
   const existing = await collections.claims.findOne({ batchId: claim.batchId, serial: claim.serial });
-  if (existing === null)
-    throw new Error(`MongoDB store: the claim of ${claim.batchId}/${claim.serial} collided but cannot be read`);
+  if (existing === null) throw new Error(`MongoDB store: the claim of ${claim.batchId}/${claim.serial} collided but cannot be read`);
   return documents.claim.fromDocument(existing);
 }
 
@@ -170,8 +164,7 @@ export function createPassportRecords(collections: MongoCollections): PassportRe
     scanStats: (batchId, serial, recentSinceMs) => scanStats(collections, batchId, serial, recentSinceMs),
     claimUnit: (claim) => claimUnit(collections, claim),
     async getUnitClaim(batchId, serial) {
-      if (typeof batchId !== "string" || typeof serial !== "string")
-        throw new TypeError("MongoDB store: getUnitClaim takes two strings");
+      if (typeof batchId !== "string" || typeof serial !== "string") throw new TypeError("MongoDB store: getUnitClaim takes two strings");
       const doc = await collections.claims.findOne({ batchId, serial });
       return doc === null ? null : documents.claim.fromDocument(doc);
     },

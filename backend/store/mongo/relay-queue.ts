@@ -23,10 +23,7 @@ export function relayPatchToSet(patch: Partial<RelayRequest>): Record<string, un
   return set;
 }
 
-async function enqueueRelay(
-  collections: MongoCollections,
-  request: RelayRequest,
-): Promise<{ request: RelayRequest; created: boolean }> {
+async function enqueueRelay(collections: MongoCollections, request: RelayRequest): Promise<{ request: RelayRequest; created: boolean }> {
   const doc = documents.relay.toDocument(request);
   try {
     await collections.relays.insertOne({ ...doc });
@@ -46,8 +43,7 @@ async function updateRelay(
   expected: RelayRequest["status"],
   patch: Partial<RelayRequest>,
 ): Promise<boolean> {
-  if (typeof id !== "string" || typeof expected !== "string")
-    throw new TypeError("MongoDB store: updateRelay takes an id and a status");
+  if (typeof id !== "string" || typeof expected !== "string") throw new TypeError("MongoDB store: updateRelay takes an id and a status");
   const set = relayPatchToSet(patch ?? {});
   if (Object.keys(set).length === 0) {
     // Nothing to change (MongoDB refuses an empty $set): "applied" iff the status is as expected.

@@ -18,7 +18,9 @@ export interface MongoUriParts {
 
 export class MongoUriError extends Error {
   constructor(detail: string) {
-    super(`Invalid MONGODB_URI: ${detail} (expected mongodb://[user:password@]host[:port][,host[:port]...][/database][?options] or mongodb+srv://...)`);
+    super(
+      `Invalid MONGODB_URI: ${detail} (expected mongodb://[user:password@]host[:port][,host[:port]...][/database][?options] or mongodb+srv://...)`,
+    );
     this.name = "MongoUriError";
   }
 }

@@ -45,10 +45,7 @@ function writeCheckpoint(connection: SqliteConnection, chainId: number, checkpoi
 
 function deleteAboveFork(connection: SqliteConnection, chainId: number, forkBlock: number): void {
   const { sql } = connection;
-  sql("DELETE FROM event_refs WHERE event_id IN (SELECT id FROM events WHERE chain_id = ? AND block_number > ?)").run(
-    chainId,
-    forkBlock,
-  );
+  sql("DELETE FROM event_refs WHERE event_id IN (SELECT id FROM events WHERE chain_id = ? AND block_number > ?)").run(chainId, forkBlock);
   sql("DELETE FROM events WHERE chain_id = ? AND block_number > ?").run(chainId, forkBlock);
   sql("DELETE FROM blocks WHERE chain_id = ? AND number > ?").run(chainId, forkBlock);
 }

@@ -27,12 +27,7 @@ export function createPassportRecords(connection: SqliteConnection): PassportRec
     },
 
     async recordScan(scan) {
-      sql("INSERT INTO scans (batch_id, serial, at, region) VALUES (?, ?, ?, ?)").run(
-        scan.batchId,
-        scan.serial,
-        scan.at,
-        scan.region,
-      );
+      sql("INSERT INTO scans (batch_id, serial, at, region) VALUES (?, ?, ?, ?)").run(scan.batchId, scan.serial, scan.at, scan.region);
     },
 
     async scanStats(batchId, serial, recentSinceMs): Promise<ScanStats> {

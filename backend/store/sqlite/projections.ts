@@ -14,8 +14,7 @@ import { documentOf, type SqliteConnection } from "./connection.ts";
  * A range commit never lets an older document replace one that has seen a later event (`fresherOnly`), so a
  * stale writer (an indexer whose lease ran out mid-range) cannot undo newer state; a rollback writes as told.
  */
-const staleGuard = (table: string, fresherOnly: boolean) =>
-  fresherOnly ? ` WHERE ${table}.last_event_id <= excluded.last_event_id` : "";
+const staleGuard = (table: string, fresherOnly: boolean) => (fresherOnly ? ` WHERE ${table}.last_event_id <= excluded.last_event_id` : "");
 
 export function writeBatch(connection: SqliteConnection, batch: Batch, fresherOnly: boolean): void {
   connection

@@ -10,9 +10,12 @@ export function createRelayQueue(connection: SqliteConnection): RelayQueue {
   return {
     async enqueueRelay(request) {
       return connection.write(() => {
-        const { changes } = sql(
-          "INSERT INTO relays (id, status, created_at, doc) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-        ).run(request.id, request.status, request.createdAt, JSON.stringify(request));
+        const { changes } = sql("INSERT INTO relays (id, status, created_at, doc) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING").run(
+          request.id,
+          request.status,
+          request.createdAt,
+          JSON.stringify(request),
+        );
         const stored = documentOf<RelayRequest>(sql("SELECT doc FROM relays WHERE id = ?").get(request.id))!;
         return { request: stored, created: Number(changes) > 0 };
       });
@@ -23,8 +26,7 @@ export function createRelayQueue(connection: SqliteConnection): RelayQueue {
     },
 
     async listRelays(statuses, limit) {
-      if (!Number.isInteger(limit) || limit < 1)
-        throw new RangeError(`listRelays limit must be a positive integer, got ${limit}`);
+      if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`listRelays limit must be a positive integer, got ${limit}`);
       if (statuses.length === 0) return [];
       const rows = sql(
         `SELECT doc FROM relays WHERE status IN (${statuses.map(() => "?").join(", ")})

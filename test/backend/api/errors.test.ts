@@ -112,11 +112,23 @@ describe("API errors", function () {
       // Only a wrong EIP-55 checksum makes a mixed-case address invalid; make sure this one is wrong.
       const { isAddress } = await import("ethers");
       expect(isAddress(badChecksum)).to.equal(false);
-      const body = expectProblem(await request(t.app).get(`/api/v1/participants/${badChecksum}`), 400, "Bad Request", `/api/v1/participants/${badChecksum}`);
-      expect(body.errors).to.deep.equal([{ in: "params", path: "address", message: "has an invalid EIP-55 checksum (use all lower-case to skip the check)" }]);
+      const body = expectProblem(
+        await request(t.app).get(`/api/v1/participants/${badChecksum}`),
+        400,
+        "Bad Request",
+        `/api/v1/participants/${badChecksum}`,
+      );
+      expect(body.errors).to.deep.equal([
+        { in: "params", path: "address", message: "has an invalid EIP-55 checksum (use all lower-case to skip the check)" },
+      ]);
     });
 
-    for (const path of ["/api/v1/participants/0xZZ", "/api/v1/orders/not-an-id", "/api/v1/transactions/0x00/events", "/api/v1/batches/0x12/events"]) {
+    for (const path of [
+      "/api/v1/participants/0xZZ",
+      "/api/v1/orders/not-an-id",
+      "/api/v1/transactions/0x00/events",
+      "/api/v1/batches/0x12/events",
+    ]) {
       it(`test_malformedId_is400_${path}`, async function () {
         const body = expectProblem(await request(t.app).get(path), 400, "Bad Request", path);
         expect(body.errors).to.have.length(1);
@@ -150,7 +162,12 @@ describe("API errors", function () {
     });
 
     it("test_listBatches_repeatedParameter_is400", async function () {
-      const body = expectProblem(await request(t.app).get("/api/v1/batches?status=split&status=recalled"), 400, "Bad Request", "/api/v1/batches");
+      const body = expectProblem(
+        await request(t.app).get("/api/v1/batches?status=split&status=recalled"),
+        400,
+        "Bad Request",
+        "/api/v1/batches",
+      );
       expect((body.errors as { path: string }[]).map((error) => error.path)).to.deep.equal(["status"]);
     });
 
@@ -173,12 +190,20 @@ describe("API errors", function () {
       // `?toBlock=` must not turn into block 0, nor "0x10" into 16.
       for (const query of ["toBlock=", "fromBlock=%20", "fromBlock=0x10", "toBlock=1e3"]) {
         const body = expectProblem(await request(t.app).get(`/api/v1/events?${query}`), 400, "Bad Request", "/api/v1/events");
-        expect((body.errors as { path: string }[]).map((error) => error.path), query).to.deep.equal([query.split("=")[0]]);
+        expect(
+          (body.errors as { path: string }[]).map((error) => error.path),
+          query,
+        ).to.deep.equal([query.split("=")[0]]);
       }
     });
 
     it("test_listParticipants_suspendedNotBoolean_is400", async function () {
-      const body = expectProblem(await request(t.app).get("/api/v1/participants?suspended=maybe"), 400, "Bad Request", "/api/v1/participants");
+      const body = expectProblem(
+        await request(t.app).get("/api/v1/participants?suspended=maybe"),
+        400,
+        "Bad Request",
+        "/api/v1/participants",
+      );
       expect((body.errors as { path: string }[])[0]!.path).to.equal("suspended");
     });
 
@@ -213,7 +238,12 @@ describe("API errors", function () {
     }
 
     it("test_transactionWithoutProvenaEvents_is404", async function () {
-      const body = expectProblem(await request(t.app).get(`/api/v1/transactions/${unknownId}/events`), 404, "Not Found", `/api/v1/transactions/${unknownId}/events`);
+      const body = expectProblem(
+        await request(t.app).get(`/api/v1/transactions/${unknownId}/events`),
+        404,
+        "Not Found",
+        `/api/v1/transactions/${unknownId}/events`,
+      );
       expect(body.detail).to.match(/^No Provena events in transaction/);
     });
 
@@ -253,7 +283,9 @@ describe("API errors", function () {
     });
 
     it("test_bodyOverTheLimit_is413", async function () {
-      const response = await request(t.app).post("/test/echo").send({ lot: "x".repeat(2_000), quantity: 1 });
+      const response = await request(t.app)
+        .post("/test/echo")
+        .send({ lot: "x".repeat(2_000), quantity: 1 });
       const body = expectProblem(response, 413, "Content Too Large", "/test/echo");
       expect(body).to.include({ detail: "The request body exceeds the limit of 1024 bytes", limit: 1024 });
     });
@@ -261,13 +293,18 @@ describe("API errors", function () {
     it("test_moduleParsingItsOwnBody_getsItsOwnLimit", async function () {
       await request(t.app).post("/own/echo").send({ a: "small" }).expect(200, { a: "small" });
       // 200 bytes: under the app's 1 kB, over the module's 64 bytes.
-      const response = await request(t.app).post("/own/echo").send({ a: "x".repeat(200) });
+      const response = await request(t.app)
+        .post("/own/echo")
+        .send({ a: "x".repeat(200) });
       const body = expectProblem(response, 413, "Content Too Large", "/own/echo");
       expect(body.limit).to.equal(64);
     });
 
     it("test_unsupportedCharset_is415", async function () {
-      const response = await request(t.app).post("/test/echo").set("Content-Type", "application/json; charset=latin-9").send('{"lot":"L","quantity":1}');
+      const response = await request(t.app)
+        .post("/test/echo")
+        .set("Content-Type", "application/json; charset=latin-9")
+        .send('{"lot":"L","quantity":1}');
       expectProblem(response, 415, "Unsupported Media Type", "/test/echo");
     });
 
@@ -283,7 +320,9 @@ describe("API errors", function () {
   describe("when the code fails", function () {
     for (const path of ["/test/throws", "/test/rejects"]) {
       it(`test_programmerError_is500WithoutLeak_${path.slice(6)}`, async function () {
-        const response = await request(t.app).get(path).set("X-Request-Id", `req-${path.slice(6)}`);
+        const response = await request(t.app)
+          .get(path)
+          .set("X-Request-Id", `req-${path.slice(6)}`);
         const body = expectProblem(response, 500, "Internal Server Error", path);
         expect(body).to.deep.equal({
           type: "https://provena.dev/problems/internal-server-error",

@@ -64,7 +64,9 @@ describe("OpenAPI document", function () {
 
   it("test_openApi_validatorRejectsABrokenDocument", async function () {
     // Guards the check above: a response without its required description must fail validation.
-    const broken = structuredClone(t.app.openApiDocument) as unknown as { paths: Record<string, { get: { responses: Record<string, unknown> } }> };
+    const broken = structuredClone(t.app.openApiDocument) as unknown as {
+      paths: Record<string, { get: { responses: Record<string, unknown> } }>;
+    };
     broken.paths["/healthz"]!.get.responses["200"] = { content: {} };
     const result = await new Validator().validate(broken as unknown as Record<string, unknown>);
     expect(result.valid).to.equal(false);
@@ -89,9 +91,14 @@ describe("OpenAPI document", function () {
     const operationIds: string[] = [];
     for (const [path, item] of Object.entries(t.app.openApiDocument.paths)) {
       const templateNames = [...path.matchAll(/\{([^}]+)\}/g)].map((match) => match[1]).sort();
-      for (const [method, operation] of Object.entries(item as Record<string, { operationId: string; parameters?: { in: string; name: string }[] }>)) {
+      for (const [method, operation] of Object.entries(
+        item as Record<string, { operationId: string; parameters?: { in: string; name: string }[] }>,
+      )) {
         operationIds.push(operation.operationId);
-        const pathParameters = (operation.parameters ?? []).filter((parameter) => parameter.in === "path").map((parameter) => parameter.name).sort();
+        const pathParameters = (operation.parameters ?? [])
+          .filter((parameter) => parameter.in === "path")
+          .map((parameter) => parameter.name)
+          .sort();
         expect(pathParameters, `${method.toUpperCase()} ${path}`).to.deep.equal(templateNames);
       }
     }
@@ -102,18 +109,39 @@ describe("OpenAPI document", function () {
     const operation = (t.app.openApiDocument.paths["/api/v1/batches"] as { get: { parameters: Record<string, unknown>[] } }).get;
     const byName = Object.fromEntries(operation.parameters.map((parameter) => [parameter.name, parameter]));
     expect(Object.keys(byName)).to.have.members(["gtin", "lot", "manufacturer", "custodian", "status", "parent", "limit", "cursor"]);
-    expect(byName.limit).to.deep.include({ in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 500, default: 50 } });
-    expect(byName.status).to.deep.include({ schema: { type: "string", enum: ["registered", "in_transit", "delivered", "split", "recalled"] } });
+    expect(byName.limit).to.deep.include({
+      in: "query",
+      required: false,
+      schema: { type: "integer", minimum: 1, maximum: 500, default: 50 },
+    });
+    expect(byName.status).to.deep.include({
+      schema: { type: "string", enum: ["registered", "in_transit", "delivered", "split", "recalled"] },
+    });
     expect((byName.gtin as { schema: { pattern: string } }).schema.pattern).to.equal("^(\\d{8}|\\d{12,14})$");
     expect(byName.gtin!.description).to.be.a("string");
     const events = (t.app.openApiDocument.paths["/api/v1/events"] as { get: { parameters: Record<string, unknown>[] } }).get;
     const fromBlock = events.parameters.find((parameter) => parameter.name === "fromBlock");
-    expect(fromBlock).to.deep.include({ in: "query", required: false, schema: { type: "integer", minimum: 0, maximum: Number.MAX_SAFE_INTEGER } });
+    expect(fromBlock).to.deep.include({
+      in: "query",
+      required: false,
+      schema: { type: "integer", minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+    });
   });
 
   it("test_openApi_responseSchemas_areComponentsGeneratedFromTheModels", function () {
     const schemas = t.app.openApiDocument.components.schemas;
-    for (const name of ["Batch", "BatchDetail", "BatchPage", "Participant", "Order", "ChainEvent", "TimelineEntry", "Problem", "Readiness", "Health"]) {
+    for (const name of [
+      "Batch",
+      "BatchDetail",
+      "BatchPage",
+      "Participant",
+      "Order",
+      "ChainEvent",
+      "TimelineEntry",
+      "Problem",
+      "Readiness",
+      "Health",
+    ]) {
       expect(schemas, name).to.have.property(name);
     }
     const batch = schemas.Batch as { properties: Record<string, unknown>; required: string[]; additionalProperties: boolean };
@@ -181,7 +209,14 @@ describe("OpenAPI document", function () {
     const module = (operationId: string, schemas?: Record<string, unknown>) =>
       routeModuleFromTable(
         "/m",
-        [{ method: "get", path: "/a", operation: { operationId, responses: { 404: problemResponse(404) } }, handler: (_req, res) => void res.end() }],
+        [
+          {
+            method: "get",
+            path: "/a",
+            operation: { operationId, responses: { 404: problemResponse(404) } },
+            handler: (_req, res) => void res.end(),
+          },
+        ],
         schemas,
       );
 
@@ -194,7 +229,9 @@ describe("OpenAPI document", function () {
     it("test_build_conflictingSchemaNames_throw", function () {
       const first = module("a", { Thing: { type: "string" } });
       const second = routeModuleFromTable("/n", [], { Thing: { type: "integer" } });
-      expect(() => buildOpenApiDocument({ title: "t", version: "1.0.0", modules: [first, second] })).to.throw("different schemas named Thing");
+      expect(() => buildOpenApiDocument({ title: "t", version: "1.0.0", modules: [first, second] })).to.throw(
+        "different schemas named Thing",
+      );
       const same = routeModuleFromTable("/n", [], { Thing: { type: "string" } });
       expect(() => buildOpenApiDocument({ title: "t", version: "1.0.0", modules: [first, same] })).to.not.throw();
     });

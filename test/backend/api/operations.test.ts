@@ -59,7 +59,15 @@ describe("operations endpoints", function () {
       expect(readinessSchema.parse(response.body)).to.deep.equal({
         status: "ready",
         store: { kind: "sqlite", answered: true },
-        indexer: { chainId: 31337, headBlock: 105, indexedBlock: 100, lagBlocks: 5, eventsIndexed: s.history.events.length, isLeader: true, maxLagBlocks: 5 },
+        indexer: {
+          chainId: 31337,
+          headBlock: 105,
+          indexedBlock: 100,
+          lagBlocks: 5,
+          eventsIndexed: s.history.events.length,
+          isLeader: true,
+          maxLagBlocks: 5,
+        },
       });
     });
 

@@ -291,7 +291,8 @@ describe("read API", function () {
 
   describe("GET /api/v1/orders", function () {
     it("test_listOrders_filtersByPartyBatchAndState", async function () {
-      const ids = async (query: string) => (await getJson(t.app, `/api/v1/orders${query}`, orderPageSchema)).items.map((order: Order) => order.orderId);
+      const ids = async (query: string) =>
+        (await getJson(t.app, `/api/v1/orders${query}`, orderPageSchema)).items.map((order: Order) => order.orderId);
       expect(await ids("")).to.have.members([s.orders.released, s.orders.funded]);
       expect(await ids(`?buyer=${s.accounts.shop}`)).to.deep.equal([s.orders.funded]);
       expect(await ids(`?seller=${s.accounts.acme}`)).to.deep.equal([s.orders.released]);
@@ -313,7 +314,12 @@ describe("read API", function () {
     it("test_getOrder_returnsStateAndPayouts", async function () {
       const order = await getJson(t.app, `/api/v1/orders/${s.orders.released}`, orderSchema);
       expect(order).to.deep.include({ state: "released", buyer: s.accounts.warehouse, seller: s.accounts.acme, batchId: s.batches.root });
-      expect(order.payouts).to.deep.equal({ buyer: "0", seller: "2250000000000000000", carrier: "200000000000000000", platform: "50000000000000000" });
+      expect(order.payouts).to.deep.equal({
+        buyer: "0",
+        seller: "2250000000000000000",
+        carrier: "200000000000000000",
+        platform: "50000000000000000",
+      });
       expect(order.deliveredAt).to.be.a("number");
     });
   });

@@ -97,7 +97,10 @@ describe("connectProvider", function () {
     return `http://127.0.0.1:${(server!.address() as AddressInfo).port}`;
   }
 
-  const jsonRpc = (body: string, result: unknown) => ({ status: 200, body: JSON.stringify({ jsonrpc: "2.0", id: JSON.parse(body).id, result }) });
+  const jsonRpc = (body: string, result: unknown) => ({
+    status: 200,
+    body: JSON.stringify({ jsonrpc: "2.0", id: JSON.parse(body).id, result }),
+  });
 
   it("test_connectProvider_refusedPort_failsFastWithOneLine", async function () {
     const url = await serve(() => null);
@@ -124,7 +127,11 @@ describe("connectProvider", function () {
 
   it("test_connectProvider_redactsApiKeysInErrors", async function () {
     const url = await serve(() => ({ status: 500, body: "" }));
-    const error = await expectRejection(connectProvider({ rpcUrl: `${url}/v2/abcdefghijklmnopqrstuvwxyz` }), RpcUnreachableError, /HTTP 500/);
+    const error = await expectRejection(
+      connectProvider({ rpcUrl: `${url}/v2/abcdefghijklmnopqrstuvwxyz` }),
+      RpcUnreachableError,
+      /HTTP 500/,
+    );
     expect(error.message).to.not.include("abcdefghijklmnopqrstuvwxyz");
   });
 
@@ -141,7 +148,11 @@ describe("connectProvider", function () {
 
   it("test_connectProvider_wrongChain", async function () {
     const url = await serve((body) => jsonRpc(body, "0x1"));
-    await expectRejection(connectProvider({ rpcUrl: url, expectedChainId: 31337 }), ChainMismatchError, /serves chain 1, expected chain 31337/);
+    await expectRejection(
+      connectProvider({ rpcUrl: url, expectedChainId: 31337 }),
+      ChainMismatchError,
+      /serves chain 1, expected chain 31337/,
+    );
   });
 });
 

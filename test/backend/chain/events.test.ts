@@ -12,7 +12,12 @@ describe("chain artifacts", function () {
   it("test_loadProvenaAbis_readsTheThreeDeployedContracts", function () {
     const abis = loadProvenaAbis();
     const eventNames = (abi: typeof abis.ProvenanceRegistry) => abi.filter((f) => f.type === "event").map((f) => f.name);
-    expect(eventNames(abis.ProvenanceRegistry)).to.include.members(["BatchRegistered", "HandoffAccepted", "RoleGranted", "ParticipantOnboarded"]);
+    expect(eventNames(abis.ProvenanceRegistry)).to.include.members([
+      "BatchRegistered",
+      "HandoffAccepted",
+      "RoleGranted",
+      "ParticipantOnboarded",
+    ]);
     expect(eventNames(abis.TradeEscrow)).to.include.members(["OrderOpened", "OrderReleased", "RoleGranted"]);
     expect(eventNames(abis.ProvenaForwarder)).to.include("ExecutedForwardRequest");
   });
@@ -69,20 +74,48 @@ describe("event decoding", function () {
   });
 
   it("test_decode_HandoffProposed_businessStepByCbvName", function () {
-    const event = createEventFactory().event("ProvenanceRegistry", "HandoffProposed", [batchId, ACCOUNTS.manufacturer, ACCOUNTS.carrier, 8_712_345_000_032n, 10]);
+    const event = createEventFactory().event("ProvenanceRegistry", "HandoffProposed", [
+      batchId,
+      ACCOUNTS.manufacturer,
+      ACCOUNTS.carrier,
+      8_712_345_000_032n,
+      10,
+    ]);
     expect(event.args).to.deep.include({ businessStep: "entering_exiting", locationGln: "8712345000032" });
     expect(event.accounts).to.deep.equal([ACCOUNTS.manufacturer, ACCOUNTS.carrier]);
   });
 
   it("test_decode_BatchSplit_keysParentAndChild", function () {
     const child = bytes32("child");
-    const event = createEventFactory().event("ProvenanceRegistry", "BatchSplit", [batchId, child, ACCOUNTS.carrier, "LOT-7A", 10n, bytes32("r")]);
+    const event = createEventFactory().event("ProvenanceRegistry", "BatchSplit", [
+      batchId,
+      child,
+      ACCOUNTS.carrier,
+      "LOT-7A",
+      10n,
+      bytes32("r"),
+    ]);
     expect(event.batchIds).to.deep.equal([batchId, child]);
     expect(event.args.quantity).to.equal("10");
   });
 
   it("test_decode_OrderOpened_structAsObject", function () {
-    const order = [ACCOUNTS.retailer, ACCOUNTS.manufacturer, ACCOUNTS.carrier, ZeroAddress, 10n ** 21n, batchId, 9000, 900, 100, 1_800_000_000, 86_400, true, 5000, bytes32("salt")];
+    const order = [
+      ACCOUNTS.retailer,
+      ACCOUNTS.manufacturer,
+      ACCOUNTS.carrier,
+      ZeroAddress,
+      10n ** 21n,
+      batchId,
+      9000,
+      900,
+      100,
+      1_800_000_000,
+      86_400,
+      true,
+      5000,
+      bytes32("salt"),
+    ];
     const event = createEventFactory().event("TradeEscrow", "OrderOpened", [orderId, ACCOUNTS.retailer, batchId, order]);
     expect(event.contract).to.equal("TradeEscrow");
     expect(event.args.order).to.deep.equal({
@@ -114,7 +147,11 @@ describe("event decoding", function () {
 
   it("test_decode_RoleGranted_onEitherContract", function () {
     const factory = createEventFactory();
-    const registryGrant = factory.event("ProvenanceRegistry", "RoleGranted", [roleHash("MANUFACTURER_ROLE"), ACCOUNTS.manufacturer, ACCOUNTS.admin]);
+    const registryGrant = factory.event("ProvenanceRegistry", "RoleGranted", [
+      roleHash("MANUFACTURER_ROLE"),
+      ACCOUNTS.manufacturer,
+      ACCOUNTS.admin,
+    ]);
     const escrowGrant = factory.event("TradeEscrow", "RoleGranted", [ZeroHash, ACCOUNTS.admin, ACCOUNTS.admin]);
     expect(registryGrant.args.role).to.equal(keccak256(toUtf8Bytes("MANUFACTURER_ROLE")));
     expect(registryGrant.accounts).to.deep.equal([ACCOUNTS.manufacturer, ACCOUNTS.admin]);
@@ -139,7 +176,10 @@ describe("event decoding", function () {
   it("test_decode_truncatedData_throwsEventDecodeError", function () {
     const factory = createEventFactory();
     const log = factory.log("ProvenanceRegistry", "QualityAttested", [batchId, ACCOUNTS.inspector, true, bytes32("r")]);
-    expect(() => factory.decode({ ...log, data: log.data.slice(0, 40) })).to.throw(EventDecodeError, /Cannot decode ProvenanceRegistry\.QualityAttested/);
+    expect(() => factory.decode({ ...log, data: log.data.slice(0, 40) })).to.throw(
+      EventDecodeError,
+      /Cannot decode ProvenanceRegistry\.QualityAttested/,
+    );
   });
 
   it("test_toJsonValue_widthsEnumsAndArrays", function () {

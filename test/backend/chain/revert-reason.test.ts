@@ -17,7 +17,9 @@ describe("revert reasons", function () {
     expect(decoded.name).to.equal("BatchNotCustodian");
     expect(decoded.message).to.equal(`BatchNotCustodian: ${account} is not the custodian of batch ${batchId}`);
     const escrowError = escrow.encodeErrorResult("EscrowTooEarly", [batchId, 1_800_000_000n]);
-    expect(decoder.decode(escrowError)!.message).to.equal(`EscrowTooEarly: too early for order ${batchId}: possible from 2027-01-15T08:00:00.000Z`);
+    expect(decoder.decode(escrowError)!.message).to.equal(
+      `EscrowTooEarly: too early for order ${batchId}: possible from 2027-01-15T08:00:00.000Z`,
+    );
   });
 
   it("test_decode_everyErrorAPartnerCanMeet_hasASentence", function () {
@@ -27,7 +29,10 @@ describe("revert reasons", function () {
     for (const iface of [registry, escrow]) {
       iface.forEachError((fragment) => {
         if (internal.has(fragment.name) || fragment.name.startsWith("AccessControl") || fragment.name.startsWith("SafeCast")) return;
-        const data = iface.encodeErrorResult(fragment, fragment.inputs.map((input) => sampleArg(input.type)));
+        const data = iface.encodeErrorResult(
+          fragment,
+          fragment.inputs.map((input) => sampleArg(input.type)),
+        );
         const message = decoder.decode(data)!.message;
         if (!message.startsWith(`${fragment.name}: `)) withoutSentence.push(message);
       });
@@ -59,7 +64,9 @@ describe("revert reasons", function () {
     const data = registry.encodeErrorResult("BatchUnknown", [batchId]);
     expect(extractRevertData({ info: { error: { data } } })).to.equal(data);
     expect(extractRevertData({ error: { error: { data: { data } } } })).to.equal(data);
-    expect(decoder.describe({ shortMessage: "execution reverted", info: { error: { data } } })).to.equal(`BatchUnknown: no batch ${batchId} is registered`);
+    expect(decoder.describe({ shortMessage: "execution reverted", info: { error: { data } } })).to.equal(
+      `BatchUnknown: no batch ${batchId} is registered`,
+    );
     expect(decoder.describe(new Error("connection refused\nat …"))).to.equal("connection refused");
   });
 });

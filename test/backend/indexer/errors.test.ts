@@ -36,7 +36,16 @@ describe("indexer errors", function () {
   });
 
   it("test_classifyError_permanentFailuresAreNonRetryable", function () {
-    const log = { address: "0x", topics: [], data: "0x", blockNumber: 1, blockHash: "0x", transactionHash: "0x", transactionIndex: 0, index: 0 };
+    const log = {
+      address: "0x",
+      topics: [],
+      data: "0x",
+      blockNumber: 1,
+      blockHash: "0x",
+      transactionHash: "0x",
+      transactionIndex: 0,
+      index: 0,
+    };
     for (const error of [
       new EventDecodeError("abi mismatch", log),
       new TypeError("Cannot read properties of undefined"),

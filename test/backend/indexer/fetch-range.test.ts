@@ -35,7 +35,9 @@ class ScriptedChain implements ChainReader {
     this.onGetLogs?.();
     const from = Number(filter.fromBlock);
     const to = Number(filter.toBlock);
-    return this.logs.filter((log) => log.blockNumber >= from && log.blockNumber <= to).map((log) => ({ ...log, removed: false })) as unknown as Log[];
+    return this.logs
+      .filter((log) => log.blockNumber >= from && log.blockNumber <= to)
+      .map((log) => ({ ...log, removed: false })) as unknown as Log[];
   }
 }
 
@@ -54,7 +56,14 @@ describe("fetchRange", function () {
 
   it("test_fetchRange_decodesEventsAndKeepsTheHeadersNeeded", async function () {
     const chain = chainWithLogs();
-    const result = await fetchRange({ provider: chain, decoder, fromBlock: 10, toBlock: 18, parent: { number: 9, hash: blockHashOf(9) }, allHeaders: false });
+    const result = await fetchRange({
+      provider: chain,
+      decoder,
+      fromBlock: 10,
+      toBlock: 18,
+      parent: { number: 9, hash: blockHashOf(9) },
+      allHeaders: false,
+    });
     if (result.kind !== "range") throw new Error("expected a range");
     expect(result.events.map((event) => [event.blockNumber, event.logIndex, event.args.account])).to.deep.equal([
       [12, 0, ACCOUNTS.carrier],
@@ -63,13 +72,26 @@ describe("fetchRange", function () {
     ]);
     expect(result.events[0]!.blockTimestamp).to.equal(timestampOf(12));
     expect(result.blocks.map((block) => block.number)).to.deep.equal([12, 14, 18]);
-    expect(result.last).to.deep.equal({ chainId: 31337, number: 18, hash: blockHashOf(18), parentHash: blockHashOf(17), timestamp: timestampOf(18) });
+    expect(result.last).to.deep.equal({
+      chainId: 31337,
+      number: 18,
+      hash: blockHashOf(18),
+      parentHash: blockHashOf(17),
+      timestamp: timestampOf(18),
+    });
   });
 
   it("test_fetchRange_liveRange_detectsParentMismatchAsReorg", async function () {
     const chain = chainWithLogs();
     const stale = blockHashOf(9, 7) as Hex;
-    const result = await fetchRange({ provider: chain, decoder, fromBlock: 10, toBlock: 12, parent: { number: 9, hash: stale }, allHeaders: true });
+    const result = await fetchRange({
+      provider: chain,
+      decoder,
+      fromBlock: 10,
+      toBlock: 12,
+      parent: { number: 9, hash: stale },
+      allHeaders: true,
+    });
     expect(result).to.deep.equal({ kind: "reorg", parentNumber: 9, expected: stale, actual: blockHashOf(9) });
   });
 
@@ -78,7 +100,14 @@ describe("fetchRange", function () {
     // and this read: the range must still be refused unless its first block builds on the stored parent.
     const chain = chainWithLogs();
     const stale = blockHashOf(9, 7) as Hex;
-    const result = await fetchRange({ provider: chain, decoder, fromBlock: 10, toBlock: 18, parent: { number: 9, hash: stale }, allHeaders: false });
+    const result = await fetchRange({
+      provider: chain,
+      decoder,
+      fromBlock: 10,
+      toBlock: 18,
+      parent: { number: 9, hash: stale },
+      allHeaders: false,
+    });
     expect(result).to.deep.equal({ kind: "reorg", parentNumber: 9, expected: stale, actual: blockHashOf(9) });
   });
 
@@ -121,7 +150,9 @@ describe("fetchRange", function () {
 
   it("test_fetchRange_nodeRefusal_isBlockRangeTooLarge", async function () {
     const chain = chainWithLogs();
-    chain.getLogsError = Object.assign(new Error("could not coalesce error"), { error: { code: -32000, message: "block range too large" } });
+    chain.getLogsError = Object.assign(new Error("could not coalesce error"), {
+      error: { code: -32000, message: "block range too large" },
+    });
     try {
       await fetchRange({ provider: chain, decoder, fromBlock: 10, toBlock: 18, parent: null, allHeaders: false });
       expect.fail("no refusal");

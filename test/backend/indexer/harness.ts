@@ -35,7 +35,9 @@ export async function deploymentOf(deployed: ProvenaDeployment, deployBlock: num
   };
 }
 
-export function startIndexer(parameters: Omit<CreateIndexerParameters, "logger" | "config"> & { config?: Partial<IndexerConfig> }): Indexer {
+export function startIndexer(
+  parameters: Omit<CreateIndexerParameters, "logger" | "config"> & { config?: Partial<IndexerConfig> },
+): Indexer {
   const indexer = createIndexer({ ...parameters, logger: silentLogger(), config: indexerConfig(parameters.config) });
   indexer.start();
   return indexer;
@@ -131,7 +133,10 @@ export interface MirrorDump {
 /** Everything the mirror holds for `chainId`, in a stable order, to compare two mirrors. */
 export async function dumpMirror(store: MirrorStore, chainId: number): Promise<MirrorDump> {
   const checkpoint = await store.getCheckpoint(chainId);
-  const byKey = <T>(key: (item: T) => string) => (a: T, b: T) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
+  const byKey =
+    <T>(key: (item: T) => string) =>
+    (a: T, b: T) =>
+      key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
   return {
     checkpoint: checkpoint === null ? null : { blockNumber: checkpoint.blockNumber, blockHash: checkpoint.blockHash },
     events: await listAll((cursor) => store.listEvents({ chainId }, { limit: 500, cursor })),

@@ -84,7 +84,11 @@ export function shouldIndexProvena(factory: StoreFactory): void {
   }
 
   async function chainLogCount(deployment: Deployment, toBlock: number): Promise<number> {
-    const filter: Filter = { address: [deployment.registry, deployment.escrow, deployment.forwarder], fromBlock: deployment.deployBlock, toBlock };
+    const filter: Filter = {
+      address: [deployment.registry, deployment.escrow, deployment.forwarder],
+      fromBlock: deployment.deployBlock,
+      toBlock,
+    };
     return (await provider.getLogs(filter)).length;
   }
 
@@ -109,7 +113,8 @@ export function shouldIndexProvena(factory: StoreFactory): void {
 
     // Every batch projection agrees with what the registry stores.
     for (const batchId of story.batchIds) {
-      const [manufacturer, custodian, pendingCustodian, status, inspection, quantity, , serialRoot] = await deployed.registry.batch(batchId);
+      const [manufacturer, custodian, pendingCustodian, status, inspection, quantity, , serialRoot] =
+        await deployed.registry.batch(batchId);
       const mirrored = await store.getBatch(batchId as Hex);
       expect(mirrored, batchId).to.not.equal(null);
       expect(mirrored).to.deep.include({
@@ -124,7 +129,16 @@ export function shouldIndexProvena(factory: StoreFactory): void {
     }
     const [traded, parent, childA, childB] = story.batchIds.map((id) => id.toLowerCase() as Hex);
     const tradedBatch = (await store.getBatch(traded!))!;
-    expect(tradedBatch.custody.map((step) => step.kind)).to.deep.equal(["proposed", "rejected", "proposed", "accepted", "proposed", "cancelled", "proposed", "accepted"]);
+    expect(tradedBatch.custody.map((step) => step.kind)).to.deep.equal([
+      "proposed",
+      "rejected",
+      "proposed",
+      "accepted",
+      "proposed",
+      "cancelled",
+      "proposed",
+      "accepted",
+    ]);
     expect(tradedBatch.custody.at(-1)).to.deep.include({ to: deployed.retailer.address.toLowerCase(), businessStep: "receiving" });
     expect(tradedBatch.inspections).to.have.length(1);
     expect((await store.getBatch(parent!))!.childIds).to.deep.equal([childA, childB]);
@@ -153,7 +167,12 @@ export function shouldIndexProvena(factory: StoreFactory): void {
 
     // Events of a batch and of a transaction are there for the API.
     const batchEvents = await store.listEvents({ batchId: traded! }, { limit: 100 });
-    expect(batchEvents.items.map((event) => event.name)).to.include.members(["BatchRegistered", "OrderOpened", "HandoffAccepted", "QualityAttested"]);
+    expect(batchEvents.items.map((event) => event.name)).to.include.members([
+      "BatchRegistered",
+      "OrderOpened",
+      "HandoffAccepted",
+      "QualityAttested",
+    ]);
   });
 
   it("test_indexer_reorg_rollsBackAndMatchesAFreshIndex", async function () {
@@ -166,7 +185,7 @@ export function shouldIndexProvena(factory: StoreFactory): void {
     const snapshot = await connection.networkHelpers.takeSnapshot();
     await tellStory(deployed, "lost");
     await indexer.waitForBlock(await head());
-    expect((await store.findBatchByGtinLot((await store.listBatches({}, { limit: 1 })).items[0]!.gtin, "lost-T"))).to.not.equal(null);
+    expect(await store.findBatchByGtinLot((await store.listBatches({}, { limit: 1 })).items[0]!.gtin, "lost-T")).to.not.equal(null);
 
     // The blocks the mirror holds vanish; a different history of greater length replaces them.
     await snapshot.restore();
@@ -174,7 +193,10 @@ export function shouldIndexProvena(factory: StoreFactory): void {
     await connection.networkHelpers.mine(3);
     const newHead = await head();
     const newHeadHash = (await provider.getBlock(newHead))!.hash!.toLowerCase();
-    await waitUntil(async () => (await store.getCheckpoint(deployment.chainId))?.blockHash === newHeadHash, "the mirror to follow the new chain");
+    await waitUntil(
+      async () => (await store.getCheckpoint(deployment.chainId))?.blockHash === newHeadHash,
+      "the mirror to follow the new chain",
+    );
     expect(indexer.status().reorgs).to.be.at.least(1);
     await indexer.stop();
 
@@ -195,13 +217,23 @@ export function shouldIndexProvena(factory: StoreFactory): void {
     // custody steps that a careless replay would append twice.
     const { store, reopen } = await newStore();
     const doomed = crashingStore(store, 10);
-    const first = start({ provider, deployment, store: doomed.store, config: { instanceId: "first", indexerBlockRange: 2, leaseTtlMs: 600 } });
+    const first = start({
+      provider,
+      deployment,
+      store: doomed.store,
+      config: { instanceId: "first", indexerBlockRange: 2, leaseTtlMs: 600 },
+    });
     await waitUntil(() => doomed.crashed, "the simulated crash");
     await first.stop(); // a dead process: its lease is never released, the next one waits for it to expire
     const partial = await store.getCheckpoint(deployment.chainId);
     expect(partial!.blockNumber).to.be.below(target);
 
-    const restarted = start({ provider, deployment, store: await reopen(), config: { instanceId: "restarted", indexerBlockRange: 2, leaseTtlMs: 600 } });
+    const restarted = start({
+      provider,
+      deployment,
+      store: await reopen(),
+      config: { instanceId: "restarted", indexerBlockRange: 2, leaseTtlMs: 600 },
+    });
     await restarted.waitForBlock(target);
     await restarted.stop();
 

@@ -15,7 +15,9 @@ describe("indexer on MongoDB", function () {
 
   before(function () {
     if (uri === undefined || uri === "") {
-      console.warn("SKIPPED indexer on MongoDB: MONGODB_URI is not set (set it to a replica set to run the indexer end-to-end suite on MongoDB)");
+      console.warn(
+        "SKIPPED indexer on MongoDB: MONGODB_URI is not set (set it to a replica set to run the indexer end-to-end suite on MongoDB)",
+      );
       this.skip();
     }
   });

@@ -38,7 +38,12 @@ describe("indexer over HTTP JSON-RPC", function () {
   before(async function () {
     server = await network.createServer(undefined, "127.0.0.1", 0);
     const { address, port } = await server.listen();
-    connected = await connectProvider({ rpcUrl: `http://${address}:${port}`, timeoutMs: 5_000, expectedChainId: 31337, pollingIntervalMs: 50 });
+    connected = await connectProvider({
+      rpcUrl: `http://${address}:${port}`,
+      timeoutMs: 5_000,
+      expectedChainId: 31337,
+      pollingIntervalMs: 50,
+    });
     dir = await mkdtemp(path.join(tmpdir(), "provena-jsonrpc-"));
   });
 
@@ -54,7 +59,15 @@ describe("indexer over HTTP JSON-RPC", function () {
     const deployBlock = (await provider.getBlockNumber()) + 1;
     const forwarder = await deployContract("ProvenaForwarder", admin!, []);
     const registry = await deployContract("ProvenanceRegistry", admin!, [await forwarder.getAddress(), admin!.address, 0]);
-    const escrow = await deployContract("TradeEscrow", admin!, [await registry.getAddress(), await forwarder.getAddress(), admin!.address, 0, platform!.address, 100, 86_400]);
+    const escrow = await deployContract("TradeEscrow", admin!, [
+      await registry.getAddress(),
+      await forwarder.getAddress(),
+      admin!.address,
+      0,
+      platform!.address,
+      100,
+      86_400,
+    ]);
     await (await registry.getFunction("setCustodyObserver")(await escrow.getAddress())).wait();
 
     const file = path.join(dir, `${chainId}.json`);
@@ -73,7 +86,15 @@ describe("indexer over HTTP JSON-RPC", function () {
     const lot = "HTTP-1";
     const gtin = 8_412_345_000_102n;
     await (
-      await (registry.connect(manufacturer!) as Contract).getFunction("registerBatch")(gtin, lot, 12n, 1_700_000_000n, 8_412_345_000_019n, keccak256(toUtf8Bytes("doc")), keccak256(toUtf8Bytes("root")))
+      await (registry.connect(manufacturer!) as Contract).getFunction("registerBatch")(
+        gtin,
+        lot,
+        12n,
+        1_700_000_000n,
+        8_412_345_000_019n,
+        keccak256(toUtf8Bytes("doc")),
+        keccak256(toUtf8Bytes("root")),
+      )
     ).wait();
     const batchId = ((await registry.getFunction("batchIdOf")(gtin, lot)) as string).toLowerCase() as Hex;
 
@@ -83,8 +104,19 @@ describe("indexer over HTTP JSON-RPC", function () {
     indexer.start();
     try {
       await indexer.waitForBlock(await provider.getBlockNumber());
-      expect(await store.getBatch(batchId)).to.deep.include({ lot, gtin: "08412345000102", quantity: "12", manufacturer: manufacturer!.address.toLowerCase(), status: "registered" });
-      expect(await store.getParticipant(manufacturer!.address.toLowerCase() as Hex)).to.deep.include({ participantId: 1, name: "Acme", gln: "8412345000019", roles: ["MANUFACTURER"] });
+      expect(await store.getBatch(batchId)).to.deep.include({
+        lot,
+        gtin: "08412345000102",
+        quantity: "12",
+        manufacturer: manufacturer!.address.toLowerCase(),
+        status: "registered",
+      });
+      expect(await store.getParticipant(manufacturer!.address.toLowerCase() as Hex)).to.deep.include({
+        participantId: 1,
+        name: "Acme",
+        gln: "8412345000019",
+        roles: ["MANUFACTURER"],
+      });
       expect(indexer.status()).to.deep.include({ isLeader: true, lagBlocks: 0 });
     } finally {
       await indexer.stop();
@@ -105,7 +137,9 @@ describe("indexer over HTTP JSON-RPC", function () {
       expect.fail("accepted a deployment without code");
     } catch (error) {
       expect(error).to.be.instanceOf(DeploymentMismatchError);
-      expect((error as Error).message).to.match(/No contract code on chain 31337 at ProvenanceRegistry \(0x0+a1\), TradeEscrow .*, ProvenaForwarder .*: the deployment file is stale/);
+      expect((error as Error).message).to.match(
+        /No contract code on chain 31337 at ProvenanceRegistry \(0x0+a1\), TradeEscrow .*, ProvenaForwarder .*: the deployment file is stale/,
+      );
     }
     try {
       await assertDeploymentOnChain(connected.provider, { ...stale, chainId: 1 });

@@ -14,7 +14,22 @@ function opened(f: EventFactory, orderId: Hex, batchId: Hex): ChainEvent {
     orderId,
     ACCOUNTS.retailer,
     batchId,
-    [ACCOUNTS.retailer, ACCOUNTS.manufacturer, ACCOUNTS.carrier, ZeroAddress, 1000n, batchId, 9000, 900, 100, 1_800_000_000, 3600, false, 5000, bytes32("salt")],
+    [
+      ACCOUNTS.retailer,
+      ACCOUNTS.manufacturer,
+      ACCOUNTS.carrier,
+      ZeroAddress,
+      1000n,
+      batchId,
+      9000,
+      900,
+      100,
+      1_800_000_000,
+      3600,
+      false,
+      5000,
+      bytes32("salt"),
+    ],
   ]);
 }
 
@@ -66,7 +81,10 @@ describe("resolveOrderTags", function () {
 
   it("test_resolveOrderTags_leavesOtherEventsAlone", async function () {
     const f = createEventFactory();
-    const events = [opened(f, bytes32("order"), BATCH), f.event("TradeEscrow", "OrderDisputed", [bytes32("order"), "0x1000000000000000000000000000000000000006", bytes32("why")])];
+    const events = [
+      opened(f, bytes32("order"), BATCH),
+      f.event("TradeEscrow", "OrderDisputed", [bytes32("order"), "0x1000000000000000000000000000000000000006", bytes32("why")]),
+    ];
     const resolved = await resolveOrderTags(events, storeWith([]));
     expect(resolved).to.deep.equal(events);
     expect(resolved[0]).to.equal(events[0]);

@@ -48,7 +48,11 @@ describe("keeper", function () {
     const lot = `K-${++lotCounter}`;
     const latest = await fx.provider.getBlock("latest");
     const tree = buildSerialTree(makeSerials(2));
-    await (await registry.connect(manufacturer).registerBatch(gtin, lot, 2n, latest!.timestamp - 86_400, glnFrom("841234500001"), keccakText("doc"), tree.root)).wait();
+    await (
+      await registry
+        .connect(manufacturer)
+        .registerBatch(gtin, lot, 2n, latest!.timestamp - 86_400, glnFrom("841234500001"), keccakText("doc"), tree.root)
+    ).wait();
     const batchId = await registry.batchIdOf(gtin, lot);
     const order = {
       buyer: retailer.address,
@@ -78,7 +82,12 @@ describe("keeper", function () {
   }
 
   function keeper(holder = "keeper-1") {
-    return createKeeper({ store: fx.store, chain: fx.chain, relayerAddress: fx.relayerWallet.address.toLowerCase() as Hex, logger: silentLogger.child({ holder }) });
+    return createKeeper({
+      store: fx.store,
+      chain: fx.chain,
+      relayerAddress: fx.relayerWallet.address.toLowerCase() as Hex,
+      logger: silentLogger.child({ holder }),
+    });
   }
 
   it("test_keeper_releasesADeliveredOrderOnceTheWindowPassed_exactlyOnce", async function () {

@@ -31,7 +31,9 @@ describe("passport in a browser", function () {
 
   before(async function () {
     if (!existsSync(CHROMIUM)) {
-      console.log(`\n  !!! SKIPPING the passport browser test: no Chromium at ${CHROMIUM} (apt-get update && apt-get install -y chromium, or set CHROMIUM_PATH) !!!\n`);
+      console.log(
+        `\n  !!! SKIPPING the passport browser test: no Chromium at ${CHROMIUM} (apt-get update && apt-get install -y chromium, or set CHROMIUM_PATH) !!!\n`,
+      );
       this.skip();
     }
     world = await createPassportWorld();
@@ -91,7 +93,14 @@ describe("passport in a browser", function () {
     expect(await page.getAttribute("html", "lang")).to.equal("en");
     expect(await page.locator("main h1").count()).to.equal(1);
     const steps = await page.locator("#timeline > li h3").allTextContents();
-    expect(steps).to.deep.equal(["Registered by the manufacturer", "Handoff proposed", "Custody accepted", "Inspection passed", "Handoff proposed", "Custody accepted"]);
+    expect(steps).to.deep.equal([
+      "Registered by the manufacturer",
+      "Handoff proposed",
+      "Custody accepted",
+      "Inspection passed",
+      "Handoff proposed",
+      "Custody accepted",
+    ]);
     expect(await page.textContent("#timeline")).to.include("Mare Nostrum Freight");
 
     const outcome = await verificationOutcome();
@@ -108,7 +117,15 @@ describe("passport in a browser", function () {
     const original = (await world.store.getBatch(world.traded.batchId))!;
     const checkpoint = (await world.store.getCheckpoint(world.deployment.chainId))!;
     const commit = (batch: Batch) =>
-      world.store.commitRange({ chainId: world.deployment.chainId, events: [], blocks: [], batches: [batch], participants: [], orders: [], checkpoint });
+      world.store.commitRange({
+        chainId: world.deployment.chainId,
+        events: [],
+        blocks: [],
+        batches: [batch],
+        participants: [],
+        orders: [],
+        checkpoint,
+      });
     const forged = structuredClone(original);
     forged.custody[3]!.locationGln = "4000000000003";
     await commit(forged);
@@ -119,7 +136,9 @@ describe("passport in a browser", function () {
       expect(outcome.state).to.equal("mismatch");
       expect(outcome.status).to.include("does not match the blockchain");
       expect(outcome.details).to.have.length(1);
-      expect(outcome.details[0]).to.match(/History entry 6: "Custody accepted" at block \d+: location GLN is shown as "4000000000003", but the chain says "\d{13}"/);
+      expect(outcome.details[0]).to.match(
+        /History entry 6: "Custody accepted" at block \d+: location GLN is shown as "4000000000003", but the chain says "\d{13}"/,
+      );
     } finally {
       await commit(original);
     }
@@ -129,7 +148,13 @@ describe("passport in a browser", function () {
     const child = world.children[0]!;
     await page.goto(await uriFromQr(child.batchId, "C1-2"));
     const steps = await page.locator("#timeline > li h3").allTextContents();
-    expect(steps).to.deep.equal(["Registered by the manufacturer", "Handoff proposed", "Custody accepted", "Inspection passed", "Split from lot PP-SPLIT"]);
+    expect(steps).to.deep.equal([
+      "Registered by the manufacturer",
+      "Handoff proposed",
+      "Custody accepted",
+      "Inspection passed",
+      "Split from lot PP-SPLIT",
+    ]);
     const earlier = page.locator("#timeline > li.earlier");
     expect(await earlier.count()).to.equal(4);
     for (const text of await earlier.allTextContents()) expect(text).to.include("On lot PP-SPLIT, before the split");

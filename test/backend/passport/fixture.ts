@@ -85,8 +85,22 @@ export async function createPassportWorld(): Promise<PassportWorld> {
   ];
   const { StandardMerkleTree } = await import("@openzeppelin/merkle-tree");
   const children = [
-    { lot: "PP-SPLIT-1", quantity: 4n, serialRoot: StandardMerkleTree.of(childSerials[0]!.map((s) => [s]), ["string"]).root },
-    { lot: "PP-SPLIT-2", quantity: 2n, serialRoot: StandardMerkleTree.of(childSerials[1]!.map((s) => [s]), ["string"]).root },
+    {
+      lot: "PP-SPLIT-1",
+      quantity: 4n,
+      serialRoot: StandardMerkleTree.of(
+        childSerials[0]!.map((s) => [s]),
+        ["string"],
+      ).root,
+    },
+    {
+      lot: "PP-SPLIT-2",
+      quantity: 2n,
+      serialRoot: StandardMerkleTree.of(
+        childSerials[1]!.map((s) => [s]),
+        ["string"],
+      ).root,
+    },
   ];
   await wait(registry.connect(carrier).splitBatch(parent.batchId, children));
   const childIds = await Promise.all(children.map((child) => registry.batchIdOf(parent.input.gtin, child.lot)));
@@ -117,7 +131,12 @@ export async function createPassportWorld(): Promise<PassportWorld> {
     deployment,
     store,
     eip1193,
-    traded: { batchId: traded.batchId.toLowerCase() as Hex, gtin: traded.input.gtin.toString().padStart(14, "0"), lot: traded.input.lot, serials: tradedSerials },
+    traded: {
+      batchId: traded.batchId.toLowerCase() as Hex,
+      gtin: traded.input.gtin.toString().padStart(14, "0"),
+      lot: traded.input.lot,
+      serials: tradedSerials,
+    },
     parent: { batchId: parent.batchId.toLowerCase() as Hex, lot: parent.input.lot },
     children: children.map((child, i) => ({ batchId: childIds[i]!.toLowerCase() as Hex, lot: child.lot, serials: childSerials[i]! })),
     sync,
@@ -197,7 +216,11 @@ async function addLineageFamily(world: PassportWorld): Promise<LineageFamily> {
     await (await sent).wait();
   };
   const { StandardMerkleTree } = await import("@openzeppelin/merkle-tree");
-  const rootOf = (serials: string[]) => StandardMerkleTree.of(serials.map((s) => [s]), ["string"]).root;
+  const rootOf = (serials: string[]) =>
+    StandardMerkleTree.of(
+      serials.map((s) => [s]),
+      ["string"],
+    ).root;
   const idOf = async (gtin: bigint, lot: string) => (await registry.batchIdOf(gtin, lot)).toLowerCase() as Hex;
 
   const grandparent = await registerBatch(registry, manufacturer, { lot: "PP-GEN-0", quantity: 8n });

@@ -40,7 +40,11 @@ describe("passport routes", function () {
   describe("GS1 Digital Link passports", function () {
     it("test_unitPage_browser_servesProductTimelineAndVerificationHooks", async function () {
       const app = passportTestApp(createModule(world));
-      const res = await request(app).get(unitPath("A/0003")).set("Accept", HTML).expect(200).expect("Content-Type", /text\/html/);
+      const res = await request(app)
+        .get(unitPath("A/0003"))
+        .set("Accept", HTML)
+        .expect(200)
+        .expect("Content-Type", /text\/html/);
       expect(res.headers["cache-control"]).to.equal("no-store");
       expect(res.headers["content-security-policy"]).to.match(/script-src 'self'/);
       const html = res.text;
@@ -62,7 +66,11 @@ describe("passport routes", function () {
     it("test_unitPage_jsonClient_answersJsonLdWithoutCountingScan", async function () {
       const app = passportTestApp(createModule(world));
       const serial = "A%0004";
-      const res = await request(app).get(unitPath(serial)).set("Accept", "application/ld+json").expect(200).expect("Content-Type", /application\/ld\+json/);
+      const res = await request(app)
+        .get(unitPath(serial))
+        .set("Accept", "application/ld+json")
+        .expect(200)
+        .expect("Content-Type", /application\/ld\+json/);
       const doc = JSON.parse(res.text);
       expect(doc["@context"]).to.include({ "@vocab": "https://schema.org/" });
       expect(doc["@type"]).to.equal("IndividualProduct");
@@ -86,12 +94,19 @@ describe("passport routes", function () {
       ]);
       const blocks = history.itemListElement.map((i: { item: Record<string, number> }) => i.item["provena:blockNumber"]);
       expect([...blocks].sort((a, b) => a - b)).to.deep.equal(blocks);
-      expect(history.itemListElement[2].item["provena:args"]).to.include({ businessStep: "receiving", locationGln: DEMO_PORT_GLN.toString().padStart(13, "0") });
+      expect(history.itemListElement[2].item["provena:args"]).to.include({
+        businessStep: "receiving",
+        locationGln: DEMO_PORT_GLN.toString().padStart(13, "0"),
+      });
       const verification = doc["provena:verification"];
       expect(verification).to.include({ chainId: world.deployment.chainId, registry: world.deployment.registry, serial });
       expect(StandardMerkleTree.verify(verification.serialRoot, ["string"], [serial], verification.proof)).to.equal(true);
 
-      const plain = await request(app).get(unitPath(serial)).set("Accept", "application/json").expect(200).expect("Content-Type", /application\/json/);
+      const plain = await request(app)
+        .get(unitPath(serial))
+        .set("Accept", "application/json")
+        .expect(200)
+        .expect("Content-Type", /application\/json/);
       expect(JSON.parse(plain.text)["@type"]).to.equal("IndividualProduct");
       expect((await world.store.scanStats(world.traded.batchId, serial, 0)).total).to.equal(0);
     });
@@ -110,7 +125,10 @@ describe("passport routes", function () {
       expect(batch.text).not.to.include("Ownership");
 
       const recalled = world.children[1]!;
-      const child = await request(app).get(digitalLinkPath(world.traded.gtin, recalled.lot, "C2-1")).set("Accept", HTML).expect(200);
+      const child = await request(app)
+        .get(digitalLinkPath(world.traded.gtin, recalled.lot, "C2-1"))
+        .set("Accept", HTML)
+        .expect(200);
       expect(child.text).to.match(/<section class="banner recall" role="alert"/);
       expect(child.text).to.include("Recalled: do not use this product");
       // Inside <main>, after the title: "Skip to main content" and landmark navigation must not pass over it.
@@ -119,9 +137,15 @@ describe("passport routes", function () {
       expect(child.text).to.include("Port of Rotterdam Customs");
       expect(child.text).to.include(`<a href="${digitalLinkPath(world.traded.gtin, world.parent.lot)}">Lot PP-SPLIT</a>`);
 
-      const parent = await request(app).get(digitalLinkPath(world.traded.gtin, world.parent.lot)).set("Accept", "application/ld+json").expect(200);
+      const parent = await request(app)
+        .get(digitalLinkPath(world.traded.gtin, world.parent.lot))
+        .set("Accept", "application/ld+json")
+        .expect(200);
       const doc = JSON.parse(parent.text);
-      expect(doc["provena:children"].map((c: { "gs1:hasBatchLotNumber": string }) => c["gs1:hasBatchLotNumber"])).to.deep.equal(["PP-SPLIT-1", "PP-SPLIT-2"]);
+      expect(doc["provena:children"].map((c: { "gs1:hasBatchLotNumber": string }) => c["gs1:hasBatchLotNumber"])).to.deep.equal([
+        "PP-SPLIT-1",
+        "PP-SPLIT-2",
+      ]);
       expect(doc["provena:state"].status).to.equal("split");
 
       const childDoc = (await request(app).get(digitalLinkPath(world.traded.gtin, recalled.lot)).set("Accept", "application/json")).body;
@@ -134,20 +158,40 @@ describe("passport routes", function () {
       const app = passportTestApp(createModule(world));
       const child = world.children[0]!;
       const sibling = world.children[1]!;
-      const doc = (await request(app).get(digitalLinkPath(world.traded.gtin, child.lot, "C1-1")).set("Accept", "application/ld+json").expect(200)).body;
+      const doc = (
+        await request(app)
+          .get(digitalLinkPath(world.traded.gtin, child.lot, "C1-1"))
+          .set("Accept", "application/ld+json")
+          .expect(200)
+      ).body;
       const [parent] = doc["provena:lineage"];
       expect(parent["gs1:hasBatchLotNumber"]).to.equal(world.parent.lot);
-      const before = parent["provena:historyBeforeSplit"] as { name: string; "provena:event": string; "provena:args": Record<string, unknown>; "provena:blockNumber": number }[];
+      const before = parent["provena:historyBeforeSplit"] as {
+        name: string;
+        "provena:event": string;
+        "provena:args": Record<string, unknown>;
+        "provena:blockNumber": number;
+      }[];
       expect(before.map((e) => e.name)).to.deep.equal(["Handoff proposed", "Custody accepted", "Inspection passed"]);
       expect(before.every((e) => e["provena:args"].batchId === world.parent.batchId)).to.equal(true);
-      expect(before[1]!["provena:args"]).to.deep.include({ to: world.deployed.carrier.address.toLowerCase(), locationGln: DEMO_PORT_GLN.toString() });
+      expect(before[1]!["provena:args"]).to.deep.include({
+        to: world.deployed.carrier.address.toLowerCase(),
+        locationGln: DEMO_PORT_GLN.toString(),
+      });
       // In chain order, all before the child's own history starts (its creation by the split).
       const splitBlock = doc["provena:history"].itemListElement[0].item["provena:blockNumber"];
-      expect(before.map((e) => e["provena:blockNumber"])).to.deep.equal([...before.map((e) => e["provena:blockNumber"])].sort((a, b) => a - b));
+      expect(before.map((e) => e["provena:blockNumber"])).to.deep.equal(
+        [...before.map((e) => e["provena:blockNumber"])].sort((a, b) => a - b),
+      );
       expect(before.at(-1)!["provena:blockNumber"]).to.be.lessThan(splitBlock);
       expect(JSON.stringify(doc)).not.to.include(sibling.lot);
 
-      const html = (await request(app).get(digitalLinkPath(world.traded.gtin, child.lot, "C1-1")).set("Accept", HTML).expect(200)).text;
+      const html = (
+        await request(app)
+          .get(digitalLinkPath(world.traded.gtin, child.lot, "C1-1"))
+          .set("Accept", HTML)
+          .expect(200)
+      ).text;
       const timeline = timelineOf(html);
       const steps = timelineSteps(timeline);
       expect(steps).to.deep.equal([
@@ -165,23 +209,38 @@ describe("passport routes", function () {
 
     it("test_passportPage_badLink_is400HtmlOrProblemJson", async function () {
       const app = passportTestApp(createModule(world));
-      const html = await request(app).get("/01/4006381333932/10/LOT").set("Accept", HTML).expect(400).expect("Content-Type", /text\/html/);
+      const html = await request(app)
+        .get("/01/4006381333932/10/LOT")
+        .set("Accept", HTML)
+        .expect(400)
+        .expect("Content-Type", /text\/html/);
       expect(html.text).to.include("This is not a valid product link");
       expect(html.text).to.include("check digit 2, but its digits require 1");
-      const json = await request(app).get("/01/04006381333931/10/LOT%20A").set("Accept", "application/json").expect(400).expect("Content-Type", /problem\+json/);
+      const json = await request(app)
+        .get("/01/04006381333931/10/LOT%20A")
+        .set("Accept", "application/json")
+        .expect(400)
+        .expect("Content-Type", /problem\+json/);
       expect(json.body).to.include({ status: 400, ai: "10", reason: "invalid-digital-link" });
       expect(json.body.detail).to.match(/a space/);
       const structure = await request(app).get("/01/04006381333931/21/X").set("Accept", "application/json").expect(400);
       expect(structure.body.detail).to.match(/serial without a batch/);
       await request(app).get("/01/04006381333931/10/L/21/S/extra").set("Accept", HTML).expect(400);
       // Extra trailing slashes are still the same valid link: redirected to its canonical form, query kept.
-      const slashes = await request(app).get(`${unitPath("A-0001")}//?utm=x`).set("Accept", HTML).expect(301);
+      const slashes = await request(app)
+        .get(`${unitPath("A-0001")}//?utm=x`)
+        .set("Accept", HTML)
+        .expect(301);
       expect(slashes.headers.location).to.equal(`${unitPath("A-0001")}?utm=x`);
     });
 
     it("test_passportPage_unknownProductOrSerial_is404WithCounterfeitWarning", async function () {
       const app = passportTestApp(createModule(world));
-      const unknownBatch = await request(app).get("/01/04006381333931/10/NOPE").set("Accept", HTML).expect(404).expect("Content-Type", /text\/html/);
+      const unknownBatch = await request(app)
+        .get("/01/04006381333931/10/NOPE")
+        .set("Accept", HTML)
+        .expect(404)
+        .expect("Content-Type", /text\/html/);
       expect(unknownBatch.text).to.include("Product not found");
       const unknownSerial = await request(app).get(unitPath("FAKE-1")).set("Accept", "application/json").expect(404);
       expect(unknownSerial.body.detail).to.match(/not one of the units .* may be counterfeit/);
@@ -237,13 +296,20 @@ describe("passport routes", function () {
       const unclaimed = await request(app).get(unitPath("A-0002")).set("Accept", HTML).expect(200);
       const action = /<form method="post" action="([^"]+)">/.exec(unclaimed.text)?.[1];
       expect(action).to.equal(`/api/v1/batches/${world.traded.batchId}/units/A-0002/claim`);
-      const res = await request(app).post(action!).set("Accept", HTML).type("form").send({ owner: "0x000000000000000000000000000000000000bEEF" }).expect(303);
+      const res = await request(app)
+        .post(action!)
+        .set("Accept", HTML)
+        .type("form")
+        .send({ owner: "0x000000000000000000000000000000000000bEEF" })
+        .expect(303);
       expect(res.headers.location).to.equal(`${unitPath("A-0002")}?claimed=1`);
       const before = (await world.store.scanStats(world.traded.batchId, "A-0002", 0)).total;
       const confirmed = await request(app).get(res.headers.location!).set("Accept", HTML).expect(200);
       expect(confirmed.text).to.include("this item is now registered as claimed");
       expect((await world.store.scanStats(world.traded.batchId, "A-0002", 0)).total).to.equal(before);
-      expect((await world.store.getUnitClaim(world.traded.batchId, "A-0002"))!.owner).to.equal("0x000000000000000000000000000000000000beef");
+      expect((await world.store.getUnitClaim(world.traded.batchId, "A-0002"))!.owner).to.equal(
+        "0x000000000000000000000000000000000000beef",
+      );
     });
   });
 
@@ -262,7 +328,11 @@ describe("passport routes", function () {
 
     it("test_serialUpload_badLines_is422WithEveryLineAndStoresNothing", async function () {
       const app = passportTestApp(createModule(world));
-      const res = await request(app).post("/api/v1/serial-sets").set("Content-Type", "application/json").send('[\n"V-1",\n"V 2",\n"V-1"\n]').expect(422);
+      const res = await request(app)
+        .post("/api/v1/serial-sets")
+        .set("Content-Type", "application/json")
+        .send('[\n"V-1",\n"V 2",\n"V-1"\n]')
+        .expect(422);
       expect(res.body.errorCount).to.equal(2);
       expect(res.body.errors).to.deep.equal([
         { line: 3, entry: 2, message: res.body.errors[0].message },
@@ -274,8 +344,13 @@ describe("passport routes", function () {
 
     it("test_serialUpload_preParsedJsonOrOtherMediaType_handled", async function () {
       const app = passportTestApp(createModule(world), { jsonBodies: true });
-      const res = await request(app).post("/api/v1/serial-sets").send({ serials: ["W-1", 7] }).expect(422);
-      expect(res.body.errors).to.deep.equal([{ entry: 2, message: "Expected a string, found number (write serials as strings: numbers lose leading zeros)" }]);
+      const res = await request(app)
+        .post("/api/v1/serial-sets")
+        .send({ serials: ["W-1", 7] })
+        .expect(422);
+      expect(res.body.errors).to.deep.equal([
+        { entry: 2, message: "Expected a string, found number (write serials as strings: numbers lose leading zeros)" },
+      ]);
       await request(app).post("/api/v1/serial-sets").set("Content-Type", "application/xml").send("<serials/>").expect(415);
     });
 
@@ -293,9 +368,18 @@ describe("passport routes", function () {
   describe("QR codes", function () {
     it("test_qrCode_unitUriPng_decodesBackExactly", async function () {
       const app = passportTestApp(createModule(world));
-      const res = await request(app).get(`/api/v1/batches/${world.traded.batchId}/units/A%2F0003/qr`).buffer(true).parse(binary).expect(200).expect("Content-Type", "image/png");
-      expect(decodeQr(res.body as Buffer)).to.equal(buildDigitalLink("https://id.provena.test", world.traded.gtin, world.traded.lot, "A/0003"));
-      expect(buildDigitalLink("https://id.provena.test", world.traded.gtin, world.traded.lot, "A/0003")).to.match(/\/10\/PP-2025%2FA\/21\/A%2F0003$/);
+      const res = await request(app)
+        .get(`/api/v1/batches/${world.traded.batchId}/units/A%2F0003/qr`)
+        .buffer(true)
+        .parse(binary)
+        .expect(200)
+        .expect("Content-Type", "image/png");
+      expect(decodeQr(res.body as Buffer)).to.equal(
+        buildDigitalLink("https://id.provena.test", world.traded.gtin, world.traded.lot, "A/0003"),
+      );
+      expect(buildDigitalLink("https://id.provena.test", world.traded.gtin, world.traded.lot, "A/0003")).to.match(
+        /\/10\/PP-2025%2FA\/21\/A%2F0003$/,
+      );
     });
 
     it("test_qrCode_batchLink_servedAsPngAndSvgUnknownIs404", async function () {
@@ -303,9 +387,16 @@ describe("passport routes", function () {
       const png = await request(app).get(`/api/v1/batches/${world.traded.batchId}/qr?width=200`).buffer(true).parse(binary).expect(200);
       expect(PNG.sync.read(png.body as Buffer).width).to.equal(200);
       expect(decodeQr(png.body as Buffer)).to.equal(buildDigitalLink("https://id.provena.test", world.traded.gtin, world.traded.lot));
-      const svg = await request(app).get(`/api/v1/batches/${world.traded.batchId}/qr?format=svg`).buffer(true).parse(binary).expect(200).expect("Content-Type", /image\/svg\+xml/);
+      const svg = await request(app)
+        .get(`/api/v1/batches/${world.traded.batchId}/qr?format=svg`)
+        .buffer(true)
+        .parse(binary)
+        .expect(200)
+        .expect("Content-Type", /image\/svg\+xml/);
       expect((svg.body as Buffer).toString("utf8")).to.match(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
-      await request(app).get(`/api/v1/batches/0x${"12".repeat(32)}/qr`).expect(404);
+      await request(app)
+        .get(`/api/v1/batches/0x${"12".repeat(32)}/qr`)
+        .expect(404);
       await request(app).get(`/api/v1/batches/${world.traded.batchId}/units/NOPE/qr`).expect(404);
       await request(app).get(`/api/v1/batches/nope/qr`).expect(400);
       await request(app).get(`/api/v1/batches/${world.traded.batchId}/qr?format=gif`).expect(400);
@@ -313,12 +404,17 @@ describe("passport routes", function () {
 
     it("test_qrSheet_batch_printsPaginatedLabelledSvgs", async function () {
       const app = passportTestApp(createModule(world));
-      const res = await request(app).get(`/api/v1/batches/${world.traded.batchId}/qr-sheet?perPage=2&page=2`).set("Accept", HTML).expect(200);
+      const res = await request(app)
+        .get(`/api/v1/batches/${world.traded.batchId}/qr-sheet?perPage=2&page=2`)
+        .set("Accept", HTML)
+        .expect(200);
       expect(res.text.match(/<figure class="label"/g)).to.have.length(2);
       expect(res.text).to.include("A/0003");
       expect(res.text).to.include("A%0004");
       expect(res.text).to.include("Page 2 of 3");
-      expect(res.text).to.include(`data-uri="${buildDigitalLink("https://id.provena.test", world.traded.gtin, world.traded.lot, "A/0003")}"`);
+      expect(res.text).to.include(
+        `data-uri="${buildDigitalLink("https://id.provena.test", world.traded.gtin, world.traded.lot, "A/0003")}"`,
+      );
       await request(app).get(`/api/v1/batches/${world.traded.batchId}/qr-sheet?perPage=2&page=4`).set("Accept", HTML).expect(404);
       await request(app).get(`/api/v1/batches/${world.parent.batchId}/qr-sheet`).set("Accept", "application/json").expect(404);
     });
@@ -333,7 +429,12 @@ describe("passport routes", function () {
         .post("/rpc")
         .send([
           { jsonrpc: "2.0", id: "a", method: "eth_blockNumber", params: [] },
-          { jsonrpc: "2.0", id: "b", method: "eth_getLogs", params: [{ address: world.deployment.registry, fromBlock: "0x0", toBlock: "latest" }] },
+          {
+            jsonrpc: "2.0",
+            id: "b",
+            method: "eth_getLogs",
+            params: [{ address: world.deployment.registry, fromBlock: "0x0", toBlock: "latest" }],
+          },
         ])
         .expect(200);
       expect(batch.body[0].result).to.match(/^0x[0-9a-f]+$/);
@@ -342,18 +443,32 @@ describe("passport routes", function () {
 
     it("test_rpcProxy_writesForeignContractsOrMalformed_refusedWithJsonRpcErrors", async function () {
       const app = passportTestApp(createModule(world));
-      const send = (body: unknown) => request(app).post("/rpc").send(body as object).expect(200);
+      const send = (body: unknown) =>
+        request(app)
+          .post("/rpc")
+          .send(body as object)
+          .expect(200);
       const write = await send({ jsonrpc: "2.0", id: 2, method: "eth_sendRawTransaction", params: ["0x00"] });
       expect(write.body.error.code).to.equal(-32601);
       expect(write.body.error.message).to.match(/read-only/);
       expect((await send({ jsonrpc: "2.0", id: 3, method: "eth_accounts", params: [] })).body.error.code).to.equal(-32601);
-      const foreign = await send({ jsonrpc: "2.0", id: 4, method: "eth_call", params: [{ to: `0x${"11".repeat(20)}`, data: "0x" }, "latest"] });
+      const foreign = await send({
+        jsonrpc: "2.0",
+        id: 4,
+        method: "eth_call",
+        params: [{ to: `0x${"11".repeat(20)}`, data: "0x" }, "latest"],
+      });
       expect(foreign.body.error.code).to.equal(-32602);
       const unfiltered = await send({ jsonrpc: "2.0", id: 5, method: "eth_getLogs", params: [{ fromBlock: "0x0" }] });
       expect(unfiltered.body.error.code).to.equal(-32602);
       expect((await send({ id: 6, method: "eth_chainId" })).body.error.code).to.equal(-32600);
       expect((await send([])).body.error.code).to.equal(-32600);
-      const reverted = await send({ jsonrpc: "2.0", id: 7, method: "eth_call", params: [{ to: world.deployment.registry, data: "0xdeadbeef" }, "latest"] });
+      const reverted = await send({
+        jsonrpc: "2.0",
+        id: 7,
+        method: "eth_call",
+        params: [{ to: world.deployment.registry, data: "0xdeadbeef" }, "latest"],
+      });
       expect(reverted.body.error).to.be.an("object");
     });
   });
@@ -361,27 +476,49 @@ describe("passport routes", function () {
   describe("assets", function () {
     it("test_assets_verificationModuleEthersAndAbi_servedGzippedAndCacheable", async function () {
       const app = passportTestApp(createModule(world));
-      const core = await request(app).get("/passport/assets/verify-core.js").set("Accept-Encoding", "gzip").expect(200).expect("Content-Type", /javascript/);
+      const core = await request(app)
+        .get("/passport/assets/verify-core.js")
+        .set("Accept-Encoding", "gzip")
+        .expect(200)
+        .expect("Content-Type", /javascript/);
       expect(core.headers["content-encoding"]).to.equal("gzip");
       expect(core.text).to.include("export async function verifyPassport");
       await request(app).get("/passport/assets/verify-core.js").set("If-None-Match", core.headers.etag!).expect(304);
       const ethers = await request(app).get("/passport/assets/ethers.min.js").expect(200);
       expect(ethers.text).to.match(/Interface/);
       const abi = await request(app).get("/passport/assets/registry-abi.json").expect(200);
-      expect(abi.body.abi.map((f: { name: string }) => f.name)).to.include.members(["verifyUnit", "batch", "batchStatus", "participant", "HandoffAccepted", "BatchRegistered"]);
+      expect(abi.body.abi.map((f: { name: string }) => f.name)).to.include.members([
+        "verifyUnit",
+        "batch",
+        "batchStatus",
+        "participant",
+        "HandoffAccepted",
+        "BatchRegistered",
+      ]);
       expect(abi.body.enums.BusinessStep[11]).to.equal("retail");
       await request(app).get("/passport/assets/secret.txt").expect(404);
     });
   });
 
   describe("two-level lineage (grandparent lot -> parent lot -> child lot)", function () {
-    type ChainEventItem = { name: string; "provena:event": string; "provena:args": Record<string, unknown>; "provena:blockNumber": number; "provena:logIndex": number };
+    type ChainEventItem = {
+      name: string;
+      "provena:event": string;
+      "provena:args": Record<string, unknown>;
+      "provena:blockNumber": number;
+      "provena:logIndex": number;
+    };
 
     it("test_unitPage_twoLevelLineage_listsAncestorsNearestFirstWithOwnSteps", async function () {
       const family = await lineageFamily(world);
       const app = passportTestApp(createModule(world));
       const { carrier, retailer, inspector, manufacturer } = world.deployed;
-      const doc = (await request(app).get(digitalLinkPath(world.traded.gtin, family.child.lot, "G2-3")).set("Accept", "application/ld+json").expect(200)).body;
+      const doc = (
+        await request(app)
+          .get(digitalLinkPath(world.traded.gtin, family.child.lot, "G2-3"))
+          .set("Accept", "application/ld+json")
+          .expect(200)
+      ).body;
       expect(doc["gs1:hasSerialNumber"]).to.equal("G2-3");
       const lineage = doc["provena:lineage"] as Record<string, unknown>[];
       expect(lineage.map((a) => [a["gs1:hasBatchLotNumber"], a["provena:batchId"]])).to.deep.equal([
@@ -410,17 +547,36 @@ describe("passport routes", function () {
         ["Custody accepted", "HandoffAccepted", family.grandparent.batchId],
         ["Inspection passed", "QualityAttested", family.grandparent.batchId],
       ]);
-      expect(parentBefore[1]!["provena:args"]).to.deep.include({ from: carrier.address.toLowerCase(), to: retailer.address.toLowerCase(), locationGln: DEMO_DC_GLN.toString() });
-      expect(grandparentBefore[1]!["provena:args"]).to.deep.include({ from: manufacturer.address.toLowerCase(), to: carrier.address.toLowerCase(), locationGln: DEMO_PORT_GLN.toString() });
-      expect(parentBefore[2]!["provena:args"]).to.deep.include({ inspector: inspector.address.toLowerCase(), passed: true, reportHash: keccak256(toUtf8Bytes("parent lab report")) });
-      expect(grandparentBefore[2]!["provena:args"]).to.deep.include({ passed: true, reportHash: keccak256(toUtf8Bytes("grandparent lab report")) });
+      expect(parentBefore[1]!["provena:args"]).to.deep.include({
+        from: carrier.address.toLowerCase(),
+        to: retailer.address.toLowerCase(),
+        locationGln: DEMO_DC_GLN.toString(),
+      });
+      expect(grandparentBefore[1]!["provena:args"]).to.deep.include({
+        from: manufacturer.address.toLowerCase(),
+        to: carrier.address.toLowerCase(),
+        locationGln: DEMO_PORT_GLN.toString(),
+      });
+      expect(parentBefore[2]!["provena:args"]).to.deep.include({
+        inspector: inspector.address.toLowerCase(),
+        passed: true,
+        reportHash: keccak256(toUtf8Bytes("parent lab report")),
+      });
+      expect(grandparentBefore[2]!["provena:args"]).to.deep.include({
+        passed: true,
+        reportHash: keccak256(toUtf8Bytes("grandparent lab report")),
+      });
 
       // Chain order: the grandparent's journey, its split creating the parent, the parent's journey, the split creating the child.
       const at = (e: ChainEventItem) => e["provena:blockNumber"];
       const parentCreated = at(lineage[0]!["provena:registration"] as ChainEventItem);
       const childCreated = doc["provena:history"].itemListElement[0].item as ChainEventItem;
       expect(childCreated["provena:event"]).to.equal("BatchSplit");
-      expect(childCreated["provena:args"]).to.deep.include({ parentId: family.parent.batchId, childId: family.child.batchId, custodian: retailer.address.toLowerCase() });
+      expect(childCreated["provena:args"]).to.deep.include({
+        parentId: family.parent.batchId,
+        childId: family.child.batchId,
+        custodian: retailer.address.toLowerCase(),
+      });
       expect(Math.max(...grandparentBefore.map(at))).to.be.lessThan(parentCreated);
       expect(Math.min(...parentBefore.map(at))).to.be.greaterThan(parentCreated);
       expect(Math.max(...parentBefore.map(at))).to.be.lessThan(at(childCreated));
@@ -431,9 +587,16 @@ describe("passport routes", function () {
         expect(text).not.to.include(sibling.batchId);
       }
       expect(text).not.to.include(keccak256(toUtf8Bytes("sibling lab report")));
-      expect(doc["provena:history"].itemListElement.map((i: { item: ChainEventItem }) => i.item["provena:event"])).to.deep.equal(["BatchSplit"]);
+      expect(doc["provena:history"].itemListElement.map((i: { item: ChainEventItem }) => i.item["provena:event"])).to.deep.equal([
+        "BatchSplit",
+      ]);
 
-      const html = (await request(app).get(digitalLinkPath(world.traded.gtin, family.child.lot, "G2-3")).set("Accept", HTML).expect(200)).text;
+      const html = (
+        await request(app)
+          .get(digitalLinkPath(world.traded.gtin, family.child.lot, "G2-3"))
+          .set("Accept", HTML)
+          .expect(200)
+      ).text;
       const timeline = timelineOf(html);
       const steps = timelineSteps(timeline);
       expect(steps).to.deep.equal([

@@ -108,7 +108,11 @@ describe("serial lists", function () {
 });
 
 describe("serial Merkle tree", function () {
-  const reference = (serials: string[]) => StandardMerkleTree.of(serials.map((s) => [s]), ["string"]);
+  const reference = (serials: string[]) =>
+    StandardMerkleTree.of(
+      serials.map((s) => [s]),
+      ["string"],
+    );
 
   it("test_buildSerialTree_anyList_matchesStandardMerkleTree", async function () {
     for (const size of [1, 2, 3, 7, 64, 257]) {
@@ -150,7 +154,11 @@ describe("serial service", function () {
 
     // A fresh service (another process) rebuilds the tree from the store.
     const fresh = createSerialService({ store });
-    expect(await fresh.proveSerial(summary.serialRoot, "SN2")).to.deep.equal({ serialRoot: expected.root, serial: "SN2", proof: expected.getProof([["SN2"]][0]!) });
+    expect(await fresh.proveSerial(summary.serialRoot, "SN2")).to.deep.equal({
+      serialRoot: expected.root,
+      serial: "SN2",
+      proof: expected.getProof([["SN2"]][0]!),
+    });
     expect(await fresh.proveSerial(summary.serialRoot, "SN9")).to.equal(null);
     expect(await fresh.hasSerial(summary.serialRoot, "SN9")).to.equal(false);
     expect(await fresh.proveSerial(`0x${"ab".repeat(32)}`, "SN1")).to.equal(null);

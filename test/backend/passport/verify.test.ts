@@ -45,7 +45,15 @@ describe("passport verification against the chain", function () {
     const original = (await world.store.getBatch(batchId))!;
     const checkpoint = (await world.store.getCheckpoint(world.deployment.chainId))!;
     const commit = (batch: Batch) =>
-      world.store.commitRange({ chainId: world.deployment.chainId, events: [], blocks: [], batches: [batch], participants: [], orders: [], checkpoint });
+      world.store.commitRange({
+        chainId: world.deployment.chainId,
+        events: [],
+        blocks: [],
+        batches: [batch],
+        participants: [],
+        orders: [],
+        checkpoint,
+      });
     await commit(change(structuredClone(original)));
     try {
       await body();
@@ -84,14 +92,18 @@ describe("passport verification against the chain", function () {
         const result = await verifyPassportUrl({ url: unitUrl("A-0001") });
         expect(result.ok).to.equal(false);
         expect(result.mismatches).to.have.length(1);
-        expect(result.mismatches[0]).to.match(/History entry 3: "Custody accepted" at block \d+: location GLN is shown as "4000000000003", but the chain says "\d{13}"/);
+        expect(result.mismatches[0]).to.match(
+          /History entry 3: "Custody accepted" at block \d+: location GLN is shown as "4000000000003", but the chain says "\d{13}"/,
+        );
       },
     );
   });
 
   it("test_verifyPassport_forgedOrHiddenParentEvent_reported", async function () {
     const childUnit = `${base}${digitalLinkPath(world.traded.gtin, world.children[0]!.lot, "C1-1")}`;
-    const ancestor = new RegExp(`^Ancestor batch 1 \\(lot "PP-SPLIT", ${world.parent.batchId.slice(0, 8)}…${world.parent.batchId.slice(-4)}\\)`);
+    const ancestor = new RegExp(
+      `^Ancestor batch 1 \\(lot "PP-SPLIT", ${world.parent.batchId.slice(0, 8)}…${world.parent.batchId.slice(-4)}\\)`,
+    );
     await tamperBatch(
       world.parent.batchId,
       (batch) => {
@@ -103,7 +115,9 @@ describe("passport verification against the chain", function () {
         expect(result.ok).to.equal(false);
         expect(result.mismatches).to.have.length(1);
         expect(result.mismatches[0]).to.match(ancestor);
-        expect(result.mismatches[0]).to.match(/, history entry 2: "Custody accepted" at block \d+: location GLN is shown as "4000000000003", but the chain says "\d{13}"$/);
+        expect(result.mismatches[0]).to.match(
+          /, history entry 2: "Custody accepted" at block \d+: location GLN is shown as "4000000000003", but the chain says "\d{13}"$/,
+        );
       },
     );
     await tamperBatch(
@@ -114,7 +128,9 @@ describe("passport verification against the chain", function () {
         expect(result.ok).to.equal(false);
         expect(result.mismatches).to.have.length(1);
         expect(result.mismatches[0]).to.match(ancestor);
-        expect(result.mismatches[0]).to.match(/: the chain has an event of this earlier lot that the page does not show: QualityAttested\(inspector=0x[0-9a-f]{40}, passed=true, reportHash=0x[0-9a-f]{64}\) at block \d+/);
+        expect(result.mismatches[0]).to.match(
+          /: the chain has an event of this earlier lot that the page does not show: QualityAttested\(inspector=0x[0-9a-f]{40}, passed=true, reportHash=0x[0-9a-f]{64}\) at block \d+/,
+        );
       },
     );
   });
@@ -129,7 +145,10 @@ describe("passport verification against the chain", function () {
       ["PP-GEN-1", family.parent.batchId, 3],
       ["PP-GEN-0", family.grandparent.batchId, 3],
     ]);
-    expect(result.checked).to.include.members(["lineage through 2 parent batches", "6 history entries of earlier lots before their splits"]);
+    expect(result.checked).to.include.members([
+      "lineage through 2 parent batches",
+      "6 history entries of earlier lots before their splits",
+    ]);
     expect(result.checked.join("\n")).to.include('serial "G2-2" is in the batch\'s on-chain serial root');
 
     const short = (id: string) => `${id.slice(0, 8)}…${id.slice(-4)}`;
@@ -159,7 +178,9 @@ describe("passport verification against the chain", function () {
         expect(hidden.ok).to.equal(false);
         expect(hidden.mismatches).to.have.length(1);
         expect(hidden.mismatches[0]).to.match(
-          new RegExp(`^Ancestor batch 2 \\(lot "PP-GEN-0", ${short(family.grandparent.batchId)}\\): the chain has an event of this earlier lot that the page does not show: HandoffProposed\\(`),
+          new RegExp(
+            `^Ancestor batch 2 \\(lot "PP-GEN-0", ${short(family.grandparent.batchId)}\\): the chain has an event of this earlier lot that the page does not show: HandoffProposed\\(`,
+          ),
         );
       },
     );
@@ -190,7 +211,15 @@ describe("passport verification against the chain", function () {
     const manufacturer = (await world.store.getParticipant(world.deployed.manufacturer.address.toLowerCase() as `0x${string}`))!;
     const checkpoint = (await world.store.getCheckpoint(world.deployment.chainId))!;
     const putParticipant = (participant: Participant) =>
-      world.store.commitRange({ chainId: world.deployment.chainId, events: [], blocks: [], batches: [], participants: [participant], orders: [], checkpoint });
+      world.store.commitRange({
+        chainId: world.deployment.chainId,
+        events: [],
+        blocks: [],
+        batches: [],
+        participants: [participant],
+        orders: [],
+        checkpoint,
+      });
     await putParticipant({ ...manufacturer, name: "Totally Legit Oils" });
     try {
       const result = await verifyPassportUrl({ url: unitUrl("A-0001") });
@@ -215,13 +244,22 @@ describe("passport verification against the chain", function () {
     const claims = claimsFromJsonLd(await (await fetch(shown, { headers: { accept: "application/ld+json" } })).json());
     const { abi } = loadArtifact("ProvenanceRegistry");
     const verifyAgainst = (scannedPath: string) =>
-      verifyPassport({ claims, rpc: createJsonRpc(`${base}/rpc`), ethers, abi, enums: ENUM_VALUE_NAMES, expected: { link: digitalLinkOfPath(scannedPath)! } });
+      verifyPassport({
+        claims,
+        rpc: createJsonRpc(`${base}/rpc`),
+        ethers,
+        abi,
+        enums: ENUM_VALUE_NAMES,
+        expected: { link: digitalLinkOfPath(scannedPath)! },
+      });
 
     expect((await verifyAgainst(new URL(shown).pathname)).mismatches).to.deep.equal([]);
     const otherLot = await verifyAgainst(digitalLinkPath(world.traded.gtin, world.children[0]!.lot, "A-0001"));
     expect(otherLot.ok).to.equal(false);
     expect(otherLot.mismatches).to.have.length(1);
-    expect(otherLot.mismatches[0]).to.match(/^The link you opened names GTIN \d{14} lot "PP-SPLIT-1" \(batch 0x.*\), but the page shows batch 0x.* lot "PP-2025\/A"\)$/);
+    expect(otherLot.mismatches[0]).to.match(
+      /^The link you opened names GTIN \d{14} lot "PP-SPLIT-1" \(batch 0x.*\), but the page shows batch 0x.* lot "PP-2025\/A"\)$/,
+    );
     const otherSerial = await verifyAgainst(digitalLinkPath(world.traded.gtin, world.traded.lot, "A-0002"));
     expect(otherSerial.mismatches).to.deep.equal(['The link you opened names serial "A-0002", but the page shows serial "A-0001"']);
   });
@@ -229,10 +267,20 @@ describe("passport verification against the chain", function () {
   it("test_verifyPassport_batchOnlyInMirror_isMismatch", async function () {
     const genuine = (await world.store.getBatch(world.traded.batchId))!;
     const lot = "GHOST-1";
-    const ghostId = keccak256(ethers.AbiCoder.defaultAbiCoder().encode(["uint64", "string"], [BigInt(world.traded.gtin), lot])) as `0x${string}`;
+    const ghostId = keccak256(
+      ethers.AbiCoder.defaultAbiCoder().encode(["uint64", "string"], [BigInt(world.traded.gtin), lot]),
+    ) as `0x${string}`;
     const checkpoint = (await world.store.getCheckpoint(world.deployment.chainId))!;
     const ghost: Batch = { ...structuredClone(genuine), batchId: ghostId, lot };
-    await world.store.commitRange({ chainId: world.deployment.chainId, events: [], blocks: [], batches: [ghost], participants: [], orders: [], checkpoint });
+    await world.store.commitRange({
+      chainId: world.deployment.chainId,
+      events: [],
+      blocks: [],
+      batches: [ghost],
+      participants: [],
+      orders: [],
+      checkpoint,
+    });
     const result = await verifyPassportUrl({ url: `${base}${digitalLinkPath(world.traded.gtin, lot)}` });
     expect(result.ok).to.equal(false);
     expect(result.mismatches).to.include(`The registry has no batch ${ghostId}`);
@@ -244,12 +292,17 @@ describe("passport verification against the chain", function () {
     const port = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
     const script = path.join(PROJECT_ROOT, "scripts", "verify.ts");
-    const failed = await run(process.execPath, [script, `http://127.0.0.1:${port}${digitalLinkPath(world.traded.gtin, world.traded.lot)}`]).then(
+    const failed = await run(process.execPath, [
+      script,
+      `http://127.0.0.1:${port}${digitalLinkPath(world.traded.gtin, world.traded.lot)}`,
+    ]).then(
       () => expect.fail("expected exit status 2"),
       (error: { code: number; stderr: string }) => error,
     );
     expect(failed.code).to.equal(2);
-    expect(failed.stderr).to.match(/Cannot verify: Cannot fetch http:\/\/127\.0\.0\.1:\d+\/01\/.*: fetch failed \(connect ECONNREFUSED 127\.0\.0\.1:\d+\)/);
+    expect(failed.stderr).to.match(
+      /Cannot verify: Cannot fetch http:\/\/127\.0\.0\.1:\d+\/01\/.*: fetch failed \(connect ECONNREFUSED 127\.0\.0\.1:\d+\)/,
+    );
   });
 
   it("test_verifyPassport_otherDeployment_refused", async function () {

@@ -39,9 +39,10 @@ export interface EventFactory {
 export function createEventFactory(startBlock = 10, fork = 0): EventFactory {
   const abis = loadProvenaAbis();
   const decoder = createEventDecoder({ deployment: TEST_DEPLOYMENT, abis });
-  const interfaces = Object.fromEntries(
-    Object.entries(abis).map(([name, abi]) => [name, new Interface(abi as InterfaceAbi)]),
-  ) as Record<ProvenaContractName, Interface>;
+  const interfaces = Object.fromEntries(Object.entries(abis).map(([name, abi]) => [name, new Interface(abi as InterfaceAbi)])) as Record<
+    ProvenaContractName,
+    Interface
+  >;
   let blockNumber = startBlock;
   let logIndex = 0;
   let transactionIndex = 0;

@@ -70,7 +70,12 @@ class MemoryMirror implements RollbackSource {
   }
   snapshot() {
     const sorted = <T>(map: Map<Hex, T>) => [...map.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, value]) => value);
-    return { events: this.events.map((event) => event.id), batches: sorted(this.batches), participants: sorted(this.participants), orders: sorted(this.orders) };
+    return {
+      events: this.events.map((event) => event.id),
+      batches: sorted(this.batches),
+      participants: sorted(this.participants),
+      orders: sorted(this.orders),
+    };
   }
 }
 
@@ -87,22 +92,76 @@ function storyEvents(): ChainEvent[] {
   const push = (...batch: ChainEvent[]) => events.push(...batch);
   push(f.event("ProvenanceRegistry", "RoleGranted", [ZeroHash, ACCOUNTS.admin, ACCOUNTS.admin]));
   f.nextBlock();
-  for (const [index, [account, role]] of ([
-    [ACCOUNTS.manufacturer, "MANUFACTURER_ROLE"],
-    [ACCOUNTS.carrier, "CARRIER_ROLE"],
-    [ACCOUNTS.customs, "REGULATOR_ROLE"],
-    [ACCOUNTS.retailer, "RETAILER_ROLE"],
-  ] as const).entries()) {
+  for (const [index, [account, role]] of (
+    [
+      [ACCOUNTS.manufacturer, "MANUFACTURER_ROLE"],
+      [ACCOUNTS.carrier, "CARRIER_ROLE"],
+      [ACCOUNTS.customs, "REGULATOR_ROLE"],
+      [ACCOUNTS.retailer, "RETAILER_ROLE"],
+    ] as const
+  ).entries()) {
     push(
-      f.event("ProvenanceRegistry", "ParticipantOnboarded", [account, index + 1, roleHash(role), 841_234_500_001n + BigInt(index), `P${index}`]),
+      f.event("ProvenanceRegistry", "ParticipantOnboarded", [
+        account,
+        index + 1,
+        roleHash(role),
+        841_234_500_001n + BigInt(index),
+        `P${index}`,
+      ]),
       f.event("ProvenanceRegistry", "RoleGranted", [roleHash(role), account, ACCOUNTS.admin]),
     );
   }
   f.nextBlock();
-  push(f.event("ProvenanceRegistry", "BatchRegistered", [BATCH, ACCOUNTS.manufacturer, 4_012_345_000_009n, "L1", 100n, 1_700_000_000n, 841_234_500_001n, bytes32("d"), bytes32("r")]));
-  push(f.event("ProvenanceRegistry", "BatchRegistered", [OTHER, ACCOUNTS.manufacturer, 4_012_345_000_009n, "L2", 5n, 1_700_000_000n, 841_234_500_001n, bytes32("d2"), bytes32("r2")]));
+  push(
+    f.event("ProvenanceRegistry", "BatchRegistered", [
+      BATCH,
+      ACCOUNTS.manufacturer,
+      4_012_345_000_009n,
+      "L1",
+      100n,
+      1_700_000_000n,
+      841_234_500_001n,
+      bytes32("d"),
+      bytes32("r"),
+    ]),
+  );
+  push(
+    f.event("ProvenanceRegistry", "BatchRegistered", [
+      OTHER,
+      ACCOUNTS.manufacturer,
+      4_012_345_000_009n,
+      "L2",
+      5n,
+      1_700_000_000n,
+      841_234_500_001n,
+      bytes32("d2"),
+      bytes32("r2"),
+    ]),
+  );
   f.nextBlock();
-  push(f.event("TradeEscrow", "OrderOpened", [ORDER, ACCOUNTS.retailer, OTHER, [ACCOUNTS.retailer, ACCOUNTS.manufacturer, ACCOUNTS.carrier, ZeroAddress, 1000n, OTHER, 9000, 900, 100, 1_800_000_000, 3600, false, 5000, bytes32("s")]]));
+  push(
+    f.event("TradeEscrow", "OrderOpened", [
+      ORDER,
+      ACCOUNTS.retailer,
+      OTHER,
+      [
+        ACCOUNTS.retailer,
+        ACCOUNTS.manufacturer,
+        ACCOUNTS.carrier,
+        ZeroAddress,
+        1000n,
+        OTHER,
+        9000,
+        900,
+        100,
+        1_800_000_000,
+        3600,
+        false,
+        5000,
+        bytes32("s"),
+      ],
+    ]),
+  );
   f.nextBlock();
   push(f.event("ProvenanceRegistry", "HandoffProposed", [BATCH, ACCOUNTS.manufacturer, ACCOUNTS.carrier, 841_234_500_002n, 0]));
   f.nextBlock();
@@ -243,8 +302,17 @@ describe("rollback planning", function () {
     const register = events.find((event) => event.name === "BatchRegistered" && event.args.batchId === BATCH)!;
     const split = events.find((event) => event.name === "BatchSplit" && event.args.childId === CHILD_A)!;
     const parentState = applyEvent({ ...emptyProjectionSet(), batches: new Map([[BATCH, null]]) }, register).batches.get(BATCH)!;
-    const parent = { ...parentState, status: "split" as const, childIds: [CHILD_A, CHILD_B], lastEvent: { ...parentState.lastEvent, eventId: "31337:999999999999:000000" } };
-    const result = recomputeProjections({ batchIds: [CHILD_A], orderIds: [], participants: [] }, [split], { batches: [parent], participants: [], orders: [] });
+    const parent = {
+      ...parentState,
+      status: "split" as const,
+      childIds: [CHILD_A, CHILD_B],
+      lastEvent: { ...parentState.lastEvent, eventId: "31337:999999999999:000000" },
+    };
+    const result = recomputeProjections({ batchIds: [CHILD_A], orderIds: [], participants: [] }, [split], {
+      batches: [parent],
+      participants: [],
+      orders: [],
+    });
     expect(result.batches.map((batch) => batch.batchId)).to.deep.equal([CHILD_A]);
     expect(result.batches[0]).to.deep.include({ parentId: BATCH, gtin: parent.gtin, custodian: ACCOUNTS.carrier });
     expect(result.deleteBatchIds).to.deep.equal([]);

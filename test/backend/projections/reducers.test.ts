@@ -13,13 +13,25 @@ const ORDER = bytes32("order");
 const GTIN = 4_012_345_000_009n;
 const noLookup: BatchLookup = () => null;
 
-const foldParticipant = (events: ChainEvent[], address: Hex) => events.reduce<Participant | null>((state, event) => reduceParticipant(state, event, address), null);
+const foldParticipant = (events: ChainEvent[], address: Hex) =>
+  events.reduce<Participant | null>((state, event) => reduceParticipant(state, event, address), null);
 const foldBatch = (events: ChainEvent[], batchId: Hex, lookup: BatchLookup = noLookup) =>
   events.reduce<Batch | null>((state, event) => reduceBatch(state, event, batchId, lookup), null);
-const foldOrder = (events: ChainEvent[], orderId: Hex) => events.reduce<Order | null>((state, event) => reduceOrder(state, event, orderId), null);
+const foldOrder = (events: ChainEvent[], orderId: Hex) =>
+  events.reduce<Order | null>((state, event) => reduceOrder(state, event, orderId), null);
 
 function registered(factory: EventFactory, batchId = BATCH, lot = "LOT-1"): ChainEvent {
-  return factory.event("ProvenanceRegistry", "BatchRegistered", [batchId, ACCOUNTS.manufacturer, GTIN, lot, 1000n, 1_717_200_000n, 841_234_500_001n, bytes32("doc"), bytes32("root")]);
+  return factory.event("ProvenanceRegistry", "BatchRegistered", [
+    batchId,
+    ACCOUNTS.manufacturer,
+    GTIN,
+    lot,
+    1000n,
+    1_717_200_000n,
+    841_234_500_001n,
+    bytes32("doc"),
+    bytes32("root"),
+  ]);
 }
 
 const handoff = (factory: EventFactory, name: string, from: string, to: string, step = 0, gln = 871_234_500_003n) =>
@@ -28,7 +40,13 @@ const handoff = (factory: EventFactory, name: string, from: string, to: string, 
 describe("participant reducer", function () {
   it("test_reduceParticipant_onboardUpdateSuspendReinstate", function () {
     const f = createEventFactory();
-    const onboarded = f.event("ProvenanceRegistry", "ParticipantOnboarded", [ACCOUNTS.carrier, 2, roleHash("CARRIER_ROLE"), 841_234_500_002n, "Mare Nostrum"]);
+    const onboarded = f.event("ProvenanceRegistry", "ParticipantOnboarded", [
+      ACCOUNTS.carrier,
+      2,
+      roleHash("CARRIER_ROLE"),
+      841_234_500_002n,
+      "Mare Nostrum",
+    ]);
     const granted = f.event("ProvenanceRegistry", "RoleGranted", [roleHash("CARRIER_ROLE"), ACCOUNTS.carrier, ACCOUNTS.admin]);
     f.nextBlock();
     const updated = f.event("ProvenanceRegistry", "ParticipantUpdated", [ACCOUNTS.carrier, 841_234_500_019n, "Mare Nostrum Freight"]);
@@ -67,7 +85,13 @@ describe("participant reducer", function () {
     const f = createEventFactory();
     const grant = f.event("ProvenanceRegistry", "RoleGranted", [roleHash("REGULATOR_ROLE"), ACCOUNTS.customs, ACCOUNTS.admin]);
     f.nextBlock();
-    const onboard = f.event("ProvenanceRegistry", "ParticipantOnboarded", [ACCOUNTS.customs, 3, roleHash("INSPECTOR_ROLE"), 871_234_500_003n, "Customs"]);
+    const onboard = f.event("ProvenanceRegistry", "ParticipantOnboarded", [
+      ACCOUNTS.customs,
+      3,
+      roleHash("INSPECTOR_ROLE"),
+      871_234_500_003n,
+      "Customs",
+    ]);
     const customs = foldParticipant([grant, onboard], ACCOUNTS.customs)!;
     expect(customs.roles).to.deep.equal(["REGULATOR", "INSPECTOR"]);
     expect(customs.participantId).to.equal(3);
@@ -76,7 +100,13 @@ describe("participant reducer", function () {
 
   it("test_reduceParticipant_replayedEventIsNoOp", function () {
     const f = createEventFactory();
-    const onboard = f.event("ProvenanceRegistry", "ParticipantOnboarded", [ACCOUNTS.carrier, 2, roleHash("CARRIER_ROLE"), 841_234_500_002n, "C"]);
+    const onboard = f.event("ProvenanceRegistry", "ParticipantOnboarded", [
+      ACCOUNTS.carrier,
+      2,
+      roleHash("CARRIER_ROLE"),
+      841_234_500_002n,
+      "C",
+    ]);
     const suspend = f.event("ProvenanceRegistry", "ParticipantSuspended", [ACCOUNTS.carrier, bytes32("x")]);
     const state = foldParticipant([onboard, suspend], ACCOUNTS.carrier)!;
     expect(reduceParticipant(state, onboard, ACCOUNTS.carrier)).to.equal(state);
@@ -85,7 +115,13 @@ describe("participant reducer", function () {
 
   it("test_reduceParticipant_ignoresOtherAccountsAndEvents", function () {
     const f = createEventFactory();
-    const onboard = f.event("ProvenanceRegistry", "ParticipantOnboarded", [ACCOUNTS.carrier, 2, roleHash("CARRIER_ROLE"), 841_234_500_002n, "C"]);
+    const onboard = f.event("ProvenanceRegistry", "ParticipantOnboarded", [
+      ACCOUNTS.carrier,
+      2,
+      roleHash("CARRIER_ROLE"),
+      841_234_500_002n,
+      "C",
+    ]);
     expect(reduceParticipant(null, onboard, ACCOUNTS.customs)).to.equal(null);
     expect(reduceParticipant(null, registered(f), ACCOUNTS.manufacturer)).to.equal(null);
   });
@@ -120,8 +156,18 @@ describe("batch reducer", function () {
       parentId: null,
       childIds: [],
       recall: null,
-      registered: { eventId: event.id, blockNumber: event.blockNumber, blockTimestamp: event.blockTimestamp, transactionHash: event.transactionHash },
-      lastEvent: { eventId: event.id, blockNumber: event.blockNumber, blockTimestamp: event.blockTimestamp, transactionHash: event.transactionHash },
+      registered: {
+        eventId: event.id,
+        blockNumber: event.blockNumber,
+        blockTimestamp: event.blockTimestamp,
+        transactionHash: event.transactionHash,
+      },
+      lastEvent: {
+        eventId: event.id,
+        blockNumber: event.blockNumber,
+        blockTimestamp: event.blockTimestamp,
+        transactionHash: event.transactionHash,
+      },
     });
   });
 
@@ -216,7 +262,12 @@ describe("batch reducer", function () {
     expect(batch.recall).to.deep.equal({
       by: ACCOUNTS.customs,
       reasonHash: bytes32("salmonella"),
-      at: { eventId: recall.id, blockNumber: recall.blockNumber, blockTimestamp: recall.blockTimestamp, transactionHash: recall.transactionHash },
+      at: {
+        eventId: recall.id,
+        blockNumber: recall.blockNumber,
+        blockTimestamp: recall.blockTimestamp,
+        transactionHash: recall.transactionHash,
+      },
     });
   });
 
@@ -233,7 +284,22 @@ describe("batch reducer", function () {
 });
 
 describe("order reducer", function () {
-  const terms = (f: EventFactory) => [ACCOUNTS.retailer, ACCOUNTS.manufacturer, ACCOUNTS.carrier, ZeroAddress, 10n ** 18n, BATCH, 9000, 900, 100, 1_800_000_000, 86_400, true, 5000, bytes32("salt")];
+  const terms = (f: EventFactory) => [
+    ACCOUNTS.retailer,
+    ACCOUNTS.manufacturer,
+    ACCOUNTS.carrier,
+    ZeroAddress,
+    10n ** 18n,
+    BATCH,
+    9000,
+    900,
+    100,
+    1_800_000_000,
+    86_400,
+    true,
+    5000,
+    bytes32("salt"),
+  ];
   const opened = (f: EventFactory) => f.event("TradeEscrow", "OrderOpened", [ORDER, ACCOUNTS.retailer, BATCH, terms(f)]);
 
   it("test_reduceOrder_openedCarriesTheWholeOrder", function () {
@@ -274,7 +340,10 @@ describe("order reducer", function () {
     expect(foldOrder(events, ORDER)).to.deep.include({ state: "delivered", deliveredAt: 1_750_000_000 });
     f.nextBlock();
     events.push(f.event("TradeEscrow", "OrderReleased", [ORDER, 9n, 2n, 1n]));
-    expect(foldOrder(events, ORDER)).to.deep.include({ state: "released", payouts: { buyer: "0", seller: "9", carrier: "2", platform: "1" } });
+    expect(foldOrder(events, ORDER)).to.deep.include({
+      state: "released",
+      payouts: { buyer: "0", seller: "9", carrier: "2", platform: "1" },
+    });
   });
 
   it("test_reduceOrder_refunded", function () {
@@ -293,9 +362,16 @@ describe("order reducer", function () {
     f.nextBlock();
     const dispute = f.event("TradeEscrow", "OrderDisputed", [ORDER, ACCOUNTS.retailer, bytes32("broken seal")]);
     events.push(dispute);
-    expect(foldOrder(events, ORDER)).to.deep.include({ state: "disputed", disputedAt: dispute.blockTimestamp, disputedBy: ACCOUNTS.retailer });
+    expect(foldOrder(events, ORDER)).to.deep.include({
+      state: "disputed",
+      disputedAt: dispute.blockTimestamp,
+      disputedBy: ACCOUNTS.retailer,
+    });
     events.push(f.event("TradeEscrow", "DisputeResolved", [ORDER, ACCOUNTS.admin, true, 3000, 30n, 60n, 7n, 3n]));
-    expect(foldOrder(events, ORDER)).to.deep.include({ state: "resolved", payouts: { buyer: "30", seller: "60", carrier: "7", platform: "3" } });
+    expect(foldOrder(events, ORDER)).to.deep.include({
+      state: "resolved",
+      payouts: { buyer: "30", seller: "60", carrier: "7", platform: "3" },
+    });
   });
 
   it("test_reduceOrder_mutualCancellation", function () {

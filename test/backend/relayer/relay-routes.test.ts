@@ -93,7 +93,10 @@ describe("relay routes", function () {
   describe("when the body or the client must be refused", function () {
     it("test_submit_bodyOverTheRelayLimit_is413NamingTheRelayLimit", async function () {
       const { app, store, accepted } = await relayApp({ bodyLimit: "1kb" });
-      const response = await request(app).post(PATH).set("content-type", "application/json").send(`{"from":"${"a".repeat(2_000)}"}`);
+      const response = await request(app)
+        .post(PATH)
+        .set("content-type", "application/json")
+        .send(`{"from":"${"a".repeat(2_000)}"}`);
       const body = expectProblem(response, 413, "Content Too Large");
       expect(body).to.include({ detail: "The request body exceeds the limit of 1024 bytes for relay requests", limit: 1024 });
       expect(body.type).to.equal("https://provena.dev/problems/content-too-large");
@@ -103,7 +106,10 @@ describe("relay routes", function () {
 
     it("test_submit_defaultLimit_is64kb", async function () {
       const { app, store } = await relayApp();
-      const response = await request(app).post(PATH).set("content-type", "application/json").send(`{"from":"${"a".repeat(70_000)}"}`);
+      const response = await request(app)
+        .post(PATH)
+        .set("content-type", "application/json")
+        .send(`{"from":"${"a".repeat(70_000)}"}`);
       expect(expectProblem(response, 413, "Content Too Large").limit).to.equal(65_536);
       await store.close();
     });
@@ -138,7 +144,9 @@ describe("relay routes", function () {
 
     it("test_submit_mixedCaseAddressWithABadChecksum_is400", async function () {
       const { app, store } = await relayApp();
-      const response = await request(app).post(PATH).send({ ...validBody, to: "0x52908400098527886E0F7030069857D2E4169Ee7" });
+      const response = await request(app)
+        .post(PATH)
+        .send({ ...validBody, to: "0x52908400098527886E0F7030069857D2E4169Ee7" });
       const body = expectProblem(response, 400, "Bad Request");
       expect(body.errors).to.deep.equal([
         { in: "body", path: "to", message: "has an invalid EIP-55 checksum (use all lower-case to skip the check)" },

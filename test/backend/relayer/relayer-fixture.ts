@@ -107,7 +107,21 @@ export async function createRelayerFixture() {
     });
   }
 
-  return { connection, ethers, networkHelpers, deployment, chain, provider, store, service, app, relayerWallet, domain, signedRequest, worker };
+  return {
+    connection,
+    ethers,
+    networkHelpers,
+    deployment,
+    chain,
+    provider,
+    store,
+    service,
+    app,
+    relayerWallet,
+    domain,
+    signedRequest,
+    worker,
+  };
 }
 
 export type RelayerFixture = Awaited<ReturnType<typeof createRelayerFixture>>;

@@ -16,7 +16,9 @@ async function registerBatch(fx: RelayerFixture, lot: string): Promise<string> {
   const tree = buildSerialTree(makeSerials(4));
   const latest = await fx.provider.getBlock("latest");
   await (
-    await registry.connect(manufacturer).registerBatch(gtin, lot, 4n, latest!.timestamp - 86_400, glnFrom("841234500001"), keccakText("doc"), tree.root)
+    await registry
+      .connect(manufacturer)
+      .registerBatch(gtin, lot, 4n, latest!.timestamp - 86_400, glnFrom("841234500001"), keccakText("doc"), tree.root)
   ).wait();
   return registry.batchIdOf(gtin, lot);
 }
@@ -50,7 +52,12 @@ describe("relayer", function () {
   });
 
   function proposeToCarrierData(): string {
-    return fx.deployment.registry.interface.encodeFunctionData("proposeHandoff", [batchId, fx.deployment.carrier.address, LOCATION, SHIPPING]);
+    return fx.deployment.registry.interface.encodeFunctionData("proposeHandoff", [
+      batchId,
+      fx.deployment.carrier.address,
+      LOCATION,
+      SHIPPING,
+    ]);
   }
 
   describe("when a participant posts a valid signed request", function () {
@@ -101,17 +108,22 @@ describe("relayer", function () {
     it("test_accept_requestsFollowingQueuedOnes_areSubmittedInNonceOrder", async function () {
       const { manufacturer, registry } = fx.deployment;
       const propose = await fx.signedRequest(manufacturer, "registry", proposeToCarrierData(), { nonce: 0n });
-      const cancel = await fx.signedRequest(manufacturer, "registry", registry.interface.encodeFunctionData("cancelHandoff", [batchId]), { nonce: 1n });
+      const cancel = await fx.signedRequest(manufacturer, "registry", registry.interface.encodeFunctionData("cancelHandoff", [batchId]), {
+        nonce: 1n,
+      });
       const proposeAgain = await fx.signedRequest(manufacturer, "registry", proposeToCarrierData(), { nonce: 2n });
       // Posted out of order is refused (nothing is queued for nonce 1 yet), then accepted in order.
       const gap = await request(fx.app).post("/api/v1/relay/requests").send(cancel).expect(409);
       expect(gap.body.code).to.equal("NONCE_GAP");
       const ids: string[] = [];
-      for (const body of [propose, cancel, proposeAgain]) ids.push((await request(fx.app).post("/api/v1/relay/requests").send(body).expect(202)).body.id);
+      for (const body of [propose, cancel, proposeAgain])
+        ids.push((await request(fx.app).post("/api/v1/relay/requests").send(body).expect(202)).body.id);
       const nonces = await request(fx.app).get(`/api/v1/relay/nonces/${manufacturer.address}`).expect(200);
       expect(nonces.body).to.include({ nonce: "0", next: "3", pending: 3 });
 
-      await runUntil(fx.worker(), async () => (await Promise.all(ids.map((id) => fx.store.getRelay(id)))).every((r) => r?.status === "mined"));
+      await runUntil(fx.worker(), async () =>
+        (await Promise.all(ids.map((id) => fx.store.getRelay(id)))).every((r) => r?.status === "mined"),
+      );
       expect(await fx.deployment.forwarder.nonces(manufacturer.address)).to.equal(3n);
       const blocks = await Promise.all(ids.map(async (id) => (await fx.store.getRelay(id))!.relayerNonce!));
       expect(blocks).to.deep.equal([...blocks].sort((a, b) => a - b));
@@ -123,7 +135,9 @@ describe("relayer", function () {
       const { manufacturer, forwarder, outsider } = fx.deployment;
       const body = await fx.signedRequest(manufacturer, "registry", proposeToCarrierData());
       // Someone else relays it directly first; posting it afterwards is a replay of a used nonce.
-      await (await forwarder.connect(outsider).execute({ ...body, value: 0n, gas: BigInt(body.gas), deadline: BigInt(body.deadline) })).wait();
+      await (
+        await forwarder.connect(outsider).execute({ ...body, value: 0n, gas: BigInt(body.gas), deadline: BigInt(body.deadline) })
+      ).wait();
       const response = await request(fx.app).post("/api/v1/relay/requests").send(body).expect(409);
       expect(response.body.code).to.equal("NONCE_USED");
       expect(response.body.detail).to.contain("nonce 0").and.contain("already used");
@@ -135,7 +149,9 @@ describe("relayer", function () {
       const first = await fx.signedRequest(manufacturer, "registry", proposeToCarrierData());
       const { body } = await request(fx.app).post("/api/v1/relay/requests").send(first).expect(202);
       await runUntil(fx.worker(), async () => (await fx.store.getRelay(body.id))?.status === "mined");
-      const replay = await fx.signedRequest(manufacturer, "registry", registry.interface.encodeFunctionData("cancelHandoff", [batchId]), { nonce: 0n });
+      const replay = await fx.signedRequest(manufacturer, "registry", registry.interface.encodeFunctionData("cancelHandoff", [batchId]), {
+        nonce: 0n,
+      });
       const response = await request(fx.app).post("/api/v1/relay/requests").send(replay).expect(409);
       expect(response.body).to.include({ code: "NONCE_USED", expectedNonce: "1" });
     });
@@ -143,7 +159,12 @@ describe("relayer", function () {
     it("test_accept_twoRequestsRacingForOneNonce_onlyOneIsAccepted", async function () {
       const { manufacturer, registry } = fx.deployment;
       const propose = await fx.signedRequest(manufacturer, "registry", proposeToCarrierData(), { nonce: 0n });
-      const other = await fx.signedRequest(manufacturer, "registry", registry.interface.encodeFunctionData("recallBatch", [batchId, keccakText("x")]), { nonce: 0n });
+      const other = await fx.signedRequest(
+        manufacturer,
+        "registry",
+        registry.interface.encodeFunctionData("recallBatch", [batchId, keccakText("x")]),
+        { nonce: 0n },
+      );
       const responses = await Promise.all([propose, other].map((body) => request(fx.app).post("/api/v1/relay/requests").send(body)));
       expect(responses.map((r) => r.status).sort()).to.deep.equal([202, 409]);
       expect(responses.find((r) => r.status === 409)!.body.code).to.equal("NONCE_PENDING");
@@ -162,7 +183,9 @@ describe("relayer", function () {
 
     it("test_accept_expiredRequest_isRefused", async function () {
       const latest = await fx.provider.getBlock("latest");
-      const body = await fx.signedRequest(fx.deployment.manufacturer, "registry", proposeToCarrierData(), { deadline: latest!.timestamp - 1 });
+      const body = await fx.signedRequest(fx.deployment.manufacturer, "registry", proposeToCarrierData(), {
+        deadline: latest!.timestamp - 1,
+      });
       const response = await request(fx.app).post("/api/v1/relay/requests").send(body).expect(422);
       expect(response.body.code).to.equal("REQUEST_EXPIRED");
       expect(response.body.detail).to.contain("expired at");
@@ -181,7 +204,11 @@ describe("relayer", function () {
       const { registry, outsider, carrier } = fx.deployment;
       const outsiderBody = await fx.signedRequest(outsider, "registry", registry.interface.encodeFunctionData("cancelHandoff", [batchId]));
       expect((await request(fx.app).post("/api/v1/relay/requests").send(outsiderBody).expect(403)).body.code).to.equal("NOT_A_PARTICIPANT");
-      const attest = await fx.signedRequest(carrier, "registry", registry.interface.encodeFunctionData("attestQuality", [batchId, true, keccakText("r")]));
+      const attest = await fx.signedRequest(
+        carrier,
+        "registry",
+        registry.interface.encodeFunctionData("attestQuality", [batchId, true, keccakText("r")]),
+      );
       const response = await request(fx.app).post("/api/v1/relay/requests").send(attest).expect(403);
       expect(response.body.code).to.equal("MISSING_ROLE");
       expect(response.body.detail).to.contain("INSPECTOR");
@@ -215,9 +242,15 @@ describe("relayer", function () {
         .expect(400);
       const fields = malformed.body.errors.map((e: { path: string }) => e.path);
       expect(fields).to.include.members(["from", "value", "data", "signature"]);
-      await request(fx.app).post("/api/v1/relay/requests").set("content-type", "application/json").send(`{"from":"${"a".repeat(200_000)}"}`).expect(413);
+      await request(fx.app)
+        .post("/api/v1/relay/requests")
+        .set("content-type", "application/json")
+        .send(`{"from":"${"a".repeat(200_000)}"}`)
+        .expect(413);
       await request(fx.app).get("/api/v1/relay/requests/0x1234").expect(400);
-      await request(fx.app).get(`/api/v1/relay/requests/0x${"ab".repeat(32)}`).expect(404);
+      await request(fx.app)
+        .get(`/api/v1/relay/requests/0x${"ab".repeat(32)}`)
+        .expect(404);
     });
   });
 
@@ -374,7 +407,10 @@ describe("relayer", function () {
       const otherBatch = await registerBatch(fx, `LOT-OTHER-${lotCounter}`);
       await (await registry.connect(manufacturer).proposeHandoff(otherBatch, carrier.address, LOCATION, SHIPPING)).wait();
       const acceptData = registry.interface.encodeFunctionData("acceptHandoff", [otherBatch, LOCATION, 1]);
-      const { body: second } = await request(fx.app).post("/api/v1/relay/requests").send(await fx.signedRequest(carrier, "registry", acceptData)).expect(202);
+      const { body: second } = await request(fx.app)
+        .post("/api/v1/relay/requests")
+        .send(await fx.signedRequest(carrier, "registry", acceptData))
+        .expect(202);
 
       // The node refuses the first request's transaction for good (e.g. its gas limit is above the block's).
       const carriesPoisoned = (raw: string) => raw.toLowerCase().includes(poisoned.signature.slice(2).toLowerCase());
@@ -395,12 +431,24 @@ describe("relayer", function () {
 
   it("test_signingInfo_describesTheDomainPartnersSign", async function () {
     const { body } = await request(fx.app).get("/api/v1/relay/forwarder").expect(200);
-    expect(body.domain).to.deep.equal({ name: "ProvenaForwarder", version: "1", chainId: fx.chain.chainId, verifyingContract: fx.chain.addresses.forwarder });
+    expect(body.domain).to.deep.equal({
+      name: "ProvenaForwarder",
+      version: "1",
+      chainId: fx.chain.chainId,
+      verifyingContract: fx.chain.addresses.forwarder,
+    });
     expect(body.primaryType).to.equal("ForwardRequest");
     expect(body.relayer).to.equal(fx.relayerWallet.address.toLowerCase());
-    expect(body.types.ForwardRequest.map((f: { name: string }) => f.name)).to.deep.equal(["from", "to", "value", "gas", "nonce", "deadline", "data"]);
+    expect(body.types.ForwardRequest.map((f: { name: string }) => f.name)).to.deep.equal([
+      "from",
+      "to",
+      "value",
+      "gas",
+      "nonce",
+      "deadline",
+      "data",
+    ]);
   });
-
 });
 
 /** A provider whose broadcasts never reach the node: the process "dies" right after persisting. */

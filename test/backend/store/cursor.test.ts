@@ -71,7 +71,14 @@ describe("store cursors", function () {
 
   describe("toPage", function () {
     const rows = [{ k: "a" }, { k: "b" }, { k: "c" }];
-    const cut = (read: typeof rows, limit: number) => toPage(read, limit, "events", (row) => [row.k], (row) => row.k);
+    const cut = (read: typeof rows, limit: number) =>
+      toPage(
+        read,
+        limit,
+        "events",
+        (row) => [row.k],
+        (row) => row.k,
+      );
 
     it("test_toPage_moreThanLimitRead_givesCursorOfLastItem", function () {
       const page = cut(rows, 2);

@@ -289,7 +289,14 @@ export function supplyChainScenario(chainId = CHAIN_ID, fork = "main"): Scenario
     batchIds: [tomatoes.batchId],
     accounts: [retailer, manufacturer, carrier],
   });
-  let tomatoOrder = order({ label: "tomatoes", buyer: retailer, seller: manufacturer, carrier, batchId: tomatoes.batchId, opened: tomatoOrderOpened });
+  let tomatoOrder = order({
+    label: "tomatoes",
+    buyer: retailer,
+    seller: manufacturer,
+    carrier,
+    batchId: tomatoes.batchId,
+    opened: tomatoOrderOpened,
+  });
   step(3).orders.push(tomatoOrder);
 
   // Blocks 4-5: the manufacturer hands the tomatoes to the carrier.
@@ -304,7 +311,18 @@ export function supplyChainScenario(chainId = CHAIN_ID, fork = "main"): Scenario
   tomatoes = {
     ...tomatoes,
     pendingCustodian: carrier,
-    custody: [...tomatoes.custody, { kind: "proposed", from: manufacturer, to: carrier, locationGln: "4012345000009", businessStep: "shipping", reasonHash: null, at: refOf(proposed) }],
+    custody: [
+      ...tomatoes.custody,
+      {
+        kind: "proposed",
+        from: manufacturer,
+        to: carrier,
+        locationGln: "4012345000009",
+        businessStep: "shipping",
+        reasonHash: null,
+        at: refOf(proposed),
+      },
+    ],
     lastEvent: refOf(proposed),
   };
   step(4).batches.push(tomatoes);
@@ -321,7 +339,18 @@ export function supplyChainScenario(chainId = CHAIN_ID, fork = "main"): Scenario
     custodian: carrier,
     pendingCustodian: null,
     status: "in_transit",
-    custody: [...tomatoes.custody, { kind: "accepted", from: manufacturer, to: carrier, locationGln: "4012345000009", businessStep: "shipping", reasonHash: null, at: refOf(accepted) }],
+    custody: [
+      ...tomatoes.custody,
+      {
+        kind: "accepted",
+        from: manufacturer,
+        to: carrier,
+        locationGln: "4012345000009",
+        businessStep: "shipping",
+        reasonHash: null,
+        at: refOf(accepted),
+      },
+    ],
     lastEvent: refOf(accepted),
   };
   step(5).batches.push(tomatoes);
@@ -352,12 +381,22 @@ export function supplyChainScenario(chainId = CHAIN_ID, fork = "main"): Scenario
       logIndex,
       transactionIndex: 0,
       name: "BatchSplit",
-      args: { parentId: olives.batchId, childId, custodian: manufacturer, lot, quantity: "500", serialRoot: bytes32(`serials:${oil}:${lot}`) },
+      args: {
+        parentId: olives.batchId,
+        childId,
+        custodian: manufacturer,
+        lot,
+        quantity: "500",
+        serialRoot: bytes32(`serials:${oil}:${lot}`),
+      },
       batchIds: [olives.batchId, childId],
       accounts: [manufacturer],
     });
     olives = { ...olives, status: "split", childIds: [...olives.childIds, childId], lastEvent: refOf(splitEvent) };
-    const child = { ...batch({ gtin: oil, lot, manufacturer, registered: splitEvent, quantity: "500", parentId: olives.batchId }), inspection: "passed" as const };
+    const child = {
+      ...batch({ gtin: oil, lot, manufacturer, registered: splitEvent, quantity: "500", parentId: olives.batchId }),
+      inspection: "passed" as const,
+    };
     step(7).batches.push(child);
     return child;
   };
@@ -402,7 +441,9 @@ export function supplyChainScenario(chainId = CHAIN_ID, fork = "main"): Scenario
     batchIds: [basil.batchId],
     accounts: [retailer, manufacturer, warehouse],
   });
-  step(9).orders.push(order({ label: "basil", buyer: retailer, seller: manufacturer, carrier: warehouse, batchId: basil.batchId, opened: basilOrderOpened }));
+  step(9).orders.push(
+    order({ label: "basil", buyer: retailer, seller: manufacturer, carrier: warehouse, batchId: basil.batchId, opened: basilOrderOpened }),
+  );
 
   // Block 10: the tomatoes reach the retailer, which settles the tomato order.
   const delivered = emit({
@@ -417,7 +458,18 @@ export function supplyChainScenario(chainId = CHAIN_ID, fork = "main"): Scenario
     ...tomatoes,
     custodian: retailer,
     status: "delivered",
-    custody: [...tomatoes.custody, { kind: "accepted", from: carrier, to: retailer, locationGln: "4098765000004", businessStep: "receiving", reasonHash: null, at: refOf(delivered) }],
+    custody: [
+      ...tomatoes.custody,
+      {
+        kind: "accepted",
+        from: carrier,
+        to: retailer,
+        locationGln: "4098765000004",
+        businessStep: "receiving",
+        reasonHash: null,
+        at: refOf(delivered),
+      },
+    ],
     lastEvent: refOf(delivered),
   };
   step(10).batches.push(tomatoes);
@@ -427,7 +479,12 @@ export function supplyChainScenario(chainId = CHAIN_ID, fork = "main"): Scenario
     transactionIndex: 0, // the custody observer settles in the same transaction
     contract: "TradeEscrow",
     name: "OrderReleased",
-    args: { orderId: tomatoOrder.orderId, sellerAmount: "2250000000000000000", carrierAmount: "200000000000000000", platformAmount: "50000000000000000" },
+    args: {
+      orderId: tomatoOrder.orderId,
+      sellerAmount: "2250000000000000000",
+      carrierAmount: "200000000000000000",
+      platformAmount: "50000000000000000",
+    },
     orderIds: [tomatoOrder.orderId],
     accounts: [],
   });
@@ -472,9 +529,18 @@ export function eventsThrough(scenario: Scenario, toBlock = scenario.steps.lengt
 export function stateAt(scenario: Scenario, blockNumber: number) {
   const steps = scenario.steps.slice(0, blockNumber);
   return {
-    batches: latest(steps.flatMap((step) => step.batches), (doc) => doc.batchId),
-    participants: latest(steps.flatMap((step) => step.participants), (doc) => doc.address),
-    orders: latest(steps.flatMap((step) => step.orders), (doc) => doc.orderId),
+    batches: latest(
+      steps.flatMap((step) => step.batches),
+      (doc) => doc.batchId,
+    ),
+    participants: latest(
+      steps.flatMap((step) => step.participants),
+      (doc) => doc.address,
+    ),
+    orders: latest(
+      steps.flatMap((step) => step.orders),
+      (doc) => doc.orderId,
+    ),
   };
 }
 
@@ -486,10 +552,24 @@ export function rangeCommit(scenario: Scenario, from: number, to: number): Range
     chainId: scenario.chainId,
     events: steps.flatMap((step) => step.events),
     blocks: steps.map((step) => step.block),
-    batches: latest(steps.flatMap((step) => step.batches), (doc) => doc.batchId),
-    participants: latest(steps.flatMap((step) => step.participants), (doc) => doc.address),
-    orders: latest(steps.flatMap((step) => step.orders), (doc) => doc.orderId),
-    checkpoint: { chainId: scenario.chainId, blockNumber: last.block.number, blockHash: last.block.hash, updatedAt: 1_767_225_600_000 + to },
+    batches: latest(
+      steps.flatMap((step) => step.batches),
+      (doc) => doc.batchId,
+    ),
+    participants: latest(
+      steps.flatMap((step) => step.participants),
+      (doc) => doc.address,
+    ),
+    orders: latest(
+      steps.flatMap((step) => step.orders),
+      (doc) => doc.orderId,
+    ),
+    checkpoint: {
+      chainId: scenario.chainId,
+      blockNumber: last.block.number,
+      blockHash: last.block.hash,
+      updatedAt: 1_767_225_600_000 + to,
+    },
   };
 }
 

@@ -6,13 +6,7 @@
 import { expect } from "chai";
 import mongoose from "mongoose";
 
-import {
-  COLLECTIONS,
-  documents,
-  withoutUndefined,
-  type FieldPath,
-  type MongoDocument,
-} from "../../../backend/store/mongo/collections.ts";
+import { COLLECTIONS, documents, withoutUndefined, type FieldPath, type MongoDocument } from "../../../backend/store/mongo/collections.ts";
 import { rollbackItemsOf } from "../../../backend/store/mongo/mirror-log.ts";
 import { chunkSerials, mergeRegionStats } from "../../../backend/store/mongo/passport-records.ts";
 import { relayPatchToSet } from "../../../backend/store/mongo/relay-queue.ts";
@@ -65,9 +59,7 @@ describe("MongoDB store: documents", function () {
       for (const batch of final.batches)
         expect(documents.batch.fromDocument(throughBson(documents.batch.toDocument(batch)))).to.deep.equal(batch);
       for (const participant of final.participants) {
-        expect(documents.participant.fromDocument(throughBson(documents.participant.toDocument(participant)))).to.deep.equal(
-          participant,
-        );
+        expect(documents.participant.fromDocument(throughBson(documents.participant.toDocument(participant)))).to.deep.equal(participant);
       }
       for (const order of final.orders)
         expect(documents.order.fromDocument(throughBson(documents.order.toDocument(order)))).to.deep.equal(order);
@@ -103,9 +95,7 @@ describe("MongoDB store: documents", function () {
     it("test_fromDocument_stripsTheId_andKeepsAFieldTheAdapterDoesNotKnow", function () {
       // A field added to the domain model later is stored and read back with no change to the adapter.
       const participant = { ...final.participants[0]!, telemetry: { sensors: 3 } } as Participant;
-      expect(documents.participant.fromDocument(throughBson(documents.participant.toDocument(participant)))).to.deep.equal(
-        participant,
-      );
+      expect(documents.participant.fromDocument(throughBson(documents.participant.toDocument(participant)))).to.deep.equal(participant);
       const claim = { batchId: bytes32("b"), serial: "SN-1", owner: "0xowner", claimedAt: 5 };
       const withServerId = { ...documents.claim.toDocument(claim), _id: new BSON.ObjectId() };
       expect(documents.claim.fromDocument(throughBson(withServerId))).to.deep.equal(claim);
@@ -145,9 +135,7 @@ describe("MongoDB store: documents", function () {
         { chainId: 1, blockNumber: 0, blockHash: null, updatedAt: 1 },
       ];
       for (const checkpoint of checkpoints) {
-        expect(documents.checkpoint.fromDocument(throughBson(documents.checkpoint.toDocument(checkpoint)))).to.deep.equal(
-          checkpoint,
-        );
+        expect(documents.checkpoint.fromDocument(throughBson(documents.checkpoint.toDocument(checkpoint)))).to.deep.equal(checkpoint);
       }
       const claim = { batchId: bytes32("b"), serial: "SN-1", owner: "0xowner", claimedAt: 5 };
       expect(documents.claim.fromDocument(throughBson(documents.claim.toDocument(claim)))).to.deep.equal(claim);
@@ -206,10 +194,7 @@ describe("MongoDB store: documents", function () {
       const valueAt = (doc: MongoDocument, path: string) =>
         path
           .split(".")
-          .reduce<unknown>(
-            (value, key) => (value === null || value === undefined ? undefined : (value as MongoDocument)[key]),
-            doc,
-          );
+          .reduce<unknown>((value, key) => (value === null || value === undefined ? undefined : (value as MongoDocument)[key]), doc);
       for (const [collection, docs] of Object.entries(stored)) {
         const spec = COLLECTIONS[collection as keyof typeof COLLECTIONS];
         expect(spec.indexes.length, collection).to.be.greaterThan(0);

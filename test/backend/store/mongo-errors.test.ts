@@ -132,7 +132,9 @@ describe("MongoDB store: error classification", function () {
 
   describe("single-document writes", function () {
     it("test_isDuplicateKeyError_serverError11000", function () {
-      expect(isDuplicateKeyError(new mongoose.mongo.MongoServerError({ message: dupMessage("claims", "batchId_1_serial_1"), code: 11000 }))).to.equal(true);
+      expect(
+        isDuplicateKeyError(new mongoose.mongo.MongoServerError({ message: dupMessage("claims", "batchId_1_serial_1"), code: 11000 })),
+      ).to.equal(true);
       expect(isDuplicateKeyError(new mongoose.mongo.MongoServerError({ message: "old server", code: 11001 }))).to.equal(true);
     });
 

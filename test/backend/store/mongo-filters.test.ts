@@ -29,7 +29,10 @@ const hex = (n: number) => `0x${n.toString(16).padStart(40, "0")}` as const;
 function valueAt(document: MongoDocument, path: string): unknown {
   return path
     .split(".")
-    .reduce<unknown>((value, key) => (value === null || value === undefined ? undefined : (value as Record<string, unknown>)[key]), document);
+    .reduce<unknown>(
+      (value, key) => (value === null || value === undefined ? undefined : (value as Record<string, unknown>)[key]),
+      document,
+    );
 }
 
 /** Every field path a filter queries (inside $or too), operators left out. */
@@ -52,7 +55,10 @@ describe("MongoDB store: list filters", function () {
   /** A typo in a filter would match nothing: every path it queries must exist in some stored document. */
   function expectPathsStored(collection: keyof typeof stored, filter: MongoFilter): void {
     for (const path of filterPaths(filter)) {
-      expect(stored[collection].some((doc) => valueAt(doc, path) !== undefined), `${collection}.${path}`).to.equal(true);
+      expect(
+        stored[collection].some((doc) => valueAt(doc, path) !== undefined),
+        `${collection}.${path}`,
+      ).to.equal(true);
     }
   }
 
@@ -66,8 +72,18 @@ describe("MongoDB store: list filters", function () {
 
   describe("events", function () {
     it("test_eventFilter_entityFields_matchArrayMembers_andAllMustMatch", function () {
-      const query = eventFilter({ chainId: 31337, batchId: hex(1), orderId: hex(2), account: hex(3), name: "X", contract: "TradeEscrow" }, null);
-      expect(query).to.deep.equal({ chainId: 31337, batchIds: hex(1), orderIds: hex(2), accounts: hex(3), name: "X", contract: "TradeEscrow" });
+      const query = eventFilter(
+        { chainId: 31337, batchId: hex(1), orderId: hex(2), account: hex(3), name: "X", contract: "TradeEscrow" },
+        null,
+      );
+      expect(query).to.deep.equal({
+        chainId: 31337,
+        batchIds: hex(1),
+        orderIds: hex(2),
+        accounts: hex(3),
+        name: "X",
+        contract: "TradeEscrow",
+      });
       expectPathsStored("events", query);
     });
 
@@ -126,7 +142,14 @@ describe("MongoDB store: list filters", function () {
 
   describe("projections", function () {
     it("test_batchFilter_everyField_andKeysetAfterCursor", function () {
-      const filter = { gtin: "09506000134352", lot: "L1", manufacturer: hex(1), custodian: hex(2), status: "in_transit" as const, parentId: hex(3) };
+      const filter = {
+        gtin: "09506000134352",
+        lot: "L1",
+        manufacturer: hex(1),
+        custodian: hex(2),
+        status: "in_transit" as const,
+        parentId: hex(3),
+      };
       const query = batchFilter(filter, ["31337:000000000003:000001", hex(9)]);
       expect(query).to.deep.equal({
         ...filter,
@@ -194,7 +217,12 @@ describe("MongoDB store: write filters", function () {
     const final = stateAt(supplyChainScenario(), 12);
     const batch = documents.batch.toDocument(final.batches[0]!);
     const filter = upsertFilter({ key: projectionKeys.batch, guardByLastEvent: true }, batch);
-    expect(filter).to.deep.equal({ _id: batch._id, gtin: batch.gtin, lot: batch.lot, "lastEvent.eventId": { $lte: batch.lastEvent.eventId } });
+    expect(filter).to.deep.equal({
+      _id: batch._id,
+      gtin: batch.gtin,
+      lot: batch.lot,
+      "lastEvent.eventId": { $lte: batch.lastEvent.eventId },
+    });
     for (const path of filterPaths(filter)) expect(valueAt(batch, path), path).to.not.equal(undefined);
     const participant = documents.participant.toDocument(final.participants[0]!);
     expect(upsertFilter({ key: projectionKeys.participant, guardByLastEvent: true }, participant)).to.deep.equal({

@@ -19,33 +19,60 @@ const bulk = requireFromMongoose("mongodb/lib/bulk/common.js") as {
   mergeBatchResults: (batch: unknown, bulkResult: unknown, err: unknown, result: unknown) => void;
 };
 
-type Reply = { n: number; nModified?: number; upserted?: Array<{ index: number; _id: unknown }>; writeErrors?: Array<{ index: number; code: number; errmsg: string }> };
+type Reply = {
+  n: number;
+  nModified?: number;
+  upserted?: Array<{ index: number; _id: unknown }>;
+  writeErrors?: Array<{ index: number; code: number; errmsg: string }>;
+};
 
 /** The MongoBulkWriteError the driver throws for this server reply to `count` operations. */
 function driverError(type: "insert" | "update", count: number, reply: Reply): Error {
   const batch = new bulk.Batch(type === "insert" ? bulk.BatchType.INSERT : bulk.BatchType.UPDATE, 0);
   batch.operations = Array.from({ length: count }, () => ({}));
   batch.originalIndexes = Array.from({ length: count }, (_, i) => i);
-  const bulkResult = { ok: 1, writeErrors: [] as Array<{ errmsg: string; code: number }>, writeConcernErrors: [], insertedIds: [], nInserted: 0, nUpserted: 0, nMatched: 0, nModified: 0, nRemoved: 0, upserted: [] };
+  const bulkResult = {
+    ok: 1,
+    writeErrors: [] as Array<{ errmsg: string; code: number }>,
+    writeConcernErrors: [],
+    insertedIds: [],
+    nInserted: 0,
+    nUpserted: 0,
+    nMatched: 0,
+    nModified: 0,
+    nRemoved: 0,
+    upserted: [],
+  };
   bulk.mergeBatchResults(batch, bulkResult, undefined, { ok: 1, ...reply });
   const first = bulkResult.writeErrors[0]!;
-  return new bulk.MongoBulkWriteError({ message: first.errmsg, code: first.code, writeErrors: bulkResult.writeErrors }, new bulk.BulkWriteResult(bulkResult, false));
+  return new bulk.MongoBulkWriteError(
+    { message: first.errmsg, code: first.code, writeErrors: bulkResult.writeErrors },
+    new bulk.BulkWriteResult(bulkResult, false),
+  );
 }
 
-const dup = (index: number, keyIndex = "_id_") => ({ index, code: 11000, errmsg: `E11000 duplicate key error collection: provena.batches index: ${keyIndex} dup key: { _id: "x" }` });
+const dup = (index: number, keyIndex = "_id_") => ({
+  index,
+  code: 11000,
+  errmsg: `E11000 duplicate key error collection: provena.batches index: ${keyIndex} dup key: { _id: "x" }`,
+});
 
 interface Doc {
   _id: string;
   lastEvent: { eventId: string; blockNumber: number; blockTimestamp: number; transactionHash: `0x${string}` };
 }
-const doc = (id: string, eventId: string): Doc => ({ _id: id, lastEvent: { eventId, blockNumber: 1, blockTimestamp: 1, transactionHash: "0x01" } });
+const doc = (id: string, eventId: string): Doc => ({
+  _id: id,
+  lastEvent: { eventId, blockNumber: 1, blockTimestamp: 1, transactionHash: "0x01" },
+});
 
 /** A scripted collection: bulkWrite answers from `outcomes` in turn (undefined = success); find answers `stored`. */
 function scriptedCollection(outcomes: Array<Error | undefined>, stored: Array<{ _id: string; lastEvent: { eventId: string } }> = []) {
   const sent: Array<Array<Record<string, any>>> = []; // eslint-disable-line @typescript-eslint/no-explicit-any
   const collection = {
     collectionName: "batches",
-    async bulkWrite(ops: Array<Record<string, any>>, options: Record<string, unknown>) { // eslint-disable-line @typescript-eslint/no-explicit-any
+    async bulkWrite(ops: Array<Record<string, any>>, options: Record<string, unknown>) {
+      // eslint-disable-line @typescript-eslint/no-explicit-any
       expect(options).to.include({ ordered: false });
       sent.push(ops);
       const outcome = outcomes.shift();
@@ -61,7 +88,8 @@ function scriptedCollection(outcomes: Array<Error | undefined>, stored: Array<{ 
 }
 
 const guarded = { key: (d: Doc) => ({ _id: d._id }), guardByLastEvent: true };
-const sentIds = (ops: Array<Record<string, any>>) => ops.map((op) => (op.replaceOne ?? op.insertOne).replacement?._id ?? op.insertOne.document._id); // eslint-disable-line @typescript-eslint/no-explicit-any
+const sentIds = (ops: Array<Record<string, any>>) =>
+  ops.map((op) => (op.replaceOne ?? op.insertOne).replacement?._id ?? op.insertOne.document._id); // eslint-disable-line @typescript-eslint/no-explicit-any
 
 describe("MongoDB store: write loops", function () {
   describe("upsertAll with the lastEvent guard", function () {
@@ -81,17 +109,21 @@ describe("MongoDB store: write loops", function () {
 
     it("test_upsertAll_staleWrite_isSkipped_notRetried", async function () {
       const stale = doc("a", "1:000000000004:000000");
-      const { model, sent } = scriptedCollection([driverError("update", 2, { n: 1, nModified: 1, writeErrors: [dup(0)] })], [
-        { _id: "a", lastEvent: { eventId: "1:000000000008:000000" } },
-      ]);
+      const { model, sent } = scriptedCollection(
+        [driverError("update", 2, { n: 1, nModified: 1, writeErrors: [dup(0)] })],
+        [{ _id: "a", lastEvent: { eventId: "1:000000000008:000000" } }],
+      );
       await upsertAll(model, [stale, doc("b", "1:000000000004:000001")], guarded);
       expect(sent).to.have.length(1);
     });
 
     it("test_upsertAll_insertRace_isRetriedOnlyForTheRacingDocument", async function () {
-      const { model, sent } = scriptedCollection([driverError("update", 2, { n: 1, nModified: 1, writeErrors: [dup(1)] }), undefined], [
-        { _id: "b", lastEvent: { eventId: "1:000000000001:000000" } }, // inserted by another writer meanwhile, older
-      ]);
+      const { model, sent } = scriptedCollection(
+        [driverError("update", 2, { n: 1, nModified: 1, writeErrors: [dup(1)] }), undefined],
+        [
+          { _id: "b", lastEvent: { eventId: "1:000000000001:000000" } }, // inserted by another writer meanwhile, older
+        ],
+      );
       await upsertAll(model, [doc("a", "1:000000000004:000000"), doc("b", "1:000000000004:000001")], guarded);
       expect(sent.map(sentIds)).to.deep.equal([["a", "b"], ["b"]]);
     });
@@ -113,29 +145,41 @@ describe("MongoDB store: write loops", function () {
 
     it("test_upsertAll_staleBatchReportedOnTheGtinLotIndex_isStillJustStale", async function () {
       // A stale batch's insert collides on _id AND (gtin, lot); the server may name either index.
-      const { model, sent } = scriptedCollection([driverError("update", 1, { n: 0, writeErrors: [dup(0, "gtin_1_lot_1")] })], [
-        { _id: "tomatoes", lastEvent: { eventId: "1:000000000008:000000" } },
-      ]);
+      const { model, sent } = scriptedCollection(
+        [driverError("update", 1, { n: 0, writeErrors: [dup(0, "gtin_1_lot_1")] })],
+        [{ _id: "tomatoes", lastEvent: { eventId: "1:000000000008:000000" } }],
+      );
       await upsertAll(model, [doc("tomatoes", "1:000000000004:000000")], guarded);
       expect(sent).to.have.length(1);
     });
 
     it("test_upsertAll_raceReportedOnTheGtinLotIndex_isRetried", async function () {
-      const { model, sent } = scriptedCollection([driverError("update", 1, { n: 0, writeErrors: [dup(0, "gtin_1_lot_1")] }), undefined], [
-        { _id: "tomatoes", lastEvent: { eventId: "1:000000000002:000000" } },
-      ]);
+      const { model, sent } = scriptedCollection(
+        [driverError("update", 1, { n: 0, writeErrors: [dup(0, "gtin_1_lot_1")] }), undefined],
+        [{ _id: "tomatoes", lastEvent: { eventId: "1:000000000002:000000" } }],
+      );
       await upsertAll(model, [doc("tomatoes", "1:000000000004:000000")], guarded);
       expect(sent.map(sentIds)).to.deep.equal([["tomatoes"], ["tomatoes"]]);
     });
 
     it("test_upsertAll_driverStoppedBeforeSomeOps_resendsAllButStale", async function () {
       // 3 ops: 1 duplicate reported, 1 applied, 1 never sent (the driver stopped after a wire batch).
-      const { model, sent } = scriptedCollection([driverError("update", 3, { n: 1, nModified: 1, writeErrors: [dup(0)] }), undefined], [
-        { _id: "a", lastEvent: { eventId: "1:000000000009:000000" } },
-        { _id: "b", lastEvent: { eventId: "1:000000000004:000001" } },
+      const { model, sent } = scriptedCollection(
+        [driverError("update", 3, { n: 1, nModified: 1, writeErrors: [dup(0)] }), undefined],
+        [
+          { _id: "a", lastEvent: { eventId: "1:000000000009:000000" } },
+          { _id: "b", lastEvent: { eventId: "1:000000000004:000001" } },
+        ],
+      );
+      await upsertAll(
+        model,
+        [doc("a", "1:000000000004:000000"), doc("b", "1:000000000004:000001"), doc("c", "1:000000000004:000002")],
+        guarded,
+      );
+      expect(sent.map(sentIds)).to.deep.equal([
+        ["a", "b", "c"],
+        ["b", "c"],
       ]);
-      await upsertAll(model, [doc("a", "1:000000000004:000000"), doc("b", "1:000000000004:000001"), doc("c", "1:000000000004:000002")], guarded);
-      expect(sent.map(sentIds)).to.deep.equal([["a", "b", "c"], ["b", "c"]]);
     });
 
     it("test_upsertAll_persistentRace_givesUpWithTheDriverError", async function () {
@@ -194,7 +238,10 @@ describe("MongoDB store: write loops", function () {
     });
 
     it("test_insertKeepingExisting_otherWriteError_isRethrown", async function () {
-      const invalid = driverError("insert", 2, { n: 0, writeErrors: [dup(0), { index: 1, code: 121, errmsg: "Document failed validation" }] });
+      const invalid = driverError("insert", 2, {
+        n: 0,
+        writeErrors: [dup(0), { index: 1, code: 121, errmsg: "Document failed validation" }],
+      });
       const { model } = scriptedCollection([invalid]);
       let failure: unknown;
       try {

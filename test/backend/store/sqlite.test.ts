@@ -108,7 +108,10 @@ describe("SQLite store", function () {
       const scenario = supplyChainScenario();
       await store.commitRange(rangeCommit(scenario, 1, 4));
       const tomatoes = (await store.getBatch(scenario.batchIds.tomatoes))!;
-      const failing = { ...rangeCommit(scenario, 5, 8), batches: [...rangeCommit(scenario, 5, 8).batches, { ...tomatoes, batchId: bytes32("clash") }] };
+      const failing = {
+        ...rangeCommit(scenario, 5, 8),
+        batches: [...rangeCommit(scenario, 5, 8).batches, { ...tomatoes, batchId: bytes32("clash") }],
+      };
       let failed = false;
       try {
         await store.commitRange(failing);

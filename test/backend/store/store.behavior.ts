@@ -28,10 +28,7 @@ import {
 } from "./fixtures.ts";
 
 /** Follows nextCursor to the end, checking every page on the way; returns all items and the page count. */
-async function readAllPages<T>(
-  list: (page: PageRequest) => Promise<Page<T>>,
-  limit: number,
-): Promise<{ items: T[]; pages: number }> {
+async function readAllPages<T>(list: (page: PageRequest) => Promise<Page<T>>, limit: number): Promise<{ items: T[]; pages: number }> {
   const items: T[] = [];
   let cursor: string | null = null;
   let pages = 0;
@@ -87,7 +84,11 @@ export function shouldBehaveLikeMirrorStore(makeStore: () => Promise<MirrorStore
 
   /** Mirrors the whole scenario the way the indexer would: three block ranges. */
   const commitScenario = async (target = store, through = 12) => {
-    for (const [from, to] of [[1, 4], [5, 8], [9, 12]] as const) {
+    for (const [from, to] of [
+      [1, 4],
+      [5, 8],
+      [9, 12],
+    ] as const) {
       if (from > through) break;
       await target.commitRange(rangeCommit(scenario, from, Math.min(to, through)));
     }
@@ -112,7 +113,9 @@ export function shouldBehaveLikeMirrorStore(makeStore: () => Promise<MirrorStore
 
     it("test_describe_namesTheStore", async function () {
       expect(store.kind).to.be.oneOf(["sqlite", "mongodb"]);
-      expect(store.describe()).to.be.a("string").that.matches(store.kind === "sqlite" ? /sqlite/i : /mongodb/i);
+      expect(store.describe())
+        .to.be.a("string")
+        .that.matches(store.kind === "sqlite" ? /sqlite/i : /mongodb/i);
     });
 
     it("test_emptyStore_answersEmpty", async function () {
@@ -302,44 +305,45 @@ export function shouldBehaveLikeMirrorStore(makeStore: () => Promise<MirrorStore
       expect(ids(items)).to.deep.equal(ids(sorted));
     });
 
-    const filters: [string, (s: Scenario) => Parameters<MirrorStore["listEvents"]>[0], (s: Scenario, e: ChainEvent) => boolean, number][] = [
-      ["chainId", () => ({ chainId: CHAIN_ID }), (_, e) => e.chainId === CHAIN_ID, 19],
-      ["batchId", (s) => ({ batchId: s.batchIds.tomatoes }), (s, e) => e.batchIds.includes(s.batchIds.tomatoes), 5],
-      ["batchId of a split parent", (s) => ({ batchId: s.batchIds.olives }), (s, e) => e.batchIds.includes(s.batchIds.olives), 4],
-      ["orderId", (s) => ({ orderId: s.orderIds.tomatoOrder }), (s, e) => e.orderIds.includes(s.orderIds.tomatoOrder), 2],
-      ["account", (s) => ({ account: s.accounts.carrier }), (s, e) => e.accounts.includes(s.accounts.carrier), 6],
+    const filters: [string, (s: Scenario) => Parameters<MirrorStore["listEvents"]>[0], (s: Scenario, e: ChainEvent) => boolean, number][] =
       [
-        "account and batchId",
-        (s) => ({ account: s.accounts.carrier, batchId: s.batchIds.tomatoes }),
-        (s, e) => e.accounts.includes(s.accounts.carrier) && e.batchIds.includes(s.batchIds.tomatoes),
-        4,
-      ],
-      [
-        "batchId and orderId",
-        (s) => ({ batchId: s.batchIds.tomatoes, orderId: s.orderIds.tomatoOrder }),
-        (s, e) => e.batchIds.includes(s.batchIds.tomatoes) && e.orderIds.includes(s.orderIds.tomatoOrder),
-        1,
-      ],
-      [
-        "transactionHash",
-        () => ({ transactionHash: transactionHash(CHAIN_ID, 7, 0) }),
-        (_, e) => e.transactionHash === transactionHash(CHAIN_ID, 7, 0),
-        2,
-      ],
-      ["contract", () => ({ contract: "TradeEscrow" }), (_, e) => e.contract === "TradeEscrow", 3],
-      ["name", () => ({ name: "HandoffAccepted" }), (_, e) => e.name === "HandoffAccepted", 2],
-      ["fromBlock and toBlock (inclusive)", () => ({ fromBlock: 3, toBlock: 6 }), (_, e) => e.blockNumber >= 3 && e.blockNumber <= 6, 6],
-      ["fromBlock only", () => ({ fromBlock: 8 }), (_, e) => e.blockNumber >= 8, 5],
-      ["toBlock only", () => ({ toBlock: 1 }), (_, e) => e.blockNumber <= 1, 5],
-      [
-        "contract, name and block range",
-        () => ({ contract: "ProvenanceRegistry", name: "BatchRegistered", fromBlock: 3 }),
-        (_, e) => e.contract === "ProvenanceRegistry" && e.name === "BatchRegistered" && e.blockNumber >= 3,
-        2,
-      ],
-      ["another chain", () => ({ chainId: OTHER_CHAIN_ID }), () => false, 0],
-      ["an unknown batch", () => ({ batchId: bytes32("unknown") }), () => false, 0],
-    ];
+        ["chainId", () => ({ chainId: CHAIN_ID }), (_, e) => e.chainId === CHAIN_ID, 19],
+        ["batchId", (s) => ({ batchId: s.batchIds.tomatoes }), (s, e) => e.batchIds.includes(s.batchIds.tomatoes), 5],
+        ["batchId of a split parent", (s) => ({ batchId: s.batchIds.olives }), (s, e) => e.batchIds.includes(s.batchIds.olives), 4],
+        ["orderId", (s) => ({ orderId: s.orderIds.tomatoOrder }), (s, e) => e.orderIds.includes(s.orderIds.tomatoOrder), 2],
+        ["account", (s) => ({ account: s.accounts.carrier }), (s, e) => e.accounts.includes(s.accounts.carrier), 6],
+        [
+          "account and batchId",
+          (s) => ({ account: s.accounts.carrier, batchId: s.batchIds.tomatoes }),
+          (s, e) => e.accounts.includes(s.accounts.carrier) && e.batchIds.includes(s.batchIds.tomatoes),
+          4,
+        ],
+        [
+          "batchId and orderId",
+          (s) => ({ batchId: s.batchIds.tomatoes, orderId: s.orderIds.tomatoOrder }),
+          (s, e) => e.batchIds.includes(s.batchIds.tomatoes) && e.orderIds.includes(s.orderIds.tomatoOrder),
+          1,
+        ],
+        [
+          "transactionHash",
+          () => ({ transactionHash: transactionHash(CHAIN_ID, 7, 0) }),
+          (_, e) => e.transactionHash === transactionHash(CHAIN_ID, 7, 0),
+          2,
+        ],
+        ["contract", () => ({ contract: "TradeEscrow" }), (_, e) => e.contract === "TradeEscrow", 3],
+        ["name", () => ({ name: "HandoffAccepted" }), (_, e) => e.name === "HandoffAccepted", 2],
+        ["fromBlock and toBlock (inclusive)", () => ({ fromBlock: 3, toBlock: 6 }), (_, e) => e.blockNumber >= 3 && e.blockNumber <= 6, 6],
+        ["fromBlock only", () => ({ fromBlock: 8 }), (_, e) => e.blockNumber >= 8, 5],
+        ["toBlock only", () => ({ toBlock: 1 }), (_, e) => e.blockNumber <= 1, 5],
+        [
+          "contract, name and block range",
+          () => ({ contract: "ProvenanceRegistry", name: "BatchRegistered", fromBlock: 3 }),
+          (_, e) => e.contract === "ProvenanceRegistry" && e.name === "BatchRegistered" && e.blockNumber >= 3,
+          2,
+        ],
+        ["another chain", () => ({ chainId: OTHER_CHAIN_ID }), () => false, 0],
+        ["an unknown batch", () => ({ batchId: bytes32("unknown") }), () => false, 0],
+      ];
     for (const [label, filterOf, matches, count] of filters) {
       it(`test_listEvents_filter_${label.replaceAll(" ", "_")}`, async function () {
         const expected = eventsThrough(scenario).filter((event) => matches(scenario, event));
@@ -424,7 +428,11 @@ export function shouldBehaveLikeMirrorStore(makeStore: () => Promise<MirrorStore
       ["gtin", (s) => ({ gtin: s.gtins.sauce }), (s) => [s.batchIds.tomatoes, s.batchIds.basil]],
       ["lot", () => ({ lot: "OLV-2026-01-E" }), (s) => [s.batchIds.olivesEast]],
       ["gtin and lot", (s) => ({ gtin: s.gtins.oil, lot: "OLV-2026-01" }), (s) => [s.batchIds.olives]],
-      ["manufacturer", (s) => ({ manufacturer: s.accounts.manufacturer }), (s) => [s.batchIds.tomatoes, s.batchIds.olives, s.batchIds.basil, s.batchIds.olivesEast, s.batchIds.olivesWest]],
+      [
+        "manufacturer",
+        (s) => ({ manufacturer: s.accounts.manufacturer }),
+        (s) => [s.batchIds.tomatoes, s.batchIds.olives, s.batchIds.basil, s.batchIds.olivesEast, s.batchIds.olivesWest],
+      ],
       ["custodian", (s) => ({ custodian: s.accounts.retailer }), (s) => [s.batchIds.tomatoes]],
       ["status split", () => ({ status: "split" }), (s) => [s.batchIds.olives]],
       ["status recalled", () => ({ status: "recalled" }), (s) => [s.batchIds.olivesWest]],
@@ -454,7 +462,9 @@ export function shouldBehaveLikeMirrorStore(makeStore: () => Promise<MirrorStore
 
     it("test_listBatches_sameRegistrationEvent_breaksTiesByBatchId", async function () {
       const registered = chainEvent({ blockNumber: 20, logIndex: 0, name: "BatchRegistered" });
-      const twins = ["TWIN-B", "TWIN-A", "TWIN-C"].map((lot) => batch({ gtin: "09506000134352", lot, manufacturer: address("m"), registered }));
+      const twins = ["TWIN-B", "TWIN-A", "TWIN-C"].map((lot) =>
+        batch({ gtin: "09506000134352", lot, manufacturer: address("m"), registered }),
+      );
       const fresh = await openStore();
       await fresh.commitRange({ ...rangeCommit(scenario, 1, 1), participants: [], events: [], batches: twins });
       const expected = batchIds(twins).sort();
@@ -591,7 +601,9 @@ export function shouldBehaveLikeMirrorStore(makeStore: () => Promise<MirrorStore
 
       // The entity indexes forget removed events too.
       expect(await store.listEvents({ batchId: scenario.batchIds.olivesWest }, all)).to.deep.equal({ items: [], nextCursor: null });
-      expect((await store.listEvents({ account: scenario.accounts.carrier }, all)).items.map((event) => event.blockNumber)).to.deep.equal([1, 3, 4, 5]);
+      expect((await store.listEvents({ account: scenario.accounts.carrier }, all)).items.map((event) => event.blockNumber)).to.deep.equal([
+        1, 3, 4, 5,
+      ]);
       expect((await store.listEvents({ orderId: scenario.orderIds.tomatoOrder }, all)).items).to.have.length(1);
       expect((await store.listBatches({ parentId: scenario.batchIds.olives }, all)).items).to.deep.equal([]);
       expect(addresses((await store.listParticipants({ suspended: true }, all)).items)).to.deep.equal([]);
@@ -623,7 +635,14 @@ export function shouldBehaveLikeMirrorStore(makeStore: () => Promise<MirrorStore
         batchIds: [scenario.batchIds.basil],
         accounts: [scenario.accounts.inspector],
       });
-      await store.commitRange({ ...rangeCommit(scenario, 7, 8), events: [replacement], blocks: [], batches: [], participants: [], orders: [] });
+      await store.commitRange({
+        ...rangeCommit(scenario, 7, 8),
+        events: [replacement],
+        blocks: [],
+        batches: [],
+        participants: [],
+        orders: [],
+      });
       expect((await store.listEvents({ batchId: scenario.batchIds.olivesWest }, all)).items).to.deep.equal([]);
       expect(ids((await store.listEvents({ account: scenario.accounts.manufacturer, fromBlock: 7 }, all)).items)).to.deep.equal([]);
       expect((await store.listEvents({ batchId: scenario.batchIds.basil, fromBlock: 7 }, all)).items).to.deep.equal([replacement]);
@@ -727,7 +746,12 @@ export function shouldBehaveLikeMirrorStore(makeStore: () => Promise<MirrorStore
     it("test_enqueueRelay_createsOnce_resubmitReturnsStored", async function () {
       const request = relayRequest("handoff");
       expect(await store.enqueueRelay(request)).to.deep.equal({ request, created: true });
-      const resubmitted = { ...request, createdAt: request.createdAt + 5_000, updatedAt: request.updatedAt + 5_000, status: "failed" as const };
+      const resubmitted = {
+        ...request,
+        createdAt: request.createdAt + 5_000,
+        updatedAt: request.updatedAt + 5_000,
+        status: "failed" as const,
+      };
       expect(await store.enqueueRelay(resubmitted)).to.deep.equal({ request, created: false });
       expect(await store.getRelay(request.id)).to.deep.equal(request);
       expect(await store.getRelay("0xunknown")).to.equal(null);
@@ -763,7 +787,14 @@ export function shouldBehaveLikeMirrorStore(makeStore: () => Promise<MirrorStore
     it("test_updateRelay_compareAndSetOnStatus", async function () {
       const request = relayRequest("cas");
       await store.enqueueRelay(request);
-      const submitted = { status: "submitted" as RelayStatus, attempts: 1, transactionHash: bytes32("tx"), relayerNonce: 7, gasPrice: "1000000000", updatedAt: request.updatedAt + 1 };
+      const submitted = {
+        status: "submitted" as RelayStatus,
+        attempts: 1,
+        transactionHash: bytes32("tx"),
+        relayerNonce: 7,
+        gasPrice: "1000000000",
+        updatedAt: request.updatedAt + 1,
+      };
       expect(await store.updateRelay(request.id, "queued", submitted)).to.equal(true);
       expect(await store.getRelay(request.id)).to.deep.equal({ ...request, ...submitted });
 
@@ -775,7 +806,7 @@ export function shouldBehaveLikeMirrorStore(makeStore: () => Promise<MirrorStore
       const mined = { status: "mined" as RelayStatus, blockNumber: 42, updatedAt: request.updatedAt + 2 };
       expect(await store.updateRelay(request.id, "submitted", mined)).to.equal(true);
       expect(await store.getRelay(request.id)).to.deep.equal({ ...request, ...submitted, attempts: 2, gasPrice: "1250000000", ...mined });
-      expect((await store.listRelays(["queued", "submitted"], 10))).to.deep.equal([]);
+      expect(await store.listRelays(["queued", "submitted"], 10)).to.deep.equal([]);
       expect(await store.updateRelay("0xunknown", "queued", { status: "failed" })).to.equal(false);
     });
 
@@ -802,7 +833,11 @@ export function shouldBehaveLikeMirrorStore(makeStore: () => Promise<MirrorStore
   describe("serial sets", function () {
     it("test_serialSet_roundTripsExactly_inOrder", async function () {
       // GS1 AI(21) allows these punctuation characters; order is the tree's leaf order.
-      const set = { serialRoot: bytes32("root:small"), serials: ["B-2", "A-1", "x/y%z", "\"quoted\"", "a+b=c;d<e>f?_!'&(*),:."], createdAt: 1_000 };
+      const set = {
+        serialRoot: bytes32("root:small"),
+        serials: ["B-2", "A-1", "x/y%z", '"quoted"', "a+b=c;d<e>f?_!'&(*),:."],
+        createdAt: 1_000,
+      };
       await store.putSerialSet(set);
       expect(await store.getSerialSet(set.serialRoot)).to.deep.equal(set);
       expect(await store.getSerialSet(bytes32("root:unknown"))).to.equal(null);
@@ -828,7 +863,9 @@ export function shouldBehaveLikeMirrorStore(makeStore: () => Promise<MirrorStore
       expect(stored?.serials[0]).to.equal("SN-TOM-2026-000000");
       expect(stored?.serials[99_999]).to.equal("SN-TOM-2026-099999");
       expect(stored).to.deep.equal(set);
-      console.log(`      (100,000 serials on ${store.kind}: put ${(getStarted - putStarted).toFixed(0)} ms, get ${(done - getStarted).toFixed(0)} ms)`);
+      console.log(
+        `      (100,000 serials on ${store.kind}: put ${(getStarted - putStarted).toFixed(0)} ms, get ${(done - getStarted).toFixed(0)} ms)`,
+      );
     });
   });
 
@@ -836,7 +873,14 @@ export function shouldBehaveLikeMirrorStore(makeStore: () => Promise<MirrorStore
     const batchId = bytes32("batch:scanned");
 
     it("test_scanStats_countsRegionsAndWindow", async function () {
-      const scans: [number, string][] = [[1_000, "DE"], [2_000, "DE"], [3_000, "FR"], [4_000, "US"], [5_000, "FR"], [6_000, "DE"]];
+      const scans: [number, string][] = [
+        [1_000, "DE"],
+        [2_000, "DE"],
+        [3_000, "FR"],
+        [4_000, "US"],
+        [5_000, "FR"],
+        [6_000, "DE"],
+      ];
       for (const [at, region] of scans) await store.recordScan({ batchId, serial: "SN-1", at, region });
       expect(await store.scanStats(batchId, "SN-1", 4_000)).to.deep.equal({
         total: 6,
