@@ -36,6 +36,7 @@ abstract contract ParticipantRegistry is IParticipantRegistry, AccessControlDefa
     mapping(uint32 participantId => address account) private _accounts;
     uint32 private _participantCount;
 
+    /// @notice Sets the consortium admin (transfers wait `adminTransferDelay`) and the trusted forwarder.
     /// @param trustedForwarder The ERC-2771 forwarder allowed to relay signed calls (the ProvenaForwarder).
     /// @param initialAdmin The consortium admin.
     /// @param adminTransferDelay Seconds a scheduled admin transfer must wait before it can be accepted.

@@ -32,17 +32,17 @@ contract ProvenanceRegistry is IProvenanceRegistry, ParticipantRegistry {
     }
 
     /// @dev `flags` bit: the custody observer watches this batch.
-    uint8 private constant FLAG_WATCHED = 1 << 0;
+    uint8 private constant _FLAG_WATCHED = 1 << 0;
     /// @dev `flags` bit: the batch was Delivered (not Registered) before its pending handoff, so a
     /// rejected or cancelled handoff returns it there.
-    uint8 private constant FLAG_RESUME_DELIVERED = 1 << 1;
+    uint8 private constant _FLAG_RESUME_DELIVERED = 1 << 1;
     /// @dev `flags` bits 2-3: the latest InspectionResult.
-    uint8 private constant INSPECTION_SHIFT = 2;
-    uint8 private constant INSPECTION_MASK = uint8(3) << INSPECTION_SHIFT;
+    uint8 private constant _INSPECTION_SHIFT = 2;
+    uint8 private constant _INSPECTION_MASK = uint8(3) << _INSPECTION_SHIFT;
     /// @dev `flags` bit: the batch itself was recalled (a split batch keeps its Split status and gets this bit).
-    uint8 private constant FLAG_RECALLED = 1 << 4;
+    uint8 private constant _FLAG_RECALLED = 1 << 4;
     /// @dev `flags` bits 5-7: the batch's generation below its registered ancestor (0 for a registered batch).
-    uint8 private constant DEPTH_SHIFT = 5;
+    uint8 private constant _DEPTH_SHIFT = 5;
 
     /// @notice The most generations of splits below a registered batch; status checks walk at most this many.
     uint256 public constant MAX_LINEAGE_DEPTH = 7;
@@ -54,6 +54,7 @@ contract ProvenanceRegistry is IProvenanceRegistry, ParticipantRegistry {
     address private _custodyObserver;
     uint96 private _watchedBatchCount;
 
+    /// @notice Deploys the registry with its consortium admin; partners' signed calls arrive through `trustedForwarder`.
     /// @param trustedForwarder The ProvenaForwarder that may relay signed calls.
     /// @param initialAdmin The consortium admin.
     /// @param adminTransferDelay Seconds a scheduled admin transfer must wait before it can be accepted.
@@ -118,8 +119,8 @@ contract ProvenanceRegistry is IProvenanceRegistry, ParticipantRegistry {
         if (!GS1.isValidGln(locationGln)) revert ParticipantInvalidGln(locationGln);
 
         state.flags = state.status == BatchStatus.Delivered
-            ? state.flags | FLAG_RESUME_DELIVERED
-            : state.flags & ~FLAG_RESUME_DELIVERED;
+            ? state.flags | _FLAG_RESUME_DELIVERED
+            : state.flags & ~_FLAG_RESUME_DELIVERED;
         state.pendingCustodianId = receiver.id;
         state.status = BatchStatus.InTransit;
         _batches[batchId] = state;
@@ -143,7 +144,7 @@ contract ProvenanceRegistry is IProvenanceRegistry, ParticipantRegistry {
         _batches[batchId] = state;
         emit HandoffAccepted(batchId, from, to, locationGln, businessStep);
 
-        if (state.flags & FLAG_WATCHED != 0) {
+        if (state.flags & _FLAG_WATCHED != 0) {
             address observer = _custodyObserver;
             // The observer (the escrow) records delivery in this same transaction; its failure reverts
             // the acceptance so a delivery can never go unrecorded.
@@ -182,7 +183,7 @@ contract ProvenanceRegistry is IProvenanceRegistry, ParticipantRegistry {
         if (state.status == BatchStatus.Split) revert BatchInvalidStatus(batchId, state.status);
 
         InspectionResult result = passed ? InspectionResult.Passed : InspectionResult.Failed;
-        state.flags = (state.flags & ~INSPECTION_MASK) | (uint8(result) << INSPECTION_SHIFT);
+        state.flags = (state.flags & ~_INSPECTION_MASK) | (uint8(result) << _INSPECTION_SHIFT);
         _batches[batchId] = state;
         emit QualityAttested(batchId, inspector, passed, reportHash);
     }
@@ -196,10 +197,10 @@ contract ProvenanceRegistry is IProvenanceRegistry, ParticipantRegistry {
         if (parentStatus != BatchStatus.Registered && parentStatus != BatchStatus.Delivered) {
             revert BatchInvalidStatus(parentId, parentStatus);
         }
-        if (parent.flags & FLAG_WATCHED != 0) revert SplitBatchWatched(parentId);
-        uint256 childDepth = uint256(parent.flags >> DEPTH_SHIFT) + 1;
+        if (parent.flags & _FLAG_WATCHED != 0) revert SplitBatchWatched(parentId);
+        uint256 childDepth = uint256(parent.flags >> _DEPTH_SHIFT) + 1;
         if (childDepth > MAX_LINEAGE_DEPTH) revert SplitLineageTooDeep(parentId, MAX_LINEAGE_DEPTH);
-        uint8 childFlags = uint8(childDepth << DEPTH_SHIFT);
+        uint8 childFlags = uint8(childDepth << _DEPTH_SHIFT);
 
         parent.status = BatchStatus.Split;
         _batches[parentId] = parent;
@@ -247,13 +248,13 @@ contract ProvenanceRegistry is IProvenanceRegistry, ParticipantRegistry {
             revert RecallUnauthorized(batchId, caller);
         }
         if (record.suspended) revert ParticipantIsSuspended(caller);
-        if (state.flags & FLAG_RECALLED != 0 || _ancestorRecalled(batchId, state)) {
+        if (state.flags & _FLAG_RECALLED != 0 || _ancestorRecalled(batchId, state)) {
             revert BatchInvalidStatus(batchId, BatchStatus.Recalled);
         }
 
         // A split batch keeps its status (its goods live on in the children, whose status checks find the
         // flag); any other becomes Recalled.
-        state.flags |= FLAG_RECALLED;
+        state.flags |= _FLAG_RECALLED;
         if (state.status != BatchStatus.Split) {
             state.status = BatchStatus.Recalled;
             state.pendingCustodianId = 0;
@@ -280,8 +281,8 @@ contract ProvenanceRegistry is IProvenanceRegistry, ParticipantRegistry {
         address caller = _msgSender();
         if (caller != _custodyObserver) revert CustodyObserverUnauthorized(caller);
         BatchState memory state = _existingBatch(batchId);
-        if ((state.flags & FLAG_WATCHED != 0) == watched) return;
-        state.flags ^= FLAG_WATCHED;
+        if ((state.flags & _FLAG_WATCHED != 0) == watched) return;
+        state.flags ^= _FLAG_WATCHED;
         _batches[batchId] = state;
         if (watched) ++_watchedBatchCount;
         else --_watchedBatchCount;
@@ -302,8 +303,8 @@ contract ProvenanceRegistry is IProvenanceRegistry, ParticipantRegistry {
         address caller = _msgSender();
         if (caller != _custodyObserver) revert CustodyObserverUnauthorized(caller);
         BatchState memory state = _existingBatch(batchId);
-        if (state.flags & FLAG_WATCHED == 0) {
-            state.flags |= FLAG_WATCHED;
+        if (state.flags & _FLAG_WATCHED == 0) {
+            state.flags |= _FLAG_WATCHED;
             _batches[batchId] = state;
             ++_watchedBatchCount;
             emit BatchWatchChanged(batchId, true);
@@ -332,7 +333,7 @@ contract ProvenanceRegistry is IProvenanceRegistry, ParticipantRegistry {
 
     /// @notice True when the custody observer watches `batchId`.
     function isBatchWatched(bytes32 batchId) external view returns (bool) {
-        return _batches[batchId].flags & FLAG_WATCHED != 0;
+        return _batches[batchId].flags & _FLAG_WATCHED != 0;
     }
 
     // ------------------------------------------------------------------ views
@@ -417,14 +418,14 @@ contract ProvenanceRegistry is IProvenanceRegistry, ParticipantRegistry {
 
     /// @dev Drops the pending handoff and restores the status the batch had before it.
     function _resumeAfterHandoff(bytes32 batchId, BatchState memory state) private {
-        state.status = state.flags & FLAG_RESUME_DELIVERED != 0 ? BatchStatus.Delivered : BatchStatus.Registered;
+        state.status = state.flags & _FLAG_RESUME_DELIVERED != 0 ? BatchStatus.Delivered : BatchStatus.Registered;
         state.pendingCustodianId = 0;
         _batches[batchId] = state;
     }
 
     /// @dev The batch's status as the lineage makes it: Recalled when the batch or an ancestor was recalled.
     function _lineageStatus(bytes32 batchId, BatchState memory state) private view returns (BatchStatus) {
-        if (state.flags & FLAG_RECALLED != 0 || _ancestorRecalled(batchId, state)) return BatchStatus.Recalled;
+        if (state.flags & _FLAG_RECALLED != 0 || _ancestorRecalled(batchId, state)) return BatchStatus.Recalled;
         return state.status;
     }
 
@@ -432,14 +433,14 @@ contract ProvenanceRegistry is IProvenanceRegistry, ParticipantRegistry {
     /// MAX_LINEAGE_DEPTH generations, and none for a registered batch.
     function _ancestorRecalled(bytes32 batchId, BatchState memory state) private view returns (bool) {
         bytes32 ancestorId = batchId;
-        for (uint256 depth = state.flags >> DEPTH_SHIFT; depth != 0; --depth) {
+        for (uint256 depth = state.flags >> _DEPTH_SHIFT; depth != 0; --depth) {
             ancestorId = _parents[ancestorId];
-            if (_batches[ancestorId].flags & FLAG_RECALLED != 0) return true;
+            if (_batches[ancestorId].flags & _FLAG_RECALLED != 0) return true;
         }
         return false;
     }
 
     function _inspection(BatchState memory state) private pure returns (InspectionResult) {
-        return InspectionResult((state.flags & INSPECTION_MASK) >> INSPECTION_SHIFT);
+        return InspectionResult((state.flags & _INSPECTION_MASK) >> _INSPECTION_SHIFT);
     }
 }

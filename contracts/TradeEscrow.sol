@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.30;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
@@ -118,6 +117,7 @@ contract TradeEscrow is ITradeEscrow, AccessControlDefaultAdminRules, ERC2771Con
     /// or is suspended (a suspended participant can do nothing, so it opens no order either).
     error EscrowBuyerNotParticipant(address buyer);
 
+    /// @notice Deploys the escrow for `registry_`, with its admin, platform fee and arbitration period.
     /// @param registry_ The provenance registry (the admin of the registry must make this escrow its
     /// custody observer with `setCustodyObserver`).
     /// @param trustedForwarder_ The ERC-2771 forwarder relayed calls come through.
@@ -537,6 +537,7 @@ contract TradeEscrow is ITradeEscrow, AccessControlDefaultAdminRules, ERC2771Con
     /// it at delivery). A registry that refuses (its admin moved the observer role elsewhere) must not lock
     /// the deposit, so its failure is ignored.
     function _stopWatching(bytes32 batchId) private {
+        // solhint-disable-next-line no-empty-blocks
         try _registry.setBatchWatched(batchId, false) {} catch {}
     }
 
@@ -580,6 +581,7 @@ contract TradeEscrow is ITradeEscrow, AccessControlDefaultAdminRules, ERC2771Con
         if (amount == 0) return;
         bool paid;
         if (token == address(0)) {
+            // solhint-disable-next-line no-inline-assembly
             assembly ("memory-safe") {
                 paid := call(ETH_PUSH_GAS, payee, amount, 0, 0, 0, 0)
             }

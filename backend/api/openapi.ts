@@ -62,10 +62,7 @@ const PROBLEM_RESPONSES: Record<number, { name: string; description: string }> =
  * `{ $ref }` to a shared problem response, for an operation's `responses` map; `description` says what the
  * status means on this operation (an OpenAPI 3.1 reference may override the shared one).
  */
-export function problemResponse(
-  status: keyof typeof PROBLEM_RESPONSES & number,
-  description?: string,
-): { $ref: string; description?: string } {
+export function problemResponse(status: keyof typeof PROBLEM_RESPONSES, description?: string): { $ref: string; description?: string } {
   const known = PROBLEM_RESPONSES[status];
   if (!known) throw new Error(`no shared problem response for status ${status}`);
   return { $ref: `#/components/responses/${known.name}`, ...(description === undefined ? {} : { description }) };

@@ -97,7 +97,7 @@ export function problemErrorHandler(): ErrorRequestHandler {
     problem ??= new ProblemError(
       500,
       "Internal Server Error",
-      `An unexpected error occurred; quote request id ${String(req.id)} when reporting it`,
+      `An unexpected error occurred; quote request id ${String(req.id as string | number)} when reporting it`,
     );
 
     if (problem.status === 405 && typeof problem.extensions.allow === "string") res.setHeader("Allow", problem.extensions.allow);

@@ -3,7 +3,7 @@
  * `errors` list says which field is wrong and why, so clients can fix the request without guessing.
  */
 import type { Request } from "express";
-import { z } from "zod";
+import { type z } from "zod";
 import { invalidInput } from "../domain/errors.ts";
 
 export function parseRequestPart<S extends z.ZodType>(schema: S, value: unknown, part: "params" | "query" | "body"): z.output<S> {

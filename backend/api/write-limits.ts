@@ -38,7 +38,17 @@ const JSON_MEDIA_TYPES = ["application/json", "application/*+json"];
  */
 export function writeLimits(options: WriteLimitsOptions): RequestHandler[] {
   const { label, bodyLimit, ratePerMinute } = options;
-  const limiter = rateLimit({
+  const limiter = writeRateLimiter({ label, ratePerMinute });
+  const parsers = (options.parsers ?? [{ kind: "json" }]).map((parser) => labelBodyErrors(bodyParser(parser, bodyLimit), label));
+  return [limiter, ...parsers];
+}
+
+/**
+ * A per-client rate limit alone, for endpoints that share one budget (the passport's uploads and claims); its
+ * 429 reaches the error middleware as a problem naming `label`.
+ */
+export function writeRateLimiter({ label, ratePerMinute }: Pick<WriteLimitsOptions, "label" | "ratePerMinute">): RequestHandler {
+  return rateLimit({
     windowMs: 60_000,
     limit: ratePerMinute,
     standardHeaders: "draft-8",
@@ -47,8 +57,6 @@ export function writeLimits(options: WriteLimitsOptions): RequestHandler[] {
       next(new ProblemError(429, "Too Many Requests", `at most ${ratePerMinute} ${label} per minute per client; retry later`));
     },
   });
-  const parsers = (options.parsers ?? [{ kind: "json" }]).map((parser) => labelBodyErrors(bodyParser(parser, bodyLimit), label));
-  return [limiter, ...parsers];
 }
 
 /** One line for an operation's OpenAPI description, so the documented limits are the enforced ones. */

@@ -3,7 +3,7 @@
  * `BatchNotCustodian(0xab…, 0xcd…)` becomes "0xcd… is not the custodian of batch 0xab…".
  * The custom errors come from the compiled ABIs (never pasted copies); the sentences below only add wording.
  */
-import { ErrorDescription, Interface, isHexString, type InterfaceAbi } from "ethers";
+import { type ErrorDescription, Interface, isHexString, type InterfaceAbi } from "ethers";
 import { BATCH_STATUSES, INSPECTION_RESULTS, ORDER_STATES, isDefaultAdminRole, namedRoleOf, solidityMemberName } from "./vocabulary.ts";
 
 export interface DecodedRevert {
@@ -118,7 +118,7 @@ export function createRevertDecoder(abis: (InterfaceAbi | Interface)[]): RevertD
   function decode(data: string | null | undefined): DecodedRevert | null {
     if (!data || data === "0x") return null;
     for (const iface of interfaces) {
-      let description: ErrorDescription | null = null;
+      let description: ErrorDescription | null;
       try {
         description = iface.parseError(data);
       } catch {

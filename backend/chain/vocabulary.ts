@@ -6,7 +6,6 @@
  */
 import { ZeroHash, id as keccakText } from "ethers";
 import type { BatchStatus, Hex, InspectionResult, OrderState } from "../domain/model.ts";
-import type { ProvenaContractName } from "./artifacts.ts";
 
 // --- roles ---------------------------------------------------------------------------------------------------
 
@@ -45,7 +44,7 @@ export function isDefaultAdminRole(hash: string): boolean {
 }
 
 /** The mirror's name for a role granted by `contract` (see MIRROR_ROLE_NAMES); unknown roles keep their hash, lower-case. */
-export function roleName(role: string, contract: ProvenaContractName | string): string {
+export function roleName(role: string, contract: string): string {
   if (isDefaultAdminRole(role)) return contract === "TradeEscrow" ? "ESCROW_ADMIN" : "ADMIN";
   return namedRoleOf(role) ?? role.toLowerCase();
 }

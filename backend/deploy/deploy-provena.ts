@@ -192,7 +192,9 @@ export function localSignerEip1193(
       if (method === "eth_sendTransaction") {
         const tx = args[0] as Record<string, unknown>;
         if (String(tx.from).toLowerCase() !== wallet.address.toLowerCase()) {
-          throw new DeploymentFailedError(`Ignition asked to send from ${tx.from}, but the key given is for ${wallet.address}`);
+          throw new DeploymentFailedError(
+            `Ignition asked to send from ${String(tx.from as string)}, but the key given is for ${wallet.address}`,
+          );
         }
         const sent = await wallet.sendTransaction({
           to: tx.to ?? null,

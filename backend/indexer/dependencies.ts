@@ -12,5 +12,5 @@ export interface IndexerDependencies {
   /** First block of the deployment: indexing starts there, and rollbacks never go below it. */
   deployBlock: number;
   /** Called right before each write; throws when this instance may no longer write (it lost the lease). */
-  confirmWriter(): Promise<void>;
+  confirmWriter: () => Promise<void>;
 }

@@ -39,8 +39,8 @@ export async function resolveOrderTags(events: readonly ChainEvent[], store: Ord
       resolved.push(event);
       continue;
     }
-    const batchId = String(event.args.batchId).toLowerCase() as Hex;
-    const tag = String(event.args.orderTag).toLowerCase();
+    const batchId = hexArg(event, "batchId");
+    const tag = hexArg(event, "orderTag");
     const orderId = openedInRange(events, position, batchId, tag) ?? (await openedInMirror(store, batchId, tag));
     if (orderId === null) {
       throw new NonRetryableIndexerError(
@@ -57,8 +57,8 @@ function openedInRange(events: readonly ChainEvent[], position: number, batchId:
   for (let index = position - 1; index >= 0; index -= 1) {
     const event = events[index];
     if (event.contract !== "TradeEscrow" || event.name !== "OrderOpened") continue;
-    const orderId = String(event.args.orderId).toLowerCase();
-    if (String(event.args.batchId).toLowerCase() === batchId && orderId.startsWith(tag)) return orderId as Hex;
+    const orderId = hexArg(event, "orderId");
+    if (hexArg(event, "batchId") === batchId && orderId.startsWith(tag)) return orderId;
   }
   return null;
 }
@@ -72,4 +72,10 @@ async function openedInMirror(store: OrderLookup, batchId: Hex, tag: string): Pr
     cursor = page.nextCursor;
   } while (cursor !== null);
   return null;
+}
+
+/** A hex argument of a decoded event, lower-case ("" when the event has no such string argument). */
+function hexArg(event: ChainEvent, name: string): Hex {
+  const value = event.args[name];
+  return (typeof value === "string" ? value.toLowerCase() : "") as Hex;
 }

@@ -44,7 +44,7 @@ export interface IndexerProgress {
   /** Wakes the waiters to check the phase (stopped or failed ends their wait). */
   notify(): void;
   /** Resolves once `indexedBlock` reaches `blockNumber`; rejects when the indexer stops first or the time runs out. */
-  waitForBlock(blockNumber: number, options?: { timeoutMs?: number }): Promise<void>;
+  waitForBlock: (blockNumber: number, options?: { timeoutMs?: number }) => Promise<void>;
 }
 
 export function createIndexerProgress(initial: Pick<IndexerStatus, "chainId" | "instanceId" | "blockRange">): IndexerProgress {

@@ -6,7 +6,7 @@
  * is verified. Lot (AI 10) and serial (AI 21) are 1-20 characters of the GS1 AI encodable character set 82;
  * in a URI every character outside RFC 3986 "unreserved" is percent-encoded, as the standard requires.
  */
-import { batchIdOf, CHARSET_82, gs1CheckDigit, GTIN_LENGTHS, isValidLotOrSerial, MAX_LOT_OR_SERIAL_LENGTH } from "../chain/gs1.ts";
+import { batchIdOf, CHARSET_82, gs1CheckDigit, GTIN_LENGTHS, MAX_LOT_OR_SERIAL_LENGTH } from "../chain/gs1.ts";
 import { DomainError } from "../domain/errors.ts";
 import type { Hex } from "../domain/model.ts";
 
@@ -188,6 +188,7 @@ function describeChar(char: string): string {
 
 /** Shortens and de-controls user input before echoing it in an error message. */
 function printable(value: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what must not be echoed
   const clean = value.replace(/[\u0000-\u001f\u007f]/g, "?");
   return clean.length > 40 ? `${clean.slice(0, 40)}…` : clean;
 }

@@ -12,7 +12,7 @@ import type { HistoryEntry, PassportView } from "./passport-view.ts";
 
 export const ASSET_BASE_PATH = "/passport/assets";
 
-export function escapeHtml(value: unknown): string {
+export function escapeHtml(value: string | number | bigint | boolean | null | undefined): string {
   return String(value ?? "")
     .replace(/&/g, "&amp;")
     .replace(/</g, "&lt;")

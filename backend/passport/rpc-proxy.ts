@@ -63,8 +63,10 @@ export function createRpcProxyHandler({ chain, allowedContracts, logger }: RpcPr
 
   function checkScope(method: string, params: unknown[]): JsonRpcError | null {
     if (method === "eth_call") {
-      const to = String((params[0] as { to?: unknown } | undefined)?.to ?? "").toLowerCase();
-      if (!allowed.has(to)) return { code: -32602, message: "eth_call is only served for the Provena contracts of this deployment" };
+      const to = (params[0] as { to?: unknown } | undefined)?.to;
+      if (typeof to !== "string" || !allowed.has(to.toLowerCase())) {
+        return { code: -32602, message: "eth_call is only served for the Provena contracts of this deployment" };
+      }
     }
     if (method === "eth_getLogs") {
       const address = (params[0] as { address?: unknown } | undefined)?.address;

@@ -8,7 +8,7 @@
  * Used by the HTTP upload route, the CLI and the demo seed.
  */
 import { parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from "jsonc-parser";
-import { DomainError, notFound, rejected } from "../domain/errors.ts";
+import { type DomainError, notFound, rejected } from "../domain/errors.ts";
 import type { MirrorStore } from "../store/port.ts";
 import type { Hex } from "../domain/model.ts";
 import { isValidLotOrSerial } from "../chain/gs1.ts";

@@ -243,7 +243,7 @@ export async function simulateForwardRequest(context: AcceptanceContext, request
     throw refused("rejected", "SIMULATION_REVERTED", `the call would revert: ${reason}`, { error: decoded?.name ?? null });
   }
   // The inner call succeeds on its own, so the forwarded gas is what is missing.
-  let needed: bigint | null = null;
+  let needed: bigint | null;
   try {
     needed = await chain.provider.estimateGas(inner);
   } catch {

@@ -28,9 +28,7 @@ export class RelayRefusedError extends Error {
   readonly problem: Record<string, unknown>;
 
   constructor(status: number, problem: Record<string, unknown>) {
-    super(
-      `relayer refused the request (${status}${problem.code ? ` ${problem.code}` : ""}): ${problem.detail ?? problem.title ?? "no reason given"}`,
-    );
+    super(`relayer refused the request (${status}${typeof problem.code === "string" ? ` ${problem.code}` : ""}): ${problemText(problem)}`);
     this.name = "RelayRefusedError";
     this.status = status;
     this.problem = problem;
@@ -157,4 +155,9 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
   }
 
   return { submit, status, waitForMined };
+}
+
+function problemText(problem: Record<string, unknown>): string {
+  for (const field of [problem.detail, problem.title]) if (typeof field === "string") return field;
+  return "no reason given";
 }

@@ -43,6 +43,7 @@ library GS1 {
         uint256 length = bytes(lot).length;
         if (length == 0 || length > MAX_LOT_LENGTH) return false;
         uint256 word;
+        // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             // One calldata word holds the whole lot (at most 20 bytes), left-aligned.
             word := calldataload(lot.offset)

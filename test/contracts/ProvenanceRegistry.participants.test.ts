@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { network } from "hardhat";
-import { id as keccakId, Interface, ZeroAddress } from "ethers";
+import { id as keccakId, type Interface, ZeroAddress } from "ethers";
 import { deployProvena } from "../../scripts/fixtures/provena-deployment.ts";
 import { documentHash } from "../helpers/batches.ts";
 import { glnFrom } from "../helpers/gs1.ts";

@@ -19,7 +19,9 @@ import {
   timestampOf,
 } from "./TradeEscrow.fixture.ts";
 
-const { loadFixture, time } = networkHelpers;
+// eslint-disable-next-line @typescript-eslint/unbound-method -- network helpers are bound to their connection
+const { loadFixture } = networkHelpers;
+const time = networkHelpers.time;
 
 const REENTRANT_CALL = ethers.id("ReentrancyGuardReentrantCall()").slice(0, 10);
 

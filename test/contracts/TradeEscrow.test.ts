@@ -32,7 +32,9 @@ import {
   type Order,
 } from "./TradeEscrow.fixture.ts";
 
-const { loadFixture, time } = networkHelpers;
+// eslint-disable-next-line @typescript-eslint/unbound-method -- network helpers are bound to their connection
+const { loadFixture } = networkHelpers;
+const time = networkHelpers.time;
 
 async function expectPaid(
   fx: EscrowFixture,

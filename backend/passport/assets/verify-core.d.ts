@@ -1,6 +1,6 @@
 // Types of verify-core.js (plain JavaScript so that browsers run it unchanged; see that file).
 
-export type RpcCall = (method: string, params: unknown[]) => Promise<any>;
+export type RpcCall = (method: string, params: unknown[]) => Promise<unknown>;
 
 export function createJsonRpc(url: string, options?: { fetch?: typeof fetch; timeoutMs?: number }): RpcCall;
 

@@ -24,16 +24,16 @@ export interface SqliteConnection {
   /** The file, or ":memory:". */
   readonly path: string;
   /** The prepared statement of `text`, prepared once per connection. */
-  sql(text: string): StatementSync;
+  sql: (text: string) => StatementSync;
   /** Runs `work` as one write transaction; nothing of it stays if it throws. */
-  write<T>(work: () => T): T;
+  write: <T>(work: () => T) => T;
   /** Runs `work` in one read transaction, so a multi-statement read sees one snapshot. */
-  read<T>(work: () => T): T;
+  read: <T>(work: () => T) => T;
   /** Counts mirrored events and refreshes the planner's statistics when enough have been written. */
-  eventsWritten(count: number): void;
+  eventsWritten: (count: number) => void;
   /** Refreshes the planner's statistics now. */
-  optimize(): void;
-  close(): void;
+  optimize: () => void;
+  close: () => void;
 }
 
 /** How many mirrored events between refreshes of the query planner's statistics. */

@@ -75,7 +75,9 @@ function eventPageQuery(filter: EventFilter, after: string[] | null): { text: st
   });
   const idColumn = refs.length > 0 ? "r0.event_id" : "e.id";
   const condition = (clause: string, value: SQLInputValue | undefined) => {
-    if (value !== undefined) (where.push(clause), whereValues.push(value));
+    if (value === undefined) return;
+    where.push(clause);
+    whereValues.push(value);
   };
   condition("e.chain_id = ?", filter.chainId);
   condition("e.transaction_hash = ?", filter.transactionHash);

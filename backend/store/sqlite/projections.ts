@@ -105,7 +105,9 @@ class Conditions {
 
   /** Adds `clause` when `value` is given (every filter field is optional). */
   add(clause: string, value: SQLInputValue | undefined): this {
-    if (value !== undefined) (this.clauses.push(clause), this.params.push(value));
+    if (value === undefined) return this;
+    this.clauses.push(clause);
+    this.params.push(value);
     return this;
   }
 }

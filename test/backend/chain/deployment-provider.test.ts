@@ -143,7 +143,7 @@ describe("connectProvider", function () {
     const { provider, chainId } = await connectProvider({ rpcUrl: url });
     expect(chainId).to.equal(31337);
     expect(await provider.getBlockNumber()).to.equal(16);
-    provider.destroy();
+    await provider.destroy();
   });
 
   it("test_connectProvider_wrongChain", async function () {

@@ -14,7 +14,7 @@ import {
 describe("chain vocabulary", function () {
   const abis = loadProvenaAbis();
 
-  it("test_ROLE_HASHES_equalTheContractsRoleConstants", function () {
+  it("test_roleHashes_equalTheContractsRoleConstants", function () {
     expect(ROLE_HASHES.CARRIER).to.equal(keccakText("CARRIER_ROLE"));
     expect(ROLE_HASHES.ARBITER).to.equal(keccakText("ARBITER_ROLE"));
     expect(namedRoleOf(keccakText("INSPECTOR_ROLE").toUpperCase().replace("0X", "0x"))).to.equal("INSPECTOR");
@@ -29,7 +29,7 @@ describe("chain vocabulary", function () {
     expect(roleName(unknown.toUpperCase().replace("0X", "0x"), "ProvenanceRegistry")).to.equal(unknown);
   });
 
-  it("test_ENUM_VALUE_NAMES_coverEveryEnumTheAbisUse", function () {
+  it("test_enumValueNames_coverEveryEnumTheAbisUse", function () {
     const enums = new Set<string>();
     const visit = (params: readonly { internalType?: string; components?: readonly unknown[] }[] | undefined) => {
       for (const param of params ?? []) {

@@ -41,7 +41,7 @@ describe("indexer on MongoDB", function () {
       // A variable specifier: type-checking and SQLite-only runs never load mongoose.
       const adapterPath = "../../../backend/store/mongo/index.ts";
       const { createMongoStore } = (await import(adapterPath)) as {
-        createMongoStore(options: { uri: string; dbName?: string }): Promise<MirrorStore>;
+        createMongoStore: (options: { uri: string; dbName?: string }) => Promise<MirrorStore>;
       };
       const open = async () => {
         const store = await createMongoStore({ uri: uri!, dbName });

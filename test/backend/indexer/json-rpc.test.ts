@@ -8,7 +8,7 @@ import { network } from "hardhat";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Contract, ContractFactory, keccak256, toUtf8Bytes, type JsonRpcSigner } from "ethers";
+import { type Contract, ContractFactory, keccak256, toUtf8Bytes, type JsonRpcSigner } from "ethers";
 import { loadArtifact } from "../../../backend/chain/artifacts.ts";
 import {
   DeploymentMismatchError,
@@ -48,7 +48,7 @@ describe("indexer over HTTP JSON-RPC", function () {
   });
 
   after(async function () {
-    connected?.provider.destroy();
+    await connected?.provider.destroy();
     await server?.close();
     await rm(dir, { recursive: true, force: true });
   });

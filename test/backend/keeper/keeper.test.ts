@@ -132,7 +132,7 @@ describe("keeper", function () {
 
   it("test_keeper_refundsAnUndeliveredOrderAfterTheDeadline", async function () {
     const { escrow, retailer } = fx.deployment;
-    const { order, orderId } = await openOrder({ deliveryInSeconds: 2 * HOUR });
+    const { order } = await openOrder({ deliveryInSeconds: 2 * HOUR });
     await mirrorCaughtUp();
     const k = keeper();
     expect((await k.tick()).queued).to.deep.equal([]);
@@ -151,7 +151,7 @@ describe("keeper", function () {
 
   it("test_keeper_settlesAnUnresolvedDisputeByTheFallbackRule", async function () {
     const { escrow, manufacturer, carrier, retailer } = fx.deployment;
-    const { batchId, order, orderId } = await openOrder();
+    const { batchId, order } = await openOrder();
     await handoff(batchId, manufacturer, carrier);
     await handoff(batchId, carrier, retailer);
     await (await escrow!.connect(retailer).dispute(order, keccakText("damaged"))).wait();

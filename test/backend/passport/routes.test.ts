@@ -16,7 +16,7 @@ const jsQR = jsQRImport as unknown as typeof jsQRImport.default;
 const HTML = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
 
 /** Supertest parser that keeps binary bodies (PNG) as a Buffer. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- superagent's parser signature takes its own Response type
+
 function binary(res: any, callback: (error: Error | null, body: Buffer) => void) {
   const chunks: Buffer[] = [];
   res.on("data", (chunk: Buffer) => chunks.push(chunk));

@@ -284,7 +284,7 @@ describe("batch reducer", function () {
 });
 
 describe("order reducer", function () {
-  const terms = (f: EventFactory) => [
+  const terms = (_f: EventFactory) => [
     ACCOUNTS.retailer,
     ACCOUNTS.manufacturer,
     ACCOUNTS.carrier,

@@ -68,11 +68,10 @@ const doc = (id: string, eventId: string): Doc => ({
 
 /** A scripted collection: bulkWrite answers from `outcomes` in turn (undefined = success); find answers `stored`. */
 function scriptedCollection(outcomes: Array<Error | undefined>, stored: Array<{ _id: string; lastEvent: { eventId: string } }> = []) {
-  const sent: Array<Array<Record<string, any>>> = []; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const sent: Array<Array<Record<string, any>>> = [];
   const collection = {
     collectionName: "batches",
     async bulkWrite(ops: Array<Record<string, any>>, options: Record<string, unknown>) {
-      // eslint-disable-line @typescript-eslint/no-explicit-any
       expect(options).to.include({ ordered: false });
       sent.push(ops);
       const outcome = outcomes.shift();
@@ -89,7 +88,7 @@ function scriptedCollection(outcomes: Array<Error | undefined>, stored: Array<{ 
 
 const guarded = { key: (d: Doc) => ({ _id: d._id }), guardByLastEvent: true };
 const sentIds = (ops: Array<Record<string, any>>) =>
-  ops.map((op) => (op.replaceOne ?? op.insertOne).replacement?._id ?? op.insertOne.document._id); // eslint-disable-line @typescript-eslint/no-explicit-any
+  ops.map((op) => (op.replaceOne ?? op.insertOne).replacement?._id ?? op.insertOne.document._id);
 
 describe("MongoDB store: write loops", function () {
   describe("upsertAll with the lastEvent guard", function () {
