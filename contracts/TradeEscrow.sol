@@ -8,6 +8,9 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {Address} from "@openzeppelin/contracts/utils/Address.sol";
 import {Context} from "@openzeppelin/contracts/utils/Context.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
 import {ICustodyObserver} from "./interfaces/ICustodyObserver.sol";
@@ -36,8 +39,8 @@ import {ITradeEscrow} from "./interfaces/ITradeEscrow.sol";
 /// - The seller may decline a funded order before shipment (buyer refunded in full, `OrderCancelled`), so a
 ///   stranger cannot block a batch with an unwanted order until its deadline.
 /// - The platform fee rate is fixed per order (`platformBps`); the platform share is credited to the fee
-///   recipient in force at settlement, who withdraws it (ETH accrues in the slot that holds the fee, so a
-///   settlement pays no extra storage write for it).
+///   recipient in force at settlement, who withdraws it (ETH accrues in the slot that holds the recipient,
+///   so a settlement pays no extra storage write for it).
 /// - Seller, carrier and buyer payments are pushed (ETH with a bounded gas stipend, ERC-20 through a
 ///   non-reverting transfer); a failed push is credited to the payee for `withdraw`, so no payee can block
 ///   a settlement.
@@ -51,9 +54,19 @@ import {ITradeEscrow} from "./interfaces/ITradeEscrow.sol";
 /// two (about 22,000 gas per order); storing the full id would remove it.
 /// An identical order (same salt) cannot be reopened while its tag is still in its batch's slot; once a
 /// later order took the slot, the earlier order reads as `None` and can no longer be acted on.
-/// No admin function moves escrowed funds: the admin only sets the platform fee for new orders and
-/// manages roles (ARBITER_ROLE); arbiters only decide disputes between the parties.
-contract TradeEscrow is ITradeEscrow, AccessControlDefaultAdminRules, ERC2771Context, ReentrancyGuardTransient {
+/// Consent and bounds: an order opens only with the seller's EIP-712 signature over its full terms (an
+/// ERC-1271 contract wallet signs through `isValidSignature`), in an allowlisted token, with a delivery deadline
+/// and a dispute window within the admin's limits. So no stranger can tie a seller's batch to an order, and
+/// every order can be cleared by anyone within a bounded time (deadline, dispute window, arbitration period).
+/// No admin function moves escrowed funds: the admin only sets the platform fee, the token allowlist and the
+/// deadline limits for new orders and manages roles (ARBITER_ROLE); arbiters only decide disputes between the parties.
+contract TradeEscrow is
+    ITradeEscrow,
+    AccessControlDefaultAdminRules,
+    ERC2771Context,
+    ReentrancyGuardTransient,
+    EIP712
+{
     using SafeERC20 for IERC20;
 
     /// @dev What the contract keeps per batch about its latest order: exactly one storage slot
@@ -79,17 +92,37 @@ contract TradeEscrow is ITradeEscrow, AccessControlDefaultAdminRules, ERC2771Con
     /// a payee cannot burn the settler's gas. A payee that needs more withdraws instead.
     uint256 public constant ETH_PUSH_GAS = 30_000;
 
+    /// @notice EIP-712 type of the seller's consent: the order's terms, field for field.
+    bytes32 public constant ORDER_TYPEHASH = keccak256(
+        "Order(address buyer,address seller,address carrier,address token,uint256 amount,bytes32 batchId,uint16 sellerBps,"
+        "uint16 carrierBps,uint16 platformBps,uint40 deliveryDeadline,uint32 disputeWindow,bool requiresPassingInspection,"
+        "uint16 fallbackBuyerBps,bytes32 salt)"
+    );
+    /// @notice Longest delivery window and dispute window the admin can allow (one year each).
+    uint32 public constant MAX_ORDER_WINDOW = 365 days;
+    /// @notice Delivery window (from opening to the delivery deadline) allowed at deployment.
+    uint32 public constant DEFAULT_MAX_DELIVERY_WINDOW = 90 days;
+    /// @notice Dispute window allowed at deployment.
+    uint32 public constant DEFAULT_MAX_DISPUTE_WINDOW = 30 days;
+
     uint8 private constant _BUYER_APPROVED = 1;
     uint8 private constant _SELLER_APPROVED = 2;
 
     IProvenanceRegistry private immutable _registry;
     uint32 private immutable _arbitrationPeriod;
 
-    // One slot: the recipient, the fee and the ETH the recipient accrued (withdrawn with `withdraw`).
+    // One slot: the recipient and the ETH it accrued (withdrawn with `withdraw`).
     address private _platformRecipient;
-    uint16 private _platformFeeBps;
     uint80 private _platformEthAccrued;
 
+    // One slot, the only one of the escrow's settings an opening reads: the fee, the deadline limits and whether
+    // ETH is allowed.
+    uint16 private _platformFeeBps;
+    uint32 private _maxDeliveryWindow;
+    uint32 private _maxDisputeWindow;
+    bool private _ethAllowed;
+
+    mapping(address token => bool) private _allowedTokens;
     mapping(bytes32 batchId => OrderSlot) private _orders;
     mapping(address account => mapping(address token => uint256 amount)) private _credits;
 
@@ -134,12 +167,18 @@ contract TradeEscrow is ITradeEscrow, AccessControlDefaultAdminRules, ERC2771Con
         address platformRecipient,
         uint16 platformFeeBps,
         uint32 arbitrationPeriod_
-    ) AccessControlDefaultAdminRules(adminDelay, admin) ERC2771Context(trustedForwarder_) {
+    )
+        AccessControlDefaultAdminRules(adminDelay, admin)
+        ERC2771Context(trustedForwarder_)
+        EIP712("Provena TradeEscrow", "1")
+    {
         if (address(registry_) == address(0)) revert EscrowInvalidParty(address(0));
         if (arbitrationPeriod_ == 0) revert EscrowInvalidArbitrationPeriod(arbitrationPeriod_);
         _registry = registry_;
         _arbitrationPeriod = arbitrationPeriod_;
         _setPlatformFee(platformRecipient, platformFeeBps);
+        _setOrderLimits(DEFAULT_MAX_DELIVERY_WINDOW, DEFAULT_MAX_DISPUTE_WINDOW);
+        _setTokenAllowed(address(0), true);
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -147,14 +186,25 @@ contract TradeEscrow is ITradeEscrow, AccessControlDefaultAdminRules, ERC2771Con
     // ---------------------------------------------------------------------------------------------
 
     /// @inheritdoc ITradeEscrow
-    /// @dev The caller (or the signer of a forwarded request) must be `order.buyer`. For ETH `msg.value`
-    /// must equal `order.amount`; for an ERC-20 the escrow pulls `order.amount` with `transferFrom` and
-    /// rejects the order if it received a different amount (fee-on-transfer tokens).
-    function openOrder(Order calldata order) external payable nonReentrant returns (bytes32 orderId) {
+    /// @dev The caller (or the signer of a forwarded request) must be `order.buyer`, so a consent seen in the
+    /// mempool is of no use to anyone else. For ETH `msg.value` must equal `order.amount`; for an ERC-20 the
+    /// escrow pulls `order.amount` with `transferFrom` and rejects the order if it received a different amount
+    /// (fee-on-transfer tokens). The consent cannot be replayed: it covers the whole order (batch, buyer, amount,
+    /// salt) and the domain (chain, escrow), an identical order cannot reopen while it is its batch's latest,
+    /// and it dies with the order's delivery deadline.
+    function openOrder(Order calldata order, bytes calldata sellerSignature)
+        external
+        payable
+        nonReentrant
+        returns (bytes32 orderId)
+    {
         orderId = keccak256(abi.encode(order));
         address buyer = _msgSender();
         if (order.buyer != buyer) revert EscrowUnauthorized(orderId, buyer);
         _validateTerms(order);
+        if (!_isSellerConsent(order.seller, _consentDigest(order), sellerSignature)) {
+            revert EscrowInvalidSellerConsent(orderId, order.seller);
+        }
 
         bytes32 batchId = order.batchId;
         OrderSlot storage slot = _orders[batchId];
@@ -372,9 +422,34 @@ contract TradeEscrow is ITradeEscrow, AccessControlDefaultAdminRules, ERC2771Con
         _setPlatformFee(recipient, feeBps);
     }
 
+    /// @inheritdoc ITradeEscrow
+    function setOrderLimits(uint32 maxDeliveryWindow, uint32 maxDisputeWindow) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setOrderLimits(maxDeliveryWindow, maxDisputeWindow);
+    }
+
+    /// @inheritdoc ITradeEscrow
+    function setTokenAllowed(address token, bool allowed) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setTokenAllowed(token, allowed);
+    }
+
     // ---------------------------------------------------------------------------------------------
     // Views
     // ---------------------------------------------------------------------------------------------
+
+    /// @inheritdoc ITradeEscrow
+    function orderLimits() external view returns (uint32 maxDeliveryWindow, uint32 maxDisputeWindow) {
+        return (_maxDeliveryWindow, _maxDisputeWindow);
+    }
+
+    /// @inheritdoc ITradeEscrow
+    function isTokenAllowed(address token) external view returns (bool) {
+        return token == address(0) ? _ethAllowed : _allowedTokens[token];
+    }
+
+    /// @inheritdoc ITradeEscrow
+    function consentDigest(Order calldata order) external view returns (bytes32) {
+        return _consentDigest(order);
+    }
 
     /// @inheritdoc ITradeEscrow
     function orderState(Order calldata order) external view returns (OrderState state, uint40 deliveredAt, uint40 disputedAt) {
@@ -450,6 +525,44 @@ contract TradeEscrow is ITradeEscrow, AccessControlDefaultAdminRules, ERC2771Con
         if (order.platformBps != _platformFeeBps) revert EscrowInvalidPlatformFee(order.platformBps, _platformFeeBps);
         if (order.fallbackBuyerBps > BPS) revert EscrowInvalidSplit(order.fallbackBuyerBps);
         if (order.deliveryDeadline <= block.timestamp) revert EscrowInvalidDeadline(order.deliveryDeadline);
+        (uint32 maxDeliveryWindow, uint32 maxDisputeWindow, bool ethAllowed) =
+            (_maxDeliveryWindow, _maxDisputeWindow, _ethAllowed);
+        uint256 latestDeadline = block.timestamp + maxDeliveryWindow;
+        if (order.deliveryDeadline > latestDeadline) revert EscrowDeadlineTooFar(order.deliveryDeadline, latestDeadline);
+        if (order.disputeWindow > maxDisputeWindow) revert EscrowDisputeWindowTooLong(order.disputeWindow, maxDisputeWindow);
+        address token = order.token;
+        if (token == address(0) ? !ethAllowed : !_allowedTokens[token]) revert EscrowTokenNotAllowed(token);
+    }
+
+    /// @dev The EIP-712 digest the seller signs: the order's terms under this escrow's domain (name, version,
+    /// chain id, address). `abi.encode` of the typehash and the all-static struct is its EIP-712 encoding.
+    function _consentDigest(Order calldata order) private view returns (bytes32) {
+        return _hashTypedDataV4(keccak256(abi.encode(ORDER_TYPEHASH, order)));
+    }
+
+    /// @dev An ECDSA signature by the seller's key, else the seller's ERC-1271 answer. ECDSA first spares an
+    /// account's seller the code-size lookup (2,600 gas); it is as sound, since no one holds a key to an address
+    /// that only contract code controls (and an EIP-7702 account's own key may sign for it).
+    function _isSellerConsent(address seller, bytes32 digest, bytes calldata signature) private view returns (bool) {
+        (address signer, ECDSA.RecoverError error,) = ECDSA.tryRecoverCalldata(digest, signature);
+        if (error == ECDSA.RecoverError.NoError && signer == seller) return true;
+        return SignatureChecker.isValidERC1271SignatureNowCalldata(seller, digest, signature);
+    }
+
+    function _setOrderLimits(uint32 maxDeliveryWindow, uint32 maxDisputeWindow) private {
+        if (maxDeliveryWindow == 0 || maxDeliveryWindow > MAX_ORDER_WINDOW || maxDisputeWindow > MAX_ORDER_WINDOW) {
+            revert EscrowInvalidOrderLimits(maxDeliveryWindow, maxDisputeWindow);
+        }
+        _maxDeliveryWindow = maxDeliveryWindow;
+        _maxDisputeWindow = maxDisputeWindow;
+        emit OrderLimitsChanged(maxDeliveryWindow, maxDisputeWindow);
+    }
+
+    function _setTokenAllowed(address token, bool allowed) private {
+        if (token == address(this)) revert EscrowInvalidParty(token);
+        if (token == address(0)) _ethAllowed = allowed;
+        else _allowedTokens[token] = allowed;
+        emit TokenAllowedChanged(token, allowed);
     }
 
     /// @dev The batch must exist, be neither split nor recalled, and be held by the seller; the buyer must be
@@ -561,8 +674,8 @@ contract TradeEscrow is ITradeEscrow, AccessControlDefaultAdminRules, ERC2771Con
         _pay(token, order.carrier, carrierAmount);
     }
 
-    /// @dev Credits the platform share to the fee recipient in force: ETH accrues beside the fee (the slot
-    /// is read anyway and never empty, so this costs one warm write), tokens in the recipient's credit.
+    /// @dev Credits the platform share to the fee recipient in force: ETH accrues beside the recipient (the
+    /// slot is never empty, so this costs no zero-to-nonzero write), tokens in the recipient's credit.
     function _creditPlatform(address token, uint256 amount) private {
         if (amount == 0) return;
         if (token == address(0)) {

@@ -17,6 +17,7 @@ import { network } from "hardhat";
 import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type { ContractTransactionResponse } from "ethers";
 import { deployProvena, type ProvenaDeployment } from "./fixtures/provena-deployment.ts";
+import { signOrderConsentOn } from "../backend/chain/order-consent.ts";
 import { signForwardRequest } from "../test/helpers/forwarder.ts";
 import { batchIdOf, glnFrom, gtinFrom } from "../test/helpers/gs1.ts";
 import { buildSerialTree, makeSerials } from "../test/helpers/serials.ts";
@@ -285,6 +286,7 @@ const escrowSection: BenchSection = {
     const stablecoin = await ethers.deployContract("MockStablecoin");
     await (await stablecoin.mint(buyer.address, 10n ** 15n)).wait();
     await (await stablecoin.connect(buyer).approve(escrowAddress, ethers.MaxUint256)).wait();
+    await (await escrow.connect(admin).setTokenAllowed(await stablecoin.getAddress(), true)).wait();
     const [, platformFeeBps] = await escrow.platformFee();
 
     const latest = await ethers.provider.getBlock("latest");
@@ -317,8 +319,12 @@ const escrowSection: BenchSection = {
       salt: ethers.id(`bench ${batchId}`),
     });
     type Order = Awaited<ReturnType<typeof makeOrder>>;
-    const open = (order: Order) =>
-      gasOf(escrow.connect(buyer).openOrder(order, { value: order.token === ethers.ZeroAddress ? order.amount : 0n }));
+    /** The seller's EIP-712 consent, signed off-chain (it costs the seller no gas). */
+    const consentTo = (order: Order) => signOrderConsentOn(escrow, manufacturer, order);
+    const open = async (order: Order) =>
+      gasOf(
+        escrow.connect(buyer).openOrder(order, await consentTo(order), { value: order.token === ethers.ZeroAddress ? order.amount : 0n }),
+      );
     /** Manufacturer -> carrier -> buyer; returns the gas of the buyer's acceptance (it records the delivery). */
     const deliver = async (batchId: string) => {
       await gasOf(registry.connect(manufacturer).proposeHandoff(batchId, carrier.address, PORT_GLN, 0));
@@ -363,7 +369,12 @@ const escrowSection: BenchSection = {
     rows.push({
       operation: "openOrder + fund (ERC-20)",
       path: "relayed",
-      gasUsed: await relayedGasOf(deployment, buyer, escrow, escrow.interface.encodeFunctionData("openOrder", [relayedOrder])),
+      gasUsed: await relayedGasOf(
+        deployment,
+        buyer,
+        escrow,
+        escrow.interface.encodeFunctionData("openOrder", [relayedOrder, await consentTo(relayedOrder)]),
+      ),
     });
 
     // Refund after the delivery deadline (anyone may trigger it).

@@ -13,6 +13,7 @@
 import { Wallet, id as keccakText, parseEther, type JsonRpcSigner } from "ethers";
 import { loadProvenaAbis } from "../backend/chain/artifacts.ts";
 import { escrowAt, registryAt, type TradeEscrow } from "../backend/chain/contracts.ts";
+import { signOrderConsentOn } from "../backend/chain/order-consent.ts";
 import { gs1CheckDigit } from "../backend/chain/gs1.ts";
 import { ROLE_HASHES, businessStepValue, type BusinessStep } from "../backend/chain/vocabulary.ts";
 import { createRelayClient, type RelayClientSigner } from "../backend/relayer/relay-client.ts";
@@ -173,9 +174,12 @@ export async function runDemo(provena: RunningProvena, options: DemoOptions = {}
     fallbackBuyerBps: 5_000,
     salt: keccakText(`order ${lot}`),
   };
+  // The seller consents to exactly these terms (EIP-712); without it the escrow refuses the order.
+  const sellerConsent = await signOrderConsentOn(escrowAs(admin), manufacturer, order);
+  log(`  ✓ manufacturer signed its consent to the order terms`);
   await sent(
     `order funded: seller ${order.sellerBps / 100}%, carrier ${carrierBps / 100}%, platform ${Number(platformBps) / 100}%, dispute window ${disputeWindow}s`,
-    escrowAs(retailer).openOrder(order, { value: order.amount }),
+    escrowAs(retailer).openOrder(order, sellerConsent, { value: order.amount }),
   );
   const orderId = lower(await escrowAs(admin).orderIdOf(order));
 

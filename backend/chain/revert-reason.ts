@@ -86,6 +86,13 @@ const SENTENCES: Record<string, (a: Args) => string> = {
     `order ${a.orderId}: the batch has left the seller or a handoff of it is pending (a refund waits until the buyer accepts or rejects a handoff offered to it)`,
   EscrowCancellationAlreadyApproved: (a) => `${a.party} has already approved cancelling order ${a.orderId}`,
   EscrowPlatformFeeTooHigh: (a) => `a platform fee of ${a.feeBps} bps is above the maximum of ${a.maxFeeBps} bps`,
+  EscrowInvalidSellerConsent: (a) =>
+    `the seller ${a.seller} has not signed its consent to exactly order ${a.orderId} on this escrow and chain (ask the seller for an EIP-712 consent to these terms)`,
+  EscrowTokenNotAllowed: (a) => `${a.token === ZERO_ADDRESS ? "ETH" : `token ${a.token}`} is not on the escrow's allowlist`,
+  EscrowDeadlineTooFar: (a) => `delivery deadline ${isoTime(a.deadline)} is later than the latest allowed, ${isoTime(a.latest)}`,
+  EscrowDisputeWindowTooLong: (a) => `a dispute window of ${a.disputeWindow} s is longer than the allowed ${a.maxDisputeWindow} s`,
+  EscrowInvalidOrderLimits: (a) =>
+    `order limits of ${a.maxDeliveryWindow} s delivery and ${a.maxDisputeWindow} s dispute are out of range (delivery at least 1 s, each at most one year)`,
   EscrowNothingToWithdraw: (a) => `${a.account} has nothing to withdraw in ${a.token === ZERO_ADDRESS ? "ETH" : a.token}`,
   ERC2771ForwarderInvalidSigner: (a) => `the request was signed by ${a.signer}, not by ${a.from} (or for another nonce)`,
   ERC2771ForwarderExpiredRequest: (a) => `the request expired at ${isoTime(a.deadline)}`,

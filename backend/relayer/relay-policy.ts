@@ -24,6 +24,8 @@ const ADMIN_FUNCTIONS = new Set([
   "grantRole",
   "revokeRole",
   "setPlatformFee",
+  "setOrderLimits",
+  "setTokenAllowed",
   "setPlatformFeeRecipient",
   "setArbitrationPeriod",
   "pause",

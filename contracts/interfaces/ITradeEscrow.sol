@@ -4,7 +4,9 @@ pragma solidity ^0.8.30;
 import {ICustodyObserver} from "./ICustodyObserver.sol";
 
 /// @title Escrow settlement of trade against Provena provenance
-/// @notice A buyer opens and funds an order for a registered batch in one transaction (ETH or an ERC-20).
+/// @notice A buyer opens and funds an order for a registered batch in one transaction (ETH or an allowlisted
+/// ERC-20), with the seller's EIP-712 consent to exactly those terms (ERC-1271 for contract wallets). The delivery
+/// deadline and the dispute window are bounded by the admin's limits, so every order can be cleared in bounded time.
 /// Money moves only by rule: released to seller/carrier/platform once the registry shows the batch
 /// delivered to the buyer (and, if required, a passing inspection) and the dispute window passed;
 /// refunded when undelivered by the deadline, on a recall before delivery, or on mutual cancellation before
@@ -66,6 +68,17 @@ interface ITradeEscrow is ICustodyObserver {
     error EscrowTooEarly(bytes32 orderId, uint256 availableAt);
     error EscrowTooLate(bytes32 orderId, uint256 closedAt);
     error EscrowNothingToWithdraw(address account, address token);
+    /// @notice Reverts when `sellerSignature` is not the seller's EIP-712 consent to exactly this order on this
+    /// chain and escrow (an ECDSA signature for an account, ERC-1271 `isValidSignature` for a contract wallet).
+    error EscrowInvalidSellerConsent(bytes32 orderId, address seller);
+    /// @notice Reverts when an order's token (address(0) for ETH) is not on the admin's allowlist.
+    error EscrowTokenNotAllowed(address token);
+    /// @notice Reverts when an order's delivery deadline lies beyond `latest` (now plus the longest delivery window).
+    error EscrowDeadlineTooFar(uint40 deadline, uint256 latest);
+    /// @notice Reverts when an order's dispute window is longer than the admin's limit.
+    error EscrowDisputeWindowTooLong(uint32 disputeWindow, uint32 maxDisputeWindow);
+    /// @notice Reverts when the admin sets a zero delivery window or a window beyond the hard cap.
+    error EscrowInvalidOrderLimits(uint32 maxDeliveryWindow, uint32 maxDisputeWindow);
 
     /// @notice Emitted when a buyer opens and funds an order; carries the whole order.
     event OrderOpened(bytes32 indexed orderId, address indexed buyer, bytes32 indexed batchId, Order order);
@@ -93,8 +106,18 @@ interface ITradeEscrow is ICustodyObserver {
     /// @notice Emitted when the admin changes the platform fee or its recipient (affects new orders only).
     event PlatformFeeChanged(address indexed recipient, uint16 feeBps);
 
-    /// @notice The buyer opens and funds an order (msg.value for ETH, an allowance for ERC-20).
-    function openOrder(Order calldata order) external payable returns (bytes32 orderId);
+    /// @notice Emitted when the admin changes the longest delivery window and dispute window of new orders.
+    event OrderLimitsChanged(uint32 maxDeliveryWindow, uint32 maxDisputeWindow);
+    /// @notice Emitted when the admin allows or disallows a token (address(0) for ETH) for new orders; orders
+    /// already open settle in their token regardless.
+    event TokenAllowedChanged(address indexed token, bool allowed);
+
+    /// @notice The buyer opens and funds an order (msg.value for ETH, an allowance for ERC-20), with the seller's
+    /// EIP-712 signature over `order` (see `consentDigest`).
+    /// @param order The terms; `order.buyer` must be the caller.
+    /// @param sellerSignature The seller's consent: a 65-byte ECDSA signature of `consentDigest(order)`, or
+    /// whatever the seller's ERC-1271 wallet accepts for that digest.
+    function openOrder(Order calldata order, bytes calldata sellerSignature) external payable returns (bytes32 orderId);
 
     /// @notice Anyone: pays out once delivered, inspected if required, and the dispute window passed (immediately when the buyer calls).
     function release(Order calldata order) external;
@@ -124,6 +147,22 @@ interface ITradeEscrow is ICustodyObserver {
     /// @notice The state of `order` and its timestamps; `None` when it was never opened or its batch has
     /// since been taken by a later order.
     function orderState(Order calldata order) external view returns (OrderState state, uint40 deliveredAt, uint40 disputedAt);
+
+    /// @notice The admin sets the longest delivery window (deadline minus opening time, at least one second) and
+    /// the longest dispute window of orders opened from now on; each at most `MAX_ORDER_WINDOW`.
+    function setOrderLimits(uint32 maxDeliveryWindow, uint32 maxDisputeWindow) external;
+
+    /// @notice The admin allows or disallows `token` (address(0) for ETH) for orders opened from now on.
+    function setTokenAllowed(address token, bool allowed) external;
+
+    /// @notice The longest delivery window and dispute window a new order may have, in seconds.
+    function orderLimits() external view returns (uint32 maxDeliveryWindow, uint32 maxDisputeWindow);
+
+    /// @notice Whether new orders may be paid in `token` (address(0) for ETH).
+    function isTokenAllowed(address token) external view returns (bool);
+
+    /// @notice The EIP-712 digest the seller signs to consent to `order` on this escrow and chain.
+    function consentDigest(Order calldata order) external view returns (bytes32);
 
     /// @notice The id of `order`.
     function orderIdOf(Order calldata order) external pure returns (bytes32);

@@ -127,6 +127,7 @@ export async function deployEscrowFixture() {
   const stablecoin = await ethers.deployContract("MockStablecoin");
   await stablecoin.mint(buyer.address, 1_000_000n * 10n ** 6n);
   await stablecoin.connect(buyer).approve(await escrow.getAddress(), ethers.MaxUint256);
+  await escrow.connect(admin).setTokenAllowed(await stablecoin.getAddress(), true);
 
   const fixture = {
     admin,
@@ -187,9 +188,50 @@ export async function makeOrder(fx: EscrowFixture, overrides: Partial<Order> = {
   };
 }
 
-/** Opens and funds `order` from `from` (default: the buyer), sending ETH when it is an ETH order. */
-export async function openOrder(fx: EscrowFixture, order: Order, from: HardhatEthersSigner = fx.buyer) {
-  return fx.escrow.connect(from).openOrder(order, { value: order.token === ETH ? order.amount : 0n });
+/** The EIP-712 types of the seller's consent (the contract's ORDER_TYPEHASH). */
+export const CONSENT_TYPES = {
+  Order: [
+    { name: "buyer", type: "address" },
+    { name: "seller", type: "address" },
+    { name: "carrier", type: "address" },
+    { name: "token", type: "address" },
+    { name: "amount", type: "uint256" },
+    { name: "batchId", type: "bytes32" },
+    { name: "sellerBps", type: "uint16" },
+    { name: "carrierBps", type: "uint16" },
+    { name: "platformBps", type: "uint16" },
+    { name: "deliveryDeadline", type: "uint40" },
+    { name: "disputeWindow", type: "uint32" },
+    { name: "requiresPassingInspection", type: "bool" },
+    { name: "fallbackBuyerBps", type: "uint16" },
+    { name: "salt", type: "bytes32" },
+  ],
+};
+
+/** `signer`'s EIP-712 consent to `order` on the fixture's escrow (default chain: the network's). */
+export async function signConsent(fx: EscrowFixture, order: Order, signer: HardhatEthersSigner, chainId?: bigint): Promise<string> {
+  const domain = {
+    name: "Provena TradeEscrow",
+    version: "1",
+    chainId: chainId ?? (await ethers.provider.getNetwork()).chainId,
+    verifyingContract: await fx.escrow.getAddress(),
+  };
+  return signer.signTypedData(domain, CONSENT_TYPES, order);
+}
+
+/** The consent of `order`'s seller to `order`; empty when the seller is none of the fixture's accounts. */
+export async function sellerConsent(fx: EscrowFixture, order: Order): Promise<string> {
+  const seller = (await ethers.getSigners()).find((candidate) => candidate.address === order.seller);
+  return seller === undefined ? "0x" : signConsent(fx, order, seller);
+}
+
+/**
+ * Opens and funds `order` from `from` (default: the buyer) with `consent` (default: the seller's own),
+ * sending ETH when it is an ETH order.
+ */
+export async function openOrder(fx: EscrowFixture, order: Order, from: HardhatEthersSigner = fx.buyer, consent?: string) {
+  const signature = consent ?? (await sellerConsent(fx, order));
+  return fx.escrow.connect(from).openOrder(order, signature, { value: order.token === ETH ? order.amount : 0n });
 }
 
 /** Moves the batch from the manufacturer to the carrier (shipment), leaving it with the carrier. */

@@ -3,6 +3,8 @@ import { network } from "hardhat";
 import ProvenaModule, {
   DEFAULT_ADMIN_TRANSFER_DELAY,
   DEFAULT_ARBITRATION_PERIOD,
+  DEFAULT_MAX_DELIVERY_WINDOW,
+  DEFAULT_MAX_DISPUTE_WINDOW,
   DEFAULT_PLATFORM_FEE_BPS,
 } from "../../backend/deploy/ignition/ProvenaModule.ts";
 
@@ -25,6 +27,8 @@ describe("TradeEscrow: Ignition ProvenaModule", function () {
     expect(await tradeEscrow.defaultAdminDelay()).to.equal(DEFAULT_ADMIN_TRANSFER_DELAY);
     expect(await tradeEscrow.platformFee()).to.deep.equal([deployer.address, BigInt(DEFAULT_PLATFORM_FEE_BPS)]);
     expect(await tradeEscrow.arbitrationPeriod()).to.equal(DEFAULT_ARBITRATION_PERIOD);
+    expect(await tradeEscrow.orderLimits()).to.deep.equal([DEFAULT_MAX_DELIVERY_WINDOW, DEFAULT_MAX_DISPUTE_WINDOW]);
+    expect(await tradeEscrow.isTokenAllowed(ethers.ZeroAddress)).to.equal(true);
   });
 
   it("test_module_takesTheEscrowParametersAndWiresFromTheAdminAccount", async function () {
@@ -40,6 +44,10 @@ describe("TradeEscrow: Ignition ProvenaModule", function () {
           platformRecipient: treasury.address,
           platformFeeBps: 250,
           arbitrationPeriod: 3_600n,
+          maxDeliveryWindow: 14n * 86_400n,
+          maxDisputeWindow: 86_400n,
+          allowedToken: treasury.address,
+          ethAllowed: false,
         },
       },
     });
@@ -48,5 +56,8 @@ describe("TradeEscrow: Ignition ProvenaModule", function () {
     expect(await escrow.defaultAdmin()).to.equal(consortium.address);
     expect(await escrow.platformFee()).to.deep.equal([treasury.address, 250n]);
     expect(await escrow.arbitrationPeriod()).to.equal(3_600n);
+    expect(await escrow.orderLimits()).to.deep.equal([14n * 86_400n, 86_400n]);
+    expect(await escrow.isTokenAllowed(treasury.address)).to.equal(true);
+    expect(await escrow.isTokenAllowed(ethers.ZeroAddress)).to.equal(false);
   });
 });

@@ -30,7 +30,9 @@ abstract contract TradeEscrowSetup is CheatsBase {
     MockStablecoin internal stablecoin;
     EthRejectingReceiver internal rejectingCarrier;
 
-    address internal manufacturer = address(0x1001);
+    /// @dev The seller signs its consent to each order, so it needs a key.
+    uint256 internal constant MANUFACTURER_KEY = 0xA11CE;
+    address internal manufacturer = vm.addr(MANUFACTURER_KEY);
     address internal carrier = address(0x1002);
     address internal inspector = address(0x1004);
     address internal regulator = address(0x1005);
@@ -61,7 +63,18 @@ abstract contract TradeEscrowSetup is CheatsBase {
         registry.onboardParticipant(buyerA, registry.RETAILER_ROLE(), GLN, "buyer A");
         registry.onboardParticipant(buyerB, registry.RETAILER_ROLE(), GLN, "buyer B");
         stablecoin = new MockStablecoin();
+        escrow.setTokenAllowed(address(stablecoin), true);
         rejectingCarrier = new EthRejectingReceiver();
+    }
+
+    /// @dev `signer`'s EIP-712 consent to `o` on `escrow_` (65 bytes, r || s || v).
+    function _consentOf(TradeEscrow escrow_, uint256 signerKey, ITradeEscrow.Order memory o) internal view returns (bytes memory) {
+        return _signature(signerKey, escrow_.consentDigest(o));
+    }
+
+    function _signature(uint256 signerKey, bytes32 digest) internal pure returns (bytes memory) {
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(signerKey, digest);
+        return abi.encodePacked(r, s, v);
     }
 }
 
@@ -69,6 +82,7 @@ abstract contract TradeEscrowSetup is CheatsBase {
 /// could try (often out of order, so many calls revert); each successful settlement is checked on the
 /// spot: the escrow's holdings drop by exactly the deposit, counting what it credited instead of paying.
 contract TradeEscrowHandler is CheatsBase {
+    uint256 internal constant STRANGER_KEY = 0xBAD;
     ProvenanceRegistry internal immutable registry;
     TradeEscrow internal immutable escrow;
     MockStablecoin internal immutable stablecoin;
@@ -82,6 +96,12 @@ contract TradeEscrowHandler is CheatsBase {
     address internal immutable registryAdmin;
 
     ITradeEscrow.Order[] internal _orders;
+    bytes[] internal _consents;
+    uint256 internal immutable sellerKey;
+    /// @notice A token nobody allowed: what a griefer would deploy to pay one unit with.
+    MockStablecoin internal immutable dustToken;
+    /// @notice When each order opened, to check that it can be cleared in bounded time.
+    mapping(bytes32 orderId => uint256) public openedAt;
     /// @notice Every address that may hold a credit, for the solvency check.
     address[] public payees;
     mapping(bytes32 orderId => uint256) public settlements;
@@ -101,8 +121,11 @@ contract TradeEscrowHandler is CheatsBase {
         TradeEscrow escrow_,
         MockStablecoin stablecoin_,
         address[9] memory actors, // manufacturer, carrier, altCarrier, inspector, regulator, arbiter, buyerA, buyerB, platform
-        address registryAdmin_
+        address registryAdmin_,
+        uint256 sellerKey_
     ) {
+        sellerKey = sellerKey_;
+        dustToken = new MockStablecoin();
         registryAdmin = registryAdmin_;
         registry = registry_;
         escrow = escrow_;
@@ -158,20 +181,87 @@ contract TradeEscrowHandler is CheatsBase {
             salt: keccak256(abi.encode(lotNonce))
         });
 
+        bytes memory consent = _sign(sellerKey, escrow.consentDigest(newOrder));
         if (inEth) {
             // A pranked call's value comes out of the pranked account.
             VmDeal(address(vm)).deal(newOrder.buyer, newOrder.buyer.balance + newOrder.amount);
             vm.prank(newOrder.buyer);
-            escrow.openOrder{value: newOrder.amount}(newOrder);
+            escrow.openOrder{value: newOrder.amount}(newOrder, consent);
         } else {
             stablecoin.mint(newOrder.buyer, newOrder.amount);
             vm.prank(newOrder.buyer);
             stablecoin.approve(address(escrow), newOrder.amount);
             vm.prank(newOrder.buyer);
-            escrow.openOrder(newOrder);
+            escrow.openOrder(newOrder, consent);
         }
         _orders.push(newOrder);
+        _consents.push(consent);
+        openedAt[escrow.orderIdOf(newOrder)] = block.timestamp;
         ++successes[msg.sig];
+    }
+
+    /// @dev A griefer tries to tie the batch of an existing order (often in transit, or with another order) to an
+    /// order of its own naming the custodian as seller: without consent, with a consent replayed from another order,
+    /// batch or chain, by front-running a buyer's consent, with a far deadline or a dust token. None may open.
+    function griefOrder(uint256 orderSeed, uint256 kindSeed, uint256 farSeed) external {
+        if (_orders.length == 0) return;
+        uint256 index = _pick(orderSeed);
+        ITradeEscrow.Order memory victim = _orders[index];
+        (, address custodian,,,,,,) = registry.batch(victim.batchId);
+        address griefer = victim.buyer == buyers[0] ? buyers[1] : buyers[0];
+        ITradeEscrow.Order memory o = victim;
+        o.buyer = griefer;
+        o.seller = custodian;
+        o.amount = 1;
+        o.deliveryDeadline = uint40(block.timestamp + 1 days);
+        o.salt = keccak256(abi.encode("grief", lotNonce, kindSeed));
+        bytes memory consent;
+        address caller = griefer;
+        uint256 kind = kindSeed % 6;
+        if (kind == 0) {
+            consent = _sign(STRANGER_KEY, escrow.consentDigest(o)); // the griefer signs for the seller
+        } else if (kind == 1) {
+            consent = _consents[index]; // the victim order's consent, for other terms
+        } else if (kind == 2) {
+            o.deliveryDeadline = uint40(block.timestamp + 91 days + farSeed % (type(uint40).max - block.timestamp - 91 days));
+            consent = _sign(sellerKey, escrow.consentDigest(o));
+        } else if (kind == 3) {
+            o.token = address(dustToken);
+            dustToken.mint(griefer, 1);
+            vm.prank(griefer);
+            dustToken.approve(address(escrow), 1);
+            consent = _sign(sellerKey, escrow.consentDigest(o));
+        } else if (kind == 4) {
+            consent = _sign(sellerKey, _digestOnOtherChain(o)); // a consent given on another chain
+        } else {
+            o = victim; // front-running: the griefer submits the buyer's own order and consent
+            consent = _consents[index];
+            caller = griefer;
+        }
+        if (o.token == address(0)) VmDeal(address(vm)).deal(caller, caller.balance + o.amount);
+        vm.prank(caller);
+        try escrow.openOrder{value: o.token == address(0) ? o.amount : 0}(o, consent) {
+            _violation("an order opened without the seller's consent to exactly its bounded terms");
+        } catch {}
+    }
+
+    function _digestOnOtherChain(ITradeEscrow.Order memory o) internal view returns (bytes32) {
+        bytes32 domainSeparator = keccak256(
+            abi.encode(
+                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
+                keccak256("Provena TradeEscrow"),
+                keccak256("1"),
+                block.chainid + 1,
+                address(escrow)
+            )
+        );
+        bytes32 structHash = keccak256(abi.encode(escrow.ORDER_TYPEHASH(), o));
+        return keccak256(abi.encodePacked("\x19\x01", domainSeparator, structHash));
+    }
+
+    function _sign(uint256 key, bytes32 digest) internal pure returns (bytes memory) {
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, digest);
+        return abi.encodePacked(r, s, v);
     }
 
     /// @dev Moves the order's batch one to four steps along manufacturer -> carrier -> buyer.
@@ -407,7 +497,8 @@ contract TradeEscrowInvariantTest is TradeEscrowSetup {
             escrow,
             stablecoin,
             [manufacturer, carrier, address(rejectingCarrier), inspector, regulator, arbiter, buyerA, buyerB, platform],
-            address(this)
+            address(this),
+            MANUFACTURER_KEY
         );
         handler.open(0, 1 ether, 1_000, 1 << 16);
         handler.open(1, 5_000_000, 500, 7 | (1 << 16));
@@ -459,6 +550,22 @@ contract TradeEscrowInvariantTest is TradeEscrowSetup {
         }
         assertEq(registry.watchedBatchCount(), funded, "watched batches == funded orders");
         assertEq(registry.custodyObserver(), address(escrow), "the escrow stays the observer");
+    }
+
+    /// @notice No order blocks a batch forever: every order still open was opened with a deadline and a dispute
+    /// window within the limits, so anyone can clear it after deadline + dispute window + arbitration period.
+    function invariant_everyOpenOrderClearsInBoundedTime() public view {
+        assertEq(handler.violations(), 0, handler.lastViolation());
+        (uint32 maxDeliveryWindow, uint32 maxDisputeWindow) = escrow.orderLimits();
+        uint256 count = handler.orderCount();
+        for (uint256 i; i < count; ++i) {
+            ITradeEscrow.Order memory o = handler.order(i);
+            (ITradeEscrow.OrderState state,,) = escrow.orderState(o);
+            if (state == ITradeEscrow.OrderState.None || _isTerminal(state)) continue;
+            uint256 opened = handler.openedAt(escrow.orderIdOf(o));
+            assertTrue(o.deliveryDeadline <= opened + maxDeliveryWindow, "delivery deadline within the limit");
+            assertTrue(o.disputeWindow <= maxDisputeWindow, "dispute window within the limit");
+        }
     }
 
     function invariant_settlementsAddUpToTheDeposit() public view {
@@ -521,7 +628,7 @@ contract TradeEscrowSplitFuzzTest is TradeEscrowSetup {
         stablecoin.mint(buyerA, amount);
         vm.startPrank(buyerA);
         stablecoin.approve(address(escrow), amount);
-        escrow.openOrder(o);
+        escrow.openOrder(o, _consentOf(escrow, MANUFACTURER_KEY, o));
         vm.stopPrank();
         vm.prank(manufacturer);
         registry.proposeHandoff(batchId, buyerA, GLN, IProvenanceRegistry.BusinessStep.Shipping);

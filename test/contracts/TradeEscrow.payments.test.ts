@@ -12,6 +12,7 @@ import {
   makeOrder,
   networkHelpers,
   openOrder,
+  sellerConsent,
   orderIdOf,
   orderTuple,
   signForwardRequest,
@@ -130,7 +131,7 @@ describe("TradeEscrow payments", function () {
       const order = await makeOrder(fx, { buyer: await attacker.getAddress() });
       // A buyer must be an onboarded participant (it takes custody on delivery).
       await fx.registry.connect(fx.admin).onboardParticipant(attacker, await fx.registry.RETAILER_ROLE(), GLN, "Contract buyer");
-      const open = fx.escrow.interface.encodeFunctionData("openOrder", [order]);
+      const open = fx.escrow.interface.encodeFunctionData("openOrder", [order, await sellerConsent(fx, order)]);
       await attacker.execute(fx.escrow, open, { value: order.amount });
       await time.increaseTo(order.deliveryDeadline + 1n);
       await attacker.arm(fx.escrow, fx.escrow.interface.encodeFunctionData("withdraw", [ETH]));
@@ -165,6 +166,7 @@ describe("TradeEscrow payments", function () {
     async function maliciousTokenFixture() {
       const fx = await deployEscrowFixture();
       const token = await ethers.deployContract("MaliciousToken");
+      await fx.escrow.connect(fx.admin).setTokenAllowed(token, true);
       await token.mint(fx.buyer.address, 1_000_000n);
       await token.connect(fx.buyer).approve(fx.escrow, ethers.MaxUint256);
       const order = await makeOrder(fx, { token: await token.getAddress(), amount: 1_000_000n });
@@ -254,7 +256,7 @@ describe("TradeEscrow payments", function () {
     it("test_openOrder_relayedEthOrderCarriesTheValueAndTheBuyerIsTheSigner", async function () {
       const fx = await loadFixture(deployEscrowFixture);
       const order = await makeOrder(fx);
-      const data = fx.escrow.interface.encodeFunctionData("openOrder", [order]);
+      const data = fx.escrow.interface.encodeFunctionData("openOrder", [order, await sellerConsent(fx, order)]);
       const request = await signForwardRequest(fx, fx.buyer, fx.escrow, data, order.amount);
 
       const tx = await fx.forwarder.connect(fx.relayer).execute(request, { value: order.amount });
@@ -269,7 +271,7 @@ describe("TradeEscrow payments", function () {
     it("test_openOrder_relayedTokenOrderIsGaslessForTheBuyer", async function () {
       const fx = await loadFixture(deployEscrowFixture);
       const order = await makeOrder(fx, { token: await fx.stablecoin.getAddress() });
-      const data = fx.escrow.interface.encodeFunctionData("openOrder", [order]);
+      const data = fx.escrow.interface.encodeFunctionData("openOrder", [order, await sellerConsent(fx, order)]);
       const request = await signForwardRequest(fx, fx.buyer, fx.escrow, data);
       const tx = await fx.forwarder.connect(fx.relayer).execute(request);
       await expect(tx).to.emit(fx.escrow, "OrderOpened");
@@ -298,7 +300,7 @@ describe("TradeEscrow payments", function () {
     it("test_openOrder_relayedRequestSignedBySomeoneElseIsRefused", async function () {
       const fx = await loadFixture(deployEscrowFixture);
       const order = await makeOrder(fx);
-      const data = fx.escrow.interface.encodeFunctionData("openOrder", [order]);
+      const data = fx.escrow.interface.encodeFunctionData("openOrder", [order, await sellerConsent(fx, order)]);
       const request = await signForwardRequest(fx, fx.stranger, fx.escrow, data, order.amount);
       // The escrow sees the stranger as caller and refuses (EscrowUnauthorized); the forwarder reports FailedCall.
       await expect(fx.forwarder.connect(fx.relayer).execute(request, { value: order.amount })).to.be.revertedWithCustomError(

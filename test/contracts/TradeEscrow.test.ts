@@ -19,6 +19,7 @@ import {
   makeOrder,
   networkHelpers,
   openOrder,
+  sellerConsent,
   NO_ORDER_TAG,
   orderIdOf,
   orderTagOf,
@@ -175,7 +176,7 @@ describe("TradeEscrow", function () {
       it("test_openOrder_revertsWhenEthValueDiffers", async function () {
         const fx = await loadFixture(deployEscrowFixture);
         const order = await makeOrder(fx);
-        await expect(fx.escrow.connect(fx.buyer).openOrder(order, { value: order.amount - 1n }))
+        await expect(fx.escrow.connect(fx.buyer).openOrder(order, await sellerConsent(fx, order), { value: order.amount - 1n }))
           .to.be.revertedWithCustomError(fx.escrow, "EscrowInvalidAmount")
           .withArgs(order.amount, order.amount - 1n);
       });
@@ -183,7 +184,7 @@ describe("TradeEscrow", function () {
       it("test_openOrder_revertsWhenEthSentWithTokenOrder", async function () {
         const fx = await loadFixture(deployEscrowFixture);
         const order = await makeOrder(fx, { token: await fx.stablecoin.getAddress() });
-        await expect(fx.escrow.connect(fx.buyer).openOrder(order, { value: 1n }))
+        await expect(fx.escrow.connect(fx.buyer).openOrder(order, await sellerConsent(fx, order), { value: 1n }))
           .to.be.revertedWithCustomError(fx.escrow, "EscrowInvalidAmount")
           .withArgs(0, 1);
       });
@@ -191,6 +192,7 @@ describe("TradeEscrow", function () {
       it("test_openOrder_revertsWhenTokenDeliversLessThanAsked", async function () {
         const fx = await loadFixture(deployEscrowFixture);
         const feeToken = await ethers.deployContract("FeeOnTransferToken");
+        await fx.escrow.connect(fx.admin).setTokenAllowed(feeToken, true);
         await feeToken.mint(fx.buyer.address, 10_000n);
         await feeToken.connect(fx.buyer).approve(fx.escrow, 10_000n);
         const order = await makeOrder(fx, { token: await feeToken.getAddress(), amount: 10_000n });

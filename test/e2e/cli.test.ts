@@ -122,6 +122,48 @@ describe("provena CLI", function () {
     expect(await provena.chain.provider.getBalance(carrier.address)).to.equal(0n);
   });
 
+  it("test_cli_orderDraftConsentOpen_theSellerConsentsAndTheBuyerOpensWithIt", async function () {
+    // Runs after the full partner flow, which onboarded the manufacturer and the carrier.
+    const buyer = Wallet.createRandom();
+    const admin = new Wallet(ADMIN_KEY, provena.chain.provider);
+    await (await admin.sendTransaction({ to: buyer.address, value: 10n ** 18n })).wait();
+    let result = await cli(["participant", "add", buyer.address, "--role", "retailer", "--gln", gln("841234500003"), "--name", "Shop"], {
+      PROVENA_PRIVATE_KEY: ADMIN_KEY,
+    });
+    expect(result.code, result.stderr).to.equal(0);
+    const serialFile = path.join(workdir, "order-serials.csv");
+    await writeFile(serialFile, "serial\nSN-9\n");
+    const seller = { PROVENA_PRIVATE_KEY: MANUFACTURER_KEY };
+    result = await cli(
+      ["batch", "register", "--gtin", GTIN, "--lot", "CLI-ORDER", "--serials", serialFile, "--origin-gln", gln("841234500001")],
+      seller,
+    );
+    expect(result.code, result.stderr).to.equal(0);
+
+    const asBuyer = { PROVENA_PRIVATE_KEY: buyer.privateKey };
+    const draft = path.join(workdir, "draft.json");
+    const terms = ["--batch", `${GTIN}/CLI-ORDER`, "--seller", manufacturer.address, "--carrier", carrier.address];
+    result = await cli(["order", "draft", ...terms, "--amount", "0.01", "--carrier-bps", "500", "--out", draft], asBuyer);
+    expect(result.code, result.stderr).to.equal(0);
+    // Without the seller's consent the buyer cannot open it.
+    result = await cli(["order", "open", draft], asBuyer);
+    expect(result.code).to.not.equal(0);
+    expect(result.stderr).to.contain("no seller consent");
+    // Only the seller can consent.
+    result = await cli(["order", "consent", draft], asBuyer);
+    expect(result.code).to.not.equal(0);
+    expect(result.stderr).to.contain(`the order's seller is ${manufacturer.address}`);
+
+    const consented = path.join(workdir, "consented.json");
+    result = await cli(["order", "consent", draft, "--out", consented], seller);
+    expect(result.code, result.stderr).to.equal(0);
+    const { orderId, sellerSignature } = JSON.parse(await readFile(consented, "utf8")) as { orderId: string; sellerSignature: string };
+    expect(sellerSignature).to.match(/^0x[0-9a-f]{130}$/);
+    result = await cli(["order", "open", consented], asBuyer);
+    expect(result.code, result.stderr).to.equal(0);
+    expect(result.stdout).to.contain(`✓ order ${orderId} opened and funded`);
+  });
+
   it("test_cli_revertsAndRefusalsAreReadableErrors", async function () {
     // A manufacturer is no inspector: the contract's custom error, decoded.
     let result = await cli(["attest", `${GTIN}/CLI-1`, "--result", "pass", "--report", "lab report"], {

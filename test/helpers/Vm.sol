@@ -14,6 +14,7 @@ interface Vm {
     function warp(uint256 newTimestamp) external;
     function label(address account, string calldata newLabel) external;
     function addr(uint256 privateKey) external pure returns (address);
+    function sign(uint256 privateKey, bytes32 digest) external pure returns (uint8 v, bytes32 r, bytes32 s);
 }
 
 /// @dev Base for our Solidity test contracts: the cheatcode handle plus small assertion helpers whose

@@ -12,12 +12,18 @@
  *   platformFeeBps      escrow: platform fee every new order must carry, in basis points; default 100 (1 %)
  *   arbitrationPeriod   escrow: seconds an arbiter has to resolve a dispute before the order's fallback
  *                       rule applies; default 7 days
+ *   maxDeliveryWindow   escrow: longest delivery deadline of a new order, in seconds from its opening; default 90 days
+ *   maxDisputeWindow    escrow: longest dispute window of a new order, in seconds; default 30 days
+ *   allowedToken        escrow: an ERC-20 (e.g. the consortium's stablecoin) new orders may be paid in; default
+ *                       none (the zero address, i.e. ETH only); more tokens: the admin calls setTokenAllowed
+ *   ethAllowed          escrow: whether new orders may be paid in ETH; default true
  *
  * The escrow gets the same admin (and delay) as the registry; the admin grants ARBITER_ROLE afterwards.
  * Making the escrow the registry's custody observer (registry.setCustodyObserver(escrow)) is a call only the
  * registry admin may make, and the module sends it from the deploying account (Ignition's default sender):
  * deploy from the admin's account, or deploy with the default admin and hand the role over afterwards with
- * beginDefaultAdminTransfer. With any other `admin` the deployment stops at that call.
+ * beginDefaultAdminTransfer. With any other `admin` the deployment stops at that call. The escrow's order limits
+ * and token allowlist are set the same way (admin calls from the deploying account).
  */
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 
@@ -29,6 +35,14 @@ export const DEFAULT_PLATFORM_FEE_BPS = 100;
 
 /** Seven days for an arbiter to decide a dispute before the order's fallback rule applies. */
 export const DEFAULT_ARBITRATION_PERIOD = 7n * 24n * 60n * 60n;
+
+/** Ninety days from opening an order to its latest delivery deadline (TradeEscrow.DEFAULT_MAX_DELIVERY_WINDOW). */
+export const DEFAULT_MAX_DELIVERY_WINDOW = 90n * 24n * 60n * 60n;
+
+/** Thirty days at most for the buyer to dispute after delivery (TradeEscrow.DEFAULT_MAX_DISPUTE_WINDOW). */
+export const DEFAULT_MAX_DISPUTE_WINDOW = 30n * 24n * 60n * 60n;
+
+const NO_TOKEN = "0x0000000000000000000000000000000000000000";
 
 const ProvenaModule = buildModule("ProvenaModule", (m) => {
   const admin = m.getParameter("admin", m.getAccount(0));
@@ -53,6 +67,13 @@ const ProvenaModule = buildModule("ProvenaModule", (m) => {
   ]);
   // Sent by the deploying account (Ignition's default sender), which must be the registry admin.
   m.call(registry, "setCustodyObserver", [escrow]);
+  // Bounds and allowlist of new orders, so no order ties a batch up for long or in a token nobody vetted.
+  const maxDeliveryWindow = m.getParameter("maxDeliveryWindow", DEFAULT_MAX_DELIVERY_WINDOW);
+  const maxDisputeWindow = m.getParameter("maxDisputeWindow", DEFAULT_MAX_DISPUTE_WINDOW);
+  m.call(escrow, "setOrderLimits", [maxDeliveryWindow, maxDisputeWindow]);
+  // The zero address (no token) re-allows ETH, which the next call then sets as asked.
+  m.call(escrow, "setTokenAllowed", [m.getParameter("allowedToken", NO_TOKEN), true], { id: "allowToken" });
+  m.call(escrow, "setTokenAllowed", [NO_TOKEN, m.getParameter("ethAllowed", true)], { id: "allowEth" });
 
   return { forwarder, registry, escrow };
 });

@@ -12,6 +12,7 @@ import type { Batch, ChainEvent, Hex, Order, Page, Participant } from "../../../
 import { registerBatch } from "../../helpers/batches.ts";
 import { DEMO_DC_GLN, DEMO_PORT_GLN, type ProvenaDeployment } from "../../../scripts/fixtures/provena-deployment.ts";
 import { BusinessStep } from "../../../scripts/fixtures/registry-enums.ts";
+import { signOrderConsentOn } from "../../../backend/chain/order-consent.ts";
 import type { ITradeEscrow } from "../../../types/ethers-contracts/TradeEscrow.js";
 
 export const silentLogger = () => pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
@@ -79,7 +80,8 @@ export async function tellStory(deployed: ProvenaDeployment, tag: string): Promi
     fallbackBuyerBps: 5_000,
     salt: keccak256(toUtf8Bytes(tag)),
   };
-  await wait(escrow.connect(retailer).openOrder(order, { value: order.amount }));
+  const consent = await signOrderConsentOn(escrow, manufacturer, order);
+  await wait(escrow.connect(retailer).openOrder(order, consent, { value: order.amount }));
   const orderId = await escrow.orderIdOf(order);
 
   await wait(registry.connect(manufacturer).proposeHandoff(traded.batchId, carrier.address, DEMO_PORT_GLN, BusinessStep.Shipping));

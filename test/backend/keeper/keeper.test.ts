@@ -3,6 +3,7 @@ import { ZeroAddress, id as keccakText } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { createIndexer, type Indexer } from "../../../backend/indexer/index.ts";
 import { createKeeper, keeperJobId } from "../../../backend/keeper/keeper.ts";
+import { signOrderConsentOn } from "../../../backend/chain/order-consent.ts";
 import type { Hex } from "../../../backend/domain/model.ts";
 import { glnFrom, gtinFrom } from "../../helpers/gs1.ts";
 import { buildSerialTree, makeSerials } from "../../helpers/serials.ts";
@@ -70,7 +71,8 @@ describe("keeper", function () {
       fallbackBuyerBps: 5_000,
       salt: keccakText(lot),
     };
-    await (await escrow!.connect(retailer).openOrder(order, { value: order.amount })).wait();
+    const consent = await signOrderConsentOn(escrow!, manufacturer, order);
+    await (await escrow!.connect(retailer).openOrder(order, consent, { value: order.amount })).wait();
     const orderId = (await escrow!.orderIdOf(order)).toLowerCase() as Hex;
     return { batchId, order, orderId };
   }

@@ -5,6 +5,7 @@ import type { Provider } from "ethers";
 import { buildSerialTree, makeSerials } from "../../helpers/serials.ts";
 import { glnFrom, gtinFrom } from "../../helpers/gs1.ts";
 import { createRelayerFixture, type RelayerFixture } from "./relayer-fixture.ts";
+import { signOrderConsentOn } from "../../../backend/chain/order-consent.ts";
 
 const SHIPPING = 0; // IProvenanceRegistry.BusinessStep.Shipping
 const LOCATION = glnFrom("871234500099");
@@ -222,6 +223,52 @@ describe("relayer", function () {
       const response = await request(fx.app).post("/api/v1/relay/requests").send(body).expect(422);
       expect(response.body).to.include({ code: "SIMULATION_REVERTED", error: "BatchNotCustodian" });
       expect(response.body.detail).to.contain(`${carrier.address.toLowerCase()} is not the custodian of batch ${batchId}`);
+    });
+
+    it("test_accept_openOrderWithoutTheSellersConsentOrInADustToken_isRefusedBeforeTheRelayerPaysGas", async function () {
+      const { escrow, admin, manufacturer, carrier, retailer } = fx.deployment;
+      const token = await fx.ethers.deployContract("MockStablecoin");
+      await (await token.mint(retailer.address, 1_000n)).wait();
+      await (await token.connect(retailer).approve(escrow!, 1_000n)).wait();
+      const latest = await fx.provider.getBlock("latest");
+      const order = {
+        buyer: retailer.address,
+        seller: manufacturer.address,
+        carrier: carrier.address,
+        token: await token.getAddress(),
+        amount: 1_000n,
+        batchId,
+        sellerBps: 8_900,
+        carrierBps: 1_000,
+        platformBps: 100,
+        deliveryDeadline: latest!.timestamp + 86_400,
+        disputeWindow: 3_600,
+        requiresPassingInspection: false,
+        fallbackBuyerBps: 5_000,
+        salt: keccakText("relayed order"),
+      };
+      const sentBefore = await relayerTransactionCount(fx.provider, fx.relayerWallet.address);
+      const relay = async (signature: string) => {
+        const data = escrow!.interface.encodeFunctionData("openOrder", [order, signature]);
+        return request(fx.app)
+          .post("/api/v1/relay/requests")
+          .send(await fx.signedRequest(retailer, "escrow", data));
+      };
+
+      // The seller consents, but the token is not on the allowlist.
+      const consent = await signOrderConsentOn(escrow!, manufacturer, order);
+      const dust = await relay(consent);
+      expect(dust.status).to.equal(422);
+      expect(dust.body).to.include({ code: "SIMULATION_REVERTED", error: "EscrowTokenNotAllowed" });
+      await (await escrow!.connect(admin).setTokenAllowed(token, true)).wait();
+      // The buyer signs the seller's consent itself: refused, with the reason.
+      const forged = await relay(await signOrderConsentOn(escrow!, retailer, order));
+      expect(forged.status).to.equal(422);
+      expect(forged.body).to.include({ code: "SIMULATION_REVERTED", error: "EscrowInvalidSellerConsent" });
+      expect(forged.body.detail).to.contain("has not signed its consent");
+      expect(await relayerTransactionCount(fx.provider, fx.relayerWallet.address)).to.equal(sentBefore);
+      // Allowlisted by the admin and consented by the seller, the order is accepted.
+      expect((await relay(consent)).status).to.equal(202);
     });
 
     it("test_accept_tooLittleGas_isRefused", async function () {

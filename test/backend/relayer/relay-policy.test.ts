@@ -1,0 +1,14 @@
+import { expect } from "chai";
+import { relayRequirement } from "../../../backend/relayer/relay-policy.ts";
+
+describe("relay policy", function () {
+  it("test_relayRequirement_escrowOrderLimitsAndAllowlist_areAdminOnly", function () {
+    expect(relayRequirement("escrow", "setOrderLimits")).to.deep.equal({ kind: "admin" });
+    expect(relayRequirement("escrow", "setTokenAllowed")).to.deep.equal({ kind: "admin" });
+  });
+
+  it("test_relayRequirement_openOrder_needsAnActiveParticipant", function () {
+    // The chain then refuses, in the acceptance simulation, an order without the seller's consent.
+    expect(relayRequirement("escrow", "openOrder")).to.deep.equal({ kind: "participant" });
+  });
+});
