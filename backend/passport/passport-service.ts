@@ -179,6 +179,8 @@ export function createPassportService({ store, serials, config, now = Date.now }
 
       const [history, checkpoint] = await Promise.all([loadBatchHistory(store, batch), store.getCheckpoint(config.chainId)]);
       const { participants } = history;
+      // The effective status: a recall of an ancestor reaches this batch on chain, and the page must say so too.
+      const shown = history.batch;
       const manufacturer = participants.get(batch.manufacturer) ?? null;
 
       let unit: UnitView | null = null;
@@ -194,7 +196,7 @@ export function createPassportService({ store, serials, config, now = Date.now }
         link,
         uri: buildDigitalLink(config.publicBaseUrl, batch.gtin, batch.lot, link.serial),
         batchUri: buildDigitalLink(config.publicBaseUrl, batch.gtin, batch.lot),
-        batch,
+        batch: shown,
         lineage: history.ancestors.map((ancestor) => ({
           batch: ancestor.batch,
           registration: historyEntryOf(ancestor.registration),

@@ -25,6 +25,8 @@ export interface PassportClaims {
   serialRoot: string;
   proof: string[] | null;
   state: Record<string, unknown>;
+  /** Whether the page says the product is recalled (its own recall or an ancestor's); null when it does not say. */
+  recalled: boolean | null;
   product: { gtin?: string; lot?: string; productionDate?: number; originGln?: string; manufacturer?: string };
   history: ClaimedEntry[];
   /** Nearest ancestor first; `history` is its custody steps and inspections before the split, in chain order. */

@@ -69,6 +69,8 @@ export function claimsFromJsonLd(doc) {
     serialRoot: String(verification.serialRoot ?? "").toLowerCase(),
     proof: Array.isArray(verification.proof) ? verification.proof : null,
     state: doc[`${NS}state`] ?? {},
+    /** Whether the page says the product is recalled (its own recall or an ancestor's); null when it does not say. */
+    recalled: typeof doc[`${NS}recalled`] === "boolean" ? doc[`${NS}recalled`] : null,
     product: {
       gtin: doc.gtin,
       lot: doc["gs1:hasBatchLotNumber"],
@@ -430,7 +432,17 @@ export async function verifyPassport({ claims, rpc, ethers, abi, enums, expected
       if (!sameLoose(shown, onChain))
         mismatches.push(`The batch's ${fieldLabel(name)} is shown as ${show(shown)}, but the registry stores ${show(onChain)}`);
     }
-    checked.push("the registry's stored batch state");
+    // The registry's status follows the lineage: Recalled when the batch or any ancestor lot was recalled, although
+    // only the recalled lot's BatchRecalled log names it. A page hiding that recall (banner and status) must fail.
+    const recalledOnChain = (enums.BatchStatus ?? [])[Number(state.status)] === "recalled";
+    if (claims.recalled !== null && claims.recalled !== recalledOnChain) {
+      mismatches.push(
+        recalledOnChain
+          ? "The registry reports this batch RECALLED (itself or through an earlier lot it was split from), but the page does not show a recall"
+          : "The page shows this product as recalled, but the registry does not report it recalled",
+      );
+    }
+    checked.push(`the registry's stored batch state${recalledOnChain ? " (recalled)" : ""}`);
   }
 
   // --- the unit --------------------------------------------------------------------------------------

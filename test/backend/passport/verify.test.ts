@@ -15,6 +15,9 @@ import type { Batch, Participant } from "../../../backend/domain/model.ts";
 import { PROJECT_ROOT } from "../../../backend/chain/artifacts.ts";
 import { createModule, createPassportWorld, lineageFamily, passportTestApp, type PassportWorld } from "./fixture.ts";
 import { DEMO_PORT_GLN } from "../../../scripts/fixtures/provena-deployment.ts";
+import { createBatchService } from "../../../backend/api/services/batches.ts";
+import { createSerialService } from "../../../backend/passport/serials.ts";
+import { registerBatch } from "../../helpers/batches.ts";
 
 const run = promisify(execFile);
 
@@ -328,6 +331,65 @@ describe("passport verification against the chain", function () {
         const report = JSON.parse(failed.stdout);
         expect(report.ok).to.equal(false);
         expect(report.mismatches.join("\n")).to.match(/quantity is shown as "500"/);
+      },
+    );
+  });
+
+  it("test_verifyPassport_parentRecalledAfterSplit_childShowsRecallAndForgedNotRecalledFails", async function () {
+    const { registry, manufacturer, carrier } = world.deployed;
+    const { StandardMerkleTree } = await import("@openzeppelin/merkle-tree");
+    const childSerials = ["RC1-1", "RC1-2"];
+    const root = StandardMerkleTree.of(
+      childSerials.map((serial) => [serial]),
+      ["string"],
+    ).root;
+    const lot = await registerBatch(registry, manufacturer, { lot: "PP-RECALL", quantity: 3n });
+    await (await registry.connect(manufacturer).proposeHandoff(lot.batchId, carrier.address, DEMO_PORT_GLN, 0)).wait();
+    await (await registry.connect(carrier).acceptHandoff(lot.batchId, DEMO_PORT_GLN, 1)).wait();
+    await (
+      await registry.connect(carrier).splitBatch(lot.batchId, [
+        { lot: "PP-RECALL-1", quantity: 2n, serialRoot: root },
+        { lot: "PP-RECALL-2", quantity: 1n, serialRoot: root },
+      ])
+    ).wait();
+    await (await registry.connect(manufacturer).recallBatch(lot.batchId, keccak256(toUtf8Bytes("contaminated before the split")))).wait();
+    await createSerialService({ store: world.store }).storeSerials(childSerials);
+    await world.sync();
+    const parentId = lot.batchId.toLowerCase() as `0x${string}`;
+    const childId = (await registry.batchIdOf(lot.input.gtin, "PP-RECALL-1")).toLowerCase() as `0x${string}`;
+
+    // The API agrees with the registry: the child reads recalled, though only the parent's recall names a batch.
+    const batches = createBatchService({ store: world.store });
+    expect((await batches.get(childId)).status).to.equal("recalled");
+    expect((await batches.list({ parent: parentId, limit: 10 })).items.map((batch) => batch.status)).to.deep.equal([
+      "recalled",
+      "recalled",
+    ]);
+    expect((await batches.list({ status: "registered", limit: 500 })).items.map((batch) => batch.batchId)).not.to.include(childId);
+    expect((await batches.list({ status: "recalled", limit: 500 })).items.map((batch) => batch.batchId)).to.include(parentId);
+
+    const url = `${base}${digitalLinkPath(world.traded.gtin, "PP-RECALL-1", "RC1-2")}`;
+    const passport = (await (await fetch(url, { headers: { accept: "application/ld+json" } })).json()) as Record<string, any>;
+    expect(passport["provena:recalled"]).to.equal(true);
+    expect(passport["provena:state"].status).to.equal("recalled");
+    const html = await (await fetch(url, { headers: { accept: "text/html" } })).text();
+    expect(html).to.include("Recalled: do not use this product");
+    const verified = await verifyPassportUrl({ url });
+    expect(verified.mismatches).to.deep.equal([]);
+    expect(verified.checked.join("\n")).to.include("the registry's stored batch state (recalled)");
+
+    // A mirror hiding the parent's recall makes the child look fine: the registry's own status says otherwise.
+    await tamperBatch(
+      parentId,
+      (batch) => ({ ...batch, status: "split", recall: null }),
+      async () => {
+        const forged = await verifyPassportUrl({ url });
+        expect(forged.claims.recalled).to.equal(false);
+        expect(forged.ok).to.equal(false);
+        expect(forged.mismatches).to.include(
+          "The registry reports this batch RECALLED (itself or through an earlier lot it was split from), but the page does not show a recall",
+        );
+        expect(forged.mismatches.join("\n")).to.match(/The batch's status is shown as "registered", but the registry stores "recalled"/);
       },
     );
   });
