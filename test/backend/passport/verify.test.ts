@@ -314,6 +314,71 @@ describe("passport verification against the chain", function () {
     expect(result.mismatches[0]).to.match(/names registry .* but you expected 0x4242/);
   });
 
+  it("test_verifyPassportUrl_compromisedServerWithLookAlikeRegistry_failsOnTheLinksAnchors", async function () {
+    const lookAlike = `0x${"5e".repeat(20)}` as const;
+    let rogueApp: ReturnType<typeof passportTestApp> | null = null;
+    const { createServer } = await import("node:http");
+    const rogue = createServer((req, res) => rogueApp!(req, res));
+    await new Promise<void>((resolve) => rogue.listen(0, "127.0.0.1", resolve));
+    const rogueBase = `http://127.0.0.1:${(rogue.address() as AddressInfo).port}`;
+    rogueApp = passportTestApp(
+      createModule(world, { publicBaseUrl: rogueBase, publicRpcUrl: `${rogueBase}/rpc`, registryAddress: lookAlike }),
+      {
+        jsonBodies: true,
+      },
+    );
+    const { chainId, registry } = world.deployment;
+    const linkPath = digitalLinkPath(world.traded.gtin, world.traded.lot, "A-0001");
+    const printed = `${rogueBase}${linkPath}?chain=${chainId}&registry=${registry}`;
+    try {
+      const result = await verifyPassportUrl({ url: printed });
+      expect(result.ok).to.equal(false);
+      expect(result.mismatches).to.deep.equal([`The passport names registry ${lookAlike}, but you expected ${registry}`]);
+      expect(result.anchors).to.deep.equal({ chainId, registry, source: "link" });
+
+      const script = path.join(PROJECT_ROOT, "scripts", "verify.ts");
+      const env = { ...process.env, RPC_URL: "" };
+      const failed = await run(process.execPath, [script, printed], { env }).then(
+        () => expect.fail("expected exit status 1"),
+        (error: { code: number; stdout: string }) => error,
+      );
+      expect(failed.code).to.equal(1);
+      expect(failed.stdout).to.include(`registry ${registry} (named by the link)`);
+      const conflicting = await run(process.execPath, [script, printed, "--registry", lookAlike], { env }).then(
+        () => expect.fail("expected exit status 2"),
+        (error: { code: number; stderr: string }) => error,
+      );
+      expect(conflicting.code).to.equal(2);
+      expect(conflicting.stderr).to.include(`The link names registry ${registry}, but you asked for registry ${lookAlike}`);
+
+      // Without anchors in the link the report says whose word the registry was.
+      const unanchored = await verifyPassportUrl({ url: `${base}${linkPath}` });
+      expect(unanchored.ok).to.equal(true);
+      expect(unanchored.anchors.source).to.equal("passport");
+      expect(unanchored.warnings.join("\n")).to.include("the passport server's word");
+      expect(unanchored.warnings.join("\n")).to.include("pass --rpc (or RPC_URL)");
+      const anchored = await verifyPassportUrl({ url: `${base}${linkPath}?chain=${chainId}&registry=${registry}`, rpcUrl: `${base}/rpc` });
+      expect(anchored.mismatches).to.deep.equal([]);
+      expect(anchored.warnings).to.deep.equal([]);
+      expect(anchored).to.deep.include({ rpcSource: "caller" });
+    } finally {
+      rogue.closeAllConnections();
+      await new Promise((resolve) => rogue.close(resolve));
+    }
+  });
+
+  it("test_verifyPassportUrl_malformedAnchors_refused", async function () {
+    const linkPath = digitalLinkPath(world.traded.gtin, world.traded.lot, "A-0001");
+    for (const [query, message] of [
+      ["?chain=31337", /"registry" parameter must be a contract address \(got none\)/],
+      [`?chain=x&registry=${world.deployment.registry}`, /"chain" parameter must be a chain id \(got "x"\)/],
+    ] as const) {
+      let error: unknown = null;
+      await verifyPassportUrl({ url: `${base}${linkPath}${query}` }).catch((caught: unknown) => (error = caught));
+      expect(String(error)).to.match(message);
+    }
+  });
+
   it("test_verifyCli_verifiedOrMismatch_exits0Or1", async function () {
     const script = path.join(PROJECT_ROOT, "scripts", "verify.ts");
     const ok = await run(process.execPath, [script, unitUrl("A-0002")], { env: { ...process.env, RPC_URL: "" } });
