@@ -64,6 +64,13 @@ async function verify() {
     return;
   }
   panel.dataset.anchored = anchors ? "link" : "server";
+  // Links to the product's other lots keep the scanned code's anchors, so following them keeps the same check.
+  if (anchors) {
+    for (const link of document.querySelectorAll('main a[href^="/01/"]')) {
+      const href = link.getAttribute("href") ?? "";
+      if (!href.includes("?")) link.setAttribute("href", `${href}${window.location.search}`);
+    }
+  }
   anchorsLine.textContent = anchors
     ? `Checked against chain ${anchors.chainId} and registry ${anchors.registry}, as named by the code you scanned.`
     : `The code you scanned names no registry, so this check relies on the server's word: it uses chain ${claims.chainId} and registry ${claims.registry}, as this page names them.`;

@@ -170,6 +170,10 @@ describe("passport in a browser", function () {
     expect(outcome.state, outcome.details.join("\n")).to.equal("verified");
     expect(outcome.status).to.include("Verified at block");
     expect(outcome.details.join("\n")).to.include("3 history entries of earlier lots before their splits");
+    // Following the link to the parent lot keeps the scanned code's trust anchors.
+    expect(await page.getAttribute("section[aria-labelledby=lineage-title] ol a", "href")).to.match(
+      new RegExp(`^/01/\\d{14}/10/PP-SPLIT\\?chain=${world.deployment.chainId}&registry=${world.deployment.registry}$`),
+    );
     expect(consoleErrors, consoleErrors.join("\n")).to.deep.equal([]);
   });
 
