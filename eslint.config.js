@@ -19,6 +19,9 @@ const browserGlobals = Object.fromEntries(
     "clearTimeout",
     "HTMLElement",
     "HTMLUListElement",
+    "HTMLFormElement",
+    "HTMLInputElement",
+    "URLSearchParams",
   ].map((name) => [name, "readonly"]),
 );
 

@@ -262,8 +262,10 @@ export async function runDemo(provena: RunningProvena, options: DemoOptions = {}
     `  ✓ released by the keeper in block ${releasedBlock}: seller ${fmt(payouts.seller)}, carrier ${fmt(payouts.carrier)}, platform ${fmt(payouts.platform)} ETH`,
   );
 
-  const batchUrl = buildDigitalLink(publicBaseUrl, gtin, lot);
-  const unitUrls = serials.slice(0, 3).map((serial) => buildDigitalLink(publicBaseUrl, gtin, lot, serial));
+  // The printed form: the links name their chain and registry, which the passport page verifies against.
+  const anchors = { chainId: deployment.chainId, registry: deployment.registry };
+  const batchUrl = buildDigitalLink(publicBaseUrl, gtin, lot, null, anchors);
+  const unitUrls = serials.slice(0, 3).map((serial) => buildDigitalLink(publicBaseUrl, gtin, lot, serial, anchors));
   return {
     gtin,
     lot,

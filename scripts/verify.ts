@@ -3,14 +3,15 @@
  *
  *   node scripts/verify.ts <passport-url> [--rpc <url>] [--chain-id <id>] [--registry <address>] [--json]
  *
- * The JSON-RPC endpoint is --rpc, else RPC_URL, else the one the passport advertises. --chain-id and
- * --registry pin the deployment you trust instead of taking the passport's word for it.
+ * The JSON-RPC endpoint is --rpc, else RPC_URL, else the one the passport advertises (with a warning). The chain and
+ * registry verified against are the link's own trust anchors ("?chain=…&registry=…", as printed in QR codes), or
+ * --chain-id and --registry (which must agree with the link's), and only failing both the passport's word.
  * Exit status: 0 verified, 1 the passport does not match the chain, 2 nothing could be verified.
  */
 import { parseArgs } from "node:util";
 import { addressSchema } from "../backend/chain/schemas.ts";
 import { DigitalLinkError } from "../backend/passport/digital-link.ts";
-import { PassportFetchError, verifyPassportUrl } from "../backend/passport/verify-url.ts";
+import { ANCHOR_SOURCES, PassportFetchError, verifyPassportUrl } from "../backend/passport/verify-url.ts";
 
 const USAGE = "Usage: node scripts/verify.ts <passport-url> [--rpc <url>] [--chain-id <id>] [--registry <address>] [--json]";
 
@@ -66,7 +67,9 @@ async function main(argv: string[]): Promise<number> {
       console.log(JSON.stringify({ url, batchId: claims.batchId, serial: claims.serial, ...report }, null, 2));
     } else {
       console.log(`Passport ${url}`);
-      console.log(`  chain ${result.claims.chainId}, registry ${result.claims.registry}, RPC ${result.rpcUrl}`);
+      console.log(
+        `  chain ${result.anchors.chainId} and registry ${result.anchors.registry} (named by ${ANCHOR_SOURCES[result.anchors.source]}), RPC ${result.rpcUrl} (named by ${result.rpcSource === "caller" ? "you" : "the passport server"})`,
+      );
       if (result.ok) {
         console.log(`✓ Verified at block ${result.blockNumber}: the passport matches the chain.`);
         for (const item of result.checked) console.log(`  checked ${item}`);

@@ -91,13 +91,16 @@ export const batchSchema = component(
     manufacturer: addressSchema,
     custodian: addressSchema,
     pendingCustodian: addressSchema.nullable(),
-    status: z.enum(batchStatuses),
+    status: z
+      .enum(batchStatuses)
+      .describe("The registry's status: recalled when the batch or any ancestor lot was recalled (a recall reaches every descendant)."),
     inspection: z.enum(["none", "passed", "failed"]).describe("Result of the latest quality attestation."),
     inspections: z.array(inspectionSchema),
     custody: z.array(custodyStepSchema).describe("Custody handoffs in chain order."),
     parentId: bytes32Schema.nullable(),
     childIds: z.array(bytes32Schema),
-    recall: recallSchema.nullable(),
+    recall: recallSchema.nullable().describe("The batch's own recall; an ancestor's recall is in the lineage."),
+    watched: z.boolean().describe("True while the escrow watches the batch for an open order (it cannot be split then)."),
     registered: eventRefSchema,
     lastEvent: eventRefSchema,
   }),

@@ -72,7 +72,12 @@ export const listBatchesQuery = z.strictObject({
   lot: lotParam.optional().describe("GS1 batch/lot number."),
   manufacturer: addressParam.optional().describe("Address of the manufacturer that registered the batch."),
   custodian: addressParam.optional().describe("Address of the current custodian."),
-  status: z.enum(batchStatuses).optional().describe("Batch status."),
+  status: z
+    .enum(batchStatuses)
+    .optional()
+    .describe(
+      "Batch status as the batch's own events set it: `recalled` lists the batches a recall names. A batch that only an ancestor's recall reaches shows status `recalled` (as the registry reports it) and is left out of the other statuses' lists; find it through `parent` or its lineage.",
+    ),
   parent: bytes32Param.optional().describe("Parent batch id: lists the children of a split."),
   ...pageQueryShape,
 });

@@ -90,7 +90,10 @@ export interface Batch {
   custody: CustodyStep[]; // the timeline, in chain order
   parentId: Hex | null;
   childIds: Hex[];
+  /** The batch's own recall; an ancestor's recall reaches it too (see read-model/batch-history.ts effectiveStatus). */
   recall: { by: Hex; reasonHash: Hex; at: EventRef } | null;
+  /** True while the custody observer (the escrow) watches the batch for an open order (BatchWatchChanged). */
+  watched: boolean;
   registered: EventRef;
   lastEvent: EventRef;
 }

@@ -5,6 +5,12 @@
  * GTIN-8/12/13/14 are accepted and normalised to 14 digits (left-padded with zeros) after the check digit
  * is verified. Lot (AI 10) and serial (AI 21) are 1-20 characters of the GS1 AI encodable character set 82;
  * in a URI every character outside RFC 3986 "unreserved" is percent-encoded, as the standard requires.
+ *
+ * Printed links carry their trust anchors, the chain and registry the product is registered on, as query parameters:
+ *   {base}/01/{GTIN}/10/{lot}/21/{serial}?chain={chainId}&registry={address}
+ * GS1 Digital Link lets a URI carry key=value pairs that are not GS1 application identifiers in its query string
+ * (keys that are not all digits, so they can never be read as AIs); resolvers and GS1 tools ignore them. The
+ * passport page and scripts/verify.ts check against these anchors instead of the values the serving page names.
  */
 import { batchIdOf, CHARSET_82, gs1CheckDigit, GTIN_LENGTHS, MAX_LOT_OR_SERIAL_LENGTH } from "../chain/gs1.ts";
 import { DomainError } from "../domain/errors.ts";
@@ -108,9 +114,29 @@ export function digitalLinkPath(gtin: string, lot: string, serial: string | null
   return path;
 }
 
-/** The full Digital Link URI on `publicBaseUrl` (the deployment's public origin, optionally with a path prefix). */
-export function buildDigitalLink(publicBaseUrl: string, gtin: string, lot: string, serial: string | null = null): string {
-  return `${publicBaseUrl.replace(/\/+$/, "")}${digitalLinkPath(gtin, lot, serial)}`;
+/** The chain and registry a printed link names, which its verifiers trust instead of the server that answers it. */
+export interface TrustAnchors {
+  chainId: number;
+  registry: Hex;
+}
+
+/** The query string that carries trust anchors: "?chain={chainId}&registry={address}" (see verify-core.js trustAnchorsOfSearch). */
+export function trustAnchorQuery(anchors: TrustAnchors): string {
+  return `?chain=${anchors.chainId}&registry=${anchors.registry.toLowerCase()}`;
+}
+
+/**
+ * The full Digital Link URI on `publicBaseUrl` (the deployment's public origin, optionally with a path prefix);
+ * with `anchors`, the printed form that names the chain and registry.
+ */
+export function buildDigitalLink(
+  publicBaseUrl: string,
+  gtin: string,
+  lot: string,
+  serial: string | null = null,
+  anchors: TrustAnchors | null = null,
+): string {
+  return `${publicBaseUrl.replace(/\/+$/, "")}${digitalLinkPath(gtin, lot, serial)}${anchors ? trustAnchorQuery(anchors) : ""}`;
 }
 
 /**

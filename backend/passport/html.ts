@@ -59,6 +59,8 @@ dd{margin:0;overflow-wrap:anywhere}
 .verify[data-state=mismatch]{background:var(--bad-bg);color:var(--bad);border-color:var(--bad)}
 .verify[data-state=error]{background:var(--warn-bg);color:var(--warn);border-color:#c98a00}
 .verify ul{margin:.5rem 0 0;padding-left:1.25rem}
+.verify details{margin-top:.75rem}
+#verify-anchors{overflow-wrap:anywhere}
 .badge{display:inline-block;padding:.1rem .5rem;border-radius:1rem;font-size:.85rem;font-weight:600;background:var(--ok-bg);color:var(--ok)}
 .badge.no{background:var(--bad-bg);color:var(--bad)}
 ol.timeline{list-style:none;margin:0;padding:0;border-left:3px solid var(--line)}
@@ -72,7 +74,7 @@ ol.timeline p{margin:.1rem 0;color:var(--muted)}
 .mono{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85em}
 form{display:flex;flex-wrap:wrap;gap:.5rem;align-items:flex-end}
 label{display:block;font-weight:600}
-input[type=text]{font:inherit;padding:.5rem;border:1px solid #767676;border-radius:.25rem;min-width:14rem;max-width:100%}
+input[type=text],input[type=url]{font:inherit;padding:.5rem;border:1px solid #767676;border-radius:.25rem;min-width:14rem;max-width:100%}
 button{font:inherit;padding:.5rem 1rem;border:0;border-radius:.25rem;background:#1b1b1b;color:#fff;cursor:pointer}
 details{margin-top:1.5rem}
 footer{margin-top:2rem;padding-bottom:2rem;color:var(--muted);font-size:.875rem;border-top:1px solid var(--line)}
@@ -98,7 +100,8 @@ export function contentSecurityPolicy(rpcUrl: string): string {
     "script-src 'self'",
     `style-src ${STYLE_HASH}`,
     "img-src 'self' data:",
-    `connect-src 'self'${rpcOrigin ? ` ${rpcOrigin}` : ""}`,
+    // https: lets the shopper's own choice of JSON-RPC endpoint (a setting the page keeps) be reached.
+    `connect-src 'self' https:${rpcOrigin ? ` ${rpcOrigin}` : ""}`,
     "form-action 'self'",
     "base-uri 'none'",
     "frame-ancestors 'none'",
@@ -304,8 +307,20 @@ ${unit.cloneWarnings.map((w) => `<p>${escapeHtml(w)}</p>`).join("\n")}
 
   body.push(`<section class="banner verify" id="verification" data-state="pending" aria-labelledby="verify-title">
 <h2 id="verify-title">Blockchain verification</h2>
+<p id="verify-anchors">Checked against the chain and registry named by the code you scanned.</p>
 <p id="verify-status" role="status" aria-live="polite">Checking this page against the blockchain…</p>
 <ul id="verify-details" hidden></ul>
+<p id="verify-rpc"></p>
+<details id="verify-settings" class="noprint">
+<summary>Check through a blockchain node you choose</summary>
+<form id="rpc-form">
+<div><label for="rpc-url">JSON-RPC URL</label>
+<input type="url" id="rpc-url" name="rpc" placeholder="https://" autocomplete="off" aria-describedby="rpc-help"></div>
+<button type="submit">Save and check again</button>
+<button type="button" id="rpc-reset">Use this server's</button>
+</form>
+<p id="rpc-help">Kept only in this browser. Without one, the chain is read through the endpoint this server names, so the check relies on it answering honestly.</p>
+</details>
 <noscript><p>Verification runs in your browser and needs JavaScript. You can also verify from a terminal with scripts/verify.ts.</p></noscript>
 </section>
 <section aria-labelledby="product-title">

@@ -9,7 +9,7 @@ import { conflict, notFound } from "../domain/errors.ts";
 import type { MirrorStore } from "../store/port.ts";
 import type { Batch, Hex, ScanStats, UnitClaim } from "../domain/model.ts";
 import { loadBatchHistory } from "../read-model/batch-history.ts";
-import { buildDigitalLink, type DigitalLink } from "./digital-link.ts";
+import { buildDigitalLink, type DigitalLink, type TrustAnchors } from "./digital-link.ts";
 import { historyEntryOf, recallEntry } from "./history-entries.ts";
 import type { PassportView, UnitView } from "./passport-view.ts";
 import type { SerialService, UnitProof } from "./serials.ts";
@@ -56,11 +56,11 @@ export interface PassportService {
   resolve(link: DigitalLink, scan: ScanContext): Promise<PassportView>;
   /** First claim wins; `owner` is an address or a handle (stored only as its SHA-256). */
   claimUnit(batchId: Hex, serial: string, owner: string): Promise<{ claim: UnitClaim; created: boolean }>;
-  /** The canonical Digital Link of a batch (and unit), for QR codes. */
+  /** The printed Digital Link of a batch (and unit), for QR codes: the canonical link with its trust anchors. */
   linkFor(batch: Batch, serial?: string | null): string;
   /** A registered batch by id; throws "not-found" when it is unknown (or not indexed yet). */
   getBatch(batchId: Hex): Promise<Batch>;
-  /** The Digital Link of a unit; "not-found" when the batch is unknown or its stored serial list lacks the serial. */
+  /** The printed Digital Link of a unit (with its trust anchors); "not-found" when the batch is unknown or its stored serial list lacks the serial. */
   unitLink(batchId: Hex, serial: string): Promise<string>;
   /** The Merkle proof of a unit serial; "not-found" when the batch, its serial list or the serial is unknown. */
   unitProof(batchId: Hex, serial: string): Promise<{ batch: Batch; proof: UnitProof }>;
@@ -86,6 +86,7 @@ export interface PassportServiceDeps {
 
 export function createPassportService({ store, serials, config, now = Date.now }: PassportServiceDeps): PassportService {
   const thresholds: CloneThresholds = { ...DEFAULT_CLONE_THRESHOLDS, ...config.thresholds };
+  const anchors: TrustAnchors = { chainId: config.chainId, registry: config.registryAddress };
 
   async function loadBatch(link: DigitalLink): Promise<Batch> {
     const batch = (await store.getBatch(link.batchId)) ?? (await store.findBatchByGtinLot(link.gtin, link.lot));
@@ -124,7 +125,7 @@ export function createPassportService({ store, serials, config, now = Date.now }
   }
 
   return {
-    linkFor: (batch, serial = null) => buildDigitalLink(config.publicBaseUrl, batch.gtin, batch.lot, serial),
+    linkFor: (batch, serial = null) => buildDigitalLink(config.publicBaseUrl, batch.gtin, batch.lot, serial, anchors),
     getBatch,
 
     async unitLink(batchId, serial) {
@@ -132,7 +133,7 @@ export function createPassportService({ store, serials, config, now = Date.now }
       if ((await serials.hasSerial(batch.serialRoot, serial)) === false) {
         throw notFound(`Serial "${serial}" is not one of the units of batch ${batchId}`);
       }
-      return buildDigitalLink(config.publicBaseUrl, batch.gtin, batch.lot, serial);
+      return buildDigitalLink(config.publicBaseUrl, batch.gtin, batch.lot, serial, anchors);
     },
 
     async unitProof(batchId, serial) {
@@ -179,6 +180,8 @@ export function createPassportService({ store, serials, config, now = Date.now }
 
       const [history, checkpoint] = await Promise.all([loadBatchHistory(store, batch), store.getCheckpoint(config.chainId)]);
       const { participants } = history;
+      // The effective status: a recall of an ancestor reaches this batch on chain, and the page must say so too.
+      const shown = history.batch;
       const manufacturer = participants.get(batch.manufacturer) ?? null;
 
       let unit: UnitView | null = null;
@@ -194,7 +197,7 @@ export function createPassportService({ store, serials, config, now = Date.now }
         link,
         uri: buildDigitalLink(config.publicBaseUrl, batch.gtin, batch.lot, link.serial),
         batchUri: buildDigitalLink(config.publicBaseUrl, batch.gtin, batch.lot),
-        batch,
+        batch: shown,
         lineage: history.ancestors.map((ancestor) => ({
           batch: ancestor.batch,
           registration: historyEntryOf(ancestor.registration),

@@ -1,5 +1,7 @@
 /**
- * QR codes of Digital Links: a batch's and a unit's as PNG or SVG, and printable HTML sheets of unit labels.
+ * QR codes of Digital Links: a batch's and a unit's as PNG or SVG, and printable HTML sheets of unit labels. Every
+ * printed link carries its trust anchors (?chain=…&registry=…, see digital-link.ts), so verifiers need not take the
+ * word of the server that later answers it.
  */
 import type { Response } from "express";
 import { z } from "zod";
@@ -28,7 +30,7 @@ const sheetQuery = z.strictObject({
 
 const qrResponses = {
   200: {
-    description: "The QR code of the Digital Link.",
+    description: "The QR code of the Digital Link, with its trust anchors: `?chain={chainId}&registry={address}`.",
     content: { "image/png": { schema: { type: "string", format: "binary" } }, "image/svg+xml": { schema: { type: "string" } } },
   },
   400: problemResponse(400),

@@ -2,18 +2,28 @@
  * Verifies a passport URL from a terminal (scripts/verify.ts, the CLI): fetches its JSON-LD, then runs the same
  * verifier the passport page runs in the browser (assets/verify-core.js) against a JSON-RPC endpoint: the one
  * the caller names (RPC_URL / --rpc), else the one the passport advertises.
+ * Trust anchors (the chain and registry to verify against) come from the link itself ("?chain=…&registry=…", as
+ * printed in QR codes) and from the caller (--chain-id, --registry); the passport's own word is used, with a
+ * warning, only when neither names them.
  */
 import * as ethers from "ethers";
 import { loadArtifact, type LoadArtifactOptions } from "../chain/artifacts.ts";
 import { ENUM_VALUE_NAMES } from "../chain/vocabulary.ts";
-import { claimsFromJsonLd, createJsonRpc, verifyPassport, type PassportClaims, type VerificationResult } from "./assets/verify-core.js";
+import {
+  claimsFromJsonLd,
+  createJsonRpc,
+  trustAnchorsOfSearch,
+  verifyPassport,
+  type PassportClaims,
+  type VerificationResult,
+} from "./assets/verify-core.js";
 import { parseDigitalLinkUri } from "./digital-link.ts";
 
 export interface VerifyPassportUrlOptions {
   url: string;
   /** JSON-RPC endpoint to trust; default: the passport's advertised provena:verification.rpcUrl. */
   rpcUrl?: string | null;
-  /** Trust anchors: fail unless the passport names this chain / registry. */
+  /** Trust anchors: fail unless the passport names this chain / registry (and verify against them). */
   expected?: { chainId?: number; registry?: string };
   artifacts?: LoadArtifactOptions;
   timeoutMs?: number;
@@ -23,7 +33,14 @@ export interface VerifyPassportUrlOptions {
 export interface VerifyPassportUrlResult extends VerificationResult {
   claims: PassportClaims;
   rpcUrl: string;
+  /** The chain and registry verified against, and who named them; "passport" means only the server's word. */
+  anchors: { chainId: number; registry: string; source: "link" | "caller" | "passport" };
+  /** Who named the JSON-RPC endpoint: the caller (--rpc, RPC_URL) or the passport (the server's word). */
+  rpcSource: "caller" | "passport";
 }
+
+/** Who named the chain and registry verified against, as reports say it. */
+export const ANCHOR_SOURCES = { link: "the link", caller: "you", passport: "the passport server only" } as const;
 
 /** The passport could not be fetched or read: nothing was verified (as opposed to a mismatch). */
 export class PassportFetchError extends Error {
@@ -36,6 +53,7 @@ export class PassportFetchError extends Error {
 export async function verifyPassportUrl(options: VerifyPassportUrlOptions): Promise<VerifyPassportUrlResult> {
   const { url, onProgress = () => undefined } = options;
   const link = parseDigitalLinkUri(url);
+  const expected = anchorsOf(new URL(url).search, options.expected ?? {});
   const timeoutMs = options.timeoutMs ?? 15_000;
 
   onProgress(`Fetching the passport ${url}`);
@@ -76,9 +94,23 @@ export async function verifyPassportUrl(options: VerifyPassportUrlOptions): Prom
     ethers,
     abi,
     enums: ENUM_VALUE_NAMES,
-    ...(options.expected ? { expected: options.expected } : {}),
+    expected: {
+      ...(expected.chainId === undefined ? {} : { chainId: expected.chainId }),
+      ...(expected.registry ? { registry: expected.registry } : {}),
+    },
     onProgress,
   });
+  const rpcSource = options.rpcUrl ? "caller" : "passport";
+  if (expected.source === "passport") {
+    result.warnings.push(
+      "The link names no chain and registry and you gave none (--chain-id, --registry): which registry was checked is the passport server's word",
+    );
+  }
+  if (rpcSource === "passport") {
+    result.warnings.push(
+      `The JSON-RPC endpoint ${rpcUrl} is the one the passport names: pass --rpc (or RPC_URL) to check through one you trust`,
+    );
+  }
 
   // The passport must be the one the URL names: a server answering with another product's passport fails here.
   const named: [string, unknown, unknown][] = [
@@ -91,5 +123,35 @@ export async function verifyPassportUrl(options: VerifyPassportUrlOptions): Prom
     if (inUrl !== inPassport)
       result.mismatches.unshift(`The URL names ${what} ${JSON.stringify(inUrl)}, but the passport is for ${JSON.stringify(inPassport)}`);
   }
-  return { ...result, ok: result.mismatches.length === 0, claims, rpcUrl };
+  const anchors = {
+    chainId: expected.chainId ?? claims.chainId,
+    registry: (expected.registry ?? claims.registry).toLowerCase(),
+    source: expected.source,
+  };
+  return { ...result, ok: result.mismatches.length === 0, claims, rpcUrl, anchors, rpcSource };
+}
+
+/** The anchors to verify against: the caller's and the link's, which must agree; none means the passport's word. */
+function anchorsOf(
+  search: string,
+  given: { chainId?: number; registry?: string },
+): { chainId?: number; registry?: string; source: "link" | "caller" | "passport" } {
+  let inLink: { chainId: number; registry: string } | null;
+  try {
+    inLink = trustAnchorsOfSearch(search);
+  } catch (error) {
+    throw new PassportFetchError((error as Error).message, { cause: error });
+  }
+  const registry = given.registry?.toLowerCase();
+  if (inLink && given.chainId !== undefined && given.chainId !== inLink.chainId) {
+    throw new PassportFetchError(`The link names chain ${inLink.chainId}, but you asked for chain ${given.chainId}`);
+  }
+  if (inLink && registry !== undefined && registry !== inLink.registry) {
+    throw new PassportFetchError(`The link names registry ${inLink.registry}, but you asked for registry ${registry}`);
+  }
+  if (inLink) return { ...inLink, source: "link" };
+  if (given.chainId !== undefined || registry !== undefined) {
+    return { ...(given.chainId === undefined ? {} : { chainId: given.chainId }), ...(registry ? { registry } : {}), source: "caller" };
+  }
+  return { source: "passport" };
 }

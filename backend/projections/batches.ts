@@ -1,7 +1,9 @@
 /**
  * Batch projection: registration, the custody timeline (proposed / accepted / rejected / cancelled handoffs),
  * status, pending custodian, inspections, split lineage (parent and children) and recall, all from the
- * registry's events alone.
+ * registry's events alone, and whether the custody observer (the escrow) watches the batch.
+ * `status` is what the batch's own events make it; a recall of an ancestor reaches it too (the registry's batch() and
+ * batchStatus() then read Recalled), which read-model/batch-history.ts folds in as the effective status.
  */
 import type { Batch, BatchStatus, ChainEvent, CustodyStep, Hex } from "../domain/model.ts";
 import { ProjectionError, booleanArg, eventRef, hexArg, isAlreadyApplied, numberArg, stringArg } from "./event-ref.ts";
@@ -15,6 +17,7 @@ export const BATCH_EVENTS = new Set([
   "QualityAttested",
   "BatchSplit",
   "BatchRecalled",
+  "BatchWatchChanged",
 ]);
 
 /** The batches an event changes: BatchSplit changes its parent and creates its child. */
@@ -58,6 +61,7 @@ export function reduceBatch(batch: Batch | null, event: ChainEvent, batchId: Hex
         parentId: null,
         childIds: [],
         recall: null,
+        watched: false,
         registered: ref,
         lastEvent: ref,
       };
@@ -139,9 +143,14 @@ export function reduceBatch(batch: Batch | null, event: ChainEvent, batchId: Hex
         parentId,
         childIds: [],
         recall: null,
+        watched: false,
         registered: ref,
         lastEvent: ref,
       };
+    }
+    case "BatchWatchChanged": {
+      const current = requireBatch(batch, event, batchId);
+      return { ...current, watched: booleanArg(event, "watched"), lastEvent: ref };
     }
     case "BatchRecalled": {
       const current = requireBatch(batch, event, batchId);

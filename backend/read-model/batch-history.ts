@@ -5,7 +5,7 @@
  * participants all of them mention. Each consumer only formats these events: the API as timeline entries, the
  * passport as the registry events a verifier compares with the chain's logs.
  */
-import type { Batch, CustodyStep, EventRef, Hex, Inspection, Participant } from "../domain/model.ts";
+import type { Batch, BatchStatus, CustodyStep, EventRef, Hex, Inspection, Participant } from "../domain/model.ts";
 import type { MirrorStore } from "../store/port.ts";
 
 /** Longest parent chain followed; real lineages are a few splits deep, this only bounds corrupt data. */
@@ -35,6 +35,7 @@ export interface AncestorHistory {
 }
 
 export interface BatchHistory {
+  /** The batch as its own events made it, except `status`: the effective status (see `effectiveStatus`). */
   batch: Batch;
   /** Parent, grandparent, ... (nearest first); stops at a missing parent, a cycle or MAX_LINEAGE_DEPTH. */
   ancestors: AncestorHistory[];
@@ -65,7 +66,7 @@ export async function loadBatchHistory(store: BatchHistoryStore, batch: Batch): 
   const recall = recalled ? { batch: recalled, recall: recalled.recall!, inherited: recalled !== batch } : null;
 
   return {
-    batch,
+    batch: { ...batch, status: effectiveStatus(batch, ancestors) },
     ancestors: ancestors.map((ancestor, index) => ({
       batch: ancestor,
       registration: registrationEvent(ancestor, ancestors[index + 1] ?? null),
@@ -76,6 +77,40 @@ export async function loadBatchHistory(store: BatchHistoryStore, batch: Batch): 
     recall,
     participants,
   };
+}
+
+/**
+ * The status the registry reports for the batch (batch() and batchStatus()): "recalled" when the batch or any
+ * ancestor was recalled, because a recall reaches every descendant on chain although only the recalled batch's
+ * BatchRecalled event names it; otherwise the status its own events gave it.
+ */
+export function effectiveStatus(batch: Batch, ancestors: readonly Batch[]): BatchStatus {
+  return batch.recall || ancestors.some((ancestor) => ancestor.recall) ? "recalled" : batch.status;
+}
+
+/** The batches with their effective status (see `effectiveStatus`); each ancestor is read once. */
+export async function withEffectiveStatus(store: Pick<MirrorStore, "getBatch">, batches: readonly Batch[]): Promise<Batch[]> {
+  const known = new Map<Hex, Batch | null>(batches.map((batch) => [batch.batchId, batch]));
+  const load = async (batchId: Hex) => {
+    if (!known.has(batchId)) known.set(batchId, await store.getBatch(batchId));
+    return known.get(batchId) ?? null;
+  };
+  return Promise.all(
+    batches.map(async (batch) => {
+      const ancestors: Batch[] = [];
+      const seen = new Set<Hex>([batch.batchId]);
+      let parentId = batch.parentId;
+      while (parentId !== null && !seen.has(parentId) && ancestors.length < MAX_LINEAGE_DEPTH) {
+        seen.add(parentId);
+        const parent = await load(parentId);
+        if (!parent) break;
+        ancestors.push(parent);
+        parentId = parent.parentId;
+      }
+      const status = effectiveStatus(batch, ancestors);
+      return status === batch.status ? batch : { ...batch, status };
+    }),
+  );
 }
 
 /** Parent first, up to the root; stops at a missing parent or a cycle (which only corrupt data could hold). */

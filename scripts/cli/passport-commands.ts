@@ -6,7 +6,7 @@ import type { Command } from "commander";
 import { isValidLotOrSerial } from "../../backend/chain/gs1.ts";
 import { DigitalLinkError, buildDigitalLink, normalizeGtin } from "../../backend/passport/digital-link.ts";
 import { qrPng, qrSvg, qrTerminal } from "../../backend/passport/qr.ts";
-import { PassportFetchError, verifyPassportUrl } from "../../backend/passport/verify-url.ts";
+import { ANCHOR_SOURCES, PassportFetchError, verifyPassportUrl } from "../../backend/passport/verify-url.ts";
 import { address, baseUrl, positiveInteger } from "./arguments.ts";
 import { CliError, type GlobalOptions } from "./context.ts";
 
@@ -18,12 +18,14 @@ export function registerPassportCommands(program: Command): void {
     .option("--png <file>", "write a PNG")
     .option("--svg <file>", "write an SVG")
     .option("--width <pixels>", "PNG width", positiveInteger, 320)
+    .option("--chain-id <id>", "trust anchor printed in the code: the chain the product is registered on", positiveInteger)
+    .option("--registry <address>", "trust anchor printed in the code: the registry's address", address)
     .action(
       async (
         gtin: string,
         lot: string,
         serial: string | undefined,
-        options: { base?: string; png?: string; svg?: string; width: number },
+        options: { base?: string; png?: string; svg?: string; width: number; chainId?: number; registry?: string },
       ) => {
         let uri: string;
         try {
@@ -39,7 +41,12 @@ export function registerPassportCommands(program: Command): void {
               throw new DigitalLinkError(`PUBLIC_BASE_URL ${(error as Error).message}`);
             }
           }
-          uri = buildDigitalLink(base, gtin14, lot, serial ?? null);
+          if ((options.chainId === undefined) !== (options.registry === undefined)) {
+            throw new DigitalLinkError("--chain-id and --registry go together: a printed code names both trust anchors or neither");
+          }
+          const anchors =
+            options.chainId === undefined ? null : { chainId: options.chainId, registry: options.registry!.toLowerCase() as `0x${string}` };
+          uri = buildDigitalLink(base, gtin14, lot, serial ?? null, anchors);
         } catch (error) {
           throw new CliError((error as Error).message);
         }
@@ -53,8 +60,8 @@ export function registerPassportCommands(program: Command): void {
   program
     .command("verify <url>")
     .description("verify a passport against the chain itself (exit 0 verified, 1 mismatch, 2 unverifiable)")
-    .option("--chain-id <id>", "fail unless the passport is on this chain", positiveInteger)
-    .option("--registry <address>", "fail unless the passport names this registry", address)
+    .option("--chain-id <id>", "verify on this chain (the link's ?chain= anchor, when it has one, must agree)", positiveInteger)
+    .option("--registry <address>", "verify against this registry (the link's ?registry= anchor, when it has one, must agree)", address)
     .option("--json", "machine-readable report", false)
     .action(async (url: string, options: { chainId?: number; registry?: string; json: boolean }) => {
       const rpcUrl = program.opts<GlobalOptions>().rpc ?? process.env.RPC_URL ?? null;
@@ -81,7 +88,7 @@ export function registerPassportCommands(program: Command): void {
         console.log(JSON.stringify({ url, batchId: claims.batchId, serial: claims.serial, ...report }, null, 2));
       } else if (result.ok) {
         console.log(
-          `✓ Verified at block ${result.blockNumber}: the passport matches the chain (chain ${result.claims.chainId}, registry ${result.claims.registry}).`,
+          `✓ Verified at block ${result.blockNumber}: the passport matches the chain (chain ${result.anchors.chainId}, registry ${result.anchors.registry}, named by ${ANCHOR_SOURCES[result.anchors.source]}).`,
         );
         for (const item of result.checked) console.log(`  checked ${item}`);
       } else {

@@ -265,4 +265,18 @@ describe("provena CLI", function () {
     const decoded = jsQR(new Uint8ClampedArray(image.data), image.width, image.height);
     expect(decoded?.data).to.equal(`https://provena.example/01/${GTIN}/10/CLI-1/21/SN-2`);
   });
+
+  it("test_cli_qr_trustAnchors_printedInTheCodeAndBothOrNeither", async function () {
+    const png = path.join(workdir, "anchored.png");
+    const registry = `0x${"ab".repeat(20)}`;
+    const args = ["qr", GTIN, "CLI-1", "SN-2", "--base", "https://provena.example"];
+    const result = await cli([...args, "--chain-id", "31337", "--registry", registry, "--png", png]);
+    expect(result.code, result.stderr).to.equal(0);
+    const image = PNG.sync.read(await readFile(png));
+    const decoded = jsQR(new Uint8ClampedArray(image.data), image.width, image.height);
+    expect(decoded?.data).to.equal(`https://provena.example/01/${GTIN}/10/CLI-1/21/SN-2?chain=31337&registry=${registry}`);
+    const half = await cli([...args, "--chain-id", "31337"]);
+    expect(half.code).to.equal(1);
+    expect(half.stderr).to.contain("--chain-id and --registry go together");
+  });
 });

@@ -5,13 +5,19 @@
 import { notFound } from "../../domain/errors.ts";
 import type { MirrorStore } from "../../store/port.ts";
 import type { Batch, ChainEvent, Hex, Page, Participant } from "../../domain/model.ts";
-import { loadBatchHistory, mentionedAddresses, type BatchEvent } from "../../read-model/batch-history.ts";
+import { loadBatchHistory, mentionedAddresses, withEffectiveStatus, type BatchEvent } from "../../read-model/batch-history.ts";
 import type { BatchDetail, BatchSummary, ParticipantSummary, TimelineEntry } from "../models.ts";
 import type { ListBatchesQuery, PageQuery } from "../schemas.ts";
 
 export { MAX_LINEAGE_DEPTH } from "../../read-model/batch-history.ts";
 
 export interface BatchService {
+  /**
+   * Batches with their effective status (the registry's: recalled when an ancestor was recalled). A `status` filter
+   * matches the status the batch's own events gave it, so `status=recalled` lists the batches a recall names; a
+   * batch that only an ancestor's recall reaches is left out of every other status's list (a page may then hold
+   * fewer than `limit` items) and is found through its lineage (`parent=`) or the batch view.
+   */
   list(query: ListBatchesQuery): Promise<Page<Batch>>;
   /** The batch with its timeline and lineage; 404 problem when unknown. */
   get(batchId: Hex): Promise<BatchDetail>;
@@ -21,8 +27,8 @@ export interface BatchService {
 
 export function createBatchService({ store }: { store: MirrorStore }): BatchService {
   return {
-    list({ gtin, lot, manufacturer, custodian, status, parent, limit, cursor }) {
-      return store.listBatches(
+    async list({ gtin, lot, manufacturer, custodian, status, parent, limit, cursor }) {
+      const page = await store.listBatches(
         {
           ...(gtin === undefined ? {} : { gtin }),
           ...(lot === undefined ? {} : { lot }),
@@ -33,6 +39,8 @@ export function createBatchService({ store }: { store: MirrorStore }): BatchServ
         },
         { limit, cursor: cursor ?? null },
       );
+      const items = await withEffectiveStatus(store, page.items);
+      return { ...page, items: status === undefined ? items : items.filter((batch) => batch.status === status) };
     },
 
     async get(batchId) {
@@ -45,11 +53,16 @@ export function createBatchService({ store }: { store: MirrorStore }): BatchServ
         return participant ? [participant] : [];
       });
       return {
-        ...batch,
+        ...history.batch,
         timeline: timelineOf(history.events),
         lineage: {
-          ancestors: history.ancestors.map((ancestor) => summarizeBatch(ancestor.batch)),
-          children: history.children.map(summarizeBatch),
+          ancestors: (
+            await withEffectiveStatus(
+              store,
+              history.ancestors.map((ancestor) => ancestor.batch),
+            )
+          ).map(summarizeBatch),
+          children: (await withEffectiveStatus(store, history.children)).map(summarizeBatch),
         },
         participants: Object.fromEntries(participants.map((participant) => [participant.address, summarizeParticipant(participant)])),
       };

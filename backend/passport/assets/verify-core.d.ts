@@ -25,6 +25,8 @@ export interface PassportClaims {
   serialRoot: string;
   proof: string[] | null;
   state: Record<string, unknown>;
+  /** Whether the page says the product is recalled (its own recall or an ancestor's); null when it does not say. */
+  recalled: boolean | null;
   product: { gtin?: string; lot?: string; productionDate?: number; originGln?: string; manufacturer?: string };
   history: ClaimedEntry[];
   /** Nearest ancestor first; `history` is its custody steps and inspections before the split, in chain order. */
@@ -42,6 +44,9 @@ export function claimsFromJsonLd(doc: unknown): PassportClaims;
 
 /** The GTIN (14 digits), lot and serial a Digital Link path (raw, percent-encoded) names; null when it is not one. */
 export function digitalLinkOfPath(pathname: string): { gtin: string; lot: string; serial: string | null } | null;
+
+/** The chain and registry a printed link's query names ("?chain=…&registry=…"); null when none; throws when malformed. */
+export function trustAnchorsOfSearch(search: string): { chainId: number; registry: string } | null;
 
 export interface VerificationResult {
   ok: boolean;

@@ -69,6 +69,8 @@ export function claimsFromJsonLd(doc) {
     serialRoot: String(verification.serialRoot ?? "").toLowerCase(),
     proof: Array.isArray(verification.proof) ? verification.proof : null,
     state: doc[`${NS}state`] ?? {},
+    /** Whether the page says the product is recalled (its own recall or an ancestor's); null when it does not say. */
+    recalled: typeof doc[`${NS}recalled`] === "boolean" ? doc[`${NS}recalled`] : null,
     product: {
       gtin: doc.gtin,
       lot: doc["gs1:hasBatchLotNumber"],
@@ -128,6 +130,30 @@ export function digitalLinkOfPath(pathname) {
   return null;
 }
 
+/**
+ * The trust anchors a printed Digital Link carries in its query string ("?chain={chainId}&registry={address}", see
+ * backend/passport/digital-link.ts): the chain and registry to verify against, whatever the serving page says.
+ * null when the link carries neither; throws when it carries one without the other or a malformed value, because a
+ * half-read anchor must not silently become "no anchor".
+ * @param {string} search `location.search` or a URL's `search`
+ * @returns {{ chainId: number, registry: string } | null}
+ */
+export function trustAnchorsOfSearch(search) {
+  const params = new URLSearchParams(search);
+  const chain = params.get("chain");
+  const registry = params.get("registry");
+  if (chain === null && registry === null) return null;
+  if (chain === null || !/^[1-9]\d{0,15}$/.test(chain)) {
+    throw new Error(`The link's "chain" parameter must be a chain id (got ${chain === null ? "none" : JSON.stringify(chain)})`);
+  }
+  if (registry === null || !/^0x[0-9a-fA-F]{40}$/.test(registry)) {
+    throw new Error(
+      `The link's "registry" parameter must be a contract address (got ${registry === null ? "none" : JSON.stringify(registry)})`,
+    );
+  }
+  return { chainId: Number(chain), registry: registry.toLowerCase() };
+}
+
 const toHexQuantity = (/** @type {number} */ n) => `0x${n.toString(16)}`;
 const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000";
 
@@ -148,7 +174,9 @@ export async function verifyPassport({ claims, rpc, ethers, abi, enums, expected
   /** @type {string[]} */ const warnings = [];
   /** @type {string[]} */ const checked = [];
   const registryInterface = new ethers.Interface(abi);
-  const registry = claims.registry;
+  // The registry and chain asked are the verifier's anchors when it has them, never the page's word over them.
+  const registry = expected.registry === undefined ? claims.registry : expected.registry.toLowerCase();
+  const chainIdAsked = expected.chainId ?? claims.chainId;
   // ethers' ParamType drops `internalType`, which says which uint8 is an enum: keep the JSON inputs by event.
   /** @type {Map<string, any[]>} */
   const jsonInputs = new Map(abi.filter((f) => f.type === "event").map((f) => [f.name, f.inputs ?? []]));
@@ -159,9 +187,11 @@ export async function verifyPassport({ claims, rpc, ethers, abi, enums, expected
   if (expected.chainId !== undefined && expected.chainId !== claims.chainId) {
     mismatches.push(`The passport names chain ${claims.chainId}, but you expected chain ${expected.chainId}`);
   }
-  if (expected.registry !== undefined && expected.registry.toLowerCase() !== registry) {
-    mismatches.push(`The passport names registry ${registry}, but you expected ${expected.registry.toLowerCase()}`);
+  if (expected.registry !== undefined && expected.registry.toLowerCase() !== claims.registry) {
+    mismatches.push(`The passport names registry ${claims.registry}, but you expected ${expected.registry.toLowerCase()}`);
   }
+  // A passport of another deployment is not this product's: checking it against either registry proves nothing.
+  if (mismatches.length > 0) return { ok: false, blockNumber: null, mismatches, warnings, checked };
 
   // The passport must be the one the scanned link names: a mirror answering one product's link with another,
   // genuine, product's record would otherwise verify.
@@ -184,8 +214,8 @@ export async function verifyPassport({ claims, rpc, ethers, abi, enums, expected
 
   onProgress("Connecting to the chain");
   const chainId = Number(BigInt(await rpc("eth_chainId", [])));
-  if (chainId !== claims.chainId) {
-    mismatches.push(`The RPC endpoint serves chain ${chainId}, but the passport is for chain ${claims.chainId}`);
+  if (chainId !== chainIdAsked) {
+    mismatches.push(`The RPC endpoint serves chain ${chainId}, but the passport is for chain ${chainIdAsked}`);
     return { ok: false, blockNumber: null, mismatches, warnings, checked };
   }
   const head = Number(BigInt(await rpc("eth_blockNumber", [])));
@@ -430,7 +460,17 @@ export async function verifyPassport({ claims, rpc, ethers, abi, enums, expected
       if (!sameLoose(shown, onChain))
         mismatches.push(`The batch's ${fieldLabel(name)} is shown as ${show(shown)}, but the registry stores ${show(onChain)}`);
     }
-    checked.push("the registry's stored batch state");
+    // The registry's status follows the lineage: Recalled when the batch or any ancestor lot was recalled, although
+    // only the recalled lot's BatchRecalled log names it. A page hiding that recall (banner and status) must fail.
+    const recalledOnChain = (enums.BatchStatus ?? [])[Number(state.status)] === "recalled";
+    if (claims.recalled !== null && claims.recalled !== recalledOnChain) {
+      mismatches.push(
+        recalledOnChain
+          ? "The registry reports this batch RECALLED (itself or through an earlier lot it was split from), but the page does not show a recall"
+          : "The page shows this product as recalled, but the registry does not report it recalled",
+      );
+    }
+    checked.push(`the registry's stored batch state${recalledOnChain ? " (recalled)" : ""}`);
   }
 
   // --- the unit --------------------------------------------------------------------------------------

@@ -87,7 +87,8 @@ describe("passport in a browser", function () {
 
   it("test_passportPage_scannedFromQr_showsTimelineAndVerifies", async function () {
     const uri = await uriFromQr(world.traded.batchId, "A/0003");
-    expect(uri).to.equal(`${base}${digitalLinkPath(world.traded.gtin, world.traded.lot, "A/0003")}`);
+    const { chainId, registry } = world.deployment;
+    expect(uri).to.equal(`${base}${digitalLinkPath(world.traded.gtin, world.traded.lot, "A/0003")}?chain=${chainId}&registry=${registry}`);
     const response = await page.goto(uri);
     expect(response!.status()).to.equal(200);
     expect(await page.getAttribute("html", "lang")).to.equal("en");
@@ -108,6 +109,9 @@ describe("passport in a browser", function () {
     const checkpoint = await world.store.getCheckpoint(world.deployment.chainId);
     expect(outcome.status).to.include(`Verified at block ${checkpoint!.blockNumber}`);
     expect(outcome.details.join("\n")).to.include('serial "A/0003" is in the batch\'s on-chain serial root');
+    expect(await page.textContent("#verify-anchors")).to.equal(
+      `Checked against chain ${chainId} and registry ${registry}, as named by the code you scanned.`,
+    );
     expect(consoleErrors, consoleErrors.join("\n")).to.deep.equal([]);
     // Only the page view counts as a scan: the script's ABI, ethers and RPC fetches do not.
     expect((await world.store.scanStats(world.traded.batchId, "A/0003", 0)).total).to.equal(1);
@@ -166,6 +170,10 @@ describe("passport in a browser", function () {
     expect(outcome.state, outcome.details.join("\n")).to.equal("verified");
     expect(outcome.status).to.include("Verified at block");
     expect(outcome.details.join("\n")).to.include("3 history entries of earlier lots before their splits");
+    // Following the link to the parent lot keeps the scanned code's trust anchors.
+    expect(await page.getAttribute("section[aria-labelledby=lineage-title] ol a", "href")).to.match(
+      new RegExp(`^/01/\\d{14}/10/PP-SPLIT\\?chain=${world.deployment.chainId}&registry=${world.deployment.registry}$`),
+    );
     expect(consoleErrors, consoleErrors.join("\n")).to.deep.equal([]);
   });
 
@@ -177,5 +185,69 @@ describe("passport in a browser", function () {
     expect(await banner.textContent()).to.include("Recalled: do not use this product");
     const outcome = await verificationOutcome();
     expect(outcome.state, outcome.details.join("\n")).to.equal("verified");
+  });
+
+  it("test_passportPage_compromisedServerWithLookAlikeRegistry_neverVerified", async function () {
+    // The same mirror served by a server that names a look-alike registry (and its own RPC endpoint), while the
+    // printed code names the real one.
+    const lookAlike = `0x${"5e".repeat(20)}` as const;
+    let rogueApp: ReturnType<typeof createApp> | null = null;
+    const rogue = createServer((req, res) => rogueApp!(req, res));
+    await new Promise<void>((resolve) => rogue.listen(0, "127.0.0.1", resolve));
+    const rogueBase = `http://127.0.0.1:${(rogue.address() as AddressInfo).port}`;
+    rogueApp = createApp({
+      store: world.store,
+      logger: silentLogger(),
+      metrics: createMetrics(),
+      indexerStatus: () => ({
+        chainId: world.deployment.chainId,
+        headBlock: null,
+        indexedBlock: null,
+        lagBlocks: null,
+        eventsIndexed: 0,
+        isLeader: false,
+      }),
+      readyMaxLagBlocks: 10,
+      modules: [createModule(world, { publicBaseUrl: rogueBase, publicRpcUrl: `${rogueBase}/rpc`, registryAddress: lookAlike })],
+    });
+    try {
+      const path = digitalLinkPath(world.traded.gtin, world.traded.lot, "A-0001");
+      const { chainId, registry } = world.deployment;
+      await page.goto(`${rogueBase}${path}?chain=${chainId}&registry=${registry}`);
+      const anchored = await verificationOutcome();
+      expect(anchored.state, anchored.status).to.equal("mismatch");
+      expect(anchored.details[0]).to.equal(`The passport names registry ${lookAlike}, but you expected ${registry}`);
+      expect(await page.textContent("#verify-anchors")).to.include(`registry ${registry}, as named by the code you scanned`);
+
+      // A code without anchors: whatever the outcome, the page says whose word the registry is.
+      await page.goto(`${rogueBase}${path}`);
+      const unanchored = await verificationOutcome();
+      expect(unanchored.state).not.to.equal("verified");
+      expect(await page.getAttribute("#verification", "data-anchored")).to.equal("server");
+      expect(await page.textContent("#verify-anchors")).to.include("names no registry, so this check relies on the server's word");
+    } finally {
+      rogue.closeAllConnections();
+      await new Promise((resolve) => rogue.close(resolve));
+    }
+  });
+
+  it("test_passportPage_chosenRpcEndpoint_rememberedAndUsed", async function () {
+    const { chainId, registry } = world.deployment;
+    await page.goto(`${base}${digitalLinkPath(world.traded.gtin, world.traded.lot, "A-0002")}?chain=${chainId}&registry=${registry}`);
+    await verificationOutcome();
+    expect(await page.textContent("#verify-rpc")).to.include("Read through the endpoint this server names");
+    await page.click("#verify-settings summary");
+    await page.fill("#rpc-url", `${base}/rpc?mine`);
+    await page.click("#rpc-form button[type=submit]");
+    await page.waitForSelector("#verification[data-rpc=chosen]:not([data-state=pending])", { timeout: 60_000 });
+    const outcome = await verificationOutcome();
+    expect(outcome.state, outcome.details.join("\n")).to.equal("verified");
+    expect(await page.textContent("#verify-rpc")).to.equal(`Read through your node ${base}/rpc?mine.`);
+    await page.reload();
+    await verificationOutcome();
+    expect(await page.textContent("#verify-rpc")).to.equal(`Read through your node ${base}/rpc?mine.`);
+    await page.click("#verify-settings summary");
+    await page.click("#rpc-reset");
+    await page.waitForSelector("#verification[data-rpc=server]:not([data-state=pending])", { timeout: 60_000 });
   });
 });

@@ -5,6 +5,7 @@ import { PNG } from "pngjs";
 import request from "supertest";
 import { createBatchService } from "../../../backend/api/services/batches.ts";
 import { buildDigitalLink, digitalLinkPath } from "../../../backend/passport/digital-link.ts";
+import { escapeHtml } from "../../../backend/passport/html.ts";
 import { ownerHandleKey } from "../../../backend/passport/passport-service.ts";
 import { keccak256, toUtf8Bytes } from "ethers";
 import { DEMO_DC_GLN, DEMO_PORT_GLN } from "../../../scripts/fixtures/provena-deployment.ts";
@@ -366,6 +367,8 @@ describe("passport routes", function () {
   });
 
   describe("QR codes", function () {
+    const anchorsOf = (w: PassportWorld) => ({ chainId: w.deployment.chainId, registry: w.deployment.registry });
+
     it("test_qrCode_unitUriPng_decodesBackExactly", async function () {
       const app = passportTestApp(createModule(world));
       const res = await request(app)
@@ -374,9 +377,11 @@ describe("passport routes", function () {
         .parse(binary)
         .expect(200)
         .expect("Content-Type", "image/png");
+      // The printed code carries its trust anchors: the chain and registry the verifier checks against.
       expect(decodeQr(res.body as Buffer)).to.equal(
-        buildDigitalLink("https://id.provena.test", world.traded.gtin, world.traded.lot, "A/0003"),
+        buildDigitalLink("https://id.provena.test", world.traded.gtin, world.traded.lot, "A/0003", anchorsOf(world)),
       );
+      expect(decodeQr(res.body as Buffer)).to.match(new RegExp(`\\?chain=${world.deployment.chainId}&registry=0x[0-9a-f]{40}$`));
       expect(buildDigitalLink("https://id.provena.test", world.traded.gtin, world.traded.lot, "A/0003")).to.match(
         /\/10\/PP-2025%2FA\/21\/A%2F0003$/,
       );
@@ -386,7 +391,9 @@ describe("passport routes", function () {
       const app = passportTestApp(createModule(world));
       const png = await request(app).get(`/api/v1/batches/${world.traded.batchId}/qr?width=200`).buffer(true).parse(binary).expect(200);
       expect(PNG.sync.read(png.body as Buffer).width).to.equal(200);
-      expect(decodeQr(png.body as Buffer)).to.equal(buildDigitalLink("https://id.provena.test", world.traded.gtin, world.traded.lot));
+      expect(decodeQr(png.body as Buffer)).to.equal(
+        buildDigitalLink("https://id.provena.test", world.traded.gtin, world.traded.lot, null, anchorsOf(world)),
+      );
       const svg = await request(app)
         .get(`/api/v1/batches/${world.traded.batchId}/qr?format=svg`)
         .buffer(true)
@@ -413,7 +420,7 @@ describe("passport routes", function () {
       expect(res.text).to.include("A%0004");
       expect(res.text).to.include("Page 2 of 3");
       expect(res.text).to.include(
-        `data-uri="${buildDigitalLink("https://id.provena.test", world.traded.gtin, world.traded.lot, "A/0003")}"`,
+        `data-uri="${escapeHtml(buildDigitalLink("https://id.provena.test", world.traded.gtin, world.traded.lot, "A/0003", anchorsOf(world)))}"`,
       );
       await request(app).get(`/api/v1/batches/${world.traded.batchId}/qr-sheet?perPage=2&page=4`).set("Accept", HTML).expect(404);
       await request(app).get(`/api/v1/batches/${world.parent.batchId}/qr-sheet`).set("Accept", "application/json").expect(404);

@@ -15,6 +15,9 @@ import type { Batch, Participant } from "../../../backend/domain/model.ts";
 import { PROJECT_ROOT } from "../../../backend/chain/artifacts.ts";
 import { createModule, createPassportWorld, lineageFamily, passportTestApp, type PassportWorld } from "./fixture.ts";
 import { DEMO_PORT_GLN } from "../../../scripts/fixtures/provena-deployment.ts";
+import { createBatchService } from "../../../backend/api/services/batches.ts";
+import { createSerialService } from "../../../backend/passport/serials.ts";
+import { registerBatch } from "../../helpers/batches.ts";
 
 const run = promisify(execFile);
 
@@ -311,6 +314,71 @@ describe("passport verification against the chain", function () {
     expect(result.mismatches[0]).to.match(/names registry .* but you expected 0x4242/);
   });
 
+  it("test_verifyPassportUrl_compromisedServerWithLookAlikeRegistry_failsOnTheLinksAnchors", async function () {
+    const lookAlike = `0x${"5e".repeat(20)}` as const;
+    let rogueApp: ReturnType<typeof passportTestApp> | null = null;
+    const { createServer } = await import("node:http");
+    const rogue = createServer((req, res) => rogueApp!(req, res));
+    await new Promise<void>((resolve) => rogue.listen(0, "127.0.0.1", resolve));
+    const rogueBase = `http://127.0.0.1:${(rogue.address() as AddressInfo).port}`;
+    rogueApp = passportTestApp(
+      createModule(world, { publicBaseUrl: rogueBase, publicRpcUrl: `${rogueBase}/rpc`, registryAddress: lookAlike }),
+      {
+        jsonBodies: true,
+      },
+    );
+    const { chainId, registry } = world.deployment;
+    const linkPath = digitalLinkPath(world.traded.gtin, world.traded.lot, "A-0001");
+    const printed = `${rogueBase}${linkPath}?chain=${chainId}&registry=${registry}`;
+    try {
+      const result = await verifyPassportUrl({ url: printed });
+      expect(result.ok).to.equal(false);
+      expect(result.mismatches).to.deep.equal([`The passport names registry ${lookAlike}, but you expected ${registry}`]);
+      expect(result.anchors).to.deep.equal({ chainId, registry, source: "link" });
+
+      const script = path.join(PROJECT_ROOT, "scripts", "verify.ts");
+      const env = { ...process.env, RPC_URL: "" };
+      const failed = await run(process.execPath, [script, printed], { env }).then(
+        () => expect.fail("expected exit status 1"),
+        (error: { code: number; stdout: string }) => error,
+      );
+      expect(failed.code).to.equal(1);
+      expect(failed.stdout).to.include(`registry ${registry} (named by the link)`);
+      const conflicting = await run(process.execPath, [script, printed, "--registry", lookAlike], { env }).then(
+        () => expect.fail("expected exit status 2"),
+        (error: { code: number; stderr: string }) => error,
+      );
+      expect(conflicting.code).to.equal(2);
+      expect(conflicting.stderr).to.include(`The link names registry ${registry}, but you asked for registry ${lookAlike}`);
+
+      // Without anchors in the link the report says whose word the registry was.
+      const unanchored = await verifyPassportUrl({ url: `${base}${linkPath}` });
+      expect(unanchored.ok).to.equal(true);
+      expect(unanchored.anchors.source).to.equal("passport");
+      expect(unanchored.warnings.join("\n")).to.include("the passport server's word");
+      expect(unanchored.warnings.join("\n")).to.include("pass --rpc (or RPC_URL)");
+      const anchored = await verifyPassportUrl({ url: `${base}${linkPath}?chain=${chainId}&registry=${registry}`, rpcUrl: `${base}/rpc` });
+      expect(anchored.mismatches).to.deep.equal([]);
+      expect(anchored.warnings).to.deep.equal([]);
+      expect(anchored).to.deep.include({ rpcSource: "caller" });
+    } finally {
+      rogue.closeAllConnections();
+      await new Promise((resolve) => rogue.close(resolve));
+    }
+  });
+
+  it("test_verifyPassportUrl_malformedAnchors_refused", async function () {
+    const linkPath = digitalLinkPath(world.traded.gtin, world.traded.lot, "A-0001");
+    for (const [query, message] of [
+      ["?chain=31337", /"registry" parameter must be a contract address \(got none\)/],
+      [`?chain=x&registry=${world.deployment.registry}`, /"chain" parameter must be a chain id \(got "x"\)/],
+    ] as const) {
+      let error: unknown = null;
+      await verifyPassportUrl({ url: `${base}${linkPath}${query}` }).catch((caught: unknown) => (error = caught));
+      expect(String(error)).to.match(message);
+    }
+  });
+
   it("test_verifyCli_verifiedOrMismatch_exits0Or1", async function () {
     const script = path.join(PROJECT_ROOT, "scripts", "verify.ts");
     const ok = await run(process.execPath, [script, unitUrl("A-0002")], { env: { ...process.env, RPC_URL: "" } });
@@ -328,6 +396,65 @@ describe("passport verification against the chain", function () {
         const report = JSON.parse(failed.stdout);
         expect(report.ok).to.equal(false);
         expect(report.mismatches.join("\n")).to.match(/quantity is shown as "500"/);
+      },
+    );
+  });
+
+  it("test_verifyPassport_parentRecalledAfterSplit_childShowsRecallAndForgedNotRecalledFails", async function () {
+    const { registry, manufacturer, carrier } = world.deployed;
+    const { StandardMerkleTree } = await import("@openzeppelin/merkle-tree");
+    const childSerials = ["RC1-1", "RC1-2"];
+    const root = StandardMerkleTree.of(
+      childSerials.map((serial) => [serial]),
+      ["string"],
+    ).root;
+    const lot = await registerBatch(registry, manufacturer, { lot: "PP-RECALL", quantity: 3n });
+    await (await registry.connect(manufacturer).proposeHandoff(lot.batchId, carrier.address, DEMO_PORT_GLN, 0)).wait();
+    await (await registry.connect(carrier).acceptHandoff(lot.batchId, DEMO_PORT_GLN, 1)).wait();
+    await (
+      await registry.connect(carrier).splitBatch(lot.batchId, [
+        { lot: "PP-RECALL-1", quantity: 2n, serialRoot: root },
+        { lot: "PP-RECALL-2", quantity: 1n, serialRoot: root },
+      ])
+    ).wait();
+    await (await registry.connect(manufacturer).recallBatch(lot.batchId, keccak256(toUtf8Bytes("contaminated before the split")))).wait();
+    await createSerialService({ store: world.store }).storeSerials(childSerials);
+    await world.sync();
+    const parentId = lot.batchId.toLowerCase() as `0x${string}`;
+    const childId = (await registry.batchIdOf(lot.input.gtin, "PP-RECALL-1")).toLowerCase() as `0x${string}`;
+
+    // The API agrees with the registry: the child reads recalled, though only the parent's recall names a batch.
+    const batches = createBatchService({ store: world.store });
+    expect((await batches.get(childId)).status).to.equal("recalled");
+    expect((await batches.list({ parent: parentId, limit: 10 })).items.map((batch) => batch.status)).to.deep.equal([
+      "recalled",
+      "recalled",
+    ]);
+    expect((await batches.list({ status: "registered", limit: 500 })).items.map((batch) => batch.batchId)).not.to.include(childId);
+    expect((await batches.list({ status: "recalled", limit: 500 })).items.map((batch) => batch.batchId)).to.include(parentId);
+
+    const url = `${base}${digitalLinkPath(world.traded.gtin, "PP-RECALL-1", "RC1-2")}`;
+    const passport = (await (await fetch(url, { headers: { accept: "application/ld+json" } })).json()) as Record<string, any>;
+    expect(passport["provena:recalled"]).to.equal(true);
+    expect(passport["provena:state"].status).to.equal("recalled");
+    const html = await (await fetch(url, { headers: { accept: "text/html" } })).text();
+    expect(html).to.include("Recalled: do not use this product");
+    const verified = await verifyPassportUrl({ url });
+    expect(verified.mismatches).to.deep.equal([]);
+    expect(verified.checked.join("\n")).to.include("the registry's stored batch state (recalled)");
+
+    // A mirror hiding the parent's recall makes the child look fine: the registry's own status says otherwise.
+    await tamperBatch(
+      parentId,
+      (batch) => ({ ...batch, status: "split", recall: null }),
+      async () => {
+        const forged = await verifyPassportUrl({ url });
+        expect(forged.claims.recalled).to.equal(false);
+        expect(forged.ok).to.equal(false);
+        expect(forged.mismatches).to.include(
+          "The registry reports this batch RECALLED (itself or through an earlier lot it was split from), but the page does not show a recall",
+        );
+        expect(forged.mismatches.join("\n")).to.match(/The batch's status is shown as "registered", but the registry stores "recalled"/);
       },
     );
   });

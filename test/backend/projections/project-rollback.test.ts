@@ -86,10 +86,13 @@ const OTHER = bytes32("other-batch");
 const ORDER = bytes32("order");
 
 /** A supply-chain story over ~14 blocks touching every projection. */
-function storyEvents(): ChainEvent[] {
+/** `escrowWatchAndParentRecall`: the escrow watches OTHER while its order is open, and the split parent is recalled last. */
+function storyEvents({ escrowWatchAndParentRecall = false } = {}): ChainEvent[] {
   const f = createEventFactory(1);
   const events: ChainEvent[] = [];
   const push = (...batch: ChainEvent[]) => events.push(...batch);
+  const watch = (watched: boolean) =>
+    escrowWatchAndParentRecall ? [f.event("ProvenanceRegistry", "BatchWatchChanged", [OTHER, watched])] : [];
   push(f.event("ProvenanceRegistry", "RoleGranted", [ZeroHash, ACCOUNTS.admin, ACCOUNTS.admin]));
   f.nextBlock();
   for (const [index, [account, role]] of (
@@ -161,6 +164,7 @@ function storyEvents(): ChainEvent[] {
         bytes32("s"),
       ],
     ]),
+    ...watch(true),
   );
   f.nextBlock();
   push(f.event("ProvenanceRegistry", "HandoffProposed", [BATCH, ACCOUNTS.manufacturer, ACCOUNTS.carrier, 841_234_500_002n, 0]));
@@ -178,11 +182,17 @@ function storyEvents(): ChainEvent[] {
   f.nextBlock();
   push(f.event("ProvenanceRegistry", "ParticipantSuspended", [ACCOUNTS.customs, bytes32("audit")]));
   push(f.event("TradeEscrow", "OrderReleased", [ORDER, 900n, 90n, 10n]));
+  push(...watch(false));
   f.nextBlock();
   push(f.event("ProvenanceRegistry", "BatchRecalled", [CHILD_B, ACCOUNTS.manufacturer, bytes32("leak")]));
   push(f.event("ProvenanceRegistry", "RoleRevoked", [roleHash("RETAILER_ROLE"), ACCOUNTS.retailer, ACCOUNTS.admin]));
   f.nextBlock();
   push(f.event("ProvenanceRegistry", "QualityAttested", [CHILD_A, ACCOUNTS.customs, true, bytes32("ok")]));
+  if (escrowWatchAndParentRecall) {
+    f.nextBlock();
+    // A recall of the split parent: it reaches both children on chain, but the event names only the parent.
+    push(f.event("ProvenanceRegistry", "BatchRecalled", [BATCH, ACCOUNTS.manufacturer, bytes32("source")]));
+  }
   return events;
 }
 
@@ -295,6 +305,41 @@ describe("rollback planning", function () {
     expect(commit.participants.map((participant) => participant.address)).to.have.members([ACCOUNTS.customs, ACCOUNTS.retailer]);
     expect(commit.deleteParticipantAddresses).to.deep.equal([]);
     expect(commit.deleteOrderIds).to.deep.equal([]);
+  });
+
+  it("test_planRollback_watchAndParentRecall_undoneExactly", async function () {
+    const events = storyEvents({ escrowWatchAndParentRecall: true });
+    for (const forkBlock of [0, ...new Set(events.map((event) => event.blockNumber))]) {
+      const mirror = await mirrorOf(events, 3);
+      const checkpoint = { chainId: 31337, blockNumber: forkBlock, blockHash: null, updatedAt: 0 };
+      mirror.rollback((await planRollback({ store: mirror, chainId: 31337, forkBlock, checkpoint, pageSize: 2 })).commit);
+      const kept = events.filter((event) => event.blockNumber <= forkBlock);
+      expect(mirror.snapshot(), `fork ${forkBlock}`).to.deep.equal((await mirrorOf(kept)).snapshot());
+    }
+    const watchOn = events.find((event) => event.name === "BatchWatchChanged")!;
+    const parentRecall = events.at(-1)!;
+    expect(parentRecall.name).to.equal("BatchRecalled");
+    const full = await mirrorOf(events);
+    expect(full.snapshot().batches.find((batch) => batch.batchId === BATCH)).to.deep.include({ status: "recalled" });
+    expect(full.snapshot().batches.find((batch) => batch.batchId === OTHER)).to.deep.include({ watched: false });
+
+    for (const [forkBlock, other, parent] of [
+      [watchOn.blockNumber, { watched: true }, { recall: null }],
+      [parentRecall.blockNumber - 1, { watched: false }, { status: "split", recall: null }],
+    ] as const) {
+      const mirror = await mirrorOf(events);
+      const checkpoint = { chainId: 31337, blockNumber: forkBlock, blockHash: null, updatedAt: 0 };
+      mirror.rollback((await planRollback({ store: mirror, chainId: 31337, forkBlock, checkpoint })).commit);
+      const batches = mirror.snapshot().batches;
+      expect(
+        batches.find((batch) => batch.batchId === OTHER),
+        `fork ${forkBlock}`,
+      ).to.deep.include(other);
+      expect(
+        batches.find((batch) => batch.batchId === BATCH),
+        `fork ${forkBlock}`,
+      ).to.deep.include(parent);
+    }
   });
 
   it("test_recomputeProjections_readsButNeverReturnsUnaffectedParents", function () {

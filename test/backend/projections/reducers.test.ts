@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { ZeroAddress, ZeroHash } from "ethers";
 import { roleHash } from "../../../backend/chain/vocabulary.ts";
-import { reduceBatch, type BatchLookup } from "../../../backend/projections/batches.ts";
+import { batchKeysOf, reduceBatch, type BatchLookup } from "../../../backend/projections/batches.ts";
 import { ProjectionError } from "../../../backend/projections/event-ref.ts";
 import { reduceOrder } from "../../../backend/projections/orders.ts";
 import { reduceParticipant } from "../../../backend/projections/participants.ts";
@@ -9,6 +9,7 @@ import type { Batch, ChainEvent, Hex, Order, Participant } from "../../../backen
 import { ACCOUNTS, bytes32, createEventFactory, deliveredEvent, type EventFactory } from "./event-factory.ts";
 
 const BATCH = bytes32("batch");
+const CHILD_BATCH = bytes32("child batch");
 const ORDER = bytes32("order");
 const GTIN = 4_012_345_000_009n;
 const noLookup: BatchLookup = () => null;
@@ -156,6 +157,7 @@ describe("batch reducer", function () {
       parentId: null,
       childIds: [],
       recall: null,
+      watched: false,
       registered: {
         eventId: event.id,
         blockNumber: event.blockNumber,
@@ -269,6 +271,29 @@ describe("batch reducer", function () {
         transactionHash: recall.transactionHash,
       },
     });
+  });
+
+  it("test_reduceBatch_watchChanged_followsTheEscrowsWatch", function () {
+    const f = createEventFactory();
+    const watch = (watched: boolean) => f.event("ProvenanceRegistry", "BatchWatchChanged", [BATCH, watched]);
+    const register = registered(f);
+    const on = watch(true);
+    const watched = foldBatch([register, on], BATCH)!;
+    expect(watched).to.deep.include({ watched: true, status: "registered" });
+    expect(watched.lastEvent.eventId).to.equal(on.id);
+    expect(reduceBatch(watched, on, BATCH, noLookup), "a replay changes nothing").to.equal(watched);
+    expect(reduceBatch(watched, watch(false), BATCH, noLookup)).to.deep.include({ watched: false });
+    expect(() => reduceBatch(null, watch(true), BATCH, noLookup)).to.throw(ProjectionError, /never registered/);
+  });
+
+  it("test_reduceBatch_recallOfSplitParent_recallsItAndNamesOnlyIt", function () {
+    const f = createEventFactory();
+    const register = registered(f);
+    const split = f.event("ProvenanceRegistry", "BatchSplit", [BATCH, CHILD_BATCH, ACCOUNTS.manufacturer, "LOT-1A", 10n, bytes32("ra")]);
+    const recall = f.event("ProvenanceRegistry", "BatchRecalled", [BATCH, ACCOUNTS.manufacturer, bytes32("source")]);
+    expect(foldBatch([register, split, recall], BATCH)).to.deep.include({ status: "recalled", childIds: [CHILD_BATCH] });
+    // The child's own projection is untouched: the read model folds the ancestor's recall in (effectiveStatus).
+    expect(batchKeysOf(recall)).to.deep.equal([BATCH]);
   });
 
   it("test_reduceBatch_replayIsNoOp_andUnknownBatchThrows", function () {

@@ -153,6 +153,7 @@ export function batch(params: {
     parentId: params.parentId ?? null,
     childIds: [],
     recall: null,
+    watched: false,
     registered,
     lastEvent: registered,
   };
