@@ -7,9 +7,11 @@ import { createHash } from "node:crypto";
 
 import type { RangeCommit, RollbackCommit } from "../../../backend/store/port.ts";
 import type { RelayRequest } from "../../../backend/domain/model.ts";
+import { queuedRelayRequest, type RelayJob } from "../../../backend/relayer/queued-request.ts";
 import {
   chainEventId,
   type Batch,
+  type CustodyStep,
   type ChainEvent,
   type EventRef,
   type Hex,
@@ -299,59 +301,39 @@ export function supplyChainScenario(chainId = CHAIN_ID, fork = "main"): Scenario
   });
   step(3).orders.push(tomatoOrder);
 
-  // Blocks 4-5: the manufacturer hands the tomatoes to the carrier.
-  const proposed = emit({
-    blockNumber: 4,
-    logIndex: 0,
-    name: "HandoffProposed",
-    args: { batchId: tomatoes.batchId, from: manufacturer, to: carrier, locationGln: "4012345000009", businessStep: "shipping" },
-    batchIds: [tomatoes.batchId],
-    accounts: [manufacturer, carrier],
-  });
-  tomatoes = {
-    ...tomatoes,
-    pendingCustodian: carrier,
-    custody: [
-      ...tomatoes.custody,
-      {
-        kind: "proposed",
-        from: manufacturer,
-        to: carrier,
-        locationGln: "4012345000009",
-        businessStep: "shipping",
-        reasonHash: null,
-        at: refOf(proposed),
-      },
-    ],
-    lastEvent: refOf(proposed),
+  /** A custody step of the tomatoes (the only batch that changes hands): its event and its custody entry. */
+  const tomatoHandoff = (
+    blockNumber: number,
+    kind: "proposed" | "accepted",
+    from: Hex,
+    to: Hex,
+    locationGln: string,
+    businessStep: string,
+  ) => {
+    const event = emit({
+      blockNumber,
+      logIndex: 0,
+      name: kind === "proposed" ? "HandoffProposed" : "HandoffAccepted",
+      args: { batchId: tomatoes.batchId, from, to, locationGln, businessStep },
+      batchIds: [tomatoes.batchId],
+      accounts: [from, to],
+    });
+    const entry: CustodyStep = { kind, from, to, locationGln, businessStep, reasonHash: null, at: refOf(event) };
+    return { event, custody: [...tomatoes.custody, entry], lastEvent: entry.at };
   };
+
+  // Blocks 4-5: the manufacturer hands the tomatoes to the carrier.
+  const proposed = tomatoHandoff(4, "proposed", manufacturer, carrier, "4012345000009", "shipping");
+  tomatoes = { ...tomatoes, pendingCustodian: carrier, custody: proposed.custody, lastEvent: proposed.lastEvent };
   step(4).batches.push(tomatoes);
-  const accepted = emit({
-    blockNumber: 5,
-    logIndex: 0,
-    name: "HandoffAccepted",
-    args: { batchId: tomatoes.batchId, from: manufacturer, to: carrier, locationGln: "4012345000009", businessStep: "shipping" },
-    batchIds: [tomatoes.batchId],
-    accounts: [manufacturer, carrier],
-  });
+  const accepted = tomatoHandoff(5, "accepted", manufacturer, carrier, "4012345000009", "shipping");
   tomatoes = {
     ...tomatoes,
     custodian: carrier,
     pendingCustodian: null,
     status: "in_transit",
-    custody: [
-      ...tomatoes.custody,
-      {
-        kind: "accepted",
-        from: manufacturer,
-        to: carrier,
-        locationGln: "4012345000009",
-        businessStep: "shipping",
-        reasonHash: null,
-        at: refOf(accepted),
-      },
-    ],
-    lastEvent: refOf(accepted),
+    custody: accepted.custody,
+    lastEvent: accepted.lastEvent,
   };
   step(5).batches.push(tomatoes);
 
@@ -446,32 +428,9 @@ export function supplyChainScenario(chainId = CHAIN_ID, fork = "main"): Scenario
   );
 
   // Block 10: the tomatoes reach the retailer, which settles the tomato order.
-  const delivered = emit({
-    blockNumber: 10,
-    logIndex: 0,
-    name: "HandoffAccepted",
-    args: { batchId: tomatoes.batchId, from: carrier, to: retailer, locationGln: "4098765000004", businessStep: "receiving" },
-    batchIds: [tomatoes.batchId],
-    accounts: [carrier, retailer],
-  });
-  tomatoes = {
-    ...tomatoes,
-    custodian: retailer,
-    status: "delivered",
-    custody: [
-      ...tomatoes.custody,
-      {
-        kind: "accepted",
-        from: carrier,
-        to: retailer,
-        locationGln: "4098765000004",
-        businessStep: "receiving",
-        reasonHash: null,
-        at: refOf(delivered),
-      },
-    ],
-    lastEvent: refOf(delivered),
-  };
+  const delivery = tomatoHandoff(10, "accepted", carrier, retailer, "4098765000004", "receiving");
+  const delivered = delivery.event;
+  tomatoes = { ...tomatoes, custodian: retailer, status: "delivered", custody: delivery.custody, lastEvent: delivery.lastEvent };
   step(10).batches.push(tomatoes);
   const released = emit({
     blockNumber: 10,
@@ -601,7 +560,7 @@ export function rollbackCommit(scenario: Scenario, forkBlock: number, headBlock:
 
 /** A partner's forward request as the relayer API would queue it. */
 export function relayRequest(label: string, overrides: Partial<RelayRequest> = {}): RelayRequest {
-  return {
+  const job: RelayJob = {
     id: bytes32(`relay:${label}`),
     chainId: CHAIN_ID,
     from: address("carrier"),
@@ -613,17 +572,8 @@ export function relayRequest(label: string, overrides: Partial<RelayRequest> = {
     data: `0x${digest(`calldata:${label}`)}`,
     signature: `0x${digest(`sig-r:${label}`)}${digest(`sig-s:${label}`)}1b`,
     kind: "partner",
-    status: "queued",
-    attempts: 0,
-    transactionHash: null,
-    relayerNonce: null,
-    gasPrice: null,
-    error: null,
-    blockNumber: null,
-    createdAt: 1_767_225_600_000,
-    updatedAt: 1_767_225_600_000,
-    ...overrides,
   };
+  return { ...queuedRelayRequest(job, 1_767_225_600_000), ...overrides };
 }
 
 /** `count` distinct serials in GS1 AI(21) style, e.g. "SN-TOM-000042". */
