@@ -6,7 +6,7 @@ import { ProjectionError } from "../../../backend/projections/event-ref.ts";
 import { reduceOrder } from "../../../backend/projections/orders.ts";
 import { reduceParticipant } from "../../../backend/projections/participants.ts";
 import type { Batch, ChainEvent, Hex, Order, Participant } from "../../../backend/domain/model.ts";
-import { ACCOUNTS, bytes32, createEventFactory, deliveredEvent, type EventFactory } from "./event-factory.ts";
+import { ACCOUNTS, bytes32, createEventFactory, deliveredEvent, openedEvent, orderTerms, type EventFactory } from "./event-factory.ts";
 
 const BATCH = bytes32("batch");
 const ORDER = bytes32("order");
@@ -284,23 +284,7 @@ describe("batch reducer", function () {
 });
 
 describe("order reducer", function () {
-  const terms = (_f: EventFactory) => [
-    ACCOUNTS.retailer,
-    ACCOUNTS.manufacturer,
-    ACCOUNTS.carrier,
-    ZeroAddress,
-    10n ** 18n,
-    BATCH,
-    9000,
-    900,
-    100,
-    1_800_000_000,
-    86_400,
-    true,
-    5000,
-    bytes32("salt"),
-  ];
-  const opened = (f: EventFactory) => f.event("TradeEscrow", "OrderOpened", [ORDER, ACCOUNTS.retailer, BATCH, terms(f)]);
+  const opened = (f: EventFactory) => openedEvent(f, ORDER, BATCH);
 
   it("test_reduceOrder_openedCarriesTheWholeOrder", function () {
     const f = createEventFactory();
@@ -308,20 +292,7 @@ describe("order reducer", function () {
     const order = foldOrder([open], ORDER)!;
     expect(order).to.deep.include({
       orderId: ORDER,
-      buyer: ACCOUNTS.retailer,
-      seller: ACCOUNTS.manufacturer,
-      carrier: ACCOUNTS.carrier,
-      token: ZeroAddress,
-      amount: "1000000000000000000",
-      batchId: BATCH,
-      sellerBps: 9000,
-      carrierBps: 900,
-      platformBps: 100,
-      deliveryDeadline: 1_800_000_000,
-      disputeWindow: 86_400,
-      requiresPassingInspection: true,
-      fallbackBuyerBps: 5000,
-      salt: bytes32("salt"),
+      ...orderTerms(BATCH),
       state: "funded",
       deliveredAt: null,
       disputedAt: null,

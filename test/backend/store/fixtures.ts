@@ -280,25 +280,26 @@ export function supplyChainScenario(chainId = CHAIN_ID, fork = "main"): Scenario
   // Blocks 2-3: tomatoes and olives register; the retailer funds an order for the tomatoes.
   let tomatoes = registerBatch(2, 0, sauce, "TOM-2026-01");
   let olives = registerBatch(3, 0, oil, "OLV-2026-01");
-  const tomatoOrderOpened = emit({
-    blockNumber: 3,
-    logIndex: 1,
-    transactionIndex: 1,
-    contract: "TradeEscrow",
-    name: "OrderOpened",
-    args: { orderId: bytes32("order:tomatoes"), buyer: retailer, batchId: tomatoes.batchId },
-    orderIds: [bytes32("order:tomatoes")],
-    batchIds: [tomatoes.batchId],
-    accounts: [retailer, manufacturer, carrier],
-  });
-  let tomatoOrder = order({
-    label: "tomatoes",
-    buyer: retailer,
-    seller: manufacturer,
-    carrier,
-    batchId: tomatoes.batchId,
-    opened: tomatoOrderOpened,
-  });
+  /** The retailer opens an order for `batchId` from the manufacturer, carried by `orderCarrier`: its event and document. */
+  const openOrder = (
+    at: Pick<EventParams, "blockNumber" | "logIndex" | "transactionIndex">,
+    label: string,
+    batchId: Hex,
+    orderCarrier: Hex,
+  ) => {
+    const orderId = bytes32(`order:${label}`);
+    const opened = emit({
+      ...at,
+      contract: "TradeEscrow",
+      name: "OrderOpened",
+      args: { orderId, buyer: retailer, batchId },
+      orderIds: [orderId],
+      batchIds: [batchId],
+      accounts: [retailer, manufacturer, orderCarrier],
+    });
+    return order({ label, buyer: retailer, seller: manufacturer, carrier: orderCarrier, batchId, opened });
+  };
+  let tomatoOrder = openOrder({ blockNumber: 3, logIndex: 1, transactionIndex: 1 }, "tomatoes", tomatoes.batchId, carrier);
   step(3).orders.push(tomatoOrder);
 
   /** A custody step of the tomatoes (the only batch that changes hands): its event and its custody entry. */
@@ -413,19 +414,7 @@ export function supplyChainScenario(chainId = CHAIN_ID, fork = "main"): Scenario
   step(8).participants.push({ ...participants.get("carrier")!, suspended: true, lastEvent: refOf(suspended) });
 
   // Block 9: an order for the basil, carried by the warehouse.
-  const basilOrderOpened = emit({
-    blockNumber: 9,
-    logIndex: 0,
-    contract: "TradeEscrow",
-    name: "OrderOpened",
-    args: { orderId: bytes32("order:basil"), buyer: retailer, batchId: basil.batchId },
-    orderIds: [bytes32("order:basil")],
-    batchIds: [basil.batchId],
-    accounts: [retailer, manufacturer, warehouse],
-  });
-  step(9).orders.push(
-    order({ label: "basil", buyer: retailer, seller: manufacturer, carrier: warehouse, batchId: basil.batchId, opened: basilOrderOpened }),
-  );
+  step(9).orders.push(openOrder({ blockNumber: 9, logIndex: 0 }, "basil", basil.batchId, warehouse));
 
   // Block 10: the tomatoes reach the retailer, which settles the tomato order.
   const delivery = tomatoHandoff(10, "accepted", carrier, retailer, "4098765000004", "receiving");
@@ -486,7 +475,11 @@ export function eventsThrough(scenario: Scenario, toBlock = scenario.steps.lengt
 
 /** Projections as they stand after `blockNumber` (0 = none). */
 export function stateAt(scenario: Scenario, blockNumber: number) {
-  const steps = scenario.steps.slice(0, blockNumber);
+  return latestDocuments(scenario.steps.slice(0, blockNumber));
+}
+
+/** The latest version of every projection document that `steps` write. */
+function latestDocuments(steps: ScenarioStep[]): Pick<ScenarioStep, "batches" | "participants" | "orders"> {
   return {
     batches: latest(
       steps.flatMap((step) => step.batches),
@@ -511,18 +504,7 @@ export function rangeCommit(scenario: Scenario, from: number, to: number): Range
     chainId: scenario.chainId,
     events: steps.flatMap((step) => step.events),
     blocks: steps.map((step) => step.block),
-    batches: latest(
-      steps.flatMap((step) => step.batches),
-      (doc) => doc.batchId,
-    ),
-    participants: latest(
-      steps.flatMap((step) => step.participants),
-      (doc) => doc.address,
-    ),
-    orders: latest(
-      steps.flatMap((step) => step.orders),
-      (doc) => doc.orderId,
-    ),
+    ...latestDocuments(steps),
     checkpoint: {
       chainId: scenario.chainId,
       blockNumber: last.block.number,
