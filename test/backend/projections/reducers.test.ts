@@ -5,8 +5,16 @@ import { reduceBatch, type BatchLookup } from "../../../backend/projections/batc
 import { ProjectionError } from "../../../backend/projections/event-ref.ts";
 import { reduceOrder } from "../../../backend/projections/orders.ts";
 import { reduceParticipant } from "../../../backend/projections/participants.ts";
-import type { Batch, ChainEvent, Hex, Order, Participant } from "../../../backend/domain/model.ts";
+import type { Batch, ChainEvent, EventRef, Hex, Order, Participant } from "../../../backend/domain/model.ts";
 import { ACCOUNTS, bytes32, createEventFactory, deliveredEvent, openedEvent, orderTerms, type EventFactory } from "./event-factory.ts";
+
+/** What a document records of the event that wrote it. */
+const refTo = (event: ChainEvent): EventRef => ({
+  eventId: event.id,
+  blockNumber: event.blockNumber,
+  blockTimestamp: event.blockTimestamp,
+  transactionHash: event.transactionHash,
+});
 
 const BATCH = bytes32("batch");
 const ORDER = bytes32("order");
@@ -156,18 +164,8 @@ describe("batch reducer", function () {
       parentId: null,
       childIds: [],
       recall: null,
-      registered: {
-        eventId: event.id,
-        blockNumber: event.blockNumber,
-        blockTimestamp: event.blockTimestamp,
-        transactionHash: event.transactionHash,
-      },
-      lastEvent: {
-        eventId: event.id,
-        blockNumber: event.blockNumber,
-        blockTimestamp: event.blockTimestamp,
-        transactionHash: event.transactionHash,
-      },
+      registered: refTo(event),
+      lastEvent: refTo(event),
     });
   });
 
@@ -262,12 +260,7 @@ describe("batch reducer", function () {
     expect(batch.recall).to.deep.equal({
       by: ACCOUNTS.customs,
       reasonHash: bytes32("salmonella"),
-      at: {
-        eventId: recall.id,
-        blockNumber: recall.blockNumber,
-        blockTimestamp: recall.blockTimestamp,
-        transactionHash: recall.transactionHash,
-      },
+      at: refTo(recall),
     });
   });
 
