@@ -21,7 +21,7 @@ import { createApp, type ProvenaApp } from "./api/app.ts";
 import type { IndexerStatusSource } from "./api/indexer-status.ts";
 import { createMetrics } from "./api/metrics.ts";
 import type { RouteModule } from "./api/route-module.ts";
-import { loadProvenaAbis } from "./chain/artifacts.ts";
+import { loadProvenaAbis, type ProvenaAbis } from "./chain/artifacts.ts";
 import { assertDeploymentOnChain, readDeployment, resolveDeploymentFile, writeDeployment, type Deployment } from "./chain/deployment.ts";
 import { connectProvider } from "./chain/provider.ts";
 import { redactUrl, type Config } from "./config.ts";
@@ -43,18 +43,22 @@ export interface StartProvenaOptions {
   ignitionModule?: DeployProvenaParameters["ignitionModule"];
 }
 
-export interface ProvenaChain {
+/** The chain this process runs on: the one chain access (handed to the relayer and the keeper) plus what only main needs. */
+export interface ProvenaChain extends ChainAccess {
   kind: "in-process" | "rpc";
-  chainId: number;
   /** Where the chain answers JSON-RPC (the in-process chain's local server, or RPC_URL). */
   rpcUrl: string;
   /** One line for logs: which chain this is. */
   description: string;
+  /** A JSON-RPC provider: main destroys it on stop and funds the in-process relayer through it. */
   provider: JsonRpcProvider | WebSocketProvider;
   deployment: Deployment;
   /** True when this start deployed the contracts. */
   deployedNow: boolean;
 }
+
+/** The chain as opened, before its deployment is known. */
+type OpenedChain = Pick<ProvenaChain, "kind" | "chainId" | "rpcUrl" | "description" | "provider">;
 
 export interface RunningProvena {
   /** Base URL of the HTTP API. */
@@ -152,18 +156,18 @@ export async function startProvena(config: Config, options: StartProvenaOptions 
     ]);
     if (chainResult.status === "rejected") throw chainResult.reason;
     if (storeResult.status === "rejected") throw storeResult.reason;
-    const chainAccess = chainResult.value;
+    const openedChain = chainResult.value;
     const store = storeResult.value;
-    log.info({ chain: chainAccess.description }, `chain: ${chainAccess.description}`);
+    log.info({ chain: openedChain.description }, `chain: ${openedChain.description}`);
     log.info({ store: store.describe() }, `store: ${store.describe()}`);
 
-    const { deployment, deployedNow } = await resolveDeployment(config, chainAccess, log, options.ignitionModule);
-    const chain: ProvenaChain = { ...chainAccess, deployment, deployedNow };
+    const { deployment, deployedNow } = await resolveDeployment(config, openedChain, log, options.ignitionModule);
+    const abis = loadProvenaAbis();
+    const chain = provenaChain(openedChain, deployment, deployedNow, abis);
     log.info({ deployment }, deployedNow ? "contracts deployed with the Ignition module" : "contracts found from the deployment file");
 
     if (chain.kind === "in-process") await retireRequestsOfEarlierChains(store, chain.chainId);
 
-    const abis = loadProvenaAbis();
     const indexer = createIndexer({
       provider: chain.provider,
       deployment,
@@ -182,46 +186,7 @@ export async function startProvena(config: Config, options: StartProvenaOptions 
     indexer.start();
     cleanup.push(() => indexer.stop());
 
-    const relayChain: ChainAccess = {
-      provider: chain.provider,
-      chainId: chain.chainId,
-      addresses: { forwarder: deployment.forwarder, registry: deployment.registry, escrow: deployment.escrow },
-      abis: { forwarder: abis.ProvenaForwarder, registry: abis.ProvenanceRegistry, escrow: abis.TradeEscrow },
-    };
-    const relayerWallet = await relayerSigner(config, chain);
-    let relayer: RunningProvena["relayer"] = null;
-    let keeper: Keeper | null = null;
-    let relay: ProvenaHttpDeps["relay"] = null;
-    if (relayerWallet) {
-      const address = relayerWallet.address.toLowerCase() as Hex;
-      const worker = createRelayerWorker({
-        store,
-        chain: relayChain,
-        signer: relayerWallet,
-        logger,
-        holder: config.instanceId,
-        leaseTtlMs: config.leaseTtlMs,
-        confirmations: Math.max(1, config.confirmations),
-        pollMs: chain.kind === "in-process" ? 250 : 1_000,
-      });
-      worker.start();
-      cleanup.push(() => worker.stop());
-      keeper = createKeeper({
-        store,
-        chain: relayChain,
-        relayerAddress: address,
-        logger,
-        intervalMs: config.keeperIntervalMs,
-        onJobQueued: () => worker.poke(),
-      });
-      keeper.start();
-      cleanup.push(() => keeper!.stop());
-      relay = { service: createRelayService({ store, chain: relayChain, relayerAddress: address }), onAccepted: () => worker.poke() };
-      relayer = { address, worker };
-      log.info({ relayer: address }, `relayer: ${address}`);
-    } else {
-      log.warn("relayer: off (set RELAYER_PRIVATE_KEY or RELAYER_KEYSTORE to relay partners' signed requests and run the keeper)");
-    }
+    const { relayer, keeper, relay } = await startRelayerAndKeeper(config, { store, chain, logger, cleanup });
 
     const app = createProvenaHttpApp({ config, store, logger, chain, indexerStatus: () => indexer.status(), relay });
     const server = await listen(app, config.host, config.port);
@@ -237,13 +202,59 @@ export async function startProvena(config: Config, options: StartProvenaOptions 
   }
 }
 
+// --- relayer and keeper --------------------------------------------------------------------------------
+
+interface RelayerAndKeeper {
+  relayer: RunningProvena["relayer"];
+  keeper: Keeper | null;
+  relay: ProvenaHttpDeps["relay"];
+}
+
+/** Starts the relayer worker and the keeper when a relayer key is configured (always on the in-process chain). */
+async function startRelayerAndKeeper(
+  config: Config,
+  { store, chain, logger, cleanup }: { store: MirrorStore; chain: ProvenaChain; logger: Logger; cleanup: (() => Promise<void>)[] },
+): Promise<RelayerAndKeeper> {
+  const log = logger.child({ component: "main" });
+  const relayerWallet = await relayerSigner(config, chain);
+  if (!relayerWallet) {
+    log.warn("relayer: off (set RELAYER_PRIVATE_KEY or RELAYER_KEYSTORE to relay partners' signed requests and run the keeper)");
+    return { relayer: null, keeper: null, relay: null };
+  }
+  const address = relayerWallet.address.toLowerCase() as Hex;
+  const worker = createRelayerWorker({
+    store,
+    chain,
+    signer: relayerWallet,
+    logger,
+    holder: config.instanceId,
+    leaseTtlMs: config.leaseTtlMs,
+    confirmations: Math.max(1, config.confirmations),
+    pollMs: chain.kind === "in-process" ? 250 : 1_000,
+  });
+  worker.start();
+  cleanup.push(() => worker.stop());
+  const keeper = createKeeper({
+    store,
+    chain,
+    relayerAddress: address,
+    logger,
+    intervalMs: config.keeperIntervalMs,
+    onJobQueued: () => worker.poke(),
+  });
+  keeper.start();
+  cleanup.push(() => keeper.stop());
+  log.info({ relayer: address }, `relayer: ${address}`);
+  return {
+    relayer: { address, worker },
+    keeper,
+    relay: { service: createRelayService({ store, chain, relayerAddress: address }), onAccepted: () => worker.poke() },
+  };
+}
+
 // --- chain -----------------------------------------------------------------------------------------------
 
-async function openChain(
-  config: Config,
-  options: StartProvenaOptions,
-  cleanup: (() => Promise<void>)[],
-): Promise<Omit<ProvenaChain, "deployment" | "deployedNow">> {
+async function openChain(config: Config, options: StartProvenaOptions, cleanup: (() => Promise<void>)[]): Promise<OpenedChain> {
   if (config.rpcUrl !== null) {
     const { provider, chainId } = await connectProvider({
       rpcUrl: config.rpcUrl,
@@ -278,7 +289,7 @@ async function openChain(
 
 async function resolveDeployment(
   config: Config,
-  chain: Omit<ProvenaChain, "deployment" | "deployedNow">,
+  chain: OpenedChain,
   log: Logger,
   ignitionModule: DeployProvenaParameters["ignitionModule"],
 ): Promise<{ deployment: Deployment; deployedNow: boolean }> {
@@ -309,6 +320,17 @@ async function resolveDeployment(
   });
   await writeDeployment(file, deployment);
   return { deployment, deployedNow: true };
+}
+
+/** The opened chain with its deployment: the addresses and ABIs the relayer and the keeper call through. */
+function provenaChain(opened: OpenedChain, deployment: Deployment, deployedNow: boolean, abis: ProvenaAbis): ProvenaChain {
+  return {
+    ...opened,
+    addresses: { forwarder: deployment.forwarder, registry: deployment.registry, escrow: deployment.escrow },
+    abis: { forwarder: abis.ProvenaForwarder, registry: abis.ProvenanceRegistry, escrow: abis.TradeEscrow },
+    deployment,
+    deployedNow,
+  };
 }
 
 /** The relayer's key: configured, or on the in-process chain a fresh key funded by the chain itself. */

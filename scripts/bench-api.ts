@@ -22,6 +22,7 @@ import { createMetrics } from "../backend/api/metrics.ts";
 import { createStore, type MirrorStore } from "../backend/store/index.ts";
 import type { Hex } from "../backend/domain/model.ts";
 import { ChainHistory, gtin14 } from "./fixtures/chain-history.ts";
+import { positiveIntFromEnv } from "./fixtures/environment.ts";
 
 interface StoreTarget {
   label: string;
@@ -48,14 +49,6 @@ interface SeedSummary {
   events: number;
   seconds: number;
 }
-
-const positiveInt = (name: string, fallback: number): number => {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return value;
-};
 
 // --- the data set -------------------------------------------------------------------------------------
 
@@ -203,9 +196,9 @@ function benchmarkMongoUri(uri: string): { uri: string; database: string } {
 }
 
 async function main(): Promise<void> {
-  const batchCount = positiveInt("BENCH_BATCHES", 5_000);
-  const duration = positiveInt("BENCH_DURATION_SECONDS", 5);
-  const connections = positiveInt("BENCH_CONNECTIONS", 10);
+  const batchCount = positiveIntFromEnv("BENCH_BATCHES", 5_000);
+  const duration = positiveIntFromEnv("BENCH_DURATION_SECONDS", 5);
+  const connections = positiveIntFromEnv("BENCH_CONNECTIONS", 10);
 
   const workDir = mkdtempSync(join(tmpdir(), "provena-bench-api-"));
   const targets: StoreTarget[] = [{ label: "sqlite", config: { mongodbUri: null, sqlitePath: join(workDir, "provena.db") } }];

@@ -29,23 +29,16 @@ import { createIndexer } from "../backend/indexer/index.ts";
 import type { MirrorStore } from "../backend/store/port.ts";
 import { createSqliteStore } from "../backend/store/sqlite/index.ts";
 import type { Hex } from "../backend/domain/model.ts";
-import { batchIdOf } from "./fixtures/chain-history.ts";
+import { batchIdOf } from "../backend/chain/gs1.ts";
 import { DEMO_GTIN, DEMO_ORIGIN_GLN, DEMO_PORT_GLN, deployProvena } from "./fixtures/provena-deployment.ts";
 import { BusinessStep } from "./fixtures/registry-enums.ts";
+import { positiveIntFromEnv } from "./fixtures/environment.ts";
 
-const positiveInt = (name: string, fallback: number): number => {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return value;
-};
-
-const TARGET_EVENTS = positiveInt("BENCH_EVENTS", 12_000);
-const TXS_PER_BLOCK = positiveInt("BENCH_TXS_PER_BLOCK", 20);
-const BLOCK_RANGE = positiveInt("BENCH_BLOCK_RANGE", 2_000);
-const POLL_MS = positiveInt("BENCH_POLL_MS", 50);
-const LIVE_SAMPLES = positiveInt("BENCH_LIVE_SAMPLES", 30);
+const TARGET_EVENTS = positiveIntFromEnv("BENCH_EVENTS", 12_000);
+const TXS_PER_BLOCK = positiveIntFromEnv("BENCH_TXS_PER_BLOCK", 20);
+const BLOCK_RANGE = positiveIntFromEnv("BENCH_BLOCK_RANGE", 2_000);
+const POLL_MS = positiveIntFromEnv("BENCH_POLL_MS", 50);
+const LIVE_SAMPLES = positiveIntFromEnv("BENCH_LIVE_SAMPLES", 30);
 const GAS_LIMIT = 300_000n;
 
 const logger = pino({ level: process.env.LOG_LEVEL ?? "warn" });

@@ -153,6 +153,17 @@ export async function runDemo(provena: RunningProvena, options: DemoOptions = {}
     ),
   );
   const batchId = lower(await registryAs(admin).batchIdOf(BigInt(gtin), lot));
+  type Party = keyof DemoResult["participants"];
+  /** Calldata of the batch's custody steps, at the GLN of the party where each happens. */
+  const proposeTo = (to: Party, at: Party, businessStep: BusinessStep) =>
+    registryInterface.encodeFunctionData("proposeHandoff", [
+      batchId,
+      participants[to].address,
+      BigInt(participants[at].gln),
+      step(businessStep),
+    ]);
+  const acceptAt = (at: Party, businessStep: BusinessStep) =>
+    registryInterface.encodeFunctionData("acceptHandoff", [batchId, BigInt(participants[at].gln), step(businessStep)]);
 
   // 3. The buyer pays into escrow.
   log("3/8 Retailer opens and funds an escrow order (1 ETH)");
@@ -189,42 +200,12 @@ export async function runDemo(provena: RunningProvena, options: DemoOptions = {}
     "manufacturer proposes the handoff to the carrier",
     registryAs(manufacturer).proposeHandoff(batchId, participants.carrier.address, BigInt(participants.manufacturer.gln), step("shipping")),
   );
-  await relayed(
-    "carrier accepts at the manufacturer's dock",
-    carrier,
-    registryInterface.encodeFunctionData("acceptHandoff", [batchId, BigInt(participants.manufacturer.gln), step("departing")]),
-  );
+  await relayed("carrier accepts at the manufacturer's dock", carrier, acceptAt("manufacturer", "departing"));
   log("5/8 Customs and a warehouse take custody");
-  await relayed(
-    "carrier hands over to customs",
-    carrier,
-    registryInterface.encodeFunctionData("proposeHandoff", [
-      batchId,
-      participants.customs.address,
-      BigInt(participants.customs.gln),
-      step("arriving"),
-    ]),
-  );
-  await relayed(
-    "customs accepts (entering the EU)",
-    customs,
-    registryInterface.encodeFunctionData("acceptHandoff", [batchId, BigInt(participants.customs.gln), step("entering_exiting")]),
-  );
-  await relayed(
-    "customs releases to the warehouse",
-    customs,
-    registryInterface.encodeFunctionData("proposeHandoff", [
-      batchId,
-      participants.warehouse.address,
-      BigInt(participants.warehouse.gln),
-      step("departing"),
-    ]),
-  );
-  await relayed(
-    "warehouse accepts into cold storage",
-    warehouse,
-    registryInterface.encodeFunctionData("acceptHandoff", [batchId, BigInt(participants.warehouse.gln), step("storing")]),
-  );
+  await relayed("carrier hands over to customs", carrier, proposeTo("customs", "customs", "arriving"));
+  await relayed("customs accepts (entering the EU)", customs, acceptAt("customs", "entering_exiting"));
+  await relayed("customs releases to the warehouse", customs, proposeTo("warehouse", "warehouse", "departing"));
+  await relayed("warehouse accepts into cold storage", warehouse, acceptAt("warehouse", "storing"));
   log("6/8 Inspector attests the batch");
   await relayed(
     "quality attested: pass",
@@ -234,16 +215,7 @@ export async function runDemo(provena: RunningProvena, options: DemoOptions = {}
 
   // 7. Delivery to the buyer.
   log("7/8 Retailer receives the batch");
-  await relayed(
-    "warehouse ships to the retailer",
-    warehouse,
-    registryInterface.encodeFunctionData("proposeHandoff", [
-      batchId,
-      participants.retailer.address,
-      BigInt(participants.warehouse.gln),
-      step("shipping"),
-    ]),
-  );
+  await relayed("warehouse ships to the retailer", warehouse, proposeTo("retailer", "warehouse", "shipping"));
   const balancesBefore = await Promise.all([order.seller, order.carrier, platformRecipient].map((a) => provider.getBalance(a)));
   const creditsBefore = await creditsOf(escrowAs(admin), [order.seller, order.carrier, platformRecipient]);
   await sent(

@@ -11,7 +11,7 @@ import express, { type Request, type Response } from "express";
 import helmet from "helmet";
 import type { Logger } from "pino";
 import { WRITE_LIMIT_DEFAULTS } from "../config.ts";
-import type { MirrorStore } from "../store/port.ts";
+import type { MirrorLog, ProjectionReads, StoreLifecycle } from "../store/port.ts";
 import type { IndexerStatusSource } from "./indexer-status.ts";
 import type { ApiMetrics } from "./metrics.ts";
 import { buildOpenApiDocument, openApiPathMatcher, type OpenApiDocument } from "./openapi.ts";
@@ -23,7 +23,8 @@ import type { RouteModule } from "./route-module.ts";
 import { createHealthService } from "./services/health.ts";
 
 export interface AppDeps {
-  store: MirrorStore;
+  /** Read by the read API and the readiness probe. */
+  store: Pick<StoreLifecycle, "kind"> & MirrorLog & ProjectionReads;
   logger: Logger;
   metrics: ApiMetrics;
   /** The indexer's current status, read on every readiness probe and metrics scrape. */

@@ -4,7 +4,7 @@
  * Services throw DomainErrors, answered by the app's error middleware; Express 5 forwards rejected promises
  * there, so handlers are plain async functions.
  */
-import type { MirrorStore } from "../store/port.ts";
+import type { MirrorLog, ProjectionReads } from "../store/port.ts";
 import { readApiSchemaRegistry } from "./models.ts";
 import { componentsFromRegistry, jsonResponse, parametersFromZod, problemResponse, schemaRef } from "./openapi.ts";
 import type { RouteModule } from "./route-module.ts";
@@ -29,7 +29,7 @@ import { parseParams, parseQuery } from "./validate.ts";
 export const READ_API_BASE_PATH = "/api/v1";
 
 export interface ReadRoutesDeps {
-  store: MirrorStore;
+  store: ProjectionReads & MirrorLog;
 }
 
 export function createReadRoutes({ store }: ReadRoutesDeps): RouteModule {

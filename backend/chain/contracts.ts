@@ -28,32 +28,34 @@ export function provenaAbi(name: ProvenaContractName): InterfaceAbi {
   return abi;
 }
 
-/** ProvenanceRegistry at `address`, reading through (or signing with) `runner`. */
-export function registryAt(
+/** The TypeChain type of each Provena contract. */
+interface ProvenaContractTypes {
+  ProvenanceRegistry: ProvenanceRegistry;
+  TradeEscrow: TradeEscrow;
+  ProvenaForwarder: ProvenaForwarder;
+}
+
+/** Contract `name` at `address`, reading through (or signing with) `runner`; the ABI defaults to the compiled one. */
+function contractAt<Name extends ProvenaContractName>(
+  name: Name,
   address: string,
   runner: ContractRunner | null,
-  abi: InterfaceAbi | Interface = provenaAbi("ProvenanceRegistry"),
-): ProvenanceRegistry {
-  return new Contract(address, abi, runner) as unknown as ProvenanceRegistry;
+  abi: InterfaceAbi | Interface = provenaAbi(name),
+): ProvenaContractTypes[Name] {
+  return new Contract(address, abi, runner) as unknown as ProvenaContractTypes[Name];
 }
+
+/** ProvenanceRegistry at `address`, reading through (or signing with) `runner`. */
+export const registryAt = (address: string, runner: ContractRunner | null, abi?: InterfaceAbi | Interface): ProvenanceRegistry =>
+  contractAt("ProvenanceRegistry", address, runner, abi);
 
 /** TradeEscrow at `address`. */
-export function escrowAt(
-  address: string,
-  runner: ContractRunner | null,
-  abi: InterfaceAbi | Interface = provenaAbi("TradeEscrow"),
-): TradeEscrow {
-  return new Contract(address, abi, runner) as unknown as TradeEscrow;
-}
+export const escrowAt = (address: string, runner: ContractRunner | null, abi?: InterfaceAbi | Interface): TradeEscrow =>
+  contractAt("TradeEscrow", address, runner, abi);
 
 /** ProvenaForwarder at `address`. */
-export function forwarderAt(
-  address: string,
-  runner: ContractRunner | null,
-  abi: InterfaceAbi | Interface = provenaAbi("ProvenaForwarder"),
-): ProvenaForwarder {
-  return new Contract(address, abi, runner) as unknown as ProvenaForwarder;
-}
+export const forwarderAt = (address: string, runner: ContractRunner | null, abi?: InterfaceAbi | Interface): ProvenaForwarder =>
+  contractAt("ProvenaForwarder", address, runner, abi);
 
 /** A deployment's contracts, read-only through the chain's provider, with their interfaces and a revert decoder. */
 export interface ProvenaContracts {

@@ -4,18 +4,13 @@
  * A renewal that finds another holder reports the loss at once (`onLost`), so the work stops before its next write.
  */
 import type { Logger } from "pino";
-
-/** The two store calls a lease needs (a slice of the store port). */
-export interface LeaseStore {
-  acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean>;
-  releaseLease(name: string, holder: string): Promise<void>;
-}
+import type { Leases } from "../store/port.ts";
 
 /** What one attempt to take or renew the lease found. */
 export type LeaseAcquisition = "taken" | "renewed" | "refused";
 
 export interface CreateLeaseLoopParameters {
-  store: LeaseStore;
+  store: Leases;
   /** Lease name, one per kind of writer (e.g. `indexer:<chainId>`, `relayer`). */
   name: string;
   /** This instance's id. */

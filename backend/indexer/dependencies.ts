@@ -1,12 +1,13 @@
 import type { EventDecoder } from "../chain/events.ts";
-import type { MirrorStore } from "../store/port.ts";
+import type { MirrorLog, ProjectionReads } from "../store/port.ts";
 import type { ChainReader } from "../chain/chain-access.ts";
 
 /** What every stage of the indexer reads and writes through, passed in as one object. */
 export interface IndexerDependencies {
   /** An ethers provider without response caching (backend/chain/provider.ts rpcProviderOptions). */
   provider: ChainReader;
-  store: MirrorStore;
+  /** The mirror it writes, and the orders it reads to tag escrow events with their order. */
+  store: MirrorLog & ProjectionReads;
   decoder: EventDecoder;
   chainId: number;
   /** First block of the deployment: indexing starts there, and rollbacks never go below it. */

@@ -19,7 +19,7 @@ import { loadProvenaAbis, type ProvenaAbis } from "../chain/artifacts.ts";
 import type { Deployment } from "../chain/deployment.ts";
 import { createEventDecoder } from "../chain/events.ts";
 import { createLeaseLoop } from "../coordination/lease-loop.ts";
-import type { MirrorStore } from "../store/port.ts";
+import type { Leases, MirrorLog, ProjectionReads } from "../store/port.ts";
 import type { IndexerDependencies } from "./dependencies.ts";
 import { LeaseLostError, recoveryFor, type NonRetryableIndexerError } from "./errors.ts";
 import type { ChainReader } from "../chain/chain-access.ts";
@@ -43,7 +43,7 @@ export interface CreateIndexerParameters {
   /** An ethers provider; use one without response caching (backend/chain/provider.ts rpcProviderOptions). */
   provider: ChainReader;
   deployment: Deployment;
-  store: MirrorStore;
+  store: MirrorLog & ProjectionReads & Leases;
   config: IndexerConfig;
   logger: Logger;
   metrics?: IndexerMetrics;

@@ -5,14 +5,12 @@
  * `orderIds`) before projection, from the `OrderOpened` of the same batch earlier in the range or in the
  * mirror, so the order projection stays keyed by order id.
  */
-import type { OrderFilter, PageRequest } from "../store/port.ts";
+import type { ProjectionReads } from "../store/port.ts";
 import type { ChainEvent, Hex, Order, Page } from "../domain/model.ts";
 import { NonRetryableIndexerError } from "./errors.ts";
 
 /** The part of the store this step reads. */
-export interface OrderLookup {
-  listOrders(filter: OrderFilter, page: PageRequest): Promise<Page<Order>>;
-}
+export type OrderLookup = Pick<ProjectionReads, "listOrders">;
 
 const PAGE_LIMIT = 100;
 

@@ -8,7 +8,7 @@
  * however often they look, one order gets one job per action; the relayer sends it.
  */
 import type { Logger } from "pino";
-import type { MirrorStore } from "../store/port.ts";
+import type { ProjectionReads, RelayQueue } from "../store/port.ts";
 import type { RelayRequest } from "../domain/model.ts";
 import type { Hex, Order, OrderState } from "../domain/model.ts";
 import { ORDER_STATES, type ChainOrderState } from "../chain/vocabulary.ts";
@@ -30,7 +30,8 @@ const CANDIDATE_ACTIONS: Partial<Record<ChainOrderState, KeeperAction[]>> = {
 const OPEN_STATES: OrderState[] = ["funded", "delivered", "disputed"];
 
 export interface KeeperOptions {
-  store: MirrorStore;
+  /** Open orders come from the projections; jobs go to the relay queue. */
+  store: ProjectionReads & RelayQueue;
   chain: ChainAccess;
   /** The relayer's account: simulations run from it, as its transactions will. */
   relayerAddress: Hex;
@@ -63,7 +64,7 @@ export function keeperJobId(chainId: number, orderId: Hex, action: KeeperAction)
 }
 
 /** Every mirrored order in a state a settlement can apply to (funded, delivered, disputed). */
-export async function openOrders(store: Pick<MirrorStore, "listOrders">): Promise<Order[]> {
+export async function openOrders(store: Pick<ProjectionReads, "listOrders">): Promise<Order[]> {
   const orders: Order[] = [];
   for (const state of OPEN_STATES) {
     let cursor: string | null = null;
@@ -99,7 +100,7 @@ export async function settlementOf(
 }
 
 export interface QueueKeeperJobParameters {
-  store: Pick<MirrorStore, "getRelay" | "updateRelay" | "enqueueRelay">;
+  store: RelayQueue;
   chainId: number;
   relayerAddress: Hex;
   escrowAddress: Hex;

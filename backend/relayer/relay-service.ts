@@ -9,7 +9,7 @@
 import { ZeroAddress, type TypedDataDomain } from "ethers";
 import { invalidInput, notFound } from "../domain/errors.ts";
 import type { Hex, RelayRequest } from "../domain/model.ts";
-import type { MirrorStore } from "../store/port.ts";
+import type { RelayQueue } from "../store/port.ts";
 import {
   checkCall,
   checkNonce,
@@ -42,7 +42,8 @@ export interface ForwardRequestInput {
 }
 
 export interface RelayServiceOptions {
-  store: MirrorStore;
+  /** The queue it writes, and whatever the acceptance checks read. */
+  store: RelayQueue & AcceptanceContext["store"];
   chain: ChainAccess;
   /** The relayer's account: simulations run from it, as the real transaction will. */
   relayerAddress: Hex;

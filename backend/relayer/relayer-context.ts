@@ -6,7 +6,7 @@
 import type { Provider, TransactionLike } from "ethers";
 import type { Logger } from "pino";
 import type { Hex, RelayRequest } from "../domain/model.ts";
-import type { MirrorStore } from "../store/port.ts";
+import type { RelayQueue } from "../store/port.ts";
 import type { ChainAccess } from "../chain/chain-access.ts";
 import type { ProvenaContracts } from "../chain/contracts.ts";
 
@@ -28,7 +28,7 @@ export interface RelayerSettings {
 }
 
 export interface RelayerContext {
-  store: MirrorStore;
+  store: RelayQueue;
   chain: ChainAccess;
   provider: Provider;
   contracts: ProvenaContracts;

@@ -15,7 +15,7 @@
 import type { Logger } from "pino";
 import { createLeaseLoop } from "../coordination/lease-loop.ts";
 import type { Hex } from "../domain/model.ts";
-import type { MirrorStore } from "../store/port.ts";
+import type { Leases, RelayQueue } from "../store/port.ts";
 import type { ChainAccess } from "../chain/chain-access.ts";
 import { provenaContracts } from "../chain/contracts.ts";
 import { loadNextNonce, type RelayerContext, type RelayerSigner } from "./relayer-context.ts";
@@ -24,7 +24,7 @@ import { settleSubmitted } from "./settle-submitted.ts";
 import { submitQueued } from "./submit-queued.ts";
 
 export interface RelayerWorkerOptions {
-  store: MirrorStore;
+  store: RelayQueue & Leases;
   chain: ChainAccess;
   signer: RelayerSigner;
   logger: Logger;

@@ -14,6 +14,7 @@ import { pino } from "pino";
 import { loadConfig, type Config } from "../../backend/config.ts";
 import { startProvena, type RunningProvena } from "../../backend/main.ts";
 import { runDemo, type DemoResult } from "../../scripts/demo.ts";
+import { withDatabase } from "../helpers/mongodb-uri.ts";
 
 const DISPUTE_WINDOW_SECONDS = 2;
 
@@ -25,16 +26,6 @@ function e2eConfig(overrides: Partial<Config>): Config {
     indexerPollMs: 100,
     ...overrides,
   };
-}
-
-/** `uri` with its database replaced by `database`. */
-function withDatabase(uri: string, database: string): string {
-  const queryAt = uri.indexOf("?");
-  const main = queryAt === -1 ? uri : uri.slice(0, queryAt);
-  const query = queryAt === -1 ? "" : uri.slice(queryAt);
-  const hostsStart = main.indexOf("://") + 3;
-  const pathAt = main.indexOf("/", hostsStart);
-  return `${pathAt === -1 ? main : main.slice(0, pathAt)}/${database}${query}`;
 }
 
 function describeDemoOn(storeName: string, configFor: () => Promise<{ config: Partial<Config>; cleanup: () => Promise<void> } | null>) {

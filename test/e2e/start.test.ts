@@ -32,7 +32,8 @@ describe("npm start's backend", function () {
   }
 
   it("test_start_relayBodyLimit_isTheRelaysOwnNotTheUploadSizedBodyLimit", async function () {
-    // BODY_LIMIT defaults to 10mb for serial-list uploads; a 100 kB "forward request" is refused unread.
+    // BODY_LIMIT defaults to 100kb (uploads have their own UPLOAD_BODY_LIMIT, 8mb); the relay's own RELAY_BODY_LIMIT
+    // (64kb by default) refuses a 100 kB "forward request" unread.
     await withProvena({}, async (provena) => {
       expect(await postRelay(provena, 100 * 1024)).to.equal(413);
       expect(await postRelay(provena, 1024)).to.equal(400); // small enough to be read, then refused as malformed

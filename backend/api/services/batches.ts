@@ -1,9 +1,9 @@
 /**
  * Batches: lists with filters, one batch with its timeline, lineage and the participants it mentions,
- * and a batch's raw events. Reads only through the MirrorStore port.
+ * and a batch's raw events. Reads only through the store port (projections and the event log).
  */
 import { notFound } from "../../domain/errors.ts";
-import type { MirrorStore } from "../../store/port.ts";
+import type { MirrorLog, ProjectionReads } from "../../store/port.ts";
 import type { Batch, ChainEvent, Hex, Page, Participant } from "../../domain/model.ts";
 import { loadBatchHistory, mentionedAddresses, withEffectiveStatus, type BatchEvent } from "../../read-model/batch-history.ts";
 import type { BatchDetail, BatchSummary, ParticipantSummary, TimelineEntry } from "../models.ts";
@@ -25,7 +25,7 @@ export interface BatchService {
   listEvents(batchId: Hex, page: PageQuery): Promise<Page<ChainEvent>>;
 }
 
-export function createBatchService({ store }: { store: MirrorStore }): BatchService {
+export function createBatchService({ store }: { store: ProjectionReads & MirrorLog }): BatchService {
   return {
     async list({ gtin, lot, manufacturer, custodian, status, parent, limit, cursor }) {
       const page = await store.listBatches(

@@ -1,6 +1,6 @@
 /** Raw contract events: the chain-order feed and the events of one transaction. */
 import { notFound } from "../../domain/errors.ts";
-import type { MirrorStore } from "../../store/port.ts";
+import type { MirrorLog } from "../../store/port.ts";
 import type { ChainEvent, Hex, Page } from "../../domain/model.ts";
 import type { ListEventsQuery, PageQuery } from "../schemas.ts";
 
@@ -10,7 +10,7 @@ export interface EventService {
   listByTransaction(transactionHash: Hex, page: PageQuery): Promise<Page<ChainEvent>>;
 }
 
-export function createEventService({ store }: { store: MirrorStore }): EventService {
+export function createEventService({ store }: { store: MirrorLog }): EventService {
   return {
     list({ fromBlock, toBlock, contract, name, limit, cursor }) {
       return store.listEvents(

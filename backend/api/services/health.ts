@@ -4,14 +4,14 @@
  * out of rotation until both hold again.
  */
 import type { Logger } from "pino";
-import type { MirrorStore } from "../../store/port.ts";
+import type { MirrorLog, StoreKind, StoreLifecycle } from "../../store/port.ts";
 import type { IndexerStatusSource, IndexerStatusView } from "../indexer-status.ts";
 
 export interface Readiness {
   ready: boolean;
   /** Why the instance is not ready; empty when ready. */
   reasons: string[];
-  store: { kind: MirrorStore["kind"]; answered: boolean };
+  store: { kind: StoreKind; answered: boolean };
   indexer: (IndexerStatusView & { maxLagBlocks: number }) | null;
 }
 
@@ -20,7 +20,8 @@ export interface HealthService {
 }
 
 export interface HealthServiceDeps {
-  store: MirrorStore;
+  /** Its kind names it in the reasons; a cheap read of the event log proves it answers. */
+  store: Pick<StoreLifecycle, "kind"> & MirrorLog;
   indexerStatus: IndexerStatusSource;
   maxLagBlocks: number;
   logger: Logger;

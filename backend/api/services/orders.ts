@@ -1,6 +1,6 @@
 /** Escrow orders: lists by party, batch or state, and one order. */
 import { notFound } from "../../domain/errors.ts";
-import type { MirrorStore } from "../../store/port.ts";
+import type { ProjectionReads } from "../../store/port.ts";
 import type { Hex, Order, Page } from "../../domain/model.ts";
 import type { ListOrdersQuery } from "../schemas.ts";
 
@@ -10,7 +10,7 @@ export interface OrderService {
   get(orderId: Hex): Promise<Order>;
 }
 
-export function createOrderService({ store }: { store: MirrorStore }): OrderService {
+export function createOrderService({ store }: { store: ProjectionReads }): OrderService {
   return {
     list({ buyer, seller, carrier, batchId, state, limit, cursor }) {
       return store.listOrders(

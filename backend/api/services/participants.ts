@@ -1,6 +1,6 @@
 /** Participants: the registry's onboarded accounts, with their roles and suspension. */
 import { notFound } from "../../domain/errors.ts";
-import type { MirrorStore } from "../../store/port.ts";
+import type { ProjectionReads } from "../../store/port.ts";
 import type { Hex, Page, Participant } from "../../domain/model.ts";
 import type { ListParticipantsQuery } from "../schemas.ts";
 
@@ -10,7 +10,7 @@ export interface ParticipantService {
   get(address: Hex): Promise<Participant>;
 }
 
-export function createParticipantService({ store }: { store: MirrorStore }): ParticipantService {
+export function createParticipantService({ store }: { store: ProjectionReads }): ParticipantService {
   return {
     list({ role, suspended, limit, cursor }) {
       return store.listParticipants(

@@ -1,9 +1,9 @@
 import { expect } from "chai";
-import { AbiCoder, ZeroAddress, getAddress, ZeroHash, keccak256, toUtf8Bytes } from "ethers";
+import { AbiCoder, getAddress, ZeroHash, keccak256, toUtf8Bytes } from "ethers";
 import { ArtifactNotFoundError, loadArtifact, loadProvenaAbis } from "../../../backend/chain/artifacts.ts";
 import { roleHash, roleName } from "../../../backend/chain/vocabulary.ts";
 import { EventDecodeError, toJsonValue } from "../../../backend/chain/events.ts";
-import { ACCOUNTS, TEST_DEPLOYMENT, bytes32, createEventFactory, timestampOf } from "../projections/event-factory.ts";
+import { ACCOUNTS, TEST_DEPLOYMENT, bytes32, createEventFactory, orderTerms, timestampOf } from "../projections/event-factory.ts";
 
 // Checksummed (mixed-case) as ethers returns addresses; the mirror stores them lower-case.
 const MIXED_CASE_MANUFACTURER = getAddress("0xabcdef0000000000000000000000000000000002");
@@ -100,40 +100,10 @@ describe("event decoding", function () {
   });
 
   it("test_decode_OrderOpened_structAsObject", function () {
-    const order = [
-      ACCOUNTS.retailer,
-      ACCOUNTS.manufacturer,
-      ACCOUNTS.carrier,
-      ZeroAddress,
-      10n ** 21n,
-      batchId,
-      9000,
-      900,
-      100,
-      1_800_000_000,
-      86_400,
-      true,
-      5000,
-      bytes32("salt"),
-    ];
+    const order = orderTerms(batchId, { amount: 10n ** 21n });
     const event = createEventFactory().event("TradeEscrow", "OrderOpened", [orderId, ACCOUNTS.retailer, batchId, order]);
     expect(event.contract).to.equal("TradeEscrow");
-    expect(event.args.order).to.deep.equal({
-      buyer: ACCOUNTS.retailer,
-      seller: ACCOUNTS.manufacturer,
-      carrier: ACCOUNTS.carrier,
-      token: ZeroAddress,
-      amount: "1000000000000000000000",
-      batchId,
-      sellerBps: 9000,
-      carrierBps: 900,
-      platformBps: 100,
-      deliveryDeadline: 1_800_000_000,
-      disputeWindow: 86_400,
-      requiresPassingInspection: true,
-      fallbackBuyerBps: 5000,
-      salt: bytes32("salt"),
-    });
+    expect(event.args.order).to.deep.equal({ ...order, amount: "1000000000000000000000" });
     expect(event.orderIds).to.deep.equal([orderId]);
     expect(event.batchIds).to.deep.equal([batchId]);
     // The token is an asset, not an actor; the zero address is nobody.

@@ -2,7 +2,8 @@
 import { expect } from "chai";
 import { mock } from "node:test";
 import { pino } from "pino";
-import { createLeaseLoop, type CreateLeaseLoopParameters, type LeaseStore } from "../../../backend/coordination/lease-loop.ts";
+import { createLeaseLoop, type CreateLeaseLoopParameters } from "../../../backend/coordination/lease-loop.ts";
+import type { Leases } from "../../../backend/store/port.ts";
 import { createStore, type MirrorStore } from "../../../backend/store/index.ts";
 
 const TTL_MS = 300;
@@ -80,7 +81,7 @@ describe("lease loop", function () {
 
     it("test_start_renewalThatFails_isRetriedOnTheNextTick", async function () {
       let failNext = false;
-      const flaky: LeaseStore = {
+      const flaky: Leases = {
         async acquireLease(name, holder, ttlMs) {
           if (failNext) {
             failNext = false;
@@ -132,7 +133,7 @@ describe("lease loop", function () {
 
     it("test_confirm_renewedRecently_doesNotAskTheStore", async function () {
       let calls = 0;
-      const counting: LeaseStore = {
+      const counting: Leases = {
         acquireLease: (name, holder, ttlMs) => {
           calls += 1;
           return store.acquireLease(name, holder, ttlMs);

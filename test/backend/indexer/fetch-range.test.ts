@@ -81,33 +81,29 @@ describe("fetchRange", function () {
     });
   });
 
-  it("test_fetchRange_liveRange_detectsParentMismatchAsReorg", async function () {
-    const chain = chainWithLogs();
+  /** Reads blocks 10..toBlock over a stored parent (block 9) that the chain has since replaced. */
+  async function readOverStaleParent(toBlock: number, allHeaders: boolean) {
     const stale = blockHashOf(9, 7) as Hex;
     const result = await fetchRange({
-      provider: chain,
+      provider: chainWithLogs(),
       decoder,
       fromBlock: 10,
-      toBlock: 12,
+      toBlock,
       parent: { number: 9, hash: stale },
-      allHeaders: true,
+      allHeaders,
     });
+    return { result, stale };
+  }
+
+  it("test_fetchRange_liveRange_detectsParentMismatchAsReorg", async function () {
+    const { result, stale } = await readOverStaleParent(12, true);
     expect(result).to.deep.equal({ kind: "reorg", parentNumber: 9, expected: stale, actual: blockHashOf(9) });
   });
 
   it("test_fetchRange_backfillRange_firstBlockWithoutEvents_stillDetectsParentMismatchAsReorg", async function () {
     // The checkpoint was checked just before, but the chain may reorganise below the range between that check
     // and this read: the range must still be refused unless its first block builds on the stored parent.
-    const chain = chainWithLogs();
-    const stale = blockHashOf(9, 7) as Hex;
-    const result = await fetchRange({
-      provider: chain,
-      decoder,
-      fromBlock: 10,
-      toBlock: 18,
-      parent: { number: 9, hash: stale },
-      allHeaders: false,
-    });
+    const { result, stale } = await readOverStaleParent(18, false);
     expect(result).to.deep.equal({ kind: "reorg", parentNumber: 9, expected: stale, actual: blockHashOf(9) });
   });
 

@@ -1,36 +1,15 @@
 import { expect } from "chai";
-import { ZeroAddress } from "ethers";
 import { NonRetryableIndexerError } from "../../../backend/indexer/errors.ts";
 import { resolveOrderTags, type OrderLookup } from "../../../backend/indexer/resolve-order-tags.ts";
 import type { OrderFilter, PageRequest } from "../../../backend/store/port.ts";
 import type { ChainEvent, Hex, Order } from "../../../backend/domain/model.ts";
-import { ACCOUNTS, bytes32, createEventFactory, type EventFactory } from "../projections/event-factory.ts";
+import { bytes32, createEventFactory, openedEvent, type EventFactory } from "../projections/event-factory.ts";
 
 const BATCH = bytes32("batch");
 const OTHER_BATCH = bytes32("other batch");
 
 function opened(f: EventFactory, orderId: Hex, batchId: Hex): ChainEvent {
-  return f.event("TradeEscrow", "OrderOpened", [
-    orderId,
-    ACCOUNTS.retailer,
-    batchId,
-    [
-      ACCOUNTS.retailer,
-      ACCOUNTS.manufacturer,
-      ACCOUNTS.carrier,
-      ZeroAddress,
-      1000n,
-      batchId,
-      9000,
-      900,
-      100,
-      1_800_000_000,
-      3600,
-      false,
-      5000,
-      bytes32("salt"),
-    ],
-  ]);
+  return openedEvent(f, orderId, batchId, { amount: 1000n, disputeWindow: 3600, requiresPassingInspection: false });
 }
 
 /** What the escrow logs: the batch and the order's tag, no order id. */

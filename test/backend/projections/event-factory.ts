@@ -2,7 +2,7 @@
  * Builds ChainEvents the way the indexer does: logs encoded with the compiled ABIs, then decoded by the real
  * decoder, so reducer tests see exactly the args shapes the chain produces. Blocks advance on demand.
  */
-import { Interface, keccak256, toBeHex, type InterfaceAbi } from "ethers";
+import { Interface, ZeroAddress, keccak256, toBeHex, type InterfaceAbi } from "ethers";
 import { loadProvenaAbis, type ProvenaContractName } from "../../../backend/chain/artifacts.ts";
 import type { Deployment } from "../../../backend/chain/deployment.ts";
 import { createEventDecoder, type RawLog } from "../../../backend/chain/events.ts";
@@ -91,6 +91,46 @@ export const ACCOUNTS = {
 } as const satisfies Record<string, Hex>;
 
 export const bytes32 = (label: string): Hex => keccak256(new TextEncoder().encode(label)) as Hex;
+
+/** What an order's terms may vary in the tests; the parties are always the retailer (buyer), manufacturer and carrier. */
+export interface OrderTermsOptions {
+  amount?: bigint;
+  disputeWindow?: number;
+  requiresPassingInspection?: boolean;
+  salt?: Hex;
+}
+
+/**
+ * TradeEscrow's Order struct for an order in ETH on `batchId`, in the decoder's JSON form (amount as a decimal
+ * string): what an OrderOpened carries in `args.order`, and what the encoder takes for the struct (ethers
+ * encodes a tuple from an object by field name).
+ */
+export function orderTerms(
+  batchId: Hex,
+  { amount = 10n ** 18n, disputeWindow = 86_400, requiresPassingInspection = true, salt = bytes32("salt") }: OrderTermsOptions = {},
+) {
+  return {
+    buyer: ACCOUNTS.retailer,
+    seller: ACCOUNTS.manufacturer,
+    carrier: ACCOUNTS.carrier,
+    token: ZeroAddress,
+    amount: String(amount),
+    batchId,
+    sellerBps: 9000,
+    carrierBps: 900,
+    platformBps: 100,
+    deliveryDeadline: 1_800_000_000,
+    disputeWindow,
+    requiresPassingInspection,
+    fallbackBuyerBps: 5000,
+    salt,
+  };
+}
+
+/** The `OrderOpened` of `orderId` on `batchId`, bought by the retailer. */
+export function openedEvent(f: EventFactory, orderId: Hex, batchId: Hex, options?: OrderTermsOptions): ChainEvent {
+  return f.event("TradeEscrow", "OrderOpened", [orderId, ACCOUNTS.retailer, batchId, orderTerms(batchId, options)]);
+}
 
 /**
  * An `OrderDelivered` as the mirror stores it: the escrow logs the batch and the order's tag (the top 160 bits

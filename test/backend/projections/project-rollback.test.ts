@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { ZeroAddress, ZeroHash } from "ethers";
+import { ZeroHash } from "ethers";
 import { roleHash } from "../../../backend/chain/vocabulary.ts";
 import {
   applyEvent,
@@ -11,7 +11,7 @@ import {
 import { planRollback, recomputeProjections, type RollbackSource } from "../../../backend/projections/rollback.ts";
 import type { EventFilter, PageRequest, RollbackCommit } from "../../../backend/store/port.ts";
 import type { Batch, ChainEvent, Hex, Order, Page, Participant } from "../../../backend/domain/model.ts";
-import { ACCOUNTS, bytes32, createEventFactory, deliveredEvent } from "./event-factory.ts";
+import { ACCOUNTS, bytes32, createEventFactory, deliveredEvent, openedEvent } from "./event-factory.ts";
 
 /** A mirror in memory: enough of the store port for projecting and rollback planning, no database. */
 class MemoryMirror implements RollbackSource {
@@ -143,27 +143,7 @@ function storyEvents({ escrowWatchAndParentRecall = false } = {}): ChainEvent[] 
   );
   f.nextBlock();
   push(
-    f.event("TradeEscrow", "OrderOpened", [
-      ORDER,
-      ACCOUNTS.retailer,
-      OTHER,
-      [
-        ACCOUNTS.retailer,
-        ACCOUNTS.manufacturer,
-        ACCOUNTS.carrier,
-        ZeroAddress,
-        1000n,
-        OTHER,
-        9000,
-        900,
-        100,
-        1_800_000_000,
-        3600,
-        false,
-        5000,
-        bytes32("s"),
-      ],
-    ]),
+    openedEvent(f, ORDER, OTHER, { amount: 1000n, disputeWindow: 3600, requiresPassingInspection: false, salt: bytes32("s") }),
     ...watch(true),
   );
   f.nextBlock();

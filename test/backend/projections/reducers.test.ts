@@ -5,8 +5,16 @@ import { batchKeysOf, reduceBatch, type BatchLookup } from "../../../backend/pro
 import { ProjectionError } from "../../../backend/projections/event-ref.ts";
 import { reduceOrder } from "../../../backend/projections/orders.ts";
 import { reduceParticipant } from "../../../backend/projections/participants.ts";
-import type { Batch, ChainEvent, Hex, Order, Participant } from "../../../backend/domain/model.ts";
-import { ACCOUNTS, bytes32, createEventFactory, deliveredEvent, type EventFactory } from "./event-factory.ts";
+import type { Batch, ChainEvent, EventRef, Hex, Order, Participant } from "../../../backend/domain/model.ts";
+import { ACCOUNTS, bytes32, createEventFactory, deliveredEvent, openedEvent, orderTerms, type EventFactory } from "./event-factory.ts";
+
+/** What a document records of the event that wrote it. */
+const refTo = (event: ChainEvent): EventRef => ({
+  eventId: event.id,
+  blockNumber: event.blockNumber,
+  blockTimestamp: event.blockTimestamp,
+  transactionHash: event.transactionHash,
+});
 
 const BATCH = bytes32("batch");
 const CHILD_BATCH = bytes32("child batch");
@@ -158,18 +166,8 @@ describe("batch reducer", function () {
       childIds: [],
       recall: null,
       watched: false,
-      registered: {
-        eventId: event.id,
-        blockNumber: event.blockNumber,
-        blockTimestamp: event.blockTimestamp,
-        transactionHash: event.transactionHash,
-      },
-      lastEvent: {
-        eventId: event.id,
-        blockNumber: event.blockNumber,
-        blockTimestamp: event.blockTimestamp,
-        transactionHash: event.transactionHash,
-      },
+      registered: refTo(event),
+      lastEvent: refTo(event),
     });
   });
 
@@ -264,12 +262,7 @@ describe("batch reducer", function () {
     expect(batch.recall).to.deep.equal({
       by: ACCOUNTS.customs,
       reasonHash: bytes32("salmonella"),
-      at: {
-        eventId: recall.id,
-        blockNumber: recall.blockNumber,
-        blockTimestamp: recall.blockTimestamp,
-        transactionHash: recall.transactionHash,
-      },
+      at: refTo(recall),
     });
   });
 
@@ -309,23 +302,7 @@ describe("batch reducer", function () {
 });
 
 describe("order reducer", function () {
-  const terms = (_f: EventFactory) => [
-    ACCOUNTS.retailer,
-    ACCOUNTS.manufacturer,
-    ACCOUNTS.carrier,
-    ZeroAddress,
-    10n ** 18n,
-    BATCH,
-    9000,
-    900,
-    100,
-    1_800_000_000,
-    86_400,
-    true,
-    5000,
-    bytes32("salt"),
-  ];
-  const opened = (f: EventFactory) => f.event("TradeEscrow", "OrderOpened", [ORDER, ACCOUNTS.retailer, BATCH, terms(f)]);
+  const opened = (f: EventFactory) => openedEvent(f, ORDER, BATCH);
 
   it("test_reduceOrder_openedCarriesTheWholeOrder", function () {
     const f = createEventFactory();
@@ -333,20 +310,7 @@ describe("order reducer", function () {
     const order = foldOrder([open], ORDER)!;
     expect(order).to.deep.include({
       orderId: ORDER,
-      buyer: ACCOUNTS.retailer,
-      seller: ACCOUNTS.manufacturer,
-      carrier: ACCOUNTS.carrier,
-      token: ZeroAddress,
-      amount: "1000000000000000000",
-      batchId: BATCH,
-      sellerBps: 9000,
-      carrierBps: 900,
-      platformBps: 100,
-      deliveryDeadline: 1_800_000_000,
-      disputeWindow: 86_400,
-      requiresPassingInspection: true,
-      fallbackBuyerBps: 5000,
-      salt: bytes32("salt"),
+      ...orderTerms(BATCH),
       state: "funded",
       deliveredAt: null,
       disputedAt: null,

@@ -5,6 +5,7 @@
 import { expect } from "chai";
 import request from "supertest";
 import type { RelayRequest } from "../../../backend/domain/model.ts";
+import { queuedRelayRequest } from "../../../backend/relayer/queued-request.ts";
 import { createRelayModule, type RelayModuleOptions } from "../../../backend/relayer/relay-routes.ts";
 import type { ForwardRequestInput, RelayService } from "../../../backend/relayer/relay-service.ts";
 import { createTestApp } from "../api/fixtures/test-app.ts";
@@ -27,29 +28,22 @@ function stubService(accepted: ForwardRequestInput[]): RelayService {
   return {
     accept: async (input) => {
       accepted.push(input);
-      const now = Date.now();
-      const stored: RelayRequest = {
-        id: `0x${"ee".repeat(32)}`,
-        chainId: 31337,
-        from: input.from as RelayRequest["from"],
-        to: input.to as RelayRequest["to"],
-        value: String(input.value),
-        gas: String(input.gas),
-        nonce: String(input.nonce),
-        deadline: Number(input.deadline),
-        data: input.data as RelayRequest["data"],
-        signature: input.signature as RelayRequest["signature"],
-        kind: "partner",
-        status: "queued",
-        attempts: 0,
-        transactionHash: null,
-        relayerNonce: null,
-        gasPrice: null,
-        error: null,
-        blockNumber: null,
-        createdAt: now,
-        updatedAt: now,
-      };
+      const stored = queuedRelayRequest(
+        {
+          id: `0x${"ee".repeat(32)}`,
+          chainId: 31337,
+          from: input.from as RelayRequest["from"],
+          to: input.to as RelayRequest["to"],
+          value: String(input.value),
+          gas: String(input.gas),
+          nonce: String(input.nonce),
+          deadline: Number(input.deadline),
+          data: input.data as RelayRequest["data"],
+          signature: input.signature as RelayRequest["signature"],
+          kind: "partner",
+        },
+        Date.now(),
+      );
       return { request: stored, created: true };
     },
     get: async () => {

@@ -7,9 +7,11 @@ import { createHash } from "node:crypto";
 
 import type { RangeCommit, RollbackCommit } from "../../../backend/store/port.ts";
 import type { RelayRequest } from "../../../backend/domain/model.ts";
+import { queuedRelayRequest, type RelayJob } from "../../../backend/relayer/queued-request.ts";
 import {
   chainEventId,
   type Batch,
+  type CustodyStep,
   type ChainEvent,
   type EventRef,
   type Hex,
@@ -279,80 +281,61 @@ export function supplyChainScenario(chainId = CHAIN_ID, fork = "main"): Scenario
   // Blocks 2-3: tomatoes and olives register; the retailer funds an order for the tomatoes.
   let tomatoes = registerBatch(2, 0, sauce, "TOM-2026-01");
   let olives = registerBatch(3, 0, oil, "OLV-2026-01");
-  const tomatoOrderOpened = emit({
-    blockNumber: 3,
-    logIndex: 1,
-    transactionIndex: 1,
-    contract: "TradeEscrow",
-    name: "OrderOpened",
-    args: { orderId: bytes32("order:tomatoes"), buyer: retailer, batchId: tomatoes.batchId },
-    orderIds: [bytes32("order:tomatoes")],
-    batchIds: [tomatoes.batchId],
-    accounts: [retailer, manufacturer, carrier],
-  });
-  let tomatoOrder = order({
-    label: "tomatoes",
-    buyer: retailer,
-    seller: manufacturer,
-    carrier,
-    batchId: tomatoes.batchId,
-    opened: tomatoOrderOpened,
-  });
+  /** The retailer opens an order for `batchId` from the manufacturer, carried by `orderCarrier`: its event and document. */
+  const openOrder = (
+    at: Pick<EventParams, "blockNumber" | "logIndex" | "transactionIndex">,
+    label: string,
+    batchId: Hex,
+    orderCarrier: Hex,
+  ) => {
+    const orderId = bytes32(`order:${label}`);
+    const opened = emit({
+      ...at,
+      contract: "TradeEscrow",
+      name: "OrderOpened",
+      args: { orderId, buyer: retailer, batchId },
+      orderIds: [orderId],
+      batchIds: [batchId],
+      accounts: [retailer, manufacturer, orderCarrier],
+    });
+    return order({ label, buyer: retailer, seller: manufacturer, carrier: orderCarrier, batchId, opened });
+  };
+  let tomatoOrder = openOrder({ blockNumber: 3, logIndex: 1, transactionIndex: 1 }, "tomatoes", tomatoes.batchId, carrier);
   step(3).orders.push(tomatoOrder);
 
-  // Blocks 4-5: the manufacturer hands the tomatoes to the carrier.
-  const proposed = emit({
-    blockNumber: 4,
-    logIndex: 0,
-    name: "HandoffProposed",
-    args: { batchId: tomatoes.batchId, from: manufacturer, to: carrier, locationGln: "4012345000009", businessStep: "shipping" },
-    batchIds: [tomatoes.batchId],
-    accounts: [manufacturer, carrier],
-  });
-  tomatoes = {
-    ...tomatoes,
-    pendingCustodian: carrier,
-    custody: [
-      ...tomatoes.custody,
-      {
-        kind: "proposed",
-        from: manufacturer,
-        to: carrier,
-        locationGln: "4012345000009",
-        businessStep: "shipping",
-        reasonHash: null,
-        at: refOf(proposed),
-      },
-    ],
-    lastEvent: refOf(proposed),
+  /** A custody step of the tomatoes (the only batch that changes hands): its event and its custody entry. */
+  const tomatoHandoff = (
+    blockNumber: number,
+    kind: "proposed" | "accepted",
+    from: Hex,
+    to: Hex,
+    locationGln: string,
+    businessStep: string,
+  ) => {
+    const event = emit({
+      blockNumber,
+      logIndex: 0,
+      name: kind === "proposed" ? "HandoffProposed" : "HandoffAccepted",
+      args: { batchId: tomatoes.batchId, from, to, locationGln, businessStep },
+      batchIds: [tomatoes.batchId],
+      accounts: [from, to],
+    });
+    const entry: CustodyStep = { kind, from, to, locationGln, businessStep, reasonHash: null, at: refOf(event) };
+    return { event, custody: [...tomatoes.custody, entry], lastEvent: entry.at };
   };
+
+  // Blocks 4-5: the manufacturer hands the tomatoes to the carrier.
+  const proposed = tomatoHandoff(4, "proposed", manufacturer, carrier, "4012345000009", "shipping");
+  tomatoes = { ...tomatoes, pendingCustodian: carrier, custody: proposed.custody, lastEvent: proposed.lastEvent };
   step(4).batches.push(tomatoes);
-  const accepted = emit({
-    blockNumber: 5,
-    logIndex: 0,
-    name: "HandoffAccepted",
-    args: { batchId: tomatoes.batchId, from: manufacturer, to: carrier, locationGln: "4012345000009", businessStep: "shipping" },
-    batchIds: [tomatoes.batchId],
-    accounts: [manufacturer, carrier],
-  });
+  const accepted = tomatoHandoff(5, "accepted", manufacturer, carrier, "4012345000009", "shipping");
   tomatoes = {
     ...tomatoes,
     custodian: carrier,
     pendingCustodian: null,
     status: "in_transit",
-    custody: [
-      ...tomatoes.custody,
-      {
-        kind: "accepted",
-        from: manufacturer,
-        to: carrier,
-        locationGln: "4012345000009",
-        businessStep: "shipping",
-        reasonHash: null,
-        at: refOf(accepted),
-      },
-    ],
-    lastEvent: refOf(accepted),
+    custody: accepted.custody,
+    lastEvent: accepted.lastEvent,
   };
   step(5).batches.push(tomatoes);
 
@@ -432,47 +415,12 @@ export function supplyChainScenario(chainId = CHAIN_ID, fork = "main"): Scenario
   step(8).participants.push({ ...participants.get("carrier")!, suspended: true, lastEvent: refOf(suspended) });
 
   // Block 9: an order for the basil, carried by the warehouse.
-  const basilOrderOpened = emit({
-    blockNumber: 9,
-    logIndex: 0,
-    contract: "TradeEscrow",
-    name: "OrderOpened",
-    args: { orderId: bytes32("order:basil"), buyer: retailer, batchId: basil.batchId },
-    orderIds: [bytes32("order:basil")],
-    batchIds: [basil.batchId],
-    accounts: [retailer, manufacturer, warehouse],
-  });
-  step(9).orders.push(
-    order({ label: "basil", buyer: retailer, seller: manufacturer, carrier: warehouse, batchId: basil.batchId, opened: basilOrderOpened }),
-  );
+  step(9).orders.push(openOrder({ blockNumber: 9, logIndex: 0 }, "basil", basil.batchId, warehouse));
 
   // Block 10: the tomatoes reach the retailer, which settles the tomato order.
-  const delivered = emit({
-    blockNumber: 10,
-    logIndex: 0,
-    name: "HandoffAccepted",
-    args: { batchId: tomatoes.batchId, from: carrier, to: retailer, locationGln: "4098765000004", businessStep: "receiving" },
-    batchIds: [tomatoes.batchId],
-    accounts: [carrier, retailer],
-  });
-  tomatoes = {
-    ...tomatoes,
-    custodian: retailer,
-    status: "delivered",
-    custody: [
-      ...tomatoes.custody,
-      {
-        kind: "accepted",
-        from: carrier,
-        to: retailer,
-        locationGln: "4098765000004",
-        businessStep: "receiving",
-        reasonHash: null,
-        at: refOf(delivered),
-      },
-    ],
-    lastEvent: refOf(delivered),
-  };
+  const delivery = tomatoHandoff(10, "accepted", carrier, retailer, "4098765000004", "receiving");
+  const delivered = delivery.event;
+  tomatoes = { ...tomatoes, custodian: retailer, status: "delivered", custody: delivery.custody, lastEvent: delivery.lastEvent };
   step(10).batches.push(tomatoes);
   const released = emit({
     blockNumber: 10,
@@ -528,7 +476,11 @@ export function eventsThrough(scenario: Scenario, toBlock = scenario.steps.lengt
 
 /** Projections as they stand after `blockNumber` (0 = none). */
 export function stateAt(scenario: Scenario, blockNumber: number) {
-  const steps = scenario.steps.slice(0, blockNumber);
+  return latestDocuments(scenario.steps.slice(0, blockNumber));
+}
+
+/** The latest version of every projection document that `steps` write. */
+function latestDocuments(steps: ScenarioStep[]): Pick<ScenarioStep, "batches" | "participants" | "orders"> {
   return {
     batches: latest(
       steps.flatMap((step) => step.batches),
@@ -553,18 +505,7 @@ export function rangeCommit(scenario: Scenario, from: number, to: number): Range
     chainId: scenario.chainId,
     events: steps.flatMap((step) => step.events),
     blocks: steps.map((step) => step.block),
-    batches: latest(
-      steps.flatMap((step) => step.batches),
-      (doc) => doc.batchId,
-    ),
-    participants: latest(
-      steps.flatMap((step) => step.participants),
-      (doc) => doc.address,
-    ),
-    orders: latest(
-      steps.flatMap((step) => step.orders),
-      (doc) => doc.orderId,
-    ),
+    ...latestDocuments(steps),
     checkpoint: {
       chainId: scenario.chainId,
       blockNumber: last.block.number,
@@ -602,7 +543,7 @@ export function rollbackCommit(scenario: Scenario, forkBlock: number, headBlock:
 
 /** A partner's forward request as the relayer API would queue it. */
 export function relayRequest(label: string, overrides: Partial<RelayRequest> = {}): RelayRequest {
-  return {
+  const job: RelayJob = {
     id: bytes32(`relay:${label}`),
     chainId: CHAIN_ID,
     from: address("carrier"),
@@ -614,17 +555,8 @@ export function relayRequest(label: string, overrides: Partial<RelayRequest> = {
     data: `0x${digest(`calldata:${label}`)}`,
     signature: `0x${digest(`sig-r:${label}`)}${digest(`sig-s:${label}`)}1b`,
     kind: "partner",
-    status: "queued",
-    attempts: 0,
-    transactionHash: null,
-    relayerNonce: null,
-    gasPrice: null,
-    error: null,
-    blockNumber: null,
-    createdAt: 1_767_225_600_000,
-    updatedAt: 1_767_225_600_000,
-    ...overrides,
   };
+  return { ...queuedRelayRequest(job, 1_767_225_600_000), ...overrides };
 }
 
 /** `count` distinct serials in GS1 AI(21) style, e.g. "SN-TOM-000042". */

@@ -1,10 +1,8 @@
 /**
- * Error classification of the MongoDB adapter, on the errors the real driver builds. Without a server, the
- * driver's own bulk-result code (mongodb/lib/bulk/common.js, the version mongoose 9 loads) turns server replies
- * shaped as the MongoDB docs describe them into the MongoBulkWriteError an unordered bulkWrite throws.
+ * Error classification of the MongoDB adapter, on the errors the real driver builds (mongo-driver-errors.ts builds
+ * them without a server).
  */
 import { expect } from "chai";
-import { createRequire } from "node:module";
 import mongoose from "mongoose";
 
 import {
@@ -14,57 +12,16 @@ import {
   isDuplicateKeyError,
   RollbackCompletedError,
 } from "../../../backend/store/mongo/errors.ts";
-
-// The driver mongoose itself resolves, so the test exercises the exact classes the adapter meets.
-const requireFromMongoose = createRequire(createRequire(import.meta.url).resolve("mongoose"));
-const bulk = requireFromMongoose("mongodb/lib/bulk/common.js") as {
-  Batch: new (type: number, originalZeroIndex: number) => { operations: unknown[]; originalIndexes: number[] };
-  BatchType: { INSERT: number; UPDATE: number; DELETE: number };
-  BulkWriteResult: new (bulkResult: unknown, ordered: boolean) => unknown;
-  MongoBulkWriteError: new (error: unknown, result: unknown) => Error;
-  WriteConcernError: new (error: unknown) => unknown;
-  mergeBatchResults: (batch: unknown, bulkResult: unknown, err: unknown, result: unknown) => void;
-};
-
-const dupMessage = (collection: string, index: string) =>
-  `E11000 duplicate key error collection: provena.${collection} index: ${index} dup key: { _id: "31337:000000000001:000000" }`;
-
-/** The error an unordered bulkWrite of `count` operations throws after the server sent `reply` (as handleWriteError builds it). */
-function bulkError(type: "insert" | "update", count: number, reply: Record<string, unknown>): Error {
-  const batch = new bulk.Batch(type === "insert" ? bulk.BatchType.INSERT : bulk.BatchType.UPDATE, 0);
-  batch.operations = Array.from({ length: count }, (_, i) => ({ i }));
-  batch.originalIndexes = Array.from({ length: count }, (_, i) => i);
-  const bulkResult = {
-    ok: 1,
-    writeErrors: [] as Array<{ errmsg?: string; code?: number }>,
-    writeConcernErrors: [] as unknown[],
-    insertedIds: [],
-    nInserted: 0,
-    nUpserted: 0,
-    nMatched: 0,
-    nModified: 0,
-    nRemoved: 0,
-    upserted: [],
-  };
-  bulk.mergeBatchResults(batch, bulkResult, undefined, { ok: 1, ...reply });
-  const result = new bulk.BulkWriteResult(bulkResult, false);
-  if (bulkResult.writeErrors.length > 0) {
-    return new bulk.MongoBulkWriteError(
-      { message: bulkResult.writeErrors[0]!.errmsg, code: bulkResult.writeErrors[0]!.code, writeErrors: bulkResult.writeErrors },
-      result,
-    );
-  }
-  return new bulk.MongoBulkWriteError(bulkResult.writeConcernErrors[0] ?? new Error("network"), result);
-}
+import { bulkWriteError, duplicateKeyMessage } from "./mongo-driver-errors.ts";
 
 describe("MongoDB store: error classification", function () {
   describe("unordered bulkWrite", function () {
     it("test_duplicateEventsOnly_areRecognised_withCounts", function () {
-      const error = bulkError("insert", 3, {
+      const error = bulkWriteError("insert", 3, {
         n: 1,
         writeErrors: [
-          { index: 0, code: 11000, errmsg: dupMessage("events", "_id_") },
-          { index: 2, code: 11000, errmsg: dupMessage("events", "_id_") },
+          { index: 0, code: 11000, errmsg: duplicateKeyMessage("events", "_id_") },
+          { index: 2, code: 11000, errmsg: duplicateKeyMessage("events", "_id_") },
         ],
       });
       expect(error.name).to.equal("MongoBulkWriteError");
@@ -76,13 +33,13 @@ describe("MongoDB store: error classification", function () {
     });
 
     it("test_guardedUpserts_staleOnes_reportTheirIndex_andAppliedCountsMatchedAndUpserted", function () {
-      const error = bulkError("update", 4, {
+      const error = bulkWriteError("update", 4, {
         n: 2, // one matched, one upserted
         nModified: 1,
         upserted: [{ index: 3, _id: "0xnew" }],
         writeErrors: [
-          { index: 1, code: 11000, errmsg: dupMessage("batches", "_id_") },
-          { index: 2, code: 11000, errmsg: dupMessage("batches", "gtin_1_lot_1") },
+          { index: 1, code: 11000, errmsg: duplicateKeyMessage("batches", "_id_") },
+          { index: 2, code: 11000, errmsg: duplicateKeyMessage("batches", "gtin_1_lot_1") },
         ],
       });
       expect(duplicateKeyFailures(error)).to.deep.equal([
@@ -93,10 +50,10 @@ describe("MongoDB store: error classification", function () {
     });
 
     it("test_anyOtherWriteError_isNotSwallowed", function () {
-      const error = bulkError("insert", 2, {
+      const error = bulkWriteError("insert", 2, {
         n: 0,
         writeErrors: [
-          { index: 0, code: 11000, errmsg: dupMessage("events", "_id_") },
+          { index: 0, code: 11000, errmsg: duplicateKeyMessage("events", "_id_") },
           { index: 1, code: 121, errmsg: "Document failed validation" },
         ],
       });
@@ -104,20 +61,23 @@ describe("MongoDB store: error classification", function () {
     });
 
     it("test_writeConcernError_isNotSwallowed_evenWithOnlyDuplicates", function () {
-      const error = bulkError("insert", 2, {
+      const error = bulkWriteError("insert", 2, {
         n: 1,
-        writeErrors: [{ index: 0, code: 11000, errmsg: dupMessage("events", "_id_") }],
+        writeErrors: [{ index: 0, code: 11000, errmsg: duplicateKeyMessage("events", "_id_") }],
         writeConcernError: { code: 64, errmsg: "waiting for replication timed out" },
       });
       expect(duplicateKeyFailures(error)).to.equal(null);
     });
 
     it("test_networkErrorWrappedAsBulkError_isNotSwallowed", function () {
-      expect(duplicateKeyFailures(bulkError("insert", 2, { n: 0 }))).to.equal(null);
+      expect(duplicateKeyFailures(bulkWriteError("insert", 2, { n: 0 }))).to.equal(null);
     });
 
     it("test_mongooseValidationErrors_makeItNotDuplicateOnly", function () {
-      const error = bulkError("insert", 2, { n: 0, writeErrors: [{ index: 0, code: 11000, errmsg: dupMessage("events", "_id_") }] });
+      const error = bulkWriteError("insert", 2, {
+        n: 0,
+        writeErrors: [{ index: 0, code: 11000, errmsg: duplicateKeyMessage("events", "_id_") }],
+      });
       Object.assign(error, { mongoose: { validationErrors: [new Error("status: `lost` is not a valid enum value")], results: [] } });
       expect(duplicateKeyFailures(error)).to.equal(null);
     });
@@ -133,7 +93,9 @@ describe("MongoDB store: error classification", function () {
   describe("single-document writes", function () {
     it("test_isDuplicateKeyError_serverError11000", function () {
       expect(
-        isDuplicateKeyError(new mongoose.mongo.MongoServerError({ message: dupMessage("claims", "batchId_1_serial_1"), code: 11000 })),
+        isDuplicateKeyError(
+          new mongoose.mongo.MongoServerError({ message: duplicateKeyMessage("claims", "batchId_1_serial_1"), code: 11000 }),
+        ),
       ).to.equal(true);
       expect(isDuplicateKeyError(new mongoose.mongo.MongoServerError({ message: "old server", code: 11001 }))).to.equal(true);
     });
@@ -143,10 +105,10 @@ describe("MongoDB store: error classification", function () {
       expect(isDuplicateKeyError(new Error("E11000 in a message is not a code"))).to.equal(false);
       expect(isDuplicateKeyError(undefined)).to.equal(false);
       // A bulk error whose first write error is a duplicate carries code 11000 at the top: never a single-write duplicate.
-      const mixed = bulkError("insert", 2, {
+      const mixed = bulkWriteError("insert", 2, {
         n: 0,
         writeErrors: [
-          { index: 0, code: 11000, errmsg: dupMessage("events", "_id_") },
+          { index: 0, code: 11000, errmsg: duplicateKeyMessage("events", "_id_") },
           { index: 1, code: 121, errmsg: "Document failed validation" },
         ],
       });
@@ -156,8 +118,8 @@ describe("MongoDB store: error classification", function () {
   });
 
   it("test_duplicateKeyIndexName_readsTheServerMessage", function () {
-    expect(duplicateKeyIndexName(dupMessage("batches", "gtin_1_lot_1"))).to.equal("gtin_1_lot_1");
-    expect(duplicateKeyIndexName(dupMessage("events", "_id_"))).to.equal("_id_");
+    expect(duplicateKeyIndexName(duplicateKeyMessage("batches", "gtin_1_lot_1"))).to.equal("gtin_1_lot_1");
+    expect(duplicateKeyIndexName(duplicateKeyMessage("events", "_id_"))).to.equal("_id_");
     expect(duplicateKeyIndexName("E11000 duplicate key error")).to.equal(null);
     expect(duplicateKeyIndexName(undefined)).to.equal(null);
   });

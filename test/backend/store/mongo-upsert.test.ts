@@ -5,57 +5,12 @@
  * the loop sends next. What a real server answers is the contract suite's job (mongodb.test.ts).
  */
 import { expect } from "chai";
-import { createRequire } from "node:module";
 
 import { DomainError } from "../../../backend/domain/errors.ts";
 import { insertKeepingExisting, upsertAll } from "../../../backend/store/mongo/bulk-writes.ts";
+import { bulkWriteError, duplicateKeyMessage } from "./mongo-driver-errors.ts";
 
-const requireFromMongoose = createRequire(createRequire(import.meta.url).resolve("mongoose"));
-const bulk = requireFromMongoose("mongodb/lib/bulk/common.js") as {
-  Batch: new (type: number, originalZeroIndex: number) => { operations: unknown[]; originalIndexes: number[] };
-  BatchType: { INSERT: number; UPDATE: number };
-  BulkWriteResult: new (bulkResult: unknown, ordered: boolean) => unknown;
-  MongoBulkWriteError: new (error: unknown, result: unknown) => Error;
-  mergeBatchResults: (batch: unknown, bulkResult: unknown, err: unknown, result: unknown) => void;
-};
-
-type Reply = {
-  n: number;
-  nModified?: number;
-  upserted?: Array<{ index: number; _id: unknown }>;
-  writeErrors?: Array<{ index: number; code: number; errmsg: string }>;
-};
-
-/** The MongoBulkWriteError the driver throws for this server reply to `count` operations. */
-function driverError(type: "insert" | "update", count: number, reply: Reply): Error {
-  const batch = new bulk.Batch(type === "insert" ? bulk.BatchType.INSERT : bulk.BatchType.UPDATE, 0);
-  batch.operations = Array.from({ length: count }, () => ({}));
-  batch.originalIndexes = Array.from({ length: count }, (_, i) => i);
-  const bulkResult = {
-    ok: 1,
-    writeErrors: [] as Array<{ errmsg: string; code: number }>,
-    writeConcernErrors: [],
-    insertedIds: [],
-    nInserted: 0,
-    nUpserted: 0,
-    nMatched: 0,
-    nModified: 0,
-    nRemoved: 0,
-    upserted: [],
-  };
-  bulk.mergeBatchResults(batch, bulkResult, undefined, { ok: 1, ...reply });
-  const first = bulkResult.writeErrors[0]!;
-  return new bulk.MongoBulkWriteError(
-    { message: first.errmsg, code: first.code, writeErrors: bulkResult.writeErrors },
-    new bulk.BulkWriteResult(bulkResult, false),
-  );
-}
-
-const dup = (index: number, keyIndex = "_id_") => ({
-  index,
-  code: 11000,
-  errmsg: `E11000 duplicate key error collection: provena.batches index: ${keyIndex} dup key: { _id: "x" }`,
-});
+const dup = (index: number, keyIndex = "_id_") => ({ index, code: 11000, errmsg: duplicateKeyMessage("batches", keyIndex) });
 
 interface Doc {
   _id: string;
@@ -109,7 +64,7 @@ describe("MongoDB store: write loops", function () {
     it("test_upsertAll_staleWrite_isSkipped_notRetried", async function () {
       const stale = doc("a", "1:000000000004:000000");
       const { model, sent } = scriptedCollection(
-        [driverError("update", 2, { n: 1, nModified: 1, writeErrors: [dup(0)] })],
+        [bulkWriteError("update", 2, { n: 1, nModified: 1, writeErrors: [dup(0)] })],
         [{ _id: "a", lastEvent: { eventId: "1:000000000008:000000" } }],
       );
       await upsertAll(model, [stale, doc("b", "1:000000000004:000001")], guarded);
@@ -118,7 +73,7 @@ describe("MongoDB store: write loops", function () {
 
     it("test_upsertAll_insertRace_isRetriedOnlyForTheRacingDocument", async function () {
       const { model, sent } = scriptedCollection(
-        [driverError("update", 2, { n: 1, nModified: 1, writeErrors: [dup(1)] }), undefined],
+        [bulkWriteError("update", 2, { n: 1, nModified: 1, writeErrors: [dup(1)] }), undefined],
         [
           { _id: "b", lastEvent: { eventId: "1:000000000001:000000" } }, // inserted by another writer meanwhile, older
         ],
@@ -128,7 +83,7 @@ describe("MongoDB store: write loops", function () {
     });
 
     it("test_upsertAll_clashOnAnotherUniqueIndex_isAConflictProblem_afterOneMoreTry", async function () {
-      const clash = () => driverError("update", 1, { n: 0, writeErrors: [dup(0, "gtin_1_lot_1")] });
+      const clash = () => bulkWriteError("update", 1, { n: 0, writeErrors: [dup(0, "gtin_1_lot_1")] });
       const { model, sent } = scriptedCollection([clash(), clash()]); // no stored document has the clashing _id
       let failure: unknown;
       try {
@@ -145,7 +100,7 @@ describe("MongoDB store: write loops", function () {
     it("test_upsertAll_staleBatchReportedOnTheGtinLotIndex_isStillJustStale", async function () {
       // A stale batch's insert collides on _id AND (gtin, lot); the server may name either index.
       const { model, sent } = scriptedCollection(
-        [driverError("update", 1, { n: 0, writeErrors: [dup(0, "gtin_1_lot_1")] })],
+        [bulkWriteError("update", 1, { n: 0, writeErrors: [dup(0, "gtin_1_lot_1")] })],
         [{ _id: "tomatoes", lastEvent: { eventId: "1:000000000008:000000" } }],
       );
       await upsertAll(model, [doc("tomatoes", "1:000000000004:000000")], guarded);
@@ -154,7 +109,7 @@ describe("MongoDB store: write loops", function () {
 
     it("test_upsertAll_raceReportedOnTheGtinLotIndex_isRetried", async function () {
       const { model, sent } = scriptedCollection(
-        [driverError("update", 1, { n: 0, writeErrors: [dup(0, "gtin_1_lot_1")] }), undefined],
+        [bulkWriteError("update", 1, { n: 0, writeErrors: [dup(0, "gtin_1_lot_1")] }), undefined],
         [{ _id: "tomatoes", lastEvent: { eventId: "1:000000000002:000000" } }],
       );
       await upsertAll(model, [doc("tomatoes", "1:000000000004:000000")], guarded);
@@ -164,7 +119,7 @@ describe("MongoDB store: write loops", function () {
     it("test_upsertAll_driverStoppedBeforeSomeOps_resendsAllButStale", async function () {
       // 3 ops: 1 duplicate reported, 1 applied, 1 never sent (the driver stopped after a wire batch).
       const { model, sent } = scriptedCollection(
-        [driverError("update", 3, { n: 1, nModified: 1, writeErrors: [dup(0)] }), undefined],
+        [bulkWriteError("update", 3, { n: 1, nModified: 1, writeErrors: [dup(0)] }), undefined],
         [
           { _id: "a", lastEvent: { eventId: "1:000000000009:000000" } },
           { _id: "b", lastEvent: { eventId: "1:000000000004:000001" } },
@@ -182,7 +137,7 @@ describe("MongoDB store: write loops", function () {
     });
 
     it("test_upsertAll_persistentRace_givesUpWithTheDriverError", async function () {
-      const race = () => driverError("update", 1, { n: 0, writeErrors: [dup(0)] });
+      const race = () => bulkWriteError("update", 1, { n: 0, writeErrors: [dup(0)] });
       const { model, sent } = scriptedCollection([race(), race(), race(), race(), race()], []);
       let failure: unknown;
       try {
@@ -224,20 +179,20 @@ describe("MongoDB store: write loops", function () {
     const events = (n: number) => Array.from({ length: n }, (_, i) => ({ _id: `1:000000000001:${String(i).padStart(6, "0")}` }));
 
     it("test_insertKeepingExisting_replayedEvents_areKept_notResent", async function () {
-      const { model, sent } = scriptedCollection([driverError("insert", 3, { n: 1, writeErrors: [dup(0), dup(2)] })]);
+      const { model, sent } = scriptedCollection([bulkWriteError("insert", 3, { n: 1, writeErrors: [dup(0), dup(2)] })]);
       await insertKeepingExisting(model, events(3));
       expect(sent).to.have.length(1);
       expect(sent[0]![0]).to.deep.equal({ insertOne: { document: events(1)[0] } });
     });
 
     it("test_insertKeepingExisting_driverStoppedEarly_resendsTheChunk", async function () {
-      const { model, sent } = scriptedCollection([driverError("insert", 3, { n: 0, writeErrors: [dup(0)] }), undefined]);
+      const { model, sent } = scriptedCollection([bulkWriteError("insert", 3, { n: 0, writeErrors: [dup(0)] }), undefined]);
       await insertKeepingExisting(model, events(3));
       expect(sent).to.have.length(2);
     });
 
     it("test_insertKeepingExisting_otherWriteError_isRethrown", async function () {
-      const invalid = driverError("insert", 2, {
+      const invalid = bulkWriteError("insert", 2, {
         n: 0,
         writeErrors: [dup(0), { index: 1, code: 121, errmsg: "Document failed validation" }],
       });

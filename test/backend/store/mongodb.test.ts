@@ -11,6 +11,7 @@ import mongoose from "mongoose";
 import { createStore, StoreUnavailableError } from "../../../backend/store/index.ts";
 import type { MirrorStore } from "../../../backend/store/port.ts";
 import { shouldBehaveLikeMirrorStore } from "./store.behavior.ts";
+import { withDatabase } from "../../helpers/mongodb-uri.ts";
 
 interface MongoAdapterModule {
   createMongoStore(options: { uri: string }): MirrorStore | Promise<MirrorStore>;
@@ -24,17 +25,6 @@ interface MongoTarget {
 
 const BINARY_LOOKUP_TIMEOUT_MS = 5_000;
 const SERVER_START_TIMEOUT_MS = 30_000;
-
-/** `uri` with its database path replaced by `database` (hosts, credentials and options kept). */
-function withDatabase(uri: string, database: string): string {
-  const queryAt = uri.indexOf("?");
-  const main = queryAt === -1 ? uri : uri.slice(0, queryAt);
-  const query = queryAt === -1 ? "" : uri.slice(queryAt);
-  const hostsStart = main.indexOf("://") + 3;
-  const pathAt = main.indexOf("/", hostsStart);
-  const authority = pathAt === -1 ? main : main.slice(0, pathAt);
-  return `${authority}/${database}${query}`;
-}
 
 function timeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
