@@ -130,9 +130,9 @@ abstract contract ParticipantRegistry is IParticipantRegistry, AccessControlDefa
     }
 
     /// @inheritdoc IParticipantRegistry
-    function companyPrefixOf(uint64 gtin) external view returns (address holder, uint64 prefix, uint8 length) {
+    function companyPrefixOf(uint64 gtin) external view returns (address holder, uint64 prefix, uint8 prefixLength) {
         uint32 holderId;
-        (holderId, prefix, length) = _companyPrefixMatch(gtin);
+        (holderId, prefix, prefixLength) = _companyPrefixMatch(gtin);
         if (holderId != 0) holder = _accounts[holderId];
     }
 

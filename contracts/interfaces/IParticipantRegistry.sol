@@ -74,7 +74,7 @@ interface IParticipantRegistry {
 
     /// @notice Who may register batches of `gtin`: the holder of the longest granted company prefix that begins
     /// its GTIN-13, with that prefix (all zero when no granted prefix matches).
-    function companyPrefixOf(uint64 gtin) external view returns (address holder, uint64 prefix, uint8 length);
+    function companyPrefixOf(uint64 gtin) external view returns (address holder, uint64 prefix, uint8 prefixLength);
 
     /// @notice The participant record of `account` (participantId 0 means not onboarded).
     function participant(address account) external view returns (uint32 participantId, uint64 gln, bool suspended);
