@@ -110,6 +110,14 @@ abstract contract ParticipantRegistry is IParticipantRegistry, AccessControlDefa
         uint32 manufacturerId = _participants[manufacturer].id;
         if (manufacturerId == 0) revert ParticipantUnknown(manufacturer);
         if (!hasRole(MANUFACTURER_ROLE, manufacturer)) revert ParticipantUnauthorized(manufacturer, MANUFACTURER_ROLE);
+        uint256 enclosing = prefix;
+        for (uint256 digits = length - 1; digits >= _MIN_PREFIX_LENGTH; --digits) {
+            enclosing /= 10;
+            uint32 enclosingId = _companyPrefixHolders[(digits << 64) | enclosing];
+            if (enclosingId != 0 && enclosingId != manufacturerId) {
+                revert CompanyPrefixWithinAnother(prefix, length, _accounts[enclosingId]);
+            }
+        }
         _companyPrefixHolders[key] = manufacturerId;
         _grantedPrefixLengths |= uint16(1) << length;
         emit CompanyPrefixGranted(manufacturer, prefix, length);

@@ -51,6 +51,8 @@ const SENTENCES: Record<string, (a: Args) => string> = {
   CompanyPrefixAlreadyGranted: (a) =>
     `company prefix ${companyPrefix(a)} is already granted to ${a.holder}; revoke it first to hand it to another manufacturer`,
   CompanyPrefixNotGranted: (a) => `company prefix ${companyPrefix(a)} is not granted to anyone`,
+  CompanyPrefixWithinAnother: (a) =>
+    `company prefix ${companyPrefix(a)} lies within a shorter company prefix of ${a.holder}; GS1 prefixes never nest (revoke that one first)`,
   BatchAlreadyRegistered: (a) => `a batch with this GTIN and lot is already registered (batch ${a.batchId})`,
   BatchUnknown: (a) => `no batch ${a.batchId} is registered`,
   BatchInvalidGtin: (a) => `GTIN ${a.gtin} is not valid (at most 14 digits with a correct check digit)`,

@@ -32,6 +32,9 @@ interface IParticipantRegistry {
     error CompanyPrefixInvalid(uint64 prefix, uint8 length);
     /// @notice Reverts when the company prefix is already granted (revoke it first to hand it to another holder).
     error CompanyPrefixAlreadyGranted(uint64 prefix, uint8 length, address holder);
+    /// @notice Reverts when the prefix lies within a shorter prefix granted to another manufacturer (`holder`):
+    /// GS1 prefixes never nest, so such a grant would take GTINs from that holder.
+    error CompanyPrefixWithinAnother(uint64 prefix, uint8 length, address holder);
     /// @notice Reverts when revoking a company prefix that is not granted.
     error CompanyPrefixNotGranted(uint64 prefix, uint8 length);
 
@@ -63,7 +66,8 @@ interface IParticipantRegistry {
     function reinstateParticipant(address account) external;
 
     /// @notice The admin grants the GS1 company prefix `prefix` of `length` digits (4..12, leading zeros
-    /// counted) to `manufacturer`, an onboarded participant holding MANUFACTURER_ROLE.
+    /// counted) to `manufacturer`, an onboarded participant holding MANUFACTURER_ROLE; refused when a shorter
+    /// granted prefix of another manufacturer encloses it.
     function grantCompanyPrefix(address manufacturer, uint64 prefix, uint8 length) external;
 
     /// @notice The admin revokes a granted company prefix (as when its GS1 licence lapses).

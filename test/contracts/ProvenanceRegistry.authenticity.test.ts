@@ -81,6 +81,25 @@ describe("ProvenanceRegistry: authenticity", function () {
         .withArgs(carrier.address, roles.MANUFACTURER_ROLE);
     });
 
+    it("test_grantCompanyPrefix_withinAnotherHoldersPrefix_reverts", async function () {
+      const { registry, admin, manufacturer, rival } = await networkHelpers.loadFixture(rivalFixture);
+      // The admin cannot carve Acme's GTINs out for a rival by granting a longer prefix inside Acme's 8412345.
+      for (const [prefix, length] of [
+        [84123450n, 8],
+        [841234500001n, 12],
+      ] as const) {
+        await expect(registry.connect(admin).grantCompanyPrefix(rival.address, prefix, length))
+          .to.be.revertedWithCustomError(registry, "CompanyPrefixWithinAnother")
+          .withArgs(prefix, length, manufacturer.address);
+      }
+      // Acme itself may hold a longer one inside its own, and the rival one outside it.
+      await expect(registry.connect(admin).grantCompanyPrefix(manufacturer.address, 84123450n, 8)).to.emit(
+        registry,
+        "CompanyPrefixGranted",
+      );
+      await expect(registry.connect(admin).grantCompanyPrefix(rival.address, 84123460n, 8)).to.emit(registry, "CompanyPrefixGranted");
+    });
+
     it("test_revokeCompanyPrefix_stopsNewRegistrationsOnly", async function () {
       const { registry, admin, manufacturer } = await networkHelpers.loadFixture(rivalFixture);
       const batch = await registerBatch(registry, manufacturer, { lot: "LOT-KEPT" });
