@@ -32,9 +32,18 @@ abstract contract ParticipantRegistry is IParticipantRegistry, AccessControlDefa
         bool suspended;
     }
 
+    /// @dev Shortest and longest GS1 company prefix (digits of the GTIN-13).
+    uint8 private constant _MIN_PREFIX_LENGTH = 4;
+    uint8 private constant _MAX_PREFIX_LENGTH = 12;
+
     mapping(address account => Participant) private _participants;
     mapping(uint32 participantId => address account) private _accounts;
+    /// @dev Keyed by `length << 64 | prefix`: the holder's participant id (0 when not granted).
+    mapping(uint256 prefixKey => uint32 participantId) private _companyPrefixHolders;
     uint32 private _participantCount;
+    /// @dev Bit `length` is set once a prefix of that length was granted (never cleared: a stale bit costs a
+    /// registration one extra read, no more), so a registration reads only lengths that can match.
+    uint16 private _grantedPrefixLengths;
 
     /// @notice Sets the consortium admin (transfers wait `adminTransferDelay`) and the trusted forwarder.
     /// @param trustedForwarder The ERC-2771 forwarder allowed to relay signed calls (the ProvenaForwarder).
@@ -91,6 +100,51 @@ abstract contract ParticipantRegistry is IParticipantRegistry, AccessControlDefa
     }
 
     /// @inheritdoc IParticipantRegistry
+    function grantCompanyPrefix(address manufacturer, uint64 prefix, uint8 length)
+        external
+        onlyRole(DEFAULT_ADMIN_ROLE)
+    {
+        uint256 key = _prefixKey(prefix, length);
+        uint32 holderId = _companyPrefixHolders[key];
+        if (holderId != 0) revert CompanyPrefixAlreadyGranted(prefix, length, _accounts[holderId]);
+        uint32 manufacturerId = _participants[manufacturer].id;
+        if (manufacturerId == 0) revert ParticipantUnknown(manufacturer);
+        if (!hasRole(MANUFACTURER_ROLE, manufacturer)) revert ParticipantUnauthorized(manufacturer, MANUFACTURER_ROLE);
+        uint256 enclosing = prefix;
+        for (uint256 digits = length - 1; digits >= _MIN_PREFIX_LENGTH; --digits) {
+            enclosing /= 10;
+            uint32 enclosingId = _companyPrefixHolders[(digits << 64) | enclosing];
+            if (enclosingId != 0 && enclosingId != manufacturerId) {
+                revert CompanyPrefixWithinAnother(prefix, length, _accounts[enclosingId]);
+            }
+        }
+        _companyPrefixHolders[key] = manufacturerId;
+        _grantedPrefixLengths |= uint16(1) << length;
+        emit CompanyPrefixGranted(manufacturer, prefix, length);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function revokeCompanyPrefix(uint64 prefix, uint8 length) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        uint256 key = _prefixKey(prefix, length);
+        uint32 holderId = _companyPrefixHolders[key];
+        if (holderId == 0) revert CompanyPrefixNotGranted(prefix, length);
+        delete _companyPrefixHolders[key];
+        emit CompanyPrefixRevoked(_accounts[holderId], prefix, length);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function companyPrefixHolder(uint64 prefix, uint8 length) external view returns (address holder) {
+        return _accounts[_companyPrefixHolders[_prefixKey(prefix, length)]];
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function companyPrefixOf(uint64 gtin) external view returns (address holder, uint64 prefix, uint8 prefixLength) {
+        uint32 holderId;
+        (holderId, prefix, prefixLength) = _companyPrefixMatch(gtin);
+        if (holderId != 0) holder = _accounts[holderId];
+    }
+
+    /// @inheritdoc IParticipantRegistry
     function participant(address account) external view returns (uint32 participantId, uint64 gln, bool suspended) {
         Participant memory record = _participants[account];
         return (record.id, record.gln, record.suspended);
@@ -128,6 +182,32 @@ abstract contract ParticipantRegistry is IParticipantRegistry, AccessControlDefa
         if (record.id == 0 || !hasRole(role, account)) revert ParticipantUnauthorized(account, role);
         if (record.suspended) revert ParticipantIsSuspended(account);
         return record.id;
+    }
+
+    /// @dev The participant id holding the longest granted company prefix of `gtin`'s GTIN-13, with that
+    /// prefix; all zero when none matches. Reads one slot, then one per granted length from the longest down.
+    function _companyPrefixMatch(uint64 gtin) internal view returns (uint32 holderId, uint64 prefix, uint8 length) {
+        uint256 lengths = _grantedPrefixLengths;
+        if (lengths == 0) return (0, 0, 0);
+        uint256 gtin13 = gtin % 1e13;
+        uint256 divisor = 10; // 10 ** (13 - length), starting at length 12
+        for (uint256 digits = _MAX_PREFIX_LENGTH; digits >= _MIN_PREFIX_LENGTH; --digits) {
+            if ((lengths >> digits) & 1 != 0) {
+                uint256 candidate = gtin13 / divisor;
+                holderId = _companyPrefixHolders[(digits << 64) | candidate];
+                if (holderId != 0) return (holderId, uint64(candidate), uint8(digits));
+            }
+            divisor *= 10;
+        }
+        return (0, 0, 0);
+    }
+
+    /// @dev The storage key of a company prefix; reverts unless it is 4..12 digits long and fits its length.
+    function _prefixKey(uint64 prefix, uint8 length) private pure returns (uint256) {
+        if (length < _MIN_PREFIX_LENGTH || length > _MAX_PREFIX_LENGTH || prefix >= 10 ** uint256(length)) {
+            revert CompanyPrefixInvalid(prefix, length);
+        }
+        return (uint256(length) << 64) | prefix;
     }
 
     /// @dev True for the five participant roles.

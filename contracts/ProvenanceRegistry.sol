@@ -77,7 +77,12 @@ contract ProvenanceRegistry is IProvenanceRegistry, ParticipantRegistry {
         address manufacturer = _msgSender();
         uint32 manufacturerId = _requireActiveRole(manufacturer, MANUFACTURER_ROLE);
         if (!GS1.isValidGtin(gtin)) revert BatchInvalidGtin(gtin);
-        if (!GS1.isValidLot(lot)) revert BatchInvalidLot(lot);
+        if (!GS1.isValidRegisteredLot(lot)) {
+            if (GS1.isValidLot(lot)) revert BatchLotReservedForSplits(lot);
+            revert BatchInvalidLot(lot);
+        }
+        (uint32 holderId,,) = _companyPrefixMatch(gtin);
+        if (holderId != manufacturerId) revert BatchGtinNotLicensed(gtin, manufacturer, _account(holderId));
         if (quantity == 0) revert BatchInvalidQuantity(quantity);
         if (productionDate == 0 || productionDate > block.timestamp) {
             revert BatchInvalidProductionDate(productionDate);
@@ -193,14 +198,8 @@ contract ProvenanceRegistry is IProvenanceRegistry, ParticipantRegistry {
         address custodian = _msgSender();
         BatchState memory parent = _existingBatch(parentId);
         _requireActiveCustodian(parentId, parent, custodian);
-        BatchStatus parentStatus = _lineageStatus(parentId, parent);
-        if (parentStatus != BatchStatus.Registered && parentStatus != BatchStatus.Delivered) {
-            revert BatchInvalidStatus(parentId, parentStatus);
-        }
-        if (parent.flags & _FLAG_WATCHED != 0) revert SplitBatchWatched(parentId);
-        uint256 childDepth = uint256(parent.flags >> _DEPTH_SHIFT) + 1;
-        if (childDepth > MAX_LINEAGE_DEPTH) revert SplitLineageTooDeep(parentId, MAX_LINEAGE_DEPTH);
-        uint8 childFlags = uint8(childDepth << _DEPTH_SHIFT);
+        uint8 childFlags = _splittableChildFlags(parentId, parent);
+        bytes32 parentRoot = _serialRoots[parentId];
 
         parent.status = BatchStatus.Split;
         _batches[parentId] = parent;
@@ -210,12 +209,7 @@ contract ProvenanceRegistry is IProvenanceRegistry, ParticipantRegistry {
         uint256 childrenQuantity;
         for (uint256 i; i < childCount; ++i) {
             ChildBatch calldata child = children[i];
-            if (!GS1.isValidLot(child.lot)) revert BatchInvalidLot(child.lot);
-            if (child.quantity == 0) revert BatchInvalidQuantity(child.quantity);
-            if (child.serialRoot == bytes32(0)) revert BatchInvalidSerialRoot();
-            bytes32 childId = GS1.batchId(parent.gtin, child.lot);
-            if (_batches[childId].status != BatchStatus.None) revert BatchAlreadyRegistered(childId);
-
+            bytes32 childId = _newChildId(parentId, parent.gtin, parentRoot, child);
             _batches[childId] = BatchState({
                 custodianId: parent.custodianId,
                 pendingCustodianId: 0,
@@ -226,9 +220,9 @@ contract ProvenanceRegistry is IProvenanceRegistry, ParticipantRegistry {
                 status: BatchStatus.Registered,
                 flags: childFlags
             });
-            _serialRoots[childId] = child.serialRoot;
+            _serialRoots[childId] = parentRoot;
             _parents[childId] = parentId;
-            emit BatchSplit(parentId, childId, custodian, child.lot, child.quantity, child.serialRoot);
+            emit BatchSplit(parentId, childId, custodian, child.lot, child.quantity, parentRoot);
             childIds[i] = childId;
             childrenQuantity += child.quantity;
         }
@@ -414,6 +408,38 @@ contract ProvenanceRegistry is IProvenanceRegistry, ParticipantRegistry {
         Participant memory record = _participant(account);
         if (record.id != state.pendingCustodianId) revert HandoffNotReceiver(batchId, account);
         if (record.suspended) revert ParticipantIsSuspended(account);
+    }
+
+    /// @dev The flags a child of `parentId` starts with (its depth); reverts unless the parent may be split.
+    function _splittableChildFlags(bytes32 parentId, BatchState memory parent) private view returns (uint8) {
+        BatchStatus parentStatus = _lineageStatus(parentId, parent);
+        if (parentStatus != BatchStatus.Registered && parentStatus != BatchStatus.Delivered) {
+            revert BatchInvalidStatus(parentId, parentStatus);
+        }
+        if (parent.flags & _FLAG_WATCHED != 0) revert SplitBatchWatched(parentId);
+        uint256 childDepth = uint256(parent.flags >> _DEPTH_SHIFT) + 1;
+        if (childDepth > MAX_LINEAGE_DEPTH) revert SplitLineageTooDeep(parentId, MAX_LINEAGE_DEPTH);
+        return uint8(childDepth << _DEPTH_SHIFT);
+    }
+
+    /// @dev The id of a new child of `parentId`; reverts unless its lot is valid and is the parent's lot, "/"
+    /// and a suffix without "/", its quantity is non-zero, its root is the parent's and the id is free.
+    function _newChildId(bytes32 parentId, uint48 gtin, bytes32 parentRoot, ChildBatch calldata child)
+        private
+        view
+        returns (bytes32 childId)
+    {
+        string calldata lot = child.lot;
+        if (!GS1.isValidLot(lot)) revert BatchInvalidLot(lot);
+        uint256 parentLength = GS1.splitParentLength(lot);
+        if (
+            parentLength == 0 || parentLength + 1 == bytes(lot).length
+                || keccak256(abi.encode(uint64(gtin), bytes(lot)[:parentLength])) != parentId
+        ) revert SplitLotNotDerived(parentId, lot);
+        if (child.quantity == 0) revert BatchInvalidQuantity(child.quantity);
+        if (child.serialRoot != parentRoot) revert SplitSerialRootMismatch(parentId, parentRoot, child.serialRoot);
+        childId = GS1.batchId(gtin, lot);
+        if (_batches[childId].status != BatchStatus.None) revert BatchAlreadyRegistered(childId);
     }
 
     /// @dev Drops the pending handoff and restores the status the batch had before it.

@@ -84,8 +84,8 @@ function buildHistory(batchCount: number): { history: ChainHistory; batchIds: He
     if (i % 10 === 0) {
       batchIds.push(
         ...history.split(batchId, gtin, warehouse, [
-          { lot: `${lot}-A`, quantity: 50 },
-          { lot: `${lot}-B`, quantity: 50 + (i % 850) },
+          { lot: `${lot}/A`, quantity: 50 },
+          { lot: `${lot}/B`, quantity: 50 + (i % 850) },
         ]),
       );
     } else if (i % 50 === 7) {

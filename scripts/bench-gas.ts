@@ -227,9 +227,9 @@ const provenanceSection: BenchSection = {
     // Split
     const children = (parentLot: string, count: number, quantityEach: bigint) =>
       Array.from({ length: count }, (_, i) => ({
-        lot: `${parentLot}-${i + 1}`,
+        lot: `${parentLot}/${i + 1}`,
         quantity: quantityEach,
-        serialRoot: buildSerialTree([`${parentLot}-SN-${i + 1}`]).root,
+        serialRoot: oneUnitRoot, // a child carries its parent's serial root
       }));
     for (const count of [2, 10]) {
       const lot = nextLot(`S${count}`);

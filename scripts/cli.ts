@@ -15,6 +15,7 @@ import { registerCustodyCommands } from "./cli/custody-commands.ts";
 import { registerDeployCommand } from "./cli/deploy-command.ts";
 import { registerOrderCommands } from "./cli/order-commands.ts";
 import { registerParticipantCommands } from "./cli/participant-commands.ts";
+import { registerCompanyPrefixCommands } from "./cli/prefix-commands.ts";
 import { registerPassportCommands } from "./cli/passport-commands.ts";
 
 const program = new Command()
@@ -31,6 +32,7 @@ const program = new Command()
 const withContext = contextRunner(program);
 registerDeployCommand(program);
 registerParticipantCommands(program, withContext);
+registerCompanyPrefixCommands(program, withContext);
 registerBatchCommands(program, withContext);
 registerCustodyCommands(program, withContext);
 registerOrderCommands(program, withContext);

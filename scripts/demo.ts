@@ -129,10 +129,16 @@ export async function runDemo(provena: RunningProvena, options: DemoOptions = {}
     );
     participants[member.key] = { role: member.role, name: member.name, address, gln: member.gln.toString(), gasless: member.gasless };
   }
-
-  // 2. Serial list and batch registration.
+  // As GS1 licensed it, the admin grants the manufacturer its company prefix: only it may register these GTINs.
   const gtinData = "0950600013435";
   const gtin = gtinData + gs1CheckDigit(gtinData);
+  const companyPrefix = gtin.slice(1, 8); // 9506000: the first 7 digits of the GTIN-13
+  await sent(
+    `company prefix ${companyPrefix} granted to the manufacturer`,
+    registryAs(admin).grantCompanyPrefix(participants.manufacturer.address, BigInt(companyPrefix), companyPrefix.length),
+  );
+
+  // 2. Serial list and batch registration.
   const lot = `OLV-${stamp()}`;
   const serials = Array.from({ length: units }, (_, i) => `SN${String(i + 1).padStart(7, "0")}`);
   log(`2/8 Manufacturer uploads the serial list (${units.toLocaleString("en")} units, CSV) and registers batch ${gtin}/${lot}`);

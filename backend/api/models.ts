@@ -47,6 +47,11 @@ export const participantSchema = component(
     gln: z.string(),
     name: z.string(),
     roles: z.array(z.string()).describe("Role names (MANUFACTURER, CARRIER, ...) or the bytes32 hash of an unnamed role."),
+    companyPrefixes: z
+      .array(z.string().regex(/^\d{4,12}$/))
+      .describe(
+        "GS1 company prefixes the consortium admin granted this manufacturer (digits, leading zeros kept): it registers the GTINs that begin with them.",
+      ),
     suspended: z.boolean(),
     onboarded: eventRefSchema,
     lastEvent: eventRefSchema,

@@ -46,6 +46,13 @@ const SENTENCES: Record<string, (a: Args) => string> = {
   ParticipantInvalidGln: (a) => `GLN ${a.gln} is not a valid 13-digit Global Location Number`,
   ParticipantInvalidRole: (a) => `${a.role} is not a participant role`,
   ParticipantZeroAddress: () => "the zero address cannot be a participant",
+  CompanyPrefixInvalid: (a) =>
+    `company prefix ${a.prefix} of ${a.length} digits is not valid (a GS1 company prefix has 4 to 12 digits, leading zeros counted)`,
+  CompanyPrefixAlreadyGranted: (a) =>
+    `company prefix ${companyPrefix(a)} is already granted to ${a.holder}; revoke it first to hand it to another manufacturer`,
+  CompanyPrefixNotGranted: (a) => `company prefix ${companyPrefix(a)} is not granted to anyone`,
+  CompanyPrefixWithinAnother: (a) =>
+    `company prefix ${companyPrefix(a)} lies within a shorter company prefix of ${a.holder}; GS1 prefixes never nest (revoke that one first)`,
   BatchAlreadyRegistered: (a) => `a batch with this GTIN and lot is already registered (batch ${a.batchId})`,
   BatchUnknown: (a) => `no batch ${a.batchId} is registered`,
   BatchInvalidGtin: (a) => `GTIN ${a.gtin} is not valid (at most 14 digits with a correct check digit)`,
@@ -53,6 +60,15 @@ const SENTENCES: Record<string, (a: Args) => string> = {
   BatchInvalidProductionDate: (a) => `production date ${isoTime(a.productionDate)} is not valid (must be set and not in the future)`,
   BatchInvalidQuantity: (a) => `quantity ${a.quantity} is not valid (must be at least 1)`,
   BatchInvalidSerialRoot: () => "the unit serial Merkle root must not be zero",
+  BatchGtinNotLicensed: (a) =>
+    a.holder === ZERO_ADDRESS
+      ? `${a.manufacturer} may not register GTIN ${a.gtin}: no manufacturer holds its GS1 company prefix (the consortium admin grants prefixes)`
+      : `${a.manufacturer} may not register GTIN ${a.gtin}: its GS1 company prefix belongs to ${a.holder}`,
+  BatchLotReservedForSplits: (a) => `lot "${a.lot}" contains "/", which only the lots of split batches may contain (<parent lot>/<suffix>)`,
+  SplitLotNotDerived: (a) =>
+    `child lot "${a.lot}" is not derived from the lot of batch ${a.parentId}: a child's lot is <parent lot>/<suffix>, with no "/" in the suffix`,
+  SplitSerialRootMismatch: (a) =>
+    `a child of batch ${a.parentId} names serial root ${a.childRoot}, not its parent's ${a.parentRoot}: a split cannot add unit serials`,
   BatchNotCustodian: (a) => `${a.account} is not the custodian of batch ${a.batchId}`,
   BatchInvalidStatus: (a) => `batch ${a.batchId} is ${a.status}, which does not allow this action`,
   HandoffNotReceiver: (a) => `${a.account} is not the receiver of the pending handoff of batch ${a.batchId}`,
@@ -106,6 +122,11 @@ const SENTENCES: Record<string, (a: Args) => string> = {
 };
 
 const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000";
+
+/** A company prefix as GS1 writes it: `length` digits, leading zeros kept. */
+function companyPrefix(a: Args): string {
+  return String(a.prefix).padStart(Number(a.length), "0");
+}
 
 function isoTime(seconds: string | boolean): string {
   const n = Number(seconds);

@@ -50,6 +50,8 @@ export interface Participant {
   gln: string; // 13 digits
   name: string;
   roles: string[]; // "MANUFACTURER" | "CARRIER" | "INSPECTOR" | "RETAILER" | "REGULATOR" | "ARBITER" | "ADMIN" | other role hash
+  /** GS1 company prefixes granted to this manufacturer, as digit strings with leading zeros ("0614141"). */
+  companyPrefixes: string[];
   suspended: boolean;
   onboarded: EventRef;
   lastEvent: EventRef; // last event applied: re-applying any event at or before it is a no-op

@@ -1,6 +1,7 @@
 /**
  * Participant projection: consortium membership from ParticipantOnboarded / Updated / Suspended / Reinstated,
- * and roles from OpenZeppelin AccessControl's RoleGranted / RoleRevoked on the registry and the escrow.
+ * roles from OpenZeppelin AccessControl's RoleGranted / RoleRevoked on the registry and the escrow, and the GS1
+ * company prefixes a manufacturer holds from CompanyPrefixGranted / CompanyPrefixRevoked.
  *
  * An account that holds a role without being onboarded (the consortium admin, an escrow arbiter) gets a record
  * with participantId 0, exactly as the registry reports it (`participant(account)` returns id 0).
@@ -16,12 +17,15 @@ export const PARTICIPANT_EVENTS = new Set([
   "ParticipantReinstated",
   "RoleGranted",
   "RoleRevoked",
+  "CompanyPrefixGranted",
+  "CompanyPrefixRevoked",
 ]);
 
 /** The participant an event changes, or null when it changes none. */
 export function participantKeyOf(event: ChainEvent): Hex | null {
   if (!PARTICIPANT_EVENTS.has(event.name)) return null;
   if (event.contract === "ProvenaForwarder") return null;
+  if (event.name === "CompanyPrefixGranted" || event.name === "CompanyPrefixRevoked") return hexArg(event, "manufacturer");
   return hexArg(event, "account");
 }
 
@@ -69,6 +73,17 @@ export function reduceParticipant(participant: Participant | null, event: ChainE
       return { ...requireParticipant(participant, event, address), suspended: true, lastEvent: ref };
     case "ParticipantReinstated":
       return { ...requireParticipant(participant, event, address), suspended: false, lastEvent: ref };
+    case "CompanyPrefixGranted": {
+      const base = requireParticipant(participant, event, address);
+      const prefix = companyPrefixOf(event);
+      const held = base.companyPrefixes.includes(prefix) ? base.companyPrefixes : [...base.companyPrefixes, prefix];
+      return { ...base, companyPrefixes: held, lastEvent: ref };
+    }
+    case "CompanyPrefixRevoked": {
+      const base = requireParticipant(participant, event, address);
+      const prefix = companyPrefixOf(event);
+      return { ...base, companyPrefixes: base.companyPrefixes.filter((held) => held !== prefix), lastEvent: ref };
+    }
     default:
       return participant;
   }
@@ -76,7 +91,12 @@ export function reduceParticipant(participant: Participant | null, event: ChainE
 
 function emptyParticipant(address: Hex, event: ChainEvent): Participant {
   const ref = eventRef(event);
-  return { address, participantId: 0, gln: "", name: "", roles: [], suspended: false, onboarded: ref, lastEvent: ref };
+  return { address, participantId: 0, gln: "", name: "", roles: [], companyPrefixes: [], suspended: false, onboarded: ref, lastEvent: ref };
+}
+
+/** The prefix of a CompanyPrefixGranted / Revoked event as GS1 writes it: `length` digits, leading zeros kept. */
+function companyPrefixOf(event: ChainEvent): string {
+  return stringArg(event, "prefix").padStart(numberArg(event, "length"), "0");
 }
 
 function requireParticipant(participant: Participant | null, event: ChainEvent, address: Hex): Participant {

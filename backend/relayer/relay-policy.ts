@@ -21,6 +21,8 @@ const ADMIN_FUNCTIONS = new Set([
   "suspendParticipant",
   "reinstateParticipant",
   "setCustodyObserver",
+  "grantCompanyPrefix",
+  "revokeCompanyPrefix",
   "grantRole",
   "revokeRole",
   "setPlatformFee",

@@ -8,6 +8,10 @@ import {IParticipantRegistry} from "./IParticipantRegistry.sol";
 /// the GS1 AI encodable character set 82), unit serials are AI(21); `locationGln` is a 13-digit GLN and
 /// `BusinessStep` follows the EPCIS Core Business Vocabulary.
 /// The batch id is derivable off-chain: `keccak256(abi.encode(uint64 gtin, string lot))`.
+/// Only the holder of the GTIN's company prefix registers its lots, and registered lots never contain "/";
+/// a split child's lot is `<parent lot>/<suffix>`, so children never take a lot a manufacturer may register.
+/// Units are the manufacturer's: a child carries its parent's serial root, so every unit that verifies for a
+/// child is one the manufacturer registered.
 /// Storage holds only what the contract checks; events carry everything an indexer needs.
 interface IProvenanceRegistry is IParticipantRegistry {
     enum BatchStatus {
@@ -41,6 +45,8 @@ interface IProvenanceRegistry is IParticipantRegistry {
         Retail
     }
 
+    /// @dev `lot` is `<parent lot>/<suffix>`; `serialRoot` must equal the parent's serial root (the units stay
+    /// the manufacturer's registered ones).
     struct ChildBatch {
         string lot;
         uint64 quantity;
@@ -55,6 +61,15 @@ interface IProvenanceRegistry is IParticipantRegistry {
     error BatchInvalidGtin(uint64 gtin);
     /// @notice Reverts when the lot is empty, longer than 20 bytes or outside GS1 character set 82.
     error BatchInvalidLot(string lot);
+    /// @notice Reverts when the caller does not hold the GS1 company prefix of the GTIN (`holder` holds the
+    /// longest matching granted prefix, address(0) when none is granted).
+    error BatchGtinNotLicensed(uint64 gtin, address manufacturer, address holder);
+    /// @notice Reverts when a registered lot contains "/", which only split children's lots may contain.
+    error BatchLotReservedForSplits(string lot);
+    /// @notice Reverts when a child's lot is not `<parent lot>/<suffix>` (suffix of 1 or more bytes, no "/").
+    error SplitLotNotDerived(bytes32 parentId, string lot);
+    /// @notice Reverts when a child's serial root is not its parent's: a split cannot add units.
+    error SplitSerialRootMismatch(bytes32 parentId, bytes32 parentRoot, bytes32 childRoot);
     /// @notice Reverts when a quantity is zero.
     error BatchInvalidQuantity(uint64 quantity);
     /// @notice Reverts when the production date is zero or later than the current block's timestamp.
@@ -120,7 +135,8 @@ interface IProvenanceRegistry is IParticipantRegistry {
     /// observer is the one named by the latest `CustodyObserverChanged`).
     event BatchWatchChanged(bytes32 indexed batchId, bool watched);
 
-    /// @notice Registers a batch of `quantity` units; the caller (an active MANUFACTURER) becomes manufacturer and custodian.
+    /// @notice Registers a batch of `quantity` units; the caller (an active MANUFACTURER holding the GTIN's
+    /// company prefix) becomes manufacturer and custodian. `lot` must not contain "/" (reserved for splits).
     /// Gas does not depend on the unit count: units are committed to by `serialRoot`, the root of an
     /// OpenZeppelin StandardMerkleTree over `[string serial]` leaves.
     function registerBatch(
@@ -150,6 +166,7 @@ interface IProvenanceRegistry is IParticipantRegistry {
 
     /// @notice The custodian splits a batch (not in transit, not recalled, not watched by the custody observer)
     /// into at least two children whose quantities sum to the parent's; at most `MAX_LINEAGE_DEPTH` generations.
+    /// Each child's lot is `<parent lot>/<suffix>` and its serial root is the parent's.
     function splitBatch(bytes32 parentId, ChildBatch[] calldata children) external returns (bytes32[] memory childIds);
 
     /// @notice The batch's manufacturer or an active REGULATOR recalls it, and with it every descendant
@@ -202,7 +219,8 @@ interface IProvenanceRegistry is IParticipantRegistry {
     /// per generation for a split-off batch (Recalled when the batch or any ancestor was recalled).
     function batchStatus(bytes32 batchId) external view returns (BatchStatus status, InspectionResult inspection);
 
-    /// @notice True when `serial` is one of the batch's units, given a StandardMerkleTree proof.
+    /// @notice True when `serial` is one of the batch's units, given a StandardMerkleTree proof. A split child
+    /// carries its registered ancestor's root, so only units the manufacturer registered can verify.
     function verifyUnit(bytes32 batchId, string calldata serial, bytes32[] calldata proof) external view returns (bool);
 
     /// @notice The id a batch with this GTIN and lot has (or would have).

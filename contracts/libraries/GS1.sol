@@ -38,8 +38,21 @@ library GS1 {
         return (10 - (sum % 10)) % 10 == gtin % 10;
     }
 
+    /// @dev CHARACTER_SET_82 without "/" (bit 47): the characters of a lot a manufacturer registers.
+    uint256 internal constant REGISTERED_LOT_CHARACTERS = CHARACTER_SET_82 & ~(uint256(1) << 47);
+
     /// @notice True when `lot` is 1 to 20 bytes, all from GS1 character set 82.
-    function isValidLot(string calldata lot) internal pure returns (bool valid) {
+    function isValidLot(string calldata lot) internal pure returns (bool) {
+        return _isLotOf(lot, CHARACTER_SET_82);
+    }
+
+    /// @notice True when `lot` is a valid lot without the split separator "/", which only split children use.
+    function isValidRegisteredLot(string calldata lot) internal pure returns (bool) {
+        return _isLotOf(lot, REGISTERED_LOT_CHARACTERS);
+    }
+
+    /// @dev True when `lot` is 1 to 20 bytes, each with its bit set in `characters`.
+    function _isLotOf(string calldata lot, uint256 characters) private pure returns (bool valid) {
         uint256 length = bytes(lot).length;
         if (length == 0 || length > MAX_LOT_LENGTH) return false;
         uint256 word;
@@ -53,9 +66,22 @@ library GS1 {
             for (uint256 i; i < length; ++i) {
                 uint256 character = (word >> (248 - 8 * i)) & 0xff;
                 // Bytes >= 128 shift the mask to zero, so non-ASCII is rejected too.
-                if ((CHARACTER_SET_82 >> character) & 1 == 0) return false;
+                if ((characters >> character) & 1 == 0) return false;
             }
         }
+    }
+
+    /// @dev Separates a split child's lot from its parent's lot (`<parent lot>/<suffix>`); registered lots never
+    /// contain it, so no child can take a lot name a manufacturer may register later.
+    bytes1 internal constant SPLIT_SEPARATOR = "/";
+
+    /// @notice The length of the lot before its last split separator, or zero when it has none.
+    function splitParentLength(string calldata lot) internal pure returns (uint256) {
+        bytes calldata raw = bytes(lot);
+        for (uint256 i = raw.length; i != 0; --i) {
+            if (raw[i - 1] == SPLIT_SEPARATOR) return i - 1;
+        }
+        return 0;
     }
 
     /// @notice True when `gln` is a non-zero number of at most 13 digits.

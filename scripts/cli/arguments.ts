@@ -43,6 +43,18 @@ export function nonNegativeInteger(value: string): number {
   return Number(value);
 }
 
+/** A GS1 company prefix as the contracts take it: its value and its length in digits (leading zeros count). */
+export interface CompanyPrefix {
+  digits: string;
+  prefix: bigint;
+  length: number;
+}
+
+export function companyPrefix(value: string): CompanyPrefix {
+  if (!/^\d{4,12}$/.test(value)) throw new InvalidArgumentError("must be a GS1 company prefix of 4 to 12 digits");
+  return { digits: value, prefix: BigInt(value), length: value.length };
+}
+
 /** A participant role, by name in any case, with or without the _ROLE suffix. */
 export function role(value: string): ParticipantRole {
   const name = value.toUpperCase().replace(/_ROLE$/, "");

@@ -8,8 +8,8 @@ import { isValidLotOrSerial } from "../../backend/chain/gs1.ts";
 import { businessStepValue } from "../../backend/chain/vocabulary.ts";
 import type { Hex } from "../../backend/domain/model.ts";
 import { address, batchRef, gln, step } from "./arguments.ts";
-import { CliError, type GlobalOptions, type WithContext } from "./context.ts";
-import { contentHash, readSerialFile, uploadSerials } from "./inputs.ts";
+import { CliError, type WithContext } from "./context.ts";
+import { contentHash } from "./inputs.ts";
 
 export function registerCustodyCommands(program: Command, withContext: WithContext): void {
   const handoff = program.command("handoff").description("two-party custody handoffs (custodian and receiver)");
@@ -81,28 +81,28 @@ export function registerCustodyCommands(program: Command, withContext: WithConte
   program
     .command("split")
     .argument("<batch>", "batch id (0x + 64 hex digits) or GTIN/LOT", batchRef)
-    .description("the custodian splits a batch into child batches (quantities from each child's serial file)")
+    .description(
+      "the custodian splits a batch into child batches; each child's lot is <parent lot>/<suffix> and its units stay the parent's",
+    )
     .requiredOption(
-      "--child <lot:serialfile>",
-      "a child batch: its lot and its serial file (repeat, at least 2)",
+      "--child <lot:quantity>",
+      "a child batch: its lot (<parent lot>/<suffix>) and its unit count (repeat, at least 2)",
       (value: string, previous: string[] = []) => [...previous, value],
     )
     .action(
       withContext(async (context, batchId: Hex, options: { child: string[] }) => {
         if (options.child.length < 2) throw new CliError("--child: a split needs at least two children");
-        const children = [];
-        for (const spec of options.child) {
-          const colon = spec.indexOf(":");
-          if (colon <= 0) throw new CliError(`--child "${spec}" must be <lot>:<serial file>`);
+        // A child carries its parent's serial root: a split cannot add unit serials (the registry refuses any other).
+        const [, , , , , , , serialRoot] = await (await context.registry()).batch(batchId);
+        const children = options.child.map((spec) => {
+          const colon = spec.lastIndexOf(":");
           const lot = spec.slice(0, colon);
+          const quantity = spec.slice(colon + 1);
+          if (colon <= 0 || !/^\d+$/.test(quantity)) throw new CliError(`--child "${spec}" must be <lot>:<quantity>`);
           if (!isValidLotOrSerial(lot)) throw new CliError(`--child lot "${lot}" must be 1-20 characters of GS1 character set 82`);
-          const list = await readSerialFile(spec.slice(colon + 1));
-          if (!program.opts<GlobalOptions>().relay)
-            await uploadSerials(context.apiUrl, list.text, list.format, list.root).catch((error) =>
-              console.error(`! ${(error as Error).message}`),
-            );
-          children.push({ lot, quantity: BigInt(list.serials.length), serialRoot: list.root });
-        }
+          if (!lot.includes("/")) throw new CliError(`--child lot "${lot}" must be <parent lot>/<suffix>`);
+          return { lot, quantity: BigInt(quantity), serialRoot };
+        });
         await context.send(`split into ${children.map((c) => `${c.lot} (${c.quantity})`).join(", ")}`, "registry", "splitBatch", [
           batchId,
           children,

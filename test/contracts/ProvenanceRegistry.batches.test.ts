@@ -101,9 +101,18 @@ describe("ProvenanceRegistry: batches", function () {
       });
 
       it("test_registerBatch_gtin8To14_accepted", async function () {
-        const { registry, manufacturer } = await networkHelpers.loadFixture(deployFixture);
+        const { registry, admin, manufacturer } = await networkHelpers.loadFixture(deployFixture);
         const gtins = [gtinFrom("9638507"), gtinFrom("03600029145"), gtinFrom("400638133393"), gtinFrom("1084123450001")];
         expect(gtins).to.deep.equal([96385074n, 36000291452n, 4006381333931n, 10841234500013n]);
+        // The company prefixes of their GTIN-13s: 00000963 (GTIN-8, zero-padded), 0036000, 4006381, 0841234.
+        for (const [prefix, length] of [
+          [963n, 8],
+          [36000n, 7],
+          [4006381n, 7],
+          [841234n, 7],
+        ] as const) {
+          await registry.connect(admin).grantCompanyPrefix(manufacturer.address, prefix, length);
+        }
         for (const gtin of gtins) {
           const input = { ...(await inputFor("LOT-G")), gtin };
           await expect(registry.connect(manufacturer).registerBatch(...registerBatchArgs(input))).to.emit(registry, "BatchRegistered");
@@ -112,7 +121,7 @@ describe("ProvenanceRegistry: batches", function () {
 
       it("test_registerBatch_20CharacterSet82Lot_accepted", async function () {
         const { registry, manufacturer } = await networkHelpers.loadFixture(deployFixture);
-        for (const lot of ["AZaz09!\"%&'()*+,-./_", ":;<=>?", "x"]) {
+        for (const lot of ["AZaz09!\"%&'()*+,-.._", ":;<=>?", "x"]) {
           await expect(registry.connect(manufacturer).registerBatch(...registerBatchArgs(await inputFor(lot)))).to.emit(
             registry,
             "BatchRegistered",
@@ -123,6 +132,7 @@ describe("ProvenanceRegistry: batches", function () {
       it("test_registerBatch_sameLotOtherGtin_accepted", async function () {
         const { registry, manufacturer } = await networkHelpers.loadFixture(registeredFixture);
         const input = { ...(await inputFor("LOT-2025-001")), gtin: gtinFrom("0841234500020") };
+        expect(input.gtin).to.equal(8412345000201n); // same company prefix 8412345
         await expect(registry.connect(manufacturer).registerBatch(...registerBatchArgs(input))).to.emit(registry, "BatchRegistered");
       });
     });
@@ -227,9 +237,10 @@ describe("ProvenanceRegistry: batches", function () {
           .withArgs(batchId);
         const rival = signers[10];
         await registry.connect(admin).onboardParticipant(rival.address, roles.MANUFACTURER_ROLE, 1n, "Rival");
+        // A rival manufacturer does not hold the GTIN's company prefix at all (issue 11, item 2).
         await expect(registry.connect(rival).registerBatch(...registerBatchArgs(input)))
-          .to.be.revertedWithCustomError(registry, "BatchAlreadyRegistered")
-          .withArgs(batchId);
+          .to.be.revertedWithCustomError(registry, "BatchGtinNotLicensed")
+          .withArgs(input.gtin, rival.address, manufacturer.address);
       });
     });
   });
@@ -605,10 +616,10 @@ describe("ProvenanceRegistry: batches", function () {
       });
 
       it("test_attestQuality_splitParent_reverts", async function () {
-        const { registry, manufacturer, inspector, batchId } = await networkHelpers.loadFixture(registeredFixture);
+        const { registry, manufacturer, inspector, batch, batchId } = await networkHelpers.loadFixture(registeredFixture);
         await registry.connect(manufacturer).splitBatch(batchId, [
-          { lot: "LOT-2025-001-A", quantity: 60n, serialRoot: buildSerialTree(["A"]).root },
-          { lot: "LOT-2025-001-B", quantity: 40n, serialRoot: buildSerialTree(["B"]).root },
+          { lot: "LOT-2025-001/A", quantity: 60n, serialRoot: batch.tree.root },
+          { lot: "LOT-2025-001/B", quantity: 40n, serialRoot: batch.tree.root },
         ]);
         await expect(registry.connect(inspector).attestQuality(batchId, true, report))
           .to.be.revertedWithCustomError(registry, "BatchInvalidStatus")
@@ -619,17 +630,21 @@ describe("ProvenanceRegistry: batches", function () {
 
   // ---------------------------------------------------------------------------------------------
   describe("splitBatch", function () {
-    function childrenOf(lots: [string, bigint][]) {
-      return lots.map(([lot, quantity]) => ({ lot, quantity, serialRoot: buildSerialTree(makeSerials(3, `${lot}-`)).root }));
+    /** The serial root registerBatch gives the fixture batch (its default serials). */
+    const parentRoot = buildSerialTree(makeSerials(100, "LOT-2025-001-SN-")).root;
+    /** Children of the registered fixture batch: `<suffix>` becomes the lot `LOT-2025-001/<suffix>`; a child
+     * carries the parent's serial root. */
+    function childrenOf(lots: [string, bigint][], parentLot = "LOT-2025-001", serialRoot = parentRoot) {
+      return lots.map(([suffix, quantity]) => ({ lot: `${parentLot}/${suffix}`, quantity, serialRoot }));
     }
 
     describe("when the custodian splits into children adding up to the parent", function () {
       it("test_splitBatch_childrenAddUp_emitsBatchSplitAndMarksParentSplit", async function () {
         const { registry, manufacturer, batchId } = await networkHelpers.loadFixture(registeredFixture);
         const children = childrenOf([
-          ["LOT-2025-001-A", 70n],
-          ["LOT-2025-001-B", 20n],
-          ["LOT-2025-001-C", 10n],
+          ["A", 70n],
+          ["B", 20n],
+          ["C", 10n],
         ]);
         const childIds = children.map((child) => batchIdOf(DEMO_GTIN, child.lot));
 
@@ -661,8 +676,8 @@ describe("ProvenanceRegistry: batches", function () {
       it("test_splitBatch_childrenAddUp_custodianHoldsChildrenManufacturerKept", async function () {
         const { registry, manufacturer, carrier, warehouse, batchId } = await networkHelpers.loadFixture(deliveredFixture);
         const children = childrenOf([
-          ["LOT-2025-001-1", 50n],
-          ["LOT-2025-001-2", 50n],
+          ["1", 50n],
+          ["2", 50n],
         ]);
         await registry.connect(carrier).splitBatch(batchId, children);
         const childId = batchIdOf(DEMO_GTIN, children[0].lot);
@@ -755,15 +770,18 @@ describe("ProvenanceRegistry: batches", function () {
         )
           .to.be.revertedWithCustomError(registry, "BatchInvalidStatus")
           .withArgs(batchId, BatchStatus.Split);
-        const childId = batchIdOf(DEMO_GTIN, "A");
+        const childId = batchIdOf(DEMO_GTIN, "LOT-2025-001/A");
         await registry.connect(customs).recallBatch(childId, ZeroHash);
         await expect(
           registry.connect(manufacturer).splitBatch(
             childId,
-            childrenOf([
-              ["A1", 25n],
-              ["A2", 25n],
-            ]),
+            childrenOf(
+              [
+                ["1", 25n],
+                ["2", 25n],
+              ],
+              "LOT-2025-001/A",
+            ),
           ),
         )
           .to.be.revertedWithCustomError(registry, "BatchInvalidStatus")
@@ -817,20 +835,11 @@ describe("ProvenanceRegistry: batches", function () {
         )
           .to.be.revertedWithCustomError(registry, "BatchInvalidQuantity")
           .withArgs(0n);
-        await expect(
-          registry
-            .connect(manufacturer)
-            .splitBatch(batchId, [...childrenOf([["A", 50n]]), { lot: "B", quantity: 50n, serialRoot: ZeroHash }]),
-        ).to.be.revertedWithCustomError(registry, "BatchInvalidSerialRoot");
-        for (const lot of ["", "B B", "X".repeat(21)]) {
+        for (const lot of ["", "LOT-2025-001/B B", "LOT-2025-001/" + "X".repeat(8)]) {
           await expect(
-            registry.connect(manufacturer).splitBatch(
-              batchId,
-              childrenOf([
-                ["A", 50n],
-                [lot, 50n],
-              ]),
-            ),
+            registry
+              .connect(manufacturer)
+              .splitBatch(batchId, [...childrenOf([["A", 50n]]), { lot, quantity: 50n, serialRoot: parentRoot }]),
           )
             .to.be.revertedWithCustomError(registry, "BatchInvalidLot")
             .withArgs(lot);
@@ -839,28 +848,13 @@ describe("ProvenanceRegistry: batches", function () {
 
       it("test_splitBatch_duplicateOrExistingChildLot_reverts", async function () {
         const { registry, manufacturer, batchId } = await networkHelpers.loadFixture(registeredFixture);
-        await registerBatch(registry, manufacturer, { lot: "EXISTING" });
         const cases: [[string, bigint][], string][] = [
           [
             [
               ["A", 50n],
               ["A", 50n],
             ],
-            batchIdOf(DEMO_GTIN, "A"),
-          ],
-          [
-            [
-              ["A", 50n],
-              ["LOT-2025-001", 50n],
-            ],
-            batchId,
-          ],
-          [
-            [
-              ["EXISTING", 50n],
-              ["A", 50n],
-            ],
-            batchIdOf(DEMO_GTIN, "EXISTING"),
+            batchIdOf(DEMO_GTIN, "LOT-2025-001/A"),
           ],
         ];
         for (const [lots, duplicate] of cases) {
@@ -908,8 +902,8 @@ describe("ProvenanceRegistry: batches", function () {
           .withArgs(batchId, BatchStatus.Recalled);
         await expect(
           registry.connect(carrier).splitBatch(batchId, [
-            { lot: "X1", quantity: 50n, serialRoot: documentHash("x1") },
-            { lot: "X2", quantity: 50n, serialRoot: documentHash("x2") },
+            { lot: "LOT-2025-001/1", quantity: 50n, serialRoot: documentHash("x1") },
+            { lot: "LOT-2025-001/2", quantity: 50n, serialRoot: documentHash("x2") },
           ]),
         )
           .to.be.revertedWithCustomError(registry, "BatchInvalidStatus")
@@ -964,11 +958,11 @@ describe("ProvenanceRegistry: batches", function () {
           .to.be.revertedWithCustomError(registry, "BatchInvalidStatus")
           .withArgs(batchId, BatchStatus.Recalled);
         await registry.connect(manufacturer).splitBatch(other.batchId, [
-          { lot: "LOT-OTHER-1", quantity: 50n, serialRoot: documentHash("1") },
-          { lot: "LOT-OTHER-2", quantity: 50n, serialRoot: documentHash("2") },
+          { lot: "LOT-OTHER/1", quantity: 50n, serialRoot: other.tree.root },
+          { lot: "LOT-OTHER/2", quantity: 50n, serialRoot: other.tree.root },
         ]);
         await registry.connect(manufacturer).recallBatch(other.batchId, reason);
-        const child = batchIdOf(DEMO_GTIN, "LOT-OTHER-1");
+        const child = batchIdOf(DEMO_GTIN, "LOT-OTHER/1");
         await expect(registry.connect(customs).recallBatch(child, reason))
           .to.be.revertedWithCustomError(registry, "BatchInvalidStatus")
           .withArgs(child, BatchStatus.Recalled);
@@ -1149,18 +1143,32 @@ describe("ProvenanceRegistry: batches", function () {
       expect(await registry.verifyUnit(batch.batchId, batch.serials[7], [])).to.equal(false);
     });
 
-    it("test_verifyUnit_splitParentAndChildren_verifyAgainstOwnRoots", async function () {
+    it("test_verifyUnit_splitChildren_verifyTheManufacturersUnitsOnly", async function () {
       const { registry, manufacturer, batch } = await networkHelpers.loadFixture(serialsFixture);
-      const left = buildSerialTree(batch.serials.slice(0, 600));
-      const right = buildSerialTree(batch.serials.slice(600));
       await registry.connect(manufacturer).splitBatch(batch.batchId, [
-        { lot: "LOT-SER-L", quantity: 600n, serialRoot: left.root },
-        { lot: "LOT-SER-R", quantity: 400n, serialRoot: right.root },
+        { lot: "LOT-SER/L", quantity: 600n, serialRoot: batch.tree.root },
+        { lot: "LOT-SER/R", quantity: 400n, serialRoot: batch.tree.root },
       ]);
       const serial = batch.serials[650];
+      const child = batchIdOf(DEMO_GTIN, "LOT-SER/R");
       expect(await registry.verifyUnit(batch.batchId, serial, serialProof(batch.tree, serial))).to.equal(true);
-      expect(await registry.verifyUnit(batchIdOf(DEMO_GTIN, "LOT-SER-R"), serial, serialProof(right, serial))).to.equal(true);
-      expect(await registry.verifyUnit(batchIdOf(DEMO_GTIN, "LOT-SER-L"), serial, serialProof(right, serial))).to.equal(false);
+      expect(await registry.verifyUnit(child, serial, serialProof(batch.tree, serial))).to.equal(true);
+      const fake = buildSerialTree([...batch.serials.slice(600), "FAKE-1"]);
+      expect(await registry.verifyUnit(child, "FAKE-1", serialProof(fake, "FAKE-1"))).to.equal(false);
+    });
+
+    it("test_splitBatch_childWithAnotherSerialRoot_reverts", async function () {
+      const { registry, manufacturer, batch } = await networkHelpers.loadFixture(serialsFixture);
+      // A custodian holding the lot tries to slip counterfeit serials into a child.
+      const fake = buildSerialTree([...batch.serials.slice(600), "FAKE-1"]);
+      await expect(
+        registry.connect(manufacturer).splitBatch(batch.batchId, [
+          { lot: "LOT-SER/L", quantity: 600n, serialRoot: batch.tree.root },
+          { lot: "LOT-SER/R", quantity: 400n, serialRoot: fake.root },
+        ]),
+      )
+        .to.be.revertedWithCustomError(registry, "SplitSerialRootMismatch")
+        .withArgs(batch.batchId, batch.tree.root, fake.root);
     });
 
     it("test_verifyUnit_unknownBatch_reverts", async function () {

@@ -12,12 +12,15 @@ import {ProvenanceRegistrySetup} from "./ProvenanceRegistry.setup.sol";
 contract ProvenanceRegistryHandler is CheatsBase {
     uint64 internal constant GTIN = 8412345000102;
     uint64 internal constant GLN = 8412345000012;
-    bytes32 internal constant SERIAL_ROOT = keccak256("serial root");
+    /// @dev A serial nobody registered: a custodian tries to pass it off as the manufacturer's.
+    string internal constant FAKE_SERIAL = "FAKE-1";
 
     ProvenanceRegistry internal immutable registry;
     address internal immutable admin;
     address internal immutable manufacturer;
     address internal immutable regulator;
+    /// @dev A second manufacturer (onboarded by the test's setUp) holding its own company prefix, never the GTIN's.
+    address internal constant RIVAL = address(0x1007);
     address[] internal actors;
 
     bytes32[] public batches;
@@ -28,8 +31,8 @@ contract ProvenanceRegistryHandler is CheatsBase {
     bytes32[] public splitParents;
     mapping(bytes32 parentId => bytes32[]) internal _childrenOf;
     mapping(bytes32 childId => bytes32) public parentOf;
-    mapping(bytes32 batchId => uint256) public depthOf;
     mapping(address account => bool) public suspended;
+    mapping(bytes32 batchId => string) public lotOf;
 
     /// @notice Successful calls the rules forbid; must stay 0.
     uint256 public violations;
@@ -38,12 +41,34 @@ contract ProvenanceRegistryHandler is CheatsBase {
     mapping(bytes4 selector => uint256) public successes;
     uint256 internal lotNonce;
 
-    constructor(ProvenanceRegistry registry_, address admin_, address[] memory actors_, address manufacturer_, address regulator_) {
+    constructor(
+        ProvenanceRegistry registry_,
+        address admin_,
+        address[] memory actors_,
+        address manufacturer_,
+        address regulator_
+    ) {
         registry = registry_;
         admin = admin_;
         actors = actors_;
         manufacturer = manufacturer_;
         regulator = regulator_;
+    }
+
+    /// @notice How many splits lie between `id` and its registered ancestor.
+    function depthOf(bytes32 id) public view returns (uint256 depth) {
+        for (; parentOf[id] != bytes32(0); ++depth) id = parentOf[id];
+    }
+
+    /// @notice The one serial the registration of `id`'s lineage committed to (a one-leaf tree: root = leaf).
+    function registeredSerialOf(bytes32 id) public view returns (string memory) {
+        while (parentOf[id] != bytes32(0)) id = parentOf[id];
+        return string.concat("SN-", lotOf[id]);
+    }
+
+    /// @notice The StandardMerkleTree leaf (and one-leaf root) of `serial`.
+    function leafOf(string memory serial) public pure returns (bytes32) {
+        return keccak256(bytes.concat(keccak256(abi.encode(serial))));
     }
 
     function batchCount() external view returns (uint256) {
@@ -62,13 +87,29 @@ contract ProvenanceRegistryHandler is CheatsBase {
 
     function register(uint64 quantitySeed) external {
         uint64 quantity = uint64(bound(quantitySeed, 2, 1_000_000));
-        string memory lot = string.concat("INV-", _decimal(++lotNonce));
+        string memory lot = _nextLot();
+        string memory serial = string.concat("SN-", lot);
         vm.prank(manufacturer);
-        try registry.registerBatch(GTIN, lot, quantity, 1_700_000_000, GLN, bytes32(0), SERIAL_ROOT) returns (bytes32 id) {
+        try registry.registerBatch(GTIN, lot, quantity, 1_700_000_000, GLN, bytes32(0), leafOf(serial)) returns (bytes32 id) {
             if (suspended[manufacturer]) _violation("suspended manufacturer registered");
             ++successes[msg.sig];
             batches.push(id);
+            lotOf[id] = lot;
             expectedCustodian[id] = manufacturer;
+        } catch (bytes memory reason) {
+            // Only a suspension may stop the GTIN's licensee from registering its next lot: never a squatter.
+            if (bytes4(reason) == IProvenanceRegistry.BatchAlreadyRegistered.selector) {
+                _violation("someone else took the manufacturer's next lot");
+            }
+        }
+    }
+
+    /// @notice A rival manufacturer registers the GTIN's next lot (or a later one) before its licensee does.
+    function rivalRegister(uint256 aheadSeed) external {
+        string memory lot = string.concat("I", _decimal(lotNonce + 1 + bound(aheadSeed, 0, 3)));
+        vm.prank(RIVAL);
+        try registry.registerBatch(GTIN, lot, 10, 1_700_000_000, GLN, bytes32(0), leafOf(FAKE_SERIAL)) {
+            _violation("a rival registered a lot of a GTIN whose company prefix it does not hold");
         } catch {}
     }
 
@@ -136,34 +177,24 @@ contract ProvenanceRegistryHandler is CheatsBase {
         if (batches.length == 0) return;
         bytes32 id = _batch(batchSeed);
         address actor = actorSeed % 2 == 0 ? expectedCustodian[id] : _actor(actorSeed);
-        (,,,,, uint64 parentQuantity,,) = registry.batch(id);
+        (,,,,, uint64 parentQuantity,, bytes32 root) = registry.batch(id);
         uint256 count = bound(countSeed, 1, 4);
+        // Mostly an honest split; sometimes the custodian names a child after the manufacturer's next lot, or
+        // gives one child a root holding a fake serial.
+        uint256 attack = quantitySeed % 7;
 
-        IProvenanceRegistry.ChildBatch[] memory children = new IProvenanceRegistry.ChildBatch[](count);
-        uint64 remaining = parentQuantity;
-        for (uint256 i; i < count; ++i) {
-            uint64 quantity;
-            if (i + 1 == count) {
-                // Usually the exact remainder, sometimes off by one, to exercise the sum check.
-                quantity = quantitySeed % 5 == 0 ? remaining + 1 : remaining;
-            } else {
-                uint256 maxQuantity = remaining > count - i ? remaining - (count - i - 1) : 1;
-                quantity = uint64(bound(uint256(keccak256(abi.encode(quantitySeed, i))), 1, maxQuantity));
-            }
-            remaining = quantity <= remaining ? remaining - quantity : 0;
-            children[i] = IProvenanceRegistry.ChildBatch({
-                lot: string.concat("INV-", _decimal(++lotNonce)),
-                quantity: quantity,
-                serialRoot: SERIAL_ROOT
-            });
-        }
+        IProvenanceRegistry.ChildBatch[] memory children = _children(lotOf[id], parentQuantity, root, count, quantitySeed);
+        if (attack == 1) children[count - 1].lot = string.concat("I", _decimal(lotNonce + 1));
+        if (attack == 2) children[0].serialRoot = leafOf(FAKE_SERIAL);
 
         vm.prank(actor);
         try registry.splitBatch(id, children) returns (bytes32[] memory childIds) {
             if (actor != expectedCustodian[id]) _violation("a non-custodian split a batch");
             if (lineageRecalled(id)) _violation("a recalled batch (or a descendant of one) was split");
-            if (depthOf[id] + 1 > registry.MAX_LINEAGE_DEPTH()) _violation("a lineage grew beyond its maximum depth");
+            if (depthOf(id) + 1 > registry.MAX_LINEAGE_DEPTH()) _violation("a lineage grew beyond its maximum depth");
             if (suspended[actor]) _violation("a suspended custodian split");
+            if (attack == 1) _violation("a child took a lot name from the manufacturer's namespace");
+            if (attack == 2) _violation("a child carries a serial root the manufacturer never registered");
             ++successes[msg.sig];
             splitParents.push(id);
             for (uint256 i; i < childIds.length; ++i) {
@@ -171,7 +202,7 @@ contract ProvenanceRegistryHandler is CheatsBase {
                 _childrenOf[id].push(childIds[i]);
                 expectedCustodian[childIds[i]] = actor;
                 parentOf[childIds[i]] = id;
-                depthOf[childIds[i]] = depthOf[id] + 1;
+                lotOf[childIds[i]] = children[i].lot;
             }
         } catch {}
     }
@@ -229,6 +260,37 @@ contract ProvenanceRegistryHandler is CheatsBase {
         return actors[seed % actors.length];
     }
 
+    /// @dev `count` children named `<parent lot>/<i>` with the parent's root, usually adding up to the parent.
+    function _children(string memory parentLot, uint64 parentQuantity, bytes32 root, uint256 count, uint256 quantitySeed)
+        private
+        pure
+        returns (IProvenanceRegistry.ChildBatch[] memory children)
+    {
+        children = new IProvenanceRegistry.ChildBatch[](count);
+        uint64 remaining = parentQuantity;
+        for (uint256 i; i < count; ++i) {
+            uint64 quantity;
+            if (i + 1 == count) {
+                // Usually the exact remainder, sometimes off by one, to exercise the sum check.
+                quantity = quantitySeed % 5 == 0 ? remaining + 1 : remaining;
+            } else {
+                uint256 maxQuantity = remaining > count - i ? remaining - (count - i - 1) : 1;
+                quantity = uint64(bound(uint256(keccak256(abi.encode(quantitySeed, i))), 1, maxQuantity));
+            }
+            remaining = quantity <= remaining ? remaining - quantity : 0;
+            children[i] = IProvenanceRegistry.ChildBatch({
+                lot: string.concat(parentLot, "/", _decimal(i)),
+                quantity: quantity,
+                serialRoot: root
+            });
+        }
+    }
+
+    /// @dev The manufacturer's next lot: short, so seven generations of "/<digit>" still fit in 20 bytes.
+    function _nextLot() private returns (string memory) {
+        return string.concat("I", _decimal(++lotNonce));
+    }
+
     function _batch(uint256 seed) private view returns (bytes32) {
         return batches[seed % batches.length];
     }
@@ -262,6 +324,9 @@ contract ProvenanceRegistryInvariantTest is ProvenanceRegistrySetup {
         }
         actors[participants.length] = address(0xBAD1); // never onboarded
         actors[participants.length + 1] = address(0xBAD2);
+        address rival = address(0x1007);
+        registry.onboardParticipant(rival, registry.MANUFACTURER_ROLE(), GLN, "rival");
+        registry.grantCompanyPrefix(rival, 5012345, 7);
         handler = new ProvenanceRegistryHandler(registry, address(this), actors, manufacturer, regulator);
         // The handler suspends and reinstates participants, so it must be the admin: hand it the role
         // through the two-step transfer (the delay is 0 in tests).
@@ -328,6 +393,27 @@ contract ProvenanceRegistryInvariantTest is ProvenanceRegistrySetup {
         for (uint256 i; i < count; ++i) {
             bytes32 id = handler.batches(i);
             assertTrue(registry.parentOf(id) == handler.parentOf(id), "parent as split");
+        }
+    }
+
+    /// @notice A unit verifies only if the manufacturer registered it: every batch, split or not, proves the
+    /// serial its registration committed to and never the fake one a custodian tried to add.
+    function invariant_aUnitVerifiesOnlyIfTheManufacturerRegisteredIt() public view {
+        bytes32[] memory noProof = new bytes32[](0);
+        uint256 count = handler.batchCount();
+        for (uint256 i; i < count; ++i) {
+            bytes32 id = handler.batches(i);
+            assertTrue(!registry.verifyUnit(id, "FAKE-1", noProof), "a fake serial verifies");
+            assertTrue(registry.verifyUnit(id, handler.registeredSerialOf(id), noProof), "the registered serial verifies");
+        }
+    }
+
+    /// @notice Every batch of the GTIN, registered or split off, is the company prefix holder's.
+    function invariant_everyBatchBelongsToTheCompanyPrefixHolder() public view {
+        uint256 count = handler.batchCount();
+        for (uint256 i; i < count; ++i) {
+            (address batchManufacturer,,,,,,,) = registry.batch(handler.batches(i));
+            assertEq(batchManufacturer, manufacturer, "manufacturer is the prefix holder");
         }
     }
 }

@@ -18,37 +18,37 @@ describe("ProvenanceRegistry: lineage", function () {
   /** A batch of 100 units held by the manufacturer and an EOA as custody observer (not yet watching). */
   async function registeredFixture() {
     const deployment = await deployProvena(ethers, { escrow: false });
-    const { batchId } = await registerBatch(deployment.registry, deployment.manufacturer, { lot: "LOT-P", quantity: 100n });
+    const { batchId, tree } = await registerBatch(deployment.registry, deployment.manufacturer, { lot: "LOT-P", quantity: 100n });
     const observer = deployment.signers[15];
     await deployment.registry.connect(deployment.admin).setCustodyObserver(observer.address);
-    return { ...deployment, batchId, observer };
+    return { ...deployment, batchId, observer, root: tree.root };
   }
 
-  /** LOT-P split into LOT-P-1 and LOT-P-2, and LOT-P-1 into LOT-P-1-A and LOT-P-1-B (all held by the manufacturer). */
+  /** LOT-P split into LOT-P/1 and LOT-P/2, and LOT-P/1 into LOT-P/1/A and LOT-P/1/B (all held by the manufacturer). */
   async function twoGenerationsFixture() {
     const context = await registeredFixture();
-    const { registry, manufacturer, batchId } = context;
+    const { registry, manufacturer, batchId, root } = context;
     await registry.connect(manufacturer).splitBatch(batchId, [
-      { lot: "LOT-P-1", quantity: 60n, serialRoot: documentHash("1") },
-      { lot: "LOT-P-2", quantity: 40n, serialRoot: documentHash("2") },
+      { lot: "LOT-P/1", quantity: 60n, serialRoot: root },
+      { lot: "LOT-P/2", quantity: 40n, serialRoot: root },
     ]);
-    const child = batchIdOf(DEMO_GTIN, "LOT-P-1");
-    const sibling = batchIdOf(DEMO_GTIN, "LOT-P-2");
+    const child = batchIdOf(DEMO_GTIN, "LOT-P/1");
+    const sibling = batchIdOf(DEMO_GTIN, "LOT-P/2");
     await registry.connect(manufacturer).splitBatch(child, [
-      { lot: "LOT-P-1-A", quantity: 30n, serialRoot: documentHash("1a") },
-      { lot: "LOT-P-1-B", quantity: 30n, serialRoot: documentHash("1b") },
+      { lot: "LOT-P/1/A", quantity: 30n, serialRoot: root },
+      { lot: "LOT-P/1/B", quantity: 30n, serialRoot: root },
     ]);
-    const grandchild = batchIdOf(DEMO_GTIN, "LOT-P-1-A");
+    const grandchild = batchIdOf(DEMO_GTIN, "LOT-P/1/A");
     return { ...context, child, sibling, grandchild };
   }
 
   describe("splitBatch", function () {
     it("test_splitBatch_revertsWhileTheObserverWatchesTheBatch", async function () {
-      const { registry, manufacturer, observer, batchId } = await networkHelpers.loadFixture(registeredFixture);
+      const { registry, manufacturer, observer, batchId, root } = await networkHelpers.loadFixture(registeredFixture);
       await registry.connect(observer).setBatchWatched(batchId, true);
       const children = [
-        { lot: "LOT-P-1", quantity: 50n, serialRoot: documentHash("1") },
-        { lot: "LOT-P-2", quantity: 50n, serialRoot: documentHash("2") },
+        { lot: "LOT-P/1", quantity: 50n, serialRoot: root },
+        { lot: "LOT-P/2", quantity: 50n, serialRoot: root },
       ];
       await expect(registry.connect(manufacturer).splitBatch(batchId, children))
         .to.be.revertedWithCustomError(registry, "SplitBatchWatched")
@@ -65,7 +65,7 @@ describe("ProvenanceRegistry: lineage", function () {
     });
 
     it("test_splitBatch_revertsBeyondMaxLineageDepth", async function () {
-      const { registry, manufacturer, batchId } = await networkHelpers.loadFixture(registeredFixture);
+      const { registry, manufacturer, batchId, root } = await networkHelpers.loadFixture(registeredFixture);
       const maxDepth = await registry.MAX_LINEAGE_DEPTH();
       let parent = batchId;
       let lot = "LOT-P";
@@ -73,16 +73,16 @@ describe("ProvenanceRegistry: lineage", function () {
         const quantity = (await registry.batch(parent))[5];
         const half = quantity / 2n;
         await registry.connect(manufacturer).splitBatch(parent, [
-          { lot: `${lot}A`, quantity: half, serialRoot: documentHash(`${lot}A`) },
-          { lot: `${lot}B`, quantity: quantity - half, serialRoot: documentHash(`${lot}B`) },
+          { lot: `${lot}/A`, quantity: half, serialRoot: root },
+          { lot: `${lot}/B`, quantity: quantity - half, serialRoot: root },
         ]);
-        lot = `${lot}B`;
+        lot = `${lot}/B`;
         parent = batchIdOf(DEMO_GTIN, lot);
       }
       await expect(
         registry.connect(manufacturer).splitBatch(parent, [
-          { lot: `${lot}A`, quantity: 1n, serialRoot: documentHash("x") },
-          { lot: `${lot}B`, quantity: 1n, serialRoot: documentHash("y") },
+          { lot: `${lot}/A`, quantity: 1n, serialRoot: root },
+          { lot: `${lot}/B`, quantity: 1n, serialRoot: root },
         ]),
       )
         .to.be.revertedWithCustomError(registry, "SplitLineageTooDeep")
@@ -111,7 +111,7 @@ describe("ProvenanceRegistry: lineage", function () {
     });
 
     it("test_recallBatch_stopsDescendantsFromChangingHands", async function () {
-      const { registry, manufacturer, carrier, customs, batchId, sibling, grandchild } =
+      const { registry, manufacturer, carrier, customs, batchId, sibling, grandchild, root } =
         await networkHelpers.loadFixture(twoGenerationsFixture);
       await registry.connect(manufacturer).proposeHandoff(sibling, carrier.address, DEMO_PORT_GLN, BusinessStep.Shipping);
       await registry.connect(customs).recallBatch(batchId, reason);
@@ -123,8 +123,8 @@ describe("ProvenanceRegistry: lineage", function () {
         .withArgs(grandchild, BatchStatus.Recalled);
       await expect(
         registry.connect(manufacturer).splitBatch(grandchild, [
-          { lot: "LOT-P-1-A-1", quantity: 15n, serialRoot: documentHash("x") },
-          { lot: "LOT-P-1-A-2", quantity: 15n, serialRoot: documentHash("y") },
+          { lot: "LOT-P/1/A/1", quantity: 15n, serialRoot: root },
+          { lot: "LOT-P/1/A/2", quantity: 15n, serialRoot: root },
         ]),
       )
         .to.be.revertedWithCustomError(registry, "BatchInvalidStatus")

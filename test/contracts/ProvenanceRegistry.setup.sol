@@ -7,9 +7,11 @@ import {IProvenanceRegistry} from "../../contracts/interfaces/IProvenanceRegistr
 import {CheatsBase} from "../helpers/Vm.sol";
 
 /// @dev Deploys the forwarder and the registry (this contract is the admin) and onboards one participant
-/// per role plus a second carrier. Shared by the fuzz and invariant suites.
+/// per role plus a second carrier; the manufacturer holds the GTIN's company prefix. Shared by the fuzz and invariant suites.
 abstract contract ProvenanceRegistrySetup is CheatsBase {
     uint64 internal constant GTIN = 8412345000102; // GTIN-13 with its check digit
+    uint64 internal constant COMPANY_PREFIX = 8412345; // the manufacturer's GS1 company prefix (7 digits)
+    uint8 internal constant COMPANY_PREFIX_LENGTH = 7;
     uint64 internal constant GLN = 8412345000012;
     uint40 internal constant PRODUCTION_DATE = 1_700_000_000;
     bytes32 internal constant SERIAL_ROOT = keccak256("serial root");
@@ -32,6 +34,7 @@ abstract contract ProvenanceRegistrySetup is CheatsBase {
         forwarder = new ProvenaForwarder();
         registry = new ProvenanceRegistry(address(forwarder), address(this), 0);
         _onboard(manufacturer, registry.MANUFACTURER_ROLE());
+        registry.grantCompanyPrefix(manufacturer, COMPANY_PREFIX, COMPANY_PREFIX_LENGTH);
         _onboard(carrier, registry.CARRIER_ROLE());
         _onboard(warehouse, registry.CARRIER_ROLE());
         _onboard(inspector, registry.INSPECTOR_ROLE());

@@ -95,7 +95,7 @@ contract ProvenanceRegistryFuzzTest is ProvenanceRegistrySetup {
             seed = uint256(keccak256(abi.encode(seed, i)));
             uint64 quantity = childrenLeft == 1 ? remaining : uint64(bound(seed, 1, remaining - (childrenLeft - 1)));
             remaining -= quantity;
-            children[i] = IProvenanceRegistry.ChildBatch({lot: _lot("CHILD", i), quantity: quantity, serialRoot: SERIAL_ROOT});
+            children[i] = IProvenanceRegistry.ChildBatch({lot: string.concat("PARENT/", _decimal(i)), quantity: quantity, serialRoot: SERIAL_ROOT});
         }
 
         vm.prank(manufacturer);
@@ -122,8 +122,8 @@ contract ProvenanceRegistryFuzzTest is ProvenanceRegistrySetup {
         bytes32 parentId = _register("PARENT", parentQuantity);
 
         IProvenanceRegistry.ChildBatch[] memory children = new IProvenanceRegistry.ChildBatch[](2);
-        children[0] = IProvenanceRegistry.ChildBatch({lot: "CHILD-A", quantity: first, serialRoot: SERIAL_ROOT});
-        children[1] = IProvenanceRegistry.ChildBatch({lot: "CHILD-B", quantity: second, serialRoot: SERIAL_ROOT});
+        children[0] = IProvenanceRegistry.ChildBatch({lot: "PARENT/A", quantity: first, serialRoot: SERIAL_ROOT});
+        children[1] = IProvenanceRegistry.ChildBatch({lot: "PARENT/B", quantity: second, serialRoot: SERIAL_ROOT});
         uint64 reported = sum > type(uint64).max ? type(uint64).max : uint64(sum);
 
         vm.prank(manufacturer);
@@ -132,6 +132,26 @@ contract ProvenanceRegistryFuzzTest is ProvenanceRegistrySetup {
         );
         registry.splitBatch(parentId, children);
         assertTrue(_status(parentId) == IProvenanceRegistry.BatchStatus.Registered, "parent untouched");
+    }
+
+    // ------------------------------------------------------------------ company prefixes
+
+    /// @dev A prefix of any length 4..12 granted to a second manufacturer decides its GTINs, except where the
+    /// manufacturer's longer prefix (8412345, 7 digits) matches too: the longest granted prefix wins.
+    function testFuzz_companyPrefixOf_longestGrantedPrefixDecides(uint64 gtinSeed, uint256 lengthSeed) public {
+        uint64 gtin = uint64(bound(gtinSeed, 1, 99_999_999_999_999));
+        uint8 length = uint8(bound(lengthSeed, 4, 12));
+        uint64 gtin13 = gtin % 1e13;
+        uint64 prefix = uint64(gtin13 / 10 ** (13 - uint256(length)));
+        vm.assume(!(length == COMPANY_PREFIX_LENGTH && prefix == COMPANY_PREFIX));
+        address other = address(0x2001);
+        registry.onboardParticipant(other, registry.MANUFACTURER_ROLE(), GLN, "other");
+        registry.grantCompanyPrefix(other, prefix, length);
+
+        bool manufacturersToo = gtin13 / 1e6 == COMPANY_PREFIX;
+        address expected = manufacturersToo && length < COMPANY_PREFIX_LENGTH ? manufacturer : other;
+        (address holder,,) = registry.companyPrefixOf(gtin);
+        assertEq(holder, expected, "holder of the longest granted prefix");
     }
 
     // ------------------------------------------------------------------ recalled batches never move

@@ -96,6 +96,8 @@ export function gtinWithCheckDigit(data: bigint): bigint {
 }
 
 let batchCounter = 0;
+/** The lot of each batch `registerBatch` made, for splits (a child's lot is `<parent lot>/<suffix>`). */
+export const lotOfBatch = new Map<string, string>();
 
 export async function deployEscrowFixture() {
   const [admin, manufacturer, carrier, buyer, inspector, regulator, arbiter, platform, stranger, relayer, otherBuyer] =
@@ -118,6 +120,8 @@ export async function deployEscrowFixture() {
   const onboard = async (account: string, role: string, name: string) =>
     registry.connect(admin).onboardParticipant(account, role, GLN, name);
   await onboard(manufacturer.address, await registry.MANUFACTURER_ROLE(), "Acme Coffee Roasters");
+  // The GS1 company prefix of the fixture GTIN (0950600013435 + check digit), so the manufacturer may register it.
+  await registry.connect(admin).grantCompanyPrefix(manufacturer.address, 9506000n, 7);
   await onboard(carrier.address, await registry.CARRIER_ROLE(), "Oceanic Freight");
   await onboard(buyer.address, await registry.RETAILER_ROLE(), "Corner Grocer");
   await onboard(otherBuyer.address, await registry.RETAILER_ROLE(), "Second Grocer");
@@ -162,7 +166,9 @@ export async function registerBatch(fx: FixtureBase): Promise<string> {
   await fx.registry
     .connect(fx.manufacturer)
     .registerBatch(gtin, lot, 1_000n, now - 86_400n, GLN, ethers.id(`doc ${lot}`), ethers.id(`serials ${lot}`));
-  return fx.registry.batchIdOf(gtin, lot);
+  const batchId = await fx.registry.batchIdOf(gtin, lot);
+  lotOfBatch.set(batchId, lot);
+  return batchId;
 }
 
 /** An order of `amount` (default 1 ETH or 1,000 stablecoin units) by the buyer to the manufacturer, 3-way split. */

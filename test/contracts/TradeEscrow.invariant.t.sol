@@ -57,6 +57,7 @@ abstract contract TradeEscrowSetup is CheatsBase {
         registry.setCustodyObserver(address(escrow));
         escrow.grantRole(escrow.ARBITER_ROLE(), arbiter);
         registry.onboardParticipant(manufacturer, registry.MANUFACTURER_ROLE(), GLN, "manufacturer");
+        registry.grantCompanyPrefix(manufacturer, 8412345, 7); // the company prefix of GTIN
         registry.onboardParticipant(carrier, registry.CARRIER_ROLE(), GLN, "carrier");
         registry.onboardParticipant(inspector, registry.INSPECTOR_ROLE(), GLN, "inspector");
         registry.onboardParticipant(regulator, registry.REGULATOR_ROLE(), GLN, "regulator");
@@ -115,6 +116,7 @@ contract TradeEscrowHandler is CheatsBase {
     /// @notice Successful calls per action, to see that runs reach interesting states.
     mapping(bytes4 selector => uint256) public successes;
     uint256 internal lotNonce;
+    mapping(bytes32 batchId => string) internal _lotOf;
 
     constructor(
         ProvenanceRegistry registry_,
@@ -161,6 +163,7 @@ contract TradeEscrowHandler is CheatsBase {
         string memory lot = string.concat("ESC-", _decimal(++lotNonce));
         vm.prank(manufacturer);
         bytes32 batchId = registry.registerBatch(GTIN, lot, 10, 1_700_000_000, GLN, bytes32(0), keccak256("serials"));
+        _lotOf[batchId] = lot;
 
         bool inEth = assetSeed % 2 == 0;
         uint16 carrierBps = uint16(bound(carrierBpsSeed, 0, 3_000));
@@ -315,8 +318,9 @@ contract TradeEscrowHandler is CheatsBase {
         ITradeEscrow.Order memory o = _orders[_pick(orderSeed)];
         (, address custodian,,,,,,) = registry.batch(o.batchId);
         IProvenanceRegistry.ChildBatch[] memory children = new IProvenanceRegistry.ChildBatch[](2);
-        children[0] = IProvenanceRegistry.ChildBatch(string.concat("SPL-", _decimal(++lotNonce)), 5, keccak256("a"));
-        children[1] = IProvenanceRegistry.ChildBatch(string.concat("SPL-", _decimal(++lotNonce)), 5, keccak256("b"));
+        // Children are named after the parent lot and carry its serial root (issue 11, items 1 and 2).
+        children[0] = IProvenanceRegistry.ChildBatch(string.concat(_lotOf[o.batchId], "/A"), 5, keccak256("serials"));
+        children[1] = IProvenanceRegistry.ChildBatch(string.concat(_lotOf[o.batchId], "/B"), 5, keccak256("serials"));
         bool watched = registry.isBatchWatched(o.batchId);
         vm.prank(custodian);
         try registry.splitBatch(o.batchId, children) {

@@ -30,6 +30,7 @@ import {
   timestampOf,
   tokenOf,
   type EscrowFixture,
+  lotOfBatch,
   type Order,
 } from "./TradeEscrow.fixture.ts";
 
@@ -327,9 +328,11 @@ describe("TradeEscrow", function () {
 
       it("test_openOrder_revertsForSplitBatch", async function () {
         const fx = await loadFixture(deployEscrowFixture);
+        const lot = lotOfBatch.get(fx.batchId);
+        const serialRoot = (await fx.registry.batch(fx.batchId))[7];
         await fx.registry.connect(fx.manufacturer).splitBatch(fx.batchId, [
-          { lot: "SPLIT-A", quantity: 400n, serialRoot: ethers.id("a") },
-          { lot: "SPLIT-B", quantity: 600n, serialRoot: ethers.id("b") },
+          { lot: `${lot}/A`, quantity: 400n, serialRoot },
+          { lot: `${lot}/B`, quantity: 600n, serialRoot },
         ]);
         await expect(openOrder(fx, await makeOrder(fx)))
           .to.be.revertedWithCustomError(fx.escrow, "EscrowBatchNotAvailable")

@@ -81,10 +81,17 @@ describe("provena CLI", function () {
 
     const serialFile = path.join(workdir, "serials.csv");
     await writeFile(serialFile, "serial\nSN-1\nSN-2\nSN-3\n");
-    result = await cli(
-      ["batch", "register", "--gtin", GTIN, "--lot", "CLI-1", "--serials", serialFile, "--origin-gln", gln("841234500001")],
-      { PROVENA_PRIVATE_KEY: MANUFACTURER_KEY },
-    );
+    const register = ["batch", "register", "--gtin", GTIN, "--lot", "CLI-1", "--serials", serialFile, "--origin-gln", gln("841234500001")];
+    // Until the admin grants the GTIN's company prefix, nobody may register it; the CLI says why.
+    result = await cli(register, { PROVENA_PRIVATE_KEY: MANUFACTURER_KEY });
+    expect(result.code).to.not.equal(0);
+    expect(result.stderr).to.contain(`may not register GTIN ${BigInt(GTIN)}: no manufacturer holds its GS1 company prefix`);
+    result = await cli(["prefix", "grant", "9506000", "--to", manufacturer.address], admin);
+    expect(result.code, result.stderr).to.equal(0);
+    expect(result.stdout).to.contain(`✓ company prefix 9506000 granted to ${manufacturer.address}`);
+    result = await cli(["prefix", "of", GTIN], admin);
+    expect(JSON.parse(result.stdout)).to.deep.equal({ gtin: GTIN, companyPrefix: "9506000", holder: manufacturer.address.toLowerCase() });
+    result = await cli(register, { PROVENA_PRIVATE_KEY: MANUFACTURER_KEY });
     expect(result.code, result.stderr).to.equal(0);
     const batchId = batchIdOf(GTIN, "CLI-1");
     expect(result.stdout).to.contain(batchId);
@@ -120,6 +127,16 @@ describe("provena CLI", function () {
     const [, custodian] = await registry.batch(batchId);
     expect(custodian).to.equal(carrier.address);
     expect(await provena.chain.provider.getBalance(carrier.address)).to.equal(0n);
+
+    // The carrier splits the lot: children are named after it, and a name outside it is refused, readably.
+    const asCarrier = { PROVENA_PRIVATE_KEY: carrier.privateKey };
+    result = await cli(["--relay", "split", batchId, "--child", "CLI-2/A:2", "--child", "CLI-1/B:1"], asCarrier);
+    expect(result.code).to.equal(1);
+    expect(result.stderr).to.contain('child lot "CLI-2/A" is not derived from the lot of batch');
+    result = await cli(["--relay", "split", batchId, "--child", "CLI-1/A:2", "--child", "CLI-1/B:1"], asCarrier);
+    expect(result.code, result.stderr).to.equal(0);
+    const [, , , childStatus, , childQuantity, , childRoot] = await registry.batch(batchIdOf(GTIN, "CLI-1/A"));
+    expect([childStatus, childQuantity, childRoot]).to.deep.equal([1n, 2n, serialRoot]);
   });
 
   it("test_cli_orderDraftConsentOpen_theSellerConsentsAndTheBuyerOpensWithIt", async function () {

@@ -488,6 +488,22 @@ export async function verifyPassport({ claims, rpc, ethers, abi, enums, expected
         mismatches.push(
           `Serial "${claims.serial}" is NOT one of this batch's registered units: its proof does not match the on-chain serial root`,
         );
+      // A unit of a split-off lot must be one its manufacturer registered: its proof must hold in every ancestor's
+      // serial root up to the registration (the registry gives each child its parent's root; were a registry to let a
+      // custodian name a new root, serials added there would fail here).
+      if (member && claims.lineage.length > 0) {
+        const outside = [];
+        for (const ancestor of claims.lineage) {
+          const [inAncestor] = await call("verifyUnit", [ancestor.batchId, claims.serial, claims.proof]);
+          if (!inAncestor) outside.push(ancestor);
+        }
+        if (outside.length === 0)
+          checked.push(`serial "${claims.serial}" is one of the units the manufacturer registered (every earlier lot's serial root)`);
+        else
+          mismatches.push(
+            `Serial "${claims.serial}" is NOT one of the units the manufacturer registered: its proof does not hold in the serial root of earlier lot ${outside.map((a) => short(a.batchId)).join(", ")}`,
+          );
+      }
     }
   }
 

@@ -111,7 +111,7 @@ describe("read API", function () {
     });
 
     it("test_listBatches_lotWithReservedCharacters_isDecoded", async function () {
-      const page = await getJson(t.app, `/api/v1/batches?gtin=${GTIN_A}&lot=${encodeURIComponent("LOT-001-A1")}`, batchPageSchema);
+      const page = await getJson(t.app, `/api/v1/batches?gtin=${GTIN_A}&lot=${encodeURIComponent("LOT-001/A/1")}`, batchPageSchema);
       expect(page.items.map((batch) => batch.batchId)).to.deep.equal([s.batches.grandchild]);
     });
 
@@ -209,7 +209,7 @@ describe("read API", function () {
 
       const root = await getJson(t.app, `/api/v1/batches/${s.batches.root}`, batchDetailSchema);
       expect(root.lineage.ancestors).to.deep.equal([]);
-      expect(root.lineage.children.map((batch) => batch.lot)).to.deep.equal(["LOT-001-A", "LOT-001-B"]);
+      expect(root.lineage.children.map((batch) => batch.lot)).to.deep.equal(["LOT-001/A", "LOT-001/B"]);
     });
 
     it("test_getBatch_participants_namesEveryoneInTheHistory", async function () {

@@ -97,8 +97,8 @@ export async function tellStory(deployed: ProvenaDeployment, tag: string): Promi
 
   const split = await registerBatch(registry, manufacturer, { lot: `${tag}-S`, quantity: 10n });
   const children = [
-    { lot: `${tag}-S1`, quantity: 6n, serialRoot: keccak256(toUtf8Bytes(`${tag}-S1`)) },
-    { lot: `${tag}-S2`, quantity: 4n, serialRoot: keccak256(toUtf8Bytes(`${tag}-S2`)) },
+    { lot: `${tag}-S/1`, quantity: 6n, serialRoot: split.tree.root },
+    { lot: `${tag}-S/2`, quantity: 4n, serialRoot: split.tree.root },
   ];
   await wait(registry.connect(manufacturer).splitBatch(split.batchId, children));
   const childIds = await Promise.all(children.map((child) => registry.batchIdOf(split.input.gtin, child.lot)));

@@ -83,6 +83,7 @@ describe("indexer over HTTP JSON-RPC", function () {
 
     const manufacturerRole = keccak256(toUtf8Bytes("MANUFACTURER_ROLE"));
     await (await registry.getFunction("onboardParticipant")(manufacturer!.address, manufacturerRole, 8_412_345_000_019n, "Acme")).wait();
+    await (await registry.getFunction("grantCompanyPrefix")(manufacturer!.address, 8_412_345n, 7)).wait();
     const lot = "HTTP-1";
     const gtin = 8_412_345_000_102n;
     await (

@@ -45,7 +45,7 @@ describe("keeper", function () {
   /** A registered batch with an ETH order on it, opened and funded by the retailer. */
   async function openOrder(options: { deliveryInSeconds?: number; disputeWindow?: number } = {}) {
     const { registry, escrow, manufacturer, carrier, retailer } = fx.deployment;
-    const gtin = gtinFrom("0871234567890");
+    const gtin = gtinFrom("0841234567890"); // under the demo manufacturer's company prefix 8412345
     const lot = `K-${++lotCounter}`;
     const latest = await fx.provider.getBlock("latest");
     const tree = buildSerialTree(makeSerials(2));

@@ -38,6 +38,8 @@ export interface PassportWorld {
   /** The split parent (handed to the carrier and inspected before the carrier split it) and its two children; the second child is recalled. */
   parent: { batchId: Hex; lot: string };
   children: { batchId: Hex; lot: string; serials: string[] }[];
+  /** A registered batch whose serial list was never uploaded. */
+  unlisted: { batchId: Hex; lot: string };
   /** Mines pending work into the mirror: runs the indexer until it holds the chain head. */
   sync(): Promise<void>;
   connection: Awaited<ReturnType<typeof network.create>>;
@@ -66,49 +68,39 @@ export async function createPassportWorld(): Promise<PassportWorld> {
 
   // The traded batch: the manufacturer's serial list goes through the passport service, as in production.
   const tradedSerials = ["A-0001", "A-0002", "A/0003", "A%0004", "A-0005"];
-  const traded = await registerBatch(registry, manufacturer, { lot: "PP-2025/A", quantity: 5n, serials: tradedSerials });
+  // "%" must be percent-encoded in a Digital Link ("/" too, but registered lots never contain it: see the split).
+  const traded = await registerBatch(registry, manufacturer, { lot: "PP-2025%A", quantity: 5n, serials: tradedSerials });
   await wait(registry.connect(manufacturer).proposeHandoff(traded.batchId, carrier.address, DEMO_PORT_GLN, BusinessStep.Shipping));
   await wait(registry.connect(carrier).acceptHandoff(traded.batchId, DEMO_PORT_GLN, BusinessStep.Receiving));
   await wait(registry.connect(inspector).attestQuality(traded.batchId, true, keccak256(toUtf8Bytes("lab report 17"))));
   await wait(registry.connect(carrier).proposeHandoff(traded.batchId, retailer.address, DEMO_DC_GLN, BusinessStep.Retail));
   await wait(registry.connect(retailer).acceptHandoff(traded.batchId, DEMO_DC_GLN, BusinessStep.Receiving));
 
-  // A split: the parent travels to the carrier and is inspected, then the carrier splits it into two children with
-  // their own serial roots; the second child is recalled.
-  const parent = await registerBatch(registry, manufacturer, { lot: "PP-SPLIT", quantity: 6n });
-  await wait(registry.connect(manufacturer).proposeHandoff(parent.batchId, carrier.address, DEMO_PORT_GLN, BusinessStep.Shipping));
-  await wait(registry.connect(carrier).acceptHandoff(parent.batchId, DEMO_PORT_GLN, BusinessStep.Receiving));
-  await wait(registry.connect(inspector).attestQuality(parent.batchId, true, keccak256(toUtf8Bytes("pallet lab report"))));
+  // A split: the parent travels to the carrier and is inspected, then the carrier splits it into two children
+  // (PP-SPLIT/1 and PP-SPLIT/2, carrying the parent's serial root: the C1-* units go into the first, the C2-* into
+  // the second); the second child is recalled.
   const childSerials = [
     ["C1-1", "C1-2", "C1-3", "C1-4"],
     ["C2-1", "C2-2"],
   ];
-  const { StandardMerkleTree } = await import("@openzeppelin/merkle-tree");
+  const parent = await registerBatch(registry, manufacturer, { lot: "PP-SPLIT", quantity: 6n, serials: childSerials.flat() });
+  await wait(registry.connect(manufacturer).proposeHandoff(parent.batchId, carrier.address, DEMO_PORT_GLN, BusinessStep.Shipping));
+  await wait(registry.connect(carrier).acceptHandoff(parent.batchId, DEMO_PORT_GLN, BusinessStep.Receiving));
+  await wait(registry.connect(inspector).attestQuality(parent.batchId, true, keccak256(toUtf8Bytes("pallet lab report"))));
   const children = [
-    {
-      lot: "PP-SPLIT-1",
-      quantity: 4n,
-      serialRoot: StandardMerkleTree.of(
-        childSerials[0]!.map((s) => [s]),
-        ["string"],
-      ).root,
-    },
-    {
-      lot: "PP-SPLIT-2",
-      quantity: 2n,
-      serialRoot: StandardMerkleTree.of(
-        childSerials[1]!.map((s) => [s]),
-        ["string"],
-      ).root,
-    },
+    { lot: "PP-SPLIT/1", quantity: 4n, serialRoot: parent.tree.root },
+    { lot: "PP-SPLIT/2", quantity: 2n, serialRoot: parent.tree.root },
   ];
   await wait(registry.connect(carrier).splitBatch(parent.batchId, children));
   const childIds = await Promise.all(children.map((child) => registry.batchIdOf(parent.input.gtin, child.lot)));
   await wait(registry.connect(customs).recallBatch(childIds[1]!, keccak256(toUtf8Bytes("contamination notice"))));
 
+  // A batch whose serial list was never uploaded: its units get pages but no proofs.
+  const unlisted = await registerBatch(registry, manufacturer, { lot: "PP-NOLIST", quantity: 3n });
+
   // The manufacturer's serial lists, stored as the upload endpoint (or the CLI) stores them.
   const serialService = createSerialService({ store });
-  for (const list of [tradedSerials, ...childSerials]) await serialService.storeSerials(list);
+  for (const list of [tradedSerials, childSerials.flat()]) await serialService.storeSerials(list);
 
   // A stopped indexer stays stopped: each sync runs a fresh one, as a restarted backend would.
   const sync = async () => {
@@ -138,6 +130,7 @@ export async function createPassportWorld(): Promise<PassportWorld> {
       serials: tradedSerials,
     },
     parent: { batchId: parent.batchId.toLowerCase() as Hex, lot: parent.input.lot },
+    unlisted: { batchId: unlisted.batchId.toLowerCase() as Hex, lot: unlisted.input.lot },
     children: children.map((child, i) => ({ batchId: childIds[i]!.toLowerCase() as Hex, lot: child.lot, serials: childSerials[i]! })),
     sync,
     connection,
@@ -215,53 +208,50 @@ async function addLineageFamily(world: PassportWorld): Promise<LineageFamily> {
   const wait = async (sent: Promise<{ wait(): Promise<unknown> }>) => {
     await (await sent).wait();
   };
-  const { StandardMerkleTree } = await import("@openzeppelin/merkle-tree");
-  const rootOf = (serials: string[]) =>
-    StandardMerkleTree.of(
-      serials.map((s) => [s]),
-      ["string"],
-    ).root;
   const idOf = async (gtin: bigint, lot: string) => (await registry.batchIdOf(gtin, lot)).toLowerCase() as Hex;
 
-  const grandparent = await registerBatch(registry, manufacturer, { lot: "PP-GEN-0", quantity: 8n });
+  // Every descendant carries the grandparent's serial root: its serials are all the family's units.
+  const childSerials = ["G2-1", "G2-2", "G2-3", "G2-4"];
+  const familySerials = [...childSerials, "G2B-1", "G2B-2", "G1B-1", "G1B-2"];
+  const grandparent = await registerBatch(registry, manufacturer, { lot: "PP-GEN-0", quantity: 8n, serials: familySerials });
+  const root = grandparent.tree.root;
   const gtin = grandparent.input.gtin;
   await wait(registry.connect(manufacturer).proposeHandoff(grandparent.batchId, carrier.address, DEMO_PORT_GLN, BusinessStep.Shipping));
   await wait(registry.connect(carrier).acceptHandoff(grandparent.batchId, DEMO_PORT_GLN, BusinessStep.Receiving));
   await wait(registry.connect(inspector).attestQuality(grandparent.batchId, true, keccak256(toUtf8Bytes("grandparent lab report"))));
   await wait(
     registry.connect(carrier).splitBatch(grandparent.batchId, [
-      { lot: "PP-GEN-1", quantity: 6n, serialRoot: rootOf(["G1-1", "G1-2", "G1-3", "G1-4", "G1-5", "G1-6"]) },
-      { lot: "PP-GEN-1B", quantity: 2n, serialRoot: rootOf(["G1B-1", "G1B-2"]) },
+      { lot: "PP-GEN-0/1", quantity: 6n, serialRoot: root },
+      { lot: "PP-GEN-0/1B", quantity: 2n, serialRoot: root },
     ]),
   );
-  const parentId = await idOf(gtin, "PP-GEN-1");
-  const uncleId = await idOf(gtin, "PP-GEN-1B");
+  const parentId = await idOf(gtin, "PP-GEN-0/1");
+  const uncleId = await idOf(gtin, "PP-GEN-0/1B");
   // The grandparent's other child travels and is inspected too: none of that is the child's history.
   await wait(registry.connect(inspector).attestQuality(uncleId, false, keccak256(toUtf8Bytes("sibling lab report"))));
 
   await wait(registry.connect(carrier).proposeHandoff(parentId, retailer.address, DEMO_DC_GLN, BusinessStep.Retail));
   await wait(registry.connect(retailer).acceptHandoff(parentId, DEMO_DC_GLN, BusinessStep.Receiving));
   await wait(registry.connect(inspector).attestQuality(parentId, true, keccak256(toUtf8Bytes("parent lab report"))));
-  const childSerials = ["G2-1", "G2-2", "G2-3", "G2-4"];
   await wait(
     registry.connect(retailer).splitBatch(parentId, [
-      { lot: "PP-GEN-2", quantity: 4n, serialRoot: rootOf(childSerials) },
-      { lot: "PP-GEN-2B", quantity: 2n, serialRoot: rootOf(["G2B-1", "G2B-2"]) },
+      { lot: "PP-GEN-0/1/2", quantity: 4n, serialRoot: root },
+      { lot: "PP-GEN-0/1/2B", quantity: 2n, serialRoot: root },
     ]),
   );
-  const childId = await idOf(gtin, "PP-GEN-2");
-  const cousinId = await idOf(gtin, "PP-GEN-2B");
+  const childId = await idOf(gtin, "PP-GEN-0/1/2");
+  const cousinId = await idOf(gtin, "PP-GEN-0/1/2B");
   await wait(registry.connect(retailer).proposeHandoff(cousinId, carrier.address, DEMO_PORT_GLN, BusinessStep.Shipping));
 
-  await createSerialService({ store: world.store }).storeSerials(childSerials);
+  await createSerialService({ store: world.store }).storeSerials(familySerials);
   await world.sync();
   return {
     grandparent: { batchId: grandparent.batchId.toLowerCase() as Hex, lot: grandparent.input.lot },
-    parent: { batchId: parentId, lot: "PP-GEN-1" },
-    child: { batchId: childId, lot: "PP-GEN-2", serials: childSerials },
+    parent: { batchId: parentId, lot: "PP-GEN-0/1" },
+    child: { batchId: childId, lot: "PP-GEN-0/1/2", serials: childSerials },
     siblings: [
-      { batchId: uncleId, lot: "PP-GEN-1B" },
-      { batchId: cousinId, lot: "PP-GEN-2B" },
+      { batchId: uncleId, lot: "PP-GEN-0/1B" },
+      { batchId: cousinId, lot: "PP-GEN-0/1/2B" },
     ],
   };
 }

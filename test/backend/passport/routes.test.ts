@@ -77,7 +77,7 @@ describe("passport routes", function () {
       expect(doc["@type"]).to.equal("IndividualProduct");
       expect(doc["@id"]).to.equal(buildDigitalLink("https://id.provena.test", world.traded.gtin, world.traded.lot, serial));
       expect(doc.gtin).to.equal(world.traded.gtin);
-      expect(doc["gs1:hasBatchLotNumber"]).to.equal("PP-2025/A");
+      expect(doc["gs1:hasBatchLotNumber"]).to.equal("PP-2025%A");
       expect(doc.serialNumber).to.equal(serial);
       expect(doc.productionDate).to.match(/^\d{4}-\d{2}-\d{2}$/);
       expect(doc.manufacturer).to.deep.include({ "@type": "Organization", name: "Acme Olive Oil S.L.", "provena:verified": true });
@@ -115,14 +115,14 @@ describe("passport routes", function () {
     it("test_unitPage_gtin13LinkAndEncodedSerial_served", async function () {
       const app = passportTestApp(createModule(world));
       const gtin13 = world.traded.gtin.slice(1);
-      const res = await request(app).get(`/01/${gtin13}/10/PP-2025%2FA/21/A%250004`).set("Accept", "application/json").expect(200);
+      const res = await request(app).get(`/01/${gtin13}/10/PP-2025%25A/21/A%250004`).set("Accept", "application/json").expect(200);
       expect(res.body.serialNumber).to.equal("A%0004");
     });
 
     it("test_batchPage_childBatch_showsLineageAndRecallBanner", async function () {
       const app = passportTestApp(createModule(world));
       const batch = await request(app).get(digitalLinkPath(world.traded.gtin, world.traded.lot)).set("Accept", HTML).expect(200);
-      expect(batch.text).to.include("Lot PP-2025/A");
+      expect(batch.text).to.include("Lot PP-2025%A");
       expect(batch.text).not.to.include("Ownership");
 
       const recalled = world.children[1]!;
@@ -144,8 +144,8 @@ describe("passport routes", function () {
         .expect(200);
       const doc = JSON.parse(parent.text);
       expect(doc["provena:children"].map((c: { "gs1:hasBatchLotNumber": string }) => c["gs1:hasBatchLotNumber"])).to.deep.equal([
-        "PP-SPLIT-1",
-        "PP-SPLIT-2",
+        "PP-SPLIT/1",
+        "PP-SPLIT/2",
       ]);
       expect(doc["provena:state"].status).to.equal("split");
 
@@ -383,7 +383,7 @@ describe("passport routes", function () {
       );
       expect(decodeQr(res.body as Buffer)).to.match(new RegExp(`\\?chain=${world.deployment.chainId}&registry=0x[0-9a-f]{40}$`));
       expect(buildDigitalLink("https://id.provena.test", world.traded.gtin, world.traded.lot, "A/0003")).to.match(
-        /\/10\/PP-2025%2FA\/21\/A%2F0003$/,
+        /\/10\/PP-2025%25A\/21\/A%2F0003$/,
       );
     });
 
@@ -423,7 +423,7 @@ describe("passport routes", function () {
         `data-uri="${escapeHtml(buildDigitalLink("https://id.provena.test", world.traded.gtin, world.traded.lot, "A/0003", anchorsOf(world)))}"`,
       );
       await request(app).get(`/api/v1/batches/${world.traded.batchId}/qr-sheet?perPage=2&page=4`).set("Accept", HTML).expect(404);
-      await request(app).get(`/api/v1/batches/${world.parent.batchId}/qr-sheet`).set("Accept", "application/json").expect(404);
+      await request(app).get(`/api/v1/batches/${world.unlisted.batchId}/qr-sheet`).set("Accept", "application/json").expect(404);
     });
   });
 
@@ -529,7 +529,7 @@ describe("passport routes", function () {
       expect(doc["gs1:hasSerialNumber"]).to.equal("G2-3");
       const lineage = doc["provena:lineage"] as Record<string, unknown>[];
       expect(lineage.map((a) => [a["gs1:hasBatchLotNumber"], a["provena:batchId"]])).to.deep.equal([
-        ["PP-GEN-1", family.parent.batchId],
+        ["PP-GEN-0/1", family.parent.batchId],
         ["PP-GEN-0", family.grandparent.batchId],
       ]);
       expect((lineage[0]!["provena:registration"] as ChainEventItem)["provena:event"]).to.equal("BatchSplit");
@@ -537,7 +537,7 @@ describe("passport routes", function () {
         parentId: family.grandparent.batchId,
         childId: family.parent.batchId,
         custodian: carrier.address.toLowerCase(),
-        lot: "PP-GEN-1",
+        lot: "PP-GEN-0/1",
       });
       expect((lineage[1]!["provena:registration"] as ChainEventItem)["provena:event"]).to.equal("BatchRegistered");
 
@@ -615,10 +615,10 @@ describe("passport routes", function () {
         "Handoff proposed (earlier lot)",
         "Custody accepted (earlier lot)",
         "Inspection passed (earlier lot)",
-        "Split from lot PP-GEN-1",
+        "Split from lot PP-GEN-0/1",
       ]);
       expect(timeline.match(/On <a href="[^"]+">lot PP-GEN-0<\/a>, before the split/g)).to.have.length(4);
-      expect(timeline.match(/On <a href="[^"]+">lot PP-GEN-1<\/a>, before the split/g)).to.have.length(4);
+      expect(timeline.match(/On <a href="[^"]+">lot PP-GEN-0\/1<\/a>, before the split/g)).to.have.length(4);
     });
 
     it("test_batchHistory_readApiAndPassport_agreeOnLineageEventsAndRecall", async function () {

@@ -145,7 +145,7 @@ describe("passport verification against the chain", function () {
     expect(result.mismatches).to.deep.equal([]);
     expect(result.ok).to.equal(true);
     expect(result.claims.lineage.map((a) => [a.lot, a.batchId, a.history.length])).to.deep.equal([
-      ["PP-GEN-1", family.parent.batchId, 3],
+      ["PP-GEN-0/1", family.parent.batchId, 3],
       ["PP-GEN-0", family.grandparent.batchId, 3],
     ]);
     expect(result.checked).to.include.members([
@@ -233,12 +233,46 @@ describe("passport verification against the chain", function () {
   });
 
   it("test_verifyPassport_unprovableSerial_notVerified", async function () {
-    // The split parent's serial list was never uploaded: any serial on its lot gets a page, but no proof.
-    const result = await verifyPassportUrl({ url: `${base}${digitalLinkPath(world.traded.gtin, world.parent.lot, "FAKE-0001")}` });
+    // This batch's serial list was never uploaded: any serial on its lot gets a page, but no proof.
+    const result = await verifyPassportUrl({ url: `${base}${digitalLinkPath(world.traded.gtin, world.unlisted.lot, "FAKE-0001")}` });
     expect(result.claims.proof).to.equal(null);
     expect(result.ok).to.equal(false);
     expect(result.mismatches).to.have.length(1);
     expect(result.mismatches[0]).to.match(/Serial "FAKE-0001" cannot be proven to be one of this batch's registered units/);
+  });
+
+  it("test_verifyPassport_childUnit_provenInEveryEarlierLotsRoot", async function () {
+    const childUnit = `${base}${digitalLinkPath(world.traded.gtin, world.children[0]!.lot, "C1-3")}`;
+    const result = await verifyPassportUrl({ url: childUnit });
+    expect(result.mismatches).to.deep.equal([]);
+    expect(result.checked.join("\n")).to.include('serial "C1-3" is one of the units the manufacturer registered');
+  });
+
+  it("test_verifyPassport_childUnitOutsideTheManufacturersRoot_fails", async function () {
+    // A registry letting a custodian give a child its own root (as before issue 11) would verify a forged serial
+    // against the child alone: the verifier also asks every earlier lot, where the forged serial is not.
+    const childUnit = `${base}${digitalLinkPath(world.traded.gtin, world.children[0]!.lot, "C1-3")}`;
+    const claims = claimsFromJsonLd(await (await fetch(childUnit, { headers: { accept: "application/ld+json" } })).json());
+    const { abi } = loadArtifact("ProvenanceRegistry");
+    const registry = new ethers.Interface(abi);
+    const realRpc = createJsonRpc(`${base}/rpc`);
+    const verifyUnitOf = (id: string) => registry.encodeFunctionData("verifyUnit", [id, "C1-3", claims.proof]).toLowerCase();
+    const result = await verifyPassport({
+      claims,
+      rpc: async (method, params) => {
+        const data = String((params[0] as { data?: string } | undefined)?.data ?? "").toLowerCase();
+        if (method === "eth_call" && data === verifyUnitOf(world.parent.batchId)) {
+          return registry.encodeFunctionResult("verifyUnit", [false]);
+        }
+        return realRpc(method, params);
+      },
+      ethers,
+      abi,
+      enums: ENUM_VALUE_NAMES,
+    });
+    expect(result.mismatches).to.deep.equal([
+      `Serial "C1-3" is NOT one of the units the manufacturer registered: its proof does not hold in the serial root of earlier lot ${world.parent.batchId.slice(0, 8)}…${world.parent.batchId.slice(-4)}`,
+    ]);
   });
 
   it("test_verifyPassport_pageForAnotherProduct_fails", async function () {
@@ -261,7 +295,7 @@ describe("passport verification against the chain", function () {
     expect(otherLot.ok).to.equal(false);
     expect(otherLot.mismatches).to.have.length(1);
     expect(otherLot.mismatches[0]).to.match(
-      /^The link you opened names GTIN \d{14} lot "PP-SPLIT-1" \(batch 0x.*\), but the page shows batch 0x.* lot "PP-2025\/A"\)$/,
+      /^The link you opened names GTIN \d{14} lot "PP-SPLIT\/1" \(batch 0x.*\), but the page shows batch 0x.* lot "PP-2025%A"\)$/,
     );
     const otherSerial = await verifyAgainst(digitalLinkPath(world.traded.gtin, world.traded.lot, "A-0002"));
     expect(otherSerial.mismatches).to.deep.equal(['The link you opened names serial "A-0002", but the page shows serial "A-0001"']);

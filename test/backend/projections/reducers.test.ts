@@ -79,6 +79,28 @@ describe("participant reducer", function () {
     expect(reduceParticipant(afterSuspension, reinstated, ACCOUNTS.carrier)!.suspended).to.equal(false);
   });
 
+  it("test_reduceParticipant_companyPrefixGrantedAndRevoked_keepsLeadingZeros", function () {
+    const f = createEventFactory();
+    const onboarded = f.event("ProvenanceRegistry", "ParticipantOnboarded", [
+      ACCOUNTS.manufacturer,
+      1,
+      roleHash("MANUFACTURER_ROLE"),
+      841_234_500_001n,
+      "Acme",
+    ]);
+    const granted = f.event("ProvenanceRegistry", "CompanyPrefixGranted", [ACCOUNTS.manufacturer, 614_141n, 7]);
+    const second = f.event("ProvenanceRegistry", "CompanyPrefixGranted", [ACCOUNTS.manufacturer, 8_412_345n, 7]);
+    const revoked = f.event("ProvenanceRegistry", "CompanyPrefixRevoked", [ACCOUNTS.manufacturer, 614_141n, 7]);
+
+    expect(foldParticipant([onboarded], ACCOUNTS.manufacturer)!.companyPrefixes).to.deep.equal([]);
+    const afterGrants = foldParticipant([onboarded, granted, second], ACCOUNTS.manufacturer)!;
+    expect(afterGrants.companyPrefixes).to.deep.equal(["0614141", "8412345"]);
+    expect(afterGrants.lastEvent.eventId).to.equal(second.id);
+    expect(foldParticipant([onboarded, granted, second, revoked], ACCOUNTS.manufacturer)!.companyPrefixes).to.deep.equal(["8412345"]);
+    // A grant names its manufacturer, so no other participant changes.
+    expect(reduceParticipant(null, granted, ACCOUNTS.carrier)).to.equal(null);
+  });
+
   it("test_reduceParticipant_roleHolderNotOnboarded_hasIdZero", function () {
     const f = createEventFactory();
     const adminGrant = f.event("ProvenanceRegistry", "RoleGranted", [ZeroHash, ACCOUNTS.admin, ACCOUNTS.admin]);

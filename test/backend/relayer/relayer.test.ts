@@ -13,7 +13,7 @@ const LOCATION = glnFrom("871234500099");
 /** Registers a batch as the manufacturer (directly, paying its own gas); returns its id. */
 async function registerBatch(fx: RelayerFixture, lot: string): Promise<string> {
   const { registry, manufacturer } = fx.deployment;
-  const gtin = gtinFrom("0871234567890");
+  const gtin = gtinFrom("0841234567890"); // under the demo manufacturer's company prefix 8412345;
   const tree = buildSerialTree(makeSerials(4));
   const latest = await fx.provider.getBlock("latest");
   await (
@@ -190,6 +190,20 @@ describe("relayer", function () {
       const response = await request(fx.app).post("/api/v1/relay/requests").send(body).expect(422);
       expect(response.body.code).to.equal("REQUEST_EXPIRED");
       expect(response.body.detail).to.contain("expired at");
+    });
+
+    it("test_accept_companyPrefixGrantByANonAdmin_isRefused", async function () {
+      const { registry, manufacturer } = fx.deployment;
+      // A manufacturer cannot have the relayer pay for granting itself someone else's GS1 company prefix.
+      for (const data of [
+        registry.interface.encodeFunctionData("grantCompanyPrefix", [manufacturer.address, 5012345n, 7]),
+        registry.interface.encodeFunctionData("revokeCompanyPrefix", [8412345n, 7]),
+      ]) {
+        const body = await fx.signedRequest(manufacturer, "registry", data);
+        const response = await request(fx.app).post("/api/v1/relay/requests").send(body).expect(403);
+        expect(response.body.code).to.equal("NOT_ADMIN");
+      }
+      expect(await fx.store.listRelays(["queued"], 10)).to.have.length(0);
     });
 
     it("test_accept_suspendedParticipant_isRefused", async function () {
@@ -427,7 +441,8 @@ describe("relayer", function () {
         // The admin's suspension outbids it into the same block, so the relayed call reverts there.
         const fee = await fx.provider.getFeeData();
         await registry.connect(admin).suspendParticipant(manufacturer.address, keccakText("audit"), {
-          maxFeePerGas: fee.maxFeePerGas! * 3n,
+          // The same added gwei on both keeps the cap above the tip however low the base fee has fallen.
+          maxFeePerGas: fee.maxFeePerGas! * 3n + 1_000_000_000n,
           maxPriorityFeePerGas: fee.maxPriorityFeePerGas! * 3n + 1_000_000_000n,
         });
         await fx.connection.provider.request({ method: "evm_mine", params: [] });

@@ -120,6 +120,7 @@ export function participant(params: {
     gln: String(4_012_345_000_000 + params.participantId * 7).padStart(13, "0"),
     name: `${params.label[0]!.toUpperCase()}${params.label.slice(1)} GmbH`,
     roles: params.roles,
+    companyPrefixes: [],
     suspended: params.suspended ?? false,
     onboarded: refOf(params.onboarded),
     lastEvent: refOf(params.lastEvent ?? params.onboarded),
