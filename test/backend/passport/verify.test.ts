@@ -436,26 +436,23 @@ describe("passport verification against the chain", function () {
 
   it("test_verifyPassport_parentRecalledAfterSplit_childShowsRecallAndForgedNotRecalledFails", async function () {
     const { registry, manufacturer, carrier } = world.deployed;
-    const { StandardMerkleTree } = await import("@openzeppelin/merkle-tree");
     const childSerials = ["RC1-1", "RC1-2"];
-    const root = StandardMerkleTree.of(
-      childSerials.map((serial) => [serial]),
-      ["string"],
-    ).root;
-    const lot = await registerBatch(registry, manufacturer, { lot: "PP-RECALL", quantity: 3n });
+    // Split children carry their parent's serial root (only the manufacturer's registered serials verify).
+    const lot = await registerBatch(registry, manufacturer, { lot: "PP-RECALL", quantity: 3n, serials: childSerials });
+    const root = lot.tree.root;
     await (await registry.connect(manufacturer).proposeHandoff(lot.batchId, carrier.address, DEMO_PORT_GLN, 0)).wait();
     await (await registry.connect(carrier).acceptHandoff(lot.batchId, DEMO_PORT_GLN, 1)).wait();
     await (
       await registry.connect(carrier).splitBatch(lot.batchId, [
-        { lot: "PP-RECALL-1", quantity: 2n, serialRoot: root },
-        { lot: "PP-RECALL-2", quantity: 1n, serialRoot: root },
+        { lot: "PP-RECALL/1", quantity: 2n, serialRoot: root },
+        { lot: "PP-RECALL/2", quantity: 1n, serialRoot: root },
       ])
     ).wait();
     await (await registry.connect(manufacturer).recallBatch(lot.batchId, keccak256(toUtf8Bytes("contaminated before the split")))).wait();
     await createSerialService({ store: world.store }).storeSerials(childSerials);
     await world.sync();
     const parentId = lot.batchId.toLowerCase() as `0x${string}`;
-    const childId = (await registry.batchIdOf(lot.input.gtin, "PP-RECALL-1")).toLowerCase() as `0x${string}`;
+    const childId = (await registry.batchIdOf(lot.input.gtin, "PP-RECALL/1")).toLowerCase() as `0x${string}`;
 
     // The API agrees with the registry: the child reads recalled, though only the parent's recall names a batch.
     const batches = createBatchService({ store: world.store });
@@ -467,7 +464,7 @@ describe("passport verification against the chain", function () {
     expect((await batches.list({ status: "registered", limit: 500 })).items.map((batch) => batch.batchId)).not.to.include(childId);
     expect((await batches.list({ status: "recalled", limit: 500 })).items.map((batch) => batch.batchId)).to.include(parentId);
 
-    const url = `${base}${digitalLinkPath(world.traded.gtin, "PP-RECALL-1", "RC1-2")}`;
+    const url = `${base}${digitalLinkPath(world.traded.gtin, "PP-RECALL/1", "RC1-2")}`;
     const passport = (await (await fetch(url, { headers: { accept: "application/ld+json" } })).json()) as Record<string, any>;
     expect(passport["provena:recalled"]).to.equal(true);
     expect(passport["provena:state"].status).to.equal("recalled");
