@@ -4,6 +4,7 @@
  * registered batch held by the manufacturer, and a 6-decimal stablecoin the buyer holds and approved.
  */
 import { network } from "hardhat";
+import { ORDER_CONSENT_TYPES, orderConsentDomain } from "../../backend/chain/order-consent.ts";
 import { signForwardRequest as signRequest } from "../helpers/forwarder.ts";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type { BaseContract, BigNumberish, ContractTransactionResponse } from "ethers";
@@ -194,35 +195,11 @@ export async function makeOrder(fx: EscrowFixture, overrides: Partial<Order> = {
   };
 }
 
-/** The EIP-712 types of the seller's consent (the contract's ORDER_TYPEHASH). */
-export const CONSENT_TYPES = {
-  Order: [
-    { name: "buyer", type: "address" },
-    { name: "seller", type: "address" },
-    { name: "carrier", type: "address" },
-    { name: "token", type: "address" },
-    { name: "amount", type: "uint256" },
-    { name: "batchId", type: "bytes32" },
-    { name: "sellerBps", type: "uint16" },
-    { name: "carrierBps", type: "uint16" },
-    { name: "platformBps", type: "uint16" },
-    { name: "deliveryDeadline", type: "uint40" },
-    { name: "disputeWindow", type: "uint32" },
-    { name: "requiresPassingInspection", type: "bool" },
-    { name: "fallbackBuyerBps", type: "uint16" },
-    { name: "salt", type: "bytes32" },
-  ],
-};
-
 /** `signer`'s EIP-712 consent to `order` on the fixture's escrow (default chain: the network's). */
 export async function signConsent(fx: EscrowFixture, order: Order, signer: HardhatEthersSigner, chainId?: bigint): Promise<string> {
-  const domain = {
-    name: "Provena TradeEscrow",
-    version: "1",
-    chainId: chainId ?? (await ethers.provider.getNetwork()).chainId,
-    verifyingContract: await fx.escrow.getAddress(),
-  };
-  return signer.signTypedData(domain, CONSENT_TYPES, order);
+  // The backend's typed data, so these tests also prove it matches the contract's ORDER_TYPEHASH and domain.
+  const domain = orderConsentDomain(chainId ?? (await ethers.provider.getNetwork()).chainId, await fx.escrow.getAddress());
+  return signer.signTypedData(domain, ORDER_CONSENT_TYPES, order);
 }
 
 /** The consent of `order`'s seller to `order`; empty when the seller is none of the fixture's accounts. */
