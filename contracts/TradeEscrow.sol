@@ -26,7 +26,10 @@ import {ITradeEscrow} from "./interfaces/ITradeEscrow.sol";
 /// Rules beyond the interface:
 /// - The seller must be the batch's custodian when the order opens (it sells what it holds); "before
 ///   shipment" means the seller still holds the batch with no handoff pending.
-/// - A required inspection that failed before delivery lets the buyer take the deposit back
+/// - An order may name its inspector (an active INSPECTOR, none of the parties). Only that inspector's
+///   attestations made while the order awaits settlement count (the registry reports them through
+///   `onQualityAttested`, and the batch stays watched until the order settles); any other inspector's result
+///   changes nothing. A failed inspection before delivery lets the buyer take the deposit back
 ///   (`RefundReason.InspectionFailed`). After delivery the goods are with the buyer, so a missing or failed
 ///   inspection goes to arbitration instead: the buyer may dispute within the window as usual, and once the
 ///   window closed either the buyer or the seller may dispute while the inspection has not passed, so an
@@ -45,15 +48,12 @@ import {ITradeEscrow} from "./interfaces/ITradeEscrow.sol";
 ///   non-reverting transfer); a failed push is credited to the payee for `withdraw`, so no payee can block
 ///   a settlement.
 ///
-/// Storage: one slot per batch (`OrderSlot`) for the batch's latest order. It holds the order's tag, the
-/// top 160 bits of `orderId`, instead of the id: every call passes the full order, whose hash must start
-/// with the tag. Passing other terms for an open order needs a second preimage on 160 bits (2^160 work),
-/// which no third party can find. The weaker bound is a collision (2^80 work, the same level as Ethereum's
-/// 160-bit addresses): whoever authors two orders with equal tags could open one and settle with the
-/// other's terms. That is out of practical reach today, and the price of one slot per order instead of
-/// two (about 22,000 gas per order); storing the full id would remove it.
-/// An identical order (same salt) cannot be reopened while its tag is still in its batch's slot; once a
-/// later order took the slot, the earlier order reads as `None` and can no longer be acted on.
+/// Storage: two slots per batch (`OrderRecord`) for the batch's latest order: its full id, and its state.
+/// Every call passes the full order, whose hash must equal the id, so no one can act on an order with
+/// terms other than those opened (a 160-bit tag would leave a 2^80 collision to whoever authors two
+/// orders; the full id costs one more storage slot per batch's first order, about 22,000 gas).
+/// An identical order (same salt) cannot be reopened while its id is still in its batch's record; once a
+/// later order took the record, the earlier order reads as `None` and can no longer be acted on.
 /// Consent and bounds: an order opens only with the seller's EIP-712 signature over its full terms (an
 /// ERC-1271 contract wallet signs through `isValidSignature`), in an allowlisted token, with a delivery deadline
 /// and a dispute window within the admin's limits. So no stranger can tie a seller's batch to an order, and
@@ -69,17 +69,21 @@ contract TradeEscrow is
 {
     using SafeERC20 for IERC20;
 
-    /// @dev What the contract keeps per batch about its latest order: exactly one storage slot
-    /// (160 + 8 + 8 + 32 + 32 = 240 bits). Timestamps are uint32 seconds (good until 2106).
+    /// @dev What the contract keeps per batch about its latest order: its id, then one slot of state
+    /// (8 + 8 + 8 + 32 + 32 + 160 = 248 bits). Timestamps are uint32 seconds (good until 2106).
     /// `buyerIdOrDisputedAt` holds the buyer's registry participant id while the order is Funded (so the
     /// custody hook, which only learns the batch and the new custodian, can tell a delivery) and the
     /// dispute time once Disputed; the buyer id is not needed after delivery, the dispute time not before.
-    struct OrderSlot {
-        uint160 tag;
+    /// `inspector` repeats the order's named inspector for the attestation hook, which only learns the batch;
+    /// `inspection` is that inspector's latest result.
+    struct OrderRecord {
+        bytes32 id;
         OrderState state;
         uint8 cancellationApprovals; // bit 0: buyer, bit 1: seller
+        IProvenanceRegistry.InspectionResult inspection;
         uint32 deliveredAt;
         uint32 buyerIdOrDisputedAt;
+        address inspector;
     }
 
     /// @notice Role allowed to resolve disputes.
@@ -95,7 +99,7 @@ contract TradeEscrow is
     /// @notice EIP-712 type of the seller's consent: the order's terms, field for field.
     bytes32 public constant ORDER_TYPEHASH = keccak256(
         "Order(address buyer,address seller,address carrier,address token,uint256 amount,bytes32 batchId,uint16 sellerBps,"
-        "uint16 carrierBps,uint16 platformBps,uint40 deliveryDeadline,uint32 disputeWindow,bool requiresPassingInspection,"
+        "uint16 carrierBps,uint16 platformBps,uint40 deliveryDeadline,uint32 disputeWindow,address inspector,"
         "uint16 fallbackBuyerBps,bytes32 salt)"
     );
     /// @notice Longest delivery window and dispute window the admin can allow (one year each).
@@ -107,6 +111,7 @@ contract TradeEscrow is
 
     uint8 private constant _BUYER_APPROVED = 1;
     uint8 private constant _SELLER_APPROVED = 2;
+    bytes32 private constant _INSPECTOR_ROLE = keccak256("INSPECTOR_ROLE");
 
     IProvenanceRegistry private immutable _registry;
     uint32 private immutable _arbitrationPeriod;
@@ -123,7 +128,7 @@ contract TradeEscrow is
     bool private _ethAllowed;
 
     mapping(address token => bool) private _allowedTokens;
-    mapping(bytes32 batchId => OrderSlot) private _orders;
+    mapping(bytes32 batchId => OrderRecord) private _orders;
     mapping(address account => mapping(address token => uint256 amount)) private _credits;
 
     /// @notice Reverts when an address that must be a real, distinct party is zero, the escrow itself,
@@ -207,19 +212,20 @@ contract TradeEscrow is
         }
 
         bytes32 batchId = order.batchId;
-        OrderSlot storage slot = _orders[batchId];
-        (uint160 previousTag, OrderState previousState) = (slot.tag, slot.state);
-        uint160 tag = _tagOf(orderId);
-        if (previousTag == tag) revert EscrowOrderExists(orderId);
-        if (_isOpen(previousState)) revert EscrowBatchBusy(batchId, bytes20(previousTag));
+        OrderRecord storage record = _orders[batchId];
+        (bytes32 previousId, OrderState previousState) = (record.id, record.state);
+        if (previousId == orderId) revert EscrowOrderExists(orderId);
+        if (_isOpen(previousState)) revert EscrowBatchBusy(batchId, previousId);
         uint32 buyerId = _watchAvailableBatch(batchId, order.seller, buyer);
 
-        _orders[batchId] = OrderSlot({
-            tag: tag,
+        _orders[batchId] = OrderRecord({
+            id: orderId,
             state: OrderState.Funded,
             cancellationApprovals: 0,
+            inspection: IProvenanceRegistry.InspectionResult.None,
             deliveredAt: 0,
-            buyerIdOrDisputedAt: buyerId
+            buyerIdOrDisputedAt: buyerId,
+            inspector: order.inspector
         });
         emit OrderOpened(orderId, buyer, batchId, order);
         _collectDeposit(order, buyer);
@@ -230,38 +236,54 @@ contract TradeEscrow is
     /// other handoff is ignored. Never reverts for the registry's own calls, so it cannot block custody.
     function onCustodyAccepted(bytes32 batchId, address, /* from */ address to) external nonReentrant {
         if (msg.sender != address(_registry)) revert EscrowNotRegistry(msg.sender);
-        OrderSlot storage slot = _orders[batchId];
-        if (slot.state != OrderState.Funded) return;
+        OrderRecord storage record = _orders[batchId];
+        if (record.state != OrderState.Funded) return;
         // Participant ids are never reassigned, so equal ids mean the buyer itself took custody.
         (uint32 custodianId,,) = _registry.participant(to);
-        if (custodianId != slot.buyerIdOrDisputedAt) return;
+        if (custodianId != record.buyerIdOrDisputedAt) return;
         uint32 deliveredAt = uint32(block.timestamp);
-        slot.state = OrderState.Delivered;
-        slot.deliveredAt = deliveredAt;
-        slot.buyerIdOrDisputedAt = 0;
-        emit OrderDelivered(batchId, bytes20(slot.tag), deliveredAt);
-        // Delivery is the only custody event the escrow needs: stop the hook for later handoffs (cheap
-        // here, where the registry's storage is already warm, rather than in the settlement).
-        _registry.setBatchWatched(batchId, false);
+        record.state = OrderState.Delivered;
+        record.deliveredAt = deliveredAt;
+        record.buyerIdOrDisputedAt = 0;
+        emit OrderDelivered(record.id, batchId, deliveredAt);
+        // Without a named inspector delivery is the only event the escrow needs: stop the hooks for later
+        // handoffs (cheap here, where the registry's storage is already warm, rather than in the settlement).
+        // With one, its attestation at arrival still counts, so the batch stays watched until settlement.
+        if (record.inspector == address(0)) _registry.setBatchWatched(batchId, false);
+    }
+
+    /// @inheritdoc ICustodyObserver
+    /// @dev Records the result when `inspector` is the named inspector of the batch's order and the order awaits
+    /// settlement (Funded or Delivered); any other attestation is ignored. Never reverts for the registry's own
+    /// calls, so it cannot block an attestation.
+    function onQualityAttested(bytes32 batchId, address inspector, bool passed) external nonReentrant {
+        if (msg.sender != address(_registry)) revert EscrowNotRegistry(msg.sender);
+        OrderRecord storage record = _orders[batchId];
+        OrderState state = record.state;
+        if (record.inspector != inspector || (state != OrderState.Funded && state != OrderState.Delivered)) return;
+        record.inspection =
+            passed ? IProvenanceRegistry.InspectionResult.Passed : IProvenanceRegistry.InspectionResult.Failed;
+        emit OrderInspected(record.id, inspector, passed);
     }
 
     /// @inheritdoc ITradeEscrow
     /// @dev Reverts while the batch is recalled (refund instead) or a required inspection has not passed.
     function release(Order calldata order) external nonReentrant {
-        (bytes32 orderId, OrderSlot storage record) = _load(order);
+        (bytes32 orderId, OrderRecord storage record) = _load(order);
         if (record.state != OrderState.Delivered) revert EscrowInvalidState(orderId, record.state);
         if (_msgSender() != order.buyer) {
             uint256 availableAt = uint256(record.deliveredAt) + order.disputeWindow;
             if (block.timestamp < availableAt) revert EscrowTooEarly(orderId, availableAt);
         }
-        (IProvenanceRegistry.BatchStatus status, IProvenanceRegistry.InspectionResult inspection) =
-            _registry.batchStatus(order.batchId);
+        (IProvenanceRegistry.BatchStatus status,) = _registry.batchStatus(order.batchId);
         if (status == IProvenanceRegistry.BatchStatus.Recalled) revert EscrowNotDeliverable(orderId);
-        if (order.requiresPassingInspection && inspection != IProvenanceRegistry.InspectionResult.Passed) {
-            revert EscrowInspectionNotPassed(orderId, inspection);
+        bool inspected = order.inspector != address(0);
+        if (inspected && record.inspection != IProvenanceRegistry.InspectionResult.Passed) {
+            revert EscrowInspectionNotPassed(orderId, record.inspection);
         }
 
         record.state = OrderState.Released;
+        if (inspected) _stopWatching(order.batchId);
         (uint256 sellerAmount, uint256 carrierAmount, uint256 platformAmount) = _split(order, order.amount);
         emit OrderReleased(orderId, sellerAmount, carrierAmount, platformAmount);
         _payOut(order, sellerAmount, carrierAmount, platformAmount);
@@ -274,17 +296,16 @@ contract TradeEscrow is
     /// not refunded while a handoff of its batch to the buyer is pending (`EscrowAlreadyShipped`): the buyer
     /// accepts it (delivery) or rejects it, and only then is refunded, so it can never keep both.
     function refund(Order calldata order) external nonReentrant {
-        (bytes32 orderId, OrderSlot storage record) = _load(order);
+        (bytes32 orderId, OrderRecord storage record) = _load(order);
         OrderState state = record.state;
         // After delivery the buyer holds the goods: a recall then goes to dispute, never to a refund.
         if (state != OrderState.Funded) revert EscrowInvalidState(orderId, state);
-        (IProvenanceRegistry.BatchStatus status, IProvenanceRegistry.InspectionResult inspection) =
-            _registry.batchStatus(order.batchId);
+        (IProvenanceRegistry.BatchStatus status,) = _registry.batchStatus(order.batchId);
         RefundReason reason;
         if (status == IProvenanceRegistry.BatchStatus.Recalled) {
             reason = RefundReason.BatchRecalled;
         } else if (
-            order.requiresPassingInspection && inspection == IProvenanceRegistry.InspectionResult.Failed
+            order.inspector != address(0) && record.inspection == IProvenanceRegistry.InspectionResult.Failed
                 && _msgSender() == order.buyer
         ) {
             reason = RefundReason.InspectionFailed;
@@ -313,18 +334,17 @@ contract TradeEscrow is
     /// window, and so may the seller, so that arbitration (or the fallback rule) settles the order. When the
     /// batch (or an ancestor lot) was recalled after delivery, either party may dispute at any time.
     function dispute(Order calldata order, bytes32 reasonHash) external nonReentrant {
-        (bytes32 orderId, OrderSlot storage record) = _load(order);
+        (bytes32 orderId, OrderRecord storage record) = _load(order);
         if (record.state != OrderState.Delivered) revert EscrowInvalidState(orderId, record.state);
         address caller = _msgSender();
         if (caller != order.buyer && caller != order.seller) revert EscrowUnauthorized(orderId, caller);
         uint256 closesAt = uint256(record.deliveredAt) + order.disputeWindow;
         if (caller == order.seller || block.timestamp >= closesAt) {
             // Only a recall or a stuck inspection opens a dispute outside the buyer's window.
-            (IProvenanceRegistry.BatchStatus status, IProvenanceRegistry.InspectionResult inspection) =
-                _registry.batchStatus(order.batchId);
+            (IProvenanceRegistry.BatchStatus status,) = _registry.batchStatus(order.batchId);
             if (status != IProvenanceRegistry.BatchStatus.Recalled) {
-                bool inspectionPending =
-                    order.requiresPassingInspection && inspection != IProvenanceRegistry.InspectionResult.Passed;
+                bool inspectionPending = order.inspector != address(0)
+                    && record.inspection != IProvenanceRegistry.InspectionResult.Passed;
                 if (!inspectionPending) {
                     if (caller == order.seller) revert EscrowUnauthorized(orderId, caller);
                     revert EscrowTooLate(orderId, closesAt);
@@ -343,7 +363,7 @@ contract TradeEscrow is
     /// arbiter who is the buyer, the seller or the carrier of the order (the carrier's freight is a share of
     /// what the buyer does not get back).
     function resolveDispute(Order calldata order, uint16 buyerBps) external onlyRole(ARBITER_ROLE) nonReentrant {
-        (bytes32 orderId, OrderSlot storage record) = _load(order);
+        (bytes32 orderId, OrderRecord storage record) = _load(order);
         if (record.state != OrderState.Disputed) revert EscrowInvalidState(orderId, record.state);
         address arbiter = _msgSender();
         if (arbiter == order.buyer || arbiter == order.seller || arbiter == order.carrier) {
@@ -357,7 +377,7 @@ contract TradeEscrow is
 
     /// @inheritdoc ITradeEscrow
     function resolveExpiredDispute(Order calldata order) external nonReentrant {
-        (bytes32 orderId, OrderSlot storage record) = _load(order);
+        (bytes32 orderId, OrderRecord storage record) = _load(order);
         if (record.state != OrderState.Disputed) revert EscrowInvalidState(orderId, record.state);
         uint256 availableAt = uint256(record.buyerIdOrDisputedAt) + _arbitrationPeriod;
         if (block.timestamp < availableAt) revert EscrowTooEarly(orderId, availableAt);
@@ -367,7 +387,7 @@ contract TradeEscrow is
     /// @inheritdoc ITradeEscrow
     /// @dev "Before shipment": the seller is still the custodian and no handoff is pending.
     function approveCancellation(Order calldata order) external nonReentrant {
-        (bytes32 orderId, OrderSlot storage record) = _load(order);
+        (bytes32 orderId, OrderRecord storage record) = _load(order);
         if (record.state != OrderState.Funded) revert EscrowInvalidState(orderId, record.state);
         address party = _msgSender();
         uint8 approval;
@@ -387,7 +407,7 @@ contract TradeEscrow is
     /// @dev Emits `OrderCancelled`, like a mutual cancellation: the buyer loses nothing by it, and it stops a
     /// stranger from blocking the seller's batch with an unwanted order until its deadline.
     function declineOrder(Order calldata order) external nonReentrant {
-        (bytes32 orderId, OrderSlot storage record) = _load(order);
+        (bytes32 orderId, OrderRecord storage record) = _load(order);
         if (record.state != OrderState.Funded) revert EscrowInvalidState(orderId, record.state);
         address caller = _msgSender();
         if (caller != order.seller) revert EscrowUnauthorized(orderId, caller);
@@ -453,19 +473,19 @@ contract TradeEscrow is
 
     /// @inheritdoc ITradeEscrow
     function orderState(Order calldata order) external view returns (OrderState state, uint40 deliveredAt, uint40 disputedAt) {
-        OrderSlot memory slot = _orders[order.batchId];
-        if (slot.tag != _tagOf(keccak256(abi.encode(order)))) return (OrderState.None, 0, 0);
-        state = slot.state;
-        deliveredAt = slot.deliveredAt;
+        OrderRecord memory record = _orders[order.batchId];
+        if (record.id != keccak256(abi.encode(order))) return (OrderState.None, 0, 0);
+        state = record.state;
+        deliveredAt = record.deliveredAt;
         // Before delivery the field holds the buyer's participant id, after it the dispute time (or zero).
-        if (deliveredAt != 0) disputedAt = slot.buyerIdOrDisputedAt;
+        if (deliveredAt != 0) disputedAt = record.buyerIdOrDisputedAt;
     }
 
     /// @notice Whether the buyer and the seller approved cancelling `order` (both false once it is not Funded).
     function cancellationApprovals(Order calldata order) external view returns (bool buyer, bool seller) {
-        OrderSlot memory slot = _orders[order.batchId];
-        if (slot.tag != _tagOf(keccak256(abi.encode(order))) || slot.state != OrderState.Funded) return (false, false);
-        uint8 approvals = slot.cancellationApprovals;
+        OrderRecord memory record = _orders[order.batchId];
+        if (record.id != keccak256(abi.encode(order)) || record.state != OrderState.Funded) return (false, false);
+        uint8 approvals = record.cancellationApprovals;
         return (approvals & _BUYER_APPROVED != 0, approvals & _SELLER_APPROVED != 0);
     }
 
@@ -474,11 +494,18 @@ contract TradeEscrow is
         return keccak256(abi.encode(order));
     }
 
-    /// @notice The tag (top 160 bits of the id) of the batch's open order (Funded, Delivered or Disputed),
-    /// zero when the batch has none.
-    function openOrderOf(bytes32 batchId) external view returns (bytes20 orderTag) {
-        OrderSlot memory slot = _orders[batchId];
-        if (_isOpen(slot.state)) orderTag = bytes20(slot.tag);
+    /// @notice The id of the batch's open order (Funded, Delivered or Disputed), zero when the batch has none.
+    function openOrderOf(bytes32 batchId) external view returns (bytes32 orderId) {
+        OrderRecord storage record = _orders[batchId];
+        if (_isOpen(record.state)) orderId = record.id;
+    }
+
+    /// @notice The latest result the named inspector of `order` attested while the order awaited settlement
+    /// (None when it names no inspector, has not been attested, or is not the batch's latest order).
+    function orderInspection(Order calldata order) external view returns (IProvenanceRegistry.InspectionResult) {
+        OrderRecord storage record = _orders[order.batchId];
+        if (record.id != keccak256(abi.encode(order))) return IProvenanceRegistry.InspectionResult.None;
+        return record.inspection;
     }
 
     /// @notice What `account` may withdraw in `token` (address(0) for ETH), platform fees included.
@@ -532,6 +559,14 @@ contract TradeEscrow is
         if (order.disputeWindow > maxDisputeWindow) revert EscrowDisputeWindowTooLong(order.disputeWindow, maxDisputeWindow);
         address token = order.token;
         if (token == address(0) ? !ethAllowed : !_allowedTokens[token]) revert EscrowTokenNotAllowed(token);
+        address inspector = order.inspector;
+        if (inspector != address(0)) {
+            // An inspector paid by neither side's outcome: none of the parties, and an active INSPECTOR today.
+            if (inspector == order.buyer || inspector == seller || inspector == order.carrier || inspector == address(this)) {
+                revert EscrowInvalidParty(inspector);
+            }
+            if (!_registry.isActiveParticipant(inspector, _INSPECTOR_ROLE)) revert EscrowInvalidInspector(inspector);
+        }
     }
 
     /// @dev The EIP-712 digest the seller signs: the order's terms under this escrow's domain (name, version,
@@ -600,16 +635,11 @@ contract TradeEscrow is
         if (received != order.amount) revert EscrowInvalidAmount(order.amount, received);
     }
 
-    /// @dev The slot of `order`'s batch, which must hold `order` (its tag and a state other than None).
-    function _load(Order calldata order) private view returns (bytes32 orderId, OrderSlot storage record) {
+    /// @dev The record of `order`'s batch, which must hold `order` (ids are never zero, so a match means opened).
+    function _load(Order calldata order) private view returns (bytes32 orderId, OrderRecord storage record) {
         orderId = keccak256(abi.encode(order));
         record = _orders[order.batchId];
-        if (record.tag != _tagOf(orderId) || record.state == OrderState.None) revert EscrowUnknownOrder(orderId);
-    }
-
-    /// @dev The top 160 bits of an order id, the part the contract stores.
-    function _tagOf(bytes32 orderId) private pure returns (uint160) {
-        return uint160(uint256(orderId) >> 96);
+        if (record.id != orderId) revert EscrowUnknownOrder(orderId);
     }
 
     /// @dev Funded, Delivered or Disputed: money held, the batch taken.
@@ -622,7 +652,7 @@ contract TradeEscrow is
         if (custodian != order.seller || pendingCustodian != address(0)) revert EscrowAlreadyShipped(orderId);
     }
 
-    function _cancel(Order calldata order, bytes32 orderId, OrderSlot storage record) private {
+    function _cancel(Order calldata order, bytes32 orderId, OrderRecord storage record) private {
         record.state = OrderState.Cancelled;
         _stopWatching(order.batchId);
         emit OrderCancelled(orderId, order.amount);
@@ -632,11 +662,12 @@ contract TradeEscrow is
     function _settleDispute(
         Order calldata order,
         bytes32 orderId,
-        OrderSlot storage record,
+        OrderRecord storage record,
         address arbiter,
         uint16 buyerBps
     ) private {
         record.state = OrderState.Resolved;
+        if (order.inspector != address(0)) _stopWatching(order.batchId);
         uint256 buyerAmount = Math.mulDiv(order.amount, buyerBps, BPS);
         (uint256 sellerAmount, uint256 carrierAmount, uint256 platformAmount) = _split(order, order.amount - buyerAmount);
         emit DisputeResolved(

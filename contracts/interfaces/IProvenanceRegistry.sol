@@ -161,7 +161,8 @@ interface IProvenanceRegistry is IParticipantRegistry {
     /// @notice The custodian withdraws its pending handoff; the batch returns to its previous status.
     function cancelHandoff(bytes32 batchId) external;
 
-    /// @notice An active INSPECTOR attests pass/fail for a batch, with the hash of the report.
+    /// @notice An active INSPECTOR attests pass/fail for a batch, with the hash of the report; the custody
+    /// observer hears of it when it watches the batch (an escrow order may name its inspector).
     function attestQuality(bytes32 batchId, bool passed, bytes32 reportHash) external;
 
     /// @notice The custodian splits a batch (not in transit, not recalled, not watched by the custody observer)

@@ -8,16 +8,17 @@ import {ICustodyObserver} from "./ICustodyObserver.sol";
 /// ERC-20), with the seller's EIP-712 consent to exactly those terms (ERC-1271 for contract wallets). The delivery
 /// deadline and the dispute window are bounded by the admin's limits, so every order can be cleared in bounded time.
 /// Money moves only by rule: released to seller/carrier/platform once the registry shows the batch
-/// delivered to the buyer (and, if required, a passing inspection) and the dispute window passed;
+/// delivered to the buyer (and, if the order names an inspector, that inspector passed it) and the dispute window passed;
 /// refunded when undelivered by the deadline, on a recall before delivery, or on mutual cancellation before
 /// shipment; split by an arbiter on dispute (a recall after delivery is one), or by the order's fallback rule
 /// when the arbiter stays silent.
 /// No admin key can move escrowed funds.
 /// Orders are committed by hash: `orderId = keccak256(abi.encode(order))`; every call after opening passes
 /// the full `Order` (the indexer has it from `OrderOpened`). At most one open order per batch.
-/// Storage keeps one slot per batch holding the latest order's tag (the top 160 bits of its id), so the
-/// custody hook, which only learns the batch, finds the order: the delivery event names the batch and the
-/// tag, and the indexer matches them with the order's `OrderOpened`.
+/// Storage keeps, per batch, the latest order's full id and its state, so the custody hook, which only
+/// learns the batch, finds the order; every later call must pass terms that hash to exactly that id.
+/// An order may name its inspector: only that inspector's attestations, made while the order is open,
+/// decide whether the goods passed inspection (the registry reports them through `onQualityAttested`).
 interface ITradeEscrow is ICustodyObserver {
     enum OrderState {
         None,
@@ -48,7 +49,7 @@ interface ITradeEscrow is ICustodyObserver {
         uint16 platformBps; // must equal the platform fee in force when the order opens
         uint40 deliveryDeadline;
         uint32 disputeWindow; // seconds after delivery during which the buyer may dispute
-        bool requiresPassingInspection;
+        address inspector; // the inspector whose passing attestation release requires; address(0) for none
         uint16 fallbackBuyerBps; // buyer's share if a dispute is not resolved within the arbitration period
         bytes32 salt; // makes otherwise equal orders distinct
     }
@@ -62,7 +63,7 @@ interface ITradeEscrow is ICustodyObserver {
     error EscrowInvalidPlatformFee(uint16 platformBps, uint16 required);
     error EscrowInvalidAmount(uint256 expected, uint256 received);
     error EscrowInvalidDeadline(uint40 deadline);
-    error EscrowBatchBusy(bytes32 batchId, bytes20 openOrderTag);
+    error EscrowBatchBusy(bytes32 batchId, bytes32 openOrderId);
     error EscrowBatchNotAvailable(bytes32 batchId);
     error EscrowNotDeliverable(bytes32 orderId);
     error EscrowTooEarly(bytes32 orderId, uint256 availableAt);
@@ -77,14 +78,18 @@ interface ITradeEscrow is ICustodyObserver {
     error EscrowDeadlineTooFar(uint40 deadline, uint256 latest);
     /// @notice Reverts when an order's dispute window is longer than the admin's limit.
     error EscrowDisputeWindowTooLong(uint32 disputeWindow, uint32 maxDisputeWindow);
+    /// @notice Reverts when an order names an inspector that is not an active INSPECTOR of the registry.
+    error EscrowInvalidInspector(address inspector);
     /// @notice Reverts when the admin sets a zero delivery window or a window beyond the hard cap.
     error EscrowInvalidOrderLimits(uint32 maxDeliveryWindow, uint32 maxDisputeWindow);
 
     /// @notice Emitted when a buyer opens and funds an order; carries the whole order.
     event OrderOpened(bytes32 indexed orderId, address indexed buyer, bytes32 indexed batchId, Order order);
-    /// @notice Emitted when the registry reports custody of `batchId` accepted by the buyer of its open order,
-    /// the order whose id starts with `orderTag` (its top 160 bits; the hook learns only the batch).
-    event OrderDelivered(bytes32 indexed batchId, bytes20 indexed orderTag, uint40 deliveredAt);
+    /// @notice Emitted when the registry reports custody of the order's batch accepted by its buyer.
+    event OrderDelivered(bytes32 indexed orderId, bytes32 indexed batchId, uint40 deliveredAt);
+    /// @notice Emitted when the order's named inspector attests its batch while the order is open; the latest
+    /// such result is the one release and refund go by.
+    event OrderInspected(bytes32 indexed orderId, address indexed inspector, bool passed);
     /// @notice Emitted when the order pays out; amounts are what each party was paid or credited (the platform
     /// share is always credited to the fee recipient, for `withdraw`).
     event OrderReleased(bytes32 indexed orderId, uint256 sellerAmount, uint256 carrierAmount, uint256 platformAmount);
