@@ -14,6 +14,10 @@ contract RecordingCustodyObserver is ICustodyObserver {
     address public lastFrom;
     address public lastTo;
     address public custodianSeenDuringCall;
+    uint256 public attestations;
+    address public lastInspector;
+    bool public lastPassed;
+    IProvenanceRegistry.InspectionResult public inspectionSeenDuringCall;
 
     constructor(ProvenanceRegistry registry_) {
         registry = registry_;
@@ -29,6 +33,13 @@ contract RecordingCustodyObserver is ICustodyObserver {
         (lastBatchId, lastFrom, lastTo) = (batchId, from, to);
         (, custodianSeenDuringCall,,,,,,) = registry.batch(batchId);
     }
+
+    function onQualityAttested(bytes32 batchId, address inspector, bool passed) external {
+        if (msg.sender != address(registry)) revert("not the registry");
+        ++attestations;
+        (lastBatchId, lastInspector, lastPassed) = (batchId, inspector, passed);
+        (, inspectionSeenDuringCall) = registry.batchStatus(batchId);
+    }
 }
 
 /// @dev Refuses every callback.
@@ -40,6 +51,10 @@ contract RefusingCustodyObserver is ICustodyObserver {
     }
 
     function onCustodyAccepted(bytes32 batchId, address, address) external pure {
+        revert DeliveryRefused(batchId);
+    }
+
+    function onQualityAttested(bytes32 batchId, address, bool) external pure {
         revert DeliveryRefused(batchId);
     }
 }
@@ -121,6 +136,36 @@ contract ProvenanceRegistryObserverTest is ProvenanceRegistrySetup {
             abi.encodeWithSelector(IProvenanceRegistry.CustodyObserverUnauthorized.selector, address(observer))
         );
         observer.watch(watchedBatch, true);
+    }
+
+    /// @dev Issue 11 item 8: the escrow hears attestations of the batches it watches, to go by its order's
+    /// named inspector only.
+    function test_attestQuality_notifiesTheObserverOfAWatchedBatchOnly() public {
+        vm.prank(inspector);
+        registry.attestQuality(unwatchedBatch, true, bytes32(0));
+        assertEq(observer.attestations(), 0, "no callback for an unwatched batch");
+
+        vm.prank(inspector);
+        registry.attestQuality(watchedBatch, false, keccak256("report"));
+        assertEq(observer.attestations(), 1, "one callback");
+        assertTrue(observer.lastBatchId() == watchedBatch, "batch id");
+        assertEq(observer.lastInspector(), inspector, "inspector");
+        assertTrue(!observer.lastPassed(), "result");
+        assertEq(
+            uint256(observer.inspectionSeenDuringCall()),
+            uint256(IProvenanceRegistry.InspectionResult.Failed),
+            "result already recorded during the callback"
+        );
+    }
+
+    function test_attestQuality_revertsWithTheObserversError() public {
+        RefusingCustodyObserver refusing = new RefusingCustodyObserver();
+        observer.watch(watchedBatch, false);
+        registry.setCustodyObserver(address(refusing));
+        refusing.watch(registry, unwatchedBatch);
+        vm.prank(inspector);
+        vm.expectRevert(abi.encodeWithSelector(RefusingCustodyObserver.DeliveryRefused.selector, unwatchedBatch));
+        registry.attestQuality(unwatchedBatch, true, bytes32(0));
     }
 
     /// @dev Issue 11 item 6: swapping the observer would let deliveries of watched batches go unrecorded.

@@ -60,7 +60,7 @@ export interface Order {
   platformBps: bigint;
   deliveryDeadline: bigint;
   disputeWindow: bigint;
-  requiresPassingInspection: boolean;
+  inspector: string;
   fallbackBuyerBps: bigint;
   salt: string;
 }
@@ -68,20 +68,15 @@ export interface Order {
 const ORDER_TUPLE =
   "tuple(address buyer,address seller,address carrier,address token,uint256 amount,bytes32 batchId," +
   "uint16 sellerBps,uint16 carrierBps,uint16 platformBps,uint40 deliveryDeadline,uint32 disputeWindow," +
-  "bool requiresPassingInspection,uint16 fallbackBuyerBps,bytes32 salt)";
+  "address inspector,uint16 fallbackBuyerBps,bytes32 salt)";
 
 /** The order id as the contract derives it: keccak256(abi.encode(order)). */
 export function orderIdOf(order: Order): string {
   return ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode([ORDER_TUPLE], [order]));
 }
 
-/** The order's tag as the escrow stores it: the top 160 bits of its id (bytes20). */
-export function orderTagOf(orderId: string): string {
-  return orderId.slice(0, 42);
-}
-
 /** `openOrderOf` of a batch without an open order. */
-export const NO_ORDER_TAG = `0x${"0".repeat(40)}`;
+export const NO_ORDER = ethers.ZeroHash;
 
 /** Appends the GS1 mod-10 check digit to a GTIN's data digits. */
 export function gtinWithCheckDigit(data: bigint): bigint {
@@ -188,7 +183,7 @@ export async function makeOrder(fx: EscrowFixture, overrides: Partial<Order> = {
     platformBps: PLATFORM_FEE_BPS,
     deliveryDeadline: now + DELIVERY_PERIOD,
     disputeWindow: DISPUTE_WINDOW,
-    requiresPassingInspection: false,
+    inspector: ethers.ZeroAddress,
     fallbackBuyerBps: 5_000n,
     salt: ethers.id(`salt ${now} ${Math.random()}`),
     ...overrides,
@@ -279,7 +274,7 @@ export function orderTuple(order: Order) {
     order.platformBps,
     order.deliveryDeadline,
     order.disputeWindow,
-    order.requiresPassingInspection,
+    order.inspector,
     order.fallbackBuyerBps,
     order.salt,
   ];

@@ -35,6 +35,7 @@ abstract contract TradeEscrowSetup is CheatsBase {
     address internal manufacturer = vm.addr(MANUFACTURER_KEY);
     address internal carrier = address(0x1002);
     address internal inspector = address(0x1004);
+    address internal rivalInspector = address(0x1006);
     address internal regulator = address(0x1005);
     address internal buyerA = address(0x2001);
     address internal buyerB = address(0x2002);
@@ -60,6 +61,7 @@ abstract contract TradeEscrowSetup is CheatsBase {
         registry.grantCompanyPrefix(manufacturer, 8412345, 7); // the company prefix of GTIN
         registry.onboardParticipant(carrier, registry.CARRIER_ROLE(), GLN, "carrier");
         registry.onboardParticipant(inspector, registry.INSPECTOR_ROLE(), GLN, "inspector");
+        registry.onboardParticipant(rivalInspector, registry.INSPECTOR_ROLE(), GLN, "rival inspector");
         registry.onboardParticipant(regulator, registry.REGULATOR_ROLE(), GLN, "regulator");
         registry.onboardParticipant(buyerA, registry.RETAILER_ROLE(), GLN, "buyer A");
         registry.onboardParticipant(buyerB, registry.RETAILER_ROLE(), GLN, "buyer B");
@@ -91,6 +93,7 @@ contract TradeEscrowHandler is CheatsBase {
     address internal immutable carrier;
     address internal immutable altCarrier;
     address internal immutable inspector;
+    address internal immutable rivalInspector;
     address internal immutable regulator;
     address internal immutable arbiter;
     address[2] internal buyers;
@@ -107,6 +110,8 @@ contract TradeEscrowHandler is CheatsBase {
     address[] public payees;
     mapping(bytes32 orderId => uint256) public settlements;
     mapping(bytes32 orderId => ITradeEscrow.OrderState) public settledAs;
+    /// @notice The latest result each order's named inspector attested while the order awaited settlement.
+    mapping(bytes32 orderId => IProvenanceRegistry.InspectionResult) public namedResult;
     /// @notice The buyer of an order took custody of its batch at some point.
     mapping(bytes32 batchId => address) public receivedBy;
 
@@ -122,7 +127,7 @@ contract TradeEscrowHandler is CheatsBase {
         ProvenanceRegistry registry_,
         TradeEscrow escrow_,
         MockStablecoin stablecoin_,
-        address[9] memory actors, // manufacturer, carrier, altCarrier, inspector, regulator, arbiter, buyerA, buyerB, platform
+        address[10] memory actors, // manufacturer, carrier, altCarrier, inspector, regulator, arbiter, buyerA, buyerB, platform, rivalInspector
         address registryAdmin_,
         uint256 sellerKey_
     ) {
@@ -139,6 +144,7 @@ contract TradeEscrowHandler is CheatsBase {
         regulator = actors[4];
         arbiter = actors[5];
         buyers = [actors[6], actors[7]];
+        rivalInspector = actors[9];
         for (uint256 i; i < actors.length; ++i) {
             payees.push(actors[i]);
         }
@@ -179,7 +185,7 @@ contract TradeEscrowHandler is CheatsBase {
             platformBps: 250,
             deliveryDeadline: uint40(block.timestamp + 1 + (flagsSeed >> 3) % 20 days),
             disputeWindow: uint32((flagsSeed >> 8) % 5 days),
-            requiresPassingInspection: (flagsSeed >> 16) % 3 == 0,
+            inspector: _namedInspector(flagsSeed >> 16),
             fallbackBuyerBps: uint16((flagsSeed >> 20) % 10_001),
             salt: keccak256(abi.encode(lotNonce))
         });
@@ -299,10 +305,28 @@ contract TradeEscrowHandler is CheatsBase {
         return true;
     }
 
-    function attest(uint256 orderSeed, bool passed) external {
+    /// @dev Either inspector attests an order's batch; only the order's named inspector's result may count for it
+    /// (and only while the order awaits settlement), whoever attested last.
+    function attest(uint256 orderSeed, bool passed, bool byRival) external {
         if (_orders.length == 0) return;
-        vm.prank(inspector);
-        try registry.attestQuality(_orders[_pick(orderSeed)].batchId, passed, bytes32(0)) {} catch {}
+        bytes32 batchId = _orders[_pick(orderSeed)].batchId;
+        address attester = byRival ? rivalInspector : inspector;
+        uint256 count = _orders.length;
+        bool[] memory awaiting = new bool[](count);
+        for (uint256 i; i < count; ++i) {
+            (ITradeEscrow.OrderState state,,) = escrow.orderState(_orders[i]);
+            awaiting[i] = state == ITradeEscrow.OrderState.Funded || state == ITradeEscrow.OrderState.Delivered;
+        }
+        vm.prank(attester);
+        try registry.attestQuality(batchId, passed, bytes32(0)) {
+            for (uint256 i; i < count; ++i) {
+                ITradeEscrow.Order memory o = _orders[i];
+                if (o.batchId != batchId || !awaiting[i] || o.inspector != attester) continue;
+                namedResult[escrow.orderIdOf(o)] =
+                    passed ? IProvenanceRegistry.InspectionResult.Passed : IProvenanceRegistry.InspectionResult.Failed;
+            }
+            ++successes[msg.sig];
+        } catch {}
     }
 
     function recall(uint256 orderSeed) external {
@@ -311,7 +335,7 @@ contract TradeEscrowHandler is CheatsBase {
         try registry.recallBatch(_orders[_pick(orderSeed)].batchId, bytes32(0)) {} catch {}
     }
 
-    /// @dev Whoever holds the order's batch tries to split it: refused while an order awaits its delivery, and
+    /// @dev Whoever holds the order's batch tries to split it: refused while an order awaits its delivery (or its named inspection), and
     /// allowed to a buyer after delivery (the children then carry the goods it holds).
     function split(uint256 orderSeed) external {
         if (_orders.length == 0) return;
@@ -351,6 +375,10 @@ contract TradeEscrowHandler is CheatsBase {
         (uint256 before, uint256 creditsBefore) = _holdings(_orders[index].token);
         vm.prank(asBuyer ? _orders[index].buyer : address(0xBEEF));
         try escrow.release(_orders[index]) {
+            ITradeEscrow.Order memory o = _orders[index];
+            if (o.inspector != address(0) && namedResult[escrow.orderIdOf(o)] != IProvenanceRegistry.InspectionResult.Passed) {
+                _violation("released without the named inspector's pass");
+            }
             _settled(index, before, creditsBefore, ITradeEscrow.OrderState.Released);
         } catch {}
     }
@@ -370,6 +398,11 @@ contract TradeEscrowHandler is CheatsBase {
             if (receivedBy[_orders[index].batchId] == _orders[index].buyer) {
                 _violation("a buyer who took the goods (or split them) was refunded");
             }
+            // Neither recalled nor past its deadline: only the named inspector's failure refunds.
+            if (
+                statusBefore != IProvenanceRegistry.BatchStatus.Recalled && block.timestamp <= _orders[index].deliveryDeadline
+                    && namedResult[escrow.orderIdOf(_orders[index])] != IProvenanceRegistry.InspectionResult.Failed
+            ) _violation("refunded for a failure the named inspector did not attest");
             _settled(index, before, creditsBefore, ITradeEscrow.OrderState.Refunded);
         } catch {}
     }
@@ -469,8 +502,16 @@ contract TradeEscrowHandler is CheatsBase {
         if ((before - afterwards) + (creditsAfter - creditsBefore) != o.amount) {
             _violation("payouts and credits do not add up to the deposit");
         }
-        if (escrow.openOrderOf(o.batchId) != bytes20(0)) _violation("settled order still open on its batch");
+        if (escrow.openOrderOf(o.batchId) != bytes32(0)) _violation("settled order still open on its batch");
         ++successes[msg.sig];
+    }
+
+    /// @dev The fixture's inspector, the rival one, or none (half the orders).
+    function _namedInspector(uint256 seed) internal view returns (address) {
+        uint256 pick = seed % 4;
+        if (pick == 0) return inspector;
+        if (pick == 1) return rivalInspector;
+        return address(0);
     }
 
     function _violation(string memory what) internal {
@@ -500,7 +541,18 @@ contract TradeEscrowInvariantTest is TradeEscrowSetup {
             registry,
             escrow,
             stablecoin,
-            [manufacturer, carrier, address(rejectingCarrier), inspector, regulator, arbiter, buyerA, buyerB, platform],
+            [
+                manufacturer,
+                carrier,
+                address(rejectingCarrier),
+                inspector,
+                regulator,
+                arbiter,
+                buyerA,
+                buyerB,
+                platform,
+                rivalInspector
+            ],
             address(this),
             MANUFACTURER_KEY
         );
@@ -539,21 +591,40 @@ contract TradeEscrowInvariantTest is TradeEscrowSetup {
         }
     }
 
-    /// @notice The registry's count of watched batches is exactly the escrow's orders awaiting delivery, so the
-    /// observer can move only when no order relies on it.
-    function invariant_watchedBatchesAreTheOrdersAwaitingDelivery() public view {
-        uint256 funded;
+    /// @notice The registry's count of watched batches is exactly the escrow's orders awaiting delivery or, for
+    /// orders naming an inspector, settlement; so the observer can move only when no order relies on it.
+    function invariant_watchedBatchesAreTheOrdersTheEscrowStillHears() public view {
+        uint256 heard;
         uint256 count = handler.orderCount();
         for (uint256 i; i < count; ++i) {
             ITradeEscrow.Order memory o = handler.order(i);
             (ITradeEscrow.OrderState state,,) = escrow.orderState(o);
-            if (state == ITradeEscrow.OrderState.Funded) {
-                ++funded;
-                assertTrue(registry.isBatchWatched(o.batchId), "a funded order's batch is watched");
+            bool awaitsInspection = o.inspector != address(0)
+                && (state == ITradeEscrow.OrderState.Delivered || state == ITradeEscrow.OrderState.Disputed);
+            if (state == ITradeEscrow.OrderState.Funded || awaitsInspection) {
+                ++heard;
+                assertTrue(registry.isBatchWatched(o.batchId), "the batch of an order the escrow must hear is watched");
             }
         }
-        assertEq(registry.watchedBatchCount(), funded, "watched batches == funded orders");
+        assertEq(registry.watchedBatchCount(), heard, "watched batches == orders awaiting delivery or inspection");
         assertEq(registry.custodyObserver(), address(escrow), "the escrow stays the observer");
+    }
+
+    /// @notice What the escrow goes by for an order's inspection is its named inspector's latest result, never
+    /// another inspector's and never one attested before the order opened.
+    function invariant_orderInspectionIsTheNamedInspectorsLatest() public view {
+        assertEq(handler.violations(), 0, handler.lastViolation());
+        uint256 count = handler.orderCount();
+        for (uint256 i; i < count; ++i) {
+            ITradeEscrow.Order memory o = handler.order(i);
+            (ITradeEscrow.OrderState state,,) = escrow.orderState(o);
+            if (state == ITradeEscrow.OrderState.None) continue;
+            assertEq(
+                uint256(escrow.orderInspection(o)),
+                uint256(handler.namedResult(escrow.orderIdOf(o))),
+                "order inspection == named inspector's latest result"
+            );
+        }
     }
 
     /// @notice No order blocks a batch forever: every order still open was opened with a deadline and a dispute
@@ -625,7 +696,7 @@ contract TradeEscrowSplitFuzzTest is TradeEscrowSetup {
             platformBps: PLATFORM_FEE_BPS,
             deliveryDeadline: uint40(block.timestamp + 1 days),
             disputeWindow: 1 days,
-            requiresPassingInspection: false,
+            inspector: address(0),
             fallbackBuyerBps: 0,
             salt: bytes32(0)
         });

@@ -20,9 +20,8 @@ import {
   networkHelpers,
   openOrder,
   sellerConsent,
-  NO_ORDER_TAG,
+  NO_ORDER,
   orderIdOf,
-  orderTagOf,
   orderTuple,
   registerBatch,
   ship,
@@ -64,7 +63,9 @@ describe("TradeEscrow", function () {
 
     it("test_supportsInterface_tradeEscrowCustodyObserverAndAccessControl", async function () {
       const fx = await loadFixture(deployEscrowFixture);
-      const custodyObserverId = ethers.id("onCustodyAccepted(bytes32,address,address)").slice(0, 10);
+      const selector = (signature: string) => BigInt(ethers.id(signature).slice(0, 10));
+      const hooks = selector("onCustodyAccepted(bytes32,address,address)") ^ selector("onQualityAttested(bytes32,address,bool)");
+      const custodyObserverId = ethers.toBeHex(hooks, 4);
       expect(await fx.escrow.supportsInterface(custodyObserverId)).to.equal(true);
       expect(await fx.escrow.supportsInterface("0x7965db0b")).to.equal(true); // IAccessControl
       expect(await fx.escrow.supportsInterface("0xffffffff")).to.equal(false);
@@ -167,7 +168,7 @@ describe("TradeEscrow", function () {
           await expect(tx).to.emit(fx.escrow, "OrderOpened").withArgs(orderId, fx.buyer.address, fx.batchId, orderTuple(order));
           await expectPaid(fx, token, tx, [fx.buyer, fx.escrow], [-order.amount, order.amount]);
           expect(await fx.escrow.orderState(order)).to.deep.equal([OrderState.Funded, 0n, 0n]);
-          expect(await fx.escrow.openOrderOf(fx.batchId)).to.equal(orderTagOf(orderId));
+          expect(await fx.escrow.openOrderOf(fx.batchId)).to.equal(orderId);
           expect(await fx.registry.isBatchWatched(fx.batchId)).to.equal(true);
         });
       });
@@ -297,7 +298,7 @@ describe("TradeEscrow", function () {
         await openOrder(fx, first);
         await expect(openOrder(fx, await makeOrder(fx, { buyer: fx.otherBuyer.address }), fx.otherBuyer))
           .to.be.revertedWithCustomError(fx.escrow, "EscrowBatchBusy")
-          .withArgs(fx.batchId, orderTagOf(orderIdOf(first)));
+          .withArgs(fx.batchId, orderIdOf(first));
       });
 
       it("test_openOrder_allowsANewOrderOnceThePreviousEnded", async function () {
@@ -307,7 +308,7 @@ describe("TradeEscrow", function () {
         await fx.escrow.connect(fx.manufacturer).declineOrder(first);
         const second = await makeOrder(fx, { buyer: fx.otherBuyer.address });
         await expect(openOrder(fx, second, fx.otherBuyer)).to.emit(fx.escrow, "OrderOpened");
-        expect(await fx.escrow.openOrderOf(fx.batchId)).to.equal(orderTagOf(orderIdOf(second)));
+        expect(await fx.escrow.openOrderOf(fx.batchId)).to.equal(orderIdOf(second));
       });
 
       it("test_openOrder_revertsForUnknownBatch", async function () {
@@ -359,9 +360,7 @@ describe("TradeEscrow", function () {
 
       const tx = await handToBuyer(fx);
       const deliveredAt = await timestampOf(tx);
-      await expect(tx)
-        .to.emit(fx.escrow, "OrderDelivered")
-        .withArgs(order.batchId, orderTagOf(orderIdOf(order)), deliveredAt);
+      await expect(tx).to.emit(fx.escrow, "OrderDelivered").withArgs(orderIdOf(order), order.batchId, deliveredAt);
       expect(await fx.escrow.orderState(order)).to.deep.equal([OrderState.Delivered, deliveredAt, 0n]);
       // Delivery is all the escrow needs to see; later handoffs no longer call it.
       expect(await fx.registry.isBatchWatched(fx.batchId)).to.equal(false);
@@ -448,7 +447,7 @@ describe("TradeEscrow", function () {
           );
           expect(await fx.escrow.creditOf(fx.platform.address, fx.token)).to.equal(split.platform);
           expect(await fx.escrow.orderState(fx.order)).to.deep.equal([OrderState.Released, fx.deliveredAt, 0n]);
-          expect(await fx.escrow.openOrderOf(fx.batchId)).to.equal(NO_ORDER_TAG);
+          expect(await fx.escrow.openOrderOf(fx.batchId)).to.equal(NO_ORDER);
         });
 
         it("test_release_anyoneReleasesOnceTheDisputeWindowPassed", async function () {
@@ -474,7 +473,7 @@ describe("TradeEscrow", function () {
         it("test_release_withPassingInspectionWhenRequired", async function () {
           const fx = await loadFixture(deployEscrowFixture);
           const token = await tokenOf(fx, asset);
-          const order = await makeOrder(fx, { token, requiresPassingInspection: true });
+          const order = await makeOrder(fx, { token, inspector: fx.inspector.address });
           await openOrder(fx, order);
           await deliver(fx);
           await expect(fx.escrow.connect(fx.buyer).release(order))
@@ -541,7 +540,7 @@ describe("TradeEscrow", function () {
           await expectPaid(fx, fx.token, tx, [fx.buyer, fx.escrow], [fx.order.amount, -fx.order.amount]);
           expect((await fx.escrow.orderState(fx.order))[0]).to.equal(OrderState.Refunded);
           expect(await fx.registry.isBatchWatched(fx.batchId)).to.equal(false);
-          expect(await fx.escrow.openOrderOf(fx.batchId)).to.equal(NO_ORDER_TAG);
+          expect(await fx.escrow.openOrderOf(fx.batchId)).to.equal(NO_ORDER);
         });
 
         it("test_refund_revertsUntilTheDeadlinePassed", async function () {
@@ -579,7 +578,7 @@ describe("TradeEscrow", function () {
           it("test_refund_revertsForFailedInspectionUntilTheBuyerRejectsTheGoods", async function () {
             const fx = await loadFixture(deployEscrowFixture);
             const token = await tokenOf(fx, asset);
-            const order = await makeOrder(fx, { token, requiresPassingInspection: true });
+            const order = await makeOrder(fx, { token, inspector: fx.inspector.address });
             await openOrder(fx, order);
             await ship(fx);
             await fx.registry.connect(fx.carrier).proposeHandoff(fx.batchId, fx.buyer.address, GLN, BusinessStep.Shipping);
@@ -656,7 +655,7 @@ describe("TradeEscrow", function () {
         it("test_refund_buyerTakesTheDepositBackWhenRequiredInspectionFailedBeforeDelivery", async function () {
           const fx = await loadFixture(deployEscrowFixture);
           const token = await tokenOf(fx, asset);
-          const order = await makeOrder(fx, { token, requiresPassingInspection: true });
+          const order = await makeOrder(fx, { token, inspector: fx.inspector.address });
           await openOrder(fx, order);
           await fx.registry.connect(fx.inspector).attestQuality(fx.batchId, false, ethers.id("failed"));
           await expect(fx.escrow.connect(fx.stranger).refund(order))
@@ -712,7 +711,7 @@ describe("TradeEscrow", function () {
           async function uninspectedFixture() {
             const fx = await deployEscrowFixture();
             const token = await tokenOf(fx, asset);
-            const order = await makeOrder(fx, { token, requiresPassingInspection: true });
+            const order = await makeOrder(fx, { token, inspector: fx.inspector.address });
             await openOrder(fx, order);
             const deliveredAt = await timestampOf(await deliver(fx));
             return { ...fx, order, orderId: orderIdOf(order), deliveredAt };
@@ -1000,7 +999,7 @@ describe("TradeEscrow", function () {
     });
   });
 
-  describe("one storage slot per batch", function () {
+  describe("one order record per batch", function () {
     it("test_openOrder_refusesTheIdenticalOrderAgainAfterItSettled", async function () {
       const fx = await loadFixture(deployEscrowFixture);
       const order = await makeOrder(fx);
