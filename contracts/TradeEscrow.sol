@@ -255,15 +255,17 @@ contract TradeEscrow is
     /// @inheritdoc ICustodyObserver
     /// @dev Records the result when `inspector` is the named inspector of the batch's order and the order awaits
     /// settlement (Funded or Delivered); any other attestation is ignored. Never reverts for the registry's own
-    /// calls, so it cannot block an attestation.
-    function onQualityAttested(bytes32 batchId, address inspector, bool passed) external nonReentrant {
+    /// calls, so it cannot block an attestation. Not `nonReentrant`: it only records a result for an order still
+    /// awaiting settlement, which is the same whether it runs inside another escrow call (a payee or token that
+    /// attests another batch) or not; every settlement marks its order settled before paying anyone.
+    function onQualityAttested(bytes32 batchId, address inspector, bool passed) external {
         if (msg.sender != address(_registry)) revert EscrowNotRegistry(msg.sender);
         OrderRecord storage record = _orders[batchId];
         OrderState state = record.state;
         if (record.inspector != inspector || (state != OrderState.Funded && state != OrderState.Delivered)) return;
         record.inspection =
             passed ? IProvenanceRegistry.InspectionResult.Passed : IProvenanceRegistry.InspectionResult.Failed;
-        emit OrderInspected(record.id, inspector, passed);
+        emit OrderInspected(record.id, passed);
     }
 
     /// @inheritdoc ITradeEscrow

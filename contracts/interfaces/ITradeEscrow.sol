@@ -87,9 +87,9 @@ interface ITradeEscrow is ICustodyObserver {
     event OrderOpened(bytes32 indexed orderId, address indexed buyer, bytes32 indexed batchId, Order order);
     /// @notice Emitted when the registry reports custody of the order's batch accepted by its buyer.
     event OrderDelivered(bytes32 indexed orderId, bytes32 indexed batchId, uint40 deliveredAt);
-    /// @notice Emitted when the order's named inspector attests its batch while the order is open; the latest
-    /// such result is the one release and refund go by.
-    event OrderInspected(bytes32 indexed orderId, address indexed inspector, bool passed);
+    /// @notice Emitted when the order's named inspector (`order.inspector`) attests its batch while the order awaits
+    /// settlement; the latest such result is the one release, the inspection refund and the late dispute go by.
+    event OrderInspected(bytes32 indexed orderId, bool passed);
     /// @notice Emitted when the order pays out; amounts are what each party was paid or credited (the platform
     /// share is always credited to the fee recipient, for `withdraw`).
     event OrderReleased(bytes32 indexed orderId, uint256 sellerAmount, uint256 carrierAmount, uint256 platformAmount);

@@ -132,7 +132,7 @@ describe("TradeEscrow full order ids and named inspectors", function () {
       await deliver(fx);
       await expect(attest(fx, fx.inspector, true))
         .to.emit(fx.escrow, "OrderInspected")
-        .withArgs(fx.orderId, fx.inspector.address, true);
+        .withArgs(fx.orderId, true);
       await attest(fx, fx.rival, false);
       expect((await fx.registry.batchStatus(fx.batchId))[1]).to.equal(InspectionResult.Failed);
       expect(await fx.escrow.orderInspection(fx.order)).to.equal(InspectionResult.Passed);
@@ -179,7 +179,7 @@ describe("TradeEscrow full order ids and named inspectors", function () {
       await attest(fx, fx.inspector, false);
       await expect(attest(fx, fx.inspector, true))
         .to.emit(fx.escrow, "OrderInspected")
-        .withArgs(fx.orderId, fx.inspector.address, true);
+        .withArgs(fx.orderId, true);
       await expect(fx.escrow.connect(fx.buyer).release(fx.order)).to.emit(fx.escrow, "OrderReleased");
       expect(await fx.registry.isBatchWatched(fx.batchId)).to.equal(false);
       expect(await fx.registry.watchedBatchCount()).to.equal(0n);
