@@ -168,3 +168,50 @@ function anchorsOf(
   }
   return { source: "passport" };
 }
+
+/** "Verified at block N by 2 of 3 endpoints" or why not, as the terminal verifiers print it. */
+export function verdictLine(result: VerifyPassportUrlResult): string {
+  const by = `by ${result.agreeing} of ${result.total} endpoint${result.total === 1 ? "" : "s"}`;
+  if (result.verdict === "verified") return `✓ Verified at block ${result.blockNumber} ${by}: the passport matches the chain.`;
+  if (result.verdict === "unverifiable") {
+    return `? NOT VERIFIED: ${result.agreeing} of ${result.total} endpoint${result.total === 1 ? "" : "s"} answered, at least ${result.minAgreeing} needed.`;
+  }
+  return `✗ MISMATCH${result.blockNumber === null ? "" : ` (checked at block ${result.blockNumber})`}: the passport does not match the chain.`;
+}
+
+/** One line per endpoint: what it answered, or why it was not used. */
+export function endpointLines(result: VerifyPassportUrlResult): string[] {
+  return result.endpoints.map((endpoint) => {
+    const detail =
+      endpoint.status === "answered"
+        ? `answered (chain ${endpoint.chainId}, head ${endpoint.head})`
+        : `${endpoint.status}: ${endpoint.detail}`;
+    return `endpoint ${endpoint.url} ${detail}`;
+  });
+}
+
+/** The exit status of a verification: 0 verified, 1 mismatch, 2 nothing could be verified. */
+export function exitStatusOf(result: VerifyPassportUrlResult): 0 | 1 | 2 {
+  return result.verdict === "verified" ? 0 : result.verdict === "mismatch" ? 1 : 2;
+}
+
+/**
+ * The endpoints a terminal verifier was given: repeated flags and comma-separated lists (as RPC_URL may hold),
+ * each an http(s) URL.
+ */
+export function rpcUrlsOf(values: readonly (string | undefined)[]): string[] {
+  const urls = values
+    .flatMap((value) => (value ?? "").split(","))
+    .map((url) => url.trim())
+    .filter((url) => url !== "");
+  for (const url of urls) {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new PassportFetchError(`${JSON.stringify(url)} is not a JSON-RPC URL`);
+    }
+    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new PassportFetchError(`${url} is not an http(s) URL`);
+  }
+  return urls;
+}
