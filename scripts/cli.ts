@@ -23,7 +23,11 @@ const program = new Command()
   .description(
     "Provena supply-chain provenance and escrow, from the command line. Keys: PROVENA_PRIVATE_KEY or PROVENA_KEYSTORE (+ PROVENA_KEYSTORE_PASSWORD).",
   )
-  .option("--rpc <url>", "JSON-RPC endpoint (default: RPC_URL, else http://127.0.0.1:8545)")
+  .option(
+    "--rpc <url>",
+    "JSON-RPC endpoint (default: RPC_URL, else http://127.0.0.1:8545); `verify` reads through several: repeat --rpc or separate with commas",
+    (value: string, previous: string | undefined) => (previous === undefined ? value : `${previous},${value}`),
+  )
   .option("--deployment <file>", "deployment file (default: DEPLOYMENT_FILE, else backend/chain/deployments/<chainId>.json)")
   .option("--api <url>", "Provena backend, for --relay, uploads and lookups (default: PROVENA_API_URL, else http://127.0.0.1:3000)")
   .option("--relay", "send gasless through the backend's relayer instead of paying gas", false)

@@ -1,9 +1,11 @@
 /**
  * Verifies a Provena passport against the chain, trusting neither the passport server nor its mirror:
  *
- *   node scripts/verify.ts <passport-url> [--rpc <url>] [--chain-id <id>] [--registry <address>] [--json]
+ *   node scripts/verify.ts <passport-url> [--rpc <url>]... [--min-endpoints <n>] [--chain-id <id>] [--registry <address>] [--json]
  *
- * The JSON-RPC endpoint is --rpc, else RPC_URL, else the one the passport advertises (with a warning). The chain and
+ * The JSON-RPC endpoints are --rpc (repeatable, or comma-separated), else RPC_URL (one URL or a comma-separated
+ * list), else the one the passport advertises (with a warning). Several endpoints are all read at the same block and
+ * compared: any disagreement is a mismatch, and at least --min-endpoints (default 1) must answer. The chain and
  * registry verified against are the link's own trust anchors ("?chain=…&registry=…", as printed in QR codes), or
  * --chain-id and --registry (which must agree with the link's), and only failing both the passport's word.
  * Exit status: 0 verified, 1 the passport does not match the chain, 2 nothing could be verified.
@@ -11,9 +13,18 @@
 import { parseArgs } from "node:util";
 import { addressSchema } from "../backend/chain/schemas.ts";
 import { DigitalLinkError } from "../backend/passport/digital-link.ts";
-import { ANCHOR_SOURCES, PassportFetchError, verifyPassportUrl } from "../backend/passport/verify-url.ts";
+import {
+  ANCHOR_SOURCES,
+  PassportFetchError,
+  endpointLines,
+  exitStatusOf,
+  rpcUrlsOf,
+  verdictLine,
+  verifyPassportUrl,
+} from "../backend/passport/verify-url.ts";
 
-const USAGE = "Usage: node scripts/verify.ts <passport-url> [--rpc <url>] [--chain-id <id>] [--registry <address>] [--json]";
+const USAGE =
+  "Usage: node scripts/verify.ts <passport-url> [--rpc <url>[,<url>...]]... [--min-endpoints <n>] [--chain-id <id>] [--registry <address>] [--json]";
 
 async function main(argv: string[]): Promise<number> {
   let parsed;
@@ -22,7 +33,8 @@ async function main(argv: string[]): Promise<number> {
       args: argv,
       allowPositionals: true,
       options: {
-        rpc: { type: "string" },
+        rpc: { type: "string", multiple: true },
+        "min-endpoints": { type: "string" },
         "chain-id": { type: "string" },
         registry: { type: "string" },
         json: { type: "boolean", default: false },
@@ -53,12 +65,19 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
 
+  const minAgreeing = values["min-endpoints"] === undefined ? undefined : Number(values["min-endpoints"]);
+  if (minAgreeing !== undefined && !(Number.isSafeInteger(minAgreeing) && minAgreeing >= 1)) {
+    console.error(`--min-endpoints must be a positive integer (got ${values["min-endpoints"]})`);
+    return 2;
+  }
+
   const url = positionals[0]!;
-  const rpcUrl = values.rpc || process.env.RPC_URL || null;
   try {
+    const rpcUrls = rpcUrlsOf(values.rpc && values.rpc.length > 0 ? values.rpc : [process.env.RPC_URL]);
     const result = await verifyPassportUrl({
       url,
-      rpcUrl,
+      rpcUrls,
+      ...(minAgreeing === undefined ? {} : { minAgreeing }),
       expected: { ...(chainId === undefined ? {} : { chainId }), ...(values.registry === undefined ? {} : { registry: values.registry }) },
       onProgress: values.json ? undefined : (message) => console.error(`… ${message}`),
     });
@@ -68,20 +87,15 @@ async function main(argv: string[]): Promise<number> {
     } else {
       console.log(`Passport ${url}`);
       console.log(
-        `  chain ${result.anchors.chainId} and registry ${result.anchors.registry} (named by ${ANCHOR_SOURCES[result.anchors.source]}), RPC ${result.rpcUrl} (named by ${result.rpcSource === "caller" ? "you" : "the passport server"})`,
+        `  chain ${result.anchors.chainId} and registry ${result.anchors.registry} (named by ${ANCHOR_SOURCES[result.anchors.source]}), RPC ${result.rpcUrls.join(", ")} (named by ${result.rpcSource === "caller" ? "you" : "the passport server"})`,
       );
-      if (result.ok) {
-        console.log(`✓ Verified at block ${result.blockNumber}: the passport matches the chain.`);
-        for (const item of result.checked) console.log(`  checked ${item}`);
-      } else {
-        console.log(
-          `✗ MISMATCH${result.blockNumber === null ? "" : ` (checked at block ${result.blockNumber})`}: the passport does not match the chain.`,
-        );
-        for (const mismatch of result.mismatches) console.log(`  - ${mismatch}`);
-      }
+      console.log(verdictLine(result));
+      for (const line of endpointLines(result)) console.log(`  ${line}`);
+      if (result.ok) for (const item of result.checked) console.log(`  checked ${item}`);
+      for (const mismatch of result.mismatches) console.log(`  - ${mismatch}`);
       for (const warning of result.warnings) console.log(`  ! ${warning}`);
     }
-    return result.ok ? 0 : 1;
+    return exitStatusOf(result);
   } catch (error) {
     if (error instanceof DigitalLinkError || error instanceof PassportFetchError) {
       console.error(`Cannot verify: ${error.message}`);

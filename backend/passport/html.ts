@@ -60,7 +60,7 @@ dd{margin:0;overflow-wrap:anywhere}
 .verify[data-state=error]{background:var(--warn-bg);color:var(--warn);border-color:#c98a00}
 .verify ul{margin:.5rem 0 0;padding-left:1.25rem}
 .verify details{margin-top:.75rem}
-#verify-anchors{overflow-wrap:anywhere}
+#verify-anchors,#verify-rpc{overflow-wrap:anywhere}
 .badge{display:inline-block;padding:.1rem .5rem;border-radius:1rem;font-size:.85rem;font-weight:600;background:var(--ok-bg);color:var(--ok)}
 .badge.no{background:var(--bad-bg);color:var(--bad)}
 ol.timeline{list-style:none;margin:0;padding:0;border-left:3px solid var(--line)}
@@ -74,7 +74,8 @@ ol.timeline p{margin:.1rem 0;color:var(--muted)}
 .mono{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85em}
 form{display:flex;flex-wrap:wrap;gap:.5rem;align-items:flex-end}
 label{display:block;font-weight:600}
-input[type=text],input[type=url]{font:inherit;padding:.5rem;border:1px solid #767676;border-radius:.25rem;min-width:14rem;max-width:100%}
+input[type=text],input[type=url],input[type=number],textarea{font:inherit;padding:.5rem;border:1px solid #767676;border-radius:.25rem;min-width:14rem;max-width:100%}
+input[type=number]{min-width:0;width:5rem}
 button{font:inherit;padding:.5rem 1rem;border:0;border-radius:.25rem;background:#1b1b1b;color:#fff;cursor:pointer}
 details{margin-top:1.5rem}
 footer{margin-top:2rem;padding-bottom:2rem;color:var(--muted);font-size:.875rem;border-top:1px solid var(--line)}
@@ -312,14 +313,16 @@ ${unit.cloneWarnings.map((w) => `<p>${escapeHtml(w)}</p>`).join("\n")}
 <ul id="verify-details" hidden></ul>
 <p id="verify-rpc"></p>
 <details id="verify-settings" class="noprint">
-<summary>Check through a blockchain node you choose</summary>
+<summary>Check through blockchain nodes you choose</summary>
 <form id="rpc-form">
-<div><label for="rpc-url">JSON-RPC URL</label>
-<input type="url" id="rpc-url" name="rpc" placeholder="https://" autocomplete="off" aria-describedby="rpc-help"></div>
+<div><label for="rpc-urls">JSON-RPC URLs, one per line</label>
+<textarea id="rpc-urls" name="rpc" rows="3" placeholder="https://" autocomplete="off" spellcheck="false" aria-describedby="rpc-help"></textarea></div>
+<div><label for="rpc-min">Nodes that must answer</label>
+<input type="number" id="rpc-min" name="min" min="1" max="10" value="1" aria-describedby="rpc-help"></div>
 <button type="submit">Save and check again</button>
 <button type="button" id="rpc-reset">Use this server's</button>
 </form>
-<p id="rpc-help">Kept only in this browser. Without one, the chain is read through the endpoint this server names, so the check relies on it answering honestly.</p>
+<p id="rpc-help">Kept only in this browser. Every node is read at the same block and their answers compared: any disagreement fails the check, and a node that does not answer or serves another chain does not count. Choose nodes run by different operators. Without any, the chain is read through the endpoint this server names, so the check relies on it answering honestly.</p>
 </details>
 <noscript><p>Verification runs in your browser and needs JavaScript. You can also verify from a terminal with scripts/verify.ts.</p></noscript>
 </section>

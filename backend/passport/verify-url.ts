@@ -1,7 +1,7 @@
 /**
  * Verifies a passport URL from a terminal (scripts/verify.ts, the CLI): fetches its JSON-LD, then runs the same
- * verifier the passport page runs in the browser (assets/verify-core.js) against a JSON-RPC endpoint: the one
- * the caller names (RPC_URL / --rpc), else the one the passport advertises.
+ * verifier the passport page runs in the browser (assets/verify-core.js) through the JSON-RPC endpoints the caller
+ * names (RPC_URL / --rpc, several compared with each other), else the one the passport advertises.
  * Trust anchors (the chain and registry to verify against) come from the link itself ("?chain=…&registry=…", as
  * printed in QR codes) and from the caller (--chain-id, --registry); the passport's own word is used, with a
  * warning, only when neither names them.
@@ -11,11 +11,11 @@ import { loadArtifact, type LoadArtifactOptions } from "../chain/artifacts.ts";
 import { ENUM_VALUE_NAMES } from "../chain/vocabulary.ts";
 import {
   claimsFromJsonLd,
-  createJsonRpc,
+  jsonRpcEndpoints,
   trustAnchorsOfSearch,
-  verifyPassport,
+  verifyPassportAcrossEndpoints,
+  type MultiEndpointVerificationResult,
   type PassportClaims,
-  type VerificationResult,
 } from "./assets/verify-core.js";
 import { parseDigitalLinkUri } from "./digital-link.ts";
 
@@ -23,16 +23,24 @@ export interface VerifyPassportUrlOptions {
   url: string;
   /** JSON-RPC endpoint to trust; default: the passport's advertised provena:verification.rpcUrl. */
   rpcUrl?: string | null;
+  /** Several JSON-RPC endpoints, read and compared (with rpcUrl, if given, first). */
+  rpcUrls?: readonly string[];
+  /** At least this many endpoints must answer, and all that answer agree (default 1). */
+  minAgreeing?: number;
   /** Trust anchors: fail unless the passport names this chain / registry (and verify against them). */
   expected?: { chainId?: number; registry?: string };
   artifacts?: LoadArtifactOptions;
+  /** Per request (default 15 s); each endpoint also has deadlineMs for all its reads (default 120 s). */
   timeoutMs?: number;
+  deadlineMs?: number;
   onProgress?: (message: string) => void;
 }
 
-export interface VerifyPassportUrlResult extends VerificationResult {
+export interface VerifyPassportUrlResult extends MultiEndpointVerificationResult {
   claims: PassportClaims;
+  /** The first endpoint read through; rpcUrls lists them all. */
   rpcUrl: string;
+  rpcUrls: string[];
   /** The chain and registry verified against, and who named them; "passport" means only the server's word. */
   anchors: { chainId: number; registry: string; source: "link" | "caller" | "passport" };
   /** Who named the JSON-RPC endpoint: the caller (--rpc, RPC_URL) or the passport (the server's word). */
@@ -85,12 +93,13 @@ export async function verifyPassportUrl(options: VerifyPassportUrlOptions): Prom
     throw new PassportFetchError(`${url} did not return a Provena passport: ${(error as Error).message}`, { cause: error });
   }
 
-  const rpcUrl = options.rpcUrl || claims.rpcUrl;
-  if (!rpcUrl) throw new PassportFetchError("No JSON-RPC URL: pass --rpc or set RPC_URL; the passport advertises none");
+  const chosen = [...(options.rpcUrl ? [options.rpcUrl] : []), ...(options.rpcUrls ?? [])].filter((u) => u !== "");
+  const rpcUrls = chosen.length > 0 ? chosen : claims.rpcUrl ? [claims.rpcUrl] : [];
+  if (rpcUrls.length === 0) throw new PassportFetchError("No JSON-RPC URL: pass --rpc or set RPC_URL; the passport advertises none");
   const { abi } = loadArtifact("ProvenanceRegistry", undefined, options.artifacts ?? {});
-  const result = await verifyPassport({
+  const result = await verifyPassportAcrossEndpoints({
     claims,
-    rpc: createJsonRpc(rpcUrl, { timeoutMs }),
+    endpoints: jsonRpcEndpoints(rpcUrls, { timeoutMs, ...(options.deadlineMs === undefined ? {} : { deadlineMs: options.deadlineMs }) }),
     ethers,
     abi,
     enums: ENUM_VALUE_NAMES,
@@ -98,9 +107,12 @@ export async function verifyPassportUrl(options: VerifyPassportUrlOptions): Prom
       ...(expected.chainId === undefined ? {} : { chainId: expected.chainId }),
       ...(expected.registry ? { registry: expected.registry } : {}),
     },
+    ...(options.minAgreeing === undefined ? {} : { minAgreeing: options.minAgreeing }),
+    ...(options.deadlineMs === undefined ? {} : { deadlineMs: options.deadlineMs }),
     onProgress,
   });
-  const rpcSource = options.rpcUrl ? "caller" : "passport";
+  const rpcUrl = rpcUrls[0]!;
+  const rpcSource = chosen.length > 0 ? "caller" : "passport";
   if (expected.source === "passport") {
     result.warnings.push(
       "The link names no chain and registry and you gave none (--chain-id, --registry): which registry was checked is the passport server's word",
@@ -128,7 +140,8 @@ export async function verifyPassportUrl(options: VerifyPassportUrlOptions): Prom
     registry: (expected.registry ?? claims.registry).toLowerCase(),
     source: expected.source,
   };
-  return { ...result, ok: result.mismatches.length === 0, claims, rpcUrl, anchors, rpcSource };
+  const verdict = result.mismatches.length > 0 ? "mismatch" : result.verdict;
+  return { ...result, verdict, ok: verdict === "verified", claims, rpcUrl, rpcUrls, anchors, rpcSource };
 }
 
 /** The anchors to verify against: the caller's and the link's, which must agree; none means the passport's word. */
@@ -154,4 +167,51 @@ function anchorsOf(
     return { ...(given.chainId === undefined ? {} : { chainId: given.chainId }), ...(registry ? { registry } : {}), source: "caller" };
   }
   return { source: "passport" };
+}
+
+/** "Verified at block N by 2 of 3 endpoints" or why not, as the terminal verifiers print it. */
+export function verdictLine(result: VerifyPassportUrlResult): string {
+  const by = `by ${result.agreeing} of ${result.total} endpoint${result.total === 1 ? "" : "s"}`;
+  if (result.verdict === "verified") return `✓ Verified at block ${result.blockNumber} ${by}: the passport matches the chain.`;
+  if (result.verdict === "unverifiable") {
+    return `? NOT VERIFIED: ${result.agreeing} of ${result.total} endpoint${result.total === 1 ? "" : "s"} answered, at least ${result.minAgreeing} needed.`;
+  }
+  return `✗ MISMATCH${result.blockNumber === null ? "" : ` (checked at block ${result.blockNumber})`}: the passport does not match the chain.`;
+}
+
+/** One line per endpoint: what it answered, or why it was not used. */
+export function endpointLines(result: VerifyPassportUrlResult): string[] {
+  return result.endpoints.map((endpoint) => {
+    const detail =
+      endpoint.status === "answered"
+        ? `answered (chain ${endpoint.chainId}, head ${endpoint.head})`
+        : `${endpoint.status}: ${endpoint.detail}`;
+    return `endpoint ${endpoint.url} ${detail}`;
+  });
+}
+
+/** The exit status of a verification: 0 verified, 1 mismatch, 2 nothing could be verified. */
+export function exitStatusOf(result: VerifyPassportUrlResult): 0 | 1 | 2 {
+  return result.verdict === "verified" ? 0 : result.verdict === "mismatch" ? 1 : 2;
+}
+
+/**
+ * The endpoints a terminal verifier was given: repeated flags and comma-separated lists (as RPC_URL may hold),
+ * each an http(s) URL.
+ */
+export function rpcUrlsOf(values: readonly (string | undefined)[]): string[] {
+  const urls = values
+    .flatMap((value) => (value ?? "").split(","))
+    .map((url) => url.trim())
+    .filter((url) => url !== "");
+  for (const url of urls) {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new PassportFetchError(`${JSON.stringify(url)} is not a JSON-RPC URL`);
+    }
+    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new PassportFetchError(`${url} is not an http(s) URL`);
+  }
+  return urls;
 }

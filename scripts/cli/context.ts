@@ -56,6 +56,8 @@ export interface CliContext {
 
 export async function createCliContext(options: GlobalOptions): Promise<CliContext> {
   const rpcUrl = options.rpc ?? process.env.RPC_URL ?? DEFAULT_RPC_URL;
+  // Only `provena verify` reads through several endpoints; a command that writes talks to one node.
+  if (rpcUrl.includes(",")) throw new CliError(`only \`provena verify\` takes several JSON-RPC endpoints (got ${rpcUrl})`);
   const apiUrl = (options.api ?? process.env.PROVENA_API_URL ?? DEFAULT_API_URL).replace(/\/+$/, "");
   const { provider, chainId } = await connectProvider({ rpcUrl, timeoutMs: Number(process.env.RPC_TIMEOUT_MS ?? 5_000) });
   const abis = loadProvenaAbis();

@@ -6,7 +6,15 @@ import type { Command } from "commander";
 import { isValidLotOrSerial } from "../../backend/chain/gs1.ts";
 import { DigitalLinkError, buildDigitalLink, normalizeGtin } from "../../backend/passport/digital-link.ts";
 import { qrPng, qrSvg, qrTerminal } from "../../backend/passport/qr.ts";
-import { ANCHOR_SOURCES, PassportFetchError, verifyPassportUrl } from "../../backend/passport/verify-url.ts";
+import {
+  ANCHOR_SOURCES,
+  PassportFetchError,
+  endpointLines,
+  exitStatusOf,
+  rpcUrlsOf,
+  verdictLine,
+  verifyPassportUrl,
+} from "../../backend/passport/verify-url.ts";
 import { address, baseUrl, positiveInteger } from "./arguments.ts";
 import { CliError, type GlobalOptions } from "./context.ts";
 
@@ -59,17 +67,20 @@ export function registerPassportCommands(program: Command): void {
 
   program
     .command("verify <url>")
-    .description("verify a passport against the chain itself (exit 0 verified, 1 mismatch, 2 unverifiable)")
+    .description(
+      "verify a passport against the chain itself, through every --rpc endpoint (repeated or comma-separated; else RPC_URL), compared (exit 0 verified, 1 mismatch, 2 unverifiable)",
+    )
     .option("--chain-id <id>", "verify on this chain (the link's ?chain= anchor, when it has one, must agree)", positiveInteger)
     .option("--registry <address>", "verify against this registry (the link's ?registry= anchor, when it has one, must agree)", address)
+    .option("--min-endpoints <n>", "at least this many endpoints must answer, and all that answer agree", positiveInteger, 1)
     .option("--json", "machine-readable report", false)
-    .action(async (url: string, options: { chainId?: number; registry?: string; json: boolean }) => {
-      const rpcUrl = program.opts<GlobalOptions>().rpc ?? process.env.RPC_URL ?? null;
+    .action(async (url: string, options: { chainId?: number; registry?: string; minEndpoints: number; json: boolean }) => {
       let result;
       try {
         result = await verifyPassportUrl({
           url,
-          rpcUrl,
+          rpcUrls: rpcUrlsOf([program.opts<GlobalOptions>().rpc ?? process.env.RPC_URL]),
+          minAgreeing: options.minEndpoints,
           expected: {
             ...(options.chainId === undefined ? {} : { chainId: options.chainId }),
             ...(options.registry === undefined ? {} : { registry: options.registry }),
@@ -86,16 +97,16 @@ export function registerPassportCommands(program: Command): void {
       if (options.json) {
         const { claims, ...report } = result;
         console.log(JSON.stringify({ url, batchId: claims.batchId, serial: claims.serial, ...report }, null, 2));
-      } else if (result.ok) {
-        console.log(
-          `✓ Verified at block ${result.blockNumber}: the passport matches the chain (chain ${result.anchors.chainId}, registry ${result.anchors.registry}, named by ${ANCHOR_SOURCES[result.anchors.source]}).`,
-        );
-        for (const item of result.checked) console.log(`  checked ${item}`);
       } else {
-        console.log(`✗ MISMATCH: the passport does not match the chain.`);
+        console.log(verdictLine(result));
+        console.log(
+          `  chain ${result.anchors.chainId} and registry ${result.anchors.registry}, named by ${ANCHOR_SOURCES[result.anchors.source]}`,
+        );
+        for (const line of endpointLines(result)) console.log(`  ${line}`);
+        if (result.ok) for (const item of result.checked) console.log(`  checked ${item}`);
         for (const mismatch of result.mismatches) console.log(`  - ${mismatch}`);
       }
-      for (const warning of result.warnings) console.log(`  ! ${warning}`);
-      process.exitCode = result.ok ? 0 : 1;
+      if (!options.json) for (const warning of result.warnings) console.log(`  ! ${warning}`);
+      process.exitCode = exitStatusOf(result);
     });
 }

@@ -1,16 +1,27 @@
 // @ts-check
 /**
  * The passport page's verification, run in the shopper's browser: reads the page's own JSON-LD, asks the chain and
- * shows "Verified at block N" or every mismatch.
+ * shows "Verified at block N by k of n endpoints" or every mismatch.
  * Trust anchors come from what was scanned, not from the page: the chain and registry in the code's query string
- * ("?chain=…&registry=…"), and the JSON-RPC endpoint the shopper chose (kept in localStorage). Only when the code
- * names no registry, or no endpoint was chosen, does the check take the server's word, and it says so.
+ * ("?chain=…&registry=…"), and the JSON-RPC endpoints the shopper chose (kept in localStorage), all read at the same
+ * block and compared. Only when the code names no registry, or no endpoint was chosen, does the check take the
+ * server's word, and it says so.
  * Loaded as a module after the page has rendered, so the page is usable before ethers has arrived.
  */
 import * as ethers from "./ethers.min.js";
-import { claimsFromJsonLd, createJsonRpc, digitalLinkOfPath, trustAnchorsOfSearch, verifyPassport } from "./verify-core.js";
+import {
+  claimsFromJsonLd,
+  digitalLinkOfPath,
+  jsonRpcEndpoints,
+  trustAnchorsOfSearch,
+  verifyPassportAcrossEndpoints,
+} from "./verify-core.js";
 
-const RPC_SETTING = "provena.rpcUrl";
+const RPC_SETTING = "provena.rpcUrls";
+/** Where one chosen endpoint was kept before several could be: still read, replaced on the next save. */
+const LEGACY_RPC_SETTING = "provena.rpcUrl";
+const MIN_SETTING = "provena.rpcMinAgreeing";
+const MAX_ENDPOINTS = 10;
 
 const panel = /** @type {HTMLElement} */ (document.getElementById("verification"));
 const status = /** @type {HTMLElement} */ (document.getElementById("verify-status"));
@@ -18,7 +29,8 @@ const details = /** @type {HTMLUListElement} */ (document.getElementById("verify
 const anchorsLine = /** @type {HTMLElement} */ (document.getElementById("verify-anchors"));
 const rpcLine = /** @type {HTMLElement} */ (document.getElementById("verify-rpc"));
 const rpcForm = /** @type {HTMLFormElement | null} */ (document.getElementById("rpc-form"));
-const rpcInput = /** @type {HTMLInputElement | null} */ (document.getElementById("rpc-url"));
+const rpcInput = /** @type {HTMLTextAreaElement | null} */ (document.getElementById("rpc-urls"));
+const minInput = /** @type {HTMLInputElement | null} */ (document.getElementById("rpc-min"));
 
 /**
  * @param {"pending" | "verified" | "mismatch" | "error"} state
@@ -38,13 +50,40 @@ function show(state, text, items = []) {
   details.hidden = items.length === 0;
 }
 
-/** The shopper's own JSON-RPC endpoint, or null. */
-function chosenRpcUrl() {
+/** The shopper's own JSON-RPC endpoints (none: the server's) and how many must answer. */
+function chosenEndpoints() {
   try {
-    return window.localStorage.getItem(RPC_SETTING) || null;
+    const stored = window.localStorage.getItem(RPC_SETTING);
+    const legacy = window.localStorage.getItem(LEGACY_RPC_SETTING);
+    const parsed = stored ? JSON.parse(stored) : legacy ? [legacy] : [];
+    const urls = Array.isArray(parsed) ? parsed.filter((u) => typeof u === "string" && isHttpUrl(u)).slice(0, MAX_ENDPOINTS) : [];
+    const min = Number(window.localStorage.getItem(MIN_SETTING) ?? "1");
+    return { urls, minAgreeing: Number.isSafeInteger(min) && min >= 1 ? min : 1 };
   } catch {
-    return null; // storage disabled: no setting
+    return { urls: [], minAgreeing: 1 }; // storage disabled or unreadable: no setting
   }
+}
+
+/** @param {string} value */
+function isHttpUrl(value) {
+  try {
+    const url = new URL(value);
+    return url.protocol === "https:" || url.protocol === "http:";
+  } catch {
+    return false;
+  }
+}
+
+/** @param {number} n @param {string} one @param {string} many */
+function count(n, one, many) {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** A line for each endpoint that was not used or failed, saying why. @param {any} result */
+function endpointProblems(result) {
+  return result.endpoints
+    .filter((/** @type {any} */ e) => e.status !== "answered")
+    .map((/** @type {any} */ e) => `Node ${e.url}: ${e.status === "duplicate" ? "" : `${e.status.replace("-", " ")}, `}${e.detail}.`);
 }
 
 async function verify() {
@@ -75,20 +114,25 @@ async function verify() {
     ? `Checked against chain ${anchors.chainId} and registry ${anchors.registry}, as named by the code you scanned.`
     : `The code you scanned names no registry, so this check relies on the server's word: it uses chain ${claims.chainId} and registry ${claims.registry}, as this page names them.`;
 
-  const chosen = chosenRpcUrl();
-  if (rpcInput && chosen) rpcInput.value = chosen;
-  const rpcUrl = chosen ?? new URL(claims.rpcUrl, window.location.href).href;
-  panel.dataset.rpc = chosen ? "chosen" : "server";
-  rpcLine.textContent = chosen
-    ? `Read through your node ${chosen}.`
-    : `Read through the endpoint this server names (${rpcUrl}); choose your own node below for a check that does not rely on it.`;
+  const chosen = chosenEndpoints();
+  if (rpcInput && chosen.urls.length > 0) rpcInput.value = chosen.urls.join("\n");
+  if (minInput) minInput.value = String(chosen.minAgreeing);
+  const rpcUrls = chosen.urls.length > 0 ? chosen.urls : [new URL(claims.rpcUrl, window.location.href).href];
+  panel.dataset.rpc = chosen.urls.length > 0 ? "chosen" : "server";
+  rpcLine.textContent =
+    chosen.urls.length === 0
+      ? `Read through the endpoint this server names (${rpcUrls[0]}); choose your own nodes below for a check that does not rely on it.`
+      : chosen.urls.length === 1
+        ? `Read through your node ${chosen.urls[0]}.`
+        : `Read through your ${chosen.urls.length} nodes, compared: ${chosen.urls.join(", ")}; at least ${chosen.minAgreeing} must answer.`;
 
   const abiResponse = await fetch(new URL("./registry-abi.json", import.meta.url));
   if (!abiResponse.ok) throw new Error(`the registry ABI could not be loaded (HTTP ${abiResponse.status})`);
   const { abi, enums } = await abiResponse.json();
-  const result = await verifyPassport({
+  const result = await verifyPassportAcrossEndpoints({
     claims,
-    rpc: createJsonRpc(rpcUrl),
+    endpoints: jsonRpcEndpoints(rpcUrls),
+    minAgreeing: chosen.urls.length > 0 ? chosen.minAgreeing : 1,
     ethers,
     abi,
     enums,
@@ -101,16 +145,29 @@ async function verify() {
       status.textContent = `${message}…`;
     },
   });
-  if (result.ok) {
-    show("verified", `✓ Verified at block ${result.blockNumber}: this page matches the blockchain.`, [
+  panel.dataset.endpoints = `${result.agreeing}/${result.total}`;
+  const by = `by ${result.agreeing} of ${count(result.total, "node", "nodes")}`;
+  const problems = endpointProblems(result);
+  // Endpoint problems are in the report's warnings too; each is said once, as a line about the node.
+  const warnings = result.warnings.filter((w) => !w.startsWith("Endpoint "));
+  if (result.verdict === "verified") {
+    show("verified", `✓ Verified at block ${result.blockNumber} ${by}: this page matches the blockchain.`, [
       ...result.checked.map((c) => `Checked ${c}.`),
-      ...result.warnings,
+      ...problems,
+      ...warnings,
     ]);
+  } else if (result.verdict === "unverifiable") {
+    show(
+      "error",
+      `Could not verify: ${result.agreeing} of ${count(result.total, "node", "nodes")} answered, at least ${result.minAgreeing} needed.`,
+      [...problems, ...warnings],
+    );
   } else {
     const where = result.blockNumber === null ? "" : ` (checked at block ${result.blockNumber})`;
     show("mismatch", `✗ This page does not match the blockchain${where}. Do not trust the details below.`, [
       ...result.mismatches,
-      ...result.warnings,
+      ...problems,
+      ...warnings,
     ]);
   }
 }
@@ -123,24 +180,43 @@ function run() {
 
 rpcForm?.addEventListener("submit", (event) => {
   event.preventDefault();
-  const value = rpcInput?.value.trim() ?? "";
+  const lines = (rpcInput?.value ?? "")
+    .split(/[\s,]+/)
+    .map((line) => line.trim())
+    .filter((line) => line !== "");
+  const wrong = lines.find((line) => !isHttpUrl(line));
+  if (wrong !== undefined) {
+    show("error", `"${wrong}" is not an http(s) URL of a JSON-RPC endpoint.`);
+    return;
+  }
+  if (lines.length === 0 || lines.length > MAX_ENDPOINTS) {
+    show("error", `List between 1 and ${MAX_ENDPOINTS} JSON-RPC URLs, one per line.`);
+    return;
+  }
+  const urls = [...new Set(lines.map((line) => new URL(line).href))];
+  const min = Number(minInput?.value ?? "1");
+  if (!Number.isSafeInteger(min) || min < 1 || min > urls.length) {
+    show("error", `The number of nodes that must answer must be between 1 and ${urls.length}.`);
+    return;
+  }
   try {
-    const url = new URL(value);
-    if (url.protocol !== "https:" && url.protocol !== "http:") throw new Error("not http(s)");
-    window.localStorage.setItem(RPC_SETTING, url.href);
+    window.localStorage.setItem(RPC_SETTING, JSON.stringify(urls));
+    window.localStorage.setItem(MIN_SETTING, String(min));
+    window.localStorage.removeItem(LEGACY_RPC_SETTING);
   } catch {
-    show("error", `"${value}" is not an http(s) URL of a JSON-RPC endpoint.`);
+    show("error", "This browser does not let the page keep your nodes (local storage is disabled).");
     return;
   }
   run();
 });
 document.getElementById("rpc-reset")?.addEventListener("click", () => {
   try {
-    window.localStorage.removeItem(RPC_SETTING);
+    for (const key of [RPC_SETTING, LEGACY_RPC_SETTING, MIN_SETTING]) window.localStorage.removeItem(key);
   } catch {
     // storage disabled: nothing was stored
   }
   if (rpcInput) rpcInput.value = "";
+  if (minInput) minInput.value = "1";
   run();
 });
 

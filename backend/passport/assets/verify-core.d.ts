@@ -2,7 +2,10 @@
 
 export type RpcCall = (method: string, params: unknown[]) => Promise<unknown>;
 
-export function createJsonRpc(url: string, options?: { fetch?: typeof fetch; timeoutMs?: number }): RpcCall;
+export function createJsonRpc(
+  url: string,
+  options?: { fetch?: typeof fetch; timeoutMs?: number; maxBytes?: number; signal?: AbortSignal },
+): RpcCall;
 
 export interface ClaimedEntry {
   event: string;
@@ -67,4 +70,57 @@ export function verifyPassport(input: {
   /** Trust anchors: the chain and registry you trust, and the Digital Link you scanned (from digitalLinkOfPath). */
   expected?: { chainId?: number; registry?: string; link?: { gtin: string; lot: string; serial: string | null } };
   onProgress?: (message: string) => void;
+  /** Pins the newest block read instead of the endpoint's own head. */
+  head?: number;
 }): Promise<VerificationResult>;
+
+/** An endpoint's answer larger than this is refused. */
+export const MAX_RPC_RESPONSE_BYTES: number;
+
+/** JSON-RPC callers for several endpoints, each cut off after `deadlineMs` in all (default 120 s). */
+export function jsonRpcEndpoints(
+  urls: readonly string[],
+  options?: { fetch?: typeof fetch; timeoutMs?: number; deadlineMs?: number; maxBytes?: number },
+): { url: string; rpc: RpcCall }[];
+
+export interface EndpointReport {
+  url: string;
+  /**
+   * answered: read and compared; unreachable: no chain id or head (network, timeout, HTTP, malformed answer);
+   * failed: broke off while reading; wrong-chain: serves another chain; behind: its head is older than the page;
+   * duplicate: listed twice.
+   */
+  status: "answered" | "unreachable" | "failed" | "wrong-chain" | "behind" | "duplicate";
+  chainId?: number;
+  head?: number;
+  detail?: string;
+}
+
+export interface MultiEndpointVerificationResult extends VerificationResult {
+  /** verified: the page matches and every answering endpoint agrees, at least minAgreeing of them; unverifiable: too few answered. */
+  verdict: "verified" | "mismatch" | "unverifiable";
+  /** Endpoints that answered and agreed (0 when any two disagree). */
+  agreeing: number;
+  /** Distinct endpoints asked. */
+  total: number;
+  minAgreeing: number;
+  endpoints: EndpointReport[];
+}
+
+/**
+ * Verifies through several endpoints: each must serve the anchored chain; all read the same blocks (the lowest head
+ * among them, skipping endpoints older than the page); every read is compared and any difference is a mismatch.
+ */
+export function verifyPassportAcrossEndpoints(input: {
+  claims: PassportClaims;
+  endpoints: readonly { url: string; rpc: RpcCall }[];
+  ethers: unknown;
+  abi: readonly unknown[];
+  enums: Readonly<Record<string, readonly string[]>>;
+  expected?: { chainId?: number; registry?: string; link?: { gtin: string; lot: string; serial: string | null } };
+  /** At least this many endpoints must answer (default 1); all that answer must agree. */
+  minAgreeing?: number;
+  /** Per endpoint, for all its reads (default 120 s). */
+  deadlineMs?: number;
+  onProgress?: (message: string) => void;
+}): Promise<MultiEndpointVerificationResult>;

@@ -21,28 +21,94 @@
 
 /** @typedef {(method: string, params: unknown[]) => Promise<any>} RpcCall */
 
+/** An endpoint's answer larger than this is refused: a verification's reads are a few hundred kilobytes at most. */
+export const MAX_RPC_RESPONSE_BYTES = 8 * 1024 * 1024;
+
 /**
- * A JSON-RPC caller over fetch.
+ * A JSON-RPC caller over fetch. Each request is bounded in time (`timeoutMs`, and `signal` for a deadline over many
+ * requests) and in size (`maxBytes`, counted while reading, so a huge answer is cut off rather than buffered), and
+ * the answer must be a JSON-RPC 2.0 response to this request: anything else is an error naming the endpoint.
  * @param {string} url
- * @param {{ fetch?: typeof fetch, timeoutMs?: number }} [options]
+ * @param {{ fetch?: typeof fetch, timeoutMs?: number, maxBytes?: number, signal?: AbortSignal }} [options]
  * @returns {RpcCall}
  */
 export function createJsonRpc(url, options = {}) {
   const fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
   const timeoutMs = options.timeoutMs ?? 15000;
+  const maxBytes = options.maxBytes ?? MAX_RPC_RESPONSE_BYTES;
   let id = 0;
   return async (method, params) => {
-    const response = await fetchImpl(url, {
-      method: "POST",
-      headers: { "content-type": "application/json", accept: "application/json" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: ++id, method, params }),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    if (!response.ok) throw new Error(`${method}: the RPC endpoint answered HTTP ${response.status}`);
-    const body = await response.json();
-    if (body.error) throw new Error(`${method}: ${body.error.message ?? "JSON-RPC error"} (code ${body.error.code})`);
+    const requestId = ++id;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
+    let text;
+    try {
+      const response = await fetchImpl(url, {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: requestId, method, params }),
+        signal,
+      });
+      if (!response.ok) throw new Error(`the RPC endpoint answered HTTP ${response.status}`);
+      text = await readBounded(response, maxBytes);
+    } catch (error) {
+      const cause = { cause: error };
+      if (timeout.aborted) throw new Error(`${method}: the RPC endpoint did not answer within ${timeoutMs} ms`, cause);
+      if (options.signal?.aborted) throw new Error(`${method}: ${abortReason(options.signal)}`, cause);
+      throw new Error(`${method}: ${error instanceof Error ? error.message : String(error)}`, cause);
+    }
+    let body;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new Error(`${method}: the RPC endpoint answered with malformed JSON`);
+    }
+    if (!body || typeof body !== "object" || Array.isArray(body) || body.jsonrpc !== "2.0" || body.id !== requestId) {
+      throw new Error(`${method}: the RPC endpoint's answer is not a JSON-RPC 2.0 response to this request`);
+    }
+    if (body.error) throw new Error(`${method}: ${String(body.error.message ?? "JSON-RPC error")} (code ${body.error.code})`);
+    if (!("result" in body)) throw new Error(`${method}: the RPC endpoint's answer carries no result`);
     return body.result;
   };
+}
+
+/** @param {AbortSignal} signal */
+function abortReason(signal) {
+  return signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? "aborted");
+}
+
+/**
+ * The body as text, refusing it once it exceeds maxBytes (whatever Content-Length says).
+ * @param {Response} response
+ * @param {number} maxBytes
+ */
+async function readBounded(response, maxBytes) {
+  const declared = Number(response.headers.get("content-length"));
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    await response.body?.cancel();
+    throw new Error(`the RPC endpoint's answer is larger than ${maxBytes} bytes`);
+  }
+  if (!response.body) return await response.text();
+  const reader = response.body.getReader();
+  /** @type {Uint8Array[]} */ const chunks = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel();
+      throw new Error(`the RPC endpoint's answer is larger than ${maxBytes} bytes`);
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new globalThis.TextDecoder().decode(bytes);
 }
 
 const NS = "provena:";
@@ -167,9 +233,11 @@ const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000";
  *   enums: Record<string, readonly string[]>,
  *   expected?: { chainId?: number, registry?: string, link?: { gtin: string, lot: string, serial: string | null } },
  *   onProgress?: (message: string) => void,
- * }} input
+ *   head?: number,
+ * }} input `head` pins the newest block read (instead of the endpoint's own head), so that several endpoints read
+ *   exactly the same blocks
  */
-export async function verifyPassport({ claims, rpc, ethers, abi, enums, expected = {}, onProgress = () => {} }) {
+export async function verifyPassport({ claims, rpc, ethers, abi, enums, expected = {}, onProgress = () => {}, head: pinnedHead }) {
   /** @type {string[]} */ const mismatches = [];
   /** @type {string[]} */ const warnings = [];
   /** @type {string[]} */ const checked = [];
@@ -218,7 +286,7 @@ export async function verifyPassport({ claims, rpc, ethers, abi, enums, expected
     mismatches.push(`The RPC endpoint serves chain ${chainId}, but the passport is for chain ${chainIdAsked}`);
     return { ok: false, blockNumber: null, mismatches, warnings, checked };
   }
-  const head = Number(BigInt(await rpc("eth_blockNumber", [])));
+  const head = pinnedHead ?? Number(BigInt(await rpc("eth_blockNumber", [])));
   const atBlock = claims.asOfBlock === null ? head : Math.min(claims.asOfBlock, head);
   if (claims.asOfBlock !== null && claims.asOfBlock > head) {
     warnings.push(`The page was made at block ${claims.asOfBlock}, but the chain's head is block ${head}`);
@@ -559,6 +627,375 @@ export async function verifyPassport({ claims, rpc, ethers, abi, enums, expected
   }
 
   return { ok: mismatches.length === 0, blockNumber: atBlock, head, mismatches, warnings, checked };
+}
+
+/**
+ * @typedef {{
+ *   url: string,
+ *   status: "answered" | "unreachable" | "failed" | "wrong-chain" | "behind" | "duplicate",
+ *   chainId?: number,
+ *   head?: number,
+ *   detail?: string,
+ * }} EndpointReport
+ */
+
+/**
+ * JSON-RPC callers for several endpoints, sharing one deadline: an endpoint that answers slowly, request after
+ * request, is cut off when the deadline passes, not only when one request times out.
+ * @param {string[]} urls
+ * @param {{ fetch?: typeof fetch, timeoutMs?: number, deadlineMs?: number, maxBytes?: number }} [options]
+ * @returns {{ url: string, rpc: RpcCall }[]}
+ */
+export function jsonRpcEndpoints(urls, options = {}) {
+  const deadlineMs = options.deadlineMs ?? 120000;
+  return urls.map((url) => {
+    const signal = AbortSignal.timeout(deadlineMs);
+    return { url, rpc: createJsonRpc(url, { ...options, signal }) };
+  });
+}
+
+/**
+ * Verifies a passport through several JSON-RPC endpoints and compares what they answer.
+ *
+ * Each endpoint must serve the anchored chain (one that does not is reported and not used). All endpoints are
+ * pinned to the same blocks: the newest block read is the lowest head among them (endpoints a few blocks apart
+ * then read exactly the same chain), skipping an endpoint whose head is older than the block the page was made
+ * at (it is reported as behind, not used). Every read (the pinned block's hash and time, the registry's logs, its
+ * stored state, the serial proofs, the participants) is made through each endpoint and compared: any difference is a
+ * mismatch naming the endpoints on each side, never a pass. An endpoint that fails (unreachable, timeout, HTTP
+ * error, malformed or oversized answer) is reported and does not count.
+ *
+ * Quorum: "verified" needs the page to match the chain, every endpoint that answered to agree, and at least
+ * `minAgreeing` (default 1) of them to have answered. Fewer is "unverifiable", not a mismatch.
+ * @param {{
+ *   claims: ReturnType<typeof claimsFromJsonLd>,
+ *   endpoints: { url: string, rpc: RpcCall }[],
+ *   ethers: any,
+ *   abi: any[],
+ *   enums: Record<string, readonly string[]>,
+ *   expected?: { chainId?: number, registry?: string, link?: { gtin: string, lot: string, serial: string | null } },
+ *   minAgreeing?: number,
+ *   deadlineMs?: number,
+ *   onProgress?: (message: string) => void,
+ * }} input
+ */
+export async function verifyPassportAcrossEndpoints(input) {
+  const { claims, ethers, abi, enums, expected = {}, onProgress = () => {} } = input;
+  const minAgreeing = Math.max(1, Math.floor(input.minAgreeing ?? 1));
+  const deadlineMs = input.deadlineMs ?? 120000;
+  const chainIdAsked = expected.chainId ?? claims.chainId;
+  /** @type {EndpointReport[]} */ const reports = [];
+  const seen = new Set();
+  /** @type {{ url: string, rpc: RpcCall, report: EndpointReport }[]} */ const candidates = [];
+  for (const endpoint of input.endpoints) {
+    /** @type {EndpointReport} */ const report = { url: endpoint.url, status: "answered" };
+    reports.push(report);
+    // The same URL twice is one witness, not two.
+    if (seen.has(endpoint.url)) {
+      report.status = "duplicate";
+      report.detail = "listed twice; counted once";
+      continue;
+    }
+    seen.add(endpoint.url);
+    candidates.push({ ...endpoint, report });
+  }
+  const total = candidates.length;
+  const base = { endpoints: reports, total, minAgreeing };
+
+  // A passport of another deployment than the anchors is refused before asking any endpoint (verifyPassport's rule).
+  const anchorMismatches = [];
+  if (expected.chainId !== undefined && expected.chainId !== claims.chainId) {
+    anchorMismatches.push(`The passport names chain ${claims.chainId}, but you expected chain ${expected.chainId}`);
+  }
+  if (expected.registry !== undefined && expected.registry.toLowerCase() !== claims.registry) {
+    anchorMismatches.push(`The passport names registry ${claims.registry}, but you expected ${expected.registry.toLowerCase()}`);
+  }
+  if (anchorMismatches.length > 0) {
+    return {
+      ...base,
+      ok: false,
+      verdict: "mismatch",
+      agreeing: 0,
+      blockNumber: null,
+      mismatches: anchorMismatches,
+      warnings: [],
+      checked: [],
+    };
+  }
+  if (total === 0) throw new Error("No JSON-RPC endpoint to verify through");
+
+  /** Runs one endpoint's work within the deadline (a custom caller might ignore its own timeouts). */
+  const withinDeadline = (/** @type {Promise<any>} */ work) => {
+    /** @type {ReturnType<typeof setTimeout> | undefined} */ let timer;
+    const expired = new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the endpoint did not finish within ${deadlineMs} ms`)), deadlineMs);
+    });
+    return Promise.race([work, expired]).finally(() => clearTimeout(timer));
+  };
+  const reason = (/** @type {unknown} */ error) => (error instanceof Error ? error.message : String(error));
+
+  onProgress(`Connecting to ${total} endpoint${total === 1 ? "" : "s"}`);
+  await Promise.all(
+    candidates.map(async ({ rpc, report }) => {
+      try {
+        const [chainId, head] = await withinDeadline(
+          Promise.all([rpc("eth_chainId", []), rpc("eth_blockNumber", [])]).then(([c, h]) => [quantity(c), quantity(h)]),
+        );
+        report.chainId = chainId;
+        report.head = head;
+        if (chainId !== chainIdAsked) {
+          report.status = "wrong-chain";
+          report.detail = `serves chain ${chainId}, not chain ${chainIdAsked}`;
+        }
+      } catch (error) {
+        report.status = "unreachable";
+        report.detail = reason(error);
+      }
+    }),
+  );
+  let usable = candidates.filter((c) => c.report.status === "answered");
+  // An endpoint older than the page cannot confirm it; it does not hold back the others (reads pin to the lowest head).
+  if (claims.asOfBlock !== null && usable.some((c) => /** @type {number} */ (c.report.head) >= /** @type {number} */ (claims.asOfBlock))) {
+    for (const c of usable) {
+      if (/** @type {number} */ (c.report.head) < /** @type {number} */ (claims.asOfBlock)) {
+        c.report.status = "behind";
+        c.report.detail = `its head is block ${c.report.head}, older than this page (block ${claims.asOfBlock})`;
+      }
+    }
+    usable = usable.filter((c) => c.report.status === "answered");
+  }
+  const pinnedHead = usable.length === 0 ? null : Math.min(...usable.map((c) => /** @type {number} */ (c.report.head)));
+
+  /** @type {{ url: string, report: EndpointReport, result: any, reads: Map<string, { method: string, params: unknown[], value: string }> }[]} */
+  const answered = [];
+  if (pinnedHead !== null) {
+    onProgress(`Reading the chain through ${usable.length} endpoint${usable.length === 1 ? "" : "s"} at block ${pinnedHead}`);
+    await Promise.all(
+      usable.map(async ({ url, rpc, report }) => {
+        /** @type {Map<string, { method: string, params: unknown[], value: string }>} */ const reads = new Map();
+        /** @type {RpcCall} */
+        const recording = async (method, params) => {
+          const result = await rpc(method, params);
+          if (method !== "eth_blockNumber")
+            reads.set(JSON.stringify([method, params]), { method, params, value: normalizedAnswer(method, result) });
+          return result;
+        };
+        try {
+          const result = await withinDeadline(
+            (async () => {
+              // The pinned block's hash commits to the whole chain up to it: endpoints on different forks differ here.
+              await recording("eth_getBlockByNumber", [toHexQuantity(pinnedHead), false]);
+              return await verifyPassport({ claims, rpc: recording, ethers, abi, enums, expected, head: pinnedHead, onProgress: () => {} });
+            })(),
+          );
+          answered.push({ url, report, result, reads });
+        } catch (error) {
+          report.status = "failed";
+          report.detail = reason(error);
+        }
+      }),
+    );
+  }
+  // Reports in the order the endpoints were given.
+  answered.sort((a, b) => reports.indexOf(a.report) - reports.indexOf(b.report));
+
+  const warnings = reports
+    .filter((r) => r.status !== "answered")
+    .map(
+      (r) => `Endpoint ${r.url} ${r.status === "unreachable" || r.status === "failed" ? "could not be read" : "was not used"}: ${r.detail}`,
+    );
+  if (answered.length === 0) {
+    return {
+      ...base,
+      ok: false,
+      verdict: "unverifiable",
+      agreeing: 0,
+      blockNumber: null,
+      head: pinnedHead ?? undefined,
+      mismatches: [],
+      warnings,
+      checked: [],
+    };
+  }
+
+  const disagreements = compareReads(answered, new ethers.Interface(abi), abi, enums);
+  const all = answered.length;
+  /** Items every endpoint reported once; items only some did, each once and saying through which. */
+  const merge = (/** @type {(r: any) => string[]} */ pick, /** @type {(item: string, urls: string[]) => string} */ partial) => {
+    /** @type {Map<string, string[]>} */ const by = new Map();
+    for (const a of answered) for (const item of pick(a.result)) by.set(item, [...(by.get(item) ?? []), a.url]);
+    return [...by].map(([item, urls]) => (urls.length === all ? item : partial(item, urls)));
+  };
+  const mismatches = [
+    ...disagreements,
+    ...merge(
+      (r) => r.mismatches,
+      (item, urls) => `Through ${urls.join(", ")} only: ${item}`,
+    ),
+  ];
+  warnings.push(
+    ...merge(
+      (r) => r.warnings,
+      (item, urls) => `Through ${urls.join(", ")} only: ${item}`,
+    ),
+  );
+  const checked = merge(
+    (r) => r.checked,
+    (item, urls) => `${item} (through ${urls.join(", ")} only)`,
+  );
+  const agreeing = disagreements.length === 0 ? all : 0;
+  const verdict = mismatches.length > 0 ? "mismatch" : agreeing < minAgreeing ? "unverifiable" : "verified";
+  if (verdict === "unverifiable") {
+    warnings.unshift(`Only ${agreeing} endpoint${agreeing === 1 ? "" : "s"} answered, but you asked for at least ${minAgreeing}`);
+  }
+  return {
+    ...base,
+    ok: verdict === "verified",
+    verdict,
+    agreeing,
+    blockNumber: answered[0].result.blockNumber,
+    head: pinnedHead ?? undefined,
+    mismatches,
+    warnings,
+    checked,
+  };
+}
+
+/** @param {unknown} value */
+function quantity(value) {
+  if (typeof value !== "string" || !/^0x[0-9a-fA-F]{1,16}$/.test(value)) throw new Error(`not a JSON-RPC quantity: ${clip(value)}`);
+  return Number(BigInt(value));
+}
+
+/** @param {unknown} value */
+function clip(value) {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/**
+ * What an answer says about the chain, in a form honest nodes of different makes give alike (nodes add fields of
+ * their own to blocks and logs; those are not compared).
+ * @param {string} method @param {any} result
+ */
+function normalizedAnswer(method, result) {
+  if (method === "eth_chainId") return String(quantity(result));
+  if (method === "eth_call") return lower(result);
+  if (method === "eth_getBlockByNumber") {
+    if (result === null) return "null";
+    return JSON.stringify({ number: quantity(result.number), hash: lower(result.hash), timestamp: quantity(result.timestamp) });
+  }
+  if (method === "eth_getLogs") {
+    if (!Array.isArray(result)) throw new Error(`eth_getLogs: the answer is not a list: ${clip(result)}`);
+    return JSON.stringify(
+      result
+        .filter((log) => !log.removed)
+        .map((log) => ({
+          block: quantity(log.blockNumber),
+          index: quantity(log.logIndex),
+          blockHash: lower(log.blockHash),
+          tx: lower(log.transactionHash),
+          address: lower(log.address),
+          topics: (log.topics ?? []).map(lower),
+          data: lower(log.data),
+        }))
+        .sort((a, b) => a.block - b.block || a.index - b.index),
+    );
+  }
+  return JSON.stringify(result);
+}
+
+/**
+ * Every read made through more than one endpoint whose answers differ, said in the registry's terms.
+ * (A read only some endpoints made follows from an earlier answer that differed, which is reported.)
+ * @param {{ url: string, reads: Map<string, { method: string, params: unknown[], value: string }> }[]} answered
+ * @param {any} registryInterface @param {any[]} abi @param {Record<string, readonly string[]>} enums
+ */
+function compareReads(answered, registryInterface, abi, enums) {
+  /** @type {string[]} */ const out = [];
+  const keys = [...new Set(answered.flatMap((a) => [...a.reads.keys()]))];
+  for (const key of keys) {
+    /** @type {Map<string, string[]>} */ const groups = new Map();
+    let read;
+    for (const a of answered) {
+      const r = a.reads.get(key);
+      if (!r) continue;
+      read = r;
+      groups.set(r.value, [...(groups.get(r.value) ?? []), a.url]);
+    }
+    if (groups.size < 2 || !read) continue;
+    const sides = [...groups].map(([value, urls]) => ({ value, urls }));
+    out.push(`The endpoints DISAGREE on ${describeRead(read, sides, registryInterface, abi, enums)}`);
+  }
+  return out;
+}
+
+/**
+ * @param {{ method: string, params: any[] }} read
+ * @param {{ value: string, urls: string[] }[]} sides
+ * @param {any} registryInterface @param {any[]} abi @param {Record<string, readonly string[]>} enums
+ */
+function describeRead(read, sides, registryInterface, abi, enums) {
+  const who = (/** @type {string[]} */ urls) => urls.join(", ");
+  if (read.method === "eth_getBlockByNumber") {
+    const said = sides.map((s) => {
+      const block = s.value === "null" ? null : JSON.parse(s.value);
+      return `${who(s.urls)} ${block ? `say hash ${block.hash}, time ${isoTime(block.timestamp)}` : "have no such block"}`;
+    });
+    return `block ${Number(BigInt(read.params[0]))}: ${said.join("; ")}`;
+  }
+  if (read.method === "eth_call") {
+    let name = "a registry call";
+    /** @type {string[][]} */ let fields = sides.map((s) => [s.value]);
+    try {
+      const tx = registryInterface.parseTransaction({ data: read.params[0].data });
+      name = `${tx.name}(${tx.args.map((/** @type {unknown} */ a) => short(lower(a))).join(", ")})`;
+      const outputs = abi.find((f) => f.type === "function" && f.name === tx.name)?.outputs ?? [];
+      fields = sides.map((s) => flattenOutputs(outputs, registryInterface.decodeFunctionResult(tx.name, s.value), enums));
+    } catch {
+      // Undecodable (a malformed answer): compare raw.
+    }
+    const differing = fields[0].map((_, i) => i).filter((i) => fields.some((f) => f[i] !== fields[0][i]));
+    const said = sides.map((s, k) => `${who(s.urls)} say ${differing.map((i) => fields[k][i] ?? "nothing").join(", ") || clip(s.value)}`);
+    return `the registry's ${name} at block ${Number(BigInt(read.params[1]))}: ${said.join("; ")}`;
+  }
+  if (read.method === "eth_getLogs") {
+    const filter = read.params[0];
+    const logsOf = (/** @type {string} */ value) => /** @type {any[]} */ (JSON.parse(value));
+    const reference = logsOf(sides[0].value);
+    const refKeys = new Map(reference.map((l) => [`${l.block}:${l.index}`, JSON.stringify(l)]));
+    const said = sides.slice(1).map((s) => {
+      const logs = logsOf(s.value);
+      const keys = new Map(logs.map((l) => [`${l.block}:${l.index}`, JSON.stringify(l)]));
+      const onlyHere = logs.find((l) => refKeys.get(`${l.block}:${l.index}`) !== JSON.stringify(l));
+      const onlyThere = reference.find((l) => keys.get(`${l.block}:${l.index}`) !== JSON.stringify(l));
+      const example = onlyHere ?? onlyThere;
+      const what = example ? `${logName(example, registryInterface)} at block ${example.block} (log ${example.index})` : "the log list";
+      return `${who(s.urls)} return ${logs.length} log${logs.length === 1 ? "" : "s"} where ${who(sides[0].urls)} return ${reference.length}; they differ at ${what}`;
+    });
+    return `the registry's logs from block ${Number(BigInt(filter.fromBlock))} to ${Number(BigInt(filter.toBlock))}: ${said.join("; ")}`;
+  }
+  return `${read.method}: ${sides.map((s) => `${who(s.urls)} say ${clip(s.value)}`).join("; ")}`;
+}
+
+/** @param {{ topics: string[], data: string }} log @param {any} registryInterface */
+function logName(log, registryInterface) {
+  try {
+    return registryInterface.parseLog({ topics: log.topics, data: log.data })?.name ?? "an unknown event";
+  } catch {
+    return "an undecodable event";
+  }
+}
+
+/** "name=value" for each output, struct components by name, enums by name. @returns {string[]} */
+function flattenOutputs(/** @type {any[]} */ outputs, /** @type {any} */ values, /** @type {Record<string, readonly string[]>} */ enums) {
+  return outputs.flatMap((output, i) => {
+    const value = values[i];
+    if (Array.isArray(output.components) && output.type === "tuple") {
+      return flattenOutputs(output.components, value, enums).map((item) => `${output.name ? `${output.name}.` : ""}${item}`);
+    }
+    return [`${output.name || `#${i}`}=${show(displayValue(value, output, enums))}`];
+  });
 }
 
 /** @param {unknown} value */

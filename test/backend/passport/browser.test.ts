@@ -237,7 +237,7 @@ describe("passport in a browser", function () {
     await verificationOutcome();
     expect(await page.textContent("#verify-rpc")).to.include("Read through the endpoint this server names");
     await page.click("#verify-settings summary");
-    await page.fill("#rpc-url", `${base}/rpc?mine`);
+    await page.fill("#rpc-urls", `${base}/rpc?mine`);
     await page.click("#rpc-form button[type=submit]");
     await page.waitForSelector("#verification[data-rpc=chosen]:not([data-state=pending])", { timeout: 60_000 });
     const outcome = await verificationOutcome();
@@ -249,5 +249,68 @@ describe("passport in a browser", function () {
     await page.click("#verify-settings summary");
     await page.click("#rpc-reset");
     await page.waitForSelector("#verification[data-rpc=server]:not([data-state=pending])", { timeout: 60_000 });
+  });
+
+  it("test_passportPage_severalChosenEndpoints_comparedAndALiarIsAMismatch", async function () {
+    const { chainId, registry } = world.deployment;
+    // Three "nodes" on this origin (the page's Content-Security-Policy allows it and https:): two pass through to the
+    // chain, the third is rewritten in the browser's network layer to lie about the pinned block's hash, like a fork
+    // with the same chain id; a fourth serves another chain.
+    await page.route(`${base}/rpc?liar`, async (route) => {
+      const request = route.request().postDataJSON() as { method: string };
+      const response = await route.fetch();
+      const body = (await response.json()) as { result?: { hash?: string } | null };
+      if (request.method === "eth_getBlockByNumber" && body.result) body.result.hash = `0x${"f0".repeat(32)}`;
+      await route.fulfill({ response, json: body });
+    });
+    await page.route(`${base}/rpc?otherchain`, async (route) => {
+      const request = route.request().postDataJSON() as { method: string; id: number };
+      if (request.method === "eth_chainId") await route.fulfill({ json: { jsonrpc: "2.0", id: request.id, result: "0x1" } });
+      else await route.continue();
+    });
+    try {
+      await page.goto(`${base}${digitalLinkPath(world.traded.gtin, world.traded.lot, "A-0002")}?chain=${chainId}&registry=${registry}`);
+      await verificationOutcome();
+      await page.click("#verify-settings summary");
+      await page.fill("#rpc-urls", `${base}/rpc?a\n${base}/rpc?b\n${base}/rpc?otherchain`);
+      await page.fill("#rpc-min", "2");
+      await page.click("#rpc-form button[type=submit]");
+      await page.waitForSelector("#verification[data-rpc=chosen]:not([data-state=pending])", { timeout: 60_000 });
+      const agreed = await verificationOutcome();
+      expect(agreed.state, agreed.details.join("\n")).to.equal("verified");
+      expect(agreed.status).to.match(/^✓ Verified at block \d+ by 2 of 3 nodes: this page matches the blockchain\.$/);
+      expect(agreed.details).to.include(`Node ${base}/rpc?otherchain: wrong chain, serves chain 1, not chain ${chainId}.`);
+      expect(await page.textContent("#verify-rpc")).to.equal(
+        `Read through your 3 nodes, compared: ${base}/rpc?a, ${base}/rpc?b, ${base}/rpc?otherchain; at least 2 must answer.`,
+      );
+
+      // Remembered: a reload checks through the same list.
+      await page.reload();
+      expect((await verificationOutcome()).status).to.include("by 2 of 3 nodes");
+      expect(await page.inputValue("#rpc-urls")).to.equal(`${base}/rpc?a\n${base}/rpc?b\n${base}/rpc?otherchain`);
+
+      await page.click("#verify-settings summary");
+      await page.fill("#rpc-urls", `${base}/rpc?a\n${base}/rpc?liar`);
+      await page.fill("#rpc-min", "1");
+      await page.click("#rpc-form button[type=submit]");
+      await page.waitForSelector("#verification:not([data-state=pending])[data-endpoints='0/2']", { timeout: 60_000 });
+      const lied = await verificationOutcome();
+      expect(lied.state).to.equal("mismatch");
+      expect(lied.status).to.include("does not match the blockchain");
+      expect(lied.details[0]).to.match(
+        new RegExp(
+          `^The endpoints DISAGREE on block \\d+: ${base}/rpc\\?a say hash 0x[0-9a-f]{64}, time .*; ${base}/rpc\\?liar say hash 0xf0f0`,
+        ),
+      );
+
+      await page.fill("#rpc-urls", "ftp://node.example");
+      await page.click("#rpc-form button[type=submit]");
+      expect(await page.textContent("#verify-status")).to.equal('"ftp://node.example" is not an http(s) URL of a JSON-RPC endpoint.');
+      expect(consoleErrors, consoleErrors.join("\n")).to.deep.equal([]);
+    } finally {
+      await page.unrouteAll();
+      await page.click("#rpc-reset");
+      await page.waitForSelector("#verification[data-rpc=server]:not([data-state=pending])", { timeout: 60_000 });
+    }
   });
 });
