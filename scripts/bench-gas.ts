@@ -319,7 +319,7 @@ const escrowSection: BenchSection = {
       platformBps: platformFeeBps,
       deliveryDeadline: (await now()) + 30n * 86_400n,
       disputeWindow: 3n * 86_400n,
-      requiresPassingInspection: false,
+      inspector: ethers.ZeroAddress,
       fallbackBuyerBps: 5_000n,
       salt: ethers.id(`bench ${batchId}`),
     });

@@ -25,7 +25,7 @@ export const ORDER_CONSENT_TYPES: Record<string, TypedDataField[]> = {
     { name: "platformBps", type: "uint16" },
     { name: "deliveryDeadline", type: "uint40" },
     { name: "disputeWindow", type: "uint32" },
-    { name: "requiresPassingInspection", type: "bool" },
+    { name: "inspector", type: "address" },
     { name: "fallbackBuyerBps", type: "uint16" },
     { name: "salt", type: "bytes32" },
   ],
