@@ -4,8 +4,9 @@
  * It reads open orders from the mirror (funded, delivered, disputed), re-checks each on the chain (the mirror
  * may lag), and for each settlement the escrow could take now - release (once the order's named inspector, if any,
  * passed it), refund, or the fallback resolution of an expired dispute - proves it with a simulation from the
- * relayer's account before queueing it as a relayer job (kind "keeper"). Job ids are deterministic per chain, order and action, so however many keepers run and
- * however often they look, one order gets one job per action; the relayer sends it.
+ * relayer's account before queueing it as a relayer job (kind "keeper"). Job ids are deterministic per chain,
+ * order and action, so however many keepers run and however often they look, one order gets one job per action;
+ * the relayer sends it.
  */
 import type { Logger } from "pino";
 import type { ProjectionReads, RelayQueue } from "../store/port.ts";
