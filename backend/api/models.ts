@@ -196,10 +196,17 @@ export const orderSchema = component(
     platformBps: nonNegativeInt,
     deliveryDeadline: nonNegativeInt,
     disputeWindow: nonNegativeInt,
-    requiresPassingInspection: z.boolean(),
+    inspector: addressSchema
+      .nullable()
+      .describe("The inspector whose passing attestation release requires (an active INSPECTOR, none of the parties); null for none."),
     fallbackBuyerBps: nonNegativeInt,
     salt: bytes32Schema,
     state: z.enum(orderStates),
+    inspection: z
+      .enum(["none", "passed", "failed"])
+      .describe(
+        "The named inspector's latest result while the order awaited settlement, as the escrow records it; other inspectors' attestations of the batch do not count.",
+      ),
     deliveredAt: nonNegativeInt.nullable(),
     disputedAt: nonNegativeInt.nullable(),
     disputedBy: addressSchema.nullable().describe("The buyer or the seller who opened the dispute."),

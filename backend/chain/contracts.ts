@@ -3,7 +3,7 @@
  * into types/ethers-contracts (`npx hardhat build`). Only the types come from there (erased at run time); the
  * ABIs come from the compiled artifacts, so running the backend never needs types/ to exist.
  */
-import { Contract, Interface, type ContractRunner, type InterfaceAbi } from "ethers";
+import { Contract, Interface, ZeroAddress, type ContractRunner, type InterfaceAbi } from "ethers";
 import type { ProvenaForwarder, ProvenanceRegistry, TradeEscrow } from "../../types/ethers-contracts/index.ts";
 import type { ITradeEscrow } from "../../types/ethers-contracts/TradeEscrow.ts";
 import type { Order } from "../domain/model.ts";
@@ -13,7 +13,7 @@ import { createRevertDecoder, type RevertDecoder } from "./revert-reason.ts";
 
 export type { ProvenaForwarder, ProvenanceRegistry, TradeEscrow };
 
-/** The ITradeEscrow.Order struct the escrow takes (it stores only a hash of it). */
+/** The ITradeEscrow.Order struct the escrow takes (it stores its hash, the order id). */
 export type OrderStruct = ITradeEscrow.OrderStruct;
 
 const abiCache = new Map<ProvenaContractName, InterfaceAbi>();
@@ -82,7 +82,7 @@ export function provenaContracts(chain: ChainAccess): ProvenaContracts {
   };
 }
 
-/** The ITradeEscrow.Order struct of a mirrored order, in field order. */
+/** The ITradeEscrow.Order struct of a mirrored order, in field order (no inspector is the zero address on chain). */
 export function orderStruct(order: Order) {
   return {
     buyer: order.buyer,
@@ -96,7 +96,7 @@ export function orderStruct(order: Order) {
     platformBps: order.platformBps,
     deliveryDeadline: order.deliveryDeadline,
     disputeWindow: order.disputeWindow,
-    requiresPassingInspection: order.requiresPassingInspection,
+    inspector: order.inspector ?? ZeroAddress,
     fallbackBuyerBps: order.fallbackBuyerBps,
     salt: order.salt,
   } satisfies OrderStruct;

@@ -93,11 +93,15 @@ const SENTENCES: Record<string, (a: Args) => string> = {
   EscrowNotDeliverable: (a) => `order ${a.orderId} is not deliverable`,
   EscrowTooEarly: (a) => `too early for order ${a.orderId}: possible from ${isoTime(a.availableAt)}`,
   EscrowTooLate: (a) => `too late for order ${a.orderId}: closed at ${isoTime(a.closedAt)}`,
-  EscrowInvalidParty: (a) => `${a.party} cannot be a party here (the zero address, the escrow itself, or the buyer as seller)`,
+  EscrowInvalidParty: (a) =>
+    `${a.party} cannot take this part in the order (not the zero address or the escrow itself, a seller other than the buyer, and an inspector that is none of the buyer, seller and carrier)`,
+  EscrowInvalidInspector: (a) =>
+    `${a.inspector} is not an active inspector (onboarded with the INSPECTOR role and not suspended), so an order cannot name it`,
   EscrowZeroAmount: () => "the order amount must be more than zero",
   EscrowSellerNotCustodian: (a) => `the seller ${a.seller} is not the custodian of batch ${a.batchId} (${a.custodian} is)`,
   EscrowBuyerNotParticipant: (a) => `the buyer ${a.buyer} is not an active participant (not onboarded, or suspended)`,
-  EscrowInspectionNotPassed: (a) => `order ${a.orderId} requires a passing inspection; the batch's is ${a.inspection}`,
+  EscrowInspectionNotPassed: (a) =>
+    `order ${a.orderId} requires a passing inspection by its named inspector; the escrow has recorded ${a.inspection} from it`,
   EscrowAlreadyShipped: (a) =>
     `order ${a.orderId}: the batch has left the seller or a handoff of it is pending (a refund waits until the buyer accepts or rejects a handoff offered to it)`,
   EscrowCancellationAlreadyApproved: (a) => `${a.party} has already approved cancelling order ${a.orderId}`,

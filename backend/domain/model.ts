@@ -115,10 +115,17 @@ export interface Order {
   platformBps: number;
   deliveryDeadline: number;
   disputeWindow: number;
-  requiresPassingInspection: boolean;
+  /** The inspector whose passing attestation release requires; null when the order requires no inspection. */
+  inspector: Hex | null;
   fallbackBuyerBps: number;
   salt: Hex;
   state: OrderState;
+  /**
+   * The named inspector's latest result while the order awaited settlement, as the escrow records it
+   * (OrderInspected); "none" until then, and always for an order without an inspector. Another inspector's
+   * attestation of the batch never changes it.
+   */
+  inspection: InspectionResult;
   deliveredAt: number | null;
   disputedAt: number | null;
   /** The buyer or the seller who opened the dispute. */

@@ -6,7 +6,6 @@ import type { Checkpoint } from "../domain/model.ts";
 import { loadCurrentFromStore, project } from "../projections/project.ts";
 import type { IndexerDependencies } from "./dependencies.ts";
 import { fetchRange } from "./fetch-range.ts";
-import { resolveOrderTags } from "./resolve-order-tags.ts";
 
 /** Ranges at most this long are read header by header and checked to link up (the live tail). */
 export const LIVE_RANGE_BLOCKS = 64;
@@ -55,10 +54,10 @@ export async function indexRange(
   if (fetched.kind === "reorg") {
     return { kind: "reorg", reason: `block ${fromBlock} builds on ${fetched.actual}, not on the stored ${fetched.expected}` };
   }
-  const events = await resolveOrderTags(fetched.events, store);
+  const { events } = fetched;
   const documents = await project(events, loadCurrentFromStore(store));
   const next: Checkpoint = { chainId, blockNumber: toBlock, blockHash: fetched.last.hash, updatedAt: Date.now() };
   await confirmWriter();
   await store.commitRange({ chainId, events, blocks: fetched.blocks, ...documents, checkpoint: next });
-  return { kind: "committed", checkpoint: next, events: fetched.events.length };
+  return { kind: "committed", checkpoint: next, events: events.length };
 }

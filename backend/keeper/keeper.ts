@@ -2,10 +2,11 @@
  * The keeper: settles escrow orders as soon as the contracts allow it, so nobody has to push the button.
  *
  * It reads open orders from the mirror (funded, delivered, disputed), re-checks each on the chain (the mirror
- * may lag), and for each settlement the escrow could take now - release, refund, or the fallback resolution of
- * an expired dispute - proves it with a simulation from the relayer's account before queueing it as a relayer
- * job (kind "keeper"). Job ids are deterministic per chain, order and action, so however many keepers run and
- * however often they look, one order gets one job per action; the relayer sends it.
+ * may lag), and for each settlement the escrow could take now - release (once the order's named inspector, if any,
+ * passed it), refund, or the fallback resolution of an expired dispute - proves it with a simulation from the
+ * relayer's account before queueing it as a relayer job (kind "keeper"). Job ids are deterministic per chain,
+ * order and action, so however many keepers run and however often they look, one order gets one job per action;
+ * the relayer sends it.
  */
 import type { Logger } from "pino";
 import type { ProjectionReads, RelayQueue } from "../store/port.ts";
@@ -28,6 +29,17 @@ const CANDIDATE_ACTIONS: Partial<Record<ChainOrderState, KeeperAction[]>> = {
 };
 
 const OPEN_STATES: OrderState[] = ["funded", "delivered", "disputed"];
+
+/**
+ * The settlements worth simulating for `order` in on-chain state `state`. An order naming an inspector is not
+ * released until the mirror shows that inspector's pass (the escrow records only the named inspector's result;
+ * another inspector's pass of the batch does not count), so the keeper does not try a release the escrow refuses.
+ */
+export function candidateActions(state: ChainOrderState | undefined, order: Pick<Order, "inspector" | "inspection">): KeeperAction[] {
+  const actions = (state && CANDIDATE_ACTIONS[state]) ?? [];
+  if (order.inspector !== null && order.inspection !== "passed") return actions.filter((action) => action !== "release");
+  return actions;
+}
 
 export interface KeeperOptions {
   /** Open orders come from the projections; jobs go to the relay queue. */
@@ -87,7 +99,7 @@ export async function settlementOf(
   const struct = orderStruct(order);
   const [chainState] = await contracts.escrow.orderState(struct);
   const state = ORDER_STATES[Number(chainState)];
-  for (const action of (state && CANDIDATE_ACTIONS[state]) ?? []) {
+  for (const action of candidateActions(state, order)) {
     const data = contracts.interfaces.escrow.encodeFunctionData(action, [struct]) as Hex;
     try {
       await chain.provider.call({ from: relayerAddress, to: await contracts.escrow.getAddress(), data, blockTag: NEXT_BLOCK });

@@ -1,13 +1,16 @@
 /**
  * Order projection: the escrow's order lifecycle (funded, delivered, disputed, released, refunded, resolved,
- * cancelled) with the full order struct from OrderOpened and what each party was paid.
+ * cancelled) with the full order struct from OrderOpened, the named inspector's result and what each party was paid.
  */
 import type { ChainEvent, Hex, Order } from "../domain/model.ts";
-import { ProjectionError, eventRef, hexArg, isAlreadyApplied, numberArg, objectArg, stringArg } from "./event-ref.ts";
+import { ProjectionError, booleanArg, eventRef, hexArg, isAlreadyApplied, numberArg, objectArg, stringArg } from "./event-ref.ts";
+
+const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000";
 
 export const ORDER_EVENTS = new Set([
   "OrderOpened",
   "OrderDelivered",
+  "OrderInspected",
   "OrderReleased",
   "OrderRefunded",
   "OrderDisputed",
@@ -52,10 +55,11 @@ export function reduceOrder(order: Order | null, event: ChainEvent, orderId: Hex
         platformBps: field<number>("platformBps", "number"),
         deliveryDeadline: field<number>("deliveryDeadline", "number"),
         disputeWindow: field<number>("disputeWindow", "number"),
-        requiresPassingInspection: field<boolean>("requiresPassingInspection", "boolean"),
+        inspector: inspectorOf(field<Hex>("inspector", "string")),
         fallbackBuyerBps: field<number>("fallbackBuyerBps", "number"),
         salt: field<Hex>("salt", "string"),
         state: "funded",
+        inspection: "none",
         deliveredAt: null,
         disputedAt: null,
         disputedBy: null,
@@ -68,6 +72,15 @@ export function reduceOrder(order: Order | null, event: ChainEvent, orderId: Hex
     }
     case "OrderDelivered":
       return { ...requireOrder(order, event, orderId), state: "delivered", deliveredAt: numberArg(event, "deliveredAt"), lastEvent: ref };
+    case "OrderInspected": {
+      const current = requireOrder(order, event, orderId);
+      // The escrow reports only the order's named inspector; any other would mean the log and the mirror disagree.
+      const inspector = hexArg(event, "inspector");
+      if (inspector !== current.inspector) {
+        throw new ProjectionError(event, `order ${orderId} names inspector ${current.inspector ?? "none"}, not ${inspector}`);
+      }
+      return { ...current, inspection: booleanArg(event, "passed") ? "passed" : "failed", lastEvent: ref };
+    }
     case "OrderDisputed":
       return {
         ...requireOrder(order, event, orderId),
@@ -129,6 +142,12 @@ export function reduceOrder(order: Order | null, event: ChainEvent, orderId: Hex
     default:
       return order;
   }
+}
+
+/** The order's inspector as the mirror keeps it: null for the zero address (no inspection required). */
+function inspectorOf(address: Hex): Hex | null {
+  const lower = address.toLowerCase() as Hex;
+  return lower === ZERO_ADDRESS ? null : lower;
 }
 
 function requireOrder(order: Order | null, event: ChainEvent, orderId: Hex): Order {

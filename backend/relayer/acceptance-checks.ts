@@ -14,6 +14,7 @@ import type { ProvenaContracts } from "../chain/contracts.ts";
 import { ROLE_HASHES } from "../chain/vocabulary.ts";
 import { relayRequirement } from "./relay-policy.ts";
 import { extractRevertData } from "../chain/revert-reason.ts";
+import { describeOrderInspectorRefusal, orderInspectorRefusal } from "../chain/order-inspector.ts";
 
 /** The Provena contracts a partner may call through the relayer. */
 export type RelayTarget = "registry" | "escrow";
@@ -176,6 +177,26 @@ export async function checkSigner(
       throw refused("forbidden", "MISSING_ROLE", `${functionName} needs the ${requirement.role} role, which ${message.from} does not hold`);
     }
   }
+}
+
+/**
+ * An order opened through the relayer names no inspector the escrow would refuse (a party, or not an active
+ * INSPECTOR). Checked even when the request waits behind queued ones and is not simulated yet, with the sentence the
+ * escrow's revert would give.
+ */
+export async function checkOrderInspector(
+  { chain, contracts }: AcceptanceContext,
+  message: ForwardRequestMessage,
+  functionName: string,
+): Promise<void> {
+  if (functionName !== "openOrder" || message.to !== chain.addresses.escrow.toLowerCase()) return;
+  const call = contracts.interfaces.escrow.parseTransaction({ data: message.data });
+  if (call === null) return;
+  const order = call.args[0] as { buyer: string; seller: string; carrier: string; inspector: string };
+  const refusal = await orderInspectorRefusal(order, chain.addresses.escrow, contracts.registry);
+  if (refusal === null) return;
+  const sentence = describeOrderInspectorRefusal(refusal, contracts.interfaces.escrow, contracts.decoder);
+  throw refused("rejected", "INVALID_INSPECTOR", `the call would revert: ${sentence}`, { error: refusal.error });
 }
 
 const PENDING_STATUSES = ["queued", "submitted"] as const;

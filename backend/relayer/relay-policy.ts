@@ -41,7 +41,7 @@ const REGISTRY_ROLE_FUNCTIONS: Record<string, ParticipantRole[]> = {
 };
 
 /** Functions nobody should relay: reads, and hooks only other contracts call. */
-const NOT_RELAYABLE = new Set(["setBatchWatched", "watchBatch", "onCustodyAccepted", "renounceRole"]);
+const NOT_RELAYABLE = new Set(["setBatchWatched", "watchBatch", "onCustodyAccepted", "onQualityAttested", "renounceRole"]);
 
 export function relayRequirement(
   target: "registry" | "escrow",

@@ -2,7 +2,8 @@
  * Accepting partners' signed forward requests. Every check runs BEFORE the request is stored, so whatever is
  * accepted can be submitted: the target is a Provena contract, the request has not expired, the signature is
  * the `from` account's, the nonce is the forwarder's next one for `from` (or follows requests already queued),
- * the signer is an active participant with the role the function needs, and a simulation of the call succeeds.
+ * the signer is an active participant with the role the function needs, an order it opens names no inspector the
+ * escrow would refuse, and a simulation of the call succeeds.
  * Then the request is stored durably (id = its EIP-712 digest) and only then answered. The checks themselves are in
  * acceptance-checks.ts.
  */
@@ -13,6 +14,7 @@ import type { RelayQueue } from "../store/port.ts";
 import {
   checkCall,
   checkNonce,
+  checkOrderInspector,
   checkSignature,
   checkSigner,
   checkTerms,
@@ -142,6 +144,7 @@ export function createRelayService(options: RelayServiceOptions): RelayService {
     const functionName = checkCall(context, message, target);
     await checkSigner(context, message, target, functionName);
     const { current } = await checkNonce(context, message);
+    await checkOrderInspector(context, message, functionName);
     // A request that follows queued ones depends on their effects: the worker simulates it again just before sending.
     if (message.nonce === current) await simulateForwardRequest(context, message);
 

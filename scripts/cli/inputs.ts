@@ -118,5 +118,8 @@ export async function readOrder(context: Pick<CliContext, "apiUrl">, reference: 
     throw new CliError(`cannot read order file ${reference}: ${(error as Error).message}`);
   }
   const order = (json.order ?? json) as Order;
+  if (!("inspector" in order)) {
+    throw new CliError(`order file ${reference} has no inspector field: it was written for an older escrow; draft the order again`);
+  }
   return orderStruct(order);
 }

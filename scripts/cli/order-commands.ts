@@ -6,7 +6,8 @@ import type { Command } from "commander";
 import { ZeroAddress, hexlify, isHexString, parseUnits, randomBytes, resolveAddress } from "ethers";
 import type { OrderStruct } from "../../backend/chain/contracts.ts";
 import { signOrderConsent } from "../../backend/chain/order-consent.ts";
-import { ORDER_STATES } from "../../backend/chain/vocabulary.ts";
+import { describeOrderInspectorRefusal, orderInspectorRefusal } from "../../backend/chain/order-inspector.ts";
+import { INSPECTION_RESULTS, ORDER_STATES } from "../../backend/chain/vocabulary.ts";
 import type { Hex } from "../../backend/domain/model.ts";
 import { address, batchRef, bps, hex32, nonNegativeInteger, positiveInteger } from "./arguments.ts";
 import { CliError, type CliContext, type WithContext } from "./context.ts";
@@ -80,10 +81,11 @@ export function registerOrderCommands(program: Command, withContext: WithContext
     .action(
       withContext(async (context, reference: string) => {
         const escrow = await context.escrow();
-        // The escrow stores a tag per batch, not the id, so its state is asked with the whole order.
+        // The escrow is asked with the whole order: it answers only for terms that hash to the id it stores.
         const struct = await readOrder(context, reference);
         const orderId = ((await escrow.orderIdOf(struct)) as string).toLowerCase();
         const [state, deliveredAt, disputedAt] = await escrow.orderState(struct);
+        const inspector = (await resolveAddress(struct.inspector)).toLowerCase();
         console.log(
           JSON.stringify(
             {
@@ -91,6 +93,8 @@ export function registerOrderCommands(program: Command, withContext: WithContext
               state: ORDER_STATES[Number(state)],
               deliveredAt: Number(deliveredAt) || null,
               disputedAt: Number(disputedAt) || null,
+              inspector: inspector === ZeroAddress ? null : inspector,
+              inspection: INSPECTION_RESULTS[Number(await escrow.orderInspection(struct))],
             },
             null,
             2,
@@ -112,7 +116,7 @@ interface DraftOptions {
   platformBps?: number;
   deadlineDays: number;
   disputeWindow: number;
-  requiresInspection: boolean;
+  inspector?: string;
   fallbackBuyerBps: number;
   salt?: string;
   out?: string;
@@ -137,13 +141,18 @@ function registerOpenOrderCommand(order: Command, withContext: WithContext): voi
     .option("--platform-bps <bps>", "platform fee (default: the fee in force)", bps)
     .option("--deadline-days <days>", "delivery deadline, days from now (at most the escrow's limit)", positiveInteger, 14)
     .option("--dispute-window <seconds>", "seconds after delivery the buyer may dispute", nonNegativeInteger, 3 * 24 * 3600)
-    .option("--requires-inspection", "release only after a passing inspection", false)
+    .option(
+      "--inspector <address>",
+      "the inspector whose passing attestation release requires (an active INSPECTOR, none of the parties; default: no inspection)",
+      address,
+    )
     .option("--fallback-buyer-bps <bps>", "buyer's share if a dispute is never resolved", bps, 5_000)
     .option("--salt <hex>", "makes otherwise equal orders distinct (default: random)", hex32)
     .option("--out <file>", "write the order to this JSON file (default: print it)")
     .action(
       withContext(async (context, options: DraftOptions) => {
         const struct = await draftOrder(context, options);
+        await checkInspector(context, struct);
         const orderId = (await (await context.escrow()).orderIdOf(struct)) as string;
         await writeOrderFile(options.out, { orderId, order: { ...struct, amount: struct.amount.toString() } });
       }),
@@ -160,6 +169,7 @@ function registerOpenOrderCommand(order: Command, withContext: WithContext): voi
         if (seller.address.toLowerCase() !== orderSeller.toLowerCase()) {
           throw new CliError(`the order's seller is ${orderSeller}; you are ${seller.address}`);
         }
+        await checkInspector(context, struct);
         const escrow = await context.escrow();
         const sellerSignature = await signOrderConsent(seller, { chainId: context.chainId, address: await escrow.getAddress() }, struct);
         const orderId = (await escrow.orderIdOf(struct)) as string;
@@ -211,10 +221,17 @@ async function draftOrder(context: CliContext, options: DraftOptions): Promise<O
     platformBps,
     deliveryDeadline: latest!.timestamp + options.deadlineDays * 24 * 3600,
     disputeWindow: options.disputeWindow,
-    requiresPassingInspection: options.requiresInspection,
+    inspector: options.inspector ?? ZeroAddress,
     fallbackBuyerBps: options.fallbackBuyerBps,
     salt: options.salt ?? hexlify(randomBytes(32)),
   };
+}
+
+/** Refuses, before the seller signs anything, an inspector the escrow would refuse when the order opens. */
+async function checkInspector(context: CliContext, order: OrderStruct): Promise<void> {
+  const escrow = await context.escrow();
+  const refusal = await orderInspectorRefusal(order, await escrow.getAddress(), await context.registry());
+  if (refusal !== null) throw new CliError(describeOrderInspectorRefusal(refusal, escrow.interface, context.decoder));
 }
 
 /** The sellerSignature of an order file; undefined for an order id or a file without one. */

@@ -160,6 +160,19 @@ describe("provena CLI", function () {
     const asBuyer = { PROVENA_PRIVATE_KEY: buyer.privateKey };
     const draft = path.join(workdir, "draft.json");
     const terms = ["--batch", `${GTIN}/CLI-ORDER`, "--seller", manufacturer.address, "--carrier", carrier.address];
+    // An inspector paid by the outcome, or one that is no inspector, is refused before the seller is asked to sign.
+    const draftNaming = (inspector: string) =>
+      cli(["order", "draft", ...terms, "--amount", "0.01", "--carrier-bps", "500", "--inspector", inspector, "--out", draft], asBuyer);
+    result = await draftNaming(carrier.address);
+    expect(result.code).to.equal(1);
+    expect(result.stderr).to.contain(`EscrowInvalidParty: ${carrier.address.toLowerCase()} cannot take this part in the order`);
+    const stranger = Wallet.createRandom().address;
+    result = await draftNaming(stranger);
+    expect(result.code).to.equal(1);
+    expect(result.stderr).to.contain(`EscrowInvalidInspector: ${stranger.toLowerCase()} is not an active inspector`);
+    result = await draftNaming("0x1234");
+    expect(result.code).to.not.equal(0);
+    expect(result.stderr).to.contain("--inspector");
     result = await cli(["order", "draft", ...terms, "--amount", "0.01", "--carrier-bps", "500", "--out", draft], asBuyer);
     expect(result.code, result.stderr).to.equal(0);
     // Without the seller's consent the buyer cannot open it.
@@ -179,6 +192,9 @@ describe("provena CLI", function () {
     result = await cli(["order", "open", consented], asBuyer);
     expect(result.code, result.stderr).to.equal(0);
     expect(result.stdout).to.contain(`✓ order ${orderId} opened and funded`);
+    result = await cli(["order", "show", consented], asBuyer);
+    expect(result.code, result.stderr).to.equal(0);
+    expect(JSON.parse(result.stdout)).to.deep.include({ orderId, state: "funded", inspector: null, inspection: "none" });
   });
 
   it("test_cli_revertsAndRefusalsAreReadableErrors", async function () {

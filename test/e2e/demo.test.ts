@@ -116,6 +116,8 @@ function describeDemoOn(storeName: string, configFor: () => Promise<{ config: Pa
       const mirrored = (await response.json()) as Record<string, any>;
       const view = mirrored;
       expect(view.state).to.equal("released");
+      // The demo's inspector is the order's named inspector, and its pass is what the escrow released on.
+      expect(view).to.include({ inspector: demo.participants.inspector.address, inspection: "passed" });
       expect(view.payouts).to.deep.include({
         seller: demo.payouts.seller.toString(),
         carrier: demo.payouts.carrier.toString(),

@@ -322,6 +322,13 @@ describe("read API", function () {
       });
       expect(order.deliveredAt).to.be.a("number");
     });
+
+    it("test_getOrder_showsItsNamedInspectorAndThatInspectorsResult", async function () {
+      const inspected = await getJson(t.app, `/api/v1/orders/${s.orders.released}`, orderSchema);
+      expect(inspected).to.deep.include({ inspector: s.accounts.lab, inspection: "passed" });
+      const uninspected = await getJson(t.app, `/api/v1/orders/${s.orders.funded}`, orderSchema);
+      expect(uninspected).to.deep.include({ inspector: null, inspection: "none" });
+    });
   });
 
   describe("GET /api/v1/transactions/{hash}/events", function () {
@@ -349,7 +356,13 @@ describe("read API", function () {
 
     it("test_listEvents_contractAndName_filter", async function () {
       const escrow = await getJson(t.app, "/api/v1/events?contract=TradeEscrow&limit=500", chainEventPageSchema);
-      expect(escrow.items.map((event) => event.name)).to.deep.equal(["OrderOpened", "OrderDelivered", "OrderReleased", "OrderOpened"]);
+      expect(escrow.items.map((event) => event.name)).to.deep.equal([
+        "OrderOpened",
+        "OrderInspected",
+        "OrderDelivered",
+        "OrderReleased",
+        "OrderOpened",
+      ]);
       const recalls = await getJson(t.app, "/api/v1/events?name=BatchRecalled", chainEventPageSchema);
       expect(recalls.items.map((event) => event.batchIds[0] as Hex)).to.deep.equal([s.batches.recalled]);
     });

@@ -1,8 +1,9 @@
 import { expect } from "chai";
-import { AbiCoder, getAddress, ZeroHash, keccak256, toUtf8Bytes } from "ethers";
+import { AbiCoder, ZeroAddress, getAddress, ZeroHash, keccak256, toUtf8Bytes } from "ethers";
 import { ArtifactNotFoundError, loadArtifact, loadProvenaAbis } from "../../../backend/chain/artifacts.ts";
 import { roleHash, roleName } from "../../../backend/chain/vocabulary.ts";
 import { EventDecodeError, toJsonValue } from "../../../backend/chain/events.ts";
+import type { Hex } from "../../../backend/domain/model.ts";
 import { ACCOUNTS, TEST_DEPLOYMENT, bytes32, createEventFactory, orderTerms, timestampOf } from "../projections/event-factory.ts";
 
 // Checksummed (mixed-case) as ethers returns addresses; the mirror stores them lower-case.
@@ -106,8 +107,22 @@ describe("event decoding", function () {
     expect(event.args.order).to.deep.equal({ ...order, amount: "1000000000000000000000" });
     expect(event.orderIds).to.deep.equal([orderId]);
     expect(event.batchIds).to.deep.equal([batchId]);
-    // The token is an asset, not an actor; the zero address is nobody.
-    expect(event.accounts).to.have.members([ACCOUNTS.retailer, ACCOUNTS.manufacturer, ACCOUNTS.carrier]);
+    // The token is an asset, not an actor; the named inspector is one, so its orders' events are found by its address.
+    expect(event.accounts).to.have.members([ACCOUNTS.retailer, ACCOUNTS.manufacturer, ACCOUNTS.carrier, ACCOUNTS.inspector]);
+    // The zero address (no inspector) is nobody.
+    const uninspected = orderTerms(batchId, { inspector: ZeroAddress as Hex });
+    const plain = createEventFactory().event("TradeEscrow", "OrderOpened", [orderId, ACCOUNTS.retailer, batchId, uninspected]);
+    expect(plain.accounts).to.have.members([ACCOUNTS.retailer, ACCOUNTS.manufacturer, ACCOUNTS.carrier]);
+  });
+
+  it("test_decode_OrderDeliveredAndOrderInspected_carryTheFullOrderId", function () {
+    const factory = createEventFactory();
+    const delivered = factory.event("TradeEscrow", "OrderDelivered", [orderId, batchId, 1_750_000_000]);
+    expect(delivered.args).to.deep.equal({ orderId, batchId, deliveredAt: 1_750_000_000 });
+    expect(delivered).to.deep.include({ orderIds: [orderId], batchIds: [batchId] });
+    const inspected = factory.event("TradeEscrow", "OrderInspected", [orderId, ACCOUNTS.inspector, false]);
+    expect(inspected.args).to.deep.equal({ orderId, inspector: ACCOUNTS.inspector, passed: false });
+    expect(inspected).to.deep.include({ orderIds: [orderId], batchIds: [], accounts: [ACCOUNTS.inspector] });
   });
 
   it("test_decode_OrderRefunded_reasonByName", function () {

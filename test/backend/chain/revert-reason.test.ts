@@ -50,7 +50,21 @@ describe("revert reasons", function () {
     const consent = decoder.decode(escrow.encodeErrorResult("EscrowInvalidSellerConsent", [batchId, account]))!.message;
     expect(consent).to.contain(`the seller ${account.toLowerCase()} has not signed its consent`);
     const inspection = decoder.decode(escrow.encodeErrorResult("EscrowInspectionNotPassed", [batchId, 2]))!.message;
-    expect(inspection).to.equal(`EscrowInspectionNotPassed: order ${batchId} requires a passing inspection; the batch's is Failed`);
+    expect(inspection).to.equal(
+      `EscrowInspectionNotPassed: order ${batchId} requires a passing inspection by its named inspector; the escrow has recorded Failed from it`,
+    );
+  });
+
+  it("test_decode_orderNamingAnInvalidInspector_saysWhatAnInspectorMustBe", function () {
+    const notInspector = decoder.decode(escrow.encodeErrorResult("EscrowInvalidInspector", [account]))!;
+    expect(notInspector.args).to.deep.equal({ inspector: account });
+    expect(notInspector.message).to.equal(
+      `EscrowInvalidInspector: ${account} is not an active inspector (onboarded with the INSPECTOR role and not suspended), so an order cannot name it`,
+    );
+    // The escrow raises EscrowInvalidParty(inspector) for an inspector that is a party: the sentence covers that case.
+    const party = decoder.decode(escrow.encodeErrorResult("EscrowInvalidParty", [account]))!.message;
+    expect(party).to.contain(`${account} cannot take this part in the order`);
+    expect(party).to.contain("an inspector that is none of the buyer, seller and carrier");
   });
 
   it("test_decode_roleHashesAndEnumsAreNamed", function () {

@@ -53,7 +53,7 @@ export interface StoryResult {
 
 /**
  * One trade told through every kind of event: registration, an escrow order, handoffs (accepted, rejected,
- * cancelled), an inspection, delivery to the buyer, release, a split and a recall. `tag` makes lots unique.
+ * cancelled), an inspection by the order's named inspector, delivery to the buyer, release, a split and a recall. `tag` makes lots unique.
  */
 export async function tellStory(deployed: ProvenaDeployment, tag: string): Promise<StoryResult> {
   const { registry, escrow, manufacturer, carrier, customs, inspector, retailer, warehouse } = deployed;
@@ -76,7 +76,7 @@ export async function tellStory(deployed: ProvenaDeployment, tag: string): Promi
     platformBps: 100,
     deliveryDeadline: latest!.timestamp + 30 * 86_400,
     disputeWindow: 3_600,
-    requiresPassingInspection: true,
+    inspector: inspector.address, // its attestation below, while the order is funded, is the order's inspection
     fallbackBuyerBps: 5_000,
     salt: keccak256(toUtf8Bytes(tag)),
   };

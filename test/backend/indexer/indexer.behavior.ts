@@ -150,6 +150,18 @@ export function shouldIndexProvena(factory: StoreFactory): void {
     expect(order.state).to.equal(ENUM_VALUE_NAMES.OrderState![Number(state)]);
     expect(order).to.deep.include({ state: "released", buyer: deployed.retailer.address.toLowerCase(), amount: (10n ** 15n).toString() });
     expect(order.payouts).to.deep.equal({ buyer: "0", seller: "900000000000000", carrier: "90000000000000", platform: "10000000000000" });
+    // The order named the story's inspector, whose pass the escrow recorded (OrderInspected) and released on.
+    expect(order).to.deep.include({ inspector: deployed.inspector.address.toLowerCase(), inspection: "passed" });
+    const orderEvents = await store.listEvents({ orderId: orderId!.toLowerCase() as Hex }, { limit: 100 });
+    expect(orderEvents.items.map((event) => event.name)).to.deep.equal([
+      "OrderOpened",
+      "OrderInspected",
+      "OrderDelivered",
+      "OrderReleased",
+    ]);
+    // The delivery names its order by full id and its batch, so it is found by either.
+    const delivered = orderEvents.items.find((event) => event.name === "OrderDelivered")!;
+    expect(delivered.batchIds).to.deep.equal([traded]);
 
     for (const participant of Object.values(deployed.participants)) {
       const mirrored = await store.getParticipant(participant.address.toLowerCase() as Hex);

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { ZeroAddress, id as keccakText } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { createIndexer, type Indexer } from "../../../backend/indexer/index.ts";
-import { createKeeper, keeperJobId } from "../../../backend/keeper/keeper.ts";
+import { candidateActions, createKeeper, keeperJobId } from "../../../backend/keeper/keeper.ts";
 import { signOrderConsentOn } from "../../../backend/chain/order-consent.ts";
 import type { Hex } from "../../../backend/domain/model.ts";
 import { glnFrom, gtinFrom } from "../../helpers/gs1.ts";
@@ -42,9 +42,9 @@ describe("keeper", function () {
     await indexer.waitForBlock(await fx.provider.getBlockNumber(), { timeoutMs: 10_000 });
   }
 
-  /** A registered batch with an ETH order on it, opened and funded by the retailer. */
-  async function openOrder(options: { deliveryInSeconds?: number; disputeWindow?: number } = {}) {
-    const { registry, escrow, manufacturer, carrier, retailer } = fx.deployment;
+  /** A registered batch with an ETH order on it, opened and funded by the retailer; it names the inspector unless told. */
+  async function openOrder(options: { deliveryInSeconds?: number; disputeWindow?: number; inspector?: string } = {}) {
+    const { registry, escrow, manufacturer, carrier, retailer, inspector } = fx.deployment;
     const gtin = gtinFrom("0841234567890"); // under the demo manufacturer's company prefix 8412345
     const lot = `K-${++lotCounter}`;
     const latest = await fx.provider.getBlock("latest");
@@ -67,7 +67,7 @@ describe("keeper", function () {
       platformBps: 100,
       deliveryDeadline: latest!.timestamp + (options.deliveryInSeconds ?? 7 * 24 * HOUR),
       disputeWindow: options.disputeWindow ?? 24 * HOUR,
-      requiresPassingInspection: true,
+      inspector: options.inspector ?? inspector.address,
       fallbackBuyerBps: 5_000,
       salt: keccakText(lot),
     };
@@ -130,6 +130,52 @@ describe("keeper", function () {
     expect((await first.tick()).queued).to.deep.equal([]);
     await worker.tick();
     expect(await fx.store.listRelays(["queued", "submitted"], 10)).to.have.length(0);
+  });
+
+  it("test_keeper_inspectedOrderPassedOnlyByARivalInspector_isNotReleased", async function () {
+    const { escrow, manufacturer, carrier, retailer, inspector, registry, admin, outsider } = fx.deployment;
+    // A second, genuine inspector who is not the one the order names.
+    await (
+      await registry.connect(admin).onboardParticipant(outsider.address, keccakText("INSPECTOR_ROLE"), glnFrom("871234500097"), "Rival Lab")
+    ).wait();
+    const { batchId, order, orderId } = await openOrder({ disputeWindow: 60 });
+    await handoff(batchId, manufacturer, carrier);
+    await handoff(batchId, carrier, retailer);
+    await (await registry.connect(outsider).attestQuality(batchId, true, keccakText("rival report"))).wait();
+    await fx.networkHelpers.time.increase(61);
+    await mirrorCaughtUp();
+    expect(await fx.store.getOrder(orderId)).to.deep.include({
+      state: "delivered",
+      inspector: inspector.address.toLowerCase(),
+      inspection: "none",
+    });
+    expect((await fx.store.getBatch(batchId.toLowerCase() as Hex))?.inspection).to.equal("passed"); // the batch's latest, by the rival
+
+    const k = keeper();
+    expect((await k.tick()).queued).to.deep.equal([]);
+    await expect(escrow!.connect(outsider).release(order)).to.be.revertedWithCustomError(escrow!, "EscrowInspectionNotPassed");
+
+    // The named inspector fails it: still nothing to release. Then it passes it, and the keeper releases.
+    await (await registry.connect(inspector).attestQuality(batchId, false, keccakText("first report"))).wait();
+    await mirrorCaughtUp();
+    expect((await fx.store.getOrder(orderId))?.inspection).to.equal("failed");
+    expect((await k.tick()).queued).to.deep.equal([]);
+    await (await registry.connect(inspector).attestQuality(batchId, true, keccakText("second report"))).wait();
+    await mirrorCaughtUp();
+    expect((await fx.store.getOrder(orderId))?.inspection).to.equal("passed");
+    expect((await k.tick()).queued.map((q) => q.action)).to.deep.equal(["release"]);
+  });
+
+  it("test_candidateActions_deliveredOrderAwaitingItsInspector_leavesReleaseOut", function () {
+    const inspector = "0x00000000000000000000000000000000000000aa";
+    expect(candidateActions("delivered", { inspector, inspection: "none" })).to.deep.equal([]);
+    expect(candidateActions("delivered", { inspector, inspection: "failed" })).to.deep.equal([]);
+    expect(candidateActions("delivered", { inspector, inspection: "passed" })).to.deep.equal(["release"]);
+    expect(candidateActions("delivered", { inspector: null, inspection: "none" })).to.deep.equal(["release"]);
+    // A refund after the deadline and a fallback resolution do not wait for the inspector.
+    expect(candidateActions("funded", { inspector, inspection: "none" })).to.deep.equal(["refund"]);
+    expect(candidateActions("disputed", { inspector, inspection: "failed" })).to.deep.equal(["resolveExpiredDispute"]);
+    expect(candidateActions("released", { inspector: null, inspection: "none" })).to.deep.equal([]);
   });
 
   it("test_keeper_refundsAnUndeliveredOrderAfterTheDeadline", async function () {

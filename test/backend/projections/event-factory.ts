@@ -96,7 +96,8 @@ export const bytes32 = (label: string): Hex => keccak256(new TextEncoder().encod
 export interface OrderTermsOptions {
   amount?: bigint;
   disputeWindow?: number;
-  requiresPassingInspection?: boolean;
+  /** The order's named inspector; the zero address for none (default: the test inspector). */
+  inspector?: Hex;
   salt?: Hex;
 }
 
@@ -107,7 +108,7 @@ export interface OrderTermsOptions {
  */
 export function orderTerms(
   batchId: Hex,
-  { amount = 10n ** 18n, disputeWindow = 86_400, requiresPassingInspection = true, salt = bytes32("salt") }: OrderTermsOptions = {},
+  { amount = 10n ** 18n, disputeWindow = 86_400, inspector = ACCOUNTS.inspector, salt = bytes32("salt") }: OrderTermsOptions = {},
 ) {
   return {
     buyer: ACCOUNTS.retailer,
@@ -121,7 +122,7 @@ export function orderTerms(
     platformBps: 100,
     deliveryDeadline: 1_800_000_000,
     disputeWindow,
-    requiresPassingInspection,
+    inspector,
     fallbackBuyerBps: 5000,
     salt,
   };
@@ -132,11 +133,12 @@ export function openedEvent(f: EventFactory, orderId: Hex, batchId: Hex, options
   return f.event("TradeEscrow", "OrderOpened", [orderId, ACCOUNTS.retailer, batchId, orderTerms(batchId, options)]);
 }
 
-/**
- * An `OrderDelivered` as the mirror stores it: the escrow logs the batch and the order's tag (the top 160 bits
- * of its id), and the indexer adds the order id (backend/indexer/resolve-order-tags.ts) before projection.
- */
+/** The `OrderDelivered` of `orderId` on `batchId`: the escrow logs the order's full id and its batch. */
 export function deliveredEvent(f: EventFactory, batchId: Hex, orderId: Hex, deliveredAt: number): ChainEvent {
-  const event = f.event("TradeEscrow", "OrderDelivered", [batchId, orderId.slice(0, 42), deliveredAt]);
-  return { ...event, args: { ...event.args, orderId }, orderIds: [orderId] };
+  return f.event("TradeEscrow", "OrderDelivered", [orderId, batchId, deliveredAt]);
+}
+
+/** The `OrderInspected` the escrow logs when `inspector` (the order's named one, on chain) attests its batch. */
+export function inspectedEvent(f: EventFactory, orderId: Hex, inspector: Hex, passed: boolean): ChainEvent {
+  return f.event("TradeEscrow", "OrderInspected", [orderId, inspector, passed]);
 }

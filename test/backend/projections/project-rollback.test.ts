@@ -11,7 +11,7 @@ import {
 import { planRollback, recomputeProjections, type RollbackSource } from "../../../backend/projections/rollback.ts";
 import type { EventFilter, PageRequest, RollbackCommit } from "../../../backend/store/port.ts";
 import type { Batch, ChainEvent, Hex, Order, Page, Participant } from "../../../backend/domain/model.ts";
-import { ACCOUNTS, bytes32, createEventFactory, deliveredEvent, openedEvent } from "./event-factory.ts";
+import { ACCOUNTS, bytes32, createEventFactory, deliveredEvent, inspectedEvent, openedEvent } from "./event-factory.ts";
 
 /** A mirror in memory: enough of the store port for projecting and rollback planning, no database. */
 class MemoryMirror implements RollbackSource {
@@ -143,7 +143,7 @@ function storyEvents({ escrowWatchAndParentRecall = false } = {}): ChainEvent[] 
   );
   f.nextBlock();
   push(
-    openedEvent(f, ORDER, OTHER, { amount: 1000n, disputeWindow: 3600, requiresPassingInspection: false, salt: bytes32("s") }),
+    openedEvent(f, ORDER, OTHER, { amount: 1000n, disputeWindow: 3600, inspector: ACCOUNTS.inspector, salt: bytes32("s") }),
     ...watch(true),
   );
   f.nextBlock();
@@ -153,6 +153,14 @@ function storyEvents({ escrowWatchAndParentRecall = false } = {}): ChainEvent[] 
   push(f.event("ProvenanceRegistry", "ParticipantUpdated", [ACCOUNTS.carrier, 841_234_500_099n, "Carrier B.V."]));
   f.nextBlock();
   push(f.event("ProvenanceRegistry", "HandoffProposed", [OTHER, ACCOUNTS.manufacturer, ACCOUNTS.retailer, 841_234_500_004n, 0]));
+  f.nextBlock();
+  // Another inspector fails the batch (the escrow ignores it), then the order's named inspector passes it.
+  push(f.event("ProvenanceRegistry", "QualityAttested", [OTHER, ACCOUNTS.customs, false, bytes32("rival")]));
+  f.nextBlock();
+  push(
+    f.event("ProvenanceRegistry", "QualityAttested", [OTHER, ACCOUNTS.inspector, true, bytes32("named")]),
+    inspectedEvent(f, ORDER, ACCOUNTS.inspector, true),
+  );
   f.nextBlock();
   push(f.event("ProvenanceRegistry", "HandoffAccepted", [OTHER, ACCOUNTS.manufacturer, ACCOUNTS.retailer, 841_234_500_004n, 1]));
   push(deliveredEvent(f, OTHER, ORDER, 1_700_001_000));
@@ -191,7 +199,16 @@ describe("project", function () {
     expect(mirror.batches.get(CHILD_A)).to.deep.include({ parentId: BATCH, custodian: ACCOUNTS.carrier, inspection: "passed" });
     expect(mirror.batches.get(CHILD_B)).to.deep.include({ status: "recalled" });
     expect(mirror.batches.get(OTHER)).to.deep.include({ status: "delivered", custodian: ACCOUNTS.retailer });
-    expect(mirror.orders.get(ORDER)).to.deep.include({ state: "released", deliveredAt: 1_700_001_000 });
+    expect(mirror.orders.get(ORDER)).to.deep.include({
+      state: "released",
+      deliveredAt: 1_700_001_000,
+      inspector: ACCOUNTS.inspector,
+      inspection: "passed",
+    });
+    expect(mirror.batches.get(OTHER)!.inspections.map((inspection) => inspection.inspector)).to.deep.equal([
+      ACCOUNTS.customs,
+      ACCOUNTS.inspector,
+    ]);
     expect(mirror.participants.get(ACCOUNTS.customs)).to.deep.include({ suspended: true, roles: ["REGULATOR"] });
     expect(mirror.participants.get(ACCOUNTS.retailer)!.roles).to.deep.equal([]);
     expect(mirror.participants.get(ACCOUNTS.admin)).to.deep.include({ participantId: 0, roles: ["ADMIN"] });
@@ -267,6 +284,21 @@ describe("rollback planning", function () {
       mirror.rollback(commit);
       expect(mirror.snapshot(), `fork ${forkBlock}`).to.deep.equal((await mirrorOf(kept)).snapshot());
     }
+  });
+
+  it("test_planRollback_orderInspectionUndoneWithItsBlock", async function () {
+    const inspected = events.find((event) => event.name === "OrderInspected")!;
+    const mirror = await mirrorOf(events);
+    const forkBlock = inspected.blockNumber - 1;
+    const checkpoint = { chainId: 31337, blockNumber: forkBlock, blockHash: null, updatedAt: 0 };
+    mirror.rollback((await planRollback({ store: mirror, chainId: 31337, forkBlock, checkpoint })).commit);
+    // Back to funded and uninspected by its inspector; the rival's failure stays on the batch only.
+    expect(mirror.orders.get(ORDER)).to.deep.include({ state: "funded", inspector: ACCOUNTS.inspector, inspection: "none" });
+    expect(mirror.batches.get(OTHER)).to.deep.include({ inspection: "failed" });
+    // The same block replayed (the chain re-mines it) brings the pass back, once.
+    await mirror.commit(events.filter((event) => event.blockNumber === inspected.blockNumber));
+    expect(mirror.orders.get(ORDER)).to.deep.include({ inspection: "passed" });
+    expect(mirror.orders.get(ORDER)!.lastEvent.eventId).to.equal(inspected.id);
   });
 
   it("test_planRollback_deletesWhatTheRemovedEventsCreated", async function () {

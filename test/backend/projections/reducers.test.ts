@@ -4,9 +4,19 @@ import { roleHash } from "../../../backend/chain/vocabulary.ts";
 import { batchKeysOf, reduceBatch, type BatchLookup } from "../../../backend/projections/batches.ts";
 import { ProjectionError } from "../../../backend/projections/event-ref.ts";
 import { reduceOrder } from "../../../backend/projections/orders.ts";
+import { projectionKeysOf } from "../../../backend/projections/project.ts";
 import { reduceParticipant } from "../../../backend/projections/participants.ts";
 import type { Batch, ChainEvent, EventRef, Hex, Order, Participant } from "../../../backend/domain/model.ts";
-import { ACCOUNTS, bytes32, createEventFactory, deliveredEvent, openedEvent, orderTerms, type EventFactory } from "./event-factory.ts";
+import {
+  ACCOUNTS,
+  bytes32,
+  createEventFactory,
+  deliveredEvent,
+  inspectedEvent,
+  openedEvent,
+  orderTerms,
+  type EventFactory,
+} from "./event-factory.ts";
 
 /** What a document records of the event that wrote it. */
 const refTo = (event: ChainEvent): EventRef => ({
@@ -333,7 +343,9 @@ describe("order reducer", function () {
     expect(order).to.deep.include({
       orderId: ORDER,
       ...orderTerms(BATCH),
+      inspector: ACCOUNTS.inspector,
       state: "funded",
+      inspection: "none",
       deliveredAt: null,
       disputedAt: null,
       cancellationApprovedBy: [],
@@ -341,6 +353,56 @@ describe("order reducer", function () {
       refundReason: null,
     });
     expect(order.opened.eventId).to.equal(open.id);
+  });
+
+  it("test_reduceOrder_openedWithoutInspector_namesNone", function () {
+    const f = createEventFactory();
+    const order = foldOrder([openedEvent(f, ORDER, BATCH, { inspector: ZeroAddress as Hex })], ORDER)!;
+    expect(order).to.deep.include({ inspector: null, inspection: "none" });
+  });
+
+  it("test_reduceOrder_inspectedByItsNamedInspector_latestResultCounts_replaysChangeNothing", function () {
+    const g = createEventFactory();
+    const open = opened(g);
+    const fail = inspectedEvent(g, ORDER, ACCOUNTS.inspector, false);
+    g.nextBlock();
+    const pass = inspectedEvent(g, ORDER, ACCOUNTS.inspector, true);
+    const afterFail = foldOrder([open, fail], ORDER)!;
+    expect(afterFail).to.deep.include({ state: "funded", inspection: "failed", lastEvent: refTo(fail) });
+    const afterPass = reduceOrder(afterFail, pass, ORDER)!;
+    expect(afterPass).to.deep.include({ inspection: "passed", lastEvent: refTo(pass) });
+    // A replay of the earlier failure (a range re-projected after a crash) leaves the later pass in place.
+    expect(reduceOrder(afterPass, fail, ORDER)).to.equal(afterPass);
+    // Delivery keeps the result: the inspection belongs to the order, not to the custody step.
+    g.nextBlock();
+    expect(reduceOrder(afterPass, deliveredEvent(g, BATCH, ORDER, 1_750_000_000), ORDER)).to.deep.include({
+      state: "delivered",
+      inspection: "passed",
+    });
+  });
+
+  it("test_reduceOrder_inspectedByAnInspectorTheOrderDoesNotName_throws", function () {
+    const f = createEventFactory();
+    const order = foldOrder([opened(f)], ORDER)!;
+    const rival = inspectedEvent(f, ORDER, ACCOUNTS.customs, true);
+    expect(() => reduceOrder(order, rival, ORDER)).to.throw(
+      ProjectionError,
+      /names inspector 0x1000000000000000000000000000000000000005, not 0x1000000000000000000000000000000000000004/,
+    );
+    const uninspected = foldOrder([openedEvent(createEventFactory(), ORDER, BATCH, { inspector: ZeroAddress as Hex })], ORDER)!;
+    expect(() => reduceOrder(uninspected, inspectedEvent(f, ORDER, ACCOUNTS.inspector, true), ORDER)).to.throw(
+      ProjectionError,
+      /names inspector none/,
+    );
+  });
+
+  it("test_reduceOrder_inspectionOfAnotherOrderOnTheSameBatch_leavesThisOneAlone", function () {
+    const f = createEventFactory();
+    const order = foldOrder([opened(f)], ORDER)!;
+    const other = inspectedEvent(f, bytes32("other order"), ACCOUNTS.inspector, false);
+    expect(reduceOrder(order, other, ORDER)).to.equal(order);
+    // It is keyed by its order alone: it touches no batch projection (the registry's QualityAttested does that).
+    expect(projectionKeysOf(other)).to.deep.equal({ batchIds: [], orderIds: [bytes32("other order")], participants: [] });
   });
 
   it("test_reduceOrder_deliveredThenReleased", function () {

@@ -11,4 +11,10 @@ describe("relay policy", function () {
     // The chain then refuses, in the acceptance simulation, an order without the seller's consent.
     expect(relayRequirement("escrow", "openOrder")).to.deep.equal({ kind: "participant" });
   });
+
+  it("test_relayRequirement_registryHooksOfTheEscrow_areNeverRelayed", function () {
+    // Only the registry calls them; the escrow refuses anyone else, so relaying them would only burn the relayer's gas.
+    expect(relayRequirement("escrow", "onCustodyAccepted")).to.include({ kind: "refused" });
+    expect(relayRequirement("escrow", "onQualityAttested")).to.include({ kind: "refused" });
+  });
 });

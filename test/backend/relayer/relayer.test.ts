@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import request from "supertest";
-import { id as keccakText } from "ethers";
+import { ZeroAddress, id as keccakText } from "ethers";
 import type { Provider } from "ethers";
 import { buildSerialTree, makeSerials } from "../../helpers/serials.ts";
 import { glnFrom, gtinFrom } from "../../helpers/gs1.ts";
@@ -257,7 +257,7 @@ describe("relayer", function () {
         platformBps: 100,
         deliveryDeadline: latest!.timestamp + 86_400,
         disputeWindow: 3_600,
-        requiresPassingInspection: false,
+        inspector: ZeroAddress,
         fallbackBuyerBps: 5_000,
         salt: keccakText("relayed order"),
       };
@@ -283,6 +283,64 @@ describe("relayer", function () {
       expect(await relayerTransactionCount(fx.provider, fx.relayerWallet.address)).to.equal(sentBefore);
       // Allowlisted by the admin and consented by the seller, the order is accepted.
       expect((await relay(consent)).status).to.equal(202);
+    });
+
+    it("test_accept_openOrderNamingAPartyOrANonInspectorAsInspector_isRefusedWithTheEscrowsSentence", async function () {
+      const { escrow, admin, manufacturer, carrier, retailer, inspector, outsider } = fx.deployment;
+      const token = await fx.ethers.deployContract("MockStablecoin");
+      await (await escrow!.connect(admin).setTokenAllowed(token, true)).wait();
+      await (await token.mint(retailer.address, 2_000n)).wait();
+      await (await token.connect(retailer).approve(escrow!, 2_000n)).wait();
+      const latest = await fx.provider.getBlock("latest");
+      const tokenAddress = await token.getAddress();
+      const orderOn = (batch: string, inspectorAddress: string) => ({
+        buyer: retailer.address,
+        seller: manufacturer.address,
+        carrier: carrier.address,
+        token: tokenAddress,
+        amount: 1_000n,
+        batchId: batch,
+        sellerBps: 8_900,
+        carrierBps: 1_000,
+        platformBps: 100,
+        deliveryDeadline: latest!.timestamp + 86_400,
+        disputeWindow: 3_600,
+        inspector: inspectorAddress,
+        fallbackBuyerBps: 5_000,
+        salt: keccakText(`inspected ${batch} ${inspectorAddress}`),
+      });
+      const openData = async (order: ReturnType<typeof orderOn>) =>
+        escrow!.interface.encodeFunctionData("openOrder", [order, await signOrderConsentOn(escrow!, manufacturer, order)]);
+      const relay = async (order: ReturnType<typeof orderOn>, nonce?: bigint) =>
+        request(fx.app)
+          .post("/api/v1/relay/requests")
+          .send(await fx.signedRequest(retailer, "escrow", await openData(order), nonce === undefined ? {} : { nonce }));
+      const sentBefore = await relayerTransactionCount(fx.provider, fx.relayerWallet.address);
+
+      // The carrier is paid by the outcome: it cannot be the order's inspector (nor can the buyer or the seller).
+      for (const party of [carrier, retailer, manufacturer]) {
+        const refused = await relay(orderOn(batchId, party.address));
+        expect(refused.status).to.equal(422);
+        expect(refused.body).to.include({ code: "INVALID_INSPECTOR", error: "EscrowInvalidParty" });
+        expect(refused.body.detail).to.equal(
+          `the call would revert: EscrowInvalidParty: ${party.address.toLowerCase()} cannot take this part in the order (not the zero address or the escrow itself, a seller other than the buyer, and an inspector that is none of the buyer, seller and carrier)`,
+        );
+      }
+      // An account that is no inspector at all.
+      const stranger = await relay(orderOn(batchId, outsider.address));
+      expect(stranger.body).to.include({ code: "INVALID_INSPECTOR", error: "EscrowInvalidInspector" });
+      expect(stranger.body.detail).to.contain(`${outsider.address.toLowerCase()} is not an active inspector`);
+      expect(await fx.store.listRelays(["queued"], 10)).to.have.length(0);
+
+      // A valid order first; one queued behind it is not simulated yet, but its inspector is still checked.
+      const valid = await relay(orderOn(batchId, inspector.address), 0n);
+      expect(valid.status).to.equal(202);
+      const secondBatch = await registerBatch(fx, `LOT-${++lotCounter}`);
+      const behind = await relay(orderOn(secondBatch, carrier.address), 1n);
+      expect(behind.status).to.equal(422);
+      expect(behind.body).to.include({ code: "INVALID_INSPECTOR", error: "EscrowInvalidParty" });
+      expect(await fx.store.listRelays(["queued"], 10)).to.have.length(1);
+      expect(await relayerTransactionCount(fx.provider, fx.relayerWallet.address)).to.equal(sentBefore);
     });
 
     it("test_accept_tooLittleGas_isRefused", async function () {

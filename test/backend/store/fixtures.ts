@@ -167,7 +167,15 @@ export function batchIdOf(gtin: string, lot: string): Hex {
   return bytes32(`batch:${gtin}:${lot}`);
 }
 
-export function order(params: { label: string; buyer: Hex; seller: Hex; carrier: Hex; batchId: Hex; opened: ChainEvent }): Order {
+export function order(params: {
+  label: string;
+  buyer: Hex;
+  seller: Hex;
+  carrier: Hex;
+  batchId: Hex;
+  opened: ChainEvent;
+  inspector?: Hex | null;
+}): Order {
   const opened = refOf(params.opened);
   return {
     orderId: bytes32(`order:${params.label}`),
@@ -182,10 +190,11 @@ export function order(params: { label: string; buyer: Hex; seller: Hex; carrier:
     platformBps: 200,
     deliveryDeadline: opened.blockTimestamp + 14 * 86_400,
     disputeWindow: 3 * 86_400,
-    requiresPassingInspection: true,
+    inspector: params.inspector ?? null,
     fallbackBuyerBps: 5_000,
     salt: bytes32(`salt:${params.label}`),
     state: "funded",
+    inspection: "none",
     deliveredAt: null,
     disputedAt: null,
     disputedBy: null,
@@ -282,12 +291,16 @@ export function supplyChainScenario(chainId = CHAIN_ID, fork = "main"): Scenario
   // Blocks 2-3: tomatoes and olives register; the retailer funds an order for the tomatoes.
   let tomatoes = registerBatch(2, 0, sauce, "TOM-2026-01");
   let olives = registerBatch(3, 0, oil, "OLV-2026-01");
-  /** The retailer opens an order for `batchId` from the manufacturer, carried by `orderCarrier`: its event and document. */
+  /**
+   * The retailer opens an order for `batchId` from the manufacturer, carried by `orderCarrier` and naming
+   * `orderInspector` (or none): its event and document.
+   */
   const openOrder = (
     at: Pick<EventParams, "blockNumber" | "logIndex" | "transactionIndex">,
     label: string,
     batchId: Hex,
     orderCarrier: Hex,
+    orderInspector: Hex | null = null,
   ) => {
     const orderId = bytes32(`order:${label}`);
     const opened = emit({
@@ -297,11 +310,11 @@ export function supplyChainScenario(chainId = CHAIN_ID, fork = "main"): Scenario
       args: { orderId, buyer: retailer, batchId },
       orderIds: [orderId],
       batchIds: [batchId],
-      accounts: [retailer, manufacturer, orderCarrier],
+      accounts: [retailer, manufacturer, orderCarrier, ...(orderInspector === null ? [] : [orderInspector])],
     });
-    return order({ label, buyer: retailer, seller: manufacturer, carrier: orderCarrier, batchId, opened });
+    return order({ label, buyer: retailer, seller: manufacturer, carrier: orderCarrier, batchId, opened, inspector: orderInspector });
   };
-  let tomatoOrder = openOrder({ blockNumber: 3, logIndex: 1, transactionIndex: 1 }, "tomatoes", tomatoes.batchId, carrier);
+  let tomatoOrder = openOrder({ blockNumber: 3, logIndex: 1, transactionIndex: 1 }, "tomatoes", tomatoes.batchId, carrier, inspector);
   step(3).orders.push(tomatoOrder);
 
   /** A custody step of the tomatoes (the only batch that changes hands): its event and its custody entry. */
@@ -441,6 +454,7 @@ export function supplyChainScenario(chainId = CHAIN_ID, fork = "main"): Scenario
   tomatoOrder = {
     ...tomatoOrder,
     state: "released",
+    inspection: "passed",
     deliveredAt: delivered.blockTimestamp,
     payouts: { buyer: "0", seller: "2250000000000000000", carrier: "200000000000000000", platform: "50000000000000000" },
     lastEvent: refOf(released),

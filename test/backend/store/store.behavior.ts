@@ -416,6 +416,13 @@ export function shouldBehaveLikeMirrorStore(makeStore: () => Promise<MirrorStore
       expect(await store.getOrder(tomatoOrder)).to.deep.equal(stateAt(scenario, 12).orders.find((doc) => doc.orderId === tomatoOrder));
     });
 
+    it("test_getOrder_namedInspectorAndNone_roundTripAsStored", async function () {
+      const { basilOrder, tomatoOrder } = scenario.orderIds;
+      // The tomato order names the inspector, whose pass it records; the basil order names none (null, not the zero address).
+      expect(await store.getOrder(tomatoOrder)).to.deep.include({ inspector: scenario.accounts.inspector, inspection: "passed" });
+      expect(await store.getOrder(basilOrder)).to.deep.include({ inspector: null, inspection: "none" });
+    });
+
     it("test_findBatchByGtinLot_exactGtinAndLot_findsBatchElseNull", async function () {
       expect((await store.findBatchByGtinLot(scenario.gtins.oil, "OLV-2026-01-W"))?.batchId).to.equal(scenario.batchIds.olivesWest);
       expect((await store.findBatchByGtinLot(scenario.gtins.sauce, "TOM-2026-01"))?.batchId).to.equal(scenario.batchIds.tomatoes);
