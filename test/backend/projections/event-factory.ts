@@ -138,7 +138,7 @@ export function deliveredEvent(f: EventFactory, batchId: Hex, orderId: Hex, deli
   return f.event("TradeEscrow", "OrderDelivered", [orderId, batchId, deliveredAt]);
 }
 
-/** The `OrderInspected` the escrow logs when `inspector` (the order's named one, on chain) attests its batch. */
-export function inspectedEvent(f: EventFactory, orderId: Hex, inspector: Hex, passed: boolean): ChainEvent {
-  return f.event("TradeEscrow", "OrderInspected", [orderId, inspector, passed]);
+/** The `OrderInspected` the escrow logs when the order's named inspector attests its batch. */
+export function inspectedEvent(f: EventFactory, orderId: Hex, passed: boolean): ChainEvent {
+  return f.event("TradeEscrow", "OrderInspected", [orderId, passed]);
 }

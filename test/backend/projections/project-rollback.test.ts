@@ -159,7 +159,7 @@ function storyEvents({ escrowWatchAndParentRecall = false } = {}): ChainEvent[] 
   f.nextBlock();
   push(
     f.event("ProvenanceRegistry", "QualityAttested", [OTHER, ACCOUNTS.inspector, true, bytes32("named")]),
-    inspectedEvent(f, ORDER, ACCOUNTS.inspector, true),
+    inspectedEvent(f, ORDER, true),
   );
   f.nextBlock();
   push(f.event("ProvenanceRegistry", "HandoffAccepted", [OTHER, ACCOUNTS.manufacturer, ACCOUNTS.retailer, 841_234_500_004n, 1]));
