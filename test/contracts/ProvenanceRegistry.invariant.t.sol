@@ -82,6 +82,9 @@ contract ProvenanceRegistryHandler is CheatsBase {
     mapping(bytes32 batchId => string) public lotOf;
     mapping(bytes32 parentId => bytes32[]) internal _childrenOf;
     bytes32[] public splitParents;
+    /// @dev Batches the observer watched and batches proposed for handoff, picked more often (see `_pick`).
+    bytes32[] internal watchedPicks;
+    bytes32[] internal proposedPicks;
     /// @dev Lots registered so far (reused under other GTINs).
     string[] internal registeredLots;
 
@@ -239,13 +242,12 @@ contract ProvenanceRegistryHandler is CheatsBase {
         }
         uint64 quantity = uint64(bound(quantitySeed, 2, 1_000_000));
         (bytes32 root, uint256 treeIndex) = _newRegisteredTree(serialSeed);
-        bytes32 expectedId = registry.batchIdOf(gtin, lot);
-        bool allowed = _isMaker(actor) && !suspended[actor] && holderOf(gtin) == actor && !_hasSlash(lot)
-            && _ghost[expectedId].manufacturer == address(0);
+        string memory refusal = _registrationRefusal(actor, gtin, lot);
+        bool allowed = bytes(refusal).length == 0;
 
         vm.prank(actor);
         try registry.registerBatch(gtin, lot, quantity, PRODUCTION_DATE, GLN, bytes32(0), root) returns (bytes32 id) {
-            if (!allowed) _violation("a registration the rules forbid succeeded (foreign GTIN, '/' lot, reused id or no maker)");
+            if (!allowed) _violation(string.concat("registered although ", refusal));
             ++successes[msg.sig];
             batches.push(id);
             lotOf[id] = lot;
@@ -277,11 +279,33 @@ contract ProvenanceRegistryHandler is CheatsBase {
 
     function propose(uint256 actorSeed, uint256 batchSeed, uint256 receiverSeed) external {
         if (batches.length == 0) return;
-        bytes32 id = _batch(batchSeed);
+        bytes32 id = _pick(batchSeed);
         Ghost storage g = _ghost[id];
         // Mostly the custodian, sometimes anyone.
         address actor = actorSeed % 4 != 0 ? g.custodian : _actor(actorSeed);
-        address receiver = _actor(receiverSeed);
+        _propose(id, actor, _actor(receiverSeed));
+    }
+
+    function accept(uint256 actorSeed, uint256 batchSeed) external {
+        if (batches.length == 0) return;
+        bytes32 id = _pick(batchSeed);
+        address pending = _ghost[id].pending;
+        // Mostly the pending receiver, sometimes anyone.
+        _accept(id, actorSeed % 4 != 0 && pending != address(0) ? pending : _actor(actorSeed));
+    }
+
+    /// @notice A watched batch changes hands (its custodian proposes, the receiver accepts): the observer must
+    /// hear of it, unless a recall in its lineage froze it.
+    function deliverWatched(uint256 batchSeed, uint256 receiverSeed) external {
+        if (watchedPicks.length == 0) return;
+        bytes32 id = watchedPicks[batchSeed % watchedPicks.length];
+        Ghost storage g = _ghost[id];
+        if (g.pending == address(0)) _propose(id, g.custodian, _actor(receiverSeed));
+        if (g.pending != address(0)) _accept(id, g.pending);
+    }
+
+    function _propose(bytes32 id, address actor, address receiver) private {
+        Ghost storage g = _ghost[id];
         vm.prank(actor);
         try registry.proposeHandoff(id, receiver, GLN, IProvenanceRegistry.BusinessStep.Shipping) {
             if (actor != g.custodian) _violation("a non-custodian proposed a handoff");
@@ -290,15 +314,12 @@ contract ProvenanceRegistryHandler is CheatsBase {
             if (suspended[actor]) _violation("a suspended custodian proposed");
             ++successes[msg.sig];
             g.pending = receiver;
+            proposedPicks.push(id);
         } catch {}
     }
 
-    function accept(uint256 actorSeed, uint256 batchSeed) external {
-        if (batches.length == 0) return;
-        bytes32 id = _batch(batchSeed);
+    function _accept(bytes32 id, address actor) private {
         Ghost storage g = _ghost[id];
-        // Mostly the pending receiver, sometimes anyone.
-        address actor = actorSeed % 4 != 0 && g.pending != address(0) ? g.pending : _actor(actorSeed);
         vm.prank(actor);
         try registry.acceptHandoff(id, GLN, IProvenanceRegistry.BusinessStep.Receiving) {
             if (g.pending == address(0) || actor != g.pending) {
@@ -315,7 +336,7 @@ contract ProvenanceRegistryHandler is CheatsBase {
 
     function reject(uint256 actorSeed, uint256 batchSeed) external {
         if (batches.length == 0) return;
-        bytes32 id = _batch(batchSeed);
+        bytes32 id = _pick(batchSeed);
         Ghost storage g = _ghost[id];
         address actor = actorSeed % 2 == 0 && g.pending != address(0) ? g.pending : _actor(actorSeed);
         vm.prank(actor);
@@ -329,7 +350,7 @@ contract ProvenanceRegistryHandler is CheatsBase {
 
     function cancel(uint256 actorSeed, uint256 batchSeed) external {
         if (batches.length == 0) return;
-        bytes32 id = _batch(batchSeed);
+        bytes32 id = _pick(batchSeed);
         Ghost storage g = _ghost[id];
         address actor = actorSeed % 2 == 0 ? g.custodian : _actor(actorSeed);
         vm.prank(actor);
@@ -348,26 +369,19 @@ contract ProvenanceRegistryHandler is CheatsBase {
         external
     {
         if (batches.length == 0) return;
-        bytes32 id = _batch(batchSeed);
+        bytes32 id = _pick(batchSeed);
         Ghost storage g = _ghost[id];
         address actor = actorSeed % 3 != 0 ? g.custodian : _actor(actorSeed);
         (,,,,, uint64 parentQuantity,, bytes32 root) = registry.batch(id);
         uint256 count = bound(countSeed, 1, 4);
         IProvenanceRegistry.ChildBatch[] memory children = _children(lotOf[id], parentQuantity, root, count, quantitySeed);
-        bool forged = _forgeChild(id, children, attackSeed);
-
-        bool allowed = !forged && actor == g.custodian && !suspended[actor] && !lineageRecalled(id) && !g.split
-            && g.pending == address(0) && !g.watched && g.depth < registry.MAX_LINEAGE_DEPTH() && count >= 2;
-        uint256 total;
-        for (uint256 i; i < count; ++i) {
-            if (children[i].quantity == 0) allowed = false;
-            total += children[i].quantity;
-        }
-        if (total != parentQuantity) allowed = false;
+        string memory refusal = _forgeChild(id, children, attackSeed);
+        if (bytes(refusal).length == 0) refusal = _splitRefusal(id, actor, children, parentQuantity);
+        bool allowed = bytes(refusal).length == 0;
 
         vm.prank(actor);
         try registry.splitBatch(id, children) returns (bytes32[] memory childIds) {
-            if (!allowed) _violation("a split the rules forbid succeeded (forged child, wrong actor or state, bad sum)");
+            if (!allowed) _violation(string.concat("split although ", refusal));
             ++successes[msg.sig];
             g.split = true;
             splitParents.push(id);
@@ -399,14 +413,19 @@ contract ProvenanceRegistryHandler is CheatsBase {
     /// @notice The batch's maker, the other maker, the regulator or anyone recalls a batch (split or not).
     function recall(uint256 actorSeed, uint256 batchSeed) external {
         if (batches.length == 0) return;
-        bytes32 id = _batch(batchSeed);
+        bytes32 id = _pick(batchSeed);
+        // Sometimes the parent of a batch in transit, so the recall reaches a child mid-handoff.
+        if (batchSeed % 6 == 1 && _ghost[id].parent != bytes32(0)) id = _ghost[id].parent;
         Ghost storage g = _ghost[id];
         uint256 who = actorSeed % 4;
         address actor = who == 0 ? regulator : who == 1 ? g.manufacturer : who == 2 ? _otherMaker(g.manufacturer) : _actor(actorSeed);
-        bool allowed = (actor == g.manufacturer || actor == regulator) && !suspended[actor] && !lineageRecalled(id);
+        string memory refusal = actor != g.manufacturer && actor != regulator
+            ? "the caller is neither its manufacturer nor the regulator"
+            : suspended[actor] ? "the caller is suspended" : lineageRecalled(id) ? "it or an ancestor was recalled" : "";
+        bool allowed = bytes(refusal).length == 0;
         vm.prank(actor);
         try registry.recallBatch(id, bytes32(0)) {
-            if (!allowed) _violation("a recall the rules forbid succeeded (not maker nor regulator, suspended, or twice)");
+            if (!allowed) _violation(string.concat("recalled although ", refusal));
             ++successes[msg.sig];
             g.recalled = true;
             if (!g.split) g.pending = address(0);
@@ -434,8 +453,11 @@ contract ProvenanceRegistryHandler is CheatsBase {
     /// @notice An observer (the current one, a former one) or an outsider watches or unwatches a batch.
     function watch(uint256 callerSeed, uint256 batchSeed, bool watched, bool throughWatchBatch) external {
         if (batches.length == 0) return;
-        bytes32 id = _batch(batchSeed);
-        uint256 who = callerSeed % 3;
+        bytes32 id = _pick(batchSeed);
+        // Mostly the current observer, sometimes the other (former) one or an outsider.
+        uint256 current = currentObserver == address(observers[1]) ? 1 : 0;
+        uint256 pick = callerSeed % 4;
+        uint256 who = pick < 2 ? current : pick == 2 ? 1 - current : 2;
         bool allowed = who < 2 && address(observers[who]) == currentObserver;
         bool ok;
         if (who == 2) {
@@ -456,6 +478,7 @@ contract ProvenanceRegistryHandler is CheatsBase {
         if (ok != allowed) _violation(ok ? "someone but the observer changed a watch" : "the observer could not watch");
         if (!ok) return;
         ++successes[msg.sig];
+        if (watched) watchedPicks.push(id);
         if (_ghost[id].watched != watched) {
             _ghost[id].watched = watched;
             if (watched) ++watchedCount;
@@ -480,10 +503,10 @@ contract ProvenanceRegistryHandler is CheatsBase {
 
     // ---------------------------------------------------------------- helpers
 
-    /// @dev Applies the attack `attackSeed` picks to one child; returns true when the split is forged.
+    /// @dev Applies the attack `attackSeed` picks to one child; returns what makes the split forged ("" if nothing).
     function _forgeChild(bytes32 parentId, IProvenanceRegistry.ChildBatch[] memory children, uint256 attackSeed)
         private
-        returns (bool forged)
+        returns (string memory)
     {
         uint256 attack = attackSeed % 12;
         uint256 last = children.length - 1;
@@ -492,38 +515,73 @@ contract ProvenanceRegistryHandler is CheatsBase {
         if (attack == 1) {
             // A maker's future lot (no "/"), under the parent's GTIN.
             children[last].lot = string.concat("I", _decimal(lotNonce + 1 + attackSeed % 3));
-            return true;
+            return "a child took a maker's future lot";
         }
         if (attack == 2) {
             // Named after another batch: forged unless that batch has the same lot under another GTIN.
             string memory otherLot = lotOf[_batch(attackSeed / 12)];
             children[last].lot = string.concat(otherLot, "/9");
-            return keccak256(bytes(otherLot)) != keccak256(bytes(parentLot));
+            return keccak256(bytes(otherLot)) != keccak256(bytes(parentLot)) ? "a child is named after another batch" : "";
         }
         if (attack == 3) {
             children[last].lot = string.concat(parentLot, "/");
-            return true;
+            return "a child's lot has an empty suffix";
         }
         if (attack == 4) {
             children[last].lot = string.concat(parentLot, "/0/1");
-            return true;
+            return "a child is named after a grandchild";
         }
         if (attack == 5 && last != 0) {
             children[last].lot = children[0].lot;
-            return true;
+            return "two children share a lot";
         }
         if (attack == 6) {
             // A forged tree: the fake serial alone, or with the units the maker really registered.
             children[attackSeed % children.length].serialRoot = _newForgedTree(parentId, attackSeed);
-            return true;
+            return "a child carries a forged serial root";
         }
         if (attack == 7) {
             // Another registration's root (the other maker's, or another lot's).
             bytes32 foreign = treeRoots[(attackSeed / 12) % treeRoots.length];
             children[last].serialRoot = foreign;
-            return foreign != parentRoot;
+            return foreign != parentRoot ? "a child carries another registration's serial root" : "";
         }
-        return false;
+        return "";
+    }
+
+    /// @dev Why the registry must refuse this registration ("" if it must accept it).
+    function _registrationRefusal(address actor, uint64 gtin, string memory lot) private view returns (string memory) {
+        if (!_isMaker(actor)) return "the caller is not a manufacturer";
+        if (suspended[actor]) return "the manufacturer is suspended";
+        if (holderOf(gtin) != actor) return "the GTIN's company prefix is not the caller's";
+        if (_hasSlash(lot)) return "the lot contains '/'";
+        if (_ghost[registry.batchIdOf(gtin, lot)].manufacturer != address(0)) return "the GTIN and lot are taken";
+        return "";
+    }
+
+    /// @dev Why the registry must refuse this (unforged) split ("" if it must accept it).
+    function _splitRefusal(
+        bytes32 id,
+        address actor,
+        IProvenanceRegistry.ChildBatch[] memory children,
+        uint64 parentQuantity
+    ) private view returns (string memory) {
+        Ghost storage g = _ghost[id];
+        if (actor != g.custodian) return "the caller is not the custodian";
+        if (suspended[actor]) return "the custodian is suspended";
+        if (lineageRecalled(id)) return "it or an ancestor was recalled";
+        if (g.split) return "it was split before";
+        if (g.pending != address(0)) return "it is in transit";
+        if (g.watched) return "the custody observer watches it";
+        if (g.depth >= registry.MAX_LINEAGE_DEPTH()) return "its lineage is at its maximum depth";
+        if (children.length < 2) return "it has fewer than two children";
+        uint256 total;
+        for (uint256 i; i < children.length; ++i) {
+            if (children[i].quantity == 0) return "a child has no units";
+            total += children[i].quantity;
+        }
+        if (total != parentQuantity) return "the children do not add up to the parent";
+        return "";
     }
 
     /// @dev A tree of 1-4 fresh serials, committed to by a registration (if it succeeds).
@@ -619,6 +677,15 @@ contract ProvenanceRegistryHandler is CheatsBase {
         return batches[seed % batches.length];
     }
 
+    /// @dev A batch to act on: now and then one the observer watched or one proposed for handoff, where the
+    /// interleavings that matter happen (split or delivery while watched, recall while in transit).
+    function _pick(uint256 seed) private view returns (bytes32) {
+        uint256 mode = seed % 6;
+        if (mode == 0 && watchedPicks.length != 0) return watchedPicks[(seed / 6) % watchedPicks.length];
+        if (mode == 1 && proposedPicks.length != 0) return proposedPicks[(seed / 6) % proposedPicks.length];
+        return _batch(seed / 6);
+    }
+
     /// @dev `count` children named `<parent lot>/<i>` with the parent's root, usually adding up to the parent.
     function _children(string memory parentLot, uint64 parentQuantity, bytes32 root, uint256 count, uint256 quantitySeed)
         private
@@ -710,6 +777,7 @@ contract ProvenanceRegistryInvariantTest is ProvenanceRegistrySetup {
         vm.prank(address(handler));
         registry.acceptDefaultAdminTransfer();
         handler.grantInitialPrefixes();
+        handler.changeObserver(0, false);
         // Start with one batch per maker so the first actions have something to work on.
         handler.register(2, 0, 0, 1_000, 3); // maker A, GTIN under 8412345
         handler.register(1, 3, 0, 1_000, 2); // maker B, GTIN under 5012345
