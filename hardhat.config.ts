@@ -1,5 +1,5 @@
 import { createRequire } from "node:module";
-import { configVariable, defineConfig } from "hardhat/config";
+import { configVariable, defineConfig, overrideTask } from "hardhat/config";
 import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
 
 const require = createRequire(import.meta.url);
@@ -13,8 +13,48 @@ function positiveIntFromEnv(name: string, fallback: number): number {
   return value;
 }
 
+/**
+ * Fuzz and invariant budgets per Solidity test profile, chosen with `HARDHAT_TEST_PROFILE=<name>` (or
+ * `npx hardhat test solidity --test-profile <name>`): `default` keeps `npm test` fast on a laptop, `ci` is what
+ * `.ci/run` uses, `deep` is for a nightly or pre-release run (`npm run test:deep`). FUZZ_RUNS, INVARIANT_RUNS
+ * and INVARIANT_DEPTH override any profile's numbers. Measured times are in the README, "Tests".
+ */
+const FUZZ_BUDGETS = {
+  default: { fuzzRuns: 256, invariantRuns: 48, invariantDepth: 40 },
+  ci: { fuzzRuns: 5_000, invariantRuns: 300, invariantDepth: 64 },
+  deep: { fuzzRuns: 50_000, invariantRuns: 2_000, invariantDepth: 100 },
+};
+
+const solidityTestProfiles = Object.fromEntries(
+  Object.entries(FUZZ_BUDGETS).map(([name, budget]) => [
+    name,
+    {
+      fuzz: { runs: positiveIntFromEnv("FUZZ_RUNS", budget.fuzzRuns) },
+      invariant: {
+        runs: positiveIntFromEnv("INVARIANT_RUNS", budget.invariantRuns),
+        depth: positiveIntFromEnv("INVARIANT_DEPTH", budget.invariantDepth),
+      },
+    },
+  ]),
+);
+
+// One line before the Solidity tests saying which budgets ran, so a CI log shows the depth it tested at.
+const announceSolidityTestProfile = overrideTask(["test", "solidity"])
+  .setInlineAction(async (args, hre, runSuper) => {
+    const name = (args.testProfile as string | undefined) ?? process.env.HARDHAT_TEST_PROFILE ?? "default";
+    const profile = hre.config.test.solidity.profiles[name];
+    if (profile !== undefined) {
+      console.log(
+        `Solidity test profile "${name}": ${profile.fuzz.runs} fuzz runs, ${profile.invariant?.runs} invariant runs of depth ${profile.invariant?.depth}`,
+      );
+    }
+    return runSuper(args);
+  })
+  .build();
+
 export default defineConfig({
   plugins: [hardhatToolboxMochaEthers],
+  tasks: [announceSolidityTestProfile],
   solidity: {
     profiles: {
       default: {
@@ -81,12 +121,7 @@ export default defineConfig({
   },
   test: {
     mocha: { timeout: 120_000 },
-    // Solidity tests: every .sol under test/ (and *.t.sol under contracts/). The default fuzz/invariant
-    // budgets keep `npm test` fast on a small machine; a deeper run (a CI profile, or locally) raises them
-    // through the environment, e.g. `FUZZ_RUNS=5000 INVARIANT_RUNS=500 INVARIANT_DEPTH=100 npm test`.
-    solidity: {
-      fuzz: { runs: positiveIntFromEnv("FUZZ_RUNS", 256) },
-      invariant: { runs: positiveIntFromEnv("INVARIANT_RUNS", 48), depth: positiveIntFromEnv("INVARIANT_DEPTH", 40) },
-    },
+    // Solidity tests: every .sol under test/ (and *.t.sol under contracts/), with the budgets of FUZZ_BUDGETS.
+    solidity: { profiles: solidityTestProfiles },
   },
 });

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.30;
 
+import {IParticipantRegistry} from "../../contracts/interfaces/IParticipantRegistry.sol";
 import {IProvenanceRegistry} from "../../contracts/interfaces/IProvenanceRegistry.sol";
 import {GS1} from "../../contracts/libraries/GS1.sol";
 import {ProvenanceRegistrySetup} from "./ProvenanceRegistry.setup.sol";
@@ -137,7 +138,8 @@ contract ProvenanceRegistryFuzzTest is ProvenanceRegistrySetup {
     // ------------------------------------------------------------------ company prefixes
 
     /// @dev A prefix of any length 4..12 granted to a second manufacturer decides its GTINs, except where the
-    /// manufacturer's longer prefix (8412345, 7 digits) matches too: the longest granted prefix wins.
+    /// manufacturer's longer prefix (8412345, 7 digits) matches too: the longest granted prefix wins. A prefix
+    /// inside the manufacturer's is refused, so its GTINs stay the manufacturer's.
     function testFuzz_companyPrefixOf_longestGrantedPrefixDecides(uint64 gtinSeed, uint256 lengthSeed) public {
         uint64 gtin = uint64(bound(gtinSeed, 1, 99_999_999_999_999));
         uint8 length = uint8(bound(lengthSeed, 4, 12));
@@ -146,9 +148,18 @@ contract ProvenanceRegistryFuzzTest is ProvenanceRegistrySetup {
         vm.assume(!(length == COMPANY_PREFIX_LENGTH && prefix == COMPANY_PREFIX));
         address other = address(0x2001);
         registry.onboardParticipant(other, registry.MANUFACTURER_ROLE(), GLN, "other");
+        bool manufacturersToo = gtin13 / 1e6 == COMPANY_PREFIX;
+        if (manufacturersToo && length > COMPANY_PREFIX_LENGTH) {
+            vm.expectRevert(
+                abi.encodeWithSelector(IParticipantRegistry.CompanyPrefixWithinAnother.selector, prefix, length, manufacturer)
+            );
+            registry.grantCompanyPrefix(other, prefix, length);
+            (address unchanged,,) = registry.companyPrefixOf(gtin);
+            assertEq(unchanged, manufacturer, "the manufacturer keeps its GTINs");
+            return;
+        }
         registry.grantCompanyPrefix(other, prefix, length);
 
-        bool manufacturersToo = gtin13 / 1e6 == COMPANY_PREFIX;
         address expected = manufacturersToo && length < COMPANY_PREFIX_LENGTH ? manufacturer : other;
         (address holder,,) = registry.companyPrefixOf(gtin);
         assertEq(holder, expected, "holder of the longest granted prefix");
