@@ -12,6 +12,7 @@ import {ProvenanceRegistrySetup} from "./ProvenanceRegistry.setup.sol";
 contract InvariantCustodyObserver is ICustodyObserver {
     ProvenanceRegistry private immutable registry;
     uint256 public deliveries;
+    uint256 public attestations;
 
     constructor(ProvenanceRegistry registry_) {
         registry = registry_;
@@ -28,6 +29,11 @@ contract InvariantCustodyObserver is ICustodyObserver {
     function onCustodyAccepted(bytes32, address, address) external {
         if (msg.sender != address(registry)) revert("not the registry");
         ++deliveries;
+    }
+
+    function onQualityAttested(bytes32, address, bool) external {
+        if (msg.sender != address(registry)) revert("not the registry");
+        ++attestations;
     }
 }
 
@@ -445,6 +451,28 @@ contract ProvenanceRegistryHandler is CheatsBase {
             try registry.suspendParticipant(actor, bytes32(0)) {
                 suspended[actor] = true;
             } catch {}
+        }
+    }
+
+    /// @notice Anyone attests a batch: only an active inspector may, never on a split batch, and the observer
+    /// hears of every attestation of a batch it watches (an escrow order may name its inspector) and no other.
+    function attest(uint256 actorSeed, uint256 batchSeed, bool passed) external {
+        if (batches.length == 0) return;
+        bytes32 id = _pick(batchSeed);
+        address actor = _actor(actorSeed);
+        Ghost storage g = _ghost[id];
+        bool allowed = registry.hasRole(registry.INSPECTOR_ROLE(), actor) && !suspended[actor] && !g.split;
+        InvariantCustodyObserver observer = InvariantCustodyObserver(currentObserver);
+        uint256 heardBefore = address(observer) == address(0) ? 0 : observer.attestations();
+        vm.prank(actor);
+        try registry.attestQuality(id, passed, bytes32(0)) {
+            if (!allowed) _violation("attested by a non-inspector, a suspended one, or on a split batch");
+            ++successes[msg.sig];
+            if (address(observer) == address(0)) return;
+            uint256 heard = observer.attestations() - heardBefore;
+            if (heard != (g.watched ? 1 : 0)) _violation("the observer was not told of exactly the watched batch's attestation");
+        } catch {
+            if (allowed) _violation("an active inspector could not attest");
         }
     }
 
