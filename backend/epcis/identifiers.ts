@@ -11,7 +11,7 @@
  */
 import { gs1CheckDigit } from "../chain/gs1.ts";
 
-/** GS1 company prefixes are 6 to 12 digits long (GS1 General Specifications 1.4.4). */
+/** The company prefix lengths EPC URIs can express (TDS partition tables: 6 to 12); a shorter grant gets a Digital Link. */
 const COMPANY_PREFIX = /^\d{6,12}$/;
 
 /** Characters TDS 2.x section 5 escapes in the serial/lot component of an EPC URI. */
