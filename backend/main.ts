@@ -30,6 +30,7 @@ import { createIndexer, type Indexer } from "./indexer/index.ts";
 import { createKeeper, type Keeper } from "./keeper/keeper.ts";
 import type { ChainAccess } from "./chain/chain-access.ts";
 import { createRelayModule, createRelayService, createRelayerWorker, type RelayerWorker, type RelayService } from "./relayer/index.ts";
+import { createEpcisModule } from "./epcis/epcis-routes.ts";
 import { createPassportModule } from "./passport/passport-module.ts";
 import { createStore } from "./store/index.ts";
 import type { MirrorStore } from "./store/port.ts";
@@ -115,6 +116,7 @@ export function createProvenaHttpApp(deps: ProvenaHttpDeps): ProvenaApp {
       writeRateLimitPerMinute: config.writeRateLimitPerMinute,
     }),
   ];
+  modules.push(createEpcisModule({ store }));
   if (relay) {
     modules.push(
       createRelayModule({

@@ -13,6 +13,7 @@ import { registerBatchCommands } from "./cli/batch-commands.ts";
 import { contextRunner } from "./cli/context.ts";
 import { registerCustodyCommands } from "./cli/custody-commands.ts";
 import { registerDeployCommand } from "./cli/deploy-command.ts";
+import { registerEpcisCommands } from "./cli/epcis-commands.ts";
 import { registerOrderCommands } from "./cli/order-commands.ts";
 import { registerParticipantCommands } from "./cli/participant-commands.ts";
 import { registerCompanyPrefixCommands } from "./cli/prefix-commands.ts";
@@ -41,6 +42,7 @@ registerBatchCommands(program, withContext);
 registerCustodyCommands(program, withContext);
 registerOrderCommands(program, withContext);
 registerPassportCommands(program);
+registerEpcisCommands(program);
 
 try {
   await program.parseAsync(process.argv);
