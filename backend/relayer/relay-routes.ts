@@ -34,13 +34,17 @@ export interface RelayModuleOptions {
 // --- request schemas ----------------------------------------------------------------------------------------
 
 const hexBytes = z.string().regex(/^0x([0-9a-fA-F]{2})*$/, "must be 0x-prefixed hex bytes");
+const isWholeNumber = (value: unknown): value is string | number =>
+  typeof value === "number" ? Number.isSafeInteger(value) : typeof value === "string" && /^\d+$/.test(value);
 const uint = (max: bigint, what: string) =>
   z
     .union([
       z.string().regex(/^\d{1,78}$/, `must be a non-negative integer (decimal string) ${what}`),
       z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
     ])
-    .refine((value) => BigInt(value) <= max, { message: `must be at most ${max} ${what}` });
+    // Runs even when the union failed (zod keeps checking after non-fatal issues): only a well-formed value is
+    // compared, so "abc" or 1.5 get the union's 400 rather than a RangeError from BigInt().
+    .refine((value) => !isWholeNumber(value) || BigInt(value) <= max, { message: `must be at most ${max} ${what}` });
 
 const UINT256_MAX = (1n << 256n) - 1n;
 const UINT48_MAX = (1n << 48n) - 1n;

@@ -505,6 +505,16 @@ describe("passport routes", function () {
       expect(abi.body.enums.BusinessStep[11]).to.equal("retail");
       await request(app).get("/passport/assets/secret.txt").expect(404);
     });
+
+    // A scanner probing asset names must not reach Object.prototype's members through the lookup table.
+    it("test_assets_builtInObjectPropertyNames_are404", async function () {
+      const app = passportTestApp(createModule(world));
+      for (const name of ["constructor", "__proto__", "toString", "hasOwnProperty", "valueOf", "isPrototypeOf"]) {
+        const res = await request(app).get(`/passport/assets/${name}`);
+        expect(res.status, name).to.equal(404);
+        expect(res.headers["content-type"], name).to.match(/^application\/problem\+json/);
+      }
+    });
   });
 
   describe("two-level lineage (grandparent lot -> parent lot -> child lot)", function () {
