@@ -113,6 +113,7 @@ export function createProvenaHttpApp(deps: ProvenaHttpDeps): ProvenaApp {
       },
       uploadBodyLimit: config.uploadBodyLimit,
       writeRateLimitPerMinute: config.writeRateLimitPerMinute,
+      jsonMaxDepth: config.jsonMaxDepth,
     }),
   ];
   if (relay) {
@@ -121,6 +122,7 @@ export function createProvenaHttpApp(deps: ProvenaHttpDeps): ProvenaApp {
         service: relay.service,
         writeRateLimitPerMinute: config.writeRateLimitPerMinute,
         bodyLimit: config.relayBodyLimit,
+        jsonMaxDepth: config.jsonMaxDepth,
         onAccepted: relay.onAccepted,
       }),
     );
@@ -133,6 +135,7 @@ export function createProvenaHttpApp(deps: ProvenaHttpDeps): ProvenaApp {
     readyMaxLagBlocks: config.readyMaxLagBlocks,
     modules,
     bodyLimit: config.jsonBodyLimit,
+    jsonMaxDepth: config.jsonMaxDepth,
   });
 }
 

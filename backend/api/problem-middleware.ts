@@ -6,6 +6,7 @@
  */
 import { STATUS_CODES } from "node:http";
 import type { ErrorRequestHandler, Request, RequestHandler } from "express";
+import { JSON_TOO_DEEP } from "./json-body.ts";
 import { openApiPathMatcher } from "./openapi.ts";
 import { notFound } from "../domain/errors.ts";
 import { operationalProblem, ProblemError } from "./problem.ts";
@@ -40,8 +41,12 @@ export function unmatchedRouteHandler(paths: Record<string, OpenApiPathItem>): R
  * body-parser failures (http-errors with a `type`) and what clients are told about them. A parser behind
  * writeLimits (backend/api/write-limits.ts) names its endpoint's limit, e.g. "for relay requests".
  */
-function bodyParserProblem(error: BodyLimitError & { charset?: unknown; encoding?: unknown }): ProblemError | null {
+function bodyParserProblem(error: BodyLimitError & { charset?: unknown; encoding?: unknown; maxDepth?: unknown }): ProblemError | null {
   switch (error.type) {
+    case JSON_TOO_DEEP:
+      return new ProblemError(400, "Bad Request", `The JSON body is nested deeper than ${String(error.maxDepth)} levels`, {
+        maxDepth: error.maxDepth,
+      });
     case "entity.parse.failed":
       return new ProblemError(400, "Bad Request", "The request body is not valid JSON");
     case "entity.too.large": {

@@ -27,6 +27,8 @@ export interface RelayModuleOptions {
   writeRateLimitPerMinute?: number;
   /** Largest JSON body (config RELAY_BODY_LIMIT; default 64kb: a forward request is a few hundred bytes). */
   bodyLimit?: string;
+  /** Deepest nesting of a JSON body (config JSON_MAX_DEPTH). */
+  jsonMaxDepth?: number;
   /** Called after a request was newly accepted (main wires it to the relayer worker's poke). */
   onAccepted?: (request: RelayRequest) => void;
 }
@@ -144,6 +146,7 @@ export function createRelayModule(options: RelayModuleOptions): RouteModule {
     label: "relay requests",
     bodyLimit: options.bodyLimit ?? WRITE_LIMIT_DEFAULTS.relayBodyLimit,
     ratePerMinute: options.writeRateLimitPerMinute ?? WRITE_LIMIT_DEFAULTS.writeRateLimitPerMinute,
+    ...(options.jsonMaxDepth === undefined ? {} : { jsonMaxDepth: options.jsonMaxDepth }),
   };
   const schemas = { ...componentsFromRegistry(relaySchemaRegistry), ForwardRequest: toOpenApiSchema(forwardRequestBodySchema, "input") };
   const routes = [submitRoute(options, limits), ...statusRoutes(options.service)];

@@ -355,6 +355,28 @@ describe("passport routes", function () {
       await request(app).post("/api/v1/serial-sets").set("Content-Type", "application/xml").send("<serials/>").expect(415);
     });
 
+    // An uploader nesting JSON 10,000 deep used to overflow the serial-list parser's stack (500); 5,000 got a 422.
+    it("test_serialUpload_deeplyNestedJson_is400NamingTheDepthLimitAtEveryDepth", async function () {
+      const app = passportTestApp(createModule(world, {}, { jsonMaxDepth: 16 }));
+      for (const depth of [17, 5_000, 10_000, 200_000]) {
+        const res = await request(app)
+          .post("/api/v1/serial-sets")
+          .set("Content-Type", "application/json")
+          .send(`${"[".repeat(depth)}${"]".repeat(depth)}`);
+        expect(res.status, `depth ${depth}`).to.equal(400);
+        expect(res.headers["content-type"]).to.equal("application/problem+json; charset=utf-8");
+        expect(res.body).to.include({ detail: "The JSON body is nested deeper than 16 levels", maxDepth: 16 });
+      }
+      // Brackets inside strings are text, and CSV is never checked: both still reach the parser.
+      await request(app)
+        .post("/api/v1/serial-sets")
+        .set("Content-Type", "application/json")
+        .send(`["${"[".repeat(40)}"]`)
+        .expect(422);
+      await request(app).post("/api/v1/serial-sets").set("Content-Type", "text/csv").send("D-[[[[[[[[[[[[[[[[[[\n").expect(422);
+      await request(app).post("/api/v1/serial-sets").set("Content-Type", "application/json").send('{"serials":["D-1"]}').expect(201);
+    });
+
     it("test_serialUpload_100kSerialsCsv_accepted", async function () {
       this.timeout(60_000);
       const app = passportTestApp(createModule(world));
