@@ -18,6 +18,7 @@ import type { Server } from "node:http";
 import { Wallet, type JsonRpcProvider, type WebSocketProvider } from "ethers";
 import { pino, type Logger } from "pino";
 import { createApp, type ProvenaApp } from "./api/app.ts";
+import { answerClientErrorsAsProblems } from "./api/client-errors.ts";
 import type { IndexerStatusSource } from "./api/indexer-status.ts";
 import { createMetrics } from "./api/metrics.ts";
 import type { RouteModule } from "./api/route-module.ts";
@@ -389,6 +390,7 @@ function listen(
       if (error) reject(new StartupError(`Cannot listen on ${host}:${port}: ${error.message}`, { cause: error }));
       else resolve(server);
     });
+    answerClientErrorsAsProblems(server);
     server.once("error", (error: NodeJS.ErrnoException) => {
       reject(
         new StartupError(

@@ -107,8 +107,9 @@ export function problemErrorHandler(): ErrorRequestHandler {
 
     if (problem.status === 405 && typeof problem.extensions.allow === "string") res.setHeader("Allow", problem.extensions.allow);
     res.setHeader("Cache-Control", "no-store");
-    // A module that serves pages (passports) answers browsers with an HTML error page instead.
-    const renderErrorPage = res.locals.renderErrorPage as RouteModule["renderErrorPage"];
+    // A module that serves pages (passports) answers browsers with an HTML error page instead, except under /api:
+    // there every error is problem+json, whatever the Accept header says, so clients can always parse it.
+    const renderErrorPage = isApiPath(requestPath(req)) ? undefined : (res.locals.renderErrorPage as RouteModule["renderErrorPage"]);
     const page = renderErrorPage?.(problem, req) ?? null;
     if (page) {
       for (const [name, value] of Object.entries(page.headers ?? {})) res.setHeader(name, value);
@@ -121,6 +122,8 @@ export function problemErrorHandler(): ErrorRequestHandler {
       .json(problem.toJSON(requestPath(req)));
   };
 }
+
+const isApiPath = (path: string) => path === "/api" || path.startsWith("/api/");
 
 function requestPath(req: Request): string {
   const url = req.originalUrl || req.url;

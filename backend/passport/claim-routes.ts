@@ -8,7 +8,6 @@ import { jsonResponse, parametersFromZod, problemResponse } from "../api/openapi
 import type { RouteDefinition } from "../api/route-table.ts";
 import { parseBody, parseParams } from "../api/validate.ts";
 import { digitalLinkPath } from "./digital-link.ts";
-import { errorPagesFor } from "./error-pages.ts";
 import type { PassportService } from "./passport-service.ts";
 import { unitParams } from "./request-schemas.ts";
 import { CLAIM_BODY_LIMIT } from "./write-limits.ts";
@@ -58,8 +57,6 @@ export function claimRoutes({ passports, writeRateLimiter, jsonMaxDepth }: Claim
         writeRateLimiter,
         jsonBodyParser({ limit: CLAIM_BODY_LIMIT, ...(jsonMaxDepth === undefined ? {} : { maxDepth: jsonMaxDepth }) }),
         express.urlencoded({ extended: false, limit: CLAIM_BODY_LIMIT }),
-        // Browsers posting the page's form get refusals as a page; the parsers' and the limiter's stay problems.
-        errorPagesFor("api"),
       ],
       handler: claimUnit,
     },

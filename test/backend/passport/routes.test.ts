@@ -248,6 +248,32 @@ describe("passport routes", function () {
       expect(unknownSerial.body.reason).to.equal("unknown-serial");
     });
 
+    // One query rule everywhere: printed links' trust anchors and GS1 data attributes are documented and pass, the
+    // rest is refused (as an explained page to a browser), so a typo never silently shows something else.
+    it("test_passportPage_queryParameters_documentedPassOthersAre400", async function () {
+      const app = passportTestApp(createModule(world));
+      const anchors = `chain=${world.deployment.chainId}&registry=${world.deployment.registry}`;
+      await request(app)
+        .get(`${unitPath("A-0002")}?${anchors}`)
+        .set("Accept", "application/ld+json")
+        .expect(200);
+      await request(app)
+        .get(`${unitPath("A-0002")}?${anchors}&17=261231&3103=000750`)
+        .set("Accept", "application/ld+json")
+        .expect(200);
+      const json = await request(app)
+        .get(`${unitPath("A-0002")}?${anchors}&utm_source=x`)
+        .set("Accept", "application/ld+json")
+        .expect(400);
+      expect(json.body.errors).to.deep.equal([{ in: "query", path: "utm_source", message: "is not a parameter of this endpoint" }]);
+      const page = await request(app)
+        .get(`${unitPath("A-0002")}?x=1`)
+        .set("Accept", HTML)
+        .expect(400);
+      expect(page.headers["content-type"]).to.match(/^text\/html/);
+      expect(page.text).to.include("Unknown query parameter: x");
+    });
+
     it("test_passportPage_echoedInput_isEscaped", async function () {
       const app = passportTestApp(createModule(world));
       const res = await request(app).get(`/01/04006381333931/10/%3Cb%3E'%26%22x`).set("Accept", HTML).expect(404);
@@ -446,6 +472,34 @@ describe("passport routes", function () {
       );
       await request(app).get(`/api/v1/batches/${world.traded.batchId}/qr-sheet?perPage=2&page=4`).set("Accept", HTML).expect(404);
       await request(app).get(`/api/v1/batches/${world.unlisted.batchId}/qr-sheet`).set("Accept", "application/json").expect(404);
+    });
+
+    // A browser opening a bad sheet link under /api gets the same machine-readable problem as any client.
+    it("test_qrSheetAndClaim_underApiWithBrowserAccept_answerProblemJsonNotAPage", async function () {
+      const app = passportTestApp(createModule(world));
+      const sheet = `/api/v1/batches/${world.traded.batchId}/qr-sheet`;
+      for (const path of [`${sheet}?page=4&perPage=2`, `${sheet}?perPage=0x10`, `/api/v1/batches/nope/qr-sheet`, `${sheet}?utm=1`]) {
+        const res = await request(app).get(path).set("Accept", HTML);
+        expect(res.status, path).to.be.within(400, 404);
+        expect(res.headers["content-type"], path).to.equal("application/problem+json; charset=utf-8");
+        expect(res.text).not.to.include("<html");
+      }
+      const claim = await request(app)
+        .post(`/api/v1/batches/${world.traded.batchId}/units/NOPE/claim`)
+        .set("Accept", HTML)
+        .type("form")
+        .send("owner=someone");
+      expect(claim.status).to.equal(404);
+      expect(claim.headers["content-type"]).to.equal("application/problem+json; charset=utf-8");
+    });
+
+    it("test_qrQuery_numbersInDecimalDigitsOnly", async function () {
+      const app = passportTestApp(createModule(world));
+      for (const query of ["width=0x100", "width=2e2", "width=%20200", "width=200.0"]) {
+        const res = await request(app).get(`/api/v1/batches/${world.traded.batchId}/qr?${query}`).expect(400);
+        expect(res.body.errors.map((error: { path: string }) => error.path)).to.deep.equal(["width"]);
+      }
+      await request(app).get(`/api/v1/batches/${world.traded.batchId}/qr-sheet?perPage=1e2`).expect(400);
     });
   });
 
