@@ -9,6 +9,8 @@ import { escapeHtml } from "../../../backend/passport/html.ts";
 import { ownerHandleKey } from "../../../backend/passport/passport-service.ts";
 import { keccak256, toUtf8Bytes } from "ethers";
 import { DEMO_DC_GLN, DEMO_PORT_GLN } from "../../../scripts/fixtures/provena-deployment.ts";
+import { BusinessStep } from "../../../scripts/fixtures/registry-enums.ts";
+import { registerBatch } from "../../helpers/batches.ts";
 import { createModule, createPassportWorld, lineageFamily, passportTestApp, type PassportWorld } from "./fixture.ts";
 
 // jsqr is CommonJS whose types declare an ES default export: at runtime the default import is the function itself.
@@ -153,6 +155,45 @@ describe("passport routes", function () {
       expect(childDoc["provena:recalled"]).to.equal(true);
       expect(childDoc["provena:lineage"]).to.have.length(1);
       expect(childDoc["provena:lineage"][0]["provena:batchId"]).to.equal(world.parent.batchId);
+    });
+
+    // A seller splitting a failed lot must not get child lots whose summary reads "Not inspected".
+    it("test_batchPage_childOfAFailedLot_summarySaysFailedInheritedOnPageAndJsonLd", async function () {
+      const { registry, manufacturer, carrier, inspector } = world.deployed;
+      const failed = await registerBatch(registry, manufacturer, { lot: "PP-FAIL", quantity: 2n, serials: ["F-1", "F-2"] });
+      await (
+        await registry.connect(manufacturer).proposeHandoff(failed.batchId, carrier.address, DEMO_PORT_GLN, BusinessStep.Shipping)
+      ).wait();
+      await (await registry.connect(carrier).acceptHandoff(failed.batchId, DEMO_PORT_GLN, BusinessStep.Receiving)).wait();
+      await (await registry.connect(inspector).attestQuality(failed.batchId, false, keccak256(toUtf8Bytes("mould found")))).wait();
+      await (
+        await registry.connect(carrier).splitBatch(failed.batchId, [
+          { lot: "PP-FAIL/1", quantity: 1n, serialRoot: failed.tree.root },
+          { lot: "PP-FAIL/2", quantity: 1n, serialRoot: failed.tree.root },
+        ])
+      ).wait();
+      await world.sync();
+
+      const app = passportTestApp(createModule(world));
+      const child = await request(app).get(digitalLinkPath(world.traded.gtin, "PP-FAIL/1")).set("Accept", HTML).expect(200);
+      const summary = /<dt>Inspection<\/dt>\s*<dd>(.*?)<\/dd>/s.exec(child.text)?.[1];
+      expect(summary).to.equal(`Failed (inherited from <a href="${digitalLinkPath(world.traded.gtin, "PP-FAIL")}">lot PP-FAIL</a>)`);
+      expect(child.text).not.to.include("Not inspected");
+
+      const doc = (await request(app).get(digitalLinkPath(world.traded.gtin, "PP-FAIL/1")).set("Accept", "application/ld+json")).body;
+      expect(doc["provena:inspection"]).to.deep.include({
+        "provena:result": "failed",
+        "provena:inherited": true,
+        "provena:batchId": failed.batchId.toLowerCase(),
+      });
+      // The registry's own record of the child is unchanged: it was never inspected itself.
+      expect(doc["provena:state"].inspection).to.equal("none");
+
+      // The lot itself says Failed, not inherited; a lot nobody inspected says so.
+      const own = await request(app).get(digitalLinkPath(world.traded.gtin, "PP-FAIL")).set("Accept", HTML).expect(200);
+      expect(/<dt>Inspection<\/dt>\s*<dd>(.*?)<\/dd>/s.exec(own.text)?.[1]).to.equal("Failed");
+      const never = await request(app).get(digitalLinkPath(world.traded.gtin, world.unlisted.lot)).set("Accept", HTML).expect(200);
+      expect(/<dt>Inspection<\/dt>\s*<dd>(.*?)<\/dd>/s.exec(never.text)?.[1]).to.equal("Not inspected");
     });
 
     it("test_unitPage_childUnit_showsParentStepsBeforeSplitOnly", async function () {
