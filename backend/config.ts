@@ -55,6 +55,8 @@ export interface Config {
   jsonBodyLimit: string;
   relayBodyLimit: string;
   uploadBodyLimit: string;
+  /** Deepest nesting of arrays and objects in any JSON body (every body parser refuses deeper ones with a 400). */
+  jsonMaxDepth: number;
   /**
    * When a passport warns that a unit's code may be cloned: more scans in total, more within the window, or
    * scans from more distinct countries than a genuine item gets (backend/passport CloneThresholds).
@@ -71,6 +73,8 @@ export const WRITE_LIMIT_DEFAULTS = {
   relayBodyLimit: "64kb",
   // 100,000 serials of 20 characters are about 2.5 MB as JSON.
   uploadBodyLimit: "8mb",
+  // The deepest legitimate body (a batched JSON-RPC call with object parameters) nests about 5 levels.
+  jsonMaxDepth: 32,
 } as const;
 
 /** Thrown by loadConfig when one or more variables are invalid; `issues` holds one line per variable. */
@@ -177,6 +181,7 @@ const fields = {
   BODY_LIMIT: bodySize(),
   RELAY_BODY_LIMIT: bodySize(),
   UPLOAD_BODY_LIMIT: bodySize(),
+  JSON_MAX_DEPTH: integer(2, 1_000, "must be an integer 2-1000 (levels of nested arrays and objects in a JSON body)"),
 } satisfies Record<string, z.ZodType<unknown, string>>;
 
 type FieldName = keyof typeof fields;
@@ -277,6 +282,7 @@ export function loadConfig(env: Env = process.env): Config {
     jsonBodyLimit,
     relayBodyLimit: parsed.RELAY_BODY_LIMIT ?? smallerSize(WRITE_LIMIT_DEFAULTS.relayBodyLimit, jsonBodyLimit),
     uploadBodyLimit: parsed.UPLOAD_BODY_LIMIT ?? WRITE_LIMIT_DEFAULTS.uploadBodyLimit,
+    jsonMaxDepth: parsed.JSON_MAX_DEPTH ?? WRITE_LIMIT_DEFAULTS.jsonMaxDepth,
     passportCloneThresholds: {
       maxScans: parsed.PASSPORT_CLONE_MAX_SCANS ?? 100,
       maxRecentScans: parsed.PASSPORT_CLONE_MAX_RECENT_SCANS ?? 25,

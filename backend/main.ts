@@ -18,6 +18,7 @@ import type { Server } from "node:http";
 import { Wallet, type JsonRpcProvider, type WebSocketProvider } from "ethers";
 import { pino, type Logger } from "pino";
 import { createApp, type ProvenaApp } from "./api/app.ts";
+import { answerClientErrorsAsProblems } from "./api/client-errors.ts";
 import type { IndexerStatusSource } from "./api/indexer-status.ts";
 import { createMetrics } from "./api/metrics.ts";
 import type { RouteModule } from "./api/route-module.ts";
@@ -114,6 +115,7 @@ export function createProvenaHttpApp(deps: ProvenaHttpDeps): ProvenaApp {
       },
       uploadBodyLimit: config.uploadBodyLimit,
       writeRateLimitPerMinute: config.writeRateLimitPerMinute,
+      jsonMaxDepth: config.jsonMaxDepth,
     }),
   ];
   modules.push(createEpcisModule({ store }));
@@ -123,6 +125,7 @@ export function createProvenaHttpApp(deps: ProvenaHttpDeps): ProvenaApp {
         service: relay.service,
         writeRateLimitPerMinute: config.writeRateLimitPerMinute,
         bodyLimit: config.relayBodyLimit,
+        jsonMaxDepth: config.jsonMaxDepth,
         onAccepted: relay.onAccepted,
       }),
     );
@@ -135,6 +138,7 @@ export function createProvenaHttpApp(deps: ProvenaHttpDeps): ProvenaApp {
     readyMaxLagBlocks: config.readyMaxLagBlocks,
     modules,
     bodyLimit: config.jsonBodyLimit,
+    jsonMaxDepth: config.jsonMaxDepth,
   });
 }
 
@@ -388,6 +392,7 @@ function listen(
       if (error) reject(new StartupError(`Cannot listen on ${host}:${port}: ${error.message}`, { cause: error }));
       else resolve(server);
     });
+    answerClientErrorsAsProblems(server);
     server.once("error", (error: NodeJS.ErrnoException) => {
       reject(
         new StartupError(

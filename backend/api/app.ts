@@ -15,6 +15,7 @@ import type { MirrorLog, ProjectionReads, StoreLifecycle } from "../store/port.t
 import type { IndexerStatusSource } from "./indexer-status.ts";
 import type { ApiMetrics } from "./metrics.ts";
 import { buildOpenApiDocument, openApiPathMatcher, type OpenApiDocument } from "./openapi.ts";
+import { isJsonMediaType, jsonBodyParser } from "./json-body.ts";
 import { createOperationsRoutes } from "./operations-routes.ts";
 import { problemErrorHandler, unmatchedRouteHandler } from "./problem-middleware.ts";
 import { createReadRoutes } from "./read-routes.ts";
@@ -38,6 +39,8 @@ export interface AppDeps {
    * or as "100kb"; default 100kb. Write endpoints parse their bodies behind writeLimits with their own limits.
    */
   bodyLimit?: number | string;
+  /** Deepest nesting of arrays and objects in a JSON body the app parses (config JSON_MAX_DEPTH; default 32). */
+  jsonMaxDepth?: number;
   /** Express "trust proxy" setting: which proxies' X-Forwarded-* headers to believe (for client IPs in logs and rate limits). */
   trustProxy?: boolean | number | string | string[];
 }
@@ -52,6 +55,7 @@ const packageVersion = (createRequire(import.meta.url)("../../package.json") as 
 export function createApp(deps: AppDeps): ProvenaApp {
   const { store, logger, metrics, indexerStatus, readyMaxLagBlocks, trustProxy = false } = deps;
   const bodyLimit = deps.bodyLimit ?? WRITE_LIMIT_DEFAULTS.jsonBodyLimit;
+  const jsonMaxDepth = deps.jsonMaxDepth ?? WRITE_LIMIT_DEFAULTS.jsonMaxDepth;
   const app = express();
   app.set("trust proxy", trustProxy);
   app.set("query parser", "simple"); // repeated keys become arrays, which the strict query schemas reject
@@ -87,8 +91,9 @@ export function createApp(deps: AppDeps): ProvenaApp {
     .filter((module) => module.parsesOwnBody)
     .flatMap((module) => Object.keys(module.paths).map(openApiPathMatcher));
   app.use(
-    express.json({
+    jsonBodyParser({
       limit: bodyLimit,
+      maxDepth: jsonMaxDepth,
       type: (req) => isJsonMediaType(req.headers["content-type"]) && !ownBodyPaths.some((matcher) => matcher.test(pathOf(req.url ?? ""))),
     }),
   );
@@ -122,12 +127,6 @@ function routeLabel(req: Request, res: Response): string {
   if (!route || typeof route.path !== "string") return "unmatched";
   const base = typeof res.locals.routeBasePath === "string" ? res.locals.routeBasePath : "";
   return `${base}${route.path}` || "/";
-}
-
-/** application/json or any application/*+json (problem+json, ld+json), as the JSON parser accepts. */
-function isJsonMediaType(contentType: string | undefined): boolean {
-  const mediaType = (contentType ?? "").split(";")[0]!.trim().toLowerCase();
-  return mediaType === "application/json" || /^application\/[a-z0-9.!#$%&'*^_`{|}~-]+\+json$/.test(mediaType);
 }
 
 function pathOf(url: string): string {

@@ -75,7 +75,16 @@ export function jsonResponse(description: string, schema: unknown, mediaType = "
 
 /** zod -> JSON Schema (2020-12, the dialect of OpenAPI 3.1), without the `$schema` marker. */
 export function toOpenApiSchema(schema: z.ZodType, io: "input" | "output" = "output"): JsonSchema {
-  const { $schema: _dialect, ...json } = z.toJSONSchema(schema, { io, unrepresentable: "any" }) as JsonSchema;
+  const { $schema: _dialect, ...json } = z.toJSONSchema(schema, {
+    io,
+    unrepresentable: "any",
+    // zod leaves out the default of a parameter it transforms (a query number parsed from its digits) on the input
+    // side; it is still what a client gets by leaving the parameter out, so document it.
+    override: ({ zodSchema, jsonSchema }) => {
+      const def = zodSchema._zod.def as { type: string; defaultValue?: unknown };
+      if (io === "input" && def.type === "default" && jsonSchema.default === undefined) jsonSchema.default = def.defaultValue as never;
+    },
+  }) as JsonSchema;
   return json;
 }
 

@@ -6,6 +6,7 @@
  */
 import { STATUS_CODES } from "node:http";
 import type { ErrorRequestHandler, Request, RequestHandler } from "express";
+import { JSON_TOO_DEEP } from "./json-body.ts";
 import { openApiPathMatcher } from "./openapi.ts";
 import { notFound } from "../domain/errors.ts";
 import { operationalProblem, ProblemError } from "./problem.ts";
@@ -40,8 +41,12 @@ export function unmatchedRouteHandler(paths: Record<string, OpenApiPathItem>): R
  * body-parser failures (http-errors with a `type`) and what clients are told about them. A parser behind
  * writeLimits (backend/api/write-limits.ts) names its endpoint's limit, e.g. "for relay requests".
  */
-function bodyParserProblem(error: BodyLimitError & { charset?: unknown; encoding?: unknown }): ProblemError | null {
+function bodyParserProblem(error: BodyLimitError & { charset?: unknown; encoding?: unknown; maxDepth?: unknown }): ProblemError | null {
   switch (error.type) {
+    case JSON_TOO_DEEP:
+      return new ProblemError(400, "Bad Request", `The JSON body is nested deeper than ${String(error.maxDepth)} levels`, {
+        maxDepth: error.maxDepth,
+      });
     case "entity.parse.failed":
       return new ProblemError(400, "Bad Request", "The request body is not valid JSON");
     case "entity.too.large": {
@@ -102,8 +107,9 @@ export function problemErrorHandler(): ErrorRequestHandler {
 
     if (problem.status === 405 && typeof problem.extensions.allow === "string") res.setHeader("Allow", problem.extensions.allow);
     res.setHeader("Cache-Control", "no-store");
-    // A module that serves pages (passports) answers browsers with an HTML error page instead.
-    const renderErrorPage = res.locals.renderErrorPage as RouteModule["renderErrorPage"];
+    // A module that serves pages (passports) answers browsers with an HTML error page instead, except under /api:
+    // there every error is problem+json, whatever the Accept header says, so clients can always parse it.
+    const renderErrorPage = isApiPath(requestPath(req)) ? undefined : (res.locals.renderErrorPage as RouteModule["renderErrorPage"]);
     const page = renderErrorPage?.(problem, req) ?? null;
     if (page) {
       for (const [name, value] of Object.entries(page.headers ?? {})) res.setHeader(name, value);
@@ -116,6 +122,8 @@ export function problemErrorHandler(): ErrorRequestHandler {
       .json(problem.toJSON(requestPath(req)));
   };
 }
+
+const isApiPath = (path: string) => path === "/api" || path.startsWith("/api/");
 
 function requestPath(req: Request): string {
   const url = req.originalUrl || req.url;

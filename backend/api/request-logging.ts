@@ -31,8 +31,10 @@ export function createRequestLogger(logger: Logger): HttpLogger {
       const probe = PROBE_PATHS.has(pathOf(req));
       // A 503 from /readyz is an expected answer (its cause is logged where it is found); a 500 never is.
       if (error || res.statusCode === 500 || (res.statusCode > 500 && !probe)) return "error";
-      if (probe) return "debug";
-      return res.statusCode >= 400 ? "warn" : "info";
+      // A refused request is the client's mistake, answered and counted in the latency histogram by status: at
+      // debug, so a scraper sending thousands of bad requests cannot flood the operator's log (or its alerts).
+      if (probe || res.statusCode >= 400) return "debug";
+      return "info";
     },
     customSuccessMessage: (req, res) => `${req.method} ${pathOf(req)} ${res.statusCode}`,
     customErrorMessage: (req, res) => `${req.method} ${pathOf(req)} ${res.statusCode}`,

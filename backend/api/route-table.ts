@@ -1,8 +1,12 @@
 /**
  * A RouteModule built from a table of routes, each declared once with its handler and its OpenAPI
  * operation, so a route cannot exist without its documentation (or the other way round).
+ *
+ * One rule for query strings on every route: a parameter the operation does not document is refused with a 400
+ * naming it, never silently ignored (a misspelt filter would otherwise answer a different question than asked).
  */
 import { Router, type RequestHandler } from "express";
+import { invalidInput } from "../domain/errors.ts";
 import type { RouteModule } from "./route-module.ts";
 
 export type HttpMethod = "get" | "post" | "put" | "patch" | "delete";
@@ -46,9 +50,41 @@ export function routeModuleFromTable(
     const documented = toOpenApiPaths(`${basePath}${route.path}`);
     // One operation object per path: operationIds and path parameters differ between the two forms of a group.
     if (documented.length !== 1) throw new Error(`${route.path}: declare one route per path instead of an optional group`);
-    router[route.method](route.path, ...(route.middleware ?? []), route.handler);
+    // Last before the handler, so a route's markers (e.g. passport error pages) apply to the refusal too.
+    router[route.method](route.path, ...(route.middleware ?? []), refuseUndocumentedQuery(route.operation), route.handler);
     const item = (paths[documented[0]!] ??= {});
     item[route.method] = route.operation;
   }
   return { basePath, router, paths, ...(schemas === undefined ? {} : { schemas }), ...options };
+}
+
+type QueryParameter = { name: string; in: string; schema?: { type?: unknown; patternProperties?: Record<string, unknown> } };
+
+/**
+ * The query keys an operation documents: each `in: query` parameter by name, and for a free-form object parameter
+ * (style form, exploded: e.g. GS1 Digital Link's data attributes) every key its `patternProperties` allow.
+ */
+function documentedQueryKeys(operation: Record<string, unknown>): (key: string) => boolean {
+  const parameters = ((operation.parameters ?? []) as QueryParameter[]).filter((parameter) => parameter.in === "query");
+  const names = new Set(parameters.filter((parameter) => parameter.schema?.type !== "object").map((parameter) => parameter.name));
+  const patterns = parameters
+    .filter((parameter) => parameter.schema?.type === "object")
+    .flatMap((parameter) => Object.keys(parameter.schema?.patternProperties ?? {}).map((pattern) => new RegExp(pattern)));
+  return (key) => names.has(key) || patterns.some((pattern) => pattern.test(key));
+}
+
+function refuseUndocumentedQuery(operation: Record<string, unknown>): RequestHandler {
+  const documented = documentedQueryKeys(operation);
+  return (req, _res, next) => {
+    const unknown = Object.keys(req.query).filter((key) => !documented(key));
+    if (unknown.length === 0) {
+      next();
+      return;
+    }
+    next(
+      invalidInput(`Unknown query parameter${unknown.length === 1 ? "" : "s"}: ${unknown.join(", ")}`, {
+        errors: unknown.map((key) => ({ in: "query", path: key, message: "is not a parameter of this endpoint" })),
+      }),
+    );
+  };
 }

@@ -27,27 +27,27 @@ export const participantRoleNames = MIRROR_ROLE_NAMES;
 export const eventContracts = PROVENA_CONTRACTS;
 
 /**
- * A block number in decimal digits. Not z.coerce.number() alone: it reads "" (`?toBlock=`) as 0 and accepts
- * "0x10" and "1e3", silently answering a different query than the one asked. Documented as the integer it is.
+ * A whole number in a query string: decimal digits only. Not z.coerce.number(): it reads "" (`?toBlock=`) as 0 and
+ * accepts "0x10", "1e2" and " 1", silently answering a different query than the one asked. Every numeric query
+ * parameter of every endpoint is one of these; documented as the integer it is.
  */
-const blockNumberParam = z
-  .string()
-  .refine((value) => /^\d{1,16}$/.test(value), "must be a whole block number in decimal digits")
-  .transform(Number)
-  .pipe(z.number().max(Number.MAX_SAFE_INTEGER, "is too large"))
-  .meta({ type: "integer", minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+export function decimalIntegerParam({ min, max }: { min: number; max: number }) {
+  return z
+    .string()
+    .refine((value) => /^\d{1,16}$/.test(value), "must be a whole number in decimal digits")
+    .transform(Number)
+    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`))
+    .meta({ type: "integer", minimum: min, maximum: max });
+}
+
+/** A block number (decimal digits). */
+const blockNumberParam = decimalIntegerParam({ min: 0, max: Number.MAX_SAFE_INTEGER });
 
 const booleanParam = z.enum(["true", "false"], { error: 'must be "true" or "false"' }).transform((value) => value === "true");
 
 /** Cursor pagination shared by every list: `cursor` is the opaque `nextCursor` of the previous page. */
 export const pageQueryShape = {
-  limit: z.coerce
-    .number()
-    .int("must be a whole number")
-    .min(1, "must be at least 1")
-    .max(500, "must be at most 500")
-    .default(50)
-    .describe("Page size, 1 to 500."),
+  limit: decimalIntegerParam({ min: 1, max: 500 }).default(50).describe("Page size, 1 to 500."),
   cursor: z
     .string()
     .min(1, "must not be empty")

@@ -6,6 +6,7 @@
  */
 import express, { type RequestHandler } from "express";
 import { rateLimit } from "express-rate-limit";
+import { jsonBodyParser } from "./json-body.ts";
 import { ProblemError } from "./problem.ts";
 
 /** A body parser for one kind of media type the endpoint accepts; every one is capped at the endpoint's bodyLimit. */
@@ -21,6 +22,8 @@ export interface WriteLimitsOptions {
   ratePerMinute: number;
   /** Default: JSON only (application/json and application/*+json). */
   parsers?: WriteBodyParser[];
+  /** Deepest nesting of a JSON body (config JSON_MAX_DEPTH; default WRITE_LIMIT_DEFAULTS.jsonMaxDepth). */
+  jsonMaxDepth?: number;
 }
 
 /** A body-parser error that carries the label of the limit it broke, for the error middleware's 413 detail. */
@@ -39,7 +42,9 @@ const JSON_MEDIA_TYPES = ["application/json", "application/*+json"];
 export function writeLimits(options: WriteLimitsOptions): RequestHandler[] {
   const { label, bodyLimit, ratePerMinute } = options;
   const limiter = writeRateLimiter({ label, ratePerMinute });
-  const parsers = (options.parsers ?? [{ kind: "json" }]).map((parser) => labelBodyErrors(bodyParser(parser, bodyLimit), label));
+  const parsers = (options.parsers ?? [{ kind: "json" }]).map((parser) =>
+    labelBodyErrors(bodyParser(parser, bodyLimit, options.jsonMaxDepth), label),
+  );
   return [limiter, ...parsers];
 }
 
@@ -65,10 +70,10 @@ export function describeWriteLimits({ label, bodyLimit, ratePerMinute }: WriteLi
   return `Limits: bodies up to ${size}; at most ${ratePerMinute} ${label} per minute per client (429 with Retry-After beyond).`;
 }
 
-function bodyParser(parser: WriteBodyParser, limit: number | string): RequestHandler {
+function bodyParser(parser: WriteBodyParser, limit: number | string, maxDepth: number | undefined): RequestHandler {
   switch (parser.kind) {
     case "json":
-      return express.json({ limit, type: parser.type ?? JSON_MEDIA_TYPES });
+      return jsonBodyParser({ limit, type: parser.type ?? JSON_MEDIA_TYPES, ...(maxDepth === undefined ? {} : { maxDepth }) });
     case "text":
       return express.text({ limit, type: parser.type });
     case "urlencoded":

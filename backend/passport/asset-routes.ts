@@ -73,7 +73,8 @@ export function assetRoutes({ artifactsDir }: AssetRoutesDeps): RouteDefinition[
       },
       handler: (req, res) => {
         const file = req.params.file as string;
-        const load = assetSources[file];
+        // Own keys only: "constructor" or "__proto__" must not reach Object.prototype's members.
+        const load = Object.hasOwn(assetSources, file) ? assetSources[file] : undefined;
         if (!load) throw notFound(`No passport asset named ${file}`);
         let asset = assets.get(file);
         if (!asset) {

@@ -3,11 +3,11 @@
  */
 import express, { type RequestHandler } from "express";
 import { z } from "zod";
+import { jsonBodyParser } from "../api/json-body.ts";
 import { jsonResponse, parametersFromZod, problemResponse } from "../api/openapi.ts";
 import type { RouteDefinition } from "../api/route-table.ts";
 import { parseBody, parseParams } from "../api/validate.ts";
 import { digitalLinkPath } from "./digital-link.ts";
-import { errorPagesFor } from "./error-pages.ts";
 import type { PassportService } from "./passport-service.ts";
 import { unitParams } from "./request-schemas.ts";
 import { CLAIM_BODY_LIMIT } from "./write-limits.ts";
@@ -16,6 +16,8 @@ export interface ClaimRoutesDeps {
   passports: PassportService;
   /** The passport's shared write rate limiter. */
   writeRateLimiter: RequestHandler;
+  /** Deepest nesting of a JSON body (config JSON_MAX_DEPTH). */
+  jsonMaxDepth?: number;
 }
 
 const claimBody = z.strictObject({
@@ -27,7 +29,7 @@ const claimBody = z.strictObject({
     .describe("An owner handle: a wallet address, or a phrase only the owner knows (only its SHA-256 is stored)."),
 });
 
-export function claimRoutes({ passports, writeRateLimiter }: ClaimRoutesDeps): RouteDefinition[] {
+export function claimRoutes({ passports, writeRateLimiter, jsonMaxDepth }: ClaimRoutesDeps): RouteDefinition[] {
   const claimUnit: RequestHandler = async (req, res) => {
     const { batchId, serial } = parseParams(unitParams, req);
     const { owner } = parseBody(claimBody, req);
@@ -53,10 +55,8 @@ export function claimRoutes({ passports, writeRateLimiter }: ClaimRoutesDeps): R
       operation: claimOperation(),
       middleware: [
         writeRateLimiter,
-        express.json({ limit: CLAIM_BODY_LIMIT }),
+        jsonBodyParser({ limit: CLAIM_BODY_LIMIT, ...(jsonMaxDepth === undefined ? {} : { maxDepth: jsonMaxDepth }) }),
         express.urlencoded({ extended: false, limit: CLAIM_BODY_LIMIT }),
-        // Browsers posting the page's form get refusals as a page; the parsers' and the limiter's stay problems.
-        errorPagesFor("api"),
       ],
       handler: claimUnit,
     },

@@ -1,16 +1,16 @@
 /**
  * The passport's failures as HTML pages, for the app's one error middleware (RouteModule.renderErrorPage). Only the
- * routes marked with `errorPagesFor` answer with pages: on passport pages whoever would get the page as HTML gets
- * the error as HTML; on API endpoints that browsers post to (claims) only clients that explicitly prefer HTML do.
- * Everyone else, and every failure before the route's handler (body parsing, rate limits), gets problem+json.
+ * routes marked with `errorPagesFor` (passport pages) answer with pages: whoever would get the page as HTML gets the
+ * error as HTML. Everyone else, everything under /api (the error middleware's rule), and every failure before the
+ * route's markers (body parsing, rate limits) gets problem+json.
  */
 import type { Request, RequestHandler } from "express";
 import type { ProblemError } from "../api/problem.ts";
 import type { ErrorPage } from "../api/route-module.ts";
 import { renderErrorPage } from "./html.ts";
-import { negotiatePassport, prefersHtml } from "./negotiation.ts";
+import { negotiatePassport } from "./negotiation.ts";
 
-export type ErrorPageAudience = "page" | "api";
+export type ErrorPageAudience = "page";
 
 const AUDIENCE = "passportErrorPages";
 
@@ -27,8 +27,7 @@ export function createPassportErrorPages(contentSecurityPolicy: string): (proble
     const audience = req.res?.locals[AUDIENCE] as ErrorPageAudience | undefined;
     // A 500 is a programmer error, answered the same bare way everywhere.
     if (audience === undefined || problem.status === 500) return null;
-    const wantsHtml = audience === "page" ? negotiatePassport(req) === "html" : prefersHtml(req);
-    if (!wantsHtml) return null;
+    if (negotiatePassport(req) !== "html") return null;
     return { html: errorPageHtml(problem), headers: { "Content-Security-Policy": contentSecurityPolicy } };
   };
 }

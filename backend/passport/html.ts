@@ -181,6 +181,12 @@ function lotLinkHtml(lot: Batch): string {
   return `<a href="${escapeHtml(digitalLinkPath(lot.gtin, lot.lot))}">lot ${escapeHtml(lot.lot)}</a>`;
 }
 
+/** The inspection that applies, saying which earlier lot it was made on when it is inherited. */
+function inspectionHtml(inspection: PassportView["inspection"]): string {
+  const result = inspection.result === "none" ? "Not inspected" : inspection.result === "passed" ? "Passed" : "Failed";
+  return inspection.inherited ? `${result} (inherited from ${lotLinkHtml(inspection.batch)})` : result;
+}
+
 /** The shown journey: each ancestor's registration, custody steps and inspections (oldest first), then the batch's own. */
 function timelineOf(view: PassportView): { entry: HistoryEntry; earlierLot: Batch | null }[] {
   const earlier = view.lineage
@@ -302,7 +308,7 @@ ${unit.cloneWarnings.map((w) => `<p>${escapeHtml(w)}</p>`).join("\n")}
     ["Produced", dateHtml(batch.productionDate)],
     ["Origin", `GLN <span class="mono">${escapeHtml(batch.originGln)}</span>`],
     ["Status", escapeHtml(STATUS_LABELS[batch.status] ?? batch.status)],
-    ["Inspection", escapeHtml(batch.inspection === "none" ? "Not inspected" : batch.inspection === "passed" ? "Passed" : "Failed")],
+    ["Inspection", inspectionHtml(view.inspection)],
     ["Custodian", participantHtml(batch.custodian, view.participants)],
   );
 

@@ -72,6 +72,13 @@ export function passportJsonLd(view: PassportView, publicBaseUrl: string) {
       quantity: batch.quantity,
       documentHash: batch.documentHash,
     },
+    // The inspection that applies; "provena:state".inspection is the registry's own record of this lot only.
+    "provena:inspection": {
+      "provena:result": view.inspection.result,
+      "provena:inherited": view.inspection.inherited,
+      "provena:batchId": view.inspection.batch.batchId,
+      ...(view.inspection.entry ? historyItem(view.inspection.entry) : {}),
+    },
     "provena:recalled": view.recall !== null,
     ...(view.recall
       ? {

@@ -11,6 +11,3 @@ export function negotiatePassport(req: Request): PassportRepresentation | false 
   if (type === "application/json") return "json";
   return false;
 }
-
-/** An explicit preference for HTML (a browser), as opposed to "*\/*" or no Accept header (API clients). */
-export const prefersHtml = (req: Request) => req.accepts(["application/json", "application/problem+json", "text/html"]) === "text/html";

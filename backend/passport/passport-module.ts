@@ -14,6 +14,7 @@
  */
 import type { Logger } from "pino";
 import type { RouteModule } from "../api/route-module.ts";
+import { WRITE_LIMIT_DEFAULTS } from "../config.ts";
 import { routeModuleFromTable } from "../api/route-table.ts";
 import type { Hex } from "../domain/model.ts";
 import type { MirrorStore } from "../store/port.ts";
@@ -55,6 +56,8 @@ export interface PassportModuleDeps {
   uploadBodyLimit?: string;
   /** Writes (serial-list uploads and claims together) per client per minute (default 60). */
   writeRateLimitPerMinute?: number;
+  /** Deepest nesting of a JSON body (config JSON_MAX_DEPTH; default WRITE_LIMIT_DEFAULTS.jsonMaxDepth). */
+  jsonMaxDepth?: number;
 }
 
 export interface PassportModule extends RouteModule {
@@ -80,15 +83,22 @@ export function createPassportModule(deps: PassportModuleDeps): PassportModule {
   });
   const csp = contentSecurityPolicy(config.publicRpcUrl);
   const writeRateLimiter = passportWriteRateLimiter(deps.writeRateLimitPerMinute ?? DEFAULT_WRITE_RATE_LIMIT_PER_MINUTE);
+  const jsonMaxDepth = deps.jsonMaxDepth ?? WRITE_LIMIT_DEFAULTS.jsonMaxDepth;
 
   const routeModule = routeModuleFromTable(
     "",
     [
       ...resolverRoutes({ passports, publicBaseUrl, contentSecurityPolicy: csp }),
-      ...serialRoutes({ serials, passports, uploadBodyLimit: deps.uploadBodyLimit ?? DEFAULT_UPLOAD_BODY_LIMIT, writeRateLimiter }),
+      ...serialRoutes({
+        serials,
+        passports,
+        uploadBodyLimit: deps.uploadBodyLimit ?? DEFAULT_UPLOAD_BODY_LIMIT,
+        writeRateLimiter,
+        jsonMaxDepth,
+      }),
       ...qrRoutes({ passports, contentSecurityPolicy: csp }),
-      ...claimRoutes({ passports, writeRateLimiter }),
-      rpcProxyRoute({ chain, allowedContracts: [config.registryAddress, ...(config.otherContracts ?? [])], logger }),
+      ...claimRoutes({ passports, writeRateLimiter, jsonMaxDepth }),
+      rpcProxyRoute({ chain, allowedContracts: [config.registryAddress, ...(config.otherContracts ?? [])], logger, jsonMaxDepth }),
       ...assetRoutes(deps.artifactsDir ? { artifactsDir: deps.artifactsDir } : {}),
     ],
     undefined,

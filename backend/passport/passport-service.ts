@@ -11,7 +11,7 @@ import type { Batch, Hex, ScanStats, UnitClaim } from "../domain/model.ts";
 import { loadBatchHistory } from "../read-model/batch-history.ts";
 import { buildDigitalLink, type DigitalLink, type TrustAnchors } from "./digital-link.ts";
 import { historyEntryOf, recallEntry } from "./history-entries.ts";
-import type { PassportView, UnitView } from "./passport-view.ts";
+import { effectiveInspection, type PassportView, type UnitView } from "./passport-view.ts";
 import type { SerialService, UnitProof } from "./serials.ts";
 
 /** When a unit's scan pattern suggests its code was copied onto other packages. */
@@ -193,19 +193,22 @@ export function createPassportService({ store, serials, config, now = Date.now }
         unit = { serial: link.serial, proof, claim, scans, cloneWarnings: cloneWarnings(scans) };
       }
 
+      const lineage = history.ancestors.map((ancestor) => ({
+        batch: ancestor.batch,
+        registration: historyEntryOf(ancestor.registration),
+        historyBeforeSplit: ancestor.journeyBeforeSplit.map(historyEntryOf),
+        recall: ancestor.batch.recall ? recallEntry(ancestor.batch) : null,
+      }));
+      const ownHistory = history.events.map(historyEntryOf);
       return {
         link,
         uri: buildDigitalLink(config.publicBaseUrl, batch.gtin, batch.lot, link.serial),
         batchUri: buildDigitalLink(config.publicBaseUrl, batch.gtin, batch.lot),
         batch: shown,
-        lineage: history.ancestors.map((ancestor) => ({
-          batch: ancestor.batch,
-          registration: historyEntryOf(ancestor.registration),
-          historyBeforeSplit: ancestor.journeyBeforeSplit.map(historyEntryOf),
-          recall: ancestor.batch.recall ? recallEntry(ancestor.batch) : null,
-        })),
+        lineage,
         children: history.children,
-        history: history.events.map(historyEntryOf),
+        history: ownHistory,
+        inspection: effectiveInspection(shown, ownHistory, lineage),
         recall: history.recall && {
           batch: history.recall.batch,
           entry: recallEntry(history.recall.batch),

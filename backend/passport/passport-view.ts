@@ -2,7 +2,7 @@
  * The finished passport of a batch or unit: everything a consumer sees after scanning. The service builds it; the
  * HTML and JSON-LD renderers are pure functions of it.
  */
-import type { Batch, Hex, Participant, ScanStats, UnitClaim } from "../domain/model.ts";
+import type { Batch, Hex, InspectionResult, Participant, ScanStats, UnitClaim } from "../domain/model.ts";
 import type { DigitalLink } from "./digital-link.ts";
 import type { HistoryEntry } from "./history-entries.ts";
 
@@ -40,9 +40,25 @@ export interface PassportView {
   history: HistoryEntry[];
   /** The recall that applies: the batch's own, else the nearest recalled ancestor's. */
   recall: { batch: Batch; entry: HistoryEntry; inherited: boolean } | null;
+  /**
+   * The inspection result that applies: the batch's own latest, else the last one the nearest inspected earlier lot
+   * had before it was split (a lot split from a failed one is not "not inspected"); `batch` is the lot it was made on.
+   */
+  inspection: { result: InspectionResult; batch: Batch; entry: HistoryEntry | null; inherited: boolean };
   participants: Map<Hex, Participant>;
   manufacturer: { address: Hex; participant: Participant | null; verified: boolean };
   unit: UnitView | null;
   verification: { chainId: number; registry: Hex; rpcUrl: string; deployBlock: number; asOfBlock: number | null };
   generatedAt: number;
+}
+
+/** The batch's own latest inspection, else the nearest ancestor's last one before its split; "none" when neither. */
+export function effectiveInspection(batch: Batch, history: HistoryEntry[], lineage: AncestorView[]): PassportView["inspection"] {
+  const lastInspection = (entries: HistoryEntry[]) => entries.filter((entry) => entry.kind === "inspection").at(-1) ?? null;
+  if (batch.inspection !== "none") return { result: batch.inspection, batch, entry: lastInspection(history), inherited: false };
+  for (const ancestor of lineage) {
+    const entry = lastInspection(ancestor.historyBeforeSplit);
+    if (entry) return { result: entry.args.passed === true ? "passed" : "failed", batch: ancestor.batch, entry, inherited: true };
+  }
+  return { result: "none", batch, entry: null, inherited: false };
 }

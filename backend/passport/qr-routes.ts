@@ -7,8 +7,8 @@ import type { Response } from "express";
 import { z } from "zod";
 import { parametersFromZod, problemResponse } from "../api/openapi.ts";
 import type { RouteDefinition } from "../api/route-table.ts";
+import { decimalIntegerParam } from "../api/schemas.ts";
 import { parseParams, parseQuery } from "../api/validate.ts";
-import { errorPagesFor } from "./error-pages.ts";
 import { renderQrSheet } from "./html.ts";
 import type { PassportService } from "./passport-service.ts";
 import { qrPng, qrSvg } from "./qr.ts";
@@ -21,11 +21,11 @@ export interface QrRoutesDeps {
 
 const qrQuery = z.strictObject({
   format: z.enum(["png", "svg"]).default("png").describe("Image format."),
-  width: z.coerce.number().int().min(64).max(2048).default(320).describe("PNG width in pixels (SVG scales freely)."),
+  width: decimalIntegerParam({ min: 64, max: 2048 }).default(320).describe("PNG width in pixels (SVG scales freely)."),
 });
 const sheetQuery = z.strictObject({
-  page: z.coerce.number().int().min(1).default(1).describe("1-based page of the sheet."),
-  perPage: z.coerce.number().int().min(1).max(500).default(100).describe("Labels per page (1-500)."),
+  page: decimalIntegerParam({ min: 1, max: 1_000_000 }).default(1).describe("1-based page of the sheet."),
+  perPage: decimalIntegerParam({ min: 1, max: 500 }).default(100).describe("Labels per page (1-500)."),
 });
 
 const qrResponses = {
@@ -94,7 +94,6 @@ export function qrRoutes({ passports, contentSecurityPolicy }: QrRoutesDeps): Ro
           404: problemResponse(404),
         },
       },
-      middleware: [errorPagesFor("page")],
       handler: async (req, res) => {
         const { batchId } = parseParams(batchParams, req);
         const { page, perPage } = parseQuery(sheetQuery, req);

@@ -114,6 +114,30 @@ export const malformedLinkHandlers: RequestHandler[] = [
   },
 ];
 
+/**
+ * What a printed or shared passport link may carry after "?": its trust anchors, the claim confirmation, and GS1
+ * data attributes (AIs such as 17 = expiry date), which the GS1 Digital Link standard lets any link carry and a
+ * resolver ignore. Anything else is refused, as on every endpoint (backend/api/route-table.ts).
+ */
+const PASSPORT_QUERY_PARAMETERS = [
+  { name: "chain", in: "query", description: "Trust anchor: the chain id the product is registered on.", schema: { type: "string" } },
+  { name: "registry", in: "query", description: "Trust anchor: the registry contract's address.", schema: { type: "string" } },
+  {
+    name: "claimed",
+    in: "query",
+    description: "Set by the claim form's redirect: show the claim confirmation.",
+    schema: { type: "string" },
+  },
+  {
+    name: "gs1DataAttributes",
+    in: "query",
+    style: "form",
+    explode: true,
+    description: "GS1 application identifiers as data attributes (e.g. `17=251231`); accepted and ignored.",
+    schema: { type: "object", patternProperties: { "^\\d{2,4}$": { type: "string" } }, additionalProperties: false },
+  },
+];
+
 function passportOperation(withSerial: boolean) {
   return {
     operationId: withSerial ? "getUnitPassport" : "getBatchPassport",
@@ -143,6 +167,7 @@ function passportOperation(withSerial: boolean) {
             },
           ]
         : []),
+      ...PASSPORT_QUERY_PARAMETERS,
     ],
     responses: {
       200: {

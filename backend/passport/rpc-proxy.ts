@@ -4,8 +4,9 @@
  * writes, signs or manages the node is refused with a JSON-RPC error. Calls and log queries are limited to the
  * deployment's contracts, so the proxy cannot be used as a free general-purpose node.
  */
-import express, { type Request, type Response } from "express";
+import type { Request, Response } from "express";
 import type { Logger } from "pino";
+import { jsonBodyParser } from "../api/json-body.ts";
 import { jsonResponse } from "../api/openapi.ts";
 import type { RouteDefinition } from "../api/route-table.ts";
 
@@ -39,6 +40,8 @@ export interface RpcProxyOptions {
   /** Contracts eth_call and eth_getLogs may address (lower-case). */
   allowedContracts: readonly string[];
   logger?: Pick<Logger, "warn">;
+  /** Deepest nesting of a request body (config JSON_MAX_DEPTH). */
+  jsonMaxDepth?: number;
 }
 
 function invokeChain(chain: ChainRpc, method: string, params: unknown[]): Promise<unknown> {
@@ -155,7 +158,7 @@ export function rpcProxyRoute(options: RpcProxyOptions): RouteDefinition {
         }),
       },
     },
-    middleware: [express.json({ limit: "64kb" })],
+    middleware: [jsonBodyParser({ limit: "64kb", ...(options.jsonMaxDepth === undefined ? {} : { maxDepth: options.jsonMaxDepth }) })],
     handler: createRpcProxyHandler(options),
   };
 }

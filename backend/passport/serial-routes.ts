@@ -3,10 +3,12 @@
  */
 import express, { type RequestHandler } from "express";
 import { z } from "zod";
+import { isJsonMediaType, refuseDeepJson } from "../api/json-body.ts";
 import { jsonResponse, parametersFromZod, problemResponse } from "../api/openapi.ts";
 import { ProblemError } from "../api/problem.ts";
 import type { RouteDefinition } from "../api/route-table.ts";
 import { parseParams } from "../api/validate.ts";
+import { WRITE_LIMIT_DEFAULTS } from "../config.ts";
 import type { Hex } from "../domain/model.ts";
 import type { PassportService } from "./passport-service.ts";
 import { unitParams } from "./request-schemas.ts";
@@ -19,6 +21,8 @@ export interface SerialRoutesDeps {
   uploadBodyLimit: string;
   /** The passport's shared write rate limiter. */
   writeRateLimiter: RequestHandler;
+  /** Deepest nesting of a JSON upload (config JSON_MAX_DEPTH). */
+  jsonMaxDepth?: number;
 }
 
 const serialRootParams = z.object({
@@ -31,7 +35,13 @@ const serialRootParams = z.object({
 
 const JSON_TYPES = ["application/json", "application/*+json"];
 
-export function serialRoutes({ serials, passports, uploadBodyLimit, writeRateLimiter }: SerialRoutesDeps): RouteDefinition[] {
+export function serialRoutes({
+  serials,
+  passports,
+  uploadBodyLimit,
+  writeRateLimiter,
+  jsonMaxDepth = WRITE_LIMIT_DEFAULTS.jsonMaxDepth,
+}: SerialRoutesDeps): RouteDefinition[] {
   const uploadSerialSet: RequestHandler = async (req, res) => {
     let summary;
     if (typeof req.body === "string") {
@@ -64,7 +74,11 @@ export function serialRoutes({ serials, passports, uploadBodyLimit, writeRateLim
       // Parsed as text, so every bad row is reported by its line number.
       middleware: [
         writeRateLimiter,
-        express.text({ type: ["text/csv", "text/plain", "application/csv", ...JSON_TYPES], limit: uploadBodyLimit }),
+        express.text({
+          type: ["text/csv", "text/plain", "application/csv", ...JSON_TYPES],
+          limit: uploadBodyLimit,
+          verify: refuseDeepJson(jsonMaxDepth, (req) => isJsonMediaType(req.headers["content-type"])),
+        }),
       ],
       handler: uploadSerialSet,
     },

@@ -27,6 +27,8 @@ export interface RelayModuleOptions {
   writeRateLimitPerMinute?: number;
   /** Largest JSON body (config RELAY_BODY_LIMIT; default 64kb: a forward request is a few hundred bytes). */
   bodyLimit?: string;
+  /** Deepest nesting of a JSON body (config JSON_MAX_DEPTH). */
+  jsonMaxDepth?: number;
   /** Called after a request was newly accepted (main wires it to the relayer worker's poke). */
   onAccepted?: (request: RelayRequest) => void;
 }
@@ -34,13 +36,17 @@ export interface RelayModuleOptions {
 // --- request schemas ----------------------------------------------------------------------------------------
 
 const hexBytes = z.string().regex(/^0x([0-9a-fA-F]{2})*$/, "must be 0x-prefixed hex bytes");
+const isWholeNumber = (value: unknown): value is string | number =>
+  typeof value === "number" ? Number.isSafeInteger(value) : typeof value === "string" && /^\d+$/.test(value);
 const uint = (max: bigint, what: string) =>
   z
     .union([
       z.string().regex(/^\d{1,78}$/, `must be a non-negative integer (decimal string) ${what}`),
       z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
     ])
-    .refine((value) => BigInt(value) <= max, { message: `must be at most ${max} ${what}` });
+    // Runs even when the union failed (zod keeps checking after non-fatal issues): only a well-formed value is
+    // compared, so "abc" or 1.5 get the union's 400 rather than a RangeError from BigInt().
+    .refine((value) => !isWholeNumber(value) || BigInt(value) <= max, { message: `must be at most ${max} ${what}` });
 
 const UINT256_MAX = (1n << 256n) - 1n;
 const UINT48_MAX = (1n << 48n) - 1n;
@@ -140,6 +146,7 @@ export function createRelayModule(options: RelayModuleOptions): RouteModule {
     label: "relay requests",
     bodyLimit: options.bodyLimit ?? WRITE_LIMIT_DEFAULTS.relayBodyLimit,
     ratePerMinute: options.writeRateLimitPerMinute ?? WRITE_LIMIT_DEFAULTS.writeRateLimitPerMinute,
+    ...(options.jsonMaxDepth === undefined ? {} : { jsonMaxDepth: options.jsonMaxDepth }),
   };
   const schemas = { ...componentsFromRegistry(relaySchemaRegistry), ForwardRequest: toOpenApiSchema(forwardRequestBodySchema, "input") };
   const routes = [submitRoute(options, limits), ...statusRoutes(options.service)];

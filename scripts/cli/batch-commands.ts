@@ -22,7 +22,7 @@ export function registerBatchCommands(program: Command, withContext: WithContext
     .requiredOption("--lot <lot>", "batch/lot number (GS1 AI 10)")
     .requiredOption("--serials <file>", "unit serial list, CSV (one per line, optional header) or JSON array")
     .addOption(new Option("--format <format>", "serial file format (default: by extension)").choices(["csv", "json"]))
-    .option("--production-date <date>", "YYYY-MM-DD (default: today)")
+    .option("--production-date <date>", "YYYY-MM-DD (default: the chain's current time, its latest block's timestamp)")
     .requiredOption("--origin-gln <gln>", "13-digit GLN of the production site", gln)
     .option("--document <file|text|hash>", "the batch document (its hash goes on chain)")
     .option("--no-upload", "do not upload the serial list to the backend")
@@ -49,10 +49,16 @@ export function registerBatchCommands(program: Command, withContext: WithContext
           }
           if (!isValidLotOrSerial(options.lot))
             throw new CliError(`--lot "${options.lot}" must be 1-20 characters of GS1 character set 82`);
-          const productionDate = options.productionDate
-            ? Date.parse(`${options.productionDate}T00:00:00Z`) / 1000
-            : Math.floor(Date.now() / 1000) - 60;
+          // The registry refuses a production date after block.timestamp, and a chain's clock may lag this machine's
+          // (an in-process chain started before a long compile, a node with a skewed clock): time is the chain's.
+          const chainNow = (await context.provider.getBlock("latest"))!.timestamp;
+          const productionDate = options.productionDate ? Date.parse(`${options.productionDate}T00:00:00Z`) / 1000 : chainNow;
           if (!Number.isFinite(productionDate)) throw new CliError(`--production-date must be YYYY-MM-DD (got ${options.productionDate})`);
+          if (productionDate > chainNow) {
+            throw new CliError(
+              `--production-date ${options.productionDate} is after the chain's current time (${new Date(chainNow * 1000).toISOString()})`,
+            );
+          }
           const list = await readSerialFile(options.serials, options.format);
           console.error(`… ${list.serials.length.toLocaleString("en")} serials, Merkle root ${list.root}`);
           if (options.upload) {

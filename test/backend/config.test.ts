@@ -38,6 +38,7 @@ describe("loadConfig", function () {
         jsonBodyLimit: "100kb",
         relayBodyLimit: "64kb",
         uploadBodyLimit: "8mb",
+        jsonMaxDepth: 32,
         rpcTimeoutMs: 5000,
       });
       expect(config.instanceId).to.match(/^.+:\d+:[0-9a-f]{6}$/);
@@ -70,6 +71,7 @@ describe("loadConfig", function () {
         BODY_LIMIT: "2mb",
         RELAY_BODY_LIMIT: "32kb",
         UPLOAD_BODY_LIMIT: "16mb",
+        JSON_MAX_DEPTH: "8",
         RPC_TIMEOUT_MS: "3000",
       });
       expect(config).to.deep.include({
@@ -93,6 +95,7 @@ describe("loadConfig", function () {
         jsonBodyLimit: "2mb",
         relayBodyLimit: "32kb",
         uploadBodyLimit: "16mb",
+        jsonMaxDepth: 8,
         rpcTimeoutMs: 3000,
       });
       expect(config.relayerKey).to.deep.equal({ kind: "privateKey", privateKey: KEY });

@@ -7,6 +7,7 @@ import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { Contract, Wallet, encryptKeystoreJson } from "ethers";
 import jsQRImport from "jsqr";
@@ -137,6 +138,42 @@ describe("provena CLI", function () {
     expect(result.code, result.stderr).to.equal(0);
     const [, , , childStatus, , childQuantity, , childRoot] = await registry.batch(batchIdOf(GTIN, "CLI-1/A"));
     expect([childStatus, childQuantity, childRoot]).to.deep.equal([1n, 2n, serialRoot]);
+  });
+
+  // The registry refuses a production date after block.timestamp; a chain lagging the wall clock used to make the
+  // default ("now - 60 s" by this machine) revert with BatchInvalidProductionDate.
+  it("test_cli_batchRegister_wallClockAheadOfTheChain_defaultsToTheChainsTime", async function () {
+    const serialFile = path.join(workdir, "clock-serials.csv");
+    await writeFile(serialFile, "serial\nCK-1\n");
+    const aheadByAnHour = {
+      PROVENA_PRIVATE_KEY: MANUFACTURER_KEY,
+      NODE_OPTIONS: `--import=${pathToFileURL(path.resolve("test/helpers/clock-ahead.ts")).href}`,
+      CLOCK_AHEAD_MS: String(3_600_000),
+    };
+    const register = [
+      "batch",
+      "register",
+      "--gtin",
+      GTIN,
+      "--lot",
+      "CLI-CLOCK",
+      "--serials",
+      serialFile,
+      "--origin-gln",
+      gln("841234500001"),
+    ];
+    const result = await cli(register, aheadByAnHour);
+    expect(result.code, result.stderr).to.equal(0);
+    const registry = new Contract(provena.chain.deployment.registry, loadProvenaAbis().ProvenanceRegistry, provena.chain.provider);
+    const [, , , status] = await registry.batch(batchIdOf(GTIN, "CLI-CLOCK"));
+    expect(status).to.equal(1n);
+
+    const tomorrow = new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 10);
+    const future = await cli([...register.slice(0, 5), "CLI-CLOCK2", ...register.slice(6), "--production-date", tomorrow], {
+      PROVENA_PRIVATE_KEY: MANUFACTURER_KEY,
+    });
+    expect(future.code).to.equal(1);
+    expect(future.stderr).to.contain(`--production-date ${tomorrow} is after the chain's current time`);
   });
 
   it("test_cli_orderDraftConsentOpen_theSellerConsentsAndTheBuyerOpensWithIt", async function () {

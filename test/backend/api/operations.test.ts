@@ -209,7 +209,21 @@ describe("operations endpoints", function () {
       expect(ok[0]!.responseTime).to.be.a("number");
       expect(JSON.stringify(ok[0])).to.not.contain("top-secret");
       const bad = t.logs.find((line) => (line.req as { id?: string } | undefined)?.id === "trace-2");
-      expect(bad!.level).to.equal(40);
+      expect(bad!.level).to.equal(20);
+    });
+
+    // A scraper (or fuzzer) sending thousands of bad requests must not write thousands of warn or info lines.
+    it("test_requestLog_clientErrors_stayBelowInfoSoAFloodIsSilent", async function () {
+      const before = t.logs.length;
+      const bad = ["/api/v1/batches/0x12", "/api/v1/batches?limit=0x10", "/api/v1/nope", "/api/v1/participants?bogus=1"];
+      for (let i = 0; i < 50; i++)
+        await request(t.app)
+          .get(bad[i % bad.length]!)
+          .expect((res) => expect(res.status).to.be.within(400, 499));
+      await flushLogs();
+      const lines = t.logs.slice(before).filter((line) => typeof line.req === "object");
+      expect(lines).to.have.length(50);
+      expect(lines.filter((line) => (line.level as number) >= 30)).to.deep.equal([]);
     });
 
     it("test_probeRequests_areLoggedAtDebug", async function () {

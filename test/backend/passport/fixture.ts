@@ -167,7 +167,7 @@ export function passportTestApp(module: PassportModule, options: { jsonBodies?: 
 }
 
 /** Limits of the module's write endpoints, for the tests that exercise them. */
-export type PassportWriteLimits = Pick<PassportModuleDeps, "uploadBodyLimit" | "writeRateLimitPerMinute">;
+export type PassportWriteLimits = Pick<PassportModuleDeps, "uploadBodyLimit" | "writeRateLimitPerMinute" | "jsonMaxDepth">;
 
 export function createModule(
   world: PassportWorld,

@@ -125,10 +125,11 @@ describe("passport module in the app", function () {
       expect(html.text).to.include("This is not a valid product link");
     });
 
-    it("test_renderErrorPage_claimEndpoint_htmlOnlyForClientsPreferringIt", async function () {
+    // Everything under /api answers problem+json, so a client can always parse an error, whatever its Accept header.
+    it("test_renderErrorPage_claimEndpoint_isProblemJsonEvenForBrowsers", async function () {
       const app = appWithPassports();
       const browser = await request(app).post(claimPath("C-1")).set("Accept", HTML).type("form").send({ owner: "someone" }).expect(404);
-      expect(browser.headers["content-type"]).to.match(/text\/html/);
+      expect(browser.headers["content-type"]).to.match(/problem\+json/);
       await request(app)
         .post(claimPath("C-1"))
         .set("Accept", "*/*")

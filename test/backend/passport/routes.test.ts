@@ -9,6 +9,8 @@ import { escapeHtml } from "../../../backend/passport/html.ts";
 import { ownerHandleKey } from "../../../backend/passport/passport-service.ts";
 import { keccak256, toUtf8Bytes } from "ethers";
 import { DEMO_DC_GLN, DEMO_PORT_GLN } from "../../../scripts/fixtures/provena-deployment.ts";
+import { BusinessStep } from "../../../scripts/fixtures/registry-enums.ts";
+import { registerBatch } from "../../helpers/batches.ts";
 import { createModule, createPassportWorld, lineageFamily, passportTestApp, type PassportWorld } from "./fixture.ts";
 
 // jsqr is CommonJS whose types declare an ES default export: at runtime the default import is the function itself.
@@ -155,6 +157,45 @@ describe("passport routes", function () {
       expect(childDoc["provena:lineage"][0]["provena:batchId"]).to.equal(world.parent.batchId);
     });
 
+    // A seller splitting a failed lot must not get child lots whose summary reads "Not inspected".
+    it("test_batchPage_childOfAFailedLot_summarySaysFailedInheritedOnPageAndJsonLd", async function () {
+      const { registry, manufacturer, carrier, inspector } = world.deployed;
+      const failed = await registerBatch(registry, manufacturer, { lot: "PP-FAIL", quantity: 2n, serials: ["F-1", "F-2"] });
+      await (
+        await registry.connect(manufacturer).proposeHandoff(failed.batchId, carrier.address, DEMO_PORT_GLN, BusinessStep.Shipping)
+      ).wait();
+      await (await registry.connect(carrier).acceptHandoff(failed.batchId, DEMO_PORT_GLN, BusinessStep.Receiving)).wait();
+      await (await registry.connect(inspector).attestQuality(failed.batchId, false, keccak256(toUtf8Bytes("mould found")))).wait();
+      await (
+        await registry.connect(carrier).splitBatch(failed.batchId, [
+          { lot: "PP-FAIL/1", quantity: 1n, serialRoot: failed.tree.root },
+          { lot: "PP-FAIL/2", quantity: 1n, serialRoot: failed.tree.root },
+        ])
+      ).wait();
+      await world.sync();
+
+      const app = passportTestApp(createModule(world));
+      const child = await request(app).get(digitalLinkPath(world.traded.gtin, "PP-FAIL/1")).set("Accept", HTML).expect(200);
+      const summary = /<dt>Inspection<\/dt>\s*<dd>(.*?)<\/dd>/s.exec(child.text)?.[1];
+      expect(summary).to.equal(`Failed (inherited from <a href="${digitalLinkPath(world.traded.gtin, "PP-FAIL")}">lot PP-FAIL</a>)`);
+      expect(child.text).not.to.include("Not inspected");
+
+      const doc = (await request(app).get(digitalLinkPath(world.traded.gtin, "PP-FAIL/1")).set("Accept", "application/ld+json")).body;
+      expect(doc["provena:inspection"]).to.deep.include({
+        "provena:result": "failed",
+        "provena:inherited": true,
+        "provena:batchId": failed.batchId.toLowerCase(),
+      });
+      // The registry's own record of the child is unchanged: it was never inspected itself.
+      expect(doc["provena:state"].inspection).to.equal("none");
+
+      // The lot itself says Failed, not inherited; a lot nobody inspected says so.
+      const own = await request(app).get(digitalLinkPath(world.traded.gtin, "PP-FAIL")).set("Accept", HTML).expect(200);
+      expect(/<dt>Inspection<\/dt>\s*<dd>(.*?)<\/dd>/s.exec(own.text)?.[1]).to.equal("Failed");
+      const never = await request(app).get(digitalLinkPath(world.traded.gtin, world.unlisted.lot)).set("Accept", HTML).expect(200);
+      expect(/<dt>Inspection<\/dt>\s*<dd>(.*?)<\/dd>/s.exec(never.text)?.[1]).to.equal("Not inspected");
+    });
+
     it("test_unitPage_childUnit_showsParentStepsBeforeSplitOnly", async function () {
       const app = passportTestApp(createModule(world));
       const child = world.children[0]!;
@@ -246,6 +287,32 @@ describe("passport routes", function () {
       const unknownSerial = await request(app).get(unitPath("FAKE-1")).set("Accept", "application/json").expect(404);
       expect(unknownSerial.body.detail).to.match(/not one of the units .* may be counterfeit/);
       expect(unknownSerial.body.reason).to.equal("unknown-serial");
+    });
+
+    // One query rule everywhere: printed links' trust anchors and GS1 data attributes are documented and pass, the
+    // rest is refused (as an explained page to a browser), so a typo never silently shows something else.
+    it("test_passportPage_queryParameters_documentedPassOthersAre400", async function () {
+      const app = passportTestApp(createModule(world));
+      const anchors = `chain=${world.deployment.chainId}&registry=${world.deployment.registry}`;
+      await request(app)
+        .get(`${unitPath("A-0002")}?${anchors}`)
+        .set("Accept", "application/ld+json")
+        .expect(200);
+      await request(app)
+        .get(`${unitPath("A-0002")}?${anchors}&17=261231&3103=000750`)
+        .set("Accept", "application/ld+json")
+        .expect(200);
+      const json = await request(app)
+        .get(`${unitPath("A-0002")}?${anchors}&utm_source=x`)
+        .set("Accept", "application/ld+json")
+        .expect(400);
+      expect(json.body.errors).to.deep.equal([{ in: "query", path: "utm_source", message: "is not a parameter of this endpoint" }]);
+      const page = await request(app)
+        .get(`${unitPath("A-0002")}?x=1`)
+        .set("Accept", HTML)
+        .expect(400);
+      expect(page.headers["content-type"]).to.match(/^text\/html/);
+      expect(page.text).to.include("Unknown query parameter: x");
     });
 
     it("test_passportPage_echoedInput_isEscaped", async function () {
@@ -355,6 +422,28 @@ describe("passport routes", function () {
       await request(app).post("/api/v1/serial-sets").set("Content-Type", "application/xml").send("<serials/>").expect(415);
     });
 
+    // An uploader nesting JSON 10,000 deep used to overflow the serial-list parser's stack (500); 5,000 got a 422.
+    it("test_serialUpload_deeplyNestedJson_is400NamingTheDepthLimitAtEveryDepth", async function () {
+      const app = passportTestApp(createModule(world, {}, { jsonMaxDepth: 16 }));
+      for (const depth of [17, 5_000, 10_000, 200_000]) {
+        const res = await request(app)
+          .post("/api/v1/serial-sets")
+          .set("Content-Type", "application/json")
+          .send(`${"[".repeat(depth)}${"]".repeat(depth)}`);
+        expect(res.status, `depth ${depth}`).to.equal(400);
+        expect(res.headers["content-type"]).to.equal("application/problem+json; charset=utf-8");
+        expect(res.body).to.include({ detail: "The JSON body is nested deeper than 16 levels", maxDepth: 16 });
+      }
+      // Brackets inside strings are text, and CSV is never checked: both still reach the parser.
+      await request(app)
+        .post("/api/v1/serial-sets")
+        .set("Content-Type", "application/json")
+        .send(`["${"[".repeat(40)}"]`)
+        .expect(422);
+      await request(app).post("/api/v1/serial-sets").set("Content-Type", "text/csv").send("D-[[[[[[[[[[[[[[[[[[\n").expect(422);
+      await request(app).post("/api/v1/serial-sets").set("Content-Type", "application/json").send('{"serials":["D-1"]}').expect(201);
+    });
+
     it("test_serialUpload_100kSerialsCsv_accepted", async function () {
       this.timeout(60_000);
       const app = passportTestApp(createModule(world));
@@ -424,6 +513,34 @@ describe("passport routes", function () {
       );
       await request(app).get(`/api/v1/batches/${world.traded.batchId}/qr-sheet?perPage=2&page=4`).set("Accept", HTML).expect(404);
       await request(app).get(`/api/v1/batches/${world.unlisted.batchId}/qr-sheet`).set("Accept", "application/json").expect(404);
+    });
+
+    // A browser opening a bad sheet link under /api gets the same machine-readable problem as any client.
+    it("test_qrSheetAndClaim_underApiWithBrowserAccept_answerProblemJsonNotAPage", async function () {
+      const app = passportTestApp(createModule(world));
+      const sheet = `/api/v1/batches/${world.traded.batchId}/qr-sheet`;
+      for (const path of [`${sheet}?page=4&perPage=2`, `${sheet}?perPage=0x10`, `/api/v1/batches/nope/qr-sheet`, `${sheet}?utm=1`]) {
+        const res = await request(app).get(path).set("Accept", HTML);
+        expect(res.status, path).to.be.within(400, 404);
+        expect(res.headers["content-type"], path).to.equal("application/problem+json; charset=utf-8");
+        expect(res.text).not.to.include("<html");
+      }
+      const claim = await request(app)
+        .post(`/api/v1/batches/${world.traded.batchId}/units/NOPE/claim`)
+        .set("Accept", HTML)
+        .type("form")
+        .send("owner=someone");
+      expect(claim.status).to.equal(404);
+      expect(claim.headers["content-type"]).to.equal("application/problem+json; charset=utf-8");
+    });
+
+    it("test_qrQuery_numbersInDecimalDigitsOnly", async function () {
+      const app = passportTestApp(createModule(world));
+      for (const query of ["width=0x100", "width=2e2", "width=%20200", "width=200.0"]) {
+        const res = await request(app).get(`/api/v1/batches/${world.traded.batchId}/qr?${query}`).expect(400);
+        expect(res.body.errors.map((error: { path: string }) => error.path)).to.deep.equal(["width"]);
+      }
+      await request(app).get(`/api/v1/batches/${world.traded.batchId}/qr-sheet?perPage=1e2`).expect(400);
     });
   });
 
@@ -504,6 +621,16 @@ describe("passport routes", function () {
       ]);
       expect(abi.body.enums.BusinessStep[11]).to.equal("retail");
       await request(app).get("/passport/assets/secret.txt").expect(404);
+    });
+
+    // A scanner probing asset names must not reach Object.prototype's members through the lookup table.
+    it("test_assets_builtInObjectPropertyNames_are404", async function () {
+      const app = passportTestApp(createModule(world));
+      for (const name of ["constructor", "__proto__", "toString", "hasOwnProperty", "valueOf", "isPrototypeOf"]) {
+        const res = await request(app).get(`/passport/assets/${name}`);
+        expect(res.status, name).to.equal(404);
+        expect(res.headers["content-type"], name).to.match(/^application\/problem\+json/);
+      }
     });
   });
 

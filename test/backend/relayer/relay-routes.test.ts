@@ -147,6 +147,23 @@ describe("relay routes", function () {
       ]);
       await store.close();
     });
+
+    // A client (or fuzzer) probing the numeric fields must get a 400 naming the field, never a 500 from BigInt().
+    for (const field of ["value", "gas", "nonce", "deadline"] as const) {
+      it(`test_submit_nonDigitOrFractional${field[0]!.toUpperCase()}${field.slice(1)}_is400NamingTheField`, async function () {
+        const { app, store, accepted } = await relayApp();
+        for (const bad of ["abc", "0x10", "1e2", " 1", "-1", "", 1.5, -1, 1e300]) {
+          const response = await request(app)
+            .post(PATH)
+            .send({ ...validBody, [field]: bad });
+          const body = expectProblem(response, 400, "Bad Request");
+          const paths = (body.errors as { path: string }[]).map((error) => error.path);
+          expect([...new Set(paths)], `${field}=${JSON.stringify(bad)}`).to.deep.equal([field]);
+        }
+        expect(accepted).to.have.length(0);
+        await store.close();
+      });
+    }
   });
 
   describe("the OpenAPI operation", function () {
