@@ -257,9 +257,13 @@ describe("passport in a browser", function () {
     // Three "nodes" on this origin (the page's Content-Security-Policy allows it and https:): two pass through to the
     // chain, the third is rewritten in the browser's network layer to lie about the pinned block's hash, like a fork
     // with the same chain id; a fourth serves another chain.
+    // The server's /rpc documents no query string, so every "node" is sent on to the plain /rpc.
+    const proxy = `${base}/rpc`;
+    await page.route(`${base}/rpc?a`, (route) => route.continue({ url: proxy }));
+    await page.route(`${base}/rpc?b`, (route) => route.continue({ url: proxy }));
     await page.route(`${base}/rpc?liar`, async (route) => {
       const request = route.request().postDataJSON() as { method: string };
-      const response = await route.fetch();
+      const response = await route.fetch({ url: proxy });
       const body = (await response.json()) as { result?: { hash?: string } | null };
       if (request.method === "eth_getBlockByNumber" && body.result) body.result.hash = `0x${"f0".repeat(32)}`;
       await route.fulfill({ response, json: body });
@@ -267,7 +271,7 @@ describe("passport in a browser", function () {
     await page.route(`${base}/rpc?otherchain`, async (route) => {
       const request = route.request().postDataJSON() as { method: string; id: number };
       if (request.method === "eth_chainId") await route.fulfill({ json: { jsonrpc: "2.0", id: request.id, result: "0x1" } });
-      else await route.continue();
+      else await route.continue({ url: proxy });
     });
     try {
       await page.goto(`${base}${digitalLinkPath(world.traded.gtin, world.traded.lot, "A-0002")}?chain=${chainId}&registry=${registry}`);
