@@ -12,6 +12,7 @@ import { loadBatchHistory } from "../read-model/batch-history.ts";
 import { buildDigitalLink, type DigitalLink, type TrustAnchors } from "./digital-link.ts";
 import { historyEntryOf, recallEntry } from "./history-entries.ts";
 import { effectiveInspection, type PassportView, type UnitView } from "./passport-view.ts";
+import { createScanDeduper } from "./scan-dedupe.ts";
 import type { SerialService, UnitProof } from "./serials.ts";
 
 /** When a unit's scan pattern suggests its code was copied onto other packages. */
@@ -49,6 +50,8 @@ export interface ScanContext {
   region: string;
   /** False for requests that are not a person looking (JSON clients, prefetches, the claim confirmation). */
   countAsScan: boolean;
+  /** Who is looking (the client's address as the app resolves it); only a keyed hash of it is kept, in memory. */
+  client: string;
 }
 
 export interface PassportService {
@@ -86,6 +89,8 @@ export interface PassportServiceDeps {
 
 export function createPassportService({ store, serials, config, now = Date.now }: PassportServiceDeps): PassportService {
   const thresholds: CloneThresholds = { ...DEFAULT_CLONE_THRESHOLDS, ...config.thresholds };
+  // One client counts once per unit per recent window, so reloading a page cannot make a genuine unit look copied.
+  const scansThatCount = createScanDeduper({ windowMs: thresholds.recentWindowMs, now });
   const anchors: TrustAnchors = { chainId: config.chainId, registry: config.registryAddress };
 
   async function loadBatch(link: DigitalLink): Promise<Batch> {
@@ -174,7 +179,7 @@ export function createPassportService({ store, serials, config, now = Date.now }
           );
         }
       }
-      if (scan.countAsScan) {
+      if (scan.countAsScan && scansThatCount.firstInWindow(batch.batchId, link.serial, scan.client)) {
         await store.recordScan({ batchId: batch.batchId, serial: link.serial, at: now(), region: scan.region });
       }
 

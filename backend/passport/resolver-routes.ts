@@ -52,7 +52,7 @@ export function resolverRoutes({ passports, publicBaseUrl, contentSecurityPolicy
     if (!wants)
       throw new ProblemError(406, "Not Acceptable", "This resource is available as text/html, application/ld+json or application/json");
     const countAsScan = wants === "html" && req.method === "GET" && !isPrefetch(req) && query.claimed === undefined;
-    const view = await passports.resolve(link, { region: scanRegion(req), countAsScan });
+    const view = await passports.resolve(link, { region: scanRegion(req), countAsScan, client: req.ip ?? "unknown" });
     const jsonLd = passportJsonLd(view, publicBaseUrl);
     // Scans change what the page says (clone warnings, claims): never serve it from a cache.
     res.set("Cache-Control", "no-store");

@@ -153,9 +153,11 @@ export function passportConfig(world: PassportWorld, overrides: Partial<Passport
  * The app the passport module is mounted on in tests, as createApp mounts it: JSON bodies parsed first when asked,
  * the module's error pages offered to the app's one error middleware, which answers everything else as problem+json.
  */
-export function passportTestApp(module: PassportModule, options: { jsonBodies?: boolean } = {}) {
+export function passportTestApp(module: PassportModule, options: { jsonBodies?: boolean; trustProxy?: boolean } = {}) {
   const app = express();
   app.set("query parser", "simple");
+  // Behind a trusted proxy, X-Forwarded-For names the client: how tests play several scanners from one machine.
+  if (options.trustProxy) app.set("trust proxy", true);
   if (options.jsonBodies) app.use(express.json({ limit: "10mb" }));
   app.use((_req, res, next) => {
     res.locals.renderErrorPage = module.renderErrorPage;

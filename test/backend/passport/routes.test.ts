@@ -325,21 +325,64 @@ describe("passport routes", function () {
 
   describe("scans, clone warnings and claims", function () {
     it("test_scan_htmlView_recordedWithRegionExceptPrefetchAndWarnsOnClone", async function () {
-      const app = passportTestApp(createModule(world, { thresholds: { maxRegions: 2, maxScans: 100, maxRecentScans: 100 } }));
+      const app = passportTestApp(createModule(world, { thresholds: { maxRegions: 2, maxScans: 100, maxRecentScans: 100 } }), {
+        trustProxy: true,
+      });
       const path = unitPath("A-0005");
-      await request(app).get(path).set("Accept", HTML).set("CF-IPCountry", "DE").expect(200);
-      await request(app).get(path).set("Accept", HTML).set("Accept-Language", "fr-CH,fr;q=0.9").expect(200);
-      await request(app).get(path).set("Accept", HTML).set("Sec-Purpose", "prefetch").expect(200);
-      const quiet = await request(app).get(path).set("Accept", HTML).set("X-Country-Code", "de").expect(200);
+      const scanner = (n: number) => request(app).get(path).set("Accept", HTML).set("X-Forwarded-For", `198.51.100.${n}`);
+      await scanner(1).set("CF-IPCountry", "DE").expect(200);
+      await scanner(2).set("Accept-Language", "fr-CH,fr;q=0.9").expect(200);
+      await scanner(3).set("Sec-Purpose", "prefetch").expect(200);
+      const quiet = await scanner(4).set("X-Country-Code", "de").expect(200);
       expect(quiet.text).not.to.include("This code may have been copied");
       const stats = await world.store.scanStats(world.traded.batchId, "A-0005", 0);
       expect(stats.total).to.equal(3);
       expect(stats.regions).to.deep.equal(["DE", "CH"]);
 
-      const cloned = await request(app).get(path).set("Accept", HTML).set("CF-IPCountry", "BR").expect(200);
+      const cloned = await scanner(5).set("CF-IPCountry", "BR").expect(200);
       expect(cloned.text).to.include("This code may have been copied");
       expect(cloned.text).to.include("3 different countries (DE, BR, CH)");
       expect(cloned.text.indexOf('<main id="main">')).to.be.lessThan(cloned.text.indexOf('class="banner clone"'));
+    });
+
+    it("test_scan_oneClientReloadingWithRotatingHeaders_countsOnceAndNeverWarns", async function () {
+      // Issue 16: one client loading a genuine unit's page 100 times, faking a new country and browser each time.
+      const app = passportTestApp(createModule(world, { thresholds: { maxRegions: 3, maxScans: 10, maxRecentScans: 10 } }), {
+        trustProxy: true,
+      });
+      const path = unitPath("A/0003");
+      const before = await world.store.scanStats(world.traded.batchId, "A/0003", 0);
+      const countries = ["DE", "BR", "CH", "JP", "US"];
+      let last = "";
+      for (let i = 0; i < 100; i += 1) {
+        const res = await request(app)
+          .get(path)
+          .set("Accept", HTML)
+          .set("X-Forwarded-For", "203.0.113.7")
+          .set("CF-IPCountry", countries[i % countries.length]!)
+          .set("User-Agent", `Scanner/${i}`)
+          .expect(200);
+        last = res.text;
+      }
+      expect(last).not.to.include("This code may have been copied");
+      const after = await world.store.scanStats(world.traded.batchId, "A/0003", 0);
+      expect(after.total).to.equal(before.total + 1);
+      expect(new Set(after.regions)).to.deep.equal(new Set([...before.regions, "DE"]));
+
+      // Real copies are scanned by many people in several countries: those still add up to a warning.
+      const real = ["BR", "CH", "JP", "US"];
+      for (const [n, country] of real.entries()) {
+        last = (
+          await request(app)
+            .get(path)
+            .set("Accept", HTML)
+            .set("X-Forwarded-For", `192.0.2.${n + 1}`)
+            .set("CF-IPCountry", country)
+        ).text;
+      }
+      expect(last).to.include("This code may have been copied");
+      const countriesSeen = Number(/scanned in (\d+) different countries/.exec(last)?.[1]);
+      expect(countriesSeen).to.be.at.least(1 + real.length);
     });
 
     it("test_claim_firstOwner_claimsAndLaterScansShowClaimed", async function () {
