@@ -5,6 +5,7 @@
  *
  * Teams add their fields here: a `fields` entry (schema + message), a `Config` member and its default.
  */
+import { isIP } from "node:net";
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
@@ -57,6 +58,8 @@ export interface Config {
   uploadBodyLimit: string;
   /** Deepest nesting of arrays and objects in any JSON body (every body parser refuses deeper ones with a 400). */
   jsonMaxDepth: number;
+  /** Express "trust proxy": how many reverse-proxy hops, or which proxy addresses, may name the client (false: none). */
+  trustProxy: false | number | string[];
   /**
    * When a passport warns that a unit's code may be cloned: more scans in total, more within the window, or
    * scans from more distinct countries than a genuine item gets (backend/passport CloneThresholds).
@@ -120,6 +123,17 @@ const integer = (min: number, max: number, message: string) =>
     .refine((raw) => /^[+]?\d+$/.test(raw) && Number(raw) >= min && Number(raw) <= max, { error: message })
     .transform(Number);
 
+/** One trusted proxy in TRUST_PROXY: an IPv4/IPv6 address or CIDR, or one of Express's named ranges. */
+const PROXY_ADDRESS = {
+  test(value: string): boolean {
+    if (["loopback", "linklocal", "uniquelocal"].includes(value)) return true;
+    const [address = "", prefix, ...rest] = value.split("/");
+    const version = isIP(address);
+    if (version === 0 || rest.length > 0) return false;
+    return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128));
+  },
+};
+
 const text = (test: (value: string) => boolean, message: string) => z.string().refine(test, { error: message });
 
 const MAX_BODY_LIMIT_BYTES = 1024 ** 3;
@@ -182,6 +196,10 @@ const fields = {
   RELAY_BODY_LIMIT: bodySize(),
   UPLOAD_BODY_LIMIT: bodySize(),
   JSON_MAX_DEPTH: integer(2, 1_000, "must be an integer 2-1000 (levels of nested arrays and objects in a JSON body)"),
+  TRUST_PROXY: text(
+    (v) => /^(\d{1,2}|false)$/.test(v.trim()) || v.split(",").every((part) => PROXY_ADDRESS.test(part.trim())),
+    "must be false, a number of proxy hops (0-99), or a comma-separated list of proxy addresses/CIDRs (or loopback, linklocal, uniquelocal)",
+  ),
 } satisfies Record<string, z.ZodType<unknown, string>>;
 
 type FieldName = keyof typeof fields;
@@ -283,6 +301,7 @@ export function loadConfig(env: Env = process.env): Config {
     relayBodyLimit: parsed.RELAY_BODY_LIMIT ?? smallerSize(WRITE_LIMIT_DEFAULTS.relayBodyLimit, jsonBodyLimit),
     uploadBodyLimit: parsed.UPLOAD_BODY_LIMIT ?? WRITE_LIMIT_DEFAULTS.uploadBodyLimit,
     jsonMaxDepth: parsed.JSON_MAX_DEPTH ?? WRITE_LIMIT_DEFAULTS.jsonMaxDepth,
+    trustProxy: trustProxyOf(parsed.TRUST_PROXY),
     passportCloneThresholds: {
       maxScans: parsed.PASSPORT_CLONE_MAX_SCANS ?? 100,
       maxRecentScans: parsed.PASSPORT_CLONE_MAX_RECENT_SCANS ?? 25,
@@ -326,3 +345,11 @@ const formatHost = (host: string): string => {
   if (host === "0.0.0.0" || host === "::" || host === "[::]") return "localhost";
   return host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
 };
+
+/** TRUST_PROXY as Express takes it: unset or "false" trusts no proxy (the socket's address is the client). */
+function trustProxyOf(raw: string | undefined): false | number | string[] {
+  const value = raw?.trim();
+  if (value === undefined || value === "false") return false;
+  if (/^\d{1,2}$/.test(value)) return Number(value);
+  return value.split(",").map((part) => part.trim());
+}

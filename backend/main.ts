@@ -139,6 +139,7 @@ export function createProvenaHttpApp(deps: ProvenaHttpDeps): ProvenaApp {
     modules,
     bodyLimit: config.jsonBodyLimit,
     jsonMaxDepth: config.jsonMaxDepth,
+    trustProxy: config.trustProxy,
   });
 }
 

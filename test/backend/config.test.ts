@@ -40,8 +40,20 @@ describe("loadConfig", function () {
         uploadBodyLimit: "8mb",
         jsonMaxDepth: 32,
         rpcTimeoutMs: 5000,
+        trustProxy: false,
       });
       expect(config.instanceId).to.match(/^.+:\d+:[0-9a-f]{6}$/);
+    });
+
+    it("test_loadConfig_trustProxy_hopsAddressesOrNone", function () {
+      expect(loadConfig({ TRUST_PROXY: "false" }).trustProxy).to.equal(false);
+      expect(loadConfig({ TRUST_PROXY: "1" }).trustProxy).to.equal(1);
+      expect(loadConfig({ TRUST_PROXY: "loopback, 10.0.0.0/8,::1" }).trustProxy).to.deep.equal(["loopback", "10.0.0.0/8", "::1"]);
+      // "true" would let every client name itself in X-Forwarded-For, defeating per-client limits: refused.
+      for (const bad of ["true", "*", "proxy.example.com", "10.0.0.0/8; rm", "123"]) {
+        const error = configErrorOf({ TRUST_PROXY: bad });
+        expect(error.message).to.include("TRUST_PROXY").and.to.include("number of proxy hops");
+      }
     });
 
     it("test_loadConfig_instanceIdsDifferPerLoad", function () {
