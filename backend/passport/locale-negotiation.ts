@@ -102,3 +102,20 @@ export function localeForResponse(req: Request, res: Response): LocaleTag {
   }
   return locale;
 }
+
+export interface LanguageLink {
+  tag: LocaleTag;
+  /** A query-only relative link ("?…&lang=zh-CN"): this page, with the rest of its query (the trust anchors) kept. */
+  href: string;
+}
+
+/** The language switch's links for a request's URL. */
+export function languageLinks(originalUrl: string): LanguageLink[] {
+  const query = originalUrl.indexOf("?");
+  return SUPPORTED_LOCALES.map((tag) => {
+    const params = new URLSearchParams(query < 0 ? "" : originalUrl.slice(query + 1));
+    params.delete("claimed"); // the claim confirmation is said once, not again in another language
+    params.set("lang", tag);
+    return { tag, href: `?${params.toString()}` };
+  });
+}

@@ -12,6 +12,8 @@ import { digitalLinkPath, parseDigitalLinkPath } from "./digital-link.ts";
 import { errorPagesFor } from "./error-pages.ts";
 import { renderPassportPage } from "./html.ts";
 import { passportJsonLd } from "./json-ld.ts";
+import { languageLinks, localeForResponse } from "./locale-negotiation.ts";
+import { localeOf } from "./messages/index.ts";
 import { negotiatePassport } from "./negotiation.ts";
 import type { PassportService } from "./passport-service.ts";
 
@@ -60,6 +62,7 @@ export function resolverRoutes({ passports, publicBaseUrl, contentSecurityPolicy
       res.type(wants === "jsonld" ? "application/ld+json" : "application/json").send(JSON.stringify(jsonLd));
       return;
     }
+    const locale = localeOf(localeForResponse(req, res));
     const claimAction =
       view.unit && !view.unit.claim && view.unit.proof
         ? `/api/v1/batches/${view.batch.batchId}/units/${encodeURIComponent(view.unit.serial)}/claim`
@@ -72,8 +75,10 @@ export function resolverRoutes({ passports, publicBaseUrl, contentSecurityPolicy
         renderPassportPage(view, {
           jsonLd,
           claimAction,
-          claimNotice: query.claimed !== undefined && view.unit?.claim ? "Thank you: this item is now registered as claimed." : null,
+          claimNotice: query.claimed !== undefined && view.unit?.claim ? locale.text("ownership.thanks") : null,
           qrSheetPath: `/api/v1/batches/${view.batch.batchId}/qr-sheet`,
+          locale,
+          languages: languageLinks(req.originalUrl),
         }),
       );
   };

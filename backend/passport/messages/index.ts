@@ -23,13 +23,13 @@ export interface Locale {
   tag: LocaleTag;
   messages: MessageTable;
   /** Plain text: the message with its parameters filled in, nothing escaped. */
-  text(key: MessageKey, params?: MessageParams): string;
+  text: (key: MessageKey, params?: MessageParams) => string;
   /** Markup: the message escaped, its parameters inserted as given (callers pass markup they have escaped). */
-  html(key: MessageKey, params?: MessageParams): string;
-  date(seconds: number): string;
+  html: (key: MessageKey, params?: MessageParams) => string;
+  date: (seconds: number) => string;
   /** Date and time, in UTC. */
-  time(seconds: number): string;
-  number(value: number | bigint | string): string;
+  time: (seconds: number) => string;
+  number: (value: number | bigint | string) => string;
 }
 
 const PLACEHOLDER = /\{([A-Za-z][A-Za-z0-9]*)\}/g;
