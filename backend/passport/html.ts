@@ -183,8 +183,10 @@ function entryTitle(entry: HistoryEntry, view: PassportView, locale: Locale): st
       return locale.text(args.passed ? "event.QualityAttestedPassed" : "event.QualityAttestedFailed");
     case "recalled":
       return locale.text("event.BatchRecalled");
-    case "custody":
-      return labelOf(locale, "event.", entry.event) === entry.event ? entry.label : labelOf(locale, "event.", entry.event);
+    case "custody": {
+      const key = `event.${entry.event}`;
+      return Object.hasOwn(locale.messages, key) ? locale.text(key as MessageKey) : entry.label;
+    }
   }
 }
 
