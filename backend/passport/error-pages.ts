@@ -1,13 +1,15 @@
 /**
  * The passport's failures as HTML pages, for the app's one error middleware (RouteModule.renderErrorPage). Only the
- * routes marked with `errorPagesFor` (passport pages) answer with pages: whoever would get the page as HTML gets the
- * error as HTML. Everyone else, everything under /api (the error middleware's rule), and every failure before the
- * route's markers (body parsing, rate limits) gets problem+json.
+ * routes marked with `errorPagesFor` answer with pages: on passport pages whoever would get the page as HTML gets
+ * the error as HTML; on API endpoints that browsers post to (claims) only clients that explicitly prefer HTML do.
+ * Everyone else, and every failure before the route's handler (body parsing, rate limits), gets problem+json.
  */
 import type { Request, RequestHandler } from "express";
 import type { ProblemError } from "../api/problem.ts";
 import type { ErrorPage } from "../api/route-module.ts";
 import { renderErrorPage } from "./html.ts";
+import { type LanguageLink, languageLinks, localeForResponse } from "./locale-negotiation.ts";
+import { DEFAULT_LOCALE, type Locale, localeOf, type MessageKey } from "./messages/index.ts";
 import { negotiatePassport } from "./negotiation.ts";
 
 export type ErrorPageAudience = "page";
@@ -28,19 +30,42 @@ export function createPassportErrorPages(contentSecurityPolicy: string): (proble
     // A 500 is a programmer error, answered the same bare way everywhere.
     if (audience === undefined || problem.status === 500) return null;
     if (negotiatePassport(req) !== "html") return null;
-    return { html: errorPageHtml(problem), headers: { "Content-Security-Policy": contentSecurityPolicy } };
+    const locale = req.res ? localeForResponse(req, req.res) : DEFAULT_LOCALE;
+    // The switch only where the page is reached by GET: after a failed form post, reloading would post again.
+    const languages = req.method === "GET" ? languageLinks(req.originalUrl) : undefined;
+    return {
+      html: errorPageHtml(problem, localeOf(locale), languages),
+      headers: { "Content-Security-Policy": contentSecurityPolicy },
+    };
   };
 }
 
-function errorPageHtml(problem: ProblemError): string {
+const TITLES: Partial<Record<number, MessageKey>> = {
+  400: "error.invalidLink.title",
+  404: "error.notFound.title",
+  405: "error.methodNotAllowed.title",
+  406: "error.notAcceptable.title",
+  409: "error.conflict.title",
+  413: "error.tooLarge.title",
+  429: "error.tooMany.title",
+};
+
+function errorPageHtml(problem: ProblemError, locale: Locale, languages: LanguageLink[] | undefined): string {
+  const reason = problem.extensions.reason;
   const hints =
-    problem.extensions.reason === "invalid-digital-link"
-      ? ["Check that the whole code was scanned, or type the address again.", "Provena links look like /01/{GTIN}/10/{lot}/21/{serial}."]
-      : problem.extensions.reason === "unknown-serial"
-        ? ["Do not trust this product until its seller explains where it comes from."]
+    reason === "invalid-digital-link"
+      ? [
+          locale.text("error.invalidLink.hintScan"),
+          locale.text("error.invalidLink.hintForm", { example: "/01/{GTIN}/10/{lot}/21/{serial}" }),
+        ]
+      : reason === "unknown-serial"
+        ? [locale.text("error.unknownSerial.hint")]
         : problem.status === 404
-          ? ["The code may be mistyped, or the product may not be registered with Provena."]
-          : [];
-  const title = problem.status === 400 ? "This is not a valid product link" : problem.status === 404 ? "Product not found" : problem.title;
-  return renderErrorPage(problem.status, title, problem.detail ?? problem.title, hints);
+          ? [locale.text("error.notFound.hint")]
+          : problem.status === 409
+            ? [locale.text("error.conflict.hint")]
+            : [];
+  const titleKey = TITLES[problem.status];
+  const title = titleKey ? locale.text(titleKey) : locale.tag === "en" ? problem.title : locale.text("error.other.title");
+  return renderErrorPage(problem.status, title, problem.detail ?? problem.title, hints, locale, languages);
 }

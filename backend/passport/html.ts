@@ -8,6 +8,8 @@
 import { createHash } from "node:crypto";
 import type { Batch, Hex, Participant } from "../domain/model.ts";
 import { digitalLinkPath } from "./digital-link.ts";
+import type { LanguageLink } from "./locale-negotiation.ts";
+import { type Locale, localeOf, type MessageKey } from "./messages/index.ts";
 import type { HistoryEntry, PassportView } from "./passport-view.ts";
 
 export const ASSET_BASE_PATH = "/passport/assets";
@@ -109,9 +111,17 @@ export function contentSecurityPolicy(rpcUrl: string): string {
   ].join("; ");
 }
 
-function layout(options: { title: string; canonical?: string; head?: string; body: string; lang?: string }): string {
+function layout(options: {
+  title: string;
+  canonical?: string;
+  head?: string;
+  body: string;
+  locale?: Locale;
+  languages?: LanguageLink[];
+}): string {
+  const locale = options.locale ?? localeOf();
   return `<!doctype html>
-<html lang="${escapeHtml(options.lang ?? "en")}">
+<html lang="${escapeHtml(locale.tag)}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -121,70 +131,89 @@ function layout(options: { title: string; canonical?: string; head?: string; bod
 ${options.canonical ? `<link rel="canonical" href="${escapeHtml(options.canonical)}">\n` : ""}<style>${STYLE}</style>
 ${options.head ?? ""}</head>
 <body>
-<a class="skip" href="#main">Skip to main content</a>
-<header><p>Provena product passport</p></header>
+<a class="skip" href="#main">${locale.html("page.skip")}</a>
+<header><p>${locale.html("page.brand")}</p>${options.languages ? languageSwitchHtml(options.languages, locale) : ""}</header>
 ${options.body}
-<footer><p>Provena: supply-chain provenance recorded on a blockchain. Every fact on this page can be checked against the chain itself.</p></footer>
+<footer><p>${locale.html("page.footer")}</p></footer>
 </body>
 </html>
 `;
 }
 
-const dateFormat = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeZone: "UTC" });
-const timeFormat = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" });
-
-function dateHtml(seconds: number): string {
-  const date = new Date(seconds * 1000);
-  return `<time datetime="${date.toISOString().slice(0, 10)}">${escapeHtml(dateFormat.format(date))}</time>`;
+/** Each language by its own name, in its own language; the current one marked. Links keep the rest of the query (trust anchors). */
+function languageSwitchHtml(languages: LanguageLink[], locale: Locale): string {
+  const links = languages.map(({ tag, href }) => {
+    const name = escapeHtml(localeOf(tag).text("page.languageName"));
+    return tag === locale.tag
+      ? `<a href="${escapeHtml(href)}" lang="${tag}" hreflang="${tag}" aria-current="true"><strong>${name}</strong></a>`
+      : `<a href="${escapeHtml(href)}" lang="${tag}" hreflang="${tag}">${name}</a>`;
+  });
+  return `<nav class="languages noprint" aria-label="${locale.html("page.language")}">${links.join(" · ")}</nav>`;
 }
 
-function timeHtml(seconds: number): string {
+function dateHtml(seconds: number, locale: Locale): string {
   const date = new Date(seconds * 1000);
-  return `<time datetime="${date.toISOString()}">${escapeHtml(timeFormat.format(date))} UTC</time>`;
+  return `<time datetime="${date.toISOString().slice(0, 10)}">${escapeHtml(locale.date(seconds))}</time>`;
 }
 
-const BUSINESS_STEP_LABELS: Record<string, string> = {
-  shipping: "Shipping",
-  receiving: "Receiving",
-  departing: "Departing",
-  arriving: "Arriving",
-  storing: "Storing",
-  loading: "Loading",
-  unloading: "Unloading",
-  transporting: "Transporting",
-  inspecting: "Inspecting",
-  accepting: "Accepting",
-  entering_exiting: "Customs entry/exit",
-  retail: "Retail",
-};
+function timeHtml(seconds: number, locale: Locale): string {
+  const date = new Date(seconds * 1000);
+  return `<time datetime="${date.toISOString()}">${escapeHtml(locale.time(seconds))}</time>`;
+}
 
-const STATUS_LABELS: Record<string, string> = {
-  registered: "Registered with its manufacturer",
-  in_transit: "In transit",
-  delivered: "Delivered",
-  split: "Split into smaller batches",
-  recalled: "Recalled",
-};
+/** A message chosen by a value from the chain (a status, a business step), else the value itself. */
+function labelOf(locale: Locale, prefix: string, value: string): string {
+  const key = `${prefix}${value}`;
+  return Object.hasOwn(locale.messages, key) ? locale.text(key as MessageKey) : value;
+}
+
+/** The entry's title in the page's language; the entry's own (English) label when it is of a kind the messages lack. */
+function entryTitle(entry: HistoryEntry, view: PassportView, locale: Locale): string {
+  const { args } = entry;
+  const lotOf = (batchId: unknown) =>
+    [...view.lineage.map((a) => a.batch), ...view.children].find((b) => b.batchId === batchId)?.lot ?? String(batchId);
+  switch (entry.kind) {
+    case "registered":
+      return locale.text("event.BatchRegistered");
+    case "split_from":
+      return locale.text("event.BatchSplitFrom", { lot: lotOf(args.parentId) });
+    case "split_into":
+      return locale.text("event.BatchSplitInto", { lot: lotOf(args.childId) });
+    case "inspection":
+      return locale.text(args.passed ? "event.QualityAttestedPassed" : "event.QualityAttestedFailed");
+    case "recalled":
+      return locale.text("event.BatchRecalled");
+    case "custody": {
+      const key = `event.${entry.event}`;
+      return Object.hasOwn(locale.messages, key) ? locale.text(key as MessageKey) : entry.label;
+    }
+  }
+}
 
 function shortHex(value: string): string {
   return value.length > 14 ? `${value.slice(0, 8)}…${value.slice(-4)}` : value;
 }
 
-function participantHtml(address: Hex, participants: Map<Hex, Participant>): string {
+function participantHtml(address: Hex, participants: Map<Hex, Participant>, locale: Locale): string {
   const participant = participants.get(address);
-  if (!participant) return `Unknown participant <span class="mono" title="${escapeHtml(address)}">${escapeHtml(shortHex(address))}</span>`;
-  const suspended = participant.suspended ? ' <span class="badge no">suspended</span>' : "";
+  if (!participant)
+    return locale.html("passport.participant.unknown", {
+      address: `<span class="mono" title="${escapeHtml(address)}">${escapeHtml(shortHex(address))}</span>`,
+    });
+  const suspended = participant.suspended ? ` <span class="badge no">${locale.html("passport.participant.suspended")}</span>` : "";
   return `${escapeHtml(participant.name)} <span class="mono">(GLN ${escapeHtml(participant.gln)})</span>${suspended}`;
 }
 
-function lotLinkHtml(lot: Batch): string {
-  return `<a href="${escapeHtml(digitalLinkPath(lot.gtin, lot.lot))}">lot ${escapeHtml(lot.lot)}</a>`;
+function lotLinkHtml(lot: Batch, locale: Locale, key: MessageKey = "passport.lotLink"): string {
+  return `<a href="${escapeHtml(digitalLinkPath(lot.gtin, lot.lot))}">${locale.html(key, { lot: escapeHtml(lot.lot) })}</a>`;
 }
 
 /** The inspection that applies, saying which earlier lot it was made on when it is inherited. */
-function inspectionHtml(inspection: PassportView["inspection"]): string {
-  const result = inspection.result === "none" ? "Not inspected" : inspection.result === "passed" ? "Passed" : "Failed";
-  return inspection.inherited ? `${result} (inherited from ${lotLinkHtml(inspection.batch)})` : result;
+function inspectionHtml(inspection: PassportView["inspection"], locale: Locale): string {
+  const result = locale.html(`passport.inspection.${inspection.result}`);
+  return inspection.inherited
+    ? locale.html("passport.inspection.inherited", { result, lot: lotLinkHtml(inspection.batch, locale) })
+    : result;
 }
 
 /** The shown journey: each ancestor's registration, custody steps and inspections (oldest first), then the batch's own. */
@@ -197,61 +226,64 @@ function timelineOf(view: PassportView): { entry: HistoryEntry; earlierLot: Batc
 }
 
 /** `earlierLot`: the ancestor the entry belongs to, when it is not the shown batch's own. */
-function timelineItem(entry: HistoryEntry, view: PassportView, earlierLot: Batch | null = null): string {
+function timelineItem(entry: HistoryEntry, view: PassportView, locale: Locale, earlierLot: Batch | null = null): string {
   const { args } = entry;
+  const who = (address: unknown) => participantHtml(address as Hex, view.participants, locale);
+  const mono = (value: unknown) => `<span class="mono">${escapeHtml(String(value))}</span>`;
   const lines: string[] = [];
   switch (entry.kind) {
     case "registered":
       lines.push(
-        `By ${participantHtml(args.manufacturer as Hex, view.participants)}`,
-        `Origin GLN <span class="mono">${escapeHtml(args.originGln)}</span>`,
+        locale.html("timeline.by", { participant: who(args.manufacturer) }),
+        locale.html("timeline.originGln", { gln: mono(args.originGln) }),
       );
       break;
     case "split_from": {
       const parent = view.lineage.find((a) => a.batch.batchId === args.parentId)?.batch;
-      lines.push(parent ? `From <a href="${escapeHtml(digitalLinkPath(parent.gtin, parent.lot))}">lot ${escapeHtml(parent.lot)}</a>` : "");
-      if (args.custodian) lines.push(`By ${participantHtml(args.custodian as Hex, view.participants)}`);
-      lines.push(`Quantity ${escapeHtml(args.quantity)}`);
+      lines.push(parent ? locale.html("timeline.fromLot", { lot: lotLinkHtml(parent, locale) }) : "");
+      if (args.custodian) lines.push(locale.html("timeline.by", { participant: who(args.custodian) }));
+      lines.push(locale.html("timeline.quantity", { quantity: escapeHtml(locale.number(String(args.quantity))) }));
       break;
     }
     case "custody": {
-      const step = typeof args.businessStep === "string" ? (BUSINESS_STEP_LABELS[args.businessStep] ?? args.businessStep) : null;
-      if (step) lines.push(`Business step: ${escapeHtml(step)}`);
-      lines.push(
-        `From ${participantHtml(args.from as Hex, view.participants)}`,
-        `To ${participantHtml(args.to as Hex, view.participants)}`,
-      );
-      if (args.locationGln) lines.push(`Where: GLN <span class="mono">${escapeHtml(args.locationGln)}</span>`);
-      if (args.reasonHash) lines.push(`Reason document <span class="mono">${escapeHtml(shortHex(String(args.reasonHash)))}</span>`);
+      const step = typeof args.businessStep === "string" ? labelOf(locale, "step.", args.businessStep) : null;
+      if (step) lines.push(locale.html("timeline.businessStep", { step: escapeHtml(step) }));
+      lines.push(locale.html("timeline.from", { participant: who(args.from) }), locale.html("timeline.to", { participant: who(args.to) }));
+      if (args.locationGln) lines.push(locale.html("timeline.where", { gln: mono(args.locationGln) }));
+      if (args.reasonHash) lines.push(locale.html("timeline.reasonDocument", { hash: mono(shortHex(String(args.reasonHash))) }));
       break;
     }
     case "inspection":
       lines.push(
-        `Inspector ${participantHtml(args.inspector as Hex, view.participants)}`,
-        `Report <span class="mono">${escapeHtml(shortHex(String(args.reportHash)))}</span>`,
+        locale.html("timeline.inspector", { participant: who(args.inspector) }),
+        locale.html("timeline.report", { hash: mono(shortHex(String(args.reportHash))) }),
       );
       break;
     case "split_into": {
       const child = view.children.find((c) => c.batchId === args.childId);
       lines.push(
         child
-          ? `<a href="${escapeHtml(digitalLinkPath(child.gtin, child.lot))}">Lot ${escapeHtml(child.lot)}</a>, quantity ${escapeHtml(child.quantity)}`
+          ? locale.html("timeline.child", {
+              lot: lotLinkHtml(child, locale, "passport.lotLinkTitle"),
+              quantity: escapeHtml(locale.number(child.quantity)),
+            })
           : "",
       );
       break;
     }
     case "recalled":
       lines.push(
-        `By ${participantHtml(args.recalledBy as Hex, view.participants)}`,
-        `Reason document <span class="mono">${escapeHtml(shortHex(String(args.reasonHash)))}</span>`,
+        locale.html("timeline.by", { participant: who(args.recalledBy) }),
+        locale.html("timeline.reasonDocument", { hash: mono(shortHex(String(args.reasonHash))) }),
       );
       break;
   }
-  if (earlierLot) lines.unshift(`<span class="earlier">On ${lotLinkHtml(earlierLot)}, before the split</span>`);
+  if (earlierLot)
+    lines.unshift(`<span class="earlier">${locale.html("timeline.earlier", { lot: lotLinkHtml(earlierLot, locale) })}</span>`);
   const classes = [entry.kind === "recalled" ? "recalled" : "", earlierLot ? "earlier" : ""].filter(Boolean).join(" ");
   return `<li class="${classes}" data-event="${escapeHtml(entry.event)}" data-block="${entry.blockNumber}"${earlierLot ? ` data-lot="${escapeHtml(earlierLot.lot)}"` : ""}>
-<h3>${escapeHtml(entry.label)}</h3>
-<p>${timeHtml(entry.timestamp)} · block ${entry.blockNumber}</p>
+<h3>${escapeHtml(entryTitle(entry, view, locale))}</h3>
+<p>${locale.html("timeline.when", { time: timeHtml(entry.timestamp, locale), block: entry.blockNumber })}</p>
 ${lines
   .filter(Boolean)
   .map((line) => `<p>${line}</p>`)
@@ -266,11 +298,23 @@ export interface PassportPageOptions {
   /** Shown after a successful claim form submission. */
   claimNotice: string | null;
   qrSheetPath: string;
+  /** The page's language; English when absent. */
+  locale?: Locale;
+  /** The language switch: each language's link to this page. */
+  languages?: LanguageLink[];
+}
+
+/** The verifier's messages, for the page script (assets/passport.js) to read from the page rather than fetch. */
+function verifierMessages(locale: Locale): Record<string, string> {
+  return Object.fromEntries(Object.entries(locale.messages).filter(([key]) => key.startsWith("verify.")));
 }
 
 export function renderPassportPage(view: PassportView, options: PassportPageOptions): string {
   const { batch, unit } = view;
-  const title = unit ? `Serial ${unit.serial}` : `Lot ${batch.lot}`;
+  const locale = options.locale ?? localeOf();
+  const t = locale.html;
+  const who = (address: Hex) => participantHtml(address, view.participants, locale);
+  const title = unit ? locale.text("passport.serialTitle", { serial: unit.serial }) : locale.text("passport.lotTitle", { lot: batch.lot });
   // The banners follow the h1 inside <main>: a skip link or a landmark jump must not pass over a recall, and the
   // page's first heading is its title.
   const body: string[] = [
@@ -280,90 +324,93 @@ export function renderPassportPage(view: PassportView, options: PassportPageOpti
 
   if (view.recall) {
     const recalled = view.recall.batch;
-    const where = view.recall.inherited
-      ? `<p>This product comes from <a href="${escapeHtml(digitalLinkPath(recalled.gtin, recalled.lot))}">lot ${escapeHtml(recalled.lot)}</a>, which was recalled.</p>`
-      : "";
+    const where = view.recall.inherited ? `<p>${t("passport.recall.inherited", { lot: lotLinkHtml(recalled, locale) })}</p>` : "";
     body.push(`<section class="banner recall" role="alert" aria-labelledby="recall-title">
-<h2 id="recall-title">⚠ Recalled: do not use this product</h2>
-${where}<p>Recalled on ${timeHtml(view.recall.entry.timestamp)} by ${participantHtml(view.recall.entry.args.recalledBy as Hex, view.participants)}.</p>
-<p>Return it to the retailer or contact the manufacturer.</p>
+<h2 id="recall-title">${t("passport.recall.title")}</h2>
+${where}<p>${t("passport.recall.when", { time: timeHtml(view.recall.entry.timestamp, locale), participant: who(view.recall.entry.args.recalledBy as Hex) })}</p>
+<p>${t("passport.recall.action")}</p>
 </section>`);
   }
 
   if (unit && unit.cloneWarnings.length > 0) {
+    // The warnings are written by the service in English; marked so, for screen readers, until they are messages.
+    const lang = locale.tag === "en" ? "" : ' lang="en"';
     body.push(`<section class="banner clone" role="alert" aria-labelledby="clone-title">
-<h2 id="clone-title">This code may have been copied</h2>
-${unit.cloneWarnings.map((w) => `<p>${escapeHtml(w)}</p>`).join("\n")}
-<p>Counterfeiters copy codes of genuine products. If you bought this item, check the seller${unit.claim ? "; it has already been claimed by an owner" : ""}.</p>
+<h2 id="clone-title">${t("passport.clone.title")}</h2>
+${unit.cloneWarnings.map((w) => `<p${lang}>${escapeHtml(w)}</p>`).join("\n")}
+<p>${t(unit.claim ? "passport.clone.adviceClaimed" : "passport.clone.advice")}</p>
 </section>`);
   }
 
-  const facts: [string, string][] = [
-    ["GTIN", `<span class="mono">${escapeHtml(batch.gtin)}</span>`],
-    ["Lot", escapeHtml(batch.lot)],
+  const facts: [MessageKey, string][] = [
+    ["passport.fact.gtin", `<span class="mono">${escapeHtml(batch.gtin)}</span>`],
+    ["passport.fact.lot", escapeHtml(batch.lot)],
   ];
-  if (unit) facts.push(["Serial", escapeHtml(unit.serial)]);
+  if (unit) facts.push(["passport.fact.serial", escapeHtml(unit.serial)]);
   facts.push(
-    ["Quantity in lot", escapeHtml(batch.quantity)],
-    ["Produced", dateHtml(batch.productionDate)],
-    ["Origin", `GLN <span class="mono">${escapeHtml(batch.originGln)}</span>`],
-    ["Status", escapeHtml(STATUS_LABELS[batch.status] ?? batch.status)],
-    ["Inspection", inspectionHtml(view.inspection)],
-    ["Custodian", participantHtml(batch.custodian, view.participants)],
+    ["passport.fact.quantity", escapeHtml(locale.number(batch.quantity))],
+    ["passport.fact.produced", dateHtml(batch.productionDate, locale)],
+    ["passport.fact.origin", `GLN <span class="mono">${escapeHtml(batch.originGln)}</span>`],
+    ["passport.fact.status", escapeHtml(labelOf(locale, "passport.status.", batch.status))],
+    ["passport.fact.inspection", inspectionHtml(view.inspection, locale)],
+    ["passport.fact.custodian", who(batch.custodian)],
   );
 
   body.push(`<section class="banner verify" id="verification" data-state="pending" aria-labelledby="verify-title">
-<h2 id="verify-title">Blockchain verification</h2>
-<p id="verify-anchors">Checked against the chain and registry named by the code you scanned.</p>
-<p id="verify-status" role="status" aria-live="polite">Checking this page against the blockchain…</p>
+<h2 id="verify-title">${t("verify.title")}</h2>
+<p id="verify-anchors">${t("verify.anchorsPending")}</p>
+<p id="verify-status" role="status" aria-live="polite">${t("verify.pending")}</p>
 <ul id="verify-details" hidden></ul>
 <p id="verify-rpc"></p>
 <details id="verify-settings" class="noprint">
-<summary>Check through blockchain nodes you choose</summary>
+<summary>${t("verify.settings")}</summary>
 <form id="rpc-form">
-<div><label for="rpc-urls">JSON-RPC URLs, one per line</label>
+<div><label for="rpc-urls">${t("verify.rpcUrls")}</label>
 <textarea id="rpc-urls" name="rpc" rows="3" placeholder="https://" autocomplete="off" spellcheck="false" aria-describedby="rpc-help"></textarea></div>
-<div><label for="rpc-min">Nodes that must answer</label>
+<div><label for="rpc-min">${t("verify.rpcMin")}</label>
 <input type="number" id="rpc-min" name="min" min="1" max="10" value="1" aria-describedby="rpc-help"></div>
-<button type="submit">Save and check again</button>
-<button type="button" id="rpc-reset">Use this server's</button>
+<button type="submit">${t("verify.save")}</button>
+<button type="button" id="rpc-reset">${t("verify.reset")}</button>
 </form>
-<p id="rpc-help">Kept only in this browser. Every node is read at the same block and their answers compared: any disagreement fails the check, and a node that does not answer or serves another chain does not count. Choose nodes run by different operators. Without any, the chain is read through the endpoint this server names, so the check relies on it answering honestly.</p>
+<p id="rpc-help">${t("verify.help")}</p>
 </details>
-<noscript><p>Verification runs in your browser and needs JavaScript. You can also verify from a terminal with scripts/verify.ts.</p></noscript>
+<noscript><p>${t("verify.noscript")}</p></noscript>
 </section>
 <section aria-labelledby="product-title">
-<h2 id="product-title">Product</h2>
+<h2 id="product-title">${t("passport.product.title")}</h2>
 <dl>
-${facts.map(([term, value]) => `<dt>${term}</dt><dd>${value}</dd>`).join("\n")}
+${facts.map(([term, value]) => `<dt>${t(term)}</dt><dd>${value}</dd>`).join("\n")}
 </dl>
 </section>
 <section aria-labelledby="manufacturer-title">
-<h2 id="manufacturer-title">Manufacturer</h2>
-<p>${participantHtml(batch.manufacturer, view.participants)} ${
+<h2 id="manufacturer-title">${t("passport.manufacturer.title")}</h2>
+<p>${who(batch.manufacturer)} ${
     view.manufacturer.verified
-      ? '<span class="badge">Verified manufacturer</span>'
-      : '<span class="badge no">Not a verified manufacturer</span>'
+      ? `<span class="badge">${t("passport.manufacturer.verified")}</span>`
+      : `<span class="badge no">${t("passport.manufacturer.unverified")}</span>`
   }</p>
 </section>`);
 
   if (unit) {
     let ownership: string;
     if (unit.claim) {
-      ownership = `<p id="claim-status"><strong>Claimed</strong> by its owner on ${dateHtml(Math.floor(unit.claim.claimedAt / 1000))}. If you just bought this item new, ask the seller why it is already claimed.</p>`;
+      ownership = `<p id="claim-status">${t("ownership.claimed", {
+        claimed: `<strong>${t("ownership.claimedWord")}</strong>`,
+        date: dateHtml(Math.floor(unit.claim.claimedAt / 1000), locale),
+      })}</p>`;
     } else if (options.claimAction) {
-      ownership = `<p id="claim-status">Not claimed yet. After buying this item you can claim it, so later scans show it has an owner.</p>
+      ownership = `<p id="claim-status">${t("ownership.unclaimed")}</p>
 <form method="post" action="${escapeHtml(options.claimAction)}">
-<div><label for="owner">Owner handle</label>
+<div><label for="owner">${t("ownership.ownerLabel")}</label>
 <input type="text" id="owner" name="owner" required minlength="3" maxlength="100" autocomplete="off" aria-describedby="owner-help"></div>
-<button type="submit">Claim this item</button>
-<p id="owner-help" class="noprint">A wallet address or any phrase you will remember. Only its fingerprint is stored; do not use personal data.</p>
+<button type="submit">${t("ownership.submit")}</button>
+<p id="owner-help" class="noprint">${t("ownership.help")}</p>
 </form>`;
     } else {
-      ownership = `<p id="claim-status">Not claimed.</p>`;
+      ownership = `<p id="claim-status">${t("ownership.notClaimed")}</p>`;
     }
     body.push(`<section aria-labelledby="ownership-title">
-<h2 id="ownership-title">Ownership</h2>
+<h2 id="ownership-title">${t("ownership.title")}</h2>
 ${options.claimNotice ? `<p role="status"><strong>${escapeHtml(options.claimNotice)}</strong></p>` : ""}${ownership}
 </section>`);
   }
@@ -373,79 +420,97 @@ ${options.claimNotice ? `<p role="status"><strong>${escapeHtml(options.claimNoti
       .map((ancestor) => ancestor.batch)
       .map(
         (a) =>
-          `<li><a href="${escapeHtml(digitalLinkPath(a.gtin, a.lot))}">Lot ${escapeHtml(a.lot)}</a>${a.recall ? ' <span class="badge no">recalled</span>' : ""}</li>`,
+          `<li>${lotLinkHtml(a, locale, "passport.lotLinkTitle")}${a.recall ? ` <span class="badge no">${t("lineage.recalled")}</span>` : ""}</li>`,
       )
       .join("\n");
     const children = view.children
       .map(
         (c) =>
-          `<li><a href="${escapeHtml(digitalLinkPath(c.gtin, c.lot))}">Lot ${escapeHtml(c.lot)}</a> (quantity ${escapeHtml(c.quantity)})</li>`,
+          `<li>${t("lineage.child", { lot: lotLinkHtml(c, locale, "passport.lotLinkTitle"), quantity: escapeHtml(locale.number(c.quantity)) })}</li>`,
       )
       .join("\n");
     body.push(`<section aria-labelledby="lineage-title">
-<h2 id="lineage-title">Lineage</h2>
-${parents ? `<p>Split from (nearest first):</p><ol>${parents}</ol>` : ""}
-${children ? `<p>Split into:</p><ul>${children}</ul>` : ""}
+<h2 id="lineage-title">${t("lineage.title")}</h2>
+${parents ? `<p>${t("lineage.parents")}</p><ol>${parents}</ol>` : ""}
+${children ? `<p>${t("lineage.children")}</p><ul>${children}</ul>` : ""}
 </section>`);
   }
 
   body.push(`<section aria-labelledby="timeline-title">
-<h2 id="timeline-title">Custody timeline</h2>
+<h2 id="timeline-title">${t("timeline.title")}</h2>
 <ol class="timeline" id="timeline">
 ${timelineOf(view)
-  .map(({ entry, earlierLot }) => timelineItem(entry, view, earlierLot))
+  .map(({ entry, earlierLot }) => timelineItem(entry, view, locale, earlierLot))
   .join("\n")}
 </ol>
 </section>`);
 
   const inspections = timelineOf(view).filter(({ entry }) => entry.kind === "inspection");
   body.push(`<section aria-labelledby="inspections-title">
-<h2 id="inspections-title">Inspections</h2>
+<h2 id="inspections-title">${t("inspections.title")}</h2>
 ${
   inspections.length === 0
-    ? "<p>No inspection has been recorded for this lot.</p>"
+    ? `<p>${t("inspections.none")}</p>`
     : `<ul>${inspections
-        .map(
-          ({ entry: e, earlierLot }) =>
-            `<li>${escapeHtml(e.args.passed ? "Passed" : "Failed")} on ${timeHtml(e.timestamp)}, inspector ${participantHtml(e.args.inspector as Hex, view.participants)}${earlierLot ? ` (on ${lotLinkHtml(earlierLot)}, before the split)` : ""}</li>`,
-        )
+        .map(({ entry: e, earlierLot }) => {
+          const params = {
+            result: t(e.args.passed ? "passport.inspection.passed" : "passport.inspection.failed"),
+            time: timeHtml(e.timestamp, locale),
+            participant: who(e.args.inspector as Hex),
+          };
+          return `<li>${earlierLot ? t("inspections.itemEarlier", { ...params, lot: lotLinkHtml(earlierLot, locale) }) : t("inspections.item", params)}</li>`;
+        })
         .join("\n")}</ul>`
 }
 </section>`);
 
   body.push(`<details>
-<summary>Technical details</summary>
+<summary>${t("technical.title")}</summary>
 <dl>
-<dt>Batch id</dt><dd class="mono">${escapeHtml(batch.batchId)}</dd>
-<dt>Serial root</dt><dd class="mono">${escapeHtml(batch.serialRoot)}</dd>
-<dt>Document hash</dt><dd class="mono">${escapeHtml(batch.documentHash)}</dd>
-<dt>Registry</dt><dd class="mono">${escapeHtml(view.verification.registry)} (chain ${view.verification.chainId})</dd>
-<dt>Mirrored up to</dt><dd>${view.verification.asOfBlock === null ? "unknown" : `block ${view.verification.asOfBlock}`}</dd>
-<dt>Batch link</dt><dd><a href="${escapeHtml(digitalLinkPath(batch.gtin, batch.lot))}">${escapeHtml(view.batchUri)}</a></dd>
-<dt>QR labels</dt><dd><a href="${escapeHtml(options.qrSheetPath)}">Printable sheet for this lot</a></dd>
+<dt>${t("technical.batchId")}</dt><dd class="mono">${escapeHtml(batch.batchId)}</dd>
+<dt>${t("technical.serialRoot")}</dt><dd class="mono">${escapeHtml(batch.serialRoot)}</dd>
+<dt>${t("technical.documentHash")}</dt><dd class="mono">${escapeHtml(batch.documentHash)}</dd>
+<dt>${t("technical.registry")}</dt><dd class="mono">${t("technical.registryValue", { registry: escapeHtml(view.verification.registry), chainId: view.verification.chainId })}</dd>
+<dt>${t("technical.mirrored")}</dt><dd>${view.verification.asOfBlock === null ? t("technical.mirroredUnknown") : t("technical.mirroredBlock", { block: view.verification.asOfBlock })}</dd>
+<dt>${t("technical.batchLink")}</dt><dd><a href="${escapeHtml(digitalLinkPath(batch.gtin, batch.lot))}">${escapeHtml(view.batchUri)}</a></dd>
+<dt>${t("technical.qr")}</dt><dd><a href="${escapeHtml(options.qrSheetPath)}">${t("technical.qrSheet")}</a></dd>
 </dl>
 </details>
 </main>`);
 
   return layout({
-    title: `${title} · GTIN ${batch.gtin} · Provena passport`,
+    title: `${title} · GTIN ${batch.gtin} · ${locale.text("page.titleSuffix")}`,
     canonical: view.uri,
     head: `<script type="application/ld+json" id="passport-data">${jsonForScript(options.jsonLd)}</script>
+<script type="application/json" id="passport-messages">${jsonForScript(verifierMessages(locale))}</script>
 <script type="module" src="${ASSET_BASE_PATH}/passport.js"></script>
 `,
     body: body.join("\n"),
+    locale,
+    ...(options.languages ? { languages: options.languages } : {}),
   });
 }
 
-export function renderErrorPage(status: number, title: string, detail: string, hints: string[] = []): string {
+/** `detail` is the problem's own, written in English by the layer that raised it; title and hints are in `locale`. */
+export function renderErrorPage(
+  status: number,
+  title: string,
+  detail: string,
+  hints: string[] = [],
+  locale: Locale = localeOf(),
+  languages?: LanguageLink[],
+): string {
+  const detailLang = locale.tag === "en" ? "" : ' lang="en"';
   return layout({
-    title: `${title} · Provena passport`,
+    title: `${title} · ${locale.text("page.titleSuffix")}`,
     body: `<main id="main">
 <h1>${escapeHtml(title)}</h1>
-<p>${escapeHtml(detail)}</p>
+<p${detailLang}>${escapeHtml(detail)}</p>
 ${hints.length > 0 ? `<ul>${hints.map((h) => `<li>${escapeHtml(h)}</li>`).join("\n")}</ul>` : ""}
-<p class="mono">HTTP ${status}</p>
+<p class="mono">${locale.html("error.status", { status })}</p>
 </main>`,
+    locale,
+    ...(languages ? { languages } : {}),
   });
 }
 

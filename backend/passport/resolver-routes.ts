@@ -12,6 +12,8 @@ import { digitalLinkPath, parseDigitalLinkPath } from "./digital-link.ts";
 import { errorPagesFor } from "./error-pages.ts";
 import { renderPassportPage } from "./html.ts";
 import { passportJsonLd } from "./json-ld.ts";
+import { languageLinks, localeForResponse } from "./locale-negotiation.ts";
+import { localeOf } from "./messages/index.ts";
 import { negotiatePassport } from "./negotiation.ts";
 import type { PassportService } from "./passport-service.ts";
 
@@ -60,6 +62,7 @@ export function resolverRoutes({ passports, publicBaseUrl, contentSecurityPolicy
       res.type(wants === "jsonld" ? "application/ld+json" : "application/json").send(JSON.stringify(jsonLd));
       return;
     }
+    const locale = localeOf(localeForResponse(req, res));
     const claimAction =
       view.unit && !view.unit.claim && view.unit.proof
         ? `/api/v1/batches/${view.batch.batchId}/units/${encodeURIComponent(view.unit.serial)}/claim`
@@ -72,8 +75,10 @@ export function resolverRoutes({ passports, publicBaseUrl, contentSecurityPolicy
         renderPassportPage(view, {
           jsonLd,
           claimAction,
-          claimNotice: query.claimed !== undefined && view.unit?.claim ? "Thank you: this item is now registered as claimed." : null,
+          claimNotice: query.claimed !== undefined && view.unit?.claim ? locale.text("ownership.thanks") : null,
           qrSheetPath: `/api/v1/batches/${view.batch.batchId}/qr-sheet`,
+          locale,
+          languages: languageLinks(req.originalUrl),
         }),
       );
   };
@@ -122,6 +127,12 @@ export const malformedLinkHandlers: RequestHandler[] = [
 const PASSPORT_QUERY_PARAMETERS = [
   { name: "chain", in: "query", description: "Trust anchor: the chain id the product is registered on.", schema: { type: "string" } },
   { name: "registry", in: "query", description: "Trust anchor: the registry contract's address.", schema: { type: "string" } },
+  {
+    name: "lang",
+    in: "query",
+    description: "The page's language (e.g. `zh-CN`, `en`), remembered in a cookie; an unknown tag is ignored.",
+    schema: { type: "string" },
+  },
   {
     name: "claimed",
     in: "query",

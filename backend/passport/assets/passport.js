@@ -23,6 +23,29 @@ const LEGACY_RPC_SETTING = "provena.rpcUrl";
 const MIN_SETTING = "provena.rpcMinAgreeing";
 const MAX_ENDPOINTS = 10;
 
+/**
+ * The page's messages in its language (the server renders them into #passport-messages, see messages/*.ts); a
+ * message missing there falls back to its key, so a broken table shows up instead of silently switching language.
+ * @type {Record<string, string>}
+ */
+const messages = (() => {
+  try {
+    const parsed = JSON.parse(document.getElementById("passport-messages")?.textContent ?? "{}");
+    return parsed && typeof parsed === "object" ? parsed : {};
+  } catch {
+    return {};
+  }
+})();
+
+/**
+ * The message `key` with its "{name}" placeholders filled in; the result is only ever set as textContent.
+ * @param {string} key @param {Record<string, string | number>} [params]
+ */
+function t(key, params = {}) {
+  const message = typeof messages[key] === "string" ? messages[key] : key;
+  return message.replace(/\{([A-Za-z][A-Za-z0-9]*)\}/g, (match, name) => (name in params ? String(params[name]) : match));
+}
+
 const panel = /** @type {HTMLElement} */ (document.getElementById("verification"));
 const status = /** @type {HTMLElement} */ (document.getElementById("verify-status"));
 const details = /** @type {HTMLUListElement} */ (document.getElementById("verify-details"));
@@ -74,20 +97,19 @@ function isHttpUrl(value) {
   }
 }
 
-/** @param {number} n @param {string} one @param {string} many */
-function count(n, one, many) {
-  return `${n} ${n === 1 ? one : many}`;
-}
-
 /** A line for each endpoint that was not used or failed, saying why. @param {any} result */
 function endpointProblems(result) {
   return result.endpoints
     .filter((/** @type {any} */ e) => e.status !== "answered")
-    .map((/** @type {any} */ e) => `Node ${e.url}: ${e.status === "duplicate" ? "" : `${e.status.replace("-", " ")}, `}${e.detail}.`);
+    .map((/** @type {any} */ e) =>
+      e.status === "duplicate"
+        ? t("verify.endpointDuplicate", { url: e.url, detail: e.detail })
+        : t("verify.endpoint", { url: e.url, status: e.status.replace("-", " "), detail: e.detail }),
+    );
 }
 
 async function verify() {
-  show("pending", "Checking this page against the blockchain…");
+  show("pending", t("verify.pending"));
   const data = document.getElementById("passport-data");
   if (!data?.textContent) throw new Error("this page carries no passport data");
   const claims = claimsFromJsonLd(JSON.parse(data.textContent));
@@ -96,10 +118,8 @@ async function verify() {
   try {
     anchors = trustAnchorsOfSearch(window.location.search);
   } catch (error) {
-    anchorsLine.textContent = "The code you scanned names its chain and registry in a form that cannot be read.";
-    show("mismatch", "✗ This code's trust anchors are malformed. Do not trust the details below.", [
-      error instanceof Error ? error.message : String(error),
-    ]);
+    anchorsLine.textContent = t("verify.anchorsMalformed");
+    show("mismatch", t("verify.anchorsMalformedStatus"), [error instanceof Error ? error.message : String(error)]);
     return;
   }
   panel.dataset.anchored = anchors ? "link" : "server";
@@ -111,8 +131,8 @@ async function verify() {
     }
   }
   anchorsLine.textContent = anchors
-    ? `Checked against chain ${anchors.chainId} and registry ${anchors.registry}, as named by the code you scanned.`
-    : `The code you scanned names no registry, so this check relies on the server's word: it uses chain ${claims.chainId} and registry ${claims.registry}, as this page names them.`;
+    ? t("verify.anchorsFromLink", { chainId: anchors.chainId, registry: anchors.registry })
+    : t("verify.anchorsFromServer", { chainId: claims.chainId, registry: claims.registry });
 
   const chosen = chosenEndpoints();
   if (rpcInput && chosen.urls.length > 0) rpcInput.value = chosen.urls.join("\n");
@@ -121,10 +141,10 @@ async function verify() {
   panel.dataset.rpc = chosen.urls.length > 0 ? "chosen" : "server";
   rpcLine.textContent =
     chosen.urls.length === 0
-      ? `Read through the endpoint this server names (${rpcUrls[0]}); choose your own nodes below for a check that does not rely on it.`
+      ? t("verify.rpcServer", { url: rpcUrls[0] ?? "" })
       : chosen.urls.length === 1
-        ? `Read through your node ${chosen.urls[0]}.`
-        : `Read through your ${chosen.urls.length} nodes, compared: ${chosen.urls.join(", ")}; at least ${chosen.minAgreeing} must answer.`;
+        ? t("verify.rpcOne", { url: chosen.urls[0] ?? "" })
+        : t("verify.rpcMany", { count: chosen.urls.length, urls: chosen.urls.join(", "), min: chosen.minAgreeing });
 
   const abiResponse = await fetch(new URL("./registry-abi.json", import.meta.url));
   if (!abiResponse.ok) throw new Error(`the registry ABI could not be loaded (HTTP ${abiResponse.status})`);
@@ -146,35 +166,27 @@ async function verify() {
     },
   });
   panel.dataset.endpoints = `${result.agreeing}/${result.total}`;
-  const by = `by ${result.agreeing} of ${count(result.total, "node", "nodes")}`;
+  const counts = { agreeing: result.agreeing, total: result.total, min: result.minAgreeing };
   const problems = endpointProblems(result);
   // Endpoint problems are in the report's warnings too; each is said once, as a line about the node.
   const warnings = result.warnings.filter((w) => !w.startsWith("Endpoint "));
   if (result.verdict === "verified") {
-    show("verified", `✓ Verified at block ${result.blockNumber} ${by}: this page matches the blockchain.`, [
-      ...result.checked.map((c) => `Checked ${c}.`),
+    show("verified", t("verify.verified", { block: result.blockNumber, ...counts }), [
+      ...result.checked.map((c) => t("verify.checked", { what: c })),
       ...problems,
       ...warnings,
     ]);
   } else if (result.verdict === "unverifiable") {
-    show(
-      "error",
-      `Could not verify: ${result.agreeing} of ${count(result.total, "node", "nodes")} answered, at least ${result.minAgreeing} needed.`,
-      [...problems, ...warnings],
-    );
+    show("error", t("verify.unverifiable", counts), [...problems, ...warnings]);
   } else {
-    const where = result.blockNumber === null ? "" : ` (checked at block ${result.blockNumber})`;
-    show("mismatch", `✗ This page does not match the blockchain${where}. Do not trust the details below.`, [
-      ...result.mismatches,
-      ...problems,
-      ...warnings,
-    ]);
+    const headline = result.blockNumber === null ? t("verify.mismatch") : t("verify.mismatchAtBlock", { block: result.blockNumber });
+    show("mismatch", headline, [...result.mismatches, ...problems, ...warnings]);
   }
 }
 
 function run() {
   verify().catch((error) => {
-    show("error", `Could not verify against the blockchain: ${error instanceof Error ? error.message : String(error)}`);
+    show("error", t("verify.error", { error: error instanceof Error ? error.message : String(error) }));
   });
 }
 
@@ -186,17 +198,17 @@ rpcForm?.addEventListener("submit", (event) => {
     .filter((line) => line !== "");
   const wrong = lines.find((line) => !isHttpUrl(line));
   if (wrong !== undefined) {
-    show("error", `"${wrong}" is not an http(s) URL of a JSON-RPC endpoint.`);
+    show("error", t("verify.badUrl", { value: wrong }));
     return;
   }
   if (lines.length === 0 || lines.length > MAX_ENDPOINTS) {
-    show("error", `List between 1 and ${MAX_ENDPOINTS} JSON-RPC URLs, one per line.`);
+    show("error", t("verify.urlCount", { max: MAX_ENDPOINTS }));
     return;
   }
   const urls = [...new Set(lines.map((line) => new URL(line).href))];
   const min = Number(minInput?.value ?? "1");
   if (!Number.isSafeInteger(min) || min < 1 || min > urls.length) {
-    show("error", `The number of nodes that must answer must be between 1 and ${urls.length}.`);
+    show("error", t("verify.minRange", { max: urls.length }));
     return;
   }
   try {
@@ -204,7 +216,7 @@ rpcForm?.addEventListener("submit", (event) => {
     window.localStorage.setItem(MIN_SETTING, String(min));
     window.localStorage.removeItem(LEGACY_RPC_SETTING);
   } catch {
-    show("error", "This browser does not let the page keep your nodes (local storage is disabled).");
+    show("error", t("verify.noStorage"));
     return;
   }
   run();

@@ -187,6 +187,42 @@ describe("passport in a browser", function () {
     expect(outcome.state, outcome.details.join("\n")).to.equal("verified");
   });
 
+  it("test_passportPage_chineseBrowser_pageAndVerificationInChineseAndSwitchPersists", async function () {
+    const context = await browser.newContext({ locale: "zh-CN", viewport: { width: 390, height: 844 }, isMobile: true });
+    const zhPage = await context.newPage();
+    const errors: string[] = [];
+    zhPage.on("pageerror", (error) => errors.push(error.message));
+    try {
+      const { chainId, registry } = world.deployment;
+      const path = digitalLinkPath(world.traded.gtin, world.traded.lot, "A-0002");
+      await zhPage.goto(`${base}${path}?chain=${chainId}&registry=${registry}`);
+      expect(await zhPage.getAttribute("html", "lang")).to.equal("zh-CN");
+      expect(await zhPage.locator("#verify-title").textContent()).to.equal("区块链验证");
+      expect(await zhPage.getByRole("heading", { name: "保管记录" }).isVisible()).to.equal(true);
+      expect((await zhPage.locator("#timeline > li h3").allTextContents())[0]).to.equal("由制造商登记");
+      await zhPage.waitForSelector("#verification:not([data-state=pending])", { timeout: 60_000 });
+      expect(await zhPage.getAttribute("#verification", "data-state")).to.equal("verified");
+      const checkpoint = await world.store.getCheckpoint(chainId);
+      expect(await zhPage.textContent("#verify-status")).to.match(
+        new RegExp(`^✓ 已在区块 ${checkpoint!.blockNumber} 核验，1 个节点中有 1 个一致：本页与区块链相符。$`),
+      );
+      expect(await zhPage.textContent("#verify-anchors")).to.equal(`已对照您扫描的代码所指定的链 ${chainId} 和登记合约 ${registry} 核验。`);
+      expect(await zhPage.locator("#verify-status").isVisible()).to.equal(true);
+
+      // The switch: English, kept (cookie) on the next visit although the browser still asks for Chinese, and the
+      // scanned code's trust anchors kept in the switch's link.
+      await zhPage.click("nav.languages a[hreflang=en]");
+      expect(zhPage.url()).to.include(`chain=${chainId}&registry=${registry}&lang=en`);
+      expect(await zhPage.getAttribute("html", "lang")).to.equal("en");
+      await zhPage.goto(`${base}${path}?chain=${chainId}&registry=${registry}`);
+      expect(await zhPage.getAttribute("html", "lang")).to.equal("en");
+      expect(await zhPage.locator("#verify-title").textContent()).to.equal("Blockchain verification");
+      expect(errors, errors.join("\n")).to.deep.equal([]);
+    } finally {
+      await context.close();
+    }
+  });
+
   it("test_passportPage_compromisedServerWithLookAlikeRegistry_neverVerified", async function () {
     // The same mirror served by a server that names a look-alike registry (and its own RPC endpoint), while the
     // printed code names the real one.
