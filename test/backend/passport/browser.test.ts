@@ -15,7 +15,7 @@ import { createApp } from "../../../backend/api/app.ts";
 import { createMetrics } from "../../../backend/api/metrics.ts";
 import { digitalLinkPath } from "../../../backend/passport/digital-link.ts";
 import type { Batch } from "../../../backend/domain/model.ts";
-import { createModule, createPassportWorld, silentLogger, type PassportWorld } from "./fixture.ts";
+import { createModule, createPassportWorld, silentLogger, tamperBatch, type PassportWorld } from "./fixture.ts";
 
 const jsQR = jsQRImport as unknown as typeof jsQRImport.default;
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -118,22 +118,11 @@ describe("passport in a browser", function () {
   });
 
   it("test_passportPage_tamperedMirror_reportsEachMismatch", async function () {
-    const original = (await world.store.getBatch(world.traded.batchId))!;
-    const checkpoint = (await world.store.getCheckpoint(world.deployment.chainId))!;
-    const commit = (batch: Batch) =>
-      world.store.commitRange({
-        chainId: world.deployment.chainId,
-        events: [],
-        blocks: [],
-        batches: [batch],
-        participants: [],
-        orders: [],
-        checkpoint,
-      });
-    const forged = structuredClone(original);
-    forged.custody[3]!.locationGln = "4000000000003";
-    await commit(forged);
-    try {
+    const forgeLocation = (batch: Batch) => {
+      batch.custody[3]!.locationGln = "4000000000003";
+      return batch;
+    };
+    await tamperBatch(world, world.traded.batchId, forgeLocation, async () => {
       await page.reload();
       expect(await page.textContent("#timeline")).to.include("4000000000003");
       const outcome = await verificationOutcome();
@@ -143,9 +132,7 @@ describe("passport in a browser", function () {
       expect(outcome.details[0]).to.match(
         /History entry 6: "Custody accepted" at block \d+: location GLN is shown as "4000000000003", but the chain says "\d{13}"/,
       );
-    } finally {
-      await commit(original);
-    }
+    });
   });
 
   it("test_passportPage_childUnit_showsParentJourneyAndVerifies", async function () {

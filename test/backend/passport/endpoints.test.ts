@@ -12,7 +12,6 @@ import { expect } from "chai";
 import * as ethers from "ethers";
 import { loadArtifact, PROJECT_ROOT } from "../../../backend/chain/artifacts.ts";
 import { ENUM_VALUE_NAMES } from "../../../backend/chain/vocabulary.ts";
-import type { Batch } from "../../../backend/domain/model.ts";
 import { digitalLinkPath } from "../../../backend/passport/digital-link.ts";
 import { rpcUrlsOf, verifyPassportUrl } from "../../../backend/passport/verify-url.ts";
 import {
@@ -22,7 +21,7 @@ import {
   type PassportClaims,
   type RpcCall,
 } from "../../../backend/passport/assets/verify-core.js";
-import { createModule, createPassportWorld, passportTestApp, type PassportWorld } from "./fixture.ts";
+import { createModule, createPassportWorld, passportTestApp, tamperBatch, type PassportWorld } from "./fixture.ts";
 
 const run = promisify(execFile);
 const { abi } = loadArtifact("ProvenanceRegistry");
@@ -142,27 +141,6 @@ describe("passport verification through several endpoints", function () {
     });
   }
 
-  async function tamperBatch(batchId: `0x${string}`, change: (batch: Batch) => Batch, body: () => Promise<void>) {
-    const original = (await world.store.getBatch(batchId))!;
-    const checkpoint = (await world.store.getCheckpoint(world.deployment.chainId))!;
-    const commit = (batch: Batch) =>
-      world.store.commitRange({
-        chainId: world.deployment.chainId,
-        events: [],
-        blocks: [],
-        batches: [batch],
-        participants: [],
-        orders: [],
-        checkpoint,
-      });
-    await commit(change(structuredClone(original)));
-    try {
-      await body();
-    } finally {
-      await commit(original);
-    }
-  }
-
   describe("verifyPassportAcrossEndpoints", function () {
     it("test_verifyPassportAcrossEndpoints_honestEndpoints_verifiedByAll", async function () {
       const passthrough = await proxy(async () => undefined);
@@ -184,6 +162,7 @@ describe("passport verification through several endpoints", function () {
       const recallTopic = registryInterface.getEvent("BatchRecalled")!.topicHash;
       const registeredStatus = 1n;
       await tamperBatch(
+        world,
         recalled.batchId,
         (batch) => ({ ...batch, status: "registered", recall: null }),
         async () => {
@@ -436,6 +415,7 @@ describe("passport verification through several endpoints", function () {
       expect(viaCli.stdout).to.match(/✓ Verified at block \d+ by 2 of 2 endpoints/);
 
       await tamperBatch(
+        world,
         world.traded.batchId,
         (batch) => ({ ...batch, quantity: "500" }),
         async () => {

@@ -19,7 +19,7 @@ import {
 } from "../../../backend/passport/passport-module.ts";
 import { createSerialService } from "../../../backend/passport/serials.ts";
 import type { MirrorStore } from "../../../backend/store/port.ts";
-import type { Hex } from "../../../backend/domain/model.ts";
+import type { Batch, Hex } from "../../../backend/domain/model.ts";
 import { createSqliteStore } from "../../../backend/store/sqlite/index.ts";
 import { registerBatch } from "../../helpers/batches.ts";
 import { DEMO_DC_GLN, DEMO_PORT_GLN, deployProvena, type ProvenaDeployment } from "../../../scripts/fixtures/provena-deployment.ts";
@@ -256,4 +256,29 @@ async function addLineageFamily(world: PassportWorld): Promise<LineageFamily> {
       { batchId: cousinId, lot: "PP-GEN-0/1/2B" },
     ],
   };
+}
+
+/**
+ * Runs `body` while the mirror shows `change` applied to a batch (as a compromised or buggy server would), then puts
+ * the batch back: how tests prove the verifiers catch a mirror that disagrees with the chain.
+ */
+export async function tamperBatch(world: PassportWorld, batchId: Hex, change: (batch: Batch) => Batch, body: () => Promise<void>) {
+  const original = (await world.store.getBatch(batchId))!;
+  const checkpoint = (await world.store.getCheckpoint(world.deployment.chainId))!;
+  const commit = (batch: Batch) =>
+    world.store.commitRange({
+      chainId: world.deployment.chainId,
+      events: [],
+      blocks: [],
+      batches: [batch],
+      participants: [],
+      orders: [],
+      checkpoint,
+    });
+  await commit(change(structuredClone(original)));
+  try {
+    await body();
+  } finally {
+    await commit(original);
+  }
 }

@@ -13,7 +13,7 @@ import { loadArtifact } from "../../../backend/chain/artifacts.ts";
 import { ENUM_VALUE_NAMES } from "../../../backend/chain/vocabulary.ts";
 import type { Batch, Participant } from "../../../backend/domain/model.ts";
 import { PROJECT_ROOT } from "../../../backend/chain/artifacts.ts";
-import { createModule, createPassportWorld, lineageFamily, passportTestApp, type PassportWorld } from "./fixture.ts";
+import { createModule, createPassportWorld, lineageFamily, passportTestApp, tamperBatch, type PassportWorld } from "./fixture.ts";
 import { DEMO_PORT_GLN } from "../../../scripts/fixtures/provena-deployment.ts";
 import { createBatchService } from "../../../backend/api/services/batches.ts";
 import { createSerialService } from "../../../backend/passport/serials.ts";
@@ -44,27 +44,6 @@ describe("passport verification against the chain", function () {
 
   const unitUrl = (serial: string) => `${base}${digitalLinkPath(world.traded.gtin, world.traded.lot, serial)}`;
 
-  async function tamperBatch(batchId: `0x${string}`, change: (batch: Batch) => Batch, body: () => Promise<void>) {
-    const original = (await world.store.getBatch(batchId))!;
-    const checkpoint = (await world.store.getCheckpoint(world.deployment.chainId))!;
-    const commit = (batch: Batch) =>
-      world.store.commitRange({
-        chainId: world.deployment.chainId,
-        events: [],
-        blocks: [],
-        batches: [batch],
-        participants: [],
-        orders: [],
-        checkpoint,
-      });
-    await commit(change(structuredClone(original)));
-    try {
-      await body();
-    } finally {
-      await commit(original);
-    }
-  }
-
   it("test_verifyPassport_unitPassport_verifiesHistoryStateSerialAndParticipants", async function () {
     const result = await verifyPassportUrl({ url: unitUrl("A/0003") });
     expect(result.mismatches).to.deep.equal([]);
@@ -86,6 +65,7 @@ describe("passport verification against the chain", function () {
 
   it("test_verifyPassport_wrongCustodyDetail_reportsExactlyIt", async function () {
     await tamperBatch(
+      world,
       world.traded.batchId,
       (batch) => {
         batch.custody[1]!.locationGln = "4000000000003";
@@ -108,6 +88,7 @@ describe("passport verification against the chain", function () {
       `^Ancestor batch 1 \\(lot "PP-SPLIT", ${world.parent.batchId.slice(0, 8)}…${world.parent.batchId.slice(-4)}\\)`,
     );
     await tamperBatch(
+      world,
       world.parent.batchId,
       (batch) => {
         batch.custody[1]!.locationGln = "4000000000003";
@@ -124,6 +105,7 @@ describe("passport verification against the chain", function () {
       },
     );
     await tamperBatch(
+      world,
       world.parent.batchId,
       (batch) => ({ ...batch, inspections: [], inspection: "none" }),
       async () => {
@@ -156,6 +138,7 @@ describe("passport verification against the chain", function () {
 
     const short = (id: string) => `${id.slice(0, 8)}…${id.slice(-4)}`;
     await tamperBatch(
+      world,
       family.grandparent.batchId,
       (batch) => {
         const accepted = batch.custody.find((step) => step.kind === "accepted")!;
@@ -174,6 +157,7 @@ describe("passport verification against the chain", function () {
       },
     );
     await tamperBatch(
+      world,
       family.grandparent.batchId,
       (batch) => ({ ...batch, custody: batch.custody.filter((step) => step.kind !== "proposed") }),
       async () => {
@@ -193,6 +177,7 @@ describe("passport verification against the chain", function () {
 
   it("test_verifyPassport_hiddenInspectionForgedRootRenamedParticipant_reported", async function () {
     await tamperBatch(
+      world,
       world.traded.batchId,
       (batch) => ({ ...batch, inspections: [], inspection: "none" }),
       async () => {
@@ -202,6 +187,7 @@ describe("passport verification against the chain", function () {
       },
     );
     await tamperBatch(
+      world,
       world.traded.batchId,
       (batch) => ({ ...batch, serialRoot: keccak256(toUtf8Bytes("forged")) as `0x${string}` }),
       async () => {
@@ -419,6 +405,7 @@ describe("passport verification against the chain", function () {
     expect(ok.stdout).to.match(/✓ Verified at block \d+/);
 
     await tamperBatch(
+      world,
       world.traded.batchId,
       (batch) => ({ ...batch, quantity: "500" }),
       async () => {
@@ -476,6 +463,7 @@ describe("passport verification against the chain", function () {
 
     // A mirror hiding the parent's recall makes the child look fine: the registry's own status says otherwise.
     await tamperBatch(
+      world,
       parentId,
       (batch) => ({ ...batch, status: "split", recall: null }),
       async () => {
