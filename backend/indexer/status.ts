@@ -101,24 +101,28 @@ export function describeIndexer(status: IndexerConditionInput): IndexerCondition
       const lastAttempt = lastError ? `; the last attempt failed: ${publicErrorText(lastError)}` : "";
       return condition("head-unknown", `This instance holds the indexing lease but has not read the chain head yet${lastAttempt}.`);
     }
+    // A failed step is retried with the same checkpoint; say so until one succeeds.
+    const retrying = lastError ? `; its last step failed and is being retried: ${publicErrorText(lastError)}` : "";
     if (indexedBlock === null) {
       const from = deployBlock === undefined ? "the deploy block" : `the deploy block ${deployBlock}`;
       return condition(
         "backfill-started",
-        `The store is empty and this instance has begun backfilling from ${from}${behindHead(lagBlocks, headBlock)}.`,
+        `The store is empty and this instance has begun backfilling from ${from}${behindHead(lagBlocks, headBlock)}${retrying}.`,
       );
     }
     const lag = lagBlocks ?? Math.max(0, headBlock - indexedBlock);
-    if (lag === 0) return condition("indexing", `This instance is indexing and is caught up with the chain head at block ${headBlock}.`);
+    if (lag === 0) {
+      return condition("indexing", `This instance is indexing and is caught up with the chain head at block ${headBlock}${retrying}.`);
+    }
     if (lag <= confirmations) {
       return condition(
         "indexing",
-        `This instance is indexing and is caught up: the mirror is at block ${indexedBlock}, ${blocks(lag)} behind the chain head at block ${headBlock}, within the ${confirmations} confirmations it waits for.`,
+        `This instance is indexing and is caught up: the mirror is at block ${indexedBlock}, ${blocks(lag)} behind the chain head at block ${headBlock}, within the ${confirmations} confirmations it waits for${retrying}.`,
       );
     }
     return condition(
       "indexing",
-      `This instance is indexing: the mirror is at block ${indexedBlock}, ${blocks(lag)} behind the chain head at block ${headBlock}.`,
+      `This instance is indexing: the mirror is at block ${indexedBlock}, ${blocks(lag)} behind the chain head at block ${headBlock}${retrying}.`,
     );
   }
 

@@ -84,6 +84,14 @@ describe("indexer status: describeIndexer", function () {
         "This instance holds the indexing lease but has not read the chain head yet; the last attempt failed: fetch failed (ECONNREFUSED 127.0.0.1:8545).",
       );
     });
+
+    it("test_describeIndexer_lastStepFailed_saysItIsBeingRetried", function () {
+      const { state, message } = describeIndexer(status({ indexedBlock: 100, lagBlocks: 20, lastError: "fetch failed: ECONNREFUSED" }));
+      expect(state).to.equal("indexing");
+      expect(message).to.equal(
+        "This instance is indexing: the mirror is at block 100, 20 blocks behind the chain head at block 120; its last step failed and is being retried: fetch failed: ECONNREFUSED.",
+      );
+    });
   });
 
   describe("when another instance holds the lease", function () {
