@@ -114,18 +114,21 @@ export function createLeaseLoop({ store, name, holder, ttlMs, logger, onLost, no
     }
     const renewalOverdue = lease.expiresAt - readAt < ttlMs - 2 * renewIntervalMs;
     elsewhere = { ...lease, renewalOverdue };
-    if (announced?.holder === lease.holder && (announced.renewalOverdue || !renewalOverdue)) return;
     const until = new Date(lease.expiresAt).toISOString();
     const fields = { lease: name, holder: lease.holder, expiresAt: until };
-    if (!renewalOverdue) {
+    const before = announced?.holder === lease.holder ? announced : null;
+    announced = { holder: lease.holder, renewalOverdue };
+    if (before === null && !renewalOverdue) {
       logger.info(fields, `lease ${name} is held by ${lease.holder} until ${until}; standing by to take it over if it is not renewed`);
-    } else {
+    } else if (renewalOverdue && !before?.renewalOverdue) {
       logger.info(
         fields,
         `lease ${name} is held by ${lease.holder} but was not renewed on time (its holder may have died); nobody is writing until it expires at ${until}, then this instance takes it over`,
       );
+    } else if (before?.renewalOverdue && !renewalOverdue) {
+      // Only slow (a long pause), not dead: say so, so that a second lapse is said again.
+      logger.info(fields, `lease ${name} was renewed again by ${lease.holder}, until ${until}; standing by`);
     }
-    announced = { holder: lease.holder, renewalOverdue };
   }
 
   function announceTakeover(takenAt: number) {

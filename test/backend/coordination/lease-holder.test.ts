@@ -125,6 +125,21 @@ describe("lease loop: the holder as seen by the others", function () {
     });
   });
 
+  it("test_acquire_lateHolderRenewsAgain_saysItWasOnlySlow", async function () {
+    expect(await store.acquireLease("indexer:31337", "slow", TTL_MS)).to.equal(true);
+    const b = lease("b");
+    mock.timers.tick(TTL_MS - TTL_MS / 3 + 1);
+    expect(await b.loop.acquire()).to.equal("refused");
+    expect(b.loop.view()).to.deep.include({ kind: "lapsed", reason: "not-renewed" });
+    expect(await store.acquireLease("indexer:31337", "slow", TTL_MS)).to.equal(true); // it wakes up and renews
+    const renewedUntil = Date.now() + TTL_MS;
+    expect(await b.loop.acquire()).to.equal("refused");
+    expect(b.loop.view()).to.deep.equal({ kind: "held-elsewhere", holder: "slow", expiresAt: renewedUntil });
+    const logged = await infoLines(b.lines);
+    expect(logged).to.have.length(2);
+    expect(logged[1]).to.equal(`lease indexer:31337 was renewed again by slow, until ${iso(renewedUntil)}; standing by`);
+  });
+
   it("test_acquire_afterTheHolderReleasedIt_logsTheRelease", async function () {
     const a = lease("a");
     const b = lease("b");
