@@ -27,9 +27,9 @@ import { followStoredProgress } from "./follow-store.ts";
 import { createInterruptibleSleep } from "./interruptible-sleep.ts";
 import { createIndexingLeader } from "./leader.ts";
 import { createRangeSize } from "./range-size.ts";
-import { createIndexerProgress, type IndexerMetrics, type IndexerStatus } from "./status.ts";
+import { createIndexerProgress, describeIndexer, type IndexerMetrics, type IndexerStatus } from "./status.ts";
 
-export type { IndexerMetrics, IndexerPhase, IndexerStatus } from "./status.ts";
+export type { IndexerMetrics, IndexerPhase, IndexerState, IndexerStatus } from "./status.ts";
 
 export interface IndexerConfig {
   confirmations: number;
@@ -75,7 +75,13 @@ export function createIndexer({ provider, deployment, store, config, logger, met
   const chainId = deployment.chainId;
   const log = logger.child({ component: "indexer", chainId, instanceId: config.instanceId });
   const rangeSize = createRangeSize(config.indexerBlockRange);
-  const progress = createIndexerProgress({ chainId, instanceId: config.instanceId, blockRange: config.indexerBlockRange });
+  const progress = createIndexerProgress({
+    chainId,
+    instanceId: config.instanceId,
+    blockRange: config.indexerBlockRange,
+    deployBlock: deployment.deployBlock,
+    confirmations: config.confirmations,
+  });
   const { status } = progress;
   const lease = createLeaseLoop({
     store,
@@ -213,7 +219,8 @@ export function createIndexer({ provider, deployment, store, config, logger, met
 
     status() {
       // A leader that could not renew in time (the store unreachable) may have been replaced already.
-      return { ...status, isLeader: status.isLeader && lease.isHeld() };
+      const snapshot = { ...status, isLeader: status.isLeader && lease.isHeld(), lease: lease.view() };
+      return { ...snapshot, ...describeIndexer(snapshot) };
     },
 
     waitForBlock: progress.waitForBlock,

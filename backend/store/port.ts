@@ -190,6 +190,17 @@ export interface Leases {
   acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean>;
   /** Gives the lease up at once so another instance can take it; a no-op unless `holder` holds it. */
   releaseLease(name: string, holder: string): Promise<void>;
+  /**
+   * Who holds `name` and until when (Unix ms, the holder's clock), or null when nobody does. An expired lease
+   * may still be returned (expiresAt <= now) until someone takes it: it is the last holder, for status reports.
+   */
+  readLease(name: string): Promise<LeaseHolding | null>;
+}
+
+/** One lease as the store keeps it. */
+export interface LeaseHolding {
+  holder: string;
+  expiresAt: number;
 }
 
 /** What the digital product passport keeps off-chain: unit serial sets, consumer scans and unit claims. */

@@ -40,5 +40,10 @@ export function createLeases(collections: MongoCollections): Leases {
       if (typeof name !== "string" || typeof holder !== "string") throw new TypeError("MongoDB store: a lease needs a name and a holder");
       await collections.leases.deleteOne({ _id: name, holder });
     },
+    async readLease(name) {
+      if (typeof name !== "string") throw new TypeError("MongoDB store: a lease needs a name");
+      const lease = await collections.leases.findOne({ _id: name });
+      return lease === null ? null : { holder: lease.holder, expiresAt: lease.expiresAt };
+    },
   };
 }

@@ -21,5 +21,11 @@ export function createLeases(connection: SqliteConnection): Leases {
     async releaseLease(name, holder) {
       sql("DELETE FROM leases WHERE name = ? AND holder = ?").run(name, holder);
     },
+
+    async readLease(name) {
+      const row = sql("SELECT holder, expires_at FROM leases WHERE name = ?").get(name) as
+        { holder: string; expires_at: number | bigint } | undefined;
+      return row === undefined ? null : { holder: row.holder, expiresAt: Number(row.expires_at) };
+    },
   };
 }

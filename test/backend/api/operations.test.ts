@@ -60,13 +60,18 @@ describe("operations endpoints", function () {
         status: "ready",
         store: { kind: "sqlite", answered: true },
         indexer: {
+          state: "indexing",
+          message: "This instance is indexing: the mirror is at block 100, 5 blocks behind the chain head at block 105.",
           chainId: 31337,
           headBlock: 105,
           indexedBlock: 100,
           lagBlocks: 5,
+          maxLagBlocks: 5,
           eventsIndexed: s.history.events.length,
           isLeader: true,
-          maxLagBlocks: 5,
+          leaseHolder: null,
+          leaseExpiresAt: null,
+          error: null,
         },
       });
     });
@@ -79,8 +84,13 @@ describe("operations endpoints", function () {
         type: "https://provena.dev/problems/service-unavailable",
         title: "Service Unavailable",
         status: 503,
-        detail: "Not ready: the mirror is 100 blocks behind the chain head (at most 5 allowed)",
-        reasons: ["the mirror is 100 blocks behind the chain head (at most 5 allowed)"],
+        detail:
+          "Not ready. This instance is indexing: the mirror is at block 100, 100 blocks behind the chain head at block 200. " +
+          "The mirror may be at most 5 blocks behind the chain head to be ready (READY_MAX_LAG_BLOCKS) and it is 100 behind.",
+        reasons: [
+          "This instance is indexing: the mirror is at block 100, 100 blocks behind the chain head at block 200.",
+          "The mirror may be at most 5 blocks behind the chain head to be ready (READY_MAX_LAG_BLOCKS) and it is 100 behind.",
+        ],
         store: { kind: "sqlite", answered: true },
       });
       expect(response.body.indexer).to.include({ lagBlocks: 100, maxLagBlocks: 5 });
@@ -89,13 +99,13 @@ describe("operations endpoints", function () {
     it("test_readyz_indexerFailed_is503_evenWithItsLastLagSmall", async function () {
       Object.assign(t.indexer, { headBlock: 105, indexedBlock: 104, lagBlocks: 1, phase: "failed" });
       const response = await request(t.app).get("/readyz").expect(503);
-      expect(response.body.reasons).to.deep.equal(["the indexer stopped on an error that needs an operator (see the logs)"]);
+      expect(response.body.reasons).to.deep.equal(["The indexer stopped on an error that needs an operator (see the logs)."]);
     });
 
     it("test_readyz_headUnknown_is503", async function () {
       Object.assign(t.indexer, { headBlock: null, indexedBlock: null, lagBlocks: null });
       const response = await request(t.app).get("/readyz").expect(503);
-      expect(response.body.reasons).to.deep.equal(["the indexer has not read the chain head yet"]);
+      expect(response.body.reasons).to.deep.equal(["This instance holds the indexing lease but has not read the chain head yet."]);
     });
 
     it("test_readyz_storeDown_is503WithoutTheStoreError", async function () {
@@ -104,7 +114,7 @@ describe("operations endpoints", function () {
       });
       const down = await createTestApp({ store: failing });
       const response = await request(down.app).get("/readyz").expect(503);
-      expect(response.body.reasons).to.deep.equal(["the mirror store (sqlite) did not answer within 2000 ms"]);
+      expect(response.body.reasons).to.deep.equal(["The mirror store (sqlite) did not answer within 2000 ms."]);
       expect(response.body.store).to.deep.equal({ kind: "sqlite", answered: false });
       expect(response.text).to.not.contain("s3cret");
       await flushLogs();
@@ -127,7 +137,7 @@ describe("operations endpoints", function () {
         },
       });
       const response = await request(broken.app).get("/readyz");
-      expect(response.body.reasons).to.deep.equal(["the indexer status could not be read"]);
+      expect(response.body.reasons).to.deep.equal(["The indexer status could not be read."]);
       expect(response.status).to.equal(503);
     });
   });

@@ -90,6 +90,7 @@ describe("lease loop", function () {
           return store.acquireLease(name, holder, ttlMs);
         },
         releaseLease: (name, holder) => store.releaseLease(name, holder),
+        readLease: (name) => store.readLease(name),
       };
       const a = lease("a", { store: flaky });
       await a.acquire();
@@ -139,6 +140,7 @@ describe("lease loop", function () {
           return store.acquireLease(name, holder, ttlMs);
         },
         releaseLease: (name, holder) => store.releaseLease(name, holder),
+        readLease: (name) => store.readLease(name),
       };
       const a = lease("a", { store: counting });
       await a.acquire();

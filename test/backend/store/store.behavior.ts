@@ -736,6 +736,21 @@ export function shouldBehaveLikeMirrorStore(makeStore: () => Promise<MirrorStore
       await store.releaseLease("never-taken", "instance-a"); // harmless
     });
 
+    it("test_readLease_namesTheHolderAndExpiry_untilSomeoneTakesIt", async function () {
+      expect(await store.readLease("indexer")).to.equal(null);
+      const before = Date.now();
+      expect(await store.acquireLease("indexer", "instance-a", 100)).to.equal(true);
+      const held = await store.readLease("indexer");
+      expect(held?.holder).to.equal("instance-a");
+      expect(held?.expiresAt).to.be.within(before + 100, Date.now() + 100);
+      await sleep(150);
+      expect(await store.readLease("indexer"), "an expired lease still names its last holder").to.deep.equal(held);
+      expect(await store.acquireLease("indexer", "instance-b", 60_000)).to.equal(true);
+      expect((await store.readLease("indexer"))?.holder).to.equal("instance-b");
+      await store.releaseLease("indexer", "instance-b");
+      expect(await store.readLease("indexer")).to.equal(null);
+    });
+
     it("test_leases_areIndependentByName", async function () {
       expect(await store.acquireLease("indexer", "instance-a", 60_000)).to.equal(true);
       expect(await store.acquireLease("relayer", "instance-b", 60_000)).to.equal(true);
