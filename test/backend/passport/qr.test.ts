@@ -175,15 +175,16 @@ describe("QR rendering off the event loop", function () {
 
   describe("the QR routes", function () {
     let world: PassportWorld;
-    let server: Server | undefined;
+    const servers: Server[] = [];
 
     before(async function () {
       world = await createPassportWorld();
     });
     afterEach(function () {
-      server?.closeAllConnections();
-      server?.close();
-      server = undefined;
+      for (const server of servers.splice(0)) {
+        server.closeAllConnections();
+        server.close();
+      }
     });
 
     const batchLink = () =>
@@ -211,7 +212,8 @@ describe("QR rendering off the event loop", function () {
         readyMaxLagBlocks: 10,
         modules: [module],
       });
-      server = app.listen(0, "127.0.0.1");
+      const server = app.listen(0, "127.0.0.1");
+      servers.push(server);
       await once(server, "listening");
       const { port } = server.address() as { port: number };
       return { url: `http://127.0.0.1:${port}`, module };
