@@ -13,7 +13,8 @@
  * refusals included.
  *
  * Environment: QR_RENDER_THREADS, QR_QUEUE_LIMIT, QR_CACHE_BYTES (the server's own settings, see README),
- * BENCH_DURATION_SECONDS per scenario (default 10), BENCH_CONNECTIONS for the QR load (default 20),
+ * BENCH_DURATION_SECONDS per scenario (default 10), BENCH_CONNECTIONS for the QR load (default 50: more than
+ * the default threads + queue, so the bound is exercised),
  * BENCH_HEALTH_RATE health probes per second (default 20).
  */
 import { fork, type ChildProcess } from "node:child_process";
@@ -63,6 +64,8 @@ const BATCHES = 5;
 /** Child: the app with the passport module and a QR renderer configured from the environment, on 127.0.0.1. */
 async function serve(sqlitePath: string): Promise<void> {
   const config = loadConfig(process.env);
+  // Silent: the request log writes one error line per 503, and thousands of them would measure the terminal.
+  const logger = pino({ level: "silent" });
   const store = await createStore({ mongodbUri: null, sqlitePath });
   const qrRenderer = createQrRenderer({
     threads: config.qr.renderThreads,
@@ -78,13 +81,13 @@ async function serve(sqlitePath: string): Promise<void> {
       registryAddress: REGISTRY_ADDRESS,
     },
     chain: { send: () => Promise.reject(new Error("no chain in the QR benchmark")) },
-    logger: pino({ level: "warn" }),
+    logger,
     qrRenderer,
     qrMaxWidth: config.qr.maxWidth,
   });
   const app = createApp({
     store,
-    logger: pino({ level: "warn" }),
+    logger,
     metrics: createMetrics(),
     indexerStatus: () => ({ chainId: CHAIN_ID, headBlock: 0, indexedBlock: 0, lagBlocks: 0, eventsIndexed: 0, isLeader: false }),
     readyMaxLagBlocks: 10,
@@ -143,6 +146,25 @@ const healthLoad = (base: string, duration: number, rate: number) =>
 const unitQrPath = (batchIds: Hex[], n: number, width: number) =>
   `/api/v1/batches/${batchIds[n % batchIds.length]}/units/U${Math.floor(n / batchIds.length)}/qr?width=${width}`;
 
+let drains = 0;
+
+/** GETs a code, waiting out 503s as their Retry-After asks. */
+async function fetchCode(base: string, path: string): Promise<void> {
+  for (;;) {
+    const res = await fetch(`${base}${path}`);
+    await res.arrayBuffer();
+    if (res.status === 200) return;
+    if (res.status !== 503) throw new Error(`GET ${path} answered ${res.status}`);
+    await new Promise((resolve) => setTimeout(resolve, Number(res.headers.get("retry-after") ?? 1) * 1000));
+  }
+}
+
+/**
+ * Waits until the renders a previous scenario left queued are done: the render queue is first in, first out, so a
+ * code never drawn before comes back only after all of them.
+ */
+const drainRenderQueue = (base: string, batchIds: Hex[]) => fetchCode(base, unitQrPath(batchIds, 999_000_000 + drains++, 64));
+
 async function runScenario(
   base: string,
   batchIds: Hex[],
@@ -159,11 +181,7 @@ async function runScenario(
     path = () => unitQrPath(batchIds, offset + next++, scenario.width);
   } else {
     const codes = scenario.cachedCodes;
-    for (let n = 0; n < codes; n++) {
-      const res = await fetch(`${base}${unitQrPath(batchIds, n, scenario.width)}`);
-      if (res.status !== 200) throw new Error(`warm-up of ${scenario.name} got ${res.status}`);
-      await res.arrayBuffer();
-    }
+    for (let n = 0; n < codes; n++) await fetchCode(base, unitQrPath(batchIds, n, scenario.width));
     path = () => unitQrPath(batchIds, next++ % codes, scenario.width);
   }
   const [qr, health] = await Promise.all([
@@ -205,7 +223,7 @@ function printTable(rows: Row[]): void {
 
 async function main(): Promise<void> {
   const duration = positiveIntFromEnv("BENCH_DURATION_SECONDS", 10);
-  const connections = positiveIntFromEnv("BENCH_CONNECTIONS", 20);
+  const connections = positiveIntFromEnv("BENCH_CONNECTIONS", 50);
   const healthRate = positiveIntFromEnv("BENCH_HEALTH_RATE", 20);
   const scenarios: Scenario[] = [
     { name: "unit QR 320 px, cold", width: 320, cachedCodes: null },
@@ -231,9 +249,10 @@ async function main(): Promise<void> {
     const rows: Row[] = [];
     try {
       // One code first, so the render thread's start-up is not part of the first scenario.
-      await (await fetch(`${base}${unitQrPath(batchIds, 0, 64)}`)).arrayBuffer();
+      await drainRenderQueue(base, batchIds);
       rows.push({ scenario: "/healthz alone (baseline)", qr: null, health: await healthLoad(base, duration, healthRate) });
       for (const scenario of scenarios) {
+        await drainRenderQueue(base, batchIds);
         const row = await runScenario(base, batchIds, scenario, duration, connections, healthRate);
         console.log(`  ${scenario.name}: ${Math.round(row.qr!.perSecond)} codes/s, healthz p99 ${row.health.p99} ms`);
         rows.push(row);
