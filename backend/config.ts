@@ -6,7 +6,7 @@
  * Teams add their fields here: a `fields` entry (schema + message), a `Config` member and its default.
  */
 import { isIP } from "node:net";
-import { hostname } from "node:os";
+import { availableParallelism, hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
 
@@ -65,6 +65,11 @@ export interface Config {
    * scans from more distinct countries than a genuine item gets (backend/passport CloneThresholds).
    */
   passportCloneThresholds: { maxScans: number; maxRecentScans: number; recentWindowMs: number; maxRegions: number };
+  /**
+   * QR codes (backend/passport/qr-renderer.ts): the widest PNG served, the memory for rendered codes, the worker
+   * threads that draw them and how many render tasks may wait before requests get a 503.
+   */
+  qr: { maxWidth: number; cacheBytes: number; renderThreads: number; queueLimit: number };
 }
 
 export type Env = Record<string, string | undefined>;
@@ -78,6 +83,14 @@ export const WRITE_LIMIT_DEFAULTS = {
   uploadBodyLimit: "8mb",
   // The deepest legitimate body (a batched JSON-RPC call with object parameters) nests about 5 levels.
   jsonMaxDepth: 32,
+} as const;
+
+/** Defaults of the QR limits; the passport module built without a Config (tests) falls back to the same values. */
+export const QR_LIMIT_DEFAULTS = {
+  // 2048 pixels print a 17 cm code at 300 dpi, and take about half a second to draw.
+  maxWidth: 2_048,
+  cacheBytes: 16 * 1024 ** 2,
+  queueLimit: 32,
 } as const;
 
 /** Thrown by loadConfig when one or more variables are invalid; `issues` holds one line per variable. */
@@ -137,6 +150,7 @@ const PROXY_ADDRESS = {
 const text = (test: (value: string) => boolean, message: string) => z.string().refine(test, { error: message });
 
 const MAX_BODY_LIMIT_BYTES = 1024 ** 3;
+const MAX_QR_CACHE_BYTES = 4 * 1024 ** 3;
 
 /** Bytes in a size such as "64kb" or "10mb" (1 kb = 1,024 bytes, as body-parser counts); null when it is no size. */
 export function sizeInBytes(size: string): number | null {
@@ -196,6 +210,19 @@ const fields = {
   RELAY_BODY_LIMIT: bodySize(),
   UPLOAD_BODY_LIMIT: bodySize(),
   JSON_MAX_DEPTH: integer(2, 1_000, "must be an integer 2-1000 (levels of nested arrays and objects in a JSON body)"),
+  QR_MAX_WIDTH: integer(64, 4_096, "must be an integer 64-4096 (pixels of the widest QR PNG served)"),
+  QR_CACHE_BYTES: z
+    .string()
+    .refine(
+      (raw) => {
+        const bytes = sizeInBytes(raw);
+        return bytes !== null && bytes <= MAX_QR_CACHE_BYTES;
+      },
+      { error: 'must be a size from 0 (no cache) to 4gb such as "16mb" or a byte count' },
+    )
+    .transform((raw) => sizeInBytes(raw)!),
+  QR_RENDER_THREADS: integer(1, 64, "must be an integer 1-64 (worker threads drawing QR codes)"),
+  QR_QUEUE_LIMIT: integer(0, 100_000, "must be an integer 0-100000 (QR render tasks waiting for a thread before a 503)"),
   TRUST_PROXY: text(
     (v) => /^(\d{1,2}|false)$/.test(v.trim()) || v.split(",").every((part) => PROXY_ADDRESS.test(part.trim())),
     "must be false, a number of proxy hops (0-99), or a comma-separated list of proxy addresses/CIDRs (or loopback, linklocal, uniquelocal)",
@@ -307,6 +334,13 @@ export function loadConfig(env: Env = process.env): Config {
       maxRecentScans: parsed.PASSPORT_CLONE_MAX_RECENT_SCANS ?? 25,
       recentWindowMs: parsed.PASSPORT_CLONE_WINDOW_MS ?? 86_400_000,
       maxRegions: parsed.PASSPORT_CLONE_MAX_REGIONS ?? 3,
+    },
+    qr: {
+      maxWidth: parsed.QR_MAX_WIDTH ?? QR_LIMIT_DEFAULTS.maxWidth,
+      cacheBytes: parsed.QR_CACHE_BYTES ?? QR_LIMIT_DEFAULTS.cacheBytes,
+      // One core stays with the event loop (HTTP, indexer, relayer, keeper).
+      renderThreads: parsed.QR_RENDER_THREADS ?? Math.min(4, Math.max(1, availableParallelism() - 1)),
+      queueLimit: parsed.QR_QUEUE_LIMIT ?? QR_LIMIT_DEFAULTS.queueLimit,
     },
   };
 }

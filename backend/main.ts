@@ -33,6 +33,7 @@ import type { ChainAccess } from "./chain/chain-access.ts";
 import { createRelayModule, createRelayService, createRelayerWorker, type RelayerWorker, type RelayService } from "./relayer/index.ts";
 import { createEpcisModule } from "./epcis/epcis-routes.ts";
 import { createPassportModule } from "./passport/passport-module.ts";
+import { createQrRenderer, type QrRenderer } from "./passport/qr-renderer.ts";
 import { createStore } from "./store/index.ts";
 import type { MirrorStore } from "./store/port.ts";
 import type { Hex } from "./domain/model.ts";
@@ -90,6 +91,8 @@ export interface ProvenaHttpDeps {
   indexerStatus: IndexerStatusSource;
   /** The relay's service and what to do when it accepts a request; null while no relayer runs. */
   relay: { service: RelayService; onAccepted: () => void } | null;
+  /** Draws QR codes on worker threads; its owner closes it (absent: the passport module makes its own). */
+  qrRenderer?: QrRenderer;
 }
 
 /**
@@ -116,6 +119,8 @@ export function createProvenaHttpApp(deps: ProvenaHttpDeps): ProvenaApp {
       uploadBodyLimit: config.uploadBodyLimit,
       writeRateLimitPerMinute: config.writeRateLimitPerMinute,
       jsonMaxDepth: config.jsonMaxDepth,
+      qrRenderer: deps.qrRenderer,
+      qrMaxWidth: config.qr.maxWidth,
     }),
   ];
   modules.push(createEpcisModule({ store }));
@@ -195,7 +200,13 @@ export async function startProvena(config: Config, options: StartProvenaOptions 
 
     const { relayer, keeper, relay } = await startRelayerAndKeeper(config, { store, chain, logger, cleanup });
 
-    const app = createProvenaHttpApp({ config, store, logger, chain, indexerStatus: () => indexer.status(), relay });
+    const qrRenderer = createQrRenderer({
+      threads: config.qr.renderThreads,
+      queueLimit: config.qr.queueLimit,
+      cacheBytes: config.qr.cacheBytes,
+    });
+    cleanup.push(() => qrRenderer.close());
+    const app = createProvenaHttpApp({ config, store, logger, chain, indexerStatus: () => indexer.status(), relay, qrRenderer });
     const server = await listen(app, config.host, config.port);
     cleanup.push(() => closeServer(server));
     const address = server.address() as AddressInfo;

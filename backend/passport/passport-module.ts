@@ -4,7 +4,7 @@
  *   GET  /01/{gtin}/10/{lot}[/21/{serial}]               resolver-routes: the passport, HTML or JSON-LD by Accept
  *   POST /api/v1/serial-sets, GET .../{serialRoot}       serial-routes: serial-list uploads and what is stored
  *   GET  /api/v1/batches/{batchId}/units/{serial}/proof  serial-routes: Merkle proof of a unit serial
- *   GET  /api/v1/batches/{batchId}/qr, .../qr-sheet, .../units/{serial}/qr   qr-routes
+ *   GET  /api/v1/batches/{batchId}/qr, .../qr-sheet, .../units/{serial}/qr   qr-routes (drawn by qr-renderer's threads)
  *   POST /api/v1/batches/{batchId}/units/{serial}/claim  claim-routes: claim a unit after purchase
  *   POST /rpc                                            rpc-proxy: read-only JSON-RPC proxy for verifiers
  *   GET  /passport/assets/{file}                         asset-routes: the page's verification module, ethers, the ABI
@@ -14,7 +14,7 @@
  */
 import type { Logger } from "pino";
 import type { RouteModule } from "../api/route-module.ts";
-import { WRITE_LIMIT_DEFAULTS } from "../config.ts";
+import { QR_LIMIT_DEFAULTS, WRITE_LIMIT_DEFAULTS } from "../config.ts";
 import { routeModuleFromTable } from "../api/route-table.ts";
 import type { Hex } from "../domain/model.ts";
 import type { MirrorStore } from "../store/port.ts";
@@ -24,6 +24,7 @@ import { createPassportErrorPages } from "./error-pages.ts";
 import { contentSecurityPolicy } from "./html.ts";
 import { createPassportService, type CloneThresholds, type PassportService } from "./passport-service.ts";
 import { qrRoutes } from "./qr-routes.ts";
+import { createQrRenderer, type QrRenderer } from "./qr-renderer.ts";
 import { malformedLinkHandlers, resolverRoutes } from "./resolver-routes.ts";
 import type { ChainRpc } from "../chain/chain-access.ts";
 import { rpcProxyRoute } from "./rpc-proxy.ts";
@@ -58,11 +59,18 @@ export interface PassportModuleDeps {
   writeRateLimitPerMinute?: number;
   /** Deepest nesting of a JSON body (config JSON_MAX_DEPTH; default WRITE_LIMIT_DEFAULTS.jsonMaxDepth). */
   jsonMaxDepth?: number;
+  /** Draws the QR codes (main passes the one it closes on stop); default: a one-thread renderer the module closes. */
+  qrRenderer?: QrRenderer;
+  /** Widest QR PNG served (config QR_MAX_WIDTH; default QR_LIMIT_DEFAULTS.maxWidth). */
+  qrMaxWidth?: number;
 }
 
 export interface PassportModule extends RouteModule {
   serials: SerialService;
   passports: PassportService;
+  qrRenderer: QrRenderer;
+  /** Ends what the module started itself (the default QR renderer); an injected renderer is its owner's to close. */
+  close(): Promise<void>;
 }
 
 export function createPassportModule(deps: PassportModuleDeps): PassportModule {
@@ -84,6 +92,8 @@ export function createPassportModule(deps: PassportModuleDeps): PassportModule {
   const csp = contentSecurityPolicy(config.publicRpcUrl);
   const writeRateLimiter = passportWriteRateLimiter(deps.writeRateLimitPerMinute ?? DEFAULT_WRITE_RATE_LIMIT_PER_MINUTE);
   const jsonMaxDepth = deps.jsonMaxDepth ?? WRITE_LIMIT_DEFAULTS.jsonMaxDepth;
+  const qrRenderer =
+    deps.qrRenderer ?? createQrRenderer({ threads: 1, queueLimit: QR_LIMIT_DEFAULTS.queueLimit, cacheBytes: QR_LIMIT_DEFAULTS.cacheBytes });
 
   const routeModule = routeModuleFromTable(
     "",
@@ -96,7 +106,7 @@ export function createPassportModule(deps: PassportModuleDeps): PassportModule {
         writeRateLimiter,
         jsonMaxDepth,
       }),
-      ...qrRoutes({ passports, contentSecurityPolicy: csp }),
+      ...qrRoutes({ passports, contentSecurityPolicy: csp, renderer: qrRenderer, maxWidth: deps.qrMaxWidth ?? QR_LIMIT_DEFAULTS.maxWidth }),
       ...claimRoutes({ passports, writeRateLimiter, jsonMaxDepth }),
       rpcProxyRoute({ chain, allowedContracts: [config.registryAddress, ...(config.otherContracts ?? [])], logger, jsonMaxDepth }),
       ...assetRoutes(deps.artifactsDir ? { artifactsDir: deps.artifactsDir } : {}),
@@ -108,5 +118,8 @@ export function createPassportModule(deps: PassportModuleDeps): PassportModule {
   );
   // After the resolver's routes: whatever else is under /01 is a malformed or non-canonical Digital Link.
   routeModule.router.use("/01", ...malformedLinkHandlers);
-  return { ...routeModule, serials, passports };
+  const close = async () => {
+    if (!deps.qrRenderer) await qrRenderer.close();
+  };
+  return { ...routeModule, serials, passports, qrRenderer, close };
 }

@@ -2,8 +2,12 @@
  * QR codes of Digital Links: a batch's and a unit's as PNG or SVG, and printable HTML sheets of unit labels. Every
  * printed link carries its trust anchors (?chain=…&registry=…, see digital-link.ts), so verifiers need not take the
  * word of the server that later answers it.
+ *
+ * Codes are drawn by the renderer's worker threads (qr-renderer.ts), never on the event loop. A code's image never
+ * changes for a given link, so it is served with an ETag and a week of public caching; a full render queue is a
+ * 503 with Retry-After.
  */
-import type { Response } from "express";
+import type { Request, Response } from "express";
 import { z } from "zod";
 import { parametersFromZod, problemResponse } from "../api/openapi.ts";
 import type { RouteDefinition } from "../api/route-table.ts";
@@ -11,39 +15,91 @@ import { decimalIntegerParam } from "../api/schemas.ts";
 import { parseParams, parseQuery } from "../api/validate.ts";
 import { renderQrSheet } from "./html.ts";
 import type { PassportService } from "./passport-service.ts";
-import { qrPng, qrSvg } from "./qr.ts";
+import { QR_DEFAULT_WIDTH, QR_MIN_WIDTH, qrRenderRequest } from "./qr.ts";
+import { QrRenderQueueFullError, type QrRenderer } from "./qr-renderer.ts";
 import { batchParams, unitParams } from "./request-schemas.ts";
 
 export interface QrRoutesDeps {
   passports: PassportService;
   contentSecurityPolicy: string;
+  renderer: QrRenderer;
+  /** Widest PNG served, in pixels (config QR_MAX_WIDTH); wider is a 400 naming the bound. */
+  maxWidth: number;
 }
 
-const qrQuery = z.strictObject({
-  format: z.enum(["png", "svg"]).default("png").describe("Image format."),
-  width: decimalIntegerParam({ min: 64, max: 2048 }).default(320).describe("PNG width in pixels (SVG scales freely)."),
-});
+/** Labels per qr-sheet page at most: one page is one render task. */
+export const QR_SHEET_MAX_PER_PAGE = 500;
+
+// A code never changes for its link; a week bounds how long a changed PUBLIC_BASE_URL takes to reach caches.
+const QR_CACHE_CONTROL = "public, max-age=604800";
+
+const qrQueryOf = (maxWidth: number) =>
+  z.strictObject({
+    format: z.enum(["png", "svg"]).default("png").describe("Image format."),
+    width: decimalIntegerParam({ min: QR_MIN_WIDTH, max: maxWidth })
+      .default(Math.min(QR_DEFAULT_WIDTH, maxWidth))
+      .describe(`PNG width in pixels, ${QR_MIN_WIDTH}-${maxWidth} (SVG scales freely).`),
+  });
+type QrQuery = z.output<ReturnType<typeof qrQueryOf>>;
+
 const sheetQuery = z.strictObject({
   page: decimalIntegerParam({ min: 1, max: 1_000_000 }).default(1).describe("1-based page of the sheet."),
-  perPage: decimalIntegerParam({ min: 1, max: 500 }).default(100).describe("Labels per page (1-500)."),
+  perPage: decimalIntegerParam({ min: 1, max: QR_SHEET_MAX_PER_PAGE })
+    .default(100)
+    .describe(`Labels per page (1-${QR_SHEET_MAX_PER_PAGE}).`),
 });
+
+const busyResponse = problemResponse(503, "Every QR render thread is busy and the queue is full; retry after the `Retry-After` delay.");
 
 const qrResponses = {
   200: {
-    description: "The QR code of the Digital Link, with its trust anchors: `?chain={chainId}&registry={address}`.",
+    description:
+      "The QR code of the Digital Link, with its trust anchors: `?chain={chainId}&registry={address}`. Served with a strong " +
+      "`ETag` and `Cache-Control: public`; the image for a link never changes.",
     content: { "image/png": { schema: { type: "string", format: "binary" } }, "image/svg+xml": { schema: { type: "string" } } },
   },
+  304: { description: "The client's copy (`If-None-Match`) is current." },
   400: problemResponse(400),
   404: problemResponse(404),
+  503: busyResponse,
 };
 
-async function sendQr(res: Response, uri: string, query: z.output<typeof qrQuery>) {
-  res.set("Cache-Control", "public, max-age=86400").set("Content-Disposition", "inline");
-  if (query.format === "svg") res.type("image/svg+xml").send(await qrSvg(uri));
-  else res.type("png").send(await qrPng(uri, { width: query.width }));
+/** If-None-Match names this ETag (weakly compared, as RFC 9110 asks for this header), or is `*`. */
+function clientHasCurrentCopy(req: Request, etag: string): boolean {
+  const header = req.get("If-None-Match");
+  if (header === undefined) return false;
+  return header.split(",").some((candidate) => {
+    const tag = candidate.trim();
+    return tag === "*" || tag === etag || tag === `W/${etag}`;
+  });
 }
 
-export function qrRoutes({ passports, contentSecurityPolicy }: QrRoutesDeps): RouteDefinition[] {
+/** Awaits a render; a full queue becomes the 503 answer's Retry-After (the error middleware writes the problem). */
+async function rendered<T>(res: Response, render: Promise<T>): Promise<T> {
+  try {
+    return await render;
+  } catch (error) {
+    if (error instanceof QrRenderQueueFullError) res.set("Retry-After", String(error.retryAfterSeconds));
+    throw error;
+  }
+}
+
+async function sendQr(req: Request, res: Response, renderer: QrRenderer, uri: string, query: QrQuery) {
+  const request = qrRenderRequest(uri, query.format, { width: query.width });
+  const etag = renderer.etagOf(request);
+  if (clientHasCurrentCopy(req, etag)) {
+    res.status(304).set({ ETag: etag, "Cache-Control": QR_CACHE_CONTROL }).end();
+    return;
+  }
+  const code = await rendered(res, renderer.render(request));
+  res
+    .set({ ETag: code.etag, "Cache-Control": QR_CACHE_CONTROL, "Content-Disposition": "inline" })
+    .type(query.format === "svg" ? "image/svg+xml; charset=utf-8" : "image/png")
+    .send(code.body);
+}
+
+export function qrRoutes({ passports, contentSecurityPolicy, renderer, maxWidth }: QrRoutesDeps): RouteDefinition[] {
+  const qrQuery = qrQueryOf(maxWidth);
   return [
     {
       method: "get",
@@ -59,7 +115,7 @@ export function qrRoutes({ passports, contentSecurityPolicy }: QrRoutesDeps): Ro
         const { batchId } = parseParams(batchParams, req);
         const query = parseQuery(qrQuery, req);
         const batch = await passports.getBatch(batchId);
-        await sendQr(res, passports.linkFor(batch), query);
+        await sendQr(req, res, renderer, passports.linkFor(batch), query);
       },
     },
     {
@@ -76,7 +132,7 @@ export function qrRoutes({ passports, contentSecurityPolicy }: QrRoutesDeps): Ro
       handler: async (req, res) => {
         const { batchId, serial } = parseParams(unitParams, req);
         const query = parseQuery(qrQuery, req);
-        await sendQr(res, await passports.unitLink(batchId, serial), query);
+        await sendQr(req, res, renderer, await passports.unitLink(batchId, serial), query);
       },
     },
     {
@@ -92,6 +148,7 @@ export function qrRoutes({ passports, contentSecurityPolicy }: QrRoutesDeps): Ro
           200: { description: "The sheet.", content: { "text/html": { schema: { type: "string" } } } },
           400: problemResponse(400),
           404: problemResponse(404),
+          503: busyResponse,
         },
       },
       handler: async (req, res) => {
@@ -99,12 +156,9 @@ export function qrRoutes({ passports, contentSecurityPolicy }: QrRoutesDeps): Ro
         const { page, perPage } = parseQuery(sheetQuery, req);
         const sheet = await passports.serialsPage(batchId, page, perPage);
         const { batch } = sheet;
-        const labels = await Promise.all(
-          sheet.serials.map(async (serial) => {
-            const uri = passports.linkFor(batch, serial);
-            return { serial, uri, svg: await qrSvg(uri) };
-          }),
-        );
+        const uris = sheet.serials.map((serial) => passports.linkFor(batch, serial));
+        const codes = await rendered(res, renderer.renderAll(uris.map((uri) => qrRenderRequest(uri, "svg"))));
+        const labels = sheet.serials.map((serial, index) => ({ serial, uri: uris[index]!, svg: codes[index]!.body.toString("utf8") }));
         res
           .set("Cache-Control", "no-cache")
           .set("Content-Security-Policy", contentSecurityPolicy)
