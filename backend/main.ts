@@ -298,7 +298,6 @@ async function openChain(
     } catch (error) {
       if (!(error instanceof EmbeddedAnvilError)) throw error;
       log.warn(
-        { error: error.message },
         `${error.message}: falling back to Hardhat's in-process chain, which will NOT persist (the chain starts empty on every start)`,
       );
     }

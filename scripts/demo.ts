@@ -33,7 +33,7 @@ export interface DemoOptions {
   log?: (line: string) => void;
   /** Units in the batch (default 1,000). */
   units?: number;
-  /** Seconds after delivery the buyer may dispute; the keeper releases once it passed (default 10). */
+  /** Seconds after delivery the buyer may dispute; the keeper releases once it passed (default 5, short for a demo). */
   disputeWindowSeconds?: number;
   /** Longest wait for the keeper's release (default 120 s). */
   releaseTimeoutMs?: number;
@@ -177,7 +177,7 @@ export async function runDemo(provena: RunningProvena, options: DemoOptions & { 
   if (!provena.relayer) throw new Error("the demo needs the relayer");
   const abis = loadProvenaAbis();
   const units = options.units ?? 1_000;
-  const disputeWindow = options.disputeWindowSeconds ?? 10;
+  const disputeWindow = options.disputeWindowSeconds ?? 5;
 
   const admin = await provider.getSigner(0);
   const manufacturer = await provider.getSigner(1);

@@ -9,7 +9,7 @@
  */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { HDNodeWallet } from "ethers";
@@ -98,6 +98,57 @@ export function anvilStateFile(dir: string): string {
   return path.join(dir, "anvil-state.json");
 }
 
+/** Names the anvil that uses the directory, so a second one never writes the same state file. */
+function anvilPidFile(dir: string): string {
+  return path.join(dir, "anvil.pid");
+}
+
+/**
+ * Refuses a directory whose anvil still runs: another `npm start`, or an anvil left behind when its parent was killed
+ * with SIGKILL (it would go on saving its state over the new chain's every few seconds).
+ */
+async function claimChainDir(dir: string): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number((await readFile(anvilPidFile(dir), "utf8")).trim());
+  } catch {
+    return;
+  }
+  if (!Number.isSafeInteger(pid) || pid <= 0 || !isRunning(pid)) return;
+  throw new EmbeddedAnvilError(
+    `the chain in ${dir} is in use by anvil (pid ${pid}): another npm start, or one left running when it was killed; stop it first (kill ${pid})`,
+  );
+}
+
+/** Resolves once the node answers eth_chainId (it prints "Listening" a moment before it serves). */
+async function untilAnswering(rpcUrl: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const response = await fetch(rpcUrl, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
+        signal: AbortSignal.timeout(1_000),
+      });
+      if (response.ok) return;
+    } catch {
+      // not yet
+    }
+    if (Date.now() > deadline) throw new EmbeddedAnvilError(`anvil listens at ${rpcUrl} but did not answer within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 /** Starts anvil on 127.0.0.1 with its state in `dir` and resolves once it listens. */
 export async function startEmbeddedAnvil({
   binary,
@@ -106,6 +157,7 @@ export async function startEmbeddedAnvil({
   startTimeoutMs = 30_000,
 }: StartEmbeddedAnvilParameters): Promise<EmbeddedAnvil> {
   await mkdir(dir, { recursive: true });
+  await claimChainDir(dir);
   const stateFile = anvilStateFile(dir);
   const resumed = existsSync(stateFile);
   const args = [
@@ -151,6 +203,13 @@ export async function startEmbeddedAnvil({
     process.removeListener("exit", killOnExit);
     throw error;
   });
+  if (child.pid !== undefined) await writeFile(anvilPidFile(dir), `${child.pid}\n`, "utf8");
+  const rpcUrl = `http://${listening}`;
+  await untilAnswering(rpcUrl, startTimeoutMs).catch(async (error: unknown) => {
+    child.kill("SIGKILL");
+    await rm(anvilPidFile(dir), { force: true });
+    throw error;
+  });
   // Keep draining its output (a full pipe would stall it), without holding the event loop open.
   child.stdout.resume();
   child.unref();
@@ -159,7 +218,7 @@ export async function startEmbeddedAnvil({
 
   let stopping: Promise<void> | null = null;
   return {
-    rpcUrl: `http://${listening}`,
+    rpcUrl,
     stateFile,
     resumed,
     stop(timeoutMs = 10_000) {
@@ -170,6 +229,7 @@ export async function startEmbeddedAnvil({
         const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
         await exited;
         clearTimeout(timer);
+        await rm(anvilPidFile(dir), { force: true });
       })();
       return stopping;
     },

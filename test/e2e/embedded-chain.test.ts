@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
 import { pino } from "pino";
-import { EmbeddedAnvilError, anvilStateFile, resolveAnvilBinary } from "../../backend/chain/embedded-anvil.ts";
+import { EmbeddedAnvilError, anvilStateFile, resolveAnvilBinary, startEmbeddedAnvil } from "../../backend/chain/embedded-anvil.ts";
 import { registryAt } from "../../backend/chain/contracts.ts";
 import { loadConfig, type Config } from "../../backend/config.ts";
 import { startProvena, type RunningProvena, type StartProvenaOptions } from "../../backend/main.ts";
@@ -164,6 +164,27 @@ describe("the embedded chain", function () {
       expect(links.unitUrls).to.deep.equal(demo.unitUrls);
       expect(await second.chain.provider.getBlockNumber(), "no transaction sent").to.equal(head);
       expect(lines).to.deep.equal([]);
+    });
+
+    it("test_startEmbeddedAnvil_directoryInUseByARunningAnvil_refusesNamingItsPid", async function () {
+      const dir = path.join(dataDir, "chain");
+      const first = await startEmbeddedAnvil({ binary: resolveAnvilBinary(), dir, port: 0 });
+      try {
+        const second = await startEmbeddedAnvil({ binary: resolveAnvilBinary(), dir, port: 0 }).then(
+          async (anvil) => {
+            await anvil.stop();
+            return "started";
+          },
+          (error: Error) => error.message,
+        );
+        expect(second).to.match(/is in use by anvil \(pid \d+\).*kill \d+/);
+      } finally {
+        await first.stop();
+      }
+      // Stopped cleanly: the directory is free again, and the chain resumes from the state anvil wrote on exit.
+      const again = await startEmbeddedAnvil({ binary: resolveAnvilBinary(), dir, port: 0 });
+      expect(again.resumed).to.equal(true);
+      await again.stop();
     });
 
     it("test_findDemoLot_lotLeftHalfway_passesOverItToTheNextFreeLot", async function () {
