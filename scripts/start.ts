@@ -39,31 +39,40 @@ async function main(): Promise<void> {
   // A demo should settle within seconds, not the production keeper cadence.
   if (seedDemo && !env.KEEPER_INTERVAL_MS) config = { ...config, keeperIntervalMs: 1_000 };
 
+  // Signals are handled from the start: a Ctrl-C while the chain starts must still stop it (it runs in its own
+  // process group, so the terminal's signal reaches Provena only).
+  let provena: RunningProvena | null = null;
+  let stopping = false;
+  const stopAndExit = async () => {
+    const force = setTimeout(() => {
+      console.error("provena: shutdown took longer than 10 s; exiting");
+      process.exit(1);
+    }, 10_000);
+    force.unref();
+    await provena!.stop();
+    console.log("stopped.");
+    process.exit(0);
+  };
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: shutting down (workers, HTTP server, store, chain)…`);
+    // Still starting: startProvena's caller stops it as soon as it is up.
+    if (provena !== null) await stopAndExit();
+  };
+  process.once("SIGINT", () => void shutdown("SIGINT"));
+  process.once("SIGTERM", () => void shutdown("SIGTERM"));
+  // A closed terminal: stop cleanly too, so the embedded chain saves its state instead of being left running.
+  process.once("SIGHUP", () => void shutdown("SIGHUP"));
+
   console.log("Provena: starting…");
-  let provena: RunningProvena;
   try {
     provena = await startProvena(config, { logger, embeddedChainPort: (await isPortFree(8545)) ? 8545 : 0 });
   } catch (error) {
     console.error(`provena: ${(error as Error).message}`);
     process.exit(1);
   }
-
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`\n${signal}: shutting down (workers, HTTP server, store, chain)…`);
-    const force = setTimeout(() => {
-      console.error("provena: shutdown took longer than 10 s; exiting");
-      process.exit(1);
-    }, 10_000);
-    force.unref();
-    await provena.stop();
-    console.log("stopped.");
-    process.exit(0);
-  };
-  process.once("SIGINT", () => void shutdown("SIGINT"));
-  process.once("SIGTERM", () => void shutdown("SIGTERM"));
+  if (stopping) return stopAndExit();
 
   const { chain } = provena;
   console.log(`  chain:     ${chain.description}`);
