@@ -119,20 +119,26 @@ export async function findDemoLot(provena: RunningProvena, options: DemoOptions 
         log(`Demo batch ${DEMO_GTIN}/${lot} was delivered before the last stop; waiting for the keeper's release…`);
         await waitForRelease(provena, order.orderId, options.releaseTimeoutMs ?? 120_000);
       }
-      const units = options.units ?? 1_000;
-      const serials = demoSerials(units);
-      // The chain kept the batch; the store may not have kept its serial list (a deleted or new database).
-      const upload = await createSerialService({ store: provena.store }).uploadSerialList(serialListCsv(serials), "csv");
-      return {
-        kind: "seeded",
-        links: demoLinks(provena, options, { lot, batchId, orderId: order.orderId, serials, serialRoot: upload.serialRoot }),
-      };
+      const serialRoot = (await provena.store.getBatch(batchId))!.serialRoot;
+      const serials = (await provena.store.getSerialSet(serialRoot))?.serials ?? (await restoreSerialList(provena, serialRoot, options));
+      return { kind: "seeded", links: demoLinks(provena, options, { lot, batchId, orderId: order.orderId, serials, serialRoot }) };
     }
     log(`Demo batch ${DEMO_GTIN}/${lot} was left unfinished by an interrupted run; seeding the next lot.`);
   }
   throw new Error(
     `the first ${MAX_DEMO_LOTS} demo lots are all taken by unfinished runs; start on a fresh chain (delete the chain directory)`,
   );
+}
+
+/** The chain kept the batch, the store lost its serial list (a deleted or new database): the demo's list again. */
+async function restoreSerialList(provena: RunningProvena, serialRoot: Hex, options: DemoOptions): Promise<string[]> {
+  const serials = demoSerials(options.units ?? 1_000);
+  const upload = await createSerialService({ store: provena.store }).uploadSerialList(serialListCsv(serials), "csv");
+  if (upload.serialRoot !== serialRoot)
+    throw new Error(
+      `the demo batch's serial root ${serialRoot} is not the demo's ${options.units ?? 1_000}-unit list (${upload.serialRoot})`,
+    );
+  return serials;
 }
 
 /** The demo order on `batchId` as the mirror has it, once the mirror caught up with the chain's head. */

@@ -164,6 +164,16 @@ describe("the embedded chain", function () {
       expect(links.unitUrls).to.deep.equal(demo.unitUrls);
       expect(await second.chain.provider.getBlockNumber(), "no transaction sent").to.equal(head);
       expect(lines).to.deep.equal([]);
+      await stop(second);
+
+      // A new store on the same chain: the mirror is rebuilt from the chain and the serial list stored again.
+      const third = await start({}, { sqlitePath: path.join(dataDir, "new-store.db") });
+      const onNewStore = await seedDemoUnlessPresent(third, { log: () => undefined, units: 20, publicBaseUrl: PUBLIC_BASE_URL });
+      expect(onNewStore.seededNow).to.equal(false);
+      expect(await third.chain.provider.getBlockNumber(), "no transaction sent").to.equal(head);
+      expect((await third.store.getSerialSet(demo.serialRoot))?.serials).to.have.length(20);
+      const unit = await fetch(`${third.url}/01/${demo.gtin}/10/${demo.lot}/21/SN0000001`, { headers: { accept: "application/ld+json" } });
+      expect(unit.status).to.equal(200);
     });
 
     it("test_startEmbeddedAnvil_directoryInUseByARunningAnvil_refusesNamingItsPid", async function () {
