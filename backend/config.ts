@@ -22,8 +22,16 @@ export interface Config {
   port: number;
   /** Base of every public link (GS1 Digital Link host in QR codes); no trailing slash. */
   publicBaseUrl: string;
-  /** JSON-RPC endpoint of the chain; null = Hardhat's in-process chain. */
+  /** JSON-RPC endpoint of the chain; null = the embedded chain (`embeddedChain`). */
   rpcUrl: string | null;
+  /**
+   * The chain `npm start` runs itself when RPC_URL is unset: "anvil", Foundry's dev node as a child process that
+   * keeps its state in `embeddedChainDir` across restarts, or "hardhat", Hardhat's in-process chain, which starts
+   * empty on every run (what the tests use).
+   */
+  embeddedChain: EmbeddedChainKind;
+  /** Directory of the embedded anvil chain: its state file, deployment file and Ignition journal. */
+  embeddedChainDir: string;
   /** Read-only JSON-RPC URL handed to browsers for passport verification. */
   publicRpcUrl: string;
   /** Milliseconds to wait for the RPC endpoint before failing (start-up reachability and each call). */
@@ -71,6 +79,9 @@ export interface Config {
    */
   qr: { maxWidth: number; cacheBytes: number; renderThreads: number; queueLimit: number };
 }
+
+export const EMBEDDED_CHAIN_KINDS = ["anvil", "hardhat"] as const;
+export type EmbeddedChainKind = (typeof EMBEDDED_CHAIN_KINDS)[number];
 
 export type Env = Record<string, string | undefined>;
 
@@ -179,6 +190,8 @@ const fields = {
   PORT: integer(1, 65_535, "must be an integer 1-65535"),
   PUBLIC_BASE_URL: text(isHttpUrl, "must be an absolute http(s) URL (e.g. https://provena.example.com)"),
   RPC_URL: text(isRpcUrl, "must be an http(s) or ws(s) JSON-RPC URL (e.g. http://127.0.0.1:8545)"),
+  EMBEDDED_CHAIN: z.enum(EMBEDDED_CHAIN_KINDS, { error: `must be one of ${EMBEDDED_CHAIN_KINDS.join(", ")}` }),
+  EMBEDDED_CHAIN_DIR: text((v) => v.trim() !== "" && !v.includes("\0"), "must be a directory path"),
   PUBLIC_RPC_URL: text(isHttpUrl, "must be an absolute http(s) URL reachable from browsers"),
   RPC_TIMEOUT_MS: integer(100, 600_000, "must be an integer 100-600000 (milliseconds)"),
   MONGODB_URI: text(
@@ -309,6 +322,8 @@ export function loadConfig(env: Env = process.env): Config {
     port,
     publicBaseUrl,
     rpcUrl,
+    embeddedChain: parsed.EMBEDDED_CHAIN ?? "anvil",
+    embeddedChainDir: parsed.EMBEDDED_CHAIN_DIR ?? "data/chain",
     publicRpcUrl: trimSlash(parsed.PUBLIC_RPC_URL ?? `${publicBaseUrl}/rpc`),
     rpcTimeoutMs: parsed.RPC_TIMEOUT_MS ?? 5_000,
     mongodbUri: parsed.MONGODB_URI ?? null,

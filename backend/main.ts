@@ -1,7 +1,8 @@
 /**
  * The main job: composes the whole backend and listens.
  *
- *   chain     RPC_URL, or Hardhat's in-process chain served as a real JSON-RPC endpoint on 127.0.0.1
+ *   chain     RPC_URL, or the embedded chain on 127.0.0.1: anvil keeping its state in EMBEDDED_CHAIN_DIR (default),
+ *             or Hardhat's in-process chain served as a real JSON-RPC endpoint (EMBEDDED_CHAIN=hardhat; tests)
  *   contracts the deployment file for the chain, or a fresh deployment with the Ignition module
  *   store     MongoDB when MONGODB_URI is set, else the embedded SQLite file
  *   indexer   mirrors every contract event into the store
@@ -14,6 +15,7 @@
  */
 import { readFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
+import path from "node:path";
 import type { Server } from "node:http";
 import { Wallet, type JsonRpcProvider, type WebSocketProvider } from "ethers";
 import { pino, type Logger } from "pino";
@@ -24,6 +26,7 @@ import { createMetrics } from "./api/metrics.ts";
 import type { RouteModule } from "./api/route-module.ts";
 import { loadProvenaAbis, type ProvenaAbis } from "./chain/artifacts.ts";
 import { assertDeploymentOnChain, readDeployment, resolveDeploymentFile, writeDeployment, type Deployment } from "./chain/deployment.ts";
+import { EmbeddedAnvilError, embeddedRelayerKey, resolveAnvilBinary, startEmbeddedAnvil } from "./chain/embedded-anvil.ts";
 import { connectProvider } from "./chain/provider.ts";
 import { redactUrl, type Config } from "./config.ts";
 import { deployProvenaWithIgnition, eip1193Of, ignitionJournalDir, type DeployProvenaParameters } from "./deploy/deploy-provena.ts";
@@ -40,17 +43,22 @@ import type { Hex } from "./domain/model.ts";
 
 export interface StartProvenaOptions {
   logger?: Logger;
-  /** Port of the in-process chain's JSON-RPC server; 0 picks a free one (default). */
-  inProcessRpcPort?: number;
+  /** Port of the embedded chain's JSON-RPC server (anvil or the in-process chain); 0 picks a free one (default). */
+  embeddedChainPort?: number;
+  /** Finds the anvil binary (default: resolveAnvilBinary, from its platform package); tests stand in a missing one. */
+  resolveAnvilBinary?: () => string;
   /** Deploy this Ignition module instead of backend/deploy/ignition/ProvenaModule.ts (it must return forwarder, registry, escrow). */
   ignitionModule?: DeployProvenaParameters["ignitionModule"];
 }
 
 /** The chain this process runs on: the one chain access (handed to the relayer and the keeper) plus what only main needs. */
 export interface ProvenaChain extends ChainAccess {
-  kind: "in-process" | "rpc";
-  /** Where the chain answers JSON-RPC (the in-process chain's local server, or RPC_URL). */
+  /** "anvil" and "in-process" are the embedded chains, whose node signs for funded dev accounts. */
+  kind: "anvil" | "in-process" | "rpc";
+  /** Where the chain answers JSON-RPC (the embedded chain's local server, or RPC_URL). */
   rpcUrl: string;
+  /** True when this start began an empty chain (the in-process one always; anvil without a saved state). */
+  startedEmpty: boolean;
   /** One line for logs: which chain this is. */
   description: string;
   /** A JSON-RPC provider: main destroys it on stop and funds the in-process relayer through it. */
@@ -61,7 +69,7 @@ export interface ProvenaChain extends ChainAccess {
 }
 
 /** The chain as opened, before its deployment is known. */
-type OpenedChain = Pick<ProvenaChain, "kind" | "chainId" | "rpcUrl" | "description" | "provider">;
+type OpenedChain = Pick<ProvenaChain, "kind" | "chainId" | "rpcUrl" | "startedEmpty" | "description" | "provider">;
 
 export interface RunningProvena {
   /** Base URL of the HTTP API. */
@@ -160,7 +168,7 @@ export async function startProvena(config: Config, options: StartProvenaOptions 
   try {
     // Chain and store first, in parallel: each fails fast with its own clear line.
     const [chainResult, storeResult] = await Promise.allSettled([
-      openChain(config, options, cleanup),
+      openChain(config, options, log, cleanup),
       createStore({ mongodbUri: config.mongodbUri, sqlitePath: config.sqlitePath }).then((opened) => {
         cleanup.push(() => opened.close());
         return opened;
@@ -178,7 +186,7 @@ export async function startProvena(config: Config, options: StartProvenaOptions 
     const chain = provenaChain(openedChain, deployment, deployedNow, abis);
     log.info({ deployment }, deployedNow ? "contracts deployed with the Ignition module" : "contracts found from the deployment file");
 
-    if (chain.kind === "in-process") await retireRequestsOfEarlierChains(store, chain.chainId);
+    if (chain.startedEmpty) await retireRequestsOfEarlierChains(store, chain.chainId);
 
     const indexer = createIndexer({
       provider: chain.provider,
@@ -228,7 +236,7 @@ interface RelayerAndKeeper {
   relay: ProvenaHttpDeps["relay"];
 }
 
-/** Starts the relayer worker and the keeper when a relayer key is configured (always on the in-process chain). */
+/** Starts the relayer worker and the keeper when a relayer key is configured (always on the embedded chain). */
 async function startRelayerAndKeeper(
   config: Config,
   { store, chain, logger, cleanup }: { store: MirrorStore; chain: ProvenaChain; logger: Logger; cleanup: (() => Promise<void>)[] },
@@ -248,7 +256,7 @@ async function startRelayerAndKeeper(
     holder: config.instanceId,
     leaseTtlMs: config.leaseTtlMs,
     confirmations: Math.max(1, config.confirmations),
-    pollMs: chain.kind === "in-process" ? 250 : 1_000,
+    pollMs: chain.kind === "rpc" ? 1_000 : 250,
   });
   worker.start();
   cleanup.push(() => worker.stop());
@@ -272,7 +280,12 @@ async function startRelayerAndKeeper(
 
 // --- chain -----------------------------------------------------------------------------------------------
 
-async function openChain(config: Config, options: StartProvenaOptions, cleanup: (() => Promise<void>)[]): Promise<OpenedChain> {
+async function openChain(
+  config: Config,
+  options: StartProvenaOptions,
+  log: Logger,
+  cleanup: (() => Promise<void>)[],
+): Promise<OpenedChain> {
   if (config.rpcUrl !== null) {
     const { provider, chainId } = await connectProvider({
       rpcUrl: config.rpcUrl,
@@ -284,13 +297,57 @@ async function openChain(config: Config, options: StartProvenaOptions, cleanup: 
       kind: "rpc",
       chainId,
       rpcUrl: config.rpcUrl,
+      startedEmpty: false,
       provider,
       description: `JSON-RPC at ${redactUrl(config.rpcUrl)} (chain ${chainId})`,
     };
   }
-  // Imported only here: with RPC_URL the backend runs without a Hardhat runtime.
+  if (config.embeddedChain === "anvil") {
+    let binary: string | null = null;
+    try {
+      binary = (options.resolveAnvilBinary ?? resolveAnvilBinary)();
+    } catch (error) {
+      if (!(error instanceof EmbeddedAnvilError)) throw error;
+      log.warn(
+        `${error.message}: falling back to Hardhat's in-process chain, which will NOT persist (the chain starts empty on every start)`,
+      );
+    }
+    if (binary !== null) return openEmbeddedAnvil(config, binary, options, cleanup);
+  }
+  return openInProcessChain(config, options, cleanup);
+}
+
+/** anvil as a child process keeping its state in EMBEDDED_CHAIN_DIR: the same chain on every start. */
+async function openEmbeddedAnvil(
+  config: Config,
+  binary: string,
+  options: StartProvenaOptions,
+  cleanup: (() => Promise<void>)[],
+): Promise<OpenedChain> {
+  let anvil;
+  try {
+    anvil = await startEmbeddedAnvil({ binary, dir: config.embeddedChainDir, port: options.embeddedChainPort ?? 0 });
+  } catch (error) {
+    throw new StartupError(`Cannot start the embedded chain: ${(error as Error).message}`, { cause: error });
+  }
+  // Pushed first, so it runs last: anvil writes its state once every worker has stopped.
+  cleanup.push(() => anvil.stop());
+  const { provider, chainId } = await connectProvider({ rpcUrl: anvil.rpcUrl, timeoutMs: config.rpcTimeoutMs, pollingIntervalMs: 250 });
+  cleanup.push(async () => provider.destroy());
+  return {
+    kind: "anvil",
+    chainId,
+    rpcUrl: anvil.rpcUrl,
+    startedEmpty: !anvil.resumed,
+    provider,
+    description: `anvil dev chain ${chainId}, JSON-RPC at ${anvil.rpcUrl} (${anvil.resumed ? "resumed from" : "new, kept in"} ${anvil.stateFile})`,
+  };
+}
+
+async function openInProcessChain(config: Config, options: StartProvenaOptions, cleanup: (() => Promise<void>)[]): Promise<OpenedChain> {
+  // Imported only here: with RPC_URL or anvil the backend runs without a Hardhat runtime.
   const { network } = await import("hardhat");
-  const server = await network.createServer(undefined, "127.0.0.1", options.inProcessRpcPort ?? 0);
+  const server = await network.createServer(undefined, "127.0.0.1", options.embeddedChainPort ?? 0);
   const { port } = await server.listen();
   cleanup.push(() => server.close());
   const rpcUrl = `http://127.0.0.1:${port}`;
@@ -300,6 +357,7 @@ async function openChain(config: Config, options: StartProvenaOptions, cleanup: 
     kind: "in-process",
     chainId,
     rpcUrl,
+    startedEmpty: true,
     provider,
     description: `Hardhat in-process chain ${chainId}, JSON-RPC at ${rpcUrl} (it starts empty and vanishes on exit)`,
   };
@@ -321,6 +379,7 @@ async function resolveDeployment(
     });
     return { deployment, deployedNow: true };
   }
+  if (chain.kind === "anvil") return resolveEmbeddedDeployment(config, chain, log, ignitionModule);
   const file = resolveDeploymentFile(config.deploymentFile, chain.chainId);
   const existing = await readDeployment(file, chain.chainId);
   if (existing) {
@@ -340,6 +399,39 @@ async function resolveDeployment(
   return { deployment, deployedNow: true };
 }
 
+/**
+ * The embedded anvil chain's deployment lives beside its state (EMBEDDED_CHAIN_DIR/deployment.json, or
+ * DEPLOYMENT_FILE): written once the contracts are deployed, read on every later start. A chain that started empty,
+ * or lost the deployment's blocks in a crash (anvil saves its state every few seconds), gets a fresh deployment.
+ * No Ignition journal: an interrupted deployment is simply redone, since the file is written only once it completed.
+ */
+async function resolveEmbeddedDeployment(
+  config: Config,
+  chain: OpenedChain,
+  log: Logger,
+  ignitionModule: DeployProvenaParameters["ignitionModule"],
+): Promise<{ deployment: Deployment; deployedNow: boolean }> {
+  const file =
+    config.deploymentFile === null ? path.resolve(config.embeddedChainDir, "deployment.json") : path.resolve(config.deploymentFile);
+  const existing = chain.startedEmpty ? null : await readDeployment(file, chain.chainId);
+  if (existing) {
+    const codes = await Promise.all([existing.forwarder, existing.registry, existing.escrow].map((a) => chain.provider.getCode(a)));
+    if (codes.every((code) => code !== "0x")) return { deployment: existing, deployedNow: false };
+    log.warn(
+      { file },
+      `the embedded chain has no contract code at the addresses in ${file} (its state was saved before the deployment): deploying again`,
+    );
+  }
+  const deployment = await deployProvenaWithIgnition({
+    eip1193: eip1193Of(chain.provider),
+    provider: chain.provider,
+    chainId: chain.chainId,
+    ignitionModule,
+  });
+  await writeDeployment(file, deployment);
+  return { deployment, deployedNow: true };
+}
+
 /** The opened chain with its deployment: the addresses and ABIs the relayer and the keeper call through. */
 function provenaChain(opened: OpenedChain, deployment: Deployment, deployedNow: boolean, abis: ProvenaAbis): ProvenaChain {
   return {
@@ -351,7 +443,11 @@ function provenaChain(opened: OpenedChain, deployment: Deployment, deployedNow: 
   };
 }
 
-/** The relayer's key: configured, or on the in-process chain a fresh key funded by the chain itself. */
+/**
+ * The relayer's key: configured; on the embedded anvil chain a dev account funded at genesis (the same on every
+ * start, so the relayer's address and nonce carry over with the chain); on the in-process chain a fresh key
+ * funded by the chain itself.
+ */
 async function relayerSigner(config: Config, chain: ProvenaChain): Promise<Wallet | null> {
   const key = config.relayerKey;
   if (key?.kind === "privateKey") return new Wallet(key.privateKey, chain.provider);
@@ -371,6 +467,7 @@ async function relayerSigner(config: Config, chain: ProvenaChain): Promise<Walle
       );
     }
   }
+  if (chain.kind === "anvil") return new Wallet(embeddedRelayerKey(), chain.provider);
   if (chain.kind !== "in-process") return null;
   const wallet = Wallet.createRandom().connect(chain.provider);
   await chain.provider.send("hardhat_setBalance", [wallet.address, "0x3635c9adc5dea00000"]); // 1,000 ETH
@@ -378,15 +475,15 @@ async function relayerSigner(config: Config, chain: ProvenaChain): Promise<Walle
 }
 
 /**
- * The in-process chain starts over on every run while the store persists: requests still pending from an
- * earlier run can never be sent on this chain, so they are closed with a reason instead of hanging forever.
+ * An embedded chain that started empty (the in-process one on every run) while the store persists: requests still
+ * pending from an earlier run can never be sent on this chain, so they are closed with a reason instead of hanging.
  */
 async function retireRequestsOfEarlierChains(store: MirrorStore, chainId: number): Promise<void> {
   const stale = await store.listRelays(["queued", "submitted"], 10_000);
   for (const request of stale.filter((r) => r.chainId === chainId)) {
     await store.updateRelay(request.id, request.status, {
       status: "failed",
-      error: "the in-process chain was restarted before this request was mined; sign it again",
+      error: "the embedded chain started over before this request was mined; sign it again",
       updatedAt: Date.now(),
     });
   }

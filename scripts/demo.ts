@@ -8,11 +8,14 @@
  *
  * The carrier, customs, warehouse and inspector hold keys but no ETH: every action of theirs is signed locally
  * and posted to the relayer's HTTP API. The admin, the manufacturer and the retailer (who pays the escrow) send
- * their own transactions from the in-process chain's funded accounts.
+ * their own transactions from the embedded chain's funded accounts.
+ *
+ * Every identity is deterministic (the gasless partners' keys, the lots OLV-DEMO-1, -2, …), so on a chain that
+ * persists across restarts `seedDemoUnlessPresent` finds what an earlier run seeded and seeds only what is missing.
  */
 import { Wallet, id as keccakText, parseEther, type JsonRpcSigner } from "ethers";
 import { loadProvenaAbis } from "../backend/chain/artifacts.ts";
-import { escrowAt, registryAt, type TradeEscrow } from "../backend/chain/contracts.ts";
+import { escrowAt, registryAt, type ProvenanceRegistry, type TradeEscrow } from "../backend/chain/contracts.ts";
 import { signOrderConsentOn } from "../backend/chain/order-consent.ts";
 import { gs1CheckDigit } from "../backend/chain/gs1.ts";
 import { ROLE_HASHES, businessStepValue, type BusinessStep } from "../backend/chain/vocabulary.ts";
@@ -30,12 +33,14 @@ export interface DemoOptions {
   log?: (line: string) => void;
   /** Units in the batch (default 1,000). */
   units?: number;
-  /** Seconds after delivery the buyer may dispute; the keeper releases once it passed (default 10). */
+  /** Seconds after delivery the buyer may dispute; the keeper releases once it passed (default 5, short for a demo). */
   disputeWindowSeconds?: number;
   /** Longest wait for the keeper's release (default 120 s). */
   releaseTimeoutMs?: number;
   /** Base of the passport links (default: the config's PUBLIC_BASE_URL as given by the caller, else provena.url). */
   publicBaseUrl?: string;
+  /** Called once `seedDemoUnlessPresent` found the demo missing, before the first step. */
+  onSeeding?: () => void;
 }
 
 export interface DemoParticipantInfo {
@@ -46,16 +51,20 @@ export interface DemoParticipantInfo {
   gasless: boolean;
 }
 
-export interface DemoResult {
+/** What an earlier run's demo left to show: its batch, order and passport links. */
+export interface DemoLinks {
   gtin: string;
   lot: string;
   batchId: Hex;
   orderId: Hex;
   serials: string[];
   serialRoot: Hex;
-  participants: Record<"admin" | "manufacturer" | "carrier" | "customs" | "warehouse" | "inspector" | "retailer", DemoParticipantInfo>;
   batchUrl: string;
   unitUrls: string[];
+}
+
+export interface DemoResult extends DemoLinks {
+  participants: Record<"admin" | "manufacturer" | "carrier" | "customs" | "warehouse" | "inspector" | "retailer", DemoParticipantInfo>;
   order: Order;
   /** Escrow payouts observed on chain (wei). */
   payouts: { seller: bigint; carrier: bigint; platform: bigint };
@@ -63,24 +72,127 @@ export interface DemoResult {
   relayedRequestIds: string[];
 }
 
-export async function runDemo(provena: RunningProvena, options: DemoOptions = {}): Promise<DemoResult> {
+/** The demo's product: GTIN-13 0950600013435 with its check digit, under company prefix 9506000. */
+const GTIN_DATA = "0950600013435";
+export const DEMO_GTIN = GTIN_DATA + gs1CheckDigit(GTIN_DATA);
+/** Lots an interrupted run may leave unfinished before the demo gives up looking for a free one. */
+const MAX_DEMO_LOTS = 20;
+
+export const demoLot = (attempt: number) => `OLV-DEMO-${attempt}`;
+
+/** The gasless partners' keys: derived from their names, so a restarted chain knows them again (demo keys, never for real use). */
+export function demoPartnerKey(name: "carrier" | "customs" | "warehouse" | "inspector"): string {
+  return keccakText(`provena demo ${name}`);
+}
+
+export type DemoOutcome = { seededNow: true; result: DemoResult } | { seededNow: false; links: DemoLinks };
+
+/**
+ * What `npm start` runs: the demo's links when an earlier run on this chain completed it (re-storing its serial list
+ * when the store lost it), else the demo seeded on the first free lot.
+ */
+export async function seedDemoUnlessPresent(provena: RunningProvena, options: DemoOptions = {}): Promise<DemoOutcome> {
+  const found = await findDemoLot(provena, options);
+  if (found.kind === "seeded") return { seededNow: false, links: found.links };
+  options.onSeeding?.();
+  return { seededNow: true, result: await runDemo(provena, { ...options, lot: found.lot }) };
+}
+
+type DemoLotSearch = { kind: "seeded"; links: DemoLinks } | { kind: "free"; lot: string };
+
+/**
+ * Looks through the demo's lots in order: the first whose order the keeper released (or is about to release) is the
+ * seeded demo; a lot an interrupted run left halfway is passed over; the first never registered is free.
+ */
+export async function findDemoLot(provena: RunningProvena, options: DemoOptions = {}): Promise<DemoLotSearch> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const { deployment, provider } = provena.chain;
+  const registry = registryAt(deployment.registry, provider, loadProvenaAbis().ProvenanceRegistry);
+  for (let attempt = 1; attempt <= MAX_DEMO_LOTS; attempt++) {
+    const lot = demoLot(attempt);
+    const batchId = lower(await registry.batchIdOf(BigInt(DEMO_GTIN), lot));
+    const [status] = (await registry.batchStatus(batchId)) as [bigint, bigint];
+    if (status === BATCH_STATUS_NONE) return { kind: "free", lot };
+    const order = status === BATCH_STATUS_DELIVERED ? await mirroredOrderOf(provena, batchId) : null;
+    if (order && (order.state === "released" || order.state === "delivered")) {
+      if (order.state === "delivered") {
+        log(`Demo batch ${DEMO_GTIN}/${lot} was delivered before the last stop; waiting for the keeper's release…`);
+        await waitForRelease(provena, order.orderId, options.releaseTimeoutMs ?? 120_000);
+      }
+      const serialRoot = (await provena.store.getBatch(batchId))!.serialRoot;
+      const serials = (await provena.store.getSerialSet(serialRoot))?.serials ?? (await restoreSerialList(provena, serialRoot, options));
+      return { kind: "seeded", links: demoLinks(provena, options, { lot, batchId, orderId: order.orderId, serials, serialRoot }) };
+    }
+    log(`Demo batch ${DEMO_GTIN}/${lot} was left unfinished by an interrupted run; seeding the next lot.`);
+  }
+  throw new Error(
+    `the first ${MAX_DEMO_LOTS} demo lots are all taken by unfinished runs; start on a fresh chain (delete the chain directory)`,
+  );
+}
+
+/** The chain kept the batch, the store lost its serial list (a deleted or new database): the demo's list again. */
+async function restoreSerialList(provena: RunningProvena, serialRoot: Hex, options: DemoOptions): Promise<string[]> {
+  const serials = demoSerials(options.units ?? 1_000);
+  const upload = await createSerialService({ store: provena.store }).uploadSerialList(serialListCsv(serials), "csv");
+  if (upload.serialRoot !== serialRoot)
+    throw new Error(
+      `the demo batch's serial root ${serialRoot} is not the demo's ${options.units ?? 1_000}-unit list (${upload.serialRoot})`,
+    );
+  return serials;
+}
+
+/** The demo order on `batchId` as the mirror has it, once the mirror caught up with the chain's head. */
+async function mirroredOrderOf(provena: RunningProvena, batchId: Hex): Promise<Order | null> {
+  await provena.indexer.waitForBlock(await provena.chain.provider.getBlockNumber(), { timeoutMs: 120_000 });
+  const page = await provena.store.listOrders({ batchId }, { limit: 1 });
+  return page.items[0] ?? null;
+}
+
+const BATCH_STATUS_NONE = 0n;
+const BATCH_STATUS_DELIVERED = 3n;
+
+function demoSerials(units: number): string[] {
+  return Array.from({ length: units }, (_, i) => `SN${String(i + 1).padStart(7, "0")}`);
+}
+
+function serialListCsv(serials: string[]): string {
+  return ["serial", ...serials].join("\n") + "\n";
+}
+
+function demoLinks(
+  provena: RunningProvena,
+  options: DemoOptions,
+  found: { lot: string; batchId: Hex; orderId: Hex; serials: string[]; serialRoot: Hex },
+): DemoLinks {
+  const publicBaseUrl = (options.publicBaseUrl ?? provena.url).replace(/\/+$/, "");
+  // The printed form: the links name their chain and registry, which the passport page verifies against.
+  const anchors = { chainId: provena.chain.deployment.chainId, registry: provena.chain.deployment.registry };
+  return {
+    gtin: DEMO_GTIN,
+    ...found,
+    batchUrl: buildDigitalLink(publicBaseUrl, DEMO_GTIN, found.lot, null, anchors),
+    unitUrls: found.serials.slice(0, 3).map((serial) => buildDigitalLink(publicBaseUrl, DEMO_GTIN, found.lot, serial, anchors)),
+  };
+}
+
+/** Seeds the whole demo trade on `options.lot` (default the first demo lot); participants already onboarded are kept. */
+export async function runDemo(provena: RunningProvena, options: DemoOptions & { lot?: string } = {}): Promise<DemoResult> {
   const log = options.log ?? ((line: string) => console.log(line));
   const { provider, deployment } = provena.chain;
-  if (provena.chain.kind !== "in-process") throw new Error("the demo seeds the in-process chain only (it uses its funded accounts)");
+  if (provena.chain.kind === "rpc") throw new Error("the demo seeds the embedded chain only (it uses its funded dev accounts)");
   if (!provena.relayer) throw new Error("the demo needs the relayer");
   const abis = loadProvenaAbis();
   const units = options.units ?? 1_000;
-  const disputeWindow = options.disputeWindowSeconds ?? 10;
-  const publicBaseUrl = (options.publicBaseUrl ?? provena.url).replace(/\/+$/, "");
+  const disputeWindow = options.disputeWindowSeconds ?? 5;
 
   const admin = await provider.getSigner(0);
   const manufacturer = await provider.getSigner(1);
   const retailer = await provider.getSigner(2);
-  // Gasless partners: fresh keys that never hold ETH.
-  const carrier = Wallet.createRandom();
-  const customs = Wallet.createRandom();
-  const warehouse = Wallet.createRandom();
-  const inspector = Wallet.createRandom();
+  // Gasless partners: keys that never hold ETH.
+  const carrier = new Wallet(demoPartnerKey("carrier"));
+  const customs = new Wallet(demoPartnerKey("customs"));
+  const warehouse = new Wallet(demoPartnerKey("warehouse"));
+  const inspector = new Wallet(demoPartnerKey("inspector"));
 
   const registryAs = (signer: JsonRpcSigner) => registryAt(deployment.registry, signer, abis.ProvenanceRegistry);
   const escrowAs = (signer: JsonRpcSigner) => escrowAt(deployment.escrow, signer, abis.TradeEscrow);
@@ -123,27 +235,32 @@ export async function runDemo(provena: RunningProvena, options: DemoOptions = {}
   participants.admin = { role: "ADMIN", name: "Consortium admin", address: lower(await admin.getAddress()), gln: "", gasless: false };
   for (const member of roster) {
     const address = lower(await member.account.getAddress());
-    await sent(
-      `${member.name} (${member.role}) ${address}`,
-      registryAs(admin).onboardParticipant(address, ROLE_HASHES[member.role], member.gln, member.name),
-    );
+    if (await isOnboarded(registryAs(admin), address)) log(`  ✓ ${member.name} (${member.role}) ${address} (onboarded by an earlier run)`);
+    else
+      await sent(
+        `${member.name} (${member.role}) ${address}`,
+        registryAs(admin).onboardParticipant(address, ROLE_HASHES[member.role], member.gln, member.name),
+      );
     participants[member.key] = { role: member.role, name: member.name, address, gln: member.gln.toString(), gasless: member.gasless };
   }
   // As GS1 licensed it, the admin grants the manufacturer its company prefix: only it may register these GTINs.
-  const gtinData = "0950600013435";
-  const gtin = gtinData + gs1CheckDigit(gtinData);
+  const gtin = DEMO_GTIN;
   const companyPrefix = gtin.slice(1, 8); // 9506000: the first 7 digits of the GTIN-13
-  await sent(
-    `company prefix ${companyPrefix} granted to the manufacturer`,
-    registryAs(admin).grantCompanyPrefix(participants.manufacturer.address, BigInt(companyPrefix), companyPrefix.length),
-  );
+  const prefixHolder = lower(await registryAs(admin).companyPrefixHolder(BigInt(companyPrefix), companyPrefix.length));
+  if (prefixHolder === participants.manufacturer.address)
+    log(`  ✓ company prefix ${companyPrefix} granted to the manufacturer (by an earlier run)`);
+  else
+    await sent(
+      `company prefix ${companyPrefix} granted to the manufacturer`,
+      registryAs(admin).grantCompanyPrefix(participants.manufacturer.address, BigInt(companyPrefix), companyPrefix.length),
+    );
 
   // 2. Serial list and batch registration.
-  const lot = `OLV-${stamp()}`;
-  const serials = Array.from({ length: units }, (_, i) => `SN${String(i + 1).padStart(7, "0")}`);
+  const lot = options.lot ?? demoLot(1);
+  const serials = demoSerials(units);
   log(`2/8 Manufacturer uploads the serial list (${units.toLocaleString("en")} units, CSV) and registers batch ${gtin}/${lot}`);
   const serialService = createSerialService({ store: provena.store });
-  const upload = await serialService.uploadSerialList(["serial", ...serials].join("\n") + "\n", "csv");
+  const upload = await serialService.uploadSerialList(serialListCsv(serials), "csv");
   log(`  ✓ serial list stored, Merkle root ${short(upload.serialRoot)}`);
   const latest = await provider.getBlock("latest");
   await sent(
@@ -241,20 +358,9 @@ export async function runDemo(provena: RunningProvena, options: DemoOptions = {}
     `  ✓ released by the keeper in block ${releasedBlock}: seller ${fmt(payouts.seller)}, carrier ${fmt(payouts.carrier)}, platform ${fmt(payouts.platform)} ETH`,
   );
 
-  // The printed form: the links name their chain and registry, which the passport page verifies against.
-  const anchors = { chainId: deployment.chainId, registry: deployment.registry };
-  const batchUrl = buildDigitalLink(publicBaseUrl, gtin, lot, null, anchors);
-  const unitUrls = serials.slice(0, 3).map((serial) => buildDigitalLink(publicBaseUrl, gtin, lot, serial, anchors));
   return {
-    gtin,
-    lot,
-    batchId,
-    orderId,
-    serials,
-    serialRoot: upload.serialRoot,
+    ...demoLinks(provena, options, { lot, batchId, orderId, serials, serialRoot: upload.serialRoot }),
     participants,
-    batchUrl,
-    unitUrls,
     order: order as unknown as Order,
     payouts,
     platformRecipient: lower(platformRecipient),
@@ -284,6 +390,11 @@ async function creditsOf(escrow: TradeEscrow, accounts: string[]): Promise<bigin
   return Promise.all(accounts.map(async (account) => BigInt(await escrow.creditOf(account, "0x0000000000000000000000000000000000000000"))));
 }
 
+async function isOnboarded(registry: ProvenanceRegistry, account: Hex): Promise<boolean> {
+  const [participantId] = (await registry.participant(account)) as [bigint, bigint, boolean];
+  return participantId !== 0n;
+}
+
 function lower(address: string): Hex {
   return address.toLowerCase() as Hex;
 }
@@ -296,11 +407,4 @@ function fmt(wei: bigint): string {
   const whole = wei / 10n ** 18n;
   const fraction = (wei % 10n ** 18n).toString().padStart(18, "0").replace(/0+$/, "").slice(0, 6);
   return fraction ? `${whole}.${fraction}` : `${whole}`;
-}
-
-/** A lot suffix unique per run: yymmdd-hhmmss (GS1 set 82, within the 20-character lot limit). */
-function stamp(): string {
-  const d = new Date();
-  const two = (n: number) => String(n).padStart(2, "0");
-  return `${two(d.getUTCFullYear() % 100)}${two(d.getUTCMonth() + 1)}${two(d.getUTCDate())}-${two(d.getUTCHours())}${two(d.getUTCMinutes())}${two(d.getUTCSeconds())}`;
 }

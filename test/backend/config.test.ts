@@ -26,6 +26,8 @@ describe("loadConfig", function () {
         rpcUrl: null,
         mongodbUri: null,
         sqlitePath: "data/provena.db",
+        embeddedChain: "anvil",
+        embeddedChainDir: "data/chain",
         deploymentFile: null,
         confirmations: 0,
         indexerBlockRange: 2000,
@@ -195,6 +197,15 @@ describe("loadConfig", function () {
       expect(error.message.split("\n")).to.have.length(10);
       expect(error.message).to.include('LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent (got "loud")');
       expect(error.message).to.include('CONFIRMATIONS: must be an integer 0-10000 (blocks) (got "-1")');
+    });
+
+    it("test_loadConfig_embeddedChainUnknown_oneClearLine", function () {
+      const error = configErrorOf({ EMBEDDED_CHAIN: "ganache" });
+      expect(error.message).to.equal('Invalid configuration:\n  EMBEDDED_CHAIN: must be one of anvil, hardhat (got "ganache")');
+      expect(loadConfig({ EMBEDDED_CHAIN: "hardhat", EMBEDDED_CHAIN_DIR: "/var/lib/provena/chain" })).to.deep.include({
+        embeddedChain: "hardhat",
+        embeddedChainDir: "/var/lib/provena/chain",
+      });
     });
 
     it("test_loadConfig_bodyLimitsOutOfRange_oneClearLineEach", function () {
