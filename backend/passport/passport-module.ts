@@ -29,6 +29,7 @@ import type { ChainRpc } from "../chain/chain-access.ts";
 import { rpcProxyRoute } from "./rpc-proxy.ts";
 import { serialRoutes } from "./serial-routes.ts";
 import { createSerialService, type SerialService } from "./serials.ts";
+import { createPassportViewCache, DEFAULT_PASSPORT_CACHE_MB, type PassportViewCache } from "./view-cache.ts";
 import { DEFAULT_UPLOAD_BODY_LIMIT, DEFAULT_WRITE_RATE_LIMIT_PER_MINUTE, passportWriteRateLimiter } from "./write-limits.ts";
 
 export interface PassportModuleConfig {
@@ -42,6 +43,8 @@ export interface PassportModuleConfig {
   thresholds?: Partial<CloneThresholds>;
   /** Built Merkle trees kept in memory for proofs. */
   proofCacheSize?: number;
+  /** Megabytes of rendered passports kept in memory (view-cache.ts); 0 renders every request. */
+  viewCacheMb?: number;
 }
 
 export interface PassportModuleDeps {
@@ -63,6 +66,7 @@ export interface PassportModuleDeps {
 export interface PassportModule extends RouteModule {
   serials: SerialService;
   passports: PassportService;
+  viewCache: PassportViewCache;
 }
 
 export function createPassportModule(deps: PassportModuleDeps): PassportModule {
@@ -82,13 +86,14 @@ export function createPassportModule(deps: PassportModuleDeps): PassportModule {
     },
   });
   const csp = contentSecurityPolicy(config.publicRpcUrl);
+  const viewCache = createPassportViewCache((config.viewCacheMb ?? DEFAULT_PASSPORT_CACHE_MB) * 1024 * 1024);
   const writeRateLimiter = passportWriteRateLimiter(deps.writeRateLimitPerMinute ?? DEFAULT_WRITE_RATE_LIMIT_PER_MINUTE);
   const jsonMaxDepth = deps.jsonMaxDepth ?? WRITE_LIMIT_DEFAULTS.jsonMaxDepth;
 
   const routeModule = routeModuleFromTable(
     "",
     [
-      ...resolverRoutes({ passports, publicBaseUrl, contentSecurityPolicy: csp }),
+      ...resolverRoutes({ passports, publicBaseUrl, contentSecurityPolicy: csp, cache: viewCache }),
       ...serialRoutes({
         serials,
         passports,
@@ -108,5 +113,5 @@ export function createPassportModule(deps: PassportModuleDeps): PassportModule {
   );
   // After the resolver's routes: whatever else is under /01 is a malformed or non-canonical Digital Link.
   routeModule.router.use("/01", ...malformedLinkHandlers);
-  return { ...routeModule, serials, passports };
+  return { ...routeModule, serials, passports, viewCache };
 }
