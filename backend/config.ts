@@ -6,7 +6,7 @@
  * Teams add their fields here: a `fields` entry (schema + message), a `Config` member and its default.
  */
 import { isIP } from "node:net";
-import { hostname } from "node:os";
+import { availableParallelism, hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
 
@@ -65,6 +65,10 @@ export interface Config {
    * scans from more distinct countries than a genuine item gets (backend/passport CloneThresholds).
    */
   passportCloneThresholds: { maxScans: number; maxRecentScans: number; recentWindowMs: number; maxRegions: number };
+  /** Megabytes of rendered passports each API process keeps in memory; 0 renders every request. */
+  passportCacheMb: number;
+  /** Processes serving the API on one port (node:cluster); 1 serves it from the process that indexes. */
+  apiWorkers: number;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -192,6 +196,8 @@ const fields = {
   ),
   PASSPORT_CLONE_WINDOW_MS: integer(60_000, 31_536_000_000, "must be an integer 60000-31536000000 (milliseconds)"),
   PASSPORT_CLONE_MAX_REGIONS: integer(1, 300, "must be an integer 1-300 (distinct countries one unit is scanned in)"),
+  PASSPORT_CACHE_MB: integer(0, 65_536, "must be an integer 0-65536 (megabytes of rendered passports per API process; 0 = off)"),
+  API_WORKERS: integer(1, 256, "must be an integer 1-256 (processes serving the API)"),
   BODY_LIMIT: bodySize(),
   RELAY_BODY_LIMIT: bodySize(),
   UPLOAD_BODY_LIMIT: bodySize(),
@@ -308,6 +314,8 @@ export function loadConfig(env: Env = process.env): Config {
       recentWindowMs: parsed.PASSPORT_CLONE_WINDOW_MS ?? 86_400_000,
       maxRegions: parsed.PASSPORT_CLONE_MAX_REGIONS ?? 3,
     },
+    passportCacheMb: parsed.PASSPORT_CACHE_MB ?? 64,
+    apiWorkers: parsed.API_WORKERS ?? Math.max(1, availableParallelism()),
   };
 }
 
