@@ -13,6 +13,7 @@ import { buildDigitalLink, type DigitalLink, type TrustAnchors } from "./digital
 import { historyEntryOf, recallEntry } from "./history-entries.ts";
 import { effectiveInspection, type PassportView, type UnitView } from "./passport-view.ts";
 import { createScanDeduper } from "./scan-dedupe.ts";
+import { createBoundedMemo } from "./view-cache.ts";
 import type { SerialService, UnitProof } from "./serials.ts";
 
 /** When a unit's scan pattern suggests its code was copied onto other packages. */
@@ -25,6 +26,9 @@ export interface CloneThresholds {
   /** Warn when it was scanned from more than this many distinct regions (countries). */
   maxRegions: number;
 }
+
+/** Unit proofs remembered (a few hundred bytes each). */
+const PROOF_MEMO_ENTRIES = 10_000;
 
 export const DEFAULT_CLONE_THRESHOLDS: CloneThresholds = {
   maxScans: 100,
@@ -145,6 +149,19 @@ export function createPassportService({ store, serials, config, now = Date.now }
     return warnings;
   }
 
+  // A serial root names its list by content, so a proof found under it holds for ever; remembering it spares each
+  // repeat scan the proof's check against OpenZeppelin's verifier (milliseconds). "Not stored" is never remembered:
+  // the list may be uploaded at any time.
+  const proofs = createBoundedMemo<string, UnitProof>(PROOF_MEMO_ENTRIES);
+  async function proofOf(serialRoot: Hex, serial: string): Promise<UnitProof | null> {
+    const key = `${serialRoot}\0${serial}`;
+    const known = proofs.get(key);
+    if (known) return known;
+    const proof = await serials.proveSerial(serialRoot, serial);
+    if (proof) proofs.set(key, proof);
+    return proof;
+  }
+
   async function buildView(link: DigitalLink, batch: Batch, unit: UnitView | null, checkpoint: Checkpoint | null): Promise<PassportView> {
     const history = await loadBatchHistory(store, batch);
     const { participants } = history;
@@ -234,7 +251,7 @@ export function createPassportService({ store, serials, config, now = Date.now }
       const batch = await loadBatch(link);
       let proof: Hex[] | null = null;
       if (link.serial !== null) {
-        const membership = await serials.proveSerial(batch.serialRoot, link.serial);
+        const membership = await proofOf(batch.serialRoot, link.serial);
         if (membership) proof = membership.proof;
         else if ((await serials.hasSerial(batch.serialRoot, link.serial)) === false) {
           throw notFound(

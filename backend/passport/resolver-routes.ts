@@ -8,7 +8,7 @@ import { problemResponse } from "../api/openapi.ts";
 import { ProblemError } from "../api/problem.ts";
 import type { RouteDefinition } from "../api/route-table.ts";
 import { parseQuery } from "../api/validate.ts";
-import { digitalLinkPath, parseDigitalLinkPath } from "./digital-link.ts";
+import { digitalLinkPath, parseDigitalLinkPath, type DigitalLink } from "./digital-link.ts";
 import { errorPagesFor } from "./error-pages.ts";
 import { renderPassportPage } from "./html.ts";
 import { passportJsonLd } from "./json-ld.ts";
@@ -16,7 +16,7 @@ import { languageLinks, localeForResponse } from "./locale-negotiation.ts";
 import { localeOf } from "./messages/index.ts";
 import { negotiatePassport } from "./negotiation.ts";
 import type { PassportService } from "./passport-service.ts";
-import { etagOf, ifNoneMatchHits, passportRenderingKey, type PassportViewCache } from "./view-cache.ts";
+import { createBoundedMemo, etagOf, ifNoneMatchHits, passportRenderingKey, type PassportViewCache } from "./view-cache.ts";
 
 export interface ResolverRoutesDeps {
   passports: PassportService;
@@ -25,6 +25,8 @@ export interface ResolverRoutesDeps {
   /** Rendered passports, per language and representation (view-cache.ts). */
   cache: PassportViewCache;
 }
+
+const PARSED_LINK_ENTRIES = 10_000;
 
 const passportQuery = z.looseObject({ claimed: z.string().optional() });
 
@@ -49,8 +51,14 @@ function isPrefetch(req: Request): boolean {
 }
 
 export function resolverRoutes({ passports, publicBaseUrl, contentSecurityPolicy, cache }: ResolverRoutesDeps): RouteDefinition[] {
+  // Parsing derives the batch id (a keccak hash, about a millisecond); a link scanned again is parsed once.
+  const parsedLinks = createBoundedMemo<string, DigitalLink>(PARSED_LINK_ENTRIES);
   const servePassport: RequestHandler = async (req, res) => {
-    const link = parseDigitalLinkPath(req.path);
+    let link = parsedLinks.get(req.path);
+    if (!link) {
+      link = parseDigitalLinkPath(req.path);
+      parsedLinks.set(req.path, link);
+    }
     const query = parseQuery(passportQuery, req);
     const wants = negotiatePassport(req);
     res.vary("Accept");

@@ -66,6 +66,29 @@ export function createPassportViewCache(maxBytes: number): PassportViewCache {
   };
 }
 
+/**
+ * A Map that keeps at most `maxEntries`, least recently used out: for results of pure functions (a parsed link, a
+ * proof of a serial under a content-addressed root) that are safe to keep for ever but not all at once.
+ */
+export function createBoundedMemo<K, V>(maxEntries: number): { get(key: K): V | undefined; set(key: K, value: V): void } {
+  const entries = new Map<K, V>();
+  return {
+    get(key) {
+      const value = entries.get(key);
+      if (value !== undefined) {
+        entries.delete(key);
+        entries.set(key, value);
+      }
+      return value;
+    },
+    set(key, value) {
+      entries.delete(key);
+      entries.set(key, value);
+      if (entries.size > maxEntries) entries.delete(entries.keys().next().value!);
+    },
+  };
+}
+
 /** The cache key and strong ETag of a rendering: a digest of every input that can change its bytes. */
 export function passportRenderingKey(parts: readonly (string | number | null)[]): string {
   return createHash("sha256").update(JSON.stringify(parts)).digest("base64url");
