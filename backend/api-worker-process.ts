@@ -89,3 +89,5 @@ process.on("message", (message: PrimaryMessage) => {
 });
 // The primary went away without a word: nothing would ever stop this worker.
 process.on("disconnect", () => void stop());
+// Ctrl-C in a terminal reaches the whole process group: the primary stops the workers in order (api-workers.ts).
+process.on("SIGINT", () => undefined);

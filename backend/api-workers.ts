@@ -21,7 +21,7 @@ import { fileURLToPath } from "node:url";
 import type { Logger } from "pino";
 import type { IndexerStatusSource, IndexerStatusView } from "./api/indexer-status.ts";
 import type { Deployment } from "./chain/deployment.ts";
-import type { Config } from "./config.ts";
+import type { Config, LogLevel } from "./config.ts";
 import type { Hex } from "./domain/model.ts";
 
 /** What a worker needs from the primary to serve: all of it plain data, sent over the IPC channel. */
@@ -50,7 +50,8 @@ export interface ApiWorkersOptions {
   indexerStatus: IndexerStatusSource;
   /** A worker accepted a relay request: the relayer should look at its queue now. */
   onRelayAccepted: () => void;
-  logger: Pick<Logger, "info" | "warn" | "error">;
+  /** The primary's logger: workers log at its level (npm start quietens the demo's request lines this way). */
+  logger: Pick<Logger, "info" | "warn" | "error" | "level">;
   /** How often the indexer's status is sent to the workers (default 1 s), for /readyz and /metrics. */
   statusIntervalMs?: number;
   /** How long stop() waits for a worker to exit before killing it (default 5 s). */
@@ -96,6 +97,7 @@ export async function startApiWorkers(options: ApiWorkersOptions): Promise<ApiWo
   if (!Number.isInteger(count) || count < 1) throw new RangeError(`count must be a positive integer, got ${count}`);
   cluster.setupPrimary({ exec: WORKER_ENTRY, args: [], execArgv: workerExecArgv(), silent: false });
 
+  const workerSetup: ApiWorkerSetup = { ...setup, config: { ...setup.config, logLevel: logger.level as LogLevel } };
   const running = new Set<Worker>();
   let stopping = false;
   let port: number;
@@ -126,7 +128,7 @@ export async function startApiWorkers(options: ApiWorkersOptions): Promise<ApiWo
     });
     // Every worker asks for the configured port as is: cluster hands them all one listening socket (port 0 included,
     // which picks one port for all of them), whereas a worker asking for that port by number would collide with it.
-    worker.once("online", () => send(worker, { type: "setup", setup }));
+    worker.once("online", () => send(worker, { type: "setup", setup: workerSetup }));
     return { worker, listening };
   }
 
