@@ -7,6 +7,7 @@ import { keccak256, toUtf8Bytes } from "ethers";
 import request from "supertest";
 import { digitalLinkPath } from "../../../backend/passport/digital-link.ts";
 import { createPassportViewCache, etagOf, ifNoneMatchHits } from "../../../backend/passport/view-cache.ts";
+import { registerBatch } from "../../helpers/batches.ts";
 import { createModule, createPassportWorld, passportTestApp, type PassportWorld } from "./fixture.ts";
 
 const HTML = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
@@ -174,6 +175,22 @@ describe("passport view cache", function () {
           ]["provena:result"],
         ).to.equal("failed");
       }
+    });
+
+    it("test_servePassport_serialListUploaded_nextResponseCarriesTheProof", async function () {
+      // A new batch whose serial list the manufacturer uploads only after its pages were first served (and cached).
+      const serials = ["LATE-1", "LATE-2", "LATE-3"];
+      const late = await registerBatch(world.deployed.registry, world.deployed.manufacturer, { lot: "PP-LATE", quantity: 3n, serials });
+      await world.sync();
+      const path = digitalLinkPath(late.input.gtin.toString().padStart(14, "0"), late.input.lot, "LATE-2");
+      for (let i = 0; i < 2; i++) expect((await jsonLd(path))["provena:verification"].proof).to.equal(null);
+      const page = await get(path, HTML).expect(200);
+      expect(page.text).to.not.include("/units/LATE-2/claim"); // no proof, no claim form
+      await module.serials.storeSerials(serials);
+      const proven = await jsonLd(path);
+      expect(proven["provena:verification"].proof).to.be.an("array").that.is.not.empty;
+      const after = await get(path, HTML).set("If-None-Match", page.headers.etag!).expect(200);
+      expect(after.text).to.include("/units/LATE-2/claim");
     });
 
     it("test_servePassport_cacheOff_rendersEveryRequestAndKeepsNothing", async function () {
