@@ -193,6 +193,21 @@ describe("passport view cache", function () {
       expect(after.text).to.include("/units/LATE-2/claim");
     });
 
+    it("test_servePassport_manyDistinctLinks_cacheStaysWithinItsBound", async function () {
+      // Attacker: a distinct (valid) GS1 data attribute on every request, to fill the server's memory with pages.
+      const small = createModule(world, { viewCacheMb: 1 });
+      const smallApp = passportTestApp(small);
+      for (let i = 0; i < 80; i++) {
+        await request(smallApp)
+          .get(`${unitPath("A-0002")}?17=${String(260000 + i)}`)
+          .set("Accept", HTML)
+          .expect(200);
+      }
+      const { entries, bytes } = small.viewCache.size();
+      expect(bytes).to.be.at.most(1024 * 1024);
+      expect(entries).to.be.greaterThan(0).and.lessThan(80);
+    });
+
     it("test_servePassport_cacheOff_rendersEveryRequestAndKeepsNothing", async function () {
       const uncached = createModule(world, { viewCacheMb: 0 });
       const uncachedApp = passportTestApp(uncached);
