@@ -78,6 +78,10 @@ export interface Config {
    * threads that draw them and how many render tasks may wait before requests get a 503.
    */
   qr: { maxWidth: number; cacheBytes: number; renderThreads: number; queueLimit: number };
+  /** Megabytes of rendered passports each API process keeps in memory; 0 renders every request. */
+  passportCacheMb: number;
+  /** Processes serving the API on one port (node:cluster); 1 serves it from the process that indexes. */
+  apiWorkers: number;
 }
 
 export const EMBEDDED_CHAIN_KINDS = ["anvil", "hardhat"] as const;
@@ -219,6 +223,8 @@ const fields = {
   ),
   PASSPORT_CLONE_WINDOW_MS: integer(60_000, 31_536_000_000, "must be an integer 60000-31536000000 (milliseconds)"),
   PASSPORT_CLONE_MAX_REGIONS: integer(1, 300, "must be an integer 1-300 (distinct countries one unit is scanned in)"),
+  PASSPORT_CACHE_MB: integer(0, 65_536, "must be an integer 0-65536 (megabytes of rendered passports per API process; 0 = off)"),
+  API_WORKERS: integer(1, 256, "must be an integer 1-256 (processes serving the API)"),
   BODY_LIMIT: bodySize(),
   RELAY_BODY_LIMIT: bodySize(),
   UPLOAD_BODY_LIMIT: bodySize(),
@@ -357,6 +363,8 @@ export function loadConfig(env: Env = process.env): Config {
       renderThreads: parsed.QR_RENDER_THREADS ?? Math.min(4, Math.max(1, availableParallelism() - 1)),
       queueLimit: parsed.QR_QUEUE_LIMIT ?? QR_LIMIT_DEFAULTS.queueLimit,
     },
+    passportCacheMb: parsed.PASSPORT_CACHE_MB ?? 64,
+    apiWorkers: parsed.API_WORKERS ?? Math.max(1, availableParallelism()),
   };
 }
 

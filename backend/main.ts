@@ -8,7 +8,7 @@
  *   indexer   mirrors every contract event into the store
  *   relayer   submits partners' signed requests and keeper jobs (when it has a key)
  *   keeper    settles escrow orders as soon as the contracts allow
- *   API       read API, passports, relay endpoints on HOST:PORT
+ *   API       read API, passports, relay endpoints on HOST:PORT (in API_WORKERS processes: backend/api-workers.ts)
  *
  * `startProvena` resolves once everything listens and rejects with one clear line when a configured endpoint
  * cannot be reached. `stop()` shuts down in reverse order: workers, HTTP server, store, chain.
@@ -21,6 +21,7 @@ import { Wallet, type JsonRpcProvider, type WebSocketProvider } from "ethers";
 import { pino, type Logger } from "pino";
 import { createApp, type ProvenaApp } from "./api/app.ts";
 import { answerClientErrorsAsProblems } from "./api/client-errors.ts";
+import { apiWorkerCount, startApiWorkers, type ApiWorkers } from "./api-workers.ts";
 import type { IndexerStatusSource } from "./api/indexer-status.ts";
 import { createMetrics } from "./api/metrics.ts";
 import type { RouteModule } from "./api/route-module.ts";
@@ -80,6 +81,8 @@ export interface RunningProvena {
   /** Null when no relayer key is configured (on an external chain). */
   relayer: { address: Hex; worker: RelayerWorker } | null;
   keeper: Keeper | null;
+  /** The API worker processes when API_WORKERS > 1 (the API is then served by them, not by this process). */
+  apiWorkers: ApiWorkers | null;
   stop(): Promise<void>;
 }
 
@@ -123,6 +126,7 @@ export function createProvenaHttpApp(deps: ProvenaHttpDeps): ProvenaApp {
         otherContracts: [deployment.escrow, deployment.forwarder],
         deployBlock: deployment.deployBlock,
         thresholds: config.passportCloneThresholds,
+        viewCacheMb: config.passportCacheMb,
       },
       uploadBodyLimit: config.uploadBodyLimit,
       writeRateLimitPerMinute: config.writeRateLimitPerMinute,
@@ -154,6 +158,11 @@ export function createProvenaHttpApp(deps: ProvenaHttpDeps): ProvenaApp {
     jsonMaxDepth: config.jsonMaxDepth,
     trustProxy: config.trustProxy,
   });
+}
+
+/** The QR renderer an HTTP app serves codes with, sized by the configuration (one per process that serves the API). */
+export function createQrRendererFromConfig(config: Config): QrRenderer {
+  return createQrRenderer({ threads: config.qr.renderThreads, queueLimit: config.qr.queueLimit, cacheBytes: config.qr.cacheBytes });
 }
 
 export async function startProvena(config: Config, options: StartProvenaOptions = {}): Promise<RunningProvena> {
@@ -208,20 +217,31 @@ export async function startProvena(config: Config, options: StartProvenaOptions 
 
     const { relayer, keeper, relay } = await startRelayerAndKeeper(config, { store, chain, logger, cleanup });
 
-    const qrRenderer = createQrRenderer({
-      threads: config.qr.renderThreads,
-      queueLimit: config.qr.queueLimit,
-      cacheBytes: config.qr.cacheBytes,
-    });
-    cleanup.push(() => qrRenderer.close());
-    const app = createProvenaHttpApp({ config, store, logger, chain, indexerStatus: () => indexer.status(), relay, qrRenderer });
-    const server = await listen(app, config.host, config.port);
-    cleanup.push(() => closeServer(server));
-    const address = server.address() as AddressInfo;
-    const url = `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;
+    let url: string;
+    let apiWorkers: ApiWorkers | null = null;
+    const workers = apiWorkerCount(config);
+    if (workers > 1) {
+      const api = (apiWorkers = await startApiWorkers({
+        count: workers,
+        setup: { config, rpcUrl: chain.rpcUrl, chainId: chain.chainId, deployment, relayerAddress: relayer?.address ?? null },
+        indexerStatus: () => indexer.status(),
+        onRelayAccepted: () => relayer?.worker.poke(),
+        logger: log,
+      }));
+      cleanup.push(() => api.stop());
+      url = api.url;
+    } else {
+      const qrRenderer = createQrRendererFromConfig(config);
+      cleanup.push(() => qrRenderer.close());
+      const app = createProvenaHttpApp({ config, store, logger, chain, indexerStatus: () => indexer.status(), relay, qrRenderer });
+      const server = await listen(app, config.host, config.port);
+      cleanup.push(() => closeServer(server));
+      const address = server.address() as AddressInfo;
+      url = `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;
+    }
     log.info({ url }, `API listening on ${url}`);
 
-    return { url, chain, store, indexer, relayer, keeper, stop: closeAll };
+    return { url, chain, store, indexer, relayer, keeper, apiWorkers, stop: closeAll };
   } catch (error) {
     await closeAll();
     throw error instanceof StartupError ? error : new StartupError(oneLine(error), { cause: error });

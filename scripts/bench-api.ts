@@ -7,11 +7,21 @@
  * against batch-by-id and list endpoints, and prints requests/s, p50 and p99 with one column per store:
  * SQLite always, MongoDB when MONGODB_URI is set (seeded into a fresh database of its own).
  *
+ * Then the passport benchmark (`--passports` runs it alone): a SQLite store seeded with BENCH_PASSPORT_BATCHES
+ * (default 1,000,000) batch lives by scripts/fixtures/bulk-store.ts, unit passports (HTML and JSON-LD) of every
+ * unit of 4 of its batches with stored serial lists (the products that went viral; each page carries its proof),
+ * served by 1 and by 2 API processes sharing one port (node:cluster, each opening the same SQLite file, as
+ * API_WORKERS does), cold (PASSPORT_CACHE_MB=0: every request renders) and cached (the default cache). The load
+ * comes from one client address, so each unit's first page view is its one counted scan and the rest are repeats.
+ *
  * Environment: BENCH_BATCHES (default 5000), BENCH_DURATION_SECONDS per endpoint (default 5),
- * BENCH_CONNECTIONS (default 10), MONGODB_URI.
+ * BENCH_CONNECTIONS (default 10), MONGODB_URI; BENCH_PASSPORT_BATCHES; BENCH_PASSPORT_STORE, a SQLite file kept
+ * after the run and reused by the next (seeding a million batches takes minutes); BENCH_SKIP_API=1 or
+ * `--passports` runs only the passport benchmark.
  */
 import { fork, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import cluster from "node:cluster";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -21,7 +31,10 @@ import { createApp } from "../backend/api/app.ts";
 import { createMetrics } from "../backend/api/metrics.ts";
 import { createStore, type MirrorStore } from "../backend/store/index.ts";
 import type { Hex } from "../backend/domain/model.ts";
-import { ChainHistory, gtin14 } from "./fixtures/chain-history.ts";
+import { createPassportModule } from "../backend/passport/passport-module.ts";
+import { digitalLinkPath } from "../backend/passport/digital-link.ts";
+import { CHAIN_ID, ChainHistory, REGISTRY_ADDRESS, gtin14 } from "./fixtures/chain-history.ts";
+import { seedBulkStore, type SampleUnit } from "./fixtures/bulk-store.ts";
 import { positiveIntFromEnv } from "./fixtures/environment.ts";
 
 interface StoreTarget {
@@ -104,15 +117,60 @@ async function seed(store: MirrorStore, batchCount: number): Promise<SeedSummary
 
 // --- the server, in a child process ---------------------------------------------------------------------
 
-/** Child: opens the store, serves the app on 127.0.0.1, reports the port, stops when told. */
-async function serve(config: StoreTarget["config"]): Promise<void> {
-  const store = await createStore(config);
+/** How the child serves: the store, and for passports the number of processes and the view cache size. */
+interface ServeOptions {
+  store: StoreTarget["config"];
+  passports?: { workers: number; cacheMb: number };
+}
+
+/**
+ * Child: opens the store, serves the app on 127.0.0.1, reports the port, stops when told. With passports and
+ * several workers it is a cluster primary: each worker opens the same store and serves on the one shared port.
+ */
+async function serve(options: ServeOptions): Promise<void> {
+  const workers = options.passports?.workers ?? 1;
+  if (workers > 1 && cluster.isPrimary) {
+    const forked = Array.from({ length: workers }, () => cluster.fork());
+    const ports = await Promise.all(
+      forked.map(
+        (worker) => new Promise<number>((resolve) => worker.once("message", (message: { port: number }) => resolve(message.port))),
+      ),
+    );
+    process.send?.({ port: ports[0] });
+    process.on("message", (message) => {
+      if (message !== "stop") return;
+      for (const worker of forked) worker.send("stop");
+      cluster.on("exit", () => {
+        if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      });
+    });
+    return;
+  }
+  const store = await createStore(options.store);
+  const logger = pino({ level: "warn" });
+  const modules = options.passports
+    ? [
+        createPassportModule({
+          store,
+          logger,
+          chain: { send: async () => Promise.reject(new Error("no chain in the benchmark")) },
+          config: {
+            publicBaseUrl: "http://127.0.0.1",
+            publicRpcUrl: "http://127.0.0.1/rpc",
+            chainId: CHAIN_ID,
+            registryAddress: REGISTRY_ADDRESS,
+            viewCacheMb: options.passports.cacheMb,
+          },
+        }),
+      ]
+    : [];
   const app = createApp({
     store,
-    logger: pino({ level: "warn" }),
+    logger,
     metrics: createMetrics(),
-    indexerStatus: () => ({ chainId: 31337, headBlock: 0, indexedBlock: 0, lagBlocks: 0, eventsIndexed: 0, isLeader: false }),
+    indexerStatus: () => ({ chainId: CHAIN_ID, headBlock: 0, indexedBlock: 0, lagBlocks: 0, eventsIndexed: 0, isLeader: false }),
     readyMaxLagBlocks: 10,
+    modules,
   });
   const server = app.listen(0, "127.0.0.1", () => {
     const address = server.address();
@@ -123,9 +181,9 @@ async function serve(config: StoreTarget["config"]): Promise<void> {
   });
 }
 
-async function startServer(config: StoreTarget["config"]): Promise<{ child: ChildProcess; port: number }> {
+async function startServer(options: ServeOptions): Promise<{ child: ChildProcess; port: number }> {
   // fork inherits process.execArgv, so the child runs under the same TypeScript loader (tsx) as this script.
-  const child = fork(fileURLToPath(import.meta.url), ["--serve", JSON.stringify(config)], {
+  const child = fork(fileURLToPath(import.meta.url), ["--serve", JSON.stringify(options)], {
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   const port = await new Promise<number>((resolve, reject) => {
@@ -145,18 +203,19 @@ async function stopServer(child: ChildProcess): Promise<void> {
 
 // --- load ------------------------------------------------------------------------------------------------
 
-async function measure(port: number, endpoint: Endpoint, batchIds: Hex[], duration: number, connections: number): Promise<Measurement> {
-  const pick = () => batchIds[Math.floor(Math.random() * batchIds.length)]!;
+async function measure(
+  port: number,
+  path: () => string,
+  duration: number,
+  connections: number,
+  headers: Record<string, string> = {},
+): Promise<Measurement> {
   const result = await autocannon({
     url: `http://127.0.0.1:${port}`,
     connections,
     duration,
-    requests: [
-      {
-        method: "GET",
-        setupRequest: (request) => ({ ...request, path: endpoint.path(pick) }),
-      },
-    ],
+    headers,
+    requests: [{ method: "GET", setupRequest: (request) => ({ ...request, path: path() }) }],
   });
   return {
     requestsPerSecond: result.requests.average,
@@ -166,7 +225,7 @@ async function measure(port: number, endpoint: Endpoint, batchIds: Hex[], durati
   };
 }
 
-function printTable(endpoints: Endpoint[], labels: string[], results: Map<string, Map<string, Measurement>>): void {
+function printTable(endpoints: { name: string }[], labels: string[], results: Map<string, Map<string, Measurement>>): void {
   const rows: string[][] = [["endpoint", "metric", ...labels]];
   for (const endpoint of endpoints) {
     const cells = (format: (m: Measurement) => string) =>
@@ -195,7 +254,7 @@ function benchmarkMongoUri(uri: string): { uri: string; database: string } {
   return { uri: `${match[1]}/${database}${match[2] ?? ""}`, database };
 }
 
-async function main(): Promise<void> {
+async function runApiBenchmark(): Promise<void> {
   const batchCount = positiveIntFromEnv("BENCH_BATCHES", 5_000);
   const duration = positiveIntFromEnv("BENCH_DURATION_SECONDS", 5);
   const connections = positiveIntFromEnv("BENCH_CONNECTIONS", 10);
@@ -233,13 +292,14 @@ async function main(): Promise<void> {
       manufacturer = seeded.manufacturer;
       console.log(`  ${seeded.batchIds.length} batches, ${seeded.events} events mirrored in ${seeded.seconds.toFixed(1)} s`);
 
-      const { child, port } = await startServer(target.config);
+      const { child, port } = await startServer({ store: target.config });
       try {
         const byEndpoint = new Map<string, Measurement>();
         for (const endpoint of endpoints) {
           // A short warm-up fills caches and JIT paths so the measurement is of steady state.
-          await measure(port, endpoint, seeded.batchIds, 1, connections);
-          const measurement = await measure(port, endpoint, seeded.batchIds, duration, connections);
+          const pick = () => seeded.batchIds[Math.floor(Math.random() * seeded.batchIds.length)]!;
+          await measure(port, () => endpoint.path(pick), 1, connections);
+          const measurement = await measure(port, () => endpoint.path(pick), duration, connections);
           byEndpoint.set(endpoint.name, measurement);
           console.log(`  ${target.label} ${endpoint.name}: ${Math.round(measurement.requestsPerSecond)} req/s`);
         }
@@ -263,8 +323,134 @@ async function main(): Promise<void> {
   );
 }
 
+// --- passports at scale ------------------------------------------------------------------------------------
+
+interface PassportSeed {
+  batches: number;
+  events: number;
+  units: SampleUnit[];
+}
+
+/** The seeded store at `file`, seeding it first unless an earlier run left it there (with its samples beside it). */
+async function passportStore(file: string, batches: number): Promise<PassportSeed> {
+  const samplesFile = `${file}.samples.json`;
+  if (existsSync(file) && existsSync(samplesFile)) {
+    const seed = JSON.parse(readFileSync(samplesFile, "utf8")) as PassportSeed;
+    if (seed.batches === batches) {
+      console.log(`Reusing ${file}: ${batches.toLocaleString("en-US")} batches, ${seed.events.toLocaleString("en-US")} events.`);
+      return seed;
+    }
+    throw new Error(`${file} holds ${seed.batches} batches, not ${batches}: delete it or set BENCH_PASSPORT_BATCHES=${seed.batches}`);
+  }
+  const store = await createStore({ mongodbUri: null, sqlitePath: file });
+  try {
+    console.log(`Seeding ${store.describe()} with ${batches.toLocaleString("en-US")} batches (scripts/fixtures/bulk-store.ts)...`);
+    let reported = 0;
+    const summary = await seedBulkStore(store, {
+      batches,
+      onProgress: (progress) => {
+        if (progress.batches - reported < batches / 10 && progress.batches < batches) return;
+        reported = progress.batches;
+        console.log(
+          `  ${progress.batches.toLocaleString("en-US")} batches, ${progress.events.toLocaleString("en-US")} events, ${Math.round(progress.eventsPerSecond).toLocaleString("en-US")} events/s`,
+        );
+      },
+    });
+    const seed = { batches, events: summary.events, units: summary.samples.units };
+    writeFileSync(samplesFile, JSON.stringify(seed));
+    console.log(`  seeded in ${(summary.elapsedMs / 1000).toFixed(0)} s`);
+    return seed;
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * The products that went viral: a few batches (no more than the proof cache's 8 Merkle trees), all of their units.
+ * Each batch's serial list is in the store, so every page carries the unit's Merkle proof.
+ */
+const HOT_BATCHES = 4;
+
+async function hotUnits(file: string, samples: SampleUnit[]): Promise<SampleUnit[]> {
+  const store = await createStore({ mongodbUri: null, sqlitePath: file });
+  try {
+    const units: SampleUnit[] = [];
+    for (const sample of samples) {
+      const batch = await store.getBatch(sample.batchId);
+      const set = batch && (await store.getSerialSet(batch.serialRoot));
+      if (!set) throw new Error(`the seeded batch ${sample.batchId} has no stored serial list`);
+      units.push(...set.serials.map((serial) => ({ ...sample, serial })));
+    }
+    return units;
+  } finally {
+    await store.close();
+  }
+}
+
+async function runPassportBenchmark(): Promise<void> {
+  const batches = positiveIntFromEnv("BENCH_PASSPORT_BATCHES", 1_000_000);
+  const duration = positiveIntFromEnv("BENCH_DURATION_SECONDS", 5);
+  const connections = positiveIntFromEnv("BENCH_CONNECTIONS", 10);
+  const keptFile = process.env.BENCH_PASSPORT_STORE;
+  const workDir = keptFile ? null : mkdtempSync(join(tmpdir(), "provena-bench-passports-"));
+  const file = keptFile ?? join(workDir!, "provena.db");
+
+  const representations = [
+    { name: "unit passport, HTML", accept: "text/html" },
+    { name: "unit passport, JSON-LD", accept: "application/ld+json" },
+  ];
+  const setups = [
+    { label: "1 proc cold", workers: 1, cacheMb: 0 },
+    { label: "1 proc cached", workers: 1, cacheMb: 64 },
+    { label: "2 procs cold", workers: 2, cacheMb: 0 },
+    { label: "2 procs cached", workers: 2, cacheMb: 64 },
+  ];
+  const results = new Map<string, Map<string, Measurement>>();
+  try {
+    const seed = await passportStore(file, batches);
+    const units = await hotUnits(file, seed.units.slice(0, HOT_BATCHES));
+    const paths = units.map((unit) => digitalLinkPath(unit.gtin, unit.lot, unit.serial));
+    const pick = () => paths[Math.floor(Math.random() * paths.length)]!;
+    for (const setup of setups) {
+      const { child, port } = await startServer({
+        store: { mongodbUri: null, sqlitePath: file },
+        passports: { workers: setup.workers, cacheMb: setup.cacheMb },
+      });
+      try {
+        const byRepresentation = new Map<string, Measurement>();
+        for (const representation of representations) {
+          const headers = { accept: representation.accept };
+          // Warm-up: every unit seen once (its one counted scan, which changes its page), then JIT paths and caches.
+          for (const path of paths) await (await fetch(`http://127.0.0.1:${port}${path}`, { headers })).arrayBuffer();
+          await measure(port, pick, 2, connections, headers);
+          const measurement = await measure(port, pick, duration, connections, headers);
+          byRepresentation.set(representation.name, measurement);
+          console.log(`  ${setup.label} ${representation.name}: ${Math.round(measurement.requestsPerSecond)} req/s`);
+        }
+        results.set(setup.label, byRepresentation);
+      } finally {
+        await stopServer(child);
+      }
+    }
+    console.log(
+      `\nPassport benchmark: ${batches.toLocaleString("en-US")} batches (${seed.events.toLocaleString("en-US")} events) in SQLite, ` +
+        `${paths.length} units, ${connections} connections, ${duration} s each, one client address, server on 127.0.0.1\n`,
+    );
+    printTable(
+      representations,
+      setups.map((setup) => setup.label),
+      results,
+    );
+  } finally {
+    if (workDir) rmSync(workDir, { recursive: true, force: true });
+    else console.log(`\nThe seeded store stays at ${file} (BENCH_PASSPORT_STORE) for the next run.`);
+  }
+}
+
 if (process.argv[2] === "--serve") {
-  await serve(JSON.parse(process.argv[3]!) as StoreTarget["config"]);
+  // The --serve child, or (cluster re-runs this script with the same arguments) one of its workers.
+  await serve(JSON.parse(process.argv[3]!) as ServeOptions);
 } else {
-  await main();
+  if (process.argv[2] !== "--passports" && process.env.BENCH_SKIP_API !== "1") await runApiBenchmark();
+  await runPassportBenchmark();
 }

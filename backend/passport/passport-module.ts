@@ -30,6 +30,7 @@ import type { ChainRpc } from "../chain/chain-access.ts";
 import { rpcProxyRoute } from "./rpc-proxy.ts";
 import { serialRoutes } from "./serial-routes.ts";
 import { createSerialService, type SerialService } from "./serials.ts";
+import { createPassportViewCache, DEFAULT_PASSPORT_CACHE_MB, type PassportViewCache } from "./view-cache.ts";
 import { DEFAULT_UPLOAD_BODY_LIMIT, DEFAULT_WRITE_RATE_LIMIT_PER_MINUTE, passportWriteRateLimiter } from "./write-limits.ts";
 
 export interface PassportModuleConfig {
@@ -43,6 +44,8 @@ export interface PassportModuleConfig {
   thresholds?: Partial<CloneThresholds>;
   /** Built Merkle trees kept in memory for proofs. */
   proofCacheSize?: number;
+  /** Megabytes of rendered passports kept in memory (view-cache.ts); 0 renders every request. */
+  viewCacheMb?: number;
 }
 
 export interface PassportModuleDeps {
@@ -71,6 +74,7 @@ export interface PassportModule extends RouteModule {
   qrRenderer: QrRenderer;
   /** Ends what the module started itself (the default QR renderer); an injected renderer is its owner's to close. */
   close(): Promise<void>;
+  viewCache: PassportViewCache;
 }
 
 export function createPassportModule(deps: PassportModuleDeps): PassportModule {
@@ -90,6 +94,7 @@ export function createPassportModule(deps: PassportModuleDeps): PassportModule {
     },
   });
   const csp = contentSecurityPolicy(config.publicRpcUrl);
+  const viewCache = createPassportViewCache((config.viewCacheMb ?? DEFAULT_PASSPORT_CACHE_MB) * 1024 * 1024);
   const writeRateLimiter = passportWriteRateLimiter(deps.writeRateLimitPerMinute ?? DEFAULT_WRITE_RATE_LIMIT_PER_MINUTE);
   const jsonMaxDepth = deps.jsonMaxDepth ?? WRITE_LIMIT_DEFAULTS.jsonMaxDepth;
   const qrRenderer =
@@ -98,7 +103,7 @@ export function createPassportModule(deps: PassportModuleDeps): PassportModule {
   const routeModule = routeModuleFromTable(
     "",
     [
-      ...resolverRoutes({ passports, publicBaseUrl, contentSecurityPolicy: csp }),
+      ...resolverRoutes({ passports, publicBaseUrl, contentSecurityPolicy: csp, cache: viewCache }),
       ...serialRoutes({
         serials,
         passports,
@@ -121,5 +126,5 @@ export function createPassportModule(deps: PassportModuleDeps): PassportModule {
   const close = async () => {
     if (!deps.qrRenderer) await qrRenderer.close();
   };
-  return { ...routeModule, serials, passports, qrRenderer, close };
+  return { ...routeModule, serials, passports, qrRenderer, close, viewCache };
 }

@@ -7,12 +7,13 @@ import { createHash } from "node:crypto";
 import { isAddress } from "ethers";
 import { conflict, notFound } from "../domain/errors.ts";
 import type { MirrorStore } from "../store/port.ts";
-import type { Batch, Hex, ScanStats, UnitClaim } from "../domain/model.ts";
+import type { Batch, Checkpoint, Hex, ScanStats, UnitClaim } from "../domain/model.ts";
 import { loadBatchHistory } from "../read-model/batch-history.ts";
 import { buildDigitalLink, type DigitalLink, type TrustAnchors } from "./digital-link.ts";
 import { historyEntryOf, recallEntry } from "./history-entries.ts";
 import { effectiveInspection, type PassportView, type UnitView } from "./passport-view.ts";
 import { createScanDeduper } from "./scan-dedupe.ts";
+import { createBoundedMemo } from "./view-cache.ts";
 import type { SerialService, UnitProof } from "./serials.ts";
 
 /** When a unit's scan pattern suggests its code was copied onto other packages. */
@@ -25,6 +26,9 @@ export interface CloneThresholds {
   /** Warn when it was scanned from more than this many distinct regions (countries). */
   maxRegions: number;
 }
+
+/** Unit proofs remembered (a few hundred bytes each). */
+const PROOF_MEMO_ENTRIES = 10_000;
 
 export const DEFAULT_CLONE_THRESHOLDS: CloneThresholds = {
   maxScans: 100,
@@ -54,9 +58,25 @@ export interface ScanContext {
   client: string;
 }
 
+/**
+ * A passport as resolved for one request: what it depends on, read cheaply, and the view itself, built only on demand
+ * (the history, lineage and participants are the expensive part, which a cached rendering skips).
+ */
+export interface ResolvedPassport {
+  batch: Batch;
+  /**
+   * Every input of the view that can change, as a string: the mirror's checkpoint (read before anything else, so
+   * the data the view is built from is at least that new), the batch, whether the unit's serial is proven, its claim
+   * and scan statistics. Equal stamps give equal views (apart from `generatedAt`); a newly indexed event, a scan, a
+   * claim or a serial-list upload changes it.
+   */
+  stamp: string;
+  view(): Promise<PassportView>;
+}
+
 export interface PassportService {
   /** The passport behind a Digital Link; records the scan first when `scan.countAsScan`. Throws "not-found" DomainErrors. */
-  resolve(link: DigitalLink, scan: ScanContext): Promise<PassportView>;
+  resolve(link: DigitalLink, scan: ScanContext): Promise<ResolvedPassport>;
   /** First claim wins; `owner` is an address or a handle (stored only as its SHA-256). */
   claimUnit(batchId: Hex, serial: string, owner: string): Promise<{ claim: UnitClaim; created: boolean }>;
   /** The printed Digital Link of a batch (and unit), for QR codes: the canonical link with its trust anchors. */
@@ -129,6 +149,64 @@ export function createPassportService({ store, serials, config, now = Date.now }
     return warnings;
   }
 
+  // A serial root names its list by content, so a proof found under it holds for ever; remembering it spares each
+  // repeat scan the proof's check against OpenZeppelin's verifier (milliseconds). "Not stored" is never remembered:
+  // the list may be uploaded at any time.
+  const proofs = createBoundedMemo<string, UnitProof>(PROOF_MEMO_ENTRIES);
+  async function proofOf(serialRoot: Hex, serial: string): Promise<UnitProof | null> {
+    const key = `${serialRoot}\0${serial}`;
+    const known = proofs.get(key);
+    if (known) return known;
+    const proof = await serials.proveSerial(serialRoot, serial);
+    if (proof) proofs.set(key, proof);
+    return proof;
+  }
+
+  async function buildView(link: DigitalLink, batch: Batch, unit: UnitView | null, checkpoint: Checkpoint | null): Promise<PassportView> {
+    const history = await loadBatchHistory(store, batch);
+    const { participants } = history;
+    // The effective status: a recall of an ancestor reaches this batch on chain, and the page must say so too.
+    const shown = history.batch;
+    const manufacturer = participants.get(batch.manufacturer) ?? null;
+    const lineage = history.ancestors.map((ancestor) => ({
+      batch: ancestor.batch,
+      registration: historyEntryOf(ancestor.registration),
+      historyBeforeSplit: ancestor.journeyBeforeSplit.map(historyEntryOf),
+      recall: ancestor.batch.recall ? recallEntry(ancestor.batch) : null,
+    }));
+    const ownHistory = history.events.map(historyEntryOf);
+    return {
+      link,
+      uri: buildDigitalLink(config.publicBaseUrl, batch.gtin, batch.lot, link.serial),
+      batchUri: buildDigitalLink(config.publicBaseUrl, batch.gtin, batch.lot),
+      batch: shown,
+      lineage,
+      children: history.children,
+      history: ownHistory,
+      inspection: effectiveInspection(shown, ownHistory, lineage),
+      recall: history.recall && {
+        batch: history.recall.batch,
+        entry: recallEntry(history.recall.batch),
+        inherited: history.recall.inherited,
+      },
+      participants,
+      manufacturer: {
+        address: batch.manufacturer,
+        participant: manufacturer,
+        verified: manufacturer !== null && !manufacturer.suspended && manufacturer.roles.includes("MANUFACTURER"),
+      },
+      unit,
+      verification: {
+        chainId: config.chainId,
+        registry: config.registryAddress.toLowerCase() as Hex,
+        rpcUrl: config.publicRpcUrl,
+        deployBlock: config.deployBlock ?? 0,
+        asOfBlock: checkpoint?.blockNumber ?? null,
+      },
+      generatedAt: now(),
+    };
+  }
+
   return {
     linkFor: (batch, serial = null) => buildDigitalLink(config.publicBaseUrl, batch.gtin, batch.lot, serial, anchors),
     getBatch,
@@ -167,10 +245,13 @@ export function createPassportService({ store, serials, config, now = Date.now }
     },
 
     async resolve(link, scan) {
+      // The checkpoint first: everything read after it is at least as new, so a view stamped with it is never older
+      // than the stamp says (MongoDB moves the checkpoint last in a commit; SQLite commits a range atomically).
+      const checkpoint = await store.getCheckpoint(config.chainId);
       const batch = await loadBatch(link);
       let proof: Hex[] | null = null;
       if (link.serial !== null) {
-        const membership = await serials.proveSerial(batch.serialRoot, link.serial);
+        const membership = await proofOf(batch.serialRoot, link.serial);
         if (membership) proof = membership.proof;
         else if ((await serials.hasSerial(batch.serialRoot, link.serial)) === false) {
           throw notFound(
@@ -183,12 +264,6 @@ export function createPassportService({ store, serials, config, now = Date.now }
         await store.recordScan({ batchId: batch.batchId, serial: link.serial, at: now(), region: scan.region });
       }
 
-      const [history, checkpoint] = await Promise.all([loadBatchHistory(store, batch), store.getCheckpoint(config.chainId)]);
-      const { participants } = history;
-      // The effective status: a recall of an ancestor reaches this batch on chain, and the page must say so too.
-      const shown = history.batch;
-      const manufacturer = participants.get(batch.manufacturer) ?? null;
-
       let unit: UnitView | null = null;
       if (link.serial !== null) {
         const [claim, scans] = await Promise.all([
@@ -197,44 +272,8 @@ export function createPassportService({ store, serials, config, now = Date.now }
         ]);
         unit = { serial: link.serial, proof, claim, scans, cloneWarnings: cloneWarnings(scans) };
       }
-
-      const lineage = history.ancestors.map((ancestor) => ({
-        batch: ancestor.batch,
-        registration: historyEntryOf(ancestor.registration),
-        historyBeforeSplit: ancestor.journeyBeforeSplit.map(historyEntryOf),
-        recall: ancestor.batch.recall ? recallEntry(ancestor.batch) : null,
-      }));
-      const ownHistory = history.events.map(historyEntryOf);
-      return {
-        link,
-        uri: buildDigitalLink(config.publicBaseUrl, batch.gtin, batch.lot, link.serial),
-        batchUri: buildDigitalLink(config.publicBaseUrl, batch.gtin, batch.lot),
-        batch: shown,
-        lineage,
-        children: history.children,
-        history: ownHistory,
-        inspection: effectiveInspection(shown, ownHistory, lineage),
-        recall: history.recall && {
-          batch: history.recall.batch,
-          entry: recallEntry(history.recall.batch),
-          inherited: history.recall.inherited,
-        },
-        participants,
-        manufacturer: {
-          address: batch.manufacturer,
-          participant: manufacturer,
-          verified: manufacturer !== null && !manufacturer.suspended && manufacturer.roles.includes("MANUFACTURER"),
-        },
-        unit,
-        verification: {
-          chainId: config.chainId,
-          registry: config.registryAddress.toLowerCase() as Hex,
-          rpcUrl: config.publicRpcUrl,
-          deployBlock: config.deployBlock ?? 0,
-          asOfBlock: checkpoint?.blockNumber ?? null,
-        },
-        generatedAt: now(),
-      };
+      const stamp = JSON.stringify([checkpoint, batch, unit]);
+      return { batch, stamp, view: () => buildView(link, batch, unit, checkpoint) };
     },
 
     async claimUnit(batchId, serial, owner) {

@@ -8,7 +8,7 @@ import { problemResponse } from "../api/openapi.ts";
 import { ProblemError } from "../api/problem.ts";
 import type { RouteDefinition } from "../api/route-table.ts";
 import { parseQuery } from "../api/validate.ts";
-import { digitalLinkPath, parseDigitalLinkPath } from "./digital-link.ts";
+import { digitalLinkPath, parseDigitalLinkPath, type DigitalLink } from "./digital-link.ts";
 import { errorPagesFor } from "./error-pages.ts";
 import { renderPassportPage } from "./html.ts";
 import { passportJsonLd } from "./json-ld.ts";
@@ -16,12 +16,17 @@ import { languageLinks, localeForResponse } from "./locale-negotiation.ts";
 import { localeOf } from "./messages/index.ts";
 import { negotiatePassport } from "./negotiation.ts";
 import type { PassportService } from "./passport-service.ts";
+import { createBoundedMemo, etagOf, ifNoneMatchHits, passportRenderingKey, type PassportViewCache } from "./view-cache.ts";
 
 export interface ResolverRoutesDeps {
   passports: PassportService;
   publicBaseUrl: string;
   contentSecurityPolicy: string;
+  /** Rendered passports, per language and representation (view-cache.ts). */
+  cache: PassportViewCache;
 }
+
+const PARSED_LINK_ENTRIES = 10_000;
 
 const passportQuery = z.looseObject({ claimed: z.string().optional() });
 
@@ -45,42 +50,70 @@ function isPrefetch(req: Request): boolean {
   return purpose.includes("prefetch") || purpose.includes("prerender");
 }
 
-export function resolverRoutes({ passports, publicBaseUrl, contentSecurityPolicy }: ResolverRoutesDeps): RouteDefinition[] {
+export function resolverRoutes({ passports, publicBaseUrl, contentSecurityPolicy, cache }: ResolverRoutesDeps): RouteDefinition[] {
+  // Parsing derives the batch id (a keccak hash, about a millisecond); a link scanned again is parsed once.
+  const parsedLinks = createBoundedMemo<string, DigitalLink>(PARSED_LINK_ENTRIES);
   const servePassport: RequestHandler = async (req, res) => {
-    const link = parseDigitalLinkPath(req.path);
+    let link = parsedLinks.get(req.path);
+    if (!link) {
+      link = parseDigitalLinkPath(req.path);
+      parsedLinks.set(req.path, link);
+    }
     const query = parseQuery(passportQuery, req);
     const wants = negotiatePassport(req);
     res.vary("Accept");
     if (!wants)
       throw new ProblemError(406, "Not Acceptable", "This resource is available as text/html, application/ld+json or application/json");
     const countAsScan = wants === "html" && req.method === "GET" && !isPrefetch(req) && query.claimed === undefined;
-    const view = await passports.resolve(link, { region: scanRegion(req), countAsScan, client: req.ip ?? "unknown" });
-    const jsonLd = passportJsonLd(view, publicBaseUrl);
-    // Scans change what the page says (clone warnings, claims): never serve it from a cache.
-    res.set("Cache-Control", "no-store");
-    if (wants !== "html") {
-      res.type(wants === "jsonld" ? "application/ld+json" : "application/json").send(JSON.stringify(jsonLd));
+    // The scan is recorded here, before any cache or If-None-Match answer: a repeat scan counts as it always did.
+    const resolved = await passports.resolve(link, { region: scanRegion(req), countAsScan, client: req.ip ?? "unknown" });
+    // Scans and claims change what the page says: a cache may keep it but must ask again every time (the ETag makes
+    // that a 304 when nothing changed).
+    res.set("Cache-Control", "no-cache");
+    const locale = wants === "html" ? localeOf(localeForResponse(req, res)) : null;
+    // HTML also depends on the URL as requested (its language links repeat the query) and on the claim notice.
+    const key = passportRenderingKey([
+      wants,
+      resolved.stamp,
+      locale?.tag ?? null,
+      wants === "html" ? req.originalUrl : null,
+      wants === "html" && query.claimed !== undefined ? "claimed" : null,
+    ]);
+    const etag = etagOf(key);
+    res.set("ETag", etag);
+    if (wants === "html") res.set("Content-Security-Policy", contentSecurityPolicy).set("Referrer-Policy", "no-referrer");
+    res.type(wants === "html" ? "html" : wants === "jsonld" ? "application/ld+json" : "application/json");
+    if (ifNoneMatchHits(req.get("if-none-match"), etag)) {
+      res.status(304).end();
       return;
     }
-    const locale = localeOf(localeForResponse(req, res));
-    const claimAction =
-      view.unit && !view.unit.claim && view.unit.proof
-        ? `/api/v1/batches/${view.batch.batchId}/units/${encodeURIComponent(view.unit.serial)}/claim`
-        : null;
-    res
-      .set("Content-Security-Policy", contentSecurityPolicy)
-      .set("Referrer-Policy", "no-referrer")
-      .type("html")
-      .send(
-        renderPassportPage(view, {
-          jsonLd,
-          claimAction,
-          claimNotice: query.claimed !== undefined && view.unit?.claim ? locale.text("ownership.thanks") : null,
-          qrSheetPath: `/api/v1/batches/${view.batch.batchId}/qr-sheet`,
-          locale,
-          languages: languageLinks(req.originalUrl),
-        }),
-      );
+    const cached = cache.get(key);
+    if (cached) {
+      res.send(cached.body);
+      return;
+    }
+    const view = await resolved.view();
+    const jsonLd = passportJsonLd(view, publicBaseUrl);
+    let body: string;
+    if (wants !== "html") {
+      body = JSON.stringify(jsonLd);
+    } else {
+      const claimAction =
+        view.unit && !view.unit.claim && view.unit.proof
+          ? `/api/v1/batches/${view.batch.batchId}/units/${encodeURIComponent(view.unit.serial)}/claim`
+          : null;
+      body = renderPassportPage(view, {
+        jsonLd,
+        claimAction,
+        claimNotice: query.claimed !== undefined && view.unit?.claim ? locale!.text("ownership.thanks") : null,
+        qrSheetPath: `/api/v1/batches/${view.batch.batchId}/qr-sheet`,
+        locale: locale!,
+        languages: languageLinks(req.originalUrl),
+      });
+    }
+    const entry = { etag, body: Buffer.from(body, "utf8") };
+    cache.set(key, entry);
+    res.send(entry.body);
   };
   return [
     {

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { availableParallelism } from "node:os";
 import { ConfigError, loadConfig, redactConfig, redactUrl } from "../../backend/config.ts";
 
 const KEY = "0x" + "ab".repeat(32);
@@ -165,6 +166,18 @@ describe("loadConfig", function () {
   });
 
   describe("when values are invalid", function () {
+    it("test_loadConfig_apiWorkersAndPassportCache_defaultsParsedAndBadValuesOneLineEach", function () {
+      const defaults = loadConfig({});
+      expect(defaults.apiWorkers).to.equal(Math.max(1, availableParallelism()));
+      expect(defaults.passportCacheMb).to.equal(64);
+      expect(loadConfig({ API_WORKERS: "1", PASSPORT_CACHE_MB: "0" })).to.deep.include({ apiWorkers: 1, passportCacheMb: 0 });
+      const error = configErrorOf({ API_WORKERS: "0", PASSPORT_CACHE_MB: "-5" });
+      expect(error.message.split("\n").slice(1)).to.deep.equal([
+        '  PASSPORT_CACHE_MB: must be an integer 0-65536 (megabytes of rendered passports per API process; 0 = off) (got "-5")',
+        '  API_WORKERS: must be an integer 1-256 (processes serving the API) (got "0")',
+      ]);
+    });
+
     it("test_loadConfig_portNotANumber_oneClearLine", function () {
       const error = configErrorOf({ PORT: "abc" });
       expect(error.name).to.equal("ConfigError");

@@ -258,6 +258,10 @@ async function addLineageFamily(world: PassportWorld): Promise<LineageFamily> {
   };
 }
 
+let lastCommitTime = 0;
+/** A commit time later than any before it, even within one millisecond. */
+const nextCommitTime = () => (lastCommitTime = Math.max(Date.now(), lastCommitTime + 1));
+
 /**
  * Runs `body` while the mirror shows `change` applied to a batch (as a compromised or buggy server would), then puts
  * the batch back: how tests prove the verifiers catch a mirror that disagrees with the chain.
@@ -265,6 +269,7 @@ async function addLineageFamily(world: PassportWorld): Promise<LineageFamily> {
 export async function tamperBatch(world: PassportWorld, batchId: Hex, change: (batch: Batch) => Batch, body: () => Promise<void>) {
   const original = (await world.store.getBatch(batchId))!;
   const checkpoint = (await world.store.getCheckpoint(world.deployment.chainId))!;
+  // Stamped anew, as every commit of the indexer is: cached passports are keyed on the checkpoint (view-cache.ts).
   const commit = (batch: Batch) =>
     world.store.commitRange({
       chainId: world.deployment.chainId,
@@ -273,7 +278,7 @@ export async function tamperBatch(world: PassportWorld, batchId: Hex, change: (b
       batches: [batch],
       participants: [],
       orders: [],
-      checkpoint,
+      checkpoint: { ...checkpoint, updatedAt: nextCommitTime() },
     });
   await commit(change(structuredClone(original)));
   try {

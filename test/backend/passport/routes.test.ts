@@ -48,7 +48,7 @@ describe("passport routes", function () {
         .set("Accept", HTML)
         .expect(200)
         .expect("Content-Type", /text\/html/);
-      expect(res.headers["cache-control"]).to.equal("no-store");
+      expect(res.headers["cache-control"]).to.equal("no-cache");
       expect(res.headers["content-security-policy"]).to.match(/script-src 'self'/);
       const html = res.text;
       expect(html).to.match(/<html lang="en">/);

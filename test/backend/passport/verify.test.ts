@@ -34,7 +34,9 @@ describe("passport verification against the chain", function () {
     server = createServer((req, res) => app!(req, res));
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    app = passportTestApp(createModule(world, { publicBaseUrl: base, publicRpcUrl: `${base}/rpc` }), { jsonBodies: true });
+    // No rendered-passport cache: these tests rewrite the mirror behind the indexer's back (a compromised server),
+    // without the new checkpoint a real commit brings, and the page must show each rewrite at once.
+    app = passportTestApp(createModule(world, { publicBaseUrl: base, publicRpcUrl: `${base}/rpc`, viewCacheMb: 0 }), { jsonBodies: true });
   });
 
   after(async function () {

@@ -1,0 +1,95 @@
+/**
+ * One API worker process (started by backend/api-workers.ts through node:cluster): waits for its setup from the
+ * primary, opens the store and a JSON-RPC provider to the primary's chain, and serves the HTTP app on the shared
+ * port. It never indexes, relays or keeps; an accepted relay request is passed on to the primary's relayer.
+ */
+import cluster from "node:cluster";
+import type { Server } from "node:http";
+import { pino } from "pino";
+import type { IndexerStatusView } from "./api/indexer-status.ts";
+import type { ApiWorkerSetup, PrimaryMessage, WorkerMessage } from "./api-workers.ts";
+import { answerClientErrorsAsProblems } from "./api/client-errors.ts";
+import { loadProvenaAbis } from "./chain/artifacts.ts";
+import { connectProvider } from "./chain/provider.ts";
+import { createProvenaHttpApp, createQrRendererFromConfig } from "./main.ts";
+import { createRelayService } from "./relayer/index.ts";
+import { createStore } from "./store/index.ts";
+
+if (!cluster.isWorker) throw new Error("backend/api-worker-process.ts runs as an API worker only (see backend/api-workers.ts)");
+
+const report = (message: WorkerMessage) => process.send?.(message);
+
+let indexerStatus: IndexerStatusView = {
+  chainId: 0,
+  headBlock: null,
+  indexedBlock: null,
+  lagBlocks: null,
+  eventsIndexed: 0,
+  isLeader: false,
+};
+let stop: () => Promise<void> = async () => process.exit(0);
+let servedRequests = 0;
+
+async function serve(setup: ApiWorkerSetup): Promise<void> {
+  const { config } = setup;
+  const logger = pino({ level: config.logLevel }).child({ component: "api-worker" });
+  indexerStatus = { ...indexerStatus, chainId: setup.chainId };
+  const store = await createStore({ mongodbUri: config.mongodbUri, sqlitePath: config.sqlitePath });
+  const { provider } = await connectProvider({ rpcUrl: setup.rpcUrl, timeoutMs: config.rpcTimeoutMs, pollingIntervalMs: 1_000 });
+  const abis = loadProvenaAbis();
+  const chain = {
+    chainId: setup.chainId,
+    provider,
+    deployment: setup.deployment,
+    addresses: { forwarder: setup.deployment.forwarder, registry: setup.deployment.registry, escrow: setup.deployment.escrow },
+    abis: { forwarder: abis.ProvenaForwarder, registry: abis.ProvenanceRegistry, escrow: abis.TradeEscrow },
+  };
+  const relay =
+    setup.relayerAddress === null
+      ? null
+      : {
+          service: createRelayService({ store, chain, relayerAddress: setup.relayerAddress }),
+          onAccepted: () => report({ type: "relay-accepted" }),
+        };
+  const qrRenderer = createQrRendererFromConfig(config);
+  const app = createProvenaHttpApp({ config, store, logger, chain, indexerStatus: () => indexerStatus, relay, qrRenderer });
+  const server = await new Promise<Server>((resolve, reject) => {
+    const listening = app.listen(config.port, config.host, (error?: Error) => (error ? reject(error) : resolve(listening)));
+    listening.once("error", reject);
+  });
+  answerClientErrorsAsProblems(server);
+  server.on("request", () => servedRequests++);
+  stop = async () => {
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+      setTimeout(() => server.closeAllConnections(), 2_000).unref();
+    });
+    await qrRenderer.close();
+    void provider.destroy();
+    await store.close();
+    process.exit(0);
+  };
+  const address = server.address();
+  report({ type: "listening", port: typeof address === "object" && address ? address.port : config.port });
+}
+
+process.on("message", (message: PrimaryMessage) => {
+  if (message.type === "setup") {
+    serve(message.setup).catch((error: Error) => {
+      report({ type: "failed", message: `API worker ${process.pid}: ${error.message.split("\n")[0]}` });
+      // Let the message reach the primary first.
+      setTimeout(() => process.exit(1), 100);
+    });
+  } else if (message.type === "indexer-status") {
+    indexerStatus = message.status;
+  } else if (message.type === "report") {
+    report({ type: "report", servedRequests });
+  } else if (message.type === "stop") {
+    void stop();
+  }
+});
+// The primary went away without a word: nothing would ever stop this worker.
+process.on("disconnect", () => void stop());
+// Ctrl-C in a terminal reaches the whole process group: the primary stops the workers in order (api-workers.ts).
+process.on("SIGINT", () => undefined);

@@ -1,0 +1,109 @@
+/**
+ * API_WORKERS=2 (backend/api-workers.ts): two worker processes serve the API on one port over the same SQLite file
+ * while the primary alone indexes, relays and keeps. The seeded demo runs through them: relay submissions, the
+ * serial-list upload and passports all go to workers, the relayer in the primary is poked and the indexer mirrors.
+ */
+import { expect } from "chai";
+import { mkdtempSync, rmSync } from "node:fs";
+import { request as httpRequest } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pino } from "pino";
+import { apiWorkerCount } from "../../backend/api-workers.ts";
+import { loadConfig } from "../../backend/config.ts";
+import { startProvena, type RunningProvena } from "../../backend/main.ts";
+import { runDemo, type DemoResult } from "../../scripts/demo.ts";
+
+/** One GET on a connection of its own, so cluster's round robin hands each to the next worker. */
+function getOnNewConnection(url: string, accept = "application/json"): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { agent: false, headers: { accept, connection: "close" } }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (body += chunk));
+      res.on("end", () => resolve({ status: res.statusCode!, body }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe("API worker processes", function () {
+  this.timeout(240_000);
+  let dir: string;
+  let provena: RunningProvena;
+  let demo: DemoResult;
+  let workerPids: number[];
+
+  before(async function () {
+    dir = mkdtempSync(join(tmpdir(), "provena-api-workers-"));
+    const config = {
+      ...loadConfig({ LOG_LEVEL: "silent", SQLITE_PATH: join(dir, "provena.db"), API_WORKERS: "2" }),
+      port: 0,
+      keeperIntervalMs: 250,
+      indexerPollMs: 100,
+    };
+    provena = await startProvena(config, { logger: pino({ level: "silent" }) });
+    workerPids = provena.apiWorkers?.pids() ?? [];
+    demo = await runDemo(provena, { log: () => undefined, units: 20, disputeWindowSeconds: 2 });
+  });
+
+  after(async function () {
+    await provena?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("test_apiWorkerCount_inMemorySqlite_servedByThePrimaryAlone", function () {
+    expect(apiWorkerCount({ apiWorkers: 4, mongodbUri: null, sqlitePath: ":memory:" })).to.equal(1);
+    expect(apiWorkerCount({ apiWorkers: 4, mongodbUri: null, sqlitePath: "data/provena.db" })).to.equal(4);
+    expect(apiWorkerCount({ apiWorkers: 3, mongodbUri: "mongodb://127.0.0.1/provena", sqlitePath: ":memory:" })).to.equal(3);
+  });
+
+  it("test_startProvena_twoApiWorkers_bothAnswerOnOnePort", async function () {
+    expect(workerPids).to.have.length(2);
+    expect(workerPids).to.not.include(process.pid);
+    for (let i = 0; i < 8; i++) expect((await getOnNewConnection(`${provena.url}/healthz`)).status).to.equal(200);
+    const served = await provena.apiWorkers!.servedRequests();
+    expect([...served.keys()].sort()).to.deep.equal([...workerPids].sort());
+    for (const [pid, count] of served) expect(count, `requests served by worker ${pid}`).to.be.greaterThan(0);
+  });
+
+  it("test_startProvena_writesThroughWorkers_relayedIndexedAndServed", async function () {
+    // The demo relayed every gasless step through a worker (the primary's relayer sent them) and uploaded the
+    // serial list through one; the unit's passport, served by a worker, shows the full custody story.
+    const passport = await getOnNewConnection(demo.unitUrls[0]!, "application/ld+json");
+    expect(passport.status).to.equal(200);
+    const ld = JSON.parse(passport.body) as Record<string, any>;
+    expect(ld["provena:history"].numberOfItems).to.be.greaterThan(3);
+    expect(ld["provena:verification"].proof).to.be.an("array").that.is.not.empty;
+  });
+
+  it("test_startProvena_twoApiWorkers_onlyThePrimaryIndexes", async function () {
+    const status = provena.indexer.status();
+    expect(status.isLeader).to.equal(true);
+    // The workers report the primary's indexer (forwarded every second): ready, the same chain.
+    const ready = await getOnNewConnection(`${provena.url}/readyz`);
+    expect(ready.status, ready.body).to.equal(200);
+    expect(status.eventsIndexed).to.be.greaterThan(0);
+  });
+
+  it("test_stop_twoApiWorkers_allExit", async function () {
+    expect(workerPids.every(isAlive)).to.equal(true);
+    await provena.stop();
+    expect(workerPids.filter(isAlive)).to.deep.equal([]);
+    const refused = await getOnNewConnection(`${provena.url}/healthz`).then(
+      () => false,
+      () => true,
+    );
+    expect(refused).to.equal(true);
+  });
+});
