@@ -3,8 +3,9 @@
  * (addresses and hex lower-case, wide integers as decimal strings, narrow ones as numbers, enums by name,
  * GS1 identifiers zero-padded, structs as objects) and the entity keys each event touches.
  */
-import { Interface, getAddress, isAddress, type JsonFragment, type JsonFragmentType } from "ethers";
+import { Interface, type JsonFragment, type JsonFragmentType } from "ethers";
 import { chainEventId, type ChainEvent, type Hex, type JsonValue } from "../domain/model.ts";
+import { createEventArgsDecoder, type EventArgsDecoder } from "./abi-decode.ts";
 import type { ProvenaAbis, ProvenaContractName } from "./artifacts.ts";
 import type { Deployment } from "./deployment.ts";
 import { ENUM_VALUE_NAMES, enumNameOf } from "./vocabulary.ts";
@@ -48,11 +49,11 @@ export interface CreateEventDecoderParameters {
 interface EventShape {
   name: string;
   inputs: readonly JsonFragmentType[];
+  decodeArgs: EventArgsDecoder;
 }
 
 interface ContractDecoder {
   contract: ProvenaContractName;
-  iface: Interface;
   eventsByTopic: Map<string, EventShape>;
 }
 
@@ -63,6 +64,7 @@ const BATCH_ID_ARGS = new Set(["batchId", "parentId", "childId"]);
 /** Address arguments that name an asset, not an actor. */
 const NON_ACCOUNT_ADDRESS_ARGS = new Set(["token"]);
 const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000";
+const ADDRESS = /^0x[0-9a-f]{40}$/;
 
 export function createEventDecoder({ deployment, abis }: CreateEventDecoderParameters): EventDecoder {
   const byAddress = new Map<string, ContractDecoder>();
@@ -81,9 +83,11 @@ export function createEventDecoder({ deployment, abis }: CreateEventDecoderParam
         fragment.name,
         (fragment.inputs ?? []).map((input) => formatParamType(input)),
       );
-      if (event !== null) eventsByTopic.set(event.topicHash, { name: fragment.name, inputs: fragment.inputs ?? [] });
+      if (event === null) continue;
+      const inputs = fragment.inputs ?? [];
+      eventsByTopic.set(event.topicHash, { name: fragment.name, inputs, decodeArgs: createEventArgsDecoder(inputs) });
     }
-    byAddress.set(address.toLowerCase(), { contract, iface, eventsByTopic });
+    byAddress.set(address.toLowerCase(), { contract, eventsByTopic });
   }
 
   return {
@@ -100,9 +104,12 @@ export function createEventDecoder({ deployment, abis }: CreateEventDecoderParam
           log,
         );
       }
-      let decoded;
+      const args: Record<string, JsonValue> = {};
       try {
-        decoded = decoder.iface.parseLog({ topics: [...log.topics], data: log.data });
+        const values = shape.decodeArgs(log.topics, log.data);
+        shape.inputs.forEach((input, position) => {
+          args[input.name ?? String(position)] = toJsonValue(values[position], input);
+        });
       } catch (error) {
         throw new EventDecodeError(
           `Cannot decode ${decoder.contract}.${shape.name} in tx ${log.transactionHash}: ${(error as Error).message}`,
@@ -110,12 +117,6 @@ export function createEventDecoder({ deployment, abis }: CreateEventDecoderParam
           { cause: error },
         );
       }
-      if (decoded === null) throw new EventDecodeError(`Cannot decode ${decoder.contract}.${shape.name} in tx ${log.transactionHash}`, log);
-
-      const args: Record<string, JsonValue> = {};
-      shape.inputs.forEach((input, position) => {
-        args[input.name ?? String(position)] = toJsonValue(decoded.args[position], input);
-      });
       const keys = entityKeysOfArgs(shape.inputs, args);
       return {
         id: chainEventId(deployment.chainId, log.blockNumber, log.index),
@@ -209,9 +210,8 @@ export function entityKeysOfArgs(
     } else if (type === "tuple" && value !== null && typeof value === "object" && !Array.isArray(value)) {
       for (const component of input.components ?? []) visit(component, value[component.name ?? ""] ?? null);
     } else if (type === "address" && typeof value === "string") {
-      if (value !== ZERO_ADDRESS && !NON_ACCOUNT_ADDRESS_ARGS.has(name) && isAddress(value)) {
-        accounts.add(getAddress(value).toLowerCase() as Hex);
-      }
+      const address = value.toLowerCase();
+      if (address !== ZERO_ADDRESS && !NON_ACCOUNT_ADDRESS_ARGS.has(name) && ADDRESS.test(address)) accounts.add(address as Hex);
     } else if (type === "bytes32" && typeof value === "string") {
       if (BATCH_ID_ARGS.has(name)) batchIds.add(value as Hex);
       else if (name === "orderId") orderIds.add(value as Hex);
