@@ -7,7 +7,7 @@
  * for an ethers JsonRpcProvider over http(s); the provider's own `send` for other JSON-RPC providers (WebSocket,
  * Hardhat's in-process EIP-1193 network); and the plain ChainReader methods for anything else.
  */
-import { JsonRpcApiProvider, JsonRpcProvider, type Log } from "ethers";
+import { AbstractProvider, JsonRpcApiProvider, JsonRpcProvider, type Log } from "ethers";
 import type { Hex } from "../domain/model.ts";
 import type { ChainReader } from "./chain-access.ts";
 import type { RawLog } from "./events.ts";
@@ -43,6 +43,8 @@ export class MalformedRpcAnswerError extends Error {
 }
 
 export function indexerChainReaderOf(provider: ChainReader): IndexerChainReader {
+  // The raw paths bypass getLogs and getBlock; a wrapper that overrides them (a test double) is read through them.
+  if (!readsAsEthers(provider)) return chainReaderOfProvider(provider);
   if (provider instanceof JsonRpcProvider) {
     const connection = provider._getConnection();
     if (/^https?:/i.test(connection.url)) {
@@ -56,6 +58,10 @@ export function indexerChainReaderOf(provider: ChainReader): IndexerChainReader 
     });
   }
   return chainReaderOfProvider(provider);
+}
+
+function readsAsEthers(provider: ChainReader): boolean {
+  return provider.getLogs === AbstractProvider.prototype.getLogs && provider.getBlock === AbstractProvider.prototype.getBlock;
 }
 
 export function createJsonRpcChainReader(rpc: JsonRpcTransport): IndexerChainReader {
