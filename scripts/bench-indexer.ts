@@ -19,7 +19,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -358,6 +358,7 @@ async function pollUntil(visible: () => Promise<boolean>, since: number, timeout
 /** Areas of the code, matched on a profile node's script URL or function name, first match wins. */
 const AREAS: [string, RegExp][] = [
   ["ethers", /node_modules\/ethers\//],
+  ["logging (pino)", /node_modules\/(pino|thread-stream|sonic-boom)/],
   ["SQLite store", /backend\/store\/sqlite|node:sqlite/],
   ["MongoDB store", /backend\/store\/mongo|node_modules\/(mongoose|mongodb|bson)\//],
   ["event decoding", /backend\/chain\/(events|abi-decode)\.ts/],
@@ -368,7 +369,10 @@ const AREAS: [string, RegExp][] = [
   ["Hardhat / EDR (in-process chain)", /node_modules\/(hardhat|@nomicfoundation)\//],
   ["garbage collection", /^\(garbage collector\)$/],
   ["idle (waiting for I/O)", /^\((idle|program)\)$/],
+  ["the profiler starting (not the indexer)", /^node:inspector$/],
 ];
+
+let profileCount = 0;
 
 async function startProfiler(): Promise<{ stop(): Promise<Map<string, number>> }> {
   const session = new Session();
@@ -380,13 +384,24 @@ async function startProfiler(): Promise<{ stop(): Promise<Map<string, number>> }
     async stop() {
       const { profile } = await session.post("Profiler.stop");
       session.disconnect();
+      writeFileSync(path.join(tmpdir(), `bench-indexer-${process.pid}-${++profileCount}.cpuprofile`), JSON.stringify(profile));
       const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+      const parentOf = new Map<number, number>();
+      for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id);
+      /** Where a sample ran: its script, or for a native function (JSON.parse, SQLite) the script that called it. */
+      const placeOf = (id: number): string => {
+        const { callFrame } = byId.get(id)!;
+        if (callFrame.url !== "" || /^\((garbage collector|idle|program)\)$/.test(callFrame.functionName)) {
+          return callFrame.url === "" ? callFrame.functionName : callFrame.url;
+        }
+        const parent = parentOf.get(id);
+        return parent === undefined ? callFrame.functionName : placeOf(parent);
+      };
       const byArea = new Map<string, number>();
       const timeDeltas = profile.timeDeltas ?? [];
       (profile.samples ?? []).forEach((id, index) => {
-        const frame = byId.get(id)!.callFrame;
-        const where = frame.url === "" ? frame.functionName : frame.url;
-        const area = AREAS.find(([, pattern]) => pattern.test(where))?.[0] ?? "other (Node, pino, tsx)";
+        const place = placeOf(id);
+        const area = AREAS.find(([, pattern]) => pattern.test(place))?.[0] ?? `other (${place.replace(/^.*\/(node_modules\/)?/, "")})`;
         byArea.set(area, (byArea.get(area) ?? 0) + (timeDeltas[index] ?? 0) / 1000);
       });
       return byArea;
@@ -497,8 +512,15 @@ for (const row of rows) {
   if (cpu === null || cpu === undefined) continue;
   const total = [...cpu.values()].reduce((sum, ms) => sum + ms, 0);
   console.log("");
-  console.log(`Backfill CPU profile, ${row.transport}, ${row.store} (self time by area, ${(total / 1000).toFixed(2)} s sampled):`);
-  for (const [area, ms] of [...cpu.entries()].sort((a, b) => b[1] - a[1])) {
+  console.log(
+    `Backfill CPU profile, ${row.transport}, ${row.store} (self time by area, ${(total / 1000).toFixed(2)} s sampled; ` +
+      `the raw profile is in ${tmpdir()}/bench-indexer-${process.pid}-*.cpuprofile for Chrome DevTools):`,
+  );
+  const sorted = [...cpu.entries()].sort((a, b) => b[1] - a[1]);
+  const shown = sorted.filter(([area], index) => !area.startsWith("other") || index < 12);
+  const rest = sorted.filter((entry) => !shown.includes(entry)).reduce((sum, [, ms]) => sum + ms, 0);
+  if (rest > 0) shown.push(["other (the rest)", rest]);
+  for (const [area, ms] of shown) {
     console.log(`  ${area.padEnd(34)} ${(ms / 1000).toFixed(2).padStart(6)} s  ${((100 * ms) / total).toFixed(1).padStart(5)}%`);
   }
 }
