@@ -50,6 +50,7 @@ interface EventShape {
   name: string;
   inputs: readonly JsonFragmentType[];
   decodeArgs: EventArgsDecoder;
+  toJson: JsonConverter[];
 }
 
 interface ContractDecoder {
@@ -85,7 +86,12 @@ export function createEventDecoder({ deployment, abis }: CreateEventDecoderParam
       );
       if (event === null) continue;
       const inputs = fragment.inputs ?? [];
-      eventsByTopic.set(event.topicHash, { name: fragment.name, inputs, decodeArgs: createEventArgsDecoder(inputs) });
+      eventsByTopic.set(event.topicHash, {
+        name: fragment.name,
+        inputs,
+        decodeArgs: createEventArgsDecoder(inputs),
+        toJson: inputs.map((input) => jsonConverterOf(input)),
+      });
     }
     byAddress.set(address.toLowerCase(), { contract, eventsByTopic });
   }
@@ -108,7 +114,7 @@ export function createEventDecoder({ deployment, abis }: CreateEventDecoderParam
       try {
         const values = shape.decodeArgs(log.topics, log.data);
         shape.inputs.forEach((input, position) => {
-          args[input.name ?? String(position)] = toJsonValue(values[position], input);
+          args[input.name ?? String(position)] = shape.toJson[position]!(values[position]);
         });
       } catch (error) {
         throw new EventDecodeError(
@@ -150,47 +156,68 @@ function formatParamType(input: JsonFragmentType): string {
 
 /** Converts one decoded ABI value into the mirror's JSON form, guided by its ABI type, internal type and name. */
 export function toJsonValue(value: unknown, input: JsonFragmentType): JsonValue {
+  return jsonConverterOf(input)(value);
+}
+
+type JsonConverter = (value: unknown) => JsonValue;
+
+/** The conversion toJsonValue does for `input`, worked out once (the decoder keeps one per event argument). */
+export function jsonConverterOf(input: JsonFragmentType): JsonConverter {
   const type = input.type ?? "";
   const arrayMatch = /^(.*)\[(\d*)\]$/.exec(type);
   if (arrayMatch) {
-    const elementType: JsonFragmentType = {
-      ...input,
-      type: arrayMatch[1],
-      internalType: input.internalType?.replace(/\[\d*\]$/, ""),
-    };
-    return Array.from(value as ArrayLike<unknown>, (element) => toJsonValue(element, elementType));
+    const element = jsonConverterOf({ ...input, type: arrayMatch[1], internalType: input.internalType?.replace(/\[\d*\]$/, "") });
+    return (value) => Array.from(value as ArrayLike<unknown>, element);
   }
   if (type === "tuple") {
-    const components = input.components ?? [];
-    const object: Record<string, JsonValue> = {};
-    components.forEach((component, position) => {
-      object[component.name ?? String(position)] = toJsonValue((value as ArrayLike<unknown>)[position], component);
-    });
-    return object;
+    const components = (input.components ?? []).map((component, position) => ({
+      name: component.name ?? String(position),
+      convert: jsonConverterOf(component),
+    }));
+    return (value) => {
+      const object: Record<string, JsonValue> = {};
+      components.forEach(({ name, convert }, position) => {
+        object[name] = convert((value as ArrayLike<unknown>)[position]);
+      });
+      return object;
+    };
   }
+  const scalar = scalarConverterOf(input, type);
   // An indexed dynamic value (string, bytes, array, struct) is logged only as its hash.
-  if (typeof value === "object" && value !== null && "_isIndexed" in value) {
-    return String((value as unknown as { hash: string }).hash).toLowerCase();
-  }
-  if (type === "address") return String(value).toLowerCase();
-  if (type === "bool") return Boolean(value);
-  if (type === "string") return String(value);
-  if (type.startsWith("bytes")) return String(value).toLowerCase();
+  return (value) =>
+    typeof value === "object" && value !== null && "_isIndexed" in value
+      ? String((value as unknown as { hash: string }).hash).toLowerCase()
+      : scalar(value);
+}
+
+function scalarConverterOf(input: JsonFragmentType, type: string): JsonConverter {
+  if (type === "address") return (value) => String(value).toLowerCase();
+  if (type === "bool") return (value) => Boolean(value);
+  if (type === "string") return (value) => String(value);
+  if (type.startsWith("bytes")) return (value) => String(value).toLowerCase();
   const intMatch = /^u?int(\d*)$/.exec(type);
   if (intMatch) {
-    const number = BigInt(value as bigint);
     const enumName = enumNameOf(input.internalType);
     if (enumName !== null) {
       const names = ENUM_VALUE_NAMES[enumName];
-      return names?.[Number(number)] ?? Number(number);
+      return (value) => {
+        const number = Number(BigInt(value as bigint));
+        return names?.[number] ?? number;
+      };
     }
     const width = GS1_WIDTH[input.name ?? ""];
-    if (width !== undefined) return number.toString().padStart(width, "0");
+    if (width !== undefined)
+      return (value) =>
+        BigInt(value as bigint)
+          .toString()
+          .padStart(width, "0");
     const bits = intMatch[1] === "" ? 256 : Number(intMatch[1]);
     // Up to 48 bits is exact in a JS number: block numbers, timestamps, bps, counters.
-    return bits <= 48 ? Number(number) : number.toString();
+    return bits <= 48 ? (value) => Number(BigInt(value as bigint)) : (value) => BigInt(value as bigint).toString();
   }
-  throw new TypeError(`Unsupported ABI type ${type}`);
+  return () => {
+    throw new TypeError(`Unsupported ABI type ${type}`);
+  };
 }
 
 /** Batch ids, order ids and actor addresses in an event's args (nested structs included), for lookups. */
