@@ -225,25 +225,30 @@ export function entityKeysOfArgs(
   inputs: readonly JsonFragmentType[],
   args: Record<string, JsonValue>,
 ): { batchIds: Hex[]; orderIds: Hex[]; accounts: Hex[] } {
-  const batchIds = new Set<Hex>();
-  const orderIds = new Set<Hex>();
-  const accounts = new Set<Hex>();
-  const visit = (input: JsonFragmentType, value: JsonValue) => {
-    const type = input.type ?? "";
-    const name = input.name ?? "";
-    if (type.endsWith("]") && Array.isArray(value)) {
-      const elementType = { ...input, type: type.replace(/\[\d*\]$/, "") };
-      for (const element of value) visit(elementType, element);
-    } else if (type === "tuple" && value !== null && typeof value === "object" && !Array.isArray(value)) {
-      for (const component of input.components ?? []) visit(component, value[component.name ?? ""] ?? null);
-    } else if (type === "address" && typeof value === "string") {
-      const address = value.toLowerCase();
-      if (address !== ZERO_ADDRESS && !NON_ACCOUNT_ADDRESS_ARGS.has(name) && ADDRESS.test(address)) accounts.add(address as Hex);
-    } else if (type === "bytes32" && typeof value === "string") {
-      if (BATCH_ID_ARGS.has(name)) batchIds.add(value as Hex);
-      else if (name === "orderId") orderIds.add(value as Hex);
-    }
-  };
-  for (const input of inputs) visit(input, args[input.name ?? ""] ?? null);
-  return { batchIds: [...batchIds], orderIds: [...orderIds], accounts: [...accounts] };
+  const keys: EntityKeySets = { batchIds: new Set(), orderIds: new Set(), accounts: new Set() };
+  for (const input of inputs) collectEntityKeys(keys, input, args[input.name ?? ""] ?? null);
+  return { batchIds: [...keys.batchIds], orderIds: [...keys.orderIds], accounts: [...keys.accounts] };
+}
+
+interface EntityKeySets {
+  batchIds: Set<Hex>;
+  orderIds: Set<Hex>;
+  accounts: Set<Hex>;
+}
+
+function collectEntityKeys(keys: EntityKeySets, input: JsonFragmentType, value: JsonValue): void {
+  const type = input.type ?? "";
+  const name = input.name ?? "";
+  if (type.endsWith("]") && Array.isArray(value)) {
+    const elementType = { ...input, type: type.replace(/\[\d*\]$/, "") };
+    for (const element of value) collectEntityKeys(keys, elementType, element);
+  } else if (type === "tuple" && value !== null && typeof value === "object" && !Array.isArray(value)) {
+    for (const component of input.components ?? []) collectEntityKeys(keys, component, value[component.name ?? ""] ?? null);
+  } else if (type === "address" && typeof value === "string") {
+    const address = value.toLowerCase();
+    if (address !== ZERO_ADDRESS && !NON_ACCOUNT_ADDRESS_ARGS.has(name) && ADDRESS.test(address)) keys.accounts.add(address as Hex);
+  } else if (type === "bytes32" && typeof value === "string") {
+    if (BATCH_ID_ARGS.has(name)) keys.batchIds.add(value as Hex);
+    else if (name === "orderId") keys.orderIds.add(value as Hex);
+  }
 }
