@@ -31,7 +31,6 @@ import { keccak256, toQuantity, toUtf8Bytes, type AbstractProvider } from "ether
 import { pino } from "pino";
 import { createApp } from "../backend/api/app.ts";
 import { createMetrics } from "../backend/api/metrics.ts";
-import { redactUrl } from "../backend/config.ts";
 import { connectProvider, providerFromEip1193 } from "../backend/chain/provider.ts";
 import type { Deployment } from "../backend/chain/deployment.ts";
 import { createIndexer } from "../backend/indexer/index.ts";
@@ -479,7 +478,7 @@ for (const kind of CHAIN_KINDS) {
       } catch (error) {
         // A MONGODB_URI that names no reachable server skips its row; any failure after the store opened is real.
         if (target.label !== "MongoDB" || opened) throw error;
-        const note = `skipped, cannot reach MongoDB at ${redactUrl(mongoUri!)}: ${(error as Error).message}`;
+        const note = `skipped, MONGODB_URI is set but the store did not open: ${(error as Error).message}`;
         rows.push({ transport: TRANSPORT[kind], store: target.label, result: null, note });
         console.log(note);
       }
