@@ -42,7 +42,10 @@ export async function fetchRange({ chain, decoder, fromBlock, toBlock, parent }:
 
   let logs: ChainLog[];
   try {
-    logs = await chain.getLogs({ address: decoder.addresses, fromBlock, toBlock });
+    // Several slices in flight at once: the node serialises one while this process parses another.
+    const slices = logSlices(fromBlock, toBlock);
+    const parts = await Promise.all(slices.map((slice) => chain.getLogs({ address: decoder.addresses, ...slice })));
+    logs = parts.length === 1 ? parts[0]! : parts.flat();
   } catch (error) {
     if (isRangeTooLarge(error)) throw new BlockRangeTooLargeError(fromBlock, toBlock, { cause: error });
     throw error;
@@ -105,6 +108,25 @@ export async function fetchRange({ chain, decoder, fromBlock, toBlock, parent }:
     if (number === toBlock || eventBlocks.has(number)) kept.push({ chainId, ...headers.get(number)! });
   }
   return { kind: "range", events, blocks: kept, last: { chainId, ...last } };
+}
+
+/** Blocks per eth_getLogs slice at least, and slices of a range at most. */
+const MIN_SLICE_BLOCKS = 256;
+const MAX_SLICES = 4;
+
+/**
+ * Splits a range into up to MAX_SLICES consecutive slices of at least MIN_SLICE_BLOCKS. Reading slices separately
+ * is as safe as one call: every log's block hash is checked against headers read after all slices, and the last
+ * block's hash must not change across the read, so slices from different forks are refused.
+ */
+export function logSlices(fromBlock: number, toBlock: number): { fromBlock: number; toBlock: number }[] {
+  const blocks = toBlock - fromBlock + 1;
+  const count = Math.max(1, Math.min(MAX_SLICES, Math.floor(blocks / MIN_SLICE_BLOCKS)));
+  const size = Math.ceil(blocks / count);
+  const slices: { fromBlock: number; toBlock: number }[] = [];
+  for (let start = fromBlock; start <= toBlock; start += size)
+    slices.push({ fromBlock: start, toBlock: Math.min(toBlock, start + size - 1) });
+  return slices;
 }
 
 /** Headers of `blockNumbers`, in one request where the transport batches; a missing block means the chain moved. */

@@ -4,7 +4,7 @@ import { loadProvenaAbis } from "../../../backend/chain/artifacts.ts";
 import { createEventDecoder, type RawLog } from "../../../backend/chain/events.ts";
 import { BlockRangeTooLargeError, ChainMovedError } from "../../../backend/indexer/errors.ts";
 import type { ChainLog, IndexerChainReader } from "../../../backend/chain/json-rpc-chain-reader.ts";
-import { fetchRange } from "../../../backend/indexer/fetch-range.ts";
+import { fetchRange, logSlices } from "../../../backend/indexer/fetch-range.ts";
 import type { Hex } from "../../../backend/domain/model.ts";
 import { ACCOUNTS, TEST_DEPLOYMENT, blockHashOf, createEventFactory, timestampOf } from "../projections/event-factory.ts";
 
@@ -143,6 +143,22 @@ describe("fetchRange", function () {
       });
     }
 
+    it("test_fetchRange_wideRange_chainChangesBetweenLogSlices_refusesTheRange", async function () {
+      const chain = chainWithLogs();
+      chain.head = 1_200;
+      let slicesRead = 0;
+      chain.onGetLogs = () => {
+        if (++slicesRead === 2) chain.fork = 1; // a reorg lands between two slices of the same range
+      };
+      try {
+        await fetchRange({ chain, decoder, fromBlock: 10, toBlock: 1_100, parent: null });
+        expect.fail("accepted a range whose slices came from two forks");
+      } catch (error) {
+        expect(error).to.be.instanceOf(ChainMovedError);
+      }
+      expect(slicesRead).to.equal(4);
+    });
+
     it("test_fetchRange_readsOnlyTheHeadersItNeeds_inOneRequest", async function () {
       const chain = chainWithLogs();
       chain.head = 1_000;
@@ -208,5 +224,26 @@ describe("fetchRange", function () {
     } catch (error) {
       expect(error).to.equal(chain.getLogsError);
     }
+  });
+});
+
+describe("logSlices", function () {
+  it("test_logSlices_coverTheRangeContiguously_upToFourOfAtLeast256Blocks", function () {
+    for (const [fromBlock, toBlock] of [
+      [0, 0],
+      [5, 300],
+      [10, 521],
+      [1, 2_000],
+      [7, 100_006],
+    ] as const) {
+      const slices = logSlices(fromBlock, toBlock);
+      expect(slices[0]!.fromBlock).to.equal(fromBlock);
+      expect(slices.at(-1)!.toBlock).to.equal(toBlock);
+      slices.slice(1).forEach((slice, index) => expect(slice.fromBlock).to.equal(slices[index]!.toBlock + 1));
+      expect(slices.length).to.be.within(1, 4);
+      if (slices.length > 1) for (const slice of slices) expect(slice.toBlock - slice.fromBlock + 1).to.be.at.least(256);
+    }
+    expect(logSlices(1, 2_000)).to.have.length(4);
+    expect(logSlices(1, 511)).to.have.length(1);
   });
 });
