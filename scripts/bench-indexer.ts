@@ -369,7 +369,7 @@ const AREAS: [string, RegExp][] = [
   ["Hardhat / EDR (in-process chain)", /node_modules\/(hardhat|@nomicfoundation)\//],
   ["garbage collection", /^\(garbage collector\)$/],
   ["idle (waiting for I/O)", /^\((idle|program)\)$/],
-  ["the profiler starting (not the indexer)", /^node:inspector$/],
+  ["profiler start-up (not the indexer)", /^node:inspector$/],
 ];
 
 let profileCount = 0;
@@ -537,6 +537,6 @@ for (const row of rows) {
   const rest = sorted.filter((entry) => !shown.includes(entry)).reduce((sum, [, ms]) => sum + ms, 0);
   if (rest > 0) shown.push(["other (the rest)", rest]);
   for (const [area, ms] of shown) {
-    console.log(`  ${area.padEnd(34)} ${(ms / 1000).toFixed(2).padStart(6)} s  ${((100 * ms) / total).toFixed(1).padStart(5)}%`);
+    console.log(`  ${area.padEnd(36)} ${(ms / 1000).toFixed(2).padStart(6)} s  ${((100 * ms) / total).toFixed(1).padStart(5)}%`);
   }
 }
