@@ -3,8 +3,9 @@
  * (addresses and hex lower-case, wide integers as decimal strings, narrow ones as numbers, enums by name,
  * GS1 identifiers zero-padded, structs as objects) and the entity keys each event touches.
  */
-import { Interface, getAddress, isAddress, type JsonFragment, type JsonFragmentType } from "ethers";
+import { Interface, type JsonFragment, type JsonFragmentType } from "ethers";
 import { chainEventId, type ChainEvent, type Hex, type JsonValue } from "../domain/model.ts";
+import { createEventArgsDecoder, type EventArgsDecoder } from "./abi-decode.ts";
 import type { ProvenaAbis, ProvenaContractName } from "./artifacts.ts";
 import type { Deployment } from "./deployment.ts";
 import { ENUM_VALUE_NAMES, enumNameOf } from "./vocabulary.ts";
@@ -48,11 +49,12 @@ export interface CreateEventDecoderParameters {
 interface EventShape {
   name: string;
   inputs: readonly JsonFragmentType[];
+  decodeArgs: EventArgsDecoder;
+  toJson: JsonConverter[];
 }
 
 interface ContractDecoder {
   contract: ProvenaContractName;
-  iface: Interface;
   eventsByTopic: Map<string, EventShape>;
 }
 
@@ -63,6 +65,7 @@ const BATCH_ID_ARGS = new Set(["batchId", "parentId", "childId"]);
 /** Address arguments that name an asset, not an actor. */
 const NON_ACCOUNT_ADDRESS_ARGS = new Set(["token"]);
 const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000";
+const ADDRESS = /^0x[0-9a-f]{40}$/;
 
 export function createEventDecoder({ deployment, abis }: CreateEventDecoderParameters): EventDecoder {
   const byAddress = new Map<string, ContractDecoder>();
@@ -81,9 +84,16 @@ export function createEventDecoder({ deployment, abis }: CreateEventDecoderParam
         fragment.name,
         (fragment.inputs ?? []).map((input) => formatParamType(input)),
       );
-      if (event !== null) eventsByTopic.set(event.topicHash, { name: fragment.name, inputs: fragment.inputs ?? [] });
+      if (event === null) continue;
+      const inputs = fragment.inputs ?? [];
+      eventsByTopic.set(event.topicHash, {
+        name: fragment.name,
+        inputs,
+        decodeArgs: createEventArgsDecoder(inputs),
+        toJson: inputs.map((input) => jsonConverterOf(input)),
+      });
     }
-    byAddress.set(address.toLowerCase(), { contract, iface, eventsByTopic });
+    byAddress.set(address.toLowerCase(), { contract, eventsByTopic });
   }
 
   return {
@@ -100,9 +110,12 @@ export function createEventDecoder({ deployment, abis }: CreateEventDecoderParam
           log,
         );
       }
-      let decoded;
+      const args: Record<string, JsonValue> = {};
       try {
-        decoded = decoder.iface.parseLog({ topics: [...log.topics], data: log.data });
+        const values = shape.decodeArgs(log.topics, log.data);
+        shape.inputs.forEach((input, position) => {
+          args[input.name ?? String(position)] = shape.toJson[position]!(values[position]);
+        });
       } catch (error) {
         throw new EventDecodeError(
           `Cannot decode ${decoder.contract}.${shape.name} in tx ${log.transactionHash}: ${(error as Error).message}`,
@@ -110,12 +123,6 @@ export function createEventDecoder({ deployment, abis }: CreateEventDecoderParam
           { cause: error },
         );
       }
-      if (decoded === null) throw new EventDecodeError(`Cannot decode ${decoder.contract}.${shape.name} in tx ${log.transactionHash}`, log);
-
-      const args: Record<string, JsonValue> = {};
-      shape.inputs.forEach((input, position) => {
-        args[input.name ?? String(position)] = toJsonValue(decoded.args[position], input);
-      });
       const keys = entityKeysOfArgs(shape.inputs, args);
       return {
         id: chainEventId(deployment.chainId, log.blockNumber, log.index),
@@ -149,47 +156,68 @@ function formatParamType(input: JsonFragmentType): string {
 
 /** Converts one decoded ABI value into the mirror's JSON form, guided by its ABI type, internal type and name. */
 export function toJsonValue(value: unknown, input: JsonFragmentType): JsonValue {
+  return jsonConverterOf(input)(value);
+}
+
+type JsonConverter = (value: unknown) => JsonValue;
+
+/** The conversion toJsonValue does for `input`, worked out once (the decoder keeps one per event argument). */
+export function jsonConverterOf(input: JsonFragmentType): JsonConverter {
   const type = input.type ?? "";
   const arrayMatch = /^(.*)\[(\d*)\]$/.exec(type);
   if (arrayMatch) {
-    const elementType: JsonFragmentType = {
-      ...input,
-      type: arrayMatch[1],
-      internalType: input.internalType?.replace(/\[\d*\]$/, ""),
-    };
-    return Array.from(value as ArrayLike<unknown>, (element) => toJsonValue(element, elementType));
+    const element = jsonConverterOf({ ...input, type: arrayMatch[1], internalType: input.internalType?.replace(/\[\d*\]$/, "") });
+    return (value) => Array.from(value as ArrayLike<unknown>, element);
   }
   if (type === "tuple") {
-    const components = input.components ?? [];
-    const object: Record<string, JsonValue> = {};
-    components.forEach((component, position) => {
-      object[component.name ?? String(position)] = toJsonValue((value as ArrayLike<unknown>)[position], component);
-    });
-    return object;
+    const components = (input.components ?? []).map((component, position) => ({
+      name: component.name ?? String(position),
+      convert: jsonConverterOf(component),
+    }));
+    return (value) => {
+      const object: Record<string, JsonValue> = {};
+      components.forEach(({ name, convert }, position) => {
+        object[name] = convert((value as ArrayLike<unknown>)[position]);
+      });
+      return object;
+    };
   }
+  const scalar = scalarConverterOf(input, type);
   // An indexed dynamic value (string, bytes, array, struct) is logged only as its hash.
-  if (typeof value === "object" && value !== null && "_isIndexed" in value) {
-    return String((value as unknown as { hash: string }).hash).toLowerCase();
-  }
-  if (type === "address") return String(value).toLowerCase();
-  if (type === "bool") return Boolean(value);
-  if (type === "string") return String(value);
-  if (type.startsWith("bytes")) return String(value).toLowerCase();
+  return (value) =>
+    typeof value === "object" && value !== null && "_isIndexed" in value
+      ? String((value as unknown as { hash: string }).hash).toLowerCase()
+      : scalar(value);
+}
+
+function scalarConverterOf(input: JsonFragmentType, type: string): JsonConverter {
+  if (type === "address") return (value) => String(value).toLowerCase();
+  if (type === "bool") return (value) => Boolean(value);
+  if (type === "string") return (value) => String(value);
+  if (type.startsWith("bytes")) return (value) => String(value).toLowerCase();
   const intMatch = /^u?int(\d*)$/.exec(type);
   if (intMatch) {
-    const number = BigInt(value as bigint);
     const enumName = enumNameOf(input.internalType);
     if (enumName !== null) {
       const names = ENUM_VALUE_NAMES[enumName];
-      return names?.[Number(number)] ?? Number(number);
+      return (value) => {
+        const number = Number(BigInt(value as bigint));
+        return names?.[number] ?? number;
+      };
     }
     const width = GS1_WIDTH[input.name ?? ""];
-    if (width !== undefined) return number.toString().padStart(width, "0");
+    if (width !== undefined)
+      return (value) =>
+        BigInt(value as bigint)
+          .toString()
+          .padStart(width, "0");
     const bits = intMatch[1] === "" ? 256 : Number(intMatch[1]);
     // Up to 48 bits is exact in a JS number: block numbers, timestamps, bps, counters.
-    return bits <= 48 ? Number(number) : number.toString();
+    return bits <= 48 ? (value) => Number(BigInt(value as bigint)) : (value) => BigInt(value as bigint).toString();
   }
-  throw new TypeError(`Unsupported ABI type ${type}`);
+  return () => {
+    throw new TypeError(`Unsupported ABI type ${type}`);
+  };
 }
 
 /** Batch ids, order ids and actor addresses in an event's args (nested structs included), for lookups. */
@@ -197,26 +225,30 @@ export function entityKeysOfArgs(
   inputs: readonly JsonFragmentType[],
   args: Record<string, JsonValue>,
 ): { batchIds: Hex[]; orderIds: Hex[]; accounts: Hex[] } {
-  const batchIds = new Set<Hex>();
-  const orderIds = new Set<Hex>();
-  const accounts = new Set<Hex>();
-  const visit = (input: JsonFragmentType, value: JsonValue) => {
-    const type = input.type ?? "";
-    const name = input.name ?? "";
-    if (type.endsWith("]") && Array.isArray(value)) {
-      const elementType = { ...input, type: type.replace(/\[\d*\]$/, "") };
-      for (const element of value) visit(elementType, element);
-    } else if (type === "tuple" && value !== null && typeof value === "object" && !Array.isArray(value)) {
-      for (const component of input.components ?? []) visit(component, value[component.name ?? ""] ?? null);
-    } else if (type === "address" && typeof value === "string") {
-      if (value !== ZERO_ADDRESS && !NON_ACCOUNT_ADDRESS_ARGS.has(name) && isAddress(value)) {
-        accounts.add(getAddress(value).toLowerCase() as Hex);
-      }
-    } else if (type === "bytes32" && typeof value === "string") {
-      if (BATCH_ID_ARGS.has(name)) batchIds.add(value as Hex);
-      else if (name === "orderId") orderIds.add(value as Hex);
-    }
-  };
-  for (const input of inputs) visit(input, args[input.name ?? ""] ?? null);
-  return { batchIds: [...batchIds], orderIds: [...orderIds], accounts: [...accounts] };
+  const keys: EntityKeySets = { batchIds: new Set(), orderIds: new Set(), accounts: new Set() };
+  for (const input of inputs) collectEntityKeys(keys, input, args[input.name ?? ""] ?? null);
+  return { batchIds: [...keys.batchIds], orderIds: [...keys.orderIds], accounts: [...keys.accounts] };
+}
+
+interface EntityKeySets {
+  batchIds: Set<Hex>;
+  orderIds: Set<Hex>;
+  accounts: Set<Hex>;
+}
+
+function collectEntityKeys(keys: EntityKeySets, input: JsonFragmentType, value: JsonValue): void {
+  const type = input.type ?? "";
+  const name = input.name ?? "";
+  if (type.endsWith("]") && Array.isArray(value)) {
+    const elementType = { ...input, type: type.replace(/\[\d*\]$/, "") };
+    for (const element of value) collectEntityKeys(keys, elementType, element);
+  } else if (type === "tuple" && value !== null && typeof value === "object" && !Array.isArray(value)) {
+    for (const component of input.components ?? []) collectEntityKeys(keys, component, value[component.name ?? ""] ?? null);
+  } else if (type === "address" && typeof value === "string") {
+    const address = value.toLowerCase();
+    if (address !== ZERO_ADDRESS && !NON_ACCOUNT_ADDRESS_ARGS.has(name) && ADDRESS.test(address)) keys.accounts.add(address as Hex);
+  } else if (type === "bytes32" && typeof value === "string") {
+    if (BATCH_ID_ARGS.has(name)) keys.batchIds.add(value as Hex);
+    else if (name === "orderId") keys.orderIds.add(value as Hex);
+  }
 }

@@ -1,4 +1,5 @@
 import type { EventDecoder } from "../chain/events.ts";
+import type { IndexerChainReader } from "../chain/json-rpc-chain-reader.ts";
 import type { MirrorLog, ProjectionReads } from "../store/port.ts";
 import type { ChainReader } from "../chain/chain-access.ts";
 
@@ -6,6 +7,8 @@ import type { ChainReader } from "../chain/chain-access.ts";
 export interface IndexerDependencies {
   /** An ethers provider without response caching (backend/chain/provider.ts rpcProviderOptions). */
   provider: ChainReader;
+  /** The hot path's view of the same chain: logs and headers over raw, batched JSON-RPC where possible. */
+  chainReader: IndexerChainReader;
   /** The mirror it writes, and the orders it reads to tag escrow events with their order. */
   store: MirrorLog & ProjectionReads;
   decoder: EventDecoder;

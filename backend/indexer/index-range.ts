@@ -7,7 +7,7 @@ import { loadCurrentFromStore, project } from "../projections/project.ts";
 import type { IndexerDependencies } from "./dependencies.ts";
 import { fetchRange } from "./fetch-range.ts";
 
-/** Ranges at most this long are read header by header and checked to link up (the live tail). */
+/** While more blocks than this remain behind a range, the indexer reports it is backfilling rather than live. */
 export const LIVE_RANGE_BLOCKS = 64;
 
 export interface PlanRangeParameters {
@@ -40,16 +40,15 @@ export type IndexRangeResult =
 
 /** Reads blocks `fromBlock`-`toBlock` on top of `checkpoint` and commits them with their projections. */
 export async function indexRange(
-  { provider, store, decoder, chainId, confirmWriter }: IndexerDependencies,
+  { chainReader, store, decoder, chainId, confirmWriter }: IndexerDependencies,
   { checkpoint, fromBlock, toBlock }: { checkpoint: Checkpoint | null; fromBlock: number; toBlock: number },
 ): Promise<IndexRangeResult> {
   const fetched = await fetchRange({
-    provider,
+    chain: chainReader,
     decoder,
     fromBlock,
     toBlock,
     parent: checkpoint?.blockHash ? { number: checkpoint.blockNumber, hash: checkpoint.blockHash } : null,
-    allHeaders: toBlock - fromBlock + 1 <= LIVE_RANGE_BLOCKS,
   });
   if (fetched.kind === "reorg") {
     return { kind: "reorg", reason: `block ${fromBlock} builds on ${fetched.actual}, not on the stored ${fetched.expected}` };

@@ -18,6 +18,7 @@ import type { Logger } from "pino";
 import { loadProvenaAbis, type ProvenaAbis } from "../chain/artifacts.ts";
 import type { Deployment } from "../chain/deployment.ts";
 import { createEventDecoder } from "../chain/events.ts";
+import { indexerChainReaderOf } from "../chain/json-rpc-chain-reader.ts";
 import { createLeaseLoop } from "../coordination/lease-loop.ts";
 import type { Leases, MirrorLog, ProjectionReads } from "../store/port.ts";
 import type { IndexerDependencies } from "./dependencies.ts";
@@ -40,7 +41,10 @@ export interface IndexerConfig {
 }
 
 export interface CreateIndexerParameters {
-  /** An ethers provider; use one without response caching (backend/chain/provider.ts rpcProviderOptions). */
+  /**
+   * An ethers provider; use one without response caching (backend/chain/provider.ts rpcProviderOptions). Logs and
+   * headers are read past it (backend/chain/json-rpc-chain-reader.ts): over HTTP with a fetch-based JSON-RPC client.
+   */
   provider: ChainReader;
   deployment: Deployment;
   store: MirrorLog & ProjectionReads & Leases;
@@ -93,6 +97,7 @@ export function createIndexer({ provider, deployment, store, config, logger, met
   });
   const dependencies: IndexerDependencies = {
     provider,
+    chainReader: indexerChainReaderOf(provider),
     store,
     decoder: createEventDecoder({ deployment, abis: abis ?? loadProvenaAbis() }),
     chainId,

@@ -322,6 +322,37 @@ export function shouldIndexProvena(factory: StoreFactory): void {
     expect(await dumpMirror(store, deployment.chainId)).to.deep.equal(await freshIndex(deployment, later));
   });
 
+  it("test_indexer_bulkMinedPlaceholderBlocks_smallAndLargeRanges_reachTheHead", async function () {
+    // hardhat_mine fills the blocks it mines in bulk with placeholders whose parentHash is zero.
+    const { deployed, deployment } = await connection.networkHelpers.loadFixture(deployFixture);
+    await registerMany(deployed, "before-bulk", 2);
+    await connection.provider.request({ method: "hardhat_mine", params: ["0x12c"] });
+    await registerMany(deployed, "after-bulk", 2);
+    await connection.provider.request({ method: "hardhat_mine", params: ["0x64"] });
+    const target = await head();
+    const placeholder = (await connection.provider.request({
+      method: "eth_getBlockByNumber",
+      params: ["0x" + (target - 50).toString(16), false],
+    })) as {
+      parentHash: string;
+    };
+    expect(placeholder.parentHash).to.match(/^0x0{64}$/);
+
+    const dumps: MirrorDump[] = [];
+    for (const indexerBlockRange of [16, 2_000]) {
+      const { store } = await newStore();
+      const indexer = start({ provider, deployment, store, config: { instanceId: `bulk-${indexerBlockRange}`, indexerBlockRange } });
+      await indexer.waitForBlock(target, { timeoutMs: 60_000 });
+      expect(indexer.status().lastError).to.equal(null);
+      expect(indexer.status().reorgs).to.equal(0);
+      await indexer.stop();
+      dumps.push(await dumpMirror(store, deployment.chainId));
+    }
+    expect(dumps[0]!.events).to.have.length(await chainLogCount(deployment, target));
+    expect(dumps[0]!.checkpoint?.blockNumber).to.equal(target);
+    expect(dumps[0]).to.deep.equal(dumps[1]);
+  });
+
   it("test_indexer_nodeRefusesLargeRanges_halvesAndCompletes", async function () {
     const { deployed, deployment } = await connection.networkHelpers.loadFixture(deployFixture);
     await registerMany(deployed, "wide", 12);
