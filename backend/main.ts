@@ -14,7 +14,7 @@
  */
 import { readFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
-import type { Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import { Wallet, type JsonRpcProvider, type WebSocketProvider } from "ethers";
 import { pino, type Logger } from "pino";
 import { createApp, type ProvenaApp } from "./api/app.ts";
@@ -139,6 +139,11 @@ export function createProvenaHttpApp(deps: ProvenaHttpDeps): ProvenaApp {
     modules,
     bodyLimit: config.jsonBodyLimit,
     jsonMaxDepth: config.jsonMaxDepth,
+    readLimits: {
+      apiPerMinute: config.readRateLimitPerMinute,
+      passportPerMinute: config.passportReadRateLimitPerMinute,
+      maxClients: config.rateLimitMaxClients,
+    },
     trustProxy: config.trustProxy,
   });
 }
@@ -196,7 +201,7 @@ export async function startProvena(config: Config, options: StartProvenaOptions 
     const { relayer, keeper, relay } = await startRelayerAndKeeper(config, { store, chain, logger, cleanup });
 
     const app = createProvenaHttpApp({ config, store, logger, chain, indexerStatus: () => indexer.status(), relay });
-    const server = await listen(app, config.host, config.port);
+    const server = await listen(app, config);
     cleanup.push(() => closeServer(server));
     const address = server.address() as AddressInfo;
     const url = `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;
@@ -383,17 +388,15 @@ async function retireRequestsOfEarlierChains(store: MirrorStore, chainId: number
 
 // --- HTTP --------------------------------------------------------------------------------------------------
 
+/** Listens with the header-size and slow-client limits of the configuration (README "Limits"). */
 function listen(
-  app: { listen: (port: number, host: string, callback: (error?: Error) => void) => Server },
-  host: string,
-  port: number,
+  app: ProvenaApp,
+  config: Pick<Config, "host" | "port" | "maxHeaderSize" | "headersTimeoutMs" | "requestTimeoutMs">,
 ): Promise<Server> {
+  const { host, port, maxHeaderSize } = config;
   return new Promise((resolve, reject) => {
-    const server = app.listen(port, host, (error?: Error) => {
-      if (error) reject(new StartupError(`Cannot listen on ${host}:${port}: ${error.message}`, { cause: error }));
-      else resolve(server);
-    });
-    answerClientErrorsAsProblems(server);
+    const server = createServer({ maxHeaderSize, headersTimeout: config.headersTimeoutMs, requestTimeout: config.requestTimeoutMs }, app);
+    answerClientErrorsAsProblems(server, maxHeaderSize);
     server.once("error", (error: NodeJS.ErrnoException) => {
       reject(
         new StartupError(
@@ -402,6 +405,7 @@ function listen(
         ),
       );
     });
+    server.listen(port, host, () => resolve(server));
   });
 }
 
