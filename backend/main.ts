@@ -14,11 +14,11 @@
  */
 import { readFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import { Wallet, type JsonRpcProvider, type WebSocketProvider } from "ethers";
 import { pino, type Logger } from "pino";
 import { createApp, type ProvenaApp } from "./api/app.ts";
-import { answerClientErrorsAsProblems } from "./api/client-errors.ts";
+import { createHttpServer } from "./api/http-server.ts";
 import type { IndexerStatusSource } from "./api/indexer-status.ts";
 import { createMetrics } from "./api/metrics.ts";
 import type { RouteModule } from "./api/route-module.ts";
@@ -393,10 +393,9 @@ function listen(
   app: ProvenaApp,
   config: Pick<Config, "host" | "port" | "maxHeaderSize" | "headersTimeoutMs" | "requestTimeoutMs">,
 ): Promise<Server> {
-  const { host, port, maxHeaderSize } = config;
+  const { host, port } = config;
   return new Promise((resolve, reject) => {
-    const server = createServer({ maxHeaderSize, headersTimeout: config.headersTimeoutMs, requestTimeout: config.requestTimeoutMs }, app);
-    answerClientErrorsAsProblems(server, maxHeaderSize);
+    const server = createHttpServer(app, config);
     server.once("error", (error: NodeJS.ErrnoException) => {
       reject(
         new StartupError(
