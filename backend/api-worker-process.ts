@@ -8,7 +8,7 @@ import type { Server } from "node:http";
 import { pino } from "pino";
 import type { IndexerStatusView } from "./api/indexer-status.ts";
 import type { ApiWorkerSetup, PrimaryMessage, WorkerMessage } from "./api-workers.ts";
-import { answerClientErrorsAsProblems } from "./api/client-errors.ts";
+import { createHttpServer } from "./api/http-server.ts";
 import { loadProvenaAbis } from "./chain/artifacts.ts";
 import { connectProvider } from "./chain/provider.ts";
 import { createProvenaHttpApp, createQrRendererFromConfig } from "./main.ts";
@@ -53,11 +53,12 @@ async function serve(setup: ApiWorkerSetup): Promise<void> {
         };
   const qrRenderer = createQrRendererFromConfig(config);
   const app = createProvenaHttpApp({ config, store, logger, chain, indexerStatus: () => indexerStatus, relay, qrRenderer });
+  // The same server limits (header size, slow-client timeouts) as a single-process API.
   const server = await new Promise<Server>((resolve, reject) => {
-    const listening = app.listen(config.port, config.host, (error?: Error) => (error ? reject(error) : resolve(listening)));
+    const listening = createHttpServer(app, config);
     listening.once("error", reject);
+    listening.listen(config.port, config.host, () => resolve(listening));
   });
-  answerClientErrorsAsProblems(server);
   server.on("request", () => servedRequests++);
   stop = async () => {
     await new Promise<void>((resolve) => {

@@ -54,8 +54,27 @@ export interface Config {
   instanceId: string;
   relayerKey: RelayerKeyConfig | null;
   keeperIntervalMs: number;
+  /** Express "trust proxy": how many reverse-proxy hops, or which proxy addresses, may name the client (false: none). */
+  trustProxy: false | number | string[];
+  /**
+   * When a passport warns that a unit's code may be cloned: more scans in total, more within the window, or
+   * scans from more distinct countries than a genuine item gets (backend/passport CloneThresholds).
+   */
+  passportCloneThresholds: { maxScans: number; maxRecentScans: number; recentWindowMs: number; maxRegions: number };
+  /** Megabytes of rendered passports each API process keeps in memory; 0 renders every request. */
+  passportCacheMb: number;
+  /** Processes serving the API on one port (node:cluster); 1 serves it from the process that indexes. */
+  apiWorkers: number;
+
+  // --- Limits: every load and abuse limit of the HTTP server (README "Limits" lists each and what answers it) ---
+  /** Requests per minute per client under /api and /openapi.json (probes /healthz, /readyz, /metrics are exempt). */
+  readRateLimitPerMinute: number;
+  /** Requests per minute per client on passport pages, their assets, QR codes and the verifier's RPC proxy. */
+  passportReadRateLimitPerMinute: number;
   /** Requests per minute per client on each write endpoint (relay requests, serial-list uploads, claims). */
   writeRateLimitPerMinute: number;
+  /** Clients each rate limiter remembers at once: bounds their memory whatever the number of addresses. */
+  rateLimitMaxClients: number;
   /**
    * Body-size limits, in the `bytes` notation Express understands ("1mb", "500kb", "1048576"). jsonBodyLimit caps
    * every JSON body the app reads; relayBodyLimit is the relay's own, smaller one (a forward request is a few
@@ -66,22 +85,16 @@ export interface Config {
   uploadBodyLimit: string;
   /** Deepest nesting of arrays and objects in any JSON body (every body parser refuses deeper ones with a 400). */
   jsonMaxDepth: number;
-  /** Express "trust proxy": how many reverse-proxy hops, or which proxy addresses, may name the client (false: none). */
-  trustProxy: false | number | string[];
-  /**
-   * When a passport warns that a unit's code may be cloned: more scans in total, more within the window, or
-   * scans from more distinct countries than a genuine item gets (backend/passport CloneThresholds).
-   */
-  passportCloneThresholds: { maxScans: number; maxRecentScans: number; recentWindowMs: number; maxRegions: number };
   /**
    * QR codes (backend/passport/qr-renderer.ts): the widest PNG served, the memory for rendered codes, the worker
    * threads that draw them and how many render tasks may wait before requests get a 503.
    */
   qr: { maxWidth: number; cacheBytes: number; renderThreads: number; queueLimit: number };
-  /** Megabytes of rendered passports each API process keeps in memory; 0 renders every request. */
-  passportCacheMb: number;
-  /** Processes serving the API on one port (node:cluster); 1 serves it from the process that indexes. */
-  apiWorkers: number;
+  /** Largest request line plus headers, in bytes (Node's maxHeaderSize); beyond it a 431. */
+  maxHeaderSize: number;
+  /** Milliseconds a client may take to send its headers, and its whole request; beyond them a 408. */
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
 }
 
 export const EMBEDDED_CHAIN_KINDS = ["anvil", "hardhat"] as const;
@@ -89,15 +102,25 @@ export type EmbeddedChainKind = (typeof EMBEDDED_CHAIN_KINDS)[number];
 
 export type Env = Record<string, string | undefined>;
 
-/** Defaults of the write endpoints' limits; modules built without a Config (tests) fall back to the same values. */
-export const WRITE_LIMIT_DEFAULTS = {
+/** Defaults of the limits (Config's Limits section); modules built without a Config (tests) fall back to the same values. */
+export const LIMIT_DEFAULTS = {
+  // One client address may be a whole mobile carrier's NAT or an office: hundreds of genuine scanners, each page
+  // view a handful of requests (page, assets, the verifier's RPC calls). A scraper is held to a few per second.
+  readRateLimitPerMinute: 600,
+  passportReadRateLimitPerMinute: 1_200,
   writeRateLimitPerMinute: 60,
+  // About 100 bytes each: some 10 MB per limiter when full.
+  rateLimitMaxClients: 100_000,
   jsonBodyLimit: "100kb",
   relayBodyLimit: "64kb",
   // 100,000 serials of 20 characters are about 2.5 MB as JSON.
   uploadBodyLimit: "8mb",
   // The deepest legitimate body (a batched JSON-RPC call with object parameters) nests about 5 levels.
   jsonMaxDepth: 32,
+  maxHeaderSize: 16_384,
+  // Slow-loris guards: generous for a phone on a poor network, and for an 8 MB upload at 1 Mbit/s.
+  headersTimeoutMs: 20_000,
+  requestTimeoutMs: 120_000,
 } as const;
 
 /** Defaults of the QR limits; the passport module built without a Config (tests) falls back to the same values. */
@@ -107,6 +130,8 @@ export const QR_LIMIT_DEFAULTS = {
   cacheBytes: 16 * 1024 ** 2,
   queueLimit: 32,
 } as const;
+/** The write endpoints' share of LIMIT_DEFAULTS, under the name the write-limit modules import. */
+export const WRITE_LIMIT_DEFAULTS = LIMIT_DEFAULTS;
 
 /** Thrown by loadConfig when one or more variables are invalid; `issues` holds one line per variable. */
 export class ConfigError extends Error {
@@ -215,6 +240,12 @@ const fields = {
   RELAYER_KEYSTORE_PASSWORD: z.string(),
   KEEPER_INTERVAL_MS: integer(100, 86_400_000, "must be an integer 100-86400000 (milliseconds)"),
   WRITE_RATE_LIMIT_PER_MINUTE: integer(1, 1_000_000, "must be an integer 1-1000000 (requests per minute per client)"),
+  READ_RATE_LIMIT_PER_MINUTE: integer(1, 1_000_000, "must be an integer 1-1000000 (requests per minute per client)"),
+  PASSPORT_READ_RATE_LIMIT_PER_MINUTE: integer(1, 1_000_000, "must be an integer 1-1000000 (requests per minute per client)"),
+  RATE_LIMIT_MAX_CLIENTS: integer(100, 10_000_000, "must be an integer 100-10000000 (clients each rate limiter remembers)"),
+  MAX_HEADER_SIZE: integer(1_024, 1_048_576, "must be an integer 1024-1048576 (bytes of request line and headers)"),
+  HEADERS_TIMEOUT_MS: integer(1_000, 600_000, "must be an integer 1000-600000 (milliseconds)"),
+  REQUEST_TIMEOUT_MS: integer(1_000, 3_600_000, "must be an integer 1000-3600000 (milliseconds)"),
   PASSPORT_CLONE_MAX_SCANS: integer(1, 100_000_000, "must be an integer 1-100000000 (scans of one unit in total)"),
   PASSPORT_CLONE_MAX_RECENT_SCANS: integer(
     1,
@@ -296,7 +327,7 @@ export function loadConfig(env: Env = process.env): Config {
   }
 
   // BODY_LIMIT caps every JSON body the app reads, the relay's included.
-  const jsonBodyLimit = parsed.BODY_LIMIT ?? WRITE_LIMIT_DEFAULTS.jsonBodyLimit;
+  const jsonBodyLimit = parsed.BODY_LIMIT ?? LIMIT_DEFAULTS.jsonBodyLimit;
   const jsonBodyLimitValid = !issues.some((issue) => issue.variable === "BODY_LIMIT");
   if (jsonBodyLimitValid && parsed.RELAY_BODY_LIMIT !== undefined && sizeInBytes(parsed.RELAY_BODY_LIMIT)! > sizeInBytes(jsonBodyLimit)!) {
     issues.push({
@@ -304,6 +335,16 @@ export function loadConfig(env: Env = process.env): Config {
       message:
         `must be at most BODY_LIMIT (${jsonBodyLimit}), the largest JSON body the app reads ` +
         `(got ${JSON.stringify(parsed.RELAY_BODY_LIMIT)})`,
+    });
+  }
+
+  // Node refuses a headers timeout longer than the whole request's.
+  const requestTimeoutMs = parsed.REQUEST_TIMEOUT_MS ?? LIMIT_DEFAULTS.requestTimeoutMs;
+  const headersTimeoutMs = parsed.HEADERS_TIMEOUT_MS ?? Math.min(LIMIT_DEFAULTS.headersTimeoutMs, requestTimeoutMs);
+  if (headersTimeoutMs > requestTimeoutMs) {
+    issues.push({
+      variable: "HEADERS_TIMEOUT_MS",
+      message: `must be at most REQUEST_TIMEOUT_MS (${requestTimeoutMs}), the time allowed for the whole request (got ${headersTimeoutMs})`,
     });
   }
 
@@ -344,11 +385,6 @@ export function loadConfig(env: Env = process.env): Config {
     instanceId: parsed.INSTANCE_ID ?? `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`,
     relayerKey,
     keeperIntervalMs: parsed.KEEPER_INTERVAL_MS ?? 5_000,
-    writeRateLimitPerMinute: parsed.WRITE_RATE_LIMIT_PER_MINUTE ?? WRITE_LIMIT_DEFAULTS.writeRateLimitPerMinute,
-    jsonBodyLimit,
-    relayBodyLimit: parsed.RELAY_BODY_LIMIT ?? smallerSize(WRITE_LIMIT_DEFAULTS.relayBodyLimit, jsonBodyLimit),
-    uploadBodyLimit: parsed.UPLOAD_BODY_LIMIT ?? WRITE_LIMIT_DEFAULTS.uploadBodyLimit,
-    jsonMaxDepth: parsed.JSON_MAX_DEPTH ?? WRITE_LIMIT_DEFAULTS.jsonMaxDepth,
     trustProxy: trustProxyOf(parsed.TRUST_PROXY),
     passportCloneThresholds: {
       maxScans: parsed.PASSPORT_CLONE_MAX_SCANS ?? 100,
@@ -365,6 +401,17 @@ export function loadConfig(env: Env = process.env): Config {
     },
     passportCacheMb: parsed.PASSPORT_CACHE_MB ?? 64,
     apiWorkers: parsed.API_WORKERS ?? Math.max(1, availableParallelism()),
+    readRateLimitPerMinute: parsed.READ_RATE_LIMIT_PER_MINUTE ?? LIMIT_DEFAULTS.readRateLimitPerMinute,
+    passportReadRateLimitPerMinute: parsed.PASSPORT_READ_RATE_LIMIT_PER_MINUTE ?? LIMIT_DEFAULTS.passportReadRateLimitPerMinute,
+    writeRateLimitPerMinute: parsed.WRITE_RATE_LIMIT_PER_MINUTE ?? LIMIT_DEFAULTS.writeRateLimitPerMinute,
+    rateLimitMaxClients: parsed.RATE_LIMIT_MAX_CLIENTS ?? LIMIT_DEFAULTS.rateLimitMaxClients,
+    jsonBodyLimit,
+    relayBodyLimit: parsed.RELAY_BODY_LIMIT ?? smallerSize(LIMIT_DEFAULTS.relayBodyLimit, jsonBodyLimit),
+    uploadBodyLimit: parsed.UPLOAD_BODY_LIMIT ?? LIMIT_DEFAULTS.uploadBodyLimit,
+    jsonMaxDepth: parsed.JSON_MAX_DEPTH ?? LIMIT_DEFAULTS.jsonMaxDepth,
+    maxHeaderSize: parsed.MAX_HEADER_SIZE ?? LIMIT_DEFAULTS.maxHeaderSize,
+    headersTimeoutMs,
+    requestTimeoutMs,
   };
 }
 

@@ -20,8 +20,8 @@ import type { Server } from "node:http";
 import { Wallet, type JsonRpcProvider, type WebSocketProvider } from "ethers";
 import { pino, type Logger } from "pino";
 import { createApp, type ProvenaApp } from "./api/app.ts";
-import { answerClientErrorsAsProblems } from "./api/client-errors.ts";
 import { apiWorkerCount, startApiWorkers, type ApiWorkers } from "./api-workers.ts";
+import { createHttpServer } from "./api/http-server.ts";
 import type { IndexerStatusSource } from "./api/indexer-status.ts";
 import { createMetrics } from "./api/metrics.ts";
 import type { RouteModule } from "./api/route-module.ts";
@@ -156,6 +156,11 @@ export function createProvenaHttpApp(deps: ProvenaHttpDeps): ProvenaApp {
     modules,
     bodyLimit: config.jsonBodyLimit,
     jsonMaxDepth: config.jsonMaxDepth,
+    readLimits: {
+      apiPerMinute: config.readRateLimitPerMinute,
+      passportPerMinute: config.passportReadRateLimitPerMinute,
+      maxClients: config.rateLimitMaxClients,
+    },
     trustProxy: config.trustProxy,
   });
 }
@@ -234,7 +239,7 @@ export async function startProvena(config: Config, options: StartProvenaOptions 
       const qrRenderer = createQrRendererFromConfig(config);
       cleanup.push(() => qrRenderer.close());
       const app = createProvenaHttpApp({ config, store, logger, chain, indexerStatus: () => indexer.status(), relay, qrRenderer });
-      const server = await listen(app, config.host, config.port);
+      const server = await listen(app, config);
       cleanup.push(() => closeServer(server));
       const address = server.address() as AddressInfo;
       url = `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;
@@ -511,17 +516,14 @@ async function retireRequestsOfEarlierChains(store: MirrorStore, chainId: number
 
 // --- HTTP --------------------------------------------------------------------------------------------------
 
+/** Listens with the header-size and slow-client limits of the configuration (README "Limits"). */
 function listen(
-  app: { listen: (port: number, host: string, callback: (error?: Error) => void) => Server },
-  host: string,
-  port: number,
+  app: ProvenaApp,
+  config: Pick<Config, "host" | "port" | "maxHeaderSize" | "headersTimeoutMs" | "requestTimeoutMs">,
 ): Promise<Server> {
+  const { host, port } = config;
   return new Promise((resolve, reject) => {
-    const server = app.listen(port, host, (error?: Error) => {
-      if (error) reject(new StartupError(`Cannot listen on ${host}:${port}: ${error.message}`, { cause: error }));
-      else resolve(server);
-    });
-    answerClientErrorsAsProblems(server);
+    const server = createHttpServer(app, config);
     server.once("error", (error: NodeJS.ErrnoException) => {
       reject(
         new StartupError(
@@ -530,6 +532,7 @@ function listen(
         ),
       );
     });
+    server.listen(port, host, () => resolve(server));
   });
 }
 

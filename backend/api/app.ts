@@ -2,7 +2,7 @@
  * The HTTP app: builds and returns the Express application without listening, so the main job decides
  * where it listens and tests drive it with supertest.
  *
- * Request pipeline: request id + JSON request log -> latency histogram -> security headers -> JSON body
+ * Request pipeline: request id + JSON request log -> latency histogram -> security headers -> per-client rate limits -> JSON body
  * (size-limited) -> operational routes, read API, plugged-in RouteModules -> 405/404 -> the one error
  * middleware (problem+json). Express 5 forwards rejected promises to it, so handlers need no wrappers.
  */
@@ -10,7 +10,7 @@ import { createRequire } from "node:module";
 import express, { type Request, type Response } from "express";
 import helmet from "helmet";
 import type { Logger } from "pino";
-import { WRITE_LIMIT_DEFAULTS } from "../config.ts";
+import { LIMIT_DEFAULTS } from "../config.ts";
 import type { MirrorLog, ProjectionReads, StoreLifecycle } from "../store/port.ts";
 import type { IndexerStatusSource } from "./indexer-status.ts";
 import type { ApiMetrics } from "./metrics.ts";
@@ -18,6 +18,7 @@ import { buildOpenApiDocument, openApiPathMatcher, type OpenApiDocument } from "
 import { isJsonMediaType, jsonBodyParser } from "./json-body.ts";
 import { createOperationsRoutes } from "./operations-routes.ts";
 import { problemErrorHandler, unmatchedRouteHandler } from "./problem-middleware.ts";
+import { readLimits, type ReadLimitsOptions } from "./read-limits.ts";
 import { createReadRoutes } from "./read-routes.ts";
 import { createRequestLogger } from "./request-logging.ts";
 import type { RouteModule } from "./route-module.ts";
@@ -41,6 +42,11 @@ export interface AppDeps {
   bodyLimit?: number | string;
   /** Deepest nesting of arrays and objects in a JSON body the app parses (config JSON_MAX_DEPTH; default 32). */
   jsonMaxDepth?: number;
+  /**
+   * Per-client rate limits of every request but the probes (config READ_RATE_LIMIT_PER_MINUTE,
+   * PASSPORT_READ_RATE_LIMIT_PER_MINUTE, RATE_LIMIT_MAX_CLIENTS); default LIMIT_DEFAULTS.
+   */
+  readLimits?: Partial<ReadLimitsOptions>;
   /** Express "trust proxy" setting: which proxies' X-Forwarded-* headers to believe (for client IPs in logs and rate limits). */
   trustProxy?: boolean | number | string | string[];
 }
@@ -54,8 +60,8 @@ const packageVersion = (createRequire(import.meta.url)("../../package.json") as 
 
 export function createApp(deps: AppDeps): ProvenaApp {
   const { store, logger, metrics, indexerStatus, readyMaxLagBlocks, trustProxy = false } = deps;
-  const bodyLimit = deps.bodyLimit ?? WRITE_LIMIT_DEFAULTS.jsonBodyLimit;
-  const jsonMaxDepth = deps.jsonMaxDepth ?? WRITE_LIMIT_DEFAULTS.jsonMaxDepth;
+  const bodyLimit = deps.bodyLimit ?? LIMIT_DEFAULTS.jsonBodyLimit;
+  const jsonMaxDepth = deps.jsonMaxDepth ?? LIMIT_DEFAULTS.jsonMaxDepth;
   const app = express();
   app.set("trust proxy", trustProxy);
   app.set("query parser", "simple"); // repeated keys become arrays, which the strict query schemas reject
@@ -86,6 +92,14 @@ export function createApp(deps: AppDeps): ProvenaApp {
     next();
   });
   app.use(helmet());
+  // Before any body is read: a throttled client cannot make the server parse anything.
+  app.use(
+    readLimits({
+      apiPerMinute: deps.readLimits?.apiPerMinute ?? LIMIT_DEFAULTS.readRateLimitPerMinute,
+      passportPerMinute: deps.readLimits?.passportPerMinute ?? LIMIT_DEFAULTS.passportReadRateLimitPerMinute,
+      maxClients: deps.readLimits?.maxClients ?? LIMIT_DEFAULTS.rateLimitMaxClients,
+    }),
+  );
   // JSON bodies for every module, except on the paths of modules that parse (and size-limit) their own.
   const ownBodyPaths = modules
     .filter((module) => module.parsesOwnBody)

@@ -7,7 +7,9 @@
 import express, { type RequestHandler } from "express";
 import { rateLimit } from "express-rate-limit";
 import { jsonBodyParser } from "./json-body.ts";
+import { LIMIT_DEFAULTS } from "../config.ts";
 import { ProblemError } from "./problem.ts";
+import { createBoundedRateLimitStore } from "./rate-limit-store.ts";
 
 /** A body parser for one kind of media type the endpoint accepts; every one is capped at the endpoint's bodyLimit. */
 export type WriteBodyParser =
@@ -52,12 +54,19 @@ export function writeLimits(options: WriteLimitsOptions): RequestHandler[] {
  * A per-client rate limit alone, for endpoints that share one budget (the passport's uploads and claims); its
  * 429 reaches the error middleware as a problem naming `label`.
  */
-export function writeRateLimiter({ label, ratePerMinute }: Pick<WriteLimitsOptions, "label" | "ratePerMinute">): RequestHandler {
+export function writeRateLimiter({
+  label,
+  ratePerMinute,
+  maxClients = LIMIT_DEFAULTS.rateLimitMaxClients,
+}: Pick<WriteLimitsOptions, "label" | "ratePerMinute"> & { maxClients?: number }): RequestHandler {
   return rateLimit({
     windowMs: 60_000,
     limit: ratePerMinute,
+    store: createBoundedRateLimitStore({ maxClients }),
     standardHeaders: "draft-8",
     legacyHeaders: false,
+    // TRUST_PROXY is validated where it is configured; a client sending X-Forwarded-For past it is no misconfiguration.
+    validate: { xForwardedForHeader: false },
     handler: (_req, _res, next) => {
       next(new ProblemError(429, "Too Many Requests", `at most ${ratePerMinute} ${label} per minute per client; retry later`));
     },

@@ -9,6 +9,9 @@ import { connect, type AddressInfo } from "node:net";
 import { expect } from "chai";
 import request from "supertest";
 import { answerClientErrorsAsProblems } from "../../../backend/api/client-errors.ts";
+import { problemResponse } from "../../../backend/api/openapi.ts";
+import { routeModuleFromTable } from "../../../backend/api/route-table.ts";
+import { notFound } from "../../../backend/domain/errors.ts";
 import { createTestApp, type TestApp } from "./fixtures/test-app.ts";
 
 const PROBLEM = "application/problem+json; charset=utf-8";
@@ -65,6 +68,37 @@ describe("hostile query strings and request heads", function () {
       expect(res.headers["content-type"], path).to.equal(PROBLEM);
       expect(res.body.errors, path).to.deep.include({ in: "query", path: "colour", message: "is not a parameter of this endpoint" });
     }
+  });
+
+  // The error middleware's own rule, whatever a module would render: a browser opening a bad link under /api (a
+  // QR sheet) once got an HTML page there. The passport routes no longer offer pages under /api; this guards the rule.
+  it("test_errorUnderApi_moduleOfferingAPage_isStillProblemJson", async function () {
+    const pageModule = (basePath: string) =>
+      routeModuleFromTable(
+        basePath,
+        [
+          {
+            method: "get",
+            path: "/missing",
+            operation: { operationId: `missing${basePath.replace(/\W/g, "")}`, responses: { 404: problemResponse(404) } },
+            handler: () => {
+              throw notFound("no such sheet");
+            },
+          },
+        ],
+        undefined,
+        { renderErrorPage: () => ({ html: "<html><body>page</body></html>" }) },
+      );
+    const { app, store } = await createTestApp({ modules: [pageModule("/api/v1/sheets"), pageModule("/sheets")] });
+    const underApi = await request(app).get("/api/v1/sheets/missing").set("Accept", "text/html");
+    expect(underApi.status).to.equal(404);
+    expect(underApi.headers["content-type"]).to.equal(PROBLEM);
+    expect(underApi.body).to.include({ status: 404, detail: "no such sheet" });
+    // Outside /api the module's page is the answer.
+    const outside = await request(app).get("/sheets/missing").set("Accept", "text/html");
+    expect(outside.status).to.equal(404);
+    expect(outside.text).to.equal("<html><body>page</body></html>");
+    await store.close();
   });
 
   it("test_clientError_headersOverTheLimit_is431ProblemAndServerStaysUp", async function () {
