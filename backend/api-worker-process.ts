@@ -7,7 +7,8 @@ import cluster from "node:cluster";
 import type { Server } from "node:http";
 import { pino } from "pino";
 import type { IndexerStatusView } from "./api/indexer-status.ts";
-import type { ApiWorkerSetup, PrimaryMessage, WorkerMessage } from "./api-workers.ts";
+import { apiWorkerCount, type ApiWorkerSetup, type PrimaryMessage, type WorkerMessage } from "./api-workers.ts";
+import { createClusterRateLimitClient } from "./api/cluster-rate-limit-store.ts";
 import { createHttpServer } from "./api/http-server.ts";
 import { loadProvenaAbis } from "./chain/artifacts.ts";
 import { connectProvider } from "./chain/provider.ts";
@@ -29,6 +30,7 @@ let indexerStatus: IndexerStatusView = {
 };
 let stop: () => Promise<void> = async () => process.exit(0);
 let servedRequests = 0;
+let rateLimits: ReturnType<typeof createClusterRateLimitClient> | null = null;
 
 async function serve(setup: ApiWorkerSetup): Promise<void> {
   const { config } = setup;
@@ -52,7 +54,23 @@ async function serve(setup: ApiWorkerSetup): Promise<void> {
           onAccepted: () => report({ type: "relay-accepted" }),
         };
   const qrRenderer = createQrRendererFromConfig(config);
-  const app = createProvenaHttpApp({ config, store, logger, chain, indexerStatus: () => indexerStatus, relay, qrRenderer });
+  // Per-client budgets are counted by the primary, across every worker.
+  rateLimits = createClusterRateLimitClient({
+    send: (question) => process.send!(question),
+    connected: () => process.connected,
+    workers: apiWorkerCount(config),
+    logger,
+  });
+  const app = createProvenaHttpApp({
+    config,
+    store,
+    logger,
+    chain,
+    indexerStatus: () => indexerStatus,
+    relay,
+    qrRenderer,
+    rateLimitStoreFor: rateLimits.storeFor,
+  });
   // The same server limits (header size, slow-client timeouts) as a single-process API.
   const server = await new Promise<Server>((resolve, reject) => {
     const listening = createHttpServer(app, config);
@@ -76,6 +94,7 @@ async function serve(setup: ApiWorkerSetup): Promise<void> {
 }
 
 process.on("message", (message: PrimaryMessage) => {
+  if (rateLimits?.receive(message)) return;
   if (message.type === "setup") {
     serve(message.setup).catch((error: Error) => {
       report({ type: "failed", message: `API worker ${process.pid}: ${error.message.split("\n")[0]}` });

@@ -13,12 +13,14 @@
  * A worker that dies is started again (after a second); stop() tells every worker to close its server and store
  * and waits for it to exit, killing it after a grace period.
  *
- * Per-process state stays per worker: the passport view cache, Merkle proof cache, scan de-duplication and write
- * rate limits (so one client may count once per worker and write up to N times the per-client limit).
+ * Per-client rate limits are cluster-wide: the primary holds the counters and workers ask it for every hit
+ * (api/cluster-rate-limit-store.ts; a worker whose question goes unanswered counts alone, with 1/N of the budget).
+ * Other per-process state stays per worker: the passport view cache, Merkle proof cache and scan de-duplication.
  */
 import cluster, { type Worker } from "node:cluster";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "pino";
+import { createRateLimitResponder, type RateLimitAnswer, type RateLimitQuestion } from "./api/cluster-rate-limit-store.ts";
 import type { IndexerStatusSource, IndexerStatusView } from "./api/indexer-status.ts";
 import type { Deployment } from "./chain/deployment.ts";
 import type { Config, LogLevel } from "./config.ts";
@@ -36,13 +38,18 @@ export interface ApiWorkerSetup {
 }
 
 export type PrimaryMessage =
-  { type: "setup"; setup: ApiWorkerSetup } | { type: "indexer-status"; status: IndexerStatusView } | { type: "report" } | { type: "stop" };
+  | { type: "setup"; setup: ApiWorkerSetup }
+  | { type: "indexer-status"; status: IndexerStatusView }
+  | { type: "report" }
+  | { type: "stop" }
+  | RateLimitAnswer;
 
 export type WorkerMessage =
   | { type: "listening"; port: number }
   | { type: "failed"; message: string }
   | { type: "relay-accepted" }
-  | { type: "report"; servedRequests: number };
+  | { type: "report"; servedRequests: number }
+  | RateLimitQuestion;
 
 export interface ApiWorkersOptions {
   count: number;
@@ -99,6 +106,7 @@ export async function startApiWorkers(options: ApiWorkersOptions): Promise<ApiWo
 
   const workerSetup: ApiWorkerSetup = { ...setup, config: { ...setup.config, logLevel: logger.level as LogLevel } };
   const running = new Set<Worker>();
+  const rateLimits = createRateLimitResponder({ maxClients: setup.config.rateLimitMaxClients });
   let stopping = false;
   let port: number;
 
@@ -111,6 +119,7 @@ export async function startApiWorkers(options: ApiWorkersOptions): Promise<ApiWo
     running.add(worker);
     const listening = new Promise<number>((resolve, reject) => {
       worker.on("message", (message: WorkerMessage) => {
+        if (rateLimits.answer(message, (answer) => send(worker, answer))) return;
         if (message.type === "listening") resolve(message.port);
         else if (message.type === "failed") reject(new Error(message.message));
         else if (message.type === "relay-accepted") options.onRelayAccepted();

@@ -20,6 +20,7 @@ import type { Server } from "node:http";
 import { Wallet, type JsonRpcProvider, type WebSocketProvider } from "ethers";
 import { pino, type Logger } from "pino";
 import { createApp, type ProvenaApp } from "./api/app.ts";
+import type { RateLimitStoreFactory } from "./api/cluster-rate-limit-store.ts";
 import { apiWorkerCount, startApiWorkers, type ApiWorkers } from "./api-workers.ts";
 import { createHttpServer } from "./api/http-server.ts";
 import type { IndexerStatusSource } from "./api/indexer-status.ts";
@@ -104,6 +105,8 @@ export interface ProvenaHttpDeps {
   relay: { service: RelayService; onAccepted: () => void } | null;
   /** Draws QR codes on worker threads; its owner closes it (absent: the passport module makes its own). */
   qrRenderer?: QrRenderer;
+  /** Where the per-client rate limits count hits (API workers: in the primary); default: in this process. */
+  rateLimitStoreFor?: RateLimitStoreFactory;
 }
 
 /**
@@ -133,6 +136,7 @@ export function createProvenaHttpApp(deps: ProvenaHttpDeps): ProvenaApp {
       jsonMaxDepth: config.jsonMaxDepth,
       qrRenderer: deps.qrRenderer,
       qrMaxWidth: config.qr.maxWidth,
+      rateLimitStoreFor: deps.rateLimitStoreFor,
     }),
   ];
   modules.push(createEpcisModule({ store }));
@@ -144,6 +148,7 @@ export function createProvenaHttpApp(deps: ProvenaHttpDeps): ProvenaApp {
         bodyLimit: config.relayBodyLimit,
         jsonMaxDepth: config.jsonMaxDepth,
         onAccepted: relay.onAccepted,
+        rateLimitStoreFor: deps.rateLimitStoreFor,
       }),
     );
   }
@@ -160,6 +165,7 @@ export function createProvenaHttpApp(deps: ProvenaHttpDeps): ProvenaApp {
       apiPerMinute: config.readRateLimitPerMinute,
       passportPerMinute: config.passportReadRateLimitPerMinute,
       maxClients: config.rateLimitMaxClients,
+      rateLimitStoreFor: deps.rateLimitStoreFor,
     },
     trustProxy: config.trustProxy,
   });
