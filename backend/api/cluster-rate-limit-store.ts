@@ -58,7 +58,7 @@ export function createRateLimitResponder({ maxClients, now = Date.now }: { maxCl
     if (!store) {
       if (stores.size >= MAX_LIMITERS) return undefined;
       store = createBoundedRateLimitStore({ maxClients, now });
-      store.init!({ windowMs } as Options);
+      void store.init!({ windowMs } as Options);
       stores.set(limiter, store);
     }
     return store;
@@ -189,7 +189,10 @@ export function createClusterRateLimitClient(options: ClusterRateLimitClientOpti
   const storeFor: RateLimitStoreFactory = (name, { maxClients }) => {
     const local = createBoundedRateLimitStore({ maxClients });
     let windowMs = 60_000;
-    const scaled = (window: IncrementResponse): IncrementResponse => ({ totalHits: window.totalHits * workers, resetTime: window.resetTime });
+    const scaled = (window: IncrementResponse): IncrementResponse => ({
+      totalHits: window.totalHits * workers,
+      resetTime: window.resetTime,
+    });
     const fromAnswer = (window: NonNullable<RateLimitAnswer["window"]>): IncrementResponse => ({
       totalHits: window.totalHits,
       resetTime: new Date(window.resetTime),
@@ -199,7 +202,7 @@ export function createClusterRateLimitClient(options: ClusterRateLimitClientOpti
       prefix: name,
       init(limiterOptions: Options) {
         windowMs = limiterOptions.windowMs;
-        local.init!(limiterOptions);
+        void local.init!(limiterOptions);
       },
       async increment(key) {
         const answer = await ask({ type: "rate-limit", op: "increment", limiter: name, key, windowMs });

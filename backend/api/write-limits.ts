@@ -47,7 +47,12 @@ const JSON_MEDIA_TYPES = ["application/json", "application/*+json"];
  */
 export function writeLimits(options: WriteLimitsOptions): RequestHandler[] {
   const { label, bodyLimit, ratePerMinute } = options;
-  const limiter = writeRateLimiter({ label, ratePerMinute, rateLimitStoreFor: options.rateLimitStoreFor, limiterName: options.limiterName });
+  const limiter = writeRateLimiter({
+    label,
+    ratePerMinute,
+    rateLimitStoreFor: options.rateLimitStoreFor,
+    limiterName: options.limiterName,
+  });
   const parsers = (options.parsers ?? [{ kind: "json" }]).map((parser) =>
     labelBodyErrors(bodyParser(parser, bodyLimit, options.jsonMaxDepth), label),
   );

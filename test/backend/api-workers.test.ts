@@ -51,7 +51,13 @@ describe("API worker processes", function () {
   before(async function () {
     dir = mkdtempSync(join(tmpdir(), "provena-api-workers-"));
     const config = {
-      ...loadConfig({ LOG_LEVEL: "silent", SQLITE_PATH: join(dir, "provena.db"), API_WORKERS: "2" }),
+      // A fresh chain each run (the default EMBEDDED_CHAIN_DIR keeps the last run's demo).
+      ...loadConfig({
+        LOG_LEVEL: "silent",
+        SQLITE_PATH: join(dir, "provena.db"),
+        EMBEDDED_CHAIN_DIR: join(dir, "chain"),
+        API_WORKERS: "2",
+      }),
       port: 0,
       keeperIntervalMs: 250,
       indexerPollMs: 100,
@@ -123,6 +129,7 @@ describe("API worker processes: cluster-wide rate limits", function () {
       ...loadConfig({
         LOG_LEVEL: "silent",
         SQLITE_PATH: join(dir, "provena.db"),
+        EMBEDDED_CHAIN_DIR: join(dir, "chain"),
         API_WORKERS: "2",
         READ_RATE_LIMIT_PER_MINUTE: "10",
         TRUST_PROXY: "loopback",
@@ -149,7 +156,8 @@ describe("API worker processes: cluster-wide rate limits", function () {
     // Another client (behind the trusted loopback proxy) has a budget of its own.
     const other = { "x-forwarded-for": "203.0.113.7" };
     const otherStatuses: number[] = [];
-    for (let i = 0; i < 12; i++) otherStatuses.push((await getOnNewConnection(`${provena.url}/api/v1/batches`, "application/json", other)).status);
+    for (let i = 0; i < 12; i++)
+      otherStatuses.push((await getOnNewConnection(`${provena.url}/api/v1/batches`, "application/json", other)).status);
     expect(otherStatuses).to.deep.equal([...Array<number>(10).fill(200), 429, 429]);
     // Probes stay unlimited.
     expect((await getOnNewConnection(`${provena.url}/healthz`)).status).to.equal(200);

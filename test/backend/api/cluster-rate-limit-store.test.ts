@@ -42,7 +42,7 @@ function simulatedWorker(
 }
 
 function initialised(store: Store): Store {
-  store.init!({ windowMs: 60_000 } as Options);
+  void store.init!({ windowMs: 60_000 } as Options);
   return store;
 }
 
@@ -65,10 +65,10 @@ describe("cluster-wide rate limits", function () {
     expect(await hits(other, "1.2.3.4")).to.equal(1);
     expect(responder.limiters).to.equal(2);
     // resetKey and decrement reach the primary too.
-    b.decrement("1.2.3.4");
+    void b.decrement("1.2.3.4");
     await new Promise((resolve) => setImmediate(resolve));
     expect(await hits(a, "1.2.3.4")).to.equal(3);
-    a.resetKey("1.2.3.4");
+    void a.resetKey("1.2.3.4");
     await new Promise((resolve) => setImmediate(resolve));
     expect(await a.get!("1.2.3.4")).to.equal(undefined);
   });
@@ -77,7 +77,9 @@ describe("cluster-wide rate limits", function () {
     const responder = createRateLimitResponder({ maxClients: 100 });
     const apps = await Promise.all(
       [0, 1].map(() =>
-        createTestApp({ readLimits: { apiPerMinute: 5, passportPerMinute: 100, rateLimitStoreFor: simulatedWorker(responder).client.storeFor } }),
+        createTestApp({
+          readLimits: { apiPerMinute: 5, passportPerMinute: 100, rateLimitStoreFor: simulatedWorker(responder).client.storeFor },
+        }),
       ),
     );
     const statuses: number[] = [];
@@ -88,7 +90,9 @@ describe("cluster-wide rate limits", function () {
 
   it("test_clusterStore_primaryDoesNotAnswer_countsLocallyWithTheBudgetDividedAndWarnsOnce", async function () {
     const { client, warnings } = simulatedWorker(null, { workers: 2, timeoutMs: 20 });
-    const { app, store } = await createTestApp({ readLimits: { apiPerMinute: 10, passportPerMinute: 100, rateLimitStoreFor: client.storeFor } });
+    const { app, store } = await createTestApp({
+      readLimits: { apiPerMinute: 10, passportPerMinute: 100, rateLimitStoreFor: client.storeFor },
+    });
     const statuses: number[] = [];
     const started = Date.now();
     for (let i = 0; i < 7; i++) statuses.push((await request(app).get("/api/v1/batches")).status);
@@ -126,7 +130,10 @@ describe("cluster-wide rate limits", function () {
   });
 
   it("test_clusterStore_ipcChannelClosed_countsLocallyAtOnce", async function () {
-    const { client, warnings, sent } = simulatedWorker(createRateLimitResponder({ maxClients: 10 }), { connected: () => false, timeoutMs: 10_000 });
+    const { client, warnings, sent } = simulatedWorker(createRateLimitResponder({ maxClients: 10 }), {
+      connected: () => false,
+      timeoutMs: 10_000,
+    });
     const store = initialised(client.storeFor("read-api", { maxClients: 10 }));
     expect(await hits(store, "k")).to.equal(2);
     expect(sent).to.deep.equal([]);
@@ -136,13 +143,14 @@ describe("cluster-wide rate limits", function () {
   it("test_clusterStore_tooManyQuestionsWaiting_countsLocallyWithoutWaiting", async function () {
     const { client, warnings, sent } = simulatedWorker(null, { maxOutstanding: 2, timeoutMs: 10_000 });
     const store = initialised(client.storeFor("read-api", { maxClients: 10 }));
-    const waiting = [store.increment("a"), store.increment("b")];
+    const waiting = [store.increment("a"), store.increment("b")] as Promise<IncrementResponse>[];
     expect(client.outstanding).to.equal(2);
     expect(await hits(store, "c")).to.equal(2); // answered locally, at once
     expect(client.outstanding).to.equal(2);
     expect(warnings[0]!.message).to.match(/more than 2 rate-limit questions waiting/);
     // The primary's late answers release the waiting requests.
-    for (const question of sent) client.receive({ type: "rate-limit-answer", id: question.id!, window: { totalHits: 7, resetTime: Date.now() + 1000 } });
+    for (const question of sent)
+      client.receive({ type: "rate-limit-answer", id: question.id!, window: { totalHits: 7, resetTime: Date.now() + 1000 } });
     expect((await Promise.all(waiting)).map((window) => window.totalHits)).to.deep.equal([7, 7]);
     expect(client.outstanding).to.equal(0);
     // An answer nobody waits for (late, or forged) changes nothing.
@@ -156,7 +164,9 @@ describe("cluster-wide rate limits", function () {
     expect(responder.answer({ type: "listening", port: 1 }, reply)).to.equal(false);
     expect(responder.answer(null, reply)).to.equal(false);
     expect(responder.answer({ type: "rate-limit", id: 1, op: "drop", limiter: "x", key: "k", windowMs: 1000 }, reply)).to.equal(false);
-    expect(responder.answer({ type: "rate-limit", id: 1, op: "increment", limiter: "x", key: "k".repeat(513), windowMs: 1000 }, reply)).to.equal(false);
+    expect(
+      responder.answer({ type: "rate-limit", id: 1, op: "increment", limiter: "x", key: "k".repeat(513), windowMs: 1000 }, reply),
+    ).to.equal(false);
     expect(responder.answer({ type: "rate-limit", id: 1, op: "increment", limiter: "x", key: "k", windowMs: 0 }, reply)).to.equal(false);
     expect(replies).to.deep.equal([]);
     expect(responder.answer({ type: "rate-limit", id: 1, op: "increment", limiter: "x", key: "k", windowMs: 1000 }, reply)).to.equal(true);
