@@ -56,7 +56,8 @@ async function serve(setup: ApiWorkerSetup): Promise<void> {
   const qrRenderer = createQrRendererFromConfig(config);
   // Per-client budgets are counted by the primary, across every worker.
   rateLimits = createClusterRateLimitClient({
-    send: (question) => process.send!(question),
+    // The callback keeps a send racing the channel's close from becoming an uncaught 'error' event.
+    send: (question) => process.send!(question, undefined, {}, () => undefined),
     connected: () => process.connected,
     workers: apiWorkerCount(config),
     logger,

@@ -45,6 +45,7 @@ export interface RateLimitAnswer {
 /** Limiters the primary keeps counters for; the app has four, so more means a bug, not a client. */
 const MAX_LIMITERS = 32;
 const MAX_KEY_LENGTH = 512;
+const MAX_LIMITER_NAME_LENGTH = 64;
 
 /**
  * The primary's side: answers workers' rate-limit questions from one bounded store per limiter name.
@@ -100,6 +101,7 @@ function isRateLimitQuestion(message: unknown): message is RateLimitQuestion {
     (m.id === undefined || Number.isSafeInteger(m.id)) &&
     (m.op === "increment" || m.op === "decrement" || m.op === "resetKey" || m.op === "get") &&
     typeof m.limiter === "string" &&
+    m.limiter.length <= MAX_LIMITER_NAME_LENGTH &&
     typeof m.key === "string" &&
     m.key.length <= MAX_KEY_LENGTH &&
     Number.isSafeInteger(m.windowMs) &&

@@ -168,6 +168,9 @@ describe("cluster-wide rate limits", function () {
       responder.answer({ type: "rate-limit", id: 1, op: "increment", limiter: "x", key: "k".repeat(513), windowMs: 1000 }, reply),
     ).to.equal(false);
     expect(responder.answer({ type: "rate-limit", id: 1, op: "increment", limiter: "x", key: "k", windowMs: 0 }, reply)).to.equal(false);
+    expect(
+      responder.answer({ type: "rate-limit", id: 1, op: "increment", limiter: "x".repeat(65), key: "k", windowMs: 1000 }, reply),
+    ).to.equal(false);
     expect(replies).to.deep.equal([]);
     expect(responder.answer({ type: "rate-limit", id: 1, op: "increment", limiter: "x", key: "k", windowMs: 1000 }, reply)).to.equal(true);
     expect(replies).to.have.length(1);
