@@ -47,7 +47,12 @@ describe("API worker processes", function () {
   before(async function () {
     dir = mkdtempSync(join(tmpdir(), "provena-api-workers-"));
     const config = {
-      ...loadConfig({ LOG_LEVEL: "silent", SQLITE_PATH: join(dir, "provena.db"), API_WORKERS: "2" }),
+      ...loadConfig({
+        LOG_LEVEL: "silent",
+        SQLITE_PATH: join(dir, "provena.db"),
+        EMBEDDED_CHAIN_DIR: join(dir, "chain"),
+        API_WORKERS: "2",
+      }),
       port: 0,
       keeperIntervalMs: 250,
       indexerPollMs: 100,
