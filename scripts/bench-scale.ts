@@ -97,11 +97,21 @@ function explainSqlite(db: DatabaseSync, sql: string, params: SQLInputValue[]): 
 
 // --- requests -----------------------------------------------------------------------------------------------
 
-async function timeRequest(baseUrl: string, request: { path: string; accept?: string }): Promise<{ ms: number; ok: boolean }> {
+async function timeRequest(
+  baseUrl: string,
+  request: { path: string; accept?: string },
+  retry = true,
+): Promise<{ ms: number; ok: boolean }> {
   const started = performance.now();
-  const response = await fetch(`${baseUrl}${request.path}`, { headers: { accept: request.accept ?? "application/json" } });
-  await response.arrayBuffer();
-  return { ms: performance.now() - started, ok: response.ok };
+  try {
+    const response = await fetch(`${baseUrl}${request.path}`, { headers: { accept: request.accept ?? "application/json" } });
+    await response.arrayBuffer();
+    return { ms: performance.now() - started, ok: response.ok };
+  } catch (error) {
+    // A pooled connection the server closed while the store was being seeded: retry once on a fresh one.
+    if (retry && error instanceof TypeError) return timeRequest(baseUrl, request, false);
+    throw error;
+  }
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -195,6 +205,8 @@ async function runTarget(target: Target, steps: number[], requests: number): Pro
     modules: [passports],
   });
   const server = app.listen(0, "127.0.0.1");
+  // Seeding a step takes minutes: keep the client's pooled connections open meanwhile instead of racing their close.
+  server.keepAliveTimeout = 0;
   await new Promise<void>((resolve) => server.once("listening", () => resolve()));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
