@@ -325,7 +325,7 @@ function printSqlitePlans(path: string, queryName: string): number {
 
 /** explain() of the batch queries the list and lookup rows run, on the same filters and sort as the adapter. */
 async function printMongoPlans(uri: string, samples: BulkSeedSummary["samples"]): Promise<void> {
-  const { MongoClient } = await import("mongodb");
+  const { MongoClient } = (await import("mongoose")).default.mongo; // the driver mongoose ships, as the adapter uses
   const client = new MongoClient(uri);
   try {
     await client.connect();
