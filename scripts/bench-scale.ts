@@ -388,15 +388,21 @@ function printTable(label: string, results: StepResult[]): void {
   for (const row of rows) console.log(line(row));
 }
 
+/** Below this the samples may hold no split batch or stored serial set to trace and render. */
+const MIN_BATCHES = 1_000;
+
 function maxBatchesOf(argv: string[]): number {
   const flag = argv.find((arg) => arg.startsWith("--max-batches="));
-  if (flag !== undefined) {
-    const value = Number(flag.slice("--max-batches=".length));
-    if (!Number.isInteger(value) || value < 1) throw new Error(`--max-batches must be a positive integer, got "${flag}"`);
-    return value;
+  const value =
+    flag !== undefined
+      ? Number(flag.slice("--max-batches=".length))
+      : argv.includes("--quick")
+        ? 100_000
+        : positiveIntFromEnv("BENCH_SCALE_MAX_BATCHES", 1_000_000);
+  if (!Number.isInteger(value) || value < MIN_BATCHES) {
+    throw new Error(`the largest step must be an integer of at least ${MIN_BATCHES} batches, got ${flag ?? value}`);
   }
-  if (argv.includes("--quick")) return 100_000;
-  return positiveIntFromEnv("BENCH_SCALE_MAX_BATCHES", 1_000_000);
+  return value;
 }
 
 async function main(): Promise<void> {
