@@ -37,6 +37,7 @@ import type { ChainAccess } from "./chain/chain-access.ts";
 import { createRelayModule, createRelayService, createRelayerWorker, type RelayerWorker, type RelayService } from "./relayer/index.ts";
 import { createEpcisModule } from "./epcis/epcis-routes.ts";
 import { createPassportModule } from "./passport/passport-module.ts";
+import type { ScanDeduper } from "./passport/scan-dedupe.ts";
 import { createQrRenderer, type QrRenderer } from "./passport/qr-renderer.ts";
 import { createStore } from "./store/index.ts";
 import type { MirrorStore } from "./store/port.ts";
@@ -104,6 +105,8 @@ export interface ProvenaHttpDeps {
   relay: { service: RelayService; onAccepted: () => void } | null;
   /** Draws QR codes on worker threads; its owner closes it (absent: the passport module makes its own). */
   qrRenderer?: QrRenderer;
+  /** Which passport scans count (an API worker's asks the primary); absent: the passport module's own. */
+  scanDeduper?: ScanDeduper;
 }
 
 /**
@@ -133,6 +136,7 @@ export function createProvenaHttpApp(deps: ProvenaHttpDeps): ProvenaApp {
       jsonMaxDepth: config.jsonMaxDepth,
       qrRenderer: deps.qrRenderer,
       qrMaxWidth: config.qr.maxWidth,
+      scanDeduper: deps.scanDeduper,
     }),
   ];
   modules.push(createEpcisModule({ store }));
