@@ -31,6 +31,7 @@ import { join } from "node:path";
 import { DatabaseSync, StatementSync, type SQLInputValue } from "node:sqlite";
 import { pino } from "pino";
 import { createApp } from "../backend/api/app.ts";
+import { BENCHMARK_READ_LIMITS } from "./fixtures/bench-limits.ts";
 import { createMetrics } from "../backend/api/metrics.ts";
 import { createPassportModule } from "../backend/passport/passport-module.ts";
 import { encodeCursor } from "../backend/store/cursor.ts";
@@ -202,6 +203,7 @@ async function runTarget(target: Target, steps: number[], requests: number): Pro
     metrics: createMetrics(),
     indexerStatus: () => ({ chainId: CHAIN_ID, headBlock: 0, indexedBlock: 0, lagBlocks: 0, eventsIndexed: 0, isLeader: false }),
     readyMaxLagBlocks: 10,
+    readLimits: BENCHMARK_READ_LIMITS,
     modules: [passports],
   });
   const server = app.listen(0, "127.0.0.1");
