@@ -1,7 +1,8 @@
 /**
  * One API worker process (started by backend/api-workers.ts through node:cluster): waits for its setup from the
  * primary, opens the store and a JSON-RPC provider to the primary's chain, and serves the HTTP app on the shared
- * port. It never indexes, relays or keeps; an accepted relay request is passed on to the primary's relayer.
+ * port. It never indexes, relays or keeps; an accepted relay request is passed on to the primary's relayer, and
+ * whether a passport scan counts is asked of the primary's cluster-wide set (passport/scan-dedupe.ts).
  */
 import cluster from "node:cluster";
 import type { Server } from "node:http";
@@ -13,6 +14,7 @@ import { createHttpServer } from "./api/http-server.ts";
 import { loadProvenaAbis } from "./chain/artifacts.ts";
 import { connectProvider } from "./chain/provider.ts";
 import { createProvenaHttpApp, createQrRendererFromConfig } from "./main.ts";
+import { createClusterScanDeduper, type ClusterScanDeduper } from "./passport/scan-dedupe.ts";
 import { createRelayService } from "./relayer/index.ts";
 import { createStore } from "./store/index.ts";
 
@@ -31,10 +33,22 @@ let indexerStatus: IndexerStatusView = {
 let stop: () => Promise<void> = async () => process.exit(0);
 let servedRequests = 0;
 let rateLimits: ReturnType<typeof createClusterRateLimitClient> | null = null;
+let scanDeduper: ClusterScanDeduper | null = null;
 
-async function serve(setup: ApiWorkerSetup): Promise<void> {
+async function serve(setup: ApiWorkerSetup, scanDedupeKey: string): Promise<void> {
   const { config } = setup;
   const logger = pino({ level: config.logLevel }).child({ component: "api-worker" });
+  scanDeduper = createClusterScanDeduper({
+    windowMs: config.passportCloneThresholds.recentWindowMs,
+    secret: Buffer.from(scanDedupeKey, "base64url"),
+    // With a callback, a closed channel is reported to it rather than thrown as an 'error' event on the process.
+    ask: (question, undelivered) =>
+      process.connected &&
+      process.send!({ type: "scan-first", ...question } satisfies WorkerMessage, undefined, {}, (error: Error | null) => {
+        if (error) undelivered();
+      }),
+    logger,
+  });
   indexerStatus = { ...indexerStatus, chainId: setup.chainId };
   const store = await createStore({ mongodbUri: config.mongodbUri, sqlitePath: config.sqlitePath });
   const { provider } = await connectProvider({ rpcUrl: setup.rpcUrl, timeoutMs: config.rpcTimeoutMs, pollingIntervalMs: 1_000 });
@@ -71,6 +85,7 @@ async function serve(setup: ApiWorkerSetup): Promise<void> {
     relay,
     qrRenderer,
     rateLimitStoreFor: rateLimits.storeFor,
+    scanDeduper,
   });
   // The same server limits (header size, slow-client timeouts) as a single-process API.
   const server = await new Promise<Server>((resolve, reject) => {
@@ -97,13 +112,15 @@ async function serve(setup: ApiWorkerSetup): Promise<void> {
 process.on("message", (message: PrimaryMessage) => {
   if (rateLimits?.receive(message)) return;
   if (message.type === "setup") {
-    serve(message.setup).catch((error: Error) => {
+    serve(message.setup, message.scanDedupeKey).catch((error: Error) => {
       report({ type: "failed", message: `API worker ${process.pid}: ${error.message.split("\n")[0]}` });
       // Let the message reach the primary first.
       setTimeout(() => process.exit(1), 100);
     });
   } else if (message.type === "indexer-status") {
     indexerStatus = message.status;
+  } else if (message.type === "scan-first") {
+    scanDeduper?.answer(message);
   } else if (message.type === "report") {
     report({ type: "report", servedRequests });
   } else if (message.type === "stop") {
@@ -111,6 +128,9 @@ process.on("message", (message: PrimaryMessage) => {
   }
 });
 // The primary went away without a word: nothing would ever stop this worker.
-process.on("disconnect", () => void stop());
+process.on("disconnect", () => {
+  scanDeduper?.disconnected();
+  void stop();
+});
 // Ctrl-C in a terminal reaches the whole process group: the primary stops the workers in order (api-workers.ts).
 process.on("SIGINT", () => undefined);

@@ -5,19 +5,23 @@
  *
  *   primary                                        worker (×N)
  *     indexer, relayer, keeper                       store (same SQLite file in WAL mode, or the same MongoDB)
- *     ── setup (config, chain, deployment) ──▶       JSON-RPC provider to the chain's URL
- *     ── indexer status, every second ──────▶        HTTP app (createProvenaHttpApp) on HOST:PORT
- *     ◀── listening / relay-accepted ─────────       writes (relay requests, scans, claims, serial lists) go to the store;
- *                                                    an accepted relay request pokes the primary's relayer
+ *     ── setup (config, chain, deployment,           JSON-RPC provider to the chain's URL
+ *        scan de-duplication key) ──────────▶        HTTP app (createProvenaHttpApp) on HOST:PORT
+ *     ── indexer status, every second ──────▶        writes (relay requests, scans, claims, serial lists) go to the store;
+ *     ◀── listening / relay-accepted ─────────       an accepted relay request pokes the primary's relayer
+ *     ◀── scan-first (id, keyed hash) ────────       "does this scan count?" (passport/scan-dedupe.ts)
+ *     ── scan-first (id, first) ────────────▶
  *
  * A worker that dies is started again (after a second); stop() tells every worker to close its server and store
  * and waits for it to exit, killing it after a grace period.
  *
- * Per-client rate limits are cluster-wide: the primary holds the counters and workers ask it for every hit
- * (api/cluster-rate-limit-store.ts; a worker whose question goes unanswered counts alone, with 1/N of the budget).
- * Other per-process state stays per worker: the passport view cache, Merkle proof cache and scan de-duplication.
+ * Per-client rate limits and scan de-duplication are cluster-wide: the primary holds the rate-limit counters and
+ * the one set of scan keys, and workers ask it (api/cluster-rate-limit-store.ts, passport/scan-dedupe.ts; a worker
+ * whose question goes unanswered falls back to its own state: 1/N of each rate budget, its own scan keys). Other
+ * per-process state stays per worker: the passport view cache and Merkle proof cache.
  */
 import cluster, { type Worker } from "node:cluster";
+import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "pino";
 import { createRateLimitResponder, type RateLimitAnswer, type RateLimitQuestion } from "./api/cluster-rate-limit-store.ts";
@@ -25,6 +29,7 @@ import type { IndexerStatusSource, IndexerStatusView } from "./api/indexer-statu
 import type { Deployment } from "./chain/deployment.ts";
 import type { Config, LogLevel } from "./config.ts";
 import type { Hex } from "./domain/model.ts";
+import { createSeenScanKeys, isScanKey, type ScanKeyAnswer, type ScanKeyQuestion } from "./passport/scan-dedupe.ts";
 
 /** What a worker needs from the primary to serve: all of it plain data, sent over the IPC channel. */
 export interface ApiWorkerSetup {
@@ -38,8 +43,10 @@ export interface ApiWorkerSetup {
 }
 
 export type PrimaryMessage =
-  | { type: "setup"; setup: ApiWorkerSetup }
+  /** `scanDedupeKey`: the base64url key every worker hashes scans with (the same for all, drawn by the primary). */
+  | { type: "setup"; setup: ApiWorkerSetup; scanDedupeKey: string }
   | { type: "indexer-status"; status: IndexerStatusView }
+  | ({ type: "scan-first" } & ScanKeyAnswer)
   | { type: "report" }
   | { type: "stop" }
   | RateLimitAnswer;
@@ -48,6 +55,7 @@ export type WorkerMessage =
   | { type: "listening"; port: number }
   | { type: "failed"; message: string }
   | { type: "relay-accepted" }
+  | ({ type: "scan-first" } & ScanKeyQuestion)
   | { type: "report"; servedRequests: number }
   | RateLimitQuestion;
 
@@ -107,6 +115,9 @@ export async function startApiWorkers(options: ApiWorkersOptions): Promise<ApiWo
   const workerSetup: ApiWorkerSetup = { ...setup, config: { ...setup.config, logLevel: logger.level as LogLevel } };
   const running = new Set<Worker>();
   const rateLimits = createRateLimitResponder({ maxClients: setup.config.rateLimitMaxClients });
+  // The one scan-key set of the cluster (passport/scan-dedupe.ts); workers send keyed hashes only, never addresses.
+  const scanDedupeKey = randomBytes(32).toString("base64url");
+  const seenScans = createSeenScanKeys();
   let stopping = false;
   let port: number;
 
@@ -123,6 +134,9 @@ export async function startApiWorkers(options: ApiWorkersOptions): Promise<ApiWo
         if (message.type === "listening") resolve(message.port);
         else if (message.type === "failed") reject(new Error(message.message));
         else if (message.type === "relay-accepted") options.onRelayAccepted();
+        else if (message.type === "scan-first" && Number.isSafeInteger(message.id) && isScanKey(message.key)) {
+          send(worker, { type: "scan-first", id: message.id, first: seenScans.firstTime(message.key) });
+        }
       });
       worker.once("exit", (code, signal) => {
         running.delete(worker);
@@ -137,7 +151,7 @@ export async function startApiWorkers(options: ApiWorkersOptions): Promise<ApiWo
     });
     // Every worker asks for the configured port as is: cluster hands them all one listening socket (port 0 included,
     // which picks one port for all of them), whereas a worker asking for that port by number would collide with it.
-    worker.once("online", () => send(worker, { type: "setup", setup: workerSetup }));
+    worker.once("online", () => send(worker, { type: "setup", setup: workerSetup, scanDedupeKey }));
     return { worker, listening };
   }
 

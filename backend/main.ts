@@ -38,6 +38,7 @@ import type { ChainAccess } from "./chain/chain-access.ts";
 import { createRelayModule, createRelayService, createRelayerWorker, type RelayerWorker, type RelayService } from "./relayer/index.ts";
 import { createEpcisModule } from "./epcis/epcis-routes.ts";
 import { createPassportModule } from "./passport/passport-module.ts";
+import type { ScanDeduper } from "./passport/scan-dedupe.ts";
 import { createQrRenderer, type QrRenderer } from "./passport/qr-renderer.ts";
 import { createStore } from "./store/index.ts";
 import type { MirrorStore } from "./store/port.ts";
@@ -107,6 +108,8 @@ export interface ProvenaHttpDeps {
   qrRenderer?: QrRenderer;
   /** Where the per-client rate limits count hits (API workers: in the primary); default: in this process. */
   rateLimitStoreFor?: RateLimitStoreFactory;
+  /** Which passport scans count (an API worker's asks the primary); absent: the passport module's own. */
+  scanDeduper?: ScanDeduper;
 }
 
 /**
@@ -137,6 +140,7 @@ export function createProvenaHttpApp(deps: ProvenaHttpDeps): ProvenaApp {
       qrRenderer: deps.qrRenderer,
       qrMaxWidth: config.qr.maxWidth,
       rateLimitStoreFor: deps.rateLimitStoreFor,
+      scanDeduper: deps.scanDeduper,
     }),
   ];
   modules.push(createEpcisModule({ store }));

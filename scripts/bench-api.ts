@@ -28,6 +28,7 @@ import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import { pino } from "pino";
 import { createApp } from "../backend/api/app.ts";
+import { BENCHMARK_READ_LIMITS } from "./fixtures/bench-limits.ts";
 import { createMetrics } from "../backend/api/metrics.ts";
 import { createStore, type MirrorStore } from "../backend/store/index.ts";
 import type { Hex } from "../backend/domain/model.ts";
@@ -170,6 +171,7 @@ async function serve(options: ServeOptions): Promise<void> {
     metrics: createMetrics(),
     indexerStatus: () => ({ chainId: CHAIN_ID, headBlock: 0, indexedBlock: 0, lagBlocks: 0, eventsIndexed: 0, isLeader: false }),
     readyMaxLagBlocks: 10,
+    readLimits: BENCHMARK_READ_LIMITS,
     modules,
   });
   const server = app.listen(0, "127.0.0.1", () => {

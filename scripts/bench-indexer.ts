@@ -30,6 +30,7 @@ import { network } from "hardhat";
 import { keccak256, toQuantity, toUtf8Bytes, type AbstractProvider } from "ethers";
 import { pino } from "pino";
 import { createApp } from "../backend/api/app.ts";
+import { BENCHMARK_READ_LIMITS } from "./fixtures/bench-limits.ts";
 import { createMetrics } from "../backend/api/metrics.ts";
 import { connectProvider, providerFromEip1193 } from "../backend/chain/provider.ts";
 import type { Deployment } from "../backend/chain/deployment.ts";
@@ -292,6 +293,7 @@ async function measure(chain: BenchChain, seeded: SeededChain, target: StoreTarg
     metrics: createMetrics({ processMetrics: false }),
     indexerStatus: () => indexer.status(),
     readyMaxLagBlocks: 10,
+    readLimits: BENCHMARK_READ_LIMITS,
   }).listen(0, "127.0.0.1");
   await new Promise<void>((resolve) => server.once("listening", () => resolve()));
   const apiBase = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1`;

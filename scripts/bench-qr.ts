@@ -25,6 +25,7 @@ import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import { pino } from "pino";
 import { createApp } from "../backend/api/app.ts";
+import { BENCHMARK_READ_LIMITS } from "./fixtures/bench-limits.ts";
 import { createMetrics } from "../backend/api/metrics.ts";
 import { loadConfig, type Config } from "../backend/config.ts";
 import type { Hex } from "../backend/domain/model.ts";
@@ -91,6 +92,7 @@ async function serve(sqlitePath: string): Promise<void> {
     metrics: createMetrics(),
     indexerStatus: () => ({ chainId: CHAIN_ID, headBlock: 0, indexedBlock: 0, lagBlocks: 0, eventsIndexed: 0, isLeader: false }),
     readyMaxLagBlocks: 10,
+    readLimits: BENCHMARK_READ_LIMITS,
     modules: [passports],
   });
   const server = app.listen(0, "127.0.0.1", () => {

@@ -28,6 +28,7 @@ import { createQrRenderer, type QrRenderer } from "./qr-renderer.ts";
 import { malformedLinkHandlers, resolverRoutes } from "./resolver-routes.ts";
 import type { ChainRpc } from "../chain/chain-access.ts";
 import { rpcProxyRoute } from "./rpc-proxy.ts";
+import type { ScanDeduper } from "./scan-dedupe.ts";
 import { serialRoutes } from "./serial-routes.ts";
 import { createSerialService, type SerialService } from "./serials.ts";
 import { createPassportViewCache, DEFAULT_PASSPORT_CACHE_MB, type PassportViewCache } from "./view-cache.ts";
@@ -69,6 +70,8 @@ export interface PassportModuleDeps {
   qrMaxWidth?: number;
   /** Where the write rate limit counts hits (API workers: in the primary); default: in this process. */
   rateLimitStoreFor?: RateLimitStoreFactory;
+  /** Which scans count towards clone detection (an API worker passes the cluster-wide one); default: per process. */
+  scanDeduper?: ScanDeduper;
 }
 
 export interface PassportModule extends RouteModule {
@@ -95,6 +98,7 @@ export function createPassportModule(deps: PassportModuleDeps): PassportModule {
       deployBlock: config.deployBlock ?? 0,
       thresholds: config.thresholds ?? {},
     },
+    scanDeduper: deps.scanDeduper,
   });
   const csp = contentSecurityPolicy(config.publicRpcUrl);
   const viewCache = createPassportViewCache((config.viewCacheMb ?? DEFAULT_PASSPORT_CACHE_MB) * 1024 * 1024);

@@ -12,7 +12,7 @@ import { loadBatchHistory } from "../read-model/batch-history.ts";
 import { buildDigitalLink, type DigitalLink, type TrustAnchors } from "./digital-link.ts";
 import { historyEntryOf, recallEntry } from "./history-entries.ts";
 import { effectiveInspection, type PassportView, type UnitView } from "./passport-view.ts";
-import { createScanDeduper } from "./scan-dedupe.ts";
+import { createScanDeduper, type ScanDeduper } from "./scan-dedupe.ts";
 import { createBoundedMemo } from "./view-cache.ts";
 import type { SerialService, UnitProof } from "./serials.ts";
 
@@ -104,13 +104,15 @@ export interface PassportServiceDeps {
   store: MirrorStore;
   serials: SerialService;
   config: PassportConfig;
+  /** Which scans count (an API worker's asks the primary); default: this process's own, over the recent window. */
+  scanDeduper?: ScanDeduper;
   now?: () => number;
 }
 
-export function createPassportService({ store, serials, config, now = Date.now }: PassportServiceDeps): PassportService {
+export function createPassportService({ store, serials, config, scanDeduper, now = Date.now }: PassportServiceDeps): PassportService {
   const thresholds: CloneThresholds = { ...DEFAULT_CLONE_THRESHOLDS, ...config.thresholds };
   // One client counts once per unit per recent window, so reloading a page cannot make a genuine unit look copied.
-  const scansThatCount = createScanDeduper({ windowMs: thresholds.recentWindowMs, now });
+  const scansThatCount = scanDeduper ?? createScanDeduper({ windowMs: thresholds.recentWindowMs, now });
   const anchors: TrustAnchors = { chainId: config.chainId, registry: config.registryAddress };
 
   async function loadBatch(link: DigitalLink): Promise<Batch> {
@@ -260,7 +262,7 @@ export function createPassportService({ store, serials, config, now = Date.now }
           );
         }
       }
-      if (scan.countAsScan && scansThatCount.firstInWindow(batch.batchId, link.serial, scan.client)) {
+      if (scan.countAsScan && (await scansThatCount.firstInWindow(batch.batchId, link.serial, scan.client))) {
         await store.recordScan({ batchId: batch.batchId, serial: link.serial, at: now(), region: scan.region });
       }
 

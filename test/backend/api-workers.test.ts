@@ -51,12 +51,14 @@ describe("API worker processes", function () {
   before(async function () {
     dir = mkdtempSync(join(tmpdir(), "provena-api-workers-"));
     const config = {
-      // A fresh chain each run (the default EMBEDDED_CHAIN_DIR keeps the last run's demo).
+      // A fresh chain each run (the default EMBEDDED_CHAIN_DIR keeps the last run's demo); the test client is on
+      // loopback, trusted as a proxy, so its X-Forwarded-For names the client.
       ...loadConfig({
         LOG_LEVEL: "silent",
         SQLITE_PATH: join(dir, "provena.db"),
         EMBEDDED_CHAIN_DIR: join(dir, "chain"),
         API_WORKERS: "2",
+        TRUST_PROXY: "loopback",
       }),
       port: 0,
       keeperIntervalMs: 250,
@@ -104,6 +106,35 @@ describe("API worker processes", function () {
     const ready = await getOnNewConnection(`${provena.url}/readyz`);
     expect(ready.status, ready.body).to.equal(200);
     expect(status.eventsIndexed).to.be.greaterThan(0);
+  });
+
+  /** Loads a unit's passport page `times` times on new connections; returns the requests each worker served meanwhile. */
+  async function loadPassportPage(url: string, times: number, headers: Record<string, string> = {}): Promise<number[]> {
+    const before = await provena.apiWorkers!.servedRequests();
+    for (let i = 0; i < times; i++) expect((await getOnNewConnection(url, "text/html", headers)).status).to.equal(200);
+    const after = await provena.apiWorkers!.servedRequests();
+    return [...after].map(([pid, served]) => served - (before.get(pid) ?? 0));
+  }
+
+  it("test_passportScans_oneClientOnBothWorkers_countsOnce", async function () {
+    const serial = demo.serials[1]!;
+    const before = await provena.store.scanStats(demo.batchId, serial, 0);
+    const servedPerWorker = await loadPassportPage(demo.unitUrls[1]!, 12);
+    expect(servedPerWorker).to.have.length(2);
+    for (const served of servedPerWorker) expect(served, "each worker served some of the page loads").to.be.greaterThan(0);
+    const after = await provena.store.scanStats(demo.batchId, serial, 0);
+    expect(after.total - before.total).to.equal(1);
+  });
+
+  it("test_passportScans_twoClientsOnBothWorkers_countTwice", async function () {
+    const serial = demo.serials[2]!;
+    const before = await provena.store.scanStats(demo.batchId, serial, 0);
+    for (const client of ["203.0.113.7", "198.51.100.9"]) {
+      const servedPerWorker = await loadPassportPage(demo.unitUrls[2]!, 6, { "x-forwarded-for": client });
+      for (const served of servedPerWorker) expect(served, `each worker served client ${client}`).to.be.greaterThan(0);
+    }
+    const after = await provena.store.scanStats(demo.batchId, serial, 0);
+    expect(after.total - before.total).to.equal(2);
   });
 
   it("test_stop_twoApiWorkers_allExit", async function () {

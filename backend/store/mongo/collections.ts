@@ -214,6 +214,8 @@ export const COLLECTIONS = {
       ...(["gtin", "lot", "manufacturer", "custodian", "status", "parentId"] as const).map((field) =>
         index<Stored<Batch, "batchId">>([field, "registered.eventId", "_id"]),
       ),
+      // manufacturer + status, the filter pair a dashboard lists by: one exact range, however rare the status.
+      index<Stored<Batch, "batchId">>(["manufacturer", "status", "registered.eventId", "_id"]),
     ],
   },
   orders: {

@@ -243,6 +243,13 @@ describe("MongoDB store: documents", function () {
       ]);
     });
 
+    it("test_batchIndexes_manufacturerAndStatus_oneRangeInListOrder", function () {
+      // Equality fields first, then the list's sort key: a page filtered on both is one index walk, however rare the status.
+      expect(COLLECTIONS.batches.indexes.map((index) => Object.keys(index.key).join(","))).to.include(
+        "manufacturer,status,registered.eventId,_id",
+      );
+    });
+
     it("test_fieldPath_acceptsModelPaths_only", function () {
       const paths: Array<FieldPath<ChainEvent> | FieldPath<Batch>> = ["batchIds", "registered.eventId", "recall.by"];
       // @ts-expect-error a path the model does not have does not type-check

@@ -200,6 +200,83 @@ describe("SQLite store", function () {
       }
     });
 
+    it("test_migrate_version2File_rebuildsTheScanIndexWithRegion_andKeepsTheScans", async function () {
+      const path = join(directory, "version2.db");
+      const raw = new DatabaseSync(path);
+      raw.exec(MIGRATIONS[0]!);
+      raw.exec(MIGRATIONS[1]!);
+      raw.exec("PRAGMA user_version = 2");
+      const insert = raw.prepare("INSERT INTO scans (batch_id, serial, at, region) VALUES (?, ?, ?, ?)");
+      for (const [at, region] of [
+        [1_000, "DE"],
+        [2_000, "FR"],
+        [3_000, "DE"],
+      ] as const)
+        insert.run(bytes32("b"), "SN-1", at, region);
+      raw.close();
+      const store = await open(path);
+      expect(await store.scanStats(bytes32("b"), "SN-1", 2_000)).to.deep.equal({
+        total: 3,
+        regions: ["DE", "FR"],
+        firstAt: 1_000,
+        lastAt: 3_000,
+        recent: 2,
+      });
+      const migrated = new DatabaseSync(path);
+      try {
+        const columns = (migrated.prepare("PRAGMA index_info(scans_by_unit)").all() as { name: string }[]).map((column) => column.name);
+        expect(columns).to.deep.equal(["batch_id", "serial", "region", "at"]);
+      } finally {
+        migrated.close();
+      }
+    });
+
+    // The statements as the adapter writes them (projections.ts pageOf, passport-records.ts scanStats); the scale
+    // benchmark (scripts/bench-scale.ts) prints the plans of the statements actually run, on 10^5+ batches.
+    it("test_queryPlan_batchesByManufacturerAndStatus_isOneIndexRange_withoutASort", async function () {
+      const path = join(directory, "plans-batches.db");
+      await open(path);
+      const raw = new DatabaseSync(path);
+      try {
+        const plan = (sql: string) => (raw.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((row) => row.detail);
+        const firstPage = plan(
+          "SELECT doc FROM batches WHERE manufacturer = '0xm' AND status = 'recalled' ORDER BY registered_event_id, batch_id LIMIT 51",
+        );
+        expect(firstPage).to.deep.equal(["SEARCH batches USING INDEX batches_by_manufacturer_status (manufacturer=? AND status=?)"]);
+        const deepPage = plan(
+          `SELECT doc FROM batches WHERE manufacturer = '0xm' AND status = 'recalled' AND (registered_event_id, batch_id) > ('1:1', '0xb')
+           ORDER BY registered_event_id, batch_id LIMIT 51`,
+        );
+        expect(deepPage).to.deep.equal([
+          "SEARCH batches USING INDEX batches_by_manufacturer_status (manufacturer=? AND status=? AND (registered_event_id,batch_id)>(?,?))",
+        ]);
+      } finally {
+        raw.close();
+      }
+    });
+
+    it("test_queryPlan_scanRegionsOfAUnit_groupByWalksTheIndex", async function () {
+      const path = join(directory, "plans-scans.db");
+      await open(path);
+      const raw = new DatabaseSync(path);
+      try {
+        const plan = (
+          raw
+            .prepare(
+              "EXPLAIN QUERY PLAN SELECT region, count(*) AS n FROM scans WHERE batch_id = '0xb' AND serial IS 'SN-1' GROUP BY region ORDER BY n DESC, region ASC",
+            )
+            .all() as { detail: string }[]
+        ).map((row) => row.detail);
+        // Only the per-region counts are sorted (a handful of rows), never the unit's scans.
+        expect(plan).to.deep.equal([
+          "SEARCH scans USING COVERING INDEX scans_by_unit (batch_id=? AND serial=?)",
+          "USE TEMP B-TREE FOR ORDER BY",
+        ]);
+      } finally {
+        raw.close();
+      }
+    });
+
     it("test_newerSchemaVersion_isRefusedWithAClearMessage", async function () {
       const path = join(directory, "future.db");
       const raw = new DatabaseSync(path);

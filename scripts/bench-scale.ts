@@ -1,0 +1,451 @@
+/**
+ * Scale benchmark: `npm run bench:scale [-- --quick] [-- --max-batches=N]`.
+ *
+ * Grows one store in steps of 10^4, 10^5 and 10^6 registered batches (~10 events each, so up to 10^7 events; split
+ * children add ~10% batches) with the bulk seeder (scripts/fixtures/bulk-store.ts: the indexer's write path), and
+ * after each step measures the read paths a user hits, through the real app over HTTP on 127.0.0.1 (routes,
+ * validation, services, store, rendering), one request at a time:
+ *
+ *   list        GET /api/v1/batches?limit=50 first page, a deep cursor page (90% in), and manufacturer+status filtered
+ *   lookup      GET /api/v1/batches?gtin&lot (the unique GS1 key) and GET /api/v1/batches/{id}
+ *   trace       GET /api/v1/batches/{id} of a split child: the batch-history read model (timeline, parent with its
+ *               journey, siblings). There is no dedicated trace API yet; this is the closest existing read. Also
+ *               GET /api/v1/batches/{id}/events, the batch's raw event log page.
+ *   passport    GET /01/{gtin}/10/{lot}/21/{serial} of a unit with a stored serial set, as JSON-LD and as HTML
+ *
+ * and prints p50/p99 per query per step, the store's size on disk per event (SQLite file + WAL), and the process's
+ * RSS and V8 heap after each step (the seeder and the server share this process, so a leak in either shows).
+ * For every SQL statement a measured request runs, it prints SQLite's EXPLAIN QUERY PLAN once (at the largest step)
+ * and flags full scans and temporary sort b-trees; the run fails (exit 1) when any is found. With MONGODB_URI set the
+ * same steps run against a fresh MongoDB database and explain() of the batch list and lookup queries is printed;
+ * otherwise one line says MongoDB is skipped.
+ *
+ * Options: --quick (steps up to 10^5 batches), --max-batches=N or BENCH_SCALE_MAX_BATCHES (default 10^6),
+ * BENCH_SCALE_REQUESTS requests per query per step (default 200), BENCH_SCALE_DIR (where the SQLite file goes;
+ * default a temporary directory, removed afterwards unless --keep).
+ */
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DatabaseSync, StatementSync, type SQLInputValue } from "node:sqlite";
+import { pino } from "pino";
+import { createApp } from "../backend/api/app.ts";
+import { BENCHMARK_READ_LIMITS } from "./fixtures/bench-limits.ts";
+import { createMetrics } from "../backend/api/metrics.ts";
+import { createPassportModule } from "../backend/passport/passport-module.ts";
+import { encodeCursor } from "../backend/store/cursor.ts";
+import { createStore } from "../backend/store/index.ts";
+import type { MirrorStore } from "../backend/store/port.ts";
+import { CHAIN_ID, REGISTRY_ADDRESS } from "./fixtures/chain-history.ts";
+import { positiveIntFromEnv } from "./fixtures/environment.ts";
+import { seedBulkStore, type BulkSeedSummary } from "./fixtures/bulk-store.ts";
+
+interface Query {
+  name: string;
+  /** Request path and Accept header; `pick` varies the sampled batch or unit between requests. */
+  request: (pick: number) => { path: string; accept?: string };
+}
+
+interface StepResult {
+  batches: number;
+  events: number;
+  latencies: Map<string, { p50: number; p99: number; failures: number }>;
+  bytesPerEvent: number;
+  fileMegabytes: number;
+  rssMegabytes: number;
+  heapMegabytes: number;
+  seedEventsPerSecond: number;
+  seedRowsPerSecond: number;
+}
+
+// --- SQL capture, for query plans ---------------------------------------------------------------------------
+
+/**
+ * Records the SQL text and parameters of every statement the adapter runs while `recording` is set, by wrapping
+ * StatementSync's read methods (the adapter prepares each text once and caches it, so wrapping prepare would miss
+ * statements prepared before the measurement).
+ */
+const captured = new Map<string, SQLInputValue[]>();
+let recording = false;
+for (const method of ["all", "get", "iterate"] as const) {
+  const original = Object.getOwnPropertyDescriptor(StatementSync.prototype, method)!.value as (
+    this: StatementSync,
+    ...params: SQLInputValue[]
+  ) => unknown;
+  (StatementSync.prototype as unknown as Record<string, unknown>)[method] = function (this: StatementSync, ...params: SQLInputValue[]) {
+    if (recording && !captured.has(this.sourceSQL)) captured.set(this.sourceSQL, params);
+    return original.apply(this, params);
+  };
+}
+
+/**
+ * EXPLAIN QUERY PLAN lines of `sql` with `params`, and those that are a full table scan or a temporary b-tree over
+ * rows. Sorting the groups of a GROUP BY (the regions of one unit's scans) is bounded by the number of groups, so an
+ * ORDER BY b-tree after a GROUP BY that walks an index is not counted.
+ */
+function explainSqlite(db: DatabaseSync, sql: string, params: SQLInputValue[]): { lines: string[]; problems: string[] } {
+  const rows = db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[];
+  const lines = rows.map((row) => row.detail);
+  const groupsSortedOnly = /GROUP BY/i.test(sql) && !lines.some((line) => /TEMP B-TREE FOR GROUP BY/.test(line));
+  const problems = lines.filter((line) => {
+    if (/^SCAN \w+( AS \w+)?$/.test(line.trim())) return true;
+    if (/USE TEMP B-TREE FOR ORDER BY/.test(line) && groupsSortedOnly) return false;
+    return /USE TEMP B-TREE/.test(line);
+  });
+  return { lines, problems };
+}
+
+// --- requests -----------------------------------------------------------------------------------------------
+
+async function timeRequest(
+  baseUrl: string,
+  request: { path: string; accept?: string },
+  retry = true,
+): Promise<{ ms: number; ok: boolean }> {
+  const started = performance.now();
+  try {
+    const response = await fetch(`${baseUrl}${request.path}`, { headers: { accept: request.accept ?? "application/json" } });
+    await response.arrayBuffer();
+    return { ms: performance.now() - started, ok: response.ok };
+  } catch (error) {
+    // A pooled connection the server closed while the store was being seeded: retry once on a fresh one.
+    if (retry && error instanceof TypeError) return timeRequest(baseUrl, request, false);
+    throw error;
+  }
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function measureQuery(baseUrl: string, query: Query, requests: number): Promise<{ p50: number; p99: number; failures: number }> {
+  for (let i = 0; i < Math.min(20, requests); i++) await timeRequest(baseUrl, query.request(i)); // warm caches and JIT
+  const times: number[] = [];
+  let failures = 0;
+  for (let i = 0; i < requests; i++) {
+    const { ms, ok } = await timeRequest(baseUrl, query.request(i));
+    times.push(ms);
+    if (!ok) failures++;
+  }
+  times.sort((a, b) => a - b);
+  return { p50: percentile(times, 50), p99: percentile(times, 99), failures };
+}
+
+/** The queries, over samples spread across everything seeded so far. */
+async function queriesOf(store: MirrorStore, samples: BulkSeedSummary["samples"]): Promise<Query[]> {
+  const batches = (await store.getBatches(samples.batchIds)).filter((batch) => batch.parentId === null);
+  const deep = batches[Math.floor(batches.length * 0.9)]!;
+  const deepCursor = encodeCursor("batches", [deep.registered.eventId, deep.batchId]);
+  const parents = await store.getBatches(samples.splitParents);
+  const children = parents.flatMap((parent) => parent.childIds);
+  const at = <T>(list: T[], i: number) => list[i % list.length]!;
+  const unitPath = (i: number) => {
+    const unit = at(samples.units, i);
+    return `/01/${unit.gtin}/10/${encodeURIComponent(unit.lot)}/21/${encodeURIComponent(unit.serial)}`;
+  };
+  const manufacturer = samples.manufacturer;
+  return [
+    { name: "list: first page", request: () => ({ path: "/api/v1/batches?limit=50" }) },
+    { name: "list: deep cursor page (90%)", request: () => ({ path: `/api/v1/batches?limit=50&cursor=${deepCursor}` }) },
+    {
+      name: "list: manufacturer+status",
+      request: () => ({ path: `/api/v1/batches?manufacturer=${manufacturer}&status=delivered&limit=50` }),
+    },
+    {
+      name: "list: manufacturer+status (rare)",
+      request: () => ({ path: `/api/v1/batches?manufacturer=${manufacturer}&status=recalled&limit=50` }),
+    },
+    {
+      name: "list: manufacturer+status, deep",
+      request: () => ({ path: `/api/v1/batches?manufacturer=${manufacturer}&status=delivered&limit=50&cursor=${deepCursor}` }),
+    },
+    {
+      name: "lookup: gtin+lot",
+      request: (i) => {
+        const batch = at(batches, i);
+        return { path: `/api/v1/batches?gtin=${batch.gtin}&lot=${encodeURIComponent(batch.lot)}&limit=1` };
+      },
+    },
+    { name: "lookup: batch by id", request: (i) => ({ path: `/api/v1/batches/${at(batches, i).batchId}` }) },
+    { name: "trace: split child (history+lineage)", request: (i) => ({ path: `/api/v1/batches/${at(children, i)}` }) },
+    { name: "trace: batch events page", request: (i) => ({ path: `/api/v1/batches/${at(batches, i).batchId}/events?limit=50` }) },
+    { name: "passport: unit JSON-LD", request: (i) => ({ path: unitPath(i), accept: "application/ld+json" }) },
+    { name: "passport: unit HTML", request: (i) => ({ path: unitPath(i), accept: "text/html" }) },
+  ];
+}
+
+// --- one store, grown step by step ----------------------------------------------------------------------------
+
+interface Target {
+  label: string;
+  config: { mongodbUri: string | null; sqlitePath: string };
+  sqlitePath: string | null;
+}
+
+async function runTarget(target: Target, steps: number[], requests: number): Promise<{ results: StepResult[]; planProblems: number }> {
+  const store = await createStore(target.config);
+  const passports = createPassportModule({
+    store,
+    config: {
+      publicBaseUrl: "http://127.0.0.1",
+      publicRpcUrl: "http://127.0.0.1:8545",
+      chainId: CHAIN_ID,
+      registryAddress: REGISTRY_ADDRESS,
+    },
+    chain: { request: () => Promise.reject(new Error("no chain in the scale benchmark")) } as never,
+    logger: pino({ level: "silent" }),
+    writeRateLimitPerMinute: 1_000_000,
+  });
+  const app = createApp({
+    store,
+    logger: pino({ level: "silent" }),
+    metrics: createMetrics(),
+    indexerStatus: () => ({ chainId: CHAIN_ID, headBlock: 0, indexedBlock: 0, lagBlocks: 0, eventsIndexed: 0, isLeader: false }),
+    readyMaxLagBlocks: 10,
+    readLimits: BENCHMARK_READ_LIMITS,
+    modules: [passports],
+  });
+  const server = app.listen(0, "127.0.0.1");
+  // Seeding a step takes minutes: keep the client's pooled connections open meanwhile instead of racing their close.
+  server.keepAliveTimeout = 0;
+  await new Promise<void>((resolve) => server.once("listening", () => resolve()));
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  const results: StepResult[] = [];
+  let planProblems = 0;
+  let seeded = 0;
+  let samples: BulkSeedSummary["samples"] | null = null;
+  let seedStats = { events: 0, ms: 0, rows: 0 };
+  try {
+    for (const [stepIndex, step] of steps.entries()) {
+      console.log(`[${target.label}] seeding up to ${step.toLocaleString("en-US")} batches...`);
+      let lastReport = 0;
+      const summary = await seedBulkStore(store, {
+        batches: step - seeded,
+        firstBatch: seeded,
+        onProgress: (progress) => {
+          if (progress.elapsedMs - lastReport < 30_000) return;
+          lastReport = progress.elapsedMs;
+          const done = seeded + progress.batches;
+          console.log(
+            `  ${done.toLocaleString("en-US")} batches, ${Math.round(progress.eventsPerSecond).toLocaleString("en-US")} events/s`,
+          );
+        },
+      });
+      seeded = step;
+      samples = samples === null ? summary.samples : mergeSamples(samples, summary.samples, seeded - summary.registeredBatches, seeded);
+      seedStats = { events: seedStats.events + summary.events, ms: seedStats.ms + summary.elapsedMs, rows: seedStats.rows + summary.rows };
+      const events = await store.countEvents();
+      console.log(
+        `  ${events.toLocaleString("en-US")} events stored; seeded at ${Math.round(summary.eventsPerSecond).toLocaleString("en-US")} events/s, ${Math.round(summary.rowsPerSecond).toLocaleString("en-US")} rows/s`,
+      );
+
+      const queries = await queriesOf(store, samples);
+      const latencies = new Map<string, { p50: number; p99: number; failures: number }>();
+      const isLast = stepIndex === steps.length - 1;
+      for (const query of queries) {
+        latencies.set(query.name, await measureQuery(baseUrl, query, requests));
+        if (isLast && target.sqlitePath !== null) {
+          captured.clear();
+          recording = true;
+          await timeRequest(baseUrl, query.request(1));
+          recording = false;
+          planProblems += printSqlitePlans(target.sqlitePath, query.name);
+        }
+      }
+      if (isLast && target.config.mongodbUri !== null) await printMongoPlans(target.config.mongodbUri, samples);
+
+      globalThis.gc?.();
+      const memory = process.memoryUsage();
+      const fileBytes = target.sqlitePath === null ? 0 : fileSize(target.sqlitePath) + fileSize(`${target.sqlitePath}-wal`);
+      results.push({
+        batches: step,
+        events,
+        latencies,
+        bytesPerEvent: target.sqlitePath === null ? Number.NaN : fileBytes / events,
+        fileMegabytes: fileBytes / 1e6,
+        rssMegabytes: memory.rss / 1e6,
+        heapMegabytes: memory.heapUsed / 1e6,
+        seedEventsPerSecond: (summary.events / summary.elapsedMs) * 1000,
+        seedRowsPerSecond: summary.rowsPerSecond,
+      });
+      printTable(target.label, results);
+    }
+  } finally {
+    server.close();
+    await store.close();
+  }
+  return { results, planProblems };
+}
+
+/** Keeps samples spread over everything seeded: each call's samples weighted by the share of batches it added. */
+function mergeSamples(
+  before: BulkSeedSummary["samples"],
+  added: BulkSeedSummary["samples"],
+  previousBatches: number,
+  totalBatches: number,
+): BulkSeedSummary["samples"] {
+  const mix = <T>(a: T[], b: T[]) => {
+    const keepOld = Math.max(1, Math.round((a.length * previousBatches) / totalBatches));
+    return [...a.filter((_, i) => i % Math.ceil(a.length / keepOld) === 0), ...b];
+  };
+  return {
+    batchIds: mix(before.batchIds, added.batchIds),
+    units: mix(before.units, added.units),
+    splitParents: mix(before.splitParents, added.splitParents),
+    recalled: mix(before.recalled, added.recalled),
+    manufacturer: before.manufacturer,
+  };
+}
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** Prints the plan of every statement captured for `queryName`; returns how many full scans / temp sorts it found. */
+function printSqlitePlans(path: string, queryName: string): number {
+  const db = new DatabaseSync(path, { readOnly: true });
+  let problems = 0;
+  try {
+    console.log(`\nEXPLAIN QUERY PLAN for "${queryName}" (${captured.size} statement${captured.size === 1 ? "" : "s"}):`);
+    for (const [sql, params] of captured) {
+      const plan = explainSqlite(db, sql, params);
+      problems += plan.problems.length;
+      console.log(`  ${sql.replace(/\s+/g, " ").trim()}`);
+      for (const line of plan.lines) console.log(`    ${plan.problems.includes(line) ? "!! " : ""}${line}`);
+    }
+  } finally {
+    db.close();
+  }
+  return problems;
+}
+
+/** explain() of the batch queries the list and lookup rows run, on the same filters and sort as the adapter. */
+async function printMongoPlans(uri: string, samples: BulkSeedSummary["samples"]): Promise<void> {
+  const { MongoClient } = (await import("mongoose")).default.mongo; // the driver mongoose ships, as the adapter uses
+  const client = new MongoClient(uri);
+  try {
+    await client.connect();
+    const batches = client.db().collection("batches");
+    const order = { "registered.eventId": 1, _id: 1 } as const;
+    const probe = await batches.findOne({ _id: samples.batchIds[0] as never });
+    const plans: [string, () => Promise<unknown>][] = [
+      ["list: first page", () => batches.find({}).sort(order).limit(51).explain("executionStats")],
+      [
+        "list: manufacturer+status",
+        () => batches.find({ manufacturer: samples.manufacturer, status: "delivered" }).sort(order).limit(51).explain("executionStats"),
+      ],
+      ["lookup: gtin+lot", () => batches.find({ gtin: probe?.gtin, lot: probe?.lot }).limit(2).explain("executionStats")],
+      ["lookup: batch by id", () => batches.find({ _id: samples.batchIds[0] as never }).explain("executionStats")],
+    ];
+    for (const [name, explain] of plans) {
+      const result = (await explain()) as {
+        queryPlanner: { winningPlan: unknown };
+        executionStats: { totalDocsExamined: number; totalKeysExamined: number };
+      };
+      const stages =
+        JSON.stringify(result.queryPlanner.winningPlan)
+          .match(/"stage":"\w+"/g)
+          ?.map((stage) => stage.slice(9, -1)) ?? [];
+      const { totalDocsExamined, totalKeysExamined } = result.executionStats;
+      const flag = stages.includes("COLLSCAN") || stages.includes("SORT") ? "!! " : "";
+      console.log(`  ${flag}mongodb ${name}: ${stages.join(" <- ")} (keys ${totalKeysExamined}, docs ${totalDocsExamined})`);
+    }
+  } finally {
+    await client.close();
+  }
+}
+
+function printTable(label: string, results: StepResult[]): void {
+  const names = [...results[0]!.latencies.keys()];
+  const header = ["", ...results.map((result) => `${result.batches.toLocaleString("en-US")} batches`)];
+  const rows: string[][] = [
+    ["events stored", ...results.map((result) => result.events.toLocaleString("en-US"))],
+    ...names.map((name) => [
+      `${name} p50/p99 ms`,
+      ...results.map((result) => {
+        const latency = result.latencies.get(name)!;
+        return `${latency.p50.toFixed(1)} / ${latency.p99.toFixed(1)}${latency.failures > 0 ? ` (${latency.failures} failed)` : ""}`;
+      }),
+    ]),
+    ["store on disk (MB)", ...results.map((result) => (result.fileMegabytes > 0 ? result.fileMegabytes.toFixed(0) : "n/a"))],
+    ["bytes per event", ...results.map((result) => (Number.isNaN(result.bytesPerEvent) ? "n/a" : result.bytesPerEvent.toFixed(0)))],
+    ["RSS after step (MB)", ...results.map((result) => result.rssMegabytes.toFixed(0))],
+    ["V8 heap after step (MB)", ...results.map((result) => result.heapMegabytes.toFixed(0))],
+    ["seeding events/s (this step)", ...results.map((result) => Math.round(result.seedEventsPerSecond).toLocaleString("en-US"))],
+    ["seeding rows/s (this step)", ...results.map((result) => Math.round(result.seedRowsPerSecond).toLocaleString("en-US"))],
+  ];
+  const all = [header, ...rows];
+  const widths = header.map((_, column) => Math.max(...all.map((row) => row[column]!.length)));
+  const line = (row: string[]) =>
+    row.map((cell, column) => (column === 0 ? cell.padEnd(widths[0]!) : cell.padStart(widths[column]!))).join("  ");
+  console.log(`\n${label}, one request at a time over HTTP on 127.0.0.1:`);
+  console.log(line(header));
+  console.log(widths.map((width) => "-".repeat(width)).join("  "));
+  for (const row of rows) console.log(line(row));
+}
+
+/** Below this the samples may hold no split batch or stored serial set to trace and render. */
+const MIN_BATCHES = 1_000;
+
+function maxBatchesOf(argv: string[]): number {
+  const flag = argv.find((arg) => arg.startsWith("--max-batches="));
+  const value =
+    flag !== undefined
+      ? Number(flag.slice("--max-batches=".length))
+      : argv.includes("--quick")
+        ? 100_000
+        : positiveIntFromEnv("BENCH_SCALE_MAX_BATCHES", 1_000_000);
+  if (!Number.isInteger(value) || value < MIN_BATCHES) {
+    throw new Error(`the largest step must be an integer of at least ${MIN_BATCHES} batches, got ${flag ?? value}`);
+  }
+  return value;
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const maxBatches = maxBatchesOf(argv);
+  const requests = positiveIntFromEnv("BENCH_SCALE_REQUESTS", 200);
+  const steps = [10_000, 100_000, 1_000_000].filter((step) => step < maxBatches);
+  steps.push(maxBatches);
+
+  const directory = process.env.BENCH_SCALE_DIR || mkdtempSync(join(tmpdir(), "provena-bench-scale-"));
+  const sqlitePath = join(directory, `scale-${Date.now()}.db`);
+  const targets: Target[] = [{ label: "SQLite", config: { mongodbUri: null, sqlitePath }, sqlitePath }];
+  if (process.env.MONGODB_URI) {
+    const match = /^(mongodb(?:\+srv)?:\/\/[^/?]+)(?:\/[^?]*)?(\?.*)?$/.exec(process.env.MONGODB_URI);
+    if (!match) throw new Error("MONGODB_URI is not a mongodb:// or mongodb+srv:// URI");
+    const database = `provena_scale_${Date.now()}`;
+    targets.push({
+      label: `MongoDB (database ${database}, left for inspection)`,
+      config: { mongodbUri: `${match[1]}/${database}${match[2] ?? ""}`, sqlitePath: "" },
+      sqlitePath: null,
+    });
+  }
+
+  console.log(
+    `Scale benchmark: steps ${steps.map((step) => step.toLocaleString("en-US")).join(" -> ")} batches, ${requests} requests per query per step.`,
+  );
+  let planProblems = 0;
+  try {
+    for (const target of targets) planProblems += (await runTarget(target, steps, requests)).planProblems;
+  } finally {
+    if (!argv.includes("--keep") && !process.env.BENCH_SCALE_DIR) rmSync(directory, { recursive: true, force: true });
+    else console.log(`SQLite file kept at ${sqlitePath}`);
+  }
+  if (!process.env.MONGODB_URI)
+    console.log("\nMongoDB: skipped, MONGODB_URI is not set (set it to run the same steps and explain() against a fresh database).");
+  if (planProblems > 0) {
+    console.log(`\n${planProblems} query plan line(s) show a full scan or a temporary b-tree (marked !! above).`);
+    process.exitCode = 1;
+  } else {
+    console.log("\nEvery measured statement uses an index: no full scans, no temporary sort b-trees.");
+  }
+}
+
+await main();
