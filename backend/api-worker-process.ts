@@ -8,7 +8,8 @@ import cluster from "node:cluster";
 import type { Server } from "node:http";
 import { pino } from "pino";
 import type { IndexerStatusView } from "./api/indexer-status.ts";
-import type { ApiWorkerSetup, PrimaryMessage, WorkerMessage } from "./api-workers.ts";
+import { apiWorkerCount, type ApiWorkerSetup, type PrimaryMessage, type WorkerMessage } from "./api-workers.ts";
+import { createClusterRateLimitClient } from "./api/cluster-rate-limit-store.ts";
 import { createHttpServer } from "./api/http-server.ts";
 import { loadProvenaAbis } from "./chain/artifacts.ts";
 import { connectProvider } from "./chain/provider.ts";
@@ -31,6 +32,7 @@ let indexerStatus: IndexerStatusView = {
 };
 let stop: () => Promise<void> = async () => process.exit(0);
 let servedRequests = 0;
+let rateLimits: ReturnType<typeof createClusterRateLimitClient> | null = null;
 let scanDeduper: ClusterScanDeduper | null = null;
 
 async function serve(setup: ApiWorkerSetup, scanDedupeKey: string): Promise<void> {
@@ -66,6 +68,14 @@ async function serve(setup: ApiWorkerSetup, scanDedupeKey: string): Promise<void
           onAccepted: () => report({ type: "relay-accepted" }),
         };
   const qrRenderer = createQrRendererFromConfig(config);
+  // Per-client budgets are counted by the primary, across every worker.
+  rateLimits = createClusterRateLimitClient({
+    // The callback keeps a send racing the channel's close from becoming an uncaught 'error' event.
+    send: (question) => process.send!(question, undefined, {}, () => undefined),
+    connected: () => process.connected,
+    workers: apiWorkerCount(config),
+    logger,
+  });
   const app = createProvenaHttpApp({
     config,
     store,
@@ -74,6 +84,7 @@ async function serve(setup: ApiWorkerSetup, scanDedupeKey: string): Promise<void
     indexerStatus: () => indexerStatus,
     relay,
     qrRenderer,
+    rateLimitStoreFor: rateLimits.storeFor,
     scanDeduper,
   });
   // The same server limits (header size, slow-client timeouts) as a single-process API.
@@ -99,6 +110,7 @@ async function serve(setup: ApiWorkerSetup, scanDedupeKey: string): Promise<void
 }
 
 process.on("message", (message: PrimaryMessage) => {
+  if (rateLimits?.receive(message)) return;
   if (message.type === "setup") {
     serve(message.setup, message.scanDedupeKey).catch((error: Error) => {
       report({ type: "failed", message: `API worker ${process.pid}: ${error.message.split("\n")[0]}` });

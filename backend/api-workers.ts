@@ -15,14 +15,16 @@
  * A worker that dies is started again (after a second); stop() tells every worker to close its server and store
  * and waits for it to exit, killing it after a grace period.
  *
- * Scan de-duplication is cluster-wide: the primary keeps the one set of scan keys for every worker, so a client
- * counts once per unit per window whichever workers serve it. Other per-process state stays per worker: the
- * passport view cache, Merkle proof cache and write rate limits (a client may write up to N times the limit).
+ * Per-client rate limits and scan de-duplication are cluster-wide: the primary holds the rate-limit counters and
+ * the one set of scan keys, and workers ask it (api/cluster-rate-limit-store.ts, passport/scan-dedupe.ts; a worker
+ * whose question goes unanswered falls back to its own state: 1/N of each rate budget, its own scan keys). Other
+ * per-process state stays per worker: the passport view cache and Merkle proof cache.
  */
 import cluster, { type Worker } from "node:cluster";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "pino";
+import { createRateLimitResponder, type RateLimitAnswer, type RateLimitQuestion } from "./api/cluster-rate-limit-store.ts";
 import type { IndexerStatusSource, IndexerStatusView } from "./api/indexer-status.ts";
 import type { Deployment } from "./chain/deployment.ts";
 import type { Config, LogLevel } from "./config.ts";
@@ -46,14 +48,16 @@ export type PrimaryMessage =
   | { type: "indexer-status"; status: IndexerStatusView }
   | ({ type: "scan-first" } & ScanKeyAnswer)
   | { type: "report" }
-  | { type: "stop" };
+  | { type: "stop" }
+  | RateLimitAnswer;
 
 export type WorkerMessage =
   | { type: "listening"; port: number }
   | { type: "failed"; message: string }
   | { type: "relay-accepted" }
   | ({ type: "scan-first" } & ScanKeyQuestion)
-  | { type: "report"; servedRequests: number };
+  | { type: "report"; servedRequests: number }
+  | RateLimitQuestion;
 
 export interface ApiWorkersOptions {
   count: number;
@@ -110,6 +114,7 @@ export async function startApiWorkers(options: ApiWorkersOptions): Promise<ApiWo
 
   const workerSetup: ApiWorkerSetup = { ...setup, config: { ...setup.config, logLevel: logger.level as LogLevel } };
   const running = new Set<Worker>();
+  const rateLimits = createRateLimitResponder({ maxClients: setup.config.rateLimitMaxClients });
   // The one scan-key set of the cluster (passport/scan-dedupe.ts); workers send keyed hashes only, never addresses.
   const scanDedupeKey = randomBytes(32).toString("base64url");
   const seenScans = createSeenScanKeys();
@@ -125,6 +130,7 @@ export async function startApiWorkers(options: ApiWorkersOptions): Promise<ApiWo
     running.add(worker);
     const listening = new Promise<number>((resolve, reject) => {
       worker.on("message", (message: WorkerMessage) => {
+        if (rateLimits.answer(message, (answer) => send(worker, answer))) return;
         if (message.type === "listening") resolve(message.port);
         else if (message.type === "failed") reject(new Error(message.message));
         else if (message.type === "relay-accepted") options.onRelayAccepted();

@@ -20,6 +20,7 @@ import type { Server } from "node:http";
 import { Wallet, type JsonRpcProvider, type WebSocketProvider } from "ethers";
 import { pino, type Logger } from "pino";
 import { createApp, type ProvenaApp } from "./api/app.ts";
+import type { RateLimitStoreFactory } from "./api/cluster-rate-limit-store.ts";
 import { apiWorkerCount, startApiWorkers, type ApiWorkers } from "./api-workers.ts";
 import { createHttpServer } from "./api/http-server.ts";
 import type { IndexerStatusSource } from "./api/indexer-status.ts";
@@ -105,6 +106,8 @@ export interface ProvenaHttpDeps {
   relay: { service: RelayService; onAccepted: () => void } | null;
   /** Draws QR codes on worker threads; its owner closes it (absent: the passport module makes its own). */
   qrRenderer?: QrRenderer;
+  /** Where the per-client rate limits count hits (API workers: in the primary); default: in this process. */
+  rateLimitStoreFor?: RateLimitStoreFactory;
   /** Which passport scans count (an API worker's asks the primary); absent: the passport module's own. */
   scanDeduper?: ScanDeduper;
 }
@@ -136,6 +139,7 @@ export function createProvenaHttpApp(deps: ProvenaHttpDeps): ProvenaApp {
       jsonMaxDepth: config.jsonMaxDepth,
       qrRenderer: deps.qrRenderer,
       qrMaxWidth: config.qr.maxWidth,
+      rateLimitStoreFor: deps.rateLimitStoreFor,
       scanDeduper: deps.scanDeduper,
     }),
   ];
@@ -148,6 +152,7 @@ export function createProvenaHttpApp(deps: ProvenaHttpDeps): ProvenaApp {
         bodyLimit: config.relayBodyLimit,
         jsonMaxDepth: config.jsonMaxDepth,
         onAccepted: relay.onAccepted,
+        rateLimitStoreFor: deps.rateLimitStoreFor,
       }),
     );
   }
@@ -164,6 +169,7 @@ export function createProvenaHttpApp(deps: ProvenaHttpDeps): ProvenaApp {
       apiPerMinute: config.readRateLimitPerMinute,
       passportPerMinute: config.passportReadRateLimitPerMinute,
       maxClients: config.rateLimitMaxClients,
+      rateLimitStoreFor: deps.rateLimitStoreFor,
     },
     trustProxy: config.trustProxy,
   });

@@ -44,7 +44,7 @@ export interface AppDeps {
   jsonMaxDepth?: number;
   /**
    * Per-client rate limits of every request but the probes (config READ_RATE_LIMIT_PER_MINUTE,
-   * PASSPORT_READ_RATE_LIMIT_PER_MINUTE, RATE_LIMIT_MAX_CLIENTS); default LIMIT_DEFAULTS.
+   * PASSPORT_READ_RATE_LIMIT_PER_MINUTE, RATE_LIMIT_MAX_CLIENTS); default LIMIT_DEFAULTS, counted in this process.
    */
   readLimits?: Partial<ReadLimitsOptions>;
   /** Express "trust proxy" setting: which proxies' X-Forwarded-* headers to believe (for client IPs in logs and rate limits). */
@@ -98,6 +98,7 @@ export function createApp(deps: AppDeps): ProvenaApp {
       apiPerMinute: deps.readLimits?.apiPerMinute ?? LIMIT_DEFAULTS.readRateLimitPerMinute,
       passportPerMinute: deps.readLimits?.passportPerMinute ?? LIMIT_DEFAULTS.passportReadRateLimitPerMinute,
       maxClients: deps.readLimits?.maxClients ?? LIMIT_DEFAULTS.rateLimitMaxClients,
+      rateLimitStoreFor: deps.readLimits?.rateLimitStoreFor,
     }),
   );
   // JSON bodies for every module, except on the paths of modules that parse (and size-limit) their own.

@@ -10,7 +10,7 @@
 import type { Request, RequestHandler } from "express";
 import { rateLimit } from "express-rate-limit";
 import { ProblemError } from "./problem.ts";
-import { createBoundedRateLimitStore } from "./rate-limit-store.ts";
+import { localRateLimitStore, type RateLimitStoreFactory } from "./cluster-rate-limit-store.ts";
 
 /** Liveness, readiness and metrics: polled by orchestrators and scrapers every few seconds, never limited. */
 export const UNLIMITED_PATHS = new Set(["/healthz", "/readyz", "/metrics"]);
@@ -22,6 +22,8 @@ export interface ReadLimitsOptions {
   passportPerMinute: number;
   /** Clients each budget remembers (the rate limiters' memory bound). */
   maxClients: number;
+  /** Where each budget counts hits, by limiter name ("read-api", "read-passport"); default: in this process. */
+  rateLimitStoreFor?: RateLimitStoreFactory;
 }
 
 export type ReadBudget = "api" | "passport" | "unlimited";
@@ -34,8 +36,13 @@ export function readBudgetOf(path: string): ReadBudget {
   return "passport";
 }
 
-export function readLimits({ apiPerMinute, passportPerMinute, maxClients }: ReadLimitsOptions): RequestHandler {
-  const limiter = (perMinute: number, label: string) =>
+export function readLimits({
+  apiPerMinute,
+  passportPerMinute,
+  maxClients,
+  rateLimitStoreFor = localRateLimitStore,
+}: ReadLimitsOptions): RequestHandler {
+  const limiter = (perMinute: number, label: string, name: string) =>
     rateLimit({
       windowMs: 60_000,
       limit: perMinute,
@@ -43,13 +50,13 @@ export function readLimits({ apiPerMinute, passportPerMinute, maxClients }: Read
       legacyHeaders: false,
       // TRUST_PROXY is validated where it is configured; a client sending X-Forwarded-For past it is no misconfiguration.
       validate: { xForwardedForHeader: false },
-      store: createBoundedRateLimitStore({ maxClients }),
+      store: rateLimitStoreFor(name, { maxClients }),
       handler: (_req, _res, next) => {
         next(new ProblemError(429, "Too Many Requests", `at most ${perMinute} ${label} per minute per client; retry later`));
       },
     });
-  const api = limiter(apiPerMinute, "API requests");
-  const passport = limiter(passportPerMinute, "passport requests");
+  const api = limiter(apiPerMinute, "API requests", "read-api");
+  const passport = limiter(passportPerMinute, "passport requests", "read-passport");
   return (req, res, next) => {
     const budget = readBudgetOf(pathOf(req));
     if (budget === "unlimited") next();

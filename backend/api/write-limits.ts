@@ -9,7 +9,7 @@ import { rateLimit } from "express-rate-limit";
 import { jsonBodyParser } from "./json-body.ts";
 import { LIMIT_DEFAULTS } from "../config.ts";
 import { ProblemError } from "./problem.ts";
-import { createBoundedRateLimitStore } from "./rate-limit-store.ts";
+import { localRateLimitStore, type RateLimitStoreFactory } from "./cluster-rate-limit-store.ts";
 
 /** A body parser for one kind of media type the endpoint accepts; every one is capped at the endpoint's bodyLimit. */
 export type WriteBodyParser =
@@ -26,6 +26,10 @@ export interface WriteLimitsOptions {
   parsers?: WriteBodyParser[];
   /** Deepest nesting of a JSON body (config JSON_MAX_DEPTH; default WRITE_LIMIT_DEFAULTS.jsonMaxDepth). */
   jsonMaxDepth?: number;
+  /** Where the rate limit counts hits (default: in this process); `limiterName` names its counter there. */
+  rateLimitStoreFor?: RateLimitStoreFactory;
+  /** The rate limiter's stable name, the same in every process ("write-relay"); default: "write-" + label. */
+  limiterName?: string;
 }
 
 /** A body-parser error that carries the label of the limit it broke, for the error middleware's 413 detail. */
@@ -43,7 +47,12 @@ const JSON_MEDIA_TYPES = ["application/json", "application/*+json"];
  */
 export function writeLimits(options: WriteLimitsOptions): RequestHandler[] {
   const { label, bodyLimit, ratePerMinute } = options;
-  const limiter = writeRateLimiter({ label, ratePerMinute });
+  const limiter = writeRateLimiter({
+    label,
+    ratePerMinute,
+    rateLimitStoreFor: options.rateLimitStoreFor,
+    limiterName: options.limiterName,
+  });
   const parsers = (options.parsers ?? [{ kind: "json" }]).map((parser) =>
     labelBodyErrors(bodyParser(parser, bodyLimit, options.jsonMaxDepth), label),
   );
@@ -58,11 +67,13 @@ export function writeRateLimiter({
   label,
   ratePerMinute,
   maxClients = LIMIT_DEFAULTS.rateLimitMaxClients,
-}: Pick<WriteLimitsOptions, "label" | "ratePerMinute"> & { maxClients?: number }): RequestHandler {
+  rateLimitStoreFor = localRateLimitStore,
+  limiterName = `write-${label}`,
+}: Pick<WriteLimitsOptions, "label" | "ratePerMinute" | "rateLimitStoreFor" | "limiterName"> & { maxClients?: number }): RequestHandler {
   return rateLimit({
     windowMs: 60_000,
     limit: ratePerMinute,
-    store: createBoundedRateLimitStore({ maxClients }),
+    store: rateLimitStoreFor(limiterName, { maxClients }),
     standardHeaders: "draft-8",
     legacyHeaders: false,
     // TRUST_PROXY is validated where it is configured; a client sending X-Forwarded-For past it is no misconfiguration.

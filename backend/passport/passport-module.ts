@@ -32,6 +32,7 @@ import type { ScanDeduper } from "./scan-dedupe.ts";
 import { serialRoutes } from "./serial-routes.ts";
 import { createSerialService, type SerialService } from "./serials.ts";
 import { createPassportViewCache, DEFAULT_PASSPORT_CACHE_MB, type PassportViewCache } from "./view-cache.ts";
+import type { RateLimitStoreFactory } from "../api/cluster-rate-limit-store.ts";
 import { DEFAULT_UPLOAD_BODY_LIMIT, DEFAULT_WRITE_RATE_LIMIT_PER_MINUTE, passportWriteRateLimiter } from "./write-limits.ts";
 
 export interface PassportModuleConfig {
@@ -67,6 +68,8 @@ export interface PassportModuleDeps {
   qrRenderer?: QrRenderer;
   /** Widest QR PNG served (config QR_MAX_WIDTH; default QR_LIMIT_DEFAULTS.maxWidth). */
   qrMaxWidth?: number;
+  /** Where the write rate limit counts hits (API workers: in the primary); default: in this process. */
+  rateLimitStoreFor?: RateLimitStoreFactory;
   /** Which scans count towards clone detection (an API worker passes the cluster-wide one); default: per process. */
   scanDeduper?: ScanDeduper;
 }
@@ -99,7 +102,10 @@ export function createPassportModule(deps: PassportModuleDeps): PassportModule {
   });
   const csp = contentSecurityPolicy(config.publicRpcUrl);
   const viewCache = createPassportViewCache((config.viewCacheMb ?? DEFAULT_PASSPORT_CACHE_MB) * 1024 * 1024);
-  const writeRateLimiter = passportWriteRateLimiter(deps.writeRateLimitPerMinute ?? DEFAULT_WRITE_RATE_LIMIT_PER_MINUTE);
+  const writeRateLimiter = passportWriteRateLimiter(
+    deps.writeRateLimitPerMinute ?? DEFAULT_WRITE_RATE_LIMIT_PER_MINUTE,
+    deps.rateLimitStoreFor,
+  );
   const jsonMaxDepth = deps.jsonMaxDepth ?? WRITE_LIMIT_DEFAULTS.jsonMaxDepth;
   const qrRenderer =
     deps.qrRenderer ?? createQrRenderer({ threads: 1, queueLimit: QR_LIMIT_DEFAULTS.queueLimit, cacheBytes: QR_LIMIT_DEFAULTS.cacheBytes });

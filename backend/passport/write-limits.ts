@@ -4,6 +4,7 @@
  * backend/config.ts through the module's deps; these are the defaults.
  */
 import type { RequestHandler } from "express";
+import type { RateLimitStoreFactory } from "../api/cluster-rate-limit-store.ts";
 import { writeRateLimiter } from "../api/write-limits.ts";
 
 /** 100,000 serials of 20 characters are about 2.5 MB as JSON. */
@@ -12,6 +13,11 @@ export const DEFAULT_WRITE_RATE_LIMIT_PER_MINUTE = 60;
 /** A claim is one owner handle of at most 100 characters. */
 export const CLAIM_BODY_LIMIT = "4kb";
 
-export function passportWriteRateLimiter(ratePerMinute: number): RequestHandler {
-  return writeRateLimiter({ label: "passport writes (serial-list uploads, claims)", ratePerMinute });
+export function passportWriteRateLimiter(ratePerMinute: number, rateLimitStoreFor?: RateLimitStoreFactory): RequestHandler {
+  return writeRateLimiter({
+    label: "passport writes (serial-list uploads, claims)",
+    ratePerMinute,
+    rateLimitStoreFor,
+    limiterName: "write-passport",
+  });
 }

@@ -14,6 +14,7 @@ import type { RouteModule } from "../api/route-module.ts";
 import { routeModuleFromTable, type RouteDefinition } from "../api/route-table.ts";
 import { addressParam } from "../api/schemas.ts";
 import { parseBody, parseParams } from "../api/validate.ts";
+import type { RateLimitStoreFactory } from "../api/cluster-rate-limit-store.ts";
 import { describeWriteLimits, writeLimits, type WriteLimitsOptions } from "../api/write-limits.ts";
 import { WRITE_LIMIT_DEFAULTS } from "../config.ts";
 import type { RelayRequest } from "../domain/model.ts";
@@ -31,6 +32,8 @@ export interface RelayModuleOptions {
   jsonMaxDepth?: number;
   /** Called after a request was newly accepted (main wires it to the relayer worker's poke). */
   onAccepted?: (request: RelayRequest) => void;
+  /** Where the write rate limit counts hits (API workers: in the primary); default: in this process. */
+  rateLimitStoreFor?: RateLimitStoreFactory;
 }
 
 // --- request schemas ----------------------------------------------------------------------------------------
@@ -147,6 +150,8 @@ export function createRelayModule(options: RelayModuleOptions): RouteModule {
     bodyLimit: options.bodyLimit ?? WRITE_LIMIT_DEFAULTS.relayBodyLimit,
     ratePerMinute: options.writeRateLimitPerMinute ?? WRITE_LIMIT_DEFAULTS.writeRateLimitPerMinute,
     ...(options.jsonMaxDepth === undefined ? {} : { jsonMaxDepth: options.jsonMaxDepth }),
+    rateLimitStoreFor: options.rateLimitStoreFor,
+    limiterName: "write-relay",
   };
   const schemas = { ...componentsFromRegistry(relaySchemaRegistry), ForwardRequest: toOpenApiSchema(forwardRequestBodySchema, "input") };
   const routes = [submitRoute(options, limits), ...statusRoutes(options.service)];

@@ -148,3 +148,49 @@ describe("API worker processes", function () {
     expect(refused).to.equal(true);
   });
 });
+
+describe("API worker processes: cluster-wide rate limits", function () {
+  this.timeout(240_000);
+  let dir: string;
+  let provena: RunningProvena;
+
+  before(async function () {
+    dir = mkdtempSync(join(tmpdir(), "provena-api-workers-limits-"));
+    const config = {
+      ...loadConfig({
+        LOG_LEVEL: "silent",
+        SQLITE_PATH: join(dir, "provena.db"),
+        EMBEDDED_CHAIN_DIR: join(dir, "chain"),
+        API_WORKERS: "2",
+        READ_RATE_LIMIT_PER_MINUTE: "10",
+        TRUST_PROXY: "loopback",
+      }),
+      port: 0,
+    };
+    provena = await startProvena(config, { logger: pino({ level: "silent" }) });
+  });
+
+  after(async function () {
+    await provena?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("test_startProvena_twoApiWorkers_oneClientGetsOneBudgetNotOnePerWorker", async function () {
+    const before = await provena.apiWorkers!.servedRequests();
+    const statuses: number[] = [];
+    for (let i = 0; i < 16; i++) statuses.push((await getOnNewConnection(`${provena.url}/api/v1/batches`)).status);
+    // Both workers served this client, and together they let it through exactly READ_RATE_LIMIT_PER_MINUTE times.
+    const after = await provena.apiWorkers!.servedRequests();
+    for (const [pid, count] of after) expect(count - (before.get(pid) ?? 0), `requests served by worker ${pid}`).to.be.greaterThan(0);
+    expect(statuses).to.deep.equal([...Array<number>(10).fill(200), ...Array<number>(6).fill(429)]);
+
+    // Another client (behind the trusted loopback proxy) has a budget of its own.
+    const other = { "x-forwarded-for": "203.0.113.7" };
+    const otherStatuses: number[] = [];
+    for (let i = 0; i < 12; i++)
+      otherStatuses.push((await getOnNewConnection(`${provena.url}/api/v1/batches`, "application/json", other)).status);
+    expect(otherStatuses).to.deep.equal([...Array<number>(10).fill(200), 429, 429]);
+    // Probes stay unlimited.
+    expect((await getOnNewConnection(`${provena.url}/healthz`)).status).to.equal(200);
+  });
+});
