@@ -29,7 +29,10 @@ export function createRequestLogger(logger: Logger): HttpLogger {
     },
     customLogLevel(req, res, error) {
       const probe = PROBE_PATHS.has(pathOf(req));
-      // A 503 from /readyz is an expected answer (its cause is logged where it is found); a 500 never is.
+      // A 503 from /readyz is an expected answer (its cause is logged where it is found); a 500 never is. Any
+      // other 503 is the server shedding load it cannot take (a full QR render queue): warn, or a burst of them
+      // would page the operator with thousands of error lines.
+      if (res.statusCode === 503 && !probe) return "warn";
       if (error || res.statusCode === 500 || (res.statusCode > 500 && !probe)) return "error";
       // A refused request is the client's mistake, answered and counted in the latency histogram by status: at
       // debug, so a scraper sending thousands of bad requests cannot flood the operator's log (or its alerts).
