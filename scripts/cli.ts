@@ -3,7 +3,7 @@
  *
  * Keys come from the environment, never from flags: PROVENA_PRIVATE_KEY, or PROVENA_KEYSTORE (an encrypted JSON
  * keystore) with PROVENA_KEYSTORE_PASSWORD or a password prompt. The chain is RPC_URL (or --rpc; default
- * http://127.0.0.1:8545, where `npm start` serves its in-process chain); contract addresses come from the
+ * http://127.0.0.1:8545, where `npm start` serves its embedded chain); contract addresses come from the
  * deployment file (DEPLOYMENT_FILE or backend/chain/deployments/<chainId>.json), else from the running backend
  * (PROVENA_API_URL or --api; default http://127.0.0.1:3000). --relay sends partner actions gasless through the
  * backend's relayer. Failures print one line, with the contracts' custom errors decoded, and exit 1.

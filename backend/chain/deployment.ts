@@ -1,8 +1,9 @@
 /**
  * The one generated deployment file: where the Provena contracts live on a chain. scripts/deploy.ts writes it,
  * the backend and the CLI read it. One file per chain id under backend/chain/deployments/ unless
- * DEPLOYMENT_FILE names another. Deployments on Hardhat's in-process chain vanish with the process, so they are
- * kept in memory and never written here.
+ * DEPLOYMENT_FILE names another. `npm start`'s embedded anvil chain keeps its own file beside the chain's state
+ * (EMBEDDED_CHAIN_DIR/deployment.json); deployments on Hardhat's in-process chain vanish with the process, so they
+ * are kept in memory and never written.
  */
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";

@@ -69,7 +69,7 @@ export async function createCliContext(options: GlobalOptions): Promise<CliConte
     const file = resolveDeploymentFile(options.deployment ?? process.env.DEPLOYMENT_FILE ?? null, chainId);
     const fromFile = await readDeployment(file, chainId);
     if (fromFile) return fromFile;
-    // No file (e.g. `npm start` on the in-process chain keeps its deployment in memory): ask the running backend.
+    // No file (e.g. `npm start` on Hardhat's in-process chain keeps its deployment in memory): ask the running backend.
     try {
       const response = await fetch(`${apiUrl}/api/v1/relay/forwarder`, { signal: AbortSignal.timeout(5_000) });
       if (response.ok) {
