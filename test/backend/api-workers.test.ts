@@ -41,6 +41,24 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/**
+ * Two API workers over a store and an embedded chain in `dir`: a fresh chain each run (the default EMBEDDED_CHAIN_DIR
+ * keeps the last run's demo); the test client is on loopback, trusted as a proxy, so its X-Forwarded-For names it.
+ */
+function twoWorkerConfig(dir: string, env: Record<string, string> = {}) {
+  return {
+    ...loadConfig({
+      LOG_LEVEL: "silent",
+      SQLITE_PATH: join(dir, "provena.db"),
+      EMBEDDED_CHAIN_DIR: join(dir, "chain"),
+      API_WORKERS: "2",
+      TRUST_PROXY: "loopback",
+      ...env,
+    }),
+    port: 0,
+  };
+}
+
 describe("API worker processes", function () {
   this.timeout(240_000);
   let dir: string;
@@ -50,20 +68,7 @@ describe("API worker processes", function () {
 
   before(async function () {
     dir = mkdtempSync(join(tmpdir(), "provena-api-workers-"));
-    const config = {
-      // A fresh chain each run (the default EMBEDDED_CHAIN_DIR keeps the last run's demo); the test client is on
-      // loopback, trusted as a proxy, so its X-Forwarded-For names the client.
-      ...loadConfig({
-        LOG_LEVEL: "silent",
-        SQLITE_PATH: join(dir, "provena.db"),
-        EMBEDDED_CHAIN_DIR: join(dir, "chain"),
-        API_WORKERS: "2",
-        TRUST_PROXY: "loopback",
-      }),
-      port: 0,
-      keeperIntervalMs: 250,
-      indexerPollMs: 100,
-    };
+    const config = { ...twoWorkerConfig(dir), keeperIntervalMs: 250, indexerPollMs: 100 };
     provena = await startProvena(config, { logger: pino({ level: "silent" }) });
     workerPids = provena.apiWorkers?.pids() ?? [];
     demo = await runDemo(provena, { log: () => undefined, units: 20, disputeWindowSeconds: 2 });
@@ -156,17 +161,7 @@ describe("API worker processes: cluster-wide rate limits", function () {
 
   before(async function () {
     dir = mkdtempSync(join(tmpdir(), "provena-api-workers-limits-"));
-    const config = {
-      ...loadConfig({
-        LOG_LEVEL: "silent",
-        SQLITE_PATH: join(dir, "provena.db"),
-        EMBEDDED_CHAIN_DIR: join(dir, "chain"),
-        API_WORKERS: "2",
-        READ_RATE_LIMIT_PER_MINUTE: "10",
-        TRUST_PROXY: "loopback",
-      }),
-      port: 0,
-    };
+    const config = twoWorkerConfig(dir, { READ_RATE_LIMIT_PER_MINUTE: "10" });
     provena = await startProvena(config, { logger: pino({ level: "silent" }) });
   });
 
