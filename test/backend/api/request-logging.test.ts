@@ -2,26 +2,20 @@
  * The request log's levels for server-side answers: a 500 is an error, a 503 that sheds load is a warning (a burst
  * of them must not become thousands of error lines), a probe's 503 stays at debug.
  */
-import { Writable } from "node:stream";
 import { expect } from "chai";
 import express from "express";
-import { pino } from "pino";
 import request from "supertest";
 import { createRequestLogger } from "../../../backend/api/request-logging.ts";
+import { recordingLogger } from "../../helpers/recording-logger.ts";
 
-function appLoggingTo(lines: Record<string, unknown>[]) {
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString("utf8").split("\n").filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
+function appWithRecordedLog() {
+  const { logger, lines } = recordingLogger();
   const app = express();
-  app.use(createRequestLogger(pino({ level: "debug" }, sink)));
+  app.use(createRequestLogger(logger));
   app.get("/api/v1/qr", (_req, res) => void res.status(503).set("Retry-After", "2").end());
   app.get("/api/v1/broken", (_req, res) => void res.status(500).end());
   app.get("/readyz", (_req, res) => void res.status(503).end());
-  return app;
+  return { app, lines };
 }
 
 const levelOf = (lines: Record<string, unknown>[], path: string) =>
@@ -29,8 +23,7 @@ const levelOf = (lines: Record<string, unknown>[], path: string) =>
 
 describe("request log levels", function () {
   it("test_requestLog_loadShedding503_isAWarningNotAnError", async function () {
-    const lines: Record<string, unknown>[] = [];
-    const app = appLoggingTo(lines);
+    const { app, lines } = appWithRecordedLog();
     await request(app).get("/api/v1/qr").expect(503);
     await request(app).get("/api/v1/broken").expect(500);
     await request(app).get("/readyz").expect(503);

@@ -5,10 +5,9 @@
  */
 import { expect } from "chai";
 import { mock } from "node:test";
-import { Writable } from "node:stream";
-import { pino } from "pino";
 import { createLeaseLoop, type CreateLeaseLoopParameters } from "../../../backend/coordination/lease-loop.ts";
 import { createStore, type MirrorStore } from "../../../backend/store/index.ts";
+import { recordingLogger } from "../../helpers/recording-logger.ts";
 
 const TTL_MS = 300;
 const START = 1_000_000;
@@ -16,19 +15,6 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 async function settle(): Promise<void> {
   for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => queueMicrotask(resolve));
-}
-
-/** A logger whose JSON lines the test reads. */
-function recordingLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString("utf8").split("\n"))
-        if (line.trim() !== "") lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { logger: pino({ level: "debug" }, sink), lines };
 }
 
 const flushLogs = () => new Promise((resolve) => setImmediate(resolve));

@@ -5,8 +5,6 @@
  */
 import { expect } from "chai";
 import type { Block, Log } from "ethers";
-import { Writable } from "node:stream";
-import { pino } from "pino";
 import request from "supertest";
 import type { ChainReader } from "../../../backend/chain/chain-access.ts";
 import type { Deployment } from "../../../backend/chain/deployment.ts";
@@ -14,6 +12,7 @@ import { createIndexer, type Indexer, type IndexerConfig } from "../../../backen
 import type { MirrorStore } from "../../../backend/store/port.ts";
 import { createMemoryStore, createTestApp } from "../api/fixtures/test-app.ts";
 import { waitUntil } from "./harness.ts";
+import { recordingLogger } from "../../helpers/recording-logger.ts";
 
 const CHAIN_ID = 31337;
 const DEPLOY_BLOCK = 5;
@@ -41,18 +40,6 @@ function scriptedChain(options: { getLogs?: () => Promise<Log[]> } = {}): ChainR
   };
 }
 
-function recordingLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString("utf8").split("\n"))
-        if (line.trim() !== "") lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { logger: pino({ level: "info" }, sink), lines };
-}
-
 describe("indexer status through the lease's life", function () {
   this.timeout(20_000);
   let store: MirrorStore;
@@ -68,7 +55,7 @@ describe("indexer status through the lease's life", function () {
   });
 
   function start(instanceId: string, chain: ChainReader = scriptedChain()) {
-    const { logger, lines } = recordingLogger();
+    const { logger, lines } = recordingLogger("info");
     const config: IndexerConfig = { confirmations: 0, indexerBlockRange: 1_000, indexerPollMs: 20, leaseTtlMs: LEASE_TTL_MS, instanceId };
     const indexer = createIndexer({ provider: chain, deployment, store, config, logger });
     running.push(indexer);
