@@ -27,9 +27,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import { pino } from "pino";
-import { createApp } from "../backend/api/app.ts";
-import { BENCHMARK_READ_LIMITS } from "./fixtures/bench-limits.ts";
-import { createMetrics } from "../backend/api/metrics.ts";
+import { createBenchmarkApp } from "./fixtures/bench-app.ts";
 import { createStore, type MirrorStore } from "../backend/store/index.ts";
 import type { Hex } from "../backend/domain/model.ts";
 import { createPassportModule } from "../backend/passport/passport-module.ts";
@@ -165,13 +163,9 @@ async function serve(options: ServeOptions): Promise<void> {
         }),
       ]
     : [];
-  const app = createApp({
+  const app = createBenchmarkApp({
     store,
     logger,
-    metrics: createMetrics(),
-    indexerStatus: () => ({ chainId: CHAIN_ID, headBlock: 0, indexedBlock: 0, lagBlocks: 0, eventsIndexed: 0, isLeader: false }),
-    readyMaxLagBlocks: 10,
-    readLimits: BENCHMARK_READ_LIMITS,
     modules,
   });
   const server = app.listen(0, "127.0.0.1", () => {

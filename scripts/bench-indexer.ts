@@ -29,8 +29,7 @@ import { fileURLToPath } from "node:url";
 import { network } from "hardhat";
 import { keccak256, toQuantity, toUtf8Bytes, type AbstractProvider } from "ethers";
 import { pino } from "pino";
-import { createApp } from "../backend/api/app.ts";
-import { BENCHMARK_READ_LIMITS } from "./fixtures/bench-limits.ts";
+import { createBenchmarkApp } from "./fixtures/bench-app.ts";
 import { createMetrics } from "../backend/api/metrics.ts";
 import { connectProvider, providerFromEip1193 } from "../backend/chain/provider.ts";
 import type { Deployment } from "../backend/chain/deployment.ts";
@@ -287,13 +286,11 @@ async function measure(chain: BenchChain, seeded: SeededChain, target: StoreTarg
     },
     logger,
   });
-  const server = createApp({
+  const server = createBenchmarkApp({
     store,
     logger: apiLogger,
     metrics: createMetrics({ processMetrics: false }),
     indexerStatus: () => indexer.status(),
-    readyMaxLagBlocks: 10,
-    readLimits: BENCHMARK_READ_LIMITS,
   }).listen(0, "127.0.0.1");
   await new Promise<void>((resolve) => server.once("listening", () => resolve()));
   const apiBase = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1`;

@@ -24,9 +24,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import { pino } from "pino";
-import { createApp } from "../backend/api/app.ts";
-import { BENCHMARK_READ_LIMITS } from "./fixtures/bench-limits.ts";
-import { createMetrics } from "../backend/api/metrics.ts";
+import { createBenchmarkApp } from "./fixtures/bench-app.ts";
 import { loadConfig, type Config } from "../backend/config.ts";
 import type { Hex } from "../backend/domain/model.ts";
 import { createPassportModule } from "../backend/passport/passport-module.ts";
@@ -86,13 +84,9 @@ async function serve(sqlitePath: string): Promise<void> {
     qrRenderer,
     qrMaxWidth: config.qr.maxWidth,
   });
-  const app = createApp({
+  const app = createBenchmarkApp({
     store,
     logger,
-    metrics: createMetrics(),
-    indexerStatus: () => ({ chainId: CHAIN_ID, headBlock: 0, indexedBlock: 0, lagBlocks: 0, eventsIndexed: 0, isLeader: false }),
-    readyMaxLagBlocks: 10,
-    readLimits: BENCHMARK_READ_LIMITS,
     modules: [passports],
   });
   const server = app.listen(0, "127.0.0.1", () => {

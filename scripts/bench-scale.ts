@@ -30,9 +30,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync, StatementSync, type SQLInputValue } from "node:sqlite";
 import { pino } from "pino";
-import { createApp } from "../backend/api/app.ts";
-import { BENCHMARK_READ_LIMITS } from "./fixtures/bench-limits.ts";
-import { createMetrics } from "../backend/api/metrics.ts";
+import { createBenchmarkApp } from "./fixtures/bench-app.ts";
 import { createPassportModule } from "../backend/passport/passport-module.ts";
 import { encodeCursor } from "../backend/store/cursor.ts";
 import { createStore } from "../backend/store/index.ts";
@@ -197,13 +195,9 @@ async function runTarget(target: Target, steps: number[], requests: number): Pro
     logger: pino({ level: "silent" }),
     writeRateLimitPerMinute: 1_000_000,
   });
-  const app = createApp({
+  const app = createBenchmarkApp({
     store,
     logger: pino({ level: "silent" }),
-    metrics: createMetrics(),
-    indexerStatus: () => ({ chainId: CHAIN_ID, headBlock: 0, indexedBlock: 0, lagBlocks: 0, eventsIndexed: 0, isLeader: false }),
-    readyMaxLagBlocks: 10,
-    readLimits: BENCHMARK_READ_LIMITS,
     modules: [passports],
   });
   const server = app.listen(0, "127.0.0.1");
