@@ -65,6 +65,12 @@ export interface Config {
   passportCacheMb: number;
   /** Processes serving the API on one port (node:cluster); 1 serves it from the process that indexes. */
   apiWorkers: number;
+  /**
+   * Sign-in (backend/auth): the key session tokens and sign-in nonces are authenticated with (base64url, at least
+   * 32 bytes), whether it was drawn at start-up because SESSION_SECRET was unset (sessions then end with the
+   * process), how long a session lasts and how long a sign-in nonce may wait to be used.
+   */
+  session: { secret: string; secretGenerated: boolean; ttlSeconds: number; nonceTtlSeconds: number };
 
   // --- Limits: every load and abuse limit of the HTTP server (README "Limits" lists each and what answers it) ---
   /** Requests per minute per client under /api and /openapi.json (probes /healthz, /readyz, /metrics are exempt). */
@@ -256,6 +262,12 @@ const fields = {
   PASSPORT_CLONE_MAX_REGIONS: integer(1, 300, "must be an integer 1-300 (distinct countries one unit is scanned in)"),
   PASSPORT_CACHE_MB: integer(0, 65_536, "must be an integer 0-65536 (megabytes of rendered passports per API process; 0 = off)"),
   API_WORKERS: integer(1, 256, "must be an integer 1-256 (processes serving the API)"),
+  SESSION_SECRET: text(
+    (v) => sessionSecretBytes(v) !== null,
+    "must be at least 32 random bytes as hex (64+ digits) or base64/base64url (43+ characters), e.g. `openssl rand -hex 32`",
+  ),
+  SESSION_TTL_SECONDS: integer(60, 604_800, "must be an integer 60-604800 (seconds a sign-in session lasts)"),
+  SIGN_IN_NONCE_TTL_SECONDS: integer(60, 3_600, "must be an integer 60-3600 (seconds a sign-in nonce may wait to be used)"),
   BODY_LIMIT: bodySize(),
   RELAY_BODY_LIMIT: bodySize(),
   UPLOAD_BODY_LIMIT: bodySize(),
@@ -401,6 +413,12 @@ export function loadConfig(env: Env = process.env): Config {
     },
     passportCacheMb: parsed.PASSPORT_CACHE_MB ?? 64,
     apiWorkers: parsed.API_WORKERS ?? Math.max(1, availableParallelism()),
+    session: {
+      secret: (parsed.SESSION_SECRET === undefined ? randomBytes(32) : sessionSecretBytes(parsed.SESSION_SECRET)!).toString("base64url"),
+      secretGenerated: parsed.SESSION_SECRET === undefined,
+      ttlSeconds: parsed.SESSION_TTL_SECONDS ?? 8 * 3_600,
+      nonceTtlSeconds: parsed.SIGN_IN_NONCE_TTL_SECONDS ?? 600,
+    },
     readRateLimitPerMinute: parsed.READ_RATE_LIMIT_PER_MINUTE ?? LIMIT_DEFAULTS.readRateLimitPerMinute,
     passportReadRateLimitPerMinute: parsed.PASSPORT_READ_RATE_LIMIT_PER_MINUTE ?? LIMIT_DEFAULTS.passportReadRateLimitPerMinute,
     writeRateLimitPerMinute: parsed.WRITE_RATE_LIMIT_PER_MINUTE ?? LIMIT_DEFAULTS.writeRateLimitPerMinute,
@@ -421,6 +439,7 @@ export function redactConfig(config: Config): Record<string, unknown> {
     ...config,
     rpcUrl: config.rpcUrl === null ? null : redactUrl(config.rpcUrl),
     mongodbUri: config.mongodbUri === null ? null : redactUrl(config.mongodbUri),
+    session: { ...config.session, secret: "[redacted]" },
     relayerKey:
       config.relayerKey === null
         ? null
@@ -438,6 +457,17 @@ export function redactUrl(value: string): string {
   const base = queryAt === -1 ? withoutCredentials : `${withoutCredentials.slice(0, queryAt)}?***`;
   // Hosted RPC providers put the API key in the last path segment (…/v2/<key>).
   return base.replace(/\/([A-Za-z0-9_-]{20,})(\/?)(\?\*\*\*)?$/, "/***$2$3");
+}
+
+/** SESSION_SECRET's bytes (hex, or base64 / base64url), or null when it is neither or shorter than 32 bytes. */
+function sessionSecretBytes(raw: string): Buffer | null {
+  const value = raw.trim();
+  const bytes = /^([0-9a-fA-F]{2})+$/.test(value)
+    ? Buffer.from(value, "hex")
+    : /^[A-Za-z0-9+/_-]+={0,2}$/.test(value)
+      ? Buffer.from(value.replace(/-/g, "+").replace(/_/g, "/"), "base64")
+      : null;
+  return bytes !== null && bytes.byteLength >= 32 ? bytes : null;
 }
 
 const trimSlash = (url: string): string => url.replace(/\/+$/, "");

@@ -36,6 +36,9 @@ import { createIndexer, type Indexer } from "./indexer/index.ts";
 import { createKeeper, type Keeper } from "./keeper/keeper.ts";
 import type { ChainAccess } from "./chain/chain-access.ts";
 import { createRelayModule, createRelayService, createRelayerWorker, type RelayerWorker, type RelayService } from "./relayer/index.ts";
+import { createAuthModule } from "./auth/auth-routes.ts";
+import { createAuthService } from "./auth/auth-service.ts";
+import { createSignedTokens } from "./auth/signed-tokens.ts";
 import { createEpcisModule } from "./epcis/epcis-routes.ts";
 import { createPassportModule } from "./passport/passport-module.ts";
 import type { ScanDeduper } from "./passport/scan-dedupe.ts";
@@ -144,6 +147,25 @@ export function createProvenaHttpApp(deps: ProvenaHttpDeps): ProvenaApp {
     }),
   ];
   modules.push(createEpcisModule({ store }));
+  modules.push(
+    createAuthModule({
+      service: createAuthService({
+        store,
+        tokens: createSignedTokens({
+          secret: Buffer.from(config.session.secret, "base64url"),
+          nonceTtlMs: config.session.nonceTtlSeconds * 1_000,
+        }),
+        publicBaseUrl: config.publicBaseUrl,
+        chainId: chain.chainId,
+        sessionTtlMs: config.session.ttlSeconds * 1_000,
+        provider: chain.provider,
+      }),
+      secureCookie: config.publicBaseUrl.startsWith("https:"),
+      writeRateLimitPerMinute: config.writeRateLimitPerMinute,
+      jsonMaxDepth: config.jsonMaxDepth,
+      rateLimitStoreFor: deps.rateLimitStoreFor,
+    }),
+  );
   if (relay) {
     modules.push(
       createRelayModule({
@@ -204,6 +226,9 @@ export async function startProvena(config: Config, options: StartProvenaOptions 
     const store = storeResult.value;
     log.info({ chain: openedChain.description }, `chain: ${openedChain.description}`);
     log.info({ store: store.describe() }, `store: ${store.describe()}`);
+    if (config.session.secretGenerated) {
+      log.info("sign-in: SESSION_SECRET is unset, so a key was drawn for this run; sessions end when Provena stops");
+    }
 
     const { deployment, deployedNow } = await resolveDeployment(config, openedChain, log, options.ignitionModule);
     const abis = loadProvenaAbis();

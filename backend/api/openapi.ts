@@ -46,6 +46,7 @@ export const problemSchema = z
 /** Shared responses for the error statuses, referenced from operations as `problemResponse(status)`. */
 const PROBLEM_RESPONSES: Record<number, { name: string; description: string }> = {
   400: { name: "BadRequest", description: "The request is malformed: `errors` lists every bad field." },
+  401: { name: "Unauthorized", description: "Sign in first, or again: the session or sign-in message is missing, invalid or expired." },
   403: { name: "Forbidden", description: "The caller may not do this." },
   404: { name: "NotFound", description: "No such resource." },
   405: { name: "MethodNotAllowed", description: "The path exists but not with this method; `Allow` lists the methods." },

@@ -46,6 +46,7 @@ export class ProblemError extends Error {
 
 const STATUS_OF_KIND: Record<DomainErrorKind, { status: number; title: string }> = {
   "invalid-input": { status: 400, title: "Bad Request" },
+  unauthenticated: { status: 401, title: "Unauthorized" },
   forbidden: { status: 403, title: "Forbidden" },
   "not-found": { status: 404, title: "Not Found" },
   conflict: { status: 409, title: "Conflict" },

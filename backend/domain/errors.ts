@@ -7,6 +7,8 @@
 export type DomainErrorKind =
   /** The caller's input is malformed (a bad cursor, filter or page size). */
   | "invalid-input"
+  /** The caller did not prove who it is, or its proof (a sign-in message, a session) is invalid or expired. */
+  | "unauthenticated"
   /** The caller may not do this (not a participant, missing role, suspended). */
   | "forbidden"
   /** What was asked for does not exist (or is not indexed yet). */
@@ -32,6 +34,7 @@ export class DomainError extends Error {
 }
 
 export const invalidInput = (message: string, details?: Record<string, unknown>) => new DomainError("invalid-input", message, details);
+export const unauthenticated = (message: string, details?: Record<string, unknown>) => new DomainError("unauthenticated", message, details);
 export const forbidden = (message: string, details?: Record<string, unknown>) => new DomainError("forbidden", message, details);
 export const notFound = (message: string, details?: Record<string, unknown>) => new DomainError("not-found", message, details);
 export const conflict = (message: string, details?: Record<string, unknown>) => new DomainError("conflict", message, details);

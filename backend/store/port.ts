@@ -234,5 +234,14 @@ export interface RelayQueue {
   updateRelay(id: string, expected: RelayStatus, patch: Partial<RelayRequest>): Promise<boolean>;
 }
 
+/** Sign-in nonces already spent (EIP-4361): each nonce signs in once, across every API worker and instance. */
+export interface AuthNonces {
+  /**
+   * Records `nonce` as spent until `expiresAt` (unix ms; it is refused by its expiry anyway after that, so the
+   * store may forget it then). True the first time, false when it was spent before.
+   */
+  consumeSignInNonce(nonce: string, expiresAt: number): Promise<boolean>;
+}
+
 /** The whole store, as the composition roots (main.ts, tests) open it. */
-export interface MirrorStore extends StoreLifecycle, MirrorLog, ProjectionReads, Leases, PassportRecords, RelayQueue {}
+export interface MirrorStore extends StoreLifecycle, MirrorLog, ProjectionReads, Leases, PassportRecords, RelayQueue, AuthNonces {}

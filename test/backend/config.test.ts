@@ -281,4 +281,40 @@ describe("loadConfig", function () {
       expect(logged).to.not.include(KEY.slice(2));
     });
   });
+
+  describe("sign-in sessions", function () {
+    it("test_loadConfig_sessionSecret_acceptsHexOrBase64_andIsRedacted", function () {
+      const hex = "ab".repeat(32);
+      const fromHex = loadConfig({ SESSION_SECRET: hex });
+      expect(Buffer.from(fromHex.session.secret, "base64url").toString("hex")).to.equal(hex);
+      expect(fromHex.session.secretGenerated).to.equal(false);
+      const base64 = Buffer.alloc(40, 7).toString("base64");
+      expect(Buffer.from(loadConfig({ SESSION_SECRET: base64 }).session.secret, "base64url")).to.deep.equal(Buffer.alloc(40, 7));
+      expect(redactConfig(fromHex).session).to.include({ secret: "[redacted]" });
+    });
+
+    it("test_loadConfig_sessionSecretUnset_drawsOnePerLoad", function () {
+      const a = loadConfig({});
+      const b = loadConfig({});
+      expect(a.session.secretGenerated).to.equal(true);
+      expect(Buffer.from(a.session.secret, "base64url")).to.have.length(32);
+      expect(a.session.secret).to.not.equal(b.session.secret);
+      expect(a.session).to.include({ ttlSeconds: 28_800, nonceTtlSeconds: 600 });
+    });
+
+    it("test_loadConfig_weakSessionSecretOrBadTtl_isOneLineEach", function () {
+      let error: unknown = null;
+      try {
+        loadConfig({ SESSION_SECRET: "password123", SESSION_TTL_SECONDS: "5", SIGN_IN_NONCE_TTL_SECONDS: "99999" });
+      } catch (thrown) {
+        error = thrown;
+      }
+      expect(error).to.be.instanceOf(ConfigError);
+      expect((error as ConfigError).issues.map((issue) => issue.variable)).to.deep.equal([
+        "SESSION_SECRET",
+        "SESSION_TTL_SECONDS",
+        "SIGN_IN_NONCE_TTL_SECONDS",
+      ]);
+    });
+  });
 });

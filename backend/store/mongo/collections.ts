@@ -126,6 +126,11 @@ export interface LeaseRecord {
   expiresAt: number; // unix ms, set from the caller's clock
 }
 
+export interface SpentSignInNonce {
+  _id: string; // the nonce
+  expiresAt: Date; // a Date, so the TTL index can remove it
+}
+
 export interface SerialSetHeader {
   _id: Hex; // serialRoot; written after all chunks, so its presence means the set is complete
   count: number;
@@ -236,6 +241,8 @@ export const COLLECTIONS = {
   claims: { name: "claims", indexes: [index<UnitClaim>(["batchId", "serial"], { unique: true })] },
   relays: { name: "relays", indexes: [index<Stored<RelayRequest, "id">>(["status", "createdAt", "_id"])] },
   rollbacks: { name: "rollbacks", indexes: [] },
+  // MongoDB's TTL monitor removes a spent nonce once its expiry has passed (it runs about once a minute).
+  signInNonces: { name: "signinnonces", indexes: [{ key: { expiresAt: 1 }, expireAfterSeconds: 0 }] },
   rollbackItems: { name: "rollbackitems", indexes: [index<RollbackItem>(["chainId", "token", "seq"])] },
 } satisfies Record<string, CollectionSpec>;
 

@@ -7,6 +7,7 @@
  * Each concern of the port lives in its own file, as in the SQLite adapter (../sqlite/index.ts). How documents
  * are stored and indexed is in collections.ts; how writes stay crash-safe without transactions in mirror-log.ts.
  */
+import { createAuthNonces } from "./auth-nonces.ts";
 import type { MirrorStore } from "../port.ts";
 import { createIndexes, openCollections } from "./collections.ts";
 import { connectMongo, type MongoStoreOptions } from "./connection.ts";
@@ -39,5 +40,6 @@ export async function createMongoStore(options: MongoStoreOptions): Promise<Mirr
     ...createLeases(collections),
     ...createPassportRecords(collections),
     ...createRelayQueue(collections),
+    ...createAuthNonces(collections),
   };
 }

@@ -4,6 +4,7 @@
  * it, and one IMMEDIATE transaction per write method, which makes commitRange and rollback atomic.
  * Each concern of the port lives in its own file, as in the MongoDB adapter (../mongo/index.ts).
  */
+import { createAuthNonces } from "./auth-nonces.ts";
 import type { MirrorStore } from "../port.ts";
 import { IN_MEMORY, openSqlite, type SqliteStoreOptions } from "./connection.ts";
 import { createLeases } from "./leases.ts";
@@ -32,5 +33,6 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): MirrorStore
     ...createLeases(connection),
     ...createPassportRecords(connection),
     ...createRelayQueue(connection),
+    ...createAuthNonces(connection),
   };
 }

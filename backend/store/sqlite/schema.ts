@@ -151,6 +151,13 @@ export const MIGRATIONS: readonly string[] = [
   DROP INDEX scans_by_unit;
   CREATE INDEX scans_by_unit ON scans (batch_id, serial, region, at);
   `,
+  /* 4: spent sign-in nonces (backend/auth), kept until they expire */ `
+  CREATE TABLE sign_in_nonces (
+    nonce TEXT PRIMARY KEY,
+    expires_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX sign_in_nonces_by_expiry ON sign_in_nonces (expires_at);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -959,6 +959,38 @@ export function shouldBehaveLikeMirrorStore(makeStore: () => Promise<MirrorStore
       for (const result of results) expect(result).to.deep.equal(winner);
     });
   });
+
+  describe("sign-in nonces", function () {
+    const later = () => Date.now() + 10 * 60_000;
+
+    it("test_consumeSignInNonce_firstSpendOnly", async function () {
+      expect(await store.consumeSignInNonce("nonce-one", later())).to.equal(true);
+      expect(await store.consumeSignInNonce("nonce-one", later())).to.equal(false);
+      expect(await store.consumeSignInNonce("nonce-two", later())).to.equal(true);
+    });
+
+    it("test_consumeSignInNonce_race_exactlyOneWins", async function () {
+      const results = await Promise.all(Array.from({ length: 8 }, () => store.consumeSignInNonce("nonce-raced", later())));
+      expect(results.filter(Boolean)).to.have.length(1);
+    });
+
+    it("test_consumeSignInNonce_expiredRowsDoNotBlockOthers", async function () {
+      expect(await store.consumeSignInNonce("nonce-past", Date.now() - 1_000)).to.equal(true);
+      expect(await store.consumeSignInNonce("nonce-fresh", later())).to.equal(true);
+      expect(await store.consumeSignInNonce("nonce-fresh", later())).to.equal(false);
+    });
+
+    it("test_consumeSignInNonce_badInput_throwsAndSpendsNothing", async function () {
+      let thrown: unknown = null;
+      try {
+        await store.consumeSignInNonce("", later());
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).to.be.instanceOf(TypeError);
+      expect(await store.consumeSignInNonce("nonce-after-bad", later())).to.equal(true);
+    });
+  });
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
