@@ -8,7 +8,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Wallet } from "ethers";
 import { pino } from "pino";
+import { SiweMessage } from "siwe";
 import { apiWorkerCount } from "../../backend/api-workers.ts";
 import { loadConfig } from "../../backend/config.ts";
 import { startProvena, type RunningProvena } from "../../backend/main.ts";
@@ -29,6 +31,29 @@ function getOnNewConnection(
     });
     req.on("error", reject);
     req.end();
+  });
+}
+
+/** One POST of a JSON body on a connection of its own. */
+function postJsonOnNewConnection(url: string, body: unknown): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const payload = JSON.stringify(body);
+    const req = httpRequest(
+      url,
+      {
+        method: "POST",
+        agent: false,
+        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload), connection: "close" },
+      },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => (text += chunk));
+        res.on("end", () => resolve({ status: res.statusCode!, body: text }));
+      },
+    );
+    req.on("error", reject);
+    req.end(payload);
   });
 }
 
@@ -129,6 +154,36 @@ describe("API worker processes", function () {
     for (const served of servedPerWorker) expect(served, "each worker served some of the page loads").to.be.greaterThan(0);
     const after = await provena.store.scanStats(demo.batchId, serial, 0);
     expect(after.total - before.total).to.equal(1);
+  });
+
+  it("test_signIn_twoApiWorkers_sessionHoldsOnEveryWorker_andANonceIsSpentOnceForAll", async function () {
+    const wallet = Wallet.createRandom();
+    const fields = JSON.parse((await getOnNewConnection(`${provena.url}/api/v1/auth/challenge`)).body) as Record<string, any>;
+    const message = new SiweMessage({
+      domain: fields.domain,
+      address: wallet.address,
+      uri: fields.uri,
+      version: "1",
+      chainId: fields.chainId,
+      nonce: fields.nonce,
+      issuedAt: new Date().toISOString(),
+    }).prepareMessage();
+    const signed = { message, signature: await wallet.signMessage(message) };
+    const first = await postJsonOnNewConnection(`${provena.url}/api/v1/auth/sessions`, signed);
+    expect(first.status, first.body).to.equal(201);
+    const { token } = JSON.parse(first.body) as { token: string };
+    // A replay on any worker finds the nonce spent: the store, not a worker's memory, keeps it.
+    for (let i = 0; i < 3; i++) expect((await postJsonOnNewConnection(`${provena.url}/api/v1/auth/sessions`, signed)).status).to.equal(401);
+    const before = await provena.apiWorkers!.servedRequests();
+    for (let i = 0; i < 6; i++) {
+      const session = await getOnNewConnection(`${provena.url}/api/v1/auth/session`, "application/json", {
+        authorization: `Bearer ${token}`,
+      });
+      expect(session.status, session.body).to.equal(200);
+      expect(JSON.parse(session.body)).to.include({ signedIn: true, address: wallet.address.toLowerCase() });
+    }
+    const after = await provena.apiWorkers!.servedRequests();
+    for (const [pid, served] of after) expect(served - (before.get(pid) ?? 0), `worker ${pid} checked some sessions`).to.be.greaterThan(0);
   });
 
   it("test_passportScans_twoClientsOnBothWorkers_countTwice", async function () {
