@@ -36,7 +36,7 @@ import { createIndexer, type Indexer } from "./indexer/index.ts";
 import { createKeeper, type Keeper } from "./keeper/keeper.ts";
 import type { ChainAccess } from "./chain/chain-access.ts";
 import { createRelayModule, createRelayService, createRelayerWorker, type RelayerWorker, type RelayService } from "./relayer/index.ts";
-import { createAuthModule } from "./auth/auth-routes.ts";
+import { createAuthModule, viewerOfRequest } from "./auth/auth-routes.ts";
 import { createAuthService } from "./auth/auth-service.ts";
 import { createSignedTokens } from "./auth/signed-tokens.ts";
 import { createEpcisModule } from "./epcis/epcis-routes.ts";
@@ -122,6 +122,17 @@ export interface ProvenaHttpDeps {
 export function createProvenaHttpApp(deps: ProvenaHttpDeps): ProvenaApp {
   const { config, store, logger, chain, relay } = deps;
   const { deployment } = chain;
+  const auth = createAuthService({
+    store,
+    tokens: createSignedTokens({
+      secret: Buffer.from(config.session.secret, "base64url"),
+      nonceTtlMs: config.session.nonceTtlSeconds * 1_000,
+    }),
+    publicBaseUrl: config.publicBaseUrl,
+    chainId: chain.chainId,
+    sessionTtlMs: config.session.ttlSeconds * 1_000,
+    provider: chain.provider,
+  });
   const modules: RouteModule[] = [
     createPassportModule({
       store,
@@ -149,17 +160,7 @@ export function createProvenaHttpApp(deps: ProvenaHttpDeps): ProvenaApp {
   modules.push(createEpcisModule({ store }));
   modules.push(
     createAuthModule({
-      service: createAuthService({
-        store,
-        tokens: createSignedTokens({
-          secret: Buffer.from(config.session.secret, "base64url"),
-          nonceTtlMs: config.session.nonceTtlSeconds * 1_000,
-        }),
-        publicBaseUrl: config.publicBaseUrl,
-        chainId: chain.chainId,
-        sessionTtlMs: config.session.ttlSeconds * 1_000,
-        provider: chain.provider,
-      }),
+      service: auth,
       secureCookie: config.publicBaseUrl.startsWith("https:"),
       writeRateLimitPerMinute: config.writeRateLimitPerMinute,
       jsonMaxDepth: config.jsonMaxDepth,
@@ -194,6 +195,7 @@ export function createProvenaHttpApp(deps: ProvenaHttpDeps): ProvenaApp {
       rateLimitStoreFor: deps.rateLimitStoreFor,
     },
     trustProxy: config.trustProxy,
+    viewerOf: (req) => viewerOfRequest(auth, req),
   });
 }
 

@@ -19,7 +19,7 @@ import { isJsonMediaType, jsonBodyParser } from "./json-body.ts";
 import { createOperationsRoutes } from "./operations-routes.ts";
 import { problemErrorHandler, unmatchedRouteHandler } from "./problem-middleware.ts";
 import { readLimits, type ReadLimitsOptions } from "./read-limits.ts";
-import { createReadRoutes } from "./read-routes.ts";
+import { createReadRoutes, type ViewerResolver } from "./read-routes.ts";
 import { createRequestLogger } from "./request-logging.ts";
 import type { RouteModule } from "./route-module.ts";
 import { createHealthService } from "./services/health.ts";
@@ -47,6 +47,11 @@ export interface AppDeps {
    * PASSPORT_READ_RATE_LIMIT_PER_MINUTE, RATE_LIMIT_MAX_CLIENTS); default LIMIT_DEFAULTS, counted in this process.
    */
   readLimits?: Partial<ReadLimitsOptions>;
+  /**
+   * Who is asking (backend/auth: the session's address and its roles now). Orders and escrow event details are
+   * shown only to those entitled; absent, every caller is anonymous.
+   */
+  viewerOf?: ViewerResolver;
   /** Express "trust proxy" setting: which proxies' X-Forwarded-* headers to believe (for client IPs in logs and rate limits). */
   trustProxy?: boolean | number | string | string[];
 }
@@ -72,7 +77,7 @@ export function createApp(deps: AppDeps): ProvenaApp {
   let openApiDocument: OpenApiDocument | undefined;
   const modules: RouteModule[] = [
     createOperationsRoutes({ health, metrics, openApiDocument: () => openApiDocument! }),
-    createReadRoutes({ store }),
+    createReadRoutes({ store, viewerOf: deps.viewerOf ?? (async () => ({ signedIn: false })) }),
     ...(deps.modules ?? []),
   ];
   // Built now, so two modules claiming one operation fail at start-up rather than in production.

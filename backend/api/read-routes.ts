@@ -4,6 +4,8 @@
  * Services throw DomainErrors, answered by the app's error middleware; Express 5 forwards rejected promises
  * there, so handlers are plain async functions.
  */
+import type { Request } from "express";
+import type { Viewer } from "../auth/auth-service.ts";
 import type { MirrorLog, ProjectionReads } from "../store/port.ts";
 import { readApiSchemaRegistry } from "./models.ts";
 import { componentsFromRegistry, jsonResponse, parametersFromZod, problemResponse, schemaRef } from "./openapi.ts";
@@ -28,21 +30,30 @@ import { parseParams, parseQuery } from "./validate.ts";
 
 export const READ_API_BASE_PATH = "/api/v1";
 
+const ESCROW_WITHHELD =
+  "Escrow events of orders the caller is not a party to keep only `orderId` and `batchId` (with `withheld: true`) unless the " +
+  "caller is a regulator, arbiter or the admin; the chain itself stays public.";
+
 export interface ReadRoutesDeps {
   store: ProjectionReads & MirrorLog;
+  /** Who is asking (backend/auth); orders and escrow event details depend on it. */
+  viewerOf: ViewerResolver;
 }
 
-export function createReadRoutes({ store }: ReadRoutesDeps): RouteModule {
+/** The viewer of a request: a session's address and roles, or anonymous; throws a 401 for an invalid session. */
+export type ViewerResolver = (req: Request) => Promise<Viewer>;
+
+export function createReadRoutes({ store, viewerOf }: ReadRoutesDeps): RouteModule {
   const routes = [
-    ...batchRoutes(createBatchService({ store })),
+    ...batchRoutes(createBatchService({ store }), viewerOf),
     ...participantRoutes(createParticipantService({ store })),
-    ...orderRoutes(createOrderService({ store })),
-    ...eventRoutes(createEventService({ store })),
+    ...orderRoutes(createOrderService({ store }), viewerOf),
+    ...eventRoutes(createEventService({ store }), viewerOf),
   ];
   return routeModuleFromTable(READ_API_BASE_PATH, routes, componentsFromRegistry(readApiSchemaRegistry));
 }
 
-function batchRoutes(batches: BatchService): RouteDefinition[] {
+function batchRoutes(batches: BatchService, viewerOf: ViewerResolver): RouteDefinition[] {
   return [
     {
       method: "get",
@@ -87,13 +98,14 @@ function batchRoutes(batches: BatchService): RouteDefinition[] {
         parameters: parametersFromZod({ path: batchIdParams, query: pageQuery }),
         responses: {
           200: jsonResponse("A page of the batch's events in chain order.", schemaRef("ChainEventPage")),
+          401: problemResponse(401, "The session sent is invalid or expired (send none to read anonymously)"),
           400: problemResponse(400),
           404: problemResponse(404),
         },
       },
       handler: async (req, res) => {
         const { batchId } = parseParams(batchIdParams, req);
-        res.json(await batches.listEvents(batchId, parseQuery(pageQuery, req)));
+        res.json(await batches.listEvents(batchId, parseQuery(pageQuery, req), await viewerOf(req)));
       },
     },
   ];
@@ -137,7 +149,7 @@ function participantRoutes(participants: ParticipantService): RouteDefinition[] 
   ];
 }
 
-function orderRoutes(orders: OrderService): RouteDefinition[] {
+function orderRoutes(orders: OrderService, viewerOf: ViewerResolver): RouteDefinition[] {
   return [
     {
       method: "get",
@@ -146,11 +158,19 @@ function orderRoutes(orders: OrderService): RouteDefinition[] {
         operationId: "listOrders",
         tags: ["Orders"],
         summary: "List escrow orders",
+        description:
+          "Signed-in callers only (session cookie or bearer token, see /api/v1/auth). A party lists its own orders by filtering on " +
+          "buyer, seller or carrier equal to its address; regulators, arbiters and the admin list every order.",
         parameters: parametersFromZod({ query: listOrdersQuery }),
-        responses: { 200: jsonResponse("A page of orders.", schemaRef("OrderPage")), 400: problemResponse(400) },
+        responses: {
+          200: jsonResponse("A page of orders.", schemaRef("OrderPage")),
+          400: problemResponse(400),
+          401: problemResponse(401, "Not signed in, or the session is invalid or expired"),
+          403: problemResponse(403, "Not filtered to the caller's own orders, and the caller has no oversight role"),
+        },
       },
       handler: async (req, res) => {
-        res.json(await orders.list(parseQuery(listOrdersQuery, req)));
+        res.json(await orders.list(parseQuery(listOrdersQuery, req), await viewerOf(req)));
       },
     },
     {
@@ -160,19 +180,25 @@ function orderRoutes(orders: OrderService): RouteDefinition[] {
         operationId: "getOrder",
         tags: ["Orders"],
         summary: "One escrow order",
+        description: "For its parties (buyer, seller, carrier, named inspector) and regulators, arbiters and the admin; others get 404.",
         parameters: parametersFromZod({ path: orderIdParams }),
-        responses: { 200: jsonResponse("The order.", schemaRef("Order")), 400: problemResponse(400), 404: problemResponse(404) },
+        responses: {
+          200: jsonResponse("The order.", schemaRef("Order")),
+          400: problemResponse(400),
+          401: problemResponse(401, "Not signed in, or the session is invalid or expired"),
+          404: problemResponse(404, "No such order, or not one the caller may see"),
+        },
       },
       handler: async (req, res) => {
         const { orderId } = parseParams(orderIdParams, req);
-        res.json(await orders.get(orderId));
+        res.json(await orders.get(orderId, await viewerOf(req)));
       },
     },
   ];
 }
 
 /** Event routes: per transaction, and the chain-order feed (a batch's events are under batchRoutes). */
-function eventRoutes(events: EventService): RouteDefinition[] {
+function eventRoutes(events: EventService, viewerOf: ViewerResolver): RouteDefinition[] {
   return [
     {
       method: "get",
@@ -185,12 +211,13 @@ function eventRoutes(events: EventService): RouteDefinition[] {
         responses: {
           200: jsonResponse("A page of the transaction's Provena events in log order.", schemaRef("ChainEventPage")),
           400: problemResponse(400),
+          401: problemResponse(401, "The session sent is invalid or expired (send none to read anonymously)"),
           404: problemResponse(404),
         },
       },
       handler: async (req, res) => {
         const { hash } = parseParams(transactionHashParams, req);
-        res.json(await events.listByTransaction(hash, parseQuery(pageQuery, req)));
+        res.json(await events.listByTransaction(hash, parseQuery(pageQuery, req), await viewerOf(req)));
       },
     },
     {
@@ -200,12 +227,18 @@ function eventRoutes(events: EventService): RouteDefinition[] {
         operationId: "listEvents",
         tags: ["Events"],
         summary: "Chain-order event feed",
-        description: "Every mirrored contract event in chain order, optionally within a block range; follow `nextCursor` to stream.",
+        description:
+          "Every mirrored contract event in chain order, optionally within a block range; follow `nextCursor` to stream. " +
+          ESCROW_WITHHELD,
         parameters: parametersFromZod({ query: listEventsQuery }),
-        responses: { 200: jsonResponse("A page of events in chain order.", schemaRef("ChainEventPage")), 400: problemResponse(400) },
+        responses: {
+          200: jsonResponse("A page of events in chain order.", schemaRef("ChainEventPage")),
+          400: problemResponse(400),
+          401: problemResponse(401, "The session sent is invalid or expired (send none to read anonymously)"),
+        },
       },
       handler: async (req, res) => {
-        res.json(await events.list(parseQuery(listEventsQuery, req)));
+        res.json(await events.list(parseQuery(listEventsQuery, req), await viewerOf(req)));
       },
     },
   ];

@@ -7,6 +7,7 @@ import path from "node:path";
 import { id as keccakText, keccak256 } from "ethers";
 import { orderStruct, type OrderStruct } from "../../backend/chain/contracts.ts";
 import { bytes32Schema } from "../../backend/chain/schemas.ts";
+import { signInWithKey } from "../../backend/auth/sign-in-client.ts";
 import { buildSerialTree, parseSerialList, type SerialListFormat } from "../../backend/passport/serials.ts";
 import type { Hex, Order } from "../../backend/domain/model.ts";
 import { CliError, type CliContext } from "./context.ts";
@@ -95,11 +96,17 @@ export async function readIgnitionParameters(file: string): Promise<Record<strin
   return json as Record<string, Record<string, unknown>>;
 }
 
-/** An order from a JSON file written by `order open --out`, or by id from the backend's mirror. */
-export async function readOrder(context: Pick<CliContext, "apiUrl">, reference: string): Promise<OrderStruct> {
+/**
+ * An order from a JSON file written by `order open --out`, or by id from the backend's mirror, which shows an order
+ * only to its parties and regulators: the CLI signs in with the caller's key (EIP-4361) to ask.
+ */
+export async function readOrder(context: Pick<CliContext, "apiUrl" | "signer">, reference: string): Promise<OrderStruct> {
   if (bytes32Schema.safeParse(reference).success) {
+    const token = await signInWithKey(context.apiUrl, await context.signer()).catch((error: Error) => {
+      throw new CliError(`${error.message} (or pass the order JSON file written by \`order open --out\`)`);
+    });
     const response = await fetch(`${context.apiUrl}/api/v1/orders/${reference.toLowerCase()}`, {
-      headers: { accept: "application/json" },
+      headers: { accept: "application/json", authorization: `Bearer ${token}` },
     }).catch((error) => {
       throw new CliError(
         `cannot reach the backend at ${context.apiUrl} to look up order ${reference}: ${(error as Error).message} (or pass the order JSON file)`,
@@ -107,7 +114,8 @@ export async function readOrder(context: Pick<CliContext, "apiUrl">, reference: 
     });
     if (!response.ok)
       throw new CliError(
-        `the backend has no order ${reference} (HTTP ${response.status}); pass the order JSON file written by \`order open --out\``,
+        `the backend shows no order ${reference} to ${(await context.signer()).address} (HTTP ${response.status}): only its parties and ` +
+          "regulators see an order; pass the order JSON file written by `order open --out`",
       );
     return orderStruct((await response.json()) as Order);
   }

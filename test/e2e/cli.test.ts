@@ -232,6 +232,18 @@ describe("provena CLI", function () {
     result = await cli(["order", "show", consented], asBuyer);
     expect(result.code, result.stderr).to.equal(0);
     expect(JSON.parse(result.stdout)).to.deep.include({ orderId, state: "funded", inspector: null, inspection: "none" });
+
+    // By id, from the mirror: the CLI signs in with the caller's key; a party sees the order, an outsider does not.
+    for (let attempt = 0; attempt < 40; attempt++) {
+      result = await cli(["order", "show", orderId], asBuyer);
+      if (result.code === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 250)); // the indexer mirrors the opening
+    }
+    expect(result.code, result.stderr).to.equal(0);
+    expect(JSON.parse(result.stdout)).to.deep.include({ orderId, state: "funded" });
+    result = await cli(["order", "show", orderId], { PROVENA_PRIVATE_KEY: Wallet.createRandom().privateKey });
+    expect(result.code).to.equal(1);
+    expect(result.stderr).to.match(/shows no order .* only its parties and regulators see an order/);
   });
 
   it("test_cli_revertsAndRefusalsAreReadableErrors", async function () {

@@ -9,11 +9,13 @@
  */
 import { expect } from "chai";
 import { randomBytes } from "node:crypto";
+import { Wallet } from "ethers";
 import mongoose from "mongoose";
 import { pino } from "pino";
+import { signInWithKey } from "../../backend/auth/sign-in-client.ts";
 import { loadConfig, type Config } from "../../backend/config.ts";
 import { startProvena, type RunningProvena } from "../../backend/main.ts";
-import { runDemo, type DemoResult } from "../../scripts/demo.ts";
+import { demoPartnerKey, runDemo, type DemoResult } from "../../scripts/demo.ts";
 import { withDatabase } from "../helpers/mongodb-uri.ts";
 
 const DISPUTE_WINDOW_SECONDS = 2;
@@ -111,7 +113,13 @@ function describeDemoOn(storeName: string, configFor: () => Promise<{ config: Pa
         platform: amount - (amount * BigInt(order.sellerBps)) / 10_000n - (amount * BigInt(order.carrierBps)) / 10_000n,
       });
 
-      const response = await fetch(`${provena.url}/api/v1/orders/${demo.orderId}`, { headers: { accept: "application/json" } });
+      // The mirror shows an order to its parties: its named inspector signs in with its key (EIP-4361) to read it.
+      const anonymous = await fetch(`${provena.url}/api/v1/orders/${demo.orderId}`, { headers: { accept: "application/json" } });
+      expect(anonymous.status).to.equal(401);
+      const token = await signInWithKey(provena.url, new Wallet(demoPartnerKey("inspector")));
+      const response = await fetch(`${provena.url}/api/v1/orders/${demo.orderId}`, {
+        headers: { accept: "application/json", authorization: `Bearer ${token}` },
+      });
       expect(response.status).to.equal(200);
       const mirrored = (await response.json()) as Record<string, any>;
       const view = mirrored;

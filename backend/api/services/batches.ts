@@ -2,6 +2,8 @@
  * Batches: lists with filters, one batch with its timeline, lineage and the participants it mentions,
  * and a batch's raw events. Reads only through the store port (projections and the event log).
  */
+import { withheldEscrowDetails } from "../../auth/order-access.ts";
+import type { Viewer } from "../../auth/auth-service.ts";
 import { notFound } from "../../domain/errors.ts";
 import type { MirrorLog, ProjectionReads } from "../../store/port.ts";
 import type { Batch, ChainEvent, Hex, Page, Participant } from "../../domain/model.ts";
@@ -21,8 +23,8 @@ export interface BatchService {
   list(query: ListBatchesQuery): Promise<Page<Batch>>;
   /** The batch with its timeline and lineage; 404 problem when unknown. */
   get(batchId: Hex): Promise<BatchDetail>;
-  /** The batch's contract events in chain order; 404 problem when the batch is unknown. */
-  listEvents(batchId: Hex, page: PageQuery): Promise<Page<ChainEvent>>;
+  /** The batch's contract events in chain order (escrow terms withheld from non-parties); 404 problem when the batch is unknown. */
+  listEvents(batchId: Hex, page: PageQuery, viewer: Viewer): Promise<Page<ChainEvent>>;
 }
 
 export function createBatchService({ store }: { store: ProjectionReads & MirrorLog }): BatchService {
@@ -68,9 +70,9 @@ export function createBatchService({ store }: { store: ProjectionReads & MirrorL
       };
     },
 
-    async listEvents(batchId, { limit, cursor }) {
+    async listEvents(batchId, { limit, cursor }, viewer) {
       if (!(await store.getBatch(batchId))) throw notFound(`No batch with id ${batchId}`);
-      return store.listEvents({ batchId }, { limit, cursor: cursor ?? null });
+      return withheldEscrowDetails(viewer, await store.listEvents({ batchId }, { limit, cursor: cursor ?? null }), store);
     },
   };
 }

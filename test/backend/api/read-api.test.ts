@@ -21,8 +21,10 @@ import { ChainHistory } from "../../../scripts/fixtures/chain-history.ts";
 import { createTestApp, type TestApp } from "./fixtures/test-app.ts";
 
 /** GETs `path`, expects 200 JSON and parses the body with `schema` (strict: unknown fields fail). */
-async function getJson<S extends z.ZodType>(app: TestApp["app"], path: string, schema: S): Promise<z.output<S>> {
-  const response = await request(app).get(path).expect(200);
+async function getJson<S extends z.ZodType>(app: TestApp["app"], path: string, schema: S, authorization?: string): Promise<z.output<S>> {
+  const response = await (
+    authorization === undefined ? request(app).get(path) : request(app).get(path).set("Authorization", authorization)
+  ).expect(200);
   expect(response.headers["content-type"]).to.match(/^application\/json/);
   const parsed = schema.safeParse(response.body);
   if (!parsed.success) throw new Error(`${path}: response does not match its model: ${parsed.error.message}`);
@@ -30,7 +32,12 @@ async function getJson<S extends z.ZodType>(app: TestApp["app"], path: string, s
 }
 
 /** Follows nextCursor from `path` (which has no cursor yet) to the end; returns the items and page count. */
-async function readAllPages<T>(app: TestApp["app"], path: string, schema: z.ZodType<{ items: T[]; nextCursor: string | null }>) {
+async function readAllPages<T>(
+  app: TestApp["app"],
+  path: string,
+  schema: z.ZodType<{ items: T[]; nextCursor: string | null }>,
+  authorization?: string,
+) {
   const items: T[] = [];
   let pages = 0;
   let cursor: string | null = null;
@@ -40,6 +47,7 @@ async function readAllPages<T>(app: TestApp["app"], path: string, schema: z.ZodT
       app,
       cursor === null ? path : `${path}${separator}cursor=${encodeURIComponent(cursor)}`,
       schema,
+      authorization,
     );
     items.push(...page.items);
     cursor = page.nextCursor;
@@ -51,6 +59,8 @@ async function readAllPages<T>(app: TestApp["app"], path: string, schema: z.ZodT
 describe("read API", function () {
   let t: TestApp;
   let s: Scenario;
+
+  const asRegulator = () => t.sessionFor(s.accounts.regulator);
 
   before(async function () {
     t = await createTestApp();
@@ -292,7 +302,7 @@ describe("read API", function () {
   describe("GET /api/v1/orders", function () {
     it("test_listOrders_filtersByPartyBatchAndState", async function () {
       const ids = async (query: string) =>
-        (await getJson(t.app, `/api/v1/orders${query}`, orderPageSchema)).items.map((order: Order) => order.orderId);
+        (await getJson(t.app, `/api/v1/orders${query}`, orderPageSchema, asRegulator())).items.map((order: Order) => order.orderId);
       expect(await ids("")).to.have.members([s.orders.released, s.orders.funded]);
       expect(await ids(`?buyer=${s.accounts.shop}`)).to.deep.equal([s.orders.funded]);
       expect(await ids(`?seller=${s.accounts.acme}`)).to.deep.equal([s.orders.released]);
@@ -304,15 +314,74 @@ describe("read API", function () {
     });
 
     it("test_listOrders_paginates", async function () {
-      const { items, pages } = await readAllPages<Order>(t.app, "/api/v1/orders?limit=1", orderPageSchema);
+      const { items, pages } = await readAllPages<Order>(t.app, "/api/v1/orders?limit=1", orderPageSchema, asRegulator());
       expect(pages).to.equal(2);
       expect(items.map((order) => order.orderId)).to.have.members([s.orders.released, s.orders.funded]);
     });
   });
 
+  describe("orders: who may see them", function () {
+    it("test_listOrders_anonymous_is401", async function () {
+      const response = await request(t.app).get("/api/v1/orders").expect(401);
+      expect(response.body.detail).to.match(/sign in/);
+      await request(t.app).get(`/api/v1/orders/${s.orders.released}`).expect(401);
+    });
+
+    it("test_listOrders_party_seesOnlyItsOwn_andMustSayWhichSide", async function () {
+      const asShop = t.sessionFor(s.accounts.shop);
+      const own = await getJson(t.app, `/api/v1/orders?buyer=${s.accounts.shop}`, orderPageSchema, asShop);
+      expect(own.items.map((order: Order) => order.orderId)).to.deep.equal([s.orders.funded]);
+      const unfiltered = await request(t.app).get("/api/v1/orders").set("Authorization", asShop).expect(403);
+      expect(unfiltered.body).to.include({ reason: "not-a-party" });
+      await request(t.app).get(`/api/v1/orders?seller=${s.accounts.acme}`).set("Authorization", asShop).expect(403);
+    });
+
+    it("test_getOrder_nonParty_is404LikeAnUnknownOrder_andPartiesIncludingTheInspectorSeeIt", async function () {
+      const outsider = await request(t.app)
+        .get(`/api/v1/orders/${s.orders.released}`)
+        .set("Authorization", t.sessionFor(s.accounts.shop))
+        .expect(404);
+      expect(outsider.body.detail).to.equal(`No order with id ${s.orders.released}`);
+      for (const party of [s.accounts.warehouse, s.accounts.acme, s.accounts.swift, s.accounts.lab]) {
+        await getJson(t.app, `/api/v1/orders/${s.orders.released}`, orderSchema, t.sessionFor(party));
+      }
+    });
+
+    it("test_getOrder_suspendedOrUnknownSigner_hasNoOversight", async function () {
+      const stranger = "0x00000000000000000000000000000000000000aa";
+      await request(t.app).get("/api/v1/orders").set("Authorization", t.sessionFor(stranger)).expect(403);
+      await request(t.app).get(`/api/v1/orders/${s.orders.funded}`).set("Authorization", t.sessionFor(stranger)).expect(404);
+    });
+
+    it("test_listEvents_escrowTermsWithheldFromNonParties_shownToPartiesAndRegulators", async function () {
+      const opened = async (authorization?: string) => {
+        const page = await getJson(
+          t.app,
+          "/api/v1/events?contract=TradeEscrow&name=OrderOpened&limit=50",
+          chainEventPageSchema,
+          authorization,
+        );
+        return page.items.find((event) => event.orderIds.includes(s.orders.released))!;
+      };
+      const anonymous = await opened();
+      expect(anonymous.args).to.deep.equal({ withheld: true, orderId: s.orders.released, batchId: s.batches.root });
+      expect(anonymous.accounts).to.deep.equal([]);
+      expect((await opened(t.sessionFor(s.accounts.shop))).args).to.have.property("withheld", true);
+      expect((await opened(t.sessionFor(s.accounts.acme))).args).to.have.property("order");
+      expect((await opened(asRegulator())).args).to.have.property("order");
+      const batchEvents = await getJson(t.app, `/api/v1/batches/${s.batches.root}/events?limit=200`, chainEventPageSchema);
+      for (const event of batchEvents.items.filter((item) => item.contract === "TradeEscrow"))
+        expect(event.args).to.have.property("withheld", true);
+    });
+
+    it("test_listEvents_invalidSession_is401_notSilentlyAnonymous", async function () {
+      await request(t.app).get("/api/v1/events").set("Authorization", "Bearer not-a-session").expect(401);
+    });
+  });
+
   describe("GET /api/v1/orders/{orderId}", function () {
     it("test_getOrder_returnsStateAndPayouts", async function () {
-      const order = await getJson(t.app, `/api/v1/orders/${s.orders.released}`, orderSchema);
+      const order = await getJson(t.app, `/api/v1/orders/${s.orders.released}`, orderSchema, asRegulator());
       expect(order).to.deep.include({ state: "released", buyer: s.accounts.warehouse, seller: s.accounts.acme, batchId: s.batches.root });
       expect(order.payouts).to.deep.equal({
         buyer: "0",
@@ -324,9 +393,9 @@ describe("read API", function () {
     });
 
     it("test_getOrder_showsItsNamedInspectorAndThatInspectorsResult", async function () {
-      const inspected = await getJson(t.app, `/api/v1/orders/${s.orders.released}`, orderSchema);
+      const inspected = await getJson(t.app, `/api/v1/orders/${s.orders.released}`, orderSchema, asRegulator());
       expect(inspected).to.deep.include({ inspector: s.accounts.lab, inspection: "passed" });
-      const uninspected = await getJson(t.app, `/api/v1/orders/${s.orders.funded}`, orderSchema);
+      const uninspected = await getJson(t.app, `/api/v1/orders/${s.orders.funded}`, orderSchema, asRegulator());
       expect(uninspected).to.deep.include({ inspector: null, inspection: "none" });
     });
   });

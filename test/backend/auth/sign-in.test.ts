@@ -35,8 +35,8 @@ describe("sign-in with Ethereum (HTTP)", function () {
       participantId: id,
       roles,
       suspended,
-      onboarded: chainEvent({ chainId: CHAIN_ID, blockNumber: id }),
-      lastEvent: chainEvent({ chainId: CHAIN_ID, blockNumber: lastBlock }),
+      onboarded: chainEvent({ chainId: CHAIN_ID, blockNumber: id, logIndex: 0, name: "ParticipantOnboarded" }),
+      lastEvent: chainEvent({ chainId: CHAIN_ID, blockNumber: lastBlock, logIndex: 0, name: "ParticipantSuspended" }),
     }),
     address: wallet.address.toLowerCase() as Hex,
   });
@@ -92,7 +92,7 @@ describe("sign-in with Ethereum (HTTP)", function () {
     return response.body as { domain: string; uri: string; chainId: number; nonce: string; statement: string };
   }
 
-  async function signedMessage(wallet: Wallet, overrides: Partial<SiweMessage> = {}) {
+  async function signedMessage(wallet: Pick<Wallet, "address" | "signMessage">, overrides: Partial<SiweMessage> = {}) {
     const fields = await challenge();
     const message = new SiweMessage({
       domain: fields.domain,
