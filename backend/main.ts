@@ -40,6 +40,8 @@ import { createAuthModule, viewerOfRequest } from "./auth/auth-routes.ts";
 import { createAuthService } from "./auth/auth-service.ts";
 import { createSignedTokens } from "./auth/signed-tokens.ts";
 import { createEpcisModule } from "./epcis/epcis-routes.ts";
+import { createRecallDesk } from "./recalls/recall-desk.ts";
+import { createRecallModule } from "./recalls/recall-routes.ts";
 import { createPassportModule } from "./passport/passport-module.ts";
 import type { ScanDeduper } from "./passport/scan-dedupe.ts";
 import { createQrRenderer, type QrRenderer } from "./passport/qr-renderer.ts";
@@ -158,6 +160,16 @@ export function createProvenaHttpApp(deps: ProvenaHttpDeps): ProvenaApp {
     }),
   ];
   modules.push(createEpcisModule({ store }));
+  modules.push(
+    createRecallModule({
+      desk: createRecallDesk({ store, chainId: chain.chainId }),
+      auth,
+      chainId: chain.chainId,
+      writeRateLimitPerMinute: config.writeRateLimitPerMinute,
+      jsonMaxDepth: config.jsonMaxDepth,
+      rateLimitStoreFor: deps.rateLimitStoreFor,
+    }),
+  );
   modules.push(
     createAuthModule({
       service: auth,

@@ -13,6 +13,7 @@ import { registerBatchCommands } from "./cli/batch-commands.ts";
 import { contextRunner } from "./cli/context.ts";
 import { registerCustodyCommands } from "./cli/custody-commands.ts";
 import { registerDeployCommand } from "./cli/deploy-command.ts";
+import { registerRecallCommands } from "./cli/recall-commands.ts";
 import { registerEpcisCommands } from "./cli/epcis-commands.ts";
 import { registerOrderCommands } from "./cli/order-commands.ts";
 import { registerParticipantCommands } from "./cli/participant-commands.ts";
@@ -43,6 +44,7 @@ registerCustodyCommands(program, withContext);
 registerOrderCommands(program, withContext);
 registerPassportCommands(program);
 registerEpcisCommands(program);
+registerRecallCommands(program, withContext);
 
 try {
   await program.parseAsync(process.argv);

@@ -218,3 +218,19 @@ export interface RelayRequest {
   createdAt: number;
   updatedAt: number;
 }
+
+/**
+ * A holder's signed statement that it knows of a batch's recall (backend/recalls/acknowledgement.ts builds the text
+ * it signs, EIP-191): the recalled batch, the holder, the instant and the chain, so anyone can check it.
+ */
+export interface RecallAcknowledgement {
+  /** The batch whose own recall is acknowledged (a recalled lot, not a descendant the recall reaches). */
+  batchId: Hex;
+  holder: Hex;
+  /** Unix ms, as signed. */
+  acknowledgedAt: number;
+  chainId: number;
+  signature: Hex;
+  /** The lots affected by the recall the holder held when it acknowledged. */
+  heldBatchIds: Hex[];
+}

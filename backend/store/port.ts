@@ -51,6 +51,7 @@ import type {
   OrderState,
   Page,
   Participant,
+  RecallAcknowledgement,
   RelayRequest,
   RelayStatus,
   ScanRecord,
@@ -243,5 +244,14 @@ export interface AuthNonces {
   consumeSignInNonce(nonce: string, expiresAt: number): Promise<boolean>;
 }
 
+/** Holders' signed acknowledgements of recalls (backend/recalls): off chain, each verifiable from its signature. */
+export interface RecallAcknowledgements {
+  /** First acknowledgement per (batchId, holder) wins; returns the one in force afterwards. */
+  putRecallAcknowledgement(acknowledgement: RecallAcknowledgement): Promise<RecallAcknowledgement>;
+  /** Every acknowledgement of the recall of `batchId`, by acknowledgedAt then holder. */
+  listRecallAcknowledgements(batchId: Hex): Promise<RecallAcknowledgement[]>;
+}
+
 /** The whole store, as the composition roots (main.ts, tests) open it. */
-export interface MirrorStore extends StoreLifecycle, MirrorLog, ProjectionReads, Leases, PassportRecords, RelayQueue, AuthNonces {}
+export interface MirrorStore
+  extends StoreLifecycle, MirrorLog, ProjectionReads, Leases, PassportRecords, RelayQueue, AuthNonces, RecallAcknowledgements {}

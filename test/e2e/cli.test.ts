@@ -246,6 +246,48 @@ describe("provena CLI", function () {
     expect(result.stderr).to.match(/shows no order .* only its parties and regulators see an order/);
   });
 
+  it("test_cli_recallDesk_holderAcknowledges_regulatorSeesIt", async function () {
+    // Runs after the full partner flow: the manufacturer is onboarded and holds the GTIN's company prefix.
+    const asManufacturer = { PROVENA_PRIVATE_KEY: MANUFACTURER_KEY };
+    const serialFile = path.join(workdir, "recall-serials.csv");
+    await writeFile(serialFile, "serial\nR-1\n");
+    let result = await cli(
+      ["batch", "register", "--gtin", GTIN, "--lot", "CLI-R", "--serials", serialFile, "--origin-gln", gln("841234500001")],
+      asManufacturer,
+    );
+    expect(result.code, result.stderr).to.equal(0);
+    result = await cli(["recall", `${GTIN}/CLI-R`, "--reason", "salmonella"], asManufacturer);
+    expect(result.code, result.stderr).to.equal(0);
+    for (let attempt = 0; attempt < 40; attempt++) {
+      result = await cli(["acknowledge-recall", `${GTIN}/CLI-R`], asManufacturer);
+      if (result.code === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 250)); // the indexer mirrors the recall
+    }
+    expect(result.code, result.stderr).to.equal(0);
+    expect(result.stdout).to.match(/✓ recall of 0x[0-9a-f]{64} acknowledged by/);
+
+    const regulator = Wallet.createRandom();
+    // Not yet a regulator: the desk refuses.
+    result = await cli(["recalls"], { PROVENA_PRIVATE_KEY: regulator.privateKey });
+    expect(result.code).to.equal(1);
+    expect(result.stderr).to.contain("HTTP 403");
+    result = await cli(
+      ["participant", "add", regulator.address, "--role", "regulator", "--gln", gln("841234500009"), "--name", "Food Agency"],
+      {
+        PROVENA_PRIVATE_KEY: ADMIN_KEY,
+      },
+    );
+    expect(result.code, result.stderr).to.equal(0);
+    for (let attempt = 0; attempt < 40; attempt++) {
+      result = await cli(["recalls", `${GTIN}/CLI-R`], { PROVENA_PRIVATE_KEY: regulator.privateKey });
+      if (result.code === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 250)); // the indexer mirrors the new role
+    }
+    expect(result.code, result.stderr).to.equal(0);
+    expect(result.stdout).to.contain("1 lots, 1 holders, 1 acknowledged");
+    expect(result.stdout).to.contain(`held by ${manufacturer.address.toLowerCase()} ✓ acknowledged`);
+  });
+
   it("test_cli_revertsAndRefusalsAreReadableErrors", async function () {
     // A manufacturer is no inspector: the contract's custom error, decoded.
     let result = await cli(["attest", `${GTIN}/CLI-1`, "--result", "pass", "--report", "lab report"], {

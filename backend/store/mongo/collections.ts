@@ -35,6 +35,7 @@ import type {
   Participant,
   RelayRequest,
   ScanRecord,
+  RecallAcknowledgement,
   UnitClaim,
 } from "../../domain/model.ts";
 
@@ -116,6 +117,7 @@ export const documents = {
   block: withId<IndexedBlock>((block) => blockDocId(block.chainId, block.number)),
   scan: withId<ScanRecord>(null),
   claim: withId<UnitClaim>(null),
+  recallAcknowledgement: withId<RecallAcknowledgement>(null),
 };
 
 // --- the adapter's own records (not domain objects) -----------------------------------------------------------
@@ -242,6 +244,13 @@ export const COLLECTIONS = {
   relays: { name: "relays", indexes: [index<Stored<RelayRequest, "id">>(["status", "createdAt", "_id"])] },
   rollbacks: { name: "rollbacks", indexes: [] },
   // MongoDB's TTL monitor removes a spent nonce once its expiry has passed (it runs about once a minute).
+  recallAcknowledgements: {
+    name: "recallacknowledgements",
+    indexes: [
+      index<RecallAcknowledgement>(["batchId", "holder"], { unique: true }),
+      index<RecallAcknowledgement>(["batchId", "acknowledgedAt", "holder"]),
+    ],
+  },
   signInNonces: { name: "signinnonces", indexes: [{ key: { expiresAt: 1 }, expireAfterSeconds: 0 }] },
   rollbackItems: { name: "rollbackitems", indexes: [index<RollbackItem>(["chainId", "token", "seq"])] },
 } satisfies Record<string, CollectionSpec>;

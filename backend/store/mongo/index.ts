@@ -8,6 +8,7 @@
  * are stored and indexed is in collections.ts; how writes stay crash-safe without transactions in mirror-log.ts.
  */
 import { createAuthNonces } from "./auth-nonces.ts";
+import { createRecallAcknowledgements } from "./recall-acknowledgements.ts";
 import type { MirrorStore } from "../port.ts";
 import { createIndexes, openCollections } from "./collections.ts";
 import { connectMongo, type MongoStoreOptions } from "./connection.ts";
@@ -41,5 +42,6 @@ export async function createMongoStore(options: MongoStoreOptions): Promise<Mirr
     ...createPassportRecords(collections),
     ...createRelayQueue(collections),
     ...createAuthNonces(collections),
+    ...createRecallAcknowledgements(collections),
   };
 }

@@ -5,6 +5,7 @@
  * Each concern of the port lives in its own file, as in the MongoDB adapter (../mongo/index.ts).
  */
 import { createAuthNonces } from "./auth-nonces.ts";
+import { createRecallAcknowledgements } from "./recall-acknowledgements.ts";
 import type { MirrorStore } from "../port.ts";
 import { IN_MEMORY, openSqlite, type SqliteStoreOptions } from "./connection.ts";
 import { createLeases } from "./leases.ts";
@@ -34,5 +35,6 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): MirrorStore
     ...createPassportRecords(connection),
     ...createRelayQueue(connection),
     ...createAuthNonces(connection),
+    ...createRecallAcknowledgements(connection),
   };
 }

@@ -158,6 +158,15 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX sign_in_nonces_by_expiry ON sign_in_nonces (expires_at);
   `,
+  /* 5: holders' signed acknowledgements of recalls (backend/recalls) */ `
+  CREATE TABLE recall_acknowledgements (
+    batch_id TEXT NOT NULL,
+    holder TEXT NOT NULL,
+    acknowledged_at INTEGER NOT NULL,
+    doc TEXT NOT NULL,
+    PRIMARY KEY (batch_id, holder)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

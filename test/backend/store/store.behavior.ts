@@ -960,6 +960,35 @@ export function shouldBehaveLikeMirrorStore(makeStore: () => Promise<MirrorStore
     });
   });
 
+  describe("recall acknowledgements", function () {
+    const batchId = bytes32("batch:recalled");
+    const acknowledgement = (holder: string, acknowledgedAt: number) => ({
+      batchId,
+      holder: address(holder),
+      acknowledgedAt,
+      chainId: 31337,
+      signature: `0x${"ab".repeat(65)}` as Hex,
+      heldBatchIds: [batchId],
+    });
+
+    it("test_putRecallAcknowledgement_firstPerHolderWins_andListsInTimeOrder", async function () {
+      const first = acknowledgement("holder-b", 2_000);
+      expect(await store.putRecallAcknowledgement(first)).to.deep.equal(first);
+      expect(await store.putRecallAcknowledgement({ ...first, acknowledgedAt: 9_000 })).to.deep.equal(first);
+      const other = acknowledgement("holder-a", 3_000);
+      await store.putRecallAcknowledgement(other);
+      await store.putRecallAcknowledgement({ ...acknowledgement("holder-c", 1_000), batchId: bytes32("batch:other") });
+      expect(await store.listRecallAcknowledgements(batchId)).to.deep.equal([first, other]);
+      expect(await store.listRecallAcknowledgements(bytes32("batch:none"))).to.deep.equal([]);
+    });
+
+    it("test_putRecallAcknowledgement_race_allSeeOneWinner", async function () {
+      const results = await Promise.all([1, 2, 3].map((at) => store.putRecallAcknowledgement(acknowledgement("holder-race", at))));
+      const [stored] = await store.listRecallAcknowledgements(batchId);
+      for (const result of results) expect(result).to.deep.equal(stored);
+    });
+  });
+
   describe("sign-in nonces", function () {
     const later = () => Date.now() + 10 * 60_000;
 
