@@ -226,7 +226,11 @@ describe("MongoDB store: documents", function () {
         "relays",
         "rollbacks",
         "rollbackitems",
+        "recallacknowledgements",
+        "signinnonces",
       ]);
+      // Spent sign-in nonces are removed by MongoDB's TTL monitor once they expire.
+      expect(COLLECTIONS.signInNonces.indexes).to.deep.equal([{ key: { expiresAt: 1 }, expireAfterSeconds: 0 }]);
       const indexNames = COLLECTIONS.batches.indexes.map((index) =>
         Object.entries(index.key)
           .map(([field, order]) => `${field}_${order}`)
