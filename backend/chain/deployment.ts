@@ -18,6 +18,10 @@ export interface Deployment {
   forwarder: Hex;
   registry: Hex;
   escrow: Hex;
+  /** The cold-chain contract (IColdChain); absent in deployments made before it existed. */
+  coldChain?: Hex;
+  /** The design-proof registry; absent in deployments made before it existed. */
+  designRegistry?: Hex;
   /** Block of the first deployment transaction: the indexer backfills from here. */
   deployBlock: number;
 }
@@ -58,6 +62,8 @@ const deploymentSchema = z.object({
   forwarder: addressSchema,
   registry: addressSchema,
   escrow: addressSchema,
+  coldChain: addressSchema.optional(),
+  designRegistry: addressSchema.optional(),
   deployBlock: z.number({ error: "must be a non-negative integer" }).int().nonnegative(),
 });
 

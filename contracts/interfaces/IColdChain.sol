@@ -8,8 +8,8 @@ pragma solidity ^0.8.30;
 /// out-of-range readings submitted as evidence establish a breach that the escrow consults before paying freight.
 ///
 /// Units: temperatures in hundredths of a degree Celsius, relative humidity in hundredths of a percent
-/// (`NO_HUMIDITY` when the device has no humidity sensor), positions in millionths of a degree
-/// (`NO_POSITION` for both when the device has no GPS fix).
+/// (`type(uint16).max` when the device has no humidity sensor), positions in millionths of a degree
+/// (`type(int32).min` for both when the device has no GPS fix).
 ///
 /// Anchored leaves follow OpenZeppelin's StandardMerkleTree over `[bytes32 readingHash]`, where `readingHash`
 /// is the reading's EIP-712 struct hash (`hashReading`), so a reading is proved with the usual multiproof tools.
@@ -122,10 +122,10 @@ interface IColdChain {
         uint40 toTime
     ) external;
 
-    /// @notice Anyone submits a run of consecutive device-signed out-of-range readings of one leg; the run's
+    /// @notice Anyone submits a run of consecutive device-signed out-of-range readings of leg `legId`; the run's
     /// duration is added to the leg's cumulative excursion, and a breach is established once it exceeds the
     /// allowed excursion.
-    function submitExcursion(Reading[] calldata readings, bytes[] calldata signatures) external;
+    function submitExcursion(bytes32 legId, Reading[] calldata readings, bytes[] calldata signatures) external;
 
     /// @notice The device's carrier, whether it is retired, and its current leg (zero when detached).
     function device(address device) external view returns (address carrier, bool retired, bytes32 currentLeg);
