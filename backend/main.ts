@@ -40,6 +40,8 @@ import { createAuthModule, viewerOfRequest } from "./auth/auth-routes.ts";
 import { createAuthService } from "./auth/auth-service.ts";
 import { createSignedTokens } from "./auth/signed-tokens.ts";
 import { createEpcisModule } from "./epcis/epcis-routes.ts";
+import { createTradeRecordModule } from "./finance/trade-record-routes.ts";
+import { createTradeRecordService } from "./finance/trade-record-service.ts";
 import { createRecallDesk } from "./recalls/recall-desk.ts";
 import { createRecallModule } from "./recalls/recall-routes.ts";
 import { createPassportModule } from "./passport/passport-module.ts";
@@ -165,6 +167,15 @@ export function createProvenaHttpApp(deps: ProvenaHttpDeps): ProvenaApp {
       desk: createRecallDesk({ store, chainId: chain.chainId }),
       auth,
       chainId: chain.chainId,
+      writeRateLimitPerMinute: config.writeRateLimitPerMinute,
+      jsonMaxDepth: config.jsonMaxDepth,
+      rateLimitStoreFor: deps.rateLimitStoreFor,
+    }),
+  );
+  modules.push(
+    createTradeRecordModule({
+      service: createTradeRecordService({ store, chain: { provider: chain.provider, deployment, abis: loadProvenaAbis() } }),
+      auth,
       writeRateLimitPerMinute: config.writeRateLimitPerMinute,
       jsonMaxDepth: config.jsonMaxDepth,
       rateLimitStoreFor: deps.rateLimitStoreFor,

@@ -13,6 +13,7 @@ import { registerBatchCommands } from "./cli/batch-commands.ts";
 import { contextRunner } from "./cli/context.ts";
 import { registerCustodyCommands } from "./cli/custody-commands.ts";
 import { registerDeployCommand } from "./cli/deploy-command.ts";
+import { registerFinanceCommands } from "./cli/finance-commands.ts";
 import { registerRecallCommands } from "./cli/recall-commands.ts";
 import { registerEpcisCommands } from "./cli/epcis-commands.ts";
 import { registerOrderCommands } from "./cli/order-commands.ts";
@@ -45,6 +46,7 @@ registerOrderCommands(program, withContext);
 registerPassportCommands(program);
 registerEpcisCommands(program);
 registerRecallCommands(program, withContext);
+registerFinanceCommands(program, withContext);
 
 try {
   await program.parseAsync(process.argv);

@@ -8,20 +8,9 @@ import { signInWithKey } from "../../backend/auth/sign-in-client.ts";
 import type { Hex } from "../../backend/domain/model.ts";
 import { recallAcknowledgementText } from "../../backend/recalls/acknowledgement.ts";
 import type { AffectedLot, RecallDetail, RecallSummary } from "../../backend/recalls/recall-desk.ts";
+import { apiJson } from "./api-client.ts";
 import { batchRef } from "./arguments.ts";
-import { CliError, type CliContext, type WithContext } from "./context.ts";
-
-async function apiJson<T>(context: Pick<CliContext, "apiUrl">, path: string, init: RequestInit = {}): Promise<{ status: number; body: T }> {
-  let response: Response;
-  try {
-    response = await fetch(`${context.apiUrl}${path}`, { ...init, headers: { accept: "application/json", ...init.headers } });
-  } catch (error) {
-    throw new CliError(`cannot reach the backend at ${context.apiUrl}: ${(error as Error).message}`);
-  }
-  const body = (await response.json().catch(() => ({}))) as T & { detail?: string };
-  if (!response.ok) throw new CliError(`the backend refused (HTTP ${response.status}): ${body.detail ?? "no detail"}`);
-  return { status: response.status, body };
-}
+import { CliError, type WithContext } from "./context.ts";
 
 function lotLine(lot: AffectedLot): string {
   const indent = "  ".repeat(lot.depth + 1);
