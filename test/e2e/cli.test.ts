@@ -244,6 +244,23 @@ describe("provena CLI", function () {
     result = await cli(["order", "show", orderId], { PROVENA_PRIVATE_KEY: Wallet.createRandom().privateKey });
     expect(result.code).to.equal(1);
     expect(result.stderr).to.match(/shows no order .* only its parties and regulators see an order/);
+
+    // The seller hands a financier a signed trade record; the financier's verification reads the chain itself.
+    const record = path.join(workdir, "trade-record.json");
+    result = await cli(["trade-record", "create", orderId, "--out", record], asBuyer);
+    expect(result.code).to.equal(1);
+    expect(result.stderr).to.contain("Only the order's seller issues its trade record");
+    result = await cli(["trade-record", "create", orderId, "--out", record], seller);
+    expect(result.code, result.stderr).to.equal(0);
+    result = await cli(["trade-record", "verify", record], { PROVENA_PRIVATE_KEY: Wallet.createRandom().privateKey });
+    expect(result.code, result.stdout + result.stderr).to.equal(0);
+    expect(result.stdout).to.contain("✓ the trade record verifies against the chain").and.contain("escrow: funded when issued, funded now");
+    const tampered = path.join(workdir, "trade-record-tampered.json");
+    const signedRecord = JSON.parse(await readFile(record, "utf8")) as { escrowState: string };
+    await writeFile(tampered, JSON.stringify({ ...signedRecord, escrowState: "delivered" }));
+    result = await cli(["trade-record", "verify", tampered]);
+    expect(result.code).to.equal(1);
+    expect(result.stdout).to.contain("✗ signature");
   });
 
   it("test_cli_recallDesk_holderAcknowledges_regulatorSeesIt", async function () {
