@@ -43,6 +43,8 @@ import { createEpcisModule } from "./epcis/epcis-routes.ts";
 import { createTradeRecordModule } from "./finance/trade-record-routes.ts";
 import { createTradeRecordService } from "./finance/trade-record-service.ts";
 import { createRecallDesk } from "./recalls/recall-desk.ts";
+import { createTraceModule } from "./trace/trace-routes.ts";
+import { createTraceService } from "./trace/trace-service.ts";
 import { createRecallModule } from "./recalls/recall-routes.ts";
 import { createPassportModule } from "./passport/passport-module.ts";
 import type { ScanDeduper } from "./passport/scan-dedupe.ts";
@@ -162,6 +164,7 @@ export function createProvenaHttpApp(deps: ProvenaHttpDeps): ProvenaApp {
     }),
   ];
   modules.push(createEpcisModule({ store }));
+  modules.push(createTraceModule({ service: createTraceService({ store }) }));
   modules.push(
     createRecallModule({
       desk: createRecallDesk({ store, chainId: chain.chainId }),

@@ -15,6 +15,7 @@ import { registerCustodyCommands } from "./cli/custody-commands.ts";
 import { registerDeployCommand } from "./cli/deploy-command.ts";
 import { registerFinanceCommands } from "./cli/finance-commands.ts";
 import { registerRecallCommands } from "./cli/recall-commands.ts";
+import { registerTraceCommands } from "./cli/trace-commands.ts";
 import { registerEpcisCommands } from "./cli/epcis-commands.ts";
 import { registerOrderCommands } from "./cli/order-commands.ts";
 import { registerParticipantCommands } from "./cli/participant-commands.ts";
@@ -47,6 +48,7 @@ registerPassportCommands(program);
 registerEpcisCommands(program);
 registerRecallCommands(program, withContext);
 registerFinanceCommands(program, withContext);
+registerTraceCommands(program, withContext);
 
 try {
   await program.parseAsync(process.argv);
