@@ -11,7 +11,7 @@ import { CliError, type WithContext } from "./context.ts";
 
 function lotLine(trace: Trace, lot: TracedLot): string {
   const name = (address: Hex) => trace.participants[address]?.name ?? address;
-  const indent = "  ".repeat(Math.max(0, lot.generation) + (lot.generation < 0 ? 0 : 1));
+  const indent = "  ".repeat(Math.max(0, lot.generation));
   const status = lot.recalledVia === null ? lot.status : lot.recalledVia === lot.batchId ? "RECALLED" : "RECALLED (via its parent lot)";
   const pending = lot.pendingCustodian === null ? "" : `, on its way to ${name(lot.pendingCustodian)}`;
   return `${indent}${lot.gtin}/${lot.lot} (${lot.quantity}) ${status}: held by ${name(lot.custodian)} at ${lot.location}${pending}; held before by ${lot.holders.slice(0, -1).map(name).join(" → ") || "nobody"}`;

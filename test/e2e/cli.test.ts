@@ -303,6 +303,15 @@ describe("provena CLI", function () {
     expect(result.code, result.stderr).to.equal(0);
     expect(result.stdout).to.contain("1 lots, 1 holders, 1 acknowledged");
     expect(result.stdout).to.contain(`held by ${manufacturer.address.toLowerCase()} ✓ acknowledged`);
+
+    // Anyone traces the lot: who holds it now and where, and that it is recalled.
+    result = await cli(["trace", `${GTIN}/CLI-R`]);
+    expect(result.code, result.stderr).to.equal(0);
+    expect(result.stdout).to.contain(`▶ ${GTIN}/CLI-R (1) RECALLED: held by`);
+    expect(result.stdout).to.contain("1 lots, 1 holders now, 1 recalled");
+    result = await cli(["trace", `${GTIN}/CLI-R`, "--direction", "sideways"]);
+    expect(result.code).to.not.equal(0);
+    expect(result.stderr).to.contain("--direction must be back, forward or both");
   });
 
   it("test_cli_revertsAndRefusalsAreReadableErrors", async function () {
