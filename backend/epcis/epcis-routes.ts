@@ -8,8 +8,16 @@ import { jsonResponse, parametersFromZod, problemResponse } from "../api/openapi
 import type { RouteModule } from "../api/route-module.ts";
 import { routeModuleFromTable, type RouteDefinition } from "../api/route-table.ts";
 import { bytes32Param } from "../api/schemas.ts";
-import { parseParams } from "../api/validate.ts";
-import type { PassportRecords, ProjectionReads } from "../store/port.ts";
+import { parseParams, parseQuery } from "../api/validate.ts";
+import type { MirrorLog, PassportRecords, ProjectionReads } from "../store/port.ts";
+import {
+  EPCIS_EVENT_TYPES,
+  MAX_SCANNED_EVENTS,
+  canonicalUri,
+  cbvName,
+  createEpcisQueryService,
+  type EpcisQueryService,
+} from "./epcis-query.ts";
 import {
   EPCIS_MEDIA_TYPE,
   MAX_EPCIS_EVENTS,
@@ -40,12 +48,66 @@ const documentSchema = {
   },
 };
 
+/** EPCIS 2.0 REST lists several values of one parameter separated by "|". */
+const valueList = (describe: string) =>
+  z
+    .string()
+    .min(1)
+    .max(2_000)
+    .transform((value) => value.split("|").filter((item) => item.length > 0))
+    .describe(`${describe} Several values separated by "|" match any of them.`);
+
+const instant = (describe: string) =>
+  z.iso
+    .datetime({ offset: true })
+    .transform((value) => Date.parse(value) / 1_000)
+    .describe(describe);
+
+const EPC_FILTER_DESCRIPTION =
+  "Lot EPC classes (urn:epc:class:lgtin:… or the GS1 Digital Link https://id.gs1.org/01/{gtin}/10/{lot}): events whose input or output is that lot.";
+
+/** The EPCIS 2.0 REST query parameters Provena answers (SimpleEventQuery's names). */
+export const epcisEventsQuery = z.strictObject({
+  eventType: valueList(`Event types (${EPCIS_EVENT_TYPES.join(", ")}).`).optional(),
+  GE_eventTime: instant("Events at or after this instant (ISO 8601 with offset).").optional(),
+  LT_eventTime: instant("Events before this instant (ISO 8601 with offset).").optional(),
+  EQ_bizStep: valueList("CBV business steps: bare names (shipping) or their URIs.").optional(),
+  EQ_disposition: valueList("CBV dispositions: bare names (in_transit) or their URIs.").optional(),
+  EQ_bizLocation: valueList("Business locations: SGLN EPC URIs or GS1 Digital Links (/414/…).").optional(),
+  EQ_readPoint: valueList("Read points: SGLN EPC URIs or GS1 Digital Links (/414/…).").optional(),
+  MATCH_anyEPC: valueList(EPC_FILTER_DESCRIPTION).optional(),
+  MATCH_epcClass: valueList(EPC_FILTER_DESCRIPTION).optional(),
+  MATCH_anyEPCClass: valueList(EPC_FILTER_DESCRIPTION).optional(),
+  perPage: z.coerce.number().int().min(1).max(500).default(30).describe("Events per page (1-500, default 30)."),
+  nextPageToken: z.string().min(1).max(512).optional().describe("The token from the previous page's Link header."),
+});
+
+const queryDocumentSchema = {
+  type: "object",
+  description: "An EPCIS 2.0 EPCISQueryDocument (JSON-LD) of a SimpleEventQuery's results.",
+  required: ["@context", "type", "schemaVersion", "creationDate", "epcisBody"],
+  properties: {
+    "@context": { type: "array" },
+    type: { const: "EPCISQueryDocument" },
+    schemaVersion: { const: "2.0" },
+    creationDate: { type: "string", format: "date-time" },
+    epcisBody: { type: "object" },
+  },
+};
+
 export interface EpcisRoutesDeps {
-  store: Pick<ProjectionReads, "getBatch" | "getBatches" | "getParticipants"> & Pick<PassportRecords, "getSerialSet">;
+  store: Pick<ProjectionReads, "getBatch" | "getBatches" | "getParticipants"> &
+    Pick<PassportRecords, "getSerialSet"> &
+    Pick<MirrorLog, "listEvents">;
   service?: EpcisService;
+  queryService?: EpcisQueryService;
 }
 
-export function createEpcisModule({ store, service = createEpcisService({ store }) }: EpcisRoutesDeps): RouteModule {
+export function createEpcisModule({
+  store,
+  service = createEpcisService({ store }),
+  queryService = createEpcisQueryService({ store }),
+}: EpcisRoutesDeps): RouteModule {
   const operation = (operationId: string, summary: string, description: string, parameters: z.ZodType) => ({
     operationId,
     tags: ["EPCIS"],
@@ -63,6 +125,49 @@ export function createEpcisModule({ store, service = createEpcisService({ store 
     res.type(EPCIS_MEDIA_TYPE).send(JSON.stringify(document));
   };
   const routes: RouteDefinition[] = [
+    {
+      method: "get",
+      path: "/epcis/events",
+      operation: {
+        operationId: "queryEpcisEvents",
+        tags: ["EPCIS"],
+        summary: "EPCIS 2.0 event query (SimpleEventQuery over the REST binding)",
+        description:
+          "The mirror's events as EPCIS 2.0 events (the exports' events, same eventIDs), filtered by type, time, business step, " +
+          "disposition, location and lot EPC class, in chain order. A page holds at most `perPage` events; when more may follow, " +
+          `a Link header (rel="next") carries nextPageToken. One request reads at most ${MAX_SCANNED_EVENTS} chain events, so a ` +
+          "selective filter can answer a short or empty page that still has a next one. Unit EPCs (SGTIN) are not query keys: " +
+          "query the unit's lot, or export the unit's history.",
+        parameters: parametersFromZod({ query: epcisEventsQuery }),
+        responses: {
+          200: jsonResponse("The EPCIS 2.0 query document.", queryDocumentSchema, EPCIS_MEDIA_TYPE),
+          400: problemResponse(400),
+        },
+      },
+      handler: async (req, res) => {
+        const query = parseQuery(epcisEventsQuery, req);
+        const lotClasses = [...(query.MATCH_anyEPC ?? []), ...(query.MATCH_epcClass ?? []), ...(query.MATCH_anyEPCClass ?? [])];
+        const { document, nextPageToken } = await queryService.query({
+          eventTypes: query.eventType ?? null,
+          fromTime: query.GE_eventTime ?? null,
+          untilTime: query.LT_eventTime ?? null,
+          bizSteps: query.EQ_bizStep?.map(cbvName) ?? null,
+          dispositions: query.EQ_disposition?.map(cbvName) ?? null,
+          bizLocations: query.EQ_bizLocation?.map(canonicalUri) ?? null,
+          readPoints: query.EQ_readPoint?.map(canonicalUri) ?? null,
+          lotClasses: lotClasses.length === 0 ? null : lotClasses.map(canonicalUri),
+          perPage: query.perPage,
+          nextPageToken: query.nextPageToken ?? null,
+        });
+        res.set({ "GS1-EPCIS-Version": "2.0.0", "GS1-CBV-Version": "2.0.0" });
+        if (nextPageToken !== null) {
+          const next = new URLSearchParams(req.query as Record<string, string>);
+          next.set("nextPageToken", nextPageToken);
+          res.set("Link", `<${req.baseUrl}${req.path}?${next.toString()}>; rel="next"`);
+        }
+        res.type(EPCIS_MEDIA_TYPE).send(JSON.stringify(document));
+      },
+    },
     {
       method: "get",
       path: "/epcis/lots/:batchId",

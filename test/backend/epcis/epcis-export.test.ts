@@ -3,8 +3,6 @@
  * documents valid against GS1's EPCIS 2.0 JSON Schema, events that tell the history Provena shows, event ids that
  * are the EPCIS event hash, the chain log in the extension fields; the HTTP routes, the CLI, and the refusals.
  */
-import { Ajv } from "ajv";
-import addFormatsImport from "ajv-formats";
 import { expect } from "chai";
 import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
@@ -22,18 +20,10 @@ import { EXTENSION_NAMESPACES } from "../../../backend/epcis/events.ts";
 import type { MirrorStore } from "../../../backend/store/port.ts";
 import { buildScenario, type Scenario } from "../api/fixtures/scenario.ts";
 import { createMemoryStore, createTestApp, type TestApp } from "../api/fixtures/test-app.ts";
+import { epcisSchemaValidator } from "./gs1-schema.ts";
 
-const addFormats = addFormatsImport as unknown as typeof addFormatsImport.default;
-const SCHEMA_DIR = path.resolve("test/backend/epcis/gs1-epcis-2.0");
 const ACME_PREFIX = "4012345";
 const UNIT_SERIALS = ["S-1", "S/2"];
-
-async function epcisSchemaValidator() {
-  const schema = JSON.parse(await readFile(path.join(SCHEMA_DIR, "EPCIS-JSON-Schema.json"), "utf8")) as Record<string, unknown>;
-  const ajv = new Ajv({ strict: false, allErrors: true });
-  addFormats(ajv);
-  return ajv.compile(schema);
-}
 
 type Event = JsonObject & { type: string };
 const eventsOf = (document: EpcisDocument) => document.epcisBody.eventList as Event[];
@@ -328,6 +318,22 @@ describe("EPCIS 2.0 export", function () {
       after(async function () {
         await new Promise((resolve) => server.close(resolve));
         await rm(workdir, { recursive: true, force: true });
+      });
+
+      it("test_epcisQuery_everyPageToOneFile_validAndFiltered", async function () {
+        const out = path.join(workdir, "shipping.jsonld");
+        const result = await cli(["epcis", "query", "--biz-step", "shipping", "--biz-step", "receiving", "--out", out]);
+        expect(result.code, result.stderr).to.equal(0);
+        const document = JSON.parse(await readFile(out, "utf8")) as {
+          type: string;
+          epcisBody: { queryResults: { resultsBody: { eventList: Event[] } } };
+        };
+        expectValid(document);
+        expect(document.type).to.equal("EPCISQueryDocument");
+        const steps = document.epcisBody.queryResults.resultsBody.eventList.map((event) => event.bizStep);
+        expect(steps.length).to.be.greaterThan(2);
+        expect(new Set(steps)).to.deep.equal(new Set(["shipping", "receiving"]));
+        expect(result.stderr).to.contain(`✓ ${steps.length} EPCIS events written to ${out}`);
       });
 
       it("test_epcisExport_recallToFile_writesTheDocument", async function () {
