@@ -40,6 +40,8 @@ import { createAuthModule, viewerOfRequest } from "./auth/auth-routes.ts";
 import { createAuthService } from "./auth/auth-service.ts";
 import { createSignedTokens } from "./auth/signed-tokens.ts";
 import { createEpcisModule } from "./epcis/epcis-routes.ts";
+import { createOrderReadGrantModule } from "./finance/order-read-grant-routes.ts";
+import { createOrderReadGrantService } from "./finance/order-read-grants.ts";
 import { createTradeRecordModule } from "./finance/trade-record-routes.ts";
 import { createTradeRecordService } from "./finance/trade-record-service.ts";
 import { createRecallDesk } from "./recalls/recall-desk.ts";
@@ -178,6 +180,15 @@ export function createProvenaHttpApp(deps: ProvenaHttpDeps): ProvenaApp {
   modules.push(
     createTradeRecordModule({
       service: createTradeRecordService({ store, chain: { provider: chain.provider, deployment, abis: loadProvenaAbis() } }),
+      auth,
+      writeRateLimitPerMinute: config.writeRateLimitPerMinute,
+      jsonMaxDepth: config.jsonMaxDepth,
+      rateLimitStoreFor: deps.rateLimitStoreFor,
+    }),
+  );
+  modules.push(
+    createOrderReadGrantModule({
+      service: createOrderReadGrantService({ store }),
       auth,
       writeRateLimitPerMinute: config.writeRateLimitPerMinute,
       jsonMaxDepth: config.jsonMaxDepth,

@@ -66,6 +66,7 @@ const viewerSchema = z.strictObject({
     .optional()
     .describe("The onboarded participant of the address, or null."),
   sessionExpiresAt: z.iso.datetime().optional(),
+  readGrantsFrom: z.array(z.string()).optional().describe("Sellers whose orders this address may read now, by their grant."),
 });
 authSchemaRegistry.add(viewerSchema, { id: "Viewer" });
 
@@ -83,6 +84,7 @@ export function viewerView(viewer: Viewer): z.output<typeof viewerSchema> {
     roles: viewer.roles,
     participant: viewer.participant,
     sessionExpiresAt: new Date(viewer.sessionExpiresAt).toISOString(),
+    readGrantsFrom: viewer.readGrantsFrom,
   };
 }
 

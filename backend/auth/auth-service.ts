@@ -20,7 +20,7 @@ import type { Provider } from "ethers";
 import { SiweMessage } from "siwe";
 import { unauthenticated, invalidInput } from "../domain/errors.ts";
 import type { Hex, Participant } from "../domain/model.ts";
-import type { AuthNonces, ProjectionReads } from "../store/port.ts";
+import type { AuthNonces, OrderReadGrants, ProjectionReads } from "../store/port.ts";
 import type { SessionClaims, SignedTokens } from "./signed-tokens.ts";
 
 /** Who is asking: anonymous, or a signed-in address with the roles the mirror gives it now. */
@@ -34,6 +34,8 @@ export type Viewer =
       participant: Pick<Participant, "participantId" | "name" | "suspended"> | null;
       /** Unix ms the session ends. */
       sessionExpiresAt: number;
+      /** Sellers whose orders this address may read now, by their grant (backend/finance/order-read-grants.ts). */
+      readGrantsFrom: Hex[];
     };
 
 export const ANONYMOUS: Viewer = { signedIn: false };
@@ -63,7 +65,7 @@ export interface AuthService {
 }
 
 export interface AuthServiceOptions {
-  store: AuthNonces & Pick<ProjectionReads, "getParticipant">;
+  store: AuthNonces & Pick<ProjectionReads, "getParticipant"> & Pick<OrderReadGrants, "listOrderReadGrants">;
   tokens: SignedTokens;
   /** The server's public origin (config PUBLIC_BASE_URL): its host is the EIP-4361 domain, itself the URI's origin. */
   publicBaseUrl: string;
@@ -86,7 +88,10 @@ export function createAuthService(options: AuthServiceOptions): AuthService {
   const domain = new URL(options.publicBaseUrl).host;
 
   async function viewerFor(claims: SessionClaims): Promise<Extract<Viewer, { signedIn: true }>> {
-    const participant = await options.store.getParticipant(claims.address);
+    const [participant, grants] = await Promise.all([
+      options.store.getParticipant(claims.address),
+      options.store.listOrderReadGrants({ financier: claims.address, activeAt: now() }),
+    ]);
     return {
       signedIn: true,
       address: claims.address,
@@ -95,6 +100,7 @@ export function createAuthService(options: AuthServiceOptions): AuthService {
         ? { participantId: participant.participantId, name: participant.name, suspended: participant.suspended }
         : null,
       sessionExpiresAt: claims.expiresAt,
+      readGrantsFrom: grants.map((grant) => grant.seller),
     };
   }
 

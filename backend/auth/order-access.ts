@@ -4,6 +4,8 @@
  * who decides disputes; ADMIN). Everyone else sees that an order exists for a batch and its state changes (what the
  * passport needs), never its terms.
  *
+ * A seller may also grant a financier read access to its orders as seller, until the grant expires or is revoked.
+ *
  * This is confidentiality of the mirror, not of the chain: the escrow's events are public on chain, and anyone
  * running a node can read them. It keeps our API from being the easy way to scrape a seller's prices and customers.
  */
@@ -30,8 +32,13 @@ export function isOrderParty(viewer: Viewer, order: Pick<Order, "buyer" | "selle
   return [order.buyer, order.seller, order.carrier, order.inspector].some((party) => party !== null && party.toLowerCase() === me);
 }
 
+/** The order's seller granted the viewer read access to its orders (a financier; backend/finance/order-read-grants.ts). */
+export function isGrantedReader(viewer: Viewer, order: Pick<Order, "seller">): boolean {
+  return viewer.signedIn && viewer.readGrantsFrom.includes(order.seller.toLowerCase() as Hex);
+}
+
 export function canSeeOrder(viewer: Viewer, order: Pick<Order, "buyer" | "seller" | "carrier" | "inspector">): boolean {
-  return seesEveryOrder(viewer) || isOrderParty(viewer, order);
+  return seesEveryOrder(viewer) || isOrderParty(viewer, order) || isGrantedReader(viewer, order);
 }
 
 /**
@@ -55,7 +62,7 @@ export async function withheldEscrowDetails(
     if (event.orderIds.length > 0) {
       return event.orderIds.every((orderId) => {
         const order = orders.get(orderId);
-        return order !== undefined && isOrderParty(viewer, order);
+        return order !== undefined && (isOrderParty(viewer, order) || isGrantedReader(viewer, order));
       });
     }
     if (ACCOUNT_MONEY_EVENTS.has(event.name)) return me !== null && event.accounts.some((account) => account.toLowerCase() === me);

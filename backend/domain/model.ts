@@ -223,6 +223,18 @@ export interface RelayRequest {
  * A holder's signed statement that it knows of a batch's recall (backend/recalls/acknowledgement.ts builds the text
  * it signs, EIP-191): the recalled batch, the holder, the instant and the chain, so anyone can check it.
  */
+/**
+ * A seller's consent that a financier may read its orders (as seller) in the mirror's API until `expiresAt`
+ * (backend/finance/order-read-grants.ts). Times are unix ms; a revoked grant keeps `revokedAt`.
+ */
+export interface OrderReadGrant {
+  seller: Hex;
+  financier: Hex;
+  grantedAt: number;
+  expiresAt: number;
+  revokedAt: number | null;
+}
+
 export interface RecallAcknowledgement {
   /** The batch whose own recall is acknowledged (a recalled lot, not a descendant the recall reaches). */
   batchId: Hex;

@@ -51,6 +51,7 @@ import type {
   OrderState,
   Page,
   Participant,
+  OrderReadGrant,
   RecallAcknowledgement,
   RelayRequest,
   RelayStatus,
@@ -252,6 +253,26 @@ export interface RecallAcknowledgements {
   listRecallAcknowledgements(batchId: Hex): Promise<RecallAcknowledgement[]>;
 }
 
+/** Sellers' grants of read access to their orders (backend/finance/order-read-grants.ts). */
+export interface OrderReadGrants {
+  /** Writes the grant of (seller, financier), replacing any earlier one of that pair. */
+  putOrderReadGrant(grant: OrderReadGrant): Promise<void>;
+  /**
+   * Grants by `seller` or to `financier` (at least one given), ordered by grantedAt then the other party; with
+   * `activeAt`, only those neither revoked nor expired at that instant (unix ms). At most 500.
+   */
+  listOrderReadGrants(filter: { seller?: Hex; financier?: Hex; activeAt?: number }): Promise<OrderReadGrant[]>;
+}
+
 /** The whole store, as the composition roots (main.ts, tests) open it. */
 export interface MirrorStore
-  extends StoreLifecycle, MirrorLog, ProjectionReads, Leases, PassportRecords, RelayQueue, AuthNonces, RecallAcknowledgements {}
+  extends
+    StoreLifecycle,
+    MirrorLog,
+    ProjectionReads,
+    Leases,
+    PassportRecords,
+    RelayQueue,
+    AuthNonces,
+    RecallAcknowledgements,
+    OrderReadGrants {}

@@ -24,10 +24,14 @@ export function createOrderService({ store }: { store: ProjectionReads }): Order
       if (!viewer.signedIn) throw unauthenticated(SIGN_IN_FIRST);
       if (!seesEveryOrder(viewer)) {
         const me = viewer.address.toLowerCase();
-        if (![buyer, seller, carrier].some((party) => party?.toLowerCase() === me)) {
-          throw forbidden(`list your own orders: filter by buyer, seller or carrier equal to your address (${me})`, {
-            reason: "not-a-party",
-          });
+        const grantedSeller = seller !== undefined && viewer.readGrantsFrom.includes(seller.toLowerCase() as Hex);
+        if (![buyer, seller, carrier].some((party) => party?.toLowerCase() === me) && !grantedSeller) {
+          throw forbidden(
+            `list your own orders (filter by buyer, seller or carrier equal to your address, ${me}) or a seller's that granted you access`,
+            {
+              reason: "not-a-party",
+            },
+          );
         }
       }
       return store.listOrders(

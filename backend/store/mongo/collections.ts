@@ -35,6 +35,7 @@ import type {
   Participant,
   RelayRequest,
   ScanRecord,
+  OrderReadGrant,
   RecallAcknowledgement,
   UnitClaim,
 } from "../../domain/model.ts";
@@ -118,6 +119,7 @@ export const documents = {
   scan: withId<ScanRecord>(null),
   claim: withId<UnitClaim>(null),
   recallAcknowledgement: withId<RecallAcknowledgement>(null),
+  orderReadGrant: withId<OrderReadGrant>(null),
 };
 
 // --- the adapter's own records (not domain objects) -----------------------------------------------------------
@@ -249,6 +251,13 @@ export const COLLECTIONS = {
     indexes: [
       index<RecallAcknowledgement>(["batchId", "holder"], { unique: true }),
       index<RecallAcknowledgement>(["batchId", "acknowledgedAt", "holder"]),
+    ],
+  },
+  orderReadGrants: {
+    name: "orderreadgrants",
+    indexes: [
+      index<OrderReadGrant>(["seller", "financier"], { unique: true }),
+      index<OrderReadGrant>(["financier", "grantedAt", "seller"]),
     ],
   },
   signInNonces: { name: "signinnonces", indexes: [{ key: { expiresAt: 1 }, expireAfterSeconds: 0 }] },

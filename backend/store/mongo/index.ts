@@ -8,6 +8,7 @@
  * are stored and indexed is in collections.ts; how writes stay crash-safe without transactions in mirror-log.ts.
  */
 import { createAuthNonces } from "./auth-nonces.ts";
+import { createOrderReadGrants } from "./order-read-grants.ts";
 import { createRecallAcknowledgements } from "./recall-acknowledgements.ts";
 import type { MirrorStore } from "../port.ts";
 import { createIndexes, openCollections } from "./collections.ts";
@@ -43,5 +44,6 @@ export async function createMongoStore(options: MongoStoreOptions): Promise<Mirr
     ...createRelayQueue(collections),
     ...createAuthNonces(collections),
     ...createRecallAcknowledgements(collections),
+    ...createOrderReadGrants(collections),
   };
 }

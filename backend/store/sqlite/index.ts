@@ -5,6 +5,7 @@
  * Each concern of the port lives in its own file, as in the MongoDB adapter (../mongo/index.ts).
  */
 import { createAuthNonces } from "./auth-nonces.ts";
+import { createOrderReadGrants } from "./order-read-grants.ts";
 import { createRecallAcknowledgements } from "./recall-acknowledgements.ts";
 import type { MirrorStore } from "../port.ts";
 import { IN_MEMORY, openSqlite, type SqliteStoreOptions } from "./connection.ts";
@@ -36,5 +37,6 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): MirrorStore
     ...createRelayQueue(connection),
     ...createAuthNonces(connection),
     ...createRecallAcknowledgements(connection),
+    ...createOrderReadGrants(connection),
   };
 }

@@ -167,6 +167,16 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (batch_id, holder)
   ) WITHOUT ROWID;
   `,
+  /* 6: sellers' grants of read access to their orders (backend/finance) */ `
+  CREATE TABLE order_read_grants (
+    seller TEXT NOT NULL,
+    financier TEXT NOT NULL,
+    granted_at INTEGER NOT NULL,
+    doc TEXT NOT NULL,
+    PRIMARY KEY (seller, financier)
+  ) WITHOUT ROWID;
+  CREATE INDEX order_read_grants_by_financier ON order_read_grants (financier, granted_at, seller);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

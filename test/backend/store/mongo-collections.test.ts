@@ -227,6 +227,7 @@ describe("MongoDB store: documents", function () {
         "rollbacks",
         "rollbackitems",
         "recallacknowledgements",
+        "orderreadgrants",
         "signinnonces",
       ]);
       // Spent sign-in nonces are removed by MongoDB's TTL monitor once they expire.

@@ -989,6 +989,57 @@ export function shouldBehaveLikeMirrorStore(makeStore: () => Promise<MirrorStore
     });
   });
 
+  describe("order read grants", function () {
+    const grant = (seller: string, financier: string, grantedAt: number, expiresAt = 10_000) => ({
+      seller: address(seller),
+      financier: address(financier),
+      grantedAt,
+      expiresAt,
+      revokedAt: null,
+    });
+
+    it("test_putOrderReadGrant_listsBySellerOrFinancier_inGrantOrder", async function () {
+      const toBank = grant("seller-a", "bank", 2_000);
+      const toFactor = grant("seller-a", "factor", 1_000);
+      const otherSeller = grant("seller-b", "bank", 1_500);
+      for (const item of [toBank, toFactor, otherSeller]) await store.putOrderReadGrant(item);
+      expect(await store.listOrderReadGrants({ seller: address("seller-a") })).to.deep.equal([toFactor, toBank]);
+      expect(await store.listOrderReadGrants({ financier: address("bank") })).to.deep.equal([otherSeller, toBank]);
+      expect(await store.listOrderReadGrants({ seller: address("seller-a"), financier: address("bank") })).to.deep.equal([toBank]);
+      expect(await store.listOrderReadGrants({ seller: address("nobody") })).to.deep.equal([]);
+    });
+
+    it("test_putOrderReadGrant_replacesThePairsGrant_andActiveAtLeavesOutRevokedAndExpired", async function () {
+      const first = grant("seller-c", "bank-c", 1_000, 5_000);
+      await store.putOrderReadGrant(first);
+      const revoked = { ...first, revokedAt: 3_000 };
+      await store.putOrderReadGrant(revoked);
+      expect(await store.listOrderReadGrants({ seller: address("seller-c") })).to.deep.equal([revoked]);
+      expect(await store.listOrderReadGrants({ seller: address("seller-c"), activeAt: 2_000 })).to.deep.equal([]);
+      const renewed = grant("seller-c", "bank-c", 4_000, 6_000);
+      await store.putOrderReadGrant(renewed);
+      expect(await store.listOrderReadGrants({ financier: address("bank-c"), activeAt: 5_999 })).to.deep.equal([renewed]);
+      expect(await store.listOrderReadGrants({ financier: address("bank-c"), activeAt: 6_000 })).to.deep.equal([]);
+    });
+
+    it("test_orderReadGrants_badInput_throws", async function () {
+      let failure: unknown = null;
+      try {
+        await store.listOrderReadGrants({});
+      } catch (error) {
+        failure = error;
+      }
+      expect(failure).to.be.instanceOf(TypeError);
+      failure = null;
+      try {
+        await store.putOrderReadGrant({ ...grant("seller-d", "bank-d", 1), expiresAt: Number.NaN });
+      } catch (error) {
+        failure = error;
+      }
+      expect(failure).to.be.instanceOf(TypeError);
+    });
+  });
+
   describe("sign-in nonces", function () {
     const later = () => Date.now() + 10 * 60_000;
 
