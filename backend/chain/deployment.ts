@@ -22,6 +22,8 @@ export interface Deployment {
   coldChain?: Hex;
   /** The design-proof registry; absent in deployments made before it existed. */
   designRegistry?: Hex;
+  /** The unit ownership tokens (IUnitOwnership); absent in deployments made before it existed. */
+  unitOwnership?: Hex;
   /** Block of the first deployment transaction: the indexer backfills from here. */
   deployBlock: number;
 }
@@ -64,6 +66,7 @@ const deploymentSchema = z.object({
   escrow: addressSchema,
   coldChain: addressSchema.optional(),
   designRegistry: addressSchema.optional(),
+  unitOwnership: addressSchema.optional(),
   deployBlock: z.number({ error: "must be a non-negative integer" }).int().nonnegative(),
 });
 

@@ -1,19 +1,20 @@
 /**
  * `provena trade-record create <order>`: the seller signs in, takes the backend's draft of the order's trade record,
  * signs it with its key and writes the record a financier is given.
+ * `provena read-grant add|revoke|list`: a seller lets a financier read its orders as seller in the mirror's API.
  * `provena trade-record verify <file>`: a financier checks a record against the chain through its own JSON-RPC node
  * (--rpc), trusting neither the seller nor any Provena backend; exit code 1 when any check fails.
  */
 import { writeFile, readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { signInWithKey } from "../../backend/auth/sign-in-client.ts";
-import type { Hex } from "../../backend/domain/model.ts";
+import type { Hex, OrderReadGrant } from "../../backend/domain/model.ts";
 import type { TradeRecord } from "../../backend/finance/trade-record.ts";
 import type { TradeRecordDraft } from "../../backend/finance/trade-record-service.ts";
 import { verifyTradeRecord, type TradeRecordVerification } from "../../backend/finance/trade-record-verifier.ts";
 import { apiJson } from "./api-client.ts";
-import { hex32, nonNegativeInteger } from "./arguments.ts";
-import { CliError, type WithContext } from "./context.ts";
+import { address, hex32, nonNegativeInteger, positiveInteger } from "./arguments.ts";
+import { CliError, type CliContext, type WithContext } from "./context.ts";
 
 function formatVerification(report: TradeRecordVerification): string {
   const lines = [report.valid ? "✓ the trade record verifies against the chain" : "✗ the trade record does NOT verify"];
@@ -39,7 +40,60 @@ function formatVerification(report: TradeRecordVerification): string {
   return lines.join("\n");
 }
 
+async function signedInHeaders(context: CliContext): Promise<Record<string, string>> {
+  const token = await signInWithKey(context.apiUrl, await context.signer()).catch((error: Error) => {
+    throw new CliError(error.message);
+  });
+  return { authorization: `Bearer ${token}` };
+}
+
 export function registerFinanceCommands(program: Command, withContext: WithContext): void {
+  const grants = program.command("read-grant").description("let a financier read your orders as seller (grant, revoke, list)");
+  grants
+    .command("add")
+    .argument("<financier>", "the financier's address", address)
+    .option("--days <n>", "how long the grant lasts (at most 366)", positiveInteger, 90)
+    .description("grant a financier read access to your orders as seller")
+    .action(
+      withContext(async (context, financier: string, options: { days: number }) => {
+        const { body } = await apiJson<OrderReadGrant>(context, "/api/v1/finance/read-grants", {
+          method: "POST",
+          headers: { ...(await signedInHeaders(context)), "content-type": "application/json" },
+          body: JSON.stringify({ financier, expiresAt: Date.now() + options.days * 86_400_000 }),
+        });
+        console.log(`✓ ${body.financier} may read the orders ${body.seller} sells until ${new Date(body.expiresAt).toISOString()}`);
+      }),
+    );
+  grants
+    .command("revoke")
+    .argument("<financier>", "the financier's address", address)
+    .description("revoke a financier's read access at once")
+    .action(
+      withContext(async (context, financier: string) => {
+        await apiJson(context, `/api/v1/finance/read-grants/${financier}`, { method: "DELETE", headers: await signedInHeaders(context) });
+        console.log(`✓ ${financier.toLowerCase()} may no longer read your orders`);
+      }),
+    );
+  grants
+    .command("list")
+    .description("the grants you gave (as seller) and received (as financier)")
+    .action(
+      withContext(async (context) => {
+        const { body } = await apiJson<{ given: OrderReadGrant[]; received: OrderReadGrant[] }>(context, "/api/v1/finance/read-grants", {
+          headers: await signedInHeaders(context),
+        });
+        const state = (grant: OrderReadGrant) =>
+          grant.revokedAt !== null
+            ? "revoked"
+            : grant.expiresAt <= Date.now()
+              ? "expired"
+              : `until ${new Date(grant.expiresAt).toISOString()}`;
+        for (const grant of body.given) console.log(`given to ${grant.financier}: ${state(grant)}`);
+        for (const grant of body.received) console.log(`received from ${grant.seller}: ${state(grant)}`);
+        if (body.given.length + body.received.length === 0) console.log("no read grants");
+      }),
+    );
+
   const tradeRecord = program
     .command("trade-record")
     .description("verifiable trade records for financiers (sellers issue, anyone verifies)");
@@ -51,11 +105,8 @@ export function registerFinanceCommands(program: Command, withContext: WithConte
     .action(
       withContext(async (context, orderId: Hex, options: { out?: string }) => {
         const signer = await context.signer();
-        const token = await signInWithKey(context.apiUrl, signer).catch((error: Error) => {
-          throw new CliError(error.message);
-        });
         const { body } = await apiJson<TradeRecordDraft>(context, `/api/v1/orders/${orderId}/trade-record`, {
-          headers: { authorization: `Bearer ${token}` },
+          headers: await signedInHeaders(context),
         });
         const { domain, types, message } = body.typedData;
         const record: TradeRecord = {

@@ -261,6 +261,19 @@ describe("provena CLI", function () {
     result = await cli(["trade-record", "verify", tampered]);
     expect(result.code).to.equal(1);
     expect(result.stdout).to.contain("✗ signature");
+
+    // The seller lets a financier read its orders; the financier then sees this one, until the seller revokes.
+    const financier = Wallet.createRandom();
+    const asFinancier = { PROVENA_PRIVATE_KEY: financier.privateKey };
+    result = await cli(["read-grant", "add", financier.address, "--days", "30"], seller);
+    expect(result.code, result.stderr).to.equal(0);
+    result = await cli(["order", "show", orderId], asFinancier);
+    expect(result.code, result.stderr).to.equal(0);
+    expect(JSON.parse(result.stdout)).to.deep.include({ orderId, state: "funded" });
+    result = await cli(["read-grant", "revoke", financier.address], seller);
+    expect(result.code, result.stderr).to.equal(0);
+    result = await cli(["order", "show", orderId], asFinancier);
+    expect(result.code).to.equal(1);
   });
 
   it("test_cli_recallDesk_holderAcknowledges_regulatorSeesIt", async function () {
