@@ -42,6 +42,8 @@ import { createSignedTokens } from "./auth/signed-tokens.ts";
 import { createEpcisModule } from "./epcis/epcis-routes.ts";
 import { createRecallDesk } from "./recalls/recall-desk.ts";
 import { createRecallModule } from "./recalls/recall-routes.ts";
+import { createReputationModule } from "./reputation/reputation-routes.ts";
+import { createReputationService } from "./reputation/reputation-service.ts";
 import { createPassportModule } from "./passport/passport-module.ts";
 import type { ScanDeduper } from "./passport/scan-dedupe.ts";
 import { createQrRenderer, type QrRenderer } from "./passport/qr-renderer.ts";
@@ -135,6 +137,7 @@ export function createProvenaHttpApp(deps: ProvenaHttpDeps): ProvenaApp {
     sessionTtlMs: config.session.ttlSeconds * 1_000,
     provider: chain.provider,
   });
+  const reputation = createReputationService({ store, chainId: chain.chainId });
   const modules: RouteModule[] = [
     createPassportModule({
       store,
@@ -160,6 +163,7 @@ export function createProvenaHttpApp(deps: ProvenaHttpDeps): ProvenaApp {
     }),
   ];
   modules.push(createEpcisModule({ store }));
+  modules.push(createReputationModule({ service: reputation }));
   modules.push(
     createRecallModule({
       desk: createRecallDesk({ store, chainId: chain.chainId }),
