@@ -160,6 +160,7 @@ export function createProvenaHttpApp(deps: ProvenaHttpDeps): ProvenaApp {
       qrMaxWidth: config.qr.maxWidth,
       rateLimitStoreFor: deps.rateLimitStoreFor,
       scanDeduper: deps.scanDeduper,
+      reputation,
     }),
   ];
   modules.push(createEpcisModule({ store }));
