@@ -8,15 +8,30 @@
  * with the same formulas at the block each answer is as of, and compares field by field.
  * The API is --api, else PROVENA_API_URL, else http://127.0.0.1:3000; the chain is --rpc, else RPC_URL, else
  * http://127.0.0.1:8545; the contracts come from the deployment file (--deployment, else DEPLOYMENT_FILE, else
- * backend/chain/deployments/<chainId>.json).
+ * backend/chain/deployments/<chainId>.json), else from the backend's relay (as the CLI does: `npm start` on an
+ * in-process chain keeps its deployment in memory), read then from block 0.
  * Exit status: 0 every answer matches, 1 a mismatch, 2 nothing could be verified.
  */
 import { parseArgs } from "node:util";
 import { readDeployment, resolveDeploymentFile } from "../backend/chain/deployment.ts";
 import { connectProvider } from "../backend/chain/provider.ts";
+import type { Hex } from "../backend/domain/model.ts";
 import { httpReputationApi, verifyReputation } from "../backend/reputation/verify-reputation.ts";
 
 const USAGE = "Usage: node scripts/verify-reputation.ts [--api <url>] [--rpc <url>] [--deployment <file>] [--json]";
+
+/** The contracts the backend's relayer forwards to, when it runs one on the same chain. */
+async function deploymentFromBackend(apiUrl: string, chainId: number): Promise<{ registry: Hex; escrow: Hex; deployBlock: number } | null> {
+  try {
+    const response = await fetch(`${apiUrl.replace(/\/+$/, "")}/api/v1/relay/forwarder`, { signal: AbortSignal.timeout(5_000) });
+    if (!response.ok) return null;
+    const info = (await response.json()) as { domain: { chainId: number }; targets: { registry: Hex; escrow: Hex } };
+    if (info.domain.chainId !== chainId) return null;
+    return { registry: info.targets.registry, escrow: info.targets.escrow, deployBlock: 0 };
+  } catch {
+    return null;
+  }
+}
 
 async function main(argv: string[]): Promise<number> {
   let values;
@@ -44,9 +59,11 @@ async function main(argv: string[]): Promise<number> {
   try {
     const { provider, chainId } = await connectProvider({ rpcUrl, timeoutMs: Number(process.env.RPC_TIMEOUT_MS ?? 10_000) });
     const file = resolveDeploymentFile(values.deployment ?? process.env.DEPLOYMENT_FILE ?? null, chainId);
-    const deployment = await readDeployment(file, chainId);
+    const deployment = (await readDeployment(file, chainId)) ?? (await deploymentFromBackend(apiUrl, chainId));
     if (deployment === null) {
-      console.error(`Cannot verify: no deployment for chain ${chainId} at ${file} (set --deployment or DEPLOYMENT_FILE)`);
+      console.error(
+        `Cannot verify: no deployment for chain ${chainId} at ${file} nor from ${apiUrl} (set --deployment or DEPLOYMENT_FILE)`,
+      );
       return 2;
     }
     const result = await verifyReputation({
