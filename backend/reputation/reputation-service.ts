@@ -32,17 +32,29 @@ export function createReputationService(options: ReputationServiceOptions): Repu
   const policy = options.policy ?? DEFAULT_REPUTATION_POLICY;
   const cacheEntries = options.cacheEntries ?? DEFAULT_REPUTATION_CACHE_ENTRIES;
   const memo = createBoundedMemo<string, Reputation>(Math.max(1, cacheEntries));
+  // Concurrent requests for one participant at a new block share one computation.
+  const inFlight = new Map<string, Promise<Reputation>>();
 
   async function known(address: Hex): Promise<Reputation | null> {
     const subject = address.toLowerCase() as Hex;
-    const [participant, asOf] = await Promise.all([store.getParticipant(subject), mirrorAsOf(store, chainId)]);
-    if (participant === null || asOf === null) return null;
-    const key = `${subject}@${asOf.blockNumber}`;
-    const kept = cacheEntries > 0 ? memo.get(key) : undefined;
+    const [participant, mirror] = await Promise.all([store.getParticipant(subject), mirrorAsOf(store, chainId)]);
+    if (participant === null || mirror === null) return null;
+    const compute = async () => computeReputation(subject, await loadReputationFacts(store, subject), mirror.asOf, policy);
+    if (cacheEntries === 0) return compute();
+    const key = `${subject}@${mirror.asOf.blockNumber}:${mirror.blockHash ?? ""}`;
+    const kept = memo.get(key);
     if (kept !== undefined) return kept;
-    const reputation = computeReputation(subject, await loadReputationFacts(store, subject), asOf, policy);
-    if (cacheEntries > 0) memo.set(key, reputation);
-    return reputation;
+    let pending = inFlight.get(key);
+    if (pending === undefined) {
+      pending = compute()
+        .then((reputation) => {
+          memo.set(key, reputation);
+          return reputation;
+        })
+        .finally(() => inFlight.delete(key));
+      inFlight.set(key, pending);
+    }
+    return pending;
   }
 
   return {

@@ -296,6 +296,8 @@ function metricsOf(x: Hex, facts: ReputationFacts, asOf: number, from: number | 
     inspectionsAsHolder: { passed: asHolder.good, failed: asHolder.bad, score: score(asHolder.good, total(asHolder)) },
     disputes: { opened, lost, settledOrders: total(settled), score: score(settled.good, total(settled)) },
     recalls: { lots: total(recalls), recalled: recalls.bad, score: score(recalls.good, total(recalls)) },
+    // BREACHES_HOOK: cold-chain breaches on X's legs (IColdChain excursions) become a Score here, with their facts
+    // added to ReputationFacts and to both fact sources (store-facts.ts, chain-facts.ts).
     breaches: null,
     excludedOrders,
   };

@@ -15,16 +15,22 @@ export type ReputationStore = Pick<
 const PAGE_LIMIT = 500;
 const TERMINAL_STATES = new Set<Order["state"]>(["released", "refunded", "resolved", "cancelled"]);
 
-/** The block the mirror has fully indexed on `chainId` and its timestamp; null before the first commit. */
-export async function mirrorAsOf(store: ReputationStore, chainId: number): Promise<ReputationAsOf | null> {
+/**
+ * The block the mirror has fully indexed on `chainId` with its timestamp, and the block's hash (a rollback and
+ * re-index can reach the same number with other contents); null before the first commit.
+ */
+export async function mirrorAsOf(
+  store: ReputationStore,
+  chainId: number,
+): Promise<{ asOf: ReputationAsOf; blockHash: string | null } | null> {
   const checkpoint = await store.getCheckpoint(chainId);
   if (checkpoint === null) return null;
-  const [block] = await store.getBlocks(chainId, checkpoint.blockNumber, checkpoint.blockNumber);
-  if (block !== undefined) return { chainId, blockNumber: checkpoint.blockNumber, timestamp: block.timestamp };
+  const { blockNumber, blockHash } = checkpoint;
+  const [block] = await store.getBlocks(chainId, blockNumber, blockNumber);
+  if (block !== undefined) return { asOf: { chainId, blockNumber, timestamp: block.timestamp }, blockHash };
   // The indexer stores every range's last block header; fall back to the latest header it kept below.
-  const below = await store.getBlocks(chainId, Math.max(0, checkpoint.blockNumber - 10_000), checkpoint.blockNumber);
-  const latest = below[below.length - 1];
-  return { chainId, blockNumber: checkpoint.blockNumber, timestamp: latest?.timestamp ?? 0 };
+  const below = await store.getBlocks(chainId, Math.max(0, blockNumber - 10_000), blockNumber);
+  return { asOf: { chainId, blockNumber, timestamp: below.at(-1)?.timestamp ?? 0 }, blockHash };
 }
 
 export async function loadReputationFacts(store: ReputationStore, address: Hex): Promise<ReputationFacts> {

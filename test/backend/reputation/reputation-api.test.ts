@@ -97,4 +97,24 @@ describe("reputation API", function () {
     expect(after.asOf.blockNumber).to.be.greaterThan(before.asOf.blockNumber);
     expect(after.allTime.recalls).to.deep.include({ lots: 2, recalled: 0 });
   });
+
+  it("test_reputationService_concurrentRequestsShareOneComputation_untilTheMirrorMoves", async function () {
+    let orderReads = 0;
+    const counting = new Proxy(t.store, {
+      get(target, property, receiver) {
+        if (property === "listOrders") orderReads++;
+        const value = Reflect.get(target, property, receiver) as unknown;
+        return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const service = createReputationService({ store: counting, chainId: CHAIN_ID });
+    const [first, second] = await Promise.all([service.get(acme), service.get(acme)]);
+    expect(second).to.equal(first);
+    await service.get(acme);
+    expect(orderReads).to.equal(3); // as buyer, seller and carrier, once
+    history.registerBatch({ manufacturer: acme, gtin: GTIN, lot: "L-3", quantity: 5 });
+    await history.mirrorInto(t.store);
+    expect((await service.get(acme)).allTime.recalls.lots).to.equal(2);
+    expect(orderReads).to.equal(6);
+  });
 });
