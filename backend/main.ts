@@ -48,6 +48,8 @@ import { createRecallDesk } from "./recalls/recall-desk.ts";
 import { createTraceModule } from "./trace/trace-routes.ts";
 import { createTraceService } from "./trace/trace-service.ts";
 import { createRecallModule } from "./recalls/recall-routes.ts";
+import { createReputationModule } from "./reputation/reputation-routes.ts";
+import { createReputationService } from "./reputation/reputation-service.ts";
 import { createPassportModule } from "./passport/passport-module.ts";
 import type { ScanDeduper } from "./passport/scan-dedupe.ts";
 import { createQrRenderer, type QrRenderer } from "./passport/qr-renderer.ts";
@@ -141,6 +143,7 @@ export function createProvenaHttpApp(deps: ProvenaHttpDeps): ProvenaApp {
     sessionTtlMs: config.session.ttlSeconds * 1_000,
     provider: chain.provider,
   });
+  const reputation = createReputationService({ store, chainId: chain.chainId });
   const modules: RouteModule[] = [
     createPassportModule({
       store,
@@ -163,10 +166,12 @@ export function createProvenaHttpApp(deps: ProvenaHttpDeps): ProvenaApp {
       qrMaxWidth: config.qr.maxWidth,
       rateLimitStoreFor: deps.rateLimitStoreFor,
       scanDeduper: deps.scanDeduper,
+      reputation,
     }),
   ];
   modules.push(createEpcisModule({ store }));
   modules.push(createTraceModule({ service: createTraceService({ store }) }));
+  modules.push(createReputationModule({ service: reputation }));
   modules.push(
     createRecallModule({
       desk: createRecallDesk({ store, chainId: chain.chainId }),

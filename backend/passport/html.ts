@@ -309,6 +309,42 @@ function verifierMessages(locale: Locale): Record<string, string> {
   return Object.fromEntries(Object.entries(locale.messages).filter(([key]) => key.startsWith("verify.")));
 }
 
+/** One line per partner: all-time counts, as the reputation API gives them (never a bare score). */
+function partnersHtml(view: PassportView, locale: Locale): string {
+  const t = locale.html;
+  const number = (value: number) => escapeHtml(locale.number(value));
+  const lines = view.partners.map(({ role, address, reputation }) => {
+    const participant = participantHtml(address, view.participants, locale);
+    const all = reputation.allTime;
+    if (role === "manufacturer") {
+      return t("passport.reputation.manufacturer", {
+        participant,
+        onTime: number(all.deliveryAsSeller.onTime),
+        deliveries: number(all.deliveryAsSeller.score.sampleSize),
+        recalled: number(all.recalls.recalled),
+        lots: number(all.recalls.lots),
+        passed: number(all.inspectionsAsMaker.passed),
+        inspections: number(all.inspectionsAsMaker.score.sampleSize),
+      });
+    }
+    return t("passport.reputation.carrier", {
+      participant,
+      onTime: number(all.deliveryAsCarrier.onTime),
+      deliveries: number(all.deliveryAsCarrier.score.sampleSize),
+      refused: number(all.handoffsSent.refusedByRecipient),
+      handoffs: number(all.handoffsSent.score.sampleSize),
+    });
+  });
+  const { asOf, method } = view.partners[0]!.reputation;
+  return `<section aria-labelledby="reputation-title">
+<h2 id="reputation-title">${t("passport.reputation.title")}</h2>
+<ul id="partner-reputation">
+${lines.map((line, index) => `<li data-role="${view.partners[index]!.role}">${line}</li>`).join("\n")}
+</ul>
+<p>${t("passport.reputation.note", { block: number(asOf.blockNumber), method: escapeHtml(method) })}</p>
+</section>`;
+}
+
 export function renderPassportPage(view: PassportView, options: PassportPageOptions): string {
   const { batch, unit } = view;
   const locale = options.locale ?? localeOf();
@@ -390,6 +426,8 @@ ${facts.map(([term, value]) => `<dt>${t(term)}</dt><dd>${value}</dd>`).join("\n"
       : `<span class="badge no">${t("passport.manufacturer.unverified")}</span>`
   }</p>
 </section>`);
+
+  if (view.partners.length > 0) body.push(partnersHtml(view, locale));
 
   if (unit) {
     let ownership: string;

@@ -110,6 +110,38 @@ export function passportJsonLd(view: PassportView, publicBaseUrl: string) {
       numberOfItems: view.history.length,
       itemListElement: view.history.map((entry, index) => ({ "@type": "ListItem", position: index + 1, item: historyItem(entry) })),
     },
+    // The compact track record of the manufacturer and each carrier (all time; the full record is the reputation API's).
+    "provena:partnerReputation": view.partners.map(({ role, address, reputation }) => {
+      const all = reputation.allTime;
+      return {
+        ...organization(address, view.participants.get(address)),
+        "provena:role": role,
+        "provena:method": reputation.method,
+        "provena:asOfBlock": reputation.asOf.blockNumber,
+        ...(role === "manufacturer"
+          ? {
+              "provena:deliveries": { onTime: all.deliveryAsSeller.onTime, late: all.deliveryAsSeller.late, ...all.deliveryAsSeller.score },
+              "provena:recalls": { lots: all.recalls.lots, recalled: all.recalls.recalled, ...all.recalls.score },
+              "provena:inspections": {
+                passed: all.inspectionsAsMaker.passed,
+                failed: all.inspectionsAsMaker.failed,
+                ...all.inspectionsAsMaker.score,
+              },
+            }
+          : {
+              "provena:deliveries": {
+                onTime: all.deliveryAsCarrier.onTime,
+                late: all.deliveryAsCarrier.late,
+                ...all.deliveryAsCarrier.score,
+              },
+              "provena:handoffs": {
+                accepted: all.handoffsSent.accepted,
+                refused: all.handoffsSent.refusedByRecipient,
+                ...all.handoffsSent.score,
+              },
+            }),
+      };
+    }),
     "provena:participants": [...view.participants.values()].map((participant) => ({
       ...organization(participant.address, participant),
       "provena:roles": participant.roles,

@@ -17,6 +17,7 @@ import type { RouteModule } from "../api/route-module.ts";
 import { QR_LIMIT_DEFAULTS, WRITE_LIMIT_DEFAULTS } from "../config.ts";
 import { routeModuleFromTable } from "../api/route-table.ts";
 import type { Hex } from "../domain/model.ts";
+import type { ReputationService } from "../reputation/reputation-service.ts";
 import type { MirrorStore } from "../store/port.ts";
 import { assetRoutes } from "./asset-routes.ts";
 import { claimRoutes } from "./claim-routes.ts";
@@ -72,6 +73,8 @@ export interface PassportModuleDeps {
   rateLimitStoreFor?: RateLimitStoreFactory;
   /** Which scans count towards clone detection (an API worker passes the cluster-wide one); default: per process. */
   scanDeduper?: ScanDeduper;
+  /** Partners' track records shown on passports (main shares the reputation API's); default: its own over `store`. */
+  reputation?: ReputationService;
 }
 
 export interface PassportModule extends RouteModule {
@@ -99,6 +102,7 @@ export function createPassportModule(deps: PassportModuleDeps): PassportModule {
       thresholds: config.thresholds ?? {},
     },
     scanDeduper: deps.scanDeduper,
+    ...(deps.reputation === undefined ? {} : { reputation: deps.reputation }),
   });
   const csp = contentSecurityPolicy(config.publicRpcUrl);
   const viewCache = createPassportViewCache((config.viewCacheMb ?? DEFAULT_PASSPORT_CACHE_MB) * 1024 * 1024);

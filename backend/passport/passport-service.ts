@@ -8,10 +8,11 @@ import { isAddress } from "ethers";
 import { conflict, notFound } from "../domain/errors.ts";
 import type { MirrorStore } from "../store/port.ts";
 import type { Batch, Checkpoint, Hex, ScanStats, UnitClaim } from "../domain/model.ts";
-import { loadBatchHistory } from "../read-model/batch-history.ts";
+import { loadBatchHistory, type BatchHistory } from "../read-model/batch-history.ts";
+import { createReputationService, type ReputationService } from "../reputation/reputation-service.ts";
 import { buildDigitalLink, type DigitalLink, type TrustAnchors } from "./digital-link.ts";
 import { historyEntryOf, recallEntry } from "./history-entries.ts";
-import { effectiveInspection, type PassportView, type UnitView } from "./passport-view.ts";
+import { effectiveInspection, type PartnerReputation, type PassportView, type UnitView } from "./passport-view.ts";
 import { createScanDeduper, type ScanDeduper } from "./scan-dedupe.ts";
 import { createBoundedMemo } from "./view-cache.ts";
 import type { SerialService, UnitProof } from "./serials.ts";
@@ -106,10 +107,19 @@ export interface PassportServiceDeps {
   config: PassportConfig;
   /** Which scans count (an API worker's asks the primary); default: this process's own, over the recent window. */
   scanDeduper?: ScanDeduper;
+  /** Partners' track records (default: computed from `store`, kept per participant and indexed block). */
+  reputation?: ReputationService;
   now?: () => number;
 }
 
-export function createPassportService({ store, serials, config, scanDeduper, now = Date.now }: PassportServiceDeps): PassportService {
+export function createPassportService({
+  store,
+  serials,
+  config,
+  scanDeduper,
+  reputation = createReputationService({ store, chainId: config.chainId }),
+  now = Date.now,
+}: PassportServiceDeps): PassportService {
   const thresholds: CloneThresholds = { ...DEFAULT_CLONE_THRESHOLDS, ...config.thresholds };
   // One client counts once per unit per recent window, so reloading a page cannot make a genuine unit look copied.
   const scansThatCount = scanDeduper ?? createScanDeduper({ windowMs: thresholds.recentWindowMs, now });
@@ -177,6 +187,7 @@ export function createPassportService({ store, serials, config, scanDeduper, now
       recall: ancestor.batch.recall ? recallEntry(ancestor.batch) : null,
     }));
     const ownHistory = history.events.map(historyEntryOf);
+    const partners = await partnersOf(history);
     return {
       link,
       uri: buildDigitalLink(config.publicBaseUrl, batch.gtin, batch.lot, link.serial),
@@ -197,6 +208,7 @@ export function createPassportService({ store, serials, config, scanDeduper, now
         participant: manufacturer,
         verified: manufacturer !== null && !manufacturer.suspended && manufacturer.roles.includes("MANUFACTURER"),
       },
+      partners,
       unit,
       verification: {
         chainId: config.chainId,
@@ -207,6 +219,32 @@ export function createPassportService({ store, serials, config, scanDeduper, now
       },
       generatedAt: now(),
     };
+  }
+
+  /**
+   * The manufacturer and every carrier that held the goods (this lot or an earlier one it was split from), oldest leg
+   * first, with their track records. Only the rendering of a new view gets here, and the reputation service keeps
+   * each participant's answer for the indexed block, so a hot passport costs one computation per partner per block.
+   */
+  async function partnersOf(history: BatchHistory): Promise<PartnerReputation[]> {
+    const { participants } = history;
+    const carriers: Hex[] = [];
+    for (const lot of [...history.ancestors.map((ancestor) => ancestor.batch).reverse(), history.batch]) {
+      for (const step of lot.custody) {
+        const holder = participants.get(step.to);
+        if (step.kind === "accepted" && holder?.roles.includes("CARRIER") && !carriers.includes(step.to)) carriers.push(step.to);
+      }
+    }
+    const manufacturer = history.batch.manufacturer;
+    const records = await reputation.getMany([manufacturer, ...carriers]);
+    const partners: PartnerReputation[] = [];
+    const manufacturerRecord = records.get(manufacturer);
+    if (manufacturerRecord) partners.push({ role: "manufacturer", address: manufacturer, reputation: manufacturerRecord });
+    for (const carrier of carriers) {
+      const record = records.get(carrier);
+      if (record) partners.push({ role: "carrier", address: carrier, reputation: record });
+    }
+    return partners;
   }
 
   return {

@@ -3,6 +3,7 @@
  * HTML and JSON-LD renderers are pure functions of it.
  */
 import type { Batch, Hex, InspectionResult, Participant, ScanStats, UnitClaim } from "../domain/model.ts";
+import type { Reputation } from "../reputation/reputation.ts";
 import type { DigitalLink } from "./digital-link.ts";
 import type { HistoryEntry } from "./history-entries.ts";
 
@@ -27,6 +28,13 @@ export interface AncestorView {
   recall: HistoryEntry | null;
 }
 
+/** A partner whose track record the passport shows in one line: the manufacturer and each carrier of the goods. */
+export interface PartnerReputation {
+  role: "manufacturer" | "carrier";
+  address: Hex;
+  reputation: Reputation;
+}
+
 export interface PassportView {
   link: DigitalLink;
   /** Canonical Digital Link of what was scanned (unit or batch) and of its batch. */
@@ -47,6 +55,8 @@ export interface PassportView {
   inspection: { result: InspectionResult; batch: Batch; entry: HistoryEntry | null; inherited: boolean };
   participants: Map<Hex, Participant>;
   manufacturer: { address: Hex; participant: Participant | null; verified: boolean };
+  /** The manufacturer first, then the carriers in the order they held the goods; participants the mirror knows only. */
+  partners: PartnerReputation[];
   unit: UnitView | null;
   verification: { chainId: number; registry: Hex; rpcUrl: string; deployBlock: number; asOfBlock: number | null };
   generatedAt: number;

@@ -442,4 +442,20 @@ describe("provena CLI", function () {
     expect(half.code).to.equal(1);
     expect(half.stderr).to.contain("--chain-id and --registry go together");
   });
+
+  it("test_cli_reputation_tableJsonAndUnknownParticipant", async function () {
+    // The manufacturer onboarded and registered lots in the flows above.
+    let result = await cli(["reputation", manufacturer.address]);
+    expect(result.code, result.stderr).to.equal(0);
+    expect(result.stdout).to.contain(`reputation of ${manufacturer.address.toLowerCase()} (provena-reputation/1), as of block`);
+    expect(result.stdout).to.match(/^lots registered\s+\d+ recalled of [1-9]\d* \(n=\d+, ≥[\d.]+%\)/m);
+    result = await cli(["reputation", manufacturer.address, "--json"]);
+    expect(result.code, result.stderr).to.equal(0);
+    const body = JSON.parse(result.stdout) as { method: string; allTime: { recalls: { lots: number } } };
+    expect(body.method).to.equal("provena-reputation/1");
+    expect(body.allTime.recalls.lots).to.be.greaterThan(0);
+    result = await cli(["reputation", Wallet.createRandom().address]);
+    expect(result.code).to.equal(1);
+    expect(result.stderr).to.contain("HTTP 404");
+  });
 });

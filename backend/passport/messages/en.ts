@@ -45,6 +45,12 @@ export const en = {
   "passport.manufacturer.title": "Manufacturer",
   "passport.manufacturer.verified": "Verified manufacturer",
   "passport.manufacturer.unverified": "Not a verified manufacturer",
+  "passport.reputation.title": "Partners' track record",
+  "passport.reputation.manufacturer":
+    "{participant}: {onTime} of {deliveries} deliveries on time, {recalled} of {lots} lots recalled, {passed} of {inspections} inspections passed",
+  "passport.reputation.carrier":
+    "{participant}, carrier: {onTime} of {deliveries} deliveries on time, {refused} of {handoffs} handoffs refused",
+  "passport.reputation.note": "All time, from the chain's records up to block {block} (method {method}).",
   "passport.participant.unknown": "Unknown participant {address}",
   "passport.participant.suspended": "suspended",
   "passport.lotLink": "lot {lot}",

@@ -40,6 +40,11 @@ export const zhCN: MessageTable = {
   "passport.manufacturer.title": "制造商",
   "passport.manufacturer.verified": "已认证制造商",
   "passport.manufacturer.unverified": "非认证制造商",
+  "passport.reputation.title": "合作方履约记录",
+  "passport.reputation.manufacturer":
+    "{participant}：{deliveries} 次交付中 {onTime} 次准时，{lots} 个批次中 {recalled} 个被召回，{inspections} 次检验中 {passed} 次通过",
+  "passport.reputation.carrier": "{participant}（承运方）：{deliveries} 次交付中 {onTime} 次准时，{handoffs} 次交接中 {refused} 次被拒收",
+  "passport.reputation.note": "累计数据，依据截至区块 {block} 的链上记录（方法 {method}）。",
   "passport.participant.unknown": "未知参与方 {address}",
   "passport.participant.suspended": "已暂停",
   "passport.lotLink": "批次 {lot}",

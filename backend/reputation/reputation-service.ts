@@ -1,0 +1,72 @@
+/**
+ * A participant's reputation as the mirror sees it (reputation.ts computes it; store-facts.ts reads the facts).
+ * Answers are kept per participant and block: a newly indexed range moves the checkpoint, so the next request
+ * computes afresh and the old entry ages out (as the passport's view cache does). Reputation is public: it holds
+ * counts and scores only, never an order's id, amount or counterparties, which orders-by-role keeps to the parties.
+ */
+import { notFound } from "../domain/errors.ts";
+import type { Hex } from "../domain/model.ts";
+import { createBoundedMemo } from "../passport/view-cache.ts";
+import { computeReputation, DEFAULT_REPUTATION_POLICY, type Reputation, type ReputationPolicy } from "./reputation.ts";
+import { loadReputationFacts, mirrorAsOf, type ReputationStore } from "./store-facts.ts";
+
+export interface ReputationService {
+  /** The reputation of a known participant as of the mirror's checkpoint; a not-found DomainError for anyone else. */
+  get(address: Hex): Promise<Reputation>;
+  /** The reputation of each known participant among `addresses` (unknown ones are left out). */
+  getMany(addresses: readonly Hex[]): Promise<Map<Hex, Reputation>>;
+}
+
+export interface ReputationServiceOptions {
+  store: ReputationStore;
+  chainId: number;
+  policy?: ReputationPolicy;
+  /** Participants whose answer is kept for the current block; 0 keeps none. */
+  cacheEntries?: number;
+}
+
+export const DEFAULT_REPUTATION_CACHE_ENTRIES = 2_000;
+
+export function createReputationService(options: ReputationServiceOptions): ReputationService {
+  const { store, chainId } = options;
+  const policy = options.policy ?? DEFAULT_REPUTATION_POLICY;
+  const cacheEntries = options.cacheEntries ?? DEFAULT_REPUTATION_CACHE_ENTRIES;
+  const memo = createBoundedMemo<string, Reputation>(Math.max(1, cacheEntries));
+  // Concurrent requests for one participant at a new block share one computation.
+  const inFlight = new Map<string, Promise<Reputation>>();
+
+  async function known(address: Hex): Promise<Reputation | null> {
+    const subject = address.toLowerCase() as Hex;
+    const [participant, mirror] = await Promise.all([store.getParticipant(subject), mirrorAsOf(store, chainId)]);
+    if (participant === null || mirror === null) return null;
+    const compute = async () => computeReputation(subject, await loadReputationFacts(store, subject), mirror.asOf, policy);
+    if (cacheEntries === 0) return compute();
+    const key = `${subject}@${mirror.asOf.blockNumber}:${mirror.blockHash ?? ""}`;
+    const kept = memo.get(key);
+    if (kept !== undefined) return kept;
+    let pending = inFlight.get(key);
+    if (pending === undefined) {
+      pending = compute()
+        .then((reputation) => {
+          memo.set(key, reputation);
+          return reputation;
+        })
+        .finally(() => inFlight.delete(key));
+      inFlight.set(key, pending);
+    }
+    return pending;
+  }
+
+  return {
+    async get(address) {
+      const reputation = await known(address);
+      if (reputation === null) throw notFound(`No participant ${address.toLowerCase()} is known to the mirror`);
+      return reputation;
+    },
+    async getMany(addresses) {
+      const unique = [...new Set(addresses.map((address) => address.toLowerCase() as Hex))];
+      const answers = await Promise.all(unique.map(async (address) => [address, await known(address)] as const));
+      return new Map(answers.filter((entry): entry is readonly [Hex, Reputation] => entry[1] !== null));
+    },
+  };
+}
