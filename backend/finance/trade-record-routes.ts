@@ -3,6 +3,7 @@
  *   GET  /api/v1/orders/{orderId}/trade-record  -> the seller's unsigned draft and the typed data to sign (seller only)
  *   POST /api/v1/trade-records/verifications    -> checks a signed record against the chain (anyone holding one)
  */
+import { z } from "zod";
 import { viewerOfRequest } from "../auth/auth-routes.ts";
 import type { AuthService } from "../auth/auth-service.ts";
 import type { RateLimitStoreFactory } from "../api/cluster-rate-limit-store.ts";
@@ -11,7 +12,7 @@ import { ProblemError } from "../api/problem.ts";
 import type { RouteModule } from "../api/route-module.ts";
 import { routeModuleFromTable, type RouteDefinition } from "../api/route-table.ts";
 import { orderIdParams } from "../api/schemas.ts";
-import { parseParams } from "../api/validate.ts";
+import { parseParams, parseQuery } from "../api/validate.ts";
 import { describeWriteLimits, writeLimits, type WriteLimitsOptions } from "../api/write-limits.ts";
 import { WRITE_LIMIT_DEFAULTS } from "../config.ts";
 import { MAX_TRADE_RECORD_EVENTS } from "./trade-record.ts";
@@ -29,6 +30,13 @@ export interface TradeRecordModuleOptions {
 }
 
 const anyObject = { type: "object" };
+const verifyQuery = z.strictObject({
+  sellerReputation: z
+    .enum(["true", "false"])
+    .default("false")
+    .transform((value) => value === "true")
+    .describe("Also compute the seller's reputation at the record's block from every log since the deployment (slower)."),
+});
 
 export function createTradeRecordModule(options: TradeRecordModuleOptions): RouteModule {
   const limits: WriteLimitsOptions = {
@@ -82,9 +90,11 @@ function routes({ service, auth }: TradeRecordModuleOptions, limits: WriteLimits
           "the events as the chain records them, anything the record leaves out, and the escrow's state now with the time it can release. " +
           "A record that fails a check is still a 200: the report says which. " +
           describeWriteLimits(limits),
+        parameters: parametersFromZod({ query: verifyQuery }),
         requestBody: { required: true, content: { "application/json": { schema: anyObject } } },
         responses: {
           200: jsonResponse("The verification report", anyObject),
+          400: problemResponse(400, "A query parameter other than sellerReputation=true|false"),
           413: problemResponse(413, "Body larger than 512kb"),
           415: problemResponse(415, "Not JSON"),
           429: problemResponse(429, `More than ${limits.ratePerMinute} verifications in a minute from this client`),
@@ -93,7 +103,8 @@ function routes({ service, auth }: TradeRecordModuleOptions, limits: WriteLimits
       middleware: writeLimits(limits),
       handler: async (req, res) => {
         if (!req.is("application/json")) throw new ProblemError(415, "Unsupported Media Type", "send the trade record as application/json");
-        res.set("Cache-Control", "no-store").json(await service.verify(req.body));
+        const { sellerReputation } = parseQuery(verifyQuery, req);
+        res.set("Cache-Control", "no-store").json(await service.verify(req.body, { withSellerReputation: sellerReputation }));
       },
     },
   ];

@@ -32,7 +32,7 @@ export interface TradeRecordDraft {
 
 export interface TradeRecordService {
   draft(orderId: Hex, viewer: Viewer): Promise<TradeRecordDraft>;
-  verify(record: unknown): Promise<TradeRecordVerification>;
+  verify(record: unknown, options?: { withSellerReputation?: boolean }): Promise<TradeRecordVerification>;
 }
 
 export interface TradeRecordServiceOptions {
@@ -116,6 +116,6 @@ export function createTradeRecordService({ store, chain, now = Date.now }: Trade
       };
       return { claims, typedData: tradeRecordTypedData(claims) };
     },
-    verify: (record) => verifyTradeRecord(record, chain),
+    verify: (record, options = {}) => verifyTradeRecord(record, { ...chain, withSellerReputation: options.withSellerReputation === true }),
   };
 }

@@ -21,6 +21,8 @@ import { createEventDecoder } from "../chain/events.ts";
 import { ORDER_STATES } from "../chain/vocabulary.ts";
 import type { ChainEvent, Hex, OrderState } from "../domain/model.ts";
 import { MAX_LINEAGE_DEPTH } from "../read-model/batch-history.ts";
+import { foldChainFacts, readChainLogs } from "../reputation/chain-facts.ts";
+import { computeReputation, type Reputation } from "../reputation/reputation.ts";
 import {
   orderIdOfTerms,
   tradeRecordSchema,
@@ -41,6 +43,11 @@ export interface TradeRecordChain {
   abis: ProvenaAbis;
   /** Widest eth_getLogs block range the node accepts; ranges are split to fit. Default 100,000. */
   logRange?: number;
+  /**
+   * Also compute the seller's reputation (backend/reputation) at the record's block from every registry and escrow
+   * log since the deployment, folded here from the chain and not from any mirror. Costs a full log scan.
+   */
+  withSellerReputation?: boolean;
 }
 
 export interface TradeRecordCheck {
@@ -81,6 +88,8 @@ export interface TradeRecordVerification {
   events: ChainEvent[];
   /** Events of the order or its goods up to the record's block that the record does not reference. */
   omitted: ChainEvent[];
+  /** The seller's reputation at the record's block, from the chain's logs (with `withSellerReputation`); else null. */
+  sellerReputation: Reputation | null;
 }
 
 const failedShape = (detail: string): TradeRecordVerification => ({
@@ -93,6 +102,7 @@ const failedShape = (detail: string): TradeRecordVerification => ({
   lineage: [],
   events: [],
   omitted: [],
+  sellerReputation: null,
 });
 
 export async function verifyTradeRecord(input: unknown, chain: TradeRecordChain): Promise<TradeRecordVerification> {
@@ -112,6 +122,7 @@ export async function verifyTradeRecord(input: unknown, chain: TradeRecordChain)
     lineage: [],
     events: [],
     omitted: [],
+    sellerReputation: null,
     ...extra,
   });
 
@@ -234,6 +245,16 @@ export async function verifyTradeRecord(input: unknown, chain: TradeRecordChain)
 
   const [stateNow, deliveredAt, disputedAt] = (await escrow.getFunction("orderState").staticCall(orderTuple)) as [bigint, bigint, bigint];
   const nowName = ORDER_STATES[Number(stateNow)] ?? "none";
+  let sellerReputation: Reputation | null = null;
+  if (chain.withSellerReputation) {
+    const entries = await readChainLogs(provider, deployment, deployment.deployBlock, record.asOf.blockNumber, chain.logRange);
+    const { facts } = foldChainFacts(deployment.chainId, entries, record.asOf.blockNumber);
+    sellerReputation = computeReputation(terms.seller, facts, {
+      chainId: deployment.chainId,
+      blockNumber: record.asOf.blockNumber,
+      timestamp: asOfBlock.timestamp,
+    });
+  }
   const delivered = Number(deliveredAt) || null;
   return report({
     seller: terms.seller,
@@ -248,6 +269,7 @@ export async function verifyTradeRecord(input: unknown, chain: TradeRecordChain)
     lineage: relevantLogs.lineage,
     events: referenced.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
     omitted,
+    sellerReputation,
   });
 }
 

@@ -13,6 +13,7 @@ import type { TradeRecord } from "../../backend/finance/trade-record.ts";
 import type { TradeRecordDraft } from "../../backend/finance/trade-record-service.ts";
 import { verifyTradeRecord, type TradeRecordVerification } from "../../backend/finance/trade-record-verifier.ts";
 import { apiJson } from "./api-client.ts";
+import { reputationText } from "./reputation-command.ts";
 import { address, hex32, nonNegativeInteger, positiveInteger } from "./arguments.ts";
 import { CliError, type CliContext, type WithContext } from "./context.ts";
 
@@ -37,6 +38,8 @@ function formatVerification(report: TradeRecordVerification): string {
     }
   }
   for (const event of report.omitted) lines.push(`  ✗ left out: block ${event.blockNumber} ${event.contract}.${event.name}`);
+  if (report.sellerReputation !== null)
+    lines.push("the seller's track record, from the chain's logs:", reputationText(report.sellerReputation));
   return lines.join("\n");
 }
 
@@ -125,9 +128,10 @@ export function registerFinanceCommands(program: Command, withContext: WithConte
     .argument("<file>", "a trade record (JSON)")
     .option("--json", "print the verification report as JSON")
     .option("--from-block <n>", "first block to search for left-out events (default: the deployment's first block)", nonNegativeInteger)
+    .option("--reputation", "also compute the seller's track record from every log since the deployment (slower)")
     .description("check a trade record against the chain through --rpc, trusting nothing else (exit code 1 when it fails)")
     .action(
-      withContext(async (context, file: string, options: { json?: boolean; fromBlock?: number }) => {
+      withContext(async (context, file: string, options: { json?: boolean; fromBlock?: number; reputation?: boolean }) => {
         let record: unknown;
         try {
           record = JSON.parse(await readFile(file, "utf8"));
@@ -140,6 +144,7 @@ export function registerFinanceCommands(program: Command, withContext: WithConte
           provider: context.provider,
           deployment: { ...deployment, chainId: context.chainId, deployBlock },
           abis: context.abis,
+          withSellerReputation: options.reputation === true,
         });
         console.log(options.json ? JSON.stringify(report, null, 2) : formatVerification(report));
         if (!report.valid) process.exitCode = 1;

@@ -197,6 +197,27 @@ describe("trade records for financiers", function () {
     expect(report.escrow!.releasableFrom).to.equal(report.escrow!.deliveredAt! + disputeWindow);
   });
 
+  it("test_verify_withSellerReputation_foldsTheChainsLogs_andIsOffByDefault", async function () {
+    const record = await signed(await draft());
+    expect((await verify(record)).sellerReputation).to.equal(null);
+    const response = await request(t.app)
+      .post("/api/v1/trade-records/verifications?sellerReputation=true")
+      .set("Content-Type", "application/json")
+      .send(JSON.stringify(record))
+      .expect(200);
+    const reputation = (response.body as TradeRecordVerification).sellerReputation!;
+    expect(reputation).to.include({ address: seller.address.toLowerCase(), method: "provena-reputation/1" });
+    expect(reputation.asOf.blockNumber).to.equal(record.asOf.blockNumber);
+    // The seller's one order was delivered before its deadline; it registered two lots and the other one, none recalled.
+    expect(reputation.allTime.deliveryAsSeller).to.deep.include({ onTime: 1, late: 0 });
+    expect(reputation.allTime.recalls).to.deep.include({ lots: 2, recalled: 0 });
+    await request(t.app)
+      .post("/api/v1/trade-records/verifications?sellerReputation=yes")
+      .set("Content-Type", "application/json")
+      .send(JSON.stringify(record))
+      .expect(400);
+  });
+
   it("test_verify_buyersSignature_failsSignature", async function () {
     const report = await verify(await signed(await draft(), buyer));
     expect(report.valid).to.equal(false);
