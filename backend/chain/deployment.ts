@@ -24,6 +24,8 @@ export interface Deployment {
   designRegistry?: Hex;
   /** The unit ownership tokens (IUnitOwnership); absent in deployments made before it existed. */
   unitOwnership?: Hex;
+  /** The product-data anchors (Digital Product Passport versions); absent in deployments made before it existed. */
+  productData?: Hex;
   /** Block of the first deployment transaction: the indexer backfills from here. */
   deployBlock: number;
 }
@@ -67,6 +69,7 @@ const deploymentSchema = z.object({
   coldChain: addressSchema.optional(),
   designRegistry: addressSchema.optional(),
   unitOwnership: addressSchema.optional(),
+  productData: addressSchema.optional(),
   deployBlock: z.number({ error: "must be a non-negative integer" }).int().nonnegative(),
 });
 
