@@ -510,8 +510,18 @@ async function resolveEmbeddedDeployment(
 function provenaChain(opened: OpenedChain, deployment: Deployment, deployedNow: boolean, abis: ProvenaAbis): ProvenaChain {
   return {
     ...opened,
-    addresses: { forwarder: deployment.forwarder, registry: deployment.registry, escrow: deployment.escrow },
-    abis: { forwarder: abis.ProvenaForwarder, registry: abis.ProvenanceRegistry, escrow: abis.TradeEscrow },
+    addresses: {
+      forwarder: deployment.forwarder,
+      registry: deployment.registry,
+      escrow: deployment.escrow,
+      ...(deployment.designRegistry ? { designRegistry: deployment.designRegistry } : {}),
+    },
+    abis: {
+      forwarder: abis.ProvenaForwarder,
+      registry: abis.ProvenanceRegistry,
+      escrow: abis.TradeEscrow,
+      designRegistry: abis.DesignRegistry,
+    },
     deployment,
     deployedNow,
   };

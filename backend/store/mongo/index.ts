@@ -9,6 +9,7 @@
  */
 import { createAuthNonces } from "./auth-nonces.ts";
 import { createRecallAcknowledgements } from "./recall-acknowledgements.ts";
+import { createDesignProofRecords } from "./design-records.ts";
 import type { MirrorStore } from "../port.ts";
 import { createIndexes, openCollections } from "./collections.ts";
 import { connectMongo, type MongoStoreOptions } from "./connection.ts";
@@ -43,5 +44,6 @@ export async function createMongoStore(options: MongoStoreOptions): Promise<Mirr
     ...createRelayQueue(collections),
     ...createAuthNonces(collections),
     ...createRecallAcknowledgements(collections),
+    ...createDesignProofRecords(collections),
   };
 }

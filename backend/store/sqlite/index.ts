@@ -6,6 +6,7 @@
  */
 import { createAuthNonces } from "./auth-nonces.ts";
 import { createRecallAcknowledgements } from "./recall-acknowledgements.ts";
+import { createDesignProofRecords } from "./design-records.ts";
 import type { MirrorStore } from "../port.ts";
 import { IN_MEMORY, openSqlite, type SqliteStoreOptions } from "./connection.ts";
 import { createLeases } from "./leases.ts";
@@ -36,5 +37,6 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): MirrorStore
     ...createRelayQueue(connection),
     ...createAuthNonces(connection),
     ...createRecallAcknowledgements(connection),
+    ...createDesignProofRecords(connection),
   };
 }

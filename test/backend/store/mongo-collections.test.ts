@@ -227,6 +227,8 @@ describe("MongoDB store: documents", function () {
         "rollbacks",
         "rollbackitems",
         "recallacknowledgements",
+        "designregistrations",
+        "designlinkchanges",
         "signinnonces",
       ]);
       // Spent sign-in nonces are removed by MongoDB's TTL monitor once they expire.
