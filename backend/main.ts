@@ -42,6 +42,8 @@ import { createSignedTokens } from "./auth/signed-tokens.ts";
 import { createEpcisModule } from "./epcis/epcis-routes.ts";
 import { createRecallDesk } from "./recalls/recall-desk.ts";
 import { createRecallModule } from "./recalls/recall-routes.ts";
+import { createDesignModule } from "./designs/design-routes.ts";
+import { createDesignService } from "./designs/design-service.ts";
 import { createPassportModule } from "./passport/passport-module.ts";
 import type { ScanDeduper } from "./passport/scan-dedupe.ts";
 import { createQrRenderer, type QrRenderer } from "./passport/qr-renderer.ts";
@@ -160,6 +162,14 @@ export function createProvenaHttpApp(deps: ProvenaHttpDeps): ProvenaApp {
     }),
   ];
   modules.push(createEpcisModule({ store }));
+  modules.push(
+    createDesignModule({
+      service: createDesignService({ store }),
+      verifyRateLimitPerMinute: config.writeRateLimitPerMinute,
+      jsonMaxDepth: config.jsonMaxDepth,
+      rateLimitStoreFor: deps.rateLimitStoreFor,
+    }),
+  );
   modules.push(
     createRecallModule({
       desk: createRecallDesk({ store, chainId: chain.chainId }),
