@@ -19,6 +19,7 @@ import { registerOrderCommands } from "./cli/order-commands.ts";
 import { registerParticipantCommands } from "./cli/participant-commands.ts";
 import { registerCompanyPrefixCommands } from "./cli/prefix-commands.ts";
 import { registerPassportCommands } from "./cli/passport-commands.ts";
+import { registerProofCommands } from "./cli/proof-commands.ts";
 
 const program = new Command()
   .name("provena")
@@ -45,6 +46,7 @@ registerOrderCommands(program, withContext);
 registerPassportCommands(program);
 registerEpcisCommands(program);
 registerRecallCommands(program, withContext);
+registerProofCommands(program, withContext);
 
 try {
   await program.parseAsync(process.argv);
