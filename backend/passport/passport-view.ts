@@ -48,8 +48,19 @@ export interface PassportView {
   participants: Map<Hex, Participant>;
   manufacturer: { address: Hex; participant: Participant | null; verified: boolean };
   unit: UnitView | null;
+  /** Registered designs the GTIN's brand links to the product (DesignRegistry), oldest link first. */
+  designs: PassportDesign[];
   verification: { chainId: number; registry: Hex; rpcUrl: string; deployBlock: number; asOfBlock: number | null };
   generatedAt: number;
+}
+
+/** A design linked to the product: who registered it and when (unix seconds). */
+export interface PassportDesign {
+  registrant: Hex;
+  registrantName: string | null;
+  root: Hex;
+  registeredAt: number;
+  title: string;
 }
 
 /** The batch's own latest inspection, else the nearest ancestor's last one before its split; "none" when neither. */
