@@ -65,6 +65,17 @@ describe("passport: registered designs", function () {
     expect(en).to.match(
       /Design registered by Acme Olive Oil S\.L\. on <time datetime="\d{4}-\d{2}-\d{2}">[^<]+<\/time> <q>Bottle 2027<\/q>/,
     );
+    const [registration] = await world.store.listDesignRegistrations(root);
+    const jsonLd = /<script type="application\/ld\+json" id="passport-data">([^<]*)<\/script>/.exec(en);
+    expect(JSON.parse(jsonLd![1]!)["provena:designs"]).to.deep.equal([
+      {
+        "provena:root": root,
+        "provena:registrant": world.deployed.manufacturer.address.toLowerCase(),
+        "provena:registrantName": "Acme Olive Oil S.L.",
+        "provena:registeredAt": new Date(registration!.registeredAt * 1000).toISOString(),
+        "provena:title": "Bottle 2027",
+      },
+    ]);
     const zh = (await request(app).get(path).set("Accept", HTML).set("Accept-Language", "zh-CN").expect(200)).text;
     expect(zh).to.match(/设计由 Acme Olive Oil S\.L\. 于 <time datetime="[^"]+">\d{4}年\d{1,2}月\d{1,2}日<\/time> 登记/);
   });
