@@ -50,6 +50,8 @@ import { createTraceService } from "./trace/trace-service.ts";
 import { createRecallModule } from "./recalls/recall-routes.ts";
 import { createReputationModule } from "./reputation/reputation-routes.ts";
 import { createReputationService } from "./reputation/reputation-service.ts";
+import { createDesignModule } from "./designs/design-routes.ts";
+import { createDesignService } from "./designs/design-service.ts";
 import { createPassportModule } from "./passport/passport-module.ts";
 import type { ScanDeduper } from "./passport/scan-dedupe.ts";
 import { createQrRenderer, type QrRenderer } from "./passport/qr-renderer.ts";
@@ -172,6 +174,14 @@ export function createProvenaHttpApp(deps: ProvenaHttpDeps): ProvenaApp {
   modules.push(createEpcisModule({ store }));
   modules.push(createTraceModule({ service: createTraceService({ store }) }));
   modules.push(createReputationModule({ service: reputation }));
+  modules.push(
+    createDesignModule({
+      service: createDesignService({ store }),
+      verifyRateLimitPerMinute: config.writeRateLimitPerMinute,
+      jsonMaxDepth: config.jsonMaxDepth,
+      rateLimitStoreFor: deps.rateLimitStoreFor,
+    }),
+  );
   modules.push(
     createRecallModule({
       desk: createRecallDesk({ store, chainId: chain.chainId }),
@@ -540,8 +550,18 @@ async function resolveEmbeddedDeployment(
 function provenaChain(opened: OpenedChain, deployment: Deployment, deployedNow: boolean, abis: ProvenaAbis): ProvenaChain {
   return {
     ...opened,
-    addresses: { forwarder: deployment.forwarder, registry: deployment.registry, escrow: deployment.escrow },
-    abis: { forwarder: abis.ProvenaForwarder, registry: abis.ProvenanceRegistry, escrow: abis.TradeEscrow },
+    addresses: {
+      forwarder: deployment.forwarder,
+      registry: deployment.registry,
+      escrow: deployment.escrow,
+      ...(deployment.designRegistry ? { designRegistry: deployment.designRegistry } : {}),
+    },
+    abis: {
+      forwarder: abis.ProvenaForwarder,
+      registry: abis.ProvenanceRegistry,
+      escrow: abis.TradeEscrow,
+      designRegistry: abis.DesignRegistry,
+    },
     deployment,
     deployedNow,
   };

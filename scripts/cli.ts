@@ -22,6 +22,7 @@ import { registerParticipantCommands } from "./cli/participant-commands.ts";
 import { registerCompanyPrefixCommands } from "./cli/prefix-commands.ts";
 import { registerPassportCommands } from "./cli/passport-commands.ts";
 import { registerReputationCommand } from "./cli/reputation-command.ts";
+import { registerProofCommands } from "./cli/proof-commands.ts";
 
 const program = new Command()
   .name("provena")
@@ -51,6 +52,7 @@ registerRecallCommands(program, withContext);
 registerFinanceCommands(program, withContext);
 registerTraceCommands(program, withContext);
 registerReputationCommand(program);
+registerProofCommands(program, withContext);
 
 try {
   await program.parseAsync(process.argv);

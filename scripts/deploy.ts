@@ -45,7 +45,9 @@ await assertDeployedCode(ethers.provider, chainId, addresses, path.relative(proc
 const blocks = await Promise.all(
   Object.values(addresses).map((address) => creationBlock(ethers.provider, address).catch(() => startBlock)),
 );
-const deployment: Deployment = { chainId, ...addresses, deployBlock: Math.min(...blocks) };
+const designRegistry = contracts.designRegistry ? { designRegistry: await addressOf("designRegistry") } : {};
+if (designRegistry.designRegistry) await assertDeployedCode(ethers.provider, chainId, designRegistry);
+const deployment: Deployment = { chainId, ...addresses, ...designRegistry, deployBlock: Math.min(...blocks) };
 
 if (connection.networkConfig.type === "edr-simulated") {
   console.log(

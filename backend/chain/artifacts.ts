@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import path from "node:path";
 import type { JsonFragment } from "ethers";
 
-export const PROVENA_CONTRACTS = ["ProvenanceRegistry", "TradeEscrow", "ProvenaForwarder"] as const;
+export const PROVENA_CONTRACTS = ["ProvenanceRegistry", "TradeEscrow", "ProvenaForwarder", "DesignRegistry"] as const;
 
 export type ProvenaContractName = (typeof PROVENA_CONTRACTS)[number];
 
@@ -68,11 +68,12 @@ export function loadArtifact(
   };
 }
 
-/** The ABIs of the three deployed Provena contracts. */
+/** The ABIs of the deployed Provena contracts. */
 export function loadProvenaAbis(options: LoadArtifactOptions = {}): ProvenaAbis {
   return {
     ProvenanceRegistry: loadArtifact("ProvenanceRegistry", undefined, options).abi,
     TradeEscrow: loadArtifact("TradeEscrow", undefined, options).abi,
     ProvenaForwarder: loadArtifact("ProvenaForwarder", undefined, options).abi,
+    DesignRegistry: loadArtifact("DesignRegistry", undefined, options).abi,
   };
 }

@@ -124,11 +124,12 @@ export async function assertDeploymentOnChain(provider: Provider, deployment: De
   if (Number(network.chainId) !== deployment.chainId) {
     throw new DeploymentMismatchError(`Deployment is for chain ${deployment.chainId}, but the provider serves chain ${network.chainId}`);
   }
-  const contracts = [
+  const contracts: [string, Hex][] = [
     ["ProvenanceRegistry", deployment.registry],
     ["TradeEscrow", deployment.escrow],
     ["ProvenaForwarder", deployment.forwarder],
-  ] as const;
+  ];
+  if (deployment.designRegistry) contracts.push(["DesignRegistry", deployment.designRegistry]);
   const codes = await Promise.all(contracts.map(([, contractAddress]) => provider.getCode(contractAddress)));
   const missing = contracts.filter((_, index) => codes[index] === "0x").map(([name, contractAddress]) => `${name} (${contractAddress})`);
   if (missing.length > 0) {

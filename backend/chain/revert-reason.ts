@@ -114,6 +114,20 @@ const SENTENCES: Record<string, (a: Args) => string> = {
   EscrowInvalidOrderLimits: (a) =>
     `order limits of ${a.maxDeliveryWindow} s delivery and ${a.maxDisputeWindow} s dispute are out of range (delivery at least 1 s, each at most one year)`,
   EscrowNothingToWithdraw: (a) => `${a.account} has nothing to withdraw in ${a.token === ZERO_ADDRESS ? "ETH" : a.token}`,
+  DesignInvalidRoot: () => "the design Merkle root must not be zero",
+  DesignAlreadyRegistered: (a) =>
+    `${a.registrant} already registered design root ${a.root} at ${isoTime(a.registeredAt)}; that first registration stands`,
+  DesignNotRegistered: (a) => `${a.registrant} has not registered design root ${a.root}`,
+  DesignParticipantInactive: (a) =>
+    `${a.account} is not an active participant (not onboarded, or suspended), so it cannot register or link designs`,
+  DesignMetadataTooLong: (a) => `a design title or licence of ${a.length} bytes is longer than the allowed ${a.maxLength} bytes`,
+  DesignInvalidGtin: (a) => `GTIN ${a.gtin} is not valid (at most 14 digits with a correct check digit)`,
+  DesignGtinNotLicensed: (a) =>
+    a.holder === ZERO_ADDRESS
+      ? `${a.account} may not link designs to GTIN ${a.gtin}: no manufacturer holds its GS1 company prefix`
+      : `${a.account} may not link designs to GTIN ${a.gtin}: its GS1 company prefix belongs to ${a.holder}`,
+  DesignAlreadyLinked: (a) => `design root ${a.root} of ${a.registrant} is already linked to GTIN ${a.gtin}`,
+  DesignNotLinked: (a) => `design root ${a.root} of ${a.registrant} is not linked to GTIN ${a.gtin}`,
   ERC2771ForwarderInvalidSigner: (a) => `the request was signed by ${a.signer}, not by ${a.from} (or for another nonce)`,
   ERC2771ForwarderExpiredRequest: (a) => `the request expired at ${isoTime(a.deadline)}`,
   ERC2771ForwarderMismatchedValue: (a) => `the request asks for ${a.requestedValue} wei but ${a.msgValue} was sent`,

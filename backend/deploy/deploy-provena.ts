@@ -121,13 +121,27 @@ export async function deployProvenaWithIgnition(parameters: DeployProvenaParamet
       `ProvenaModule returned no ${missing}: the Ignition module must return { forwarder, registry, escrow }`,
     );
   }
-  await assertDeployedCode(parameters.provider, parameters.chainId, { forwarder, registry, escrow }, parameters.deploymentDir);
+  // Optional: a module that predates it (or a test module) may not return it.
+  const designRegistry = byName("designRegistry", "DesignRegistry");
+  await assertDeployedCode(
+    parameters.provider,
+    parameters.chainId,
+    { forwarder, registry, escrow, ...(designRegistry ? { designRegistry } : {}) },
+    parameters.deploymentDir,
+  );
   // Nodes without history (no archive state) cannot answer eth_getCode at old blocks: start at the block the
   // deployment started from instead.
   const blocks = await Promise.all(
     [forwarder, registry, escrow].map((address) => creationBlock(parameters.provider, address).catch(() => blockBefore)),
   );
-  return { chainId: parameters.chainId, forwarder, registry, escrow, deployBlock: Math.min(...blocks) };
+  return {
+    chainId: parameters.chainId,
+    forwarder,
+    registry,
+    escrow,
+    ...(designRegistry ? { designRegistry } : {}),
+    deployBlock: Math.min(...blocks),
+  };
 }
 
 /**

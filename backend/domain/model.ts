@@ -23,7 +23,7 @@ export interface ChainEvent {
   transactionHash: Hex;
   transactionIndex: number;
   logIndex: number;
-  contract: "ProvenanceRegistry" | "TradeEscrow" | "ProvenaForwarder";
+  contract: "ProvenanceRegistry" | "TradeEscrow" | "ProvenaForwarder" | "DesignRegistry";
   address: Hex;
   name: string; // event name, e.g. "HandoffAccepted"
   args: Record<string, JsonValue>; // decoded by name; structs as objects
@@ -245,4 +245,40 @@ export interface RecallAcknowledgement {
   signature: Hex;
   /** The lots affected by the recall the holder held when it acknowledged. */
   heldBatchIds: Hex[];
+}
+
+/**
+ * A DesignRegistry registration as the mirror keeps it (backend/designs/design-records.ts derives it from the
+ * DesignRegistered event): `registrant` registered the Merkle root `root` of design files at `registeredAt`.
+ */
+export interface DesignRegistration {
+  /** The event's chainEventId: the natural key, so a replay writes nothing new. */
+  eventId: string;
+  chainId: number;
+  blockNumber: number;
+  transactionHash: Hex;
+  registrant: Hex;
+  root: Hex;
+  /** Unix seconds (the block's timestamp). */
+  registeredAt: number;
+  title: string;
+  licence: string;
+  /** Zero hash when the registrant gave none. */
+  licenceHash: Hex;
+}
+
+/** A DesignLinked (`linked` true) or DesignUnlinked event: the GTIN's company-prefix holder `by` changed a link. */
+export interface DesignLinkChange {
+  eventId: string;
+  chainId: number;
+  blockNumber: number;
+  transactionHash: Hex;
+  /** GTIN-14, zero-padded. */
+  gtin: string;
+  registrant: Hex;
+  root: Hex;
+  linked: boolean;
+  by: Hex;
+  /** Unix seconds (the block's timestamp). */
+  at: number;
 }

@@ -3,6 +3,7 @@
  * one unit (events, headers, projections, checkpoint last).
  */
 import type { Checkpoint } from "../domain/model.ts";
+import { designRecordsOf } from "../designs/design-records.ts";
 import { loadCurrentFromStore, project } from "../projections/project.ts";
 import type { IndexerDependencies } from "./dependencies.ts";
 import { fetchRange } from "./fetch-range.ts";
@@ -57,6 +58,15 @@ export async function indexRange(
   const documents = await project(events, loadCurrentFromStore(store));
   const next: Checkpoint = { chainId, blockNumber: toBlock, blockHash: fetched.last.hash, updatedAt: Date.now() };
   await confirmWriter();
-  await store.commitRange({ chainId, events, blocks: fetched.blocks, ...documents, checkpoint: next });
+  const designs = designRecordsOf(events);
+  await store.commitRange({
+    chainId,
+    events,
+    blocks: fetched.blocks,
+    ...documents,
+    designRegistrations: designs.registrations,
+    designLinkChanges: designs.linkChanges,
+    checkpoint: next,
+  });
   return { kind: "committed", checkpoint: next, events: events.length };
 }

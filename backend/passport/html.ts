@@ -428,6 +428,21 @@ ${facts.map(([term, value]) => `<dt>${t(term)}</dt><dd>${value}</dd>`).join("\n"
 </section>`);
 
   if (view.partners.length > 0) body.push(partnersHtml(view, locale));
+  if (view.designs.length > 0) {
+    const designLines = view.designs.map((design) => {
+      const name = design.registrantName
+        ? escapeHtml(design.registrantName)
+        : `<span class="mono" title="${escapeHtml(design.registrant)}">${escapeHtml(shortHex(design.registrant))}</span>`;
+      const title = design.title ? ` <q>${escapeHtml(design.title)}</q>` : "";
+      return `<li>${t("passport.design.registered", { name, date: dateHtml(design.registeredAt, locale) })}${title}</li>`;
+    });
+    body.push(`<section aria-labelledby="design-title">
+<h2 id="design-title">${t("passport.design.title")}</h2>
+<ul>
+${designLines.join("\n")}
+</ul>
+</section>`);
+  }
 
   if (unit) {
     let ownership: string;

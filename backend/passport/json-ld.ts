@@ -147,6 +147,18 @@ export function passportJsonLd(view: PassportView, publicBaseUrl: string) {
       "provena:roles": participant.roles,
       "provena:suspended": participant.suspended,
     })),
+    // Designs the GTIN's brand links to the product (DesignRegistry); present only when there are some.
+    ...(view.designs.length > 0
+      ? {
+          "provena:designs": view.designs.map((design) => ({
+            "provena:root": design.root,
+            "provena:registrant": design.registrant,
+            ...(design.registrantName ? { "provena:registrantName": design.registrantName } : {}),
+            "provena:registeredAt": new Date(design.registeredAt * 1000).toISOString(),
+            ...(design.title ? { "provena:title": design.title } : {}),
+          })),
+        }
+      : {}),
     ...(unit
       ? {
           "provena:claimed": unit.claim !== null,

@@ -12,7 +12,8 @@ import { loadBatchHistory, type BatchHistory } from "../read-model/batch-history
 import { createReputationService, type ReputationService } from "../reputation/reputation-service.ts";
 import { buildDigitalLink, type DigitalLink, type TrustAnchors } from "./digital-link.ts";
 import { historyEntryOf, recallEntry } from "./history-entries.ts";
-import { effectiveInspection, type PartnerReputation, type PassportView, type UnitView } from "./passport-view.ts";
+import { createDesignService } from "../designs/design-service.ts";
+import { effectiveInspection, type PartnerReputation, type PassportDesign, type PassportView, type UnitView } from "./passport-view.ts";
 import { createScanDeduper, type ScanDeduper } from "./scan-dedupe.ts";
 import { createBoundedMemo } from "./view-cache.ts";
 import type { SerialService, UnitProof } from "./serials.ts";
@@ -124,6 +125,25 @@ export function createPassportService({
   // One client counts once per unit per recent window, so reloading a page cannot make a genuine unit look copied.
   const scansThatCount = scanDeduper ?? createScanDeduper({ windowMs: thresholds.recentWindowMs, now });
   const anchors: TrustAnchors = { chainId: config.chainId, registry: config.registryAddress };
+  const designService = createDesignService({ store });
+
+  /** The product's linked designs that have a mirrored registration (a link always has one on chain). */
+  async function designsOf(gtin: string): Promise<PassportDesign[]> {
+    const { designs } = await designService.linksOf(gtin);
+    return designs.flatMap(({ registration }) =>
+      registration === null
+        ? []
+        : [
+            {
+              registrant: registration.registrant,
+              registrantName: registration.registrantName,
+              root: registration.root,
+              registeredAt: Math.floor(Date.parse(registration.registeredAt) / 1000),
+              title: registration.title,
+            },
+          ],
+    );
+  }
 
   async function loadBatch(link: DigitalLink): Promise<Batch> {
     const batch = (await store.getBatch(link.batchId)) ?? (await store.findBatchByGtinLot(link.gtin, link.lot));
@@ -210,6 +230,7 @@ export function createPassportService({
       },
       partners,
       unit,
+      designs: await designsOf(batch.gtin),
       verification: {
         chainId: config.chainId,
         registry: config.registryAddress.toLowerCase() as Hex,

@@ -58,8 +58,19 @@ export interface PassportView {
   /** The manufacturer first, then the carriers in the order they held the goods; participants the mirror knows only. */
   partners: PartnerReputation[];
   unit: UnitView | null;
+  /** Registered designs the GTIN's brand links to the product (DesignRegistry), oldest link first. */
+  designs: PassportDesign[];
   verification: { chainId: number; registry: Hex; rpcUrl: string; deployBlock: number; asOfBlock: number | null };
   generatedAt: number;
+}
+
+/** A design linked to the product: who registered it and when (unix seconds). */
+export interface PassportDesign {
+  registrant: Hex;
+  registrantName: string | null;
+  root: Hex;
+  registeredAt: number;
+  title: string;
 }
 
 /** The batch's own latest inspection, else the nearest ancestor's last one before its split; "none" when neither. */

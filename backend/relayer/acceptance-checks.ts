@@ -16,8 +16,8 @@ import { relayRequirement } from "./relay-policy.ts";
 import { extractRevertData } from "../chain/revert-reason.ts";
 import { describeOrderInspectorRefusal, orderInspectorRefusal } from "../chain/order-inspector.ts";
 
-/** The Provena contracts a partner may call through the relayer. */
-export type RelayTarget = "registry" | "escrow";
+/** The Provena contracts a partner may call through the relayer (the design registry where deployed). */
+export type RelayTarget = "registry" | "escrow" | "designRegistry";
 
 /** What the checks read, passed in as one object. */
 export interface AcceptanceContext {
@@ -58,7 +58,8 @@ export async function checkTerms(context: AcceptanceContext, message: ForwardReq
   const { chain, targets, maxForwardedGas, now } = context;
   const target = targets.get(message.to);
   if (!target) {
-    const provena = `registry ${chain.addresses.registry.toLowerCase()}, escrow ${chain.addresses.escrow.toLowerCase()}`;
+    const designs = chain.addresses.designRegistry ? `, design registry ${chain.addresses.designRegistry.toLowerCase()}` : "";
+    const provena = `registry ${chain.addresses.registry.toLowerCase()}, escrow ${chain.addresses.escrow.toLowerCase()}${designs}`;
     throw refused("rejected", "UNTRUSTED_TARGET", `target ${message.to} is not a Provena contract (${provena})`);
   }
   if (message.value !== 0n) {
@@ -112,7 +113,7 @@ export function describeCallData(
 ): DescribedCall | null {
   const target = targets.get(to.toLowerCase());
   if (!target) return null;
-  const iface = target === "registry" ? contracts.interfaces.registry : contracts.interfaces.escrow;
+  const iface = contracts.interfaces[target];
   try {
     const parsed = iface.parseTransaction({ data });
     if (!parsed) return null;
@@ -144,7 +145,7 @@ export async function checkSigner(
 ): Promise<void> {
   const requirement = relayRequirement(target, functionName);
   if (requirement.kind === "refused") throw refused("rejected", "FUNCTION_NOT_RELAYABLE", requirement.reason);
-  const targetContract = target === "registry" ? contracts.registry : contracts.escrow;
+  const targetContract = target === "escrow" ? contracts.escrow : contracts.registry;
   if (requirement.kind === "admin") {
     const isAdmin: boolean = await targetContract.hasRole("0x" + "00".repeat(32), message.from);
     if (!isAdmin)

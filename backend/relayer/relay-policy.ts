@@ -44,7 +44,7 @@ const REGISTRY_ROLE_FUNCTIONS: Record<string, ParticipantRole[]> = {
 const NOT_RELAYABLE = new Set(["setBatchWatched", "watchBatch", "onCustodyAccepted", "onQualityAttested", "renounceRole"]);
 
 export function relayRequirement(
-  target: "registry" | "escrow",
+  target: "registry" | "escrow" | "designRegistry",
   functionName: string,
 ): RelayRequirement | { kind: "refused"; reason: string } {
   if (NOT_RELAYABLE.has(functionName)) return { kind: "refused", reason: `${functionName} cannot be relayed` };

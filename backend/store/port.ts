@@ -45,6 +45,8 @@ import type {
   BatchStatus,
   ChainEvent,
   Checkpoint,
+  DesignLinkChange,
+  DesignRegistration,
   Hex,
   IndexedBlock,
   Order,
@@ -81,6 +83,9 @@ export interface RangeCommit {
   batches: Batch[]; // projections after the range's events, full documents (upsert by batchId)
   participants: Participant[];
   orders: Order[];
+  /** DesignRegistry records of the range's events (backend/designs/design-records.ts): inserted unless one with the same eventId exists. */
+  designRegistrations?: DesignRegistration[];
+  designLinkChanges?: DesignLinkChange[];
   checkpoint: Checkpoint;
 }
 
@@ -88,6 +93,7 @@ export interface RangeCommit {
  * Undoes everything above `forkBlock` (exclusive: blocks <= forkBlock stay): deletes the events and block headers
  * of `chainId` with a number > forkBlock, replaces the listed projections with their recomputed documents,
  * deletes the projections named in delete*, and sets the checkpoint. Events and blocks of other chains stay.
+ * Design records (registrations, link changes) of `chainId` above forkBlock go with their events.
  */
 export interface RollbackCommit {
   chainId: number;
@@ -264,6 +270,14 @@ export interface OrderReadGrants {
   listOrderReadGrants(filter: { seller?: Hex; financier?: Hex; activeAt?: number }): Promise<OrderReadGrant[]>;
 }
 
+/** The mirrored DesignRegistry records (written by MirrorLog's commits, removed by its rollbacks). */
+export interface DesignProofRecords {
+  /** Every registration of `root`, by any registrant, in chain order. */
+  listDesignRegistrations(root: Hex): Promise<DesignRegistration[]>;
+  /** Every link change of `gtin` (GTIN-14), in chain order; backend/designs folds them into the links in force. */
+  listDesignLinkChanges(gtin: string): Promise<DesignLinkChange[]>;
+}
+
 /** The whole store, as the composition roots (main.ts, tests) open it. */
 export interface MirrorStore
   extends
@@ -275,4 +289,5 @@ export interface MirrorStore
     RelayQueue,
     AuthNonces,
     RecallAcknowledgements,
-    OrderReadGrants {}
+    OrderReadGrants,
+    DesignProofRecords {}

@@ -458,4 +458,47 @@ describe("provena CLI", function () {
     expect(result.code).to.equal(1);
     expect(result.stderr).to.contain("HTTP 404");
   });
+
+  it("test_cli_proofCreateVerify_filesStayLocal_gaslessRegistration_tamperedFileRefused", async function () {
+    const designer = Wallet.createRandom();
+    const added = await cli(
+      ["participant", "add", designer.address, "--role", "manufacturer", "--gln", gln("841234500077"), "--name", "Studio Nord"],
+      { PROVENA_PRIVATE_KEY: ADMIN_KEY },
+    );
+    expect(added.code, added.stderr).to.equal(0);
+    const bottle = path.join(workdir, "bottle.step");
+    const label = path.join(workdir, "label.pdf");
+    await writeFile(bottle, "solid bottle\n");
+    await writeFile(label, "%PDF label\n");
+    const out = path.join(workdir, "design-proofs");
+    const key = { PROVENA_PRIVATE_KEY: designer.privateKey };
+
+    const created = await cli(
+      ["--relay", "proof", "create", bottle, label, "--title", "Bottle 2027", "--licence", "CC-BY-4.0", "--out", out],
+      key,
+    );
+    expect(created.code, created.stderr).to.equal(0);
+    expect(created.stdout).to.contain("✓ registered design root").and.contain("(2 file(s))").and.contain("gasless");
+    const proof = JSON.parse(await readFile(path.join(out, "label.pdf.proof.json"), "utf8"));
+    expect(proof).to.include({ registrant: designer.address.toLowerCase(), title: "Bottle 2027" });
+    expect(proof.leaf.owner).to.equal(designer.address.toLowerCase());
+    expect(proof.transactionHash).to.match(/^0x[0-9a-f]{64}$/);
+    expect(JSON.stringify(proof)).to.not.contain("PDF label"); // only the hash leaves the file
+
+    const verified = await cli(["proof", "verify", label, path.join(out, "label.pdf.proof.json")]);
+    expect(verified.code, verified.stderr).to.equal(0);
+    expect(verified.stdout).to.contain("existed on").and.contain("registered by Studio Nord").and.contain("owned by the registrant");
+
+    await writeFile(label, "%PDF label, edited\n");
+    const tampered = await cli(["proof", "verify", label, path.join(out, "label.pdf.proof.json")]);
+    expect(tampered.code).to.equal(1);
+    expect(tampered.stderr).to.contain("is not the file this proof is for");
+
+    const granted = await cli(["prefix", "grant", "7612345", "--to", designer.address], { PROVENA_PRIVATE_KEY: ADMIN_KEY });
+    expect(granted.code, granted.stderr).to.equal(0);
+    const productGtin = "761234500001" + gs1CheckDigit("761234500001");
+    const linked = await cli(["--relay", "proof", "link", productGtin, proof.root], key);
+    expect(linked.code, linked.stderr).to.equal(0);
+    expect(linked.stdout).to.contain(`✓ linked design ${proof.root}`);
+  });
 });

@@ -18,6 +18,8 @@
  *                       none (the zero address, i.e. ETH only); more tokens: the admin calls setTokenAllowed
  *   ethAllowed          escrow: whether new orders may be paid in ETH; default true
  *
+ * The DesignRegistry (design and IP proofs) has no admin and no parameters.
+ *
  * The escrow gets the same admin (and delay) as the registry; the admin grants ARBITER_ROLE afterwards.
  * Making the escrow the registry's custody observer (registry.setCustodyObserver(escrow)) is a call only the
  * registry admin may make, and the module sends it from the deploying account (Ignition's default sender):
@@ -75,7 +77,10 @@ const ProvenaModule = buildModule("ProvenaModule", (m) => {
   m.call(escrow, "setTokenAllowed", [m.getParameter("allowedToken", NO_TOKEN), true], { id: "allowToken" });
   m.call(escrow, "setTokenAllowed", [NO_TOKEN, m.getParameter("ethAllowed", true)], { id: "allowEth" });
 
-  return { forwarder, registry, escrow };
+  // Design proofs: no admin; reads participants and company prefixes from the registry.
+  const designRegistry = m.contract("DesignRegistry", [forwarder, registry]);
+
+  return { forwarder, registry, escrow, designRegistry };
 });
 
 export default ProvenaModule;

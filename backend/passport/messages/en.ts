@@ -55,6 +55,8 @@ export const en = {
   "passport.participant.suspended": "suspended",
   "passport.lotLink": "lot {lot}",
   "passport.lotLinkTitle": "Lot {lot}",
+  "passport.design.title": "Design",
+  "passport.design.registered": "Design registered by {name} on {date}",
 
   "verify.title": "Blockchain verification",
   "verify.anchorsPending": "Checked against the chain and registry named by the code you scanned.",

@@ -49,6 +49,8 @@ export const zhCN: MessageTable = {
   "passport.participant.suspended": "已暂停",
   "passport.lotLink": "批次 {lot}",
   "passport.lotLinkTitle": "批次 {lot}",
+  "passport.design.title": "设计",
+  "passport.design.registered": "设计由 {name} 于 {date} 登记",
 
   "verify.title": "区块链验证",
   "verify.anchorsPending": "对照您扫描的代码所指定的区块链和登记合约进行核验。",

@@ -21,7 +21,8 @@
  * - scans:         { batchId: "hashed" }      every scan query is per batch, so it targets one shard.
  * - claims:        { batchId: 1, serial: 1 }  prefix of the unique index.
  * - serialchunks:  { serialRoot: 1 }          a set is read and written by its root.
- * - participants, blocks, checkpoints, leases, relays, serialsets, rollbacks, rollbackitems: small, unsharded.
+ * - participants, blocks, checkpoints, leases, relays, serialsets, rollbacks, rollbackitems, designregistrations,
+ *   designlinkchanges: small, unsharded.
  */
 import type { mongo } from "mongoose";
 
@@ -29,6 +30,8 @@ import type {
   Batch,
   ChainEvent,
   Checkpoint,
+  DesignLinkChange,
+  DesignRegistration,
   Hex,
   IndexedBlock,
   Order,
@@ -120,6 +123,8 @@ export const documents = {
   claim: withId<UnitClaim>(null),
   recallAcknowledgement: withId<RecallAcknowledgement>(null),
   orderReadGrant: withId<OrderReadGrant>(null),
+  designRegistration: keyedBy<DesignRegistration>("eventId"),
+  designLinkChange: keyedBy<DesignLinkChange>("eventId"),
 };
 
 // --- the adapter's own records (not domain objects) -----------------------------------------------------------
@@ -258,6 +263,21 @@ export const COLLECTIONS = {
     indexes: [
       index<OrderReadGrant>(["seller", "financier"], { unique: true }),
       index<OrderReadGrant>(["financier", "grantedAt", "seller"]),
+    ],
+  },
+  // DesignRegistry records, one per event (_id: its eventId, so chain order): by root / GTIN, and by block for rollbacks.
+  designRegistrations: {
+    name: "designregistrations",
+    indexes: [
+      index<Stored<DesignRegistration, "eventId">>(["root", "_id"]),
+      index<Stored<DesignRegistration, "eventId">>(["chainId", "blockNumber"]),
+    ],
+  },
+  designLinkChanges: {
+    name: "designlinkchanges",
+    indexes: [
+      index<Stored<DesignLinkChange, "eventId">>(["gtin", "_id"]),
+      index<Stored<DesignLinkChange, "eventId">>(["chainId", "blockNumber"]),
     ],
   },
   signInNonces: { name: "signinnonces", indexes: [{ key: { expiresAt: 1 }, expireAfterSeconds: 0 }] },

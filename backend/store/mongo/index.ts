@@ -10,6 +10,7 @@
 import { createAuthNonces } from "./auth-nonces.ts";
 import { createOrderReadGrants } from "./order-read-grants.ts";
 import { createRecallAcknowledgements } from "./recall-acknowledgements.ts";
+import { createDesignProofRecords } from "./design-records.ts";
 import type { MirrorStore } from "../port.ts";
 import { createIndexes, openCollections } from "./collections.ts";
 import { connectMongo, type MongoStoreOptions } from "./connection.ts";
@@ -45,5 +46,6 @@ export async function createMongoStore(options: MongoStoreOptions): Promise<Mirr
     ...createAuthNonces(collections),
     ...createRecallAcknowledgements(collections),
     ...createOrderReadGrants(collections),
+    ...createDesignProofRecords(collections),
   };
 }

@@ -7,6 +7,7 @@
 import { createAuthNonces } from "./auth-nonces.ts";
 import { createOrderReadGrants } from "./order-read-grants.ts";
 import { createRecallAcknowledgements } from "./recall-acknowledgements.ts";
+import { createDesignProofRecords } from "./design-records.ts";
 import type { MirrorStore } from "../port.ts";
 import { IN_MEMORY, openSqlite, type SqliteStoreOptions } from "./connection.ts";
 import { createLeases } from "./leases.ts";
@@ -38,5 +39,6 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): MirrorStore
     ...createAuthNonces(connection),
     ...createRecallAcknowledgements(connection),
     ...createOrderReadGrants(connection),
+    ...createDesignProofRecords(connection),
   };
 }

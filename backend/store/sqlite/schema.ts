@@ -177,6 +177,26 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX order_read_grants_by_financier ON order_read_grants (financier, granted_at, seller);
   `,
+  /* 7: DesignRegistry records (backend/designs), one row per event, deleted with their events on a rollback */ `
+  CREATE TABLE design_registrations (
+    event_id TEXT PRIMARY KEY,
+    chain_id INTEGER NOT NULL,
+    block_number INTEGER NOT NULL,
+    root TEXT NOT NULL,
+    doc TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX design_registrations_by_root ON design_registrations (root, event_id);
+  CREATE INDEX design_registrations_by_block ON design_registrations (chain_id, block_number);
+  CREATE TABLE design_link_changes (
+    event_id TEXT PRIMARY KEY,
+    chain_id INTEGER NOT NULL,
+    block_number INTEGER NOT NULL,
+    gtin TEXT NOT NULL,
+    doc TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX design_link_changes_by_gtin ON design_link_changes (gtin, event_id);
+  CREATE INDEX design_link_changes_by_block ON design_link_changes (chain_id, block_number);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -7,7 +7,8 @@ describe("revert reasons", function () {
   const abis = loadProvenaAbis();
   const registry = new Interface(abis.ProvenanceRegistry);
   const escrow = new Interface(abis.TradeEscrow);
-  const decoder = createRevertDecoder([abis.ProvenanceRegistry, abis.TradeEscrow, abis.ProvenaForwarder]);
+  const designs = new Interface(abis.DesignRegistry);
+  const decoder = createRevertDecoder([abis.ProvenanceRegistry, abis.TradeEscrow, abis.ProvenaForwarder, abis.DesignRegistry]);
   const account = "0x" + "ab".repeat(20);
   const batchId = "0x" + "12".repeat(32);
 
@@ -33,7 +34,7 @@ describe("revert reasons", function () {
       "StringTooLong",
     ]);
     const withoutSentence: string[] = [];
-    for (const iface of [registry, escrow]) {
+    for (const iface of [registry, escrow, designs]) {
       iface.forEachError((fragment) => {
         if (internal.has(fragment.name) || fragment.name.startsWith("AccessControl") || fragment.name.startsWith("SafeCast")) return;
         const data = iface.encodeErrorResult(

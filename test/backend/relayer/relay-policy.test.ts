@@ -17,4 +17,11 @@ describe("relay policy", function () {
     expect(relayRequirement("escrow", "onCustodyAccepted")).to.include({ kind: "refused" });
     expect(relayRequirement("escrow", "onQualityAttested")).to.include({ kind: "refused" });
   });
+
+  it("test_relayRequirement_designRegistry_anyActiveParticipant_theContractChecksPrefixes", function () {
+    // Registering needs no role; linking is refused by the contract (so by the acceptance simulation) for non-holders.
+    for (const fn of ["registerDesign", "linkDesign", "unlinkDesign"]) {
+      expect(relayRequirement("designRegistry", fn)).to.deep.equal({ kind: "participant" });
+    }
+  });
 });

@@ -23,6 +23,7 @@ import {
 import { createStore } from "../../../backend/store/index.ts";
 import type { MirrorStore } from "../../../backend/store/port.ts";
 import type { Hex } from "../../../backend/domain/model.ts";
+import { deployDesignRegistry } from "../../../scripts/fixtures/design-registry.ts";
 import { deployProvena } from "../../../scripts/fixtures/provena-deployment.ts";
 
 export const silentLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
@@ -33,6 +34,7 @@ export async function createRelayerFixture() {
   const deployment = await deployProvena(ethers);
   const { forwarder, registry, escrow, admin } = deployment;
   if (!escrow) throw new Error("TradeEscrow is not compiled");
+  const designRegistry = await deployDesignRegistry(ethers, deployment);
 
   const { provider, chainId } = await providerFromEip1193(connection.provider, 50);
   const abis = loadProvenaAbis();
@@ -43,8 +45,14 @@ export async function createRelayerFixture() {
       forwarder: (await forwarder.getAddress()).toLowerCase() as Hex,
       registry: (await registry.getAddress()).toLowerCase() as Hex,
       escrow: (await escrow.getAddress()).toLowerCase() as Hex,
+      designRegistry: (await designRegistry.getAddress()).toLowerCase() as Hex,
     },
-    abis: { forwarder: abis.ProvenaForwarder, registry: abis.ProvenanceRegistry, escrow: abis.TradeEscrow },
+    abis: {
+      forwarder: abis.ProvenaForwarder,
+      registry: abis.ProvenanceRegistry,
+      escrow: abis.TradeEscrow,
+      designRegistry: abis.DesignRegistry,
+    },
   };
 
   // The relayer's own key, funded by the admin: it pays gas for partners who hold no ETH.
@@ -67,7 +75,7 @@ export async function createRelayerFixture() {
   /** Signs `data` for `target` as `signer` (nonce: the forwarder's current one unless given). */
   async function signedRequest(
     signer: Signer,
-    target: "registry" | "escrow",
+    target: "registry" | "escrow" | "designRegistry",
     data: string,
     overrides: Partial<{ nonce: bigint; deadline: number; gas: bigint; from: string; value: bigint; to: string }> = {},
   ): Promise<ForwardRequestInput> {
@@ -75,7 +83,7 @@ export async function createRelayerFixture() {
     const latest = await provider.getBlock("latest");
     const message = {
       from,
-      to: (overrides.to ?? chain.addresses[target]) as Hex,
+      to: (overrides.to ?? chain.addresses[target]!) as Hex,
       value: overrides.value ?? 0n,
       gas: overrides.gas ?? 500_000n,
       nonce: overrides.nonce ?? (await forwarder.nonces(from)),
@@ -112,6 +120,7 @@ export async function createRelayerFixture() {
     ethers,
     networkHelpers,
     deployment,
+    designRegistry,
     chain,
     provider,
     store,

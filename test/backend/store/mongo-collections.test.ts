@@ -10,7 +10,7 @@ import { COLLECTIONS, documents, withoutUndefined, type FieldPath, type MongoDoc
 import { rollbackItemsOf } from "../../../backend/store/mongo/mirror-log.ts";
 import { chunkSerials, mergeRegionStats } from "../../../backend/store/mongo/passport-records.ts";
 import { relayPatchToSet } from "../../../backend/store/mongo/relay-queue.ts";
-import type { Batch, ChainEvent, Order, Participant } from "../../../backend/domain/model.ts";
+import type { Batch, ChainEvent, DesignLinkChange, DesignRegistration, Order, Participant } from "../../../backend/domain/model.ts";
 import { bytes32, eventsThrough, relayRequest, serials, stateAt, supplyChainScenario } from "./fixtures.ts";
 
 const { BSON } = mongoose.mongo;
@@ -63,6 +63,37 @@ describe("MongoDB store: documents", function () {
       }
       for (const order of final.orders)
         expect(documents.order.fromDocument(throughBson(documents.order.toDocument(order)))).to.deep.equal(order);
+    });
+
+    it("test_designRecords_roundTripExactly_throughBson_keyedByTheirEventId", function () {
+      const registration: DesignRegistration = {
+        eventId: "31337:000000000007:000002",
+        chainId: 31337,
+        blockNumber: 7,
+        transactionHash: bytes32("tx"),
+        registrant: `0x${"ab".repeat(20)}`,
+        root: bytes32("root"),
+        registeredAt: 1_767_225_684,
+        title: "Bottle 2027",
+        licence: "",
+        licenceHash: `0x${"00".repeat(32)}`,
+      };
+      const stored = throughBson(documents.designRegistration.toDocument(registration));
+      expect(stored._id).to.equal(registration.eventId);
+      expect(documents.designRegistration.fromDocument(stored)).to.deep.equal(registration);
+      const change: DesignLinkChange = {
+        eventId: "31337:000000000008:000000",
+        chainId: 31337,
+        blockNumber: 8,
+        transactionHash: bytes32("tx2"),
+        gtin: "08412345000102",
+        registrant: registration.registrant,
+        root: registration.root,
+        linked: false,
+        by: registration.registrant,
+        at: 1_767_225_696,
+      };
+      expect(documents.designLinkChange.fromDocument(throughBson(documents.designLinkChange.toDocument(change)))).to.deep.equal(change);
     });
 
     it("test_batch_nullableFields_andRecall_roundTrip", function () {
@@ -228,6 +259,8 @@ describe("MongoDB store: documents", function () {
         "rollbackitems",
         "recallacknowledgements",
         "orderreadgrants",
+        "designregistrations",
+        "designlinkchanges",
         "signinnonces",
       ]);
       // Spent sign-in nonces are removed by MongoDB's TTL monitor once they expire.

@@ -7,7 +7,17 @@ import { expect } from "chai";
 import { DomainError } from "../../../backend/domain/errors.ts";
 import type { MirrorStore, PageRequest } from "../../../backend/store/port.ts";
 import type { RelayStatus } from "../../../backend/domain/model.ts";
-import type { Batch, ChainEvent, Hex, Order, Page, Participant } from "../../../backend/domain/model.ts";
+import type {
+  Batch,
+  ChainEvent,
+  DesignLinkChange,
+  DesignRegistration,
+  Hex,
+  Order,
+  Page,
+  Participant,
+} from "../../../backend/domain/model.ts";
+import { chainEventId } from "../../../backend/domain/model.ts";
 import {
   CHAIN_ID,
   OTHER_CHAIN_ID,
@@ -1037,6 +1047,100 @@ export function shouldBehaveLikeMirrorStore(makeStore: () => Promise<MirrorStore
         failure = error;
       }
       expect(failure).to.be.instanceOf(TypeError);
+    });
+  });
+
+  describe("design records", function () {
+    const root = bytes32("design:root");
+    const gtin = "08412345000102";
+    const registration = (registrant: string, blockNumber: number, chainId = CHAIN_ID): DesignRegistration => ({
+      eventId: chainEventId(chainId, blockNumber, 0),
+      chainId,
+      blockNumber,
+      transactionHash: transactionHash(chainId, blockNumber, 0),
+      registrant: address(registrant),
+      root,
+      registeredAt: 1_767_225_600 + blockNumber * 12,
+      title: `Design by ${registrant}`,
+      licence: "CC-BY-4.0",
+      licenceHash: bytes32("licence"),
+    });
+    const linkChange = (blockNumber: number, linked: boolean): DesignLinkChange => ({
+      eventId: chainEventId(CHAIN_ID, blockNumber, 1),
+      chainId: CHAIN_ID,
+      blockNumber,
+      transactionHash: transactionHash(CHAIN_ID, blockNumber, 1),
+      gtin,
+      registrant: address("designer"),
+      root,
+      linked,
+      by: address("manufacturer"),
+      at: 1_767_225_600 + blockNumber * 12,
+    });
+    /** A range commit of blocks `from`..`to` carrying only design records. */
+    const designCommit = (
+      from: number,
+      to: number,
+      records: { designRegistrations?: DesignRegistration[]; designLinkChanges?: DesignLinkChange[] },
+      chainId = CHAIN_ID,
+    ) => {
+      const blocks = Array.from({ length: to - from + 1 }, (_, offset) => indexedBlock(chainId, from + offset));
+      const last = blocks[blocks.length - 1]!;
+      return {
+        chainId,
+        events: [],
+        blocks,
+        batches: [],
+        participants: [],
+        orders: [],
+        ...records,
+        checkpoint: { chainId, blockNumber: last.number, blockHash: last.hash, updatedAt: 1_767_225_600_000 + to },
+      };
+    };
+
+    it("test_commitRange_designRegistrations_listedByRootInChainOrder_replayChangesNothing", async function () {
+      const copier = registration("copier", 3);
+      const owner = registration("owner", 5);
+      const commit = designCommit(1, 5, { designRegistrations: [owner, copier, { ...registration("other", 4), root: bytes32("x") }] });
+      await store.commitRange(commit);
+      await store.commitRange(commit);
+      await store.commitRange(designCommit(1, 5, { designRegistrations: [{ ...owner, title: "rewritten" }] }));
+      expect(await store.listDesignRegistrations(root)).to.deep.equal([copier, owner]);
+      expect(await store.listDesignRegistrations(bytes32("design:unknown"))).to.deep.equal([]);
+    });
+
+    it("test_commitRange_designLinkChanges_listedByGtinInChainOrder", async function () {
+      const changes = [linkChange(2, true), linkChange(4, false), linkChange(6, true)];
+      await store.commitRange(designCommit(1, 4, { designLinkChanges: changes.slice(0, 2) }));
+      await store.commitRange(designCommit(5, 6, { designLinkChanges: changes.slice(2) }));
+      expect(await store.listDesignLinkChanges(gtin)).to.deep.equal(changes);
+      expect(await store.listDesignLinkChanges("08712345000011")).to.deep.equal([]);
+    });
+
+    it("test_rollback_removesDesignRecordsAboveFork_keepsAtAndBelowAndOtherChains", async function () {
+      const kept = registration("owner", 3);
+      const gone = registration("copier", 7);
+      const otherChain = registration("owner", 9, OTHER_CHAIN_ID);
+      await store.commitRange(
+        designCommit(1, 8, { designRegistrations: [kept, gone], designLinkChanges: [linkChange(6, true), linkChange(7, false)] }),
+      );
+      await store.commitRange(designCommit(1, 9, { designRegistrations: [otherChain] }, OTHER_CHAIN_ID));
+      const forkHeader = indexedBlock(CHAIN_ID, 6);
+      await store.rollback({
+        chainId: CHAIN_ID,
+        forkBlock: 6,
+        batches: [],
+        participants: [],
+        orders: [],
+        deleteBatchIds: [],
+        deleteParticipantAddresses: [],
+        deleteOrderIds: [],
+        checkpoint: { chainId: CHAIN_ID, blockNumber: 6, blockHash: forkHeader.hash, updatedAt: 1_767_225_700_000 },
+      });
+      // Ids of one chain sort in chain order; across chains the order is only the ids' order.
+      expect(await store.listDesignRegistrations(root)).to.have.deep.members([kept, otherChain]);
+      expect(await store.listDesignRegistrations(root)).to.have.length(2);
+      expect(await store.listDesignLinkChanges(gtin)).to.deep.equal([linkChange(6, true)]);
     });
   });
 
