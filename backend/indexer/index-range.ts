@@ -3,6 +3,7 @@
  * one unit (events, headers, projections, checkpoint last).
  */
 import type { Checkpoint } from "../domain/model.ts";
+import { loadColdChainFromStore, projectColdChainRange } from "../projections/cold-chain.ts";
 import { loadCurrentFromStore, project } from "../projections/project.ts";
 import type { IndexerDependencies } from "./dependencies.ts";
 import { fetchRange } from "./fetch-range.ts";
@@ -55,8 +56,9 @@ export async function indexRange(
   }
   const { events } = fetched;
   const documents = await project(events, loadCurrentFromStore(store));
+  const coldChain = await projectColdChainRange(events, loadColdChainFromStore(store));
   const next: Checkpoint = { chainId, blockNumber: toBlock, blockHash: fetched.last.hash, updatedAt: Date.now() };
   await confirmWriter();
-  await store.commitRange({ chainId, events, blocks: fetched.blocks, ...documents, checkpoint: next });
+  await store.commitRange({ chainId, events, blocks: fetched.blocks, ...documents, coldChain, checkpoint: next });
   return { kind: "committed", checkpoint: next, events: events.length };
 }

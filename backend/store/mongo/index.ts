@@ -12,6 +12,7 @@ import { createRecallAcknowledgements } from "./recall-acknowledgements.ts";
 import type { MirrorStore } from "../port.ts";
 import { createIndexes, openCollections } from "./collections.ts";
 import { connectMongo, type MongoStoreOptions } from "./connection.ts";
+import { createColdChainReadings, createColdChainReads } from "./cold-chain.ts";
 import { createLeases } from "./leases.ts";
 import { createMirrorLog } from "./mirror-log.ts";
 import { createPassportRecords } from "./passport-records.ts";
@@ -43,5 +44,7 @@ export async function createMongoStore(options: MongoStoreOptions): Promise<Mirr
     ...createRelayQueue(collections),
     ...createAuthNonces(collections),
     ...createRecallAcknowledgements(collections),
+    ...createColdChainReads(collections),
+    ...createColdChainReadings(collections),
   };
 }

@@ -27,6 +27,7 @@ import { chunks, insertKeepingExisting, upsertAll } from "./bulk-writes.ts";
 import { documents, type MongoCollections, type RollbackItem, type RollbackMarker } from "./collections.ts";
 import { RollbackCompletedError } from "./errors.ts";
 import { EVENT_SORT, eventFilter } from "./filters.ts";
+import { deleteColdChainAboveFork, writeColdChainChanges } from "./cold-chain.ts";
 import { applyRollbackItems, writeProjections } from "./projections.ts";
 
 const ROLLBACK_ITEM_CHUNK = 500;
@@ -87,6 +88,7 @@ async function applyRollback(
   for await (const page of items) await applyRollbackItems(collections, page);
   const chainId = marker._id;
   await collections.events.deleteMany({ chainId, blockNumber: { $gt: marker.forkBlock } });
+  await deleteColdChainAboveFork(collections, chainId, marker.forkBlock);
   // Blocks after events: while the marker exists getBlocks hides them anyway.
   await collections.blocks.deleteMany({ chainId, number: { $gt: marker.forkBlock } });
   await writeCheckpoint(collections, marker.checkpoint);
@@ -146,6 +148,7 @@ async function commitRange(collections: MongoCollections, commit: RangeCommit): 
   await insertKeepingExisting(collections.events, events);
   await upsertAll(collections.blocks, blocks, { key: (d) => ({ _id: d._id }), guardByLastEvent: false });
   await writeProjections(collections, commit, true);
+  if (commit.coldChain !== undefined) await writeColdChainChanges(collections, chainId, commit.coldChain);
   await writeCheckpoint(collections, commit.checkpoint); // last: the range counts as stored only now
 }
 

@@ -8,6 +8,7 @@ import { createAuthNonces } from "./auth-nonces.ts";
 import { createRecallAcknowledgements } from "./recall-acknowledgements.ts";
 import type { MirrorStore } from "../port.ts";
 import { IN_MEMORY, openSqlite, type SqliteStoreOptions } from "./connection.ts";
+import { createColdChainReadings, createColdChainReads } from "./cold-chain.ts";
 import { createLeases } from "./leases.ts";
 import { createMirrorLog } from "./mirror-log.ts";
 import { createPassportRecords } from "./passport-records.ts";
@@ -36,5 +37,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): MirrorStore
     ...createRelayQueue(connection),
     ...createAuthNonces(connection),
     ...createRecallAcknowledgements(connection),
+    ...createColdChainReads(connection),
+    ...createColdChainReadings(connection),
   };
 }

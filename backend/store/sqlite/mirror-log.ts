@@ -8,6 +8,7 @@ import type { ChainEvent, Checkpoint, Hex, IndexedBlock } from "../../domain/mod
 import { checkPageLimit, encodeCursor, pageCursor } from "../cursor.ts";
 import type { EventFilter, MirrorLog, PageRequest, RangeCommit, RollbackCommit } from "../port.ts";
 import { documentOf, type SqliteConnection } from "./connection.ts";
+import { deleteColdChainAboveFork, writeColdChainChanges } from "./cold-chain.ts";
 import { deleteProjections, writeBatch, writeOrder, writeParticipant } from "./projections.ts";
 
 function insertEvent(connection: SqliteConnection, event: ChainEvent): void {
@@ -103,6 +104,7 @@ export function createMirrorLog(connection: SqliteConnection): MirrorLog {
         for (const batch of commit.batches) writeBatch(connection, batch, true);
         for (const participant of commit.participants) writeParticipant(connection, participant, true);
         for (const order of commit.orders) writeOrder(connection, order, true);
+        if (commit.coldChain !== undefined) writeColdChainChanges(connection, commit.chainId, commit.coldChain);
         writeCheckpoint(connection, commit.chainId, commit.checkpoint);
       });
       connection.eventsWritten(commit.events.length);
@@ -111,6 +113,7 @@ export function createMirrorLog(connection: SqliteConnection): MirrorLog {
     async rollback(commit: RollbackCommit) {
       connection.write(() => {
         deleteAboveFork(connection, commit.chainId, commit.forkBlock);
+        deleteColdChainAboveFork(connection, commit.chainId, commit.forkBlock);
         deleteProjections(connection, {
           batchIds: commit.deleteBatchIds,
           participantAddresses: commit.deleteParticipantAddresses,
