@@ -136,6 +136,8 @@ export const REJECTION_REASONS = [
   "humidity-out-of-range",
   "position-out-of-range",
   "future-timestamp",
+  /** The ingest queue was full: the reading was not checked (the device should send it again). */
+  "overloaded",
 ] as const;
 
 export type RejectionReason = (typeof REJECTION_REASONS)[number];

@@ -317,6 +317,8 @@ export interface StoredRejectedReading extends RejectedReading {
  */
 export interface ColdChainReadings {
   storeReadings(accepted: StoredReading[], rejected: RejectedReading[]): Promise<{ duplicates: StoredReading[] }>;
+  /** Whether a reading of `device` with `sequence` is stored. */
+  hasReading(device: Hex, sequence: number): Promise<boolean>;
   /** The highest stored sequence of each device that has readings. */
   lastReadingSequences(devices: Hex[]): Promise<Map<Hex, number>>;
   listReadings(filter: ReadingFilter, page: PageRequest): Promise<Page<StoredReading>>;

@@ -182,6 +182,12 @@ export function createColdChainReadings(collections: MongoCollections): ColdChai
       return { duplicates };
     },
 
+    async hasReading(device, sequence) {
+      if (typeof device !== "string" || typeof sequence !== "number")
+        throw new TypeError("MongoDB store: hasReading takes an address and a number");
+      return (await collections.readings.countDocuments({ _id: readingId(device, sequence) }, { limit: 1 })) > 0;
+    },
+
     async lastReadingSequences(devices) {
       const unique = [...new Set(checkKeys("lastReadingSequences", devices))];
       const result = new Map<Hex, number>();

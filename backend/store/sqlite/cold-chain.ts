@@ -231,6 +231,10 @@ export function createColdChainReadings(connection: SqliteConnection): ColdChain
       return { duplicates };
     },
 
+    async hasReading(device, sequence) {
+      return sql("SELECT 1 AS found FROM readings WHERE device = ? AND sequence = ?").get(device, sequence) !== undefined;
+    },
+
     async lastReadingSequences(devices) {
       const result = new Map<Hex, number>();
       const statement = sql("SELECT max(sequence) AS sequence FROM readings WHERE device = ?");

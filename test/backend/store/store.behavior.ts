@@ -1168,6 +1168,8 @@ export function shouldBehaveLikeMirrorStore(makeStore: () => Promise<MirrorStore
       const replay = { ...first, temperature: -300, receivedAt: 9_999 };
       const result = await store.storeReadings([replay, reading(DEVICE, 6, 110)], []);
       expect(result.duplicates).to.deep.equal([replay]);
+      expect(await store.hasReading(DEVICE, 5)).to.equal(true);
+      expect(await store.hasReading(DEVICE, 4)).to.equal(false);
       const stored = await store.listReadings({ legId: legA }, all);
       expect(stored.items).to.deep.equal([first, reading(DEVICE, 6, 110)]);
     });
