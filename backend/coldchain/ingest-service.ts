@@ -7,7 +7,7 @@
  * store's rejection counts); a reading that arrives while the queue is full is rejected as "overloaded" and
  * stored as such; if the store itself fails, the batch is retried, and only then are the waiting callers told.
  */
-import { Counter, Histogram, type Registry } from "prom-client";
+import { Counter, Histogram, type Metric, type Registry } from "prom-client";
 import type { RejectedReading, RejectionReason, StoredReading } from "../domain/cold-chain.ts";
 import type { Hex } from "../domain/model.ts";
 import type { ColdChainReadings } from "../store/port.ts";
@@ -20,8 +20,13 @@ export type IngestOutcome =
   { accepted: true; device: Hex; sequence: number; legId: Hex } | { accepted: false; reason: RejectionReason; detail: string };
 
 export interface ReadingIngest {
-  /** Queues one reading, as JSON text or bytes (MQTT) or an already parsed value (HTTP); resolves once stored. */
-  submit(message: unknown, source: ReadingSource): Promise<IngestOutcome>;
+  /**
+   * Queues one reading, as JSON text or bytes (MQTT) or an already parsed value (HTTP); resolves once stored.
+   * `topicDevice`: the device an MQTT topic names; a reading of another device on it is malformed.
+   */
+  submit(message: unknown, source: ReadingSource, topicDevice?: Hex): Promise<IngestOutcome>;
+  /** The ingest's Prometheus metrics, for an app to register in its registry. */
+  readonly metrics: readonly Metric[];
   /** Resolves when everything queued so far is stored. */
   drain(): Promise<void>;
   /** Drains, then refuses new readings. */
@@ -46,6 +51,7 @@ export interface CreateReadingIngestParameters {
 interface Pending {
   message: unknown;
   source: ReadingSource;
+  topicDevice: Hex | undefined;
   receivedAt: number;
   resolve: (outcome: IngestOutcome) => void;
   reject: (error: unknown) => void;
@@ -154,10 +160,19 @@ export function createReadingIngest({
     for (const entry of taken) {
       let verdict: ReadingVerdict;
       const decoded = decodeMessage(entry.message);
+      const claimed = decoded.ok ? (decoded.value as { device?: unknown } | null)?.device : undefined;
       try {
-        verdict = decoded.ok
-          ? await verifier.verify(decoded.value, entry.receivedAt)
-          : { accepted: false, reason: "malformed", detail: decoded.detail, device: null, sequence: null };
+        verdict = !decoded.ok
+          ? { accepted: false, reason: "malformed", detail: decoded.detail, device: entry.topicDevice ?? null, sequence: null }
+          : entry.topicDevice !== undefined && (typeof claimed !== "string" || claimed.toLowerCase() !== entry.topicDevice)
+            ? {
+                accepted: false,
+                reason: "malformed",
+                detail: `the topic names device ${entry.topicDevice}, the reading another`,
+                device: entry.topicDevice,
+                sequence: null,
+              }
+            : await verifier.verify(decoded.value, entry.receivedAt);
       } catch (error) {
         // A store read failing inside the verifier: the reading is not judged; its caller hears of it.
         entry.reject(error);
@@ -232,10 +247,11 @@ export function createReadingIngest({
   }
 
   return {
-    submit(message, source) {
+    metrics: [readings, latency],
+    submit(message, source, topicDevice) {
       if (closed) return Promise.reject(new Error("The reading ingest is closed"));
       return new Promise<IngestOutcome>((resolve, reject) => {
-        const entry: Pending = { message, source, receivedAt: now(), resolve, reject };
+        const entry: Pending = { message, source, topicDevice, receivedAt: now(), resolve, reject };
         if (queue.length < maxQueued) queue.push(entry);
         else if (overloaded.length < maxQueued) overloaded.push(entry);
         else {
