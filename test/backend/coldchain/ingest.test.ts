@@ -5,6 +5,9 @@ import { READING_TYPES, parseWireReading, readingDigest, readingHash, toWireRead
 import { createReadingSignatureCheck } from "../../../backend/coldchain/reading-signature.ts";
 import { NO_HUMIDITY, NO_POSITION, type SignedReading } from "../../../backend/domain/cold-chain.ts";
 import type { Hex } from "../../../backend/domain/model.ts";
+import { ACCOUNTS } from "../projections/event-factory.ts";
+import { createColdChainEventFactory, legIdOf } from "./cold-chain-events.ts";
+import { commitColdChainBlock } from "./cold-chain-scenario.ts";
 import { LEG_END, OTHER_BATCH, STRANGER_KEY, createIngestFixture, domain, measurement, type IngestFixture } from "./ingest-fixture.ts";
 
 const types = READING_TYPES as unknown as Record<string, { name: string; type: string }[]>;
@@ -149,6 +152,16 @@ describe("Cold-chain ingest", function () {
       const fresh = createReadingIngest({ store: fixture.store, verifier: createReadingVerifier({ store: fixture.store, domain }) });
       expect(await fresh.submit(wire(first), "mqtt")).to.include({ accepted: false, reason: "replay" });
       await fresh.close();
+    });
+
+    it("test_retiredDevice_countsForNothing_evenInsideItsOldLeg", async function () {
+      const factory = createColdChainEventFactory(13);
+      const other = fixture.otherDevice.address;
+      await commitColdChainBlock(fixture.store, [
+        factory.event("DeviceDetached", [legIdOf(other, OTHER_BATCH), other, OTHER_BATCH, LEG_END]),
+        factory.event("DeviceRetired", [other, ACCOUNTS.carrier]),
+      ]);
+      await expectRejected(toWireReading(fixture.otherDevice.sign(measurement(1, 450, OTHER_BATCH))), "device-retired");
     });
 
     it("test_insaneValues_areRefusedWithTheirReason", async function () {
