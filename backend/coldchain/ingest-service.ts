@@ -157,28 +157,47 @@ export function createReadingIngest({
     const accepted: StoredReading[] = [];
     const rejected: RejectedReading[] = [];
     const acceptedIndex = new Map<StoredReading, number>();
-    for (const entry of taken) {
-      let verdict: ReadingVerdict;
+    // Transport-level checks first; the rest is verified as one batch, in arrival order.
+    const verdicts: (ReadingVerdict | null)[] = [];
+    const arrivals: { payload: unknown; receivedAt: number }[] = [];
+    const arrivalOf: number[] = [];
+    taken.forEach((entry, index) => {
       const decoded = decodeMessage(entry.message);
-      const claimed = decoded.ok ? (decoded.value as { device?: unknown } | null)?.device : undefined;
-      try {
-        verdict = !decoded.ok
-          ? { accepted: false, reason: "malformed", detail: decoded.detail, device: entry.topicDevice ?? null, sequence: null }
-          : entry.topicDevice !== undefined && (typeof claimed !== "string" || claimed.toLowerCase() !== entry.topicDevice)
-            ? {
-                accepted: false,
-                reason: "malformed",
-                detail: `the topic names device ${entry.topicDevice}, the reading another`,
-                device: entry.topicDevice,
-                sequence: null,
-              }
-            : await verifier.verify(decoded.value, entry.receivedAt);
-      } catch (error) {
-        // A store read failing inside the verifier: the reading is not judged; its caller hears of it.
-        entry.reject(error);
-        outcomes.push(null as unknown as IngestOutcome);
-        onError(error);
-        continue;
+      if (!decoded.ok) {
+        verdicts.push({ accepted: false, reason: "malformed", detail: decoded.detail, device: entry.topicDevice ?? null, sequence: null });
+        return;
+      }
+      const claimed = (decoded.value as { device?: unknown } | null)?.device;
+      if (entry.topicDevice !== undefined && (typeof claimed !== "string" || claimed.toLowerCase() !== entry.topicDevice)) {
+        verdicts.push({
+          accepted: false,
+          reason: "malformed",
+          detail: `the topic names device ${entry.topicDevice}, the reading another`,
+          device: entry.topicDevice,
+          sequence: null,
+        });
+        return;
+      }
+      verdicts.push(null);
+      arrivalOf.push(index);
+      arrivals.push({ payload: decoded.value, receivedAt: entry.receivedAt });
+    });
+    let verified: ReadingVerdict[];
+    try {
+      verified = await verifier.verifyAll(arrivals);
+    } catch (error) {
+      // A store read failing inside the verifier: none of these readings is judged; their callers hear of it.
+      onError(error);
+      verified = [];
+      for (const index of arrivalOf) taken[index]!.reject(error);
+    }
+    verified.forEach((verdict, position) => (verdicts[arrivalOf[position]!] = verdict));
+
+    taken.forEach((entry, index) => {
+      const verdict = verdicts[index] ?? null;
+      if (verdict === null) {
+        outcomes.push(null as unknown as IngestOutcome); // rejected above: a verifier failure
+        return;
       }
       if (verdict.accepted) {
         acceptedIndex.set(verdict.reading, outcomes.length);
@@ -188,7 +207,7 @@ export function createReadingIngest({
         rejected.push(rejectedOf(entry, verdict));
         outcomes.push({ accepted: false, reason: verdict.reason, detail: verdict.detail });
       }
-    }
+    });
     for (const entry of shed) {
       rejected.push(
         rejectedOf(entry, { accepted: false, reason: "overloaded", detail: "the ingest queue was full", device: null, sequence: null }),

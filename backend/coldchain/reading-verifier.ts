@@ -22,6 +22,7 @@ import type { Hex, Participant } from "../domain/model.ts";
 import type { ColdChainReadings, ColdChainReads, ProjectionReads } from "../store/port.ts";
 import { createReadingDigester, parseWireReading } from "./reading-codec.ts";
 import { createReadingSignatureCheck } from "./reading-signature.ts";
+import type { SignaturePool } from "./signature-pool.ts";
 
 export type ReadingVerdict =
   | { accepted: true; reading: StoredReading }
@@ -30,6 +31,11 @@ export type ReadingVerdict =
 export interface ReadingVerifier {
   /** `payload`: a JSON-parsed wire reading (anything at all); `receivedAt` unix ms. */
   verify(payload: unknown, receivedAt: number): Promise<ReadingVerdict>;
+  /**
+   * Verdicts of readings in arrival order, as if verified one after another; the signatures are checked together
+   * (on the signature pool when there is one).
+   */
+  verifyAll(arrivals: { payload: unknown; receivedAt: number }[]): Promise<ReadingVerdict[]>;
   /** The store refused an accepted reading as a duplicate: it was not stored by this instance. */
   forgetAccepted(reading: StoredReading): void;
 }
@@ -43,6 +49,8 @@ export interface CreateReadingVerifierParameters {
   maxClockSkewSeconds?: number;
   cacheTtlMs?: number;
   now?: () => number;
+  /** Worker threads that check signatures; absent: checked on the calling thread. */
+  signaturePool?: SignaturePool;
 }
 
 export const TEMPERATURE_LIMIT = 10_000; // ±100 °C in hundredths
@@ -82,6 +90,7 @@ export function createReadingVerifier({
   maxClockSkewSeconds = 120,
   cacheTtlMs = 1_000,
   now = Date.now,
+  signaturePool,
 }: CreateReadingVerifierParameters): ReadingVerifier {
   const digestOf = createReadingDigester(domain);
   const signatures = createReadingSignatureCheck();
@@ -109,62 +118,94 @@ export function createReadingVerifier({
     sequence: reading.sequence,
   });
 
+  type Candidate = { reading: SignedReading; leg: ColdChainLeg; digest: Hex; receivedAt: number };
+
+  /** Everything before the signature: a verdict, or a candidate whose signature is to be checked. */
+  const precheck = async (payload: unknown, receivedAt: number): Promise<ReadingVerdict | Candidate> => {
+    const parsed = parseWireReading(payload);
+    if (!parsed.ok) {
+      const claimed = (payload as { device?: unknown } | null)?.device;
+      const device = typeof claimed === "string" && /^0x[0-9a-fA-F]{40}$/.test(claimed) ? (claimed.toLowerCase() as Hex) : null;
+      return { accepted: false, reason: "malformed", detail: parsed.error, device, sequence: null };
+    }
+    const reading = parsed.reading;
+    const problem = valueProblem(reading, Math.floor(now() / 1000), maxClockSkewSeconds);
+    if (problem !== null) return reject(problem.reason, problem.detail, reading);
+
+    const device = await cached(devices, reading.device, async () => (await store.getColdChainDevices([reading.device]))[0] ?? null);
+    if (device === null) return reject("unknown-device", `device ${reading.device} is not registered on chain`, reading);
+    if (device.retired) return reject("device-retired", `device ${reading.device} is retired`, reading);
+
+    const batchLegs = await cached(legs, `${reading.device}:${reading.batchId}`, () =>
+      store.listColdChainLegs({ device: reading.device, batchId: reading.batchId }),
+    );
+    const leg = batchLegs.find(
+      (candidate) =>
+        candidate.attachedAt <= reading.timestamp && (candidate.detachedAt === null || reading.timestamp <= candidate.detachedAt),
+    );
+    if (leg === undefined) {
+      return reject(
+        "not-attached",
+        `device ${reading.device} is not attached to batch ${reading.batchId} at ${reading.timestamp}`,
+        reading,
+      );
+    }
+    const carrier = await cached(carriers, leg.carrier, () => store.getParticipant(leg.carrier));
+    if (carrier?.suspended === true) return reject("carrier-suspended", `carrier ${leg.carrier} is suspended`, reading);
+    return { reading, leg, digest: digestOf(reading), receivedAt };
+  };
+
+  /** The sequence check, in arrival order, once the signature is known good. */
+  const admit = async ({ reading, leg, receivedAt }: Candidate): Promise<ReadingVerdict> => {
+    if (!lastSequence.has(reading.device)) {
+      const stored = await store.lastReadingSequences([reading.device]);
+      if (!lastSequence.has(reading.device)) lastSequence.set(reading.device, stored.get(reading.device) ?? null);
+    }
+    const last = lastSequence.get(reading.device) ?? null;
+    if (last !== null && reading.sequence <= last) {
+      const replay =
+        (recent.get(reading.device) ?? []).includes(reading.sequence) || (await store.hasReading(reading.device, reading.sequence));
+      return replay
+        ? reject("replay", `sequence ${reading.sequence} of device ${reading.device} was already accepted`, reading)
+        : reject("out-of-order", `sequence ${reading.sequence} arrived after ${last}`, reading);
+    }
+    lastSequence.set(reading.device, reading.sequence);
+    const window = recent.get(reading.device) ?? [];
+    window.push(reading.sequence);
+    if (window.length > RECENT_SEQUENCES) window.shift();
+    recent.set(reading.device, window);
+    return { accepted: true, reading: { ...reading, legId: leg.legId, receivedAt } };
+  };
+
+  const checkSignatures =
+    signaturePool !== undefined
+      ? (candidates: Candidate[]) =>
+          signaturePool.check(candidates.map(({ reading, digest }) => ({ digest, signature: reading.signature, device: reading.device })))
+      : async (candidates: Candidate[]) =>
+          candidates.map(({ reading, digest }) => signatures.signedBy(digest, reading.signature, reading.device));
+
+  const verifyAll = async (arrivals: { payload: unknown; receivedAt: number }[]): Promise<ReadingVerdict[]> => {
+    const prechecked: (ReadingVerdict | Candidate)[] = [];
+    for (const { payload, receivedAt } of arrivals) prechecked.push(await precheck(payload, receivedAt));
+    const candidates = prechecked.filter((item): item is Candidate => !("accepted" in item));
+    const signed = await checkSignatures(candidates);
+    const signedOf = new Map(candidates.map((candidate, index) => [candidate, signed[index]!]));
+    const verdicts: ReadingVerdict[] = [];
+    for (const item of prechecked) {
+      if ("accepted" in item) verdicts.push(item);
+      else if (!signedOf.get(item))
+        verdicts.push(reject("bad-signature", `the signature does not recover to device ${item.reading.device}`, item.reading));
+      else verdicts.push(await admit(item));
+    }
+    return verdicts;
+  };
+
   return {
     async verify(payload, receivedAt) {
-      const parsed = parseWireReading(payload);
-      if (!parsed.ok) {
-        const claimed = (payload as { device?: unknown } | null)?.device;
-        const device = typeof claimed === "string" && /^0x[0-9a-fA-F]{40}$/.test(claimed) ? (claimed.toLowerCase() as Hex) : null;
-        return { accepted: false, reason: "malformed", detail: parsed.error, device, sequence: null };
-      }
-      const reading = parsed.reading;
-      const problem = valueProblem(reading, Math.floor(now() / 1000), maxClockSkewSeconds);
-      if (problem !== null) return reject(problem.reason, problem.detail, reading);
-
-      const device = await cached(devices, reading.device, async () => (await store.getColdChainDevices([reading.device]))[0] ?? null);
-      if (device === null) return reject("unknown-device", `device ${reading.device} is not registered on chain`, reading);
-      if (device.retired) return reject("device-retired", `device ${reading.device} is retired`, reading);
-
-      const batchLegs = await cached(legs, `${reading.device}:${reading.batchId}`, () =>
-        store.listColdChainLegs({ device: reading.device, batchId: reading.batchId }),
-      );
-      const leg = batchLegs.find(
-        (candidate) =>
-          candidate.attachedAt <= reading.timestamp && (candidate.detachedAt === null || reading.timestamp <= candidate.detachedAt),
-      );
-      if (leg === undefined) {
-        return reject(
-          "not-attached",
-          `device ${reading.device} is not attached to batch ${reading.batchId} at ${reading.timestamp}`,
-          reading,
-        );
-      }
-      const carrier = await cached(carriers, leg.carrier, () => store.getParticipant(leg.carrier));
-      if (carrier?.suspended === true) return reject("carrier-suspended", `carrier ${leg.carrier} is suspended`, reading);
-
-      if (!signatures.signedBy(digestOf(reading), reading.signature, reading.device)) {
-        return reject("bad-signature", `the signature does not recover to device ${reading.device}`, reading);
-      }
-
-      if (!lastSequence.has(reading.device)) {
-        const stored = await store.lastReadingSequences([reading.device]);
-        if (!lastSequence.has(reading.device)) lastSequence.set(reading.device, stored.get(reading.device) ?? null);
-      }
-      const last = lastSequence.get(reading.device) ?? null;
-      if (last !== null && reading.sequence <= last) {
-        const replay =
-          (recent.get(reading.device) ?? []).includes(reading.sequence) || (await store.hasReading(reading.device, reading.sequence));
-        return replay
-          ? reject("replay", `sequence ${reading.sequence} of device ${reading.device} was already accepted`, reading)
-          : reject("out-of-order", `sequence ${reading.sequence} arrived after ${last}`, reading);
-      }
-      lastSequence.set(reading.device, reading.sequence);
-      const window = recent.get(reading.device) ?? [];
-      window.push(reading.sequence);
-      if (window.length > RECENT_SEQUENCES) window.shift();
-      recent.set(reading.device, window);
-      return { accepted: true, reading: { ...reading, legId: leg.legId, receivedAt } };
+      return (await verifyAll([{ payload, receivedAt }]))[0]!;
     },
+
+    verifyAll,
 
     forgetAccepted(reading) {
       // Another instance stored this sequence first: it stays the last accepted one, but not by us.

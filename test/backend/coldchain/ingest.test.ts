@@ -206,6 +206,36 @@ describe("Cold-chain ingest", function () {
     });
   });
 
+  describe("signature pool", function () {
+    it("test_verifyAll_onWorkerThreads_sameVerdictsAsInline", async function () {
+      this.timeout(30_000);
+      const { createSignaturePool } = await import("../../../backend/coldchain/signature-pool.ts");
+      const { createReadingVerifier } = await import("../../../backend/coldchain/reading-verifier.ts");
+      const fixture = await createIngestFixture();
+      const pool = createSignaturePool({ threads: 2 });
+      try {
+        const verifier = createReadingVerifier({ store: fixture.store, domain, signaturePool: pool });
+        const good = [1, 2, 3].map((minute) => fixture.device.sign(measurement(minute)));
+        const forged = { ...fixture.device.sign(measurement(4)), temperature: 100 };
+        const other = fixture.otherDevice.sign(measurement(1, 450, OTHER_BATCH));
+        const verdicts = await verifier.verifyAll(
+          [good[0]!, forged, good[1]!, other, good[1]!, good[2]!].map((reading) => ({ payload: toWireReading(reading), receivedAt: 1 })),
+        );
+        expect(verdicts.map((verdict) => (verdict.accepted ? `ok ${verdict.reading.sequence}` : verdict.reason))).to.deep.equal([
+          "ok 1",
+          "bad-signature",
+          "ok 2",
+          "ok 1",
+          "replay",
+          "ok 3",
+        ]);
+      } finally {
+        await pool.close();
+        await fixture.close();
+      }
+    });
+  });
+
   describe("queue", function () {
     it("test_fullQueue_rejectsAsOverloaded_storedAndCounted_neverDropsSilently", async function () {
       const { createReadingIngest } = await import("../../../backend/coldchain/ingest-service.ts");
