@@ -98,10 +98,18 @@ export interface Config {
   qr: { maxWidth: number; cacheBytes: number; renderThreads: number; queueLimit: number };
   /** Largest request line plus headers, in bytes (Node's maxHeaderSize); beyond it a 431. */
   maxHeaderSize: number;
+  /**
+   * Where cold-chain devices publish readings (only when the deployment has a cold-chain contract): an embedded
+   * MQTT broker on MQTT_HOST:MQTT_PORT (default 127.0.0.1:1883; MQTT_PORT=0 turns it off), or the external broker
+   * at MQTT_URL, which the backend subscribes to instead.
+   */
+  mqtt: MqttConfig;
   /** Milliseconds a client may take to send its headers, and its whole request; beyond them a 408. */
   headersTimeoutMs: number;
   requestTimeoutMs: number;
 }
+
+export type MqttConfig = { kind: "off" } | { kind: "embedded"; host: string; port: number } | { kind: "external"; url: string };
 
 export const EMBEDDED_CHAIN_KINDS = ["anvil", "hardhat"] as const;
 export type EmbeddedChainKind = (typeof EMBEDDED_CHAIN_KINDS)[number];
@@ -156,7 +164,7 @@ export interface ConfigIssue {
 }
 
 /** Variables whose values must never appear in error messages or logs. */
-const SECRET_VARIABLES = new Set(["RELAYER_PRIVATE_KEY", "RELAYER_KEYSTORE_PASSWORD", "MONGODB_URI", "RPC_URL"]);
+const SECRET_VARIABLES = new Set(["RELAYER_PRIVATE_KEY", "RELAYER_KEYSTORE_PASSWORD", "MONGODB_URI", "RPC_URL", "MQTT_URL"]);
 
 const isHttpUrl = (value: string): boolean => {
   try {
@@ -171,6 +179,15 @@ const isRpcUrl = (value: string): boolean => {
   try {
     const url = new URL(value);
     return ["http:", "https:", "ws:", "wss:"].includes(url.protocol) && url.hostname !== "";
+  } catch {
+    return false;
+  }
+};
+
+const isMqttUrl = (value: string): boolean => {
+  try {
+    const url = new URL(value);
+    return ["mqtt:", "mqtts:", "ws:", "wss:"].includes(url.protocol) && url.hostname !== "";
   } catch {
     return false;
   }
@@ -285,6 +302,9 @@ const fields = {
     .transform((raw) => sizeInBytes(raw)!),
   QR_RENDER_THREADS: integer(1, 64, "must be an integer 1-64 (worker threads drawing QR codes)"),
   QR_QUEUE_LIMIT: integer(0, 100_000, "must be an integer 0-100000 (QR render tasks waiting for a thread before a 503)"),
+  MQTT_HOST: text((v) => /^[A-Za-z0-9.\-:[\]]+$/.test(v), "must be a host name or IP address for the MQTT broker to listen on"),
+  MQTT_PORT: integer(0, 65_535, "must be an integer 0-65535 (0 turns the embedded MQTT broker off)"),
+  MQTT_URL: text(isMqttUrl, "must be an mqtt://, mqtts://, ws:// or wss:// broker URL (e.g. mqtt://broker.example.com:1883)"),
   TRUST_PROXY: text(
     (v) => /^(\d{1,2}|false)$/.test(v.trim()) || v.split(",").every((part) => PROXY_ADDRESS.test(part.trim())),
     "must be false, a number of proxy hops (0-99), or a comma-separated list of proxy addresses/CIDRs (or loopback, linklocal, uniquelocal)",
@@ -360,6 +380,13 @@ export function loadConfig(env: Env = process.env): Config {
     });
   }
 
+  if (parsed.MQTT_URL !== undefined && (parsed.MQTT_PORT !== undefined || parsed.MQTT_HOST !== undefined)) {
+    issues.push({
+      variable: "MQTT_URL",
+      message: "set either MQTT_URL (an external broker) or MQTT_HOST / MQTT_PORT (the embedded one), not both",
+    });
+  }
+
   if (issues.length > 0) throw new ConfigError(issues);
 
   const host = parsed.HOST ?? "127.0.0.1";
@@ -430,7 +457,14 @@ export function loadConfig(env: Env = process.env): Config {
     maxHeaderSize: parsed.MAX_HEADER_SIZE ?? LIMIT_DEFAULTS.maxHeaderSize,
     headersTimeoutMs,
     requestTimeoutMs,
+    mqtt: mqttConfigOf(parsed.MQTT_URL, parsed.MQTT_HOST, parsed.MQTT_PORT),
   };
+}
+
+function mqttConfigOf(url: string | undefined, host: string | undefined, port: number | undefined): MqttConfig {
+  if (url !== undefined) return { kind: "external", url };
+  if (port === 0) return { kind: "off" };
+  return { kind: "embedded", host: host ?? "127.0.0.1", port: port ?? 1_883 };
 }
 
 /** The configuration as safe to log: secrets replaced, credentials stripped from URLs. */
@@ -440,6 +474,7 @@ export function redactConfig(config: Config): Record<string, unknown> {
     rpcUrl: config.rpcUrl === null ? null : redactUrl(config.rpcUrl),
     mongodbUri: config.mongodbUri === null ? null : redactUrl(config.mongodbUri),
     session: { ...config.session, secret: "[redacted]" },
+    mqtt: config.mqtt.kind === "external" ? { kind: "external", url: redactUrl(config.mqtt.url) } : config.mqtt,
     relayerKey:
       config.relayerKey === null
         ? null

@@ -8,6 +8,7 @@
  *   indexer   mirrors every contract event into the store
  *   relayer   submits partners' signed requests and keeper jobs (when it has a key)
  *   keeper    settles escrow orders as soon as the contracts allow
+ *   MQTT      cold-chain readings: an embedded broker on MQTT_HOST:MQTT_PORT, or MQTT_URL's (with a ColdChain deployment)
  *   API       read API, passports, relay endpoints on HOST:PORT (in API_WORKERS processes: backend/api-workers.ts)
  *
  * `startProvena` resolves once everything listens and rejects with one clear line when a configured endpoint
@@ -55,6 +56,13 @@ import { createDesignService } from "./designs/design-service.ts";
 import { createPassportModule } from "./passport/passport-module.ts";
 import type { ScanDeduper } from "./passport/scan-dedupe.ts";
 import { createQrRenderer, type QrRenderer } from "./passport/qr-renderer.ts";
+import {
+  createColdChainIngest,
+  createColdChainModule,
+  createColdChainView,
+  startMqttReadingSource,
+  type ReadingIngest,
+} from "./coldchain/index.ts";
 import { createStore } from "./store/index.ts";
 import type { MirrorStore } from "./store/port.ts";
 import type { Hex } from "./domain/model.ts";
@@ -125,6 +133,8 @@ export interface ProvenaHttpDeps {
   rateLimitStoreFor?: RateLimitStoreFactory;
   /** Which passport scans count (an API worker's asks the primary); absent: the passport module's own. */
   scanDeduper?: ScanDeduper;
+  /** The cold-chain ingest the telemetry POST feeds (main's, shared with MQTT); absent: the app makes its own. */
+  coldChainIngest?: ReadingIngest | null;
 }
 
 /**
@@ -231,10 +241,22 @@ export function createProvenaHttpApp(deps: ProvenaHttpDeps): ProvenaApp {
       }),
     );
   }
+  const coldChainIngest = deps.coldChainIngest !== undefined ? deps.coldChainIngest : createColdChainIngest({ store, deployment, logger });
+  modules.push(
+    createColdChainModule({
+      view: createColdChainView(store),
+      ingest: coldChainIngest,
+      writeRateLimitPerMinute: config.writeRateLimitPerMinute,
+      jsonMaxDepth: config.jsonMaxDepth,
+      rateLimitStoreFor: deps.rateLimitStoreFor,
+    }),
+  );
+  const metrics = createMetrics();
+  for (const metric of coldChainIngest?.metrics ?? []) metrics.registry.registerMetric(metric);
   return createApp({
     store,
     logger,
-    metrics: createMetrics(),
+    metrics,
     indexerStatus: deps.indexerStatus,
     readyMaxLagBlocks: config.readyMaxLagBlocks,
     modules,
@@ -309,6 +331,13 @@ export async function startProvena(config: Config, options: StartProvenaOptions 
     indexer.start();
     cleanup.push(() => indexer.stop());
 
+    const coldChainIngest = createColdChainIngest({ store, deployment, logger });
+    if (coldChainIngest !== null) {
+      cleanup.push(() => coldChainIngest.close());
+      const mqtt = await startMqttReadingSource({ mqtt: config.mqtt, ingest: coldChainIngest, clientId: config.instanceId, logger });
+      if (mqtt !== null) cleanup.push(() => mqtt.close());
+    }
+
     const { relayer, keeper, relay } = await startRelayerAndKeeper(config, { store, chain, logger, cleanup });
 
     let url: string;
@@ -327,7 +356,16 @@ export async function startProvena(config: Config, options: StartProvenaOptions 
     } else {
       const qrRenderer = createQrRendererFromConfig(config);
       cleanup.push(() => qrRenderer.close());
-      const app = createProvenaHttpApp({ config, store, logger, chain, indexerStatus: () => indexer.status(), relay, qrRenderer });
+      const app = createProvenaHttpApp({
+        config,
+        store,
+        logger,
+        chain,
+        indexerStatus: () => indexer.status(),
+        relay,
+        qrRenderer,
+        coldChainIngest,
+      });
       const server = await listen(app, config);
       cleanup.push(() => closeServer(server));
       const address = server.address() as AddressInfo;

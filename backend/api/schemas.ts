@@ -24,7 +24,8 @@ export const batchStatuses = BATCH_STATUSES.filter((status): status is BatchStat
 export const orderStates = ORDER_STATES.filter((state): state is OrderState => state !== "none") as [OrderState, ...OrderState[]];
 /** Role names the mirror uses (backend/chain/vocabulary.ts); other roles keep their hash. */
 export const participantRoleNames = MIRROR_ROLE_NAMES;
-export const eventContracts = PROVENA_CONTRACTS;
+/** Contracts whose events the mirror holds: the three always deployed, and the cold chain where it is. */
+export const eventContracts = [...PROVENA_CONTRACTS, "ColdChain"] as const;
 
 /**
  * A whole number in a query string: decimal digits only. Not z.coerce.number(): it reads "" (`?toBlock=`) as 0 and

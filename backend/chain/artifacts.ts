@@ -68,6 +68,19 @@ export function loadArtifact(
   };
 }
 
+/**
+ * The cold chain's ABI: the implementation's once it is compiled (it adds the events it inherits, AccessControl's
+ * RoleGranted among them), else its interface's, which declares every event and function the backend uses.
+ */
+export function loadColdChainAbi(options: LoadArtifactOptions = {}): JsonFragment[] {
+  try {
+    return loadArtifact("ColdChain", undefined, options).abi;
+  } catch (error) {
+    if (!(error instanceof ArtifactNotFoundError)) throw error;
+    return loadArtifact("IColdChain", "contracts/interfaces/IColdChain.sol", options).abi;
+  }
+}
+
 /** The ABIs of the deployed Provena contracts. */
 export function loadProvenaAbis(options: LoadArtifactOptions = {}): ProvenaAbis {
   return {

@@ -6,7 +6,7 @@
 import { Interface, type JsonFragment, type JsonFragmentType } from "ethers";
 import { chainEventId, type ChainEvent, type Hex, type JsonValue } from "../domain/model.ts";
 import { createEventArgsDecoder, type EventArgsDecoder } from "./abi-decode.ts";
-import type { ProvenaAbis, ProvenaContractName } from "./artifacts.ts";
+import { loadColdChainAbi, type ProvenaAbis } from "./artifacts.ts";
 import type { Deployment } from "./deployment.ts";
 import { ENUM_VALUE_NAMES, enumNameOf } from "./vocabulary.ts";
 
@@ -42,8 +42,9 @@ export interface EventDecoder {
 }
 
 export interface CreateEventDecoderParameters {
-  deployment: Pick<Deployment, "chainId" | "registry" | "escrow" | "forwarder" | "designRegistry">;
-  abis: ProvenaAbis;
+  deployment: Pick<Deployment, "chainId" | "registry" | "escrow" | "forwarder" | "designRegistry" | "coldChain">;
+  /** `ColdChain` defaults to IColdChain's compiled ABI, read only when the deployment has a cold-chain address. */
+  abis: ProvenaAbis & { ColdChain?: JsonFragment[] };
 }
 
 interface EventShape {
@@ -54,7 +55,7 @@ interface EventShape {
 }
 
 interface ContractDecoder {
-  contract: ProvenaContractName;
+  contract: ChainEvent["contract"];
   eventsByTopic: Map<string, EventShape>;
 }
 
@@ -69,14 +70,14 @@ const ADDRESS = /^0x[0-9a-f]{40}$/;
 
 export function createEventDecoder({ deployment, abis }: CreateEventDecoderParameters): EventDecoder {
   const byAddress = new Map<string, ContractDecoder>();
-  const entries: [ProvenaContractName, string][] = [
-    ["ProvenanceRegistry", deployment.registry],
-    ["TradeEscrow", deployment.escrow],
-    ["ProvenaForwarder", deployment.forwarder],
+  const entries: [ChainEvent["contract"], string, JsonFragment[]][] = [
+    ["ProvenanceRegistry", deployment.registry, abis.ProvenanceRegistry],
+    ["TradeEscrow", deployment.escrow, abis.TradeEscrow],
+    ["ProvenaForwarder", deployment.forwarder, abis.ProvenaForwarder],
   ];
-  if (deployment.designRegistry) entries.push(["DesignRegistry", deployment.designRegistry]);
-  for (const [contract, address] of entries) {
-    const abi = abis[contract];
+  if (deployment.designRegistry) entries.push(["DesignRegistry", deployment.designRegistry, abis.DesignRegistry]);
+  if (deployment.coldChain !== undefined) entries.push(["ColdChain", deployment.coldChain, abis.ColdChain ?? loadColdChainAbi()]);
+  for (const [contract, address, abi] of entries) {
     const iface = new Interface(abi);
     const eventsByTopic = new Map<string, EventShape>();
     for (const fragment of abi as JsonFragment[]) {

@@ -1,6 +1,6 @@
 import type { EventDecoder } from "../chain/events.ts";
 import type { IndexerChainReader } from "../chain/json-rpc-chain-reader.ts";
-import type { MirrorLog, ProjectionReads } from "../store/port.ts";
+import type { ColdChainReads, MirrorLog, ProjectionReads } from "../store/port.ts";
 import type { ChainReader } from "../chain/chain-access.ts";
 
 /** What every stage of the indexer reads and writes through, passed in as one object. */
@@ -10,7 +10,7 @@ export interface IndexerDependencies {
   /** The hot path's view of the same chain: logs and headers over raw, batched JSON-RPC where possible. */
   chainReader: IndexerChainReader;
   /** The mirror it writes, and the orders it reads to tag escrow events with their order. */
-  store: MirrorLog & ProjectionReads;
+  store: MirrorLog & ProjectionReads & ColdChainReads;
   decoder: EventDecoder;
   chainId: number;
   /** First block of the deployment: indexing starts there, and rollbacks never go below it. */

@@ -4,6 +4,7 @@
  */
 import type { Checkpoint } from "../domain/model.ts";
 import { designRecordsOf } from "../designs/design-records.ts";
+import { loadColdChainFromStore, projectColdChainRange } from "../projections/cold-chain.ts";
 import { loadCurrentFromStore, project } from "../projections/project.ts";
 import type { IndexerDependencies } from "./dependencies.ts";
 import { fetchRange } from "./fetch-range.ts";
@@ -56,6 +57,7 @@ export async function indexRange(
   }
   const { events } = fetched;
   const documents = await project(events, loadCurrentFromStore(store));
+  const coldChain = await projectColdChainRange(events, loadColdChainFromStore(store));
   const next: Checkpoint = { chainId, blockNumber: toBlock, blockHash: fetched.last.hash, updatedAt: Date.now() };
   await confirmWriter();
   const designs = designRecordsOf(events);
@@ -66,6 +68,7 @@ export async function indexRange(
     ...documents,
     designRegistrations: designs.registrations,
     designLinkChanges: designs.linkChanges,
+    coldChain,
     checkpoint: next,
   });
   return { kind: "committed", checkpoint: next, events: events.length };

@@ -24,7 +24,8 @@ export const PARTICIPANT_EVENTS = new Set([
 /** The participant an event changes, or null when it changes none. */
 export function participantKeyOf(event: ChainEvent): Hex | null {
   if (!PARTICIPANT_EVENTS.has(event.name)) return null;
-  if (event.contract === "ProvenaForwarder") return null;
+  // The cold chain's own roles (its anchorers) are not consortium roles.
+  if (event.contract === "ProvenaForwarder" || event.contract === "ColdChain") return null;
   if (event.name === "CompanyPrefixGranted" || event.name === "CompanyPrefixRevoked") return hexArg(event, "manufacturer");
   return hexArg(event, "account");
 }

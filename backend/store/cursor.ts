@@ -15,6 +15,9 @@ export const CURSOR_KINDS = {
   batches: 2, // registered.eventId, batchId
   participants: 2, // onboarded.eventId, address
   orders: 2, // opened.eventId, orderId
+  batchReadings: 3, // timestamp, device, sequence
+  legReadings: 1, // sequence
+  rejectedReadings: 1, // id
 } as const;
 
 export type CursorKind = keyof typeof CURSOR_KINDS;

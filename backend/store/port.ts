@@ -62,6 +62,18 @@ import type {
   SerialSet,
   UnitClaim,
 } from "../domain/model.ts";
+import type {
+  BatchColdChainConditions,
+  ColdChainBreach,
+  ColdChainChanges,
+  ColdChainDevice,
+  ColdChainLeg,
+  ProductColdChainConditions,
+  ReadingsAnchor,
+  RejectedReading,
+  RejectionReason,
+  StoredReading,
+} from "../domain/cold-chain.ts";
 
 export type StoreKind = "sqlite" | "mongodb";
 
@@ -86,6 +98,13 @@ export interface RangeCommit {
   /** DesignRegistry records of the range's events (backend/designs/design-records.ts): inserted unless one with the same eventId exists. */
   designRegistrations?: DesignRegistration[];
   designLinkChanges?: DesignLinkChange[];
+  /**
+   * Cold-chain changes (backend/projections/cold-chain.ts), absent without a cold-chain contract. Versions of
+   * devices, legs and conditions are inserted keyed by (key, lastEvent.eventId), facts (anchors, breaches) by
+   * their event id; an existing one is kept, so a replay changes nothing, and the latest version by event id is
+   * what reads return, so a stale writer cannot undo newer state.
+   */
+  coldChain?: ColdChainChanges;
   checkpoint: Checkpoint;
 }
 
@@ -94,6 +113,8 @@ export interface RangeCommit {
  * of `chainId` with a number > forkBlock, replaces the listed projections with their recomputed documents,
  * deletes the projections named in delete*, and sets the checkpoint. Events and blocks of other chains stay.
  * Design records (registrations, link changes) of `chainId` above forkBlock go with their events.
+ * Cold-chain versions and facts of `chainId` made by events above forkBlock are deleted too (the versions below
+ * the fork are the latest again). Ingested readings are off-chain data and stay.
  */
 export interface RollbackCommit {
   chainId: number;
@@ -278,6 +299,61 @@ export interface DesignProofRecords {
   listDesignLinkChanges(gtin: string): Promise<DesignLinkChange[]>;
 }
 
+export interface ColdChainLegFilter {
+  batchId?: Hex;
+  device?: Hex;
+}
+
+export interface ColdChainBreachFilter {
+  batchId?: Hex;
+  legId?: Hex;
+}
+
+/**
+ * The cold-chain projections (written by commitRange's `coldChain`): each get/list returns the latest version
+ * of each document. get* follow getBatches' rules (found ones once each, in argument order); lists are in chain
+ * order (legs by attached.eventId, anchors and breaches by at.eventId). A list with an empty filter lists all.
+ */
+export interface ColdChainReads {
+  getColdChainDevices(addresses: Hex[]): Promise<ColdChainDevice[]>;
+  getColdChainLegs(legIds: Hex[]): Promise<ColdChainLeg[]>;
+  listColdChainLegs(filter: ColdChainLegFilter): Promise<ColdChainLeg[]>;
+  getBatchConditions(batchIds: Hex[]): Promise<BatchColdChainConditions[]>;
+  getProductConditions(gtins: string[]): Promise<ProductColdChainConditions[]>;
+  listReadingsAnchors(legId: Hex): Promise<ReadingsAnchor[]>;
+  listColdChainBreaches(filter: ColdChainBreachFilter): Promise<ColdChainBreach[]>;
+}
+
+/** Exactly one of them: the readings of a batch (by timestamp, device, sequence) or of a leg (by sequence). */
+export type ReadingFilter = { batchId: Hex; legId?: undefined } | { legId: Hex; batchId?: undefined };
+
+/** A rejected reading as stored: `id` sorts in the order they were stored. */
+export interface StoredRejectedReading extends RejectedReading {
+  id: string;
+}
+
+/**
+ * Device-signed sensor readings (backend/coldchain): a time series keyed by (device, sequence).
+ * - storeReadings writes a batch of accepted and rejected readings in one go. An accepted reading whose (device,
+ *   sequence) is already stored is not written and comes back in `duplicates` (another instance took it first);
+ *   everything else is stored.
+ * - listReadings pages (limit 1..500, cursor as every list) through a batch's readings by timestamp, device,
+ *   sequence, or a leg's by sequence.
+ * - rejectionCounts: how many readings were rejected for each reason, ever (reasons never seen are absent).
+ */
+export interface ColdChainReadings {
+  storeReadings(accepted: StoredReading[], rejected: RejectedReading[]): Promise<{ duplicates: StoredReading[] }>;
+  /** Whether a reading of `device` with `sequence` is stored. */
+  hasReading(device: Hex, sequence: number): Promise<boolean>;
+  /** The highest stored sequence of each device that has readings. */
+  lastReadingSequences(devices: Hex[]): Promise<Map<Hex, number>>;
+  listReadings(filter: ReadingFilter, page: PageRequest): Promise<Page<StoredReading>>;
+  countReadings(filter: ReadingFilter): Promise<number>;
+  rejectionCounts(): Promise<Partial<Record<RejectionReason, number>>>;
+  /** Rejected readings, oldest first, optionally of one reason. */
+  listRejectedReadings(filter: { reason?: RejectionReason }, page: PageRequest): Promise<Page<StoredRejectedReading>>;
+}
+
 /** The whole store, as the composition roots (main.ts, tests) open it. */
 export interface MirrorStore
   extends
@@ -290,4 +366,6 @@ export interface MirrorStore
     AuthNonces,
     RecallAcknowledgements,
     OrderReadGrants,
-    DesignProofRecords {}
+    DesignProofRecords,
+    ColdChainReads,
+    ColdChainReadings {}

@@ -77,6 +77,7 @@ function twoWorkerConfig(dir: string, env: Record<string, string> = {}) {
       SQLITE_PATH: join(dir, "provena.db"),
       EMBEDDED_CHAIN_DIR: join(dir, "chain"),
       API_WORKERS: "2",
+      MQTT_PORT: "0", // no MQTT broker: parallel test processes would collide on port 1883
       TRUST_PROXY: "loopback",
       ...env,
     }),

@@ -282,6 +282,33 @@ describe("loadConfig", function () {
     });
   });
 
+  describe("MQTT", function () {
+    it("test_loadConfig_mqtt_embeddedOnLoopback1883ByDefault_portZeroOff_urlExternal", function () {
+      expect(loadConfig({}).mqtt).to.deep.equal({ kind: "embedded", host: "127.0.0.1", port: 1883 });
+      expect(loadConfig({ MQTT_HOST: "0.0.0.0", MQTT_PORT: "8883" }).mqtt).to.deep.equal({ kind: "embedded", host: "0.0.0.0", port: 8883 });
+      expect(loadConfig({ MQTT_PORT: "0" }).mqtt).to.deep.equal({ kind: "off" });
+      expect(loadConfig({ MQTT_URL: "mqtts://emqx.example.com:8883" }).mqtt).to.deep.equal({
+        kind: "external",
+        url: "mqtts://emqx.example.com:8883",
+      });
+    });
+
+    it("test_loadConfig_mqtt_badValues_oneLineEach_urlHidden", function () {
+      const error = configErrorOf({ MQTT_PORT: "70000", MQTT_HOST: "bad host", MQTT_URL: "http://user:secret@broker" });
+      expect(error.issues.map((issue) => issue.variable)).to.deep.equal(["MQTT_HOST", "MQTT_PORT", "MQTT_URL"]);
+      expect(error.message).to.not.include("secret");
+    });
+
+    it("test_loadConfig_mqtt_urlAndEmbeddedPort_areExclusive", function () {
+      expect(configErrorOf({ MQTT_URL: "mqtt://broker", MQTT_PORT: "1884" }).message).to.include("set either MQTT_URL");
+    });
+
+    it("test_redactConfig_hidesMqttCredentials", function () {
+      const logged = JSON.stringify(redactConfig(loadConfig({ MQTT_URL: "mqtt://ingest:hunter2@broker:1883" })));
+      expect(logged).to.not.include("hunter2");
+    });
+  });
+
   describe("sign-in sessions", function () {
     it("test_loadConfig_sessionSecret_acceptsHexOrBase64_andIsRedacted", function () {
       const hex = "ab".repeat(32);

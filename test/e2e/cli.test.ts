@@ -56,7 +56,7 @@ describe("provena CLI", function () {
   }
 
   before(async function () {
-    const config = { ...loadConfig({ LOG_LEVEL: "silent", SQLITE_PATH: ":memory:", EMBEDDED_CHAIN: "hardhat" }), port: 0 };
+    const config = { ...loadConfig({ LOG_LEVEL: "silent", SQLITE_PATH: ":memory:", EMBEDDED_CHAIN: "hardhat", MQTT_PORT: "0" }), port: 0 };
     provena = await startProvena(config, { logger: pino({ level: "silent" }) });
     workdir = await mkdtemp(path.join(tmpdir(), "provena-cli-"));
   });

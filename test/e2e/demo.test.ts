@@ -22,7 +22,7 @@ const DISPUTE_WINDOW_SECONDS = 2;
 
 function e2eConfig(overrides: Partial<Config>): Config {
   return {
-    ...loadConfig({ LOG_LEVEL: "silent", SQLITE_PATH: ":memory:", EMBEDDED_CHAIN: "hardhat" }),
+    ...loadConfig({ LOG_LEVEL: "silent", SQLITE_PATH: ":memory:", EMBEDDED_CHAIN: "hardhat", MQTT_PORT: "0" }),
     port: 0,
     keeperIntervalMs: 250,
     indexerPollMs: 100,

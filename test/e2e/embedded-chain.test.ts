@@ -44,7 +44,12 @@ describe("the embedded chain", function () {
 
   function configIn(dir: string, overrides: Partial<Config> = {}): Config {
     return {
-      ...loadConfig({ LOG_LEVEL: "silent", SQLITE_PATH: path.join(dir, "provena.db"), EMBEDDED_CHAIN_DIR: path.join(dir, "chain") }),
+      ...loadConfig({
+        LOG_LEVEL: "silent",
+        MQTT_PORT: "0",
+        SQLITE_PATH: path.join(dir, "provena.db"),
+        EMBEDDED_CHAIN_DIR: path.join(dir, "chain"),
+      }),
       port: 0,
       indexerPollMs: 100,
       keeperIntervalMs: 250,

@@ -22,7 +22,10 @@ describe("npm start's backend", function () {
   this.timeout(120_000);
 
   async function withProvena(env: Record<string, string>, run: (provena: RunningProvena) => Promise<void>): Promise<void> {
-    const config = { ...loadConfig({ LOG_LEVEL: "silent", SQLITE_PATH: ":memory:", EMBEDDED_CHAIN: "hardhat", ...env }), port: 0 };
+    const config = {
+      ...loadConfig({ LOG_LEVEL: "silent", SQLITE_PATH: ":memory:", EMBEDDED_CHAIN: "hardhat", MQTT_PORT: "0", ...env }),
+      port: 0,
+    };
     const provena = await startProvena(config, { logger: pino({ level: "silent" }) });
     try {
       await run(provena);

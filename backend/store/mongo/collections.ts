@@ -282,6 +282,35 @@ export const COLLECTIONS = {
   },
   signInNonces: { name: "signinnonces", indexes: [{ key: { expiresAt: 1 }, expireAfterSeconds: 0 }] },
   rollbackItems: { name: "rollbackitems", indexes: [index<RollbackItem>(["chainId", "token", "seq"])] },
+  // The cold chain (cold-chain.ts): versions by key then event id, facts by what lists filter on, and the
+  // (chainId, blockNumber) a rollback deletes by.
+  coldDevices: { name: "colddevices", indexes: [{ key: { key: 1, eventId: -1 } }, { key: { chainId: 1, blockNumber: 1 } }] },
+  coldLegs: {
+    name: "coldlegs",
+    indexes: [
+      { key: { key: 1, eventId: -1 } },
+      { key: { batchId: 1, attachedEventId: 1 } },
+      { key: { device: 1, attachedEventId: 1 } },
+      { key: { chainId: 1, blockNumber: 1 } },
+    ],
+  },
+  coldConditions: { name: "coldconditions", indexes: [{ key: { key: 1, eventId: -1 } }, { key: { chainId: 1, blockNumber: 1 } }] },
+  coldAnchors: { name: "coldanchors", indexes: [{ key: { legId: 1, _id: 1 } }, { key: { chainId: 1, blockNumber: 1 } }] },
+  coldBreaches: {
+    name: "coldbreaches",
+    indexes: [{ key: { batchId: 1, _id: 1 } }, { key: { legId: 1, _id: 1 } }, { key: { chainId: 1, blockNumber: 1 } }],
+  },
+  // _id is "device:sequence"; the time series is read per batch by time and per leg by sequence.
+  readings: {
+    name: "readings",
+    indexes: [
+      { key: { batchId: 1, timestamp: 1, device: 1, sequence: 1 } },
+      { key: { legId: 1, sequence: 1 } },
+      { key: { device: 1, sequence: -1 } },
+    ],
+  },
+  rejectedReadings: { name: "rejectedreadings", indexes: [{ key: { reason: 1, _id: 1 } }] },
+  rejectionCounts: { name: "rejectioncounts", indexes: [] },
 } satisfies Record<string, CollectionSpec>;
 
 export type MongoCollections = { [Name in keyof typeof COLLECTIONS]: MongoCollection };

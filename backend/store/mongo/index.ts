@@ -14,6 +14,7 @@ import { createDesignProofRecords } from "./design-records.ts";
 import type { MirrorStore } from "../port.ts";
 import { createIndexes, openCollections } from "./collections.ts";
 import { connectMongo, type MongoStoreOptions } from "./connection.ts";
+import { createColdChainReadings, createColdChainReads } from "./cold-chain.ts";
 import { createLeases } from "./leases.ts";
 import { createMirrorLog } from "./mirror-log.ts";
 import { createPassportRecords } from "./passport-records.ts";
@@ -47,5 +48,7 @@ export async function createMongoStore(options: MongoStoreOptions): Promise<Mirr
     ...createRecallAcknowledgements(collections),
     ...createOrderReadGrants(collections),
     ...createDesignProofRecords(collections),
+    ...createColdChainReads(collections),
+    ...createColdChainReadings(collections),
   };
 }

@@ -10,6 +10,7 @@ import { createRecallAcknowledgements } from "./recall-acknowledgements.ts";
 import { createDesignProofRecords } from "./design-records.ts";
 import type { MirrorStore } from "../port.ts";
 import { IN_MEMORY, openSqlite, type SqliteStoreOptions } from "./connection.ts";
+import { createColdChainReadings, createColdChainReads } from "./cold-chain.ts";
 import { createLeases } from "./leases.ts";
 import { createMirrorLog } from "./mirror-log.ts";
 import { createPassportRecords } from "./passport-records.ts";
@@ -40,5 +41,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): MirrorStore
     ...createRecallAcknowledgements(connection),
     ...createOrderReadGrants(connection),
     ...createDesignProofRecords(connection),
+    ...createColdChainReads(connection),
+    ...createColdChainReadings(connection),
   };
 }

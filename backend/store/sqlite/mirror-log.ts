@@ -9,6 +9,7 @@ import { checkPageLimit, encodeCursor, pageCursor } from "../cursor.ts";
 import type { EventFilter, MirrorLog, PageRequest, RangeCommit, RollbackCommit } from "../port.ts";
 import { documentOf, type SqliteConnection } from "./connection.ts";
 import { deleteDesignRecordsAboveFork, writeDesignRecords } from "./design-records.ts";
+import { deleteColdChainAboveFork, writeColdChainChanges } from "./cold-chain.ts";
 import { deleteProjections, writeBatch, writeOrder, writeParticipant } from "./projections.ts";
 
 function insertEvent(connection: SqliteConnection, event: ChainEvent): void {
@@ -105,6 +106,7 @@ export function createMirrorLog(connection: SqliteConnection): MirrorLog {
         for (const participant of commit.participants) writeParticipant(connection, participant, true);
         for (const order of commit.orders) writeOrder(connection, order, true);
         writeDesignRecords(connection, commit.designRegistrations ?? [], commit.designLinkChanges ?? []);
+        if (commit.coldChain !== undefined) writeColdChainChanges(connection, commit.chainId, commit.coldChain);
         writeCheckpoint(connection, commit.chainId, commit.checkpoint);
       });
       connection.eventsWritten(commit.events.length);
@@ -114,6 +116,7 @@ export function createMirrorLog(connection: SqliteConnection): MirrorLog {
       connection.write(() => {
         deleteAboveFork(connection, commit.chainId, commit.forkBlock);
         deleteDesignRecordsAboveFork(connection, commit.chainId, commit.forkBlock);
+        deleteColdChainAboveFork(connection, commit.chainId, commit.forkBlock);
         deleteProjections(connection, {
           batchIds: commit.deleteBatchIds,
           participantAddresses: commit.deleteParticipantAddresses,

@@ -197,6 +197,91 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX design_link_changes_by_gtin ON design_link_changes (gtin, event_id);
   CREATE INDEX design_link_changes_by_block ON design_link_changes (chain_id, block_number);
   `,
+  /* 8: the cold chain: versioned device, leg and conditions documents, anchored roots, breaches, and readings */ `
+  -- One row per version (the event that made it); reads take the latest, a rollback deletes those above the fork.
+  CREATE TABLE cold_devices (
+    address TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    chain_id INTEGER NOT NULL,
+    block_number INTEGER NOT NULL,
+    doc TEXT NOT NULL,
+    PRIMARY KEY (address, event_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX cold_devices_by_block ON cold_devices (chain_id, block_number);
+  CREATE TABLE cold_legs (
+    leg_id TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    chain_id INTEGER NOT NULL,
+    block_number INTEGER NOT NULL,
+    batch_id TEXT NOT NULL,
+    device TEXT NOT NULL,
+    attached_event_id TEXT NOT NULL,
+    doc TEXT NOT NULL,
+    PRIMARY KEY (leg_id, event_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX cold_legs_by_batch ON cold_legs (batch_id, attached_event_id, leg_id);
+  CREATE INDEX cold_legs_by_device ON cold_legs (device, attached_event_id, leg_id);
+  CREATE INDEX cold_legs_by_block ON cold_legs (chain_id, block_number);
+  -- subject: 'b:' + batch id, or 'g:' + GTIN.
+  CREATE TABLE cold_conditions (
+    subject TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    chain_id INTEGER NOT NULL,
+    block_number INTEGER NOT NULL,
+    doc TEXT NOT NULL,
+    PRIMARY KEY (subject, event_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX cold_conditions_by_block ON cold_conditions (chain_id, block_number);
+  CREATE TABLE cold_anchors (
+    event_id TEXT PRIMARY KEY,
+    chain_id INTEGER NOT NULL,
+    block_number INTEGER NOT NULL,
+    leg_id TEXT NOT NULL,
+    doc TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX cold_anchors_by_leg ON cold_anchors (leg_id, event_id);
+  CREATE INDEX cold_anchors_by_block ON cold_anchors (chain_id, block_number);
+  CREATE TABLE cold_breaches (
+    event_id TEXT PRIMARY KEY,
+    chain_id INTEGER NOT NULL,
+    block_number INTEGER NOT NULL,
+    batch_id TEXT NOT NULL,
+    leg_id TEXT NOT NULL,
+    doc TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX cold_breaches_by_batch ON cold_breaches (batch_id, event_id);
+  CREATE INDEX cold_breaches_by_leg ON cold_breaches (leg_id, event_id);
+  CREATE INDEX cold_breaches_by_block ON cold_breaches (chain_id, block_number);
+
+  -- Readings as columns, not JSON: millions of rows, the primary key is the natural one.
+  CREATE TABLE readings (
+    device TEXT NOT NULL,
+    sequence INTEGER NOT NULL,
+    batch_id TEXT NOT NULL,
+    leg_id TEXT NOT NULL,
+    timestamp INTEGER NOT NULL,
+    temperature INTEGER NOT NULL,
+    humidity INTEGER NOT NULL,
+    latitude INTEGER NOT NULL,
+    longitude INTEGER NOT NULL,
+    signature TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    PRIMARY KEY (device, sequence)
+  ) WITHOUT ROWID;
+  CREATE INDEX readings_by_batch ON readings (batch_id, timestamp, device, sequence);
+  CREATE INDEX readings_by_leg ON readings (leg_id, sequence);
+  CREATE TABLE rejected_readings (
+    id INTEGER PRIMARY KEY,
+    reason TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    doc TEXT NOT NULL
+  );
+  CREATE INDEX rejected_readings_by_reason ON rejected_readings (reason, id);
+  CREATE TABLE rejection_counts (
+    reason TEXT PRIMARY KEY,
+    count INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -262,6 +262,20 @@ describe("MongoDB store: documents", function () {
         "designregistrations",
         "designlinkchanges",
         "signinnonces",
+        "colddevices",
+        "coldlegs",
+        "coldconditions",
+        "coldanchors",
+        "coldbreaches",
+        "readings",
+        "rejectedreadings",
+        "rejectioncounts",
+      ]);
+      // The readings time series: per batch by time, per leg by sequence, a device's last sequence.
+      expect(COLLECTIONS.readings.indexes.map((index) => index.key)).to.deep.equal([
+        { batchId: 1, timestamp: 1, device: 1, sequence: 1 },
+        { legId: 1, sequence: 1 },
+        { device: 1, sequence: -1 },
       ]);
       // Spent sign-in nonces are removed by MongoDB's TTL monitor once they expire.
       expect(COLLECTIONS.signInNonces.indexes).to.deep.equal([{ key: { expiresAt: 1 }, expireAfterSeconds: 0 }]);

@@ -36,6 +36,20 @@ import {
   transactionHash,
   type Scenario,
 } from "./fixtures.ts";
+import { NO_HUMIDITY, NO_POSITION, type RejectedReading, type StoredReading } from "../../../backend/domain/cold-chain.ts";
+import { FRIDGE } from "../coldchain/cold-chain-events.ts";
+import {
+  ATTACHED_AT,
+  BATCH,
+  CARRIER,
+  DEVICE,
+  GTIN,
+  LEG,
+  ROOT,
+  coldChainRollback,
+  coldChainScenarioEvents,
+  commitColdChainBlock,
+} from "../coldchain/cold-chain-scenario.ts";
 
 /** Follows nextCursor to the end, checking every page on the way; returns all items and the page count. */
 async function readAllPages<T>(list: (page: PageRequest) => Promise<Page<T>>, limit: number): Promise<{ items: T[]; pages: number }> {
@@ -1173,6 +1187,173 @@ export function shouldBehaveLikeMirrorStore(makeStore: () => Promise<MirrorStore
       }
       expect(thrown).to.be.instanceOf(TypeError);
       expect(await store.consumeSignInNonce("nonce-after-bad", later())).to.equal(true);
+    });
+  });
+
+  describe("cold chain projections", function () {
+    const blocks = coldChainScenarioEvents();
+    const commitThrough = async (lastBlock: number) => {
+      for (const events of blocks) if (events[0]!.blockNumber <= lastBlock) await commitColdChainBlock(store, events);
+    };
+    const coldDump = async () => ({
+      devices: await store.getColdChainDevices([DEVICE]),
+      legs: await store.listColdChainLegs({}),
+      batchConditions: await store.getBatchConditions([BATCH]),
+      productConditions: await store.getProductConditions([GTIN]),
+      anchors: await store.listReadingsAnchors(LEG),
+      breaches: await store.listColdChainBreaches({}),
+    });
+
+    it("test_commitRange_coldChain_latestVersionsAndFacts", async function () {
+      await commitThrough(13);
+      const [device] = await store.getColdChainDevices([DEVICE, DEVICE, address("nobody")]);
+      expect(device).to.include({ address: DEVICE, carrier: CARRIER, retired: false, currentLegId: null });
+      const [leg] = await store.getColdChainLegs([LEG]);
+      expect(leg).to.include({ legId: LEG, device: DEVICE, batchId: BATCH, carrier: CARRIER, attachedAt: ATTACHED_AT, breached: true });
+      expect(leg!.detachedAt).to.equal(ATTACHED_AT + 4_000);
+      expect(leg!.excursionSeconds).to.equal(2_280);
+      expect(await store.listColdChainLegs({ batchId: BATCH })).to.deep.equal([leg]);
+      expect(await store.listColdChainLegs({ device: DEVICE, batchId: BATCH })).to.deep.equal([leg]);
+      expect(await store.listColdChainLegs({ batchId: bytes32("batch:other") })).to.deep.equal([]);
+      const [conditions] = await store.getBatchConditions([BATCH]);
+      expect(conditions!.own).to.deep.equal(FRIDGE);
+      expect(conditions!.frozen).to.deep.equal(FRIDGE);
+      expect((await store.getProductConditions([GTIN]))[0]!.conditions.maxTemperature).to.equal(500);
+      const anchors = await store.listReadingsAnchors(LEG);
+      expect(anchors.map((anchor) => [anchor.root, anchor.firstSequence, anchor.lastSequence, anchor.count])).to.deep.equal([
+        [ROOT, 1, 10, 10],
+      ]);
+      const breaches = await store.listColdChainBreaches({ batchId: BATCH });
+      expect(breaches.map((breach) => [breach.legId, breach.carrier, breach.cumulativeSeconds])).to.deep.equal([[LEG, CARRIER, 2_280]]);
+      expect(await store.listColdChainBreaches({ legId: LEG })).to.deep.equal(breaches);
+    });
+
+    it("test_commitRange_coldChain_replayChangesNothing", async function () {
+      await commitThrough(13);
+      const before = await coldDump();
+      // Replaying a block re-projects against the newer stored state: the events are already applied.
+      for (const events of blocks) await commitColdChainBlock(store, events);
+      expect(await coldDump()).to.deep.equal(before);
+    });
+
+    it("test_rollback_coldChain_restoresTheVersionsAtTheFork_andDropsLaterFacts", async function () {
+      await commitThrough(11);
+      const atFork = await coldDump();
+      expect(atFork.devices[0]!.currentLegId).to.equal(LEG);
+      await commitThrough(13);
+      await store.rollback(coldChainRollback(11));
+      expect(await coldDump()).to.deep.equal(atFork);
+      // The indexer carries on from the fork on the new chain.
+      for (const events of blocks.slice(2)) await commitColdChainBlock(store, events);
+      expect((await store.getColdChainLegs([LEG]))[0]!.breached).to.equal(true);
+    });
+
+    it("test_rollback_coldChain_belowRegistration_forgetsTheDevice", async function () {
+      await commitThrough(13);
+      await store.rollback(coldChainRollback(9));
+      expect(await store.getColdChainDevices([DEVICE])).to.deep.equal([]);
+      expect(await store.listColdChainLegs({})).to.deep.equal([]);
+      expect(await store.listColdChainBreaches({})).to.deep.equal([]);
+    });
+  });
+
+  describe("readings", function () {
+    const legA = bytes32("leg:a");
+    const legB = bytes32("leg:b");
+    const reading = (device: Hex, sequence: number, timestamp: number, legId = legA, batchId = BATCH): StoredReading => ({
+      device,
+      batchId,
+      sequence,
+      timestamp,
+      temperature: 450,
+      humidity: NO_HUMIDITY,
+      latitude: NO_POSITION,
+      longitude: NO_POSITION,
+      signature: `0x${"11".repeat(65)}` as Hex,
+      legId,
+      receivedAt: 1_000 + sequence,
+    });
+    const rejected = (reason: RejectedReading["reason"], receivedAt: number): RejectedReading => ({
+      reason,
+      detail: `because ${reason}`,
+      device: DEVICE,
+      sequence: 7,
+      source: "mqtt",
+      receivedAt,
+      payload: "{}",
+    });
+    const deviceB = address("device-b");
+
+    it("test_storeReadings_listsByBatchInTimeOrder_andByLegInSequenceOrder", async function () {
+      const written = [
+        reading(DEVICE, 1, 100),
+        reading(deviceB, 1, 100, legB),
+        reading(DEVICE, 2, 160),
+        reading(deviceB, 2, 130, legB),
+        reading(DEVICE, 3, 220),
+        reading(address("device-c"), 1, 100, bytes32("leg:c"), bytes32("batch:other")),
+      ];
+      expect(await store.storeReadings(written, [])).to.deep.equal({ duplicates: [] });
+      const byBatch = await readAllPages((page) => store.listReadings({ batchId: BATCH }, page), 2);
+      const sortedDevices = [DEVICE, deviceB].sort();
+      expect(byBatch.items.map((item) => [item.timestamp, item.device, item.sequence])).to.deep.equal([
+        [100, sortedDevices[0], 1],
+        [100, sortedDevices[1], 1],
+        [130, deviceB, 2],
+        [160, DEVICE, 2],
+        [220, DEVICE, 3],
+      ]);
+      expect(byBatch.pages).to.equal(3);
+      expect(byBatch.items.find((item) => item.device === DEVICE && item.sequence === 2)).to.deep.equal(written[2]);
+      const byLeg = await readAllPages((page) => store.listReadings({ legId: legA }, page), 2);
+      expect(byLeg.items.map((item) => item.sequence)).to.deep.equal([1, 2, 3]);
+      expect(await store.countReadings({ batchId: BATCH })).to.equal(5);
+      expect(await store.countReadings({ legId: legB })).to.equal(2);
+      expect([...(await store.lastReadingSequences([DEVICE, deviceB, address("silent")]))].sort()).to.deep.equal(
+        [
+          [DEVICE, 3],
+          [deviceB, 2],
+        ].sort(),
+      );
+    });
+
+    it("test_storeReadings_sameDeviceAndSequence_secondIsADuplicate_firstStays", async function () {
+      const first = reading(DEVICE, 5, 100);
+      await store.storeReadings([first], []);
+      const replay = { ...first, temperature: -300, receivedAt: 9_999 };
+      const result = await store.storeReadings([replay, reading(DEVICE, 6, 110)], []);
+      expect(result.duplicates).to.deep.equal([replay]);
+      expect(await store.hasReading(DEVICE, 5)).to.equal(true);
+      expect(await store.hasReading(DEVICE, 4)).to.equal(false);
+      const stored = await store.listReadings({ legId: legA }, all);
+      expect(stored.items).to.deep.equal([first, reading(DEVICE, 6, 110)]);
+    });
+
+    it("test_storeReadings_rejected_keptWithReason_andCounted", async function () {
+      await store.storeReadings([], [rejected("bad-signature", 1), rejected("replay", 2), rejected("bad-signature", 3)]);
+      await store.storeReadings([reading(DEVICE, 1, 1)], [rejected("malformed", 4)]);
+      expect(await store.rejectionCounts()).to.deep.equal({ "bad-signature": 2, malformed: 1, replay: 1 });
+      const listed = await readAllPages((page) => store.listRejectedReadings({}, page), 3);
+      expect(listed.items.map((item) => [item.reason, item.receivedAt])).to.deep.equal([
+        ["bad-signature", 1],
+        ["replay", 2],
+        ["bad-signature", 3],
+        ["malformed", 4],
+      ]);
+      const { id, ...first } = listed.items[0]!;
+      expect(id).to.be.a("string");
+      expect(first).to.deep.equal(rejected("bad-signature", 1));
+      const badSignatures = await store.listRejectedReadings({ reason: "bad-signature" }, all);
+      expect(badSignatures.items.map((item) => item.receivedAt)).to.deep.equal([1, 3]);
+    });
+
+    it("test_listReadings_badCursorOrLimit_isInvalidInput", async function () {
+      await expectBadRequest(() => store.listReadings({ batchId: BATCH }, { limit: 0 }));
+      await expectBadRequest(() => store.listReadings({ batchId: BATCH }, { limit: 10, cursor: "garbage" }));
+      const legCursor = Buffer.from(JSON.stringify(["legReadings", "1"])).toString("base64url");
+      await expectBadRequest(() => store.listReadings({ batchId: BATCH }, { limit: 10, cursor: legCursor }));
+      const notANumber = Buffer.from(JSON.stringify(["legReadings", "1e3"])).toString("base64url");
+      await expectBadRequest(() => store.listReadings({ legId: legA }, { limit: 10, cursor: notANumber }));
     });
   });
 }

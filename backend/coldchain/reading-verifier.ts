@@ -1,0 +1,216 @@
+/**
+ * Decides whether a device-signed reading is accepted, and if not, why. In order, cheapest first:
+ * well-formed (reading-codec.ts) → sane values → known, unretired device → attached to that batch at that
+ * time (a projected leg) → its carrier not suspended → signed by the device → a sequence above every accepted
+ * one of the device (an already stored sequence is a replay, a lower unseen one out of order).
+ *
+ * Who could abuse the ingest, and what stops them:
+ * - a third party forging readings for someone's device: the signature must recover to the device;
+ * - a carrier's own device reporting on goods it is not attached to, or outside its leg: the leg check;
+ * - a replayer (an MQTT eavesdropper, a QoS 1 redelivery): the sequence check and the store's unique key;
+ * - a malleated twin of a genuine signature taking its place: high-s and bad v are refused (reading-signature.ts);
+ * - a suspended carrier's devices: they count for nothing;
+ * - a flood of garbage: rejected before any lookup or curve arithmetic, payload size bounded by the transports.
+ *
+ * Projections are read through a short-lived cache (cacheTtlMs), so a detach or suspension takes that long to
+ * bite; readings stamped after a detach are refused as soon as the mirror has it, whatever their arrival time.
+ */
+import type { TypedDataDomain } from "ethers";
+import type { ColdChainDevice, ColdChainLeg, RejectionReason, SignedReading, StoredReading } from "../domain/cold-chain.ts";
+import { NO_HUMIDITY, NO_POSITION } from "../domain/cold-chain.ts";
+import type { Hex, Participant } from "../domain/model.ts";
+import type { ColdChainReadings, ColdChainReads, ProjectionReads } from "../store/port.ts";
+import { createReadingDigester, parseWireReading } from "./reading-codec.ts";
+import { createReadingSignatureCheck } from "./reading-signature.ts";
+import type { SignaturePool } from "./signature-pool.ts";
+
+export type ReadingVerdict =
+  | { accepted: true; reading: StoredReading }
+  | { accepted: false; reason: RejectionReason; detail: string; device: Hex | null; sequence: number | null };
+
+export interface ReadingVerifier {
+  /** `payload`: a JSON-parsed wire reading (anything at all); `receivedAt` unix ms. */
+  verify(payload: unknown, receivedAt: number): Promise<ReadingVerdict>;
+  /**
+   * Verdicts of readings in arrival order, as if verified one after another; the signatures are checked together
+   * (on the signature pool when there is one).
+   */
+  verifyAll(arrivals: { payload: unknown; receivedAt: number }[]): Promise<ReadingVerdict[]>;
+  /** The store refused an accepted reading as a duplicate: it was not stored by this instance. */
+  forgetAccepted(reading: StoredReading): void;
+}
+
+export interface CreateReadingVerifierParameters {
+  store: Pick<ColdChainReads, "getColdChainDevices" | "listColdChainLegs"> &
+    Pick<ProjectionReads, "getParticipant"> &
+    Pick<ColdChainReadings, "hasReading" | "lastReadingSequences">;
+  domain: TypedDataDomain;
+  /** How far past the receiver's clock a reading's timestamp may be (device clocks drift). */
+  maxClockSkewSeconds?: number;
+  cacheTtlMs?: number;
+  now?: () => number;
+  /** Worker threads that check signatures; absent: checked on the calling thread. */
+  signaturePool?: SignaturePool;
+}
+
+export const TEMPERATURE_LIMIT = 10_000; // ±100 °C in hundredths
+export const HUMIDITY_LIMIT = 10_000; // 100 %
+const LATITUDE_LIMIT = 90_000_000;
+const LONGITUDE_LIMIT = 180_000_000;
+/** Sequences of a device accepted lately, to name a replay without asking the store. */
+const RECENT_SEQUENCES = 64;
+
+interface Cached<T> {
+  value: T;
+  until: number;
+}
+
+function valueProblem(reading: SignedReading, nowSeconds: number, skew: number): { reason: RejectionReason; detail: string } | null {
+  if (reading.temperature < -TEMPERATURE_LIMIT || reading.temperature > TEMPERATURE_LIMIT) {
+    return { reason: "temperature-out-of-range", detail: `temperature ${reading.temperature / 100} °C is outside −100..100 °C` };
+  }
+  if (reading.humidity !== NO_HUMIDITY && reading.humidity > HUMIDITY_LIMIT) {
+    return { reason: "humidity-out-of-range", detail: `humidity ${reading.humidity / 100} % is outside 0..100 %` };
+  }
+  if (reading.latitude !== NO_POSITION && (Math.abs(reading.latitude) > LATITUDE_LIMIT || Math.abs(reading.longitude) > LONGITUDE_LIMIT)) {
+    return { reason: "position-out-of-range", detail: "latitude or longitude is not on Earth" };
+  }
+  if (reading.timestamp > nowSeconds + skew) {
+    return {
+      reason: "future-timestamp",
+      detail: `timestamp ${reading.timestamp} is ${reading.timestamp - nowSeconds} s ahead of the receiver`,
+    };
+  }
+  return null;
+}
+
+export function createReadingVerifier({
+  store,
+  domain,
+  maxClockSkewSeconds = 120,
+  cacheTtlMs = 1_000,
+  now = Date.now,
+  signaturePool,
+}: CreateReadingVerifierParameters): ReadingVerifier {
+  const digestOf = createReadingDigester(domain);
+  const signatures = createReadingSignatureCheck();
+  const devices = new Map<Hex, Cached<ColdChainDevice | null>>();
+  const legs = new Map<string, Cached<ColdChainLeg[]>>();
+  const carriers = new Map<Hex, Cached<Participant | null>>();
+  const lastSequence = new Map<Hex, number | null>();
+  const recent = new Map<Hex, number[]>();
+
+  const cached = async <K, T>(cache: Map<K, Cached<T>>, key: K, load: () => Promise<T>): Promise<T> => {
+    const hit = cache.get(key);
+    const at = now();
+    if (hit !== undefined && hit.until > at) return hit.value;
+    const value = await load();
+    if (cache.size > 10_000) cache.clear();
+    cache.set(key, { value, until: at + cacheTtlMs });
+    return value;
+  };
+
+  const reject = (reason: RejectionReason, detail: string, reading: Pick<SignedReading, "device" | "sequence">): ReadingVerdict => ({
+    accepted: false,
+    reason,
+    detail,
+    device: reading.device,
+    sequence: reading.sequence,
+  });
+
+  type Candidate = { reading: SignedReading; leg: ColdChainLeg; digest: Hex; receivedAt: number };
+
+  /** Everything before the signature: a verdict, or a candidate whose signature is to be checked. */
+  const precheck = async (payload: unknown, receivedAt: number): Promise<ReadingVerdict | Candidate> => {
+    const parsed = parseWireReading(payload);
+    if (!parsed.ok) {
+      const claimed = (payload as { device?: unknown } | null)?.device;
+      const device = typeof claimed === "string" && /^0x[0-9a-fA-F]{40}$/.test(claimed) ? (claimed.toLowerCase() as Hex) : null;
+      return { accepted: false, reason: "malformed", detail: parsed.error, device, sequence: null };
+    }
+    const reading = parsed.reading;
+    const problem = valueProblem(reading, Math.floor(now() / 1000), maxClockSkewSeconds);
+    if (problem !== null) return reject(problem.reason, problem.detail, reading);
+
+    const device = await cached(devices, reading.device, async () => (await store.getColdChainDevices([reading.device]))[0] ?? null);
+    if (device === null) return reject("unknown-device", `device ${reading.device} is not registered on chain`, reading);
+    if (device.retired) return reject("device-retired", `device ${reading.device} is retired`, reading);
+
+    const batchLegs = await cached(legs, `${reading.device}:${reading.batchId}`, () =>
+      store.listColdChainLegs({ device: reading.device, batchId: reading.batchId }),
+    );
+    const leg = batchLegs.find(
+      (candidate) =>
+        candidate.attachedAt <= reading.timestamp && (candidate.detachedAt === null || reading.timestamp <= candidate.detachedAt),
+    );
+    if (leg === undefined) {
+      return reject(
+        "not-attached",
+        `device ${reading.device} is not attached to batch ${reading.batchId} at ${reading.timestamp}`,
+        reading,
+      );
+    }
+    const carrier = await cached(carriers, leg.carrier, () => store.getParticipant(leg.carrier));
+    if (carrier?.suspended === true) return reject("carrier-suspended", `carrier ${leg.carrier} is suspended`, reading);
+    return { reading, leg, digest: digestOf(reading), receivedAt };
+  };
+
+  /** The sequence check, in arrival order, once the signature is known good. */
+  const admit = async ({ reading, leg, receivedAt }: Candidate): Promise<ReadingVerdict> => {
+    if (!lastSequence.has(reading.device)) {
+      const stored = await store.lastReadingSequences([reading.device]);
+      if (!lastSequence.has(reading.device)) lastSequence.set(reading.device, stored.get(reading.device) ?? null);
+    }
+    const last = lastSequence.get(reading.device) ?? null;
+    if (last !== null && reading.sequence <= last) {
+      const replay =
+        (recent.get(reading.device) ?? []).includes(reading.sequence) || (await store.hasReading(reading.device, reading.sequence));
+      return replay
+        ? reject("replay", `sequence ${reading.sequence} of device ${reading.device} was already accepted`, reading)
+        : reject("out-of-order", `sequence ${reading.sequence} arrived after ${last}`, reading);
+    }
+    lastSequence.set(reading.device, reading.sequence);
+    const window = recent.get(reading.device) ?? [];
+    window.push(reading.sequence);
+    if (window.length > RECENT_SEQUENCES) window.shift();
+    recent.set(reading.device, window);
+    return { accepted: true, reading: { ...reading, legId: leg.legId, receivedAt } };
+  };
+
+  const checkSignatures =
+    signaturePool !== undefined
+      ? (candidates: Candidate[]) =>
+          signaturePool.check(candidates.map(({ reading, digest }) => ({ digest, signature: reading.signature, device: reading.device })))
+      : async (candidates: Candidate[]) =>
+          candidates.map(({ reading, digest }) => signatures.signedBy(digest, reading.signature, reading.device));
+
+  const verifyAll = async (arrivals: { payload: unknown; receivedAt: number }[]): Promise<ReadingVerdict[]> => {
+    const prechecked: (ReadingVerdict | Candidate)[] = [];
+    for (const { payload, receivedAt } of arrivals) prechecked.push(await precheck(payload, receivedAt));
+    const candidates = prechecked.filter((item): item is Candidate => !("accepted" in item));
+    const signed = await checkSignatures(candidates);
+    const signedOf = new Map(candidates.map((candidate, index) => [candidate, signed[index]!]));
+    const verdicts: ReadingVerdict[] = [];
+    for (const item of prechecked) {
+      if ("accepted" in item) verdicts.push(item);
+      else if (!signedOf.get(item))
+        verdicts.push(reject("bad-signature", `the signature does not recover to device ${item.reading.device}`, item.reading));
+      else verdicts.push(await admit(item));
+    }
+    return verdicts;
+  };
+
+  return {
+    async verify(payload, receivedAt) {
+      return (await verifyAll([{ payload, receivedAt }]))[0]!;
+    },
+
+    verifyAll,
+
+    forgetAccepted(reading) {
+      // Another instance stored this sequence first: it stays the last accepted one, but not by us.
+      const window = recent.get(reading.device);
+      if (window !== undefined && !window.includes(reading.sequence)) window.push(reading.sequence);
+    },
+  };
+}

@@ -1,0 +1,176 @@
+/**
+ * Cold-chain ingest benchmark: `npm run bench:ingest`.
+ *
+ * Signed readings per second verified and stored over MQTT on SQLite (a file in WAL mode, as `npm start` uses), and
+ * the reading-to-store latency. This process runs what `npm start` runs for readings: the embedded aedes broker on
+ * 127.0.0.1, the ingest queue, the verifier (EIP-712 digest, signature check, device, leg, carrier and sequence
+ * checks) and batched store writes. Worker threads play the devices: they sign every reading before the clock
+ * starts, then publish them with QoS 1, each keeping BENCH_INGEST_WINDOW readings unacknowledged at once. The
+ * broker sends PUBACK only after the reading's verdict is stored, so publish→PUBACK is reading-to-store latency.
+ *
+ * Prints a table: readings, seconds, readings/s, p50/p99/max latency, RSS and V8 heap before/after and at peak, and
+ * the share of readings accepted (must be all of them). Sizes: BENCH_INGEST_DEVICES (default 200),
+ * BENCH_INGEST_READINGS per device (default 200), BENCH_INGEST_PUBLISHERS worker threads (default 1),
+ * BENCH_INGEST_WINDOW (default 1000), BENCH_INGEST_SIGNATURE_THREADS (default 0: on the event loop). The target is 5,000 readings/s on SQLite on a 2-core machine.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Worker } from "node:worker_threads";
+import { Wallet } from "ethers";
+import { pino } from "pino";
+import { createReadingIngest } from "../backend/coldchain/ingest-service.ts";
+import { startEmbeddedBroker } from "../backend/coldchain/mqtt-transport.ts";
+import { readingDomain } from "../backend/coldchain/reading-codec.ts";
+import { createReadingVerifier } from "../backend/coldchain/reading-verifier.ts";
+import { createSignaturePool } from "../backend/coldchain/signature-pool.ts";
+import type { ColdChainDevice, ColdChainLeg } from "../backend/domain/cold-chain.ts";
+import type { EventRef, Hex } from "../backend/domain/model.ts";
+import { createSqliteStore } from "../backend/store/sqlite/index.ts";
+import { positiveIntFromEnv } from "./fixtures/environment.ts";
+import type { PublisherData } from "./fixtures/ingest-publisher.ts";
+
+const CHAIN_ID = 31337;
+const COLD_CHAIN: Hex = "0x00000000000000000000000000000000000000cc";
+const CARRIER: Hex = "0x1000000000000000000000000000000000000003";
+const LEG_START = Math.floor(Date.now() / 1000) - 30 * 86_400;
+
+const devices = positiveIntFromEnv("BENCH_INGEST_DEVICES", 200);
+const readingsPerDevice = positiveIntFromEnv("BENCH_INGEST_READINGS", 200);
+const publishers = positiveIntFromEnv("BENCH_INGEST_PUBLISHERS", 1);
+const window = positiveIntFromEnv("BENCH_INGEST_WINDOW", 1_000);
+/** 0 checks signatures on the event loop, as npm start does; more puts them on that many worker threads. */
+const signatureThreads = Number(process.env.BENCH_INGEST_SIGNATURE_THREADS ?? 0);
+
+const hex32 = (n: number) => `0x${n.toString(16).padStart(64, "0")}` as Hex;
+const megabytes = (bytes: number) => (bytes / 1024 ** 2).toFixed(0);
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "provena-bench-ingest-"));
+  const store = createSqliteStore({ path: join(dir, "provena.db") });
+  await store.init();
+
+  // The mirror as the indexer would leave it: each device registered to the carrier and attached to its own batch.
+  const fleet = Array.from({ length: devices }, (_, index) => {
+    const privateKey = hex32(0x1000 + index);
+    return { privateKey, address: new Wallet(privateKey).address.toLowerCase() as Hex, batchId: hex32(0xb000 + index) };
+  });
+  const ref: EventRef = {
+    eventId: `${CHAIN_ID}:000000000001:000000`,
+    blockNumber: 1,
+    blockTimestamp: LEG_START,
+    transactionHash: hex32(1),
+  };
+  const deviceDocs: ColdChainDevice[] = fleet.map((device, index) => ({
+    address: device.address,
+    carrier: CARRIER,
+    retired: false,
+    currentLegId: hex32(0x1e6000 + index),
+    registered: ref,
+    lastEvent: ref,
+  }));
+  const legs: ColdChainLeg[] = fleet.map((device, index) => ({
+    legId: hex32(0x1e6000 + index),
+    device: device.address,
+    batchId: device.batchId,
+    carrier: CARRIER,
+    attachedAt: LEG_START - 60,
+    detachedAt: null,
+    excursionSeconds: 0,
+    breached: false,
+    attached: ref,
+    lastEvent: ref,
+  }));
+  await store.commitRange({
+    chainId: CHAIN_ID,
+    events: [],
+    blocks: [],
+    batches: [],
+    participants: [],
+    orders: [],
+    coldChain: { devices: deviceDocs, legs, batchConditions: [], productConditions: [], anchors: [], breaches: [] },
+    checkpoint: { chainId: CHAIN_ID, blockNumber: 1, blockHash: hex32(1), updatedAt: Date.now() },
+  });
+
+  const domain = readingDomain(CHAIN_ID, COLD_CHAIN);
+  const signaturePool = signatureThreads > 0 ? createSignaturePool({ threads: signatureThreads }) : undefined;
+  const verifier = createReadingVerifier({ store, domain, signaturePool });
+  const ingest = createReadingIngest({ store, verifier, maxQueued: 1_000_000 });
+  const broker = await startEmbeddedBroker({ ingest, host: "127.0.0.1", port: 0, logger: pino({ level: "silent" }) });
+
+  const total = devices * readingsPerDevice;
+  console.log(`Signing ${total.toLocaleString("en")} readings of ${devices} devices in ${publishers} worker thread(s)…`);
+  const workers = Array.from({ length: publishers }, (_, index) => {
+    const data: PublisherData = {
+      url: broker.url,
+      devices: fleet.filter((_, position) => position % publishers === index),
+      readingsPerDevice,
+      legStart: LEG_START,
+      domain: domain as PublisherData["domain"],
+      window: Math.ceil(window / publishers),
+    };
+    return new Worker(new URL("./fixtures/ingest-publisher.ts", import.meta.url), { workerData: data, execArgv: ["--import", "tsx"] });
+  });
+  const nextMessage = (worker: Worker) =>
+    new Promise<{ kind: string; latencies?: Float64Array }>((resolve, reject) => {
+      worker.once("message", resolve);
+      worker.once("error", reject);
+    });
+  await Promise.all(workers.map(nextMessage));
+
+  global.gc?.();
+  const before = process.memoryUsage();
+  let peakRss = before.rss;
+  let peakHeap = before.heapUsed;
+  const sampler = setInterval(() => {
+    const usage = process.memoryUsage();
+    peakRss = Math.max(peakRss, usage.rss);
+    peakHeap = Math.max(peakHeap, usage.heapUsed);
+  }, 100);
+
+  const started = performance.now();
+  const results = workers.map(nextMessage);
+  for (const worker of workers) worker.postMessage("go");
+  const latencies = (await Promise.all(results)).flatMap((result) => Array.from(result.latencies ?? []));
+  const seconds = (performance.now() - started) / 1000;
+  clearInterval(sampler);
+  await ingest.drain();
+  global.gc?.();
+  const after = process.memoryUsage();
+
+  const counts = await store.rejectionCounts();
+  const stored = (await Promise.all(fleet.slice(0, 5).map((device) => store.countReadings({ batchId: device.batchId })))).reduce(
+    (a, b) => a + b,
+    0,
+  );
+  latencies.sort((a, b) => a - b);
+  const quantile = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
+
+  const rows: [string, string][] = [
+    ["readings (signed, over MQTT QoS 1)", total.toLocaleString("en")],
+    ["devices / publisher threads / window", `${devices} / ${publishers} / ${window}`],
+    ["signature threads (0: on the event loop)", String(signatureThreads)],
+    ["seconds", seconds.toFixed(2)],
+    ["readings/s verified and stored", Math.round(total / seconds).toLocaleString("en")],
+    ["reading-to-store latency p50 (ms)", quantile(0.5).toFixed(1)],
+    ["reading-to-store latency p99 (ms)", quantile(0.99).toFixed(1)],
+    ["reading-to-store latency max (ms)", latencies.at(-1)!.toFixed(1)],
+    ["rejected", JSON.stringify(counts)],
+    ["stored (first 5 devices)", `${stored} of ${5 * readingsPerDevice}`],
+    ["RSS before / peak / after (MB)", `${megabytes(before.rss)} / ${megabytes(peakRss)} / ${megabytes(after.rss)}`],
+    ["V8 heap before / peak / after (MB)", `${megabytes(before.heapUsed)} / ${megabytes(peakHeap)} / ${megabytes(after.heapUsed)}`],
+  ];
+  const width = Math.max(...rows.map(([label]) => label.length));
+  console.log(`\nCold-chain ingest on SQLite (${join(dir, "provena.db")})\n`);
+  for (const [label, value] of rows) console.log(`${label.padEnd(width)}  ${value}`);
+  console.log(`\nTarget: 5,000 readings/s. ${total / seconds >= 5_000 ? "Met." : "Not met."}`);
+
+  await Promise.all(workers.map((worker) => worker.terminate()));
+  await broker.close();
+  await signaturePool?.close();
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+  if (Object.keys(counts).length > 0) process.exitCode = 1;
+}
+
+await main();
