@@ -6,6 +6,7 @@
  * live regions for the recall banner and the verification result.
  */
 import { createHash } from "node:crypto";
+import { renderColdChainChart } from "./cold-chain-chart.ts";
 import type { Batch, Hex, Participant } from "../domain/model.ts";
 import { digitalLinkPath } from "./digital-link.ts";
 import type { LanguageLink } from "./locale-negotiation.ts";
@@ -309,6 +310,62 @@ function verifierMessages(locale: Locale): Record<string, string> {
   return Object.fromEntries(Object.entries(locale.messages).filter(([key]) => key.startsWith("verify.")));
 }
 
+/** The cold chain in plain words, then the chart (server-rendered SVG) of temperature against the allowed band. */
+function coldChainHtml(view: PassportView, locale: Locale): string {
+  const t = locale.html;
+  const { story, band, readings, excursions, legBoundaries, anchoredReadings } = view.coldChain!;
+  const celsius = (centi: number) => escapeHtml(locale.number(centi / 100));
+  const range = { min: celsius(band.min), max: celsius(band.max), hours: escapeHtml(locale.number(story.journeyHours)) };
+  const lines: string[] = [];
+  if (story.kind === "kept") {
+    lines.push(
+      story.fullyMonitored
+        ? t("passport.coldChain.kept", range)
+        : t("passport.coldChain.keptWhileMonitored", { ...range, monitored: escapeHtml(locale.number(story.monitoredHours)) }),
+    );
+  } else if (story.kind === "excursions-within-allowance") {
+    lines.push(
+      t("passport.coldChain.withinAllowance", {
+        ...range,
+        minutes: escapeHtml(locale.number(story.excursionMinutes)),
+        allowed: escapeHtml(locale.number(story.allowedMinutes)),
+      }),
+    );
+  } else {
+    for (const breach of story.breaches) {
+      const place = breach.position
+        ? ` ${t("passport.coldChain.breachPlace", {
+            latitude: escapeHtml((breach.position.latitude / 1e6).toFixed(4)),
+            longitude: escapeHtml((breach.position.longitude / 1e6).toFixed(4)),
+          })}`
+        : "";
+      lines.push(
+        `<strong>${t("passport.coldChain.breach", {
+          ...range,
+          minutes: escapeHtml(locale.number(breach.minutes)),
+          carrier: participantHtml(breach.carrier as Hex, view.participants, locale),
+          time: timeHtml(breach.at, locale),
+        })}</strong>${place}`,
+      );
+    }
+  }
+  const summary = lines.map((line) => line.replace(/<[^>]*>/g, "")).join(" ");
+  const chart = renderColdChainChart({
+    readings,
+    band,
+    breaches: excursions,
+    legBoundaries,
+    title: locale.text("passport.coldChain.chartTitle"),
+    description: summary,
+  });
+  return `<section aria-labelledby="cold-chain-title" class="cold-chain${story.kind === "breached" ? " breached" : ""}">
+<h2 id="cold-chain-title">${t("passport.coldChain.title")}</h2>
+${lines.map((line) => `<p>${line}</p>`).join("\n")}
+<figure>${chart}</figure>
+<p class="small">${t("passport.coldChain.evidence", { anchored: escapeHtml(locale.number(anchoredReadings)) })}</p>
+</section>`;
+}
+
 /** One line per partner: all-time counts, as the reputation API gives them (never a bare score). */
 function partnersHtml(view: PassportView, locale: Locale): string {
   const t = locale.html;
@@ -427,6 +484,7 @@ ${facts.map(([term, value]) => `<dt>${t(term)}</dt><dd>${value}</dd>`).join("\n"
   }</p>
 </section>`);
 
+  if (view.coldChain !== null) body.push(coldChainHtml(view, locale));
   if (view.partners.length > 0) body.push(partnersHtml(view, locale));
   if (view.designs.length > 0) {
     const designLines = view.designs.map((design) => {

@@ -159,6 +159,27 @@ export function passportJsonLd(view: PassportView, publicBaseUrl: string) {
           })),
         }
       : {}),
+    // The cold chain as the page tells it; present only when a leg was monitored.
+    ...(view.coldChain
+      ? {
+          "provena:coldChain": {
+            "provena:outcome": view.coldChain.story.kind,
+            "provena:minTemperatureCelsius": view.coldChain.band.min / 100,
+            "provena:maxTemperatureCelsius": view.coldChain.band.max / 100,
+            "provena:journeyHours": view.coldChain.story.journeyHours,
+            "provena:monitoredHours": view.coldChain.story.monitoredHours,
+            "provena:excursionMinutes": view.coldChain.story.excursionMinutes,
+            "provena:allowedExcursionMinutes": view.coldChain.story.allowedMinutes,
+            "provena:breaches": view.coldChain.story.breaches.map((breach) => ({
+              "provena:carrier": breach.carrier,
+              "provena:establishedAt": new Date(breach.at * 1000).toISOString(),
+              "provena:minutes": breach.minutes,
+            })),
+            "provena:readings": view.coldChain.readings.length,
+            "provena:anchoredReadings": view.coldChain.anchoredReadings,
+          },
+        }
+      : {}),
     ...(unit
       ? {
           "provena:claimed": unit.claim !== null,

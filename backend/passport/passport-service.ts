@@ -13,6 +13,7 @@ import { createReputationService, type ReputationService } from "../reputation/r
 import { buildDigitalLink, type DigitalLink, type TrustAnchors } from "./digital-link.ts";
 import { historyEntryOf, recallEntry } from "./history-entries.ts";
 import { createDesignService } from "../designs/design-service.ts";
+import { loadPassportColdChain } from "./cold-chain-view.ts";
 import { effectiveInspection, type PartnerReputation, type PassportDesign, type PassportView, type UnitView } from "./passport-view.ts";
 import { createScanDeduper, type ScanDeduper } from "./scan-dedupe.ts";
 import { createBoundedMemo } from "./view-cache.ts";
@@ -231,6 +232,12 @@ export function createPassportService({
       partners,
       unit,
       designs: await designsOf(batch.gtin),
+      coldChain: await loadPassportColdChain(
+        store,
+        [batch, ...history.ancestors.map((ancestor) => ancestor.batch)].map((lot) => ({ batchId: lot.batchId, gtin: lot.gtin })),
+        participants,
+        now(),
+      ),
       verification: {
         chainId: config.chainId,
         registry: config.registryAddress.toLowerCase() as Hex,

@@ -2,6 +2,8 @@
  * The finished passport of a batch or unit: everything a consumer sees after scanning. The service builds it; the
  * HTML and JSON-LD renderers are pure functions of it.
  */
+import type { ChartReading, ChartSpan } from "./cold-chain-chart.ts";
+import type { ColdChainStory } from "./cold-chain-story.ts";
 import type { Batch, Hex, InspectionResult, Participant, ScanStats, UnitClaim } from "../domain/model.ts";
 import type { Reputation } from "../reputation/reputation.ts";
 import type { DigitalLink } from "./digital-link.ts";
@@ -60,8 +62,26 @@ export interface PassportView {
   unit: UnitView | null;
   /** Registered designs the GTIN's brand links to the product (DesignRegistry), oldest link first. */
   designs: PassportDesign[];
+  /** The cold chain of the goods (their lot and the lots it came from), when any leg was monitored. */
+  coldChain: PassportColdChain | null;
   verification: { chainId: number; registry: Hex; rpcUrl: string; deployBlock: number; asOfBlock: number | null };
   generatedAt: number;
+}
+
+/** What the passport shows of the cold chain: the story in plain words and what its chart draws. */
+export interface PassportColdChain {
+  story: Exclude<ColdChainStory, { kind: "unmonitored" }>;
+  /** Centi-degrees Celsius. */
+  band: { min: number; max: number };
+  readings: ChartReading[];
+  /** Spans when the readings were outside the band (unix seconds). */
+  excursions: ChartSpan[];
+  /** Where one leg ends and the next begins. */
+  legBoundaries: number[];
+  /** Readings committed on chain by anchored roots, and readings shown. */
+  anchoredReadings: number;
+  /** More readings exist than the chart draws (it draws the first MAX_CHART_READINGS). */
+  truncated: boolean;
 }
 
 /** A design linked to the product: who registered it and when (unix seconds). */

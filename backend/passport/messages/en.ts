@@ -55,6 +55,17 @@ export const en = {
   "passport.participant.suspended": "suspended",
   "passport.lotLink": "lot {lot}",
   "passport.lotLinkTitle": "Lot {lot}",
+  "passport.coldChain.title": "Cold chain",
+  "passport.coldChain.kept": "Kept between {min} and {max} °C for the whole {hours}-hour journey.",
+  "passport.coldChain.keptWhileMonitored":
+    "Kept between {min} and {max} °C while monitored: {monitored} of the {hours} hours of the journey.",
+  "passport.coldChain.withinAllowance":
+    "Outside {min}–{max} °C for {minutes} minutes in total during the {hours}-hour journey, within the {allowed} minutes allowed.",
+  "passport.coldChain.breach":
+    "Conditions breached: outside {min}–{max} °C for {minutes} minutes on the leg of {carrier}, established {time}.",
+  "passport.coldChain.breachPlace": "Last position: {latitude}, {longitude}.",
+  "passport.coldChain.evidence": "Readings signed by the sensors; {anchored} of them committed on chain.",
+  "passport.coldChain.chartTitle": "Temperature over the journey, with the allowed band",
   "passport.design.title": "Design",
   "passport.design.registered": "Design registered by {name} on {date}",
 
