@@ -57,7 +57,12 @@ async function serve(setup: ApiWorkerSetup, scanDedupeKey: string): Promise<void
     chainId: setup.chainId,
     provider,
     deployment: setup.deployment,
-    addresses: { forwarder: setup.deployment.forwarder, registry: setup.deployment.registry, escrow: setup.deployment.escrow },
+    addresses: {
+      forwarder: setup.deployment.forwarder,
+      registry: setup.deployment.registry,
+      escrow: setup.deployment.escrow,
+      coldChain: setup.deployment.coldChain,
+    },
     abis: { forwarder: abis.ProvenaForwarder, registry: abis.ProvenanceRegistry, escrow: abis.TradeEscrow },
   };
   const relay =

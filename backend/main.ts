@@ -510,7 +510,12 @@ async function resolveEmbeddedDeployment(
 function provenaChain(opened: OpenedChain, deployment: Deployment, deployedNow: boolean, abis: ProvenaAbis): ProvenaChain {
   return {
     ...opened,
-    addresses: { forwarder: deployment.forwarder, registry: deployment.registry, escrow: deployment.escrow },
+    addresses: {
+      forwarder: deployment.forwarder,
+      registry: deployment.registry,
+      escrow: deployment.escrow,
+      coldChain: deployment.coldChain,
+    },
     abis: { forwarder: abis.ProvenaForwarder, registry: abis.ProvenanceRegistry, escrow: abis.TradeEscrow },
     deployment,
     deployedNow,

@@ -4,14 +4,14 @@
  * ABIs come from the compiled artifacts, so running the backend never needs types/ to exist.
  */
 import { Contract, Interface, ZeroAddress, type ContractRunner, type InterfaceAbi } from "ethers";
-import type { ProvenaForwarder, ProvenanceRegistry, TradeEscrow } from "../../types/ethers-contracts/index.ts";
+import type { ColdChain, ProvenaForwarder, ProvenanceRegistry, TradeEscrow } from "../../types/ethers-contracts/index.ts";
 import type { ITradeEscrow } from "../../types/ethers-contracts/TradeEscrow.ts";
 import type { Order } from "../domain/model.ts";
 import { loadArtifact, type ProvenaContractName } from "./artifacts.ts";
 import type { ChainAccess } from "./chain-access.ts";
 import { createRevertDecoder, type RevertDecoder } from "./revert-reason.ts";
 
-export type { ProvenaForwarder, ProvenanceRegistry, TradeEscrow };
+export type { ColdChain, ProvenaForwarder, ProvenanceRegistry, TradeEscrow };
 
 /** The ITradeEscrow.Order struct the escrow takes (it stores its hash, the order id). */
 export type OrderStruct = ITradeEscrow.OrderStruct;
@@ -57,28 +57,50 @@ export const escrowAt = (address: string, runner: ContractRunner | null, abi?: I
 export const forwarderAt = (address: string, runner: ContractRunner | null, abi?: InterfaceAbi | Interface): ProvenaForwarder =>
   contractAt("ProvenaForwarder", address, runner, abi);
 
+let coldChainAbiCache: InterfaceAbi | undefined;
+
+/** The compiled ColdChain ABI, read once per process (ColdChain is not among the indexed PROVENA_CONTRACTS). */
+export function coldChainAbi(): InterfaceAbi {
+  coldChainAbiCache ??= loadArtifact("ColdChain").abi;
+  return coldChainAbiCache;
+}
+
+/** ColdChain at `address`. */
+export const coldChainAt = (address: string, runner: ContractRunner | null, abi: InterfaceAbi | Interface = coldChainAbi()): ColdChain =>
+  new Contract(address, abi, runner) as unknown as ColdChain;
+
 /** A deployment's contracts, read-only through the chain's provider, with their interfaces and a revert decoder. */
 export interface ProvenaContracts {
   forwarder: ProvenaForwarder;
   registry: ProvenanceRegistry;
   escrow: TradeEscrow;
+  /** The cold chain, when the deployment has one. */
+  coldChain?: ColdChain;
   /** Untyped interfaces, for encoding and parsing by a function name known only at run time. */
-  interfaces: { forwarder: Interface; registry: Interface; escrow: Interface };
+  interfaces: { forwarder: Interface; registry: Interface; escrow: Interface; coldChain?: Interface };
   decoder: RevertDecoder;
 }
 
 export function provenaContracts(chain: ChainAccess): ProvenaContracts {
+  const coldChainAddress = chain.addresses.coldChain;
+  const coldChainInterface = coldChainAddress === undefined ? undefined : new Interface(chain.abis.coldChain ?? coldChainAbi());
   const interfaces = {
     forwarder: new Interface(chain.abis.forwarder),
     registry: new Interface(chain.abis.registry),
     escrow: new Interface(chain.abis.escrow),
+    ...(coldChainInterface === undefined ? {} : { coldChain: coldChainInterface }),
   };
   return {
     forwarder: forwarderAt(chain.addresses.forwarder, chain.provider, interfaces.forwarder),
     registry: registryAt(chain.addresses.registry, chain.provider, interfaces.registry),
     escrow: escrowAt(chain.addresses.escrow, chain.provider, interfaces.escrow),
+    ...(coldChainAddress === undefined || coldChainInterface === undefined
+      ? {}
+      : { coldChain: coldChainAt(coldChainAddress, chain.provider, coldChainInterface) }),
     interfaces,
-    decoder: createRevertDecoder([interfaces.registry, interfaces.escrow, interfaces.forwarder]),
+    decoder: createRevertDecoder(
+      [interfaces.registry, interfaces.escrow, interfaces.forwarder, coldChainInterface].filter((iface) => iface !== undefined),
+    ),
   };
 }
 

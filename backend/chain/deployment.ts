@@ -122,6 +122,7 @@ export async function assertDeploymentOnChain(provider: Provider, deployment: De
     ["ProvenanceRegistry", deployment.registry],
     ["TradeEscrow", deployment.escrow],
     ["ProvenaForwarder", deployment.forwarder],
+    ...(deployment.coldChain === undefined ? [] : [["ColdChain", deployment.coldChain] as const]),
   ] as const;
   const codes = await Promise.all(contracts.map(([, contractAddress]) => provider.getCode(contractAddress)));
   const missing = contracts.filter((_, index) => codes[index] === "0x").map(([name, contractAddress]) => `${name} (${contractAddress})`);

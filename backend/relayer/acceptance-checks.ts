@@ -16,8 +16,28 @@ import { relayRequirement } from "./relay-policy.ts";
 import { extractRevertData } from "../chain/revert-reason.ts";
 import { describeOrderInspectorRefusal, orderInspectorRefusal } from "../chain/order-inspector.ts";
 
-/** The Provena contracts a partner may call through the relayer. */
-export type RelayTarget = "registry" | "escrow";
+/** The Provena contracts a partner may call through the relayer (the cold chain when the deployment has one). */
+export type RelayTarget = "registry" | "escrow" | "coldChain";
+
+/** The trusted targets of a deployment: each contract's address (lower case) and what it is. */
+export function relayTargets(chain: Pick<ChainAccess, "addresses">): Map<string, RelayTarget> {
+  const targets = new Map<string, RelayTarget>([
+    [chain.addresses.registry.toLowerCase(), "registry"],
+    [chain.addresses.escrow.toLowerCase(), "escrow"],
+  ]);
+  if (chain.addresses.coldChain !== undefined) targets.set(chain.addresses.coldChain.toLowerCase(), "coldChain");
+  return targets;
+}
+
+/** The interface and (read-only) contract of a trusted target. */
+function targetOf(contracts: ProvenaContracts, target: RelayTarget) {
+  if (target === "registry") return { iface: contracts.interfaces.registry, contract: contracts.registry };
+  if (target === "escrow") return { iface: contracts.interfaces.escrow, contract: contracts.escrow };
+  const { coldChain } = contracts;
+  const iface = contracts.interfaces.coldChain;
+  if (coldChain === undefined || iface === undefined) throw new Error("this deployment has no cold chain");
+  return { iface, contract: coldChain };
+}
 
 /** What the checks read, passed in as one object. */
 export interface AcceptanceContext {
@@ -58,7 +78,8 @@ export async function checkTerms(context: AcceptanceContext, message: ForwardReq
   const { chain, targets, maxForwardedGas, now } = context;
   const target = targets.get(message.to);
   if (!target) {
-    const provena = `registry ${chain.addresses.registry.toLowerCase()}, escrow ${chain.addresses.escrow.toLowerCase()}`;
+    const coldChain = chain.addresses.coldChain === undefined ? "" : `, cold chain ${chain.addresses.coldChain.toLowerCase()}`;
+    const provena = `registry ${chain.addresses.registry.toLowerCase()}, escrow ${chain.addresses.escrow.toLowerCase()}${coldChain}`;
     throw refused("rejected", "UNTRUSTED_TARGET", `target ${message.to} is not a Provena contract (${provena})`);
   }
   if (message.value !== 0n) {
@@ -112,7 +133,7 @@ export function describeCallData(
 ): DescribedCall | null {
   const target = targets.get(to.toLowerCase());
   if (!target) return null;
-  const iface = target === "registry" ? contracts.interfaces.registry : contracts.interfaces.escrow;
+  const { iface } = targetOf(contracts, target);
   try {
     const parsed = iface.parseTransaction({ data });
     if (!parsed) return null;
@@ -144,7 +165,7 @@ export async function checkSigner(
 ): Promise<void> {
   const requirement = relayRequirement(target, functionName);
   if (requirement.kind === "refused") throw refused("rejected", "FUNCTION_NOT_RELAYABLE", requirement.reason);
-  const targetContract = target === "registry" ? contracts.registry : contracts.escrow;
+  const targetContract = targetOf(contracts, target).contract;
   if (requirement.kind === "admin") {
     const isAdmin: boolean = await targetContract.hasRole("0x" + "00".repeat(32), message.from);
     if (!isAdmin)

@@ -33,7 +33,11 @@ describe("deploying Provena with Ignition", function () {
         chainId,
         deploymentDir: journal,
       });
-      return { deployment, registryCode: await provider.getCode(deployment.registry) };
+      return {
+        deployment,
+        registryCode: await provider.getCode(deployment.registry),
+        coldChainCode: deployment.coldChain === undefined ? "0x" : await provider.getCode(deployment.coldChain),
+      };
     } finally {
       await connection.close();
     }
@@ -42,6 +46,7 @@ describe("deploying Provena with Ignition", function () {
   it("test_deploy_journalFromAResetChain_failsNamingTheJournalInsteadOfReturningEmptyAddresses", async function () {
     const first = await deployOnAFreshChain();
     expect(first.registryCode).to.not.equal("0x");
+    expect(first.coldChainCode).to.not.equal("0x");
 
     // The same chain id, started over (a restarted dev node): the journal still says everything was deployed.
     let failure: unknown = null;

@@ -1,13 +1,15 @@
 import { expect } from "chai";
 import { AbiCoder, Interface, id as keccakText } from "ethers";
 import { loadProvenaAbis } from "../../../backend/chain/artifacts.ts";
+import { coldChainAbi } from "../../../backend/chain/contracts.ts";
 import { createRevertDecoder, extractRevertData } from "../../../backend/chain/revert-reason.ts";
 
 describe("revert reasons", function () {
   const abis = loadProvenaAbis();
   const registry = new Interface(abis.ProvenanceRegistry);
   const escrow = new Interface(abis.TradeEscrow);
-  const decoder = createRevertDecoder([abis.ProvenanceRegistry, abis.TradeEscrow, abis.ProvenaForwarder]);
+  const coldChain = new Interface(coldChainAbi());
+  const decoder = createRevertDecoder([abis.ProvenanceRegistry, abis.TradeEscrow, abis.ProvenaForwarder, coldChain]);
   const account = "0x" + "ab".repeat(20);
   const batchId = "0x" + "12".repeat(32);
 
@@ -33,7 +35,7 @@ describe("revert reasons", function () {
       "StringTooLong",
     ]);
     const withoutSentence: string[] = [];
-    for (const iface of [registry, escrow]) {
+    for (const iface of [registry, escrow, coldChain]) {
       iface.forEachError((fragment) => {
         if (internal.has(fragment.name) || fragment.name.startsWith("AccessControl") || fragment.name.startsWith("SafeCast")) return;
         const data = iface.encodeErrorResult(
