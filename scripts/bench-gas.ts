@@ -322,6 +322,7 @@ const escrowSection: BenchSection = {
       inspector: ethers.ZeroAddress,
       fallbackBuyerBps: 5_000n,
       salt: ethers.id(`bench ${batchId}`),
+      breachTerms: 0,
     });
     type Order = Awaited<ReturnType<typeof makeOrder>>;
     /** The seller's EIP-712 consent, signed off-chain (it costs the seller no gas). */

@@ -8,6 +8,7 @@ import type { ColdChain, ProvenaForwarder, ProvenanceRegistry, TradeEscrow } fro
 import type { ITradeEscrow } from "../../types/ethers-contracts/TradeEscrow.ts";
 import type { Order } from "../domain/model.ts";
 import { loadArtifact, type ProvenaContractName } from "./artifacts.ts";
+import { BREACH_TERMS } from "./vocabulary.ts";
 import type { ChainAccess } from "./chain-access.ts";
 import { createRevertDecoder, type RevertDecoder } from "./revert-reason.ts";
 
@@ -121,5 +122,6 @@ export function orderStruct(order: Order) {
     inspector: order.inspector ?? ZeroAddress,
     fallbackBuyerBps: order.fallbackBuyerBps,
     salt: order.salt,
+    breachTerms: BREACH_TERMS.indexOf(order.breachTerms ?? "none"),
   } satisfies OrderStruct;
 }

@@ -114,6 +114,8 @@ const SENTENCES: Record<string, (a: Args) => string> = {
   EscrowInvalidOrderLimits: (a) =>
     `order limits of ${a.maxDeliveryWindow} s delivery and ${a.maxDisputeWindow} s dispute are out of range (delivery at least 1 s, each at most one year)`,
   EscrowNothingToWithdraw: (a) => `${a.account} has nothing to withdraw in ${a.token === ZERO_ADDRESS ? "ETH" : a.token}`,
+  EscrowColdChainNotSet: () => "the order requires verified conditions (breach terms), but the escrow has no cold chain yet",
+  EscrowColdChainAlreadySet: (a) => `the escrow's cold chain is already set (${a.coldChain}); it is set once`,
   DeviceZeroAddress: () => "the zero address cannot be a device",
   DeviceAlreadyRegistered: (a) => `device ${a.device} is already registered, to carrier ${a.carrier}`,
   DeviceUnknown: (a) => `device ${a.device} is not registered`,

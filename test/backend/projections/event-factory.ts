@@ -125,6 +125,7 @@ export function orderTerms(
     inspector,
     fallbackBuyerBps: 5000,
     salt,
+    breachTerms: 0,
   };
 }
 
