@@ -466,8 +466,18 @@ contract ColdChain is IColdChain, AccessControlDefaultAdminRules, ERC2771Context
             || (humidity <= MAX_HUMIDITY && (humidity < conditions.minHumidity || humidity > conditions.maxHumidity));
     }
 
-    function _hashReading(Reading calldata reading) private pure returns (bytes32) {
-        return keccak256(abi.encode(READING_TYPEHASH, reading));
+    /// @dev `keccak256(abi.encode(READING_TYPEHASH, reading))` without allocating memory per reading: the struct is
+    /// all static, so its calldata is its EIP-712 encoding. Dirty high bits in a field would hash to a value no
+    /// device signed (and fields the contract checks are validated on access), so no check is lost.
+    function _hashReading(Reading calldata reading) private pure returns (bytes32 structHash) {
+        bytes32 typehash = READING_TYPEHASH;
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            let scratch := mload(0x40)
+            mstore(scratch, typehash)
+            calldatacopy(add(scratch, 0x20), reading, 0x100)
+            structHash := keccak256(scratch, 0x120)
+        }
     }
 
     /// @dev Validates `conditions` and packs them with their flags.

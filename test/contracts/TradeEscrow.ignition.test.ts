@@ -33,7 +33,7 @@ describe("TradeEscrow: Ignition ProvenaModule", function () {
   });
 
   it("test_module_deploysTheColdChainWiredToRegistryAndForwarder_deployerAnchors", async function () {
-    const { forwarder, registry, coldChain } = await networkHelpers.loadFixture(deployedByIgnition);
+    const { forwarder, registry, escrow, coldChain } = await networkHelpers.loadFixture(deployedByIgnition);
     const [deployer] = await ethers.getSigners();
     const cold = await ethers.getContractAt("ColdChain", await coldChain.getAddress());
     expect(await cold.registry()).to.equal(await registry.getAddress());
@@ -42,6 +42,8 @@ describe("TradeEscrow: Ignition ProvenaModule", function () {
     expect(await cold.defaultAdminDelay()).to.equal(DEFAULT_ADMIN_TRANSFER_DELAY);
     expect(await cold.hasRole(ANCHORER_ROLE, deployer.address)).to.equal(true);
     expect(ANCHORER_ROLE).to.equal(await cold.ANCHORER_ROLE());
+    const tradeEscrow = await ethers.getContractAt("TradeEscrow", await escrow.getAddress());
+    expect(await tradeEscrow.coldChain()).to.equal(await cold.getAddress());
   });
 
   it("test_module_takesTheEscrowParametersAndWiresFromTheAdminAccount", async function () {

@@ -84,6 +84,7 @@ const ProvenaModule = buildModule("ProvenaModule", (m) => {
 
   // Cold chain: devices, legs, anchored readings and breaches, read by the escrow before it pays freight.
   const coldChain = m.contract("ColdChain", [registry, forwarder, admin, adminTransferDelay]);
+  m.call(escrow, "setColdChain", [coldChain]);
   m.call(coldChain, "grantRole", [ANCHORER_ROLE, m.getParameter("anchorer", m.getAccount(0))], { id: "grantAnchorer" });
 
   return { forwarder, registry, escrow, coldChain };
