@@ -62,6 +62,7 @@ async function serve(setup: ApiWorkerSetup, scanDedupeKey: string): Promise<void
       registry: setup.deployment.registry,
       escrow: setup.deployment.escrow,
       ...(setup.deployment.designRegistry ? { designRegistry: setup.deployment.designRegistry } : {}),
+      ...(setup.deployment.coldChain ? { coldChain: setup.deployment.coldChain } : {}),
     },
     abis: {
       forwarder: abis.ProvenaForwarder,

@@ -593,6 +593,7 @@ function provenaChain(opened: OpenedChain, deployment: Deployment, deployedNow: 
       registry: deployment.registry,
       escrow: deployment.escrow,
       ...(deployment.designRegistry ? { designRegistry: deployment.designRegistry } : {}),
+      ...(deployment.coldChain ? { coldChain: deployment.coldChain } : {}),
     },
     abis: {
       forwarder: abis.ProvenaForwarder,

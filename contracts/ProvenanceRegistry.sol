@@ -384,6 +384,11 @@ contract ProvenanceRegistry is IProvenanceRegistry, ParticipantRegistry {
     }
 
     /// @inheritdoc IProvenanceRegistry
+    function gtinOf(bytes32 batchId) external view returns (uint64 gtin) {
+        return _existingBatch(batchId).gtin;
+    }
+
+    /// @inheritdoc IProvenanceRegistry
     function batchIdOf(uint64 gtin, string calldata lot) external pure returns (bytes32) {
         return GS1.batchId(gtin, lot);
     }

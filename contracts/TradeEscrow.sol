@@ -13,6 +13,7 @@ import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
+import {IColdChain} from "./interfaces/IColdChain.sol";
 import {ICustodyObserver} from "./interfaces/ICustodyObserver.sol";
 import {IProvenanceRegistry} from "./interfaces/IProvenanceRegistry.sol";
 import {ITradeEscrow} from "./interfaces/ITradeEscrow.sol";
@@ -100,7 +101,7 @@ contract TradeEscrow is
     bytes32 public constant ORDER_TYPEHASH = keccak256(
         "Order(address buyer,address seller,address carrier,address token,uint256 amount,bytes32 batchId,uint16 sellerBps,"
         "uint16 carrierBps,uint16 platformBps,uint40 deliveryDeadline,uint32 disputeWindow,address inspector,"
-        "uint16 fallbackBuyerBps,bytes32 salt)"
+        "uint16 fallbackBuyerBps,bytes32 salt,uint8 breachTerms)"
     );
     /// @notice Longest delivery window and dispute window the admin can allow (one year each).
     uint32 public constant MAX_ORDER_WINDOW = 365 days;
@@ -130,6 +131,10 @@ contract TradeEscrow is
     mapping(address token => bool) private _allowedTokens;
     mapping(bytes32 batchId => OrderRecord) private _orders;
     mapping(address account => mapping(address token => uint256 amount)) private _credits;
+    /// @dev Set once by the admin; consulted only by orders whose terms require verified conditions.
+    IColdChain private _coldChain;
+    /// @dev When the batch's latest order with breach terms opened: breaches from then on count against its carrier.
+    mapping(bytes32 batchId => uint256 openedAt) private _coldChainOpenedAt;
 
     /// @notice Reverts when an address that must be a real, distinct party is zero, the escrow itself,
     /// or the buyer acting as seller.
@@ -154,6 +159,17 @@ contract TradeEscrow is
     /// @notice Reverts when the buyer is not an onboarded participant of the registry (it could never take custody),
     /// or is suspended (a suspended participant can do nothing, so it opens no order either).
     error EscrowBuyerNotParticipant(address buyer);
+
+    /// @notice Reverts when an order requires verified conditions and the escrow has no cold chain yet.
+    error EscrowColdChainNotSet();
+    /// @notice Reverts when the admin sets the cold chain a second time.
+    error EscrowColdChainAlreadySet(address coldChain);
+
+    /// @notice Emitted once when the admin sets the cold chain orders with breach terms consult.
+    event ColdChainSet(address indexed coldChain);
+    /// @notice Emitted when an order's settlement found its carrier breached the conditions: the carrier's
+    /// `forfeitedFreight` went to the buyer (RejectGoods: the whole deposit was refunded, Dispute: a dispute opened).
+    event OrderBreachApplied(bytes32 indexed orderId, BreachTerms terms, uint256 forfeitedFreight);
 
     /// @notice Deploys the escrow for `registry_`, with its admin, platform fee and arbitration period.
     /// @param registry_ The provenance registry (the admin of the registry must make this escrow its
@@ -227,6 +243,7 @@ contract TradeEscrow is
             buyerIdOrDisputedAt: buyerId,
             inspector: order.inspector
         });
+        if (order.breachTerms != BreachTerms.None) _coldChainOpenedAt[batchId] = block.timestamp;
         emit OrderOpened(orderId, buyer, batchId, order);
         _collectDeposit(order, buyer);
     }
@@ -284,6 +301,10 @@ contract TradeEscrow is
             revert EscrowInspectionNotPassed(orderId, record.inspection);
         }
 
+        if (_carrierBreached(order)) {
+            _settleBreach(order, orderId, record, inspected);
+            return;
+        }
         record.state = OrderState.Released;
         if (inspected) _stopWatching(order.batchId);
         (uint256 sellerAmount, uint256 carrierAmount, uint256 platformAmount) = _split(order, order.amount);
@@ -454,9 +475,22 @@ contract TradeEscrow is
         _setTokenAllowed(token, allowed);
     }
 
+    /// @notice The admin sets, once, the cold chain that orders with breach terms consult before paying freight.
+    function setColdChain(IColdChain coldChain_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (address(_coldChain) != address(0)) revert EscrowColdChainAlreadySet(address(_coldChain));
+        if (address(coldChain_) == address(0)) revert EscrowInvalidParty(address(0));
+        _coldChain = coldChain_;
+        emit ColdChainSet(address(coldChain_));
+    }
+
     // ---------------------------------------------------------------------------------------------
     // Views
     // ---------------------------------------------------------------------------------------------
+
+    /// @notice The cold chain orders with breach terms consult (zero until the admin sets it).
+    function coldChain() external view returns (IColdChain) {
+        return _coldChain;
+    }
 
     /// @inheritdoc ITradeEscrow
     function orderLimits() external view returns (uint32 maxDeliveryWindow, uint32 maxDisputeWindow) {
@@ -561,6 +595,7 @@ contract TradeEscrow is
         if (order.disputeWindow > maxDisputeWindow) revert EscrowDisputeWindowTooLong(order.disputeWindow, maxDisputeWindow);
         address token = order.token;
         if (token == address(0) ? !ethAllowed : !_allowedTokens[token]) revert EscrowTokenNotAllowed(token);
+        if (order.breachTerms != BreachTerms.None && address(_coldChain) == address(0)) revert EscrowColdChainNotSet();
         address inspector = order.inspector;
         if (inspector != address(0)) {
             // An inspector paid by neither side's outcome: none of the parties, and an active INSPECTOR today.
@@ -672,11 +707,49 @@ contract TradeEscrow is
         if (order.inspector != address(0)) _stopWatching(order.batchId);
         uint256 buyerAmount = Math.mulDiv(order.amount, buyerBps, BPS);
         (uint256 sellerAmount, uint256 carrierAmount, uint256 platformAmount) = _split(order, order.amount - buyerAmount);
+        if (carrierAmount != 0 && _carrierBreached(order)) {
+            emit OrderBreachApplied(orderId, order.breachTerms, carrierAmount);
+            buyerAmount += carrierAmount;
+            carrierAmount = 0;
+        }
         emit DisputeResolved(
             orderId, arbiter, arbiter != address(0), buyerBps, buyerAmount, sellerAmount, carrierAmount, platformAmount
         );
         _pay(order.token, order.buyer, buyerAmount);
         _payOut(order, sellerAmount, carrierAmount, platformAmount);
+    }
+
+    /// @dev Whether the order requires verified conditions and the cold chain established a breach of its carrier
+    /// on its batch from an excursion ending at or after the order opened.
+    function _carrierBreached(Order calldata order) private view returns (bool) {
+        if (order.breachTerms == BreachTerms.None) return false;
+        return _coldChain.breachedSince(order.batchId, order.carrier, uint40(_coldChainOpenedAt[order.batchId]));
+    }
+
+    /// @dev Release of a delivered order whose carrier breached: by the order's terms, never paying the carrier.
+    function _settleBreach(Order calldata order, bytes32 orderId, OrderRecord storage record, bool inspected) private {
+        BreachTerms terms = order.breachTerms;
+        if (terms == BreachTerms.Dispute) {
+            record.state = OrderState.Disputed;
+            record.buyerIdOrDisputedAt = uint32(block.timestamp);
+            emit OrderBreachApplied(orderId, terms, 0);
+            emit OrderDisputed(orderId, _msgSender(), bytes32(0));
+            return;
+        }
+        if (inspected) _stopWatching(order.batchId);
+        if (terms == BreachTerms.RejectGoods) {
+            record.state = OrderState.Refunded;
+            emit OrderBreachApplied(orderId, terms, 0);
+            emit OrderRefunded(orderId, RefundReason.ConditionsBreached, order.amount);
+            _pay(order.token, order.buyer, order.amount);
+            return;
+        }
+        record.state = OrderState.Released;
+        (uint256 sellerAmount, uint256 carrierAmount, uint256 platformAmount) = _split(order, order.amount);
+        emit OrderBreachApplied(orderId, terms, carrierAmount);
+        emit OrderReleased(orderId, sellerAmount, 0, platformAmount);
+        _pay(order.token, order.buyer, carrierAmount);
+        _payOut(order, sellerAmount, 0, platformAmount);
     }
 
     /// @dev Stops the registry's hook for a batch whose order ends before delivery (the hook itself stops

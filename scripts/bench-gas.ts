@@ -15,8 +15,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { network } from "hardhat";
 import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import type { ContractTransactionResponse } from "ethers";
-import { ZeroHash } from "ethers";
+import { Wallet, ZeroHash, type ContractTransactionResponse } from "ethers";
 import { buildDesignTree, designSalt, type DesignLeaf } from "../backend/designs/design-tree.ts";
 import type { Hex } from "../backend/domain/model.ts";
 import { deployDesignRegistry } from "./fixtures/design-registry.ts";
@@ -326,6 +325,7 @@ const escrowSection: BenchSection = {
       inspector: ethers.ZeroAddress,
       fallbackBuyerBps: 5_000n,
       salt: ethers.id(`bench ${batchId}`),
+      breachTerms: 0,
     });
     type Order = Awaited<ReturnType<typeof makeOrder>>;
     /** The seller's EIP-712 consent, signed off-chain (it costs the seller no gas). */
@@ -508,11 +508,125 @@ const designSection: BenchSection = {
   },
 };
 
+// Cold chain: devices, legs, anchors and excursion evidence (ColdChain is deployed here on the shared registry).
+// ------------------------------------------------------------------------------------------------
+
+const coldChainSection: BenchSection = {
+  title: "Cold chain",
+  async measure({ ethers, deployment }) {
+    const { registry, forwarder, admin, manufacturer, carrier } = deployment;
+    const rows: GasRow[] = [];
+    const coldChain = await ethers.deployContract("ColdChain", [
+      await registry.getAddress(),
+      await forwarder.getAddress(),
+      admin.address,
+      0n,
+    ]);
+    const conditions = { minTemperature: 200, maxTemperature: 800, minHumidity: 0, maxHumidity: 10_000, allowedExcursionSeconds: 1_800n };
+    await gasOf(coldChain.connect(manufacturer).setProductConditions(PRODUCT_GTIN, conditions));
+    const latest = await ethers.provider.getBlock("latest");
+    const productionDate = BigInt(latest!.timestamp) - 86_400n;
+    const devices = [1, 2, 3, 4].map((index) => new Wallet(ethers.id(`bench sensor ${index}`)));
+    const legs: { legId: string; batchId: string; attachedAt: bigint; device: Wallet }[] = [];
+    for (const [index, device] of devices.entries()) {
+      const registered = await gasOf(coldChain.connect(carrier).registerDevice(device.address, carrier.address));
+      if (index === 0) rows.push({ operation: "registerDevice", path: "direct", gasUsed: registered, target: 60_000n });
+      const lot = `COLD-${index}`;
+      await gasOf(
+        registry
+          .connect(manufacturer)
+          .registerBatch(PRODUCT_GTIN, lot, 100n, productionDate, ORIGIN_GLN, DOCUMENT_HASH, `0x${"c0".repeat(32)}`),
+      );
+      const batchId = batchIdOf(PRODUCT_GTIN, lot);
+      await gasOf(registry.connect(manufacturer).proposeHandoff(batchId, carrier.address, PORT_GLN, 0));
+      await gasOf(registry.connect(carrier).acceptHandoff(batchId, PORT_GLN, 1));
+      const attached = await gasOf(coldChain.connect(carrier).attachDevice(device.address, batchId));
+      if (index === 0) {
+        rows.push({
+          operation: "attachDevice (first leg: freezes the conditions)",
+          path: "direct",
+          gasUsed: attached,
+          target: 160_000n,
+          note: "new leg (2 slots), current leg, frozen conditions; two registry reads",
+        });
+      }
+      const [, , legId] = await coldChain.device(device.address);
+      legs.push({ legId, batchId, attachedAt: (await coldChain.leg(legId)).attachedAt, device });
+    }
+    await ethers.provider.send("evm_increaseTime", [86_400]);
+    await ethers.provider.send("evm_mine", []);
+
+    // Anchoring: one root per call, whatever the reading count (each leg's first anchor, so the rows compare).
+    for (const [leg, count] of [
+      [legs[0], 10n],
+      [legs[1], 10_000n],
+    ] as const) {
+      rows.push({
+        operation: `anchorReadings, ${count.toLocaleString("en-US")} readings`,
+        path: "direct",
+        gasUsed: await gasOf(
+          coldChain
+            .connect(carrier)
+            .anchorReadings(leg.legId, ethers.id(`root ${count}`), count, 1n, count, leg.attachedAt, leg.attachedAt + count),
+        ),
+        target: 80_000n,
+      });
+    }
+
+    // Evidence: runs of device-signed warm readings on a fresh leg each; the marginal cost is per reading.
+    const domain = {
+      name: "Provena ColdChain",
+      version: "1",
+      chainId: (await ethers.provider.getNetwork()).chainId,
+      verifyingContract: await coldChain.getAddress(),
+    };
+    const evidence = async (leg: (typeof legs)[number], count: number) => {
+      const readings = Array.from({ length: count }, (_, index) => ({
+        device: leg.device.address,
+        batchId: leg.batchId,
+        sequence: BigInt(index + 1),
+        timestamp: leg.attachedAt + 60n * BigInt(index + 1),
+        temperature: 1_200,
+        humidity: 0xffff,
+        latitude: 52_370_216,
+        longitude: 4_895_168,
+      }));
+      const signatures = await Promise.all(readings.map((reading) => leg.device.signTypedData(domain, READING_TYPES, reading)));
+      return gasOf(coldChain.connect(carrier).submitExcursion(leg.legId, readings, signatures));
+    };
+    const ten = await evidence(legs[2], 10);
+    const hundred = await evidence(legs[3], 100);
+    rows.push({ operation: "submitExcursion, 10 readings", path: "direct", gasUsed: ten });
+    rows.push({ operation: "submitExcursion, 100 readings (establishes the breach)", path: "direct", gasUsed: hundred });
+    rows.push({
+      operation: "submitExcursion, per reading (marginal, calldata included)",
+      path: "direct",
+      gasUsed: (hundred - ten) / 90n,
+      target: 10_000n,
+      note: "signature check, range and sequence checks, interval bitmap",
+    });
+    return rows;
+  },
+};
+
+const READING_TYPES = {
+  Reading: [
+    { name: "device", type: "address" },
+    { name: "batchId", type: "bytes32" },
+    { name: "sequence", type: "uint64" },
+    { name: "timestamp", type: "uint40" },
+    { name: "temperature", type: "int16" },
+    { name: "humidity", type: "uint16" },
+    { name: "latitude", type: "int32" },
+    { name: "longitude", type: "int32" },
+  ],
+};
+
 // ------------------------------------------------------------------------------------------------
 // Sections to run, in order. Further sections (e.g. escrow) go here.
 // ------------------------------------------------------------------------------------------------
 
-const SECTIONS: BenchSection[] = [provenanceSection, escrowSection, designSection];
+const SECTIONS: BenchSection[] = [provenanceSection, escrowSection, designSection, coldChainSection];
 
 function formatGas(value: bigint): string {
   return value.toLocaleString("en-US");

@@ -308,6 +308,7 @@ export async function runDemo(provena: RunningProvena, options: DemoOptions & { 
     inspector: participants.inspector.address,
     fallbackBuyerBps: 5_000,
     salt: keccakText(`order ${lot}`),
+    breachTerms: 0,
   };
   // The seller consents to exactly these terms (EIP-712); without it the escrow refuses the order.
   const sellerConsent = await signOrderConsentOn(escrowAs(admin), manufacturer, order);

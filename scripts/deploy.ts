@@ -36,10 +36,15 @@ const deployed = await ignition.deploy(ProvenaModule, {
 const contracts = deployed as unknown as Record<string, { getAddress(): Promise<string> } | undefined>;
 const addressOf = async (key: string): Promise<Hex> => {
   const contract = contracts[key];
-  if (!contract) throw new Error(`ProvenaModule returned no ${key}: it must return { forwarder, registry, escrow }`);
+  if (!contract) throw new Error(`ProvenaModule returned no ${key}: it must return { forwarder, registry, escrow, coldChain }`);
   return (await contract.getAddress()).toLowerCase() as Hex;
 };
-const addresses = { forwarder: await addressOf("forwarder"), registry: await addressOf("registry"), escrow: await addressOf("escrow") };
+const addresses = {
+  forwarder: await addressOf("forwarder"),
+  registry: await addressOf("registry"),
+  escrow: await addressOf("escrow"),
+  coldChain: await addressOf("coldChain"),
+};
 await assertDeployedCode(ethers.provider, chainId, addresses, path.relative(process.cwd(), ignitionJournalDir(chainId)));
 // Where the indexer starts: the block the first contract got its code (a resumed deployment started earlier).
 const blocks = await Promise.all(

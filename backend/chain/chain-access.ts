@@ -5,8 +5,8 @@
 import type { Block, Filter, InterfaceAbi, Log, Provider } from "ethers";
 import type { Deployment } from "./deployment.ts";
 
-/** Where the contracts of a deployment live (lower-case); the design registry only in deployments that have it. */
-export type ContractAddresses = Pick<Deployment, "forwarder" | "registry" | "escrow" | "designRegistry">;
+/** Where the contracts of a deployment live (lower-case); the optional ones only in deployments that have them. */
+export type ContractAddresses = Pick<Deployment, "forwarder" | "registry" | "escrow" | "designRegistry" | "coldChain">;
 
 /** The ABIs of a deployment's contracts, by their part in it (from Hardhat's artifacts, backend/chain/artifacts.ts). */
 export interface DeploymentAbis {
@@ -15,6 +15,8 @@ export interface DeploymentAbis {
   escrow: InterfaceAbi;
   /** Default: the compiled DesignRegistry ABI. */
   designRegistry?: InterfaceAbi;
+  /** Default: the compiled ColdChain ABI (used only when the addresses name a cold chain). */
+  coldChain?: InterfaceAbi;
 }
 
 /** The one chain access: what the relayer, the keeper and the composition root share. */

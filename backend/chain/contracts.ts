@@ -4,14 +4,15 @@
  * ABIs come from the compiled artifacts, so running the backend never needs types/ to exist.
  */
 import { Contract, Interface, ZeroAddress, type ContractRunner, type InterfaceAbi } from "ethers";
-import type { DesignRegistry, ProvenaForwarder, ProvenanceRegistry, TradeEscrow } from "../../types/ethers-contracts/index.ts";
+import type { ColdChain, DesignRegistry, ProvenaForwarder, ProvenanceRegistry, TradeEscrow } from "../../types/ethers-contracts/index.ts";
 import type { ITradeEscrow } from "../../types/ethers-contracts/TradeEscrow.ts";
 import type { Order } from "../domain/model.ts";
 import { loadArtifact, type ProvenaContractName } from "./artifacts.ts";
+import { BREACH_TERMS } from "./vocabulary.ts";
 import type { ChainAccess } from "./chain-access.ts";
 import { createRevertDecoder, type RevertDecoder } from "./revert-reason.ts";
 
-export type { DesignRegistry, ProvenaForwarder, ProvenanceRegistry, TradeEscrow };
+export type { ColdChain, DesignRegistry, ProvenaForwarder, ProvenanceRegistry, TradeEscrow };
 
 /** The ITradeEscrow.Order struct the escrow takes (it stores its hash, the order id). */
 export type OrderStruct = ITradeEscrow.OrderStruct;
@@ -62,6 +63,18 @@ export const forwarderAt = (address: string, runner: ContractRunner | null, abi?
 export const designRegistryAt = (address: string, runner: ContractRunner | null, abi?: InterfaceAbi | Interface): DesignRegistry =>
   contractAt("DesignRegistry", address, runner, abi);
 
+let coldChainAbiCache: InterfaceAbi | undefined;
+
+/** The compiled ColdChain ABI, read once per process (ColdChain is not among the indexed PROVENA_CONTRACTS). */
+export function coldChainAbi(): InterfaceAbi {
+  coldChainAbiCache ??= loadArtifact("ColdChain").abi;
+  return coldChainAbiCache;
+}
+
+/** ColdChain at `address`. */
+export const coldChainAt = (address: string, runner: ContractRunner | null, abi: InterfaceAbi | Interface = coldChainAbi()): ColdChain =>
+  new Contract(address, abi, runner) as unknown as ColdChain;
+
 /** A deployment's contracts, read-only through the chain's provider, with their interfaces and a revert decoder. */
 export interface ProvenaContracts {
   forwarder: ProvenaForwarder;
@@ -69,17 +82,22 @@ export interface ProvenaContracts {
   escrow: TradeEscrow;
   /** The design registry, when the deployment has one. */
   designRegistry?: DesignRegistry;
+  /** The cold chain, when the deployment has one. */
+  coldChain?: ColdChain;
   /** Untyped interfaces, for encoding and parsing by a function name known only at run time. */
-  interfaces: { forwarder: Interface; registry: Interface; escrow: Interface; designRegistry: Interface };
+  interfaces: { forwarder: Interface; registry: Interface; escrow: Interface; designRegistry: Interface; coldChain?: Interface };
   decoder: RevertDecoder;
 }
 
 export function provenaContracts(chain: ChainAccess): ProvenaContracts {
+  const coldChainAddress = chain.addresses.coldChain;
+  const coldChainInterface = coldChainAddress === undefined ? undefined : new Interface(chain.abis.coldChain ?? coldChainAbi());
   const interfaces = {
     forwarder: new Interface(chain.abis.forwarder),
     registry: new Interface(chain.abis.registry),
     escrow: new Interface(chain.abis.escrow),
     designRegistry: new Interface(chain.abis.designRegistry ?? provenaAbi("DesignRegistry")),
+    ...(coldChainInterface === undefined ? {} : { coldChain: coldChainInterface }),
   };
   const designRegistryAddress = chain.addresses.designRegistry;
   return {
@@ -89,8 +107,15 @@ export function provenaContracts(chain: ChainAccess): ProvenaContracts {
     ...(designRegistryAddress
       ? { designRegistry: designRegistryAt(designRegistryAddress, chain.provider, interfaces.designRegistry) }
       : {}),
+    ...(coldChainAddress === undefined || coldChainInterface === undefined
+      ? {}
+      : { coldChain: coldChainAt(coldChainAddress, chain.provider, coldChainInterface) }),
     interfaces,
-    decoder: createRevertDecoder([interfaces.registry, interfaces.escrow, interfaces.forwarder, interfaces.designRegistry]),
+    decoder: createRevertDecoder(
+      [interfaces.registry, interfaces.escrow, interfaces.forwarder, interfaces.designRegistry, coldChainInterface].filter(
+        (iface) => iface !== undefined,
+      ),
+    ),
   };
 }
 
@@ -111,5 +136,6 @@ export function orderStruct(order: Order) {
     inspector: order.inspector ?? ZeroAddress,
     fallbackBuyerBps: order.fallbackBuyerBps,
     salt: order.salt,
+    breachTerms: BREACH_TERMS.indexOf(order.breachTerms ?? "none"),
   } satisfies OrderStruct;
 }

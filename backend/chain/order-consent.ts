@@ -28,6 +28,7 @@ export const ORDER_CONSENT_TYPES: Record<string, TypedDataField[]> = {
     { name: "inspector", type: "address" },
     { name: "fallbackBuyerBps", type: "uint16" },
     { name: "salt", type: "bytes32" },
+    { name: "breachTerms", type: "uint8" },
   ],
 };
 

@@ -128,6 +128,42 @@ const SENTENCES: Record<string, (a: Args) => string> = {
       : `${a.account} may not link designs to GTIN ${a.gtin}: its GS1 company prefix belongs to ${a.holder}`,
   DesignAlreadyLinked: (a) => `design root ${a.root} of ${a.registrant} is already linked to GTIN ${a.gtin}`,
   DesignNotLinked: (a) => `design root ${a.root} of ${a.registrant} is not linked to GTIN ${a.gtin}`,
+  EscrowColdChainNotSet: () => "the order requires verified conditions (breach terms), but the escrow has no cold chain yet",
+  EscrowColdChainAlreadySet: (a) => `the escrow's cold chain is already set (${a.coldChain}); it is set once`,
+  DeviceZeroAddress: () => "the zero address cannot be a device",
+  DeviceAlreadyRegistered: (a) => `device ${a.device} is already registered, to carrier ${a.carrier}`,
+  DeviceUnknown: (a) => `device ${a.device} is not registered`,
+  DeviceRetiredAlready: (a) => `device ${a.device} is retired and can never be used again`,
+  DeviceUnauthorized: (a) =>
+    `${a.account} may not act for device ${a.device} (only its carrier, the admin, or anyone once the carrier no longer holds the batch for a detach)`,
+  DeviceCarrierInactive: (a) =>
+    `the carrier ${a.carrier} of device ${a.device} is not an active carrier (not onboarded as one, or suspended): its devices count for nothing`,
+  DeviceAlreadyAttached: (a) => `device ${a.device} is already attached on leg ${a.legId}; detach it first`,
+  DeviceNotAttached: (a) => `device ${a.device} is not attached to any batch`,
+  DeviceNotCustodian: (a) =>
+    `carrier ${a.carrier} does not hold batch ${a.batchId}: a device is attached only while its carrier is the custodian`,
+  ConditionsInvalid: () =>
+    "the conditions are not valid (the minimum temperature must be below the maximum, and 0 <= minimum humidity <= maximum humidity <= 10000)",
+  ConditionsUnauthorized: (a) => `${a.account} may not set the conditions of batch ${a.batchId} (only its manufacturer, while active)`,
+  ProductConditionsUnauthorized: (a) =>
+    `${a.account} may not set the conditions of GTIN ${a.gtin} (only the active manufacturer holding its company prefix)`,
+  ConditionsFrozen: (a) => `the conditions of batch ${a.batchId} are frozen: its first leg has started`,
+  LegUnknown: (a) => `no leg ${a.legId} exists`,
+  AnchorUnauthorized: (a) => `${a.account} may not anchor readings of leg ${a.legId} (only its carrier or an anchorer)`,
+  AnchorInvalid: (a) =>
+    `the anchor of leg ${a.legId} is not sane (a non-zero root of 1 to last - first + 1 readings, within the leg's time, after the previous anchor in sequence and time)`,
+  EvidenceEmpty: () => "the evidence holds no readings",
+  EvidenceLengthMismatch: (a) =>
+    `the evidence has ${a.readings} readings but ${a.signatures} signatures; each reading needs its device's signature`,
+  EvidenceTooShort: () => "a run of evidence needs at least two consecutive readings (one reading spans no time)",
+  EvidenceNotOneLeg: (a) => `reading ${a.index} is not of leg ${a.legId}'s device and batch`,
+  EvidenceNotConsecutive: (a) =>
+    `reading ${a.index} does not follow the one before it (its sequence must be the next one, its time no earlier)`,
+  EvidenceOutsideLeg: (a) => `reading ${a.index} was taken outside leg ${a.legId}'s time (before it was attached or after it was detached)`,
+  EvidenceInRange: (a) => `reading ${a.index} is within the batch's conditions: it is no evidence of an excursion`,
+  EvidenceBadSignature: (a) => `reading ${a.index} is not signed by its device (EIP-712 "Provena ColdChain" v1, 65-byte low-s signature)`,
+  EvidenceAlreadyCounted: (a) => `the interval after reading ${a.sequence} of leg ${a.legId} was already counted`,
+  NoConditions: (a) => `batch ${a.batchId} has no conditions, so nothing is out of range`,
   ERC2771ForwarderInvalidSigner: (a) => `the request was signed by ${a.signer}, not by ${a.from} (or for another nonce)`,
   ERC2771ForwarderExpiredRequest: (a) => `the request expired at ${isoTime(a.deadline)}`,
   ERC2771ForwarderMismatchedValue: (a) => `the request asks for ${a.requestedValue} wei but ${a.msgValue} was sent`,

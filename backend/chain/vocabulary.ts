@@ -95,7 +95,11 @@ export const ORDER_STATES = [
 export type ChainOrderState = (typeof ORDER_STATES)[number];
 
 /** ITradeEscrow.RefundReason */
-export const REFUND_REASONS = ["deadline_passed", "batch_recalled", "inspection_failed"] as const;
+export const REFUND_REASONS = ["deadline_passed", "batch_recalled", "inspection_failed", "conditions_breached"] as const;
+
+/** ITradeEscrow.BreachTerms: what a cold-chain breach of the carrier does to an order. */
+export const BREACH_TERMS = ["none", "refund_freight", "reject_goods", "dispute"] as const;
+export type BreachTermsName = (typeof BREACH_TERMS)[number];
 
 /** Every enum the contracts log, by its Solidity name. */
 export const ENUM_VALUE_NAMES: Readonly<Record<string, readonly string[]>> = {
@@ -104,6 +108,7 @@ export const ENUM_VALUE_NAMES: Readonly<Record<string, readonly string[]>> = {
   BusinessStep: BUSINESS_STEPS,
   OrderState: ORDER_STATES,
   RefundReason: REFUND_REASONS,
+  BreachTerms: BREACH_TERMS,
 };
 
 /** The enum's simple name from an ABI internalType such as "enum IProvenanceRegistry.BusinessStep". */

@@ -46,7 +46,10 @@ export interface DeployProvenaParameters {
   /** Ignition journal directory; undefined = ephemeral. */
   deploymentDir?: string;
   artifactsDir?: string;
-  /** Another Ignition module returning { forwarder, registry, escrow } (default: ./ignition/ProvenaModule.ts). */
+  /**
+   * Another Ignition module returning { forwarder, registry, escrow } and optionally coldChain (default:
+   * ./ignition/ProvenaModule.ts, which always deploys the cold chain).
+   */
   ignitionModule?: Parameters<typeof deploy>[0]["ignitionModule"];
 }
 
@@ -115,33 +118,23 @@ export async function deployProvenaWithIgnition(parameters: DeployProvenaParamet
   const forwarder = byName("forwarder", "ProvenaForwarder");
   const registry = byName("registry", "ProvenanceRegistry");
   const escrow = byName("escrow", "TradeEscrow");
+  const coldChain = byName("coldChain", "ColdChain");
   if (!forwarder || !registry || !escrow) {
     const missing = [!forwarder && "forwarder", !registry && "registry", !escrow && "escrow"].filter(Boolean).join(", ");
     throw new DeploymentFailedError(
       `ProvenaModule returned no ${missing}: the Ignition module must return { forwarder, registry, escrow }`,
     );
   }
-  // Optional: a module that predates it (or a test module) may not return it.
+  // Optional: a module that predates them (or a test module) may not return them.
   const designRegistry = byName("designRegistry", "DesignRegistry");
-  await assertDeployedCode(
-    parameters.provider,
-    parameters.chainId,
-    { forwarder, registry, escrow, ...(designRegistry ? { designRegistry } : {}) },
-    parameters.deploymentDir,
-  );
+  const addresses = { forwarder, registry, escrow, ...(designRegistry ? { designRegistry } : {}), ...(coldChain ? { coldChain } : {}) };
+  await assertDeployedCode(parameters.provider, parameters.chainId, addresses, parameters.deploymentDir);
   // Nodes without history (no archive state) cannot answer eth_getCode at old blocks: start at the block the
   // deployment started from instead.
   const blocks = await Promise.all(
-    [forwarder, registry, escrow].map((address) => creationBlock(parameters.provider, address).catch(() => blockBefore)),
+    Object.values(addresses).map((address) => creationBlock(parameters.provider, address).catch(() => blockBefore)),
   );
-  return {
-    chainId: parameters.chainId,
-    forwarder,
-    registry,
-    escrow,
-    ...(designRegistry ? { designRegistry } : {}),
-    deployBlock: Math.min(...blocks),
-  };
+  return { chainId: parameters.chainId, ...addresses, deployBlock: Math.min(...blocks) };
 }
 
 /**

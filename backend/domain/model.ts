@@ -119,6 +119,11 @@ export interface Order {
   inspector: Hex | null;
   fallbackBuyerBps: number;
   salt: Hex;
+  /**
+   * ITradeEscrow.BreachTerms (BREACH_TERMS in backend/chain/vocabulary.ts): what a cold-chain breach of the
+   * carrier does to the order; absent means "none", as for every order mirrored before orders had breach terms.
+   */
+  breachTerms?: "none" | "refund_freight" | "reject_goods" | "dispute";
   state: OrderState;
   /**
    * The named inspector's latest result while the order awaited settlement, as the escrow records it

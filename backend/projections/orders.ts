@@ -58,6 +58,8 @@ export function reduceOrder(order: Order | null, event: ChainEvent, orderId: Hex
         inspector: inspectorOf(field<Hex>("inspector", "string")),
         fallbackBuyerBps: field<number>("fallbackBuyerBps", "number"),
         salt: field<Hex>("salt", "string"),
+        // Kept only when it says something: a mirrored order without it reads as "none", as the escrow's default.
+        ...breachTermsOf(event, terms),
         state: "funded",
         inspection: "none",
         deliveredAt: null,
@@ -150,4 +152,12 @@ function inspectorOf(address: Hex): Hex | null {
 function requireOrder(order: Order | null, event: ChainEvent, orderId: Hex): Order {
   if (order === null) throw new ProjectionError(event, `order ${orderId} was never opened`);
   return order;
+}
+
+/** The order's breach terms when not "none" (the decoder names the enum value). */
+function breachTermsOf(event: ChainEvent, terms: Record<string, unknown>): Pick<Order, "breachTerms"> {
+  const value = terms.breachTerms;
+  if (value === undefined || value === "none") return {};
+  if (value === "refund_freight" || value === "reject_goods" || value === "dispute") return { breachTerms: value };
+  throw new ProjectionError(event, `order.breachTerms is ${JSON.stringify(value)}, not a BreachTerms name`);
 }

@@ -16,8 +16,33 @@ import { relayRequirement } from "./relay-policy.ts";
 import { extractRevertData } from "../chain/revert-reason.ts";
 import { describeOrderInspectorRefusal, orderInspectorRefusal } from "../chain/order-inspector.ts";
 
-/** The Provena contracts a partner may call through the relayer (the design registry where deployed). */
-export type RelayTarget = "registry" | "escrow" | "designRegistry";
+/** The Provena contracts a partner may call through the relayer (the optional ones where the deployment has them). */
+export type RelayTarget = "registry" | "escrow" | "designRegistry" | "coldChain";
+
+/** The trusted targets of a deployment: each contract's address (lower case) and what it is. */
+export function relayTargets(chain: Pick<ChainAccess, "addresses">): Map<string, RelayTarget> {
+  const targets = new Map<string, RelayTarget>([
+    [chain.addresses.registry.toLowerCase(), "registry"],
+    [chain.addresses.escrow.toLowerCase(), "escrow"],
+  ]);
+  if (chain.addresses.designRegistry !== undefined) targets.set(chain.addresses.designRegistry.toLowerCase(), "designRegistry");
+  if (chain.addresses.coldChain !== undefined) targets.set(chain.addresses.coldChain.toLowerCase(), "coldChain");
+  return targets;
+}
+
+/** The interface and (read-only) contract of a trusted target. */
+function targetOf(contracts: ProvenaContracts, target: RelayTarget) {
+  if (target === "registry") return { iface: contracts.interfaces.registry, contract: contracts.registry };
+  if (target === "escrow") return { iface: contracts.interfaces.escrow, contract: contracts.escrow };
+  if (target === "designRegistry") {
+    if (contracts.designRegistry === undefined) throw new Error("this deployment has no design registry");
+    return { iface: contracts.interfaces.designRegistry, contract: contracts.designRegistry };
+  }
+  const { coldChain } = contracts;
+  const iface = contracts.interfaces.coldChain;
+  if (coldChain === undefined || iface === undefined) throw new Error("this deployment has no cold chain");
+  return { iface, contract: coldChain };
+}
 
 /** What the checks read, passed in as one object. */
 export interface AcceptanceContext {
@@ -59,7 +84,8 @@ export async function checkTerms(context: AcceptanceContext, message: ForwardReq
   const target = targets.get(message.to);
   if (!target) {
     const designs = chain.addresses.designRegistry ? `, design registry ${chain.addresses.designRegistry.toLowerCase()}` : "";
-    const provena = `registry ${chain.addresses.registry.toLowerCase()}, escrow ${chain.addresses.escrow.toLowerCase()}${designs}`;
+    const coldChain = chain.addresses.coldChain === undefined ? "" : `, cold chain ${chain.addresses.coldChain.toLowerCase()}`;
+    const provena = `registry ${chain.addresses.registry.toLowerCase()}, escrow ${chain.addresses.escrow.toLowerCase()}${designs}${coldChain}`;
     throw refused("rejected", "UNTRUSTED_TARGET", `target ${message.to} is not a Provena contract (${provena})`);
   }
   if (message.value !== 0n) {
@@ -113,7 +139,7 @@ export function describeCallData(
 ): DescribedCall | null {
   const target = targets.get(to.toLowerCase());
   if (!target) return null;
-  const iface = contracts.interfaces[target];
+  const { iface } = targetOf(contracts, target);
   try {
     const parsed = iface.parseTransaction({ data });
     if (!parsed) return null;
@@ -145,9 +171,12 @@ export async function checkSigner(
 ): Promise<void> {
   const requirement = relayRequirement(target, functionName);
   if (requirement.kind === "refused") throw refused("rejected", "FUNCTION_NOT_RELAYABLE", requirement.reason);
-  const targetContract = target === "escrow" ? contracts.escrow : contracts.registry;
+  // The design registry has no roles (no admin): nothing there needs one, so it never answers yes.
+  const targetContract = targetOf(contracts, target).contract;
+  const hasRole = (role: string, account: string): Promise<boolean> =>
+    "hasRole" in targetContract ? targetContract.hasRole(role, account) : Promise.resolve(false);
   if (requirement.kind === "admin") {
-    const isAdmin: boolean = await targetContract.hasRole("0x" + "00".repeat(32), message.from);
+    const isAdmin = await hasRole("0x" + "00".repeat(32), message.from);
     if (!isAdmin)
       throw refused("forbidden", "NOT_ADMIN", `${functionName} is an admin function and ${message.from} is not an admin of the ${target}`);
     return;
@@ -174,7 +203,7 @@ export async function checkSigner(
     );
   }
   if (requirement.kind === "contractRole") {
-    if (!(await targetContract.hasRole(requirement.roleHash, message.from))) {
+    if (!(await hasRole(requirement.roleHash, message.from))) {
       throw refused("forbidden", "MISSING_ROLE", `${functionName} needs the ${requirement.role} role, which ${message.from} does not hold`);
     }
   }

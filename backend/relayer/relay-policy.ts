@@ -28,6 +28,7 @@ const ADMIN_FUNCTIONS = new Set([
   "setPlatformFee",
   "setOrderLimits",
   "setTokenAllowed",
+  "setColdChain",
   "setPlatformFeeRecipient",
   "setArbitrationPeriod",
   "pause",
@@ -40,15 +41,31 @@ const REGISTRY_ROLE_FUNCTIONS: Record<string, ParticipantRole[]> = {
   recallBatch: ["MANUFACTURER", "REGULATOR"],
 };
 
+/** Cold-chain functions and the participant role each needs (the contract checks the device's carrier, the
+ * batch's custodian or manufacturer); submitExcursion is anyone's: the evidence proves itself. */
+const COLD_CHAIN_ROLE_FUNCTIONS: Record<string, ParticipantRole[]> = {
+  registerDevice: ["CARRIER"],
+  retireDevice: ["CARRIER"],
+  attachDevice: ["CARRIER"],
+  detachDevice: ["CARRIER"],
+  anchorReadings: ["CARRIER"],
+  setProductConditions: ["MANUFACTURER"],
+  setBatchConditions: ["MANUFACTURER"],
+};
+
 /** Functions nobody should relay: reads, and hooks only other contracts call. */
 const NOT_RELAYABLE = new Set(["setBatchWatched", "watchBatch", "onCustodyAccepted", "onQualityAttested", "renounceRole"]);
 
 export function relayRequirement(
-  target: "registry" | "escrow" | "designRegistry",
+  target: "registry" | "escrow" | "designRegistry" | "coldChain",
   functionName: string,
 ): RelayRequirement | { kind: "refused"; reason: string } {
   if (NOT_RELAYABLE.has(functionName)) return { kind: "refused", reason: `${functionName} cannot be relayed` };
   if (ADMIN_FUNCTIONS.has(functionName)) return { kind: "admin" };
+  if (target === "coldChain") {
+    const roles = COLD_CHAIN_ROLE_FUNCTIONS[functionName];
+    return roles ? { kind: "role", anyOf: roles } : { kind: "participant" };
+  }
   if (target === "registry") {
     const roles = REGISTRY_ROLE_FUNCTIONS[functionName];
     return roles ? { kind: "role", anyOf: roles } : { kind: "participant" };

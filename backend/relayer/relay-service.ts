@@ -22,6 +22,7 @@ import {
   firstFreeNonce,
   pendingNoncesOf,
   readForwarderDomain,
+  relayTargets,
   simulateForwardRequest,
   type AcceptanceContext,
   type SignedForwardRequest,
@@ -63,7 +64,7 @@ export interface RelayService {
     types: typeof FORWARD_REQUEST_TYPES;
     primaryType: "ForwardRequest";
     relayer: Hex;
-    targets: { registry: Hex; escrow: Hex; designRegistry?: Hex };
+    targets: { registry: Hex; escrow: Hex; designRegistry?: Hex; coldChain?: Hex };
     maxForwardedGas: string;
   }>;
   /** The forwarder's current nonce for `address`, and the next one to sign given the requests already queued. */
@@ -113,11 +114,7 @@ export function createRelayService(options: RelayServiceOptions): RelayService {
     contracts: provenaContracts(chain),
     relayerAddress: options.relayerAddress.toLowerCase() as Hex,
     forwarderAddress: chain.addresses.forwarder.toLowerCase() as Hex,
-    targets: new Map([
-      [chain.addresses.registry.toLowerCase(), "registry"],
-      [chain.addresses.escrow.toLowerCase(), "escrow"],
-      ...(chain.addresses.designRegistry ? [[chain.addresses.designRegistry.toLowerCase(), "designRegistry"] as const] : []),
-    ]),
+    targets: relayTargets(chain),
     maxForwardedGas: options.maxForwardedGas ?? 3_000_000n,
     now: options.now ?? Date.now,
   };
@@ -179,6 +176,7 @@ export function createRelayService(options: RelayServiceOptions): RelayService {
           registry: chain.addresses.registry.toLowerCase() as Hex,
           escrow: chain.addresses.escrow.toLowerCase() as Hex,
           ...(chain.addresses.designRegistry ? { designRegistry: chain.addresses.designRegistry.toLowerCase() as Hex } : {}),
+          ...(chain.addresses.coldChain === undefined ? {} : { coldChain: chain.addresses.coldChain.toLowerCase() as Hex }),
         },
         maxForwardedGas: context.maxForwardedGas.toString(),
       };

@@ -60,6 +60,12 @@ interface IColdChain {
     error EvidenceBadSignature(uint256 index);
     error EvidenceAlreadyCounted(bytes32 legId, uint64 sequence);
     error NoConditions(bytes32 batchId);
+    /// @notice Reverts when evidence does not carry exactly one signature per reading.
+    error EvidenceLengthMismatch(uint256 readings, uint256 signatures);
+    /// @notice Reverts when a run of evidence has a single reading: it spans no time (dust).
+    error EvidenceTooShort();
+    /// @notice Reverts when `account` may not set the conditions of `gtin` (not the active holder of its company prefix).
+    error ProductConditionsUnauthorized(uint64 gtin, address account);
 
     /// @notice Emitted when `carrier` (or the admin for it) registers a sensor device.
     event DeviceRegistered(address indexed device, address indexed carrier);
@@ -151,6 +157,14 @@ interface IColdChain {
     /// @notice Whether a breach was established on a leg of `carrier` on `batchId` by an excursion that ended at or
     /// after `since` (the escrow passes the order's opening time).
     function breachedSince(bytes32 batchId, address carrier, uint40 since) external view returns (bool);
+
+    /// @notice Whether the interval between readings `sequence` and `sequence + 1` of leg `legId` was already counted
+    /// as excursion time (each such interval counts at most once, whoever submits it and in whatever order).
+    function excursionCounted(bytes32 legId, uint64 sequence) external view returns (bool);
+
+    /// @notice Where `anchoredBy`'s next anchor of leg `legId` may start: its first sequence at least `nextSequence`
+    /// and its first time at least `anchoredUntil` (both zero before its first anchor of the leg).
+    function anchorCursor(bytes32 legId, address anchoredBy) external view returns (uint64 nextSequence, uint40 anchoredUntil);
 
     /// @notice The EIP-712 struct hash of a reading: the anchored leaf value.
     function hashReading(Reading calldata reading) external pure returns (bytes32);

@@ -224,6 +224,9 @@ interface IProvenanceRegistry is IParticipantRegistry {
     /// carries its registered ancestor's root, so only units the manufacturer registered can verify.
     function verifyUnit(bytes32 batchId, string calldata serial, bytes32[] calldata proof) external view returns (bool);
 
+    /// @notice The GTIN of a registered batch (a split child's is its parent's); reverts BatchUnknown otherwise.
+    function gtinOf(bytes32 batchId) external view returns (uint64 gtin);
+
     /// @notice The id a batch with this GTIN and lot has (or would have).
     function batchIdOf(uint64 gtin, string calldata lot) external pure returns (bytes32);
 }

@@ -34,7 +34,18 @@ interface ITradeEscrow is ICustodyObserver {
     enum RefundReason {
         DeadlinePassed,
         BatchRecalled,
-        InspectionFailed
+        InspectionFailed,
+        ConditionsBreached // the order's BreachTerms were RejectGoods and its carrier breached the conditions
+    }
+
+    /// @notice What happens to an order whose carrier breached the goods' conditions (a breach the cold chain
+    /// established for the order's batch and carrier, from an excursion ending at or after the order opened).
+    /// Whatever the terms, a breach never pays the carrier its freight.
+    enum BreachTerms {
+        None,          // the order does not require verified conditions: the cold chain is never consulted
+        RefundFreight, // on release the carrier's share goes back to the buyer; seller and platform are paid
+        RejectGoods,   // on release the buyer is refunded in full (the goods are rejected)
+        Dispute        // release opens a dispute instead; the arbiter (or the fallback rule) splits, freight to the buyer
     }
 
     struct Order {
@@ -52,6 +63,7 @@ interface ITradeEscrow is ICustodyObserver {
         address inspector; // the inspector whose passing attestation release requires; address(0) for none
         uint16 fallbackBuyerBps; // buyer's share if a dispute is not resolved within the arbitration period
         bytes32 salt; // makes otherwise equal orders distinct
+        BreachTerms breachTerms; // whether the order requires verified conditions, and what a breach does
     }
 
     // Errors and events are declared here; implementations add what they need with the same naming.

@@ -224,6 +224,7 @@ async function draftOrder(context: CliContext, options: DraftOptions): Promise<O
     inspector: options.inspector ?? ZeroAddress,
     fallbackBuyerBps: options.fallbackBuyerBps,
     salt: options.salt ?? hexlify(randomBytes(32)),
+    breachTerms: 0,
   };
 }
 

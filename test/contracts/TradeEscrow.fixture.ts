@@ -35,6 +35,7 @@ export enum RefundReason {
   DeadlinePassed,
   BatchRecalled,
   InspectionFailed,
+  ConditionsBreached,
 }
 
 export enum InspectionResult {
@@ -63,12 +64,21 @@ export interface Order {
   inspector: string;
   fallbackBuyerBps: bigint;
   salt: string;
+  breachTerms: bigint;
+}
+
+/** ITradeEscrow.BreachTerms */
+export enum BreachTerms {
+  None,
+  RefundFreight,
+  RejectGoods,
+  Dispute,
 }
 
 const ORDER_TUPLE =
   "tuple(address buyer,address seller,address carrier,address token,uint256 amount,bytes32 batchId," +
   "uint16 sellerBps,uint16 carrierBps,uint16 platformBps,uint40 deliveryDeadline,uint32 disputeWindow," +
-  "address inspector,uint16 fallbackBuyerBps,bytes32 salt)";
+  "address inspector,uint16 fallbackBuyerBps,bytes32 salt,uint8 breachTerms)";
 
 /** The order id as the contract derives it: keccak256(abi.encode(order)). */
 export function orderIdOf(order: Order): string {
@@ -186,6 +196,7 @@ export async function makeOrder(fx: EscrowFixture, overrides: Partial<Order> = {
     inspector: ethers.ZeroAddress,
     fallbackBuyerBps: 5_000n,
     salt: ethers.id(`salt ${now} ${Math.random()}`),
+    breachTerms: 0n,
     ...overrides,
   };
 }
@@ -277,6 +288,7 @@ export function orderTuple(order: Order) {
     order.inspector,
     order.fallbackBuyerBps,
     order.salt,
+    order.breachTerms,
   ];
 }
 

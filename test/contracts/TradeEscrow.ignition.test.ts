@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import ProvenaModule, {
+  ANCHORER_ROLE,
   DEFAULT_ADMIN_TRANSFER_DELAY,
   DEFAULT_ARBITRATION_PERIOD,
   DEFAULT_MAX_DELIVERY_WINDOW,
@@ -29,6 +30,20 @@ describe("TradeEscrow: Ignition ProvenaModule", function () {
     expect(await tradeEscrow.arbitrationPeriod()).to.equal(DEFAULT_ARBITRATION_PERIOD);
     expect(await tradeEscrow.orderLimits()).to.deep.equal([DEFAULT_MAX_DELIVERY_WINDOW, DEFAULT_MAX_DISPUTE_WINDOW]);
     expect(await tradeEscrow.isTokenAllowed(ethers.ZeroAddress)).to.equal(true);
+  });
+
+  it("test_module_deploysTheColdChainWiredToRegistryAndForwarder_deployerAnchors", async function () {
+    const { forwarder, registry, escrow, coldChain } = await networkHelpers.loadFixture(deployedByIgnition);
+    const [deployer] = await ethers.getSigners();
+    const cold = await ethers.getContractAt("ColdChain", await coldChain.getAddress());
+    expect(await cold.registry()).to.equal(await registry.getAddress());
+    expect(await cold.trustedForwarder()).to.equal(await forwarder.getAddress());
+    expect(await cold.defaultAdmin()).to.equal(deployer.address);
+    expect(await cold.defaultAdminDelay()).to.equal(DEFAULT_ADMIN_TRANSFER_DELAY);
+    expect(await cold.hasRole(ANCHORER_ROLE, deployer.address)).to.equal(true);
+    expect(ANCHORER_ROLE).to.equal(await cold.ANCHORER_ROLE());
+    const tradeEscrow = await ethers.getContractAt("TradeEscrow", await escrow.getAddress());
+    expect(await tradeEscrow.coldChain()).to.equal(await cold.getAddress());
   });
 
   it("test_module_takesTheEscrowParametersAndWiresFromTheAdminAccount", async function () {

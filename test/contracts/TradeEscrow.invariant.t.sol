@@ -6,6 +6,7 @@ import {ProvenaForwarder} from "../../contracts/ProvenaForwarder.sol";
 import {ProvenanceRegistry} from "../../contracts/ProvenanceRegistry.sol";
 import {TradeEscrow} from "../../contracts/TradeEscrow.sol";
 import {IProvenanceRegistry} from "../../contracts/interfaces/IProvenanceRegistry.sol";
+import {IColdChain} from "../../contracts/interfaces/IColdChain.sol";
 import {ITradeEscrow} from "../../contracts/interfaces/ITradeEscrow.sol";
 import {EthRejectingReceiver} from "../../contracts/mocks/EthRejectingReceiver.sol";
 import {MockStablecoin} from "../../contracts/mocks/MockStablecoin.sol";
@@ -13,6 +14,21 @@ import {CheatsBase} from "../helpers/Vm.sol";
 
 uint64 constant GTIN = 8412345000102; // GTIN-13 with its check digit
 uint64 constant GLN = 8412345000012;
+
+/// @dev A cold chain whose breaches the handler establishes at will: for any batch and carrier, ending at any
+/// time (before the order opened, while it is open, between its dispute and its resolution).
+contract AdversarialColdChain {
+    mapping(bytes32 batchId => mapping(address carrier => uint40 breachEnd)) public breachEnd;
+
+    function establishBreach(bytes32 batchId, address carrier, uint40 end) external {
+        if (end > breachEnd[batchId][carrier]) breachEnd[batchId][carrier] = end;
+    }
+
+    function breachedSince(bytes32 batchId, address carrier, uint40 since) external view returns (bool) {
+        uint40 end = breachEnd[batchId][carrier];
+        return end != 0 && end >= since;
+    }
+}
 
 /// @dev The cheatcodes this suite needs beyond test/helpers/Vm.sol (same cheatcode address).
 interface VmDeal {
@@ -98,6 +114,9 @@ contract TradeEscrowHandler is CheatsBase {
     address internal immutable arbiter;
     address[2] internal buyers;
     address internal immutable registryAdmin;
+    AdversarialColdChain internal immutable coldChain;
+    /// @dev The carrier's ETH or token balance plus its credit before the settlement being checked.
+    uint256 internal _carrierBefore;
 
     ITradeEscrow.Order[] internal _orders;
     bytes[] internal _consents;
@@ -129,9 +148,11 @@ contract TradeEscrowHandler is CheatsBase {
         MockStablecoin stablecoin_,
         address[10] memory actors, // manufacturer, carrier, altCarrier, inspector, regulator, arbiter, buyerA, buyerB, platform, rivalInspector
         address registryAdmin_,
-        uint256 sellerKey_
+        uint256 sellerKey_,
+        AdversarialColdChain coldChain_
     ) {
         sellerKey = sellerKey_;
+        coldChain = coldChain_;
         dustToken = new MockStablecoin();
         registryAdmin = registryAdmin_;
         registry = registry_;
@@ -187,7 +208,8 @@ contract TradeEscrowHandler is CheatsBase {
             disputeWindow: uint32((flagsSeed >> 8) % 5 days),
             inspector: _namedInspector(flagsSeed >> 16),
             fallbackBuyerBps: uint16((flagsSeed >> 20) % 10_001),
-            salt: keccak256(abi.encode(lotNonce))
+            salt: keccak256(abi.encode(lotNonce)),
+            breachTerms: ITradeEscrow.BreachTerms((flagsSeed >> 40) % 4)
         });
 
         bytes memory consent = _sign(sellerKey, escrow.consentDigest(newOrder));
@@ -373,13 +395,29 @@ contract TradeEscrowHandler is CheatsBase {
         if (_orders.length == 0) return;
         uint256 index = _pick(orderSeed);
         (uint256 before, uint256 creditsBefore) = _holdings(_orders[index].token);
+        _carrierBefore = _carrierHoldings(_orders[index]);
         vm.prank(asBuyer ? _orders[index].buyer : address(0xBEEF));
         try escrow.release(_orders[index]) {
             ITradeEscrow.Order memory o = _orders[index];
             if (o.inspector != address(0) && namedResult[escrow.orderIdOf(o)] != IProvenanceRegistry.InspectionResult.Passed) {
                 _violation("released without the named inspector's pass");
             }
-            _settled(index, before, creditsBefore, ITradeEscrow.OrderState.Released);
+            if (!_breachCounts(o)) {
+                _settled(index, before, creditsBefore, ITradeEscrow.OrderState.Released);
+            } else if (o.breachTerms == ITradeEscrow.BreachTerms.Dispute) {
+                (ITradeEscrow.OrderState state,,) = escrow.orderState(o);
+                if (state != ITradeEscrow.OrderState.Disputed) _violation("a breach under Dispute terms did not open a dispute");
+                ++successes[bytes4(keccak256("breachDispute()"))];
+            } else {
+                _settled(
+                    index,
+                    before,
+                    creditsBefore,
+                    o.breachTerms == ITradeEscrow.BreachTerms.RejectGoods
+                        ? ITradeEscrow.OrderState.Refunded
+                        : ITradeEscrow.OrderState.Released
+                );
+            }
         } catch {}
     }
 
@@ -420,6 +458,7 @@ contract TradeEscrowHandler is CheatsBase {
         if (_orders.length == 0) return;
         uint256 index = _pick(orderSeed);
         (uint256 before, uint256 creditsBefore) = _holdings(_orders[index].token);
+        _carrierBefore = _carrierHoldings(_orders[index]);
         vm.prank(arbiter);
         try escrow.resolveDispute(_orders[index], uint16(bound(buyerBpsSeed, 0, 10_000))) {
             _settled(index, before, creditsBefore, ITradeEscrow.OrderState.Resolved);
@@ -430,6 +469,7 @@ contract TradeEscrowHandler is CheatsBase {
         if (_orders.length == 0) return;
         uint256 index = _pick(orderSeed);
         (uint256 before, uint256 creditsBefore) = _holdings(_orders[index].token);
+        _carrierBefore = _carrierHoldings(_orders[index]);
         try escrow.resolveExpiredDispute(_orders[index]) {
             _settled(index, before, creditsBefore, ITradeEscrow.OrderState.Resolved);
         } catch {}
@@ -503,7 +543,31 @@ contract TradeEscrowHandler is CheatsBase {
             _violation("payouts and credits do not add up to the deposit");
         }
         if (escrow.openOrderOf(o.batchId) != bytes32(0)) _violation("settled order still open on its batch");
+        if (_breachCounts(o) && _carrierHoldings(o) != _carrierBefore) _violation("a breach paid the carrier");
         ++successes[msg.sig];
+    }
+
+    /// @dev An adversary establishes a breach of an order's carrier on its batch, ending at any moment: before
+    /// the order opened (must not count), now, or later than now.
+    function establishBreach(uint256 orderSeed, uint256 whenSeed) external {
+        if (_orders.length == 0) return;
+        ITradeEscrow.Order memory o = _orders[_pick(orderSeed)];
+        uint256 opened = openedAt[escrow.orderIdOf(o)];
+        uint256 kind = whenSeed % 3;
+        uint256 end = kind == 0 ? opened - 1 - (whenSeed >> 8) % 1 days : kind == 1 ? block.timestamp : block.timestamp + (whenSeed >> 8) % 1 days;
+        coldChain.establishBreach(o.batchId, (whenSeed >> 40) % 4 == 0 ? altCarrier : o.carrier, uint40(end));
+        ++successes[msg.sig];
+    }
+
+    /// @dev Whether the order's terms make a breach count and the cold chain shows one since it opened.
+    function _breachCounts(ITradeEscrow.Order memory o) internal view returns (bool) {
+        return o.breachTerms != ITradeEscrow.BreachTerms.None
+            && coldChain.breachedSince(o.batchId, o.carrier, uint40(openedAt[escrow.orderIdOf(o)]));
+    }
+
+    function _carrierHoldings(ITradeEscrow.Order memory o) internal view returns (uint256) {
+        uint256 balance = o.token == address(0) ? o.carrier.balance : IERC20(o.token).balanceOf(o.carrier);
+        return balance + escrow.creditOf(o.carrier, o.token);
     }
 
     /// @dev The fixture's inspector, the rival one, or none (half the orders).
@@ -537,6 +601,8 @@ contract TradeEscrowInvariantTest is TradeEscrowSetup {
 
     function setUp() public {
         _deploy();
+        AdversarialColdChain coldChain = new AdversarialColdChain();
+        escrow.setColdChain(IColdChain(address(coldChain)));
         handler = new TradeEscrowHandler(
             registry,
             escrow,
@@ -554,7 +620,8 @@ contract TradeEscrowInvariantTest is TradeEscrowSetup {
                 rivalInspector
             ],
             address(this),
-            MANUFACTURER_KEY
+            MANUFACTURER_KEY,
+            coldChain
         );
         handler.open(0, 1 ether, 1_000, 1 << 16);
         handler.open(1, 5_000_000, 500, 7 | (1 << 16));
@@ -698,7 +765,8 @@ contract TradeEscrowSplitFuzzTest is TradeEscrowSetup {
             disputeWindow: 1 days,
             inspector: address(0),
             fallbackBuyerBps: 0,
-            salt: bytes32(0)
+            salt: bytes32(0),
+            breachTerms: ITradeEscrow.BreachTerms.None
         });
         stablecoin.mint(buyerA, amount);
         vm.startPrank(buyerA);

@@ -37,6 +37,7 @@ describe("deploying Provena with Ignition", function () {
         deployment,
         registryCode: await provider.getCode(deployment.registry),
         designRegistryCode: deployment.designRegistry ? await provider.getCode(deployment.designRegistry) : "0x",
+        coldChainCode: deployment.coldChain === undefined ? "0x" : await provider.getCode(deployment.coldChain),
       };
     } finally {
       await connection.close();
@@ -47,6 +48,7 @@ describe("deploying Provena with Ignition", function () {
     const first = await deployOnAFreshChain();
     expect(first.registryCode).to.not.equal("0x");
     expect(first.designRegistryCode).to.not.equal("0x");
+    expect(first.coldChainCode).to.not.equal("0x");
 
     // The same chain id, started over (a restarted dev node): the journal still says everything was deployed.
     let failure: unknown = null;

@@ -17,17 +17,21 @@
  *   allowedToken        escrow: an ERC-20 (e.g. the consortium's stablecoin) new orders may be paid in; default
  *                       none (the zero address, i.e. ETH only); more tokens: the admin calls setTokenAllowed
  *   ethAllowed          escrow: whether new orders may be paid in ETH; default true
+ *   anchorer            cold chain: account granted ANCHORER_ROLE (anchors readings of any leg: the backend's
+ *                       key); default: the deploying account
  *
  * The DesignRegistry (design and IP proofs) has no admin and no parameters.
  *
- * The escrow gets the same admin (and delay) as the registry; the admin grants ARBITER_ROLE afterwards.
+ * The escrow and the cold chain get the same admin (and delay) as the registry; the admin grants ARBITER_ROLE afterwards.
  * Making the escrow the registry's custody observer (registry.setCustodyObserver(escrow)) is a call only the
  * registry admin may make, and the module sends it from the deploying account (Ignition's default sender):
  * deploy from the admin's account, or deploy with the default admin and hand the role over afterwards with
  * beginDefaultAdminTransfer. With any other `admin` the deployment stops at that call. The escrow's order limits
- * and token allowlist are set the same way (admin calls from the deploying account).
+ * and token allowlist, the escrow's cold chain and the anchorer's role are set the same way (admin calls from the
+ * deploying account).
  */
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
+import { id } from "ethers";
 
 /** Two days: long enough for the consortium to notice and cancel an unwanted admin transfer. */
 export const DEFAULT_ADMIN_TRANSFER_DELAY = 2n * 24n * 60n * 60n;
@@ -43,6 +47,9 @@ export const DEFAULT_MAX_DELIVERY_WINDOW = 90n * 24n * 60n * 60n;
 
 /** Thirty days at most for the buyer to dispute after delivery (TradeEscrow.DEFAULT_MAX_DISPUTE_WINDOW). */
 export const DEFAULT_MAX_DISPUTE_WINDOW = 30n * 24n * 60n * 60n;
+
+/** keccak256("ANCHORER_ROLE"): ColdChain.ANCHORER_ROLE. */
+export const ANCHORER_ROLE = id("ANCHORER_ROLE");
 
 const NO_TOKEN = "0x0000000000000000000000000000000000000000";
 
@@ -80,7 +87,12 @@ const ProvenaModule = buildModule("ProvenaModule", (m) => {
   // Design proofs: no admin; reads participants and company prefixes from the registry.
   const designRegistry = m.contract("DesignRegistry", [forwarder, registry]);
 
-  return { forwarder, registry, escrow, designRegistry };
+  // Cold chain: devices, legs, anchored readings and breaches, read by the escrow before it pays freight.
+  const coldChain = m.contract("ColdChain", [registry, forwarder, admin, adminTransferDelay]);
+  m.call(escrow, "setColdChain", [coldChain]);
+  m.call(coldChain, "grantRole", [ANCHORER_ROLE, m.getParameter("anchorer", m.getAccount(0))], { id: "grantAnchorer" });
+
+  return { forwarder, registry, escrow, designRegistry, coldChain };
 });
 
 export default ProvenaModule;

@@ -104,7 +104,7 @@ describe("event decoding", function () {
     const order = orderTerms(batchId, { amount: 10n ** 21n });
     const event = createEventFactory().event("TradeEscrow", "OrderOpened", [orderId, ACCOUNTS.retailer, batchId, order]);
     expect(event.contract).to.equal("TradeEscrow");
-    expect(event.args.order).to.deep.equal({ ...order, amount: "1000000000000000000000" });
+    expect(event.args.order).to.deep.equal({ ...order, amount: "1000000000000000000000", breachTerms: "none" });
     expect(event.orderIds).to.deep.equal([orderId]);
     expect(event.batchIds).to.deep.equal([batchId]);
     // The token is an asset, not an actor; the named inspector is one, so its orders' events are found by its address.

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { AbiCoder, Interface, id as keccakText } from "ethers";
 import { loadProvenaAbis } from "../../../backend/chain/artifacts.ts";
+import { coldChainAbi } from "../../../backend/chain/contracts.ts";
 import { createRevertDecoder, extractRevertData } from "../../../backend/chain/revert-reason.ts";
 
 describe("revert reasons", function () {
@@ -8,7 +9,8 @@ describe("revert reasons", function () {
   const registry = new Interface(abis.ProvenanceRegistry);
   const escrow = new Interface(abis.TradeEscrow);
   const designs = new Interface(abis.DesignRegistry);
-  const decoder = createRevertDecoder([abis.ProvenanceRegistry, abis.TradeEscrow, abis.ProvenaForwarder, abis.DesignRegistry]);
+  const coldChain = new Interface(coldChainAbi());
+  const decoder = createRevertDecoder([abis.ProvenanceRegistry, abis.TradeEscrow, abis.ProvenaForwarder, abis.DesignRegistry, coldChain]);
   const account = "0x" + "ab".repeat(20);
   const batchId = "0x" + "12".repeat(32);
 
@@ -34,7 +36,7 @@ describe("revert reasons", function () {
       "StringTooLong",
     ]);
     const withoutSentence: string[] = [];
-    for (const iface of [registry, escrow, designs]) {
+    for (const iface of [registry, escrow, designs, coldChain]) {
       iface.forEachError((fragment) => {
         if (internal.has(fragment.name) || fragment.name.startsWith("AccessControl") || fragment.name.startsWith("SafeCast")) return;
         const data = iface.encodeErrorResult(

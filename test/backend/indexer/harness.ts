@@ -79,6 +79,7 @@ export async function tellStory(deployed: ProvenaDeployment, tag: string): Promi
     inspector: inspector.address, // its attestation below, while the order is funded, is the order's inspection
     fallbackBuyerBps: 5_000,
     salt: keccak256(toUtf8Bytes(tag)),
+    breachTerms: 0,
   };
   const consent = await signOrderConsentOn(escrow, manufacturer, order);
   await wait(escrow.connect(retailer).openOrder(order, consent, { value: order.amount }));

@@ -70,6 +70,7 @@ describe("keeper", function () {
       inspector: options.inspector ?? inspector.address,
       fallbackBuyerBps: 5_000,
       salt: keccakText(lot),
+      breachTerms: 0,
     };
     const consent = await signOrderConsentOn(escrow!, manufacturer, order);
     await (await escrow!.connect(retailer).openOrder(order, consent, { value: order.amount })).wait();

@@ -127,6 +127,7 @@ export function orderTerms(
     inspector,
     fallbackBuyerBps: 5000,
     salt,
+    breachTerms: 0,
   };
 }
 

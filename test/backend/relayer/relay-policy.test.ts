@@ -24,4 +24,15 @@ describe("relay policy", function () {
       expect(relayRequirement("designRegistry", fn)).to.deep.equal({ kind: "participant" });
     }
   });
+
+  it("test_relayRequirement_coldChain_carriersForDevicesManufacturersForConditionsAnyoneForEvidence", function () {
+    for (const name of ["registerDevice", "retireDevice", "attachDevice", "detachDevice", "anchorReadings"]) {
+      expect(relayRequirement("coldChain", name)).to.deep.equal({ kind: "role", anyOf: ["CARRIER"] });
+    }
+    expect(relayRequirement("coldChain", "setProductConditions")).to.deep.equal({ kind: "role", anyOf: ["MANUFACTURER"] });
+    expect(relayRequirement("coldChain", "setBatchConditions")).to.deep.equal({ kind: "role", anyOf: ["MANUFACTURER"] });
+    expect(relayRequirement("coldChain", "submitExcursion")).to.deep.equal({ kind: "participant" });
+    expect(relayRequirement("coldChain", "grantRole")).to.deep.equal({ kind: "admin" });
+    expect(relayRequirement("escrow", "setColdChain")).to.deep.equal({ kind: "admin" });
+  });
 });

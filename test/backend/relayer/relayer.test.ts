@@ -260,6 +260,7 @@ describe("relayer", function () {
         inspector: ZeroAddress,
         fallbackBuyerBps: 5_000,
         salt: keccakText("relayed order"),
+        breachTerms: 0,
       };
       const sentBefore = await relayerTransactionCount(fx.provider, fx.relayerWallet.address);
       const relay = async (signature: string) => {
@@ -308,6 +309,7 @@ describe("relayer", function () {
         inspector: inspectorAddress,
         fallbackBuyerBps: 5_000,
         salt: keccakText(`inspected ${batch} ${inspectorAddress}`),
+        breachTerms: 0,
       });
       const openData = async (order: ReturnType<typeof orderOn>) =>
         escrow!.interface.encodeFunctionData("openOrder", [order, await signOrderConsentOn(escrow!, manufacturer, order)]);

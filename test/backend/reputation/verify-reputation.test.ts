@@ -58,6 +58,7 @@ describe("verify-reputation against the chain", function () {
       platformBps: 100,
       deliveryDeadline: now + 14 * DAY,
       disputeWindow: 3 * DAY,
+      breachTerms: 0,
       inspector: ZeroAddress,
       fallbackBuyerBps: 5_000,
       salt: keccak256(toUtf8Bytes(`salt ${batchId} ${now}`)),
