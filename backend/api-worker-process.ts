@@ -57,8 +57,18 @@ async function serve(setup: ApiWorkerSetup, scanDedupeKey: string): Promise<void
     chainId: setup.chainId,
     provider,
     deployment: setup.deployment,
-    addresses: { forwarder: setup.deployment.forwarder, registry: setup.deployment.registry, escrow: setup.deployment.escrow },
-    abis: { forwarder: abis.ProvenaForwarder, registry: abis.ProvenanceRegistry, escrow: abis.TradeEscrow },
+    addresses: {
+      forwarder: setup.deployment.forwarder,
+      registry: setup.deployment.registry,
+      escrow: setup.deployment.escrow,
+      productData: setup.deployment.productData,
+    },
+    abis: {
+      forwarder: abis.ProvenaForwarder,
+      registry: abis.ProvenanceRegistry,
+      escrow: abis.TradeEscrow,
+      productData: abis.ProductDataRegistry,
+    },
   };
   const relay =
     setup.relayerAddress === null

@@ -540,8 +540,18 @@ async function resolveEmbeddedDeployment(
 function provenaChain(opened: OpenedChain, deployment: Deployment, deployedNow: boolean, abis: ProvenaAbis): ProvenaChain {
   return {
     ...opened,
-    addresses: { forwarder: deployment.forwarder, registry: deployment.registry, escrow: deployment.escrow },
-    abis: { forwarder: abis.ProvenaForwarder, registry: abis.ProvenanceRegistry, escrow: abis.TradeEscrow },
+    addresses: {
+      forwarder: deployment.forwarder,
+      registry: deployment.registry,
+      escrow: deployment.escrow,
+      productData: deployment.productData,
+    },
+    abis: {
+      forwarder: abis.ProvenaForwarder,
+      registry: abis.ProvenanceRegistry,
+      escrow: abis.TradeEscrow,
+      productData: abis.ProductDataRegistry,
+    },
     deployment,
     deployedNow,
   };

@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import path from "node:path";
 import type { JsonFragment } from "ethers";
 
-export const PROVENA_CONTRACTS = ["ProvenanceRegistry", "TradeEscrow", "ProvenaForwarder"] as const;
+export const PROVENA_CONTRACTS = ["ProvenanceRegistry", "TradeEscrow", "ProvenaForwarder", "ProductDataRegistry"] as const;
 
 export type ProvenaContractName = (typeof PROVENA_CONTRACTS)[number];
 
@@ -74,5 +74,6 @@ export function loadProvenaAbis(options: LoadArtifactOptions = {}): ProvenaAbis 
     ProvenanceRegistry: loadArtifact("ProvenanceRegistry", undefined, options).abi,
     TradeEscrow: loadArtifact("TradeEscrow", undefined, options).abi,
     ProvenaForwarder: loadArtifact("ProvenaForwarder", undefined, options).abi,
+    ProductDataRegistry: loadArtifact("ProductDataRegistry", undefined, options).abi,
   };
 }

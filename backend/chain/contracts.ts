@@ -4,14 +4,14 @@
  * ABIs come from the compiled artifacts, so running the backend never needs types/ to exist.
  */
 import { Contract, Interface, ZeroAddress, type ContractRunner, type InterfaceAbi } from "ethers";
-import type { ProvenaForwarder, ProvenanceRegistry, TradeEscrow } from "../../types/ethers-contracts/index.ts";
+import type { ProductDataRegistry, ProvenaForwarder, ProvenanceRegistry, TradeEscrow } from "../../types/ethers-contracts/index.ts";
 import type { ITradeEscrow } from "../../types/ethers-contracts/TradeEscrow.ts";
 import type { Order } from "../domain/model.ts";
 import { loadArtifact, type ProvenaContractName } from "./artifacts.ts";
 import type { ChainAccess } from "./chain-access.ts";
 import { createRevertDecoder, type RevertDecoder } from "./revert-reason.ts";
 
-export type { ProvenaForwarder, ProvenanceRegistry, TradeEscrow };
+export type { ProductDataRegistry, ProvenaForwarder, ProvenanceRegistry, TradeEscrow };
 
 /** The ITradeEscrow.Order struct the escrow takes (it stores its hash, the order id). */
 export type OrderStruct = ITradeEscrow.OrderStruct;
@@ -33,6 +33,7 @@ interface ProvenaContractTypes {
   ProvenanceRegistry: ProvenanceRegistry;
   TradeEscrow: TradeEscrow;
   ProvenaForwarder: ProvenaForwarder;
+  ProductDataRegistry: ProductDataRegistry;
 }
 
 /** Contract `name` at `address`, reading through (or signing with) `runner`; the ABI defaults to the compiled one. */
@@ -57,13 +58,19 @@ export const escrowAt = (address: string, runner: ContractRunner | null, abi?: I
 export const forwarderAt = (address: string, runner: ContractRunner | null, abi?: InterfaceAbi | Interface): ProvenaForwarder =>
   contractAt("ProvenaForwarder", address, runner, abi);
 
+/** ProductDataRegistry at `address`. */
+export const productDataAt = (address: string, runner: ContractRunner | null, abi?: InterfaceAbi | Interface): ProductDataRegistry =>
+  contractAt("ProductDataRegistry", address, runner, abi);
+
 /** A deployment's contracts, read-only through the chain's provider, with their interfaces and a revert decoder. */
 export interface ProvenaContracts {
   forwarder: ProvenaForwarder;
   registry: ProvenanceRegistry;
   escrow: TradeEscrow;
+  /** The product-data anchors; undefined for a deployment without them. */
+  productData: ProductDataRegistry | undefined;
   /** Untyped interfaces, for encoding and parsing by a function name known only at run time. */
-  interfaces: { forwarder: Interface; registry: Interface; escrow: Interface };
+  interfaces: { forwarder: Interface; registry: Interface; escrow: Interface; productData: Interface };
   decoder: RevertDecoder;
 }
 
@@ -72,13 +79,18 @@ export function provenaContracts(chain: ChainAccess): ProvenaContracts {
     forwarder: new Interface(chain.abis.forwarder),
     registry: new Interface(chain.abis.registry),
     escrow: new Interface(chain.abis.escrow),
+    productData: new Interface(chain.abis.productData ?? provenaAbi("ProductDataRegistry")),
   };
   return {
     forwarder: forwarderAt(chain.addresses.forwarder, chain.provider, interfaces.forwarder),
     registry: registryAt(chain.addresses.registry, chain.provider, interfaces.registry),
     escrow: escrowAt(chain.addresses.escrow, chain.provider, interfaces.escrow),
+    productData:
+      chain.addresses.productData === undefined
+        ? undefined
+        : productDataAt(chain.addresses.productData, chain.provider, interfaces.productData),
     interfaces,
-    decoder: createRevertDecoder([interfaces.registry, interfaces.escrow, interfaces.forwarder]),
+    decoder: createRevertDecoder([interfaces.registry, interfaces.escrow, interfaces.forwarder, interfaces.productData]),
   };
 }
 

@@ -42,7 +42,7 @@ export interface EventDecoder {
 }
 
 export interface CreateEventDecoderParameters {
-  deployment: Pick<Deployment, "chainId" | "registry" | "escrow" | "forwarder">;
+  deployment: Pick<Deployment, "chainId" | "registry" | "escrow" | "forwarder" | "productData">;
   abis: ProvenaAbis;
 }
 
@@ -74,6 +74,7 @@ export function createEventDecoder({ deployment, abis }: CreateEventDecoderParam
     ["TradeEscrow", deployment.escrow],
     ["ProvenaForwarder", deployment.forwarder],
   ];
+  if (deployment.productData !== undefined) entries.push(["ProductDataRegistry", deployment.productData]);
   for (const [contract, address] of entries) {
     const abi = abis[contract];
     const iface = new Interface(abi);

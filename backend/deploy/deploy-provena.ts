@@ -121,13 +121,23 @@ export async function deployProvenaWithIgnition(parameters: DeployProvenaParamet
       `ProvenaModule returned no ${missing}: the Ignition module must return { forwarder, registry, escrow }`,
     );
   }
-  await assertDeployedCode(parameters.provider, parameters.chainId, { forwarder, registry, escrow }, parameters.deploymentDir);
+  // Optional: a module written before the product-data anchors existed returns none.
+  const productData = byName("productData", "ProductDataRegistry") ?? undefined;
+  const optional: { productData?: Hex } = productData === undefined ? {} : { productData };
+  await assertDeployedCode(
+    parameters.provider,
+    parameters.chainId,
+    { forwarder, registry, escrow, ...(productData ? { productData } : {}) },
+    parameters.deploymentDir,
+  );
   // Nodes without history (no archive state) cannot answer eth_getCode at old blocks: start at the block the
   // deployment started from instead.
   const blocks = await Promise.all(
-    [forwarder, registry, escrow].map((address) => creationBlock(parameters.provider, address).catch(() => blockBefore)),
+    [forwarder, registry, escrow, ...(productData ? [productData] : [])].map((address) =>
+      creationBlock(parameters.provider, address).catch(() => blockBefore),
+    ),
   );
-  return { chainId: parameters.chainId, forwarder, registry, escrow, deployBlock: Math.min(...blocks) };
+  return { chainId: parameters.chainId, forwarder, registry, escrow, ...optional, deployBlock: Math.min(...blocks) };
 }
 
 /**

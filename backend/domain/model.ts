@@ -23,7 +23,7 @@ export interface ChainEvent {
   transactionHash: Hex;
   transactionIndex: number;
   logIndex: number;
-  contract: "ProvenanceRegistry" | "TradeEscrow" | "ProvenaForwarder";
+  contract: "ProvenanceRegistry" | "TradeEscrow" | "ProvenaForwarder" | "ProductDataRegistry";
   address: Hex;
   name: string; // event name, e.g. "HandoffAccepted"
   args: Record<string, JsonValue>; // decoded by name; structs as objects

@@ -17,7 +17,7 @@ import { extractRevertData } from "../chain/revert-reason.ts";
 import { describeOrderInspectorRefusal, orderInspectorRefusal } from "../chain/order-inspector.ts";
 
 /** The Provena contracts a partner may call through the relayer. */
-export type RelayTarget = "registry" | "escrow";
+export type RelayTarget = "registry" | "escrow" | "productData";
 
 /** What the checks read, passed in as one object. */
 export interface AcceptanceContext {
@@ -58,7 +58,8 @@ export async function checkTerms(context: AcceptanceContext, message: ForwardReq
   const { chain, targets, maxForwardedGas, now } = context;
   const target = targets.get(message.to);
   if (!target) {
-    const provena = `registry ${chain.addresses.registry.toLowerCase()}, escrow ${chain.addresses.escrow.toLowerCase()}`;
+    const productData = chain.addresses.productData ? `, product data ${chain.addresses.productData.toLowerCase()}` : "";
+    const provena = `registry ${chain.addresses.registry.toLowerCase()}, escrow ${chain.addresses.escrow.toLowerCase()}${productData}`;
     throw refused("rejected", "UNTRUSTED_TARGET", `target ${message.to} is not a Provena contract (${provena})`);
   }
   if (message.value !== 0n) {
@@ -112,7 +113,7 @@ export function describeCallData(
 ): DescribedCall | null {
   const target = targets.get(to.toLowerCase());
   if (!target) return null;
-  const iface = target === "registry" ? contracts.interfaces.registry : contracts.interfaces.escrow;
+  const iface = contracts.interfaces[target];
   try {
     const parsed = iface.parseTransaction({ data });
     if (!parsed) return null;
@@ -144,8 +145,9 @@ export async function checkSigner(
 ): Promise<void> {
   const requirement = relayRequirement(target, functionName);
   if (requirement.kind === "refused") throw refused("rejected", "FUNCTION_NOT_RELAYABLE", requirement.reason);
-  const targetContract = target === "registry" ? contracts.registry : contracts.escrow;
   if (requirement.kind === "admin") {
+    // Only the registry and the escrow have admins (the product-data anchors have no admin function).
+    const targetContract = target === "escrow" ? contracts.escrow : contracts.registry;
     const isAdmin: boolean = await targetContract.hasRole("0x" + "00".repeat(32), message.from);
     if (!isAdmin)
       throw refused("forbidden", "NOT_ADMIN", `${functionName} is an admin function and ${message.from} is not an admin of the ${target}`);
@@ -173,6 +175,7 @@ export async function checkSigner(
     );
   }
   if (requirement.kind === "contractRole") {
+    const targetContract = target === "escrow" ? contracts.escrow : contracts.registry;
     if (!(await targetContract.hasRole(requirement.roleHash, message.from))) {
       throw refused("forbidden", "MISSING_ROLE", `${functionName} needs the ${requirement.role} role, which ${message.from} does not hold`);
     }

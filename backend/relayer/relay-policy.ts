@@ -40,15 +40,25 @@ const REGISTRY_ROLE_FUNCTIONS: Record<string, ParticipantRole[]> = {
   recallBatch: ["MANUFACTURER", "REGULATOR"],
 };
 
+/** The product-data anchors: only manufacturers publish (the contract checks the prefix or the batch). */
+const PRODUCT_DATA_ROLE_FUNCTIONS: Record<string, ParticipantRole[]> = {
+  publishProductData: ["MANUFACTURER"],
+  publishBatchData: ["MANUFACTURER"],
+};
+
 /** Functions nobody should relay: reads, and hooks only other contracts call. */
 const NOT_RELAYABLE = new Set(["setBatchWatched", "watchBatch", "onCustodyAccepted", "onQualityAttested", "renounceRole"]);
 
 export function relayRequirement(
-  target: "registry" | "escrow",
+  target: "registry" | "escrow" | "productData",
   functionName: string,
 ): RelayRequirement | { kind: "refused"; reason: string } {
   if (NOT_RELAYABLE.has(functionName)) return { kind: "refused", reason: `${functionName} cannot be relayed` };
   if (ADMIN_FUNCTIONS.has(functionName)) return { kind: "admin" };
+  if (target === "productData") {
+    const roles = PRODUCT_DATA_ROLE_FUNCTIONS[functionName];
+    return roles ? { kind: "role", anyOf: roles } : { kind: "refused", reason: `${functionName} cannot be relayed` };
+  }
   if (target === "registry") {
     const roles = REGISTRY_ROLE_FUNCTIONS[functionName];
     return roles ? { kind: "role", anyOf: roles } : { kind: "participant" };

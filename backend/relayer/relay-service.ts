@@ -63,7 +63,7 @@ export interface RelayService {
     types: typeof FORWARD_REQUEST_TYPES;
     primaryType: "ForwardRequest";
     relayer: Hex;
-    targets: { registry: Hex; escrow: Hex };
+    targets: { registry: Hex; escrow: Hex; productData?: Hex };
     maxForwardedGas: string;
   }>;
   /** The forwarder's current nonce for `address`, and the next one to sign given the requests already queued. */
@@ -116,6 +116,7 @@ export function createRelayService(options: RelayServiceOptions): RelayService {
     targets: new Map([
       [chain.addresses.registry.toLowerCase(), "registry"],
       [chain.addresses.escrow.toLowerCase(), "escrow"],
+      ...(chain.addresses.productData ? [[chain.addresses.productData.toLowerCase(), "productData"] as const] : []),
     ]),
     maxForwardedGas: options.maxForwardedGas ?? 3_000_000n,
     now: options.now ?? Date.now,
@@ -174,7 +175,11 @@ export function createRelayService(options: RelayServiceOptions): RelayService {
         types: FORWARD_REQUEST_TYPES,
         primaryType: "ForwardRequest" as const,
         relayer: context.relayerAddress,
-        targets: { registry: chain.addresses.registry.toLowerCase() as Hex, escrow: chain.addresses.escrow.toLowerCase() as Hex },
+        targets: {
+          registry: chain.addresses.registry.toLowerCase() as Hex,
+          escrow: chain.addresses.escrow.toLowerCase() as Hex,
+          ...(chain.addresses.productData ? { productData: chain.addresses.productData.toLowerCase() as Hex } : {}),
+        },
         maxForwardedGas: context.maxForwardedGas.toString(),
       };
     },

@@ -18,6 +18,7 @@
  *                       none (the zero address, i.e. ETH only); more tokens: the admin calls setTokenAllowed
  *   ethAllowed          escrow: whether new orders may be paid in ETH; default true
  *
+ * The ProductDataRegistry has no admin: who may publish is read from the registry.
  * The escrow gets the same admin (and delay) as the registry; the admin grants ARBITER_ROLE afterwards.
  * Making the escrow the registry's custody observer (registry.setCustodyObserver(escrow)) is a call only the
  * registry admin may make, and the module sends it from the deploying account (Ignition's default sender):
@@ -75,7 +76,10 @@ const ProvenaModule = buildModule("ProvenaModule", (m) => {
   m.call(escrow, "setTokenAllowed", [m.getParameter("allowedToken", NO_TOKEN), true], { id: "allowToken" });
   m.call(escrow, "setTokenAllowed", [NO_TOKEN, m.getParameter("ethAllowed", true)], { id: "allowEth" });
 
-  return { forwarder, registry, escrow };
+  // Product-data anchors (Digital Product Passport versions): reads prefixes, batches and participants from the registry.
+  const productData = m.contract("ProductDataRegistry", [forwarder, registry]);
+
+  return { forwarder, registry, escrow, productData };
 });
 
 export default ProvenaModule;

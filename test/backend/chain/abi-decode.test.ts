@@ -16,6 +16,7 @@ const ADDRESS_OF: Record<ProvenaContractName, string> = {
   ProvenanceRegistry: TEST_DEPLOYMENT.registry,
   TradeEscrow: TEST_DEPLOYMENT.escrow,
   ProvenaForwarder: TEST_DEPLOYMENT.forwarder,
+  ProductDataRegistry: TEST_DEPLOYMENT.productData!,
 };
 
 const bytes = (length: number) => fc.uint8Array({ minLength: length, maxLength: length }).map((value) => hexlify(value));

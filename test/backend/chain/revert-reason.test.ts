@@ -7,7 +7,8 @@ describe("revert reasons", function () {
   const abis = loadProvenaAbis();
   const registry = new Interface(abis.ProvenanceRegistry);
   const escrow = new Interface(abis.TradeEscrow);
-  const decoder = createRevertDecoder([abis.ProvenanceRegistry, abis.TradeEscrow, abis.ProvenaForwarder]);
+  const productData = new Interface(abis.ProductDataRegistry);
+  const decoder = createRevertDecoder([abis.ProvenanceRegistry, abis.TradeEscrow, abis.ProvenaForwarder, abis.ProductDataRegistry]);
   const account = "0x" + "ab".repeat(20);
   const batchId = "0x" + "12".repeat(32);
 
@@ -33,7 +34,7 @@ describe("revert reasons", function () {
       "StringTooLong",
     ]);
     const withoutSentence: string[] = [];
-    for (const iface of [registry, escrow]) {
+    for (const iface of [registry, escrow, productData]) {
       iface.forEachError((fragment) => {
         if (internal.has(fragment.name) || fragment.name.startsWith("AccessControl") || fragment.name.startsWith("SafeCast")) return;
         const data = iface.encodeErrorResult(
@@ -53,6 +54,18 @@ describe("revert reasons", function () {
     expect(inspection).to.equal(
       `EscrowInspectionNotPassed: order ${batchId} requires a passing inspection by its named inspector; the escrow has recorded Failed from it`,
     );
+  });
+
+  it("test_decode_productDataNotPrefixHolder_namesTheHolderOrNobody", function () {
+    const holder = "0x" + "cd".repeat(20);
+    const held = decoder.decode(productData.encodeErrorResult("ProductDataNotPrefixHolder", [8412345000102n, account, holder]))!;
+    expect(held.message).to.equal(
+      `ProductDataNotPrefixHolder: ${account} may not publish product data of GTIN 8412345000102: its GS1 company prefix belongs to ${holder}`,
+    );
+    const nobody = decoder.decode(
+      productData.encodeErrorResult("ProductDataNotPrefixHolder", [8412345000102n, account, "0x" + "00".repeat(20)]),
+    )!;
+    expect(nobody.message).to.contain("no manufacturer holds its GS1 company prefix");
   });
 
   it("test_decode_orderNamingAnInvalidInspector_saysWhatAnInspectorMustBe", function () {

@@ -13,6 +13,7 @@ export const TEST_DEPLOYMENT: Deployment = {
   forwarder: "0x00000000000000000000000000000000000000f0",
   registry: "0x00000000000000000000000000000000000000a1",
   escrow: "0x00000000000000000000000000000000000000e5",
+  productData: "0x00000000000000000000000000000000000000d9",
   deployBlock: 1,
 };
 
@@ -20,6 +21,7 @@ const ADDRESS_OF: Record<ProvenaContractName, Hex> = {
   ProvenanceRegistry: TEST_DEPLOYMENT.registry,
   TradeEscrow: TEST_DEPLOYMENT.escrow,
   ProvenaForwarder: TEST_DEPLOYMENT.forwarder,
+  ProductDataRegistry: TEST_DEPLOYMENT.productData!,
 };
 
 export const blockHashOf = (blockNumber: number, fork = 0): Hex => keccak256(toBeHex(blockNumber * 1000 + fork, 32)) as Hex;

@@ -17,4 +17,10 @@ describe("relay policy", function () {
     expect(relayRequirement("escrow", "onCustodyAccepted")).to.include({ kind: "refused" });
     expect(relayRequirement("escrow", "onQualityAttested")).to.include({ kind: "refused" });
   });
+
+  it("test_relayRequirement_productData_publishingNeedsTheManufacturerRole", function () {
+    expect(relayRequirement("productData", "publishProductData")).to.deep.equal({ kind: "role", anyOf: ["MANUFACTURER"] });
+    expect(relayRequirement("productData", "publishBatchData")).to.deep.equal({ kind: "role", anyOf: ["MANUFACTURER"] });
+    expect(relayRequirement("productData", "registry")).to.have.property("kind", "refused");
+  });
 });
