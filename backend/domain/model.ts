@@ -235,6 +235,20 @@ export interface OrderReadGrant {
   revokedAt: number | null;
 }
 
+/**
+ * One uploaded version of a product's (GTIN) or a batch's Digital Product Passport data (backend/product-data):
+ * the canonical JSON (RFC 8785) exactly as hashed, and keccak256 of it, the hash ProductDataRegistry anchors.
+ */
+export interface ProductDataDocument {
+  /** "gtin:<14 digits>" or "batch:<batchId>". */
+  subject: string;
+  contentHash: Hex;
+  canonicalJson: string;
+  uploadedBy: Hex;
+  /** Unix ms. */
+  uploadedAt: number;
+}
+
 export interface RecallAcknowledgement {
   /** The batch whose own recall is acknowledged (a recalled lot, not a descendant the recall reaches). */
   batchId: Hex;

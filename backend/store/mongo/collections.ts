@@ -36,6 +36,7 @@ import type {
   RelayRequest,
   ScanRecord,
   OrderReadGrant,
+  ProductDataDocument,
   RecallAcknowledgement,
   UnitClaim,
 } from "../../domain/model.ts";
@@ -120,6 +121,7 @@ export const documents = {
   claim: withId<UnitClaim>(null),
   recallAcknowledgement: withId<RecallAcknowledgement>(null),
   orderReadGrant: withId<OrderReadGrant>(null),
+  productDataDocument: withId<ProductDataDocument>(null),
 };
 
 // --- the adapter's own records (not domain objects) -----------------------------------------------------------
@@ -258,6 +260,13 @@ export const COLLECTIONS = {
     indexes: [
       index<OrderReadGrant>(["seller", "financier"], { unique: true }),
       index<OrderReadGrant>(["financier", "grantedAt", "seller"]),
+    ],
+  },
+  productDataDocuments: {
+    name: "productdatadocuments",
+    indexes: [
+      index<ProductDataDocument>(["subject", "contentHash"], { unique: true }),
+      index<ProductDataDocument>(["subject", "uploadedAt", "contentHash"]),
     ],
   },
   signInNonces: { name: "signinnonces", indexes: [{ key: { expiresAt: 1 }, expireAfterSeconds: 0 }] },

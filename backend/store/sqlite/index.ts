@@ -6,6 +6,7 @@
  */
 import { createAuthNonces } from "./auth-nonces.ts";
 import { createOrderReadGrants } from "./order-read-grants.ts";
+import { createProductDataDocuments } from "./product-data-documents.ts";
 import { createRecallAcknowledgements } from "./recall-acknowledgements.ts";
 import type { MirrorStore } from "../port.ts";
 import { IN_MEMORY, openSqlite, type SqliteStoreOptions } from "./connection.ts";
@@ -38,5 +39,6 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): MirrorStore
     ...createAuthNonces(connection),
     ...createRecallAcknowledgements(connection),
     ...createOrderReadGrants(connection),
+    ...createProductDataDocuments(connection),
   };
 }

@@ -228,6 +228,7 @@ describe("MongoDB store: documents", function () {
         "rollbackitems",
         "recallacknowledgements",
         "orderreadgrants",
+        "productdatadocuments",
         "signinnonces",
       ]);
       // Spent sign-in nonces are removed by MongoDB's TTL monitor once they expire.
