@@ -5,6 +5,7 @@
  *   GET  /api/v1/{products/{gtin}|batches/{batchId}}/data                -> the latest anchored version, for the viewer
  *   GET  /api/v1/{products/{gtin}|batches/{batchId}}/data/versions       -> anchored versions (and uploads, for the publisher)
  *   GET  /api/v1/{products/{gtin}|batches/{batchId}}/data/versions/{n}   -> anchored version n, for the viewer
+ *   GET  /api/v1/batches/{batchId}/footprint           -> carbon footprint: product × units + transport legs
  * Reads are filtered by the viewer's role; answers are private to the viewer (Cache-Control: private, no-store).
  */
 import type { Request } from "express";
@@ -162,6 +163,25 @@ export function createProductDataModule(options: ProductDataModuleOptions): Rout
         },
       },
     ];
+  });
+  routes.push({
+    method: "get",
+    path: "/batches/:batchId/footprint",
+    operation: {
+      tags: ["Batches"],
+      operationId: "getBatchFootprint",
+      summary: "The batch's carbon footprint: the declared product footprint × units plus each transport leg's emissions",
+      description:
+        "Transport legs run between the places of the batch's lineage's accepted handoffs (from `places` in the product or batch " +
+        "data), by the mode declared in `transportModes` (road when undeclared), with default GLEC-style emission factors. " +
+        "Only public product data is used, so every viewer gets the same answer.",
+      parameters: parametersFromZod({ path: batchParams }),
+      responses: { 200: jsonResponse("The footprint", anyObject), 400: problemResponse(400), 404: problemResponse(404, "No such batch") },
+    },
+    handler: async (req, res) => {
+      const { batchId } = parseParams(batchParams, req);
+      res.json(await service.footprint(batchId));
+    },
   });
   return routeModuleFromTable("/api/v1", routes, { ProductData: toOpenApiSchema(productDataSchema, "input") }, { parsesOwnBody: true });
 }

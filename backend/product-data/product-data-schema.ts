@@ -75,6 +75,8 @@ export const productDataSchema = z
       .max(100)
       .optional(),
     warranty: z.strictObject({ months: z.int().min(0).max(1_200), terms: localizedText(4_000).optional() }).optional(),
+    /** Mass of one unit as shipped (packaging included), for transport emissions per tonne-km. */
+    unitMassKg: z.number().positive().max(1_000_000).optional(),
     carbonFootprint: z
       .strictObject({
         kgCO2ePerUnit: z.number().min(0).max(1_000_000),
@@ -95,7 +97,7 @@ export const productDataSchema = z
       )
       .max(200)
       .optional(),
-    /** The transport mode of each custody handoff, by the GLN where it was accepted (see backend/product-data/footprint.ts). */
+    /** The transport mode of each leg, by the GLN where custody was accepted at its end (backend/product-data/footprint.ts). */
     transportModes: z
       .array(z.strictObject({ toGln: glnSchema, mode: z.enum(TRANSPORT_MODES) }))
       .max(200)
@@ -119,9 +121,10 @@ export const FIELD_ACCESS: Readonly<Record<ProductDataField, AccessLevel>> = {
   recycling: "public",
   complianceDocuments: "authorities",
   warranty: "public",
+  unitMassKg: "public",
   carbonFootprint: "public",
   places: "public",
-  transportModes: "partners",
+  transportModes: "public",
 };
 
 const LEVELS: Record<AccessLevel, number> = { public: 0, partners: 1, authorities: 2 };

@@ -15,7 +15,9 @@ import type { Viewer } from "../auth/auth-service.ts";
 import { forbidden, invalidInput, isDomainError, notFound, unauthenticated } from "../domain/errors.ts";
 import type { Batch, ChainEvent, Hex, ProductDataDocument } from "../domain/model.ts";
 import type { MirrorLog, ProductDataDocuments, ProjectionReads } from "../store/port.ts";
+import { ANONYMOUS } from "../auth/auth-service.ts";
 import { canonicalJson, contentHashOf } from "./canonical-json.ts";
+import { batchFootprint, journeyOf, type BatchFootprint } from "./footprint.ts";
 import { accessLevelsUpTo, visibleProductData, type AccessLevel, type ProductData } from "./product-data-schema.ts";
 
 export type ProductDataSubject = { kind: "product"; gtin: string } | { kind: "batch"; batchId: Hex };
@@ -62,6 +64,11 @@ export interface ProductDataService {
   versions(viewer: Viewer, subject: ProductDataSubject): Promise<VersionsView>;
   /** The merged product + batch data of a batch (batch fields override the GTIN's), as `viewer` may read it. */
   batchPassportData(viewer: Viewer, batch: Pick<Batch, "batchId" | "gtin">): Promise<Partial<ProductData> | null>;
+  /**
+   * The batch's carbon footprint (footprint.ts), from public fields only: the product data, then each batch of its
+   * lineage from the registered ancestor down (a later batch's fields override an earlier one's).
+   */
+  footprint(batchId: Hex): Promise<BatchFootprint>;
 }
 
 export interface VersionsView {
@@ -278,6 +285,27 @@ export function createProductDataService(options: ProductDataServiceOptions): Pr
       const own = await this.latest(viewer, { kind: "batch", batchId: batch.batchId }).catch(orNone);
       if (product === null && own === null) return null;
       return { ...(product?.data ?? {}), ...(own?.data ?? {}) };
+    },
+
+    async footprint(batchId) {
+      const batch = await store.getBatch(batchId);
+      if (batch === null) throw notFound(`no batch ${batchId} is registered`);
+      const lineage: Batch[] = [batch];
+      while (lineage[0]!.parentId !== null && lineage.length <= 8) {
+        const parent = await store.getBatch(lineage[0]!.parentId);
+        if (parent === null) break;
+        lineage.unshift(parent);
+      }
+      const orNone = (error: unknown) => {
+        if (isDomainError(error, "not-found")) return null;
+        throw error;
+      };
+      let data: Partial<ProductData> = (await this.latest(ANONYMOUS, { kind: "product", gtin: batch.gtin }).catch(orNone))?.data ?? {};
+      for (const member of lineage) {
+        const own = await this.latest(ANONYMOUS, { kind: "batch", batchId: member.batchId }).catch(orNone);
+        if (own !== null) data = { ...data, ...own.data };
+      }
+      return batchFootprint(batch, journeyOf(lineage), data);
     },
   };
 }
