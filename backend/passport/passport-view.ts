@@ -3,6 +3,7 @@
  * HTML and JSON-LD renderers are pure functions of it.
  */
 import type { Batch, Hex, InspectionResult, Participant, ScanStats, UnitClaim } from "../domain/model.ts";
+import type { PassportProductData } from "../product-data/product-data-service.ts";
 import type { Reputation } from "../reputation/reputation.ts";
 import type { DigitalLink } from "./digital-link.ts";
 import type { HistoryEntry } from "./history-entries.ts";
@@ -58,6 +59,8 @@ export interface PassportView {
   /** The manufacturer first, then the carriers in the order they held the goods; participants the mirror knows only. */
   partners: PartnerReputation[];
   unit: UnitView | null;
+  /** The product's public DPP data and the batch's carbon footprint (backend/product-data); null when none is anchored. */
+  productData: PassportProductData | null;
   verification: { chainId: number; registry: Hex; rpcUrl: string; deployBlock: number; asOfBlock: number | null };
   generatedAt: number;
 }

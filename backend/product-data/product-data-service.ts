@@ -69,6 +69,14 @@ export interface ProductDataService {
    * lineage from the registered ancestor down (a later batch's fields override an earlier one's).
    */
   footprint(batchId: Hex): Promise<BatchFootprint>;
+  /** What a passport shows of the batch: its public data (merged as for `footprint`) and footprint; null when none. */
+  passportData(batchId: Hex): Promise<PassportProductData | null>;
+}
+
+export interface PassportProductData {
+  /** Public fields only: the product data, then each lot of the lineage's batch data, the batch's own last. */
+  data: Partial<ProductData>;
+  footprint: BatchFootprint;
 }
 
 export interface VersionsView {
@@ -288,26 +296,46 @@ export function createProductDataService(options: ProductDataServiceOptions): Pr
     },
 
     async footprint(batchId) {
-      const batch = await store.getBatch(batchId);
-      if (batch === null) throw notFound(`no batch ${batchId} is registered`);
-      const lineage: Batch[] = [batch];
-      while (lineage[0]!.parentId !== null && lineage.length <= 8) {
-        const parent = await store.getBatch(lineage[0]!.parentId);
-        if (parent === null) break;
-        lineage.unshift(parent);
-      }
-      const orNone = (error: unknown) => {
-        if (isDomainError(error, "not-found")) return null;
-        throw error;
-      };
-      let data: Partial<ProductData> = (await this.latest(ANONYMOUS, { kind: "product", gtin: batch.gtin }).catch(orNone))?.data ?? {};
-      for (const member of lineage) {
-        const own = await this.latest(ANONYMOUS, { kind: "batch", batchId: member.batchId }).catch(orNone);
-        if (own !== null) data = { ...data, ...own.data };
-      }
+      const { batch, lineage, data } = await publicLineageData(this, batchId, store);
       return batchFootprint(batch, journeyOf(lineage), data);
     },
+
+    async passportData(batchId) {
+      const { batch, lineage, data, found } = await publicLineageData(this, batchId, store);
+      return found ? { data, footprint: batchFootprint(batch, journeyOf(lineage), data) } : null;
+    },
   };
+}
+
+/** The batch, its lineage (registered ancestor first) and the public data of the product and each lot, merged. */
+async function publicLineageData(
+  service: Pick<ProductDataService, "latest">,
+  batchId: Hex,
+  store: Pick<ProjectionReads, "getBatch">,
+): Promise<{ batch: Batch; lineage: Batch[]; data: Partial<ProductData>; found: boolean }> {
+  const batch = await store.getBatch(batchId);
+  if (batch === null) throw notFound(`no batch ${batchId} is registered`);
+  const lineage: Batch[] = [batch];
+  while (lineage[0]!.parentId !== null && lineage.length <= 8) {
+    const parent = await store.getBatch(lineage[0]!.parentId);
+    if (parent === null) break;
+    lineage.unshift(parent);
+  }
+  const orNone = (error: unknown) => {
+    if (isDomainError(error, "not-found")) return null;
+    throw error;
+  };
+  const product = await service.latest(ANONYMOUS, { kind: "product", gtin: batch.gtin }).catch(orNone);
+  let data: Partial<ProductData> = product?.data ?? {};
+  let found = product !== null;
+  for (const member of lineage) {
+    const own = await service.latest(ANONYMOUS, { kind: "batch", batchId: member.batchId }).catch(orNone);
+    if (own !== null) {
+      data = { ...data, ...own.data };
+      found = true;
+    }
+  }
+  return { batch, lineage, data, found };
 }
 
 /** A string argument of a mirrored event, lower case ("" for anything else). */
