@@ -91,6 +91,10 @@ describe("product data (DPP) versions", function () {
       expect(response.text).to.not.contain(PARTNER_SECRET).and.not.contain(AUTHORITY_SECRET);
     }
     expect(chainPartner.text).to.not.contain(AUTHORITY_SECRET);
+    // The passport (HTML and JSON-LD) is built from what the public may read.
+    const passport = await createProductDataService({ store: t.store }).passportData(scenario.batches.root);
+    expect(Object.keys(passport!.data).sort()).to.deep.equal(publicFields);
+    expect(JSON.stringify(passport)).to.not.contain(PARTNER_SECRET).and.not.contain(AUTHORITY_SECRET);
     expect(shopper.headers["cache-control"]).to.equal("private, no-store");
     expect(shopper.body).to.include({ version: 1 });
     expect(shopper.body.anchored.publisher).to.equal(acme);
