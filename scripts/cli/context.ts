@@ -8,7 +8,7 @@ import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { Wallet, type BaseContract, type JsonRpcProvider, type WebSocketProvider } from "ethers";
 import { loadProvenaAbis, type ProvenaAbis } from "../../backend/chain/artifacts.ts";
-import { escrowAt, registryAt, type ProvenanceRegistry, type TradeEscrow } from "../../backend/chain/contracts.ts";
+import { escrowAt, productDataAt, registryAt, type ProvenanceRegistry, type TradeEscrow } from "../../backend/chain/contracts.ts";
 import { readDeployment, resolveDeploymentFile, type Deployment } from "../../backend/chain/deployment.ts";
 import { connectProvider } from "../../backend/chain/provider.ts";
 import { createRelayClient, RelayFailedError, RelayRefusedError, RelayUnreachableError } from "../../backend/relayer/relay-client.ts";
@@ -39,14 +39,14 @@ export interface CliContext {
   abis: ProvenaAbis;
   decoder: RevertDecoder;
   apiUrl: string;
-  deployment(): Promise<Pick<Deployment, "forwarder" | "registry" | "escrow">>;
+  deployment(): Promise<Pick<Deployment, "forwarder" | "registry" | "escrow" | "productData">>;
   signer(): Promise<Wallet>;
   registry(): Promise<ProvenanceRegistry>;
   escrow(): Promise<TradeEscrow>;
   /** Sends `method(args)` on `contract` as the caller (or through the relayer with --relay) and prints the outcome. */
   send(
     label: string,
-    contract: "registry" | "escrow",
+    contract: "registry" | "escrow" | "productData",
     method: string,
     args: unknown[],
     overrides?: { value?: bigint },
@@ -61,8 +61,8 @@ export async function createCliContext(options: GlobalOptions): Promise<CliConte
   const apiUrl = (options.api ?? process.env.PROVENA_API_URL ?? DEFAULT_API_URL).replace(/\/+$/, "");
   const { provider, chainId } = await connectProvider({ rpcUrl, timeoutMs: Number(process.env.RPC_TIMEOUT_MS ?? 5_000) });
   const abis = loadProvenaAbis();
-  const decoder = createRevertDecoder([abis.ProvenanceRegistry, abis.TradeEscrow, abis.ProvenaForwarder]);
-  let deploymentPromise: Promise<Pick<Deployment, "forwarder" | "registry" | "escrow">> | null = null;
+  const decoder = createRevertDecoder([abis.ProvenanceRegistry, abis.TradeEscrow, abis.ProvenaForwarder, abis.ProductDataRegistry]);
+  let deploymentPromise: Promise<Pick<Deployment, "forwarder" | "registry" | "escrow" | "productData">> | null = null;
   let signerPromise: Promise<Wallet> | null = null;
 
   async function loadDeployment() {
@@ -75,11 +75,16 @@ export async function createCliContext(options: GlobalOptions): Promise<CliConte
       if (response.ok) {
         const info = (await response.json()) as {
           domain: { chainId: number; verifyingContract: Hex };
-          targets: { registry: Hex; escrow: Hex };
+          targets: { registry: Hex; escrow: Hex; productData?: Hex };
         };
         if (info.domain.chainId !== chainId)
           throw new CliError(`the backend at ${apiUrl} serves chain ${info.domain.chainId}, but ${rpcUrl} is chain ${chainId}`);
-        return { forwarder: info.domain.verifyingContract, registry: info.targets.registry, escrow: info.targets.escrow };
+        return {
+          forwarder: info.domain.verifyingContract,
+          registry: info.targets.registry,
+          escrow: info.targets.escrow,
+          ...(info.targets.productData ? { productData: info.targets.productData } : {}),
+        };
       }
     } catch (error) {
       if (error instanceof CliError) throw error;
@@ -87,6 +92,12 @@ export async function createCliContext(options: GlobalOptions): Promise<CliConte
     throw new CliError(
       `no deployment for chain ${chainId}: no file at ${file} and no Provena backend at ${apiUrl} (run \`provena deploy\`, set DEPLOYMENT_FILE, or --api)`,
     );
+  }
+
+  async function productDataContract(): Promise<BaseContract> {
+    const address = (await context.deployment()).productData;
+    if (address === undefined) throw new CliError("this deployment has no ProductDataRegistry (deployed before it existed): redeploy");
+    return productDataAt(address, provider, abis.ProductDataRegistry) as unknown as BaseContract;
   }
 
   const context: CliContext = {
@@ -106,7 +117,8 @@ export async function createCliContext(options: GlobalOptions): Promise<CliConte
     async send(label, target, method, args, overrides = {}) {
       const signer = await context.signer();
       // The method is named at run time (a command table), so the call goes through the untyped base contract.
-      const contract: BaseContract = target === "registry" ? await context.registry() : await context.escrow();
+      const contract: BaseContract =
+        target === "registry" ? await context.registry() : target === "escrow" ? await context.escrow() : await productDataContract();
       try {
         if (options.relay) {
           if (overrides.value) throw new CliError("the relayer pays gas, not payments: send value-carrying calls without --relay");
