@@ -22,7 +22,7 @@ import { parseBody, parseParams, parseRequestPart } from "../api/validate.ts";
 import { describeWriteLimits, writeLimits, type WriteLimitsOptions } from "../api/write-limits.ts";
 import { WRITE_LIMIT_DEFAULTS } from "../config.ts";
 import { productDataSchema } from "./product-data-schema.ts";
-import type { ProductDataService, ProductDataSubject } from "./product-data-service.ts";
+import { MAX_PENDING_UPLOADS, type ProductDataService, type ProductDataSubject } from "./product-data-service.ts";
 
 export interface ProductDataModuleOptions {
   service: ProductDataService;
@@ -100,6 +100,7 @@ export function createProductDataModule(options: ProductDataModuleOptions): Rout
             404: problemResponse(404, "No such batch"),
             413: problemResponse(413, "Body larger than 64kb"),
             415: problemResponse(415, "Not JSON"),
+            422: problemResponse(422, `Already ${MAX_PENDING_UPLOADS} uploads not anchored`),
             429: problemResponse(429, `More than ${limits.ratePerMinute} writes in a minute from this client`),
           },
         },

@@ -12,9 +12,9 @@
  * this module, not even in an error (an unknown version and a version without a stored document answer alike).
  */
 import type { Viewer } from "../auth/auth-service.ts";
-import { forbidden, invalidInput, isDomainError, notFound, unauthenticated } from "../domain/errors.ts";
+import { forbidden, invalidInput, isDomainError, notFound, rejected, unauthenticated } from "../domain/errors.ts";
 import type { Batch, ChainEvent, Hex, ProductDataDocument } from "../domain/model.ts";
-import type { MirrorLog, ProductDataDocuments, ProjectionReads } from "../store/port.ts";
+import { MAX_PRODUCT_DATA_LISTED, type MirrorLog, type ProductDataDocuments, type ProjectionReads } from "../store/port.ts";
 import { ANONYMOUS } from "../auth/auth-service.ts";
 import { canonicalJson, contentHashOf } from "./canonical-json.ts";
 import { batchFootprint, journeyOf, type BatchFootprint } from "./footprint.ts";
@@ -90,6 +90,12 @@ export interface ProductDataServiceOptions {
   store: ProductDataDocuments & Pick<ProjectionReads, "getBatch" | "getBatches" | "listParticipants"> & Pick<MirrorLog, "listEvents">;
   now?: () => number;
 }
+
+/**
+ * Uploads of a subject not anchored yet: a publisher drafting a version needs a few, and the cap keeps a
+ * compromised manufacturer key from filling the store with versions it never anchors.
+ */
+export const MAX_PENDING_UPLOADS = 20;
 
 const EVENT_PAGE = 500;
 /** Pages of anchoring events read per subject: 5,000 versions is far beyond any product's history. */
@@ -233,9 +239,20 @@ export function createProductDataService(options: ProductDataServiceOptions): Pr
         );
       }
       const canonical = canonicalJson(data);
+      const contentHash = contentHashOf(canonical);
+      const uploads = await store.listProductDataDocuments(subjectKey(subject));
+      if (!uploads.some((upload) => upload.contentHash === contentHash)) {
+        const anchored = new Set((await anchorsOf(subject, publisher)).map((anchor) => anchor.contentHash));
+        const pending = uploads.filter((upload) => !anchored.has(upload.contentHash)).length;
+        if (pending >= MAX_PENDING_UPLOADS || uploads.length >= MAX_PRODUCT_DATA_LISTED) {
+          throw rejected(
+            `${describe(subject)} already has ${pending} uploaded versions that are not anchored (at most ${MAX_PENDING_UPLOADS}): anchor one, or upload one of them again`,
+          );
+        }
+      }
       const document: ProductDataDocument = {
         subject: subjectKey(subject),
-        contentHash: contentHashOf(canonical),
+        contentHash,
         canonicalJson: canonical,
         uploadedBy: viewer.address,
         uploadedAt: now(),

@@ -8,7 +8,7 @@ import request from "supertest";
 import type { Hex } from "../../../backend/domain/model.ts";
 import { canonicalJson, contentHashOf } from "../../../backend/product-data/canonical-json.ts";
 import { createProductDataModule } from "../../../backend/product-data/product-data-routes.ts";
-import { createProductDataService } from "../../../backend/product-data/product-data-service.ts";
+import { MAX_PENDING_UPLOADS, createProductDataService } from "../../../backend/product-data/product-data-service.ts";
 import { GTIN_A, buildScenario, type Scenario } from "../api/fixtures/scenario.ts";
 import { createMemoryStore, createTestApp, type TestApp } from "../api/fixtures/test-app.ts";
 
@@ -162,6 +162,21 @@ describe("product data (DPP) versions", function () {
     await upload(productPath, {}, acme).expect(400);
     await request(t.app).post(productPath).set(as(acme)).set("Content-Type", "text/plain").send("x").expect(415);
     expect(await t.store.listProductDataDocuments(`gtin:${GTIN_A}`)).to.deep.equal([]);
+  });
+
+  it("test_upload_pendingVersionsAreCapped_untilOneIsAnchored", async function () {
+    const { acme } = scenario.accounts;
+    const batchPath = `/api/v1/batches/${scenario.batches.inTransit}/data`;
+    const hashes: Hex[] = [];
+    for (let i = 0; i < MAX_PENDING_UPLOADS; i++) {
+      hashes.push((await upload(batchPath, { warranty: { months: i } }, acme).expect(201)).body.contentHash);
+    }
+    const refused = await upload(batchPath, { warranty: { months: 999 } }, acme).expect(422);
+    expect(refused.body.detail).to.contain(`at most ${MAX_PENDING_UPLOADS}`);
+    await upload(batchPath, { warranty: { months: 0 } }, acme).expect(201); // the same content again is no new version
+    scenario.history.publishBatchData(scenario.batches.inTransit, acme, hashes[0]!);
+    await scenario.history.mirrorInto(t.store);
+    await upload(batchPath, { warranty: { months: 999 } }, acme).expect(201);
   });
 
   it("test_batchData_partnersInTheBatchsLineageSeePartnerFields", async function () {
