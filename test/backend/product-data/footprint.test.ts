@@ -27,7 +27,8 @@ const places = [
 
 describe("carbon footprint", function () {
   it("test_greatCircleKm_oneDegreeOnTheEquator_is111point195", function () {
-    expect(greatCircleKm({ lat: 0, lon: 0 }, { lat: 0, lon: 1 })).to.be.closeTo(111.19508, 1e-4);
+    // Not closeTo: hardhat's chai matchers take it over for bigints when the whole suite runs.
+    expect(Math.abs(greatCircleKm({ lat: 0, lon: 0 }, { lat: 0, lon: 1 }) - 111.19508)).to.be.lessThan(1e-4);
     expect(greatCircleKm({ lat: 51.5, lon: -0.12 }, { lat: 51.5, lon: -0.12 })).to.equal(0);
   });
 
