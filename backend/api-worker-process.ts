@@ -63,12 +63,14 @@ async function serve(setup: ApiWorkerSetup, scanDedupeKey: string): Promise<void
       escrow: setup.deployment.escrow,
       ...(setup.deployment.designRegistry ? { designRegistry: setup.deployment.designRegistry } : {}),
       ...(setup.deployment.coldChain ? { coldChain: setup.deployment.coldChain } : {}),
+      ...(setup.deployment.productData ? { productData: setup.deployment.productData } : {}),
     },
     abis: {
       forwarder: abis.ProvenaForwarder,
       registry: abis.ProvenanceRegistry,
       escrow: abis.TradeEscrow,
       designRegistry: abis.DesignRegistry,
+      productData: abis.ProductDataRegistry,
     },
   };
   const relay =

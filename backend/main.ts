@@ -42,6 +42,8 @@ import { createAuthService } from "./auth/auth-service.ts";
 import { createSignedTokens } from "./auth/signed-tokens.ts";
 import { createEpcisModule } from "./epcis/epcis-routes.ts";
 import { createOrderReadGrantModule } from "./finance/order-read-grant-routes.ts";
+import { createProductDataModule } from "./product-data/product-data-routes.ts";
+import { createProductDataService } from "./product-data/product-data-service.ts";
 import { createOrderReadGrantService } from "./finance/order-read-grants.ts";
 import { createTradeRecordModule } from "./finance/trade-record-routes.ts";
 import { createTradeRecordService } from "./finance/trade-record-service.ts";
@@ -214,6 +216,15 @@ export function createProvenaHttpApp(deps: ProvenaHttpDeps): ProvenaApp {
   modules.push(
     createOrderReadGrantModule({
       service: createOrderReadGrantService({ store }),
+      auth,
+      writeRateLimitPerMinute: config.writeRateLimitPerMinute,
+      jsonMaxDepth: config.jsonMaxDepth,
+      rateLimitStoreFor: deps.rateLimitStoreFor,
+    }),
+  );
+  modules.push(
+    createProductDataModule({
+      service: createProductDataService({ store }),
       auth,
       writeRateLimitPerMinute: config.writeRateLimitPerMinute,
       jsonMaxDepth: config.jsonMaxDepth,
@@ -594,12 +605,14 @@ function provenaChain(opened: OpenedChain, deployment: Deployment, deployedNow: 
       escrow: deployment.escrow,
       ...(deployment.designRegistry ? { designRegistry: deployment.designRegistry } : {}),
       ...(deployment.coldChain ? { coldChain: deployment.coldChain } : {}),
+      ...(deployment.productData ? { productData: deployment.productData } : {}),
     },
     abis: {
       forwarder: abis.ProvenaForwarder,
       registry: abis.ProvenanceRegistry,
       escrow: abis.TradeEscrow,
       designRegistry: abis.DesignRegistry,
+      productData: abis.ProductDataRegistry,
     },
     deployment,
     deployedNow,

@@ -21,6 +21,7 @@ import { registerOrderCommands } from "./cli/order-commands.ts";
 import { registerParticipantCommands } from "./cli/participant-commands.ts";
 import { registerCompanyPrefixCommands } from "./cli/prefix-commands.ts";
 import { registerPassportCommands } from "./cli/passport-commands.ts";
+import { registerProductCommands } from "./cli/product-commands.ts";
 import { registerReputationCommand } from "./cli/reputation-command.ts";
 import { registerProofCommands } from "./cli/proof-commands.ts";
 
@@ -51,6 +52,7 @@ registerEpcisCommands(program);
 registerRecallCommands(program, withContext);
 registerFinanceCommands(program, withContext);
 registerTraceCommands(program, withContext);
+registerProductCommands(program, withContext);
 registerReputationCommand(program);
 registerProofCommands(program, withContext);
 

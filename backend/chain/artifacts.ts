@@ -7,7 +7,13 @@ import { fileURLToPath } from "node:url";
 import path from "node:path";
 import type { JsonFragment } from "ethers";
 
-export const PROVENA_CONTRACTS = ["ProvenanceRegistry", "TradeEscrow", "ProvenaForwarder", "DesignRegistry"] as const;
+export const PROVENA_CONTRACTS = [
+  "ProvenanceRegistry",
+  "TradeEscrow",
+  "ProvenaForwarder",
+  "DesignRegistry",
+  "ProductDataRegistry",
+] as const;
 
 export type ProvenaContractName = (typeof PROVENA_CONTRACTS)[number];
 
@@ -88,5 +94,6 @@ export function loadProvenaAbis(options: LoadArtifactOptions = {}): ProvenaAbis 
     TradeEscrow: loadArtifact("TradeEscrow", undefined, options).abi,
     ProvenaForwarder: loadArtifact("ProvenaForwarder", undefined, options).abi,
     DesignRegistry: loadArtifact("DesignRegistry", undefined, options).abi,
+    ProductDataRegistry: loadArtifact("ProductDataRegistry", undefined, options).abi,
   };
 }

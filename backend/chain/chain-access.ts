@@ -6,7 +6,7 @@ import type { Block, Filter, InterfaceAbi, Log, Provider } from "ethers";
 import type { Deployment } from "./deployment.ts";
 
 /** Where the contracts of a deployment live (lower-case); the optional ones only in deployments that have them. */
-export type ContractAddresses = Pick<Deployment, "forwarder" | "registry" | "escrow" | "designRegistry" | "coldChain">;
+export type ContractAddresses = Pick<Deployment, "forwarder" | "registry" | "escrow" | "designRegistry" | "coldChain" | "productData">;
 
 /** The ABIs of a deployment's contracts, by their part in it (from Hardhat's artifacts, backend/chain/artifacts.ts). */
 export interface DeploymentAbis {
@@ -17,6 +17,8 @@ export interface DeploymentAbis {
   designRegistry?: InterfaceAbi;
   /** Default: the compiled ColdChain ABI (used only when the addresses name a cold chain). */
   coldChain?: InterfaceAbi;
+  /** Default: the compiled ProductDataRegistry ABI. */
+  productData?: InterfaceAbi;
 }
 
 /** The one chain access: what the relayer, the keeper and the composition root share. */

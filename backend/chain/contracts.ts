@@ -4,7 +4,14 @@
  * ABIs come from the compiled artifacts, so running the backend never needs types/ to exist.
  */
 import { Contract, Interface, ZeroAddress, type ContractRunner, type InterfaceAbi } from "ethers";
-import type { ColdChain, DesignRegistry, ProvenaForwarder, ProvenanceRegistry, TradeEscrow } from "../../types/ethers-contracts/index.ts";
+import type {
+  ColdChain,
+  DesignRegistry,
+  ProductDataRegistry,
+  ProvenaForwarder,
+  ProvenanceRegistry,
+  TradeEscrow,
+} from "../../types/ethers-contracts/index.ts";
 import type { ITradeEscrow } from "../../types/ethers-contracts/TradeEscrow.ts";
 import type { Order } from "../domain/model.ts";
 import { loadArtifact, type ProvenaContractName } from "./artifacts.ts";
@@ -12,7 +19,7 @@ import { BREACH_TERMS } from "./vocabulary.ts";
 import type { ChainAccess } from "./chain-access.ts";
 import { createRevertDecoder, type RevertDecoder } from "./revert-reason.ts";
 
-export type { ColdChain, DesignRegistry, ProvenaForwarder, ProvenanceRegistry, TradeEscrow };
+export type { ColdChain, DesignRegistry, ProductDataRegistry, ProvenaForwarder, ProvenanceRegistry, TradeEscrow };
 
 /** The ITradeEscrow.Order struct the escrow takes (it stores its hash, the order id). */
 export type OrderStruct = ITradeEscrow.OrderStruct;
@@ -35,6 +42,7 @@ interface ProvenaContractTypes {
   TradeEscrow: TradeEscrow;
   ProvenaForwarder: ProvenaForwarder;
   DesignRegistry: DesignRegistry;
+  ProductDataRegistry: ProductDataRegistry;
 }
 
 /** Contract `name` at `address`, reading through (or signing with) `runner`; the ABI defaults to the compiled one. */
@@ -75,6 +83,10 @@ export function coldChainAbi(): InterfaceAbi {
 export const coldChainAt = (address: string, runner: ContractRunner | null, abi: InterfaceAbi | Interface = coldChainAbi()): ColdChain =>
   new Contract(address, abi, runner) as unknown as ColdChain;
 
+/** ProductDataRegistry at `address`. */
+export const productDataAt = (address: string, runner: ContractRunner | null, abi?: InterfaceAbi | Interface): ProductDataRegistry =>
+  contractAt("ProductDataRegistry", address, runner, abi);
+
 /** A deployment's contracts, read-only through the chain's provider, with their interfaces and a revert decoder. */
 export interface ProvenaContracts {
   forwarder: ProvenaForwarder;
@@ -84,8 +96,17 @@ export interface ProvenaContracts {
   designRegistry?: DesignRegistry;
   /** The cold chain, when the deployment has one. */
   coldChain?: ColdChain;
+  /** The product-data anchors; undefined for a deployment without them. */
+  productData: ProductDataRegistry | undefined;
   /** Untyped interfaces, for encoding and parsing by a function name known only at run time. */
-  interfaces: { forwarder: Interface; registry: Interface; escrow: Interface; designRegistry: Interface; coldChain?: Interface };
+  interfaces: {
+    forwarder: Interface;
+    registry: Interface;
+    escrow: Interface;
+    designRegistry: Interface;
+    productData: Interface;
+    coldChain?: Interface;
+  };
   decoder: RevertDecoder;
 }
 
@@ -98,6 +119,7 @@ export function provenaContracts(chain: ChainAccess): ProvenaContracts {
     escrow: new Interface(chain.abis.escrow),
     designRegistry: new Interface(chain.abis.designRegistry ?? provenaAbi("DesignRegistry")),
     ...(coldChainInterface === undefined ? {} : { coldChain: coldChainInterface }),
+    productData: new Interface(chain.abis.productData ?? provenaAbi("ProductDataRegistry")),
   };
   const designRegistryAddress = chain.addresses.designRegistry;
   return {
@@ -110,11 +132,20 @@ export function provenaContracts(chain: ChainAccess): ProvenaContracts {
     ...(coldChainAddress === undefined || coldChainInterface === undefined
       ? {}
       : { coldChain: coldChainAt(coldChainAddress, chain.provider, coldChainInterface) }),
+    productData:
+      chain.addresses.productData === undefined
+        ? undefined
+        : productDataAt(chain.addresses.productData, chain.provider, interfaces.productData),
     interfaces,
     decoder: createRevertDecoder(
-      [interfaces.registry, interfaces.escrow, interfaces.forwarder, interfaces.designRegistry, coldChainInterface].filter(
-        (iface) => iface !== undefined,
-      ),
+      [
+        interfaces.registry,
+        interfaces.escrow,
+        interfaces.forwarder,
+        interfaces.designRegistry,
+        interfaces.productData,
+        coldChainInterface,
+      ].filter((iface) => iface !== undefined),
     ),
   };
 }

@@ -42,7 +42,7 @@ export interface EventDecoder {
 }
 
 export interface CreateEventDecoderParameters {
-  deployment: Pick<Deployment, "chainId" | "registry" | "escrow" | "forwarder" | "designRegistry" | "coldChain">;
+  deployment: Pick<Deployment, "chainId" | "registry" | "escrow" | "forwarder" | "designRegistry" | "coldChain" | "productData">;
   /** `ColdChain` defaults to IColdChain's compiled ABI, read only when the deployment has a cold-chain address. */
   abis: ProvenaAbis & { ColdChain?: JsonFragment[] };
 }
@@ -76,6 +76,7 @@ export function createEventDecoder({ deployment, abis }: CreateEventDecoderParam
     ["ProvenaForwarder", deployment.forwarder, abis.ProvenaForwarder],
   ];
   if (deployment.designRegistry) entries.push(["DesignRegistry", deployment.designRegistry, abis.DesignRegistry]);
+  if (deployment.productData !== undefined) entries.push(["ProductDataRegistry", deployment.productData, abis.ProductDataRegistry]);
   if (deployment.coldChain !== undefined) entries.push(["ColdChain", deployment.coldChain, abis.ColdChain ?? loadColdChainAbi()]);
   for (const [contract, address, abi] of entries) {
     const iface = new Interface(abi);

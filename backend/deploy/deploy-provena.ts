@@ -127,7 +127,15 @@ export async function deployProvenaWithIgnition(parameters: DeployProvenaParamet
   }
   // Optional: a module that predates them (or a test module) may not return them.
   const designRegistry = byName("designRegistry", "DesignRegistry");
-  const addresses = { forwarder, registry, escrow, ...(designRegistry ? { designRegistry } : {}), ...(coldChain ? { coldChain } : {}) };
+  const productData = byName("productData", "ProductDataRegistry");
+  const addresses = {
+    forwarder,
+    registry,
+    escrow,
+    ...(designRegistry ? { designRegistry } : {}),
+    ...(coldChain ? { coldChain } : {}),
+    ...(productData ? { productData } : {}),
+  };
   await assertDeployedCode(parameters.provider, parameters.chainId, addresses, parameters.deploymentDir);
   // Nodes without history (no archive state) cannot answer eth_getCode at old blocks: start at the block the
   // deployment started from instead.

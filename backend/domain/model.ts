@@ -23,7 +23,7 @@ export interface ChainEvent {
   transactionHash: Hex;
   transactionIndex: number;
   logIndex: number;
-  contract: "ProvenanceRegistry" | "TradeEscrow" | "ProvenaForwarder" | "DesignRegistry" | "ColdChain";
+  contract: "ProvenanceRegistry" | "TradeEscrow" | "ProvenaForwarder" | "DesignRegistry" | "ProductDataRegistry" | "ColdChain";
   address: Hex;
   name: string; // event name, e.g. "HandoffAccepted"
   args: Record<string, JsonValue>; // decoded by name; structs as objects
@@ -238,6 +238,20 @@ export interface OrderReadGrant {
   grantedAt: number;
   expiresAt: number;
   revokedAt: number | null;
+}
+
+/**
+ * One uploaded version of a product's (GTIN) or a batch's Digital Product Passport data (backend/product-data):
+ * the canonical JSON (RFC 8785) exactly as hashed, and keccak256 of it, the hash ProductDataRegistry anchors.
+ */
+export interface ProductDataDocument {
+  /** "gtin:<14 digits>" or "batch:<batchId>". */
+  subject: string;
+  contentHash: Hex;
+  canonicalJson: string;
+  uploadedBy: Hex;
+  /** Unix ms. */
+  uploadedAt: number;
 }
 
 export interface RecallAcknowledgement {

@@ -103,7 +103,8 @@ export function contentSecurityPolicy(rpcUrl: string): string {
     "default-src 'none'",
     "script-src 'self'",
     `style-src ${STYLE_HASH}`,
-    "img-src 'self' data:",
+    // https: for the product image the manufacturer publishes with its product data (public DPP field).
+    "img-src 'self' data: https:",
     // https: lets the shopper's own choice of JSON-RPC endpoint (a setting the page keeps) be reached.
     `connect-src 'self' https:${rpcOrigin ? ` ${rpcOrigin}` : ""}`,
     "form-action 'self'",
@@ -402,6 +403,54 @@ ${lines.map((line, index) => `<li data-role="${view.partners[index]!.role}">${li
 </section>`;
 }
 
+/** Text in the page's language, else the other one (marked with its own `lang`); null when there is none. */
+function localizedHtml(text: { en?: string; zh?: string } | null | undefined, locale: Locale): string | null {
+  if (!text) return null;
+  const wanted = locale.tag.startsWith("zh") ? "zh" : "en";
+  const own = text[wanted];
+  if (own !== undefined) return escapeHtml(own);
+  const other = wanted === "zh" ? text.en : text.zh;
+  return other === undefined ? null : `<span lang="${wanted === "zh" ? "en" : "zh"}">${escapeHtml(other)}</span>`;
+}
+
+/** The product first: its picture, maker, origin, journey by place names and carbon footprint (public DPP fields). */
+function productSummaryHtml(view: PassportView, locale: Locale): string {
+  const { data, footprint } = view.productData!;
+  const t = locale.html;
+  const parts: string[] = [];
+  const alt = data.name ? ((locale.tag.startsWith("zh") ? data.name.zh : data.name.en) ?? data.name.en ?? data.name.zh ?? "") : "";
+  if (data.image) parts.push(`<img class="product-image" src="${escapeHtml(data.image)}" alt="${escapeHtml(alt)}" width="320">`);
+  const description = localizedHtml(data.description, locale);
+  if (description) parts.push(`<p>${description}</p>`);
+  if (data.manufacturer) parts.push(`<p>${t("dpp.madeBy", { maker: escapeHtml(data.manufacturer.name) })}</p>`);
+  if (data.countryOfOrigin) {
+    const country = new Intl.DisplayNames([locale.tag], { type: "region" }).of(data.countryOfOrigin) ?? data.countryOfOrigin;
+    parts.push(`<p>${t("dpp.origin", { country: escapeHtml(country) })}</p>`);
+  }
+  if (footprint.legs.length > 0) {
+    const stops = [footprint.legs[0]!.from, ...footprint.legs.map((leg) => leg.to)];
+    const placeHtml = (place: (typeof stops)[number]) =>
+      localizedHtml(place.name, locale) ?? `GLN <span class="mono">${escapeHtml(place.gln)}</span>`;
+    parts.push(`<h3>${t("dpp.journey")}</h3>
+<ol class="journey" id="journey">${stops.map((stop) => `<li>${placeHtml(stop)}</li>`).join("")}</ol>`);
+  }
+  if (footprint.product !== null || footprint.transportKgCO2e > 0) {
+    const number = (value: number) => escapeHtml(locale.number(value));
+    parts.push(
+      `<p id="footprint"><strong>${t("dpp.footprint", { total: number(footprint.totalKgCO2e) })}</strong><br>${t("dpp.footprintBreakdown", {
+        product: number(footprint.product?.kgCO2e ?? 0),
+        method: escapeHtml(footprint.product?.method ?? "—"),
+        transport: number(footprint.transportKgCO2e),
+        legs: number(footprint.legs.length),
+        units: number(footprint.units),
+      })}</p>${footprint.complete ? "" : `\n<p>${t("dpp.footprintIncomplete")}</p>`}`,
+    );
+  }
+  return `<section class="dpp" id="product-data">
+${parts.join("\n")}
+</section>`;
+}
+
 export function renderPassportPage(view: PassportView, options: PassportPageOptions): string {
   const { batch, unit } = view;
   const locale = options.locale ?? localeOf();
@@ -410,9 +459,14 @@ export function renderPassportPage(view: PassportView, options: PassportPageOpti
   const title = unit ? locale.text("passport.serialTitle", { serial: unit.serial }) : locale.text("passport.lotTitle", { lot: batch.lot });
   // The banners follow the h1 inside <main>: a skip link or a landmark jump must not pass over a recall, and the
   // page's first heading is its title.
+  const productName = localizedHtml(view.productData?.data.name, locale);
   const body: string[] = [
-    `<main id="main">
-<h1>${escapeHtml(title)} <span class="mono">· GTIN ${escapeHtml(batch.gtin)}</span></h1>`,
+    productName === null
+      ? `<main id="main">
+<h1>${escapeHtml(title)} <span class="mono">· GTIN ${escapeHtml(batch.gtin)}</span></h1>`
+      : `<main id="main">
+<h1>${productName}</h1>
+<p>${escapeHtml(title)} <span class="mono">· GTIN ${escapeHtml(batch.gtin)}</span></p>`,
   ];
 
   if (view.recall) {
@@ -434,6 +488,8 @@ ${unit.cloneWarnings.map((w) => `<p${lang}>${escapeHtml(w)}</p>`).join("\n")}
 <p>${t(unit.claim ? "passport.clone.adviceClaimed" : "passport.clone.advice")}</p>
 </section>`);
   }
+
+  if (view.productData) body.push(productSummaryHtml(view, locale));
 
   const facts: [MessageKey, string][] = [
     ["passport.fact.gtin", `<span class="mono">${escapeHtml(batch.gtin)}</span>`],

@@ -15,7 +15,69 @@ export const JSON_LD_CONTEXT = {
   "@vocab": "https://schema.org/",
   gs1: "https://gs1.org/voc/",
   provena: PROVENA_NAMESPACE,
+  untp: "https://test.uncefact.org/vocabulary/untp/dpp/",
 } as const;
+
+/** Per-language text as JSON-LD language-tagged values. */
+function languageValues(text: { en?: string; zh?: string } | undefined) {
+  if (!text) return undefined;
+  return (["en", "zh"] as const)
+    .filter((language) => text[language] !== undefined)
+    .map((language) => ({ "@value": text[language], "@language": language }));
+}
+
+/**
+ * The product's public DPP data (backend/product-data): schema.org Product properties where they fit (name,
+ * description, image, countryOfOrigin, material), the UN Transparency Protocol's DPP vocabulary for the rest. Only
+ * public fields ever reach the view, so nothing here needs filtering.
+ */
+function productDataJsonLd(view: PassportView) {
+  if (!view.productData) return {};
+  const { data, footprint } = view.productData;
+  return {
+    ...(data.name ? { name: languageValues(data.name) } : {}),
+    ...(data.description ? { description: languageValues(data.description) } : {}),
+    ...(data.image ? { image: data.image } : {}),
+    ...(data.countryOfOrigin ? { countryOfOrigin: { "@type": "Country", identifier: data.countryOfOrigin } } : {}),
+    ...(data.materials
+      ? {
+          material: data.materials.map((material) => ({
+            "@type": "Text",
+            name: languageValues(material.name),
+            "untp:massFraction": material.percent,
+            "untp:recycledAmount": material.recycledPercent,
+          })),
+        }
+      : {}),
+    ...(data.manufacturer
+      ? {
+          "untp:manufacturer": {
+            "@type": "Organization",
+            name: data.manufacturer.name,
+            ...(data.manufacturer.gln ? { globalLocationNumber: data.manufacturer.gln } : {}),
+            ...(data.manufacturer.country ? { "untp:countryOfOperation": data.manufacturer.country } : {}),
+          },
+        }
+      : {}),
+    ...(data.substancesOfConcern ? { "untp:hazardous": data.substancesOfConcern } : {}),
+    ...(data.repair ? { "untp:repairInformation": data.repair } : {}),
+    ...(data.recycling ? { "untp:recyclingInformation": data.recycling } : {}),
+    ...(data.warranty ? { "untp:warranty": data.warranty } : {}),
+    "untp:emissionsScorecard": {
+      "untp:carbonFootprint": footprint.totalKgCO2e,
+      "untp:declaredUnit": "kgCO2e per batch",
+      "untp:reportingStandard": footprint.product?.method ?? null,
+      "provena:units": footprint.units,
+      "provena:productKgCO2e": footprint.product?.kgCO2e ?? null,
+      "provena:productKgCO2ePerUnit": footprint.product?.kgCO2ePerUnit ?? null,
+      "provena:sourceDocumentHash": footprint.product?.sourceDocumentHash ?? null,
+      "provena:transportKgCO2e": footprint.transportKgCO2e,
+      "provena:complete": footprint.complete,
+      "provena:emissionFactors": footprint.emissionFactors,
+      "provena:legs": footprint.legs,
+    },
+  };
+}
 
 const isoDate = (seconds: number) => new Date(seconds * 1000).toISOString().slice(0, 10);
 const isoTime = (seconds: number) => new Date(seconds * 1000).toISOString();
@@ -62,6 +124,7 @@ export function passportJsonLd(view: PassportView, publicBaseUrl: string) {
       "provena:verified": manufacturer.verified,
     },
     "provena:origin": { "@type": "Place", globalLocationNumber: batch.originGln },
+    ...productDataJsonLd(view),
     ...(unit ? { isVariantOf: { "@type": "Product", "@id": view.batchUri, url: view.batchUri } } : {}),
     "provena:state": {
       batchId: batch.batchId,

@@ -17,6 +17,7 @@ import type { RouteModule } from "../api/route-module.ts";
 import { QR_LIMIT_DEFAULTS, WRITE_LIMIT_DEFAULTS } from "../config.ts";
 import { routeModuleFromTable } from "../api/route-table.ts";
 import type { Hex } from "../domain/model.ts";
+import type { ProductDataService } from "../product-data/product-data-service.ts";
 import type { ReputationService } from "../reputation/reputation-service.ts";
 import type { MirrorStore } from "../store/port.ts";
 import { assetRoutes } from "./asset-routes.ts";
@@ -75,6 +76,8 @@ export interface PassportModuleDeps {
   scanDeduper?: ScanDeduper;
   /** Partners' track records shown on passports (main shares the reputation API's); default: its own over `store`. */
   reputation?: ReputationService;
+  /** The product's DPP data and footprint shown on passports; default: read from `store`. */
+  productData?: ProductDataService;
 }
 
 export interface PassportModule extends RouteModule {
@@ -103,6 +106,7 @@ export function createPassportModule(deps: PassportModuleDeps): PassportModule {
     },
     scanDeduper: deps.scanDeduper,
     ...(deps.reputation === undefined ? {} : { reputation: deps.reputation }),
+    ...(deps.productData === undefined ? {} : { productData: deps.productData }),
   });
   const csp = contentSecurityPolicy(config.publicRpcUrl);
   const viewCache = createPassportViewCache((config.viewCacheMb ?? DEFAULT_PASSPORT_CACHE_MB) * 1024 * 1024);

@@ -10,6 +10,7 @@ import type { MirrorStore } from "../store/port.ts";
 import type { Batch, Checkpoint, Hex, ScanStats, UnitClaim } from "../domain/model.ts";
 import { loadBatchHistory, type BatchHistory } from "../read-model/batch-history.ts";
 import { createReputationService, type ReputationService } from "../reputation/reputation-service.ts";
+import { createProductDataService, type ProductDataService } from "../product-data/product-data-service.ts";
 import { buildDigitalLink, type DigitalLink, type TrustAnchors } from "./digital-link.ts";
 import { historyEntryOf, recallEntry } from "./history-entries.ts";
 import { createDesignService } from "../designs/design-service.ts";
@@ -111,6 +112,8 @@ export interface PassportServiceDeps {
   scanDeduper?: ScanDeduper;
   /** Partners' track records (default: computed from `store`, kept per participant and indexed block). */
   reputation?: ReputationService;
+  /** The product's DPP data and footprint (default: read from `store`). */
+  productData?: ProductDataService;
   now?: () => number;
 }
 
@@ -120,6 +123,7 @@ export function createPassportService({
   config,
   scanDeduper,
   reputation = createReputationService({ store, chainId: config.chainId }),
+  productData = createProductDataService({ store }),
   now = Date.now,
 }: PassportServiceDeps): PassportService {
   const thresholds: CloneThresholds = { ...DEFAULT_CLONE_THRESHOLDS, ...config.thresholds };
@@ -209,6 +213,7 @@ export function createPassportService({
     }));
     const ownHistory = history.events.map(historyEntryOf);
     const partners = await partnersOf(history);
+    const dpp = await productData.passportData(batch.batchId);
     return {
       link,
       uri: buildDigitalLink(config.publicBaseUrl, batch.gtin, batch.lot, link.serial),
@@ -238,6 +243,7 @@ export function createPassportService({
         participants,
         now(),
       ),
+      productData: dpp,
       verification: {
         chainId: config.chainId,
         registry: config.registryAddress.toLowerCase() as Hex,

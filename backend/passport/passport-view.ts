@@ -5,6 +5,7 @@
 import type { ChartReading, ChartSpan } from "./cold-chain-chart.ts";
 import type { ColdChainStory } from "./cold-chain-story.ts";
 import type { Batch, Hex, InspectionResult, Participant, ScanStats, UnitClaim } from "../domain/model.ts";
+import type { PassportProductData } from "../product-data/product-data-service.ts";
 import type { Reputation } from "../reputation/reputation.ts";
 import type { DigitalLink } from "./digital-link.ts";
 import type { HistoryEntry } from "./history-entries.ts";
@@ -64,6 +65,8 @@ export interface PassportView {
   designs: PassportDesign[];
   /** The cold chain of the goods (their lot and the lots it came from), when any leg was monitored. */
   coldChain: PassportColdChain | null;
+  /** The product's public DPP data and the batch's carbon footprint (backend/product-data); null when none is anchored. */
+  productData: PassportProductData | null;
   verification: { chainId: number; registry: Hex; rpcUrl: string; deployBlock: number; asOfBlock: number | null };
   generatedAt: number;
 }

@@ -17,7 +17,7 @@ import { extractRevertData } from "../chain/revert-reason.ts";
 import { describeOrderInspectorRefusal, orderInspectorRefusal } from "../chain/order-inspector.ts";
 
 /** The Provena contracts a partner may call through the relayer (the optional ones where the deployment has them). */
-export type RelayTarget = "registry" | "escrow" | "designRegistry" | "coldChain";
+export type RelayTarget = "registry" | "escrow" | "designRegistry" | "productData" | "coldChain";
 
 /** The trusted targets of a deployment: each contract's address (lower case) and what it is. */
 export function relayTargets(chain: Pick<ChainAccess, "addresses">): Map<string, RelayTarget> {
@@ -26,6 +26,7 @@ export function relayTargets(chain: Pick<ChainAccess, "addresses">): Map<string,
     [chain.addresses.escrow.toLowerCase(), "escrow"],
   ]);
   if (chain.addresses.designRegistry !== undefined) targets.set(chain.addresses.designRegistry.toLowerCase(), "designRegistry");
+  if (chain.addresses.productData !== undefined) targets.set(chain.addresses.productData.toLowerCase(), "productData");
   if (chain.addresses.coldChain !== undefined) targets.set(chain.addresses.coldChain.toLowerCase(), "coldChain");
   return targets;
 }
@@ -37,6 +38,10 @@ function targetOf(contracts: ProvenaContracts, target: RelayTarget) {
   if (target === "designRegistry") {
     if (contracts.designRegistry === undefined) throw new Error("this deployment has no design registry");
     return { iface: contracts.interfaces.designRegistry, contract: contracts.designRegistry };
+  }
+  if (target === "productData") {
+    if (contracts.productData === undefined) throw new Error("this deployment has no product-data anchors");
+    return { iface: contracts.interfaces.productData, contract: contracts.productData };
   }
   const { coldChain } = contracts;
   const iface = contracts.interfaces.coldChain;
@@ -84,8 +89,9 @@ export async function checkTerms(context: AcceptanceContext, message: ForwardReq
   const target = targets.get(message.to);
   if (!target) {
     const designs = chain.addresses.designRegistry ? `, design registry ${chain.addresses.designRegistry.toLowerCase()}` : "";
+    const productData = chain.addresses.productData ? `, product data ${chain.addresses.productData.toLowerCase()}` : "";
     const coldChain = chain.addresses.coldChain === undefined ? "" : `, cold chain ${chain.addresses.coldChain.toLowerCase()}`;
-    const provena = `registry ${chain.addresses.registry.toLowerCase()}, escrow ${chain.addresses.escrow.toLowerCase()}${designs}${coldChain}`;
+    const provena = `registry ${chain.addresses.registry.toLowerCase()}, escrow ${chain.addresses.escrow.toLowerCase()}${designs}${productData}${coldChain}`;
     throw refused("rejected", "UNTRUSTED_TARGET", `target ${message.to} is not a Provena contract (${provena})`);
   }
   if (message.value !== 0n) {
@@ -171,7 +177,7 @@ export async function checkSigner(
 ): Promise<void> {
   const requirement = relayRequirement(target, functionName);
   if (requirement.kind === "refused") throw refused("rejected", "FUNCTION_NOT_RELAYABLE", requirement.reason);
-  // The design registry has no roles (no admin): nothing there needs one, so it never answers yes.
+  // The design registry and the product-data anchors have no roles (no admin): nothing there needs one, so it never answers yes.
   const targetContract = targetOf(contracts, target).contract;
   const hasRole = (role: string, account: string): Promise<boolean> =>
     "hasRole" in targetContract ? targetContract.hasRole(role, account) : Promise.resolve(false);

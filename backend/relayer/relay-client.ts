@@ -77,7 +77,7 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
   let signingInfo: Promise<{
     domain: TypedDataDomain;
     types: Record<string, TypedDataField[]>;
-    targets: { registry: string; escrow: string; designRegistry?: string; coldChain?: string };
+    targets: { registry: string; escrow: string; designRegistry?: string; productData?: string; coldChain?: string };
   }> | null = null;
 
   /** fetch, with a network failure (nothing listening, DNS, TLS) said as such instead of "fetch failed". */

@@ -53,11 +53,17 @@ const COLD_CHAIN_ROLE_FUNCTIONS: Record<string, ParticipantRole[]> = {
   setBatchConditions: ["MANUFACTURER"],
 };
 
+/** The product-data anchors: only manufacturers publish (the contract checks the prefix or the batch). */
+const PRODUCT_DATA_ROLE_FUNCTIONS: Record<string, ParticipantRole[]> = {
+  publishProductData: ["MANUFACTURER"],
+  publishBatchData: ["MANUFACTURER"],
+};
+
 /** Functions nobody should relay: reads, and hooks only other contracts call. */
 const NOT_RELAYABLE = new Set(["setBatchWatched", "watchBatch", "onCustodyAccepted", "onQualityAttested", "renounceRole"]);
 
 export function relayRequirement(
-  target: "registry" | "escrow" | "designRegistry" | "coldChain",
+  target: "registry" | "escrow" | "designRegistry" | "productData" | "coldChain",
   functionName: string,
 ): RelayRequirement | { kind: "refused"; reason: string } {
   if (NOT_RELAYABLE.has(functionName)) return { kind: "refused", reason: `${functionName} cannot be relayed` };
@@ -65,6 +71,10 @@ export function relayRequirement(
   if (target === "coldChain") {
     const roles = COLD_CHAIN_ROLE_FUNCTIONS[functionName];
     return roles ? { kind: "role", anyOf: roles } : { kind: "participant" };
+  }
+  if (target === "productData") {
+    const roles = PRODUCT_DATA_ROLE_FUNCTIONS[functionName];
+    return roles ? { kind: "role", anyOf: roles } : { kind: "refused", reason: `${functionName} cannot be relayed` };
   }
   if (target === "registry") {
     const roles = REGISTRY_ROLE_FUNCTIONS[functionName];

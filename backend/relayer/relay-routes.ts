@@ -57,7 +57,9 @@ const UINT48_MAX = (1n << 48n) - 1n;
 export const forwardRequestBodySchema = z
   .strictObject({
     from: addressParam.describe("The signer, who the target sees as the caller."),
-    to: addressParam.describe("A Provena contract: the registry, the escrow or the design registry."),
+    to: addressParam.describe(
+      "A Provena contract: the registry, the escrow, the design registry, the product-data anchors or the cold chain.",
+    ),
     value: uint(UINT256_MAX, "(wei)").describe("Must be 0: the relayer pays gas, not payments."),
     gas: uint(UINT256_MAX, "(gas forwarded to the target)").describe("Gas forwarded to the target."),
     nonce: uint(UINT256_MAX, "(the forwarder's nonce for from)").describe(

@@ -54,6 +54,7 @@ import type {
   Page,
   Participant,
   OrderReadGrant,
+  ProductDataDocument,
   RecallAcknowledgement,
   RelayRequest,
   RelayStatus,
@@ -354,6 +355,17 @@ export interface ColdChainReadings {
   listRejectedReadings(filter: { reason?: RejectionReason }, page: PageRequest): Promise<Page<StoredRejectedReading>>;
 }
 
+/** Uploaded versions of product and batch data (backend/product-data); anchors are the mirrored chain events. */
+export interface ProductDataDocuments {
+  /** Stores an uploaded version; the same (subject, contentHash) again keeps the first upload. Returns the stored one. */
+  putProductDataDocument(document: ProductDataDocument): Promise<ProductDataDocument>;
+  getProductDataDocument(subject: string, contentHash: Hex): Promise<ProductDataDocument | null>;
+  /** The subject's uploads by uploadedAt, then contentHash; at most MAX_PRODUCT_DATA_LISTED. */
+  listProductDataDocuments(subject: string): Promise<ProductDataDocument[]>;
+}
+
+export const MAX_PRODUCT_DATA_LISTED = 500;
+
 /** The whole store, as the composition roots (main.ts, tests) open it. */
 export interface MirrorStore
   extends
@@ -368,4 +380,5 @@ export interface MirrorStore
     OrderReadGrants,
     DesignProofRecords,
     ColdChainReads,
-    ColdChainReadings {}
+    ColdChainReadings,
+    ProductDataDocuments {}

@@ -11,6 +11,7 @@ import { loadProvenaAbis, type ProvenaAbis } from "../../backend/chain/artifacts
 import {
   designRegistryAt,
   escrowAt,
+  productDataAt,
   registryAt,
   type DesignRegistry,
   type ProvenanceRegistry,
@@ -46,7 +47,7 @@ export interface CliContext {
   abis: ProvenaAbis;
   decoder: RevertDecoder;
   apiUrl: string;
-  deployment(): Promise<Pick<Deployment, "forwarder" | "registry" | "escrow" | "designRegistry">>;
+  deployment(): Promise<Pick<Deployment, "forwarder" | "registry" | "escrow" | "designRegistry" | "productData">>;
   signer(): Promise<Wallet>;
   registry(): Promise<ProvenanceRegistry>;
   escrow(): Promise<TradeEscrow>;
@@ -55,7 +56,7 @@ export interface CliContext {
   /** Sends `method(args)` on `contract` as the caller (or through the relayer with --relay) and prints the outcome. */
   send(
     label: string,
-    contract: "registry" | "escrow" | "designRegistry",
+    contract: "registry" | "escrow" | "designRegistry" | "productData",
     method: string,
     args: unknown[],
     overrides?: { value?: bigint },
@@ -70,8 +71,14 @@ export async function createCliContext(options: GlobalOptions): Promise<CliConte
   const apiUrl = (options.api ?? process.env.PROVENA_API_URL ?? DEFAULT_API_URL).replace(/\/+$/, "");
   const { provider, chainId } = await connectProvider({ rpcUrl, timeoutMs: Number(process.env.RPC_TIMEOUT_MS ?? 5_000) });
   const abis = loadProvenaAbis();
-  const decoder = createRevertDecoder([abis.ProvenanceRegistry, abis.TradeEscrow, abis.ProvenaForwarder, abis.DesignRegistry]);
-  let deploymentPromise: Promise<Pick<Deployment, "forwarder" | "registry" | "escrow" | "designRegistry">> | null = null;
+  const decoder = createRevertDecoder([
+    abis.ProvenanceRegistry,
+    abis.TradeEscrow,
+    abis.ProvenaForwarder,
+    abis.DesignRegistry,
+    abis.ProductDataRegistry,
+  ]);
+  let deploymentPromise: Promise<Pick<Deployment, "forwarder" | "registry" | "escrow" | "designRegistry" | "productData">> | null = null;
   let signerPromise: Promise<Wallet> | null = null;
 
   async function loadDeployment() {
@@ -84,7 +91,7 @@ export async function createCliContext(options: GlobalOptions): Promise<CliConte
       if (response.ok) {
         const info = (await response.json()) as {
           domain: { chainId: number; verifyingContract: Hex };
-          targets: { registry: Hex; escrow: Hex; designRegistry?: Hex };
+          targets: { registry: Hex; escrow: Hex; designRegistry?: Hex; productData?: Hex };
         };
         if (info.domain.chainId !== chainId)
           throw new CliError(`the backend at ${apiUrl} serves chain ${info.domain.chainId}, but ${rpcUrl} is chain ${chainId}`);
@@ -93,6 +100,7 @@ export async function createCliContext(options: GlobalOptions): Promise<CliConte
           registry: info.targets.registry,
           escrow: info.targets.escrow,
           ...(info.targets.designRegistry ? { designRegistry: info.targets.designRegistry } : {}),
+          ...(info.targets.productData ? { productData: info.targets.productData } : {}),
         };
       }
     } catch (error) {
@@ -101,6 +109,12 @@ export async function createCliContext(options: GlobalOptions): Promise<CliConte
     throw new CliError(
       `no deployment for chain ${chainId}: no file at ${file} and no Provena backend at ${apiUrl} (run \`provena deploy\`, set DEPLOYMENT_FILE, or --api)`,
     );
+  }
+
+  async function productDataContract(): Promise<BaseContract> {
+    const address = (await context.deployment()).productData;
+    if (address === undefined) throw new CliError("this deployment has no ProductDataRegistry (deployed before it existed): redeploy");
+    return productDataAt(address, provider, abis.ProductDataRegistry) as unknown as BaseContract;
   }
 
   const context: CliContext = {
@@ -126,7 +140,13 @@ export async function createCliContext(options: GlobalOptions): Promise<CliConte
       const signer = await context.signer();
       // The method is named at run time (a command table), so the call goes through the untyped base contract.
       const contract: BaseContract =
-        target === "registry" ? await context.registry() : target === "escrow" ? await context.escrow() : await context.designRegistry();
+        target === "registry"
+          ? await context.registry()
+          : target === "escrow"
+            ? await context.escrow()
+            : target === "designRegistry"
+              ? await context.designRegistry()
+              : await productDataContract();
       try {
         if (options.relay) {
           if (overrides.value) throw new CliError("the relayer pays gas, not payments: send value-carrying calls without --relay");

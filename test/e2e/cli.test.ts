@@ -276,6 +276,33 @@ describe("provena CLI", function () {
     expect(result.code).to.equal(1);
   });
 
+  it("test_cli_productPublish_uploadsAnchorsGasless_andShowReadsItBackByRole", async function () {
+    // Runs after the full partner flow: the manufacturer is onboarded and holds the GTIN's company prefix.
+    const asManufacturer = { PROVENA_PRIVATE_KEY: MANUFACTURER_KEY };
+    const dataFile = path.join(workdir, "product.json");
+    await writeFile(
+      dataFile,
+      JSON.stringify({ name: { en: "Olive oil", zh: "橄榄油" }, facility: { name: "Plant 7" }, countryOfOrigin: "ES" }),
+    );
+    let result = await cli(["product", "publish", GTIN, dataFile, "--relay"], asManufacturer);
+    expect(result.code, result.stderr).to.equal(0);
+    expect(result.stdout).to.contain(`✓ version 1 of GTIN ${GTIN}`);
+    for (let attempt = 0; attempt < 40; attempt++) {
+      result = await cli(["product", "show", GTIN]);
+      if (result.code === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(result.code, result.stderr).to.equal(0);
+    const shown = JSON.parse(result.stdout) as { version: number; data: Record<string, unknown> };
+    expect(shown.version).to.equal(1);
+    expect(shown.data).to.deep.equal({ name: { en: "Olive oil", zh: "橄榄油" }, countryOfOrigin: "ES" }); // facility: partners only
+    result = await cli(["product", "show", GTIN, "--signed-in"], asManufacturer);
+    expect(JSON.parse(result.stdout).data.facility).to.deep.equal({ name: "Plant 7" });
+    result = await cli(["product", "publish", GTIN, dataFile], { PROVENA_PRIVATE_KEY: carrier.privateKey });
+    expect(result.code).to.equal(1);
+    expect(result.stderr).to.contain("company prefix");
+  });
+
   it("test_cli_recallDesk_holderAcknowledges_regulatorSeesIt", async function () {
     // Runs after the full partner flow: the manufacturer is onboarded and holds the GTIN's company prefix.
     const asManufacturer = { PROVENA_PRIVATE_KEY: MANUFACTURER_KEY };

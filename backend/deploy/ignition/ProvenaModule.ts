@@ -20,7 +20,8 @@
  *   anchorer            cold chain: account granted ANCHORER_ROLE (anchors readings of any leg: the backend's
  *                       key); default: the deploying account
  *
- * The DesignRegistry (design and IP proofs) has no admin and no parameters.
+ * The DesignRegistry (design and IP proofs) and the ProductDataRegistry have no admin: who may use them is read from
+ * the registry.
  *
  * The escrow and the cold chain get the same admin (and delay) as the registry; the admin grants ARBITER_ROLE afterwards.
  * Making the escrow the registry's custody observer (registry.setCustodyObserver(escrow)) is a call only the
@@ -87,12 +88,15 @@ const ProvenaModule = buildModule("ProvenaModule", (m) => {
   // Design proofs: no admin; reads participants and company prefixes from the registry.
   const designRegistry = m.contract("DesignRegistry", [forwarder, registry]);
 
+  // Product-data anchors (Digital Product Passport versions): reads prefixes, batches and participants from the registry.
+  const productData = m.contract("ProductDataRegistry", [forwarder, registry]);
+
   // Cold chain: devices, legs, anchored readings and breaches, read by the escrow before it pays freight.
   const coldChain = m.contract("ColdChain", [registry, forwarder, admin, adminTransferDelay]);
   m.call(escrow, "setColdChain", [coldChain]);
   m.call(coldChain, "grantRole", [ANCHORER_ROLE, m.getParameter("anchorer", m.getAccount(0))], { id: "grantAnchorer" });
 
-  return { forwarder, registry, escrow, designRegistry, coldChain };
+  return { forwarder, registry, escrow, designRegistry, productData, coldChain };
 });
 
 export default ProvenaModule;

@@ -39,6 +39,7 @@ import type {
   RelayRequest,
   ScanRecord,
   OrderReadGrant,
+  ProductDataDocument,
   RecallAcknowledgement,
   UnitClaim,
 } from "../../domain/model.ts";
@@ -125,6 +126,7 @@ export const documents = {
   orderReadGrant: withId<OrderReadGrant>(null),
   designRegistration: keyedBy<DesignRegistration>("eventId"),
   designLinkChange: keyedBy<DesignLinkChange>("eventId"),
+  productDataDocument: withId<ProductDataDocument>(null),
 };
 
 // --- the adapter's own records (not domain objects) -----------------------------------------------------------
@@ -278,6 +280,13 @@ export const COLLECTIONS = {
     indexes: [
       index<Stored<DesignLinkChange, "eventId">>(["gtin", "_id"]),
       index<Stored<DesignLinkChange, "eventId">>(["chainId", "blockNumber"]),
+    ],
+  },
+  productDataDocuments: {
+    name: "productdatadocuments",
+    indexes: [
+      index<ProductDataDocument>(["subject", "contentHash"], { unique: true }),
+      index<ProductDataDocument>(["subject", "uploadedAt", "contentHash"]),
     ],
   },
   signInNonces: { name: "signinnonces", indexes: [{ key: { expiresAt: 1 }, expireAfterSeconds: 0 }] },

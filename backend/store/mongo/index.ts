@@ -9,6 +9,7 @@
  */
 import { createAuthNonces } from "./auth-nonces.ts";
 import { createOrderReadGrants } from "./order-read-grants.ts";
+import { createProductDataDocuments } from "./product-data-documents.ts";
 import { createRecallAcknowledgements } from "./recall-acknowledgements.ts";
 import { createDesignProofRecords } from "./design-records.ts";
 import type { MirrorStore } from "../port.ts";
@@ -50,5 +51,6 @@ export async function createMongoStore(options: MongoStoreOptions): Promise<Mirr
     ...createDesignProofRecords(collections),
     ...createColdChainReads(collections),
     ...createColdChainReadings(collections),
+    ...createProductDataDocuments(collections),
   };
 }

@@ -6,6 +6,7 @@
  */
 import { createAuthNonces } from "./auth-nonces.ts";
 import { createOrderReadGrants } from "./order-read-grants.ts";
+import { createProductDataDocuments } from "./product-data-documents.ts";
 import { createRecallAcknowledgements } from "./recall-acknowledgements.ts";
 import { createDesignProofRecords } from "./design-records.ts";
 import type { MirrorStore } from "../port.ts";
@@ -43,5 +44,6 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): MirrorStore
     ...createDesignProofRecords(connection),
     ...createColdChainReads(connection),
     ...createColdChainReadings(connection),
+    ...createProductDataDocuments(connection),
   };
 }

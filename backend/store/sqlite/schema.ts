@@ -282,6 +282,16 @@ export const MIGRATIONS: readonly string[] = [
     count INTEGER NOT NULL
   ) WITHOUT ROWID;
   `,
+  /* 9: uploaded versions of product and batch data (backend/product-data) */ `
+  CREATE TABLE product_data_documents (
+    subject TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    uploaded_at INTEGER NOT NULL,
+    doc TEXT NOT NULL,
+    PRIMARY KEY (subject, content_hash)
+  ) WITHOUT ROWID;
+  CREATE INDEX product_data_documents_by_upload ON product_data_documents (subject, uploaded_at, content_hash);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

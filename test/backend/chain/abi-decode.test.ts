@@ -17,6 +17,7 @@ const ADDRESS_OF: Record<ProvenaContractName, string> = {
   TradeEscrow: TEST_DEPLOYMENT.escrow,
   ProvenaForwarder: TEST_DEPLOYMENT.forwarder,
   DesignRegistry: TEST_DEPLOYMENT.designRegistry!,
+  ProductDataRegistry: TEST_DEPLOYMENT.productData!,
 };
 
 const bytes = (length: number) => fc.uint8Array({ minLength: length, maxLength: length }).map((value) => hexlify(value));

@@ -9,8 +9,16 @@ describe("revert reasons", function () {
   const registry = new Interface(abis.ProvenanceRegistry);
   const escrow = new Interface(abis.TradeEscrow);
   const designs = new Interface(abis.DesignRegistry);
+  const productData = new Interface(abis.ProductDataRegistry);
   const coldChain = new Interface(coldChainAbi());
-  const decoder = createRevertDecoder([abis.ProvenanceRegistry, abis.TradeEscrow, abis.ProvenaForwarder, abis.DesignRegistry, coldChain]);
+  const decoder = createRevertDecoder([
+    abis.ProvenanceRegistry,
+    abis.TradeEscrow,
+    abis.ProvenaForwarder,
+    abis.DesignRegistry,
+    abis.ProductDataRegistry,
+    coldChain,
+  ]);
   const account = "0x" + "ab".repeat(20);
   const batchId = "0x" + "12".repeat(32);
 
@@ -36,7 +44,7 @@ describe("revert reasons", function () {
       "StringTooLong",
     ]);
     const withoutSentence: string[] = [];
-    for (const iface of [registry, escrow, designs, coldChain]) {
+    for (const iface of [registry, escrow, designs, productData, coldChain]) {
       iface.forEachError((fragment) => {
         if (internal.has(fragment.name) || fragment.name.startsWith("AccessControl") || fragment.name.startsWith("SafeCast")) return;
         const data = iface.encodeErrorResult(
@@ -56,6 +64,18 @@ describe("revert reasons", function () {
     expect(inspection).to.equal(
       `EscrowInspectionNotPassed: order ${batchId} requires a passing inspection by its named inspector; the escrow has recorded Failed from it`,
     );
+  });
+
+  it("test_decode_productDataNotPrefixHolder_namesTheHolderOrNobody", function () {
+    const holder = "0x" + "cd".repeat(20);
+    const held = decoder.decode(productData.encodeErrorResult("ProductDataNotPrefixHolder", [8412345000102n, account, holder]))!;
+    expect(held.message).to.equal(
+      `ProductDataNotPrefixHolder: ${account} may not publish product data of GTIN 8412345000102: its GS1 company prefix belongs to ${holder}`,
+    );
+    const nobody = decoder.decode(
+      productData.encodeErrorResult("ProductDataNotPrefixHolder", [8412345000102n, account, "0x" + "00".repeat(20)]),
+    )!;
+    expect(nobody.message).to.contain("no manufacturer holds its GS1 company prefix");
   });
 
   it("test_decode_orderNamingAnInvalidInspector_saysWhatAnInspectorMustBe", function () {

@@ -14,6 +14,7 @@ export const TEST_DEPLOYMENT: Deployment = {
   registry: "0x00000000000000000000000000000000000000a1",
   escrow: "0x00000000000000000000000000000000000000e5",
   designRegistry: "0x00000000000000000000000000000000000000d5",
+  productData: "0x00000000000000000000000000000000000000d9",
   deployBlock: 1,
 };
 
@@ -22,6 +23,7 @@ const ADDRESS_OF: Record<ProvenaContractName, Hex> = {
   TradeEscrow: TEST_DEPLOYMENT.escrow,
   ProvenaForwarder: TEST_DEPLOYMENT.forwarder,
   DesignRegistry: TEST_DEPLOYMENT.designRegistry!,
+  ProductDataRegistry: TEST_DEPLOYMENT.productData!,
 };
 
 export const blockHashOf = (blockNumber: number, fork = 0): Hex => keccak256(toBeHex(blockNumber * 1000 + fork, 32)) as Hex;

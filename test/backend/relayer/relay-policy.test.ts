@@ -35,4 +35,10 @@ describe("relay policy", function () {
     expect(relayRequirement("coldChain", "grantRole")).to.deep.equal({ kind: "admin" });
     expect(relayRequirement("escrow", "setColdChain")).to.deep.equal({ kind: "admin" });
   });
+
+  it("test_relayRequirement_productData_publishingNeedsTheManufacturerRole", function () {
+    expect(relayRequirement("productData", "publishProductData")).to.deep.equal({ kind: "role", anyOf: ["MANUFACTURER"] });
+    expect(relayRequirement("productData", "publishBatchData")).to.deep.equal({ kind: "role", anyOf: ["MANUFACTURER"] });
+    expect(relayRequirement("productData", "registry")).to.have.property("kind", "refused");
+  });
 });

@@ -261,6 +261,7 @@ describe("MongoDB store: documents", function () {
         "orderreadgrants",
         "designregistrations",
         "designlinkchanges",
+        "productdatadocuments",
         "signinnonces",
         "colddevices",
         "coldlegs",

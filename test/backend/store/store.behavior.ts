@@ -1013,6 +1013,35 @@ export function shouldBehaveLikeMirrorStore(makeStore: () => Promise<MirrorStore
     });
   });
 
+  describe("product data documents", function () {
+    const version = (subject: string, label: string, uploadedAt: number) => ({
+      subject,
+      contentHash: bytes32(`content:${label}`),
+      canonicalJson: `{"name":{"en":"${label}"}}`,
+      uploadedBy: address("acme"),
+      uploadedAt,
+    });
+
+    it("test_putProductDataDocument_firstUploadWins_andListsInUploadOrder", async function () {
+      const later = version("gtin:04012345000019", "v2", 2_000);
+      const first = version("gtin:04012345000019", "v1", 1_000);
+      expect(await store.putProductDataDocument(later)).to.deep.equal(later);
+      expect(await store.putProductDataDocument({ ...later, uploadedAt: 9_000, uploadedBy: address("bolt") })).to.deep.equal(later);
+      await store.putProductDataDocument(first);
+      await store.putProductDataDocument(version(`batch:${bytes32("batch:x")}`, "v1", 500));
+      expect(await store.listProductDataDocuments("gtin:04012345000019")).to.deep.equal([first, later]);
+      expect(await store.getProductDataDocument("gtin:04012345000019", later.contentHash)).to.deep.equal(later);
+      expect(await store.getProductDataDocument("gtin:04012345000026", later.contentHash)).to.equal(null);
+      expect(await store.listProductDataDocuments("gtin:04012345000026")).to.deep.equal([]);
+    });
+
+    it("test_putProductDataDocument_race_allSeeOneWinner", async function () {
+      const results = await Promise.all([1, 2, 3].map((at) => store.putProductDataDocument(version("gtin:race", "same", at))));
+      const [stored] = await store.listProductDataDocuments("gtin:race");
+      for (const result of results) expect(result).to.deep.equal(stored);
+    });
+  });
+
   describe("order read grants", function () {
     const grant = (seller: string, financier: string, grantedAt: number, expiresAt = 10_000) => ({
       seller: address(seller),
