@@ -150,6 +150,21 @@ export function provenaContracts(chain: ChainAccess): ProvenaContracts {
   };
 }
 
+/**
+ * ITradeEscrow.BreachTerms as the contract takes it, from the mirror's name ("refund_freight"), or from an order
+ * file that keeps the struct's number; absent is None.
+ */
+function breachTermsIndex(terms: unknown): number {
+  if (terms === undefined || terms === null) return 0;
+  const index = typeof terms === "string" ? BREACH_TERMS.indexOf(terms as (typeof BREACH_TERMS)[number]) : Number(terms);
+  if (!Number.isInteger(index) || index < 0 || index >= BREACH_TERMS.length) {
+    throw new Error(
+      `unknown breach terms ${JSON.stringify(terms)} (one of ${BREACH_TERMS.join(", ")}, or 0 to ${BREACH_TERMS.length - 1})`,
+    );
+  }
+  return index;
+}
+
 /** The ITradeEscrow.Order struct of a mirrored order, in field order (no inspector is the zero address on chain). */
 export function orderStruct(order: Order) {
   return {
@@ -167,6 +182,6 @@ export function orderStruct(order: Order) {
     inspector: order.inspector ?? ZeroAddress,
     fallbackBuyerBps: order.fallbackBuyerBps,
     salt: order.salt,
-    breachTerms: BREACH_TERMS.indexOf(order.breachTerms ?? "none"),
+    breachTerms: breachTermsIndex(order.breachTerms),
   } satisfies OrderStruct;
 }

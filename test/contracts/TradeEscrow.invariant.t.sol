@@ -555,7 +555,7 @@ contract TradeEscrowHandler is CheatsBase {
         uint256 opened = openedAt[escrow.orderIdOf(o)];
         uint256 kind = whenSeed % 3;
         uint256 end = kind == 0 ? opened - 1 - (whenSeed >> 8) % 1 days : kind == 1 ? block.timestamp : block.timestamp + (whenSeed >> 8) % 1 days;
-        coldChain.establishBreach(o.batchId, (whenSeed >> 40) % 4 == 0 ? altCarrier : o.carrier, uint40(end));
+        coldChain.establishBreach(o.batchId, (whenSeed / 3) % 4 == 3 ? altCarrier : o.carrier, uint40(end));
         ++successes[msg.sig];
     }
 
@@ -623,8 +623,18 @@ contract TradeEscrowInvariantTest is TradeEscrowSetup {
             MANUFACTURER_KEY,
             coldChain
         );
-        handler.open(0, 1 ether, 1_000, 1 << 16);
-        handler.open(1, 5_000_000, 500, 7 | (1 << 16));
+        handler.open(0, 1 ether, 1_000, (2 << 16) | (1 << 40)); // no inspector, RefundFreight
+        handler.open(1, 5_000_000, 500, 7 | (1 << 16) | (3 << 40)); // rival inspector, Dispute
+    }
+
+    /// @notice The breach path is reachable: a breach while the order is open, delivery, release by the buyer
+    /// (under RefundFreight) settles without paying the carrier, and the handler's check ran on it.
+    function test_handler_breachThenRelease_refundsTheFreight() public {
+        handler.establishBreach(0, 1); // the first order, its own carrier, ending now
+        handler.advanceCustody(0, 3); // manufacturer -> carrier -> buyer
+        handler.release(0, true);
+        assertEq(handler.successes(TradeEscrowHandler.release.selector), 1, "released");
+        assertEq(handler.violations(), 0, handler.lastViolation());
     }
 
     /// @notice Only the handler's actions are fuzzed.
