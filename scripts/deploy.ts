@@ -39,7 +39,12 @@ const addressOf = async (key: string): Promise<Hex> => {
   if (!contract) throw new Error(`ProvenaModule returned no ${key}: it must return { forwarder, registry, escrow }`);
   return (await contract.getAddress()).toLowerCase() as Hex;
 };
-const addresses = { forwarder: await addressOf("forwarder"), registry: await addressOf("registry"), escrow: await addressOf("escrow") };
+const addresses = {
+  forwarder: await addressOf("forwarder"),
+  registry: await addressOf("registry"),
+  escrow: await addressOf("escrow"),
+  ...(contracts.unitOwnership ? { unitOwnership: await addressOf("unitOwnership") } : {}),
+};
 await assertDeployedCode(ethers.provider, chainId, addresses, path.relative(process.cwd(), ignitionJournalDir(chainId)));
 // Where the indexer starts: the block the first contract got its code (a resumed deployment started earlier).
 const blocks = await Promise.all(

@@ -5,14 +5,16 @@
 import type { Block, Filter, InterfaceAbi, Log, Provider } from "ethers";
 import type { Deployment } from "./deployment.ts";
 
-/** Where the three contracts of a deployment live (lower-case). */
-export type ContractAddresses = Pick<Deployment, "forwarder" | "registry" | "escrow">;
+/** Where the contracts of a deployment live (lower-case); `unitOwnership` only in deployments that have it. */
+export type ContractAddresses = Pick<Deployment, "forwarder" | "registry" | "escrow" | "unitOwnership">;
 
 /** The ABIs of a deployment's contracts, by their part in it (from Hardhat's artifacts, backend/chain/artifacts.ts). */
 export interface DeploymentAbis {
   forwarder: InterfaceAbi;
   registry: InterfaceAbi;
   escrow: InterfaceAbi;
+  /** Default: the compiled UnitOwnership ABI (read when the deployment has the contract). */
+  unitOwnership?: InterfaceAbi;
 }
 
 /** The one chain access: what the relayer, the keeper and the composition root share. */

@@ -4,14 +4,14 @@
  * ABIs come from the compiled artifacts, so running the backend never needs types/ to exist.
  */
 import { Contract, Interface, ZeroAddress, type ContractRunner, type InterfaceAbi } from "ethers";
-import type { ProvenaForwarder, ProvenanceRegistry, TradeEscrow } from "../../types/ethers-contracts/index.ts";
+import type { ProvenaForwarder, ProvenanceRegistry, TradeEscrow, UnitOwnership } from "../../types/ethers-contracts/index.ts";
 import type { ITradeEscrow } from "../../types/ethers-contracts/TradeEscrow.ts";
 import type { Order } from "../domain/model.ts";
 import { loadArtifact, type ProvenaContractName } from "./artifacts.ts";
 import type { ChainAccess } from "./chain-access.ts";
 import { createRevertDecoder, type RevertDecoder } from "./revert-reason.ts";
 
-export type { ProvenaForwarder, ProvenanceRegistry, TradeEscrow };
+export type { ProvenaForwarder, ProvenanceRegistry, TradeEscrow, UnitOwnership };
 
 /** The ITradeEscrow.Order struct the escrow takes (it stores its hash, the order id). */
 export type OrderStruct = ITradeEscrow.OrderStruct;
@@ -57,13 +57,30 @@ export const escrowAt = (address: string, runner: ContractRunner | null, abi?: I
 export const forwarderAt = (address: string, runner: ContractRunner | null, abi?: InterfaceAbi | Interface): ProvenaForwarder =>
   contractAt("ProvenaForwarder", address, runner, abi);
 
+let unitOwnershipAbiCache: InterfaceAbi | undefined;
+
+/** The compiled UnitOwnership ABI, read once per process (kept apart from the indexed contracts' ABIs). */
+export function unitOwnershipAbi(): InterfaceAbi {
+  unitOwnershipAbiCache ??= loadArtifact("UnitOwnership").abi;
+  return unitOwnershipAbiCache;
+}
+
+/** UnitOwnership at `address`. */
+export const unitOwnershipAt = (
+  address: string,
+  runner: ContractRunner | null,
+  abi: InterfaceAbi | Interface = unitOwnershipAbi(),
+): UnitOwnership => new Contract(address, abi, runner) as unknown as UnitOwnership;
+
 /** A deployment's contracts, read-only through the chain's provider, with their interfaces and a revert decoder. */
 export interface ProvenaContracts {
   forwarder: ProvenaForwarder;
   registry: ProvenanceRegistry;
   escrow: TradeEscrow;
+  /** The unit ownership tokens; undefined for a deployment made before they existed. */
+  unitOwnership?: UnitOwnership;
   /** Untyped interfaces, for encoding and parsing by a function name known only at run time. */
-  interfaces: { forwarder: Interface; registry: Interface; escrow: Interface };
+  interfaces: { forwarder: Interface; registry: Interface; escrow: Interface; unitOwnership: Interface };
   decoder: RevertDecoder;
 }
 
@@ -72,13 +89,17 @@ export function provenaContracts(chain: ChainAccess): ProvenaContracts {
     forwarder: new Interface(chain.abis.forwarder),
     registry: new Interface(chain.abis.registry),
     escrow: new Interface(chain.abis.escrow),
+    // Always there, so its revert reasons decode (and its calls encode) whatever the deployment holds.
+    unitOwnership: new Interface(chain.abis.unitOwnership ?? unitOwnershipAbi()),
   };
+  const unitOwnershipAddress = chain.addresses.unitOwnership;
   return {
     forwarder: forwarderAt(chain.addresses.forwarder, chain.provider, interfaces.forwarder),
     registry: registryAt(chain.addresses.registry, chain.provider, interfaces.registry),
     escrow: escrowAt(chain.addresses.escrow, chain.provider, interfaces.escrow),
+    ...(unitOwnershipAddress ? { unitOwnership: unitOwnershipAt(unitOwnershipAddress, chain.provider, interfaces.unitOwnership) } : {}),
     interfaces,
-    decoder: createRevertDecoder([interfaces.registry, interfaces.escrow, interfaces.forwarder]),
+    decoder: createRevertDecoder([interfaces.registry, interfaces.escrow, interfaces.forwarder, interfaces.unitOwnership]),
   };
 }
 

@@ -125,6 +125,7 @@ export async function assertDeploymentOnChain(provider: Provider, deployment: De
     ["ProvenanceRegistry", deployment.registry],
     ["TradeEscrow", deployment.escrow],
     ["ProvenaForwarder", deployment.forwarder],
+    ...(deployment.unitOwnership ? [["UnitOwnership", deployment.unitOwnership] as const] : []),
   ] as const;
   const codes = await Promise.all(contracts.map(([, contractAddress]) => provider.getCode(contractAddress)));
   const missing = contracts.filter((_, index) => codes[index] === "0x").map(([name, contractAddress]) => `${name} (${contractAddress})`);

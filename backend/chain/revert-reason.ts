@@ -114,6 +114,29 @@ const SENTENCES: Record<string, (a: Args) => string> = {
   EscrowInvalidOrderLimits: (a) =>
     `order limits of ${a.maxDeliveryWindow} s delivery and ${a.maxDisputeWindow} s dispute are out of range (delivery at least 1 s, each at most one year)`,
   EscrowNothingToWithdraw: (a) => `${a.account} has nothing to withdraw in ${a.token === ZERO_ADDRESS ? "ETH" : a.token}`,
+  ClaimRootZero: () => "the claim root must not be zero",
+  ClaimRootAlreadyCommitted: (a) => `batch ${a.batchId} already has a claim root; it is committed once and never changes`,
+  ClaimRootMissing: (a) =>
+    `batch ${a.batchId} has no claim root: its manufacturer has not committed claim keys for it (a split-off batch's units are claimed on the batch its manufacturer registered)`,
+  BatchNotRegisteredLot: (a) =>
+    `batch ${a.batchId} is unknown or split off another batch: claim roots are committed on the batch its manufacturer registered`,
+  NotBatchManufacturer: (a) => `${a.account} is not the manufacturer of batch ${a.batchId}`,
+  ClaimRootCommitterSuspended: (a) => `the manufacturer ${a.account} is suspended and cannot commit claim roots until reinstated`,
+  UnitNotRegistered: (a) => `unit "${a.serial}" is not one of the units registered for batch ${a.batchId} (or its serial proof is wrong)`,
+  ClaimKeyNotCommitted: (a) =>
+    `claim key ${a.claimKey} is not the one committed for unit "${a.serial}" of batch ${a.batchId} (or its claim proof is wrong)`,
+  ClaimSignatureInvalid: (a) =>
+    `the claim is not signed by the unit's claim key ${a.claimKey} for this token, recipient, chain and contract`,
+  UnitAlreadyClaimed: (a) => `unit token ${a.tokenId} has already been claimed`,
+  RecipientZero: () => "the token's recipient must not be the zero address",
+  ERC721InsufficientApproval: (a) => `${a.operator} may not transfer unit token ${a.tokenId} (neither its owner nor approved)`,
+  ERC721NonexistentToken: (a) => `unit token ${a.tokenId} does not exist (the unit has not been claimed)`,
+  ERC721IncorrectOwner: (a) => `${a.sender} does not own unit token ${a.tokenId} (${a.owner} does)`,
+  ERC721InvalidReceiver: (a) => `${a.receiver} cannot receive a unit token (the zero address, or a contract that refuses ERC-721 tokens)`,
+  ERC721InvalidSender: (a) => `${a.sender} cannot send this unit token`,
+  ERC721InvalidOwner: (a) => `${a.owner} cannot own unit tokens (the zero address)`,
+  ERC721InvalidApprover: (a) => `${a.approver} may not approve others for this unit token`,
+  ERC721InvalidOperator: (a) => `${a.operator} cannot be an operator (the zero address)`,
   ERC2771ForwarderInvalidSigner: (a) => `the request was signed by ${a.signer}, not by ${a.from} (or for another nonce)`,
   ERC2771ForwarderExpiredRequest: (a) => `the request expired at ${isoTime(a.deadline)}`,
   ERC2771ForwarderMismatchedValue: (a) => `the request asks for ${a.requestedValue} wei but ${a.msgValue} was sent`,

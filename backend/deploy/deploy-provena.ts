@@ -46,7 +46,10 @@ export interface DeployProvenaParameters {
   /** Ignition journal directory; undefined = ephemeral. */
   deploymentDir?: string;
   artifactsDir?: string;
-  /** Another Ignition module returning { forwarder, registry, escrow } (default: ./ignition/ProvenaModule.ts). */
+  /**
+   * Another Ignition module returning { forwarder, registry, escrow } and optionally { unitOwnership }
+   * (default: ./ignition/ProvenaModule.ts).
+   */
   ignitionModule?: Parameters<typeof deploy>[0]["ignitionModule"];
 }
 
@@ -121,13 +124,15 @@ export async function deployProvenaWithIgnition(parameters: DeployProvenaParamet
       `ProvenaModule returned no ${missing}: the Ignition module must return { forwarder, registry, escrow }`,
     );
   }
-  await assertDeployedCode(parameters.provider, parameters.chainId, { forwarder, registry, escrow }, parameters.deploymentDir);
+  const unitOwnership = byName("unitOwnership", "UnitOwnership");
+  const addresses = { forwarder, registry, escrow, ...(unitOwnership ? { unitOwnership } : {}) };
+  await assertDeployedCode(parameters.provider, parameters.chainId, addresses, parameters.deploymentDir);
   // Nodes without history (no archive state) cannot answer eth_getCode at old blocks: start at the block the
   // deployment started from instead.
   const blocks = await Promise.all(
-    [forwarder, registry, escrow].map((address) => creationBlock(parameters.provider, address).catch(() => blockBefore)),
+    Object.values(addresses).map((address) => creationBlock(parameters.provider, address).catch(() => blockBefore)),
   );
-  return { chainId: parameters.chainId, forwarder, registry, escrow, deployBlock: Math.min(...blocks) };
+  return { chainId: parameters.chainId, ...addresses, deployBlock: Math.min(...blocks) };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { AbiCoder, Interface, id as keccakText } from "ethers";
 import { loadProvenaAbis } from "../../../backend/chain/artifacts.ts";
+import { unitOwnershipAbi } from "../../../backend/chain/contracts.ts";
 import { createRevertDecoder, extractRevertData } from "../../../backend/chain/revert-reason.ts";
 
 describe("revert reasons", function () {
@@ -52,6 +53,27 @@ describe("revert reasons", function () {
     const inspection = decoder.decode(escrow.encodeErrorResult("EscrowInspectionNotPassed", [batchId, 2]))!.message;
     expect(inspection).to.equal(
       `EscrowInspectionNotPassed: order ${batchId} requires a passing inspection by its named inspector; the escrow has recorded Failed from it`,
+    );
+  });
+
+  it("test_decode_everyUnitOwnershipErrorAShopperOrManufacturerCanMeet_hasASentence", function () {
+    const unitOwnership = new Interface(unitOwnershipAbi());
+    const unitDecoder = createRevertDecoder([abis.ProvenanceRegistry, abis.TradeEscrow, abis.ProvenaForwarder, unitOwnership]);
+    const internal = new Set(["RegistryZero", "InvalidShortString", "StringTooLong"]);
+    const withoutSentence: string[] = [];
+    unitOwnership.forEachError((fragment) => {
+      if (internal.has(fragment.name) || fragment.name.startsWith("AccessControl") || fragment.name.startsWith("SafeCast")) return;
+      const data = unitOwnership.encodeErrorResult(
+        fragment,
+        fragment.inputs.map((input) => (input.type === "string" ? "SN-000001" : sampleArg(input.type))),
+      );
+      const message = unitDecoder.decode(data)!.message;
+      if (!message.startsWith(`${fragment.name}: `)) withoutSentence.push(message);
+    });
+    expect(withoutSentence).to.deep.equal([]);
+    const notCommitted = unitDecoder.decode(unitOwnership.encodeErrorResult("ClaimKeyNotCommitted", [batchId, "SN-000001", account]))!;
+    expect(notCommitted.message).to.equal(
+      `ClaimKeyNotCommitted: claim key ${account} is not the one committed for unit "SN-000001" of batch ${batchId} (or its claim proof is wrong)`,
     );
   });
 
