@@ -9,7 +9,7 @@
  * with tokenId = uint256(keccak256(abi.encode(bytes32 batchId, string serial))).
  */
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { AbiCoder, keccak256, type TypedDataDomain, type TypedDataField } from "ethers";
+import { AbiCoder, Wallet, hexlify, keccak256, randomBytes, type TypedDataDomain, type TypedDataField } from "ethers";
 import type { TypedDataSigner } from "./order-consent.ts";
 
 /** UnitOwnership's EIP-712 domain name and version (its constructor). */
@@ -78,4 +78,26 @@ export function signUnitClaim(
     tokenId: claim.tokenId,
     recipient: claim.recipient,
   });
+}
+
+/**
+ * One fresh random claim key per serial. Keys come straight from 32 random bytes rather than
+ * `Wallet.createRandom()`, which derives an HD wallet from a mnemonic (thousands of PBKDF2 rounds per key) and
+ * would take minutes for a batch of 100,000 units.
+ */
+export function generateClaimKeys(serials: readonly string[]): UnitClaimKey[] {
+  return serials.map((serial) => {
+    const wallet = new Wallet(hexlify(randomBytes(32)));
+    return { serial, claimKey: wallet.address, claimSecret: wallet.privateKey };
+  });
+}
+
+/** A CSV field, quoted when it holds a comma, a quote or a line break (GS1 serials may hold `,` and `"`). */
+function csvField(value: string): string {
+  return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
+}
+
+/** The `serial,claimSecret` CSV the manufacturer prints from (one line per unit, with a header). */
+export function claimSecretsCsv(keys: readonly UnitClaimKey[]): string {
+  return ["serial,claimSecret", ...keys.map(({ serial, claimSecret }) => `${csvField(serial)},${claimSecret}`)].join("\n") + "\n";
 }

@@ -8,7 +8,15 @@ import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { Wallet, type BaseContract, type JsonRpcProvider, type WebSocketProvider } from "ethers";
 import { loadProvenaAbis, type ProvenaAbis } from "../../backend/chain/artifacts.ts";
-import { escrowAt, registryAt, type ProvenanceRegistry, type TradeEscrow } from "../../backend/chain/contracts.ts";
+import {
+  escrowAt,
+  registryAt,
+  unitOwnershipAbi,
+  unitOwnershipAt,
+  type ProvenanceRegistry,
+  type TradeEscrow,
+  type UnitOwnership,
+} from "../../backend/chain/contracts.ts";
 import { readDeployment, resolveDeploymentFile, type Deployment } from "../../backend/chain/deployment.ts";
 import { connectProvider } from "../../backend/chain/provider.ts";
 import { createRelayClient, RelayFailedError, RelayRefusedError, RelayUnreachableError } from "../../backend/relayer/relay-client.ts";
@@ -39,20 +47,25 @@ export interface CliContext {
   abis: ProvenaAbis;
   decoder: RevertDecoder;
   apiUrl: string;
-  deployment(): Promise<Pick<Deployment, "forwarder" | "registry" | "escrow">>;
+  deployment(): Promise<CliDeployment>;
   signer(): Promise<Wallet>;
   registry(): Promise<ProvenanceRegistry>;
   escrow(): Promise<TradeEscrow>;
+  /** The unit ownership tokens; a CliError when the deployment has none. */
+  unitOwnership(): Promise<UnitOwnership>;
   /** Sends `method(args)` on `contract` as the caller (or through the relayer with --relay) and prints the outcome. */
   send(
     label: string,
-    contract: "registry" | "escrow",
+    contract: "registry" | "escrow" | "unitOwnership",
     method: string,
     args: unknown[],
     overrides?: { value?: bigint },
   ): Promise<{ transactionHash: string; blockNumber: number; logs: readonly unknown[] }>;
   close(): Promise<void>;
 }
+
+/** The addresses the CLI needs (`unitOwnership` only when the deployment has it). */
+export type CliDeployment = Pick<Deployment, "forwarder" | "registry" | "escrow" | "unitOwnership">;
 
 export async function createCliContext(options: GlobalOptions): Promise<CliContext> {
   const rpcUrl = options.rpc ?? process.env.RPC_URL ?? DEFAULT_RPC_URL;
@@ -61,8 +74,8 @@ export async function createCliContext(options: GlobalOptions): Promise<CliConte
   const apiUrl = (options.api ?? process.env.PROVENA_API_URL ?? DEFAULT_API_URL).replace(/\/+$/, "");
   const { provider, chainId } = await connectProvider({ rpcUrl, timeoutMs: Number(process.env.RPC_TIMEOUT_MS ?? 5_000) });
   const abis = loadProvenaAbis();
-  const decoder = createRevertDecoder([abis.ProvenanceRegistry, abis.TradeEscrow, abis.ProvenaForwarder]);
-  let deploymentPromise: Promise<Pick<Deployment, "forwarder" | "registry" | "escrow">> | null = null;
+  const decoder = createRevertDecoder([abis.ProvenanceRegistry, abis.TradeEscrow, abis.ProvenaForwarder, unitOwnershipAbi()]);
+  let deploymentPromise: Promise<CliDeployment> | null = null;
   let signerPromise: Promise<Wallet> | null = null;
 
   async function loadDeployment() {
@@ -75,11 +88,12 @@ export async function createCliContext(options: GlobalOptions): Promise<CliConte
       if (response.ok) {
         const info = (await response.json()) as {
           domain: { chainId: number; verifyingContract: Hex };
-          targets: { registry: Hex; escrow: Hex };
+          targets: { registry: Hex; escrow: Hex; unitOwnership?: Hex };
         };
         if (info.domain.chainId !== chainId)
           throw new CliError(`the backend at ${apiUrl} serves chain ${info.domain.chainId}, but ${rpcUrl} is chain ${chainId}`);
-        return { forwarder: info.domain.verifyingContract, registry: info.targets.registry, escrow: info.targets.escrow };
+        const { registry, escrow, unitOwnership } = info.targets;
+        return { forwarder: info.domain.verifyingContract, registry, escrow, ...(unitOwnership ? { unitOwnership } : {}) };
       }
     } catch (error) {
       if (error instanceof CliError) throw error;
@@ -103,10 +117,20 @@ export async function createCliContext(options: GlobalOptions): Promise<CliConte
     async escrow() {
       return escrowAt((await context.deployment()).escrow, provider, abis.TradeEscrow);
     },
+    async unitOwnership() {
+      const { unitOwnership } = await context.deployment();
+      if (!unitOwnership) {
+        throw new CliError(
+          `the deployment on chain ${chainId} has no UnitOwnership contract (deployed before it existed): redeploy, or add its address as "unitOwnership" to the deployment file`,
+        );
+      }
+      return unitOwnershipAt(unitOwnership, provider);
+    },
     async send(label, target, method, args, overrides = {}) {
       const signer = await context.signer();
       // The method is named at run time (a command table), so the call goes through the untyped base contract.
-      const contract: BaseContract = target === "registry" ? await context.registry() : await context.escrow();
+      const contract: BaseContract =
+        target === "registry" ? await context.registry() : target === "escrow" ? await context.escrow() : await context.unitOwnership();
       try {
         if (options.relay) {
           if (overrides.value) throw new CliError("the relayer pays gas, not payments: send value-carrying calls without --relay");
