@@ -19,7 +19,9 @@ import { Wallet, ZeroHash, type ContractTransactionResponse } from "ethers";
 import { buildDesignTree, designSalt, type DesignLeaf } from "../backend/designs/design-tree.ts";
 import type { Hex } from "../backend/domain/model.ts";
 import { deployDesignRegistry } from "./fixtures/design-registry.ts";
-import { deployProvena, type ProvenaDeployment } from "./fixtures/provena-deployment.ts";
+import { deployProvena, deployUnitOwnership, type ProvenaDeployment } from "./fixtures/provena-deployment.ts";
+import { buildClaimTree, claimProofOf, signUnitClaim, unitTokenId } from "../backend/chain/unit-claim.ts";
+import { buildSerialTree as buildFastSerialTree } from "../backend/passport/serial-tree.ts";
 import { signOrderConsentOn } from "../backend/chain/order-consent.ts";
 import { signForwardRequest } from "../test/helpers/forwarder.ts";
 import { batchIdOf, glnFrom, gtinFrom } from "../test/helpers/gs1.ts";
@@ -623,10 +625,129 @@ const READING_TYPES = {
 };
 
 // ------------------------------------------------------------------------------------------------
+// Unit ownership tokens (issue 15): claim roots, claims, transfers
+// ------------------------------------------------------------------------------------------------
+
+const unitOwnershipSection: BenchSection = {
+  title: "Unit ownership",
+  async measure({ ethers, deployment }) {
+    const { registry, manufacturer, relayer, signers } = deployment;
+    const [shopper, secondOwner] = [signers[10], signers[11]];
+    const unitOwnership = await deployUnitOwnership(ethers, deployment);
+    const rows: GasRow[] = [];
+    const latest = await ethers.provider.getBlock("latest");
+    const productionDate = BigInt(latest!.timestamp) - 86_400n;
+    const chainId = (await ethers.provider.getNetwork()).chainId;
+    const unitOwnershipAddress = await unitOwnership.getAddress();
+    const calls = unitOwnership.interface;
+
+    /** Registers `lot` with `serials` and returns its id and serial tree (built the way the backend builds it). */
+    const register = async (lot: string, serials: string[]) => {
+      const serialTree = await buildFastSerialTree(serials);
+      await gasOf(
+        registry
+          .connect(manufacturer)
+          .registerBatch(PRODUCT_GTIN, lot, BigInt(serials.length), productionDate, ORIGIN_GLN, DOCUMENT_HASH, serialTree.root),
+      );
+      return { batchId: batchIdOf(PRODUCT_GTIN, lot), serialTree };
+    };
+    // Claim keys: only their addresses reach the chain, so the big tree uses derived stand-ins (a real batch
+    // generates one random key per unit; `provena ownership keys`).
+    const keyFor = (index: number) => ethers.getAddress(ethers.dataSlice(ethers.id(`claim key ${index}`), 12));
+
+    const one = await register("OWN-1", ["SN-000001"]);
+    const oneTree = buildClaimTree([{ serial: "SN-000001", claimKey: keyFor(0) }]);
+    rows.push({
+      operation: "commitClaimRoot, 1 unit",
+      path: "direct",
+      gasUsed: await gasOf(unitOwnership.connect(manufacturer).commitClaimRoot(one.batchId, oneTree.root, 1)),
+      target: 70_000n,
+    });
+
+    const serials = makeSerials(100_000);
+    const big = await register("OWN-100K", serials);
+    // One real key among the stand-ins, so a claim can be signed.
+    // A fixed key, so the proofs (and the gas) are the same on every run.
+    const claimSecret = new ethers.Wallet(ethers.id("bench claim secret"));
+    const claimedSerial = serials[54_321];
+    const started = Date.now();
+    const bigTree = buildClaimTree(
+      serials.map((serial, index) => ({ serial, claimKey: serial === claimedSerial ? claimSecret.address : keyFor(index) })),
+    );
+    const treeSeconds = ((Date.now() - started) / 1000).toFixed(1);
+    rows.push({
+      operation: "commitClaimRoot, 100,000 units",
+      path: "direct",
+      gasUsed: await gasOf(unitOwnership.connect(manufacturer).commitClaimRoot(big.batchId, bigTree.root, 100_000)),
+      target: 70_000n,
+      note: `same as for 1 unit; claim tree built off-chain in ${treeSeconds}s`,
+    });
+    const relayedBatch = await register("OWN-R", ["SN-000001"]);
+    // Warm the manufacturer's forwarder nonce, so the row shows the steady-state cost.
+    await relayedGasOf(deployment, manufacturer, unitOwnership, calls.encodeFunctionData("claimRootOf", [relayedBatch.batchId]));
+    rows.push({
+      operation: "commitClaimRoot, 1 unit",
+      path: "relayed",
+      gasUsed: await relayedGasOf(
+        deployment,
+        manufacturer,
+        unitOwnership,
+        calls.encodeFunctionData("commitClaimRoot", [relayedBatch.batchId, oneTree.root, 1]),
+      ),
+    });
+
+    // Claim: the relayer submits the shopper's signed claim (the shopper pays nothing and needs no account).
+    const tokenId = unitTokenId(big.batchId, claimedSerial);
+    const signature = await signUnitClaim(claimSecret, { chainId, address: unitOwnershipAddress }, { tokenId, recipient: shopper.address });
+    const committed = claimProofOf(bigTree, claimedSerial)!;
+    rows.push({
+      operation: "claim, unit of a 100,000-unit batch",
+      path: "direct",
+      gasUsed: await gasOf(
+        unitOwnership
+          .connect(relayer)
+          .claim(
+            big.batchId,
+            claimedSerial,
+            committed.claimKey,
+            big.serialTree.proof(claimedSerial)!,
+            committed.proof,
+            shopper.address,
+            signature,
+          ),
+      ),
+      // Four new storage slots (owner, owner's balance, the unit's batch id and serial) are ~88,000 of it.
+      target: 170_000n,
+      note: `sent by the relayer; two proofs of ${committed.proof.length} hashes; 4 new storage slots`,
+    });
+
+    // Transfers (resale, gifting): plain ERC-721, directly or gasless through the forwarder.
+    rows.push({
+      operation: "transferFrom (resale)",
+      path: "direct",
+      gasUsed: await gasOf(unitOwnership.connect(shopper).transferFrom(shopper.address, secondOwner.address, tokenId)),
+      target: 60_000n,
+    });
+    await relayedGasOf(deployment, secondOwner, unitOwnership, calls.encodeFunctionData("claimRootOf", [big.batchId]));
+    rows.push({
+      operation: "transferFrom (resale)",
+      path: "relayed",
+      gasUsed: await relayedGasOf(
+        deployment,
+        secondOwner,
+        unitOwnership,
+        calls.encodeFunctionData("transferFrom", [secondOwner.address, shopper.address, tokenId]),
+      ),
+    });
+    return rows;
+  },
+};
+
+// ------------------------------------------------------------------------------------------------
 // Sections to run, in order. Further sections (e.g. escrow) go here.
 // ------------------------------------------------------------------------------------------------
 
-const SECTIONS: BenchSection[] = [provenanceSection, escrowSection, designSection, coldChainSection];
+const SECTIONS: BenchSection[] = [provenanceSection, escrowSection, designSection, coldChainSection, unitOwnershipSection];
 
 function formatGas(value: bigint): string {
   return value.toLocaleString("en-US");

@@ -44,15 +44,16 @@ const addresses = {
   registry: await addressOf("registry"),
   escrow: await addressOf("escrow"),
   coldChain: await addressOf("coldChain"),
+  ...(contracts.designRegistry ? { designRegistry: await addressOf("designRegistry") } : {}),
+  ...(contracts.productData ? { productData: await addressOf("productData") } : {}),
+  ...(contracts.unitOwnership ? { unitOwnership: await addressOf("unitOwnership") } : {}),
 };
 await assertDeployedCode(ethers.provider, chainId, addresses, path.relative(process.cwd(), ignitionJournalDir(chainId)));
 // Where the indexer starts: the block the first contract got its code (a resumed deployment started earlier).
 const blocks = await Promise.all(
   Object.values(addresses).map((address) => creationBlock(ethers.provider, address).catch(() => startBlock)),
 );
-const designRegistry = contracts.designRegistry ? { designRegistry: await addressOf("designRegistry") } : {};
-if (designRegistry.designRegistry) await assertDeployedCode(ethers.provider, chainId, designRegistry);
-const deployment: Deployment = { chainId, ...addresses, ...designRegistry, deployBlock: Math.min(...blocks) };
+const deployment: Deployment = { chainId, ...addresses, deployBlock: Math.min(...blocks) };
 
 if (connection.networkConfig.type === "edr-simulated") {
   console.log(

@@ -6,7 +6,10 @@ import type { Block, Filter, InterfaceAbi, Log, Provider } from "ethers";
 import type { Deployment } from "./deployment.ts";
 
 /** Where the contracts of a deployment live (lower-case); the optional ones only in deployments that have them. */
-export type ContractAddresses = Pick<Deployment, "forwarder" | "registry" | "escrow" | "designRegistry" | "coldChain" | "productData">;
+export type ContractAddresses = Pick<
+  Deployment,
+  "forwarder" | "registry" | "escrow" | "designRegistry" | "coldChain" | "productData" | "unitOwnership"
+>;
 
 /** The ABIs of a deployment's contracts, by their part in it (from Hardhat's artifacts, backend/chain/artifacts.ts). */
 export interface DeploymentAbis {
@@ -19,6 +22,8 @@ export interface DeploymentAbis {
   coldChain?: InterfaceAbi;
   /** Default: the compiled ProductDataRegistry ABI. */
   productData?: InterfaceAbi;
+  /** Default: the compiled UnitOwnership ABI (read when the deployment has the contract). */
+  unitOwnership?: InterfaceAbi;
 }
 
 /** The one chain access: what the relayer, the keeper and the composition root share. */

@@ -11,6 +11,7 @@ import type {
   ProvenaForwarder,
   ProvenanceRegistry,
   TradeEscrow,
+  UnitOwnership,
 } from "../../types/ethers-contracts/index.ts";
 import type { ITradeEscrow } from "../../types/ethers-contracts/TradeEscrow.ts";
 import type { Order } from "../domain/model.ts";
@@ -19,7 +20,7 @@ import { BREACH_TERMS } from "./vocabulary.ts";
 import type { ChainAccess } from "./chain-access.ts";
 import { createRevertDecoder, type RevertDecoder } from "./revert-reason.ts";
 
-export type { ColdChain, DesignRegistry, ProductDataRegistry, ProvenaForwarder, ProvenanceRegistry, TradeEscrow };
+export type { ColdChain, DesignRegistry, ProductDataRegistry, ProvenaForwarder, ProvenanceRegistry, TradeEscrow, UnitOwnership };
 
 /** The ITradeEscrow.Order struct the escrow takes (it stores its hash, the order id). */
 export type OrderStruct = ITradeEscrow.OrderStruct;
@@ -87,6 +88,21 @@ export const coldChainAt = (address: string, runner: ContractRunner | null, abi:
 export const productDataAt = (address: string, runner: ContractRunner | null, abi?: InterfaceAbi | Interface): ProductDataRegistry =>
   contractAt("ProductDataRegistry", address, runner, abi);
 
+let unitOwnershipAbiCache: InterfaceAbi | undefined;
+
+/** The compiled UnitOwnership ABI, read once per process (kept apart from the indexed contracts' ABIs). */
+export function unitOwnershipAbi(): InterfaceAbi {
+  unitOwnershipAbiCache ??= loadArtifact("UnitOwnership").abi;
+  return unitOwnershipAbiCache;
+}
+
+/** UnitOwnership at `address`. */
+export const unitOwnershipAt = (
+  address: string,
+  runner: ContractRunner | null,
+  abi: InterfaceAbi | Interface = unitOwnershipAbi(),
+): UnitOwnership => new Contract(address, abi, runner) as unknown as UnitOwnership;
+
 /** A deployment's contracts, read-only through the chain's provider, with their interfaces and a revert decoder. */
 export interface ProvenaContracts {
   forwarder: ProvenaForwarder;
@@ -98,6 +114,8 @@ export interface ProvenaContracts {
   coldChain?: ColdChain;
   /** The product-data anchors; undefined for a deployment without them. */
   productData: ProductDataRegistry | undefined;
+  /** The unit ownership tokens; undefined for a deployment made before they existed. */
+  unitOwnership?: UnitOwnership;
   /** Untyped interfaces, for encoding and parsing by a function name known only at run time. */
   interfaces: {
     forwarder: Interface;
@@ -105,6 +123,7 @@ export interface ProvenaContracts {
     escrow: Interface;
     designRegistry: Interface;
     productData: Interface;
+    unitOwnership: Interface;
     coldChain?: Interface;
   };
   decoder: RevertDecoder;
@@ -120,7 +139,10 @@ export function provenaContracts(chain: ChainAccess): ProvenaContracts {
     designRegistry: new Interface(chain.abis.designRegistry ?? provenaAbi("DesignRegistry")),
     ...(coldChainInterface === undefined ? {} : { coldChain: coldChainInterface }),
     productData: new Interface(chain.abis.productData ?? provenaAbi("ProductDataRegistry")),
+    // Always there, so its revert reasons decode (and its calls encode) whatever the deployment holds.
+    unitOwnership: new Interface(chain.abis.unitOwnership ?? unitOwnershipAbi()),
   };
+  const unitOwnershipAddress = chain.addresses.unitOwnership;
   const designRegistryAddress = chain.addresses.designRegistry;
   return {
     forwarder: forwarderAt(chain.addresses.forwarder, chain.provider, interfaces.forwarder),
@@ -136,6 +158,7 @@ export function provenaContracts(chain: ChainAccess): ProvenaContracts {
       chain.addresses.productData === undefined
         ? undefined
         : productDataAt(chain.addresses.productData, chain.provider, interfaces.productData),
+    ...(unitOwnershipAddress ? { unitOwnership: unitOwnershipAt(unitOwnershipAddress, chain.provider, interfaces.unitOwnership) } : {}),
     interfaces,
     decoder: createRevertDecoder(
       [
@@ -144,6 +167,7 @@ export function provenaContracts(chain: ChainAccess): ProvenaContracts {
         interfaces.forwarder,
         interfaces.designRegistry,
         interfaces.productData,
+        interfaces.unitOwnership,
         coldChainInterface,
       ].filter((iface) => iface !== undefined),
     ),

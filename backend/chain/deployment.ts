@@ -131,6 +131,7 @@ export async function assertDeploymentOnChain(provider: Provider, deployment: De
   ];
   if (deployment.designRegistry) contracts.push(["DesignRegistry", deployment.designRegistry]);
   if (deployment.coldChain) contracts.push(["ColdChain", deployment.coldChain]);
+  if (deployment.unitOwnership) contracts.push(["UnitOwnership", deployment.unitOwnership]);
   const codes = await Promise.all(contracts.map(([, contractAddress]) => provider.getCode(contractAddress)));
   const missing = contracts.filter((_, index) => codes[index] === "0x").map(([name, contractAddress]) => `${name} (${contractAddress})`);
   if (missing.length > 0) {

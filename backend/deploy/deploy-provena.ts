@@ -47,8 +47,8 @@ export interface DeployProvenaParameters {
   deploymentDir?: string;
   artifactsDir?: string;
   /**
-   * Another Ignition module returning { forwarder, registry, escrow } and optionally coldChain (default:
-   * ./ignition/ProvenaModule.ts, which always deploys the cold chain).
+   * Another Ignition module returning { forwarder, registry, escrow } and optionally designRegistry, productData,
+   * coldChain and unitOwnership (default: ./ignition/ProvenaModule.ts, which deploys them all).
    */
   ignitionModule?: Parameters<typeof deploy>[0]["ignitionModule"];
 }
@@ -128,6 +128,7 @@ export async function deployProvenaWithIgnition(parameters: DeployProvenaParamet
   // Optional: a module that predates them (or a test module) may not return them.
   const designRegistry = byName("designRegistry", "DesignRegistry");
   const productData = byName("productData", "ProductDataRegistry");
+  const unitOwnership = byName("unitOwnership", "UnitOwnership");
   const addresses = {
     forwarder,
     registry,
@@ -135,6 +136,7 @@ export async function deployProvenaWithIgnition(parameters: DeployProvenaParamet
     ...(designRegistry ? { designRegistry } : {}),
     ...(coldChain ? { coldChain } : {}),
     ...(productData ? { productData } : {}),
+    ...(unitOwnership ? { unitOwnership } : {}),
   };
   await assertDeployedCode(parameters.provider, parameters.chainId, addresses, parameters.deploymentDir);
   // Nodes without history (no archive state) cannot answer eth_getCode at old blocks: start at the block the

@@ -13,9 +13,12 @@ import {
   escrowAt,
   productDataAt,
   registryAt,
+  unitOwnershipAbi,
+  unitOwnershipAt,
   type DesignRegistry,
   type ProvenanceRegistry,
   type TradeEscrow,
+  type UnitOwnership,
 } from "../../backend/chain/contracts.ts";
 import { readDeployment, resolveDeploymentFile, type Deployment } from "../../backend/chain/deployment.ts";
 import { connectProvider } from "../../backend/chain/provider.ts";
@@ -47,22 +50,27 @@ export interface CliContext {
   abis: ProvenaAbis;
   decoder: RevertDecoder;
   apiUrl: string;
-  deployment(): Promise<Pick<Deployment, "forwarder" | "registry" | "escrow" | "designRegistry" | "productData">>;
+  deployment(): Promise<CliDeployment>;
   signer(): Promise<Wallet>;
   registry(): Promise<ProvenanceRegistry>;
   escrow(): Promise<TradeEscrow>;
   /** The design registry; a CliError when the deployment has none. */
   designRegistry(): Promise<DesignRegistry>;
+  /** The unit ownership tokens; a CliError when the deployment has none. */
+  unitOwnership(): Promise<UnitOwnership>;
   /** Sends `method(args)` on `contract` as the caller (or through the relayer with --relay) and prints the outcome. */
   send(
     label: string,
-    contract: "registry" | "escrow" | "designRegistry" | "productData",
+    contract: "registry" | "escrow" | "designRegistry" | "productData" | "unitOwnership",
     method: string,
     args: unknown[],
     overrides?: { value?: bigint },
   ): Promise<{ transactionHash: string; blockNumber: number; logs: readonly unknown[] }>;
   close(): Promise<void>;
 }
+
+/** The addresses the CLI needs (`unitOwnership` only when the deployment has it). */
+export type CliDeployment = Pick<Deployment, "forwarder" | "registry" | "escrow" | "designRegistry" | "productData" | "unitOwnership">;
 
 export async function createCliContext(options: GlobalOptions): Promise<CliContext> {
   const rpcUrl = options.rpc ?? process.env.RPC_URL ?? DEFAULT_RPC_URL;
@@ -77,8 +85,9 @@ export async function createCliContext(options: GlobalOptions): Promise<CliConte
     abis.ProvenaForwarder,
     abis.DesignRegistry,
     abis.ProductDataRegistry,
+    unitOwnershipAbi(),
   ]);
-  let deploymentPromise: Promise<Pick<Deployment, "forwarder" | "registry" | "escrow" | "designRegistry" | "productData">> | null = null;
+  let deploymentPromise: Promise<CliDeployment> | null = null;
   let signerPromise: Promise<Wallet> | null = null;
 
   async function loadDeployment() {
@@ -91,7 +100,7 @@ export async function createCliContext(options: GlobalOptions): Promise<CliConte
       if (response.ok) {
         const info = (await response.json()) as {
           domain: { chainId: number; verifyingContract: Hex };
-          targets: { registry: Hex; escrow: Hex; designRegistry?: Hex; productData?: Hex };
+          targets: { registry: Hex; escrow: Hex; designRegistry?: Hex; productData?: Hex; unitOwnership?: Hex };
         };
         if (info.domain.chainId !== chainId)
           throw new CliError(`the backend at ${apiUrl} serves chain ${info.domain.chainId}, but ${rpcUrl} is chain ${chainId}`);
@@ -101,6 +110,7 @@ export async function createCliContext(options: GlobalOptions): Promise<CliConte
           escrow: info.targets.escrow,
           ...(info.targets.designRegistry ? { designRegistry: info.targets.designRegistry } : {}),
           ...(info.targets.productData ? { productData: info.targets.productData } : {}),
+          ...(info.targets.unitOwnership ? { unitOwnership: info.targets.unitOwnership } : {}),
         };
       }
     } catch (error) {
@@ -136,6 +146,15 @@ export async function createCliContext(options: GlobalOptions): Promise<CliConte
       if (!designRegistry) throw new CliError(`the deployment on chain ${chainId} has no design registry (deployed before it existed)`);
       return designRegistryAt(designRegistry, provider, abis.DesignRegistry);
     },
+    async unitOwnership() {
+      const { unitOwnership } = await context.deployment();
+      if (!unitOwnership) {
+        throw new CliError(
+          `the deployment on chain ${chainId} has no UnitOwnership contract (deployed before it existed): redeploy, or add its address as "unitOwnership" to the deployment file`,
+        );
+      }
+      return unitOwnershipAt(unitOwnership, provider);
+    },
     async send(label, target, method, args, overrides = {}) {
       const signer = await context.signer();
       // The method is named at run time (a command table), so the call goes through the untyped base contract.
@@ -146,7 +165,9 @@ export async function createCliContext(options: GlobalOptions): Promise<CliConte
             ? await context.escrow()
             : target === "designRegistry"
               ? await context.designRegistry()
-              : await productDataContract();
+              : target === "unitOwnership"
+                ? await context.unitOwnership()
+                : await productDataContract();
       try {
         if (options.relay) {
           if (overrides.value) throw new CliError("the relayer pays gas, not payments: send value-carrying calls without --relay");

@@ -1,5 +1,6 @@
 /**
- * Hardhat Ignition module: deploys Provena's ERC-2771 forwarder and provenance registry.
+ * Hardhat Ignition module: deploys Provena's ERC-2771 forwarder, provenance registry, trade escrow and unit
+ * ownership tokens.
  *
  *   npx hardhat ignition deploy backend/deploy/ignition/ProvenaModule.ts --network <name> \
  *     --parameters '{"ProvenaModule":{"admin":"0x…","adminTransferDelay":172800}}'
@@ -24,6 +25,8 @@
  * the registry.
  *
  * The escrow and the cold chain get the same admin (and delay) as the registry; the admin grants ARBITER_ROLE afterwards.
+ * The unit ownership tokens (UnitOwnership) read the registry and trust the same forwarder, with the same admin and
+ * delay; the admin sets their base URI afterwards (setBaseURI), once the backend's public URL is known.
  * Making the escrow the registry's custody observer (registry.setCustodyObserver(escrow)) is a call only the
  * registry admin may make, and the module sends it from the deploying account (Ignition's default sender):
  * deploy from the admin's account, or deploy with the default admin and hand the role over afterwards with
@@ -96,7 +99,10 @@ const ProvenaModule = buildModule("ProvenaModule", (m) => {
   m.call(escrow, "setColdChain", [coldChain]);
   m.call(coldChain, "grantRole", [ANCHORER_ROLE, m.getParameter("anchorer", m.getAccount(0))], { id: "grantAnchorer" });
 
-  return { forwarder, registry, escrow, designRegistry, productData, coldChain };
+  // Unit ownership tokens: one ERC-721 per claimed unit of a registered batch, checked against the registry.
+  const unitOwnership = m.contract("UnitOwnership", [registry, forwarder, admin, adminTransferDelay]);
+
+  return { forwarder, registry, escrow, designRegistry, productData, coldChain, unitOwnership };
 });
 
 export default ProvenaModule;

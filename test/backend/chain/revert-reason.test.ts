@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { AbiCoder, Interface, id as keccakText } from "ethers";
 import { loadProvenaAbis } from "../../../backend/chain/artifacts.ts";
-import { coldChainAbi } from "../../../backend/chain/contracts.ts";
+import { coldChainAbi, unitOwnershipAbi } from "../../../backend/chain/contracts.ts";
 import { createRevertDecoder, extractRevertData } from "../../../backend/chain/revert-reason.ts";
 
 describe("revert reasons", function () {
@@ -76,6 +76,27 @@ describe("revert reasons", function () {
       productData.encodeErrorResult("ProductDataNotPrefixHolder", [8412345000102n, account, "0x" + "00".repeat(20)]),
     )!;
     expect(nobody.message).to.contain("no manufacturer holds its GS1 company prefix");
+  });
+
+  it("test_decode_everyUnitOwnershipErrorAShopperOrManufacturerCanMeet_hasASentence", function () {
+    const unitOwnership = new Interface(unitOwnershipAbi());
+    const unitDecoder = createRevertDecoder([abis.ProvenanceRegistry, abis.TradeEscrow, abis.ProvenaForwarder, unitOwnership]);
+    const internal = new Set(["RegistryZero", "InvalidShortString", "StringTooLong"]);
+    const withoutSentence: string[] = [];
+    unitOwnership.forEachError((fragment) => {
+      if (internal.has(fragment.name) || fragment.name.startsWith("AccessControl") || fragment.name.startsWith("SafeCast")) return;
+      const data = unitOwnership.encodeErrorResult(
+        fragment,
+        fragment.inputs.map((input) => (input.type === "string" ? "SN-000001" : sampleArg(input.type))),
+      );
+      const message = unitDecoder.decode(data)!.message;
+      if (!message.startsWith(`${fragment.name}: `)) withoutSentence.push(message);
+    });
+    expect(withoutSentence).to.deep.equal([]);
+    const notCommitted = unitDecoder.decode(unitOwnership.encodeErrorResult("ClaimKeyNotCommitted", [batchId, "SN-000001", account]))!;
+    expect(notCommitted.message).to.equal(
+      `ClaimKeyNotCommitted: claim key ${account} is not the one committed for unit "SN-000001" of batch ${batchId} (or its claim proof is wrong)`,
+    );
   });
 
   it("test_decode_orderNamingAnInvalidInspector_saysWhatAnInspectorMustBe", function () {

@@ -142,6 +142,13 @@ describe("indexer over HTTP JSON-RPC", function () {
         /No contract code on chain 31337 at ProvenanceRegistry \(0x0+a1\), TradeEscrow .*, ProvenaForwarder .*: the deployment file is stale/,
       );
     }
+    // The unit ownership contract is checked when the deployment names it.
+    try {
+      await assertDeploymentOnChain(connected.provider, { ...stale, unitOwnership: "0x00000000000000000000000000000000000000c7" });
+      expect.fail("accepted a deployment without code");
+    } catch (error) {
+      expect((error as Error).message).to.match(/ProvenaForwarder .*, UnitOwnership \(0x0+c7\): the deployment file is stale/);
+    }
     try {
       await assertDeploymentOnChain(connected.provider, { ...stale, chainId: 1 });
       expect.fail("accepted a deployment of another chain");
