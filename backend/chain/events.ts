@@ -6,7 +6,7 @@
 import { Interface, type JsonFragment, type JsonFragmentType } from "ethers";
 import { chainEventId, type ChainEvent, type Hex, type JsonValue } from "../domain/model.ts";
 import { createEventArgsDecoder, type EventArgsDecoder } from "./abi-decode.ts";
-import type { ProvenaAbis, ProvenaContractName } from "./artifacts.ts";
+import type { MirroredContractName, ProvenaAbis } from "./artifacts.ts";
 import type { Deployment } from "./deployment.ts";
 import { ENUM_VALUE_NAMES, enumNameOf } from "./vocabulary.ts";
 
@@ -42,7 +42,8 @@ export interface EventDecoder {
 }
 
 export interface CreateEventDecoderParameters {
-  deployment: Pick<Deployment, "chainId" | "registry" | "escrow" | "forwarder">;
+  /** With `unitOwnership`, that contract's logs are decoded too (with `abis.UnitOwnership`). */
+  deployment: Pick<Deployment, "chainId" | "registry" | "escrow" | "forwarder" | "unitOwnership">;
   abis: ProvenaAbis;
 }
 
@@ -54,7 +55,7 @@ interface EventShape {
 }
 
 interface ContractDecoder {
-  contract: ProvenaContractName;
+  contract: MirroredContractName;
   eventsByTopic: Map<string, EventShape>;
 }
 
@@ -69,13 +70,15 @@ const ADDRESS = /^0x[0-9a-f]{40}$/;
 
 export function createEventDecoder({ deployment, abis }: CreateEventDecoderParameters): EventDecoder {
   const byAddress = new Map<string, ContractDecoder>();
-  const entries: [ProvenaContractName, string][] = [
+  const entries: [MirroredContractName, string][] = [
     ["ProvenanceRegistry", deployment.registry],
     ["TradeEscrow", deployment.escrow],
     ["ProvenaForwarder", deployment.forwarder],
   ];
+  if (deployment.unitOwnership !== undefined) entries.push(["UnitOwnership", deployment.unitOwnership]);
   for (const [contract, address] of entries) {
     const abi = abis[contract];
+    if (abi === undefined) throw new Error(`The deployment names a ${contract} contract, but no ABI was given for it`);
     const iface = new Interface(abi);
     const eventsByTopic = new Map<string, EventShape>();
     for (const fragment of abi as JsonFragment[]) {

@@ -3,7 +3,7 @@
  * one unit (events, headers, projections, checkpoint last).
  */
 import type { Checkpoint } from "../domain/model.ts";
-import { loadCurrentFromStore, project } from "../projections/project.ts";
+import { loadCurrentFromStore, loadCurrentOwnershipFromStore, project } from "../projections/project.ts";
 import type { IndexerDependencies } from "./dependencies.ts";
 import { fetchRange } from "./fetch-range.ts";
 
@@ -54,7 +54,7 @@ export async function indexRange(
     return { kind: "reorg", reason: `block ${fromBlock} builds on ${fetched.actual}, not on the stored ${fetched.expected}` };
   }
   const { events } = fetched;
-  const documents = await project(events, loadCurrentFromStore(store));
+  const documents = await project(events, loadCurrentFromStore(store), loadCurrentOwnershipFromStore(store));
   const next: Checkpoint = { chainId, blockNumber: toBlock, blockHash: fetched.last.hash, updatedAt: Date.now() };
   await confirmWriter();
   await store.commitRange({ chainId, events, blocks: fetched.blocks, ...documents, checkpoint: next });

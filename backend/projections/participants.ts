@@ -24,7 +24,8 @@ export const PARTICIPANT_EVENTS = new Set([
 /** The participant an event changes, or null when it changes none. */
 export function participantKeyOf(event: ChainEvent): Hex | null {
   if (!PARTICIPANT_EVENTS.has(event.name)) return null;
-  if (event.contract === "ProvenaForwarder") return null;
+  // The forwarder has no roles; the ownership tokens' own admin roles are not consortium membership.
+  if (event.contract === "ProvenaForwarder" || event.contract === "UnitOwnership") return null;
   if (event.name === "CompanyPrefixGranted" || event.name === "CompanyPrefixRevoked") return hexArg(event, "manufacturer");
   return hexArg(event, "account");
 }

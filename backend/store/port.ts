@@ -59,6 +59,9 @@ import type {
   ScanStats,
   SerialSet,
   UnitClaim,
+  UnitToken,
+  ClaimRoot,
+  ClaimTree,
 } from "../domain/model.ts";
 
 export type StoreKind = "sqlite" | "mongodb";
@@ -81,6 +84,9 @@ export interface RangeCommit {
   batches: Batch[]; // projections after the range's events, full documents (upsert by batchId)
   participants: Participant[];
   orders: Order[];
+  /** Unit tokens and claim roots after the range (absent = none changed); same freshness rule, by tokenId / batchId. */
+  unitTokens?: UnitToken[];
+  claimRoots?: ClaimRoot[];
   checkpoint: Checkpoint;
 }
 
@@ -100,6 +106,10 @@ export interface RollbackCommit {
   deleteBatchIds: Hex[];
   deleteParticipantAddresses: Hex[];
   deleteOrderIds: Hex[];
+  /** Unit tokens as they were at the fork (written unconditionally), and ownership documents created above it. */
+  unitTokens?: UnitToken[];
+  deleteUnitTokenIds?: string[];
+  deleteClaimRootBatchIds?: Hex[];
   checkpoint: Checkpoint;
 }
 
@@ -216,9 +226,29 @@ export interface PassportRecords {
    * With no scans: total 0, regions [], firstAt and lastAt null, recent 0.
    */
   scanStats(batchId: Hex, serial: string | null, recentSinceMs: number): Promise<ScanStats>;
-  /** First claim wins; returns the claim in force afterwards (the earlier claim, unchanged, when one exists). */
+  /**
+   * @deprecated Database claims, replaced by on-chain ownership tokens (UnitOwnership): nothing writes them any
+   * more; kept so stored claims stay readable. First claim wins; returns the claim in force afterwards.
+   */
   claimUnit(claim: UnitClaim): Promise<UnitClaim>;
   getUnitClaim(batchId: Hex, serial: string): Promise<UnitClaim | null>;
+}
+
+/**
+ * Unit ownership: tokens and claim roots (written by MirrorLog's commits, like the other projections) and the
+ * manufacturers' claim trees the claim relay reads (written by the API).
+ */
+export interface UnitOwnershipRecords {
+  /** `tokenId` in decimal. */
+  getUnitToken(tokenId: string): Promise<UnitToken | null>;
+  /** Found tokens, once each, in the order of their first id in the argument; unknown ids left out. */
+  getUnitTokens(tokenIds: string[]): Promise<UnitToken[]>;
+  getClaimRoot(batchId: Hex): Promise<ClaimRoot | null>;
+  /** Found claim roots, once each, in argument order; unknown batch ids left out. */
+  getClaimRoots(batchIds: Hex[]): Promise<ClaimRoot[]>;
+  /** Stores the tree unless one with its root exists; returns the tree in force (the first, unchanged). */
+  putClaimTree(tree: ClaimTree): Promise<ClaimTree>;
+  getClaimTree(claimRoot: Hex): Promise<ClaimTree | null>;
 }
 
 /** The relayer's durable queue of signed forward requests. */
@@ -275,4 +305,5 @@ export interface MirrorStore
     RelayQueue,
     AuthNonces,
     RecallAcknowledgements,
-    OrderReadGrants {}
+    OrderReadGrants,
+    UnitOwnershipRecords {}

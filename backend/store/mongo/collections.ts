@@ -21,7 +21,9 @@
  * - scans:         { batchId: "hashed" }      every scan query is per batch, so it targets one shard.
  * - claims:        { batchId: 1, serial: 1 }  prefix of the unique index.
  * - serialchunks:  { serialRoot: 1 }          a set is read and written by its root.
- * - participants, blocks, checkpoints, leases, relays, serialsets, rollbacks, rollbackitems: small, unsharded.
+ * - unittokens:    { _id: "hashed" }          looked up by token id.
+ * - participants, blocks, checkpoints, leases, relays, serialsets, rollbacks, rollbackitems, claimroots,
+ *   claimtrees: small, unsharded.
  */
 import type { mongo } from "mongoose";
 
@@ -38,6 +40,9 @@ import type {
   OrderReadGrant,
   RecallAcknowledgement,
   UnitClaim,
+  UnitToken,
+  ClaimRoot,
+  ClaimTree,
 } from "../../domain/model.ts";
 
 /** A natural key (string or number), or the ObjectId the server gives scans and claims. */
@@ -120,6 +125,9 @@ export const documents = {
   claim: withId<UnitClaim>(null),
   recallAcknowledgement: withId<RecallAcknowledgement>(null),
   orderReadGrant: withId<OrderReadGrant>(null),
+  unitToken: keyedBy<UnitToken>("tokenId"),
+  claimRoot: keyedBy<ClaimRoot>("batchId"),
+  claimTree: keyedBy<ClaimTree>("claimRoot"),
 };
 
 // --- the adapter's own records (not domain objects) -----------------------------------------------------------
@@ -162,7 +170,7 @@ export interface RollbackMarker {
   startedAt: number;
 }
 
-export type ProjectionKind = "batch" | "participant" | "order";
+export type ProjectionKind = "batch" | "participant" | "order" | "unitToken" | "claimRoot";
 
 /** One projection a rollback replaces (`doc`, the projection's document) or deletes (`doc` null). */
 export interface RollbackItem {
@@ -171,7 +179,7 @@ export interface RollbackItem {
   token: string;
   seq: number;
   kind: ProjectionKind;
-  key: Hex;
+  key: string; // a batch id, address or order id; a unit token's id in decimal
   doc: MongoDocument | null;
 }
 
@@ -260,6 +268,9 @@ export const COLLECTIONS = {
       index<OrderReadGrant>(["financier", "grantedAt", "seller"]),
     ],
   },
+  unitTokens: { name: "unittokens", indexes: [index<Stored<UnitToken, "tokenId">>(["owner", "_id"])] },
+  claimRoots: { name: "claimroots", indexes: [] },
+  claimTrees: { name: "claimtrees", indexes: [] },
   signInNonces: { name: "signinnonces", indexes: [{ key: { expiresAt: 1 }, expireAfterSeconds: 0 }] },
   rollbackItems: { name: "rollbackitems", indexes: [index<RollbackItem>(["chainId", "token", "seq"])] },
 } satisfies Record<string, CollectionSpec>;

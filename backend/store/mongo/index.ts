@@ -9,6 +9,7 @@
  */
 import { createAuthNonces } from "./auth-nonces.ts";
 import { createOrderReadGrants } from "./order-read-grants.ts";
+import { createUnitOwnershipRecords } from "./unit-ownership.ts";
 import { createRecallAcknowledgements } from "./recall-acknowledgements.ts";
 import type { MirrorStore } from "../port.ts";
 import { createIndexes, openCollections } from "./collections.ts";
@@ -45,5 +46,6 @@ export async function createMongoStore(options: MongoStoreOptions): Promise<Mirr
     ...createAuthNonces(collections),
     ...createRecallAcknowledgements(collections),
     ...createOrderReadGrants(collections),
+    ...createUnitOwnershipRecords(collections),
   };
 }

@@ -15,6 +15,7 @@ import { createPassportRecords } from "./passport-records.ts";
 import { createProjectionReads } from "./projections.ts";
 import { createRelayQueue } from "./relay-queue.ts";
 import { migrate } from "./schema.ts";
+import { createUnitOwnershipRecords } from "./unit-ownership.ts";
 
 export { DEFAULT_SQLITE_PATH, type SqliteStoreOptions } from "./connection.ts";
 
@@ -38,5 +39,6 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): MirrorStore
     ...createAuthNonces(connection),
     ...createRecallAcknowledgements(connection),
     ...createOrderReadGrants(connection),
+    ...createUnitOwnershipRecords(connection),
   };
 }

@@ -8,7 +8,15 @@ import type { ChainEvent, Checkpoint, Hex, IndexedBlock } from "../../domain/mod
 import { checkPageLimit, encodeCursor, pageCursor } from "../cursor.ts";
 import type { EventFilter, MirrorLog, PageRequest, RangeCommit, RollbackCommit } from "../port.ts";
 import { documentOf, type SqliteConnection } from "./connection.ts";
-import { deleteProjections, writeBatch, writeOrder, writeParticipant } from "./projections.ts";
+import {
+  deleteOwnership,
+  deleteProjections,
+  writeBatch,
+  writeClaimRoot,
+  writeOrder,
+  writeParticipant,
+  writeUnitToken,
+} from "./projections.ts";
 
 function insertEvent(connection: SqliteConnection, event: ChainEvent): void {
   const { sql } = connection;
@@ -103,6 +111,8 @@ export function createMirrorLog(connection: SqliteConnection): MirrorLog {
         for (const batch of commit.batches) writeBatch(connection, batch, true);
         for (const participant of commit.participants) writeParticipant(connection, participant, true);
         for (const order of commit.orders) writeOrder(connection, order, true);
+        for (const token of commit.unitTokens ?? []) writeUnitToken(connection, token, true);
+        for (const root of commit.claimRoots ?? []) writeClaimRoot(connection, root);
         writeCheckpoint(connection, commit.chainId, commit.checkpoint);
       });
       connection.eventsWritten(commit.events.length);
@@ -119,6 +129,8 @@ export function createMirrorLog(connection: SqliteConnection): MirrorLog {
         for (const batch of commit.batches) writeBatch(connection, batch, false);
         for (const participant of commit.participants) writeParticipant(connection, participant, false);
         for (const order of commit.orders) writeOrder(connection, order, false);
+        deleteOwnership(connection, { tokenIds: commit.deleteUnitTokenIds ?? [], claimRootBatchIds: commit.deleteClaimRootBatchIds ?? [] });
+        for (const token of commit.unitTokens ?? []) writeUnitToken(connection, token, false);
         writeCheckpoint(connection, commit.chainId, commit.checkpoint);
       });
     },

@@ -56,7 +56,7 @@ class MemoryMirror implements RollbackSource {
     this.write(documents);
     return documents;
   }
-  write(documents: ProjectedDocuments) {
+  write(documents: Pick<ProjectedDocuments, "batches" | "participants" | "orders">) {
     documents.batches.forEach((batch) => this.batches.set(batch.batchId, batch));
     documents.participants.forEach((participant) => this.participants.set(participant.address, participant));
     documents.orders.forEach((order) => this.orders.set(order.orderId, order));

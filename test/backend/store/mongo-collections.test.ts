@@ -228,6 +228,9 @@ describe("MongoDB store: documents", function () {
         "rollbackitems",
         "recallacknowledgements",
         "orderreadgrants",
+        "unittokens",
+        "claimroots",
+        "claimtrees",
         "signinnonces",
       ]);
       // Spent sign-in nonces are removed by MongoDB's TTL monitor once they expire.
