@@ -1,0 +1,388 @@
+/**
+ * The claim relay against a contract on Hardhat's in-process chain. The real UnitOwnership is built on another
+ * branch; UnitOwnershipDouble (contracts/mocks) makes the same claim checks (claim root, claim-key proof, serial
+ * proof, EIP-712 signature, once per unit) with serial roots set by the test instead of read from the registry.
+ */
+import { expect } from "chai";
+import { network } from "hardhat";
+import { Interface, Wallet, ZeroHash, type InterfaceAbi } from "ethers";
+import request from "supertest";
+import { createApp } from "../../../backend/api/app.ts";
+import { createMetrics } from "../../../backend/api/metrics.ts";
+import { routeModuleFromTable } from "../../../backend/api/route-table.ts";
+import { loadArtifact } from "../../../backend/chain/artifacts.ts";
+import { providerFromEip1193 } from "../../../backend/chain/provider.ts";
+import { DomainError } from "../../../backend/domain/errors.ts";
+import type { Batch, Hex } from "../../../backend/domain/model.ts";
+import { signClaim, unitTokenId } from "../../../backend/ownership/claim-signature.ts";
+import { buildClaimTree } from "../../../backend/ownership/claim-tree.ts";
+import { createOwnershipService, OWNERSHIP_CLAIM_JOB, type OwnershipService } from "../../../backend/ownership/ownership-service.ts";
+import { ownershipRoutes } from "../../../backend/ownership/ownership-routes.ts";
+import { createSerialService } from "../../../backend/passport/serials.ts";
+import { passportWriteRateLimiter } from "../../../backend/passport/write-limits.ts";
+import { createStore } from "../../../backend/store/index.ts";
+import type { MirrorStore } from "../../../backend/store/port.ts";
+import { silentLogger } from "../relayer/relayer-fixture.ts";
+
+const SERIALS = ["SN-1", "SN-2", "SN-3"];
+const EVENT_REF = { eventId: "31337:000000000001:000000", blockNumber: 1, blockTimestamp: 1_767_225_600, transactionHash: ZeroHash as Hex };
+
+function batchDocument(batchId: Hex, lot: string, serialRoot: Hex, parentId: Hex | null): Batch {
+  return {
+    batchId,
+    gtin: "04012345000009",
+    lot,
+    quantity: "3",
+    productionDate: 1_767_000_000,
+    originGln: "4012345000009",
+    documentHash: ZeroHash as Hex,
+    serialRoot,
+    manufacturer: "0x1000000000000000000000000000000000000002",
+    custodian: "0x1000000000000000000000000000000000000002",
+    pendingCustodian: null,
+    status: parentId === null ? "split" : "registered",
+    inspection: "none",
+    inspections: [],
+    custody: [],
+    parentId,
+    childIds: [],
+    recall: null,
+    watched: false,
+    registered: EVENT_REF,
+    lastEvent: EVENT_REF,
+  };
+}
+
+async function createClaimRelayFixture({ ratePerMinute = 1_000, uploadTree = true } = {}) {
+  const connection = await network.create();
+  const { ethers } = connection;
+  const [deployer] = await ethers.getSigners();
+  const artifact = loadArtifact("UnitOwnershipDouble", "contracts/mocks/UnitOwnershipDouble.sol");
+  const factory = new ethers.ContractFactory(artifact.abi, artifact.bytecode, deployer);
+  const contract = await factory.deploy();
+  await contract.waitForDeployment();
+  const unitOwnership = (await contract.getAddress()).toLowerCase() as Hex;
+  const { provider, chainId } = await providerFromEip1193(connection.provider, 50);
+
+  const relayer = Wallet.createRandom().connect(provider);
+  await (await deployer!.sendTransaction({ to: relayer.address, value: ethers.parseEther("10") })).wait();
+
+  const store: MirrorStore = await createStore({ sqlitePath: ":memory:" });
+  const serials = createSerialService({ store });
+  const { serialRoot } = await serials.storeSerials(SERIALS);
+  const batchId = "0x" + "b1".repeat(32);
+  const childId = "0x" + "c1".repeat(32);
+  const registered = batchDocument(batchId as Hex, "LOT-1", serialRoot, null);
+  const child = batchDocument(childId as Hex, "LOT-1-A", serialRoot, batchId as Hex);
+
+  // Each unit's claim key: its private half is what the box holds.
+  const claimKeys = new Map(SERIALS.map((serial) => [serial, Wallet.createRandom()]));
+  const tree = buildClaimTree(SERIALS.map((serial) => ({ serial, claimKey: claimKeys.get(serial)!.address })));
+  const double = new Interface(artifact.abi as InterfaceAbi);
+  const call = (data: string) => deployer!.sendTransaction({ to: unitOwnership, data }).then((tx) => tx.wait());
+  await call(double.encodeFunctionData("setSerialRoot", [batchId, serialRoot]));
+  await call(double.encodeFunctionData("commitClaimRoot", [batchId, tree.root, SERIALS.length]));
+
+  await store.commitRange({
+    chainId,
+    events: [],
+    blocks: [],
+    batches: [registered, child],
+    participants: [],
+    orders: [],
+    claimRoots: [
+      { batchId: batchId as Hex, manufacturer: registered.manufacturer, claimRoot: tree.root as Hex, units: 3, committed: EVENT_REF },
+    ],
+    checkpoint: { chainId, blockNumber: 1, blockHash: null, updatedAt: 1 },
+  });
+
+  const service: OwnershipService = createOwnershipService({
+    store,
+    serials,
+    chain: { provider, chainId, unitOwnership },
+    relayerAddress: relayer.address.toLowerCase() as Hex,
+  });
+  if (uploadTree) await service.uploadClaimTree(batchId as Hex, tree.dump());
+  const routes = routeModuleFromTable(
+    "",
+    ownershipRoutes({
+      ownership: service,
+      passports: {
+        getBatch: async (id) => (id === batchId ? registered : child),
+        linkFor: (batch, serial) => `https://id.example.com/01/${batch.gtin}/10/${batch.lot}/21/${serial}`,
+      },
+      writeRateLimiter: passportWriteRateLimiter(ratePerMinute),
+      uploadBodyLimit: "1mb",
+    }),
+    undefined,
+    { parsesOwnBody: true },
+  );
+  const app = createApp({
+    store,
+    logger: silentLogger,
+    metrics: createMetrics({ processMetrics: false }),
+    indexerStatus: () => ({ chainId, headBlock: null, indexedBlock: null, lagBlocks: null, eventsIndexed: 0, isLeader: false }),
+    readyMaxLagBlocks: 10,
+    modules: [routes],
+  });
+
+  /** What the shopper's page does: sign the claim of `serial` for `recipient` with the box's secret. */
+  async function signedClaim(serial: string, recipient: string, secret = claimKeys.get(serial)!.privateKey, onBatch = batchId) {
+    const tokenId = unitTokenId(batchId as Hex, serial);
+    const signature = await signClaim(secret, { chainId, unitOwnership, tokenId, recipient });
+    return { batchId: onBatch as Hex, serial, recipient, signature };
+  }
+  const claimInput = (body: Awaited<ReturnType<typeof signedClaim>>) => ({
+    unit: { batchId: body.batchId, serial: body.serial },
+    recipient: body.recipient,
+    signature: body.signature,
+  });
+  const queuedJobs = () => store.listRelays(["queued", "submitted", "mined", "failed"], 500);
+  /** The relayer's transaction for a job, sent as the worker would (a plain call from its account). */
+  const submit = async (job: { to: string; data: string }) => (await relayer.sendTransaction({ to: job.to, data: job.data })).wait();
+  const ownerOf = async (tokenId: string) =>
+    (await provider.call({ to: unitOwnership, data: double.encodeFunctionData("ownerOf", [BigInt(tokenId)]) })).slice(-40);
+
+  return {
+    store,
+    service,
+    app,
+    tree,
+    claimKeys,
+    signedClaim,
+    claimInput,
+    queuedJobs,
+    submit,
+    ownerOf,
+    batchId: batchId as Hex,
+    childId: childId as Hex,
+    chainId,
+    unitOwnership,
+    provider,
+    double,
+    deployer: deployer!,
+  };
+}
+
+async function expectDomainError(action: Promise<unknown>, kind: string, pattern?: RegExp): Promise<DomainError> {
+  try {
+    await action;
+  } catch (error) {
+    expect(error).to.be.instanceOf(DomainError);
+    expect((error as DomainError).kind).to.equal(kind);
+    if (pattern) expect((error as DomainError).message).to.match(pattern);
+    return error as DomainError;
+  }
+  throw new Error(`expected a ${kind} DomainError`);
+}
+
+const SHOPPER = "0x3000000000000000000000000000000000000001";
+const OTHER = "0x3000000000000000000000000000000000000002";
+
+describe("ownership claim relay", function () {
+  let fixture: Awaited<ReturnType<typeof createClaimRelayFixture>>;
+
+  beforeEach(async function () {
+    fixture = await createClaimRelayFixture();
+  });
+  afterEach(async function () {
+    await fixture.store.close();
+  });
+
+  it("test_claim_signedWithTheBoxSecret_queuedOnce_andTheRelayersCallMints", async function () {
+    const body = await fixture.signedClaim("SN-1", SHOPPER);
+    const result = await fixture.service.claim(fixture.claimInput(body));
+    expect(result).to.include({
+      tokenId: unitTokenId(fixture.batchId, "SN-1"),
+      batchId: fixture.batchId,
+      recipient: SHOPPER,
+      created: true,
+    });
+    expect(result.job).to.include({
+      kind: OWNERSHIP_CLAIM_JOB,
+      status: "queued",
+      to: fixture.unitOwnership,
+      id: fixture.service.claimJobId(result.tokenId),
+    });
+    expect(await fixture.queuedJobs()).to.have.length(1);
+    await fixture.submit(result.job);
+    expect(`0x${await fixture.ownerOf(result.tokenId)}`).to.equal(SHOPPER);
+  });
+
+  it("test_claim_replayOfTheSameBody_sameJob_nothingNew", async function () {
+    const body = await fixture.signedClaim("SN-1", SHOPPER);
+    const first = await fixture.service.claim(fixture.claimInput(body));
+    const again = await fixture.service.claim(fixture.claimInput(body));
+    expect(again.created).to.equal(false);
+    expect(again.job).to.deep.equal(first.job);
+    const response = await request(fixture.app).post("/api/v1/ownership/claims").send(body).expect(200);
+    expect(response.body).to.include({ relayId: first.job.id, status: "queued", tokenId: first.tokenId });
+    expect(await fixture.queuedJobs()).to.have.length(1);
+  });
+
+  it("test_claim_bogusSignature_refusedBeforeAnythingIsQueued", async function () {
+    const wrongKey = await fixture.signedClaim("SN-1", SHOPPER, Wallet.createRandom().privateKey);
+    await expectDomainError(fixture.service.claim(fixture.claimInput(wrongKey)), "rejected", /not the unit's claim key/);
+    // Another unit's secret does not claim this one either.
+    const otherUnitsKey = await fixture.signedClaim("SN-1", SHOPPER, fixture.claimKeys.get("SN-2")!.privateKey);
+    await expectDomainError(fixture.service.claim(fixture.claimInput(otherUnitsKey)), "rejected");
+    // A signature for one recipient does not mint to another (a copied claim cannot be redirected).
+    const signedForShopper = await fixture.signedClaim("SN-1", SHOPPER);
+    await expectDomainError(fixture.service.claim({ ...fixture.claimInput(signedForShopper), recipient: OTHER }), "rejected");
+    const response = await request(fixture.app).post("/api/v1/ownership/claims").send(wrongKey).expect(422);
+    expect(response.body.reason).to.equal("claim-signature-invalid");
+    expect(await fixture.queuedJobs()).to.deep.equal([]);
+  });
+
+  it("test_claim_unitAlreadyClaimed_409_whetherQueuedMinedOrMintedElsewhere", async function () {
+    const first = await fixture.service.claim(fixture.claimInput(await fixture.signedClaim("SN-1", SHOPPER)));
+    await expectDomainError(
+      fixture.service.claim(fixture.claimInput(await fixture.signedClaim("SN-1", OTHER))),
+      "conflict",
+      /first claim stands/,
+    );
+    await fixture.submit(first.job);
+
+    // SN-2 is claimed on chain by someone who submitted the call themselves: the simulation sees it.
+    const body = await fixture.signedClaim("SN-2", SHOPPER);
+    const direct = fixture.double.encodeFunctionData("claim", [
+      fixture.batchId,
+      "SN-2",
+      fixture.claimKeys.get("SN-2")!.address,
+      (await createSerialService({ store: fixture.store }).proveSerial(
+        (await fixture.store.getBatch(fixture.batchId))!.serialRoot,
+        "SN-2",
+      ))!.proof,
+      fixture.tree.getProof(["SN-2", fixture.claimKeys.get("SN-2")!.address]),
+      SHOPPER,
+      body.signature,
+    ]);
+    await (await fixture.deployer.sendTransaction({ to: fixture.unitOwnership, data: direct })).wait();
+    const refused = await expectDomainError(fixture.service.claim(fixture.claimInput(body)), "conflict", /UnitAlreadyClaimed/);
+    expect(refused.details).to.deep.include({ error: "UnitAlreadyClaimed" });
+    await request(fixture.app).post("/api/v1/ownership/claims").send(body).expect(409);
+    expect((await fixture.queuedJobs()).map((job) => job.id)).to.deep.equal([first.job.id]);
+  });
+
+  it("test_claim_unitOfASplitChildLot_mapsToTheRegisteredBatch", async function () {
+    const body = await fixture.signedClaim("SN-3", SHOPPER, undefined, fixture.childId);
+    const result = await fixture.service.claim(fixture.claimInput(body));
+    expect(result.batchId).to.equal(fixture.batchId);
+    expect(result.tokenId).to.equal(unitTokenId(fixture.batchId, "SN-3"));
+    await fixture.submit(result.job);
+    expect(`0x${await fixture.ownerOf(result.tokenId)}`).to.equal(SHOPPER);
+    const byGtinLot = { gtin: "04012345000009", lot: "LOT-1-A", serial: "SN-3", recipient: SHOPPER, signature: body.signature };
+    const replay = await request(fixture.app).post("/api/v1/ownership/claims").send(byGtinLot).expect(200);
+    expect(replay.body.relayId).to.equal(result.job.id);
+  });
+
+  it("test_claim_flood_sameUnitConcurrently_oneJob_bogusFloodNone", async function () {
+    const body = await fixture.signedClaim("SN-1", SHOPPER);
+    const results = await Promise.all(Array.from({ length: 20 }, () => fixture.service.claim(fixture.claimInput(body))));
+    expect(results.filter((result) => result.created)).to.have.length(1);
+    expect(new Set(results.map((result) => result.job.id)).size).to.equal(1);
+    const bogus = await Promise.allSettled(
+      Array.from({ length: 20 }, async () =>
+        fixture.service.claim(fixture.claimInput(await fixture.signedClaim("SN-2", SHOPPER, Wallet.createRandom().privateKey))),
+      ),
+    );
+    expect(bogus.every((outcome) => outcome.status === "rejected")).to.equal(true);
+    expect(await fixture.queuedJobs()).to.have.length(1);
+  });
+
+  it("test_claim_flood_oneClientOverTheWriteLimit_429", async function () {
+    const limited = await createClaimRelayFixture({ ratePerMinute: 3 });
+    try {
+      const body = await limited.signedClaim("SN-1", SHOPPER, Wallet.createRandom().privateKey);
+      for (let attempt = 0; attempt < 3; attempt++) await request(limited.app).post("/api/v1/ownership/claims").send(body).expect(422);
+      await request(limited.app).post("/api/v1/ownership/claims").send(body).expect(429);
+      expect(await limited.queuedJobs()).to.deep.equal([]);
+    } finally {
+      await limited.store.close();
+    }
+  });
+
+  it("test_claim_badInput_clearErrors", async function () {
+    const body = await fixture.signedClaim("SN-1", SHOPPER);
+    await request(fixture.app)
+      .post("/api/v1/ownership/claims")
+      .send({ ...body, recipient: "0x0000000000000000000000000000000000000000" })
+      .expect(400);
+    await request(fixture.app)
+      .post("/api/v1/ownership/claims")
+      .send({ ...body, signature: "0x1234" })
+      .expect(400);
+    await request(fixture.app)
+      .post("/api/v1/ownership/claims")
+      .send({ serial: "SN-1", recipient: SHOPPER, signature: body.signature })
+      .expect(400);
+    await request(fixture.app)
+      .post("/api/v1/ownership/claims")
+      .send({ ...body, serial: "SN-404" })
+      .expect(404);
+    await request(fixture.app)
+      .post("/api/v1/ownership/claims")
+      .send({ ...body, batchId: "0x" + "99".repeat(32) })
+      .expect(404);
+    await request(fixture.app).post("/api/v1/ownership/claims").set("Content-Type", "text/plain").send("x").expect(415);
+    expect(await fixture.queuedJobs()).to.deep.equal([]);
+  });
+});
+
+describe("ownership claim trees", function () {
+  it("test_claim_beforeTheTreeIsUploaded_orWithoutAClaimRoot_409", async function () {
+    const fixture = await createClaimRelayFixture({ uploadTree: false });
+    try {
+      const body = await fixture.signedClaim("SN-1", SHOPPER);
+      await expectDomainError(fixture.service.claim(fixture.claimInput(body)), "conflict", /claim tree .* is not uploaded/);
+      await fixture.service.uploadClaimTree(fixture.batchId, fixture.tree.dump());
+      await fixture.store.rollback({
+        chainId: fixture.chainId,
+        forkBlock: 0,
+        batches: [],
+        participants: [],
+        orders: [],
+        deleteBatchIds: [],
+        deleteParticipantAddresses: [],
+        deleteOrderIds: [],
+        deleteClaimRootBatchIds: [fixture.batchId],
+        checkpoint: { chainId: fixture.chainId, blockNumber: 0, blockHash: null, updatedAt: 2 },
+      });
+      await expectDomainError(fixture.service.claim(fixture.claimInput(body)), "conflict", /has not committed the claim keys/);
+      expect(await fixture.queuedJobs()).to.deep.equal([]);
+    } finally {
+      await fixture.store.close();
+    }
+  });
+
+  it("test_uploadClaimTree_rootMustEqualTheCommittedOne", async function () {
+    const fixture = await createClaimRelayFixture({ uploadTree: false });
+    try {
+      const forged = buildClaimTree(["SN-1", "SN-2", "SN-3"].map((serial) => ({ serial, claimKey: Wallet.createRandom().address })));
+      const mismatch = await request(fixture.app)
+        .post("/api/v1/ownership/claim-trees")
+        .send({ batchId: fixture.batchId, tree: forged.dump() })
+        .expect(422);
+      expect(mismatch.body.reason).to.equal("claim-root-mismatch");
+      await request(fixture.app)
+        .post("/api/v1/ownership/claim-trees")
+        .send({ batchId: fixture.childId, tree: fixture.tree.dump() })
+        .expect(400);
+      await request(fixture.app)
+        .post("/api/v1/ownership/claim-trees")
+        .send({ batchId: fixture.batchId, tree: { ...fixture.tree.dump(), leafEncoding: ["string"] } })
+        .expect(400);
+      const stored = await request(fixture.app)
+        .post("/api/v1/ownership/claim-trees")
+        .send({ batchId: fixture.batchId, tree: fixture.tree.dump() })
+        .expect(201);
+      expect(stored.body).to.include({ claimRoot: fixture.tree.root, units: 3 });
+      await request(fixture.app)
+        .post("/api/v1/ownership/claim-trees")
+        .send({ batchId: fixture.batchId, tree: fixture.tree.dump() })
+        .expect(200);
+    } finally {
+      await fixture.store.close();
+    }
+  });
+});
