@@ -31,6 +31,8 @@ export interface OwnershipRoutesDeps {
   /** Largest claim-tree upload, e.g. "8mb". */
   uploadBodyLimit: string;
   jsonMaxDepth?: number;
+  /** Called when a claim is newly queued (main wakes the relayer worker). */
+  onClaimQueued?: () => void;
 }
 
 /** A claim is a few short strings. */
@@ -73,6 +75,7 @@ export function ownershipRoutes({
   writeRateLimiter,
   uploadBodyLimit,
   jsonMaxDepth,
+  onClaimQueued,
 }: OwnershipRoutesDeps): RouteDefinition[] {
   const depth = jsonMaxDepth === undefined ? {} : { maxDepth: jsonMaxDepth };
   const requireJson: RequestHandler = (req, _res, next) => {
@@ -167,6 +170,7 @@ export function ownershipRoutes({
             ? { batchId: body.batchId, serial: body.serial }
             : { gtin: body.gtin!, lot: body.lot!, serial: body.serial };
         const result = await ownership.claim({ unit, recipient: body.recipient, signature: body.signature });
+        if (result.created) onClaimQueued?.();
         res
           .status(result.created ? 202 : 200)
           .location(`/api/v1/relay/requests/${result.job.id}`)

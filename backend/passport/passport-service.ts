@@ -11,7 +11,8 @@ import type { Batch, Checkpoint, Hex, ScanStats, UnitClaim } from "../domain/mod
 import { loadBatchHistory } from "../read-model/batch-history.ts";
 import { buildDigitalLink, type DigitalLink, type TrustAnchors } from "./digital-link.ts";
 import { historyEntryOf, recallEntry } from "./history-entries.ts";
-import { effectiveInspection, type PassportView, type UnitView } from "./passport-view.ts";
+import { unitTokenId } from "../ownership/claim-signature.ts";
+import { effectiveInspection, type PassportView, type UnitOwnershipView, type UnitView } from "./passport-view.ts";
 import { createScanDeduper, type ScanDeduper } from "./scan-dedupe.ts";
 import { createBoundedMemo } from "./view-cache.ts";
 import type { SerialService, UnitProof } from "./serials.ts";
@@ -47,6 +48,8 @@ export interface PassportConfig {
   /** Block of the deployment; verifiers read participant logs from here. */
   deployBlock?: number;
   thresholds?: Partial<CloneThresholds>;
+  /** The ownership tokens' contract (IUnitOwnership); absent in deployments without it. */
+  unitOwnership?: Hex;
 }
 
 export interface ScanContext {
@@ -149,6 +152,27 @@ export function createPassportService({ store, serials, config, scanDeduper, now
       );
     }
     return warnings;
+  }
+
+  /** The unit's token, on the registered batch a split lot descends from (its serial root is that batch's). */
+  async function ownershipOf(batch: Batch, serial: string): Promise<UnitOwnershipView | null> {
+    if (config.unitOwnership === undefined) return null;
+    let registered = batch;
+    for (let depth = 0; registered.parentId !== null && depth < 64; depth++) {
+      const parent = await store.getBatch(registered.parentId);
+      if (!parent) break;
+      registered = parent;
+    }
+    const tokenId = unitTokenId(registered.batchId, serial);
+    const [token, claimRoot] = await Promise.all([store.getUnitToken(tokenId), store.getClaimRoot(registered.batchId)]);
+    return {
+      contract: config.unitOwnership,
+      chainId: config.chainId,
+      tokenId,
+      registeredBatchId: registered.batchId,
+      token,
+      claimable: claimRoot !== null,
+    };
   }
 
   // A serial root names its list by content, so a proof found under it holds for ever; remembering it spares each
@@ -268,11 +292,12 @@ export function createPassportService({ store, serials, config, scanDeduper, now
 
       let unit: UnitView | null = null;
       if (link.serial !== null) {
-        const [claim, scans] = await Promise.all([
+        const [claim, scans, ownership] = await Promise.all([
           store.getUnitClaim(batch.batchId, link.serial),
           store.scanStats(batch.batchId, link.serial, now() - thresholds.recentWindowMs),
+          ownershipOf(batch, link.serial),
         ]);
-        unit = { serial: link.serial, proof, claim, scans, cloneWarnings: cloneWarnings(scans) };
+        unit = { serial: link.serial, proof, claim, ownership, scans, cloneWarnings: cloneWarnings(scans) };
       }
       const stamp = JSON.stringify([checkpoint, batch, unit]);
       return { batch, stamp, view: () => buildView(link, batch, unit, checkpoint) };
