@@ -21,6 +21,7 @@ import { registerOrderCommands } from "./cli/order-commands.ts";
 import { registerParticipantCommands } from "./cli/participant-commands.ts";
 import { registerCompanyPrefixCommands } from "./cli/prefix-commands.ts";
 import { registerPassportCommands } from "./cli/passport-commands.ts";
+import { registerOwnershipCommands } from "./cli/ownership-commands.ts";
 
 const program = new Command()
   .name("provena")
@@ -49,6 +50,7 @@ registerEpcisCommands(program);
 registerRecallCommands(program, withContext);
 registerFinanceCommands(program, withContext);
 registerTraceCommands(program, withContext);
+registerOwnershipCommands(program);
 
 try {
   await program.parseAsync(process.argv);
