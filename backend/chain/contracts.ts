@@ -7,7 +7,7 @@ import { Contract, Interface, ZeroAddress, type ContractRunner, type InterfaceAb
 import type { ProvenaForwarder, ProvenanceRegistry, TradeEscrow } from "../../types/ethers-contracts/index.ts";
 import type { ITradeEscrow } from "../../types/ethers-contracts/TradeEscrow.ts";
 import type { Order } from "../domain/model.ts";
-import { loadArtifact, type ProvenaContractName } from "./artifacts.ts";
+import { loadArtifact, loadUnitOwnershipAbi, type ProvenaContractName } from "./artifacts.ts";
 import type { ChainAccess } from "./chain-access.ts";
 import { createRevertDecoder, type RevertDecoder } from "./revert-reason.ts";
 
@@ -78,8 +78,17 @@ export function provenaContracts(chain: ChainAccess): ProvenaContracts {
     registry: registryAt(chain.addresses.registry, chain.provider, interfaces.registry),
     escrow: escrowAt(chain.addresses.escrow, chain.provider, interfaces.escrow),
     interfaces,
-    decoder: createRevertDecoder([interfaces.registry, interfaces.escrow, interfaces.forwarder]),
+    // The ownership tokens' errors too: the relayer submits unit claims to that contract directly.
+    decoder: createRevertDecoder([interfaces.registry, interfaces.escrow, interfaces.forwarder, unitOwnershipInterface()]),
   };
+}
+
+let unitOwnershipInterfaceCache: Interface | null = null;
+
+/** IUnitOwnership's interface (with ERC-721's events), read once per process. */
+export function unitOwnershipInterface(): Interface {
+  unitOwnershipInterfaceCache ??= new Interface(loadUnitOwnershipAbi());
+  return unitOwnershipInterfaceCache;
 }
 
 /** The ITradeEscrow.Order struct of a mirrored order, in field order (no inspector is the zero address on chain). */

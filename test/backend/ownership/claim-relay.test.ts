@@ -11,6 +11,9 @@ import { unitTokenId } from "../../../backend/ownership/claim-signature.ts";
 import { buildClaimTree } from "../../../backend/ownership/claim-tree.ts";
 import { OWNERSHIP_CLAIM_JOB } from "../../../backend/ownership/ownership-service.ts";
 import { createClaimRelayFixture } from "./claim-relay-fixture.ts";
+import { loadProvenaAbis } from "../../../backend/chain/artifacts.ts";
+import { createRelayerWorker } from "../../../backend/relayer/relayer-worker.ts";
+import { silentLogger } from "../relayer/relayer-fixture.ts";
 import { createSerialService } from "../../../backend/passport/serials.ts";
 
 async function expectDomainError(action: Promise<unknown>, kind: string, pattern?: RegExp): Promise<DomainError> {
@@ -56,6 +59,34 @@ describe("ownership claim relay", function () {
     expect(await fixture.queuedJobs()).to.have.length(1);
     await fixture.submit(result.job);
     expect(`0x${await fixture.ownerOf(result.tokenId)}`).to.equal(SHOPPER);
+  });
+
+  it("test_claim_theRelayerWorkerSubmitsTheJob_andSettlesItMined", async function () {
+    const abis = loadProvenaAbis();
+    const worker = createRelayerWorker({
+      store: fixture.store,
+      // The claim job is a direct call: the relayer's Provena contracts play no part in it.
+      chain: {
+        provider: fixture.provider,
+        chainId: fixture.chainId,
+        addresses: { forwarder: fixture.unitOwnership, registry: fixture.unitOwnership, escrow: fixture.unitOwnership },
+        abis: { forwarder: abis.ProvenaForwarder, registry: abis.ProvenanceRegistry, escrow: abis.TradeEscrow },
+      },
+      signer: fixture.relayer,
+      logger: silentLogger,
+      holder: "claim-relay-test",
+    });
+    const result = await fixture.service.claim(fixture.claimInput(await fixture.signedClaim("SN-2", SHOPPER)));
+    await worker.tick();
+    await worker.tick();
+    const job = await fixture.store.getRelay(result.job.id);
+    expect(job).to.include({ status: "mined", error: null });
+    expect(`0x${await fixture.ownerOf(result.tokenId)}`).to.equal(SHOPPER);
+    // A replay after mining answers the mined job.
+    const replay = await fixture.service.claim(fixture.claimInput(await fixture.signedClaim("SN-2", SHOPPER)));
+    expect(replay).to.include({ created: false });
+    expect(replay.job.status).to.equal("mined");
+    await worker.stop();
   });
 
   it("test_claim_replayOfTheSameBody_sameJob_nothingNew", async function () {
