@@ -141,6 +141,7 @@ export async function createClaimRelayFixture({ ratePerMinute = 1_000, uploadTre
     (await provider.call({ to: unitOwnership, data: double.encodeFunctionData("ownerOf", [BigInt(tokenId)]) })).slice(-40);
 
   return {
+    ethers,
     relayer,
     store,
     service,

@@ -14,6 +14,8 @@ import { createClaimRelayFixture } from "./claim-relay-fixture.ts";
 import { loadProvenaAbis } from "../../../backend/chain/artifacts.ts";
 import { createRelayerWorker } from "../../../backend/relayer/relayer-worker.ts";
 import { silentLogger } from "../relayer/relayer-fixture.ts";
+import { createIndexer } from "../../../backend/indexer/index.ts";
+import { createStore } from "../../../backend/store/index.ts";
 import { createSerialService } from "../../../backend/passport/serials.ts";
 
 async function expectDomainError(action: Promise<unknown>, kind: string, pattern?: RegExp): Promise<DomainError> {
@@ -262,6 +264,51 @@ describe("ownership claim trees", function () {
         .send({ batchId: fixture.batchId, tree: fixture.tree.dump() })
         .expect(200);
     } finally {
+      await fixture.store.close();
+    }
+  });
+});
+
+describe("ownership mirror from the chain (indexer)", function () {
+  it("test_indexer_mirrorsClaimRootClaimAndResale_fromTheContractsLogs", async function () {
+    const fixture = await createClaimRelayFixture();
+    const mirror = await createStore({ sqlitePath: ":memory:" });
+    try {
+      const [, alice, bob] = await fixture.ethers.getSigners();
+      const result = await fixture.service.claim(fixture.claimInput(await fixture.signedClaim("SN-1", alice!.address.toLowerCase())));
+      await fixture.submit(result.job);
+      const transfer = fixture.double.encodeFunctionData("transferFrom", [alice!.address, bob!.address, BigInt(result.tokenId)]);
+      await (await alice!.sendTransaction({ to: fixture.unitOwnership, data: transfer })).wait();
+
+      const indexer = createIndexer({
+        provider: fixture.provider,
+        // The registry, escrow and forwarder logged nothing here; the ownership contract did.
+        deployment: {
+          chainId: fixture.chainId,
+          registry: "0x00000000000000000000000000000000000000a1",
+          escrow: "0x00000000000000000000000000000000000000e5",
+          forwarder: "0x00000000000000000000000000000000000000f0",
+          unitOwnership: fixture.unitOwnership,
+          deployBlock: 0,
+        },
+        store: mirror,
+        config: { confirmations: 0, indexerBlockRange: 1_000, indexerPollMs: 20, leaseTtlMs: 5_000, instanceId: "ownership-test" },
+        logger: silentLogger,
+      });
+      const head = await fixture.provider.getBlockNumber();
+      indexer.start();
+      await indexer.waitForBlock(head, { timeoutMs: 30_000 });
+      await indexer.stop();
+
+      const token = await mirror.getUnitToken(result.tokenId);
+      expect(token).to.include({ batchId: fixture.batchId, serial: "SN-1", owner: bob!.address.toLowerCase() });
+      expect(token!.previousOwners).to.deep.equal([alice!.address.toLowerCase()]);
+      expect(token!.ownedSince).to.be.greaterThanOrEqual(token!.claimedAt);
+      expect(await mirror.getClaimRoot(fixture.batchId)).to.include({ claimRoot: fixture.tree.root, units: 3 });
+      const logged = await mirror.listEvents({ contract: "UnitOwnership" }, { limit: 50 });
+      expect(logged.items.map((event) => event.name)).to.include.members(["ClaimRootCommitted", "UnitClaimed", "Transfer"]);
+    } finally {
+      await mirror.close();
       await fixture.store.close();
     }
   });
