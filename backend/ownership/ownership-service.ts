@@ -24,7 +24,7 @@ import { queuedRelayRequest } from "../relayer/queued-request.ts";
 import { createKeyedQueue } from "../relayer/relay-service.ts";
 import type { ProjectionReads, RelayQueue, UnitOwnershipRecords } from "../store/port.ts";
 import { recoverClaimKey, unitTokenId } from "./claim-signature.ts";
-import { loadClaimTree, type ClaimTreeIndex } from "./claim-tree.ts";
+import { claimTreeHeader, loadClaimTree, type ClaimTreeIndex } from "./claim-tree.ts";
 
 /** The relayer job kind of a claim: a direct call of UnitOwnership.claim from the relayer's account. */
 export const OWNERSHIP_CLAIM_JOB = "ownership-claim";
@@ -125,7 +125,8 @@ export function createOwnershipService(options: OwnershipServiceOptions): Owners
     if (cached) return cached;
     const stored = await store.getClaimTree(claimRoot);
     if (!stored) return null;
-    const tree = loadClaimTree(stored.dump);
+    // Checked when it was uploaded; a tampered store would only make the simulation refuse (no gas spent).
+    const tree = loadClaimTree(stored.dump, { validate: false });
     if (tree.root !== claimRoot) throw new Error(`Stored claim tree ${claimRoot} rebuilds to ${tree.root}: the stored tree is corrupt`);
     if (trees.size >= 16) trees.delete(trees.keys().next().value!);
     trees.set(claimRoot, tree);
@@ -263,23 +264,27 @@ export function createOwnershipService(options: OwnershipServiceOptions): Owners
     claimJobId,
 
     async uploadClaimTree(batchId, dump) {
-      const tree = loadClaimTree(dump);
+      // The cheap checks first (shape, root, count against the mirrored commitment); hashing the whole tree last.
+      const header = claimTreeHeader(dump);
       const batch = await store.getBatch(batchId);
       if (!batch) throw notFound(`No batch ${batchId} is registered (or it is not indexed yet)`);
       if (batch.parentId !== null) throw invalidInput(`Batch ${batchId} is a split lot; upload the claim tree of its registered batch`);
       const committed = await store.getClaimRoot(batchId);
       if (!committed) throw conflict(`No claim root is committed for batch ${batchId} yet: commit the tree's root on chain first`);
-      if (committed.claimRoot !== tree.root) {
-        throw rejected(`The tree's root ${tree.root} is not the claim root ${committed.claimRoot} committed for batch ${batchId}`, {
+      if (committed.claimRoot !== header.root) {
+        throw rejected(`The tree's root ${header.root} is not the claim root ${committed.claimRoot} committed for batch ${batchId}`, {
           reason: "claim-root-mismatch",
         });
       }
-      if (committed.units !== tree.units) {
-        throw rejected(`The tree has ${tree.units} units but ${committed.units} were committed for batch ${batchId}`);
+      if (committed.units !== header.units) {
+        throw rejected(`The tree has ${header.units} units but ${committed.units} were committed for batch ${batchId}`);
       }
-      const existing = await store.getClaimTree(tree.root);
-      if (!existing) await store.putClaimTree({ claimRoot: tree.root, dump: dump as JsonValue, createdAt: now() });
-      return { batchId, claimRoot: tree.root, units: tree.units, created: !existing };
+      const existing = await store.getClaimTree(header.root);
+      if (existing) return { batchId, claimRoot: header.root, units: header.units, created: false };
+      const tree = loadClaimTree(dump);
+      if (tree.root !== header.root) throw rejected(`The tree's nodes hash to ${tree.root}, not to the root ${header.root} it names`);
+      await store.putClaimTree({ claimRoot: tree.root, dump: dump as JsonValue, createdAt: now() });
+      return { batchId, claimRoot: tree.root, units: tree.units, created: true };
     },
 
     async claim(input) {

@@ -254,6 +254,10 @@ describe("ownership claim trees", function () {
         .post("/api/v1/ownership/claim-trees")
         .send({ batchId: fixture.batchId, tree: { ...fixture.tree.dump(), leafEncoding: ["string"] } })
         .expect(400);
+      // The committed root on top, but a claim key swapped below it: the nodes do not hash to it.
+      const tampered = structuredClone(fixture.tree.dump());
+      tampered.values[0]!.value = [tampered.values[0]!.value[0], Wallet.createRandom().address];
+      await request(fixture.app).post("/api/v1/ownership/claim-trees").send({ batchId: fixture.batchId, tree: tampered }).expect(400);
       const stored = await request(fixture.app)
         .post("/api/v1/ownership/claim-trees")
         .send({ batchId: fixture.batchId, tree: fixture.tree.dump() })
