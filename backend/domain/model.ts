@@ -228,6 +228,16 @@ export interface ClaimTree {
   createdAt: number; // unix ms
 }
 
+/**
+ * Where a unit's accepted claim came from: a coarse region (a country code, as scans keep it), never an address.
+ * The passport flags scans of a unit still with its claimant that come from elsewhere (a copied code).
+ */
+export interface ClaimRegion {
+  tokenId: string;
+  region: string;
+  at: number; // unix ms
+}
+
 /** @deprecated The database claim that the on-chain ownership token replaced; kept readable, no longer written. */
 export interface UnitClaim {
   batchId: Hex;

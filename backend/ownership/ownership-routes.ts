@@ -21,6 +21,7 @@ import type { Batch, UnitToken } from "../domain/model.ts";
 import { effectiveStatus } from "../read-model/batch-history.ts";
 import type { PassportService } from "../passport/passport-service.ts";
 import { unitParams } from "../passport/request-schemas.ts";
+import { scanRegion } from "../passport/resolver-routes.ts";
 import { CLAIM_TYPES, claimDomain } from "./claim-signature.ts";
 import type { ClaimResult, OwnershipService, UnitOwnership } from "./ownership-service.ts";
 
@@ -169,7 +170,7 @@ export function ownershipRoutes({
           body.batchId !== undefined
             ? { batchId: body.batchId, serial: body.serial }
             : { gtin: body.gtin!, lot: body.lot!, serial: body.serial };
-        const result = await ownership.claim({ unit, recipient: body.recipient, signature: body.signature });
+        const result = await ownership.claim({ unit, recipient: body.recipient, signature: body.signature, region: scanRegion(req) });
         if (result.created) onClaimQueued?.();
         res
           .status(result.created ? 202 : 200)

@@ -50,6 +50,8 @@ export interface ClaimInput {
   unit: UnitReference;
   recipient: string;
   signature: string;
+  /** Where the claim comes from (a country code, as scans keep it; "unknown" when not known). */
+  region?: string;
 }
 
 export interface ClaimResult {
@@ -294,7 +296,12 @@ export function createOwnershipService(options: OwnershipServiceOptions): Owners
       if (!/^0x[0-9a-fA-F]{130}$/.test(input.signature)) throw invalidInput("The signature must be 65 bytes of hex (0x + 130 digits)");
       const { registered, tokenId } = await resolveUnit(input.unit);
       const recipient = input.recipient.toLowerCase() as Hex;
-      return inTurnPerToken(tokenId, () => claimInTurn(input, { registered, serial: input.unit.serial, tokenId, recipient }));
+      const result = await inTurnPerToken(tokenId, () => claimInTurn(input, { registered, serial: input.unit.serial, tokenId, recipient }));
+      // Where the unit was claimed: the passport flags scans of a unit still with its claimant from elsewhere.
+      if (result.created && input.region !== undefined && input.region !== "unknown") {
+        await store.putClaimRegion({ tokenId, region: input.region, at: now() });
+      }
+      return result;
     },
 
     async unitOwnership(unit) {

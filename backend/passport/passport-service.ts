@@ -164,8 +164,13 @@ export function createPassportService({ store, serials, config, scanDeduper, now
       registered = parent;
     }
     const tokenId = unitTokenId(registered.batchId, serial);
-    const [token, claimRoot] = await Promise.all([store.getUnitToken(tokenId), store.getClaimRoot(registered.batchId)]);
+    const [token, claimRoot, claimRegion] = await Promise.all([
+      store.getUnitToken(tokenId),
+      store.getClaimRoot(registered.batchId),
+      store.getClaimRegion(tokenId),
+    ]);
     return {
+      claimRegion: claimRegion?.region ?? null,
       contract: config.unitOwnership,
       chainId: config.chainId,
       tokenId,
@@ -173,6 +178,19 @@ export function createPassportService({ store, serials, config, scanDeduper, now
       token,
       claimable: claimRoot !== null,
     };
+  }
+
+  /**
+   * A unit whose token is still with the one who claimed it, claimed in one country and scanned in another: whoever
+   * scans it is probably not its owner, so the code may be a copy. (After a resale the claim's country says nothing.)
+   */
+  function ownedElsewhereWarning(ownership: UnitOwnershipView | null, region: string): string[] {
+    const token = ownership?.token;
+    if (!token || token.previousOwners.length > 0 || ownership?.claimRegion == null) return [];
+    if (region === "unknown" || region === ownership.claimRegion) return [];
+    return [
+      `This unit's ownership token was claimed in ${ownership.claimRegion} and has not changed hands since, but this scan comes from ${region}. If you are not its owner, the code you scanned may be a copy.`,
+    ];
   }
 
   // A serial root names its list by content, so a proof found under it holds for ever; remembering it spares each
@@ -297,7 +315,14 @@ export function createPassportService({ store, serials, config, scanDeduper, now
           store.scanStats(batch.batchId, link.serial, now() - thresholds.recentWindowMs),
           ownershipOf(batch, link.serial),
         ]);
-        unit = { serial: link.serial, proof, claim, ownership, scans, cloneWarnings: cloneWarnings(scans) };
+        unit = {
+          serial: link.serial,
+          proof,
+          claim,
+          ownership,
+          scans,
+          cloneWarnings: [...cloneWarnings(scans), ...ownedElsewhereWarning(ownership, scan.region)],
+        };
       }
       const stamp = JSON.stringify([checkpoint, batch, unit]);
       return { batch, stamp, view: () => buildView(link, batch, unit, checkpoint) };

@@ -30,6 +30,8 @@ export interface UnitOwnershipView {
   token: UnitToken | null;
   /** True when the manufacturer committed the batch's claim keys, so the unit can be claimed. */
   claimable: boolean;
+  /** Where its accepted claim came from (a country code), when known. */
+  claimRegion: string | null;
 }
 
 /** An earlier lot of the batch, with its events as shown: how it came to exist, its journey before the split, its recall. */

@@ -62,6 +62,7 @@ import type {
   UnitToken,
   ClaimRoot,
   ClaimTree,
+  ClaimRegion,
 } from "../domain/model.ts";
 
 export type StoreKind = "sqlite" | "mongodb";
@@ -249,6 +250,9 @@ export interface UnitOwnershipRecords {
   /** Stores the tree unless one with its root exists; returns the tree in force (the first, unchanged). */
   putClaimTree(tree: ClaimTree): Promise<ClaimTree>;
   getClaimTree(claimRoot: Hex): Promise<ClaimTree | null>;
+  /** Records where the latest accepted claim of a token came from, replacing an earlier record. */
+  putClaimRegion(record: ClaimRegion): Promise<void>;
+  getClaimRegion(tokenId: string): Promise<ClaimRegion | null>;
 }
 
 /** The relayer's durable queue of signed forward requests. */

@@ -23,7 +23,7 @@
  * - serialchunks:  { serialRoot: 1 }          a set is read and written by its root.
  * - unittokens:    { _id: "hashed" }          looked up by token id.
  * - participants, blocks, checkpoints, leases, relays, serialsets, rollbacks, rollbackitems, claimroots,
- *   claimtrees: small, unsharded.
+ *   claimtrees, claimregions: small, unsharded.
  */
 import type { mongo } from "mongoose";
 
@@ -43,6 +43,7 @@ import type {
   UnitToken,
   ClaimRoot,
   ClaimTree,
+  ClaimRegion,
 } from "../../domain/model.ts";
 
 /** A natural key (string or number), or the ObjectId the server gives scans and claims. */
@@ -128,6 +129,7 @@ export const documents = {
   unitToken: keyedBy<UnitToken>("tokenId"),
   claimRoot: keyedBy<ClaimRoot>("batchId"),
   claimTree: keyedBy<ClaimTree>("claimRoot"),
+  claimRegion: keyedBy<ClaimRegion>("tokenId"),
 };
 
 // --- the adapter's own records (not domain objects) -----------------------------------------------------------
@@ -271,6 +273,7 @@ export const COLLECTIONS = {
   unitTokens: { name: "unittokens", indexes: [index<Stored<UnitToken, "tokenId">>(["owner", "_id"])] },
   claimRoots: { name: "claimroots", indexes: [] },
   claimTrees: { name: "claimtrees", indexes: [] },
+  claimRegions: { name: "claimregions", indexes: [] },
   signInNonces: { name: "signinnonces", indexes: [{ key: { expiresAt: 1 }, expireAfterSeconds: 0 }] },
   rollbackItems: { name: "rollbackitems", indexes: [index<RollbackItem>(["chainId", "token", "seq"])] },
 } satisfies Record<string, CollectionSpec>;

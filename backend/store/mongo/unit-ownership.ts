@@ -23,7 +23,7 @@ async function getMany(collection: MongoCollection, what: string, keys: unknown)
 }
 
 export function createUnitOwnershipRecords(collections: MongoCollections): UnitOwnershipRecords {
-  const { unitTokens, claimRoots, claimTrees } = collections;
+  const { unitTokens, claimRoots, claimTrees, claimRegions } = collections;
   return {
     async getUnitToken(tokenId) {
       checkKey("getUnitToken", tokenId);
@@ -56,6 +56,18 @@ export function createUnitOwnershipRecords(collections: MongoCollections): UnitO
       checkKey("getClaimTree", claimRoot);
       const doc = await claimTrees.findOne({ _id: claimRoot });
       return doc === null ? null : documents.claimTree.fromDocument(doc);
+    },
+
+    async putClaimRegion(record) {
+      checkKey("putClaimRegion", record.tokenId);
+      const doc = documents.claimRegion.toDocument(record);
+      await claimRegions.replaceOne({ _id: doc._id }, doc, { upsert: true });
+    },
+
+    async getClaimRegion(tokenId) {
+      checkKey("getClaimRegion", tokenId);
+      const doc = await claimRegions.findOne({ _id: tokenId });
+      return doc === null ? null : documents.claimRegion.fromDocument(doc);
     },
   };
 }

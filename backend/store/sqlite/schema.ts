@@ -177,7 +177,7 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX order_read_grants_by_financier ON order_read_grants (financier, granted_at, seller);
   `,
-  /* 7: unit ownership tokens and claim roots (mirrored from UnitOwnership), manufacturers' claim trees */ `
+  /* 7: unit ownership tokens and claim roots (mirrored from UnitOwnership), manufacturers' claim trees, claim regions */ `
   CREATE TABLE unit_tokens (
     token_id TEXT PRIMARY KEY,
     batch_id TEXT NOT NULL,
@@ -193,6 +193,10 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE TABLE claim_trees (
     claim_root TEXT PRIMARY KEY,
+    doc TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE claim_regions (
+    token_id TEXT PRIMARY KEY,
     doc TEXT NOT NULL
   ) WITHOUT ROWID;
   `,

@@ -2,7 +2,7 @@
  * Unit ownership on SQLite: tokens and claim roots (written by the mirror log's commits, read here) and the
  * manufacturers' claim trees (first upload of a root wins).
  */
-import type { ClaimRoot, ClaimTree, UnitToken } from "../../domain/model.ts";
+import type { ClaimRegion, ClaimRoot, ClaimTree, UnitToken } from "../../domain/model.ts";
 import type { UnitOwnershipRecords } from "../port.ts";
 import { documentOf, type SqliteConnection } from "./connection.ts";
 import { getMany } from "./projections.ts";
@@ -38,6 +38,19 @@ export function createUnitOwnershipRecords(connection: SqliteConnection): UnitOw
 
     async getClaimTree(claimRoot) {
       return documentOf<ClaimTree>(sql("SELECT doc FROM claim_trees WHERE claim_root = ?").get(claimRoot));
+    },
+
+    async putClaimRegion(record) {
+      connection.write(() => {
+        sql("INSERT INTO claim_regions (token_id, doc) VALUES (?, ?) ON CONFLICT (token_id) DO UPDATE SET doc = excluded.doc").run(
+          record.tokenId,
+          JSON.stringify(record),
+        );
+      });
+    },
+
+    async getClaimRegion(tokenId) {
+      return documentOf<ClaimRegion>(sql("SELECT doc FROM claim_regions WHERE token_id = ?").get(tokenId));
     },
   };
 }

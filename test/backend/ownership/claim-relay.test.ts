@@ -91,6 +91,15 @@ describe("ownership claim relay", function () {
     await worker.stop();
   });
 
+  it("test_claim_recordsTheCountryItCameFrom_notTheAddress", async function () {
+    const body = await fixture.signedClaim("SN-3", SHOPPER);
+    const queued = await request(fixture.app).post("/api/v1/ownership/claims").set("CF-IPCountry", "DE").send(body).expect(202);
+    expect(await fixture.store.getClaimRegion(queued.body.tokenId)).to.deep.include({ tokenId: queued.body.tokenId, region: "DE" });
+    // A replay from elsewhere is not a new claim: the record stays.
+    await request(fixture.app).post("/api/v1/ownership/claims").set("CF-IPCountry", "US").send(body).expect(200);
+    expect((await fixture.store.getClaimRegion(queued.body.tokenId))?.region).to.equal("DE");
+  });
+
   it("test_claim_replayOfTheSameBody_sameJob_nothingNew", async function () {
     const body = await fixture.signedClaim("SN-1", SHOPPER);
     const first = await fixture.service.claim(fixture.claimInput(body));

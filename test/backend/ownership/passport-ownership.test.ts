@@ -48,6 +48,23 @@ function resoldToken(batchId: Hex, serial: string): UnitToken {
   };
 }
 
+/** A unit claimed by Alice and never passed on. */
+function claimedToken(batchId: Hex, serial: string): UnitToken {
+  const claimed = ref(903, 1_772_323_200);
+  return {
+    tokenId: unitTokenId(batchId, serial),
+    batchId,
+    serial,
+    owner: ALICE,
+    ownedSince: claimed.blockTimestamp,
+    claimedAt: claimed.blockTimestamp,
+    previousOwners: [],
+    transfers: [],
+    claimed,
+    lastEvent: claimed,
+  };
+}
+
 describe("passport with ownership tokens", function () {
   let world: PassportWorld;
   let module: PassportModule;
@@ -73,10 +90,12 @@ describe("passport with ownership tokens", function () {
       unitTokens: [
         resoldToken(world.traded.batchId, world.traded.serials[0]!),
         resoldToken(world.parent.batchId, world.children[1]!.serials[0]!),
+        claimedToken(world.traded.batchId, world.traded.serials[2]!),
       ],
       claimRoots: [root(world.traded.batchId), root(world.parent.batchId)],
       checkpoint,
     });
+    await world.store.putClaimRegion({ tokenId: unitTokenId(world.traded.batchId, world.traded.serials[2]!), region: "DE", at: 1 });
     module = createPassportModule({
       store: world.store,
       config: passportConfig(world),
@@ -131,6 +150,22 @@ describe("passport with ownership tokens", function () {
     expect(page.text).to.include('role="alert" aria-labelledby="recall-title"');
     expect(page.text).to.include("The recall above applies to this unit, whoever owns it.");
     expect(page.text).to.include("2 previous owners");
+  });
+
+  it("test_cloneWarning_unitStillWithItsClaimant_scannedInAnotherCountry", async function () {
+    const serial = world.traded.serials[2]!;
+    const elsewhere = await request(app).get(unitPath(serial)).set("Accept", "text/html").set("CF-IPCountry", "US").expect(200);
+    expect(elsewhere.text).to.include('aria-labelledby="clone-title"');
+    expect(elsewhere.text).to.include("claimed in DE and has not changed hands since, but this scan comes from US");
+    const atHome = await request(app).get(unitPath(serial)).set("Accept", "text/html").set("CF-IPCountry", "DE").expect(200);
+    expect(atHome.text).to.not.include("has not changed hands since");
+    // After a resale the claim's country says nothing about the owner: no such warning.
+    const resold = await request(app)
+      .get(unitPath(world.traded.serials[0]!))
+      .set("Accept", "text/html")
+      .set("CF-IPCountry", "US")
+      .expect(200);
+    expect(resold.text).to.not.include("has not changed hands since");
   });
 
   it("test_jsonLd_ownerAndTokenId", async function () {

@@ -231,6 +231,7 @@ describe("MongoDB store: documents", function () {
         "unittokens",
         "claimroots",
         "claimtrees",
+        "claimregions",
         "signinnonces",
       ]);
       // Spent sign-in nonces are removed by MongoDB's TTL monitor once they expire.

@@ -1066,6 +1066,17 @@ export function shouldBehaveLikeMirrorStore(makeStore: () => Promise<MirrorStore
     });
   });
 
+  describe("claim regions", function () {
+    it("test_putClaimRegion_latestAcceptedClaimReplaces", async function () {
+      expect(await store.getClaimRegion("101")).to.equal(null);
+      await store.putClaimRegion({ tokenId: "101", region: "DE", at: 1_000 });
+      await store.putClaimRegion({ tokenId: "102", region: "FR", at: 1_500 });
+      await store.putClaimRegion({ tokenId: "101", region: "CN", at: 2_000 });
+      expect(await store.getClaimRegion("101")).to.deep.equal({ tokenId: "101", region: "CN", at: 2_000 });
+      expect(await store.getClaimRegion("102")).to.deep.equal({ tokenId: "102", region: "FR", at: 1_500 });
+    });
+  });
+
   describe("recall acknowledgements", function () {
     const batchId = bytes32("batch:recalled");
     const acknowledgement = (holder: string, acknowledgedAt: number) => ({
