@@ -151,7 +151,7 @@ export function createProvenaHttpApp(deps: ProvenaHttpDeps): ProvenaApp {
         publicRpcUrl: config.publicRpcUrl,
         chainId: chain.chainId,
         registryAddress: deployment.registry,
-        otherContracts: [deployment.escrow, deployment.forwarder],
+        otherContracts: [deployment.escrow, deployment.forwarder, ...(deployment.unitOwnership ? [deployment.unitOwnership] : [])],
         deployBlock: deployment.deployBlock,
         thresholds: config.passportCloneThresholds,
         viewCacheMb: config.passportCacheMb,
