@@ -1,14 +1,22 @@
 /**
- * `provena ownership claim <GTIN/LOT|batch> <serial> --secret <file|value> [--to address]`: signs the unit's claim
+ * The manufacturer's side: `provena ownership keys <serial-file> --out <dir>` makes one claim key per unit (offline)
+ * and writes the secrets to print inside the packaging, the claim tree (StandardMerkleTree dump) and its root to
+ * commit on chain; `provena ownership upload-tree <batch> <tree.json>` gives the backend the tree once the root is
+ * committed.
+ *
+ * The shopper's side: `provena ownership claim <GTIN/LOT|batch> <serial> --secret <file|value> [--to address]`: signs the unit's claim
  * locally with the secret printed inside its packaging and sends only the signature to the backend's claim relay
  * (gasless). `provena ownership show <GTIN/LOT|batch> <serial>`: who owns the unit's token, since when, and before whom.
  * Both talk to the backend only (PROVENA_API_URL or --api); no chain connection is needed.
  */
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
 import type { Command } from "commander";
 import { Wallet, getAddress } from "ethers";
 import type { Hex } from "../../backend/domain/model.ts";
 import { signClaim } from "../../backend/ownership/claim-signature.ts";
+import { buildClaimTree } from "../../backend/ownership/claim-tree.ts";
+import { readSerialFile } from "./inputs.ts";
 import { apiJson } from "./api-client.ts";
 import { address, batchRef } from "./arguments.ts";
 import { CliError, DEFAULT_API_URL } from "./context.ts";
@@ -84,10 +92,63 @@ function apiUrlOf(program: Command): string {
   return (program.opts<{ api?: string }>().api ?? process.env.PROVENA_API_URL ?? DEFAULT_API_URL).replace(/\/+$/, "");
 }
 
+/**
+ * One fresh claim key per serial: `secrets.csv` (serial,secret: to print inside each box, then keep offline or
+ * destroy), `claim-tree.json` (the StandardMerkleTree dump of [serial, claim key address]: public) and its root.
+ */
+export async function writeClaimKeys(serialFile: string, outDir: string): Promise<{ root: Hex; units: number; files: string[] }> {
+  const { serials } = await readSerialFile(serialFile);
+  const keys = serials.map((serial) => ({ serial, key: Wallet.createRandom() }));
+  const tree = buildClaimTree(keys.map(({ serial, key }) => ({ serial, claimKey: key.address })));
+  await mkdir(outDir, { recursive: true });
+  const secretsFile = path.join(outDir, "secrets.csv");
+  const treeFile = path.join(outDir, "claim-tree.json");
+  // Serials of GS1 set 82 may hold commas and quotes: quoted as CSV does.
+  const csvField = (value: string) => (/[",]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value);
+  const rows = keys.map(({ serial, key }) => `${csvField(serial)},${key.privateKey}`);
+  await writeFile(secretsFile, `serial,secret\n${rows.join("\n")}\n`, { mode: 0o600 });
+  await writeFile(treeFile, `${JSON.stringify(tree.dump())}\n`);
+  return { root: tree.root as Hex, units: serials.length, files: [secretsFile, treeFile] };
+}
+
 export function registerOwnershipCommands(program: Command): void {
   const ownership = program
     .command("ownership")
     .description("ownership tokens of units: claim one with its box's secret, show who owns one");
+  ownership
+    .command("keys")
+    .argument("<serial-file>", "the batch's serial list (CSV or JSON, as uploaded for registration)")
+    .requiredOption("--out <dir>", "where to write secrets.csv (private) and claim-tree.json (public)")
+    .description("make one claim key per unit: the secrets to print inside the packaging and the claim tree whose root you commit")
+    .action(async (serialFile: string, options: { out: string }) => {
+      const { root, units, files } = await writeClaimKeys(serialFile, options.out);
+      console.log(`${units} claim keys; claim root ${root}`);
+      console.log(`wrote ${files.join(" and ")}: print each secret inside its unit's packaging, never on the QR code`);
+      console.log("next: commit the root with UnitOwnership.commitClaimRoot(batchId, root, units), then `provena ownership upload-tree`");
+    });
+  ownership
+    .command("upload-tree")
+    .argument("<batch>", "the registered batch: batch id (0x…) or GTIN/LOT", batchRef)
+    .argument("<tree-file>", "claim-tree.json from `provena ownership keys`")
+    .description("give the backend a batch's claim tree (after its root is committed), so shoppers' claims can be relayed")
+    .action(async (batchId: Hex, treeFile: string) => {
+      let tree: unknown;
+      try {
+        tree = JSON.parse(await readFile(treeFile, "utf8"));
+      } catch (error) {
+        throw new CliError(`cannot read the claim tree ${treeFile}: ${(error as Error).message}`);
+      }
+      const { status, body } = await apiJson<{ claimRoot: Hex; units: number }>(
+        { apiUrl: apiUrlOf(program) },
+        "/api/v1/ownership/claim-trees",
+        {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ batchId, tree }),
+        },
+      );
+      console.log(`claim tree ${body.claimRoot} of ${body.units} units ${status === 201 ? "stored" : "was already stored"}`);
+    });
   ownership
     .command("claim")
     .argument("<batch>", "the unit's lot: batch id (0x…) or GTIN/LOT", batchRef)

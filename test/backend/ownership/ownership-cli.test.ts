@@ -4,7 +4,7 @@
  */
 import { expect } from "chai";
 import { execFile } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -13,6 +13,7 @@ import { promisify } from "node:util";
 import { Wallet } from "ethers";
 import type { Hex } from "../../../backend/domain/model.ts";
 import { unitTokenId } from "../../../backend/ownership/claim-signature.ts";
+import { loadClaimTree } from "../../../backend/ownership/claim-tree.ts";
 import { createClaimRelayFixture } from "./claim-relay-fixture.ts";
 
 const run = promisify(execFile);
@@ -83,6 +84,34 @@ describe("provena ownership (CLI)", function () {
     const malformed = await cli(["ownership", "claim", fixture.batchId, "SN-2", "--secret", "not-a-secret", "--to", SHOPPER]);
     expect(malformed.code).to.equal(1);
     expect(malformed.stderr).to.include("--secret must be the claim secret");
+  });
+
+  it("test_cli_keys_secretsMatchTheTree_andUploadTreeChecksTheRoot", async function () {
+    const serialFile = path.join(workdir, "serials.csv");
+    await writeFile(serialFile, 'serial\nK-1\n"K,2"\n');
+    const out = path.join(workdir, "keys");
+    const made = await cli(["ownership", "keys", serialFile, "--out", out]);
+    expect(made.code, made.stderr).to.equal(0);
+    const tree = loadClaimTree(JSON.parse(await readFile(path.join(out, "claim-tree.json"), "utf8")));
+    expect(made.stdout).to.include(`2 claim keys; claim root ${tree.root}`);
+    const rows = (await readFile(path.join(out, "secrets.csv"), "utf8")).trim().split("\n");
+    expect(rows[0]).to.equal("serial,secret");
+    expect(rows[2]!.startsWith('"K,2",0x')).to.equal(true);
+    for (const [serial, row] of [
+      ["K-1", rows[1]!],
+      ["K,2", rows[2]!],
+    ] as const) {
+      const secret = row.slice(row.lastIndexOf(",") + 1);
+      expect(tree.leafOf(serial)?.claimKey).to.equal(new Wallet(secret).address.toLowerCase());
+    }
+    // Not the root committed for the fixture's batch: refused.
+    const refused = await cli(["ownership", "upload-tree", fixture.batchId, path.join(out, "claim-tree.json")]);
+    expect(refused.code).to.equal(1);
+    expect(refused.stderr).to.include("is not the claim root");
+    const committedFile = path.join(workdir, "committed-tree.json");
+    await writeFile(committedFile, JSON.stringify(fixture.tree.dump()));
+    const again = await cli(["ownership", "upload-tree", fixture.batchId, committedFile]);
+    expect(again.stdout).to.include(`claim tree ${fixture.tree.root} of 3 units was already stored`);
   });
 
   it("test_cli_show_unclaimedThenOwned", async function () {
