@@ -78,6 +78,7 @@ async function serve(setup: ApiWorkerSetup, scanDedupeKey: string): Promise<void
       ? null
       : {
           service: createRelayService({ store, chain, relayerAddress: setup.relayerAddress }),
+          relayerAddress: setup.relayerAddress,
           onAccepted: () => report({ type: "relay-accepted" }),
         };
   const qrRenderer = createQrRendererFromConfig(config);

@@ -127,8 +127,8 @@ export interface ProvenaHttpDeps {
   logger: Logger;
   chain: Pick<ProvenaChain, "chainId" | "provider" | "deployment">;
   indexerStatus: IndexerStatusSource;
-  /** The relay's service and what to do when it accepts a request; null while no relayer runs. */
-  relay: { service: RelayService; onAccepted: () => void } | null;
+  /** The relay's service, the relayer's account and what to do when it accepts a request; null while no relayer runs. */
+  relay: { service: RelayService; relayerAddress?: Hex; onAccepted: () => void } | null;
   /** Draws QR codes on worker threads; its owner closes it (absent: the passport module makes its own). */
   qrRenderer?: QrRenderer;
   /** Where the per-client rate limits count hits (API workers: in the primary); default: in this process. */
@@ -168,7 +168,7 @@ export function createProvenaHttpApp(deps: ProvenaHttpDeps): ProvenaApp {
         publicRpcUrl: config.publicRpcUrl,
         chainId: chain.chainId,
         registryAddress: deployment.registry,
-        otherContracts: [deployment.escrow, deployment.forwarder],
+        otherContracts: [deployment.escrow, deployment.forwarder, ...(deployment.unitOwnership ? [deployment.unitOwnership] : [])],
         deployBlock: deployment.deployBlock,
         thresholds: config.passportCloneThresholds,
         viewCacheMb: config.passportCacheMb,
@@ -181,6 +181,17 @@ export function createProvenaHttpApp(deps: ProvenaHttpDeps): ProvenaApp {
       rateLimitStoreFor: deps.rateLimitStoreFor,
       scanDeduper: deps.scanDeduper,
       reputation,
+      // Claims are relayed: without a relayer (or the contract) the passport keeps the database claim.
+      ...(deployment.unitOwnership && relay?.relayerAddress
+        ? {
+            ownership: {
+              unitOwnership: deployment.unitOwnership,
+              provider: chain.provider,
+              relayerAddress: relay.relayerAddress,
+              onClaimQueued: relay.onAccepted,
+            },
+          }
+        : {}),
     }),
   ];
   modules.push(createEpcisModule({ store }));
@@ -437,7 +448,11 @@ async function startRelayerAndKeeper(
   return {
     relayer: { address, worker },
     keeper,
-    relay: { service: createRelayService({ store, chain, relayerAddress: address }), onAccepted: () => worker.poke() },
+    relay: {
+      service: createRelayService({ store, chain, relayerAddress: address }),
+      relayerAddress: address,
+      onAccepted: () => worker.poke(),
+    },
   };
 }
 

@@ -7,7 +7,7 @@
  * booleans and numbers typed, exactly as the store keeps them.
  */
 import { z } from "zod";
-import { PROVENA_CONTRACTS } from "../chain/artifacts.ts";
+import { MIRRORED_CONTRACTS } from "../chain/artifacts.ts";
 import { addressSchema, bytes32Schema, gtinSchema, lotSchema } from "../chain/schemas.ts";
 import { BATCH_STATUSES, MIRROR_ROLE_NAMES, ORDER_STATES } from "../chain/vocabulary.ts";
 import type { BatchStatus, OrderState } from "../domain/model.ts";
@@ -24,8 +24,8 @@ export const batchStatuses = BATCH_STATUSES.filter((status): status is BatchStat
 export const orderStates = ORDER_STATES.filter((state): state is OrderState => state !== "none") as [OrderState, ...OrderState[]];
 /** Role names the mirror uses (backend/chain/vocabulary.ts); other roles keep their hash. */
 export const participantRoleNames = MIRROR_ROLE_NAMES;
-/** Contracts whose events the mirror holds: the three always deployed, and the cold chain where it is. */
-export const eventContracts = [...PROVENA_CONTRACTS, "ColdChain"] as const;
+/** Contracts whose events the mirror holds: the deployment's, the ownership tokens and the cold chain where they are. */
+export const eventContracts = [...MIRRORED_CONTRACTS, "ColdChain"] as const;
 
 /**
  * A whole number in a query string: decimal digits only. Not z.coerce.number(): it reads "" (`?toBlock=`) as 0 and

@@ -17,6 +17,11 @@ export const PROVENA_CONTRACTS = [
 
 export type ProvenaContractName = (typeof PROVENA_CONTRACTS)[number];
 
+/** Every contract whose events the mirror keeps: the three above and the optional unit ownership tokens. */
+export const MIRRORED_CONTRACTS = [...PROVENA_CONTRACTS, "UnitOwnership"] as const;
+
+export type MirroredContractName = (typeof MIRRORED_CONTRACTS)[number];
+
 /** The project root (the directory holding package.json and artifacts/). */
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -29,7 +34,8 @@ export interface ContractArtifact {
   bytecode: string;
 }
 
-export type ProvenaAbis = Record<ProvenaContractName, JsonFragment[]>;
+/** The ABIs the mirror decodes with; `UnitOwnership` is only read when the deployment has the ownership contract. */
+export type ProvenaAbis = Record<ProvenaContractName, JsonFragment[]> & { UnitOwnership?: JsonFragment[] };
 
 /** The artifact file is missing or unreadable: the contracts were not compiled (or compiled elsewhere). */
 export class ArtifactNotFoundError extends Error {
@@ -95,5 +101,29 @@ export function loadProvenaAbis(options: LoadArtifactOptions = {}): ProvenaAbis 
     ProvenaForwarder: loadArtifact("ProvenaForwarder", undefined, options).abi,
     DesignRegistry: loadArtifact("DesignRegistry", undefined, options).abi,
     ProductDataRegistry: loadArtifact("ProductDataRegistry", undefined, options).abi,
+    UnitOwnership: loadUnitOwnershipAbi(options),
   };
+}
+
+const OPENZEPPELIN_IERC721 = path.join(PROJECT_ROOT, "node_modules", "@openzeppelin", "contracts", "build", "contracts", "IERC721.json");
+
+/**
+ * The ABI the mirror decodes the ownership contract's logs with: the compiled UnitOwnership when it exists (every
+ * event it can emit, inherited ones included), else its interface IUnitOwnership plus OpenZeppelin IERC721's events
+ * (Transfer, Approval, ApprovalForAll), which the interface does not declare.
+ */
+export function loadUnitOwnershipAbi(options: LoadArtifactOptions = {}): JsonFragment[] {
+  try {
+    return loadArtifact("UnitOwnership", undefined, options).abi;
+  } catch (error) {
+    if (!(error instanceof ArtifactNotFoundError)) throw error;
+  }
+  const declared = loadArtifact("IUnitOwnership", "contracts/interfaces/IUnitOwnership.sol", options).abi;
+  let erc721: JsonFragment[];
+  try {
+    erc721 = (JSON.parse(readFileSync(OPENZEPPELIN_IERC721, "utf8")) as { abi: JsonFragment[] }).abi;
+  } catch (error) {
+    throw new ArtifactNotFoundError(OPENZEPPELIN_IERC721, { cause: error });
+  }
+  return [...declared, ...erc721.filter((fragment) => fragment.type === "event")];
 }

@@ -15,7 +15,7 @@ import type {
 } from "../../types/ethers-contracts/index.ts";
 import type { ITradeEscrow } from "../../types/ethers-contracts/TradeEscrow.ts";
 import type { Order } from "../domain/model.ts";
-import { loadArtifact, type ProvenaContractName } from "./artifacts.ts";
+import { loadArtifact, loadUnitOwnershipAbi, type ProvenaContractName } from "./artifacts.ts";
 import { BREACH_TERMS } from "./vocabulary.ts";
 import type { ChainAccess } from "./chain-access.ts";
 import { createRevertDecoder, type RevertDecoder } from "./revert-reason.ts";
@@ -187,6 +187,14 @@ function breachTermsIndex(terms: unknown): number {
     );
   }
   return index;
+}
+
+let unitOwnershipInterfaceCache: Interface | null = null;
+
+/** IUnitOwnership's interface (with ERC-721's events), read once per process. */
+export function unitOwnershipInterface(): Interface {
+  unitOwnershipInterfaceCache ??= new Interface(loadUnitOwnershipAbi());
+  return unitOwnershipInterfaceCache;
 }
 
 /** The ITradeEscrow.Order struct of a mirrored order, in field order (no inspector is the zero address on chain). */

@@ -42,7 +42,11 @@ export interface EventDecoder {
 }
 
 export interface CreateEventDecoderParameters {
-  deployment: Pick<Deployment, "chainId" | "registry" | "escrow" | "forwarder" | "designRegistry" | "coldChain" | "productData">;
+  /** With `unitOwnership`, that contract's logs are decoded too (with `abis.UnitOwnership`). */
+  deployment: Pick<
+    Deployment,
+    "chainId" | "registry" | "escrow" | "forwarder" | "designRegistry" | "coldChain" | "productData" | "unitOwnership"
+  >;
   /** `ColdChain` defaults to IColdChain's compiled ABI, read only when the deployment has a cold-chain address. */
   abis: ProvenaAbis & { ColdChain?: JsonFragment[] };
 }
@@ -78,6 +82,10 @@ export function createEventDecoder({ deployment, abis }: CreateEventDecoderParam
   if (deployment.designRegistry) entries.push(["DesignRegistry", deployment.designRegistry, abis.DesignRegistry]);
   if (deployment.productData !== undefined) entries.push(["ProductDataRegistry", deployment.productData, abis.ProductDataRegistry]);
   if (deployment.coldChain !== undefined) entries.push(["ColdChain", deployment.coldChain, abis.ColdChain ?? loadColdChainAbi()]);
+  if (deployment.unitOwnership !== undefined) {
+    if (abis.UnitOwnership === undefined) throw new Error("The deployment names a UnitOwnership contract, but no ABI was given for it");
+    entries.push(["UnitOwnership", deployment.unitOwnership, abis.UnitOwnership]);
+  }
   for (const [contract, address, abi] of entries) {
     const iface = new Interface(abi);
     const eventsByTopic = new Map<string, EventShape>();

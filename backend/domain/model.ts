@@ -23,7 +23,8 @@ export interface ChainEvent {
   transactionHash: Hex;
   transactionIndex: number;
   logIndex: number;
-  contract: "ProvenanceRegistry" | "TradeEscrow" | "ProvenaForwarder" | "DesignRegistry" | "ProductDataRegistry" | "ColdChain";
+  contract:
+    "ProvenanceRegistry" | "TradeEscrow" | "ProvenaForwarder" | "DesignRegistry" | "ProductDataRegistry" | "ColdChain" | "UnitOwnership";
   address: Hex;
   name: string; // event name, e.g. "HandoffAccepted"
   args: Record<string, JsonValue>; // decoded by name; structs as objects
@@ -191,6 +192,59 @@ export interface ScanStats {
   recent: number; // scans with `at` >= the `recentSinceMs` asked for
 }
 
+/**
+ * A unit's ownership token (IUnitOwnership, ERC-721), mirrored from UnitClaimed and the Transfers after it.
+ * `tokenId` is uint256(keccak256(abi.encode(batchId, serial))) in decimal; `batchId` is the registered batch (a
+ * split child's unit maps to its registered ancestor). Times are block timestamps (unix seconds).
+ */
+export interface UnitToken {
+  tokenId: string;
+  batchId: Hex;
+  serial: string;
+  owner: Hex;
+  /** When the current owner received it: the claim, or the last transfer. */
+  ownedSince: number;
+  claimedAt: number;
+  /** The earlier holders, oldest first: the claimant, then each owner before the current one. */
+  previousOwners: Hex[];
+  /** Every change of hands after the claim, in chain order; a rollback truncates it. */
+  transfers: { from: Hex; to: Hex; at: EventRef }[];
+  claimed: EventRef;
+  lastEvent: EventRef;
+}
+
+/** The claim keys a batch's manufacturer committed (ClaimRootCommitted): once per registered batch. */
+export interface ClaimRoot {
+  batchId: Hex;
+  manufacturer: Hex;
+  /** Root of the StandardMerkleTree over [string serial, address claimKey] leaves. */
+  claimRoot: Hex;
+  units: number;
+  committed: EventRef;
+}
+
+/**
+ * A manufacturer's claim tree (the OpenZeppelin StandardMerkleTree dump, leaves [serial, claimKey]) uploaded so
+ * the claim relay can find a unit's claim key and proof. Keyed by its root; the first upload wins.
+ */
+export interface ClaimTree {
+  claimRoot: Hex;
+  /** The dump exactly as StandardMerkleTree.dump() gives it. */
+  dump: JsonValue;
+  createdAt: number; // unix ms
+}
+
+/**
+ * Where a unit's accepted claim came from: a coarse region (a country code, as scans keep it), never an address.
+ * The passport flags scans of a unit still with its claimant that come from elsewhere (a copied code).
+ */
+export interface ClaimRegion {
+  tokenId: string;
+  region: string;
+  at: number; // unix ms
+}
+
+/** @deprecated The database claim that the on-chain ownership token replaced; kept readable, no longer written. */
 export interface UnitClaim {
   batchId: Hex;
   serial: string;

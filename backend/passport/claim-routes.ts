@@ -1,5 +1,7 @@
 /**
- * Unit claims: the first buyer to claim a unit owns it, from the API or from the passport page's form.
+ * Unit claims kept in the database: the first buyer to claim a unit owns it, from the API or from the passport
+ * page's form. Deployments with the ownership contract replace them with on-chain tokens (backend/ownership): the
+ * route then answers 410 Gone, and claims stored before stay readable on the passport.
  */
 import express, { type RequestHandler } from "express";
 import { z } from "zod";
@@ -7,6 +9,7 @@ import { jsonBodyParser } from "../api/json-body.ts";
 import { jsonResponse, parametersFromZod, problemResponse } from "../api/openapi.ts";
 import type { RouteDefinition } from "../api/route-table.ts";
 import { parseBody, parseParams } from "../api/validate.ts";
+import { ProblemError } from "../api/problem.ts";
 import { digitalLinkPath } from "./digital-link.ts";
 import type { PassportService } from "./passport-service.ts";
 import { unitParams } from "./request-schemas.ts";
@@ -103,6 +106,29 @@ function claimOperation() {
       409: problemResponse(409),
       413: problemResponse(413),
       429: problemResponse(429),
+    },
+  };
+}
+
+/** The database claim's path once ownership tokens replace it: 410 Gone, pointing at the on-chain claim. */
+export function legacyClaimGoneRoute(): RouteDefinition {
+  return {
+    method: "post",
+    path: "/api/v1/batches/:batchId/units/:serial/claim",
+    operation: {
+      operationId: "claimUnit",
+      tags: ["Passports"],
+      summary: "Retired: claim a unit in the database",
+      description: "Units are claimed as on-chain ownership tokens now: POST /api/v1/ownership/claims.",
+      parameters: parametersFromZod({ path: unitParams }),
+      responses: { 410: { description: "Gone (problem+json): claims are on-chain ownership tokens now." } },
+    },
+    handler: () => {
+      throw new ProblemError(
+        410,
+        "Gone",
+        "Units are claimed as on-chain ownership tokens now: sign the claim with the secret printed in the packaging and POST it to /api/v1/ownership/claims (or run `provena ownership claim`)",
+      );
     },
   };
 }

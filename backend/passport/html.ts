@@ -11,7 +11,7 @@ import type { Batch, Hex, Participant } from "../domain/model.ts";
 import { digitalLinkPath } from "./digital-link.ts";
 import type { LanguageLink } from "./locale-negotiation.ts";
 import { type Locale, localeOf, type MessageKey } from "./messages/index.ts";
-import type { HistoryEntry, PassportView } from "./passport-view.ts";
+import type { HistoryEntry, PassportView, UnitOwnershipView } from "./passport-view.ts";
 
 export const ASSET_BASE_PATH = "/passport/assets";
 
@@ -306,9 +306,55 @@ export interface PassportPageOptions {
   languages?: LanguageLink[];
 }
 
-/** The verifier's messages, for the page script (assets/passport.js) to read from the page rather than fetch. */
+/** The verifier's and the claim form's messages, for the page script (assets/passport.js) to read from the page rather than fetch. */
 function verifierMessages(locale: Locale): Record<string, string> {
-  return Object.fromEntries(Object.entries(locale.messages).filter(([key]) => key.startsWith("verify.")));
+  return Object.fromEntries(
+    Object.entries(locale.messages).filter(([key]) => key.startsWith("verify.") || key.startsWith("ownership.claim.")),
+  );
+}
+
+/**
+ * A unit's ownership token: "Owned since … · n previous owners" with the token and holder, or "Not yet claimed" and
+ * the claim form. The form is signed in the browser by assets/passport.js (the claim secret is never posted); without
+ * JavaScript the CLI line says how to claim.
+ */
+function ownershipTokenHtml(ownership: UnitOwnershipView, serial: string, view: PassportView, locale: Locale): string {
+  const t = locale.html;
+  const recalled = view.recall ? `<p class="recalled">${t("ownership.token.recalled")}</p>` : "";
+  const { token } = ownership;
+  if (token) {
+    const count = token.previousOwners.length;
+    const previous =
+      count === 0
+        ? t("ownership.token.noPreviousOwners")
+        : count === 1
+          ? t("ownership.token.onePreviousOwner")
+          : t("ownership.token.previousOwners", { count: escapeHtml(locale.number(String(count))) });
+    return `<p id="claim-status" data-owner="${escapeHtml(token.owner)}">${t("ownership.token.owned", {
+      date: dateHtml(token.ownedSince, locale),
+      previous,
+    })}</p>
+<p class="mono">${t("ownership.token.detail", {
+      tokenId: escapeHtml(ownership.tokenId),
+      chainId: String(ownership.chainId),
+      owner: escapeHtml(token.owner),
+    })}</p>
+${recalled}`;
+  }
+  if (!ownership.claimable)
+    return `<p id="claim-status">${t("ownership.token.notYetClaimed")} ${t("ownership.token.notClaimable")}</p>${recalled}`;
+  const command = `provena ownership claim ${view.batch.gtin}/${view.batch.lot} ${serial} --secret &lt;file&gt; --to &lt;address&gt;`;
+  return `<p id="claim-status">${t("ownership.token.notYetClaimed")}</p>
+${recalled}<form id="ownership-claim" class="noprint" data-chain-id="${ownership.chainId}" data-contract="${escapeHtml(ownership.contract)}" data-token-id="${escapeHtml(ownership.tokenId)}" data-batch-id="${escapeHtml(ownership.registeredBatchId)}" data-serial="${escapeHtml(serial)}">
+<p>${t("ownership.claim.intro")}</p>
+<div><label for="claim-secret">${t("ownership.claim.secretLabel")}</label>
+<input type="password" id="claim-secret" name="secret" required autocomplete="off" spellcheck="false"></div>
+<div><label for="claim-recipient">${t("ownership.claim.recipientLabel")}</label>
+<input type="text" id="claim-recipient" name="recipient" required pattern="0x[0-9a-fA-F]{40}" autocomplete="off" spellcheck="false"></div>
+<button type="submit">${t("ownership.claim.submit")}</button>
+<p id="claim-result" role="status" aria-live="polite"></p>
+</form>
+<p class="noprint">${t("ownership.claim.cli", { command: `<code>${command}</code>` })}</p>`;
 }
 
 /** The cold chain in plain words, then the chart (server-rendered SVG) of temperature against the allowed band. */
@@ -558,7 +604,12 @@ ${designLines.join("\n")}
 </section>`);
   }
 
-  if (unit) {
+  if (unit?.ownership) {
+    body.push(`<section aria-labelledby="ownership-title">
+<h2 id="ownership-title">${t("ownership.title")}</h2>
+${ownershipTokenHtml(unit.ownership, unit.serial, view, locale)}
+</section>`);
+  } else if (unit) {
     let ownership: string;
     if (unit.claim) {
       ownership = `<p id="claim-status">${t("ownership.claimed", {

@@ -245,8 +245,22 @@ export function passportJsonLd(view: PassportView, publicBaseUrl: string) {
       : {}),
     ...(unit
       ? {
-          "provena:claimed": unit.claim !== null,
-          ...(unit.claim ? { "provena:claimedAt": new Date(unit.claim.claimedAt).toISOString() } : {}),
+          "provena:claimed": unit.ownership ? unit.ownership.token !== null : unit.claim !== null,
+          ...(unit.ownership
+            ? {
+                "provena:ownershipToken": {
+                  "provena:contract": unit.ownership.contract,
+                  "provena:tokenId": unit.ownership.tokenId,
+                  "provena:batchId": unit.ownership.registeredBatchId,
+                  "provena:owner": unit.ownership.token?.owner ?? null,
+                  "provena:ownedSince": unit.ownership.token ? new Date(unit.ownership.token.ownedSince * 1000).toISOString() : null,
+                  "provena:claimedAt": unit.ownership.token ? new Date(unit.ownership.token.claimedAt * 1000).toISOString() : null,
+                  "provena:previousOwners": unit.ownership.token?.previousOwners ?? [],
+                },
+              }
+            : unit.claim
+              ? { "provena:claimedAt": new Date(unit.claim.claimedAt).toISOString() }
+              : {}),
           "provena:scans": { total: unit.scans.total, regions: unit.scans.regions.length },
           "provena:cloneWarnings": unit.cloneWarnings,
         }

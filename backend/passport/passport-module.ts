@@ -5,7 +5,10 @@
  *   POST /api/v1/serial-sets, GET .../{serialRoot}       serial-routes: serial-list uploads and what is stored
  *   GET  /api/v1/batches/{batchId}/units/{serial}/proof  serial-routes: Merkle proof of a unit serial
  *   GET  /api/v1/batches/{batchId}/qr, .../qr-sheet, .../units/{serial}/qr   qr-routes (drawn by qr-renderer's threads)
- *   POST /api/v1/batches/{batchId}/units/{serial}/claim  claim-routes: claim a unit after purchase
+ *   POST /api/v1/batches/{batchId}/units/{serial}/claim  claim-routes: the database claim (410 Gone once ownership
+ *                                                        tokens exist: ../ownership/ownership-routes.ts replaces it)
+ *   /api/v1/ownership/...                                ../ownership/ownership-routes.ts, when the deployment has
+ *                                                        the ownership contract and a relayer runs
  *   POST /rpc                                            rpc-proxy: read-only JSON-RPC proxy for verifiers
  *   GET  /passport/assets/{file}                         asset-routes: the page's verification module, ethers, the ABI
  *
@@ -21,7 +24,10 @@ import type { ProductDataService } from "../product-data/product-data-service.ts
 import type { ReputationService } from "../reputation/reputation-service.ts";
 import type { MirrorStore } from "../store/port.ts";
 import { assetRoutes } from "./asset-routes.ts";
-import { claimRoutes } from "./claim-routes.ts";
+import { claimRoutes, legacyClaimGoneRoute } from "./claim-routes.ts";
+import { createOwnershipService, type OwnershipService } from "../ownership/ownership-service.ts";
+import { ownershipRoutes } from "../ownership/ownership-routes.ts";
+import type { Provider } from "ethers";
 import { createPassportErrorPages } from "./error-pages.ts";
 import { contentSecurityPolicy } from "./html.ts";
 import { createPassportService, type CloneThresholds, type PassportService } from "./passport-service.ts";
@@ -78,11 +84,18 @@ export interface PassportModuleDeps {
   reputation?: ReputationService;
   /** The product's DPP data and footprint shown on passports; default: read from `store`. */
   productData?: ProductDataService;
+  /**
+   * The ownership tokens (IUnitOwnership) and the relayer that submits claims: with them the passport shows each
+   * unit's token and the claim form, the claim relay is served, and the database claim is retired (410).
+   */
+  ownership?: { unitOwnership: Hex; provider: Pick<Provider, "call">; relayerAddress: Hex; onClaimQueued?: () => void };
 }
 
 export interface PassportModule extends RouteModule {
   serials: SerialService;
   passports: PassportService;
+  /** Null without the ownership contract. */
+  ownership: OwnershipService | null;
   qrRenderer: QrRenderer;
   /** Ends what the module started itself (the default QR renderer); an injected renderer is its owner's to close. */
   close(): Promise<void>;
@@ -103,11 +116,20 @@ export function createPassportModule(deps: PassportModuleDeps): PassportModule {
       registryAddress: config.registryAddress,
       deployBlock: config.deployBlock ?? 0,
       thresholds: config.thresholds ?? {},
+      ...(deps.ownership ? { unitOwnership: deps.ownership.unitOwnership } : {}),
     },
     scanDeduper: deps.scanDeduper,
     ...(deps.reputation === undefined ? {} : { reputation: deps.reputation }),
     ...(deps.productData === undefined ? {} : { productData: deps.productData }),
   });
+  const ownership = deps.ownership
+    ? createOwnershipService({
+        store,
+        serials,
+        chain: { provider: deps.ownership.provider, chainId: config.chainId, unitOwnership: deps.ownership.unitOwnership },
+        relayerAddress: deps.ownership.relayerAddress,
+      })
+    : null;
   const csp = contentSecurityPolicy(config.publicRpcUrl);
   const viewCache = createPassportViewCache((config.viewCacheMb ?? DEFAULT_PASSPORT_CACHE_MB) * 1024 * 1024);
   const writeRateLimiter = passportWriteRateLimiter(
@@ -130,7 +152,19 @@ export function createPassportModule(deps: PassportModuleDeps): PassportModule {
         jsonMaxDepth,
       }),
       ...qrRoutes({ passports, contentSecurityPolicy: csp, renderer: qrRenderer, maxWidth: deps.qrMaxWidth ?? QR_LIMIT_DEFAULTS.maxWidth }),
-      ...claimRoutes({ passports, writeRateLimiter, jsonMaxDepth }),
+      ...(ownership
+        ? [
+            legacyClaimGoneRoute(),
+            ...ownershipRoutes({
+              ownership,
+              passports,
+              writeRateLimiter,
+              uploadBodyLimit: deps.uploadBodyLimit ?? DEFAULT_UPLOAD_BODY_LIMIT,
+              jsonMaxDepth,
+              ...(deps.ownership?.onClaimQueued ? { onClaimQueued: deps.ownership.onClaimQueued } : {}),
+            }),
+          ]
+        : claimRoutes({ passports, writeRateLimiter, jsonMaxDepth })),
       rpcProxyRoute({ chain, allowedContracts: [config.registryAddress, ...(config.otherContracts ?? [])], logger, jsonMaxDepth }),
       ...assetRoutes(deps.artifactsDir ? { artifactsDir: deps.artifactsDir } : {}),
     ],
@@ -144,5 +178,5 @@ export function createPassportModule(deps: PassportModuleDeps): PassportModule {
   const close = async () => {
     if (!deps.qrRenderer) await qrRenderer.close();
   };
-  return { ...routeModule, serials, passports, qrRenderer, close, viewCache };
+  return { ...routeModule, serials, passports, ownership, qrRenderer, close, viewCache };
 }

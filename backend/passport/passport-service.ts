@@ -14,8 +14,16 @@ import { createProductDataService, type ProductDataService } from "../product-da
 import { buildDigitalLink, type DigitalLink, type TrustAnchors } from "./digital-link.ts";
 import { historyEntryOf, recallEntry } from "./history-entries.ts";
 import { createDesignService } from "../designs/design-service.ts";
+import { unitTokenId } from "../ownership/claim-signature.ts";
 import { loadPassportColdChain } from "./cold-chain-view.ts";
-import { effectiveInspection, type PartnerReputation, type PassportDesign, type PassportView, type UnitView } from "./passport-view.ts";
+import {
+  effectiveInspection,
+  type PartnerReputation,
+  type PassportDesign,
+  type PassportView,
+  type UnitOwnershipView,
+  type UnitView,
+} from "./passport-view.ts";
 import { createScanDeduper, type ScanDeduper } from "./scan-dedupe.ts";
 import { createBoundedMemo } from "./view-cache.ts";
 import type { SerialService, UnitProof } from "./serials.ts";
@@ -51,6 +59,8 @@ export interface PassportConfig {
   /** Block of the deployment; verifiers read participant logs from here. */
   deployBlock?: number;
   thresholds?: Partial<CloneThresholds>;
+  /** The ownership tokens' contract (IUnitOwnership); absent in deployments without it. */
+  unitOwnership?: Hex;
 }
 
 export interface ScanContext {
@@ -184,6 +194,45 @@ export function createPassportService({
       );
     }
     return warnings;
+  }
+
+  /** The unit's token, on the registered batch a split lot descends from (its serial root is that batch's). */
+  async function ownershipOf(batch: Batch, serial: string): Promise<UnitOwnershipView | null> {
+    if (config.unitOwnership === undefined) return null;
+    let registered = batch;
+    for (let depth = 0; registered.parentId !== null && depth < 64; depth++) {
+      const parent = await store.getBatch(registered.parentId);
+      if (!parent) break;
+      registered = parent;
+    }
+    const tokenId = unitTokenId(registered.batchId, serial);
+    const [token, claimRoot, claimRegion] = await Promise.all([
+      store.getUnitToken(tokenId),
+      store.getClaimRoot(registered.batchId),
+      store.getClaimRegion(tokenId),
+    ]);
+    return {
+      claimRegion: claimRegion?.region ?? null,
+      contract: config.unitOwnership,
+      chainId: config.chainId,
+      tokenId,
+      registeredBatchId: registered.batchId,
+      token,
+      claimable: claimRoot !== null,
+    };
+  }
+
+  /**
+   * A unit whose token is still with the one who claimed it, claimed in one country and scanned in another: whoever
+   * scans it is probably not its owner, so the code may be a copy. (After a resale the claim's country says nothing.)
+   */
+  function ownedElsewhereWarning(ownership: UnitOwnershipView | null, region: string): string[] {
+    const token = ownership?.token;
+    if (!token || token.previousOwners.length > 0 || ownership?.claimRegion == null) return [];
+    if (region === "unknown" || region === ownership.claimRegion) return [];
+    return [
+      `This unit's ownership token was claimed in ${ownership.claimRegion} and has not changed hands since, but this scan comes from ${region}. If you are not its owner, the code you scanned may be a copy.`,
+    ];
   }
 
   // A serial root names its list by content, so a proof found under it holds for ever; remembering it spares each
@@ -340,11 +389,19 @@ export function createPassportService({
 
       let unit: UnitView | null = null;
       if (link.serial !== null) {
-        const [claim, scans] = await Promise.all([
+        const [claim, scans, ownership] = await Promise.all([
           store.getUnitClaim(batch.batchId, link.serial),
           store.scanStats(batch.batchId, link.serial, now() - thresholds.recentWindowMs),
+          ownershipOf(batch, link.serial),
         ]);
-        unit = { serial: link.serial, proof, claim, scans, cloneWarnings: cloneWarnings(scans) };
+        unit = {
+          serial: link.serial,
+          proof,
+          claim,
+          ownership,
+          scans,
+          cloneWarnings: [...cloneWarnings(scans), ...ownedElsewhereWarning(ownership, scan.region)],
+        };
       }
       const stamp = JSON.stringify([checkpoint, batch, unit]);
       return { batch, stamp, view: () => buildView(link, batch, unit, checkpoint) };

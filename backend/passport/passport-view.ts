@@ -4,7 +4,7 @@
  */
 import type { ChartReading, ChartSpan } from "./cold-chain-chart.ts";
 import type { ColdChainStory } from "./cold-chain-story.ts";
-import type { Batch, Hex, InspectionResult, Participant, ScanStats, UnitClaim } from "../domain/model.ts";
+import type { Batch, Hex, InspectionResult, Participant, ScanStats, UnitClaim, UnitToken } from "../domain/model.ts";
 import type { PassportProductData } from "../product-data/product-data-service.ts";
 import type { Reputation } from "../reputation/reputation.ts";
 import type { DigitalLink } from "./digital-link.ts";
@@ -16,10 +16,26 @@ export interface UnitView {
   serial: string;
   /** null when the batch's serial list was never uploaded (membership cannot be proven). */
   proof: Hex[] | null;
+  /** A claim recorded in the database before ownership tokens replaced it; shown read-only when there is no token. */
   claim: UnitClaim | null;
+  /** The unit's ownership token (IUnitOwnership); null when the deployment has no ownership contract. */
+  ownership: UnitOwnershipView | null;
   scans: ScanStats;
   /** Reasons the code may be cloned; empty when the scan pattern looks genuine. */
   cloneWarnings: string[];
+}
+
+export interface UnitOwnershipView {
+  contract: Hex;
+  chainId: number;
+  tokenId: string;
+  /** The registered batch the token belongs to (the unit's own lot, or the lot it was split from). */
+  registeredBatchId: Hex;
+  token: UnitToken | null;
+  /** True when the manufacturer committed the batch's claim keys, so the unit can be claimed. */
+  claimable: boolean;
+  /** Where its accepted claim came from (a country code), when known. */
+  claimRegion: string | null;
 }
 
 /** An earlier lot of the batch, with its events as shown: how it came to exist, its journey before the split, its recall. */

@@ -99,7 +99,7 @@ export function resolverRoutes({ passports, publicBaseUrl, contentSecurityPolicy
       body = JSON.stringify(jsonLd);
     } else {
       const claimAction =
-        view.unit && !view.unit.claim && view.unit.proof
+        view.unit && !view.unit.ownership && !view.unit.claim && view.unit.proof
           ? `/api/v1/batches/${view.batch.batchId}/units/${encodeURIComponent(view.unit.serial)}/claim`
           : null;
       body = renderPassportPage(view, {

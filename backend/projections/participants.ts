@@ -24,8 +24,9 @@ export const PARTICIPANT_EVENTS = new Set([
 /** The participant an event changes, or null when it changes none. */
 export function participantKeyOf(event: ChainEvent): Hex | null {
   if (!PARTICIPANT_EVENTS.has(event.name)) return null;
-  // The cold chain's own roles (its anchorers) are not consortium roles.
-  if (event.contract === "ProvenaForwarder" || event.contract === "ColdChain") return null;
+  // The forwarder has no roles; the cold chain's (its anchorers) and the ownership tokens' admin roles are not
+  // consortium membership.
+  if (event.contract === "ProvenaForwarder" || event.contract === "ColdChain" || event.contract === "UnitOwnership") return null;
   if (event.name === "CompanyPrefixGranted" || event.name === "CompanyPrefixRevoked") return hexArg(event, "manufacturer");
   return hexArg(event, "account");
 }

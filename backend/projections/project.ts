@@ -3,9 +3,10 @@
  * this module routes each event to the entities it changes and turns a range of events into the full
  * documents to write, given the documents as they are stored now.
  */
-import type { Batch, ChainEvent, Hex, Order, Participant } from "../domain/model.ts";
+import type { Batch, ChainEvent, ClaimRoot, Hex, Order, Participant, UnitToken } from "../domain/model.ts";
 import { batchKeysOf, reduceBatch } from "./batches.ts";
 import { orderKeyOf, reduceOrder } from "./orders.ts";
+import { projectOwnership, type LoadCurrentOwnership, type OwnershipDocuments } from "./ownership.ts";
 import { participantKeyOf, reduceParticipant } from "./participants.ts";
 
 /** The projections one or more events change. */
@@ -101,18 +102,35 @@ export function foldEvents(state: ProjectionSet, events: Iterable<ChainEvent>): 
 export type LoadCurrent = (keys: ProjectionKeys) => Promise<{ batches: Batch[]; participants: Participant[]; orders: Order[] }>;
 
 /** Full documents to write after a range of events. */
-export interface ProjectedDocuments {
+export interface ProjectedDocuments extends OwnershipDocuments {
   batches: Batch[];
   participants: Participant[];
   orders: Order[];
 }
+
+const NO_OWNERSHIP: LoadCurrentOwnership = async () => ({ unitTokens: [], claimRoots: [] });
 
 /**
  * Folds a range's events into the full documents to write: loads the current documents of every entity the
  * events touch, applies the events in chain order and returns each changed document. Events already reflected
  * in a stored document (id <= its lastEvent) change nothing, so re-projecting a range after a crash is harmless.
  */
-export async function project(events: readonly ChainEvent[], loadCurrent: LoadCurrent): Promise<ProjectedDocuments> {
+export async function project(
+  events: readonly ChainEvent[],
+  loadCurrent: LoadCurrent,
+  loadCurrentOwnership: LoadCurrentOwnership = NO_OWNERSHIP,
+): Promise<ProjectedDocuments> {
+  const [registryAndEscrow, ownership] = await Promise.all([
+    projectRegistryAndEscrow(events, loadCurrent),
+    projectOwnership(events, loadCurrentOwnership),
+  ]);
+  return { ...registryAndEscrow, ...ownership };
+}
+
+async function projectRegistryAndEscrow(
+  events: readonly ChainEvent[],
+  loadCurrent: LoadCurrent,
+): Promise<{ batches: Batch[]; participants: Participant[]; orders: Order[] }> {
   const keys = projectionKeysOfAll(events);
   if (keys.batchIds.length + keys.orderIds.length + keys.participants.length === 0) return { batches: [], participants: [], orders: [] };
   const current = await loadCurrent(keys);
@@ -136,7 +154,10 @@ export function projectionSetOf(
 }
 
 /** Documents in `final` that differ (by identity: reducers return the same object when nothing changed) from `initial`. */
-export function changedDocuments(initial: ProjectionSet, final: ProjectionSet): ProjectedDocuments {
+export function changedDocuments(
+  initial: ProjectionSet,
+  final: ProjectionSet,
+): { batches: Batch[]; participants: Participant[]; orders: Order[] } {
   const changed = <T>(before: ReadonlyMap<Hex, T | null>, after: ReadonlyMap<Hex, T | null>): T[] => {
     const result: T[] = [];
     for (const [key, document] of after) if (document !== null && document !== before.get(key)) result.push(document);
@@ -166,5 +187,19 @@ export function loadCurrentFromStore(store: {
       keys.orderIds.length > 0 ? store.getOrders(keys.orderIds) : [],
     ]);
     return { batches, participants, orders };
+  };
+}
+
+/** A LoadCurrentOwnership reading from the store port. */
+export function loadCurrentOwnershipFromStore(store: {
+  getUnitTokens(tokenIds: string[]): Promise<UnitToken[]>;
+  getClaimRoots(batchIds: Hex[]): Promise<ClaimRoot[]>;
+}): LoadCurrentOwnership {
+  return async (keys) => {
+    const [unitTokens, claimRoots] = await Promise.all([
+      keys.tokenIds.length > 0 ? store.getUnitTokens(keys.tokenIds) : [],
+      keys.claimRootBatchIds.length > 0 ? store.getClaimRoots(keys.claimRootBatchIds) : [],
+    ]);
+    return { unitTokens, claimRoots };
   };
 }

@@ -4,7 +4,8 @@
  * that no remaining event creates are deleted.
  */
 import type { EventFilter, PageRequest, RollbackCommit } from "../store/port.ts";
-import type { Batch, ChainEvent, Checkpoint, Hex, Order, Page, Participant } from "../domain/model.ts";
+import type { Batch, ChainEvent, Checkpoint, ClaimRoot, Hex, Order, Page, Participant, UnitToken } from "../domain/model.ts";
+import { ownershipKeysOfAll, rollBackOwnership } from "./ownership.ts";
 import {
   foldEvents,
   loadCurrentFromStore,
@@ -20,6 +21,9 @@ export interface RollbackSource {
   getBatches(batchIds: Hex[]): Promise<Batch[]>;
   getParticipants(addresses: Hex[]): Promise<Participant[]>;
   getOrders(orderIds: Hex[]): Promise<Order[]>;
+  /** The ownership section; a source without it has no ownership documents to roll back. */
+  getUnitTokens?(tokenIds: string[]): Promise<UnitToken[]>;
+  getClaimRoots?(batchIds: Hex[]): Promise<ClaimRoot[]>;
 }
 
 export interface RecomputedProjections {
@@ -134,7 +138,17 @@ export async function planRollback({
   const unaffected = await loadCurrentFromStore(store)(unaffectedKeys);
   const recomputed = recomputeProjections(affected, remaining, unaffected);
 
-  return { commit: { chainId, forkBlock, ...recomputed, checkpoint }, removedEvents: removed.length };
+  // Ownership documents hold their own history: cut it at the fork rather than refold it from the log.
+  const ownershipKeys = ownershipKeysOfAll(removed);
+  const ownership = rollBackOwnership(
+    {
+      unitTokens: ownershipKeys.tokenIds.length > 0 ? ((await store.getUnitTokens?.(ownershipKeys.tokenIds)) ?? []) : [],
+      claimRoots: ownershipKeys.claimRootBatchIds.length > 0 ? ((await store.getClaimRoots?.(ownershipKeys.claimRootBatchIds)) ?? []) : [],
+    },
+    forkBlock,
+  );
+
+  return { commit: { chainId, forkBlock, ...recomputed, ...ownership, checkpoint }, removedEvents: removed.length };
 }
 
 /** Every event matching `filter`, following the cursor to the end. */

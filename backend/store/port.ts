@@ -62,6 +62,10 @@ import type {
   ScanStats,
   SerialSet,
   UnitClaim,
+  UnitToken,
+  ClaimRoot,
+  ClaimTree,
+  ClaimRegion,
 } from "../domain/model.ts";
 import type {
   BatchColdChainConditions,
@@ -106,6 +110,9 @@ export interface RangeCommit {
    * what reads return, so a stale writer cannot undo newer state.
    */
   coldChain?: ColdChainChanges;
+  /** Unit tokens and claim roots after the range (absent = none changed); same freshness rule, by tokenId / batchId. */
+  unitTokens?: UnitToken[];
+  claimRoots?: ClaimRoot[];
   checkpoint: Checkpoint;
 }
 
@@ -128,6 +135,10 @@ export interface RollbackCommit {
   deleteBatchIds: Hex[];
   deleteParticipantAddresses: Hex[];
   deleteOrderIds: Hex[];
+  /** Unit tokens as they were at the fork (written unconditionally), and ownership documents created above it. */
+  unitTokens?: UnitToken[];
+  deleteUnitTokenIds?: string[];
+  deleteClaimRootBatchIds?: Hex[];
   checkpoint: Checkpoint;
 }
 
@@ -244,9 +255,32 @@ export interface PassportRecords {
    * With no scans: total 0, regions [], firstAt and lastAt null, recent 0.
    */
   scanStats(batchId: Hex, serial: string | null, recentSinceMs: number): Promise<ScanStats>;
-  /** First claim wins; returns the claim in force afterwards (the earlier claim, unchanged, when one exists). */
+  /**
+   * @deprecated Database claims, replaced by on-chain ownership tokens (UnitOwnership): nothing writes them any
+   * more; kept so stored claims stay readable. First claim wins; returns the claim in force afterwards.
+   */
   claimUnit(claim: UnitClaim): Promise<UnitClaim>;
   getUnitClaim(batchId: Hex, serial: string): Promise<UnitClaim | null>;
+}
+
+/**
+ * Unit ownership: tokens and claim roots (written by MirrorLog's commits, like the other projections) and the
+ * manufacturers' claim trees the claim relay reads (written by the API).
+ */
+export interface UnitOwnershipRecords {
+  /** `tokenId` in decimal. */
+  getUnitToken(tokenId: string): Promise<UnitToken | null>;
+  /** Found tokens, once each, in the order of their first id in the argument; unknown ids left out. */
+  getUnitTokens(tokenIds: string[]): Promise<UnitToken[]>;
+  getClaimRoot(batchId: Hex): Promise<ClaimRoot | null>;
+  /** Found claim roots, once each, in argument order; unknown batch ids left out. */
+  getClaimRoots(batchIds: Hex[]): Promise<ClaimRoot[]>;
+  /** Stores the tree unless one with its root exists; returns the tree in force (the first, unchanged). */
+  putClaimTree(tree: ClaimTree): Promise<ClaimTree>;
+  getClaimTree(claimRoot: Hex): Promise<ClaimTree | null>;
+  /** Records where the latest accepted claim of a token came from, replacing an earlier record. */
+  putClaimRegion(record: ClaimRegion): Promise<void>;
+  getClaimRegion(tokenId: string): Promise<ClaimRegion | null>;
 }
 
 /** The relayer's durable queue of signed forward requests. */
@@ -381,4 +415,5 @@ export interface MirrorStore
     DesignProofRecords,
     ColdChainReads,
     ColdChainReadings,
-    ProductDataDocuments {}
+    ProductDataDocuments,
+    UnitOwnershipRecords {}

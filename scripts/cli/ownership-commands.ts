@@ -15,6 +15,7 @@ import type { Hex } from "../../backend/domain/model.ts";
 import { batchRef } from "./arguments.ts";
 import { CliError, type CliContext, type WithContext } from "./context.ts";
 import { readSerialFile } from "./inputs.ts";
+import { registerOwnershipClaimCommands } from "./ownership-claim-commands.ts";
 
 /** Where the claim tree goes by default: beside the secrets, `keys.csv` → `keys.claim-tree.json`. */
 export function defaultClaimTreeFile(secretsFile: string): string {
@@ -23,7 +24,10 @@ export function defaultClaimTreeFile(secretsFile: string): string {
 }
 
 export function registerOwnershipCommands(program: Command, withContext: WithContext): void {
-  const ownership = program.command("ownership").description("ownership tokens of units: claim keys (manufacturer)");
+  const ownership = program
+    .command("ownership")
+    .description("ownership tokens of units: claim keys (manufacturer), claims (shoppers, gasless) and owners");
+  registerOwnershipClaimCommands(program, ownership);
   ownership
     .command("keys")
     .argument("<batch>", "the registered batch: id (0x + 64 hex digits) or GTIN/LOT", batchRef)

@@ -233,3 +233,47 @@ document.getElementById("rpc-reset")?.addEventListener("click", () => {
 });
 
 run();
+
+/**
+ * The ownership claim form: the claim secret printed in the packaging signs EIP-712 Claim(tokenId, recipient) here,
+ * in the page, and only the signature is posted; the relayer submits the claim and pays its fee.
+ */
+const claimForm = /** @type {HTMLFormElement | null} */ (document.getElementById("ownership-claim"));
+claimForm?.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const result = document.getElementById("claim-result");
+  const say = (/** @type {string} */ text) => {
+    if (result) result.textContent = text;
+  };
+  const data = claimForm.dataset;
+  const secretInput = /** @type {HTMLInputElement | null} */ (document.getElementById("claim-secret"));
+  const recipientInput = /** @type {HTMLInputElement | null} */ (document.getElementById("claim-recipient"));
+  const secret = (secretInput?.value ?? "").trim();
+  const recipient = (recipientInput?.value ?? "").trim();
+  say(t("ownership.claim.sending"));
+  try {
+    const key = new ethers.Wallet(secret.startsWith("0x") ? secret : `0x${secret}`);
+    const domain = { name: "Provena Unit Ownership", version: "1", chainId: Number(data.chainId), verifyingContract: data.contract };
+    const types = {
+      Claim: [
+        { name: "tokenId", type: "uint256" },
+        { name: "recipient", type: "address" },
+      ],
+    };
+    const signature = await key.signTypedData(domain, types, { tokenId: BigInt(data.tokenId ?? "0"), recipient });
+    const response = await fetch("/api/v1/ownership/claims", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify({ batchId: data.batchId, serial: data.serial, recipient, signature }),
+    });
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      say(t("ownership.claim.failed", { reason: String(body.detail ?? body.title ?? response.status) }));
+      return;
+    }
+    if (secretInput) secretInput.value = "";
+    say(t("ownership.claim.queued"));
+  } catch (error) {
+    say(t("ownership.claim.failed", { reason: error instanceof Error ? error.message : String(error) }));
+  }
+});

@@ -21,8 +21,9 @@
  * - scans:         { batchId: "hashed" }      every scan query is per batch, so it targets one shard.
  * - claims:        { batchId: 1, serial: 1 }  prefix of the unique index.
  * - serialchunks:  { serialRoot: 1 }          a set is read and written by its root.
+ * - unittokens:    { _id: "hashed" }          looked up by token id.
  * - participants, blocks, checkpoints, leases, relays, serialsets, rollbacks, rollbackitems, designregistrations,
- *   designlinkchanges: small, unsharded.
+ *   designlinkchanges, claimroots, claimtrees, claimregions: small, unsharded.
  */
 import type { mongo } from "mongoose";
 
@@ -42,6 +43,10 @@ import type {
   ProductDataDocument,
   RecallAcknowledgement,
   UnitClaim,
+  UnitToken,
+  ClaimRoot,
+  ClaimTree,
+  ClaimRegion,
 } from "../../domain/model.ts";
 
 /** A natural key (string or number), or the ObjectId the server gives scans and claims. */
@@ -127,6 +132,10 @@ export const documents = {
   designRegistration: keyedBy<DesignRegistration>("eventId"),
   designLinkChange: keyedBy<DesignLinkChange>("eventId"),
   productDataDocument: withId<ProductDataDocument>(null),
+  unitToken: keyedBy<UnitToken>("tokenId"),
+  claimRoot: keyedBy<ClaimRoot>("batchId"),
+  claimTree: keyedBy<ClaimTree>("claimRoot"),
+  claimRegion: keyedBy<ClaimRegion>("tokenId"),
 };
 
 // --- the adapter's own records (not domain objects) -----------------------------------------------------------
@@ -169,7 +178,7 @@ export interface RollbackMarker {
   startedAt: number;
 }
 
-export type ProjectionKind = "batch" | "participant" | "order";
+export type ProjectionKind = "batch" | "participant" | "order" | "unitToken" | "claimRoot";
 
 /** One projection a rollback replaces (`doc`, the projection's document) or deletes (`doc` null). */
 export interface RollbackItem {
@@ -178,7 +187,7 @@ export interface RollbackItem {
   token: string;
   seq: number;
   kind: ProjectionKind;
-  key: Hex;
+  key: string; // a batch id, address or order id; a unit token's id in decimal
   doc: MongoDocument | null;
 }
 
@@ -289,6 +298,10 @@ export const COLLECTIONS = {
       index<ProductDataDocument>(["subject", "uploadedAt", "contentHash"]),
     ],
   },
+  unitTokens: { name: "unittokens", indexes: [index<Stored<UnitToken, "tokenId">>(["owner", "_id"])] },
+  claimRoots: { name: "claimroots", indexes: [] },
+  claimTrees: { name: "claimtrees", indexes: [] },
+  claimRegions: { name: "claimregions", indexes: [] },
   signInNonces: { name: "signinnonces", indexes: [{ key: { expiresAt: 1 }, expireAfterSeconds: 0 }] },
   rollbackItems: { name: "rollbackitems", indexes: [index<RollbackItem>(["chainId", "token", "seq"])] },
   // The cold chain (cold-chain.ts): versions by key then event id, facts by what lists filter on, and the

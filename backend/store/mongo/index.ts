@@ -10,6 +10,7 @@
 import { createAuthNonces } from "./auth-nonces.ts";
 import { createOrderReadGrants } from "./order-read-grants.ts";
 import { createProductDataDocuments } from "./product-data-documents.ts";
+import { createUnitOwnershipRecords } from "./unit-ownership.ts";
 import { createRecallAcknowledgements } from "./recall-acknowledgements.ts";
 import { createDesignProofRecords } from "./design-records.ts";
 import type { MirrorStore } from "../port.ts";
@@ -52,5 +53,6 @@ export async function createMongoStore(options: MongoStoreOptions): Promise<Mirr
     ...createColdChainReads(collections),
     ...createColdChainReadings(collections),
     ...createProductDataDocuments(collections),
+    ...createUnitOwnershipRecords(collections),
   };
 }

@@ -119,6 +119,13 @@ export function rollbackItemsOf(commit: RollbackCommit, token: string): Rollback
     ...commit.deleteBatchIds.map((key) => ({ kind: "batch" as const, key, doc: null })),
     ...commit.deleteParticipantAddresses.map((key) => ({ kind: "participant" as const, key, doc: null })),
     ...commit.deleteOrderIds.map((key) => ({ kind: "order" as const, key, doc: null })),
+    ...(commit.unitTokens ?? []).map((token) => ({
+      kind: "unitToken" as const,
+      key: token.tokenId,
+      doc: documents.unitToken.toDocument(token),
+    })),
+    ...(commit.deleteUnitTokenIds ?? []).map((key) => ({ kind: "unitToken" as const, key, doc: null })),
+    ...(commit.deleteClaimRootBatchIds ?? []).map((key) => ({ kind: "claimRoot" as const, key, doc: null })),
   ];
   return entries.map((entry, seq) => ({
     _id: `${commit.chainId}:${token}:${seq}`,

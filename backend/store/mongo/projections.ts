@@ -26,29 +26,43 @@ export const projectionKeys: Record<ProjectionKind, (doc: MongoDocument) => Reco
   batch: (doc) => ({ _id: doc._id, gtin: doc.gtin, lot: doc.lot }),
   participant: (doc) => ({ _id: doc._id }),
   order: (doc) => ({ _id: doc._id }),
+  unitToken: (doc) => ({ _id: doc._id }),
+  claimRoot: (doc) => ({ _id: doc._id }),
 };
 
 function projectionCollection(collections: MongoCollections, kind: ProjectionKind): MongoCollection {
-  return kind === "batch" ? collections.batches : kind === "participant" ? collections.participants : collections.orders;
+  const byKind: Record<ProjectionKind, MongoCollection> = {
+    batch: collections.batches,
+    participant: collections.participants,
+    order: collections.orders,
+    unitToken: collections.unitTokens,
+    claimRoot: collections.claimRoots,
+  };
+  return byKind[kind];
 }
 
 /** Writes a range's projections; with `guardByLastEvent`, a stored document that has seen a later event stays. */
 export async function writeProjections(
   collections: MongoCollections,
-  commit: Pick<RangeCommit, "batches" | "participants" | "orders">,
+  commit: Pick<RangeCommit, "batches" | "participants" | "orders" | "unitTokens" | "claimRoots">,
   guardByLastEvent: boolean,
 ): Promise<void> {
+  const unitTokens = (commit.unitTokens ?? []).map((token) => documents.unitToken.toDocument(token));
+  // A claim root is written once (its event is its only one): a replay replaces it with the same document.
+  const claimRoots = (commit.claimRoots ?? []).map((root) => documents.claimRoot.toDocument(root));
   const batches = commit.batches.map((batch) => documents.batch.toDocument(batch));
   const participants = commit.participants.map((participant) => documents.participant.toDocument(participant));
   const orders = commit.orders.map((order) => documents.order.toDocument(order));
   await upsertAll(collections.batches, batches, { key: projectionKeys.batch, guardByLastEvent });
   await upsertAll(collections.participants, participants, { key: projectionKeys.participant, guardByLastEvent });
   await upsertAll(collections.orders, orders, { key: projectionKeys.order, guardByLastEvent });
+  await upsertAll(collections.unitTokens, unitTokens, { key: projectionKeys.unitToken, guardByLastEvent });
+  await upsertAll(collections.claimRoots, claimRoots, { key: projectionKeys.claimRoot, guardByLastEvent: false });
 }
 
 /** Applies a page of a rollback's items: replaces the recomputed projections, deletes the undone ones. */
 export async function applyRollbackItems(collections: MongoCollections, items: RollbackItem[]): Promise<void> {
-  for (const kind of ["batch", "participant", "order"] as const) {
+  for (const kind of ["batch", "participant", "order", "unitToken", "claimRoot"] as const) {
     const collection = projectionCollection(collections, kind);
     const ofKind = items.filter((item) => item.kind === kind);
     const replacements = ofKind.flatMap((item) => (item.doc === null ? [] : [item.doc]));

@@ -18,6 +18,7 @@ import { createPassportRecords } from "./passport-records.ts";
 import { createProjectionReads } from "./projections.ts";
 import { createRelayQueue } from "./relay-queue.ts";
 import { migrate } from "./schema.ts";
+import { createUnitOwnershipRecords } from "./unit-ownership.ts";
 
 export { DEFAULT_SQLITE_PATH, type SqliteStoreOptions } from "./connection.ts";
 
@@ -45,5 +46,6 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): MirrorStore
     ...createColdChainReads(connection),
     ...createColdChainReadings(connection),
     ...createProductDataDocuments(connection),
+    ...createUnitOwnershipRecords(connection),
   };
 }

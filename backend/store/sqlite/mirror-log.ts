@@ -10,7 +10,15 @@ import type { EventFilter, MirrorLog, PageRequest, RangeCommit, RollbackCommit }
 import { documentOf, type SqliteConnection } from "./connection.ts";
 import { deleteDesignRecordsAboveFork, writeDesignRecords } from "./design-records.ts";
 import { deleteColdChainAboveFork, writeColdChainChanges } from "./cold-chain.ts";
-import { deleteProjections, writeBatch, writeOrder, writeParticipant } from "./projections.ts";
+import {
+  deleteOwnership,
+  deleteProjections,
+  writeBatch,
+  writeClaimRoot,
+  writeOrder,
+  writeParticipant,
+  writeUnitToken,
+} from "./projections.ts";
 
 function insertEvent(connection: SqliteConnection, event: ChainEvent): void {
   const { sql } = connection;
@@ -107,6 +115,8 @@ export function createMirrorLog(connection: SqliteConnection): MirrorLog {
         for (const order of commit.orders) writeOrder(connection, order, true);
         writeDesignRecords(connection, commit.designRegistrations ?? [], commit.designLinkChanges ?? []);
         if (commit.coldChain !== undefined) writeColdChainChanges(connection, commit.chainId, commit.coldChain);
+        for (const token of commit.unitTokens ?? []) writeUnitToken(connection, token, true);
+        for (const root of commit.claimRoots ?? []) writeClaimRoot(connection, root);
         writeCheckpoint(connection, commit.chainId, commit.checkpoint);
       });
       connection.eventsWritten(commit.events.length);
@@ -125,6 +135,8 @@ export function createMirrorLog(connection: SqliteConnection): MirrorLog {
         for (const batch of commit.batches) writeBatch(connection, batch, false);
         for (const participant of commit.participants) writeParticipant(connection, participant, false);
         for (const order of commit.orders) writeOrder(connection, order, false);
+        deleteOwnership(connection, { tokenIds: commit.deleteUnitTokenIds ?? [], claimRootBatchIds: commit.deleteClaimRootBatchIds ?? [] });
+        for (const token of commit.unitTokens ?? []) writeUnitToken(connection, token, false);
         writeCheckpoint(connection, commit.chainId, commit.checkpoint);
       });
     },

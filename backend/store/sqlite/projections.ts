@@ -5,7 +5,7 @@
  */
 import type { SQLInputValue } from "node:sqlite";
 
-import type { Batch, Hex, Order, Page, Participant } from "../../domain/model.ts";
+import type { Batch, ClaimRoot, Hex, Order, Page, Participant, UnitToken } from "../../domain/model.ts";
 import { checkPageLimit, encodeCursor, pageCursor, type CursorKind } from "../cursor.ts";
 import type { BatchFilter, OrderFilter, PageRequest, ParticipantFilter, ProjectionReads } from "../port.ts";
 import { documentOf, type SqliteConnection } from "./connection.ts";
@@ -82,6 +82,33 @@ export function writeOrder(connection: SqliteConnection, order: Order, fresherOn
       order.lastEvent.eventId,
       JSON.stringify(order),
     );
+}
+
+export function writeUnitToken(connection: SqliteConnection, token: UnitToken, fresherOnly: boolean): void {
+  connection
+    .sql(
+      `INSERT INTO unit_tokens (token_id, batch_id, owner, last_event_id, doc) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (token_id) DO UPDATE SET batch_id = excluded.batch_id, owner = excluded.owner,
+         last_event_id = excluded.last_event_id, doc = excluded.doc${staleGuard("unit_tokens", fresherOnly)}`,
+    )
+    .run(token.tokenId, token.batchId, token.owner, token.lastEvent.eventId, JSON.stringify(token));
+}
+
+/** A claim root is committed once; a replay writes the same document. */
+export function writeClaimRoot(connection: SqliteConnection, root: ClaimRoot): void {
+  connection
+    .sql(
+      `INSERT INTO claim_roots (batch_id, claim_root, doc) VALUES (?, ?, ?)
+       ON CONFLICT (batch_id) DO UPDATE SET claim_root = excluded.claim_root, doc = excluded.doc`,
+    )
+    .run(root.batchId, root.claimRoot, JSON.stringify(root));
+}
+
+/** Removes ownership documents whose creating event a rollback undid. */
+export function deleteOwnership(connection: SqliteConnection, keys: { tokenIds: string[]; claimRootBatchIds: Hex[] }): void {
+  const { sql } = connection;
+  for (const tokenId of keys.tokenIds) sql("DELETE FROM unit_tokens WHERE token_id = ?").run(tokenId);
+  for (const batchId of keys.claimRootBatchIds) sql("DELETE FROM claim_roots WHERE batch_id = ?").run(batchId);
 }
 
 /** Removes projections whose creating event a rollback undid. */
@@ -167,7 +194,7 @@ function pageOf<T>(connection: SqliteConnection, list: ProjectionList<T>, condit
 }
 
 /** Documents by key, once each, in the order of first occurrence in `keys`; unknown keys are left out. */
-function getMany<T>(connection: SqliteConnection, table: string, keyColumn: string, keys: readonly string[]): T[] {
+export function getMany<T>(connection: SqliteConnection, table: string, keyColumn: string, keys: readonly string[]): T[] {
   const found: T[] = [];
   const statement = connection.sql(`SELECT doc FROM ${table} WHERE ${keyColumn} = ?`);
   connection.read(() => {

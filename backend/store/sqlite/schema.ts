@@ -292,6 +292,29 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX product_data_documents_by_upload ON product_data_documents (subject, uploaded_at, content_hash);
   `,
+  /* 10: unit ownership tokens and claim roots (mirrored from UnitOwnership), manufacturers' claim trees, claim regions */ `
+  CREATE TABLE unit_tokens (
+    token_id TEXT PRIMARY KEY,
+    batch_id TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    last_event_id TEXT NOT NULL,
+    doc TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX unit_tokens_by_owner ON unit_tokens (owner, token_id);
+  CREATE TABLE claim_roots (
+    batch_id TEXT PRIMARY KEY,
+    claim_root TEXT NOT NULL,
+    doc TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE claim_trees (
+    claim_root TEXT PRIMARY KEY,
+    doc TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE claim_regions (
+    token_id TEXT PRIMARY KEY,
+    doc TEXT NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

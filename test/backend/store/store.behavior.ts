@@ -10,12 +10,15 @@ import type { RelayStatus } from "../../../backend/domain/model.ts";
 import type {
   Batch,
   ChainEvent,
+  ClaimRoot,
   DesignLinkChange,
   DesignRegistration,
+  EventRef,
   Hex,
   Order,
   Page,
   Participant,
+  UnitToken,
 } from "../../../backend/domain/model.ts";
 import { chainEventId } from "../../../backend/domain/model.ts";
 import {
@@ -981,6 +984,123 @@ export function shouldBehaveLikeMirrorStore(makeStore: () => Promise<MirrorStore
       const winner = await store.getUnitClaim(batchId, "SN-9");
       expect(winner).to.not.equal(null);
       for (const result of results) expect(result).to.deep.equal(winner);
+    });
+  });
+
+  describe("unit ownership", function () {
+    const ref = (blockNumber: number, logIndex = 0): EventRef => ({
+      eventId: `${CHAIN_ID}:${String(blockNumber).padStart(12, "0")}:${String(logIndex).padStart(6, "0")}`,
+      blockNumber,
+      blockTimestamp: 1_767_225_600 + blockNumber * 12,
+      transactionHash: transactionHash(CHAIN_ID, blockNumber, logIndex),
+    });
+    const batchId = bytes32("batch:owned");
+    const [alice, bob] = [address("alice"), address("bob")];
+    const claimed = (tokenId: string, serial: string, blockNumber: number): UnitToken => ({
+      tokenId,
+      batchId,
+      serial,
+      owner: alice,
+      ownedSince: ref(blockNumber).blockTimestamp,
+      claimedAt: ref(blockNumber).blockTimestamp,
+      previousOwners: [],
+      transfers: [],
+      claimed: ref(blockNumber),
+      lastEvent: ref(blockNumber),
+    });
+    const resold = (token: UnitToken, blockNumber: number): UnitToken => ({
+      ...token,
+      owner: bob,
+      ownedSince: ref(blockNumber).blockTimestamp,
+      previousOwners: [alice],
+      transfers: [{ from: alice, to: bob, at: ref(blockNumber) }],
+      lastEvent: ref(blockNumber),
+    });
+    const root: ClaimRoot = { batchId, manufacturer: address("maker"), claimRoot: bytes32("claim-root"), units: 3, committed: ref(2) };
+    const commitOwnership = (blockNumber: number, unitTokens: UnitToken[], claimRoots: ClaimRoot[] = []) =>
+      store.commitRange({
+        chainId: CHAIN_ID,
+        events: [],
+        blocks: [indexedBlock(CHAIN_ID, blockNumber)],
+        batches: [],
+        participants: [],
+        orders: [],
+        unitTokens,
+        claimRoots,
+        checkpoint: { chainId: CHAIN_ID, blockNumber, blockHash: indexedBlock(CHAIN_ID, blockNumber).hash, updatedAt: 1 },
+      });
+
+    it("test_commitRange_unitTokensAndClaimRoots_readBackByKey", async function () {
+      const one = claimed("101", "SN-1", 3);
+      const two = claimed("2".repeat(77), "SN-2", 3);
+      await commitOwnership(3, [one, two], [root]);
+      expect(await store.getUnitToken("101")).to.deep.equal(one);
+      expect(await store.getUnitToken("999")).to.equal(null);
+      expect(await store.getUnitTokens([two.tokenId, "999", "101", two.tokenId])).to.deep.equal([two, one]);
+      expect(await store.getUnitTokens([])).to.deep.equal([]);
+      expect(await store.getClaimRoot(batchId)).to.deep.equal(root);
+      expect(await store.getClaimRoot(bytes32("batch:none"))).to.equal(null);
+      expect(await store.getClaimRoots([bytes32("batch:none"), batchId])).to.deep.equal([root]);
+    });
+
+    it("test_commitRange_staleUnitToken_doesNotUndoALaterTransfer", async function () {
+      const token = claimed("101", "SN-1", 3);
+      await commitOwnership(5, [resold(token, 5)]);
+      await commitOwnership(5, [token]); // a stale writer replays the claim's range
+      expect((await store.getUnitToken("101"))?.owner).to.equal(bob);
+      await commitOwnership(5, [resold(token, 5)], [root]);
+      await commitOwnership(5, [], [root]); // replaying a claim root changes nothing
+      expect(await store.getUnitToken("101")).to.deep.equal(resold(token, 5));
+      expect(await store.getClaimRoot(batchId)).to.deep.equal(root);
+    });
+
+    it("test_rollback_unitTokens_writtenAsToldAndDeleted", async function () {
+      const kept = claimed("101", "SN-1", 3);
+      const undone = claimed("102", "SN-2", 7);
+      await commitOwnership(7, [resold(kept, 6), undone], [{ ...root, committed: ref(7) }]);
+      await store.rollback({
+        chainId: CHAIN_ID,
+        forkBlock: 5,
+        batches: [],
+        participants: [],
+        orders: [],
+        deleteBatchIds: [],
+        deleteParticipantAddresses: [],
+        deleteOrderIds: [],
+        unitTokens: [kept],
+        deleteUnitTokenIds: ["102"],
+        deleteClaimRootBatchIds: [batchId],
+        checkpoint: { chainId: CHAIN_ID, blockNumber: 5, blockHash: indexedBlock(CHAIN_ID, 5).hash, updatedAt: 2 },
+      });
+      expect(await store.getUnitToken("101")).to.deep.equal(kept);
+      expect(await store.getUnitToken("102")).to.equal(null);
+      expect(await store.getClaimRoot(batchId)).to.equal(null);
+    });
+
+    it("test_putClaimTree_firstUploadOfARootWins", async function () {
+      const claimRoot = bytes32("claim-root");
+      expect(await store.getClaimTree(claimRoot)).to.equal(null);
+      const dump = {
+        format: "standard-v1",
+        leafEncoding: ["string", "address"],
+        tree: [claimRoot],
+        values: [{ value: ["SN-1", alice], treeIndex: 0 }],
+      };
+      const first = { claimRoot, dump, createdAt: 1_000 };
+      expect(await store.putClaimTree(first)).to.deep.equal(first);
+      expect(await store.putClaimTree({ claimRoot, dump: { other: true }, createdAt: 2_000 })).to.deep.equal(first);
+      expect(await store.getClaimTree(claimRoot)).to.deep.equal(first);
+    });
+  });
+
+  describe("claim regions", function () {
+    it("test_putClaimRegion_latestAcceptedClaimReplaces", async function () {
+      expect(await store.getClaimRegion("101")).to.equal(null);
+      await store.putClaimRegion({ tokenId: "101", region: "DE", at: 1_000 });
+      await store.putClaimRegion({ tokenId: "102", region: "FR", at: 1_500 });
+      await store.putClaimRegion({ tokenId: "101", region: "CN", at: 2_000 });
+      expect(await store.getClaimRegion("101")).to.deep.equal({ tokenId: "101", region: "CN", at: 2_000 });
+      expect(await store.getClaimRegion("102")).to.deep.equal({ tokenId: "102", region: "FR", at: 1_500 });
     });
   });
 
