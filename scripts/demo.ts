@@ -4,7 +4,8 @@
  *   admin onboards six participants -> the manufacturer uploads the serial list and registers the batch ->
  *   the retailer (buyer) opens and funds an escrow order -> the carrier picks the batch up -> customs and a
  *   warehouse take custody -> the inspector attests a pass -> the retailer receives it -> the keeper releases
- *   the escrow by itself.
+ *   the escrow by itself -> a shopper claims the ownership token of a unit with the secret printed inside its
+ *   packaging (the manufacturer committed the units' claim keys at registration), gaslessly through the relayer.
  *
  * The carrier, customs, warehouse and inspector hold keys but no ETH: every action of theirs is signed locally
  * and posted to the relayer's HTTP API. The admin, the manufacturer and the retailer (who pays the escrow) send
@@ -15,7 +16,8 @@
  */
 import { Wallet, id as keccakText, parseEther, type JsonRpcSigner } from "ethers";
 import { loadProvenaAbis } from "../backend/chain/artifacts.ts";
-import { escrowAt, registryAt, type ProvenanceRegistry, type TradeEscrow } from "../backend/chain/contracts.ts";
+import { escrowAt, registryAt, unitOwnershipAt, type ProvenanceRegistry, type TradeEscrow } from "../backend/chain/contracts.ts";
+import { buildClaimTree, generateClaimKeys, signUnitClaim, unitTokenId } from "../backend/chain/unit-claim.ts";
 import { signOrderConsentOn } from "../backend/chain/order-consent.ts";
 import { gs1CheckDigit } from "../backend/chain/gs1.ts";
 import { ROLE_HASHES, businessStepValue, type BusinessStep } from "../backend/chain/vocabulary.ts";
@@ -70,6 +72,8 @@ export interface DemoResult extends DemoLinks {
   payouts: { seller: bigint; carrier: bigint; platform: bigint };
   platformRecipient: Hex;
   relayedRequestIds: string[];
+  /** The unit a shopper claimed (step 9); null on a deployment without ownership tokens. */
+  claimed: { serial: string; tokenId: string; owner: Hex } | null;
 }
 
 /** The demo's product: GTIN-13 0950600013435 with its check digit, under company prefix 9506000. */
@@ -215,7 +219,7 @@ export async function runDemo(provena: RunningProvena, options: DemoOptions & { 
   }
 
   // 1. The consortium.
-  log("1/8 Admin onboards the consortium");
+  log("1/9 Admin onboards the consortium");
   const roster = [
     {
       key: "manufacturer",
@@ -258,7 +262,7 @@ export async function runDemo(provena: RunningProvena, options: DemoOptions & { 
   // 2. Serial list and batch registration.
   const lot = options.lot ?? demoLot(1);
   const serials = demoSerials(units);
-  log(`2/8 Manufacturer uploads the serial list (${units.toLocaleString("en")} units, CSV) and registers batch ${gtin}/${lot}`);
+  log(`2/9 Manufacturer uploads the serial list (${units.toLocaleString("en")} units, CSV) and registers batch ${gtin}/${lot}`);
   const serialService = createSerialService({ store: provena.store });
   const upload = await serialService.uploadSerialList(serialListCsv(serials), "csv");
   log(`  ✓ serial list stored, Merkle root ${short(upload.serialRoot)}`);
@@ -276,6 +280,23 @@ export async function runDemo(provena: RunningProvena, options: DemoOptions & { 
     ),
   );
   const batchId = lower(await registryAs(admin).batchIdOf(BigInt(gtin), lot));
+  // One claim key per unit: the secrets are printed inside the packaging, the root goes on chain.
+  const claimKeys = generateClaimKeys(serials);
+  const claimTree = buildClaimTree(claimKeys);
+  const unitOwnership = deployment.unitOwnership ? unitOwnershipAt(deployment.unitOwnership, manufacturer) : null;
+  if (unitOwnership && (await unitOwnership.baseURI()) === "") {
+    // Token metadata is served by this backend: tokenURI = base + token id.
+    await sent(
+      "ownership tokens' metadata URI set to this backend",
+      unitOwnershipAt(deployment.unitOwnership!, admin).setBaseURI(`${provena.url}/api/v1/ownership/tokens/`),
+    );
+  }
+  if (unitOwnership) {
+    await sent(
+      `claim keys of the ${units.toLocaleString("en")} units committed (root ${short(claimTree.root)}); each secret is printed inside its unit's box`,
+      unitOwnership.commitClaimRoot(batchId, claimTree.root, serials.length),
+    );
+  }
   type Party = keyof DemoResult["participants"];
   /** Calldata of the batch's custody steps, at the GLN of the party where each happens. */
   const proposeTo = (to: Party, at: Party, businessStep: BusinessStep) =>
@@ -289,7 +310,7 @@ export async function runDemo(provena: RunningProvena, options: DemoOptions & { 
     registryInterface.encodeFunctionData("acceptHandoff", [batchId, BigInt(participants[at].gln), step(businessStep)]);
 
   // 3. The buyer pays into escrow.
-  log("3/8 Retailer opens and funds an escrow order (1 ETH)");
+  log("3/9 Retailer opens and funds an escrow order (1 ETH)");
   const [platformRecipient, platformBps] = (await escrowAs(admin).platformFee()) as [string, bigint];
   const carrierBps = 800;
   const order = {
@@ -320,18 +341,18 @@ export async function runDemo(provena: RunningProvena, options: DemoOptions & { 
   const orderId = lower(await escrowAs(admin).orderIdOf(order));
 
   // 4-6. Custody chain.
-  log("4/8 Carrier picks the batch up");
+  log("4/9 Carrier picks the batch up");
   await sent(
     "manufacturer proposes the handoff to the carrier",
     registryAs(manufacturer).proposeHandoff(batchId, participants.carrier.address, BigInt(participants.manufacturer.gln), step("shipping")),
   );
   await relayed("carrier accepts at the manufacturer's dock", carrier, acceptAt("manufacturer", "departing"));
-  log("5/8 Customs and a warehouse take custody");
+  log("5/9 Customs and a warehouse take custody");
   await relayed("carrier hands over to customs", carrier, proposeTo("customs", "customs", "arriving"));
   await relayed("customs accepts (entering the EU)", customs, acceptAt("customs", "entering_exiting"));
   await relayed("customs releases to the warehouse", customs, proposeTo("warehouse", "warehouse", "departing"));
   await relayed("warehouse accepts into cold storage", warehouse, acceptAt("warehouse", "storing"));
-  log("6/8 The order's named inspector attests the batch");
+  log("6/9 The order's named inspector attests the batch");
   await relayed(
     "quality attested: pass (the order's named inspector)",
     inspector,
@@ -339,7 +360,7 @@ export async function runDemo(provena: RunningProvena, options: DemoOptions & { 
   );
 
   // 7. Delivery to the buyer.
-  log("7/8 Retailer receives the batch");
+  log("7/9 Retailer receives the batch");
   await relayed("warehouse ships to the retailer", warehouse, proposeTo("retailer", "warehouse", "shipping"));
   const balancesBefore = await Promise.all([order.seller, order.carrier, platformRecipient].map((a) => provider.getBalance(a)));
   const creditsBefore = await creditsOf(escrowAs(admin), [order.seller, order.carrier, platformRecipient]);
@@ -349,7 +370,7 @@ export async function runDemo(provena: RunningProvena, options: DemoOptions & { 
   );
 
   // 8. Nobody pushes a button: the keeper settles once the dispute window passed.
-  log(`8/8 Waiting for the keeper to release the escrow (after the ${disputeWindow}s dispute window)…`);
+  log(`8/9 Waiting for the keeper to release the escrow (after the ${disputeWindow}s dispute window)…`);
   const releasedBlock = await waitForRelease(provena, orderId, options.releaseTimeoutMs ?? 120_000);
   const balancesAfter = await Promise.all([order.seller, order.carrier, platformRecipient].map((a) => provider.getBalance(a)));
   const creditsAfter = await creditsOf(escrowAs(admin), [order.seller, order.carrier, platformRecipient]);
@@ -359,14 +380,69 @@ export async function runDemo(provena: RunningProvena, options: DemoOptions & { 
     `  ✓ released by the keeper in block ${releasedBlock}: seller ${fmt(payouts.seller)}, carrier ${fmt(payouts.carrier)}, platform ${fmt(payouts.platform)} ETH`,
   );
 
+  // 9. A shopper owns the unit: the secret inside the box signs the claim, the relayer pays the gas.
+  let claimed: DemoResult["claimed"] = null;
+  if (unitOwnership && deployment.unitOwnership) {
+    const serial = serials[0]!;
+    log(`9/9 A shopper claims the ownership token of unit ${serial} with the secret printed inside its box; the relayer pays the gas`);
+    await postUntilAccepted(`${provena.url}/api/v1/ownership/claim-trees`, { batchId, tree: claimTree.dump() }, 60_000);
+    log("  ✓ the manufacturer's claim tree (no secrets) uploaded to the backend");
+    const shopper = lower(Wallet.createRandom().address);
+    const tokenId = unitTokenId(batchId, serial);
+    const { chainId } = await provider.getNetwork();
+    const signature = await signUnitClaim(
+      new Wallet(claimKeys[0]!.claimSecret),
+      { chainId, address: deployment.unitOwnership },
+      {
+        tokenId,
+        recipient: shopper,
+      },
+    );
+    await postUntilAccepted(`${provena.url}/api/v1/ownership/claims`, { batchId, serial, recipient: shopper, signature }, 10_000);
+    await waitForOwner(provena, batchId, serial, shopper, options.releaseTimeoutMs ?? 120_000);
+    log(`  ✓ token ${short(`0x${tokenId.toString(16)}`)} minted to the shopper ${shopper}; the unit's passport shows its owner`);
+    claimed = { serial, tokenId: tokenId.toString(), owner: shopper };
+  } else {
+    log("9/9 (skipped: this deployment predates the ownership tokens)");
+  }
+
   return {
     ...demoLinks(provena, options, { lot, batchId, orderId, serials, serialRoot: upload.serialRoot }),
+    claimed,
     participants,
     order: order as unknown as Order,
     payouts,
     platformRecipient: lower(platformRecipient),
     relayedRequestIds,
   };
+}
+
+/**
+ * POSTs JSON until the backend accepts it (2xx); a 409 means the mirror has not indexed what it needs yet (the claim
+ * root's commitment), so it is tried again until `timeoutMs`.
+ */
+async function postUntilAccepted(url: string, body: unknown, timeoutMs: number): Promise<unknown> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const answer = (await response.json().catch(() => ({}))) as { detail?: string };
+    if (response.ok) return answer;
+    if (response.status !== 409 || Date.now() > deadline) {
+      throw new Error(`POST ${url} answered ${response.status}: ${answer.detail ?? "no detail"}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** Waits until the mirror shows `owner` holding the unit's token. */
+async function waitForOwner(provena: RunningProvena, batchId: Hex, serial: string, owner: Hex, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const response = await fetch(`${provena.url}/api/v1/batches/${batchId}/units/${encodeURIComponent(serial)}/ownership`);
+    if (response.ok && ((await response.json()) as { owner: string | null }).owner === owner) return;
+    if (Date.now() > deadline) throw new Error(`the token of unit ${serial} did not reach ${owner} within ${timeoutMs / 1000}s`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }
 
 /** Waits until the order is released on chain and the mirror shows it; returns the release block. */

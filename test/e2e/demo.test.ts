@@ -8,6 +8,7 @@
  * afterwards); without it the MongoDB run is skipped with one loud line.
  */
 import { expect } from "chai";
+import { unitOwnershipAt } from "../../backend/chain/contracts.ts";
 import { randomBytes } from "node:crypto";
 import { Wallet } from "ethers";
 import mongoose from "mongoose";
@@ -52,13 +53,37 @@ function describeDemoOn(storeName: string, configFor: () => Promise<{ config: Pa
     });
 
     it("test_demo_printsProgressForEveryStep", function () {
-      for (const step of ["1/8", "2/8", "3/8", "4/8", "5/8", "6/8", "7/8", "8/8"]) {
+      for (const step of ["1/9", "2/9", "3/9", "4/9", "5/9", "6/9", "7/9", "8/9", "9/9"]) {
         expect(
           progress.some((line) => line.startsWith(step)),
           `progress line ${step}`,
         ).to.equal(true);
       }
       expect(progress.filter((line) => line.includes("gasless")).length).to.equal(7);
+    });
+
+    it("test_demo_shopperClaimsTheUnitsToken_andThePassportShowsTheOwner", async function () {
+      expect(demo.claimed).to.not.equal(null);
+      const { serial, owner, tokenId } = demo.claimed!;
+      expect(progress.some((line) => line.startsWith("9/9 A shopper claims the ownership token"))).to.equal(true);
+      const answer = (await (await fetch(`${provena.url}/api/v1/batches/${demo.batchId}/units/${serial}/ownership`)).json()) as Record<
+        string,
+        unknown
+      >;
+      expect(answer).to.include({ owner, tokenId });
+      const passport = (await (
+        await fetch(`${provena.url}/01/${demo.gtin}/10/${encodeURIComponent(demo.lot)}/21/${serial}`, {
+          headers: { accept: "application/ld+json" },
+        })
+      ).json()) as Record<string, any>;
+      expect(JSON.stringify(passport["provena:ownershipToken"])).to.contain(owner);
+      // Its metadata is this backend's, and it points at the unit's passport.
+      const unitOwnership = unitOwnershipAt(provena.chain.deployment.unitOwnership!, provena.chain.provider);
+      const metadata = (await (await fetch(await unitOwnership.tokenURI(BigInt(tokenId)))).json()) as { external_url: string };
+      expect(metadata.external_url).to.contain(`/21/${serial}`);
+      // The token exists on chain, owned by the shopper, who never held ETH.
+      const provider = provena.chain.provider;
+      expect(await provider.getBalance(owner)).to.equal(0n);
     });
 
     it("test_demo_unitPassportShowsTheFullCustodyHistoryAndInspection", async function () {
