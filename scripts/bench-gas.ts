@@ -22,6 +22,7 @@ import { deployDesignRegistry } from "./fixtures/design-registry.ts";
 import { deployProvena, deployUnitOwnership, type ProvenaDeployment } from "./fixtures/provena-deployment.ts";
 import { buildClaimTree, claimProofOf, signUnitClaim, unitTokenId } from "../backend/chain/unit-claim.ts";
 import { buildSerialTree as buildFastSerialTree } from "../backend/passport/serial-tree.ts";
+import { READING_TYPES } from "../backend/coldchain/reading-codec.ts";
 import { signOrderConsentOn } from "../backend/chain/order-consent.ts";
 import { signForwardRequest } from "../test/helpers/forwarder.ts";
 import { batchIdOf, glnFrom, gtinFrom } from "../test/helpers/gs1.ts";
@@ -609,19 +610,6 @@ const coldChainSection: BenchSection = {
     });
     return rows;
   },
-};
-
-const READING_TYPES = {
-  Reading: [
-    { name: "device", type: "address" },
-    { name: "batchId", type: "bytes32" },
-    { name: "sequence", type: "uint64" },
-    { name: "timestamp", type: "uint40" },
-    { name: "temperature", type: "int16" },
-    { name: "humidity", type: "uint16" },
-    { name: "latitude", type: "int32" },
-    { name: "longitude", type: "int32" },
-  ],
 };
 
 // ------------------------------------------------------------------------------------------------

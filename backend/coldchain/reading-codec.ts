@@ -20,7 +20,7 @@
  * A missing humidity is signed as type(uint16).max and a missing position as type(int32).min for both
  * coordinates, exactly as the contract expects them. About 330 bytes a reading.
  */
-import { TypedDataEncoder, keccak256, toUtf8Bytes, type TypedDataDomain } from "ethers";
+import { TypedDataEncoder, keccak256, toUtf8Bytes, type TypedDataDomain, type TypedDataField } from "ethers";
 import { z } from "zod";
 import { NO_HUMIDITY, NO_POSITION, type SignedReading } from "../domain/cold-chain.ts";
 import type { Hex } from "../domain/model.ts";
@@ -28,7 +28,8 @@ import type { Hex } from "../domain/model.ts";
 export const READING_DOMAIN_NAME = "Provena ColdChain";
 export const READING_DOMAIN_VERSION = "1";
 
-export const READING_TYPES = {
+/** IColdChain's EIP-712 `Reading` type (ColdChain.READING_TYPEHASH), as ethers takes typed data. */
+export const READING_TYPES: Record<string, TypedDataField[]> = {
   Reading: [
     { name: "device", type: "address" },
     { name: "batchId", type: "bytes32" },
@@ -39,7 +40,7 @@ export const READING_TYPES = {
     { name: "latitude", type: "int32" },
     { name: "longitude", type: "int32" },
   ],
-} as const;
+};
 
 /** The EIP-712 domain of the cold-chain contract at `coldChain` on `chainId`. */
 export function readingDomain(chainId: number, coldChain: Hex): TypedDataDomain {

@@ -2,19 +2,9 @@
  * Device-signed readings for the ColdChain tests: the EIP-712 `Reading` type, signing, and runs of readings.
  */
 import { Signature, type Wallet } from "ethers";
+import { READING_TYPES } from "../../backend/coldchain/reading-codec.ts";
 
-export const READING_TYPES = {
-  Reading: [
-    { name: "device", type: "address" },
-    { name: "batchId", type: "bytes32" },
-    { name: "sequence", type: "uint64" },
-    { name: "timestamp", type: "uint40" },
-    { name: "temperature", type: "int16" },
-    { name: "humidity", type: "uint16" },
-    { name: "latitude", type: "int32" },
-    { name: "longitude", type: "int32" },
-  ],
-};
+export { READING_TYPES };
 
 /** No humidity sensor (`type(uint16).max`). */
 export const NO_HUMIDITY = 0xffff;

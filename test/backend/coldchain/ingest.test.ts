@@ -10,7 +10,7 @@ import { createColdChainEventFactory, legIdOf } from "./cold-chain-events.ts";
 import { commitColdChainBlock } from "./cold-chain-scenario.ts";
 import { LEG_END, OTHER_BATCH, STRANGER_KEY, createIngestFixture, domain, measurement, type IngestFixture } from "./ingest-fixture.ts";
 
-const types = READING_TYPES as unknown as Record<string, { name: string; type: string }[]>;
+const types = READING_TYPES;
 const wire = (reading: SignedReading) => JSON.stringify(toWireReading(reading));
 
 describe("Cold-chain ingest", function () {
