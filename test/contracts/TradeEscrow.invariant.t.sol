@@ -116,6 +116,7 @@ contract TradeEscrowHandler is CheatsBase {
     address internal immutable registryAdmin;
     AdversarialColdChain internal immutable coldChain;
     /// @dev The carrier's ETH or token balance plus its credit before the settlement being checked.
+    /// @dev The settling order's carrier's holdings just before the settlement call (every settling action sets it).
     uint256 internal _carrierBefore;
 
     ITradeEscrow.Order[] internal _orders;
@@ -425,6 +426,7 @@ contract TradeEscrowHandler is CheatsBase {
         if (_orders.length == 0) return;
         uint256 index = _pick(orderSeed);
         (uint256 before, uint256 creditsBefore) = _holdings(_orders[index].token);
+        _carrierBefore = _carrierHoldings(_orders[index]);
         (,, address pendingBefore, IProvenanceRegistry.BatchStatus statusBefore,,,,) =
             registry.batch(_orders[index].batchId);
         vm.prank(asBuyer ? _orders[index].buyer : address(0xBEEF));
@@ -479,6 +481,7 @@ contract TradeEscrowHandler is CheatsBase {
         if (_orders.length == 0) return;
         uint256 index = _pick(orderSeed);
         (uint256 before, uint256 creditsBefore) = _holdings(_orders[index].token);
+        _carrierBefore = _carrierHoldings(_orders[index]);
         vm.prank(asSeller ? _orders[index].seller : _orders[index].buyer);
         try escrow.approveCancellation(_orders[index]) {
             (ITradeEscrow.OrderState state,,) = escrow.orderState(_orders[index]);
@@ -492,6 +495,7 @@ contract TradeEscrowHandler is CheatsBase {
         if (_orders.length == 0) return;
         uint256 index = _pick(orderSeed);
         (uint256 before, uint256 creditsBefore) = _holdings(_orders[index].token);
+        _carrierBefore = _carrierHoldings(_orders[index]);
         vm.prank(_orders[index].seller);
         try escrow.declineOrder(_orders[index]) {
             _settled(index, before, creditsBefore, ITradeEscrow.OrderState.Cancelled);

@@ -208,7 +208,7 @@ describe("the embedded chain", function () {
       const interrupted = seedDemoUnlessPresent(provena, {
         units: 5,
         log: (line) => {
-          if (line.startsWith("3/8")) throw new Error("interrupted");
+          if (line.startsWith("3/9")) throw new Error("interrupted");
         },
       });
       const outcome = await interrupted.then(
