@@ -13,7 +13,7 @@ import { canSeeOrder } from "../auth/order-access.ts";
 import type { Viewer } from "../auth/auth-service.ts";
 import { forbidden, notFound, unauthenticated, DomainError } from "../domain/errors.ts";
 import type { ChainEvent, Hex } from "../domain/model.ts";
-import { MAX_LINEAGE_DEPTH } from "../read-model/batch-history.ts";
+import { MAX_LINEAGE_DEPTH, loadAncestors } from "../read-model/batch-history.ts";
 import type { MirrorStore } from "../store/port.ts";
 import {
   MAX_TRADE_RECORD_EVENTS,
@@ -66,14 +66,11 @@ export function createTradeRecordService({ store, chain, now = Date.now }: Trade
     return events;
   }
 
+  /** The lot and the lots it came from, at most MAX_LINEAGE_DEPTH in all (as the verifier walks them). */
   async function lineageOf(batchId: Hex): Promise<Hex[]> {
-    const lineage: Hex[] = [];
-    let current: Hex | null = batchId;
-    while (current !== null && lineage.length < MAX_LINEAGE_DEPTH && !lineage.includes(current)) {
-      lineage.push(current);
-      current = (await store.getBatch(current))?.parentId ?? null;
-    }
-    return lineage;
+    const batch = await store.getBatch(batchId);
+    const ancestors = batch === null ? [] : await loadAncestors(store, batch);
+    return [batchId, ...ancestors.map((ancestor) => ancestor.batchId)].slice(0, MAX_LINEAGE_DEPTH);
   }
 
   return {

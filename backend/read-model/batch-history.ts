@@ -114,7 +114,7 @@ export async function withEffectiveStatus(store: Pick<MirrorStore, "getBatch">, 
 }
 
 /** Parent first, up to the root; stops at a missing parent or a cycle (which only corrupt data could hold). */
-async function loadAncestors(store: BatchHistoryStore, batch: Batch): Promise<Batch[]> {
+export async function loadAncestors(store: Pick<MirrorStore, "getBatch">, batch: Batch): Promise<Batch[]> {
   const ancestors: Batch[] = [];
   const seen = new Set<Hex>([batch.batchId]);
   let parentId = batch.parentId;

@@ -13,7 +13,7 @@
  */
 import { DomainError, notFound } from "../domain/errors.ts";
 import type { Batch, BatchStatus, Hex, InspectionResult } from "../domain/model.ts";
-import { MAX_LINEAGE_DEPTH } from "../read-model/batch-history.ts";
+import { loadAncestors } from "../read-model/batch-history.ts";
 import type { MirrorStore } from "../store/port.ts";
 
 /** Lots one trace may return; a larger graph is refused (never truncated: a partial trace reads as a complete one). */
@@ -82,15 +82,8 @@ export function createTraceService({ store }: { store: Pick<MirrorStore, "getBat
       const batch = await store.getBatch(batchId);
       if (batch === null) throw notFound(`No batch ${batchId} (unknown, or not indexed yet)`);
 
-      const ancestorBatches: Batch[] = [];
-      const seen = new Set<Hex>([batch.batchId]);
-      for (let parentId = batch.parentId; parentId !== null && !seen.has(parentId) && ancestorBatches.length < MAX_LINEAGE_DEPTH;) {
-        seen.add(parentId);
-        const parent = await store.getBatch(parentId);
-        if (parent === null) break;
-        ancestorBatches.push(parent);
-        parentId = parent.parentId;
-      }
+      const ancestorBatches = await loadAncestors(store, batch);
+      const seen = new Set<Hex>([batch.batchId, ...ancestorBatches.map((ancestor) => ancestor.batchId)]);
       // The recall reaching each ancestor comes from itself or an older ancestor: fold from the root down.
       const recalledVia = new Map<Hex, Hex | null>();
       let inherited: Hex | null = null;
