@@ -7,9 +7,23 @@
  * Claim: the claim key signs `Claim(uint256 tokenId,address recipient)` under the domain
  * { name: "Provena Unit Ownership", version: "1", chainId, verifyingContract: <UnitOwnership address> },
  * with tokenId = uint256(keccak256(abi.encode(bytes32 batchId, string serial))).
+ *
+ * The one place these encodings live: the contract tests, the CLI, the claim relay (backend/ownership) and the
+ * scripts all sign, check and build with these functions, so they cannot drift apart.
  */
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { AbiCoder, Wallet, hexlify, keccak256, randomBytes, type TypedDataDomain, type TypedDataField } from "ethers";
+import {
+  AbiCoder,
+  Wallet,
+  getAddress,
+  hexlify,
+  keccak256,
+  randomBytes,
+  verifyTypedData,
+  type TypedDataDomain,
+  type TypedDataField,
+} from "ethers";
+import type { Hex } from "../domain/model.ts";
 import type { TypedDataSigner } from "./order-consent.ts";
 
 /** UnitOwnership's EIP-712 domain name and version (its constructor). */
@@ -42,10 +56,10 @@ export function unitTokenId(batchId: string, serial: string): bigint {
   return BigInt(keccak256(AbiCoder.defaultAbiCoder().encode(["bytes32", "string"], [batchId, serial])));
 }
 
-/** The claim tree over `[serial, claimKey]` pairs. */
+/** The claim tree over `[serial, claimKey]` pairs (claim keys stored checksummed, whatever case they come in). */
 export function buildClaimTree(units: readonly { serial: string; claimKey: string }[]): ClaimTree {
   return StandardMerkleTree.of(
-    units.map(({ serial, claimKey }) => [serial, claimKey] as [string, string]),
+    units.map(({ serial, claimKey }) => [serial, getAddress(claimKey)] as [string, string]),
     [...CLAIM_TREE_ENCODING],
   );
 }
@@ -78,6 +92,21 @@ export function signUnitClaim(
     tokenId: claim.tokenId,
     recipient: claim.recipient,
   });
+}
+
+/** The claim key that signed `signature` for the claim (lower case), or null for a signature that is not one. */
+export function recoverUnitClaimKey(
+  signature: string,
+  unitOwnership: { chainId: bigint | number; address: string },
+  claim: { tokenId: bigint; recipient: string },
+): Hex | null {
+  try {
+    const domain = unitClaimDomain(unitOwnership.chainId, unitOwnership.address);
+    const signer = verifyTypedData(domain, UNIT_CLAIM_TYPES, { tokenId: claim.tokenId, recipient: claim.recipient }, signature);
+    return signer.toLowerCase() as Hex;
+  } catch {
+    return null;
+  }
 }
 
 /**

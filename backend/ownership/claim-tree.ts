@@ -2,14 +2,14 @@
  * A manufacturer's claim tree: the OpenZeppelin StandardMerkleTree over `[string serial, address claimKey]` leaves
  * whose root the manufacturer committed on chain (commitClaimRoot). Its dump (StandardMerkleTree.dump(), JSON) is
  * uploaded so the claim relay can give each claim its claim key and proof; it holds claim key ADDRESSES only, never
- * the secrets printed in the boxes.
+ * the secrets printed in the boxes. The tree's encoding and its building are chain-level (backend/chain/unit-claim.ts);
+ * this module checks an uploaded dump for the claim relay.
  */
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { getAddress, isAddress } from "ethers";
+import { isAddress } from "ethers";
+import { CLAIM_TREE_ENCODING, type ClaimTree } from "../chain/unit-claim.ts";
 import { invalidInput } from "../domain/errors.ts";
 import type { Hex } from "../domain/model.ts";
-
-export const CLAIM_LEAF_ENCODING = ["string", "address"] as const;
 
 /** A loaded claim tree: its root and each serial's claim key and proof. */
 export interface ClaimTreeIndex {
@@ -17,14 +17,6 @@ export interface ClaimTreeIndex {
   units: number;
   /** The unit's claim key (lower case) and its proof under `root`; null for a serial not in the tree. */
   leafOf(serial: string): { claimKey: Hex; proof: Hex[] } | null;
-}
-
-/** Builds the tree of some units (the manufacturer's side: scripts, CLI, tests). */
-export function buildClaimTree(units: readonly { serial: string; claimKey: string }[]): StandardMerkleTree<[string, string]> {
-  return StandardMerkleTree.of(
-    units.map((unit) => [unit.serial, getAddress(unit.claimKey)] as [string, string]),
-    [...CLAIM_LEAF_ENCODING],
-  );
 }
 
 /** What a dump says of itself, read without hashing anything: its root (the first node) and its unit count. */
@@ -41,7 +33,7 @@ function checkedDumpShape(dump: unknown): { tree: unknown[]; values: unknown[] }
   if (data === null || typeof data !== "object" || data.format !== "standard-v1") {
     throw invalidInput('The claim tree must be a StandardMerkleTree dump ({"format": "standard-v1", ...})');
   }
-  if (JSON.stringify(data.leafEncoding) !== JSON.stringify(CLAIM_LEAF_ENCODING)) {
+  if (JSON.stringify(data.leafEncoding) !== JSON.stringify(CLAIM_TREE_ENCODING)) {
     throw invalidInput(
       `The claim tree's leaves must be ["string", "address"] (serial, claim key), not ${JSON.stringify(data.leafEncoding)}`,
     );
@@ -59,7 +51,7 @@ function checkedDumpShape(dump: unknown): { tree: unknown[]; values: unknown[] }
  */
 export function loadClaimTree(dump: unknown, { validate = true }: { validate?: boolean } = {}): ClaimTreeIndex {
   checkedDumpShape(dump);
-  let tree: StandardMerkleTree<[string, string]>;
+  let tree: ClaimTree;
   try {
     tree = StandardMerkleTree.load(dump as Parameters<typeof StandardMerkleTree.load<[string, string]>>[0]);
     if (validate) tree.validate();

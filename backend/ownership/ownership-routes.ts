@@ -16,13 +16,13 @@ import type { RouteDefinition } from "../api/route-table.ts";
 import { parseBody, parseParams } from "../api/validate.ts";
 import { addressSchema, bytes32Schema, gtinSchema, lotSchema } from "../chain/schemas.ts";
 import { isValidLotOrSerial } from "../chain/gs1.ts";
+import { UNIT_CLAIM_TYPES, unitClaimDomain } from "../chain/unit-claim.ts";
 import { notFound } from "../domain/errors.ts";
 import type { Batch, UnitToken } from "../domain/model.ts";
 import { effectiveStatus } from "../read-model/batch-history.ts";
 import type { PassportService } from "../passport/passport-service.ts";
 import { unitParams } from "../passport/request-schemas.ts";
 import { scanRegion } from "../passport/resolver-routes.ts";
-import { CLAIM_TYPES, claimDomain } from "./claim-signature.ts";
 import type { ClaimResult, OwnershipService, UnitOwnership } from "./ownership-service.ts";
 
 export interface OwnershipRoutesDeps {
@@ -128,8 +128,8 @@ export function ownershipRoutes({
       },
       handler: (_req, res) => {
         res.json({
-          domain: claimDomain(ownership.chainId, ownership.contract),
-          types: CLAIM_TYPES,
+          domain: unitClaimDomain(ownership.chainId, ownership.contract),
+          types: UNIT_CLAIM_TYPES,
           primaryType: "Claim",
         });
       },

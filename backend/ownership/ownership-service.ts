@@ -18,12 +18,12 @@ import { Interface, ZeroAddress, isAddress, keccak256, solidityPacked, type Inte
 import { loadUnitOwnershipAbi } from "../chain/artifacts.ts";
 import { NEXT_BLOCK } from "../chain/chain-access.ts";
 import { extractRevertData } from "../chain/revert-reason.ts";
+import { recoverUnitClaimKey, unitTokenId } from "../chain/unit-claim.ts";
 import { conflict, invalidInput, notFound, rejected } from "../domain/errors.ts";
 import type { Batch, ClaimRoot, Hex, JsonValue, RelayRequest, UnitToken } from "../domain/model.ts";
 import { queuedRelayRequest } from "../relayer/queued-request.ts";
 import { createKeyedQueue } from "../relayer/relay-service.ts";
 import type { ProjectionReads, RelayQueue, UnitOwnershipRecords } from "../store/port.ts";
-import { recoverClaimKey, unitTokenId } from "./claim-signature.ts";
 import { claimTreeHeader, loadClaimTree, type ClaimTreeIndex } from "./claim-tree.ts";
 
 /** The relayer job kind of a claim: a direct call of UnitOwnership.claim from the relayer's account. */
@@ -179,7 +179,7 @@ export function createOwnershipService(options: OwnershipServiceOptions): Owners
     if (!tree) throw conflict(`The claim tree of batch ${registered.batchId} (root ${claimRoot.claimRoot}) is not uploaded yet`);
     const leaf = tree.leafOf(serial);
     if (!leaf) throw notFound(`Serial "${serial}" has no claim key in batch ${registered.batchId}`);
-    const signer = recoverClaimKey(signature, { chainId: chain.chainId, unitOwnership: contract, tokenId, recipient });
+    const signer = recoverUnitClaimKey(signature, { chainId: chain.chainId, address: contract }, { tokenId: BigInt(tokenId), recipient });
     if (signer !== leaf.claimKey) {
       throw rejected(
         "The signature is not the unit's claim key signing this claim: check the secret printed in the packaging and the recipient",
@@ -257,7 +257,7 @@ export function createOwnershipService(options: OwnershipServiceOptions): Owners
   async function resolveUnit(unit: UnitReference) {
     const batch = await batchOf(unit);
     const registered = await registeredBatchOf(batch);
-    return { batch, registered, tokenId: unitTokenId(registered.batchId, unit.serial) };
+    return { batch, registered, tokenId: unitTokenId(registered.batchId, unit.serial).toString() };
   }
 
   return {

@@ -14,7 +14,7 @@ import { createProductDataService, type ProductDataService } from "../product-da
 import { buildDigitalLink, type DigitalLink, type TrustAnchors } from "./digital-link.ts";
 import { historyEntryOf, recallEntry } from "./history-entries.ts";
 import { createDesignService } from "../designs/design-service.ts";
-import { unitTokenId } from "../ownership/claim-signature.ts";
+import { unitTokenId } from "../chain/unit-claim.ts";
 import { loadPassportColdChain } from "./cold-chain-view.ts";
 import {
   effectiveInspection,
@@ -205,7 +205,7 @@ export function createPassportService({
       if (!parent) break;
       registered = parent;
     }
-    const tokenId = unitTokenId(registered.batchId, serial);
+    const tokenId = unitTokenId(registered.batchId, serial).toString();
     const [token, claimRoot, claimRegion] = await Promise.all([
       store.getUnitToken(tokenId),
       store.getClaimRoot(registered.batchId),

@@ -12,8 +12,7 @@ import path from "node:path";
 import type { Command } from "commander";
 import { Wallet, getAddress } from "ethers";
 import type { Hex } from "../../backend/domain/model.ts";
-import { signClaim } from "../../backend/ownership/claim-signature.ts";
-import { buildClaimTree } from "../../backend/ownership/claim-tree.ts";
+import { buildClaimTree, claimSecretsCsv, generateClaimKeys, signUnitClaim } from "../../backend/chain/unit-claim.ts";
 import { readSerialFile } from "./inputs.ts";
 import { apiJson } from "./api-client.ts";
 import { address, batchRef } from "./arguments.ts";
@@ -72,12 +71,11 @@ export async function claimOwnership(
     "/api/v1/ownership/claim-domain",
   );
   if (unit.owner !== null) throw new CliError(`this unit is already owned by ${unit.owner} (since ${unit.ownedSince})`);
-  const signature = await signClaim(secret, {
-    chainId: Number(signing.domain.chainId),
-    unitOwnership: signing.domain.verifyingContract,
-    tokenId: unit.tokenId,
-    recipient,
-  });
+  const signature = await signUnitClaim(
+    new Wallet(secret),
+    { chainId: Number(signing.domain.chainId), address: signing.domain.verifyingContract },
+    { tokenId: BigInt(unit.tokenId), recipient },
+  );
   const { body } = await apiJson<ClaimAnswer>(context, "/api/v1/ownership/claims", {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -91,20 +89,18 @@ function apiUrlOf(program: Command): string {
 }
 
 /**
- * One fresh claim key per serial: `secrets.csv` (serial,secret: to print inside each box, then keep offline or
- * destroy), `claim-tree.json` (the StandardMerkleTree dump of [serial, claim key address]: public) and its root.
+ * One fresh claim key per serial: `secrets.csv` (serial,claimSecret: to print inside each box, then keep offline or
+ * destroy), `claim-tree.json` (the StandardMerkleTree dump of [serial, claim key address]: public) and its root. The
+ * same files `provena ownership keys --no-commit` writes, without a chain connection.
  */
 export async function writeClaimKeys(serialFile: string, outDir: string): Promise<{ root: Hex; units: number; files: string[] }> {
   const { serials } = await readSerialFile(serialFile);
-  const keys = serials.map((serial) => ({ serial, key: Wallet.createRandom() }));
-  const tree = buildClaimTree(keys.map(({ serial, key }) => ({ serial, claimKey: key.address })));
+  const keys = generateClaimKeys(serials);
+  const tree = buildClaimTree(keys);
   await mkdir(outDir, { recursive: true });
   const secretsFile = path.join(outDir, "secrets.csv");
   const treeFile = path.join(outDir, "claim-tree.json");
-  // Serials of GS1 set 82 may hold commas and quotes: quoted as CSV does.
-  const csvField = (value: string) => (/[",]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value);
-  const rows = keys.map(({ serial, key }) => `${csvField(serial)},${key.privateKey}`);
-  await writeFile(secretsFile, `serial,secret\n${rows.join("\n")}\n`, { mode: 0o600 });
+  await writeFile(secretsFile, claimSecretsCsv(keys), { mode: 0o600 });
   await writeFile(treeFile, `${JSON.stringify(tree.dump())}\n`);
   return { root: tree.root as Hex, units: serials.length, files: [secretsFile, treeFile] };
 }

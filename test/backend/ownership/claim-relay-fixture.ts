@@ -11,8 +11,7 @@ import { routeModuleFromTable } from "../../../backend/api/route-table.ts";
 import { loadArtifact } from "../../../backend/chain/artifacts.ts";
 import { providerFromEip1193 } from "../../../backend/chain/provider.ts";
 import type { Batch, Hex } from "../../../backend/domain/model.ts";
-import { signClaim, unitTokenId } from "../../../backend/ownership/claim-signature.ts";
-import { buildClaimTree } from "../../../backend/ownership/claim-tree.ts";
+import { buildClaimTree, signUnitClaim, unitTokenId } from "../../../backend/chain/unit-claim.ts";
 import { createOwnershipService, type OwnershipService } from "../../../backend/ownership/ownership-service.ts";
 import { ownershipRoutes } from "../../../backend/ownership/ownership-routes.ts";
 import { createSerialService } from "../../../backend/passport/serials.ts";
@@ -126,7 +125,7 @@ export async function createClaimRelayFixture({ ratePerMinute = 1_000, uploadTre
   /** What the shopper's page does: sign the claim of `serial` for `recipient` with the box's secret. */
   async function signedClaim(serial: string, recipient: string, secret = claimKeys.get(serial)!.privateKey, onBatch = batchId) {
     const tokenId = unitTokenId(batchId as Hex, serial);
-    const signature = await signClaim(secret, { chainId, unitOwnership, tokenId, recipient });
+    const signature = await signUnitClaim(new Wallet(secret), { chainId, address: unitOwnership }, { tokenId, recipient });
     return { batchId: onBatch as Hex, serial, recipient, signature };
   }
   const claimInput = (body: Awaited<ReturnType<typeof signedClaim>>) => ({

@@ -7,8 +7,7 @@ import { expect } from "chai";
 import { Wallet } from "ethers";
 import request from "supertest";
 import { DomainError } from "../../../backend/domain/errors.ts";
-import { unitTokenId } from "../../../backend/ownership/claim-signature.ts";
-import { buildClaimTree } from "../../../backend/ownership/claim-tree.ts";
+import { buildClaimTree, unitTokenId } from "../../../backend/chain/unit-claim.ts";
 import { OWNERSHIP_CLAIM_JOB } from "../../../backend/ownership/ownership-service.ts";
 import { createClaimRelayFixture } from "./claim-relay-fixture.ts";
 import { loadProvenaAbis } from "../../../backend/chain/artifacts.ts";
@@ -47,7 +46,7 @@ describe("ownership claim relay", function () {
     const body = await fixture.signedClaim("SN-1", SHOPPER);
     const result = await fixture.service.claim(fixture.claimInput(body));
     expect(result).to.include({
-      tokenId: unitTokenId(fixture.batchId, "SN-1"),
+      tokenId: unitTokenId(fixture.batchId, "SN-1").toString(),
       batchId: fixture.batchId,
       recipient: SHOPPER,
       created: true,
@@ -159,7 +158,7 @@ describe("ownership claim relay", function () {
     const body = await fixture.signedClaim("SN-3", SHOPPER, undefined, fixture.childId);
     const result = await fixture.service.claim(fixture.claimInput(body));
     expect(result.batchId).to.equal(fixture.batchId);
-    expect(result.tokenId).to.equal(unitTokenId(fixture.batchId, "SN-3"));
+    expect(result.tokenId).to.equal(unitTokenId(fixture.batchId, "SN-3").toString());
     await fixture.submit(result.job);
     expect(`0x${await fixture.ownerOf(result.tokenId)}`).to.equal(SHOPPER);
     const byGtinLot = { gtin: "04012345000009", lot: "LOT-1-A", serial: "SN-3", recipient: SHOPPER, signature: body.signature };

@@ -12,7 +12,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { Wallet } from "ethers";
 import type { Hex } from "../../../backend/domain/model.ts";
-import { unitTokenId } from "../../../backend/ownership/claim-signature.ts";
+import { unitTokenId } from "../../../backend/chain/unit-claim.ts";
 import { loadClaimTree } from "../../../backend/ownership/claim-tree.ts";
 import { createClaimRelayFixture } from "./claim-relay-fixture.ts";
 import { writeClaimKeys } from "../../../scripts/cli/ownership-claim-commands.ts";
@@ -66,7 +66,7 @@ describe("provena ownership (CLI)", function () {
     // The backend got a signature, never the secret: the job's call carries the claim key's address only.
     expect(job!.data).to.not.include(fixture.claimKeys.get("SN-1")!.privateKey.slice(2));
     await fixture.submit(job!);
-    expect(`0x${await fixture.ownerOf(unitTokenId(fixture.batchId, "SN-1"))}`).to.equal(SHOPPER);
+    expect(`0x${await fixture.ownerOf(unitTokenId(fixture.batchId, "SN-1").toString())}`).to.equal(SHOPPER);
   });
 
   it("test_cli_claim_wrongSecret_exits1WithTheBackendsReason", async function () {
@@ -96,7 +96,7 @@ describe("provena ownership (CLI)", function () {
     const tree = loadClaimTree(JSON.parse(await readFile(path.join(out, "claim-tree.json"), "utf8")));
     expect(made).to.deep.include({ root: tree.root, units: 2 });
     const rows = (await readFile(path.join(out, "secrets.csv"), "utf8")).trim().split("\n");
-    expect(rows[0]).to.equal("serial,secret");
+    expect(rows[0]).to.equal("serial,claimSecret");
     expect(rows[2]!.startsWith('"K,2",0x')).to.equal(true);
     for (const [serial, row] of [
       ["K-1", rows[1]!],
@@ -135,7 +135,7 @@ describe("provena ownership (CLI)", function () {
       orders: [],
       unitTokens: [
         {
-          tokenId: unitTokenId(fixture.batchId, "SN-3"),
+          tokenId: unitTokenId(fixture.batchId, "SN-3").toString(),
           batchId: fixture.batchId,
           serial: "SN-3",
           owner: SHOPPER as Hex,

@@ -6,7 +6,7 @@
 import { expect } from "chai";
 import request from "supertest";
 import type { ClaimRoot, EventRef, Hex, UnitToken } from "../../../backend/domain/model.ts";
-import { unitTokenId } from "../../../backend/ownership/claim-signature.ts";
+import { unitTokenId } from "../../../backend/chain/unit-claim.ts";
 import { digitalLinkPath } from "../../../backend/passport/digital-link.ts";
 import { createPassportModule, type PassportModule } from "../../../backend/passport/passport-module.ts";
 import { createPassportWorld, passportConfig, passportTestApp, silentLogger, type PassportWorld } from "../passport/fixture.ts";
@@ -32,7 +32,7 @@ function ref(blockNumber: number, blockTimestamp: number): EventRef {
 function resoldToken(batchId: Hex, serial: string): UnitToken {
   const [claimed, sold, given] = [ref(900, 1_767_225_600), ref(901, 1_769_904_000), ref(902, 1_772_323_200)];
   return {
-    tokenId: unitTokenId(batchId, serial),
+    tokenId: unitTokenId(batchId, serial).toString(),
     batchId,
     serial,
     owner: CAROL,
@@ -52,7 +52,7 @@ function resoldToken(batchId: Hex, serial: string): UnitToken {
 function claimedToken(batchId: Hex, serial: string): UnitToken {
   const claimed = ref(903, 1_772_323_200);
   return {
-    tokenId: unitTokenId(batchId, serial),
+    tokenId: unitTokenId(batchId, serial).toString(),
     batchId,
     serial,
     owner: ALICE,
@@ -95,7 +95,11 @@ describe("passport with ownership tokens", function () {
       claimRoots: [root(world.traded.batchId), root(world.parent.batchId)],
       checkpoint,
     });
-    await world.store.putClaimRegion({ tokenId: unitTokenId(world.traded.batchId, world.traded.serials[2]!), region: "DE", at: 1 });
+    await world.store.putClaimRegion({
+      tokenId: unitTokenId(world.traded.batchId, world.traded.serials[2]!).toString(),
+      region: "DE",
+      at: 1,
+    });
     module = createPassportModule({
       store: world.store,
       config: passportConfig(world),
@@ -116,7 +120,7 @@ describe("passport with ownership tokens", function () {
     const page = await request(app).get(unitPath(world.traded.serials[0]!)).set("Accept", "text/html").expect(200);
     expect(page.text).to.match(/Owned since <time[^>]*>[^<]*2026[^<]*<\/time> · 2 previous owners/);
     expect(page.text).to.include(`data-owner="${CAROL}"`);
-    expect(page.text).to.include(unitTokenId(world.traded.batchId, world.traded.serials[0]!));
+    expect(page.text).to.include(unitTokenId(world.traded.batchId, world.traded.serials[0]!).toString());
     expect(page.text).to.not.include('id="ownership-claim"');
     const zh = await request(app)
       .get(`${unitPath(world.traded.serials[0]!)}?lang=zh-CN`)
@@ -174,7 +178,7 @@ describe("passport with ownership tokens", function () {
     expect(doc["provena:claimed"]).to.equal(true);
     expect(doc["provena:ownershipToken"]).to.deep.include({
       "provena:contract": CONTRACT,
-      "provena:tokenId": unitTokenId(world.traded.batchId, serial),
+      "provena:tokenId": unitTokenId(world.traded.batchId, serial).toString(),
       "provena:owner": CAROL,
       "provena:previousOwners": [ALICE, BOB],
     });
@@ -185,7 +189,7 @@ describe("passport with ownership tokens", function () {
 
   it("test_tokenMetadata_erc721Json_pointsAtThePassport", async function () {
     const serial = world.traded.serials[0]!;
-    const tokenId = unitTokenId(world.traded.batchId, serial);
+    const tokenId = unitTokenId(world.traded.batchId, serial).toString();
     const metadata = (await request(app).get(`/api/v1/ownership/tokens/${tokenId}`).expect(200)).body;
     expect(metadata.name).to.equal(`Unit ${serial} of GTIN ${world.traded.gtin} lot ${world.traded.lot}`);
     expect(metadata.external_url).to.equal(module.passports.linkFor((await world.store.getBatch(world.traded.batchId))!, serial));
@@ -197,7 +201,7 @@ describe("passport with ownership tokens", function () {
   it("test_unitOwnership_api_andTheRetiredDatabaseClaim", async function () {
     const serial = world.traded.serials[0]!;
     const ownership = (await request(app).get(`/api/v1/batches/${world.traded.batchId}/units/${serial}/ownership`).expect(200)).body;
-    expect(ownership).to.include({ owner: CAROL, tokenId: unitTokenId(world.traded.batchId, serial), claimable: true });
+    expect(ownership).to.include({ owner: CAROL, tokenId: unitTokenId(world.traded.batchId, serial).toString(), claimable: true });
     expect(ownership.previousOwners).to.deep.equal([ALICE, BOB]);
     const gone = await request(app)
       .post(`/api/v1/batches/${world.traded.batchId}/units/${serial}/claim`)
