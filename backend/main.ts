@@ -621,6 +621,7 @@ function provenaChain(opened: OpenedChain, deployment: Deployment, deployedNow: 
       ...(deployment.designRegistry ? { designRegistry: deployment.designRegistry } : {}),
       ...(deployment.coldChain ? { coldChain: deployment.coldChain } : {}),
       ...(deployment.productData ? { productData: deployment.productData } : {}),
+      ...(deployment.unitOwnership ? { unitOwnership: deployment.unitOwnership } : {}),
     },
     abis: {
       forwarder: abis.ProvenaForwarder,

@@ -17,7 +17,7 @@ import { extractRevertData } from "../chain/revert-reason.ts";
 import { describeOrderInspectorRefusal, orderInspectorRefusal } from "../chain/order-inspector.ts";
 
 /** The Provena contracts a partner may call through the relayer (the optional ones where the deployment has them). */
-export type RelayTarget = "registry" | "escrow" | "designRegistry" | "productData" | "coldChain";
+export type RelayTarget = "registry" | "escrow" | "designRegistry" | "productData" | "coldChain" | "unitOwnership";
 
 /** The trusted targets of a deployment: each contract's address (lower case) and what it is. */
 export function relayTargets(chain: Pick<ChainAccess, "addresses">): Map<string, RelayTarget> {
@@ -28,6 +28,7 @@ export function relayTargets(chain: Pick<ChainAccess, "addresses">): Map<string,
   if (chain.addresses.designRegistry !== undefined) targets.set(chain.addresses.designRegistry.toLowerCase(), "designRegistry");
   if (chain.addresses.productData !== undefined) targets.set(chain.addresses.productData.toLowerCase(), "productData");
   if (chain.addresses.coldChain !== undefined) targets.set(chain.addresses.coldChain.toLowerCase(), "coldChain");
+  if (chain.addresses.unitOwnership !== undefined) targets.set(chain.addresses.unitOwnership.toLowerCase(), "unitOwnership");
   return targets;
 }
 
@@ -42,6 +43,10 @@ function targetOf(contracts: ProvenaContracts, target: RelayTarget) {
   if (target === "productData") {
     if (contracts.productData === undefined) throw new Error("this deployment has no product-data anchors");
     return { iface: contracts.interfaces.productData, contract: contracts.productData };
+  }
+  if (target === "unitOwnership") {
+    if (contracts.unitOwnership === undefined) throw new Error("this deployment has no unit ownership tokens");
+    return { iface: contracts.interfaces.unitOwnership, contract: contracts.unitOwnership };
   }
   const { coldChain } = contracts;
   const iface = contracts.interfaces.coldChain;
@@ -91,7 +96,9 @@ export async function checkTerms(context: AcceptanceContext, message: ForwardReq
     const designs = chain.addresses.designRegistry ? `, design registry ${chain.addresses.designRegistry.toLowerCase()}` : "";
     const productData = chain.addresses.productData ? `, product data ${chain.addresses.productData.toLowerCase()}` : "";
     const coldChain = chain.addresses.coldChain === undefined ? "" : `, cold chain ${chain.addresses.coldChain.toLowerCase()}`;
-    const provena = `registry ${chain.addresses.registry.toLowerCase()}, escrow ${chain.addresses.escrow.toLowerCase()}${designs}${productData}${coldChain}`;
+    const unitOwnership =
+      chain.addresses.unitOwnership === undefined ? "" : `, unit ownership ${chain.addresses.unitOwnership.toLowerCase()}`;
+    const provena = `registry ${chain.addresses.registry.toLowerCase()}, escrow ${chain.addresses.escrow.toLowerCase()}${designs}${productData}${coldChain}${unitOwnership}`;
     throw refused("rejected", "UNTRUSTED_TARGET", `target ${message.to} is not a Provena contract (${provena})`);
   }
   if (message.value !== 0n) {
@@ -177,6 +184,7 @@ export async function checkSigner(
 ): Promise<void> {
   const requirement = relayRequirement(target, functionName);
   if (requirement.kind === "refused") throw refused("rejected", "FUNCTION_NOT_RELAYABLE", requirement.reason);
+  if (requirement.kind === "tokenOwner") return checkTokenOwner(contracts, message, functionName);
   // The design registry and the product-data anchors have no roles (no admin): nothing there needs one, so it never answers yes.
   const targetContract = targetOf(contracts, target).contract;
   const hasRole = (role: string, account: string): Promise<boolean> =>
@@ -212,6 +220,41 @@ export async function checkSigner(
     if (!(await hasRole(requirement.roleHash, message.from))) {
       throw refused("forbidden", "MISSING_ROLE", `${functionName} needs the ${requirement.role} role, which ${message.from} does not hold`);
     }
+  }
+}
+
+/**
+ * A relayed UnitOwnership transfer moves the signer's own token out of the signer's account: the relayer sponsors
+ * owners (shoppers hold no ETH), never an approved operator or a stranger, so a request that names someone else's token
+ * is refused before any simulation.
+ */
+async function checkTokenOwner(contracts: ProvenaContracts, message: ForwardRequestMessage, functionName: string): Promise<void> {
+  const { unitOwnership } = contracts;
+  if (unitOwnership === undefined) throw new Error("this deployment has no unit ownership tokens");
+  const call = contracts.interfaces.unitOwnership.parseTransaction({ data: message.data });
+  if (call === null) throw refused("rejected", "UNKNOWN_FUNCTION", `data does not call ${functionName}`);
+  const [from, , tokenId] = call.args as unknown as [string, string, bigint];
+  let owner: string;
+  try {
+    owner = (await unitOwnership.ownerOf(tokenId)).toLowerCase();
+  } catch (error) {
+    const decoded = contracts.decoder.decode(extractRevertData(error));
+    if (decoded?.name !== "ERC721NonexistentToken") throw error;
+    throw refused("forbidden", "NOT_TOKEN_OWNER", `token ${tokenId} has not been claimed yet, so nobody can transfer it`);
+  }
+  if (owner !== message.from) {
+    throw refused(
+      "forbidden",
+      "NOT_TOKEN_OWNER",
+      `token ${tokenId} is owned by ${owner}, not by ${message.from}; only its owner may transfer it through the relayer`,
+    );
+  }
+  if (from.toLowerCase() !== message.from) {
+    throw refused(
+      "rejected",
+      "NOT_TOKEN_OWNER",
+      `${functionName} names ${from.toLowerCase()} as the token's holder, but ${message.from} owns it and signed`,
+    );
   }
 }
 

@@ -77,7 +77,14 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
   let signingInfo: Promise<{
     domain: TypedDataDomain;
     types: Record<string, TypedDataField[]>;
-    targets: { registry: string; escrow: string; designRegistry?: string; productData?: string; coldChain?: string };
+    targets: {
+      registry: string;
+      escrow: string;
+      designRegistry?: string;
+      productData?: string;
+      coldChain?: string;
+      unitOwnership?: string;
+    };
   }> | null = null;
 
   /** fetch, with a network failure (nothing listening, DNS, TLS) said as such instead of "fetch failed". */

@@ -2,6 +2,8 @@
  * Who the relayer pays gas for. The chain decides what is allowed (the simulation proves it); this policy adds
  * early, readable refusals and keeps the relayer from sponsoring strangers: a relayed call must come from an
  * onboarded, non-suspended participant holding the role the function needs, or from an admin for admin functions.
+ * The one exception is a unit ownership token's owner (a shopper, not a participant): the relayer pays for moving
+ * that owner's own token, and for nothing else the owner might ask.
  */
 import { ROLE_HASHES, type ParticipantRole } from "../chain/vocabulary.ts";
 
@@ -13,7 +15,9 @@ export type RelayRequirement =
   /** The contract's DEFAULT_ADMIN_ROLE (admin functions; admins need not be participants). */
   | { kind: "admin" }
   /** A role checked with the target contract's own AccessControl (e.g. the escrow's ARBITER_ROLE). */
-  | { kind: "contractRole"; role: string; roleHash: string };
+  | { kind: "contractRole"; role: string; roleHash: string }
+  /** The current owner of the UnitOwnership token the call moves, moving it from its own account. */
+  | { kind: "tokenOwner" };
 
 const ADMIN_FUNCTIONS = new Set([
   "onboardParticipant",
@@ -59,14 +63,32 @@ const PRODUCT_DATA_ROLE_FUNCTIONS: Record<string, ParticipantRole[]> = {
   publishBatchData: ["MANUFACTURER"],
 };
 
+/**
+ * UnitOwnership: a manufacturer commits its batch's claim root, an owner transfers its token, the admin sets the base
+ * URI. Claims go through the claim relay (POST /api/v1/ownership/claims), which checks the claim key and proofs before
+ * the relayer pays; approvals are not sponsored (they move nothing, and any account could ask for them).
+ */
+const UNIT_OWNERSHIP_TRANSFERS = new Set(["transferFrom", "safeTransferFrom"]);
+
+function unitOwnershipRequirement(functionName: string): RelayRequirement | { kind: "refused"; reason: string } {
+  if (functionName === "commitClaimRoot") return { kind: "role", anyOf: ["MANUFACTURER"] };
+  if (UNIT_OWNERSHIP_TRANSFERS.has(functionName)) return { kind: "tokenOwner" };
+  if (functionName === "setBaseURI") return { kind: "admin" };
+  if (functionName === "claim") {
+    return { kind: "refused", reason: "claims are relayed by POST /api/v1/ownership/claims, not through the forwarder" };
+  }
+  return { kind: "refused", reason: `${functionName} cannot be relayed` };
+}
+
 /** Functions nobody should relay: reads, and hooks only other contracts call. */
 const NOT_RELAYABLE = new Set(["setBatchWatched", "watchBatch", "onCustodyAccepted", "onQualityAttested", "renounceRole"]);
 
 export function relayRequirement(
-  target: "registry" | "escrow" | "designRegistry" | "productData" | "coldChain",
+  target: "registry" | "escrow" | "designRegistry" | "productData" | "coldChain" | "unitOwnership",
   functionName: string,
 ): RelayRequirement | { kind: "refused"; reason: string } {
   if (NOT_RELAYABLE.has(functionName)) return { kind: "refused", reason: `${functionName} cannot be relayed` };
+  if (target === "unitOwnership") return unitOwnershipRequirement(functionName);
   if (ADMIN_FUNCTIONS.has(functionName)) return { kind: "admin" };
   if (target === "coldChain") {
     const roles = COLD_CHAIN_ROLE_FUNCTIONS[functionName];

@@ -64,7 +64,7 @@ export interface RelayService {
     types: typeof FORWARD_REQUEST_TYPES;
     primaryType: "ForwardRequest";
     relayer: Hex;
-    targets: { registry: Hex; escrow: Hex; designRegistry?: Hex; productData?: Hex; coldChain?: Hex };
+    targets: { registry: Hex; escrow: Hex; designRegistry?: Hex; productData?: Hex; coldChain?: Hex; unitOwnership?: Hex };
     maxForwardedGas: string;
   }>;
   /** The forwarder's current nonce for `address`, and the next one to sign given the requests already queued. */
@@ -178,6 +178,7 @@ export function createRelayService(options: RelayServiceOptions): RelayService {
           ...(chain.addresses.designRegistry ? { designRegistry: chain.addresses.designRegistry.toLowerCase() as Hex } : {}),
           ...(chain.addresses.coldChain === undefined ? {} : { coldChain: chain.addresses.coldChain.toLowerCase() as Hex }),
           ...(chain.addresses.productData ? { productData: chain.addresses.productData.toLowerCase() as Hex } : {}),
+          ...(chain.addresses.unitOwnership ? { unitOwnership: chain.addresses.unitOwnership.toLowerCase() as Hex } : {}),
         },
         maxForwardedGas: context.maxForwardedGas.toString(),
       };

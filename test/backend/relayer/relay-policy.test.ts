@@ -41,4 +41,15 @@ describe("relay policy", function () {
     expect(relayRequirement("productData", "publishBatchData")).to.deep.equal({ kind: "role", anyOf: ["MANUFACTURER"] });
     expect(relayRequirement("productData", "registry")).to.have.property("kind", "refused");
   });
+
+  it("test_relayRequirement_unitOwnership_ownersTransferManufacturersCommit_noApprovalsOrClaims", function () {
+    expect(relayRequirement("unitOwnership", "transferFrom")).to.deep.equal({ kind: "tokenOwner" });
+    expect(relayRequirement("unitOwnership", "safeTransferFrom")).to.deep.equal({ kind: "tokenOwner" });
+    expect(relayRequirement("unitOwnership", "commitClaimRoot")).to.deep.equal({ kind: "role", anyOf: ["MANUFACTURER"] });
+    expect(relayRequirement("unitOwnership", "setBaseURI")).to.deep.equal({ kind: "admin" });
+    // Claims have their own relay (the claim key is checked before the relayer pays); approvals move nothing.
+    for (const name of ["claim", "approve", "setApprovalForAll", "renounceRole", "grantRole", "beginDefaultAdminTransfer"]) {
+      expect(relayRequirement("unitOwnership", name)).to.include({ kind: "refused" });
+    }
+  });
 });

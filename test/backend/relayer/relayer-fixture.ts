@@ -24,7 +24,7 @@ import { createStore } from "../../../backend/store/index.ts";
 import type { MirrorStore } from "../../../backend/store/port.ts";
 import type { Hex } from "../../../backend/domain/model.ts";
 import { deployDesignRegistry } from "../../../scripts/fixtures/design-registry.ts";
-import { deployProvena } from "../../../scripts/fixtures/provena-deployment.ts";
+import { deployProvena, deployUnitOwnership } from "../../../scripts/fixtures/provena-deployment.ts";
 
 export const silentLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
 
@@ -35,6 +35,7 @@ export async function createRelayerFixture() {
   const { forwarder, registry, escrow, admin } = deployment;
   if (!escrow) throw new Error("TradeEscrow is not compiled");
   const designRegistry = await deployDesignRegistry(ethers, deployment);
+  const unitOwnership = await deployUnitOwnership(ethers, deployment);
 
   const { provider, chainId } = await providerFromEip1193(connection.provider, 50);
   const abis = loadProvenaAbis();
@@ -46,6 +47,7 @@ export async function createRelayerFixture() {
       registry: (await registry.getAddress()).toLowerCase() as Hex,
       escrow: (await escrow.getAddress()).toLowerCase() as Hex,
       designRegistry: (await designRegistry.getAddress()).toLowerCase() as Hex,
+      unitOwnership: (await unitOwnership.getAddress()).toLowerCase() as Hex,
     },
     abis: {
       forwarder: abis.ProvenaForwarder,
@@ -75,7 +77,7 @@ export async function createRelayerFixture() {
   /** Signs `data` for `target` as `signer` (nonce: the forwarder's current one unless given). */
   async function signedRequest(
     signer: Signer,
-    target: "registry" | "escrow" | "designRegistry",
+    target: "registry" | "escrow" | "designRegistry" | "unitOwnership",
     data: string,
     overrides: Partial<{ nonce: bigint; deadline: number; gas: bigint; from: string; value: bigint; to: string }> = {},
   ): Promise<ForwardRequestInput> {
@@ -121,6 +123,7 @@ export async function createRelayerFixture() {
     networkHelpers,
     deployment,
     designRegistry,
+    unitOwnership,
     chain,
     provider,
     store,
