@@ -89,6 +89,14 @@ export function baseUrl(value: string): string {
   return value;
 }
 
+/** A unit ownership token id: decimal (as `provena ownership show` prints it) or 0x hex, at most 256 bits. */
+export function tokenId(value: string): bigint {
+  if (!/^(0x[0-9a-fA-F]{1,64}|[0-9]{1,78})$/.test(value)) throw new InvalidArgumentError("must be a token id (decimal or 0x hex)");
+  const id = BigInt(value);
+  if (id >= 1n << 256n) throw new InvalidArgumentError("must fit in 256 bits");
+  return id;
+}
+
 /** A batch given as its id (0x…) or as GTIN/LOT. */
 export function batchRef(value: string): Hex {
   const batchId = bytes32Schema.safeParse(value);

@@ -58,13 +58,16 @@ export interface CliContext {
   designRegistry(): Promise<DesignRegistry>;
   /** The unit ownership tokens; a CliError when the deployment has none. */
   unitOwnership(): Promise<UnitOwnership>;
-  /** Sends `method(args)` on `contract` as the caller (or through the relayer with --relay) and prints the outcome. */
+  /**
+   * Sends `method(args)` on `contract` as the caller (or through the relayer with --relay, or when `relay` says so)
+   * and prints the outcome.
+   */
   send(
     label: string,
     contract: "registry" | "escrow" | "designRegistry" | "productData" | "unitOwnership",
     method: string,
     args: unknown[],
-    overrides?: { value?: bigint },
+    overrides?: { value?: bigint; relay?: boolean },
   ): Promise<{ transactionHash: string; blockNumber: number; logs: readonly unknown[] }>;
   close(): Promise<void>;
 }
@@ -155,7 +158,7 @@ export async function createCliContext(options: GlobalOptions): Promise<CliConte
       }
       return unitOwnershipAt(unitOwnership, provider);
     },
-    async send(label, target, method, args, overrides = {}) {
+    async send(label, target, method, args, { relay = options.relay, ...overrides } = {}) {
       const signer = await context.signer();
       // The method is named at run time (a command table), so the call goes through the untyped base contract.
       const contract: BaseContract =
@@ -169,7 +172,7 @@ export async function createCliContext(options: GlobalOptions): Promise<CliConte
                 ? await context.unitOwnership()
                 : await productDataContract();
       try {
-        if (options.relay) {
+        if (relay) {
           if (overrides.value) throw new CliError("the relayer pays gas, not payments: send value-carrying calls without --relay");
           const relay = createRelayClient({ apiUrl, provider });
           const accepted = await relay.submit(signer, await contract.getAddress(), contract.interface.encodeFunctionData(method, args));

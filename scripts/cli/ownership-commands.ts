@@ -2,7 +2,8 @@
  * `provena ownership …`: the manufacturer's side of unit ownership tokens (contracts/UnitOwnership.sol). For a
  * registered batch it generates one claim key per unit, writes the secrets to print inside the packaging and the
  * claim tree (public: serials and claim-key addresses) the backend needs for claim proofs, and commits the tree's
- * root on chain, once.
+ * root on chain, once. And the owner's side: `provena ownership transfer <tokenId> <to>` gives a token to another
+ * account, gasless through the relayer by default (a shopper holds no ETH).
  */
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -12,7 +13,7 @@ import { ZeroHash } from "ethers";
 import { CLAIM_TREE_ENCODING, buildClaimTree, claimSecretsCsv, generateClaimKeys, type ClaimTree } from "../../backend/chain/unit-claim.ts";
 import type { SerialListFormat } from "../../backend/passport/serials.ts";
 import type { Hex } from "../../backend/domain/model.ts";
-import { batchRef } from "./arguments.ts";
+import { address, batchRef, tokenId as tokenIdArgument } from "./arguments.ts";
 import { CliError, type CliContext, type WithContext } from "./context.ts";
 import { readSerialFile } from "./inputs.ts";
 import { registerOwnershipClaimCommands } from "./ownership-claim-commands.ts";
@@ -76,6 +77,45 @@ export function registerOwnershipCommands(program: Command, withContext: WithCon
         await commitClaimRoot(context, batchId, tree);
       }),
     );
+  ownership
+    .command("transfer")
+    .argument("<tokenId>", "the unit's token id (decimal, as `provena ownership show` prints it, or 0x hex)", tokenIdArgument)
+    .argument("<to>", "the account that receives the token", address)
+    .option("--direct", "send the transaction from PROVENA_PRIVATE_KEY's account, paying its gas, instead of through the relayer")
+    .description("give a unit's ownership token to another account; PROVENA_PRIVATE_KEY must own it (gasless: the relayer pays)")
+    .action(
+      withContext(async (context, tokenId: bigint, to: string, options: { direct?: boolean }) => {
+        const owner = (await context.signer()).address;
+        await assertOwnerOf(context, tokenId, owner);
+        if (to.toLowerCase() === owner.toLowerCase()) throw new CliError(`${owner} already owns unit token ${tokenId}`);
+        // safeTransferFrom: a contract account that cannot hold ERC-721 tokens is refused instead of locking the token away.
+        await context.send(
+          `unit token ${tokenId} transferred to ${to}`,
+          "unitOwnership",
+          "safeTransferFrom(address,address,uint256)",
+          [owner, to, tokenId],
+          {
+            relay: !options.direct,
+          },
+        );
+      }),
+    );
+}
+
+/** Fails before anything is signed when `account` does not own the token (or nobody does yet). */
+async function assertOwnerOf(context: CliContext, tokenId: bigint, account: string): Promise<void> {
+  const unitOwnership = await context.unitOwnership();
+  let owner: string;
+  try {
+    owner = await unitOwnership.ownerOf(tokenId);
+  } catch (error) {
+    throw new CliError(`unit token ${tokenId}: ${context.decoder.describe(error)}`, { cause: error });
+  }
+  if (owner.toLowerCase() !== account.toLowerCase()) {
+    throw new CliError(
+      `unit token ${tokenId} is owned by ${owner}, not by ${account} (PROVENA_PRIVATE_KEY): only its owner can transfer it`,
+    );
+  }
 }
 
 /**

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
+import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { Contract, Wallet, encryptKeystoreJson } from "ethers";
 import jsQRImport from "jsqr";
 import { PNG } from "pngjs";
@@ -17,6 +18,10 @@ import { loadProvenaAbis } from "../../backend/chain/artifacts.ts";
 import { loadConfig } from "../../backend/config.ts";
 import { startProvena, type RunningProvena } from "../../backend/main.ts";
 import { batchIdOf, gs1CheckDigit } from "../../backend/chain/gs1.ts";
+import { unitOwnershipAt } from "../../backend/chain/contracts.ts";
+import { claimProofOf, signUnitClaim, unitTokenId, type ClaimTree } from "../../backend/chain/unit-claim.ts";
+import { defaultClaimTreeFile } from "../../scripts/cli/ownership-commands.ts";
+import { buildSerialTree, serialProof } from "../helpers/serials.ts";
 
 // jsqr is CommonJS whose types declare an ES default export: at runtime the default import is the function itself.
 const jsQR = jsQRImport as unknown as typeof jsQRImport.default;
@@ -352,6 +357,51 @@ describe("provena CLI", function () {
     result = await cli(["trace", `${GTIN}/CLI-R`, "--direction", "sideways"]);
     expect(result.code).to.not.equal(0);
     expect(result.stderr).to.contain("--direction must be back, forward or both");
+  });
+
+  it("test_cli_ownershipTransfer_theOwnerGivesItsTokenGasless_aNonOwnerIsRefused", async function () {
+    // Runs after the full partner flow: the manufacturer is onboarded and holds the GTIN's company prefix.
+    const asManufacturer = { PROVENA_PRIVATE_KEY: MANUFACTURER_KEY };
+    const serialFile = path.join(workdir, "owned-serials.csv");
+    await writeFile(serialFile, "serial\nO-1\nO-2\n");
+    const register = ["batch", "register", "--gtin", GTIN, "--lot", "CLI-O", "--serials", serialFile, "--origin-gln", gln("841234500001")];
+    let result = await cli(register, asManufacturer);
+    expect(result.code, result.stderr).to.equal(0);
+    const batchId = batchIdOf(GTIN, "CLI-O");
+    // The claim root goes through the relayer as well.
+    const secretsFile = path.join(workdir, "owned-keys.csv");
+    result = await cli(["--relay", "ownership", "keys", batchId, "--serials", serialFile, "--out", secretsFile], asManufacturer);
+    expect(result.code, result.stderr).to.equal(0);
+    expect(result.stdout).to.contain("(gasless, relayed as 0x");
+
+    // A shopper claims O-1 with its printed secret (here the admin submits the claim).
+    const { deployment, provider, chainId } = provena.chain;
+    const unitOwnership = unitOwnershipAt(deployment.unitOwnership!, new Wallet(ADMIN_KEY, provider));
+    const claimTree = StandardMerkleTree.load(JSON.parse(await readFile(defaultClaimTreeFile(secretsFile), "utf8"))) as ClaimTree;
+    const secret = (await readFile(secretsFile, "utf8"))
+      .split("\n")
+      .find((line) => line.startsWith("O-1,"))!
+      .slice("O-1,".length);
+    const shopper = Wallet.createRandom();
+    const tokenId = unitTokenId(batchId, "O-1");
+    const signature = await signUnitClaim(
+      new Wallet(secret),
+      { chainId, address: deployment.unitOwnership! },
+      { tokenId, recipient: shopper.address },
+    );
+    const { claimKey, proof } = claimProofOf(claimTree, "O-1")!;
+    const unitProof = serialProof(buildSerialTree(["O-1", "O-2"]), "O-1");
+    await (await unitOwnership.claim(batchId, "O-1", claimKey, unitProof, proof, shopper.address, signature)).wait();
+
+    const friend = Wallet.createRandom().address;
+    result = await cli(["ownership", "transfer", tokenId.toString(), friend], { PROVENA_PRIVATE_KEY: carrier.privateKey });
+    expect(result.code).to.equal(1);
+    expect(result.stderr).to.contain(`is owned by ${shopper.address}`);
+    result = await cli(["ownership", "transfer", tokenId.toString(), friend], { PROVENA_PRIVATE_KEY: shopper.privateKey });
+    expect(result.code, result.stderr).to.equal(0);
+    expect(result.stdout).to.contain(`✓ unit token ${tokenId} transferred to ${friend} (gasless, relayed as 0x`);
+    expect(await unitOwnership.ownerOf(tokenId)).to.equal(friend);
+    expect(await provider.getBalance(shopper.address)).to.equal(0n);
   });
 
   it("test_cli_revertsAndRefusalsAreReadableErrors", async function () {
