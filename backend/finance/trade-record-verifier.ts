@@ -18,6 +18,7 @@ import { Contract, Interface, TypedDataEncoder, getAddress, isHexString, verifyT
 import type { ProvenaAbis } from "../chain/artifacts.ts";
 import type { Deployment } from "../chain/deployment.ts";
 import { createEventDecoder } from "../chain/events.ts";
+import { logsInRanges } from "../chain/logs-in-ranges.ts";
 import { ORDER_STATES } from "../chain/vocabulary.ts";
 import type { ChainEvent, Hex, OrderState } from "../domain/model.ts";
 import { MAX_LINEAGE_DEPTH } from "../read-model/batch-history.ts";
@@ -361,7 +362,8 @@ async function logsOfOrderAndGoods(
   const registry = new Interface(chain.abis.ProvenanceRegistry);
   const splitTopic = registry.getEvent("BatchSplit")!.topicHash;
   const { registry: registryAddress, escrow: escrowAddress, deployBlock } = chain.deployment;
-  const getLogs = (address: string, topics: (string | null)[]) => logsInRanges(chain, { address, topics }, deployBlock, asOfBlock);
+  const getLogs = (address: string, topics: (string | null)[]) =>
+    logsInRanges(chain.provider, { address: getAddress(address), topics }, deployBlock, asOfBlock, chain.logRange ?? 100_000);
 
   const lineage: Hex[] = [];
   let current: Hex | null = isHexString(batchId, 32) ? batchId : null;
@@ -377,25 +379,4 @@ async function logsOfOrderAndGoods(
     logs: [...unique.values()].sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index),
     lineage,
   };
-}
-
-async function logsInRanges(
-  chain: TradeRecordChain,
-  filter: { address: string; topics: (string | null)[] },
-  fromBlock: number,
-  toBlock: number,
-): Promise<Log[]> {
-  const width = chain.logRange ?? 100_000;
-  const logs: Log[] = [];
-  for (let from = fromBlock; from <= toBlock; from += width) {
-    logs.push(
-      ...(await chain.provider.getLogs({
-        address: getAddress(filter.address),
-        topics: filter.topics,
-        fromBlock: from,
-        toBlock: Math.min(toBlock, from + width - 1),
-      })),
-    );
-  }
-  return logs.filter((log) => !log.removed);
 }

@@ -4,8 +4,9 @@
  * used (not its store, decoder or projections), so a mirror that lost, changed or invented an event cannot agree
  * with this fold by accident.
  */
-import { Interface, type Log, type Provider, type Result } from "ethers";
+import { Interface, type Provider, type Result } from "ethers";
 import { loadProvenaAbis } from "../chain/artifacts.ts";
+import { logsInRanges } from "../chain/logs-in-ranges.ts";
 import type { Hex } from "../domain/model.ts";
 import type { LotFact, OrderFact, ReputationFacts } from "./reputation.ts";
 
@@ -38,16 +39,7 @@ export async function readChainLogs(
     [lower(contracts.registry), new Interface(abis.ProvenanceRegistry)],
     [lower(contracts.escrow), new Interface(abis.TradeEscrow)],
   ]);
-  const logs: Log[] = [];
-  for (let from = fromBlock; from <= toBlock; from += rangeSize) {
-    logs.push(
-      ...(await provider.getLogs({
-        address: [contracts.registry, contracts.escrow],
-        fromBlock: from,
-        toBlock: Math.min(toBlock, from + rangeSize - 1),
-      })),
-    );
-  }
+  const logs = await logsInRanges(provider, { address: [contracts.registry, contracts.escrow] }, fromBlock, toBlock, rangeSize);
   const timestamps = new Map<number, number>();
   for (const blockNumber of new Set(logs.map((log) => log.blockNumber))) {
     const block = await provider.getBlock(blockNumber);

@@ -18,12 +18,11 @@ import { createTradeRecordModule } from "../../../backend/finance/trade-record-r
 import { createTradeRecordService } from "../../../backend/finance/trade-record-service.ts";
 import type { TradeRecordVerification } from "../../../backend/finance/trade-record-verifier.ts";
 import type { Hex } from "../../../backend/domain/model.ts";
-import { createIndexer } from "../../../backend/indexer/index.ts";
 import { DEMO_DC_GLN, DEMO_PORT_GLN, deployProvena, type ProvenaDeployment } from "../../../scripts/fixtures/provena-deployment.ts";
 import { BusinessStep } from "../../../scripts/fixtures/registry-enums.ts";
 import { registerBatch } from "../../helpers/batches.ts";
+import { syncToHead } from "../../helpers/indexer-sync.ts";
 import { createMemoryStore, createTestApp, type TestApp } from "../api/fixtures/test-app.ts";
-import { silentLogger } from "../passport/fixture.ts";
 
 const DAY = 24 * 3600;
 
@@ -105,19 +104,7 @@ describe("trade records for financiers", function () {
       deployBlock: 0,
     };
     const store = await createMemoryStore();
-    sync = async () => {
-      const indexer = createIndexer({
-        provider,
-        deployment,
-        store,
-        config: { confirmations: 0, indexerBlockRange: 1_000, indexerPollMs: 20, leaseTtlMs: 5_000, instanceId: "trade-record-test" },
-        logger: silentLogger(),
-      });
-      const head = await provider.getBlockNumber();
-      indexer.start();
-      await indexer.waitForBlock(head, { timeoutMs: 30_000 });
-      await indexer.stop();
-    };
+    sync = () => syncToHead({ provider, deployment, store, instanceId: "trade-record-test" });
     await sync();
     const service = createTradeRecordService({ store, chain: { provider, deployment, abis: loadProvenaAbis() } });
     t = await createTestApp({ store, modules: (auth) => [createTradeRecordModule({ service, auth, writeRateLimitPerMinute: 10_000 })] });

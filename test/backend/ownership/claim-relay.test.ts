@@ -13,7 +13,7 @@ import { createClaimRelayFixture } from "./claim-relay-fixture.ts";
 import { loadProvenaAbis } from "../../../backend/chain/artifacts.ts";
 import { createRelayerWorker } from "../../../backend/relayer/relayer-worker.ts";
 import { silentLogger } from "../relayer/relayer-fixture.ts";
-import { createIndexer } from "../../../backend/indexer/index.ts";
+import { syncToHead } from "../../helpers/indexer-sync.ts";
 import { createStore } from "../../../backend/store/index.ts";
 import { createSerialService } from "../../../backend/passport/serials.ts";
 
@@ -292,7 +292,7 @@ describe("ownership mirror from the chain (indexer)", function () {
       const transfer = fixture.double.encodeFunctionData("transferFrom", [alice!.address, bob!.address, BigInt(result.tokenId)]);
       await (await alice!.sendTransaction({ to: fixture.unitOwnership, data: transfer })).wait();
 
-      const indexer = createIndexer({
+      await syncToHead({
         provider: fixture.provider,
         // The registry, escrow and forwarder logged nothing here; the ownership contract did.
         deployment: {
@@ -304,13 +304,8 @@ describe("ownership mirror from the chain (indexer)", function () {
           deployBlock: 0,
         },
         store: mirror,
-        config: { confirmations: 0, indexerBlockRange: 1_000, indexerPollMs: 20, leaseTtlMs: 5_000, instanceId: "ownership-test" },
-        logger: silentLogger,
+        instanceId: "ownership-test",
       });
-      const head = await fixture.provider.getBlockNumber();
-      indexer.start();
-      await indexer.waitForBlock(head, { timeoutMs: 30_000 });
-      await indexer.stop();
 
       const token = await mirror.getUnitToken(result.tokenId);
       expect(token).to.include({ batchId: fixture.batchId, serial: "SN-1", owner: bob!.address.toLowerCase() });

@@ -8,11 +8,11 @@ import { ZeroHash } from "ethers";
 import { providerFromEip1193 } from "../../../backend/chain/provider.ts";
 import { buildDesignTree, designSalt } from "../../../backend/designs/design-tree.ts";
 import type { Hex } from "../../../backend/domain/model.ts";
-import { createIndexer } from "../../../backend/indexer/index.ts";
 import { digitalLinkPath } from "../../../backend/passport/digital-link.ts";
 import { deployDesignRegistry } from "../../../scripts/fixtures/design-registry.ts";
+import { syncToHead } from "../../helpers/indexer-sync.ts";
 import type { DesignRegistry } from "../../../types/ethers-contracts/index.js";
-import { createModule, createPassportWorld, passportTestApp, silentLogger, type PassportWorld } from "./fixture.ts";
+import { createModule, createPassportWorld, passportTestApp, type PassportWorld } from "./fixture.ts";
 
 const HTML = "text/html,application/xhtml+xml";
 
@@ -24,17 +24,8 @@ describe("passport: registered designs", function () {
   /** Runs the indexer with the design registry in the deployment (deployed after the world's checkpoint) to the head. */
   async function syncDesigns() {
     const { provider } = await providerFromEip1193(world.eip1193, 20);
-    const indexer = createIndexer({
-      provider,
-      deployment: { ...world.deployment, designRegistry: (await designs.getAddress()).toLowerCase() as Hex },
-      store: world.store,
-      config: { confirmations: 0, indexerBlockRange: 1_000, indexerPollMs: 20, leaseTtlMs: 5_000, instanceId: "passport-designs" },
-      logger: silentLogger(),
-    });
-    const head = await provider.getBlockNumber();
-    indexer.start();
-    await indexer.waitForBlock(head, { timeoutMs: 30_000 });
-    await indexer.stop();
+    const deployment = { ...world.deployment, designRegistry: (await designs.getAddress()).toLowerCase() as Hex };
+    await syncToHead({ provider, deployment, store: world.store, instanceId: "passport-designs" });
   }
 
   before(async function () {

@@ -10,7 +10,6 @@ import { pino } from "pino";
 import type { Deployment } from "../../../backend/chain/deployment.ts";
 import { providerFromEip1193 } from "../../../backend/chain/provider.ts";
 import { problemErrorHandler, unmatchedRouteHandler } from "../../../backend/api/problem-middleware.ts";
-import { createIndexer } from "../../../backend/indexer/index.ts";
 import {
   createPassportModule,
   type PassportModule,
@@ -22,6 +21,7 @@ import type { MirrorStore } from "../../../backend/store/port.ts";
 import type { Batch, Hex } from "../../../backend/domain/model.ts";
 import { createSqliteStore } from "../../../backend/store/sqlite/index.ts";
 import { registerBatch } from "../../helpers/batches.ts";
+import { syncToHead } from "../../helpers/indexer-sync.ts";
 import { DEMO_DC_GLN, DEMO_PORT_GLN, deployProvena, type ProvenaDeployment } from "../../../scripts/fixtures/provena-deployment.ts";
 import { BusinessStep } from "../../../scripts/fixtures/registry-enums.ts";
 
@@ -103,19 +103,7 @@ export async function createPassportWorld(): Promise<PassportWorld> {
   for (const list of [tradedSerials, childSerials.flat()]) await serialService.storeSerials(list);
 
   // A stopped indexer stays stopped: each sync runs a fresh one, as a restarted backend would.
-  const sync = async () => {
-    const indexer = createIndexer({
-      provider,
-      deployment,
-      store,
-      config: { confirmations: 0, indexerBlockRange: 1_000, indexerPollMs: 20, leaseTtlMs: 5_000, instanceId: "passport-test" },
-      logger: silentLogger(),
-    });
-    const head = await provider.getBlockNumber();
-    indexer.start();
-    await indexer.waitForBlock(head, { timeoutMs: 30_000 });
-    await indexer.stop();
-  };
+  const sync = () => syncToHead({ provider, deployment, store, instanceId: "passport-test" });
   await sync();
 
   return {

@@ -16,7 +16,6 @@ import type { OrderStruct } from "../../../backend/chain/contracts.ts";
 import { signOrderConsentOn } from "../../../backend/chain/order-consent.ts";
 import { providerFromEip1193 } from "../../../backend/chain/provider.ts";
 import type { Hex } from "../../../backend/domain/model.ts";
-import { createIndexer } from "../../../backend/indexer/index.ts";
 import type { Reputation } from "../../../backend/reputation/reputation.ts";
 import { createReputationModule } from "../../../backend/reputation/reputation-routes.ts";
 import { createReputationService } from "../../../backend/reputation/reputation-service.ts";
@@ -25,8 +24,8 @@ import type { MirrorStore } from "../../../backend/store/port.ts";
 import { deployProvena, DEMO_PORT_GLN, type ProvenaDeployment } from "../../../scripts/fixtures/provena-deployment.ts";
 import { BusinessStep } from "../../../scripts/fixtures/registry-enums.ts";
 import { registerBatch } from "../../helpers/batches.ts";
+import { syncToHead } from "../../helpers/indexer-sync.ts";
 import { createMemoryStore, createTestApp } from "../api/fixtures/test-app.ts";
-import { silentLogger } from "../passport/fixture.ts";
 
 const DAY = 86_400;
 const ONE_ETH = 10n ** 18n;
@@ -76,17 +75,7 @@ describe("verify-reputation against the chain", function () {
 
   async function sync(): Promise<void> {
     const { provider: mirrorProvider } = await providerFromEip1193(connection.provider as unknown as Eip1193Provider, 20);
-    const indexer = createIndexer({
-      provider: mirrorProvider,
-      deployment,
-      store,
-      config: { confirmations: 0, indexerBlockRange: 1_000, indexerPollMs: 20, leaseTtlMs: 5_000, instanceId: "reputation-test" },
-      logger: silentLogger(),
-    });
-    const head = await mirrorProvider.getBlockNumber();
-    indexer.start();
-    await indexer.waitForBlock(head, { timeoutMs: 30_000 });
-    await indexer.stop();
+    await syncToHead({ provider: mirrorProvider, deployment, store, instanceId: "reputation-test" });
   }
 
   before(async function () {
