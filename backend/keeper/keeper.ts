@@ -16,7 +16,7 @@ import { ORDER_STATES, type ChainOrderState } from "../chain/vocabulary.ts";
 import { NEXT_BLOCK, type ChainAccess } from "../chain/chain-access.ts";
 import { orderStruct, provenaContracts, type ProvenaContracts } from "../chain/contracts.ts";
 import { shortMessage } from "../chain/revert-reason.ts";
-import { queuedRelayRequest } from "../relayer/queued-request.ts";
+import { queuedRelayRequest, requeuedRelayFields } from "../relayer/queued-request.ts";
 
 export type KeeperAction = "release" | "refund" | "resolveExpiredDispute";
 
@@ -133,15 +133,7 @@ export async function queueKeeperJob(
     if (existing.status !== "failed") return null; // queued, submitted or mined: already taken care of
     if (existing.attempts >= maxAttempts) return null;
     // The last try failed (e.g. a race with the buyer) but the chain still allows the action: try again.
-    const requeued = await store.updateRelay(id, "failed", {
-      status: "queued",
-      error: null,
-      transactionHash: null,
-      relayerNonce: null,
-      gasPrice: null,
-      blockNumber: null,
-      updatedAt: now(),
-    });
+    const requeued = await store.updateRelay(id, "failed", requeuedRelayFields(now()));
     return requeued ? id : null;
   }
   const job = queuedRelayRequest(

@@ -21,7 +21,7 @@ import { extractRevertData } from "../chain/revert-reason.ts";
 import { recoverUnitClaimKey, unitTokenId } from "../chain/unit-claim.ts";
 import { conflict, invalidInput, notFound, rejected } from "../domain/errors.ts";
 import type { Batch, ClaimRoot, Hex, JsonValue, RelayRequest, UnitToken } from "../domain/model.ts";
-import { queuedRelayRequest } from "../relayer/queued-request.ts";
+import { queuedRelayRequest, requeuedRelayFields } from "../relayer/queued-request.ts";
 import { createKeyedQueue } from "../relayer/relay-service.ts";
 import type { ProjectionReads, RelayQueue, UnitOwnershipRecords } from "../store/port.ts";
 import { claimTreeHeader, loadClaimTree, type ClaimTreeIndex } from "./claim-tree.ts";
@@ -227,16 +227,7 @@ export function createOwnershipService(options: OwnershipServiceOptions): Owners
     };
     if (existing) {
       // The earlier try failed on chain (e.g. it raced another claim that has since been undone): try this one.
-      const requeued = await store.updateRelay(id, "failed", {
-        status: "queued",
-        data,
-        error: null,
-        transactionHash: null,
-        relayerNonce: null,
-        gasPrice: null,
-        blockNumber: null,
-        updatedAt: now(),
-      });
+      const requeued = await store.updateRelay(id, "failed", { ...requeuedRelayFields(now()), data });
       const stored = await store.getRelay(id);
       if (!requeued || !stored) throw conflict("Another claim of this unit was queued at the same moment; the first claim stands");
       return result(stored, true);

@@ -21,3 +21,16 @@ export function queuedRelayRequest(job: RelayJob, timestamp: number): RelayReque
     updatedAt: timestamp,
   };
 }
+
+/** The update that sends a failed job back to the queue: its last outcome cleared, its attempts kept (they cap retries). */
+export function requeuedRelayFields(timestamp: number) {
+  return {
+    status: "queued",
+    error: null,
+    transactionHash: null,
+    relayerNonce: null,
+    gasPrice: null,
+    blockNumber: null,
+    updatedAt: timestamp,
+  } as const satisfies Partial<RelayRequest>;
+}
