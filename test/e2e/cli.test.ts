@@ -3,12 +3,10 @@
  * embedded store, relayer), keys only from the environment or a keystore.
  */
 import { expect } from "chai";
-import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { promisify } from "node:util";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { Contract, Wallet, encryptKeystoreJson } from "ethers";
 import jsQRImport from "jsqr";
@@ -22,11 +20,10 @@ import { unitOwnershipAt } from "../../backend/chain/contracts.ts";
 import { claimProofOf, signUnitClaim, unitTokenId, type ClaimTree } from "../../backend/chain/unit-claim.ts";
 import { defaultClaimTreeFile } from "../../scripts/cli/ownership-commands.ts";
 import { buildSerialTree, serialProof } from "../helpers/serials.ts";
+import { runCli } from "../helpers/cli-process.ts";
 
 // jsqr is CommonJS whose types declare an ES default export: at runtime the default import is the function itself.
 const jsQR = jsQRImport as unknown as typeof jsQRImport.default;
-const run = promisify(execFile);
-const CLI = path.resolve("scripts/cli.ts");
 // Hardhat's well-known development accounts 0 (admin, deployer) and 1.
 const ADMIN_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 const MANUFACTURER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
@@ -41,24 +38,8 @@ describe("provena CLI", function () {
   const carrier = Wallet.createRandom();
   const manufacturer = new Wallet(MANUFACTURER_KEY);
 
-  async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-    try {
-      const { stdout, stderr } = await run(process.execPath, ["--import", "tsx", CLI, ...args], {
-        env: {
-          PATH: process.env.PATH ?? "",
-          HOME: process.env.HOME ?? "",
-          RPC_URL: provena.chain.rpcUrl,
-          PROVENA_API_URL: provena.url,
-          ...env,
-        },
-        timeout: 60_000,
-      });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const failed = error as { code?: number; stdout?: string; stderr?: string };
-      return { code: typeof failed.code === "number" ? failed.code : -1, stdout: failed.stdout ?? "", stderr: failed.stderr ?? "" };
-    }
-  }
+  const cli = (args: string[], env: Record<string, string> = {}) =>
+    runCli(args, { RPC_URL: provena.chain.rpcUrl, PROVENA_API_URL: provena.url, ...env });
 
   before(async function () {
     const config = { ...loadConfig({ LOG_LEVEL: "silent", SQLITE_PATH: ":memory:", EMBEDDED_CHAIN: "hardhat", MQTT_PORT: "0" }), port: 0 };

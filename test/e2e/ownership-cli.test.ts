@@ -5,11 +5,9 @@
  */
 import { expect } from "chai";
 import { network } from "hardhat";
-import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { type Contract, ContractFactory, Wallet, keccak256, toUtf8Bytes, type JsonRpcSigner } from "ethers";
 import { loadArtifact } from "../../backend/chain/artifacts.ts";
@@ -18,9 +16,8 @@ import { connectProvider, type ConnectedProvider } from "../../backend/chain/pro
 import { claimProofOf, signUnitClaim, unitTokenId, type ClaimTree } from "../../backend/chain/unit-claim.ts";
 import type { Hex } from "../../backend/domain/model.ts";
 import { buildSerialTree, makeSerials, serialProof } from "../helpers/serials.ts";
+import { runCli } from "../helpers/cli-process.ts";
 
-const run = promisify(execFile);
-const CLI = path.resolve("scripts/cli.ts");
 // Hardhat's well-known development account 1 (the manufacturer here).
 const MANUFACTURER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
 const GTIN = 8_412_345_000_102n;
@@ -44,24 +41,7 @@ describe("provena ownership (CLI)", function () {
   let admin: JsonRpcSigner;
   let manufacturer: JsonRpcSigner;
 
-  async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    try {
-      const { stdout, stderr } = await run(process.execPath, ["--import", "tsx", CLI, ...args], {
-        env: {
-          PATH: process.env.PATH ?? "",
-          HOME: process.env.HOME ?? "",
-          RPC_URL: rpcUrl,
-          DEPLOYMENT_FILE: deploymentFile,
-          PROVENA_PRIVATE_KEY: MANUFACTURER_KEY,
-        },
-        timeout: 60_000,
-      });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const failed = error as { code?: number; stdout?: string; stderr?: string };
-      return { code: typeof failed.code === "number" ? failed.code : -1, stdout: failed.stdout ?? "", stderr: failed.stderr ?? "" };
-    }
-  }
+  const cli = (args: string[]) => runCli(args, { RPC_URL: rpcUrl, DEPLOYMENT_FILE: deploymentFile, PROVENA_PRIVATE_KEY: MANUFACTURER_KEY });
 
   /** Registers lot `lot` with `count` serials as the manufacturer and writes its serial file. */
   async function registeredBatch(lot: string, count: number) {

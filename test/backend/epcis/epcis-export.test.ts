@@ -4,12 +4,10 @@
  * are the EPCIS event hash, the chain log in the extension fields; the HTTP routes, the CLI, and the refusals.
  */
 import { expect } from "chai";
-import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import request from "supertest";
 import type { Batch, Hex } from "../../../backend/domain/model.ts";
 import { isDomainError } from "../../../backend/domain/errors.ts";
@@ -20,6 +18,7 @@ import { EXTENSION_NAMESPACES } from "../../../backend/epcis/events.ts";
 import type { MirrorStore } from "../../../backend/store/port.ts";
 import { buildScenario, type Scenario } from "../api/fixtures/scenario.ts";
 import { createMemoryStore, createTestApp, type TestApp } from "../api/fixtures/test-app.ts";
+import { runCli } from "../../helpers/cli-process.ts";
 import { epcisSchemaValidator } from "./gs1-schema.ts";
 
 const ACME_PREFIX = "4012345";
@@ -290,23 +289,7 @@ describe("EPCIS 2.0 export", function () {
       let server: ReturnType<TestApp["app"]["listen"]>;
       let apiUrl: string;
       let workdir: string;
-      const run = promisify(execFile);
-      const cli = async (args: string[]) => {
-        try {
-          const { stdout, stderr } = await run(
-            process.execPath,
-            ["--import", "tsx", path.resolve("scripts/cli.ts"), "--api", apiUrl, ...args],
-            {
-              env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "" },
-              timeout: 30_000,
-            },
-          );
-          return { code: 0, stdout, stderr };
-        } catch (error) {
-          const failed = error as { code?: number; stdout?: string; stderr?: string };
-          return { code: failed.code ?? -1, stdout: failed.stdout ?? "", stderr: failed.stderr ?? "" };
-        }
-      };
+      const cli = (args: string[]) => runCli(["--api", apiUrl, ...args], {}, 30_000);
 
       before(async function () {
         server = t.app.listen(0, "127.0.0.1");

@@ -3,22 +3,19 @@
  * secret is read from a file and signs locally; only the signature reaches the backend.
  */
 import { expect } from "chai";
-import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import { Wallet } from "ethers";
 import type { Hex } from "../../../backend/domain/model.ts";
 import { unitTokenId } from "../../../backend/chain/unit-claim.ts";
 import { loadClaimTree } from "../../../backend/ownership/claim-tree.ts";
 import { createClaimRelayFixture } from "./claim-relay-fixture.ts";
+import { runCli } from "../../helpers/cli-process.ts";
 import { writeClaimKeys } from "../../../scripts/cli/ownership-claim-commands.ts";
 
-const run = promisify(execFile);
-const CLI = path.resolve("scripts/cli.ts");
 const SHOPPER = "0x3000000000000000000000000000000000000001";
 
 describe("provena ownership (CLI)", function () {
@@ -28,18 +25,7 @@ describe("provena ownership (CLI)", function () {
   let apiUrl: string;
   let workdir: string;
 
-  async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    try {
-      const { stdout, stderr } = await run(process.execPath, ["--import", "tsx", CLI, ...args], {
-        env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", PROVENA_API_URL: apiUrl },
-        timeout: 60_000,
-      });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const failed = error as { code?: number; stdout?: string; stderr?: string };
-      return { code: typeof failed.code === "number" ? failed.code : -1, stdout: failed.stdout ?? "", stderr: failed.stderr ?? "" };
-    }
-  }
+  const cli = (args: string[]) => runCli(args, { PROVENA_API_URL: apiUrl });
 
   before(async function () {
     fixture = await createClaimRelayFixture();
