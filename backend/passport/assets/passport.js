@@ -253,13 +253,10 @@ claimForm?.addEventListener("submit", async (event) => {
   say(t("ownership.claim.sending"));
   try {
     const key = new ethers.Wallet(secret.startsWith("0x") ? secret : `0x${secret}`);
-    const domain = { name: "Provena Unit Ownership", version: "1", chainId: Number(data.chainId), verifyingContract: data.contract };
-    const types = {
-      Claim: [
-        { name: "tokenId", type: "uint256" },
-        { name: "recipient", type: "address" },
-      ],
-    };
+    // The domain and types from the claim relay itself (backend/chain/unit-claim.ts), so the page signs what it checks.
+    const signing = await fetch("/api/v1/ownership/claim-domain", { headers: { Accept: "application/json" } });
+    if (!signing.ok) throw new Error(`the claim domain is unavailable (HTTP ${signing.status})`);
+    const { domain, types } = await signing.json();
     const signature = await key.signTypedData(domain, types, { tokenId: BigInt(data.tokenId ?? "0"), recipient });
     const response = await fetch("/api/v1/ownership/claims", {
       method: "POST",

@@ -142,6 +142,15 @@ describe("passport with ownership tokens", function () {
     expect(page.text).to.include("provena ownership claim");
     // The script reads the claim messages from the page.
     expect(page.text).to.include('"ownership.claim.queued"');
+    // ...and signs with the domain and types the claim relay serves beside the page (passport.js fetches them).
+    const signing = await request(app).get("/api/v1/ownership/claim-domain").expect(200);
+    expect(signing.body.domain).to.deep.equal({
+      name: "Provena Unit Ownership",
+      version: "1",
+      chainId: world.deployment.chainId,
+      verifyingContract: CONTRACT,
+    });
+    expect(signing.body.types.Claim).to.have.length(2);
   });
 
   it("test_page_claimedUnitOfARecalledSplitLot_showsRecallAndToken", async function () {
