@@ -12,12 +12,11 @@ import { NEXT_BLOCK, type ChainAccess } from "../chain/chain-access.ts";
 import type { ProvenaContracts } from "../chain/contracts.ts";
 
 import { ROLE_HASHES } from "../chain/vocabulary.ts";
-import { relayRequirement } from "./relay-policy.ts";
+import { relayRequirement, type RelayTarget } from "./relay-policy.ts";
 import { extractRevertData } from "../chain/revert-reason.ts";
 import { describeOrderInspectorRefusal, orderInspectorRefusal } from "../chain/order-inspector.ts";
 
-/** The Provena contracts a partner may call through the relayer (the optional ones where the deployment has them). */
-export type RelayTarget = "registry" | "escrow" | "designRegistry" | "productData" | "coldChain" | "unitOwnership";
+export type { RelayTarget };
 
 /** The trusted targets of a deployment: each contract's address (lower case) and what it is. */
 export function relayTargets(chain: Pick<ChainAccess, "addresses">): Map<string, RelayTarget> {

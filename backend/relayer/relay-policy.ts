@@ -7,6 +7,9 @@
  */
 import { ROLE_HASHES, type ParticipantRole } from "../chain/vocabulary.ts";
 
+/** The Provena contracts a partner may call through the relayer (the optional ones where the deployment has them). */
+export type RelayTarget = "registry" | "escrow" | "designRegistry" | "productData" | "coldChain" | "unitOwnership";
+
 export type RelayRequirement =
   /** Any onboarded, non-suspended participant (custody moves: the contract checks the custodian/receiver). */
   | { kind: "participant" }
@@ -83,10 +86,7 @@ function unitOwnershipRequirement(functionName: string): RelayRequirement | { ki
 /** Functions nobody should relay: reads, and hooks only other contracts call. */
 const NOT_RELAYABLE = new Set(["setBatchWatched", "watchBatch", "onCustodyAccepted", "onQualityAttested", "renounceRole"]);
 
-export function relayRequirement(
-  target: "registry" | "escrow" | "designRegistry" | "productData" | "coldChain" | "unitOwnership",
-  functionName: string,
-): RelayRequirement | { kind: "refused"; reason: string } {
+export function relayRequirement(target: RelayTarget, functionName: string): RelayRequirement | { kind: "refused"; reason: string } {
   if (NOT_RELAYABLE.has(functionName)) return { kind: "refused", reason: `${functionName} cannot be relayed` };
   if (target === "unitOwnership") return unitOwnershipRequirement(functionName);
   if (ADMIN_FUNCTIONS.has(functionName)) return { kind: "admin" };
