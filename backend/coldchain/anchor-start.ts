@@ -5,7 +5,6 @@
  * missing role is the operator's to fix: the anchorer stays off and says how.
  */
 import { id, type Signer } from "ethers";
-import type { Logger } from "pino";
 import type { ChainAccess } from "../chain/chain-access.ts";
 import { coldChainAt } from "../chain/contracts.ts";
 import { shortMessage } from "../chain/revert-reason.ts";
