@@ -1,4 +1,6 @@
 import { expect } from "chai";
+import * as ethers from "ethers";
+import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { createAnchorWorker, anchorJobId, type AnchorWorker } from "../../../backend/coldchain/anchor-worker.ts";
 import { createReadingProofs } from "../../../backend/coldchain/anchor-proofs.ts";
@@ -10,6 +12,7 @@ import type { ColdChain } from "../../../backend/chain/contracts.ts";
 import type { StoredReading } from "../../../backend/domain/cold-chain.ts";
 import type { Hex } from "../../../backend/domain/model.ts";
 import { createIndexer, type Indexer } from "../../../backend/indexer/index.ts";
+import { checkReadingAnchors, standardTreeRoot, type ListedLeg } from "../../../backend/passport/assets/reading-anchors.js";
 import { registerBatch } from "../../helpers/batches.ts";
 import { glnFrom } from "../../helpers/gs1.ts";
 import { createRelayerFixture, silentLogger, type RelayerFixture } from "../relayer/relayer-fixture.ts";
@@ -152,6 +155,40 @@ describe("cold chain anchorer", function () {
       ...Array(5).fill(first.queued[0]!.root),
       ...Array(3).fill(second.queued[0]!.root),
     ]);
+
+    // The passport's in-browser check, run here without a browser: the listed readings rebuild the roots on chain.
+    const rpc = (method: string, params: unknown[]) => fx.connection.provider.request({ method, params });
+    const check = (legs: ListedLeg[], batchIds: string[] = [batchId]) =>
+      checkReadingAnchors({
+        ethers,
+        rpc,
+        coldChain: chain.addresses.coldChain!,
+        registry: chain.addresses.registry,
+        batchIds,
+        legs,
+      });
+    const leg = (items = listed.items): ListedLeg => ({ legId, readings: items, complete: true });
+    expect(await check([leg()])).to.deep.equal({ readings: 8, roots: 2, unanchored: 0, failures: [], partial: false });
+    const tampered = listed.items.map((item) => (item.sequence === 7 ? { ...item, temperature: item.temperature - 300 } : item));
+    const failed = await check([leg(tampered)]);
+    expect(failed).to.deep.include({ readings: 5, roots: 1 });
+    expect(failed.failures).to.have.length(1);
+    expect(failed.failures[0]).to.include(`do not rebuild it`).and.include(second.queued[0]!.root);
+    const hidden = await check([leg(listed.items.filter((item) => item.sequence !== 2))]);
+    expect(hidden.failures[0]).to.include("commits 5 readings").and.include("4 are shown");
+    const otherBatch = await check([leg()], [ethers.id("another lot")]);
+    expect(otherBatch.failures[0]).to.include("not on this product");
+  });
+
+  it("test_standardTreeRoot_isOpenZeppelinsRoot", function () {
+    const values = [1, 2, 3, 4, 5].map((n) => ethers.id(`value ${n}`));
+    for (let count = 1; count <= values.length; count++) {
+      const expected = StandardMerkleTree.of(
+        values.slice(0, count).map((value) => [value]),
+        ["bytes32"],
+      ).root;
+      expect(standardTreeRoot(ethers, values.slice(0, count))).to.equal(expected);
+    }
   });
 
   it("test_tick_openWindow_waits_andADetachedLeg_isAnchoredAtOnce", async function () {
