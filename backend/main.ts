@@ -172,6 +172,7 @@ export function createProvenaHttpApp(deps: ProvenaHttpDeps): ProvenaApp {
         chainId: chain.chainId,
         registryAddress: deployment.registry,
         otherContracts: [deployment.escrow, deployment.forwarder, ...(deployment.unitOwnership ? [deployment.unitOwnership] : [])],
+        ...(deployment.coldChain ? { coldChainAddress: deployment.coldChain } : {}),
         deployBlock: deployment.deployBlock,
         thresholds: config.passportCloneThresholds,
         viewCacheMb: config.passportCacheMb,
