@@ -219,6 +219,22 @@ describe("cold chain anchorer", function () {
     expect((await coldChain.anchorCursor(legId, fx.relayerWallet.address))[0]).to.equal(5n);
   });
 
+  it("test_tick_failedJob_isPlannedAgainAndRequeued_untilItsAttemptsAreSpent", async function () {
+    await storeReadings(2);
+    await fx.networkHelpers.time.increase(3_600);
+    await mirrorCaughtUp();
+    const [queued] = (await anchorer().tick()).queued;
+    const fail = (attempts: number) =>
+      fx.store.updateRelay(queued!.jobId, "queued", { status: "failed", attempts, error: "lost a race", updatedAt: Date.now() });
+    expect(await fail(1)).to.equal(true);
+    await storeReadings(1, 120); // a third reading arrived meanwhile: the window is planned again with it
+    const again = await anchorer().tick();
+    expect(again.queued.map(({ jobId, count }) => ({ jobId, count }))).to.deep.equal([{ jobId: queued!.jobId, count: 3 }]);
+    expect(await fx.store.getRelay(queued!.jobId)).to.include({ status: "queued", error: null });
+    expect(await fail(3)).to.equal(true);
+    expect((await anchorer().tick()).queued).to.deep.equal([]);
+  });
+
   it("test_tick_carrierAnchoredJunkFirst_doesNotBlockTheBackend_andProvesNothing", async function () {
     const readings = await storeReadings(4);
     await fx.networkHelpers.time.increase(3_600);
