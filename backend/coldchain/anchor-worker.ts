@@ -40,7 +40,7 @@ export interface AnchorWorkerOptions {
 }
 
 export interface AnchorRoundResult {
-  /** Legs looked at. */
+  /** Legs looked at (detached legs already settled are skipped most rounds). */
   checked: number;
   queued: { legId: Hex; root: Hex; count: number; jobId: string }[];
 }
@@ -51,6 +51,9 @@ export interface AnchorWorker {
   /** One pass over the legs. */
   tick(): Promise<AnchorRoundResult>;
 }
+
+/** How many rounds a detached leg with nothing left to anchor is skipped (about 5 minutes at the default poll). */
+export const SETTLED_RECHECK_ROUNDS = 60;
 
 /** The relayer job id of an anchor: the relayer's cursor position on a leg maps to one job. */
 export function anchorJobId(chainId: number, legId: Hex, nextSequence: number | bigint): string {
@@ -79,6 +82,13 @@ export function createAnchorWorker(options: AnchorWorkerOptions): AnchorWorker {
   let timer: NodeJS.Timeout | null = null;
   let stopped = true;
   let current: Promise<unknown> | null = null;
+  let round = 0;
+  /**
+   * Detached legs found with nothing left to anchor, by the round they were: looked at again only every
+   * SETTLED_RECHECK_ROUNDS rounds (a device's buffered readings may still arrive), so old legs cost no chain call
+   * each round.
+   */
+  const settledLegs = new Map<Hex, number>();
 
   /** Plans, proves and queues the next window of `leg`; the queued job, or null when nothing is due. */
   async function anchorLeg(leg: ColdChainLeg, chainTime: number): Promise<AnchorRoundResult["queued"][number] | null> {
@@ -97,7 +107,11 @@ export function createAnchorWorker(options: AnchorWorkerOptions): AnchorWorker {
       intervalSeconds,
       maxReadings,
     });
-    if (planned === null) return null;
+    if (planned === null) {
+      if (leg.detachedAt !== null && existing === null) settledLegs.set(leg.legId, round);
+      return null;
+    }
+    settledLegs.delete(leg.legId);
     const { window, readings } = planned;
     const tree = buildAnchorTree(readings);
     const data = encodeAnchor([
@@ -160,7 +174,12 @@ export function createAnchorWorker(options: AnchorWorkerOptions): AnchorWorker {
     // The next block is at least a second later: an open leg's window may end there.
     const chainTime = (latest?.timestamp ?? Math.floor(now() / 1_000)) + 1;
     const queued: AnchorRoundResult["queued"] = [];
+    let checked = 0;
+    round += 1;
     for (const leg of legs) {
+      const settledIn = settledLegs.get(leg.legId);
+      if (settledIn !== undefined && round - settledIn < SETTLED_RECHECK_ROUNDS) continue;
+      checked += 1;
       if (stopped && current !== null) break; // stop() was called during a scheduled round
       try {
         const anchored = await anchorLeg(leg, chainTime);
@@ -173,7 +192,7 @@ export function createAnchorWorker(options: AnchorWorkerOptions): AnchorWorker {
         log.warn({ legId: leg.legId, error: shortMessage(error) }, "anchorer could not check a leg");
       }
     }
-    return { checked: legs.length, queued };
+    return { checked, queued };
   }
 
   function schedule(delay: number): void {

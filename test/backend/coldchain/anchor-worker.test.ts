@@ -198,10 +198,14 @@ describe("cold chain anchorer", function () {
     expect((await anchorer().tick()).queued).to.deep.equal([]);
     await (await coldChain.connect(carrier).detachDevice(device.address)).wait();
     await mirrorCaughtUp();
-    const round = await anchorer().tick();
+    const worker = anchorer();
+    const round = await worker.tick();
     expect(round.queued.map(({ count }) => count)).to.deep.equal([3]);
     await sendQueuedJobs([round.queued[0]!.jobId]);
     expect((await coldChain.anchorCursor(legId, fx.relayerWallet.address))[0]).to.equal(4n);
+    // Settled: the next round finds nothing to anchor, and the rounds after it skip the leg.
+    expect(await worker.tick()).to.deep.equal({ checked: 1, queued: [] });
+    expect(await worker.tick()).to.deep.equal({ checked: 0, queued: [] });
   });
 
   it("test_tick_repeatedOrByAnotherAnchorer_queuesOneJobPerCursor", async function () {
