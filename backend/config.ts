@@ -54,6 +54,8 @@ export interface Config {
   instanceId: string;
   relayerKey: RelayerKeyConfig | null;
   keeperIntervalMs: number;
+  /** The cold-chain anchorer commits each leg's readings as one root per window of this many milliseconds. */
+  anchorIntervalMs: number;
   /** Express "trust proxy": how many reverse-proxy hops, or which proxy addresses, may name the client (false: none). */
   trustProxy: false | number | string[];
   /**
@@ -262,6 +264,7 @@ const fields = {
   RELAYER_KEYSTORE: text((v) => v.trim() !== "", "must be the path of an encrypted JSON keystore"),
   RELAYER_KEYSTORE_PASSWORD: z.string(),
   KEEPER_INTERVAL_MS: integer(100, 86_400_000, "must be an integer 100-86400000 (milliseconds)"),
+  ANCHOR_INTERVAL_MS: integer(1_000, 86_400_000, "must be an integer 1000-86400000 (milliseconds)"),
   WRITE_RATE_LIMIT_PER_MINUTE: integer(1, 1_000_000, "must be an integer 1-1000000 (requests per minute per client)"),
   READ_RATE_LIMIT_PER_MINUTE: integer(1, 1_000_000, "must be an integer 1-1000000 (requests per minute per client)"),
   PASSPORT_READ_RATE_LIMIT_PER_MINUTE: integer(1, 1_000_000, "must be an integer 1-1000000 (requests per minute per client)"),
@@ -424,6 +427,7 @@ export function loadConfig(env: Env = process.env): Config {
     instanceId: parsed.INSTANCE_ID ?? `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`,
     relayerKey,
     keeperIntervalMs: parsed.KEEPER_INTERVAL_MS ?? 5_000,
+    anchorIntervalMs: parsed.ANCHOR_INTERVAL_MS ?? 600_000,
     trustProxy: trustProxyOf(parsed.TRUST_PROXY),
     passportCloneThresholds: {
       maxScans: parsed.PASSPORT_CLONE_MAX_SCANS ?? 100,

@@ -8,6 +8,7 @@
  *   indexer   mirrors every contract event into the store
  *   relayer   submits partners' signed requests and keeper jobs (when it has a key)
  *   keeper    settles escrow orders as soon as the contracts allow
+ *   anchorer  commits each cold-chain leg's readings on chain, one Merkle root per ANCHOR_INTERVAL_MS window
  *   MQTT      cold-chain readings: an embedded broker on MQTT_HOST:MQTT_PORT, or MQTT_URL's (with a ColdChain deployment)
  *   API       read API, passports, relay endpoints on HOST:PORT (in API_WORKERS processes: backend/api-workers.ts)
  *
@@ -35,6 +36,8 @@ import { redactUrl, type Config } from "./config.ts";
 import { deployProvenaWithIgnition, eip1193Of, ignitionJournalDir, type DeployProvenaParameters } from "./deploy/deploy-provena.ts";
 import { createIndexer, type Indexer } from "./indexer/index.ts";
 import { createKeeper, type Keeper } from "./keeper/keeper.ts";
+import { createReadingProofs } from "./coldchain/anchor-proofs.ts";
+import { startAnchorer } from "./coldchain/anchor-start.ts";
 import type { ChainAccess } from "./chain/chain-access.ts";
 import { createRelayModule, createRelayService, createRelayerWorker, type RelayerWorker, type RelayService } from "./relayer/index.ts";
 import { createAuthModule, viewerOfRequest } from "./auth/auth-routes.ts";
@@ -169,6 +172,7 @@ export function createProvenaHttpApp(deps: ProvenaHttpDeps): ProvenaApp {
         chainId: chain.chainId,
         registryAddress: deployment.registry,
         otherContracts: [deployment.escrow, deployment.forwarder, ...(deployment.unitOwnership ? [deployment.unitOwnership] : [])],
+        ...(deployment.coldChain ? { coldChainAddress: deployment.coldChain } : {}),
         deployBlock: deployment.deployBlock,
         thresholds: config.passportCloneThresholds,
         viewCacheMb: config.passportCacheMb,
@@ -267,6 +271,7 @@ export function createProvenaHttpApp(deps: ProvenaHttpDeps): ProvenaApp {
   modules.push(
     createColdChainModule({
       view: createColdChainView(store),
+      proofs: createReadingProofs(store),
       ingest: coldChainIngest,
       writeRateLimitPerMinute: config.writeRateLimitPerMinute,
       jsonMaxDepth: config.jsonMaxDepth,
@@ -444,6 +449,17 @@ async function startRelayerAndKeeper(
   });
   keeper.start();
   cleanup.push(() => keeper.stop());
+  const anchorer = await startAnchorer({
+    store,
+    chain,
+    relayerAddress: address,
+    logger,
+    windowMs: config.anchorIntervalMs,
+    // The embedded chain's node signs for the deploying admin; the relayer's key was made after the deployment.
+    grantFrom: chain.kind === "rpc" ? null : await chain.provider.getSigner(),
+    onJobQueued: () => worker.poke(),
+  });
+  if (anchorer !== null) cleanup.push(() => anchorer.stop());
   log.info({ relayer: address }, `relayer: ${address}`);
   return {
     relayer: { address, worker },

@@ -9,7 +9,8 @@
  * so an interrupted deployment resumes where it stopped when run again.
  *
  * Environment:
- *   DEPLOY_PARAMETERS  Ignition parameters JSON file ({ "ProvenaModule": { "admin": "0x…", … } })
+ *   DEPLOY_PARAMETERS  Ignition parameters JSON file ({ "ProvenaModule": { "admin": "0x…", … } }); set "anchorer" to
+ *                      the relayer's address so the backend can anchor cold-chain readings (ANCHORER_ROLE)
  *   DEPLOYMENT_FILE    where to write the deployment (default backend/chain/deployments/<chainId>.json)
  */
 import path from "node:path";

@@ -4,11 +4,13 @@
  *   GET  /api/v1/batches/{batchId}/cold-chain -> conditions in force, legs, breaches
  *   GET  /api/v1/batches/{batchId}/readings   -> the batch's readings by time (cursor-paginated)
  *   GET  /api/v1/legs/{legId}/readings        -> a leg's readings by sequence (cursor-paginated)
+ *   GET  /api/v1/legs/{legId}/readings/{sequence}/proof -> a reading's Merkle proof against its anchored root
  *   GET  /api/v1/devices/{address}            -> a device, its carrier and legs
  *
  * The POST is for devices without MQTT: the same wire format (reading-codec.ts), the same verification and the
  * same store as MQTT. A body that is not a reading or a list of 1-500 is a 400; a reading that fails verification
  * is a result with its reason (and is kept as rejected), not an HTTP error, so one bad reading costs nothing else.
+ * Listed readings carry `anchor`: the root on chain that holds them (anchor-proofs.ts), null until anchored.
  */
 import { z } from "zod";
 import type { RateLimitStoreFactory } from "../api/cluster-rate-limit-store.ts";
@@ -16,11 +18,12 @@ import { jsonResponse, parametersFromZod, problemResponse } from "../api/openapi
 import { ProblemError } from "../api/problem.ts";
 import type { RouteModule } from "../api/route-module.ts";
 import { routeModuleFromTable, type RouteDefinition } from "../api/route-table.ts";
-import { addressParam, batchIdParams, bytes32Param, pageQuery } from "../api/schemas.ts";
+import { addressParam, batchIdParams, bytes32Param, decimalIntegerParam, pageQuery } from "../api/schemas.ts";
 import { parseParams, parseQuery } from "../api/validate.ts";
 import { describeWriteLimits, writeLimits, type WriteLimitsOptions } from "../api/write-limits.ts";
 import { WRITE_LIMIT_DEFAULTS } from "../config.ts";
 import type { Hex } from "../domain/model.ts";
+import type { ReadingProofs } from "./anchor-proofs.ts";
 import type { ColdChainView } from "./cold-chain-view.ts";
 import type { ReadingIngest } from "./ingest-service.ts";
 
@@ -30,6 +33,8 @@ export const MAX_READINGS_PER_REQUEST = 500;
 
 export interface ColdChainModuleOptions {
   view: ColdChainView;
+  /** Anchors of listed readings, and their proofs. */
+  proofs: ReadingProofs;
   /** Null when this process ingests nothing (no cold-chain contract): the POST then answers 503. */
   ingest: ReadingIngest | null;
   writeRateLimitPerMinute?: number;
@@ -38,13 +43,41 @@ export interface ColdChainModuleOptions {
 }
 
 const legIdParams = z.strictObject({ legId: bytes32Param.describe("Leg id, from DeviceAttached.") });
+const readingProofParams = z.strictObject({
+  legId: bytes32Param.describe("Leg id, from DeviceAttached."),
+  sequence: decimalIntegerParam({ min: 0, max: Number.MAX_SAFE_INTEGER }).describe("The reading's sequence number."),
+});
 const deviceParams = z.strictObject({ address: addressParam.describe("The device's address (its signing key).") });
 
 const anyObject = { type: "object" };
+const readingAnchor = {
+  type: ["object", "null"],
+  description: "The anchored root that holds the reading (the backend's anchorer built it), null until anchored.",
+  properties: {
+    root: { type: "string" },
+    anchoredBy: { type: "string" },
+    transactionHash: { type: "string" },
+    blockNumber: { type: "integer" },
+  },
+};
 const readingPage = {
   type: "object",
-  properties: { items: { type: "array", items: anyObject }, nextCursor: { type: ["string", "null"] } },
+  properties: {
+    items: { type: "array", items: { type: "object", properties: { anchor: readingAnchor } } },
+    nextCursor: { type: ["string", "null"] },
+  },
   required: ["items", "nextCursor"],
+};
+const readingProof = {
+  type: "object",
+  properties: {
+    reading: anyObject,
+    readingHash: { type: "string", description: "IColdChain.hashReading(reading): the EIP-712 struct hash, the leaf value." },
+    leaf: { type: "string", description: "keccak256(bytes.concat(keccak256(abi.encode(readingHash)))), as MerkleProof hashes it." },
+    anchor: anyObject,
+    proof: { type: "array", items: { type: "string" }, description: "Sibling hashes, leaf to root (OpenZeppelin StandardMerkleTree)." },
+  },
+  required: ["reading", "readingHash", "leaf", "anchor", "proof"],
 };
 const wireReading = {
   type: "object",
@@ -80,7 +113,7 @@ export function createColdChainModule(options: ColdChainModuleOptions): RouteMod
   );
 }
 
-function routes({ view, ingest }: ColdChainModuleOptions, limits: WriteLimitsOptions): RouteDefinition[] {
+function routes({ view, proofs, ingest }: ColdChainModuleOptions, limits: WriteLimitsOptions): RouteDefinition[] {
   return [
     {
       method: "post",
@@ -169,7 +202,7 @@ function routes({ view, ingest }: ColdChainModuleOptions, limits: WriteLimitsOpt
       handler: async (req, res) => {
         const { batchId } = parseParams(batchIdParams, req);
         const { limit, cursor } = parseQuery(pageQuery, req);
-        res.json(await view.batchReadings(batchId as Hex, { limit, cursor: cursor ?? null }));
+        res.json(await proofs.withAnchors(await view.batchReadings(batchId as Hex, { limit, cursor: cursor ?? null })));
       },
     },
     {
@@ -189,7 +222,31 @@ function routes({ view, ingest }: ColdChainModuleOptions, limits: WriteLimitsOpt
       handler: async (req, res) => {
         const { legId } = parseParams(legIdParams, req);
         const { limit, cursor } = parseQuery(pageQuery, req);
-        res.json(await view.legReadings(legId as Hex, { limit, cursor: cursor ?? null }));
+        res.json(await proofs.withAnchors(await view.legReadings(legId as Hex, { limit, cursor: cursor ?? null })));
+      },
+    },
+    {
+      method: "get",
+      path: "/legs/:legId/readings/:sequence/proof",
+      operation: {
+        tags: ["cold chain"],
+        operationId: "getReadingProof",
+        summary: "A reading's Merkle proof against the root anchored on chain",
+        description:
+          "The reading, its leaf, the anchored root with its transaction, and the proof. Check it without trusting this " +
+          "server: read the ReadingsAnchored log of the transaction from any node, recompute readingHash from the " +
+          "reading (EIP-712 struct hash of IColdChain.Reading), and verify the proof with OpenZeppelin's MerkleProof.",
+        parameters: parametersFromZod({ path: readingProofParams }),
+        responses: {
+          200: jsonResponse("The proof", readingProof),
+          400: problemResponse(400),
+          404: problemResponse(404, "No such leg or reading, or the reading is not anchored yet"),
+          409: problemResponse(409, "The stored readings no longer rebuild the anchored root"),
+        },
+      },
+      handler: async (req, res) => {
+        const { legId, sequence } = parseParams(readingProofParams, req);
+        res.json(await proofs.readingProof(legId.toLowerCase() as Hex, sequence));
       },
     },
     {

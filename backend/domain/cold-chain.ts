@@ -75,6 +75,25 @@ export interface ReadingsAnchor {
   at: EventRef;
 }
 
+/**
+ * A root the backend's anchorer built from its own stored readings of a leg (backend/coldchain/anchor-worker.ts):
+ * its leaves are the leg's readings with a sequence in [firstSequence, lastSequence] and a timestamp in
+ * [fromTime, toTime] (anchor-tree.ts), so the tree can be rebuilt from the store. Which roots are on chain is the
+ * mirror's ReadingsAnchor; a plan only says which of them the backend can prove readings against.
+ */
+export interface ReadingsAnchorPlan {
+  legId: Hex;
+  root: Hex;
+  count: number;
+  firstSequence: number;
+  lastSequence: number;
+  fromTime: number;
+  toTime: number;
+  /** The relayer job that sends it. */
+  jobId: string;
+  plannedAt: number; // unix ms
+}
+
 /** A breach established on chain (BreachEstablished): the leg's cumulative excursion exceeded the allowance. */
 export interface ColdChainBreach {
   batchId: Hex;

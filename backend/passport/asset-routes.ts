@@ -46,6 +46,7 @@ export function assetRoutes({ artifactsDir }: AssetRoutesDeps): RouteDefinition[
   const assetSources: Record<string, () => Asset> = {
     "passport.js": () => makeAsset(readFileSync(path.join(here, "assets", "passport.js")), JAVASCRIPT),
     "verify-core.js": () => makeAsset(readFileSync(path.join(here, "assets", "verify-core.js")), JAVASCRIPT),
+    "reading-anchors.js": () => makeAsset(readFileSync(path.join(here, "assets", "reading-anchors.js")), JAVASCRIPT),
     "ethers.min.js": () => makeAsset(readFileSync(ethersDist), JAVASCRIPT),
     "registry-abi.json": () => {
       // Only what verification reads: the events, and the views it calls.

@@ -80,6 +80,7 @@ export async function loadPassportColdChain(
     legBoundaries: sortedLegStarts.slice(1),
     anchoredReadings: anchors.reduce((sum, anchor) => sum + anchor.count, 0),
     truncated,
+    legIds: legs.map((leg) => leg.legId),
   };
 }
 

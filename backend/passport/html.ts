@@ -360,7 +360,7 @@ ${recalled}<form id="ownership-claim" class="noprint" data-chain-id="${ownership
 /** The cold chain in plain words, then the chart (server-rendered SVG) of temperature against the allowed band. */
 function coldChainHtml(view: PassportView, locale: Locale): string {
   const t = locale.html;
-  const { story, band, readings, excursions, legBoundaries, anchoredReadings } = view.coldChain!;
+  const { story, band, readings, excursions, legBoundaries, anchoredReadings, legIds, contract } = view.coldChain!;
   const celsius = (centi: number) => escapeHtml(locale.number(centi / 100));
   const range = { min: celsius(band.min), max: celsius(band.max), hours: escapeHtml(locale.number(story.journeyHours)) };
   const lines: string[] = [];
@@ -405,11 +405,15 @@ function coldChainHtml(view: PassportView, locale: Locale): string {
     title: locale.text("passport.coldChain.chartTitle"),
     description: summary,
   });
-  return `<section aria-labelledby="cold-chain-title" class="cold-chain${story.kind === "breached" ? " breached" : ""}">
+  // The browser checks the shown readings against their anchored roots (assets/passport.js, reading-anchors.js).
+  const checked = contract !== undefined && legIds !== undefined && legIds.length > 0;
+  const checkAttributes = checked ? ` data-cold-chain="${escapeHtml(contract)}" data-legs="${escapeHtml(legIds.join(" "))}"` : "";
+  const checkLine = checked ? `\n<p class="small" id="cold-chain-check" role="status" aria-live="polite"></p>` : "";
+  return `<section aria-labelledby="cold-chain-title" class="cold-chain${story.kind === "breached" ? " breached" : ""}"${checkAttributes}>
 <h2 id="cold-chain-title">${t("passport.coldChain.title")}</h2>
 ${lines.map((line) => `<p>${line}</p>`).join("\n")}
 <figure>${chart}</figure>
-<p class="small">${t("passport.coldChain.evidence", { anchored: escapeHtml(locale.number(anchoredReadings)) })}</p>
+<p class="small">${t("passport.coldChain.evidence", { anchored: escapeHtml(locale.number(anchoredReadings)) })}</p>${checkLine}
 </section>`;
 }
 

@@ -50,6 +50,8 @@ export interface PassportModuleConfig {
   registryAddress: Hex;
   /** Other deployment contracts the RPC proxy may serve (escrow, forwarder). */
   otherContracts?: Hex[];
+  /** The cold-chain contract, whose anchored roots the page checks shown readings against (also served by the RPC proxy). */
+  coldChainAddress?: Hex;
   deployBlock?: number;
   thresholds?: Partial<CloneThresholds>;
   /** Built Merkle trees kept in memory for proofs. */
@@ -117,6 +119,7 @@ export function createPassportModule(deps: PassportModuleDeps): PassportModule {
       deployBlock: config.deployBlock ?? 0,
       thresholds: config.thresholds ?? {},
       ...(deps.ownership ? { unitOwnership: deps.ownership.unitOwnership } : {}),
+      ...(config.coldChainAddress ? { coldChain: config.coldChainAddress } : {}),
     },
     scanDeduper: deps.scanDeduper,
     ...(deps.reputation === undefined ? {} : { reputation: deps.reputation }),
@@ -165,7 +168,16 @@ export function createPassportModule(deps: PassportModuleDeps): PassportModule {
             }),
           ]
         : claimRoutes({ passports, writeRateLimiter, jsonMaxDepth })),
-      rpcProxyRoute({ chain, allowedContracts: [config.registryAddress, ...(config.otherContracts ?? [])], logger, jsonMaxDepth }),
+      rpcProxyRoute({
+        chain,
+        allowedContracts: [
+          config.registryAddress,
+          ...(config.otherContracts ?? []),
+          ...(config.coldChainAddress ? [config.coldChainAddress] : []),
+        ],
+        logger,
+        jsonMaxDepth,
+      }),
       ...assetRoutes(deps.artifactsDir ? { artifactsDir: deps.artifactsDir } : {}),
     ],
     undefined,

@@ -19,6 +19,7 @@ import { loadPassportColdChain } from "./cold-chain-view.ts";
 import {
   effectiveInspection,
   type PartnerReputation,
+  type PassportColdChain,
   type PassportDesign,
   type PassportView,
   type UnitOwnershipView,
@@ -61,6 +62,8 @@ export interface PassportConfig {
   thresholds?: Partial<CloneThresholds>;
   /** The ownership tokens' contract (IUnitOwnership); absent in deployments without it. */
   unitOwnership?: Hex;
+  /** The cold-chain contract (IColdChain); absent in deployments without it. */
+  coldChain?: Hex;
 }
 
 export interface ScanContext {
@@ -286,11 +289,14 @@ export function createPassportService({
       partners,
       unit,
       designs: await designsOf(batch.gtin),
-      coldChain: await loadPassportColdChain(
-        store,
-        [batch, ...history.ancestors.map((ancestor) => ancestor.batch)].map((lot) => ({ batchId: lot.batchId, gtin: lot.gtin })),
-        participants,
-        now(),
+      coldChain: withColdChainContract(
+        await loadPassportColdChain(
+          store,
+          [batch, ...history.ancestors.map((ancestor) => ancestor.batch)].map((lot) => ({ batchId: lot.batchId, gtin: lot.gtin })),
+          participants,
+          now(),
+        ),
+        config.coldChain,
       ),
       productData: dpp,
       verification: {
@@ -435,4 +441,9 @@ export function ownerHandleKey(owner: string): string {
   const trimmed = owner.trim();
   if (isAddress(trimmed)) return trimmed.toLowerCase();
   return `sha256:${createHash("sha256").update(trimmed, "utf8").digest("hex")}`;
+}
+
+/** The cold-chain section with the contract its readings are checked against in the browser. */
+function withColdChainContract(coldChain: PassportColdChain | null, contract: Hex | undefined): PassportColdChain | null {
+  return coldChain === null || contract === undefined ? coldChain : { ...coldChain, contract: contract.toLowerCase() as Hex };
 }

@@ -101,6 +101,10 @@ export interface PassportColdChain {
   anchoredReadings: number;
   /** More readings exist than the chart draws (it draws the first MAX_CHART_READINGS). */
   truncated: boolean;
+  /** The legs shown, whose readings the page checks against their anchored roots in the browser. */
+  legIds?: Hex[];
+  /** The cold-chain contract those roots are anchored on. */
+  contract?: Hex;
 }
 
 /** A design linked to the product: who registered it and when (unix seconds). */

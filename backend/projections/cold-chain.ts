@@ -87,12 +87,19 @@ function conditionsArg(event: ChainEvent): ColdChainConditions {
   };
 }
 
-/** A uint64 the decoder keeps as a decimal string; sequences stay far below 2^53. */
+/**
+ * A uint64 the decoder keeps as a decimal string. Honest sequences stay far below 2^53, but a carrier may anchor
+ * (or its device sign) any uint64: a larger one is kept as Number.MAX_SAFE_INTEGER ("beyond every reading"), never
+ * an error, which would stop the indexer for everyone.
+ */
 function sequenceArg(event: ChainEvent, name: string): number {
   const value = event.args[name];
-  const number = typeof value === "number" ? value : Number(value);
-  if (!Number.isSafeInteger(number)) throw new ProjectionError(event, `arg "${name}" is ${JSON.stringify(value)}, expected a sequence`);
-  return number;
+  if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) return value;
+  if (typeof value !== "string" || !/^\d{1,20}$/.test(value)) {
+    throw new ProjectionError(event, `arg "${name}" is ${JSON.stringify(value)}, expected a sequence`);
+  }
+  const sequence = BigInt(value);
+  return sequence > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(sequence);
 }
 
 /**

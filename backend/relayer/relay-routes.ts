@@ -89,10 +89,14 @@ const addressParams = z.object({ address: addressParam });
 const relaySchemaRegistry = z.registry<{ id: string }>();
 
 const relayRequestStatusSchema = z.strictObject({
-  id: z.string().describe("The EIP-712 digest of the request (keeper jobs: keeper:<chainId>:<orderId>:<action>)."),
+  id: z
+    .string()
+    .describe(
+      "The EIP-712 digest of the request (keeper jobs: keeper:<chainId>:<orderId>:<action>; anchors: anchor:<chainId>:<legId>:<nextSequence>).",
+    ),
   status: z.enum(["queued", "submitted", "mined", "failed"]),
   statusUrl: z.string(),
-  kind: z.string().meta({ enum: ["partner", "keeper", "ownership-claim"] }),
+  kind: z.string().meta({ enum: ["partner", "keeper", "ownership-claim", "anchor"] }),
   chainId: z.int(),
   from: z.string(),
   to: z.string(),

@@ -75,6 +75,7 @@ import type {
   ColdChainLeg,
   ProductColdChainConditions,
   ReadingsAnchor,
+  ReadingsAnchorPlan,
   RejectedReading,
   RejectionReason,
   StoredReading,
@@ -389,6 +390,22 @@ export interface ColdChainReadings {
   listRejectedReadings(filter: { reason?: RejectionReason }, page: PageRequest): Promise<Page<StoredRejectedReading>>;
 }
 
+/**
+ * The anchorer's records (backend/coldchain/anchor-worker.ts): the roots it built from stored readings, and the
+ * readings of a leg by sequence range it builds them from.
+ */
+export interface ReadingAnchorRecords {
+  /** Records a plan; when one of the same (legId, root) is stored already, the stored one stays. */
+  putReadingsAnchorPlan(plan: ReadingsAnchorPlan): Promise<void>;
+  /** The plans of `legId`, by firstSequence then root. */
+  listReadingsAnchorPlans(legId: Hex): Promise<ReadingsAnchorPlan[]>;
+  /** The leg's readings with fromSequence <= sequence <= toSequence, by sequence; at most `limit` (1..100,000). */
+  listLegReadingRange(legId: Hex, fromSequence: number, toSequence: number, limit: number): Promise<StoredReading[]>;
+}
+
+/** Most readings listLegReadingRange returns at once. */
+export const MAX_READING_RANGE = 100_000;
+
 /** Uploaded versions of product and batch data (backend/product-data); anchors are the mirrored chain events. */
 export interface ProductDataDocuments {
   /** Stores an uploaded version; the same (subject, contentHash) again keeps the first upload. Returns the stored one. */
@@ -415,5 +432,6 @@ export interface MirrorStore
     DesignProofRecords,
     ColdChainReads,
     ColdChainReadings,
+    ReadingAnchorRecords,
     ProductDataDocuments,
     UnitOwnershipRecords {}

@@ -6,11 +6,15 @@
  * ("?chain=…&registry=…"), and the JSON-RPC endpoints the shopper chose (kept in localStorage), all read at the same
  * block and compared. Only when the code names no registry, or no endpoint was chosen, does the check take the
  * server's word, and it says so.
+ * The cold chain's shown readings are then checked against the roots anchored on chain (reading-anchors.js), read
+ * through the first of the same endpoints, with the registry the passport was checked against.
  * Loaded as a module after the page has rendered, so the page is usable before ethers has arrived.
  */
 import * as ethers from "./ethers.min.js";
+import { MAX_CHECKED_READINGS, checkReadingAnchors, fetchLegReadings } from "./reading-anchors.js";
 import {
   claimsFromJsonLd,
+  createJsonRpc,
   digitalLinkOfPath,
   jsonRpcEndpoints,
   trustAnchorsOfSearch,
@@ -181,6 +185,51 @@ async function verify() {
   } else {
     const headline = result.blockNumber === null ? t("verify.mismatch") : t("verify.mismatchAtBlock", { block: result.blockNumber });
     show("mismatch", headline, [...result.mismatches, ...problems, ...warnings]);
+  }
+  await checkColdChainReadings({
+    rpcUrl: rpcUrls[0] ?? "",
+    registry: anchors ? anchors.registry : claims.registry,
+    batchIds: [claims.batchId, ...claims.lineage.map((/** @type {{ batchId: string }} */ ancestor) => ancestor.batchId)],
+  });
+}
+
+/**
+ * "312 readings match 3 roots anchored on chain", or what did not match, under the cold-chain section.
+ * @param {{ rpcUrl: string, registry: string, batchIds: string[] }} input
+ */
+async function checkColdChainReadings({ rpcUrl, registry, batchIds }) {
+  const section = /** @type {HTMLElement | null} */ (document.querySelector("section[data-cold-chain]"));
+  const line = document.getElementById("cold-chain-check");
+  if (!section || !line || !rpcUrl) return;
+  line.textContent = t("verify.readings.pending");
+  try {
+    const legIds = (section.dataset.legs ?? "").split(" ").filter((legId) => /^0x[0-9a-f]{64}$/.test(legId));
+    const legs = [];
+    let budget = MAX_CHECKED_READINGS;
+    for (const legId of legIds) {
+      const leg = await fetchLegReadings({
+        fetch: window.fetch.bind(window),
+        apiBase: window.location.origin + "/",
+        legId,
+        max: Math.max(1, budget),
+      });
+      budget -= leg.readings.length;
+      legs.push(leg);
+    }
+    const rpc = createJsonRpc(rpcUrl);
+    const result = await checkReadingAnchors({ ethers, rpc, coldChain: section.dataset.coldChain ?? "", registry, batchIds, legs });
+    const notes = [
+      ...(result.unanchored > 0 ? [t("verify.readings.unanchored", { count: result.unanchored })] : []),
+      ...(result.partial ? [t("verify.readings.partial", { count: MAX_CHECKED_READINGS })] : []),
+    ];
+    line.dataset.state = result.failures.length === 0 ? "verified" : "mismatch";
+    line.textContent =
+      result.failures.length === 0
+        ? [t("verify.readings.match", { readings: result.readings, roots: result.roots }), ...notes].join(" ")
+        : t("verify.readings.mismatch", { failures: result.failures.join("; ") });
+  } catch (error) {
+    line.dataset.state = "error";
+    line.textContent = t("verify.readings.error", { error: error instanceof Error ? error.message : String(error) });
   }
 }
 

@@ -107,6 +107,12 @@ export const en = {
   "verify.urlCount": "List between 1 and {max} JSON-RPC URLs, one per line.",
   "verify.minRange": "The number of nodes that must answer must be between 1 and {max}.",
   "verify.noStorage": "This browser does not let the page keep your nodes (local storage is disabled).",
+  "verify.readings.pending": "Checking the sensor readings against the roots anchored on chain…",
+  "verify.readings.match": "✓ {readings} readings match {roots} roots anchored on chain.",
+  "verify.readings.unanchored": "{count} newer readings are not anchored yet.",
+  "verify.readings.partial": "Only the first {count} readings were checked.",
+  "verify.readings.mismatch": "✗ Some sensor readings do not match the roots anchored on chain: {failures}",
+  "verify.readings.error": "Could not check the sensor readings: {error}",
 
   "ownership.title": "Ownership",
   "ownership.claimed": "{claimed} by its owner on {date}. If you just bought this item new, ask the seller why it is already claimed.",

@@ -96,6 +96,12 @@ export const zhCN: MessageTable = {
   "verify.badUrl": "“{value}”不是 JSON-RPC 节点的 http(s) 地址。",
   "verify.urlCount": "请列出 1 到 {max} 个 JSON-RPC 地址，每行一个。",
   "verify.minRange": "必须应答的节点数应在 1 到 {max} 之间。",
+  "verify.readings.pending": "正在将传感器读数与链上锚定的根进行核对…",
+  "verify.readings.match": "✓ {readings} 条读数与链上锚定的 {roots} 个根相符。",
+  "verify.readings.unanchored": "{count} 条较新的读数尚未锚定。",
+  "verify.readings.partial": "仅核对了前 {count} 条读数。",
+  "verify.readings.mismatch": "✗ 部分传感器读数与链上锚定的根不符：{failures}",
+  "verify.readings.error": "无法核对传感器读数：{error}",
   "verify.noStorage": "此浏览器不允许本页保存您的节点（本地存储已禁用）。",
 
   "ownership.title": "所有权",

@@ -333,6 +333,8 @@ export const COLLECTIONS = {
   },
   rejectedReadings: { name: "rejectedreadings", indexes: [{ key: { reason: 1, _id: 1 } }] },
   rejectionCounts: { name: "rejectioncounts", indexes: [] },
+  // The anchorer's plans (reading-anchor-records.ts): _id "legId:root", listed per leg by first sequence.
+  readingAnchorPlans: { name: "readinganchorplans", indexes: [{ key: { legId: 1, firstSequence: 1, root: 1 } }] },
 } satisfies Record<string, CollectionSpec>;
 
 export type MongoCollections = { [Name in keyof typeof COLLECTIONS]: MongoCollection };

@@ -20,6 +20,7 @@ import { createColdChainReadings, createColdChainReads } from "./cold-chain.ts";
 import { createLeases } from "./leases.ts";
 import { createMirrorLog } from "./mirror-log.ts";
 import { createPassportRecords } from "./passport-records.ts";
+import { createReadingAnchorRecords } from "./reading-anchor-records.ts";
 import { createProjectionReads } from "./projections.ts";
 import { createRelayQueue } from "./relay-queue.ts";
 
@@ -52,6 +53,7 @@ export async function createMongoStore(options: MongoStoreOptions): Promise<Mirr
     ...createDesignProofRecords(collections),
     ...createColdChainReads(collections),
     ...createColdChainReadings(collections),
+    ...createReadingAnchorRecords(collections),
     ...createProductDataDocuments(collections),
     ...createUnitOwnershipRecords(collections),
   };

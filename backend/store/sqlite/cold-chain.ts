@@ -161,7 +161,7 @@ export function createColdChainReads(connection: SqliteConnection): ColdChainRea
   };
 }
 
-interface ReadingRow {
+export interface ReadingRow {
   device: string;
   sequence: number;
   batch_id: string;
@@ -175,9 +175,10 @@ interface ReadingRow {
   received_at: number;
 }
 
-const READING_COLUMNS = "device, sequence, batch_id, leg_id, timestamp, temperature, humidity, latitude, longitude, signature, received_at";
+export const READING_COLUMNS =
+  "device, sequence, batch_id, leg_id, timestamp, temperature, humidity, latitude, longitude, signature, received_at";
 
-function readingOf(row: ReadingRow): StoredReading {
+export function readingOf(row: ReadingRow): StoredReading {
   return {
     device: row.device as Hex,
     batchId: row.batch_id as Hex,

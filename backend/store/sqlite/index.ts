@@ -15,6 +15,7 @@ import { createColdChainReadings, createColdChainReads } from "./cold-chain.ts";
 import { createLeases } from "./leases.ts";
 import { createMirrorLog } from "./mirror-log.ts";
 import { createPassportRecords } from "./passport-records.ts";
+import { createReadingAnchorRecords } from "./reading-anchor-records.ts";
 import { createProjectionReads } from "./projections.ts";
 import { createRelayQueue } from "./relay-queue.ts";
 import { migrate } from "./schema.ts";
@@ -45,6 +46,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): MirrorStore
     ...createDesignProofRecords(connection),
     ...createColdChainReads(connection),
     ...createColdChainReadings(connection),
+    ...createReadingAnchorRecords(connection),
     ...createProductDataDocuments(connection),
     ...createUnitOwnershipRecords(connection),
   };

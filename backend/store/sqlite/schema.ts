@@ -315,6 +315,16 @@ export const MIGRATIONS: readonly string[] = [
     doc TEXT NOT NULL
   ) WITHOUT ROWID;
   `,
+  /* 11: the anchorer's plans: roots it built from stored readings of a leg */ `
+  CREATE TABLE reading_anchor_plans (
+    leg_id TEXT NOT NULL,
+    root TEXT NOT NULL,
+    first_sequence INTEGER NOT NULL,
+    doc TEXT NOT NULL,
+    PRIMARY KEY (leg_id, root)
+  ) WITHOUT ROWID;
+  CREATE INDEX reading_anchor_plans_by_sequence ON reading_anchor_plans (leg_id, first_sequence, root);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,13 +1,16 @@
 import { expect } from "chai";
 import { pino } from "pino";
 import request from "supertest";
+import { buildAnchorTree, verifyReadingProof } from "../../../backend/coldchain/anchor-tree.ts";
 import { toWireReading } from "../../../backend/coldchain/reading-codec.ts";
+import { ACCOUNTS } from "../projections/event-factory.ts";
+import { commitColdChainBlock } from "./cold-chain-scenario.ts";
 import { loadConfig } from "../../../backend/config.ts";
 import { createProvenaHttpApp, type ProvenaHttpDeps } from "../../../backend/main.ts";
 import type { ProvenaApp } from "../../../backend/api/app.ts";
 import { bytes32 } from "../projections/event-factory.ts";
-import { COLD_CHAIN_DEPLOYMENT } from "./cold-chain-events.ts";
-import { COLD_BATCH, STRANGER_KEY, addressOf, createIngestFixture, measurement, type IngestFixture } from "./ingest-fixture.ts";
+import { COLD_CHAIN_DEPLOYMENT, createColdChainEventFactory } from "./cold-chain-events.ts";
+import { COLD_BATCH, LEG_START, STRANGER_KEY, addressOf, createIngestFixture, measurement, type IngestFixture } from "./ingest-fixture.ts";
 
 const indexerStatus = () => ({
   chainId: 31337,
@@ -139,6 +142,52 @@ describe("Cold-chain HTTP API", function () {
       await request(app)
         .get(`/api/v1/batches/${bytes32("unknown")}/cold-chain`)
         .expect(404);
+    });
+
+    it("test_readingProof_anchoredByTheBackend_provesAgainstTheRoot_otherwise404", async function () {
+      const readings = [1, 2, 3, 4].map((minute) => fixture.device.sign(measurement(minute)));
+      await request(app).post("/api/v1/telemetry/readings").send(readings.map(toWireReading)).expect(200);
+      const stored = (await fixture.store.listReadings({ legId: fixture.legId }, { limit: 10 })).items;
+      const window = { firstSequence: 1, lastSequence: 3, fromTime: stored[0]!.timestamp, toTime: stored[2]!.timestamp };
+      const tree = buildAnchorTree(stored.slice(0, 3));
+      await fixture.store.putReadingsAnchorPlan({
+        legId: fixture.legId,
+        root: tree.root,
+        count: 3,
+        ...window,
+        jobId: "anchor:test",
+        plannedAt: 1,
+      });
+      // On chain: the backend's root, and a carrier's junk root over the same readings.
+      const factory = createColdChainEventFactory(20);
+      const junk = bytes32("junk");
+      await commitColdChainBlock(fixture.store, [
+        factory.event("ReadingsAnchored", [fixture.legId, junk, ACCOUNTS.carrier, 4, 1n, 4n, LEG_START, LEG_START + 600]),
+        factory.event("ReadingsAnchored", [fixture.legId, tree.root, ACCOUNTS.admin, 3, 1n, 3n, window.fromTime, window.toTime]),
+      ]);
+
+      const proof = await request(app).get(`/api/v1/legs/${fixture.legId}/readings/2/proof`).expect(200);
+      expect(proof.body.anchor).to.include({ root: tree.root, count: 3, blockNumber: 20 });
+      expect(proof.body.reading.sequence).to.equal(2);
+      expect(verifyReadingProof(tree.root, proof.body.reading, proof.body.proof)).to.equal(true);
+      expect(
+        verifyReadingProof(tree.root, { ...proof.body.reading, timestamp: proof.body.reading.timestamp + 1 }, proof.body.proof),
+      ).to.equal(false);
+
+      const listed = await request(app).get(`/api/v1/legs/${fixture.legId}/readings`).expect(200);
+      expect(listed.body.items.map((item: { anchor: { root: string } | null }) => item.anchor?.root ?? null)).to.deep.equal([
+        tree.root,
+        tree.root,
+        tree.root,
+        null, // only the carrier's junk root covers it: nothing the backend can prove
+      ]);
+      const notAnchored = await request(app).get(`/api/v1/legs/${fixture.legId}/readings/4/proof`).expect(404);
+      expect(notAnchored.headers["content-type"]).to.match(/application\/problem\+json/);
+      await request(app).get(`/api/v1/legs/${fixture.legId}/readings/99/proof`).expect(404);
+      await request(app)
+        .get(`/api/v1/legs/${bytes32("no leg")}/readings/1/proof`)
+        .expect(404);
+      await request(app).get(`/api/v1/legs/${fixture.legId}/readings/-1/proof`).expect(400);
     });
 
     it("test_device_showsCarrierAndLegs_unknownIs404", async function () {

@@ -21,6 +21,7 @@ import { passportTestApp, silentLogger } from "./fixture.ts";
 const GTIN = "09506000134352";
 const HTML = "text/html,application/xhtml+xml";
 const DEVICE: Hex = "0x2000000000000000000000000000000000000001";
+const COLD_CHAIN: Hex = "0x3000000000000000000000000000000000000003";
 
 describe("passport cold-chain section", function () {
   let store: MirrorStore;
@@ -79,6 +80,7 @@ describe("passport cold-chain section", function () {
         publicRpcUrl: "https://id.provena.test/rpc",
         chainId: CHAIN_ID,
         registryAddress: `0x${"a1".repeat(20)}`,
+        coldChainAddress: COLD_CHAIN,
       },
       chain: { send: async () => null },
       logger: silentLogger(),
@@ -97,6 +99,9 @@ describe("passport cold-chain section", function () {
     expect(page).to.contain("Last position: 31.2300, 121.4700.");
     expect(page).to.contain('class="cold-chain-chart"').and.contain('class="breach"').and.contain("<polyline");
     expect(page).to.contain("30 of them committed on chain");
+    // What the browser checks the readings against: the leg and the cold-chain contract, and where it says the result.
+    const leg = legIdOf(DEVICE, (await store.listColdChainLegs({}))[0]!.batchId);
+    expect(page).to.contain(`data-cold-chain="${COLD_CHAIN}" data-legs="${leg}"`).and.contain('id="cold-chain-check"');
     const chinese = (
       await request(app).get(digitalLinkPath(GTIN, "COLD-1")).set("Accept", HTML).set("Accept-Language", "zh-CN").expect(200)
     ).text;

@@ -275,6 +275,7 @@ describe("MongoDB store: documents", function () {
         "readings",
         "rejectedreadings",
         "rejectioncounts",
+        "readinganchorplans",
       ]);
       // The readings time series: per batch by time, per leg by sequence, a device's last sequence.
       expect(COLLECTIONS.readings.indexes.map((index) => index.key)).to.deep.equal([

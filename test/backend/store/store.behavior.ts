@@ -1496,6 +1496,50 @@ export function shouldBehaveLikeMirrorStore(makeStore: () => Promise<MirrorStore
       expect(badSignatures.items.map((item) => item.receivedAt)).to.deep.equal([1, 3]);
     });
 
+    it("test_listLegReadingRange_bothEndsIncluded_inSequenceOrder_upToLimit", async function () {
+      await store.storeReadings(
+        [reading(DEVICE, 4, 40), reading(DEVICE, 1, 10), reading(DEVICE, 2, 20), reading(DEVICE, 3, 30), reading(deviceB, 2, 20, legB)],
+        [],
+      );
+      expect((await store.listLegReadingRange(legA, 2, 3, 100)).map((item) => item.sequence)).to.deep.equal([2, 3]);
+      expect((await store.listLegReadingRange(legA, 0, Number.MAX_SAFE_INTEGER, 3)).map((item) => item.sequence)).to.deep.equal([1, 2, 3]);
+      expect(await store.listLegReadingRange(legA, 2, 2, 1)).to.deep.equal([reading(DEVICE, 2, 20)]);
+      expect(await store.listLegReadingRange(legA, 5, 9, 10)).to.deep.equal([]);
+      expect(await store.listLegReadingRange(legB, 0, 10, 10)).to.deep.equal([reading(deviceB, 2, 20, legB)]);
+      for (const bad of [
+        () => store.listLegReadingRange(legA, -1, 3, 10),
+        () => store.listLegReadingRange(legA, 1, 3, 0),
+        () => store.listLegReadingRange(legA, 1.5, 3, 10),
+      ]) {
+        const failure = await bad().then(
+          () => null,
+          (error: unknown) => error,
+        );
+        expect(failure).to.be.instanceOf(TypeError);
+      }
+    });
+
+    it("test_putReadingsAnchorPlan_firstOfALegAndRootStays_listedByFirstSequence", async function () {
+      const plan = (root: string, firstSequence: number, legId = legA) => ({
+        legId,
+        root: bytes32(root),
+        count: 3,
+        firstSequence,
+        lastSequence: firstSequence + 2,
+        fromTime: 100,
+        toTime: 200,
+        jobId: `anchor:${firstSequence}`,
+        plannedAt: 1_000,
+      });
+      await store.putReadingsAnchorPlan(plan("root:later", 4));
+      await store.putReadingsAnchorPlan(plan("root:first", 1));
+      await store.putReadingsAnchorPlan({ ...plan("root:first", 1), jobId: "anchor:again", plannedAt: 2_000 });
+      await store.putReadingsAnchorPlan(plan("root:first", 1, legB));
+      expect(await store.listReadingsAnchorPlans(legA)).to.deep.equal([plan("root:first", 1), plan("root:later", 4)]);
+      expect(await store.listReadingsAnchorPlans(legB)).to.deep.equal([plan("root:first", 1, legB)]);
+      expect(await store.listReadingsAnchorPlans(bytes32("leg:none"))).to.deep.equal([]);
+    });
+
     it("test_listReadings_badCursorOrLimit_isInvalidInput", async function () {
       await expectBadRequest(() => store.listReadings({ batchId: BATCH }, { limit: 0 }));
       await expectBadRequest(() => store.listReadings({ batchId: BATCH }, { limit: 10, cursor: "garbage" }));
