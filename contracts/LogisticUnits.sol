@@ -123,7 +123,7 @@ contract LogisticUnits is ILogisticUnits, ERC2771Context {
         inner.outerSscc = outerSscc;
         // An upper bound: unpacking never lowers it, so the depth check stays cheap and safe.
         if (levels - 1 > outer.nestedLevels) outer.nestedLevels = uint8(levels - 1);
-        outer.contentCount += 1;
+        ++outer.contentCount;
         emit ContainerPacked(outerSscc, innerSscc, custodian, locationGln);
     }
 
@@ -162,7 +162,7 @@ contract LogisticUnits is ILogisticUnits, ERC2771Context {
 
         inner.outerSscc = 0;
         inner.custodian = custodian;
-        outer.contentCount -= 1;
+        --outer.contentCount;
         outer.recalledContents -= inner.recalledContents;
         emit ContainerUnpacked(outerSscc, innerSscc, custodian, locationGln);
     }
@@ -234,7 +234,7 @@ contract LogisticUnits is ILogisticUnits, ERC2771Context {
         // At most MAX_NESTING_LEVELS containers enclose the batch.
         while (current != 0) {
             Container storage enclosing = _containers[current];
-            enclosing.recalledContents += 1;
+            ++enclosing.recalledContents;
             outermost = current;
             current = enclosing.outerSscc;
         }
