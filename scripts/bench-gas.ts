@@ -19,13 +19,13 @@ import { Wallet, ZeroHash, type ContractTransactionResponse } from "ethers";
 import { buildDesignTree, designSalt, type DesignLeaf } from "../backend/designs/design-tree.ts";
 import type { Hex } from "../backend/domain/model.ts";
 import { deployDesignRegistry } from "./fixtures/design-registry.ts";
-import { deployProvena, deployUnitOwnership, type ProvenaDeployment } from "./fixtures/provena-deployment.ts";
+import { deployLogisticUnits, deployProvena, deployUnitOwnership, type ProvenaDeployment } from "./fixtures/provena-deployment.ts";
 import { buildClaimTree, claimProofOf, signUnitClaim, unitTokenId } from "../backend/chain/unit-claim.ts";
 import { buildSerialTree as buildFastSerialTree } from "../backend/passport/serial-tree.ts";
 import { READING_TYPES } from "../backend/coldchain/reading-codec.ts";
 import { signOrderConsentOn } from "../backend/chain/order-consent.ts";
 import { signForwardRequest } from "../test/helpers/forwarder.ts";
-import { batchIdOf, glnFrom, gtinFrom } from "../test/helpers/gs1.ts";
+import { batchIdOf, glnFrom, gtinFrom, ssccFrom } from "../test/helpers/gs1.ts";
 import { buildSerialTree, makeSerials } from "../test/helpers/serials.ts";
 
 export interface GasRow {
@@ -735,7 +735,167 @@ const unitOwnershipSection: BenchSection = {
 // Sections to run, in order. Further sections (e.g. escrow) go here.
 // ------------------------------------------------------------------------------------------------
 
-const SECTIONS: BenchSection[] = [provenanceSection, escrowSection, designSection, coldChainSection, unitOwnershipSection];
+// ------------------------------------------------------------------------------------------------
+// Logistic units (containers identified by an SSCC)
+// ------------------------------------------------------------------------------------------------
+
+/** Batches packed into one container per packBatches transaction (about 6M gas, well under a block). */
+const PACK_CHUNK = 100;
+/** The container handoff must cost the same whatever the container holds: measured with 1 and with this many batches. */
+const LARGE_CONTAINER_BATCHES = 1_000;
+
+const logisticUnitsSection: BenchSection = {
+  title: "Logistic units",
+  async measure({ ethers, deployment }) {
+    const { registry, manufacturer, carrier, warehouse, customs } = deployment;
+    const logisticUnits = await deployLogisticUnits(ethers, deployment);
+    const unitsAddress = await logisticUnits.getAddress();
+    const calls = logisticUnits.interface;
+    const rows: GasRow[] = [];
+    const latest = await ethers.provider.getBlock("latest");
+    const productionDate = BigInt(latest!.timestamp) - 86_400n;
+    const serialRoot = ethers.id("logistic units bench serial root");
+    const SHIPPING = 0;
+    const RECEIVING = 1;
+    let ssccSerial = 0;
+    // SSCCs under the manufacturer's prefix 8412345, serial references 100000001, 100000002, ... (same byte length).
+    const nextSscc = () => ssccFrom(`08412345${100_000_000 + ++ssccSerial}`);
+
+    /** Registers `count` lots and offers each to the contract in the registry (the step before packing). */
+    const offeredBatches = async (prefix: string, count: number): Promise<string[]> => {
+      const batchIds: string[] = [];
+      for (let index = 0; index < count; index++) {
+        const lot = `${prefix}-${String(index).padStart(4, "0")}`;
+        await gasOf(
+          registry.connect(manufacturer).registerBatch(PRODUCT_GTIN, lot, 1n, productionDate, ORIGIN_GLN, DOCUMENT_HASH, serialRoot),
+        );
+        const batchId = batchIdOf(PRODUCT_GTIN, lot);
+        await gasOf(registry.connect(manufacturer).proposeHandoff(batchId, unitsAddress, PORT_GLN, SHIPPING));
+        batchIds.push(batchId);
+      }
+      return batchIds;
+    };
+    const createContainer = async () => {
+      const sscc = nextSscc();
+      return { sscc, gasUsed: await gasOf(logisticUnits.connect(manufacturer).createContainer(sscc, PORT_GLN)) };
+    };
+
+    const small = await createContainer();
+    rows.push({ operation: "createContainer", path: "direct", gasUsed: small.gasUsed, target: 70_000n });
+    const [single] = await offeredBatches("LU-ONE", 1);
+    rows.push({
+      operation: "packBatches, 1 batch",
+      path: "direct",
+      gasUsed: await gasOf(logisticUnits.connect(manufacturer).packBatches(small.sscc, [single], PORT_GLN)),
+      target: 110_000n,
+      note: "the registry's acceptHandoff into the contract, plus one new slot",
+    });
+
+    const large = await createContainer();
+    const batchIds = await offeredBatches("LU-K", LARGE_CONTAINER_BATCHES);
+    let chunkGas = 0n;
+    for (let start = 0; start < batchIds.length; start += PACK_CHUNK) {
+      const gasUsed = await gasOf(
+        logisticUnits.connect(manufacturer).packBatches(large.sscc, batchIds.slice(start, start + PACK_CHUNK), PORT_GLN),
+      );
+      if (start === 0) chunkGas = gasUsed;
+    }
+    rows.push({
+      operation: `packBatches, ${PACK_CHUNK} batches`,
+      path: "direct",
+      gasUsed: chunkGas,
+      note: `${formatGas(chunkGas / BigInt(PACK_CHUNK))} per batch; ${LARGE_CONTAINER_BATCHES / PACK_CHUNK} such transactions pack ${formatGas(BigInt(LARGE_CONTAINER_BATCHES))}`,
+    });
+
+    const propose = (sscc: bigint) =>
+      gasOf(logisticUnits.connect(manufacturer).proposeContainerHandoff(sscc, carrier.address, PORT_GLN, SHIPPING));
+    const accept = (sscc: bigint) => gasOf(logisticUnits.connect(carrier).acceptContainerHandoff(sscc, PORT_GLN, RECEIVING));
+    const proposeOne = await propose(small.sscc);
+    const proposeMany = await propose(large.sscc);
+    const acceptOne = await accept(small.sscc);
+    const acceptMany = await accept(large.sscc);
+    const sameAsOne = "target: the N = 1 figure (no loop over the contents)";
+    rows.push({ operation: "proposeContainerHandoff, N = 1 batch", path: "direct", gasUsed: proposeOne, target: 50_000n });
+    rows.push({
+      operation: `proposeContainerHandoff, N = ${formatGas(BigInt(LARGE_CONTAINER_BATCHES))} batches`,
+      path: "direct",
+      gasUsed: proposeMany,
+      target: proposeOne,
+      note: sameAsOne,
+    });
+    rows.push({ operation: "acceptContainerHandoff, N = 1 batch", path: "direct", gasUsed: acceptOne, target: 50_000n });
+    rows.push({
+      operation: `acceptContainerHandoff, N = ${formatGas(BigInt(LARGE_CONTAINER_BATCHES))} batches`,
+      path: "direct",
+      gasUsed: acceptMany,
+      target: acceptOne,
+      note: sameAsOne,
+    });
+
+    // Relayed: the carrier hands the large container on to the warehouse, both through the forwarder.
+    for (const signer of [carrier, warehouse]) {
+      await relayedGasOf(deployment, signer, logisticUnits, calls.encodeFunctionData("outermostContainer", [large.sscc]));
+    }
+    rows.push({
+      operation: `proposeContainerHandoff, N = ${formatGas(BigInt(LARGE_CONTAINER_BATCHES))} batches`,
+      path: "relayed",
+      gasUsed: await relayedGasOf(
+        deployment,
+        carrier,
+        logisticUnits,
+        calls.encodeFunctionData("proposeContainerHandoff", [large.sscc, warehouse.address, PORT_GLN, SHIPPING]),
+      ),
+    });
+    rows.push({
+      operation: `acceptContainerHandoff, N = ${formatGas(BigInt(LARGE_CONTAINER_BATCHES))} batches`,
+      path: "relayed",
+      gasUsed: await relayedGasOf(
+        deployment,
+        warehouse,
+        logisticUnits,
+        calls.encodeFunctionData("acceptContainerHandoff", [large.sscc, PORT_GLN, RECEIVING]),
+      ),
+    });
+
+    rows.push({
+      operation: "unpackBatches, 1 batch",
+      path: "direct",
+      gasUsed: await gasOf(logisticUnits.connect(warehouse).unpackBatches(large.sscc, [batchIds[0]], PORT_GLN)),
+      target: 90_000n,
+      note: "proposes the batch to the custodian in the registry; it accepts there",
+    });
+
+    // Nesting: the small container goes onto a pallet; a recall inside the small one blocks both.
+    const pallet = await createContainer();
+    await gasOf(logisticUnits.connect(carrier).proposeContainerHandoff(small.sscc, manufacturer.address, PORT_GLN, SHIPPING));
+    await gasOf(logisticUnits.connect(manufacturer).acceptContainerHandoff(small.sscc, PORT_GLN, RECEIVING));
+    rows.push({
+      operation: "packContainer",
+      path: "direct",
+      gasUsed: await gasOf(logisticUnits.connect(manufacturer).packContainer(pallet.sscc, small.sscc, PORT_GLN)),
+      target: 75_000n,
+      note: "both containers checked (custodian, outermost, no handoff pending); the inner one's slot written from zero",
+    });
+    await gasOf(registry.connect(customs).recallBatch(single, DOCUMENT_HASH));
+    rows.push({
+      operation: "flagRecalledBatch, 2 container levels",
+      path: "direct",
+      gasUsed: await gasOf(logisticUnits.connect(customs).flagRecalledBatch(single)),
+      target: 70_000n,
+      note: "one counter per enclosing container (at most MAX_NESTING_LEVELS)",
+    });
+    return rows;
+  },
+};
+
+const SECTIONS: BenchSection[] = [
+  provenanceSection,
+  escrowSection,
+  designSection,
+  coldChainSection,
+  unitOwnershipSection,
+  logisticUnitsSection,
+];
 
 function formatGas(value: bigint): string {
   return value.toLocaleString("en-US");

@@ -17,8 +17,8 @@ export const PROVENA_CONTRACTS = [
 
 export type ProvenaContractName = (typeof PROVENA_CONTRACTS)[number];
 
-/** Every contract whose events the mirror keeps: the three above and the optional unit ownership tokens. */
-export const MIRRORED_CONTRACTS = [...PROVENA_CONTRACTS, "UnitOwnership"] as const;
+/** Every contract whose events the mirror keeps: the ones above, the optional unit ownership tokens and logistic units. */
+export const MIRRORED_CONTRACTS = [...PROVENA_CONTRACTS, "UnitOwnership", "LogisticUnits"] as const;
 
 export type MirroredContractName = (typeof MIRRORED_CONTRACTS)[number];
 
@@ -34,8 +34,11 @@ export interface ContractArtifact {
   bytecode: string;
 }
 
-/** The ABIs the mirror decodes with; `UnitOwnership` is only read when the deployment has the ownership contract. */
-export type ProvenaAbis = Record<ProvenaContractName, JsonFragment[]> & { UnitOwnership?: JsonFragment[] };
+/**
+ * The ABIs the mirror decodes with; `UnitOwnership` and `LogisticUnits` are only read when the deployment has those
+ * contracts.
+ */
+export type ProvenaAbis = Record<ProvenaContractName, JsonFragment[]> & { UnitOwnership?: JsonFragment[]; LogisticUnits?: JsonFragment[] };
 
 /** The artifact file is missing or unreadable: the contracts were not compiled (or compiled elsewhere). */
 export class ArtifactNotFoundError extends Error {
@@ -102,6 +105,7 @@ export function loadProvenaAbis(options: LoadArtifactOptions = {}): ProvenaAbis 
     DesignRegistry: loadArtifact("DesignRegistry", undefined, options).abi,
     ProductDataRegistry: loadArtifact("ProductDataRegistry", undefined, options).abi,
     UnitOwnership: loadUnitOwnershipAbi(options),
+    LogisticUnits: loadArtifact("LogisticUnits", undefined, options).abi,
   };
 }
 

@@ -8,7 +8,7 @@ import type { Deployment } from "./deployment.ts";
 /** Where the contracts of a deployment live (lower-case); the optional ones only in deployments that have them. */
 export type ContractAddresses = Pick<
   Deployment,
-  "forwarder" | "registry" | "escrow" | "designRegistry" | "coldChain" | "productData" | "unitOwnership"
+  "forwarder" | "registry" | "escrow" | "designRegistry" | "coldChain" | "productData" | "unitOwnership" | "logisticUnits"
 >;
 
 /** The ABIs of a deployment's contracts, by their part in it (from Hardhat's artifacts, backend/chain/artifacts.ts). */
@@ -24,6 +24,8 @@ export interface DeploymentAbis {
   productData?: InterfaceAbi;
   /** Default: the compiled UnitOwnership ABI (read when the deployment has the contract). */
   unitOwnership?: InterfaceAbi;
+  /** Default: the compiled LogisticUnits ABI. */
+  logisticUnits?: InterfaceAbi;
 }
 
 /** The one chain access: what the relayer, the keeper and the composition root share. */

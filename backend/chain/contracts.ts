@@ -7,6 +7,7 @@ import { Contract, Interface, ZeroAddress, type ContractRunner, type InterfaceAb
 import type {
   ColdChain,
   DesignRegistry,
+  LogisticUnits,
   ProductDataRegistry,
   ProvenaForwarder,
   ProvenanceRegistry,
@@ -20,7 +21,16 @@ import { BREACH_TERMS } from "./vocabulary.ts";
 import type { ChainAccess } from "./chain-access.ts";
 import { createRevertDecoder, type RevertDecoder } from "./revert-reason.ts";
 
-export type { ColdChain, DesignRegistry, ProductDataRegistry, ProvenaForwarder, ProvenanceRegistry, TradeEscrow, UnitOwnership };
+export type {
+  ColdChain,
+  DesignRegistry,
+  LogisticUnits,
+  ProductDataRegistry,
+  ProvenaForwarder,
+  ProvenanceRegistry,
+  TradeEscrow,
+  UnitOwnership,
+};
 
 /** The ITradeEscrow.Order struct the escrow takes (it stores its hash, the order id). */
 export type OrderStruct = ITradeEscrow.OrderStruct;
@@ -103,6 +113,21 @@ export const unitOwnershipAt = (
   abi: InterfaceAbi | Interface = unitOwnershipAbi(),
 ): UnitOwnership => new Contract(address, abi, runner) as unknown as UnitOwnership;
 
+let logisticUnitsAbiCache: InterfaceAbi | undefined;
+
+/** The compiled LogisticUnits ABI, read once per process. */
+export function logisticUnitsAbi(): InterfaceAbi {
+  logisticUnitsAbiCache ??= loadArtifact("LogisticUnits").abi;
+  return logisticUnitsAbiCache;
+}
+
+/** LogisticUnits (containers identified by an SSCC) at `address`. */
+export const logisticUnitsAt = (
+  address: string,
+  runner: ContractRunner | null,
+  abi: InterfaceAbi | Interface = logisticUnitsAbi(),
+): LogisticUnits => new Contract(address, abi, runner) as unknown as LogisticUnits;
+
 /** A deployment's contracts, read-only through the chain's provider, with their interfaces and a revert decoder. */
 export interface ProvenaContracts {
   forwarder: ProvenaForwarder;
@@ -116,6 +141,8 @@ export interface ProvenaContracts {
   productData: ProductDataRegistry | undefined;
   /** The unit ownership tokens; undefined for a deployment made before they existed. */
   unitOwnership?: UnitOwnership;
+  /** The logistic units (containers); undefined for a deployment made before they existed. */
+  logisticUnits?: LogisticUnits;
   /** Untyped interfaces, for encoding and parsing by a function name known only at run time. */
   interfaces: {
     forwarder: Interface;
@@ -124,6 +151,7 @@ export interface ProvenaContracts {
     designRegistry: Interface;
     productData: Interface;
     unitOwnership: Interface;
+    logisticUnits: Interface;
     coldChain?: Interface;
   };
   decoder: RevertDecoder;
@@ -141,7 +169,10 @@ export function provenaContracts(chain: ChainAccess): ProvenaContracts {
     productData: new Interface(chain.abis.productData ?? provenaAbi("ProductDataRegistry")),
     // Always there, so its revert reasons decode (and its calls encode) whatever the deployment holds.
     unitOwnership: new Interface(chain.abis.unitOwnership ?? unitOwnershipAbi()),
+    // Likewise always there, for revert reasons of packing and container handoffs.
+    logisticUnits: new Interface(chain.abis.logisticUnits ?? logisticUnitsAbi()),
   };
+  const logisticUnitsAddress = chain.addresses.logisticUnits;
   const unitOwnershipAddress = chain.addresses.unitOwnership;
   const designRegistryAddress = chain.addresses.designRegistry;
   return {
@@ -159,6 +190,7 @@ export function provenaContracts(chain: ChainAccess): ProvenaContracts {
         ? undefined
         : productDataAt(chain.addresses.productData, chain.provider, interfaces.productData),
     ...(unitOwnershipAddress ? { unitOwnership: unitOwnershipAt(unitOwnershipAddress, chain.provider, interfaces.unitOwnership) } : {}),
+    ...(logisticUnitsAddress ? { logisticUnits: logisticUnitsAt(logisticUnitsAddress, chain.provider, interfaces.logisticUnits) } : {}),
     interfaces,
     decoder: createRevertDecoder(
       [
@@ -168,6 +200,7 @@ export function provenaContracts(chain: ChainAccess): ProvenaContracts {
         interfaces.designRegistry,
         interfaces.productData,
         interfaces.unitOwnership,
+        interfaces.logisticUnits,
         coldChainInterface,
       ].filter((iface) => iface !== undefined),
     ),

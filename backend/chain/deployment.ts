@@ -26,6 +26,8 @@ export interface Deployment {
   unitOwnership?: Hex;
   /** The product-data anchors (Digital Product Passport versions); absent in deployments made before it existed. */
   productData?: Hex;
+  /** The logistic units (containers identified by an SSCC, ILogisticUnits); absent in deployments made before it existed. */
+  logisticUnits?: Hex;
   /** Block of the first deployment transaction: the indexer backfills from here. */
   deployBlock: number;
 }
@@ -70,6 +72,7 @@ const deploymentSchema = z.object({
   designRegistry: addressSchema.optional(),
   unitOwnership: addressSchema.optional(),
   productData: addressSchema.optional(),
+  logisticUnits: addressSchema.optional(),
   deployBlock: z.number({ error: "must be a non-negative integer" }).int().nonnegative(),
 });
 
@@ -132,6 +135,7 @@ export async function assertDeploymentOnChain(provider: Provider, deployment: De
   if (deployment.designRegistry) contracts.push(["DesignRegistry", deployment.designRegistry]);
   if (deployment.coldChain) contracts.push(["ColdChain", deployment.coldChain]);
   if (deployment.unitOwnership) contracts.push(["UnitOwnership", deployment.unitOwnership]);
+  if (deployment.logisticUnits) contracts.push(["LogisticUnits", deployment.logisticUnits]);
   const codes = await Promise.all(contracts.map(([, contractAddress]) => provider.getCode(contractAddress)));
   const missing = contracts.filter((_, index) => codes[index] === "0x").map(([name, contractAddress]) => `${name} (${contractAddress})`);
   if (missing.length > 0) {

@@ -6,7 +6,7 @@
 import { Interface, type JsonFragment, type JsonFragmentType } from "ethers";
 import { chainEventId, type ChainEvent, type Hex, type JsonValue } from "../domain/model.ts";
 import { createEventArgsDecoder, type EventArgsDecoder } from "./abi-decode.ts";
-import { loadColdChainAbi, type ProvenaAbis } from "./artifacts.ts";
+import { loadArtifact, loadColdChainAbi, type ProvenaAbis } from "./artifacts.ts";
 import type { Deployment } from "./deployment.ts";
 import { ENUM_VALUE_NAMES, enumNameOf } from "./vocabulary.ts";
 
@@ -42,10 +42,13 @@ export interface EventDecoder {
 }
 
 export interface CreateEventDecoderParameters {
-  /** With `unitOwnership`, that contract's logs are decoded too (with `abis.UnitOwnership`). */
+  /**
+   * With `unitOwnership`, that contract's logs are decoded too (with `abis.UnitOwnership`); with `logisticUnits`, the
+   * logistic units' (with `abis.LogisticUnits`, default its compiled ABI).
+   */
   deployment: Pick<
     Deployment,
-    "chainId" | "registry" | "escrow" | "forwarder" | "designRegistry" | "coldChain" | "productData" | "unitOwnership"
+    "chainId" | "registry" | "escrow" | "forwarder" | "designRegistry" | "coldChain" | "productData" | "unitOwnership" | "logisticUnits"
   >;
   /** `ColdChain` defaults to IColdChain's compiled ABI, read only when the deployment has a cold-chain address. */
   abis: ProvenaAbis & { ColdChain?: JsonFragment[] };
@@ -64,7 +67,17 @@ interface ContractDecoder {
 }
 
 /** Argument names whose uint value is a GS1 identifier, kept as a zero-padded digit string. */
-const GS1_WIDTH: Readonly<Record<string, number>> = { gtin: 14, gln: 13, originGln: 13, locationGln: 13 };
+const GS1_WIDTH: Readonly<Record<string, number>> = {
+  gtin: 14,
+  gln: 13,
+  originGln: 13,
+  locationGln: 13,
+  // SSCCs (AI 00) of the logistic units' containers.
+  sscc: 18,
+  outerSscc: 18,
+  innerSscc: 18,
+  outermostSscc: 18,
+};
 
 const BATCH_ID_ARGS = new Set(["batchId", "parentId", "childId"]);
 /** Address arguments that name an asset, not an actor. */
@@ -85,6 +98,9 @@ export function createEventDecoder({ deployment, abis }: CreateEventDecoderParam
   if (deployment.unitOwnership !== undefined) {
     if (abis.UnitOwnership === undefined) throw new Error("The deployment names a UnitOwnership contract, but no ABI was given for it");
     entries.push(["UnitOwnership", deployment.unitOwnership, abis.UnitOwnership]);
+  }
+  if (deployment.logisticUnits !== undefined) {
+    entries.push(["LogisticUnits", deployment.logisticUnits, abis.LogisticUnits ?? loadArtifact("LogisticUnits").abi]);
   }
   for (const [contract, address, abi] of entries) {
     const iface = new Interface(abi);

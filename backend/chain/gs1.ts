@@ -42,6 +42,13 @@ export function isValidGln(value: string): boolean {
   return GLN_PATTERN.test(value) && hasValidCheckDigit(value);
 }
 
+export const SSCC_PATTERN = /^\d{18}$/;
+
+/** An 18-digit SSCC (AI 00: extension digit, company prefix, serial reference) with a valid check digit. */
+export function isValidSscc(value: string): boolean {
+  return SSCC_PATTERN.test(value) && hasValidCheckDigit(value);
+}
+
 /** True when `value` is a valid lot or serial (1-20 characters of GS1 character set 82). */
 export function isValidLotOrSerial(value: string): boolean {
   return LOT_OR_SERIAL_PATTERN.test(value);

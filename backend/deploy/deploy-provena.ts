@@ -48,7 +48,7 @@ export interface DeployProvenaParameters {
   artifactsDir?: string;
   /**
    * Another Ignition module returning { forwarder, registry, escrow } and optionally designRegistry, productData,
-   * coldChain and unitOwnership (default: ./ignition/ProvenaModule.ts, which deploys them all).
+   * coldChain, unitOwnership and logisticUnits (default: ./ignition/ProvenaModule.ts, which deploys them all).
    */
   ignitionModule?: Parameters<typeof deploy>[0]["ignitionModule"];
 }
@@ -129,6 +129,7 @@ export async function deployProvenaWithIgnition(parameters: DeployProvenaParamet
   const designRegistry = byName("designRegistry", "DesignRegistry");
   const productData = byName("productData", "ProductDataRegistry");
   const unitOwnership = byName("unitOwnership", "UnitOwnership");
+  const logisticUnits = byName("logisticUnits", "LogisticUnits");
   const addresses = {
     forwarder,
     registry,
@@ -137,6 +138,7 @@ export async function deployProvenaWithIgnition(parameters: DeployProvenaParamet
     ...(coldChain ? { coldChain } : {}),
     ...(productData ? { productData } : {}),
     ...(unitOwnership ? { unitOwnership } : {}),
+    ...(logisticUnits ? { logisticUnits } : {}),
   };
   await assertDeployedCode(parameters.provider, parameters.chainId, addresses, parameters.deploymentDir);
   // Nodes without history (no archive state) cannot answer eth_getCode at old blocks: start at the block the

@@ -24,7 +24,14 @@ export interface ChainEvent {
   transactionIndex: number;
   logIndex: number;
   contract:
-    "ProvenanceRegistry" | "TradeEscrow" | "ProvenaForwarder" | "DesignRegistry" | "ProductDataRegistry" | "ColdChain" | "UnitOwnership";
+    | "ProvenanceRegistry"
+    | "TradeEscrow"
+    | "ProvenaForwarder"
+    | "DesignRegistry"
+    | "ProductDataRegistry"
+    | "ColdChain"
+    | "UnitOwnership"
+    | "LogisticUnits";
   address: Hex;
   name: string; // event name, e.g. "HandoffAccepted"
   args: Record<string, JsonValue>; // decoded by name; structs as objects

@@ -84,6 +84,35 @@ library GS1 {
         return 0;
     }
 
+    /// @dev Largest SSCC (AI 00) as an integer: 18 nines (extension digit, company prefix and serial reference,
+    /// check digit); an SSCC with extension digit 0 is the same integer as its zero-padded 18-digit form.
+    uint64 internal constant MAX_SSCC = 999_999_999_999_999_999;
+
+    /// @notice True when `sscc` is a non-zero SSCC of at most 18 digits whose last digit is the GS1 check digit.
+    /// @dev The same mod-10 check as a GTIN's (weights 3, 1, 3, ... from the rightmost data digit leftwards).
+    function isValidSscc(uint64 sscc) internal pure returns (bool) {
+        if (sscc == 0 || sscc > MAX_SSCC) return false;
+        uint256 data = sscc / 10;
+        uint256 sum;
+        unchecked {
+            // Two digits per round (weights 3 then 1): at most 9 rounds for 17 data digits.
+            while (data != 0) {
+                sum += (data % 10) * 3;
+                data /= 10;
+                sum += data % 10;
+                data /= 10;
+            }
+        }
+        return (10 - (sum % 10)) % 10 == sscc % 10;
+    }
+
+    /// @notice The number whose digits the registry's `companyPrefixOf` reads as a GTIN's company prefix, taken
+    /// from an SSCC: the 12 digits after its extension digit (where its company prefix starts), then a zero.
+    /// @dev `companyPrefixOf` drops a GTIN's indicator digit and check digit and matches 4..12 leading digits.
+    function ssccPrefixProbe(uint64 sscc) internal pure returns (uint64) {
+        return uint64((uint256(sscc) % 1e17) / 1e5) * 10;
+    }
+
     /// @notice True when `gln` is a non-zero number of at most 13 digits.
     function isValidGln(uint64 gln) internal pure returns (bool) {
         return gln != 0 && gln <= MAX_GLN;

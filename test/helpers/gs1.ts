@@ -18,3 +18,9 @@ export function glnFrom(dataDigits: string): bigint {
   if (!/^\d{12}$/.test(dataDigits)) throw new Error("a GLN has 12 data digits and a check digit");
   return BigInt(dataDigits + gs1CheckDigit(dataDigits));
 }
+
+/** An SSCC (bigint, as the contracts take it) from its 17 data digits (extension digit, company prefix, serial reference). */
+export function ssccFrom(dataDigits: string): bigint {
+  if (!/^\d{17}$/.test(dataDigits)) throw new Error("an SSCC has 17 data digits and a check digit");
+  return BigInt(dataDigits + gs1CheckDigit(dataDigits));
+}

@@ -1,6 +1,6 @@
 /**
- * Hardhat Ignition module: deploys Provena's ERC-2771 forwarder, provenance registry, trade escrow and unit
- * ownership tokens.
+ * Hardhat Ignition module: deploys Provena's ERC-2771 forwarder, provenance registry, trade escrow, unit
+ * ownership tokens and logistic units (containers identified by an SSCC).
  *
  *   npx hardhat ignition deploy backend/deploy/ignition/ProvenaModule.ts --network <name> \
  *     --parameters '{"ProvenaModule":{"admin":"0x…","adminTransferDelay":172800}}'
@@ -20,6 +20,8 @@
  *   ethAllowed          escrow: whether new orders may be paid in ETH; default true
  *   anchorer            cold chain: account granted ANCHORER_ROLE (anchors readings of any leg: the backend's
  *                       key); default: the deploying account
+ *   logisticUnitsGln    logistic units: the GLN the contract is onboarded with as a registry participant (it holds
+ *                       the registry custody of packed batches); default DEFAULT_LOGISTIC_UNITS_GLN
  *
  * The DesignRegistry (design and IP proofs) and the ProductDataRegistry have no admin: who may use them is read from
  * the registry.
@@ -32,7 +34,8 @@
  * deploy from the admin's account, or deploy with the default admin and hand the role over afterwards with
  * beginDefaultAdminTransfer. With any other `admin` the deployment stops at that call. The escrow's order limits
  * and token allowlist, the escrow's cold chain and the anchorer's role are set the same way (admin calls from the
- * deploying account).
+ * deploying account), and so is the logistic units' onboarding as a CARRIER participant of the registry (it has
+ * no admin of its own).
  */
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 import { id } from "ethers";
@@ -51,6 +54,15 @@ export const DEFAULT_MAX_DELIVERY_WINDOW = 90n * 24n * 60n * 60n;
 
 /** Thirty days at most for the buyer to dispute after delivery (TradeEscrow.DEFAULT_MAX_DISPUTE_WINDOW). */
 export const DEFAULT_MAX_DISPUTE_WINDOW = 30n * 24n * 60n * 60n;
+
+/** keccak256("CARRIER_ROLE"): the registry role the logistic-units contract is onboarded with. */
+export const CARRIER_ROLE = id("CARRIER_ROLE");
+
+/**
+ * The GLN the logistic-units contract is onboarded with unless `logisticUnitsGln` says otherwise: the registry
+ * requires one of every participant, and a contract has no premises; the consortium sets its own.
+ */
+export const DEFAULT_LOGISTIC_UNITS_GLN = 1n;
 
 /** keccak256("ANCHORER_ROLE"): ColdChain.ANCHORER_ROLE. */
 export const ANCHORER_ROLE = id("ANCHORER_ROLE");
@@ -102,7 +114,16 @@ const ProvenaModule = buildModule("ProvenaModule", (m) => {
   // Unit ownership tokens: one ERC-721 per claimed unit of a registered batch, checked against the registry.
   const unitOwnership = m.contract("UnitOwnership", [registry, forwarder, admin, adminTransferDelay]);
 
-  return { forwarder, registry, escrow, designRegistry, productData, coldChain, unitOwnership };
+  // Logistic units: packed batches are in its registry custody, so the registry must know it as a participant.
+  const logisticUnits = m.contract("LogisticUnits", [registry, forwarder]);
+  m.call(
+    registry,
+    "onboardParticipant",
+    [logisticUnits, CARRIER_ROLE, m.getParameter("logisticUnitsGln", DEFAULT_LOGISTIC_UNITS_GLN), "Provena logistic units"],
+    { id: "onboardLogisticUnits" },
+  );
+
+  return { forwarder, registry, escrow, designRegistry, productData, coldChain, unitOwnership, logisticUnits };
 });
 
 export default ProvenaModule;

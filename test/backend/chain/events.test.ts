@@ -1,8 +1,8 @@
 import { expect } from "chai";
-import { AbiCoder, ZeroAddress, getAddress, ZeroHash, keccak256, toUtf8Bytes } from "ethers";
+import { AbiCoder, Interface, ZeroAddress, getAddress, ZeroHash, keccak256, toUtf8Bytes } from "ethers";
 import { ArtifactNotFoundError, loadArtifact, loadProvenaAbis } from "../../../backend/chain/artifacts.ts";
 import { roleHash, roleName } from "../../../backend/chain/vocabulary.ts";
-import { EventDecodeError, toJsonValue } from "../../../backend/chain/events.ts";
+import { EventDecodeError, createEventDecoder, toJsonValue } from "../../../backend/chain/events.ts";
 import type { Hex } from "../../../backend/domain/model.ts";
 import { ACCOUNTS, TEST_DEPLOYMENT, bytes32, createEventFactory, orderTerms, timestampOf } from "../projections/event-factory.ts";
 
@@ -184,5 +184,49 @@ describe("event decoding", function () {
     expect(roleName(ZeroHash, "ProvenanceRegistry")).to.equal("ADMIN");
     expect(roleName(ZeroHash, "TradeEscrow")).to.equal("ESCROW_ADMIN");
     expect(roleName(bytes32("other"), "TradeEscrow")).to.equal(bytes32("other"));
+  });
+});
+
+describe("logistic units events", function () {
+  const LOGISTIC_UNITS = "0x00000000000000000000000000000000000000c5";
+  const abis = loadProvenaAbis();
+  const decoder = createEventDecoder({ deployment: { ...TEST_DEPLOYMENT, logisticUnits: LOGISTIC_UNITS }, abis });
+  const iface = new Interface(abis.LogisticUnits!);
+  const decode = (name: string, values: unknown[]) => {
+    const { topics, data } = iface.encodeEventLog(name, values);
+    return decoder.decode(
+      {
+        address: LOGISTIC_UNITS,
+        topics,
+        data,
+        blockNumber: 7,
+        blockHash: bytes32("block 7"),
+        transactionHash: bytes32("tx"),
+        transactionIndex: 0,
+        index: 3,
+      },
+      timestampOf(7),
+    );
+  };
+
+  it("test_decode_BatchPacked_keepsTheSsccAsEighteenDigitsAndKeysTheBatch", function () {
+    const batchId = bytes32("packed batch");
+    const event = decode("BatchPacked", [84123450000000017n, batchId, ACCOUNTS.manufacturer, 8712345000103n]);
+    expect(event.contract).to.equal("LogisticUnits");
+    expect(event.args).to.deep.equal({
+      sscc: "084123450000000017",
+      batchId,
+      custodian: ACCOUNTS.manufacturer.toLowerCase(),
+      locationGln: "8712345000103",
+    });
+    expect(event.batchIds).to.deep.equal([batchId]);
+    expect(decoder.addresses).to.include(LOGISTIC_UNITS);
+  });
+
+  it("test_decode_ContainerHandoffAccepted_namesTheBusinessStep", function () {
+    const event = decode("ContainerHandoffAccepted", [106141412345678908n, ACCOUNTS.manufacturer, ACCOUNTS.carrier, 8712345000103n, 1]);
+    expect(event.args.sscc).to.equal("106141412345678908");
+    expect(event.args.businessStep).to.equal("receiving");
+    expect(event.accounts).to.have.members([ACCOUNTS.manufacturer.toLowerCase(), ACCOUNTS.carrier.toLowerCase()]);
   });
 });

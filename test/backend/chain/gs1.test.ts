@@ -1,5 +1,13 @@
 import { expect } from "chai";
-import { batchIdOf, gs1CheckDigit, hasValidCheckDigit, isValidGln, isValidGtin, isValidLotOrSerial } from "../../../backend/chain/gs1.ts";
+import {
+  batchIdOf,
+  gs1CheckDigit,
+  hasValidCheckDigit,
+  isValidGln,
+  isValidGtin,
+  isValidLotOrSerial,
+  isValidSscc,
+} from "../../../backend/chain/gs1.ts";
 
 describe("GS1 identifiers", function () {
   it("test_gs1CheckDigit_matchesPublishedExamples", function () {
@@ -28,6 +36,14 @@ describe("GS1 identifiers", function () {
     expect(isValidGln("9520123456788")).to.equal(true);
     expect(isValidGln("9520123456787")).to.equal(false);
     expect(isValidGln("952012345678")).to.equal(false);
+  });
+
+  it("test_isValidSscc_needsEighteenDigitsAndCheckDigit", function () {
+    // The GS1 General Specifications' example SSCC: (00) 1 0614141 234567890 8.
+    expect(isValidSscc("106141412345678908")).to.equal(true);
+    expect(isValidSscc("106141412345678907")).to.equal(false);
+    expect(isValidSscc("10614141234567890")).to.equal(false);
+    expect(isValidSscc("0106141412345678908")).to.equal(false);
   });
 
   it("test_isValidLotOrSerial_charset82AndLength", function () {
