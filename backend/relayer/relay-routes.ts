@@ -92,7 +92,7 @@ const relayRequestStatusSchema = z.strictObject({
   id: z.string().describe("The EIP-712 digest of the request (keeper jobs: keeper:<chainId>:<orderId>:<action>)."),
   status: z.enum(["queued", "submitted", "mined", "failed"]),
   statusUrl: z.string(),
-  kind: z.string().meta({ enum: ["partner", "keeper", "ownership-claim"] }),
+  kind: z.string().meta({ enum: ["partner", "keeper", "ownership-claim", "excursion"] }),
   chainId: z.int(),
   from: z.string(),
   to: z.string(),
