@@ -38,7 +38,7 @@ import { readingStruct } from "./reading-codec.ts";
 export const EXCURSION_JOB = "excursion";
 
 /**
- * Readings per transaction: about 7,000 gas each (scripts/bench-gas.ts), so ~0.8 M gas and ~42 KB of calldata per
+ * Readings per transaction: about 9,500 gas each (scripts/bench-gas.ts), so ~1 M gas and ~42 KB of calldata per
  * piece, far below a block's gas limit and the 128 KB a node's transaction pool takes.
  */
 export const DEFAULT_MAX_READINGS_PER_PIECE = 100;

@@ -89,6 +89,11 @@ describe("breach submitter and escrow settlement", function () {
     expect(view.body.breaches[0]).to.include({ legId: leg.legId, cumulativeSeconds: 38 * 60 });
     const mined = await t.fx.store.getRelay(round.queued[1]!.jobId);
     expect(view.body.breaches[0].at.transactionHash).to.equal(mined!.transactionHash);
+    const legView = await request(t.app).get(`/api/v1/legs/${leg.legId}`).expect(200);
+    expect(legView.body).to.deep.include({ legId: leg.legId, breached: true, excursionSeconds: 49 * 60, breach: view.body.breaches[0] });
+    await request(t.app)
+      .get(`/api/v1/legs/0x${"00".repeat(32)}`)
+      .expect(404);
 
     const [buyer, seller, carrier, escrow] = await deliverAndLetTheKeeperRelease(leg);
     expect({ buyer, seller, carrier }).to.deep.equal({ buyer: 1_000_000n, seller: 8_900_000n, carrier: 0n });
