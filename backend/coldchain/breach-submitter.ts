@@ -32,7 +32,8 @@ import { NEXT_BLOCK, type ChainAccess } from "../chain/chain-access.ts";
 import { provenaContracts } from "../chain/contracts.ts";
 import { shortMessage } from "../chain/revert-reason.ts";
 import { queuedRelayRequest } from "../relayer/queued-request.ts";
-import { evidencePieces, outOfRangeRuns, pieceSeconds } from "./excursion-runs.ts";
+import { encodeCursor } from "../store/cursor.ts";
+import { evidencePieces, isOutOfRange, outOfRangeRuns, pieceSeconds } from "./excursion-runs.ts";
 import { readingStruct } from "./reading-codec.ts";
 
 export const EXCURSION_JOB = "excursion";
@@ -96,10 +97,11 @@ export function excursionJobId(chainId: number, legId: Hex, firstSequence: numbe
 
 const READINGS_PAGE = 500;
 
-/** Every stored reading of a leg, by sequence. */
-async function legReadings(store: Pick<ColdChainReadings, "listReadings">, legId: Hex): Promise<StoredReading[]> {
+/** A leg's stored readings after sequence `after` (all when null), by sequence. */
+async function legReadings(store: Pick<ColdChainReadings, "listReadings">, legId: Hex, after: number | null): Promise<StoredReading[]> {
   const readings: StoredReading[] = [];
-  let cursor: string | null = null;
+  // A leg's readings page by sequence, so a cursor made of a sequence resumes right after it (store/cursor.ts).
+  let cursor: string | null = after === null ? null : encodeCursor("legReadings", [String(after)]);
   do {
     const page = await store.listReadings({ legId }, { limit: READINGS_PAGE, cursor });
     readings.push(...page.items);
@@ -108,11 +110,10 @@ async function legReadings(store: Pick<ColdChainReadings, "listReadings">, legId
   return readings;
 }
 
-/** What the chain says of a leg, read fresh each round (the mirror may lag). */
+/** What the chain says of a leg, read fresh when it decides something (the mirror may lag). */
 interface ChainLeg {
   excursionSeconds: number;
   breached: boolean;
-  open: boolean;
 }
 
 export function createBreachSubmitter(options: BreachSubmitterOptions): BreachSubmitter {
@@ -135,8 +136,11 @@ export function createBreachSubmitter(options: BreachSubmitterOptions): BreachSu
   const frozenConditions = new Map<Hex, ColdChainConditions | null>();
   /** Intervals seen counted on chain, per leg (counting is final). */
   const countedIntervals = new Map<Hex, Set<number>>();
-  /** Detached legs with every run counted: not read again by this process. */
-  const finishedLegs = new Set<Hex>();
+  /**
+   * Per leg, the sequence through which every reading is settled (in range, or in a run the chain counted in
+   * full): the next round reads the leg's readings after it only, so a long leg is not read again and again.
+   */
+  const settledThrough = new Map<Hex, number>();
   /** Refusals already logged, so a junk piece is reported once, not every round. */
   const loggedRefusals = new Set<string>();
 
@@ -163,7 +167,7 @@ export function createBreachSubmitter(options: BreachSubmitterOptions): BreachSu
 
   async function chainLeg(legId: Hex): Promise<ChainLeg> {
     const record = await coldChain!.leg(legId);
-    return { excursionSeconds: Number(record.excursionSeconds), breached: record.breached, open: record.detachedAt === 0n };
+    return { excursionSeconds: Number(record.excursionSeconds), breached: record.breached };
   }
 
   /** Intervals our queued or submitted jobs will count, per leg (read from the jobs, so it holds across restarts). */
@@ -247,26 +251,33 @@ export function createBreachSubmitter(options: BreachSubmitterOptions): BreachSu
   async function submitLeg(leg: ColdChainLeg, pending: Set<number>, result: BreachSubmitterRoundResult): Promise<void> {
     const conditions = await conditionsOf(leg.batchId);
     if (conditions === undefined) return;
-    const onChain = await chainLeg(leg.legId);
+    const readings = await legReadings(store, leg.legId, settledThrough.get(leg.legId) ?? null);
+    const lastReading = readings.at(-1);
+    if (lastReading === undefined) return;
     if (conditions === null) {
-      if (!onChain.open) finishedLegs.add(leg.legId);
+      settledThrough.set(leg.legId, lastReading.sequence);
       return;
     }
-    const runs = outOfRangeRuns(await legReadings(store, leg.legId), conditions, onChain.open);
+    const runs = outOfRangeRuns(readings, conditions, leg.detachedAt === null);
     const due: StoredReading[][] = [];
     const heldBack: StoredReading[][] = [];
     /** Excursion our pending jobs will add once mined. */
     let pendingSeconds = 0;
+    /** The first reading not settled yet: of a run not counted in full, or a trailing warm reading a run may grow from. */
+    let unsettledFrom = isOutOfRange(lastReading, conditions) ? lastReading.sequence : Infinity;
     for (const run of runs) {
       const counted = new Set<number>();
+      let countedOnChain = 0;
       for (const [index, reading] of run.readings.slice(0, -1).entries()) {
         if (pending.has(reading.sequence)) {
           counted.add(reading.sequence);
           pendingSeconds += run.readings[index + 1]!.timestamp - reading.timestamp;
         } else if (await isCounted(leg.legId, reading.sequence)) {
           counted.add(reading.sequence);
+          countedOnChain++;
         }
       }
+      if (run.ongoing || countedOnChain < run.readings.length - 1) unsettledFrom = Math.min(unsettledFrom, run.readings[0]!.sequence);
       const pieces = evidencePieces(run.readings, (sequence) => counted.has(sequence), maxReadings);
       const last = pieces.at(-1);
       // A lasting run's unfinished last piece waits for more readings (unless it establishes the breach, below).
@@ -275,11 +286,21 @@ export function createBreachSubmitter(options: BreachSubmitterOptions): BreachSu
       }
       due.push(...pieces);
     }
-    if (!onChain.breached && heldBack.length > 0) {
-      const seconds = [...due, ...heldBack].reduce((sum, piece) => sum + pieceSeconds(piece), onChain.excursionSeconds + pendingSeconds);
-      if (seconds > conditions.allowedExcursionSeconds) due.push(...heldBack.splice(0));
+    const settled = unsettledFrom === Infinity ? lastReading.sequence : unsettledFrom - 1;
+    if (settled > (settledThrough.get(leg.legId) ?? -1)) {
+      settledThrough.set(leg.legId, settled);
+      const counted = countedIntervals.get(leg.legId);
+      if (counted) for (const sequence of counted) if (sequence <= settled) counted.delete(sequence);
     }
-    if (due.length === 0 && heldBack.length === 0 && !onChain.open) finishedLegs.add(leg.legId);
+    if (heldBack.length > 0) {
+      // Sent now only when it is what tips the leg over the allowance: a breach that the pending jobs and the due
+      // pieces establish anyway does not need it yet.
+      const onChain = await chainLeg(leg.legId);
+      const withoutHeldBack = due.reduce((sum, piece) => sum + pieceSeconds(piece), onChain.excursionSeconds + pendingSeconds);
+      const withHeldBack = heldBack.reduce((sum, piece) => sum + pieceSeconds(piece), withoutHeldBack);
+      const allowed = conditions.allowedExcursionSeconds;
+      if (!onChain.breached && withoutHeldBack <= allowed && withHeldBack > allowed) due.push(...heldBack.splice(0));
+    }
 
     for (const piece of due) {
       const firstSequence = piece[0]!.sequence;
@@ -300,7 +321,6 @@ export function createBreachSubmitter(options: BreachSubmitterOptions): BreachSu
             "the cold chain would refuse this excursion evidence; not sent",
           );
         }
-        finishedLegs.delete(leg.legId);
         continue;
       }
       const jobId = await queuePiece(leg.legId, piece, data);
@@ -314,7 +334,7 @@ export function createBreachSubmitter(options: BreachSubmitterOptions): BreachSu
 
   async function tick(): Promise<BreachSubmitterRoundResult> {
     const result: BreachSubmitterRoundResult = { checked: 0, queued: [], refused: [] };
-    const legs = (await store.listColdChainLegs({})).filter((leg) => !finishedLegs.has(leg.legId));
+    const legs = await store.listColdChainLegs({});
     const pending = await pendingIntervals();
     for (const leg of legs) {
       if (stopped && current !== null) break; // stop() was called during a scheduled round

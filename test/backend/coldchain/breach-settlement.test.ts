@@ -118,8 +118,28 @@ describe("breach submitter and escrow settlement", function () {
     const leg = await t.refrigeratedLeg(BREACH_TERMS.refundFreight);
     await ingestLeg(leg, 0); // one warm reading: no interval out of range
     const relayerNonce = await t.fx.provider.getTransactionCount(t.relayerAddress);
-    const round = await t.submitter().tick();
+    const sequencesRead: number[] = [];
+    const store = {
+      ...t.fx.store,
+      listRelays: t.fx.store.listRelays.bind(t.fx.store),
+      getRelay: t.fx.store.getRelay.bind(t.fx.store),
+      enqueueRelay: t.fx.store.enqueueRelay.bind(t.fx.store),
+      updateRelay: t.fx.store.updateRelay.bind(t.fx.store),
+      listColdChainLegs: t.fx.store.listColdChainLegs.bind(t.fx.store),
+      async listReadings(...args: Parameters<typeof t.fx.store.listReadings>) {
+        const page = await t.fx.store.listReadings(...args);
+        sequencesRead.push(...page.items.map((reading) => reading.sequence));
+        return page;
+      },
+    };
+    const submitter = t.submitter({ store });
+    const round = await submitter.tick();
     expect(round).to.deep.include({ queued: [], refused: [] });
+    expect(sequencesRead).to.have.length(51);
+    // Settled readings are not read again; new ones are.
+    await t.postReadings([leg.device.sign(leg.at(52, COLD))]);
+    expect((await submitter.tick()).queued).to.deep.equal([]);
+    expect(sequencesRead.slice(51)).to.deep.equal([52]);
     expect(await t.fx.provider.getTransactionCount(t.relayerAddress)).to.equal(relayerNonce);
 
     const [buyer, seller, carrier] = await deliverAndLetTheKeeperRelease(leg);
@@ -229,9 +249,13 @@ describe("breach submitter and escrow settlement", function () {
       [6, 25],
       [25, 40],
     ]);
+    await post(41, 3, WARM);
+    // A restarted submitter sees the pending jobs (in the relay queue): they establish the breach, so the new
+    // readings wait, and nothing already queued is queued again.
+    expect((await t.submitter().tick()).queued).to.deep.equal([]);
     await t.relayAll();
     expect((await t.coldChain.leg(leg.legId)).breached).to.equal(true);
-    await post(41, 5, WARM); // still warm: breached already, so it waits for the run to end
+    await post(44, 2, WARM); // still warm: breached already, so it waits for the run to end
     expect((await submitter.tick()).queued).to.deep.equal([]);
     await post(46, 1, COLD);
     expect((await submitter.tick()).queued.map((piece) => [piece.firstSequence, piece.lastSequence])).to.deep.equal([[40, 45]]);
