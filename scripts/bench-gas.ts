@@ -603,7 +603,7 @@ const coldChainSection: BenchSection = {
       operation: "submitExcursion, 10 readings",
       path: "direct",
       gasUsed: ten,
-      note: "what the breach submitter sends per run (pieces of up to 100 readings)",
+      note: "a 9-minute run at a reading a minute",
     });
     rows.push({ operation: "submitExcursion, 100 readings (establishes the breach)", path: "direct", gasUsed: hundred });
     rows.push({
