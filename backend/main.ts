@@ -9,6 +9,7 @@
  *   relayer   submits partners' signed requests and keeper jobs (when it has a key)
  *   keeper    settles escrow orders as soon as the contracts allow
  *   anchorer  commits each cold-chain leg's readings on chain, one Merkle root per ANCHOR_INTERVAL_MS window
+ *   breaches  sends stored out-of-range readings to the cold chain as evidence (with a relayer and a ColdChain)
  *   MQTT      cold-chain readings: an embedded broker on MQTT_HOST:MQTT_PORT, or MQTT_URL's (with a ColdChain deployment)
  *   API       read API, passports, relay endpoints on HOST:PORT (in API_WORKERS processes: backend/api-workers.ts)
  *
@@ -62,6 +63,7 @@ import { createPassportModule } from "./passport/passport-module.ts";
 import type { ScanDeduper } from "./passport/scan-dedupe.ts";
 import { createQrRenderer, type QrRenderer } from "./passport/qr-renderer.ts";
 import {
+  createBreachSubmitter,
   createColdChainIngest,
   createColdChainModule,
   createColdChainView,
@@ -465,6 +467,18 @@ async function startRelayerAndKeeper(
     onJobQueued: () => worker.poke(),
   });
   if (anchorer !== null) cleanup.push(() => anchorer.stop());
+  if (chain.addresses.coldChain !== undefined) {
+    const breachSubmitter = createBreachSubmitter({
+      store,
+      chain,
+      relayerAddress: address,
+      logger,
+      intervalMs: config.keeperIntervalMs,
+      onJobQueued: () => worker.poke(),
+    });
+    breachSubmitter.start();
+    cleanup.push(() => breachSubmitter.stop());
+  }
   log.info({ relayer: address }, `relayer: ${address}`);
   return {
     relayer: { address, worker },

@@ -3,6 +3,7 @@
  *   POST /api/v1/telemetry/readings          -> one signed reading or an array of them; a result per reading
  *   GET  /api/v1/batches/{batchId}/cold-chain -> conditions in force, legs, breaches
  *   GET  /api/v1/batches/{batchId}/readings   -> the batch's readings by time (cursor-paginated)
+ *   GET  /api/v1/legs/{legId}                 -> a leg: its excursion so far, its breach (with the transaction), anchors
  *   GET  /api/v1/legs/{legId}/readings        -> a leg's readings by sequence (cursor-paginated)
  *   GET  /api/v1/legs/{legId}/readings/{sequence}/proof -> a reading's Merkle proof against its anchored root
  *   GET  /api/v1/devices/{address}            -> a device, its carrier and legs
@@ -203,6 +204,28 @@ function routes({ view, proofs, ingest }: ColdChainModuleOptions, limits: WriteL
         const { batchId } = parseParams(batchIdParams, req);
         const { limit, cursor } = parseQuery(pageQuery, req);
         res.json(await proofs.withAnchors(await view.batchReadings(batchId as Hex, { limit, cursor: cursor ?? null })));
+      },
+    },
+    {
+      method: "get",
+      path: "/legs/:legId",
+      operation: {
+        tags: ["cold chain"],
+        operationId: "getLeg",
+        summary: "A leg: its device, carrier and times, the excursion counted on chain, its breach and anchored roots",
+        description:
+          "`breach` is the BreachEstablished of the leg (null while none), `at.transactionHash` the transaction " +
+          "that established it; `excursionSeconds` is the excursion the contract has counted so far.",
+        parameters: parametersFromZod({ path: legIdParams }),
+        responses: {
+          200: jsonResponse("The leg", anyObject),
+          400: problemResponse(400),
+          404: problemResponse(404, "No such leg in the mirror"),
+        },
+      },
+      handler: async (req, res) => {
+        const { legId } = parseParams(legIdParams, req);
+        res.json(await view.leg(legId as Hex));
       },
     },
     {

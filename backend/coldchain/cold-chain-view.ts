@@ -2,7 +2,14 @@
  * What the API shows of the cold chain: a batch's conditions in force, its legs and breaches; a device and its
  * legs; readings a page at a time. Reads the store only; not-found is a DomainError the routes turn into a 404.
  */
-import type { ColdChainBreach, ColdChainConditions, ColdChainDevice, ColdChainLeg, StoredReading } from "../domain/cold-chain.ts";
+import type {
+  ColdChainBreach,
+  ColdChainConditions,
+  ColdChainDevice,
+  ColdChainLeg,
+  ReadingsAnchor,
+  StoredReading,
+} from "../domain/cold-chain.ts";
 import { notFound } from "../domain/errors.ts";
 import type { Hex, Page } from "../domain/model.ts";
 import type { ColdChainReadings, ColdChainReads, PageRequest, ProjectionReads } from "../store/port.ts";
@@ -21,8 +28,15 @@ export interface DeviceView extends ColdChainDevice {
   legs: ColdChainLeg[];
 }
 
+/** A leg with the breach established on it (its transaction in `at`), null while none, and its anchored roots. */
+export interface LegView extends ColdChainLeg {
+  breach: ColdChainBreach | null;
+  anchors: ReadingsAnchor[];
+}
+
 export interface ColdChainView {
   batch(batchId: Hex): Promise<BatchColdChain>;
+  leg(legId: Hex): Promise<LegView>;
   batchReadings(batchId: Hex, page: PageRequest): Promise<Page<StoredReading>>;
   legReadings(legId: Hex, page: PageRequest): Promise<Page<StoredReading>>;
   device(address: Hex): Promise<DeviceView>;
@@ -50,6 +64,12 @@ export function createColdChainView(
               ? [product.conditions, "product" as const]
               : [null, null];
       return { batchId, conditions, conditionsSource, legs, breaches, readings: await store.countReadings({ batchId }) };
+    },
+    async leg(legId) {
+      const [leg] = await store.getColdChainLegs([legId]);
+      if (leg === undefined) throw notFound(`No leg ${legId} in the mirror`);
+      const [[breach], anchors] = await Promise.all([store.listColdChainBreaches({ legId }), store.listReadingsAnchors(legId)]);
+      return { ...leg, breach: breach ?? null, anchors };
     },
     batchReadings: (batchId, page) => store.listReadings({ batchId }, page),
     async legReadings(legId, page) {

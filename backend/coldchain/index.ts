@@ -12,6 +12,7 @@ import { readingDomain } from "./reading-codec.ts";
 import { createSignaturePool } from "./signature-pool.ts";
 import { createReadingVerifier } from "./reading-verifier.ts";
 
+export { createBreachSubmitter } from "./breach-submitter.ts";
 export { createColdChainModule } from "./cold-chain-routes.ts";
 export { createColdChainView } from "./cold-chain-view.ts";
 export type { ReadingIngest } from "./ingest-service.ts";
