@@ -87,7 +87,7 @@ describe("provena device (CLI)", function () {
     batchId = batchIdOf(GTIN, "COLD-1") as Hex;
     await mined(registry(manufacturer).proposeHandoff(batchId, carrier.address, gln("841234500001"), businessStepValue("shipping")));
     await mined(admin.sendTransaction({ to: carrier.address, value: parseEther("1") }));
-    const carrierSigner = carrier.connect(provena.chain.provider);
+    const carrierSigner = new Wallet(carrier.privateKey, provena.chain.provider);
     await mined(registry(carrierSigner).acceptHandoff(batchId, gln("841234500002"), businessStepValue("departing")));
   });
 
