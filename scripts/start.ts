@@ -17,7 +17,7 @@ import { pino, type Logger } from "pino";
 import QRCode from "qrcode";
 import { ConfigError, loadConfig, type Config } from "../backend/config.ts";
 import { startProvena, type RunningProvena } from "../backend/main.ts";
-import { seedDemoUnlessPresent } from "./demo.ts";
+import { coldChainScenarioOf, seedDemoUnlessPresent } from "./demo.ts";
 
 async function main(): Promise<void> {
   let config: Config;
@@ -89,6 +89,7 @@ async function main(): Promise<void> {
         publicBaseUrl: config.publicBaseUrl,
         log: (line) => console.log(line),
         onSeeding: () => console.log("\nSeeding a demo trade:"),
+        coldChain: coldChainScenarioOf(process.argv, env),
       });
       const demo = seeded.seededNow ? seeded.result : seeded.links;
       if (!seeded.seededNow)

@@ -14,7 +14,7 @@ import type { DeviceSigner, Measurement } from "./device-signer.ts";
 import { readingsTopic } from "./mqtt-transport.ts";
 import { toWireReading } from "./reading-codec.ts";
 
-/** `steady`: a healthy fridge around 4.5 °C; `warm-afternoon`: the same, with an hour-long climb to about 11 °C mid-leg. */
+/** `steady`: a healthy fridge around 4.5 °C; `warm-afternoon`: the same, climbing to about 11 °C over the leg's middle third. */
 export const SIMULATION_PROFILES = ["steady", "warm-afternoon"] as const;
 export type SimulationProfile = (typeof SIMULATION_PROFILES)[number];
 
@@ -34,8 +34,6 @@ const STEADY_TEMPERATURE = 450;
 const STEADY_HUMIDITY = 8_500;
 /** The warm afternoon peaks this far above the steady temperature (6.5 °C: about 11 °C at the top). */
 const WARM_AFTERNOON_RISE = 650;
-/** A warm afternoon spans at least this long (or the middle third of a longer series), so it outlasts a 30-minute allowance. */
-const WARM_AFTERNOON_SECONDS = 3_600;
 
 /** A small deterministic generator (mulberry32): the series is plausible noise, yet repeatable in tests. */
 function randomSequence(seed: number): () => number {
@@ -59,7 +57,8 @@ export function simulatedSeries({ batchId, startTime, intervalSeconds, count, pr
     throw new RangeError(`the interval must be a whole number of seconds, at least 1 (got ${intervalSeconds})`);
   const random = randomSequence(seed);
   const span = (count - 1) * intervalSeconds;
-  const warmHalfWidth = Math.max(WARM_AFTERNOON_SECONDS, span / 3) / 2;
+  // The middle third of the leg, above 8 °C for about two thirds of it (over 30 minutes of a leg of 2.5 hours or more).
+  const warmHalfWidth = span / 6;
   let drift = 0;
   return Array.from({ length: count }, (_, index) => {
     const elapsed = index * intervalSeconds;
@@ -67,7 +66,7 @@ export function simulatedSeries({ batchId, startTime, intervalSeconds, count, pr
     drift = Math.max(-80, Math.min(80, drift * 0.8 + (random() - 0.5) * 40));
     let temperature = STEADY_TEMPERATURE + drift;
     if (profile === "warm-afternoon") {
-      const fromMiddle = Math.abs(elapsed - span / 2) / warmHalfWidth;
+      const fromMiddle = warmHalfWidth === 0 ? 1 : Math.abs(elapsed - span / 2) / warmHalfWidth;
       if (fromMiddle < 1) temperature += WARM_AFTERNOON_RISE * Math.cos((fromMiddle * Math.PI) / 2);
     }
     const humidity = STEADY_HUMIDITY + (random() - 0.5) * 300 - (temperature - STEADY_TEMPERATURE) * 2;
