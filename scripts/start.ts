@@ -9,7 +9,8 @@
  * Configuration comes from the environment (backend/config.ts). Without RPC_URL the chain is the embedded one
  * (anvil keeping its state in data/chain, JSON-RPC on 127.0.0.1:8545 when free) and the demo is seeded where it is
  * missing; with RPC_URL the backend follows that chain and no demo is seeded. PROVENA_EXIT_AFTER_DEMO=1 stops after
- * the demo (CI, smoke tests). PROVENA_DEMO=0 skips the demo.
+ * the demo (CI, smoke tests). PROVENA_DEMO=0 skips the demo. `npm start -- --cold-chain-breach` (or
+ * DEMO_COLD_CHAIN=breach) seeds the warm-afternoon demo instead: its refrigerated leg breaches the conditions.
  */
 import { createServer } from "node:net";
 import { Writable } from "node:stream";
