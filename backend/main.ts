@@ -115,6 +115,8 @@ export interface RunningProvena {
   keeper: Keeper | null;
   /** The API worker processes when API_WORKERS > 1 (the API is then served by them, not by this process). */
   apiWorkers: ApiWorkers | null;
+  /** Where devices publish readings (the embedded broker's URL, or the external one's without credentials); null without MQTT. */
+  mqttUrl: string | null;
   stop(): Promise<void>;
 }
 
@@ -366,10 +368,14 @@ export async function startProvena(config: Config, options: StartProvenaOptions 
     cleanup.push(() => indexer.stop());
 
     const coldChainIngest = createColdChainIngest({ store, deployment, logger });
+    let mqttUrl: string | null = null;
     if (coldChainIngest !== null) {
       cleanup.push(() => coldChainIngest.close());
       const mqtt = await startMqttReadingSource({ mqtt: config.mqtt, ingest: coldChainIngest, clientId: config.instanceId, logger });
-      if (mqtt !== null) cleanup.push(() => mqtt.close());
+      if (mqtt !== null) {
+        cleanup.push(() => mqtt.close());
+        mqttUrl = mqtt.url;
+      }
     }
 
     const { relayer, keeper, relay } = await startRelayerAndKeeper(config, { store, chain, logger, cleanup });
@@ -407,7 +413,7 @@ export async function startProvena(config: Config, options: StartProvenaOptions 
     }
     log.info({ url }, `API listening on ${url}`);
 
-    return { url, chain, store, indexer, relayer, keeper, apiWorkers, stop: closeAll };
+    return { url, chain, store, indexer, relayer, keeper, apiWorkers, mqttUrl, stop: closeAll };
   } catch (error) {
     await closeAll();
     throw error instanceof StartupError ? error : new StartupError(oneLine(error), { cause: error });

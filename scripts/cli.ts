@@ -13,6 +13,7 @@ import { registerBatchCommands } from "./cli/batch-commands.ts";
 import { contextRunner } from "./cli/context.ts";
 import { registerCustodyCommands } from "./cli/custody-commands.ts";
 import { registerDeployCommand } from "./cli/deploy-command.ts";
+import { registerDeviceCommands } from "./cli/device-commands.ts";
 import { registerFinanceCommands } from "./cli/finance-commands.ts";
 import { registerRecallCommands } from "./cli/recall-commands.ts";
 import { registerTraceCommands } from "./cli/trace-commands.ts";
@@ -57,6 +58,7 @@ registerTraceCommands(program, withContext);
 registerProductCommands(program, withContext);
 registerReputationCommand(program);
 registerProofCommands(program, withContext);
+registerDeviceCommands(program, withContext);
 
 try {
   await program.parseAsync(process.argv);

@@ -7,6 +7,13 @@
  *   the escrow by itself -> a shopper claims the ownership token of a unit with the secret printed inside its
  *   packaging (the manufacturer committed the units' claim keys at registration), gaslessly through the relayer.
  *
+ * The carrier's leg is refrigerated (with a ColdChain deployment): the manufacturer sets the batch's conditions
+ * (2–8 °C, 30 minutes of excursion allowed), the order requires verified arrival (a breach refunds the freight to the
+ * buyer), the carrier registers its temperature logger and attaches it once it holds the batch, the simulated logger
+ * publishes signed readings over MQTT to the embedded broker, and the carrier detaches it at the handoff to customs.
+ * The breach scenario (`npm start -- --cold-chain-breach`, DEMO_COLD_CHAIN=breach) runs a warm afternoon instead, on
+ * lots of its own, waits for the backend to establish the breach on chain and shows the order settled by its terms.
+ *
  * The carrier, customs, warehouse and inspector hold keys but no ETH: every action of theirs is signed locally
  * and posted to the relayer's HTTP API. The admin, the manufacturer and the retailer (who pays the escrow) send
  * their own transactions from the embedded chain's funded accounts.
@@ -16,7 +23,24 @@
  */
 import { Wallet, id as keccakText, parseEther, type JsonRpcSigner } from "ethers";
 import { loadProvenaAbis } from "../backend/chain/artifacts.ts";
-import { escrowAt, registryAt, unitOwnershipAt, type ProvenanceRegistry, type TradeEscrow } from "../backend/chain/contracts.ts";
+import {
+  coldChainAt,
+  escrowAt,
+  registryAt,
+  unitOwnershipAt,
+  type ColdChain,
+  type ProvenanceRegistry,
+  type TradeEscrow,
+} from "../backend/chain/contracts.ts";
+import { createDeviceSigner } from "../backend/coldchain/device-signer.ts";
+import {
+  connectMqttPublisher,
+  httpPublisher,
+  simulateDevice,
+  simulatedSeries,
+  type ReadingPublisher,
+} from "../backend/coldchain/device-simulator.ts";
+import { readingDomain } from "../backend/coldchain/reading-codec.ts";
 import { buildClaimTree, generateClaimKeys, signUnitClaim, unitTokenId } from "../backend/chain/unit-claim.ts";
 import { signOrderConsentOn } from "../backend/chain/order-consent.ts";
 import { gs1CheckDigit } from "../backend/chain/gs1.ts";
@@ -43,6 +67,21 @@ export interface DemoOptions {
   publicBaseUrl?: string;
   /** Called once `seedDemoUnlessPresent` found the demo missing, before the first step. */
   onSeeding?: () => void;
+  /** The refrigerated leg keeps its range (default), or has a warm afternoon that breaches it. */
+  coldChain?: ColdChainScenario;
+  /** Longest wait for the chain to establish the warm afternoon's breach (default 120 s). */
+  breachTimeoutMs?: number;
+}
+
+export type ColdChainScenario = "kept" | "breach";
+
+/** The demo's scenario as `npm start` is asked for it: `--cold-chain-breach`, or DEMO_COLD_CHAIN=breach. */
+export function coldChainScenarioOf(argv: readonly string[], env: NodeJS.ProcessEnv): ColdChainScenario {
+  if (argv.includes("--cold-chain-breach")) return "breach";
+  const asked = env.DEMO_COLD_CHAIN;
+  if (asked === undefined || asked === "" || asked === "kept") return "kept";
+  if (asked === "breach") return "breach";
+  throw new Error(`DEMO_COLD_CHAIN must be "kept" or "breach" (got "${asked}")`);
 }
 
 export interface DemoParticipantInfo {
@@ -74,7 +113,35 @@ export interface DemoResult extends DemoLinks {
   relayedRequestIds: string[];
   /** The unit a shopper claimed (step 9); null on a deployment without ownership tokens. */
   claimed: { serial: string; tokenId: string; owner: Hex } | null;
+  /** The carrier's refrigerated leg; null on a deployment without a cold chain. */
+  coldChain: DemoColdChainLeg | null;
 }
+
+export interface DemoColdChainLeg {
+  scenario: ColdChainScenario;
+  device: Hex;
+  legId: Hex;
+  /** How the logger published: the broker's URL, or the HTTP ingest's when MQTT is off. */
+  publishedVia: string;
+  readings: number;
+  firstSequence: number;
+  lastSequence: number;
+  /** Hundredths of a degree Celsius, as signed. */
+  minTemperature: number;
+  maxTemperature: number;
+  /** Whether the chain established a breach of the leg. */
+  breached: boolean;
+}
+
+/** The batch's conditions (IColdChain.Conditions): 2–8 °C, humidity unconstrained, 30 minutes of excursion allowed. */
+const DEMO_CONDITIONS = { minTemperature: 200, maxTemperature: 800, minHumidity: 0, maxHumidity: 10_000, allowedExcursionSeconds: 1_800 };
+/**
+ * A warm afternoon squeezed into a minute and a half of demo: the allowance shrinks with it (the readings carry real
+ * timestamps, and the ingest refuses readings from the future, so the demo cannot fast-forward the afternoon).
+ */
+const WARM_AFTERNOON_ALLOWED_SECONDS = 10;
+/** TradeEscrow BreachTerms.RefundFreight: a breach sends the carrier's share back to the buyer. */
+const BREACH_TERMS_REFUND_FREIGHT = 1;
 
 /** The demo's product: GTIN-13 0950600013435 with its check digit, under company prefix 9506000. */
 const GTIN_DATA = "0950600013435";
@@ -82,11 +149,18 @@ export const DEMO_GTIN = GTIN_DATA + gs1CheckDigit(GTIN_DATA);
 /** Lots an interrupted run may leave unfinished before the demo gives up looking for a free one. */
 const MAX_DEMO_LOTS = 20;
 
-export const demoLot = (attempt: number) => `OLV-DEMO-${attempt}`;
+/** The demo's lots: OLV-DEMO-1, -2, … (the warm-afternoon scenario has its own, OLV-WARM-1, …). */
+export const demoLot = (attempt: number, scenario: ColdChainScenario = "kept") =>
+  `${scenario === "breach" ? "OLV-WARM" : "OLV-DEMO"}-${attempt}`;
 
 /** The gasless partners' keys: derived from their names, so a restarted chain knows them again (demo keys, never for real use). */
 export function demoPartnerKey(name: "carrier" | "customs" | "warehouse" | "inspector"): string {
   return keccakText(`provena demo ${name}`);
+}
+
+/** The carrier's temperature logger's key (a demo key, never for real use). */
+export function demoDeviceKey(): string {
+  return keccakText("provena demo carrier temperature logger");
 }
 
 export type DemoOutcome = { seededNow: true; result: DemoResult } | { seededNow: false; links: DemoLinks };
@@ -113,7 +187,7 @@ export async function findDemoLot(provena: RunningProvena, options: DemoOptions 
   const { deployment, provider } = provena.chain;
   const registry = registryAt(deployment.registry, provider, loadProvenaAbis().ProvenanceRegistry);
   for (let attempt = 1; attempt <= MAX_DEMO_LOTS; attempt++) {
-    const lot = demoLot(attempt);
+    const lot = demoLot(attempt, options.coldChain);
     const batchId = lower(await registry.batchIdOf(BigInt(DEMO_GTIN), lot));
     const [status] = (await registry.batchStatus(batchId)) as [bigint, bigint];
     if (status === BATCH_STATUS_NONE) return { kind: "free", lot };
@@ -204,8 +278,8 @@ export async function runDemo(provena: RunningProvena, options: DemoOptions & { 
   const relay = createRelayClient({ apiUrl: provena.url, provider });
   const relayedRequestIds: string[] = [];
 
-  async function relayed(label: string, signer: RelayClientSigner, data: string): Promise<void> {
-    const accepted = await relay.submit(signer, deployment.registry, data);
+  async function relayed(label: string, signer: RelayClientSigner, data: string, to: string = deployment.registry): Promise<void> {
+    const accepted = await relay.submit(signer, to, data);
     relayedRequestIds.push(accepted.id);
     const mined = await relay.waitForMined(accepted.id);
     log(`  ✓ ${label} (gasless: relayed request ${short(accepted.id)}, tx ${short(mined.transactionHash!)} in block ${mined.blockNumber})`);
@@ -260,7 +334,7 @@ export async function runDemo(provena: RunningProvena, options: DemoOptions & { 
     );
 
   // 2. Serial list and batch registration.
-  const lot = options.lot ?? demoLot(1);
+  const lot = options.lot ?? demoLot(1, options.coldChain);
   const serials = demoSerials(units);
   log(`2/9 Manufacturer uploads the serial list (${units.toLocaleString("en")} units, CSV) and registers batch ${gtin}/${lot}`);
   const serialService = createSerialService({ store: provena.store });
@@ -280,6 +354,20 @@ export async function runDemo(provena: RunningProvena, options: DemoOptions & { 
     ),
   );
   const batchId = lower(await registryAs(admin).batchIdOf(BigInt(gtin), lot));
+  const scenario = options.coldChain ?? "kept";
+  const coldChainAs = (runner: JsonRpcSigner) => (deployment.coldChain ? coldChainAt(deployment.coldChain, runner) : null);
+  const conditions = {
+    ...DEMO_CONDITIONS,
+    ...(scenario === "breach" ? { allowedExcursionSeconds: WARM_AFTERNOON_ALLOWED_SECONDS } : {}),
+  };
+  const coldChainOfManufacturer = coldChainAs(manufacturer);
+  if (coldChainOfManufacturer) {
+    await sent(
+      `cold-chain conditions set: ${conditionsInWords(conditions)}` +
+        (scenario === "breach" ? " (a demo-sized allowance: the warm afternoon lasts about a minute here)" : ""),
+      coldChainOfManufacturer.setBatchConditions(batchId, conditions),
+    );
+  }
   // One claim key per unit: the secrets are printed inside the packaging, the root goes on chain.
   const claimKeys = generateClaimKeys(serials);
   const claimTree = buildClaimTree(claimKeys);
@@ -309,6 +397,81 @@ export async function runDemo(provena: RunningProvena, options: DemoOptions & { 
   const acceptAt = (at: Party, businessStep: BusinessStep) =>
     registryInterface.encodeFunctionData("acceptHandoff", [batchId, BigInt(participants[at].gln), step(businessStep)]);
 
+  /**
+   * The carrier's logger: registered once (a later run finds it), attached to the batch the carrier now holds, then
+   * the simulated logger publishes the leg's signed readings over MQTT (the HTTP ingest when MQTT is off).
+   */
+  async function attachDeviceAndPublish(coldChain: ColdChain): Promise<Omit<DemoColdChainLeg, "scenario" | "breached">> {
+    const coldChainAddress = deployment.coldChain!;
+    const device = new Wallet(demoDeviceKey());
+    const deviceAddress = lower(device.address);
+    const [registeredTo, , leftAttached] = (await coldChain.device(deviceAddress)) as unknown as [string, boolean, string];
+    if (registeredTo === ZERO_ADDRESS) {
+      await relayed(
+        `carrier registers its temperature logger ${deviceAddress}`,
+        carrier,
+        coldChain.interface.encodeFunctionData("registerDevice", [deviceAddress, participants.carrier.address]),
+        coldChainAddress,
+      );
+    } else {
+      log(`  ✓ carrier's temperature logger ${deviceAddress} (registered by an earlier run)`);
+    }
+    if (leftAttached !== ZERO_HASH) {
+      await relayed(
+        "carrier detaches its logger from the batch an interrupted run left it on",
+        carrier,
+        coldChain.interface.encodeFunctionData("detachDevice", [deviceAddress]),
+        coldChainAddress,
+      );
+    }
+    await relayed(
+      "carrier attaches the logger to the batch it now holds (the conditions freeze)",
+      carrier,
+      coldChain.interface.encodeFunctionData("attachDevice", [deviceAddress, batchId]),
+      coldChainAddress,
+    );
+    const [, , legId] = (await coldChain.device(deviceAddress)) as unknown as [string, boolean, string];
+    const [, , , attachedAt] = (await coldChain.leg(legId)) as unknown as [string, string, string, bigint];
+    // The ingest verifies readings against the mirrored leg: the mirror must have the attach first.
+    await provena.indexer.waitForBlock(await provider.getBlockNumber(), { timeoutMs: 120_000 });
+    const last = (await provena.store.lastReadingSequences([deviceAddress])).get(deviceAddress);
+    const firstSequence = last === undefined || last === null ? 1 : last + 1;
+    const { chainId } = await provider.getNetwork();
+    const signer = createDeviceSigner(demoDeviceKey(), readingDomain(Number(chainId), coldChainAddress), firstSequence);
+    const series = simulatedSeries({
+      batchId,
+      startTime: Math.max(Math.floor(Date.now() / 1_000), Number(attachedAt)),
+      ...(scenario === "breach"
+        ? { intervalSeconds: 2, count: 45, profile: "warm-afternoon" as const }
+        : { intervalSeconds: 1, count: 6, profile: "steady" as const }),
+      seed: firstSequence,
+    });
+    const publisher: ReadingPublisher = provena.mqttUrl ? await connectMqttPublisher(provena.mqttUrl) : httpPublisher(provena.url);
+    log(
+      `  … the logger publishes ${series.length} signed readings (${scenario === "breach" ? "a warm afternoon" : "a steady fridge"}) to ${publisher.description}`,
+    );
+    let summary;
+    try {
+      summary = await simulateDevice({ signer, series, publisher });
+    } finally {
+      await publisher.close();
+    }
+    log(
+      `  ✓ ${summary.published} readings published, sequences ${summary.firstSequence}–${summary.lastSequence}, ${summary.minTemperature! / 100} to ${summary.maxTemperature! / 100} °C` +
+        (summary.rejected > 0 ? ` (${summary.rejected} refused by the ingest)` : ""),
+    );
+    return {
+      device: deviceAddress,
+      legId: lower(legId),
+      publishedVia: publisher.description,
+      readings: summary.published,
+      firstSequence: summary.firstSequence!,
+      lastSequence: summary.lastSequence!,
+      minTemperature: summary.minTemperature!,
+      maxTemperature: summary.maxTemperature!,
+    };
+  }
+
   // 3. The buyer pays into escrow.
   log("3/9 Retailer opens and funds an escrow order (1 ETH)");
   const [platformRecipient, platformBps] = (await escrowAs(admin).platformFee()) as [string, bigint];
@@ -329,7 +492,8 @@ export async function runDemo(provena: RunningProvena, options: DemoOptions & { 
     inspector: participants.inspector.address,
     fallbackBuyerBps: 5_000,
     salt: keccakText(`order ${lot}`),
-    breachTerms: 0,
+    // With a cold chain, the freight is paid only on verified arrival: a breach refunds it to the buyer.
+    breachTerms: deployment.coldChain ? BREACH_TERMS_REFUND_FREIGHT : 0,
   };
   // The seller consents to exactly these terms (EIP-712); without it the escrow refuses the order.
   const sellerConsent = await signOrderConsentOn(escrowAs(admin), manufacturer, order);
@@ -338,6 +502,10 @@ export async function runDemo(provena: RunningProvena, options: DemoOptions & { 
     `order funded: seller ${order.sellerBps / 100}%, carrier ${carrierBps / 100}%, platform ${Number(platformBps) / 100}%, dispute window ${disputeWindow}s`,
     escrowAs(retailer).openOrder(order, sellerConsent, { value: order.amount }),
   );
+  if (order.breachTerms === BREACH_TERMS_REFUND_FREIGHT)
+    log(
+      "  ✓ the order requires verified arrival: the carrier's freight is paid only if no breach of the conditions is established on its leg; a breach refunds it to the buyer",
+    );
   const orderId = lower(await escrowAs(admin).orderIdOf(order));
 
   // 4-6. Custody chain.
@@ -347,9 +515,41 @@ export async function runDemo(provena: RunningProvena, options: DemoOptions & { 
     registryAs(manufacturer).proposeHandoff(batchId, participants.carrier.address, BigInt(participants.manufacturer.gln), step("shipping")),
   );
   await relayed("carrier accepts at the manufacturer's dock", carrier, acceptAt("manufacturer", "departing"));
+  const coldChain = coldChainAs(admin);
+  let refrigerated: DemoColdChainLeg | null = null;
+  let legDevice: Hex | null = null;
+  if (coldChain) {
+    const leg = await attachDeviceAndPublish(coldChain);
+    legDevice = leg.device;
+    refrigerated = { scenario, breached: false, ...leg };
+  }
   log("5/9 Customs and a warehouse take custody");
   await relayed("carrier hands over to customs", carrier, proposeTo("customs", "customs", "arriving"));
   await relayed("customs accepts (entering the EU)", customs, acceptAt("customs", "entering_exiting"));
+  if (coldChain && refrigerated && legDevice) {
+    await relayed(
+      "carrier detaches its logger at the handoff (the leg ends when customs took the batch)",
+      carrier,
+      coldChain.interface.encodeFunctionData("detachDevice", [legDevice]),
+      deployment.coldChain,
+    );
+    if (scenario === "breach") {
+      log("  … waiting for the backend to establish the warm afternoon's breach on chain (from the logger's signed readings)");
+      await waitForBreach(coldChain, refrigerated.legId, options.breachTimeoutMs ?? 120_000);
+      refrigerated.breached = true;
+      const [, , , , , excursionSeconds] = (await coldChain.leg(refrigerated.legId)) as unknown as [
+        unknown,
+        unknown,
+        unknown,
+        unknown,
+        unknown,
+        bigint,
+      ];
+      log(
+        `  ✗ breach established on chain: the batch spent ${Number(excursionSeconds)} s above ${conditions.maxTemperature / 100} °C on ${participants.carrier.name}'s leg (allowed ${conditions.allowedExcursionSeconds} s)`,
+      );
+    }
+  }
   await relayed("customs releases to the warehouse", customs, proposeTo("warehouse", "warehouse", "departing"));
   await relayed("warehouse accepts into cold storage", warehouse, acceptAt("warehouse", "storing"));
   log("6/9 The order's named inspector attests the batch");
@@ -379,6 +579,19 @@ export async function runDemo(provena: RunningProvena, options: DemoOptions & { 
   log(
     `  ✓ released by the keeper in block ${releasedBlock}: seller ${fmt(payouts.seller)}, carrier ${fmt(payouts.carrier)}, platform ${fmt(payouts.platform)} ETH`,
   );
+  if (refrigerated) {
+    const freight = (order.amount * BigInt(carrierBps)) / 10_000n;
+    const range = `${refrigerated.readings} device-signed readings, ${refrigerated.minTemperature / 100} to ${refrigerated.maxTemperature / 100} °C`;
+    if (!refrigerated.breached) {
+      log(
+        `  ✓ verified arrival: kept between ${conditions.minTemperature / 100} and ${conditions.maxTemperature / 100} °C for the carrier's whole leg (${range}); no breach, so ${participants.carrier.name} got its freight, ${fmt(payouts.carrier)} ETH`,
+      );
+    } else {
+      log(
+        `  ✗ no verified arrival: the cold chain broke on the carrier's leg (${range}); by the order's terms (refund the freight) ${participants.carrier.name} got ${fmt(payouts.carrier)} ETH and ${participants.retailer.name} got its ${fmt(freight)} ETH of freight back; the seller and the platform were paid`,
+      );
+    }
+  }
 
   // 9. A shopper owns the unit: the secret inside the box signs the claim, the relayer pays the gas.
   let claimed: DemoResult["claimed"] = null;
@@ -409,6 +622,7 @@ export async function runDemo(provena: RunningProvena, options: DemoOptions & { 
   return {
     ...demoLinks(provena, options, { lot, batchId, orderId, serials, serialRoot: upload.serialRoot }),
     claimed,
+    coldChain: refrigerated,
     participants,
     order: order as unknown as Order,
     payouts,
@@ -460,6 +674,37 @@ async function waitForRelease(provena: RunningProvena, orderId: Hex, timeoutMs: 
       );
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
+}
+
+const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000";
+const ZERO_HASH = `0x${"00".repeat(32)}`;
+
+/** Waits until the chain established a breach of the leg; the error says what was waited for. */
+async function waitForBreach(coldChain: ColdChain, legId: Hex, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const [, , , , , , breached] = (await coldChain.leg(legId)) as unknown as [
+      unknown,
+      unknown,
+      unknown,
+      unknown,
+      unknown,
+      unknown,
+      boolean,
+    ];
+    if (breached) return;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `no breach of leg ${legId} was established on chain within ${timeoutMs / 1000} s: the backend's breach submitter did not submit the warm afternoon's readings (is it part of this build, and is the relayer running?)`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+function conditionsInWords(conditions: typeof DEMO_CONDITIONS): string {
+  const allowed = conditions.allowedExcursionSeconds;
+  return `${conditions.minTemperature / 100} to ${conditions.maxTemperature / 100} °C, at most ${allowed % 60 === 0 ? `${allowed / 60} min` : `${allowed} s`} outside it in total`;
 }
 
 /** Escrow credits (pull payments) of each account in ETH: the platform share, and any push that failed. */

@@ -9,7 +9,8 @@
  * Configuration comes from the environment (backend/config.ts). Without RPC_URL the chain is the embedded one
  * (anvil keeping its state in data/chain, JSON-RPC on 127.0.0.1:8545 when free) and the demo is seeded where it is
  * missing; with RPC_URL the backend follows that chain and no demo is seeded. PROVENA_EXIT_AFTER_DEMO=1 stops after
- * the demo (CI, smoke tests). PROVENA_DEMO=0 skips the demo.
+ * the demo (CI, smoke tests). PROVENA_DEMO=0 skips the demo. `npm start -- --cold-chain-breach` (or
+ * DEMO_COLD_CHAIN=breach) seeds the warm-afternoon demo instead: its refrigerated leg breaches the conditions.
  */
 import { createServer } from "node:net";
 import { Writable } from "node:stream";
@@ -17,7 +18,7 @@ import { pino, type Logger } from "pino";
 import QRCode from "qrcode";
 import { ConfigError, loadConfig, type Config } from "../backend/config.ts";
 import { startProvena, type RunningProvena } from "../backend/main.ts";
-import { seedDemoUnlessPresent } from "./demo.ts";
+import { coldChainScenarioOf, seedDemoUnlessPresent } from "./demo.ts";
 
 async function main(): Promise<void> {
   let config: Config;
@@ -89,6 +90,7 @@ async function main(): Promise<void> {
         publicBaseUrl: config.publicBaseUrl,
         log: (line) => console.log(line),
         onSeeding: () => console.log("\nSeeding a demo trade:"),
+        coldChain: coldChainScenarioOf(process.argv, env),
       });
       const demo = seeded.seededNow ? seeded.result : seeded.links;
       if (!seeded.seededNow)

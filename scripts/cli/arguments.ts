@@ -111,3 +111,33 @@ export function batchRef(value: string): Hex {
     throw new InvalidArgumentError((error as Error).message);
   }
 }
+
+/** A temperature in degrees Celsius ("2", "-18.5", "8°C"), answered in the contract's hundredths of a degree. */
+export function celsius(value: string): number {
+  const match = /^\s*(-?\d+(?:\.\d{1,2})?)\s*(?:°?C)?\s*$/i.exec(value);
+  if (match === null) throw new InvalidArgumentError("must be degrees Celsius with at most two decimals, e.g. 2, -18.5 or 8°C");
+  const centi = Math.round(Number(match[1]) * 100);
+  if (centi < -10_000 || centi > 10_000) throw new InvalidArgumentError("must be between -100 and 100 °C");
+  return centi;
+}
+
+/** A relative humidity in percent ("60", "85.5", "60%"), answered in the contract's hundredths of a percent. */
+export function percent(value: string): number {
+  const match = /^\s*(\d+(?:\.\d{1,2})?)\s*%?\s*$/.exec(value);
+  if (match === null) throw new InvalidArgumentError("must be a percentage 0-100 with at most two decimals, e.g. 60 or 85.5%");
+  const centi = Math.round(Number(match[1]) * 100);
+  if (centi > 10_000) throw new InvalidArgumentError("must be between 0 and 100 %");
+  return centi;
+}
+
+const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, min: 60, h: 3_600, d: 86_400 };
+
+/** A duration: seconds ("90"), or with a unit ("30m", "90s", "1.5h", "2d"), answered in whole seconds. */
+export function duration(value: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(s|m|min|h|d)?\s*$/i.exec(value);
+  if (match === null) throw new InvalidArgumentError("must be a duration like 90, 90s, 30m, 1.5h or 2d");
+  const seconds = Number(match[1]) * DURATION_UNITS[(match[2] ?? "s").toLowerCase()]!;
+  if (!Number.isInteger(seconds)) throw new InvalidArgumentError("must be a whole number of seconds");
+  if (seconds > 0xffff_ffff) throw new InvalidArgumentError("is too long (at most 2^32 - 1 seconds)");
+  return seconds;
+}
