@@ -136,10 +136,10 @@ export interface DemoColdChainLeg {
 /** The batch's conditions (IColdChain.Conditions): 2–8 °C, humidity unconstrained, 30 minutes of excursion allowed. */
 const DEMO_CONDITIONS = { minTemperature: 200, maxTemperature: 800, minHumidity: 0, maxHumidity: 10_000, allowedExcursionSeconds: 1_800 };
 /**
- * A warm afternoon squeezed into a minute and a half of demo: the allowance shrinks with it (the readings carry real
+ * A warm afternoon squeezed into forty seconds of demo (above 8 °C for about 9 of them): the allowance shrinks with it (the readings carry real
  * timestamps, and the ingest refuses readings from the future, so the demo cannot fast-forward the afternoon).
  */
-const WARM_AFTERNOON_ALLOWED_SECONDS = 10;
+const WARM_AFTERNOON_ALLOWED_SECONDS = 5;
 /** TradeEscrow BreachTerms.RefundFreight: a breach sends the carrier's share back to the buyer. */
 const BREACH_TERMS_REFUND_FREIGHT = 1;
 
@@ -364,7 +364,7 @@ export async function runDemo(provena: RunningProvena, options: DemoOptions & { 
   if (coldChainOfManufacturer) {
     await sent(
       `cold-chain conditions set: ${conditionsInWords(conditions)}` +
-        (scenario === "breach" ? " (a demo-sized allowance: the warm afternoon lasts about a minute here)" : ""),
+        (scenario === "breach" ? " (a demo-sized allowance: the warm afternoon lasts about forty seconds here)" : ""),
       coldChainOfManufacturer.setBatchConditions(batchId, conditions),
     );
   }
@@ -442,7 +442,7 @@ export async function runDemo(provena: RunningProvena, options: DemoOptions & { 
       batchId,
       startTime: Math.max(Math.floor(Date.now() / 1_000), Number(attachedAt)),
       ...(scenario === "breach"
-        ? { intervalSeconds: 2, count: 45, profile: "warm-afternoon" as const }
+        ? { intervalSeconds: 1, count: 40, profile: "warm-afternoon" as const }
         : { intervalSeconds: 1, count: 6, profile: "steady" as const }),
       seed: firstSequence,
     });
