@@ -58,6 +58,8 @@ const PRODUCT_DATA_ROLE_FUNCTIONS: Record<string, ParticipantRole[]> = {
   publishProductData: ["MANUFACTURER"],
   publishBatchData: ["MANUFACTURER"],
 };
+/** Product-data functions any active participant may have relayed (a document anchor: custodians, inspectors…). */
+const PRODUCT_DATA_PARTICIPANT_FUNCTIONS = new Set(["anchorBatchDocument"]);
 
 /** Functions nobody should relay: reads, and hooks only other contracts call. */
 const NOT_RELAYABLE = new Set(["setBatchWatched", "watchBatch", "onCustodyAccepted", "onQualityAttested", "renounceRole"]);
@@ -74,7 +76,9 @@ export function relayRequirement(
   }
   if (target === "productData") {
     const roles = PRODUCT_DATA_ROLE_FUNCTIONS[functionName];
-    return roles ? { kind: "role", anyOf: roles } : { kind: "refused", reason: `${functionName} cannot be relayed` };
+    if (roles) return { kind: "role", anyOf: roles };
+    if (PRODUCT_DATA_PARTICIPANT_FUNCTIONS.has(functionName)) return { kind: "participant" };
+    return { kind: "refused", reason: `${functionName} cannot be relayed` };
   }
   if (target === "registry") {
     const roles = REGISTRY_ROLE_FUNCTIONS[functionName];
