@@ -8,6 +8,7 @@
  * are stored and indexed is in collections.ts; how writes stay crash-safe without transactions in mirror-log.ts.
  */
 import { createAuthNonces } from "./auth-nonces.ts";
+import { createBatchDocuments } from "./batch-documents.ts";
 import { createOrderReadGrants } from "./order-read-grants.ts";
 import { createProductDataDocuments } from "./product-data-documents.ts";
 import { createUnitOwnershipRecords } from "./unit-ownership.ts";
@@ -53,6 +54,7 @@ export async function createMongoStore(options: MongoStoreOptions): Promise<Mirr
     ...createColdChainReads(collections),
     ...createColdChainReadings(collections),
     ...createProductDataDocuments(collections),
+    ...createBatchDocuments(collections, db),
     ...createUnitOwnershipRecords(collections),
   };
 }
