@@ -76,7 +76,8 @@ const SENTENCES: Record<string, (a: Args) => string> = {
       ? `${a.account} may not publish product data of GTIN ${a.gtin}: no manufacturer holds its GS1 company prefix`
       : `${a.account} may not publish product data of GTIN ${a.gtin}: its GS1 company prefix belongs to ${a.holder}`,
   ProductDataBatchUnknown: (a) => `no batch ${a.batchId} is registered, so no data or document can be anchored for it`,
-  ProductDataAnchorerInactive: (a) => `${a.account} is not an active participant (not onboarded, or suspended), so it may not anchor documents`,
+  ProductDataAnchorerInactive: (a) =>
+    `${a.account} is not an active participant (not onboarded, or suspended), so it may not anchor documents`,
   ProductDataNotBatchManufacturer: (a) => `${a.account} may not publish data of batch ${a.batchId}: only its manufacturer may`,
   ProductDataPublisherInactive: (a) =>
     `${a.account} is not an active manufacturer (not onboarded, suspended, or without the MANUFACTURER role)`,

@@ -302,7 +302,10 @@ export const COLLECTIONS = {
   // Metadata of batch documents; their bytes live in the GridFS bucket of the same name (batch-documents.ts).
   batchDocuments: {
     name: "batchdocuments",
-    indexes: [index<BatchDocument>(["batchId", "uploadedAt", "contentHash"]), index<BatchDocument>(["contentHash", "uploadedAt", "batchId"])],
+    indexes: [
+      index<BatchDocument>(["batchId", "uploadedAt", "contentHash"]),
+      index<BatchDocument>(["contentHash", "uploadedAt", "batchId"]),
+    ],
   },
   unitTokens: { name: "unittokens", indexes: [index<Stored<UnitToken, "tokenId">>(["owner", "_id"])] },
   claimRoots: { name: "claimroots", indexes: [] },

@@ -25,8 +25,7 @@ export function createBatchDocuments(connection: SqliteConnection): BatchDocumen
 
     async openBatchDocumentContent(batchId, contentHash) {
       const row = sql("SELECT content FROM batch_documents WHERE batch_id = ? AND content_hash = ?").get(batchId, contentHash) as
-        | { content: Uint8Array }
-        | undefined;
+        { content: Uint8Array } | undefined;
       return row === undefined ? null : Readable.from([Buffer.from(row.content)]);
     },
 
