@@ -22,6 +22,7 @@ import { registerOwnershipCommands } from "./cli/ownership-commands.ts";
 import { registerParticipantCommands } from "./cli/participant-commands.ts";
 import { registerCompanyPrefixCommands } from "./cli/prefix-commands.ts";
 import { registerPassportCommands } from "./cli/passport-commands.ts";
+import { registerDocumentCommands } from "./cli/document-commands.ts";
 import { registerProductCommands } from "./cli/product-commands.ts";
 import { registerReputationCommand } from "./cli/reputation-command.ts";
 import { registerProofCommands } from "./cli/proof-commands.ts";
@@ -55,6 +56,7 @@ registerRecallCommands(program, withContext);
 registerFinanceCommands(program, withContext);
 registerTraceCommands(program, withContext);
 registerProductCommands(program, withContext);
+registerDocumentCommands(program, withContext);
 registerReputationCommand(program);
 registerProofCommands(program, withContext);
 
