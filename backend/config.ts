@@ -91,6 +91,8 @@ export interface Config {
   jsonBodyLimit: string;
   relayBodyLimit: string;
   uploadBodyLimit: string;
+  /** Largest batch document (inspection report, certificate…) a participant uploads (backend/documents). */
+  documentBodyLimit: string;
   /** Deepest nesting of arrays and objects in any JSON body (every body parser refuses deeper ones with a 400). */
   jsonMaxDepth: number;
   /**
@@ -131,6 +133,8 @@ export const LIMIT_DEFAULTS = {
   relayBodyLimit: "64kb",
   // 100,000 serials of 20 characters are about 2.5 MB as JSON.
   uploadBodyLimit: "8mb",
+  // A scanned certificate or a batch record as PDF: a few megabytes; the bytes are kept for good.
+  documentBodyLimit: "10mb",
   // The deepest legitimate body (a batched JSON-RPC call with object parameters) nests about 5 levels.
   jsonMaxDepth: 32,
   maxHeaderSize: 16_384,
@@ -291,6 +295,7 @@ const fields = {
   BODY_LIMIT: bodySize(),
   RELAY_BODY_LIMIT: bodySize(),
   UPLOAD_BODY_LIMIT: bodySize(),
+  DOCUMENT_BODY_LIMIT: bodySize(),
   JSON_MAX_DEPTH: integer(2, 1_000, "must be an integer 2-1000 (levels of nested arrays and objects in a JSON body)"),
   QR_MAX_WIDTH: integer(64, 4_096, "must be an integer 64-4096 (pixels of the widest QR PNG served)"),
   QR_CACHE_BYTES: z
@@ -457,6 +462,7 @@ export function loadConfig(env: Env = process.env): Config {
     jsonBodyLimit,
     relayBodyLimit: parsed.RELAY_BODY_LIMIT ?? smallerSize(LIMIT_DEFAULTS.relayBodyLimit, jsonBodyLimit),
     uploadBodyLimit: parsed.UPLOAD_BODY_LIMIT ?? LIMIT_DEFAULTS.uploadBodyLimit,
+    documentBodyLimit: parsed.DOCUMENT_BODY_LIMIT ?? LIMIT_DEFAULTS.documentBodyLimit,
     jsonMaxDepth: parsed.JSON_MAX_DEPTH ?? LIMIT_DEFAULTS.jsonMaxDepth,
     maxHeaderSize: parsed.MAX_HEADER_SIZE ?? LIMIT_DEFAULTS.maxHeaderSize,
     headersTimeoutMs,

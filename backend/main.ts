@@ -46,6 +46,8 @@ import { createAuthService } from "./auth/auth-service.ts";
 import { createSignedTokens } from "./auth/signed-tokens.ts";
 import { createEpcisModule } from "./epcis/epcis-routes.ts";
 import { createOrderReadGrantModule } from "./finance/order-read-grant-routes.ts";
+import { createDocumentModule } from "./documents/document-routes.ts";
+import { createBatchDocumentService } from "./documents/document-service.ts";
 import { createProductDataModule } from "./product-data/product-data-routes.ts";
 import { createProductDataService } from "./product-data/product-data-service.ts";
 import { createOrderReadGrantService } from "./finance/order-read-grants.ts";
@@ -252,6 +254,15 @@ export function createProvenaHttpApp(deps: ProvenaHttpDeps): ProvenaApp {
       auth,
       writeRateLimitPerMinute: config.writeRateLimitPerMinute,
       jsonMaxDepth: config.jsonMaxDepth,
+      rateLimitStoreFor: deps.rateLimitStoreFor,
+    }),
+  );
+  modules.push(
+    createDocumentModule({
+      service: createBatchDocumentService({ store }),
+      auth,
+      documentBodyLimit: config.documentBodyLimit,
+      writeRateLimitPerMinute: config.writeRateLimitPerMinute,
       rateLimitStoreFor: deps.rateLimitStoreFor,
     }),
   );

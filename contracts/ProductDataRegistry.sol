@@ -52,6 +52,17 @@ contract ProductDataRegistry is IProductDataRegistry, ERC2771Context {
     }
 
     /// @inheritdoc IProductDataRegistry
+    function anchorBatchDocument(bytes32 batchId, bytes32 contentHash) external {
+        address anchorer = _msgSender();
+        if (contentHash == bytes32(0)) revert ProductDataZeroHash();
+        (IProvenanceRegistry.BatchStatus status,) = IProvenanceRegistry(_registry).batchStatus(batchId);
+        if (status == IProvenanceRegistry.BatchStatus.None) revert ProductDataBatchUnknown(batchId);
+        (uint32 participantId,, bool suspended) = IParticipantRegistry(_registry).participant(anchorer);
+        if (participantId == 0 || suspended) revert ProductDataAnchorerInactive(anchorer);
+        emit BatchDocumentAnchored(batchId, anchorer, contentHash);
+    }
+
+    /// @inheritdoc IProductDataRegistry
     function productDataVersion(uint64 gtin) external view returns (uint32) {
         return _productVersions[gtin];
     }

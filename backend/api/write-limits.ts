@@ -13,7 +13,11 @@ import { localRateLimitStore, type RateLimitStoreFactory } from "./cluster-rate-
 
 /** A body parser for one kind of media type the endpoint accepts; every one is capped at the endpoint's bodyLimit. */
 export type WriteBodyParser =
-  { kind: "json"; type?: string | string[] } | { kind: "text"; type: string | string[] } | { kind: "urlencoded" };
+  | { kind: "json"; type?: string | string[] }
+  | { kind: "text"; type: string | string[] }
+  | { kind: "urlencoded" }
+  /** The bytes as a Buffer, whatever the media type (the endpoint checks what they are). */
+  | { kind: "raw" };
 
 export interface WriteLimitsOptions {
   /** What the endpoint receives, plural, as clients read it in a 413 or 429 detail: "relay requests". */
@@ -98,6 +102,8 @@ function bodyParser(parser: WriteBodyParser, limit: number | string, maxDepth: n
       return express.text({ limit, type: parser.type });
     case "urlencoded":
       return express.urlencoded({ limit, extended: false });
+    case "raw":
+      return express.raw({ limit, type: () => true });
   }
 }
 

@@ -69,13 +69,15 @@ const SENTENCES: Record<string, (a: Args) => string> = {
     `child lot "${a.lot}" is not derived from the lot of batch ${a.parentId}: a child's lot is <parent lot>/<suffix>, with no "/" in the suffix`,
   SplitSerialRootMismatch: (a) =>
     `a child of batch ${a.parentId} names serial root ${a.childRoot}, not its parent's ${a.parentRoot}: a split cannot add unit serials`,
-  ProductDataZeroHash: () => "the content hash of product data must not be zero",
+  ProductDataZeroHash: () => "the content hash of product data or of a document must not be zero",
   ProductDataInvalidGtin: (a) => `GTIN ${a.gtin} is not valid (at most 14 digits with a correct check digit)`,
   ProductDataNotPrefixHolder: (a) =>
     a.holder === ZERO_ADDRESS
       ? `${a.account} may not publish product data of GTIN ${a.gtin}: no manufacturer holds its GS1 company prefix`
       : `${a.account} may not publish product data of GTIN ${a.gtin}: its GS1 company prefix belongs to ${a.holder}`,
-  ProductDataBatchUnknown: (a) => `no batch ${a.batchId} is registered, so no data can be published for it`,
+  ProductDataBatchUnknown: (a) => `no batch ${a.batchId} is registered, so no data or document can be anchored for it`,
+  ProductDataAnchorerInactive: (a) =>
+    `${a.account} is not an active participant (not onboarded, or suspended), so it may not anchor documents`,
   ProductDataNotBatchManufacturer: (a) => `${a.account} may not publish data of batch ${a.batchId}: only its manufacturer may`,
   ProductDataPublisherInactive: (a) =>
     `${a.account} is not an active manufacturer (not onboarded, suspended, or without the MANUFACTURER role)`,

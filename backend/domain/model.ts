@@ -315,6 +315,47 @@ export interface ProductDataDocument {
   uploadedAt: number;
 }
 
+/** What a batch document is (backend/documents). */
+export const BATCH_DOCUMENT_KINDS = [
+  "inspection-report",
+  "certificate",
+  "declaration-of-conformity",
+  "invoice",
+  "batch-record",
+  "other",
+] as const;
+export type BatchDocumentKind = (typeof BATCH_DOCUMENT_KINDS)[number];
+
+/**
+ * Who may read a batch document: everyone, partners in the batch's chain of custody (and regulators), or only
+ * authorities (regulators) and its uploader. The same levels as product data fields.
+ */
+export const BATCH_DOCUMENT_AUDIENCES = ["public", "partners", "authorities"] as const;
+export type BatchDocumentAudience = (typeof BATCH_DOCUMENT_AUDIENCES)[number];
+
+/**
+ * A document about a batch (backend/documents), uploaded by a participant of its chain of custody and stored off
+ * chain; keccak256 of its bytes is what ProductDataRegistry.anchorBatchDocument anchors. One per (batchId,
+ * contentHash): the first upload's metadata is kept.
+ */
+export interface BatchDocument {
+  batchId: Hex;
+  /** keccak256 of the bytes: the hash anchored on chain. */
+  contentHash: Hex;
+  /** sha256 of the bytes (hex, 0x-prefixed), for tools that verify with sha256sum. */
+  sha256: Hex;
+  kind: BatchDocumentKind;
+  audience: BatchDocumentAudience;
+  title: string;
+  /** The media type the bytes were recognised as (never the client's claim). */
+  contentType: string;
+  /** Bytes. */
+  size: number;
+  uploadedBy: Hex;
+  /** Unix ms. */
+  uploadedAt: number;
+}
+
 export interface RecallAcknowledgement {
   /** The batch whose own recall is acknowledged (a recalled lot, not a descendant the recall reaches). */
   batchId: Hex;

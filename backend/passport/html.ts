@@ -540,6 +540,10 @@ ${unit.cloneWarnings.map((w) => `<p${lang}>${escapeHtml(w)}</p>`).join("\n")}
   }
 
   if (view.productData) body.push(productSummaryHtml(view, locale));
+  if (view.documents && view.documents.length > 0) {
+    const links = view.documents.map((document) => `<a href="${escapeHtml(document.url)}" download>${escapeHtml(document.title)}</a>`);
+    body.push(`<p class="documents">${t("passport.documents")} ${links.join(", ")}</p>`);
+  }
 
   const facts: [MessageKey, string][] = [
     ["passport.fact.gtin", `<span class="mono">${escapeHtml(batch.gtin)}</span>`],

@@ -125,6 +125,20 @@ export function passportJsonLd(view: PassportView, publicBaseUrl: string) {
     },
     "provena:origin": { "@type": "Place", globalLocationNumber: batch.originGln },
     ...productDataJsonLd(view),
+    ...(view.documents && view.documents.length > 0
+      ? {
+          "provena:documents": view.documents.map((document) => ({
+            "@type": "DigitalDocument",
+            name: document.title,
+            "provena:kind": document.kind,
+            encodingFormat: document.contentType,
+            contentSize: document.size,
+            "provena:keccak256": document.contentHash,
+            "provena:sha256": document.sha256,
+            url: document.url,
+          })),
+        }
+      : {}),
     ...(unit ? { isVariantOf: { "@type": "Product", "@id": view.batchUri, url: view.batchUri } } : {}),
     "provena:state": {
       batchId: batch.batchId,

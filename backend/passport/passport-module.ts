@@ -21,6 +21,7 @@ import { QR_LIMIT_DEFAULTS, WRITE_LIMIT_DEFAULTS } from "../config.ts";
 import { routeModuleFromTable } from "../api/route-table.ts";
 import type { Hex } from "../domain/model.ts";
 import type { ProductDataService } from "../product-data/product-data-service.ts";
+import type { BatchDocumentService } from "../documents/document-service.ts";
 import type { ReputationService } from "../reputation/reputation-service.ts";
 import type { MirrorStore } from "../store/port.ts";
 import { assetRoutes } from "./asset-routes.ts";
@@ -86,6 +87,8 @@ export interface PassportModuleDeps {
   reputation?: ReputationService;
   /** The product's DPP data and footprint shown on passports; default: read from `store`. */
   productData?: ProductDataService;
+  /** The batch documents a passport lists (the public ones); default: read from `store`. */
+  documents?: BatchDocumentService;
   /**
    * The ownership tokens (IUnitOwnership) and the relayer that submits claims: with them the passport shows each
    * unit's token and the claim form, the claim relay is served, and the database claim is retired (410).
@@ -124,6 +127,7 @@ export function createPassportModule(deps: PassportModuleDeps): PassportModule {
     scanDeduper: deps.scanDeduper,
     ...(deps.reputation === undefined ? {} : { reputation: deps.reputation }),
     ...(deps.productData === undefined ? {} : { productData: deps.productData }),
+    ...(deps.documents === undefined ? {} : { documents: deps.documents }),
   });
   const ownership = deps.ownership
     ? createOwnershipService({

@@ -7,6 +7,8 @@ import { createHash } from "node:crypto";
 import { isAddress } from "ethers";
 import { conflict, notFound } from "../domain/errors.ts";
 import type { MirrorStore } from "../store/port.ts";
+import { ANONYMOUS } from "../auth/auth-service.ts";
+import { createBatchDocumentService, type BatchDocumentService } from "../documents/document-service.ts";
 import type { Batch, Checkpoint, Hex, ScanStats, UnitClaim } from "../domain/model.ts";
 import { loadBatchHistory, type BatchHistory } from "../read-model/batch-history.ts";
 import { createReputationService, type ReputationService } from "../reputation/reputation-service.ts";
@@ -127,6 +129,8 @@ export interface PassportServiceDeps {
   reputation?: ReputationService;
   /** The product's DPP data and footprint (default: read from `store`). */
   productData?: ProductDataService;
+  /** The batch's documents (default: read from `store`); the passport lists the public ones. */
+  documents?: BatchDocumentService;
   now?: () => number;
 }
 
@@ -137,6 +141,7 @@ export function createPassportService({
   scanDeduper,
   reputation = createReputationService({ store, chainId: config.chainId }),
   productData = createProductDataService({ store }),
+  documents = createBatchDocumentService({ store }),
   now = Date.now,
 }: PassportServiceDeps): PassportService {
   const thresholds: CloneThresholds = { ...DEFAULT_CLONE_THRESHOLDS, ...config.thresholds };
@@ -299,6 +304,15 @@ export function createPassportService({
         config.coldChain,
       ),
       productData: dpp,
+      documents: (await documents.list(ANONYMOUS, batch.batchId)).map((document) => ({
+        title: document.title,
+        kind: document.kind,
+        contentType: document.contentType,
+        size: document.size,
+        contentHash: document.contentHash,
+        sha256: document.sha256,
+        url: `${config.publicBaseUrl}/api/v1/batches/${batch.batchId}/documents/${document.contentHash}/content`,
+      })),
       verification: {
         chainId: config.chainId,
         registry: config.registryAddress.toLowerCase() as Hex,

@@ -83,6 +83,8 @@ export interface PassportView {
   coldChain: PassportColdChain | null;
   /** The product's public DPP data and the batch's carbon footprint (backend/product-data); null when none is anchored. */
   productData: PassportProductData | null;
+  /** The batch's public, anchored documents (backend/documents); a passport is the same page for everyone. */
+  documents?: PassportDocument[];
   verification: { chainId: number; registry: Hex; rpcUrl: string; deployBlock: number; asOfBlock: number | null };
   generatedAt: number;
 }
@@ -125,4 +127,16 @@ export function effectiveInspection(batch: Batch, history: HistoryEntry[], linea
     if (entry) return { result: entry.args.passed === true ? "passed" : "failed", batch: ancestor.batch, entry, inherited: true };
   }
   return { result: "none", batch, entry: null, inherited: false };
+}
+
+/** A public document of the batch, as the passport lists it. */
+export interface PassportDocument {
+  title: string;
+  kind: string;
+  contentType: string;
+  size: number;
+  contentHash: Hex;
+  sha256: Hex;
+  /** Where its bytes are served (absolute). */
+  url: string;
 }

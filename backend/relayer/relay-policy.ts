@@ -65,6 +65,8 @@ const PRODUCT_DATA_ROLE_FUNCTIONS: Record<string, ParticipantRole[]> = {
   publishProductData: ["MANUFACTURER"],
   publishBatchData: ["MANUFACTURER"],
 };
+/** Product-data functions any active participant may have relayed (a document anchor: custodians, inspectors…). */
+const PRODUCT_DATA_PARTICIPANT_FUNCTIONS = new Set(["anchorBatchDocument"]);
 
 /**
  * UnitOwnership: a manufacturer commits its batch's claim root, an owner transfers its token, the admin sets the base
@@ -96,7 +98,9 @@ export function relayRequirement(target: RelayTarget, functionName: string): Rel
   }
   if (target === "productData") {
     const roles = PRODUCT_DATA_ROLE_FUNCTIONS[functionName];
-    return roles ? { kind: "role", anyOf: roles } : { kind: "refused", reason: `${functionName} cannot be relayed` };
+    if (roles) return { kind: "role", anyOf: roles };
+    if (PRODUCT_DATA_PARTICIPANT_FUNCTIONS.has(functionName)) return { kind: "participant" };
+    return { kind: "refused", reason: `${functionName} cannot be relayed` };
   }
   if (target === "registry") {
     const roles = REGISTRY_ROLE_FUNCTIONS[functionName];

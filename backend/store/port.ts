@@ -40,6 +40,7 @@
  * - Documents come back exactly as written (deep-equal to the object stored), with no adapter fields (_id etc.);
  *   a field set to undefined is not stored (as in JSON), so it comes back absent.
  */
+import type { Readable } from "node:stream";
 import type {
   Batch,
   BatchStatus,
@@ -55,6 +56,7 @@ import type {
   Participant,
   OrderReadGrant,
   ProductDataDocument,
+  BatchDocument,
   RecallAcknowledgement,
   RelayRequest,
   RelayStatus,
@@ -417,6 +419,24 @@ export interface ProductDataDocuments {
 
 export const MAX_PRODUCT_DATA_LISTED = 500;
 
+/** Documents about batches (backend/documents): metadata and bytes, stored together; anchors are mirrored events. */
+export interface BatchDocuments {
+  /**
+   * Stores a document's metadata and bytes (contentHash must be keccak256 of `content`; callers compute it). The
+   * same (batchId, contentHash) again keeps the first upload, bytes and metadata. Returns the stored metadata.
+   */
+  putBatchDocument(document: BatchDocument, content: Uint8Array): Promise<BatchDocument>;
+  getBatchDocument(batchId: Hex, contentHash: Hex): Promise<BatchDocument | null>;
+  /** The stored bytes, streamed; null when no such document is stored. */
+  openBatchDocumentContent(batchId: Hex, contentHash: Hex): Promise<Readable | null>;
+  /** The batch's documents by uploadedAt, then contentHash; at most MAX_BATCH_DOCUMENTS_LISTED. */
+  listBatchDocuments(batchId: Hex): Promise<BatchDocument[]>;
+  /** Documents with these bytes, whatever their batch, by uploadedAt then batchId; at most MAX_BATCH_DOCUMENTS_LISTED. */
+  findBatchDocumentsByHash(contentHash: Hex): Promise<BatchDocument[]>;
+}
+
+export const MAX_BATCH_DOCUMENTS_LISTED = 500;
+
 /** The whole store, as the composition roots (main.ts, tests) open it. */
 export interface MirrorStore
   extends
@@ -434,4 +454,5 @@ export interface MirrorStore
     ColdChainReadings,
     ReadingAnchorRecords,
     ProductDataDocuments,
+    BatchDocuments,
     UnitOwnershipRecords {}

@@ -9,6 +9,11 @@ pragma solidity ^0.8.30;
 /// Both must be active (onboarded, not suspended) manufacturers. Each publication gets the next version number
 /// (1, 2, …) of its GTIN or batch; only the version counters are stored, the hashes live in the events.
 /// Calls may be relayed through the ProvenaForwarder (ERC-2771), so manufacturers need a key but no ETH.
+///
+/// Documents of a batch (inspection reports, certificates, invoices…) are kept off chain too, and any active
+/// participant anchors a document's keccak256 here for a batch: the event says who vouched for which bytes, and
+/// when. Whether the anchoring account belongs to the batch's chain of custody is judged by readers from the
+/// batch's history (past custodians live only in events), so nothing but the event is stored.
 interface IProductDataRegistry {
     /// @notice Reverts when the content hash is zero.
     error ProductDataZeroHash();
@@ -22,6 +27,9 @@ interface IProductDataRegistry {
     error ProductDataNotBatchManufacturer(bytes32 batchId, address account);
     /// @notice Reverts when `account` is not an active manufacturer (not onboarded, suspended, or without the role).
     error ProductDataPublisherInactive(address account);
+
+    /// @notice Reverts when `account` is not an active participant (not onboarded, or suspended).
+    error ProductDataAnchorerInactive(address account);
 
     /// @notice Emitted when `publisher` anchors version `version` of the product data of `gtin`.
     event ProductDataPublished(uint64 indexed gtin, uint32 indexed version, address indexed publisher, bytes32 contentHash);
@@ -39,6 +47,16 @@ interface IProductDataRegistry {
     /// @param contentHash keccak256 of the version's canonical JSON (RFC 8785); must not be zero.
     /// @return version The new version number (the first is 1).
     function publishBatchData(bytes32 batchId, bytes32 contentHash) external returns (uint32 version);
+
+    /// @notice Emitted when `anchoredBy` anchors the document whose keccak256 is `contentHash` for batch `batchId`.
+    event BatchDocumentAnchored(bytes32 indexed batchId, address indexed anchoredBy, bytes32 contentHash);
+
+    /// @notice An active participant anchors the hash of a document about batch `batchId` (inspection report,
+    /// certificate, invoice…). Anchoring the same hash again emits again: each anchor names its own account, so
+    /// nobody can front-run an honest anchor out of the record.
+    /// @param batchId The batch (registered or split child) in the provenance registry.
+    /// @param contentHash keccak256 of the document's bytes; must not be zero.
+    function anchorBatchDocument(bytes32 batchId, bytes32 contentHash) external;
 
     /// @notice The latest version number anchored for `gtin` (0 when none).
     function productDataVersion(uint64 gtin) external view returns (uint32);

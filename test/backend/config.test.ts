@@ -42,6 +42,7 @@ describe("loadConfig", function () {
         jsonBodyLimit: "100kb",
         relayBodyLimit: "64kb",
         uploadBodyLimit: "8mb",
+        documentBodyLimit: "10mb",
         jsonMaxDepth: 32,
         rpcTimeoutMs: 5000,
         trustProxy: false,
@@ -88,6 +89,7 @@ describe("loadConfig", function () {
         BODY_LIMIT: "2mb",
         RELAY_BODY_LIMIT: "32kb",
         UPLOAD_BODY_LIMIT: "16mb",
+        DOCUMENT_BODY_LIMIT: "20mb",
         JSON_MAX_DEPTH: "8",
         RPC_TIMEOUT_MS: "3000",
       });
@@ -113,6 +115,7 @@ describe("loadConfig", function () {
         jsonBodyLimit: "2mb",
         relayBodyLimit: "32kb",
         uploadBodyLimit: "16mb",
+        documentBodyLimit: "20mb",
         jsonMaxDepth: 8,
         rpcTimeoutMs: 3000,
       });

@@ -167,6 +167,66 @@ describe("ProductDataRegistry", function () {
     });
   });
 
+  describe("anchorBatchDocument", function () {
+    it("test_anchorBatchDocument_anyActiveParticipant_emitsWhoAnchoredWhichHash", async function () {
+      const { productData, inspector, carrier, batchId } = await networkHelpers.loadFixture(productDataFixture);
+      const report = documentHash("inspection report");
+      await expect(productData.connect(inspector).anchorBatchDocument(batchId, report))
+        .to.emit(productData, "BatchDocumentAnchored")
+        .withArgs(batchId, inspector.address, report);
+      // The same hash by another account is its own anchor: an earlier one cannot crowd out the honest one.
+      await expect(productData.connect(carrier).anchorBatchDocument(batchId, report))
+        .to.emit(productData, "BatchDocumentAnchored")
+        .withArgs(batchId, carrier.address, report);
+      expect(await productData.batchDataVersion(batchId)).to.equal(0n); // documents are no data versions
+    });
+
+    it("test_anchorBatchDocument_outsider_reverts", async function () {
+      const { productData, outsider, batchId } = await networkHelpers.loadFixture(productDataFixture);
+      await expect(productData.connect(outsider).anchorBatchDocument(batchId, documentHash("x")))
+        .to.be.revertedWithCustomError(productData, "ProductDataAnchorerInactive")
+        .withArgs(outsider.address);
+    });
+
+    it("test_anchorBatchDocument_suspendedParticipant_reverts", async function () {
+      const { productData, registry, admin, inspector, batchId } = await networkHelpers.loadFixture(productDataFixture);
+      await registry.connect(admin).suspendParticipant(inspector.address, ZeroHash);
+      await expect(productData.connect(inspector).anchorBatchDocument(batchId, documentHash("x")))
+        .to.be.revertedWithCustomError(productData, "ProductDataAnchorerInactive")
+        .withArgs(inspector.address);
+    });
+
+    it("test_anchorBatchDocument_unknownBatch_reverts", async function () {
+      const { productData, inspector } = await networkHelpers.loadFixture(productDataFixture);
+      const unknown = batchIdOf(DEMO_GTIN, "NO-SUCH-LOT");
+      await expect(productData.connect(inspector).anchorBatchDocument(unknown, documentHash("x")))
+        .to.be.revertedWithCustomError(productData, "ProductDataBatchUnknown")
+        .withArgs(unknown);
+    });
+
+    it("test_anchorBatchDocument_zeroHash_reverts", async function () {
+      const { productData, inspector, batchId } = await networkHelpers.loadFixture(productDataFixture);
+      await expect(productData.connect(inspector).anchorBatchDocument(batchId, ZeroHash)).to.be.revertedWithCustomError(
+        productData,
+        "ProductDataZeroHash",
+      );
+    });
+
+    it("test_execute_anchorBatchDocument_anchorerIsTheSigner", async function () {
+      const { productData, forwarder, inspector, relayer, batchId } = await networkHelpers.loadFixture(productDataFixture);
+      const hash = documentHash("relayed report");
+      const request = await signForwardRequest({
+        forwarder,
+        signer: inspector,
+        target: productData,
+        data: productData.interface.encodeFunctionData("anchorBatchDocument", [batchId, hash]),
+      });
+      await expect(forwarder.connect(relayer).execute(request))
+        .to.emit(productData, "BatchDocumentAnchored")
+        .withArgs(batchId, inspector.address, hash);
+    });
+  });
+
   describe("when relayed through the ProvenaForwarder", function () {
     it("test_execute_publishBatchData_publisherIsTheSigner", async function () {
       const { productData, forwarder, manufacturer, relayer, batchId } = await networkHelpers.loadFixture(productDataFixture);

@@ -46,6 +46,7 @@ export const en = {
   "dpp.madeBy": "Made by {maker}",
   "dpp.origin": "Made in {country}",
   "dpp.journey": "Its journey",
+  "passport.documents": "Documents:",
   "dpp.footprint": "Carbon footprint: {total} kg CO₂e",
   "dpp.footprintBreakdown": "{product} kg CO₂e to make ({method}), {transport} kg CO₂e to transport over {legs} legs, for {units} units",
   "dpp.footprintIncomplete": "Part of the journey has no known places or mass, so the total leaves it out.",

@@ -40,6 +40,7 @@ export const zhCN: MessageTable = {
   "dpp.madeBy": "制造商：{maker}",
   "dpp.origin": "原产地：{country}",
   "dpp.journey": "运输路线",
+  "passport.documents": "文件：",
   "dpp.footprint": "碳足迹：{total} 千克二氧化碳当量",
   "dpp.footprintBreakdown": "生产 {product} 千克二氧化碳当量（{method}），运输 {transport} 千克二氧化碳当量（{legs} 段），共 {units} 件",
   "dpp.footprintIncomplete": "部分路线缺少地点或重量信息，总量未计入这些部分。",

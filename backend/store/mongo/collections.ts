@@ -41,6 +41,7 @@ import type {
   ScanRecord,
   OrderReadGrant,
   ProductDataDocument,
+  BatchDocument,
   RecallAcknowledgement,
   UnitClaim,
   UnitToken,
@@ -296,6 +297,14 @@ export const COLLECTIONS = {
     indexes: [
       index<ProductDataDocument>(["subject", "contentHash"], { unique: true }),
       index<ProductDataDocument>(["subject", "uploadedAt", "contentHash"]),
+    ],
+  },
+  // Metadata of batch documents; their bytes live in the GridFS bucket of the same name (batch-documents.ts).
+  batchDocuments: {
+    name: "batchdocuments",
+    indexes: [
+      index<BatchDocument>(["batchId", "uploadedAt", "contentHash"]),
+      index<BatchDocument>(["contentHash", "uploadedAt", "batchId"]),
     ],
   },
   unitTokens: { name: "unittokens", indexes: [index<Stored<UnitToken, "tokenId">>(["owner", "_id"])] },

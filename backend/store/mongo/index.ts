@@ -8,6 +8,7 @@
  * are stored and indexed is in collections.ts; how writes stay crash-safe without transactions in mirror-log.ts.
  */
 import { createAuthNonces } from "./auth-nonces.ts";
+import { createBatchDocuments } from "./batch-documents.ts";
 import { createOrderReadGrants } from "./order-read-grants.ts";
 import { createProductDataDocuments } from "./product-data-documents.ts";
 import { createUnitOwnershipRecords } from "./unit-ownership.ts";
@@ -55,6 +56,7 @@ export async function createMongoStore(options: MongoStoreOptions): Promise<Mirr
     ...createColdChainReadings(collections),
     ...createReadingAnchorRecords(collections),
     ...createProductDataDocuments(collections),
+    ...createBatchDocuments(collections, db),
     ...createUnitOwnershipRecords(collections),
   };
 }

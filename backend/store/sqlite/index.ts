@@ -5,6 +5,7 @@
  * Each concern of the port lives in its own file, as in the MongoDB adapter (../mongo/index.ts).
  */
 import { createAuthNonces } from "./auth-nonces.ts";
+import { createBatchDocuments } from "./batch-documents.ts";
 import { createOrderReadGrants } from "./order-read-grants.ts";
 import { createProductDataDocuments } from "./product-data-documents.ts";
 import { createRecallAcknowledgements } from "./recall-acknowledgements.ts";
@@ -48,6 +49,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): MirrorStore
     ...createColdChainReadings(connection),
     ...createReadingAnchorRecords(connection),
     ...createProductDataDocuments(connection),
+    ...createBatchDocuments(connection),
     ...createUnitOwnershipRecords(connection),
   };
 }

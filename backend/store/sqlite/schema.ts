@@ -325,6 +325,18 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX reading_anchor_plans_by_sequence ON reading_anchor_plans (leg_id, first_sequence, root);
   `,
+  /* 12: documents about batches with their bytes (backend/documents); a rowid table: rows of megabytes do not belong in a WITHOUT ROWID b-tree */ `
+  CREATE TABLE batch_documents (
+    batch_id TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    uploaded_at INTEGER NOT NULL,
+    doc TEXT NOT NULL,
+    content BLOB NOT NULL,
+    PRIMARY KEY (batch_id, content_hash)
+  );
+  CREATE INDEX batch_documents_by_upload ON batch_documents (batch_id, uploaded_at, content_hash);
+  CREATE INDEX batch_documents_by_hash ON batch_documents (content_hash, uploaded_at, batch_id);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -39,6 +39,7 @@ describe("relay policy", function () {
   it("test_relayRequirement_productData_publishingNeedsTheManufacturerRole", function () {
     expect(relayRequirement("productData", "publishProductData")).to.deep.equal({ kind: "role", anyOf: ["MANUFACTURER"] });
     expect(relayRequirement("productData", "publishBatchData")).to.deep.equal({ kind: "role", anyOf: ["MANUFACTURER"] });
+    expect(relayRequirement("productData", "anchorBatchDocument")).to.deep.equal({ kind: "participant" });
     expect(relayRequirement("productData", "registry")).to.have.property("kind", "refused");
   });
 

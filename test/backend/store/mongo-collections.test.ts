@@ -262,6 +262,7 @@ describe("MongoDB store: documents", function () {
         "designregistrations",
         "designlinkchanges",
         "productdatadocuments",
+        "batchdocuments",
         "unittokens",
         "claimroots",
         "claimtrees",

@@ -1162,6 +1162,64 @@ export function shouldBehaveLikeMirrorStore(makeStore: () => Promise<MirrorStore
     });
   });
 
+  describe("batch documents", function () {
+    const batchX = bytes32("batch:x");
+    const batchY = bytes32("batch:y");
+    const documentOf = (batchId: Hex, label: string, uploadedAt: number, content: Uint8Array) => ({
+      batchId,
+      contentHash: bytes32(`document:${label}`),
+      sha256: bytes32(`sha256:${label}`),
+      kind: "inspection-report" as const,
+      audience: "partners" as const,
+      title: `Report ${label}`,
+      contentType: "application/pdf",
+      size: content.length,
+      uploadedBy: address("lab"),
+      uploadedAt,
+    });
+    const bytesOf = async (stream: NodeJS.ReadableStream | null) => {
+      if (stream === null) return null;
+      const chunks: Buffer[] = [];
+      for await (const chunk of stream) chunks.push(Buffer.from(chunk as Uint8Array));
+      return Buffer.concat(chunks);
+    };
+
+    it("test_putBatchDocument_firstUploadWins_bytesAndMetadata", async function () {
+      const first = Buffer.from("%PDF-1.7 first");
+      const stored = documentOf(batchX, "a", 2_000, first);
+      expect(await store.putBatchDocument(stored, first)).to.deep.equal(stored);
+      const again = { ...stored, title: "Forged title", uploadedBy: address("bolt"), uploadedAt: 9_000 };
+      expect(await store.putBatchDocument(again, Buffer.from("%PDF-1.7 other bytes"))).to.deep.equal(stored);
+      expect(await store.getBatchDocument(batchX, stored.contentHash)).to.deep.equal(stored);
+      expect(await bytesOf(await store.openBatchDocumentContent(batchX, stored.contentHash))).to.deep.equal(first);
+      expect(await store.getBatchDocument(batchY, stored.contentHash)).to.equal(null);
+      expect(await store.openBatchDocumentContent(batchY, stored.contentHash)).to.equal(null);
+    });
+
+    it("test_listBatchDocuments_inUploadOrder_perBatch_andFindByHashAcrossBatches", async function () {
+      const bytes = Buffer.alloc(300_000, 7); // larger than a GridFS chunk (255 kB)
+      const later = documentOf(batchX, "later", 3_000, bytes);
+      const earlier = documentOf(batchX, "earlier", 1_000, bytes);
+      const elsewhere = { ...documentOf(batchY, "later", 500, bytes) };
+      for (const document of [later, earlier, elsewhere]) await store.putBatchDocument(document, bytes);
+      expect(await store.listBatchDocuments(batchX)).to.deep.equal([earlier, later]);
+      expect(await store.listBatchDocuments(bytes32("batch:none"))).to.deep.equal([]);
+      expect(await store.findBatchDocumentsByHash(later.contentHash)).to.deep.equal([elsewhere, later]);
+      expect(await store.findBatchDocumentsByHash(bytes32("document:none"))).to.deep.equal([]);
+      expect(await bytesOf(await store.openBatchDocumentContent(batchY, later.contentHash))).to.deep.equal(bytes);
+    });
+
+    it("test_putBatchDocument_race_allSeeOneWinner", async function () {
+      const content = Buffer.from("same bytes");
+      const results = await Promise.all(
+        [1, 2, 3].map((at) => store.putBatchDocument({ ...documentOf(batchX, "race", at, content), title: `upload ${at}` }, content)),
+      );
+      const [stored] = await store.listBatchDocuments(batchX);
+      for (const result of results) expect(result).to.deep.equal(stored);
+      expect(await bytesOf(await store.openBatchDocumentContent(batchX, stored!.contentHash))).to.deep.equal(content);
+    });
+  });
+
   describe("order read grants", function () {
     const grant = (seller: string, financier: string, grantedAt: number, expiresAt = 10_000) => ({
       seller: address(seller),
