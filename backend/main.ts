@@ -176,6 +176,7 @@ export function createProvenaHttpApp(deps: ProvenaHttpDeps): ProvenaApp {
           deployment.forwarder,
           ...(deployment.unitOwnership ? [deployment.unitOwnership] : []),
           ...(deployment.logisticUnits ? [deployment.logisticUnits] : []),
+          ...(deployment.transformations ? [deployment.transformations] : []),
         ],
         ...(deployment.coldChain ? { coldChainAddress: deployment.coldChain } : {}),
         deployBlock: deployment.deployBlock,
@@ -644,6 +645,7 @@ function provenaChain(opened: OpenedChain, deployment: Deployment, deployedNow: 
       ...(deployment.productData ? { productData: deployment.productData } : {}),
       ...(deployment.unitOwnership ? { unitOwnership: deployment.unitOwnership } : {}),
       ...(deployment.logisticUnits ? { logisticUnits: deployment.logisticUnits } : {}),
+      ...(deployment.transformations ? { transformations: deployment.transformations } : {}),
     },
     abis: {
       forwarder: abis.ProvenaForwarder,
@@ -652,6 +654,7 @@ function provenaChain(opened: OpenedChain, deployment: Deployment, deployedNow: 
       designRegistry: abis.DesignRegistry,
       productData: abis.ProductDataRegistry,
       ...(abis.LogisticUnits ? { logisticUnits: abis.LogisticUnits } : {}),
+      ...(abis.Transformations ? { transformations: abis.Transformations } : {}),
     },
     deployment,
     deployedNow,
