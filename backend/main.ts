@@ -182,6 +182,7 @@ export function createProvenaHttpApp(deps: ProvenaHttpDeps): ProvenaApp {
           deployment.forwarder,
           ...(deployment.unitOwnership ? [deployment.unitOwnership] : []),
           ...(deployment.logisticUnits ? [deployment.logisticUnits] : []),
+          ...(deployment.transformations ? [deployment.transformations] : []),
         ],
         ...(deployment.coldChain ? { coldChainAddress: deployment.coldChain } : {}),
         deployBlock: deployment.deployBlock,
@@ -675,6 +676,7 @@ function provenaChain(opened: OpenedChain, deployment: Deployment, deployedNow: 
       ...(deployment.productData ? { productData: deployment.productData } : {}),
       ...(deployment.unitOwnership ? { unitOwnership: deployment.unitOwnership } : {}),
       ...(deployment.logisticUnits ? { logisticUnits: deployment.logisticUnits } : {}),
+      ...(deployment.transformations ? { transformations: deployment.transformations } : {}),
     },
     abis: {
       forwarder: abis.ProvenaForwarder,
@@ -683,6 +685,7 @@ function provenaChain(opened: OpenedChain, deployment: Deployment, deployedNow: 
       designRegistry: abis.DesignRegistry,
       productData: abis.ProductDataRegistry,
       ...(abis.LogisticUnits ? { logisticUnits: abis.LogisticUnits } : {}),
+      ...(abis.Transformations ? { transformations: abis.Transformations } : {}),
     },
     deployment,
     deployedNow,

@@ -19,7 +19,13 @@ import { Wallet, ZeroHash, type ContractTransactionResponse } from "ethers";
 import { buildDesignTree, designSalt, type DesignLeaf } from "../backend/designs/design-tree.ts";
 import type { Hex } from "../backend/domain/model.ts";
 import { deployDesignRegistry } from "./fixtures/design-registry.ts";
-import { deployLogisticUnits, deployProvena, deployUnitOwnership, type ProvenaDeployment } from "./fixtures/provena-deployment.ts";
+import {
+  deployLogisticUnits,
+  deployProvena,
+  deployTransformations,
+  deployUnitOwnership,
+  type ProvenaDeployment,
+} from "./fixtures/provena-deployment.ts";
 import { buildClaimTree, claimProofOf, signUnitClaim, unitTokenId } from "../backend/chain/unit-claim.ts";
 import { buildSerialTree as buildFastSerialTree } from "../backend/passport/serial-tree.ts";
 import { READING_TYPES } from "../backend/coldchain/reading-codec.ts";
@@ -961,6 +967,91 @@ const logisticUnitsSection: BenchSection = {
   },
 };
 
+// ------------------------------------------------------------------------------------------------
+// Transformations (issue 12): inputs consumed whole into a new lot; gas grows with the inputs, nothing else.
+// ------------------------------------------------------------------------------------------------
+
+const transformationsSection: BenchSection = {
+  title: "Transformations",
+  async measure({ ethers, deployment }) {
+    const { registry, manufacturer, customs } = deployment;
+    const transformations = await deployTransformations(ethers, deployment);
+    const transformationsAddress = await transformations.getAddress();
+    const rows: GasRow[] = [];
+    const latest = await ethers.provider.getBlock("latest");
+    const productionDate = BigInt(latest!.timestamp) - 86_400n;
+    const serialRoot = ethers.id("transformations bench serial root");
+    const recipe = ethers.id("transformations bench batch sheet");
+    const SHIPPING = 0;
+    let lotCounter = 0;
+
+    /** Registers one lot as the manufacturer (here also the processor) and returns its id. */
+    const registerLot = async (prefix: string) => {
+      const lot = `${prefix}-${String(++lotCounter).padStart(4, "0")}`;
+      await gasOf(
+        registry.connect(manufacturer).registerBatch(PRODUCT_GTIN, lot, 10n, productionDate, ORIGIN_GLN, DOCUMENT_HASH, serialRoot),
+      );
+      return batchIdOf(PRODUCT_GTIN, lot);
+    };
+    /** `count` input lots offered to the contract in the registry, and a fresh output lot. */
+    const prepare = async (count: number) => {
+      const inputIds: string[] = [];
+      for (let index = 0; index < count; index++) {
+        const inputId = await registerLot("TR-IN");
+        await gasOf(registry.connect(manufacturer).proposeHandoff(inputId, transformationsAddress, PORT_GLN, SHIPPING));
+        inputIds.push(inputId);
+      }
+      return { inputIds, outputId: await registerLot("TR-OUT") };
+    };
+
+    // Warm-up: the very first transformation also writes the counter from zero (about 17,100 more, once).
+    const warmUp = await prepare(1);
+    await gasOf(transformations.connect(manufacturer).transform(warmUp.inputIds, [warmUp.outputId], PORT_GLN, recipe));
+
+    const two = await prepare(2);
+    const twoGas = await gasOf(transformations.connect(manufacturer).transform(two.inputIds, [two.outputId], PORT_GLN, recipe));
+    rows.push({
+      operation: "transform, 2 inputs into 1 output",
+      path: "direct",
+      gasUsed: twoGas,
+      target: 180_000n,
+      note: "per input: the registry's acceptHandoff into the contract, plus one new slot (consumedIn)",
+    });
+    const ten = await prepare(10);
+    const tenGas = await gasOf(transformations.connect(manufacturer).transform(ten.inputIds, [ten.outputId], PORT_GLN, recipe));
+    rows.push({
+      operation: "transform, 10 inputs into 1 output",
+      path: "direct",
+      gasUsed: tenGas,
+      target: 550_000n,
+      note: `${formatGas((tenGas - twoGas) / 8n)} per further input`,
+    });
+
+    const relayed = await prepare(2);
+    await relayedGasOf(deployment, manufacturer, transformations, transformations.interface.encodeFunctionData("transformationCount"));
+    rows.push({
+      operation: "transform, 2 inputs into 1 output",
+      path: "relayed",
+      gasUsed: await relayedGasOf(
+        deployment,
+        manufacturer,
+        transformations,
+        transformations.interface.encodeFunctionData("transform", [relayed.inputIds, [relayed.outputId], PORT_GLN, recipe]),
+      ),
+    });
+
+    await gasOf(registry.connect(customs).recallBatch(two.inputIds[0], DOCUMENT_HASH));
+    rows.push({
+      operation: "flagRecalledInput",
+      path: "direct",
+      gasUsed: await gasOf(transformations.connect(customs).flagRecalledInput(two.outputId, two.inputIds[0])),
+      target: 70_000n,
+      note: "two lookups, two registry status reads, then the registry's recallBatch of the output",
+    });
+    return rows;
+  },
+};
+
 const SECTIONS: BenchSection[] = [
   provenanceSection,
   escrowSection,
@@ -968,6 +1059,7 @@ const SECTIONS: BenchSection[] = [
   coldChainSection,
   unitOwnershipSection,
   logisticUnitsSection,
+  transformationsSection,
 ];
 
 function formatGas(value: bigint): string {

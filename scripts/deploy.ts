@@ -49,6 +49,7 @@ const addresses = {
   ...(contracts.productData ? { productData: await addressOf("productData") } : {}),
   ...(contracts.unitOwnership ? { unitOwnership: await addressOf("unitOwnership") } : {}),
   ...(contracts.logisticUnits ? { logisticUnits: await addressOf("logisticUnits") } : {}),
+  ...(contracts.transformations ? { transformations: await addressOf("transformations") } : {}),
 };
 await assertDeployedCode(ethers.provider, chainId, addresses, path.relative(process.cwd(), ignitionJournalDir(chainId)));
 // Where the indexer starts: the block the first contract got its code (a resumed deployment started earlier).

@@ -17,8 +17,11 @@ export const PROVENA_CONTRACTS = [
 
 export type ProvenaContractName = (typeof PROVENA_CONTRACTS)[number];
 
-/** Every contract whose events the mirror keeps: the ones above, the optional unit ownership tokens and logistic units. */
-export const MIRRORED_CONTRACTS = [...PROVENA_CONTRACTS, "UnitOwnership", "LogisticUnits"] as const;
+/**
+ * Every contract whose events the mirror keeps: the ones above, the optional unit ownership tokens, logistic units and
+ * transformations.
+ */
+export const MIRRORED_CONTRACTS = [...PROVENA_CONTRACTS, "UnitOwnership", "LogisticUnits", "Transformations"] as const;
 
 export type MirroredContractName = (typeof MIRRORED_CONTRACTS)[number];
 
@@ -35,10 +38,14 @@ export interface ContractArtifact {
 }
 
 /**
- * The ABIs the mirror decodes with; `UnitOwnership` and `LogisticUnits` are only read when the deployment has those
+ * The ABIs the mirror decodes with; `UnitOwnership`, `LogisticUnits` and `Transformations` are only read when the deployment has those
  * contracts.
  */
-export type ProvenaAbis = Record<ProvenaContractName, JsonFragment[]> & { UnitOwnership?: JsonFragment[]; LogisticUnits?: JsonFragment[] };
+export type ProvenaAbis = Record<ProvenaContractName, JsonFragment[]> & {
+  UnitOwnership?: JsonFragment[];
+  LogisticUnits?: JsonFragment[];
+  Transformations?: JsonFragment[];
+};
 
 /** The artifact file is missing or unreadable: the contracts were not compiled (or compiled elsewhere). */
 export class ArtifactNotFoundError extends Error {
@@ -106,6 +113,7 @@ export function loadProvenaAbis(options: LoadArtifactOptions = {}): ProvenaAbis 
     ProductDataRegistry: loadArtifact("ProductDataRegistry", undefined, options).abi,
     UnitOwnership: loadUnitOwnershipAbi(options),
     LogisticUnits: loadArtifact("LogisticUnits", undefined, options).abi,
+    Transformations: loadArtifact("Transformations", undefined, options).abi,
   };
 }
 

@@ -8,7 +8,15 @@ import type { Deployment } from "./deployment.ts";
 /** Where the contracts of a deployment live (lower-case); the optional ones only in deployments that have them. */
 export type ContractAddresses = Pick<
   Deployment,
-  "forwarder" | "registry" | "escrow" | "designRegistry" | "coldChain" | "productData" | "unitOwnership" | "logisticUnits"
+  | "forwarder"
+  | "registry"
+  | "escrow"
+  | "designRegistry"
+  | "coldChain"
+  | "productData"
+  | "unitOwnership"
+  | "logisticUnits"
+  | "transformations"
 >;
 
 /** The ABIs of a deployment's contracts, by their part in it (from Hardhat's artifacts, backend/chain/artifacts.ts). */
@@ -26,6 +34,8 @@ export interface DeploymentAbis {
   unitOwnership?: InterfaceAbi;
   /** Default: the compiled LogisticUnits ABI. */
   logisticUnits?: InterfaceAbi;
+  /** Default: the compiled Transformations ABI. */
+  transformations?: InterfaceAbi;
 }
 
 /** The one chain access: what the relayer, the keeper and the composition root share. */

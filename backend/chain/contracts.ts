@@ -12,6 +12,7 @@ import type {
   ProvenaForwarder,
   ProvenanceRegistry,
   TradeEscrow,
+  Transformations,
   UnitOwnership,
 } from "../../types/ethers-contracts/index.ts";
 import type { ITradeEscrow } from "../../types/ethers-contracts/TradeEscrow.ts";
@@ -29,6 +30,7 @@ export type {
   ProvenaForwarder,
   ProvenanceRegistry,
   TradeEscrow,
+  Transformations,
   UnitOwnership,
 };
 
@@ -128,6 +130,21 @@ export const logisticUnitsAt = (
   abi: InterfaceAbi | Interface = logisticUnitsAbi(),
 ): LogisticUnits => new Contract(address, abi, runner) as unknown as LogisticUnits;
 
+let transformationsAbiCache: InterfaceAbi | undefined;
+
+/** The compiled Transformations ABI, read once per process. */
+export function transformationsAbi(): InterfaceAbi {
+  transformationsAbiCache ??= loadArtifact("Transformations").abi;
+  return transformationsAbiCache;
+}
+
+/** Transformations (inputs consumed into new lots) at `address`. */
+export const transformationsAt = (
+  address: string,
+  runner: ContractRunner | null,
+  abi: InterfaceAbi | Interface = transformationsAbi(),
+): Transformations => new Contract(address, abi, runner) as unknown as Transformations;
+
 /** A deployment's contracts, read-only through the chain's provider, with their interfaces and a revert decoder. */
 export interface ProvenaContracts {
   forwarder: ProvenaForwarder;
@@ -143,6 +160,8 @@ export interface ProvenaContracts {
   unitOwnership?: UnitOwnership;
   /** The logistic units (containers); undefined for a deployment made before they existed. */
   logisticUnits?: LogisticUnits;
+  /** The transformations; undefined for a deployment made before they existed. */
+  transformations?: Transformations;
   /** Untyped interfaces, for encoding and parsing by a function name known only at run time. */
   interfaces: {
     forwarder: Interface;
@@ -152,6 +171,7 @@ export interface ProvenaContracts {
     productData: Interface;
     unitOwnership: Interface;
     logisticUnits: Interface;
+    transformations: Interface;
     coldChain?: Interface;
   };
   decoder: RevertDecoder;
@@ -171,8 +191,10 @@ export function provenaContracts(chain: ChainAccess): ProvenaContracts {
     unitOwnership: new Interface(chain.abis.unitOwnership ?? unitOwnershipAbi()),
     // Likewise always there, for revert reasons of packing and container handoffs.
     logisticUnits: new Interface(chain.abis.logisticUnits ?? logisticUnitsAbi()),
+    transformations: new Interface(chain.abis.transformations ?? transformationsAbi()),
   };
   const logisticUnitsAddress = chain.addresses.logisticUnits;
+  const transformationsAddress = chain.addresses.transformations;
   const unitOwnershipAddress = chain.addresses.unitOwnership;
   const designRegistryAddress = chain.addresses.designRegistry;
   return {
@@ -191,6 +213,9 @@ export function provenaContracts(chain: ChainAccess): ProvenaContracts {
         : productDataAt(chain.addresses.productData, chain.provider, interfaces.productData),
     ...(unitOwnershipAddress ? { unitOwnership: unitOwnershipAt(unitOwnershipAddress, chain.provider, interfaces.unitOwnership) } : {}),
     ...(logisticUnitsAddress ? { logisticUnits: logisticUnitsAt(logisticUnitsAddress, chain.provider, interfaces.logisticUnits) } : {}),
+    ...(transformationsAddress
+      ? { transformations: transformationsAt(transformationsAddress, chain.provider, interfaces.transformations) }
+      : {}),
     interfaces,
     decoder: createRevertDecoder(
       [
@@ -201,6 +226,7 @@ export function provenaContracts(chain: ChainAccess): ProvenaContracts {
         interfaces.productData,
         interfaces.unitOwnership,
         interfaces.logisticUnits,
+        interfaces.transformations,
         coldChainInterface,
       ].filter((iface) => iface !== undefined),
     ),

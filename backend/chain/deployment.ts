@@ -28,6 +28,8 @@ export interface Deployment {
   productData?: Hex;
   /** The logistic units (containers identified by an SSCC, ILogisticUnits); absent in deployments made before it existed. */
   logisticUnits?: Hex;
+  /** The transformations (inputs consumed into new lots, ITransformations); absent in deployments made before it existed. */
+  transformations?: Hex;
   /** Block of the first deployment transaction: the indexer backfills from here. */
   deployBlock: number;
 }
@@ -73,6 +75,7 @@ const deploymentSchema = z.object({
   unitOwnership: addressSchema.optional(),
   productData: addressSchema.optional(),
   logisticUnits: addressSchema.optional(),
+  transformations: addressSchema.optional(),
   deployBlock: z.number({ error: "must be a non-negative integer" }).int().nonnegative(),
 });
 
@@ -136,6 +139,7 @@ export async function assertDeploymentOnChain(provider: Provider, deployment: De
   if (deployment.coldChain) contracts.push(["ColdChain", deployment.coldChain]);
   if (deployment.unitOwnership) contracts.push(["UnitOwnership", deployment.unitOwnership]);
   if (deployment.logisticUnits) contracts.push(["LogisticUnits", deployment.logisticUnits]);
+  if (deployment.transformations) contracts.push(["Transformations", deployment.transformations]);
   const codes = await Promise.all(contracts.map(([, contractAddress]) => provider.getCode(contractAddress)));
   const missing = contracts.filter((_, index) => codes[index] === "0x").map(([name, contractAddress]) => `${name} (${contractAddress})`);
   if (missing.length > 0) {

@@ -44,11 +44,20 @@ export interface EventDecoder {
 export interface CreateEventDecoderParameters {
   /**
    * With `unitOwnership`, that contract's logs are decoded too (with `abis.UnitOwnership`); with `logisticUnits`, the
-   * logistic units' (with `abis.LogisticUnits`, default its compiled ABI).
+   * logistic units' (with `abis.LogisticUnits`, default its compiled ABI); likewise with `transformations`.
    */
   deployment: Pick<
     Deployment,
-    "chainId" | "registry" | "escrow" | "forwarder" | "designRegistry" | "coldChain" | "productData" | "unitOwnership" | "logisticUnits"
+    | "chainId"
+    | "registry"
+    | "escrow"
+    | "forwarder"
+    | "designRegistry"
+    | "coldChain"
+    | "productData"
+    | "unitOwnership"
+    | "logisticUnits"
+    | "transformations"
   >;
   /** `ColdChain` defaults to IColdChain's compiled ABI, read only when the deployment has a cold-chain address. */
   abis: ProvenaAbis & { ColdChain?: JsonFragment[] };
@@ -79,7 +88,8 @@ const GS1_WIDTH: Readonly<Record<string, number>> = {
   outermostSscc: 18,
 };
 
-const BATCH_ID_ARGS = new Set(["batchId", "parentId", "childId"]);
+/** Transformations name their batches inputId/outputId (and list them as inputIds/outputIds). */
+const BATCH_ID_ARGS = new Set(["batchId", "parentId", "childId", "inputId", "outputId", "inputIds", "outputIds"]);
 /** Address arguments that name an asset, not an actor. */
 const NON_ACCOUNT_ADDRESS_ARGS = new Set(["token"]);
 const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000";
@@ -101,6 +111,9 @@ export function createEventDecoder({ deployment, abis }: CreateEventDecoderParam
   }
   if (deployment.logisticUnits !== undefined) {
     entries.push(["LogisticUnits", deployment.logisticUnits, abis.LogisticUnits ?? loadArtifact("LogisticUnits").abi]);
+  }
+  if (deployment.transformations !== undefined) {
+    entries.push(["Transformations", deployment.transformations, abis.Transformations ?? loadArtifact("Transformations").abi]);
   }
   for (const [contract, address, abi] of entries) {
     const iface = new Interface(abi);

@@ -48,7 +48,7 @@ export interface DeployProvenaParameters {
   artifactsDir?: string;
   /**
    * Another Ignition module returning { forwarder, registry, escrow } and optionally designRegistry, productData,
-   * coldChain, unitOwnership and logisticUnits (default: ./ignition/ProvenaModule.ts, which deploys them all).
+   * coldChain, unitOwnership, logisticUnits and transformations (default: ./ignition/ProvenaModule.ts, which deploys them all).
    */
   ignitionModule?: Parameters<typeof deploy>[0]["ignitionModule"];
 }
@@ -130,6 +130,7 @@ export async function deployProvenaWithIgnition(parameters: DeployProvenaParamet
   const productData = byName("productData", "ProductDataRegistry");
   const unitOwnership = byName("unitOwnership", "UnitOwnership");
   const logisticUnits = byName("logisticUnits", "LogisticUnits");
+  const transformations = byName("transformations", "Transformations");
   const addresses = {
     forwarder,
     registry,
@@ -139,6 +140,7 @@ export async function deployProvenaWithIgnition(parameters: DeployProvenaParamet
     ...(productData ? { productData } : {}),
     ...(unitOwnership ? { unitOwnership } : {}),
     ...(logisticUnits ? { logisticUnits } : {}),
+    ...(transformations ? { transformations } : {}),
   };
   await assertDeployedCode(parameters.provider, parameters.chainId, addresses, parameters.deploymentDir);
   // Nodes without history (no archive state) cannot answer eth_getCode at old blocks: start at the block the

@@ -31,7 +31,8 @@ export interface ChainEvent {
     | "ProductDataRegistry"
     | "ColdChain"
     | "UnitOwnership"
-    | "LogisticUnits";
+    | "LogisticUnits"
+    | "Transformations";
   address: Hex;
   name: string; // event name, e.g. "HandoffAccepted"
   args: Record<string, JsonValue>; // decoded by name; structs as objects

@@ -1,6 +1,6 @@
 /**
  * Hardhat Ignition module: deploys Provena's ERC-2771 forwarder, provenance registry, trade escrow, unit
- * ownership tokens and logistic units (containers identified by an SSCC).
+ * ownership tokens, logistic units (containers identified by an SSCC) and transformations.
  *
  *   npx hardhat ignition deploy backend/deploy/ignition/ProvenaModule.ts --network <name> \
  *     --parameters '{"ProvenaModule":{"admin":"0x…","adminTransferDelay":172800}}'
@@ -22,6 +22,8 @@
  *                       key); default: the deploying account
  *   logisticUnitsGln    logistic units: the GLN the contract is onboarded with as a registry participant (it holds
  *                       the registry custody of packed batches); default DEFAULT_LOGISTIC_UNITS_GLN
+ *   transformationsGln  transformations: the GLN the contract is onboarded with (it holds the registry custody of
+ *                       consumed inputs); default DEFAULT_TRANSFORMATIONS_GLN
  *
  * The DesignRegistry (design and IP proofs) and the ProductDataRegistry have no admin: who may use them is read from
  * the registry.
@@ -35,7 +37,8 @@
  * beginDefaultAdminTransfer. With any other `admin` the deployment stops at that call. The escrow's order limits
  * and token allowlist, the escrow's cold chain and the anchorer's role are set the same way (admin calls from the
  * deploying account), and so is the logistic units' onboarding as a CARRIER participant of the registry (it has
- * no admin of its own).
+ * no admin of its own), and the transformations' onboarding as a REGULATOR participant (its code recalls only the
+ * outputs of recalled inputs, see Transformations.sol).
  */
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 import { id } from "ethers";
@@ -63,6 +66,12 @@ export const CARRIER_ROLE = id("CARRIER_ROLE");
  * requires one of every participant, and a contract has no premises; the consortium sets its own.
  */
 export const DEFAULT_LOGISTIC_UNITS_GLN = 1n;
+
+/** keccak256("REGULATOR_ROLE"): the registry role the transformations contract is onboarded with (to recall outputs). */
+export const REGULATOR_ROLE = id("REGULATOR_ROLE");
+
+/** The GLN the transformations contract is onboarded with unless `transformationsGln` says otherwise. */
+export const DEFAULT_TRANSFORMATIONS_GLN = 2n;
 
 /** keccak256("ANCHORER_ROLE"): ColdChain.ANCHORER_ROLE. */
 export const ANCHORER_ROLE = id("ANCHORER_ROLE");
@@ -123,7 +132,16 @@ const ProvenaModule = buildModule("ProvenaModule", (m) => {
     { id: "onboardLogisticUnits" },
   );
 
-  return { forwarder, registry, escrow, designRegistry, productData, coldChain, unitOwnership, logisticUnits };
+  // Transformations: consumed inputs are in its registry custody, and it recalls outputs of recalled inputs.
+  const transformations = m.contract("Transformations", [registry, forwarder]);
+  m.call(
+    registry,
+    "onboardParticipant",
+    [transformations, REGULATOR_ROLE, m.getParameter("transformationsGln", DEFAULT_TRANSFORMATIONS_GLN), "Provena transformations"],
+    { id: "onboardTransformations" },
+  );
+
+  return { forwarder, registry, escrow, designRegistry, productData, coldChain, unitOwnership, logisticUnits, transformations };
 });
 
 export default ProvenaModule;
