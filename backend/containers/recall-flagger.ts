@@ -78,7 +78,7 @@ async function allEvents(store: EventLister, chainId: number, name: string): Pro
  */
 export async function mirroredPackedBatches(store: EventLister, chainId: number): Promise<Hex[]> {
   const events = [...(await allEvents(store, chainId, "BatchPacked")), ...(await allEvents(store, chainId, "BatchUnpacked"))];
-  events.sort((a, b) => (a.blockNumber - b.blockNumber) || (a.logIndex - b.logIndex));
+  events.sort((a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex);
   const packed = new Set<Hex>();
   for (const event of events) {
     const batchId = event.args.batchId;

@@ -11,11 +11,14 @@ import { loadProvenaAbis, type ProvenaAbis } from "../../backend/chain/artifacts
 import {
   designRegistryAt,
   escrowAt,
+  logisticUnitsAbi,
+  logisticUnitsAt,
   productDataAt,
   registryAt,
   unitOwnershipAbi,
   unitOwnershipAt,
   type DesignRegistry,
+  type LogisticUnits,
   type ProvenanceRegistry,
   type TradeEscrow,
   type UnitOwnership,
@@ -58,13 +61,15 @@ export interface CliContext {
   designRegistry(): Promise<DesignRegistry>;
   /** The unit ownership tokens; a CliError when the deployment has none. */
   unitOwnership(): Promise<UnitOwnership>;
+  /** The logistic units (containers); a CliError when the deployment has none. */
+  logisticUnits(): Promise<LogisticUnits>;
   /**
    * Sends `method(args)` on `contract` as the caller (or through the relayer with --relay, or when `relay` says so)
    * and prints the outcome.
    */
   send(
     label: string,
-    contract: "registry" | "escrow" | "designRegistry" | "productData" | "unitOwnership",
+    contract: "registry" | "escrow" | "designRegistry" | "productData" | "unitOwnership" | "logisticUnits",
     method: string,
     args: unknown[],
     overrides?: { value?: bigint; relay?: boolean },
@@ -73,7 +78,10 @@ export interface CliContext {
 }
 
 /** The addresses the CLI needs (`unitOwnership` only when the deployment has it). */
-export type CliDeployment = Pick<Deployment, "forwarder" | "registry" | "escrow" | "designRegistry" | "productData" | "unitOwnership">;
+export type CliDeployment = Pick<
+  Deployment,
+  "forwarder" | "registry" | "escrow" | "designRegistry" | "productData" | "unitOwnership" | "logisticUnits"
+>;
 
 export async function createCliContext(options: GlobalOptions): Promise<CliContext> {
   const rpcUrl = options.rpc ?? process.env.RPC_URL ?? DEFAULT_RPC_URL;
@@ -89,6 +97,7 @@ export async function createCliContext(options: GlobalOptions): Promise<CliConte
     abis.DesignRegistry,
     abis.ProductDataRegistry,
     unitOwnershipAbi(),
+    logisticUnitsAbi(),
   ]);
   let deploymentPromise: Promise<CliDeployment> | null = null;
   let signerPromise: Promise<Wallet> | null = null;
@@ -103,7 +112,7 @@ export async function createCliContext(options: GlobalOptions): Promise<CliConte
       if (response.ok) {
         const info = (await response.json()) as {
           domain: { chainId: number; verifyingContract: Hex };
-          targets: { registry: Hex; escrow: Hex; designRegistry?: Hex; productData?: Hex; unitOwnership?: Hex };
+          targets: { registry: Hex; escrow: Hex; designRegistry?: Hex; productData?: Hex; unitOwnership?: Hex; logisticUnits?: Hex };
         };
         if (info.domain.chainId !== chainId)
           throw new CliError(`the backend at ${apiUrl} serves chain ${info.domain.chainId}, but ${rpcUrl} is chain ${chainId}`);
@@ -114,6 +123,7 @@ export async function createCliContext(options: GlobalOptions): Promise<CliConte
           ...(info.targets.designRegistry ? { designRegistry: info.targets.designRegistry } : {}),
           ...(info.targets.productData ? { productData: info.targets.productData } : {}),
           ...(info.targets.unitOwnership ? { unitOwnership: info.targets.unitOwnership } : {}),
+          ...(info.targets.logisticUnits ? { logisticUnits: info.targets.logisticUnits } : {}),
         };
       }
     } catch (error) {
@@ -158,6 +168,15 @@ export async function createCliContext(options: GlobalOptions): Promise<CliConte
       }
       return unitOwnershipAt(unitOwnership, provider);
     },
+    async logisticUnits() {
+      const { logisticUnits } = await context.deployment();
+      if (!logisticUnits) {
+        throw new CliError(
+          `the deployment on chain ${chainId} has no LogisticUnits contract (deployed before it existed): redeploy, or add its address as "logisticUnits" to the deployment file`,
+        );
+      }
+      return logisticUnitsAt(logisticUnits, provider);
+    },
     async send(label, target, method, args, { relay = options.relay, ...overrides } = {}) {
       const signer = await context.signer();
       // The method is named at run time (a command table), so the call goes through the untyped base contract.
@@ -170,7 +189,9 @@ export async function createCliContext(options: GlobalOptions): Promise<CliConte
               ? await context.designRegistry()
               : target === "unitOwnership"
                 ? await context.unitOwnership()
-                : await productDataContract();
+                : target === "logisticUnits"
+                  ? await context.logisticUnits()
+                  : await productDataContract();
       try {
         if (relay) {
           if (overrides.value) throw new CliError("the relayer pays gas, not payments: send value-carrying calls without --relay");

@@ -38,7 +38,14 @@ describe("relayer: logistic units as a forward target", function () {
       store: fx.store,
       logger: silentLogger,
       metrics: createMetrics({ processMetrics: false }),
-      indexerStatus: () => ({ chainId: fx.chain.chainId, headBlock: null, indexedBlock: null, lagBlocks: null, eventsIndexed: 0, isLeader: false }),
+      indexerStatus: () => ({
+        chainId: fx.chain.chainId,
+        headBlock: null,
+        indexedBlock: null,
+        lagBlocks: null,
+        eventsIndexed: 0,
+        isLeader: false,
+      }),
       readyMaxLagBlocks: 10,
       modules: [createRelayModule({ service, writeRateLimitPerMinute: 1_000 })],
     });
@@ -114,15 +121,24 @@ describe("relayer: logistic units as a forward target", function () {
     expect((await request(app).post("/api/v1/relay/requests").send(early).expect(422)).body.error).to.equal("BatchNotRecalled");
 
     await (await registry.connect(manufacturer).recallBatch(lot.batchId, ZeroHash)).wait();
-    const first = await request(app).post("/api/v1/relay/requests").send(await signed(Wallet.createRandom(), flag)).expect(202);
-    const twin = await request(app).post("/api/v1/relay/requests").send(await signed(Wallet.createRandom(), flag)).expect(409);
+    const first = await request(app)
+      .post("/api/v1/relay/requests")
+      .send(await signed(Wallet.createRandom(), flag))
+      .expect(202);
+    const twin = await request(app)
+      .post("/api/v1/relay/requests")
+      .send(await signed(Wallet.createRandom(), flag))
+      .expect(409);
     expect(twin.body).to.include({ code: "CALL_ALREADY_PENDING", requestId: first.body.id });
 
     const worker = fx.worker();
     for (let round = 0; round < 10 && (await fx.store.getRelay(first.body.id))?.status !== "mined"; round++) await worker.tick();
     expect((await logisticUnits.container(PALLET))[4]).to.equal(1n);
     // Once flagged, the chain refuses it again.
-    const late = await request(app).post("/api/v1/relay/requests").send(await signed(Wallet.createRandom(), flag)).expect(422);
+    const late = await request(app)
+      .post("/api/v1/relay/requests")
+      .send(await signed(Wallet.createRandom(), flag))
+      .expect(422);
     expect(late.body.error).to.equal("BatchRecallAlreadyFlagged");
   });
 });
