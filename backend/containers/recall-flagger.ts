@@ -5,14 +5,15 @@
  * counts recalled contents only when someone calls `flagRecalledBatch(batchId)` for a packed batch the registry
  * reports Recalled (itself, or through an ancestor lot: a recall of a parent reaches its split children). Until
  * then the container can still move. This worker closes that gap: it takes the batches the mirror shows packed
- * (the LogisticUnits BatchPacked / BatchUnpacked events the indexer stores raw), re-checks each on the chain (the
- * mirror may lag), and for every packed batch that is recalled and not yet flagged proves the flag with a
+ * (the LogisticUnits BatchPacked / BatchUnpacked events the indexer stores raw), keeps those the mirror shows a recall
+ * may reach (the batch or an ancestor lot recalled, or not mirrored yet), re-checks each on the chain (the mirror may
+ * lag), and for every packed batch that is recalled and not yet flagged proves the flag with a
  * simulation from the relayer's account before queueing it as a relayer job (kind "recall-flag"). Job ids are
  * deterministic per chain and batch, so however many instances run and however often they look, one batch gets one
  * job; the relayer sends it. Only the primary process runs it (started next to the keeper).
  */
 import type { Logger } from "pino";
-import type { MirrorLog, RelayQueue } from "../store/port.ts";
+import type { MirrorLog, ProjectionReads, RelayQueue } from "../store/port.ts";
 import type { ChainEvent, Hex, RelayRequest } from "../domain/model.ts";
 import { NEXT_BLOCK, type ChainAccess } from "../chain/chain-access.ts";
 import { logisticUnitsAt, registryAt, type LogisticUnits, type ProvenanceRegistry } from "../chain/contracts.ts";
@@ -26,8 +27,8 @@ export const RECALL_FLAG_JOB_KIND = "recall-flag";
 const RECALLED_STATUS = 5n;
 
 export interface RecallFlaggerOptions {
-  /** Packed batches come from the mirror's raw LogisticUnits events; jobs go to the relay queue. */
-  store: Pick<MirrorLog, "listEvents"> & RelayQueue;
+  /** Packed batches come from the mirror's raw LogisticUnits events, recalls from its batches; jobs go to the relay queue. */
+  store: Pick<MirrorLog, "listEvents"> & Pick<ProjectionReads, "getBatch"> & RelayQueue;
   chain: ChainAccess;
   /** The relayer's account: simulations run from it, as its transactions will. */
   relayerAddress: Hex;
@@ -41,7 +42,7 @@ export interface RecallFlaggerOptions {
 }
 
 export interface RecallFlaggerRoundResult {
-  /** Batches the mirror shows packed, looked at on the chain. */
+  /** Batches the mirror shows packed (those a mirrored recall may reach are re-checked on the chain). */
   checked: number;
   /** Jobs queued (or re-queued) in this round. */
   queued: { batchId: Hex; sscc: string; jobId: string }[];
@@ -88,6 +89,24 @@ export async function mirroredPackedBatches(store: EventLister, chainId: number)
     else packed.delete(key);
   }
   return [...packed];
+}
+
+/** Lots a split can nest; beyond it the chain is asked (the walk only saves chain calls, it never decides). */
+const MAX_MIRRORED_LINEAGE = 32;
+
+/**
+ * Whether the mirror shows a recall reaching `batchId` (itself or an ancestor lot recalled), or cannot tell (the batch
+ * or an ancestor not mirrored yet). A prefilter that keeps clean packed batches from costing chain calls every round;
+ * a recall the mirror has not seen yet is found in a later round.
+ */
+export async function mirrorMayShowRecall(store: Pick<ProjectionReads, "getBatch">, batchId: Hex): Promise<boolean> {
+  let current: Hex | null = batchId;
+  for (let depth = 0; current !== null && depth < MAX_MIRRORED_LINEAGE; depth++) {
+    const batch = await store.getBatch(current);
+    if (batch === null || batch.status === "recalled") return true;
+    current = batch.parentId;
+  }
+  return current !== null;
 }
 
 /**
@@ -190,6 +209,7 @@ export function createRecallFlagger(options: RecallFlaggerOptions): RecallFlagge
       try {
         const existing = await store.getRelay(recallFlagJobId(chain.chainId, batchId));
         if (existing && existing.status !== "failed") continue; // its flag is on its way (or landed)
+        if (!(await mirrorMayShowRecall(store, batchId))) continue;
         const flag = await recallFlagOf(chain, contracts, relayerAddress, batchId);
         if (!flag) continue;
         const jobId = await queueRecallFlagJob(jobs, batchId, flag.data);

@@ -9,7 +9,12 @@ import { expect } from "chai";
 import { ZeroHash } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { createIndexer, type Indexer } from "../../../backend/indexer/index.ts";
-import { createRecallFlagger, recallFlagJobId, type RecallFlagger } from "../../../backend/containers/recall-flagger.ts";
+import {
+  createRecallFlagger,
+  mirrorMayShowRecall,
+  recallFlagJobId,
+  type RecallFlagger,
+} from "../../../backend/containers/recall-flagger.ts";
 import type { Hex } from "../../../backend/domain/model.ts";
 import type { LogisticUnits } from "../../../types/ethers-contracts/index.ts";
 import { DEMO_DC_GLN, DEMO_PORT_GLN, deployLogisticUnits } from "../../../scripts/fixtures/provena-deployment.ts";
@@ -142,5 +147,8 @@ describe("recall flagger", function () {
     await mirrorCaughtUp();
     // The mirror shows it unpacked, and the chain agrees: the contract would refuse the flag.
     expect(await flagger().tick()).to.deep.equal({ checked: 0, queued: [] });
+    // The mirror's recall view: the recalled lot yes; a lot the mirror has not seen yet is left to the chain.
+    expect(await mirrorMayShowRecall(fx.store, lot.batchId.toLowerCase() as Hex)).to.equal(true);
+    expect(await mirrorMayShowRecall(fx.store, `0x${"ab".repeat(32)}`)).to.equal(true);
   });
 });
