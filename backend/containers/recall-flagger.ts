@@ -203,6 +203,12 @@ export function createRecallFlagger(options: RecallFlaggerOptions): RecallFlagge
 
   async function tick(): Promise<RecallFlaggerRoundResult> {
     const batchIds = await mirroredPackedBatches(store, chain.chainId);
+    // A partner may have had the same flag relayed (it is anyone's): it is on its way, so no second job.
+    const pendingCalls = new Set(
+      (await store.listRelays(["queued", "submitted"], 10_000))
+        .filter((job) => job.to.toLowerCase() === logisticUnitsAddress)
+        .map((job) => job.data.toLowerCase()),
+    );
     const queued: RecallFlaggerRoundResult["queued"] = [];
     for (const batchId of batchIds) {
       if (stopped && current !== null) break; // stop() was called during a scheduled round
@@ -211,7 +217,7 @@ export function createRecallFlagger(options: RecallFlaggerOptions): RecallFlagge
         if (existing && existing.status !== "failed") continue; // its flag is on its way (or landed)
         if (!(await mirrorMayShowRecall(store, batchId))) continue;
         const flag = await recallFlagOf(chain, contracts, relayerAddress, batchId);
-        if (!flag) continue;
+        if (!flag || pendingCalls.has(flag.data.toLowerCase())) continue;
         const jobId = await queueRecallFlagJob(jobs, batchId, flag.data);
         if (jobId) {
           queued.push({ batchId, sscc: flag.sscc.toString(), jobId });

@@ -16,6 +16,7 @@ import {
   type RecallFlagger,
 } from "../../../backend/containers/recall-flagger.ts";
 import type { Hex } from "../../../backend/domain/model.ts";
+import { queuedRelayRequest } from "../../../backend/relayer/queued-request.ts";
 import type { LogisticUnits } from "../../../types/ethers-contracts/index.ts";
 import { DEMO_DC_GLN, DEMO_PORT_GLN, deployLogisticUnits } from "../../../scripts/fixtures/provena-deployment.ts";
 import { registerBatch } from "../../helpers/batches.ts";
@@ -150,5 +151,36 @@ describe("recall flagger", function () {
     // The mirror's recall view: the recalled lot yes; a lot the mirror has not seen yet is left to the chain.
     expect(await mirrorMayShowRecall(fx.store, lot.batchId.toLowerCase() as Hex)).to.equal(true);
     expect(await mirrorMayShowRecall(fx.store, `0x${"ab".repeat(32)}`)).to.equal(true);
+  });
+
+  it("test_recallFlagger_aPartnersPendingRelayOfTheSameFlag_isNotDuplicated", async function () {
+    const { registry, manufacturer } = fx.deployment;
+    const lot = await registerBatch(registry, manufacturer, { lot: "LOT-RF-D", quantity: 10n });
+    await packInto(manufacturer, sscc(4), [lot.batchId]);
+    await (await registry.connect(manufacturer).recallBatch(lot.batchId, ZeroHash)).wait();
+    await mirrorCaughtUp();
+    // Someone had the same (permissionless) flag relayed; it is still queued.
+    const data = logisticUnits.interface.encodeFunctionData("flagRecalledBatch", [lot.batchId]) as Hex;
+    const partner = queuedRelayRequest(
+      {
+        id: "partner-flag",
+        chainId: fx.chain.chainId,
+        from: `0x${"11".repeat(20)}`,
+        to: fx.chain.addresses.logisticUnits!,
+        value: "0",
+        gas: "200000",
+        nonce: "0",
+        deadline: 0,
+        data,
+        signature: "0x",
+        kind: "partner",
+      },
+      Date.now(),
+    );
+    await fx.store.enqueueRelay(partner);
+    expect((await flagger().tick()).queued).to.deep.equal([]);
+    // It failed (e.g. expired): the flagger's own job takes over.
+    await fx.store.updateRelay("partner-flag", "queued", { status: "failed", error: "expired", updatedAt: Date.now() });
+    expect((await flagger().tick()).queued.map((job) => job.batchId)).to.deep.equal([lot.batchId.toLowerCase()]);
   });
 });
