@@ -8,6 +8,7 @@
  *   indexer   mirrors every contract event into the store
  *   relayer   submits partners' signed requests and keeper jobs (when it has a key)
  *   keeper    settles escrow orders as soon as the contracts allow
+ *   recalls   flags packed batches a recall reaches on LogisticUnits, so their containers stop moving
  *   anchorer  commits each cold-chain leg's readings on chain, one Merkle root per ANCHOR_INTERVAL_MS window
  *   breaches  sends stored out-of-range readings to the cold chain as evidence (with a relayer and a ColdChain)
  *   MQTT      cold-chain readings: an embedded broker on MQTT_HOST:MQTT_PORT, or MQTT_URL's (with a ColdChain deployment)
@@ -37,6 +38,7 @@ import { redactUrl, type Config } from "./config.ts";
 import { deployProvenaWithIgnition, eip1193Of, ignitionJournalDir, type DeployProvenaParameters } from "./deploy/deploy-provena.ts";
 import { createIndexer, type Indexer } from "./indexer/index.ts";
 import { createKeeper, type Keeper } from "./keeper/keeper.ts";
+import { createRecallFlagger } from "./containers/recall-flagger.ts";
 import { createReadingProofs } from "./coldchain/anchor-proofs.ts";
 import { startAnchorer } from "./coldchain/anchor-start.ts";
 import type { ChainAccess } from "./chain/chain-access.ts";
@@ -474,6 +476,18 @@ async function startRelayerAndKeeper(
   });
   keeper.start();
   cleanup.push(() => keeper.stop());
+  const recallFlagger = createRecallFlagger({
+    store,
+    chain,
+    relayerAddress: address,
+    logger,
+    intervalMs: config.keeperIntervalMs,
+    onJobQueued: () => worker.poke(),
+  });
+  if (recallFlagger !== null) {
+    recallFlagger.start();
+    cleanup.push(() => recallFlagger.stop());
+  }
   const anchorer = await startAnchorer({
     store,
     chain,

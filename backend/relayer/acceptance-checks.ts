@@ -28,6 +28,7 @@ export function relayTargets(chain: Pick<ChainAccess, "addresses">): Map<string,
   if (chain.addresses.productData !== undefined) targets.set(chain.addresses.productData.toLowerCase(), "productData");
   if (chain.addresses.coldChain !== undefined) targets.set(chain.addresses.coldChain.toLowerCase(), "coldChain");
   if (chain.addresses.unitOwnership !== undefined) targets.set(chain.addresses.unitOwnership.toLowerCase(), "unitOwnership");
+  if (chain.addresses.logisticUnits !== undefined) targets.set(chain.addresses.logisticUnits.toLowerCase(), "logisticUnits");
   return targets;
 }
 
@@ -46,6 +47,10 @@ function targetOf(contracts: ProvenaContracts, target: RelayTarget) {
   if (target === "unitOwnership") {
     if (contracts.unitOwnership === undefined) throw new Error("this deployment has no unit ownership tokens");
     return { iface: contracts.interfaces.unitOwnership, contract: contracts.unitOwnership };
+  }
+  if (target === "logisticUnits") {
+    if (contracts.logisticUnits === undefined) throw new Error("this deployment has no logistic units");
+    return { iface: contracts.interfaces.logisticUnits, contract: contracts.logisticUnits };
   }
   const { coldChain } = contracts;
   const iface = contracts.interfaces.coldChain;
@@ -97,7 +102,9 @@ export async function checkTerms(context: AcceptanceContext, message: ForwardReq
     const coldChain = chain.addresses.coldChain === undefined ? "" : `, cold chain ${chain.addresses.coldChain.toLowerCase()}`;
     const unitOwnership =
       chain.addresses.unitOwnership === undefined ? "" : `, unit ownership ${chain.addresses.unitOwnership.toLowerCase()}`;
-    const provena = `registry ${chain.addresses.registry.toLowerCase()}, escrow ${chain.addresses.escrow.toLowerCase()}${designs}${productData}${coldChain}${unitOwnership}`;
+    const logisticUnits =
+      chain.addresses.logisticUnits === undefined ? "" : `, logistic units ${chain.addresses.logisticUnits.toLowerCase()}`;
+    const provena = `registry ${chain.addresses.registry.toLowerCase()}, escrow ${chain.addresses.escrow.toLowerCase()}${designs}${productData}${coldChain}${unitOwnership}${logisticUnits}`;
     throw refused("rejected", "UNTRUSTED_TARGET", `target ${message.to} is not a Provena contract (${provena})`);
   }
   if (message.value !== 0n) {
@@ -176,14 +183,16 @@ export function checkCall(context: AcceptanceContext, message: ForwardRequestMes
 
 /** The signer may call `functionName`: an admin, or an active, unsuspended participant holding the role it needs. */
 export async function checkSigner(
-  { contracts }: AcceptanceContext,
+  context: AcceptanceContext,
   message: ForwardRequestMessage,
   target: RelayTarget,
   functionName: string,
 ): Promise<void> {
+  const { contracts } = context;
   const requirement = relayRequirement(target, functionName);
   if (requirement.kind === "refused") throw refused("rejected", "FUNCTION_NOT_RELAYABLE", requirement.reason);
   if (requirement.kind === "tokenOwner") return checkTokenOwner(contracts, message, functionName);
+  if (requirement.kind === "anyone") return checkNoSameCallPending(context, message, functionName);
   // The design registry and the product-data anchors have no roles (no admin): nothing there needs one, so it never answers yes.
   const targetContract = targetOf(contracts, target).contract;
   const hasRole = (role: string, account: string): Promise<boolean> =>
@@ -278,6 +287,24 @@ export async function checkOrderInspector(
 }
 
 const PENDING_STATUSES = ["queued", "submitted"] as const;
+
+/**
+ * A call anyone may have relayed is not queued twice (by anyone, or by a backend job such as the recall flagger's):
+ * the contract takes it once, so a second one would only burn the relayer's gas on a revert.
+ */
+async function checkNoSameCallPending(
+  { store }: Pick<AcceptanceContext, "store">,
+  message: ForwardRequestMessage,
+  functionName: string,
+): Promise<void> {
+  const pending = await store.listRelays([...PENDING_STATUSES], 10_000);
+  const data = message.data.toLowerCase();
+  const twin = pending.find((r) => r.to.toLowerCase() === message.to && r.data.toLowerCase() === data);
+  if (twin) {
+    const detail = `the same ${functionName} call is already ${twin.status} as relay request ${twin.id}; it runs once`;
+    throw refused("conflict", "CALL_ALREADY_PENDING", detail, { requestId: twin.id });
+  }
+}
 
 /** The partner requests of `from` still queued or in flight, by forwarder nonce. */
 export async function pendingNoncesOf({ store }: Pick<AcceptanceContext, "store">, from: Hex): Promise<Map<bigint, RelayRequest>> {

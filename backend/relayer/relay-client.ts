@@ -84,6 +84,7 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
       productData?: string;
       coldChain?: string;
       unitOwnership?: string;
+      logisticUnits?: string;
     };
   }> | null = null;
 

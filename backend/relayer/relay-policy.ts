@@ -8,7 +8,7 @@
 import { ROLE_HASHES, type ParticipantRole } from "../chain/vocabulary.ts";
 
 /** The Provena contracts a partner may call through the relayer (the optional ones where the deployment has them). */
-export type RelayTarget = "registry" | "escrow" | "designRegistry" | "productData" | "coldChain" | "unitOwnership";
+export type RelayTarget = "registry" | "escrow" | "designRegistry" | "productData" | "coldChain" | "unitOwnership" | "logisticUnits";
 
 export type RelayRequirement =
   /** Any onboarded, non-suspended participant (custody moves: the contract checks the custodian/receiver). */
@@ -20,7 +20,12 @@ export type RelayRequirement =
   /** A role checked with the target contract's own AccessControl (e.g. the escrow's ARBITER_ROLE). */
   | { kind: "contractRole"; role: string; roleHash: string }
   /** The current owner of the UnitOwnership token the call moves, moving it from its own account. */
-  | { kind: "tokenOwner" };
+  | { kind: "tokenOwner" }
+  /**
+   * Any account, for a call that only helps everyone and that the contract allows once per subject (e.g. flagging a
+   * recalled batch): refused while the same call is already queued, so fresh keys cannot make the relayer pay twice.
+   */
+  | { kind: "anyone" };
 
 const ADMIN_FUNCTIONS = new Set([
   "onboardParticipant",
@@ -85,12 +90,36 @@ function unitOwnershipRequirement(functionName: string): RelayRequirement | { ki
   return { kind: "refused", reason: `${functionName} cannot be relayed` };
 }
 
+/**
+ * LogisticUnits: custodians create, pack, hand off, accept and unpack containers (the contract checks who holds
+ * what); flagging a packed recalled batch is anyone's (the contract counts it only once, only when it is true).
+ */
+const LOGISTIC_UNITS_PARTICIPANT_FUNCTIONS = new Set([
+  "createContainer",
+  "packBatches",
+  "packContainer",
+  "unpackBatches",
+  "unpackContainer",
+  "proposeContainerHandoff",
+  "acceptContainerHandoff",
+  "rejectContainerHandoff",
+  "cancelContainerHandoff",
+  "renewBatchRelease",
+]);
+
+function logisticUnitsRequirement(functionName: string): RelayRequirement | { kind: "refused"; reason: string } {
+  if (functionName === "flagRecalledBatch") return { kind: "anyone" };
+  if (LOGISTIC_UNITS_PARTICIPANT_FUNCTIONS.has(functionName)) return { kind: "participant" };
+  return { kind: "refused", reason: `${functionName} cannot be relayed` };
+}
+
 /** Functions nobody should relay: reads, and hooks only other contracts call. */
 const NOT_RELAYABLE = new Set(["setBatchWatched", "watchBatch", "onCustodyAccepted", "onQualityAttested", "renounceRole"]);
 
 export function relayRequirement(target: RelayTarget, functionName: string): RelayRequirement | { kind: "refused"; reason: string } {
   if (NOT_RELAYABLE.has(functionName)) return { kind: "refused", reason: `${functionName} cannot be relayed` };
   if (target === "unitOwnership") return unitOwnershipRequirement(functionName);
+  if (target === "logisticUnits") return logisticUnitsRequirement(functionName);
   if (ADMIN_FUNCTIONS.has(functionName)) return { kind: "admin" };
   if (target === "coldChain") {
     const roles = COLD_CHAIN_ROLE_FUNCTIONS[functionName];

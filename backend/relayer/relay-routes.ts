@@ -96,7 +96,7 @@ const relayRequestStatusSchema = z.strictObject({
     ),
   status: z.enum(["queued", "submitted", "mined", "failed"]),
   statusUrl: z.string(),
-  kind: z.string().meta({ enum: ["partner", "keeper", "ownership-claim", "anchor", "excursion"] }),
+  kind: z.string().meta({ enum: ["partner", "keeper", "ownership-claim", "anchor", "excursion", "recall-flag"] }),
   chainId: z.int(),
   from: z.string(),
   to: z.string(),

@@ -64,7 +64,15 @@ export interface RelayService {
     types: typeof FORWARD_REQUEST_TYPES;
     primaryType: "ForwardRequest";
     relayer: Hex;
-    targets: { registry: Hex; escrow: Hex; designRegistry?: Hex; productData?: Hex; coldChain?: Hex; unitOwnership?: Hex };
+    targets: {
+      registry: Hex;
+      escrow: Hex;
+      designRegistry?: Hex;
+      productData?: Hex;
+      coldChain?: Hex;
+      unitOwnership?: Hex;
+      logisticUnits?: Hex;
+    };
     maxForwardedGas: string;
   }>;
   /** The forwarder's current nonce for `address`, and the next one to sign given the requests already queued. */
@@ -179,6 +187,7 @@ export function createRelayService(options: RelayServiceOptions): RelayService {
           ...(chain.addresses.coldChain === undefined ? {} : { coldChain: chain.addresses.coldChain.toLowerCase() as Hex }),
           ...(chain.addresses.productData ? { productData: chain.addresses.productData.toLowerCase() as Hex } : {}),
           ...(chain.addresses.unitOwnership ? { unitOwnership: chain.addresses.unitOwnership.toLowerCase() as Hex } : {}),
+          ...(chain.addresses.logisticUnits ? { logisticUnits: chain.addresses.logisticUnits.toLowerCase() as Hex } : {}),
         },
         maxForwardedGas: context.maxForwardedGas.toString(),
       };

@@ -13,12 +13,15 @@ import {
   coldChainAt,
   designRegistryAt,
   escrowAt,
+  logisticUnitsAbi,
+  logisticUnitsAt,
   productDataAt,
   registryAt,
   unitOwnershipAbi,
   unitOwnershipAt,
   type ColdChain,
   type DesignRegistry,
+  type LogisticUnits,
   type ProvenanceRegistry,
   type TradeEscrow,
   type UnitOwnership,
@@ -63,13 +66,15 @@ export interface CliContext {
   unitOwnership(): Promise<UnitOwnership>;
   /** The cold chain (devices, legs, conditions); a CliError when the deployment has none. */
   coldChain(): Promise<ColdChain>;
+  /** The logistic units (containers); a CliError when the deployment has none. */
+  logisticUnits(): Promise<LogisticUnits>;
   /**
    * Sends `method(args)` on `contract` as the caller (or through the relayer with --relay, or when `relay` says so)
    * and prints the outcome.
    */
   send(
     label: string,
-    contract: "registry" | "escrow" | "designRegistry" | "productData" | "unitOwnership" | "coldChain",
+    contract: "registry" | "escrow" | "designRegistry" | "productData" | "unitOwnership" | "coldChain" | "logisticUnits",
     method: string,
     args: unknown[],
     overrides?: { value?: bigint; relay?: boolean },
@@ -77,10 +82,10 @@ export interface CliContext {
   close(): Promise<void>;
 }
 
-/** The addresses the CLI needs (`unitOwnership` and `coldChain` only when the deployment has them). */
+/** The addresses the CLI needs (`unitOwnership`, `coldChain` and `logisticUnits` only when the deployment has them). */
 export type CliDeployment = Pick<
   Deployment,
-  "forwarder" | "registry" | "escrow" | "designRegistry" | "productData" | "unitOwnership" | "coldChain"
+  "forwarder" | "registry" | "escrow" | "designRegistry" | "productData" | "unitOwnership" | "coldChain" | "logisticUnits"
 >;
 
 export async function createCliContext(options: GlobalOptions): Promise<CliContext> {
@@ -98,6 +103,7 @@ export async function createCliContext(options: GlobalOptions): Promise<CliConte
     abis.ProductDataRegistry,
     unitOwnershipAbi(),
     coldChainAbi(),
+    logisticUnitsAbi(),
   ]);
   let deploymentPromise: Promise<CliDeployment> | null = null;
   let signerPromise: Promise<Wallet> | null = null;
@@ -112,7 +118,15 @@ export async function createCliContext(options: GlobalOptions): Promise<CliConte
       if (response.ok) {
         const info = (await response.json()) as {
           domain: { chainId: number; verifyingContract: Hex };
-          targets: { registry: Hex; escrow: Hex; designRegistry?: Hex; productData?: Hex; unitOwnership?: Hex; coldChain?: Hex };
+          targets: {
+            registry: Hex;
+            escrow: Hex;
+            designRegistry?: Hex;
+            productData?: Hex;
+            unitOwnership?: Hex;
+            coldChain?: Hex;
+            logisticUnits?: Hex;
+          };
         };
         if (info.domain.chainId !== chainId)
           throw new CliError(`the backend at ${apiUrl} serves chain ${info.domain.chainId}, but ${rpcUrl} is chain ${chainId}`);
@@ -124,6 +138,7 @@ export async function createCliContext(options: GlobalOptions): Promise<CliConte
           ...(info.targets.productData ? { productData: info.targets.productData } : {}),
           ...(info.targets.unitOwnership ? { unitOwnership: info.targets.unitOwnership } : {}),
           ...(info.targets.coldChain ? { coldChain: info.targets.coldChain } : {}),
+          ...(info.targets.logisticUnits ? { logisticUnits: info.targets.logisticUnits } : {}),
         };
       }
     } catch (error) {
@@ -177,6 +192,15 @@ export async function createCliContext(options: GlobalOptions): Promise<CliConte
       }
       return coldChainAt(coldChain, provider);
     },
+    async logisticUnits() {
+      const { logisticUnits } = await context.deployment();
+      if (!logisticUnits) {
+        throw new CliError(
+          `the deployment on chain ${chainId} has no LogisticUnits contract (deployed before it existed): redeploy, or add its address as "logisticUnits" to the deployment file`,
+        );
+      }
+      return logisticUnitsAt(logisticUnits, provider);
+    },
     async send(label, target, method, args, { relay = options.relay, ...overrides } = {}) {
       const signer = await context.signer();
       // The method is named at run time (a command table), so the call goes through the untyped base contract.
@@ -191,7 +215,9 @@ export async function createCliContext(options: GlobalOptions): Promise<CliConte
                 ? await context.unitOwnership()
                 : target === "coldChain"
                   ? await context.coldChain()
-                  : await productDataContract();
+                  : target === "logisticUnits"
+                    ? await context.logisticUnits()
+                    : await productDataContract();
       try {
         if (relay) {
           if (overrides.value) throw new CliError("the relayer pays gas, not payments: send value-carrying calls without --relay");

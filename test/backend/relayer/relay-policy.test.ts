@@ -53,4 +53,16 @@ describe("relay policy", function () {
       expect(relayRequirement("unitOwnership", name)).to.include({ kind: "refused" });
     }
   });
+
+  it("test_relayRequirement_logisticUnits_custodiansMoveContainersAnyoneFlagsARecall", function () {
+    for (const name of ["createContainer", "packBatches", "packContainer", "unpackBatches", "unpackContainer"]) {
+      expect(relayRequirement("logisticUnits", name)).to.deep.equal({ kind: "participant" });
+    }
+    for (const name of ["proposeContainerHandoff", "acceptContainerHandoff", "rejectContainerHandoff", "cancelContainerHandoff"]) {
+      expect(relayRequirement("logisticUnits", name)).to.deep.equal({ kind: "participant" });
+    }
+    expect(relayRequirement("logisticUnits", "renewBatchRelease")).to.deep.equal({ kind: "participant" });
+    expect(relayRequirement("logisticUnits", "flagRecalledBatch")).to.deep.equal({ kind: "anyone" });
+    expect(relayRequirement("logisticUnits", "somethingNew")).to.include({ kind: "refused" });
+  });
 });
