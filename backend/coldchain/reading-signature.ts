@@ -9,6 +9,7 @@
  * the y parity `v` names, and like OpenZeppelin's ECDSA it refuses s in the upper half and v other than 27/28,
  * so every accepted signature also verifies on chain (no malleated twin can take a reading's place).
  */
+import { createRequire } from "node:module";
 import { secp256k1 } from "@noble/curves/secp256k1";
 import { SigningKey, computeAddress } from "ethers";
 import type { Hex } from "../domain/model.ts";
@@ -168,7 +169,7 @@ function addMultiple({ bits, x, y }: WindowTable, k: bigint, negative: boolean, 
     if (digit === 0) continue;
     const index = offset + Math.abs(digit) - 1;
     const px = endomorphism ? (x[index]! * BETA) % P : x[index]!;
-    addAffine(px, (digit < 0) !== negative ? P - y[index]! : y[index]!);
+    addAffine(px, digit < 0 !== negative ? P - y[index]! : y[index]!);
   }
 }
 
@@ -193,7 +194,30 @@ export function linearCombination(u1: bigint, u2: bigint, key: WindowTable): { x
   return { x: (X * zz) % P, y: (((Y * zz) % P) * zInverse) % P };
 }
 
-export function createReadingSignatureCheck({ maxKeys = 4_096 }: { maxKeys?: number } = {}): ReadingSignatureCheck {
+/** The part of the `secp256k1` package (libsecp256k1 bindings) used here. */
+interface NativeSecp256k1 {
+  ecdsaRecover(signature: Uint8Array, recid: number, message: Uint8Array, compressed: boolean): Uint8Array;
+}
+
+let native: NativeSecp256k1 | null | undefined;
+
+/**
+ * libsecp256k1 through the prebuilt native binding of the optional `secp256k1` package, when it is installed:
+ * recovery in tens of microseconds, ten times the table walk. Its own pure-JavaScript fallback (elliptic) is
+ * never taken, being slower than the table walk.
+ */
+export function nativeSecp256k1(): NativeSecp256k1 | null {
+  if (native === undefined) {
+    try {
+      native = createRequire(import.meta.url)("secp256k1/bindings") as NativeSecp256k1;
+    } catch {
+      native = null;
+    }
+  }
+  return native;
+}
+
+function jsCheck(maxKeys: number): ReadingSignatureCheck {
   // Insertion order is use order (re-inserted on each hit), so the first key is the least recently used.
   const keys = new Map<Hex, WindowTable>();
 
@@ -226,4 +250,48 @@ export function createReadingSignatureCheck({ maxKeys = 4_096 }: { maxKeys?: num
       return point !== null && point.x === parsed.r && Number(point.y & 1n) === parsed.yParity;
     },
   };
+}
+
+/** Recovery by libsecp256k1 with recid = the y parity (x = r exactly, as ecrecover); a device's key is compared. */
+function nativeCheck(secp: NativeSecp256k1, maxKeys: number): ReadingSignatureCheck {
+  const keys = new Map<Hex, Buffer>();
+  return {
+    signedBy(digest, signature, device) {
+      const parsed = parseSignature(signature);
+      if (parsed === null || !/^0x[0-9a-f]{64}$/i.test(digest)) return false;
+      let publicKey: Buffer;
+      try {
+        publicKey = Buffer.from(
+          secp.ecdsaRecover(Buffer.from(signature.slice(2, 130), "hex"), parsed.yParity, Buffer.from(digest.slice(2), "hex"), false),
+        );
+      } catch {
+        return false;
+      }
+      const key = keys.get(device);
+      if (key !== undefined) {
+        keys.delete(device);
+        keys.set(device, key);
+        return key.equals(publicKey);
+      }
+      if (computeAddress(`0x${publicKey.toString("hex")}`).toLowerCase() !== device) return false;
+      keys.set(device, publicKey);
+      if (keys.size > maxKeys) keys.delete(keys.keys().next().value!);
+      return true;
+    },
+  };
+}
+
+/**
+ * `implementation`: "native" (libsecp256k1; throws when the `secp256k1` package is not installed), "js" (the table
+ * walk), or by default native when installed.
+ */
+export function createReadingSignatureCheck({
+  maxKeys = 4_096,
+  implementation,
+}: { maxKeys?: number; implementation?: "native" | "js" } = {}): ReadingSignatureCheck {
+  if (implementation === "js") return jsCheck(maxKeys);
+  const secp = nativeSecp256k1();
+  if (secp !== null) return nativeCheck(secp, maxKeys);
+  if (implementation === "native") throw new Error("The secp256k1 package (native libsecp256k1) is not installed");
+  return jsCheck(maxKeys);
 }
