@@ -31,6 +31,28 @@ describe("Cold-chain ingest", function () {
       expect(verifyTypedData(domain, types, struct, reading.signature).toLowerCase()).to.equal(signer.address);
     });
 
+    it("test_readingHash_extremeValues_equalEthersEip712", function () {
+      const extremes = [
+        [Number.MAX_SAFE_INTEGER, 2 ** 40 - 1, -32_768, 65_535, -2_147_483_648, 2_147_483_647, "ab"],
+        [0, 0, -1, 0, -1, 0, "00"],
+        [1, 1, 32_767, NO_HUMIDITY, NO_POSITION, NO_POSITION, "ff"],
+      ] as const;
+      for (const [sequence, timestamp, temperature, humidity, latitude, longitude, byte] of extremes) {
+        const struct = {
+          device: signer.address,
+          batchId: `0x${byte.repeat(32)}` as Hex,
+          sequence,
+          timestamp,
+          temperature,
+          humidity,
+          latitude,
+          longitude,
+        };
+        expect(readingHash(struct)).to.equal(TypedDataEncoder.from(types).hash(struct));
+        expect(readingDigest(domain, struct)).to.equal(TypedDataEncoder.hash(domain, types, struct));
+      }
+    });
+
     it("test_wireFormat_roundTrips_absentSensorsAsNull", function () {
       const noSensors = signer.sign({ ...measurement(6), humidity: null, latitude: null, longitude: null });
       const text = toWireReading(noSensors);
