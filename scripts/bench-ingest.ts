@@ -12,6 +12,8 @@
  * the share of readings accepted (must be all of them). Sizes: BENCH_INGEST_DEVICES (default 200),
  * BENCH_INGEST_READINGS per device (default 200), BENCH_INGEST_PUBLISHERS worker threads (default 1),
  * BENCH_INGEST_WINDOW (default 1000), BENCH_INGEST_SIGNATURE_THREADS (default 0: on the event loop). The target is 5,000 readings/s on SQLite on a 2-core machine.
+ * Signatures are checked by libsecp256k1 when the optional `secp256k1` package is installed, else in JavaScript
+ * (reading-signature.ts); the table says which.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -23,6 +25,7 @@ import { createReadingIngest } from "../backend/coldchain/ingest-service.ts";
 import { startEmbeddedBroker } from "../backend/coldchain/mqtt-transport.ts";
 import { readingDomain } from "../backend/coldchain/reading-codec.ts";
 import { createReadingVerifier } from "../backend/coldchain/reading-verifier.ts";
+import { nativeSecp256k1 } from "../backend/coldchain/reading-signature.ts";
 import { createSignaturePool } from "../backend/coldchain/signature-pool.ts";
 import type { ColdChainDevice, ColdChainLeg } from "../backend/domain/cold-chain.ts";
 import type { EventRef, Hex } from "../backend/domain/model.ts";
@@ -150,6 +153,7 @@ async function main(): Promise<void> {
     ["readings (signed, over MQTT QoS 1)", total.toLocaleString("en")],
     ["devices / publisher threads / window", `${devices} / ${publishers} / ${window}`],
     ["signature threads (0: on the event loop)", String(signatureThreads)],
+    ["signature check", nativeSecp256k1() !== null ? "libsecp256k1 (secp256k1 package)" : "JavaScript (table walk)"],
     ["seconds", seconds.toFixed(2)],
     ["readings/s verified and stored", Math.round(total / seconds).toLocaleString("en")],
     ["reading-to-store latency p50 (ms)", quantile(0.5).toFixed(1)],

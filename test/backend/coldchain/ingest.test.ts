@@ -1,8 +1,14 @@
+import { secp256k1 } from "@noble/curves/secp256k1";
 import { expect } from "chai";
-import { Signature, TypedDataEncoder, verifyTypedData } from "ethers";
+import { Signature, SigningKey, TypedDataEncoder, computeAddress, keccak256, recoverAddress, toBeHex, verifyTypedData } from "ethers";
 import { createDeviceSigner } from "../../../backend/coldchain/device-signer.ts";
 import { READING_TYPES, parseWireReading, readingDigest, readingHash, toWireReading } from "../../../backend/coldchain/reading-codec.ts";
-import { createReadingSignatureCheck } from "../../../backend/coldchain/reading-signature.ts";
+import {
+  createReadingSignatureCheck,
+  linearCombination,
+  nativeSecp256k1,
+  windowTable,
+} from "../../../backend/coldchain/reading-signature.ts";
 import { NO_HUMIDITY, NO_POSITION, type SignedReading } from "../../../backend/domain/cold-chain.ts";
 import type { Hex } from "../../../backend/domain/model.ts";
 import { ACCOUNTS } from "../projections/event-factory.ts";
@@ -23,6 +29,28 @@ describe("Cold-chain ingest", function () {
       expect(readingHash(struct)).to.equal(TypedDataEncoder.from(types).hash(struct));
       expect(readingDigest(domain, struct)).to.equal(TypedDataEncoder.hash(domain, types, struct));
       expect(verifyTypedData(domain, types, struct, reading.signature).toLowerCase()).to.equal(signer.address);
+    });
+
+    it("test_readingHash_extremeValues_equalEthersEip712", function () {
+      const extremes = [
+        [Number.MAX_SAFE_INTEGER, 2 ** 40 - 1, -32_768, 65_535, -2_147_483_648, 2_147_483_647, "ab"],
+        [0, 0, -1, 0, -1, 0, "00"],
+        [1, 1, 32_767, NO_HUMIDITY, NO_POSITION, NO_POSITION, "ff"],
+      ] as const;
+      for (const [sequence, timestamp, temperature, humidity, latitude, longitude, byte] of extremes) {
+        const struct = {
+          device: signer.address,
+          batchId: `0x${byte.repeat(32)}` as Hex,
+          sequence,
+          timestamp,
+          temperature,
+          humidity,
+          latitude,
+          longitude,
+        };
+        expect(readingHash(struct)).to.equal(TypedDataEncoder.from(types).hash(struct));
+        expect(readingDigest(domain, struct)).to.equal(TypedDataEncoder.hash(domain, types, struct));
+      }
     });
 
     it("test_wireFormat_roundTrips_absentSensorsAsNull", function () {
@@ -54,25 +82,88 @@ describe("Cold-chain ingest", function () {
       }
     });
 
-    it("test_signatureCheck_cachedKey_sameAnswersAsRecovery_refusesMalleatedAndWrongV", function () {
-      const check = createReadingSignatureCheck();
-      const digest = readingDigest(domain, reading);
-      expect(check.signedBy(digest, reading.signature, signer.address)).to.equal(true); // by recovery
-      for (let index = 0; index < 5; index++) {
-        const next = signer.sign(measurement(10 + index));
-        expect(check.signedBy(readingDigest(domain, next), next.signature, signer.address)).to.equal(true); // cached key
+    // The native libsecp256k1 check runs where the optional secp256k1 package is installed.
+    const implementations = (["js", ...(nativeSecp256k1() !== null ? ["native"] : [])] as const).map((name) => name as "js" | "native");
+    for (const implementation of implementations) {
+      it(`test_signatureCheck_cachedKey_sameAnswersAsRecovery_refusesMalleatedAndWrongV_${implementation}`, function () {
+        const check = createReadingSignatureCheck({ implementation });
+        const digest = readingDigest(domain, reading);
+        expect(check.signedBy(digest, reading.signature, signer.address)).to.equal(true); // by recovery
+        for (let index = 0; index < 5; index++) {
+          const next = signer.sign(measurement(10 + index));
+          expect(check.signedBy(readingDigest(domain, next), next.signature, signer.address)).to.equal(true); // cached key
+        }
+        const parts = Signature.from(reading.signature);
+        const flippedV = Signature.from({ r: parts.r, s: parts.s, v: parts.v === 27 ? 28 : 27 }).serialized as Hex;
+        expect(check.signedBy(digest, flippedV, signer.address)).to.equal(false);
+        const n = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+        const highS =
+          `${reading.signature.slice(0, 66)}${(n - BigInt(parts.s)).toString(16).padStart(64, "0")}${reading.signature.slice(130)}` as Hex;
+        expect(check.signedBy(digest, highS, signer.address)).to.equal(false);
+        const other = signer.sign(measurement(30));
+        expect(check.signedBy(digest, other.signature, signer.address)).to.equal(false);
+        expect(check.signedBy(digest, reading.signature, "0x0000000000000000000000000000000000000001")).to.equal(false);
+      });
+    }
+
+    it("test_linearCombination_equalsNoble_throughDoublingAndInfinity", function () {
+      const { ProjectivePoint: Point, CURVE } = secp256k1;
+      const n = CURVE.n;
+      const base = windowTable(Point.BASE, 5);
+      const key = windowTable(Point.BASE.multiply(7n), 5);
+      const cases: [bigint, bigint, ReturnType<typeof windowTable>][] = [
+        [1n, 1n, base], // G + G: the accumulator meets the point it adds
+        [5n, 5n, base],
+        [1n, n - 1n, base], // G − G: infinity
+        [n - 7n, 1n, key], // −7G + 7G: infinity
+        [3n, 2n, key],
+        [0n, 9n, key],
+        [n - 1n, n - 1n, key],
+        [0x1234567890abcdef1234567890abcdefn, n - 0xabcdefn, key],
+      ];
+      for (const [u1, u2, table] of cases) {
+        const q = table === base ? Point.BASE : Point.BASE.multiply(7n);
+        // multiply, not multiplyUnsafe: in @noble/curves 1.9 the latter is wrong on a point with precomputes (G).
+        const times = (point: typeof q, k: bigint) => (k === 0n ? Point.ZERO : point.multiply(k));
+        const expected = times(Point.BASE, u1).add(times(q, u2));
+        const actual = linearCombination(u1, u2, table);
+        expect(actual, `${u1} ${u2}`).to.deep.equal(expected.equals(Point.ZERO) ? null : expected.toAffine());
       }
-      const parts = Signature.from(reading.signature);
-      const flippedV = Signature.from({ r: parts.r, s: parts.s, v: parts.v === 27 ? 28 : 27 }).serialized as Hex;
-      expect(check.signedBy(digest, flippedV, signer.address)).to.equal(false);
-      const n = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
-      const highS =
-        `${reading.signature.slice(0, 66)}${(n - BigInt(parts.s)).toString(16).padStart(64, "0")}${reading.signature.slice(130)}` as Hex;
-      expect(check.signedBy(digest, highS, signer.address)).to.equal(false);
-      const other = signer.sign(measurement(30));
-      expect(check.signedBy(digest, other.signature, signer.address)).to.equal(false);
-      expect(check.signedBy(digest, reading.signature, "0x0000000000000000000000000000000000000001")).to.equal(false);
     });
+
+    for (const implementation of implementations) {
+      it(`test_signatureCheck_cachedKey_agreesWithEcrecover_onEdgeKeysAndDigests_${implementation}`, function () {
+        // Keys 1 and 2 make the device key's multiples the base point's (the accumulator meets its own point: doubling);
+        // n − 1 is the base point negated (cancelling to infinity); digests 0 and n make u1 = 0.
+        const n = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+        const hex32 = (value: bigint) => `0x${value.toString(16).padStart(64, "0")}` as Hex;
+        const keys = [1n, 2n, 3n, n - 1n, n - 2n, 0x1234567890abcdefn].map((d) => new SigningKey(hex32(d)));
+        const digests = [
+          0n,
+          1n,
+          n,
+          n - 1n,
+          2n ** 256n - 1n,
+          ...Array.from({ length: 12 }, (_, i) => BigInt(keccak256(toBeHex(i + 1)))),
+        ].map(hex32);
+        const check = createReadingSignatureCheck({ implementation });
+        for (const key of keys) {
+          const device = computeAddress(key.publicKey).toLowerCase() as Hex;
+          for (const digest of digests) {
+            const signature = key.sign(digest);
+            const serialized = signature.serialized as Hex;
+            expect(check.signedBy(digest, serialized, device), `${key.privateKey} ${digest}`).to.equal(true);
+            const flipped = Signature.from({ r: signature.r, s: signature.s, v: signature.v === 27 ? 28 : 27 }).serialized as Hex;
+            expect(recoverAddress(digest, flipped).toLowerCase()).to.not.equal(device);
+            expect(check.signedBy(digest, flipped, device)).to.equal(false);
+            const otherDigest = hex32((BigInt(digest) + 1n) % 2n ** 256n);
+            expect(check.signedBy(otherDigest, serialized, device)).to.equal(
+              recoverAddress(otherDigest, serialized).toLowerCase() === device,
+            );
+          }
+        }
+      });
+    }
   });
 
   describe("verification", function () {
