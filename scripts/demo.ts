@@ -438,9 +438,13 @@ export async function runDemo(provena: RunningProvena, options: DemoOptions & { 
     const firstSequence = last === undefined || last === null ? 1 : last + 1;
     const { chainId } = await provider.getNetwork();
     const signer = createDeviceSigner(demoDeviceKey(), readingDomain(Number(chainId), coldChainAddress), firstSequence);
+    // The logger keeps the chain's time, not this machine's: a leg counts only readings between the chain's attach
+    // and handoff timestamps, and a dev chain's clock can drift from the wall clock either way (an in-process chain
+    // lagged it by more than the whole series in the test suite, so every warm reading fell after the handoff).
+    const chainClockOffsetMs = Number(attachedAt) * 1_000 - Date.now();
     const series = simulatedSeries({
       batchId,
-      startTime: Math.max(Math.floor(Date.now() / 1_000), Number(attachedAt)),
+      startTime: Number(attachedAt),
       ...(scenario === "breach"
         ? { intervalSeconds: 1, count: 40, profile: "warm-afternoon" as const }
         : { intervalSeconds: 1, count: 6, profile: "steady" as const }),
@@ -452,7 +456,7 @@ export async function runDemo(provena: RunningProvena, options: DemoOptions & { 
     );
     let summary;
     try {
-      summary = await simulateDevice({ signer, series, publisher });
+      summary = await simulateDevice({ signer, series, publisher, now: () => Date.now() + chainClockOffsetMs });
     } finally {
       await publisher.close();
     }
