@@ -39,6 +39,7 @@ import { deployProvenaWithIgnition, eip1193Of, ignitionJournalDir, type DeployPr
 import { createIndexer, type Indexer } from "./indexer/index.ts";
 import { createKeeper, type Keeper } from "./keeper/keeper.ts";
 import { createRecallFlagger } from "./containers/recall-flagger.ts";
+import { createInputRecallFlagger } from "./transformations/recall-flagger.ts";
 import { createReadingProofs } from "./coldchain/anchor-proofs.ts";
 import { startAnchorer } from "./coldchain/anchor-start.ts";
 import type { ChainAccess } from "./chain/chain-access.ts";
@@ -487,6 +488,18 @@ async function startRelayerAndKeeper(
   if (recallFlagger !== null) {
     recallFlagger.start();
     cleanup.push(() => recallFlagger.stop());
+  }
+  const inputRecallFlagger = createInputRecallFlagger({
+    store,
+    chain,
+    relayerAddress: address,
+    logger,
+    intervalMs: config.keeperIntervalMs,
+    onJobQueued: () => worker.poke(),
+  });
+  if (inputRecallFlagger !== null) {
+    inputRecallFlagger.start();
+    cleanup.push(() => inputRecallFlagger.stop());
   }
   const anchorer = await startAnchorer({
     store,

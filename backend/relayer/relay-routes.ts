@@ -96,7 +96,7 @@ const relayRequestStatusSchema = z.strictObject({
     ),
   status: z.enum(["queued", "submitted", "mined", "failed"]),
   statusUrl: z.string(),
-  kind: z.string().meta({ enum: ["partner", "keeper", "ownership-claim", "anchor", "excursion", "recall-flag"] }),
+  kind: z.string().meta({ enum: ["partner", "keeper", "ownership-claim", "anchor", "excursion", "recall-flag", "recall-flag-input"] }),
   chainId: z.int(),
   from: z.string(),
   to: z.string(),
