@@ -19,6 +19,7 @@ import type { Hex, RelayRequest } from "../domain/model.ts";
 import { queuedRelayRequest } from "../relayer/queued-request.ts";
 import type { ColdChainReads, ReadingAnchorRecords, RelayQueue } from "../store/port.ts";
 import { buildAnchorTree, planAnchorWindow } from "./anchor-tree.ts";
+import { createPollingLoop } from "../coordination/polling-loop.ts";
 
 export interface AnchorWorkerOptions {
   store: ColdChainReads & ReadingAnchorRecords & RelayQueue;
@@ -79,9 +80,6 @@ export function createAnchorWorker(options: AnchorWorkerOptions): AnchorWorker {
   const now = options.now ?? Date.now;
   const log = options.logger.child({ component: "anchorer" });
 
-  let timer: NodeJS.Timeout | null = null;
-  let stopped = true;
-  let current: Promise<unknown> | null = null;
   let round = 0;
   /**
    * Detached legs found with nothing left to anchor, by the round they were: looked at again only every
@@ -180,7 +178,7 @@ export function createAnchorWorker(options: AnchorWorkerOptions): AnchorWorker {
       const settledIn = settledLegs.get(leg.legId);
       if (settledIn !== undefined && round - settledIn < SETTLED_RECHECK_ROUNDS) continue;
       checked += 1;
-      if (stopped && current !== null) break; // stop() was called during a scheduled round
+      if (loop.stopping) break; // stop() was called during a scheduled round
       try {
         const anchored = await anchorLeg(leg, chainTime);
         if (anchored === null) continue;
@@ -195,31 +193,14 @@ export function createAnchorWorker(options: AnchorWorkerOptions): AnchorWorker {
     return { checked, queued };
   }
 
-  function schedule(delay: number): void {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      timer = null;
-      current = tick()
-        .catch((error) => log.error({ error: shortMessage(error) }, "anchorer round failed"))
-        .finally(() => {
-          current = null;
-          schedule(pollMs);
-        });
-    }, delay);
-  }
+  const loop = createPollingLoop(tick, {
+    intervalMs: pollMs,
+    onError: (error) => log.error({ error: shortMessage(error) }, "anchorer round failed"),
+  });
 
   return {
-    start() {
-      if (!stopped) return;
-      stopped = false;
-      schedule(0);
-    },
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      timer = null;
-      await current;
-    },
+    start: loop.start,
+    stop: loop.stop,
     tick,
   };
 }

@@ -35,6 +35,7 @@ import { queuedRelayRequest } from "../relayer/queued-request.ts";
 import { encodeCursor } from "../store/cursor.ts";
 import { evidencePieces, isOutOfRange, outOfRangeRuns, pieceSeconds } from "./excursion-runs.ts";
 import { readingStruct } from "./reading-codec.ts";
+import { createPollingLoop } from "../coordination/polling-loop.ts";
 
 export const EXCURSION_JOB = "excursion";
 
@@ -143,10 +144,6 @@ export function createBreachSubmitter(options: BreachSubmitterOptions): BreachSu
   const settledThrough = new Map<Hex, number>();
   /** Refusals already logged, so a junk piece is reported once, not every round. */
   const loggedRefusals = new Set<string>();
-
-  let timer: NodeJS.Timeout | null = null;
-  let stopped = true;
-  let current: Promise<unknown> | null = null;
 
   async function conditionsOf(batchId: Hex): Promise<ColdChainConditions | null | undefined> {
     if (frozenConditions.has(batchId)) return frozenConditions.get(batchId);
@@ -337,7 +334,7 @@ export function createBreachSubmitter(options: BreachSubmitterOptions): BreachSu
     const legs = await store.listColdChainLegs({});
     const pending = await pendingIntervals();
     for (const leg of legs) {
-      if (stopped && current !== null) break; // stop() was called during a scheduled round
+      if (loop.stopping) break; // stop() was called during a scheduled round
       result.checked++;
       try {
         await submitLeg(leg, pending.get(leg.legId) ?? new Set(), result);
@@ -348,31 +345,14 @@ export function createBreachSubmitter(options: BreachSubmitterOptions): BreachSu
     return result;
   }
 
-  function schedule(delay: number): void {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      timer = null;
-      current = tick()
-        .catch((error) => log.error({ error: shortMessage(error) }, "breach submitter round failed"))
-        .finally(() => {
-          current = null;
-          schedule(intervalMs);
-        });
-    }, delay);
-  }
+  const loop = createPollingLoop(tick, {
+    intervalMs: intervalMs,
+    onError: (error) => log.error({ error: shortMessage(error) }, "breach submitter round failed"),
+  });
 
   return {
-    start() {
-      if (!stopped) return;
-      stopped = false;
-      schedule(0);
-    },
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      timer = null;
-      await current;
-    },
+    start: loop.start,
+    stop: loop.stop,
     tick,
   };
 }

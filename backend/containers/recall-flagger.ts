@@ -19,6 +19,7 @@ import { NEXT_BLOCK, type ChainAccess } from "../chain/chain-access.ts";
 import { logisticUnitsAt, registryAt, type LogisticUnits, type ProvenanceRegistry } from "../chain/contracts.ts";
 import { shortMessage } from "../chain/revert-reason.ts";
 import { queuedRelayRequest, requeuedRelayFields } from "../relayer/queued-request.ts";
+import { createPollingLoop } from "../coordination/polling-loop.ts";
 
 /** The relayer job kind of a recall flag. */
 export const RECALL_FLAG_JOB_KIND = "recall-flag";
@@ -197,10 +198,6 @@ export function createRecallFlagger(options: RecallFlaggerOptions): RecallFlagge
     now: options.now ?? Date.now,
   };
 
-  let timer: NodeJS.Timeout | null = null;
-  let stopped = true;
-  let current: Promise<unknown> | null = null;
-
   async function tick(): Promise<RecallFlaggerRoundResult> {
     const batchIds = await mirroredPackedBatches(store, chain.chainId);
     // A partner may have had the same flag relayed (it is anyone's): it is on its way, so no second job.
@@ -211,7 +208,7 @@ export function createRecallFlagger(options: RecallFlaggerOptions): RecallFlagge
     );
     const queued: RecallFlaggerRoundResult["queued"] = [];
     for (const batchId of batchIds) {
-      if (stopped && current !== null) break; // stop() was called during a scheduled round
+      if (loop.stopping) break; // stop() was called during a scheduled round
       try {
         const existing = await store.getRelay(recallFlagJobId(chain.chainId, batchId));
         if (existing && existing.status !== "failed") continue; // its flag is on its way (or landed)
@@ -232,31 +229,14 @@ export function createRecallFlagger(options: RecallFlaggerOptions): RecallFlagge
     return { checked: batchIds.length, queued };
   }
 
-  function schedule(delay: number): void {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      timer = null;
-      current = tick()
-        .catch((error) => log.error({ error: shortMessage(error) }, "recall flagger round failed"))
-        .finally(() => {
-          current = null;
-          schedule(intervalMs);
-        });
-    }, delay);
-  }
+  const loop = createPollingLoop(tick, {
+    intervalMs: intervalMs,
+    onError: (error) => log.error({ error: shortMessage(error) }, "recall flagger round failed"),
+  });
 
   return {
-    start() {
-      if (!stopped) return;
-      stopped = false;
-      schedule(0);
-    },
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      timer = null;
-      await current;
-    },
+    start: loop.start,
+    stop: loop.stop,
     tick,
   };
 }

@@ -17,6 +17,7 @@ import { NEXT_BLOCK, type ChainAccess } from "../chain/chain-access.ts";
 import { orderStruct, provenaContracts, type ProvenaContracts } from "../chain/contracts.ts";
 import { shortMessage } from "../chain/revert-reason.ts";
 import { queuedRelayRequest, requeuedRelayFields } from "../relayer/queued-request.ts";
+import { createPollingLoop } from "../coordination/polling-loop.ts";
 
 export type KeeperAction = "release" | "refund" | "resolveExpiredDispute";
 
@@ -171,15 +172,11 @@ export function createKeeper(options: KeeperOptions): Keeper {
     now: options.now ?? Date.now,
   };
 
-  let timer: NodeJS.Timeout | null = null;
-  let stopped = true;
-  let current: Promise<unknown> | null = null;
-
   async function tick(): Promise<KeeperRoundResult> {
     const orders = await openOrders(store);
     const queued: KeeperRoundResult["queued"] = [];
     for (const order of orders) {
-      if (stopped && current !== null) break; // stop() was called during a scheduled round
+      if (loop.stopping) break; // stop() was called during a scheduled round
       try {
         const computedId = (await contracts.escrow.orderIdOf(orderStruct(order))).toLowerCase();
         if (computedId !== order.orderId) {
@@ -202,31 +199,14 @@ export function createKeeper(options: KeeperOptions): Keeper {
     return { checked: orders.length, queued };
   }
 
-  function schedule(delay: number): void {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      timer = null;
-      current = tick()
-        .catch((error) => log.error({ error: shortMessage(error) }, "keeper round failed"))
-        .finally(() => {
-          current = null;
-          schedule(intervalMs);
-        });
-    }, delay);
-  }
+  const loop = createPollingLoop(tick, {
+    intervalMs: intervalMs,
+    onError: (error) => log.error({ error: shortMessage(error) }, "keeper round failed"),
+  });
 
   return {
-    start() {
-      if (!stopped) return;
-      stopped = false;
-      schedule(0);
-    },
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      timer = null;
-      await current;
-    },
+    start: loop.start,
+    stop: loop.stop,
     tick,
   };
 }

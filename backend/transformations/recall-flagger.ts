@@ -16,6 +16,7 @@ import { NEXT_BLOCK, type ChainAccess } from "../chain/chain-access.ts";
 import { transformationsAt } from "../chain/contracts.ts";
 import { shortMessage } from "../chain/revert-reason.ts";
 import { queuedRelayRequest, requeuedRelayFields } from "../relayer/queued-request.ts";
+import { createPollingLoop } from "../coordination/polling-loop.ts";
 
 /** The relayer job kind of a recalled-input flag. */
 export const RECALL_FLAG_INPUT_JOB_KIND = "recall-flag-input";
@@ -147,10 +148,6 @@ export function createInputRecallFlagger(options: InputRecallFlaggerOptions): In
     now: options.now ?? Date.now,
   };
 
-  let timer: NodeJS.Timeout | null = null;
-  let stopped = true;
-  let current: Promise<unknown> | null = null;
-
   async function tick(): Promise<InputRecallFlaggerRoundResult> {
     const pairs = await mirroredTransformationPairs(store, chain.chainId);
     // A partner may have had the same flag relayed (it is anyone's): it is on its way, so no second job.
@@ -161,7 +158,7 @@ export function createInputRecallFlagger(options: InputRecallFlaggerOptions): In
     );
     const queued: InputRecallFlaggerRoundResult["queued"] = [];
     for (const { outputId, inputId } of pairs) {
-      if (stopped && current !== null) break; // stop() was called during a scheduled round
+      if (loop.stopping) break; // stop() was called during a scheduled round
       try {
         const existing = await store.getRelay(recallFlagInputJobId(chain.chainId, outputId, inputId));
         if (existing && existing.status !== "failed") continue; // its flag is on its way (or landed)
@@ -186,31 +183,14 @@ export function createInputRecallFlagger(options: InputRecallFlaggerOptions): In
     return { checked: pairs.length, queued };
   }
 
-  function schedule(delay: number): void {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      timer = null;
-      current = tick()
-        .catch((error) => log.error({ error: shortMessage(error) }, "input recall flagger round failed"))
-        .finally(() => {
-          current = null;
-          schedule(intervalMs);
-        });
-    }, delay);
-  }
+  const loop = createPollingLoop(tick, {
+    intervalMs: intervalMs,
+    onError: (error) => log.error({ error: shortMessage(error) }, "input recall flagger round failed"),
+  });
 
   return {
-    start() {
-      if (!stopped) return;
-      stopped = false;
-      schedule(0);
-    },
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      timer = null;
-      await current;
-    },
+    start: loop.start,
+    stop: loop.stop,
     tick,
   };
 }
