@@ -31,7 +31,7 @@ import type { ColdChainReadings, ColdChainReads, RelayQueue } from "../store/por
 import { NEXT_BLOCK, type ChainAccess } from "../chain/chain-access.ts";
 import { provenaContracts } from "../chain/contracts.ts";
 import { shortMessage } from "../chain/revert-reason.ts";
-import { queuedRelayRequest } from "../relayer/queued-request.ts";
+import { queueBackgroundCall } from "../relayer/queued-request.ts";
 import { encodeCursor } from "../store/cursor.ts";
 import { evidencePieces, isOutOfRange, outOfRangeRuns, pieceSeconds } from "./excursion-runs.ts";
 import { readingStruct } from "./reading-codec.ts";
@@ -197,42 +197,11 @@ export function createBreachSubmitter(options: BreachSubmitterOptions): BreachSu
     return true;
   }
 
-  /** Queues `piece` unless a job for it is pending or done; the job id when queued. */
-  async function queuePiece(legId: Hex, piece: StoredReading[], data: Hex): Promise<string | null> {
+  /** Queues `piece` unless a job for it is pending or done (a failed one, e.g. a lost race, is retried); the job id when queued. */
+  function queuePiece(legId: Hex, piece: StoredReading[], data: Hex): Promise<string | null> {
     const id = excursionJobId(chain.chainId, legId, piece[0]!.sequence, piece.at(-1)!.sequence);
-    const existing = await store.getRelay(id);
-    if (existing) {
-      if (existing.status !== "failed" || existing.attempts >= maxAttempts) return null;
-      // The last try failed (a race with another submitter) but the chain accepts the piece now: try again.
-      const requeued = await store.updateRelay(id, "failed", {
-        status: "queued",
-        error: null,
-        transactionHash: null,
-        relayerNonce: null,
-        gasPrice: null,
-        blockNumber: null,
-        updatedAt: now(),
-      });
-      return requeued ? id : null;
-    }
-    const job = queuedRelayRequest(
-      {
-        id,
-        chainId: chain.chainId,
-        from: relayerAddress,
-        to: coldChainAddress!,
-        value: "0",
-        gas: "0",
-        nonce: "0",
-        deadline: 0,
-        data,
-        signature: "0x",
-        kind: EXCURSION_JOB,
-      },
-      now(),
-    );
-    const { created } = await store.enqueueRelay(job);
-    return created ? id : null;
+    const call = { id, chainId: chain.chainId, from: relayerAddress, to: coldChainAddress!, data, kind: EXCURSION_JOB };
+    return queueBackgroundCall(store, call, { maxAttempts, now });
   }
 
   /** Why the contract would refuse `data` from the relayer now; null when it would accept it. */

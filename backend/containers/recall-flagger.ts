@@ -18,7 +18,7 @@ import type { ChainEvent, Hex, RelayRequest } from "../domain/model.ts";
 import { NEXT_BLOCK, type ChainAccess } from "../chain/chain-access.ts";
 import { logisticUnitsAt, registryAt, type LogisticUnits, type ProvenanceRegistry } from "../chain/contracts.ts";
 import { shortMessage } from "../chain/revert-reason.ts";
-import { queuedRelayRequest, requeuedRelayFields } from "../relayer/queued-request.ts";
+import { queueBackgroundCall } from "../relayer/queued-request.ts";
 import { createPollingLoop } from "../coordination/polling-loop.ts";
 
 /** The relayer job kind of a recall flag. */
@@ -133,48 +133,6 @@ export async function recallFlagOf(
   return { sscc, data };
 }
 
-export interface QueueRecallFlagParameters {
-  store: RelayQueue;
-  chainId: number;
-  relayerAddress: Hex;
-  logisticUnitsAddress: Hex;
-  maxAttempts: number;
-  now: () => number;
-}
-
-/** Queues the flag of `batchId` unless a job for it is pending or done; the job id when queued. */
-export async function queueRecallFlagJob(
-  { store, chainId, relayerAddress, logisticUnitsAddress, maxAttempts, now }: QueueRecallFlagParameters,
-  batchId: Hex,
-  data: Hex,
-): Promise<string | null> {
-  const id = recallFlagJobId(chainId, batchId);
-  const existing = await store.getRelay(id);
-  if (existing) {
-    if (existing.status !== "failed") return null; // queued, submitted or mined: already taken care of
-    if (existing.attempts >= maxAttempts) return null;
-    const requeued = await store.updateRelay(id, "failed", requeuedRelayFields(now()));
-    return requeued ? id : null;
-  }
-  const job = queuedRelayRequest(
-    {
-      id,
-      chainId,
-      from: relayerAddress,
-      to: logisticUnitsAddress,
-      value: "0",
-      gas: "0",
-      nonce: "0",
-      deadline: 0,
-      data,
-      signature: "0x",
-      kind: RECALL_FLAG_JOB_KIND,
-    },
-    now(),
-  );
-  const { created } = await store.enqueueRelay(job);
-  return created ? id : null;
-}
 
 /** The recall flagger of a deployment with logistic units; null when the deployment has none. */
 export function createRecallFlagger(options: RecallFlaggerOptions): RecallFlagger | null {
@@ -189,14 +147,7 @@ export function createRecallFlagger(options: RecallFlaggerOptions): RecallFlagge
   const relayerAddress = options.relayerAddress.toLowerCase() as Hex;
   const intervalMs = options.intervalMs ?? 5_000;
   const log = options.logger.child({ component: "recall-flagger" });
-  const jobs: QueueRecallFlagParameters = {
-    store,
-    chainId: chain.chainId,
-    relayerAddress,
-    logisticUnitsAddress,
-    maxAttempts: options.maxAttempts ?? 3,
-    now: options.now ?? Date.now,
-  };
+  const queueing = { maxAttempts: options.maxAttempts ?? 3, now: options.now ?? Date.now };
 
   async function tick(): Promise<RecallFlaggerRoundResult> {
     const batchIds = await mirroredPackedBatches(store, chain.chainId);
@@ -215,7 +166,15 @@ export function createRecallFlagger(options: RecallFlaggerOptions): RecallFlagge
         if (!(await mirrorMayShowRecall(store, batchId))) continue;
         const flag = await recallFlagOf(chain, contracts, relayerAddress, batchId);
         if (!flag || pendingCalls.has(flag.data.toLowerCase())) continue;
-        const jobId = await queueRecallFlagJob(jobs, batchId, flag.data);
+        const call = {
+          id: recallFlagJobId(chain.chainId, batchId),
+          chainId: chain.chainId,
+          from: relayerAddress,
+          to: contracts.logisticUnitsAddress,
+          data: flag.data,
+          kind: RECALL_FLAG_JOB_KIND,
+        };
+        const jobId = await queueBackgroundCall(store, call, queueing);
         if (jobId) {
           queued.push({ batchId, sscc: flag.sscc.toString(), jobId });
           log.info({ batchId, sscc: flag.sscc.toString(), jobId }, "recall flagger queued the flag of a packed recalled batch");

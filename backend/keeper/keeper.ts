@@ -16,7 +16,7 @@ import { ORDER_STATES, type ChainOrderState } from "../chain/vocabulary.ts";
 import { NEXT_BLOCK, type ChainAccess } from "../chain/chain-access.ts";
 import { orderStruct, provenaContracts, type ProvenaContracts } from "../chain/contracts.ts";
 import { shortMessage } from "../chain/revert-reason.ts";
-import { queuedRelayRequest, requeuedRelayFields } from "../relayer/queued-request.ts";
+import { queueBackgroundCall, type BackgroundCall } from "../relayer/queued-request.ts";
 import { createPollingLoop } from "../coordination/polling-loop.ts";
 
 export type KeeperAction = "release" | "refund" | "resolveExpiredDispute";
@@ -112,49 +112,9 @@ export async function settlementOf(
   return null;
 }
 
-export interface QueueKeeperJobParameters {
-  store: RelayQueue;
-  chainId: number;
-  relayerAddress: Hex;
-  escrowAddress: Hex;
-  maxAttempts: number;
-  now: () => number;
-}
-
-/** Queues `action` for `order` unless a job for it is already pending or done; the job id when queued. */
-export async function queueKeeperJob(
-  { store, chainId, relayerAddress, escrowAddress, maxAttempts, now }: QueueKeeperJobParameters,
-  order: Order,
-  action: KeeperAction,
-  data: Hex,
-): Promise<string | null> {
-  const id = keeperJobId(chainId, order.orderId, action);
-  const existing = await store.getRelay(id);
-  if (existing) {
-    if (existing.status !== "failed") return null; // queued, submitted or mined: already taken care of
-    if (existing.attempts >= maxAttempts) return null;
-    // The last try failed (e.g. a race with the buyer) but the chain still allows the action: try again.
-    const requeued = await store.updateRelay(id, "failed", requeuedRelayFields(now()));
-    return requeued ? id : null;
-  }
-  const job = queuedRelayRequest(
-    {
-      id,
-      chainId,
-      from: relayerAddress,
-      to: escrowAddress,
-      value: "0",
-      gas: "0",
-      nonce: "0",
-      deadline: 0,
-      data,
-      signature: "0x",
-      kind: "keeper",
-    },
-    now(),
-  );
-  const { created } = await store.enqueueRelay(job);
-  return created ? id : null;
+/** The relayer call that takes `action` for `order` (one job id per chain, order and action). */
+function keeperCall(chainId: number, relayerAddress: Hex, escrowAddress: Hex, order: Order, action: KeeperAction, data: Hex): BackgroundCall {
+  return { id: keeperJobId(chainId, order.orderId, action), chainId, from: relayerAddress, to: escrowAddress, data, kind: "keeper" };
 }
 
 export function createKeeper(options: KeeperOptions): Keeper {
@@ -163,14 +123,8 @@ export function createKeeper(options: KeeperOptions): Keeper {
   const relayerAddress = options.relayerAddress.toLowerCase() as Hex;
   const intervalMs = options.intervalMs ?? 5_000;
   const log = options.logger.child({ component: "keeper" });
-  const jobs: QueueKeeperJobParameters = {
-    store,
-    chainId: chain.chainId,
-    relayerAddress,
-    escrowAddress: chain.addresses.escrow.toLowerCase() as Hex,
-    maxAttempts: options.maxAttempts ?? 3,
-    now: options.now ?? Date.now,
-  };
+  const escrowAddress = chain.addresses.escrow.toLowerCase() as Hex;
+  const queueing = { maxAttempts: options.maxAttempts ?? 3, now: options.now ?? Date.now };
 
   async function tick(): Promise<KeeperRoundResult> {
     const orders = await openOrders(store);
@@ -185,7 +139,8 @@ export function createKeeper(options: KeeperOptions): Keeper {
         }
         const settlement = await settlementOf(chain, contracts, relayerAddress, order);
         if (!settlement) continue;
-        const jobId = await queueKeeperJob(jobs, order, settlement.action, settlement.data);
+        const call = keeperCall(chain.chainId, relayerAddress, escrowAddress, order, settlement.action, settlement.data);
+        const jobId = await queueBackgroundCall(store, call, queueing);
         if (jobId) {
           queued.push({ orderId: order.orderId, action: settlement.action, jobId });
           log.info({ orderId: order.orderId, action: settlement.action, jobId }, "keeper queued a settlement");

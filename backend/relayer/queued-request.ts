@@ -1,4 +1,5 @@
-import type { RelayRequest } from "../domain/model.ts";
+import type { Hex, RelayRequest } from "../domain/model.ts";
+import type { RelayQueue } from "../store/port.ts";
 
 /** What the submitter decides about a relay job; everything else starts the same for every job. */
 export type RelayJob = Pick<
@@ -33,4 +34,42 @@ export function requeuedRelayFields(timestamp: number) {
     blockNumber: null,
     updatedAt: timestamp,
   } as const satisfies Partial<RelayRequest>;
+}
+
+/** A call the relayer makes on its own account (no forward request): what a background worker decides. */
+export interface BackgroundCall {
+  /** Deterministic per chain and purpose, so every instance and every round names the same job. */
+  id: string;
+  chainId: number;
+  /** The relayer's account. */
+  from: Hex;
+  to: Hex;
+  data: Hex;
+  kind: string;
+}
+
+export interface QueueBackgroundCallOptions {
+  /** How often a failed job is sent back to the queue while its call still applies. */
+  maxAttempts: number;
+  now: () => number;
+}
+
+/**
+ * Queues `call` unless a job with its id is pending or done: a failed one (e.g. it lost a race with a partner) is
+ * re-queued while it has attempts left. The job id when queued or re-queued; null when nothing changed.
+ */
+export async function queueBackgroundCall(
+  store: Pick<RelayQueue, "getRelay" | "enqueueRelay" | "updateRelay">,
+  call: BackgroundCall,
+  { maxAttempts, now }: QueueBackgroundCallOptions,
+): Promise<string | null> {
+  const existing = await store.getRelay(call.id);
+  if (existing) {
+    if (existing.status !== "failed" || existing.attempts >= maxAttempts) return null;
+    const requeued = await store.updateRelay(call.id, "failed", requeuedRelayFields(now()));
+    return requeued ? call.id : null;
+  }
+  const job = queuedRelayRequest({ ...call, value: "0", gas: "0", nonce: "0", deadline: 0, signature: "0x" }, now());
+  const { created } = await store.enqueueRelay(job);
+  return created ? call.id : null;
 }

@@ -15,7 +15,7 @@ import type { ChainEvent, Hex, RelayRequest } from "../domain/model.ts";
 import { NEXT_BLOCK, type ChainAccess } from "../chain/chain-access.ts";
 import { transformationsAt } from "../chain/contracts.ts";
 import { shortMessage } from "../chain/revert-reason.ts";
-import { queuedRelayRequest, requeuedRelayFields } from "../relayer/queued-request.ts";
+import { queueBackgroundCall } from "../relayer/queued-request.ts";
 import { createPollingLoop } from "../coordination/polling-loop.ts";
 
 /** The relayer job kind of a recalled-input flag. */
@@ -86,67 +86,18 @@ export async function mirroredTransformationPairs(
   return pairs;
 }
 
-export interface QueueRecallFlagInputParameters {
-  store: RelayQueue;
-  chainId: number;
-  relayerAddress: Hex;
-  transformationsAddress: Hex;
-  maxAttempts: number;
-  now: () => number;
-}
-
-/** Queues the flag of (`outputId`, `inputId`) unless a job for it is pending or done; the job id when queued. */
-export async function queueRecallFlagInputJob(
-  { store, chainId, relayerAddress, transformationsAddress, maxAttempts, now }: QueueRecallFlagInputParameters,
-  outputId: Hex,
-  inputId: Hex,
-  data: Hex,
-): Promise<string | null> {
-  const id = recallFlagInputJobId(chainId, outputId, inputId);
-  const existing = await store.getRelay(id);
-  if (existing) {
-    if (existing.status !== "failed") return null; // queued, submitted or mined: already taken care of
-    if (existing.attempts >= maxAttempts) return null;
-    const requeued = await store.updateRelay(id, "failed", requeuedRelayFields(now()));
-    return requeued ? id : null;
-  }
-  const job = queuedRelayRequest(
-    {
-      id,
-      chainId,
-      from: relayerAddress,
-      to: transformationsAddress,
-      value: "0",
-      gas: "0",
-      nonce: "0",
-      deadline: 0,
-      data,
-      signature: "0x",
-      kind: RECALL_FLAG_INPUT_JOB_KIND,
-    },
-    now(),
-  );
-  const { created } = await store.enqueueRelay(job);
-  return created ? id : null;
-}
 
 /** The transformation recall flagger of a deployment with transformations; null when the deployment has none. */
 export function createInputRecallFlagger(options: InputRecallFlaggerOptions): InputRecallFlagger | null {
   const { store, chain } = options;
-  const transformationsAddress = chain.addresses.transformations?.toLowerCase() as Hex | undefined;
-  if (!transformationsAddress) return null;
+  const deployed = chain.addresses.transformations?.toLowerCase() as Hex | undefined;
+  if (!deployed) return null;
+  const transformationsAddress: Hex = deployed;
   const transformations = transformationsAt(transformationsAddress, chain.provider, chain.abis.transformations);
   const relayerAddress = options.relayerAddress.toLowerCase() as Hex;
   const intervalMs = options.intervalMs ?? 5_000;
   const log = options.logger.child({ component: "input-recall-flagger" });
-  const jobs: QueueRecallFlagInputParameters = {
-    store,
-    chainId: chain.chainId,
-    relayerAddress,
-    transformationsAddress,
-    maxAttempts: options.maxAttempts ?? 3,
-    now: options.now ?? Date.now,
-  };
+  const queueing = { maxAttempts: options.maxAttempts ?? 3, now: options.now ?? Date.now };
 
   async function tick(): Promise<InputRecallFlaggerRoundResult> {
     const pairs = await mirroredTransformationPairs(store, chain.chainId);
@@ -169,7 +120,15 @@ export function createInputRecallFlagger(options: InputRecallFlaggerOptions): In
         } catch {
           continue; // input not recalled, or output already recalled: nothing to flag now
         }
-        const jobId = await queueRecallFlagInputJob(jobs, outputId, inputId, data);
+        const call = {
+          id: recallFlagInputJobId(chain.chainId, outputId, inputId),
+          chainId: chain.chainId,
+          from: relayerAddress,
+          to: transformationsAddress,
+          data,
+          kind: RECALL_FLAG_INPUT_JOB_KIND,
+        };
+        const jobId = await queueBackgroundCall(store, call, queueing);
         if (jobId) {
           queued.push({ outputId, inputId, jobId });
           log.info({ outputId, inputId, jobId }, "input recall flagger queued the recall of an output of a recalled input");
