@@ -32,6 +32,7 @@ import { createMetrics } from "./api/metrics.ts";
 import type { RouteModule } from "./api/route-module.ts";
 import { loadProvenaAbis, type ProvenaAbis } from "./chain/artifacts.ts";
 import { assertDeploymentOnChain, readDeployment, resolveDeploymentFile, writeDeployment, type Deployment } from "./chain/deployment.ts";
+import { outdatedContracts, type OutdatedContract } from "./chain/deployed-code.ts";
 import { EmbeddedAnvilError, embeddedRelayerKey, resolveAnvilBinary, startEmbeddedAnvil } from "./chain/embedded-anvil.ts";
 import { connectProvider } from "./chain/provider.ts";
 import { redactUrl, type Config } from "./config.ts";
@@ -674,7 +675,11 @@ async function resolveEmbeddedDeployment(
   const existing = chain.startedEmpty ? null : await readDeployment(file, chain.chainId);
   if (existing) {
     const codes = await Promise.all([existing.forwarder, existing.registry, existing.escrow].map((a) => chain.provider.getCode(a)));
-    if (codes.every((code) => code !== "0x")) return { deployment: existing, deployedNow: false };
+    if (codes.every((code) => code !== "0x")) {
+      const outdated = await outdatedContracts(chain.provider, existing);
+      if (outdated.length === 0) return { deployment: existing, deployedNow: false };
+      throw new StartupError(outdatedChainMessage(config, file, outdated));
+    }
     log.warn(
       { file },
       `the embedded chain has no contract code at the addresses in ${file} (its state was saved before the deployment): deploying again`,
@@ -688,6 +693,29 @@ async function resolveEmbeddedDeployment(
   });
   await writeDeployment(file, deployment);
   return { deployment, deployedNow: true };
+}
+
+/**
+ * Why an embedded chain kept from an older Provena cannot run this one, and how to start anew without losing it: a
+ * deployed contract cannot be replaced in place, and redeploying beside it would leave the mirror holding the old
+ * contracts' history under the new ones' names.
+ */
+function outdatedChainMessage(config: Config, deploymentFile: string, outdated: OutdatedContract[]): string {
+  const changed = outdated.filter((entry) => entry.reason === "changed").map((entry) => entry.contract);
+  const missing = outdated.filter((entry) => entry.reason === "missing").map((entry) => entry.contract);
+  const what = [
+    ...(changed.length > 0 ? [`${changed.join(", ")} changed since`] : []),
+    ...(missing.length > 0 ? [`${missing.join(", ")} not deployed there (newer than the chain)`] : []),
+  ].join("; ");
+  const chainDir = path.resolve(config.embeddedChainDir);
+  const moveStore = config.mongodbUri
+    ? "point MONGODB_URI at a new database"
+    : `mv ${path.resolve(config.sqlitePath)} ${path.resolve(config.sqlitePath)}.old`;
+  return (
+    `The embedded chain in ${chainDir} (deployment ${deploymentFile}) was deployed from older contracts than this ` +
+    `build's: ${what}. Deployed contracts cannot be upgraded in place. To start a new chain, move the old one and its ` +
+    `mirror aside (nothing is deleted): mv ${chainDir} ${chainDir}.old and ${moveStore}; or run the Provena version that deployed it.`
+  );
 }
 
 /** The opened chain with its deployment: the addresses and ABIs the relayer and the keeper call through. */

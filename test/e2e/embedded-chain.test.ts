@@ -5,7 +5,7 @@
  * rolled back like the reorg it is; without the anvil binary the backend falls back to Hardhat's in-process chain.
  */
 import { expect } from "chai";
-import { copyFile, mkdtemp, readFile, rm } from "node:fs/promises";
+import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
@@ -130,6 +130,36 @@ describe("the embedded chain", function () {
       expect(await second.store.countEvents(31337)).to.equal(events);
       expect(await second.store.getParticipant(carrier)).to.include({ name: "Persistent Freight" });
       expect((await second.store.getParticipant(carrier))!.lastEvent.blockNumber).to.equal(onboardedIn);
+    });
+
+    it("test_startProvena_chainDeployedFromOlderContracts_refusesNamingThemAndHowToStartAnew", async function () {
+      const first = await start();
+      const { productData } = first.chain.deployment;
+      // An upgrade of Provena between two starts: one contract's code is not this build's any more ...
+      const other = JSON.parse(
+        await readFile(path.join("artifacts", "contracts", "LogisticUnits.sol", "LogisticUnits.json"), "utf8"),
+      ) as { deployedBytecode: string };
+      await first.chain.provider.send("anvil_setCode", [productData, other.deployedBytecode]);
+      await stop(first);
+      // ... and the deployment predates another one.
+      const deploymentFile = path.join(dataDir, "chain", "deployment.json");
+      const deployment = JSON.parse(await readFile(deploymentFile, "utf8")) as Record<string, unknown>;
+      delete deployment.transformations;
+      await writeFile(deploymentFile, JSON.stringify(deployment));
+
+      const refused = await startProvena(configIn(dataDir), { logger: pino({ level: "silent" }) }).then(
+        (provena) => {
+          running.push(provena);
+          throw new Error("started on a chain deployed from older contracts");
+        },
+        (error: unknown) => error as Error,
+      );
+      expect(refused.name).to.equal("StartupError");
+      expect(refused.message).to.include("ProductDataRegistry changed since");
+      expect(refused.message).to.include("Transformations not deployed there");
+      expect(refused.message).to.include(`mv ${path.join(dataDir, "chain")} ${path.join(dataDir, "chain")}.old`);
+      expect(refused.message).to.include(`mv ${path.join(dataDir, "provena.db")} ${path.join(dataDir, "provena.db")}.old`);
+      expect(JSON.parse(await readFile(deploymentFile, "utf8")), "nothing redeployed").to.deep.equal(deployment);
     });
 
     it("test_startProvena_anvilStateOlderThanTheStore_mirrorRollsBackToTheChain", async function () {
