@@ -27,9 +27,9 @@ describe("LogisticUnits: Ignition ProvenaModule", function () {
   });
 
   it("test_module_logisticUnitsGlnParameter_isTheOnboardedGln", async function () {
-    const deployed = await ignition.deploy(ProvenaModule, { parameters: { ProvenaModule: { logisticUnitsGln: 8712345000990n } } });
+    const deployed = await ignition.deploy(ProvenaModule, { parameters: { ProvenaModule: { logisticUnitsGln: 8712345000998n } } });
     const provenance = await ethers.getContractAt("ProvenanceRegistry", await deployed.registry.getAddress());
     const [, gln] = await provenance.participant(await deployed.logisticUnits.getAddress());
-    expect(gln).to.equal(8712345000990n);
+    expect(gln).to.equal(8712345000998n);
   });
 });
