@@ -133,7 +133,6 @@ export async function recallFlagOf(
   return { sscc, data };
 }
 
-
 /** The recall flagger of a deployment with logistic units; null when the deployment has none. */
 export function createRecallFlagger(options: RecallFlaggerOptions): RecallFlagger | null {
   const { store, chain } = options;

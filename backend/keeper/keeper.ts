@@ -113,7 +113,14 @@ export async function settlementOf(
 }
 
 /** The relayer call that takes `action` for `order` (one job id per chain, order and action). */
-function keeperCall(chainId: number, relayerAddress: Hex, escrowAddress: Hex, order: Order, action: KeeperAction, data: Hex): BackgroundCall {
+function keeperCall(
+  chainId: number,
+  relayerAddress: Hex,
+  escrowAddress: Hex,
+  order: Order,
+  action: KeeperAction,
+  data: Hex,
+): BackgroundCall {
   return { id: keeperJobId(chainId, order.orderId, action), chainId, from: relayerAddress, to: escrowAddress, data, kind: "keeper" };
 }
 

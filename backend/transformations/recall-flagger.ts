@@ -86,7 +86,6 @@ export async function mirroredTransformationPairs(
   return pairs;
 }
 
-
 /** The transformation recall flagger of a deployment with transformations; null when the deployment has none. */
 export function createInputRecallFlagger(options: InputRecallFlaggerOptions): InputRecallFlagger | null {
   const { store, chain } = options;

@@ -136,9 +136,9 @@ describe("the embedded chain", function () {
       const first = await start();
       const { productData } = first.chain.deployment;
       // An upgrade of Provena between two starts: one contract's code is not this build's any more ...
-      const other = JSON.parse(
-        await readFile(path.join("artifacts", "contracts", "LogisticUnits.sol", "LogisticUnits.json"), "utf8"),
-      ) as { deployedBytecode: string };
+      const other = JSON.parse(await readFile(path.join("artifacts", "contracts", "LogisticUnits.sol", "LogisticUnits.json"), "utf8")) as {
+        deployedBytecode: string;
+      };
       await first.chain.provider.send("anvil_setCode", [productData, other.deployedBytecode]);
       await stop(first);
       // ... and the deployment predates another one.

@@ -24,7 +24,9 @@ describe("queueBackgroundCall (the keeper's, flaggers' and breach submitter's on
 
   async function failJob(attempts: number) {
     const job = await store.getRelay(call.id);
-    expect(await store.updateRelay(call.id, job!.status, { status: "failed", attempts, error: "reverted", updatedAt: clock })).to.equal(true);
+    expect(await store.updateRelay(call.id, job!.status, { status: "failed", attempts, error: "reverted", updatedAt: clock })).to.equal(
+      true,
+    );
   }
 
   it("test_queueBackgroundCall_newCall_queuesRelayerOwnJob", async () => {
