@@ -291,7 +291,7 @@ function lotRowHtml(item: DeskLot, locale: DeskLocale): string {
       : `${typeof item.locationName === "string" ? `<bdi>${escapeHtml(item.locationName)}</bdi> ` : `${localizedHtml(item.locationName, locale) ?? ""} `}<span class="mono">GLN ${escapeHtml(item.locationGln)}</span>`;
   const pending = item.pendingHolder ? `<br>${t("desk.lot.pending", { who: participantHtml(item.pendingHolder, locale) })}` : "";
   return `<tr data-batch-id="${escapeHtml(lot.batchId)}" data-acknowledged="${lot.acknowledged ? "yes" : "no"}">
-<td data-label="${t("desk.col.lot")}">${t("desk.gtinLot", { gtin: escapeHtml(lot.gtin), lot: `<bdi>${escapeHtml(lot.lot)}</bdi>` })}<br><span class="mono">${escapeHtml(shortHex(lot.batchId))}</span></td>
+<td data-label="${t("desk.lot.lot")}">${t("desk.gtinLot", { gtin: escapeHtml(lot.gtin), lot: `<bdi>${escapeHtml(lot.lot)}</bdi>` })}<br><span class="mono">${escapeHtml(shortHex(lot.batchId))}</span></td>
 <td data-label="${t("desk.lot.reached")}">${reachedHtml(lot, locale)}</td>
 <td data-label="${t("desk.lot.quantity")}">${escapeHtml(locale.base.number(lot.quantity))}</td>
 <td data-label="${t("desk.lot.holder")}" class="holder">${participantHtml(item.holder, locale)}${pending}</td>
@@ -333,7 +333,7 @@ ${product === null ? "" : `<dt>${t("desk.detail.product")}</dt><dd>${product}</d
 <p><a id="epcis-export" href="/api/v1/epcis/recalls/${escapeHtml(detail.batchId)}" download="recall-${escapeHtml(detail.batchId)}.jsonld">${t("desk.detail.export")}</a></p>
 <h2>${t("desk.detail.lots")}</h2>
 <table class="cards" id="affected-lots">
-<thead><tr><th scope="col">${t("desk.col.lot")}</th><th scope="col">${t("desk.lot.reached")}</th><th scope="col">${t("desk.lot.quantity")}</th><th scope="col">${t("desk.lot.holder")}</th><th scope="col">${t("desk.lot.location")}</th><th scope="col">${t("desk.lot.acknowledged")}</th><th scope="col">${t("desk.lot.links")}</th></tr></thead>
+<thead><tr><th scope="col">${t("desk.lot.lot")}</th><th scope="col">${t("desk.lot.reached")}</th><th scope="col">${t("desk.lot.quantity")}</th><th scope="col">${t("desk.lot.holder")}</th><th scope="col">${t("desk.lot.location")}</th><th scope="col">${t("desk.lot.acknowledged")}</th><th scope="col">${t("desk.lot.links")}</th></tr></thead>
 <tbody>
 ${view.lots.map((item) => lotRowHtml(item, locale)).join("\n")}
 </tbody>
