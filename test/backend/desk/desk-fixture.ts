@@ -6,7 +6,7 @@
 import { Wallet } from "ethers";
 import { createAuthModule } from "../../../backend/auth/auth-routes.ts";
 import { routeModuleFromTable } from "../../../backend/api/route-table.ts";
-import { createRecallDeskPageModule } from "../../../backend/desk/desk-module.ts";
+import { createRecallDeskPageModule, type RecallDeskPageOptions } from "../../../backend/desk/desk-module.ts";
 import type { Hex, Participant } from "../../../backend/domain/model.ts";
 import { assetRoutes } from "../../../backend/passport/asset-routes.ts";
 import { recallAcknowledgementText } from "../../../backend/recalls/acknowledgement.ts";
@@ -34,7 +34,7 @@ export interface DeskWorld {
   cookieFor(address: string): string;
 }
 
-export async function createDeskWorld(): Promise<DeskWorld> {
+export async function createDeskWorld(options: { productData?: RecallDeskPageOptions["productData"] } = {}): Promise<DeskWorld> {
   const history = new ChainHistory();
   const shop = new Wallet(Wallet.createRandom().privateKey);
   const warehouse = new Wallet(Wallet.createRandom().privateKey);
@@ -64,7 +64,7 @@ export async function createDeskWorld(): Promise<DeskWorld> {
     store,
     modules: (auth) => [
       createAuthModule({ service: auth, secureCookie: false }),
-      createRecallDeskPageModule({ desk, auth, store }),
+      createRecallDeskPageModule({ desk, auth, store, ...(options.productData ? { productData: options.productData } : {}) }),
       routeModuleFromTable("", assetRoutes({})),
     ],
   });

@@ -7,6 +7,8 @@ import { expect } from "chai";
 import { SiweMessage } from "siwe";
 import request from "supertest";
 import { DESK_CONTENT_SECURITY_POLICY } from "../../../backend/desk/desk-html.ts";
+import { DESK_MESSAGE_TABLES } from "../../../backend/desk/desk-messages.ts";
+import { placeholdersOf } from "../../../backend/passport/messages/index.ts";
 import { signInMessage } from "../../../backend/desk/assets/sign-in-message.js";
 import { digitalLinkPath } from "../../../backend/passport/digital-link.ts";
 import { createDeskWorld, GTIN, XSS_LABEL, type DeskWorld } from "./desk-fixture.ts";
@@ -186,5 +188,40 @@ describe("recall desk pages", function () {
     expect(script.text).to.contain("eth_requestAccounts");
     await request(world.t.app).get("/desk/assets/sign-in-message.js").expect(200);
     await request(world.t.app).get("/desk/assets/..%2Fdesk-module.ts").expect(400);
+  });
+
+  it("test_recallPages_productAndPlaceNames_fromProductData_inThePageLanguage", async function () {
+    await world.t.store.close();
+    const asked: string[] = [];
+    world = await createDeskWorld({
+      productData: {
+        batchPassportData: async (viewer, batch) => {
+          asked.push(`${viewer.signedIn ? viewer.address : "anonymous"} ${batch.batchId}`);
+          return {
+            name: { en: "Olive oil <1L>", zh: "橄榄油" },
+            places: [{ gln: "4012345000023", name: { en: "Valencia depot", zh: "瓦伦西亚仓库" }, country: "ES", lat: 0, lon: 0 }],
+          };
+        },
+      },
+    });
+    const list = (await page("/desk/recalls", asRegulator()).expect(200)).text;
+    expect(list).to.contain("<bdi>Olive oil &lt;1L&gt;</bdi>");
+    const english = (await page(`/desk/recalls/${world.ids.root}`, asRegulator()).expect(200)).text;
+    expect(english).to.contain('<bdi>Valencia depot</bdi> <span class="mono">GLN 4012345000023</span>');
+    const chinese = (await page(`/desk/recalls/${world.ids.root}`, asRegulator(), "zh-CN").expect(200)).text;
+    expect(chinese).to.contain("<bdi>橄榄油</bdi>").and.contain("<bdi>瓦伦西亚仓库</bdi>");
+    // Read as the regulator who asked.
+    expect(asked).to.not.be.empty;
+    expect(asked.every((entry) => entry.startsWith(world.accounts.regulator))).to.equal(true);
+  });
+
+  it("test_deskMessageTables_samePlaceholdersAsEnglish_andNoMarkup", function () {
+    const english = DESK_MESSAGE_TABLES.en;
+    for (const [tag, table] of Object.entries(DESK_MESSAGE_TABLES)) {
+      for (const key of Object.keys(english) as (keyof typeof english)[]) {
+        expect(placeholdersOf(table[key]), `${tag} ${key}`).to.deep.equal(placeholdersOf(english[key]));
+        expect(table[key], `${tag} ${key}`).to.not.match(/[<>]/);
+      }
+    }
   });
 });
