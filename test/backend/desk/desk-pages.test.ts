@@ -6,8 +6,9 @@
 import { expect } from "chai";
 import { SiweMessage } from "siwe";
 import request from "supertest";
-import { DESK_CONTENT_SECURITY_POLICY } from "../../../backend/desk/desk-html.ts";
-import { DESK_MESSAGE_TABLES } from "../../../backend/desk/desk-messages.ts";
+import { DESK_CONTENT_SECURITY_POLICY, renderRecallPage } from "../../../backend/desk/desk-html.ts";
+import { createDeskViews } from "../../../backend/desk/desk-view.ts";
+import { DESK_MESSAGE_TABLES, deskLocaleOf } from "../../../backend/desk/desk-messages.ts";
 import { placeholdersOf } from "../../../backend/passport/messages/index.ts";
 import { signInMessage } from "../../../backend/desk/assets/sign-in-message.js";
 import { digitalLinkPath } from "../../../backend/passport/digital-link.ts";
@@ -223,5 +224,38 @@ describe("recall desk pages", function () {
         expect(table[key], `${tag} ${key}`).to.not.match(/[<>]/);
       }
     }
+  });
+
+  it("test_recallPage_lotsTheServiceReachesOtherwise_areShownWithWhatItSays_escaped", async function () {
+    const regulator = {
+      signedIn: true as const,
+      address: world.accounts.regulator,
+      roles: ["REGULATOR"],
+      participant: null,
+      sessionExpiresAt: Date.now() + 60_000,
+      readGrantsFrom: [],
+    };
+    // A service that also reaches lots through containers or merges says how, in fields this page does not know.
+    const views = createDeskViews({
+      desk: {
+        ...world.desk,
+        get: async (batchId, viewer) => {
+          const detail = await world.desk.get(batchId, viewer);
+          const [first, ...rest] = detail.affectedLots;
+          return {
+            ...detail,
+            affectedLots: [first!, ...rest.map((lot) => ({ ...lot, reachedVia: "container", container: "<b>SSCC</b>" }))],
+          };
+        },
+      },
+      store: world.t.store,
+    });
+    const html = renderRecallPage(await views.recall(world.ids.root, regulator), {
+      locale: deskLocaleOf("en"),
+      languages: undefined,
+      viewer: { address: world.accounts.regulator, name: null },
+    });
+    expect(html).to.contain('<span class="mono">reachedVia: container</span>');
+    expect(html).to.contain("container: &lt;b&gt;SSCC&lt;/b&gt;").and.not.contain("<b>SSCC");
   });
 });
