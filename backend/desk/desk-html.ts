@@ -9,8 +9,8 @@ import type { Hex, RecallAcknowledgement } from "../domain/model.ts";
 import { digitalLinkPath } from "../passport/digital-link.ts";
 import { localeOf } from "../passport/messages/index.ts";
 import type { LanguageLink } from "../passport/locale-negotiation.ts";
+import { escapeHtml, jsonForScript } from "../passport/html.ts";
 import type { DeskLocale } from "./desk-messages.ts";
-import { escapeHtml } from "./desk-messages.ts";
 import type { DeskLot, DeskParticipant, DeskRecallList, DeskRecallView, LocalizedText } from "./desk-view.ts";
 
 export const DESK_PATH = "/desk/recalls";
@@ -101,15 +101,6 @@ ${body}
 </body>
 </html>
 `;
-}
-
-function jsonForScript(value: unknown): string {
-  return JSON.stringify(value)
-    .replace(/</g, "\\u003c")
-    .replace(/>/g, "\\u003e")
-    .replace(/&/g, "\\u0026")
-    .replace(/\u2028/g, "\\u2028")
-    .replace(/\u2029/g, "\\u2029");
 }
 
 function signInWords(locale: DeskLocale): Record<string, string> {

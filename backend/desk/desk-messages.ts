@@ -4,6 +4,7 @@
  * the language switch's names come from the passport's Locale. "{name}" is a placeholder; `html` escapes the message
  * and inserts parameters as given (callers pass markup they have escaped), exactly as the passport's messages do.
  */
+import { escapeHtml } from "../passport/html.ts";
 import { type Locale, type LocaleTag, localeOf, type MessageParams } from "../passport/messages/index.ts";
 
 const en = {
@@ -135,15 +136,6 @@ export interface DeskLocale {
 }
 
 const PLACEHOLDER = /\{([A-Za-z][A-Za-z0-9]*)\}/g;
-
-export function escapeHtml(value: string | number | bigint | boolean | null | undefined): string {
-  return String(value ?? "")
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/"/g, "&quot;")
-    .replace(/'/g, "&#39;");
-}
 
 function fill(message: string, params: MessageParams, escape: (s: string) => string): string {
   let out = "";

@@ -61,6 +61,8 @@ const langParameter = {
   schema: { type: "string" },
 };
 const listQuery = z.object({ page: decimalIntegerParam({ min: 1, max: 1_000 }).optional().describe("Page of recalls, from 1.") });
+/** `lang` is read by the locale negotiation and documented beside `page` by hand, as on passports. */
+const listQueryWithLanguage = listQuery.extend({ lang: z.string().optional() });
 const assetParams = z.strictObject({ file: z.enum(ASSET_FILES).describe("Asset file name.") });
 
 const pageResponses = {
@@ -116,7 +118,7 @@ export function createRecallDeskPageModule(options: RecallDeskPageOptions): Rout
       },
       handler: async (req, res) => {
         const locale = pageHeaders(req, res);
-        const { page = 1 } = parseQuery(listQuery.extend({ lang: z.string().optional() }), req);
+        const { page = 1 } = parseQuery(listQueryWithLanguage, req);
         const viewer = await deskViewer(req, res, locale);
         if (viewer === null) return;
         const list = await views.list(page, viewer);
