@@ -37,6 +37,7 @@ table{border-collapse:collapse;width:100%}
 th,td{text-align:left;vertical-align:top;padding:.5rem;border-bottom:1px solid var(--line);overflow-wrap:anywhere}
 th{color:var(--muted);font-weight:600}
 .mono{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85em}
+pre{white-space:pre-wrap;overflow-wrap:anywhere}
 .badge{display:inline-block;padding:.1rem .5rem;border-radius:1rem;font-size:.85rem;font-weight:600;background:var(--ok-bg);color:var(--ok)}
 .badge.no{background:var(--bad-bg);color:var(--bad)}
 .panel{margin:1rem 0;padding:1rem;border-radius:.5rem;background:var(--panel);border:1px solid var(--line)}
