@@ -61,6 +61,7 @@ import { createRecallDesk } from "./recalls/recall-desk.ts";
 import { createTraceModule } from "./trace/trace-routes.ts";
 import { createTraceService } from "./trace/trace-service.ts";
 import { createRecallModule } from "./recalls/recall-routes.ts";
+import { createRecallDeskPageModule } from "./desk/desk-module.ts";
 import { createReputationModule } from "./reputation/reputation-routes.ts";
 import { createReputationService } from "./reputation/reputation-service.ts";
 import { createDesignModule } from "./designs/design-routes.ts";
@@ -233,6 +234,14 @@ export function createProvenaHttpApp(deps: ProvenaHttpDeps): ProvenaApp {
       writeRateLimitPerMinute: config.writeRateLimitPerMinute,
       jsonMaxDepth: config.jsonMaxDepth,
       rateLimitStoreFor: deps.rateLimitStoreFor,
+    }),
+  );
+  modules.push(
+    createRecallDeskPageModule({
+      desk: createRecallDesk({ store, chainId: chain.chainId }),
+      auth,
+      store,
+      productData: createProductDataService({ store }),
     }),
   );
   modules.push(
