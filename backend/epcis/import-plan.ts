@@ -152,6 +152,7 @@ interface LotState {
   pendingCustodian: Hex | null;
   status: Batch["status"] | null;
   quantity: string | null;
+  documentHash: Hex | null;
   parentId: Hex | null;
   custody: Batch["custody"];
   inspections: Batch["inspections"];
@@ -219,6 +220,7 @@ export async function planImport({
         pendingCustodian: batch?.pendingCustodian ?? null,
         status: batch?.status ?? null,
         quantity: batch?.quantity ?? null,
+        documentHash: batch?.documentHash ?? null,
         parentId: batch?.parentId ?? null,
         custody: batch?.custody ?? [],
         inspections: batch?.inspections ?? [],
@@ -307,6 +309,9 @@ export async function planImport({
       refuse("INVALID_EVENT", "a commissioning event needs its place (bizLocation or readPoint, an SGLN): the lot's origin GLN");
     const state = await lotState(key);
     if (state.exists) {
+      // This very event registered it (its hash is the lot's document hash), whoever imports it now; or the partner
+      // registered the same lot another way (the CLI, its own code).
+      if (state.documentHash === hash) return { alreadyRecorded: `lot ${key.gtin}/${key.lot} is registered from this event` };
       if (state.manufacturer === partner && state.quantity === quantity.toString())
         return { alreadyRecorded: `lot ${key.gtin}/${key.lot} is registered by the partner with ${quantity} units` };
       refuse(
@@ -338,6 +343,7 @@ export async function planImport({
       pendingCustodian: null,
       status: "registered",
       quantity: quantity.toString(),
+      documentHash: hash,
       parentId: null,
     });
     return { calls, reason: `registers lot ${key.gtin}/${key.lot} (${quantity} units)`, ...(serials.length > 0 ? { serials } : {}) };
@@ -410,12 +416,13 @@ export async function planImport({
     const lotsNamed = await observedLots(event);
     const calls: PlannedCall[] = [];
     for (const state of lotsNamed) {
-      if (state.inspections.some((entry) => entry.inspector === partner && entry.reportHash === hash && entry.passed === passed)) continue;
+      // The report hash is this event's hash: whoever imports the document, this attestation is the event's.
+      if (state.inspections.some((entry) => entry.reportHash === hash && entry.passed === passed)) continue;
       requireRole("INSPECTOR", "a quality attestation");
       if (state.status === "split") refuse("BATCH_STATE", `lot ${state.gtin}/${state.lot} was split: its child lots are attested instead`);
       calls.push(call("registry", "attestQuality", [state.batchId, passed, hash]));
     }
-    if (calls.length === 0) return { alreadyRecorded: "the partner's attestation with this event's hash is recorded" };
+    if (calls.length === 0) return { alreadyRecorded: "the attestation with this event's hash is recorded" };
     return { calls, reason: `attests the lot${lotsNamed.length > 1 ? "s" : ""} ${passed ? "passed" : "failed"}` };
   }
 
