@@ -79,6 +79,13 @@ const documentSchema = {
   type: "object",
   description: `An EPCIS 2.0 EPCISDocument (JSON-LD), valid against GS1's EPCIS 2.0 JSON schema; at most ${MAX_IMPORT_EVENTS} events.`,
   required: ["@context", "type", "schemaVersion", "creationDate", "epcisBody"],
+  properties: {
+    "@context": { type: "array" },
+    type: { const: "EPCISDocument" },
+    schemaVersion: { const: "2.0" },
+    creationDate: { type: "string", format: "date-time" },
+    epcisBody: { type: "object", properties: { eventList: { type: "array", items: { type: "object" }, maxItems: MAX_IMPORT_EVENTS } } },
+  },
 };
 
 export function createEpcisImportModule(options: EpcisImportModuleOptions): RouteModule {
