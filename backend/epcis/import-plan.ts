@@ -171,6 +171,11 @@ export interface PlanImportParameters {
   abis: ImportAbis;
   lookups: ImportLookups;
   serialRootOf: SerialRootOf;
+  /**
+   * Targets the partner cannot reach through the relayer, each with the reason: an event needing one is refused
+   * whole, so an import never stops half-way (a lot offered to a contract that then cannot take it).
+   */
+  unrelayedTargets?: Partial<Record<ImportTarget, string>>;
 }
 
 export async function planImport({
@@ -180,6 +185,7 @@ export async function planImport({
   abis,
   lookups,
   serialRootOf,
+  unrelayedTargets = {},
 }: PlanImportParameters): Promise<ImportPlan> {
   const interfaces = {
     registry: new Interface(abis.registry),
@@ -196,6 +202,8 @@ export async function planImport({
   const call = (target: ImportTarget, fn: string, args: (bigint | string | boolean | number | Hex[] | bigint[])[]): PlannedCall => {
     const to = target === "registry" ? deployment.registry : deployment[target];
     if (to === undefined) return refuse("UNSUPPORTED_EVENT", `this deployment has no ${target} contract`);
+    const notRelayed = unrelayedTargets[target];
+    if (notRelayed !== undefined) return refuse("UNSUPPORTED_EVENT", notRelayed);
     return {
       target,
       to: to.toLowerCase() as Hex,
@@ -260,6 +268,11 @@ export async function planImport({
       );
     if (state.pendingCustodian !== null)
       refuse("BATCH_STATE", `${what}: lot ${state.gtin}/${state.lot} has a handoff to ${partyName(state.pendingCustodian)} pending`);
+  }
+
+  /** True when the partner holds the lot and has already proposed it to `contract` (packing, transforming). */
+  function offeredTo(state: LotState, contract: Hex): boolean {
+    return state.custodian === partner && state.pendingCustodian === contract.toLowerCase();
   }
 
   /** The first custody step of `kind` not yet matched that fits; marks it matched. */
@@ -428,6 +441,7 @@ export async function planImport({
 
   async function aggregation(event: JsonObject): Promise<Outcome> {
     if (deployment.logisticUnits === undefined) refuse("UNSUPPORTED_EVENT", "this deployment has no LogisticUnits contract (containers)");
+    if (unrelayedTargets.logisticUnits !== undefined) refuse("UNSUPPORTED_EVENT", unrelayedTargets.logisticUnits);
     const parent = typeof event.parentID === "string" ? epcKeyOf(event.parentID) : null;
     if (parent?.kind !== "sscc") refuse("UNSUPPORTED_EVENT", "Provena records aggregations into logistic units: parentID must be an SSCC");
     const sscc = (parent as Extract<EpcKey, { kind: "sscc" }>).sscc;
@@ -454,8 +468,10 @@ export async function planImport({
       }
       for (const state of toPack) {
         requireMovable(state);
-        requireHeldByPartner(state, "packing");
         if ((await packedIn(state)) !== null) refuse("BATCH_STATE", `lot ${state.gtin}/${state.lot} is packed in SSCC ${state.packedIn}`);
+        // Already offered to the contract (an import cut short between the two calls): only the pack is left.
+        if (offeredTo(state, deployment.logisticUnits!)) continue;
+        requireHeldByPartner(state, "packing");
         calls.push(
           call("registry", "proposeHandoff", [state.batchId, deployment.logisticUnits!, BigInt(location!), businessStepValue("loading")]),
         );
@@ -497,6 +513,7 @@ export async function planImport({
 
   async function transformation(event: JsonObject, hash: Hex): Promise<Outcome> {
     if (deployment.transformations === undefined) refuse("UNSUPPORTED_EVENT", "this deployment has no Transformations contract");
+    if (unrelayedTargets.transformations !== undefined) refuse("UNSUPPORTED_EVENT", unrelayedTargets.transformations);
     if (stringList(event.inputEPCList).length > 0 || stringList(event.outputEPCList).length > 0)
       refuse("UNSUPPORTED_EVENT", "input/output EPC lists name units, which do not say their lot: list lots (LGTIN) in the quantity lists");
     const inputs = quantityList(event.inputQuantityList);
@@ -515,15 +532,17 @@ export async function planImport({
       if (state.quantity !== null && inputs.find((input) => lotKey(input.epcClass).lot === state.lot)!.quantity !== BigInt(state.quantity))
         refuse("INVALID_EVENT", `inputs are consumed whole: lot ${state.gtin}/${state.lot} holds ${state.quantity} units (split it first)`);
       requireMovable(state);
-      requireHeldByPartner(state, "a transformation input");
+      if (!offeredTo(state, deployment.transformations!)) requireHeldByPartner(state, "a transformation input");
     }
     for (const state of outputStates) {
       if (state.manufacturer !== partner || state.custodian !== partner || state.status !== "registered" || state.parentId !== null)
         refuse("OTHER_PARTY", `output lot ${state.gtin}/${state.lot} must be one the partner commissioned and still holds untouched`);
     }
-    const calls = inputStates.map((state) =>
-      call("registry", "proposeHandoff", [state.batchId, deployment.transformations!, BigInt(location!), businessStepValue("receiving")]),
-    );
+    const calls = inputStates
+      .filter((state) => !offeredTo(state, deployment.transformations!))
+      .map((state) =>
+        call("registry", "proposeHandoff", [state.batchId, deployment.transformations!, BigInt(location!), businessStepValue("receiving")]),
+      );
     calls.push(
       call("transformations", "transform", [
         inputStates.map((s) => s.batchId),

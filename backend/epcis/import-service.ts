@@ -19,7 +19,8 @@ import { withEffectiveStatus } from "../read-model/batch-history.ts";
 import type { ProjectionReads } from "../store/port.ts";
 import { epcisSchemaViolations } from "./epcis-schema.ts";
 import type { JsonObject } from "./event-hash.ts";
-import { planImport, type ImportLookups, type ImportPlan } from "./import-plan.ts";
+import { planImport, type ImportLookups, type ImportPlan, type ImportTarget } from "./import-plan.ts";
+import { relayTargets } from "../relayer/acceptance-checks.ts";
 
 /** Most events one import document may hold (a larger warehouse export is sent in several documents). */
 export const MAX_IMPORT_EVENTS = 500;
@@ -43,6 +44,15 @@ export function createEpcisImportService({ store, chain }: EpcisImportServiceDep
   const units = deployment.logisticUnits ? logisticUnitsAt(deployment.logisticUnits, provider) : null;
   const transformations = deployment.transformations ? transformationsAt(deployment.transformations, provider) : null;
   const abis = { registry: provenaAbi("ProvenanceRegistry"), logisticUnits: logisticUnitsAbi(), transformations: transformationsAbi() };
+  // The relayer's own list of the contracts it forwards to decides what an import may plan.
+  const relayed = relayTargets({ addresses: { forwarder: ZeroAddress as Hex, escrow: ZeroAddress as Hex, ...deployment } });
+  const unrelayedTargets: Partial<Record<ImportTarget, string>> = {};
+  for (const target of ["logisticUnits", "transformations"] as const) {
+    const address = deployment[target];
+    if (address !== undefined && !relayed.has(address.toLowerCase()))
+      unrelayedTargets[target] =
+        `the relayer does not forward calls to ${target} (${address.toLowerCase()}): record this event from the partner's own account`;
+  }
 
   async function participants(): Promise<Participant[]> {
     const all: Participant[] = [];
@@ -124,6 +134,7 @@ export function createEpcisImportService({ store, chain }: EpcisImportServiceDep
         abis,
         lookups,
         serialRootOf: async (serials) => (await buildSerialTree(serials)).root,
+        unrelayedTargets,
       });
     },
   };

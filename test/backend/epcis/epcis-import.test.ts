@@ -347,10 +347,18 @@ describe("EPCIS 2.0 import (a running Provena, the CLI, the relayer)", function 
         bizTransactionList: [{ type: "po", bizTransaction: "urn:epcglobal:cbv:bt:0614141000005:PO-1" }],
         epcList: [],
       };
+      // This deployment's relayer does not forward to Transformations (relayTargets): said up front, nothing half-sent.
+      const transformation = {
+        type: "TransformationEvent",
+        eventTime: commissioning!.eventTime!,
+        eventTimeZoneOffset: "+00:00",
+        inputQuantityList: [{ epcClass: lgtin(LOT), quantity: 3 }],
+        outputQuantityList: [{ epcClass: lgtin("EPCIS-JAM"), quantity: 3 }],
+      };
       const documentWith = (events: JsonObject[]) => ({ ...document, epcisBody: { eventList: events } });
       const { status, body } = await planFor(
         warehouse.address,
-        documentWith([unknownLot, unknownParty, shippedByWarehouseForAcme, unsupported, units, transaction, unsupported]),
+        documentWith([unknownLot, unknownParty, shippedByWarehouseForAcme, unsupported, units, transaction, unsupported, transformation]),
       );
       expect(status).to.equal(200);
       const plan = body as unknown as ImportPlan;
@@ -362,7 +370,9 @@ describe("EPCIS 2.0 import (a running Provena, the CLI, the relayer)", function 
         ["refused", "UNSUPPORTED_EVENT"],
         ["refused", "UNSUPPORTED_EVENT"],
         ["refused", "DUPLICATE_EVENT"],
+        ["refused", "UNSUPPORTED_EVENT"],
       ]);
+      expect(plan.events[7]!.reason).to.contain("the relayer does not forward calls to transformations");
       expect(plan.events[0]!.reason).to.contain("NO-SUCH-LOT");
       expect(plan.events[1]!.reason).to.contain("is not an onboarded participant");
       expect(plan.events[2]!.reason).to.contain("Acme");

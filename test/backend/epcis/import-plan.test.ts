@@ -13,7 +13,7 @@ import type { JsonObject } from "../../../backend/epcis/event-hash.ts";
 import { EPCIS_CONTEXT_URL } from "../../../backend/epcis/epcis-service.ts";
 import { PROVENA_EPCIS_NAMESPACE } from "../../../backend/epcis/events.ts";
 import { lotUri, locationUri } from "../../../backend/epcis/identifiers.ts";
-import { digestOf, planImport, type ImportLookups, type ImportPlan } from "../../../backend/epcis/import-plan.ts";
+import { digestOf, planImport, type ImportLookups, type ImportPlan, type ImportTarget } from "../../../backend/epcis/import-plan.ts";
 
 const PROCESSOR = "0x00000000000000000000000000000000000000a1" as Hex;
 const OTHER = "0x00000000000000000000000000000000000000b2" as Hex;
@@ -80,7 +80,12 @@ interface World {
   produced?: Hex[];
 }
 
-async function plan(world: World, events: JsonObject[], deployment: Partial<typeof DEPLOYMENT> = DEPLOYMENT): Promise<ImportPlan> {
+async function plan(
+  world: World,
+  events: JsonObject[],
+  deployment: Partial<typeof DEPLOYMENT> = DEPLOYMENT,
+  unrelayedTargets: Partial<Record<ImportTarget, string>> = {},
+): Promise<ImportPlan> {
   const participants = [participant(PROCESSOR, ["MANUFACTURER"], SITE, [PREFIX]), participant(OTHER, ["RETAILER"], "8412345000027")];
   const lookups: ImportLookups = {
     participant: (address) => participants.find((p) => p.address === address) ?? null,
@@ -104,6 +109,7 @@ async function plan(world: World, events: JsonObject[], deployment: Partial<type
     abis: ABIS,
     lookups,
     serialRootOf: () => Promise.resolve(`0x${"99".repeat(32)}` as Hex),
+    unrelayedTargets,
   });
 }
 
@@ -205,6 +211,13 @@ describe("EPCIS import planner", function () {
       expect(calls(result)).to.deep.equal(["registry.acceptHandoff"]);
     });
 
+    it("test_aggregationAdd_lotAlreadyOfferedToTheContract_onlyThePackIsLeft", async function () {
+      // An import cut short after the proposeHandoff: importing again sends the pack alone.
+      const offered = batch("P-1", { pendingCustodian: DEPLOYMENT.logisticUnits, status: "in_transit" });
+      const result = await plan({ batches: [offered], containers: { [SSCC]: PROCESSOR } }, [aggregation("ADD", ["P-1"])]);
+      expect(calls(result)).to.deep.equal(["logisticUnits.packBatches"]);
+    });
+
     it("test_aggregation_parentNotAnSsccOrNoContractsDeployed_unsupported", async function () {
       let result = await plan({ batches: [batch("P-1")] }, [aggregation("ADD", ["P-1"], locationUri(SITE, []))]);
       expect(result.events[0]).to.include({ status: "refused", code: "UNSUPPORTED_EVENT" });
@@ -247,6 +260,19 @@ describe("EPCIS import planner", function () {
         BigInt(SITE),
         digestOf(result.events[0]!.eventHash!),
       ]);
+    });
+
+    it("test_transformation_contractTheRelayerDoesNotForwardTo_refusedWholeWithTheReason", async function () {
+      const result = await plan({ batches: [batch("IN-1"), batch("OUT-1")] }, [transformation([["IN-1", 10]], ["OUT-1"])], DEPLOYMENT, {
+        transformations: "the relayer does not forward calls to transformations",
+      });
+      // Not even the inputs' proposeHandoff: a lot offered to a contract that then cannot take it would be stuck.
+      expect(result.events[0]).to.include({
+        status: "refused",
+        code: "UNSUPPORTED_EVENT",
+        reason: "the relayer does not forward calls to transformations",
+      });
+      expect(result.events[0]!.calls).to.deep.equal([]);
     });
 
     it("test_transformation_partOfALotOrAnOutputNotFreshOrAlreadyProduced", async function () {
