@@ -456,10 +456,17 @@ export async function planImport({
     const action = event.action as string;
     const container = await containerState(sscc);
     const calls: PlannedCall[] = [];
+    const units = deployment.logisticUnits!.toLowerCase();
+    const atPlace = (step: Batch["custody"][number]) => step.locationGln?.padStart(13, "0") === location;
     if (action === "ADD") {
       const toPack: LotState[] = [];
-      for (const state of states) if ((await packedIn(state)) !== sscc) toPack.push(state);
-      if (toPack.length === 0) return { alreadyRecorded: `every lot is packed in SSCC ${sscc}` };
+      for (const state of states) {
+        if ((await packedIn(state)) === sscc) continue;
+        // Packed here before (and maybe unpacked since): the registry shows the contract accepting it, Loading, here.
+        if (matchStep(state, "accepted", (step) => step.to === units && step.businessStep === "loading" && atPlace(step))) continue;
+        toPack.push(state);
+      }
+      if (toPack.length === 0) return { alreadyRecorded: `every lot was packed in SSCC ${sscc}` };
       if (container === null) {
         calls.push(call("logisticUnits", "createContainer", [BigInt(sscc), BigInt(location!)]));
         containers.set(sscc, { custodian: partner });
@@ -488,6 +495,8 @@ export async function planImport({
       const toAccept: LotState[] = [];
       for (const state of states) {
         if ((await packedIn(state)) === sscc) toUnpack.push(state);
+        else if (matchStep(state, "accepted", (step) => step.from === units && step.businessStep === "unloading" && atPlace(step)))
+          continue;
         else if (state.packedIn !== null || state.releasedTo === null)
           refuse("BATCH_STATE", `lot ${state.gtin}/${state.lot} is not in container ${sscc}`);
         else if (state.releasedTo === partner && state.pendingCustodian === partner) toAccept.push(state);

@@ -12,7 +12,7 @@ import path from "node:path";
 import { Wallet, parseEther, type ContractRunner } from "ethers";
 import { pino } from "pino";
 import { loadProvenaAbis } from "../../../backend/chain/artifacts.ts";
-import { registryAt } from "../../../backend/chain/contracts.ts";
+import { logisticUnitsAt, registryAt } from "../../../backend/chain/contracts.ts";
 import { batchIdOf, gs1CheckDigit } from "../../../backend/chain/gs1.ts";
 import { ROLE_HASHES } from "../../../backend/chain/vocabulary.ts";
 import { loadConfig } from "../../../backend/config.ts";
@@ -434,6 +434,53 @@ describe("EPCIS 2.0 import (a running Provena, the CLI, the relayer)", function 
       expect(refusal).to.be.instanceOf(RelayRefusedError);
       expect((refusal as RelayRefusedError).problem.code).to.equal("SIMULATION_REVERTED");
       expect((refusal as RelayRefusedError).message).to.contain("BatchNotCustodian");
+    });
+  });
+  describe("packing into a logistic unit (AggregationEvent)", function () {
+    it("test_cliImport_packAndUnpackIntoANewSscc_relayedInOrderAndRecordedOnce", async function () {
+      // An SSCC under a prefix nobody was granted: any participant may create it.
+      const ssccData = "18412345000000001";
+      const sscc = ssccData + gs1CheckDigit(ssccData);
+      const parentID = `urn:epc:id:sscc:${SITE_PREFIX}.1000000001`;
+      const at = (minutes: number) => new Date(Date.now() - 60 * 60_000 + minutes * 60_000).toISOString();
+      const aggregation = (action: "ADD" | "DELETE", minutes: number) => ({
+        type: "AggregationEvent",
+        eventTime: at(minutes),
+        eventTimeZoneOffset: "+00:00",
+        parentID,
+        childQuantityList: [{ epcClass: lgtin(LOT), quantity: SERIALS.length }],
+        action,
+        bizStep: action === "ADD" ? "packing" : "unpacking",
+        readPoint: { id: sgln(WAREHOUSE_GLN) },
+      });
+      const packingFile = path.join(workdir, "packing.jsonld");
+      await writeFile(
+        packingFile,
+        JSON.stringify({ ...document, epcisBody: { eventList: [aggregation("ADD", 0), aggregation("DELETE", 5)] } }),
+      );
+      const units = provena.chain.deployment.logisticUnits!.toLowerCase();
+
+      let result = await cli(["epcis", "import", packingFile], warehouse.privateKey);
+      expect(result.code, result.stderr + result.stdout).to.equal(0);
+      expect(result.stdout).to.contain("-> logisticUnits.createContainer");
+      expect(result.stdout, result.stdout).to.match(/#0 \S+ recorded \(tx 0x[0-9a-f]{64}, 0x[0-9a-f]{64}, 0x[0-9a-f]{64}\)/);
+      expect(result.stdout, result.stdout).to.match(/#1 \S+ recorded \(tx 0x[0-9a-f]{64}, 0x[0-9a-f]{64}\)/);
+      const batch = await mirroredBatch(batchId, (b) => b.custody.length === 6);
+      expect(
+        batch.custody.slice(2).map((step) => [step.kind, step.from === units ? "units" : "warehouse", step.businessStep]),
+      ).to.deep.equal([
+        ["proposed", "warehouse", "loading"],
+        ["accepted", "warehouse", "loading"],
+        ["proposed", "units", "unloading"],
+        ["accepted", "units", "unloading"],
+      ]);
+      expect(batch.custodian).to.equal(warehouse.address.toLowerCase());
+      const [containerCustodian, , , contentCount] = await logisticUnitsAt(units, provena.chain.provider).container(BigInt(sscc));
+      expect([containerCustodian.toLowerCase(), contentCount]).to.deep.equal([warehouse.address.toLowerCase(), 0n]);
+
+      result = await cli(["epcis", "import", packingFile], warehouse.privateKey);
+      expect(result.code, result.stderr).to.equal(0);
+      expect(result.stdout, result.stdout).to.contain("nothing to send");
     });
   });
 });

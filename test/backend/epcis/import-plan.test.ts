@@ -201,14 +201,36 @@ describe("EPCIS import planner", function () {
 
     it("test_aggregationDelete_unpackedEarlier_alreadyRecorded_orAcceptedWhenCutShort", async function () {
       const released = { [idOf("P-1")]: { sscc: null, releasedTo: PROCESSOR } };
-      let result = await plan({ batches: [batch("P-1", { status: "delivered" })], containers: { [SSCC]: PROCESSOR }, packing: released }, [
-        aggregation("DELETE", ["P-1"]),
-      ]);
+      const at = { eventId: "1:3:0", blockNumber: 3, blockTimestamp: 3, transactionHash: ZeroHash as Hex };
+      const unloaded = {
+        kind: "accepted" as const,
+        from: DEPLOYMENT.logisticUnits,
+        to: PROCESSOR,
+        locationGln: SITE,
+        businessStep: "unloading",
+        reasonHash: null,
+        at,
+      };
+      let result = await plan(
+        { batches: [batch("P-1", { status: "delivered", custody: [unloaded] })], containers: { [SSCC]: PROCESSOR }, packing: released },
+        [aggregation("DELETE", ["P-1"])],
+      );
       expect(result.events[0]).to.include({ status: "already-recorded" });
       // Unpacked, but the import stopped before the acceptance: importing again finishes it.
       const pending = batch("P-1", { custodian: DEPLOYMENT.logisticUnits, pendingCustodian: PROCESSOR, status: "in_transit" });
       result = await plan({ batches: [pending], containers: { [SSCC]: PROCESSOR }, packing: released }, [aggregation("DELETE", ["P-1"])]);
       expect(calls(result)).to.deep.equal(["registry.acceptHandoff"]);
+      // The packing before it is recorded too: the registry shows the contract accepting the lot, Loading, here.
+      const loaded = { ...unloaded, kind: "accepted" as const, from: PROCESSOR, to: DEPLOYMENT.logisticUnits, businessStep: "loading" };
+      result = await plan(
+        {
+          batches: [batch("P-1", { status: "delivered", custody: [loaded, unloaded] })],
+          containers: { [SSCC]: PROCESSOR },
+          packing: released,
+        },
+        [aggregation("ADD", ["P-1"]), aggregation("DELETE", ["P-1"])],
+      );
+      expect(result.events.map((event) => event.status)).to.deep.equal(["already-recorded", "already-recorded"]);
     });
 
     it("test_aggregationAdd_lotAlreadyOfferedToTheContract_onlyThePackIsLeft", async function () {
