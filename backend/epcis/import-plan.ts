@@ -176,6 +176,8 @@ export interface PlanImportParameters {
    * whole, so an import never stops half-way (a lot offered to a contract that then cannot take it).
    */
   unrelayedTargets?: Partial<Record<ImportTarget, string>>;
+  /** The chain's clock (the latest block's timestamp): the registry refuses a production date after it. */
+  chainTime?: number;
 }
 
 export async function planImport({
@@ -186,6 +188,7 @@ export async function planImport({
   lookups,
   serialRootOf,
   unrelayedTargets = {},
+  chainTime,
 }: PlanImportParameters): Promise<ImportPlan> {
   const interfaces = {
     registry: new Interface(abis.registry),
@@ -283,6 +286,20 @@ export async function planImport({
     return true;
   }
 
+  function snapshot() {
+    return {
+      lots: [...lots].map(([batchId, state]) => [batchId, { ...state, matchedSteps: new Set(state.matchedSteps) }] as const),
+      containers: [...containers],
+    };
+  }
+
+  function restore(saved: ReturnType<typeof snapshot>) {
+    lots.clear();
+    for (const [batchId, state] of saved.lots) lots.set(batchId, state);
+    containers.clear();
+    for (const [sscc, container] of saved.containers) containers.set(sscc, container);
+  }
+
   async function containerState(sscc: string) {
     if (!containers.has(sscc)) containers.set(sscc, await lookups.container(sscc));
     return containers.get(sscc)!;
@@ -317,9 +334,17 @@ export async function planImport({
     if (new Set(serials).size !== serials.length) refuse("INVALID_EVENT", "epcList names a unit twice");
     if (serials.length > 0 && BigInt(serials.length) !== quantity)
       refuse("INVALID_EVENT", `quantityList says ${quantity} units but epcList lists ${serials.length}`);
+    if (key.lot.includes("/"))
+      refuse("INVALID_EVENT", `lot ${key.lot} contains "/", which only split child lots carry: a commissioned lot's number cannot`);
     const origin = placeGln(event);
     if (origin === null)
       refuse("INVALID_EVENT", "a commissioning event needs its place (bizLocation or readPoint, an SGLN): the lot's origin GLN");
+    const productionDate = Math.floor(Date.parse(event.eventTime as string) / 1000);
+    if (chainTime !== undefined && productionDate > chainTime)
+      refuse(
+        "INVALID_EVENT",
+        `eventTime ${event.eventTime as string} is after the chain's clock (${new Date(chainTime * 1000).toISOString()}): a lot cannot be produced in the future`,
+      );
     const state = await lotState(key);
     if (state.exists) {
       // This very event registered it (its hash is the lot's document hash), whoever imports it now; or the partner
@@ -347,7 +372,6 @@ export async function planImport({
         "INVALID_EVENT",
         "registerBatch commits to the lot's unit serials: list them as SGTINs in epcList, or give provena:serialRoot",
       );
-    const productionDate = Math.floor(Date.parse(event.eventTime as string) / 1000);
     const calls = [call("registry", "registerBatch", [BigInt(key.gtin), key.lot, quantity, productionDate, BigInt(origin!), hash, root!])];
     Object.assign(state, {
       exists: true,
@@ -619,6 +643,9 @@ export async function planImport({
     const type = typeof event.type === "string" ? event.type : "unknown";
     const eventID = typeof event.eventID === "string" ? event.eventID : null;
     let eventHash: string | null = null;
+    // A refused event plans nothing, so it must change nothing the next events see (a two-lot event refused on its
+    // second lot leaves the first where it was).
+    const before = snapshot();
     try {
       eventHash = eventHashId(event, { ...namespaces, ...namespacesOf(event) });
       if (me === null || me.suspended)
@@ -643,6 +670,7 @@ export async function planImport({
             },
       );
     } catch (error) {
+      restore(before);
       if (error instanceof Refusal)
         events.push({ index, type, eventID, eventHash, status: "refused", code: error.code, reason: error.message, calls: [] });
       else if (error instanceof EventHashError)

@@ -135,6 +135,10 @@ export function createEpcisImportService({ store, chain }: EpcisImportServiceDep
         lookups,
         serialRootOf: async (serials) => (await buildSerialTree(serials)).root,
         unrelayedTargets,
+        chainTime: await chainRead(
+          async () => (await provider.getBlock("latest"))?.timestamp,
+          () => undefined,
+        ),
       });
     },
   };

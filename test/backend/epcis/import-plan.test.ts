@@ -85,6 +85,7 @@ async function plan(
   events: JsonObject[],
   deployment: Partial<typeof DEPLOYMENT> = DEPLOYMENT,
   unrelayedTargets: Partial<Record<ImportTarget, string>> = {},
+  chainTime?: number,
 ): Promise<ImportPlan> {
   const participants = [participant(PROCESSOR, ["MANUFACTURER"], SITE, [PREFIX]), participant(OTHER, ["RETAILER"], "8412345000027")];
   const lookups: ImportLookups = {
@@ -110,6 +111,7 @@ async function plan(
     lookups,
     serialRootOf: () => Promise.resolve(`0x${"99".repeat(32)}` as Hex),
     unrelayedTargets,
+    ...(chainTime === undefined ? {} : { chainTime }),
   });
 }
 
@@ -334,6 +336,16 @@ describe("EPCIS import planner", function () {
       expect(decoded(result, 0, 0)[3]).to.equal(BigInt(Date.parse("2026-01-01T09:00:00Z") / 1000));
     });
 
+    it("test_commissioning_afterTheChainsClockOrASplitLotNumber_refusedBeforeTheChainWould", async function () {
+      const root = { "ext:serialRoot": `0x${"ab".repeat(32)}` };
+      const chainTime = Date.parse("2026-01-01T08:00:00Z") / 1000; // an hour before the event
+      let result = await plan({ batches: [] }, [commissioning(root)], DEPLOYMENT, {}, chainTime);
+      expect(result.events[0]).to.include({ status: "refused", code: "INVALID_EVENT" });
+      expect(result.events[0]!.reason).to.contain("after the chain's clock");
+      result = await plan({ batches: [] }, [commissioning({ ...root, quantityList: [{ epcClass: lot("NEW/1"), quantity: 10 }] })]);
+      expect(result.events[0]!.reason).to.contain("only split child lots carry");
+    });
+
     it("test_commissioning_noUnitsAndNoRoot_refusedSayingWhatIsMissing", async function () {
       const result = await plan({ batches: [] }, [commissioning({})]);
       expect(result.events[0]).to.include({ status: "refused", code: "INVALID_EVENT" });
@@ -359,6 +371,31 @@ describe("EPCIS import planner", function () {
       // The lot is not on chain yet, but the plan registers it first: packing it is planned, in order.
       expect(result.events.map((event) => event.status)).to.deep.equal(["planned", "planned"]);
       expect(calls(result, 1)).to.deep.equal(["logisticUnits.createContainer", "registry.proposeHandoff", "logisticUnits.packBatches"]);
+    });
+  });
+
+  describe("ObjectEvent shipping", function () {
+    const shipping = (lots: string[]) => ({
+      type: "ObjectEvent",
+      eventTime: "2026-01-01T12:00:00Z",
+      eventTimeZoneOffset: "+00:00",
+      quantityList: lots.map((name) => ({ epcClass: lot(name), quantity: 10 })),
+      action: "OBSERVE",
+      bizStep: "shipping",
+      ...place,
+      destinationList: [{ type: "possessing_party", destination: "https://id.gs1.org/417/8412345000027" }],
+    });
+
+    it("test_shipping_refusedOnItsSecondLot_leavesTheFirstLotForTheNextEvents", async function () {
+      const result = await plan({ batches: [batch("S-1"), batch("S-2", { custodian: OTHER })] }, [
+        shipping(["S-1", "S-2"]),
+        shipping(["S-1"]),
+      ]);
+      expect(result.events.map((event) => [event.status, event.code ?? null])).to.deep.equal([
+        ["refused", "OTHER_PARTY"],
+        ["planned", null],
+      ]);
+      expect(decoded(result, 1, 0)).to.deep.equal([idOf("S-1"), getAddress(OTHER), BigInt(SITE), BigInt(businessStepValue("shipping"))]);
     });
   });
 });
