@@ -340,6 +340,8 @@ export async function planImport({
     if (origin === null)
       refuse("INVALID_EVENT", "a commissioning event needs its place (bizLocation or readPoint, an SGLN): the lot's origin GLN");
     const productionDate = Math.floor(Date.parse(event.eventTime as string) / 1000);
+    if (!Number.isSafeInteger(productionDate) || productionDate <= 0 || productionDate >= 2 ** 40)
+      refuse("INVALID_EVENT", `eventTime ${event.eventTime as string} is not a production date the registry can record`);
     if (chainTime !== undefined && productionDate > chainTime)
       refuse(
         "INVALID_EVENT",
