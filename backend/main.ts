@@ -49,6 +49,8 @@ import { createAuthModule, viewerOfRequest } from "./auth/auth-routes.ts";
 import { createAuthService } from "./auth/auth-service.ts";
 import { createSignedTokens } from "./auth/signed-tokens.ts";
 import { createEpcisModule } from "./epcis/epcis-routes.ts";
+import { createEpcisImportModule } from "./epcis/import-routes.ts";
+import { createEpcisImportService } from "./epcis/import-service.ts";
 import { createOrderReadGrantModule } from "./finance/order-read-grant-routes.ts";
 import { createDocumentModule } from "./documents/document-routes.ts";
 import { createBatchDocumentService } from "./documents/document-service.ts";
@@ -216,6 +218,14 @@ export function createProvenaHttpApp(deps: ProvenaHttpDeps): ProvenaApp {
     }),
   ];
   modules.push(createEpcisModule({ store }));
+  modules.push(
+    createEpcisImportModule({
+      service: createEpcisImportService({ store, chain }),
+      rateLimitPerMinute: config.writeRateLimitPerMinute,
+      jsonMaxDepth: config.jsonMaxDepth,
+      rateLimitStoreFor: deps.rateLimitStoreFor,
+    }),
+  );
   modules.push(createTraceModule({ service: createTraceService({ store }) }));
   modules.push(createReputationModule({ service: reputation }));
   modules.push(

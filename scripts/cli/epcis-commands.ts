@@ -2,12 +2,14 @@
  * `provena epcis export <lot|unit|recall> <batch> [serial]`: a lot's, a unit's or a recall's history as an EPCIS 2.0
  * JSON-LD document, fetched from the backend's EPCIS export (PROVENA_API_URL or --api) and written to a file or stdout.
  * `provena epcis query [filters]`: the backend's EPCIS event query, every page, as one EPCISQueryDocument.
+ * `provena epcis import <file>`: epcis-import-command.ts.
  */
 import { writeFile } from "node:fs/promises";
 import { InvalidArgumentError, type Command } from "commander";
 import { isValidLotOrSerial } from "../../backend/chain/gs1.ts";
 import { batchRef } from "./arguments.ts";
 import { CliError, DEFAULT_API_URL, type GlobalOptions } from "./context.ts";
+import { registerEpcisImportCommand } from "./epcis-import-command.ts";
 
 const SUBJECTS = ["lot", "unit", "recall"] as const;
 type Subject = (typeof SUBJECTS)[number];
@@ -42,7 +44,8 @@ async function fetchEpcis(apiUrl: string, pathAndQuery: string, what: string): P
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export function registerEpcisCommands(program: Command): void {
-  const epcis = program.command("epcis").description("GS1 EPCIS 2.0 export of recorded history");
+  const epcis = program.command("epcis").description("GS1 EPCIS 2.0 export of recorded history, and import of a partner's events");
+  registerEpcisImportCommand(epcis, program);
   epcis
     .command("export")
     .argument("<subject>", "lot, unit or recall", subject)
