@@ -29,6 +29,7 @@ export function relayTargets(chain: Pick<ChainAccess, "addresses">): Map<string,
   if (chain.addresses.coldChain !== undefined) targets.set(chain.addresses.coldChain.toLowerCase(), "coldChain");
   if (chain.addresses.unitOwnership !== undefined) targets.set(chain.addresses.unitOwnership.toLowerCase(), "unitOwnership");
   if (chain.addresses.logisticUnits !== undefined) targets.set(chain.addresses.logisticUnits.toLowerCase(), "logisticUnits");
+  if (chain.addresses.transformations !== undefined) targets.set(chain.addresses.transformations.toLowerCase(), "transformations");
   return targets;
 }
 
@@ -51,6 +52,10 @@ function targetOf(contracts: ProvenaContracts, target: RelayTarget) {
   if (target === "logisticUnits") {
     if (contracts.logisticUnits === undefined) throw new Error("this deployment has no logistic units");
     return { iface: contracts.interfaces.logisticUnits, contract: contracts.logisticUnits };
+  }
+  if (target === "transformations") {
+    if (contracts.transformations === undefined) throw new Error("this deployment has no transformations");
+    return { iface: contracts.interfaces.transformations, contract: contracts.transformations };
   }
   const { coldChain } = contracts;
   const iface = contracts.interfaces.coldChain;
@@ -104,7 +109,9 @@ export async function checkTerms(context: AcceptanceContext, message: ForwardReq
       chain.addresses.unitOwnership === undefined ? "" : `, unit ownership ${chain.addresses.unitOwnership.toLowerCase()}`;
     const logisticUnits =
       chain.addresses.logisticUnits === undefined ? "" : `, logistic units ${chain.addresses.logisticUnits.toLowerCase()}`;
-    const provena = `registry ${chain.addresses.registry.toLowerCase()}, escrow ${chain.addresses.escrow.toLowerCase()}${designs}${productData}${coldChain}${unitOwnership}${logisticUnits}`;
+    const transformations =
+      chain.addresses.transformations === undefined ? "" : `, transformations ${chain.addresses.transformations.toLowerCase()}`;
+    const provena = `registry ${chain.addresses.registry.toLowerCase()}, escrow ${chain.addresses.escrow.toLowerCase()}${designs}${productData}${coldChain}${unitOwnership}${logisticUnits}${transformations}`;
     throw refused("rejected", "UNTRUSTED_TARGET", `target ${message.to} is not a Provena contract (${provena})`);
   }
   if (message.value !== 0n) {

@@ -85,6 +85,7 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
       coldChain?: string;
       unitOwnership?: string;
       logisticUnits?: string;
+      transformations?: string;
     };
   }> | null = null;
 

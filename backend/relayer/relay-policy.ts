@@ -8,7 +8,8 @@
 import { ROLE_HASHES, type ParticipantRole } from "../chain/vocabulary.ts";
 
 /** The Provena contracts a partner may call through the relayer (the optional ones where the deployment has them). */
-export type RelayTarget = "registry" | "escrow" | "designRegistry" | "productData" | "coldChain" | "unitOwnership" | "logisticUnits";
+export type RelayTarget =
+  "registry" | "escrow" | "designRegistry" | "productData" | "coldChain" | "unitOwnership" | "logisticUnits" | "transformations";
 
 export type RelayRequirement =
   /** Any onboarded, non-suspended participant (custody moves: the contract checks the custodian/receiver). */
@@ -113,6 +114,17 @@ function logisticUnitsRequirement(functionName: string): RelayRequirement | { ki
   return { kind: "refused", reason: `${functionName} cannot be relayed` };
 }
 
+/**
+ * Transformations: a processor records its merge (the contract checks that it holds every input, offered to the
+ * contract, and registered every output itself); flagging an output of a recalled input is anyone's, like the
+ * container flag.
+ */
+function transformationsRequirement(functionName: string): RelayRequirement | { kind: "refused"; reason: string } {
+  if (functionName === "flagRecalledInput") return { kind: "anyone" };
+  if (functionName === "transform") return { kind: "participant" };
+  return { kind: "refused", reason: `${functionName} cannot be relayed` };
+}
+
 /** Functions nobody should relay: reads, and hooks only other contracts call. */
 const NOT_RELAYABLE = new Set(["setBatchWatched", "watchBatch", "onCustodyAccepted", "onQualityAttested", "renounceRole"]);
 
@@ -120,6 +132,7 @@ export function relayRequirement(target: RelayTarget, functionName: string): Rel
   if (NOT_RELAYABLE.has(functionName)) return { kind: "refused", reason: `${functionName} cannot be relayed` };
   if (target === "unitOwnership") return unitOwnershipRequirement(functionName);
   if (target === "logisticUnits") return logisticUnitsRequirement(functionName);
+  if (target === "transformations") return transformationsRequirement(functionName);
   if (ADMIN_FUNCTIONS.has(functionName)) return { kind: "admin" };
   if (target === "coldChain") {
     const roles = COLD_CHAIN_ROLE_FUNCTIONS[functionName];

@@ -72,6 +72,7 @@ export interface RelayService {
       coldChain?: Hex;
       unitOwnership?: Hex;
       logisticUnits?: Hex;
+      transformations?: Hex;
     };
     maxForwardedGas: string;
   }>;
@@ -188,6 +189,7 @@ export function createRelayService(options: RelayServiceOptions): RelayService {
           ...(chain.addresses.productData ? { productData: chain.addresses.productData.toLowerCase() as Hex } : {}),
           ...(chain.addresses.unitOwnership ? { unitOwnership: chain.addresses.unitOwnership.toLowerCase() as Hex } : {}),
           ...(chain.addresses.logisticUnits ? { logisticUnits: chain.addresses.logisticUnits.toLowerCase() as Hex } : {}),
+          ...(chain.addresses.transformations ? { transformations: chain.addresses.transformations.toLowerCase() as Hex } : {}),
         },
         maxForwardedGas: context.maxForwardedGas.toString(),
       };

@@ -347,7 +347,7 @@ describe("EPCIS 2.0 import (a running Provena, the CLI, the relayer)", function 
         bizTransactionList: [{ type: "po", bizTransaction: "urn:epcglobal:cbv:bt:0614141000005:PO-1" }],
         epcList: [],
       };
-      // This deployment's relayer does not forward to Transformations (relayTargets): said up front, nothing half-sent.
+      // A merge with no place (readPoint or bizLocation): the contract needs the plant's GLN.
       const transformation = {
         type: "TransformationEvent",
         eventTime: commissioning!.eventTime!,
@@ -370,9 +370,9 @@ describe("EPCIS 2.0 import (a running Provena, the CLI, the relayer)", function 
         ["refused", "UNSUPPORTED_EVENT"],
         ["refused", "UNSUPPORTED_EVENT"],
         ["refused", "DUPLICATE_EVENT"],
-        ["refused", "UNSUPPORTED_EVENT"],
+        ["refused", "INVALID_EVENT"],
       ]);
-      expect(plan.events[7]!.reason).to.contain("the relayer does not forward calls to transformations");
+      expect(plan.events[7]!.reason).to.contain("needs its place");
       expect(plan.events[0]!.reason).to.contain("NO-SUCH-LOT");
       expect(plan.events[1]!.reason).to.contain("is not an onboarded participant");
       expect(plan.events[2]!.reason).to.contain("Acme");
