@@ -11,7 +11,7 @@ import { isValidLotOrSerial } from "../chain/gs1.ts";
 import type { Batch, Hex, Participant } from "../domain/model.ts";
 import { invalidInput, notFound, rejected } from "../domain/errors.ts";
 import { loadBatchHistory, type BatchEvent, type BatchHistory } from "../read-model/batch-history.ts";
-import type { PassportRecords, ProjectionReads } from "../store/port.ts";
+import type { PassportRecords, ProjectionReads, TransformationRecords } from "../store/port.ts";
 import type { JsonObject } from "./event-hash.ts";
 import { EXTENSION_NAMESPACES, epcisEventOf, type EpcisSubject } from "./events.ts";
 
@@ -31,7 +31,9 @@ export interface EpcisDocument extends JsonObject {
 }
 
 export interface EpcisServiceDeps {
-  store: Pick<ProjectionReads, "getBatch" | "getBatches" | "getParticipants"> & Pick<PassportRecords, "getSerialSet">;
+  store: Pick<ProjectionReads, "getBatch" | "getBatches" | "getParticipants"> &
+    Pick<PassportRecords, "getSerialSet"> &
+    Pick<TransformationRecords, "findTransformationsProducing" | "findTransformationsConsuming">;
   /** The document's creationDate; injectable so tests can pin it. */
   now?: () => Date;
 }
