@@ -55,12 +55,19 @@ export interface BatchHistory {
    * lot it was made from through merges (an input of the transformation that made it or of one of its ancestors).
    */
   recall: { batch: Batch; recall: BatchRecall; inherited: boolean } | null;
-  /** The transformation (merge) that made the batch and the stored input lots, in the event's order; null when none did. */
-  madeFrom: { transformation: Transformation; inputs: Batch[] } | null;
-  /** The transformation the batch was consumed in and the stored lots it made; null when it was not consumed. */
-  usedIn: { transformation: Transformation; outputs: Batch[] } | null;
+  /** The transformation (merge) that made the batch, with its stored input and output lots in the event's order; null when none did. */
+  madeFrom: MergeLots | null;
+  /** The transformation the batch was consumed in, with its stored input and output lots; null when it was not consumed. */
+  usedIn: MergeLots | null;
   /** Every stored participant the batch and its ancestors mention (see `mentionedAddresses`). */
   participants: Map<Hex, Participant>;
+}
+
+/** A transformation with the stored lots it consumed and made, in the event's order (lots not stored are left out). */
+export interface MergeLots {
+  transformation: Transformation;
+  inputs: Batch[];
+  outputs: Batch[];
 }
 
 export type BatchHistoryStore = Pick<
@@ -78,13 +85,24 @@ export async function loadBatchHistory(store: BatchHistoryStore, batch: Batch): 
   const merges = await store.findTransformationsProducing([batch.batchId, ...ancestors.map((ancestor) => ancestor.batchId)]);
   const producedBy = merges.find((merge) => merge.outputIds.includes(batch.batchId)) ?? null;
   const usedIn = consumedIn[0] ?? null;
-  const linkedIds = [...(producedBy?.inputs.map((input) => input.batchId) ?? []), ...(usedIn?.outputIds ?? [])];
+  // Both merges' lots (at most the contract's 100 inputs and 20 outputs each): one read.
+  const lotsOf = (merge: Transformation | null) =>
+    merge === null ? [] : [...merge.inputs.map((input) => input.batchId), ...merge.outputIds];
+  const linkedIds = [...lotsOf(producedBy), ...lotsOf(usedIn)].filter((id) => id !== batch.batchId);
   const linked = new Map((linkedIds.length > 0 ? await store.getBatches(linkedIds) : []).map((lot) => [lot.batchId, lot]));
+  linked.set(batch.batchId, batch);
   const stored = (ids: Hex[]) => ids.flatMap((id) => (linked.has(id) ? [linked.get(id)!] : []));
+  const mergeLots = (merge: Transformation | null): MergeLots | null =>
+    merge === null
+      ? null
+      : { transformation: merge, inputs: stored(merge.inputs.map((input) => input.batchId)), outputs: stored(merge.outputIds) };
   // The pending custodian first (a split ancestor never has one), then each lot's own, the batch's first.
   const addresses = new Set<Hex>();
   if (batch.pendingCustodian) addresses.add(batch.pendingCustodian);
   for (const lot of [batch, ...ancestors]) for (const address of mentionedAddresses(lot)) addresses.add(address);
+  // The merges' processors and the manufacturers of their lots (whose company prefixes name the lots' GTINs).
+  for (const merge of [producedBy, usedIn]) if (merge) addresses.add(merge.processor);
+  for (const lot of linked.values()) addresses.add(lot.manufacturer);
   const participants = new Map((await store.getParticipants([...addresses])).map((participant) => [participant.address, participant]));
 
   const recalled =
@@ -101,8 +119,8 @@ export async function loadBatchHistory(store: BatchHistoryStore, batch: Batch): 
     children,
     events: eventsOf(batch, ancestors[0] ?? null, children),
     recall,
-    madeFrom: producedBy === null ? null : { transformation: producedBy, inputs: stored(producedBy.inputs.map((input) => input.batchId)) },
-    usedIn: usedIn === null ? null : { transformation: usedIn, outputs: stored(usedIn.outputIds) },
+    madeFrom: mergeLots(producedBy),
+    usedIn: mergeLots(usedIn),
     participants,
   };
 }
