@@ -10,6 +10,7 @@ import type { MirrorStore } from "../../../backend/store/port.ts";
 import { createTraceModule } from "../../../backend/trace/trace-routes.ts";
 import { createTraceService, MAX_TRACE_LOTS, type Trace } from "../../../backend/trace/trace-service.ts";
 import { ChainHistory } from "../../../scripts/fixtures/chain-history.ts";
+import { traceLines } from "../../../scripts/cli/trace-commands.ts";
 import { createMemoryStore, createTestApp, type TestApp } from "../api/fixtures/test-app.ts";
 
 const GRAIN = "09506000134352";
@@ -118,6 +119,18 @@ describe("trace through merges", function () {
     // Lots beside the recalled input are not reached by its recall.
     expect(fromBread.ancestors.find((lot) => lot.batchId === ids.wheat)).to.deep.include({ status: "delivered", recalledVia: null });
     expect(fromBread.summary.recalledLots).to.equal(4); // rye, flour, flour/A, bread
+  });
+
+  it("test_cliTraceLines_nameTheRecalledInputAndTheMerges", async function () {
+    const lines = traceLines(await trace(ids.bread, "?direction=back"));
+    expect(lines[0]).to.match(/^from 09506000134352\/MIX \(200\) split/);
+    expect(lines).to.include.members([
+      `merge #${merges.milling} by Mill Ltd at 4012345000030: ${GRAIN}/WHEAT + ${GRAIN}/RYE + ${GRAIN}/MIX/1 + ${GRAIN}/MIX/2 → ${FLOUR}/F-1, ${ids.bran}`,
+      `merge #${merges.baking} by Bakery Ltd at 4012345000030: ${FLOUR}/F-1/A → ${BREAD}/BR-1`,
+    ]);
+    const bread = lines.find((line) => line.startsWith("▶"))!;
+    expect(bread).to.contain(`RECALLED (via ${GRAIN}/RYE)`);
+    expect(bread).to.contain(`[made in merge #${merges.baking}]`);
   });
 
   it("test_batchApi_madeFromAndConsumedInto_withTheEffectiveStatusOfARecalledInput", async function () {
