@@ -7,7 +7,7 @@
  */
 import type { Batch, BatchStatus, CustodyStep, EventRef, Hex, Inspection, Participant, Transformation } from "../domain/model.ts";
 import type { MirrorStore } from "../store/port.ts";
-import { walkLineage } from "./lineage.ts";
+import { mayBeConsumed, mayBeMergeOutput, walkLineage } from "./lineage.ts";
 
 /** Longest parent chain followed; real lineages are a few splits deep, this only bounds corrupt data. */
 export const MAX_LINEAGE_DEPTH = 64;
@@ -79,10 +79,11 @@ export async function loadBatchHistory(store: BatchHistoryStore, batch: Batch): 
   const [ancestors, children, consumedIn] = await Promise.all([
     loadAncestors(store, batch),
     batch.childIds.length > 0 ? store.getBatches(batch.childIds) : Promise.resolve([]),
-    store.findTransformationsConsuming([batch.batchId]),
+    mayBeConsumed(batch) ? store.findTransformationsConsuming([batch.batchId]) : Promise.resolve([]),
   ]);
-  // The merges that made the batch or a split ancestor of it: one lookup for the whole parent chain.
-  const merges = await store.findTransformationsProducing([batch.batchId, ...ancestors.map((ancestor) => ancestor.batchId)]);
+  // The merge that made the batch or a split ancestor of it (only the chain's root can be a merge output): one lookup.
+  const chainRoots = [batch, ...ancestors].filter(mayBeMergeOutput).map((lot) => lot.batchId);
+  const merges = chainRoots.length > 0 ? await store.findTransformationsProducing(chainRoots) : [];
   const producedBy = merges.find((merge) => merge.outputIds.includes(batch.batchId)) ?? null;
   const usedIn = consumedIn[0] ?? null;
   // Both merges' lots (at most the contract's 100 inputs and 20 outputs each): one read.
@@ -189,7 +190,9 @@ export async function withEffectiveStatus(
   );
   // Lots not recalled through splits may be through merges: find which of their chains a merge made, at once.
   const open = chains.filter(({ batch, ancestors }) => effectiveStatus(batch, ancestors) !== "recalled");
-  const chainIds = [...new Set(open.flatMap(({ batch, ancestors }) => [batch.batchId, ...ancestors.map((ancestor) => ancestor.batchId)]))];
+  const chainIds = [
+    ...new Set(open.flatMap(({ batch, ancestors }) => [batch, ...ancestors].filter(mayBeMergeOutput).map((lot) => lot.batchId))),
+  ];
   const merges: Transformation[] = [];
   for (let start = 0; start < chainIds.length; start += 1_000)
     merges.push(...(await store.findTransformationsProducing(chainIds.slice(start, start + 1_000))));

@@ -51,6 +51,23 @@ export interface WalkLineageOptions {
   stop?: (generation: readonly Batch[]) => boolean;
 }
 
+/**
+ * Whether a merge may have made `batch`: Transformations only takes as outputs lots registered fresh (never split from
+ * another), so a split child is never one and needs no lookup.
+ */
+export function mayBeMergeOutput(batch: Batch): boolean {
+  return batch.parentId === null;
+}
+
+/**
+ * Whether a merge may have consumed `batch`: Transformations consumes a lot by accepting its registry handoff, after
+ * which the lot never moves again, so a consumed lot's last custody step is an accepted handoff. Lots never handed
+ * over (most split children) need no lookup.
+ */
+export function mayBeConsumed(batch: Batch): boolean {
+  return batch.custody.at(-1)?.kind === "accepted";
+}
+
 /** Walks from `start` back (parents and inputs) or forward (children and outputs), generation by generation. */
 export async function walkLineage(
   store: LineageStore,
@@ -73,7 +90,8 @@ export async function walkLineage(
       seen.add(target);
       next.push(target);
     };
-    const merges = await inChunks(ids, (chunk) =>
+    const candidates = generation.filter(direction === "back" ? mayBeMergeOutput : mayBeConsumed).map((batch) => batch.batchId);
+    const merges = await inChunks(candidates, (chunk) =>
       direction === "back" ? store.findTransformationsProducing(chunk) : store.findTransformationsConsuming(chunk),
     );
     for (const batch of generation) {

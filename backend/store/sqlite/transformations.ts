@@ -42,20 +42,18 @@ export function createTransformationRecords(connection: SqliteConnection): Trans
     if (distinct.length > MAX_TRANSFORMATION_LOTS) {
       throw invalidInput(`${what} takes at most ${MAX_TRANSFORMATION_LOTS} lots, got ${distinct.length}`);
     }
-    const statement = sql(
-      `SELECT t.recorded_event_id, t.doc FROM transformation_lots l
+    // One statement for the whole list (json_each), each lot an index lookup on (batch_id, role).
+    const rows = sql(
+      `SELECT t.transformation_id, t.recorded_event_id, t.doc FROM transformation_lots l
        JOIN transformations t ON t.transformation_id = l.transformation_id
-       WHERE l.batch_id = ? AND l.role = ?`,
-    );
+       WHERE l.batch_id IN (SELECT value FROM json_each(?)) AND l.role = ?`,
+    ).all(JSON.stringify(distinct), role) as { transformation_id: string; recorded_event_id: string; doc: string }[];
+    // A merge reached through several of its lots is parsed once.
     const found = new Map<string, { recorded: string; document: Transformation }>();
-    connection.read(() => {
-      for (const batchId of distinct) {
-        for (const row of statement.all(batchId, role) as { recorded_event_id: string; doc: string }[]) {
-          const document = documentOf<Transformation>(row)!;
-          found.set(document.transformationId, { recorded: row.recorded_event_id, document });
-        }
-      }
-    });
+    for (const row of rows) {
+      if (!found.has(row.transformation_id))
+        found.set(row.transformation_id, { recorded: row.recorded_event_id, document: documentOf<Transformation>(row)! });
+    }
     return [...found.values()]
       .sort((a, b) => (a.recorded < b.recorded ? -1 : a.recorded > b.recorded ? 1 : 0))
       .map((entry) => entry.document);
