@@ -42,21 +42,15 @@ export function createTransformationRecords(connection: SqliteConnection): Trans
     if (distinct.length > MAX_TRANSFORMATION_LOTS) {
       throw invalidInput(`${what} takes at most ${MAX_TRANSFORMATION_LOTS} lots, got ${distinct.length}`);
     }
-    // One statement for the whole list (json_each), each lot an index lookup on (batch_id, role).
+    // One statement for the whole list: each lot one primary-key lookup on (batch_id, role), CROSS JOIN keeping the
+    // list as the outer loop; then each transformation's document once, however many of the lots it holds (the
+    // inputs of a 100-input merge would otherwise copy its document out of SQLite 100 times).
     const rows = sql(
-      `SELECT t.transformation_id, t.recorded_event_id, t.doc FROM transformation_lots l
-       JOIN transformations t ON t.transformation_id = l.transformation_id
-       WHERE l.batch_id IN (SELECT value FROM json_each(?)) AND l.role = ?`,
-    ).all(JSON.stringify(distinct), role) as { transformation_id: string; recorded_event_id: string; doc: string }[];
-    // A merge reached through several of its lots is parsed once.
-    const found = new Map<string, { recorded: string; document: Transformation }>();
-    for (const row of rows) {
-      if (!found.has(row.transformation_id))
-        found.set(row.transformation_id, { recorded: row.recorded_event_id, document: documentOf<Transformation>(row)! });
-    }
-    return [...found.values()]
-      .sort((a, b) => (a.recorded < b.recorded ? -1 : a.recorded > b.recorded ? 1 : 0))
-      .map((entry) => entry.document);
+      `SELECT t.doc FROM transformations t WHERE t.transformation_id IN (
+         SELECT l.transformation_id FROM json_each(?) j CROSS JOIN transformation_lots l ON l.batch_id = j.value AND l.role = ?)
+       ORDER BY t.recorded_event_id`,
+    ).all(JSON.stringify(distinct), role);
+    return rows.map((row) => documentOf<Transformation>(row)!);
   }
 
   return {
