@@ -136,6 +136,8 @@ async function inChunks<T>(ids: readonly Hex[], read: (chunk: Hex[]) => Promise<
  * predecessor in `lots` map to null. Fixpoint over the DAG, so the order of `lots` does not matter.
  */
 export function recalledViaOf(lots: readonly Batch[], edges: readonly LineageEdge[]): Map<Hex, Hex | null> {
+  // Most traces hold no recall at all: nothing to carry.
+  if (!lots.some((batch) => batch.recall)) return new Map(lots.map((batch) => [batch.batchId, null]));
   const byId = new Map(lots.map((batch) => [batch.batchId, batch]));
   const predecessors = new Map<Hex, Hex[]>();
   for (const { from, to } of edges) {
