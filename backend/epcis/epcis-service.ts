@@ -62,8 +62,8 @@ export function createEpcisService({ store, now = () => new Date() }: EpcisServi
         eventId: happening.at.eventId,
         event: () => epcisEventOf(happening, { subject, participants }),
       })),
-      // The merges that made the lot and that consumed it: lot-level TransformationEvents.
-      ...[history.madeFrom, history.usedIn].flatMap((merge) =>
+      // The merges that made the lot (or the lot it was split from) and that consumed it: lot-level TransformationEvents.
+      ...[history.ancestorMadeFrom, history.madeFrom, history.usedIn].flatMap((merge) =>
         merge === null ? [] : [{ eventId: merge.transformation.recorded.eventId, event: () => epcisMergeEventOf(merge, participants) }],
       ),
     ]);

@@ -59,6 +59,8 @@ export interface BatchHistory {
   madeFrom: MergeLots | null;
   /** The transformation the batch was consumed in, with its stored input and output lots; null when it was not consumed. */
   usedIn: MergeLots | null;
+  /** The merge that made the root of the batch's split chain, when an ancestor (not the batch) is a merge output. */
+  ancestorMadeFrom: MergeLots | null;
   /** Every stored participant the batch and its ancestors mention (see `mentionedAddresses`). */
   participants: Map<Hex, Participant>;
 }
@@ -85,11 +87,12 @@ export async function loadBatchHistory(store: BatchHistoryStore, batch: Batch): 
   const chainRoots = [batch, ...ancestors].filter(mayBeMergeOutput).map((lot) => lot.batchId);
   const merges = chainRoots.length > 0 ? await store.findTransformationsProducing(chainRoots) : [];
   const producedBy = merges.find((merge) => merge.outputIds.includes(batch.batchId)) ?? null;
+  const ancestorProducedBy = merges.find((merge) => merge !== producedBy) ?? null;
   const usedIn = consumedIn[0] ?? null;
   // Both merges' lots (at most the contract's 100 inputs and 20 outputs each): one read.
   const lotsOf = (merge: Transformation | null) =>
     merge === null ? [] : [...merge.inputs.map((input) => input.batchId), ...merge.outputIds];
-  const linkedIds = [...lotsOf(producedBy), ...lotsOf(usedIn)].filter((id) => id !== batch.batchId);
+  const linkedIds = [...lotsOf(producedBy), ...lotsOf(usedIn), ...lotsOf(ancestorProducedBy)].filter((id) => id !== batch.batchId);
   const linked = new Map((linkedIds.length > 0 ? await store.getBatches(linkedIds) : []).map((lot) => [lot.batchId, lot]));
   linked.set(batch.batchId, batch);
   const stored = (ids: Hex[]) => ids.flatMap((id) => (linked.has(id) ? [linked.get(id)!] : []));
@@ -102,7 +105,7 @@ export async function loadBatchHistory(store: BatchHistoryStore, batch: Batch): 
   if (batch.pendingCustodian) addresses.add(batch.pendingCustodian);
   for (const lot of [batch, ...ancestors]) for (const address of mentionedAddresses(lot)) addresses.add(address);
   // The merges' processors and the manufacturers of their lots (whose company prefixes name the lots' GTINs).
-  for (const merge of [producedBy, usedIn]) if (merge) addresses.add(merge.processor);
+  for (const merge of [producedBy, usedIn, ancestorProducedBy]) if (merge) addresses.add(merge.processor);
   for (const lot of linked.values()) addresses.add(lot.manufacturer);
   const participants = new Map((await store.getParticipants([...addresses])).map((participant) => [participant.address, participant]));
 
@@ -122,6 +125,7 @@ export async function loadBatchHistory(store: BatchHistoryStore, batch: Batch): 
     recall,
     madeFrom: mergeLots(producedBy),
     usedIn: mergeLots(usedIn),
+    ancestorMadeFrom: mergeLots(ancestorProducedBy),
     participants,
   };
 }

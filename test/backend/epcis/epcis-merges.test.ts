@@ -105,6 +105,12 @@ describe("EPCIS 2.0 export of merges", function () {
     expect(fromInput!.eventID).to.match(/^ni:\/\/\/sha-256;/);
   });
 
+  it("test_exportLot_splitOfAMergedLot_tellsTheMergeThatMadeItsParent", async function () {
+    const document = await service().exportLot(ids.flourA);
+    expectValid(document);
+    expect(merges(document).map((event) => event["provena:transformationId"])).to.deep.equal([milling, "2"]);
+  });
+
   it("test_exportRecall_ofAnInput_reachesTheMergedOutputsAndWhatWasMadeOfThem", async function () {
     const document = await service().exportRecall(ids.rye);
     expectValid(document);
