@@ -11,7 +11,7 @@ import express, { type Request, type Response } from "express";
 import helmet from "helmet";
 import type { Logger } from "pino";
 import { LIMIT_DEFAULTS } from "../config.ts";
-import type { MirrorLog, ProjectionReads, StoreLifecycle } from "../store/port.ts";
+import type { MirrorLog, ProjectionReads, StoreLifecycle, TransformationRecords } from "../store/port.ts";
 import type { IndexerStatusSource } from "./indexer-status.ts";
 import type { ApiMetrics } from "./metrics.ts";
 import { buildOpenApiDocument, openApiPathMatcher, type OpenApiDocument } from "./openapi.ts";
@@ -26,7 +26,7 @@ import { createHealthService } from "./services/health.ts";
 
 export interface AppDeps {
   /** Read by the read API and the readiness probe. */
-  store: Pick<StoreLifecycle, "kind"> & MirrorLog & ProjectionReads;
+  store: Pick<StoreLifecycle, "kind"> & MirrorLog & ProjectionReads & TransformationRecords;
   logger: Logger;
   metrics: ApiMetrics;
   /** The indexer's current status, read on every readiness probe and metrics scrape. */

@@ -5,7 +5,7 @@
  * drops or renames fails a test instead of silently changing the public contract.
  */
 import { z } from "zod";
-import type { Batch, ChainEvent, Hex, JsonValue, Order, Participant } from "../domain/model.ts";
+import type { Batch, ChainEvent, Hex, JsonValue, Order, Participant, Transformation } from "../domain/model.ts";
 import { batchStatuses, eventContracts, orderStates } from "./schemas.ts";
 
 /** Component schemas of the read API, keyed by `id` (their name under components.schemas). */
@@ -171,12 +171,49 @@ export const batchDetailSchema = component(
     lineage: z.strictObject({
       ancestors: z.array(batchSummarySchema).describe("Parent first, then its parent, up to the root batch."),
       children: z.array(batchSummarySchema).describe("Batches split from this one."),
+      madeFrom: z
+        .strictObject({ transformationId: uintString, inputs: z.array(batchSummarySchema) })
+        .nullable()
+        .describe("The merge (transformation) that made this batch and the lots it consumed; null when no merge made it."),
+      consumedInto: z
+        .strictObject({ transformationId: uintString, outputs: z.array(batchSummarySchema) })
+        .nullable()
+        .describe("The merge (transformation) this batch was consumed in and the lots it made; null when it was not consumed."),
     }),
     participants: z
       .record(z.string(), participantSummarySchema)
       .describe("Every participant the batch's history mentions, keyed by address (unknown addresses are absent)."),
   }),
   "A batch with its full timeline and lineage.",
+);
+
+export const transformationSchema = component(
+  "Transformation",
+  z.strictObject({
+    transformationId: uintString.describe("The Transformations contract's counter (from 1): the EPCIS transformationID."),
+    processor: addressSchema,
+    locationGln: glnString,
+    documentHash: bytes32Schema.describe("Commits to the processor's record (recipe, batch sheet)."),
+    inputs: z
+      .array(z.strictObject({ batchId: bytes32Schema, quantity: uintString.describe("The input's registry quantity, consumed whole.") }))
+      .describe("The lots consumed, in the event's order."),
+    outputIds: z.array(bytes32Schema).describe("The lots made, in the event's order."),
+    recallFlags: z
+      .array(z.strictObject({ outputId: bytes32Schema, inputId: bytes32Schema, flaggedBy: addressSchema, at: eventRefSchema }))
+      .describe("Outputs the registry recalled because an input was recalled (RecalledInputFlagged), in chain order."),
+    recorded: eventRefSchema,
+    lastEvent: eventRefSchema,
+  }),
+  "A merge: a processor consumed input lots and made output lots (EPCIS TransformationEvent).",
+);
+
+export const transformationDetailSchema = component(
+  "TransformationDetail",
+  transformationSchema.extend({
+    inputLots: z.array(batchSummarySchema).describe("The stored input lots with their effective status, in the event's order."),
+    outputLots: z.array(batchSummarySchema).describe("The stored output lots with their effective status, in the event's order."),
+  }),
+  "A merge with the lots it consumed and made.",
 );
 
 const payoutsSchema = z.strictObject({ buyer: uintString, seller: uintString, carrier: uintString, platform: uintString });
@@ -262,6 +299,7 @@ export type TimelineEntry = z.output<typeof timelineEntrySchema>;
 export type BatchSummary = z.output<typeof batchSummarySchema>;
 export type ParticipantSummary = z.output<typeof participantSummarySchema>;
 export type BatchDetail = z.output<typeof batchDetailSchema>;
+export type TransformationDetail = z.output<typeof transformationDetailSchema>;
 
 // Compile-time check that the models and the store's types describe the same documents.
 type SameShape<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
@@ -270,5 +308,6 @@ const modelsMatchStoreTypes: [
   SameShape<z.output<typeof participantSchema>, Participant>,
   SameShape<z.output<typeof orderSchema>, Order>,
   SameShape<z.output<typeof chainEventSchema>, ChainEvent>,
-] = [true, true, true, true];
+  SameShape<z.output<typeof transformationSchema>, Transformation>,
+] = [true, true, true, true, true];
 void modelsMatchStoreTypes;

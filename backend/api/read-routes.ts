@@ -6,7 +6,7 @@
  */
 import type { Request } from "express";
 import type { Viewer } from "../auth/auth-service.ts";
-import type { MirrorLog, ProjectionReads } from "../store/port.ts";
+import type { MirrorLog, ProjectionReads, TransformationRecords } from "../store/port.ts";
 import { readApiSchemaRegistry } from "./models.ts";
 import { componentsFromRegistry, jsonResponse, parametersFromZod, problemResponse, schemaRef } from "./openapi.ts";
 import type { RouteModule } from "./route-module.ts";
@@ -21,11 +21,13 @@ import {
   pageQuery,
   participantAddressParams,
   transactionHashParams,
+  transformationIdParams,
 } from "./schemas.ts";
 import { createBatchService, type BatchService } from "./services/batches.ts";
 import { createEventService, type EventService } from "./services/events.ts";
 import { createOrderService, type OrderService } from "./services/orders.ts";
 import { createParticipantService, type ParticipantService } from "./services/participants.ts";
+import { createTransformationService, type TransformationService } from "./services/transformations.ts";
 import { parseParams, parseQuery } from "./validate.ts";
 
 export const READ_API_BASE_PATH = "/api/v1";
@@ -35,7 +37,7 @@ const ESCROW_WITHHELD =
   "caller is a regulator, arbiter or the admin; the chain itself stays public.";
 
 export interface ReadRoutesDeps {
-  store: ProjectionReads & MirrorLog;
+  store: ProjectionReads & MirrorLog & TransformationRecords;
   /** Who is asking (backend/auth); orders and escrow event details depend on it. */
   viewerOf: ViewerResolver;
 }
@@ -49,6 +51,7 @@ export function createReadRoutes({ store, viewerOf }: ReadRoutesDeps): RouteModu
     ...participantRoutes(createParticipantService({ store })),
     ...orderRoutes(createOrderService({ store }), viewerOf),
     ...eventRoutes(createEventService({ store }), viewerOf),
+    ...transformationRoutes(createTransformationService({ store })),
   ];
   return routeModuleFromTable(READ_API_BASE_PATH, routes, componentsFromRegistry(readApiSchemaRegistry));
 }
@@ -79,7 +82,8 @@ function batchRoutes(batches: BatchService, viewerOf: ViewerResolver): RouteDefi
         summary: "One batch with its timeline and lineage",
         description:
           "The batch with custody steps, inspections, split and recall merged into one chain-ordered timeline, its " +
-          "parent chain up to the root, its children, and the participants its history mentions.",
+          "parent chain up to the root, its children, the merge that made it (made from) and the merge it was consumed in " +
+          "(consumed into), and the participants its history mentions.",
         parameters: parametersFromZod({ path: batchIdParams }),
         responses: { 200: jsonResponse("The batch.", schemaRef("BatchDetail")), 400: problemResponse(400), 404: problemResponse(404) },
       },
@@ -106,6 +110,34 @@ function batchRoutes(batches: BatchService, viewerOf: ViewerResolver): RouteDefi
       handler: async (req, res) => {
         const { batchId } = parseParams(batchIdParams, req);
         res.json(await batches.listEvents(batchId, parseQuery(pageQuery, req), await viewerOf(req)));
+      },
+    },
+  ];
+}
+
+function transformationRoutes(transformations: TransformationService): RouteDefinition[] {
+  return [
+    {
+      method: "get",
+      path: "/transformations/:transformationId",
+      operation: {
+        operationId: "getTransformation",
+        tags: ["Batches"],
+        summary: "One merge (transformation): the lots consumed and the lots made",
+        description:
+          "A processor consumed input lots (whole, with the registry quantities the event records) and made output lots at a place " +
+          "(Transformations.TransformationRecorded, the EPCIS TransformationEvent); with each lot's effective status and the recalls " +
+          "the contract propagated from an input to an output.",
+        parameters: parametersFromZod({ path: transformationIdParams }),
+        responses: {
+          200: jsonResponse("The transformation.", schemaRef("TransformationDetail")),
+          400: problemResponse(400),
+          404: problemResponse(404),
+        },
+      },
+      handler: async (req, res) => {
+        const { transformationId } = parseParams(transformationIdParams, req);
+        res.json(await transformations.get(transformationId));
       },
     },
   ];

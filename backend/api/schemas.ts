@@ -65,6 +65,16 @@ export const batchIdParams = z.strictObject({
 export const participantAddressParams = z.strictObject({ address: addressParam.describe("Participant account address.") });
 export const orderIdParams = z.strictObject({ orderId: bytes32Param.describe("Escrow order id.") });
 export const transactionHashParams = z.strictObject({ hash: bytes32Param.describe("Transaction hash.") });
+/** 2^64 - 1 in decimal: a 20-digit id above it does not fit a uint64 (equal-length digit strings compare as numbers). */
+const UINT64_MAX = "18446744073709551615";
+export const transformationIdParams = z.strictObject({
+  transformationId: z
+    .string()
+    .regex(/^[1-9]\d{0,19}$/, "a transformation id is a decimal integer from 1, without leading zeros")
+    // Never throws on input the regex refused (zod runs every check): a plain string comparison.
+    .refine((value) => value.length < UINT64_MAX.length || value <= UINT64_MAX, "a transformation id fits in 64 bits")
+    .describe("The Transformations contract's transformation id (decimal, from 1)."),
+});
 
 // --- query strings (strict: a misspelt filter is an error, never silently ignored) ----------------------
 

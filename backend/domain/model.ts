@@ -151,6 +151,42 @@ export interface Order {
   lastEvent: EventRef;
 }
 
+/** One input of a transformation: a lot consumed whole, with the registry quantity the event records. */
+export interface TransformationInput {
+  batchId: Hex;
+  quantity: string;
+}
+
+/** A RecalledInputFlagged event: `outputId` was recalled in the registry because its input `inputId` reads Recalled. */
+export interface TransformationRecallFlag {
+  outputId: Hex;
+  inputId: Hex;
+  flaggedBy: Hex;
+  at: EventRef;
+}
+
+/**
+ * A merge (Transformations.TransformationRecorded, the EPCIS TransformationEvent): `processor` consumed `inputs` at
+ * `locationGln` and produced the lots `outputIds`. Each lot is consumed by at most one transformation and produced by
+ * at most one (the contract refuses a second), so lineage through merges is a DAG the store indexes both ways.
+ */
+export interface Transformation {
+  /** The contract's counter in decimal (from 1): the EPCIS transformationID. */
+  transformationId: string;
+  processor: Hex;
+  locationGln: string; // 13 digits
+  /** Commits to the processor's record (recipe, batch sheet). */
+  documentHash: Hex;
+  /** In the event's order. */
+  inputs: TransformationInput[];
+  /** In the event's order. */
+  outputIds: Hex[];
+  /** Outputs recalled through a recalled input, in chain order. */
+  recallFlags: TransformationRecallFlag[];
+  recorded: EventRef;
+  lastEvent: EventRef;
+}
+
 /** Block the indexer has processed, kept for reorg detection. */
 export interface IndexedBlock {
   chainId: number;

@@ -9,7 +9,7 @@ import type { RouteModule } from "../api/route-module.ts";
 import { routeModuleFromTable, type RouteDefinition } from "../api/route-table.ts";
 import { bytes32Param } from "../api/schemas.ts";
 import { parseParams, parseQuery } from "../api/validate.ts";
-import type { MirrorLog, PassportRecords, ProjectionReads } from "../store/port.ts";
+import type { MirrorLog, PassportRecords, ProjectionReads, TransformationRecords } from "../store/port.ts";
 import {
   EPCIS_EVENT_TYPES,
   MAX_SCANNED_EVENTS,
@@ -98,7 +98,8 @@ const queryDocumentSchema = {
 export interface EpcisRoutesDeps {
   store: Pick<ProjectionReads, "getBatch" | "getBatches" | "getParticipants"> &
     Pick<PassportRecords, "getSerialSet"> &
-    Pick<MirrorLog, "listEvents">;
+    Pick<MirrorLog, "listEvents"> &
+    Pick<TransformationRecords, "findTransformationsProducing" | "findTransformationsConsuming">;
   service?: EpcisService;
   queryService?: EpcisQueryService;
 }

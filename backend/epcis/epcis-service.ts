@@ -11,9 +11,9 @@ import { isValidLotOrSerial } from "../chain/gs1.ts";
 import type { Batch, Hex, Participant } from "../domain/model.ts";
 import { invalidInput, notFound, rejected } from "../domain/errors.ts";
 import { loadBatchHistory, type BatchEvent, type BatchHistory } from "../read-model/batch-history.ts";
-import type { PassportRecords, ProjectionReads } from "../store/port.ts";
+import type { PassportRecords, ProjectionReads, TransformationRecords } from "../store/port.ts";
 import type { JsonObject } from "./event-hash.ts";
-import { EXTENSION_NAMESPACES, epcisEventOf, type EpcisSubject } from "./events.ts";
+import { EXTENSION_NAMESPACES, epcisEventOf, epcisMergeEventOf, type EpcisSubject } from "./events.ts";
 
 export const MAX_EPCIS_EVENTS = 10_000;
 export const MAX_RECALL_LOTS = 1_000;
@@ -31,7 +31,9 @@ export interface EpcisDocument extends JsonObject {
 }
 
 export interface EpcisServiceDeps {
-  store: Pick<ProjectionReads, "getBatch" | "getBatches" | "getParticipants"> & Pick<PassportRecords, "getSerialSet">;
+  store: Pick<ProjectionReads, "getBatch" | "getBatches" | "getParticipants"> &
+    Pick<PassportRecords, "getSerialSet"> &
+    Pick<TransformationRecords, "findTransformationsProducing" | "findTransformationsConsuming">;
   /** The document's creationDate; injectable so tests can pin it. */
   now?: () => Date;
 }
@@ -41,7 +43,7 @@ export interface EpcisService {
   exportLot(batchId: Hex): Promise<EpcisDocument>;
   /** The same history told about one unit (SGTIN) of the lot; the unit must be in the lot's stored serial list. */
   exportUnit(batchId: Hex, serial: string): Promise<EpcisDocument>;
-  /** A recall: the recalled lot's history and every descendant lot's, which the recall reaches. */
+  /** A recall: the recalled lot's history and every lot the recall reaches (split descendants and merged outputs). */
   exportRecall(batchId: Hex): Promise<EpcisDocument>;
 }
 
@@ -55,14 +57,23 @@ export function createEpcisService({ store, now = () => new Date() }: EpcisServi
   function document(histories: BatchHistory[], subject: EpcisSubject): EpcisDocument {
     const participants = new Map<Hex, Participant>();
     for (const history of histories) for (const [address, participant] of history.participants) participants.set(address, participant);
-    const happenings = histories
-      .flatMap(lineageEvents)
-      .sort((a, b) => (a.at.eventId < b.at.eventId ? -1 : a.at.eventId > b.at.eventId ? 1 : 0));
+    const happenings: { eventId: string; event: () => JsonObject }[] = histories.flatMap((history) => [
+      ...lineageEvents(history).map((happening) => ({
+        eventId: happening.at.eventId,
+        event: () => epcisEventOf(happening, { subject, participants }),
+      })),
+      // The merges that made the lot (or the lot it was split from) and that consumed it: lot-level TransformationEvents.
+      ...[history.ancestorMadeFrom, history.madeFrom, history.usedIn].flatMap((merge) =>
+        merge === null ? [] : [{ eventId: merge.transformation.recorded.eventId, event: () => epcisMergeEventOf(merge, participants) }],
+      ),
+    ]);
+    happenings.sort((a, b) => (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
     const eventList: JsonObject[] = [];
     const seen = new Set<string>();
     for (const happening of happenings) {
-      const event = epcisEventOf(happening, { subject, participants });
-      // One chain event can reach a document twice (a split seen from its parent and from its child): same hash.
+      const event = happening.event();
+      // One chain event can reach a document twice (a split seen from its parent and from its child, a merge from
+      // its input and its output): same hash.
       if (seen.has(event.eventID as string)) continue;
       seen.add(event.eventID as string);
       if (eventList.length === MAX_EPCIS_EVENTS) throw tooLarge(`${MAX_EPCIS_EVENTS} events`, { maxEvents: MAX_EPCIS_EVENTS });
@@ -104,9 +115,11 @@ export function createEpcisService({ store, now = () => new Date() }: EpcisServi
           { batchId, ...(by ? { recalledBatchId: by } : {}) },
         );
       }
+      // Every lot the recall reaches: split children, and the outputs of the merge a reached lot was consumed in.
+      const reached = (history: BatchHistory) => [...history.children, ...(history.usedIn?.outputs ?? [])];
       const histories = [root];
       const seen = new Set<Hex>([batch.batchId]);
-      let frontier = root.children;
+      let frontier = reached(root);
       while (frontier.length > 0) {
         const next: Batch[] = [];
         for (const lot of frontier) {
@@ -115,7 +128,7 @@ export function createEpcisService({ store, now = () => new Date() }: EpcisServi
           if (seen.size > MAX_RECALL_LOTS) throw tooLarge(`${MAX_RECALL_LOTS} lots`, { maxLots: MAX_RECALL_LOTS });
           const history = await loadBatchHistory(store, lot);
           histories.push(history);
-          next.push(...history.children);
+          next.push(...reached(history));
         }
         frontier = next;
       }

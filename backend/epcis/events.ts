@@ -8,15 +8,18 @@
  *   handoff's GLN; a rejected or cancelled proposal -> bizStep void_shipping (the goods never changed hands);
  * - quality attestation: ObjectEvent OBSERVE, bizStep inspecting, disposition conformant / non_conformant;
  * - recall: ObjectEvent OBSERVE, disposition recalled.
- * Packing and merging contracts will add BatchEvent kinds; they map here too (AggregationEvent ADD/DELETE with the
- * SSCC as parentID, TransformationEvent with several inputs) without changing the document or the hash.
+ * - a merge (Transformations.TransformationRecorded, epcisMergeEventOf): TransformationEvent with every input lot
+ *   in (the registry quantity the event records, consumed whole) and every output lot out, bizStep commissioning
+ *   (the outputs come into being), disposition active, at the processor's GLN, transformationID the merge's URI
+ *   (mergeTransformationId), so the events of one merge seen from several lots are one event (same hash).
+ * Packing will add an AggregationEvent ADD/DELETE with the SSCC as parentID without changing the document or the hash.
  *
  * Every event carries the chain log it comes from as extension fields in Provena's namespace, and its eventID is
  * the EPCIS event hash (event-hash.ts) of everything else in it.
  */
 import type { BusinessStep } from "../chain/vocabulary.ts";
 import type { Batch, EventRef, Hex, Participant } from "../domain/model.ts";
-import type { BatchEvent } from "../read-model/batch-history.ts";
+import type { BatchEvent, MergeLots } from "../read-model/batch-history.ts";
 import { eventHashId, type JsonObject, type JsonValue } from "./event-hash.ts";
 import { locationUri, lotUri, partyUri, unitUri } from "./identifiers.ts";
 
@@ -125,6 +128,46 @@ export function epcisEventOf(event: BatchEvent, context: EpcisMappingContext): J
         [ext("reasonHash")]: event.recall.reasonHash,
       });
   }
+}
+
+/**
+ * The transformationID of merge `transformationId` of chain `chainId`: a URI in Provena's namespace (EPCIS asks for
+ * a URI that names the transformation; the Transformations contract's counter is unique per chain and deployment).
+ */
+export function mergeTransformationId(chainId: number, transformationId: string): string {
+  return `${PROVENA_EPCIS_NAMESPACE}transformation/${chainId}/${transformationId}`;
+}
+
+/**
+ * A merge as EPCIS: lot-level whatever the subject. `merge.inputs`/`outputs` are the stored lots; an input lot not
+ * stored is left out of the lists (its id stays in the provena:inputIds extension, so nothing is hidden).
+ */
+export function epcisMergeEventOf(merge: MergeLots, participants: ReadonlyMap<Hex, Participant>): JsonObject {
+  const prefixes = grantedPrefixes(participants);
+  const { transformation } = merge;
+  const quantityOf = new Map(transformation.inputs.map((input) => [input.batchId, Number(input.quantity)]));
+  const place = { id: locationUri(padGln(transformation.locationGln), prefixes) };
+  const chainId = Number(transformation.recorded.eventId.slice(0, transformation.recorded.eventId.indexOf(":")));
+  return withId(transformation.recorded, "TransformationEvent", {
+    inputQuantityList: merge.inputs.map((input) => ({
+      epcClass: lotUri(input.gtin, input.lot, prefixes),
+      quantity: quantityOf.get(input.batchId) ?? Number(input.quantity),
+    })),
+    outputQuantityList: merge.outputs.map((output) => ({
+      epcClass: lotUri(output.gtin, output.lot, prefixes),
+      quantity: Number(output.quantity),
+    })),
+    transformationID: mergeTransformationId(chainId, transformation.transformationId),
+    bizStep: "commissioning",
+    disposition: "active",
+    readPoint: place,
+    bizLocation: place,
+    [ext("transformationId")]: transformation.transformationId,
+    [ext("processor")]: transformation.processor,
+    [ext("documentHash")]: transformation.documentHash,
+    [ext("inputIds")]: transformation.inputs.map((input) => input.batchId),
+    [ext("outputIds")]: transformation.outputIds,
+  });
 }
 
 /** A split is lot-level whatever the subject: `quantity` of the parent lot became the child lot. */

@@ -210,6 +210,17 @@ function lotLinkHtml(lot: Batch, locale: Locale, key: MessageKey = "passport.lot
   return `<a href="${escapeHtml(digitalLinkPath(lot.gtin, lot.lot))}">${locale.html(key, { lot: escapeHtml(lot.lot) })}</a>`;
 }
 
+/** "Made from: lot X (GTIN …), lot Y": the lots of a merge on one line, each linked, recalled ones marked; "" for none. */
+function mergedLotsHtml(lots: readonly Batch[], key: "lineage.madeFrom" | "lineage.usedIn", locale: Locale): string {
+  if (lots.length === 0) return "";
+  const items = lots.map(
+    (lot) =>
+      locale.html("lineage.mergedLot", { lot: lotLinkHtml(lot, locale, "passport.lotLinkTitle"), gtin: escapeHtml(lot.gtin) }) +
+      (lot.recall ? ` <span class="badge no">${locale.html("lineage.recalled")}</span>` : ""),
+  );
+  return `<p>${locale.html(key, { lots: items.join(locale.html("lineage.listSeparator")) })}</p>`;
+}
+
 /** The inspection that applies, saying which earlier lot it was made on when it is inherited. */
 function inspectionHtml(inspection: PassportView["inspection"], locale: Locale): string {
   const result = locale.html(`passport.inspection.${inspection.result}`);
@@ -641,7 +652,7 @@ ${options.claimNotice ? `<p role="status"><strong>${escapeHtml(options.claimNoti
 </section>`);
   }
 
-  if (view.lineage.length > 0 || view.children.length > 0) {
+  if (view.lineage.length > 0 || view.children.length > 0 || view.madeFrom.length > 0 || view.usedIn.length > 0) {
     const parents = view.lineage
       .map((ancestor) => ancestor.batch)
       .map(
@@ -659,6 +670,8 @@ ${options.claimNotice ? `<p role="status"><strong>${escapeHtml(options.claimNoti
 <h2 id="lineage-title">${t("lineage.title")}</h2>
 ${parents ? `<p>${t("lineage.parents")}</p><ol>${parents}</ol>` : ""}
 ${children ? `<p>${t("lineage.children")}</p><ul>${children}</ul>` : ""}
+${mergedLotsHtml(view.madeFrom, "lineage.madeFrom", locale)}
+${mergedLotsHtml(view.usedIn, "lineage.usedIn", locale)}
 </section>`);
   }
 

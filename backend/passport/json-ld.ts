@@ -5,7 +5,7 @@
  * steps and inspections before the split, registry state, the unit's Merkle proof) live under the provena:
  * namespace, which verifiers (the page's script, scripts/verify.ts) read; see verify-core.js claimsFromJsonLd.
  */
-import type { Participant } from "../domain/model.ts";
+import type { Batch, Participant } from "../domain/model.ts";
 import { buildDigitalLink } from "./digital-link.ts";
 import type { HistoryEntry, PassportView } from "./passport-view.ts";
 
@@ -181,6 +181,9 @@ export function passportJsonLd(view: PassportView, publicBaseUrl: string) {
       "gs1:hasBatchLotNumber": child.lot,
       "provena:quantity": child.quantity,
     })),
+    // Merges: the lots a transformation consumed to make this one, and the lots made from it.
+    "provena:madeFrom": view.madeFrom.map((input) => mergedLot(publicBaseUrl, input)),
+    "provena:usedIn": view.usedIn.map((output) => mergedLot(publicBaseUrl, output)),
     "provena:history": {
       "@type": "ItemList",
       itemListOrder: "https://schema.org/ItemListOrderAscending",
@@ -290,5 +293,16 @@ export function passportJsonLd(view: PassportView, publicBaseUrl: string) {
       serial: unit?.serial ?? null,
       proof: unit?.proof ?? null,
     },
+  };
+}
+
+function mergedLot(publicBaseUrl: string, lot: Batch) {
+  return {
+    "@id": buildDigitalLink(publicBaseUrl, lot.gtin, lot.lot),
+    "provena:batchId": lot.batchId,
+    "gs1:gtin": lot.gtin,
+    "gs1:hasBatchLotNumber": lot.lot,
+    "provena:quantity": lot.quantity,
+    "provena:recalled": lot.recall !== null,
   };
 }

@@ -278,6 +278,8 @@ export function createPassportService({
       batch: shown,
       lineage,
       children: history.children,
+      madeFrom: history.madeFrom?.inputs ?? [],
+      usedIn: history.usedIn?.outputs ?? [],
       history: ownHistory,
       inspection: effectiveInspection(shown, ownHistory, lineage),
       recall: history.recall && {

@@ -63,6 +63,10 @@ export interface PassportView {
   /** Parent, grandparent, ... (nearest first), each with its events. */
   lineage: AncestorView[];
   children: Batch[];
+  /** The lots a merge (transformation) consumed to make this one, in the event's order; empty when no merge made it. */
+  madeFrom: Batch[];
+  /** The lots the merge that consumed this one made; empty when it was not consumed. */
+  usedIn: Batch[];
   /** The batch's own events, in chain order. */
   history: HistoryEntry[];
   /** The recall that applies: the batch's own, else the nearest recalled ancestor's. */

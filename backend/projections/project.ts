@@ -3,11 +3,12 @@
  * this module routes each event to the entities it changes and turns a range of events into the full
  * documents to write, given the documents as they are stored now.
  */
-import type { Batch, ChainEvent, ClaimRoot, Hex, Order, Participant, UnitToken } from "../domain/model.ts";
+import type { Batch, ChainEvent, ClaimRoot, Hex, Order, Participant, Transformation, UnitToken } from "../domain/model.ts";
 import { batchKeysOf, reduceBatch } from "./batches.ts";
 import { orderKeyOf, reduceOrder } from "./orders.ts";
 import { projectOwnership, type LoadCurrentOwnership, type OwnershipDocuments } from "./ownership.ts";
 import { participantKeyOf, reduceParticipant } from "./participants.ts";
+import { projectTransformations, type LoadCurrentTransformations } from "./transformations.ts";
 
 /** The projections one or more events change. */
 export interface ProjectionKeys {
@@ -106,9 +107,13 @@ export interface ProjectedDocuments extends OwnershipDocuments {
   batches: Batch[];
   participants: Participant[];
   orders: Order[];
+  /** Merges (projections/transformations.ts): written in the same range commit. */
+  transformations: Transformation[];
 }
 
 const NO_OWNERSHIP: LoadCurrentOwnership = async () => ({ unitTokens: [], claimRoots: [] });
+/** For callers without a transformations store: each range starts from none stored (a later flag then has no document). */
+const NO_TRANSFORMATIONS: LoadCurrentTransformations = async () => [];
 
 /**
  * Folds a range's events into the full documents to write: loads the current documents of every entity the
@@ -119,12 +124,14 @@ export async function project(
   events: readonly ChainEvent[],
   loadCurrent: LoadCurrent,
   loadCurrentOwnership: LoadCurrentOwnership = NO_OWNERSHIP,
+  loadCurrentTransformations: LoadCurrentTransformations = NO_TRANSFORMATIONS,
 ): Promise<ProjectedDocuments> {
-  const [registryAndEscrow, ownership] = await Promise.all([
+  const [registryAndEscrow, ownership, transformations] = await Promise.all([
     projectRegistryAndEscrow(events, loadCurrent),
     projectOwnership(events, loadCurrentOwnership),
+    projectTransformations(events, loadCurrentTransformations),
   ]);
-  return { ...registryAndEscrow, ...ownership };
+  return { ...registryAndEscrow, ...ownership, ...transformations };
 }
 
 async function projectRegistryAndEscrow(

@@ -4,8 +4,20 @@
  * that no remaining event creates are deleted.
  */
 import type { EventFilter, PageRequest, RollbackCommit } from "../store/port.ts";
-import type { Batch, ChainEvent, Checkpoint, ClaimRoot, Hex, Order, Page, Participant, UnitToken } from "../domain/model.ts";
+import type {
+  Batch,
+  ChainEvent,
+  Checkpoint,
+  ClaimRoot,
+  Hex,
+  Order,
+  Page,
+  Participant,
+  Transformation,
+  UnitToken,
+} from "../domain/model.ts";
 import { ownershipKeysOfAll, rollBackOwnership } from "./ownership.ts";
+import { rollBackTransformations, transformationKeysOfAll } from "./transformations.ts";
 import {
   foldEvents,
   loadCurrentFromStore,
@@ -24,6 +36,8 @@ export interface RollbackSource {
   /** The ownership section; a source without it has no ownership documents to roll back. */
   getUnitTokens?(tokenIds: string[]): Promise<UnitToken[]>;
   getClaimRoots?(batchIds: Hex[]): Promise<ClaimRoot[]>;
+  /** The transformations section; a source without it has no transformations to roll back. */
+  getTransformations?(transformationIds: string[]): Promise<Transformation[]>;
 }
 
 export interface RecomputedProjections {
@@ -148,7 +162,14 @@ export async function planRollback({
     forkBlock,
   );
 
-  return { commit: { chainId, forkBlock, ...recomputed, ...ownership, checkpoint }, removedEvents: removed.length };
+  // Transformations likewise hold their history (the recall flags): delete or cut at the fork.
+  const transformationIds = transformationKeysOfAll(removed);
+  const transformations = rollBackTransformations(
+    transformationIds.length > 0 ? ((await store.getTransformations?.(transformationIds)) ?? []) : [],
+    forkBlock,
+  );
+
+  return { commit: { chainId, forkBlock, ...recomputed, ...ownership, ...transformations, checkpoint }, removedEvents: removed.length };
 }
 
 /** Every event matching `filter`, following the cursor to the end. */

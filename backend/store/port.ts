@@ -68,6 +68,7 @@ import type {
   ClaimRoot,
   ClaimTree,
   ClaimRegion,
+  Transformation,
 } from "../domain/model.ts";
 import type {
   BatchColdChainConditions,
@@ -116,6 +117,8 @@ export interface RangeCommit {
   /** Unit tokens and claim roots after the range (absent = none changed); same freshness rule, by tokenId / batchId. */
   unitTokens?: UnitToken[];
   claimRoots?: ClaimRoot[];
+  /** Transformations (merges) after the range (absent = none changed); same freshness rule, by transformationId. */
+  transformations?: Transformation[];
   checkpoint: Checkpoint;
 }
 
@@ -142,6 +145,9 @@ export interface RollbackCommit {
   unitTokens?: UnitToken[];
   deleteUnitTokenIds?: string[];
   deleteClaimRootBatchIds?: Hex[];
+  /** Transformations as they were at the fork (written unconditionally), and those recorded above it. */
+  transformations?: Transformation[];
+  deleteTransformationIds?: string[];
   checkpoint: Checkpoint;
 }
 
@@ -284,6 +290,26 @@ export interface UnitOwnershipRecords {
   /** Records where the latest accepted claim of a token came from, replacing an earlier record. */
   putClaimRegion(record: ClaimRegion): Promise<void>;
   getClaimRegion(tokenId: string): Promise<ClaimRegion | null>;
+}
+
+/** Most lots one lineage lookup of transformations takes (callers read a trace generation in chunks of this size). */
+export const MAX_TRANSFORMATION_LOTS = 1_000;
+
+/**
+ * Merges (written by MirrorLog's commits, like the other projections), read by id and by lot both ways. A lot is
+ * consumed by at most one transformation and produced by at most one (the contract refuses a second), so each
+ * lineage lookup returns at most as many documents as it is given lots; found ones come once each, in the order
+ * they were recorded (recorded.eventId). More than MAX_TRANSFORMATION_LOTS lots throws a DomainError "invalid-input".
+ */
+export interface TransformationRecords {
+  /** `transformationId` in decimal. */
+  getTransformation(transformationId: string): Promise<Transformation | null>;
+  /** Found ones, once each, in the order of their first id in the argument; unknown ids left out. */
+  getTransformations(transformationIds: string[]): Promise<Transformation[]>;
+  /** "What was this lot consumed in": the transformations with any of `batchIds` among their inputs. */
+  findTransformationsConsuming(batchIds: Hex[]): Promise<Transformation[]>;
+  /** "What made this lot": the transformations with any of `batchIds` among their outputs. */
+  findTransformationsProducing(batchIds: Hex[]): Promise<Transformation[]>;
 }
 
 /** The relayer's durable queue of signed forward requests. */
@@ -455,4 +481,5 @@ export interface MirrorStore
     ReadingAnchorRecords,
     ProductDataDocuments,
     BatchDocuments,
-    UnitOwnershipRecords {}
+    UnitOwnershipRecords,
+    TransformationRecords {}

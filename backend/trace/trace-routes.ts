@@ -16,7 +16,9 @@ const traceQuery = z.strictObject({
   direction: z
     .enum(["both", "back", "forward"])
     .default("both")
-    .describe("back: the lots it came from; forward: the lots that came from it; both (default)."),
+    .describe(
+      "back: the lots it came from (split parents, inputs of merges); forward: the lots that came from it (split children, outputs of merges); both (default).",
+    ),
 });
 
 export function createTraceModule({ service }: { service: TraceService }): RouteModule {
@@ -29,8 +31,10 @@ export function createTraceModule({ service }: { service: TraceService }): Route
         operationId: "traceBatch",
         summary: "Every lot a lot came from and every lot that came from it, with where each is, who holds it and who held it",
         description:
-          "One answer for the whole tree: ancestors nearest first, then descendants generation by generation, each with its effective " +
-          `status (a recall reaches every descendant), current custodian, location, holders in order and the recall that reaches it. ` +
+          "One answer for the whole lineage, through splits and merges (transformations): ancestors nearest first, then descendants " +
+          "generation by generation, each lot once however many paths reach it, each with its effective status (a recall reaches " +
+          "every lot made from the recalled one, through merges too), current custodian, location, holders in order, the recall that " +
+          "reaches it and the merges that made or consumed it; then the merges crossed. " +
           `At most ${MAX_TRACE_LOTS} lots; a larger tree is refused with 422, never truncated.`,
         parameters: parametersFromZod({ path: batchIdParams, query: traceQuery }),
         responses: {

@@ -5,7 +5,7 @@
 import { withheldEscrowDetails } from "../../auth/order-access.ts";
 import type { Viewer } from "../../auth/auth-service.ts";
 import { notFound } from "../../domain/errors.ts";
-import type { MirrorLog, ProjectionReads } from "../../store/port.ts";
+import type { MirrorLog, ProjectionReads, TransformationRecords } from "../../store/port.ts";
 import type { Batch, ChainEvent, Hex, Page, Participant } from "../../domain/model.ts";
 import { loadBatchHistory, mentionedAddresses, withEffectiveStatus, type BatchEvent } from "../../read-model/batch-history.ts";
 import type { BatchDetail, BatchSummary, ParticipantSummary, TimelineEntry } from "../models.ts";
@@ -27,7 +27,7 @@ export interface BatchService {
   listEvents(batchId: Hex, page: PageQuery, viewer: Viewer): Promise<Page<ChainEvent>>;
 }
 
-export function createBatchService({ store }: { store: ProjectionReads & MirrorLog }): BatchService {
+export function createBatchService({ store }: { store: ProjectionReads & MirrorLog & TransformationRecords }): BatchService {
   return {
     async list({ gtin, lot, manufacturer, custodian, status, parent, limit, cursor }) {
       const page = await store.listBatches(
@@ -65,6 +65,20 @@ export function createBatchService({ store }: { store: ProjectionReads & MirrorL
             )
           ).map(summarizeBatch),
           children: (await withEffectiveStatus(store, history.children)).map(summarizeBatch),
+          madeFrom:
+            history.madeFrom === null
+              ? null
+              : {
+                  transformationId: history.madeFrom.transformation.transformationId,
+                  inputs: (await withEffectiveStatus(store, history.madeFrom.inputs)).map(summarizeBatch),
+                },
+          consumedInto:
+            history.usedIn === null
+              ? null
+              : {
+                  transformationId: history.usedIn.transformation.transformationId,
+                  outputs: (await withEffectiveStatus(store, history.usedIn.outputs)).map(summarizeBatch),
+                },
         },
         participants: Object.fromEntries(participants.map((participant) => [participant.address, summarizeParticipant(participant)])),
       };

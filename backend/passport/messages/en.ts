@@ -147,6 +147,10 @@ export const en = {
   "lineage.parents": "Split from (nearest first):",
   "lineage.children": "Split into:",
   "lineage.child": "{lot} (quantity {quantity})",
+  "lineage.madeFrom": "Made from: {lots}",
+  "lineage.usedIn": "Used in: {lots}",
+  "lineage.mergedLot": "{lot} (GTIN {gtin})",
+  "lineage.listSeparator": ", ",
 
   "timeline.title": "Custody timeline",
   "timeline.when": "{time} · block {block}",

@@ -137,6 +137,10 @@ export const zhCN: MessageTable = {
   "lineage.parents": "拆分自（由近及远）：",
   "lineage.children": "拆分为：",
   "lineage.child": "{lot}（数量 {quantity}）",
+  "lineage.madeFrom": "原料批次：{lots}",
+  "lineage.usedIn": "已用于：{lots}",
+  "lineage.mergedLot": "{lot}（GTIN {gtin}）",
+  "lineage.listSeparator": "、",
 
   "timeline.title": "保管记录",
   "timeline.when": "{time} · 区块 {block}",

@@ -23,7 +23,7 @@
  * - serialchunks:  { serialRoot: 1 }          a set is read and written by its root.
  * - unittokens:    { _id: "hashed" }          looked up by token id.
  * - participants, blocks, checkpoints, leases, relays, serialsets, rollbacks, rollbackitems, designregistrations,
- *   designlinkchanges, claimroots, claimtrees, claimregions: small, unsharded.
+ *   designlinkchanges, claimroots, claimtrees, claimregions, transformations: small, unsharded.
  */
 import type { mongo } from "mongoose";
 
@@ -48,6 +48,7 @@ import type {
   ClaimRoot,
   ClaimTree,
   ClaimRegion,
+  Transformation,
 } from "../../domain/model.ts";
 
 /** A natural key (string or number), or the ObjectId the server gives scans and claims. */
@@ -137,6 +138,7 @@ export const documents = {
   claimRoot: keyedBy<ClaimRoot>("batchId"),
   claimTree: keyedBy<ClaimTree>("claimRoot"),
   claimRegion: keyedBy<ClaimRegion>("tokenId"),
+  transformation: keyedBy<Transformation>("transformationId"),
 };
 
 // --- the adapter's own records (not domain objects) -----------------------------------------------------------
@@ -179,7 +181,7 @@ export interface RollbackMarker {
   startedAt: number;
 }
 
-export type ProjectionKind = "batch" | "participant" | "order" | "unitToken" | "claimRoot";
+export type ProjectionKind = "batch" | "participant" | "order" | "unitToken" | "claimRoot" | "transformation";
 
 /** One projection a rollback replaces (`doc`, the projection's document) or deletes (`doc` null). */
 export interface RollbackItem {
@@ -311,6 +313,12 @@ export const COLLECTIONS = {
   claimRoots: { name: "claimroots", indexes: [] },
   claimTrees: { name: "claimtrees", indexes: [] },
   claimRegions: { name: "claimregions", indexes: [] },
+  // Merges (transformations.ts), _id the transformation id: looked up by input lot ("what was it consumed in") and by
+  // output lot ("what made it"), multikey indexes over the lot arrays; results sort by when they were recorded.
+  transformations: {
+    name: "transformations",
+    indexes: [{ key: { "inputs.batchId": 1, "recorded.eventId": 1 } }, { key: { outputIds: 1, "recorded.eventId": 1 } }],
+  },
   signInNonces: { name: "signinnonces", indexes: [{ key: { expiresAt: 1 }, expireAfterSeconds: 0 }] },
   rollbackItems: { name: "rollbackitems", indexes: [index<RollbackItem>(["chainId", "token", "seq"])] },
   // The cold chain (cold-chain.ts): versions by key then event id, facts by what lists filter on, and the

@@ -126,6 +126,12 @@ export function rollbackItemsOf(commit: RollbackCommit, token: string): Rollback
     })),
     ...(commit.deleteUnitTokenIds ?? []).map((key) => ({ kind: "unitToken" as const, key, doc: null })),
     ...(commit.deleteClaimRootBatchIds ?? []).map((key) => ({ kind: "claimRoot" as const, key, doc: null })),
+    ...(commit.transformations ?? []).map((transformation) => ({
+      kind: "transformation" as const,
+      key: transformation.transformationId,
+      doc: documents.transformation.toDocument(transformation),
+    })),
+    ...(commit.deleteTransformationIds ?? []).map((key) => ({ kind: "transformation" as const, key, doc: null })),
   ];
   return entries.map((entry, seq) => ({
     _id: `${commit.chainId}:${token}:${seq}`,

@@ -21,6 +21,7 @@ import { createProjectionReads } from "./projections.ts";
 import { createRelayQueue } from "./relay-queue.ts";
 import { migrate } from "./schema.ts";
 import { createUnitOwnershipRecords } from "./unit-ownership.ts";
+import { createTransformationRecords } from "./transformations.ts";
 
 export { DEFAULT_SQLITE_PATH, type SqliteStoreOptions } from "./connection.ts";
 
@@ -51,5 +52,6 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): MirrorStore
     ...createProductDataDocuments(connection),
     ...createBatchDocuments(connection),
     ...createUnitOwnershipRecords(connection),
+    ...createTransformationRecords(connection),
   };
 }

@@ -19,6 +19,7 @@ import {
   writeParticipant,
   writeUnitToken,
 } from "./projections.ts";
+import { deleteTransformations, writeTransformation } from "./transformations.ts";
 
 function insertEvent(connection: SqliteConnection, event: ChainEvent): void {
   const { sql } = connection;
@@ -117,6 +118,7 @@ export function createMirrorLog(connection: SqliteConnection): MirrorLog {
         if (commit.coldChain !== undefined) writeColdChainChanges(connection, commit.chainId, commit.coldChain);
         for (const token of commit.unitTokens ?? []) writeUnitToken(connection, token, true);
         for (const root of commit.claimRoots ?? []) writeClaimRoot(connection, root);
+        for (const transformation of commit.transformations ?? []) writeTransformation(connection, transformation, true);
         writeCheckpoint(connection, commit.chainId, commit.checkpoint);
       });
       connection.eventsWritten(commit.events.length);
@@ -137,6 +139,8 @@ export function createMirrorLog(connection: SqliteConnection): MirrorLog {
         for (const order of commit.orders) writeOrder(connection, order, false);
         deleteOwnership(connection, { tokenIds: commit.deleteUnitTokenIds ?? [], claimRootBatchIds: commit.deleteClaimRootBatchIds ?? [] });
         for (const token of commit.unitTokens ?? []) writeUnitToken(connection, token, false);
+        deleteTransformations(connection, commit.deleteTransformationIds ?? []);
+        for (const transformation of commit.transformations ?? []) writeTransformation(connection, transformation, false);
         writeCheckpoint(connection, commit.chainId, commit.checkpoint);
       });
     },

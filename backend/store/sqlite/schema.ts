@@ -337,6 +337,22 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX batch_documents_by_upload ON batch_documents (batch_id, uploaded_at, content_hash);
   CREATE INDEX batch_documents_by_hash ON batch_documents (content_hash, uploaded_at, batch_id);
   `,
+  /* 13: transformations (merges), and their lots both ways: what a lot was consumed in, what made it */ `
+  CREATE TABLE transformations (
+    transformation_id TEXT PRIMARY KEY,
+    recorded_event_id TEXT NOT NULL,
+    last_event_id TEXT NOT NULL,
+    doc TEXT NOT NULL
+  ) WITHOUT ROWID;
+  -- role: 'i' input (consumed), 'o' output (produced); one row per lot of a transformation.
+  CREATE TABLE transformation_lots (
+    batch_id TEXT NOT NULL,
+    role TEXT NOT NULL,
+    transformation_id TEXT NOT NULL,
+    PRIMARY KEY (batch_id, role, transformation_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX transformation_lots_by_transformation ON transformation_lots (transformation_id);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -10,7 +10,15 @@ import { COLLECTIONS, documents, withoutUndefined, type FieldPath, type MongoDoc
 import { rollbackItemsOf } from "../../../backend/store/mongo/mirror-log.ts";
 import { chunkSerials, mergeRegionStats } from "../../../backend/store/mongo/passport-records.ts";
 import { relayPatchToSet } from "../../../backend/store/mongo/relay-queue.ts";
-import type { Batch, ChainEvent, DesignLinkChange, DesignRegistration, Order, Participant } from "../../../backend/domain/model.ts";
+import type {
+  Batch,
+  ChainEvent,
+  DesignLinkChange,
+  DesignRegistration,
+  Order,
+  Participant,
+  Transformation,
+} from "../../../backend/domain/model.ts";
 import { bytes32, eventsThrough, relayRequest, serials, stateAt, supplyChainScenario } from "./fixtures.ts";
 
 const { BSON } = mongoose.mongo;
@@ -240,6 +248,42 @@ describe("MongoDB store: documents", function () {
       }
     });
 
+    it("test_transformations_lotIndexesNameStoredPaths_andTheDocumentSurvivesBson", function () {
+      const at = { eventId: "31337:000000000009:000002", blockNumber: 9, blockTimestamp: 1_700_000_108, transactionHash: bytes32("tx") };
+      const transformation: Transformation = {
+        transformationId: "18446744073709551615",
+        processor: `0x${"ab".repeat(20)}`,
+        locationGln: "4012345000030",
+        documentHash: bytes32("sheet"),
+        inputs: [
+          { batchId: bytes32("wheat"), quantity: "18446744073709551615" },
+          { batchId: bytes32("rye"), quantity: "1" },
+        ],
+        outputIds: [bytes32("flour")],
+        recallFlags: [{ outputId: bytes32("flour"), inputId: bytes32("rye"), flaggedBy: `0x${"cd".repeat(20)}`, at }],
+        recorded: at,
+        lastEvent: at,
+      };
+      const stored = throughBson(documents.transformation.toDocument(transformation));
+      expect(stored._id).to.equal(transformation.transformationId);
+      expect(documents.transformation.fromDocument(stored)).to.deep.equal(transformation);
+      // Multikey paths: "inputs.batchId" reaches into the array of inputs, as MongoDB indexes it.
+      const valuesAt = (value: unknown, path: string[]): unknown[] => {
+        if (path.length === 0) return [value];
+        if (Array.isArray(value)) return value.flatMap((item) => valuesAt(item, path));
+        if (value === null || typeof value !== "object") return [];
+        return valuesAt((value as Record<string, unknown>)[path[0]!], path.slice(1));
+      };
+      expect(COLLECTIONS.transformations.indexes.map((index) => index.key)).to.deep.equal([
+        { "inputs.batchId": 1, "recorded.eventId": 1 },
+        { outputIds: 1, "recorded.eventId": 1 },
+      ]);
+      for (const index of COLLECTIONS.transformations.indexes) {
+        for (const path of Object.keys(index.key)) expect(valuesAt(stored, path.split(".")), path).not.to.deep.equal([]);
+      }
+      expect(valuesAt(stored, ["inputs", "batchId"])).to.deep.equal([bytes32("wheat"), bytes32("rye")]);
+    });
+
     it("test_indexes_keepTheirNames_andCollectionsTheirNames", function () {
       const names = Object.values(COLLECTIONS).map((spec) => spec.name);
       expect(names).to.have.members([
@@ -267,6 +311,7 @@ describe("MongoDB store: documents", function () {
         "claimroots",
         "claimtrees",
         "claimregions",
+        "transformations",
         "signinnonces",
         "colddevices",
         "coldlegs",

@@ -5,7 +5,7 @@
 import { expect } from "chai";
 
 import { DomainError } from "../../../backend/domain/errors.ts";
-import type { MirrorStore, PageRequest } from "../../../backend/store/port.ts";
+import { MAX_TRANSFORMATION_LOTS, type MirrorStore, type PageRequest } from "../../../backend/store/port.ts";
 import type { RelayStatus } from "../../../backend/domain/model.ts";
 import type {
   Batch,
@@ -18,6 +18,7 @@ import type {
   Order,
   Page,
   Participant,
+  Transformation,
   UnitToken,
 } from "../../../backend/domain/model.ts";
 import { chainEventId } from "../../../backend/domain/model.ts";
@@ -1090,6 +1091,111 @@ export function shouldBehaveLikeMirrorStore(makeStore: () => Promise<MirrorStore
       expect(await store.putClaimTree(first)).to.deep.equal(first);
       expect(await store.putClaimTree({ claimRoot, dump: { other: true }, createdAt: 2_000 })).to.deep.equal(first);
       expect(await store.getClaimTree(claimRoot)).to.deep.equal(first);
+    });
+  });
+
+  describe("transformations", function () {
+    const ref = (blockNumber: number, logIndex = 0): EventRef => ({
+      eventId: `${CHAIN_ID}:${String(blockNumber).padStart(12, "0")}:${String(logIndex).padStart(6, "0")}`,
+      blockNumber,
+      blockTimestamp: 1_767_225_600 + blockNumber * 12,
+      transactionHash: transactionHash(CHAIN_ID, blockNumber, logIndex),
+    });
+    const lot = (label: string) => bytes32(`lot:${label}`);
+    const processor = address("mill");
+    const recorded = (transformationId: string, blockNumber: number, inputs: string[], outputs: string[]): Transformation => ({
+      transformationId,
+      processor,
+      locationGln: "4012345000030",
+      documentHash: bytes32(`sheet:${transformationId}`),
+      inputs: inputs.map((label, index) => ({ batchId: lot(label), quantity: String(100 + index) })),
+      outputIds: outputs.map(lot),
+      recallFlags: [],
+      recorded: ref(blockNumber),
+      lastEvent: ref(blockNumber),
+    });
+    const flagged = (transformation: Transformation, blockNumber: number, output: string, input: string): Transformation => ({
+      ...transformation,
+      recallFlags: [
+        ...transformation.recallFlags,
+        { outputId: lot(output), inputId: lot(input), flaggedBy: address("keeper"), at: ref(blockNumber) },
+      ],
+      lastEvent: ref(blockNumber),
+    });
+    const commitTransformations = (blockNumber: number, transformations: Transformation[]) =>
+      store.commitRange({
+        chainId: CHAIN_ID,
+        events: [],
+        blocks: [indexedBlock(CHAIN_ID, blockNumber)],
+        batches: [],
+        participants: [],
+        orders: [],
+        transformations,
+        checkpoint: { chainId: CHAIN_ID, blockNumber, blockHash: indexedBlock(CHAIN_ID, blockNumber).hash, updatedAt: 1 },
+      });
+    const idsOf = (transformations: Transformation[]) => transformations.map((transformation) => transformation.transformationId);
+
+    it("test_commitRange_transformations_readBackByIdAndByLotBothWays", async function () {
+      // wheat + rye -> flour; flour + water -> dough and a second dough (a diamond below would share inputs)
+      const flour = recorded("1", 3, ["wheat", "rye"], ["flour"]);
+      const dough = recorded("2", 4, ["flour", "water"], ["dough-a", "dough-b"]);
+      await commitTransformations(4, [dough, flour]);
+      expect(await store.getTransformation("1")).to.deep.equal(flour);
+      expect(await store.getTransformation("3")).to.equal(null);
+      expect(await store.getTransformations(["2", "9", "1", "2"])).to.deep.equal([dough, flour]);
+      expect(await store.getTransformations([])).to.deep.equal([]);
+
+      expect(await store.findTransformationsConsuming([lot("wheat")])).to.deep.equal([flour]);
+      expect(await store.findTransformationsConsuming([lot("flour")])).to.deep.equal([dough]);
+      // Several lots at once, each transformation once, in recording order.
+      expect(idsOf(await store.findTransformationsConsuming([lot("water"), lot("rye"), lot("flour"), lot("wheat")]))).to.deep.equal([
+        "1",
+        "2",
+      ]);
+      expect(await store.findTransformationsConsuming([lot("dough-a")])).to.deep.equal([]);
+      expect(await store.findTransformationsProducing([lot("dough-b")])).to.deep.equal([dough]);
+      expect(idsOf(await store.findTransformationsProducing([lot("dough-a"), lot("flour"), lot("wheat")]))).to.deep.equal(["1", "2"]);
+      // An input is not an output and the other way round.
+      expect(await store.findTransformationsProducing([lot("wheat")])).to.deep.equal([]);
+      expect(await store.findTransformationsConsuming([])).to.deep.equal([]);
+    });
+
+    it("test_commitRange_staleTransformation_doesNotUndoALaterRecallFlag", async function () {
+      const flour = recorded("1", 3, ["wheat", "rye"], ["flour"]);
+      await commitTransformations(5, [flagged(flour, 5, "flour", "rye")]);
+      await commitTransformations(5, [flour]); // a stale writer replays the recording's range
+      expect(await store.getTransformation("1")).to.deep.equal(flagged(flour, 5, "flour", "rye"));
+      expect(await store.findTransformationsConsuming([lot("rye")])).to.deep.equal([flagged(flour, 5, "flour", "rye")]);
+    });
+
+    it("test_rollback_transformations_writtenAsToldAndDeletedWithTheirLots", async function () {
+      const kept = recorded("1", 3, ["wheat"], ["flour"]);
+      const undone = recorded("2", 7, ["flour"], ["bread"]);
+      await commitTransformations(7, [flagged(kept, 6, "flour", "wheat"), undone]);
+      await store.rollback({
+        chainId: CHAIN_ID,
+        forkBlock: 5,
+        batches: [],
+        participants: [],
+        orders: [],
+        deleteBatchIds: [],
+        deleteParticipantAddresses: [],
+        deleteOrderIds: [],
+        transformations: [kept],
+        deleteTransformationIds: ["2"],
+        checkpoint: { chainId: CHAIN_ID, blockNumber: 5, blockHash: indexedBlock(CHAIN_ID, 5).hash, updatedAt: 2 },
+      });
+      expect(await store.getTransformation("1")).to.deep.equal(kept);
+      expect(await store.getTransformation("2")).to.equal(null);
+      expect(await store.findTransformationsConsuming([lot("flour")])).to.deep.equal([]);
+      expect(await store.findTransformationsProducing([lot("bread")])).to.deep.equal([]);
+      expect(await store.findTransformationsProducing([lot("flour")])).to.deep.equal([kept]);
+    });
+
+    it("test_findTransformations_moreLotsThanTheLimit_invalidInput", async function () {
+      const lots = Array.from({ length: MAX_TRANSFORMATION_LOTS + 1 }, (_, index) => lot(`many-${index}`));
+      await expectBadRequest(() => store.findTransformationsConsuming(lots));
+      await expectBadRequest(() => store.findTransformationsProducing(lots));
     });
   });
 

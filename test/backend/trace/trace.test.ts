@@ -123,6 +123,8 @@ describe("trace forward and back", function () {
         getBatch: async (id) => (id === root ? { ...stored, childIds: many } : store.getBatch(id)),
         getBatches: store.getBatches.bind(store),
         getParticipants: store.getParticipants.bind(store),
+        findTransformationsProducing: store.findTransformationsProducing.bind(store),
+        findTransformationsConsuming: store.findTransformationsConsuming.bind(store),
       },
     });
     const app = await createTestApp({ store, modules: [createTraceModule({ service })] });
