@@ -16,7 +16,7 @@ import { forbidden, invalidInput, rejected, unavailable } from "../domain/errors
 import type { Hex, Participant } from "../domain/model.ts";
 import { buildSerialTree } from "../passport/serials.ts";
 import { withEffectiveStatus } from "../read-model/batch-history.ts";
-import type { ProjectionReads } from "../store/port.ts";
+import type { MirrorStore, ProjectionReads } from "../store/port.ts";
 import { epcisSchemaViolations } from "./epcis-schema.ts";
 import type { JsonObject } from "./event-hash.ts";
 import { planImport, type ImportLookups, type ImportPlan, type ImportTarget } from "./import-plan.ts";
@@ -30,7 +30,8 @@ export const IMPORT_BODY_LIMIT = "2mb";
 export const MAX_IMPORT_PARTICIPANTS = 10_000;
 
 export interface EpcisImportServiceDeps {
-  store: Pick<ProjectionReads, "getBatch" | "findBatchByGtinLot" | "listParticipants">;
+  store: Pick<ProjectionReads, "getBatch" | "getBatches" | "findBatchByGtinLot" | "listParticipants"> &
+    Pick<MirrorStore, "findTransformationsConsuming" | "findTransformationsProducing">;
   chain: { provider: Provider; deployment: Pick<Deployment, "registry" | "logisticUnits" | "transformations"> };
 }
 
