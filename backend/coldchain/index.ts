@@ -39,6 +39,13 @@ export function createColdChainIngest({
     store,
     verifier: createReadingVerifier({ store, domain: readingDomain(deployment.chainId, deployment.coldChain), signaturePool }),
     onError: (error) => log.error({ error: String(error) }, "reading ingest failure"),
+    // Readings of a device whose registration or attachment the indexer has not mirrored yet wait for it.
+    parking: {
+      mirrorHead: async () => {
+        const checkpoint = await store.getCheckpoint(deployment.chainId);
+        return checkpoint === null ? null : `${checkpoint.blockNumber}:${checkpoint.blockHash}`;
+      },
+    },
   });
   if (signaturePool === undefined) return ingest;
   return {
@@ -51,6 +58,9 @@ export function createColdChainIngest({
     metrics: ingest.metrics,
     get queued() {
       return ingest.queued;
+    },
+    get parked() {
+      return ingest.parked;
     },
   };
 }

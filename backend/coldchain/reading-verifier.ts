@@ -12,8 +12,13 @@
  * - a suspended carrier's devices: they count for nothing;
  * - a flood of garbage: rejected before any lookup or curve arithmetic, payload size bounded by the transports.
  *
- * Projections are read through a short-lived cache (cacheTtlMs), so a detach or suspension takes that long to
- * bite; readings stamped after a detach are refused as soon as the mirror has it, whatever their arrival time.
+ * Projections are read through a short-lived cache (cacheTtlMs, cleared when the ingest sees the mirror advance),
+ * so a detach or suspension takes that long to bite; readings stamped after a detach are refused as soon as the
+ * mirror has it, whatever their arrival time.
+ *
+ * verifyAllOrWait: an unknown device or a missing leg may only mean the indexer is behind the chain, so a reading
+ * correctly signed by its device is a MirrorWait (the ingest parks it) rather than a rejection. Its signature is
+ * checked first: nobody can make a registered device's readings wait with forgeries.
  */
 import type { TypedDataDomain } from "ethers";
 import type { ColdChainDevice, ColdChainLeg, RejectionReason, SignedReading, StoredReading } from "../domain/cold-chain.ts";
@@ -28,6 +33,33 @@ export type ReadingVerdict =
   | { accepted: true; reading: StoredReading }
   | { accepted: false; reason: RejectionReason; detail: string; device: Hex | null; sequence: number | null };
 
+/**
+ * Why a reading correctly signed by its device may still become valid: the mirror has not (yet) got the device's
+ * registration or its attachment, or an earlier reading of the device waits for that (a device's readings are
+ * admitted in order).
+ */
+export type MirrorWaitReason = "unknown-device" | "not-attached" | "earlier-readings";
+
+/** A reading to wait with (the ingest parks it) instead of rejecting it now. */
+export interface MirrorWait {
+  accepted: false;
+  waiting: MirrorWaitReason;
+  detail: string;
+  device: Hex;
+  sequence: number;
+}
+
+export interface Arrival {
+  /** A JSON-parsed wire reading (anything at all). */
+  payload: unknown;
+  /** Unix ms. */
+  receivedAt: number;
+  /** Its signature was already found good (a parked reading checked again): not checked twice. */
+  signatureChecked?: boolean;
+  /** No more waiting: a reading that would wait is rejected with its reason. */
+  final?: boolean;
+}
+
 export interface ReadingVerifier {
   /** `payload`: a JSON-parsed wire reading (anything at all); `receivedAt` unix ms. */
   verify(payload: unknown, receivedAt: number): Promise<ReadingVerdict>;
@@ -35,9 +67,17 @@ export interface ReadingVerifier {
    * Verdicts of readings in arrival order, as if verified one after another; the signatures are checked together
    * (on the signature pool when there is one).
    */
-  verifyAll(arrivals: { payload: unknown; receivedAt: number }[]): Promise<ReadingVerdict[]>;
+  verifyAll(arrivals: Arrival[]): Promise<ReadingVerdict[]>;
+  /**
+   * As verifyAll, but a reading correctly signed by its device that the mirror does not (yet) make valid — its
+   * device unknown or not attached — is a MirrorWait rather than a rejection, and so is every later reading of a
+   * device in `waitingDevices` or waiting earlier in this batch (unless `final`).
+   */
+  verifyAllOrWait(arrivals: Arrival[], waitingDevices: ReadonlySet<Hex>): Promise<(ReadingVerdict | MirrorWait)[]>;
   /** The store refused an accepted reading as a duplicate: it was not stored by this instance. */
   forgetAccepted(reading: StoredReading): void;
+  /** The mirror advanced: devices, legs and carriers are read afresh. */
+  mirrorAdvanced(): void;
 }
 
 export interface CreateReadingVerifierParameters {
@@ -118,10 +158,28 @@ export function createReadingVerifier({
     sequence: reading.sequence,
   });
 
-  type Candidate = { reading: SignedReading; leg: ColdChainLeg; digest: Hex; receivedAt: number };
+  type Candidate = {
+    reading: SignedReading;
+    leg: ColdChainLeg;
+    digest: Hex;
+    receivedAt: number;
+    signatureChecked: boolean;
+  };
+  /** Signed, well-formed, sane, but the mirror has no device or no leg for it (yet). */
+  type WaitCandidate = {
+    reading: SignedReading;
+    digest: Hex;
+    waiting: "unknown-device" | "not-attached";
+    detail: string;
+    signatureChecked: boolean;
+  };
+  type Prechecked = ReadingVerdict | Candidate | WaitCandidate;
 
   /** Everything before the signature: a verdict, or a candidate whose signature is to be checked. */
-  const precheck = async (payload: unknown, receivedAt: number): Promise<ReadingVerdict | Candidate> => {
+  const precheck = async (
+    { payload, receivedAt, signatureChecked = false, final = false }: Arrival,
+    mayWait: boolean,
+  ): Promise<Prechecked> => {
     const parsed = parseWireReading(payload);
     if (!parsed.ok) {
       const claimed = (payload as { device?: unknown } | null)?.device;
@@ -132,8 +190,11 @@ export function createReadingVerifier({
     const problem = valueProblem(reading, Math.floor(now() / 1000), maxClockSkewSeconds);
     if (problem !== null) return reject(problem.reason, problem.detail, reading);
 
+    const waitOr = (waiting: "unknown-device" | "not-attached", detail: string): Prechecked =>
+      mayWait && !final ? { reading, digest: digestOf(reading), waiting, detail, signatureChecked } : reject(waiting, detail, reading);
+
     const device = await cached(devices, reading.device, async () => (await store.getColdChainDevices([reading.device]))[0] ?? null);
-    if (device === null) return reject("unknown-device", `device ${reading.device} is not registered on chain`, reading);
+    if (device === null) return waitOr("unknown-device", `device ${reading.device} is not registered on chain`);
     if (device.retired) return reject("device-retired", `device ${reading.device} is retired`, reading);
 
     const batchLegs = await cached(legs, `${reading.device}:${reading.batchId}`, () =>
@@ -144,15 +205,11 @@ export function createReadingVerifier({
         candidate.attachedAt <= reading.timestamp && (candidate.detachedAt === null || reading.timestamp <= candidate.detachedAt),
     );
     if (leg === undefined) {
-      return reject(
-        "not-attached",
-        `device ${reading.device} is not attached to batch ${reading.batchId} at ${reading.timestamp}`,
-        reading,
-      );
+      return waitOr("not-attached", `device ${reading.device} is not attached to batch ${reading.batchId} at ${reading.timestamp}`);
     }
     const carrier = await cached(carriers, leg.carrier, () => store.getParticipant(leg.carrier));
     if (carrier?.suspended === true) return reject("carrier-suspended", `carrier ${leg.carrier} is suspended`, reading);
-    return { reading, leg, digest: digestOf(reading), receivedAt };
+    return { reading, leg, digest: digestOf(reading), receivedAt, signatureChecked };
   };
 
   /** The sequence check, in arrival order, once the signature is known good. */
@@ -177,28 +234,48 @@ export function createReadingVerifier({
     return { accepted: true, reading: { ...reading, legId: leg.legId, receivedAt } };
   };
 
+  type Signed = Candidate | WaitCandidate;
   const checkSignatures =
     signaturePool !== undefined
-      ? (candidates: Candidate[]) =>
-          signaturePool.check(candidates.map(({ reading, digest }) => ({ digest, signature: reading.signature, device: reading.device })))
-      : async (candidates: Candidate[]) =>
-          candidates.map(({ reading, digest }) => signatures.signedBy(digest, reading.signature, reading.device));
+      ? (items: Signed[]) =>
+          signaturePool.check(items.map(({ reading, digest }) => ({ digest, signature: reading.signature, device: reading.device })))
+      : async (items: Signed[]) => items.map(({ reading, digest }) => signatures.signedBy(digest, reading.signature, reading.device));
 
-  const verifyAll = async (arrivals: { payload: unknown; receivedAt: number }[]): Promise<ReadingVerdict[]> => {
-    const prechecked: (ReadingVerdict | Candidate)[] = [];
-    for (const { payload, receivedAt } of arrivals) prechecked.push(await precheck(payload, receivedAt));
-    const candidates = prechecked.filter((item): item is Candidate => !("accepted" in item));
-    const signed = await checkSignatures(candidates);
-    const signedOf = new Map(candidates.map((candidate, index) => [candidate, signed[index]!]));
-    const verdicts: ReadingVerdict[] = [];
-    for (const item of prechecked) {
-      if ("accepted" in item) verdicts.push(item);
-      else if (!signedOf.get(item))
-        verdicts.push(reject("bad-signature", `the signature does not recover to device ${item.reading.device}`, item.reading));
-      else verdicts.push(await admit(item));
+  const verifyBatch = async (arrivals: Arrival[], waitingDevices: ReadonlySet<Hex> | null): Promise<(ReadingVerdict | MirrorWait)[]> => {
+    const prechecked: Prechecked[] = [];
+    for (const arrival of arrivals) prechecked.push(await precheck(arrival, waitingDevices !== null));
+    const unchecked = prechecked.filter((item): item is Signed => !("accepted" in item) && !item.signatureChecked);
+    const signed = unchecked.length > 0 ? await checkSignatures(unchecked) : [];
+    const badSignature = new Set<Signed>();
+    signed.forEach((good, index) => good || badSignature.add(unchecked[index]!));
+    const waiting = new Set(waitingDevices ?? []);
+    const verdicts: (ReadingVerdict | MirrorWait)[] = [];
+    for (let index = 0; index < prechecked.length; index++) {
+      const item = prechecked[index]!;
+      if ("accepted" in item) {
+        verdicts.push(item);
+        continue;
+      }
+      const { reading } = item;
+      if (badSignature.has(item)) {
+        verdicts.push(reject("bad-signature", `the signature does not recover to device ${reading.device}`, reading));
+      } else if ("waiting" in item) {
+        waiting.add(reading.device);
+        verdicts.push({ accepted: false, waiting: item.waiting, detail: item.detail, device: reading.device, sequence: reading.sequence });
+      } else if (waiting.has(reading.device) && arrivals[index]!.final !== true) {
+        verdicts.push({
+          accepted: false,
+          waiting: "earlier-readings",
+          detail: `earlier readings of device ${reading.device} wait for the mirror`,
+          device: reading.device,
+          sequence: reading.sequence,
+        });
+      } else verdicts.push(await admit(item));
     }
     return verdicts;
   };
+
+  const verifyAll = (arrivals: Arrival[]) => verifyBatch(arrivals, null) as Promise<ReadingVerdict[]>;
 
   return {
     async verify(payload, receivedAt) {
@@ -206,6 +283,14 @@ export function createReadingVerifier({
     },
 
     verifyAll,
+
+    verifyAllOrWait: verifyBatch,
+
+    mirrorAdvanced() {
+      devices.clear();
+      legs.clear();
+      carriers.clear();
+    },
 
     forgetAccepted(reading) {
       // Another instance stored this sequence first: it stays the last accepted one, but not by us.
