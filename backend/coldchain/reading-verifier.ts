@@ -140,15 +140,18 @@ export function createReadingVerifier({
   const lastSequence = new Map<Hex, number | null>();
   const recent = new Map<Hex, number[]>();
 
-  const cached = async <K, T>(cache: Map<K, Cached<T>>, key: K, load: () => Promise<T>): Promise<T> => {
+  /** A hit is returned as is, not as a promise: most readings are verified without leaving the loop. */
+  const cached = <K, T>(cache: Map<K, Cached<T>>, key: K, load: () => Promise<T>): T | Promise<T> => {
     const hit = cache.get(key);
     const at = now();
     if (hit !== undefined && hit.until > at) return hit.value;
-    const value = await load();
-    if (cache.size > 10_000) cache.clear();
-    cache.set(key, { value, until: at + cacheTtlMs });
-    return value;
+    return load().then((value) => {
+      if (cache.size > 10_000) cache.clear();
+      cache.set(key, { value, until: at + cacheTtlMs });
+      return value;
+    });
   };
+  const isPromise = <T>(value: T | Promise<T>): value is Promise<T> => value instanceof Promise;
 
   const reject = (reason: RejectionReason, detail: string, reading: Pick<SignedReading, "device" | "sequence">): ReadingVerdict => ({
     accepted: false,
@@ -161,14 +164,12 @@ export function createReadingVerifier({
   type Candidate = {
     reading: SignedReading;
     leg: ColdChainLeg;
-    digest: Hex;
     receivedAt: number;
     signatureChecked: boolean;
   };
   /** Signed, well-formed, sane, but the mirror has no device or no leg for it (yet). */
   type WaitCandidate = {
     reading: SignedReading;
-    digest: Hex;
     waiting: "unknown-device" | "not-attached";
     detail: string;
     signatureChecked: boolean;
@@ -191,15 +192,17 @@ export function createReadingVerifier({
     if (problem !== null) return reject(problem.reason, problem.detail, reading);
 
     const waitOr = (waiting: "unknown-device" | "not-attached", detail: string): Prechecked =>
-      mayWait && !final ? { reading, digest: digestOf(reading), waiting, detail, signatureChecked } : reject(waiting, detail, reading);
+      mayWait && !final ? { reading, waiting, detail, signatureChecked } : reject(waiting, detail, reading);
 
-    const device = await cached(devices, reading.device, async () => (await store.getColdChainDevices([reading.device]))[0] ?? null);
+    const deviceOrLoad = cached(devices, reading.device, async () => (await store.getColdChainDevices([reading.device]))[0] ?? null);
+    const device = isPromise(deviceOrLoad) ? await deviceOrLoad : deviceOrLoad;
     if (device === null) return waitOr("unknown-device", `device ${reading.device} is not registered on chain`);
     if (device.retired) return reject("device-retired", `device ${reading.device} is retired`, reading);
 
-    const batchLegs = await cached(legs, `${reading.device}:${reading.batchId}`, () =>
+    const legsOrLoad = cached(legs, `${reading.device}:${reading.batchId}`, () =>
       store.listColdChainLegs({ device: reading.device, batchId: reading.batchId }),
     );
+    const batchLegs = isPromise(legsOrLoad) ? await legsOrLoad : legsOrLoad;
     const leg = batchLegs.find(
       (candidate) =>
         candidate.attachedAt <= reading.timestamp && (candidate.detachedAt === null || reading.timestamp <= candidate.detachedAt),
@@ -207,9 +210,10 @@ export function createReadingVerifier({
     if (leg === undefined) {
       return waitOr("not-attached", `device ${reading.device} is not attached to batch ${reading.batchId} at ${reading.timestamp}`);
     }
-    const carrier = await cached(carriers, leg.carrier, () => store.getParticipant(leg.carrier));
+    const carrierOrLoad = cached(carriers, leg.carrier, () => store.getParticipant(leg.carrier));
+    const carrier = isPromise(carrierOrLoad) ? await carrierOrLoad : carrierOrLoad;
     if (carrier?.suspended === true) return reject("carrier-suspended", `carrier ${leg.carrier} is suspended`, reading);
-    return { reading, leg, digest: digestOf(reading), receivedAt, signatureChecked };
+    return { reading, leg, receivedAt, signatureChecked };
   };
 
   /** The sequence check, in arrival order, once the signature is known good. */
@@ -235,11 +239,15 @@ export function createReadingVerifier({
   };
 
   type Signed = Candidate | WaitCandidate;
+  // On the pool the digests are computed there too.
   const checkSignatures =
     signaturePool !== undefined
       ? (items: Signed[]) =>
-          signaturePool.check(items.map(({ reading, digest }) => ({ digest, signature: reading.signature, device: reading.device })))
-      : async (items: Signed[]) => items.map(({ reading, digest }) => signatures.signedBy(digest, reading.signature, reading.device));
+          signaturePool.checkReadings(
+            domain,
+            items.map(({ reading }) => reading),
+          )
+      : async (items: Signed[]) => items.map(({ reading }) => signatures.signedBy(digestOf(reading), reading.signature, reading.device));
 
   const verifyBatch = async (arrivals: Arrival[], waitingDevices: ReadonlySet<Hex> | null): Promise<(ReadingVerdict | MirrorWait)[]> => {
     const prechecked: Prechecked[] = [];
