@@ -30,7 +30,7 @@ import { parseArgs } from "node:util";
 import { Wallet } from "ethers";
 import { pino } from "pino";
 import { defaultSignatureThreads } from "../backend/coldchain/index.ts";
-import { createReadingIngest, type ReadingIngest } from "../backend/coldchain/ingest-service.ts";
+import { INGEST_BATCH_SIZE, createReadingIngest, type ReadingIngest } from "../backend/coldchain/ingest-service.ts";
 import { startEmbeddedBroker } from "../backend/coldchain/mqtt-transport.ts";
 import { readingDomain } from "../backend/coldchain/reading-codec.ts";
 import { createReadingVerifier } from "../backend/coldchain/reading-verifier.ts";
@@ -55,6 +55,8 @@ const readingsPerDevice = memoryRun ? Math.ceil(Number(options.readings) / devic
 if (!Number.isInteger(readingsPerDevice) || readingsPerDevice <= 0) throw new Error("--readings takes a positive integer");
 const publishers = positiveIntFromEnv("BENCH_INGEST_PUBLISHERS", 1);
 const window = positiveIntFromEnv("BENCH_INGEST_WINDOW", 1_000);
+/** Readings verified and stored together at most (one store transaction); the ingest's default unless set. */
+const batchSize = process.env.BENCH_INGEST_BATCH === undefined ? undefined : positiveIntFromEnv("BENCH_INGEST_BATCH", 1);
 /** As npm start sizes the pool; 0 checks signatures on the event loop. */
 const signatureThreads = Number(process.env.BENCH_INGEST_SIGNATURE_THREADS ?? defaultSignatureThreads());
 
@@ -111,7 +113,7 @@ async function main(): Promise<void> {
   const domain = readingDomain(CHAIN_ID, COLD_CHAIN);
   const signaturePool = signatureThreads > 0 ? createSignaturePool({ threads: signatureThreads }) : undefined;
   const verifier = createReadingVerifier({ store, domain, signaturePool });
-  const ingest = createReadingIngest({ store, verifier, maxQueued: 1_000_000 });
+  const ingest = createReadingIngest({ store, verifier, maxQueued: 1_000_000, batchSize });
   let stored = 0;
   const counting: ReadingIngest = {
     submit: (message, source, topicDevice) =>
@@ -170,6 +172,8 @@ async function main(): Promise<void> {
   const before = process.memoryUsage();
   let peakRss = before.rss;
   let peakHeap = before.heapUsed;
+  const cpuBefore = process.cpuUsage();
+  const loopBefore = performance.eventLoopUtilization();
   const started = performance.now();
   const memoryRows: string[][] = [];
   let nextRow = Math.ceil(total / 10);
@@ -200,6 +204,9 @@ async function main(): Promise<void> {
     Array.from((result as Extract<PublisherMessage, { kind: "published" }>).latencies),
   );
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  const loop = performance.eventLoopUtilization(loopBefore);
   clearInterval(sampler);
   await ingest.drain();
   global.gc?.();
@@ -217,9 +224,13 @@ async function main(): Promise<void> {
     ["readings (signed, over MQTT QoS 1)", `${total.toLocaleString("en")}${memoryRun ? " (signed as published)" : ""}`],
     ["devices / publisher processes / window", `${devices} / ${publishers} / ${window}`],
     ["signature threads (0: on the event loop)", String(signatureThreads)],
+    ["batch (readings per store transaction, at most)", String(batchSize ?? INGEST_BATCH_SIZE)],
     ["signature check", nativeSecp256k1() !== null ? "libsecp256k1 (secp256k1 package)" : "JavaScript (table walk)"],
     ["seconds", seconds.toFixed(2)],
     ["readings/s verified and stored", Math.round(total / seconds).toLocaleString("en")],
+    ["event loop busy (s, share of the run)", `${(loop.active / 1000).toFixed(2)} (${(loop.utilization * 100).toFixed(0)} %)`],
+    ["CPU of this process, all threads (s)", cpuSeconds.toFixed(2)],
+    ["readings per CPU-second of this process", Math.round(total / cpuSeconds).toLocaleString("en")],
     ["reading-to-store latency p50 (ms)", quantile(0.5).toFixed(1)],
     ["reading-to-store latency p99 (ms)", quantile(0.99).toFixed(1)],
     ["reading-to-store latency max (ms)", latencies.at(-1)!.toFixed(1)],

@@ -102,6 +102,12 @@ interface ParkedDevice {
 
 export const PARKING_DEFAULTS = { timeoutMs: 60_000, maxPerDevice: 256, maxTotal: 10_000, intervalMs: 500 };
 
+/**
+ * Readings verified and stored together at most: one store transaction each. A commit waits for the disk (SQLite
+ * syncs it), so the more readings share one, the more a second the ingest stores.
+ */
+export const INGEST_BATCH_SIZE = 2_000;
+
 /** Rejected payloads are kept for inspection, cut to this many characters. */
 const MAX_KEPT_PAYLOAD = 2_048;
 const STORE_ATTEMPTS = 3;
@@ -136,7 +142,7 @@ export function createReadingIngest({
   store,
   verifier,
   registry,
-  batchSize = 500,
+  batchSize = INGEST_BATCH_SIZE,
   maxDelayMs = 5,
   maxQueued = 50_000,
   now = Date.now,
@@ -313,15 +319,29 @@ export function createReadingIngest({
   // Started a tick later, so that `flushing` is set before a run that has nothing to await can clear it.
   const startFlushes = () => Promise.resolve().then(runFlushes);
 
+  /** The next batch's verdicts under way, or null when nothing waits. */
+  const judgeNextBatch = () => {
+    if (retryDue) releaseDue();
+    // Parked readings first: a device's later readings were queued after them.
+    const taken = retry.splice(0, batchSize);
+    if (taken.length < batchSize) taken.push(...queue.splice(0, batchSize - taken.length));
+    const shed = overloaded.splice(0, overloaded.length);
+    return taken.length + shed.length > 0 ? judge(taken, shed) : null;
+  };
+
   const runFlushes = async () => {
     try {
-      while (pendingCount() > 0 || retryDue) {
-        if (retryDue) releaseDue();
-        // Parked readings first: a device's later readings were queued after them.
-        const taken = retry.splice(0, batchSize);
-        if (taken.length < batchSize) taken.push(...queue.splice(0, batchSize - taken.length));
-        const shed = overloaded.splice(0, overloaded.length);
-        if (taken.length + shed.length > 0) await flush(taken, shed);
+      let judging = judgeNextBatch();
+      while (judging !== null || pendingCount() > 0 || retryDue) {
+        judging ??= judgeNextBatch();
+        if (judging === null) continue;
+        const storeVerdicts = await judging;
+        // The next batch is verified (its signatures checked on the pool) while this one is written: SQLite's
+        // write holds the event loop, the pool's threads do not wait for it. Its sequences are admitted after
+        // this batch's, so the order holds.
+        judging = judgeNextBatch();
+        if (judging !== null) await new Promise((resolve) => setImmediate(resolve));
+        await storeVerdicts();
       }
     } finally {
       flushing = null;
@@ -338,7 +358,8 @@ export function createReadingIngest({
     payload: payloadText(entry.message),
   });
 
-  async function flush(taken: Pending[], shed: Pending[]): Promise<void> {
+  /** Verifies a batch (parking what waits for the mirror); resolves to the writing of its verdicts. */
+  async function judge(taken: Pending[], shed: Pending[]): Promise<() => Promise<void>> {
     const outcomes: IngestOutcome[] = [];
     const accepted: StoredReading[] = [];
     const rejected: RejectedReading[] = [];
@@ -422,6 +443,18 @@ export function createReadingIngest({
       );
     }
 
+    return () => storeVerdicts(taken, shed, outcomes, accepted, rejected, acceptedIndex, parkedNow);
+  }
+
+  async function storeVerdicts(
+    taken: Pending[],
+    shed: Pending[],
+    outcomes: IngestOutcome[],
+    accepted: StoredReading[],
+    rejected: RejectedReading[],
+    acceptedIndex: Map<StoredReading, number>,
+    parkedNow: Set<Pending>,
+  ): Promise<void> {
     let stored = false;
     for (let attempt = 1; attempt <= STORE_ATTEMPTS && !stored; attempt++) {
       try {
