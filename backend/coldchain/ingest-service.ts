@@ -212,8 +212,16 @@ export function createReadingIngest({
     entry.decoded = decoded;
     entry.epoch = flushEpoch;
     entry.waiting = wait.waiting;
-    let record = parkedOf(wait.device);
     const known = wait.waiting !== "unknown-device";
+    const own = parkedOf(wait.device);
+    if (own !== undefined && own.entries.length >= parkingLimits.maxPerDevice) evict(own, wait.device, "evicted-device-full");
+    if (parkedTotal >= parkingLimits.maxTotal) {
+      // Records in the maps are never empty: the oldest made-up device's first, else the oldest known one's.
+      const [device, oldest] = (unknownParked.entries().next().value ?? knownParked.entries().next().value)!;
+      evict(oldest, device, "evicted-total-full");
+    }
+    // An eviction above may have dropped this device's record.
+    let record = parkedOf(wait.device);
     if (record === undefined) {
       record = { entries: [], known };
       (known ? knownParked : unknownParked).set(wait.device, record);
@@ -221,17 +229,6 @@ export function createReadingIngest({
       unknownParked.delete(wait.device);
       record.known = true;
       knownParked.set(wait.device, record);
-    }
-    if (record.entries.length >= parkingLimits.maxPerDevice) evict(record, wait.device, "evicted-device-full");
-    if (parkedTotal >= parkingLimits.maxTotal) {
-      const [device, oldest] = (unknownParked.entries().next().value ?? knownParked.entries().next().value)!;
-      evict(oldest, device, "evicted-total-full");
-    }
-    // An eviction above may have dropped this device's record: find or make it again.
-    record = parkedOf(wait.device);
-    if (record === undefined) {
-      record = { entries: [], known };
-      (known ? knownParked : unknownParked).set(wait.device, record);
     }
     record.entries.push(entry);
     parkedTotal++;

@@ -155,6 +155,21 @@ describe("Cold-chain ingest: readings parked until the mirror has their device",
     expect(ingest.parked.readings).to.equal(0);
   });
 
+  it("test_parkingFullOfAKnownDevice_aMadeUpDeviceParks_theKnownDevicesOldestIsDropped", async function () {
+    await start({ timeoutMs: 60_000, maxTotal: 3, maxPerDevice: 3 });
+    const events = factory();
+    await commitColdChainBlock(store, [events.event("DeviceRegistered", [device, ACCOUNTS.carrier])]);
+    const signer = createDeviceSigner(DEVICE_KEY, domain);
+    const first = ingest.submit(toWireReading(signer.sign(measurement(0))), "http");
+    for (let minute = 1; minute < 3; minute++) void ingest.submit(toWireReading(signer.sign(measurement(minute))), "http");
+    await ingest.drain();
+    const madeUp = createDeviceSigner(Wallet.createRandom().privateKey, domain);
+    void ingest.submit(toWireReading(madeUp.sign(measurement(0))), "http");
+    expect(await first).to.include({ accepted: false, reason: "not-attached" });
+    expect(ingest.parked).to.deep.equal({ readings: 3, devices: 2 });
+    expect(await metricValue(registry, "provena_coldchain_parking_total", { event: "evicted-total-full" })).to.equal(1);
+  });
+
   it("test_floodFromMadeUpKeys_staysBounded_unknownDevicesEvictedFirst_evictedStoredAndCounted", async function () {
     await start({ timeoutMs: 60_000, maxTotal: 8, maxPerDevice: 3 });
     const events = factory();
