@@ -74,6 +74,7 @@ import { createQrRenderer, type QrRenderer } from "./passport/qr-renderer.ts";
 import {
   createBreachSubmitter,
   createColdChainIngest,
+  defaultSignatureThreads,
   createColdChainModule,
   createColdChainView,
   startMqttReadingSource,
@@ -402,7 +403,7 @@ export async function startProvena(config: Config, options: StartProvenaOptions 
     indexer.start();
     cleanup.push(() => indexer.stop());
 
-    const coldChainIngest = createColdChainIngest({ store, deployment, logger });
+    const coldChainIngest = createColdChainIngest({ store, deployment, logger, signatureThreads: defaultSignatureThreads() });
     let mqttUrl: string | null = null;
     if (coldChainIngest !== null) {
       cleanup.push(() => coldChainIngest.close());

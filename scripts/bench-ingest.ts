@@ -1,27 +1,36 @@
 /**
- * Cold-chain ingest benchmark: `npm run bench:ingest`.
+ * Cold-chain ingest benchmark: `npm run bench:ingest` (throughput), `npm run bench:ingest -- --readings 1000000`
+ * (memory over a long run).
  *
  * Signed readings per second verified and stored over MQTT on SQLite (a file in WAL mode, as `npm start` uses), and
  * the reading-to-store latency. This process runs what `npm start` runs for readings: the embedded aedes broker on
  * 127.0.0.1, the ingest queue, the verifier (EIP-712 digest, signature check, device, leg, carrier and sequence
- * checks) and batched store writes. Worker threads play the devices: they sign every reading before the clock
- * starts, then publish them with QoS 1, each keeping BENCH_INGEST_WINDOW readings unacknowledged at once. The
- * broker sends PUBACK only after the reading's verdict is stored, so publish→PUBACK is reading-to-store latency.
+ * checks; digests and signatures on the signature pool's worker threads, sized as `npm start` sizes it) and batched
+ * store writes. Child processes play the devices and publish with QoS 1, each keeping BENCH_INGEST_WINDOW readings
+ * unacknowledged at once. The broker sends PUBACK only after the reading's verdict is stored, so publish→PUBACK is
+ * reading-to-store latency. Memory figures are this process's alone (the devices are other processes).
+ *
+ * Throughput runs sign every reading before the clock starts. With `--readings N` (a total) the devices sign as
+ * they go instead (they could not hold a million signed readings), so their signing shares the machine, and a row
+ * of RSS and V8 heap is printed every tenth of the run: the memory run. Nothing is asserted; the tables are read.
  *
  * Prints a table: readings, seconds, readings/s, p50/p99/max latency, RSS and V8 heap before/after and at peak, and
- * the share of readings accepted (must be all of them). Sizes: BENCH_INGEST_DEVICES (default 200),
- * BENCH_INGEST_READINGS per device (default 200), BENCH_INGEST_PUBLISHERS worker threads (default 1),
- * BENCH_INGEST_WINDOW (default 1000), BENCH_INGEST_SIGNATURE_THREADS (default 0: on the event loop). The target is 5,000 readings/s on SQLite on a 2-core machine.
- * Signatures are checked by libsecp256k1 when the optional `secp256k1` package is installed, else in JavaScript
- * (reading-signature.ts); the table says which.
+ * what was rejected (must be nothing). Sizes: BENCH_INGEST_DEVICES (default 200), BENCH_INGEST_READINGS per device
+ * (default 200), BENCH_INGEST_PUBLISHERS processes (default 1), BENCH_INGEST_WINDOW (default 1000),
+ * BENCH_INGEST_SIGNATURE_THREADS (default as `npm start`: one less than the cores, at least 1; 0 checks on the
+ * event loop). The target is 5,000 readings/s on SQLite on a 2-core machine. Signatures are checked by
+ * libsecp256k1 when the optional `secp256k1` package is installed, else in JavaScript (reading-signature.ts); the
+ * table says which.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Worker } from "node:worker_threads";
+import { fork, type ChildProcess } from "node:child_process";
+import { parseArgs } from "node:util";
 import { Wallet } from "ethers";
 import { pino } from "pino";
-import { createReadingIngest } from "../backend/coldchain/ingest-service.ts";
+import { defaultSignatureThreads } from "../backend/coldchain/index.ts";
+import { INGEST_BATCH_SIZE, createReadingIngest, type ReadingIngest } from "../backend/coldchain/ingest-service.ts";
 import { startEmbeddedBroker } from "../backend/coldchain/mqtt-transport.ts";
 import { readingDomain } from "../backend/coldchain/reading-codec.ts";
 import { createReadingVerifier } from "../backend/coldchain/reading-verifier.ts";
@@ -31,19 +40,25 @@ import type { ColdChainDevice, ColdChainLeg } from "../backend/domain/cold-chain
 import type { EventRef, Hex } from "../backend/domain/model.ts";
 import { createSqliteStore } from "../backend/store/sqlite/index.ts";
 import { positiveIntFromEnv } from "./fixtures/environment.ts";
-import type { PublisherData } from "./fixtures/ingest-publisher.ts";
+import type { PublisherData, PublisherMessage } from "./fixtures/ingest-publisher.ts";
 
 const CHAIN_ID = 31337;
 const COLD_CHAIN: Hex = "0x00000000000000000000000000000000000000cc";
 const CARRIER: Hex = "0x1000000000000000000000000000000000000003";
 const LEG_START = Math.floor(Date.now() / 1000) - 30 * 86_400;
 
+const { values: options } = parseArgs({ options: { readings: { type: "string" } } });
 const devices = positiveIntFromEnv("BENCH_INGEST_DEVICES", 200);
-const readingsPerDevice = positiveIntFromEnv("BENCH_INGEST_READINGS", 200);
+/** The memory run: a total, signed as the devices go. */
+const memoryRun = options.readings !== undefined;
+const readingsPerDevice = memoryRun ? Math.ceil(Number(options.readings) / devices) : positiveIntFromEnv("BENCH_INGEST_READINGS", 200);
+if (!Number.isInteger(readingsPerDevice) || readingsPerDevice <= 0) throw new Error("--readings takes a positive integer");
 const publishers = positiveIntFromEnv("BENCH_INGEST_PUBLISHERS", 1);
 const window = positiveIntFromEnv("BENCH_INGEST_WINDOW", 1_000);
-/** 0 checks signatures on the event loop, as npm start does; more puts them on that many worker threads. */
-const signatureThreads = Number(process.env.BENCH_INGEST_SIGNATURE_THREADS ?? 0);
+/** Readings verified and stored together at most (one store transaction); the ingest's default unless set. */
+const batchSize = process.env.BENCH_INGEST_BATCH === undefined ? undefined : positiveIntFromEnv("BENCH_INGEST_BATCH", 1);
+/** As npm start sizes the pool; 0 checks signatures on the event loop. */
+const signatureThreads = Number(process.env.BENCH_INGEST_SIGNATURE_THREADS ?? defaultSignatureThreads());
 
 const hex32 = (n: number) => `0x${n.toString(16).padStart(64, "0")}` as Hex;
 const megabytes = (bytes: number) => (bytes / 1024 ** 2).toFixed(0);
@@ -98,12 +113,32 @@ async function main(): Promise<void> {
   const domain = readingDomain(CHAIN_ID, COLD_CHAIN);
   const signaturePool = signatureThreads > 0 ? createSignaturePool({ threads: signatureThreads }) : undefined;
   const verifier = createReadingVerifier({ store, domain, signaturePool });
-  const ingest = createReadingIngest({ store, verifier, maxQueued: 1_000_000 });
-  const broker = await startEmbeddedBroker({ ingest, host: "127.0.0.1", port: 0, logger: pino({ level: "silent" }) });
+  const ingest = createReadingIngest({ store, verifier, maxQueued: 1_000_000, batchSize });
+  let stored = 0;
+  const counting: ReadingIngest = {
+    submit: (message, source, topicDevice) =>
+      ingest.submit(message, source, topicDevice).then((outcome) => {
+        stored++;
+        return outcome;
+      }),
+    drain: () => ingest.drain(),
+    close: () => ingest.close(),
+    metrics: ingest.metrics,
+    get queued() {
+      return ingest.queued;
+    },
+    get parked() {
+      return ingest.parked;
+    },
+  };
+  const broker = await startEmbeddedBroker({ ingest: counting, host: "127.0.0.1", port: 0, logger: pino({ level: "silent" }) });
 
   const total = devices * readingsPerDevice;
-  console.log(`Signing ${total.toLocaleString("en")} readings of ${devices} devices in ${publishers} worker thread(s)…`);
-  const workers = Array.from({ length: publishers }, (_, index) => {
+  console.log(
+    `${memoryRun ? "Publishing" : "Signing"} ${total.toLocaleString("en")} readings of ${devices} devices in ${publishers} process(es)` +
+      `${memoryRun ? ", signed as they go" : ""}…`,
+  );
+  const children: ChildProcess[] = Array.from({ length: publishers }, (_, index) => {
     const data: PublisherData = {
       url: broker.url,
       devices: fleet.filter((_, position) => position % publishers === index),
@@ -111,38 +146,74 @@ async function main(): Promise<void> {
       legStart: LEG_START,
       domain: domain as PublisherData["domain"],
       window: Math.ceil(window / publishers),
+      presign: !memoryRun,
     };
-    return new Worker(new URL("./fixtures/ingest-publisher.ts", import.meta.url), { workerData: data, execArgv: ["--import", "tsx"] });
-  });
-  const nextMessage = (worker: Worker) =>
-    new Promise<{ kind: string; latencies?: Float64Array }>((resolve, reject) => {
-      worker.once("message", resolve);
-      worker.once("error", reject);
+    const child = fork(new URL("./fixtures/ingest-publisher.ts", import.meta.url), {
+      execArgv: ["--import", "tsx"],
+      serialization: "advanced",
     });
-  await Promise.all(workers.map(nextMessage));
+    child.send(data);
+    return child;
+  });
+  const nextMessage = (child: ChildProcess, kind: PublisherMessage["kind"]) =>
+    new Promise<PublisherMessage>((resolve, reject) => {
+      const onMessage = (message: PublisherMessage) => {
+        if (message.kind !== kind) return;
+        child.off("message", onMessage);
+        resolve(message);
+      };
+      child.on("message", onMessage);
+      child.once("error", reject);
+      child.once("exit", (code) => reject(new Error(`a publisher exited with ${code}`)));
+    });
+  await Promise.all(children.map((child) => nextMessage(child, "signed")));
 
   global.gc?.();
   const before = process.memoryUsage();
   let peakRss = before.rss;
   let peakHeap = before.heapUsed;
+  const cpuBefore = process.cpuUsage();
+  const loopBefore = performance.eventLoopUtilization();
+  const started = performance.now();
+  const memoryRows: string[][] = [];
+  let nextRow = Math.ceil(total / 10);
+  let lastRow = { at: started, stored: 0 };
   const sampler = setInterval(() => {
     const usage = process.memoryUsage();
     peakRss = Math.max(peakRss, usage.rss);
     peakHeap = Math.max(peakHeap, usage.heapUsed);
+    if (memoryRun && stored >= nextRow) {
+      const at = performance.now();
+      memoryRows.push([
+        stored.toLocaleString("en"),
+        ((at - started) / 1000).toFixed(0),
+        Math.round(((stored - lastRow.stored) * 1000) / (at - lastRow.at)).toLocaleString("en"),
+        megabytes(usage.rss),
+        megabytes(usage.heapUsed),
+        megabytes(usage.external + usage.arrayBuffers),
+      ]);
+      console.log(`  ${memoryRows.at(-1)!.join("  ")}`);
+      lastRow = { at, stored };
+      nextRow += Math.ceil(total / 10);
+    }
   }, 100);
 
-  const started = performance.now();
-  const results = workers.map(nextMessage);
-  for (const worker of workers) worker.postMessage("go");
-  const latencies = (await Promise.all(results)).flatMap((result) => Array.from(result.latencies ?? []));
+  const results = children.map((child) => nextMessage(child, "published"));
+  for (const child of children) child.send("go");
+  const latencies = (await Promise.all(results)).flatMap((result) =>
+    Array.from((result as Extract<PublisherMessage, { kind: "published" }>).latencies),
+  );
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  const loop = performance.eventLoopUtilization(loopBefore);
   clearInterval(sampler);
   await ingest.drain();
   global.gc?.();
   const after = process.memoryUsage();
 
   const counts = await store.rejectionCounts();
-  const stored = (await Promise.all(fleet.slice(0, 5).map((device) => store.countReadings({ batchId: device.batchId })))).reduce(
+  const storedOfFive = (await Promise.all(fleet.slice(0, 5).map((device) => store.countReadings({ batchId: device.batchId })))).reduce(
     (a, b) => a + b,
     0,
   );
@@ -150,26 +221,36 @@ async function main(): Promise<void> {
   const quantile = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
 
   const rows: [string, string][] = [
-    ["readings (signed, over MQTT QoS 1)", total.toLocaleString("en")],
-    ["devices / publisher threads / window", `${devices} / ${publishers} / ${window}`],
+    ["readings (signed, over MQTT QoS 1)", `${total.toLocaleString("en")}${memoryRun ? " (signed as published)" : ""}`],
+    ["devices / publisher processes / window", `${devices} / ${publishers} / ${window}`],
     ["signature threads (0: on the event loop)", String(signatureThreads)],
+    ["batch (readings per store transaction, at most)", String(batchSize ?? INGEST_BATCH_SIZE)],
     ["signature check", nativeSecp256k1() !== null ? "libsecp256k1 (secp256k1 package)" : "JavaScript (table walk)"],
     ["seconds", seconds.toFixed(2)],
     ["readings/s verified and stored", Math.round(total / seconds).toLocaleString("en")],
+    ["event loop busy (s, share of the run)", `${(loop.active / 1000).toFixed(2)} (${(loop.utilization * 100).toFixed(0)} %)`],
+    ["CPU of this process, all threads (s)", cpuSeconds.toFixed(2)],
+    ["readings per CPU-second of this process", Math.round(total / cpuSeconds).toLocaleString("en")],
     ["reading-to-store latency p50 (ms)", quantile(0.5).toFixed(1)],
     ["reading-to-store latency p99 (ms)", quantile(0.99).toFixed(1)],
     ["reading-to-store latency max (ms)", latencies.at(-1)!.toFixed(1)],
     ["rejected", JSON.stringify(counts)],
-    ["stored (first 5 devices)", `${stored} of ${5 * readingsPerDevice}`],
+    ["stored (first 5 devices)", `${storedOfFive} of ${5 * readingsPerDevice}`],
     ["RSS before / peak / after (MB)", `${megabytes(before.rss)} / ${megabytes(peakRss)} / ${megabytes(after.rss)}`],
     ["V8 heap before / peak / after (MB)", `${megabytes(before.heapUsed)} / ${megabytes(peakHeap)} / ${megabytes(after.heapUsed)}`],
   ];
+  if (memoryRun) {
+    const header = ["readings", "s", "readings/s", "RSS MB", "heap MB", "external MB"];
+    const widths = header.map((title, column) => Math.max(title.length, ...memoryRows.map((row) => row[column]!.length)));
+    console.log(`\nMemory over the run (this process: broker, ingest, verifier, store)\n`);
+    for (const row of [header, ...memoryRows]) console.log(row.map((cell, column) => cell.padStart(widths[column]!)).join("  "));
+  }
   const width = Math.max(...rows.map(([label]) => label.length));
   console.log(`\nCold-chain ingest on SQLite (${join(dir, "provena.db")})\n`);
   for (const [label, value] of rows) console.log(`${label.padEnd(width)}  ${value}`);
   console.log(`\nTarget: 5,000 readings/s. ${total / seconds >= 5_000 ? "Met." : "Not met."}`);
 
-  await Promise.all(workers.map((worker) => worker.terminate()));
+  for (const child of children) child.kill();
   await broker.close();
   await signaturePool?.close();
   await store.close();

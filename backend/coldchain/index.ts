@@ -2,6 +2,7 @@
  * The cold chain's composition: the ingest over a store for a deployment's cold-chain contract, and the MQTT
  * source the configuration asks for.
  */
+import { availableParallelism } from "node:os";
 import type { Logger } from "pino";
 import type { Deployment } from "../chain/deployment.ts";
 import type { MqttConfig } from "../config.ts";
@@ -16,6 +17,14 @@ export { createBreachSubmitter } from "./breach-submitter.ts";
 export { createColdChainModule } from "./cold-chain-routes.ts";
 export { createColdChainView } from "./cold-chain-view.ts";
 export type { ReadingIngest } from "./ingest-service.ts";
+
+/**
+ * Signature threads for `npm start`: every core but the event loop's, at least one (on 2 cores the second core
+ * digests and checks signatures while the first takes MQTT publishes and writes readings).
+ */
+export function defaultSignatureThreads(): number {
+  return Math.max(1, availableParallelism() - 1);
+}
 
 /**
  * The ingest for the deployment's cold-chain contract; null when the deployment has none. With
@@ -39,6 +48,13 @@ export function createColdChainIngest({
     store,
     verifier: createReadingVerifier({ store, domain: readingDomain(deployment.chainId, deployment.coldChain), signaturePool }),
     onError: (error) => log.error({ error: String(error) }, "reading ingest failure"),
+    // Readings of a device whose registration or attachment the indexer has not mirrored yet wait for it.
+    parking: {
+      mirrorHead: async () => {
+        const checkpoint = await store.getCheckpoint(deployment.chainId);
+        return checkpoint === null ? null : `${checkpoint.blockNumber}:${checkpoint.blockHash}`;
+      },
+    },
   });
   if (signaturePool === undefined) return ingest;
   return {
@@ -51,6 +67,9 @@ export function createColdChainIngest({
     metrics: ingest.metrics,
     get queued() {
       return ingest.queued;
+    },
+    get parked() {
+      return ingest.parked;
     },
   };
 }

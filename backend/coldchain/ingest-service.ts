@@ -6,13 +6,23 @@
  * Nothing is dropped silently: a reading that fails is stored with its reason and counted (metrics and the
  * store's rejection counts); a reading that arrives while the queue is full is rejected as "overloaded" and
  * stored as such; if the store itself fails, the batch is retried, and only then are the waiting callers told.
+ *
+ * Parking (with `parking`): a reading correctly signed by its device that the mirror does not make valid yet — the
+ * device's registration or attachment is on chain but not yet mirrored, as when a device starts at once — waits
+ * instead of being rejected, and so do the device's later readings (a device's readings are admitted in order).
+ * Whenever the mirror advances (its checkpoint changes) the parked readings are verified again, as of their
+ * arrival; one still waiting after `timeoutMs` is verified a last time and stored as a rejection with its reason.
+ * Anyone can invent device keys, so parking is bounded per device and in total: past a bound the oldest parked
+ * reading of an unknown device goes first (then the oldest of a known one), checked a last time and stored as a
+ * rejection, and counted. A parked reading's caller (its MQTT PUBACK, its HTTP response) waits for its verdict.
  */
-import { Counter, Histogram, type Metric, type Registry } from "prom-client";
+import { Counter, Gauge, Histogram, type Metric, type Registry } from "prom-client";
+import { createPollingLoop } from "../coordination/polling-loop.ts";
 import type { RejectedReading, RejectionReason, StoredReading } from "../domain/cold-chain.ts";
 import type { Hex } from "../domain/model.ts";
 import type { ColdChainReadings } from "../store/port.ts";
 import { MAX_READING_BYTES } from "./reading-codec.ts";
-import type { ReadingVerdict, ReadingVerifier } from "./reading-verifier.ts";
+import type { Arrival, MirrorWait, MirrorWaitReason, ReadingVerdict, ReadingVerifier } from "./reading-verifier.ts";
 
 export type ReadingSource = "mqtt" | "http";
 
@@ -33,6 +43,22 @@ export interface ReadingIngest {
   close(): Promise<void>;
   /** Readings waiting to be verified. */
   readonly queued: number;
+  /** Readings parked until the mirror makes them valid (or they time out), and of how many devices. */
+  readonly parked: { readings: number; devices: number };
+}
+
+export interface ParkingParameters {
+  /**
+   * Something that changes whenever the mirror advances (the indexer's checkpoint): parked readings are verified
+   * again when it does.
+   */
+  mirrorHead: () => Promise<unknown>;
+  /** How long a reading may stay parked (from its arrival), ms. */
+  timeoutMs?: number;
+  maxPerDevice?: number;
+  maxTotal?: number;
+  /** How often the mirror head and the timeouts are looked at, ms. */
+  intervalMs?: number;
 }
 
 export interface CreateReadingIngestParameters {
@@ -46,6 +72,8 @@ export interface CreateReadingIngestParameters {
   maxQueued?: number;
   now?: () => number;
   onError?: (error: unknown) => void;
+  /** Park readings the mirror does not make valid yet; absent: they are rejected at once. */
+  parking?: ParkingParameters;
 }
 
 interface Pending {
@@ -55,7 +83,30 @@ interface Pending {
   receivedAt: number;
   resolve: (outcome: IngestOutcome) => void;
   reject: (error: unknown) => void;
+  /** Set once parked: the decoded reading, and that its signature is good. */
+  decoded?: unknown;
+  /** The mirror epoch it was last verified in. */
+  epoch?: number;
+  waiting?: MirrorWaitReason;
+  /** No more parking: the next verdict is the last (timed out, evicted, closing); `note` says why. */
+  final?: boolean;
+  note?: string;
 }
+
+/** A device's parked readings, oldest first. */
+interface ParkedDevice {
+  entries: Pending[];
+  /** The mirror has the device (its readings wait for an attachment), or not (anyone may have made the key up). */
+  known: boolean;
+}
+
+export const PARKING_DEFAULTS = { timeoutMs: 60_000, maxPerDevice: 256, maxTotal: 10_000, intervalMs: 500 };
+
+/**
+ * Readings verified and stored together at most: one store transaction each. A commit waits for the disk (SQLite
+ * syncs it), so the more readings share one, the more a second the ingest stores.
+ */
+export const INGEST_BATCH_SIZE = 2_000;
 
 /** Rejected payloads are kept for inspection, cut to this many characters. */
 const MAX_KEPT_PAYLOAD = 2_048;
@@ -91,11 +142,12 @@ export function createReadingIngest({
   store,
   verifier,
   registry,
-  batchSize = 500,
+  batchSize = INGEST_BATCH_SIZE,
   maxDelayMs = 5,
   maxQueued = 50_000,
   now = Date.now,
   onError = () => {},
+  parking,
 }: CreateReadingIngestParameters): ReadingIngest {
   const readings = new Counter({
     name: "provena_coldchain_readings_total",
@@ -110,32 +162,183 @@ export function createReadingIngest({
     registers: registry ? [registry] : [],
   });
 
+  const parkingEvents = new Counter({
+    name: "provena_coldchain_parking_total",
+    help:
+      "Readings parked until the mirror has their device's registration or attachment, and how parked readings left " +
+      "other than by being verified valid: timed-out, evicted-device-full, evicted-total-full (each then stored as a rejection).",
+    labelNames: ["event"] as const,
+    registers: registry ? [registry] : [],
+  });
+
   const queue: Pending[] = [];
   const overloaded: Pending[] = [];
+  /** Parked readings due to be verified again, ahead of the queue. */
+  const retry: Pending[] = [];
+  const unknownParked = new Map<Hex, ParkedDevice>();
+  const knownParked = new Map<Hex, ParkedDevice>();
+  let parkedTotal = 0;
+  /** Bumped whenever the mirror head changes; a reading parked in an older epoch is verified again. */
+  let epoch = 0;
+  let lastHead: unknown = undefined;
+  let retryDue = false;
+  const parkingLimits = { ...PARKING_DEFAULTS, ...parking };
+  const parkedGauge = new Gauge({
+    name: "provena_coldchain_parked_readings",
+    help: "Readings parked until the mirror makes them valid or they time out.",
+    registers: registry ? [registry] : [],
+    collect() {
+      this.set(parkedTotal);
+    },
+  });
+
+  const parkedOf = (device: Hex) => knownParked.get(device) ?? unknownParked.get(device);
+
+  /** Takes a parked reading out to be verified a last time. */
+  const evict = (record: ParkedDevice, device: Hex, cause: "evicted-device-full" | "evicted-total-full") => {
+    const entry = record.entries.shift()!;
+    parkedTotal--;
+    if (record.entries.length === 0) (record.known ? knownParked : unknownParked).delete(device);
+    entry.final = true;
+    entry.note =
+      cause === "evicted-device-full"
+        ? `parked, then dropped: ${parkingLimits.maxPerDevice} readings of the device were parked`
+        : `parked, then dropped: ${parkingLimits.maxTotal} readings were parked`;
+    parkingEvents.inc({ event: cause });
+    retry.push(entry);
+  };
+
+  const park = (entry: Pending, decoded: unknown, wait: MirrorWait, flushEpoch: number) => {
+    entry.decoded = decoded;
+    entry.epoch = flushEpoch;
+    entry.waiting = wait.waiting;
+    const known = wait.waiting !== "unknown-device";
+    const own = parkedOf(wait.device);
+    if (own !== undefined && own.entries.length >= parkingLimits.maxPerDevice) evict(own, wait.device, "evicted-device-full");
+    if (parkedTotal >= parkingLimits.maxTotal) {
+      // Records in the maps are never empty: the oldest made-up device's first, else the oldest known one's.
+      const [device, oldest] = (unknownParked.entries().next().value ?? knownParked.entries().next().value)!;
+      evict(oldest, device, "evicted-total-full");
+    }
+    // An eviction above may have dropped this device's record.
+    let record = parkedOf(wait.device);
+    if (record === undefined) {
+      record = { entries: [], known };
+      (known ? knownParked : unknownParked).set(wait.device, record);
+    } else if (known && !record.known) {
+      unknownParked.delete(wait.device);
+      record.known = true;
+      knownParked.set(wait.device, record);
+    }
+    record.entries.push(entry);
+    parkedTotal++;
+    parkingEvents.inc({ event: "parked" });
+    loop?.start();
+  };
+
+  /**
+   * Moves to the retry queue every device whose oldest parked reading was verified before the mirror last advanced,
+   * or has timed out (those marked final). Runs between flushes only, so a device's readings keep their order.
+   */
+  const releaseDue = () => {
+    retryDue = false;
+    const at = now();
+    for (const records of [knownParked, unknownParked]) {
+      for (const [device, record] of records) {
+        const oldest = record.entries[0]!;
+        if (oldest.epoch! >= epoch && oldest.receivedAt + parkingLimits.timeoutMs > at) continue;
+        records.delete(device);
+        parkedTotal -= record.entries.length;
+        for (const entry of record.entries) {
+          if (entry.receivedAt + parkingLimits.timeoutMs <= at) {
+            entry.final = true;
+            entry.note = `parked ${Math.round((at - entry.receivedAt) / 1000)} s waiting for the mirror`;
+            parkingEvents.inc({ event: "timed-out" });
+          }
+          retry.push(entry);
+        }
+      }
+    }
+  };
+
+  /** Every parked reading, verified a last time (closing). */
+  const releaseAll = () => {
+    for (const records of [knownParked, unknownParked]) {
+      for (const record of records.values()) {
+        for (const entry of record.entries) {
+          entry.final = true;
+          entry.note = "parked while the ingest closed";
+          retry.push(entry);
+        }
+      }
+      records.clear();
+    }
+    parkedTotal = 0;
+  };
+
+  const loop =
+    parking === undefined
+      ? null
+      : createPollingLoop(
+          async () => {
+            if (parkedTotal === 0) return;
+            const head = await parking.mirrorHead();
+            if (head !== lastHead) {
+              lastHead = head;
+              epoch++;
+              verifier.mirrorAdvanced();
+            }
+            retryDue = true;
+            schedule();
+          },
+          { intervalMs: parkingLimits.intervalMs, onError },
+        );
   let flushing: Promise<void> | null = null;
   let timer: NodeJS.Timeout | null = null;
   let closed = false;
 
+  const pendingCount = () => queue.length + overloaded.length + retry.length;
+
   const schedule = () => {
     if (flushing !== null) return; // the running flush picks the queue up when it ends
-    if (queue.length + overloaded.length >= batchSize) {
+    if (pendingCount() >= batchSize || retryDue) {
       if (timer !== null) clearTimeout(timer);
       timer = null;
-      flushing = runFlushes();
+      flushing = startFlushes();
     } else if (timer === null) {
       timer = setTimeout(() => {
         timer = null;
-        if (flushing === null) flushing = runFlushes();
+        if (flushing === null) flushing = startFlushes();
       }, maxDelayMs);
     }
   };
 
+  // Started a tick later, so that `flushing` is set before a run that has nothing to await can clear it.
+  const startFlushes = () => Promise.resolve().then(runFlushes);
+
+  /** The next batch's verdicts under way, or null when nothing waits. */
+  const judgeNextBatch = () => {
+    if (retryDue) releaseDue();
+    // Parked readings first: a device's later readings were queued after them.
+    const taken = retry.splice(0, batchSize);
+    if (taken.length < batchSize) taken.push(...queue.splice(0, batchSize - taken.length));
+    const shed = overloaded.splice(0, overloaded.length);
+    return taken.length + shed.length > 0 ? judge(taken, shed) : null;
+  };
+
   const runFlushes = async () => {
     try {
-      while (queue.length + overloaded.length > 0) {
-        const taken = queue.splice(0, batchSize);
-        const shed = overloaded.splice(0, overloaded.length);
-        await flush(taken, shed);
+      let judging = judgeNextBatch();
+      while (judging !== null || pendingCount() > 0 || retryDue) {
+        judging ??= judgeNextBatch();
+        if (judging === null) continue;
+        const storeVerdicts = await judging;
+        // The next batch is verified (its signatures checked on the pool) while this one is written: SQLite's
+        // write holds the event loop, the pool's threads do not wait for it. Its sequences are admitted after
+        // this batch's, so the order holds.
+        judging = judgeNextBatch();
+        if (judging !== null) await new Promise((resolve) => setImmediate(resolve));
+        await storeVerdicts();
       }
     } finally {
       flushing = null;
@@ -144,7 +347,7 @@ export function createReadingIngest({
 
   const rejectedOf = (entry: Pending, verdict: Extract<ReadingVerdict, { accepted: false }>): RejectedReading => ({
     reason: verdict.reason,
-    detail: verdict.detail,
+    detail: entry.note === undefined ? verdict.detail : `${verdict.detail} (${entry.note})`,
     device: verdict.device,
     sequence: verdict.sequence,
     source: entry.source,
@@ -152,16 +355,28 @@ export function createReadingIngest({
     payload: payloadText(entry.message),
   });
 
-  async function flush(taken: Pending[], shed: Pending[]): Promise<void> {
+  /** Verifies a batch (parking what waits for the mirror); resolves to the writing of its verdicts. */
+  async function judge(taken: Pending[], shed: Pending[]): Promise<() => Promise<void>> {
     const outcomes: IngestOutcome[] = [];
     const accepted: StoredReading[] = [];
     const rejected: RejectedReading[] = [];
     const acceptedIndex = new Map<StoredReading, number>();
     // Transport-level checks first; the rest is verified as one batch, in arrival order.
-    const verdicts: (ReadingVerdict | null)[] = [];
-    const arrivals: { payload: unknown; receivedAt: number }[] = [];
+    const verdicts: (ReadingVerdict | MirrorWait | null)[] = [];
+    const arrivals: Arrival[] = [];
     const arrivalOf: number[] = [];
+    const flushEpoch = epoch;
+    const decodedValues: unknown[] = [];
+    const parkedNow = new Set<Pending>();
     taken.forEach((entry, index) => {
+      if (entry.decoded !== undefined) {
+        // Parked before: decoded and its signature found good then.
+        decodedValues[index] = entry.decoded;
+        verdicts.push(null);
+        arrivalOf.push(index);
+        arrivals.push({ payload: entry.decoded, receivedAt: entry.receivedAt, signatureChecked: true, final: entry.final });
+        return;
+      }
       const decoded = decodeMessage(entry.message);
       if (!decoded.ok) {
         verdicts.push({ accepted: false, reason: "malformed", detail: decoded.detail, device: entry.topicDevice ?? null, sequence: null });
@@ -179,12 +394,16 @@ export function createReadingIngest({
         return;
       }
       verdicts.push(null);
+      decodedValues[index] = decoded.value;
       arrivalOf.push(index);
       arrivals.push({ payload: decoded.value, receivedAt: entry.receivedAt });
     });
-    let verified: ReadingVerdict[];
+    let verified: (ReadingVerdict | MirrorWait)[];
     try {
-      verified = await verifier.verifyAll(arrivals);
+      verified =
+        loop === null
+          ? await verifier.verifyAll(arrivals)
+          : await verifier.verifyAllOrWait(arrivals, new Set([...knownParked.keys(), ...unknownParked.keys()]));
     } catch (error) {
       // A store read failing inside the verifier: none of these readings is judged; their callers hear of it.
       onError(error);
@@ -199,13 +418,20 @@ export function createReadingIngest({
         outcomes.push(null as unknown as IngestOutcome); // rejected above: a verifier failure
         return;
       }
+      if ("waiting" in verdict) {
+        park(entry, decodedValues[index], verdict, flushEpoch);
+        parkedNow.add(entry);
+        outcomes.push(null as unknown as IngestOutcome); // decided later
+        return;
+      }
       if (verdict.accepted) {
         acceptedIndex.set(verdict.reading, outcomes.length);
         accepted.push(verdict.reading);
         outcomes.push({ accepted: true, device: verdict.reading.device, sequence: verdict.reading.sequence, legId: verdict.reading.legId });
       } else {
-        rejected.push(rejectedOf(entry, verdict));
-        outcomes.push({ accepted: false, reason: verdict.reason, detail: verdict.detail });
+        const kept = rejectedOf(entry, verdict);
+        rejected.push(kept);
+        outcomes.push({ accepted: false, reason: verdict.reason, detail: kept.detail });
       }
     });
     for (const entry of shed) {
@@ -214,6 +440,18 @@ export function createReadingIngest({
       );
     }
 
+    return () => storeVerdicts(taken, shed, outcomes, accepted, rejected, acceptedIndex, parkedNow);
+  }
+
+  async function storeVerdicts(
+    taken: Pending[],
+    shed: Pending[],
+    outcomes: IngestOutcome[],
+    accepted: StoredReading[],
+    rejected: RejectedReading[],
+    acceptedIndex: Map<StoredReading, number>,
+    parkedNow: Set<Pending>,
+  ): Promise<void> {
     let stored = false;
     for (let attempt = 1; attempt <= STORE_ATTEMPTS && !stored; attempt++) {
       try {
@@ -244,7 +482,7 @@ export function createReadingIngest({
       } catch (error) {
         onError(error);
         if (attempt === STORE_ATTEMPTS) {
-          for (const entry of [...taken, ...shed]) entry.reject(error);
+          for (const entry of [...taken, ...shed]) if (!parkedNow.has(entry)) entry.reject(error);
           return;
         }
         await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
@@ -266,7 +504,7 @@ export function createReadingIngest({
   }
 
   return {
-    metrics: [readings, latency],
+    metrics: [readings, latency, parkedGauge, parkingEvents],
     submit(message, source, topicDevice) {
       if (closed) return Promise.reject(new Error("The reading ingest is closed"));
       return new Promise<IngestOutcome>((resolve, reject) => {
@@ -283,21 +521,27 @@ export function createReadingIngest({
       });
     },
     async drain() {
-      while (queue.length + overloaded.length > 0 || flushing !== null || timer !== null) {
+      while (pendingCount() > 0 || flushing !== null || timer !== null) {
         if (flushing === null) {
           if (timer !== null) clearTimeout(timer);
           timer = null;
-          flushing = runFlushes();
+          flushing = startFlushes();
         }
         await flushing;
       }
     },
     async close() {
+      await loop?.stop();
+      await this.drain();
+      releaseAll();
       await this.drain();
       closed = true;
     },
     get queued() {
       return queue.length;
+    },
+    get parked() {
+      return { readings: parkedTotal, devices: knownParked.size + unknownParked.size };
     },
   };
 }

@@ -12,8 +12,13 @@
  * - a suspended carrier's devices: they count for nothing;
  * - a flood of garbage: rejected before any lookup or curve arithmetic, payload size bounded by the transports.
  *
- * Projections are read through a short-lived cache (cacheTtlMs), so a detach or suspension takes that long to
- * bite; readings stamped after a detach are refused as soon as the mirror has it, whatever their arrival time.
+ * Projections are read through a short-lived cache (cacheTtlMs, cleared when the ingest sees the mirror advance),
+ * so a detach or suspension takes that long to bite; readings stamped after a detach are refused as soon as the
+ * mirror has it, whatever their arrival time.
+ *
+ * verifyAllOrWait: an unknown device or a missing leg may only mean the indexer is behind the chain, so a reading
+ * correctly signed by its device is a MirrorWait (the ingest parks it) rather than a rejection. Its signature is
+ * checked first: nobody can make a registered device's readings wait with forgeries.
  */
 import type { TypedDataDomain } from "ethers";
 import type { ColdChainDevice, ColdChainLeg, RejectionReason, SignedReading, StoredReading } from "../domain/cold-chain.ts";
@@ -28,6 +33,33 @@ export type ReadingVerdict =
   | { accepted: true; reading: StoredReading }
   | { accepted: false; reason: RejectionReason; detail: string; device: Hex | null; sequence: number | null };
 
+/**
+ * Why a reading correctly signed by its device may still become valid: the mirror has not (yet) got the device's
+ * registration or its attachment, or an earlier reading of the device waits for that (a device's readings are
+ * admitted in order).
+ */
+export type MirrorWaitReason = "unknown-device" | "not-attached" | "earlier-readings";
+
+/** A reading to wait with (the ingest parks it) instead of rejecting it now. */
+export interface MirrorWait {
+  accepted: false;
+  waiting: MirrorWaitReason;
+  detail: string;
+  device: Hex;
+  sequence: number;
+}
+
+export interface Arrival {
+  /** A JSON-parsed wire reading (anything at all). */
+  payload: unknown;
+  /** Unix ms. */
+  receivedAt: number;
+  /** Its signature was already found good (a parked reading checked again): not checked twice. */
+  signatureChecked?: boolean;
+  /** No more waiting: a reading that would wait is rejected with its reason. */
+  final?: boolean;
+}
+
 export interface ReadingVerifier {
   /** `payload`: a JSON-parsed wire reading (anything at all); `receivedAt` unix ms. */
   verify(payload: unknown, receivedAt: number): Promise<ReadingVerdict>;
@@ -35,9 +67,17 @@ export interface ReadingVerifier {
    * Verdicts of readings in arrival order, as if verified one after another; the signatures are checked together
    * (on the signature pool when there is one).
    */
-  verifyAll(arrivals: { payload: unknown; receivedAt: number }[]): Promise<ReadingVerdict[]>;
+  verifyAll(arrivals: Arrival[]): Promise<ReadingVerdict[]>;
+  /**
+   * As verifyAll, but a reading correctly signed by its device that the mirror does not (yet) make valid — its
+   * device unknown or not attached — is a MirrorWait rather than a rejection, and so is every later reading of a
+   * device in `waitingDevices` or waiting earlier in this batch (unless `final`).
+   */
+  verifyAllOrWait(arrivals: Arrival[], waitingDevices: ReadonlySet<Hex>): Promise<(ReadingVerdict | MirrorWait)[]>;
   /** The store refused an accepted reading as a duplicate: it was not stored by this instance. */
   forgetAccepted(reading: StoredReading): void;
+  /** The mirror advanced: devices, legs and carriers are read afresh. */
+  mirrorAdvanced(): void;
 }
 
 export interface CreateReadingVerifierParameters {
@@ -100,15 +140,18 @@ export function createReadingVerifier({
   const lastSequence = new Map<Hex, number | null>();
   const recent = new Map<Hex, number[]>();
 
-  const cached = async <K, T>(cache: Map<K, Cached<T>>, key: K, load: () => Promise<T>): Promise<T> => {
+  /** A hit is returned as is, not as a promise: most readings are verified without leaving the loop. */
+  const cached = <K, T>(cache: Map<K, Cached<T>>, key: K, load: () => Promise<T>): T | Promise<T> => {
     const hit = cache.get(key);
     const at = now();
     if (hit !== undefined && hit.until > at) return hit.value;
-    const value = await load();
-    if (cache.size > 10_000) cache.clear();
-    cache.set(key, { value, until: at + cacheTtlMs });
-    return value;
+    return load().then((value) => {
+      if (cache.size > 10_000) cache.clear();
+      cache.set(key, { value, until: at + cacheTtlMs });
+      return value;
+    });
   };
+  const isPromise = <T>(value: T | Promise<T>): value is Promise<T> => value instanceof Promise;
 
   const reject = (reason: RejectionReason, detail: string, reading: Pick<SignedReading, "device" | "sequence">): ReadingVerdict => ({
     accepted: false,
@@ -118,10 +161,26 @@ export function createReadingVerifier({
     sequence: reading.sequence,
   });
 
-  type Candidate = { reading: SignedReading; leg: ColdChainLeg; digest: Hex; receivedAt: number };
+  type Candidate = {
+    reading: SignedReading;
+    leg: ColdChainLeg;
+    receivedAt: number;
+    signatureChecked: boolean;
+  };
+  /** Signed, well-formed, sane, but the mirror has no device or no leg for it (yet). */
+  type WaitCandidate = {
+    reading: SignedReading;
+    waiting: "unknown-device" | "not-attached";
+    detail: string;
+    signatureChecked: boolean;
+  };
+  type Prechecked = ReadingVerdict | Candidate | WaitCandidate;
 
   /** Everything before the signature: a verdict, or a candidate whose signature is to be checked. */
-  const precheck = async (payload: unknown, receivedAt: number): Promise<ReadingVerdict | Candidate> => {
+  const precheck = async (
+    { payload, receivedAt, signatureChecked = false, final = false }: Arrival,
+    mayWait: boolean,
+  ): Promise<Prechecked> => {
     const parsed = parseWireReading(payload);
     if (!parsed.ok) {
       const claimed = (payload as { device?: unknown } | null)?.device;
@@ -132,27 +191,29 @@ export function createReadingVerifier({
     const problem = valueProblem(reading, Math.floor(now() / 1000), maxClockSkewSeconds);
     if (problem !== null) return reject(problem.reason, problem.detail, reading);
 
-    const device = await cached(devices, reading.device, async () => (await store.getColdChainDevices([reading.device]))[0] ?? null);
-    if (device === null) return reject("unknown-device", `device ${reading.device} is not registered on chain`, reading);
+    const waitOr = (waiting: "unknown-device" | "not-attached", detail: string): Prechecked =>
+      mayWait && !final ? { reading, waiting, detail, signatureChecked } : reject(waiting, detail, reading);
+
+    const deviceOrLoad = cached(devices, reading.device, async () => (await store.getColdChainDevices([reading.device]))[0] ?? null);
+    const device = isPromise(deviceOrLoad) ? await deviceOrLoad : deviceOrLoad;
+    if (device === null) return waitOr("unknown-device", `device ${reading.device} is not registered on chain`);
     if (device.retired) return reject("device-retired", `device ${reading.device} is retired`, reading);
 
-    const batchLegs = await cached(legs, `${reading.device}:${reading.batchId}`, () =>
+    const legsOrLoad = cached(legs, `${reading.device}:${reading.batchId}`, () =>
       store.listColdChainLegs({ device: reading.device, batchId: reading.batchId }),
     );
+    const batchLegs = isPromise(legsOrLoad) ? await legsOrLoad : legsOrLoad;
     const leg = batchLegs.find(
       (candidate) =>
         candidate.attachedAt <= reading.timestamp && (candidate.detachedAt === null || reading.timestamp <= candidate.detachedAt),
     );
     if (leg === undefined) {
-      return reject(
-        "not-attached",
-        `device ${reading.device} is not attached to batch ${reading.batchId} at ${reading.timestamp}`,
-        reading,
-      );
+      return waitOr("not-attached", `device ${reading.device} is not attached to batch ${reading.batchId} at ${reading.timestamp}`);
     }
-    const carrier = await cached(carriers, leg.carrier, () => store.getParticipant(leg.carrier));
+    const carrierOrLoad = cached(carriers, leg.carrier, () => store.getParticipant(leg.carrier));
+    const carrier = isPromise(carrierOrLoad) ? await carrierOrLoad : carrierOrLoad;
     if (carrier?.suspended === true) return reject("carrier-suspended", `carrier ${leg.carrier} is suspended`, reading);
-    return { reading, leg, digest: digestOf(reading), receivedAt };
+    return { reading, leg, receivedAt, signatureChecked };
   };
 
   /** The sequence check, in arrival order, once the signature is known good. */
@@ -177,28 +238,52 @@ export function createReadingVerifier({
     return { accepted: true, reading: { ...reading, legId: leg.legId, receivedAt } };
   };
 
+  type Signed = Candidate | WaitCandidate;
+  // On the pool the digests are computed there too.
   const checkSignatures =
     signaturePool !== undefined
-      ? (candidates: Candidate[]) =>
-          signaturePool.check(candidates.map(({ reading, digest }) => ({ digest, signature: reading.signature, device: reading.device })))
-      : async (candidates: Candidate[]) =>
-          candidates.map(({ reading, digest }) => signatures.signedBy(digest, reading.signature, reading.device));
+      ? (items: Signed[]) =>
+          signaturePool.checkReadings(
+            domain,
+            items.map(({ reading }) => reading),
+          )
+      : async (items: Signed[]) => items.map(({ reading }) => signatures.signedBy(digestOf(reading), reading.signature, reading.device));
 
-  const verifyAll = async (arrivals: { payload: unknown; receivedAt: number }[]): Promise<ReadingVerdict[]> => {
-    const prechecked: (ReadingVerdict | Candidate)[] = [];
-    for (const { payload, receivedAt } of arrivals) prechecked.push(await precheck(payload, receivedAt));
-    const candidates = prechecked.filter((item): item is Candidate => !("accepted" in item));
-    const signed = await checkSignatures(candidates);
-    const signedOf = new Map(candidates.map((candidate, index) => [candidate, signed[index]!]));
-    const verdicts: ReadingVerdict[] = [];
-    for (const item of prechecked) {
-      if ("accepted" in item) verdicts.push(item);
-      else if (!signedOf.get(item))
-        verdicts.push(reject("bad-signature", `the signature does not recover to device ${item.reading.device}`, item.reading));
-      else verdicts.push(await admit(item));
+  const verifyBatch = async (arrivals: Arrival[], waitingDevices: ReadonlySet<Hex> | null): Promise<(ReadingVerdict | MirrorWait)[]> => {
+    const prechecked: Prechecked[] = [];
+    for (const arrival of arrivals) prechecked.push(await precheck(arrival, waitingDevices !== null));
+    const unchecked = prechecked.filter((item): item is Signed => !("accepted" in item) && !item.signatureChecked);
+    const signed = unchecked.length > 0 ? await checkSignatures(unchecked) : [];
+    const badSignature = new Set<Signed>();
+    signed.forEach((good, index) => good || badSignature.add(unchecked[index]!));
+    const waiting = new Set(waitingDevices ?? []);
+    const verdicts: (ReadingVerdict | MirrorWait)[] = [];
+    for (let index = 0; index < prechecked.length; index++) {
+      const item = prechecked[index]!;
+      if ("accepted" in item) {
+        verdicts.push(item);
+        continue;
+      }
+      const { reading } = item;
+      if (badSignature.has(item)) {
+        verdicts.push(reject("bad-signature", `the signature does not recover to device ${reading.device}`, reading));
+      } else if ("waiting" in item) {
+        waiting.add(reading.device);
+        verdicts.push({ accepted: false, waiting: item.waiting, detail: item.detail, device: reading.device, sequence: reading.sequence });
+      } else if (waiting.has(reading.device) && arrivals[index]!.final !== true) {
+        verdicts.push({
+          accepted: false,
+          waiting: "earlier-readings",
+          detail: `earlier readings of device ${reading.device} wait for the mirror`,
+          device: reading.device,
+          sequence: reading.sequence,
+        });
+      } else verdicts.push(await admit(item));
     }
     return verdicts;
   };
+
+  const verifyAll = (arrivals: Arrival[]) => verifyBatch(arrivals, null) as Promise<ReadingVerdict[]>;
 
   return {
     async verify(payload, receivedAt) {
@@ -206,6 +291,14 @@ export function createReadingVerifier({
     },
 
     verifyAll,
+
+    verifyAllOrWait: verifyBatch,
+
+    mirrorAdvanced() {
+      devices.clear();
+      legs.clear();
+      carriers.clear();
+    },
 
     forgetAccepted(reading) {
       // Another instance stored this sequence first: it stays the last accepted one, but not by us.
