@@ -1081,7 +1081,13 @@ const productDataSection: BenchSection = {
     await relayedGasOf(deployment, inspector, productData, calls.encodeFunctionData("anchorBatchDocument", [batchId, hash("warm")]));
 
     const rows: GasRow[] = [];
-    const both = async (operation: string, signer: HardhatEthersSigner, fn: string, args: (label: string) => unknown[], target?: bigint) => {
+    const both = async (
+      operation: string,
+      signer: HardhatEthersSigner,
+      fn: string,
+      args: (label: string) => unknown[],
+      target?: bigint,
+    ) => {
       const direct = await gasOf(
         (productData.connect(signer) as unknown as Record<string, (...a: unknown[]) => Promise<ContractTransactionResponse>>)[fn]!(
           ...args("direct"),

@@ -35,8 +35,7 @@ function documentTable<T extends { contentHash: Hex; uploadedAt: number }>(conne
     },
     open: async (subject: string, contentHash: Hex): Promise<Readable | null> => {
       const row = sql(`SELECT content FROM ${table} WHERE ${subjectColumn} = ? AND content_hash = ?`).get(subject, contentHash) as
-        | { content: Uint8Array }
-        | undefined;
+        { content: Uint8Array } | undefined;
       return row === undefined ? null : Readable.from([Buffer.from(row.content)]);
     },
     list: async (subject: string): Promise<T[]> => {

@@ -229,7 +229,15 @@ describe("SQLite store", function () {
         "INSERT INTO events (id, chain_id, block_number, transaction_hash, contract, name, doc) VALUES (?, ?, ?, ?, ?, ?, ?)",
       );
       for (const stored of [event, published]) {
-        insert.run(stored.id, stored.chainId, stored.blockNumber, stored.transactionHash, stored.contract, stored.name, JSON.stringify(stored));
+        insert.run(
+          stored.id,
+          stored.chainId,
+          stored.blockNumber,
+          stored.transactionHash,
+          stored.contract,
+          stored.name,
+          JSON.stringify(stored),
+        );
       }
       raw.close();
       const store = await open(path);
