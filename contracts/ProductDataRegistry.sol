@@ -29,11 +29,7 @@ contract ProductDataRegistry is IProductDataRegistry, ERC2771Context {
     /// @inheritdoc IProductDataRegistry
     function publishProductData(uint64 gtin, bytes32 contentHash) external returns (uint32 version) {
         address publisher = _msgSender();
-        if (contentHash == bytes32(0)) revert ProductDataZeroHash();
-        if (!GS1.isValidGtin(gtin)) revert ProductDataInvalidGtin(gtin);
-        (address holder,,) = IParticipantRegistry(_registry).companyPrefixOf(gtin);
-        if (holder != publisher) revert ProductDataNotPrefixHolder(gtin, publisher, holder);
-        _requireActiveManufacturer(publisher);
+        _requirePrefixHolder(gtin, contentHash, publisher);
         version = ++_productVersions[gtin];
         emit ProductDataPublished(gtin, version, publisher, contentHash);
     }
@@ -63,6 +59,13 @@ contract ProductDataRegistry is IProductDataRegistry, ERC2771Context {
     }
 
     /// @inheritdoc IProductDataRegistry
+    function anchorProductDocument(uint64 gtin, bytes32 contentHash) external {
+        address anchorer = _msgSender();
+        _requirePrefixHolder(gtin, contentHash, anchorer);
+        emit ProductDocumentAnchored(gtin, anchorer, contentHash);
+    }
+
+    /// @inheritdoc IProductDataRegistry
     function productDataVersion(uint64 gtin) external view returns (uint32) {
         return _productVersions[gtin];
     }
@@ -75,6 +78,15 @@ contract ProductDataRegistry is IProductDataRegistry, ERC2771Context {
     /// @inheritdoc IProductDataRegistry
     function registry() external view returns (address) {
         return _registry;
+    }
+
+    /// @dev A non-zero hash, a valid GTIN, and `account` its company prefix holder and an active manufacturer.
+    function _requirePrefixHolder(uint64 gtin, bytes32 contentHash, address account) private view {
+        if (contentHash == bytes32(0)) revert ProductDataZeroHash();
+        if (!GS1.isValidGtin(gtin)) revert ProductDataInvalidGtin(gtin);
+        (address holder,,) = IParticipantRegistry(_registry).companyPrefixOf(gtin);
+        if (holder != account) revert ProductDataNotPrefixHolder(gtin, account, holder);
+        _requireActiveManufacturer(account);
     }
 
     function _requireActiveManufacturer(address account) private view {

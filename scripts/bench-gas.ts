@@ -15,7 +15,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { network } from "hardhat";
 import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import { Wallet, ZeroHash, type ContractTransactionResponse } from "ethers";
+import { Wallet, ZeroHash, type ContractTransactionResponse, type Interface } from "ethers";
 import { buildDesignTree, designSalt, type DesignLeaf } from "../backend/designs/design-tree.ts";
 import type { Hex } from "../backend/domain/model.ts";
 import { deployDesignRegistry } from "./fixtures/design-registry.ts";
@@ -1052,6 +1052,64 @@ const transformationsSection: BenchSection = {
   },
 };
 
+// Product data: DPP versions and document anchors (ProductDataRegistry is deployed here on the shared registry).
+// ------------------------------------------------------------------------------------------------
+
+const productDataSection: BenchSection = {
+  title: "Product data",
+  async measure({ ethers, deployment }) {
+    const { registry, forwarder, manufacturer, inspector, admin } = deployment;
+    const productData = await ethers.deployContract(
+      "ProductDataRegistry",
+      [await forwarder.getAddress(), await registry.getAddress()],
+      admin,
+    );
+    await productData.waitForDeployment();
+    const latest = await ethers.provider.getBlock("latest");
+    const lot = "PD-0001";
+    await gasOf(
+      registry
+        .connect(manufacturer)
+        .registerBatch(PRODUCT_GTIN, lot, 10n, BigInt(latest!.timestamp) - 86_400n, ORIGIN_GLN, DOCUMENT_HASH, ethers.id("pd serials")),
+    );
+    const batchId = batchIdOf(PRODUCT_GTIN, lot);
+    const hash = (label: string) => ethers.id(`product data bench ${label}`);
+    const calls = productData.interface as unknown as Interface;
+    // The first version of a subject writes a fresh counter slot (+17,100); rows measure a later version, as most are.
+    await gasOf(productData.connect(manufacturer).publishProductData(PRODUCT_GTIN, hash("warm product")));
+    await gasOf(productData.connect(manufacturer).publishBatchData(batchId, hash("warm batch")));
+    await relayedGasOf(deployment, inspector, productData, calls.encodeFunctionData("anchorBatchDocument", [batchId, hash("warm")]));
+
+    const rows: GasRow[] = [];
+    const both = async (
+      operation: string,
+      signer: HardhatEthersSigner,
+      fn: string,
+      args: (label: string) => unknown[],
+      target?: bigint,
+    ) => {
+      const direct = await gasOf(
+        (productData.connect(signer) as unknown as Record<string, (...a: unknown[]) => Promise<ContractTransactionResponse>>)[fn]!(
+          ...args("direct"),
+        ),
+      );
+      rows.push({ operation, path: "direct", gasUsed: direct, ...(target === undefined ? {} : { target }) });
+      rows.push({
+        operation,
+        path: "relayed",
+        gasUsed: await relayedGasOf(deployment, signer, productData, calls.encodeFunctionData(fn, args("relayed"))),
+      });
+    };
+    // Two registry reads (prefix holder, active manufacturer) and one counter update.
+    await both("publishProductData (next version)", manufacturer, "publishProductData", (l) => [PRODUCT_GTIN, hash(`p ${l}`)], 55_000n);
+    await both("publishBatchData (next version)", manufacturer, "publishBatchData", (l) => [batchId, hash(`b ${l}`)], 55_000n);
+    // An event only: no storage is written for a document (a product document also reads the prefix holder).
+    await both("anchorBatchDocument", inspector, "anchorBatchDocument", (l) => [batchId, hash(`bd ${l}`)], 40_000n);
+    await both("anchorProductDocument", manufacturer, "anchorProductDocument", (l) => [PRODUCT_GTIN, hash(`pd ${l}`)], 45_000n);
+    return rows;
+  },
+};
+
 const SECTIONS: BenchSection[] = [
   provenanceSection,
   escrowSection,
@@ -1060,6 +1118,7 @@ const SECTIONS: BenchSection[] = [
   unitOwnershipSection,
   logisticUnitsSection,
   transformationsSection,
+  productDataSection,
 ];
 
 function formatGas(value: bigint): string {

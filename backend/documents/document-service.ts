@@ -15,15 +15,38 @@
  * The chain of custody of a batch: its manufacturer, every custodian that handed it on or accepted it, and every
  * inspector that attested it, for the batch and each of its ancestors (a lot split from a parent keeps the parent's
  * partners; a holder of a child is no partner of its parent).
+ *
+ * Documents of a product model (GTIN) alone (declarations of conformity, test reports, repair manuals) follow the
+ * GTIN's product data (backend/product-data): the holder of its GS1 company prefix, an active manufacturer, uploads
+ * them and anchors them with ProductDataRegistry.anchorProductDocument; partners are participants that held a batch
+ * of the GTIN; and, as for product data, only what the current prefix holder anchored describes the product.
+ *
+ * Verification answers from the mirror's index of document anchors (document-anchors.ts), whatever the batch or
+ * GTIN and whether or not this backend holds the bytes: only what the chain already makes public (which batch or
+ * GTIN, which account, which transaction and block), never a stored document's title, kind or audience.
  */
 import { createHash } from "node:crypto";
 import type { Readable } from "node:stream";
 import { keccak256 } from "ethers";
 import type { Viewer } from "../auth/auth-service.ts";
 import { forbidden, invalidInput, notFound, rejected, unauthenticated } from "../domain/errors.ts";
-import type { Batch, BatchDocument, BatchDocumentAudience, BatchDocumentKind, ChainEvent, Hex } from "../domain/model.ts";
-import { PRODUCT_DATA_AUTHORITY_ROLES } from "../product-data/product-data-service.ts";
-import type { BatchDocuments, MirrorLog, ProjectionReads } from "../store/port.ts";
+import type {
+  Batch,
+  BatchDocument,
+  BatchDocumentAudience,
+  BatchDocumentKind,
+  ChainEvent,
+  DocumentAnchorRecord,
+  Hex,
+  ProductDocument,
+} from "../domain/model.ts";
+import {
+  PRODUCT_DATA_AUTHORITY_ROLES,
+  createProductDataService,
+  type ProductDataService,
+  type ProductDataServiceOptions,
+} from "../product-data/product-data-service.ts";
+import type { BatchDocuments, DocumentAnchorRecords, MirrorLog, ProductDocuments, ProjectionReads } from "../store/port.ts";
 import type { DocumentMediaType } from "./media-type.ts";
 
 export interface DocumentAnchor {
@@ -63,12 +86,45 @@ export interface UploadDocumentResult {
   anchor: { contract: "ProductDataRegistry"; function: "anchorBatchDocument"; args: [Hex, Hex] };
 }
 
+/** An anchor of a product model's document: the contract let only the GTIN's prefix holder of the time anchor it. */
+export interface ProductDocumentAnchor {
+  anchoredBy: Hex;
+  /** Whether the anchoring account holds the GTIN's company prefix now (by the mirror). */
+  byPrefixHolder: boolean;
+  blockNumber: number;
+  /** Unix seconds of the block. */
+  anchoredAt: number;
+  transactionHash: Hex;
+}
+
+/** A product model's document as a viewer who may read it sees it. */
+export interface ProductDocumentView extends ProductDocument {
+  /** Whether its uploader anchored it (only the uploader sees documents that are not). */
+  anchored: boolean;
+  anchors: ProductDocumentAnchor[];
+}
+
+export interface UploadProductDocumentInput extends Omit<UploadDocumentInput, "batchId"> {
+  /** GTIN-14, zero-padded. */
+  gtin: string;
+}
+
+export interface UploadProductDocumentResult {
+  created: boolean;
+  document: ProductDocumentView;
+  /** The call that anchors it (the GTIN as a decimal integer, as the contract takes it). */
+  anchor: { contract: "ProductDataRegistry"; function: "anchorProductDocument"; args: [string, Hex] };
+}
+
 export interface DocumentVerification {
   contentHash: Hex;
   sha256: Hex | null;
-  /** Whether any account anchored these bytes for a batch (`anchors` says which, and whether it was a custody partner). */
+  /** Whether any account anchored these bytes, for a batch or a product model (`anchors` says where, by whom, when). */
   anchored: boolean;
-  anchors: Array<DocumentAnchor & { batchId: Hex }>;
+  /** In plain words: where the hash is anchored, or that it is not. */
+  summary: string;
+  /** Batch anchors carry `batchId`, product-model anchors `gtin`; in chain order. */
+  anchors: Array<(DocumentAnchor & { batchId: Hex }) | (ProductDocumentAnchor & { gtin: string })>;
 }
 
 export interface BatchDocumentService {
@@ -79,12 +135,30 @@ export interface BatchDocumentService {
   get(viewer: Viewer, batchId: Hex, contentHash: Hex): Promise<BatchDocumentView>;
   /** The document and its bytes, under the same rule as `get`. */
   open(viewer: Viewer, batchId: Hex, contentHash: Hex): Promise<{ document: BatchDocumentView; content: Readable }>;
-  /** Which batches the bytes (or their keccak256) are anchored for, by whom and when; `batchId` narrows the search to one. */
-  verify(input: { content?: Uint8Array; contentHash?: Hex; batchId?: Hex }): Promise<DocumentVerification>;
+  /**
+   * Where the bytes (or their keccak256) are anchored on chain, for any batch or product model, by whom and when,
+   * whether or not this backend holds them; `batchId` or `gtin` narrows the answer to one.
+   */
+  verify(input: { content?: Uint8Array; contentHash?: Hex; batchId?: Hex; gtin?: string }): Promise<DocumentVerification>;
+
+  /** The GTIN's prefix holder uploads a document about the product model. */
+  uploadForProduct(viewer: Viewer, input: UploadProductDocumentInput): Promise<UploadProductDocumentResult>;
+  /** The product model's documents the viewer may read. */
+  listForProduct(viewer: Viewer, gtin: string): Promise<ProductDocumentView[]>;
+  /** One, if the viewer may read it; not-found otherwise, whatever the reason. */
+  getForProduct(viewer: Viewer, gtin: string, contentHash: Hex): Promise<ProductDocumentView>;
+  openForProduct(viewer: Viewer, gtin: string, contentHash: Hex): Promise<{ document: ProductDocumentView; content: Readable }>;
 }
 
 export interface BatchDocumentServiceOptions {
-  store: BatchDocuments & Pick<ProjectionReads, "getBatch"> & Pick<MirrorLog, "listEvents">;
+  store: BatchDocuments &
+    ProductDocuments &
+    DocumentAnchorRecords &
+    Pick<ProjectionReads, "getBatch"> &
+    Pick<MirrorLog, "listEvents"> &
+    ProductDataServiceOptions["store"];
+  /** Who holds a GTIN's prefix and what a viewer reads of it (default: read from `store`). */
+  productData?: Pick<ProductDataService, "publisherOf" | "accessLevel">;
   now?: () => number;
 }
 
@@ -112,9 +186,33 @@ export function keccakOf(content: Uint8Array): Hex {
 
 const argText = (value: unknown) => (typeof value === "string" ? value.toLowerCase() : "");
 
+/** The checks every upload's bytes and metadata pass before anything else is read: its hashes and trimmed title. */
+function checkedUpload(input: Pick<UploadDocumentInput, "content" | "title" | "expectedHash">): {
+  contentHash: Hex;
+  sha256: Hex;
+  title: string;
+} {
+  const { content } = input;
+  if (content.length === 0) throw invalidInput("the document is empty: send its bytes as the request body");
+  const title = input.title.trim();
+  if (title === "" || title.length > MAX_DOCUMENT_TITLE_LENGTH) {
+    throw invalidInput(`a document's title is 1 to ${MAX_DOCUMENT_TITLE_LENGTH} characters`);
+  }
+  const contentHash = keccakOf(content);
+  const sha256 = sha256Of(content);
+  if (input.expectedHash !== undefined && ![contentHash, sha256].includes(input.expectedHash.toLowerCase() as Hex)) {
+    throw invalidInput(
+      `the bytes received hash to keccak256 ${contentHash} and sha256 ${sha256}, not ${input.expectedHash}: the upload was altered or cut short; nothing was stored`,
+      { reason: "hash-mismatch", contentHash, sha256 },
+    );
+  }
+  return { contentHash, sha256, title };
+}
+
 export function createBatchDocumentService(options: BatchDocumentServiceOptions): BatchDocumentService {
   const { store } = options;
   const now = options.now ?? Date.now;
+  const productData = options.productData ?? createProductDataService({ store });
 
   /** Every account of the batch's chain of custody, its ancestors' included. */
   async function chainOfCustody(batch: Batch): Promise<Set<Hex>> {
@@ -192,6 +290,43 @@ export function createBatchDocumentService(options: BatchDocumentServiceOptions)
       .filter((view) => view.uploadedBy === self || (view.anchored && AUDIENCE_RANK[view.audience] <= highest));
   }
 
+  /** The product model's anchors of `contentHash` (from the anchor index), and whether its uploader anchored it. */
+  async function productViewOf(document: ProductDocument, holder: Hex | null): Promise<ProductDocumentView> {
+    const anchors = (await store.listDocumentAnchors(document.contentHash))
+      .filter(
+        (record): record is DocumentAnchorRecord & { subject: { kind: "product"; gtin: string } } =>
+          record.subject.kind === "product" && record.subject.gtin === document.gtin,
+      )
+      .map(({ anchoredBy, blockNumber, anchoredAt, transactionHash }) => ({
+        anchoredBy,
+        byPrefixHolder: anchoredBy === holder,
+        blockNumber,
+        anchoredAt,
+        transactionHash,
+      }));
+    return { ...document, anchored: anchors.some((anchor) => anchor.anchoredBy === document.uploadedBy), anchors };
+  }
+
+  /**
+   * The GTIN's documents the viewer may read: its own uploads, and those the current prefix holder uploaded and
+   * anchored, up to the viewer's level for the GTIN (as its product data's fields).
+   */
+  async function visibleForProduct(viewer: Viewer, gtin: string, only?: Hex): Promise<ProductDocumentView[]> {
+    const subject = { kind: "product" as const, gtin };
+    const holder = await productData.publisherOf(subject);
+    const highest = AUDIENCE_RANK[await productData.accessLevel(viewer, subject)];
+    const self = viewer.signedIn ? (viewer.address.toLowerCase() as Hex) : null;
+    const documents =
+      only === undefined ? await store.listProductDocuments(gtin) : [await store.getProductDocument(gtin, only)].filter((d) => d !== null);
+    const views = await Promise.all(documents.map((document) => productViewOf(document, holder)));
+    return views.filter(
+      (view) => view.uploadedBy === self || (view.anchored && view.uploadedBy === holder && AUDIENCE_RANK[view.audience] <= highest),
+    );
+  }
+
+  const unavailableForProduct = (gtin: string, contentHash: Hex) =>
+    notFound(`no document ${contentHash} of GTIN ${gtin} is available to you (sign in if it is not public)`);
+
   const unavailable = (batchId: Hex, contentHash: Hex) =>
     notFound(`no document ${contentHash} of batch ${batchId} is available to you (sign in if it is not public)`);
 
@@ -199,19 +334,7 @@ export function createBatchDocumentService(options: BatchDocumentServiceOptions)
     async upload(viewer, input) {
       if (!viewer.signedIn) throw unauthenticated("sign in as a participant of the batch's chain of custody to upload its documents");
       const { batchId, content } = input;
-      if (content.length === 0) throw invalidInput("the document is empty: send its bytes as the request body");
-      const title = input.title.trim();
-      if (title === "" || title.length > MAX_DOCUMENT_TITLE_LENGTH) {
-        throw invalidInput(`a document's title is 1 to ${MAX_DOCUMENT_TITLE_LENGTH} characters`);
-      }
-      const contentHash = keccakOf(content);
-      const sha256 = sha256Of(content);
-      if (input.expectedHash !== undefined && ![contentHash, sha256].includes(input.expectedHash.toLowerCase() as Hex)) {
-        throw invalidInput(
-          `the bytes received hash to keccak256 ${contentHash} and sha256 ${sha256}, not ${input.expectedHash}: the upload was altered or cut short; nothing was stored`,
-          { reason: "hash-mismatch", contentHash, sha256 },
-        );
-      }
+      const { contentHash, sha256, title } = checkedUpload(input);
       const batch = await store.getBatch(batchId);
       if (batch === null) throw notFound(`no batch ${batchId} is registered`);
       const uploader = viewer.address.toLowerCase() as Hex;
@@ -293,24 +416,108 @@ export function createBatchDocumentService(options: BatchDocumentServiceOptions)
         });
       }
       const contentHash = (computed ?? input.contentHash!.toLowerCase()) as Hex;
-      const batchIds =
-        input.batchId !== undefined
-          ? [input.batchId]
-          : [...new Set((await store.findBatchDocumentsByHash(contentHash)).map((document) => document.batchId))];
+      const records = (await store.listDocumentAnchors(contentHash)).filter((record) =>
+        record.subject.kind === "batch"
+          ? input.gtin === undefined && (input.batchId === undefined || record.subject.batchId === input.batchId.toLowerCase())
+          : input.batchId === undefined && (input.gtin === undefined || record.subject.gtin === input.gtin),
+      );
+      const custodyOf = new Map<Hex, Set<Hex> | null>();
+      const holderOf = new Map<string, Hex | null>();
       const anchors: DocumentVerification["anchors"] = [];
-      for (const batchId of batchIds) {
-        const batch = await store.getBatch(batchId);
-        if (batch === null) continue;
-        const found = (await anchorsOf(batchId, await chainOfCustody(batch))).get(contentHash) ?? [];
-        anchors.push(...found.map((anchor) => ({ batchId, ...anchor })));
+      for (const record of records) {
+        const { anchoredBy, blockNumber, anchoredAt, transactionHash } = record;
+        if (record.subject.kind === "batch") {
+          const { batchId } = record.subject;
+          if (!custodyOf.has(batchId)) {
+            const batch = await store.getBatch(batchId);
+            custodyOf.set(batchId, batch === null ? null : await chainOfCustody(batch));
+          }
+          const inChainOfCustody = custodyOf.get(batchId)?.has(anchoredBy) ?? false;
+          anchors.push({ batchId, anchoredBy, inChainOfCustody, blockNumber, anchoredAt, transactionHash });
+        } else {
+          const { gtin } = record.subject;
+          if (!holderOf.has(gtin)) holderOf.set(gtin, await productData.publisherOf({ kind: "product", gtin }));
+          const byPrefixHolder = holderOf.get(gtin) === anchoredBy;
+          anchors.push({ gtin, anchoredBy, byPrefixHolder, blockNumber, anchoredAt, transactionHash });
+        }
       }
-      anchors.sort((a, b) => a.blockNumber - b.blockNumber);
       return {
         contentHash,
         sha256: input.content !== undefined && input.content.length > 0 ? sha256Of(input.content) : null,
         anchored: anchors.length > 0,
+        summary: summaryOf(contentHash, anchors),
         anchors,
       };
     },
+
+    async uploadForProduct(viewer, input) {
+      const { gtin } = input;
+      if (!viewer.signedIn) throw unauthenticated(`sign in as the holder of GTIN ${gtin}'s GS1 company prefix to upload its documents`);
+      const holder = await productData.publisherOf({ kind: "product", gtin });
+      const uploader = viewer.address.toLowerCase() as Hex;
+      if (holder !== uploader || !viewer.roles.includes("MANUFACTURER")) {
+        throw forbidden(`only the holder of GTIN ${gtin}'s GS1 company prefix, an active manufacturer, may upload its documents`);
+      }
+      const { contentHash, sha256, title } = checkedUpload(input);
+      const existing = await store.getProductDocument(gtin, contentHash);
+      if (existing === null) {
+        const unanchored = (await Promise.all((await store.listProductDocuments(gtin)).map((d) => productViewOf(d, holder)))).filter(
+          (document) => document.uploadedBy === uploader && !document.anchored,
+        );
+        if (unanchored.length >= MAX_UNANCHORED_DOCUMENTS_PER_UPLOADER) {
+          throw rejected(
+            `you already uploaded ${unanchored.length} documents for GTIN ${gtin} that you never anchored (at most ${MAX_UNANCHORED_DOCUMENTS_PER_UPLOADER}): anchor one first`,
+          );
+        }
+      }
+      const candidate: ProductDocument = {
+        gtin,
+        contentHash,
+        sha256,
+        kind: input.kind,
+        audience: input.audience,
+        title,
+        contentType: input.mediaType,
+        size: input.content.length,
+        uploadedBy: uploader,
+        uploadedAt: now(),
+      };
+      const stored = existing ?? (await store.putProductDocument(candidate, input.content));
+      const view = await productViewOf(stored, holder);
+      // A former prefix holder's upload of the same bytes stays theirs unless it is anchored and shown.
+      if (view.uploadedBy !== uploader && !(view.anchored && view.uploadedBy === holder)) {
+        throw forbidden(`these bytes were already uploaded for GTIN ${gtin} by another account; they are not yours to describe`);
+      }
+      return {
+        created: existing === null && stored.uploadedBy === uploader && stored.uploadedAt === candidate.uploadedAt,
+        document: view,
+        anchor: { contract: "ProductDataRegistry", function: "anchorProductDocument", args: [String(BigInt(gtin)), contentHash] },
+      };
+    },
+
+    listForProduct(viewer, gtin) {
+      return visibleForProduct(viewer, gtin);
+    },
+
+    async getForProduct(viewer, gtin, contentHash) {
+      const [view] = await visibleForProduct(viewer, gtin, contentHash);
+      if (view === undefined) throw unavailableForProduct(gtin, contentHash);
+      return view;
+    },
+
+    async openForProduct(viewer, gtin, contentHash) {
+      const document = await this.getForProduct(viewer, gtin, contentHash);
+      const content = await store.openProductDocumentContent(gtin, contentHash);
+      if (content === null) throw unavailableForProduct(gtin, contentHash);
+      return { document, content };
+    },
   };
+}
+
+function summaryOf(contentHash: Hex, anchors: DocumentVerification["anchors"]): string {
+  if (anchors.length === 0) {
+    return `not anchored: no account has anchored keccak256 ${contentHash} for any batch or product on the chain this backend mirrors (as far as it has indexed)`;
+  }
+  const places = [...new Set(anchors.map((anchor) => ("batchId" in anchor ? `batch ${anchor.batchId}` : `GTIN ${anchor.gtin}`)))];
+  return `anchored ${anchors.length} time${anchors.length === 1 ? "" : "s"}, for ${places.join(", ")}; first in block ${anchors[0]!.blockNumber} by ${anchors[0]!.anchoredBy}`;
 }

@@ -393,6 +393,39 @@ export interface BatchDocument {
   uploadedAt: number;
 }
 
+/**
+ * A document about a product model (GTIN) alone (backend/documents): a declaration of conformity, a test report, a
+ * repair manual…, uploaded by the holder of the GTIN's company prefix and stored off chain; keccak256 of its bytes
+ * is what ProductDataRegistry.anchorProductDocument anchors. One per (gtin, contentHash): the first upload is kept.
+ */
+export interface ProductDocument extends Omit<BatchDocument, "batchId" | "kind"> {
+  /** GTIN-14, zero-padded. */
+  gtin: string;
+  kind: BatchDocumentKind;
+}
+
+/** What a document anchor is about: a batch, or a product model (GTIN) alone. */
+export type DocumentSubject = { kind: "batch"; batchId: Hex } | { kind: "product"; gtin: string };
+
+/**
+ * A document anchor as the mirror keeps it (backend/documents/document-anchors.ts derives it from the
+ * BatchDocumentAnchored and ProductDocumentAnchored events), indexed by the document's hash so anyone holding the
+ * bytes finds where they are anchored without naming a batch. Everything in it is public on chain.
+ */
+export interface DocumentAnchorRecord {
+  /** The event's chainEventId: the natural key, so a replay writes nothing new. */
+  eventId: string;
+  chainId: number;
+  blockNumber: number;
+  transactionHash: Hex;
+  /** keccak256 of the document's bytes. */
+  contentHash: Hex;
+  subject: DocumentSubject;
+  anchoredBy: Hex;
+  /** Unix seconds (the block's timestamp). */
+  anchoredAt: number;
+}
+
 export interface RecallAcknowledgement {
   /** The batch whose own recall is acknowledged (a recalled lot, not a descendant the recall reaches). */
   batchId: Hex;

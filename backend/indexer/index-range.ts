@@ -4,6 +4,7 @@
  */
 import type { Checkpoint } from "../domain/model.ts";
 import { designRecordsOf } from "../designs/design-records.ts";
+import { documentAnchorsOf } from "../documents/document-anchors.ts";
 import { loadColdChainFromStore, projectColdChainRange } from "../projections/cold-chain.ts";
 import { loadCurrentFromStore, loadCurrentOwnershipFromStore, project } from "../projections/project.ts";
 import { loadCurrentTransformationsFromStore } from "../projections/transformations.ts";
@@ -74,6 +75,7 @@ export async function indexRange(
     ...documents,
     designRegistrations: designs.registrations,
     designLinkChanges: designs.linkChanges,
+    documentAnchors: documentAnchorsOf(events),
     coldChain,
     checkpoint: next,
   });

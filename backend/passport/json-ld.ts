@@ -11,11 +11,35 @@ import type { HistoryEntry, PassportView } from "./passport-view.ts";
 
 export const PROVENA_NAMESPACE = "https://provena.dev/ns#";
 
+/**
+ * Provena terms whose values are plain JSON objects (chain coordinates, raw event arguments, scores): typed `@json`
+ * so a JSON-LD processor keeps them as literals instead of reading their keys as schema.org terms (@vocab).
+ */
+export const PROVENA_JSON_TERMS = [
+  "provena:args",
+  "provena:state",
+  "provena:verification",
+  "provena:deliveries",
+  "provena:recalls",
+  "provena:inspections",
+  "provena:handoffs",
+  "provena:scans",
+  "provena:legs",
+  "provena:cloneWarnings",
+  "provena:previousOwners",
+  "provena:warranty",
+  "provena:spareParts",
+  "provena:event",
+] as const;
+
 export const JSON_LD_CONTEXT = {
+  "@version": 1.1,
   "@vocab": "https://schema.org/",
   gs1: "https://gs1.org/voc/",
   provena: PROVENA_NAMESPACE,
+  // The UN Transparency Protocol's DPP vocabulary (vocabulary-terms.ts lists the terms used and their version).
   untp: "https://test.uncefact.org/vocabulary/untp/dpp/",
+  ...Object.fromEntries(PROVENA_JSON_TERMS.map((term) => [term, { "@type": "@json" }])),
 } as const;
 
 /** Per-language text as JSON-LD language-tagged values. */
@@ -26,47 +50,83 @@ function languageValues(text: { en?: string; zh?: string } | undefined) {
     .map((language) => ({ "@value": text[language], "@language": language }));
 }
 
+/** UNECE Recommendation 20 code of the unit the footprint is declared per: "H87", piece (one unit of the product). */
+const PER_PIECE = "H87";
+
+/** A UNTP Link to instructions (repair, recycling): their URL and their text as the link's name. */
+function untpLink(info: { instructions?: { en?: string; zh?: string }; url?: string }) {
+  return {
+    "@type": "untp:Link",
+    ...(info.url ? { "untp:linkURL": info.url } : {}),
+    ...(info.instructions ? { "untp:linkName": languageValues(info.instructions) } : {}),
+  };
+}
+
 /**
  * The product's public DPP data (backend/product-data): schema.org Product properties where they fit (name,
- * description, image, countryOfOrigin, material), the UN Transparency Protocol's DPP vocabulary for the rest. Only
- * public fields ever reach the view, so nothing here needs filtering.
+ * description, image, countryOfOrigin, material), the UN Transparency Protocol's DPP vocabulary where schema.org has
+ * nothing (a producing party, materials with their mass fractions and hazards, emissions and circularity
+ * scorecards), and provena: for the rest (warranty, spare parts, the footprint's breakdown). Only public fields ever
+ * reach the view, so nothing here needs filtering. Every term is in vocabulary-terms.ts's lists (tested).
  */
 function productDataJsonLd(view: PassportView) {
   if (!view.productData) return {};
   const { data, footprint } = view.productData;
+  const materials = [
+    ...(data.materials ?? []).map((material) => ({
+      "@type": "untp:Material",
+      name: languageValues(material.name),
+      // UNTP's massFraction is a fraction of the product's mass (0 to 1); product data declares percent.
+      ...(material.percent === undefined ? {} : { "untp:massFraction": material.percent / 100 }),
+      ...(material.recycledPercent === undefined ? {} : { "untp:recycledAmount": material.recycledPercent / 100 }),
+      "untp:hazardous": false,
+    })),
+    ...(data.substancesOfConcern ?? []).map((substance) => ({
+      "@type": "untp:Material",
+      name: substance.name,
+      ...(substance.casNumber ? { "untp:symbol": `CAS ${substance.casNumber}` } : {}),
+      ...(substance.concentrationPercent === undefined ? {} : { "untp:massFraction": substance.concentrationPercent / 100 }),
+      "untp:hazardous": true,
+      ...(substance.location ? { "provena:location": substance.location } : {}),
+    })),
+  ];
+  const perUnit = footprint.units > 0 ? Math.round((footprint.totalKgCO2e / footprint.units) * 1e6) / 1e6 : null;
   return {
     ...(data.name ? { name: languageValues(data.name) } : {}),
     ...(data.description ? { description: languageValues(data.description) } : {}),
     ...(data.image ? { image: data.image } : {}),
     ...(data.countryOfOrigin ? { countryOfOrigin: { "@type": "Country", identifier: data.countryOfOrigin } } : {}),
-    ...(data.materials
-      ? {
-          material: data.materials.map((material) => ({
-            "@type": "Text",
-            name: languageValues(material.name),
-            "untp:massFraction": material.percent,
-            "untp:recycledAmount": material.recycledPercent,
-          })),
-        }
-      : {}),
+    ...(data.materials ? { material: data.materials.map((material) => languageValues(material.name)).flat() } : {}),
+    ...(materials.length > 0 ? { "untp:materialsProvenance": materials } : {}),
     ...(data.manufacturer
       ? {
-          "untp:manufacturer": {
-            "@type": "Organization",
+          "untp:producedByParty": {
+            "@type": "untp:Party",
             name: data.manufacturer.name,
             ...(data.manufacturer.gln ? { globalLocationNumber: data.manufacturer.gln } : {}),
-            ...(data.manufacturer.country ? { "untp:countryOfOperation": data.manufacturer.country } : {}),
+            ...(data.manufacturer.country ? { "untp:registrationCountry": data.manufacturer.country } : {}),
+            ...(data.manufacturer.url ? { "untp:organisationWebsite": data.manufacturer.url } : {}),
           },
         }
       : {}),
-    ...(data.substancesOfConcern ? { "untp:hazardous": data.substancesOfConcern } : {}),
-    ...(data.repair ? { "untp:repairInformation": data.repair } : {}),
-    ...(data.recycling ? { "untp:recyclingInformation": data.recycling } : {}),
-    ...(data.warranty ? { "untp:warranty": data.warranty } : {}),
+    ...(data.repair || data.recycling
+      ? {
+          "untp:circularityScorecard": {
+            "@type": "untp:CircularityPerformance",
+            ...(data.repair ? { "untp:repairInformation": untpLink(data.repair) } : {}),
+            ...(data.recycling ? { "untp:recyclingInformation": untpLink(data.recycling) } : {}),
+          },
+        }
+      : {}),
+    ...(data.repair?.spareParts ? { "provena:spareParts": data.repair.spareParts } : {}),
+    ...(data.warranty ? { "provena:warranty": data.warranty } : {}),
     "untp:emissionsScorecard": {
-      "untp:carbonFootprint": footprint.totalKgCO2e,
-      "untp:declaredUnit": "kgCO2e per batch",
+      "@type": "untp:EmissionsPerformance",
+      // kgCO2e per declared unit (one piece): the product's own footprint plus its share of the batch's transport.
+      "untp:carbonFootprint": perUnit,
+      "untp:declaredUnit": PER_PIECE,
       "untp:reportingStandard": footprint.product?.method ?? null,
+      "provena:totalKgCO2e": footprint.totalKgCO2e,
       "provena:units": footprint.units,
       "provena:productKgCO2e": footprint.product?.kgCO2e ?? null,
       "provena:productKgCO2ePerUnit": footprint.product?.kgCO2ePerUnit ?? null,

@@ -23,6 +23,7 @@ import {
   type PartnerReputation,
   type PassportColdChain,
   type PassportDesign,
+  type PassportDocument,
   type PassportView,
   type UnitOwnershipView,
   type UnitView,
@@ -306,15 +307,15 @@ export function createPassportService({
         config.coldChain,
       ),
       productData: dpp,
-      documents: (await documents.list(ANONYMOUS, batch.batchId)).map((document) => ({
-        title: document.title,
-        kind: document.kind,
-        contentType: document.contentType,
-        size: document.size,
-        contentHash: document.contentHash,
-        sha256: document.sha256,
-        url: `${config.publicBaseUrl}/api/v1/batches/${batch.batchId}/documents/${document.contentHash}/content`,
-      })),
+      // The product model's documents (declaration of conformity, manuals) first, then the batch's own.
+      documents: [
+        ...(await documents.listForProduct(ANONYMOUS, batch.gtin)).map((document) =>
+          passportDocument(document, `${config.publicBaseUrl}/api/v1/products/${batch.gtin}/documents`),
+        ),
+        ...(await documents.list(ANONYMOUS, batch.batchId)).map((document) =>
+          passportDocument(document, `${config.publicBaseUrl}/api/v1/batches/${batch.batchId}/documents`),
+        ),
+      ],
       verification: {
         chainId: config.chainId,
         registry: config.registryAddress.toLowerCase() as Hex,
@@ -462,4 +463,12 @@ export function ownerHandleKey(owner: string): string {
 /** The cold-chain section with the contract its readings are checked against in the browser. */
 function withColdChainContract(coldChain: PassportColdChain | null, contract: Hex | undefined): PassportColdChain | null {
   return coldChain === null || contract === undefined ? coldChain : { ...coldChain, contract: contract.toLowerCase() as Hex };
+}
+
+function passportDocument(
+  document: Pick<PassportDocument, "title" | "kind" | "contentType" | "size" | "contentHash" | "sha256">,
+  listUrl: string,
+): PassportDocument {
+  const { title, kind, contentType, size, contentHash, sha256 } = document;
+  return { title, kind, contentType, size, contentHash, sha256, url: `${listUrl}/${contentHash}/content` };
 }

@@ -87,7 +87,7 @@ export interface PassportView {
   coldChain: PassportColdChain | null;
   /** The product's public DPP data and the batch's carbon footprint (backend/product-data); null when none is anchored. */
   productData: PassportProductData | null;
-  /** The batch's public, anchored documents (backend/documents); a passport is the same page for everyone. */
+  /** The public, anchored documents of the product model, then of the batch (backend/documents); the same page for everyone. */
   documents?: PassportDocument[];
   verification: { chainId: number; registry: Hex; rpcUrl: string; deployBlock: number; asOfBlock: number | null };
   generatedAt: number;

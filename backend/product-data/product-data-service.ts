@@ -71,6 +71,13 @@ export interface ProductDataService {
   footprint(batchId: Hex): Promise<BatchFootprint>;
   /** What a passport shows of the batch: its public data (merged as for `footprint`) and footprint; null when none. */
   passportData(batchId: Hex): Promise<PassportProductData | null>;
+  /** Who publishes the subject's data now: the GTIN's company-prefix holder, or the batch's manufacturer (null: none). */
+  publisherOf(subject: ProductDataSubject): Promise<Hex | null>;
+  /**
+   * The highest level of the subject's fields the viewer reads: its publisher and authorities everything, a partner
+   * that held the batch (or, for a GTIN, any batch of it) the partners' fields, anyone else the public ones.
+   */
+  accessLevel(viewer: Viewer, subject: ProductDataSubject): Promise<AccessLevel>;
 }
 
 export interface PassportProductData {
@@ -320,6 +327,12 @@ export function createProductDataService(options: ProductDataServiceOptions): Pr
     async passportData(batchId) {
       const { batch, lineage, data, found } = await publicLineageData(this, batchId, store);
       return found ? { data, footprint: batchFootprint(batch, journeyOf(lineage), data) } : null;
+    },
+
+    publisherOf,
+
+    async accessLevel(viewer, subject) {
+      return accessOf(viewer, subject, await publisherOf(subject));
     },
   };
 }

@@ -66,10 +66,11 @@ const COLD_CHAIN_ROLE_FUNCTIONS: Record<string, ParticipantRole[]> = {
   setBatchConditions: ["MANUFACTURER"],
 };
 
-/** The product-data anchors: only manufacturers publish (the contract checks the prefix or the batch). */
+/** The product-data anchors: only manufacturers publish, or anchor a product model's documents (the contract checks the prefix or the batch). */
 const PRODUCT_DATA_ROLE_FUNCTIONS: Record<string, ParticipantRole[]> = {
   publishProductData: ["MANUFACTURER"],
   publishBatchData: ["MANUFACTURER"],
+  anchorProductDocument: ["MANUFACTURER"],
 };
 /** Product-data functions any active participant may have relayed (a document anchor: custodians, inspectors…). */
 const PRODUCT_DATA_PARTICIPANT_FUNCTIONS = new Set(["anchorBatchDocument"]);

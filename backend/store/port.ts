@@ -57,6 +57,8 @@ import type {
   OrderReadGrant,
   ProductDataDocument,
   BatchDocument,
+  DocumentAnchorRecord,
+  ProductDocument,
   RecallAcknowledgement,
   RelayRequest,
   RelayStatus,
@@ -119,6 +121,8 @@ export interface RangeCommit {
   claimRoots?: ClaimRoot[];
   /** Transformations (merges) after the range (absent = none changed); same freshness rule, by transformationId. */
   transformations?: Transformation[];
+  /** Document anchors of the range's events (backend/documents/document-anchors.ts): inserted unless one with the same eventId exists. */
+  documentAnchors?: DocumentAnchorRecord[];
   checkpoint: Checkpoint;
 }
 
@@ -126,7 +130,7 @@ export interface RangeCommit {
  * Undoes everything above `forkBlock` (exclusive: blocks <= forkBlock stay): deletes the events and block headers
  * of `chainId` with a number > forkBlock, replaces the listed projections with their recomputed documents,
  * deletes the projections named in delete*, and sets the checkpoint. Events and blocks of other chains stay.
- * Design records (registrations, link changes) of `chainId` above forkBlock go with their events.
+ * Design records (registrations, link changes) and document anchors of `chainId` above forkBlock go with their events.
  * Cold-chain versions and facts of `chainId` made by events above forkBlock are deleted too (the versions below
  * the fork are the latest again). Ingested readings are off-chain data and stay.
  */
@@ -463,6 +467,24 @@ export interface BatchDocuments {
 
 export const MAX_BATCH_DOCUMENTS_LISTED = 500;
 
+/** Documents about product models (GTINs) alone (backend/documents): as BatchDocuments, keyed by GTIN. */
+export interface ProductDocuments {
+  /** Stores metadata and bytes; the same (gtin, contentHash) again keeps the first upload. Returns the stored metadata. */
+  putProductDocument(document: ProductDocument, content: Uint8Array): Promise<ProductDocument>;
+  getProductDocument(gtin: string, contentHash: Hex): Promise<ProductDocument | null>;
+  openProductDocumentContent(gtin: string, contentHash: Hex): Promise<Readable | null>;
+  /** The GTIN's documents by uploadedAt, then contentHash; at most MAX_BATCH_DOCUMENTS_LISTED. */
+  listProductDocuments(gtin: string): Promise<ProductDocument[]>;
+}
+
+/** The mirrored document anchors (written by MirrorLog's commits), by the anchored hash. */
+export interface DocumentAnchorRecords {
+  /** Anchors of `contentHash`, whatever their batch or GTIN, in chain order; at most MAX_DOCUMENT_ANCHORS_LISTED. */
+  listDocumentAnchors(contentHash: Hex): Promise<DocumentAnchorRecord[]>;
+}
+
+export const MAX_DOCUMENT_ANCHORS_LISTED = 500;
+
 /** The whole store, as the composition roots (main.ts, tests) open it. */
 export interface MirrorStore
   extends
@@ -481,5 +503,7 @@ export interface MirrorStore
     ReadingAnchorRecords,
     ProductDataDocuments,
     BatchDocuments,
+    ProductDocuments,
+    DocumentAnchorRecords,
     UnitOwnershipRecords,
     TransformationRecords {}

@@ -14,6 +14,10 @@ pragma solidity ^0.8.30;
 /// participant anchors a document's keccak256 here for a batch: the event says who vouched for which bytes, and
 /// when. Whether the anchoring account belongs to the batch's chain of custody is judged by readers from the
 /// batch's history (past custodians live only in events), so nothing but the event is stored.
+///
+/// Documents of a product model (GTIN) alone (declarations of conformity, test reports, repair manuals…) are
+/// anchored by the holder of the GTIN's company prefix, the same account that publishes its product data: a
+/// product model has no chain of custody, so the brand owner is the one who vouches for its documents.
 interface IProductDataRegistry {
     /// @notice Reverts when the content hash is zero.
     error ProductDataZeroHash();
@@ -57,6 +61,17 @@ interface IProductDataRegistry {
     /// @param batchId The batch (registered or split child) in the provenance registry.
     /// @param contentHash keccak256 of the document's bytes; must not be zero.
     function anchorBatchDocument(bytes32 batchId, bytes32 contentHash) external;
+
+    /// @notice Emitted when `anchoredBy`, the holder of `gtin`'s company prefix, anchors the document whose
+    /// keccak256 is `contentHash` for the product model `gtin`.
+    event ProductDocumentAnchored(uint64 indexed gtin, address indexed anchoredBy, bytes32 contentHash);
+
+    /// @notice The holder of `gtin`'s company prefix, an active manufacturer, anchors the hash of a document about
+    /// the product model (declaration of conformity, test report, repair manual…). Anchoring the same hash again
+    /// emits again, as for batch documents.
+    /// @param gtin The product (GTIN-14 as an integer).
+    /// @param contentHash keccak256 of the document's bytes; must not be zero.
+    function anchorProductDocument(uint64 gtin, bytes32 contentHash) external;
 
     /// @notice The latest version number anchored for `gtin` (0 when none).
     function productDataVersion(uint64 gtin) external view returns (uint32);

@@ -112,6 +112,24 @@ export function batchRef(value: string): Hex {
   }
 }
 
+/** What a document is about: a batch (id or GTIN/LOT), or a product model (a GTIN alone, zero-padded to 14 digits). */
+export type DocumentSubjectRef = { kind: "batch"; batchId: Hex } | { kind: "product"; gtin: string };
+
+export function documentSubject(value: string): DocumentSubjectRef {
+  if (/^\d{8,14}$/.test(value)) {
+    try {
+      return { kind: "product", gtin: normalizeGtin(value) };
+    } catch (error) {
+      throw new InvalidArgumentError((error as Error).message);
+    }
+  }
+  try {
+    return { kind: "batch", batchId: batchRef(value) };
+  } catch {
+    throw new InvalidArgumentError("must be a batch id (0x + 64 hex digits), GTIN/LOT, or a GTIN alone for the product model");
+  }
+}
+
 /** A temperature in degrees Celsius ("2", "-18.5", "8°C"), answered in the contract's hundredths of a degree. */
 export function celsius(value: string): number {
   const match = /^\s*(-?\d+(?:\.\d{1,2})?)\s*(?:°?C)?\s*$/i.exec(value);

@@ -227,6 +227,78 @@ describe("ProductDataRegistry", function () {
     });
   });
 
+  describe("anchorProductDocument", function () {
+    it("test_anchorProductDocument_prefixHolder_emitsWhoAnchoredWhichHash", async function () {
+      const { productData, manufacturer } = await networkHelpers.loadFixture(productDataFixture);
+      const declaration = documentHash("declaration of conformity");
+      await expect(productData.connect(manufacturer).anchorProductDocument(DEMO_GTIN, declaration))
+        .to.emit(productData, "ProductDocumentAnchored")
+        .withArgs(DEMO_GTIN, manufacturer.address, declaration);
+      // Again is again: each anchor is its own record, and documents are no data versions.
+      await expect(productData.connect(manufacturer).anchorProductDocument(DEMO_GTIN, declaration)).to.emit(
+        productData,
+        "ProductDocumentAnchored",
+      );
+      expect(await productData.productDataVersion(DEMO_GTIN)).to.equal(0n);
+    });
+
+    it("test_anchorProductDocument_anotherManufacturer_revertsNamingTheHolder", async function () {
+      const { productData, manufacturer, rivalManufacturer } = await networkHelpers.loadFixture(productDataFixture);
+      await expect(productData.connect(rivalManufacturer).anchorProductDocument(DEMO_GTIN, documentHash("fake test report")))
+        .to.be.revertedWithCustomError(productData, "ProductDataNotPrefixHolder")
+        .withArgs(DEMO_GTIN, rivalManufacturer.address, manufacturer.address);
+    });
+
+    it("test_anchorProductDocument_custodyPartnerOrInspector_reverts", async function () {
+      const { productData, manufacturer, inspector } = await networkHelpers.loadFixture(productDataFixture);
+      await expect(productData.connect(inspector).anchorProductDocument(DEMO_GTIN, documentHash("x")))
+        .to.be.revertedWithCustomError(productData, "ProductDataNotPrefixHolder")
+        .withArgs(DEMO_GTIN, inspector.address, manufacturer.address);
+    });
+
+    it("test_anchorProductDocument_unlicensedGtin_revertsWithZeroHolder", async function () {
+      const { productData, rivalManufacturer } = await networkHelpers.loadFixture(productDataFixture);
+      await expect(productData.connect(rivalManufacturer).anchorProductDocument(UNLICENSED_GTIN, documentHash("x")))
+        .to.be.revertedWithCustomError(productData, "ProductDataNotPrefixHolder")
+        .withArgs(UNLICENSED_GTIN, rivalManufacturer.address, ZeroAddress);
+    });
+
+    it("test_anchorProductDocument_suspendedHolder_reverts", async function () {
+      const { productData, registry, admin, manufacturer } = await networkHelpers.loadFixture(productDataFixture);
+      await registry.connect(admin).suspendParticipant(manufacturer.address, ZeroHash);
+      await expect(productData.connect(manufacturer).anchorProductDocument(DEMO_GTIN, documentHash("x")))
+        .to.be.revertedWithCustomError(productData, "ProductDataPublisherInactive")
+        .withArgs(manufacturer.address);
+    });
+
+    it("test_anchorProductDocument_invalidGtin_reverts", async function () {
+      const { productData, manufacturer } = await networkHelpers.loadFixture(productDataFixture);
+      await expect(productData.connect(manufacturer).anchorProductDocument(DEMO_GTIN + 1n, documentHash("x")))
+        .to.be.revertedWithCustomError(productData, "ProductDataInvalidGtin")
+        .withArgs(DEMO_GTIN + 1n);
+    });
+
+    it("test_anchorProductDocument_zeroHash_reverts", async function () {
+      const { productData, manufacturer } = await networkHelpers.loadFixture(productDataFixture);
+      await expect(productData.connect(manufacturer).anchorProductDocument(DEMO_GTIN, ZeroHash)).to.be.revertedWithCustomError(
+        productData,
+        "ProductDataZeroHash",
+      );
+    });
+
+    it("test_execute_anchorProductDocument_anchorerIsTheSigner_andForgedFromFails", async function () {
+      const { productData, forwarder, manufacturer, outsider, relayer } = await networkHelpers.loadFixture(productDataFixture);
+      const hash = documentHash("relayed repair manual");
+      const data = productData.interface.encodeFunctionData("anchorProductDocument", [DEMO_GTIN, hash]);
+      const request = await signForwardRequest({ forwarder, signer: manufacturer, target: productData, data });
+      await expect(forwarder.connect(relayer).execute(request))
+        .to.emit(productData, "ProductDocumentAnchored")
+        .withArgs(DEMO_GTIN, manufacturer.address, hash);
+      const forged = await signForwardRequest({ forwarder, signer: outsider, from: manufacturer.address, target: productData, data });
+      await expect(forwarder.connect(relayer).execute(forged)).to.be.revertedWithCustomError(forwarder, "ERC2771ForwarderInvalidSigner");
+    });
+  });
+
   describe("when relayed through the ProvenaForwarder", function () {
     it("test_execute_publishBatchData_publisherIsTheSigner", async function () {
       const { productData, forwarder, manufacturer, relayer, batchId } = await networkHelpers.loadFixture(productDataFixture);

@@ -42,6 +42,8 @@ import type {
   OrderReadGrant,
   ProductDataDocument,
   BatchDocument,
+  DocumentAnchorRecord,
+  ProductDocument,
   RecallAcknowledgement,
   UnitClaim,
   UnitToken,
@@ -134,6 +136,7 @@ export const documents = {
   designRegistration: keyedBy<DesignRegistration>("eventId"),
   designLinkChange: keyedBy<DesignLinkChange>("eventId"),
   productDataDocument: withId<ProductDataDocument>(null),
+  documentAnchor: keyedBy<DocumentAnchorRecord>("eventId"),
   unitToken: keyedBy<UnitToken>("tokenId"),
   claimRoot: keyedBy<ClaimRoot>("batchId"),
   claimTree: keyedBy<ClaimTree>("claimRoot"),
@@ -307,6 +310,19 @@ export const COLLECTIONS = {
     indexes: [
       index<BatchDocument>(["batchId", "uploadedAt", "contentHash"]),
       index<BatchDocument>(["contentHash", "uploadedAt", "batchId"]),
+    ],
+  },
+  // Metadata of product-model (GTIN) documents; their bytes in the GridFS bucket of the same name.
+  productDocuments: {
+    name: "productdocuments",
+    indexes: [index<ProductDocument>(["gtin", "uploadedAt", "contentHash"])],
+  },
+  // Mirrored document anchors, one per event (_id: its eventId, so chain order): by hash, and by block for rollbacks.
+  documentAnchors: {
+    name: "documentanchors",
+    indexes: [
+      index<Stored<DocumentAnchorRecord, "eventId">>(["contentHash", "_id"]),
+      index<Stored<DocumentAnchorRecord, "eventId">>(["chainId", "blockNumber"]),
     ],
   },
   unitTokens: { name: "unittokens", indexes: [index<Stored<UnitToken, "tokenId">>(["owner", "_id"])] },

@@ -8,7 +8,8 @@
  * are stored and indexed is in collections.ts; how writes stay crash-safe without transactions in mirror-log.ts.
  */
 import { createAuthNonces } from "./auth-nonces.ts";
-import { createBatchDocuments } from "./batch-documents.ts";
+import { createBatchDocuments, createProductDocuments } from "./batch-documents.ts";
+import { backfillDocumentAnchors, createDocumentAnchorRecords } from "./document-anchors.ts";
 import { createOrderReadGrants } from "./order-read-grants.ts";
 import { createProductDataDocuments } from "./product-data-documents.ts";
 import { createUnitOwnershipRecords } from "./unit-ownership.ts";
@@ -38,7 +39,10 @@ export async function createMongoStore(options: MongoStoreOptions): Promise<Mirr
   return {
     kind: "mongodb",
     describe: () => `MongoDB at ${where}`,
-    init: () => createIndexes(collections),
+    async init() {
+      await createIndexes(collections);
+      await backfillDocumentAnchors(collections);
+    },
     async close() {
       if (closed) return;
       closed = true;
@@ -58,6 +62,8 @@ export async function createMongoStore(options: MongoStoreOptions): Promise<Mirr
     ...createReadingAnchorRecords(collections),
     ...createProductDataDocuments(collections),
     ...createBatchDocuments(collections, db),
+    ...createProductDocuments(collections, db),
+    ...createDocumentAnchorRecords(collections),
     ...createUnitOwnershipRecords(collections),
     ...createTransformationRecords(collections),
   };

@@ -27,6 +27,7 @@ import { chunks, insertKeepingExisting, upsertAll } from "./bulk-writes.ts";
 import { documents, type MongoCollections, type RollbackItem, type RollbackMarker } from "./collections.ts";
 import { RollbackCompletedError } from "./errors.ts";
 import { deleteDesignRecordsAboveFork, writeDesignRecords } from "./design-records.ts";
+import { deleteDocumentAnchorsAboveFork, writeDocumentAnchors } from "./document-anchors.ts";
 import { EVENT_SORT, eventFilter } from "./filters.ts";
 import { deleteColdChainAboveFork, writeColdChainChanges } from "./cold-chain.ts";
 import { applyRollbackItems, writeProjections } from "./projections.ts";
@@ -90,6 +91,7 @@ async function applyRollback(
   const chainId = marker._id;
   await collections.events.deleteMany({ chainId, blockNumber: { $gt: marker.forkBlock } });
   await deleteDesignRecordsAboveFork(collections, chainId, marker.forkBlock);
+  await deleteDocumentAnchorsAboveFork(collections, chainId, marker.forkBlock);
   await deleteColdChainAboveFork(collections, chainId, marker.forkBlock);
   // Blocks after events: while the marker exists getBlocks hides them anyway.
   await collections.blocks.deleteMany({ chainId, number: { $gt: marker.forkBlock } });
@@ -164,6 +166,7 @@ async function commitRange(collections: MongoCollections, commit: RangeCommit): 
   await upsertAll(collections.blocks, blocks, { key: (d) => ({ _id: d._id }), guardByLastEvent: false });
   await writeProjections(collections, commit, true);
   await writeDesignRecords(collections, commit.designRegistrations ?? [], commit.designLinkChanges ?? []);
+  await writeDocumentAnchors(collections, commit.documentAnchors ?? []);
   if (commit.coldChain !== undefined) await writeColdChainChanges(collections, chainId, commit.coldChain);
   await writeCheckpoint(collections, commit.checkpoint); // last: the range counts as stored only now
 }

@@ -5,7 +5,8 @@
  * Each concern of the port lives in its own file, as in the MongoDB adapter (../mongo/index.ts).
  */
 import { createAuthNonces } from "./auth-nonces.ts";
-import { createBatchDocuments } from "./batch-documents.ts";
+import { createBatchDocuments, createProductDocuments } from "./batch-documents.ts";
+import { createDocumentAnchorRecords } from "./document-anchors.ts";
 import { createOrderReadGrants } from "./order-read-grants.ts";
 import { createProductDataDocuments } from "./product-data-documents.ts";
 import { createRecallAcknowledgements } from "./recall-acknowledgements.ts";
@@ -51,6 +52,8 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): MirrorStore
     ...createReadingAnchorRecords(connection),
     ...createProductDataDocuments(connection),
     ...createBatchDocuments(connection),
+    ...createProductDocuments(connection),
+    ...createDocumentAnchorRecords(connection),
     ...createUnitOwnershipRecords(connection),
     ...createTransformationRecords(connection),
   };

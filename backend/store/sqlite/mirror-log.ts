@@ -9,6 +9,7 @@ import { checkPageLimit, encodeCursor, pageCursor } from "../cursor.ts";
 import type { EventFilter, MirrorLog, PageRequest, RangeCommit, RollbackCommit } from "../port.ts";
 import { documentOf, type SqliteConnection } from "./connection.ts";
 import { deleteDesignRecordsAboveFork, writeDesignRecords } from "./design-records.ts";
+import { deleteDocumentAnchorsAboveFork, writeDocumentAnchors } from "./document-anchors.ts";
 import { deleteColdChainAboveFork, writeColdChainChanges } from "./cold-chain.ts";
 import {
   deleteOwnership,
@@ -115,6 +116,7 @@ export function createMirrorLog(connection: SqliteConnection): MirrorLog {
         for (const participant of commit.participants) writeParticipant(connection, participant, true);
         for (const order of commit.orders) writeOrder(connection, order, true);
         writeDesignRecords(connection, commit.designRegistrations ?? [], commit.designLinkChanges ?? []);
+        writeDocumentAnchors(connection, commit.documentAnchors ?? []);
         if (commit.coldChain !== undefined) writeColdChainChanges(connection, commit.chainId, commit.coldChain);
         for (const token of commit.unitTokens ?? []) writeUnitToken(connection, token, true);
         for (const root of commit.claimRoots ?? []) writeClaimRoot(connection, root);
@@ -128,6 +130,7 @@ export function createMirrorLog(connection: SqliteConnection): MirrorLog {
       connection.write(() => {
         deleteAboveFork(connection, commit.chainId, commit.forkBlock);
         deleteDesignRecordsAboveFork(connection, commit.chainId, commit.forkBlock);
+        deleteDocumentAnchorsAboveFork(connection, commit.chainId, commit.forkBlock);
         deleteColdChainAboveFork(connection, commit.chainId, commit.forkBlock);
         deleteProjections(connection, {
           batchIds: commit.deleteBatchIds,

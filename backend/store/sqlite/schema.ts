@@ -353,6 +353,38 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX transformation_lots_by_transformation ON transformation_lots (transformation_id);
   `,
+  /* 14: documents about product models (GTINs) with their bytes; the mirrored document anchors by hash, filled from the events already mirrored */ `
+  CREATE TABLE product_documents (
+    gtin TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    uploaded_at INTEGER NOT NULL,
+    doc TEXT NOT NULL,
+    content BLOB NOT NULL,
+    PRIMARY KEY (gtin, content_hash)
+  );
+  CREATE INDEX product_documents_by_upload ON product_documents (gtin, uploaded_at, content_hash);
+  CREATE TABLE document_anchors (
+    event_id TEXT PRIMARY KEY,
+    chain_id INTEGER NOT NULL,
+    block_number INTEGER NOT NULL,
+    content_hash TEXT NOT NULL,
+    doc TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX document_anchors_by_hash ON document_anchors (content_hash, event_id);
+  CREATE INDEX document_anchors_by_block ON document_anchors (chain_id, block_number);
+  INSERT INTO document_anchors (event_id, chain_id, block_number, content_hash, doc)
+    SELECT id, chain_id, block_number, lower(json_extract(doc, '$.args.contentHash')),
+      json_object(
+        'eventId', id,
+        'chainId', chain_id,
+        'blockNumber', block_number,
+        'transactionHash', transaction_hash,
+        'contentHash', lower(json_extract(doc, '$.args.contentHash')),
+        'subject', json_object('kind', 'batch', 'batchId', lower(json_extract(doc, '$.args.batchId'))),
+        'anchoredBy', lower(json_extract(doc, '$.args.anchoredBy')),
+        'anchoredAt', json_extract(doc, '$.blockTimestamp'))
+    FROM events WHERE contract = 'ProductDataRegistry' AND name = 'BatchDocumentAnchored';
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

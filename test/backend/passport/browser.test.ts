@@ -5,6 +5,8 @@
  * mirror is tampered with and the page must say what does not match.
  */
 import { existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { expect } from "chai";
@@ -195,6 +197,18 @@ describe("passport in a browser", function () {
       );
       expect(await zhPage.textContent("#verify-anchors")).to.equal(`已对照您扫描的代码所指定的链 ${chainId} 和登记合约 ${registry} 核验。`);
       expect(await zhPage.locator("#verify-status").isVisible()).to.equal(true);
+
+      // Readable on the phone: nothing wider than the screen, body text at least 14 px; the screenshot is kept for a
+      // reviewer (PASSPORT_SCREENSHOT_DIR, default the system's temp directory).
+      const layout = await zhPage.evaluate<{ scrollWidth: number; innerWidth: number; fontPx: number }>(
+        "({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth, fontPx: parseFloat(getComputedStyle(document.body).fontSize) })",
+      );
+      expect(layout.scrollWidth, "no horizontal scrolling on a phone").to.be.at.most(layout.innerWidth);
+      expect(layout.fontPx).to.be.at.least(14);
+      const shot = join(process.env.PASSPORT_SCREENSHOT_DIR ?? tmpdir(), "passport-phone-zh-CN.png");
+      const png = PNG.sync.read(await zhPage.screenshot({ path: shot, fullPage: true }));
+      expect(png.width).to.be.at.least(390);
+      console.log(`      (phone screenshot of the Chinese page: ${shot})`);
 
       // The switch: English, kept (cookie) on the next visit although the browser still asks for Chinese, and the
       // scanned code's trust anchors kept in the switch's link.

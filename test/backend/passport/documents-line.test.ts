@@ -5,7 +5,7 @@
 import { expect } from "chai";
 import request from "supertest";
 import type { Viewer } from "../../../backend/auth/auth-service.ts";
-import type { BatchDocumentService, BatchDocumentView } from "../../../backend/documents/document-service.ts";
+import type { BatchDocumentService, BatchDocumentView, ProductDocumentView } from "../../../backend/documents/document-service.ts";
 import type { Hex } from "../../../backend/domain/model.ts";
 import { digitalLinkPath } from "../../../backend/passport/digital-link.ts";
 import { createPassportModule } from "../../../backend/passport/passport-module.ts";
@@ -21,11 +21,15 @@ describe("passport documents line", function () {
     world = await createPassportWorld();
   });
 
-  function appWith(documents: BatchDocumentView[]) {
+  function appWith(documents: BatchDocumentView[], productDocuments: ProductDocumentView[] = []) {
     const service = {
       list: async (viewer: Viewer) => {
         asked.push(viewer);
         return documents;
+      },
+      listForProduct: async (viewer: Viewer) => {
+        asked.push(viewer);
+        return productDocuments;
       },
     } as unknown as BatchDocumentService;
     return passportTestApp(
@@ -79,5 +83,30 @@ describe("passport documents line", function () {
     const none = appWith([]);
     const bare = await request(none).get(digitalLinkPath(world.traded.gtin, world.traded.lot)).set("Accept", HTML).expect(200);
     expect(bare.text).to.not.contain("Documents:");
+  });
+
+  it("test_passport_listsTheProductModelsDocumentsFirst_withTheirOwnUrl", async function () {
+    const { batchId, gtin, lot } = world.traded;
+    const { batchId: _batchId, ...common } = declaration(batchId);
+    const manual: ProductDocumentView = {
+      ...common,
+      anchors: [],
+      gtin,
+      contentHash: `0x${"ef".repeat(32)}`,
+      kind: "other",
+      title: "Repair manual",
+    };
+    const app = appWith([declaration(batchId)], [manual]);
+    const doc = (await request(app).get(digitalLinkPath(gtin, lot)).set("Accept", "application/ld+json").expect(200)).body;
+    expect(doc["provena:documents"].map((d: { name: string; url: string }) => [d.name, d.url])).to.deep.equal([
+      ["Repair manual", `${passportConfig(world).publicBaseUrl}/api/v1/products/${gtin}/documents/0x${"ef".repeat(32)}/content`],
+      [
+        "Declaration <of> conformity",
+        `${passportConfig(world).publicBaseUrl}/api/v1/batches/${batchId}/documents/0x${"ab".repeat(32)}/content`,
+      ],
+    ]);
+    const page = await request(app).get(digitalLinkPath(gtin, lot)).set("Accept", HTML).expect(200);
+    expect(page.text).to.contain("Repair manual").and.contain(`/api/v1/products/${gtin}/documents/`);
+    expect(asked.every((viewer) => !viewer.signedIn)).to.equal(true);
   });
 });

@@ -85,8 +85,20 @@ describe("passport product summary (DPP)", function () {
     ]);
     expect(doc.image).to.equal("https://cdn.example.com/oil.jpg");
     expect(doc.countryOfOrigin).to.deep.equal({ "@type": "Country", identifier: "ES" });
-    expect(doc.material[0].name[0]).to.deep.equal({ "@value": "Olive oil", "@language": "en" });
-    expect(doc["untp:emissionsScorecard"]).to.include({ "untp:carbonFootprint": 20.14, "untp:reportingStandard": "ISO 14067" });
+    expect(doc.material[0]).to.deep.equal({ "@value": "Olive oil", "@language": "en" });
+    expect(doc["untp:materialsProvenance"][0]).to.deep.include({
+      "@type": "untp:Material",
+      "untp:massFraction": 1,
+      "untp:hazardous": false,
+    });
+    expect(doc["untp:producedByParty"]).to.deep.equal({ "@type": "untp:Party", name: "Acme Olive Oil S.L." });
+    // UNTP declares the footprint per unit of product (UNECE Rec. 20 "H87", a piece): 20.14 kg over 10 units.
+    expect(doc["untp:emissionsScorecard"]).to.include({
+      "untp:carbonFootprint": 2.014,
+      "untp:declaredUnit": "H87",
+      "untp:reportingStandard": "ISO 14067",
+      "provena:totalKgCO2e": 20.14,
+    });
   });
 
   it("test_passport_withoutProductData_keepsTheProvenanceTitle", async function () {

@@ -11,6 +11,7 @@ import request from "supertest";
 import { createProductDataModule } from "../../../backend/product-data/product-data-routes.ts";
 import { createProductDataService } from "../../../backend/product-data/product-data-service.ts";
 import { batchFootprint, greatCircleKm } from "../../../backend/product-data/footprint.ts";
+import { EMISSION_FACTORS_SOURCE, TRANSPORT_MODE_DEFAULTS } from "../../../backend/product-data/emission-factors.ts";
 import { ChainHistory, gtin14 } from "../../../scripts/fixtures/chain-history.ts";
 import { createMemoryStore, createTestApp, type TestApp } from "../api/fixtures/test-app.ts";
 
@@ -117,5 +118,21 @@ describe("carbon footprint", function () {
         .get(`/api/v1/batches/0x${"00".repeat(32)}/footprint`)
         .expect(404);
     });
+  });
+});
+
+describe("transport emission factors", function () {
+  it("test_everyMode_citesItsGlecDefault_andSaysWhetherItWasConfirmed", function () {
+    for (const [mode, defaults] of Object.entries(TRANSPORT_MODE_DEFAULTS)) {
+      expect(defaults.glecDefault, mode).to.be.a("string").and.not.equal("");
+      expect(defaults.confirmed, mode).to.be.a("boolean");
+      expect(defaults.gCO2ePerTonneKm, mode).to.be.greaterThan(0);
+    }
+    // Unconfirmed values are never passed off as checked: the source the API and passport carry says so.
+    if (Object.values(TRANSPORT_MODE_DEFAULTS).some((defaults) => !defaults.confirmed)) {
+      expect(EMISSION_FACTORS_SOURCE).to.contain("NOT yet confirmed");
+    }
+    expect(EMISSION_FACTORS_SOURCE).to.contain("GLEC Framework v3.0").and.contain("ISO 14083");
+    expect(TRANSPORT_MODE_DEFAULTS.air.addedKm).to.equal(95);
   });
 });

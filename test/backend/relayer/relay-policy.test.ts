@@ -40,6 +40,7 @@ describe("relay policy", function () {
     expect(relayRequirement("productData", "publishProductData")).to.deep.equal({ kind: "role", anyOf: ["MANUFACTURER"] });
     expect(relayRequirement("productData", "publishBatchData")).to.deep.equal({ kind: "role", anyOf: ["MANUFACTURER"] });
     expect(relayRequirement("productData", "anchorBatchDocument")).to.deep.equal({ kind: "participant" });
+    expect(relayRequirement("productData", "anchorProductDocument")).to.deep.equal({ kind: "role", anyOf: ["MANUFACTURER"] });
     expect(relayRequirement("productData", "registry")).to.have.property("kind", "refused");
   });
 

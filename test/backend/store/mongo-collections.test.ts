@@ -307,6 +307,8 @@ describe("MongoDB store: documents", function () {
         "designlinkchanges",
         "productdatadocuments",
         "batchdocuments",
+        "productdocuments",
+        "documentanchors",
         "unittokens",
         "claimroots",
         "claimtrees",

@@ -10,6 +10,8 @@ import { createStore, StoreUnavailableError } from "../../../backend/store/index
 import { createSqliteStore } from "../../../backend/store/sqlite/index.ts";
 import { MIGRATIONS, SCHEMA_VERSION } from "../../../backend/store/sqlite/schema.ts";
 import type { MirrorStore } from "../../../backend/store/port.ts";
+import { chainEventId, type ChainEvent } from "../../../backend/domain/model.ts";
+import { documentAnchorsOf } from "../../../backend/documents/document-anchors.ts";
 import { CHAIN_ID, rangeCommit, relayRequest, serials, bytes32, supplyChainScenario } from "./fixtures.ts";
 import { shouldBehaveLikeMirrorStore } from "./store.behavior.ts";
 
@@ -198,6 +200,49 @@ describe("SQLite store", function () {
       } finally {
         migrated.close();
       }
+    });
+
+    it("test_migrate_version12File_indexesTheDocumentAnchorsAlreadyMirrored", async function () {
+      const path = join(directory, "version12.db");
+      const raw = new DatabaseSync(path);
+      for (const migration of MIGRATIONS.slice(0, 12)) raw.exec(migration);
+      raw.exec("PRAGMA user_version = 12");
+      const event: ChainEvent = {
+        id: chainEventId(CHAIN_ID, 7, 3),
+        chainId: CHAIN_ID,
+        blockNumber: 7,
+        blockHash: bytes32("block 7"),
+        blockTimestamp: 1_767_225_684,
+        transactionHash: bytes32("tx 7"),
+        transactionIndex: 0,
+        logIndex: 3,
+        contract: "ProductDataRegistry",
+        address: "0x00000000000000000000000000000000000000aa",
+        name: "BatchDocumentAnchored",
+        args: { batchId: bytes32("batch"), anchoredBy: "0x00000000000000000000000000000000000000bb", contentHash: bytes32("report") },
+        batchIds: [bytes32("batch")],
+        orderIds: [],
+        accounts: ["0x00000000000000000000000000000000000000bb"],
+      };
+      const published: ChainEvent = { ...event, id: chainEventId(CHAIN_ID, 7, 4), logIndex: 4, name: "BatchDataPublished" };
+      const insert = raw.prepare(
+        "INSERT INTO events (id, chain_id, block_number, transaction_hash, contract, name, doc) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      );
+      for (const stored of [event, published]) {
+        insert.run(
+          stored.id,
+          stored.chainId,
+          stored.blockNumber,
+          stored.transactionHash,
+          stored.contract,
+          stored.name,
+          JSON.stringify(stored),
+        );
+      }
+      raw.close();
+      const store = await open(path);
+      expect(await store.listDocumentAnchors(bytes32("report"))).to.deep.equal(documentAnchorsOf([event]));
+      expect(documentAnchorsOf([event])).to.have.length(1);
     });
 
     it("test_migrate_version2File_rebuildsTheScanIndexWithRegion_andKeepsTheScans", async function () {

@@ -13,6 +13,8 @@ import type {
   ClaimRoot,
   DesignLinkChange,
   DesignRegistration,
+  DocumentAnchorRecord,
+  ProductDocument,
   EventRef,
   Hex,
   Order,
@@ -1323,6 +1325,116 @@ export function shouldBehaveLikeMirrorStore(makeStore: () => Promise<MirrorStore
       const [stored] = await store.listBatchDocuments(batchX);
       for (const result of results) expect(result).to.deep.equal(stored);
       expect(await bytesOf(await store.openBatchDocumentContent(batchX, stored!.contentHash))).to.deep.equal(content);
+    });
+  });
+
+  describe("product documents", function () {
+    const gtin = "08412345000102";
+    const documentOf = (forGtin: string, label: string, uploadedAt: number, content: Uint8Array): ProductDocument => ({
+      gtin: forGtin,
+      contentHash: bytes32(`product document:${label}`),
+      sha256: bytes32(`sha256:${label}`),
+      kind: "declaration-of-conformity",
+      audience: "public",
+      title: `Declaration ${label}`,
+      contentType: "application/pdf",
+      size: content.length,
+      uploadedBy: address("manufacturer"),
+      uploadedAt,
+    });
+    const bytesOf = async (stream: NodeJS.ReadableStream | null) => {
+      if (stream === null) return null;
+      const chunks: Buffer[] = [];
+      for await (const chunk of stream) chunks.push(Buffer.from(chunk as Uint8Array));
+      return Buffer.concat(chunks);
+    };
+
+    it("test_putProductDocument_firstUploadWins_listsPerGtinInUploadOrder", async function () {
+      const bytes = Buffer.alloc(300_000, 9); // larger than a GridFS chunk
+      const later = documentOf(gtin, "later", 3_000, bytes);
+      const earlier = documentOf(gtin, "earlier", 1_000, Buffer.from("%PDF-1.7 earlier"));
+      expect(await store.putProductDocument(later, bytes)).to.deep.equal(later);
+      expect(await store.putProductDocument({ ...later, title: "Forged", uploadedAt: 9_000 }, Buffer.from("other"))).to.deep.equal(later);
+      await store.putProductDocument(earlier, Buffer.from("%PDF-1.7 earlier"));
+      await store.putProductDocument(documentOf("08712345000011", "later", 500, bytes), bytes);
+      expect(await store.listProductDocuments(gtin)).to.deep.equal([earlier, later]);
+      expect(await store.getProductDocument(gtin, later.contentHash)).to.deep.equal(later);
+      expect(await bytesOf(await store.openProductDocumentContent(gtin, later.contentHash))).to.deep.equal(bytes);
+      expect(await store.getProductDocument("08412345000119", later.contentHash)).to.equal(null);
+      expect(await store.openProductDocumentContent("08412345000119", later.contentHash)).to.equal(null);
+      expect(await store.listProductDocuments("08412345000119")).to.deep.equal([]);
+      // A product document is no batch document, even under the same hash.
+      expect(await store.findBatchDocumentsByHash(later.contentHash)).to.deep.equal([]);
+    });
+
+    it("test_putProductDocument_race_allSeeOneWinner", async function () {
+      const content = Buffer.from("same manual");
+      const results = await Promise.all(
+        [1, 2, 3].map((at) => store.putProductDocument({ ...documentOf(gtin, "race", at, content), title: `upload ${at}` }, content)),
+      );
+      const [stored] = await store.listProductDocuments(gtin);
+      for (const result of results) expect(result).to.deep.equal(stored);
+    });
+  });
+
+  describe("document anchors", function () {
+    const contentHash = bytes32("anchored document");
+    const anchorAt = (blockNumber: number, subject: DocumentAnchorRecord["subject"], chainId = CHAIN_ID, hash = contentHash) => ({
+      eventId: chainEventId(chainId, blockNumber, 2),
+      chainId,
+      blockNumber,
+      transactionHash: transactionHash(chainId, blockNumber, 2),
+      contentHash: hash,
+      subject,
+      anchoredBy: address("lab"),
+      anchoredAt: 1_767_225_600 + blockNumber * 12,
+    });
+    const commitOf = (from: number, to: number, documentAnchors: DocumentAnchorRecord[], chainId = CHAIN_ID) => {
+      const blocks = Array.from({ length: to - from + 1 }, (_, offset) => indexedBlock(chainId, from + offset));
+      const last = blocks[blocks.length - 1]!;
+      return {
+        chainId,
+        events: [],
+        blocks,
+        batches: [],
+        participants: [],
+        orders: [],
+        documentAnchors,
+        checkpoint: { chainId, blockNumber: last.number, blockHash: last.hash, updatedAt: 1_767_225_600_000 + to },
+      };
+    };
+
+    it("test_commitRange_documentAnchors_listedByHashInChainOrder_replayChangesNothing", async function () {
+      const batch = anchorAt(3, { kind: "batch", batchId: bytes32("batch:x") });
+      const product = anchorAt(5, { kind: "product", gtin: "08412345000102" });
+      const other = anchorAt(4, { kind: "batch", batchId: bytes32("batch:x") }, CHAIN_ID, bytes32("other document"));
+      await store.commitRange(commitOf(1, 5, [product, batch, other]));
+      await store.commitRange(commitOf(1, 5, [{ ...product, anchoredBy: address("bolt") }]));
+      expect(await store.listDocumentAnchors(contentHash)).to.deep.equal([batch, product]);
+      expect(await store.listDocumentAnchors(bytes32("never anchored"))).to.deep.equal([]);
+    });
+
+    it("test_rollback_removesDocumentAnchorsAboveFork_keepsAtAndBelowAndOtherChains", async function () {
+      const subject = { kind: "batch" as const, batchId: bytes32("batch:x") };
+      const kept = anchorAt(6, subject);
+      const gone = anchorAt(7, subject);
+      const otherChain = anchorAt(9, subject, OTHER_CHAIN_ID);
+      await store.commitRange(commitOf(1, 8, [kept, gone]));
+      await store.commitRange(commitOf(1, 9, [otherChain], OTHER_CHAIN_ID));
+      const forkHeader = indexedBlock(CHAIN_ID, 6);
+      await store.rollback({
+        chainId: CHAIN_ID,
+        forkBlock: 6,
+        batches: [],
+        participants: [],
+        orders: [],
+        deleteBatchIds: [],
+        deleteParticipantAddresses: [],
+        deleteOrderIds: [],
+        checkpoint: { chainId: CHAIN_ID, blockNumber: 6, blockHash: forkHeader.hash, updatedAt: 1_767_225_700_000 },
+      });
+      expect(await store.listDocumentAnchors(contentHash)).to.have.deep.members([kept, otherChain]);
+      expect(await store.listDocumentAnchors(contentHash)).to.have.length(2);
     });
   });
 
