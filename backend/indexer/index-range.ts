@@ -5,7 +5,7 @@
 import type { Checkpoint } from "../domain/model.ts";
 import { designRecordsOf } from "../designs/design-records.ts";
 import { loadColdChainFromStore, projectColdChainRange } from "../projections/cold-chain.ts";
-import { loadCurrentFromStore, loadCurrentOwnershipFromStore, project } from "../projections/project.ts";
+import { loadCurrentContainersFromStore, loadCurrentFromStore, loadCurrentOwnershipFromStore, project } from "../projections/project.ts";
 import type { IndexerDependencies } from "./dependencies.ts";
 import { fetchRange } from "./fetch-range.ts";
 
@@ -56,7 +56,12 @@ export async function indexRange(
     return { kind: "reorg", reason: `block ${fromBlock} builds on ${fetched.actual}, not on the stored ${fetched.expected}` };
   }
   const { events } = fetched;
-  const documents = await project(events, loadCurrentFromStore(store), loadCurrentOwnershipFromStore(store));
+  const documents = await project(
+    events,
+    loadCurrentFromStore(store),
+    loadCurrentOwnershipFromStore(store),
+    loadCurrentContainersFromStore(store),
+  );
   const coldChain = await projectColdChainRange(events, loadColdChainFromStore(store));
   const next: Checkpoint = { chainId, blockNumber: toBlock, blockHash: fetched.last.hash, updatedAt: Date.now() };
   await confirmWriter();

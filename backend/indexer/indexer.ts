@@ -20,7 +20,7 @@ import type { Deployment } from "../chain/deployment.ts";
 import { createEventDecoder } from "../chain/events.ts";
 import { indexerChainReaderOf } from "../chain/json-rpc-chain-reader.ts";
 import { createLeaseLoop } from "../coordination/lease-loop.ts";
-import type { ColdChainReads, Leases, MirrorLog, ProjectionReads, UnitOwnershipRecords } from "../store/port.ts";
+import type { ColdChainReads, ContainerReads, Leases, MirrorLog, ProjectionReads, UnitOwnershipRecords } from "../store/port.ts";
 import type { IndexerDependencies } from "./dependencies.ts";
 import { LeaseLostError, recoveryFor, type NonRetryableIndexerError } from "./errors.ts";
 import type { ChainReader } from "../chain/chain-access.ts";
@@ -47,7 +47,12 @@ export interface CreateIndexerParameters {
    */
   provider: ChainReader;
   deployment: Deployment;
-  store: MirrorLog & ProjectionReads & ColdChainReads & Leases & Pick<UnitOwnershipRecords, "getUnitTokens" | "getClaimRoots">;
+  store: MirrorLog &
+    ProjectionReads &
+    ColdChainReads &
+    Leases &
+    Pick<UnitOwnershipRecords, "getUnitTokens" | "getClaimRoots"> &
+    Pick<ContainerReads, "getContainers">;
   config: IndexerConfig;
   logger: Logger;
   metrics?: IndexerMetrics;

@@ -3,8 +3,9 @@
  * this module routes each event to the entities it changes and turns a range of events into the full
  * documents to write, given the documents as they are stored now.
  */
-import type { Batch, ChainEvent, ClaimRoot, Hex, Order, Participant, UnitToken } from "../domain/model.ts";
+import type { Batch, ChainEvent, ClaimRoot, Container, Hex, Order, Participant, UnitToken } from "../domain/model.ts";
 import { batchKeysOf, reduceBatch } from "./batches.ts";
+import { projectContainers, type LoadCurrentContainers } from "./containers.ts";
 import { orderKeyOf, reduceOrder } from "./orders.ts";
 import { projectOwnership, type LoadCurrentOwnership, type OwnershipDocuments } from "./ownership.ts";
 import { participantKeyOf, reduceParticipant } from "./participants.ts";
@@ -106,9 +107,12 @@ export interface ProjectedDocuments extends OwnershipDocuments {
   batches: Batch[];
   participants: Participant[];
   orders: Order[];
+  /** LogisticUnits containers the range changed. */
+  containers: Container[];
 }
 
 const NO_OWNERSHIP: LoadCurrentOwnership = async () => ({ unitTokens: [], claimRoots: [] });
+const NO_CONTAINERS: LoadCurrentContainers = async () => [];
 
 /**
  * Folds a range's events into the full documents to write: loads the current documents of every entity the
@@ -119,12 +123,14 @@ export async function project(
   events: readonly ChainEvent[],
   loadCurrent: LoadCurrent,
   loadCurrentOwnership: LoadCurrentOwnership = NO_OWNERSHIP,
+  loadCurrentContainers: LoadCurrentContainers = NO_CONTAINERS,
 ): Promise<ProjectedDocuments> {
-  const [registryAndEscrow, ownership] = await Promise.all([
+  const [registryAndEscrow, ownership, containers] = await Promise.all([
     projectRegistryAndEscrow(events, loadCurrent),
     projectOwnership(events, loadCurrentOwnership),
+    projectContainers(events, loadCurrentContainers),
   ]);
-  return { ...registryAndEscrow, ...ownership };
+  return { ...registryAndEscrow, ...ownership, containers };
 }
 
 async function projectRegistryAndEscrow(
@@ -202,4 +208,9 @@ export function loadCurrentOwnershipFromStore(store: {
     ]);
     return { unitTokens, claimRoots };
   };
+}
+
+/** A LoadCurrentContainers reading from the store port. */
+export function loadCurrentContainersFromStore(store: { getContainers(ssccs: string[]): Promise<Container[]> }): LoadCurrentContainers {
+  return async (ssccs) => (ssccs.length > 0 ? store.getContainers(ssccs) : []);
 }

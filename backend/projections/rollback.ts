@@ -4,7 +4,8 @@
  * that no remaining event creates are deleted.
  */
 import type { EventFilter, PageRequest, RollbackCommit } from "../store/port.ts";
-import type { Batch, ChainEvent, Checkpoint, ClaimRoot, Hex, Order, Page, Participant, UnitToken } from "../domain/model.ts";
+import type { Batch, ChainEvent, Checkpoint, ClaimRoot, Container, Hex, Order, Page, Participant, UnitToken } from "../domain/model.ts";
+import { containerKeysOfAll, rollBackContainers } from "./containers.ts";
 import { ownershipKeysOfAll, rollBackOwnership } from "./ownership.ts";
 import {
   foldEvents,
@@ -24,6 +25,8 @@ export interface RollbackSource {
   /** The ownership section; a source without it has no ownership documents to roll back. */
   getUnitTokens?(tokenIds: string[]): Promise<UnitToken[]>;
   getClaimRoots?(batchIds: Hex[]): Promise<ClaimRoot[]>;
+  /** The containers section; a source without it has no containers to roll back. */
+  getContainers?(ssccs: string[]): Promise<Container[]>;
 }
 
 export interface RecomputedProjections {
@@ -148,7 +151,11 @@ export async function planRollback({
     forkBlock,
   );
 
-  return { commit: { chainId, forkBlock, ...recomputed, ...ownership, checkpoint }, removedEvents: removed.length };
+  // Containers hold their own history too: cut at the fork and refolded.
+  const containerKeys = containerKeysOfAll(removed);
+  const containers = rollBackContainers(containerKeys.length > 0 ? ((await store.getContainers?.(containerKeys)) ?? []) : [], forkBlock);
+
+  return { commit: { chainId, forkBlock, ...recomputed, ...ownership, ...containers, checkpoint }, removedEvents: removed.length };
 }
 
 /** Every event matching `filter`, following the cursor to the end. */

@@ -30,7 +30,8 @@
  *     listEvents:       `id` ascending (chain order; ids of one chain sort by block, then log index);
  *     listBatches:      `registered.eventId` ascending, then `batchId` (registration order);
  *     listOrders:       `opened.eventId` ascending, then `orderId`;
- *     listParticipants: `onboarded.eventId` ascending, then `address`.
+ *     listParticipants: `onboarded.eventId` ascending, then `address`;
+ *     listContainers:   `created.eventId` ascending, then `sscc`.
  *   A page holds at most `limit` items; `nextCursor` is null exactly when no further item matches (adapters read
  *   limit + 1), so a caller never gets an empty last page. A cursor is an opaque string meaningful only to the
  *   adapter that produced it; a malformed cursor, or a `limit` that is not an integer in 1..500, throws a
@@ -68,6 +69,7 @@ import type {
   ClaimRoot,
   ClaimTree,
   ClaimRegion,
+  Container,
 } from "../domain/model.ts";
 import type {
   BatchColdChainConditions,
@@ -116,6 +118,8 @@ export interface RangeCommit {
   /** Unit tokens and claim roots after the range (absent = none changed); same freshness rule, by tokenId / batchId. */
   unitTokens?: UnitToken[];
   claimRoots?: ClaimRoot[];
+  /** LogisticUnits containers after the range (absent = none changed); same freshness rule, by sscc. */
+  containers?: Container[];
   checkpoint: Checkpoint;
 }
 
@@ -142,6 +146,9 @@ export interface RollbackCommit {
   unitTokens?: UnitToken[];
   deleteUnitTokenIds?: string[];
   deleteClaimRootBatchIds?: Hex[];
+  /** Containers as they were at the fork (written unconditionally), and the SSCCs of containers created above it. */
+  containers?: Container[];
+  deleteContainerSsccs?: string[];
   checkpoint: Checkpoint;
 }
 
@@ -172,6 +179,15 @@ export interface OrderFilter {
   carrier?: Hex;
   batchId?: Hex;
   state?: OrderState;
+}
+
+export interface ContainerFilter {
+  /** The container's own custodian record (stale while it is packed: see Container). */
+  custodian?: Hex;
+  /** Containers holding this batch directly (at most one at a time). */
+  batchId?: Hex;
+  /** Containers packed directly in this one; null: outermost containers only. */
+  parentSscc?: string | null;
 }
 
 export interface ParticipantFilter {
@@ -284,6 +300,18 @@ export interface UnitOwnershipRecords {
   /** Records where the latest accepted claim of a token came from, replacing an earlier record. */
   putClaimRegion(record: ClaimRegion): Promise<void>;
   getClaimRegion(tokenId: string): Promise<ClaimRegion | null>;
+}
+
+/**
+ * LogisticUnits containers (written by MirrorLog's commits, like the other projections). getContainers follows
+ * getBatches' rules; listContainers is keyset-paginated by `created.eventId`, then `sscc`.
+ */
+export interface ContainerReads {
+  getContainer(sscc: string): Promise<Container | null>;
+  getContainers(ssccs: string[]): Promise<Container[]>;
+  listContainers(filter: ContainerFilter, page: PageRequest): Promise<Page<Container>>;
+  /** The container holding `batchId` directly, or null when it is not packed. */
+  findContainerHoldingBatch(batchId: Hex): Promise<Container | null>;
 }
 
 /** The relayer's durable queue of signed forward requests. */
@@ -455,4 +483,5 @@ export interface MirrorStore
     ReadingAnchorRecords,
     ProductDataDocuments,
     BatchDocuments,
-    UnitOwnershipRecords {}
+    UnitOwnershipRecords,
+    ContainerReads {}

@@ -22,6 +22,7 @@
  * - claims:        { batchId: 1, serial: 1 }  prefix of the unique index.
  * - serialchunks:  { serialRoot: 1 }          a set is read and written by its root.
  * - unittokens:    { _id: "hashed" }          looked up by token id.
+ * - containers:    { _id: "hashed" }          looked up by SSCC; lists by custodian or batch are scatter-gather.
  * - participants, blocks, checkpoints, leases, relays, serialsets, rollbacks, rollbackitems, designregistrations,
  *   designlinkchanges, claimroots, claimtrees, claimregions: small, unsharded.
  */
@@ -48,6 +49,7 @@ import type {
   ClaimRoot,
   ClaimTree,
   ClaimRegion,
+  Container,
 } from "../../domain/model.ts";
 
 /** A natural key (string or number), or the ObjectId the server gives scans and claims. */
@@ -137,6 +139,7 @@ export const documents = {
   claimRoot: keyedBy<ClaimRoot>("batchId"),
   claimTree: keyedBy<ClaimTree>("claimRoot"),
   claimRegion: keyedBy<ClaimRegion>("tokenId"),
+  container: keyedBy<Container>("sscc"),
 };
 
 // --- the adapter's own records (not domain objects) -----------------------------------------------------------
@@ -179,7 +182,7 @@ export interface RollbackMarker {
   startedAt: number;
 }
 
-export type ProjectionKind = "batch" | "participant" | "order" | "unitToken" | "claimRoot";
+export type ProjectionKind = "batch" | "participant" | "order" | "unitToken" | "claimRoot" | "container";
 
 /** One projection a rollback replaces (`doc`, the projection's document) or deletes (`doc` null). */
 export interface RollbackItem {
@@ -188,7 +191,7 @@ export interface RollbackItem {
   token: string;
   seq: number;
   kind: ProjectionKind;
-  key: string; // a batch id, address or order id; a unit token's id in decimal
+  key: string; // a batch id, address or order id; a unit token's id in decimal; a container's SSCC
   doc: MongoDocument | null;
 }
 
@@ -309,6 +312,16 @@ export const COLLECTIONS = {
   },
   unitTokens: { name: "unittokens", indexes: [index<Stored<UnitToken, "tokenId">>(["owner", "_id"])] },
   claimRoots: { name: "claimroots", indexes: [] },
+  // LogisticUnits containers (_id: the SSCC), listed by creation; batchIds is multikey: "which container holds this batch".
+  containers: {
+    name: "containers",
+    indexes: [
+      index<Stored<Container, "sscc">>(["created.eventId", "_id"]),
+      ...(["custodian", "parentSscc", "batchIds"] as const).map((field) =>
+        index<Stored<Container, "sscc">>([field, "created.eventId", "_id"]),
+      ),
+    ],
+  },
   claimTrees: { name: "claimtrees", indexes: [] },
   claimRegions: { name: "claimregions", indexes: [] },
   signInNonces: { name: "signinnonces", indexes: [{ key: { expiresAt: 1 }, expireAfterSeconds: 0 }] },

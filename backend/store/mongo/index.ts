@@ -24,6 +24,7 @@ import { createPassportRecords } from "./passport-records.ts";
 import { createReadingAnchorRecords } from "./reading-anchor-records.ts";
 import { createProjectionReads } from "./projections.ts";
 import { createRelayQueue } from "./relay-queue.ts";
+import { createContainerReads } from "./containers.ts";
 
 export { connectFailure, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_DATABASE, type MongoStoreOptions } from "./connection.ts";
 export { MongoStoreConnectionError, RollbackCompletedError } from "./errors.ts";
@@ -58,5 +59,6 @@ export async function createMongoStore(options: MongoStoreOptions): Promise<Mirr
     ...createProductDataDocuments(collections),
     ...createBatchDocuments(collections, db),
     ...createUnitOwnershipRecords(collections),
+    ...createContainerReads(collections),
   };
 }

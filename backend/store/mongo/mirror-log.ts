@@ -126,6 +126,12 @@ export function rollbackItemsOf(commit: RollbackCommit, token: string): Rollback
     })),
     ...(commit.deleteUnitTokenIds ?? []).map((key) => ({ kind: "unitToken" as const, key, doc: null })),
     ...(commit.deleteClaimRootBatchIds ?? []).map((key) => ({ kind: "claimRoot" as const, key, doc: null })),
+    ...(commit.containers ?? []).map((container) => ({
+      kind: "container" as const,
+      key: container.sscc,
+      doc: documents.container.toDocument(container),
+    })),
+    ...(commit.deleteContainerSsccs ?? []).map((key) => ({ kind: "container" as const, key, doc: null })),
   ];
   return entries.map((entry, seq) => ({
     _id: `${commit.chainId}:${token}:${seq}`,

@@ -28,6 +28,7 @@ export const projectionKeys: Record<ProjectionKind, (doc: MongoDocument) => Reco
   order: (doc) => ({ _id: doc._id }),
   unitToken: (doc) => ({ _id: doc._id }),
   claimRoot: (doc) => ({ _id: doc._id }),
+  container: (doc) => ({ _id: doc._id }),
 };
 
 function projectionCollection(collections: MongoCollections, kind: ProjectionKind): MongoCollection {
@@ -37,6 +38,7 @@ function projectionCollection(collections: MongoCollections, kind: ProjectionKin
     order: collections.orders,
     unitToken: collections.unitTokens,
     claimRoot: collections.claimRoots,
+    container: collections.containers,
   };
   return byKind[kind];
 }
@@ -44,7 +46,7 @@ function projectionCollection(collections: MongoCollections, kind: ProjectionKin
 /** Writes a range's projections; with `guardByLastEvent`, a stored document that has seen a later event stays. */
 export async function writeProjections(
   collections: MongoCollections,
-  commit: Pick<RangeCommit, "batches" | "participants" | "orders" | "unitTokens" | "claimRoots">,
+  commit: Pick<RangeCommit, "batches" | "participants" | "orders" | "unitTokens" | "claimRoots" | "containers">,
   guardByLastEvent: boolean,
 ): Promise<void> {
   const unitTokens = (commit.unitTokens ?? []).map((token) => documents.unitToken.toDocument(token));
@@ -58,11 +60,13 @@ export async function writeProjections(
   await upsertAll(collections.orders, orders, { key: projectionKeys.order, guardByLastEvent });
   await upsertAll(collections.unitTokens, unitTokens, { key: projectionKeys.unitToken, guardByLastEvent });
   await upsertAll(collections.claimRoots, claimRoots, { key: projectionKeys.claimRoot, guardByLastEvent: false });
+  const containers = (commit.containers ?? []).map((container) => documents.container.toDocument(container));
+  await upsertAll(collections.containers, containers, { key: projectionKeys.container, guardByLastEvent });
 }
 
 /** Applies a page of a rollback's items: replaces the recomputed projections, deletes the undone ones. */
 export async function applyRollbackItems(collections: MongoCollections, items: RollbackItem[]): Promise<void> {
-  for (const kind of ["batch", "participant", "order", "unitToken", "claimRoot"] as const) {
+  for (const kind of ["batch", "participant", "order", "unitToken", "claimRoot", "container"] as const) {
     const collection = projectionCollection(collections, kind);
     const ofKind = items.filter((item) => item.kind === kind);
     const replacements = ofKind.flatMap((item) => (item.doc === null ? [] : [item.doc]));

@@ -13,6 +13,7 @@ import { createDesignProofRecords } from "./design-records.ts";
 import type { MirrorStore } from "../port.ts";
 import { IN_MEMORY, openSqlite, type SqliteStoreOptions } from "./connection.ts";
 import { createColdChainReadings, createColdChainReads } from "./cold-chain.ts";
+import { createContainerReads } from "./containers.ts";
 import { createLeases } from "./leases.ts";
 import { createMirrorLog } from "./mirror-log.ts";
 import { createPassportRecords } from "./passport-records.ts";
@@ -51,5 +52,6 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): MirrorStore
     ...createProductDataDocuments(connection),
     ...createBatchDocuments(connection),
     ...createUnitOwnershipRecords(connection),
+    ...createContainerReads(connection),
   };
 }

@@ -10,6 +10,7 @@ import type { EventFilter, MirrorLog, PageRequest, RangeCommit, RollbackCommit }
 import { documentOf, type SqliteConnection } from "./connection.ts";
 import { deleteDesignRecordsAboveFork, writeDesignRecords } from "./design-records.ts";
 import { deleteColdChainAboveFork, writeColdChainChanges } from "./cold-chain.ts";
+import { deleteContainers, writeContainer } from "./containers.ts";
 import {
   deleteOwnership,
   deleteProjections,
@@ -117,6 +118,7 @@ export function createMirrorLog(connection: SqliteConnection): MirrorLog {
         if (commit.coldChain !== undefined) writeColdChainChanges(connection, commit.chainId, commit.coldChain);
         for (const token of commit.unitTokens ?? []) writeUnitToken(connection, token, true);
         for (const root of commit.claimRoots ?? []) writeClaimRoot(connection, root);
+        for (const container of commit.containers ?? []) writeContainer(connection, container, true);
         writeCheckpoint(connection, commit.chainId, commit.checkpoint);
       });
       connection.eventsWritten(commit.events.length);
@@ -137,6 +139,8 @@ export function createMirrorLog(connection: SqliteConnection): MirrorLog {
         for (const order of commit.orders) writeOrder(connection, order, false);
         deleteOwnership(connection, { tokenIds: commit.deleteUnitTokenIds ?? [], claimRootBatchIds: commit.deleteClaimRootBatchIds ?? [] });
         for (const token of commit.unitTokens ?? []) writeUnitToken(connection, token, false);
+        deleteContainers(connection, commit.deleteContainerSsccs ?? []);
+        for (const container of commit.containers ?? []) writeContainer(connection, container, false);
         writeCheckpoint(connection, commit.chainId, commit.checkpoint);
       });
     },
