@@ -265,6 +265,7 @@ describe("MongoDB store: documents", function () {
         "batchdocuments",
         "unittokens",
         "claimroots",
+        "containers",
         "claimtrees",
         "claimregions",
         "signinnonces",
@@ -299,6 +300,16 @@ describe("MongoDB store: documents", function () {
         "transactionHash,_id",
         "name,_id",
         "chainId,blockNumber",
+      ]);
+    });
+
+    it("test_containerIndexes_eachListFilterThenCreationOrder", function () {
+      // "Which container holds this batch" walks the multikey batchIds index; every list ends with its sort key.
+      expect(COLLECTIONS.containers.indexes.map((index) => Object.keys(index.key).join(","))).to.have.members([
+        "created.eventId,_id",
+        "custodian,created.eventId,_id",
+        "parentSscc,created.eventId,_id",
+        "batchIds,created.eventId,_id",
       ]);
     });
 
