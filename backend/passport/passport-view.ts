@@ -85,6 +85,11 @@ export interface PassportView {
   productData: PassportProductData | null;
   /** The batch's public, anchored documents (backend/documents); a passport is the same page for everyone. */
   documents?: PassportDocument[];
+  /**
+   * Set while the batch is packed in a container (LogisticUnits): the container, the outermost one, and who holds
+   * the goods (the outermost container's custodian, not the registry's record). Its participant is in `participants`.
+   */
+  container?: { sscc: string; outermostSscc: string; holder: Hex } | null;
   verification: { chainId: number; registry: Hex; rpcUrl: string; deployBlock: number; asOfBlock: number | null };
   generatedAt: number;
 }
