@@ -8,8 +8,8 @@
  *   handoff's GLN; a rejected or cancelled proposal -> bizStep void_shipping (the goods never changed hands);
  * - quality attestation: ObjectEvent OBSERVE, bizStep inspecting, disposition conformant / non_conformant;
  * - recall: ObjectEvent OBSERVE, disposition recalled.
- * Packing and merging contracts will add BatchEvent kinds; they map here too (AggregationEvent ADD/DELETE with the
- * SSCC as parentID, TransformationEvent with several inputs) without changing the document or the hash.
+ * Packing (LogisticUnits containers) maps in container-events.ts (AggregationEvent ADD/DELETE with the SSCC as parentID,
+ * ObjectEvents on the SSCC for container handoffs), with the helpers exported here; merging will add its own.
  *
  * Every event carries the chain log it comes from as extension fields in Provena's namespace, and its eventID is
  * the EPCIS event hash (event-hash.ts) of everything else in it.
@@ -136,7 +136,7 @@ function split(parent: Batch, child: Batch, at: EventRef, prefixes: readonly str
 }
 
 /** The event with its time, its chain origin as extensions, and its hash as eventID (computed over all the rest). */
-function withId(at: EventRef, type: string, body: JsonObject): JsonObject {
+export function withId(at: EventRef, type: string, body: JsonObject): JsonObject {
   const event: JsonObject = {
     type,
     eventTime: new Date(at.blockTimestamp * 1000).toISOString(),
@@ -156,19 +156,19 @@ function withId(at: EventRef, type: string, body: JsonObject): JsonObject {
   };
 }
 
-const ext = (name: string) => `${PROVENA_EPCIS_PREFIX}:${name}`;
+export const ext = (name: string) => `${PROVENA_EPCIS_PREFIX}:${name}`;
 
 /** The log index is the last part of the natural key chainEventId(chainId, block, logIndex). */
 export function logIndexOf(at: EventRef): number {
   return Number(at.eventId.slice(at.eventId.lastIndexOf(":") + 1));
 }
 
-function cbvBizStep(step: string | null): JsonValue {
+export function cbvBizStep(step: string | null): JsonValue {
   return step !== null && Object.hasOwn(CBV_BIZ_STEP, step) ? CBV_BIZ_STEP[step as BusinessStep] : "other";
 }
 
 /** GLNs travel as uint64 on chain, so a GLN with a leading zero may come without it. */
-function padGln(gln: string): string {
+export function padGln(gln: string): string {
   return gln.padStart(13, "0");
 }
 
@@ -176,6 +176,6 @@ function padGln(gln: string): string {
  * Every company prefix granted to a participant the history mentions. The registry refuses a grant inside another
  * holder's prefix, so at most one holder's prefix covers a key; among one holder's own, the longest match is taken.
  */
-function grantedPrefixes(participants: ReadonlyMap<Hex, Participant>): string[] {
+export function grantedPrefixes(participants: ReadonlyMap<Hex, Participant>): string[] {
   return [...participants.values()].flatMap((participant) => participant.companyPrefixes ?? []);
 }

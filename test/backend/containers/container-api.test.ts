@@ -19,6 +19,11 @@ import type { Container, Hex } from "../../../backend/domain/model.ts";
 import { createIndexer, type Indexer } from "../../../backend/indexer/index.ts";
 import type { MirrorStore } from "../../../backend/store/port.ts";
 import { createTraceModule } from "../../../backend/trace/trace-routes.ts";
+import { createEpcisModule } from "../../../backend/epcis/epcis-routes.ts";
+import type { EpcisDocument } from "../../../backend/epcis/epcis-service.ts";
+import { eventHashId, type JsonObject } from "../../../backend/epcis/event-hash.ts";
+import { EXTENSION_NAMESPACES } from "../../../backend/epcis/events.ts";
+import { epcisSchemaValidator } from "../epcis/gs1-schema.ts";
 import { createTraceService, type Trace } from "../../../backend/trace/trace-service.ts";
 import { DEMO_DC_GLN, DEMO_PORT_GLN, deployLogisticUnits, deployProvena } from "../../../scripts/fixtures/provena-deployment.ts";
 import type { LogisticUnits } from "../../../types/ethers-contracts/index.ts";
@@ -118,6 +123,7 @@ describe("containers API", function () {
       modules: [
         createContainerModule({ service: createContainerService({ store }) }),
         createTraceModule({ service: createTraceService({ store }) }),
+        createEpcisModule({ store }),
       ],
     });
   });
@@ -226,6 +232,60 @@ describe("containers API", function () {
     await request(t.app).get("/api/v1/containers?owner=x").expect(400);
   });
 
+  type Event = JsonObject & { type: string };
+  const epcis = async (path: string) => {
+    const response = await request(t.app).get(`/api/v1/epcis/${path}`).expect(200);
+    expect(response.headers["content-type"]).to.match(/application\/ld\+json/);
+    const document = JSON.parse(response.text) as EpcisDocument;
+    const validate = await epcisSchemaValidator();
+    expect(validate(document), JSON.stringify(validate.errors?.slice(0, 5), null, 2)).to.equal(true);
+    for (const event of document.epcisBody.eventList) {
+      const { eventID, ...rest } = event;
+      expect(eventID).to.equal(eventHashId(rest as JsonObject, EXTENSION_NAMESPACES));
+    }
+    return document.epcisBody.eventList as Event[];
+  };
+  // The demo manufacturer holds prefix 8412345: SSCCs and GTINs under it are written as EPC URIs.
+  const ssccEpc = (sscc: bigint) => `urn:epc:id:sscc:8412345.${digits(sscc)[0]}${digits(sscc).slice(8, 17)}`;
+
+  it("test_epcis_containerExport_commissioningPackingAndHandoffs_validAgainstTheSchema", async function () {
+    const events = await epcis(`containers/${digits(PALLET)}`);
+    expect(events.map((event) => [event.type, event.action, event.bizStep])).to.deep.equal([
+      ["ObjectEvent", "ADD", "commissioning"],
+      ["AggregationEvent", "ADD", "packing"],
+      ["AggregationEvent", "ADD", "packing"],
+      ["ObjectEvent", "OBSERVE", "shipping"],
+      ["ObjectEvent", "OBSERVE", "receiving"],
+    ]);
+    expect(events[0]!.epcList).to.deep.equal([ssccEpc(PALLET)]);
+    expect(events[1]).to.deep.include({ parentID: ssccEpc(PALLET) });
+    expect(events[1]!.childQuantityList).to.deep.equal([{ epcClass: "urn:epc:class:lgtin:8412345.000010.LOT-CT-B", quantity: 5 }]);
+    expect(events[2]).to.deep.include({ parentID: ssccEpc(PALLET), childEPCs: [ssccEpc(CARTON)] });
+    expect(events[4]).to.deep.include({ disposition: "in_progress", "provena:handoff": "accepted" });
+    expect(events[4]!.destinationList).to.deep.equal([{ type: "possessing_party", destination: "urn:epc:id:pgln:8412345.00002" }]);
+    expect(events[4]).to.have.property("provena:transactionHash");
+    // The carton's export tells its packing onto the pallet as the same event (same hash).
+    const carton = await epcis(`containers/${digits(CARTON)}`);
+    expect(carton.map((event) => event.eventID)).to.include(events[2]!.eventID);
+    await request(t.app)
+      .get(`/api/v1/epcis/containers/${digits(SQUATTED)}`)
+      .expect(404);
+    await request(t.app).get("/api/v1/epcis/containers/123").expect(400);
+  });
+
+  it("test_epcis_lotExport_includesItsPackingAndTheOuterContainersHandoffs", async function () {
+    const events = await epcis(`lots/${lots.a}`);
+    const aggregations = events.filter((event) => event.type === "AggregationEvent");
+    expect(aggregations.map((event) => [event.parentID, event.action])).to.deep.equal([
+      [ssccEpc(CARTON), "ADD"], // lot A into the carton
+      [ssccEpc(PALLET), "ADD"], // the carton onto the pallet
+    ]);
+    const onPallet = events.filter((event) => JSON.stringify(event.epcList ?? []).includes(ssccEpc(PALLET)));
+    expect(onPallet.map((event) => event.bizStep)).to.deep.equal(["shipping", "receiving"]);
+    // A lot never packed has no container events.
+    expect((await epcis(`lots/${lots.c}`)).filter((event) => event.type === "AggregationEvent")).to.deep.equal([]);
+  });
+
   it("test_unpack_freesTheCartonAndTheLot", async function () {
     const { carrier } = deployment;
     await (await units.connect(carrier).unpackContainer(PALLET, CARTON, DEMO_DC_GLN)).wait();
@@ -238,6 +298,11 @@ describe("containers API", function () {
     expect((await container(PALLET)).contents.containers).to.deep.equal([]);
     const lot = (await request(t.app).get(`/api/v1/batches/${lots.a}`).expect(200)).body;
     expect(lot).to.deep.include({ packedIn: null, container: null, pendingCustodian: address(carrier) });
+    const deletes = (await epcis(`lots/${lots.a}`)).filter((event) => event.type === "AggregationEvent" && event.action === "DELETE");
+    expect(deletes.map((event) => [event.parentID, event.bizStep])).to.deep.equal([
+      [ssccEpc(PALLET), "unpacking"],
+      [ssccEpc(CARTON), "unpacking"],
+    ]);
   });
 
   it("test_hugeContainer_listsABoundedNumberOfBatches_andSaysSo", async function () {
