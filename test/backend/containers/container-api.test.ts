@@ -28,6 +28,7 @@ import { createTraceService, type Trace } from "../../../backend/trace/trace-ser
 import { DEMO_DC_GLN, DEMO_PORT_GLN, deployLogisticUnits, deployProvena } from "../../../scripts/fixtures/provena-deployment.ts";
 import type { LogisticUnits } from "../../../types/ethers-contracts/index.ts";
 import { registerBatch } from "../../helpers/batches.ts";
+import { mirrorViewLines } from "../../../scripts/cli/container-commands.ts";
 import { ssccFrom } from "../../helpers/gs1.ts";
 import { createMemoryStore, createTestApp, type TestApp } from "../api/fixtures/test-app.ts";
 
@@ -284,6 +285,18 @@ describe("containers API", function () {
     expect(onPallet.map((event) => event.bizStep)).to.deep.equal(["shipping", "receiving"]);
     // A lot never packed has no container events.
     expect((await epcis(`lots/${lots.c}`)).filter((event) => event.type === "AggregationEvent")).to.deep.equal([]);
+  });
+
+  it("test_cli_containerShowMirror_printsTheApiViewWithNamesAndLots", async function () {
+    // `provena container show --mirror` prints these lines from the same API answer (the CLI needs a JSON-RPC
+    // endpoint to start, which the in-process chain does not serve, so the printing is checked here).
+    const lines = mirrorViewLines(await container(CARTON));
+    expect(lines).to.deep.equal([
+      `container ${digits(CARTON)} at GLN ${DEMO_DC_GLN}`,
+      `  held by    Mare Nostrum Freight (${address(deployment.carrier)}) (packed in ${digits(PALLET)}, outermost ${digits(PALLET)})`,
+      "  batches    08412345000102/LOT-CT-A",
+      "  containers none",
+    ]);
   });
 
   it("test_unpack_freesTheCartonAndTheLot", async function () {
