@@ -318,6 +318,23 @@ describe("containers API", function () {
     ]);
   });
 
+  it("test_recallOfAPackedLot_flaggedOnChain_blocksThePalletInTheView", async function () {
+    const { registry, manufacturer } = deployment;
+    await (await registry.connect(manufacturer).recallBatch(lots.b, `0x${"00".repeat(32)}`)).wait();
+    await caughtUp();
+    // Recalled in the registry but not yet flagged in LogisticUnits: listed as recalled, the pallet still moves.
+    const before = await container(PALLET);
+    expect(before.recall).to.deep.equal({ flaggedBatchIds: [], recalledBatchIds: [lots.b], blocked: false });
+    expect(before.contents.batches.find((batch) => batch.batchId === lots.b)).to.include({ status: "recalled", recallFlagged: false });
+    await (await units.flagRecalledBatch(lots.b)).wait();
+    await caughtUp();
+    const after = await container(PALLET);
+    expect(after.recall).to.deep.equal({ flaggedBatchIds: [lots.b], recalledBatchIds: [lots.b], blocked: true });
+    expect(after.history.at(-1)).to.deep.include({ kind: "recall_flagged", batchId: lots.b });
+    const summary = (await request(t.app).get(`/api/v1/containers?batchId=${lots.b}`).expect(200)).body.items[0];
+    expect(summary).to.include({ sscc: digits(PALLET), recallFlagged: 1 });
+  });
+
   it("test_hugeContainer_listsABoundedNumberOfBatches_andSaysSo", async function () {
     const huge = await createMemoryStore();
     const created = { eventId: "1:000000000001:000000", blockNumber: 1, blockTimestamp: 1, transactionHash: `0x${"1".repeat(64)}` as Hex };
