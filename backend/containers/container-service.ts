@@ -49,6 +49,12 @@ export interface ContainerView {
   sscc: string;
   state: Container["state"];
   creator: ParticipantRef;
+  /**
+   * Whether the creator holds the GS1 company prefix the SSCC is under. LogisticUnits refuses an SSCC under a prefix
+   * granted to someone else, but anyone may create one under a prefix nobody was granted: false means the SSCC's
+   * company never vouched for it (an SSCC squatted before its prefix was granted, or one its owner keeps outside Provena).
+   */
+  creatorLicensed: boolean;
   /** The contract's custodian record; stale while the container is packed (see `holder`). */
   custodian: ParticipantRef;
   /** Who holds the container and everything in it: the outermost container's custodian. */
@@ -151,9 +157,11 @@ export function createContainerService({ store }: { store: Store }): ContainerSe
         outermost.custodian,
         ...(container.pendingHandoff ? [container.pendingHandoff.to] : []),
       ];
-      const names = new Map(
-        (await store.getParticipants([...new Set(addresses)])).map((participant: Participant) => [participant.address, participant.name]),
+      const known = new Map(
+        (await store.getParticipants([...new Set(addresses)])).map((participant: Participant) => [participant.address, participant]),
       );
+      const names = new Map([...known].map(([address, participant]) => [address, participant.name]));
+      const ssccBody = container.sscc.slice(1, 17); // company prefix and serial reference
       const ref = (address: Hex): ParticipantRef => ({ address, name: names.get(address) ?? null });
       const history = container.history.slice(-MAX_LISTED_HISTORY);
 
@@ -161,6 +169,7 @@ export function createContainerService({ store }: { store: Store }): ContainerSe
         sscc: container.sscc,
         state: container.state,
         creator: ref(container.creator),
+        creatorLicensed: (known.get(container.creator)?.companyPrefixes ?? []).some((prefix) => ssccBody.startsWith(prefix)),
         custodian: ref(container.custodian),
         holder: { ...ref(outermost.custodian), outermostSscc: outermost.sscc },
         path: resolved?.path ?? [container.sscc],

@@ -141,6 +141,7 @@ describe("containers API", function () {
     expect(pallet.holder).to.deep.equal({ address: address(carrier), name: "Mare Nostrum Freight", outermostSscc: digits(PALLET) });
     expect(pallet.custodian).to.deep.equal({ address: address(carrier), name: "Mare Nostrum Freight" });
     expect(pallet.creator).to.deep.equal({ address: address(manufacturer), name: "Acme Olive Oil S.L." });
+    expect(pallet.creatorLicensed).to.equal(true); // under the manufacturer's granted prefix 8412345
     expect(pallet.locationGln).to.equal(DEMO_DC_GLN.toString());
     expect(pallet.pendingHandoff).to.equal(null);
     expect(pallet.contents.batches.map((batch) => [batch.batchId, batch.sscc, batch.lot])).to.deep.equal([
@@ -208,6 +209,7 @@ describe("containers API", function () {
   it("test_strangersRevertedPack_andSquattedSscc_neverShow", async function () {
     const box = await container(STRANGER_BOX);
     expect(box.contents.batches).to.deep.equal([]);
+    expect(box.creatorLicensed).to.equal(false); // prefix 9506000 is granted to nobody: the SSCC is the retailer's say-so
     expect(box.history.map((step) => step.kind)).to.deep.equal(["created"]);
     expect((await request(t.app).get(`/api/v1/batches/${lots.c}`).expect(200)).body.packedIn).to.equal(undefined);
     const squatted = await request(t.app)
