@@ -32,6 +32,22 @@ describe("passport: a packed lot's holder", function () {
   it("test_passport_packedLot_saysInContainerHeldByTheOutermostCustodian", async function () {
     const before = await page();
     expect(before).to.not.contain("In container");
+    const unpackedJsonLd = (
+      await request(
+        passportTestApp(
+          createPassportModule({
+            store: world.store,
+            config: passportConfig(world),
+            chain: world.eip1193 as never,
+            logger: silentLogger(),
+          }),
+        ),
+      )
+        .get(digitalLinkPath(world.traded.gtin, world.traded.lot))
+        .set("Accept", "application/ld+json")
+        .expect(200)
+    ).body;
+    expect(unpackedJsonLd).to.not.have.property("provena:container");
     const traded = (await world.store.getBatch(world.traded.batchId))!;
     const checkpoint = (await world.store.getCheckpoint(world.deployment.chainId))!;
     const later: EventRef = { ...traded.lastEvent, eventId: `${world.deployment.chainId}:999999999999:000000` };
@@ -70,5 +86,16 @@ describe("passport: a packed lot's holder", function () {
     expect(text).to.contain(`In container <span class="mono">${CARTON}</span> held by`);
     const line = text.slice(text.indexOf("In container"), text.indexOf("</dd>", text.indexOf("In container")));
     expect(line).to.contain("Mare Nostrum Freight").and.not.contain("Acme Olive Oil");
+    const app = passportTestApp(
+      createPassportModule({ store: world.store, config: passportConfig(world), chain: world.eip1193 as never, logger: silentLogger() }),
+    );
+    const jsonLd = (
+      await request(app).get(digitalLinkPath(world.traded.gtin, world.traded.lot)).set("Accept", "application/ld+json").expect(200)
+    ).body;
+    expect(jsonLd["provena:container"]).to.deep.equal({
+      "provena:sscc": CARTON,
+      "provena:outermostSscc": PALLET,
+      "provena:holder": carrier,
+    });
   });
 });
