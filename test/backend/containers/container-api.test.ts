@@ -19,6 +19,7 @@ import type { Container, Hex } from "../../../backend/domain/model.ts";
 import { createIndexer, type Indexer } from "../../../backend/indexer/index.ts";
 import type { MirrorStore } from "../../../backend/store/port.ts";
 import { createTraceModule } from "../../../backend/trace/trace-routes.ts";
+import { containerSummaryPageSchema, containerViewSchema } from "../../../backend/containers/container-models.ts";
 import { createEpcisModule } from "../../../backend/epcis/epcis-routes.ts";
 import type { EpcisDocument } from "../../../backend/epcis/epcis-service.ts";
 import { eventHashId, type JsonObject } from "../../../backend/epcis/event-hash.ts";
@@ -53,12 +54,15 @@ describe("containers API", function () {
   let lots: { a: Hex; b: Hex; c: Hex };
 
   const caughtUp = async () => indexer.waitForBlock(await provider.getBlockNumber(), { timeoutMs: 20_000 });
-  const container = async (sscc: bigint) =>
-    (
-      await request(t.app)
-        .get(`/api/v1/containers/${digits(sscc)}`)
-        .expect(200)
-    ).body as ContainerView;
+  // Every answer must be what the OpenAPI document promises (strict: no field more, none less).
+  const container = async (sscc: bigint): Promise<ContainerView> =>
+    containerViewSchema.parse(
+      (
+        await request(t.app)
+          .get(`/api/v1/containers/${digits(sscc)}`)
+          .expect(200)
+      ).body,
+    );
   const address = (signer: { address: string }) => signer.address.toLowerCase() as Hex;
 
   before(async function () {
@@ -189,9 +193,9 @@ describe("containers API", function () {
 
   it("test_listContainers_byHolderAndByBatch", async function () {
     const list = async (query: string) =>
-      ((await request(t.app).get(`/api/v1/containers${query}`).expect(200)).body as { items: { sscc: string }[] }).items.map(
-        (item) => item.sscc,
-      );
+      containerSummaryPageSchema
+        .parse((await request(t.app).get(`/api/v1/containers${query}`).expect(200)).body)
+        .items.map((item) => item.sscc);
     expect(await list(`?custodian=${address(deployment.carrier)}`)).to.deep.equal([digits(PALLET)]);
     expect(await list(`?custodian=${address(deployment.retailer)}`)).to.deep.equal([digits(STRANGER_BOX)]);
     expect(await list(`?batchId=${lots.a}`)).to.deep.equal([digits(CARTON)]);
