@@ -61,6 +61,8 @@ import { createTradeRecordModule } from "./finance/trade-record-routes.ts";
 import { createTradeRecordService } from "./finance/trade-record-service.ts";
 import { createRecallDesk } from "./recalls/recall-desk.ts";
 import { createTraceModule } from "./trace/trace-routes.ts";
+import { createContainerModule } from "./containers/container-routes.ts";
+import { createContainerService } from "./containers/container-service.ts";
 import { createTraceService } from "./trace/trace-service.ts";
 import { createRecallModule } from "./recalls/recall-routes.ts";
 import { createRecallDeskPageModule } from "./desk/desk-module.ts";
@@ -228,6 +230,7 @@ export function createProvenaHttpApp(deps: ProvenaHttpDeps): ProvenaApp {
     }),
   );
   modules.push(createTraceModule({ service: createTraceService({ store }) }));
+  modules.push(createContainerModule({ service: createContainerService({ store }) }));
   modules.push(createReputationModule({ service: reputation }));
   modules.push(
     createDesignModule({

@@ -106,6 +106,14 @@ export const batchSchema = component(
     childIds: z.array(bytes32Schema),
     recall: recallSchema.nullable().describe("The batch's own recall; an ancestor's recall is in the lineage."),
     watched: z.boolean().describe("True while the escrow watches the batch for an open order (it cannot be split then)."),
+    packedIn: z
+      .string()
+      .regex(/^\d{18}$/)
+      .nullable()
+      .optional()
+      .describe(
+        "SSCC of the container the batch is packed in directly (null once unpacked, absent if never packed). While packed, `custodian` is the LogisticUnits contract; see `container.holder` for who holds it.",
+      ),
     registered: eventRefSchema,
     lastEvent: eventRefSchema,
   }),
@@ -164,9 +172,31 @@ export const timelineEntrySchema = component(
   "One step in a batch's history, in chain order.",
 );
 
+export const batchHoldingSchema = component(
+  "BatchHolding",
+  z.strictObject({
+    sscc: z
+      .string()
+      .regex(/^\d{18}$/)
+      .describe("The container holding the batch directly."),
+    outermostSscc: z
+      .string()
+      .regex(/^\d{18}$/)
+      .describe("The outermost container enclosing it (itself when not nested)."),
+    path: z.array(z.string()).describe("From the holding container out to the outermost one."),
+    holder: z
+      .strictObject({ address: addressSchema, name: z.string().nullable() })
+      .describe("Who holds the goods: the outermost container's custodian, with its registry name (null if unknown)."),
+    locationGln: glnString.describe("The outermost container's last known location."),
+    description: z.string().describe('One line: "in container <SSCC> held by <name>".'),
+  }),
+  "Where a packed batch is: a container handoff moves everything inside without touching the batch's registry record.",
+);
+
 export const batchDetailSchema = component(
   "BatchDetail",
   batchSchema.extend({
+    container: batchHoldingSchema.nullable().describe("Set while the batch is packed in a container (LogisticUnits)."),
     timeline: z.array(timelineEntrySchema).describe("Registration, custody, inspections, split and recall merged in chain order."),
     lineage: z.strictObject({
       ancestors: z.array(batchSummarySchema).describe("Parent first, then its parent, up to the root batch."),
@@ -300,6 +330,7 @@ export type BatchSummary = z.output<typeof batchSummarySchema>;
 export type ParticipantSummary = z.output<typeof participantSummarySchema>;
 export type BatchDetail = z.output<typeof batchDetailSchema>;
 export type TransformationDetail = z.output<typeof transformationDetailSchema>;
+export type BatchHolding = z.output<typeof batchHoldingSchema>;
 
 // Compile-time check that the models and the store's types describe the same documents.
 type SameShape<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

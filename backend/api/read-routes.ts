@@ -6,7 +6,7 @@
  */
 import type { Request } from "express";
 import type { Viewer } from "../auth/auth-service.ts";
-import type { MirrorLog, ProjectionReads, TransformationRecords } from "../store/port.ts";
+import type { ContainerReads, MirrorLog, ProjectionReads, TransformationRecords } from "../store/port.ts";
 import { readApiSchemaRegistry } from "./models.ts";
 import { componentsFromRegistry, jsonResponse, parametersFromZod, problemResponse, schemaRef } from "./openapi.ts";
 import type { RouteModule } from "./route-module.ts";
@@ -37,7 +37,7 @@ const ESCROW_WITHHELD =
   "caller is a regulator, arbiter or the admin; the chain itself stays public.";
 
 export interface ReadRoutesDeps {
-  store: ProjectionReads & MirrorLog & TransformationRecords;
+  store: ProjectionReads & MirrorLog & TransformationRecords & Partial<Pick<ContainerReads, "getContainers">>;
   /** Who is asking (backend/auth); orders and escrow event details depend on it. */
   viewerOf: ViewerResolver;
 }

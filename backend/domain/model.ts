@@ -105,6 +105,12 @@ export interface Batch {
   recall: { by: Hex; reasonHash: Hex; at: EventRef } | null;
   /** True while the custody observer (the escrow) watches the batch for an open order (BatchWatchChanged). */
   watched: boolean;
+  /**
+   * SSCC of the container (LogisticUnits) the batch is packed in directly, null once unpacked; absent when it was
+   * never packed. While packed, the registry's `custodian` is the LogisticUnits contract: the goods are held by
+   * the custodian of the outermost container enclosing this one.
+   */
+  packedIn?: string | null;
   registered: EventRef;
   lastEvent: EventRef;
 }
@@ -472,4 +478,72 @@ export interface DesignLinkChange {
   by: Hex;
   /** Unix seconds (the block's timestamp). */
   at: number;
+}
+
+/** What happened to a logistic unit (LogisticUnits), one step per event that changed it. */
+export type ContainerStepKind =
+  | "created"
+  | "batch_packed"
+  | "batch_unpacked"
+  /** Another container (`sscc`) was packed into this one. */
+  | "container_packed"
+  /** Container `sscc` was taken out of this one. */
+  | "container_unpacked"
+  /** This container was packed into container `sscc`. */
+  | "packed_into"
+  /** This container was taken out of container `sscc`. */
+  | "unpacked_from"
+  | "handoff_proposed"
+  | "handoff_accepted"
+  | "handoff_rejected"
+  | "handoff_cancelled"
+  /** A packed batch's recall was counted (PackedBatchRecallFlagged): the container no longer moves. */
+  | "recall_flagged";
+
+/**
+ * One step of a container's history. Every field the step does not concern is null. The steps are the whole
+ * record: the container's state is their fold (backend/projections/containers.ts), so a reorg cuts them.
+ */
+export interface ContainerStep {
+  kind: ContainerStepKind;
+  /** Who acted: the creator, the packer, the custodian proposing or cancelling a handoff, the receiver answering it. */
+  by: Hex;
+  /** handoff_*: the receiver proposed; for accepted/rejected/cancelled, the receiver too (`by` is who acted). */
+  to: Hex | null;
+  /** batch_packed, batch_unpacked, recall_flagged: the batch. */
+  batchId: Hex | null;
+  /** container_packed / container_unpacked: the inner container; packed_into / unpacked_from: the outer. */
+  sscc: string | null;
+  locationGln: string | null;
+  businessStep: string | null;
+  reasonHash: Hex | null;
+  /** batch_unpacked: false for a recalled batch, which stays in the LogisticUnits contract's registry custody. */
+  released: boolean | null;
+  at: EventRef;
+}
+
+/**
+ * A logistic unit (GS1 SSCC, AI 00) mirrored from LogisticUnits. `custodian` is the contract's record: while the
+ * container is packed in another it is stale (whoever packed it), and the goods are held by the outermost
+ * container's custodian, which readers resolve through `parentSscc`.
+ */
+export interface Container {
+  sscc: string; // 18 digits
+  creator: Hex;
+  custodian: Hex;
+  pendingHandoff: { to: Hex; locationGln: string; businessStep: string; proposed: EventRef } | null;
+  /** Where the container last was, as its last located step says. */
+  locationGln: string;
+  /** The container it is packed in directly, or null (state "open"). */
+  parentSscc: string | null;
+  state: "open" | "packed";
+  /** Batches directly inside, in the order they were packed. */
+  batchIds: Hex[];
+  /** Containers directly inside, in the order they were packed. */
+  containerSsccs: string[];
+  /** Batches directly inside whose recall was flagged on chain (they block this container and every enclosing one). */
+  recallFlaggedBatchIds: Hex[];
+  history: ContainerStep[];
+  created: EventRef;
+  lastEvent: EventRef;
 }

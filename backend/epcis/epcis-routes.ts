@@ -9,7 +9,8 @@ import type { RouteModule } from "../api/route-module.ts";
 import { routeModuleFromTable, type RouteDefinition } from "../api/route-table.ts";
 import { bytes32Param } from "../api/schemas.ts";
 import { parseParams, parseQuery } from "../api/validate.ts";
-import type { MirrorLog, PassportRecords, ProjectionReads, TransformationRecords } from "../store/port.ts";
+import type { ContainerReads, MirrorLog, PassportRecords, ProjectionReads, TransformationRecords } from "../store/port.ts";
+import { ssccParams } from "../containers/container-routes.ts";
 import {
   EPCIS_EVENT_TYPES,
   MAX_SCANNED_EVENTS,
@@ -99,7 +100,8 @@ export interface EpcisRoutesDeps {
   store: Pick<ProjectionReads, "getBatch" | "getBatches" | "getParticipants"> &
     Pick<PassportRecords, "getSerialSet"> &
     Pick<MirrorLog, "listEvents"> &
-    Pick<TransformationRecords, "findTransformationsProducing" | "findTransformationsConsuming">;
+    Pick<TransformationRecords, "findTransformationsProducing" | "findTransformationsConsuming"> &
+    Partial<Pick<ContainerReads, "getContainer" | "getContainers">>;
   service?: EpcisService;
   queryService?: EpcisQueryService;
 }
@@ -175,7 +177,8 @@ export function createEpcisModule({
       operation: operation(
         "exportLotEpcis",
         "A lot's history as EPCIS 2.0",
-        "Commissioning, custody handoffs, inspections, splits and recall of the lot and, before their splits, of the lots it came from.",
+        "Commissioning, custody handoffs, inspections, splits and recall of the lot and, before their splits, of the lots it came from; " +
+          "its packing into and unpacking from logistic units (AggregationEvents, parentID the SSCC) and the handoffs of its container while it was inside.",
         batchParams,
       ),
       handler: async (req, res) => {
@@ -207,6 +210,20 @@ export function createEpcisModule({
       ),
       handler: async (req, res) => {
         send(res, await service.exportRecall(parseParams(batchParams, req).batchId));
+      },
+    },
+    {
+      method: "get",
+      path: "/epcis/containers/:sscc",
+      operation: operation(
+        "exportContainerEpcis",
+        "A logistic unit's history as EPCIS 2.0",
+        "The container (SSCC): its commissioning, every lot and container packed into and out of it (AggregationEvents ADD / DELETE, " +
+          "bizStep packing / unpacking) and its handoffs (ObjectEvents on the SSCC).",
+        ssccParams,
+      ),
+      handler: async (req, res) => {
+        send(res, await service.exportContainer(parseParams(ssccParams, req).sscc));
       },
     },
   ];

@@ -12,7 +12,8 @@
  *   in (the registry quantity the event records, consumed whole) and every output lot out, bizStep commissioning
  *   (the outputs come into being), disposition active, at the processor's GLN, transformationID the merge's URI
  *   (mergeTransformationId), so the events of one merge seen from several lots are one event (same hash).
- * Packing will add an AggregationEvent ADD/DELETE with the SSCC as parentID without changing the document or the hash.
+ * Packing (LogisticUnits containers) maps in container-events.ts (AggregationEvent ADD/DELETE with the SSCC as parentID,
+ * ObjectEvents on the SSCC for container handoffs), with the helpers exported here.
  *
  * Every event carries the chain log it comes from as extension fields in Provena's namespace, and its eventID is
  * the EPCIS event hash (event-hash.ts) of everything else in it.
@@ -179,7 +180,7 @@ function split(parent: Batch, child: Batch, at: EventRef, prefixes: readonly str
 }
 
 /** The event with its time, its chain origin as extensions, and its hash as eventID (computed over all the rest). */
-function withId(at: EventRef, type: string, body: JsonObject): JsonObject {
+export function withId(at: EventRef, type: string, body: JsonObject): JsonObject {
   const event: JsonObject = {
     type,
     eventTime: new Date(at.blockTimestamp * 1000).toISOString(),
@@ -199,19 +200,19 @@ function withId(at: EventRef, type: string, body: JsonObject): JsonObject {
   };
 }
 
-const ext = (name: string) => `${PROVENA_EPCIS_PREFIX}:${name}`;
+export const ext = (name: string) => `${PROVENA_EPCIS_PREFIX}:${name}`;
 
 /** The log index is the last part of the natural key chainEventId(chainId, block, logIndex). */
 export function logIndexOf(at: EventRef): number {
   return Number(at.eventId.slice(at.eventId.lastIndexOf(":") + 1));
 }
 
-function cbvBizStep(step: string | null): JsonValue {
+export function cbvBizStep(step: string | null): JsonValue {
   return step !== null && Object.hasOwn(CBV_BIZ_STEP, step) ? CBV_BIZ_STEP[step as BusinessStep] : "other";
 }
 
 /** GLNs travel as uint64 on chain, so a GLN with a leading zero may come without it. */
-function padGln(gln: string): string {
+export function padGln(gln: string): string {
   return gln.padStart(13, "0");
 }
 
@@ -219,6 +220,6 @@ function padGln(gln: string): string {
  * Every company prefix granted to a participant the history mentions. The registry refuses a grant inside another
  * holder's prefix, so at most one holder's prefix covers a key; among one holder's own, the longest match is taken.
  */
-function grantedPrefixes(participants: ReadonlyMap<Hex, Participant>): string[] {
+export function grantedPrefixes(participants: ReadonlyMap<Hex, Participant>): string[] {
   return [...participants.values()].flatMap((participant) => participant.companyPrefixes ?? []);
 }

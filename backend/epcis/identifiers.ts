@@ -92,6 +92,16 @@ export function locationUri(gln: string, prefixes: Iterable<string>): string {
   return part === null ? `${DIGITAL_LINK_ORIGIN}/414/${gln}` : `urn:epc:id:sgln:${part}.0`;
 }
 
+/**
+ * A logistic unit: urn:epc:id:sscc:CP.EXTENSION+SERIALREF (the 18-digit SSCC without its check digit, the extension
+ * digit moved after the company prefix), else https://id.gs1.org/00/SSCC.
+ */
+export function ssccUri(sscc: string, prefixes: Iterable<string>): string {
+  const body = sscc.slice(1, 17); // company prefix and serial reference
+  const prefix = companyPrefixOf(body, prefixes);
+  return prefix === null ? `${DIGITAL_LINK_ORIGIN}/00/${sscc}` : `urn:epc:id:sscc:${prefix}.${sscc[0]}${body.slice(prefix.length)}`;
+}
+
 /** A party: urn:epc:id:pgln:CP.PARTYREF, else https://id.gs1.org/417/GLN. */
 export function partyUri(gln: string, prefixes: Iterable<string>): string {
   const part = glnEpcPart(gln, prefixes);

@@ -1,6 +1,13 @@
 import type { EventDecoder } from "../chain/events.ts";
 import type { IndexerChainReader } from "../chain/json-rpc-chain-reader.ts";
-import type { ColdChainReads, MirrorLog, ProjectionReads, TransformationRecords, UnitOwnershipRecords } from "../store/port.ts";
+import type {
+  ColdChainReads,
+  ContainerReads,
+  MirrorLog,
+  ProjectionReads,
+  TransformationRecords,
+  UnitOwnershipRecords,
+} from "../store/port.ts";
 import type { ChainReader } from "../chain/chain-access.ts";
 
 /** What every stage of the indexer reads and writes through, passed in as one object. */
@@ -14,7 +21,8 @@ export interface IndexerDependencies {
     ProjectionReads &
     ColdChainReads &
     Pick<UnitOwnershipRecords, "getUnitTokens" | "getClaimRoots"> &
-    Pick<TransformationRecords, "getTransformations">;
+    Pick<TransformationRecords, "getTransformations"> &
+    Pick<ContainerReads, "getContainers">;
   decoder: EventDecoder;
   chainId: number;
   /** First block of the deployment: indexing starts there, and rollbacks never go below it. */

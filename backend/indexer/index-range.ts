@@ -6,7 +6,7 @@ import type { Checkpoint } from "../domain/model.ts";
 import { designRecordsOf } from "../designs/design-records.ts";
 import { documentAnchorsOf } from "../documents/document-anchors.ts";
 import { loadColdChainFromStore, projectColdChainRange } from "../projections/cold-chain.ts";
-import { loadCurrentFromStore, loadCurrentOwnershipFromStore, project } from "../projections/project.ts";
+import { loadCurrentContainersFromStore, loadCurrentFromStore, loadCurrentOwnershipFromStore, project } from "../projections/project.ts";
 import { loadCurrentTransformationsFromStore } from "../projections/transformations.ts";
 import type { IndexerDependencies } from "./dependencies.ts";
 import { fetchRange } from "./fetch-range.ts";
@@ -63,6 +63,7 @@ export async function indexRange(
     loadCurrentFromStore(store),
     loadCurrentOwnershipFromStore(store),
     loadCurrentTransformationsFromStore(store),
+    loadCurrentContainersFromStore(store),
   );
   const coldChain = await projectColdChainRange(events, loadColdChainFromStore(store));
   const next: Checkpoint = { chainId, blockNumber: toBlock, blockHash: fetched.last.hash, updatedAt: Date.now() };

@@ -20,7 +20,15 @@ import type { Deployment } from "../chain/deployment.ts";
 import { createEventDecoder } from "../chain/events.ts";
 import { indexerChainReaderOf } from "../chain/json-rpc-chain-reader.ts";
 import { createLeaseLoop } from "../coordination/lease-loop.ts";
-import type { ColdChainReads, Leases, MirrorLog, ProjectionReads, TransformationRecords, UnitOwnershipRecords } from "../store/port.ts";
+import type {
+  ColdChainReads,
+  ContainerReads,
+  Leases,
+  MirrorLog,
+  ProjectionReads,
+  TransformationRecords,
+  UnitOwnershipRecords,
+} from "../store/port.ts";
 import type { IndexerDependencies } from "./dependencies.ts";
 import { LeaseLostError, recoveryFor, type NonRetryableIndexerError } from "./errors.ts";
 import type { ChainReader } from "../chain/chain-access.ts";
@@ -52,7 +60,8 @@ export interface CreateIndexerParameters {
     ColdChainReads &
     Leases &
     Pick<UnitOwnershipRecords, "getUnitTokens" | "getClaimRoots"> &
-    Pick<TransformationRecords, "getTransformations">;
+    Pick<TransformationRecords, "getTransformations"> &
+    Pick<ContainerReads, "getContainers">;
   config: IndexerConfig;
   logger: Logger;
   metrics?: IndexerMetrics;

@@ -567,7 +567,15 @@ ${unit.cloneWarnings.map((w) => `<p${lang}>${escapeHtml(w)}</p>`).join("\n")}
     ["passport.fact.origin", `GLN <span class="mono">${escapeHtml(batch.originGln)}</span>`],
     ["passport.fact.status", escapeHtml(labelOf(locale, "passport.status.", batch.status))],
     ["passport.fact.inspection", inspectionHtml(view.inspection, locale)],
-    ["passport.fact.custodian", who(batch.custodian)],
+    [
+      "passport.fact.custodian",
+      view.container
+        ? locale.html("passport.fact.inContainer", {
+            sscc: `<span class="mono">${escapeHtml(view.container.sscc)}</span>`,
+            participant: who(view.container.holder),
+          })
+        : who(batch.custodian),
+    ],
   );
 
   body.push(`<section class="banner verify" id="verification" data-state="pending" aria-labelledby="verify-title">

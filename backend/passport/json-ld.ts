@@ -209,6 +209,17 @@ export function passportJsonLd(view: PassportView, publicBaseUrl: string) {
       quantity: batch.quantity,
       documentHash: batch.documentHash,
     },
+    // While packed, the registry's custodian is the LogisticUnits contract: who holds the goods is the outermost
+    // container's custodian.
+    ...(view.container
+      ? {
+          "provena:container": {
+            "provena:sscc": view.container.sscc,
+            "provena:outermostSscc": view.container.outermostSscc,
+            "provena:holder": view.container.holder,
+          },
+        }
+      : {}),
     // The inspection that applies; "provena:state".inspection is the registry's own record of this lot only.
     "provena:inspection": {
       "provena:result": view.inspection.result,

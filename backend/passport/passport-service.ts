@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { isAddress } from "ethers";
 import { conflict, notFound } from "../domain/errors.ts";
 import type { MirrorStore } from "../store/port.ts";
+import { packedHoldingsOf } from "../containers/holders.ts";
 import { ANONYMOUS } from "../auth/auth-service.ts";
 import { createBatchDocumentService, type BatchDocumentService } from "../documents/document-service.ts";
 import type { Batch, Checkpoint, Hex, ScanStats, UnitClaim } from "../domain/model.ts";
@@ -272,6 +273,10 @@ export function createPassportService({
     const ownHistory = history.events.map(historyEntryOf);
     const partners = await partnersOf(history);
     const dpp = await productData.passportData(batch.batchId);
+    const holding = (await packedHoldingsOf(store, [batch])).get(batch.batchId);
+    if (holding !== undefined && !participants.has(holding.custodian)) {
+      for (const participant of await store.getParticipants([holding.custodian])) participants.set(participant.address, participant);
+    }
     return {
       link,
       uri: buildDigitalLink(config.publicBaseUrl, batch.gtin, batch.lot, link.serial),
@@ -307,6 +312,7 @@ export function createPassportService({
         config.coldChain,
       ),
       productData: dpp,
+      container: holding === undefined ? null : { sscc: holding.sscc, outermostSscc: holding.outermostSscc, holder: holding.custodian },
       // The product model's documents (declaration of conformity, manuals) first, then the batch's own.
       documents: [
         ...(await documents.listForProduct(ANONYMOUS, batch.gtin)).map((document) =>

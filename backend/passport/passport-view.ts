@@ -89,6 +89,11 @@ export interface PassportView {
   productData: PassportProductData | null;
   /** The public, anchored documents of the product model, then of the batch (backend/documents); the same page for everyone. */
   documents?: PassportDocument[];
+  /**
+   * Set while the batch is packed in a container (LogisticUnits): the container, the outermost one, and who holds
+   * the goods (the outermost container's custodian, not the registry's record). Its participant is in `participants`.
+   */
+  container?: { sscc: string; outermostSscc: string; holder: Hex } | null;
   verification: { chainId: number; registry: Hex; rpcUrl: string; deployBlock: number; asOfBlock: number | null };
   generatedAt: number;
 }

@@ -20,8 +20,12 @@ export const BATCH_EVENTS = new Set([
   "BatchWatchChanged",
 ]);
 
+/** LogisticUnits events that move a batch into or out of a container (its `packedIn`). */
+export const BATCH_PACKING_EVENTS = new Set(["BatchPacked", "BatchUnpacked"]);
+
 /** The batches an event changes: BatchSplit changes its parent and creates its child. */
 export function batchKeysOf(event: ChainEvent): Hex[] {
+  if (event.contract === "LogisticUnits") return BATCH_PACKING_EVENTS.has(event.name) ? [hexArg(event, "batchId")] : [];
   if (event.contract !== "ProvenanceRegistry" || !BATCH_EVENTS.has(event.name)) return [];
   if (event.name === "BatchSplit") return [hexArg(event, "parentId"), hexArg(event, "childId")];
   return [hexArg(event, "batchId")];
@@ -38,6 +42,11 @@ export function reduceBatch(batch: Batch | null, event: ChainEvent, batchId: Hex
   if (!batchKeysOf(event).includes(batchId)) return batch;
   if (isAlreadyApplied(batch, event)) return batch;
   const ref = eventRef(event);
+
+  if (event.contract === "LogisticUnits") {
+    const current = requireBatch(batch, event, batchId);
+    return { ...current, packedIn: event.name === "BatchPacked" ? stringArg(event, "sscc") : null, lastEvent: ref };
+  }
 
   switch (event.name) {
     case "BatchRegistered": {

@@ -3,8 +3,9 @@
  * this module routes each event to the entities it changes and turns a range of events into the full
  * documents to write, given the documents as they are stored now.
  */
-import type { Batch, ChainEvent, ClaimRoot, Hex, Order, Participant, Transformation, UnitToken } from "../domain/model.ts";
+import type { Batch, ChainEvent, ClaimRoot, Container, Hex, Order, Participant, Transformation, UnitToken } from "../domain/model.ts";
 import { batchKeysOf, reduceBatch } from "./batches.ts";
+import { projectContainers, type LoadCurrentContainers } from "./containers.ts";
 import { orderKeyOf, reduceOrder } from "./orders.ts";
 import { projectOwnership, type LoadCurrentOwnership, type OwnershipDocuments } from "./ownership.ts";
 import { participantKeyOf, reduceParticipant } from "./participants.ts";
@@ -109,11 +110,14 @@ export interface ProjectedDocuments extends OwnershipDocuments {
   orders: Order[];
   /** Merges (projections/transformations.ts): written in the same range commit. */
   transformations: Transformation[];
+  /** LogisticUnits containers the range changed. */
+  containers: Container[];
 }
 
 const NO_OWNERSHIP: LoadCurrentOwnership = async () => ({ unitTokens: [], claimRoots: [] });
 /** For callers without a transformations store: each range starts from none stored (a later flag then has no document). */
 const NO_TRANSFORMATIONS: LoadCurrentTransformations = async () => [];
+const NO_CONTAINERS: LoadCurrentContainers = async () => [];
 
 /**
  * Folds a range's events into the full documents to write: loads the current documents of every entity the
@@ -125,13 +129,15 @@ export async function project(
   loadCurrent: LoadCurrent,
   loadCurrentOwnership: LoadCurrentOwnership = NO_OWNERSHIP,
   loadCurrentTransformations: LoadCurrentTransformations = NO_TRANSFORMATIONS,
+  loadCurrentContainers: LoadCurrentContainers = NO_CONTAINERS,
 ): Promise<ProjectedDocuments> {
-  const [registryAndEscrow, ownership, transformations] = await Promise.all([
+  const [registryAndEscrow, ownership, transformations, containers] = await Promise.all([
     projectRegistryAndEscrow(events, loadCurrent),
     projectOwnership(events, loadCurrentOwnership),
     projectTransformations(events, loadCurrentTransformations),
+    projectContainers(events, loadCurrentContainers),
   ]);
-  return { ...registryAndEscrow, ...ownership, ...transformations };
+  return { ...registryAndEscrow, ...ownership, ...transformations, containers };
 }
 
 async function projectRegistryAndEscrow(
@@ -209,4 +215,9 @@ export function loadCurrentOwnershipFromStore(store: {
     ]);
     return { unitTokens, claimRoots };
   };
+}
+
+/** A LoadCurrentContainers reading from the store port. */
+export function loadCurrentContainersFromStore(store: { getContainers(ssccs: string[]): Promise<Container[]> }): LoadCurrentContainers {
+  return async (ssccs) => (ssccs.length > 0 ? store.getContainers(ssccs) : []);
 }

@@ -9,6 +9,7 @@ import type {
   ChainEvent,
   Checkpoint,
   ClaimRoot,
+  Container,
   Hex,
   Order,
   Page,
@@ -16,6 +17,7 @@ import type {
   Transformation,
   UnitToken,
 } from "../domain/model.ts";
+import { containerKeysOfAll, rollBackContainers } from "./containers.ts";
 import { ownershipKeysOfAll, rollBackOwnership } from "./ownership.ts";
 import { rollBackTransformations, transformationKeysOfAll } from "./transformations.ts";
 import {
@@ -38,6 +40,8 @@ export interface RollbackSource {
   getClaimRoots?(batchIds: Hex[]): Promise<ClaimRoot[]>;
   /** The transformations section; a source without it has no transformations to roll back. */
   getTransformations?(transformationIds: string[]): Promise<Transformation[]>;
+  /** The containers section; a source without it has no containers to roll back. */
+  getContainers?(ssccs: string[]): Promise<Container[]>;
 }
 
 export interface RecomputedProjections {
@@ -169,7 +173,14 @@ export async function planRollback({
     forkBlock,
   );
 
-  return { commit: { chainId, forkBlock, ...recomputed, ...ownership, ...transformations, checkpoint }, removedEvents: removed.length };
+  // Containers hold their own history too: cut at the fork and refolded.
+  const containerKeys = containerKeysOfAll(removed);
+  const containers = rollBackContainers(containerKeys.length > 0 ? ((await store.getContainers?.(containerKeys)) ?? []) : [], forkBlock);
+
+  return {
+    commit: { chainId, forkBlock, ...recomputed, ...ownership, ...transformations, ...containers, checkpoint },
+    removedEvents: removed.length,
+  };
 }
 
 /** Every event matching `filter`, following the cursor to the end. */

@@ -8,6 +8,7 @@
  *   (acknowledgement.ts), dated within ACKNOWLEDGEMENT_SKEW_MS of now so nobody can file a back-dated one; the first
  *   acknowledgement per holder stands. A signature needs no session: a holder's CLI or wallet can send it directly.
  */
+import { withEffectiveCustodians } from "../containers/holders.ts";
 import type { Viewer } from "../auth/auth-service.ts";
 import { forbidden, notFound, rejected, unauthenticated } from "../domain/errors.ts";
 import type { Batch, Hex, Page, RecallAcknowledgement } from "../domain/model.ts";
@@ -77,7 +78,8 @@ export interface RecallDeskOptions {
   store: Pick<
     MirrorStore,
     "getBatch" | "getBatches" | "listBatches" | "getParticipants" | "putRecallAcknowledgement" | "listRecallAcknowledgements"
-  >;
+  > &
+    Partial<Pick<MirrorStore, "getContainers">>;
   chainId: number;
   now?: () => number;
 }
@@ -100,8 +102,20 @@ export function createRecallDesk(options: RecallDeskOptions): RecallDesk {
     return batch as Batch & { recall: NonNullable<Batch["recall"]> };
   }
 
-  /** The recalled lot and its descendants, breadth first, each with its depth. */
+  /**
+   * The recalled lot and its descendants, breadth first, each with its depth; a packed lot's `custodian` is who holds
+   * it, the outermost container's custodian (a container handoff does not touch the lot's registry record).
+   */
   async function affectedLotsOf(root: Batch): Promise<{ batch: Batch; depth: number }[]> {
+    const found = await lineageOf(root);
+    const { batches } = await withEffectiveCustodians(
+      store,
+      found.map(({ batch }) => batch),
+    );
+    return found.map(({ depth }, index) => ({ batch: batches[index]!, depth }));
+  }
+
+  async function lineageOf(root: Batch): Promise<{ batch: Batch; depth: number }[]> {
     const found: { batch: Batch; depth: number }[] = [{ batch: root, depth: 0 }];
     const seen = new Set<Hex>([root.batchId]);
     let level = [root];

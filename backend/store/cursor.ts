@@ -15,6 +15,7 @@ export const CURSOR_KINDS = {
   batches: 2, // registered.eventId, batchId
   participants: 2, // onboarded.eventId, address
   orders: 2, // opened.eventId, orderId
+  containers: 2, // created.eventId, sscc
   batchReadings: 3, // timestamp, device, sequence
   legReadings: 1, // sequence
   rejectedReadings: 1, // id

@@ -30,7 +30,8 @@
  *     listEvents:       `id` ascending (chain order; ids of one chain sort by block, then log index);
  *     listBatches:      `registered.eventId` ascending, then `batchId` (registration order);
  *     listOrders:       `opened.eventId` ascending, then `orderId`;
- *     listParticipants: `onboarded.eventId` ascending, then `address`.
+ *     listParticipants: `onboarded.eventId` ascending, then `address`;
+ *     listContainers:   `created.eventId` ascending, then `sscc`.
  *   A page holds at most `limit` items; `nextCursor` is null exactly when no further item matches (adapters read
  *   limit + 1), so a caller never gets an empty last page. A cursor is an opaque string meaningful only to the
  *   adapter that produced it; a malformed cursor, or a `limit` that is not an integer in 1..500, throws a
@@ -71,6 +72,7 @@ import type {
   ClaimTree,
   ClaimRegion,
   Transformation,
+  Container,
 } from "../domain/model.ts";
 import type {
   BatchColdChainConditions,
@@ -123,6 +125,8 @@ export interface RangeCommit {
   transformations?: Transformation[];
   /** Document anchors of the range's events (backend/documents/document-anchors.ts): inserted unless one with the same eventId exists. */
   documentAnchors?: DocumentAnchorRecord[];
+  /** LogisticUnits containers after the range (absent = none changed); same freshness rule, by sscc. */
+  containers?: Container[];
   checkpoint: Checkpoint;
 }
 
@@ -152,6 +156,9 @@ export interface RollbackCommit {
   /** Transformations as they were at the fork (written unconditionally), and those recorded above it. */
   transformations?: Transformation[];
   deleteTransformationIds?: string[];
+  /** Containers as they were at the fork (written unconditionally), and the SSCCs of containers created above it. */
+  containers?: Container[];
+  deleteContainerSsccs?: string[];
   checkpoint: Checkpoint;
 }
 
@@ -182,6 +189,15 @@ export interface OrderFilter {
   carrier?: Hex;
   batchId?: Hex;
   state?: OrderState;
+}
+
+export interface ContainerFilter {
+  /** The container's own custodian record (stale while it is packed: see Container). */
+  custodian?: Hex;
+  /** Containers holding this batch directly (at most one at a time). */
+  batchId?: Hex;
+  /** Containers packed directly in this one; null: outermost containers only. */
+  parentSscc?: string | null;
 }
 
 export interface ParticipantFilter {
@@ -314,6 +330,18 @@ export interface TransformationRecords {
   findTransformationsConsuming(batchIds: Hex[]): Promise<Transformation[]>;
   /** "What made this lot": the transformations with any of `batchIds` among their outputs. */
   findTransformationsProducing(batchIds: Hex[]): Promise<Transformation[]>;
+}
+
+/**
+ * LogisticUnits containers (written by MirrorLog's commits, like the other projections). getContainers follows
+ * getBatches' rules; listContainers is keyset-paginated by `created.eventId`, then `sscc`.
+ */
+export interface ContainerReads {
+  getContainer(sscc: string): Promise<Container | null>;
+  getContainers(ssccs: string[]): Promise<Container[]>;
+  listContainers(filter: ContainerFilter, page: PageRequest): Promise<Page<Container>>;
+  /** The container holding `batchId` directly, or null when it is not packed. */
+  findContainerHoldingBatch(batchId: Hex): Promise<Container | null>;
 }
 
 /** The relayer's durable queue of signed forward requests. */
@@ -506,4 +534,5 @@ export interface MirrorStore
     ProductDocuments,
     DocumentAnchorRecords,
     UnitOwnershipRecords,
-    TransformationRecords {}
+    TransformationRecords,
+    ContainerReads {}

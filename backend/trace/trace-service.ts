@@ -23,6 +23,7 @@ import type { Batch, BatchStatus, Hex, InspectionResult, Transformation, Transfo
 import { MAX_LINEAGE_DEPTH } from "../read-model/batch-history.ts";
 import { READ_CHUNK, recalledViaOf, walkLineage } from "../read-model/lineage.ts";
 import type { MirrorStore } from "../store/port.ts";
+import { packedHoldingsOf } from "../containers/holders.ts";
 
 /** Lots one trace may return; a larger graph is refused (never truncated: a partial trace reads as a complete one). */
 export const MAX_TRACE_LOTS = 100_000;
@@ -43,10 +44,16 @@ export interface TracedLot {
   recalledVia: Hex | null;
   inspection: InspectionResult;
   manufacturer: Hex;
+  /** Who holds it: while packed, the custodian of the outermost container enclosing it. */
   custodian: Hex;
   pendingCustodian: Hex | null;
-  /** Where it is: the place of its last accepted handoff, else where it was made (GLN, 13 digits). */
+  /**
+   * Where it is: while packed, the outermost container's place; else the place of its last accepted handoff, else
+   * where it was made (GLN, 13 digits).
+   */
   location: string;
+  /** The container it is packed in and the outermost one enclosing it, while packed (LogisticUnits). */
+  container: { sscc: string; outermostSscc: string } | null;
   /** Everyone who held it, in order: its first holder (manufacturer, or the splitter) and each accepted receiver. */
   holders: Hex[];
   registeredAt: number;
@@ -97,7 +104,8 @@ export interface TraceService {
 export type TraceStore = Pick<
   MirrorStore,
   "getBatch" | "getBatches" | "getParticipants" | "findTransformationsProducing" | "findTransformationsConsuming"
->;
+> &
+  Partial<Pick<MirrorStore, "getContainers">>;
 
 export function createTraceService({ store }: { store: TraceStore }): TraceService {
   const tooLarge = () =>
@@ -150,6 +158,18 @@ export function createTraceService({ store }: { store: TraceStore }): TraceServi
       const descendants = descendantLots.map((item) => traced(item.batch, item.generation));
       const all = [...ancestors, lot, ...descendants];
       const inTrace = new Set(all.map((item) => item.batchId));
+      // A container handoff moves packed lots without touching them in the registry: their holder and place are the outermost container's.
+      const holdings = await packedHoldingsOf(
+        store,
+        all.flatMap((item) => (item.container === null ? [] : [{ batchId: item.batchId, packedIn: item.container.sscc } as Batch])),
+      );
+      for (const item of all) {
+        const holding = holdings.get(item.batchId);
+        if (holding === undefined) continue;
+        item.custodian = holding.custodian;
+        item.location = holding.locationGln;
+        item.container = { sscc: holding.sscc, outermostSscc: holding.outermostSscc };
+      }
       const addresses = new Set<Hex>();
       for (const item of all) {
         addresses.add(item.manufacturer).add(item.custodian);
@@ -220,6 +240,7 @@ function tracedLot(batch: Batch, generation: number, recalledVia: Hex | null): O
     custodian: batch.custodian,
     pendingCustodian: batch.pendingCustodian,
     location: lastAccepted?.locationGln ?? batch.originGln,
+    container: typeof batch.packedIn === "string" ? { sscc: batch.packedIn, outermostSscc: batch.packedIn } : null,
     holders,
     registeredAt: batch.registered.blockTimestamp,
     lastMovedAt: (lastAccepted?.at ?? batch.registered).blockTimestamp,

@@ -1,11 +1,14 @@
 /**
  * `provena container …`: logistic units (pallets, cartons, shipping containers) identified by an SSCC. The custodian
  * creates a container, packs batches into it (each batch is first proposed to the LogisticUnits contract in the
- * registry, then packed), hands it off as one (the receiver accepts), and unpacks it; `show` reads the chain.
+ * registry, then packed), hands it off as one (the receiver accepts), and unpacks it; `show` reads the chain, or with
+ * --mirror the backend's container view (names, lots by GTIN/lot, nested contents).
  */
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { ZeroAddress } from "ethers";
 import { SSCC_PATTERN, gs1CheckDigit } from "../../backend/chain/gs1.ts";
+import type { ContainerView as MirrorContainerView } from "../../backend/containers/container-service.ts";
+import { apiJson } from "./api-client.ts";
 import { extractRevertData } from "../../backend/chain/revert-reason.ts";
 import { businessStepValue } from "../../backend/chain/vocabulary.ts";
 import type { LogisticUnits } from "../../backend/chain/contracts.ts";
@@ -208,9 +211,16 @@ export function registerContainerCommands(program: Command, withContext: WithCon
     .command("show")
     .argument("<sscc>", "18-digit SSCC of the container", sscc)
     .option("--json", "print JSON")
+    .option("--mirror", "read the backend's container view (PROVENA_API_URL or --api): names, lots by GTIN/lot, history")
     .description("who holds the container, where it is packed, what is inside, and whether a recall blocks it")
     .action(
-      withContext(async (context, id: bigint, options: { json?: boolean }) => {
+      withContext(async (context, id: bigint, options: { json?: boolean; mirror?: boolean }) => {
+        if (options.mirror) {
+          const { body } = await apiJson<MirrorContainerView>(context, `/api/v1/containers/${ssccDigits(id)}`);
+          if (options.json) return void console.log(JSON.stringify(body, null, 2));
+          for (const line of mirrorViewLines(body)) console.log(line);
+          return;
+        }
         const view = await readContainer(await context.logisticUnits(), id);
         if (options.json) return void console.log(JSON.stringify(view, null, 2));
         console.log(`container ${view.sscc}`);
@@ -224,4 +234,27 @@ export function registerContainerCommands(program: Command, withContext: WithCon
           console.log(`  ✗ holds ${view.recalledContents} recalled batch(es): it cannot move until they are unpacked`);
       }),
     );
+}
+
+/** The backend's container view as the lines `container show --mirror` prints. */
+export function mirrorViewLines(view: MirrorContainerView): string[] {
+  const who = (party: { address: Hex; name: string | null }) => (party.name === null ? party.address : `${party.name} (${party.address})`);
+  const lines = [`container ${view.sscc} at GLN ${view.locationGln}`];
+  lines.push(
+    `  held by    ${who(view.holder)}${view.parentSscc === null ? "" : ` (packed in ${view.parentSscc}, outermost ${view.holder.outermostSscc})`}`,
+  );
+  if (view.pendingHandoff) lines.push(`  handoff to ${who(view.pendingHandoff.to)} pending (${view.pendingHandoff.businessStep})`);
+  const lots = view.contents.batches.map(
+    (batch) =>
+      `${batch.gtin}/${batch.lot}${batch.sscc === view.sscc ? "" : ` in ${batch.sscc}`}${batch.status === "recalled" ? " RECALLED" : ""}`,
+  );
+  lines.push(
+    `  batches    ${lots.length === 0 ? "none" : lots.join(", ")}${view.contents.truncated ? ` … (${view.contents.totalBatches} in all)` : ""}`,
+  );
+  lines.push(
+    `  containers ${view.contents.containers.length === 0 ? "none" : view.contents.containers.map((inner) => inner.sscc).join(", ")}`,
+  );
+  if (view.recall.blocked)
+    lines.push(`  ✗ holds ${view.recall.flaggedBatchIds.length} recalled batch(es): it cannot move until they are unpacked`);
+  return lines;
 }

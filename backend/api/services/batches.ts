@@ -5,10 +5,11 @@
 import { withheldEscrowDetails } from "../../auth/order-access.ts";
 import type { Viewer } from "../../auth/auth-service.ts";
 import { notFound } from "../../domain/errors.ts";
-import type { MirrorLog, ProjectionReads, TransformationRecords } from "../../store/port.ts";
+import type { ContainerReads, MirrorLog, ProjectionReads, TransformationRecords } from "../../store/port.ts";
+import { packedHoldingsOf } from "../../containers/holders.ts";
 import type { Batch, ChainEvent, Hex, Page, Participant } from "../../domain/model.ts";
 import { loadBatchHistory, mentionedAddresses, withEffectiveStatus, type BatchEvent } from "../../read-model/batch-history.ts";
-import type { BatchDetail, BatchSummary, ParticipantSummary, TimelineEntry } from "../models.ts";
+import type { BatchDetail, BatchHolding, BatchSummary, ParticipantSummary, TimelineEntry } from "../models.ts";
 import type { ListBatchesQuery, PageQuery } from "../schemas.ts";
 
 export { MAX_LINEAGE_DEPTH } from "../../read-model/batch-history.ts";
@@ -27,7 +28,10 @@ export interface BatchService {
   listEvents(batchId: Hex, page: PageQuery, viewer: Viewer): Promise<Page<ChainEvent>>;
 }
 
-export function createBatchService({ store }: { store: ProjectionReads & MirrorLog & TransformationRecords }): BatchService {
+/** The store a batch service reads; without the containers section, packed batches show their registry custodian. */
+export type BatchServiceStore = ProjectionReads & MirrorLog & TransformationRecords & Partial<Pick<ContainerReads, "getContainers">>;
+
+export function createBatchService({ store }: { store: BatchServiceStore }): BatchService {
   return {
     async list({ gtin, lot, manufacturer, custodian, status, parent, limit, cursor }) {
       const page = await store.listBatches(
@@ -56,6 +60,7 @@ export function createBatchService({ store }: { store: ProjectionReads & MirrorL
       });
       return {
         ...history.batch,
+        container: await containerHoldingOf(store, batch),
         timeline: timelineOf(history.events),
         lineage: {
           ancestors: (
@@ -139,6 +144,25 @@ export function timelineOf(events: BatchEvent[]): TimelineEntry[] {
     }
   }
   return entries;
+}
+
+/**
+ * Where a packed batch is: its container, the outermost one, and who holds it (the outermost container's custodian,
+ * with its registry name), with the sentence the API and the passport show. Null when the batch is not packed.
+ */
+export async function containerHoldingOf(store: BatchServiceStore, batch: Batch): Promise<BatchHolding | null> {
+  const holding = (await packedHoldingsOf(store, [batch])).get(batch.batchId);
+  if (holding === undefined) return null;
+  const [participant] = await store.getParticipants([holding.custodian]);
+  const name = participant?.name ?? null;
+  return {
+    sscc: holding.sscc,
+    outermostSscc: holding.outermostSscc,
+    path: holding.path,
+    holder: { address: holding.custodian, name },
+    locationGln: holding.locationGln,
+    description: `in container ${holding.sscc}${holding.outermostSscc === holding.sscc ? "" : ` (inside ${holding.outermostSscc})`} held by ${name ?? holding.custodian}`,
+  };
 }
 
 export function summarizeBatch(batch: Batch): BatchSummary {

@@ -32,6 +32,7 @@ export const en = {
   "passport.fact.status": "Status",
   "passport.fact.inspection": "Inspection",
   "passport.fact.custodian": "Custodian",
+  "passport.fact.inContainer": "In container {sscc} held by {participant}",
   "passport.status.registered": "Registered with its manufacturer",
   "passport.status.in_transit": "In transit",
   "passport.status.delivered": "Delivered",

@@ -27,6 +27,7 @@ export const zhCN: MessageTable = {
   "passport.fact.status": "状态",
   "passport.fact.inspection": "检验",
   "passport.fact.custodian": "当前保管方",
+  "passport.fact.inContainer": "装于物流单元 {sscc}，由 {participant} 保管",
   "passport.status.registered": "已由制造商登记",
   "passport.status.in_transit": "运输中",
   "passport.status.delivered": "已交付",

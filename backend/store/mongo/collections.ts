@@ -22,6 +22,7 @@
  * - claims:        { batchId: 1, serial: 1 }  prefix of the unique index.
  * - serialchunks:  { serialRoot: 1 }          a set is read and written by its root.
  * - unittokens:    { _id: "hashed" }          looked up by token id.
+ * - containers:    { _id: "hashed" }          looked up by SSCC; lists by custodian or batch are scatter-gather.
  * - participants, blocks, checkpoints, leases, relays, serialsets, rollbacks, rollbackitems, designregistrations,
  *   designlinkchanges, claimroots, claimtrees, claimregions, transformations: small, unsharded.
  */
@@ -51,6 +52,7 @@ import type {
   ClaimTree,
   ClaimRegion,
   Transformation,
+  Container,
 } from "../../domain/model.ts";
 
 /** A natural key (string or number), or the ObjectId the server gives scans and claims. */
@@ -142,6 +144,7 @@ export const documents = {
   claimTree: keyedBy<ClaimTree>("claimRoot"),
   claimRegion: keyedBy<ClaimRegion>("tokenId"),
   transformation: keyedBy<Transformation>("transformationId"),
+  container: keyedBy<Container>("sscc"),
 };
 
 // --- the adapter's own records (not domain objects) -----------------------------------------------------------
@@ -184,7 +187,7 @@ export interface RollbackMarker {
   startedAt: number;
 }
 
-export type ProjectionKind = "batch" | "participant" | "order" | "unitToken" | "claimRoot" | "transformation";
+export type ProjectionKind = "batch" | "participant" | "order" | "unitToken" | "claimRoot" | "transformation" | "container";
 
 /** One projection a rollback replaces (`doc`, the projection's document) or deletes (`doc` null). */
 export interface RollbackItem {
@@ -193,7 +196,7 @@ export interface RollbackItem {
   token: string;
   seq: number;
   kind: ProjectionKind;
-  key: string; // a batch id, address or order id; a unit token's id in decimal
+  key: string; // a batch id, address or order id; a unit token's id in decimal; a container's SSCC
   doc: MongoDocument | null;
 }
 
@@ -327,6 +330,16 @@ export const COLLECTIONS = {
   },
   unitTokens: { name: "unittokens", indexes: [index<Stored<UnitToken, "tokenId">>(["owner", "_id"])] },
   claimRoots: { name: "claimroots", indexes: [] },
+  // LogisticUnits containers (_id: the SSCC), listed by creation; batchIds is multikey: "which container holds this batch".
+  containers: {
+    name: "containers",
+    indexes: [
+      index<Stored<Container, "sscc">>(["created.eventId", "_id"]),
+      ...(["custodian", "parentSscc", "batchIds"] as const).map((field) =>
+        index<Stored<Container, "sscc">>([field, "created.eventId", "_id"]),
+      ),
+    ],
+  },
   claimTrees: { name: "claimtrees", indexes: [] },
   claimRegions: { name: "claimregions", indexes: [] },
   // Merges (transformations.ts), _id the transformation id: looked up by input lot ("what was it consumed in") and by

@@ -8,7 +8,7 @@
  */
 import { invalidInput } from "../../domain/errors.ts";
 import { chainEventId } from "../../domain/model.ts";
-import type { BatchFilter, EventFilter, OrderFilter, ParticipantFilter } from "../port.ts";
+import type { BatchFilter, ContainerFilter, EventFilter, OrderFilter, ParticipantFilter } from "../port.ts";
 
 export type MongoFilter = Record<string, unknown>;
 export type MongoSort = Record<string, 1>;
@@ -111,6 +111,17 @@ export function orderFilter(filter: OrderFilter, after: string[] | null): MongoF
   if (filter.batchId !== undefined) query.batchId = text("batchId", filter.batchId);
   if (filter.state !== undefined) query.state = text("state", filter.state);
   return { ...query, ...keysetAfter("opened.eventId", after) };
+}
+
+export const CONTAINER_SORT: MongoSort = { "created.eventId": 1, _id: 1 };
+
+export function containerFilter(filter: ContainerFilter, after: string[] | null): MongoFilter {
+  const query: MongoFilter = {};
+  if (filter.custodian !== undefined) query.custodian = text("custodian", filter.custodian);
+  // batchIds is multikey: { batchIds: x } matches the container holding x.
+  if (filter.batchId !== undefined) query.batchIds = text("batchId", filter.batchId);
+  if (filter.parentSscc !== undefined) query.parentSscc = filter.parentSscc === null ? null : text("parentSscc", filter.parentSscc);
+  return { ...query, ...keysetAfter("created.eventId", after) };
 }
 
 /** Distinct keys in first-occurrence order (getBatches & co. return each document once, in that order). */

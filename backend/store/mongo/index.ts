@@ -26,6 +26,7 @@ import { createReadingAnchorRecords } from "./reading-anchor-records.ts";
 import { createProjectionReads } from "./projections.ts";
 import { createRelayQueue } from "./relay-queue.ts";
 import { createTransformationRecords } from "./transformations.ts";
+import { createContainerReads } from "./containers.ts";
 
 export { connectFailure, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_DATABASE, type MongoStoreOptions } from "./connection.ts";
 export { MongoStoreConnectionError, RollbackCompletedError } from "./errors.ts";
@@ -66,5 +67,6 @@ export async function createMongoStore(options: MongoStoreOptions): Promise<Mirr
     ...createDocumentAnchorRecords(collections),
     ...createUnitOwnershipRecords(collections),
     ...createTransformationRecords(collections),
+    ...createContainerReads(collections),
   };
 }

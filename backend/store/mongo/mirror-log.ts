@@ -134,6 +134,12 @@ export function rollbackItemsOf(commit: RollbackCommit, token: string): Rollback
       doc: documents.transformation.toDocument(transformation),
     })),
     ...(commit.deleteTransformationIds ?? []).map((key) => ({ kind: "transformation" as const, key, doc: null })),
+    ...(commit.containers ?? []).map((container) => ({
+      kind: "container" as const,
+      key: container.sscc,
+      doc: documents.container.toDocument(container),
+    })),
+    ...(commit.deleteContainerSsccs ?? []).map((key) => ({ kind: "container" as const, key, doc: null })),
   ];
   return entries.map((entry, seq) => ({
     _id: `${commit.chainId}:${token}:${seq}`,

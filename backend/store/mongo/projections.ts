@@ -29,6 +29,7 @@ export const projectionKeys: Record<ProjectionKind, (doc: MongoDocument) => Reco
   unitToken: (doc) => ({ _id: doc._id }),
   claimRoot: (doc) => ({ _id: doc._id }),
   transformation: (doc) => ({ _id: doc._id }),
+  container: (doc) => ({ _id: doc._id }),
 };
 
 function projectionCollection(collections: MongoCollections, kind: ProjectionKind): MongoCollection {
@@ -39,6 +40,7 @@ function projectionCollection(collections: MongoCollections, kind: ProjectionKin
     unitToken: collections.unitTokens,
     claimRoot: collections.claimRoots,
     transformation: collections.transformations,
+    container: collections.containers,
   };
   return byKind[kind];
 }
@@ -46,7 +48,7 @@ function projectionCollection(collections: MongoCollections, kind: ProjectionKin
 /** Writes a range's projections; with `guardByLastEvent`, a stored document that has seen a later event stays. */
 export async function writeProjections(
   collections: MongoCollections,
-  commit: Pick<RangeCommit, "batches" | "participants" | "orders" | "unitTokens" | "claimRoots" | "transformations">,
+  commit: Pick<RangeCommit, "batches" | "participants" | "orders" | "unitTokens" | "claimRoots" | "transformations" | "containers">,
   guardByLastEvent: boolean,
 ): Promise<void> {
   const unitTokens = (commit.unitTokens ?? []).map((token) => documents.unitToken.toDocument(token));
@@ -62,11 +64,13 @@ export async function writeProjections(
   await upsertAll(collections.claimRoots, claimRoots, { key: projectionKeys.claimRoot, guardByLastEvent: false });
   const transformations = (commit.transformations ?? []).map((transformation) => documents.transformation.toDocument(transformation));
   await upsertAll(collections.transformations, transformations, { key: projectionKeys.transformation, guardByLastEvent });
+  const containers = (commit.containers ?? []).map((container) => documents.container.toDocument(container));
+  await upsertAll(collections.containers, containers, { key: projectionKeys.container, guardByLastEvent });
 }
 
 /** Applies a page of a rollback's items: replaces the recomputed projections, deletes the undone ones. */
 export async function applyRollbackItems(collections: MongoCollections, items: RollbackItem[]): Promise<void> {
-  for (const kind of ["batch", "participant", "order", "unitToken", "claimRoot", "transformation"] as const) {
+  for (const kind of ["batch", "participant", "order", "unitToken", "claimRoot", "transformation", "container"] as const) {
     const collection = projectionCollection(collections, kind);
     const ofKind = items.filter((item) => item.kind === kind);
     const replacements = ofKind.flatMap((item) => (item.doc === null ? [] : [item.doc]));

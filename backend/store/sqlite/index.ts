@@ -14,6 +14,7 @@ import { createDesignProofRecords } from "./design-records.ts";
 import type { MirrorStore } from "../port.ts";
 import { IN_MEMORY, openSqlite, type SqliteStoreOptions } from "./connection.ts";
 import { createColdChainReadings, createColdChainReads } from "./cold-chain.ts";
+import { createContainerReads } from "./containers.ts";
 import { createLeases } from "./leases.ts";
 import { createMirrorLog } from "./mirror-log.ts";
 import { createPassportRecords } from "./passport-records.ts";
@@ -56,5 +57,6 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): MirrorStore
     ...createDocumentAnchorRecords(connection),
     ...createUnitOwnershipRecords(connection),
     ...createTransformationRecords(connection),
+    ...createContainerReads(connection),
   };
 }

@@ -11,6 +11,7 @@ import { documentOf, type SqliteConnection } from "./connection.ts";
 import { deleteDesignRecordsAboveFork, writeDesignRecords } from "./design-records.ts";
 import { deleteDocumentAnchorsAboveFork, writeDocumentAnchors } from "./document-anchors.ts";
 import { deleteColdChainAboveFork, writeColdChainChanges } from "./cold-chain.ts";
+import { deleteContainers, writeContainer } from "./containers.ts";
 import {
   deleteOwnership,
   deleteProjections,
@@ -121,6 +122,7 @@ export function createMirrorLog(connection: SqliteConnection): MirrorLog {
         for (const token of commit.unitTokens ?? []) writeUnitToken(connection, token, true);
         for (const root of commit.claimRoots ?? []) writeClaimRoot(connection, root);
         for (const transformation of commit.transformations ?? []) writeTransformation(connection, transformation, true);
+        for (const container of commit.containers ?? []) writeContainer(connection, container, true);
         writeCheckpoint(connection, commit.chainId, commit.checkpoint);
       });
       connection.eventsWritten(commit.events.length);
@@ -144,6 +146,8 @@ export function createMirrorLog(connection: SqliteConnection): MirrorLog {
         for (const token of commit.unitTokens ?? []) writeUnitToken(connection, token, false);
         deleteTransformations(connection, commit.deleteTransformationIds ?? []);
         for (const transformation of commit.transformations ?? []) writeTransformation(connection, transformation, false);
+        deleteContainers(connection, commit.deleteContainerSsccs ?? []);
+        for (const container of commit.containers ?? []) writeContainer(connection, container, false);
         writeCheckpoint(connection, commit.chainId, commit.checkpoint);
       });
     },

@@ -385,6 +385,25 @@ export const MIGRATIONS: readonly string[] = [
         'anchoredAt', json_extract(doc, '$.blockTimestamp'))
     FROM events WHERE contract = 'ProductDataRegistry' AND name = 'BatchDocumentAnchored';
   `,
+  /* 15: LogisticUnits containers (SSCCs), and the batches each holds directly, for the "which container holds this batch" lookup */ `
+  CREATE TABLE containers (
+    sscc TEXT PRIMARY KEY,
+    custodian TEXT NOT NULL,
+    parent_sscc TEXT,
+    created_event_id TEXT NOT NULL,
+    last_event_id TEXT NOT NULL,
+    doc TEXT NOT NULL
+  );
+  CREATE INDEX containers_by_created ON containers (created_event_id, sscc);
+  CREATE INDEX containers_by_custodian ON containers (custodian, created_event_id, sscc);
+  CREATE INDEX containers_by_parent ON containers (parent_sscc, created_event_id, sscc);
+  CREATE TABLE container_batches (
+    batch_id TEXT NOT NULL,
+    sscc TEXT NOT NULL,
+    PRIMARY KEY (batch_id, sscc)
+  ) WITHOUT ROWID;
+  CREATE INDEX container_batches_by_container ON container_batches (sscc);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

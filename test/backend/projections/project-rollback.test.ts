@@ -224,7 +224,15 @@ describe("project", function () {
     const mirror = await mirrorOf(events);
     const before = mirror.snapshot();
     const documents = await project(events, mirror.loadCurrent);
-    expect(documents).to.deep.equal({ batches: [], participants: [], orders: [], unitTokens: [], claimRoots: [], transformations: [] });
+    expect(documents).to.deep.equal({
+      batches: [],
+      participants: [],
+      orders: [],
+      unitTokens: [],
+      claimRoots: [],
+      transformations: [],
+      containers: [],
+    });
     await mirror.commit(events.slice(5, 20));
     expect(mirror.snapshot()).to.deep.equal(before);
   });

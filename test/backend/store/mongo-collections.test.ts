@@ -311,6 +311,7 @@ describe("MongoDB store: documents", function () {
         "documentanchors",
         "unittokens",
         "claimroots",
+        "containers",
         "claimtrees",
         "claimregions",
         "transformations",
@@ -346,6 +347,16 @@ describe("MongoDB store: documents", function () {
         "transactionHash,_id",
         "name,_id",
         "chainId,blockNumber",
+      ]);
+    });
+
+    it("test_containerIndexes_eachListFilterThenCreationOrder", function () {
+      // "Which container holds this batch" walks the multikey batchIds index; every list ends with its sort key.
+      expect(COLLECTIONS.containers.indexes.map((index) => Object.keys(index.key).join(","))).to.have.members([
+        "created.eventId,_id",
+        "custodian,created.eventId,_id",
+        "parentSscc,created.eventId,_id",
+        "batchIds,created.eventId,_id",
       ]);
     });
 

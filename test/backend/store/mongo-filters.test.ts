@@ -14,6 +14,8 @@ import {
   inKeyOrder,
   ORDER_SORT,
   orderFilter,
+  CONTAINER_SORT,
+  containerFilter,
   PARTICIPANT_SORT,
   participantFilter,
   type MongoFilter,
@@ -190,6 +192,34 @@ describe("MongoDB store: list filters", function () {
         expect(servedByIndex(COLLECTIONS.participants, [field], PARTICIPANT_SORT), `participants.${field}`).to.equal(true);
       }
       expect(servedByIndex(COLLECTIONS.participants, [], PARTICIPANT_SORT)).to.equal(true);
+    });
+
+    it("test_containerFilter_fieldsOfTheDocument_servedByIndexes_andRefusesOperators", function () {
+      const sample = documents.container.toDocument({
+        sscc: "084123450000001011",
+        creator: hex(1),
+        custodian: hex(2),
+        pendingHandoff: null,
+        locationGln: "8712345000202",
+        parentSscc: null,
+        state: "open",
+        batchIds: [`0x${"ab".repeat(32)}`],
+        containerSsccs: [],
+        recallFlaggedBatchIds: [],
+        history: [],
+        created: { eventId: "e", blockNumber: 1, blockTimestamp: 1, transactionHash: `0x${"cd".repeat(32)}` },
+        lastEvent: { eventId: "e", blockNumber: 1, blockTimestamp: 1, transactionHash: `0x${"cd".repeat(32)}` },
+      });
+      const filter = containerFilter({ custodian: hex(2), batchId: `0x${"ab".repeat(32)}`, parentSscc: null }, ["e", "0"]);
+      expect(filter).to.deep.include({ custodian: hex(2), batchIds: `0x${"ab".repeat(32)}`, parentSscc: null });
+      for (const path of filterPaths(filter)) expect(valueAt(sample, path), `containers.${path}`).to.not.equal(undefined);
+      expect(containerFilter({ parentSscc: "084123450000001011" }, null)).to.deep.equal({ parentSscc: "084123450000001011" });
+      for (const field of ["custodian", "batchIds", "parentSscc"]) {
+        expect(servedByIndex(COLLECTIONS.containers, [field], CONTAINER_SORT), `containers.${field}`).to.equal(true);
+      }
+      expect(servedByIndex(COLLECTIONS.containers, [], CONTAINER_SORT)).to.equal(true);
+      expect(() => containerFilter({ batchId: { $ne: null } as never }, null)).to.throw(DomainError);
+      expect(() => containerFilter({ parentSscc: { $gt: "" } as never }, null)).to.throw(DomainError);
     });
 
     it("test_uniqueIndexes_guardNaturalKeys", function () {

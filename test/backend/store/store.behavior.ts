@@ -11,6 +11,8 @@ import type {
   Batch,
   ChainEvent,
   ClaimRoot,
+  Container,
+  ContainerStep,
   DesignLinkChange,
   DesignRegistration,
   DocumentAnchorRecord,
@@ -24,6 +26,7 @@ import type {
   UnitToken,
 } from "../../../backend/domain/model.ts";
 import { chainEventId } from "../../../backend/domain/model.ts";
+import { encodeCursor } from "../../../backend/store/cursor.ts";
 import {
   CHAIN_ID,
   OTHER_CHAIN_ID,
@@ -1198,6 +1201,136 @@ export function shouldBehaveLikeMirrorStore(makeStore: () => Promise<MirrorStore
       const lots = Array.from({ length: MAX_TRANSFORMATION_LOTS + 1 }, (_, index) => lot(`many-${index}`));
       await expectBadRequest(() => store.findTransformationsConsuming(lots));
       await expectBadRequest(() => store.findTransformationsProducing(lots));
+    });
+  });
+
+  describe("containers", function () {
+    const ref = (blockNumber: number, logIndex = 0): EventRef => ({
+      eventId: `${CHAIN_ID}:${String(blockNumber).padStart(12, "0")}:${String(logIndex).padStart(6, "0")}`,
+      blockNumber,
+      blockTimestamp: 1_767_225_600 + blockNumber * 12,
+      transactionHash: transactionHash(CHAIN_ID, blockNumber, logIndex),
+    });
+    const [maker, carrier] = [address("maker"), address("carrier")];
+    const [lotA, lotB] = [bytes32("batch:A"), bytes32("batch:B")];
+    const step = (kind: ContainerStep["kind"], blockNumber: number, fields: Partial<ContainerStep> = {}): ContainerStep => ({
+      kind,
+      by: maker,
+      to: null,
+      batchId: null,
+      sscc: null,
+      locationGln: "4012345000009",
+      businessStep: null,
+      reasonHash: null,
+      released: null,
+      at: ref(blockNumber),
+      ...fields,
+    });
+    const container = (sscc: string, createdAt: number, fields: Partial<Container> = {}): Container => ({
+      sscc,
+      creator: maker,
+      custodian: maker,
+      pendingHandoff: null,
+      locationGln: "4012345000009",
+      parentSscc: null,
+      state: "open",
+      batchIds: [],
+      containerSsccs: [],
+      recallFlaggedBatchIds: [],
+      history: [step("created", createdAt)],
+      created: ref(createdAt),
+      lastEvent: ref(createdAt),
+      ...fields,
+    });
+    const PALLET = "040123450000000017";
+    const CARTON = "040123450000000024";
+    const commitContainers = (blockNumber: number, containers: Container[]) =>
+      store.commitRange({
+        chainId: CHAIN_ID,
+        events: [],
+        blocks: [indexedBlock(CHAIN_ID, blockNumber)],
+        batches: [],
+        participants: [],
+        orders: [],
+        containers,
+        checkpoint: { chainId: CHAIN_ID, blockNumber, blockHash: indexedBlock(CHAIN_ID, blockNumber).hash, updatedAt: 1 },
+      });
+    const pallet = container(PALLET, 2, {
+      custodian: carrier,
+      batchIds: [lotB],
+      containerSsccs: [CARTON],
+      history: [step("created", 2), step("batch_packed", 3, { batchId: lotB }), step("container_packed", 3, { sscc: CARTON })],
+      lastEvent: ref(4),
+    });
+    const carton = container(CARTON, 3, { parentSscc: PALLET, state: "packed", batchIds: [lotA], lastEvent: ref(3, 2) });
+
+    it("test_commitRange_containers_readBackByKeyAndInArgumentOrder", async function () {
+      await commitContainers(4, [pallet, carton]);
+      expect(await store.getContainer(PALLET)).to.deep.equal(pallet);
+      expect(await store.getContainer("000000000000000000")).to.equal(null);
+      expect(await store.getContainers([CARTON, "000000000000000000", PALLET, CARTON])).to.deep.equal([carton, pallet]);
+      expect(await store.getContainers([])).to.deep.equal([]);
+    });
+
+    it("test_listContainers_byCustodianBatchAndParent_inCreationOrder", async function () {
+      const other = container("040123450000000031", 1, { custodian: carrier });
+      await commitContainers(4, [pallet, carton, other]);
+      const list = async (filter: Parameters<MirrorStore["listContainers"]>[0]) =>
+        (await store.listContainers(filter, all)).items.map((item) => item.sscc);
+      expect(await list({})).to.deep.equal([other.sscc, PALLET, CARTON]);
+      expect(await list({ custodian: carrier })).to.deep.equal([other.sscc, PALLET]);
+      expect(await list({ custodian: carrier, parentSscc: null })).to.deep.equal([other.sscc, PALLET]);
+      expect(await list({ parentSscc: null })).to.deep.equal([other.sscc, PALLET]);
+      expect(await list({ parentSscc: PALLET })).to.deep.equal([CARTON]);
+      expect(await list({ batchId: lotA })).to.deep.equal([CARTON]);
+      expect(await list({ batchId: lotB, custodian: maker })).to.deep.equal([]);
+      expect(await list({ batchId: bytes32("batch:none") })).to.deep.equal([]);
+      expect((await store.findContainerHoldingBatch(lotB))?.sscc).to.equal(PALLET);
+      expect(await store.findContainerHoldingBatch(bytes32("batch:none"))).to.equal(null);
+      // Keyset pages of one walk the same order without repeats.
+      const first = await store.listContainers({}, { limit: 2 });
+      expect(first.items.map((item) => item.sscc)).to.deep.equal([other.sscc, PALLET]);
+      const second = await store.listContainers({}, { limit: 2, cursor: first.nextCursor });
+      expect(second.items.map((item) => item.sscc)).to.deep.equal([CARTON]);
+      expect(second.nextCursor).to.equal(null);
+      await expectBadRequest(() => store.listContainers({}, { limit: 2, cursor: encodeCursor("batches", [ref(2).eventId, PALLET]) }));
+      await expectBadRequest(() => store.listContainers({}, { limit: 2, cursor: "not-a-cursor" }));
+    });
+
+    it("test_commitRange_staleContainer_doesNotUndoALaterUnpack", async function () {
+      const unpacked = {
+        ...pallet,
+        batchIds: [],
+        history: [...pallet.history, step("batch_unpacked", 5, { batchId: lotB })],
+        lastEvent: ref(5),
+      };
+      await commitContainers(5, [unpacked]);
+      await commitContainers(5, [pallet]); // a stale writer replays the pack
+      expect(await store.getContainer(PALLET)).to.deep.equal(unpacked);
+      expect(await store.findContainerHoldingBatch(lotB)).to.equal(null);
+    });
+
+    it("test_rollback_containers_writtenAsToldAndDeleted", async function () {
+      await commitContainers(4, [pallet, carton]);
+      const before = container(PALLET, 2);
+      await store.rollback({
+        chainId: CHAIN_ID,
+        forkBlock: 2,
+        batches: [],
+        participants: [],
+        orders: [],
+        deleteBatchIds: [],
+        deleteParticipantAddresses: [],
+        deleteOrderIds: [],
+        containers: [before],
+        deleteContainerSsccs: [CARTON],
+        checkpoint: { chainId: CHAIN_ID, blockNumber: 2, blockHash: indexedBlock(CHAIN_ID, 2).hash, updatedAt: 2 },
+      });
+      expect(await store.getContainer(PALLET)).to.deep.equal(before);
+      expect(await store.getContainer(CARTON)).to.equal(null);
+      expect(await store.findContainerHoldingBatch(lotA)).to.equal(null);
+      expect(await store.findContainerHoldingBatch(lotB)).to.equal(null);
+      expect((await store.listContainers({}, all)).items).to.deep.equal([before]);
     });
   });
 
