@@ -2,21 +2,24 @@
  * EPCIS 2.0 queries: the events of the whole mirror, filtered the way the EPCIS 2.0 REST query interface filters
  * (`GET /events?EQ_bizStep=…&MATCH_anyEPCClass=…&GE_eventTime=…`), as an EPCISQueryDocument, a page at a time.
  *
- * The events are the same EPCIS events the exports hold (events.ts maps each registry event through the read model),
- * with the same eventIDs, so a partner can match a queried event with an exported one. Lot EPCs (LGTIN classes, or
+ * The events are the same EPCIS events the exports hold (events.ts maps each registry event through the read model,
+ * container-events.ts each container step, epcisMergeEventOf each merge), with the same eventIDs, so a partner can
+ * match a queried event with an exported one. Lot EPCs (LGTIN classes, or
  * their GS1 Digital Link) narrow the scan to those lots' chain events in the store; every other filter is applied to
  * the mapped events as the registry's events are read in chain order. One request reads at most MAX_SCANNED_EVENTS
  * chain events: a selective filter over a long history can answer a short (even empty) page with a `nextPageToken`,
  * which EPCIS allows; the client follows the token.
  */
 import { DomainError, invalidInput } from "../domain/errors.ts";
-import type { Batch, ChainEvent, Hex, Participant } from "../domain/model.ts";
+import type { Batch, ChainEvent, Container, Hex, Participant, Transformation } from "../domain/model.ts";
 import { batchIdOf } from "../chain/gs1.ts";
 import { mentionedAddresses, type BatchEvent } from "../read-model/batch-history.ts";
-import type { MirrorLog, ProjectionReads } from "../store/port.ts";
+import { containerKeysOf } from "../projections/containers.ts";
+import type { ContainerReads, MirrorLog, ProjectionReads, TransformationRecords } from "../store/port.ts";
+import { containerEpcisEvent } from "./container-events.ts";
 import type { JsonObject } from "./event-hash.ts";
 import { EPCIS_CONTEXT_URL } from "./epcis-service.ts";
-import { EXTENSION_NAMESPACES, epcisEventOf } from "./events.ts";
+import { EXTENSION_NAMESPACES, epcisEventOf, epcisMergeEventOf } from "./events.ts";
 import { canonicalDigitalLink } from "./identifiers.ts";
 
 export const MAX_SCANNED_EVENTS = 5_000;
@@ -93,11 +96,19 @@ function lotOfClass(link: string): { gtin: string; lot: string } | null {
   }
 }
 
+/** Without the containers or merges sections, the query answers registry events only (as before they existed). */
+export type EpcisQueryStore = Pick<ProjectionReads, "getBatches" | "getParticipants"> &
+  Pick<MirrorLog, "listEvents"> &
+  Partial<Pick<ContainerReads, "getContainers"> & Pick<TransformationRecords, "getTransformations">>;
+
+/** The contracts whose events are EPCIS events: the registry's lots, the logistic units' containers, the merges. */
+const GOODS_CONTRACTS = new Set<ChainEvent["contract"]>(["ProvenanceRegistry", "LogisticUnits", "Transformations"]);
+
 export function createEpcisQueryService({
   store,
   now = () => new Date(),
 }: {
-  store: Pick<ProjectionReads, "getBatches" | "getParticipants"> & Pick<MirrorLog, "listEvents">;
+  store: EpcisQueryStore;
   now?: () => Date;
 }): EpcisQueryService {
   return {
@@ -116,10 +127,8 @@ export function createEpcisQueryService({
         const limit = Math.min(500, query.perPage - eventList.length, MAX_SCANNED_EVENTS - scanned);
         let page;
         try {
-          page = await store.listEvents(
-            { contract: "ProvenanceRegistry", ...(lots.length === 1 ? { batchId: lots[0]! } : {}) },
-            { limit, cursor },
-          );
+          // Every contract's events, in chain order: those of the goods contracts map, the rest are passed over.
+          page = await store.listEvents({ ...(lots.length === 1 ? { batchId: lots[0]! } : {}) }, { limit, cursor });
         } catch (error) {
           if (error instanceof DomainError && error.kind === "invalid-input" && cursor !== null) {
             throw invalidInput("nextPageToken is not a token this server issued", { parameter: "nextPageToken" });
@@ -145,27 +154,84 @@ export function createEpcisQueryService({
   };
 }
 
-/** The EPCIS events of a page of registry events (those that are about goods; participant events have none). */
-async function epcisEventsOf(
-  events: readonly ChainEvent[],
-  store: Pick<ProjectionReads, "getBatches" | "getParticipants">,
-): Promise<{ event: JsonObject; batchIds: Hex[] }[]> {
-  const batchIds = [...new Set(events.flatMap((event) => event.batchIds))];
-  if (batchIds.length === 0) return [];
-  const batches = new Map((await store.getBatches(batchIds)).map((batch) => [batch.batchId, batch]));
+/** The EPCIS events of a page of chain events (those about goods: lots, containers, merges; the rest have none). */
+async function epcisEventsOf(events: readonly ChainEvent[], store: EpcisQueryStore): Promise<{ event: JsonObject; batchIds: Hex[] }[]> {
+  const goods = events.filter((event) => GOODS_CONTRACTS.has(event.contract));
+  const containerKeys = [...new Set(goods.filter((event) => event.contract === "LogisticUnits").flatMap(containerKeysOf))];
+  const containers = new Map<string, Container>(
+    (containerKeys.length === 0 || !store.getContainers ? [] : await store.getContainers(containerKeys)).map((c) => [c.sscc, c]),
+  );
+  const mergeIds = [
+    ...new Set(goods.filter((event) => event.contract === "Transformations" && event.name === "TransformationRecorded").map(mergeIdOf)),
+  ];
+  const merges = new Map<string, Transformation>(
+    (mergeIds.length === 0 || !store.getTransformations ? [] : await store.getTransformations(mergeIds)).map((merge) => [
+      merge.transformationId,
+      merge,
+    ]),
+  );
+  const batchIds = new Set(goods.flatMap((event) => event.batchIds));
+  for (const container of containers.values()) for (const step of container.history) if (step.batchId) batchIds.add(step.batchId);
+  if (batchIds.size === 0 && containers.size === 0) return [];
+  const batches = new Map((batchIds.size === 0 ? [] : await store.getBatches([...batchIds])).map((batch) => [batch.batchId, batch]));
   const addresses = new Set<Hex>();
   for (const batch of batches.values()) for (const address of mentionedAddresses(batch)) addresses.add(address);
+  for (const container of containers.values())
+    for (const step of container.history) {
+      addresses.add(step.by);
+      if (step.to) addresses.add(step.to);
+    }
+  for (const merge of merges.values()) addresses.add(merge.processor);
   const participants = new Map<Hex, Participant>(
     (await store.getParticipants([...addresses])).map((participant) => [participant.address, participant]),
   );
   const mapped = [];
-  for (const event of events) {
-    const happening = happeningOf(event, batches);
-    if (happening === null) continue;
+  for (const event of goods) {
+    const epcisEvent = epcisEventOfChainEvent(event, { batches, containers, merges, participants });
     // The batch ids travel beside the event so a lot filter need not parse EPC URIs back.
-    mapped.push({ event: epcisEventOf(happening, { subject: { kind: "lot" }, participants }), batchIds: event.batchIds });
+    if (epcisEvent !== null) mapped.push({ event: epcisEvent, batchIds: event.batchIds });
   }
   return mapped;
+}
+
+/** A TransformationRecorded event's transformationId in decimal (the decoder writes narrow integers as numbers). */
+function mergeIdOf(event: ChainEvent): string {
+  return String(event.args.transformationId as string | number);
+}
+
+interface MappingContext {
+  batches: ReadonlyMap<Hex, Batch>;
+  containers: ReadonlyMap<string, Container>;
+  merges: ReadonlyMap<string, Transformation>;
+  participants: ReadonlyMap<Hex, Participant>;
+}
+
+/**
+ * The one EPCIS event a chain event is, or null when it is none. A nested pack is a step of both containers (the
+ * outer's "container packed", the inner's "packed into"): the same AggregationEvent, so the first found is it.
+ */
+function epcisEventOfChainEvent(event: ChainEvent, context: MappingContext): JsonObject | null {
+  if (event.contract === "ProvenanceRegistry") {
+    const happening = happeningOf(event, context.batches);
+    return happening === null ? null : epcisEventOf(happening, { subject: { kind: "lot" }, participants: context.participants });
+  }
+  if (event.contract === "LogisticUnits") {
+    for (const sscc of containerKeysOf(event)) {
+      const container = context.containers.get(sscc);
+      const step = container?.history.find((candidate) => candidate.at.eventId === event.id);
+      const mapped = container && step ? containerEpcisEvent(container, step, context) : null;
+      if (mapped !== null) return mapped;
+    }
+    return null;
+  }
+  if (event.name !== "TransformationRecorded") return null;
+  const merge = context.merges.get(mergeIdOf(event));
+  if (merge === undefined || merge.recorded.eventId !== event.id) return null;
+  const lotsOf = (ids: readonly Hex[]) => ids.flatMap((id) => context.batches.get(id) ?? []);
+  return epcisMergeEventOf(
+    { transformation: merge, inputs: lotsOf(merge.inputs.map((input) => input.batchId)), outputs: lotsOf(merge.outputIds) },
+    context.participants,
+  );
 }
 
 /** The read model's happening a registry event is, from the lots as the mirror holds them; null when it is none. */

@@ -280,6 +280,24 @@ describe("containers API", function () {
     await request(t.app).get("/api/v1/epcis/containers/123").expect(400);
   });
 
+  it("test_epcisQuery_containerEvents_sameAsTheContainersExport_eachOnce", async function () {
+    const response = await request(t.app).get("/api/v1/epcis/events?perPage=500").expect(200);
+    const document = JSON.parse(response.text) as { epcisBody: { queryResults: { resultsBody: { eventList: Event[] } } } };
+    const validate = await epcisSchemaValidator();
+    expect(validate(document), JSON.stringify(validate.errors?.slice(0, 5), null, 2)).to.equal(true);
+    const queried = document.epcisBody.queryResults.resultsBody.eventList;
+    const ids = queried.map((event) => event.eventID);
+    expect(new Set(ids).size, "no event twice (a nested pack is one event)").to.equal(ids.length);
+    const exported = [...(await epcis(`containers/${digits(PALLET)}`)), ...(await epcis(`containers/${digits(CARTON)}`))];
+    for (const event of exported) expect(queried, `${event.type} ${event.eventID as string}`).to.deep.include(event);
+    const packings = queried.filter((event) => event.type === "AggregationEvent" && event.bizStep === "packing");
+    expect(packings.map((event) => event.parentID)).to.have.members([ssccEpc(CARTON), ssccEpc(PALLET), ssccEpc(PALLET)]);
+    // Filtered by bizStep like any other event.
+    const shipping = await request(t.app).get("/api/v1/epcis/events?EQ_bizStep=shipping&perPage=500").expect(200);
+    const shipped = (JSON.parse(shipping.text) as typeof document).epcisBody.queryResults.resultsBody.eventList;
+    expect(shipped.filter((event) => JSON.stringify(event.epcList ?? []).includes(ssccEpc(PALLET)))).to.have.length(1);
+  });
+
   it("test_epcis_lotExport_includesItsPackingAndTheOuterContainersHandoffs", async function () {
     const events = await epcis(`lots/${lots.a}`);
     const aggregations = events.filter((event) => event.type === "AggregationEvent");

@@ -6,6 +6,7 @@
 import { expect } from "chai";
 import type { Hex } from "../../../backend/domain/model.ts";
 import type { JsonObject } from "../../../backend/epcis/event-hash.ts";
+import { canonicalUri, createEpcisQueryService, type EpcisEventQuery } from "../../../backend/epcis/epcis-query.ts";
 import { createEpcisService, type EpcisDocument } from "../../../backend/epcis/epcis-service.ts";
 import { mergeTransformationId } from "../../../backend/epcis/events.ts";
 import { lotUri } from "../../../backend/epcis/identifiers.ts";
@@ -144,5 +145,44 @@ describe("EPCIS 2.0 export of merges", function () {
       expect(madeFrom.get(await classOf(lot.batchId)), lot.lot).to.deep.equal(expected);
     }
     for (const lot of trace.descendants) expect(lot.recalledVia, lot.lot).to.equal(ids.rye);
+  });
+  it("test_queryEvents_merges_eachOnceWithTheExportsEventId_andFoundByALotOfEitherSide", async function () {
+    const queryService = createEpcisQueryService({ store });
+    const everything: EpcisEventQuery = {
+      eventTypes: null,
+      fromTime: null,
+      untilTime: null,
+      bizSteps: null,
+      dispositions: null,
+      bizLocations: null,
+      readPoints: null,
+      lotClasses: null,
+      perPage: 3,
+      nextPageToken: null,
+    };
+    const queried: Event[] = [];
+    for (let token: string | null = null, pages = 0; pages === 0 || token !== null; pages++) {
+      expect(pages).to.be.lessThan(50);
+      const result = await queryService.query({ ...everything, nextPageToken: token });
+      expectValid(result.document);
+      queried.push(...(result.document.epcisBody.queryResults.resultsBody.eventList as Event[]));
+      token = result.nextPageToken;
+    }
+    const exported = new Map<string, Event>();
+    for (const batchId of Object.values(ids))
+      for (const event of merges(await service().exportLot(batchId))) exported.set(event.eventID as string, event);
+    const queriedMerges = queried.filter((event) => event.type === "TransformationEvent" && event.transformationID !== undefined);
+    expect(queriedMerges.map((event) => event.eventID).sort()).to.deep.equal([...exported.keys()].sort());
+    expect(queriedMerges).to.have.length(2);
+    for (const event of queriedMerges) expect(event).to.deep.equal(exported.get(event.eventID as string));
+
+    // A lot class of an input or of an output finds the merge among that lot's events.
+    for (const lot of [ids.rye, ids.bran]) {
+      const result = await queryService.query({ ...everything, perPage: 100, lotClasses: [canonicalUri(await classOf(lot))] });
+      const found = (result.document.epcisBody.queryResults.resultsBody.eventList as Event[]).filter(
+        (event) => event.transformationID !== undefined,
+      );
+      expect(found.map((event) => event.transformationID)).to.deep.equal([mergeTransformationId(31337, milling)]);
+    }
   });
 });
