@@ -1,6 +1,6 @@
 /**
- * `provena epcis export <lot|unit|recall> <batch> [serial]`: a lot's, a unit's or a recall's history as an EPCIS 2.0
- * JSON-LD document, fetched from the backend's EPCIS export (PROVENA_API_URL or --api) and written to a file or stdout.
+ * `provena epcis export <lot|unit|recall|container> <batch|sscc> [serial]`: a lot's, a unit's, a recall's or a logistic
+ * unit's history as an EPCIS 2.0 JSON-LD document, fetched from the backend's EPCIS export (PROVENA_API_URL or --api) and written to a file or stdout.
  * `provena epcis query [filters]`: the backend's EPCIS event query, every page, as one EPCISQueryDocument.
  * `provena epcis import <file>`: epcis-import-command.ts.
  */
@@ -10,8 +10,9 @@ import { isValidLotOrSerial } from "../../backend/chain/gs1.ts";
 import { batchRef } from "./arguments.ts";
 import { CliError, DEFAULT_API_URL, type GlobalOptions } from "./context.ts";
 import { registerEpcisImportCommand } from "./epcis-import-command.ts";
+import { sscc, ssccDigits } from "./container-commands.ts";
 
-const SUBJECTS = ["lot", "unit", "recall"] as const;
+const SUBJECTS = ["lot", "unit", "recall", "container"] as const;
 type Subject = (typeof SUBJECTS)[number];
 
 function subject(value: string): Subject {
@@ -48,18 +49,26 @@ export function registerEpcisCommands(program: Command): void {
   registerEpcisImportCommand(epcis, program);
   epcis
     .command("export")
-    .argument("<subject>", "lot, unit or recall", subject)
-    .argument("<batch>", "the lot: batch id (0x…) or GTIN/LOT; for a recall, the recalled lot", batchRef)
+    .argument("<subject>", "lot, unit, recall or container", subject)
+    .argument("<batch>", "the lot: batch id (0x…) or GTIN/LOT; for a recall, the recalled lot; for a container, its SSCC")
     .argument("[serial]", "the unit's serial (unit only)")
     .option("-o, --out <file>", "write the document here instead of stdout")
     .description("export the history as an EPCIS 2.0 JSON-LD document (EPCISDocument)")
-    .action(async (kind: Subject, batchId: string, serial: string | undefined, options: { out?: string }) => {
+    .action(async (kind: Subject, reference: string, serial: string | undefined, options: { out?: string }) => {
+      const parsed = (parse: (value: string) => string, what: string) => {
+        try {
+          return parse(reference);
+        } catch (error) {
+          throw new CliError(`${what} "${reference}" ${(error as Error).message}`);
+        }
+      };
+      const subjectId = kind === "container" ? parsed((value) => ssccDigits(sscc(value)), "SSCC") : parsed(batchRef, "batch");
       if ((kind === "unit") !== (serial !== undefined))
         throw new CliError(kind === "unit" ? "a unit export needs the serial" : `a ${kind} export takes no serial`);
       if (serial !== undefined && !isValidLotOrSerial(serial))
         throw new CliError(`serial "${serial}" must be 1-20 characters of GS1 character set 82`);
       const apiUrl = (program.opts<GlobalOptions>().api ?? process.env.PROVENA_API_URL ?? DEFAULT_API_URL).replace(/\/+$/, "");
-      const path = kind === "unit" ? `units/${batchId}/${encodeURIComponent(serial!)}` : `${kind}s/${batchId}`;
+      const path = kind === "unit" ? `units/${subjectId}/${encodeURIComponent(serial!)}` : `${kind}s/${subjectId}`;
       const { body } = await fetchEpcis(apiUrl, `/api/v1/epcis/${path}`, "EPCIS export");
       const events = (JSON.parse(body) as { epcisBody: { eventList: unknown[] } }).epcisBody.eventList.length;
       if (options.out) {

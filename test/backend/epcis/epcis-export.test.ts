@@ -344,6 +344,13 @@ describe("EPCIS 2.0 export", function () {
         expect(noSerial.stderr).to.match(/needs the serial/);
         const badKind = await cli(["epcis", "export", "pallet", scenario.batches.root]);
         expect(badKind.code).to.equal(1);
+        const badSscc = await cli(["epcis", "export", "container", "123"]);
+        expect(badSscc.code).to.equal(1);
+        expect(badSscc.stderr).to.match(/SSCC "123" must be an 18-digit SSCC/);
+        // A well-formed SSCC goes to the container export, which knows no such container here.
+        const unknownContainer = await cli(["epcis", "export", "container", "084123450000000010"]);
+        expect(unknownContainer.code).to.equal(1);
+        expect(unknownContainer.stderr).to.match(/EPCIS export failed \(404\)/);
       });
     });
   });
