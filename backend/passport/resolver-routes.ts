@@ -155,7 +155,9 @@ export function resolverRoutes({
     // have changed: its rendering key stands, and a kept rendering is sent without reading the store. A scan that
     // counts is the one exception (it is recorded, which changes the page), and so is the clock: scan statistics
     // count the recent window's scans, so a key is resolved afresh at least every REVALIDATE_AFTER_MS.
-    const requestKey = `${wants}\0${locale?.tag ?? ""}\0${claimed ? "claimed" : ""}\0${wants === "html" ? req.originalUrl : req.path}`;
+    // The scanner's region is part of it: a claimed unit's page warns a scan from another country (passport-service.ts).
+    const region = scanRegion(req);
+    const requestKey = `${wants}\0${locale?.tag ?? ""}\0${claimed ? "claimed" : ""}\0${region}\0${wants === "html" ? req.originalUrl : req.path}`;
     const token = changeToken?.() ?? null;
     const now = Date.now();
     let counts: boolean | undefined;
@@ -170,7 +172,7 @@ export function resolverRoutes({
 
     // The scan is recorded here, before any cache or If-None-Match answer: a repeat scan counts as it always did.
     const resolved = await passports.resolve(link, {
-      region: scanRegion(req),
+      region,
       countAsScan,
       client,
       ...(counts === undefined ? {} : { counts }),
