@@ -10,8 +10,8 @@
  * Then the passport benchmark (`--passports` runs it alone): a SQLite store seeded with BENCH_PASSPORT_BATCHES
  * (default 1,000,000) batch lives by scripts/fixtures/bulk-store.ts, unit passports (HTML and JSON-LD) of every
  * unit of 4 of its batches with stored serial lists (the products that went viral; each page carries its proof),
- * served by 1 and by 2 API processes sharing one port (node:cluster, each opening the same SQLite file, as
- * API_WORKERS does), cold (PASSPORT_CACHE_MB=0: every request renders) and cached (the default cache). The load
+ * served by 1 and by 2 API processes sharing one port (node:cluster, each opening the same SQLite file, with rate
+ * limits and scan de-duplication counted cluster-wide by the primary, as API_WORKERS does), cold (PASSPORT_CACHE_MB=0: every request renders) and cached (the default cache). The load
  * comes from one client address, so each unit's first page view is its one counted scan and the rest are repeats.
  *
  * Environment: BENCH_BATCHES (default 5000), BENCH_DURATION_SECONDS per endpoint (default 5),
@@ -20,7 +20,8 @@
  * `--passports` runs only the passport benchmark.
  */
 import { fork, type ChildProcess } from "node:child_process";
-import cluster from "node:cluster";
+import cluster, { type Worker } from "node:cluster";
+import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -31,6 +32,10 @@ import { createBenchmarkApp } from "./fixtures/bench-app.ts";
 import { createStore, type MirrorStore } from "../backend/store/index.ts";
 import type { Hex } from "../backend/domain/model.ts";
 import { createPassportModule } from "../backend/passport/passport-module.ts";
+import { DEFAULT_CLONE_THRESHOLDS } from "../backend/passport/passport-service.ts";
+import { createClusterScanDeduper, createSeenScanKeys, isScanKey, type ScanKeyAnswer } from "../backend/passport/scan-dedupe.ts";
+import { createClusterRateLimitClient, createRateLimitResponder } from "../backend/api/cluster-rate-limit-store.ts";
+import { LIMIT_DEFAULTS } from "../backend/config.ts";
 import { digitalLinkPath } from "../backend/passport/digital-link.ts";
 import { CHAIN_ID, ChainHistory, REGISTRY_ADDRESS, gtin14 } from "./fixtures/chain-history.ts";
 import { seedBulkStore, type SampleUnit } from "./fixtures/bulk-store.ts";
@@ -50,6 +55,9 @@ interface Endpoint {
 }
 
 interface Measurement {
+  requests: number;
+  /** Server CPU (all its processes, user + system) per request: steadier than requests/s on a shared machine. */
+  serverCpuMicrosPerRequest?: number;
   requestsPerSecond: number;
   p50: number;
   p99: number;
@@ -130,24 +138,34 @@ interface ServeOptions {
 async function serve(options: ServeOptions): Promise<void> {
   const workers = options.passports?.workers ?? 1;
   if (workers > 1 && cluster.isPrimary) {
-    const forked = Array.from({ length: workers }, () => cluster.fork());
-    const ports = await Promise.all(
-      forked.map(
-        (worker) => new Promise<number>((resolve) => worker.once("message", (message: { port: number }) => resolve(message.port))),
-      ),
-    );
-    process.send?.({ port: ports[0] });
-    process.on("message", (message) => {
-      if (message !== "stop") return;
-      for (const worker of forked) worker.send("stop");
-      cluster.on("exit", () => {
-        if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
-      });
-    });
+    await serveAsClusterPrimary(workers);
     return;
   }
   const store = await createStore(options.store);
   const logger = pino({ level: "warn" });
+  // A cluster worker counts rate limits and scans cluster-wide, through the primary, as API_WORKERS does
+  // (backend/api-worker-process.ts); a single process counts them itself.
+  const clustered = cluster.isWorker;
+  const rateLimits = clustered
+    ? createClusterRateLimitClient({
+        send: (question) => process.send!(question, undefined, {}, () => undefined),
+        connected: () => process.connected,
+        workers,
+        logger,
+      })
+    : null;
+  const scanDeduper = clustered
+    ? createClusterScanDeduper({
+        windowMs: DEFAULT_CLONE_THRESHOLDS.recentWindowMs,
+        secret: Buffer.from(process.env.BENCH_SCAN_DEDUPE_KEY!, "base64url"),
+        ask: (question, undelivered) =>
+          process.connected &&
+          process.send!({ type: "scan-first", ...question }, undefined, {}, (error: Error | null) => {
+            if (error) undelivered();
+          }),
+        logger,
+      })
+    : null;
   const modules = options.passports
     ? [
         createPassportModule({
@@ -161,6 +179,8 @@ async function serve(options: ServeOptions): Promise<void> {
             registryAddress: REGISTRY_ADDRESS,
             viewCacheMb: options.passports.cacheMb,
           },
+          ...(rateLimits ? { rateLimitStoreFor: rateLimits.storeFor } : {}),
+          ...(scanDeduper ? { scanDeduper } : {}),
         }),
       ]
     : [];
@@ -168,13 +188,81 @@ async function serve(options: ServeOptions): Promise<void> {
     store,
     logger,
     modules,
+    ...(rateLimits ? { rateLimitStoreFor: rateLimits.storeFor } : {}),
   });
   const server = app.listen(0, "127.0.0.1", () => {
     const address = server.address();
     process.send?.({ port: typeof address === "object" && address ? address.port : 0 });
   });
+  process.on("message", (message: unknown) => {
+    if (rateLimits?.receive(message as never)) return;
+    if (typeof message === "object" && message !== null && (message as { type?: unknown }).type === "scan-first") {
+      scanDeduper?.answer(message as ScanKeyAnswer);
+    } else if (message === "cpu") {
+      const { user, system } = process.cpuUsage();
+      process.send?.({ cpuMicros: user + system });
+    } else if (message === "stop") {
+      server.close(() => void store.close().then(() => process.exit(0)));
+    }
+  });
+}
+
+/**
+ * The primary of the 2-process setup: forks the workers (which serve on one shared port) and, as backend/api-workers.ts
+ * does, holds the cluster-wide rate-limit counters and scan keys the workers ask about.
+ */
+async function serveAsClusterPrimary(workers: number): Promise<void> {
+  const rateLimits = createRateLimitResponder({ maxClients: LIMIT_DEFAULTS.rateLimitMaxClients });
+  const seenScans = createSeenScanKeys();
+  const scanDedupeKey = randomBytes(32).toString("base64url");
+  const cpuReplies = new Map<Worker, (micros: number) => void>();
+  const forked = Array.from({ length: workers }, () => cluster.fork({ BENCH_SCAN_DEDUPE_KEY: scanDedupeKey }));
+  const ports = await Promise.all(
+    forked.map(
+      (worker) =>
+        new Promise<number>((resolve) => {
+          worker.on("message", (message: Record<string, unknown>) => {
+            if (rateLimits.answer(message, (answer) => worker.send(answer))) return;
+            if (message.type === "scan-first" && Number.isSafeInteger(message.id) && isScanKey(message.key)) {
+              worker.send({ type: "scan-first", id: message.id, first: seenScans.firstTime(message.key) });
+            } else if (typeof message.port === "number") {
+              resolve(message.port);
+            } else if (typeof message.cpuMicros === "number") {
+              cpuReplies.get(worker)?.(message.cpuMicros);
+            }
+          });
+        }),
+    ),
+  );
+  process.send?.({ port: ports[0] });
   process.on("message", (message) => {
-    if (message === "stop") server.close(() => void store.close().then(() => process.exit(0)));
+    if (message === "cpu") {
+      // The CPU time of every worker and of this primary, summed: what the server spent, whatever else shares the machine.
+      const own = process.cpuUsage();
+      void Promise.all(
+        forked.map(
+          (worker) =>
+            new Promise<number>((resolve) => {
+              cpuReplies.set(worker, resolve);
+              worker.send("cpu");
+            }),
+        ),
+      ).then((micros) => process.send?.({ cpuMicros: micros.reduce((sum, each) => sum + each, own.user + own.system) }));
+      return;
+    }
+    if (message !== "stop") return;
+    for (const worker of forked) worker.send("stop");
+    cluster.on("exit", () => {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+    });
+  });
+}
+
+/** CPU time (user + system, µs) the server child and its workers have used so far. */
+async function serverCpuMicros(child: ChildProcess): Promise<number> {
+  return new Promise<number>((resolve) => {
+    child.once("message", (reply) => resolve((reply as { cpuMicros: number }).cpuMicros));
+    child.send("cpu");
   });
 }
 
@@ -215,6 +303,7 @@ async function measure(
     requests: [{ method: "GET", setupRequest: (request) => ({ ...request, path: path() }) }],
   });
   return {
+    requests: result.requests.total,
     requestsPerSecond: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,
@@ -234,6 +323,9 @@ function printTable(endpoints: { name: string }[], labels: string[], results: Ma
     rows.push([endpoint.name, "requests/s", ...cells((m) => Math.round(m.requestsPerSecond).toLocaleString("en-US"))]);
     rows.push(["", "p50 (ms)", ...cells((m) => m.p50.toFixed(1))]);
     rows.push(["", "p99 (ms)", ...cells((m) => m.p99.toFixed(1))]);
+    if (labels.some((label) => results.get(label)?.get(endpoint.name)?.serverCpuMicrosPerRequest !== undefined)) {
+      rows.push(["", "server CPU µs/req", ...cells((m) => (m.serverCpuMicrosPerRequest ?? Number.NaN).toFixed(0))]);
+    }
   }
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
   const line = (row: string[]) =>
@@ -401,6 +493,7 @@ async function withPassportData(file: string, samples: SampleUnit[]): Promise<vo
     await store.close();
   }
 }
+const BROWSER_ACCEPT_ENCODING = "gzip, deflate, br, zstd";
 
 async function runPassportBenchmark(): Promise<void> {
   const batches = positiveIntFromEnv("BENCH_PASSPORT_BATCHES", 1_000_000);
@@ -435,13 +528,19 @@ async function runPassportBenchmark(): Promise<void> {
       try {
         const byRepresentation = new Map<string, Measurement>();
         for (const representation of representations) {
-          const headers = { accept: representation.accept };
+          // What a phone's browser sends: every one of them accepts gzip.
+          const headers = { accept: representation.accept, "accept-encoding": BROWSER_ACCEPT_ENCODING };
           // Warm-up: every unit seen once (its one counted scan, which changes its page), then JIT paths and caches.
           for (const path of paths) await (await fetch(`http://127.0.0.1:${port}${path}`, { headers })).arrayBuffer();
           await measure(port, pick, 2, connections, headers);
+          const cpuBefore = await serverCpuMicros(child);
           const measurement = await measure(port, pick, duration, connections, headers);
+          measurement.serverCpuMicrosPerRequest = ((await serverCpuMicros(child)) - cpuBefore) / measurement.requests;
           byRepresentation.set(representation.name, measurement);
-          console.log(`  ${setup.label} ${representation.name}: ${Math.round(measurement.requestsPerSecond)} req/s`);
+          console.log(
+            `  ${setup.label} ${representation.name}: ${Math.round(measurement.requestsPerSecond)} req/s, p99 ${measurement.p99} ms, ` +
+              `${Math.round(measurement.serverCpuMicrosPerRequest!)} µs server CPU per request`,
+          );
         }
         results.set(setup.label, byRepresentation);
       } finally {
@@ -450,7 +549,7 @@ async function runPassportBenchmark(): Promise<void> {
     }
     console.log(
       `\nPassport benchmark: ${batches.toLocaleString("en-US")} batches (${seed.events.toLocaleString("en-US")} events) in SQLite, ` +
-        `${paths.length} units (their batches with DPP data, a footprint and 3 anchored documents), ${connections} connections, ${duration} s each, one client address, server on 127.0.0.1\n`,
+        `${paths.length} units (their batches with DPP data, a footprint and 3 anchored documents), ${connections} connections, ${duration} s each, one client address, Accept-Encoding "${BROWSER_ACCEPT_ENCODING}", server on 127.0.0.1\n`,
     );
     printTable(
       representations,

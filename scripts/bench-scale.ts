@@ -20,11 +20,13 @@
  * same steps run against a fresh MongoDB database and explain() of the batch list and lookup queries is printed;
  * otherwise one line says MongoDB is skipped.
  *
- * Options: --quick (steps up to 10^5 batches), --max-batches=N or BENCH_SCALE_MAX_BATCHES (default 10^6),
+ * Options: --quick (steps up to 10^5 batches), --size=N (or --max-batches=N, BENCH_SCALE_MAX_BATCHES; default 10^6),
  * BENCH_SCALE_REQUESTS requests per query per step (default 200), BENCH_SCALE_DIR (where the SQLite file goes;
- * default a temporary directory, removed afterwards unless --keep).
+ * default a temporary directory, removed afterwards unless --keep). A kept store gets its samples beside it
+ * (<file>.samples.json), so the passport benchmark can serve it: BENCH_PASSPORT_STORE=<file>
+ * BENCH_PASSPORT_BATCHES=<size> npm run bench:api -- --passports.
  */
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -249,6 +251,10 @@ async function runTarget(target: Target, steps: number[], requests: number): Pro
         }
       }
       if (isLast && target.config.mongodbUri !== null) await printMongoPlans(target.config.mongodbUri, samples);
+      if (isLast && target.sqlitePath !== null && keepsStore()) {
+        // What bench-api's passport benchmark needs to reuse this store (BENCH_PASSPORT_STORE) instead of seeding its own.
+        writeFileSync(`${target.sqlitePath}.samples.json`, JSON.stringify({ batches: step, events, units: samples.units }));
+      }
 
       globalThis.gc?.();
       const memory = process.memoryUsage();
@@ -384,14 +390,17 @@ function printTable(label: string, results: StepResult[]): void {
   for (const row of rows) console.log(line(row));
 }
 
+/** --keep or BENCH_SCALE_DIR: the seeded SQLite file stays after the run. */
+const keepsStore = (): boolean => process.argv.includes("--keep") || Boolean(process.env.BENCH_SCALE_DIR);
+
 /** Below this the samples may hold no split batch or stored serial set to trace and render. */
 const MIN_BATCHES = 1_000;
 
 function maxBatchesOf(argv: string[]): number {
-  const flag = argv.find((arg) => arg.startsWith("--max-batches="));
+  const flag = argv.find((arg) => arg.startsWith("--max-batches=") || arg.startsWith("--size="));
   const value =
     flag !== undefined
-      ? Number(flag.slice("--max-batches=".length))
+      ? Number(flag.slice(flag.indexOf("=") + 1))
       : argv.includes("--quick")
         ? 100_000
         : positiveIntFromEnv("BENCH_SCALE_MAX_BATCHES", 1_000_000);
@@ -429,7 +438,7 @@ async function main(): Promise<void> {
   try {
     for (const target of targets) planProblems += (await runTarget(target, steps, requests)).planProblems;
   } finally {
-    if (!argv.includes("--keep") && !process.env.BENCH_SCALE_DIR) rmSync(directory, { recursive: true, force: true });
+    if (!keepsStore()) rmSync(directory, { recursive: true, force: true });
     else console.log(`SQLite file kept at ${sqlitePath}`);
   }
   if (!process.env.MONGODB_URI)

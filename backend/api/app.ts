@@ -15,6 +15,7 @@ import type { MirrorLog, ProjectionReads, StoreLifecycle, TransformationRecords 
 import type { IndexerStatusSource } from "./indexer-status.ts";
 import type { ApiMetrics } from "./metrics.ts";
 import { buildOpenApiDocument, openApiPathMatcher, type OpenApiDocument } from "./openapi.ts";
+import { fixedHeaders } from "./fixed-headers.ts";
 import { isJsonMediaType, jsonBodyParser } from "./json-body.ts";
 import { createOperationsRoutes } from "./operations-routes.ts";
 import { problemErrorHandler, unmatchedRouteHandler } from "./problem-middleware.ts";
@@ -96,7 +97,7 @@ export function createApp(deps: AppDeps): ProvenaApp {
     res.once("finish", () => endTimer({ method: req.method, route: routeLabel(req, res), status_code: String(res.statusCode) }));
     next();
   });
-  app.use(helmet());
+  app.use(fixedHeaders(helmet()));
   // Before any body is read: a throttled client cannot make the server parse anything.
   app.use(
     readLimits({

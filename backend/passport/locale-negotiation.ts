@@ -9,6 +9,7 @@
  */
 import type { Request, Response } from "express";
 import { DEFAULT_LOCALE, isLocaleTag, type LocaleTag, SUPPORTED_LOCALES } from "./messages/index.ts";
+import { createBoundedMemo } from "./view-cache.ts";
 
 export const LOCALE_COOKIE = "provena_lang";
 const LOCALE_COOKIE_MAX_AGE_MS = 365 * 24 * 3600 * 1000;
@@ -53,8 +54,22 @@ export function localeForRange(range: string): LocaleTag | null {
   return SUPPORTED_LOCALES.find((tag) => tag.toLowerCase().split("-")[0] === primary) ?? null;
 }
 
+// Browsers send a handful of distinct Accept-Language headers: each is negotiated once.
+const negotiatedLocales = createBoundedMemo<string, LocaleTag>(1_024);
+
 /** The best supported locale for an Accept-Language header; "*" or nothing supported means the default. */
 export function negotiateLocale(header: string | undefined): LocaleTag {
+  if (header === undefined) return DEFAULT_LOCALE;
+  if (header.length > 256) return bestLocale(header); // no browser's; not worth a place in the memo
+  let locale = negotiatedLocales.get(header);
+  if (locale === undefined) {
+    locale = bestLocale(header);
+    negotiatedLocales.set(header, locale);
+  }
+  return locale;
+}
+
+function bestLocale(header: string): LocaleTag {
   for (const { tag } of parseAcceptLanguage(header)) {
     if (tag === "*") return DEFAULT_LOCALE;
     const locale = localeForRange(tag);

@@ -150,7 +150,13 @@ export function createPassportModule(deps: PassportModuleDeps): PassportModule {
   const routeModule = routeModuleFromTable(
     "",
     [
-      ...resolverRoutes({ passports, publicBaseUrl, contentSecurityPolicy: csp, cache: viewCache }),
+      ...resolverRoutes({
+        passports,
+        publicBaseUrl,
+        contentSecurityPolicy: csp,
+        cache: viewCache,
+        ...(store.changeToken ? { changeToken: () => store.changeToken!() } : {}),
+      }),
       ...serialRoutes({
         serials,
         passports,

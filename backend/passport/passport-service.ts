@@ -77,6 +77,8 @@ export interface ScanContext {
   countAsScan: boolean;
   /** Who is looking (the client's address as the app resolves it); only a keyed hash of it is kept, in memory. */
   client: string;
+  /** Whether the scan counts, when the caller already asked `countsAsScan` for this batch (it answers once per window). */
+  counts?: boolean;
 }
 
 /**
@@ -98,6 +100,11 @@ export interface ResolvedPassport {
 export interface PassportService {
   /** The passport behind a Digital Link; records the scan first when `scan.countAsScan`. Throws "not-found" DomainErrors. */
   resolve(link: DigitalLink, scan: ScanContext): Promise<ResolvedPassport>;
+  /**
+   * True the first time `client` scans this unit (or batch) in the current window, when its scan is recorded; false
+   * for repeats. A caller that asks this itself passes the answer to resolve as `scan.counts`.
+   */
+  countsAsScan(batchId: Hex, serial: string | null, client: string): Promise<boolean>;
   /** First claim wins; `owner` is an address or a handle (stored only as its SHA-256). */
   claimUnit(batchId: Hex, serial: string, owner: string): Promise<{ claim: UnitClaim; created: boolean }>;
   /** The printed Digital Link of a batch (and unit), for QR codes: the canonical link with its trust anchors. */
@@ -412,7 +419,7 @@ export function createPassportService({
           );
         }
       }
-      if (scan.countAsScan && (await scansThatCount.firstInWindow(batch.batchId, link.serial, scan.client))) {
+      if (scan.countAsScan && (scan.counts ?? (await scansThatCount.firstInWindow(batch.batchId, link.serial, scan.client)))) {
         await store.recordScan({ batchId: batch.batchId, serial: link.serial, at: now(), region: scan.region });
       }
 
@@ -435,6 +442,8 @@ export function createPassportService({
       const stamp = JSON.stringify([checkpoint, batch, unit]);
       return { batch, stamp, view: () => buildView(link, batch, unit, checkpoint) };
     },
+
+    countsAsScan: (batchId, serial, client) => scansThatCount.firstInWindow(batchId, serial, client),
 
     async claimUnit(batchId, serial, owner) {
       const batch = await store.getBatch(batchId);

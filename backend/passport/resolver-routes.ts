@@ -2,7 +2,7 @@
  * GS1 Digital Link resolver: GET /01/{gtin}/10/{lot}[/21/{serial}] answers the passport, an HTML page for browsers
  * (recorded as a scan) or JSON-LD for machines; anything else under /01 is explained or redirected to its canonical form.
  */
-import type { Request, RequestHandler } from "express";
+import type { Request, RequestHandler, Response } from "express";
 import { z } from "zod";
 import { problemResponse } from "../api/openapi.ts";
 import { ProblemError } from "../api/problem.ts";
@@ -16,7 +16,18 @@ import { languageLinks, localeForResponse } from "./locale-negotiation.ts";
 import { localeOf } from "./messages/index.ts";
 import { negotiatePassport } from "./negotiation.ts";
 import type { PassportService } from "./passport-service.ts";
-import { createBoundedMemo, etagOf, ifNoneMatchHits, passportRenderingKey, type PassportViewCache } from "./view-cache.ts";
+import type { Hex } from "../domain/model.ts";
+import {
+  compressPassport,
+  createBoundedMemo,
+  etagOf,
+  ifNoneMatchHits,
+  passportRenderingKey,
+  preferredEncoding,
+  type CachedPassport,
+  type PassportEncoding,
+  type PassportViewCache,
+} from "./view-cache.ts";
 
 export interface ResolverRoutesDeps {
   passports: PassportService;
@@ -24,9 +35,30 @@ export interface ResolverRoutesDeps {
   contentSecurityPolicy: string;
   /** Rendered passports, per language and representation (view-cache.ts). */
   cache: PassportViewCache;
+  /** The store's change token (port.ts StoreLifecycle.changeToken); absent, every request reads the store. */
+  changeToken?: () => string;
 }
 
 const PARSED_LINK_ENTRIES = 10_000;
+const VALIDATED_REQUEST_ENTRIES = 20_000;
+/**
+ * Longest a request's rendering key is trusted without reading the store: the page counts the scans of the recent
+ * window, which slides with the clock alone. (Everything else it shows changes only with a write to the store.)
+ */
+export const REVALIDATE_AFTER_MS = 5_000;
+
+interface ValidatedRequest {
+  token: string;
+  at: number;
+  key: string;
+  batchId: Hex;
+}
+
+const CONTENT_TYPES = {
+  html: "text/html; charset=utf-8",
+  jsonld: "application/ld+json",
+  json: "application/json",
+} as const;
 
 const passportQuery = z.looseObject({ claimed: z.string().optional() });
 
@@ -50,9 +82,37 @@ function isPrefetch(req: Request): boolean {
   return purpose.includes("prefetch") || purpose.includes("prerender");
 }
 
-export function resolverRoutes({ passports, publicBaseUrl, contentSecurityPolicy, cache }: ResolverRoutesDeps): RouteDefinition[] {
+export function resolverRoutes({
+  passports,
+  publicBaseUrl,
+  contentSecurityPolicy,
+  cache,
+  changeToken,
+}: ResolverRoutesDeps): RouteDefinition[] {
   // Parsing derives the batch id (a keccak hash, about a millisecond); a link scanned again is parsed once.
   const parsedLinks = createBoundedMemo<string, DigitalLink>(PARSED_LINK_ENTRIES);
+  // Per request as asked (representation, language, link): the rendering key it resolved to, under which store
+  // change token, and when. While the token stands the store holds nothing new, so the same request resolves to
+  // the same key without reading the store (see servePassport).
+  const validated = createBoundedMemo<string, ValidatedRequest>(VALIDATED_REQUEST_ENTRIES);
+
+  /** Sends a cached or new rendering in the coding the client prefers (compressing it once if the cache keeps it). */
+  function sendRendering(req: Request, res: Response, key: string, entry: CachedPassport, encoding: PassportEncoding | null): void {
+    let body = entry.body;
+    if (encoding !== null) {
+      let encoded = entry[encoding];
+      if (encoded === undefined) {
+        encoded = compressPassport(entry.body, encoding);
+        cache.set(key, { ...entry, [encoding]: encoded });
+      }
+      body = encoded;
+      res.setHeader("Content-Encoding", encoding);
+    }
+    res.setHeader("Content-Length", body.length);
+    if (req.method === "HEAD") res.end();
+    else res.end(body);
+  }
+
   const servePassport: RequestHandler = async (req, res) => {
     let link = parsedLinks.get(req.path);
     if (!link) {
@@ -65,33 +125,70 @@ export function resolverRoutes({ passports, publicBaseUrl, contentSecurityPolicy
     if (!wants)
       throw new ProblemError(406, "Not Acceptable", "This resource is available as text/html, application/ld+json or application/json");
     const countAsScan = wants === "html" && req.method === "GET" && !isPrefetch(req) && query.claimed === undefined;
-    // The scan is recorded here, before any cache or If-None-Match answer: a repeat scan counts as it always did.
-    const resolved = await passports.resolve(link, { region: scanRegion(req), countAsScan, client: req.ip ?? "unknown" });
+    const client = req.ip ?? "unknown";
     // Scans and claims change what the page says: a cache may keep it but must ask again every time (the ETag makes
     // that a 304 when nothing changed).
-    res.set("Cache-Control", "no-cache");
+    res.setHeader("Cache-Control", "no-cache");
     const locale = wants === "html" ? localeOf(localeForResponse(req, res)) : null;
+    const claimed = wants === "html" && query.claimed !== undefined;
+    if (wants === "html") {
+      res.setHeader("Content-Security-Policy", contentSecurityPolicy);
+      res.setHeader("Referrer-Policy", "no-referrer");
+    }
+    res.setHeader("Content-Type", CONTENT_TYPES[wants]);
+    // Every representation is also sent compressed to clients that accept it: 25 kB of HTML are 7 kB of gzip.
+    res.vary("Accept-Encoding");
+    const encoding = preferredEncoding(req.headers["accept-encoding"]);
+    const answer = (key: string, entry: CachedPassport | undefined): boolean => {
+      const etag = etagOf(key, entry === undefined ? null : encoding);
+      res.setHeader("ETag", etag);
+      if (ifNoneMatchHits(req.get("if-none-match"), etag)) {
+        res.status(304).end();
+        return true;
+      }
+      if (entry === undefined) return false;
+      sendRendering(req, res, key, entry, encoding);
+      return true;
+    };
+
+    // The fast path: the same request was resolved under the store's current change token, so nothing it read can
+    // have changed: its rendering key stands, and a kept rendering is sent without reading the store. A scan that
+    // counts is the one exception (it is recorded, which changes the page), and so is the clock: scan statistics
+    // count the recent window's scans, so a key is resolved afresh at least every REVALIDATE_AFTER_MS.
+    // The scanner's region is part of it: a claimed unit's page warns a scan from another country (passport-service.ts).
+    const region = scanRegion(req);
+    const requestKey = `${wants}\0${locale?.tag ?? ""}\0${claimed ? "claimed" : ""}\0${region}\0${wants === "html" ? req.originalUrl : req.path}`;
+    const token = changeToken?.() ?? null;
+    const now = Date.now();
+    let counts: boolean | undefined;
+    const known = token === null ? undefined : validated.get(requestKey);
+    if (known !== undefined && known.token === token && now - known.at < REVALIDATE_AFTER_MS) {
+      if (countAsScan) counts = await passports.countsAsScan(known.batchId, link.serial, client);
+      if (!counts) {
+        const entry = cache.get(known.key);
+        if (entry !== undefined && answer(known.key, entry)) return;
+      }
+    }
+
+    // The scan is recorded here, before any cache or If-None-Match answer: a repeat scan counts as it always did.
+    const resolved = await passports.resolve(link, {
+      region,
+      countAsScan,
+      client,
+      ...(counts === undefined ? {} : { counts }),
+    });
     // HTML also depends on the URL as requested (its language links repeat the query) and on the claim notice.
     const key = passportRenderingKey([
       wants,
       resolved.stamp,
       locale?.tag ?? null,
       wants === "html" ? req.originalUrl : null,
-      wants === "html" && query.claimed !== undefined ? "claimed" : null,
+      claimed ? "claimed" : null,
     ]);
-    const etag = etagOf(key);
-    res.set("ETag", etag);
-    if (wants === "html") res.set("Content-Security-Policy", contentSecurityPolicy).set("Referrer-Policy", "no-referrer");
-    res.type(wants === "html" ? "html" : wants === "jsonld" ? "application/ld+json" : "application/json");
-    if (ifNoneMatchHits(req.get("if-none-match"), etag)) {
-      res.status(304).end();
-      return;
-    }
+    // The token read before resolving: whatever changed since (this request's own scan included) moves it.
+    if (token !== null) validated.set(requestKey, { token, at: now, key, batchId: resolved.batch.batchId });
     const cached = cache.get(key);
-    if (cached) {
-      res.send(cached.body);
-      return;
-    }
+    if (answer(key, cached)) return;
     const view = await resolved.view();
     const jsonLd = passportJsonLd(view, publicBaseUrl);
     let body: string;
@@ -105,15 +202,19 @@ export function resolverRoutes({ passports, publicBaseUrl, contentSecurityPolicy
       body = renderPassportPage(view, {
         jsonLd,
         claimAction,
-        claimNotice: query.claimed !== undefined && view.unit?.claim ? locale!.text("ownership.thanks") : null,
+        claimNotice: claimed && view.unit?.claim ? locale!.text("ownership.thanks") : null,
         qrSheetPath: `/api/v1/batches/${view.batch.batchId}/qr-sheet`,
         locale: locale!,
         languages: languageLinks(req.originalUrl),
       });
     }
-    const entry = { etag, body: Buffer.from(body, "utf8") };
-    cache.set(key, entry);
-    res.send(entry.body);
+    const entry = { etag: etagOf(key), body: Buffer.from(body, "utf8") };
+    // Compressed only when kept: with the cache off (or this page too large for it) every request renders anyway.
+    if (cache.set(key, entry)) {
+      answer(key, entry);
+    } else {
+      sendRendering(req, res, key, entry, null);
+    }
   };
   return [
     {

@@ -18,9 +18,10 @@
  * Kept in memory and bounded (oldest forgotten first): a restart of the API, or a primary that cannot answer, lets a
  * client count once more per window (at most once per worker), never less than a real scanner would.
  */
-import { createHmac, randomBytes } from "node:crypto";
+import { createHmac, createSecretKey, randomBytes, type KeyObject } from "node:crypto";
 import type { Logger } from "pino";
 import type { Hex } from "../domain/model.ts";
+import { createBoundedMemo } from "./view-cache.ts";
 
 export interface ScanDeduper {
   /** True the first time `client` scans this unit (or batch, serial null) in the current window; false for repeats. */
@@ -29,8 +30,11 @@ export interface ScanDeduper {
 
 export const DEFAULT_SCAN_DEDUPE_ENTRIES = 100_000;
 
-/** The keyed hash naming one (window, client, unit) in a set of scan keys: 43 base64url characters. */
-export function scanKeyOf(secret: Uint8Array, window: number, batchId: Hex, serial: string | null, client: string): string {
+/**
+ * The keyed hash naming one (window, client, unit) in a set of scan keys: 43 base64url characters. Pass the secret
+ * as a KeyObject made once (createSecretKey): from raw bytes, Node builds a key object on every call (~35 µs).
+ */
+export function scanKeyOf(secret: Uint8Array | KeyObject, window: number, batchId: Hex, serial: string | null, client: string): string {
   return createHmac("sha256", secret)
     .update(`${window}\0${client}\0${batchId.toLowerCase()}\0${serial ?? ""}`)
     .digest("base64url");
@@ -75,9 +79,9 @@ export interface ScanDeduperOptions {
 export function createScanDeduper({ windowMs, maxEntries, secret = randomBytes(32), now = Date.now }: ScanDeduperOptions): ScanDeduper {
   if (!(windowMs > 0)) throw new RangeError(`windowMs must be positive, got ${windowMs}`);
   const seen = createSeenScanKeys(maxEntries);
+  const key = createSecretKey(secret);
   return {
-    firstInWindow: async (batchId, serial, client) =>
-      seen.firstTime(scanKeyOf(secret, Math.floor(now() / windowMs), batchId, serial, client)),
+    firstInWindow: async (batchId, serial, client) => seen.firstTime(scanKeyOf(key, Math.floor(now() / windowMs), batchId, serial, client)),
   };
 }
 
@@ -135,6 +139,10 @@ export function createClusterScanDeduper(options: ClusterScanDeduperOptions): Cl
   const timeoutMs = options.timeoutMs ?? DEFAULT_SCAN_ANSWER_TIMEOUT_MS;
   const maxPending = options.maxPending ?? DEFAULT_SCAN_QUESTIONS_PENDING;
   const local = createSeenScanKeys(options.maxEntries);
+  const secretKey = createSecretKey(secret);
+  // Keys the primary has answered for: it holds them now, so it would say "not the first" again. A repeat scan is
+  // answered here, without a round trip through the primary (which also indexes) on every reload of a page.
+  const answeredByPrimary = createBoundedMemo<string, true>(options.maxEntries ?? DEFAULT_SCAN_DEDUPE_ENTRIES);
   const pending = new Map<number, { key: string; resolve: (first: boolean) => void; timer: NodeJS.Timeout }>();
   const warned = new Set<FallbackReason>();
   let nextId = 0;
@@ -158,7 +166,8 @@ export function createClusterScanDeduper(options: ClusterScanDeduperOptions): Cl
 
   return {
     async firstInWindow(batchId, serial, client) {
-      const key = scanKeyOf(secret, Math.floor(now() / windowMs), batchId, serial, client);
+      const key = scanKeyOf(secretKey, Math.floor(now() / windowMs), batchId, serial, client);
+      if (answeredByPrimary.get(key)) return false;
       if (!connected) return answerLocally(key, "unreachable");
       if (pending.size >= maxPending) return answerLocally(key, "overloaded");
       const id = nextId++;
@@ -180,6 +189,7 @@ export function createClusterScanDeduper(options: ClusterScanDeduperOptions): Cl
       if (!question) return;
       pending.delete(id);
       clearTimeout(question.timer);
+      answeredByPrimary.set(question.key, true);
       question.resolve(first === true);
     },
     disconnected() {

@@ -11,17 +11,26 @@
  * The same digest is the response's strong ETag: equal keys render equal bytes, in every API worker.
  */
 import { createHash } from "node:crypto";
+import { gzipSync } from "node:zlib";
 
 export interface CachedPassport {
   etag: string;
   body: Buffer;
+  /** The body compressed, made the first time a client accepting the coding asks for the cached entry. */
+  gzip?: Buffer;
 }
+
+/** A content coding the cache keeps bodies in besides identity. */
+export type PassportEncoding = "gzip";
 
 export interface PassportViewCache {
   /** The body rendered under `key`, refreshed as most recently used; undefined when it is not (or no longer) kept. */
   get(key: string): CachedPassport | undefined;
-  /** Keeps `body` under `key` unless it alone exceeds the bound; evicts the least recently used until within it. */
-  set(key: string, entry: CachedPassport): void;
+  /**
+   * Keeps `entry` under `key` unless it alone exceeds the bound; evicts the least recently used until within it.
+   * True when it was kept.
+   */
+  set(key: string, entry: CachedPassport): boolean;
   /** Entries and bytes kept now. */
   size(): { entries: number; bytes: number };
 }
@@ -37,7 +46,7 @@ export function createPassportViewCache(maxBytes: number): PassportViewCache {
   // A Map iterates in insertion order: re-inserting on every hit keeps the least recently used first.
   const entries = new Map<string, CachedPassport>();
   let bytes = 0;
-  const sizeOf = (entry: CachedPassport) => entry.body.length + ENTRY_OVERHEAD_BYTES;
+  const sizeOf = (entry: CachedPassport) => entry.body.length + (entry.gzip?.length ?? 0) + ENTRY_OVERHEAD_BYTES;
 
   function remove(key: string): void {
     const entry = entries.get(key);
@@ -57,10 +66,11 @@ export function createPassportViewCache(maxBytes: number): PassportViewCache {
     },
     set(key, entry) {
       remove(key);
-      if (sizeOf(entry) > maxBytes) return;
+      if (sizeOf(entry) > maxBytes) return false;
       entries.set(key, entry);
       bytes += sizeOf(entry);
       while (bytes > maxBytes) remove(entries.keys().next().value!);
+      return entries.has(key);
     },
     size: () => ({ entries: entries.size, bytes }),
   };
@@ -94,8 +104,54 @@ export function passportRenderingKey(parts: readonly (string | number | null)[])
   return createHash("sha256").update(JSON.stringify(parts)).digest("base64url");
 }
 
-/** The quoted strong ETag of a key. */
-export const etagOf = (key: string): string => `"${key.slice(0, 32)}"`;
+/**
+ * The quoted strong ETag of a key, and of its body in a content coding: a compressed body is another
+ * representation, with bytes (and so a strong validator) of its own.
+ */
+export const etagOf = (key: string, encoding: PassportEncoding | null = null): string =>
+  encoding === null ? `"${key.slice(0, 32)}"` : `"${key.slice(0, 32)}-${encoding}"`;
+
+/**
+ * Whether to answer an Accept-Encoding header with gzip (the client accepts it, q > 0) or identity. gzip only: on a
+ * passport page brotli saves 3% more at ten to eighty times the CPU. Browsers send a handful of distinct headers, so
+ * answers are remembered per header.
+ */
+export function preferredEncoding(header: string | undefined): PassportEncoding | null {
+  if (header === undefined || header === "") return null;
+  let accepts = gzipAnswers.get(header);
+  if (accepts === undefined) {
+    accepts = acceptsGzip(header);
+    gzipAnswers.set(header, accepts);
+  }
+  return accepts ? "gzip" : null;
+}
+
+const gzipAnswers = createBoundedMemo<string, boolean>(256);
+
+function acceptsGzip(header: string): boolean {
+  let gzip: number | undefined;
+  let any: number | undefined;
+  for (const part of header.slice(0, 1_024).split(",")) {
+    const [name = "", ...params] = part.split(";");
+    let q = 1;
+    for (const param of params) {
+      const match = /^\s*q\s*=\s*([01](?:\.\d{0,3})?)\s*$/i.exec(param);
+      q = match ? Number(match[1]) : 0; // a malformed weight is not trustworthy: treated as a refusal
+    }
+    const coding = name.trim().toLowerCase();
+    if (coding === "gzip" || coding === "x-gzip") gzip = q;
+    else if (coding === "*") any = q;
+  }
+  return (gzip ?? any ?? 0) > 0;
+}
+
+/** The body in `encoding` (compressed once per cached entry, then kept with it; about a millisecond per page). */
+export function compressPassport(body: Buffer, encoding: PassportEncoding): Buffer {
+  switch (encoding) {
+    case "gzip":
+      return gzipSync(body, { level: 6 });
+  }
+}
 
 /**
  * True when an If-None-Match header names `etag` (or is "*"): the client already has these bytes. Weak comparison,

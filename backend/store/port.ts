@@ -220,6 +220,13 @@ export interface StoreLifecycle {
   init(): Promise<void>;
   /** Releases the connection; calling it again is a no-op. */
   close(): Promise<void>;
+  /**
+   * A token that differs whenever anything in the store may have changed since it was last read, by this process
+   * or another, found without reading any table (SQLite: this connection's change count and the file's data
+   * version). Lets a reader keep what it derived from the store until the token moves. Absent where the adapter
+   * cannot tell cheaply (MongoDB): readers then read what they need every time.
+   */
+  changeToken?(): string;
 }
 
 /** The mirror of the chain: its event log, the block headers the reorg check needs, and the checkpoint. */

@@ -27,6 +27,8 @@ import { createTransformationRecords } from "./transformations.ts";
 
 export { DEFAULT_SQLITE_PATH, type SqliteStoreOptions } from "./connection.ts";
 
+const CHANGE_TOKEN_SQL = "SELECT total_changes() AS own, (SELECT data_version FROM pragma_data_version) AS others";
+
 export function createSqliteStore(options: SqliteStoreOptions = {}): MirrorStore {
   const connection = openSqlite(options);
   return {
@@ -38,6 +40,12 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): MirrorStore
     },
     async close() {
       connection.close();
+    },
+    changeToken() {
+      // total_changes() counts this connection's own writes, which data_version leaves out; data_version moves
+      // when another connection (another process: the indexer, an API worker) commits.
+      const row = connection.sql(CHANGE_TOKEN_SQL).get() as { own: number; others: number };
+      return `${row.own}:${row.others}`;
     },
     ...createMirrorLog(connection),
     ...createProjectionReads(connection),

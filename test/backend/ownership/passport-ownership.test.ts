@@ -170,6 +170,9 @@ describe("passport with ownership tokens", function () {
     const elsewhere = await request(app).get(unitPath(serial)).set("Accept", "text/html").set("CF-IPCountry", "US").expect(200);
     expect(elsewhere.text).to.include('aria-labelledby="clone-title"');
     expect(elsewhere.text).to.include("claimed in DE and has not changed hands since, but this scan comes from US");
+    // A repeat from the US is served from the cache; a scan at home right after must not get that page.
+    const again = await request(app).get(unitPath(serial)).set("Accept", "text/html").set("CF-IPCountry", "US").expect(200);
+    expect(again.text).to.include("but this scan comes from US");
     const atHome = await request(app).get(unitPath(serial)).set("Accept", "text/html").set("CF-IPCountry", "DE").expect(200);
     expect(atHome.text).to.not.include("has not changed hands since");
     // After a resale the claim's country says nothing about the owner: no such warning.

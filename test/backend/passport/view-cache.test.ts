@@ -6,7 +6,9 @@ import { expect } from "chai";
 import { keccak256, toUtf8Bytes } from "ethers";
 import request from "supertest";
 import { digitalLinkPath } from "../../../backend/passport/digital-link.ts";
-import { createPassportViewCache, etagOf, ifNoneMatchHits } from "../../../backend/passport/view-cache.ts";
+import { createPassportViewCache, etagOf, ifNoneMatchHits, preferredEncoding } from "../../../backend/passport/view-cache.ts";
+import type { Hex } from "../../../backend/domain/model.ts";
+import type { MirrorStore } from "../../../backend/store/port.ts";
 import { registerBatch } from "../../helpers/batches.ts";
 import { createModule, createPassportWorld, passportTestApp, type PassportWorld } from "./fixture.ts";
 
@@ -51,6 +53,16 @@ describe("passport view cache", function () {
       expect(cache.size().bytes).to.be.lessThan(2_500);
     });
 
+    it("test_preferredEncoding_gzipOnlyWhenAccepted", function () {
+      expect(preferredEncoding(undefined)).to.equal(null);
+      expect(preferredEncoding("gzip, deflate, br, zstd")).to.equal("gzip");
+      expect(preferredEncoding("br")).to.equal(null);
+      expect(preferredEncoding("*")).to.equal("gzip");
+      expect(preferredEncoding("gzip;q=0, *")).to.equal(null);
+      expect(preferredEncoding("GZip;q=0.5")).to.equal("gzip");
+      expect(preferredEncoding("gzip;q=nonsense")).to.equal(null);
+    });
+
     it("test_createPassportViewCache_negativeOrFractionalBound_throws", function () {
       expect(() => createPassportViewCache(-1)).to.throw(RangeError);
       expect(() => createPassportViewCache(1.5)).to.throw(RangeError);
@@ -90,7 +102,7 @@ describe("passport view cache", function () {
       const second = await get(unitPath("A-0002"), HTML).expect(200);
       expect(second.text).to.equal(first.text);
       expect(second.headers.etag).to.equal(first.headers.etag);
-      expect(second.headers.etag).to.match(/^"[\w-]{32}"$/);
+      expect(second.headers.etag).to.match(/^"[\w-]{32}(-gzip)?"$/);
       expect(module.viewCache.size().entries).to.equal(entries);
     });
 
@@ -191,6 +203,62 @@ describe("passport view cache", function () {
       expect(proven["provena:verification"].proof).to.be.an("array").that.is.not.empty;
       const after = await get(path, HTML).set("If-None-Match", page.headers.etag!).expect(200);
       expect(after.text).to.include("/units/LATE-2/claim");
+    });
+
+    it("test_servePassport_repeatWhileStoreUnchanged_readsNothingFromTheStore_untilAWrite", async function () {
+      // The fast path: while the store's change token stands, a repeat request is answered from the cache alone.
+      const reads: string[] = [];
+      const counting: MirrorStore = Object.create(world.store, {
+        getCheckpoint: { value: (chainId: number) => (reads.push("getCheckpoint"), world.store.getCheckpoint(chainId)) },
+        getBatch: { value: (batchId: Hex) => (reads.push("getBatch"), world.store.getBatch(batchId)) },
+        scanStats: {
+          value: (batchId: Hex, serial: string | null, since: number) => (
+            reads.push("scanStats"),
+            world.store.scanStats(batchId, serial, since)
+          ),
+        },
+      }) as MirrorStore;
+      const fast = createModule({ ...world, store: counting });
+      const fastApp = passportTestApp(fast, { trustProxy: true });
+      const path = unitPath("A-0002");
+      const scansOf = async () =>
+        (JSON.parse((await request(fastApp).get(path).set("Accept", JSON_LD).expect(200)).text) as Record<string, any>)["provena:scans"]
+          .total as number;
+      const page = () => request(fastApp).get(path).set("Accept", HTML).set("X-Forwarded-For", "198.51.100.1").expect(200);
+      // This client's first view of the page is its one counted scan (a write); then both representations are cached.
+      await page();
+      const before = await scansOf();
+      await page();
+      reads.length = 0;
+      expect(await scansOf()).to.equal(before);
+      const repeat = await page();
+      expect(repeat.text).to.include("A-0002");
+      expect(reads).to.deep.equal([]);
+      // Any write moves the token (here this connection's; another process's commit moves it too:
+      // test/backend/store/sqlite.test.ts): the next request reads the store again and shows the change.
+      await world.store.recordScan({ batchId: world.traded.batchId, serial: "A-0002", at: Date.now(), region: "FR" });
+      expect(await scansOf()).to.equal(before + 1);
+      expect(reads).to.include("getCheckpoint");
+    });
+
+    it("test_servePassport_acceptsGzip_compressedOnceWithItsOwnEtag", async function () {
+      const path = unitPath("A-0002");
+      const identity = await get(path, JSON_LD).set("Accept-Encoding", "identity").expect(200);
+      expect(identity.headers["content-encoding"]).to.equal(undefined);
+      const gzipped = await get(path, JSON_LD).set("Accept-Encoding", "gzip, deflate, br").expect(200);
+      expect(gzipped.headers["content-encoding"]).to.equal("gzip");
+      expect(gzipped.text).to.equal(identity.text); // supertest inflates it
+      expect(gzipped.headers.etag).to.equal(identity.headers.etag!.replace(/"$/, '-gzip"'));
+      for (const res of [identity, gzipped]) expect(String(res.headers.vary)).to.include("Accept-Encoding");
+      await get(path, JSON_LD).set("Accept-Encoding", "gzip").set("If-None-Match", gzipped.headers.etag!).expect(304);
+      // The other coding's validator names other bytes: not a match.
+      await get(path, JSON_LD).set("Accept-Encoding", "identity").set("If-None-Match", gzipped.headers.etag!).expect(200);
+      await get(path, JSON_LD)
+        .set("Accept-Encoding", "gzip;q=0, br")
+        .expect(200)
+        .expect((res) => {
+          expect(res.headers["content-encoding"]).to.equal(undefined);
+        });
     });
 
     it("test_servePassport_manyDistinctLinks_cacheStaysWithinItsBound", async function () {

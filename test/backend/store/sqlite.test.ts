@@ -105,6 +105,30 @@ describe("SQLite store", function () {
       expect(await b.countEvents()).to.equal(9);
     });
 
+    it("test_changeToken_movesOnOwnWritesAndOnAnotherConnectionsCommit_notOnReads", async function () {
+      // The passport fast path (passport/resolver-routes.ts) trusts a rendering while this token stands: it must move
+      // on this process's writes and on another process's (the indexer, another API worker), never stand still.
+      const path = join(directory, "change-token.db");
+      const a = await open(path);
+      const b = await open(path);
+      const tokens = () => [a.changeToken!(), b.changeToken!()];
+      let [seenByA, seenByB] = tokens();
+      await a.countEvents();
+      await b.scanStats(bytes32("batch"), "S-1", 0);
+      expect(tokens()).to.deep.equal([seenByA, seenByB]);
+
+      await b.recordScan({ batchId: bytes32("batch"), serial: "S-1", at: 1_000, region: "DE" });
+      let [nowA, nowB] = tokens();
+      expect(nowB, "own write").to.not.equal(seenByB);
+      expect(nowA, "another connection's commit").to.not.equal(seenByA);
+      [seenByA, seenByB] = [nowA, nowB];
+
+      await a.commitRange(rangeCommit(supplyChainScenario(), 1, 4));
+      [nowA, nowB] = tokens();
+      expect(nowA).to.not.equal(seenByA);
+      expect(nowB).to.not.equal(seenByB);
+    });
+
     it("test_commitRange_failure_leavesNothingOfTheRange", async function () {
       const store = await open(":memory:");
       const scenario = supplyChainScenario();
