@@ -62,15 +62,20 @@ export async function createRelayerFixture() {
   await (await admin.sendTransaction({ to: relayerWallet.address, value: ethers.parseEther("100") })).wait();
 
   const store: MirrorStore = await createStore({ sqlitePath: ":memory:" });
-  const service = createRelayService({ store, chain, relayerAddress: relayerWallet.address.toLowerCase() as Hex });
-  const app = createApp({
-    store,
-    logger: silentLogger,
-    metrics: createMetrics({ processMetrics: false }),
-    indexerStatus: () => ({ chainId, headBlock: null, indexedBlock: null, lagBlocks: null, eventsIndexed: 0, isLeader: false }),
-    readyMaxLagBlocks: 10,
-    modules: [createRelayModule({ service, writeRateLimitPerMinute: 1_000 })],
-  });
+  /** The relay service and the app around it, for the chain's addresses as they are now (a test may add a contract). */
+  function relayApp() {
+    const relayService = createRelayService({ store, chain, relayerAddress: relayerWallet.address.toLowerCase() as Hex });
+    const relayHttpApp = createApp({
+      store,
+      logger: silentLogger,
+      metrics: createMetrics({ processMetrics: false }),
+      indexerStatus: () => ({ chainId, headBlock: null, indexedBlock: null, lagBlocks: null, eventsIndexed: 0, isLeader: false }),
+      readyMaxLagBlocks: 10,
+      modules: [createRelayModule({ service: relayService, writeRateLimitPerMinute: 1_000 })],
+    });
+    return { service: relayService, app: relayHttpApp };
+  }
+  const { service, app } = relayApp();
 
   const domain = forwarderDomain(chainId, chain.addresses.forwarder);
 
@@ -129,6 +134,7 @@ export async function createRelayerFixture() {
     store,
     service,
     app,
+    relayApp,
     relayerWallet,
     domain,
     signedRequest,

@@ -8,15 +8,12 @@ import { expect } from "chai";
 import request from "supertest";
 import { Wallet, ZeroHash, type Interface } from "ethers";
 import type { Express } from "express";
-import { createApp } from "../../../backend/api/app.ts";
-import { createMetrics } from "../../../backend/api/metrics.ts";
-import { createRelayModule, createRelayService } from "../../../backend/relayer/index.ts";
 import type { Hex } from "../../../backend/domain/model.ts";
 import type { LogisticUnits } from "../../../types/ethers-contracts/index.ts";
 import { DEMO_DC_GLN, DEMO_PORT_GLN, deployLogisticUnits } from "../../../scripts/fixtures/provena-deployment.ts";
 import { registerBatch } from "../../helpers/batches.ts";
 import { ssccFrom } from "../../helpers/gs1.ts";
-import { createRelayerFixture, silentLogger, type RelayerFixture } from "./relayer-fixture.ts";
+import { createRelayerFixture, type RelayerFixture } from "./relayer-fixture.ts";
 
 const SHIPPING = 0;
 const RECEIVING = 1;
@@ -33,22 +30,7 @@ describe("relayer: logistic units as a forward target", function () {
     logisticUnits = await deployLogisticUnits(fx.ethers, fx.deployment);
     unitsAddress = (await logisticUnits.getAddress()).toLowerCase() as Hex;
     fx.chain.addresses.logisticUnits = unitsAddress;
-    const service = createRelayService({ store: fx.store, chain: fx.chain, relayerAddress: fx.relayerWallet.address.toLowerCase() as Hex });
-    app = createApp({
-      store: fx.store,
-      logger: silentLogger,
-      metrics: createMetrics({ processMetrics: false }),
-      indexerStatus: () => ({
-        chainId: fx.chain.chainId,
-        headBlock: null,
-        indexedBlock: null,
-        lagBlocks: null,
-        eventsIndexed: 0,
-        isLeader: false,
-      }),
-      readyMaxLagBlocks: 10,
-      modules: [createRelayModule({ service, writeRateLimitPerMinute: 1_000 })],
-    });
+    app = fx.relayApp().app;
   });
 
   afterEach(async function () {
