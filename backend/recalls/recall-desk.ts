@@ -1,6 +1,6 @@
 /**
- * The regulator's recall desk: every recall, the lots it reaches (the recalled lot and every lot split from it,
- * however deep), who holds each now, and which holders have acknowledged it with a signed statement.
+ * The regulator's recall desk: every recall, the lots it reaches (the recalled lot, every lot split from it however
+ * deep, and the outputs of the merges it went into, before the chain has flagged them), who holds each now, and which holders have acknowledged it with a signed statement.
  *
  * Who may do what (each has a test):
  * - list and inspect recalls: REGULATOR and ADMIN only (a holder list is a map of who has what);
@@ -13,6 +13,7 @@ import type { Viewer } from "../auth/auth-service.ts";
 import { forbidden, notFound, rejected, unauthenticated } from "../domain/errors.ts";
 import type { Batch, Hex, Page, RecallAcknowledgement } from "../domain/model.ts";
 import { MAX_LINEAGE_DEPTH } from "../read-model/batch-history.ts";
+import { walkLineage } from "../read-model/lineage.ts";
 import type { MirrorStore } from "../store/port.ts";
 import { isHoldersAcknowledgement } from "./acknowledgement.ts";
 
@@ -77,7 +78,14 @@ export interface RecallDesk {
 export interface RecallDeskOptions {
   store: Pick<
     MirrorStore,
-    "getBatch" | "getBatches" | "listBatches" | "getParticipants" | "putRecallAcknowledgement" | "listRecallAcknowledgements"
+    | "getBatch"
+    | "getBatches"
+    | "listBatches"
+    | "getParticipants"
+    | "putRecallAcknowledgement"
+    | "listRecallAcknowledgements"
+    | "findTransformationsConsuming"
+    | "findTransformationsProducing"
   > &
     Partial<Pick<MirrorStore, "getContainers">>;
   chainId: number;
@@ -115,17 +123,10 @@ export function createRecallDesk(options: RecallDeskOptions): RecallDesk {
     return found.map(({ depth }, index) => ({ batch: batches[index]!, depth }));
   }
 
+  /** The recalled lot and every lot the recall reaches: split children and the outputs of merges it went into. */
   async function lineageOf(root: Batch): Promise<{ batch: Batch; depth: number }[]> {
-    const found: { batch: Batch; depth: number }[] = [{ batch: root, depth: 0 }];
-    const seen = new Set<Hex>([root.batchId]);
-    let level = [root];
-    for (let depth = 1; depth <= MAX_LINEAGE_DEPTH && level.length > 0 && found.length < MAX_AFFECTED_LOTS; depth++) {
-      const childIds = level.flatMap((batch) => batch.childIds).filter((id) => !seen.has(id));
-      childIds.forEach((id) => seen.add(id));
-      level = childIds.length === 0 ? [] : await store.getBatches(childIds.slice(0, MAX_AFFECTED_LOTS - found.length));
-      for (const batch of level) found.push({ batch, depth });
-    }
-    return found;
+    const walk = await walkLineage(store, [root], "forward", { maxLots: MAX_AFFECTED_LOTS - 1, maxGenerations: MAX_LINEAGE_DEPTH });
+    return [{ batch: root, depth: 0 }, ...walk.lots.map((lot) => ({ batch: lot.batch, depth: lot.generation }))];
   }
 
   return {

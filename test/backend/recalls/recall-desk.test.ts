@@ -93,6 +93,32 @@ describe("recall desk", function () {
     expect(shopHolder.lots).to.have.members([ids.childA, ids.grandchild]);
   });
 
+  it("test_getRecall_ofAMergedInput_reachesTheMergesOutputBeforeTheChainFlagsIt", async function () {
+    const merged = new ChainHistory();
+    const acme = merged.onboard("acme", "MANUFACTURER");
+    const regulator = merged.onboard("regulator", "REGULATOR");
+    const input = merged.registerBatch({ manufacturer: acme, gtin: GTIN, lot: "IN-1", quantity: 10 });
+    const output = merged.registerBatch({ manufacturer: acme, gtin: GTIN, lot: "MIX-1", quantity: 10 });
+    merged.transform({ processor: acme, inputIds: [input], outputIds: [output] });
+    const [outputPart] = merged.split(output, GTIN, acme, [{ lot: "MIX-1/A", quantity: 10 }]) as [Hex];
+    merged.recall(input, regulator);
+    const store = await createMemoryStore();
+    const app = await createTestApp({
+      store,
+      modules: (auth) => [createRecallModule({ desk: createRecallDesk({ store, chainId: CHAIN_ID }), auth, chainId: CHAIN_ID })],
+    });
+    try {
+      await merged.mirrorInto(app.store);
+      const detail = (await request(app.app).get(`/api/v1/recalls/${input}`).set("Authorization", app.sessionFor(regulator)).expect(200))
+        .body;
+      const depths = Object.fromEntries(detail.affectedLots.map((lot: { batchId: Hex; depth: number }) => [lot.batchId, lot.depth]));
+      expect(depths).to.deep.equal({ [input]: 0, [output]: 1, [outputPart]: 2 });
+      expect(detail.summary).to.include({ lots: 3 });
+    } finally {
+      await app.store.close();
+    }
+  });
+
   it("test_acknowledge_holderSignature_isStoredOnce_andShownOnTheDesk", async function () {
     const body = await signedAcknowledgement(shop);
     const first = await acknowledge(body).expect(201);
