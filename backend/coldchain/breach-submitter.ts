@@ -24,14 +24,13 @@
  *   queues nothing for them and tries again each round (the suspension may be lifted).
  */
 import { keccak256, solidityPacked } from "ethers";
-import type { Logger } from "pino";
 import type { ColdChainConditions, ColdChainLeg, StoredReading } from "../domain/cold-chain.ts";
-import type { Hex, RelayRequest } from "../domain/model.ts";
+import type { Hex } from "../domain/model.ts";
 import type { ColdChainReadings, ColdChainReads, RelayQueue } from "../store/port.ts";
-import { NEXT_BLOCK, type ChainAccess } from "../chain/chain-access.ts";
+import { NEXT_BLOCK } from "../chain/chain-access.ts";
 import { provenaContracts } from "../chain/contracts.ts";
 import { shortMessage } from "../chain/revert-reason.ts";
-import { queueBackgroundCall } from "../relayer/queued-request.ts";
+import { queueBackgroundCall, type BackgroundCallerOptions } from "../relayer/queued-request.ts";
 import { encodeCursor } from "../store/cursor.ts";
 import { evidencePieces, isOutOfRange, outOfRangeRuns, pieceSeconds } from "./excursion-runs.ts";
 import { readingStruct } from "./reading-codec.ts";
@@ -45,19 +44,9 @@ export const EXCURSION_JOB = "excursion";
  */
 export const DEFAULT_MAX_READINGS_PER_PIECE = 100;
 
-export interface BreachSubmitterOptions {
+export interface BreachSubmitterOptions extends BackgroundCallerOptions {
   store: Pick<ColdChainReads, "listColdChainLegs"> & Pick<ColdChainReadings, "listReadings"> & RelayQueue;
-  chain: ChainAccess;
-  /** The relayer's account: simulations run from it, as its transactions will. */
-  relayerAddress: Hex;
-  logger: Logger;
-  intervalMs?: number;
   maxReadingsPerPiece?: number;
-  /** How often a failed job for a piece the chain still accepts is re-queued (default 3). */
-  maxAttempts?: number;
-  /** Called after a job was queued (main wires it to the relayer worker's poke). */
-  onJobQueued?: (job: RelayRequest) => void;
-  now?: () => number;
 }
 
 export interface QueuedPiece {

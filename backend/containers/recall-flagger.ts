@@ -12,13 +12,12 @@
  * deterministic per chain and batch, so however many instances run and however often they look, one batch gets one
  * job; the relayer sends it. Only the primary process runs it (started next to the keeper).
  */
-import type { Logger } from "pino";
 import type { MirrorLog, ProjectionReads, RelayQueue } from "../store/port.ts";
-import type { ChainEvent, Hex, RelayRequest } from "../domain/model.ts";
+import type { ChainEvent, Hex } from "../domain/model.ts";
 import { NEXT_BLOCK, type ChainAccess } from "../chain/chain-access.ts";
 import { logisticUnitsAt, registryAt, type LogisticUnits, type ProvenanceRegistry } from "../chain/contracts.ts";
 import { shortMessage } from "../chain/revert-reason.ts";
-import { queueBackgroundCall } from "../relayer/queued-request.ts";
+import { pendingCallsTo, queueBackgroundCall, type BackgroundCallerOptions } from "../relayer/queued-request.ts";
 import { createPollingLoop } from "../coordination/polling-loop.ts";
 
 /** The relayer job kind of a recall flag. */
@@ -27,19 +26,9 @@ export const RECALL_FLAG_JOB_KIND = "recall-flag";
 /** IProvenanceRegistry.BatchStatus.Recalled (reported for a recalled batch and for every descendant of one). */
 const RECALLED_STATUS = 5n;
 
-export interface RecallFlaggerOptions {
+export interface RecallFlaggerOptions extends BackgroundCallerOptions {
   /** Packed batches come from the mirror's raw LogisticUnits events, recalls from its batches; jobs go to the relay queue. */
   store: Pick<MirrorLog, "listEvents"> & Pick<ProjectionReads, "getBatch"> & RelayQueue;
-  chain: ChainAccess;
-  /** The relayer's account: simulations run from it, as its transactions will. */
-  relayerAddress: Hex;
-  logger: Logger;
-  intervalMs?: number;
-  /** How often a failed job for a batch that still needs its flag is re-queued (default 3). */
-  maxAttempts?: number;
-  /** Called after a job was queued (main wires it to the relayer worker's poke). */
-  onJobQueued?: (job: RelayRequest) => void;
-  now?: () => number;
 }
 
 export interface RecallFlaggerRoundResult {
@@ -151,11 +140,7 @@ export function createRecallFlagger(options: RecallFlaggerOptions): RecallFlagge
   async function tick(): Promise<RecallFlaggerRoundResult> {
     const batchIds = await mirroredPackedBatches(store, chain.chainId);
     // A partner may have had the same flag relayed (it is anyone's): it is on its way, so no second job.
-    const pendingCalls = new Set(
-      (await store.listRelays(["queued", "submitted"], 10_000))
-        .filter((job) => job.to.toLowerCase() === logisticUnitsAddress)
-        .map((job) => job.data.toLowerCase()),
-    );
+    const pendingCalls = await pendingCallsTo(store, contracts.logisticUnitsAddress);
     const queued: RecallFlaggerRoundResult["queued"] = [];
     for (const batchId of batchIds) {
       if (loop.stopping) break; // stop() was called during a scheduled round

@@ -8,15 +8,13 @@
  * order and action, so however many keepers run and however often they look, one order gets one job per action;
  * the relayer sends it.
  */
-import type { Logger } from "pino";
 import type { ProjectionReads, RelayQueue } from "../store/port.ts";
-import type { RelayRequest } from "../domain/model.ts";
 import type { Hex, Order, OrderState } from "../domain/model.ts";
 import { ORDER_STATES, type ChainOrderState } from "../chain/vocabulary.ts";
 import { NEXT_BLOCK, type ChainAccess } from "../chain/chain-access.ts";
 import { orderStruct, provenaContracts, type ProvenaContracts } from "../chain/contracts.ts";
 import { shortMessage } from "../chain/revert-reason.ts";
-import { queueBackgroundCall, type BackgroundCall } from "../relayer/queued-request.ts";
+import { queueBackgroundCall, type BackgroundCall, type BackgroundCallerOptions } from "../relayer/queued-request.ts";
 import { createPollingLoop } from "../coordination/polling-loop.ts";
 
 export type KeeperAction = "release" | "refund" | "resolveExpiredDispute";
@@ -42,19 +40,9 @@ export function candidateActions(state: ChainOrderState | undefined, order: Pick
   return actions;
 }
 
-export interface KeeperOptions {
+export interface KeeperOptions extends BackgroundCallerOptions {
   /** Open orders come from the projections; jobs go to the relay queue. */
   store: ProjectionReads & RelayQueue;
-  chain: ChainAccess;
-  /** The relayer's account: simulations run from it, as its transactions will. */
-  relayerAddress: Hex;
-  logger: Logger;
-  intervalMs?: number;
-  /** How often a failed job for an order that still needs the action is re-queued (default 3). */
-  maxAttempts?: number;
-  /** Called after a job was queued (main wires it to the relayer worker's poke). */
-  onJobQueued?: (job: RelayRequest) => void;
-  now?: () => number;
 }
 
 export interface KeeperRoundResult {

@@ -13,6 +13,7 @@ import type { ProvenaContracts } from "../chain/contracts.ts";
 
 import { ROLE_HASHES } from "../chain/vocabulary.ts";
 import { relayRequirement, type RelayTarget } from "./relay-policy.ts";
+import { pendingCallsTo } from "./queued-request.ts";
 import { extractRevertData } from "../chain/revert-reason.ts";
 import { describeOrderInspectorRefusal, orderInspectorRefusal } from "../chain/order-inspector.ts";
 
@@ -304,9 +305,7 @@ async function checkNoSameCallPending(
   message: ForwardRequestMessage,
   functionName: string,
 ): Promise<void> {
-  const pending = await store.listRelays([...PENDING_STATUSES], 10_000);
-  const data = message.data.toLowerCase();
-  const twin = pending.find((r) => r.to.toLowerCase() === message.to && r.data.toLowerCase() === data);
+  const twin = (await pendingCallsTo(store, message.to)).get(message.data.toLowerCase());
   if (twin) {
     const detail = `the same ${functionName} call is already ${twin.status} as relay request ${twin.id}; it runs once`;
     throw refused("conflict", "CALL_ALREADY_PENDING", detail, { requestId: twin.id });

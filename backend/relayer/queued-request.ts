@@ -1,3 +1,5 @@
+import type { Logger } from "pino";
+import type { ChainAccess } from "../chain/chain-access.ts";
 import type { Hex, RelayRequest } from "../domain/model.ts";
 import type { RelayQueue } from "../store/port.ts";
 
@@ -72,4 +74,28 @@ export async function queueBackgroundCall(
   const job = queuedRelayRequest({ ...call, value: "0", gas: "0", nonce: "0", deadline: 0, signature: "0x" }, now());
   const { created } = await store.enqueueRelay(job);
   return created ? call.id : null;
+}
+
+/** What every background worker that queues the relayer's own calls is given (the keeper, flaggers, breach submitter). */
+export interface BackgroundCallerOptions {
+  chain: ChainAccess;
+  /** The relayer's account: simulations run from it, as its transactions will. */
+  relayerAddress: Hex;
+  logger: Logger;
+  intervalMs?: number;
+  /** How often a failed job whose call still applies is re-queued (default 3). */
+  maxAttempts?: number;
+  /** Called after a job was queued (main wires it to the relayer worker's poke). */
+  onJobQueued?: (job: RelayRequest) => void;
+  now?: () => number;
+}
+
+/**
+ * The relay jobs still queued or in flight to `target`, by calldata (lower case): the calls on their way, whoever asked
+ * for them. A call the contract takes once (a recall flag) is not queued again while one is here.
+ */
+export async function pendingCallsTo(store: Pick<RelayQueue, "listRelays">, target: Hex): Promise<Map<string, RelayRequest>> {
+  const to = target.toLowerCase();
+  const pending = await store.listRelays(["queued", "submitted"], 10_000);
+  return new Map(pending.filter((job) => job.to.toLowerCase() === to).map((job) => [job.data.toLowerCase(), job]));
 }

@@ -9,31 +9,20 @@
  * (kind "recall-flag-input"). Job ids are deterministic per chain and pair, so however many instances run and however
  * often they look, one pair gets one job; the relayer sends it. Only the primary process runs it (next to the keeper).
  */
-import type { Logger } from "pino";
 import type { MirrorLog, RelayQueue } from "../store/port.ts";
-import type { ChainEvent, Hex, RelayRequest } from "../domain/model.ts";
-import { NEXT_BLOCK, type ChainAccess } from "../chain/chain-access.ts";
+import type { ChainEvent, Hex } from "../domain/model.ts";
+import { NEXT_BLOCK } from "../chain/chain-access.ts";
 import { transformationsAt } from "../chain/contracts.ts";
 import { shortMessage } from "../chain/revert-reason.ts";
-import { queueBackgroundCall } from "../relayer/queued-request.ts";
+import { pendingCallsTo, queueBackgroundCall, type BackgroundCallerOptions } from "../relayer/queued-request.ts";
 import { createPollingLoop } from "../coordination/polling-loop.ts";
 
 /** The relayer job kind of a recalled-input flag. */
 export const RECALL_FLAG_INPUT_JOB_KIND = "recall-flag-input";
 
-export interface InputRecallFlaggerOptions {
+export interface InputRecallFlaggerOptions extends BackgroundCallerOptions {
   /** Transformations come from the mirror's raw Transformations events; jobs go to the relay queue. */
   store: Pick<MirrorLog, "listEvents"> & RelayQueue;
-  chain: ChainAccess;
-  /** The relayer's account: simulations run from it, as its transactions will. */
-  relayerAddress: Hex;
-  logger: Logger;
-  intervalMs?: number;
-  /** How often a failed job for a pair that still needs its flag is re-queued (default 3). */
-  maxAttempts?: number;
-  /** Called after a job was queued (main wires it to the relayer worker's poke). */
-  onJobQueued?: (job: RelayRequest) => void;
-  now?: () => number;
 }
 
 export interface InputRecallFlaggerRoundResult {
@@ -101,11 +90,7 @@ export function createInputRecallFlagger(options: InputRecallFlaggerOptions): In
   async function tick(): Promise<InputRecallFlaggerRoundResult> {
     const pairs = await mirroredTransformationPairs(store, chain.chainId);
     // A partner may have had the same flag relayed (it is anyone's): it is on its way, so no second job.
-    const pendingCalls = new Set(
-      (await store.listRelays(["queued", "submitted"], 10_000))
-        .filter((job) => job.to.toLowerCase() === transformationsAddress)
-        .map((job) => job.data.toLowerCase()),
-    );
+    const pendingCalls = await pendingCallsTo(store, transformationsAddress);
     const queued: InputRecallFlaggerRoundResult["queued"] = [];
     for (const { outputId, inputId } of pairs) {
       if (loop.stopping) break; // stop() was called during a scheduled round
