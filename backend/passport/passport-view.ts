@@ -149,3 +149,21 @@ export interface PassportDocument {
   /** Where its bytes are served (absolute). */
   url: string;
 }
+
+/** The access levels above public: who besides everyone may read a product data field or a document. */
+export type PrivateLevel = "partners" | "authorities";
+
+/**
+ * What a signed-in viewer entitled to more than the public passport sees besides it (passport-service.ts
+ * `viewerSections`): the product data fields and documents above public that the viewer may read, each with the
+ * level it needs. Never part of a cached rendering or of the page's JSON-LD.
+ */
+export interface PassportViewerSections {
+  viewer: { address: Hex; name: string | null; roles: string[] };
+  /** The viewer's level for this batch. */
+  level: PrivateLevel;
+  /** Product data fields above public, each with the level it needs; empty when none is anchored. */
+  fields: { field: string; level: PrivateLevel; value: unknown }[];
+  /** Anchored documents above public, of the product model then of the batch. */
+  documents: (PassportDocument & { level: PrivateLevel })[];
+}
