@@ -90,6 +90,8 @@ footer{margin-top:2rem;padding-bottom:2rem;color:var(--muted);font-size:.875rem;
 .private h2{margin:0 0 .5rem}
 #signed-in{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;justify-content:space-between;margin:.75rem 0;padding:.5rem .75rem;background:var(--panel);border-radius:.25rem}
 #signed-in p,#sign-in p{margin:0}
+#sign-in{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;margin-top:.5rem}
+#sign-in button,#signed-in button{padding:.25rem .75rem;font-size:.875rem}
 @media print{header,footer,nav.pages,.noprint{display:none}.label{border-color:#ccc}}
 `;
 
@@ -124,6 +126,8 @@ function layout(options: {
   body: string;
   locale?: Locale;
   languages?: LanguageLink[];
+  /** Markup after the language switch (the passport's sign-in). */
+  headerExtra?: string;
 }): string {
   const locale = options.locale ?? localeOf();
   return `<!doctype html>
@@ -138,7 +142,7 @@ ${options.canonical ? `<link rel="canonical" href="${escapeHtml(options.canonica
 ${options.head ?? ""}</head>
 <body>
 <a class="skip" href="#main">${locale.html("page.skip")}</a>
-<header><p>${locale.html("page.brand")}</p>${options.languages ? languageSwitchHtml(options.languages, locale) : ""}</header>
+<header><p>${locale.html("page.brand")}</p>${options.languages ? languageSwitchHtml(options.languages, locale) : ""}${options.headerExtra ?? ""}</header>
 ${options.body}
 <footer><p>${locale.html("page.footer")}</p></footer>
 </body>
@@ -336,10 +340,10 @@ function signInWords(locale: Locale): Record<string, string> {
 
 /** "Partner or authority? Sign in": the wallet signs in and the page reloads as the viewer's (assets/passport-sign-in.js). */
 function signInHtml(locale: Locale): string {
-  return `<section id="sign-in" class="noprint" aria-label="${locale.html("signIn.button")}">
-<p><button type="button" id="passport-sign-in">${locale.html("signIn.button")}</button></p>
+  return `<div id="sign-in" class="noprint">
+<button type="button" id="passport-sign-in">${locale.html("signIn.button")}</button>
 <p id="passport-sign-in-status" role="status" aria-live="polite"></p>
-</section>`;
+</div>`;
 }
 
 /** "Signed in as <name> · roles · Sign out". */
@@ -349,7 +353,7 @@ function signedInHtml(sections: PassportViewerSections, locale: Locale): string 
     ? `${escapeHtml(viewer.name)} <span class="mono" title="${escapeHtml(viewer.address)}">(${escapeHtml(shortHex(viewer.address))})</span>`
     : `<span class="mono">${escapeHtml(viewer.address)}</span>`;
   const roles = viewer.roles.length > 0 ? escapeHtml(viewer.roles.join(", ")) : locale.html("signedIn.noRole");
-  return `<section id="signed-in" class="noprint" data-address="${escapeHtml(viewer.address)}" aria-label="${locale.html("signedIn.signOut")}">
+  return `<section id="signed-in" class="noprint" data-address="${escapeHtml(viewer.address)}">
 <p id="signed-in-as">${locale.html("signedIn.as", { who, roles })}</p>
 <button type="button" id="passport-sign-out">${locale.html("signedIn.signOut")}</button>
 <p id="passport-sign-in-status" role="status" aria-live="polite"></p>
@@ -801,8 +805,6 @@ ${
 }
 </section>`);
 
-  if (options.signIn && !viewerSections) body.push(signInHtml(locale));
-
   body.push(`<details>
 <summary>${t("technical.title")}</summary>
 <dl>
@@ -833,6 +835,7 @@ ${
     body: body.join("\n"),
     locale,
     ...(options.languages ? { languages: options.languages } : {}),
+    ...(options.signIn && !viewerSections ? { headerExtra: signInHtml(locale) } : {}),
   });
 }
 

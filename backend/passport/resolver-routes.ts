@@ -338,7 +338,11 @@ function passportOperation(withSerial: boolean) {
     description:
       "Resolves a GS1 Digital Link by content negotiation: an HTML page for browsers (recorded as a scan), JSON-LD " +
       "(schema.org Product with the event history) for `Accept: application/ld+json` or `application/json`. GTIN-8/12/13 " +
-      "are accepted and normalised to 14 digits; lot and serial are percent-encoded GS1 character set 82.",
+      "are accepted and normalised to 14 digits; lot and serial are percent-encoded GS1 character set 82. With a valid session " +
+      "(the `provena_session` cookie of Sign-In with Ethereum) of a partner in the batch's chain of custody, an authority or its " +
+      "manufacturer, the HTML page adds the product data fields and documents that viewer may read, labelled by level, sent " +
+      "`Cache-Control: private, no-store` without an ETag; anyone else (an invalid or expired session included) gets the public " +
+      "page. JSON-LD is the public passport for everyone.",
     parameters: [
       {
         name: "gtin",

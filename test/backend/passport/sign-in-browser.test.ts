@@ -4,9 +4,11 @@
  * EIP-4361 message, the backend sets its cookie, and the reloaded page (the same passport, still in Chinese) shows
  * the partners' section; signing out brings back the public page. Without a wallet the button says so.
  */
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, statSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { expect } from "chai";
 import { getBytes } from "ethers";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
@@ -34,6 +36,7 @@ describe("passport sign-in in a browser", function () {
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
+  const screenshotDir = mkdtempSync(path.join(tmpdir(), "provena-passport-sign-in-"));
 
   before(async function () {
     if (!existsSync(CHROMIUM)) {
@@ -74,6 +77,7 @@ describe("passport sign-in in a browser", function () {
     const url = `${base}${digitalLinkPath(GTIN, world.batch.lot)}?lang=zh-CN`;
     await page.goto(url);
     expect(await page.getAttribute("html", "lang")).to.equal("zh-CN");
+    await page.screenshot({ path: path.join(screenshotDir, "passport-public-zh-phone.png") });
     expect(await page.locator("#private-partners").count()).to.equal(0);
     for (const secret of PRIVATE_STRINGS) expect(await page.content()).to.not.contain(secret);
 
@@ -92,6 +96,10 @@ describe("passport sign-in in a browser", function () {
     const session = cookies.find((cookie) => cookie.name === "provena_session");
     expect(session?.httpOnly).to.equal(true);
     expect(session?.sameSite).to.equal("Strict");
+    const screenshot = path.join(screenshotDir, "passport-partner-zh-phone.png");
+    await page.screenshot({ path: screenshot, fullPage: true });
+    expect(statSync(screenshot).size).to.be.greaterThan(10_000);
+    console.log(`      screenshot: ${screenshot}`);
 
     await page.locator("#passport-sign-out").click();
     await page.locator("#passport-sign-in").waitFor();
