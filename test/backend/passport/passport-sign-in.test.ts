@@ -143,6 +143,32 @@ describe("passport page by role (sign-in)", function () {
     });
   });
 
+  describe("when the batch's manufacturer is signed in", function () {
+    it("test_passportPage_manufacturer_seesEveryLevelOfItsOwnData", async function () {
+      const { text } = await page(cookie(world.acme)).expect(200);
+      expect(text).to.contain(PARTNER_FACILITY).and.contain(AUTHORITY_DOSSIER).and.contain(AUTHORITY_DOCUMENT);
+      expect(text).to.contain("Signed in as Acme Ltd").and.contain("MANUFACTURER");
+    });
+  });
+
+  describe("when a partner is suspended after signing in", function () {
+    it("test_passportPage_partnerSuspended_sameSession_getsThePublicPage_untilReinstated", async function () {
+      const session = cookie(world.partner.address);
+      expect((await page(session).expect(200)).text).to.contain(PARTNER_FACILITY);
+      const shopper = await page().expect(200);
+      await world.setSuspended(world.partner.address, true);
+      try {
+        const suspended = await page(session).expect(200);
+        expect(suspended.text).to.equal((await page().expect(200)).text);
+        expectNoPrivate(suspended.text);
+      } finally {
+        await world.setSuspended(world.partner.address, false);
+      }
+      expect((await page(session).expect(200)).text).to.contain(PARTNER_FACILITY);
+      expect(shopper.text).to.not.contain(PARTNER_FACILITY);
+    });
+  });
+
   describe("when a regulator is signed in", function () {
     it("test_passportPage_regulator_seesPartnersAndAuthoritiesSections", async function () {
       const { text } = await page(cookie(world.regulator.address)).expect(200);

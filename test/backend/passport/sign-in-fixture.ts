@@ -42,6 +42,10 @@ export interface SignInWorld {
   /** A CARRIER that held SIGN-1 and was suspended since. */
   suspended: Wallet;
   regulator: Wallet;
+  /** The manufacturer (a label address: tests sign it in with cookieFor). */
+  acme: Hex;
+  /** Replaces the mirror's record of `address` with it suspended (or active again), as the indexer would. */
+  setSuspended(address: string, suspended: boolean): Promise<void>;
   documents: { partner: Hex; authorities: Hex };
   /** A `Cookie` header value for a real session of `address` (expiring at `expiresAt`, default in an hour). */
   cookieFor(address: string, expiresAt?: number): string;
@@ -165,6 +169,19 @@ export async function createSignInWorld(): Promise<SignInWorld> {
     outsider,
     suspended,
     regulator,
+    acme,
+    async setSuspended(address, isSuspended) {
+      const [current] = await store.getParticipants([address.toLowerCase() as Hex]);
+      await store.commitRange({
+        chainId: CHAIN_ID,
+        events: [],
+        blocks: [],
+        batches: [],
+        participants: [{ ...current!, suspended: isSuspended }],
+        orders: [],
+        checkpoint: { chainId: CHAIN_ID, blockNumber: history.headBlock, blockHash: null, updatedAt: Date.now() },
+      });
+    },
     documents: { partner: hashes.partners!, authorities: hashes.authorities! },
     cookieFor: (address, expiresAt) => `provena_session=${t.sessionFor(address, expiresAt).slice("Bearer ".length)}`,
   };
