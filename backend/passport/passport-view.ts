@@ -87,7 +87,10 @@ export interface PassportView {
   coldChain: PassportColdChain | null;
   /** The product's public DPP data and the batch's carbon footprint (backend/product-data); null when none is anchored. */
   productData: PassportProductData | null;
-  /** The public, anchored documents of the product model, then of the batch (backend/documents); the same page for everyone. */
+  /**
+   * The public, anchored documents of the product model, then of the batch (backend/documents); the same for everyone.
+   * A signed-in viewer's further ones are in its PassportViewerSections, never here.
+   */
   documents?: PassportDocument[];
   /**
    * Set while the batch is packed in a container (LogisticUnits): the container, the outermost one, and who holds
