@@ -207,6 +207,7 @@ export function createProvenaHttpApp(deps: ProvenaHttpDeps): ProvenaApp {
       rateLimitStoreFor: deps.rateLimitStoreFor,
       scanDeduper: deps.scanDeduper,
       reputation,
+      auth,
       // Claims are relayed: without a relayer (or the contract) the passport keeps the database claim.
       ...(deployment.unitOwnership && relay?.relayerAddress
         ? {

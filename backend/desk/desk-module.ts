@@ -52,7 +52,8 @@ export interface RecallDeskPageOptions {
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const ASSET_FILES = ["desk-sign-in.js", "sign-in-message.js"] as const;
+/** The desk's own button wiring; the sign-in flow it imports is the passport's (/passport/assets/wallet-sign-in.js). */
+const ASSET_FILES = ["desk-sign-in.js"] as const;
 
 const langParameter = {
   name: "lang",

@@ -47,6 +47,9 @@ export function assetRoutes({ artifactsDir }: AssetRoutesDeps): RouteDefinition[
     "passport.js": () => makeAsset(readFileSync(path.join(here, "assets", "passport.js")), JAVASCRIPT),
     "verify-core.js": () => makeAsset(readFileSync(path.join(here, "assets", "verify-core.js")), JAVASCRIPT),
     "reading-anchors.js": () => makeAsset(readFileSync(path.join(here, "assets", "reading-anchors.js")), JAVASCRIPT),
+    "passport-sign-in.js": () => makeAsset(readFileSync(path.join(here, "assets", "passport-sign-in.js")), JAVASCRIPT),
+    "wallet-sign-in.js": () => makeAsset(readFileSync(path.join(here, "assets", "wallet-sign-in.js")), JAVASCRIPT),
+    "sign-in-message.js": () => makeAsset(readFileSync(path.join(here, "assets", "sign-in-message.js")), JAVASCRIPT),
     "ethers.min.js": () => makeAsset(readFileSync(ethersDist), JAVASCRIPT),
     "registry-abi.json": () => {
       // Only what verification reads: the events, and the views it calls.
@@ -68,7 +71,8 @@ export function assetRoutes({ artifactsDir }: AssetRoutesDeps): RouteDefinition[
         operationId: "getPassportAsset",
         tags: ["Passports"],
         summary: "Static files of the passport page",
-        description: "passport.js and verify-core.js (the page's verification), ethers.min.js (ethers' own ESM build), registry-abi.json.",
+        description:
+          "passport.js and verify-core.js (the page's verification), passport-sign-in.js, wallet-sign-in.js and sign-in-message.js (the wallet sign-in, shared with the recall desk), ethers.min.js (ethers' own ESM build), registry-abi.json.",
         parameters: parametersFromZod({ path: assetParams }),
         responses: { 200: { description: "The file." }, 304: { description: "Not modified." }, 404: problemResponse(404) },
       },

@@ -11,7 +11,7 @@ import type { Batch, Hex, Participant } from "../domain/model.ts";
 import { digitalLinkPath } from "./digital-link.ts";
 import type { LanguageLink } from "./locale-negotiation.ts";
 import { type Locale, localeOf, type MessageKey } from "./messages/index.ts";
-import type { HistoryEntry, PassportView, UnitOwnershipView } from "./passport-view.ts";
+import type { HistoryEntry, PassportView, PassportViewerSections, PrivateLevel, UnitOwnershipView } from "./passport-view.ts";
 
 export const ASSET_BASE_PATH = "/passport/assets";
 
@@ -86,6 +86,12 @@ footer{margin-top:2rem;padding-bottom:2rem;color:var(--muted);font-size:.875rem;
 .label{border:1px dashed #999;padding:.5rem;text-align:center;break-inside:avoid}
 .label svg{width:100%;height:auto}
 .label{margin:0}.label p{margin:.25rem 0 0;font-size:.75rem;overflow-wrap:anywhere}
+.private{margin:1rem 0;padding:1rem;border:2px dashed #5a3d8a;border-radius:.5rem;background:#f6f2fb}
+.private h2{margin:0 0 .5rem}
+#signed-in{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;justify-content:space-between;margin:.75rem 0;padding:.5rem .75rem;background:var(--panel);border-radius:.25rem}
+#signed-in p,#sign-in p{margin:0}
+#sign-in{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;margin-top:.5rem}
+#sign-in button,#signed-in button{padding:.25rem .75rem;font-size:.875rem}
 @media print{header,footer,nav.pages,.noprint{display:none}.label{border-color:#ccc}}
 `;
 
@@ -120,6 +126,8 @@ function layout(options: {
   body: string;
   locale?: Locale;
   languages?: LanguageLink[];
+  /** Markup after the language switch (the passport's sign-in). */
+  headerExtra?: string;
 }): string {
   const locale = options.locale ?? localeOf();
   return `<!doctype html>
@@ -134,7 +142,7 @@ ${options.canonical ? `<link rel="canonical" href="${escapeHtml(options.canonica
 ${options.head ?? ""}</head>
 <body>
 <a class="skip" href="#main">${locale.html("page.skip")}</a>
-<header><p>${locale.html("page.brand")}</p>${options.languages ? languageSwitchHtml(options.languages, locale) : ""}</header>
+<header><p>${locale.html("page.brand")}</p>${options.languages ? languageSwitchHtml(options.languages, locale) : ""}${options.headerExtra ?? ""}</header>
 ${options.body}
 <footer><p>${locale.html("page.footer")}</p></footer>
 </body>
@@ -315,6 +323,89 @@ export interface PassportPageOptions {
   locale?: Locale;
   /** The language switch: each language's link to this page. */
   languages?: LanguageLink[];
+  /** Offers partners and authorities the wallet sign-in (the deployment serves Sign-In with Ethereum). */
+  signIn?: boolean;
+  /** A signed-in, entitled viewer's own sections; absent or null for the public page. Never cached. */
+  viewerSections?: PassportViewerSections | null;
+}
+
+/** The words of the wallet sign-in script (assets/passport-sign-in.js), read from the page. */
+function signInWords(locale: Locale): Record<string, string> {
+  return {
+    noProvider: locale.text("signIn.noProvider"),
+    working: locale.text("signIn.working"),
+    refused: locale.text("signIn.refused"),
+  };
+}
+
+/** "Partner or authority? Sign in": the wallet signs in and the page reloads as the viewer's (assets/passport-sign-in.js). */
+function signInHtml(locale: Locale): string {
+  return `<div id="sign-in" class="noprint">
+<button type="button" id="passport-sign-in">${locale.html("signIn.button")}</button>
+<p id="passport-sign-in-status" role="status" aria-live="polite"></p>
+</div>`;
+}
+
+/** "Signed in as <name> · roles · Sign out". */
+function signedInHtml(sections: PassportViewerSections, locale: Locale): string {
+  const { viewer } = sections;
+  const who = viewer.name
+    ? `${escapeHtml(viewer.name)} <span class="mono" title="${escapeHtml(viewer.address)}">(${escapeHtml(shortHex(viewer.address))})</span>`
+    : `<span class="mono">${escapeHtml(viewer.address)}</span>`;
+  const roles = viewer.roles.length > 0 ? escapeHtml(viewer.roles.join(", ")) : locale.html("signedIn.noRole");
+  return `<section id="signed-in" class="noprint" data-address="${escapeHtml(viewer.address)}">
+<p id="signed-in-as">${locale.html("signedIn.as", { who, roles })}</p>
+<button type="button" id="passport-sign-out">${locale.html("signedIn.signOut")}</button>
+<p id="passport-sign-in-status" role="status" aria-live="polite"></p>
+</section>`;
+}
+
+const LEVEL_TITLES: Record<PrivateLevel, MessageKey> = { partners: "private.partners", authorities: "private.authorities" };
+
+/** A private product data field's value: the two fields above public are drawn; any other as its JSON, escaped. */
+function privateFieldHtml(field: string, value: unknown): string {
+  if (field === "facility" && typeof value === "object" && value !== null) {
+    const facility = value as { name?: string; gln?: string; address?: string };
+    return [
+      escapeHtml(facility.name),
+      facility.gln ? `GLN <span class="mono">${escapeHtml(facility.gln)}</span>` : "",
+      escapeHtml(facility.address),
+    ]
+      .filter(Boolean)
+      .join(" · ");
+  }
+  if (field === "complianceDocuments" && Array.isArray(value)) {
+    const items = (value as { title?: string; sha256?: string; url?: string }[]).map(
+      (document) =>
+        `<li><a href="${escapeHtml(document.url)}" rel="noopener noreferrer">${escapeHtml(document.title)}</a> <span class="mono">SHA-256 ${escapeHtml(shortHex(document.sha256 ?? ""))}</span></li>`,
+    );
+    return `<ul>${items.join("")}</ul>`;
+  }
+  return `<span class="mono">${escapeHtml(JSON.stringify(value))}</span>`;
+}
+
+/** One labelled section per level above public the viewer reads something at, partners' first. */
+function privateSectionsHtml(sections: PassportViewerSections, locale: Locale): string {
+  const t = locale.html;
+  const parts: string[] = [];
+  for (const level of ["partners", "authorities"] as const) {
+    const fields = sections.fields.filter((entry) => entry.level === level);
+    const documents = sections.documents.filter((document) => document.level === level);
+    if (fields.length === 0 && documents.length === 0) continue;
+    const terms = fields.map(({ field, value }) => {
+      const key = `private.field.${field}`;
+      const label = Object.hasOwn(locale.messages, key) ? t(key as MessageKey) : escapeHtml(field);
+      return `<dt>${label}</dt><dd>${privateFieldHtml(field, value)}</dd>`;
+    });
+    const links = documents.map((document) => `<a href="${escapeHtml(document.url)}" download>${escapeHtml(document.title)}</a>`);
+    parts.push(`<section class="private" id="private-${level}" data-level="${level}" aria-labelledby="private-${level}-title">
+<h2 id="private-${level}-title">${t(LEVEL_TITLES[level])}</h2>
+${terms.length > 0 ? `<dl>\n${terms.join("\n")}\n</dl>` : ""}
+${links.length > 0 ? `<p class="documents">${t("private.documents")} ${links.join(", ")}</p>` : ""}
+</section>`);
+  }
+  if (parts.length === 0) parts.push(`<p class="private" id="private-nothing">${t("private.nothing")}</p>`);
+  return parts.join("\n");
 }
 
 /** The verifier's and the claim form's messages, for the page script (assets/passport.js) to read from the page rather than fetch. */
@@ -550,11 +641,14 @@ ${unit.cloneWarnings.map((w) => `<p${lang}>${escapeHtml(w)}</p>`).join("\n")}
 </section>`);
   }
 
+  const viewerSections = options.viewerSections ?? null;
+  if (viewerSections) body.push(signedInHtml(viewerSections, locale));
   if (view.productData) body.push(productSummaryHtml(view, locale));
   if (view.documents && view.documents.length > 0) {
     const links = view.documents.map((document) => `<a href="${escapeHtml(document.url)}" download>${escapeHtml(document.title)}</a>`);
     body.push(`<p class="documents">${t("passport.documents")} ${links.join(", ")}</p>`);
   }
+  if (viewerSections) body.push(privateSectionsHtml(viewerSections, locale));
 
   const facts: [MessageKey, string][] = [
     ["passport.fact.gtin", `<span class="mono">${escapeHtml(batch.gtin)}</span>`],
@@ -731,10 +825,17 @@ ${
     head: `<script type="application/ld+json" id="passport-data">${jsonForScript(options.jsonLd)}</script>
 <script type="application/json" id="passport-messages">${jsonForScript(verifierMessages(locale))}</script>
 <script type="module" src="${ASSET_BASE_PATH}/passport.js"></script>
-`,
+${
+  options.signIn || viewerSections
+    ? `<script type="application/json" id="passport-sign-in-messages">${jsonForScript(signInWords(locale))}</script>
+<script type="module" src="${ASSET_BASE_PATH}/passport-sign-in.js"></script>
+`
+    : ""
+}`,
     body: body.join("\n"),
     locale,
     ...(options.languages ? { languages: options.languages } : {}),
+    ...(options.signIn && !viewerSections ? { headerExtra: signInHtml(locale) } : {}),
   });
 }
 

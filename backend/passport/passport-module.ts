@@ -10,12 +10,14 @@
  *   /api/v1/ownership/...                                ../ownership/ownership-routes.ts, when the deployment has
  *                                                        the ownership contract and a relayer runs
  *   POST /rpc                                            rpc-proxy: read-only JSON-RPC proxy for verifiers
- *   GET  /passport/assets/{file}                         asset-routes: the page's verification module, ethers, the ABI
+ *   GET  /passport/assets/{file}                         asset-routes: the page's verification module, its wallet
+ *                                                        sign-in (shared with the recall desk), ethers, the ABI
  *
  * Routes translate HTTP only; the services (passport-service, serials) hold the logic and throw DomainErrors. The
  * app's error middleware answers them, as HTML pages (error-pages.ts) to browsers on passport pages.
  */
 import type { Logger } from "pino";
+import type { AuthService } from "../auth/auth-service.ts";
 import type { RouteModule } from "../api/route-module.ts";
 import { QR_LIMIT_DEFAULTS, WRITE_LIMIT_DEFAULTS } from "../config.ts";
 import { routeModuleFromTable } from "../api/route-table.ts";
@@ -87,8 +89,13 @@ export interface PassportModuleDeps {
   reputation?: ReputationService;
   /** The product's DPP data and footprint shown on passports; default: read from `store`. */
   productData?: ProductDataService;
-  /** The batch documents a passport lists (the public ones); default: read from `store`. */
+  /** The batch documents a passport lists (the public ones, and a signed-in viewer's); default: read from `store`. */
   documents?: BatchDocumentService;
+  /**
+   * Sign-In with Ethereum (backend/auth): with it, pages offer partners and authorities the wallet sign-in and show a
+   * signed-in viewer what it is entitled to (resolver-routes.ts); without it, every page is the public one.
+   */
+  auth?: AuthService;
   /**
    * The ownership tokens (IUnitOwnership) and the relayer that submits claims: with them the passport shows each
    * unit's token and the claim form, the claim relay is served, and the database claim is retired (410).
@@ -156,6 +163,7 @@ export function createPassportModule(deps: PassportModuleDeps): PassportModule {
         contentSecurityPolicy: csp,
         cache: viewCache,
         ...(store.changeToken ? { changeToken: () => store.changeToken!() } : {}),
+        ...(deps.auth ? { auth: deps.auth } : {}),
       }),
       ...serialRoutes({
         serials,

@@ -8,12 +8,13 @@ import { isAddress } from "ethers";
 import { conflict, notFound } from "../domain/errors.ts";
 import type { MirrorStore } from "../store/port.ts";
 import { packedHoldingsOf } from "../containers/holders.ts";
-import { ANONYMOUS } from "../auth/auth-service.ts";
+import { ANONYMOUS, type Viewer } from "../auth/auth-service.ts";
 import { createBatchDocumentService, type BatchDocumentService } from "../documents/document-service.ts";
 import type { Batch, Checkpoint, Hex, ScanStats, UnitClaim } from "../domain/model.ts";
 import { loadBatchHistory, type BatchHistory } from "../read-model/batch-history.ts";
 import { createReputationService, type ReputationService } from "../reputation/reputation-service.ts";
 import { createProductDataService, type ProductDataService } from "../product-data/product-data-service.ts";
+import { FIELD_ACCESS, type AccessLevel, type ProductDataField } from "../product-data/product-data-schema.ts";
 import { buildDigitalLink, type DigitalLink, type TrustAnchors } from "./digital-link.ts";
 import { historyEntryOf, recallEntry } from "./history-entries.ts";
 import { createDesignService } from "../designs/design-service.ts";
@@ -26,6 +27,8 @@ import {
   type PassportDesign,
   type PassportDocument,
   type PassportView,
+  type PassportViewerSections,
+  type PrivateLevel,
   type UnitOwnershipView,
   type UnitView,
 } from "./passport-view.ts";
@@ -115,6 +118,12 @@ export interface PassportService {
   unitLink(batchId: Hex, serial: string): Promise<string>;
   /** The Merkle proof of a unit serial; "not-found" when the batch, its serial list or the serial is unknown. */
   unitProof(batchId: Hex, serial: string): Promise<{ batch: Batch; proof: UnitProof }>;
+  /**
+   * What `viewer` may see of the batch beyond its public passport: the partner- and authority-level product data
+   * fields and documents, as backend/product-data and backend/documents decide. Null for anyone whose level for
+   * this batch is public (anonymous, outside its chain of custody, suspended): they get the public page.
+   */
+  viewerSections(viewer: Viewer, batch: Batch): Promise<PassportViewerSections | null>;
   /** One page of a batch's serials for a label sheet; "not-found" when the list is not stored or the page does not exist. */
   serialsPage(batchId: Hex, page: number, perPage: number): Promise<SerialsPage>;
 }
@@ -441,6 +450,41 @@ export function createPassportService({
       }
       const stamp = JSON.stringify([checkpoint, batch, unit]);
       return { batch, stamp, view: () => buildView(link, batch, unit, checkpoint) };
+    },
+
+    async viewerSections(viewer, batch) {
+      if (!viewer.signedIn) return null;
+      const batchLevel = await productData.accessLevel(viewer, { kind: "batch", batchId: batch.batchId });
+      const aboveAnchored = <T extends { anchored: boolean; audience: string }>(list: T[]) =>
+        list.filter((document): document is T & { audience: PrivateLevel } => document.anchored && document.audience !== "public");
+      const batchDocuments = aboveAnchored(await documents.list(viewer, batch.batchId));
+      // Entitlement is decided by this batch (its chain of custody, or an authority's role): a partner of another
+      // batch of the same GTIN reads the GTIN's partner fields through the API, but this page is about this batch.
+      if (batchLevel === "public" && batchDocuments.length === 0) return null;
+      const productDocuments = aboveAnchored(await documents.listForProduct(viewer, batch.gtin));
+      const data = (await productData.batchPassportData(viewer, batch)) ?? {};
+      const fields: PassportViewerSections["fields"] = [];
+      for (const [field, value] of Object.entries(data)) {
+        const level = FIELD_ACCESS[field as ProductDataField] as AccessLevel | undefined;
+        if (level !== undefined && level !== "public") fields.push({ field, level, value: value as unknown });
+      }
+      const shown = [
+        ...productDocuments.map((document) => ({
+          ...passportDocument(document, `${config.publicBaseUrl}/api/v1/products/${batch.gtin}/documents`),
+          level: document.audience,
+        })),
+        ...batchDocuments.map((document) => ({
+          ...passportDocument(document, `${config.publicBaseUrl}/api/v1/batches/${batch.batchId}/documents`),
+          level: document.audience,
+        })),
+      ];
+      const levels = [batchLevel, ...shown.map((document) => document.level)];
+      return {
+        viewer: { address: viewer.address, name: viewer.participant?.name ?? null, roles: [...viewer.roles] },
+        level: levels.includes("authorities") ? "authorities" : "partners",
+        fields,
+        documents: shown,
+      };
     },
 
     countsAsScan: (batchId, serial, client) => scansThatCount.firstInWindow(batchId, serial, client),

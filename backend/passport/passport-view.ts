@@ -87,7 +87,10 @@ export interface PassportView {
   coldChain: PassportColdChain | null;
   /** The product's public DPP data and the batch's carbon footprint (backend/product-data); null when none is anchored. */
   productData: PassportProductData | null;
-  /** The public, anchored documents of the product model, then of the batch (backend/documents); the same page for everyone. */
+  /**
+   * The public, anchored documents of the product model, then of the batch (backend/documents); the same for everyone.
+   * A signed-in viewer's further ones are in its PassportViewerSections, never here.
+   */
   documents?: PassportDocument[];
   /**
    * Set while the batch is packed in a container (LogisticUnits): the container, the outermost one, and who holds
@@ -148,4 +151,22 @@ export interface PassportDocument {
   sha256: Hex;
   /** Where its bytes are served (absolute). */
   url: string;
+}
+
+/** The access levels above public: who besides everyone may read a product data field or a document. */
+export type PrivateLevel = "partners" | "authorities";
+
+/**
+ * What a signed-in viewer entitled to more than the public passport sees besides it (passport-service.ts
+ * `viewerSections`): the product data fields and documents above public that the viewer may read, each with the
+ * level it needs. Never part of a cached rendering or of the page's JSON-LD.
+ */
+export interface PassportViewerSections {
+  viewer: { address: Hex; name: string | null; roles: string[] };
+  /** The viewer's level for this batch. */
+  level: PrivateLevel;
+  /** Product data fields above public, each with the level it needs; empty when none is anchored. */
+  fields: { field: string; level: PrivateLevel; value: unknown }[];
+  /** Anchored documents above public, of the product model then of the batch. */
+  documents: (PassportDocument & { level: PrivateLevel })[];
 }

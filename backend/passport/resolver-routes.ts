@@ -1,21 +1,36 @@
 /**
  * GS1 Digital Link resolver: GET /01/{gtin}/10/{lot}[/21/{serial}] answers the passport, an HTML page for browsers
  * (recorded as a scan) or JSON-LD for machines; anything else under /01 is explained or redirected to its canonical form.
+ *
+ * Who is asking (backend/auth): a request without a valid session gets the public passport, the same bytes for
+ * everyone, kept in the shared view cache (view-cache.ts) with a strong ETag. A valid session of a viewer entitled to
+ * more of this batch (a partner in its chain of custody, an authority, its manufacturer: passport-service.ts
+ * `viewerSections`) gets the HTML page with its own sections added, rendered for that request only: never read from
+ * or written to the cache, no ETag (so no If-None-Match can match it or be matched by it), `Cache-Control: private,
+ * no-store`. Everyone else (signed in outside the chain of custody, suspended, a forged or expired session) gets the
+ * public page exactly, from the cache. HTML responses vary on Cookie and Authorization.
+ *
+ * JSON-LD stays public for everyone, session or not: it is the representation machines cache, link and verify
+ * against the chain; partners and authorities read their levels through the API (product data, documents), which
+ * enforces them. The page's embedded JSON-LD and verification data are that public JSON-LD too.
  */
 import type { Request, RequestHandler, Response } from "express";
 import { z } from "zod";
 import { problemResponse } from "../api/openapi.ts";
 import { ProblemError } from "../api/problem.ts";
 import type { RouteDefinition } from "../api/route-table.ts";
+import { sessionTokenOf } from "../auth/auth-routes.ts";
+import type { AuthService, Viewer } from "../auth/auth-service.ts";
 import { parseQuery } from "../api/validate.ts";
 import { digitalLinkPath, parseDigitalLinkPath, type DigitalLink } from "./digital-link.ts";
 import { errorPagesFor } from "./error-pages.ts";
 import { renderPassportPage } from "./html.ts";
 import { passportJsonLd } from "./json-ld.ts";
 import { languageLinks, localeForResponse } from "./locale-negotiation.ts";
-import { localeOf } from "./messages/index.ts";
+import { type Locale, localeOf } from "./messages/index.ts";
 import { negotiatePassport } from "./negotiation.ts";
 import type { PassportService } from "./passport-service.ts";
+import type { PassportView, PassportViewerSections } from "./passport-view.ts";
 import type { Hex } from "../domain/model.ts";
 import {
   compressPassport,
@@ -37,6 +52,8 @@ export interface ResolverRoutesDeps {
   cache: PassportViewCache;
   /** The store's change token (port.ts StoreLifecycle.changeToken); absent, every request reads the store. */
   changeToken?: () => string;
+  /** Sign-in: with it, pages offer it and a signed-in viewer's page shows what the viewer is entitled to. */
+  auth?: AuthService;
 }
 
 const PARSED_LINK_ENTRIES = 10_000;
@@ -88,6 +105,7 @@ export function resolverRoutes({
   contentSecurityPolicy,
   cache,
   changeToken,
+  auth,
 }: ResolverRoutesDeps): RouteDefinition[] {
   // Parsing derives the batch id (a keccak hash, about a millisecond); a link scanned again is parsed once.
   const parsedLinks = createBoundedMemo<string, DigitalLink>(PARSED_LINK_ENTRIES);
@@ -96,14 +114,42 @@ export function resolverRoutes({
   // the same key without reading the store (see servePassport).
   const validated = createBoundedMemo<string, ValidatedRequest>(VALIDATED_REQUEST_ENTRIES);
 
-  /** Sends a cached or new rendering in the coding the client prefers (compressing it once if the cache keeps it). */
-  function sendRendering(req: Request, res: Response, key: string, entry: CachedPassport, encoding: PassportEncoding | null): void {
+  /** The HTML page: public, or with a signed-in viewer's sections (whose rendering no cache keeps). */
+  function renderPage(
+    view: PassportView,
+    req: Request,
+    locale: Locale,
+    claimed: boolean,
+    viewerSections: PassportViewerSections | null,
+  ): string {
+    const claimAction =
+      view.unit && !view.unit.ownership && !view.unit.claim && view.unit.proof
+        ? `/api/v1/batches/${view.batch.batchId}/units/${encodeURIComponent(view.unit.serial)}/claim`
+        : null;
+    return renderPassportPage(view, {
+      // The public JSON-LD, whoever is signed in: the page's embedded data never carries a private field.
+      jsonLd: passportJsonLd(view, publicBaseUrl),
+      claimAction,
+      claimNotice: claimed && view.unit?.claim ? locale.text("ownership.thanks") : null,
+      qrSheetPath: `/api/v1/batches/${view.batch.batchId}/qr-sheet`,
+      locale,
+      languages: languageLinks(req.originalUrl),
+      signIn: auth !== undefined,
+      viewerSections,
+    });
+  }
+
+  /**
+   * Sends a cached or new rendering in the coding the client prefers (compressing it once if the cache keeps it);
+   * `key` null for a rendering the cache must not keep (a signed-in viewer's).
+   */
+  function sendRendering(req: Request, res: Response, key: string | null, entry: CachedPassport, encoding: PassportEncoding | null): void {
     let body = entry.body;
     if (encoding !== null) {
       let encoded = entry[encoding];
       if (encoded === undefined) {
         encoded = compressPassport(entry.body, encoding);
-        cache.set(key, { ...entry, [encoding]: encoded });
+        if (key !== null) cache.set(key, { ...entry, [encoding]: encoded });
       }
       body = encoded;
       res.setHeader("Content-Encoding", encoding);
@@ -136,6 +182,15 @@ export function resolverRoutes({
       res.setHeader("Referrer-Policy", "no-referrer");
     }
     res.setHeader("Content-Type", CONTENT_TYPES[wants]);
+    // Only the page is rendered per viewer. A session that is forged, expired or of nobody is no session: the
+    // public page, as for a shopper (a stale cookie must not break a passport).
+    let viewer: Extract<Viewer, { signedIn: true }> | null = null;
+    if (wants === "html" && auth !== undefined) {
+      res.vary("Cookie").vary("Authorization");
+      const session = sessionTokenOf(req);
+      const found = session === undefined ? null : await auth.viewerOf(session);
+      if (found?.signedIn) viewer = found;
+    }
     // Every representation is also sent compressed to clients that accept it: 25 kB of HTML are 7 kB of gzip.
     res.vary("Accept-Encoding");
     const encoding = preferredEncoding(req.headers["accept-encoding"]);
@@ -161,7 +216,7 @@ export function resolverRoutes({
     const token = changeToken?.() ?? null;
     const now = Date.now();
     let counts: boolean | undefined;
-    const known = token === null ? undefined : validated.get(requestKey);
+    const known = token === null || viewer !== null ? undefined : validated.get(requestKey);
     if (known !== undefined && known.token === token && now - known.at < REVALIDATE_AFTER_MS) {
       if (countAsScan) counts = await passports.countsAsScan(known.batchId, link.serial, client);
       if (!counts) {
@@ -177,6 +232,15 @@ export function resolverRoutes({
       client,
       ...(counts === undefined ? {} : { counts }),
     });
+    const sections = viewer === null ? null : await passports.viewerSections(viewer, resolved.batch);
+    if (sections !== null) {
+      // This viewer's own page: rendered for this request alone, kept by no cache, matched by no ETag.
+      res.setHeader("Cache-Control", "private, no-store");
+      const view = await resolved.view();
+      const page = Buffer.from(renderPage(view, req, locale!, claimed, sections), "utf8");
+      sendRendering(req, res, null, { etag: "", body: page }, encoding);
+      return;
+    }
     // HTML also depends on the URL as requested (its language links repeat the query) and on the claim notice.
     const key = passportRenderingKey([
       wants,
@@ -190,24 +254,7 @@ export function resolverRoutes({
     const cached = cache.get(key);
     if (answer(key, cached)) return;
     const view = await resolved.view();
-    const jsonLd = passportJsonLd(view, publicBaseUrl);
-    let body: string;
-    if (wants !== "html") {
-      body = JSON.stringify(jsonLd);
-    } else {
-      const claimAction =
-        view.unit && !view.unit.ownership && !view.unit.claim && view.unit.proof
-          ? `/api/v1/batches/${view.batch.batchId}/units/${encodeURIComponent(view.unit.serial)}/claim`
-          : null;
-      body = renderPassportPage(view, {
-        jsonLd,
-        claimAction,
-        claimNotice: claimed && view.unit?.claim ? locale!.text("ownership.thanks") : null,
-        qrSheetPath: `/api/v1/batches/${view.batch.batchId}/qr-sheet`,
-        locale: locale!,
-        languages: languageLinks(req.originalUrl),
-      });
-    }
+    const body = wants === "html" ? renderPage(view, req, locale!, claimed, null) : JSON.stringify(passportJsonLd(view, publicBaseUrl));
     const entry = { etag: etagOf(key), body: Buffer.from(body, "utf8") };
     // Compressed only when kept: with the cache off (or this page too large for it) every request renders anyway.
     if (cache.set(key, entry)) {
@@ -291,7 +338,11 @@ function passportOperation(withSerial: boolean) {
     description:
       "Resolves a GS1 Digital Link by content negotiation: an HTML page for browsers (recorded as a scan), JSON-LD " +
       "(schema.org Product with the event history) for `Accept: application/ld+json` or `application/json`. GTIN-8/12/13 " +
-      "are accepted and normalised to 14 digits; lot and serial are percent-encoded GS1 character set 82.",
+      "are accepted and normalised to 14 digits; lot and serial are percent-encoded GS1 character set 82. With a valid session " +
+      "(the `provena_session` cookie of Sign-In with Ethereum) of a partner in the batch's chain of custody, an authority or its " +
+      "manufacturer, the HTML page adds the product data fields and documents that viewer may read, labelled by level, sent " +
+      "`Cache-Control: private, no-store` without an ETag; anyone else (an invalid or expired session included) gets the public " +
+      "page. JSON-LD is the public passport for everyone.",
     parameters: [
       {
         name: "gtin",

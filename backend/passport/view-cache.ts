@@ -9,6 +9,9 @@
  * another key and renders anew; the old entry is never reached again and ages out.
  *
  * The same digest is the response's strong ETag: equal keys render equal bytes, in every API worker.
+ *
+ * Only public renderings are kept, the same for everyone: a signed-in viewer's page (resolver-routes.ts) is never
+ * read from or written to this cache, and carries no ETag of its own.
  */
 import { createHash } from "node:crypto";
 import { gzipSync } from "node:zlib";

@@ -224,4 +224,18 @@ export const en = {
   "error.tooMany.title": "Too many requests: please wait a moment and try again",
   "error.other.title": "Something went wrong",
   "error.status": "HTTP {status}",
+  "signIn.button": "Partner or authority? Sign in",
+  "signIn.noProvider":
+    "No wallet found in this browser (EIP-1193 window.ethereum): partners and authorities sign in with their account's wallet.",
+  "signIn.working": "Waiting for your wallet…",
+  "signIn.refused": "Sign-in failed: {reason}",
+  "signedIn.as": "Signed in as {who} · {roles}",
+  "signedIn.noRole": "no role",
+  "signedIn.signOut": "Sign out",
+  "private.partners": "Visible to partners in this batch's chain of custody",
+  "private.authorities": "Visible to authorities",
+  "private.documents": "Documents:",
+  "private.nothing": "Nothing beyond the public passport is published for your account on this batch yet.",
+  "private.field.facility": "Facility",
+  "private.field.complianceDocuments": "Compliance documents",
 } as const;

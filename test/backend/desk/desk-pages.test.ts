@@ -10,7 +10,7 @@ import { DESK_CONTENT_SECURITY_POLICY, renderRecallPage } from "../../../backend
 import { createDeskViews } from "../../../backend/desk/desk-view.ts";
 import { DESK_MESSAGE_TABLES, deskLocaleOf } from "../../../backend/desk/desk-messages.ts";
 import { placeholdersOf } from "../../../backend/passport/messages/index.ts";
-import { signInMessage } from "../../../backend/desk/assets/sign-in-message.js";
+import { signInMessage } from "../../../backend/passport/assets/sign-in-message.js";
 import { digitalLinkPath } from "../../../backend/passport/digital-link.ts";
 import { createDeskWorld, GTIN, XSS_LABEL, type DeskWorld } from "./desk-fixture.ts";
 
@@ -186,8 +186,11 @@ describe("recall desk pages", function () {
       .get("/desk/assets/desk-sign-in.js")
       .expect(200)
       .expect("Content-Type", /javascript/);
-    expect(script.text).to.contain("eth_requestAccounts");
-    await request(world.t.app).get("/desk/assets/sign-in-message.js").expect(200);
+    expect(script.text).to.contain('from "/passport/assets/wallet-sign-in.js"');
+    // The flow is the passport's, shared with its page, not a copy.
+    await request(world.t.app).get("/desk/assets/sign-in-message.js").expect(400);
+    await request(world.t.app).get("/passport/assets/sign-in-message.js").expect(200);
+    expect((await request(world.t.app).get("/passport/assets/wallet-sign-in.js").expect(200)).text).to.contain("eth_requestAccounts");
     await request(world.t.app).get("/desk/assets/..%2Fdesk-module.ts").expect(400);
   });
 
