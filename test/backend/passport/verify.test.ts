@@ -426,6 +426,51 @@ describe("passport verification against the chain", function () {
     );
   });
 
+  it("test_verifyCli_mismatch_printsEveryLineInEnglishAsBefore", async function () {
+    // The terminal says the verifier's findings through the English messages: the whole report, line for line, as it
+    // was printed before findings became codes (progress on stderr included).
+    const script = path.join(PROJECT_ROOT, "scripts", "verify.ts");
+    const url = unitUrl("A-0002");
+    const rpc = `${base}/rpc`;
+    const { chainId, registry } = world.deployment;
+    await tamperBatch(
+      world,
+      world.traded.batchId,
+      (batch) => {
+        batch.custody[3]!.locationGln = "4000000000003";
+        return batch;
+      },
+      async () => {
+        const failed = await run(process.execPath, [script, url], { env: { ...process.env, RPC_URL: "" } }).then(
+          () => expect.fail("expected exit status 1"),
+          (error: { code: number; stdout: string; stderr: string }) => error,
+        );
+        expect(failed.code).to.equal(1);
+        const block = /checked at block (\d+)/.exec(failed.stdout)?.[1];
+        const head = /, head (\d+)\)/.exec(failed.stdout)?.[1];
+        const shownBlock = /History entry 6: "Custody accepted" at block (\d+)/.exec(failed.stdout)?.[1];
+        const chainGln = /but the chain says "(\d{13})"/.exec(failed.stdout)?.[1];
+        expect([block, head, shownBlock, chainGln].every(Boolean), failed.stdout).to.equal(true);
+        expect(failed.stdout.split("\n")).to.deep.equal([
+          `Passport ${url}`,
+          `  chain ${chainId} and registry ${registry} (named by the passport server only), RPC ${rpc} (named by the passport server)`,
+          `✗ MISMATCH (checked at block ${block}): the passport does not match the chain.`,
+          `  endpoint ${rpc} answered (chain ${chainId}, head ${head})`,
+          `  - History entry 6: "Custody accepted" at block ${shownBlock}: location GLN is shown as "4000000000003", but the chain says "${chainGln}"`,
+          "  ! The link names no chain and registry and you gave none (--chain-id, --registry): which registry was checked is the passport server's word",
+          `  ! The JSON-RPC endpoint ${rpc} is the one the passport names: pass --rpc (or RPC_URL) to check through one you trust`,
+          "",
+        ]);
+        expect(failed.stderr.split("\n")).to.deep.equal([
+          `… Fetching the passport ${url}`,
+          "… Connecting to 1 endpoint",
+          `… Reading the chain through 1 endpoint at block ${head}`,
+          "",
+        ]);
+      },
+    );
+  });
+
   it("test_verifyPassport_parentRecalledAfterSplit_childShowsRecallAndForgedNotRecalledFails", async function () {
     const { registry, manufacturer, carrier } = world.deployed;
     const childSerials = ["RC1-1", "RC1-2"];
