@@ -75,7 +75,7 @@ export function claimsFromJsonLd(doc: unknown): PassportClaims;
 /** The GTIN (14 digits), lot and serial a Digital Link path (raw, percent-encoded) names; null when it is not one. */
 export function digitalLinkOfPath(pathname: string): { gtin: string; lot: string; serial: string | null } | null;
 
-/** The chain and registry a printed link's query names ("?chain=…&registry=…"); null when none; throws when malformed. */
+/** The chain and registry a printed link's query names ("?chain=…&registry=…"); null when none; throws a VerifierError when malformed. */
 export function trustAnchorsOfSearch(search: string): { chainId: number; registry: string } | null;
 
 export interface VerificationResult {

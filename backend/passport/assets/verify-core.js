@@ -17,6 +17,11 @@
  *  - participants: the shown names and GLNs are the latest the registry logged, suspension matches the chain.
  * Events newer than the verified block are reported separately (the mirror may not have indexed them yet);
  * a newer recall is a failure, because a consumer must never miss it.
+ *
+ * Everything it reports (mismatches, warnings, what was checked, progress, errors) is a Finding: a message code and
+ * its parameters, in no language. The page says them through its own messages, the terminal verifiers through
+ * English (backend/passport/verify-url.ts), both with createFindingFormatter; the codes are keys of
+ * backend/passport/messages, so a language that has every key says every finding.
  */
 
 /** @typedef {(method: string, params: unknown[]) => Promise<any>} RpcCall */
