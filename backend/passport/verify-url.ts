@@ -11,13 +11,50 @@ import { loadArtifact, type LoadArtifactOptions } from "../chain/artifacts.ts";
 import { ENUM_VALUE_NAMES } from "../chain/vocabulary.ts";
 import {
   claimsFromJsonLd,
+  createFindingFormatter,
   jsonRpcEndpoints,
   trustAnchorsOfSearch,
+  VerifierError,
   verifyPassportAcrossEndpoints,
+  type EndpointReport,
   type MultiEndpointVerificationResult,
   type PassportClaims,
 } from "./assets/verify-core.js";
 import { parseDigitalLinkUri } from "./digital-link.ts";
+import { en } from "./messages/en.ts";
+
+/** The verifier's findings in English, as the terminal verifiers print them (numbers as they are, times in ISO 8601). */
+export const sayInEnglish = createFindingFormatter({ messages: en });
+
+/** An error's message in English: the verifier's own errors carry a finding rather than text. */
+export function englishMessageOf(error: unknown): string {
+  if (error instanceof VerifierError) return sayInEnglish(error.finding);
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** A verification's findings said in English. */
+export interface EnglishVerificationResult extends Omit<
+  MultiEndpointVerificationResult,
+  "mismatches" | "warnings" | "checked" | "endpoints"
+> {
+  mismatches: string[];
+  warnings: string[];
+  checked: string[];
+  endpoints: (Omit<EndpointReport, "detail"> & { detail?: string })[];
+}
+
+/** The verifier's result with every finding said in English. */
+export function inEnglish(result: MultiEndpointVerificationResult): EnglishVerificationResult {
+  return {
+    ...result,
+    mismatches: result.mismatches.map(sayInEnglish),
+    warnings: result.warnings.map(sayInEnglish),
+    checked: result.checked.map(sayInEnglish),
+    endpoints: result.endpoints.map(({ detail, ...report }) =>
+      detail === undefined ? report : { ...report, detail: sayInEnglish(detail) },
+    ),
+  };
+}
 
 export interface VerifyPassportUrlOptions {
   url: string;
@@ -36,7 +73,7 @@ export interface VerifyPassportUrlOptions {
   onProgress?: (message: string) => void;
 }
 
-export interface VerifyPassportUrlResult extends MultiEndpointVerificationResult {
+export interface VerifyPassportUrlResult extends EnglishVerificationResult {
   claims: PassportClaims;
   /** The first endpoint read through; rpcUrls lists them all. */
   rpcUrl: string;
@@ -90,14 +127,14 @@ export async function verifyPassportUrl(options: VerifyPassportUrlOptions): Prom
   try {
     claims = claimsFromJsonLd(await response.json());
   } catch (error) {
-    throw new PassportFetchError(`${url} did not return a Provena passport: ${(error as Error).message}`, { cause: error });
+    throw new PassportFetchError(`${url} did not return a Provena passport: ${englishMessageOf(error)}`, { cause: error });
   }
 
   const chosen = [...(options.rpcUrl ? [options.rpcUrl] : []), ...(options.rpcUrls ?? [])].filter((u) => u !== "");
   const rpcUrls = chosen.length > 0 ? chosen : claims.rpcUrl ? [claims.rpcUrl] : [];
   if (rpcUrls.length === 0) throw new PassportFetchError("No JSON-RPC URL: pass --rpc or set RPC_URL; the passport advertises none");
   const { abi } = loadArtifact("ProvenanceRegistry", undefined, options.artifacts ?? {});
-  const result = await verifyPassportAcrossEndpoints({
+  const verification = verifyPassportAcrossEndpoints({
     claims,
     endpoints: jsonRpcEndpoints(rpcUrls, { timeoutMs, ...(options.deadlineMs === undefined ? {} : { deadlineMs: options.deadlineMs }) }),
     ethers,
@@ -109,8 +146,13 @@ export async function verifyPassportUrl(options: VerifyPassportUrlOptions): Prom
     },
     ...(options.minAgreeing === undefined ? {} : { minAgreeing: options.minAgreeing }),
     ...(options.deadlineMs === undefined ? {} : { deadlineMs: options.deadlineMs }),
-    onProgress,
+    onProgress: (step) => onProgress(sayInEnglish(step)),
   });
+  const result = inEnglish(
+    await verification.catch((error: unknown) => {
+      throw error instanceof VerifierError ? new Error(englishMessageOf(error), { cause: error }) : error;
+    }),
+  );
   const rpcUrl = rpcUrls[0]!;
   const rpcSource = chosen.length > 0 ? "caller" : "passport";
   if (expected.source === "passport") {
@@ -153,7 +195,7 @@ function anchorsOf(
   try {
     inLink = trustAnchorsOfSearch(search);
   } catch (error) {
-    throw new PassportFetchError((error as Error).message, { cause: error });
+    throw new PassportFetchError(englishMessageOf(error), { cause: error });
   }
   const registry = given.registry?.toLowerCase();
   if (inLink && given.chainId !== undefined && given.chainId !== inLink.chainId) {

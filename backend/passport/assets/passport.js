@@ -14,7 +14,9 @@ import * as ethers from "./ethers.min.js";
 import { MAX_CHECKED_READINGS, checkReadingAnchors, fetchLegReadings } from "./reading-anchors.js";
 import {
   claimsFromJsonLd,
+  createFindingFormatter,
   createJsonRpc,
+  findingOfError,
   digitalLinkOfPath,
   jsonRpcEndpoints,
   trustAnchorsOfSearch,
@@ -49,6 +51,41 @@ function t(key, params = {}) {
   const message = typeof messages[key] === "string" ? messages[key] : key;
   return message.replace(/\{([A-Za-z][A-Za-z0-9]*)\}/g, (match, name) => (name in params ? String(params[name]) : match));
 }
+
+/** The language Intl formats counts and times in: the page's own (its messages say which). */
+const intlLocale = messages["verify.intlLocale"] ?? (document.documentElement.lang || "en");
+const numberFormat = new Intl.NumberFormat(intlLocale);
+const timeFormat = new Intl.DateTimeFormat(intlLocale, { dateStyle: "medium", timeStyle: "medium", timeZone: "UTC" });
+/** @param {number} n */
+const formatNumber = (n) => numberFormat.format(n);
+
+/** The verifier's findings (verify-core.js, reading-anchors.js) in the page's language. */
+const say = createFindingFormatter({
+  messages,
+  locale: intlLocale,
+  number: formatNumber,
+  time: (seconds) => `${timeFormat.format(new Date(seconds * 1000))} UTC`,
+});
+
+/**
+ * An error in the page's language: the verifier's errors carry a finding; any other says its own message.
+ * @param {unknown} error
+ */
+function sayError(error) {
+  if (error && typeof error === "object" && "finding" in error) return say(/** @type {any} */ (error).finding);
+  return say(findingOfError(error));
+}
+
+/** EndpointReport statuses as message keys. */
+const ENDPOINT_STATUS_KEYS = /** @type {Record<string, string>} */ ({
+  unreachable: "verify.endpointStatus.unreachable",
+  failed: "verify.endpointStatus.failed",
+  "wrong-chain": "verify.endpointStatus.wrongChain",
+  behind: "verify.endpointStatus.behind",
+});
+
+/** Warnings that are about a node rather than the page: said once, among the node lines. */
+const ENDPOINT_WARNINGS = new Set(["verify.finding.endpointUnread", "verify.finding.endpointUnused"]);
 
 const panel = /** @type {HTMLElement} */ (document.getElementById("verification"));
 const status = /** @type {HTMLElement} */ (document.getElementById("verify-status"));
@@ -105,17 +142,18 @@ function isHttpUrl(value) {
 function endpointProblems(result) {
   return result.endpoints
     .filter((/** @type {any} */ e) => e.status !== "answered")
-    .map((/** @type {any} */ e) =>
-      e.status === "duplicate"
-        ? t("verify.endpointDuplicate", { url: e.url, detail: e.detail })
-        : t("verify.endpoint", { url: e.url, status: e.status.replace("-", " "), detail: e.detail }),
-    );
+    .map((/** @type {any} */ e) => {
+      const detail = e.detail ? say(e.detail) : "";
+      return e.status === "duplicate"
+        ? t("verify.endpointDuplicate", { url: e.url, detail })
+        : t("verify.endpoint", { url: e.url, status: t(ENDPOINT_STATUS_KEYS[e.status] ?? e.status), detail });
+    });
 }
 
 async function verify() {
   show("pending", t("verify.pending"));
   const data = document.getElementById("passport-data");
-  if (!data?.textContent) throw new Error("this page carries no passport data");
+  if (!data?.textContent) throw new Error(t("verify.noPassportData"));
   const claims = claimsFromJsonLd(JSON.parse(data.textContent));
 
   let anchors;
@@ -123,7 +161,7 @@ async function verify() {
     anchors = trustAnchorsOfSearch(window.location.search);
   } catch (error) {
     anchorsLine.textContent = t("verify.anchorsMalformed");
-    show("mismatch", t("verify.anchorsMalformedStatus"), [error instanceof Error ? error.message : String(error)]);
+    show("mismatch", t("verify.anchorsMalformedStatus"), [sayError(error)]);
     return;
   }
   panel.dataset.anchored = anchors ? "link" : "server";
@@ -151,7 +189,7 @@ async function verify() {
         : t("verify.rpcMany", { count: chosen.urls.length, urls: chosen.urls.join(", "), min: chosen.minAgreeing });
 
   const abiResponse = await fetch(new URL("./registry-abi.json", import.meta.url));
-  if (!abiResponse.ok) throw new Error(`the registry ABI could not be loaded (HTTP ${abiResponse.status})`);
+  if (!abiResponse.ok) throw new Error(t("verify.abiUnavailable", { status: abiResponse.status }));
   const { abi, enums } = await abiResponse.json();
   const result = await verifyPassportAcrossEndpoints({
     claims,
@@ -165,18 +203,18 @@ async function verify() {
       link: digitalLinkOfPath(window.location.pathname) ?? undefined,
       ...(anchors ? { chainId: anchors.chainId, registry: anchors.registry } : {}),
     },
-    onProgress: (message) => {
-      status.textContent = `${message}…`;
+    onProgress: (step) => {
+      status.textContent = `${say(step)}…`;
     },
   });
   panel.dataset.endpoints = `${result.agreeing}/${result.total}`;
   const counts = { agreeing: result.agreeing, total: result.total, min: result.minAgreeing };
   const problems = endpointProblems(result);
   // Endpoint problems are in the report's warnings too; each is said once, as a line about the node.
-  const warnings = result.warnings.filter((w) => !w.startsWith("Endpoint "));
+  const warnings = result.warnings.filter((w) => !ENDPOINT_WARNINGS.has(w.code)).map(say);
   if (result.verdict === "verified") {
     show("verified", t("verify.verified", { block: result.blockNumber, ...counts }), [
-      ...result.checked.map((c) => t("verify.checked", { what: c })),
+      ...result.checked.map((c) => t("verify.checked", { what: say(c) })),
       ...problems,
       ...warnings,
     ]);
@@ -184,7 +222,7 @@ async function verify() {
     show("error", t("verify.unverifiable", counts), [...problems, ...warnings]);
   } else {
     const headline = result.blockNumber === null ? t("verify.mismatch") : t("verify.mismatchAtBlock", { block: result.blockNumber });
-    show("mismatch", headline, [...result.mismatches, ...problems, ...warnings]);
+    show("mismatch", headline, [...result.mismatches.map(say), ...problems, ...warnings]);
   }
   await checkColdChainReadings({
     rpcUrl: rpcUrls[0] ?? "",
@@ -219,23 +257,23 @@ async function checkColdChainReadings({ rpcUrl, registry, batchIds }) {
     const rpc = createJsonRpc(rpcUrl);
     const result = await checkReadingAnchors({ ethers, rpc, coldChain: section.dataset.coldChain ?? "", registry, batchIds, legs });
     const notes = [
-      ...(result.unanchored > 0 ? [t("verify.readings.unanchored", { count: result.unanchored })] : []),
-      ...(result.partial ? [t("verify.readings.partial", { count: MAX_CHECKED_READINGS })] : []),
+      ...(result.unanchored > 0 ? [t("verify.readings.unanchored", { count: formatNumber(result.unanchored) })] : []),
+      ...(result.partial ? [t("verify.readings.partial", { count: formatNumber(MAX_CHECKED_READINGS) })] : []),
     ];
     line.dataset.state = result.failures.length === 0 ? "verified" : "mismatch";
     line.textContent =
       result.failures.length === 0
-        ? [t("verify.readings.match", { readings: result.readings, roots: result.roots }), ...notes].join(" ")
-        : t("verify.readings.mismatch", { failures: result.failures.join("; ") });
+        ? [t("verify.readings.match", { readings: formatNumber(result.readings), roots: formatNumber(result.roots) }), ...notes].join(" ")
+        : t("verify.readings.mismatch", { failures: result.failures.map(say).join(t("verify.separator.semicolon")) });
   } catch (error) {
     line.dataset.state = "error";
-    line.textContent = t("verify.readings.error", { error: error instanceof Error ? error.message : String(error) });
+    line.textContent = t("verify.readings.error", { error: sayError(error) });
   }
 }
 
 function run() {
   verify().catch((error) => {
-    show("error", t("verify.error", { error: error instanceof Error ? error.message : String(error) }));
+    show("error", t("verify.error", { error: sayError(error) }));
   });
 }
 
@@ -304,7 +342,7 @@ claimForm?.addEventListener("submit", async (event) => {
     const key = new ethers.Wallet(secret.startsWith("0x") ? secret : `0x${secret}`);
     // The domain and types from the claim relay itself (backend/chain/unit-claim.ts), so the page signs what it checks.
     const signing = await fetch("/api/v1/ownership/claim-domain", { headers: { Accept: "application/json" } });
-    if (!signing.ok) throw new Error(`the claim domain is unavailable (HTTP ${signing.status})`);
+    if (!signing.ok) throw new Error(t("ownership.claim.domainUnavailable", { status: signing.status }));
     const { domain, types } = await signing.json();
     const signature = await key.signTypedData(domain, types, { tokenId: BigInt(data.tokenId ?? "0"), recipient });
     const response = await fetch("/api/v1/ownership/claims", {

@@ -23,6 +23,17 @@ export interface ListedLeg {
   complete: boolean;
 }
 
+/** What did not match: a message code (a key of backend/passport/messages) and its parameters. */
+export interface ReadingFinding {
+  code: string;
+  params: Record<string, string | number>;
+}
+
+export declare class ReadingsUnavailableError extends Error {
+  constructor(legId: string, status: number);
+  finding: ReadingFinding;
+}
+
 export interface ReadingCheck {
   /** Readings proved to be in a root anchored on chain. */
   readings: number;
@@ -30,8 +41,8 @@ export interface ReadingCheck {
   roots: number;
   /** Listed readings no root holds yet. */
   unanchored: number;
-  /** What did not match, one sentence each. */
-  failures: string[];
+  /** What did not match, one finding each. */
+  failures: ReadingFinding[];
   /** Some leg had more readings than were fetched: roots past them were not judged. */
   partial: boolean;
 }

@@ -6,7 +6,9 @@
  * IColdChain.Reading, as ColdChain.hashReading computes it), and the rebuilt root must be the root of a
  * ReadingsAnchored log of that leg on the cold-chain contract, with the log's count and window. The cold-chain
  * contract must name the registry the passport is verified against, and each leg must be on one of the passport's
- * lots. Shared by the browser (passport.js) and the tests: no imports, the caller passes in ethers.
+ * lots. Shared by the browser (passport.js) and the tests: no imports, the caller passes in ethers. What did not
+ * match is reported as findings (a message code and its parameters, as verify-core.js does), said by the caller in
+ * its reader's language.
  */
 
 /** What the check reads from ColdChain. */
@@ -38,7 +40,8 @@ export const MAX_CHECKED_READINGS = 5_000;
  *   humidity: number, latitude: number, longitude: number, legId: string,
  *   anchor: { root: string, blockNumber: number } | null }} ListedReading
  * @typedef {{ legId: string, readings: ListedReading[], complete: boolean }} ListedLeg
- * @typedef {{ readings: number, roots: number, unanchored: number, failures: string[], partial: boolean }} ReadingCheck
+ * @typedef {{ code: string, params: Record<string, string | number> }} ReadingFinding
+ * @typedef {{ readings: number, roots: number, unanchored: number, failures: ReadingFinding[], partial: boolean }} ReadingCheck
  */
 
 /**
@@ -76,6 +79,16 @@ export function readingHashOf(ethers, reading) {
   ).toLowerCase();
 }
 
+/** A leg's readings could not be listed; `finding` says so (message code and parameters). */
+export class ReadingsUnavailableError extends Error {
+  /** @param {string} legId @param {number} status */
+  constructor(legId, status) {
+    super("verify.readings.legUnavailable");
+    this.name = "ReadingsUnavailableError";
+    this.finding = { code: "verify.readings.legUnavailable", params: { leg: legId, status: String(status) } };
+  }
+}
+
 /**
  * A leg's readings as the API lists them (with their anchors), at most `max`.
  * @param {{ fetch: typeof fetch, apiBase: string, legId: string, max: number }} input
@@ -89,7 +102,7 @@ export async function fetchLegReadings({ fetch, apiBase, legId, max }) {
     url.searchParams.set("limit", String(Math.min(500, Math.max(1, max - readings.length))));
     if (cursor !== null) url.searchParams.set("cursor", cursor);
     const response = await fetch(url.href, { headers: { Accept: "application/json" } });
-    if (!response.ok) throw new Error(`the readings of leg ${legId} could not be loaded (HTTP ${response.status})`);
+    if (!response.ok) throw new ReadingsUnavailableError(legId, response.status);
     const page = await response.json();
     readings.push(...page.items);
     cursor = page.nextCursor ?? null;
@@ -109,14 +122,13 @@ export async function checkReadingAnchors({ ethers, rpc, coldChain, registry, ba
   /** @param {string} name @param {unknown[]} args */
   const call = async (name, args) =>
     abi.decodeFunctionResult(name, await rpc("eth_call", [{ to: contract, data: abi.encodeFunctionData(name, args) }, "latest"]));
-  /** @type {string[]} */ const failures = [];
+  /** @type {ReadingFinding[]} */ const failures = [];
+  const fail = (/** @type {string} */ code, /** @type {Record<string, string | number>} */ params) => failures.push({ code, params });
   const result = { readings: 0, roots: 0, unanchored: 0, failures, partial: legs.some((leg) => !leg.complete) };
 
   const [namedRegistry] = await call("registry", []);
   if (String(namedRegistry).toLowerCase() !== registry.toLowerCase()) {
-    failures.push(
-      `The cold-chain contract ${contract} belongs to registry ${String(namedRegistry).toLowerCase()}, not to ${registry.toLowerCase()}`,
-    );
+    fail("verify.readings.otherRegistry", { contract, named: String(namedRegistry).toLowerCase(), registry: registry.toLowerCase() });
     return result;
   }
   const lots = new Set(batchIds.map((id) => id.toLowerCase()));
@@ -124,7 +136,7 @@ export async function checkReadingAnchors({ ethers, rpc, coldChain, registry, ba
   for (const leg of legs) {
     const [device, batchId] = await call("leg", [leg.legId]);
     if (!lots.has(String(batchId).toLowerCase())) {
-      failures.push(`Leg ${leg.legId} is on batch ${String(batchId).toLowerCase()}, not on this product`);
+      fail("verify.readings.legOtherBatch", { leg: leg.legId, batch: String(batchId).toLowerCase() });
       continue;
     }
     /** @type {Map<string, ListedReading[]>} */ const byRoot = new Map();
@@ -133,7 +145,7 @@ export async function checkReadingAnchors({ ethers, rpc, coldChain, registry, ba
         reading.device.toLowerCase() !== String(device).toLowerCase() ||
         reading.batchId.toLowerCase() !== String(batchId).toLowerCase()
       ) {
-        failures.push(`Reading ${reading.sequence} of leg ${leg.legId} is not from the leg's device on its batch`);
+        fail("verify.readings.notFromLeg", { sequence: String(reading.sequence), leg: leg.legId });
       } else if (reading.anchor === null) {
         result.unanchored += 1;
       } else {
@@ -151,9 +163,7 @@ export async function checkReadingAnchors({ ethers, rpc, coldChain, registry, ba
         .filter((log) => !log.removed && String(log.address).toLowerCase() === contract)
         .map((log) => abi.parseLog({ topics: log.topics, data: log.data }).args);
       if (anchors.length === 0) {
-        failures.push(
-          `No root ${root} of leg ${leg.legId} is anchored on chain at block ${Number(blockNumber)} (${claimed.length} readings claim it)`,
-        );
+        fail("verify.readings.rootNotAnchored", { root, leg: leg.legId, block: String(Number(blockNumber)), claiming: claimed.length });
         continue;
       }
       const window = anchors[0];
@@ -162,14 +172,10 @@ export async function checkReadingAnchors({ ethers, rpc, coldChain, registry, ba
       const inWindow = leg.readings.filter((r) => r.sequence >= first && r.sequence <= last && r.timestamp >= from && r.timestamp <= to);
       const outside = claimed.filter((reading) => !inWindow.includes(reading));
       if (outside.length > 0) {
-        failures.push(
-          `Readings ${outside.map((r) => r.sequence).join(", ")} of leg ${leg.legId} are outside the window root ${root} commits`,
-        );
+        fail("verify.readings.outsideWindow", { sequences: outside.map((r) => r.sequence).join(", "), leg: leg.legId, root });
       }
       if (inWindow.length !== Number(window.count)) {
-        failures.push(
-          `Root ${root} commits ${Number(window.count)} readings of leg ${leg.legId}, but ${inWindow.length} are shown in its window`,
-        );
+        fail("verify.readings.countMismatch", { root, committed: Number(window.count), leg: leg.legId, shown: inWindow.length });
         continue;
       }
       const rebuilt = standardTreeRoot(
@@ -177,7 +183,7 @@ export async function checkReadingAnchors({ ethers, rpc, coldChain, registry, ba
         inWindow.map((reading) => readingHashOf(ethers, reading)),
       );
       if (rebuilt !== root) {
-        failures.push(`The ${inWindow.length} readings of leg ${leg.legId} shown for root ${root} do not rebuild it (they were changed)`);
+        fail("verify.readings.notRebuilt", { shown: inWindow.length, leg: leg.legId, root });
         continue;
       }
       result.roots += 1;

@@ -2,6 +2,33 @@
 
 export type RpcCall = (method: string, params: unknown[]) => Promise<unknown>;
 
+/** What the verifier found or is doing, in no language: a message code (a key of backend/passport/messages) and its parameters. */
+export interface Finding {
+  code: string;
+  params: Record<string, FindingParam>;
+}
+/** Text (identifiers: shown as they are), a number (a count: formatted), a time, a nested finding or a list of these. */
+export type FindingParam = string | number | Finding | { time: number } | { list: FindingParam[]; separator: "comma" | "semicolon" };
+
+export function finding(code: string, params?: Record<string, FindingParam>): Finding;
+
+/** An error of the verifier; its message is the finding's code, say it with createFindingFormatter. */
+export class VerifierError extends Error {
+  constructor(finding: Finding, options?: { cause?: unknown });
+  finding: Finding;
+}
+
+/** What an error says, as a finding (another error's message as it is). */
+export function findingOfError(error: unknown): Finding;
+
+/** Says findings in one language, from that language's verifier messages (see verify-core.js). */
+export function createFindingFormatter(options: {
+  messages: Readonly<Record<string, string>>;
+  locale?: string;
+  number?: (n: number) => string;
+  time?: (seconds: number) => string;
+}): (finding: Finding) => string;
+
 export function createJsonRpc(
   url: string,
   options?: { fetch?: typeof fetch; timeoutMs?: number; maxBytes?: number; signal?: AbortSignal },
@@ -48,7 +75,7 @@ export function claimsFromJsonLd(doc: unknown): PassportClaims;
 /** The GTIN (14 digits), lot and serial a Digital Link path (raw, percent-encoded) names; null when it is not one. */
 export function digitalLinkOfPath(pathname: string): { gtin: string; lot: string; serial: string | null } | null;
 
-/** The chain and registry a printed link's query names ("?chain=…&registry=…"); null when none; throws when malformed. */
+/** The chain and registry a printed link's query names ("?chain=…&registry=…"); null when none; throws a VerifierError when malformed. */
 export function trustAnchorsOfSearch(search: string): { chainId: number; registry: string } | null;
 
 export interface VerificationResult {
@@ -56,9 +83,9 @@ export interface VerificationResult {
   /** The block everything was checked at; null when the chain itself did not match. */
   blockNumber: number | null;
   head?: number;
-  mismatches: string[];
-  warnings: string[];
-  checked: string[];
+  mismatches: Finding[];
+  warnings: Finding[];
+  checked: Finding[];
 }
 
 export function verifyPassport(input: {
@@ -69,7 +96,7 @@ export function verifyPassport(input: {
   enums: Readonly<Record<string, readonly string[]>>;
   /** Trust anchors: the chain and registry you trust, and the Digital Link you scanned (from digitalLinkOfPath). */
   expected?: { chainId?: number; registry?: string; link?: { gtin: string; lot: string; serial: string | null } };
-  onProgress?: (message: string) => void;
+  onProgress?: (step: Finding) => void;
   /** Pins the newest block read instead of the endpoint's own head. */
   head?: number;
 }): Promise<VerificationResult>;
@@ -93,7 +120,7 @@ export interface EndpointReport {
   status: "answered" | "unreachable" | "failed" | "wrong-chain" | "behind" | "duplicate";
   chainId?: number;
   head?: number;
-  detail?: string;
+  detail?: Finding;
 }
 
 export interface MultiEndpointVerificationResult extends VerificationResult {
@@ -122,5 +149,5 @@ export function verifyPassportAcrossEndpoints(input: {
   minAgreeing?: number;
   /** Per endpoint, for all its reads (default 120 s). */
   deadlineMs?: number;
-  onProgress?: (message: string) => void;
+  onProgress?: (step: Finding) => void;
 }): Promise<MultiEndpointVerificationResult>;

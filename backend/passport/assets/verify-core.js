@@ -17,9 +17,89 @@
  *  - participants: the shown names and GLNs are the latest the registry logged, suspension matches the chain.
  * Events newer than the verified block are reported separately (the mirror may not have indexed them yet);
  * a newer recall is a failure, because a consumer must never miss it.
+ *
+ * Everything it reports (mismatches, warnings, what was checked, progress, errors) is a Finding: a message code and
+ * its parameters, in no language. The page says them through its own messages, the terminal verifiers through
+ * English (backend/passport/verify-url.ts), both with createFindingFormatter; the codes are keys of
+ * backend/passport/messages, so a language that has every key says every finding.
  */
 
 /** @typedef {(method: string, params: unknown[]) => Promise<any>} RpcCall */
+
+/**
+ * What the verifier found or is doing, in no language: a message code (a key of backend/passport/messages) and its
+ * parameters. Callers say it in their reader's language with createFindingFormatter: the passport page through its
+ * own messages, the terminal verifiers through English. Parameters are text (identifiers, addresses, blocks: shown
+ * as they are), numbers (counts and sizes: formatted per language), times, nested findings and lists of these.
+ * @typedef {{ code: string, params: Record<string, FindingParam> }} Finding
+ * @typedef {string | number | Finding | { time: number } | { list: FindingParam[], separator: "comma" | "semicolon" }} FindingParam
+ */
+
+/**
+ * @param {string} code
+ * @param {Record<string, FindingParam>} [params]
+ * @returns {Finding}
+ */
+export function finding(code, params = {}) {
+  return { code, params };
+}
+
+/** @param {FindingParam[]} items @param {"comma" | "semicolon"} [separator] @returns {FindingParam} */
+const listOf = (items, separator = "comma") => ({ list: items, separator });
+
+/** An error of the verifier, carrying what went wrong as a finding; its message is the finding's code. */
+export class VerifierError extends Error {
+  /** @param {Finding} what @param {{ cause?: unknown }} [options] */
+  constructor(what, options) {
+    super(what.code, options);
+    this.name = "VerifierError";
+    this.finding = what;
+  }
+}
+
+/**
+ * What an error says, as a finding: the verifier's own errors by their code, any other (the network's, ethers') by
+ * its message, which is in the language of whoever raised it.
+ * @param {unknown} error
+ * @returns {Finding}
+ */
+export function findingOfError(error) {
+  if (error instanceof VerifierError) return error.finding;
+  return finding("verify.error.other", { text: error instanceof Error ? error.message : String(error) });
+}
+
+const PLACEHOLDER = /\{([A-Za-z][A-Za-z0-9]*)\}/g;
+
+/**
+ * Says findings in one language. `messages` holds the verifier's messages of that language (missing ones show their
+ * code, so a broken table is seen rather than silently switching language); a message "code.one" (or another plural
+ * category of `locale`) is preferred over "code" when the finding has a numeric `count`. Numbers and times go
+ * through `number` and `time` (default: as they are, and ISO 8601, as the terminal verifiers print them).
+ * @param {{ messages: Record<string, string>, locale?: string, number?: (n: number) => string, time?: (seconds: number) => string }} options
+ * @returns {(what: Finding) => string}
+ */
+export function createFindingFormatter({ messages, locale = "en", number = String, time = isoTime }) {
+  const plural = new Intl.PluralRules(locale);
+  /** @param {string} key */
+  const message = (key) => (typeof messages[key] === "string" ? messages[key] : undefined);
+  /** @param {FindingParam} value @returns {string} */
+  const say = (value) => {
+    if (typeof value === "string") return value;
+    if (typeof value === "number") return number(value);
+    if ("list" in value) return value.list.map(say).join(message(`verify.separator.${value.separator}`) ?? ", ");
+    if ("time" in value) return time(value.time);
+    return format(value);
+  };
+  /** @param {Finding} what */
+  const format = (what) => {
+    const params = what.params ?? {};
+    const count = params.count;
+    const text =
+      (typeof count === "number" ? message(`${what.code}.${plural.select(count)}`) : undefined) ?? message(what.code) ?? what.code;
+    return text.replace(PLACEHOLDER, (match, name) => (name in params ? say(params[name]) : match));
+  };
+  return format;
+}
 
 /** An endpoint's answer larger than this is refused: a verification's reads are a few hundred kilobytes at most. */
 export const MAX_RPC_RESPONSE_BYTES = 8 * 1024 * 1024;
@@ -27,7 +107,7 @@ export const MAX_RPC_RESPONSE_BYTES = 8 * 1024 * 1024;
 /**
  * A JSON-RPC caller over fetch. Each request is bounded in time (`timeoutMs`, and `signal` for a deadline over many
  * requests) and in size (`maxBytes`, counted while reading, so a huge answer is cut off rather than buffered), and
- * the answer must be a JSON-RPC 2.0 response to this request: anything else is an error naming the endpoint.
+ * the answer must be a JSON-RPC 2.0 response to this request: anything else is a VerifierError naming the method.
  * @param {string} url
  * @param {{ fetch?: typeof fetch, timeoutMs?: number, maxBytes?: number, signal?: AbortSignal }} [options]
  * @returns {RpcCall}
@@ -41,6 +121,11 @@ export function createJsonRpc(url, options = {}) {
     const requestId = ++id;
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
+    const fail = (
+      /** @type {string} */ code,
+      /** @type {Record<string, FindingParam>} */ more = {},
+      /** @type {unknown} */ cause = undefined,
+    ) => new VerifierError(finding(code, { method, ...more }), cause === undefined ? undefined : { cause });
     let text;
     try {
       const response = await fetchImpl(url, {
@@ -49,32 +134,27 @@ export function createJsonRpc(url, options = {}) {
         body: JSON.stringify({ jsonrpc: "2.0", id: requestId, method, params }),
         signal,
       });
-      if (!response.ok) throw new Error(`the RPC endpoint answered HTTP ${response.status}`);
+      if (!response.ok) throw new VerifierError(finding("verify.rpc.httpStatus", { status: String(response.status) }));
       text = await readBounded(response, maxBytes);
     } catch (error) {
-      const cause = { cause: error };
-      if (timeout.aborted) throw new Error(`${method}: the RPC endpoint did not answer within ${timeoutMs} ms`, cause);
-      if (options.signal?.aborted) throw new Error(`${method}: ${abortReason(options.signal)}`, cause);
-      throw new Error(`${method}: ${error instanceof Error ? error.message : String(error)}`, cause);
+      if (timeout.aborted) throw fail("verify.rpc.timeout", { ms: timeoutMs }, error);
+      if (options.signal?.aborted) throw fail("verify.rpc.failed", { reason: findingOfError(options.signal.reason ?? "aborted") }, error);
+      throw fail("verify.rpc.failed", { reason: findingOfError(error) }, error);
     }
     let body;
     try {
       body = JSON.parse(text);
     } catch {
-      throw new Error(`${method}: the RPC endpoint answered with malformed JSON`);
+      throw fail("verify.rpc.malformedJson");
     }
     if (!body || typeof body !== "object" || Array.isArray(body) || body.jsonrpc !== "2.0" || body.id !== requestId) {
-      throw new Error(`${method}: the RPC endpoint's answer is not a JSON-RPC 2.0 response to this request`);
+      throw fail("verify.rpc.notResponse");
     }
-    if (body.error) throw new Error(`${method}: ${String(body.error.message ?? "JSON-RPC error")} (code ${body.error.code})`);
-    if (!("result" in body)) throw new Error(`${method}: the RPC endpoint's answer carries no result`);
+    if (body.error)
+      throw fail("verify.rpc.error", { message: String(body.error.message ?? "JSON-RPC error"), code: String(body.error.code) });
+    if (!("result" in body)) throw fail("verify.rpc.noResult");
     return body.result;
   };
-}
-
-/** @param {AbortSignal} signal */
-function abortReason(signal) {
-  return signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? "aborted");
 }
 
 /**
@@ -83,10 +163,11 @@ function abortReason(signal) {
  * @param {number} maxBytes
  */
 async function readBounded(response, maxBytes) {
+  const tooLarge = () => new VerifierError(finding("verify.rpc.tooLarge", { bytes: maxBytes }));
   const declared = Number(response.headers.get("content-length"));
   if (Number.isFinite(declared) && declared > maxBytes) {
     await response.body?.cancel();
-    throw new Error(`the RPC endpoint's answer is larger than ${maxBytes} bytes`);
+    throw tooLarge();
   }
   if (!response.body) return await response.text();
   const reader = response.body.getReader();
@@ -98,7 +179,7 @@ async function readBounded(response, maxBytes) {
     size += value.byteLength;
     if (size > maxBytes) {
       await reader.cancel();
-      throw new Error(`the RPC endpoint's answer is larger than ${maxBytes} bytes`);
+      throw tooLarge();
     }
     chunks.push(value);
   }
@@ -118,11 +199,11 @@ const NS = "provena:";
  * @param {any} doc
  */
 export function claimsFromJsonLd(doc) {
-  if (!doc || typeof doc !== "object") throw new Error("The passport is not a JSON-LD object");
+  if (!doc || typeof doc !== "object") throw new VerifierError(finding("verify.claims.notJsonLd"));
   const verification = doc[`${NS}verification`];
-  if (!verification || typeof verification !== "object") throw new Error("The passport carries no provena:verification block");
+  if (!verification || typeof verification !== "object") throw new VerifierError(finding("verify.claims.noVerification"));
   const items = doc[`${NS}history`]?.itemListElement;
-  if (!Array.isArray(items)) throw new Error("The passport carries no provena:history list");
+  if (!Array.isArray(items)) throw new VerifierError(finding("verify.claims.noHistory"));
   const entry = (/** @type {any} */ e) => (e ? fromJsonLdEntry(e) : null);
   return {
     chainId: Number(verification.chainId),
@@ -199,7 +280,7 @@ export function digitalLinkOfPath(pathname) {
 /**
  * The trust anchors a printed Digital Link carries in its query string ("?chain={chainId}&registry={address}", see
  * backend/passport/digital-link.ts): the chain and registry to verify against, whatever the serving page says.
- * null when the link carries neither; throws when it carries one without the other or a malformed value, because a
+ * null when the link carries neither; throws a VerifierError when it carries one without the other or a malformed value, because a
  * half-read anchor must not silently become "no anchor".
  * @param {string} search `location.search` or a URL's `search`
  * @returns {{ chainId: number, registry: string } | null}
@@ -210,11 +291,13 @@ export function trustAnchorsOfSearch(search) {
   const registry = params.get("registry");
   if (chain === null && registry === null) return null;
   if (chain === null || !/^[1-9]\d{0,15}$/.test(chain)) {
-    throw new Error(`The link's "chain" parameter must be a chain id (got ${chain === null ? "none" : JSON.stringify(chain)})`);
+    throw new VerifierError(
+      finding("verify.link.badChain", { got: chain === null ? finding("verify.value.none") : JSON.stringify(chain) }),
+    );
   }
   if (registry === null || !/^0x[0-9a-fA-F]{40}$/.test(registry)) {
-    throw new Error(
-      `The link's "registry" parameter must be a contract address (got ${registry === null ? "none" : JSON.stringify(registry)})`,
+    throw new VerifierError(
+      finding("verify.link.badRegistry", { got: registry === null ? finding("verify.value.none") : JSON.stringify(registry) }),
     );
   }
   return { chainId: Number(chain), registry: registry.toLowerCase() };
@@ -232,15 +315,15 @@ const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000";
  *   abi: any[],
  *   enums: Record<string, readonly string[]>,
  *   expected?: { chainId?: number, registry?: string, link?: { gtin: string, lot: string, serial: string | null } },
- *   onProgress?: (message: string) => void,
+ *   onProgress?: (step: Finding) => void,
  *   head?: number,
  * }} input `head` pins the newest block read (instead of the endpoint's own head), so that several endpoints read
  *   exactly the same blocks
  */
 export async function verifyPassport({ claims, rpc, ethers, abi, enums, expected = {}, onProgress = () => {}, head: pinnedHead }) {
-  /** @type {string[]} */ const mismatches = [];
-  /** @type {string[]} */ const warnings = [];
-  /** @type {string[]} */ const checked = [];
+  /** @type {Finding[]} */ const mismatches = [];
+  /** @type {Finding[]} */ const warnings = [];
+  /** @type {Finding[]} */ const checked = [];
   const registryInterface = new ethers.Interface(abi);
   // The registry and chain asked are the verifier's anchors when it has them, never the page's word over them.
   const registry = expected.registry === undefined ? claims.registry : expected.registry.toLowerCase();
@@ -253,10 +336,10 @@ export async function verifyPassport({ claims, rpc, ethers, abi, enums, expected
 
   // Trust anchors: a verifier may pin the chain and registry instead of taking the passport's word.
   if (expected.chainId !== undefined && expected.chainId !== claims.chainId) {
-    mismatches.push(`The passport names chain ${claims.chainId}, but you expected chain ${expected.chainId}`);
+    mismatches.push(finding("verify.finding.otherChain", { shown: String(claims.chainId), expected: String(expected.chainId) }));
   }
   if (expected.registry !== undefined && expected.registry.toLowerCase() !== claims.registry) {
-    mismatches.push(`The passport names registry ${claims.registry}, but you expected ${expected.registry.toLowerCase()}`);
+    mismatches.push(finding("verify.finding.otherRegistry", { shown: claims.registry, expected: expected.registry.toLowerCase() }));
   }
   // A passport of another deployment is not this product's: checking it against either registry proves nothing.
   if (mismatches.length > 0) return { ok: false, blockNumber: null, mismatches, warnings, checked };
@@ -270,26 +353,32 @@ export async function verifyPassport({ claims, rpc, ethers, abi, enums, expected
     ).toLowerCase();
     if (linkedBatchId !== claims.batchId) {
       mismatches.push(
-        `The link you opened names GTIN ${link.gtin} lot ${show(link.lot)} (batch ${short(linkedBatchId)}), but the page shows batch ${short(claims.batchId)} (GTIN ${claims.product.gtin ?? "?"} lot ${show(claims.product.lot ?? "?")})`,
+        finding("verify.finding.linkOtherBatch", {
+          gtin: link.gtin,
+          lot: show(link.lot),
+          batch: short(linkedBatchId),
+          shownBatch: short(claims.batchId),
+          shownGtin: claims.product.gtin ?? "?",
+          shownLot: show(claims.product.lot ?? "?"),
+        }),
       );
     }
     if ((link.serial ?? null) !== claims.serial) {
-      mismatches.push(
-        `The link you opened names serial ${show(link.serial ?? "none")}, but the page shows serial ${show(claims.serial ?? "none")}`,
-      );
+      const serialOf = (/** @type {string | null} */ serial) => (serial === null ? finding("verify.value.noneQuoted") : show(serial));
+      mismatches.push(finding("verify.finding.linkOtherSerial", { serial: serialOf(link.serial ?? null), shown: serialOf(claims.serial) }));
     }
   }
 
-  onProgress("Connecting to the chain");
+  onProgress(finding("verify.progress.connecting"));
   const chainId = Number(BigInt(await rpc("eth_chainId", [])));
   if (chainId !== chainIdAsked) {
-    mismatches.push(`The RPC endpoint serves chain ${chainId}, but the passport is for chain ${chainIdAsked}`);
+    mismatches.push(finding("verify.finding.endpointOtherChain", { chainId: String(chainId), asked: String(chainIdAsked) }));
     return { ok: false, blockNumber: null, mismatches, warnings, checked };
   }
   const head = pinnedHead ?? Number(BigInt(await rpc("eth_blockNumber", [])));
   const atBlock = claims.asOfBlock === null ? head : Math.min(claims.asOfBlock, head);
   if (claims.asOfBlock !== null && claims.asOfBlock > head) {
-    warnings.push(`The page was made at block ${claims.asOfBlock}, but the chain's head is block ${head}`);
+    warnings.push(finding("verify.finding.pageAheadOfChain", { block: String(claims.asOfBlock), head: String(head) }));
   }
   const blockTag = toHexQuantity(atBlock);
 
@@ -301,7 +390,7 @@ export async function verifyPassport({ claims, rpc, ethers, abi, enums, expected
   };
 
   // --- logs of the batch and its lineage -----------------------------------------------------------
-  onProgress("Reading the batch's history from the chain");
+  onProgress(finding("verify.progress.history"));
   const lineageIds = [claims.batchId, ...claims.lineage.map((a) => a.batchId)];
   const shownBlocks = [
     ...claims.history.map((e) => e.blockNumber),
@@ -364,44 +453,74 @@ export async function verifyPassport({ claims, rpc, ethers, abi, enums, expected
   /**
    * Compares one shown entry with the chain's log at its position; returns the log or null.
    * @param {any} entry
-   * @param {string} where
+   * @param {Finding} where
    */
   const checkEntry = (entry, where) => {
     const log = logByKey.get(key(entry));
     if (!log) {
       mismatches.push(
-        `${where}: the page shows "${entry.label}" at block ${entry.blockNumber} (log ${entry.logIndex}), but the chain has no such event of this batch there`,
+        finding("verify.finding.entryMissing", {
+          where,
+          label: entry.label,
+          block: String(entry.blockNumber),
+          log: String(entry.logIndex),
+        }),
       );
       return null;
     }
     if (log.name !== entry.event) {
       mismatches.push(
-        `${where}: the page shows "${entry.label}" (${entry.event}) at block ${entry.blockNumber}, but the chain logged ${log.name} there`,
+        finding("verify.finding.entryOtherEvent", {
+          where,
+          label: entry.label,
+          event: entry.event,
+          block: String(entry.blockNumber),
+          logged: log.name,
+        }),
       );
       return log;
     }
     if (log.transactionHash !== entry.transactionHash) {
       mismatches.push(
-        `${where}: "${entry.label}" at block ${entry.blockNumber} is in transaction ${log.transactionHash} on chain, not ${entry.transactionHash}`,
+        finding("verify.finding.entryOtherTransaction", {
+          where,
+          label: entry.label,
+          block: String(entry.blockNumber),
+          transaction: log.transactionHash,
+          shown: entry.transactionHash,
+        }),
       );
     }
     for (const [name, shown] of Object.entries(entry.args)) {
       const input = inputOf(log.name, name);
       if (!input) {
-        mismatches.push(`${where}: "${entry.label}" shows a field "${name}" that the chain's ${log.name} event does not have`);
+        mismatches.push(finding("verify.finding.entryUnknownField", { where, label: entry.label, field: name, event: log.name }));
         continue;
       }
       const chainValue = log.args[name];
       if (!sameValue(shown, chainValue, input, enums)) {
         mismatches.push(
-          `${where}: "${entry.label}" at block ${entry.blockNumber}: ${fieldLabel(name)} is shown as ${show(shown)}, but the chain says ${show(displayValue(chainValue, input, enums))}`,
+          finding("verify.finding.entryOtherValue", {
+            where,
+            label: entry.label,
+            block: String(entry.blockNumber),
+            field: fieldLabel(name),
+            shown: show(shown),
+            chain: show(displayValue(chainValue, input, enums)),
+          }),
         );
       }
     }
     const time = blockTimes.get(entry.blockNumber);
     if (time !== undefined && Number.isFinite(entry.timestamp) && time !== entry.timestamp) {
       mismatches.push(
-        `${where}: "${entry.label}" is dated ${isoTime(entry.timestamp)}, but block ${entry.blockNumber} was made at ${isoTime(time)}`,
+        finding("verify.finding.entryOtherTime", {
+          where,
+          label: entry.label,
+          shown: { time: entry.timestamp },
+          block: String(entry.blockNumber),
+          chain: { time },
+        }),
       );
     }
     return log;
@@ -410,18 +529,18 @@ export async function verifyPassport({ claims, rpc, ethers, abi, enums, expected
   // --- the batch's own history ---------------------------------------------------------------------
   const ownLogs = historyLogsOf(claims.batchId);
   const shownKeys = new Set(claims.history.map(key));
-  claims.history.forEach((entry, index) => checkEntry(entry, `History entry ${index + 1}`));
+  claims.history.forEach((entry, index) => checkEntry(entry, finding("verify.where.historyEntry", { index: String(index + 1) })));
   for (const log of ownLogs) {
     if (shownKeys.has(key(log))) continue;
-    const text = `${describeLog(log, jsonInputs.get(log.name) ?? [], enums)} at block ${log.blockNumber} (transaction ${log.transactionHash})`;
+    const event = loggedEvent(log, jsonInputs.get(log.name) ?? [], enums);
     if (log.blockNumber > atBlock) {
-      if (log.name === "BatchRecalled") mismatches.push(`The chain shows a recall of this batch that the page does not show yet: ${text}`);
-      else warnings.push(`Newer than this page: ${text}`);
+      if (log.name === "BatchRecalled") mismatches.push(finding("verify.finding.newerRecall", { event }));
+      else warnings.push(finding("verify.finding.newerEvent", { event }));
     } else {
-      mismatches.push(`The chain has an event of this batch that the page does not show: ${text}`);
+      mismatches.push(finding("verify.finding.eventNotShown", { event }));
     }
   }
-  checked.push(`${claims.history.length} history entries`);
+  checked.push(finding("verify.checked.history", { count: claims.history.length }));
 
   // The registration the shown product facts (GTIN, production date, origin, manufacturer) come from.
   const rootRegistration =
@@ -429,7 +548,7 @@ export async function verifyPassport({ claims, rpc, ethers, abi, enums, expected
       ? claims.lineage[claims.lineage.length - 1].registration
       : (claims.history.find((e) => e.event === "BatchRegistered") ?? null);
   if (!rootRegistration || rootRegistration.event !== "BatchRegistered") {
-    mismatches.push("The page shows no BatchRegistered event for the batch or its original ancestor");
+    mismatches.push(finding("verify.finding.noRegistration"));
   } else {
     const facts = /** @type {const} */ ([
       ["gtin", claims.product.gtin],
@@ -441,7 +560,11 @@ export async function verifyPassport({ claims, rpc, ethers, abi, enums, expected
       if (shown === undefined || shown === null) continue;
       if (!sameLoose(shown, rootRegistration.args[name])) {
         mismatches.push(
-          `The product's ${fieldLabel(name)} is shown as ${show(shown)}, but its registration says ${show(rootRegistration.args[name])}`,
+          finding("verify.finding.productFact", {
+            field: fieldLabel(name),
+            shown: show(shown),
+            registered: show(rootRegistration.args[name]),
+          }),
         );
       }
     }
@@ -451,20 +574,28 @@ export async function verifyPassport({ claims, rpc, ethers, abi, enums, expected
   let childId = claims.batchId;
   let earlierEntries = 0;
   for (const [index, ancestor] of claims.lineage.entries()) {
-    const where = `Ancestor batch ${index + 1} (${ancestor.lot === null ? "" : `lot ${show(ancestor.lot)}, `}${short(ancestor.batchId)})`;
+    const where =
+      ancestor.lot === null
+        ? finding("verify.where.ancestor", { index: String(index + 1), batch: short(ancestor.batchId) })
+        : finding("verify.where.ancestorLot", { index: String(index + 1), lot: show(ancestor.lot), batch: short(ancestor.batchId) });
     const creation = logs.find((log) => log.name === "BatchSplit" && lower(log.args.childId) === childId && log.blockNumber <= atBlock);
-    if (!creation) mismatches.push(`${where}: the chain has no split creating ${short(childId)}`);
+    if (!creation) mismatches.push(finding("verify.finding.noSplit", { where, child: short(childId) }));
     else if (lower(creation.args.parentId) !== ancestor.batchId) {
       mismatches.push(
-        `${where}: the chain says ${short(childId)} was split from ${short(lower(creation.args.parentId))}, not from ${short(ancestor.batchId)}`,
+        finding("verify.finding.otherParent", {
+          where,
+          child: short(childId),
+          parent: short(lower(creation.args.parentId)),
+          shown: short(ancestor.batchId),
+        }),
       );
     }
     if (ancestor.registration) checkEntry(ancestor.registration, where);
     const recalls = logs.filter((log) => log.name === "BatchRecalled" && lower(log.args.batchId) === ancestor.batchId);
-    if (ancestor.recall) checkEntry(ancestor.recall, `${where} recall`);
+    if (ancestor.recall) checkEntry(ancestor.recall, finding("verify.where.ancestorRecall", { where }));
     for (const recall of recalls) {
       if (!ancestor.recall || key(ancestor.recall) !== key(recall)) {
-        mismatches.push(`${where} was recalled on chain at block ${recall.blockNumber}, but the page does not show that recall`);
+        mismatches.push(finding("verify.finding.ancestorRecallNotShown", { where, block: String(recall.blockNumber) }));
       }
     }
 
@@ -475,38 +606,36 @@ export async function verifyPassport({ claims, rpc, ethers, abi, enums, expected
     );
     const journeyKeys = new Set(journeyLogs.map(key));
     ancestor.history.forEach((entry, entryIndex) => {
-      const at = `${where}, history entry ${entryIndex + 1}`;
+      const at = finding("verify.where.ancestorEntry", { where, index: String(entryIndex + 1) });
       const log = checkEntry(entry, at);
       if (log && !journeyKeys.has(key(log))) {
         mismatches.push(
-          `${at}: the page shows "${entry.label}" at block ${entry.blockNumber} as this lot's, but the chain's ${log.name} there is not a custody step or inspection of it`,
+          finding("verify.finding.notThisLotsStep", { where: at, label: entry.label, block: String(entry.blockNumber), event: log.name }),
         );
       }
     });
     const shownJourney = new Set(ancestor.history.map(key));
     for (const log of journeyLogs) {
       if (shownJourney.has(key(log))) continue;
-      const text = `${describeLog(log, jsonInputs.get(log.name) ?? [], enums)} at block ${log.blockNumber} (transaction ${log.transactionHash})`;
+      const event = loggedEvent(log, jsonInputs.get(log.name) ?? [], enums);
       // A split batch never moves again, so this can only be a mirror that dropped (or has not indexed) an event.
-      if (log.blockNumber > atBlock) warnings.push(`Newer than this page, on ${where}: ${text}`);
-      else mismatches.push(`${where}: the chain has an event of this earlier lot that the page does not show: ${text}`);
+      if (log.blockNumber > atBlock) warnings.push(finding("verify.finding.newerAncestorEvent", { where, event }));
+      else mismatches.push(finding("verify.finding.ancestorEventNotShown", { where, event }));
     }
     earlierEntries += ancestor.history.length;
     childId = ancestor.batchId;
   }
   const ownCreation = ownLogs.find((log) => log.name === "BatchSplit" && lower(log.args.childId) === claims.batchId);
   if (ownCreation && claims.lineage.length === 0) {
-    mismatches.push(
-      `The chain says this batch was split from ${short(lower(ownCreation.args.parentId))}, but the page shows no parent batch`,
-    );
+    mismatches.push(finding("verify.finding.parentNotShown", { parent: short(lower(ownCreation.args.parentId)) }));
   }
   if (claims.lineage.length > 0) {
-    checked.push(`lineage through ${claims.lineage.length} parent batch${claims.lineage.length === 1 ? "" : "es"}`);
-    checked.push(`${earlierEntries} history entr${earlierEntries === 1 ? "y" : "ies"} of earlier lots before their splits`);
+    checked.push(finding("verify.checked.lineage", { count: claims.lineage.length }));
+    checked.push(finding("verify.checked.earlierEntries", { count: earlierEntries }));
   }
 
   // --- stored state --------------------------------------------------------------------------------
-  onProgress("Reading the registry's state");
+  onProgress(finding("verify.progress.state"));
   // batch() reverts for an unknown id; batchStatus() answers None instead, so a batch the mirror invented is a
   // mismatch to report rather than a failed call that hides every other finding.
   const [knownStatus] = await call("batchStatus", [claims.batchId]);
@@ -521,24 +650,20 @@ export async function verifyPassport({ claims, rpc, ethers, abi, enums, expected
     ["serialRoot", claims.serialRoot, lower(state.serialRoot)],
   ]);
   if (Number(state.status) === 0) {
-    mismatches.push(`The registry has no batch ${claims.batchId}`);
+    mismatches.push(finding("verify.finding.noBatch", { batch: claims.batchId }));
   } else {
     for (const [name, shown, onChain] of stateChecks) {
       if (shown === undefined) continue;
       if (!sameLoose(shown, onChain))
-        mismatches.push(`The batch's ${fieldLabel(name)} is shown as ${show(shown)}, but the registry stores ${show(onChain)}`);
+        mismatches.push(finding("verify.finding.batchState", { field: fieldLabel(name), shown: show(shown), stored: show(onChain) }));
     }
     // The registry's status follows the lineage: Recalled when the batch or any ancestor lot was recalled, although
     // only the recalled lot's BatchRecalled log names it. A page hiding that recall (banner and status) must fail.
     const recalledOnChain = (enums.BatchStatus ?? [])[Number(state.status)] === "recalled";
     if (claims.recalled !== null && claims.recalled !== recalledOnChain) {
-      mismatches.push(
-        recalledOnChain
-          ? "The registry reports this batch RECALLED (itself or through an earlier lot it was split from), but the page does not show a recall"
-          : "The page shows this product as recalled, but the registry does not report it recalled",
-      );
+      mismatches.push(finding(recalledOnChain ? "verify.finding.recallNotShown" : "verify.finding.recallNotOnChain"));
     }
-    checked.push(`the registry's stored batch state${recalledOnChain ? " (recalled)" : ""}`);
+    checked.push(finding(recalledOnChain ? "verify.checked.stateRecalled" : "verify.checked.state"));
   }
 
   // --- the unit --------------------------------------------------------------------------------------
@@ -546,16 +671,11 @@ export async function verifyPassport({ claims, rpc, ethers, abi, enums, expected
     if (!claims.proof) {
       // Every batch has a serial root on chain, so a unit page without a proof shows a serial nobody can vouch for:
       // a copied code on a counterfeit would look just like this, so it must not pass as verified.
-      mismatches.push(
-        `Serial "${claims.serial}" cannot be proven to be one of this batch's registered units: the page carries no Merkle proof for it (the batch's serial list is not published)`,
-      );
+      mismatches.push(finding("verify.finding.unitWithoutProof", { serial: claims.serial }));
     } else if (Number(state.status) !== 0) {
       const [member] = await call("verifyUnit", [claims.batchId, claims.serial, claims.proof]);
-      if (member) checked.push(`serial "${claims.serial}" is in the batch's on-chain serial root`);
-      else
-        mismatches.push(
-          `Serial "${claims.serial}" is NOT one of this batch's registered units: its proof does not match the on-chain serial root`,
-        );
+      if (member) checked.push(finding("verify.checked.unit", { serial: claims.serial }));
+      else mismatches.push(finding("verify.finding.unitNotInSerialRoot", { serial: claims.serial }));
       // A unit of a split-off lot must be one its manufacturer registered: its proof must hold in every ancestor's
       // serial root up to the registration (the registry gives each child its parent's root; were a registry to let a
       // custodian name a new root, serials added there would fail here).
@@ -565,11 +685,13 @@ export async function verifyPassport({ claims, rpc, ethers, abi, enums, expected
           const [inAncestor] = await call("verifyUnit", [ancestor.batchId, claims.serial, claims.proof]);
           if (!inAncestor) outside.push(ancestor);
         }
-        if (outside.length === 0)
-          checked.push(`serial "${claims.serial}" is one of the units the manufacturer registered (every earlier lot's serial root)`);
+        if (outside.length === 0) checked.push(finding("verify.checked.unitRegistered", { serial: claims.serial }));
         else
           mismatches.push(
-            `Serial "${claims.serial}" is NOT one of the units the manufacturer registered: its proof does not hold in the serial root of earlier lot ${outside.map((a) => short(a.batchId)).join(", ")}`,
+            finding("verify.finding.unitNotRegistered", {
+              serial: claims.serial,
+              lots: listOf(outside.map((a) => short(a.batchId))),
+            }),
           );
       }
     }
@@ -579,7 +701,7 @@ export async function verifyPassport({ claims, rpc, ethers, abi, enums, expected
   /** @type {any[] | null} */
   let participantLogs = null;
   if (claims.participants.length > 0) {
-    onProgress("Checking participants");
+    onProgress(finding("verify.progress.participants"));
     const onboarded = registryInterface.getEvent("ParticipantOnboarded");
     const updated = registryInterface.getEvent("ParticipantUpdated");
     try {
@@ -593,7 +715,7 @@ export async function verifyPassport({ claims, rpc, ethers, abi, enums, expected
       ]);
     } catch (error) {
       // Public nodes often cap eth_getLogs ranges; the batch's own history (checked above) is what matters most.
-      warnings.push(`Participant names and GLNs could not be checked: ${error instanceof Error ? error.message : String(error)}`);
+      warnings.push(finding("verify.finding.participantsUnchecked", { reason: findingOfError(error) }));
     }
   }
   if (claims.participants.length > 0 && participantLogs !== null) {
@@ -606,24 +728,31 @@ export async function verifyPassport({ claims, rpc, ethers, abi, enums, expected
     }
     for (const participant of claims.participants) {
       const onChain = latest.get(participant.address);
-      const who = `Participant ${participant.name ?? ""} (${short(participant.address)})`;
+      const who = finding("verify.where.participant", { name: participant.name ?? "", address: short(participant.address) });
       if (!onChain) {
-        mismatches.push(`${who} was never onboarded on the registry`);
+        mismatches.push(finding("verify.finding.participantUnknown", { who }));
         continue;
       }
       if (participant.name !== undefined && participant.name !== onChain.name)
-        mismatches.push(`${who} is named "${onChain.name}" on chain`);
+        mismatches.push(finding("verify.finding.participantName", { who, name: onChain.name }));
       if (participant.gln !== undefined && !sameLoose(participant.gln, onChain.gln)) {
-        mismatches.push(`${who} has GLN ${onChain.gln.padStart(13, "0")} on chain, not ${participant.gln}`);
+        mismatches.push(
+          finding("verify.finding.participantGln", { who, gln: onChain.gln.padStart(13, "0"), shown: String(participant.gln) }),
+        );
       }
       const [, , suspended] = await call("participant", [participant.address]);
       if (Boolean(suspended) !== participant.suspended) {
+        const standing = (/** @type {boolean} */ isSuspended) => finding(isSuspended ? "verify.value.suspended" : "verify.value.active");
         mismatches.push(
-          `${who} is ${suspended ? "suspended" : "active"} on chain, but the page shows it ${participant.suspended ? "suspended" : "active"}`,
+          finding("verify.finding.participantSuspension", {
+            who,
+            chain: standing(Boolean(suspended)),
+            shown: standing(participant.suspended),
+          }),
         );
       }
     }
-    checked.push(`${claims.participants.length} participant names, GLNs and suspensions`);
+    checked.push(finding("verify.checked.participants", { count: claims.participants.length }));
   }
 
   return { ok: mismatches.length === 0, blockNumber: atBlock, head, mismatches, warnings, checked };
@@ -635,7 +764,7 @@ export async function verifyPassport({ claims, rpc, ethers, abi, enums, expected
  *   status: "answered" | "unreachable" | "failed" | "wrong-chain" | "behind" | "duplicate",
  *   chainId?: number,
  *   head?: number,
- *   detail?: string,
+ *   detail?: Finding,
  * }} EndpointReport
  */
 
@@ -676,7 +805,7 @@ export function jsonRpcEndpoints(urls, options = {}) {
  *   expected?: { chainId?: number, registry?: string, link?: { gtin: string, lot: string, serial: string | null } },
  *   minAgreeing?: number,
  *   deadlineMs?: number,
- *   onProgress?: (message: string) => void,
+ *   onProgress?: (step: Finding) => void,
  * }} input
  */
 export async function verifyPassportAcrossEndpoints(input) {
@@ -693,7 +822,7 @@ export async function verifyPassportAcrossEndpoints(input) {
     // The same URL twice is one witness, not two.
     if (seen.has(endpoint.url)) {
       report.status = "duplicate";
-      report.detail = "listed twice; counted once";
+      report.detail = finding("verify.endpointDetail.duplicate");
       continue;
     }
     seen.add(endpoint.url);
@@ -703,12 +832,12 @@ export async function verifyPassportAcrossEndpoints(input) {
   const base = { endpoints: reports, total, minAgreeing };
 
   // A passport of another deployment than the anchors is refused before asking any endpoint (verifyPassport's rule).
-  const anchorMismatches = [];
+  /** @type {Finding[]} */ const anchorMismatches = [];
   if (expected.chainId !== undefined && expected.chainId !== claims.chainId) {
-    anchorMismatches.push(`The passport names chain ${claims.chainId}, but you expected chain ${expected.chainId}`);
+    anchorMismatches.push(finding("verify.finding.otherChain", { shown: String(claims.chainId), expected: String(expected.chainId) }));
   }
   if (expected.registry !== undefined && expected.registry.toLowerCase() !== claims.registry) {
-    anchorMismatches.push(`The passport names registry ${claims.registry}, but you expected ${expected.registry.toLowerCase()}`);
+    anchorMismatches.push(finding("verify.finding.otherRegistry", { shown: claims.registry, expected: expected.registry.toLowerCase() }));
   }
   if (anchorMismatches.length > 0) {
     return {
@@ -722,19 +851,19 @@ export async function verifyPassportAcrossEndpoints(input) {
       checked: [],
     };
   }
-  if (total === 0) throw new Error("No JSON-RPC endpoint to verify through");
+  if (total === 0) throw new VerifierError(finding("verify.error.noEndpoint"));
 
   /** Runs one endpoint's work within the deadline (a custom caller might ignore its own timeouts). */
   const withinDeadline = (/** @type {Promise<any>} */ work) => {
     /** @type {ReturnType<typeof setTimeout> | undefined} */ let timer;
     const expired = new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`the endpoint did not finish within ${deadlineMs} ms`)), deadlineMs);
+      timer = setTimeout(() => reject(new VerifierError(finding("verify.endpointDetail.deadline", { ms: deadlineMs }))), deadlineMs);
     });
     return Promise.race([work, expired]).finally(() => clearTimeout(timer));
   };
-  const reason = (/** @type {unknown} */ error) => (error instanceof Error ? error.message : String(error));
+  const reason = findingOfError;
 
-  onProgress(`Connecting to ${total} endpoint${total === 1 ? "" : "s"}`);
+  onProgress(finding("verify.progress.endpoints", { count: total }));
   await Promise.all(
     candidates.map(async ({ rpc, report }) => {
       try {
@@ -745,7 +874,7 @@ export async function verifyPassportAcrossEndpoints(input) {
         report.head = head;
         if (chainId !== chainIdAsked) {
           report.status = "wrong-chain";
-          report.detail = `serves chain ${chainId}, not chain ${chainIdAsked}`;
+          report.detail = finding("verify.endpointDetail.wrongChain", { chainId: String(chainId), asked: String(chainIdAsked) });
         }
       } catch (error) {
         report.status = "unreachable";
@@ -759,7 +888,7 @@ export async function verifyPassportAcrossEndpoints(input) {
     for (const c of usable) {
       if (/** @type {number} */ (c.report.head) < /** @type {number} */ (claims.asOfBlock)) {
         c.report.status = "behind";
-        c.report.detail = `its head is block ${c.report.head}, older than this page (block ${claims.asOfBlock})`;
+        c.report.detail = finding("verify.endpointDetail.behind", { head: String(c.report.head), block: String(claims.asOfBlock) });
       }
     }
     usable = usable.filter((c) => c.report.status === "answered");
@@ -769,7 +898,7 @@ export async function verifyPassportAcrossEndpoints(input) {
   /** @type {{ url: string, report: EndpointReport, result: any, reads: Map<string, { method: string, params: unknown[], value: string }> }[]} */
   const answered = [];
   if (pinnedHead !== null) {
-    onProgress(`Reading the chain through ${usable.length} endpoint${usable.length === 1 ? "" : "s"} at block ${pinnedHead}`);
+    onProgress(finding("verify.progress.reading", { count: usable.length, block: String(pinnedHead) }));
     await Promise.all(
       usable.map(async ({ url, rpc, report }) => {
         /** @type {Map<string, { method: string, params: unknown[], value: string }>} */ const reads = new Map();
@@ -801,8 +930,11 @@ export async function verifyPassportAcrossEndpoints(input) {
 
   const warnings = reports
     .filter((r) => r.status !== "answered")
-    .map(
-      (r) => `Endpoint ${r.url} ${r.status === "unreachable" || r.status === "failed" ? "could not be read" : "was not used"}: ${r.detail}`,
+    .map((r) =>
+      finding(r.status === "unreachable" || r.status === "failed" ? "verify.finding.endpointUnread" : "verify.finding.endpointUnused", {
+        url: r.url,
+        detail: r.detail ?? "",
+      }),
     );
   if (answered.length === 0) {
     return {
@@ -821,32 +953,25 @@ export async function verifyPassportAcrossEndpoints(input) {
   const disagreements = compareReads(answered, new ethers.Interface(abi), abi, enums);
   const all = answered.length;
   /** Items every endpoint reported once; items only some did, each once and saying through which. */
-  const merge = (/** @type {(r: any) => string[]} */ pick, /** @type {(item: string, urls: string[]) => string} */ partial) => {
-    /** @type {Map<string, string[]>} */ const by = new Map();
-    for (const a of answered) for (const item of pick(a.result)) by.set(item, [...(by.get(item) ?? []), a.url]);
-    return [...by].map(([item, urls]) => (urls.length === all ? item : partial(item, urls)));
+  const merge = (/** @type {(r: any) => Finding[]} */ pick, /** @type {string} */ partialCode) => {
+    /** @type {Map<string, { item: Finding, urls: string[] }>} */ const by = new Map();
+    for (const a of answered) {
+      for (const item of pick(a.result)) {
+        const same = JSON.stringify(item);
+        by.set(same, { item, urls: [...(by.get(same)?.urls ?? []), a.url] });
+      }
+    }
+    return [...by.values()].map(({ item, urls }) =>
+      urls.length === all ? item : finding(partialCode, { urls: listOf(urls), finding: item }),
+    );
   };
-  const mismatches = [
-    ...disagreements,
-    ...merge(
-      (r) => r.mismatches,
-      (item, urls) => `Through ${urls.join(", ")} only: ${item}`,
-    ),
-  ];
-  warnings.push(
-    ...merge(
-      (r) => r.warnings,
-      (item, urls) => `Through ${urls.join(", ")} only: ${item}`,
-    ),
-  );
-  const checked = merge(
-    (r) => r.checked,
-    (item, urls) => `${item} (through ${urls.join(", ")} only)`,
-  );
+  const mismatches = [...disagreements, ...merge((r) => r.mismatches, "verify.finding.throughOnly")];
+  warnings.push(...merge((r) => r.warnings, "verify.finding.throughOnly"));
+  const checked = merge((r) => r.checked, "verify.checked.throughOnly");
   const agreeing = disagreements.length === 0 ? all : 0;
   const verdict = mismatches.length > 0 ? "mismatch" : agreeing < minAgreeing ? "unverifiable" : "verified";
   if (verdict === "unverifiable") {
-    warnings.unshift(`Only ${agreeing} endpoint${agreeing === 1 ? "" : "s"} answered, but you asked for at least ${minAgreeing}`);
+    warnings.unshift(finding("verify.finding.tooFewEndpoints", { count: agreeing, min: minAgreeing }));
   }
   return {
     ...base,
@@ -863,7 +988,9 @@ export async function verifyPassportAcrossEndpoints(input) {
 
 /** @param {unknown} value */
 function quantity(value) {
-  if (typeof value !== "string" || !/^0x[0-9a-fA-F]{1,16}$/.test(value)) throw new Error(`not a JSON-RPC quantity: ${clip(value)}`);
+  if (typeof value !== "string" || !/^0x[0-9a-fA-F]{1,16}$/.test(value)) {
+    throw new VerifierError(finding("verify.rpc.notQuantity", { value: clip(value) }));
+  }
   return Number(BigInt(value));
 }
 
@@ -886,7 +1013,7 @@ function normalizedAnswer(method, result) {
     return JSON.stringify({ number: quantity(result.number), hash: lower(result.hash), timestamp: quantity(result.timestamp) });
   }
   if (method === "eth_getLogs") {
-    if (!Array.isArray(result)) throw new Error(`eth_getLogs: the answer is not a list: ${clip(result)}`);
+    if (!Array.isArray(result)) throw new VerifierError(finding("verify.rpc.logsNotList", { value: clip(result) }));
     return JSON.stringify(
       result
         .filter((log) => !log.removed)
@@ -912,7 +1039,7 @@ function normalizedAnswer(method, result) {
  * @param {any} registryInterface @param {any[]} abi @param {Record<string, readonly string[]>} enums
  */
 function compareReads(answered, registryInterface, abi, enums) {
-  /** @type {string[]} */ const out = [];
+  /** @type {Finding[]} */ const out = [];
   const keys = [...new Set(answered.flatMap((a) => [...a.reads.keys()]))];
   for (const key of keys) {
     /** @type {Map<string, string[]>} */ const groups = new Map();
@@ -925,7 +1052,7 @@ function compareReads(answered, registryInterface, abi, enums) {
     }
     if (groups.size < 2 || !read) continue;
     const sides = [...groups].map(([value, urls]) => ({ value, urls }));
-    out.push(`The endpoints DISAGREE on ${describeRead(read, sides, registryInterface, abi, enums)}`);
+    out.push(finding("verify.finding.disagree", { read: describeRead(read, sides, registryInterface, abi, enums) }));
   }
   return out;
 }
@@ -934,18 +1061,21 @@ function compareReads(answered, registryInterface, abi, enums) {
  * @param {{ method: string, params: any[] }} read
  * @param {{ value: string, urls: string[] }[]} sides
  * @param {any} registryInterface @param {any[]} abi @param {Record<string, readonly string[]>} enums
+ * @returns {Finding}
  */
 function describeRead(read, sides, registryInterface, abi, enums) {
-  const who = (/** @type {string[]} */ urls) => urls.join(", ");
+  const who = (/** @type {string[]} */ urls) => listOf(urls);
   if (read.method === "eth_getBlockByNumber") {
     const said = sides.map((s) => {
       const block = s.value === "null" ? null : JSON.parse(s.value);
-      return `${who(s.urls)} ${block ? `say hash ${block.hash}, time ${isoTime(block.timestamp)}` : "have no such block"}`;
+      return block
+        ? finding("verify.read.blockSide", { urls: who(s.urls), hash: block.hash, time: { time: block.timestamp } })
+        : finding("verify.read.noBlockSide", { urls: who(s.urls) });
     });
-    return `block ${Number(BigInt(read.params[0]))}: ${said.join("; ")}`;
+    return finding("verify.read.block", { block: String(Number(BigInt(read.params[0]))), said: listOf(said, "semicolon") });
   }
   if (read.method === "eth_call") {
-    let name = "a registry call";
+    /** @type {FindingParam} */ let name = finding("verify.read.someCall");
     /** @type {string[][]} */ let fields = sides.map((s) => [s.value]);
     try {
       const tx = registryInterface.parseTransaction({ data: read.params[0].data });
@@ -956,8 +1086,13 @@ function describeRead(read, sides, registryInterface, abi, enums) {
       // Undecodable (a malformed answer): compare raw.
     }
     const differing = fields[0].map((_, i) => i).filter((i) => fields.some((f) => f[i] !== fields[0][i]));
-    const said = sides.map((s, k) => `${who(s.urls)} say ${differing.map((i) => fields[k][i] ?? "nothing").join(", ") || clip(s.value)}`);
-    return `the registry's ${name} at block ${Number(BigInt(read.params[1]))}: ${said.join("; ")}`;
+    const said = sides.map((s, k) =>
+      finding("verify.read.saySide", {
+        urls: who(s.urls),
+        value: differing.length === 0 ? clip(s.value) : listOf(differing.map((i) => fields[k][i] ?? finding("verify.read.nothing"))),
+      }),
+    );
+    return finding("verify.read.call", { call: name, block: String(Number(BigInt(read.params[1]))), said: listOf(said, "semicolon") });
   }
   if (read.method === "eth_getLogs") {
     const filter = read.params[0];
@@ -970,20 +1105,42 @@ function describeRead(read, sides, registryInterface, abi, enums) {
       const onlyHere = logs.find((l) => refKeys.get(`${l.block}:${l.index}`) !== JSON.stringify(l));
       const onlyThere = reference.find((l) => keys.get(`${l.block}:${l.index}`) !== JSON.stringify(l));
       const example = onlyHere ?? onlyThere;
-      const what = example ? `${logName(example, registryInterface)} at block ${example.block} (log ${example.index})` : "the log list";
-      return `${who(s.urls)} return ${logs.length} log${logs.length === 1 ? "" : "s"} where ${who(sides[0].urls)} return ${reference.length}; they differ at ${what}`;
+      const where = example
+        ? finding("verify.read.logAt", {
+            event: logName(example, registryInterface),
+            block: String(example.block),
+            log: String(example.index),
+          })
+        : finding("verify.read.logList");
+      return finding("verify.read.logsSide", {
+        urls: who(s.urls),
+        count: logs.length,
+        refUrls: who(sides[0].urls),
+        refCount: reference.length,
+        where,
+      });
     });
-    return `the registry's logs from block ${Number(BigInt(filter.fromBlock))} to ${Number(BigInt(filter.toBlock))}: ${said.join("; ")}`;
+    return finding("verify.read.logs", {
+      from: String(Number(BigInt(filter.fromBlock))),
+      to: String(Number(BigInt(filter.toBlock))),
+      said: listOf(said, "semicolon"),
+    });
   }
-  return `${read.method}: ${sides.map((s) => `${who(s.urls)} say ${clip(s.value)}`).join("; ")}`;
+  return finding("verify.read.other", {
+    method: read.method,
+    said: listOf(
+      sides.map((s) => finding("verify.read.saySide", { urls: who(s.urls), value: clip(s.value) })),
+      "semicolon",
+    ),
+  });
 }
 
-/** @param {{ topics: string[], data: string }} log @param {any} registryInterface */
+/** @param {{ topics: string[], data: string }} log @param {any} registryInterface @returns {FindingParam} */
 function logName(log, registryInterface) {
   try {
-    return registryInterface.parseLog({ topics: log.topics, data: log.data })?.name ?? "an unknown event";
+    return registryInterface.parseLog({ topics: log.topics, data: log.data })?.name ?? finding("verify.read.unknownEvent");
   } catch {
-    return "an undecodable event";
+    return finding("verify.read.undecodableEvent");
   }
 }
 
@@ -1059,24 +1216,42 @@ function sameLoose(/** @type {unknown} */ a, /** @type {unknown} */ b) {
   return typeof a === "string" && typeof b === "string" && /^0x/i.test(a) && a.toLowerCase() === b.toLowerCase();
 }
 
-/** @param {string} name */
+/** The field's name in the reader's language, for the fields a page shows; others by their ABI name. */
+const FIELD_LABELS = /** @type {Record<string, Finding>} */ ({
+  gtin: finding("verify.field.gtin"),
+  lot: finding("verify.field.lot"),
+  quantity: finding("verify.field.quantity"),
+  productionDate: finding("verify.field.productionDate"),
+  originGln: finding("verify.field.originGln"),
+  locationGln: finding("verify.field.locationGln"),
+  businessStep: finding("verify.field.businessStep"),
+  documentHash: finding("verify.field.documentHash"),
+  serialRoot: finding("verify.field.serialRoot"),
+  reasonHash: finding("verify.field.reasonHash"),
+  reportHash: finding("verify.field.reportHash"),
+  recalledBy: finding("verify.field.recalledBy"),
+  pendingCustodian: finding("verify.field.pendingCustodian"),
+  status: finding("verify.field.status"),
+  custodian: finding("verify.field.custodian"),
+  inspection: finding("verify.field.inspection"),
+  manufacturer: finding("verify.field.manufacturer"),
+});
+
+/** @param {string} name @returns {FindingParam} */
 function fieldLabel(name) {
-  const labels = /** @type {Record<string, string>} */ ({
-    gtin: "GTIN",
-    lot: "lot",
-    quantity: "quantity",
-    productionDate: "production date",
-    originGln: "origin GLN",
-    locationGln: "location GLN",
-    businessStep: "business step",
-    documentHash: "document hash",
-    serialRoot: "serial root",
-    reasonHash: "reason hash",
-    reportHash: "report hash",
-    recalledBy: "recalled by",
-    pendingCustodian: "pending custodian",
+  return Object.hasOwn(FIELD_LABELS, name) ? FIELD_LABELS[name] : name;
+}
+
+/**
+ * A log of the chain as findings show it: the event with its arguments (in the registry's own terms), where it is.
+ * @param {any} log @param {any[]} inputs @param {Record<string, readonly string[]>} enums
+ */
+function loggedEvent(log, inputs, enums) {
+  return finding("verify.read.loggedEvent", {
+    event: describeLog(log, inputs, enums),
+    block: String(log.blockNumber),
+    transaction: log.transactionHash,
   });
-  return labels[name] ?? name;
 }
 
 /** @param {any} log @param {any[]} inputs @param {Record<string, readonly string[]>} enums */

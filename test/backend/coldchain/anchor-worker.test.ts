@@ -13,6 +13,7 @@ import type { StoredReading } from "../../../backend/domain/cold-chain.ts";
 import type { Hex } from "../../../backend/domain/model.ts";
 import { createIndexer, type Indexer } from "../../../backend/indexer/index.ts";
 import { checkReadingAnchors, standardTreeRoot, type ListedLeg } from "../../../backend/passport/assets/reading-anchors.js";
+import { sayInEnglish } from "../../../backend/passport/verify-url.ts";
 import { registerBatch } from "../../helpers/batches.ts";
 import { glnFrom } from "../../helpers/gs1.ts";
 import { createRelayerFixture, silentLogger, type RelayerFixture } from "../relayer/relayer-fixture.ts";
@@ -173,11 +174,11 @@ describe("cold chain anchorer", function () {
     const failed = await check([leg(tampered)]);
     expect(failed).to.deep.include({ readings: 5, roots: 1 });
     expect(failed.failures).to.have.length(1);
-    expect(failed.failures[0]).to.include(`do not rebuild it`).and.include(second.queued[0]!.root);
+    expect(sayInEnglish(failed.failures[0]!)).to.include(`do not rebuild it`).and.include(second.queued[0]!.root);
     const hidden = await check([leg(listed.items.filter((item) => item.sequence !== 2))]);
-    expect(hidden.failures[0]).to.include("commits 5 readings").and.include("4 are shown");
+    expect(sayInEnglish(hidden.failures[0]!)).to.include("commits 5 readings").and.include("4 are shown");
     const otherBatch = await check([leg()], [ethers.id("another lot")]);
-    expect(otherBatch.failures[0]).to.include("not on this product");
+    expect(sayInEnglish(otherBatch.failures[0]!)).to.include("not on this product");
   });
 
   it("test_standardTreeRoot_isOpenZeppelinsRoot", function () {

@@ -224,6 +224,46 @@ describe("passport in a browser", function () {
     }
   });
 
+  it("test_passportPage_chineseBrowser_tamperedMirrorAndFailingNode_findingsInChinese", async function () {
+    const context = await browser.newContext({ locale: "zh-CN", viewport: { width: 390, height: 844 }, isMobile: true });
+    const zhPage = await context.newPage();
+    const errors: string[] = [];
+    zhPage.on("pageerror", (error) => errors.push(error.message));
+    const { chainId, registry } = world.deployment;
+    // A node that refuses every request, beside the server's own: its failure is said in Chinese too.
+    const refusing = `${base}/rpc?refusing`;
+    await zhPage.route(refusing, (route) => route.fulfill({ status: 503, body: "down" }));
+    const forgeLocation = (batch: Batch) => {
+      batch.custody[3]!.locationGln = "4000000000003";
+      return batch;
+    };
+    try {
+      await tamperBatch(world, world.traded.batchId, forgeLocation, async () => {
+        await zhPage.goto(`${base}${digitalLinkPath(world.traded.gtin, world.traded.lot, "A-0002")}?chain=${chainId}&registry=${registry}`);
+        expect(await zhPage.getAttribute("html", "lang")).to.equal("zh-CN");
+        await zhPage.waitForSelector("#verification:not([data-state=pending])", { timeout: 60_000 });
+        await zhPage.click("#verify-settings summary");
+        await zhPage.fill("#rpc-urls", `${refusing}\n${base}/rpc/`);
+        await zhPage.click("#rpc-form button[type=submit]");
+        await zhPage.waitForSelector("#verification[data-rpc=chosen]:not([data-state=pending])", { timeout: 60_000 });
+        expect(await zhPage.getAttribute("#verification", "data-state")).to.equal("mismatch");
+        expect(await zhPage.textContent("#verify-status")).to.match(/^✗ 本页与区块链不符（在区块 \d+ 核验）。请勿信任以下信息。$/);
+        const details = await zhPage.locator("#verify-details li").allTextContents();
+        expect(details).to.have.length(2);
+        // The entry's name is quoted as the passport's JSON-LD gives it (json-ld.ts names events in English).
+        expect(details[0]).to.match(
+          /^第 6 条历史记录：区块 \d+ 的“Custody accepted”中，地点 GLN 显示为 "4000000000003"，但链上记录为 "\d{13}"$/,
+        );
+        expect(details[1]).to.equal(`节点 ${refusing}：无法连接，eth_chainId：RPC 节点返回了 HTTP 503。`);
+        // Nothing the verifier says is left in English.
+        for (const line of details) expect(line).to.not.match(/\b(the|is|shown|but|chain|block|endpoint|answered)\b/i);
+      });
+      expect(errors, errors.join("\n")).to.deep.equal([]);
+    } finally {
+      await context.close();
+    }
+  });
+
   it("test_passportPage_compromisedServerWithLookAlikeRegistry_neverVerified", async function () {
     // The same mirror served by a server that names a look-alike registry (and its own RPC endpoint), while the
     // printed code names the real one.

@@ -13,7 +13,7 @@ import * as ethers from "ethers";
 import { loadArtifact, PROJECT_ROOT } from "../../../backend/chain/artifacts.ts";
 import { ENUM_VALUE_NAMES } from "../../../backend/chain/vocabulary.ts";
 import { digitalLinkPath } from "../../../backend/passport/digital-link.ts";
-import { rpcUrlsOf, verifyPassportUrl } from "../../../backend/passport/verify-url.ts";
+import { englishMessageOf, inEnglish, rpcUrlsOf, verifyPassportUrl } from "../../../backend/passport/verify-url.ts";
 import {
   claimsFromJsonLd,
   createJsonRpc,
@@ -125,20 +125,22 @@ describe("passport verification through several endpoints", function () {
     return claimsFromJsonLd(await (await fetch(url, { headers: { accept: "application/ld+json" } })).json());
   }
 
-  function verifyThrough(
+  async function verifyThrough(
     claims: PassportClaims,
     endpoints: { url: string; rpc: RpcCall }[],
     extra: { minAgreeing?: number; deadlineMs?: number } = {},
   ) {
-    return verifyPassportAcrossEndpoints({
-      claims,
-      endpoints,
-      ethers,
-      abi,
-      enums: ENUM_VALUE_NAMES,
-      expected: { chainId: world.deployment.chainId, registry: world.deployment.registry },
-      ...extra,
-    });
+    return inEnglish(
+      await verifyPassportAcrossEndpoints({
+        claims,
+        endpoints,
+        ethers,
+        abi,
+        enums: ENUM_VALUE_NAMES,
+        expected: { chainId: world.deployment.chainId, registry: world.deployment.registry },
+        ...extra,
+      }),
+    );
   }
 
   describe("verifyPassportAcrossEndpoints", function () {
@@ -340,7 +342,8 @@ describe("passport verification through several endpoints", function () {
       const rpc = createJsonRpc("http://rpc.invalid", { fetch: answer(endless), maxBytes: 1024 * 1024 });
       await rpc("eth_blockNumber", []).then(
         () => expect.fail("expected a refusal"),
-        (error: Error) => expect(error.message).to.equal("eth_blockNumber: the RPC endpoint's answer is larger than 1048576 bytes"),
+        (error: Error) =>
+          expect(englishMessageOf(error)).to.equal("eth_blockNumber: the RPC endpoint's answer is larger than 1048576 bytes"),
       );
       expect(sent).to.be.lessThan(2 * 1024 * 1024);
       const declared = createJsonRpc("http://rpc.invalid", {
@@ -349,7 +352,7 @@ describe("passport verification through several endpoints", function () {
       });
       await declared("eth_chainId", []).then(
         () => expect.fail("expected a refusal"),
-        (error: Error) => expect(error.message).to.match(/larger than 1024 bytes/),
+        (error: Error) => expect(englishMessageOf(error)).to.match(/larger than 1024 bytes/),
       );
     });
 
@@ -369,7 +372,7 @@ describe("passport verification through several endpoints", function () {
         const rpc = createJsonRpc("http://rpc.invalid", { fetch: answer(body) });
         await rpc("eth_chainId", []).then(
           () => expect.fail(`expected a refusal of ${body}`),
-          (error: Error) => expect(error.message).to.equal(message),
+          (error: Error) => expect(englishMessageOf(error)).to.equal(message),
         );
       }
     });
@@ -379,7 +382,7 @@ describe("passport verification through several endpoints", function () {
       const started = Date.now();
       await createJsonRpc(hanging, { timeoutMs: 300 })("eth_chainId", []).then(
         () => expect.fail("expected a timeout"),
-        (error: Error) => expect(error.message).to.equal("eth_chainId: the RPC endpoint did not answer within 300 ms"),
+        (error: Error) => expect(englishMessageOf(error)).to.equal("eth_chainId: the RPC endpoint did not answer within 300 ms"),
       );
       expect(Date.now() - started).to.be.lessThan(5_000);
     });

@@ -7,7 +7,7 @@ import { expect } from "chai";
 import * as ethers from "ethers";
 import { keccak256, toUtf8Bytes } from "ethers";
 import { digitalLinkPath } from "../../../backend/passport/digital-link.ts";
-import { verifyPassportUrl } from "../../../backend/passport/verify-url.ts";
+import { sayInEnglish, verifyPassportUrl } from "../../../backend/passport/verify-url.ts";
 import { claimsFromJsonLd, createJsonRpc, digitalLinkOfPath, verifyPassport } from "../../../backend/passport/assets/verify-core.js";
 import { loadArtifact } from "../../../backend/chain/artifacts.ts";
 import { ENUM_VALUE_NAMES } from "../../../backend/chain/vocabulary.ts";
@@ -258,7 +258,7 @@ describe("passport verification against the chain", function () {
       abi,
       enums: ENUM_VALUE_NAMES,
     });
-    expect(result.mismatches).to.deep.equal([
+    expect(result.mismatches.map(sayInEnglish)).to.deep.equal([
       `Serial "C1-3" is NOT one of the units the manufacturer registered: its proof does not hold in the serial root of earlier lot ${world.parent.batchId.slice(0, 8)}…${world.parent.batchId.slice(-4)}`,
     ]);
   });
@@ -279,14 +279,17 @@ describe("passport verification against the chain", function () {
       });
 
     expect((await verifyAgainst(new URL(shown).pathname)).mismatches).to.deep.equal([]);
+    const inEnglish = (findings: Parameters<typeof sayInEnglish>[0][]) => findings.map(sayInEnglish);
     const otherLot = await verifyAgainst(digitalLinkPath(world.traded.gtin, world.children[0]!.lot, "A-0001"));
     expect(otherLot.ok).to.equal(false);
     expect(otherLot.mismatches).to.have.length(1);
-    expect(otherLot.mismatches[0]).to.match(
+    expect(inEnglish(otherLot.mismatches)[0]).to.match(
       /^The link you opened names GTIN \d{14} lot "PP-SPLIT\/1" \(batch 0x.*\), but the page shows batch 0x.* lot "PP-2025%A"\)$/,
     );
     const otherSerial = await verifyAgainst(digitalLinkPath(world.traded.gtin, world.traded.lot, "A-0002"));
-    expect(otherSerial.mismatches).to.deep.equal(['The link you opened names serial "A-0002", but the page shows serial "A-0001"']);
+    expect(inEnglish(otherSerial.mismatches)).to.deep.equal([
+      'The link you opened names serial "A-0002", but the page shows serial "A-0001"',
+    ]);
   });
 
   it("test_verifyPassport_batchOnlyInMirror_isMismatch", async function () {
@@ -419,6 +422,51 @@ describe("passport verification against the chain", function () {
         const report = JSON.parse(failed.stdout);
         expect(report.ok).to.equal(false);
         expect(report.mismatches.join("\n")).to.match(/quantity is shown as "500"/);
+      },
+    );
+  });
+
+  it("test_verifyCli_mismatch_printsEveryLineInEnglishAsBefore", async function () {
+    // The terminal says the verifier's findings through the English messages: the whole report, line for line, as it
+    // was printed before findings became codes (progress on stderr included).
+    const script = path.join(PROJECT_ROOT, "scripts", "verify.ts");
+    const url = unitUrl("A-0002");
+    const rpc = `${base}/rpc`;
+    const { chainId, registry } = world.deployment;
+    await tamperBatch(
+      world,
+      world.traded.batchId,
+      (batch) => {
+        batch.custody[3]!.locationGln = "4000000000003";
+        return batch;
+      },
+      async () => {
+        const failed = await run(process.execPath, [script, url], { env: { ...process.env, RPC_URL: "" } }).then(
+          () => expect.fail("expected exit status 1"),
+          (error: { code: number; stdout: string; stderr: string }) => error,
+        );
+        expect(failed.code).to.equal(1);
+        const block = /checked at block (\d+)/.exec(failed.stdout)?.[1];
+        const head = /, head (\d+)\)/.exec(failed.stdout)?.[1];
+        const shownBlock = /History entry 6: "Custody accepted" at block (\d+)/.exec(failed.stdout)?.[1];
+        const chainGln = /but the chain says "(\d{13})"/.exec(failed.stdout)?.[1];
+        expect([block, head, shownBlock, chainGln].every(Boolean), failed.stdout).to.equal(true);
+        expect(failed.stdout.split("\n")).to.deep.equal([
+          `Passport ${url}`,
+          `  chain ${chainId} and registry ${registry} (named by the passport server only), RPC ${rpc} (named by the passport server)`,
+          `✗ MISMATCH (checked at block ${block}): the passport does not match the chain.`,
+          `  endpoint ${rpc} answered (chain ${chainId}, head ${head})`,
+          `  - History entry 6: "Custody accepted" at block ${shownBlock}: location GLN is shown as "4000000000003", but the chain says "${chainGln}"`,
+          "  ! The link names no chain and registry and you gave none (--chain-id, --registry): which registry was checked is the passport server's word",
+          `  ! The JSON-RPC endpoint ${rpc} is the one the passport names: pass --rpc (or RPC_URL) to check through one you trust`,
+          "",
+        ]);
+        expect(failed.stderr.split("\n")).to.deep.equal([
+          `… Fetching the passport ${url}`,
+          "… Connecting to 1 endpoint",
+          `… Reading the chain through 1 endpoint at block ${head}`,
+          "",
+        ]);
       },
     );
   });
