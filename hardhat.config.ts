@@ -1,5 +1,6 @@
 import { createRequire } from "node:module";
 import { configVariable, defineConfig, overrideTask } from "hardhat/config";
+import type { HardhatPlugin } from "hardhat/types/plugins";
 import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
 
 const require = createRequire(import.meta.url);
@@ -52,8 +53,13 @@ const announceSolidityTestProfile = overrideTask(["test", "solidity"])
   })
   .build();
 
+const compileOnEveryCore: HardhatPlugin = {
+  id: "provena:compile-on-every-core",
+  hookHandlers: { solidity: () => import("./scripts/hardhat/compile-on-every-core.ts") },
+};
+
 export default defineConfig({
-  plugins: [hardhatToolboxMochaEthers],
+  plugins: [hardhatToolboxMochaEthers, compileOnEveryCore],
   tasks: [announceSolidityTestProfile],
   solidity: {
     profiles: {
