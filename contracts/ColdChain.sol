@@ -267,7 +267,7 @@ contract ColdChain is IColdChain, AccessControlDefaultAdminRules, ERC2771Context
         external
         view
         returns (
-            address device,
+            address legDevice,
             bytes32 batchId,
             address carrier,
             uint40 attachedAt,

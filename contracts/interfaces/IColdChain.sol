@@ -142,7 +142,7 @@ interface IColdChain {
         external
         view
         returns (
-            address device,
+            address legDevice,
             bytes32 batchId,
             address carrier,
             uint40 attachedAt,

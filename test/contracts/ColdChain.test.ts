@@ -254,7 +254,7 @@ describe("ColdChain", function () {
       await expect(tx).to.emit(fx.coldChain, "DeviceAttached");
       const [, , currentLeg] = await fx.coldChain.device(fx.device.address);
       const leg = await fx.coldChain.leg(currentLeg);
-      expect(leg.device).to.equal(fx.device.address);
+      expect(leg.legDevice).to.equal(fx.device.address);
       expect(leg.batchId).to.equal(fx.batchId);
       expect(leg.carrier).to.equal(fx.carrier.address);
       expect(leg.detachedAt).to.equal(0n);
