@@ -59,10 +59,14 @@ export class ReadingWriteError extends Error {
 
 const THREAD_FILE = new URL("./reading-writer-thread.ts", import.meta.url);
 
-/** As signature-pool.ts: Node strips the thread's types itself where it can, else tsx's loader is passed on. */
-function workerExecArgv(): string[] | undefined {
-  if ((process.features as { typescript?: unknown }).typescript) return undefined;
-  return process.execArgv.some((argument) => argument.includes("tsx")) ? undefined : [...process.execArgv, "--import", "tsx"];
+/**
+ * As signature-pool.ts: Node strips the thread's types itself where it can, else tsx's loader is passed on. The
+ * parent's options are inherited but --input-type, which only fits an --eval entry and stops a worker loading a file.
+ */
+function workerExecArgv(): string[] {
+  const inherited = process.execArgv.filter((argument) => !argument.startsWith("--input-type"));
+  if ((process.features as { typescript?: unknown }).typescript) return inherited;
+  return inherited.some((argument) => argument.includes("tsx")) ? inherited : [...inherited, "--import", "tsx"];
 }
 
 interface PendingBatch {
