@@ -60,13 +60,15 @@ export class ReadingWriteError extends Error {
 const THREAD_FILE = new URL("./reading-writer-thread.ts", import.meta.url);
 
 /**
- * As signature-pool.ts: Node strips the thread's types itself where it can, else tsx's loader is passed on. The
- * parent's options are inherited but --input-type, which only fits an --eval entry and stops a worker loading a file.
+ * As signature-pool.ts: the thread inherits the parent's options, and Node strips its types itself where it can,
+ * else tsx's loader is passed on. A parent started with --eval and --input-type passes on nothing: --input-type stops
+ * a worker loading a file, and an explicit list may not hold the V8 options (--expose-gc) inheritance allows.
  */
-function workerExecArgv(): string[] {
-  const inherited = process.execArgv.filter((argument) => !argument.startsWith("--input-type"));
-  if ((process.features as { typescript?: unknown }).typescript) return inherited;
-  return inherited.some((argument) => argument.includes("tsx")) ? inherited : [...inherited, "--import", "tsx"];
+function workerExecArgv(): string[] | undefined {
+  const stripsTypes = Boolean((process.features as { typescript?: unknown }).typescript);
+  if (process.execArgv.some((argument) => argument.startsWith("--input-type"))) return stripsTypes ? [] : ["--import", "tsx"];
+  if (stripsTypes || process.execArgv.some((argument) => argument.includes("tsx"))) return undefined;
+  return [...process.execArgv, "--import", "tsx"];
 }
 
 interface PendingBatch {
@@ -127,7 +129,14 @@ export function createReadingWriterThread(setup: ReadingWriterSetup): ReadingWri
   return {
     write(accepted, rejected) {
       if (closed) return Promise.reject(new ReadingWriteError("The SQLite store is closed: readings cannot be stored"));
-      const thread = (worker ??= start());
+      let thread: Worker;
+      try {
+        thread = worker ??= start();
+      } catch (error) {
+        return Promise.reject(
+          new ReadingWriteError(`The readings writer thread could not start: ${(error as Error).message}`, undefined, { cause: error }),
+        );
+      }
       const id = nextId++;
       return new Promise<number[]>((resolve, reject) => {
         try {

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
@@ -222,31 +222,39 @@ describe("SQLite store: the readings writer thread", function () {
     expect(await reopened.countReadings({ batchId: BATCH })).to.equal(20 * 200);
   });
 
-  it("test_processEndingWithABatchUnderWay_storesItThenExits_andAnIdleThreadKeepsNothingAlive", async function () {
-    // An unclosed store must neither hold a process open (an idle thread) nor let it end under a batch.
-    const path = join(directory, "unclosed.db");
-    const storeModule = pathToFileURL(join(import.meta.dirname, "../../../backend/store/sqlite/index.ts")).href;
-    const script = `
-      import { createSqliteStore } from ${JSON.stringify(storeModule)};
-      const store = createSqliteStore({ path: ${JSON.stringify(path)} });
-      await store.init();
-      const reading = (sequence) => ({ device: "0x01", batchId: "0x02", sequence, timestamp: 1, temperature: 1, humidity: 1,
-        latitude: 1, longitude: 1, signature: "0x03", legId: "0x04", receivedAt: 1 });
-      await store.storeReadings([reading(1)], []);
-      // Not awaited, never closed: the process must wait for this batch, then end by itself.
-      void store.storeReadings(Array.from({ length: 5_000 }, (_, index) => reading(index + 2)), []);`;
-    const child = spawn(process.execPath, ["--input-type=module", "--no-warnings", "-e", script], { stdio: ["ignore", "pipe", "pipe"] });
-    let stderr = "";
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    const exitCode = await new Promise<number | null>((resolve) => {
-      const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
-      child.once("exit", (code) => {
-        clearTimeout(timer);
-        resolve(code);
+  // Started as a script file and as --eval, each with a V8 option (as `npm run bench:ingest` runs): the thread must
+  // start under either (--input-type and --expose-gc are not options a worker may be given).
+  for (const entry of ["file", "eval"] as const) {
+    it(`test_processEndingWithABatchUnderWay_storesItThenExits_andAnIdleThreadKeepsNothingAlive_${entry}`, async function () {
+      // An unclosed store must neither hold a process open (an idle thread) nor let it end under a batch.
+      const path = join(directory, `unclosed-${entry}.db`);
+      const storeModule = pathToFileURL(join(import.meta.dirname, "../../../backend/store/sqlite/index.ts")).href;
+      const script = `
+        import { createSqliteStore } from ${JSON.stringify(storeModule)};
+        const store = createSqliteStore({ path: ${JSON.stringify(path)} });
+        await store.init();
+        const reading = (sequence) => ({ device: "0x01", batchId: "0x02", sequence, timestamp: 1, temperature: 1, humidity: 1,
+          latitude: 1, longitude: 1, signature: "0x03", legId: "0x04", receivedAt: 1 });
+        await store.storeReadings([reading(1)], []);
+        // Not awaited, never closed: the process must wait for this batch, then end by itself.
+        void store.storeReadings(Array.from({ length: 5_000 }, (_, index) => reading(index + 2)), []);`;
+      const scriptFile = join(directory, `unclosed-${entry}.mjs`);
+      writeFileSync(scriptFile, script);
+      const args = entry === "file" ? [scriptFile] : ["--input-type=module", "-e", script];
+      const child = spawn(process.execPath, ["--expose-gc", "--no-warnings", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+      let stderr = "";
+      child.stderr.on("data", (chunk) => (stderr += chunk));
+      const exitCode = await new Promise<number | null>((resolve) => {
+        const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+        child.once("exit", (code) => {
+          clearTimeout(timer);
+          resolve(code);
+        });
       });
+      expect(exitCode, stderr).to.equal(0);
+      expect(stderr).to.equal("");
+      const raw = rawOf(path);
+      expect((raw.prepare("SELECT count(*) AS n FROM readings").get() as { n: number }).n).to.equal(5_001);
     });
-    expect(exitCode, stderr).to.equal(0);
-    const raw = rawOf(path);
-    expect((raw.prepare("SELECT count(*) AS n FROM readings").get() as { n: number }).n).to.equal(5_001);
-  });
+  }
 });
