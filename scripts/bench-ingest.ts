@@ -6,7 +6,7 @@
  * the reading-to-store latency. This process runs what `npm start` runs for readings: the embedded aedes broker on
  * 127.0.0.1, the ingest queue, the verifier (EIP-712 digest, signature check, device, leg, carrier and sequence
  * checks; digests and signatures on the signature pool's worker threads, sized as `npm start` sizes it) and batched
- * store writes. Child processes play the devices and publish with QoS 1, each keeping BENCH_INGEST_WINDOW readings
+ * store writes (on the SQLite store's readings writer thread, as `npm start` stores them). Child processes play the devices and publish with QoS 1, each keeping BENCH_INGEST_WINDOW readings
  * unacknowledged at once. The broker sends PUBACK only after the reading's verdict is stored, so publish→PUBACK is
  * reading-to-store latency. Memory figures are this process's alone (the devices are other processes).
  *
@@ -14,8 +14,9 @@
  * they go instead (they could not hold a million signed readings), so their signing shares the machine, and a row
  * of RSS and V8 heap is printed every tenth of the run: the memory run. Nothing is asserted; the tables are read.
  *
- * Prints a table: readings, seconds, readings/s, p50/p99/max latency, RSS and V8 heap before/after and at peak, and
- * what was rejected (must be nothing). Sizes: BENCH_INGEST_DEVICES (default 200), BENCH_INGEST_READINGS per device
+ * Prints a table: the machine's load average as the clock starts (other work shares the cores), readings, seconds,
+ * readings/s, event loop busy, CPU of this process and of the publishers (they share the machine's cores),
+ * p50/p99/max latency, RSS and V8 heap before/after and at peak, and what was rejected (must be nothing). Sizes: BENCH_INGEST_DEVICES (default 200), BENCH_INGEST_READINGS per device
  * (default 200), BENCH_INGEST_PUBLISHERS processes (default 1), BENCH_INGEST_WINDOW (default 1000),
  * BENCH_INGEST_SIGNATURE_THREADS (default as `npm start`: one less than the cores, at least 1; 0 checks on the
  * event loop). The target is 5,000 readings/s on SQLite on a 2-core machine. Signatures are checked by
@@ -23,7 +24,7 @@
  * table says which.
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fork, type ChildProcess } from "node:child_process";
 import { parseArgs } from "node:util";
@@ -169,6 +170,8 @@ async function main(): Promise<void> {
   await Promise.all(children.map((child) => nextMessage(child, "signed")));
 
   global.gc?.();
+  // Other work on the machine shares its cores: the table says how busy it was as the clock started.
+  const loadBefore = loadavg();
   const before = process.memoryUsage();
   let peakRss = before.rss;
   let peakHeap = before.heapUsed;
@@ -200,9 +203,9 @@ async function main(): Promise<void> {
 
   const results = children.map((child) => nextMessage(child, "published"));
   for (const child of children) child.send("go");
-  const latencies = (await Promise.all(results)).flatMap((result) =>
-    Array.from((result as Extract<PublisherMessage, { kind: "published" }>).latencies),
-  );
+  const published = (await Promise.all(results)) as Extract<PublisherMessage, { kind: "published" }>[];
+  const latencies = published.flatMap((result) => Array.from(result.latencies));
+  const publisherCpuSeconds = published.reduce((sum, result) => sum + result.cpuSeconds, 0);
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
@@ -222,6 +225,7 @@ async function main(): Promise<void> {
 
   const rows: [string, string][] = [
     ["readings (signed, over MQTT QoS 1)", `${total.toLocaleString("en")}${memoryRun ? " (signed as published)" : ""}`],
+    ["machine load average before the run (1 / 5 / 15 min)", loadBefore.map((load) => load.toFixed(2)).join(" / ")],
     ["devices / publisher processes / window", `${devices} / ${publishers} / ${window}`],
     ["signature threads (0: on the event loop)", String(signatureThreads)],
     ["batch (readings per store transaction, at most)", String(batchSize ?? INGEST_BATCH_SIZE)],
@@ -231,6 +235,10 @@ async function main(): Promise<void> {
     ["event loop busy (s, share of the run)", `${(loop.active / 1000).toFixed(2)} (${(loop.utilization * 100).toFixed(0)} %)`],
     ["CPU of this process, all threads (s)", cpuSeconds.toFixed(2)],
     ["readings per CPU-second of this process", Math.round(total / cpuSeconds).toLocaleString("en")],
+    [
+      "CPU of the publisher process(es) (s, share of one core)",
+      `${publisherCpuSeconds.toFixed(2)} (${((publisherCpuSeconds / seconds) * 100).toFixed(0)} %)`,
+    ],
     ["reading-to-store latency p50 (ms)", quantile(0.5).toFixed(1)],
     ["reading-to-store latency p99 (ms)", quantile(0.99).toFixed(1)],
     ["reading-to-store latency max (ms)", latencies.at(-1)!.toFixed(1)],
