@@ -16,12 +16,15 @@
  *
  * Prints a table: the machine's load average as the clock starts (other work shares the cores), readings, seconds,
  * readings/s, event loop busy, CPU of this process and of the publishers (they share the machine's cores),
- * p50/p99/max latency, RSS and V8 heap before/after and at peak, and what was rejected (must be nothing). Sizes: BENCH_INGEST_DEVICES (default 200), BENCH_INGEST_READINGS per device
- * (default 200), BENCH_INGEST_PUBLISHERS processes (default 1), BENCH_INGEST_WINDOW (default 1000),
- * BENCH_INGEST_SIGNATURE_THREADS (default as `npm start`: one less than the cores, at least 1; 0 checks on the
- * event loop). The target is 5,000 readings/s on SQLite on a 2-core machine. Signatures are checked by
- * libsecp256k1 when the optional `secp256k1` package is installed, else in JavaScript (reading-signature.ts); the
- * table says which.
+ * p50/p99/max latency, RSS and V8 heap before/after and at peak, and what was rejected (must be nothing).
+ *
+ * Sizes: BENCH_INGEST_DEVICES (default 200), BENCH_INGEST_READINGS per device (default 200),
+ * BENCH_INGEST_PUBLISHERS processes (default 1), BENCH_INGEST_WINDOW (default 1000). BENCH_INGEST_SIGNATURE_THREADS
+ * (default as `npm start`: one less than the cores, at least 1; 0 checks on the event loop).
+ * BENCH_INGEST_WRITER_THREAD (default 1, as `npm start`: readings stored from the SQLite store's writer thread; 0
+ * stores them on the event loop). The target is 5,000 readings/s on SQLite on a 2-core machine. Signatures are
+ * checked by libsecp256k1 when the optional `secp256k1` package is installed, else in JavaScript
+ * (reading-signature.ts); the table says which.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
@@ -60,13 +63,15 @@ const window = positiveIntFromEnv("BENCH_INGEST_WINDOW", 1_000);
 const batchSize = process.env.BENCH_INGEST_BATCH === undefined ? undefined : positiveIntFromEnv("BENCH_INGEST_BATCH", 1);
 /** As npm start sizes the pool; 0 checks signatures on the event loop. */
 const signatureThreads = Number(process.env.BENCH_INGEST_SIGNATURE_THREADS ?? defaultSignatureThreads());
+/** As npm start: readings stored from the store's writer thread; 0 stores them on the event loop (the A/B). */
+const readingWriterThread = process.env.BENCH_INGEST_WRITER_THREAD !== "0";
 
 const hex32 = (n: number) => `0x${n.toString(16).padStart(64, "0")}` as Hex;
 const megabytes = (bytes: number) => (bytes / 1024 ** 2).toFixed(0);
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "provena-bench-ingest-"));
-  const store = createSqliteStore({ path: join(dir, "provena.db") });
+  const store = createSqliteStore({ path: join(dir, "provena.db"), readingWriterThread });
   await store.init();
 
   // The mirror as the indexer would leave it: each device registered to the carrier and attached to its own batch.
@@ -228,6 +233,7 @@ async function main(): Promise<void> {
     ["machine load average before the run (1 / 5 / 15 min)", loadBefore.map((load) => load.toFixed(2)).join(" / ")],
     ["devices / publisher processes / window", `${devices} / ${publishers} / ${window}`],
     ["signature threads (0: on the event loop)", String(signatureThreads)],
+    ["readings stored from", readingWriterThread ? "the store's writer thread" : "the event loop"],
     ["batch (readings per store transaction, at most)", String(batchSize ?? INGEST_BATCH_SIZE)],
     ["signature check", nativeSecp256k1() !== null ? "libsecp256k1 (secp256k1 package)" : "JavaScript (table walk)"],
     ["seconds", seconds.toFixed(2)],
