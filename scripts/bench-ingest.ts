@@ -6,8 +6,8 @@
  * the reading-to-store latency. This process runs what `npm start` runs for readings: the embedded aedes broker on
  * 127.0.0.1, the ingest queue, the verifier (EIP-712 digest, signature check, device, leg, carrier and sequence
  * checks; digests and signatures on the signature pool's worker threads, sized as `npm start` sizes it) and batched
- * store writes (on the SQLite store's readings writer thread, as `npm start` stores them). Child processes play the devices and publish with QoS 1, each keeping BENCH_INGEST_WINDOW readings
- * unacknowledged at once. The broker sends PUBACK only after the reading's verdict is stored, so publish→PUBACK is
+ * store writes (from the SQLite store's readings writer thread, as `npm start` stores them). Child processes play
+ * the devices and publish with QoS 1, each keeping BENCH_INGEST_WINDOW readings unacknowledged at once. The broker sends PUBACK only after the reading's verdict is stored, so publish→PUBACK is
  * reading-to-store latency. Memory figures are this process's alone (the devices are other processes).
  *
  * Throughput runs sign every reading before the clock starts. With `--readings N` (a total) the devices sign as
