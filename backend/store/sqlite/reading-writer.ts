@@ -4,8 +4,10 @@
  * next MQTT messages and verifies the next batch. node:sqlite is synchronous: on the store's own connection a batch
  * holds the event loop for the whole transaction.
  *
- * Batches are written one after another in the order they were given, each its own transaction, and a batch's
- * promise settles once its transaction has committed (or failed, with nothing of it stored). The store's other
+ * Batches are written in the order they were given, and a batch's promise settles once the transaction holding it
+ * has committed (or failed, with nothing of the batch stored). Batches given while the thread waits for a commit's
+ * disk sync are written together in the next transaction: one sync for them all (a failure there is retried batch
+ * by batch, so only the batch at fault fails). The store's other
  * writes (the indexer's commitRange) go through the store's own connection: SQLite's write lock (BEGIN IMMEDIATE)
  * serialises the two connections, and each waits up to the busy timeout for the other, as two processes would.
  * Neither holds the lock while waiting for the other, so they cannot deadlock.

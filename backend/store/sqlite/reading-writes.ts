@@ -15,36 +15,39 @@ export const READING_COLUMNS =
  * Returns the positions in `accepted` of readings whose (device, sequence) was already stored: those are not written.
  */
 export function writeReadings(connection: SqliteConnection, accepted: StoredReading[], rejected: RejectedReading[]): number[] {
+  return connection.write(() => insertReadings(connection, accepted, rejected));
+}
+
+/** writeReadings' inserts, inside a write transaction the caller holds. */
+export function insertReadings(connection: SqliteConnection, accepted: StoredReading[], rejected: RejectedReading[]): number[] {
   const { sql } = connection;
-  return connection.write(() => {
-    const duplicates: number[] = [];
-    const insert = sql(`INSERT INTO readings (${READING_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`);
-    accepted.forEach((reading, position) => {
-      const { changes } = insert.run(
-        reading.device,
-        reading.sequence,
-        reading.batchId,
-        reading.legId,
-        reading.timestamp,
-        reading.temperature,
-        reading.humidity,
-        reading.latitude,
-        reading.longitude,
-        reading.signature,
-        reading.receivedAt,
-      );
-      if (Number(changes) === 0) duplicates.push(position);
-    });
-    const insertRejected = sql("INSERT INTO rejected_readings (reason, received_at, doc) VALUES (?, ?, ?)");
-    const counts = new Map<RejectionReason, number>();
-    for (const reading of rejected) {
-      insertRejected.run(reading.reason, reading.receivedAt, JSON.stringify(reading));
-      counts.set(reading.reason, (counts.get(reading.reason) ?? 0) + 1);
-    }
-    const count = sql(
-      "INSERT INTO rejection_counts (reason, count) VALUES (?, ?) ON CONFLICT (reason) DO UPDATE SET count = count + excluded.count",
+  const duplicates: number[] = [];
+  const insert = sql(`INSERT INTO readings (${READING_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`);
+  accepted.forEach((reading, position) => {
+    const { changes } = insert.run(
+      reading.device,
+      reading.sequence,
+      reading.batchId,
+      reading.legId,
+      reading.timestamp,
+      reading.temperature,
+      reading.humidity,
+      reading.latitude,
+      reading.longitude,
+      reading.signature,
+      reading.receivedAt,
     );
-    for (const [reason, n] of counts) count.run(reason, n);
-    return duplicates;
+    if (Number(changes) === 0) duplicates.push(position);
   });
+  const insertRejected = sql("INSERT INTO rejected_readings (reason, received_at, doc) VALUES (?, ?, ?)");
+  const counts = new Map<RejectionReason, number>();
+  for (const reading of rejected) {
+    insertRejected.run(reading.reason, reading.receivedAt, JSON.stringify(reading));
+    counts.set(reading.reason, (counts.get(reading.reason) ?? 0) + 1);
+  }
+  const count = sql(
+    "INSERT INTO rejection_counts (reason, count) VALUES (?, ?) ON CONFLICT (reason) DO UPDATE SET count = count + excluded.count",
+  );
+  for (const [reason, n] of counts) count.run(reason, n);
+  return duplicates;
 }

@@ -200,6 +200,32 @@ describe("SQLite store: the readings writer thread", function () {
     expect(await store.countReadings({ batchId: BATCH })).to.equal(2);
   });
 
+  it("test_batchesQueuedBehindACommit_oneFails_onlyItIsRejected_theOthersStored", async function () {
+    // Batches that wait behind a commit are written in one transaction; a failure there must not take the others.
+    const store = await open();
+    const broken = { ...reading(deviceOf(2), 1), device: null } as unknown as StoredReading;
+    const first = store.storeReadings(readingsOf(1, 1, 2_000), []);
+    const failing = store.storeReadings([reading(deviceOf(3), 1), broken], [rejected(1)]);
+    const last = store.storeReadings(readingsOf(4, 1, 10), [rejected(2)]);
+    expect(await first).to.deep.equal({ duplicates: [] });
+    expect((await rejectionOf(failing)).message).to.match(/NOT NULL constraint failed: readings\.device/);
+    expect(await last).to.deep.equal({ duplicates: [] });
+    expect(await store.countReadings({ batchId: BATCH })).to.equal(2_010);
+    expect(await store.rejectionCounts()).to.deep.equal({ "bad-signature": 1 });
+    expect(await store.hasReading(deviceOf(3), 1)).to.equal(false);
+  });
+
+  it("test_batchesQueuedBehindACommit_duplicatesAcrossThem_areTheLatersOwn", async function () {
+    const store = await open();
+    const batches = [readingsOf(1, 1, 2_000), readingsOf(1, 1_990, 20), readingsOf(1, 2_005, 5)];
+    const results = await Promise.all(batches.map((batch) => store.storeReadings(batch, [])));
+    expect(results[0]!.duplicates).to.deep.equal([]);
+    expect(results[1]!.duplicates).to.have.length(11);
+    results[1]!.duplicates.forEach((duplicate, index) => expect(duplicate).to.equal(batches[1]![index]));
+    expect(results[2]!.duplicates).to.deep.equal(batches[2]);
+    expect(await store.countReadings({ batchId: BATCH })).to.equal(2_009);
+  });
+
   it("test_aValueThatCannotReachTheThread_rejectsClearly_andCloseDoesNotHang", async function () {
     const store = await open();
     const unsendable = { ...reading(deviceOf(1), 1), signature: () => "0x" } as unknown as StoredReading;
