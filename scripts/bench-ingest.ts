@@ -19,7 +19,8 @@
  * p50/p99/max latency, RSS and V8 heap before/after and at peak, and what was rejected (must be nothing).
  *
  * Sizes: BENCH_INGEST_DEVICES (default 200), BENCH_INGEST_READINGS per device (default 200),
- * BENCH_INGEST_PUBLISHERS processes (default 1), BENCH_INGEST_WINDOW (default 1000). BENCH_INGEST_SIGNATURE_THREADS
+ * BENCH_INGEST_PUBLISHERS processes (default 1), BENCH_INGEST_CONNECTIONS per publisher process (default 1; its
+ * devices share them), BENCH_INGEST_WINDOW (default 1000). BENCH_INGEST_SIGNATURE_THREADS
  * (default as `npm start`: one less than the cores, at least 1; 0 checks on the event loop).
  * BENCH_INGEST_WRITER_THREAD (default 1, as `npm start`: readings stored from the SQLite store's writer thread; 0
  * stores them on the event loop). The target is 5,000 readings/s on SQLite on a 2-core machine. Signatures are
@@ -59,6 +60,8 @@ const readingsPerDevice = memoryRun ? Math.ceil(Number(options.readings) / devic
 if (!Number.isInteger(readingsPerDevice) || readingsPerDevice <= 0) throw new Error("--readings takes a positive integer");
 const publishers = positiveIntFromEnv("BENCH_INGEST_PUBLISHERS", 1);
 const window = positiveIntFromEnv("BENCH_INGEST_WINDOW", 1_000);
+/** MQTT connections per publisher process, its devices spread over them. */
+const connections = positiveIntFromEnv("BENCH_INGEST_CONNECTIONS", 1);
 /** Readings verified and stored together at most (one store transaction); the ingest's default unless set. */
 const batchSize = process.env.BENCH_INGEST_BATCH === undefined ? undefined : positiveIntFromEnv("BENCH_INGEST_BATCH", 1);
 /** As npm start sizes the pool; 0 checks signatures on the event loop. */
@@ -152,6 +155,7 @@ async function main(): Promise<void> {
       legStart: LEG_START,
       domain: domain as PublisherData["domain"],
       window: Math.ceil(window / publishers),
+      connections,
       presign: !memoryRun,
     };
     const child = fork(new URL("./fixtures/ingest-publisher.ts", import.meta.url), {
@@ -231,7 +235,7 @@ async function main(): Promise<void> {
   const rows: [string, string][] = [
     ["readings (signed, over MQTT QoS 1)", `${total.toLocaleString("en")}${memoryRun ? " (signed as published)" : ""}`],
     ["machine load average before the run (1 / 5 / 15 min)", loadBefore.map((load) => load.toFixed(2)).join(" / ")],
-    ["devices / publisher processes / window", `${devices} / ${publishers} / ${window}`],
+    ["devices / publisher processes / MQTT connections each / window", `${devices} / ${publishers} / ${connections} / ${window}`],
     ["signature threads (0: on the event loop)", String(signatureThreads)],
     ["readings stored from", readingWriterThread ? "the store's writer thread" : "the event loop"],
     ["batch (readings per store transaction, at most)", String(batchSize ?? INGEST_BATCH_SIZE)],
