@@ -6,24 +6,29 @@
  * the reading-to-store latency. This process runs what `npm start` runs for readings: the embedded aedes broker on
  * 127.0.0.1, the ingest queue, the verifier (EIP-712 digest, signature check, device, leg, carrier and sequence
  * checks; digests and signatures on the signature pool's worker threads, sized as `npm start` sizes it) and batched
- * store writes. Child processes play the devices and publish with QoS 1, each keeping BENCH_INGEST_WINDOW readings
- * unacknowledged at once. The broker sends PUBACK only after the reading's verdict is stored, so publish→PUBACK is
+ * store writes (from the SQLite store's readings writer thread, as `npm start` stores them). Child processes play
+ * the devices and publish with QoS 1, each keeping BENCH_INGEST_WINDOW readings unacknowledged at once. The broker sends PUBACK only after the reading's verdict is stored, so publish→PUBACK is
  * reading-to-store latency. Memory figures are this process's alone (the devices are other processes).
  *
  * Throughput runs sign every reading before the clock starts. With `--readings N` (a total) the devices sign as
  * they go instead (they could not hold a million signed readings), so their signing shares the machine, and a row
  * of RSS and V8 heap is printed every tenth of the run: the memory run. Nothing is asserted; the tables are read.
  *
- * Prints a table: readings, seconds, readings/s, p50/p99/max latency, RSS and V8 heap before/after and at peak, and
- * what was rejected (must be nothing). Sizes: BENCH_INGEST_DEVICES (default 200), BENCH_INGEST_READINGS per device
- * (default 200), BENCH_INGEST_PUBLISHERS processes (default 1), BENCH_INGEST_WINDOW (default 1000),
- * BENCH_INGEST_SIGNATURE_THREADS (default as `npm start`: one less than the cores, at least 1; 0 checks on the
- * event loop). The target is 5,000 readings/s on SQLite on a 2-core machine. Signatures are checked by
- * libsecp256k1 when the optional `secp256k1` package is installed, else in JavaScript (reading-signature.ts); the
- * table says which.
+ * Prints a table: the machine's load average as the clock starts (other work shares the cores), readings, seconds,
+ * readings/s, event loop busy, CPU of this process and of the publishers (they share the machine's cores),
+ * p50/p99/max latency, RSS and V8 heap before/after and at peak, and what was rejected (must be nothing).
+ *
+ * Sizes: BENCH_INGEST_DEVICES (default 200), BENCH_INGEST_READINGS per device (default 200),
+ * BENCH_INGEST_PUBLISHERS processes (default 1), BENCH_INGEST_CONNECTIONS per publisher process (default 1; its
+ * devices share them), BENCH_INGEST_WINDOW (default 1000). BENCH_INGEST_SIGNATURE_THREADS
+ * (default as `npm start`: one less than the cores, at least 1; 0 checks on the event loop).
+ * BENCH_INGEST_WRITER_THREAD (default 1, as `npm start`: readings stored from the SQLite store's writer thread; 0
+ * stores them on the event loop). The target is 5,000 readings/s on SQLite on a 2-core machine. Signatures are
+ * checked by libsecp256k1 when the optional `secp256k1` package is installed, else in JavaScript
+ * (reading-signature.ts); the table says which.
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fork, type ChildProcess } from "node:child_process";
 import { parseArgs } from "node:util";
@@ -55,17 +60,21 @@ const readingsPerDevice = memoryRun ? Math.ceil(Number(options.readings) / devic
 if (!Number.isInteger(readingsPerDevice) || readingsPerDevice <= 0) throw new Error("--readings takes a positive integer");
 const publishers = positiveIntFromEnv("BENCH_INGEST_PUBLISHERS", 1);
 const window = positiveIntFromEnv("BENCH_INGEST_WINDOW", 1_000);
+/** MQTT connections per publisher process, its devices spread over them. */
+const connections = positiveIntFromEnv("BENCH_INGEST_CONNECTIONS", 1);
 /** Readings verified and stored together at most (one store transaction); the ingest's default unless set. */
 const batchSize = process.env.BENCH_INGEST_BATCH === undefined ? undefined : positiveIntFromEnv("BENCH_INGEST_BATCH", 1);
 /** As npm start sizes the pool; 0 checks signatures on the event loop. */
 const signatureThreads = Number(process.env.BENCH_INGEST_SIGNATURE_THREADS ?? defaultSignatureThreads());
+/** As npm start: readings stored from the store's writer thread; 0 stores them on the event loop (the A/B). */
+const readingWriterThread = process.env.BENCH_INGEST_WRITER_THREAD !== "0";
 
 const hex32 = (n: number) => `0x${n.toString(16).padStart(64, "0")}` as Hex;
 const megabytes = (bytes: number) => (bytes / 1024 ** 2).toFixed(0);
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "provena-bench-ingest-"));
-  const store = createSqliteStore({ path: join(dir, "provena.db") });
+  const store = createSqliteStore({ path: join(dir, "provena.db"), readingWriterThread });
   await store.init();
 
   // The mirror as the indexer would leave it: each device registered to the carrier and attached to its own batch.
@@ -146,6 +155,7 @@ async function main(): Promise<void> {
       legStart: LEG_START,
       domain: domain as PublisherData["domain"],
       window: Math.ceil(window / publishers),
+      connections,
       presign: !memoryRun,
     };
     const child = fork(new URL("./fixtures/ingest-publisher.ts", import.meta.url), {
@@ -169,6 +179,8 @@ async function main(): Promise<void> {
   await Promise.all(children.map((child) => nextMessage(child, "signed")));
 
   global.gc?.();
+  // Other work on the machine shares its cores: the table says how busy it was as the clock started.
+  const loadBefore = loadavg();
   const before = process.memoryUsage();
   let peakRss = before.rss;
   let peakHeap = before.heapUsed;
@@ -200,9 +212,9 @@ async function main(): Promise<void> {
 
   const results = children.map((child) => nextMessage(child, "published"));
   for (const child of children) child.send("go");
-  const latencies = (await Promise.all(results)).flatMap((result) =>
-    Array.from((result as Extract<PublisherMessage, { kind: "published" }>).latencies),
-  );
+  const published = (await Promise.all(results)) as Extract<PublisherMessage, { kind: "published" }>[];
+  const latencies = published.flatMap((result) => Array.from(result.latencies));
+  const publisherCpuSeconds = published.reduce((sum, result) => sum + result.cpuSeconds, 0);
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
@@ -222,8 +234,10 @@ async function main(): Promise<void> {
 
   const rows: [string, string][] = [
     ["readings (signed, over MQTT QoS 1)", `${total.toLocaleString("en")}${memoryRun ? " (signed as published)" : ""}`],
-    ["devices / publisher processes / window", `${devices} / ${publishers} / ${window}`],
+    ["machine load average before the run (1 / 5 / 15 min)", loadBefore.map((load) => load.toFixed(2)).join(" / ")],
+    ["devices / publisher processes / MQTT connections each / window", `${devices} / ${publishers} / ${connections} / ${window}`],
     ["signature threads (0: on the event loop)", String(signatureThreads)],
+    ["readings stored from", readingWriterThread ? "the store's writer thread" : "the event loop"],
     ["batch (readings per store transaction, at most)", String(batchSize ?? INGEST_BATCH_SIZE)],
     ["signature check", nativeSecp256k1() !== null ? "libsecp256k1 (secp256k1 package)" : "JavaScript (table walk)"],
     ["seconds", seconds.toFixed(2)],
@@ -231,6 +245,10 @@ async function main(): Promise<void> {
     ["event loop busy (s, share of the run)", `${(loop.active / 1000).toFixed(2)} (${(loop.utilization * 100).toFixed(0)} %)`],
     ["CPU of this process, all threads (s)", cpuSeconds.toFixed(2)],
     ["readings per CPU-second of this process", Math.round(total / cpuSeconds).toLocaleString("en")],
+    [
+      "CPU of the publisher process(es) (s, share of one core)",
+      `${publisherCpuSeconds.toFixed(2)} (${((publisherCpuSeconds / seconds) * 100).toFixed(0)} %)`,
+    ],
     ["reading-to-store latency p50 (ms)", quantile(0.5).toFixed(1)],
     ["reading-to-store latency p99 (ms)", quantile(0.99).toFixed(1)],
     ["reading-to-store latency max (ms)", latencies.at(-1)!.toFixed(1)],

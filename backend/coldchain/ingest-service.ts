@@ -108,6 +108,13 @@ export const PARKING_DEFAULTS = { timeoutMs: 60_000, maxPerDevice: 256, maxTotal
  */
 export const INGEST_BATCH_SIZE = 2_000;
 
+/**
+ * Batches handed to the store at once, at most: the next batch is verified and handed over while the last is being
+ * written (off the event loop with the SQLite writer thread, which writes the batches waiting behind a commit in
+ * one transaction).
+ */
+const STORES_IN_FLIGHT = 2;
+
 /** Rejected payloads are kept for inspection, cut to this many characters. */
 const MAX_KEPT_PAYLOAD = 2_048;
 const STORE_ATTEMPTS = 3;
@@ -327,18 +334,26 @@ export function createReadingIngest({
   };
 
   const runFlushes = async () => {
+    const storing: Promise<void>[] = [];
     try {
       let judging = judgeNextBatch();
-      while (judging !== null || pendingCount() > 0 || retryDue) {
+      for (;;) {
         judging ??= judgeNextBatch();
-        if (judging === null) continue;
+        if (judging === null) {
+          if (storing.length === 0) break;
+          await storing.shift();
+          continue;
+        }
         const storeVerdicts = await judging;
-        // The next batch is verified (its signatures checked on the pool) while this one is written: SQLite's
-        // write holds the event loop, the pool's threads do not wait for it. Its sequences are admitted after
-        // this batch's, so the order holds.
+        // The next batch is verified (its signatures checked on the pool) while this one is written. Its
+        // sequences are admitted after this batch's, so the order holds.
         judging = judgeNextBatch();
         if (judging !== null) await new Promise((resolve) => setImmediate(resolve));
-        await storeVerdicts();
+        // storeVerdicts settles every caller itself, and reports store failures to onError.
+        storing.push(storeVerdicts().catch(onError));
+        // A batch may be handed to the store while the last is still being written: the SQLite writer thread
+        // writes the batches that wait behind a commit in one transaction (one disk sync for them all).
+        if (storing.length >= STORES_IN_FLIGHT) await storing.shift();
       }
     } finally {
       flushing = null;

@@ -20,6 +20,10 @@ import { checkReadingFilter, cursorNumber } from "../reading-keys.ts";
 import { checkPageLimit, encodeCursor, pageCursor } from "../cursor.ts";
 import type { ColdChainReadings, ColdChainReads, StoredRejectedReading } from "../port.ts";
 import { documentOf, type SqliteConnection } from "./connection.ts";
+import type { ReadingWriter } from "./reading-writer.ts";
+import { READING_COLUMNS, writeReadings } from "./reading-writes.ts";
+
+export { READING_COLUMNS } from "./reading-writes.ts";
 
 /** Inserts the versions and facts of one range; call inside the range's write transaction. */
 export function writeColdChainChanges(connection: SqliteConnection, chainId: number, changes: ColdChainChanges): void {
@@ -175,9 +179,6 @@ export interface ReadingRow {
   received_at: number;
 }
 
-export const READING_COLUMNS =
-  "device, sequence, batch_id, leg_id, timestamp, temperature, humidity, latitude, longitude, signature, received_at";
-
 export function readingOf(row: ReadingRow): StoredReading {
   return {
     device: row.device as Hex,
@@ -194,42 +195,14 @@ export function readingOf(row: ReadingRow): StoredReading {
   };
 }
 
-export function createColdChainReadings(connection: SqliteConnection): ColdChainReadings {
+/** `writer`: the readings' writer thread; absent, batches are written on `connection` (holding the event loop). */
+export function createColdChainReadings(connection: SqliteConnection, writer?: ReadingWriter): ColdChainReadings {
   const { sql } = connection;
   return {
     async storeReadings(accepted, rejected) {
-      const duplicates: StoredReading[] = [];
-      if (accepted.length === 0 && rejected.length === 0) return { duplicates };
-      connection.write(() => {
-        const insert = sql(`INSERT INTO readings (${READING_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`);
-        for (const reading of accepted) {
-          const { changes } = insert.run(
-            reading.device,
-            reading.sequence,
-            reading.batchId,
-            reading.legId,
-            reading.timestamp,
-            reading.temperature,
-            reading.humidity,
-            reading.latitude,
-            reading.longitude,
-            reading.signature,
-            reading.receivedAt,
-          );
-          if (Number(changes) === 0) duplicates.push(reading);
-        }
-        const insertRejected = sql("INSERT INTO rejected_readings (reason, received_at, doc) VALUES (?, ?, ?)");
-        const counts = new Map<RejectionReason, number>();
-        for (const reading of rejected) {
-          insertRejected.run(reading.reason, reading.receivedAt, JSON.stringify(reading));
-          counts.set(reading.reason, (counts.get(reading.reason) ?? 0) + 1);
-        }
-        const count = sql(
-          "INSERT INTO rejection_counts (reason, count) VALUES (?, ?) ON CONFLICT (reason) DO UPDATE SET count = count + excluded.count",
-        );
-        for (const [reason, n] of counts) count.run(reason, n);
-      });
-      return { duplicates };
+      if (accepted.length === 0 && rejected.length === 0) return { duplicates: [] };
+      const positions = writer === undefined ? writeReadings(connection, accepted, rejected) : await writer.write(accepted, rejected);
+      return { duplicates: positions.map((position) => accepted[position]!) };
     },
 
     async hasReading(device, sequence) {

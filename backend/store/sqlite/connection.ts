@@ -15,8 +15,13 @@ export const IN_MEMORY = ":memory:";
 export interface SqliteStoreOptions {
   /** Database file (directories are created), or ":memory:" for a private in-memory store. */
   path?: string;
-  /** How long a write waits for another process's write lock before failing, in ms. */
+  /** How long a write waits for another process's (or connection's) write lock before failing, in ms. */
   busyTimeoutMs?: number;
+  /**
+   * Store readings from a worker thread with its own connection (reading-writer.ts), off the event loop. Default:
+   * yes for a file; a ":memory:" store is private to its connection, so it always writes them in-process.
+   */
+  readingWriterThread?: boolean;
 }
 
 export interface SqliteConnection {

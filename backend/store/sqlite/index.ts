@@ -1,7 +1,8 @@
 /**
  * The embedded store: MirrorStore on Node's built-in `node:sqlite` (no native build, no server).
  * One durable file in WAL mode (readers never block the writer), a busy timeout so several processes can share
- * it, and one IMMEDIATE transaction per write method, which makes commitRange and rollback atomic.
+ * it, and one IMMEDIATE transaction per write method, which makes commitRange and rollback atomic. Readings are
+ * stored from a writer thread with its own connection to the file (reading-writer.ts), off the event loop.
  * Each concern of the port lives in its own file, as in the MongoDB adapter (../mongo/index.ts).
  */
 import { createAuthNonces } from "./auth-nonces.ts";
@@ -19,6 +20,7 @@ import { createLeases } from "./leases.ts";
 import { createMirrorLog } from "./mirror-log.ts";
 import { createPassportRecords } from "./passport-records.ts";
 import { createReadingAnchorRecords } from "./reading-anchor-records.ts";
+import { createReadingWriterThread } from "./reading-writer.ts";
 import { createProjectionReads } from "./projections.ts";
 import { createRelayQueue } from "./relay-queue.ts";
 import { migrate } from "./schema.ts";
@@ -30,7 +32,14 @@ export { DEFAULT_SQLITE_PATH, type SqliteStoreOptions } from "./connection.ts";
 const CHANGE_TOKEN_SQL = "SELECT total_changes() AS own, (SELECT data_version FROM pragma_data_version) AS others";
 
 export function createSqliteStore(options: SqliteStoreOptions = {}): MirrorStore {
+  if (options.path === IN_MEMORY && options.readingWriterThread === true) {
+    throw new Error('A ":memory:" SQLite store is private to its connection: it cannot store readings from a writer thread');
+  }
   const connection = openSqlite(options);
+  const readingWriter =
+    connection.path !== IN_MEMORY && options.readingWriterThread !== false
+      ? createReadingWriterThread({ path: connection.path, busyTimeoutMs: options.busyTimeoutMs })
+      : undefined;
   return {
     kind: "sqlite",
     describe: () => `SQLite at ${connection.path === IN_MEMORY ? "memory (not persisted)" : connection.path}`,
@@ -39,6 +48,8 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): MirrorStore
       connection.optimize();
     },
     async close() {
+      // The readings already handed to the writer thread are stored before it stops.
+      await readingWriter?.close();
       connection.close();
     },
     changeToken() {
@@ -57,7 +68,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): MirrorStore
     ...createOrderReadGrants(connection),
     ...createDesignProofRecords(connection),
     ...createColdChainReads(connection),
-    ...createColdChainReadings(connection),
+    ...createColdChainReadings(connection, readingWriter),
     ...createReadingAnchorRecords(connection),
     ...createProductDataDocuments(connection),
     ...createBatchDocuments(connection),

@@ -1,5 +1,8 @@
 import { secp256k1 } from "@noble/curves/secp256k1";
 import { expect } from "chai";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Signature, SigningKey, TypedDataEncoder, computeAddress, keccak256, recoverAddress, toBeHex, verifyTypedData } from "ethers";
 import { createDeviceSigner } from "../../../backend/coldchain/device-signer.ts";
 import { READING_TYPES, parseWireReading, readingDigest, readingHash, toWireReading } from "../../../backend/coldchain/reading-codec.ts";
@@ -11,6 +14,7 @@ import {
 } from "../../../backend/coldchain/reading-signature.ts";
 import { NO_HUMIDITY, NO_POSITION, type SignedReading } from "../../../backend/domain/cold-chain.ts";
 import type { Hex } from "../../../backend/domain/model.ts";
+import { createSqliteStore } from "../../../backend/store/sqlite/index.ts";
 import { ACCOUNTS } from "../projections/event-factory.ts";
 import { createColdChainEventFactory, legIdOf } from "./cold-chain-events.ts";
 import { commitColdChainBlock } from "./cold-chain-scenario.ts";
@@ -323,6 +327,47 @@ describe("Cold-chain ingest", function () {
       } finally {
         await pool.close();
         await fixture.close();
+      }
+    });
+  });
+
+  describe("on a file (readings stored by the writer thread)", function () {
+    it("test_submit_whileTheIndexerCommits_everyReadingStoredInOrder_andCloseDrains", async function () {
+      this.timeout(30_000);
+      const directory = mkdtempSync(join(tmpdir(), "provena-ingest-file-"));
+      const path = join(directory, "provena.db");
+      const fixture = await createIngestFixture({ path });
+      try {
+        // The indexer keeps writing on the store's own connection while the thread stores readings.
+        const factory = createColdChainEventFactory(13);
+        const readings = Array.from({ length: 600 }, (_, minute) => fixture.device.sign(measurement(minute)));
+        const outcomes = readings.map((reading) => fixture.ingest.submit(wire(reading), "mqtt"));
+        for (let block = 0; block < 10; block++) {
+          await commitColdChainBlock(fixture.store, [
+            factory.event("DeviceRegistered", [`0x${(0x3000 + block).toString(16).padStart(40, "0")}`, ACCOUNTS.carrier]),
+          ]);
+          factory.nextBlock();
+          await new Promise((resolve) => setTimeout(resolve, 2));
+        }
+        expect((await Promise.all(outcomes)).every((outcome) => outcome.accepted)).to.equal(true);
+        expect(await fixture.store.countReadings({ legId: fixture.legId })).to.equal(600);
+        expect((await fixture.store.getCheckpoint(31337))?.blockNumber).to.equal(22);
+
+        // Submitted and not awaited, then closed: every one is stored before the store closes.
+        const late = [600, 601, 602].map((minute) => fixture.ingest.submit(wire(fixture.device.sign(measurement(minute))), "mqtt"));
+        await fixture.close();
+        expect((await Promise.all(late)).every((outcome) => outcome.accepted)).to.equal(true);
+        const reopened = createSqliteStore({ path });
+        try {
+          const stored = await reopened.listReadings({ legId: fixture.legId }, { limit: 500 });
+          expect(stored.items.map((reading) => reading.sequence)).to.deep.equal(Array.from({ length: 500 }, (_, index) => index + 1));
+          expect(await reopened.countReadings({ legId: fixture.legId })).to.equal(603);
+        } finally {
+          await reopened.close();
+        }
+      } finally {
+        await fixture.close();
+        rmSync(directory, { recursive: true, force: true });
       }
     });
   });
