@@ -10,6 +10,7 @@ import { Piscina } from "piscina";
 import type { SignedReading } from "../domain/cold-chain.ts";
 import type { Hex } from "../domain/model.ts";
 import type { SignatureTask } from "./signature-worker.ts";
+import { typeScriptThreadExecArgv } from "../thread-exec-argv.ts";
 
 export interface SignatureCheckItem {
   digest: Hex;
@@ -26,17 +27,11 @@ export interface SignaturePool {
 
 const WORKER_FILE = new URL("./signature-worker.ts", import.meta.url).href;
 
-/** As qr-renderer.ts: Node strips the worker's types itself where it can, else tsx's loader is passed on. */
-function workerExecArgv(): string[] | undefined {
-  if ((process.features as { typescript?: unknown }).typescript) return undefined;
-  return process.execArgv.some((argument) => argument.includes("tsx")) ? undefined : [...process.execArgv, "--import", "tsx"];
-}
-
 export function createSignaturePool({ threads }: { threads: number }): SignaturePool {
   // One pool per thread: piscina hands a task to any idle worker, and a device's key is cached in one of them.
   const pools = Array.from(
     { length: threads },
-    () => new Piscina({ filename: WORKER_FILE, minThreads: 1, maxThreads: 1, execArgv: workerExecArgv(), closeTimeout: 5_000 }),
+    () => new Piscina({ filename: WORKER_FILE, minThreads: 1, maxThreads: 1, execArgv: typeScriptThreadExecArgv(), closeTimeout: 5_000 }),
   );
   const threadOf = (device: Hex) => Number.parseInt(device.slice(-4), 16) % threads;
   const inChunks = async <T extends { device: Hex }>(items: T[], task: (chunk: T[]) => SignatureTask): Promise<boolean[]> => {

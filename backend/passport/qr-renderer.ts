@@ -15,6 +15,7 @@ import { Piscina } from "piscina";
 import { DomainError } from "../domain/errors.ts";
 import { createQrCodeCache, type CachedQrCode } from "./qr-cache.ts";
 import type { QrRenderRequest } from "./qr.ts";
+import { typeScriptThreadExecArgv } from "../thread-exec-argv.ts";
 
 export interface QrRendererOptions {
   /** Worker threads drawing codes (config QR_RENDER_THREADS). */
@@ -76,15 +77,6 @@ const keyOf = (request: QrRenderRequest) =>
 
 const etagOfKey = (key: string) => `"${createHash("sha256").update(`${RENDER_VERSION}\n${key}`).digest("base64url").slice(0, 32)}"`;
 
-/**
- * The worker is TypeScript. Node strips its types itself where it can (22.18+, 23.6+); elsewhere the worker needs
- * tsx's loader, which `hardhat` registers in-process only, so it is passed on explicitly.
- */
-function workerExecArgv(): string[] | undefined {
-  if ((process.features as { typescript?: unknown }).typescript) return undefined;
-  return process.execArgv.some((argument) => argument.includes("tsx")) ? undefined : [...process.execArgv, "--import", "tsx"];
-}
-
 export function createQrRenderer(options: QrRendererOptions): QrRenderer {
   const { threads, queueLimit } = options;
   const cache = createQrCodeCache(options.cacheBytes);
@@ -107,7 +99,7 @@ export function createQrRenderer(options: QrRendererOptions): QrRenderer {
       maxQueue: queueLimit + threads,
       idleTimeout: options.idleThreadMs ?? 60_000,
       closeTimeout: 5_000,
-      execArgv: workerExecArgv(),
+      execArgv: typeScriptThreadExecArgv(),
     }));
 
   /** When a refused client may try again: the time the queue ahead of it takes to drain, 1-60 s. */

@@ -18,6 +18,7 @@
  */
 import { Worker } from "node:worker_threads";
 import type { RejectedReading, StoredReading } from "../../domain/cold-chain.ts";
+import { typeScriptThreadExecArgv } from "../../thread-exec-argv.ts";
 
 export interface ReadingWriterSetup {
   path: string;
@@ -61,18 +62,6 @@ export class ReadingWriteError extends Error {
 
 const THREAD_FILE = new URL("./reading-writer-thread.ts", import.meta.url);
 
-/**
- * As signature-pool.ts: the thread inherits the parent's options, and Node strips its types itself where it can,
- * else tsx's loader is passed on. A parent started with --eval and --input-type passes on nothing: --input-type stops
- * a worker loading a file, and an explicit list may not hold the V8 options (--expose-gc) inheritance allows.
- */
-function workerExecArgv(): string[] | undefined {
-  const stripsTypes = Boolean((process.features as { typescript?: unknown }).typescript);
-  if (process.execArgv.some((argument) => argument.startsWith("--input-type"))) return stripsTypes ? [] : ["--import", "tsx"];
-  if (stripsTypes || process.execArgv.some((argument) => argument.includes("tsx"))) return undefined;
-  return [...process.execArgv, "--import", "tsx"];
-}
-
 interface PendingBatch {
   size: number;
   resolve: (duplicates: number[]) => void;
@@ -92,7 +81,7 @@ export function createReadingWriterThread(setup: ReadingWriterSetup): ReadingWri
   };
 
   const start = (): Worker => {
-    const thread = new Worker(THREAD_FILE, { workerData: setup satisfies ReadingWriterSetup, execArgv: workerExecArgv() });
+    const thread = new Worker(THREAD_FILE, { workerData: setup satisfies ReadingWriterSetup, execArgv: typeScriptThreadExecArgv() });
     // Idle, the thread does not keep the process alive (an unclosed store does not either); a batch refs it.
     thread.unref();
     thread.on("message", (reply: ReadingWriterReply) => {
