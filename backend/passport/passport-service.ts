@@ -343,7 +343,8 @@ export function createPassportService({
   /**
    * The manufacturer and every carrier that held the goods (this lot or an earlier one it was split from), oldest leg
    * first, with their track records. Only the rendering of a new view gets here, and the reputation service keeps
-   * each participant's answer for the indexed block, so a hot passport costs one computation per partner per block.
+   * each participant's answer for the indexed block, so a hot passport costs one computation per partner per block,
+   * and none of its readers waits for it once the partner's record was computed before.
    */
   async function partnersOf(history: BatchHistory): Promise<PartnerReputation[]> {
     const { participants } = history;
@@ -355,7 +356,9 @@ export function createPassportService({
       }
     }
     const manufacturer = history.batch.manufacturer;
-    const records = await reputation.getMany([manufacturer, ...carriers]);
+    // The last records computed, while the indexed block's are computed in the background: a computation reads the
+    // partner's whole record (seconds for a large manufacturer), and every new block would otherwise make a reader wait.
+    const records = await reputation.getManyRecent([manufacturer, ...carriers]);
     const partners: PartnerReputation[] = [];
     const manufacturerRecord = records.get(manufacturer);
     if (manufacturerRecord) partners.push({ role: "manufacturer", address: manufacturer, reputation: manufacturerRecord });

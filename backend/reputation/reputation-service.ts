@@ -1,7 +1,10 @@
 /**
  * A participant's reputation as the mirror sees it (reputation.ts computes it; store-facts.ts reads the facts).
  * Answers are kept per participant and block: a newly indexed range moves the checkpoint, so the next request
- * computes afresh and the old entry ages out (as the passport's view cache does). Reputation is public: it holds
+ * computes afresh and the old entry ages out (as the passport's view cache does). A computation reads the
+ * participant's whole record, so it grows with it (seconds for a manufacturer of 10^4 lots): passports, which must
+ * not wait that long after every block, read `getManyRecent`, the last answer while the next one is computed.
+ * Reputation is public: it holds
  * counts and scores only, never an order's id, amount or counterparties, which orders-by-role keeps to the parties.
  */
 import { notFound } from "../domain/errors.ts";
@@ -15,6 +18,12 @@ export interface ReputationService {
   get(address: Hex): Promise<Reputation>;
   /** The reputation of each known participant among `addresses` (unknown ones are left out). */
   getMany(addresses: readonly Hex[]): Promise<Map<Hex, Reputation>>;
+  /**
+   * As getMany, except that a participant whose answer for the current block is still being computed gets the last
+   * one computed (its `asOf` says which block), and the current one is computed in the background; only a
+   * participant never computed yet is waited for.
+   */
+  getManyRecent(addresses: readonly Hex[]): Promise<Map<Hex, Reputation>>;
 }
 
 export interface ReputationServiceOptions {
@@ -35,7 +44,10 @@ export function createReputationService(options: ReputationServiceOptions): Repu
   // Concurrent requests for one participant at a new block share one computation.
   const inFlight = new Map<string, Promise<Reputation>>();
 
-  async function known(address: Hex): Promise<Reputation | null> {
+  // The last answer per participant, whatever its block: what getManyRecent serves while the next one is computed.
+  const lastAnswers = createBoundedMemo<Hex, Reputation>(Math.max(1, cacheEntries));
+
+  async function known(address: Hex, recent = false): Promise<Reputation | null> {
     const subject = address.toLowerCase() as Hex;
     const [participant, mirror] = await Promise.all([store.getParticipant(subject), mirrorAsOf(store, chainId)]);
     if (participant === null || mirror === null) return null;
@@ -49,12 +61,23 @@ export function createReputationService(options: ReputationServiceOptions): Repu
       pending = compute()
         .then((reputation) => {
           memo.set(key, reputation);
+          lastAnswers.set(subject, reputation);
           return reputation;
         })
         .finally(() => inFlight.delete(key));
       inFlight.set(key, pending);
     }
-    return pending;
+    const last = recent ? lastAnswers.get(subject) : undefined;
+    if (last === undefined) return pending;
+    // Nobody awaits this computation now: a failure is left for the next request, which starts another.
+    pending.catch(() => {});
+    return last;
+  }
+
+  async function knownAmong(addresses: readonly Hex[], recent: boolean): Promise<Map<Hex, Reputation>> {
+    const unique = [...new Set(addresses.map((address) => address.toLowerCase() as Hex))];
+    const answers = await Promise.all(unique.map(async (address) => [address, await known(address, recent)] as const));
+    return new Map(answers.filter((entry): entry is readonly [Hex, Reputation] => entry[1] !== null));
   }
 
   return {
@@ -63,10 +86,7 @@ export function createReputationService(options: ReputationServiceOptions): Repu
       if (reputation === null) throw notFound(`No participant ${address.toLowerCase()} is known to the mirror`);
       return reputation;
     },
-    async getMany(addresses) {
-      const unique = [...new Set(addresses.map((address) => address.toLowerCase() as Hex))];
-      const answers = await Promise.all(unique.map(async (address) => [address, await known(address)] as const));
-      return new Map(answers.filter((entry): entry is readonly [Hex, Reputation] => entry[1] !== null));
-    },
+    getMany: (addresses) => knownAmong(addresses, false),
+    getManyRecent: (addresses) => knownAmong(addresses, true),
   };
 }

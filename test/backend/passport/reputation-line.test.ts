@@ -80,6 +80,10 @@ describe("passport partner reputation", function () {
         asked.push(...addresses);
         return inner.getMany(addresses);
       },
+      getManyRecent: (addresses) => {
+        asked.push(...addresses);
+        return inner.getManyRecent(addresses);
+      },
     };
     const app = appWith(counting);
     for (let i = 0; i < 5; i++) await request(app).get(batchPath()).set("Accept", "application/ld+json").expect(200);
