@@ -20,10 +20,17 @@ export interface ReputationService {
   getMany(addresses: readonly Hex[]): Promise<Map<Hex, Reputation>>;
   /**
    * As getMany, except that a participant whose answer for the current block is still being computed gets the last
-   * one computed (its `asOf` says which block), and the current one is computed in the background; only a
-   * participant never computed yet is waited for.
+   * one computed (its `asOf` says which block), and the current one is computed in the background; a participant
+   * never computed yet is waited for, at most `waitMs` when given: one still computing then is listed in `computing`
+   * (its computation goes on, and a later call answers it).
    */
-  getManyRecent(addresses: readonly Hex[]): Promise<Map<Hex, Reputation>>;
+  getManyRecent(addresses: readonly Hex[], options?: { waitMs?: number }): Promise<RecentReputations>;
+}
+
+export interface RecentReputations {
+  records: Map<Hex, Reputation>;
+  /** Known participants whose first record was still being computed when the wait ended. */
+  computing: Hex[];
 }
 
 export interface ReputationServiceOptions {
@@ -74,10 +81,41 @@ export function createReputationService(options: ReputationServiceOptions): Repu
     return last;
   }
 
-  async function knownAmong(addresses: readonly Hex[], recent: boolean): Promise<Map<Hex, Reputation>> {
+  async function knownAmong(addresses: readonly Hex[]): Promise<Map<Hex, Reputation>> {
     const unique = [...new Set(addresses.map((address) => address.toLowerCase() as Hex))];
-    const answers = await Promise.all(unique.map(async (address) => [address, await known(address, recent)] as const));
+    const answers = await Promise.all(unique.map(async (address) => [address, await known(address)] as const));
     return new Map(answers.filter((entry): entry is readonly [Hex, Reputation] => entry[1] !== null));
+  }
+
+  async function recentAmong(addresses: readonly Hex[], waitMs: number | undefined): Promise<RecentReputations> {
+    const unique = [...new Set(addresses.map((address) => address.toLowerCase() as Hex))];
+    let timer: NodeJS.Timeout | undefined;
+    const late = Symbol("late");
+    const deadline =
+      waitMs === undefined
+        ? null
+        : new Promise<typeof late>((resolve) => {
+            timer = setTimeout(() => resolve(late), waitMs);
+            timer.unref();
+          });
+    try {
+      // Promise.race subscribes to every answer, so one failing after the deadline is not left unhandled.
+      const answers = await Promise.all(
+        unique.map(async (address) => {
+          const answer = known(address, true);
+          return [address, deadline === null ? await answer : await Promise.race([answer, deadline])] as const;
+        }),
+      );
+      const records = new Map<Hex, Reputation>();
+      const computing: Hex[] = [];
+      for (const [address, answer] of answers) {
+        if (answer === late) computing.push(address);
+        else if (answer !== null) records.set(address, answer);
+      }
+      return { records, computing };
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   return {
@@ -86,7 +124,7 @@ export function createReputationService(options: ReputationServiceOptions): Repu
       if (reputation === null) throw notFound(`No participant ${address.toLowerCase()} is known to the mirror`);
       return reputation;
     },
-    getMany: (addresses) => knownAmong(addresses, false),
-    getManyRecent: (addresses) => knownAmong(addresses, true),
+    getMany: (addresses) => knownAmong(addresses),
+    getManyRecent: (addresses, options) => recentAmong(addresses, options?.waitMs),
   };
 }
