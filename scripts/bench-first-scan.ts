@@ -81,14 +81,18 @@ interface Row {
   p50: number;
   p99: number;
   max: number;
+  /** CPU of this process (server and client) per request: steadier than latency on a shared machine. */
+  cpuMs?: number;
 }
 
 async function measure(name: string, requests: number, request: (i: number) => Promise<number>): Promise<Row> {
   for (let i = 0; i < 20; i++) await request(i); // warm caches and JIT
   const times: number[] = [];
+  const cpu = process.cpuUsage();
   for (let i = 0; i < requests; i++) times.push(await request(i));
+  const { user, system } = process.cpuUsage(cpu);
   times.sort((a, b) => a - b);
-  return { name, p50: percentile(times, 50), p99: percentile(times, 99), max: times.at(-1)! };
+  return { name, p50: percentile(times, 50), p99: percentile(times, 99), max: times.at(-1)!, cpuMs: (user + system) / 1000 / requests };
 }
 
 let clientCounter = 0;
@@ -192,7 +196,9 @@ async function main(): Promise<void> {
   const requests = positiveIntFromEnv("BENCH_FIRST_SCAN_REQUESTS", 300);
   const results: Awaited<ReturnType<typeof benchStore>>[] = [];
   for (const path of paths) results.push(await benchStore(path, requests, process.argv.includes("--plans")));
-  console.log(`\nPassport of sampled units, ${requests} requests per row, one at a time over HTTP on 127.0.0.1 (p50 / p99 / max ms):`);
+  console.log(
+    `\nPassport of sampled units, ${requests} requests per row, one at a time over HTTP on 127.0.0.1 (p50 / p99 / max ms, and this process's CPU ms per request):`,
+  );
   const names = results[0]!.rows.map((row) => row.name);
   const table = [
     ["", ...results.map((result) => result.label)],
@@ -200,7 +206,7 @@ async function main(): Promise<void> {
       name,
       ...results.map((result) => {
         const row = result.rows.find((candidate) => candidate.name === name)!;
-        return `${row.p50.toFixed(2)} / ${row.p99.toFixed(2)} / ${row.max.toFixed(1)}`;
+        return `${row.p50.toFixed(2)} / ${row.p99.toFixed(2)} / ${row.max.toFixed(1)}${row.cpuMs === undefined ? "" : `, CPU ${row.cpuMs.toFixed(2)}`}`;
       }),
     ]),
     ["load average (1, 5, 15 min) at start", ...results.map((result) => result.load)],

@@ -131,8 +131,9 @@ function entityRefsOf(filter: EventFilter): [kind: string, key: string][] {
 }
 
 /**
- * Rows counted, at most, when listEvents weighs an entity key's refs against an event name's events: both counts
- * walk a covering index, so deciding costs at most twice this many index entries (well under a millisecond).
+ * Events of a name counted, at most, when listEvents weighs the name against an entity key: both counts walk a
+ * covering index, the name's up to this many entries and the key's refs up to one more than the name has, so
+ * deciding costs at most about twice this many index entries (well under a millisecond).
  */
 export const EVENT_DRIVE_PROBE_ROWS = 1_000;
 
@@ -141,16 +142,22 @@ function drivesByName(connection: SqliteConnection, filter: EventFilter): boolea
   const [first] = entityRefsOf(filter);
   if (first === undefined || filter.name === undefined) return false;
   const { sql } = connection;
-  const named = sql("SELECT count(*) AS n FROM (SELECT 1 FROM events WHERE name = ? LIMIT ?)").get(filter.name, EVENT_DRIVE_PROBE_ROWS) as {
-    n: number;
-  };
-  if (Number(named.n) >= EVENT_DRIVE_PROBE_ROWS) return false;
-  const referenced = sql("SELECT count(*) AS n FROM (SELECT 1 FROM event_refs WHERE kind = ? AND key = ? LIMIT ?)").get(
-    first[0],
-    first[1],
-    EVENT_DRIVE_PROBE_ROWS,
-  ) as { n: number };
-  return Number(named.n) < Number(referenced.n);
+  const named = Number(
+    (
+      sql("SELECT count(*) AS n FROM (SELECT 1 FROM events WHERE name = ? LIMIT ?)").get(filter.name, EVENT_DRIVE_PROBE_ROWS) as {
+        n: number;
+      }
+    ).n,
+  );
+  if (named >= EVENT_DRIVE_PROBE_ROWS) return false;
+  const referenced = Number(
+    (
+      sql("SELECT count(*) AS n FROM (SELECT 1 FROM event_refs WHERE kind = ? AND key = ? LIMIT ?)").get(first[0], first[1], named + 1) as {
+        n: number;
+      }
+    ).n,
+  );
+  return referenced > named;
 }
 
 export function createMirrorLog(connection: SqliteConnection): MirrorLog {
