@@ -96,6 +96,12 @@ export interface Config {
   /** Deepest nesting of arrays and objects in any JSON body (every body parser refuses deeper ones with a 400). */
   jsonMaxDepth: number;
   /**
+   * Whether every answered request gets a line at info. Off (the default), a request the server failed (5xx) is
+   * still logged at warn or error, and the rest at debug: at thousands of passport scans a second one line each would
+   * cost CPU and disk for nothing an operator reads (the latency histogram in /metrics counts them by status).
+   */
+  logRequests: boolean;
+  /**
    * QR codes (backend/passport/qr-renderer.ts): the widest PNG served, the memory for rendered codes, the worker
    * threads that draw them and how many render tasks may wait before requests get a 503.
    */
@@ -138,6 +144,8 @@ export const LIMIT_DEFAULTS = {
   // The deepest legitimate body (a batched JSON-RPC call with object parameters) nests about 5 levels.
   jsonMaxDepth: 32,
   maxHeaderSize: 16_384,
+  // One JSON line per request is CPU and disk at passport load; LOG_LEVEL=debug or LOG_REQUESTS=true shows them.
+  logRequests: false,
   // Slow-loris guards: generous for a phone on a poor network, and for an 8 MB upload at 1 Mbit/s.
   headersTimeoutMs: 20_000,
   requestTimeoutMs: 120_000,
@@ -244,6 +252,7 @@ const bodySize = () =>
 /** Raw-string schema per variable; absent and empty values are `undefined` and take the default. */
 const fields = {
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }),
+  LOG_REQUESTS: z.enum(["true", "false"], { error: "must be true or false" }),
   HOST: text((v) => /^[A-Za-z0-9.\-:[\]]+$/.test(v), "must be a host name or IP address to listen on (e.g. 127.0.0.1, 0.0.0.0, ::)"),
   PORT: integer(1, 65_535, "must be an integer 1-65535"),
   PUBLIC_BASE_URL: text(isHttpUrl, "must be an absolute http(s) URL (e.g. https://provena.example.com)"),
@@ -464,6 +473,7 @@ export function loadConfig(env: Env = process.env): Config {
     uploadBodyLimit: parsed.UPLOAD_BODY_LIMIT ?? LIMIT_DEFAULTS.uploadBodyLimit,
     documentBodyLimit: parsed.DOCUMENT_BODY_LIMIT ?? LIMIT_DEFAULTS.documentBodyLimit,
     jsonMaxDepth: parsed.JSON_MAX_DEPTH ?? LIMIT_DEFAULTS.jsonMaxDepth,
+    logRequests: parsed.LOG_REQUESTS === undefined ? LIMIT_DEFAULTS.logRequests : parsed.LOG_REQUESTS === "true",
     maxHeaderSize: parsed.MAX_HEADER_SIZE ?? LIMIT_DEFAULTS.maxHeaderSize,
     headersTimeoutMs,
     requestTimeoutMs,

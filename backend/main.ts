@@ -345,6 +345,7 @@ export function createProvenaHttpApp(deps: ProvenaHttpDeps): ProvenaApp {
       rateLimitStoreFor: deps.rateLimitStoreFor,
     },
     trustProxy: config.trustProxy,
+    logRequests: config.logRequests,
     viewerOf: (req) => viewerOfRequest(auth, req),
   });
 }

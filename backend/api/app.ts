@@ -55,6 +55,8 @@ export interface AppDeps {
   viewerOf?: ViewerResolver;
   /** Express "trust proxy" setting: which proxies' X-Forwarded-* headers to believe (for client IPs in logs and rate limits). */
   trustProxy?: boolean | number | string | string[];
+  /** Every successful request logged at info (config LOG_REQUESTS); default at debug (request-logging.ts). */
+  logRequests?: boolean;
 }
 
 export interface ProvenaApp extends express.Express {
@@ -91,7 +93,7 @@ export function createApp(deps: AppDeps): ProvenaApp {
     modules,
   });
 
-  app.use(createRequestLogger(logger));
+  app.use(createRequestLogger(logger, { logRequests: deps.logRequests ?? LIMIT_DEFAULTS.logRequests }));
   app.use((req, res, next) => {
     const endTimer = metrics.httpRequestDuration.startTimer();
     res.once("finish", () => endTimer({ method: req.method, route: routeLabel(req, res), status_code: String(res.statusCode) }));

@@ -1,6 +1,7 @@
 /**
  * Request ids and structured JSON request logs (pino-http): one line per request with method, path,
- * status, duration and request id; unexpected errors carry their stack. A caller's `X-Request-Id` is kept
+ * status, duration and request id; unexpected errors carry their stack. Requests the server failed are logged at
+ * warn or error; the rest at debug, or successful ones at info with `logRequests` (config LOG_REQUESTS). A caller's `X-Request-Id` is kept
  * when it is a sane token, so one id follows a request through proxies; otherwise a UUID is generated.
  * The id is echoed in the `X-Request-Id` response header.
  */
@@ -8,6 +9,7 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import { pinoHttp, type HttpLogger } from "pino-http";
+import { LIMIT_DEFAULTS } from "../config.ts";
 
 const REQUEST_ID_HEADER = "x-request-id";
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
@@ -19,7 +21,13 @@ export function requestIdFor(req: IncomingMessage): string {
   return typeof incoming === "string" && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
 }
 
-export function createRequestLogger(logger: Logger): HttpLogger {
+export interface RequestLogOptions {
+  /** Successful requests (below 400) at info instead of debug (config LOG_REQUESTS; default LIMIT_DEFAULTS.logRequests). */
+  logRequests?: boolean;
+}
+
+export function createRequestLogger(logger: Logger, { logRequests = LIMIT_DEFAULTS.logRequests }: RequestLogOptions = {}): HttpLogger {
+  const successLevel = logRequests ? "info" : "debug";
   return pinoHttp({
     logger,
     genReqId(req: IncomingMessage, res: ServerResponse) {
@@ -37,7 +45,7 @@ export function createRequestLogger(logger: Logger): HttpLogger {
       // A refused request is the client's mistake, answered and counted in the latency histogram by status: at
       // debug, so a scraper sending thousands of bad requests cannot flood the operator's log (or its alerts).
       if (probe || res.statusCode >= 400) return "debug";
-      return "info";
+      return successLevel;
     },
     customSuccessMessage: (req, res) => `${req.method} ${pathOf(req)} ${res.statusCode}`,
     customErrorMessage: (req, res) => `${req.method} ${pathOf(req)} ${res.statusCode}`,

@@ -80,6 +80,8 @@ export interface PassportView {
   manufacturer: { address: Hex; participant: Participant | null; verified: boolean };
   /** The manufacturer first, then the carriers in the order they held the goods; participants the mirror knows only. */
   partners: PartnerReputation[];
+  /** A partner's first track record was still being computed (PARTNER_RECORD_WAIT_MS): `partners` lacks it, so this view is not cached. */
+  partnersComputing: boolean;
   unit: UnitView | null;
   /** Registered designs the GTIN's brand links to the product (DesignRegistry), oldest link first. */
   designs: PassportDesign[];

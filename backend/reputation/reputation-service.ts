@@ -1,7 +1,10 @@
 /**
  * A participant's reputation as the mirror sees it (reputation.ts computes it; store-facts.ts reads the facts).
  * Answers are kept per participant and block: a newly indexed range moves the checkpoint, so the next request
- * computes afresh and the old entry ages out (as the passport's view cache does). Reputation is public: it holds
+ * computes afresh and the old entry ages out (as the passport's view cache does). A computation reads the
+ * participant's whole record, so it grows with it (seconds for a manufacturer of 10^4 lots): passports, which must
+ * not wait that long after every block, read `getManyRecent`, the last answer while the next one is computed.
+ * Reputation is public: it holds
  * counts and scores only, never an order's id, amount or counterparties, which orders-by-role keeps to the parties.
  */
 import { notFound } from "../domain/errors.ts";
@@ -15,6 +18,19 @@ export interface ReputationService {
   get(address: Hex): Promise<Reputation>;
   /** The reputation of each known participant among `addresses` (unknown ones are left out). */
   getMany(addresses: readonly Hex[]): Promise<Map<Hex, Reputation>>;
+  /**
+   * As getMany, except that a participant whose answer for the current block is still being computed gets the last
+   * one computed (its `asOf` says which block), and the current one is computed in the background; a participant
+   * never computed yet is waited for, at most `waitMs` when given: one still computing then is listed in `computing`
+   * (its computation goes on, and a later call answers it).
+   */
+  getManyRecent(addresses: readonly Hex[], options?: { waitMs?: number }): Promise<RecentReputations>;
+}
+
+export interface RecentReputations {
+  records: Map<Hex, Reputation>;
+  /** Known participants whose first record was still being computed when the wait ended. */
+  computing: Hex[];
 }
 
 export interface ReputationServiceOptions {
@@ -35,7 +51,10 @@ export function createReputationService(options: ReputationServiceOptions): Repu
   // Concurrent requests for one participant at a new block share one computation.
   const inFlight = new Map<string, Promise<Reputation>>();
 
-  async function known(address: Hex): Promise<Reputation | null> {
+  // The last answer per participant, whatever its block: what getManyRecent serves while the next one is computed.
+  const lastAnswers = createBoundedMemo<Hex, Reputation>(Math.max(1, cacheEntries));
+
+  async function known(address: Hex, recent = false): Promise<Reputation | null> {
     const subject = address.toLowerCase() as Hex;
     const [participant, mirror] = await Promise.all([store.getParticipant(subject), mirrorAsOf(store, chainId)]);
     if (participant === null || mirror === null) return null;
@@ -49,12 +68,54 @@ export function createReputationService(options: ReputationServiceOptions): Repu
       pending = compute()
         .then((reputation) => {
           memo.set(key, reputation);
+          lastAnswers.set(subject, reputation);
           return reputation;
         })
         .finally(() => inFlight.delete(key));
       inFlight.set(key, pending);
     }
-    return pending;
+    const last = recent ? lastAnswers.get(subject) : undefined;
+    if (last === undefined) return pending;
+    // Nobody awaits this computation now: a failure is left for the next request, which starts another.
+    pending.catch(() => {});
+    return last;
+  }
+
+  async function knownAmong(addresses: readonly Hex[]): Promise<Map<Hex, Reputation>> {
+    const unique = [...new Set(addresses.map((address) => address.toLowerCase() as Hex))];
+    const answers = await Promise.all(unique.map(async (address) => [address, await known(address)] as const));
+    return new Map(answers.filter((entry): entry is readonly [Hex, Reputation] => entry[1] !== null));
+  }
+
+  async function recentAmong(addresses: readonly Hex[], waitMs: number | undefined): Promise<RecentReputations> {
+    const unique = [...new Set(addresses.map((address) => address.toLowerCase() as Hex))];
+    let timer: NodeJS.Timeout | undefined;
+    const late = Symbol("late");
+    const deadline =
+      waitMs === undefined
+        ? null
+        : new Promise<typeof late>((resolve) => {
+            timer = setTimeout(() => resolve(late), waitMs);
+            timer.unref();
+          });
+    try {
+      // Promise.race subscribes to every answer, so one failing after the deadline is not left unhandled.
+      const answers = await Promise.all(
+        unique.map(async (address) => {
+          const answer = known(address, true);
+          return [address, deadline === null ? await answer : await Promise.race([answer, deadline])] as const;
+        }),
+      );
+      const records = new Map<Hex, Reputation>();
+      const computing: Hex[] = [];
+      for (const [address, answer] of answers) {
+        if (answer === late) computing.push(address);
+        else if (answer !== null) records.set(address, answer);
+      }
+      return { records, computing };
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   return {
@@ -63,10 +124,7 @@ export function createReputationService(options: ReputationServiceOptions): Repu
       if (reputation === null) throw notFound(`No participant ${address.toLowerCase()} is known to the mirror`);
       return reputation;
     },
-    async getMany(addresses) {
-      const unique = [...new Set(addresses.map((address) => address.toLowerCase() as Hex))];
-      const answers = await Promise.all(unique.map(async (address) => [address, await known(address)] as const));
-      return new Map(answers.filter((entry): entry is readonly [Hex, Reputation] => entry[1] !== null));
-    },
+    getMany: (addresses) => knownAmong(addresses),
+    getManyRecent: (addresses, options) => recentAmong(addresses, options?.waitMs),
   };
 }

@@ -150,6 +150,15 @@ describe("loadConfig", function () {
       expect(loadConfig({ PUBLIC_RPC_URL: "https://rpc.example.com/" }).publicRpcUrl).to.equal("https://rpc.example.com");
     });
 
+    it("test_loadConfig_logRequests_offByDefault_trueOrFalseOnly", function () {
+      expect(loadConfig({}).logRequests).to.equal(false);
+      expect(loadConfig({ LOG_REQUESTS: "true" }).logRequests).to.equal(true);
+      expect(loadConfig({ LOG_REQUESTS: "false" }).logRequests).to.equal(false);
+      const error = configErrorOf({ LOG_REQUESTS: "yes" });
+      expect(error.issues.map((issue) => issue.variable)).to.deep.equal(["LOG_REQUESTS"]);
+      expect(error.message).to.include("LOG_REQUESTS: must be true or false");
+    });
+
     it("test_loadConfig_emptyValuesMeanUnset", function () {
       expect(loadConfig({ PORT: "", LOG_LEVEL: "" })).to.deep.include({ port: 3000, logLevel: "info" });
     });

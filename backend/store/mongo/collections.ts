@@ -229,6 +229,9 @@ export const COLLECTIONS = {
     indexes: [
       ...(["batchIds", "orderIds", "accounts", "transactionHash"] as const).map((field) => index<Stored<ChainEvent, "id">>([field, "_id"])),
       index<Stored<ChainEvent, "id">>(["name", "_id"]), // a rare event name would otherwise walk the whole _id index for a page
+      // An account's rare events (a manufacturer's ProductDataPublished, read by every passport): one exact range,
+      // where { accounts, _id } walks everything the account ever did and { name, _id } every account's events.
+      index<Stored<ChainEvent, "id">>(["accounts", "name", "_id"]),
       index<Stored<ChainEvent, "id">>(["chainId", "blockNumber"]), // rollback deletes, per-chain counts, block ranges
       // contract alone walks the _id index in order and stops after the page: Provena has three contracts.
     ],

@@ -67,26 +67,35 @@ function deleteAboveFork(connection: SqliteConnection, chainId: number, forkBloc
  * The SELECT of one page of events. Entity filters go through event_refs, whose primary key ends with the event
  * id: the first one drives the scan in id order, so a batch's page costs as much as the page, however many
  * events there are.
+ *
+ * With `drive: "name"` the scan runs the other way, along events_by_name (also in id order), each event checked
+ * against the entity keys by primary key. listEvents picks it when the name has fewer events than the first entity
+ * key has refs: an account's refs grow with everything it ever did (a manufacturer's lots), and a rare event of
+ * it (ProductDataPublished) would otherwise cost a walk over all of them when no page fills.
  */
-function eventPageQuery(filter: EventFilter, after: string[] | null): { text: string; params: SQLInputValue[] } {
-  const refs: [kind: string, key: string][] = [];
-  if (filter.batchId !== undefined) refs.push(["b", filter.batchId]);
-  if (filter.orderId !== undefined) refs.push(["o", filter.orderId]);
-  if (filter.account !== undefined) refs.push(["a", filter.account]);
+function eventPageQuery(
+  filter: EventFilter,
+  after: string[] | null,
+  drive: "refs" | "name" = "refs",
+): { text: string; params: SQLInputValue[] } {
+  const refs = entityRefsOf(filter);
+  const byName = drive === "name" && refs.length > 0 && filter.name !== undefined;
   const joins: string[] = [];
   const joinValues: SQLInputValue[] = [];
   const where: string[] = [];
   const whereValues: SQLInputValue[] = [];
   refs.forEach(([kind, key], index) => {
-    if (index === 0) {
+    if (index === 0 && !byName) {
       where.push("r0.kind = ? AND r0.key = ?");
       whereValues.push(kind, key);
     } else {
-      joins.push(`JOIN event_refs r${index} ON r${index}.kind = ? AND r${index}.key = ? AND r${index}.event_id = e.id`);
+      joins.push(
+        `${byName ? "CROSS JOIN" : "JOIN"} event_refs r${index} ON r${index}.kind = ? AND r${index}.key = ? AND r${index}.event_id = e.id`,
+      );
       joinValues.push(kind, key);
     }
   });
-  const idColumn = refs.length > 0 ? "r0.event_id" : "e.id";
+  const idColumn = refs.length > 0 && !byName ? "r0.event_id" : "e.id";
   const condition = (clause: string, value: SQLInputValue | undefined) => {
     if (value === undefined) return;
     where.push(clause);
@@ -99,11 +108,56 @@ function eventPageQuery(filter: EventFilter, after: string[] | null): { text: st
   condition("e.block_number >= ?", filter.fromBlock);
   condition("e.block_number <= ?", filter.toBlock);
   condition(`${idColumn} > ?`, after?.[0]);
-  const text = `SELECT e.doc FROM ${refs.length > 0 ? "event_refs r0 JOIN events e ON e.id = r0.event_id" : "events e"}
+  // CROSS JOIN keeps the events as the outer loop (SQLite never reorders it), INDEXED BY keeps them on the name.
+  const from = byName
+    ? "events e INDEXED BY events_by_name"
+    : refs.length > 0
+      ? "event_refs r0 JOIN events e ON e.id = r0.event_id"
+      : "events e";
+  const text = `SELECT e.doc FROM ${from}
      ${joins.join(" ")}
      ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""}
      ORDER BY ${idColumn} LIMIT ?`;
   return { text, params: [...joinValues, ...whereValues] };
+}
+
+/** The entity keys of a filter as event_refs (kind, key) pairs, the first one driving the page by default. */
+function entityRefsOf(filter: EventFilter): [kind: string, key: string][] {
+  const refs: [kind: string, key: string][] = [];
+  if (filter.batchId !== undefined) refs.push(["b", filter.batchId]);
+  if (filter.orderId !== undefined) refs.push(["o", filter.orderId]);
+  if (filter.account !== undefined) refs.push(["a", filter.account]);
+  return refs;
+}
+
+/**
+ * Events of a name counted, at most, when listEvents weighs the name against an entity key: both counts walk a
+ * covering index, the name's up to this many entries and the key's refs up to one more than the name has, so
+ * deciding costs at most about twice this many index entries (well under a millisecond).
+ */
+export const EVENT_DRIVE_PROBE_ROWS = 1_000;
+
+/** Whether a page of `filter` is cheaper walked along its event name than along its first entity key's refs. */
+function drivesByName(connection: SqliteConnection, filter: EventFilter): boolean {
+  const [first] = entityRefsOf(filter);
+  if (first === undefined || filter.name === undefined) return false;
+  const { sql } = connection;
+  const named = Number(
+    (
+      sql("SELECT count(*) AS n FROM (SELECT 1 FROM events WHERE name = ? LIMIT ?)").get(filter.name, EVENT_DRIVE_PROBE_ROWS) as {
+        n: number;
+      }
+    ).n,
+  );
+  if (named >= EVENT_DRIVE_PROBE_ROWS) return false;
+  const referenced = Number(
+    (
+      sql("SELECT count(*) AS n FROM (SELECT 1 FROM event_refs WHERE kind = ? AND key = ? LIMIT ?)").get(first[0], first[1], named + 1) as {
+        n: number;
+      }
+    ).n,
+  );
+  return referenced > named;
 }
 
 export function createMirrorLog(connection: SqliteConnection): MirrorLog {
@@ -175,7 +229,7 @@ export function createMirrorLog(connection: SqliteConnection): MirrorLog {
 
     async listEvents(filter: EventFilter, page: PageRequest) {
       const limit = checkPageLimit(page);
-      const query = eventPageQuery(filter, pageCursor("events", page));
+      const query = eventPageQuery(filter, pageCursor("events", page), drivesByName(connection, filter) ? "name" : "refs");
       const rows = sql(query.text).all(...query.params, limit + 1);
       const items = rows.slice(0, limit).map((row) => documentOf<ChainEvent>(row)!);
       const last = items[items.length - 1];

@@ -214,12 +214,23 @@ describe("operations endpoints", function () {
       await flushLogs();
       const ok = t.logs.filter((line) => (line.req as { id?: string } | undefined)?.id === "trace-1");
       expect(ok).to.have.length(1);
-      expect(ok[0]).to.deep.include({ level: 30, msg: `GET /api/v1/batches/${s.batches.root} 200` });
+      // At debug by default (LOG_REQUESTS): at passport load a line per request is CPU and disk nobody reads.
+      expect(ok[0]).to.deep.include({ level: 20, msg: `GET /api/v1/batches/${s.batches.root} 200` });
       expect(ok[0]!.res).to.deep.equal({ statusCode: 200 });
       expect(ok[0]!.responseTime).to.be.a("number");
       expect(JSON.stringify(ok[0])).to.not.contain("top-secret");
       const bad = t.logs.find((line) => (line.req as { id?: string } | undefined)?.id === "trace-2");
       expect(bad!.level).to.equal(20);
+    });
+
+    it("test_requestLog_logRequests_successfulRequestsAtInfo_refusedOnesStillAtDebug", async function () {
+      const logged = await createTestApp({ store: t.store, logRequests: true });
+      await request(logged.app).get(`/api/v1/batches/${s.batches.root}`).set("X-Request-Id", "trace-3").expect(200);
+      await request(logged.app).get("/api/v1/batches/0x12").set("X-Request-Id", "trace-4").expect(400);
+      await flushLogs();
+      const byId = (id: string) => logged.logs.find((line) => (line.req as { id?: string } | undefined)?.id === id);
+      expect(byId("trace-3")).to.deep.include({ level: 30, msg: `GET /api/v1/batches/${s.batches.root} 200` });
+      expect(byId("trace-4")!.level).to.equal(20);
     });
 
     // A scraper (or fuzzer) sending thousands of bad requests must not write thousands of warn or info lines.

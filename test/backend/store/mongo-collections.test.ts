@@ -344,6 +344,7 @@ describe("MongoDB store: documents", function () {
         "batchIds,_id",
         "orderIds,_id",
         "accounts,_id",
+        "accounts,name,_id",
         "transactionHash,_id",
         "name,_id",
         "chainId,blockNumber",

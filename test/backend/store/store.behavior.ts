@@ -365,6 +365,25 @@ export function shouldBehaveLikeMirrorStore(makeStore: () => Promise<MirrorStore
         ],
         ["contract", () => ({ contract: "TradeEscrow" }), (_, e) => e.contract === "TradeEscrow", 3],
         ["name", () => ({ name: "HandoffAccepted" }), (_, e) => e.name === "HandoffAccepted", 2],
+        // An account with more events than the name has (SQLite walks the name), and the other way round.
+        [
+          "account and name",
+          (s) => ({ account: s.accounts.carrier, name: "HandoffAccepted" }),
+          (s, e) => e.accounts.includes(s.accounts.carrier) && e.name === "HandoffAccepted",
+          2,
+        ],
+        [
+          "orderId, contract and name",
+          (s) => ({ orderId: s.orderIds.tomatoOrder, contract: "TradeEscrow", name: "OrderOpened" }),
+          (s, e) => e.orderIds.includes(s.orderIds.tomatoOrder) && e.contract === "TradeEscrow" && e.name === "OrderOpened",
+          1,
+        ],
+        [
+          "account and a name it has no event of",
+          (s) => ({ account: s.accounts.carrier, name: "OrderReleased" }),
+          (s, e) => e.accounts.includes(s.accounts.carrier) && e.name === "OrderReleased",
+          0,
+        ],
         ["fromBlock and toBlock (inclusive)", () => ({ fromBlock: 3, toBlock: 6 }), (_, e) => e.blockNumber >= 3 && e.blockNumber <= 6, 6],
         ["fromBlock only", () => ({ fromBlock: 8 }), (_, e) => e.blockNumber >= 8, 5],
         ["toBlock only", () => ({ toBlock: 1 }), (_, e) => e.blockNumber <= 1, 5],
@@ -401,6 +420,13 @@ export function shouldBehaveLikeMirrorStore(makeStore: () => Promise<MirrorStore
       for (const limit of [1, 4, 6]) {
         const { items } = await readAllPages((page) => store.listEvents({ account: scenario.accounts.carrier }, page), limit);
         expect(ids(items)).to.deep.equal(expected);
+      }
+      const accepted = eventsThrough(scenario).filter((event) => event.name === "HandoffAccepted");
+      for (const event of accepted) {
+        for (const account of event.accounts) {
+          const named = await readAllPages((page) => store.listEvents({ account, name: "HandoffAccepted" }, page), 1);
+          expect(ids(named.items)).to.deep.equal(ids(accepted.filter((candidate) => candidate.accounts.includes(account))));
+        }
       }
       const escrow = await readAllPages((page) => store.listEvents({ contract: "TradeEscrow", fromBlock: 2 }, page), 2);
       expect(escrow.items.map((event) => event.name)).to.deep.equal(["OrderOpened", "OrderOpened", "OrderReleased"]);
