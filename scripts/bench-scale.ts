@@ -28,7 +28,7 @@
  */
 import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync, StatementSync, type SQLInputValue } from "node:sqlite";
 import { pino } from "pino";
@@ -36,6 +36,7 @@ import { createBenchmarkApp } from "./fixtures/bench-app.ts";
 import { createPassportModule } from "../backend/passport/passport-module.ts";
 import { encodeCursor } from "../backend/store/cursor.ts";
 import { createStore } from "../backend/store/index.ts";
+import { createSqliteStore } from "../backend/store/sqlite/index.ts";
 import type { MirrorStore } from "../backend/store/port.ts";
 import { CHAIN_ID, REGISTRY_ADDRESS } from "./fixtures/chain-history.ts";
 import { positiveIntFromEnv } from "./fixtures/environment.ts";
@@ -57,6 +58,9 @@ interface StepResult {
   heapMegabytes: number;
   seedEventsPerSecond: number;
   seedRowsPerSecond: number;
+  /** 1-minute load average when this step's measurement started and ended. */
+  loadBefore: number;
+  loadAfter: number;
 }
 
 // --- SQL capture, for query plans ---------------------------------------------------------------------------
@@ -183,7 +187,22 @@ interface Target {
   sqlitePath: string | null;
 }
 
-async function runTarget(target: Target, steps: number[], requests: number): Promise<{ results: StepResult[]; planProblems: number }> {
+/**
+ * The store the seeder writes through. SQLite: a connection of its own in bulk-load mode (no fsync, a large page
+ * cache, statistics refreshed at the next open), closed before any request is measured. MongoDB: the normal store.
+ */
+async function openSeedingStore(target: Target): Promise<MirrorStore> {
+  if (target.sqlitePath === null) return createStore(target.config);
+  const store = createSqliteStore({ path: target.sqlitePath, bulkLoad: true });
+  await store.init();
+  return store;
+}
+
+/**
+ * The app over a store opened exactly as `npm start` and the API workers open it (createStore: production pragmas,
+ * migrations, PRAGMA optimize at open), listening on 127.0.0.1.
+ */
+async function serve(target: Target): Promise<{ store: MirrorStore; baseUrl: string; close: () => Promise<void> }> {
   const store = await createStore(target.config);
   const passports = createPassportModule({
     store,
@@ -203,43 +222,78 @@ async function runTarget(target: Target, steps: number[], requests: number): Pro
     modules: [passports],
   });
   const server = app.listen(0, "127.0.0.1");
-  // Seeding a step takes minutes: keep the client's pooled connections open meanwhile instead of racing their close.
-  server.keepAliveTimeout = 0;
   await new Promise<void>((resolve) => server.once("listening", () => resolve()));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    store,
+    baseUrl,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await store.close();
+    },
+  };
+}
 
+const loadAverages = (): string =>
+  loadavg()
+    .map((load) => load.toFixed(1))
+    .join(" / ");
+
+const minutes = (ms: number): string => `${Math.floor(ms / 60_000)}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, "0")}s`;
+
+async function runTarget(target: Target, steps: number[], requests: number): Promise<{ results: StepResult[]; planProblems: number }> {
   const results: StepResult[] = [];
   let planProblems = 0;
   let seeded = 0;
   let samples: BulkSeedSummary["samples"] | null = null;
-  let seedStats = { events: 0, ms: 0, rows: 0 };
-  try {
-    for (const [stepIndex, step] of steps.entries()) {
-      console.log(`[${target.label}] seeding up to ${step.toLocaleString("en-US")} batches...`);
-      let lastReport = 0;
-      const summary = await seedBulkStore(store, {
-        batches: step - seeded,
+  for (const [stepIndex, step] of steps.entries()) {
+    const stepBatches = step - seeded;
+    console.log(
+      `[${target.label}] ${new Date().toISOString()} seeding up to ${step.toLocaleString("en-US")} batches (load ${loadAverages()})...`,
+    );
+    const seedingStore = await openSeedingStore(target);
+    let summary: BulkSeedSummary;
+    try {
+      let lastReport = { ms: 0, events: 0 };
+      summary = await seedBulkStore(seedingStore, {
+        batches: stepBatches,
         firstBatch: seeded,
+        chunkBatches: SEED_CHUNK_BATCHES,
         onProgress: (progress) => {
-          if (progress.elapsedMs - lastReport < 30_000) return;
-          lastReport = progress.elapsedMs;
-          const done = seeded + progress.batches;
+          if (progress.elapsedMs - lastReport.ms < 30_000) return;
+          const recent = ((progress.events - lastReport.events) / (progress.elapsedMs - lastReport.ms)) * 1000;
+          lastReport = { ms: progress.elapsedMs, events: progress.events };
+          const remainingMs = ((stepBatches - progress.batches) / progress.batches) * progress.elapsedMs;
           console.log(
-            `  ${done.toLocaleString("en-US")} batches, ${Math.round(progress.eventsPerSecond).toLocaleString("en-US")} events/s`,
+            `  ${(seeded + progress.batches).toLocaleString("en-US")} batches, ${progress.events.toLocaleString("en-US")} events this step,` +
+              ` ${Math.round(recent).toLocaleString("en-US")} events/s (last 30 s), ${Math.round(progress.eventsPerSecond).toLocaleString("en-US")} events/s (step),` +
+              ` ${minutes(progress.elapsedMs)} elapsed, ETA ${minutes(remainingMs)}, load ${loadAverages()}`,
           );
         },
       });
-      seeded = step;
-      samples = samples === null ? summary.samples : mergeSamples(samples, summary.samples, seeded - summary.registeredBatches, seeded);
-      seedStats = { events: seedStats.events + summary.events, ms: seedStats.ms + summary.elapsedMs, rows: seedStats.rows + summary.rows };
+    } finally {
+      await seedingStore.close();
+    }
+    seeded = step;
+    samples = samples === null ? summary.samples : mergeSamples(samples, summary.samples, seeded - summary.registeredBatches, seeded);
+    console.log(
+      `  seeded ${summary.events.toLocaleString("en-US")} events in ${minutes(summary.elapsedMs)}: ${Math.round(summary.eventsPerSecond).toLocaleString("en-US")} events/s, ${Math.round(summary.rowsPerSecond).toLocaleString("en-US")} rows/s`,
+    );
+
+    const openedAt = performance.now();
+    const served = await serve(target);
+    let result: StepResult;
+    try {
+      const { store, baseUrl } = served;
       const events = await store.countEvents();
       console.log(
-        `  ${events.toLocaleString("en-US")} events stored; seeded at ${Math.round(summary.eventsPerSecond).toLocaleString("en-US")} events/s, ${Math.round(summary.rowsPerSecond).toLocaleString("en-US")} rows/s`,
+        `  ${events.toLocaleString("en-US")} events stored; store opened as in production in ${minutes(performance.now() - openedAt)}; measuring (load ${loadAverages()})...`,
       );
-
       const queries = await queriesOf(store, samples);
       const latencies = new Map<string, { p50: number; p99: number; failures: number }>();
       const isLast = stepIndex === steps.length - 1;
+      const loadBefore = loadavg();
       for (const query of queries) {
         latencies.set(query.name, await measureQuery(baseUrl, query, requests));
         if (isLast && target.sqlitePath !== null) {
@@ -250,6 +304,7 @@ async function runTarget(target: Target, steps: number[], requests: number): Pro
           planProblems += printSqlitePlans(target.sqlitePath, query.name);
         }
       }
+      const loadAfter = loadavg();
       if (isLast && target.config.mongodbUri !== null) await printMongoPlans(target.config.mongodbUri, samples);
       if (isLast && target.sqlitePath !== null && keepsStore()) {
         // What bench-api's passport benchmark needs to reuse this store (BENCH_PASSPORT_STORE) instead of seeding its own.
@@ -259,7 +314,7 @@ async function runTarget(target: Target, steps: number[], requests: number): Pro
       globalThis.gc?.();
       const memory = process.memoryUsage();
       const fileBytes = target.sqlitePath === null ? 0 : fileSize(target.sqlitePath) + fileSize(`${target.sqlitePath}-wal`);
-      results.push({
+      result = {
         batches: step,
         events,
         latencies,
@@ -269,12 +324,14 @@ async function runTarget(target: Target, steps: number[], requests: number): Pro
         heapMegabytes: memory.heapUsed / 1e6,
         seedEventsPerSecond: (summary.events / summary.elapsedMs) * 1000,
         seedRowsPerSecond: summary.rowsPerSecond,
-      });
-      printTable(target.label, results);
+        loadBefore: loadBefore[0]!,
+        loadAfter: loadAfter[0]!,
+      };
+    } finally {
+      await served.close();
     }
-  } finally {
-    server.close();
-    await store.close();
+    results.push(result);
+    printTable(target.label, results);
   }
   return { results, planProblems };
 }
@@ -379,12 +436,13 @@ function printTable(label: string, results: StepResult[]): void {
     ["V8 heap after step (MB)", ...results.map((result) => result.heapMegabytes.toFixed(0))],
     ["seeding events/s (this step)", ...results.map((result) => Math.round(result.seedEventsPerSecond).toLocaleString("en-US"))],
     ["seeding rows/s (this step)", ...results.map((result) => Math.round(result.seedRowsPerSecond).toLocaleString("en-US"))],
+    ["load average (1 min) measuring", ...results.map((result) => `${result.loadBefore.toFixed(1)} -> ${result.loadAfter.toFixed(1)}`)],
   ];
   const all = [header, ...rows];
   const widths = header.map((_, column) => Math.max(...all.map((row) => row[column]!.length)));
   const line = (row: string[]) =>
     row.map((cell, column) => (column === 0 ? cell.padEnd(widths[0]!) : cell.padStart(widths[column]!))).join("  ");
-  console.log(`\n${label}, one request at a time over HTTP on 127.0.0.1:`);
+  console.log(`\n${label}, ${new Date().toISOString()}, one request at a time over HTTP on 127.0.0.1 (${cpus().length} cores):`);
   console.log(line(header));
   console.log(widths.map((width) => "-".repeat(width)).join("  "));
   for (const row of rows) console.log(line(row));
@@ -392,6 +450,9 @@ function printTable(label: string, results: StepResult[]): void {
 
 /** --keep or BENCH_SCALE_DIR: the seeded SQLite file stays after the run. */
 const keepsStore = (): boolean => process.argv.includes("--keep") || Boolean(process.env.BENCH_SCALE_DIR);
+
+/** Batches per range commit while seeding (~50,000 events): fewer, larger commits write each hot page once. */
+const SEED_CHUNK_BATCHES = 5_000;
 
 /** Below this the samples may hold no split batch or stored serial set to trace and render. */
 const MIN_BATCHES = 1_000;
