@@ -18,10 +18,10 @@ export interface SqliteStoreOptions {
   /** How long a write waits for another process's write lock before failing, in ms. */
   busyTimeoutMs?: number;
   /**
-   * For seeding a benchmark store only, never for a store that serves, and only while no other connection has the
-   * file open: commits skip fsync and the journal (synchronous OFF, journal_mode OFF: a crash or a failed commit
-   * can corrupt the file), a 1 GiB page cache and memory-mapped reads keep the large random
-   * index inserts in memory, and the planner statistics wait for `optimize()` or the next normal open.
+   * For seeding a benchmark store only, never for a store that serves: commits skip fsync (synchronous OFF: an OS
+   * crash or power loss can corrupt the file), a 1 GiB page cache and memory-mapped reads keep the large random
+   * index inserts in memory, and the planner statistics wait for `optimize()` or the next normal open. The WAL
+   * stays (node:sqlite's defensive mode refuses journal_mode OFF).
    */
   bulkLoad?: boolean;
 }
@@ -59,9 +59,6 @@ export function openSqlite(options: SqliteStoreOptions = {}): SqliteConnection {
   const bulkLoad = options.bulkLoad === true;
   if (bulkLoad) {
     db.exec("PRAGMA synchronous = OFF");
-    // No rollback journal: each page is written once, to the file itself, instead of to the WAL and again at
-    // its checkpoint. Needs the file to itself; the next normal open turns WAL back on.
-    db.exec("PRAGMA journal_mode = OFF");
     db.exec("PRAGMA cache_size = -1048576");
     db.exec("PRAGMA mmap_size = 68719476736");
   }
