@@ -2,8 +2,10 @@
  * Scale benchmark: `npm run bench:scale [-- --quick] [-- --max-batches=N]`.
  *
  * Grows one store in steps of 10^4, 10^5 and 10^6 registered batches (~10 events each, so up to 10^7 events; split
- * children add ~10% batches) with the bulk seeder (scripts/fixtures/bulk-store.ts: the indexer's write path), and
- * after each step measures the read paths a user hits, through the real app over HTTP on 127.0.0.1 (routes,
+ * children add ~10% batches) with the bulk seeder (scripts/fixtures/bulk-store.ts: the indexer's write path, run in
+ * a child process, scripts/fixtures/bulk-seeder.ts, over a bulk-load SQLite connection that skips fsync), and
+ * after each step reopens the store as production does (createStore: same pragmas, indexes, PRAGMA optimize at open)
+ * and measures the read paths a user hits, through the real app over HTTP on 127.0.0.1 (routes,
  * validation, services, store, rendering), one request at a time:
  *
  *   list        GET /api/v1/batches?limit=50 first page, a deep cursor page (90% in), and manufacturer+status filtered
@@ -14,7 +16,7 @@
  *   passport    GET /01/{gtin}/10/{lot}/21/{serial} of a unit with a stored serial set, as JSON-LD and as HTML
  *
  * and prints p50/p99 per query per step, the store's size on disk per event (SQLite file + WAL), and the process's
- * RSS and V8 heap after each step (the seeder and the server share this process, so a leak in either shows).
+ * RSS and V8 heap after each step (the server's and serving store's alone: the seeder's memory is its child's).
  * For every SQL statement a measured request runs, it prints SQLite's EXPLAIN QUERY PLAN once (at the largest step)
  * and flags full scans and temporary sort b-trees; the run fails (exit 1) when any is found. With MONGODB_URI set the
  * same steps run against a fresh MongoDB database and explain() of the batch list and lookup queries is printed;
@@ -26,6 +28,7 @@
  * (<file>.samples.json), so the passport benchmark can serve it: BENCH_PASSPORT_STORE=<file>
  * BENCH_PASSPORT_BATCHES=<size> npm run bench:api -- --passports.
  */
+import { fork } from "node:child_process";
 import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -36,11 +39,11 @@ import { createBenchmarkApp } from "./fixtures/bench-app.ts";
 import { createPassportModule } from "../backend/passport/passport-module.ts";
 import { encodeCursor } from "../backend/store/cursor.ts";
 import { createStore } from "../backend/store/index.ts";
-import { createSqliteStore } from "../backend/store/sqlite/index.ts";
 import type { MirrorStore } from "../backend/store/port.ts";
 import { CHAIN_ID, REGISTRY_ADDRESS } from "./fixtures/chain-history.ts";
 import { positiveIntFromEnv } from "./fixtures/environment.ts";
-import { seedBulkStore, type BulkSeedSummary } from "./fixtures/bulk-store.ts";
+import type { BulkSeedProgress, BulkSeedSummary } from "./fixtures/bulk-store.ts";
+import type { BulkSeederData, BulkSeederMessage } from "./fixtures/bulk-seeder.ts";
 
 interface Query {
   name: string;
@@ -194,14 +197,35 @@ interface Target {
 }
 
 /**
- * The store the seeder writes through. SQLite: a connection of its own in bulk-load mode (no fsync, a large page
- * cache, statistics refreshed at the next open), closed before any request is measured. MongoDB: the normal store.
+ * Seeds one step in a child process (scripts/fixtures/bulk-seeder.ts): SQLite through a connection of its own in
+ * bulk-load mode (no fsync, a large page cache, statistics refreshed at the next open), closed before any request
+ * is measured; MongoDB through the normal store. Its memory stays out of this process's RSS and heap figures.
  */
-async function openSeedingStore(target: Target): Promise<MirrorStore> {
-  if (target.sqlitePath === null) return createStore(target.config);
-  const store = createSqliteStore({ path: target.sqlitePath, bulkLoad: true });
-  await store.init();
-  return store;
+async function seedStep(
+  target: Target,
+  options: BulkSeederData["options"],
+  onProgress: (progress: BulkSeedProgress) => void,
+): Promise<BulkSeedSummary> {
+  // fork inherits process.execArgv, so the child runs under the same TypeScript loader (tsx) as this script.
+  const child = fork(new URL("./fixtures/bulk-seeder.ts", import.meta.url), { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const data: BulkSeederData = { config: target.config, sqlitePath: target.sqlitePath, options };
+  child.send(data);
+  return new Promise<BulkSeedSummary>((resolve, reject) => {
+    let settled = false;
+    child.on("message", (message: BulkSeederMessage) => {
+      if (message.kind === "progress") onProgress(message.progress);
+      else if (message.kind === "done") {
+        settled = true;
+        resolve(message.summary);
+      } else {
+        settled = true;
+        reject(new Error(`the seeder failed: ${message.error}`));
+      }
+    });
+    child.once("exit", (code) => {
+      if (!settled) reject(new Error(`the seeder exited (code ${code}) before it finished`));
+    });
+  });
 }
 
 /**
@@ -258,29 +282,18 @@ async function runTarget(target: Target, steps: number[], requests: number): Pro
     console.log(
       `[${target.label}] ${new Date().toISOString()} seeding up to ${step.toLocaleString("en-US")} batches (load ${loadAverages()})...`,
     );
-    const seedingStore = await openSeedingStore(target);
-    let summary: BulkSeedSummary;
-    try {
-      let lastReport = { ms: 0, events: 0 };
-      summary = await seedBulkStore(seedingStore, {
-        batches: stepBatches,
-        firstBatch: seeded,
-        chunkBatches: SEED_CHUNK_BATCHES,
-        onProgress: (progress) => {
-          if (progress.elapsedMs - lastReport.ms < 30_000) return;
-          const recent = ((progress.events - lastReport.events) / (progress.elapsedMs - lastReport.ms)) * 1000;
-          lastReport = { ms: progress.elapsedMs, events: progress.events };
-          const remainingMs = ((stepBatches - progress.batches) / progress.batches) * progress.elapsedMs;
-          console.log(
-            `  ${(seeded + progress.batches).toLocaleString("en-US")} batches, ${progress.events.toLocaleString("en-US")} events this step,` +
-              ` ${Math.round(recent).toLocaleString("en-US")} events/s (last 30 s), ${Math.round(progress.eventsPerSecond).toLocaleString("en-US")} events/s (step),` +
-              ` ${minutes(progress.elapsedMs)} elapsed, ETA ${minutes(remainingMs)}, load ${loadAverages()}`,
-          );
-        },
-      });
-    } finally {
-      await seedingStore.close();
-    }
+    let lastReport = { ms: 0, events: 0 };
+    const summary = await seedStep(target, { batches: stepBatches, firstBatch: seeded, chunkBatches: SEED_CHUNK_BATCHES }, (progress) => {
+      if (progress.elapsedMs - lastReport.ms < 30_000) return;
+      const recent = ((progress.events - lastReport.events) / (progress.elapsedMs - lastReport.ms)) * 1000;
+      lastReport = { ms: progress.elapsedMs, events: progress.events };
+      const remainingMs = ((stepBatches - progress.batches) / progress.batches) * progress.elapsedMs;
+      console.log(
+        `  ${(seeded + progress.batches).toLocaleString("en-US")} batches, ${progress.events.toLocaleString("en-US")} events this step,` +
+          ` ${Math.round(recent).toLocaleString("en-US")} events/s (last 30 s), ${Math.round(progress.eventsPerSecond).toLocaleString("en-US")} events/s (step),` +
+          ` ${minutes(progress.elapsedMs)} elapsed, ETA ${minutes(remainingMs)}, load ${loadAverages()}`,
+      );
+    });
     seeded = step;
     samples = samples === null ? summary.samples : mergeSamples(samples, summary.samples, seeded - summary.registeredBatches, seeded);
     console.log(
