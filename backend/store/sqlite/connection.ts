@@ -22,6 +22,13 @@ export interface SqliteStoreOptions {
    * yes for a file; a ":memory:" store is private to its connection, so it always writes them in-process.
    */
   readingWriterThread?: boolean;
+  /**
+   * For seeding a benchmark store only, never for a store that serves: commits skip fsync (synchronous OFF: an OS
+   * crash or power loss can corrupt the file), a 1 GiB page cache and memory-mapped reads keep the large random
+   * index inserts in memory, and the planner statistics wait for `optimize()` or the next normal open. The WAL
+   * stays (node:sqlite's defensive mode refuses journal_mode OFF).
+   */
+  bulkLoad?: boolean;
 }
 
 export interface SqliteConnection {
@@ -54,6 +61,12 @@ export function openSqlite(options: SqliteStoreOptions = {}): SqliteConnection {
   if (!inMemory) db.exec("PRAGMA journal_mode = WAL");
   // FULL: a commit survives power loss too; the relay queue promises durability before it answers 202.
   db.exec("PRAGMA synchronous = FULL");
+  const bulkLoad = options.bulkLoad === true;
+  if (bulkLoad) {
+    db.exec("PRAGMA synchronous = OFF");
+    db.exec("PRAGMA cache_size = -1048576");
+    db.exec("PRAGMA mmap_size = 68719476736");
+  }
 
   const statements = new Map<string, StatementSync>();
   // The planner chooses among the per-column indexes (e.g. manufacturer vs status) by table statistics, which
@@ -93,7 +106,7 @@ export function openSqlite(options: SqliteStoreOptions = {}): SqliteConnection {
     },
     eventsWritten(count) {
       eventsSinceOptimize += count;
-      if (eventsSinceOptimize >= OPTIMIZE_EVERY_EVENTS) connection.optimize();
+      if (!bulkLoad && eventsSinceOptimize >= OPTIMIZE_EVERY_EVENTS) connection.optimize();
     },
     optimize() {
       db.exec("PRAGMA optimize=0x10002");

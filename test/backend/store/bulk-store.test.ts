@@ -4,6 +4,10 @@
  * the Merkle roots of the stored serials), reproducible from its seed, and growable in steps.
  */
 import { expect } from "chai";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 
 import { batchIdOf } from "../../../backend/chain/gs1.ts";
 import { buildSerialTree } from "../../../backend/passport/serial-tree.ts";
@@ -87,6 +91,42 @@ describe("Bulk store seeder", function () {
     expect(second.samples.batchIds).to.not.include(first.samples.batchIds[0]);
     expect(await store.getBatch(first.samples.batchIds[0]!)).to.deep.equal(firstBatch);
     expect((await store.listBatches({}, { limit: 500 })).items).to.have.length(100 + first.childBatches + second.childBatches);
+  });
+
+  it("test_seedBulkStore_throughABulkLoadConnection_isTheSameStore_onceReopenedAsProductionOpensIt", async function () {
+    const directory = mkdtempSync(join(tmpdir(), "provena-bulk-load-"));
+    try {
+      const [bulkPath, normalPath] = [join(directory, "bulk.db"), join(directory, "normal.db")];
+      const bulk = createSqliteStore({ path: bulkPath, bulkLoad: true });
+      await bulk.init();
+      const seeded = await seedBulkStore(bulk, { batches: 80, chunkBatches: 30 });
+      await bulk.close();
+      const normal = createSqliteStore({ path: normalPath });
+      await normal.init();
+      stores.push(normal);
+      expect(await seedBulkStore(normal, { batches: 80, chunkBatches: 30 })).to.deep.include({ samples: seeded.samples });
+
+      const reopened = createSqliteStore({ path: bulkPath });
+      await reopened.init();
+      stores.push(reopened);
+      expect(await reopened.countEvents()).to.equal(await normal.countEvents());
+      const lastBatchId = seeded.samples.batchIds.at(-1)!;
+      expect(await reopened.listEvents({ batchId: lastBatchId }, { limit: 500 })).to.deep.equal(
+        await normal.listEvents({ batchId: lastBatchId }, { limit: 500 }),
+      );
+      expect(await reopened.listBatches({}, { limit: 500 })).to.deep.equal(await normal.listBatches({}, { limit: 500 }));
+      // The file itself is left in WAL mode, as every other process expects it.
+      const file = new DatabaseSync(bulkPath, { readOnly: true });
+      try {
+        expect((file.prepare("PRAGMA journal_mode").get() as { journal_mode: string }).journal_mode).to.equal("wal");
+        expect(file.prepare("PRAGMA integrity_check").get()).to.deep.equal({ integrity_check: "ok" });
+      } finally {
+        file.close();
+      }
+    } finally {
+      for (const store of stores.splice(0)) await store.close();
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 
   it("test_seedBulkStore_badOptions_areRefused", async function () {
