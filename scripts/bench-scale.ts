@@ -90,7 +90,7 @@ for (const method of ["all", "get", "iterate"] as const) {
  * EXPLAIN QUERY PLAN lines of `sql` with `params`, and those that are a full table scan or a temporary b-tree over
  * rows. Sorting the groups of a GROUP BY (the regions of one unit's scans) is bounded by the number of groups, so an
  * ORDER BY b-tree after a GROUP BY that walks an index is not counted; nor is one over rows fetched by primary key
- * from an IN list.
+ * from an IN list, or over the participants of one role.
  */
 function explainSqlite(db: DatabaseSync, sql: string, params: SQLInputValue[]): { lines: string[]; problems: string[] } {
   const rows = db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[];
@@ -102,9 +102,14 @@ function explainSqlite(db: DatabaseSync, sql: string, params: SQLInputValue[]): 
     lines.some((line) => /^LIST SUBQUERY/.test(line.trim())) &&
     lines.some((line) => /^SCAN \w+ VIRTUAL TABLE/.test(line.trim())) &&
     lines.some((line) => /^SEARCH \w+ USING (INTEGER )?PRIMARY KEY \(\w+=\?\)$/.test(line.trim()));
+  // The participants holding one role (the passport's "who holds this GTIN's company prefix": the manufacturers),
+  // fetched by primary key from the role's index range and sorted: bounded by the role's members, not by batches or
+  // events (walking participants_in_order instead would read every participant of every role).
+  const roleMembersSortedOnly =
+    /FROM participant_roles WHERE role = \?/.test(sql) && lines.some((line) => /SEARCH participant_roles .*\(role=\?\)/.test(line));
   const problems = lines.filter((line) => {
     if (/^SCAN \w+( AS \w+)?$/.test(line.trim())) return true;
-    if (/USE TEMP B-TREE FOR ORDER BY/.test(line) && (groupsSortedOnly || listedRowsSortedOnly)) return false;
+    if (/USE TEMP B-TREE FOR ORDER BY/.test(line) && (groupsSortedOnly || listedRowsSortedOnly || roleMembersSortedOnly)) return false;
     return /USE TEMP B-TREE/.test(line);
   });
   return { lines, problems };
