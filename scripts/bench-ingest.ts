@@ -19,8 +19,10 @@
  * p50/p99/max latency, RSS and V8 heap before/after and at peak, and what was rejected (must be nothing).
  *
  * Sizes: BENCH_INGEST_DEVICES (default 200), BENCH_INGEST_READINGS per device (default 200),
- * BENCH_INGEST_PUBLISHERS processes (default 1), BENCH_INGEST_CONNECTIONS per publisher process (default 1; its
- * devices share them), BENCH_INGEST_WINDOW (default 1000). BENCH_INGEST_SIGNATURE_THREADS
+ * BENCH_INGEST_PUBLISHERS processes (default 1), BENCH_INGEST_CONNECTIONS per publisher process (default one per
+ * device, as sensors connect on their own; fewer models gateways relaying several devices over one connection,
+ * which aedes serves a read at a time: it takes a connection's next chunk only once the last chunk's publishes are
+ * authorised, and authorisation waits for the verdict to be stored), BENCH_INGEST_WINDOW (default 1000). BENCH_INGEST_SIGNATURE_THREADS
  * (default as `npm start`: one less than the cores, at least 1; 0 checks on the event loop).
  * BENCH_INGEST_WRITER_THREAD (default 1, as `npm start`: readings stored from the SQLite store's writer thread; 0
  * stores them on the event loop). The target is 5,000 readings/s on SQLite on a 2-core machine. Signatures are
@@ -60,8 +62,8 @@ const readingsPerDevice = memoryRun ? Math.ceil(Number(options.readings) / devic
 if (!Number.isInteger(readingsPerDevice) || readingsPerDevice <= 0) throw new Error("--readings takes a positive integer");
 const publishers = positiveIntFromEnv("BENCH_INGEST_PUBLISHERS", 1);
 const window = positiveIntFromEnv("BENCH_INGEST_WINDOW", 1_000);
-/** MQTT connections per publisher process, its devices spread over them. */
-const connections = positiveIntFromEnv("BENCH_INGEST_CONNECTIONS", 1);
+/** MQTT connections per publisher process, its devices spread over them: one per device unless set. */
+const connections = positiveIntFromEnv("BENCH_INGEST_CONNECTIONS", Math.ceil(devices / publishers));
 /** Readings verified and stored together at most (one store transaction); the ingest's default unless set. */
 const batchSize = process.env.BENCH_INGEST_BATCH === undefined ? undefined : positiveIntFromEnv("BENCH_INGEST_BATCH", 1);
 /** As npm start sizes the pool; 0 checks signatures on the event loop. */
