@@ -4,13 +4,15 @@
  * computes afresh and the old entry ages out (as the passport's view cache does). A computation reads the
  * participant's whole record, so it grows with it (seconds for a manufacturer of 10^4 lots): passports, which must
  * not wait that long after every block, read `getManyRecent`, the last answer while the next one is computed.
- * Reputation is public: it holds
+ * Given a `thread` (reputation-thread.ts, for a SQLite file), the computation runs there, off the event loop, so
+ * requests are answered while it runs. Reputation is public: it holds
  * counts and scores only, never an order's id, amount or counterparties, which orders-by-role keeps to the parties.
  */
 import { notFound } from "../domain/errors.ts";
 import type { Hex } from "../domain/model.ts";
 import { createBoundedMemo } from "../passport/view-cache.ts";
 import { computeReputation, DEFAULT_REPUTATION_POLICY, type Reputation, type ReputationPolicy } from "./reputation.ts";
+import type { ReputationThread } from "./reputation-thread.ts";
 import { loadReputationFacts, mirrorAsOf, type ReputationStore } from "./store-facts.ts";
 
 export interface ReputationService {
@@ -39,12 +41,18 @@ export interface ReputationServiceOptions {
   policy?: ReputationPolicy;
   /** Participants whose answer is kept for the current block; 0 keeps none. */
   cacheEntries?: number;
+  /**
+   * Computes records on a worker thread over its own connection to the same store (its owner closes it); absent:
+   * in-process. Its policy must be `policy`.
+   */
+  thread?: ReputationThread | null;
 }
 
 export const DEFAULT_REPUTATION_CACHE_ENTRIES = 2_000;
 
 export function createReputationService(options: ReputationServiceOptions): ReputationService {
   const { store, chainId } = options;
+  const thread = options.thread ?? null;
   const policy = options.policy ?? DEFAULT_REPUTATION_POLICY;
   const cacheEntries = options.cacheEntries ?? DEFAULT_REPUTATION_CACHE_ENTRIES;
   const memo = createBoundedMemo<string, Reputation>(Math.max(1, cacheEntries));
@@ -58,7 +66,11 @@ export function createReputationService(options: ReputationServiceOptions): Repu
     const subject = address.toLowerCase() as Hex;
     const [participant, mirror] = await Promise.all([store.getParticipant(subject), mirrorAsOf(store, chainId)]);
     if (participant === null || mirror === null) return null;
-    const compute = async () => computeReputation(subject, await loadReputationFacts(store, subject), mirror.asOf, policy);
+    const compute = async (): Promise<Reputation> => {
+      // The thread reads the checkpoint again when it starts: its record says the block it is as of.
+      const computed = thread === null ? null : await thread.compute(subject);
+      return computed ?? computeReputation(subject, await loadReputationFacts(store, subject), mirror.asOf, policy);
+    };
     if (cacheEntries === 0) return compute();
     const key = `${subject}@${mirror.asOf.blockNumber}:${mirror.blockHash ?? ""}`;
     const kept = memo.get(key);
