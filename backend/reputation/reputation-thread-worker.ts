@@ -19,7 +19,7 @@ const store = createSqliteStore({ path: setup.path, busyTimeoutMs: setup.busyTim
 
 const reply = (message: ReputationThreadReply) => port.postMessage(message);
 
-async function compute(request: Extract<ReputationThreadRequest, { kind: "compute" }>): Promise<void> {
+async function compute(request: ReputationThreadRequest): Promise<void> {
   try {
     const [participant, mirror] = await Promise.all([store.getParticipant(request.subject), mirrorAsOf(store, setup.chainId)]);
     if (participant === null || mirror === null) {
@@ -33,12 +33,8 @@ async function compute(request: Extract<ReputationThreadRequest, { kind: "comput
   }
 }
 
-// One computation at a time, in the order asked.
+// One computation at a time, in the order asked. The parent stops the thread with terminate().
 let queue = Promise.resolve();
 port.on("message", (request: ReputationThreadRequest) => {
-  queue = queue.then(async () => {
-    if (request.kind === "compute") return compute(request);
-    await store.close();
-    port.close();
-  });
+  queue = queue.then(() => compute(request));
 });

@@ -7,7 +7,7 @@
  * The thread computes one record at a time, each at the store's checkpoint when it starts (the record's `asOf`
  * says which block). At most `maxQueued` computations wait; one more is refused with a ReputationThreadError.
  * The thread starts with the first computation; one that dies fails its pending computations with an error, and
- * the next computation starts a new thread. close() stops it (pending computations fail). A MongoDB store keeps
+ * the next computation starts a new thread. close() stops it at once (pending computations fail). A MongoDB store keeps
  * computing in-process: its reads are asynchronous I/O, which does not hold the event loop.
  */
 import { Worker } from "node:worker_threads";
@@ -23,7 +23,10 @@ export interface ReputationThreadSetup {
   busyTimeoutMs?: number;
 }
 
-export type ReputationThreadRequest = { kind: "compute"; id: number; subject: Hex } | { kind: "close" };
+export interface ReputationThreadRequest {
+  id: number;
+  subject: Hex;
+}
 
 /** `reputation` is null when the thread's store has no checkpoint on the chain or does not know the participant. */
 export type ReputationThreadReply = { id: number; reputation: Reputation | null } | { id: number; error: string };
@@ -31,7 +34,7 @@ export type ReputationThreadReply = { id: number; reputation: Reputation | null 
 export interface ReputationThread {
   /** The participant's record at the store's current checkpoint, computed on the thread. */
   compute(subject: Hex): Promise<Reputation | null>;
-  /** Stops the thread; computations not yet answered fail. */
+  /** Stops the thread at once (its connection only reads); computations not yet answered fail. */
   close(): Promise<void>;
 }
 
@@ -96,7 +99,10 @@ export function createReputationThread(setup: ReputationThreadSetup, options: { 
       if (worker === thread) worker = null;
       failAllOf(
         thread,
-        (computation) => `The reputation thread stopped (exit code ${exitCode}) before computing ${computation.subject}`,
+        (computation) =>
+          closed
+            ? `The reputation thread was closed before computing ${computation.subject}`
+            : `The reputation thread stopped (exit code ${exitCode}) before computing ${computation.subject}`,
         undefined,
       );
     });
@@ -123,7 +129,7 @@ export function createReputationThread(setup: ReputationThreadSetup, options: { 
       return new Promise<Reputation | null>((resolve, reject) => {
         pending.set(id, { subject, thread, resolve, reject });
         thread.ref();
-        thread.postMessage({ kind: "compute", id, subject } satisfies ReputationThreadRequest);
+        thread.postMessage({ id, subject } satisfies ReputationThreadRequest);
       });
     },
     close() {
@@ -131,11 +137,10 @@ export function createReputationThread(setup: ReputationThreadSetup, options: { 
       if (stopped !== null) return stopped;
       const thread = worker;
       if (thread === null) return (stopped = Promise.resolve());
-      stopped = new Promise<void>((resolve) => {
-        thread.once("exit", () => resolve());
-        // A computation under way is not interrupted: the thread ends after it, and the exit fails the rest.
-        thread.postMessage({ kind: "close" } satisfies ReputationThreadRequest);
-      });
+      // Keeps the process alive until the thread is gone (an idle thread is unref'd).
+      thread.ref();
+      // Not after the queue: a queued computation could take seconds, and nobody waits for its answer now.
+      stopped = thread.terminate().then(() => undefined);
       return stopped;
     },
   };

@@ -130,6 +130,15 @@ describe("reputation thread", function () {
     expect(refused.message).to.equal("The reputation thread is closed");
   });
 
+  it("test_close_computationPending_failsWithAClearError_andCloseEnds", async function () {
+    const thread = threadOn(path);
+    const pending = thread.compute(participants[0]!);
+    await thread.close();
+    const failure = await rejectionOf(pending);
+    expect(failure).to.be.instanceOf(ReputationThreadError);
+    expect(failure.message).to.equal(`The reputation thread was closed before computing ${participants[0]}`);
+  });
+
   it("test_compute_queueFull_refusedWithAClearError_othersAnswered", async function () {
     const thread = threadOn(path, { maxQueued: 2 });
     const first = thread.compute(participants[0]!);
