@@ -14,7 +14,11 @@ import { createReputationService } from "../../../backend/reputation/reputation-
 import { createReputationThread, ReputationThreadError, type ReputationThread } from "../../../backend/reputation/reputation-thread.ts";
 import type { MirrorStore } from "../../../backend/store/port.ts";
 import { createSqliteStore } from "../../../backend/store/sqlite/index.ts";
-import { CHAIN_ID, ChainHistory, labelAddress } from "../../../scripts/fixtures/chain-history.ts";
+import { CHAIN_ID, ChainHistory, labelAddress, REGISTRY_ADDRESS } from "../../../scripts/fixtures/chain-history.ts";
+import { digitalLinkPath } from "../../../backend/passport/digital-link.ts";
+import { createPassportModule } from "../../../backend/passport/passport-module.ts";
+import { passportTestApp, silentLogger } from "../passport/fixture.ts";
+import request from "supertest";
 
 const GTIN = "09506000134352";
 
@@ -181,6 +185,38 @@ describe("reputation thread", function () {
       return busy;
     }
 
+    it("test_passport_answeredWhileThePartnersRecordIsComputedOnTheThread", async function () {
+      const reputation = createReputationService({ store: bigStore, chainId: CHAIN_ID, thread: threadOn(bigPath) });
+      const module = createPassportModule({
+        store: bigStore,
+        config: {
+          publicBaseUrl: "https://id.provena.test",
+          publicRpcUrl: "https://id.provena.test/rpc",
+          chainId: CHAIN_ID,
+          registryAddress: REGISTRY_ADDRESS,
+        },
+        chain: { request: () => Promise.reject(new Error("no chain in this test")) } as never,
+        logger: silentLogger(),
+        reputation,
+      });
+      const app = passportTestApp(module);
+      try {
+        let computed = false;
+        const record = reputation.get(manufacturer).then((answer) => ((computed = true), answer));
+        // The page waits PARTNER_RECORD_WAIT_MS for the record, which takes longer (thread start, LARGE_LOTS lots):
+        // answered without it, while the thread computes. In-process, the computation would hold the event loop.
+        const first = (await request(app).get(digitalLinkPath(GTIN, "L-0")).set("Accept", "application/ld+json").expect(200)).body;
+        expect(computed).to.equal(false);
+        expect(first["provena:partnerReputation"] ?? []).to.deep.equal([]);
+        await record;
+        const second = (await request(app).get(digitalLinkPath(GTIN, "L-0")).set("Accept", "application/ld+json").expect(200)).body;
+        const partners = second["provena:partnerReputation"] as Record<string, unknown>[];
+        expect(partners.map((partner) => [partner["provena:role"], partner.identifier])).to.deep.include(["manufacturer", manufacturer]);
+      } finally {
+        await module.close();
+      }
+    });
+
     it("test_compute_onTheThread_eventLoopFreeWhileItRuns", async function () {
       const inProcess = await busyWhileComputing(null);
       const threaded = await busyWhileComputing(threadOn(bigPath));
@@ -191,4 +227,4 @@ describe("reputation thread", function () {
   });
 });
 
-const LARGE_LOTS = 2_000;
+const LARGE_LOTS = 8_000;
