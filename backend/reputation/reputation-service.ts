@@ -8,7 +8,7 @@
  * requests are answered while it runs. Reputation is public: it holds
  * counts and scores only, never an order's id, amount or counterparties, which orders-by-role keeps to the parties.
  */
-import { notFound } from "../domain/errors.ts";
+import { isDomainError, notFound } from "../domain/errors.ts";
 import type { Hex } from "../domain/model.ts";
 import { createBoundedMemo } from "../passport/view-cache.ts";
 import { computeReputation, DEFAULT_REPUTATION_POLICY, type Reputation, type ReputationPolicy } from "./reputation.ts";
@@ -114,7 +114,11 @@ export function createReputationService(options: ReputationServiceOptions): Repu
       // Promise.race subscribes to every answer, so one failing after the deadline is not left unhandled.
       const answers = await Promise.all(
         unique.map(async (address) => {
-          const answer = known(address, true);
+          // A computation refused for now (the thread's queue is full) is as one still under way: asked again later.
+          const answer = known(address, true).catch((error: unknown): typeof late => {
+            if (isDomainError(error, "unavailable")) return late;
+            throw error;
+          });
           return [address, deadline === null ? await answer : await Promise.race([answer, deadline])] as const;
         }),
       );

@@ -5,12 +5,13 @@
  * request waits behind it, even those the reputation service answers with the last record it computed.
  *
  * The thread computes one record at a time, each at the store's checkpoint when it starts (the record's `asOf`
- * says which block). At most `maxQueued` computations wait; one more is refused with a ReputationThreadError.
+ * says which block). At most `maxQueued` computations wait; one more is refused with an "unavailable" DomainError.
  * The thread starts with the first computation; one that dies fails its pending computations with an error, and
  * the next computation starts a new thread. close() stops it at once (pending computations fail). A MongoDB store keeps
  * computing in-process: its reads are asynchronous I/O, which does not hold the event loop.
  */
 import { Worker } from "node:worker_threads";
+import { unavailable } from "../domain/errors.ts";
 import type { Hex } from "../domain/model.ts";
 import { typeScriptThreadExecArgv } from "../thread-exec-argv.ts";
 import type { Reputation, ReputationPolicy } from "./reputation.ts";
@@ -38,7 +39,7 @@ export interface ReputationThread {
   close(): Promise<void>;
 }
 
-/** A computation the thread did not answer: refused (queue full, closed), failed in the thread, or lost with it. */
+/** A computation the thread did not answer: refused (closed), failed in the thread, or lost with it. */
 export class ReputationThreadError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -113,8 +114,9 @@ export function createReputationThread(setup: ReputationThreadSetup, options: { 
     compute(subject) {
       if (closed) return Promise.reject(new ReputationThreadError("The reputation thread is closed"));
       if (pending.size >= maxQueued) {
+        // Unavailable (503 on the API): the same request may succeed once the thread has caught up.
         return Promise.reject(
-          new ReputationThreadError(`The reputation thread has ${pending.size} records to compute already; ${subject} was refused`),
+          unavailable(`Too many track records are being computed (${pending.size}); the record of ${subject} was not started`),
         );
       }
       let thread: Worker;

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { isDomainError } from "../../../backend/domain/errors.ts";
 import type { Hex } from "../../../backend/domain/model.ts";
 import { DEFAULT_REPUTATION_POLICY } from "../../../backend/reputation/reputation.ts";
 import { createReputationService } from "../../../backend/reputation/reputation-service.ts";
@@ -143,15 +144,26 @@ describe("reputation thread", function () {
     expect(failure.message).to.equal(`The reputation thread was closed before computing ${participants[0]}`);
   });
 
-  it("test_compute_queueFull_refusedWithAClearError_othersAnswered", async function () {
+  it("test_compute_queueFull_refusedAsUnavailable_othersAnswered", async function () {
     const thread = threadOn(path, { maxQueued: 2 });
     const first = thread.compute(participants[0]!);
     const second = thread.compute(participants[1]!);
     const refused = await rejectionOf(thread.compute(participants[2]!));
-    expect(refused).to.be.instanceOf(ReputationThreadError);
-    expect(refused.message).to.include(`${participants[2]} was refused`);
+    expect(isDomainError(refused, "unavailable")).to.equal(true);
+    expect(refused.message).to.include(`the record of ${participants[2]} was not started`);
     expect((await first)?.address).to.equal(participants[0]);
     expect((await second)?.address).to.equal(participants[1]);
+  });
+
+  it("test_getManyRecent_queueFull_refusedPartnerListedAsComputing_andAnsweredLater", async function () {
+    const reputation = createReputationService({ store, chainId: CHAIN_ID, thread: threadOn(path, { maxQueued: 1 }) });
+    const [acme, swift] = participants as [Hex, Hex];
+    const { records, computing } = await reputation.getManyRecent([acme, swift]);
+    expect([...records.keys()]).to.deep.equal([acme]);
+    expect(computing).to.deep.equal([swift]);
+    const later = await reputation.getManyRecent([acme, swift]);
+    expect([...later.records.keys()].sort()).to.deep.equal([acme, swift].sort());
+    expect(later.computing).to.deep.equal([]);
   });
 
   describe("when a record takes long to compute", function () {
