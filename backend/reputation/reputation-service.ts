@@ -24,7 +24,7 @@ export interface ReputationService {
    * As getMany, except that a participant whose answer for the current block is still being computed gets the last
    * one computed (its `asOf` says which block), and the current one is computed in the background; a participant
    * never computed yet is waited for, at most `waitMs` when given: one still computing then is listed in `computing`
-   * (its computation goes on, and a later call answers it).
+   * (its computation goes on, and a later call answers it), as is one whose computation the thread refused for now.
    */
   getManyRecent(addresses: readonly Hex[], options?: { waitMs?: number }): Promise<RecentReputations>;
 }

@@ -7,8 +7,8 @@
  * The thread computes one record at a time, each at the store's checkpoint when it starts (the record's `asOf`
  * says which block). At most `maxQueued` computations wait; one more is refused with an "unavailable" DomainError.
  * The thread starts with the first computation; one that dies fails its pending computations with an error, and
- * the next computation starts a new thread. close() stops it at once (pending computations fail). A MongoDB store keeps
- * computing in-process: its reads are asynchronous I/O, which does not hold the event loop.
+ * the next computation starts a new thread. close() stops it at once (pending computations fail). A MongoDB store
+ * keeps computing in-process: its reads are asynchronous I/O, which does not hold the event loop.
  */
 import { Worker } from "node:worker_threads";
 import { unavailable } from "../domain/errors.ts";
