@@ -13,7 +13,7 @@ import { createClusterRateLimitClient } from "./api/cluster-rate-limit-store.ts"
 import { createHttpServer } from "./api/http-server.ts";
 import { loadProvenaAbis } from "./chain/artifacts.ts";
 import { connectProvider } from "./chain/provider.ts";
-import { createProvenaHttpApp, createQrRendererFromConfig } from "./main.ts";
+import { createProvenaHttpApp, createQrRendererFromConfig, createReputationThreadFromConfig } from "./main.ts";
 import { createClusterScanDeduper, type ClusterScanDeduper } from "./passport/scan-dedupe.ts";
 import { createRelayService } from "./relayer/index.ts";
 import { createStore } from "./store/index.ts";
@@ -82,6 +82,7 @@ async function serve(setup: ApiWorkerSetup, scanDedupeKey: string): Promise<void
           onAccepted: () => report({ type: "relay-accepted" }),
         };
   const qrRenderer = createQrRendererFromConfig(config);
+  const reputationThread = createReputationThreadFromConfig(config, setup.chainId);
   // Per-client budgets are counted by the primary, across every worker.
   rateLimits = createClusterRateLimitClient({
     // The callback keeps a send racing the channel's close from becoming an uncaught 'error' event.
@@ -100,6 +101,7 @@ async function serve(setup: ApiWorkerSetup, scanDedupeKey: string): Promise<void
     qrRenderer,
     rateLimitStoreFor: rateLimits.storeFor,
     scanDeduper,
+    reputationThread,
   });
   // The same server limits (header size, slow-client timeouts) as a single-process API.
   const server = await new Promise<Server>((resolve, reject) => {
@@ -115,6 +117,7 @@ async function serve(setup: ApiWorkerSetup, scanDedupeKey: string): Promise<void
       setTimeout(() => server.closeAllConnections(), 2_000).unref();
     });
     await qrRenderer.close();
+    await reputationThread?.close();
     void provider.destroy();
     await store.close();
     process.exit(0);

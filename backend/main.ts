@@ -67,7 +67,9 @@ import { createTraceService } from "./trace/trace-service.ts";
 import { createRecallModule } from "./recalls/recall-routes.ts";
 import { createRecallDeskPageModule } from "./desk/desk-module.ts";
 import { createReputationModule } from "./reputation/reputation-routes.ts";
+import { DEFAULT_REPUTATION_POLICY } from "./reputation/reputation.ts";
 import { createReputationService } from "./reputation/reputation-service.ts";
+import { createReputationThread, type ReputationThread } from "./reputation/reputation-thread.ts";
 import { createDesignModule } from "./designs/design-routes.ts";
 import { createDesignService } from "./designs/design-service.ts";
 import { createPassportModule } from "./passport/passport-module.ts";
@@ -156,6 +158,8 @@ export interface ProvenaHttpDeps {
   scanDeduper?: ScanDeduper;
   /** The cold-chain ingest the telemetry POST feeds (main's, shared with MQTT); absent: the app makes its own. */
   coldChainIngest?: ReadingIngest | null;
+  /** Computes partners' track records off the event loop; its owner closes it (absent: in-process). */
+  reputationThread?: ReputationThread | null;
 }
 
 /**
@@ -176,7 +180,7 @@ export function createProvenaHttpApp(deps: ProvenaHttpDeps): ProvenaApp {
     sessionTtlMs: config.session.ttlSeconds * 1_000,
     provider: chain.provider,
   });
-  const reputation = createReputationService({ store, chainId: chain.chainId });
+  const reputation = createReputationService({ store, chainId: chain.chainId, thread: deps.reputationThread });
   const modules: RouteModule[] = [
     createPassportModule({
       store,
@@ -355,6 +359,15 @@ export function createQrRendererFromConfig(config: Config): QrRenderer {
   return createQrRenderer({ threads: config.qr.renderThreads, queueLimit: config.qr.queueLimit, cacheBytes: config.qr.cacheBytes });
 }
 
+/**
+ * The thread that computes track records over its own connection to the SQLite file; null for MongoDB, whose
+ * reads are asynchronous I/O and leave the event loop free, and for a ":memory:" store, private to its connection.
+ */
+export function createReputationThreadFromConfig(config: Config, chainId: number): ReputationThread | null {
+  if ((config.mongodbUri ?? "") !== "" || config.sqlitePath === ":memory:") return null;
+  return createReputationThread({ path: config.sqlitePath, chainId, policy: DEFAULT_REPUTATION_POLICY });
+}
+
 export async function startProvena(config: Config, options: StartProvenaOptions = {}): Promise<RunningProvena> {
   const logger = options.logger ?? pino({ level: config.logLevel });
   const log = logger.child({ component: "main" });
@@ -437,6 +450,8 @@ export async function startProvena(config: Config, options: StartProvenaOptions 
     } else {
       const qrRenderer = createQrRendererFromConfig(config);
       cleanup.push(() => qrRenderer.close());
+      const reputationThread = createReputationThreadFromConfig(config, chain.chainId);
+      if (reputationThread !== null) cleanup.push(() => reputationThread.close());
       const app = createProvenaHttpApp({
         config,
         store,
@@ -446,6 +461,7 @@ export async function startProvena(config: Config, options: StartProvenaOptions 
         relay,
         qrRenderer,
         coldChainIngest,
+        reputationThread,
       });
       const server = await listen(app, config);
       cleanup.push(() => closeServer(server));

@@ -14,16 +14,23 @@
  * statements' EXPLAIN QUERY PLAN with --plans), so a statement whose cost grows with the store shows by name.
  * The load average is printed with each table: the machine may be shared, so compare runs taken together.
  *
- * Options: BENCH_FIRST_SCAN_REQUESTS requests per row (default 300), --plans.
+ * Each row also gives the longest the event loop was held while it ran (partners' track records computed in-process
+ * hold it for a whole computation; with --reputation-thread they are computed on a worker thread).
+ *
+ * Options: BENCH_FIRST_SCAN_REQUESTS requests per row (default 300), --plans, --reputation-thread.
  */
 import { existsSync, readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { loadavg } from "node:os";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { DatabaseSync, StatementSync, type SQLInputValue } from "node:sqlite";
 import { pino } from "pino";
 import { createApp } from "../backend/api/app.ts";
 import { createMetrics } from "../backend/api/metrics.ts";
 import { createPassportModule } from "../backend/passport/passport-module.ts";
+import { DEFAULT_REPUTATION_POLICY } from "../backend/reputation/reputation.ts";
+import { createReputationService } from "../backend/reputation/reputation-service.ts";
+import { createReputationThread } from "../backend/reputation/reputation-thread.ts";
 import { createStore } from "../backend/store/index.ts";
 import { BENCHMARK_READ_LIMITS } from "./fixtures/bench-app.ts";
 import { CHAIN_ID, REGISTRY_ADDRESS } from "./fixtures/chain-history.ts";
@@ -83,6 +90,22 @@ interface Row {
   max: number;
   /** CPU of this process (server and client) per request: steadier than latency on a shared machine. */
   cpuMs?: number;
+  /** The longest the event loop was held while the row ran, in ms. */
+  stallMs?: number;
+}
+
+/** Runs `work` and adds to its row the longest event-loop delay seen meanwhile. */
+async function withStall(work: () => Promise<Row>): Promise<Row> {
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
+  try {
+    const row = await work();
+    // A delay is recorded when the held timer finally runs.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    return { ...row, stallMs: delay.max / 1e6 };
+  } finally {
+    delay.disable();
+  }
 }
 
 async function measure(name: string, requests: number, request: (i: number) => Promise<number>): Promise<Row> {
@@ -102,9 +125,17 @@ function newClient(): string {
   return `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
 }
 
-async function benchStore(path: string, requests: number, plans: boolean): Promise<{ label: string; rows: Row[]; load: string }> {
+async function benchStore(
+  path: string,
+  requests: number,
+  options: { plans: boolean; reputationThread: boolean },
+): Promise<{ label: string; rows: Row[]; load: string }> {
+  const { plans } = options;
   const samples = JSON.parse(readFileSync(`${path}.samples.json`, "utf8")) as Samples;
   const store = await createStore({ mongodbUri: null, sqlitePath: path });
+  const reputationThread = options.reputationThread
+    ? createReputationThread({ path, chainId: CHAIN_ID, policy: DEFAULT_REPUTATION_POLICY })
+    : null;
   const passports = createPassportModule({
     store,
     config: {
@@ -116,6 +147,7 @@ async function benchStore(path: string, requests: number, plans: boolean): Promi
     chain: { request: () => Promise.reject(new Error("no chain in this benchmark")) } as never,
     logger: pino({ level: "silent" }),
     writeRateLimitPerMinute: 1_000_000,
+    reputation: createReputationService({ store, chainId: CHAIN_ID, thread: reputationThread }),
   });
   const app = createApp({
     store,
@@ -142,29 +174,41 @@ async function benchStore(path: string, requests: number, plans: boolean): Promi
   try {
     // Each sampled unit once, before anything is measured: its first rendering computes its partners' track records
     // (each partner's whole record, once per process), which would otherwise land in whichever row runs first.
-    const cold: number[] = [];
-    for (let i = 0; i < samples.units.length; i++) cold.push(await timeRequest(unitUrl(i), { accept: "application/ld+json" }));
-    cold.sort((a, b) => a - b);
-    rows.push({ name: "JSON-LD, each unit's first rendering", p50: percentile(cold, 50), p99: percentile(cold, 99), max: cold.at(-1)! });
+    rows.push(
+      await withStall(async () => {
+        const cold: number[] = [];
+        for (let i = 0; i < samples.units.length; i++) cold.push(await timeRequest(unitUrl(i), { accept: "application/ld+json" }));
+        cold.sort((a, b) => a - b);
+        return { name: "JSON-LD, each unit's first rendering", p50: percentile(cold, 50), p99: percentile(cold, 99), max: cold.at(-1)! };
+      }),
+    );
     const repeatClient = newClient();
-    rows.push(await measure("HTML, repeat scan", requests, (i) => timeRequest(unitUrl(i), { ...html, "x-forwarded-for": repeatClient })));
+    rows.push(
+      await withStall(() =>
+        measure("HTML, repeat scan", requests, (i) => timeRequest(unitUrl(i), { ...html, "x-forwarded-for": repeatClient })),
+      ),
+    );
     statementTimes.clear();
     timing = true;
     let firstScans = 0;
     rows.push(
-      await measure("HTML, first scan", requests, (i) => {
-        firstScans++;
-        return timeRequest(unitUrl(i), { ...html, "x-forwarded-for": newClient() });
-      }),
+      await withStall(() =>
+        measure("HTML, first scan", requests, (i) => {
+          firstScans++;
+          return timeRequest(unitUrl(i), { ...html, "x-forwarded-for": newClient() });
+        }),
+      ),
     );
     timing = false;
-    rows.push(await measure("JSON-LD", requests, (i) => timeRequest(unitUrl(i), { accept: "application/ld+json" })));
+    rows.push(await withStall(() => measure("JSON-LD", requests, (i) => timeRequest(unitUrl(i), { accept: "application/ld+json" }))));
     // JSON-LD after each scan: the scan moves the store's change token, so the JSON-LD key is resolved afresh.
     rows.push(
-      await measure("JSON-LD after a scan", requests, async (i) => {
-        await timeRequest(unitUrl(i + 1), { ...html, "x-forwarded-for": newClient() });
-        return timeRequest(unitUrl(i), { accept: "application/ld+json" });
-      }),
+      await withStall(() =>
+        measure("JSON-LD after a scan", requests, async (i) => {
+          await timeRequest(unitUrl(i + 1), { ...html, "x-forwarded-for": newClient() });
+          return timeRequest(unitUrl(i), { accept: "application/ld+json" });
+        }),
+      ),
     );
 
     console.log(`\n${path} (${samples.batches.toLocaleString("en-US")} batches): SQLite time per first-scan HTML request, by statement`);
@@ -183,9 +227,11 @@ async function benchStore(path: string, requests: number, plans: boolean): Promi
   } finally {
     server.close();
     await passports.close();
+    await reputationThread?.close();
     await store.close();
   }
-  return { label: `${samples.batches.toLocaleString("en-US")} batches`, rows, load };
+  const label = `${samples.batches.toLocaleString("en-US")} batches${options.reputationThread ? ", reputation thread" : ""}`;
+  return { label, rows, load };
 }
 
 async function main(): Promise<void> {
@@ -195,9 +241,10 @@ async function main(): Promise<void> {
   }
   const requests = positiveIntFromEnv("BENCH_FIRST_SCAN_REQUESTS", 300);
   const results: Awaited<ReturnType<typeof benchStore>>[] = [];
-  for (const path of paths) results.push(await benchStore(path, requests, process.argv.includes("--plans")));
+  const options = { plans: process.argv.includes("--plans"), reputationThread: process.argv.includes("--reputation-thread") };
+  for (const path of paths) results.push(await benchStore(path, requests, options));
   console.log(
-    `\nPassport of sampled units, ${requests} requests per row, one at a time over HTTP on 127.0.0.1 (p50 / p99 / max ms, and this process's CPU ms per request):`,
+    `\nPassport of sampled units, ${requests} requests per row, one at a time over HTTP on 127.0.0.1 (p50 / p99 / max ms, this process's CPU ms per request, the longest event-loop stall in ms):`,
   );
   const names = results[0]!.rows.map((row) => row.name);
   const table = [
@@ -206,7 +253,9 @@ async function main(): Promise<void> {
       name,
       ...results.map((result) => {
         const row = result.rows.find((candidate) => candidate.name === name)!;
-        return `${row.p50.toFixed(2)} / ${row.p99.toFixed(2)} / ${row.max.toFixed(1)}${row.cpuMs === undefined ? "" : `, CPU ${row.cpuMs.toFixed(2)}`}`;
+        const cpu = row.cpuMs === undefined ? "" : `, CPU ${row.cpuMs.toFixed(2)}`;
+        const stall = row.stallMs === undefined ? "" : `, stall ${row.stallMs.toFixed(0)}`;
+        return `${row.p50.toFixed(2)} / ${row.p99.toFixed(2)} / ${row.max.toFixed(1)}${cpu}${stall}`;
       }),
     ]),
     ["load average (1, 5, 15 min) at start", ...results.map((result) => result.load)],

@@ -4,13 +4,15 @@
  * computes afresh and the old entry ages out (as the passport's view cache does). A computation reads the
  * participant's whole record, so it grows with it (seconds for a manufacturer of 10^4 lots): passports, which must
  * not wait that long after every block, read `getManyRecent`, the last answer while the next one is computed.
- * Reputation is public: it holds
+ * Given a `thread` (reputation-thread.ts, for a SQLite file), the computation runs there, off the event loop, so
+ * requests are answered while it runs. Reputation is public: it holds
  * counts and scores only, never an order's id, amount or counterparties, which orders-by-role keeps to the parties.
  */
-import { notFound } from "../domain/errors.ts";
+import { isDomainError, notFound } from "../domain/errors.ts";
 import type { Hex } from "../domain/model.ts";
 import { createBoundedMemo } from "../passport/view-cache.ts";
 import { computeReputation, DEFAULT_REPUTATION_POLICY, type Reputation, type ReputationPolicy } from "./reputation.ts";
+import type { ReputationThread } from "./reputation-thread.ts";
 import { loadReputationFacts, mirrorAsOf, type ReputationStore } from "./store-facts.ts";
 
 export interface ReputationService {
@@ -22,7 +24,7 @@ export interface ReputationService {
    * As getMany, except that a participant whose answer for the current block is still being computed gets the last
    * one computed (its `asOf` says which block), and the current one is computed in the background; a participant
    * never computed yet is waited for, at most `waitMs` when given: one still computing then is listed in `computing`
-   * (its computation goes on, and a later call answers it).
+   * (its computation goes on, and a later call answers it), as is one whose computation the thread refused for now.
    */
   getManyRecent(addresses: readonly Hex[], options?: { waitMs?: number }): Promise<RecentReputations>;
 }
@@ -39,12 +41,18 @@ export interface ReputationServiceOptions {
   policy?: ReputationPolicy;
   /** Participants whose answer is kept for the current block; 0 keeps none. */
   cacheEntries?: number;
+  /**
+   * Computes records on a worker thread over its own connection to the same store (its owner closes it); absent:
+   * in-process. Its policy must be `policy`.
+   */
+  thread?: ReputationThread | null;
 }
 
 export const DEFAULT_REPUTATION_CACHE_ENTRIES = 2_000;
 
 export function createReputationService(options: ReputationServiceOptions): ReputationService {
   const { store, chainId } = options;
+  const thread = options.thread ?? null;
   const policy = options.policy ?? DEFAULT_REPUTATION_POLICY;
   const cacheEntries = options.cacheEntries ?? DEFAULT_REPUTATION_CACHE_ENTRIES;
   const memo = createBoundedMemo<string, Reputation>(Math.max(1, cacheEntries));
@@ -58,7 +66,11 @@ export function createReputationService(options: ReputationServiceOptions): Repu
     const subject = address.toLowerCase() as Hex;
     const [participant, mirror] = await Promise.all([store.getParticipant(subject), mirrorAsOf(store, chainId)]);
     if (participant === null || mirror === null) return null;
-    const compute = async () => computeReputation(subject, await loadReputationFacts(store, subject), mirror.asOf, policy);
+    const compute = async (): Promise<Reputation> => {
+      // The thread reads the checkpoint again when it starts: its record says the block it is as of.
+      const computed = thread === null ? null : await thread.compute(subject);
+      return computed ?? computeReputation(subject, await loadReputationFacts(store, subject), mirror.asOf, policy);
+    };
     if (cacheEntries === 0) return compute();
     const key = `${subject}@${mirror.asOf.blockNumber}:${mirror.blockHash ?? ""}`;
     const kept = memo.get(key);
@@ -102,7 +114,11 @@ export function createReputationService(options: ReputationServiceOptions): Repu
       // Promise.race subscribes to every answer, so one failing after the deadline is not left unhandled.
       const answers = await Promise.all(
         unique.map(async (address) => {
-          const answer = known(address, true);
+          // A computation refused for now (the thread's queue is full) is as one still under way: asked again later.
+          const answer = known(address, true).catch((error: unknown): typeof late => {
+            if (isDomainError(error, "unavailable")) return late;
+            throw error;
+          });
           return [address, deadline === null ? await answer : await Promise.race([answer, deadline])] as const;
         }),
       );
