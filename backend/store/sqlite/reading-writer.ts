@@ -63,6 +63,8 @@ export class ReadingWriteError extends Error {
 const THREAD_FILE = new URL("./reading-writer-thread.ts", import.meta.url);
 
 interface PendingBatch {
+  /** The thread the batch was sent to. */
+  thread: Worker;
   size: number;
   resolve: (duplicates: number[]) => void;
   reject: (error: Error) => void;
@@ -75,9 +77,13 @@ export function createReadingWriterThread(setup: ReadingWriterSetup): ReadingWri
   let stopped: Promise<void> | null = null;
   let closed = false;
 
-  const failAll = (describe: (batch: PendingBatch) => string, cause: unknown) => {
-    for (const batch of pending.values()) batch.reject(new ReadingWriteError(describe(batch), undefined, { cause }));
-    pending.clear();
+  // Only the batches sent to `thread`: a replacement started between a dying thread's error and exit has its own.
+  const failAllOf = (thread: Worker, describe: (batch: PendingBatch) => string, cause: unknown) => {
+    for (const [id, batch] of pending) {
+      if (batch.thread !== thread) continue;
+      pending.delete(id);
+      batch.reject(new ReadingWriteError(describe(batch), undefined, { cause }));
+    }
   };
 
   const start = (): Worker => {
@@ -100,15 +106,18 @@ export function createReadingWriterThread(setup: ReadingWriterSetup): ReadingWri
       }
     });
     thread.on("error", (error) => {
-      // An uncaught error in the thread; it exits next.
-      failAll(
+      // An uncaught error in the thread; it exits next, so the next batch starts another.
+      if (worker === thread) worker = null;
+      failAllOf(
+        thread,
         (batch) => `The readings writer thread failed before storing ${batch.size} readings (they may not be stored): ${error.message}`,
         error,
       );
     });
     thread.on("exit", (exitCode) => {
       if (worker === thread) worker = null;
-      failAll(
+      failAllOf(
+        thread,
         (batch) =>
           `The readings writer thread stopped (exit code ${exitCode}) before storing ${batch.size} readings (they may not be stored)`,
         undefined,
@@ -143,7 +152,7 @@ export function createReadingWriterThread(setup: ReadingWriterSetup): ReadingWri
           );
           return;
         }
-        pending.set(id, { size: accepted.length + rejected.length, resolve, reject });
+        pending.set(id, { thread, size: accepted.length + rejected.length, resolve, reject });
         thread.ref();
       });
     },
