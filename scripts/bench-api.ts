@@ -33,6 +33,9 @@ import { createBenchmarkApp } from "./fixtures/bench-app.ts";
 import { createStore, type MirrorStore } from "../backend/store/index.ts";
 import type { Hex } from "../backend/domain/model.ts";
 import { createPassportModule } from "../backend/passport/passport-module.ts";
+import { DEFAULT_REPUTATION_POLICY } from "../backend/reputation/reputation.ts";
+import { createReputationService } from "../backend/reputation/reputation-service.ts";
+import { createReputationThread } from "../backend/reputation/reputation-thread.ts";
 import { DEFAULT_CLONE_THRESHOLDS } from "../backend/passport/passport-service.ts";
 import { createClusterScanDeduper, createSeenScanKeys, isScanKey, type ScanKeyAnswer } from "../backend/passport/scan-dedupe.ts";
 import { createClusterRateLimitClient, createRateLimitResponder } from "../backend/api/cluster-rate-limit-store.ts";
@@ -167,11 +170,18 @@ async function serve(options: ServeOptions): Promise<void> {
         logger,
       })
     : null;
+  // As `npm start` and its API workers: partners' track records computed on the reputation thread (SQLite files).
+  const sqlitePath = options.store.mongodbUri ? null : options.store.sqlitePath;
+  const reputationThread =
+    options.passports && sqlitePath && sqlitePath !== ":memory:"
+      ? createReputationThread({ path: sqlitePath, chainId: CHAIN_ID, policy: DEFAULT_REPUTATION_POLICY })
+      : null;
   const modules = options.passports
     ? [
         createPassportModule({
           store,
           logger,
+          reputation: createReputationService({ store, chainId: CHAIN_ID, thread: reputationThread }),
           chain: { send: async () => Promise.reject(new Error("no chain in the benchmark")) },
           config: {
             publicBaseUrl: "http://127.0.0.1",
@@ -203,7 +213,12 @@ async function serve(options: ServeOptions): Promise<void> {
       const { user, system } = process.cpuUsage();
       process.send?.({ cpuMicros: user + system });
     } else if (message === "stop") {
-      server.close(() => void store.close().then(() => process.exit(0)));
+      server.close(
+        () =>
+          void Promise.resolve(reputationThread?.close())
+            .then(() => store.close())
+            .then(() => process.exit(0)),
+      );
     }
   });
 }
