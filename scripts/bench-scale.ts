@@ -37,6 +37,9 @@ import { DatabaseSync, StatementSync, type SQLInputValue } from "node:sqlite";
 import { pino } from "pino";
 import { createBenchmarkApp } from "./fixtures/bench-app.ts";
 import { createPassportModule } from "../backend/passport/passport-module.ts";
+import { DEFAULT_REPUTATION_POLICY } from "../backend/reputation/reputation.ts";
+import { createReputationService } from "../backend/reputation/reputation-service.ts";
+import { createReputationThread } from "../backend/reputation/reputation-thread.ts";
 import { encodeCursor } from "../backend/store/cursor.ts";
 import { createStore } from "../backend/store/index.ts";
 import type { MirrorStore } from "../backend/store/port.ts";
@@ -240,8 +243,14 @@ async function seedStep(
  */
 async function serve(target: Target): Promise<{ store: MirrorStore; baseUrl: string; close: () => Promise<void> }> {
   const store = await createStore(target.config);
+  // As `npm start`: partners' track records computed on the reputation thread over the SQLite file.
+  const reputationThread =
+    target.sqlitePath === null
+      ? null
+      : createReputationThread({ path: target.sqlitePath, chainId: CHAIN_ID, policy: DEFAULT_REPUTATION_POLICY });
   const passports = createPassportModule({
     store,
+    reputation: createReputationService({ store, chainId: CHAIN_ID, thread: reputationThread }),
     config: {
       publicBaseUrl: "http://127.0.0.1",
       publicRpcUrl: "http://127.0.0.1:8545",
@@ -266,6 +275,7 @@ async function serve(target: Target): Promise<{ store: MirrorStore; baseUrl: str
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await reputationThread?.close();
       await store.close();
     },
   };
