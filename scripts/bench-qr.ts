@@ -4,7 +4,8 @@
  * Serves the app with the passport module from a child process on 127.0.0.1 (so the load generator does not share
  * the server's event loop), seeded with a few batches, and saturates the unit QR endpoint with autocannon in four
  * scenarios: small (320 px) and large (2048 px) PNGs, cold (every request a code never drawn before) and cached (a
- * small set of codes drawn during a warm-up). While each runs, a second autocannon probes /healthz at a steady rate:
+ * small set of codes drawn during a warm-up). While each runs, a second autocannon, in a process of its own (the QR
+ * load saturates this one's event loop, which would delay the probe's own timing), probes /healthz at a steady rate:
  * its latency is what the rest of the server (health checks, and in production the indexer, relayer and keeper on
  * the same thread) sees while codes are drawn. A baseline measures /healthz with no QR load.
  *
@@ -138,6 +139,39 @@ async function load(options: autocannon.Options): Promise<LoadResult> {
 const healthLoad = (base: string, duration: number, rate: number) =>
   load({ url: `${base}/healthz`, connections: 1, overallRate: rate, duration });
 
+/**
+ * The /healthz probe from a process of its own, started once it is ready. The QR load generator saturates this
+ * process's event loop; a probe sharing it would time that loop as much as the server's.
+ */
+async function startHealthProbe(base: string, duration: number, rate: number): Promise<() => Promise<LoadResult>> {
+  const child = fork(fileURLToPath(import.meta.url), ["--probe", base, String(duration), String(rate)], {
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  const result = new Promise<LoadResult>((resolve, reject) => {
+    child.on("message", (message: unknown) => {
+      if (typeof message === "object" && message !== null && "p99" in message) resolve(message as LoadResult);
+    });
+    child.once("exit", (code) => reject(new Error(`the /healthz probe exited (code ${code}) without a result`)));
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.on("message", (message: unknown) => message === "ready" && resolve());
+    child.once("exit", (code) => reject(new Error(`the /healthz probe exited (code ${code}) before it was ready`)));
+  });
+  return () => {
+    child.send("go");
+    return result;
+  };
+}
+
+async function runHealthProbe(base: string, duration: number, rate: number): Promise<void> {
+  process.once("message", () => {
+    void healthLoad(base, duration, rate).then((result) => {
+      process.send!(result, undefined, {}, () => process.disconnect());
+    });
+  });
+  process.send!("ready");
+}
+
 /** The unit QR path for the n-th code of a batch at `width`: serials differ, so every n is a distinct code. */
 const unitQrPath = (batchIds: Hex[], n: number, width: number) =>
   `/api/v1/batches/${batchIds[n % batchIds.length]}/units/U${Math.floor(n / batchIds.length)}/qr?width=${width}`;
@@ -180,6 +214,7 @@ async function runScenario(
     for (let n = 0; n < codes; n++) await fetchCode(base, unitQrPath(batchIds, n, scenario.width));
     path = () => unitQrPath(batchIds, next++ % codes, scenario.width);
   }
+  const probe = await startHealthProbe(base, duration, healthRate);
   const [qr, health] = await Promise.all([
     load({
       url: base,
@@ -189,7 +224,7 @@ async function runScenario(
       timeout: 60,
       requests: [{ method: "GET", setupRequest: (request) => ({ ...request, path: path() }) }],
     }),
-    healthLoad(base, duration, healthRate),
+    probe(),
   ]);
   return { scenario: scenario.name, qr, health };
 }
@@ -246,7 +281,8 @@ async function main(): Promise<void> {
     try {
       // One code first, so the render thread's start-up is not part of the first scenario.
       await drainRenderQueue(base, batchIds);
-      rows.push({ scenario: "/healthz alone (baseline)", qr: null, health: await healthLoad(base, duration, healthRate) });
+      const baseline = await startHealthProbe(base, duration, healthRate);
+      rows.push({ scenario: "/healthz alone (baseline)", qr: null, health: await baseline() });
       for (const scenario of scenarios) {
         await drainRenderQueue(base, batchIds);
         const row = await runScenario(base, batchIds, scenario, duration, connections, healthRate);
@@ -270,6 +306,8 @@ async function main(): Promise<void> {
 
 if (process.argv[2] === "--serve") {
   await serve(process.argv[3]!);
+} else if (process.argv[2] === "--probe") {
+  await runHealthProbe(process.argv[3]!, Number(process.argv[4]), Number(process.argv[5]));
 } else {
   await main();
 }
