@@ -10,26 +10,9 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect } from "chai";
-import { getBytes } from "ethers";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { CHROMIUM, injectWallet, launchChromium } from "../../helpers/browser.ts";
 import { createDeskWorld, type DeskWorld } from "./desk-fixture.ts";
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-
-/**
- * An EIP-1193 provider for the page: accounts answers the wallet's address in lower case (as MetaMask does, so the
- * page must checksum it), personal_sign is signed in Node by the function the test exposed. A string, not a function:
- * the TypeScript loader would add helpers to a function's source that the page does not have.
- */
-function injectedWallet(address: string): string {
-  return `window.ethereum = {
-  request: async ({ method, params }) => {
-    if (method === "eth_requestAccounts" || method === "eth_accounts") return [${JSON.stringify(address.toLowerCase())}];
-    if (method === "personal_sign") return window.testWalletSign(String(params[0]));
-    throw new Error("unsupported method " + method);
-  },
-};`;
-}
 
 describe("recall desk in a browser", function () {
   this.timeout(120_000);
@@ -50,10 +33,7 @@ describe("recall desk in a browser", function () {
     server = createServer(world.t.app);
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-    });
+    browser = await launchChromium();
   });
 
   after(async function () {
@@ -66,10 +46,7 @@ describe("recall desk in a browser", function () {
   beforeEach(async function () {
     context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
     page = await context.newPage();
-    const wallet = world.regulatorWallet;
-    // personal_sign hands over the message as hex of its UTF-8 bytes: the wallet signs exactly those bytes.
-    await page.exposeFunction("testWalletSign", (hex: string) => wallet.signMessage(getBytes(hex)));
-    await page.addInitScript(injectedWallet(wallet.address));
+    await injectWallet(page, world.regulatorWallet);
   });
 
   afterEach(async function () {
@@ -103,9 +80,7 @@ describe("recall desk in a browser", function () {
     await context.close();
     context = await browser.newContext();
     page = await context.newPage();
-    const shop = world.shop;
-    await page.exposeFunction("testWalletSign", (hex: string) => shop.signMessage(getBytes(hex)));
-    await page.addInitScript(injectedWallet(shop.address));
+    await injectWallet(page, world.shop);
     const first = await page.goto(`${base}/desk/recalls`);
     expect(first?.status()).to.equal(401);
     const reloaded = page.waitForEvent("load");

@@ -8,14 +8,14 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { expect } from "chai";
 import { Wallet } from "ethers";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { CHROMIUM, launchChromium } from "../../helpers/browser.ts";
 import { buildClaimTree, unitTokenId } from "../../../backend/chain/unit-claim.ts";
 import type { Hex } from "../../../backend/domain/model.ts";
 import { digitalLinkPath } from "../../../backend/passport/digital-link.ts";
 import { createPassportModule, type PassportModule } from "../../../backend/passport/passport-module.ts";
 import { createPassportWorld, passportConfig, passportTestApp, silentLogger, type PassportWorld } from "../passport/fixture.ts";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const CONTRACT = "0x00000000000000000000000000000000000000c7" as Hex;
 const RELAYER = "0x00000000000000000000000000000000000000aa" as Hex;
 
@@ -68,10 +68,7 @@ describe("passport claim form in a browser", function () {
     server = createServer(app);
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-    });
+    browser = await launchChromium();
     page = await browser.newPage();
   });
 

@@ -11,7 +11,8 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { expect } from "chai";
 import jsQRImport from "jsqr";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { CHROMIUM, launchChromium } from "../../helpers/browser.ts";
 import { PNG } from "pngjs";
 import { createApp } from "../../../backend/api/app.ts";
 import { createMetrics } from "../../../backend/api/metrics.ts";
@@ -20,7 +21,6 @@ import type { Batch } from "../../../backend/domain/model.ts";
 import { createModule, createPassportWorld, silentLogger, tamperBatch, type PassportWorld } from "./fixture.ts";
 
 const jsQR = jsQRImport as unknown as typeof jsQRImport.default;
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 describe("passport in a browser", function () {
   this.timeout(120_000);
@@ -52,10 +52,7 @@ describe("passport in a browser", function () {
       readyMaxLagBlocks: 10,
       modules: [createModule(world, { publicBaseUrl: base, publicRpcUrl: `${base}/rpc` })],
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true });
     page.on("console", (message) => {
       if (message.type() === "error") consoleErrors.push(message.text());

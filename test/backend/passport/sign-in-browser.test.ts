@@ -10,23 +10,10 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect } from "chai";
-import { getBytes } from "ethers";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { CHROMIUM, injectWallet, launchChromium } from "../../helpers/browser.ts";
 import { digitalLinkPath } from "../../../backend/passport/digital-link.ts";
 import { createSignInWorld, GTIN, PARTNER_FACILITY, PRIVATE_STRINGS, type SignInWorld } from "./sign-in-fixture.ts";
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-
-/** An EIP-1193 provider: accounts in lower case (as MetaMask answers), personal_sign by the function the test exposed. */
-function injectedWallet(address: string): string {
-  return `window.ethereum = {
-  request: async ({ method, params }) => {
-    if (method === "eth_requestAccounts" || method === "eth_accounts") return [${JSON.stringify(address.toLowerCase())}];
-    if (method === "personal_sign") return window.testWalletSign(String(params[0]));
-    throw new Error("unsupported method " + method);
-  },
-};`;
-}
 
 describe("passport sign-in in a browser", function () {
   this.timeout(120_000);
@@ -47,10 +34,7 @@ describe("passport sign-in in a browser", function () {
     server = createServer(world.t.app);
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-    });
+    browser = await launchChromium();
   });
 
   after(async function () {
@@ -71,9 +55,7 @@ describe("passport sign-in in a browser", function () {
 
   it("test_passportInBrowser_chinesePage_walletSignIn_asPartner_showsThePartnersSection_thenSignsOut", async function () {
     const wallet = world.partner;
-    // personal_sign hands over the message as hex of its UTF-8 bytes: the wallet signs exactly those bytes.
-    await page.exposeFunction("testWalletSign", (hex: string) => wallet.signMessage(getBytes(hex)));
-    await page.addInitScript(injectedWallet(wallet.address));
+    await injectWallet(page, wallet);
     const url = `${base}${digitalLinkPath(GTIN, world.batch.lot)}?lang=zh-CN`;
     await page.goto(url);
     expect(await page.getAttribute("html", "lang")).to.equal("zh-CN");
