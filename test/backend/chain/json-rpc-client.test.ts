@@ -9,6 +9,7 @@ import type { AddressInfo } from "node:net";
 import { JsonRpcError, JsonRpcTransportError, createJsonRpcClient } from "../../../backend/chain/json-rpc-client.ts";
 import { MalformedRpcAnswerError, createJsonRpcChainReader } from "../../../backend/chain/json-rpc-chain-reader.ts";
 import { isRangeTooLarge } from "../../../backend/indexer/errors.ts";
+import { rejectionOf } from "../../helpers/rejection.ts";
 
 interface RpcRequest {
   id: number;
@@ -61,15 +62,6 @@ describe("JSON-RPC client", function () {
       ? body.map((call) => ({ jsonrpc: "2.0", id: call.id, result: `${call.method}:${JSON.stringify(call.params)}` }))
       : { jsonrpc: "2.0", id: body.id, result: `${body.method}:${JSON.stringify(body.params)}` };
 
-  async function rejection(promise: Promise<unknown>): Promise<Error> {
-    try {
-      await promise;
-    } catch (error) {
-      return error as Error;
-    }
-    throw new Error("expected a rejection");
-  }
-
   it("test_request_singleCall_returnsTheResult", async function () {
     const client = createJsonRpcClient({ url });
     expect(await client.request("eth_blockNumber", [])).to.equal("eth_blockNumber:[]");
@@ -100,7 +92,7 @@ describe("JSON-RPC client", function () {
       sendJson(response, answers);
     };
     const client = createJsonRpcClient({ url });
-    const error = await rejection(client.batch([1, 2, 3].map((n) => ({ method: "eth_getBlockByNumber", params: [n] }))));
+    const error = await rejectionOf(client.batch([1, 2, 3].map((n) => ({ method: "eth_getBlockByNumber", params: [n] }))));
     expect(error).to.be.instanceOf(JsonRpcError);
     expect(error.message).to.equal("eth_getBlockByNumber (call 1 of the batch) failed: header not found (JSON-RPC error -32000)");
     expect((error as JsonRpcError).code).to.equal(-32000);
@@ -110,7 +102,7 @@ describe("JSON-RPC client", function () {
   it("test_batch_answerLacksAnElement_isTransportError", async function () {
     handler = (body, _request, response) => sendJson(response, (answerEcho(body) as unknown[]).slice(0, 1));
     const client = createJsonRpcClient({ url, retries: 0 });
-    const error = await rejection(
+    const error = await rejectionOf(
       client.batch([
         { method: "a", params: [] },
         { method: "b", params: [] },
@@ -148,7 +140,7 @@ describe("JSON-RPC client", function () {
       response.end("<html><body>Bad gateway</body></html>");
     };
     const client = createJsonRpcClient({ url, retries: 2, retryDelayMs: 1 });
-    const error = await rejection(client.request("eth_getLogs", [{}]));
+    const error = await rejectionOf(client.request("eth_getLogs", [{}]));
     expect(error).to.be.instanceOf(JsonRpcTransportError);
     expect(error.message).to.match(/^JSON-RPC request to http:\/\/127\.0\.0\.1:\d+ failed: eth_getLogs: the answer is not JSON/);
     expect(error.message).to.include("Bad gateway");
@@ -176,7 +168,7 @@ describe("JSON-RPC client", function () {
         400,
       );
     const client = createJsonRpcClient({ url });
-    const error = await rejection(client.request("eth_getLogs", [{}]));
+    const error = await rejectionOf(client.request("eth_getLogs", [{}]));
     expect(error).to.be.instanceOf(JsonRpcError);
     expect(isRangeTooLarge(error)).to.equal(true);
   });
@@ -186,7 +178,7 @@ describe("JSON-RPC client", function () {
       handler = (body, _request, response) =>
         sendJson(response, { jsonrpc: "2.0", id: (body as RpcRequest).id, result: "x".repeat(5_000) });
       const client = createJsonRpcClient({ url, maxResponseBytes: 1_000 });
-      const error = await rejection(client.request("eth_getLogs", [{}]));
+      const error = await rejectionOf(client.request("eth_getLogs", [{}]));
       expect(error).to.be.instanceOf(JsonRpcTransportError);
       expect(error.message).to.match(/eth_getLogs: response size exceeded 1000 bytes/);
       expect(isRangeTooLarge(error)).to.equal(true);
@@ -201,7 +193,7 @@ describe("JSON-RPC client", function () {
         response.end(`"}`);
       };
       const client = createJsonRpcClient({ url, maxResponseBytes: 2_000 });
-      const error = await rejection(client.request("eth_getLogs", [{}]));
+      const error = await rejectionOf(client.request("eth_getLogs", [{}]));
       expect(error.message).to.match(/response size exceeded 2000 bytes/);
     });
   });
@@ -211,7 +203,7 @@ describe("JSON-RPC client", function () {
       handler = () => undefined; // never answers
       const client = createJsonRpcClient({ url, timeoutMs: 150, retries: 1, retryDelayMs: 1 });
       const startedAt = Date.now();
-      const error = await rejection(client.request("eth_getLogs", [{}]));
+      const error = await rejectionOf(client.request("eth_getLogs", [{}]));
       expect(error).to.be.instanceOf(JsonRpcTransportError);
       expect(error.message).to.match(/eth_getLogs: no complete answer within 150 ms/);
       expect((error as JsonRpcTransportError).transient).to.equal(true);
@@ -225,7 +217,7 @@ describe("JSON-RPC client", function () {
         response.write(`{"jsonrpc":"2.0","id":1,"result":"`); // and nothing more
       };
       const client = createJsonRpcClient({ url, timeoutMs: 150, retries: 0 });
-      const error = await rejection(client.request("eth_getLogs", [{}]));
+      const error = await rejectionOf(client.request("eth_getLogs", [{}]));
       expect(error.message).to.match(/no complete answer within 150 ms/);
     });
   });
@@ -236,7 +228,7 @@ describe("JSON-RPC client", function () {
     const port = (down.address() as AddressInfo).port;
     await new Promise<void>((resolve) => down.close(() => resolve()));
     const client = createJsonRpcClient({ url: `http://127.0.0.1:${port}`, retries: 1, retryDelayMs: 1 });
-    const error = await rejection(client.request("eth_blockNumber", []));
+    const error = await rejectionOf(client.request("eth_blockNumber", []));
     expect(error).to.be.instanceOf(JsonRpcTransportError);
     expect(error.message).to.match(/ECONNREFUSED/);
   });
@@ -303,7 +295,7 @@ describe("JSON-RPC client", function () {
       handler = (body, _request, response) =>
         sendJson(response, { id: (body as RpcRequest).id, result: [{ ...log, blockHash: "0x1234" }] });
       const reader = createJsonRpcChainReader(createJsonRpcClient({ url }));
-      const error = await rejection(reader.getLogs({ address: [], fromBlock: 1, toBlock: 2 }));
+      const error = await rejectionOf(reader.getLogs({ address: [], fromBlock: 1, toBlock: 2 }));
       expect(error).to.be.instanceOf(MalformedRpcAnswerError);
       expect(error.message).to.equal(`The node's answer to eth_getLogs is malformed: blockHash is "0x1234", not 32 bytes`);
     });
@@ -315,7 +307,7 @@ describe("JSON-RPC client", function () {
           (body as RpcRequest[]).map((call) => ({ id: call.id, result: block(5) })),
         );
       const reader = createJsonRpcChainReader(createJsonRpcClient({ url }));
-      const error = await rejection(reader.getHeaders([6, 7]));
+      const error = await rejectionOf(reader.getHeaders([6, 7]));
       expect(error).to.be.instanceOf(MalformedRpcAnswerError);
       expect(error.message).to.match(/eth_getBlockByNumber\(6\) is malformed: it returned block 5/);
     });

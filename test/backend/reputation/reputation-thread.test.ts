@@ -20,17 +20,9 @@ import { digitalLinkPath } from "../../../backend/passport/digital-link.ts";
 import { createPassportModule } from "../../../backend/passport/passport-module.ts";
 import { passportTestApp, silentLogger } from "../passport/fixture.ts";
 import request from "supertest";
+import { rejectionOf } from "../../helpers/rejection.ts";
 
 const GTIN = "09506000134352";
-
-async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected the promise to reject");
-}
 
 /** A small trade: a lot made, carried, inspected, refused once, delivered and paid; a second lot recalled. */
 function tradeHistory(lots = 1) {

@@ -12,6 +12,7 @@ import type { MirrorStore } from "../../../backend/store/port.ts";
 import { createSqliteStore, type SqliteStoreOptions } from "../../../backend/store/sqlite/index.ts";
 import { ReadingWriteError } from "../../../backend/store/sqlite/reading-writer.ts";
 import { CHAIN_ID, address, bytes32, rangeCommit, supplyChainScenario } from "./fixtures.ts";
+import { rejectionOf } from "../../helpers/rejection.ts";
 
 const BATCH = bytes32("batch:readings");
 const LEG = bytes32("leg:readings");
@@ -47,15 +48,6 @@ const readingsOf = (device: number, from: number, count: number) =>
 
 /** The store's change token is `<own connection's changes>:<data_version>`; data_version moves on other connections' commits. */
 const ownChanges = (store: MirrorStore) => store.changeToken!().split(":")[0];
-
-async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected the promise to reject");
-}
 
 describe("SQLite store: the readings writer thread", function () {
   this.timeout(30_000);
