@@ -363,7 +363,10 @@ export function createQrRendererFromConfig(config: Config): QrRenderer {
  * The thread that computes track records over its own connection to the SQLite file; null for MongoDB, whose
  * reads are asynchronous I/O and leave the event loop free, and for a ":memory:" store, private to its connection.
  */
-export function createReputationThreadFromConfig(config: Config, chainId: number): ReputationThread | null {
+export function createReputationThreadFromConfig(
+  config: Pick<Config, "mongodbUri" | "sqlitePath">,
+  chainId: number,
+): ReputationThread | null {
   if ((config.mongodbUri ?? "") !== "" || config.sqlitePath === ":memory:") return null;
   return createReputationThread({ path: config.sqlitePath, chainId, policy: DEFAULT_REPUTATION_POLICY });
 }

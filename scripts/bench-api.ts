@@ -33,9 +33,8 @@ import { createBenchmarkApp } from "./fixtures/bench-app.ts";
 import { createStore, type MirrorStore } from "../backend/store/index.ts";
 import type { Hex } from "../backend/domain/model.ts";
 import { createPassportModule } from "../backend/passport/passport-module.ts";
-import { DEFAULT_REPUTATION_POLICY } from "../backend/reputation/reputation.ts";
 import { createReputationService } from "../backend/reputation/reputation-service.ts";
-import { createReputationThread } from "../backend/reputation/reputation-thread.ts";
+import { createReputationThreadFromConfig } from "../backend/main.ts";
 import { DEFAULT_CLONE_THRESHOLDS } from "../backend/passport/passport-service.ts";
 import { createClusterScanDeduper, createSeenScanKeys, isScanKey, type ScanKeyAnswer } from "../backend/passport/scan-dedupe.ts";
 import { createClusterRateLimitClient, createRateLimitResponder } from "../backend/api/cluster-rate-limit-store.ts";
@@ -171,11 +170,7 @@ async function serve(options: ServeOptions): Promise<void> {
       })
     : null;
   // As `npm start` and its API workers: partners' track records computed on the reputation thread (SQLite files).
-  const sqlitePath = options.store.mongodbUri ? null : options.store.sqlitePath;
-  const reputationThread =
-    options.passports && sqlitePath && sqlitePath !== ":memory:"
-      ? createReputationThread({ path: sqlitePath, chainId: CHAIN_ID, policy: DEFAULT_REPUTATION_POLICY })
-      : null;
+  const reputationThread = options.passports ? createReputationThreadFromConfig(options.store, CHAIN_ID) : null;
   const modules = options.passports
     ? [
         createPassportModule({

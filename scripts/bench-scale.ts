@@ -37,9 +37,8 @@ import { DatabaseSync, StatementSync, type SQLInputValue } from "node:sqlite";
 import { pino } from "pino";
 import { createBenchmarkApp } from "./fixtures/bench-app.ts";
 import { createPassportModule } from "../backend/passport/passport-module.ts";
-import { DEFAULT_REPUTATION_POLICY } from "../backend/reputation/reputation.ts";
 import { createReputationService } from "../backend/reputation/reputation-service.ts";
-import { createReputationThread } from "../backend/reputation/reputation-thread.ts";
+import { createReputationThreadFromConfig } from "../backend/main.ts";
 import { encodeCursor } from "../backend/store/cursor.ts";
 import { createStore } from "../backend/store/index.ts";
 import type { MirrorStore } from "../backend/store/port.ts";
@@ -244,10 +243,7 @@ async function seedStep(
 async function serve(target: Target): Promise<{ store: MirrorStore; baseUrl: string; close: () => Promise<void> }> {
   const store = await createStore(target.config);
   // As `npm start`: partners' track records computed on the reputation thread over the SQLite file.
-  const reputationThread =
-    target.sqlitePath === null
-      ? null
-      : createReputationThread({ path: target.sqlitePath, chainId: CHAIN_ID, policy: DEFAULT_REPUTATION_POLICY });
+  const reputationThread = createReputationThreadFromConfig(target.config, CHAIN_ID);
   const passports = createPassportModule({
     store,
     reputation: createReputationService({ store, chainId: CHAIN_ID, thread: reputationThread }),
