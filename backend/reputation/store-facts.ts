@@ -9,7 +9,15 @@ import type { LotEventFact, LotFact, OrderFact, ReputationAsOf, ReputationFacts 
 
 export type ReputationStore = Pick<
   MirrorStore,
-  "getCheckpoint" | "getBlocks" | "getParticipant" | "listOrders" | "listBatches" | "listEvents" | "getBatches"
+  | "getCheckpoint"
+  | "getBlocks"
+  | "getParticipant"
+  | "getParticipants"
+  | "listOrders"
+  | "listBatches"
+  | "listEvents"
+  | "getBatches"
+  | "getTrackRecordTotals"
 >;
 
 const PAGE_LIMIT = 500;

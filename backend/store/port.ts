@@ -88,6 +88,8 @@ import type {
   StoredReading,
 } from "../domain/cold-chain.ts";
 
+import type { TrackRecordTotals } from "../reputation/track-record.ts";
+
 export type StoreKind = "sqlite" | "mongodb";
 
 /**
@@ -520,6 +522,20 @@ export interface DocumentAnchorRecords {
 
 export const MAX_DOCUMENT_ANCHORS_LISTED = 500;
 
+/**
+ * Partners' track records (backend/reputation/track-record.ts), kept by commitRange and rollback as they write
+ * batches and orders: each document's contribution is stored with it and its difference added to the totals in the
+ * same commit (SQLite: one transaction; MongoDB: contributions live on the documents and are summed at read), so
+ * the totals are always those of the stored documents.
+ */
+export interface TrackRecordReads {
+  /**
+   * The totals of each of `addresses` (zeros for an address with no orders or lots), open orders counted late when
+   * their deadline is before `asOf` (unix seconds: the indexed block's time).
+   */
+  getTrackRecordTotals(addresses: Hex[], asOf: number): Promise<Map<Hex, TrackRecordTotals>>;
+}
+
 /** The whole store, as the composition roots (main.ts, tests) open it. */
 export interface MirrorStore
   extends
@@ -542,4 +558,5 @@ export interface MirrorStore
     DocumentAnchorRecords,
     UnitOwnershipRecords,
     TransformationRecords,
-    ContainerReads {}
+    ContainerReads,
+    TrackRecordReads {}

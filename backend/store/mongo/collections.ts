@@ -54,6 +54,7 @@ import type {
   Transformation,
   Container,
 } from "../../domain/model.ts";
+import { encodeContribution, lotContribution, orderContribution, type TrackRecordContribution } from "../../reputation/track-record.ts";
 
 /** A natural key (string or number), or the ObjectId the server gives scans and claims. */
 export type DocumentId = string | number | mongo.ObjectId;
@@ -122,12 +123,36 @@ export function serialChunkId(serialRoot: Hex, index: number): string {
   return `${serialRoot}:${index}`;
 }
 
+/**
+ * A codec that also stores the object's track-record contribution (backend/reputation/track-record.ts) in
+ * `trackRecord`: the participants it names, for the index, and the contribution itself. It is part of the document,
+ * so every write (a range, a replay, a rollback) keeps it in step; reads drop it.
+ */
+export function withTrackRecord<T extends object>(
+  codec: DocumentCodec<T>,
+  contributionOf: (value: T) => TrackRecordContribution,
+): DocumentCodec<T> {
+  return {
+    toDocument(value) {
+      const contribution = contributionOf(value);
+      const participants = [
+        ...new Set([...Object.keys(contribution.counts), ...contribution.openDeadlines.map((entry) => entry.participant)]),
+      ];
+      return { ...codec.toDocument(value), trackRecord: { participants, contribution: encodeContribution(contribution) } };
+    },
+    fromDocument({ trackRecord: _trackRecord, ...document }) {
+      return codec.fromDocument(document as MongoDocument);
+    },
+  };
+}
+
 /** The one place that says how each domain object is stored. */
 export const documents = {
   event: keyedBy<ChainEvent>("id"),
-  batch: keyedBy<Batch>("batchId"),
+  // A lot's recall is counted at read time (its split root needs other documents): the stored contribution has none.
+  batch: withTrackRecord(keyedBy<Batch>("batchId"), (batch) => lotContribution(batch, null)),
   participant: keyedBy<Participant>("address"),
-  order: keyedBy<Order>("orderId"),
+  order: withTrackRecord(keyedBy<Order>("orderId"), (order) => orderContribution(order)),
   checkpoint: keyedBy<Checkpoint>("chainId"),
   relay: keyedBy<RelayRequest>("id"),
   block: withId<IndexedBlock>((block) => blockDocId(block.chainId, block.number)),
@@ -253,6 +278,7 @@ export const COLLECTIONS = {
       ),
       // manufacturer + status, the filter pair a dashboard lists by: one exact range, however rare the status.
       index<Stored<Batch, "batchId">>(["manufacturer", "status", "registered.eventId", "_id"]),
+      { key: { "trackRecord.participants": 1 } },
     ],
   },
   orders: {
@@ -262,6 +288,7 @@ export const COLLECTIONS = {
       ...(["buyer", "seller", "carrier", "batchId", "state"] as const).map((field) =>
         index<Stored<Order, "orderId">>([field, "opened.eventId", "_id"]),
       ),
+      { key: { "trackRecord.participants": 1 } },
     ],
   },
   blocks: { name: "blocks", indexes: [index<IndexedBlock>(["chainId", "number"], { unique: true })] },

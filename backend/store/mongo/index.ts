@@ -27,6 +27,7 @@ import { createProjectionReads } from "./projections.ts";
 import { createRelayQueue } from "./relay-queue.ts";
 import { createTransformationRecords } from "./transformations.ts";
 import { createContainerReads } from "./containers.ts";
+import { backfillTrackRecords, createTrackRecordReads } from "./track-records.ts";
 
 export { connectFailure, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_DATABASE, type MongoStoreOptions } from "./connection.ts";
 export { MongoStoreConnectionError, RollbackCompletedError } from "./errors.ts";
@@ -43,6 +44,7 @@ export async function createMongoStore(options: MongoStoreOptions): Promise<Mirr
     async init() {
       await createIndexes(collections);
       await backfillDocumentAnchors(collections);
+      await backfillTrackRecords(collections);
     },
     async close() {
       if (closed) return;
@@ -68,5 +70,6 @@ export async function createMongoStore(options: MongoStoreOptions): Promise<Mirr
     ...createUnitOwnershipRecords(collections),
     ...createTransformationRecords(collections),
     ...createContainerReads(collections),
+    ...createTrackRecordReads(collections),
   };
 }

@@ -18,6 +18,7 @@ import { createColdChainReadings, createColdChainReads } from "./cold-chain.ts";
 import { createContainerReads } from "./containers.ts";
 import { createLeases } from "./leases.ts";
 import { createMirrorLog } from "./mirror-log.ts";
+import { readTrackRecordTotals } from "./track-records.ts";
 import { createPassportRecords } from "./passport-records.ts";
 import { createReadingAnchorRecords } from "./reading-anchor-records.ts";
 import { createReadingWriterThread } from "./reading-writer.ts";
@@ -77,5 +78,8 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): MirrorStore
     ...createUnitOwnershipRecords(connection),
     ...createTransformationRecords(connection),
     ...createContainerReads(connection),
+    async getTrackRecordTotals(addresses, asOf) {
+      return readTrackRecordTotals(connection, addresses, asOf);
+    },
   };
 }

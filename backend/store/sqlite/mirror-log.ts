@@ -21,6 +21,7 @@ import {
   writeParticipant,
   writeUnitToken,
 } from "./projections.ts";
+import { batchSourceKey, orderSourceKey, trackRecordWrites } from "./track-records.ts";
 import { deleteTransformations, writeTransformation } from "./transformations.ts";
 
 function insertEvent(connection: SqliteConnection, event: ChainEvent): void {
@@ -167,9 +168,11 @@ export function createMirrorLog(connection: SqliteConnection): MirrorLog {
       connection.write(() => {
         for (const event of commit.events) insertEvent(connection, event);
         for (const block of commit.blocks) writeBlock(connection, block);
-        for (const batch of commit.batches) writeBatch(connection, batch, true);
+        const trackRecords = trackRecordWrites(sql);
+        for (const batch of commit.batches) if (writeBatch(connection, batch, true)) trackRecords.lot(batch);
         for (const participant of commit.participants) writeParticipant(connection, participant, true);
-        for (const order of commit.orders) writeOrder(connection, order, true);
+        for (const order of commit.orders) if (writeOrder(connection, order, true)) trackRecords.order(order);
+        trackRecords.flush();
         writeDesignRecords(connection, commit.designRegistrations ?? [], commit.designLinkChanges ?? []);
         writeDocumentAnchors(connection, commit.documentAnchors ?? []);
         if (commit.coldChain !== undefined) writeColdChainChanges(connection, commit.chainId, commit.coldChain);
@@ -193,9 +196,13 @@ export function createMirrorLog(connection: SqliteConnection): MirrorLog {
           participantAddresses: commit.deleteParticipantAddresses,
           orderIds: commit.deleteOrderIds,
         });
-        for (const batch of commit.batches) writeBatch(connection, batch, false);
+        const trackRecords = trackRecordWrites(sql);
+        for (const batchId of commit.deleteBatchIds) trackRecords.forget(batchSourceKey(batchId));
+        for (const orderId of commit.deleteOrderIds) trackRecords.forget(orderSourceKey(orderId));
+        for (const batch of commit.batches) if (writeBatch(connection, batch, false)) trackRecords.lot(batch);
         for (const participant of commit.participants) writeParticipant(connection, participant, false);
-        for (const order of commit.orders) writeOrder(connection, order, false);
+        for (const order of commit.orders) if (writeOrder(connection, order, false)) trackRecords.order(order);
+        trackRecords.flush();
         deleteOwnership(connection, { tokenIds: commit.deleteUnitTokenIds ?? [], claimRootBatchIds: commit.deleteClaimRootBatchIds ?? [] });
         for (const token of commit.unitTokens ?? []) writeUnitToken(connection, token, false);
         deleteTransformations(connection, commit.deleteTransformationIds ?? []);

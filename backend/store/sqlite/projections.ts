@@ -16,8 +16,9 @@ import { documentOf, type SqliteConnection } from "./connection.ts";
  */
 const staleGuard = (table: string, fresherOnly: boolean) => (fresherOnly ? ` WHERE ${table}.last_event_id <= excluded.last_event_id` : "");
 
-export function writeBatch(connection: SqliteConnection, batch: Batch, fresherOnly: boolean): void {
-  connection
+/** Writes the batch unless a fresher one is stored; whether it was written. */
+export function writeBatch(connection: SqliteConnection, batch: Batch, fresherOnly: boolean): boolean {
+  const { changes } = connection
     .sql(
       `INSERT INTO batches (batch_id, gtin, lot, manufacturer, custodian, status, parent_id, registered_event_id, last_event_id, doc)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -38,6 +39,7 @@ export function writeBatch(connection: SqliteConnection, batch: Batch, fresherOn
       batch.lastEvent.eventId,
       JSON.stringify(batch),
     );
+  return Number(changes) > 0;
 }
 
 export function writeParticipant(connection: SqliteConnection, participant: Participant, fresherOnly: boolean): void {
@@ -61,8 +63,9 @@ export function writeParticipant(connection: SqliteConnection, participant: Part
   }
 }
 
-export function writeOrder(connection: SqliteConnection, order: Order, fresherOnly: boolean): void {
-  connection
+/** Writes the order unless a fresher one is stored; whether it was written. */
+export function writeOrder(connection: SqliteConnection, order: Order, fresherOnly: boolean): boolean {
+  const { changes } = connection
     .sql(
       `INSERT INTO orders (order_id, buyer, seller, carrier, batch_id, state, opened_event_id, last_event_id, doc)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -82,6 +85,7 @@ export function writeOrder(connection: SqliteConnection, order: Order, fresherOn
       order.lastEvent.eventId,
       JSON.stringify(order),
     );
+  return Number(changes) > 0;
 }
 
 export function writeUnitToken(connection: SqliteConnection, token: UnitToken, fresherOnly: boolean): void {

@@ -5,7 +5,12 @@
  */
 import type { DatabaseSync } from "node:sqlite";
 
-export const MIGRATIONS: readonly string[] = [
+import { backfillTrackRecords } from "./track-records.ts";
+
+/** SQL, or SQL and then code that fills the new tables from what is stored (in the same transaction). */
+export type Migration = string | { sql: string; fill: (db: DatabaseSync) => void };
+
+export const MIGRATIONS: readonly Migration[] = [
   /* 1: the mirror, passports and the relay queue */ `
   CREATE TABLE events (
     id TEXT PRIMARY KEY,
@@ -404,6 +409,33 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX container_batches_by_container ON container_batches (sscc);
   `,
+  /* 16: partners' track records kept as documents are written (backend/reputation/track-record.ts), filled from the stored documents */ {
+    sql: `
+  CREATE TABLE track_record_sources (
+    key TEXT PRIMARY KEY,
+    contribution TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE track_records (
+    participant TEXT PRIMARY KEY,
+    counters TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE track_record_open_deadlines (
+    participant TEXT NOT NULL,
+    role TEXT NOT NULL,
+    deadline INTEGER NOT NULL,
+    source_key TEXT NOT NULL,
+    PRIMARY KEY (participant, role, deadline, source_key)
+  ) WITHOUT ROWID;
+  CREATE INDEX track_record_open_deadlines_by_source ON track_record_open_deadlines (source_key);
+  CREATE TABLE track_record_recalls (
+    source_key TEXT PRIMARY KEY,
+    manufacturer TEXT NOT NULL,
+    root_id TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX track_record_recalls_by_manufacturer ON track_record_recalls (manufacturer, root_id);
+  `,
+    fill: backfillTrackRecords,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -422,7 +454,12 @@ export function migrate(db: DatabaseSync): void {
       // Another process may have migrated while we waited for the write lock.
       const now = Number((db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version);
       if (now === version) {
-        db.exec(MIGRATIONS[version]!);
+        const migration = MIGRATIONS[version]!;
+        if (typeof migration === "string") db.exec(migration);
+        else {
+          db.exec(migration.sql);
+          migration.fill(db);
+        }
         db.exec(`PRAGMA user_version = ${version + 1}`);
       }
       db.exec("COMMIT");

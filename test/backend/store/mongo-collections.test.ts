@@ -4,6 +4,7 @@
  * query returns it, and must map back to a value deep-equal to the one written. No server needed.
  */
 import { expect } from "chai";
+import { encodeContribution, orderContribution } from "../../../backend/reputation/track-record.ts";
 import mongoose from "mongoose";
 
 import { COLLECTIONS, documents, withoutUndefined, type FieldPath, type MongoDocument } from "../../../backend/store/mongo/collections.ts";
@@ -119,7 +120,14 @@ describe("MongoDB store: documents", function () {
     it("test_toDocument_naturalKeyIsTheId_everyOtherFieldAsGiven", function () {
       const order = final.orders[0]!;
       const { orderId, ...fields } = order;
-      expect(documents.order.toDocument(order)).to.deep.equal({ _id: orderId, ...fields });
+      // Plus the order's track-record share (withTrackRecord), which reads drop again.
+      const contribution = orderContribution(order);
+      expect(documents.order.toDocument(order)).to.deep.equal({
+        _id: orderId,
+        ...fields,
+        trackRecord: { participants: Object.keys(contribution.counts), contribution: encodeContribution(contribution) },
+      });
+      expect(Object.keys(contribution.counts)).to.include(order.seller);
       const checkpoint = { chainId: 31337, blockNumber: 12, blockHash: bytes32("h"), updatedAt: 5 };
       expect(documents.checkpoint.toDocument(checkpoint)).to.deep.equal({
         _id: 31337,

@@ -206,7 +206,7 @@ describe("SQLite store", function () {
     it("test_migrate_version1File_keepsItsUnitClaims_asWholeDocuments", async function () {
       const path = join(directory, "version1.db");
       const raw = new DatabaseSync(path);
-      raw.exec(MIGRATIONS[0]!);
+      raw.exec(MIGRATIONS[0] as string);
       raw.exec("PRAGMA user_version = 1");
       raw
         .prepare("INSERT INTO unit_claims (batch_id, serial, owner, claimed_at) VALUES (?, ?, ?, ?)")
@@ -226,10 +226,37 @@ describe("SQLite store", function () {
       }
     });
 
+    it("test_migrate_version15File_fillsTheTrackRecordsOfTheDocumentsAlreadyMirrored", async function () {
+      const scenario = supplyChainScenario();
+      const mirrored = await open(join(directory, "fresh.db"));
+      const old = join(directory, "version15.db");
+      const before = await open(old);
+      for (const [from, to] of [
+        [1, 6],
+        [7, 12],
+      ] as const) {
+        await mirrored.commitRange(rangeCommit(scenario, from, to));
+        await before.commitRange(rangeCommit(scenario, from, to));
+      }
+      await before.close();
+      // As a release before migration 16 left it: the documents, no track-record tables.
+      const raw = new DatabaseSync(old);
+      for (const table of ["track_record_sources", "track_records", "track_record_open_deadlines", "track_record_recalls"]) {
+        raw.exec(`DROP TABLE ${table}`);
+      }
+      raw.exec("PRAGMA user_version = 15");
+      raw.close();
+      const migrated = await open(old);
+      const accounts = Object.values(scenario.accounts);
+      const totals = await migrated.getTrackRecordTotals(accounts, 4_000_000_000);
+      expect(totals).to.deep.equal(await mirrored.getTrackRecordTotals(accounts, 4_000_000_000));
+      expect([...totals.values()].some((total) => total.counters.sentAccepted > 0)).to.equal(true);
+    });
+
     it("test_migrate_version12File_indexesTheDocumentAnchorsAlreadyMirrored", async function () {
       const path = join(directory, "version12.db");
       const raw = new DatabaseSync(path);
-      for (const migration of MIGRATIONS.slice(0, 12)) raw.exec(migration);
+      for (const migration of MIGRATIONS.slice(0, 12)) raw.exec(migration as string);
       raw.exec("PRAGMA user_version = 12");
       const event: ChainEvent = {
         id: chainEventId(CHAIN_ID, 7, 3),
@@ -272,8 +299,8 @@ describe("SQLite store", function () {
     it("test_migrate_version2File_rebuildsTheScanIndexWithRegion_andKeepsTheScans", async function () {
       const path = join(directory, "version2.db");
       const raw = new DatabaseSync(path);
-      raw.exec(MIGRATIONS[0]!);
-      raw.exec(MIGRATIONS[1]!);
+      raw.exec(MIGRATIONS[0] as string);
+      raw.exec(MIGRATIONS[1] as string);
       raw.exec("PRAGMA user_version = 2");
       const insert = raw.prepare("INSERT INTO scans (batch_id, serial, at, region) VALUES (?, ?, ?, ?)");
       for (const [at, region] of [

@@ -27,6 +27,9 @@ import type {
 } from "../../../backend/domain/model.ts";
 import { chainEventId } from "../../../backend/domain/model.ts";
 import { encodeCursor } from "../../../backend/store/cursor.ts";
+import { computeReputation } from "../../../backend/reputation/reputation.ts";
+import { lotFact, orderFact } from "../../../backend/reputation/store-facts.ts";
+import { allTimeMetrics } from "../../../backend/reputation/track-record.ts";
 import {
   CHAIN_ID,
   OTHER_CHAIN_ID,
@@ -308,6 +311,68 @@ export function shouldBehaveLikeMirrorStore(makeStore: () => Promise<MirrorStore
       expect(await store.countEvents(OTHER_CHAIN_ID)).to.equal(9);
       expect(await store.countEvents()).to.equal(28);
       expect(await store.countEvents(1)).to.equal(0);
+    });
+  });
+
+  describe("track records", function () {
+    /** Each account's kept all-time record, and the one computeReputation makes from every stored document. */
+    const keptAndComputed = async (target: MirrorStore, asOf: number) => {
+      const accounts = Object.values(scenario.accounts);
+      const facts = {
+        orders: (await target.listOrders({}, all)).items.map(orderFact),
+        lots: (await target.listBatches({}, all)).items.map(lotFact),
+      };
+      const totals = await target.getTrackRecordTotals(accounts, asOf);
+      const asOfBlock = { chainId: CHAIN_ID, blockNumber: 0, timestamp: asOf };
+      return {
+        kept: accounts.map((account) => allTimeMetrics(totals.get(account)!)),
+        computed: accounts.map((account) => computeReputation(account, facts, asOfBlock).allTime),
+      };
+    };
+    const LATE = 4_000_000_000; // past every deadline in the scenario
+
+    it("test_trackRecords_equalTheRecordComputedFromTheStoredDocuments_beforeAndAfterDeadlines", async function () {
+      await commitScenario();
+      // The last block's time (every event is at or before it, open orders' deadlines after it), and much later.
+      const lastBlock = (await store.getBlocks(CHAIN_ID, 12, 12))[0]!.timestamp;
+      for (const asOf of [lastBlock, LATE]) {
+        const { kept, computed } = await keptAndComputed(store, asOf);
+        expect(kept).to.deep.equal(computed);
+      }
+      const { kept } = await keptAndComputed(store, LATE);
+      expect(kept.some((record) => record.handoffsSent.accepted > 0)).to.equal(true);
+      expect(kept.some((record) => record.recalls.lots > 0)).to.equal(true);
+      const lateAtTheEnd = (await keptAndComputed(store, lastBlock)).kept.map((record) => record.deliveryAsSeller.late);
+      expect(kept.map((record) => record.deliveryAsSeller.late)).to.not.deep.equal(lateAtTheEnd); // an open order fell due
+    });
+
+    it("test_trackRecords_replayAndStaleRangeChangeNothing", async function () {
+      await commitScenario();
+      const before = await store.getTrackRecordTotals(Object.values(scenario.accounts), LATE);
+      await commitScenario(); // a replay
+      await store.commitRange(rangeCommit(scenario, 1, 4)); // a stale writer's older documents
+      await store.commitRange({ ...rangeCommit(scenario, 9, 12) });
+      expect(await store.getTrackRecordTotals(Object.values(scenario.accounts), LATE)).to.deep.equal(before);
+    });
+
+    it("test_trackRecords_afterARollback_areThoseOfARunToTheFork", async function () {
+      await commitScenario();
+      await store.rollback(rollbackCommit(scenario, 6, 12));
+      const reference = await openStore();
+      await commitScenario(reference, 6);
+      const accounts = Object.values(scenario.accounts);
+      expect(await store.getTrackRecordTotals(accounts, LATE)).to.deep.equal(await reference.getTrackRecordTotals(accounts, LATE));
+      const { kept, computed } = await keptAndComputed(store, LATE);
+      expect(kept).to.deep.equal(computed);
+    });
+
+    it("test_trackRecords_unknownAddress_isAllZeros", async function () {
+      await commitScenario();
+      const stranger = address("stranger");
+      const totals = (await store.getTrackRecordTotals([stranger], LATE)).get(stranger)!;
+      expect(Object.values(totals.counters).every((value) => value === 0)).to.equal(true);
+      expect(totals.lateOpenOrders).to.deep.equal({ seller: 0, carrier: 0 });
+      expect(totals.recalledLots).to.equal(0);
     });
   });
 
