@@ -47,13 +47,6 @@ export interface CloneThresholds {
   maxRegions: number;
 }
 
-/**
- * Longest a passport waits for a partner's first track record: computing one reads the partner's whole record
- * (seconds for a manufacturer of 10^5 lots). Past it the page is served without that line, and not kept in the view
- * cache, and the record is ready for a later request.
- */
-export const PARTNER_RECORD_WAIT_MS = 250;
-
 /** Unit proofs remembered (a few hundred bytes each). */
 const PROOF_MEMO_ENTRIES = 10_000;
 
@@ -294,7 +287,7 @@ export function createPassportService({
       recall: ancestor.batch.recall ? recallEntry(ancestor.batch) : null,
     }));
     const ownHistory = history.events.map(historyEntryOf);
-    const { partners, partnersComputing } = await partnersOf(history);
+    const partners = await partnersOf(history);
     const dpp = await productData.passportData(batch.batchId);
     const holding = (await packedHoldingsOf(store, [batch])).get(batch.batchId);
     if (holding !== undefined && !participants.has(holding.custodian)) {
@@ -323,7 +316,6 @@ export function createPassportService({
         verified: manufacturer !== null && !manufacturer.suspended && manufacturer.roles.includes("MANUFACTURER"),
       },
       partners,
-      partnersComputing,
       unit,
       designs: await designsOf(batch.gtin),
       coldChain: withColdChainContract(
@@ -359,11 +351,10 @@ export function createPassportService({
 
   /**
    * The manufacturer and every carrier that held the goods (this lot or an earlier one it was split from), oldest leg
-   * first, with their track records. Only the rendering of a new view gets here, and the reputation service keeps
-   * each participant's answer for the indexed block, so a hot passport costs one computation per partner per block,
-   * and none of its readers waits for it once the partner's record was computed before.
+   * first, with their all-time track records: totals the store keeps as it mirrors, so reading them costs the same
+   * for a partner of ten orders or of a million.
    */
-  async function partnersOf(history: BatchHistory): Promise<{ partners: PartnerReputation[]; partnersComputing: boolean }> {
+  async function partnersOf(history: BatchHistory): Promise<PartnerReputation[]> {
     const { participants } = history;
     const carriers: Hex[] = [];
     for (const lot of [...history.ancestors.map((ancestor) => ancestor.batch).reverse(), history.batch]) {
@@ -373,9 +364,7 @@ export function createPassportService({
       }
     }
     const manufacturer = history.batch.manufacturer;
-    // The last records computed, while the indexed block's are computed in the background: a computation reads the
-    // partner's whole record (seconds for a large manufacturer), and every new block would otherwise make a reader wait.
-    const { records, computing } = await reputation.getManyRecent([manufacturer, ...carriers], { waitMs: PARTNER_RECORD_WAIT_MS });
+    const records = await reputation.getTrackRecords([manufacturer, ...carriers]);
     const partners: PartnerReputation[] = [];
     const manufacturerRecord = records.get(manufacturer);
     if (manufacturerRecord) partners.push({ role: "manufacturer", address: manufacturer, reputation: manufacturerRecord });
@@ -383,7 +372,7 @@ export function createPassportService({
       const record = records.get(carrier);
       if (record) partners.push({ role: "carrier", address: carrier, reputation: record });
     }
-    return { partners, partnersComputing: computing.length > 0 };
+    return partners;
   }
 
   return {

@@ -6,7 +6,7 @@ import type { ChartReading, ChartSpan } from "./cold-chain-chart.ts";
 import type { ColdChainStory } from "./cold-chain-story.ts";
 import type { Batch, Hex, InspectionResult, Participant, ScanStats, UnitClaim, UnitToken } from "../domain/model.ts";
 import type { PassportProductData } from "../product-data/product-data-service.ts";
-import type { Reputation } from "../reputation/reputation.ts";
+import type { TrackRecord } from "../reputation/track-record.ts";
 import type { DigitalLink } from "./digital-link.ts";
 import type { HistoryEntry } from "./history-entries.ts";
 
@@ -51,7 +51,7 @@ export interface AncestorView {
 export interface PartnerReputation {
   role: "manufacturer" | "carrier";
   address: Hex;
-  reputation: Reputation;
+  reputation: TrackRecord;
 }
 
 export interface PassportView {
@@ -80,8 +80,6 @@ export interface PassportView {
   manufacturer: { address: Hex; participant: Participant | null; verified: boolean };
   /** The manufacturer first, then the carriers in the order they held the goods; participants the mirror knows only. */
   partners: PartnerReputation[];
-  /** A partner's first track record was still being computed (PARTNER_RECORD_WAIT_MS): `partners` lacks it, so this view is not cached. */
-  partnersComputing: boolean;
   unit: UnitView | null;
   /** Registered designs the GTIN's brand links to the product (DesignRegistry), oldest link first. */
   designs: PassportDesign[];

@@ -256,9 +256,8 @@ export function resolverRoutes({
     const view = await resolved.view();
     const body = wants === "html" ? renderPage(view, req, locale!, claimed, null) : JSON.stringify(passportJsonLd(view, publicBaseUrl));
     const entry = { etag: etagOf(key), body: Buffer.from(body, "utf8") };
-    // Compressed only when kept: with the cache off (or this page too large for it) every request renders anyway. A
-    // view still missing a partner's track record is not kept: the next request renders it with the record.
-    if (!view.partnersComputing && cache.set(key, entry)) {
+    // Compressed only when kept: with the cache off (or this page too large for it) every request renders anyway.
+    if (cache.set(key, entry)) {
       answer(key, entry);
     } else {
       sendRendering(req, res, key, entry, null);

@@ -3,16 +3,17 @@
  * Answers are kept per participant and block: a newly indexed range moves the checkpoint, so the next request
  * computes afresh and the old entry ages out (as the passport's view cache does). A computation reads the
  * participant's whole record, so it grows with it (seconds for a manufacturer of 10^4 lots): passports, which must
- * not wait that long after every block, read `getManyRecent`, the last answer while the next one is computed.
+ * not wait for that, read `getTrackRecords`, the all-time totals the store keeps as it mirrors (track-record.ts).
  * Given a `thread` (reputation-thread.ts, for a SQLite file), the computation runs there, off the event loop, so
  * requests are answered while it runs. Reputation is public: it holds
  * counts and scores only, never an order's id, amount or counterparties, which orders-by-role keeps to the parties.
  */
-import { isDomainError, notFound } from "../domain/errors.ts";
+import { notFound } from "../domain/errors.ts";
 import type { Hex } from "../domain/model.ts";
 import { createBoundedMemo } from "../passport/view-cache.ts";
 import { computeReputation, DEFAULT_REPUTATION_POLICY, type Reputation, type ReputationPolicy } from "./reputation.ts";
 import type { ReputationThread } from "./reputation-thread.ts";
+import { trackRecordOf, type TrackRecord } from "./track-record.ts";
 import { loadReputationFacts, mirrorAsOf, type ReputationStore } from "./store-facts.ts";
 
 export interface ReputationService {
@@ -21,18 +22,10 @@ export interface ReputationService {
   /** The reputation of each known participant among `addresses` (unknown ones are left out). */
   getMany(addresses: readonly Hex[]): Promise<Map<Hex, Reputation>>;
   /**
-   * As getMany, except that a participant whose answer for the current block is still being computed gets the last
-   * one computed (its `asOf` says which block), and the current one is computed in the background; a participant
-   * never computed yet is waited for, at most `waitMs` when given: one still computing then is listed in `computing`
-   * (its computation goes on, and a later call answers it), as is one whose computation the thread refused for now.
+   * The all-time track record of each known participant among `addresses` as of the mirror's checkpoint, from the
+   * totals the store keeps as it mirrors (track-record.ts): no history is read, so it costs the same for any size.
    */
-  getManyRecent(addresses: readonly Hex[], options?: { waitMs?: number }): Promise<RecentReputations>;
-}
-
-export interface RecentReputations {
-  records: Map<Hex, Reputation>;
-  /** Known participants whose first record was still being computed when the wait ended. */
-  computing: Hex[];
+  getTrackRecords(addresses: readonly Hex[]): Promise<Map<Hex, TrackRecord>>;
 }
 
 export interface ReputationServiceOptions {
@@ -59,10 +52,7 @@ export function createReputationService(options: ReputationServiceOptions): Repu
   // Concurrent requests for one participant at a new block share one computation.
   const inFlight = new Map<string, Promise<Reputation>>();
 
-  // The last answer per participant, whatever its block: what getManyRecent serves while the next one is computed.
-  const lastAnswers = createBoundedMemo<Hex, Reputation>(Math.max(1, cacheEntries));
-
-  async function known(address: Hex, recent = false): Promise<Reputation | null> {
+  async function known(address: Hex): Promise<Reputation | null> {
     const subject = address.toLowerCase() as Hex;
     const [participant, mirror] = await Promise.all([store.getParticipant(subject), mirrorAsOf(store, chainId)]);
     if (participant === null || mirror === null) return null;
@@ -80,58 +70,18 @@ export function createReputationService(options: ReputationServiceOptions): Repu
       pending = compute()
         .then((reputation) => {
           memo.set(key, reputation);
-          lastAnswers.set(subject, reputation);
           return reputation;
         })
         .finally(() => inFlight.delete(key));
       inFlight.set(key, pending);
     }
-    const last = recent ? lastAnswers.get(subject) : undefined;
-    if (last === undefined) return pending;
-    // Nobody awaits this computation now: a failure is left for the next request, which starts another.
-    pending.catch(() => {});
-    return last;
+    return pending;
   }
 
   async function knownAmong(addresses: readonly Hex[]): Promise<Map<Hex, Reputation>> {
     const unique = [...new Set(addresses.map((address) => address.toLowerCase() as Hex))];
     const answers = await Promise.all(unique.map(async (address) => [address, await known(address)] as const));
     return new Map(answers.filter((entry): entry is readonly [Hex, Reputation] => entry[1] !== null));
-  }
-
-  async function recentAmong(addresses: readonly Hex[], waitMs: number | undefined): Promise<RecentReputations> {
-    const unique = [...new Set(addresses.map((address) => address.toLowerCase() as Hex))];
-    let timer: NodeJS.Timeout | undefined;
-    const late = Symbol("late");
-    const deadline =
-      waitMs === undefined
-        ? null
-        : new Promise<typeof late>((resolve) => {
-            timer = setTimeout(() => resolve(late), waitMs);
-            timer.unref();
-          });
-    try {
-      // Promise.race subscribes to every answer, so one failing after the deadline is not left unhandled.
-      const answers = await Promise.all(
-        unique.map(async (address) => {
-          // A computation refused for now (the thread's queue is full) is as one still under way: asked again later.
-          const answer = known(address, true).catch((error: unknown): typeof late => {
-            if (isDomainError(error, "unavailable")) return late;
-            throw error;
-          });
-          return [address, deadline === null ? await answer : await Promise.race([answer, deadline])] as const;
-        }),
-      );
-      const records = new Map<Hex, Reputation>();
-      const computing: Hex[] = [];
-      for (const [address, answer] of answers) {
-        if (answer === late) computing.push(address);
-        else if (answer !== null) records.set(address, answer);
-      }
-      return { records, computing };
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   return {
@@ -141,6 +91,14 @@ export function createReputationService(options: ReputationServiceOptions): Repu
       return reputation;
     },
     getMany: (addresses) => knownAmong(addresses),
-    getManyRecent: (addresses, options) => recentAmong(addresses, options?.waitMs),
+    async getTrackRecords(addresses) {
+      const unique = [...new Set(addresses.map((address) => address.toLowerCase() as Hex))];
+      // The checkpoint first: the totals are then at least as new as the block the records say they are as of.
+      const mirror = await mirrorAsOf(store, chainId);
+      if (mirror === null || unique.length === 0) return new Map();
+      const known = (await store.getParticipants(unique)).map((participant) => participant.address);
+      const totals = await store.getTrackRecordTotals(known, mirror.asOf.timestamp);
+      return new Map(known.map((address) => [address, trackRecordOf(address, totals.get(address)!, mirror.asOf)]));
+    },
   };
 }

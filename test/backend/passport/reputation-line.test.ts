@@ -1,6 +1,6 @@
 /**
  * The passport's compact partner line: the manufacturer and the carrier that held the goods, with the same all-time
- * counts as the reputation API, in HTML (both languages) and JSON-LD; computed once per partner and indexed block.
+ * counts as the reputation API, in HTML (both languages) and JSON-LD; read once per partner and indexed block.
  */
 import { expect } from "chai";
 import request from "supertest";
@@ -71,41 +71,20 @@ describe("passport partner reputation", function () {
     expect(chinese).to.match(/（承运方）：\d+ 次交付中 \d+ 次准时/);
   });
 
-  it("test_passport_reputationComputedOncePerPartnerPerBlock", async function () {
+  it("test_passport_trackRecordsReadOncePerPartnerPerBlock", async function () {
     const inner = createReputationService({ store: world.store, chainId: world.deployment.chainId });
     const asked: Hex[] = [];
     const counting: ReputationService = {
       get: (address) => inner.get(address),
-      getMany: (addresses) => {
+      getMany: (addresses) => inner.getMany(addresses),
+      getTrackRecords: (addresses) => {
         asked.push(...addresses);
-        return inner.getMany(addresses);
-      },
-      getManyRecent: (addresses, options) => {
-        asked.push(...addresses);
-        return inner.getManyRecent(addresses, options);
+        return inner.getTrackRecords(addresses);
       },
     };
     const app = appWith(counting);
     for (let i = 0; i < 5; i++) await request(app).get(batchPath()).set("Accept", "application/ld+json").expect(200);
     // Rendered once: the view cache answers the rest until the mirror moves.
     expect(asked).to.deep.equal([manufacturer, carrier]);
-  });
-
-  it("test_passport_partnerRecordStillComputing_pageServedWithoutIt_andNotCached", async function () {
-    const inner = createReputationService({ store: world.store, chainId: world.deployment.chainId });
-    let computing = true;
-    const slowFirst: ReputationService = {
-      get: (address) => inner.get(address),
-      getMany: (addresses) => inner.getMany(addresses),
-      getManyRecent: async (addresses, options) =>
-        computing ? { records: new Map(), computing: [...addresses] } : inner.getManyRecent(addresses, options),
-    };
-    const app = appWith(slowFirst);
-    const first = (await request(app).get(batchPath()).set("Accept", HTML).expect(200)).text;
-    expect(first).to.not.include("partner-reputation");
-    computing = false;
-    // Same stamp, so a kept rendering would be answered: the page without the records was not kept.
-    const second = (await request(app).get(batchPath()).set("Accept", HTML).expect(200)).text;
-    expect(second).to.include('<ul id="partner-reputation">');
   });
 });

@@ -118,73 +118,30 @@ describe("reputation API", function () {
     expect(orderReads).to.equal(6);
   });
 
-  it("test_getManyRecent_afterTheMirrorMoves_answersTheLastRecordAtOnce_andTheNewOneOnceComputed", async function () {
-    const service = createReputationService({ store: t.store, chainId: CHAIN_ID });
-    // Never computed: waited for, as getMany does.
-    const first = (await service.getManyRecent([acme, swift])).records.get(acme)!;
-    expect(first.allTime.recalls.lots).to.equal(1);
-    history.registerBatch({ manufacturer: acme, gtin: GTIN, lot: "L-4", quantity: 5 });
-    await history.mirrorInto(t.store);
-    // The mirror moved: the last record is answered while the new block's is computed in the background.
-    const meanwhile = await service.getManyRecent([acme]);
-    expect(meanwhile.records.get(acme)).to.equal(first);
-    const current = await service.get(acme);
-    expect(current.asOf.blockNumber).to.be.greaterThan(first.asOf.blockNumber);
-    expect(current.allTime.recalls.lots).to.equal(2);
-    expect((await service.getManyRecent([acme])).records.get(acme)).to.equal(current);
-    // getMany never answers an older block's record.
-    history.registerBatch({ manufacturer: acme, gtin: GTIN, lot: "L-5", quantity: 5 });
-    await history.mirrorInto(t.store);
-    expect((await service.getMany([acme])).get(acme)!.allTime.recalls.lots).to.equal(3);
-  });
-
-  it("test_getManyRecent_unknownParticipant_isLeftOut_andAFailedBackgroundComputationIsRetried", async function () {
-    let failOrders = false;
-    const failing = new Proxy(t.store, {
+  it("test_getTrackRecords_equalTheComputedAllTimeRecord_andMoveWithTheMirror", async function () {
+    let historyReads = 0;
+    const counting = new Proxy(t.store, {
       get(target, property, receiver) {
-        if (property === "listOrders" && failOrders) return () => Promise.reject(new Error("store unavailable"));
+        if (property === "listOrders" || property === "listBatches" || property === "listEvents") historyReads++;
         const value = Reflect.get(target, property, receiver) as unknown;
         return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
       },
     });
-    const service = createReputationService({ store: failing, chainId: CHAIN_ID });
+    const service = createReputationService({ store: counting, chainId: CHAIN_ID });
     const unknown = "0x00000000000000000000000000000000000000aa" as Hex;
-    const first = await service.getManyRecent([acme, unknown]);
-    expect([...first.records.keys()]).to.deep.equal([acme]);
-    expect(first.computing).to.deep.equal([]);
-    history.registerBatch({ manufacturer: acme, gtin: GTIN, lot: "L-6", quantity: 5 });
+    const records = await service.getTrackRecords([acme, swift, unknown, acme.toUpperCase().replace("0X", "0x") as Hex]);
+    expect([...records.keys()]).to.have.members([acme, swift]);
+    expect(historyReads).to.equal(0);
+    const computed = createReputationService({ store: t.store, chainId: CHAIN_ID, cacheEntries: 0 });
+    for (const address of [acme, swift]) {
+      const full = await computed.get(address);
+      expect(records.get(address)).to.deep.equal({ address, method: full.method, asOf: full.asOf, allTime: full.allTime });
+    }
+    history.registerBatch({ manufacturer: acme, gtin: GTIN, lot: "L-4", quantity: 5 });
     await history.mirrorInto(t.store);
-    failOrders = true;
-    // The background computation fails; the last record is still answered, and nothing is left unhandled.
-    expect((await service.getManyRecent([acme])).records.get(acme)).to.equal(first.records.get(acme));
-    await new Promise((resolve) => setImmediate(resolve));
-    await service.get(acme).then(
-      () => expect.fail("the store fails"),
-      (error: Error) => expect(error.message).to.equal("store unavailable"),
-    );
-    failOrders = false;
-    expect((await service.get(acme)).allTime.recalls.lots).to.equal(2);
-  });
-
-  it("test_getManyRecent_waitMs_aFirstRecordStillComputing_isListed_andAnsweredLater", async function () {
-    let release: () => void = () => {};
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    const slow = new Proxy(t.store, {
-      get(target, property, receiver) {
-        const value = Reflect.get(target, property, receiver) as unknown;
-        if (typeof value !== "function") return value;
-        const bound = (value as (...args: unknown[]) => unknown).bind(target);
-        return property === "listOrders" ? async (...args: unknown[]) => (await gate, bound(...args)) : bound;
-      },
-    });
-    const service = createReputationService({ store: slow, chainId: CHAIN_ID });
-    const meanwhile = await service.getManyRecent([acme, swift], { waitMs: 20 });
-    expect(meanwhile.records.size).to.equal(0);
-    expect(meanwhile.computing).to.have.members([acme, swift]);
-    release();
-    const answered = await service.getManyRecent([acme, swift], { waitMs: 1_000 });
-    expect(answered.computing).to.deep.equal([]);
-    expect([...answered.records.keys()]).to.have.members([acme, swift]);
-    expect(answered.records.get(acme)).to.deep.equal(await createReputationService({ store: t.store, chainId: CHAIN_ID }).get(acme));
+    const moved = (await service.getTrackRecords([acme])).get(acme)!;
+    expect(moved.asOf.blockNumber).to.be.greaterThan(records.get(acme)!.asOf.blockNumber);
+    expect(moved.allTime).to.deep.equal((await computed.get(acme)).allTime);
+    expect(moved.allTime.recalls.lots).to.equal(records.get(acme)!.allTime.recalls.lots + 1);
   });
 });
