@@ -279,6 +279,8 @@ export const COLLECTIONS = {
       // manufacturer + status, the filter pair a dashboard lists by: one exact range, however rare the status.
       index<Stored<Batch, "batchId">>(["manufacturer", "status", "registered.eventId", "_id"]),
       { key: { "trackRecord.participants": 1 } },
+      // A manufacturer's recalled lots, for its track record: one range however many lots it made.
+      index<Stored<Batch, "batchId">>(["manufacturer", "recall.by"]),
     ],
   },
   orders: {

@@ -38,7 +38,8 @@ async function totalsOf(collections: MongoCollections, address: Hex, asOf: numbe
 /** The distinct registered lots of `manufacturer` that were recalled, themselves or through a lot split from them. */
 async function recalledRoots(batches: MongoCollection, manufacturer: Hex): Promise<number> {
   const roots = new Set<string>();
-  const recalled = batches.find({ manufacturer, recall: { $ne: null } }, { projection: { _id: 1, parentId: 1 } });
+  // Any string is > "": the index on (manufacturer, recall.by) bounds this to the recalled lots.
+  const recalled = batches.find({ manufacturer, "recall.by": { $gt: "" } }, { projection: { _id: 1, parentId: 1 } });
   for await (const lot of recalled) {
     let current = lot as MongoDocument & { parentId?: Hex | null };
     let root: string | null = null;
