@@ -497,6 +497,8 @@ export function createReadingIngest({
       } catch (error) {
         onError(error);
         if (attempt === STORE_ATTEMPTS) {
+          // Not stored: a device's redelivery (MQTT without PUBACK, an HTTP retry) must be accepted, not a "replay".
+          verifier.forgetUnstored(accepted);
           for (const entry of [...taken, ...shed]) if (!parkedNow.has(entry)) entry.reject(error);
           return;
         }

@@ -76,6 +76,11 @@ export interface ReadingVerifier {
   verifyAllOrWait(arrivals: Arrival[], waitingDevices: ReadonlySet<Hex>): Promise<(ReadingVerdict | MirrorWait)[]>;
   /** The store refused an accepted reading as a duplicate: it was not stored by this instance. */
   forgetAccepted(reading: StoredReading): void;
+  /**
+   * Accepted readings that could not be stored (the store kept failing): their devices' sequences are read from the
+   * store again, so the device's redelivery of them is accepted, not refused as a replay.
+   */
+  forgetUnstored(readings: readonly StoredReading[]): void;
   /** The mirror advanced: devices, legs and carriers are read afresh. */
   mirrorAdvanced(): void;
 }
@@ -298,6 +303,13 @@ export function createReadingVerifier({
       devices.clear();
       legs.clear();
       carriers.clear();
+    },
+
+    forgetUnstored(readings) {
+      for (const { device } of readings) {
+        lastSequence.delete(device);
+        recent.delete(device);
+      }
     },
 
     forgetAccepted(reading) {

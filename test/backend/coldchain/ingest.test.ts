@@ -239,6 +239,41 @@ describe("Cold-chain ingest", function () {
       expect(stored.items.map((reading) => reading.sequence)).to.deep.equal([first.sequence, third.sequence]);
     });
 
+    it("test_storeFailing_theReadingIsNotLost_theDevicesRedeliveryIsAccepted", async function () {
+      let failing = true;
+      const flaky = new Proxy(fixture.store, {
+        get(target, property, receiver) {
+          if (property === "storeReadings" && failing) return () => Promise.reject(new Error("disk full"));
+          const value = Reflect.get(target, property, receiver) as unknown;
+          return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+      const { createReadingVerifier } = await import("../../../backend/coldchain/reading-verifier.ts");
+      const { createReadingIngest } = await import("../../../backend/coldchain/ingest-service.ts");
+      const { Registry } = await import("prom-client");
+      const ingest = createReadingIngest({
+        store: flaky,
+        verifier: createReadingVerifier({ store: flaky, domain, cacheTtlMs: 0 }),
+        registry: new Registry(),
+        maxDelayMs: 1,
+        onError: () => {},
+      });
+      try {
+        const reading = fixture.device.sign(measurement(1));
+        const refused = await ingest.submit(wire(reading), "mqtt").then(
+          () => null,
+          (error: Error) => error,
+        );
+        expect(refused?.message).to.equal("disk full"); // no PUBACK: the device sends it again
+        failing = false;
+        expect(await ingest.submit(wire(reading), "mqtt")).to.include({ accepted: true, sequence: reading.sequence });
+        const stored = await fixture.store.listReadings({ legId: fixture.legId }, { limit: 10 });
+        expect(stored.items.map((item) => item.sequence)).to.deep.equal([reading.sequence]);
+      } finally {
+        await ingest.close();
+      }
+    });
+
     it("test_replay_afterRestart_isStillARefusedReplay", async function () {
       const first = fixture.device.sign(measurement(1));
       await fixture.ingest.submit(wire(first), "mqtt");
