@@ -302,6 +302,8 @@ export const COLLECTIONS = {
   claims: { name: "claims", indexes: [index<UnitClaim>(["batchId", "serial"], { unique: true })] },
   relays: { name: "relays", indexes: [index<Stored<RelayRequest, "id">>(["status", "createdAt", "_id"])] },
   rollbacks: { name: "rollbacks", indexes: [] },
+  /** One document per one-time data migration finished on this database (e.g. "trackRecords"). */
+  storeMigrations: { name: "storemigrations", indexes: [] },
   // MongoDB's TTL monitor removes a spent nonce once its expiry has passed (it runs about once a minute).
   recallAcknowledgements: {
     name: "recallacknowledgements",

@@ -58,11 +58,16 @@ async function recalledRoots(batches: MongoCollection, manufacturer: Hex): Promi
   return roots.size;
 }
 
+const BACKFILL_DONE = "trackRecords";
+
 /**
- * Gives every batch and order stored before documents carried `trackRecord` their contribution. Guarded by the
- * document's lastEvent, so a document a writer replaced meanwhile (which now carries one) is left alone; resumable.
+ * Gives every batch and order stored before documents carried `trackRecord` their contribution, once per database
+ * (a `storemigrations` marker, written when it finished, spares later starts the scan). Guarded by the document's
+ * lastEvent, so a document a writer replaced meanwhile (which now carries one) is left alone; a run cut short is
+ * simply run again.
  */
 export async function backfillTrackRecords(collections: MongoCollections): Promise<void> {
+  if ((await collections.storeMigrations.findOne({ _id: BACKFILL_DONE })) !== null) return;
   const kinds = [
     { collection: collections.batches, codec: documents.batch },
     { collection: collections.orders, codec: documents.order },
@@ -87,6 +92,7 @@ export async function backfillTrackRecords(collections: MongoCollections): Promi
     }
     await flush();
   }
+  await collections.storeMigrations.updateOne({ _id: BACKFILL_DONE }, { $set: { finishedAt: Date.now() } }, { upsert: true });
 }
 
 export function createTrackRecordReads(collections: MongoCollections) {

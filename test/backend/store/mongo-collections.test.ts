@@ -308,6 +308,7 @@ describe("MongoDB store: documents", function () {
         "claims",
         "relays",
         "rollbacks",
+        "storemigrations",
         "rollbackitems",
         "recallacknowledgements",
         "orderreadgrants",
