@@ -17,8 +17,7 @@
  * Environment: BENCH_BATCHES (default 5000), BENCH_DURATION_SECONDS per endpoint (default 5),
  * BENCH_CONNECTIONS (default 10), MONGODB_URI; BENCH_PASSPORT_BATCHES; BENCH_PASSPORT_STORE, a SQLite file kept
  * after the run and reused by the next (seeding a million batches takes minutes); BENCH_PASSPORT_WARMUP_SECONDS of
- * load before each passport measurement (default 2; on a large store a fresh server needs longer to compute its
- * partners' first track records); BENCH_SKIP_API=1 or `--passports` runs only the passport benchmark.
+ * load before each passport measurement (default 2); BENCH_SKIP_API=1 or `--passports` runs only the passport benchmark.
  */
 import { fork, type ChildProcess } from "node:child_process";
 import cluster, { type Worker } from "node:cluster";
@@ -169,7 +168,7 @@ async function serve(options: ServeOptions): Promise<void> {
         logger,
       })
     : null;
-  // As `npm start` and its API workers: partners' track records computed on the reputation thread (SQLite files).
+  // As `npm start` and its API workers: the reputation API's records computed on the reputation thread (SQLite files).
   const reputationThread = options.passports ? createReputationThreadFromConfig(options.store, CHAIN_ID) : null;
   const modules = options.passports
     ? [
@@ -510,8 +509,6 @@ async function runPassportBenchmark(): Promise<void> {
   const batches = positiveIntFromEnv("BENCH_PASSPORT_BATCHES", 1_000_000);
   const duration = positiveIntFromEnv("BENCH_DURATION_SECONDS", 5);
   const connections = positiveIntFromEnv("BENCH_CONNECTIONS", 10);
-  // A fresh server computes every partner's first track record (seconds each on a large store) and does not keep a
-  // page missing one; a longer warm-up measures the steady state after them.
   const warmup = positiveIntFromEnv("BENCH_PASSPORT_WARMUP_SECONDS", 2);
   const keptFile = process.env.BENCH_PASSPORT_STORE;
   const workDir = keptFile ? null : mkdtempSync(join(tmpdir(), "provena-bench-passports-"));

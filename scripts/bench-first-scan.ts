@@ -9,15 +9,14 @@
  *   HTML, repeat        the same client again: nothing recorded, the page answered from the view cache
  *   JSON-LD             never a scan; the rendering key is resolved afresh after every scan moved the store
  *
- * (after one cold rendering of each sampled unit, timed on its own row: it computes the partners' track records)
+ * (after one cold rendering of each sampled unit, timed on its own row: nothing is cached for it yet)
  * and, for the first-scan HTML requests, the SQLite time spent per statement (summed over the requests; the
  * statements' EXPLAIN QUERY PLAN with --plans), so a statement whose cost grows with the store shows by name.
  * The load average is printed with each table: the machine may be shared, so compare runs taken together.
  *
- * Each row also gives the longest the event loop was held while it ran (partners' track records computed in-process
- * hold it for a whole computation; with --reputation-thread they are computed on a worker thread).
+ * Each row also gives the longest the event loop was held while it ran.
  *
- * Options: BENCH_FIRST_SCAN_REQUESTS requests per row (default 300), --plans, --reputation-thread.
+ * Options: BENCH_FIRST_SCAN_REQUESTS requests per row (default 300), --plans.
  */
 import { existsSync, readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
@@ -28,9 +27,7 @@ import { pino } from "pino";
 import { createApp } from "../backend/api/app.ts";
 import { createMetrics } from "../backend/api/metrics.ts";
 import { createPassportModule } from "../backend/passport/passport-module.ts";
-import { DEFAULT_REPUTATION_POLICY } from "../backend/reputation/reputation.ts";
 import { createReputationService } from "../backend/reputation/reputation-service.ts";
-import { createReputationThread } from "../backend/reputation/reputation-thread.ts";
 import { createStore } from "../backend/store/index.ts";
 import { BENCHMARK_READ_LIMITS } from "./fixtures/bench-app.ts";
 import { CHAIN_ID, REGISTRY_ADDRESS } from "./fixtures/chain-history.ts";
@@ -128,14 +125,11 @@ function newClient(): string {
 async function benchStore(
   path: string,
   requests: number,
-  options: { plans: boolean; reputationThread: boolean },
+  options: { plans: boolean },
 ): Promise<{ label: string; rows: Row[]; load: string }> {
   const { plans } = options;
   const samples = JSON.parse(readFileSync(`${path}.samples.json`, "utf8")) as Samples;
   const store = await createStore({ mongodbUri: null, sqlitePath: path });
-  const reputationThread = options.reputationThread
-    ? createReputationThread({ path, chainId: CHAIN_ID, policy: DEFAULT_REPUTATION_POLICY })
-    : null;
   const passports = createPassportModule({
     store,
     config: {
@@ -147,7 +141,7 @@ async function benchStore(
     chain: { request: () => Promise.reject(new Error("no chain in this benchmark")) } as never,
     logger: pino({ level: "silent" }),
     writeRateLimitPerMinute: 1_000_000,
-    reputation: createReputationService({ store, chainId: CHAIN_ID, thread: reputationThread }),
+    reputation: createReputationService({ store, chainId: CHAIN_ID }),
   });
   const app = createApp({
     store,
@@ -172,8 +166,8 @@ async function benchStore(
     .map((value) => value.toFixed(2))
     .join(" ");
   try {
-    // Each sampled unit once, before anything is measured: its first rendering computes its partners' track records
-    // (each partner's whole record, once per process), which would otherwise land in whichever row runs first.
+    // Each sampled unit once, before anything is measured: its first rendering (nothing cached for it, its statements
+    // not yet prepared) would otherwise land in whichever row runs first.
     rows.push(
       await withStall(async () => {
         const cold: number[] = [];
@@ -227,10 +221,9 @@ async function benchStore(
   } finally {
     server.close();
     await passports.close();
-    await reputationThread?.close();
     await store.close();
   }
-  const label = `${samples.batches.toLocaleString("en-US")} batches${options.reputationThread ? ", reputation thread" : ""}`;
+  const label = `${samples.batches.toLocaleString("en-US")} batches`;
   return { label, rows, load };
 }
 
@@ -241,7 +234,7 @@ async function main(): Promise<void> {
   }
   const requests = positiveIntFromEnv("BENCH_FIRST_SCAN_REQUESTS", 300);
   const results: Awaited<ReturnType<typeof benchStore>>[] = [];
-  const options = { plans: process.argv.includes("--plans"), reputationThread: process.argv.includes("--reputation-thread") };
+  const options = { plans: process.argv.includes("--plans") };
   for (const path of paths) results.push(await benchStore(path, requests, options));
   console.log(
     `\nPassport of sampled units, ${requests} requests per row, one at a time over HTTP on 127.0.0.1 (p50 / p99 / max ms, this process's CPU ms per request, the longest event-loop stall in ms):`,

@@ -242,7 +242,8 @@ async function seedStep(
  */
 async function serve(target: Target): Promise<{ store: MirrorStore; baseUrl: string; close: () => Promise<void> }> {
   const store = await createStore(target.config);
-  // As `npm start`: partners' track records computed on the reputation thread over the SQLite file.
+  // As `npm start`: the reputation API's full records computed on the reputation thread over the SQLite file
+  // (passports read the partners' kept track records, not these).
   const reputationThread = createReputationThreadFromConfig(target.config, CHAIN_ID);
   const passports = createPassportModule({
     store,
@@ -327,7 +328,7 @@ async function runTarget(target: Target, steps: number[], requests: number): Pro
       const loadBefore = loadavg();
       for (const query of queries) {
         // At the last step every statement the measured requests run is captured, not only those of one request:
-        // a cached answer runs none, and the misses (a partner's reputation, computed once per block) are the slow ones.
+        // a cached answer runs none, and the misses (a first rendering) are the slow ones.
         const capturing = isLast && target.sqlitePath !== null;
         captured.clear();
         recording = capturing;
