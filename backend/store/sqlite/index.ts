@@ -38,7 +38,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): MirrorStore
   const connection = openSqlite(options);
   const readingWriter =
     connection.path !== IN_MEMORY && options.readingWriterThread !== false
-      ? createReadingWriterThread({ path: connection.path, busyTimeoutMs: options.busyTimeoutMs })
+      ? createReadingWriterThread({ path: connection.path, busyTimeoutMs: options.busyTimeoutMs, cacheMb: options.cacheMb })
       : undefined;
   return {
     kind: "sqlite",
