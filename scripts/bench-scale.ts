@@ -33,6 +33,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import type { AddressInfo } from "node:net";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
+import { getHeapStatistics } from "node:v8";
 import { DatabaseSync, StatementSync, type SQLInputValue } from "node:sqlite";
 import { pino } from "pino";
 import type { Hex } from "../backend/domain/model.ts";
@@ -68,8 +69,10 @@ interface StepResult {
   rssAnonMegabytes: number;
   rssFileMegabytes: number;
   heapMegabytes: number;
+  /** Of RSS: this thread's V8 heap as resident pages (used or not yet given back). */
+  heapResidentMegabytes: number;
   /** The V8 heaps of the worker threads the serving store and app started (the reputation thread, the readings writer). */
-  threadHeapMegabytes: number;
+  threadHeapMegabytes: { used: number; resident: number };
   seedEventsPerSecond: number;
   seedRowsPerSecond: number;
   /** 1-minute load average when this step's measurement started and ended. */
@@ -370,6 +373,7 @@ async function runTarget(
         rssAnonMegabytes: resident.rssAnon,
         rssFileMegabytes: resident.rssFile,
         heapMegabytes: memory.heapUsed / 1e6,
+        heapResidentMegabytes: getHeapStatistics().total_physical_size / 1e6,
         threadHeapMegabytes: await workerHeapMegabytes(),
         seedEventsPerSecond: summary === null ? Number.NaN : (summary.events / summary.elapsedMs) * 1000,
         seedRowsPerSecond: summary === null ? Number.NaN : summary.rowsPerSecond,
@@ -548,7 +552,11 @@ function printTable(label: string, results: StepResult[]): void {
       ...results.map((result) => `${result.rssAnonMegabytes.toFixed(0)} / ${result.rssFileMegabytes.toFixed(0)}`),
     ],
     ["V8 heap after step (MB)", ...results.map((result) => result.heapMegabytes.toFixed(0))],
-    ["  worker threads' V8 heaps (MB)", ...results.map((result) => result.threadHeapMegabytes.toFixed(0))],
+    ["  V8 heap resident (MB)", ...results.map((result) => result.heapResidentMegabytes.toFixed(0))],
+    [
+      "  worker threads' V8 heaps used / resident (MB)",
+      ...results.map((result) => `${result.threadHeapMegabytes.used.toFixed(0)} / ${result.threadHeapMegabytes.resident.toFixed(0)}`),
+    ],
     ["seeding events/s (this step)", ...results.map((result) => perSecond(result.seedEventsPerSecond))],
     ["seeding rows/s (this step)", ...results.map((result) => perSecond(result.seedRowsPerSecond))],
     ["load average (1 min) measuring", ...results.map((result) => `${result.loadBefore.toFixed(1)} -> ${result.loadAfter.toFixed(1)}`)],

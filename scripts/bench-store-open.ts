@@ -4,13 +4,14 @@
  *
  *   open        the connection and its pragmas (openSqlite: WAL, synchronous, cache and mmap caps)
  *   migrate     the schema version check (and any migration the file still needs: a real, committed change)
- *   optimize    what `PRAGMA optimize` at open would analyse (its debug mode, nothing written), then the open's own
- *               optimize (createSqliteStore's init), which may refresh sqlite_stat1
+ *   optimize    what `PRAGMA optimize` would analyse (its debug mode, nothing written), then the open's own
+ *               (createSqliteStore's init: only tables without statistics; stale ones are left to the writes)
  *   threads     the reputation thread's connection (the reading writer's opens the same way, at its first batch)
  *   counts      the indexer's events count at resume (`countEvents(chainId)`) and the health check's (`countEvents()`)
  *
- * --analyze-cost also times a full `ANALYZE` and one bounded by the open's analysis_limit, each inside a transaction
- * that is rolled back (the statistics stay as they were): what an optimize that finds stale statistics costs.
+ * --analyze-cost also times `ANALYZE` of every table with the connection's analysis_limit and without a limit, each
+ * inside a transaction that is rolled back (the statistics stay as they were): what a refresh of stale statistics
+ * costs (PRAGMA optimize re-analyses a table that grew tenfold).
  * Prints one line per step, the process's memory (RssAnon private, RssFile mapped file pages) and the load average.
  * Run it on a copy or a benchmark store: it takes the write lock for the migrations and the optimize.
  */
@@ -75,7 +76,7 @@ if (process.argv.includes("--analyze-cost")) {
     db.exec(`PRAGMA analysis_limit = ${previous}`);
   }
 }
-timed("optimize: the open's own (may write stat1)", () => connection.optimize());
+timed("optimize at open: tables without statistics", () => connection.optimizeAtOpen());
 connection.close();
 
 const whole = await timedAsync("createSqliteStore + init, as npm start", async () => {

@@ -45,7 +45,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): MirrorStore
     describe: () => `SQLite at ${connection.path === IN_MEMORY ? "memory (not persisted)" : connection.path}`,
     async init() {
       migrate(connection.db);
-      connection.optimize();
+      connection.optimizeAtOpen();
     },
     async close() {
       // The readings already handed to the writer thread are stored before it stops.
