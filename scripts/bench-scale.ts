@@ -71,6 +71,9 @@ interface StepResult {
   heapMegabytes: number;
   /** Of RSS: this thread's V8 heap as resident pages (used or not yet given back). */
   heapResidentMegabytes: number;
+  /** The highest private memory and worker threads' resident heaps seen while measuring (sampled each second). */
+  peakRssAnonMegabytes: number;
+  peakThreadHeapResidentMegabytes: number;
   /** The V8 heaps of the worker threads the serving store and app started (the reputation thread, the readings writer). */
   threadHeapMegabytes: { used: number; resident: number };
   seedEventsPerSecond: number;
@@ -337,6 +340,7 @@ async function runTarget(
       const latencies = new Map<string, { p50: number; p99: number; failures: number }>();
       const isLast = stepIndex === steps.length - 1;
       const loadBefore = loadavg();
+      const peaks = samplePeaks();
       for (const query of queries) {
         // At the last step every statement the measured requests run is captured, not only those of one request:
         // a cached answer runs none, and the misses (a partner's reputation, computed once per block) are the slow ones.
@@ -351,6 +355,7 @@ async function runTarget(
         if (capturing) planProblems += printSqlitePlans(target.sqlitePath!, query.name);
       }
       const loadAfter = loadavg();
+      const peak = await peaks.stop();
       if (isLast && target.config.mongodbUri !== null) await printMongoPlans(target.config.mongodbUri, samples!);
       if (isLast && target.sqlitePath !== null && keepsStore() && kept === null) {
         // What bench-api's passport benchmark needs to reuse this store (BENCH_PASSPORT_STORE) instead of seeding its
@@ -374,6 +379,8 @@ async function runTarget(
         rssFileMegabytes: resident.rssFile,
         heapMegabytes: memory.heapUsed / 1e6,
         heapResidentMegabytes: getHeapStatistics().total_physical_size / 1e6,
+        peakRssAnonMegabytes: peak.rssAnon,
+        peakThreadHeapResidentMegabytes: peak.threadHeapResident,
         threadHeapMegabytes: await workerHeapMegabytes(),
         seedEventsPerSecond: summary === null ? Number.NaN : (summary.events / summary.elapsedMs) * 1000,
         seedRowsPerSecond: summary === null ? Number.NaN : summary.rowsPerSecond,
@@ -387,6 +394,28 @@ async function runTarget(
     printTable(target.label, results);
   }
   return { results, planProblems };
+}
+
+/** Samples private memory and the worker threads' resident heaps every second until stopped; resolves to the highest. */
+function samplePeaks(): { stop: () => Promise<{ rssAnon: number; threadHeapResident: number }> } {
+  const peak = { rssAnon: 0, threadHeapResident: 0 };
+  let sampling: Promise<void> = Promise.resolve();
+  const sample = () => {
+    sampling = sampling.then(async () => {
+      peak.rssAnon = Math.max(peak.rssAnon, residentMemory().rssAnon);
+      peak.threadHeapResident = Math.max(peak.threadHeapResident, (await workerHeapMegabytes()).resident);
+    });
+  };
+  sample();
+  const timer = setInterval(sample, 1_000);
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      sample();
+      await sampling;
+      return peak;
+    },
+  };
 }
 
 async function seedStepReporting(target: Target, seeded: number, step: number): Promise<BulkSeedSummary> {
@@ -553,6 +582,10 @@ function printTable(label: string, results: StepResult[]): void {
     ],
     ["V8 heap after step (MB)", ...results.map((result) => result.heapMegabytes.toFixed(0))],
     ["  V8 heap resident (MB)", ...results.map((result) => result.heapResidentMegabytes.toFixed(0))],
+    [
+      "peak while measuring: RssAnon / threads' heaps (MB)",
+      ...results.map((result) => `${result.peakRssAnonMegabytes.toFixed(0)} / ${result.peakThreadHeapResidentMegabytes.toFixed(0)}`),
+    ],
     [
       "  worker threads' V8 heaps used / resident (MB)",
       ...results.map((result) => `${result.threadHeapMegabytes.used.toFixed(0)} / ${result.threadHeapMegabytes.resident.toFixed(0)}`),

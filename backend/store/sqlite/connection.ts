@@ -53,8 +53,7 @@ export interface SqliteConnection {
   /**
    * At open: gathers statistics for tables that have none (a new store; a bulk-loaded one), leaving stale ones to
    * `eventsWritten`, which refreshes them as the writes that make them stale arrive. A refresh reads every page of
-   * every index of the table (analysis_limit bounds the comparisons, not the reads): minutes for the events of a
-   * 10^7-event store, which an open must not wait for.
+   * every index of the table: one to two minutes for a 10^7-event store, which an open must not wait for.
    */
   optimizeAtOpen: () => void;
   close: () => void;
@@ -65,13 +64,6 @@ const OPTIMIZE_EVERY_EVENTS = 5_000;
 
 /** The page cache of each connection, in MB, unless SQLITE_CACHE_MB says otherwise. */
 export const DEFAULT_SQLITE_CACHE_MB = 16;
-
-/**
- * The entries of each index ANALYZE compares when it refreshes the planner's statistics (`PRAGMA analysis_limit`;
- * SQLite advises 100-1000). It still counts every entry (every index page is read), but without the limit it also
- * compares each with its neighbour, which made a refresh of a 10^7-event store's statistics about 3x slower.
- */
-export const ANALYSIS_LIMIT = 1_000;
 
 /** Opens (creating directories) in WAL mode with a busy timeout, so several processes can share the file. */
 export function openSqlite(options: SqliteStoreOptions = {}): SqliteConnection {
@@ -87,7 +79,8 @@ export function openSqlite(options: SqliteStoreOptions = {}): SqliteConnection {
   // pages live in the OS's file cache (reclaimable) rather than in this process.
   db.exec(`PRAGMA cache_size = ${-Math.round((options.cacheMb ?? DEFAULT_SQLITE_CACHE_MB) * 1024)}`);
   db.exec("PRAGMA mmap_size = 0");
-  db.exec(`PRAGMA analysis_limit = ${ANALYSIS_LIMIT}`);
+  // No analysis_limit: a bounded ANALYZE still reads every index page (it counts the entries) and its per-key
+  // estimates stop at the limit, so `custodian = ? AND status = ?` took the status index, thousands of rows a page.
   const bulkLoad = options.bulkLoad === true;
   if (bulkLoad) {
     db.exec("PRAGMA synchronous = OFF");
@@ -99,7 +92,7 @@ export function openSqlite(options: SqliteStoreOptions = {}): SqliteConnection {
   // The planner chooses among the per-column indexes (e.g. manufacturer vs status) by table statistics, which
   // SQLite gathers only when asked: refresh them at open and as the mirror grows, as SQLite recommends for
   // long-lived connections. PRAGMA optimize re-analyses only tables without statistics or whose size changed
-  // tenfold, and analysis_limit makes each of those a sample of every index, not a read of it.
+  // tenfold; at open only the former (optimizeAtOpen).
   let eventsSinceOptimize = 0;
 
   const connection: SqliteConnection = {

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 
-import { ANALYSIS_LIMIT, DEFAULT_SQLITE_CACHE_MB, openSqlite } from "../../../backend/store/sqlite/connection.ts";
+import { DEFAULT_SQLITE_CACHE_MB, openSqlite } from "../../../backend/store/sqlite/connection.ts";
 import { createSqliteStore } from "../../../backend/store/sqlite/index.ts";
 
 /** What opening a store costs in memory and at start: the pragmas every connection gets, and what init reads. */
@@ -38,12 +38,12 @@ describe("SQLite store: opening", function () {
     raw.close();
   }
 
-  const eventsByNameStatistics = (path: string): string | undefined => {
+  const statisticsOf = (path: string, index: string): string | undefined => {
     const db = new DatabaseSync(path, { readOnly: true });
     try {
       const exists = db.prepare("SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_stat1'").get() !== undefined;
       return exists
-        ? (db.prepare("SELECT stat FROM sqlite_stat1 WHERE idx = 'events_by_name'").get() as { stat: string } | undefined)?.stat
+        ? (db.prepare("SELECT stat FROM sqlite_stat1 WHERE idx = ?").get(index) as { stat: string } | undefined)?.stat
         : undefined;
     } finally {
       db.close();
@@ -71,32 +71,41 @@ describe("SQLite store: opening", function () {
     }
   });
 
-  it("test_open_boundsWhatAnalyzeReads_onEveryConnection", function () {
-    const file = openSqlite({ path: nextPath() });
-    const memory = openSqlite({ path: ":memory:" });
-    try {
-      expect(pragma(file.db, "analysis_limit")).to.equal(ANALYSIS_LIMIT);
-      expect(pragma(memory.db, "analysis_limit")).to.equal(ANALYSIS_LIMIT);
-    } finally {
-      file.close();
-      memory.close();
-    }
-  });
-
-  it("test_init_onAStoreWithoutStatistics_gathersThemBySampling_notByComparingEveryIndexEntry", async function () {
+  it("test_init_onAStoreWithoutStatistics_gathersExactOnes_soTheMoreSelectiveIndexIsChosen", async function () {
     const path = nextPath();
     await openAsNpmStartDoes(path);
-    // Ten times more entries under each name than ANALYSIS_LIMIT, and no statistics.
-    const names = 3;
-    const rows = names * ANALYSIS_LIMIT * 10;
-    insertEvents(path, 0, rows, names);
-    expect(eventsByNameStatistics(path)).to.equal(undefined);
+    // Batches written with no statistics refresh: 2,000 per custodian, 12,000 per status.
+    const raw = new DatabaseSync(path);
+    const insert = raw.prepare(
+      `INSERT INTO batches (batch_id, gtin, lot, manufacturer, custodian, status, parent_id, registered_event_id, last_event_id, doc)
+       VALUES (?, '09506000000001', ?, '0xm', ?, ?, NULL, ?, ?, '{}')`,
+    );
+    raw.exec("BEGIN");
+    for (let i = 0; i < 24_000; i++) {
+      const id = `0x${i.toString(16).padStart(64, "0")}`;
+      insert.run(id, `L${i}`, `0xc${i % 12}`, i % 2 === 0 ? "delivered" : "in_transit", id, id);
+    }
+    raw.exec("COMMIT");
+    raw.close();
+    expect(statisticsOf(path, "batches_by_custodian")).to.equal(undefined);
 
     await openAsNpmStartDoes(path);
 
-    // The planner has statistics for the index, from ANALYSIS_LIMIT entries under a name: a full ANALYZE would
-    // have found each name's 10,000.
-    expect(eventsByNameStatistics(path)).to.equal(`${rows} ${ANALYSIS_LIMIT + 1} 1`);
+    // Exact per-key counts: a sample bounded by analysis_limit (1,000) would count both as ~1,000 a key and could
+    // walk the status index, filtering 12,000 rows for a page.
+    expect(statisticsOf(path, "batches_by_custodian")).to.equal("24000 2000 1 1");
+    expect(statisticsOf(path, "batches_by_status")).to.equal("24000 12000 1 1");
+    const db = new DatabaseSync(path, { readOnly: true });
+    try {
+      const plan = db
+        .prepare(
+          "EXPLAIN QUERY PLAN SELECT doc FROM batches WHERE custodian = ? AND status = ? ORDER BY registered_event_id, batch_id LIMIT 51",
+        )
+        .all("0xc1", "delivered") as { detail: string }[];
+      expect(plan.map((row) => row.detail)).to.deep.include("SEARCH batches USING INDEX batches_by_custodian (custodian=?)");
+    } finally {
+      db.close();
+    }
   });
 
   it("test_init_onAStoreWithStaleStatistics_leavesThemToTheWritesThatMadeThemStale", async function () {
@@ -104,14 +113,14 @@ describe("SQLite store: opening", function () {
     await openAsNpmStartDoes(path);
     insertEvents(path, 0, 2_000, 2);
     await openAsNpmStartDoes(path);
-    const gathered = eventsByNameStatistics(path);
-    expect(gathered?.split(" ")[0]).to.equal("2000");
+    const gathered = statisticsOf(path, "events_by_name");
+    expect(gathered).to.equal("2000 1000 1");
 
     // The table grows fifteenfold behind the statistics' back: PRAGMA optimize would re-analyse it...
     insertEvents(path, 2_000, 28_000, 2);
     // ...but the open does not: a refresh reads every index page, minutes on a large store.
     await openAsNpmStartDoes(path);
-    expect(eventsByNameStatistics(path)).to.equal(gathered);
+    expect(statisticsOf(path, "events_by_name")).to.equal(gathered);
 
     // The refresh the mirror's writes run (eventsWritten, every OPTIMIZE_EVERY_EVENTS) does.
     const writer = openSqlite({ path });
@@ -120,6 +129,6 @@ describe("SQLite store: opening", function () {
     } finally {
       writer.close();
     }
-    expect(eventsByNameStatistics(path)?.split(" ")[0]).to.equal("30000");
+    expect(statisticsOf(path, "events_by_name")).to.equal("30000 15000 1");
   });
 });
