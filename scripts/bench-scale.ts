@@ -16,7 +16,8 @@
  *   passport    GET /01/{gtin}/10/{lot}/21/{serial} of a unit with a stored serial set, as JSON-LD and as HTML
  *
  * and prints p50/p99 per query per step, the store's size on disk per event (SQLite file + WAL), and the process's
- * RSS and V8 heap after each step (the server's and serving store's alone: the seeder's memory is its child's).
+ * RSS and V8 heaps after each step and their peak while measuring (the server's and serving store's alone: the
+ * seeder's memory is its child's).
  * For every SQL statement the measured requests run, it prints SQLite's EXPLAIN QUERY PLAN once (at the largest step)
  * and flags full scans and temporary sort b-trees; the run fails (exit 1) when any is found. With MONGODB_URI set the
  * same steps run against a fresh MongoDB database and explain() of the batch list and lookup queries is printed;
@@ -26,7 +27,11 @@
  * BENCH_SCALE_REQUESTS requests per query per step (default 200), BENCH_SCALE_DIR (where the SQLite file goes;
  * default a temporary directory, removed afterwards unless --keep). A kept store gets its samples beside it
  * (<file>.samples.json), so the passport benchmark can serve it: BENCH_PASSPORT_STORE=<file>
- * BENCH_PASSPORT_BATCHES=<size> npm run bench:api -- --passports.
+ * BENCH_PASSPORT_BATCHES=<size> npm run bench:api -- --passports, and `--store=<file>` measures it again as it is
+ * (no seeding; the file's samples, or batches probed by rowid for files kept before the samples were all saved).
+ *
+ * The open (createStore, the reputation thread, the app) is timed on its own, apart from any count; memory is split
+ * into private pages and mapped file pages (RssAnon / RssFile), with the V8 heaps of the main and worker threads.
  */
 import { fork } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
