@@ -4,7 +4,7 @@
  * Grows one store in steps of 10^4, 10^5 and 10^6 registered batches (~10 events each, so up to 10^7 events; split
  * children add ~10% batches) with the bulk seeder (scripts/fixtures/bulk-store.ts: the indexer's write path, run in
  * a child process, scripts/fixtures/bulk-seeder.ts, over a bulk-load SQLite connection that skips fsync), and
- * after each step reopens the store as production does (createStore: same pragmas, indexes, PRAGMA optimize at open)
+ * after each step reopens the store as production does (createStore: same pragmas, indexes, statistics for tables without any)
  * and measures the read paths a user hits, through the real app over HTTP on 127.0.0.1 (routes,
  * validation, services, store, rendering), one request at a time:
  *
@@ -67,7 +67,7 @@ interface StepResult {
   latencies: Map<string, { p50: number; p99: number; failures: number }>;
   bytesPerEvent: number;
   fileMegabytes: number;
-  /** createStore as `npm start` runs it: pragmas, migrations, PRAGMA optimize (no count). */
+  /** createStore as `npm start` runs it (pragmas, migrations, statistics for tables without any), the thread, the app; no count. */
   openMs: number;
   rssMegabytes: number;
   /** Private memory (heaps, SQLite's page caches, the allocator) and mapped file pages (reclaimable), from /proc. */
@@ -258,7 +258,7 @@ async function seedStep(
 
 /**
  * The app over a store opened exactly as `npm start` and the API workers open it (createStore: production pragmas,
- * migrations, PRAGMA optimize at open), listening on 127.0.0.1.
+ * migrations, statistics for tables without any), listening on 127.0.0.1.
  */
 async function serve(target: Target): Promise<{ store: MirrorStore; baseUrl: string; close: () => Promise<void> }> {
   const store = await createStore(target.config);

@@ -18,8 +18,8 @@ export interface SqliteStoreOptions {
   /** How long a write waits for another process's (or connection's) write lock before failing, in ms. */
   busyTimeoutMs?: number;
   /**
-   * The most memory this connection's page cache holds, in MB (SQLITE_CACHE_MB; default DEFAULT_SQLITE_CACHE_MB). Each
-   * connection has its own: the store's, the readings writer thread's, the reputation thread's.
+   * The most memory this connection's page cache holds, in MB (SQLITE_CACHE_MB; default DEFAULT_SQLITE_CACHE_MB).
+   * Each connection has its own: the store's and its readings writer thread's take this one.
    */
   cacheMb?: number;
   /**
@@ -30,8 +30,8 @@ export interface SqliteStoreOptions {
   /**
    * For seeding a benchmark store only, never for a store that serves: commits skip fsync (synchronous OFF: an OS
    * crash or power loss can corrupt the file), a 1 GiB page cache and memory-mapped reads keep the large random
-   * index inserts in memory, and the planner statistics wait for `optimize()` or the next normal open. The WAL
-   * stays (node:sqlite's defensive mode refuses journal_mode OFF).
+   * index inserts in memory, and the planner statistics wait for `optimize()` (an open gathers only missing ones).
+   * The WAL stays (node:sqlite's defensive mode refuses journal_mode OFF).
    */
   bulkLoad?: boolean;
 }
