@@ -24,7 +24,8 @@
  * otherwise one line says MongoDB is skipped.
  *
  * Options: --quick (steps up to 10^5 batches), --size=N (or --max-batches=N, BENCH_SCALE_MAX_BATCHES; default 10^6),
- * BENCH_SCALE_REQUESTS requests per query per step (default 200), BENCH_SCALE_DIR (where the SQLite file goes;
+ * BENCH_SCALE_REQUESTS requests per query per step (default 200), BENCH_SCALE_ONLY (query name prefixes, e.g.
+ * "list,lookup,trace": only those), BENCH_SCALE_DIR (where the SQLite file goes;
  * default a temporary directory, removed afterwards unless --keep). A kept store gets its samples beside it
  * (<file>.samples.json), so the passport benchmark can serve it: BENCH_PASSPORT_STORE=<file>
  * BENCH_PASSPORT_BATCHES=<size> npm run bench:api -- --passports, and `--store=<file>` measures it again as it is
@@ -341,7 +342,7 @@ async function runTarget(
       console.log(
         `  ${events.toLocaleString("en-US")} events stored; store opened as in production in ${(openMs / 1000).toFixed(2)} s; measuring (load ${loadAverages()})...`,
       );
-      const queries = await queriesOf(store, samples!);
+      const queries = onlyQueries(await queriesOf(store, samples!));
       const latencies = new Map<string, { p50: number; p99: number; failures: number }>();
       const isLast = stepIndex === steps.length - 1;
       const loadBefore = loadavg();
@@ -607,6 +608,15 @@ function printTable(label: string, results: StepResult[]): void {
   console.log(line(header));
   console.log(widths.map((width) => "-".repeat(width)).join("  "));
   for (const row of rows) console.log(line(row));
+}
+
+/** BENCH_SCALE_ONLY=list,trace (name prefixes): measures only those queries, e.g. to see memory without passports. */
+function onlyQueries(queries: Query[]): Query[] {
+  const prefixes = (process.env.BENCH_SCALE_ONLY ?? "")
+    .split(",")
+    .map((prefix) => prefix.trim())
+    .filter((prefix) => prefix !== "");
+  return prefixes.length === 0 ? queries : queries.filter((query) => prefixes.some((prefix) => query.name.startsWith(prefix)));
 }
 
 const perSecond = (value: number): string => (Number.isNaN(value) ? "n/a" : Math.round(value).toLocaleString("en-US"));
