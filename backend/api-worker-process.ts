@@ -50,7 +50,7 @@ async function serve(setup: ApiWorkerSetup, scanDedupeKey: string): Promise<void
     logger,
   });
   indexerStatus = { ...indexerStatus, chainId: setup.chainId };
-  const store = await createStore({ mongodbUri: config.mongodbUri, sqlitePath: config.sqlitePath });
+  const store = await createStore({ mongodbUri: config.mongodbUri, sqlitePath: config.sqlitePath, sqliteCacheMb: config.sqliteCacheMb });
   const { provider } = await connectProvider({ rpcUrl: setup.rpcUrl, timeoutMs: config.rpcTimeoutMs, pollingIntervalMs: 1_000 });
   const abis = loadProvenaAbis();
   const chain = {

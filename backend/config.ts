@@ -9,6 +9,7 @@ import { isIP } from "node:net";
 import { availableParallelism, hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
+import { DEFAULT_SQLITE_CACHE_MB } from "./store/sqlite/connection.ts";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -39,6 +40,8 @@ export interface Config {
   /** null = embedded SQLite at `sqlitePath`. */
   mongodbUri: string | null;
   sqlitePath: string;
+  /** The page cache of each SQLite connection (the store's and its threads'), in MB. */
+  sqliteCacheMb: number;
   /** null = the default file for the chain id (see backend/chain/deployment.ts). */
   deploymentFile: string | null;
   /** Blocks behind the head the indexer stays, so shallow reorgs never reach the mirror. */
@@ -266,6 +269,7 @@ const fields = {
     "must be a MongoDB connection string (mongodb://host[:port]/db or mongodb+srv://...)",
   ),
   SQLITE_PATH: text((v) => v.trim() !== "" && !v.includes("\0"), "must be a file path (or :memory:)"),
+  SQLITE_CACHE_MB: integer(1, 65_536, "must be an integer 1-65536 (megabytes of page cache per SQLite connection)"),
   DEPLOYMENT_FILE: text((v) => /\.json$/i.test(v), "must be the path of a .json deployment file"),
   CONFIRMATIONS: integer(0, 10_000, "must be an integer 0-10000 (blocks)"),
   INDEXER_BLOCK_RANGE: integer(1, 1_000_000, "must be an integer 1-1000000 (blocks per eth_getLogs)"),
@@ -431,6 +435,7 @@ export function loadConfig(env: Env = process.env): Config {
     rpcTimeoutMs: parsed.RPC_TIMEOUT_MS ?? 5_000,
     mongodbUri: parsed.MONGODB_URI ?? null,
     sqlitePath: parsed.SQLITE_PATH ?? "data/provena.db",
+    sqliteCacheMb: parsed.SQLITE_CACHE_MB ?? DEFAULT_SQLITE_CACHE_MB,
     deploymentFile: parsed.DEPLOYMENT_FILE ?? null,
     // The in-process chain never reorganises; a real network needs a margin against shallow reorgs.
     confirmations,

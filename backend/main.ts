@@ -384,7 +384,7 @@ export async function startProvena(config: Config, options: StartProvenaOptions 
     // Chain and store first, in parallel: each fails fast with its own clear line.
     const [chainResult, storeResult] = await Promise.allSettled([
       openChain(config, options, log, cleanup),
-      createStore({ mongodbUri: config.mongodbUri, sqlitePath: config.sqlitePath }).then((opened) => {
+      createStore({ mongodbUri: config.mongodbUri, sqlitePath: config.sqlitePath, sqliteCacheMb: config.sqliteCacheMb }).then((opened) => {
         cleanup.push(() => opened.close());
         return opened;
       }),

@@ -13,6 +13,8 @@
  * served by 1 and by 2 API processes sharing one port (node:cluster, each opening the same SQLite file, with rate
  * limits and scan de-duplication counted cluster-wide by the primary, as API_WORKERS does), cold (PASSPORT_CACHE_MB=0: every request renders) and cached (the default cache). The load
  * comes from one client address, so each unit's first page view is its one counted scan and the rest are repeats.
+ * Each passport column also gives the server's memory after the measurement (all its processes: private pages and
+ * mapped file pages, RssAnon / RssFile from /proc).
  *
  * Environment: BENCH_BATCHES (default 5000), BENCH_DURATION_SECONDS per endpoint (default 5),
  * BENCH_CONNECTIONS (default 10), MONGODB_URI; BENCH_PASSPORT_BATCHES; BENCH_PASSPORT_STORE, a SQLite file kept
@@ -41,6 +43,7 @@ import { LIMIT_DEFAULTS } from "../backend/config.ts";
 import { digitalLinkPath } from "../backend/passport/digital-link.ts";
 import { CHAIN_ID, ChainHistory, REGISTRY_ADDRESS, gtin14 } from "./fixtures/chain-history.ts";
 import { seedBulkStore, type SampleUnit } from "./fixtures/bulk-store.ts";
+import { processTreeMemory } from "./fixtures/resident-memory.ts";
 import { addPassportData } from "./fixtures/passport-data.ts";
 import { positiveIntFromEnv } from "./fixtures/environment.ts";
 
@@ -60,6 +63,8 @@ interface Measurement {
   requests: number;
   /** Server CPU (all its processes, user + system) per request: steadier than requests/s on a shared machine. */
   serverCpuMicrosPerRequest?: number;
+  /** The server's processes' private memory and mapped file pages (MB, /proc) right after the measurement. */
+  serverMemory?: { rssAnon: number; rssFile: number };
   requestsPerSecond: number;
   p50: number;
   p99: number;
@@ -336,6 +341,13 @@ function printTable(endpoints: { name: string }[], labels: string[], results: Ma
     if (labels.some((label) => results.get(label)?.get(endpoint.name)?.serverCpuMicrosPerRequest !== undefined)) {
       rows.push(["", "server CPU µs/req", ...cells((m) => (m.serverCpuMicrosPerRequest ?? Number.NaN).toFixed(0))]);
     }
+    if (labels.some((label) => results.get(label)?.get(endpoint.name)?.serverMemory !== undefined)) {
+      rows.push([
+        "",
+        "server RssAnon/File MB",
+        ...cells((m) => (m.serverMemory ? `${m.serverMemory.rssAnon.toFixed(0)} / ${m.serverMemory.rssFile.toFixed(0)}` : "n/a")),
+      ]);
+    }
   }
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
   const line = (row: string[]) =>
@@ -547,6 +559,7 @@ async function runPassportBenchmark(): Promise<void> {
           const cpuBefore = await serverCpuMicros(child);
           const measurement = await measure(port, pick, duration, connections, headers);
           measurement.serverCpuMicrosPerRequest = ((await serverCpuMicros(child)) - cpuBefore) / measurement.requests;
+          measurement.serverMemory = processTreeMemory(child.pid!);
           byRepresentation.set(representation.name, measurement);
           console.log(
             `  ${setup.label} ${representation.name}: ${Math.round(measurement.requestsPerSecond)} req/s, p99 ${measurement.p99} ms, ` +

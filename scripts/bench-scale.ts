@@ -4,7 +4,7 @@
  * Grows one store in steps of 10^4, 10^5 and 10^6 registered batches (~10 events each, so up to 10^7 events; split
  * children add ~10% batches) with the bulk seeder (scripts/fixtures/bulk-store.ts: the indexer's write path, run in
  * a child process, scripts/fixtures/bulk-seeder.ts, over a bulk-load SQLite connection that skips fsync), and
- * after each step reopens the store as production does (createStore: same pragmas, indexes, PRAGMA optimize at open)
+ * after each step reopens the store as production does (createStore: same pragmas, indexes, statistics for tables without any)
  * and measures the read paths a user hits, through the real app over HTTP on 127.0.0.1 (routes,
  * validation, services, store, rendering), one request at a time:
  *
@@ -16,25 +16,33 @@
  *   passport    GET /01/{gtin}/10/{lot}/21/{serial} of a unit with a stored serial set, as JSON-LD and as HTML
  *
  * and prints p50/p99 per query per step, the store's size on disk per event (SQLite file + WAL), and the process's
- * RSS and V8 heap after each step (the server's and serving store's alone: the seeder's memory is its child's).
+ * RSS and V8 heaps after each step and their peak while measuring (the server's and serving store's alone: the
+ * seeder's memory is its child's).
  * For every SQL statement the measured requests run, it prints SQLite's EXPLAIN QUERY PLAN once (at the largest step)
  * and flags full scans and temporary sort b-trees; the run fails (exit 1) when any is found. With MONGODB_URI set the
  * same steps run against a fresh MongoDB database and explain() of the batch list and lookup queries is printed;
  * otherwise one line says MongoDB is skipped.
  *
  * Options: --quick (steps up to 10^5 batches), --size=N (or --max-batches=N, BENCH_SCALE_MAX_BATCHES; default 10^6),
- * BENCH_SCALE_REQUESTS requests per query per step (default 200), BENCH_SCALE_DIR (where the SQLite file goes;
+ * BENCH_SCALE_REQUESTS requests per query per step (default 200), BENCH_SCALE_ONLY (query name prefixes, e.g.
+ * "list,lookup,trace": only those), BENCH_SCALE_DIR (where the SQLite file goes;
  * default a temporary directory, removed afterwards unless --keep). A kept store gets its samples beside it
  * (<file>.samples.json), so the passport benchmark can serve it: BENCH_PASSPORT_STORE=<file>
- * BENCH_PASSPORT_BATCHES=<size> npm run bench:api -- --passports.
+ * BENCH_PASSPORT_BATCHES=<size> npm run bench:api -- --passports, and `--store=<file>` measures it again as it is
+ * (no seeding; the file's samples, or batches probed by rowid for files kept before the samples were all saved).
+ *
+ * The open (createStore, the reputation thread, the app) is timed on its own, apart from any count; memory is split
+ * into private pages and mapped file pages (RssAnon / RssFile), with the V8 heaps of the main and worker threads.
  */
 import { fork } from "node:child_process";
-import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
+import { getHeapStatistics } from "node:v8";
 import { DatabaseSync, StatementSync, type SQLInputValue } from "node:sqlite";
 import { pino } from "pino";
+import type { Hex } from "../backend/domain/model.ts";
 import { createBenchmarkApp } from "./fixtures/bench-app.ts";
 import { createPassportModule } from "../backend/passport/passport-module.ts";
 import { createReputationService } from "../backend/reputation/reputation-service.ts";
@@ -46,6 +54,7 @@ import { CHAIN_ID, REGISTRY_ADDRESS } from "./fixtures/chain-history.ts";
 import { positiveIntFromEnv } from "./fixtures/environment.ts";
 import type { BulkSeedProgress, BulkSeedSummary } from "./fixtures/bulk-store.ts";
 import type { BulkSeederData, BulkSeederMessage } from "./fixtures/bulk-seeder.ts";
+import { residentMemory, trackWorkerThreads, workerHeapMegabytes } from "./fixtures/resident-memory.ts";
 
 interface Query {
   name: string;
@@ -59,8 +68,20 @@ interface StepResult {
   latencies: Map<string, { p50: number; p99: number; failures: number }>;
   bytesPerEvent: number;
   fileMegabytes: number;
+  /** createStore as `npm start` runs it (pragmas, migrations, statistics for tables without any), the thread, the app; no count. */
+  openMs: number;
   rssMegabytes: number;
+  /** Private memory (heaps, SQLite's page caches, the allocator) and mapped file pages (reclaimable), from /proc. */
+  rssAnonMegabytes: number;
+  rssFileMegabytes: number;
   heapMegabytes: number;
+  /** Of RSS: this thread's V8 heap as resident pages (used or not yet given back). */
+  heapResidentMegabytes: number;
+  /** The highest private memory and worker threads' resident heaps seen while measuring (sampled each second). */
+  peakRssAnonMegabytes: number;
+  peakThreadHeapResidentMegabytes: number;
+  /** The V8 heaps of the worker threads the serving store and app started (the reputation thread, the readings writer). */
+  threadHeapMegabytes: { used: number; resident: number };
   seedEventsPerSecond: number;
   seedRowsPerSecond: number;
   /** 1-minute load average when this step's measurement started and ended. */
@@ -238,7 +259,7 @@ async function seedStep(
 
 /**
  * The app over a store opened exactly as `npm start` and the API workers open it (createStore: production pragmas,
- * migrations, PRAGMA optimize at open), listening on 127.0.0.1.
+ * migrations, statistics for tables without any), listening on 127.0.0.1.
  */
 async function serve(target: Target): Promise<{ store: MirrorStore; baseUrl: string; close: () => Promise<void> }> {
   const store = await createStore(target.config);
@@ -285,47 +306,48 @@ const loadAverages = (): string =>
 
 const minutes = (ms: number): string => `${Math.floor(ms / 60_000)}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, "0")}s`;
 
-async function runTarget(target: Target, steps: number[], requests: number): Promise<{ results: StepResult[]; planProblems: number }> {
+/** A store an earlier run kept (`--store=<file>`): measured as it is, nothing seeded. */
+interface KeptStore {
+  batches: number;
+  events: number;
+  samples: BulkSeedSummary["samples"];
+}
+
+async function runTarget(
+  target: Target,
+  steps: number[],
+  requests: number,
+  kept: KeptStore | null = null,
+): Promise<{ results: StepResult[]; planProblems: number }> {
   const results: StepResult[] = [];
   let planProblems = 0;
   let seeded = 0;
-  let samples: BulkSeedSummary["samples"] | null = null;
+  let eventsSeeded = kept?.events ?? 0;
+  let samples: BulkSeedSummary["samples"] | null = kept?.samples ?? null;
   for (const [stepIndex, step] of steps.entries()) {
-    const stepBatches = step - seeded;
-    console.log(
-      `[${target.label}] ${new Date().toISOString()} seeding up to ${step.toLocaleString("en-US")} batches (load ${loadAverages()})...`,
-    );
-    let lastReport = { ms: 0, events: 0 };
-    const summary = await seedStep(target, { batches: stepBatches, firstBatch: seeded, chunkBatches: SEED_CHUNK_BATCHES }, (progress) => {
-      if (progress.elapsedMs - lastReport.ms < 30_000) return;
-      const recent = ((progress.events - lastReport.events) / (progress.elapsedMs - lastReport.ms)) * 1000;
-      lastReport = { ms: progress.elapsedMs, events: progress.events };
-      const remainingMs = ((stepBatches - progress.batches) / progress.batches) * progress.elapsedMs;
-      console.log(
-        `  ${(seeded + progress.batches).toLocaleString("en-US")} batches, ${progress.events.toLocaleString("en-US")} events this step,` +
-          ` ${Math.round(recent).toLocaleString("en-US")} events/s (last 30 s), ${Math.round(progress.eventsPerSecond).toLocaleString("en-US")} events/s (step),` +
-          ` ${minutes(progress.elapsedMs)} elapsed, ETA ${minutes(remainingMs)}, load ${loadAverages()}`,
-      );
-    });
-    seeded = step;
-    samples = samples === null ? summary.samples : mergeSamples(samples, summary.samples, seeded - summary.registeredBatches, seeded);
-    console.log(
-      `  seeded ${summary.events.toLocaleString("en-US")} events in ${minutes(summary.elapsedMs)}: ${Math.round(summary.eventsPerSecond).toLocaleString("en-US")} events/s, ${Math.round(summary.rowsPerSecond).toLocaleString("en-US")} rows/s`,
-    );
+    const summary = kept === null ? await seedStepReporting(target, seeded, step) : null;
+    if (summary !== null) {
+      seeded = step;
+      eventsSeeded += summary.events;
+      samples = samples === null ? summary.samples : mergeSamples(samples, summary.samples, seeded - summary.registeredBatches, seeded);
+    }
 
     const openedAt = performance.now();
     const served = await serve(target);
+    const openMs = performance.now() - openedAt;
     let result: StepResult;
     try {
       const { store, baseUrl } = served;
-      const events = await store.countEvents();
+      // The seeder's own count: counting 10^7 rows at every step is the benchmark's cost, not the store's.
+      const events = eventsSeeded;
       console.log(
-        `  ${events.toLocaleString("en-US")} events stored; store opened as in production in ${minutes(performance.now() - openedAt)}; measuring (load ${loadAverages()})...`,
+        `  ${events.toLocaleString("en-US")} events stored; store opened as in production in ${(openMs / 1000).toFixed(2)} s; measuring (load ${loadAverages()})...`,
       );
-      const queries = await queriesOf(store, samples);
+      const queries = onlyQueries(await queriesOf(store, samples!));
       const latencies = new Map<string, { p50: number; p99: number; failures: number }>();
       const isLast = stepIndex === steps.length - 1;
       const loadBefore = loadavg();
+      const peaks = samplePeaks();
       for (const query of queries) {
         // At the last step every statement the measured requests run is captured, not only those of one request:
         // a cached answer runs none, and the misses (a first rendering) are the slow ones.
@@ -340,14 +362,17 @@ async function runTarget(target: Target, steps: number[], requests: number): Pro
         if (capturing) planProblems += printSqlitePlans(target.sqlitePath!, query.name);
       }
       const loadAfter = loadavg();
-      if (isLast && target.config.mongodbUri !== null) await printMongoPlans(target.config.mongodbUri, samples);
-      if (isLast && target.sqlitePath !== null && keepsStore()) {
-        // What bench-api's passport benchmark needs to reuse this store (BENCH_PASSPORT_STORE) instead of seeding its own.
-        writeFileSync(`${target.sqlitePath}.samples.json`, JSON.stringify({ batches: step, events, units: samples.units }));
+      const peak = await peaks.stop();
+      if (isLast && target.config.mongodbUri !== null) await printMongoPlans(target.config.mongodbUri, samples!);
+      if (isLast && target.sqlitePath !== null && keepsStore() && kept === null) {
+        // What bench-api's passport benchmark needs to reuse this store (BENCH_PASSPORT_STORE) instead of seeding its
+        // own, and what `--store=<file>` needs to measure it again.
+        writeFileSync(`${target.sqlitePath}.samples.json`, JSON.stringify({ batches: step, events, units: samples!.units, samples }));
       }
 
       globalThis.gc?.();
       const memory = process.memoryUsage();
+      const resident = residentMemory();
       const fileBytes = target.sqlitePath === null ? 0 : fileSize(target.sqlitePath) + fileSize(`${target.sqlitePath}-wal`);
       result = {
         batches: step,
@@ -355,10 +380,17 @@ async function runTarget(target: Target, steps: number[], requests: number): Pro
         latencies,
         bytesPerEvent: target.sqlitePath === null ? Number.NaN : fileBytes / events,
         fileMegabytes: fileBytes / 1e6,
+        openMs,
         rssMegabytes: memory.rss / 1e6,
+        rssAnonMegabytes: resident.rssAnon,
+        rssFileMegabytes: resident.rssFile,
         heapMegabytes: memory.heapUsed / 1e6,
-        seedEventsPerSecond: (summary.events / summary.elapsedMs) * 1000,
-        seedRowsPerSecond: summary.rowsPerSecond,
+        heapResidentMegabytes: getHeapStatistics().total_physical_size / 1e6,
+        peakRssAnonMegabytes: peak.rssAnon,
+        peakThreadHeapResidentMegabytes: peak.threadHeapResident,
+        threadHeapMegabytes: await workerHeapMegabytes(),
+        seedEventsPerSecond: summary === null ? Number.NaN : (summary.events / summary.elapsedMs) * 1000,
+        seedRowsPerSecond: summary === null ? Number.NaN : summary.rowsPerSecond,
         loadBefore: loadBefore[0]!,
         loadAfter: loadAfter[0]!,
       };
@@ -369,6 +401,88 @@ async function runTarget(target: Target, steps: number[], requests: number): Pro
     printTable(target.label, results);
   }
   return { results, planProblems };
+}
+
+/** Samples private memory and the worker threads' resident heaps every second until stopped; resolves to the highest. */
+function samplePeaks(): { stop: () => Promise<{ rssAnon: number; threadHeapResident: number }> } {
+  const peak = { rssAnon: 0, threadHeapResident: 0 };
+  let sampling: Promise<void> = Promise.resolve();
+  const sample = () => {
+    sampling = sampling.then(async () => {
+      peak.rssAnon = Math.max(peak.rssAnon, residentMemory().rssAnon);
+      peak.threadHeapResident = Math.max(peak.threadHeapResident, (await workerHeapMegabytes()).resident);
+    });
+  };
+  sample();
+  const timer = setInterval(sample, 1_000);
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      sample();
+      await sampling;
+      return peak;
+    },
+  };
+}
+
+async function seedStepReporting(target: Target, seeded: number, step: number): Promise<BulkSeedSummary> {
+  const stepBatches = step - seeded;
+  console.log(
+    `[${target.label}] ${new Date().toISOString()} seeding up to ${step.toLocaleString("en-US")} batches (load ${loadAverages()})...`,
+  );
+  let lastReport = { ms: 0, events: 0 };
+  const summary = await seedStep(target, { batches: stepBatches, firstBatch: seeded, chunkBatches: SEED_CHUNK_BATCHES }, (progress) => {
+    if (progress.elapsedMs - lastReport.ms < 30_000) return;
+    const recent = ((progress.events - lastReport.events) / (progress.elapsedMs - lastReport.ms)) * 1000;
+    lastReport = { ms: progress.elapsedMs, events: progress.events };
+    const remainingMs = ((stepBatches - progress.batches) / progress.batches) * progress.elapsedMs;
+    console.log(
+      `  ${(seeded + progress.batches).toLocaleString("en-US")} batches, ${progress.events.toLocaleString("en-US")} events this step,` +
+        ` ${Math.round(recent).toLocaleString("en-US")} events/s (last 30 s), ${Math.round(progress.eventsPerSecond).toLocaleString("en-US")} events/s (step),` +
+        ` ${minutes(progress.elapsedMs)} elapsed, ETA ${minutes(remainingMs)}, load ${loadAverages()}`,
+    );
+  });
+  console.log(
+    `  seeded ${summary.events.toLocaleString("en-US")} events in ${minutes(summary.elapsedMs)}: ${Math.round(summary.eventsPerSecond).toLocaleString("en-US")} events/s, ${Math.round(summary.rowsPerSecond).toLocaleString("en-US")} rows/s`,
+  );
+  return summary;
+}
+
+/**
+ * The samples of a kept store (<file>.samples.json). Files written before they held every kind of sample have units
+ * only: batches are then probed by rowid, evenly over the table (index lookups, not a scan).
+ */
+function keptStoreOf(file: string): KeptStore {
+  const kept = JSON.parse(readFileSync(`${file}.samples.json`, "utf8")) as {
+    batches: number;
+    events: number;
+    units: BulkSeedSummary["samples"]["units"];
+    samples?: BulkSeedSummary["samples"];
+  };
+  if (kept.samples !== undefined) return { batches: kept.batches, events: kept.events, samples: kept.samples };
+  const db = new DatabaseSync(file, { readOnly: true });
+  try {
+    const { last } = db.prepare("SELECT max(rowid) AS last FROM batches").get() as { last: number };
+    const probe = db.prepare("SELECT batch_id, parent_id, manufacturer FROM batches WHERE rowid = ?");
+    const probed = Array.from(
+      { length: 3_000 },
+      (_, i) =>
+        probe.get(Math.floor(((i + 0.5) * last) / 3_000)) as { batch_id: Hex; parent_id: Hex | null; manufacturer: Hex } | undefined,
+    ).filter((row) => row !== undefined);
+    return {
+      batches: kept.batches,
+      events: kept.events,
+      samples: {
+        batchIds: probed.filter((row) => row.parent_id === null).map((row) => row.batch_id),
+        units: kept.units,
+        splitParents: [...new Set(probed.flatMap((row) => (row.parent_id === null ? [] : [row.parent_id])))],
+        recalled: [],
+        manufacturer: probed[0]!.manufacturer,
+      },
+    };
+  } finally {
+    db.close();
+  }
 }
 
 /** Keeps samples spread over everything seeded: each call's samples weighted by the share of batches it added. */
@@ -467,10 +581,24 @@ function printTable(label: string, results: StepResult[]): void {
     ]),
     ["store on disk (MB)", ...results.map((result) => (result.fileMegabytes > 0 ? result.fileMegabytes.toFixed(0) : "n/a"))],
     ["bytes per event", ...results.map((result) => (Number.isNaN(result.bytesPerEvent) ? "n/a" : result.bytesPerEvent.toFixed(0)))],
+    ["store open as npm start (s)", ...results.map((result) => (result.openMs / 1000).toFixed(2))],
     ["RSS after step (MB)", ...results.map((result) => result.rssMegabytes.toFixed(0))],
+    [
+      "  private / file-backed (RssAnon / RssFile)",
+      ...results.map((result) => `${result.rssAnonMegabytes.toFixed(0)} / ${result.rssFileMegabytes.toFixed(0)}`),
+    ],
     ["V8 heap after step (MB)", ...results.map((result) => result.heapMegabytes.toFixed(0))],
-    ["seeding events/s (this step)", ...results.map((result) => Math.round(result.seedEventsPerSecond).toLocaleString("en-US"))],
-    ["seeding rows/s (this step)", ...results.map((result) => Math.round(result.seedRowsPerSecond).toLocaleString("en-US"))],
+    ["  V8 heap resident (MB)", ...results.map((result) => result.heapResidentMegabytes.toFixed(0))],
+    [
+      "peak while measuring: RssAnon / threads' heaps (MB)",
+      ...results.map((result) => `${result.peakRssAnonMegabytes.toFixed(0)} / ${result.peakThreadHeapResidentMegabytes.toFixed(0)}`),
+    ],
+    [
+      "  worker threads' V8 heaps used / resident (MB)",
+      ...results.map((result) => `${result.threadHeapMegabytes.used.toFixed(0)} / ${result.threadHeapMegabytes.resident.toFixed(0)}`),
+    ],
+    ["seeding events/s (this step)", ...results.map((result) => perSecond(result.seedEventsPerSecond))],
+    ["seeding rows/s (this step)", ...results.map((result) => perSecond(result.seedRowsPerSecond))],
     ["load average (1 min) measuring", ...results.map((result) => `${result.loadBefore.toFixed(1)} -> ${result.loadAfter.toFixed(1)}`)],
   ];
   const all = [header, ...rows];
@@ -482,6 +610,17 @@ function printTable(label: string, results: StepResult[]): void {
   console.log(widths.map((width) => "-".repeat(width)).join("  "));
   for (const row of rows) console.log(line(row));
 }
+
+/** BENCH_SCALE_ONLY=list,trace (name prefixes): measures only those queries, e.g. to see memory without passports. */
+function onlyQueries(queries: Query[]): Query[] {
+  const prefixes = (process.env.BENCH_SCALE_ONLY ?? "")
+    .split(",")
+    .map((prefix) => prefix.trim())
+    .filter((prefix) => prefix !== "");
+  return prefixes.length === 0 ? queries : queries.filter((query) => prefixes.some((prefix) => query.name.startsWith(prefix)));
+}
+
+const perSecond = (value: number): string => (Number.isNaN(value) ? "n/a" : Math.round(value).toLocaleString("en-US"));
 
 /** --keep or BENCH_SCALE_DIR: the seeded SQLite file stays after the run. */
 const keepsStore = (): boolean => process.argv.includes("--keep") || Boolean(process.env.BENCH_SCALE_DIR);
@@ -508,8 +647,14 @@ function maxBatchesOf(argv: string[]): number {
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  const maxBatches = maxBatchesOf(argv);
   const requests = positiveIntFromEnv("BENCH_SCALE_REQUESTS", 200);
+  trackWorkerThreads();
+  const keptFile = argv.find((arg) => arg.startsWith("--store="))?.slice("--store=".length);
+  if (keptFile !== undefined) {
+    await measureKeptStore(keptFile, requests);
+    return;
+  }
+  const maxBatches = maxBatchesOf(argv);
   const steps = [10_000, 100_000, 1_000_000].filter((step) => step < maxBatches);
   steps.push(maxBatches);
 
@@ -539,6 +684,24 @@ async function main(): Promise<void> {
   }
   if (!process.env.MONGODB_URI)
     console.log("\nMongoDB: skipped, MONGODB_URI is not set (set it to run the same steps and explain() against a fresh database).");
+  if (planProblems > 0) {
+    console.log(`\n${planProblems} query plan line(s) show a full scan or a temporary b-tree (marked !! above).`);
+    process.exitCode = 1;
+  } else {
+    console.log("\nEvery measured statement uses an index: no full scans, no temporary sort b-trees.");
+  }
+}
+
+/** `--store=<file>`: one measurement of a store an earlier `--keep` run left, served as `npm start` serves it. */
+async function measureKeptStore(file: string, requests: number): Promise<void> {
+  if (!existsSync(file) || !existsSync(`${file}.samples.json`))
+    throw new Error(`${file} is not a kept store (no ${file}.samples.json beside it)`);
+  const kept = keptStoreOf(file);
+  console.log(
+    `Scale benchmark on the kept store ${file}: ${kept.batches.toLocaleString("en-US")} batches, ${requests} requests per query.`,
+  );
+  const target: Target = { label: "SQLite (kept store)", config: { mongodbUri: null, sqlitePath: file }, sqlitePath: file };
+  const { planProblems } = await runTarget(target, [kept.batches], requests, kept);
   if (planProblems > 0) {
     console.log(`\n${planProblems} query plan line(s) show a full scan or a temporary b-tree (marked !! above).`);
     process.exitCode = 1;

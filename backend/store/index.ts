@@ -12,6 +12,8 @@ export interface StoreConfig {
   /** null or absent = the embedded SQLite store at `sqlitePath`. */
   mongodbUri?: string | null;
   sqlitePath: string;
+  /** The page cache of each SQLite connection, in MB (SQLITE_CACHE_MB). */
+  sqliteCacheMb?: number;
 }
 
 /** The configured store cannot be opened or reached; `message` is one line fit for the operator, `cause` has the rest. */
@@ -36,7 +38,7 @@ export async function createStore(config: StoreConfig): Promise<MirrorStore> {
 
   let store: MirrorStore;
   try {
-    store = createSqliteStore({ path: config.sqlitePath });
+    store = createSqliteStore({ path: config.sqlitePath, cacheMb: config.sqliteCacheMb });
     await store.init();
   } catch (error) {
     throw new StoreUnavailableError("sqlite", `Cannot open the SQLite store at ${config.sqlitePath}: ${reason(error)}`, {

@@ -193,6 +193,14 @@ describe("loadConfig", function () {
       ]);
     });
 
+    it("test_loadConfig_sqliteCacheMb_defaultsParsedAndZeroRefused", function () {
+      expect(loadConfig({}).sqliteCacheMb).to.equal(16);
+      expect(loadConfig({ SQLITE_CACHE_MB: "256" }).sqliteCacheMb).to.equal(256);
+      expect(configErrorOf({ SQLITE_CACHE_MB: "0" }).message.split("\n").slice(1)).to.deep.equal([
+        '  SQLITE_CACHE_MB: must be an integer 1-65536 (megabytes of page cache per SQLite connection) (got "0")',
+      ]);
+    });
+
     it("test_loadConfig_portNotANumber_oneClearLine", function () {
       const error = configErrorOf({ PORT: "abc" });
       expect(error.name).to.equal("ConfigError");

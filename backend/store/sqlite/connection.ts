@@ -18,6 +18,11 @@ export interface SqliteStoreOptions {
   /** How long a write waits for another process's (or connection's) write lock before failing, in ms. */
   busyTimeoutMs?: number;
   /**
+   * The most memory this connection's page cache holds, in MB (SQLITE_CACHE_MB; default DEFAULT_SQLITE_CACHE_MB).
+   * Each connection has its own: the store's and its readings writer thread's take this one.
+   */
+  cacheMb?: number;
+  /**
    * Store readings from a worker thread with its own connection (reading-writer.ts), off the event loop. Default:
    * yes for a file; a ":memory:" store is private to its connection, so it always writes them in-process.
    */
@@ -25,8 +30,8 @@ export interface SqliteStoreOptions {
   /**
    * For seeding a benchmark store only, never for a store that serves: commits skip fsync (synchronous OFF: an OS
    * crash or power loss can corrupt the file), a 1 GiB page cache and memory-mapped reads keep the large random
-   * index inserts in memory, and the planner statistics wait for `optimize()` or the next normal open. The WAL
-   * stays (node:sqlite's defensive mode refuses journal_mode OFF).
+   * index inserts in memory, and the planner statistics wait for `optimize()` (an open gathers only missing ones).
+   * The WAL stays (node:sqlite's defensive mode refuses journal_mode OFF).
    */
   bulkLoad?: boolean;
 }
@@ -43,13 +48,22 @@ export interface SqliteConnection {
   read: <T>(work: () => T) => T;
   /** Counts mirrored events and refreshes the planner's statistics when enough have been written. */
   eventsWritten: (count: number) => void;
-  /** Refreshes the planner's statistics now. */
+  /** Refreshes the planner's statistics now: of tables without any, and of tables that grew or shrank tenfold. */
   optimize: () => void;
+  /**
+   * At open: gathers statistics for tables that have none (a new store; a bulk-loaded one), leaving stale ones to
+   * `eventsWritten`, which refreshes them as the writes that make them stale arrive. A refresh reads every page of
+   * every index of the table: one to two minutes for a 10^7-event store, which an open must not wait for.
+   */
+  optimizeAtOpen: () => void;
   close: () => void;
 }
 
 /** How many mirrored events between refreshes of the query planner's statistics. */
 const OPTIMIZE_EVERY_EVENTS = 5_000;
+
+/** The page cache of each connection, in MB, unless SQLITE_CACHE_MB says otherwise. */
+export const DEFAULT_SQLITE_CACHE_MB = 16;
 
 /** Opens (creating directories) in WAL mode with a busy timeout, so several processes can share the file. */
 export function openSqlite(options: SqliteStoreOptions = {}): SqliteConnection {
@@ -61,6 +75,12 @@ export function openSqlite(options: SqliteStoreOptions = {}): SqliteConnection {
   if (!inMemory) db.exec("PRAGMA journal_mode = WAL");
   // FULL: a commit survives power loss too; the relay queue promises durability before it answers 202.
   db.exec("PRAGMA synchronous = FULL");
+  // Bounded memory: the page cache is capped (negative: KiB), and pages are read, not memory-mapped, so the file's
+  // pages live in the OS's file cache (reclaimable) rather than in this process.
+  db.exec(`PRAGMA cache_size = ${-Math.round((options.cacheMb ?? DEFAULT_SQLITE_CACHE_MB) * 1024)}`);
+  db.exec("PRAGMA mmap_size = 0");
+  // No analysis_limit: a bounded ANALYZE still reads every index page (it counts the entries) and its per-key
+  // estimates stop at the limit, so `custodian = ? AND status = ?` took the status index, thousands of rows a page.
   const bulkLoad = options.bulkLoad === true;
   if (bulkLoad) {
     db.exec("PRAGMA synchronous = OFF");
@@ -71,7 +91,8 @@ export function openSqlite(options: SqliteStoreOptions = {}): SqliteConnection {
   const statements = new Map<string, StatementSync>();
   // The planner chooses among the per-column indexes (e.g. manufacturer vs status) by table statistics, which
   // SQLite gathers only when asked: refresh them at open and as the mirror grows, as SQLite recommends for
-  // long-lived connections. PRAGMA optimize re-analyses only tables whose size changed a lot, so it is cheap.
+  // long-lived connections. PRAGMA optimize re-analyses only tables without statistics or whose size changed
+  // tenfold; at open only the former (optimizeAtOpen).
   let eventsSinceOptimize = 0;
 
   const connection: SqliteConnection = {
@@ -111,6 +132,17 @@ export function openSqlite(options: SqliteStoreOptions = {}): SqliteConnection {
     optimize() {
       db.exec("PRAGMA optimize=0x10002");
       eventsSinceOptimize = 0;
+    },
+    optimizeAtOpen() {
+      // optimize's debug bit lists the ANALYZE statements it would run without running them.
+      const candidates = (db.prepare("PRAGMA optimize=0x10003").all() as Record<string, string>[]).map((row) => Object.values(row)[0]!);
+      const analysed = db.prepare("SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_stat1'").get()
+        ? db.prepare("SELECT 1 FROM sqlite_stat1 WHERE tbl = ? LIMIT 1")
+        : null;
+      for (const statement of candidates) {
+        const table = /^ANALYZE "main"\."((?:[^"]|"")+)"$/.exec(statement)?.[1]?.replaceAll('""', '"');
+        if (table !== undefined && analysed?.get(table) === undefined) db.exec(statement);
+      }
     },
     close() {
       if (db.isOpen) {

@@ -39,14 +39,14 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): MirrorStore
   const connection = openSqlite(options);
   const readingWriter =
     connection.path !== IN_MEMORY && options.readingWriterThread !== false
-      ? createReadingWriterThread({ path: connection.path, busyTimeoutMs: options.busyTimeoutMs })
+      ? createReadingWriterThread({ path: connection.path, busyTimeoutMs: options.busyTimeoutMs, cacheMb: options.cacheMb })
       : undefined;
   return {
     kind: "sqlite",
     describe: () => `SQLite at ${connection.path === IN_MEMORY ? "memory (not persisted)" : connection.path}`,
     async init() {
       migrate(connection.db);
-      connection.optimize();
+      connection.optimizeAtOpen();
     },
     async close() {
       // The readings already handed to the writer thread are stored before it stops.

@@ -1,6 +1,6 @@
 /**
  * The worker thread of the readings' writer (reading-writer.ts): its own connection to the store's file, opened
- * as the store opens its own (WAL, synchronous = FULL, the same busy timeout), runs the batches' inserts and
+ * as the store opens its own (WAL, synchronous = FULL, the same busy timeout and page cache cap), runs the batches' inserts and
  * commits in the order they were sent, and answers each with its duplicates or its error. Batches that queued up
  * while a commit waited for the disk are written together, in one transaction.
  *
@@ -31,7 +31,7 @@ const failureOf = (error: unknown): ReadingWriterFailure => {
 const reply = (message: ReadingWriterReply) => port.postMessage(message);
 
 /** Opened at the first batch (and again after a failed open), so an open error is that batch's error. */
-const connected = () => (connection ??= openSqlite({ path: setup.path, busyTimeoutMs: setup.busyTimeoutMs }));
+const connected = () => (connection ??= openSqlite({ path: setup.path, busyTimeoutMs: setup.busyTimeoutMs, cacheMb: setup.cacheMb }));
 
 /**
  * The batches waiting together share one transaction, so one disk sync (the commit's cost) stores them all; each is

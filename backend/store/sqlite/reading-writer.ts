@@ -23,6 +23,7 @@ import { typeScriptThreadExecArgv } from "../../thread-exec-argv.ts";
 export interface ReadingWriterSetup {
   path: string;
   busyTimeoutMs: number | undefined;
+  cacheMb?: number;
 }
 
 export type ReadingWriterRequest =
