@@ -360,15 +360,20 @@ export function createQrRendererFromConfig(config: Config): QrRenderer {
 }
 
 /**
- * The thread that computes track records over its own connection to the SQLite file; null for MongoDB, whose
+ * The thread that computes the reputation API's records over its own connection to the SQLite file; null for MongoDB, whose
  * reads are asynchronous I/O and leave the event loop free, and for a ":memory:" store, private to its connection.
  */
 export function createReputationThreadFromConfig(
-  config: Pick<Config, "mongodbUri" | "sqlitePath">,
+  config: Pick<Config, "mongodbUri" | "sqlitePath"> & Partial<Pick<Config, "sqliteCacheMb">>,
   chainId: number,
 ): ReputationThread | null {
   if ((config.mongodbUri ?? "") !== "" || config.sqlitePath === ":memory:") return null;
-  return createReputationThread({ path: config.sqlitePath, chainId, policy: DEFAULT_REPUTATION_POLICY });
+  return createReputationThread({
+    path: config.sqlitePath,
+    chainId,
+    policy: DEFAULT_REPUTATION_POLICY,
+    ...(config.sqliteCacheMb === undefined ? {} : { cacheMb: config.sqliteCacheMb }),
+  });
 }
 
 export async function startProvena(config: Config, options: StartProvenaOptions = {}): Promise<RunningProvena> {

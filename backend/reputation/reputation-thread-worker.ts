@@ -15,7 +15,12 @@ import { loadReputationFacts, mirrorAsOf } from "./store-facts.ts";
 const setup = workerData as ReputationThreadSetup;
 const port = parentPort!;
 // Opened when the thread starts: a file that cannot be opened ends the thread, and the parent fails its computations.
-const store = createSqliteStore({ path: setup.path, busyTimeoutMs: setup.busyTimeoutMs, readingWriterThread: false });
+const store = createSqliteStore({
+  path: setup.path,
+  busyTimeoutMs: setup.busyTimeoutMs,
+  readingWriterThread: false,
+  ...(setup.cacheMb === undefined ? {} : { cacheMb: setup.cacheMb }),
+});
 
 const reply = (message: ReputationThreadReply) => port.postMessage(message);
 

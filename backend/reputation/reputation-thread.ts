@@ -22,6 +22,8 @@ export interface ReputationThreadSetup {
   chainId: number;
   policy: ReputationPolicy;
   busyTimeoutMs?: number;
+  /** The page cache of the thread's connection (SQLITE_CACHE_MB); the store's default when absent. */
+  cacheMb?: number;
 }
 
 export interface ReputationThreadRequest {
