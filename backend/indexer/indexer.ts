@@ -32,7 +32,7 @@ import type {
 import type { IndexerDependencies } from "./dependencies.ts";
 import { LeaseLostError, recoveryFor, type NonRetryableIndexerError } from "./errors.ts";
 import type { ChainReader } from "../chain/chain-access.ts";
-import { followStoredProgress } from "./follow-store.ts";
+import { followStoredProgress, type FollowerCount } from "./follow-store.ts";
 import { createInterruptibleSleep } from "./interruptible-sleep.ts";
 import { createIndexingLeader } from "./leader.ts";
 import { createRangeSize } from "./range-size.ts";
@@ -126,7 +126,7 @@ export function createIndexer({ provider, deployment, store, config, logger, met
   };
   const leader = createIndexingLeader({ dependencies, progress, rangeSize, confirmations: config.confirmations, log, metrics });
   const pauses = createInterruptibleSleep();
-  let followedCheckpointAt: number | null = null;
+  let followerCount: FollowerCount | null = null;
   let loop: Promise<void> | null = null;
   let stopping = false;
 
@@ -139,7 +139,7 @@ export function createIndexer({ provider, deployment, store, config, logger, met
 
   async function followStoreProgress() {
     try {
-      followedCheckpointAt = await followStoredProgress(dependencies, progress, followedCheckpointAt);
+      followerCount = await followStoredProgress(dependencies, progress, followerCount);
     } catch (error) {
       log.debug({ err: error }, "follower could not refresh the indexer status");
     }
