@@ -40,14 +40,23 @@ export interface QrRendererStats {
   cacheEntries: number;
   /** Render tasks running or waiting for a thread. */
   pendingTasks: number;
-  /** Requests refused because the queue was full. */
+  /** Requests refused because the queue was full (`shed` included). */
   refused: number;
+  /** Of those, refused by `refusalFor`, before the route looked anything up. */
+  shed: number;
 }
 
 export interface QrRenderer {
   /** The ETag the code of `request` is served with, known without drawing it (If-None-Match answers need no render). */
   etagOf(request: QrRenderRequest): string;
   render(request: QrRenderRequest): Promise<RenderedQrCode>;
+  /**
+   * The refusal a request would get now, decided without drawing, queueing or looking anything up: null while a
+   * thread or queue slot is free, or when `known` (the code the request resolved to before, if any) is cached or
+   * being drawn. The routes call it before their store lookups, so a saturated server refuses for the price of a
+   * map lookup; null is no promise that `render` will not refuse.
+   */
+  refusalFor(known: QrRenderRequest | undefined): QrRenderQueueFullError | null;
   /** Several codes as one task (a qr-sheet page), in the order asked; cached ones are not drawn again. */
   renderAll(requests: QrRenderRequest[]): Promise<RenderedQrCode[]>;
   stats(): QrRendererStats;
@@ -87,6 +96,7 @@ export function createQrRenderer(options: QrRendererOptions): QrRenderer {
   let rendered = 0;
   let cacheHits = 0;
   let refused = 0;
+  let shed = 0;
   // Moving average of a task's duration, for the Retry-After estimate.
   let averageTaskMs = 100;
 
@@ -156,14 +166,26 @@ export function createQrRenderer(options: QrRendererOptions): QrRenderer {
     );
   }
 
+  function refusalFor(known: QrRenderRequest | undefined): QrRenderQueueFullError | null {
+    if (closed || pendingTasks < threads + queueLimit) return null;
+    if (known !== undefined) {
+      const key = keyOf(known);
+      if (inFlight.has(key) || cache.get(key) !== undefined) return null;
+    }
+    refused += 1;
+    shed += 1;
+    return new QrRenderQueueFullError(retryAfterSeconds());
+  }
+
   return {
     etagOf: (request) => etagOfKey(keyOf(request)),
+    refusalFor,
     async render(request) {
       const [code] = await renderAll([request]);
       return code!;
     },
     renderAll,
-    stats: () => ({ rendered, cacheHits, cacheBytes: cache.bytes, cacheEntries: cache.entries, pendingTasks, refused }),
+    stats: () => ({ rendered, cacheHits, cacheBytes: cache.bytes, cacheEntries: cache.entries, pendingTasks, refused, shed }),
     async close() {
       closed = true;
       await pool?.close();

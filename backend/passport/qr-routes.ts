@@ -6,6 +6,14 @@
  * Codes are drawn by the renderer's worker threads (qr-renderer.ts), never on the event loop. A code's image never
  * changes for a given link, so it is served with an ETag and a week of public caching; a full render queue is a
  * 503 with Retry-After.
+ *
+ * A saturated server sheds before it works: while the render queue is full, a code request is refused before its
+ * store lookups unless the code it resolved to last time (qr-link-memo.ts) is cached or being drawn, or the client
+ * already holds that code (If-None-Match). What is skipped is safe to skip: a 503 asserts nothing about the batch or
+ * unit, and the retry does every lookup. What is never skipped: every code served, and every 304, comes after this
+ * request's own lookups, so a unit that no longer exists is a 404 and a changed link is a new code. A request never
+ * seen before (or forgotten) is refused even if some other path had drawn its code: the price of not looking it up.
+ * The qr-sheet is not shed early: which labels it needs is only known from its serial list.
  */
 import type { Request, Response } from "express";
 import { z } from "zod";
@@ -15,7 +23,8 @@ import { decimalIntegerParam } from "../api/schemas.ts";
 import { parseParams, parseQuery } from "../api/validate.ts";
 import { renderQrSheet } from "./html.ts";
 import type { PassportService } from "./passport-service.ts";
-import { QR_DEFAULT_WIDTH, QR_MIN_WIDTH, qrRenderRequest } from "./qr.ts";
+import { QR_DEFAULT_WIDTH, QR_MIN_WIDTH, qrRenderRequest, type QrRenderRequest } from "./qr.ts";
+import { createQrLinkMemo, type QrLinkMemo } from "./qr-link-memo.ts";
 import { QrRenderQueueFullError, type QrRenderer } from "./qr-renderer.ts";
 import { batchParams, unitParams } from "./request-schemas.ts";
 
@@ -25,6 +34,8 @@ export interface QrRoutesDeps {
   renderer: QrRenderer;
   /** Widest PNG served, in pixels (config QR_MAX_WIDTH); wider is a 400 naming the bound. */
   maxWidth: number;
+  /** What each code request resolved to, for refusing before the lookups (default: a memo of its own). */
+  linkMemo?: QrLinkMemo;
 }
 
 /** Labels per qr-sheet page at most: one page is one render task. */
@@ -84,22 +95,44 @@ async function rendered<T>(res: Response, render: Promise<T>): Promise<T> {
   }
 }
 
-async function sendQr(req: Request, res: Response, renderer: QrRenderer, uri: string, query: QrQuery) {
-  const request = qrRenderRequest(uri, query.format, { width: query.width });
-  const etag = renderer.etagOf(request);
-  if (clientHasCurrentCopy(req, etag)) {
-    res.status(304).set({ ETag: etag, "Cache-Control": QR_CACHE_CONTROL }).end();
-    return;
+/**
+ * Throws the 503 before any lookup when the render queue is full and neither the code this request resolved to last
+ * time (`known`) is cached or being drawn nor the client holds it (see the module comment for why this is safe).
+ */
+function shedIfSaturated(req: Request, res: Response, renderer: QrRenderer, known: QrRenderRequest | undefined): void {
+  const refusal = renderer.refusalFor(known);
+  if (refusal === null) return;
+  if (known !== undefined && req.get("If-None-Match") !== undefined && clientHasCurrentCopy(req, renderer.etagOf(known))) return;
+  res.set("Retry-After", String(refusal.retryAfterSeconds));
+  throw refusal;
+}
+
+async function sendQr(req: Request, res: Response, renderer: QrRenderer, request: QrRenderRequest) {
+  // Only a client that names an ETag needs one computed before the code is at hand.
+  if (req.get("If-None-Match") !== undefined) {
+    const etag = renderer.etagOf(request);
+    if (clientHasCurrentCopy(req, etag)) {
+      res.status(304).set({ ETag: etag, "Cache-Control": QR_CACHE_CONTROL }).end();
+      return;
+    }
   }
   const code = await rendered(res, renderer.render(request));
   res
     .set({ ETag: code.etag, "Cache-Control": QR_CACHE_CONTROL, "Content-Disposition": "inline" })
-    .type(query.format === "svg" ? "image/svg+xml; charset=utf-8" : "image/png")
+    .type(request.format === "svg" ? "image/svg+xml; charset=utf-8" : "image/png")
     .send(code.body);
 }
 
-export function qrRoutes({ passports, contentSecurityPolicy, renderer, maxWidth }: QrRoutesDeps): RouteDefinition[] {
+export function qrRoutes({ passports, contentSecurityPolicy, renderer, maxWidth, linkMemo }: QrRoutesDeps): RouteDefinition[] {
   const qrQuery = qrQueryOf(maxWidth);
+  const memo = linkMemo ?? createQrLinkMemo();
+  /** Sheds, then looks the link up (`linkOf`: the store lookups), remembers what it resolved to and serves it. */
+  async function serveCode(req: Request, res: Response, requestKey: string, query: QrQuery, linkOf: () => Promise<string>) {
+    shedIfSaturated(req, res, renderer, memo.get(requestKey));
+    const request = qrRenderRequest(await linkOf(), query.format, { width: query.width });
+    memo.remember(requestKey, request);
+    await sendQr(req, res, renderer, request);
+  }
   return [
     {
       method: "get",
@@ -114,8 +147,9 @@ export function qrRoutes({ passports, contentSecurityPolicy, renderer, maxWidth 
       handler: async (req, res) => {
         const { batchId } = parseParams(batchParams, req);
         const query = parseQuery(qrQuery, req);
-        const batch = await passports.getBatch(batchId);
-        await sendQr(req, res, renderer, passports.linkFor(batch), query);
+        await serveCode(req, res, `batch\n${batchId}\n${query.format}\n${query.width}`, query, async () =>
+          passports.linkFor(await passports.getBatch(batchId)),
+        );
       },
     },
     {
@@ -132,7 +166,9 @@ export function qrRoutes({ passports, contentSecurityPolicy, renderer, maxWidth 
       handler: async (req, res) => {
         const { batchId, serial } = parseParams(unitParams, req);
         const query = parseQuery(qrQuery, req);
-        await sendQr(req, res, renderer, await passports.unitLink(batchId, serial), query);
+        await serveCode(req, res, `unit\n${batchId}\n${serial}\n${query.format}\n${query.width}`, query, () =>
+          passports.unitLink(batchId, serial),
+        );
       },
     },
     {
