@@ -25,6 +25,7 @@ import { renderQrSheet } from "./html.ts";
 import type { PassportService } from "./passport-service.ts";
 import { QR_DEFAULT_WIDTH, QR_MIN_WIDTH, qrRenderRequest, type QrRenderRequest } from "./qr.ts";
 import { createQrLinkMemo, type QrLinkMemo } from "./qr-link-memo.ts";
+import { createLoopSlices } from "./qr-loop-slices.ts";
 import { QrRenderQueueFullError, type QrRenderer } from "./qr-renderer.ts";
 import { batchParams, unitParams } from "./request-schemas.ts";
 
@@ -126,8 +127,10 @@ async function sendQr(req: Request, res: Response, renderer: QrRenderer, request
 export function qrRoutes({ passports, contentSecurityPolicy, renderer, maxWidth, linkMemo }: QrRoutesDeps): RouteDefinition[] {
   const qrQuery = qrQueryOf(maxWidth);
   const memo = linkMemo ?? createQrLinkMemo();
+  const slices = createLoopSlices();
   /** Sheds, then looks the link up (`linkOf`: the store lookups), remembers what it resolved to and serves it. */
   async function serveCode(req: Request, res: Response, requestKey: string, query: QrQuery, linkOf: () => Promise<string>) {
+    await slices.next();
     shedIfSaturated(req, res, renderer, memo.get(requestKey));
     const request = qrRenderRequest(await linkOf(), query.format, { width: query.width });
     memo.remember(requestKey, request);

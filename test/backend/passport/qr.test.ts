@@ -23,6 +23,7 @@ import {
 import { qrRenderRequest } from "../../../backend/passport/qr.ts";
 import type { MirrorStore } from "../../../backend/store/port.ts";
 import { createQrLinkMemo } from "../../../backend/passport/qr-link-memo.ts";
+import { createLoopSlices } from "../../../backend/passport/qr-loop-slices.ts";
 import { createPassportWorld, passportConfig, silentLogger, tamperBatch, type PassportWorld } from "./fixture.ts";
 
 // jsqr is CommonJS whose types declare an ES default export: at runtime the default import is the function itself.
@@ -156,6 +157,27 @@ describe("QR rendering off the event loop", function () {
       expect(memo.get("b")).to.equal(undefined);
       expect(memo.get("a")?.content).to.equal(`${LINK}&a2`);
       expect(memo.get("c")?.content).to.equal(`${LINK}&c`);
+    });
+  });
+
+  describe("the event-loop slices of QR handlers", function () {
+    /** Waiters of `slices` and an unrelated immediate queued after them, in the order they ran. */
+    async function orderWith(sliceMs: number): Promise<string[]> {
+      const slices = createLoopSlices(sliceMs);
+      const order: string[] = [];
+      const waiters = ["qr 1", "qr 2", "qr 3"].map((name) => slices.next().then(() => void order.push(name)));
+      const other = new Promise<void>((resolve) => setImmediate(() => resolve(void order.push("other work"))));
+      await Promise.all([...waiters, other]);
+      return order;
+    }
+
+    it("test_loopSlices_sliceSpent_laterWaitersYieldToOtherWorkAndKeepTheirOrder", async function () {
+      // A zero slice: the first waiter of each turn runs, the others wait until the loop has done everything else.
+      expect(await orderWith(0)).to.deep.equal(["qr 1", "other work", "qr 2", "qr 3"]);
+    });
+
+    it("test_loopSlices_sliceLeft_waitersRunInTheSameTurn", async function () {
+      expect(await orderWith(60_000)).to.deep.equal(["qr 1", "qr 2", "qr 3", "other work"]);
     });
   });
 
