@@ -118,6 +118,8 @@ async function serve(sqlitePath: string): Promise<void> {
     threads: config.qr.renderThreads,
     queueLimit: config.qr.queueLimit,
     cacheBytes: config.qr.cacheBytes,
+    // The load generator is one address standing for many clients: like the rate limits, its share is lifted.
+    clientTasks: config.qr.renderThreads + config.qr.queueLimit,
   });
   const passports = createPassportModule({
     store,

@@ -14,8 +14,12 @@
  * request's own lookups, so a unit that no longer exists is a 404 and a changed link is a new code. A request never
  * seen before (or forgotten) is refused even if some other path had drawn its code: the price of not looking it up.
  * The qr-sheet is not shed early: which labels it needs is only known from its serial list.
+ *
+ * Every QR handler first waits for its slice of the event loop (qr-loop-slices.ts), so a flood of QR requests takes
+ * a bounded share of each turn and the rest of the server (health checks, passports, the indexer) keeps its own.
  */
 import type { Request, Response } from "express";
+import { ipKeyGenerator } from "express-rate-limit";
 import { z } from "zod";
 import { parametersFromZod, problemResponse } from "../api/openapi.ts";
 import type { RouteDefinition } from "../api/route-table.ts";
@@ -86,6 +90,9 @@ function clientHasCurrentCopy(req: Request, etag: string): boolean {
   });
 }
 
+/** Whose share of the render queue a request uses: its address as trust proxy resolves it, IPv6 by its /56 (as the rate limits count). */
+const clientOf = (req: Request) => ipKeyGenerator(req.ip ?? "unknown");
+
 /** Awaits a render; a full queue becomes the 503 answer's Retry-After (the error middleware writes the problem). */
 async function rendered<T>(res: Response, render: Promise<T>): Promise<T> {
   try {
@@ -101,7 +108,7 @@ async function rendered<T>(res: Response, render: Promise<T>): Promise<T> {
  * time (`known`) is cached or being drawn nor the client holds it (see the module comment for why this is safe).
  */
 function shedIfSaturated(req: Request, res: Response, renderer: QrRenderer, known: QrRenderRequest | undefined): void {
-  const refusal = renderer.refusalFor(known);
+  const refusal = renderer.refusalFor(known, clientOf(req));
   if (refusal === null) return;
   if (known !== undefined && req.get("If-None-Match") !== undefined && clientHasCurrentCopy(req, renderer.etagOf(known))) return;
   res.set("Retry-After", String(refusal.retryAfterSeconds));
@@ -117,7 +124,7 @@ async function sendQr(req: Request, res: Response, renderer: QrRenderer, request
       return;
     }
   }
-  const code = await rendered(res, renderer.render(request));
+  const code = await rendered(res, renderer.render(request, clientOf(req)));
   res
     .set({ ETag: code.etag, "Cache-Control": QR_CACHE_CONTROL, "Content-Disposition": "inline" })
     .type(request.format === "svg" ? "image/svg+xml; charset=utf-8" : "image/png")
@@ -193,10 +200,17 @@ export function qrRoutes({ passports, contentSecurityPolicy, renderer, maxWidth,
       handler: async (req, res) => {
         const { batchId } = parseParams(batchParams, req);
         const { page, perPage } = parseQuery(sheetQuery, req);
+        await slices.next();
         const sheet = await passports.serialsPage(batchId, page, perPage);
         const { batch } = sheet;
         const uris = sheet.serials.map((serial) => passports.linkFor(batch, serial));
-        const codes = await rendered(res, renderer.renderAll(uris.map((uri) => qrRenderRequest(uri, "svg"))));
+        const codes = await rendered(
+          res,
+          renderer.renderAll(
+            uris.map((uri) => qrRenderRequest(uri, "svg")),
+            clientOf(req),
+          ),
+        );
         const labels = sheet.serials.map((serial, index) => ({ serial, uri: uris[index]!, svg: codes[index]!.body.toString("utf8") }));
         res
           .set("Cache-Control", "no-cache")

@@ -125,6 +125,21 @@ describe("QR rendering off the event loop", function () {
       expect(renderer.stats()).to.include({ rendered: 3, refused: 1, pendingTasks: 0 });
     });
 
+    it("test_render_clientAtItsShare_refusedWhileOthersAreStillServed", async function () {
+      const renderer = rendererWith({ threads: 1, queueLimit: 4, clientTasks: 2 });
+      const greedy = [renderer.render(largeCode(30, 400), "greedy"), renderer.render(largeCode(31, 400), "greedy")];
+      let refusal: unknown;
+      await renderer.render(largeCode(32, 400), "greedy").catch((error: unknown) => (refusal = error));
+      expect(refusal).to.be.instanceOf(QrRenderQueueFullError);
+      expect((refusal as Error).message).to.include("This client's share");
+      expect(renderer.refusalFor(undefined, "greedy")).to.be.instanceOf(QrRenderQueueFullError);
+      // Another client still gets its code drawn, and the greedy one again once its own tasks are done.
+      expect(renderer.refusalFor(undefined, "patient")).to.equal(null);
+      expect(decodeQr((await renderer.render(largeCode(33, 400), "patient")).body)).to.equal(`${LINK}&n=33`);
+      await Promise.all(greedy);
+      expect(decodeQr((await renderer.render(largeCode(32, 400), "greedy")).body)).to.equal(`${LINK}&n=32`);
+    });
+
     it("test_renderAll_sheetOfLabels_oneTaskAndCachedLabelsNotDrawnAgain", async function () {
       const renderer = rendererWith({ queueLimit: 0 });
       const labels = Array.from({ length: 20 }, (_, i) => qrRenderRequest(`${LINK}&label=${i}`, "svg"));
@@ -388,6 +403,21 @@ describe("QR rendering off the event loop", function () {
         await occupying;
       });
 
+      it("test_qrCode_clientAtItsShare_503BeforeAnyStoreLookup", async function () {
+        const renderer = rendererWith({ threads: 1, queueLimit: 8, clientTasks: 1 });
+        const { store, calls } = countingStore();
+        const { url } = await serve(renderer, undefined, store);
+        // This client (loopback, as the routes name it) already has its one task; the queue itself has room.
+        const occupying = renderer.render(largeCode(24), "127.0.0.1");
+        const before = calls();
+        const busy = await fetch(`${url}${unitQr(world.traded.serials[4]!, "?width=250")}`);
+        expect(busy.status).to.equal(503);
+        expect(Number(busy.headers.get("retry-after"))).to.be.within(1, 60);
+        expect(((await busy.json()) as { detail: string }).detail).to.include("This client's share");
+        expect(calls() - before).to.equal(0);
+        await occupying;
+      });
+
       it("test_qrCode_queueFullAndCodeCached_servedAfterItsOwnLookups", async function () {
         const renderer = rendererWith({ threads: 1, queueLimit: 0 });
         const { store, calls } = countingStore();
@@ -452,7 +482,7 @@ describe("QR rendering off the event loop", function () {
     });
 
     it("test_qrCode_burstBeyondTheQueue_everyResponseWholeCodeOr503", async function () {
-      const renderer = rendererWith({ threads: 1, queueLimit: 2 });
+      const renderer = rendererWith({ threads: 1, queueLimit: 2, clientTasks: 3 });
       const { url } = await serve(renderer);
       const widths = Array.from({ length: 8 }, (_, i) => 1600 - i);
       const responses = await Promise.all(
@@ -478,7 +508,8 @@ describe("QR rendering off the event loop", function () {
     });
 
     it("test_healthz_whileTenLargeCodesAreDrawn_answersBeforeAnyOfThem", async function () {
-      const renderer = rendererWith({ threads: 1, queueLimit: 16 });
+      // One test client stands for ten here: its share is the whole queue.
+      const renderer = rendererWith({ threads: 1, queueLimit: 16, clientTasks: 17 });
       const { url } = await serve(renderer);
       const finished: string[] = [];
       const codes = Array.from({ length: 10 }, (_, i) =>
