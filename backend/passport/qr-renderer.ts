@@ -61,12 +61,18 @@ export interface QrRenderer {
    * being drawn. The routes call it before their store lookups, so a saturated server refuses for the price of a
    * map lookup; null is no promise that `render` will not refuse.
    */
-  refusalFor(known: QrRenderRequest | undefined, client?: string): QrRenderQueueFullError | null;
+  refusalFor(known: QrRenderRequest | undefined, client?: string): QrRenderRefusal | null;
   /** Several codes as one task (a qr-sheet page), in the order asked; cached ones are not drawn again. */
   renderAll(requests: QrRenderRequest[], client?: string): Promise<RenderedQrCode[]>;
   stats(): QrRendererStats;
   /** Waits for running renders (up to 5 s), then ends the threads; later renders fail as unavailable. */
   close(): Promise<void>;
+}
+
+/** Why a render would be refused: the whole queue is full ("server") or the client's share of it ("client"). */
+export interface QrRenderRefusal {
+  whose: "server" | "client";
+  retryAfterSeconds: number;
 }
 
 /** Every thread is busy and the queue is full: the same request may succeed in `retryAfterSeconds`. */
@@ -197,7 +203,8 @@ export function createQrRenderer(options: QrRendererOptions): QrRenderer {
     );
   }
 
-  function refusalFor(known: QrRenderRequest | undefined, client?: string): QrRenderQueueFullError | null {
+  // A plain record, not an Error: a saturated server refuses thousands of requests a second this way.
+  function refusalFor(known: QrRenderRequest | undefined, client?: string): QrRenderRefusal | null {
     const whose = closed ? null : saturation(client);
     if (whose === null) return null;
     if (known !== undefined) {
@@ -206,7 +213,7 @@ export function createQrRenderer(options: QrRendererOptions): QrRenderer {
     }
     refused += 1;
     shed += 1;
-    return new QrRenderQueueFullError(retryAfterSeconds(), whose);
+    return { whose, retryAfterSeconds: retryAfterSeconds() };
   }
 
   return {

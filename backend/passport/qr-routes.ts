@@ -22,6 +22,7 @@ import type { Request, Response } from "express";
 import { ipKeyGenerator } from "express-rate-limit";
 import { z } from "zod";
 import { parametersFromZod, problemResponse } from "../api/openapi.ts";
+import { problemFromDomainError, type ProblemError } from "../api/problem.ts";
 import type { RouteDefinition } from "../api/route-table.ts";
 import { decimalIntegerParam } from "../api/schemas.ts";
 import { parseParams, parseQuery } from "../api/validate.ts";
@@ -30,7 +31,7 @@ import type { PassportService } from "./passport-service.ts";
 import { QR_DEFAULT_WIDTH, QR_MIN_WIDTH, qrRenderRequest, type QrRenderRequest } from "./qr.ts";
 import { createQrLinkMemo, type QrLinkMemo } from "./qr-link-memo.ts";
 import { createLoopSlices } from "./qr-loop-slices.ts";
-import { QrRenderQueueFullError, type QrRenderer } from "./qr-renderer.ts";
+import { QrRenderQueueFullError, type QrRenderer, type QrRenderRefusal } from "./qr-renderer.ts";
 import { batchParams, unitParams } from "./request-schemas.ts";
 
 export interface QrRoutesDeps {
@@ -103,16 +104,37 @@ async function rendered<T>(res: Response, render: Promise<T>): Promise<T> {
   }
 }
 
+// The 503 problems of refusals, one per (whose, delay): at most 2 x 60, built once, because a saturated server sends
+// thousands a second and building an Error (its stack) and passing it through the error middleware cost more than
+// the rest of the answer. The body is the error middleware's, from the same DomainError.
+const refusalProblems = new Map<string, ProblemError>();
+function refusalProblem(refusal: QrRenderRefusal): ProblemError {
+  const key = `${refusal.whose} ${refusal.retryAfterSeconds}`;
+  let problem = refusalProblems.get(key);
+  if (problem === undefined) {
+    problem = problemFromDomainError(new QrRenderQueueFullError(refusal.retryAfterSeconds, refusal.whose));
+    refusalProblems.set(key, problem);
+  }
+  return problem;
+}
+
 /**
- * Throws the 503 before any lookup when the render queue is full and neither the code this request resolved to last
- * time (`known`) is cached or being drawn nor the client holds it (see the module comment for why this is safe).
+ * Answers the 503 before any lookup when the render queue (or this client's share of it) is full and neither the
+ * code this request resolved to last time (`known`) is cached or being drawn nor the client holds it (see the module
+ * comment for why this is safe). True when it answered.
  */
-function shedIfSaturated(req: Request, res: Response, renderer: QrRenderer, known: QrRenderRequest | undefined): void {
+function shedIfSaturated(req: Request, res: Response, renderer: QrRenderer, known: QrRenderRequest | undefined): boolean {
   const refusal = renderer.refusalFor(known, clientOf(req));
-  if (refusal === null) return;
-  if (known !== undefined && req.get("If-None-Match") !== undefined && clientHasCurrentCopy(req, renderer.etagOf(known))) return;
-  res.set("Retry-After", String(refusal.retryAfterSeconds));
-  throw refusal;
+  if (refusal === null) return false;
+  if (known !== undefined && req.get("If-None-Match") !== undefined && clientHasCurrentCopy(req, renderer.etagOf(known))) return false;
+  const url = req.originalUrl;
+  const query = url.indexOf("?");
+  res
+    .status(503)
+    .set({ "Retry-After": String(refusal.retryAfterSeconds), "Cache-Control": "no-store" })
+    .type("application/problem+json")
+    .json(refusalProblem(refusal).toJSON(query === -1 ? url : url.slice(0, query)));
+  return true;
 }
 
 async function sendQr(req: Request, res: Response, renderer: QrRenderer, request: QrRenderRequest) {
@@ -138,7 +160,7 @@ export function qrRoutes({ passports, contentSecurityPolicy, renderer, maxWidth,
   /** Sheds, then looks the link up (`linkOf`: the store lookups), remembers what it resolved to and serves it. */
   async function serveCode(req: Request, res: Response, requestKey: string, query: QrQuery, linkOf: () => Promise<string>) {
     await slices.next();
-    shedIfSaturated(req, res, renderer, memo.get(requestKey));
+    if (shedIfSaturated(req, res, renderer, memo.get(requestKey))) return;
     const request = qrRenderRequest(await linkOf(), query.format, { width: query.width });
     memo.remember(requestKey, request);
     await sendQr(req, res, renderer, request);

@@ -132,7 +132,7 @@ describe("QR rendering off the event loop", function () {
       await renderer.render(largeCode(32, 400), "greedy").catch((error: unknown) => (refusal = error));
       expect(refusal).to.be.instanceOf(QrRenderQueueFullError);
       expect((refusal as Error).message).to.include("This client's share");
-      expect(renderer.refusalFor(undefined, "greedy")).to.be.instanceOf(QrRenderQueueFullError);
+      expect(renderer.refusalFor(undefined, "greedy")).to.include({ whose: "client" });
       // Another client still gets its code drawn, and the greedy one again once its own tasks are done.
       expect(renderer.refusalFor(undefined, "patient")).to.equal(null);
       expect(decodeQr((await renderer.render(largeCode(33, 400), "patient")).body)).to.equal(`${LINK}&n=33`);
@@ -377,8 +377,18 @@ describe("QR rendering off the event loop", function () {
           const busy = await fetch(`${url}${path}`);
           expect(busy.status, path).to.equal(503);
           expect(busy.headers.get("content-type")).to.equal("application/problem+json; charset=utf-8");
-          expect(Number(busy.headers.get("retry-after"))).to.be.within(1, 60);
-          expect(((await busy.json()) as { status: number }).status).to.equal(503);
+          expect(busy.headers.get("cache-control")).to.equal("no-store");
+          const retryAfter = Number(busy.headers.get("retry-after"));
+          expect(retryAfter).to.be.within(1, 60);
+          // The problem the error middleware would have written for the renderer's refusal.
+          expect(await busy.json()).to.deep.equal({
+            type: "https://provena.dev/problems/service-unavailable",
+            title: "Service Unavailable",
+            status: 503,
+            detail: `QR rendering is at capacity; retry in ${retryAfter} s`,
+            instance: path.slice(0, path.indexOf("?")),
+            retryAfterSeconds: retryAfter,
+          });
         }
         expect(calls() - before, "store calls while shedding").to.equal(0);
         expect(renderer.stats()).to.include({ shed: 2, refused: 2 });
