@@ -262,7 +262,8 @@ const nearestRank = (sorted: number[], percent: number) => sorted[Math.max(0, Ma
  * answer does not hold the next probe), timed from its send to the end of its body.
  */
 async function probeHealth({ base, duration, rate }: { base: string; duration: number; rate: number }): Promise<ProbeResult> {
-  const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+  // Idle connections are closed after 1 s, before the server's keep-alive timeout (5 s) could close one under a probe.
+  const agent = new Agent({ keepAlive: true, maxSockets: 16, timeout: 1_000 });
   const latencies: number[] = [];
   let failed = 0;
   const probe = () =>
