@@ -6,17 +6,32 @@
  * Codes are drawn by the renderer's worker threads (qr-renderer.ts), never on the event loop. A code's image never
  * changes for a given link, so it is served with an ETag and a week of public caching; a full render queue is a
  * 503 with Retry-After.
+ *
+ * A saturated server sheds before it works: while the render queue is full, a code request is refused before its
+ * store lookups unless the code it resolved to last time (qr-link-memo.ts) is cached or being drawn, or the client
+ * already holds that code (If-None-Match). What is skipped is safe to skip: a 503 asserts nothing about the batch or
+ * unit, and the retry does every lookup. What is never skipped: every code served, and every 304, comes after this
+ * request's own lookups, so a unit that no longer exists is a 404 and a changed link is a new code. A request never
+ * seen before (or forgotten) is refused even if some other path had drawn its code: the price of not looking it up.
+ * The qr-sheet is not shed early: which labels it needs is only known from its serial list.
+ *
+ * Every QR handler first waits for its slice of the event loop (qr-loop-slices.ts), so a flood of QR requests takes
+ * a bounded share of each turn and the rest of the server (health checks, passports, the indexer) keeps its own.
  */
 import type { Request, Response } from "express";
+import { ipKeyGenerator } from "express-rate-limit";
 import { z } from "zod";
 import { parametersFromZod, problemResponse } from "../api/openapi.ts";
+import { problemFromDomainError, type ProblemError } from "../api/problem.ts";
 import type { RouteDefinition } from "../api/route-table.ts";
 import { decimalIntegerParam } from "../api/schemas.ts";
 import { parseParams, parseQuery } from "../api/validate.ts";
 import { renderQrSheet } from "./html.ts";
 import type { PassportService } from "./passport-service.ts";
-import { QR_DEFAULT_WIDTH, QR_MIN_WIDTH, qrRenderRequest } from "./qr.ts";
-import { QrRenderQueueFullError, type QrRenderer } from "./qr-renderer.ts";
+import { QR_DEFAULT_WIDTH, QR_MIN_WIDTH, qrRenderRequest, type QrRenderRequest } from "./qr.ts";
+import { createQrLinkMemo, type QrLinkMemo } from "./qr-link-memo.ts";
+import { createLoopSlices } from "./qr-loop-slices.ts";
+import { QrRenderQueueFullError, type QrRenderer, type QrRenderRefusal } from "./qr-renderer.ts";
 import { batchParams, unitParams } from "./request-schemas.ts";
 
 export interface QrRoutesDeps {
@@ -25,6 +40,8 @@ export interface QrRoutesDeps {
   renderer: QrRenderer;
   /** Widest PNG served, in pixels (config QR_MAX_WIDTH); wider is a 400 naming the bound. */
   maxWidth: number;
+  /** What each code request resolved to, for refusing before the lookups (default: a memo of its own). */
+  linkMemo?: QrLinkMemo;
 }
 
 /** Labels per qr-sheet page at most: one page is one render task. */
@@ -74,6 +91,9 @@ function clientHasCurrentCopy(req: Request, etag: string): boolean {
   });
 }
 
+/** Whose share of the render queue a request uses: its address as trust proxy resolves it, IPv6 by its /56 (as the rate limits count). */
+const clientOf = (req: Request) => ipKeyGenerator(req.ip ?? "unknown");
+
 /** Awaits a render; a full queue becomes the 503 answer's Retry-After (the error middleware writes the problem). */
 async function rendered<T>(res: Response, render: Promise<T>): Promise<T> {
   try {
@@ -84,22 +104,67 @@ async function rendered<T>(res: Response, render: Promise<T>): Promise<T> {
   }
 }
 
-async function sendQr(req: Request, res: Response, renderer: QrRenderer, uri: string, query: QrQuery) {
-  const request = qrRenderRequest(uri, query.format, { width: query.width });
-  const etag = renderer.etagOf(request);
-  if (clientHasCurrentCopy(req, etag)) {
-    res.status(304).set({ ETag: etag, "Cache-Control": QR_CACHE_CONTROL }).end();
-    return;
+// The 503 problems of refusals, one per (whose, delay): at most 2 x 60, built once, because a saturated server sends
+// thousands a second and building an Error (its stack) and passing it through the error middleware cost more than
+// the rest of the answer. The body is the error middleware's, from the same DomainError.
+const refusalProblems = new Map<string, ProblemError>();
+function refusalProblem(refusal: QrRenderRefusal): ProblemError {
+  const key = `${refusal.whose} ${refusal.retryAfterSeconds}`;
+  let problem = refusalProblems.get(key);
+  if (problem === undefined) {
+    problem = problemFromDomainError(new QrRenderQueueFullError(refusal.retryAfterSeconds, refusal.whose));
+    refusalProblems.set(key, problem);
   }
-  const code = await rendered(res, renderer.render(request));
+  return problem;
+}
+
+/**
+ * Answers the 503 before any lookup when the render queue (or this client's share of it) is full and neither the
+ * code this request resolved to last time (`known`) is cached or being drawn nor the client holds it (see the module
+ * comment for why this is safe). True when it answered.
+ */
+function shedIfSaturated(req: Request, res: Response, renderer: QrRenderer, known: QrRenderRequest | undefined): boolean {
+  const refusal = renderer.refusalFor(known, clientOf(req));
+  if (refusal === null) return false;
+  if (known !== undefined && req.get("If-None-Match") !== undefined && clientHasCurrentCopy(req, renderer.etagOf(known))) return false;
+  const url = req.originalUrl;
+  const query = url.indexOf("?");
+  res
+    .status(503)
+    .set({ "Retry-After": String(refusal.retryAfterSeconds), "Cache-Control": "no-store" })
+    .type("application/problem+json")
+    .json(refusalProblem(refusal).toJSON(query === -1 ? url : url.slice(0, query)));
+  return true;
+}
+
+async function sendQr(req: Request, res: Response, renderer: QrRenderer, request: QrRenderRequest) {
+  // Only a client that names an ETag needs one computed before the code is at hand.
+  if (req.get("If-None-Match") !== undefined) {
+    const etag = renderer.etagOf(request);
+    if (clientHasCurrentCopy(req, etag)) {
+      res.status(304).set({ ETag: etag, "Cache-Control": QR_CACHE_CONTROL }).end();
+      return;
+    }
+  }
+  const code = await rendered(res, renderer.render(request, clientOf(req)));
   res
     .set({ ETag: code.etag, "Cache-Control": QR_CACHE_CONTROL, "Content-Disposition": "inline" })
-    .type(query.format === "svg" ? "image/svg+xml; charset=utf-8" : "image/png")
+    .type(request.format === "svg" ? "image/svg+xml; charset=utf-8" : "image/png")
     .send(code.body);
 }
 
-export function qrRoutes({ passports, contentSecurityPolicy, renderer, maxWidth }: QrRoutesDeps): RouteDefinition[] {
+export function qrRoutes({ passports, contentSecurityPolicy, renderer, maxWidth, linkMemo }: QrRoutesDeps): RouteDefinition[] {
   const qrQuery = qrQueryOf(maxWidth);
+  const memo = linkMemo ?? createQrLinkMemo();
+  const slices = createLoopSlices();
+  /** Sheds, then looks the link up (`linkOf`: the store lookups), remembers what it resolved to and serves it. */
+  async function serveCode(req: Request, res: Response, requestKey: string, query: QrQuery, linkOf: () => Promise<string>) {
+    await slices.next();
+    if (shedIfSaturated(req, res, renderer, memo.get(requestKey))) return;
+    const request = qrRenderRequest(await linkOf(), query.format, { width: query.width });
+    memo.remember(requestKey, request);
+    await sendQr(req, res, renderer, request);
+  }
   return [
     {
       method: "get",
@@ -114,8 +179,9 @@ export function qrRoutes({ passports, contentSecurityPolicy, renderer, maxWidth 
       handler: async (req, res) => {
         const { batchId } = parseParams(batchParams, req);
         const query = parseQuery(qrQuery, req);
-        const batch = await passports.getBatch(batchId);
-        await sendQr(req, res, renderer, passports.linkFor(batch), query);
+        await serveCode(req, res, `batch\n${batchId}\n${query.format}\n${query.width}`, query, async () =>
+          passports.linkFor(await passports.getBatch(batchId)),
+        );
       },
     },
     {
@@ -132,7 +198,9 @@ export function qrRoutes({ passports, contentSecurityPolicy, renderer, maxWidth 
       handler: async (req, res) => {
         const { batchId, serial } = parseParams(unitParams, req);
         const query = parseQuery(qrQuery, req);
-        await sendQr(req, res, renderer, await passports.unitLink(batchId, serial), query);
+        await serveCode(req, res, `unit\n${batchId}\n${serial}\n${query.format}\n${query.width}`, query, () =>
+          passports.unitLink(batchId, serial),
+        );
       },
     },
     {
@@ -154,10 +222,17 @@ export function qrRoutes({ passports, contentSecurityPolicy, renderer, maxWidth 
       handler: async (req, res) => {
         const { batchId } = parseParams(batchParams, req);
         const { page, perPage } = parseQuery(sheetQuery, req);
+        await slices.next();
         const sheet = await passports.serialsPage(batchId, page, perPage);
         const { batch } = sheet;
         const uris = sheet.serials.map((serial) => passports.linkFor(batch, serial));
-        const codes = await rendered(res, renderer.renderAll(uris.map((uri) => qrRenderRequest(uri, "svg"))));
+        const codes = await rendered(
+          res,
+          renderer.renderAll(
+            uris.map((uri) => qrRenderRequest(uri, "svg")),
+            clientOf(req),
+          ),
+        );
         const labels = sheet.serials.map((serial, index) => ({ serial, uri: uris[index]!, svg: codes[index]!.body.toString("utf8") }));
         res
           .set("Cache-Control", "no-cache")

@@ -21,7 +21,10 @@ import {
   type QrRendererOptions,
 } from "../../../backend/passport/qr-renderer.ts";
 import { qrRenderRequest } from "../../../backend/passport/qr.ts";
-import { createPassportWorld, passportConfig, silentLogger, type PassportWorld } from "./fixture.ts";
+import type { MirrorStore } from "../../../backend/store/port.ts";
+import { createQrLinkMemo } from "../../../backend/passport/qr-link-memo.ts";
+import { createLoopSlices } from "../../../backend/passport/qr-loop-slices.ts";
+import { createPassportWorld, passportConfig, silentLogger, tamperBatch, type PassportWorld } from "./fixture.ts";
 
 // jsqr is CommonJS whose types declare an ES default export: at runtime the default import is the function itself.
 const jsQR = jsQRImport as unknown as typeof jsQRImport.default;
@@ -122,6 +125,21 @@ describe("QR rendering off the event loop", function () {
       expect(renderer.stats()).to.include({ rendered: 3, refused: 1, pendingTasks: 0 });
     });
 
+    it("test_render_clientAtItsShare_refusedWhileOthersAreStillServed", async function () {
+      const renderer = rendererWith({ threads: 1, queueLimit: 4, clientTasks: 2 });
+      const greedy = [renderer.render(largeCode(30, 400), "greedy"), renderer.render(largeCode(31, 400), "greedy")];
+      let refusal: unknown;
+      await renderer.render(largeCode(32, 400), "greedy").catch((error: unknown) => (refusal = error));
+      expect(refusal).to.be.instanceOf(QrRenderQueueFullError);
+      expect((refusal as Error).message).to.include("This client's share");
+      expect(renderer.refusalFor(undefined, "greedy")).to.include({ whose: "client" });
+      // Another client still gets its code drawn, and the greedy one again once its own tasks are done.
+      expect(renderer.refusalFor(undefined, "patient")).to.equal(null);
+      expect(decodeQr((await renderer.render(largeCode(33, 400), "patient")).body)).to.equal(`${LINK}&n=33`);
+      await Promise.all(greedy);
+      expect(decodeQr((await renderer.render(largeCode(32, 400), "greedy")).body)).to.equal(`${LINK}&n=32`);
+    });
+
     it("test_renderAll_sheetOfLabels_oneTaskAndCachedLabelsNotDrawnAgain", async function () {
       const renderer = rendererWith({ queueLimit: 0 });
       const labels = Array.from({ length: 20 }, (_, i) => qrRenderRequest(`${LINK}&label=${i}`, "svg"));
@@ -140,6 +158,41 @@ describe("QR rendering off the event loop", function () {
       let failure: unknown;
       await renderer.render(qrRenderRequest(LINK, "png")).catch((error: unknown) => (failure = error));
       expect(isDomainError(failure, "unavailable")).to.equal(true);
+    });
+  });
+
+  describe("the link memo", function () {
+    it("test_qrLinkMemo_beyondItsBound_forgetsTheLeastRecentlyRemembered", function () {
+      const memo = createQrLinkMemo(2);
+      memo.remember("a", qrRenderRequest(`${LINK}&a`, "svg"));
+      memo.remember("b", qrRenderRequest(`${LINK}&b`, "svg"));
+      memo.remember("a", qrRenderRequest(`${LINK}&a2`, "svg")); // a is now the most recent, with its new link
+      memo.remember("c", qrRenderRequest(`${LINK}&c`, "svg"));
+      expect(memo.entries).to.equal(2);
+      expect(memo.get("b")).to.equal(undefined);
+      expect(memo.get("a")?.content).to.equal(`${LINK}&a2`);
+      expect(memo.get("c")?.content).to.equal(`${LINK}&c`);
+    });
+  });
+
+  describe("the event-loop slices of QR handlers", function () {
+    /** Waiters of `slices` and an unrelated immediate queued after them, in the order they ran. */
+    async function orderWith(sliceMs: number): Promise<string[]> {
+      const slices = createLoopSlices(sliceMs);
+      const order: string[] = [];
+      const waiters = ["qr 1", "qr 2", "qr 3"].map((name) => slices.next().then(() => void order.push(name)));
+      const other = new Promise<void>((resolve) => setImmediate(() => resolve(void order.push("other work"))));
+      await Promise.all([...waiters, other]);
+      return order;
+    }
+
+    it("test_loopSlices_sliceSpent_laterWaitersYieldToOtherWorkAndKeepTheirOrder", async function () {
+      // A zero slice: the first waiter of each turn runs, the others wait until the loop has done everything else.
+      expect(await orderWith(0)).to.deep.equal(["qr 1", "other work", "qr 2", "qr 3"]);
+    });
+
+    it("test_loopSlices_sliceLeft_waitersRunInTheSameTurn", async function () {
+      expect(await orderWith(60_000)).to.deep.equal(["qr 1", "qr 2", "qr 3", "other work"]);
     });
   });
 
@@ -195,9 +248,13 @@ describe("QR rendering off the event loop", function () {
     const batchQr = (query = "") => `/api/v1/batches/${world.traded.batchId}/qr${query}`;
 
     /** The passport module in the real app (with /healthz), listening on loopback; returns its base URL. */
-    async function serve(renderer: QrRenderer, qrMaxWidth?: number): Promise<{ url: string; module: PassportModule }> {
+    async function serve(
+      renderer: QrRenderer,
+      qrMaxWidth?: number,
+      store: MirrorStore = world.store,
+    ): Promise<{ url: string; module: PassportModule }> {
       const module = createPassportModule({
-        store: world.store,
+        store,
         config: passportConfig(world),
         chain: world.eip1193 as never,
         logger: silentLogger(),
@@ -292,8 +349,150 @@ describe("QR rendering off the event loop", function () {
       expect(decodeQr(Buffer.from(await served.arrayBuffer()))).to.equal(batchLink());
     });
 
+    /** The world's store, counting every call made through it (the QR routes' lookups). */
+    function countingStore(): { store: MirrorStore; calls: () => number } {
+      let calls = 0;
+      const store = new Proxy(world.store, {
+        get(target, property, receiver) {
+          const value = Reflect.get(target, property, receiver) as unknown;
+          if (typeof value !== "function") return value;
+          return (...args: unknown[]) => {
+            calls += 1;
+            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        },
+      });
+      return { store, calls: () => calls };
+    }
+    const unitQr = (serial: string, query = "") => `/api/v1/batches/${world.traded.batchId}/units/${encodeURIComponent(serial)}/qr${query}`;
+
+    describe("when the render queue is full", function () {
+      it("test_qrCode_queueFullAndNeverSeen_503BeforeAnyStoreLookup", async function () {
+        const renderer = rendererWith({ threads: 1, queueLimit: 0 });
+        const { store, calls } = countingStore();
+        const { url } = await serve(renderer, undefined, store);
+        const occupying = renderer.render(largeCode(20));
+        const before = calls();
+        for (const path of [unitQr(world.traded.serials[0]!, "?width=210"), batchQr("?width=210")]) {
+          const busy = await fetch(`${url}${path}`);
+          expect(busy.status, path).to.equal(503);
+          expect(busy.headers.get("content-type")).to.equal("application/problem+json; charset=utf-8");
+          expect(busy.headers.get("cache-control")).to.equal("no-store");
+          const retryAfter = Number(busy.headers.get("retry-after"));
+          expect(retryAfter).to.be.within(1, 60);
+          // The problem the error middleware would have written for the renderer's refusal.
+          expect(await busy.json()).to.deep.equal({
+            type: "https://provena.dev/problems/service-unavailable",
+            title: "Service Unavailable",
+            status: 503,
+            detail: `QR rendering is at capacity; retry in ${retryAfter} s`,
+            instance: path.slice(0, path.indexOf("?")),
+            retryAfterSeconds: retryAfter,
+          });
+        }
+        expect(calls() - before, "store calls while shedding").to.equal(0);
+        expect(renderer.stats()).to.include({ shed: 2, refused: 2 });
+        await occupying;
+        // Once a thread is free, the same request does its lookups and is served.
+        const served = await fetch(`${url}${unitQr(world.traded.serials[0]!, "?width=210")}`);
+        expect(served.status).to.equal(200);
+        expect(calls() - before).to.be.at.least(1);
+      });
+
+      it("test_qrCode_queueFullAndKnownButNotCached_503BeforeAnyStoreLookup", async function () {
+        const renderer = rendererWith({ threads: 1, queueLimit: 0, cacheBytes: 0 });
+        const { store, calls } = countingStore();
+        const { url } = await serve(renderer, undefined, store);
+        const path = unitQr(world.traded.serials[1]!, "?width=220");
+        expect((await fetch(`${url}${path}`)).status).to.equal(200);
+        const occupying = renderer.render(largeCode(21));
+        const before = calls();
+        const busy = await fetch(`${url}${path}`);
+        expect(busy.status).to.equal(503);
+        expect(calls() - before).to.equal(0);
+        await occupying;
+      });
+
+      it("test_qrCode_clientAtItsShare_503BeforeAnyStoreLookup", async function () {
+        const renderer = rendererWith({ threads: 1, queueLimit: 8, clientTasks: 1 });
+        const { store, calls } = countingStore();
+        const { url } = await serve(renderer, undefined, store);
+        // This client (loopback, as the routes name it) already has its one task; the queue itself has room.
+        const occupying = renderer.render(largeCode(24), "127.0.0.1");
+        const before = calls();
+        const busy = await fetch(`${url}${unitQr(world.traded.serials[4]!, "?width=250")}`);
+        expect(busy.status).to.equal(503);
+        expect(Number(busy.headers.get("retry-after"))).to.be.within(1, 60);
+        expect(((await busy.json()) as { detail: string }).detail).to.include("This client's share");
+        expect(calls() - before).to.equal(0);
+        await occupying;
+      });
+
+      it("test_qrCode_queueFullAndCodeCached_servedAfterItsOwnLookups", async function () {
+        const renderer = rendererWith({ threads: 1, queueLimit: 0 });
+        const { store, calls } = countingStore();
+        const { url } = await serve(renderer, undefined, store);
+        const path = unitQr(world.traded.serials[2]!, "?width=230");
+        const first = await fetch(`${url}${path}`);
+        expect(first.status).to.equal(200);
+        const firstBody = Buffer.from(await first.arrayBuffer());
+        const occupying = renderer.render(largeCode(22));
+        const before = calls();
+        const again = await fetch(`${url}${path}`);
+        expect(again.status).to.equal(200);
+        expect(Buffer.from(await again.arrayBuffer()).equals(firstBody)).to.equal(true);
+        // Not shed, and not served on the memo's word: the unit was looked up again.
+        expect(calls() - before).to.be.at.least(1);
+        // A client holding the code gets its 304, also after the lookups.
+        const held = await fetch(`${url}${path}`, { headers: { "If-None-Match": first.headers.get("etag")! } });
+        expect(held.status).to.equal(304);
+        expect(renderer.stats()).to.include({ shed: 0 });
+        await occupying;
+      });
+    });
+
+    describe("when the mirror changed since a code was drawn", function () {
+      it("test_qrCode_unitNoLongerInItsBatch_404EvenThoughItsCodeIsCached", async function () {
+        const renderer = rendererWith({ threads: 1, queueLimit: 0 });
+        const { url } = await serve(renderer);
+        const serial = world.traded.serials[3]!;
+        expect((await fetch(`${url}${unitQr(serial)}`)).status).to.equal(200);
+        // As after a reorg that replaced the batch's serial list with another (the first child's, without this serial).
+        const otherRoot = (await world.store.getBatch(world.children[0]!.batchId))!.serialRoot;
+        await tamperBatch(
+          world,
+          world.traded.batchId,
+          (batch) => ({ ...batch, serialRoot: otherRoot }),
+          async () => {
+            expect((await fetch(`${url}${unitQr(serial)}`)).status).to.equal(404);
+            const occupying = renderer.render(largeCode(23));
+            expect((await fetch(`${url}${unitQr(serial)}`)).status, "queue full, code cached").to.equal(404);
+            await occupying;
+          },
+        );
+      });
+
+      it("test_qrCode_batchLinkChanged_theNewLinksCodeNotTheRememberedOne", async function () {
+        const renderer = rendererWith();
+        const { url } = await serve(renderer);
+        const path = batchQr("?width=240");
+        expect(decodeQr(Buffer.from(await (await fetch(`${url}${path}`)).arrayBuffer()))).to.equal(batchLink());
+        await tamperBatch(
+          world,
+          world.traded.batchId,
+          (batch) => ({ ...batch, lot: "LOT-REORGED" }),
+          async () => {
+            const changed = await fetch(`${url}${path}`);
+            expect(changed.status).to.equal(200);
+            const link = decodeQr(Buffer.from(await changed.arrayBuffer()));
+            expect(link).to.include("/10/LOT-REORGED").and.not.equal(batchLink());
+          },
+        );
+      });
+    });
+
     it("test_qrCode_burstBeyondTheQueue_everyResponseWholeCodeOr503", async function () {
-      const renderer = rendererWith({ threads: 1, queueLimit: 2 });
+      const renderer = rendererWith({ threads: 1, queueLimit: 2, clientTasks: 3 });
       const { url } = await serve(renderer);
       const widths = Array.from({ length: 8 }, (_, i) => 1600 - i);
       const responses = await Promise.all(
@@ -319,7 +518,8 @@ describe("QR rendering off the event loop", function () {
     });
 
     it("test_healthz_whileTenLargeCodesAreDrawn_answersBeforeAnyOfThem", async function () {
-      const renderer = rendererWith({ threads: 1, queueLimit: 16 });
+      // One test client stands for ten here: its share is the whole queue.
+      const renderer = rendererWith({ threads: 1, queueLimit: 16, clientTasks: 17 });
       const { url } = await serve(renderer);
       const finished: string[] = [];
       const codes = Array.from({ length: 10 }, (_, i) =>
