@@ -7,7 +7,14 @@
  * split roots here, as they need other documents.
  */
 import type { Hex } from "../../domain/model.ts";
-import { addCounters, decodeContribution, MAX_SPLIT_DEPTH, zeroCounters, type TrackRecordTotals } from "../../reputation/track-record.ts";
+import {
+  addCounters,
+  decodeContribution,
+  MAX_SPLIT_DEPTH,
+  splitRootOf,
+  zeroCounters,
+  type TrackRecordTotals,
+} from "../../reputation/track-record.ts";
 import { documents, type MongoCollection, type MongoCollections, type MongoDocument } from "./collections.ts";
 
 const BACKFILL_CHUNK = 500;
@@ -37,25 +44,24 @@ async function totalsOf(collections: MongoCollections, address: Hex, asOf: numbe
 
 /** The distinct registered lots of `manufacturer` that were recalled, themselves or through a lot split from them. */
 async function recalledRoots(batches: MongoCollection, manufacturer: Hex): Promise<number> {
-  const roots = new Set<string>();
+  type Lot = { _id: Hex; parentId?: Hex | null };
+  const projection = { _id: 1, parentId: 1 };
   // Any string is > "": the index on (manufacturer, recall.by) bounds this to the recalled lots.
-  const recalled = batches.find({ manufacturer, "recall.by": { $gt: "" } }, { projection: { _id: 1, parentId: 1 } });
-  for await (const lot of recalled) {
-    let current = lot as MongoDocument & { parentId?: Hex | null };
-    let root: string | null = null;
-    for (let depth = 0; depth <= MAX_SPLIT_DEPTH; depth++) {
-      if (current.parentId === null || current.parentId === undefined) {
-        root = String(current._id);
-        break;
-      }
-      if (depth === MAX_SPLIT_DEPTH) break;
-      const parent = await batches.findOne({ _id: current.parentId }, { projection: { _id: 1, parentId: 1 } });
-      if (parent === null) break;
-      current = parent as MongoDocument & { parentId?: Hex | null };
-    }
-    if (root !== null) roots.add(root);
+  const recalled = (await batches.find({ manufacturer, "recall.by": { $gt: "" } }, { projection }).toArray()) as unknown as Lot[];
+  // Their ancestors, one query per generation; splitRootOf then applies the same rule as the SQLite store.
+  const parents = new Map<Hex, Hex | null>();
+  const unseen = (lots: Lot[]) =>
+    [...new Set(lots.map((lot) => lot.parentId ?? null))].filter((id): id is Hex => id !== null && !parents.has(id));
+  let generation = recalled;
+  // Generations 0 (the recalled lots) to MAX_SPLIT_DEPTH, as far as splitRootOf walks.
+  for (let depth = 0; depth <= MAX_SPLIT_DEPTH; depth++) {
+    for (const lot of generation) parents.set(lot._id, lot.parentId ?? null);
+    const next = unseen(generation);
+    if (next.length === 0 || depth === MAX_SPLIT_DEPTH) break;
+    generation = (await batches.find({ _id: { $in: next } }, { projection }).toArray()) as unknown as Lot[];
   }
-  return roots.size;
+  const roots = recalled.map((lot) => splitRootOf({ batchId: lot._id, parentId: lot.parentId ?? null }, (batchId) => parents.get(batchId)));
+  return new Set(roots.filter((root) => root !== null)).size;
 }
 
 const BACKFILL_DONE = "trackRecords";
