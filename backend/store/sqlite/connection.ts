@@ -88,7 +88,7 @@ export function openSqlite(options: SqliteStoreOptions = {}): SqliteConnection {
     db.exec("PRAGMA mmap_size = 68719476736");
   }
 
-  const statements = new Map<string, StatementSync>();
+  const statements = statementCache(db);
   // The planner chooses among the per-column indexes (e.g. manufacturer vs status) by table statistics, which
   // SQLite gathers only when asked: refresh them at open and as the mirror grows, as SQLite recommends for
   // long-lived connections. PRAGMA optimize re-analyses only tables without statistics or whose size changed
@@ -98,14 +98,7 @@ export function openSqlite(options: SqliteStoreOptions = {}): SqliteConnection {
   const connection: SqliteConnection = {
     db,
     path,
-    sql(text) {
-      let statement = statements.get(text);
-      if (statement === undefined) {
-        statement = db.prepare(text);
-        statements.set(text, statement);
-      }
-      return statement;
-    },
+    sql: statements.sql,
     write(work) {
       db.exec("BEGIN IMMEDIATE");
       try {
@@ -152,6 +145,22 @@ export function openSqlite(options: SqliteStoreOptions = {}): SqliteConnection {
     },
   };
   return connection;
+}
+
+/** Each statement of `db` prepared once, on first use. */
+export function statementCache(db: DatabaseSync): { sql: (text: string) => StatementSync; clear: () => void } {
+  const statements = new Map<string, StatementSync>();
+  return {
+    sql(text) {
+      let statement = statements.get(text);
+      if (statement === undefined) {
+        statement = db.prepare(text);
+        statements.set(text, statement);
+      }
+      return statement;
+    },
+    clear: () => statements.clear(),
+  };
 }
 
 /** The document stored whole in a row's `doc` column. */

@@ -21,7 +21,7 @@ import {
   type TrackRecordCounters,
   type TrackRecordTotals,
 } from "../../reputation/track-record.ts";
-import type { SqliteConnection } from "./connection.ts";
+import { statementCache, type SqliteConnection } from "./connection.ts";
 
 type Statement = (text: string) => ReturnType<DatabaseSync["prepare"]>;
 
@@ -153,13 +153,7 @@ export function readTrackRecordTotals(connection: SqliteConnection, addresses: r
  * the same contributions a fresh mirror would have written, so a store keeps one rule for old and new documents.
  */
 export function backfillTrackRecords(db: DatabaseSync): void {
-  const statements = new Map<string, ReturnType<DatabaseSync["prepare"]>>();
-  const sql: Statement = (text) => {
-    let statement = statements.get(text);
-    if (statement === undefined) statements.set(text, (statement = db.prepare(text)));
-    return statement;
-  };
-  const writes = trackRecordWrites(sql);
+  const writes = trackRecordWrites(statementCache(db).sql);
   for (const row of db.prepare("SELECT doc FROM batches").iterate() as Iterable<{ doc: string }>) writes.lot(JSON.parse(row.doc) as Batch);
   for (const row of db.prepare("SELECT doc FROM orders").iterate() as Iterable<{ doc: string }>) writes.order(JSON.parse(row.doc) as Order);
   writes.flush();
